@@ -1,0 +1,90 @@
+/* The main config, vipgate.yaml (CONTRACT.md). */
+#ifndef VIPGATE_CONFIG_T_H
+#define VIPGATE_CONFIG_T_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "vipgate/schema.h"
+
+struct cfg_node {
+	const char	*name;
+	struct strmap	 labels;	/* with kubernetes.io/hostname added */
+	const char	*address;	/* NULL: first global IPv4 address */
+};
+
+struct cfg_objects {
+	const char	**paths;
+	size_t		  npaths;
+};
+
+struct cfg_kubernetes {
+	const char	*kubeconfig;
+	int		 in_cluster;
+	int		 present;
+};
+
+struct cfg_control {
+	const char	*socket;
+};
+
+struct cfg_addresses {
+	const char	*interface;	/* "auto", or an interface name */
+};
+
+struct cfg_access_log {
+	const char	*path;		/* "off", "-", or a file */
+	const char	*format;	/* envoy, json */
+};
+
+struct cfg_identity {
+	const char	*cert, *key, *ca;
+	const char	*trust_domain;
+};
+
+struct cfg_gateway {
+	int			 enabled;
+	struct strmap		 labels;
+	const char		*ns;
+	const char		**bind;
+	size_t			 nbind;
+	int64_t			 workers;	/* 0 = auto (one per CPU) */
+	int64_t			 health_port;
+	int64_t			 stats_port;
+	int64_t			 drain_timeout_ms;
+	struct cfg_access_log	 access_log;
+	struct cfg_identity	 identity;
+};
+
+struct cfg_heartbeat {
+	int64_t		  port;
+	const char	**peers;
+	size_t		  npeers;
+	int64_t		  interval_ms;
+	const char	 *key_file;
+};
+
+struct cfg_l2 {
+	int64_t			refresh_ms;
+	struct cfg_heartbeat	heartbeat;
+};
+
+struct cfg_log {
+	const char	*level;		/* error, warn, info, debug */
+	const char	*format;	/* text, json */
+};
+
+struct config {
+	struct vg_arena		*arena;
+	const char		*file;
+	struct cfg_node		 node;
+	struct cfg_objects	 objects;
+	struct cfg_kubernetes	 kubernetes;
+	struct cfg_control	 control;
+	struct cfg_addresses	 addresses;
+	struct cfg_gateway	 gateway;
+	struct cfg_l2		 l2;
+	struct cfg_log		 log;
+	const char		*state_dir;	/* sticky allocations live here */
+};
+
+#endif

@@ -1,0 +1,66 @@
+/* Decoding manifests into objects; kinds; label selectors. */
+#ifndef VIPGATE_OBJECTS_H
+#define VIPGATE_OBJECTS_H
+
+#include "vipgate/objects-t.h"
+#include "vipgate/objects-istio-t.h"
+
+struct kind_info {
+	enum obj_kind		 kind;
+	const char		*name;		/* "Service" */
+	const char		*group;		/* "" for core, "metallb.io" */
+	const char * const	*versions;	/* accepted versions, NULL-terminated */
+	int			 namespaced;
+	const struct sc_schema	*spec_schema;	/* decodes the whole object (spec, status, data ...) */
+	size_t			 spec_size;
+};
+
+const struct kind_info *kind_info(enum obj_kind);
+const char *kind_name(enum obj_kind);
+/* Look up by apiVersion and kind; sets *known_kind when the kind exists under another version. */
+const struct kind_info *kind_lookup(const char *api_version, const char *kind, int *known_kind);
+
+/*
+ * What decoding one document gave. A document may hold several objects (a
+ * v1 List). An object that fails to decode still names itself when it can
+ * (kind, namespace, name), so the store keeps its last good version.
+ */
+struct decoded {
+	struct object	*obj;		/* NULL when it failed or was skipped */
+	enum obj_kind	 kind;		/* valid when failed && named */
+	const char	*ns, *name;	/* malloc'd copies when failed && named */
+	int		 failed;
+	int		 named;
+	int		 line;
+};
+struct decoded_list {
+	struct decoded	*v;
+	size_t		 n, cap;
+};
+
+/*
+ * Decode one document of file into objects. Errors and warnings (unknown
+ * kind: skipped with a warning) go to errs as file:line:col.
+ * default_ns fills metadata.namespace when absent ("default").
+ */
+void manifest_decode_doc(const struct ydoc *, const char *default_ns,
+    struct vg_errs *, struct decoded_list *);
+/* Parse a whole buffer (multi-document YAML or JSON). -1 on a syntax error. */
+int manifest_decode_buf(const char *buf, size_t len, const char *file,
+    struct vg_errs *, struct decoded_list *);
+void decoded_list_free(struct decoded_list *);
+
+struct object *object_ref(struct object *);
+void object_unref(struct object *);
+
+/* Typed access (no check: callers switch on kind). */
+#define OBJ_SPEC(o, type) ((const struct type *)(o)->spec)
+
+/* One IPAddressPool address entry: a CIDR or an a-b range. */
+int pool_parse_range(const char *, struct pool_range *, char *err, size_t errlen);
+
+int labelsel_match(const struct labelsel *, const struct strmap *labels);
+/* An empty list of selectors matches everything (MetalLB's convention). */
+int labelsels_match_any(const struct labelsel *, size_t n, const struct strmap *labels);
+
+#endif

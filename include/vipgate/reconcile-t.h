@@ -1,0 +1,48 @@
+/* The desired state: what reconcile computes and the appliers apply. */
+#ifndef VIPGATE_RECONCILE_T_H
+#define VIPGATE_RECONCILE_T_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "vipgate/ipaddr.h"
+
+enum announce_mode {
+	ANNOUNCE_L2 = 0x1,
+	ANNOUNCE_BGP = 0x2,
+};
+
+struct svc_state {
+	const char	*ns, *name;
+	struct ipaddr	 vips[2];
+	size_t		 nvips;
+	const char	*pool;
+	const char	*pending;	/* NULL when allocated */
+	const char	*sharing_key;
+	int		 etp_local;
+	int		 is_gateway;	/* served by this daemon's gateway */
+	int		 ready_anywhere;	/* some endpoint is ready */
+	int		 ready_local;	/* an endpoint on this node is ready (or the gateway) */
+	unsigned	 announce;	/* ANNOUNCE_* this node would use */
+	const char	*why_not;	/* why this node does not announce, or NULL */
+	int		 serve_local;	/* its VIPs are local addresses on this node */
+};
+
+struct pool_state {
+	const char	*name;
+	uint64_t	 total_v4, total_v6;	/* saturating */
+	uint64_t	 assigned_v4, assigned_v6;
+};
+
+struct desired {
+	int		 refcnt;
+	struct vg_arena	*arena;
+	uint64_t	 store_generation;
+	struct svc_state *svcs;		/* LoadBalancer Services, sorted by ns/name */
+	size_t		 nsvcs;
+	struct pool_state *pools;	/* sorted by name */
+	size_t		 npools;
+	struct ipaddr	*local_addrs;	/* VIPs to hold as local addresses, sorted, unique */
+	size_t		 nlocal_addrs;
+};
+
+#endif

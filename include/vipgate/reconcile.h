@@ -1,0 +1,29 @@
+/*
+ * reconcile(): a pure function of (objects, node config, live view) to the
+ * desired state. No I/O, no clock, no globals.
+ */
+#ifndef VIPGATE_RECONCILE_H
+#define VIPGATE_RECONCILE_H
+
+#include "vipgate/reconcile-t.h"
+#include "vipgate/config-t.h"
+#include "vipgate/store.h"
+#include "vipgate/alloc.h"
+
+/* What the daemon knows that is not in the objects. */
+struct live_view {
+	const struct alloc_prev	*prev;		/* sticky allocations, sorted by ns/name */
+	size_t			 nprev;
+	int			 gateway_ready;	/* this node's gateway can serve */
+};
+
+struct desired *reconcile(struct store *, const struct config *, const struct live_view *);
+struct desired *desired_empty(void);
+struct desired *desired_ref(struct desired *);
+void desired_unref(struct desired *);
+const struct svc_state *desired_find_svc(const struct desired *, const char *ns, const char *name);
+
+/* Whether a Service is the gateway's own (its selector matches gateway.labels). */
+int reconcile_is_gateway_service(const struct object *svc, const struct config *);
+
+#endif

@@ -1,0 +1,75 @@
+/* Small helpers every module uses: checked allocation, arenas, strings. */
+#ifndef VIPGATE_UTIL_H
+#define VIPGATE_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdarg.h>
+
+#define VG_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define VG_PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+void *xmalloc(size_t);
+void *xcalloc(size_t, size_t);
+void *xrealloc(void *, size_t);
+void *xreallocarray(void *, size_t, size_t);
+char *xstrdup(const char *);
+char *xstrndup(const char *, size_t);
+int xasprintf(char **, const char *, ...) VG_PRINTF(2, 3);
+
+/*
+ * Arena: memory that lives and dies with one owner (a decoded object, a
+ * config, a desired-state snapshot). Freed in one call.
+ */
+struct vg_arena;
+struct vg_arena *arena_new(void);
+void arena_free(struct vg_arena *);
+void *arena_alloc(struct vg_arena *, size_t);   /* zeroed, 16-byte aligned */
+char *arena_strdup(struct vg_arena *, const char *);
+char *arena_strndup(struct vg_arena *, const char *, size_t);
+char *arena_printf(struct vg_arena *, const char *, ...) VG_PRINTF(2, 3);
+void *arena_memdup(struct vg_arena *, const void *, size_t);
+size_t arena_size(const struct vg_arena *);
+
+/* Growable array of pointers, malloc-backed. */
+struct vg_ptrvec {
+	void	**v;
+	size_t	  n, cap;
+};
+void ptrvec_push(struct vg_ptrvec *, void *);
+void ptrvec_free(struct vg_ptrvec *);
+
+/* Dynamic string, malloc-backed. */
+struct vg_buf {
+	char	*s;
+	size_t	 len, cap;
+};
+void buf_append(struct vg_buf *, const char *, size_t);
+void buf_puts(struct vg_buf *, const char *);
+void buf_printf(struct vg_buf *, const char *, ...) VG_PRINTF(2, 3);
+void buf_free(struct vg_buf *);
+
+/* FNV-1a, 64 bit: stable across runs and nodes (used for content hashes). */
+uint64_t hash_bytes(uint64_t h, const void *, size_t);
+uint64_t hash_str(uint64_t h, const char *);
+#define HASH_INIT 0xcbf29ce484222325ULL
+
+/*
+ * Durations in Kubernetes' (Go time.ParseDuration) form: "100ms", "9s",
+ * "1m30s", "1h", "2.5s". Returns 0 and stores milliseconds, -1 on error.
+ */
+int parse_duration_ms(const char *, int64_t *);
+void format_duration_ms(int64_t, char *, size_t);
+
+int str_has_suffix(const char *, const char *);
+int str_eq(const char *, const char *);	/* NULL-safe */
+
+/* Monotonic clock in milliseconds (I/O side only: pure code takes time as input). */
+int64_t now_ms(void);
+
+/* Write a file atomically: tmp + fsync + rename (+ fsync of the directory). */
+int write_file_atomic(const char *path, const void *, size_t);
+/* Read a whole file; NUL-terminated; NULL with errno on failure. */
+char *read_file(const char *path, size_t *lenp);
+
+#endif

@@ -1,0 +1,485 @@
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vipgate/log.h"
+#include "vipgate/util.h"
+
+void *
+xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (p == NULL)
+		fatal("malloc");
+	return p;
+}
+
+void *
+xcalloc(size_t n, size_t sz)
+{
+	void *p = calloc(n ? n : 1, sz ? sz : 1);
+
+	if (p == NULL)
+		fatal("calloc");
+	return p;
+}
+
+void *
+xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (p == NULL)
+		fatal("realloc");
+	return p;
+}
+
+void *
+xreallocarray(void *p, size_t n, size_t sz)
+{
+	if (sz && n > SIZE_MAX / sz)
+		fatalx("reallocarray: overflow");
+	return xrealloc(p, n * sz);
+}
+
+char *
+xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (p == NULL)
+		fatal("strdup");
+	return p;
+}
+
+char *
+xstrndup(const char *s, size_t n)
+{
+	char *p = strndup(s, n);
+
+	if (p == NULL)
+		fatal("strndup");
+	return p;
+}
+
+int
+xasprintf(char **ret, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(ret, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		fatal("asprintf");
+	return n;
+}
+
+/*
+ * Arena: a chain of chunks, the first one small (most arenas hold one small
+ * object), each next one twice as large up to 64 KiB.
+ */
+struct chunk {
+	struct chunk	*next;
+	size_t		 size, used;
+	/* data follows, 16-byte aligned */
+};
+
+struct vg_arena {
+	struct chunk	*head;
+	size_t		 next_size;
+	size_t		 total;
+};
+
+#define CHUNK_HDR	((sizeof(struct chunk) + 15) & ~(size_t)15)
+
+struct vg_arena *
+arena_new(void)
+{
+	struct vg_arena *a = xcalloc(1, sizeof(*a));
+
+	a->next_size = 256;
+	return a;
+}
+
+void
+arena_free(struct vg_arena *a)
+{
+	struct chunk *c, *n;
+
+	if (a == NULL)
+		return;
+	for (c = a->head; c != NULL; c = n) {
+		n = c->next;
+		free(c);
+	}
+	free(a);
+}
+
+void *
+arena_alloc(struct vg_arena *a, size_t n)
+{
+	struct chunk *c = a->head;
+	size_t need = (n + 15) & ~(size_t)15;
+	void *p;
+
+	if (need == 0)
+		need = 16;
+	if (c == NULL || c->size - c->used < need) {
+		size_t sz = a->next_size;
+
+		if (sz < need)
+			sz = need;
+		if (a->next_size < 65536)
+			a->next_size *= 2;
+		c = xmalloc(CHUNK_HDR + sz);
+		c->size = sz;
+		c->used = 0;
+		/* A chunk made just for a large request goes second, so the
+		 * current one keeps serving small ones. */
+		if (a->head != NULL && sz == need && need > a->next_size / 2) {
+			c->next = a->head->next;
+			a->head->next = c;
+		} else {
+			c->next = a->head;
+			a->head = c;
+		}
+		a->total += CHUNK_HDR + sz;
+	}
+	p = (char *)c + CHUNK_HDR + c->used;
+	c->used += need;
+	memset(p, 0, n);
+	return p;
+}
+
+char *
+arena_strndup(struct vg_arena *a, const char *s, size_t n)
+{
+	char *p = arena_alloc(a, n + 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *
+arena_strdup(struct vg_arena *a, const char *s)
+{
+	if (s == NULL)
+		return NULL;
+	return arena_strndup(a, s, strlen(s));
+}
+
+void *
+arena_memdup(struct vg_arena *a, const void *s, size_t n)
+{
+	void *p = arena_alloc(a, n);
+
+	memcpy(p, s, n);
+	return p;
+}
+
+char *
+arena_printf(struct vg_arena *a, const char *fmt, ...)
+{
+	va_list ap;
+	char *tmp, *p;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&tmp, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		fatal("vasprintf");
+	p = arena_strndup(a, tmp, (size_t)n);
+	free(tmp);
+	return p;
+}
+
+size_t
+arena_size(const struct vg_arena *a)
+{
+	return a->total;
+}
+
+void
+ptrvec_push(struct vg_ptrvec *v, void *p)
+{
+	if (v->n == v->cap) {
+		v->cap = v->cap ? v->cap * 2 : 16;
+		v->v = xreallocarray(v->v, v->cap, sizeof(*v->v));
+	}
+	v->v[v->n++] = p;
+}
+
+void
+ptrvec_free(struct vg_ptrvec *v)
+{
+	free(v->v);
+	v->v = NULL;
+	v->n = v->cap = 0;
+}
+
+void
+buf_append(struct vg_buf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 64;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		b->s = xrealloc(b->s, cap);
+		b->cap = cap;
+	}
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+void
+buf_puts(struct vg_buf *b, const char *s)
+{
+	buf_append(b, s, strlen(s));
+}
+
+void
+buf_printf(struct vg_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	char *tmp;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&tmp, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		fatal("vasprintf");
+	buf_append(b, tmp, (size_t)n);
+	free(tmp);
+}
+
+void
+buf_free(struct vg_buf *b)
+{
+	free(b->s);
+	b->s = NULL;
+	b->len = b->cap = 0;
+}
+
+uint64_t
+hash_bytes(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *s = p;
+
+	while (n--) {
+		h ^= *s++;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+uint64_t
+hash_str(uint64_t h, const char *s)
+{
+	/* The terminating NUL is hashed too, so ("ab","c") != ("a","bc"). */
+	return hash_bytes(h, s ? s : "", s ? strlen(s) + 1 : 1);
+}
+
+/* Go's time.ParseDuration units; Kubernetes durations use this form. */
+int
+parse_duration_ms(const char *s, int64_t *out)
+{
+	static const struct {
+		const char *u;
+		double ms;
+	} units[] = {
+		{ "ns", 1e-6 }, { "us", 1e-3 }, { "\xc2\xb5s", 1e-3 },
+		{ "ms", 1 }, { "s", 1e3 }, { "m", 60e3 }, { "h", 3600e3 },
+	};
+	double total = 0;
+	int neg = 0, any = 0;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	if (*s == '-' || *s == '+')
+		neg = *s++ == '-';
+	if (strcmp(s, "0") == 0) {
+		*out = 0;
+		return 0;
+	}
+	while (*s) {
+		char *end;
+		double v;
+		size_t i, best = 0, bestlen = 0;
+
+		if (!((*s >= '0' && *s <= '9') || *s == '.'))
+			return -1;
+		v = strtod(s, &end);
+		if (end == s)
+			return -1;
+		s = end;
+		for (i = 0; i < VG_ARRAY_SIZE(units); i++) {
+			size_t l = strlen(units[i].u);
+
+			if (strncmp(s, units[i].u, l) == 0 && l > bestlen) {
+				best = i;
+				bestlen = l;
+			}
+		}
+		if (bestlen == 0)
+			return -1;
+		/* "m" must not swallow the "m" of "ms" */
+		total += v * units[best].ms;
+		s += bestlen;
+		any = 1;
+	}
+	if (!any || total > 9.2e15)
+		return -1;
+	*out = (int64_t)(total + 0.5) * (neg ? -1 : 1);
+	return 0;
+}
+
+void
+format_duration_ms(int64_t ms, char *buf, size_t len)
+{
+	if (ms % 3600000 == 0 && ms)
+		snprintf(buf, len, "%lldh", (long long)(ms / 3600000));
+	else if (ms % 60000 == 0 && ms)
+		snprintf(buf, len, "%lldm", (long long)(ms / 60000));
+	else if (ms % 1000 == 0)
+		snprintf(buf, len, "%llds", (long long)(ms / 1000));
+	else
+		snprintf(buf, len, "%lldms", (long long)ms);
+}
+
+int
+str_has_suffix(const char *s, const char *suf)
+{
+	size_t a = strlen(s), b = strlen(suf);
+
+	return a >= b && strcmp(s + a - b, suf) == 0;
+}
+
+int
+str_eq(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+write_file_atomic(const char *path, const void *data, size_t len)
+{
+	char *tmp, *dcopy;
+	const char *p = data;
+	int fd, dfd, saved;
+
+	xasprintf(&tmp, "%s.tmp.%ld", path, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd == -1) {
+		free(tmp);
+		return -1;
+	}
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (fsync(fd) == -1)
+		goto fail;
+	if (close(fd) == -1) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) == -1)
+		goto fail;
+	free(tmp);
+	dcopy = xstrdup(path);
+	dfd = open(dirname(dcopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd != -1) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+	free(dcopy);
+	return 0;
+fail:
+	saved = errno;
+	if (fd != -1)
+		close(fd);
+	unlink(tmp);
+	free(tmp);
+	errno = saved;
+	return -1;
+}
+
+char *
+read_file(const char *path, size_t *lenp)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	int fd, saved;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1)
+		return NULL;
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		close(fd);
+		errno = EISDIR;
+		return NULL;
+	}
+	cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 4096;
+	buf = xmalloc(cap);
+	for (;;) {
+		ssize_t n;
+
+		if (len + 1 >= cap) {
+			cap *= 2;
+			buf = xrealloc(buf, cap);
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			saved = errno;
+			free(buf);
+			close(fd);
+			errno = saved;
+			return NULL;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	if (lenp)
+		*lenp = len;
+	return buf;
+}

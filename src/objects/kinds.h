@@ -1,0 +1,25 @@
+/* Schemas of every kind, shared inside src/objects. */
+#ifndef VIPGATE_OBJECTS_KINDS_H
+#define VIPGATE_OBJECTS_KINDS_H
+
+#include "vipgate/objects.h"
+
+extern const struct sc_schema labelsel_schema;
+
+#define SCF_SELS(n, st, m, c) SCF_OBJS(n, st, m, c, &labelsel_schema)
+
+/* Whole-object schemas (they decode spec, status, data ... of the object). */
+extern const struct sc_schema service_schema, endpoints_schema, pod_schema,
+    node_schema, secret_schema, namespace_schema, endpointslice_schema,
+    deployment_schema;
+extern const struct sc_schema ipaddresspool_schema, l2advertisement_schema,
+    bgpadvertisement_schema, bgppeer_schema, bfdprofile_schema,
+    community_schema;
+extern const struct sc_schema gateway_schema, virtualservice_schema,
+    destinationrule_schema, serviceentry_schema, workloadentry_schema,
+    peerauthentication_schema;
+
+/* The object being decoded, for checks that need its metadata. */
+extern __thread const struct object *kinds_current;
+
+#endif

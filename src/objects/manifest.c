@@ -1,0 +1,325 @@
+/*
+ * Manifests to objects: apiVersion and kind pick the schema, metadata is
+ * common, a v1 List holds several objects. A bad object is rejected alone.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kinds.h"
+#include "vipgate/log.h"
+
+__thread const struct object *kinds_current;
+
+static const char *const v1[] = { "v1", NULL };
+static const char *const discovery_v1[] = { "v1", NULL };
+static const char *const apps_v1[] = { "v1", NULL };
+static const char *const metallb_v1b1[] = { "v1beta1", NULL };
+static const char *const metallb_v1b12[] = { "v1beta1", "v1beta2", NULL };
+static const char *const istio_net[] = { "v1", "v1beta1", "v1alpha3", NULL };
+static const char *const istio_sec[] = { "v1", "v1beta1", NULL };
+
+#define KIND(k, n, g, v, ns, s, st) { k, n, g, v, ns, &s, sizeof(st) }
+static const struct kind_info kinds[K__COUNT] = {
+	KIND(K_SERVICE, "Service", "", v1, 1, service_schema, struct k_service),
+	KIND(K_ENDPOINTS, "Endpoints", "", v1, 1, endpoints_schema, struct k_endpoints),
+	KIND(K_POD, "Pod", "", v1, 1, pod_schema, struct k_pod),
+	KIND(K_NODE, "Node", "", v1, 0, node_schema, struct k_node),
+	KIND(K_SECRET, "Secret", "", v1, 1, secret_schema, struct k_secret),
+	KIND(K_NAMESPACE, "Namespace", "", v1, 0, namespace_schema, struct k_namespace),
+	KIND(K_ENDPOINTSLICE, "EndpointSlice", "discovery.k8s.io", discovery_v1, 1,
+	    endpointslice_schema, struct k_endpointslice),
+	KIND(K_DEPLOYMENT, "Deployment", "apps", apps_v1, 1, deployment_schema, struct k_deployment),
+	KIND(K_IPADDRESSPOOL, "IPAddressPool", "metallb.io", metallb_v1b1, 1,
+	    ipaddresspool_schema, struct k_ipaddresspool),
+	KIND(K_L2ADVERTISEMENT, "L2Advertisement", "metallb.io", metallb_v1b1, 1,
+	    l2advertisement_schema, struct k_l2advertisement),
+	KIND(K_BGPADVERTISEMENT, "BGPAdvertisement", "metallb.io", metallb_v1b1, 1,
+	    bgpadvertisement_schema, struct k_bgpadvertisement),
+	KIND(K_BGPPEER, "BGPPeer", "metallb.io", metallb_v1b12, 1, bgppeer_schema, struct k_bgppeer),
+	KIND(K_BFDPROFILE, "BFDProfile", "metallb.io", metallb_v1b1, 1, bfdprofile_schema,
+	    struct k_bfdprofile),
+	KIND(K_COMMUNITY, "Community", "metallb.io", metallb_v1b1, 1, community_schema,
+	    struct k_community),
+	KIND(K_GATEWAY, "Gateway", "networking.istio.io", istio_net, 1, gateway_schema,
+	    struct k_gateway),
+	KIND(K_VIRTUALSERVICE, "VirtualService", "networking.istio.io", istio_net, 1,
+	    virtualservice_schema, struct k_virtualservice),
+	KIND(K_DESTINATIONRULE, "DestinationRule", "networking.istio.io", istio_net, 1,
+	    destinationrule_schema, struct k_destinationrule),
+	KIND(K_SERVICEENTRY, "ServiceEntry", "networking.istio.io", istio_net, 1,
+	    serviceentry_schema, struct k_serviceentry),
+	KIND(K_WORKLOADENTRY, "WorkloadEntry", "networking.istio.io", istio_net, 1,
+	    workloadentry_schema, struct k_workloadentry),
+	KIND(K_PEERAUTHENTICATION, "PeerAuthentication", "security.istio.io", istio_sec, 1,
+	    peerauthentication_schema, struct k_peerauthentication),
+};
+
+const struct kind_info *
+kind_info(enum obj_kind k)
+{
+	return k < K__COUNT ? &kinds[k] : NULL;
+}
+
+const char *
+kind_name(enum obj_kind k)
+{
+	return k < K__COUNT ? kinds[k].name : "?";
+}
+
+const struct kind_info *
+kind_lookup(const char *api_version, const char *kind, int *known_kind)
+{
+	const char *slash = strrchr(api_version, '/');
+	size_t glen = slash ? (size_t)(slash - api_version) : 0;
+	const char *ver = slash ? slash + 1 : api_version;
+	size_t i, j;
+
+	*known_kind = 0;
+	for (i = 0; i < K__COUNT; i++) {
+		const struct kind_info *ki = &kinds[i];
+
+		if (strcmp(ki->name, kind) != 0)
+			continue;
+		*known_kind = 1;
+		if (strlen(ki->group) != glen || strncmp(ki->group, api_version, glen) != 0)
+			continue;
+		for (j = 0; ki->versions[j]; j++)
+			if (strcmp(ki->versions[j], ver) == 0)
+				return ki;
+	}
+	return NULL;
+}
+
+struct object *
+object_ref(struct object *o)
+{
+	__atomic_add_fetch(&o->refcnt, 1, __ATOMIC_RELAXED);
+	return o;
+}
+
+void
+object_unref(struct object *o)
+{
+	if (o == NULL)
+		return;
+	if (__atomic_sub_fetch(&o->refcnt, 1, __ATOMIC_ACQ_REL) == 0)
+		arena_free(o->arena);
+}
+
+static struct decoded *
+decoded_push(struct decoded_list *l)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 4;
+		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
+	}
+	memset(&l->v[l->n], 0, sizeof(l->v[0]));
+	return &l->v[l->n++];
+}
+
+void
+decoded_list_free(struct decoded_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		object_unref(l->v[i].obj);
+		free((char *)l->v[i].ns);
+		free((char *)l->v[i].name);
+	}
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+/* DNS-1123 subdomain (253) for most names; labels are checked loosely. */
+static int
+valid_name(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > 253)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char ch = s[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+		    ch == '-' || ch == '.'))
+			return 0;
+	}
+	return s[0] != '-' && s[0] != '.' && s[n - 1] != '-' && s[n - 1] != '.';
+}
+
+static const struct sc_field meta_fields[] = {
+	SCF("name", SC_STR, struct obj_meta, name),
+	SCF("namespace", SC_STR, struct obj_meta, ns),
+	SCF("labels", SC_STRMAP, struct obj_meta, labels),
+	SCF("annotations", SC_STRMAP, struct obj_meta, annotations),
+	SCF("creationTimestamp", SC_STR, struct obj_meta, creation_ts),
+	SCF("uid", SC_STR, struct obj_meta, uid),
+	SCF_END
+};
+static const struct sc_schema meta_schema = {
+	"ObjectMeta", sizeof(struct obj_meta), meta_fields, NULL
+};
+
+static void decode_one(const struct ynode *, const char *file, const char *default_ns,
+    struct vg_errs *, struct decoded_list *, int in_list);
+
+static void
+decode_list(const struct ynode *root, const char *file, const char *default_ns,
+    struct vg_errs *errs, struct decoded_list *out)
+{
+	const struct ynode *items = yn_get(root, "items");
+	size_t i;
+
+	if (yn_is_null(items))
+		return;
+	if (items->type != YN_SEQ) {
+		errs_add(errs, ERR_ERROR, file, items->line, items->col,
+		    "List: items must be a list");
+		return;
+	}
+	for (i = 0; i < items->n; i++)
+		decode_one(items->vals[i], file, default_ns, errs, out, 1);
+}
+
+static void
+decode_one(const struct ynode *root, const char *file, const char *default_ns,
+    struct vg_errs *errs, struct decoded_list *out, int in_list)
+{
+	const char *apiv, *kind, *name, *ns;
+	const struct kind_info *ki;
+	const struct ynode *md;
+	struct decoded *d;
+	struct object *o;
+	struct sc_ctx c;
+	int known;
+	char what[512];
+
+	if (root == NULL)
+		return;		/* empty document */
+	if (root->type != YN_MAP) {
+		errs_add(errs, ERR_ERROR, file, root->line, root->col,
+		    "a manifest must be a map with apiVersion and kind");
+		return;
+	}
+	apiv = yn_getstr(root, "apiVersion");
+	kind = yn_getstr(root, "kind");
+	if (apiv == NULL || kind == NULL) {
+		errs_add(errs, ERR_ERROR, file, root->line, root->col,
+		    "a manifest needs apiVersion and kind");
+		return;
+	}
+	if (!in_list && strcmp(kind, "List") == 0 && strcmp(apiv, "v1") == 0) {
+		decode_list(root, file, default_ns, errs, out);
+		return;
+	}
+	md = yn_get(root, "metadata");
+	name = yn_getstr(md, "name");
+	ns = yn_getstr(md, "namespace");
+	ki = kind_lookup(apiv, kind, &known);
+	if (ki == NULL) {
+		if (known)
+			errs_add(errs, ERR_WARNING, file, root->line, root->col,
+			    "%s %s: apiVersion %s is not supported for this kind; skipped",
+			    kind, name ? name : "(unnamed)", apiv);
+		else
+			errs_add(errs, ERR_WARNING, file, root->line, root->col,
+			    "unknown kind %s (%s); skipped", kind, apiv);
+		return;
+	}
+	if (!ki->namespaced)
+		ns = "";
+	else if (ns == NULL)
+		ns = default_ns;
+	snprintf(what, sizeof(what), "%s %s%s%s", ki->name, ns, *ns ? "/" : "",
+	    name ? name : "(unnamed)");
+
+	d = decoded_push(out);
+	d->line = root->line;
+	d->kind = ki->kind;
+	if (name == NULL || !valid_name(name) || (*ns && !valid_name(ns))) {
+		d->failed = 1;
+		errs_add(errs, ERR_ERROR, file, md ? md->line : root->line,
+		    md ? md->col : root->col, "%s: metadata.name%s must be a lower-case "
+		    "DNS name (a-z, 0-9, '-', '.')", what, name && !valid_name(name) ? "" :
+		    name ? " and namespace" : " is required and");
+		return;
+	}
+	d->named = 1;
+	d->ns = xstrdup(ns);
+	d->name = xstrdup(name);
+
+	o = xcalloc(1, sizeof(*o));
+	memset(&c, 0, sizeof(c));
+	c.arena = arena_new();
+	c.errs = errs;
+	c.file = file;
+	c.what = what;
+	o->arena = c.arena;
+	o->kind = ki->kind;
+	o->refcnt = 1;
+	o->line = root->line;
+	o->file = arena_strdup(c.arena, file);
+	o->api_version = arena_strdup(c.arena, apiv);
+	strcpy(c.path, "metadata");
+	(void)sc_decode(&c, &meta_schema, md, &o->meta);
+	c.path[0] = '\0';
+	o->meta.ns = arena_strdup(c.arena, ns);
+	o->spec = arena_alloc(c.arena, ki->spec_size);
+	kinds_current = o;
+	(void)sc_decode(&c, ki->spec_schema, root, o->spec);
+	kinds_current = NULL;
+	o->hash = yn_hash(root, hash_str(HASH_INIT, ns));
+	if (c.nerr) {
+		d->failed = 1;
+		/* the object's struct lives in the arena it was decoded into */
+		{
+			struct vg_arena *a = o->arena;
+
+			free(o);
+			arena_free(a);
+		}
+		return;
+	}
+	/* the struct itself moves into the arena so one free releases all */
+	{
+		struct object *oa = arena_memdup(c.arena, o, sizeof(*o));
+
+		free(o);
+		d->obj = oa;
+	}
+}
+
+void
+manifest_decode_doc(const struct ydoc *doc, const char *default_ns,
+    struct vg_errs *errs, struct decoded_list *out)
+{
+	decode_one(doc->root, doc->file, default_ns, errs, out, 0);
+}
+
+struct buf_arg {
+	struct vg_errs		*errs;
+	struct decoded_list	*out;
+};
+
+static void
+buf_doc(struct ydoc *doc, void *arg)
+{
+	struct buf_arg *a = arg;
+
+	manifest_decode_doc(doc, "default", a->errs, a->out);
+	arena_free(doc->arena);
+}
+
+int
+manifest_decode_buf(const char *buf, size_t len, const char *file,
+    struct vg_errs *errs, struct decoded_list *out)
+{
+	struct buf_arg a = { errs, out };
+
+	return yn_parse(buf, len, file, buf_doc, &a, errs);
+}

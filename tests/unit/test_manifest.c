@@ -1,0 +1,275 @@
+#include "config.h"
+
+#include "cu.h"
+#include "vipgate/store.h"
+
+static const char *seed_files[] = {
+	"seed/metallb-istio-pool.yaml", "seed/bookinfo.yaml", "seed/istio-gateway.yaml",
+	"seed/canary-routing.yaml", "seed/circuit-breaker.yaml",
+};
+
+static void
+test_seed_loads(void)
+{
+	size_t i, j, total = 0;
+
+	for (i = 0; i < VG_ARRAY_SIZE(seed_files); i++) {
+		struct vg_errs errs = { 0 };
+		struct decoded_list out = { 0 };
+		size_t len;
+		char *buf = read_file(cu_datapath(seed_files[i]), &len);
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+		CU_ASSERT_EQUAL(manifest_decode_buf(buf, len, seed_files[i], &errs, &out), 0);
+		cu_errs_dump(&errs);
+		CU_ASSERT_EQUAL(errs.n, 0);
+		for (j = 0; j < out.n; j++) {
+			CU_ASSERT_FALSE(out.v[j].failed);
+			CU_ASSERT_PTR_NOT_NULL(out.v[j].obj);
+		}
+		total += out.n;
+		decoded_list_free(&out);
+		errs_clear(&errs);
+		free(buf);
+	}
+	/* pool + L2Adv, Deployment + Service, Gateway + VS, VS + DR, DR */
+	CU_ASSERT_EQUAL(total, 9);
+}
+
+static void
+test_pool_fields(void)
+{
+	struct vg_errs errs = { 0 };
+	struct decoded_list out = { 0 };
+	const struct k_ipaddresspool *p;
+	char buf[IPADDR_STRLEN];
+
+	cu_decode("apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\n"
+	    "metadata: {name: p, namespace: metallb-system}\n"
+	    "spec:\n  addresses: [192.168.1.200-192.168.1.210, 'fd00::/120']\n"
+	    "  autoAssign: false\n", &errs, &out);
+	CU_ASSERT_EQUAL_FATAL(out.n, 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(out.v[0].obj);
+	p = OBJ_SPEC(out.v[0].obj, k_ipaddresspool);
+	CU_ASSERT_EQUAL(p->nranges, 2);
+	CU_ASSERT_STRING_EQUAL(ipaddr_fmt(&p->ranges[0].first, buf), "192.168.1.200");
+	CU_ASSERT_STRING_EQUAL(ipaddr_fmt(&p->ranges[0].last, buf), "192.168.1.210");
+	CU_ASSERT_STRING_EQUAL(ipaddr_fmt(&p->ranges[1].last, buf), "fd00::ff");
+	CU_ASSERT_EQUAL(p->auto_assign, 0);
+	CU_ASSERT_STRING_EQUAL(out.v[0].obj->meta.ns, "metallb-system");
+	decoded_list_free(&out);
+	errs_clear(&errs);
+}
+
+static void
+test_invalid_alone(void)
+{
+	struct vg_errs errs = { 0 };
+	struct decoded_list out = { 0 };
+
+	/* the broken pool is rejected, naming file:line, kind, ns/name; the Service loads */
+	cu_decode("apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\n"
+	    "metadata: {name: bad, namespace: ms}\n"
+	    "spec:\n  addresses:\n  - 10.0.0.1/24\n"
+	    "---\n"
+	    "apiVersion: v1\nkind: Service\nmetadata: {name: web}\n"
+	    "spec:\n  type: LoadBalancer\n  ports: [{port: 80}]\n"
+	    "---\n"
+	    "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n",
+	    &errs, &out);
+	cu_errs_dump(&errs);
+	CU_ASSERT_EQUAL_FATAL(out.n, 2);
+	CU_ASSERT_TRUE(out.v[0].failed);
+	CU_ASSERT_TRUE(out.v[0].named);
+	CU_ASSERT_STRING_EQUAL(out.v[0].name, "bad");
+	CU_ASSERT_PTR_NOT_NULL(out.v[1].obj);
+	CU_ASSERT_EQUAL(errs.nerrors, 1);
+	CU_ASSERT_TRUE(cu_errs_have(&errs, "test.yaml:6:5: IPAddressPool ms/bad: spec: addresses[0]:"));
+	CU_ASSERT_TRUE(cu_errs_have(&errs, "warning: unknown kind Widget"));
+	decoded_list_free(&out);
+	errs_clear(&errs);
+}
+
+static void
+test_bad_fields(void)
+{
+	static const struct {
+		const char *yaml, *msg;
+	} cases[] = {
+		{ "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: [{port: x}]}\n",
+		  "test.yaml:4:23: Service default/s: spec.ports[0].port: \"x\" is not an integer" },
+		{ "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {type: Weird}\n",
+		  "type \"Weird\" is not" },
+		{ "apiVersion: v1\nkind: Service\nmetadata: {name: S_x}\n",
+		  "metadata.name must be a lower-case" },
+		{ "apiVersion: v1\nkind: Service\nmetadata: {namespace: a}\n",
+		  "metadata.name is required" },
+		{ "apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: p}\nspec:\n  addresses: [10.0.0.9-10.0.0.1]\n",
+		  "start is after its end" },
+		{ "apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: p}\nspec:\n  addresses: [10.0.0.0/24, 10.0.0.128/25]\n",
+		  "overlaps" },
+		{ "apiVersion: metallb.io/v1beta2\nkind: BGPPeer\nmetadata: {name: p}\nspec: {myASN: 64500, peerASN: 64501, peerAddress: 1.2.3}\n",
+		  "peerAddress \"1.2.3\" is not an IP address" },
+		{ "apiVersion: metallb.io/v1beta2\nkind: BGPPeer\nmetadata: {name: p}\nspec: {myASN: 64500, peerASN: 64501, peerAddress: 1.2.3.4, holdTime: 2s}\n",
+		  "holdTime must be 0 or at least 3s" },
+		{ "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {tls.crt: '!!!'}\n",
+		  "not valid base64" },
+		{ "apiVersion: v1\nkind: Service\nmetadata: {name: s, labels: {a: [1]}}\n",
+		  "must be a map of strings" },
+		{ "apiVersion: metallb.io/v1beta1\nkind: L2Advertisement\nmetadata: {name: l}\nspec:\n  nodeSelectors:\n  - matchExpressions: [{key: a, operator: Near}]\n",
+		  "unknown operator \"Near\"" },
+	};
+	size_t i;
+
+	for (i = 0; i < VG_ARRAY_SIZE(cases); i++) {
+		struct vg_errs errs = { 0 };
+		struct decoded_list out = { 0 };
+
+		cu_decode(cases[i].yaml, &errs, &out);
+		if (!cu_errs_have(&errs, cases[i].msg)) {
+			fprintf(stderr, "case %zu: expected \"%s\", got:\n", i, cases[i].msg);
+			errs_print(&errs, stderr);
+		}
+		CU_ASSERT_TRUE(cu_errs_have(&errs, cases[i].msg));
+		CU_ASSERT_TRUE(out.n == 0 || out.v[0].failed);
+		decoded_list_free(&out);
+		errs_clear(&errs);
+	}
+}
+
+static void
+test_json_and_list(void)
+{
+	struct vg_errs errs = { 0 };
+	struct decoded_list out = { 0 };
+
+	cu_decode("{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [\n"
+	    " {\"apiVersion\": \"v1\", \"kind\": \"Namespace\", \"metadata\": {\"name\": \"a\", \"labels\": {\"x\": \"y\"}}},\n"
+	    " {\"apiVersion\": \"v1\", \"kind\": \"Service\", \"metadata\": {\"name\": \"s\", \"namespace\": \"a\"},\n"
+	    "  \"spec\": {\"type\": \"LoadBalancer\", \"ports\": [{\"port\": 80.0}]}}]}\n", &errs, &out);
+	cu_errs_dump(&errs);
+	CU_ASSERT_EQUAL(errs.n, 0);
+	CU_ASSERT_EQUAL_FATAL(out.n, 2);
+	CU_ASSERT_EQUAL(out.v[0].obj->kind, K_NAMESPACE);
+	CU_ASSERT_STRING_EQUAL(out.v[0].obj->meta.ns, "");
+	CU_ASSERT_STRING_EQUAL(strmap_get(&out.v[0].obj->meta.labels, "x"), "y");
+	CU_ASSERT_EQUAL(out.v[1].obj->line, 3);
+	CU_ASSERT_EQUAL(OBJ_SPEC(out.v[1].obj, k_service)->ports[0].port, 80);
+	decoded_list_free(&out);
+	errs_clear(&errs);
+}
+
+static void
+test_syntax_error_position(void)
+{
+	struct vg_errs errs = { 0 };
+	struct decoded_list out = { 0 };
+
+	CU_ASSERT_EQUAL(cu_decode("apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\n"
+	    "apiVersion: v1\nkind: [\n", &errs, &out), -1);
+	CU_ASSERT_EQUAL(out.n, 1);	/* the first document is delivered */
+	CU_ASSERT_TRUE(cu_errs_have(&errs, "test.yaml:7:1: YAML syntax error"));
+	decoded_list_free(&out);
+	errs_clear(&errs);
+}
+
+static void
+test_alias_bomb(void)
+{
+	struct vg_errs errs = { 0 };
+	struct decoded_list out = { 0 };
+	struct vg_buf b = { 0 };
+	int i;
+
+	buf_puts(&b, "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+	for (i = 1; i < 10; i++)
+		buf_printf(&b, "a%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d]\n",
+		    i, i, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1);
+	CU_ASSERT_EQUAL(cu_decode(b.s, &errs, &out), -1);
+	CU_ASSERT_TRUE(cu_errs_have(&errs, "too large once aliases are expanded"));
+	decoded_list_free(&out);
+	errs_clear(&errs);
+	buf_free(&b);
+}
+
+static void
+test_secret_and_slice(void)
+{
+	struct vg_errs errs = { 0 };
+	struct decoded_list out = { 0 };
+	const struct k_secret *s;
+	const struct k_endpointslice *es;
+
+	cu_decode("apiVersion: v1\nkind: Secret\nmetadata: {name: t, namespace: istio-system}\n"
+	    "type: kubernetes.io/tls\ndata:\n  tls.key: a2V5\n  tls.crt: Y2VydA==\n"
+	    "stringData:\n  ca.crt: plain\n"
+	    "---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+	    "metadata: {name: web-abc, labels: {kubernetes.io/service-name: web}}\n"
+	    "addressType: IPv4\nendpoints:\n- addresses: [10.1.0.5]\n  conditions: {ready: false}\n"
+	    "  nodeName: node-a\nports: [{name: http, port: 8080}]\n", &errs, &out);
+	cu_errs_dump(&errs);
+	CU_ASSERT_EQUAL(errs.n, 0);
+	CU_ASSERT_EQUAL_FATAL(out.n, 2);
+	s = OBJ_SPEC(out.v[0].obj, k_secret);
+	CU_ASSERT_STRING_EQUAL(strmap_get(&s->data, "tls.crt"), "cert");
+	CU_ASSERT_STRING_EQUAL(strmap_get(&s->data, "tls.key"), "key");
+	CU_ASSERT_STRING_EQUAL(strmap_get(&s->data, "ca.crt"), "plain");
+	es = OBJ_SPEC(out.v[1].obj, k_endpointslice);
+	CU_ASSERT_STRING_EQUAL(es->service_name, "web");
+	CU_ASSERT_TRUE(es->endpoints[0].ready.set);
+	CU_ASSERT_EQUAL(es->endpoints[0].ready.v, 0);
+	CU_ASSERT_EQUAL(es->ports[0].port, 8080);
+	decoded_list_free(&out);
+	errs_clear(&errs);
+}
+
+static void
+test_store_basics(void)
+{
+	struct vg_errs errs = { 0 };
+	struct decoded_list a = { 0 }, b = { 0 };
+	struct store *st = store_new();
+	struct object * const *l;
+	size_t n;
+	uint64_t g;
+
+	cu_decode("apiVersion: v1\nkind: Namespace\nmetadata: {name: b}\n---\n"
+	    "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n", &errs, &a);
+	CU_ASSERT_EQUAL(store_put(st, object_ref(a.v[0].obj)), 1);
+	CU_ASSERT_EQUAL(store_put(st, object_ref(a.v[1].obj)), 1);
+	g = store_generation(st);
+	l = store_list(st, K_NAMESPACE, &n);
+	CU_ASSERT_EQUAL_FATAL(n, 2);
+	CU_ASSERT_STRING_EQUAL(l[0]->meta.name, "a");
+	/* same content again: no change, no generation bump */
+	cu_decode("apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n", &errs, &b);
+	CU_ASSERT_EQUAL(store_put(st, object_ref(b.v[0].obj)), 0);
+	CU_ASSERT_EQUAL(store_generation(st), g);
+	CU_ASSERT_PTR_EQUAL(store_get(st, K_NAMESPACE, "", "a"), a.v[1].obj);
+	CU_ASSERT_EQUAL(store_del(st, K_NAMESPACE, "", "a"), 1);
+	CU_ASSERT_EQUAL(store_del(st, K_NAMESPACE, "", "a"), 0);
+	CU_ASSERT_EQUAL(store_count(st), 1);
+	store_free(st);
+	decoded_list_free(&a);
+	decoded_list_free(&b);
+	errs_clear(&errs);
+}
+
+static const struct cu_test tests[] = {
+	{ "seed walk-through loads unchanged", test_seed_loads },
+	{ "IPAddressPool fields", test_pool_fields },
+	{ "an invalid object is rejected alone", test_invalid_alone },
+	{ "invalid fields name file:line and path", test_bad_fields },
+	{ "JSON and v1 List", test_json_and_list },
+	{ "YAML syntax error position", test_syntax_error_position },
+	{ "alias bomb bounded", test_alias_bomb },
+	{ "Secret and EndpointSlice", test_secret_and_slice },
+	{ "store put/get/del/list", test_store_basics },
+	{ NULL, NULL }
+};
+
+int
+main(void)
+{
+	return cu_run("manifest", tests);
+}
