@@ -28,6 +28,7 @@ struct svc_state {
 };
 
 struct pool_state {
+	const char	*ns;
 	const char	*name;
 	uint64_t	 total_v4, total_v6;	/* saturating */
 	uint64_t	 assigned_v4, assigned_v6;

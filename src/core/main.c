@@ -1,7 +1,180 @@
+/* vipgated: flags, check mode, daemonizing, pidfile; the rest is daemon.c. */
 #include "config.h"
 
-int
-main(void)
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vipgate/daemon.h"
+#include "vipgate/log.h"
+
+static void __attribute__((noreturn))
+usage(int code)
 {
+	fprintf(code ? stderr : stdout,
+	    "usage: vipgated [-c FILE] [-f] [-t] [-d] [-p PIDFILE] [-s SOCKET]\n"
+	    "  -c FILE     main config (default %s)\n"
+	    "  -f          stay in the foreground, log to stderr\n"
+	    "  -t          check the config and every manifest, then exit (0 valid, 1 not)\n"
+	    "  -d          debug logging\n"
+	    "  -p PIDFILE  write the pid here\n"
+	    "  -s SOCKET   control socket (overrides control.socket)\n"
+	    "  -V          print the version\n", VG_DEFAULT_CONFIG);
+	exit(code);
+}
+
+/* -t: everything a start would load, checked; nothing started. */
+static int
+check_only(struct config *cfg)
+{
+	struct vg_errs errs = { 0 };
+	struct store *st = store_new();
+	struct file_source *fs = fsrc_new(st);
+	struct live_view live;
+	struct desired *d;
+	size_t i, pending = 0;
+	int rc;
+
+	(void)fsrc_sync(fs, cfg->objects.paths, cfg->objects.npaths, &errs);
+	errs_print(&errs, stderr);
+	memset(&live, 0, sizeof(live));
+	live.gateway_ready = cfg->gateway.enabled;
+	d = reconcile(st, cfg, &live);
+	for (i = 0; i < d->nsvcs; i++)
+		pending += d->svcs[i].pending != NULL;
+	rc = errs.nerrors ? 1 : 0;
+	fprintf(rc ? stderr : stdout, "%s: %s: %zu objects, %zu LoadBalancer services "
+	    "(%zu pending), %zu errors, %zu warnings\n", cfg->file,
+	    rc ? "invalid" : "configuration ok", store_count(st), d->nsvcs, pending,
+	    errs.nerrors, errs.n - errs.nerrors);
+	desired_unref(d);
+	fsrc_free(fs);
+	store_free(st);
+	errs_clear(&errs);
+	return rc;
+}
+
+static int
+write_pidfile(const char *path)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+
+	if (write_file_atomic(path, buf, (size_t)n) == -1) {
+		log_warn("cannot write pidfile %s", path);
+		return -1;
+	}
 	return 0;
+}
+
+static void
+daemonize(void)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid == -1)
+		fatal("fork");
+	if (pid > 0)
+		_exit(0);
+	if (setsid() == -1)
+		fatal("setsid");
+	pid = fork();
+	if (pid == -1)
+		fatal("fork");
+	if (pid > 0)
+		_exit(0);
+	if (chdir("/") == -1)
+		fatal("chdir /");
+	fd = open("/dev/null", O_RDWR);
+	if (fd != -1) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *cfg_path = VG_DEFAULT_CONFIG, *pidfile = NULL, *sock = NULL;
+	int foreground = 0, check = 0, debug = 0, ch, rc;
+	struct vg_errs errs = { 0 };
+	struct config *cfg;
+	static struct daemon d;
+
+	log_procname = "vipgated";
+	while ((ch = getopt(argc, argv, "c:ftdp:s:hV")) != -1) {
+		switch (ch) {
+		case 'c':
+			cfg_path = optarg;
+			break;
+		case 'f':
+			foreground = 1;
+			break;
+		case 't':
+			check = 1;
+			break;
+		case 'd':
+			debug = 1;
+			break;
+		case 'p':
+			pidfile = optarg;
+			break;
+		case 's':
+			sock = optarg;
+			break;
+		case 'V':
+			printf("vipgated %s\n", PACKAGE_VERSION);
+			return 0;
+		case 'h':
+			usage(0);
+		default:
+			usage(1);
+		}
+	}
+	if (optind != argc)
+		usage(1);
+
+	log_init(1, debug ? LOG_LVL_DEBUG : LOG_LVL_INFO, LOG_FMT_TEXT);
+	cfg = config_load(cfg_path, &errs);
+	if (cfg == NULL) {
+		errs_print(&errs, stderr);
+		fprintf(stderr, "%s: invalid configuration\n", cfg_path);
+		errs_clear(&errs);
+		return 1;
+	}
+	errs_print(&errs, stderr);	/* warnings */
+	errs_clear(&errs);
+	if (check) {
+		rc = check_only(cfg);
+		config_free(cfg);
+		return rc;
+	}
+
+	if (!foreground) {
+		daemonize();
+		log_init(0, LOG_LVL_INFO, LOG_FMT_TEXT);
+	}
+	daemon_log_config(cfg, debug);
+	d.debug = debug;
+	if (daemon_init(&d, cfg, cfg_path, sock) == -1) {
+		log_error("cannot start; exiting");
+		daemon_free(&d);
+		return 2;
+	}
+	if (pidfile && write_pidfile(pidfile) == -1) {
+		daemon_free(&d);
+		return 2;
+	}
+	rc = daemon_run(&d);
+	daemon_free(&d);
+	if (pidfile)
+		unlink(pidfile);
+	return rc;
 }

@@ -1,0 +1,298 @@
+/*
+ * The control socket: one JSON request line in, one JSON answer out, then
+ * the connection closes (the protocol is in include/vipgate/ctl.h).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "vipgate/daemon.h"
+#include "vipgate/log.h"
+
+#define CTL_MAX_REQUEST	65536
+
+static json_t *
+errs_json(const struct vg_errs *e, enum err_sev sev)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < e->n; i++) {
+		char *s;
+
+		if (e->v[i].sev != sev)
+			continue;
+		s = errs_format(&e->v[i]);
+		json_array_append_new(a, json_string(s));
+		free(s);
+	}
+	return a;
+}
+
+json_t *
+ctlsrv_reload_result(const struct reload_result *r)
+{
+	char ts[64];
+	struct tm tm;
+
+	gmtime_r(&r->time, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_pack("{s:s,s:s,s:b,s:o,s:o}", "time", ts, "trigger",
+	    r->trigger ? r->trigger : "none", "ok", r->ok,
+	    "errors", errs_json(&r->errs, ERR_ERROR),
+	    "warnings", errs_json(&r->errs, ERR_WARNING));
+}
+
+json_t *
+ctlsrv_status(struct daemon *d)
+{
+	return json_pack("{s:s,s:I,s:I,s:s,s:s,s:I,s:I,s:I,s:I,s:o}",
+	    "version", PACKAGE_VERSION,
+	    "pid", (json_int_t)getpid(),
+	    "uptime_s", (json_int_t)(time(NULL) - d->started),
+	    "config_file", d->cfg_path,
+	    "node", d->cfg->node.name,
+	    "config_generation", (json_int_t)d->config_generation,
+	    "store_generation", (json_int_t)store_generation(d->store),
+	    "objects", (json_int_t)store_count(d->store),
+	    "reconciles", (json_int_t)d->reconciles,
+	    "last_reload", ctlsrv_reload_result(&d->last));
+}
+
+static json_t *
+str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+json_t *
+ctlsrv_services(struct daemon *d)
+{
+	const struct desired *ds = d->cur;
+	json_t *svcs = json_array(), *pools = json_array();
+	char buf[IPADDR_STRLEN];
+	size_t i, j;
+
+	for (i = 0; i < ds->nsvcs; i++) {
+		const struct svc_state *s = &ds->svcs[i];
+		json_t *vips = json_array(), *ann = json_array();
+
+		for (j = 0; j < s->nvips; j++)
+			json_array_append_new(vips, json_string(ipaddr_fmt(&s->vips[j], buf)));
+		if (s->announce & ANNOUNCE_L2)
+			json_array_append_new(ann, json_string("l2"));
+		if (s->announce & ANNOUNCE_BGP)
+			json_array_append_new(ann, json_string("bgp"));
+		json_array_append_new(svcs, json_pack(
+		    "{s:s,s:s,s:o,s:o,s:o,s:o,s:s,s:b,s:b,s:b,s:o,s:o,s:b}",
+		    "namespace", s->ns, "name", s->name, "vips", vips,
+		    "pool", str_or_null(s->pool), "pending", str_or_null(s->pending),
+		    "sharing_key", str_or_null(s->sharing_key),
+		    "external_traffic_policy", s->etp_local ? "Local" : "Cluster",
+		    "gateway", s->is_gateway, "ready_anywhere", s->ready_anywhere,
+		    "ready_local", s->ready_local, "announce", ann,
+		    "why_not", str_or_null(s->why_not), "local_address", s->serve_local));
+	}
+	for (i = 0; i < ds->npools; i++) {
+		const struct pool_state *p = &ds->pools[i];
+		char *name;
+
+		xasprintf(&name, "%s/%s", p->ns, p->name);
+		json_array_append_new(pools, json_pack("{s:s,s:I,s:I,s:I,s:I}",
+		    "name", name, "total_v4", (json_int_t)p->total_v4,
+		    "total_v6", (json_int_t)(p->total_v6 > INT64_MAX ? INT64_MAX : p->total_v6),
+		    "assigned_v4", (json_int_t)p->assigned_v4,
+		    "assigned_v6", (json_int_t)p->assigned_v6));
+		free(name);
+	}
+	return json_pack("{s:o,s:o}", "services", svcs, "pools", pools);
+}
+
+static char *
+answer(json_t *result, const char *err)
+{
+	json_t *o;
+	char *s;
+
+	if (result)
+		o = json_pack("{s:b,s:o}", "ok", 1, "result", result);
+	else
+		o = json_pack("{s:b,s:s}", "ok", 0, "error", err);
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return s;
+}
+
+static char *
+dispatch(struct daemon *d, const char *line, size_t len)
+{
+	json_error_t jerr;
+	json_t *req = json_loadb(line, len, 0, &jerr);
+	const char *cmd;
+	char *out, ebuf[256];
+
+	if (req == NULL || !json_is_object(req)) {
+		json_decref(req);
+		return answer(NULL, "request is not a JSON object");
+	}
+	cmd = json_string_value(json_object_get(req, "command"));
+	if (cmd == NULL)
+		out = answer(NULL, "request has no command");
+	else if (strcmp(cmd, "status") == 0)
+		out = answer(ctlsrv_status(d), NULL);
+	else if (strcmp(cmd, "services") == 0)
+		out = answer(ctlsrv_services(d), NULL);
+	else if (strcmp(cmd, "reload") == 0) {
+		daemon_reload(d, "ctl");
+		out = answer(ctlsrv_reload_result(&d->last), NULL);
+	} else if (strcmp(cmd, "bgp") == 0 || strcmp(cmd, "routes") == 0 ||
+	    strcmp(cmd, "l2") == 0 || strcmp(cmd, "gateway") == 0 ||
+	    strcmp(cmd, "analyze") == 0) {
+		snprintf(ebuf, sizeof(ebuf), "%s: not available in this version", cmd);
+		out = answer(NULL, ebuf);
+	} else {
+		snprintf(ebuf, sizeof(ebuf), "unknown command %.64s", cmd);
+		out = answer(NULL, ebuf);
+	}
+	json_decref(req);
+	return out;
+}
+
+static void
+conn_write_done(struct bufferevent *bev, void *arg)
+{
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		bufferevent_free(bev);
+}
+
+static void
+conn_event(struct bufferevent *bev, short what, void *arg)
+{
+	bufferevent_free(bev);
+}
+
+static void
+conn_read(struct bufferevent *bev, void *arg)
+{
+	struct daemon *d = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	size_t len;
+	char *line, *out;
+
+	line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF);
+	if (line == NULL) {
+		if (evbuffer_get_length(in) > CTL_MAX_REQUEST) {
+			out = answer(NULL, "request too long");
+			goto reply;
+		}
+		return;
+	}
+	out = dispatch(d, line, len);
+	free(line);
+reply:
+	bufferevent_disable(bev, EV_READ);
+	bufferevent_write(bev, out, strlen(out));
+	bufferevent_write(bev, "\n", 1);
+	free(out);
+	bufferevent_setcb(bev, NULL, conn_write_done, conn_event, d);
+}
+
+static void
+accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+    int salen, void *arg)
+{
+	struct daemon *d = arg;
+	struct bufferevent *bev;
+	struct timeval tmo = { 5, 0 };
+
+	bev = bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL) {
+		close(fd);
+		return;
+	}
+	bufferevent_setcb(bev, conn_read, NULL, conn_event, d);
+	bufferevent_set_timeouts(bev, &tmo, &tmo);
+	bufferevent_enable(bev, EV_READ);
+}
+
+static void
+mkdir_parent(const char *path)
+{
+	char *dup = xstrdup(path), *dir = dirname(dup);
+
+	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
+		log_warn("cannot create %s", dir);
+	free(dup);
+}
+
+int
+ctlsrv_open(struct daemon *d)
+{
+	struct sockaddr_un sun;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(d->sock_path) >= sizeof(sun.sun_path)) {
+		log_error("control socket path too long: %s", d->sock_path);
+		return -1;
+	}
+	strcpy(sun.sun_path, d->sock_path);
+	mkdir_parent(d->sock_path);
+
+	/* a socket that answers belongs to a live vipgated; one that does
+	 * not is stale, left by a dead one, and is replaced */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		fatal("socket");
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+		close(fd);
+		log_error("another vipgated is running: %s answers", d->sock_path);
+		return -1;
+	}
+	close(fd);
+	if (unlink(d->sock_path) == -1 && errno != ENOENT) {
+		log_warn("cannot remove stale %s", d->sock_path);
+		return -1;
+	}
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd == -1)
+		fatal("socket");
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		log_warn("bind %s", d->sock_path);
+		close(fd);
+		return -1;
+	}
+	chmod(d->sock_path, 0660);
+	d->ctl_listener = evconnlistener_new(d->base, accept_cb, d,
+	    LEV_OPT_CLOSE_ON_FREE, 16, fd);
+	if (d->ctl_listener == NULL) {
+		log_warn("listen %s", d->sock_path);
+		close(fd);
+		return -1;
+	}
+	return 0;
+}
+
+void
+ctlsrv_close(struct daemon *d)
+{
+	if (d->ctl_listener == NULL)
+		return;
+	evconnlistener_free(d->ctl_listener);
+	d->ctl_listener = NULL;
+	unlink(d->sock_path);
+}

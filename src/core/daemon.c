@@ -1,0 +1,392 @@
+/*
+ * The main loop. Every input change marks the store dirty; one reconcile
+ * runs on the loop afterwards and each applier applies the difference.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "vipgate/addr.h"
+#include "vipgate/daemon.h"
+#include "vipgate/log.h"
+
+#define DEBOUNCE_MS	100
+#define DEBOUNCE_MAX_MS	1000
+
+static void reconcile_cb(evutil_socket_t, short, void *);
+static void inotify_cb(evutil_socket_t, short, void *);
+
+void
+daemon_log_config(const struct config *cfg, int force_debug)
+{
+	enum log_level lvl = LOG_LVL_INFO;
+
+	if (strcmp(cfg->log.level, "error") == 0)
+		lvl = LOG_LVL_ERROR;
+	else if (strcmp(cfg->log.level, "warn") == 0)
+		lvl = LOG_LVL_WARN;
+	else if (strcmp(cfg->log.level, "debug") == 0)
+		lvl = LOG_LVL_DEBUG;
+	log_setlevel(force_debug ? LOG_LVL_DEBUG : lvl);
+	log_setformat(strcmp(cfg->log.format, "json") == 0 ? LOG_FMT_JSON : LOG_FMT_TEXT);
+}
+
+static void
+record(struct daemon *d, const char *trigger, struct vg_errs *errs)
+{
+	errs_clear(&d->last.errs);
+	d->last.errs = *errs;
+	memset(errs, 0, sizeof(*errs));
+	d->last.time = time(NULL);
+	d->last.trigger = trigger;
+	d->last.ok = d->last.errs.nerrors == 0;
+}
+
+void
+daemon_schedule_reconcile(struct daemon *d)
+{
+	static const struct timeval now = { 0, 0 };
+
+	/* several triggers before the loop turns make one reconcile */
+	if (!evtimer_pending(d->ev_reconcile, NULL))
+		evtimer_add(d->ev_reconcile, &now);
+}
+
+/* Re-point inotify at the directories of objects.paths. */
+static void
+watch_paths(struct daemon *d)
+{
+	struct vg_ptrvec dirs = { 0 };
+	size_t i;
+
+	if (d->inotify_fd == -1)
+		return;
+	/* watch descriptors are per inode: re-adding returns the same one,
+	 * and a fresh descriptor set is simplest after a path change */
+	if (d->ev_inotify) {
+		event_free(d->ev_inotify);
+		d->ev_inotify = NULL;
+	}
+	close(d->inotify_fd);
+	d->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (d->inotify_fd == -1) {
+		log_warn("inotify_init1: manifests are re-read on SIGHUP only");
+		return;
+	}
+	fsrc_watch_dirs(d->cfg->objects.paths, d->cfg->objects.npaths, &dirs);
+	for (i = 0; i < dirs.n; i++) {
+		if (inotify_add_watch(d->inotify_fd, dirs.v[i], IN_CLOSE_WRITE |
+		    IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_ATTRIB |
+		    IN_DELETE_SELF | IN_MOVE_SELF) == -1)
+			log_warn("cannot watch %s", (char *)dirs.v[i]);
+		free(dirs.v[i]);
+	}
+	ptrvec_free(&dirs);
+	d->ev_inotify = event_new(d->base, d->inotify_fd, EV_READ | EV_PERSIST,
+	    inotify_cb, d);
+	event_add(d->ev_inotify, NULL);
+}
+
+static size_t
+sync_manifests(struct daemon *d, struct vg_errs *errs)
+{
+	int64_t t0 = now_ms();
+	size_t changes;
+
+	changes = fsrc_sync(d->fsrc, d->cfg->objects.paths, d->cfg->objects.npaths, errs);
+	log_debug("manifests: %zu objects, %zu changes, %zu errors, %lld ms",
+	    store_count(d->store), changes, errs->nerrors, (long long)(now_ms() - t0));
+	return changes;
+}
+
+static void
+debounce_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct daemon *d = arg;
+	struct vg_errs errs = { 0 };
+	size_t changes;
+
+	d->debounce_first = 0;
+	changes = sync_manifests(d, &errs);
+	errs_log(&errs);
+	record(d, "inotify", &errs);
+	if (changes)
+		daemon_schedule_reconcile(d);
+}
+
+static void
+inotify_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct daemon *d = arg;
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	struct timeval tv;
+	int64_t now = now_ms(), wait = DEBOUNCE_MS;
+
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	/* wait for the burst to settle, but not longer than DEBOUNCE_MAX_MS */
+	if (d->debounce_first == 0)
+		d->debounce_first = now;
+	else if (now - d->debounce_first + wait > DEBOUNCE_MAX_MS)
+		wait = DEBOUNCE_MAX_MS - (now - d->debounce_first);
+	if (wait < 0)
+		wait = 0;
+	tv.tv_sec = wait / 1000;
+	tv.tv_usec = (wait % 1000) * 1000;
+	evtimer_add(d->ev_debounce, &tv);
+}
+
+static void
+log_changes(const struct desired *old, const struct desired *new)
+{
+	size_t i;
+	char b1[IPADDR_STRLEN], b2[IPADDR_STRLEN];
+
+	for (i = 0; i < new->nsvcs; i++) {
+		const struct svc_state *s = &new->svcs[i];
+		const struct svc_state *o = desired_find_svc(old, s->ns, s->name);
+
+		if (s->pending) {
+			/* a reason is logged once, when it changes */
+			if (o == NULL || !str_eq(o->pending, s->pending))
+				log_warnx("service %s/%s: pending: %s", s->ns, s->name, s->pending);
+			continue;
+		}
+		if (o == NULL || o->nvips != s->nvips ||
+		    (s->nvips > 0 && !ipaddr_eq(&o->vips[0], &s->vips[0])) ||
+		    (s->nvips > 1 && !ipaddr_eq(&o->vips[1], &s->vips[1])))
+			log_info("service %s/%s: allocated %s%s%s from pool %s", s->ns, s->name,
+			    ipaddr_fmt(&s->vips[0], b1), s->nvips > 1 ? " " : "",
+			    s->nvips > 1 ? ipaddr_fmt(&s->vips[1], b2) : "", s->pool);
+	}
+	for (i = 0; i < old->nsvcs; i++) {
+		const struct svc_state *o = &old->svcs[i];
+
+		if (desired_find_svc(new, o->ns, o->name) == NULL && o->nvips)
+			log_info("service %s/%s: released %s", o->ns, o->name,
+			    ipaddr_fmt(&o->vips[0], b1));
+	}
+}
+
+static void
+apply(struct daemon *d, struct desired *new)
+{
+	size_t i;
+
+	for (i = 0; i < d->nappliers; i++) {
+		struct applier *a = d->appliers[i];
+
+		if (a->apply(a, d->cur, new) == -1)
+			log_warnx("%s: the new state was applied only in part", a->name);
+	}
+	desired_unref(d->cur);
+	d->cur = new;
+}
+
+static void
+do_reconcile(struct daemon *d)
+{
+	struct live_view live;
+	struct desired *new;
+	int64_t t0 = now_ms();
+
+	memset(&live, 0, sizeof(live));
+	live.prev = d->state.v;
+	live.nprev = d->state.n;
+	/* the gateway data plane is not built yet: an enabled gateway counts
+	 * as ready so its Service is served from this node */
+	live.gateway_ready = d->cfg->gateway.enabled && !d->draining;
+	new = reconcile(d->store, d->cfg, &live);
+	d->reconciles++;
+	log_changes(d->cur, new);
+	if (state_differs(&d->state, new)) {
+		if (state_save(d->state_file, new) == 0)
+			log_debug("state saved to %s", d->state_file);
+		state_from_desired(new, &d->state);
+	}
+	apply(d, new);
+	log_debug("reconcile #%llu: %zu services, %zu local addresses, %lld ms",
+	    (unsigned long long)d->reconciles, new->nsvcs, new->nlocal_addrs,
+	    (long long)(now_ms() - t0));
+}
+
+static void
+reconcile_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	do_reconcile(arg);
+}
+
+void
+daemon_reload(struct daemon *d, const char *trigger)
+{
+	struct vg_errs errs = { 0 };
+	struct config *ncfg;
+
+	log_info("reloading (%s)", trigger);
+	ncfg = config_load(d->cfg_path, &errs);
+	if (ncfg == NULL) {
+		errs_add(&errs, ERR_ERROR, d->cfg_path, 0, 0,
+		    "invalid configuration; the running one stays in force");
+	} else {
+		if (!str_eq(ncfg->control.socket, d->cfg->control.socket))
+			log_warnx("control.socket changes at the next restart");
+		if (!str_eq(ncfg->state_dir, d->cfg->state_dir))
+			log_warnx("state_dir changes at the next restart");
+		if (!str_eq(ncfg->addresses.interface, d->cfg->addresses.interface))
+			log_warnx("addresses.interface changes at the next restart");
+		config_free(d->cfg);
+		d->cfg = ncfg;
+		d->config_generation++;
+		daemon_log_config(d->cfg, d->debug);
+		watch_paths(d);
+	}
+	(void)sync_manifests(d, &errs);
+	errs_log(&errs);
+	record(d, trigger, &errs);
+	log_info("reload %s: %zu errors", d->last.ok ? "ok" : "failed", d->last.errs.nerrors);
+	/* a reload always reconciles: node labels or gateway settings may differ */
+	daemon_schedule_reconcile(d);
+}
+
+static void
+drain_done(evutil_socket_t fd, short ev, void *arg)
+{
+	struct daemon *d = arg;
+
+	event_base_loopexit(d->base, NULL);
+}
+
+static void
+signal_cb(evutil_socket_t sig, short ev, void *arg)
+{
+	struct daemon *d = arg;
+
+	switch (sig) {
+	case SIGHUP:
+		daemon_reload(d, "sighup");
+		break;
+	case SIGTERM:
+	case SIGINT:
+		if (d->draining) {
+			log_info("second signal: exiting now");
+			event_base_loopexit(d->base, NULL);
+			break;
+		}
+		log_info("%s: draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		d->draining = 1;
+		ctlsrv_close(d);
+		/* withdraw this node's VIPs; nothing is in flight yet (no gateway) */
+		apply(d, desired_empty());
+		event_base_once(d->base, -1, EV_TIMEOUT, drain_done, d, NULL);
+		break;
+	case SIGUSR1:
+		/* logs go to stderr or syslog: nothing to reopen */
+		log_info("SIGUSR1: log reopened");
+		break;
+	}
+}
+
+int
+daemon_init(struct daemon *d, struct config *cfg, const char *cfg_path,
+    const char *sock_override)
+{
+	static const int sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1 };
+	struct vg_errs errs = { 0 };
+	size_t i;
+	struct applier *a;
+
+	d->cfg = cfg;
+	d->cfg_path = cfg_path;
+	d->sock_path = sock_override ? sock_override : cfg->control.socket;
+	d->config_generation = 1;
+	d->started = time(NULL);
+	d->inotify_fd = -1;
+	d->cur = desired_empty();
+	d->base = event_base_new();
+	if (d->base == NULL)
+		fatalx("event_base_new");
+	signal(SIGPIPE, SIG_IGN);
+	for (i = 0; i < VG_ARRAY_SIZE(sigs); i++) {
+		d->ev_sig[i] = evsignal_new(d->base, sigs[i], signal_cb, d);
+		evsignal_add(d->ev_sig[i], NULL);
+	}
+	d->ev_reconcile = evtimer_new(d->base, reconcile_cb, d);
+	d->ev_debounce = evtimer_new(d->base, debounce_cb, d);
+
+	if (mkdir(cfg->state_dir, 0755) == -1 && errno != EEXIST)
+		log_warn("cannot create state_dir %s", cfg->state_dir);
+	xasprintf(&d->state_file, "%s/allocations.json", cfg->state_dir);
+	(void)state_load(d->state_file, &d->state);
+
+	if (ctlsrv_open(d) == -1)
+		return -1;
+
+	a = addr_applier_new(cfg->addresses.interface);
+	if (a == NULL) {
+		log_error("cannot set up local addresses on %s", cfg->addresses.interface);
+		return -1;
+	}
+	d->appliers[d->nappliers++] = a;
+
+	d->store = store_new();
+	d->fsrc = fsrc_new(d->store);
+	d->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	watch_paths(d);
+	(void)sync_manifests(d, &errs);
+	errs_log(&errs);
+	record(d, "startup", &errs);
+	log_info("loaded %zu objects%s", store_count(d->store),
+	    d->last.ok ? "" : " (with errors, see above)");
+	do_reconcile(d);
+	return 0;
+}
+
+int
+daemon_run(struct daemon *d)
+{
+	log_info("vipgated %s started, node %s", PACKAGE_VERSION, d->cfg->node.name);
+	event_base_dispatch(d->base);
+	log_info("exiting");
+	return 0;
+}
+
+void
+daemon_free(struct daemon *d)
+{
+	size_t i;
+
+	ctlsrv_close(d);
+	for (i = 0; i < d->nappliers; i++)
+		if (d->appliers[i]->free)
+			d->appliers[i]->free(d->appliers[i]);
+	for (i = 0; i < VG_ARRAY_SIZE(d->ev_sig); i++)
+		if (d->ev_sig[i])
+			event_free(d->ev_sig[i]);
+	if (d->ev_reconcile)
+		event_free(d->ev_reconcile);
+	if (d->ev_debounce)
+		event_free(d->ev_debounce);
+	if (d->ev_inotify)
+		event_free(d->ev_inotify);
+	if (d->inotify_fd != -1)
+		close(d->inotify_fd);
+	desired_unref(d->cur);
+	state_free(&d->state);
+	free(d->state_file);
+	fsrc_free(d->fsrc);
+	store_free(d->store);
+	errs_clear(&d->last.errs);
+	config_free(d->cfg);
+	if (d->base)
+		event_base_free(d->base);
+}

@@ -1,0 +1,437 @@
+/*
+ * reconcile(): objects + node config + live view -> desired state.
+ * Pure: no I/O, no clock, no globals; the same input gives the same output
+ * on every node.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "vipgate/log.h"
+#include "vipgate/reconcile.h"
+
+#define LABEL_EXCLUDE_LB	"node.kubernetes.io/exclude-from-external-load-balancers"
+
+struct desired *
+desired_empty(void)
+{
+	struct desired *d = xcalloc(1, sizeof(*d));
+
+	d->refcnt = 1;
+	d->arena = arena_new();
+	return d;
+}
+
+struct desired *
+desired_ref(struct desired *d)
+{
+	__atomic_add_fetch(&d->refcnt, 1, __ATOMIC_RELAXED);
+	return d;
+}
+
+void
+desired_unref(struct desired *d)
+{
+	if (d == NULL)
+		return;
+	if (__atomic_sub_fetch(&d->refcnt, 1, __ATOMIC_ACQ_REL) == 0) {
+		arena_free(d->arena);
+		free(d);
+	}
+}
+
+const struct svc_state *
+desired_find_svc(const struct desired *d, const char *ns, const char *name)
+{
+	size_t lo = 0, hi = d->nsvcs;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int r = strcmp(d->svcs[mid].ns, ns);
+
+		if (r == 0)
+			r = strcmp(d->svcs[mid].name, name);
+		if (r == 0)
+			return &d->svcs[mid];
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* Every entry of a is in b with the same value. */
+static int
+strmap_subset(const struct strmap *a, const struct strmap *b)
+{
+	size_t i;
+
+	for (i = 0; i < a->n; i++) {
+		const char *v = strmap_get(b, a->k[i]);
+
+		if (v == NULL || strcmp(v, a->v[i]) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * The gateway's own Service selects the gateway pods: its selector matches
+ * gateway.labels. Istio's chart selects {app, istio}, while the default
+ * gateway.labels is {istio: ingressgateway}, so either inclusion counts.
+ */
+int
+reconcile_is_gateway_service(const struct object *svc, const struct config *cfg)
+{
+	const struct k_service *s = svc->spec;
+
+	if (!cfg->gateway.enabled || s->selector.n == 0 || cfg->gateway.labels.n == 0)
+		return 0;
+	return strmap_subset(&s->selector, &cfg->gateway.labels) ||
+	    strmap_subset(&cfg->gateway.labels, &s->selector);
+}
+
+/* This node's labels: its Node object's, overlaid with the config's. */
+static struct strmap
+node_labels(struct vg_arena *a, const struct object *node, const struct config *cfg)
+{
+	const struct strmap *nl = node ? &node->meta.labels : NULL;
+	const struct strmap *cl = &cfg->node.labels;
+	struct strmap m;
+	size_t i = 0, j = 0, n = 0, cap = (nl ? nl->n : 0) + cl->n;
+
+	m.k = arena_alloc(a, sizeof(char *) * (cap ? cap : 1));
+	m.v = arena_alloc(a, sizeof(char *) * (cap ? cap : 1));
+	while ((nl && i < nl->n) || j < cl->n) {
+		int r;
+
+		if (!nl || i == nl->n)
+			r = 1;
+		else if (j == cl->n)
+			r = -1;
+		else
+			r = strcmp(nl->k[i], cl->k[j]);
+		if (r < 0) {
+			m.k[n] = nl->k[i];
+			m.v[n++] = nl->v[i++];
+		} else {
+			if (r == 0)
+				i++;
+			m.k[n] = cl->k[j];
+			m.v[n++] = cl->v[j++];
+		}
+	}
+	m.n = n;
+	return m;
+}
+
+struct ready {
+	int	anywhere, local;
+};
+
+/* MetalLB EndpointCanServe: ready, or serving (an unset condition counts as true). */
+static int
+slice_ep_can_serve(const struct k_slice_endpoint *e)
+{
+	int ready = !e->ready.set || e->ready.v;
+	int serving = e->serving.set ? (int)e->serving.v : ready;
+
+	return e->naddresses > 0 && (ready || serving);
+}
+
+static struct ready
+service_ready(struct store *st, const struct object *svc, const char *node)
+{
+	struct object * const *l;
+	struct ready r = { 0, 0 };
+	const struct object *ep;
+	size_t n, i, j, k;
+
+	/* EndpointSlices name their Service by label; few per Service */
+	l = store_list(st, K_ENDPOINTSLICE, &n);
+	{
+		/* slices are sorted by ns/name: binary-search the namespace */
+		size_t lo = 0, hi = n;
+
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+
+			if (strcmp(l[mid]->meta.ns, svc->meta.ns) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (i = lo; i < n && strcmp(l[i]->meta.ns, svc->meta.ns) == 0; i++) {
+			const struct k_endpointslice *es = l[i]->spec;
+
+			if (!str_eq(es->service_name, svc->meta.name))
+				continue;
+			for (j = 0; j < es->nendpoints; j++) {
+				if (!slice_ep_can_serve(&es->endpoints[j]))
+					continue;
+				r.anywhere = 1;
+				if (str_eq(es->endpoints[j].node_name, node))
+					r.local = 1;
+			}
+		}
+	}
+	ep = store_get(st, K_ENDPOINTS, svc->meta.ns, svc->meta.name);
+	if (ep) {
+		const struct k_endpoints *e = ep->spec;
+
+		for (j = 0; j < e->nsubsets; j++)
+			for (k = 0; k < e->subsets[j].naddresses; k++) {
+				r.anywhere = 1;
+				if (str_eq(e->subsets[j].addresses[k].node_name, node))
+					r.local = 1;
+			}
+	}
+	return r;
+}
+
+static int
+in_list(const char *const *l, size_t n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(l[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * An advertisement selects a pool by name or by pool labels; with neither
+ * it selects every pool (MetalLB).
+ */
+static int
+adv_selects_pool(const char *const *names, size_t nnames, const struct labelsel *sels,
+    size_t nsels, const struct object *pool)
+{
+	if (nnames == 0 && nsels == 0)
+		return 1;
+	if (in_list(names, nnames, pool->meta.name))
+		return 1;
+	return nsels > 0 && labelsels_match_any(sels, nsels, &pool->meta.labels);
+}
+
+static unsigned
+advertisements(struct store *st, const struct object *svc, const struct object *pool,
+    const struct strmap *nlabels)
+{
+	struct object * const *l;
+	unsigned mode = 0;
+	size_t n, i;
+
+	l = store_list(st, K_L2ADVERTISEMENT, &n);
+	for (i = 0; i < n && !(mode & ANNOUNCE_L2); i++) {
+		const struct k_l2advertisement *a = l[i]->spec;
+
+		if (strcmp(l[i]->meta.ns, pool->meta.ns) != 0)
+			continue;
+		if (adv_selects_pool(a->ip_address_pools, a->nip_address_pools,
+		    a->ip_address_pool_selectors, a->nip_address_pool_selectors, pool) &&
+		    labelsels_match_any(a->node_selectors, a->nnode_selectors, nlabels) &&
+		    labelsels_match_any(a->service_selectors, a->nservice_selectors,
+		    &svc->meta.labels))
+			mode |= ANNOUNCE_L2;
+	}
+	l = store_list(st, K_BGPADVERTISEMENT, &n);
+	for (i = 0; i < n && !(mode & ANNOUNCE_BGP); i++) {
+		const struct k_bgpadvertisement *a = l[i]->spec;
+
+		if (strcmp(l[i]->meta.ns, pool->meta.ns) != 0)
+			continue;
+		if (adv_selects_pool(a->ip_address_pools, a->nip_address_pools,
+		    a->ip_address_pool_selectors, a->nip_address_pool_selectors, pool) &&
+		    labelsels_match_any(a->node_selectors, a->nnode_selectors, nlabels) &&
+		    labelsels_match_any(a->service_selectors, a->nservice_selectors,
+		    &svc->meta.labels))
+			mode |= ANNOUNCE_BGP;
+	}
+	return mode;
+}
+
+static const struct object *
+find_pool(struct object * const *pools, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(pools[i]->meta.name, name) == 0)
+			return pools[i];
+	return NULL;
+}
+
+static int
+cmp_ip(const void *a, const void *b)
+{
+	return ipaddr_cmp(a, b);
+}
+
+struct pool_ip {
+	size_t		pool;
+	struct ipaddr	ip;
+};
+
+static int
+cmp_pool_ip(const void *a, const void *b)
+{
+	const struct pool_ip *x = a, *y = b;
+
+	if (x->pool != y->pool)
+		return x->pool < y->pool ? -1 : 1;
+	return ipaddr_cmp(&x->ip, &y->ip);
+}
+
+struct desired *
+reconcile(struct store *st, const struct config *cfg, const struct live_view *live)
+{
+	struct desired *d = desired_empty();
+	struct vg_arena *a = d->arena;
+	struct object * const *pools, * const *svcs, * const *nss;
+	struct alloc_input in;
+	struct alloc_result *res;
+	const struct object *node;
+	struct strmap nlabels;
+	const char *node_block = NULL;
+	size_t npools, nsvcs, nnss, nres, i, j, nlocal = 0;
+
+	d->store_generation = store_generation(st);
+	pools = store_list(st, K_IPADDRESSPOOL, &npools);
+	svcs = store_list(st, K_SERVICE, &nsvcs);
+	nss = store_list(st, K_NAMESPACE, &nnss);
+
+	memset(&in, 0, sizeof(in));
+	in.pools = pools;
+	in.npools = npools;
+	in.services = svcs;
+	in.nservices = nsvcs;
+	in.namespaces = nss;
+	in.nnamespaces = nnss;
+	in.prev = live ? live->prev : NULL;
+	in.nprev = live ? live->nprev : 0;
+	alloc_run(a, &in, &res, &nres);
+
+	node = store_get(st, K_NODE, "", cfg->node.name);
+	nlabels = node_labels(a, node, cfg);
+	/* MetalLB: such nodes never announce */
+	if (strmap_get(&nlabels, LABEL_EXCLUDE_LB))
+		node_block = "node is labelled " LABEL_EXCLUDE_LB;
+	else if (node && ((const struct k_node *)node->spec)->network_unavailable)
+		node_block = "node condition NetworkUnavailable is True";
+
+	d->svcs = arena_alloc(a, sizeof(*d->svcs) * (nres ? nres : 1));
+	d->nsvcs = nres;
+	for (i = 0; i < nres; i++) {
+		const struct alloc_result *r = &res[i];
+		const struct object *o = r->svc;
+		const struct k_service *ks = o->spec;
+		struct svc_state *s = &d->svcs[i];
+		struct ready rd;
+
+		s->ns = o->meta.ns;
+		s->name = o->meta.name;
+		memcpy(s->vips, r->ips, sizeof(s->vips));
+		s->nvips = r->nips;
+		s->pool = r->pool;
+		s->pending = r->pending;
+		s->sharing_key = r->sharing_key;
+		s->etp_local = strcmp(ks->external_traffic_policy, "Local") == 0;
+		s->is_gateway = reconcile_is_gateway_service(o, cfg);
+		rd = service_ready(st, o, cfg->node.name);
+		if (s->is_gateway && live && live->gateway_ready)
+			rd.local = rd.anywhere = 1;
+		s->ready_anywhere = rd.anywhere;
+		s->ready_local = rd.local;
+		if (s->pending) {
+			s->why_not = "no VIP allocated";
+			continue;
+		}
+		if (node_block) {
+			s->why_not = node_block;
+			continue;
+		}
+		if (!rd.anywhere) {
+			s->why_not = "no ready endpoint";
+			continue;
+		}
+		if (s->etp_local && !rd.local) {
+			s->why_not = "externalTrafficPolicy Local and no ready endpoint on this node";
+			continue;
+		}
+		{
+			const struct object *pool = find_pool(pools, npools, r->pool);
+
+			s->announce = pool ? advertisements(st, o, pool, &nlabels) : 0;
+		}
+		if (s->announce == 0) {
+			s->why_not = "no L2Advertisement or BGPAdvertisement selects it for this node";
+			continue;
+		}
+		s->serve_local = 1;
+		nlocal += s->nvips;
+	}
+
+	d->local_addrs = arena_alloc(a, sizeof(struct ipaddr) * (nlocal ? nlocal : 1));
+	for (i = 0; i < d->nsvcs; i++)
+		for (j = 0; d->svcs[i].serve_local && j < d->svcs[i].nvips; j++)
+			d->local_addrs[d->nlocal_addrs++] = d->svcs[i].vips[j];
+	qsort(d->local_addrs, d->nlocal_addrs, sizeof(struct ipaddr), cmp_ip);
+	/* shared IPs appear once */
+	for (i = 0, j = 0; i < d->nlocal_addrs; i++)
+		if (j == 0 || !ipaddr_eq(&d->local_addrs[j - 1], &d->local_addrs[i]))
+			d->local_addrs[j++] = d->local_addrs[i];
+	d->nlocal_addrs = j;
+
+	d->pools = arena_alloc(a, sizeof(*d->pools) * (npools ? npools : 1));
+	d->npools = npools;
+	for (i = 0; i < npools; i++) {
+		const struct k_ipaddresspool *p = pools[i]->spec;
+		struct pool_state *ps = &d->pools[i];
+		uint64_t *tot;
+
+		ps->name = pools[i]->meta.name;
+		ps->ns = pools[i]->meta.ns;
+		for (j = 0; j < p->nranges; j++) {
+			uint64_t span = ipaddr_span(&p->ranges[j].first, &p->ranges[j].last);
+
+			tot = p->ranges[j].first.family == AF_INET ? &ps->total_v4 : &ps->total_v6;
+			*tot = *tot + span < *tot ? UINT64_MAX : *tot + span;
+		}
+	}
+	/* count distinct assigned IPs per pool (shared IPs once) */
+	{
+		struct pool_ip *v = xcalloc(nlocal + d->nsvcs * 2 + 1, sizeof(*v));
+		size_t nv = 0;
+
+		for (i = 0; i < d->nsvcs; i++) {
+			const struct svc_state *s = &d->svcs[i];
+			size_t p;
+
+			if (s->pending || s->pool == NULL)
+				continue;
+			for (p = 0; p < d->npools; p++)
+				if (strcmp(d->pools[p].name, s->pool) == 0)
+					break;
+			for (j = 0; p < d->npools && j < s->nvips; j++) {
+				v[nv].pool = p;
+				v[nv++].ip = s->vips[j];
+			}
+		}
+		qsort(v, nv, sizeof(*v), cmp_pool_ip);
+		for (i = 0; i < nv; i++) {
+			if (i > 0 && v[i].pool == v[i - 1].pool &&
+			    ipaddr_eq(&v[i].ip, &v[i - 1].ip))
+				continue;
+			if (v[i].ip.family == AF_INET)
+				d->pools[v[i].pool].assigned_v4++;
+			else
+				d->pools[v[i].pool].assigned_v6++;
+		}
+		free(v);
+	}
+	return d;
+}

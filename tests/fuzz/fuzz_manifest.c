@@ -1,0 +1,34 @@
+/* libFuzzer: manifest bytes (YAML or JSON) -> objects -> store. */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "vipgate/log.h"
+#include "vipgate/store.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
+{
+	struct vg_errs errs = { 0 };
+	struct decoded_list out = { 0 };
+	struct store *st = store_new();
+	size_t i;
+	char *s;
+
+	log_init(1, LOG_LVL_ERROR, LOG_FMT_TEXT);
+	(void)manifest_decode_buf((const char *)data, len, "fuzz.yaml", &errs, &out);
+	for (i = 0; i < out.n; i++)
+		if (out.v[i].obj)
+			(void)store_put(st, object_ref(out.v[i].obj));
+	for (i = 0; i < errs.n; i++) {
+		s = errs_format(&errs.v[i]);
+		free(s);
+	}
+	store_free(st);
+	decoded_list_free(&out);
+	errs_clear(&errs);
+	return 0;
+}
