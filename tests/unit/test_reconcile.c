@@ -1,15 +1,300 @@
 #include "config.h"
 
 #include "cu.h"
+#include "vipgate/config.h"
+#include "vipgate/reconcile.h"
+#include "vipgate/source.h"
+
+/* A store and a config from YAML text. */
+struct fixture {
+	struct store	*st;
+	struct config	*cfg;
+};
 
 static void
-test_placeholder(void)
+fx_load(struct fixture *fx, const char *cfgyaml, const char *objs)
 {
-	CU_PASS("no tests yet");
+	struct vg_errs errs = { 0 };
+	struct decoded_list out = { 0 };
+	size_t i;
+
+	fx->cfg = config_parse(cfgyaml, strlen(cfgyaml), "vipgate.yaml", &errs);
+	cu_errs_dump(&errs);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fx->cfg);
+	fx->st = store_new();
+	cu_decode(objs, &errs, &out);
+	cu_errs_dump(&errs);
+	CU_ASSERT_EQUAL(errs.nerrors, 0);
+	for (i = 0; i < out.n; i++)
+		if (out.v[i].obj)
+			store_put(fx->st, object_ref(out.v[i].obj));
+	decoded_list_free(&out);
+	errs_clear(&errs);
+}
+
+static void
+fx_free(struct fixture *fx)
+{
+	store_free(fx->st);
+	config_free(fx->cfg);
+}
+
+static struct desired *
+run(struct fixture *fx, int gateway_ready)
+{
+	struct live_view live = { 0 };
+
+	live.gateway_ready = gateway_ready;
+	return reconcile(fx->st, fx->cfg, &live);
+}
+
+static const char *POOL =
+    "apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\n"
+    "metadata: {name: p, namespace: metallb-system, labels: {zone: a}}\n"
+    "spec: {addresses: [192.0.2.0/30, '2001:db8::/126']}\n";
+
+static const char *
+svc(const char *name, const char *extra)
+{
+	static char buf[8][1024];
+	static int k;
+	char *b = buf[k++ % 8];
+
+	snprintf(b, sizeof(buf[0]),
+	    "---\napiVersion: v1\nkind: Service\nmetadata: {name: %s, namespace: default}\n"
+	    "spec:\n  type: LoadBalancer\n  selector: {app: %s}\n  ports: [{port: 80}]\n%s",
+	    name, name, extra ? extra : "");
+	return b;
+}
+
+static const char *
+slice(const char *svcname, const char *node, const char *cond)
+{
+	static char buf[8][1024];
+	static int k;
+	char *b = buf[k++ % 8];
+
+	snprintf(b, sizeof(buf[0]),
+	    "---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+	    "metadata: {name: %s-%s, namespace: default, labels: {kubernetes.io/service-name: %s}}\n"
+	    "addressType: IPv4\nendpoints:\n- addresses: [10.0.0.1]\n  nodeName: %s\n  conditions: %s\n",
+	    svcname, node, svcname, node, cond ? cond : "{}");
+	return b;
+}
+
+static char *
+cat(const char *a, const char *b, const char *c, const char *d)
+{
+	char *s;
+
+	xasprintf(&s, "%s%s%s%s", a, b ? b : "", c ? c : "", d ? d : "");
+	return s;
+}
+
+static void
+test_announce_decisions(void)
+{
+	static const struct {
+		const char *name, *adv, *svcextra, *slices, *node;
+		unsigned announce;
+		const char *why;
+	} cases[] = {
+		{ "no advertisement", "", NULL, "A", NULL, 0, "no L2Advertisement or BGPAdvertisement" },
+		{ "L2 for all pools", "L2", NULL, "A", NULL, ANNOUNCE_L2, NULL },
+		{ "BGP by pool name", "BGPp", NULL, "A", NULL, ANNOUNCE_BGP, NULL },
+		{ "both", "L2BGPp", NULL, "A", NULL, ANNOUNCE_L2 | ANNOUNCE_BGP, NULL },
+		{ "L2 for another pool", "L2q", NULL, "A", NULL, 0, "no L2Advertisement" },
+		{ "L2 by pool selector", "L2zone", NULL, "A", NULL, ANNOUNCE_L2, NULL },
+		{ "L2 for other nodes", "L2nodeB", NULL, "A", NULL, 0, "no L2Advertisement" },
+		{ "no endpoint", "L2", NULL, "", NULL, 0, "no ready endpoint" },
+		{ "endpoint not ready", "L2", NULL, "N", NULL, 0, "no ready endpoint" },
+		{ "not ready but serving", "L2", NULL, "S", NULL, ANNOUNCE_L2, NULL },
+		{ "ETP Local, endpoint elsewhere", "L2", "  externalTrafficPolicy: Local\n", "B", NULL, 0,
+		  "externalTrafficPolicy Local" },
+		{ "ETP Local, endpoint here", "L2", "  externalTrafficPolicy: Local\n", "A", NULL, ANNOUNCE_L2, NULL },
+		{ "ETP Cluster, endpoint elsewhere", "L2", NULL, "B", NULL, ANNOUNCE_L2, NULL },
+		{ "node excluded", "L2", NULL, "A",
+		  "apiVersion: v1\nkind: Node\nmetadata: {name: node-a, labels: "
+		  "{node.kubernetes.io/exclude-from-external-load-balancers: ''}}\n", 0, "exclude-from-external" },
+		{ "node network unavailable", "L2", NULL, "A",
+		  "apiVersion: v1\nkind: Node\nmetadata: {name: node-a}\n"
+		  "status: {conditions: [{type: NetworkUnavailable, status: 'True'}]}\n", 0, "NetworkUnavailable" },
+		{ "node labels from the Node object select", "L2nodeRack", NULL, "A",
+		  "apiVersion: v1\nkind: Node\nmetadata: {name: node-a, labels: {rack: r1}}\n", ANNOUNCE_L2, NULL },
+		{ "service selector", "L2svc", "", "A", NULL, 0, "no L2Advertisement" },
+	};
+	size_t i;
+
+	for (i = 0; i < VG_ARRAY_SIZE(cases); i++) {
+		struct fixture fx;
+		struct vg_buf b = { 0 };
+		struct desired *d;
+		const struct svc_state *s;
+		const char *adv = cases[i].adv;
+
+		buf_puts(&b, POOL);
+		if (strstr(adv, "L2")) {
+			buf_puts(&b, "---\napiVersion: metallb.io/v1beta1\nkind: L2Advertisement\n"
+			    "metadata: {name: l2, namespace: metallb-system}\nspec:\n");
+			if (strstr(adv, "L2q"))
+				buf_puts(&b, "  ipAddressPools: [q]\n");
+			if (strstr(adv, "L2zone"))
+				buf_puts(&b, "  ipAddressPoolSelectors: [{matchLabels: {zone: a}}]\n");
+			if (strstr(adv, "nodeB"))
+				buf_puts(&b, "  nodeSelectors: [{matchLabels: {kubernetes.io/hostname: node-b}}]\n");
+			if (strstr(adv, "nodeRack"))
+				buf_puts(&b, "  nodeSelectors: [{matchLabels: {rack: r1}}]\n");
+			if (strstr(adv, "L2svc"))
+				buf_puts(&b, "  serviceSelectors: [{matchLabels: {expose: l2}}]\n");
+		}
+		if (strstr(adv, "BGPp"))
+			buf_puts(&b, "---\napiVersion: metallb.io/v1beta1\nkind: BGPAdvertisement\n"
+			    "metadata: {name: b, namespace: metallb-system}\nspec: {ipAddressPools: [p]}\n");
+		buf_puts(&b, svc("web", cases[i].svcextra));
+		if (strchr(cases[i].slices, 'A'))
+			buf_puts(&b, slice("web", "node-a", NULL));
+		if (strchr(cases[i].slices, 'B'))
+			buf_puts(&b, slice("web", "node-b", NULL));
+		if (strchr(cases[i].slices, 'N'))
+			buf_puts(&b, slice("web", "node-a", "{ready: false}"));
+		if (strchr(cases[i].slices, 'S'))
+			buf_puts(&b, slice("web", "node-a", "{ready: false, serving: true}"));
+		if (cases[i].node) {
+			buf_puts(&b, "---\n");
+			buf_puts(&b, cases[i].node);
+		}
+		fx_load(&fx, "node: {name: node-a}\n", b.s);
+		d = run(&fx, 1);
+		s = desired_find_svc(d, "default", "web");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+		if (s->announce != cases[i].announce ||
+		    (cases[i].why && (!s->why_not || !strstr(s->why_not, cases[i].why))))
+			fprintf(stderr, "case \"%s\": announce %u why_not %s\n", cases[i].name,
+			    s->announce, s->why_not ? s->why_not : "-");
+		CU_ASSERT_EQUAL(s->announce, cases[i].announce);
+		if (cases[i].why) {
+			CU_ASSERT_PTR_NOT_NULL(s->why_not);
+			CU_ASSERT_PTR_NOT_NULL(s->why_not ? strstr(s->why_not, cases[i].why) : NULL);
+			CU_ASSERT_FALSE(s->serve_local);
+		} else {
+			CU_ASSERT_TRUE(s->serve_local);
+			CU_ASSERT_EQUAL(d->nlocal_addrs, 1);
+		}
+		desired_unref(d);
+		fx_free(&fx);
+		buf_free(&b);
+	}
+}
+
+static void
+test_gateway_service(void)
+{
+	struct fixture fx;
+	struct desired *d;
+	const struct svc_state *s;
+	char *objs = cat(POOL, "---\napiVersion: metallb.io/v1beta1\nkind: L2Advertisement\n"
+	    "metadata: {name: l2, namespace: metallb-system}\n",
+	    "---\napiVersion: v1\nkind: Service\nmetadata: {name: istio-ingressgateway, namespace: istio-system}\n"
+	    "spec:\n  type: LoadBalancer\n  externalTrafficPolicy: Local\n"
+	    "  selector: {app: istio-ingressgateway, istio: ingressgateway}\n  ports: [{port: 80}]\n",
+	    svc("other", NULL));
+
+	fx_load(&fx, "node: {name: node-a}\n", objs);
+	/* the gateway counts as this node's ready endpoint when it is ready */
+	d = run(&fx, 1);
+	s = desired_find_svc(d, "istio-system", "istio-ingressgateway");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_TRUE(s->is_gateway);
+	CU_ASSERT_TRUE(s->ready_local);
+	CU_ASSERT_EQUAL(s->announce, ANNOUNCE_L2);
+	CU_ASSERT_FALSE(desired_find_svc(d, "default", "other")->is_gateway);
+	desired_unref(d);
+	d = run(&fx, 0);
+	s = desired_find_svc(d, "istio-system", "istio-ingressgateway");
+	CU_ASSERT_EQUAL(s->announce, 0);
+	CU_ASSERT_FALSE(s->serve_local);
+	desired_unref(d);
+	fx_free(&fx);
+
+	/* gateway disabled: an ordinary Service */
+	fx_load(&fx, "node: {name: node-a}\ngateway: {enabled: false}\n", objs);
+	d = run(&fx, 1);
+	CU_ASSERT_FALSE(desired_find_svc(d, "istio-system", "istio-ingressgateway")->is_gateway);
+	desired_unref(d);
+	fx_free(&fx);
+	free(objs);
+}
+
+static void
+test_local_addrs_and_pools(void)
+{
+	struct fixture fx;
+	struct desired *d;
+	char buf[IPADDR_STRLEN];
+	struct vg_buf b = { 0 };
+
+	buf_puts(&b, POOL);
+	buf_puts(&b, "---\napiVersion: metallb.io/v1beta1\nkind: L2Advertisement\n"
+	    "metadata: {name: l2, namespace: metallb-system}\n");
+	/* two Services sharing one IP, one dual-stack */
+	buf_puts(&b, svc("a", "  ipFamilyPolicy: RequireDualStack\n"));
+	buf_puts(&b, slice("a", "node-a", NULL));
+	buf_puts(&b, "---\napiVersion: v1\nkind: Service\nmetadata: {name: s1, namespace: default, "
+	    "annotations: {metallb.io/allow-shared-ip: k, metallb.io/loadBalancerIPs: 192.0.2.3}}\n"
+	    "spec: {type: LoadBalancer, selector: {app: s}, ports: [{port: 80}]}\n");
+	buf_puts(&b, "---\napiVersion: v1\nkind: Service\nmetadata: {name: s2, namespace: default, "
+	    "annotations: {metallb.io/allow-shared-ip: k, metallb.io/loadBalancerIPs: 192.0.2.3}}\n"
+	    "spec: {type: LoadBalancer, selector: {app: s}, ports: [{port: 443}]}\n");
+	buf_puts(&b, slice("s1", "node-a", NULL));
+	buf_puts(&b, slice("s2", "node-a", NULL));
+	buf_puts(&b, "---\napiVersion: v1\nkind: Service\nmetadata: {name: plain, namespace: default}\n"
+	    "spec: {selector: {app: s}, ports: [{port: 80}]}\n");
+	fx_load(&fx, "node: {name: node-a}\n", b.s);
+	d = run(&fx, 1);
+	CU_ASSERT_EQUAL(d->nsvcs, 3);	/* the ClusterIP one is not there */
+	CU_ASSERT_EQUAL_FATAL(d->nlocal_addrs, 3);
+	CU_ASSERT_STRING_EQUAL(ipaddr_fmt(&d->local_addrs[0], buf), "192.0.2.0");
+	CU_ASSERT_STRING_EQUAL(ipaddr_fmt(&d->local_addrs[1], buf), "192.0.2.3");
+	CU_ASSERT_STRING_EQUAL(ipaddr_fmt(&d->local_addrs[2], buf), "2001:db8::");
+	CU_ASSERT_EQUAL_FATAL(d->npools, 1);
+	CU_ASSERT_EQUAL(d->pools[0].total_v4, 4);
+	CU_ASSERT_EQUAL(d->pools[0].total_v6, 4);
+	CU_ASSERT_EQUAL(d->pools[0].assigned_v4, 2);	/* the shared IP once */
+	CU_ASSERT_EQUAL(d->pools[0].assigned_v6, 1);
+	CU_ASSERT_STRING_EQUAL(desired_find_svc(d, "default", "s2")->sharing_key, "k");
+	desired_unref(d);
+	fx_free(&fx);
+	buf_free(&b);
+}
+
+static void
+test_pure_and_deterministic(void)
+{
+	struct fixture fx;
+	struct desired *d1, *d2;
+	size_t i;
+	char *objs = cat(POOL, svc("x", NULL), svc("y", NULL), slice("x", "node-a", NULL));
+
+	fx_load(&fx, "node: {name: node-a}\n", objs);
+	d1 = run(&fx, 1);
+	d2 = run(&fx, 1);
+	CU_ASSERT_EQUAL_FATAL(d1->nsvcs, d2->nsvcs);
+	for (i = 0; i < d1->nsvcs; i++) {
+		CU_ASSERT_STRING_EQUAL(d1->svcs[i].name, d2->svcs[i].name);
+		CU_ASSERT_TRUE(ipaddr_eq(&d1->svcs[i].vips[0], &d2->svcs[i].vips[0]));
+		CU_ASSERT_EQUAL(d1->svcs[i].announce, d2->svcs[i].announce);
+	}
+	desired_unref(d1);
+	desired_unref(d2);
+	fx_free(&fx);
+	free(objs);
 }
 
 static const struct cu_test tests[] = {
-	{ "placeholder", test_placeholder },
+	{ "announce decisions", test_announce_decisions },
+	{ "the gateway's own Service", test_gateway_service },
+	{ "local addresses and pool counts", test_local_addrs_and_pools },
+	{ "same input, same output", test_pure_and_deterministic },
 	{ NULL, NULL }
 };
 

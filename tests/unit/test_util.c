@@ -1,15 +1,135 @@
 #include "config.h"
 
+#include <unistd.h>
+
 #include "cu.h"
+#include "vipgate/ipaddr.h"
+#include "vipgate/state.h"
 
 static void
-test_placeholder(void)
+test_durations(void)
 {
-	CU_PASS("no tests yet");
+	static const struct {
+		const char *s;
+		int64_t ms;
+	} ok[] = {
+		{ "0", 0 }, { "100ms", 100 }, { "9s", 9000 }, { "1m", 60000 },
+		{ "1m30s", 90000 }, { "1h", 3600000 }, { "2.5s", 2500 }, { "0.5s", 500 },
+		{ "1500us", 2 }, { "90s", 90000 },
+	};
+	static const char *bad[] = { "", "s", "10", "10x", "1.2.3s", "ms", "-", "1s2", NULL };
+	int64_t v;
+	size_t i;
+	char buf[32];
+
+	for (i = 0; i < VG_ARRAY_SIZE(ok); i++) {
+		CU_ASSERT_EQUAL(parse_duration_ms(ok[i].s, &v), 0);
+		CU_ASSERT_EQUAL(v, ok[i].ms);
+	}
+	for (i = 0; bad[i]; i++)
+		CU_ASSERT_EQUAL(parse_duration_ms(bad[i], &v), -1);
+	format_duration_ms(90000, buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "90s");
+	format_duration_ms(120000, buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "2m");
+	format_duration_ms(100, buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "100ms");
+}
+
+static void
+test_ipaddr(void)
+{
+	struct ipaddr a, b;
+	char buf[IPADDR_STRLEN];
+	int plen;
+
+	CU_ASSERT_EQUAL(ipaddr_parse("10.0.0.255", &a), 0);
+	CU_ASSERT_EQUAL(ipaddr_inc(&a), 0);
+	CU_ASSERT_STRING_EQUAL(ipaddr_fmt(&a, buf), "10.0.1.0");
+	CU_ASSERT_EQUAL(ipaddr_dec(&a), 0);
+	CU_ASSERT_STRING_EQUAL(ipaddr_fmt(&a, buf), "10.0.0.255");
+	CU_ASSERT_EQUAL(ipaddr_parse("255.255.255.255", &a), 0);
+	CU_ASSERT_EQUAL(ipaddr_inc(&a), -1);
+	CU_ASSERT_EQUAL(ipaddr_parse("1.2.3", &a), -1);
+	CU_ASSERT_EQUAL(ipaddr_parse("fd00::1", &a), 0);
+	CU_ASSERT_EQUAL(a.family, AF_INET6);
+	CU_ASSERT_EQUAL(ipaddr_parse_cidr("10.0.0.0/24", &a, &plen, 0), 0);
+	CU_ASSERT_EQUAL(plen, 24);
+	CU_ASSERT_EQUAL(ipaddr_parse_cidr("10.0.0.1/24", &a, &plen, 0), -1);
+	CU_ASSERT_EQUAL(ipaddr_parse_cidr("10.0.0.1/24", &a, &plen, 1), 0);
+	CU_ASSERT_STRING_EQUAL(ipaddr_fmt(&a, buf), "10.0.0.0");
+	CU_ASSERT_EQUAL(ipaddr_parse_cidr("10.0.0.0/33", &a, &plen, 0), -1);
+	ipaddr_parse("10.0.0.0", &a);
+	ipaddr_prefix_last(&a, 22, &b);
+	CU_ASSERT_STRING_EQUAL(ipaddr_fmt(&b, buf), "10.0.3.255");
+	CU_ASSERT_EQUAL(ipaddr_span(&a, &b), 1024);
+	ipaddr_parse("fd00::", &a);
+	ipaddr_prefix_last(&a, 64, &b);
+	CU_ASSERT_EQUAL(ipaddr_span(&a, &b), UINT64_MAX);
+	ipaddr_prefix_last(&a, 120, &b);
+	CU_ASSERT_EQUAL(ipaddr_span(&a, &b), 256);
+	CU_ASSERT_STRING_EQUAL(ipaddr_fmt(&b, buf), "fd00::ff");
+	/* IPv4 sorts before IPv6 */
+	ipaddr_parse("255.0.0.1", &b);
+	CU_ASSERT_TRUE(ipaddr_cmp(&b, &a) < 0);
+}
+
+static void
+test_arena(void)
+{
+	struct vg_arena *a = arena_new();
+	char *big, *s;
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		s = arena_printf(a, "item-%d", i);
+		CU_ASSERT_STRING_EQUAL(s + 5, (i == 999 ? "999" : s + 5));
+		CU_ASSERT_EQUAL(((uintptr_t)s) % 16, 0);
+	}
+	big = arena_alloc(a, 1 << 20);
+	big[(1 << 20) - 1] = 1;
+	CU_ASSERT_TRUE(arena_size(a) >= (1 << 20));
+	arena_free(a);
+}
+
+static void
+test_state_file(void)
+{
+	char dir[] = "/tmp/vg-test-state.XXXXXX", path[64];
+	struct alloc_state st;
+	FILE *f;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/allocations.json", dir);
+	/* missing: empty, not an error */
+	CU_ASSERT_EQUAL(state_load(path, &st), 0);
+	CU_ASSERT_EQUAL(st.n, 0);
+	state_free(&st);
+	f = fopen(path, "w");
+	fputs("{\"version\":1,\"allocations\":[{\"namespace\":\"b\",\"name\":\"x\",\"ips\":[\"10.0.0.2\"]},"
+	    "{\"namespace\":\"a\",\"name\":\"y\",\"ips\":[\"10.0.0.1\",\"fd00::1\"]},"
+	    "{\"namespace\":\"a\",\"name\":\"bad\",\"ips\":[\"nope\"]}]}", f);
+	fclose(f);
+	CU_ASSERT_EQUAL(state_load(path, &st), 0);
+	CU_ASSERT_EQUAL_FATAL(st.n, 2);
+	CU_ASSERT_STRING_EQUAL(st.v[0].ns, "a");	/* sorted */
+	CU_ASSERT_EQUAL(st.v[0].nips, 2);
+	state_free(&st);
+	f = fopen(path, "w");
+	fputs("{broken", f);
+	fclose(f);
+	CU_ASSERT_EQUAL(state_load(path, &st), -1);
+	CU_ASSERT_EQUAL(st.n, 0);
+	state_free(&st);
+	unlink(path);
+	rmdir(dir);
 }
 
 static const struct cu_test tests[] = {
-	{ "placeholder", test_placeholder },
+	{ "durations", test_durations },
+	{ "IP addresses", test_ipaddr },
+	{ "arena", test_arena },
+	{ "state file", test_state_file },
 	{ NULL, NULL }
 };
 
