@@ -1,15 +1,274 @@
 #include "config.h"
 
+#include <net/if.h>
+#include <linux/if_addr.h>
+#include <linux/rtnetlink.h>
+#include <libmnl/libmnl.h>
+
 #include "cu.h"
+#include "vipgate/addr.h"
+/* The module's pure message builders and parser (src/addr/addr-int.h). */
+#include "../../src/addr/addr-int.h"
+
+/* What addr_diff asked for, as "+addr" / "-addr" in call order. */
+struct calls {
+	char	s[16][IPADDR_STRLEN + 1];
+	size_t	n;
+};
 
 static void
-test_placeholder(void)
+rec(struct calls *c, char sign, const struct ipaddr *a)
 {
-	CU_PASS("no tests yet");
+	char buf[IPADDR_STRLEN];
+
+	CU_ASSERT_FATAL(c->n < VG_ARRAY_SIZE(c->s));
+	snprintf(c->s[c->n++], sizeof(c->s[0]), "%c%s", sign, ipaddr_fmt(a, buf));
+}
+
+static void
+on_add(const struct ipaddr *a, void *arg)
+{
+	rec(arg, '+', a);
+}
+
+static void
+on_del(const struct ipaddr *a, void *arg)
+{
+	rec(arg, '-', a);
+}
+
+/* Parse a space-separated list into v (at most 8). */
+static size_t
+addrs(const char *list, struct ipaddr *v)
+{
+	char buf[256], *tok, *save;
+	size_t n = 0;
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		CU_ASSERT_FATAL(n < 8);
+		CU_ASSERT_FATAL(ipaddr_parse(tok, &v[n]) == 0);
+		n++;
+	}
+	return n;
+}
+
+/* Run addr_diff on two lists and compare the calls with want ("+a -b ..."). */
+static void
+check_diff(const char *old, const char *new, const char *want)
+{
+	struct ipaddr o[8], n[8];
+	size_t no = addrs(old, o), nn = addrs(new, n), i;
+	struct calls c = { .n = 0 };
+	char got[512] = "";
+
+	addr_diff(o, no, n, nn, on_add, on_del, &c);
+	for (i = 0; i < c.n; i++) {
+		if (i)
+			strcat(got, " ");
+		strcat(got, c.s[i]);
+	}
+	if (strcmp(got, want) != 0)
+		fprintf(stderr, "\ndiff(%s | %s): got \"%s\", want \"%s\"\n", old,
+		    new, got, want);
+	CU_ASSERT_STRING_EQUAL(got, want);
+}
+
+static void
+test_diff_empty(void)
+{
+	check_diff("", "", "");
+	addr_diff(NULL, 0, NULL, 0, on_add, on_del, NULL);
+}
+
+static void
+test_diff_same(void)
+{
+	check_diff("10.0.0.1 10.0.0.2 fd00::1", "10.0.0.1 10.0.0.2 fd00::1", "");
+}
+
+static void
+test_diff_add_only(void)
+{
+	check_diff("", "10.0.0.1 10.0.0.2", "+10.0.0.1 +10.0.0.2");
+	check_diff("10.0.0.2", "10.0.0.1 10.0.0.2 10.0.0.3", "+10.0.0.1 +10.0.0.3");
+}
+
+static void
+test_diff_del_only(void)
+{
+	check_diff("10.0.0.1 10.0.0.2", "", "-10.0.0.1 -10.0.0.2");
+	check_diff("10.0.0.1 10.0.0.2 10.0.0.3", "10.0.0.2", "-10.0.0.1 -10.0.0.3");
+}
+
+static void
+test_diff_mixed(void)
+{
+	check_diff("10.0.0.1 10.0.0.3 10.0.0.5", "10.0.0.2 10.0.0.3 10.0.0.6",
+	    "-10.0.0.1 +10.0.0.2 -10.0.0.5 +10.0.0.6");
+}
+
+static void
+test_diff_v4_v6(void)
+{
+	/* v4 sorts before v6 (ipaddr_cmp): the walk must follow that order. */
+	check_diff("10.0.0.9 fd00::1", "192.168.1.1 fd00::1 fd00::2",
+	    "-10.0.0.9 +192.168.1.1 +fd00::2");
+	check_diff("fd00::1 fd00::2", "10.0.0.1", "+10.0.0.1 -fd00::1 -fd00::2");
+	check_diff("10.0.0.1", "fd00::1", "-10.0.0.1 +fd00::1");
+}
+
+static void
+test_diff_null_callbacks(void)
+{
+	struct ipaddr o[8], n[8];
+	size_t no = addrs("10.0.0.1", o), nn = addrs("10.0.0.2", n);
+	struct calls c = { .n = 0 };
+
+	addr_diff(o, no, n, nn, on_add, NULL, &c);
+	CU_ASSERT_EQUAL(c.n, 1);
+	CU_ASSERT_STRING_EQUAL(c.s[0], "+10.0.0.2");
+}
+
+/* Turn a request we build into what a dump would return (RTM_NEWADDR). */
+static struct nlmsghdr *
+as_dumped(void *buf, const char *ifname, const char *addr, int ifindex)
+{
+	struct ipaddr a;
+	struct nlmsghdr *nlh;
+
+	CU_ASSERT_FATAL(ipaddr_parse(addr, &a) == 0);
+	nlh = addr_msg_addr(buf, RTM_NEWADDR, ifindex, ifname, &a);
+	nlh->nlmsg_flags = NLM_F_MULTI;
+	return nlh;
+}
+
+static void
+test_msg_owned_roundtrip(void)
+{
+	char buf[ADDR_MSG_SIZE] __attribute__((aligned(8)));
+	struct ipaddr out, want;
+
+	as_dumped(buf, "lo", "10.1.2.3", 1);
+	CU_ASSERT_EQUAL(addr_msg_owned((void *)buf, 1, "lo", &out), 1);
+	ipaddr_parse("10.1.2.3", &want);
+	CU_ASSERT(ipaddr_eq(&out, &want));
+	/* another interface's address is not ours here */
+	CU_ASSERT_EQUAL(addr_msg_owned((void *)buf, 2, "lo", &out), 0);
+
+	as_dumped(buf, "lo", "fd00::7", 1);
+	CU_ASSERT_EQUAL(addr_msg_owned((void *)buf, 1, "lo", &out), 1);
+	ipaddr_parse("fd00::7", &want);
+	CU_ASSERT(ipaddr_eq(&out, &want));
+}
+
+static void
+test_msg_request(void)
+{
+	char buf[ADDR_MSG_SIZE] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa;
+	struct ipaddr a;
+
+	ipaddr_parse("fd00::7", &a);
+	nlh = addr_msg_addr(buf, RTM_NEWADDR, 5, "lo", &a);
+	ifa = mnl_nlmsg_get_payload(nlh);
+	CU_ASSERT_EQUAL(ifa->ifa_prefixlen, 128);
+	CU_ASSERT(ifa->ifa_flags & IFA_F_NODAD);
+	CU_ASSERT_EQUAL(ifa->ifa_index, 5);
+	CU_ASSERT(nlh->nlmsg_flags & NLM_F_CREATE);
+
+	ipaddr_parse("10.0.0.1", &a);
+	nlh = addr_msg_addr(buf, RTM_DELADDR, 5, "lo", &a);
+	ifa = mnl_nlmsg_get_payload(nlh);
+	CU_ASSERT_EQUAL(ifa->ifa_prefixlen, 32);
+	CU_ASSERT_EQUAL(ifa->ifa_scope, RT_SCOPE_HOST);
+	CU_ASSERT(!(nlh->nlmsg_flags & NLM_F_CREATE));
+}
+
+/* Build an RTM_NEWADDR by hand: the tags we want, or none. */
+static struct nlmsghdr *
+dumped_raw(void *buf, int family, int plen, const char *addr, const char *label,
+    int proto)
+{
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa;
+	struct ipaddr a;
+
+	CU_ASSERT_FATAL(ipaddr_parse(addr, &a) == 0);
+	memset(buf, 0, ADDR_MSG_SIZE);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWADDR;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = family;
+	ifa->ifa_prefixlen = plen;
+	ifa->ifa_index = 1;
+	mnl_attr_put(nlh, IFA_ADDRESS, a.family == AF_INET ? 4 : 16, a.a);
+	if (label)
+		mnl_attr_put_strz(nlh, IFA_LABEL, label);
+	if (proto >= 0)
+		mnl_attr_put_u8(nlh, VG_IFA_ATTR_PROTO, proto);
+	return nlh;
+}
+
+static void
+test_msg_ownership(void)
+{
+	char buf[ADDR_MSG_SIZE] __attribute__((aligned(8)));
+	struct ipaddr out;
+	struct nlmsghdr *nlh;
+
+	/* untagged: an operator's address */
+	nlh = dumped_raw(buf, AF_INET, 32, "10.0.0.1", "lo", -1);
+	CU_ASSERT_EQUAL(addr_msg_owned(nlh, 1, "lo", &out), 0);
+	/* our label alone (kernel before IFA_PROTO) */
+	nlh = dumped_raw(buf, AF_INET, 32, "10.0.0.1", "lo:vg", -1);
+	CU_ASSERT_EQUAL(addr_msg_owned(nlh, 1, "lo", &out), 1);
+	/* another program's protocol and label */
+	nlh = dumped_raw(buf, AF_INET, 32, "10.0.0.1", "lo:x", 4);
+	CU_ASSERT_EQUAL(addr_msg_owned(nlh, 1, "lo", &out), 0);
+	/* our protocol, v6 (no labels there) */
+	nlh = dumped_raw(buf, AF_INET6, 128, "fd00::1", NULL, VG_IFA_PROTO);
+	CU_ASSERT_EQUAL(addr_msg_owned(nlh, 1, "lo", &out), 1);
+	nlh = dumped_raw(buf, AF_INET6, 128, "fd00::1", NULL, -1);
+	CU_ASSERT_EQUAL(addr_msg_owned(nlh, 1, "lo", &out), 0);
+	/* tagged but not a host address: not one we added */
+	nlh = dumped_raw(buf, AF_INET, 24, "10.0.0.0", "lo:vg", VG_IFA_PROTO);
+	CU_ASSERT_EQUAL(addr_msg_owned(nlh, 1, "lo", &out), 0);
+	/* a v4 family with a v6-sized address is malformed */
+	nlh = dumped_raw(buf, AF_INET, 32, "fd00::1", NULL, VG_IFA_PROTO);
+	CU_ASSERT_EQUAL(addr_msg_owned(nlh, 1, "lo", &out), -1);
+	/* truncated header */
+	nlh = dumped_raw(buf, AF_INET, 32, "10.0.0.1", NULL, VG_IFA_PROTO);
+	nlh->nlmsg_len = sizeof(*nlh) + 2;
+	CU_ASSERT_EQUAL(addr_msg_owned(nlh, 1, "lo", &out), -1);
+}
+
+static void
+test_label(void)
+{
+	char buf[IFNAMSIZ];
+
+	CU_ASSERT_EQUAL(addr_label("lo", buf, sizeof(buf)), 0);
+	CU_ASSERT_STRING_EQUAL(buf, "lo:vg");
+	CU_ASSERT_EQUAL(addr_label("vipgate0", buf, sizeof(buf)), 0);
+	CU_ASSERT_STRING_EQUAL(buf, "vipgate0:vg");
+	/* 13 characters + ":vg" do not fit IFNAMSIZ: no label, IFA_PROTO only */
+	CU_ASSERT_EQUAL(addr_label("enp0s31f6abcd", buf, sizeof(buf)), -1);
 }
 
 static const struct cu_test tests[] = {
-	{ "placeholder", test_placeholder },
+	{ "diff empty", test_diff_empty },
+	{ "diff same", test_diff_same },
+	{ "diff add only", test_diff_add_only },
+	{ "diff del only", test_diff_del_only },
+	{ "diff mixed", test_diff_mixed },
+	{ "diff v4 and v6 order", test_diff_v4_v6 },
+	{ "diff NULL callback", test_diff_null_callbacks },
+	{ "message owned roundtrip", test_msg_owned_roundtrip },
+	{ "message request", test_msg_request },
+	{ "message ownership", test_msg_ownership },
+	{ "label", test_label },
 	{ NULL, NULL }
 };
 
