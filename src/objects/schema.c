@@ -417,6 +417,8 @@ sc_decode(struct sc_ctx *c, const struct sc_schema *s, const struct ynode *n,
 	size_t i;
 	int rc = 0, nerr0 = c->nerr;
 
+	if (yn_is_null(n))
+		n = NULL;	/* "spec:" with nothing after it */
 	if (n != NULL && n->type != YN_MAP) {
 		sc_error(c, n, "must be a map, not %s", type_name(n));
 		return -1;
