@@ -66,8 +66,8 @@ demo() {
 	ip -n "$ns" link set veth-rack up
 
 	cp -r "$top/etc/objects.d" "$run/objects.d"
-	sed -e "s|^\(\s*socket:\).*|\1 $run/vipgated.sock|" \
-	    -e "s|^state_dir:.*|state_dir: $run/state|" \
+	sed -e "s|^\(\s*\)#\?socket:.*|\1socket: $run/vipgated.sock|" \
+	    -e "s|^#\?state_dir:.*|state_dir: $run/state|" \
 	    "$top/etc/vipgate.yaml" > "$run/vipgate.yaml"
 	echo "quickstart: vipgated on $run/vipgate.yaml in namespace $ns (Ctrl-C stops it)"
 	echo "quickstart: in another shell: $top/build/vipgatectl -s $run/vipgated.sock services"

@@ -338,6 +338,9 @@ daemon_init(struct daemon *d, struct config *cfg, const char *cfg_path,
 	}
 	d->appliers[d->nappliers++] = a;
 
+	if (cfg->kubernetes.present)
+		log_warnx("kubernetes: the API server source is not in this version; "
+		    "objects come from objects.paths only");
 	d->store = store_new();
 	d->fsrc = fsrc_new(d->store);
 	d->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);

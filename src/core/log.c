@@ -149,7 +149,7 @@ log_debug(const char *fmt, ...)
 	va_end(ap);
 }
 
-static void __attribute__((noreturn))
+static void __attribute__((noreturn)) VG_PRINTF(2, 0)
 vfatalc(int code, const char *fmt, va_list ap)
 {
 	char buf[4096];

@@ -10,7 +10,7 @@
 #include "vipgate/log.h"
 #include "vipgate/schema.h"
 
-static void
+static void VG_PRINTF(4, 0)
 vreport(struct sc_ctx *c, enum err_sev sev, const struct ynode *at,
     const char *fmt, va_list ap)
 {
