@@ -1,0 +1,82 @@
+/* Decoders and checks shared by the Istio kinds (istio*.c). */
+#ifndef VIPGATE_OBJECTS_ISTIO_COMMON_H
+#define VIPGATE_OBJECTS_ISTIO_COMMON_H
+
+#include "kinds.h"
+
+/*
+ * A whole-object schema decoding spec with specschema (as metallb.c does).
+ * Without spec, an object is an error when required, else all defaults.
+ */
+#define ISTIO_SPEC_ONLY(var, st, specschema, kname, required)			\
+	static int var##_spec(struct sc_ctx *c, const struct ynode *n, void *d)	\
+	{									\
+		return sc_decode(c, &specschema, n, d);				\
+	}									\
+	static const struct sc_field var##_fields[] = {				\
+		{ .name = "spec", .type = SC_CUSTOM, .off = 0, .fn = var##_spec }, \
+		SCF_END								\
+	};									\
+	static int var##_nospec(struct sc_ctx *c, const struct ynode *n, void *d) \
+	{									\
+		if (yn_get(n, "spec") != NULL)					\
+			return 0;						\
+		if (required) {							\
+			sc_error(c, n, "spec is required");			\
+			return -1;						\
+		}								\
+		return sc_decode(c, &specschema, NULL, d);			\
+	}									\
+	const struct sc_schema var##_schema = {					\
+		kname, sizeof(st), var##_fields, var##_nospec			\
+	}
+
+/* A proto enum by name (protojson: exact, upper-case names). */
+struct istio_enum {
+	const char	*name;
+	int		 value;
+	int		 hidden;	/* deprecated alias: accepted, not listed in errors */
+};
+int istio_enum_decode(struct sc_ctx *, const struct ynode *, void *dst,
+    const struct istio_enum *, size_t);
+#define ISTIO_ENUM_FN(fn, table)						\
+	static int fn(struct sc_ctx *c, const struct ynode *n, void *dst)	\
+	{									\
+		return istio_enum_decode(c, n, dst, table, VG_ARRAY_SIZE(table));	\
+	}
+
+/* Port {number, protocol, name, targetPort}; range checks are the kind's. */
+extern const struct sc_schema istio_port_schema;
+/* StringMatch: exactly one of exact, prefix, regex; a regex must compile. */
+extern const struct sc_schema istio_strmatch_schema;
+/* The same, where {} (presence) is allowed too. */
+extern const struct sc_schema istio_strmatch_any_schema;
+/* Percent {value} into struct k_istio_percent. */
+int istio_percent(struct sc_ctx *, const struct ynode *, void *dst);
+
+/* selector {matchLabels} into a struct strmap. */
+extern const struct sc_schema istio_matchlabels_schema;
+
+/* Path helpers for messages about items of lists and maps. */
+size_t istio_path_push(struct sc_ctx *, const char *fmt, ...) VG_PRINTF(2, 3);
+void istio_path_pop(struct sc_ctx *, size_t old);
+/* The node of map[key][i] (or map[key], or map) for an error position. */
+const struct ynode *istio_at(const struct ynode *map, const char *key, long i);
+
+/* Checks from Istio's pkg/config/validation; 0 or -1 with a message. */
+int istio_regex_check(struct sc_ctx *, const struct ynode *at, const char *re);
+int istio_port_check(struct sc_ctx *, const struct ynode *at, const char *what, int64_t port);
+int istio_dns_label(const char *, size_t len);
+int istio_wildcard_domain(const char *, char *err, size_t errlen);
+int istio_fqdn(const char *, char *err, size_t errlen);
+int istio_is_ip(const char *);
+int istio_is_ip_or_cidr(const char *);
+int istio_duration_check(struct sc_ctx *, const struct ynode *map, const char *key,
+    const struct opt_i64 *);
+int istio_export_to_check(struct sc_ctx *, const struct ynode *spec, const char **,
+    size_t n, int service_entry);
+int istio_subset_name_check(struct sc_ctx *, const struct ynode *at, const char *);
+/* Does host a overlap host b ("*.foo.com" and "bar.foo.com")? */
+int istio_hosts_overlap(const char *a, const char *b);
+
+#endif
