@@ -18,10 +18,10 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "vipgate/ctl.h"
 #include "vipgate/daemon.h"
 #include "vipgate/log.h"
 
-#define CTL_MAX_REQUEST	65536
 
 static json_t *
 errs_json(const struct vg_errs *e, enum err_sev sev)
@@ -121,52 +121,32 @@ ctlsrv_services(struct daemon *d)
 }
 
 static char *
-answer(json_t *result, const char *err)
-{
-	json_t *o;
-	char *s;
-
-	if (result)
-		o = json_pack("{s:b,s:o}", "ok", 1, "result", result);
-	else
-		o = json_pack("{s:b,s:s}", "ok", 0, "error", err);
-	s = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	return s;
-}
-
-static char *
 dispatch(struct daemon *d, const char *line, size_t len)
 {
-	json_error_t jerr;
-	json_t *req = json_loadb(line, len, 0, &jerr);
+	struct ctl_request req;
+	char *err = NULL, *out;
 	const char *cmd;
-	char *out, ebuf[256];
 
-	if (req == NULL || !json_is_object(req)) {
-		json_decref(req);
-		return answer(NULL, "request is not a JSON object");
+	if (ctl_request_decode(line, len, &req, &err) == -1) {
+		out = ctl_response_error("%s", err);
+		free(err);
+		return out;
 	}
-	cmd = json_string_value(json_object_get(req, "command"));
-	if (cmd == NULL)
-		out = answer(NULL, "request has no command");
-	else if (strcmp(cmd, "status") == 0)
-		out = answer(ctlsrv_status(d), NULL);
+	cmd = req.command;
+	if (strcmp(cmd, "status") == 0)
+		out = ctl_response_ok(ctlsrv_status(d));
 	else if (strcmp(cmd, "services") == 0)
-		out = answer(ctlsrv_services(d), NULL);
+		out = ctl_response_ok(ctlsrv_services(d));
 	else if (strcmp(cmd, "reload") == 0) {
 		daemon_reload(d, "ctl");
-		out = answer(ctlsrv_reload_result(&d->last), NULL);
+		out = ctl_response_ok(ctlsrv_reload_result(&d->last));
 	} else if (strcmp(cmd, "bgp") == 0 || strcmp(cmd, "routes") == 0 ||
 	    strcmp(cmd, "l2") == 0 || strcmp(cmd, "gateway") == 0 ||
-	    strcmp(cmd, "analyze") == 0) {
-		snprintf(ebuf, sizeof(ebuf), "%s: not available in this version", cmd);
-		out = answer(NULL, ebuf);
-	} else {
-		snprintf(ebuf, sizeof(ebuf), "unknown command %.64s", cmd);
-		out = answer(NULL, ebuf);
-	}
-	json_decref(req);
+	    strcmp(cmd, "analyze") == 0)
+		out = ctl_response_error("%s: not available in this version", cmd);
+	else
+		out = ctl_response_error("unknown command %.64s", cmd);
+	ctl_request_free(&req);
 	return out;
 }
 
@@ -193,8 +173,9 @@ conn_read(struct bufferevent *bev, void *arg)
 
 	line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF);
 	if (line == NULL) {
-		if (evbuffer_get_length(in) > CTL_MAX_REQUEST) {
-			out = answer(NULL, "request too long");
+		if (evbuffer_get_length(in) > CTL_REQUEST_MAX) {
+			out = ctl_response_error("request is longer than %d bytes",
+			    CTL_REQUEST_MAX);
 			goto reply;
 		}
 		return;

@@ -332,13 +332,14 @@ reconcile(struct store *st, const struct config *cfg, const struct live_view *li
 		struct svc_state *s = &d->svcs[i];
 		struct ready rd;
 
-		s->ns = o->meta.ns;
-		s->name = o->meta.name;
+		/* the desired state outlives the objects: it owns its strings */
+		s->ns = arena_strdup(a, o->meta.ns);
+		s->name = arena_strdup(a, o->meta.name);
 		memcpy(s->vips, r->ips, sizeof(s->vips));
 		s->nvips = r->nips;
-		s->pool = r->pool;
-		s->pending = r->pending;
-		s->sharing_key = r->sharing_key;
+		s->pool = arena_strdup(a, r->pool);
+		s->pending = arena_strdup(a, r->pending);
+		s->sharing_key = arena_strdup(a, r->sharing_key);
 		s->etp_local = strcmp(ks->external_traffic_policy, "Local") == 0;
 		s->is_gateway = reconcile_is_gateway_service(o, cfg);
 		rd = service_ready(st, o, cfg->node.name);
@@ -393,8 +394,8 @@ reconcile(struct store *st, const struct config *cfg, const struct live_view *li
 		struct pool_state *ps = &d->pools[i];
 		uint64_t *tot;
 
-		ps->name = pools[i]->meta.name;
-		ps->ns = pools[i]->meta.ns;
+		ps->name = arena_strdup(a, pools[i]->meta.name);
+		ps->ns = arena_strdup(a, pools[i]->meta.ns);
 		for (j = 0; j < p->nranges; j++) {
 			uint64_t span = ipaddr_span(&p->ranges[j].first, &p->ranges[j].last);
 

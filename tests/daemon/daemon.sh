@@ -37,6 +37,14 @@ wait_for() {
 	return 1
 }
 
+# stop PID: SIGTERM, bounded wait, then SIGKILL; returns the exit status
+stop() {
+	kill -TERM "$1" 2>/dev/null
+	wait_for 10 sh -c "! kill -0 $1 2>/dev/null || grep -q '^Z' /proc/$1/stat 2>/dev/null" ||
+		kill -9 "$1" 2>/dev/null
+	wait "$1"
+}
+
 json() { "$ctl" -s "$tmp/sock" --json "$@"; }
 svc_vips() { json services | python3 -c '
 import json, sys
@@ -120,7 +128,7 @@ sleep 0.3
 kill -HUP "$pid"
 check "the reload is reported as failed" wait_for 2 sh -c "\"$ctl\" -s \"$tmp/sock\" --json status | grep -q '\"ok\": false'"
 check "the error names file:line" sh -c "\"$ctl\" -s \"$tmp/sock\" --json status | grep -q 'pool.yaml:5:'"
-check "the syntax error names file:line" sh -c "\"$ctl\" -s \"$tmp/sock\" --json status | grep -q 'zz-broken.yaml:4:'"
+check "the syntax error names file:line" sh -c "\"$ctl\" -s \"$tmp/sock\" --json status | grep -q 'zz-broken.yaml:5:'"
 check "the VIPs did not move" test "$(svc_vips default/web) $(svc_vips default/api)" = "192.0.2.10 192.0.2.11"
 check "the VIP is still a local address" has_addr 192.0.2.10
 sleep 0.3
@@ -148,9 +156,7 @@ check "a second vipgated refuses to start (exit 2)" test $rc -eq 2
 check "... saying why" grep -q "another vipgated is running" "$tmp/log2"
 
 # SIGTERM: exit 0, our VIPs gone, the foreign one stays
-kill -TERM "$pid"
-wait_for 5 sh -c "! kill -0 $pid"
-wait "$pid"; rc=$?
+stop "$pid"; rc=$?
 pid=
 check "SIGTERM exits 0" test $rc -eq 0
 check "SIGTERM removed the VIPs" no_addr 192.0.2.11
@@ -164,7 +170,7 @@ pid=$!
 check "restarted" wait_for 5 json status
 check "api keeps 192.0.2.11 after the restart" test "$(svc_vips default/api)" = "192.0.2.11"
 check "the new Service gets a free VIP" test "$(svc_vips default/aaa)" = "192.0.2.10"
-kill -TERM "$pid"; wait "$pid"; pid=
+stop "$pid"; pid=
 
 echo "$passes passed, $fails failed"
 [ $fails -eq 0 ]

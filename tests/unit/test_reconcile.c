@@ -290,7 +290,29 @@ test_pure_and_deterministic(void)
 	free(objs);
 }
 
+/* The desired state owns its strings: objects may be freed after reconcile. */
+static void
+test_outlives_objects(void)
+{
+	struct fixture fx;
+	struct desired *d;
+	char *objs = cat(POOL, svc("x", "  ipFamilyPolicy: SingleStack\n"), NULL, NULL);
+
+	fx_load(&fx, "node: {name: node-a}\n", objs);
+	d = run(&fx, 1);
+	fx_free(&fx);
+	CU_ASSERT_EQUAL_FATAL(d->nsvcs, 1);
+	CU_ASSERT_STRING_EQUAL(d->svcs[0].ns, "default");
+	CU_ASSERT_STRING_EQUAL(d->svcs[0].name, "x");
+	CU_ASSERT_STRING_EQUAL(d->svcs[0].pool, "p");
+	CU_ASSERT_STRING_EQUAL(d->pools[0].name, "p");
+	CU_ASSERT_STRING_EQUAL(d->pools[0].ns, "metallb-system");
+	desired_unref(d);
+	free(objs);
+}
+
 static const struct cu_test tests[] = {
+	{ "the desired state outlives the objects", test_outlives_objects },
 	{ "announce decisions", test_announce_decisions },
 	{ "the gateway's own Service", test_gateway_service },
 	{ "local addresses and pool counts", test_local_addrs_and_pools },
