@@ -23,13 +23,16 @@ int xasprintf(char **, const char *, ...) VG_PRINTF(2, 3);
  */
 struct vg_arena;
 struct vg_arena *arena_new(void);
+/* First chunk of about this size: for objects whose size is known ahead. */
+struct vg_arena *arena_new_sized(size_t);
 void arena_free(struct vg_arena *);
 void *arena_alloc(struct vg_arena *, size_t);   /* zeroed, 16-byte aligned */
 char *arena_strdup(struct vg_arena *, const char *);
 char *arena_strndup(struct vg_arena *, const char *, size_t);
 char *arena_printf(struct vg_arena *, const char *, ...) VG_PRINTF(2, 3);
 void *arena_memdup(struct vg_arena *, const void *, size_t);
-size_t arena_size(const struct vg_arena *);
+size_t arena_size(const struct vg_arena *);	/* bytes taken from malloc */
+size_t arena_used(const struct vg_arena *);	/* bytes handed out */
 
 /* Growable array of pointers, malloc-backed. */
 struct vg_ptrvec {

@@ -105,9 +105,15 @@ struct vg_arena {
 struct vg_arena *
 arena_new(void)
 {
+	return arena_new_sized(256);
+}
+
+struct vg_arena *
+arena_new_sized(size_t first)
+{
 	struct vg_arena *a = xcalloc(1, sizeof(*a));
 
-	a->next_size = 256;
+	a->next_size = first < 64 ? 64 : (first + 15) & ~(size_t)15;
 	return a;
 }
 
@@ -141,6 +147,8 @@ arena_alloc(struct vg_arena *a, size_t n)
 			sz = need;
 		if (a->next_size < 65536)
 			a->next_size *= 2;
+		if (a->next_size < 256)
+			a->next_size = 256;
 		c = xmalloc(CHUNK_HDR + sz);
 		c->size = sz;
 		c->used = 0;
@@ -209,6 +217,17 @@ size_t
 arena_size(const struct vg_arena *a)
 {
 	return a->total;
+}
+
+size_t
+arena_used(const struct vg_arena *a)
+{
+	const struct chunk *c;
+	size_t n = 0;
+
+	for (c = a->head; c; c = c->next)
+		n += c->used;
+	return n;
 }
 
 void
