@@ -616,7 +616,7 @@ dr_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 	}
 	for (i = 0; i < d->nsubsets; i++)
 		for (j = 0; j < i; j++)
-			if (strcmp(d->subsets[i].name, d->subsets[j].name) == 0) {
+			if (str_eq(d->subsets[i].name, d->subsets[j].name)) {
 				sc_error(c, istio_at(istio_at(n, "subsets", (long)i), "name", -1),
 				    "subsets[%zu]: name \"%s\" is already used by subsets[%zu]",
 				    i, d->subsets[i].name, j);

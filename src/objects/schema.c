@@ -86,8 +86,8 @@ sc_scalar_int(const struct ynode *n, int64_t *out)
 
 		errno = 0;
 		d = strtod(s, &end);
-		if (errno || *end != '\0' || d != (double)(long long)d ||
-		    d > 9.2e18 || d < -9.2e18)
+		if (errno || *end != '\0' || !(d < 9.2e18 && d > -9.2e18) ||
+		    d != (double)(long long)d)
 			return -1;
 		v = (long long)d;
 	}
@@ -238,7 +238,8 @@ sc_decode_field(struct sc_ctx *c, const struct sc_field *f,
 	case SC_STR:
 		if (want_scalar(c, n, "a string"))
 			return -1;
-		*(const char **)dst = yn_is_null(n) ? NULL :
+		/* null is unset, as the API server takes it: the default stays */
+		*(const char **)dst = yn_is_null(n) ? f->dflt_str :
 		    arena_strndup(c->arena, n->str, n->len);
 		return 0;
 	case SC_INT:
@@ -365,7 +366,10 @@ sc_decode_field(struct sc_ctx *c, const struct sc_field *f,
 		for (i = 0; i < n->n; i++) {
 			size_t old = path_push(c, NULL, (long)i);
 
-			if (sc_decode(c, f->sub, n->vals[i], v + i * f->sub->size) == -1)
+			if (yn_is_null(n->vals[i])) {
+				sc_error(c, n->vals[i], "must be a map, not null");
+				rc = -1;
+			} else if (sc_decode(c, f->sub, n->vals[i], v + i * f->sub->size) == -1)
 				rc = -1;
 			c->path[old] = '\0';
 		}
