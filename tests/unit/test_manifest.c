@@ -1,7 +1,11 @@
 #include "config.h"
 
 #include "cu.h"
+#include "vipgate/source.h"
 #include "vipgate/store.h"
+
+#include <unistd.h>
+#include <sys/stat.h>
 
 static const char *seed_files[] = {
 	"seed/metallb-istio-pool.yaml", "seed/bookinfo.yaml", "seed/istio-gateway.yaml",
@@ -255,7 +259,110 @@ test_store_basics(void)
 	errs_clear(&errs);
 }
 
+static void
+put_file(const char *dir, const char *name, const char *text)
+{
+	char p[512];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	f = fopen(p, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+#define NSYAML(n) "apiVersion: v1\nkind: Namespace\nmetadata: {name: " n "}\n"
+#define POOLYAML(r) "apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\n" \
+	"metadata: {name: p, namespace: m}\nspec: {addresses: [" r "]}\n"
+
+static const char *
+pool_range(struct store *st)
+{
+	static char buf[IPADDR_STRLEN];
+	const struct object *o = store_get(st, K_IPADDRESSPOOL, "m", "p");
+
+	if (o == NULL)
+		return "none";
+	return ipaddr_fmt(&OBJ_SPEC(o, k_ipaddresspool)->ranges[0].first, buf);
+}
+
+static void
+test_file_source(void)
+{
+	char dir[] = "/tmp/vg-test-src.XXXXXX";
+	const char *paths[1];
+	struct store *st = store_new();
+	struct file_source *fs = fsrc_new(st);
+	struct vg_errs errs = { 0 };
+	char p[512];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	paths[0] = dir;
+	put_file(dir, "a.yaml", NSYAML("one") "---\n" POOLYAML("10.0.0.0/24"));
+	put_file(dir, "b.yml", NSYAML("two"));
+	put_file(dir, "notes.txt", NSYAML("ignored"));
+	put_file(dir, ".hidden.yaml", NSYAML("hidden"));
+	CU_ASSERT_EQUAL(fsrc_sync(fs, paths, 1, &errs), 3);
+	CU_ASSERT_EQUAL(errs.n, 0);
+	CU_ASSERT_EQUAL(store_count(st), 3);
+	CU_ASSERT_STRING_EQUAL(pool_range(st), "10.0.0.0");
+	errs_clear(&errs);
+
+	/* nothing changed: no change, no error */
+	CU_ASSERT_EQUAL(fsrc_sync(fs, paths, 1, &errs), 0);
+	errs_clear(&errs);
+
+	/* the pool breaks: its last good version stays in force */
+	put_file(dir, "a.yaml", NSYAML("one") "---\n" POOLYAML("10.0.0.9-10.0.0.1"));
+	CU_ASSERT_EQUAL(fsrc_sync(fs, paths, 1, &errs), 0);
+	CU_ASSERT_EQUAL(errs.nerrors, 1);
+	CU_ASSERT_STRING_EQUAL(pool_range(st), "10.0.0.0");
+	errs_clear(&errs);
+
+	/* a syntax error keeps everything the file defined */
+	put_file(dir, "a.yaml", NSYAML("one") "---\nkind: [\n");
+	CU_ASSERT_EQUAL(fsrc_sync(fs, paths, 1, &errs), 0);
+	CU_ASSERT_TRUE(cu_errs_have(&errs, "a.yaml:"));
+	CU_ASSERT_STRING_EQUAL(pool_range(st), "10.0.0.0");
+	CU_ASSERT_PTR_NOT_NULL(store_get(st, K_NAMESPACE, "", "one"));
+	errs_clear(&errs);
+
+	/* the same object in two files: an error naming both, the first wins */
+	put_file(dir, "a.yaml", NSYAML("one") "---\n" POOLYAML("10.0.1.0/24"));
+	put_file(dir, "c.yaml", POOLYAML("10.0.2.0/24"));
+	fsrc_sync(fs, paths, 1, &errs);
+	cu_errs_dump(&errs);
+	CU_ASSERT_EQUAL(errs.nerrors, 1);
+	CU_ASSERT_TRUE(cu_errs_have(&errs, "c.yaml:1: IPAddressPool m/p is also defined at"));
+	CU_ASSERT_TRUE(cu_errs_have(&errs, "a.yaml:5"));
+	CU_ASSERT_STRING_EQUAL(pool_range(st), "10.0.1.0");
+	errs_clear(&errs);
+
+	/* a removed file takes its objects with it; a new invalid object is not loaded */
+	snprintf(p, sizeof(p), "%s/b.yml", dir);
+	unlink(p);
+	put_file(dir, "c.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {type: Bad}\n");
+	CU_ASSERT_EQUAL(fsrc_sync(fs, paths, 1, &errs), 1);
+	CU_ASSERT_PTR_NULL(store_get(st, K_NAMESPACE, "", "two"));
+	CU_ASSERT_PTR_NULL(store_get(st, K_SERVICE, "default", "s"));
+	CU_ASSERT_EQUAL(store_count(st), 2);
+	errs_clear(&errs);
+
+	/* a missing path is reported */
+	paths[0] = "/nonexistent/vipgate";
+	fsrc_sync(fs, paths, 1, &errs);
+	CU_ASSERT_TRUE(cu_errs_have(&errs, "/nonexistent/vipgate: No such file"));
+	errs_clear(&errs);
+
+	fsrc_free(fs);
+	store_free(st);
+	snprintf(p, sizeof(p), "rm -rf %s", dir);
+	CU_ASSERT_EQUAL(system(p), 0);
+}
+
 static const struct cu_test tests[] = {
+	{ "file source: reload, last good, duplicates", test_file_source },
 	{ "seed walk-through loads unchanged", test_seed_loads },
 	{ "IPAddressPool fields", test_pool_fields },
 	{ "an invalid object is rejected alone", test_invalid_alone },
