@@ -6,7 +6,11 @@
 #ifndef VIPGATE_APPLIER_H
 #define VIPGATE_APPLIER_H
 
+#include <jansson.h>
+
 #include "vipgate/reconcile-t.h"
+
+struct ctl_request;
 
 struct applier {
 	const char	*name;
@@ -15,6 +19,14 @@ struct applier {
 	int		(*apply)(struct applier *, const struct desired *old,
 			    const struct desired *new);
 	void		(*free)(struct applier *);
+	/*
+	 * vipgatectl commands this applier answers (bgp, routes, l2, gateway
+	 * ...): return the result, or NULL when cmd is not its own. *err set
+	 * (malloc'd) makes an error answer instead. May be NULL.
+	 */
+	json_t		*(*show)(struct applier *, const struct ctl_request *, char **err);
+	/* Draining (SIGTERM): start withdrawing; returns ms it still needs. May be NULL. */
+	int64_t		(*drain)(struct applier *);
 };
 
 #endif

@@ -140,12 +140,26 @@ dispatch(struct daemon *d, const char *line, size_t len)
 	else if (strcmp(cmd, "reload") == 0) {
 		daemon_reload(d, "ctl");
 		out = ctl_response_ok(ctlsrv_reload_result(&d->last));
-	} else if (strcmp(cmd, "bgp") == 0 || strcmp(cmd, "routes") == 0 ||
-	    strcmp(cmd, "l2") == 0 || strcmp(cmd, "gateway") == 0 ||
-	    strcmp(cmd, "analyze") == 0)
-		out = ctl_response_error("%s: not available in this version", cmd);
-	else
-		out = ctl_response_error("unknown command %.64s", cmd);
+	} else {
+		size_t i;
+		json_t *res = NULL;
+		char *aerr = NULL;
+
+		for (i = 0; i < d->nappliers && res == NULL && aerr == NULL; i++)
+			if (d->appliers[i]->show)
+				res = d->appliers[i]->show(d->appliers[i], &req, &aerr);
+		if (aerr) {
+			out = ctl_response_error("%s", aerr);
+			free(aerr);
+		} else if (res)
+			out = ctl_response_ok(res);
+		else if (strcmp(cmd, "bgp") == 0 || strcmp(cmd, "routes") == 0 ||
+		    strcmp(cmd, "l2") == 0 || strcmp(cmd, "gateway") == 0 ||
+		    strcmp(cmd, "analyze") == 0)
+			out = ctl_response_error("%s: not available in this version", cmd);
+		else
+			out = ctl_response_error("unknown command %.64s", cmd);
+	}
 	ctl_request_free(&req);
 	return out;
 }

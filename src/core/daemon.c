@@ -285,9 +285,27 @@ signal_cb(evutil_socket_t sig, short ev, void *arg)
 		log_info("%s: draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 		d->draining = 1;
 		ctlsrv_close(d);
-		/* withdraw this node's VIPs; nothing is in flight yet (no gateway) */
-		apply(d, desired_empty());
-		event_base_once(d->base, -1, EV_TIMEOUT, drain_done, d, NULL);
+		{
+			int64_t wait = 0;
+			size_t i;
+			struct timeval tv;
+
+			/* appliers withdraw first (announcements, listeners) and say
+			 * how long their in-flight work needs, up to drain_timeout */
+			for (i = 0; i < d->nappliers; i++)
+				if (d->appliers[i]->drain) {
+					int64_t w = d->appliers[i]->drain(d->appliers[i]);
+
+					if (w > wait)
+						wait = w;
+				}
+			if (wait > d->cfg->gateway.drain_timeout_ms)
+				wait = d->cfg->gateway.drain_timeout_ms;
+			apply(d, desired_empty());
+			tv.tv_sec = wait / 1000;
+			tv.tv_usec = (wait % 1000) * 1000;
+			event_base_once(d->base, -1, EV_TIMEOUT, drain_done, d, &tv);
+		}
 		break;
 	case SIGUSR1:
 		/* logs go to stderr or syslog: nothing to reopen */
