@@ -11,6 +11,18 @@
 #include "vipgate/reconcile-t.h"
 
 struct ctl_request;
+struct config;
+struct event_base;
+struct vg_buf;
+
+/* What the daemon lends an applier. */
+struct applier_env {
+	struct event_base	*base;		/* the main loop */
+	const struct config	*cfg;		/* current main config; updated on reload */
+	/* ask for a reconcile soon (live changes: a peer, a node, readiness) */
+	void			(*kick)(void *arg);
+	void			*kick_arg;
+};
 
 struct applier {
 	const char	*name;
@@ -27,6 +39,8 @@ struct applier {
 	json_t		*(*show)(struct applier *, const struct ctl_request *, char **err);
 	/* Draining (SIGTERM): start withdrawing; returns ms it still needs. May be NULL. */
 	int64_t		(*drain)(struct applier *);
+	/* Prometheus text exposition of its metrics, appended to out. May be NULL. */
+	void		(*metrics)(struct applier *, struct vg_buf *out);
 };
 
 #endif

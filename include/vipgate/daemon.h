@@ -34,8 +34,10 @@ struct daemon {
 	struct desired		*cur;
 	struct alloc_state	 state;
 	char			*state_file;
+	struct applier_env	 env;
 	struct applier		*appliers[8];
 	size_t			 nappliers;
+	struct applier		*l2;		/* also among appliers: gives the live view */
 	uint64_t		 reconciles;
 	time_t			 started;
 	struct reload_result	 last;

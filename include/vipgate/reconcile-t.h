@@ -34,6 +34,11 @@ struct pool_state {
 	uint64_t	 assigned_v4, assigned_v6;
 };
 
+/* Per-module parts of the desired state (bgp-t.h, l2-t.h, gw-t.h). */
+struct bgp_desired;
+struct l2_desired;
+struct gw_desired;
+
 struct desired {
 	int		 refcnt;
 	struct vg_arena	*arena;
@@ -44,6 +49,9 @@ struct desired {
 	size_t		 npools;
 	struct ipaddr	*local_addrs;	/* VIPs to hold as local addresses, sorted, unique */
 	size_t		 nlocal_addrs;
+	struct bgp_desired *bgp;	/* peers and what to advertise to each; NULL = none */
+	struct l2_desired *l2;		/* VIPs this node owns on the segment; NULL = none */
+	struct gw_desired *gw;		/* the compiled gateway; NULL = none */
 };
 
 #endif

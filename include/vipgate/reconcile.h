@@ -10,8 +10,11 @@
 #include "vipgate/store.h"
 #include "vipgate/alloc.h"
 
+struct l2_live;
+
 /* What the daemon knows that is not in the objects. */
 struct live_view {
+	const struct l2_live	*l2;		/* speakers heard alive (l2 module); NULL = only this node */
 	const struct alloc_prev	*prev;		/* sticky allocations, sorted by ns/name */
 	size_t			 nprev;
 	int			 gateway_ready;	/* this node's gateway can serve */
@@ -24,6 +27,14 @@ void desired_unref(struct desired *);
 const struct svc_state *desired_find_svc(const struct desired *, const char *ns, const char *name);
 
 /* Whether a Service is the gateway's own (its selector matches gateway.labels). */
+/*
+ * The per-module parts, called by reconcile() after the Services are done
+ * (d->svcs is complete); each allocates from d->arena only.
+ */
+void reconcile_bgp(struct desired *, struct store *, const struct config *, const struct live_view *);
+void reconcile_l2(struct desired *, struct store *, const struct config *, const struct live_view *);
+void reconcile_gw(struct desired *, struct store *, const struct config *, const struct live_view *);
+
 int reconcile_is_gateway_service(const struct object *svc, const struct config *);
 
 #endif

@@ -17,6 +17,9 @@
 #include <event2/listener.h>
 
 #include "vipgate/addr.h"
+#include "vipgate/bgp.h"
+#include "vipgate/gw.h"
+#include "vipgate/l2.h"
 #include "vipgate/daemon.h"
 #include "vipgate/log.h"
 
@@ -50,6 +53,12 @@ record(struct daemon *d, const char *trigger, struct vg_errs *errs)
 	d->last.time = time(NULL);
 	d->last.trigger = trigger;
 	d->last.ok = d->last.errs.nerrors == 0;
+}
+
+static void
+kick(void *arg)
+{
+	daemon_schedule_reconcile(arg);
 }
 
 void
@@ -181,10 +190,12 @@ log_changes(const struct desired *old, const struct desired *new)
 static void
 apply(struct daemon *d, struct desired *new)
 {
-	size_t i;
+	size_t k;
 
-	for (i = 0; i < d->nappliers; i++) {
-		struct applier *a = d->appliers[i];
+	for (k = 0; k < d->nappliers; k++) {
+		/* draining goes backwards: announcements are withdrawn before
+		 * the addresses and listeners they point at go away */
+		struct applier *a = d->appliers[d->draining ? d->nappliers - 1 - k : k];
 
 		if (a->apply(a, d->cur, new) == -1)
 			log_warnx("%s: the new state was applied only in part", a->name);
@@ -201,6 +212,7 @@ do_reconcile(struct daemon *d)
 	int64_t t0 = now_ms();
 
 	memset(&live, 0, sizeof(live));
+	live.l2 = d->l2 ? l2_applier_live(d->l2) : NULL;
 	live.prev = d->state.v;
 	live.nprev = d->state.n;
 	/* the gateway data plane is not built yet: an enabled gateway counts
@@ -246,6 +258,7 @@ daemon_reload(struct daemon *d, const char *trigger)
 			log_warnx("addresses.interface changes at the next restart");
 		config_free(d->cfg);
 		d->cfg = ncfg;
+		d->env.cfg = ncfg;
 		d->config_generation++;
 		daemon_log_config(d->cfg, d->debug);
 		watch_paths(d);
@@ -355,6 +368,19 @@ daemon_init(struct daemon *d, struct config *cfg, const char *cfg_path,
 		return -1;
 	}
 	d->appliers[d->nappliers++] = a;
+
+	/* the order matters at start-up: addresses first, so listeners can
+	 * bind and announcements point at something that answers */
+	d->env.base = d->base;
+	d->env.cfg = cfg;
+	d->env.kick = kick;
+	d->env.kick_arg = d;
+	if ((a = gw_applier_new(&d->env)) != NULL)
+		d->appliers[d->nappliers++] = a;
+	if ((a = l2_applier_new(&d->env)) != NULL)
+		d->appliers[d->nappliers++] = d->l2 = a;
+	if ((a = bgp_applier_new(&d->env)) != NULL)
+		d->appliers[d->nappliers++] = a;
 
 	if (cfg->kubernetes.present)
 		log_warnx("kubernetes: the API server source is not in this version; "

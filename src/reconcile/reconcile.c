@@ -434,5 +434,8 @@ reconcile(struct store *st, const struct config *cfg, const struct live_view *li
 		}
 		free(v);
 	}
+	reconcile_bgp(d, st, cfg, live);
+	reconcile_l2(d, st, cfg, live);
+	reconcile_gw(d, st, cfg, live);
 	return d;
 }

@@ -1,0 +1,10 @@
+/* the gateway data plane: the applier. */
+#ifndef VIPGATE_GW_H
+#define VIPGATE_GW_H
+
+#include "vipgate/applier.h"
+
+/* NULL when there is nothing to run (logged when that is a failure). */
+struct applier *gw_applier_new(const struct applier_env *);
+
+#endif
