@@ -77,7 +77,8 @@ port_level_mtls(struct sc_ctx *c, const struct ynode *n, void *dst)
 		istio_path_pop(c, old);
 	}
 	p->nport_level_mtls = n->n;
-	qsort(p->port_level_mtls, p->nport_level_mtls, sizeof(*p->port_level_mtls), cmp_port);
+	if (p->nport_level_mtls > 1)
+		qsort(p->port_level_mtls, p->nport_level_mtls, sizeof(*p->port_level_mtls), cmp_port);
 	return rc;
 }
 

@@ -56,7 +56,8 @@ we_ports(struct sc_ctx *c, const struct ynode *n, void *dst)
 		w->ports[i].number = num;
 	}
 	w->nports = n->n;
-	qsort(w->ports, w->nports, sizeof(*w->ports), cmp_we_port);
+	if (w->nports > 1)
+		qsort(w->ports, w->nports, sizeof(*w->ports), cmp_we_port);
 	return 0;
 }
 
