@@ -19,6 +19,8 @@ int ipaddr_parse_cidr(const char *, struct ipaddr *, int *plen, int loose);
 const char *ipaddr_fmt(const struct ipaddr *, char *buf /* IPADDR_STRLEN */);
 int ipaddr_cmp(const struct ipaddr *, const struct ipaddr *);	/* v4 sorts before v6 */
 int ipaddr_eq(const struct ipaddr *, const struct ipaddr *);
+/* Same addresses in the same order. */
+int ipaddr_list_eq(const struct ipaddr *, size_t, const struct ipaddr *, size_t);
 int ipaddr_bits(const struct ipaddr *);	/* 32 or 128 */
 /* a + 1 / a - 1 within the family; returns -1 on wrap. */
 int ipaddr_inc(struct ipaddr *);

@@ -64,19 +64,6 @@ addr_diff(const struct ipaddr *old, size_t nold, const struct ipaddr *new,
 }
 
 static int
-addrs_eq(const struct ipaddr *a, size_t na, const struct ipaddr *b, size_t nb)
-{
-	size_t i;
-
-	if (na != nb)
-		return 0;
-	for (i = 0; i < na; i++)
-		if (!ipaddr_eq(&a[i], &b[i]))
-			return 0;
-	return 1;
-}
-
-static int
 cmp_addr(const void *a, const void *b)
 {
 	return ipaddr_cmp(a, b);
@@ -160,7 +147,7 @@ addr_apply(struct applier *ap, const struct desired *old,
 	size_t nowned = 0;
 	int e;
 
-	if (c->applied && addrs_eq(had, nhad, want, nwant))
+	if (c->applied && ipaddr_list_eq(had, nhad, want, nwant))
 		return 0;
 	r.ifindex = (int)if_nametoindex(c->ifname);
 	if (r.ifindex == 0) {

@@ -164,3 +164,16 @@ ipaddr_hash(const struct ipaddr *a)
 {
 	return hash_bytes(hash_bytes(HASH_INIT, &a->family, 1), a->a, 16);
 }
+
+int
+ipaddr_list_eq(const struct ipaddr *a, size_t na, const struct ipaddr *b, size_t nb)
+{
+	size_t i;
+
+	if (na != nb)
+		return 0;
+	for (i = 0; i < na; i++)
+		if (!ipaddr_eq(&a[i], &b[i]))
+			return 0;
+	return 1;
+}

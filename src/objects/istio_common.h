@@ -4,33 +4,6 @@
 
 #include "kinds.h"
 
-/*
- * A whole-object schema decoding spec with specschema (as metallb.c does).
- * Without spec, an object is an error when required, else all defaults.
- */
-#define ISTIO_SPEC_ONLY(var, st, specschema, kname, required)			\
-	static int var##_spec(struct sc_ctx *c, const struct ynode *n, void *d)	\
-	{									\
-		return sc_decode(c, &specschema, n, d);				\
-	}									\
-	static const struct sc_field var##_fields[] = {				\
-		{ .name = "spec", .type = SC_CUSTOM, .off = 0, .fn = var##_spec }, \
-		SCF_END								\
-	};									\
-	static int var##_nospec(struct sc_ctx *c, const struct ynode *n, void *d) \
-	{									\
-		if (yn_get(n, "spec") != NULL)					\
-			return 0;						\
-		if (required) {							\
-			sc_error(c, n, "spec is required");			\
-			return -1;						\
-		}								\
-		return sc_decode(c, &specschema, NULL, d);			\
-	}									\
-	const struct sc_schema var##_schema = {					\
-		kname, sizeof(st), var##_fields, var##_nospec			\
-	}
-
 /* A proto enum by name (protojson: exact, upper-case names). */
 struct istio_enum {
 	const char	*name;

@@ -647,5 +647,5 @@ static const struct sc_field dr_spec_fields[] = {
 static const struct sc_schema dr_spec_schema = {
 	"DestinationRuleSpec", sizeof(struct k_destinationrule), dr_spec_fields, dr_check
 };
-ISTIO_SPEC_ONLY(destinationrule, struct k_destinationrule, dr_spec_schema,
+KIND_SPEC_ONLY(destinationrule, struct k_destinationrule, dr_spec_schema,
     "DestinationRule", 1);

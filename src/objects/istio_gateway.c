@@ -357,4 +357,4 @@ static const struct sc_field gateway_spec_fields[] = {
 static const struct sc_schema gateway_spec_schema = {
 	"GatewaySpec", sizeof(struct k_gateway), gateway_spec_fields, gateway_check
 };
-ISTIO_SPEC_ONLY(gateway, struct k_gateway, gateway_spec_schema, "Gateway", 1);
+KIND_SPEC_ONLY(gateway, struct k_gateway, gateway_spec_schema, "Gateway", 1);

@@ -113,5 +113,5 @@ static const struct sc_schema pa_spec_schema = {
 	"PeerAuthenticationSpec", sizeof(struct k_peerauthentication), pa_fields, pa_check
 };
 /* An empty PeerAuthentication is valid: mode UNSET for the namespace. */
-ISTIO_SPEC_ONLY(peerauthentication, struct k_peerauthentication, pa_spec_schema,
+KIND_SPEC_ONLY(peerauthentication, struct k_peerauthentication, pa_spec_schema,
     "PeerAuthentication", 0);

@@ -127,7 +127,7 @@ static const struct sc_field we_fields[] = {
 static const struct sc_schema we_spec_schema = {
 	"WorkloadEntrySpec", sizeof(struct k_workloadentry), we_fields, we_check
 };
-ISTIO_SPEC_ONLY(workloadentry, struct k_workloadentry, we_spec_schema, "WorkloadEntry", 1);
+KIND_SPEC_ONLY(workloadentry, struct k_workloadentry, we_spec_schema, "WorkloadEntry", 1);
 
 /* ServiceEntry endpoints: checked by the ServiceEntry, which knows the resolution */
 static const struct sc_schema se_endpoint_schema = {
@@ -341,4 +341,4 @@ static const struct sc_field se_fields[] = {
 static const struct sc_schema se_spec_schema = {
 	"ServiceEntrySpec", sizeof(struct k_serviceentry), se_fields, se_check
 };
-ISTIO_SPEC_ONLY(serviceentry, struct k_serviceentry, se_spec_schema, "ServiceEntry", 1);
+KIND_SPEC_ONLY(serviceentry, struct k_serviceentry, se_spec_schema, "ServiceEntry", 1);

@@ -1226,4 +1226,4 @@ static const struct sc_field vs_spec_fields[] = {
 static const struct sc_schema vs_spec_schema = {
 	"VirtualServiceSpec", sizeof(struct k_virtualservice), vs_spec_fields, vs_check
 };
-ISTIO_SPEC_ONLY(virtualservice, struct k_virtualservice, vs_spec_schema, "VirtualService", 1);
+KIND_SPEC_ONLY(virtualservice, struct k_virtualservice, vs_spec_schema, "VirtualService", 1);

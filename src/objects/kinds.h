@@ -19,6 +19,33 @@ extern const struct sc_schema gateway_schema, virtualservice_schema,
     destinationrule_schema, serviceentry_schema, workloadentry_schema,
     peerauthentication_schema;
 
+/*
+ * A whole-object schema decoding spec with specschema.
+ * Without spec, an object is an error when required, else all defaults.
+ */
+#define KIND_SPEC_ONLY(var, st, specschema, kname, required)			\
+	static int var##_spec(struct sc_ctx *c, const struct ynode *n, void *d)	\
+	{									\
+		return sc_decode(c, &specschema, n, d);				\
+	}									\
+	static const struct sc_field var##_fields[] = {				\
+		{ .name = "spec", .type = SC_CUSTOM, .off = 0, .fn = var##_spec }, \
+		SCF_END								\
+	};									\
+	static int var##_nospec(struct sc_ctx *c, const struct ynode *n, void *d) \
+	{									\
+		if (yn_get(n, "spec") != NULL)					\
+			return 0;						\
+		if (required) {							\
+			sc_error(c, n, "spec is required");			\
+			return -1;						\
+		}								\
+		return sc_decode(c, &specschema, NULL, d);			\
+	}									\
+	const struct sc_schema var##_schema = {					\
+		kname, sizeof(st), var##_fields, var##_nospec			\
+	}
+
 /* The object being decoded, for checks that need its metadata. */
 extern __thread const struct object *kinds_current;
 

@@ -128,27 +128,7 @@ static const struct sc_schema pool_spec_schema = {
 	"IPAddressPoolSpec", sizeof(struct k_ipaddresspool), pool_spec_fields, pool_check
 };
 
-/* Every metallb kind keeps its fields under spec. */
-#define SPEC_ONLY(var, st, specschema, kname)					\
-	static int var##_spec(struct sc_ctx *c, const struct ynode *n, void *d)	\
-	{									\
-		return sc_decode(c, &specschema, n, d);				\
-	}									\
-	static const struct sc_field var##_fields[] = {				\
-		{ .name = "spec", .type = SC_CUSTOM, .off = 0, .fn = var##_spec }, \
-		SCF_END								\
-	};									\
-	static int var##_nospec(struct sc_ctx *c, const struct ynode *n, void *d) \
-	{									\
-		if (yn_get(n, "spec") == NULL)					\
-			return sc_decode(c, &specschema, NULL, d);		\
-		return 0;							\
-	}									\
-	const struct sc_schema var##_schema = {					\
-		kname, sizeof(st), var##_fields, var##_nospec			\
-	}
-
-SPEC_ONLY(ipaddresspool, struct k_ipaddresspool, pool_spec_schema, "IPAddressPool");
+KIND_SPEC_ONLY(ipaddresspool, struct k_ipaddresspool, pool_spec_schema, "IPAddressPool", 0);
 
 /* ---- L2Advertisement ---- */
 
@@ -184,7 +164,7 @@ static const struct sc_field l2_spec_fields[] = {
 static const struct sc_schema l2_spec_schema = {
 	"L2AdvertisementSpec", sizeof(struct k_l2advertisement), l2_spec_fields, NULL
 };
-SPEC_ONLY(l2advertisement, struct k_l2advertisement, l2_spec_schema, "L2Advertisement");
+KIND_SPEC_ONLY(l2advertisement, struct k_l2advertisement, l2_spec_schema, "L2Advertisement", 0);
 
 /* ---- BGPAdvertisement ---- */
 
@@ -230,7 +210,7 @@ static const struct sc_field bgpadv_spec_fields[] = {
 static const struct sc_schema bgpadv_spec_schema = {
 	"BGPAdvertisementSpec", sizeof(struct k_bgpadvertisement), bgpadv_spec_fields, bgpadv_check
 };
-SPEC_ONLY(bgpadvertisement, struct k_bgpadvertisement, bgpadv_spec_schema, "BGPAdvertisement");
+KIND_SPEC_ONLY(bgpadvertisement, struct k_bgpadvertisement, bgpadv_spec_schema, "BGPAdvertisement", 0);
 
 /* ---- BGPPeer ---- */
 
@@ -330,7 +310,7 @@ static const struct sc_field bgppeer_spec_fields[] = {
 static const struct sc_schema bgppeer_spec_schema = {
 	"BGPPeerSpec", sizeof(struct k_bgppeer), bgppeer_spec_fields, bgppeer_check
 };
-SPEC_ONLY(bgppeer, struct k_bgppeer, bgppeer_spec_schema, "BGPPeer");
+KIND_SPEC_ONLY(bgppeer, struct k_bgppeer, bgppeer_spec_schema, "BGPPeer", 0);
 
 /* ---- BFDProfile ---- */
 
@@ -347,7 +327,7 @@ static const struct sc_field bfd_spec_fields[] = {
 static const struct sc_schema bfd_spec_schema = {
 	"BFDProfileSpec", sizeof(struct k_bfdprofile), bfd_spec_fields, NULL
 };
-SPEC_ONLY(bfdprofile, struct k_bfdprofile, bfd_spec_schema, "BFDProfile");
+KIND_SPEC_ONLY(bfdprofile, struct k_bfdprofile, bfd_spec_schema, "BFDProfile", 0);
 
 /* ---- Community ---- */
 
@@ -366,4 +346,4 @@ static const struct sc_field community_spec_fields[] = {
 static const struct sc_schema community_spec_schema = {
 	"CommunitySpec", sizeof(struct k_community), community_spec_fields, NULL
 };
-SPEC_ONLY(community, struct k_community, community_spec_schema, "Community");
+KIND_SPEC_ONLY(community, struct k_community, community_spec_schema, "Community", 0);

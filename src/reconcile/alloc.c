@@ -916,19 +916,6 @@ alloc_extend(struct actx *c, struct asvc *s)
 	}
 }
 
-static int
-same_ips(const struct ipaddr *a, size_t na, const struct ipaddr *b, size_t nb)
-{
-	size_t i;
-
-	if (na != nb)
-		return 0;
-	for (i = 0; i < na; i++)
-		if (!ipaddr_eq(&a[i], &b[i]))
-			return 0;
-	return 1;
-}
-
 /*
  * Pass 1: the previous addresses stay while they are still what the
  * Service would be allowed to get: the family policy holds, one pool has
@@ -944,7 +931,7 @@ keep_prev(struct actx *c, struct asvc *s)
 		return;
 	if (s->nreq > 0) {
 		/* MetalLB: a changed request clears the assignment. */
-		if (same_ips(s->prev, s->nprev, s->req, s->nreq))
+		if (ipaddr_list_eq(s->prev, s->nprev, s->req, s->nreq))
 			alloc_requested(c, s);
 		return;
 	}
