@@ -90,8 +90,21 @@ check() {
 	(cd "$top/build-fuzz" && make -s -j"$jobs" fuzz-smoke) || failed=1
 	echo "== make distcheck"
 	(cd "$top/build" && make -s distcheck >/dev/null) || failed=1
+	summary
 	[ $failed -eq 0 ] || die "some tests failed"
 	echo "quickstart: all tests passed"
+}
+
+# One closing line over both builds' automake summaries.
+summary() {
+	local p=0 f=0 s=0 x
+	for x in "$top/build/test-suite.log" "$top/build-asan/test-suite.log"; do
+		[ -f "$x" ] || continue
+		p=$((p + $(awk '/^# PASS:/ {print $3}' "$x")))
+		f=$((f + $(awk '/^# FAIL:/ {print $3}' "$x") + $(awk '/^# ERROR:/ {print $3}' "$x")))
+		s=$((s + $(awk '/^# SKIP:/ {print $3}' "$x")))
+	done
+	echo "$p passed, $f failed, $s skipped"
 }
 
 cat_failed() {
