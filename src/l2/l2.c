@@ -933,7 +933,18 @@ hb_sync(struct l2_ctx *c)
 	size_t keylen = 0;
 
 	if (c->hb_sig && strcmp(sig, c->hb_sig) == 0) {
+		/* same settings: the key file may still have new content */
+		char *k = c->hb_on && h->key_file ? read_file(h->key_file, &keylen) : NULL;
+
 		free(sig);
+		if (k && keylen > 0 && (keylen != c->keylen || memcmp(k, c->key, keylen) != 0)) {
+			log_info("l2: heartbeat key changed (%s)", h->key_file);
+			free(c->key);
+			c->key = (uint8_t *)k;
+			c->keylen = keylen;
+		} else {
+			free(k);
+		}
 		return 0;
 	}
 	if (h->npeers > 0) {
@@ -1306,6 +1317,7 @@ l2_applier_new(const struct applier_env *env)
 	struct timespec ts;
 
 	c->env = env;
+	c->app.ctx = c;
 	c->hb_fd = -1;
 	c->mcast_fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	c->refresh_ms = -1;
@@ -1326,7 +1338,6 @@ l2_applier_new(const struct applier_env *env)
 		return NULL;
 	}
 	c->app.name = "l2";
-	c->app.ctx = c;
 	c->app.apply = l2_apply;
 	c->app.free = l2_free;
 	c->app.show = l2_show;
