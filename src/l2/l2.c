@@ -223,7 +223,8 @@ if_open(struct l2_ctx *c, struct l2_if *ifp)
 		    ifp->name, strerror(errno));
 		return -1;
 	}
-	ifp->fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ALL));
+	/* protocol 0: nothing arrives before the filter is on and the bind done */
+	ifp->fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (ifp->fd == -1) {
 		log_warn("l2: AF_PACKET socket for %s", ifp->name);
 		return -1;
@@ -516,52 +517,65 @@ if_read_cb(evutil_socket_t fd, short ev, void *arg)
 
 /* ---- solicited-node groups ---- */
 
+/*
+ * Solicited-node memberships (RFC 4861 7.2.1) follow the owned IPv6 VIPs
+ * and the responder interfaces: join what is missing, leave what is no
+ * longer needed. Joining makes the kernel send MLD reports, so snooping
+ * switches forward the NS to us; several VIPs may share one group.
+ */
 static void
-group_ref(struct l2_ctx *c, struct l2_if *ifp, const uint8_t vip[16], int delta)
+groups_sync(struct l2_ctx *c)
 {
 	struct ipv6_mreq mr;
-	uint8_t g[16], m[6];
-	size_t i;
+	size_t i, j, k;
 
-	l2_solicited_node(vip, g, m);
-	for (i = 0; i < c->ngroups; i++)
-		if (c->groups[i].ifindex == ifp->ifindex && memcmp(c->groups[i].group, g, 16) == 0)
-			break;
-	if (i == c->ngroups) {
-		if (delta < 0)
-			return;
-		c->groups = xreallocarray(c->groups, c->ngroups + 1, sizeof(*c->groups));
-		c->groups[i].ifindex = ifp->ifindex;
-		memcpy(c->groups[i].group, g, 16);
-		c->groups[i].refs = 0;
-		c->ngroups++;
+	for (k = 0; k < c->ngroups; k++)
+		c->groups[k].refs = 0;
+	for (i = 0; i < c->nown; i++) {
+		const struct l2_owned *o = &c->own[i];
+		uint8_t g[16], m[6];
+
+		if (o->vip.family != AF_INET6)
+			continue;
+		l2_solicited_node(o->vip.a, g, m);
+		for (j = 0; j < c->nifs; j++) {
+			const struct l2_if *ifp = c->ifs[j];
+
+			if (ifp->fd == -1 || !vip_on_if(o, ifp))
+				continue;
+			for (k = 0; k < c->ngroups; k++)
+				if (c->groups[k].ifindex == ifp->ifindex &&
+				    memcmp(c->groups[k].group, g, 16) == 0)
+					break;
+			if (k == c->ngroups) {
+				c->groups = xreallocarray(c->groups, c->ngroups + 1,
+				    sizeof(*c->groups));
+				c->groups[k].ifindex = ifp->ifindex;
+				memcpy(c->groups[k].group, g, 16);
+				c->ngroups++;
+				memcpy(&mr.ipv6mr_multiaddr, g, 16);
+				mr.ipv6mr_interface = (unsigned)ifp->ifindex;
+				if (c->mcast_fd != -1 && setsockopt(c->mcast_fd, IPPROTO_IPV6,
+				    IPV6_JOIN_GROUP, &mr, sizeof(mr)) == -1 && errno != EADDRINUSE)
+					log_warn("l2: joining the solicited-node group on %s",
+					    ifp->name);
+			}
+			c->groups[k].refs++;
+		}
 	}
-	c->groups[i].refs += delta;
-	memcpy(&mr.ipv6mr_multiaddr, g, 16);
-	mr.ipv6mr_interface = (unsigned)ifp->ifindex;
-	if (delta > 0 && c->groups[i].refs == 1) {
-		if (c->mcast_fd != -1 &&
-		    setsockopt(c->mcast_fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mr, sizeof(mr)) == -1 &&
-		    errno != EADDRINUSE)
-			log_warn("l2: joining the solicited-node group on %s", ifp->name);
-	} else if (c->groups[i].refs <= 0) {
+	for (k = 0; k < c->ngroups;) {
+		if (c->groups[k].refs > 0) {
+			k++;
+			continue;
+		}
+		memcpy(&mr.ipv6mr_multiaddr, c->groups[k].group, 16);
+		mr.ipv6mr_interface = (unsigned)c->groups[k].ifindex;
+		/* fails harmlessly when the interface is gone */
 		if (c->mcast_fd != -1)
 			(void)setsockopt(c->mcast_fd, IPPROTO_IPV6, IPV6_LEAVE_GROUP, &mr,
 			    sizeof(mr));
-		c->groups[i] = c->groups[--c->ngroups];
+		c->groups[k] = c->groups[--c->ngroups];
 	}
-}
-
-static void
-groups_for(struct l2_ctx *c, struct l2_owned *o, int delta)
-{
-	size_t i;
-
-	if (o->vip.family != AF_INET6)
-		return;
-	for (i = 0; i < c->nifs; i++)
-		if (c->ifs[i]->fd != -1 && vip_on_if(o, c->ifs[i]))
-			group_ref(c, c->ifs[i], o->vip.a, delta);
 }
 
 /* ---- interface scan ---- */
@@ -682,12 +696,8 @@ rescan_cb(evutil_socket_t fd, short ev, void *arg)
 
 	for (i = 0; i < nifs; i++)
 		fds[i] = c->ifs[i]->fd;
-	/* groups are per ifindex: drop them and join again after the scan */
-	for (i = 0; i < c->nown; i++)
-		groups_for(c, &c->own[i], -1);
 	l2_rescan(c, c->cur);
-	for (i = 0; i < c->nown; i++)
-		groups_for(c, &c->own[i], +1);
+	groups_sync(c);
 	/* a new interface gets the announcements too */
 	for (i = 0; i < c->nifs; i++) {
 		size_t j, k;
@@ -1030,6 +1040,7 @@ hb_sync(struct l2_ctx *c)
 		if (c->hb_fd != -1)
 			close(c->hb_fd);
 		c->hb_fd = -1;
+		live_rebuild(c);
 		return -1;
 	}
 	c->ev_hb = event_new(c->env->base, c->hb_fd, EV_READ | EV_PERSIST, hb_recv_cb, c);
@@ -1098,9 +1109,6 @@ l2_apply(struct applier *app, const struct desired *old, const struct desired *n
 	refresh_arm(c);
 	desired_unref(c->cur);
 	c->cur = desired_ref((struct desired *)new);
-	/* groups leave before the interfaces may change, and join after */
-	for (i = 0; i < c->nown; i++)
-		groups_for(c, &c->own[i], -1);
 	l2_rescan(c, new);
 
 	for (i = 0; i < c->nown; i++)
@@ -1147,10 +1155,10 @@ l2_apply(struct applier *app, const struct desired *old, const struct desired *n
 		owned_free(&c->own[i]);
 	}
 	c->nown = k;
+	groups_sync(c);
 	for (i = 0; i < c->nown; i++) {
 		struct l2_owned *o = &c->own[i];
 
-		groups_for(c, o, +1);
 		if (o->burst_until <= 0) {
 			/* announce at once, then every 1.1 s for 5 s (MetalLB) */
 			l2_send_round(c, o, o->burst_until == -1);
