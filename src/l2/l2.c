@@ -528,6 +528,7 @@ groups_sync(struct l2_ctx *c)
 {
 	struct ipv6_mreq mr;
 	size_t i, j, k;
+	char b[IPADDR_STRLEN];
 
 	for (k = 0; k < c->ngroups; k++)
 		c->groups[k].refs = 0;
@@ -552,13 +553,17 @@ groups_sync(struct l2_ctx *c)
 				    sizeof(*c->groups));
 				c->groups[k].ifindex = ifp->ifindex;
 				memcpy(c->groups[k].group, g, 16);
+				c->groups[k].refs = 0;
 				c->ngroups++;
 				memcpy(&mr.ipv6mr_multiaddr, g, 16);
 				mr.ipv6mr_interface = (unsigned)ifp->ifindex;
-				if (c->mcast_fd != -1 && setsockopt(c->mcast_fd, IPPROTO_IPV6,
-				    IPV6_JOIN_GROUP, &mr, sizeof(mr)) == -1 && errno != EADDRINUSE)
+				if (c->mcast_fd == -1 || setsockopt(c->mcast_fd, IPPROTO_IPV6,
+				    IPV6_JOIN_GROUP, &mr, sizeof(mr)) == -1)
 					log_warn("l2: joining the solicited-node group on %s",
 					    ifp->name);
+				else
+					log_debug("l2: joined the solicited-node group of %s on %s",
+					    ipaddr_fmt(&o->vip, b), ifp->name);
 			}
 			c->groups[k].refs++;
 		}

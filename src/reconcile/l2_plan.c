@@ -144,24 +144,37 @@ ep_can_serve(const struct k_slice_endpoint *e)
 	return e->naddresses > 0 && (ready || serving);
 }
 
-static int
-has_local_endpoint(struct store *st, const struct object *svc, const char *node)
+/*
+ * The nodes with a ready or serving endpoint of a Service, sorted and
+ * unique (names borrowed from the store). Slices are sorted by namespace:
+ * only the Service's namespace is walked.
+ */
+static const char **
+endpoint_nodes(struct store *st, const struct object *svc, size_t *np)
 {
 	struct object * const *l;
 	const struct object *ep;
-	size_t n, i, j, k;
+	struct vg_ptrvec v = { 0 };
+	size_t n, lo = 0, hi, i, j, k;
 
 	l = store_list(st, K_ENDPOINTSLICE, &n);
-	for (i = 0; i < n; i++) {
+	hi = n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (strcmp(l[mid]->meta.ns, svc->meta.ns) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (i = lo; i < n && strcmp(l[i]->meta.ns, svc->meta.ns) == 0; i++) {
 		const struct k_endpointslice *es = l[i]->spec;
 
-		if (strcmp(l[i]->meta.ns, svc->meta.ns) != 0 ||
-		    !str_eq(es->service_name, svc->meta.name))
+		if (!str_eq(es->service_name, svc->meta.name))
 			continue;
 		for (j = 0; j < es->nendpoints; j++)
-			if (ep_can_serve(&es->endpoints[j]) &&
-			    str_eq(es->endpoints[j].node_name, node))
-				return 1;
+			if (ep_can_serve(&es->endpoints[j]) && es->endpoints[j].node_name)
+				ptrvec_push(&v, (void *)es->endpoints[j].node_name);
 	}
 	ep = store_get(st, K_ENDPOINTS, svc->meta.ns, svc->meta.name);
 	if (ep) {
@@ -169,10 +182,16 @@ has_local_endpoint(struct store *st, const struct object *svc, const char *node)
 
 		for (j = 0; j < e->nsubsets; j++)
 			for (k = 0; k < e->subsets[j].naddresses; k++)
-				if (str_eq(e->subsets[j].addresses[k].node_name, node))
-					return 1;
+				if (e->subsets[j].addresses[k].node_name)
+					ptrvec_push(&v, (void *)e->subsets[j].addresses[k].node_name);
 	}
-	return 0;
+	if (v.n)
+		qsort(v.v, v.n, sizeof(*v.v), cmp_str);
+	for (i = 0, j = 0; i < v.n; i++)
+		if (j == 0 || strcmp(v.v[j - 1], v.v[i]) != 0)
+			v.v[j++] = v.v[i];
+	*np = j;
+	return (const char **)v.v;
 }
 
 static const struct object *
@@ -231,8 +250,8 @@ reconcile_l2(struct desired *d, struct store *st, const struct config *cfg,
 	for (i = 0; i < d->nsvcs; i++) {
 		const struct svc_state *s = &d->svcs[i];
 		const struct object *svc, *pool;
-		const char *owner = NULL, *why = NULL, **ifaces = NULL;
-		size_t ncand = 0, nifaces = 0;
+		const char *owner = NULL, *why = NULL, **ifaces = NULL, **eps = NULL;
+		size_t ncand = 0, nifaces = 0, neps = 0;
 		int all_ifaces = 0;
 		char vipbuf[IPADDR_STRLEN];
 
@@ -248,6 +267,8 @@ reconcile_l2(struct desired *d, struct store *st, const struct config *cfg,
 				match[nmatch++] = advs[j]->spec;
 		if (nmatch == 0)
 			continue;
+		if (s->etp_local)
+			eps = endpoint_nodes(st, svc, &neps);
 
 		for (j = 0; j < nnodes; j++) {
 			const struct l2_node *nd = &nodes[j];
@@ -271,8 +292,9 @@ reconcile_l2(struct desired *d, struct store *st, const struct config *cfg,
 			if (s->etp_local) {
 				/* this node knows its own readiness (the gateway's
 				 * included); every speaker runs the gateway */
-				if (is_self ? !s->ready_local :
-				    !(s->is_gateway || has_local_endpoint(st, svc, nd->name)))
+				if (is_self ? !s->ready_local : !(s->is_gateway ||
+				    (neps && bsearch(&nd->name, eps, neps, sizeof(*eps),
+				    cmp_str))))
 					continue;
 			}
 			cand[ncand].node = nd->name;
@@ -308,6 +330,7 @@ reconcile_l2(struct desired *d, struct store *st, const struct config *cfg,
 						ifaces[nifaces++] =
 						    arena_strdup(a, match[k]->interfaces[m]);
 		}
+		free(eps);
 		for (j = 0; j < s->nvips; j++) {
 			struct l2_vip *v = &l2->vips[l2->nvips++];
 
