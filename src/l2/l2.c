@@ -132,6 +132,7 @@ struct l2_ctx {
 };
 
 static void l2_rescan(struct l2_ctx *, const struct desired *);
+static void sweep_arm(struct l2_ctx *);
 static void l2_send_round(struct l2_ctx *, struct l2_owned *, int probe);
 
 /* ---- counters ---- */
@@ -847,8 +848,38 @@ hb_recv_cb(evutil_socket_t fd, short ev, void *arg)
 			changed = 1;
 		}
 	}
+	sweep_arm(c);
 	if (changed)
 		live_changed(c);
+}
+
+static int64_t
+peer_deadline(const struct l2_ctx *c, const struct l2_peer *p)
+{
+	int64_t iv = p->interval_ms > (uint32_t)c->interval_ms ? p->interval_ms : c->interval_ms;
+
+	return p->last + DEAD_INTERVALS * iv;
+}
+
+/* One timer, at the earliest moment a live peer would turn dead. */
+static void
+sweep_arm(struct l2_ctx *c)
+{
+	int64_t first = INT64_MAX, now = now_ms(), d;
+	struct timeval tv;
+	size_t i;
+
+	for (i = 0; i < c->npeers; i++)
+		if (c->peers[i].alive && (d = peer_deadline(c, &c->peers[i])) < first)
+			first = d;
+	if (first == INT64_MAX) {
+		evtimer_del(c->ev_sweep);
+		return;
+	}
+	d = first > now ? first - now : 0;
+	tv.tv_sec = d / 1000;
+	tv.tv_usec = (d % 1000) * 1000;
+	evtimer_add(c->ev_sweep, &tv);
 }
 
 static void
@@ -861,16 +892,15 @@ sweep_cb(evutil_socket_t fd, short ev, void *arg)
 
 	for (i = 0; i < c->npeers; i++) {
 		struct l2_peer *p = &c->peers[i];
-		int64_t iv = p->interval_ms > (uint32_t)c->interval_ms ? p->interval_ms :
-		    c->interval_ms;
 
-		if (p->alive && now - p->last > DEAD_INTERVALS * iv) {
+		if (p->alive && now >= peer_deadline(c, p)) {
 			log_warnx("l2: speaker %s (%s) not heard for %lld ms: dead", p->node,
 			    p->addr, (long long)(now - p->last));
 			p->alive = 0;
 			changed = 1;
 		}
 	}
+	sweep_arm(c);
 	if (changed)
 		live_changed(c);
 }
@@ -1053,12 +1083,7 @@ hb_sync(struct l2_ctx *c)
 	tv.tv_sec = c->interval_ms / 1000;
 	tv.tv_usec = (c->interval_ms % 1000) * 1000;
 	event_add(c->ev_hb_send, &tv);
-	/* the sweep runs four times an interval: dead within 5 to 5.25 intervals */
-	tv.tv_sec = c->interval_ms / 4 / 1000;
-	tv.tv_usec = (c->interval_ms / 4 % 1000) * 1000;
-	if (tv.tv_sec == 0 && tv.tv_usec < 5000)
-		tv.tv_usec = 5000;
-	event_add(c->ev_sweep, &tv);
+	sweep_arm(c);
 	hb_send(c, L2_HB_ALIVE);
 	if (!c->settled && !evtimer_pending(c->ev_settle, NULL)) {
 		int64_t s = DEAD_INTERVALS * c->interval_ms;
@@ -1341,7 +1366,7 @@ l2_applier_new(const struct applier_env *env)
 	c->ev_refresh = event_new(env->base, -1, EV_PERSIST, refresh_cb, c);
 	c->ev_rescan = event_new(env->base, -1, EV_PERSIST, rescan_cb, c);
 	c->ev_hb_send = event_new(env->base, -1, EV_PERSIST, hb_send_cb, c);
-	c->ev_sweep = event_new(env->base, -1, EV_PERSIST, sweep_cb, c);
+	c->ev_sweep = evtimer_new(env->base, sweep_cb, c);
 	c->ev_settle = evtimer_new(env->base, settle_cb, c);
 	event_add(c->ev_rescan, &tv);
 	if (hb_sync(c) == -1) {

@@ -148,5 +148,23 @@ EOP
 )
 check "l2.refresh 200ms after SIGHUP: $n GARP rounds in 1.2 s" test "$n" -ge 5
 
+# externalTrafficPolicy Local: only the node with the endpoint may answer
+python3 - "$tmp/objs/l2.yaml" <<'EOP'
+import sys
+p = sys.argv[1]
+docs = open(p).read().split("---\n")
+for i, d in enumerate(docs):
+    if "kind: Service\n" in d and "name: web4\n" in d:
+        docs[i] = d.replace("  type: LoadBalancer\n", "  type: LoadBalancer\n  externalTrafficPolicy: Local\n")
+    if "name: web4-x" in d:
+        docs[i] = "\n".join(l for l in d.split("\n") if "node-a" not in l and "node-c" not in l)
+open(p + ".tmp", "w").write("---\n".join(docs))
+EOP
+mv "$tmp/objs/l2.yaml.tmp" "$tmp/objs/l2.yaml"
+etp_b() { [ "$(l2_converged $L2_VIP4 3)" = node-b ]; }
+check "ETP Local: every node elects the endpoint's node-b" wait_for 5 etp_b
+check "ETP Local: the client resolves $L2_VIP4 to node-b" wait_for 5 sh -c \
+	"ip netns exec $L2_PFX-cl timeout 2 arping -c 1 -i eth0 $L2_VIP4 | grep -q 'from ${L2_MAC[b]}'"
+
 echo "$passes passed, $fails failed"
 [ $fails -eq 0 ]
