@@ -127,6 +127,7 @@ struct l2_ctx {
 	size_t			 npeers;
 	int			 settled;
 	int			 draining;
+	int			 link_down;	/* no responder interface has a carrier */
 	struct l2_live		 live;
 	uint64_t		 hb_rejected;
 };
@@ -591,17 +592,25 @@ want_if(struct l2_ctx *c, const struct desired *d, const char *name, unsigned fl
 {
 	const char *hold = c->env->cfg->addresses.interface;
 	size_t i, j;
+	int any = 0;
 
 	if (flags & IFF_LOOPBACK || !(flags & IFF_UP))
 		return 0;
 	if (strcmp(name, "vipgate0") == 0 || (hold && strcmp(name, hold) == 0))
 		return 0;
-	/* named by an L2Advertisement: taken as it is */
-	for (i = 0; d && d->l2 && i < d->l2->nvips; i++)
+	/*
+	 * Named by an L2Advertisement: taken as it is. Every suitable
+	 * interface only when some VIP's advertisements name none. Every VIP
+	 * counts, owned or not, so the set does not follow ownership.
+	 */
+	for (i = 0; d && d->l2 && i < d->l2->nvips; i++) {
+		if (d->l2->vips[i].nifaces == 0)
+			any = 1;
 		for (j = 0; j < d->l2->vips[i].nifaces; j++)
 			if (strcmp(d->l2->vips[i].ifaces[j], name) == 0)
 				return 1;
-	return (flags & IFF_BROADCAST) && !(flags & IFF_NOARP) && !is_enslaved(name);
+	}
+	return any && (flags & IFF_BROADCAST) && !(flags & IFF_NOARP) && !is_enslaved(name);
 }
 
 static void
@@ -780,12 +789,51 @@ hb_send(struct l2_ctx *c, uint8_t type)
 			log_debug("l2: heartbeat to %s: %s", c->peers[i].addr, strerror(errno));
 }
 
+/*
+ * Whether some responder interface has a carrier. When all of them lost
+ * it, this node cannot answer on the segment: it stops saying it is alive,
+ * so the others take its VIPs over even when the heartbeats travel by
+ * another network.
+ */
+static int
+segment_reachable(struct l2_ctx *c)
+{
+	struct ifreq ifr;
+	size_t i;
+	int fd, up = 0;
+
+	if (c->nifs == 0)
+		return 1;
+	if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return 1;
+	for (i = 0; i < c->nifs && !up; i++) {
+		memset(&ifr, 0, sizeof(ifr));
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", c->ifs[i]->name);
+		up = ioctl(fd, SIOCGIFFLAGS, &ifr) == -1 ||
+		    (ifr.ifr_flags & (IFF_UP | IFF_RUNNING)) == (IFF_UP | IFF_RUNNING);
+	}
+	close(fd);
+	return up;
+}
+
 static void
 hb_send_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct l2_ctx *c = arg;
+	int up;
 
-	if (!c->draining)
+	if (c->draining)
+		return;
+	up = segment_reachable(c);
+	if (up != !c->link_down) {
+		c->link_down = !up;
+		if (up)
+			log_info("l2: a responder interface has its carrier back: heartbeats resume");
+		else
+			log_warnx("l2: no responder interface has a carrier: heartbeats stop, "
+			    "so the other speakers take the VIPs over");
+	}
+	if (up)
 		hb_send(c, L2_HB_ALIVE);
 }
 

@@ -8,6 +8,8 @@
 #
 # The caller sets bld (the build directory) and tmp; VIPs 10.77.0.200 and
 # fd77::200 belong to Services web4 and web6 with endpoints on every node.
+# With L2_HB_NET=1 the heartbeats use a second bridge (br1, eth1,
+# 10.78.0.1-3) and the L2Advertisement names eth0 as its only interface.
 
 L2_NODES="a b c"
 L2_PFX=vgl2-$$
@@ -48,8 +50,10 @@ l2_cleanup() {
 	# links before namespaces: namespace deletion is asynchronous
 	for n in $L2_NODES cl; do
 		ip -n $L2_PFX-br link del p$n 2>/dev/null
+		ip -n $L2_PFX-br link del q$n 2>/dev/null
 	done
 	ip -n $L2_PFX-br link del br0 2>/dev/null
+	ip -n $L2_PFX-br link del br1 2>/dev/null
 	for n in $L2_NODES cl br; do
 		ip netns del $L2_PFX-$n 2>/dev/null
 	done
@@ -75,7 +79,22 @@ l2_setup() {
 		ip -n $L2_PFX-$n addr add 10.77.0.$i/24 dev eth0
 		ip -n $L2_PFX-$n addr add fd77::$i/64 dev eth0 nodad
 		ip -n $L2_PFX-$n link set eth0 up
+		if [ "${L2_HB_NET:-0}" = 1 ] && [ $n != cl ]; then
+			ip -n $L2_PFX-br link show br1 >/dev/null 2>&1 || {
+				ip -n $L2_PFX-br link add br1 type bridge
+				ip -n $L2_PFX-br link set br1 up
+			}
+			ip -n $L2_PFX-br link add q$n type veth peer name eth1 netns $L2_PFX-$n
+			ip -n $L2_PFX-br link set q$n master br1 up
+			ip -n $L2_PFX-$n addr add 10.78.0.$i/24 dev eth1
+			ip -n $L2_PFX-$n link set eth1 up
+		fi
 	done
+	local hbnet=10.77.0 adv=
+	if [ "${L2_HB_NET:-0}" = 1 ]; then
+		hbnet=10.78.0
+		adv="spec: {interfaces: [eth0]}"
+	fi
 	head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$tmp/l2.key"
 	mkdir -p "$tmp/objs"
 	cat > "$tmp/objs/l2.yaml" <<EOC
@@ -88,6 +107,7 @@ spec:
 apiVersion: metallb.io/v1beta1
 kind: L2Advertisement
 metadata: {name: l2, namespace: metallb-system}
+$adv
 EOC
 	for s in web4:$L2_VIP4 web6:$L2_VIP6; do
 		cat >> "$tmp/objs/l2.yaml" <<EOC
@@ -126,7 +146,7 @@ l2:
   refresh: ${L2_REFRESH:-60s}
   heartbeat:
     port: 7946
-    peers: [10.77.0.1, 10.77.0.2, 10.77.0.3]
+    peers: [$hbnet.1, $hbnet.2, $hbnet.3]
     interval: ${L2_INTERVAL:-50ms}
     key_file: l2.key
 log: {level: debug}
