@@ -7,7 +7,10 @@
  * The HMAC covers every byte before it. The incarnation is the sender's
  * wall clock in ms at start, so a restart moves it forward and anything
  * recorded from an earlier life is stale; the sequence number grows by one
- * a message within an incarnation. Pure: no socket, no clock.
+ * a message within an incarnation. (A node restarted with its clock stepped
+ * back stays unheard until its peers restart: accepting a lower incarnation
+ * would let old captured messages raise a dead node.) Pure: no socket, no
+ * clock.
  */
 #include "config.h"
 
