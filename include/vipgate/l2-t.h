@@ -97,6 +97,28 @@ struct l2_replay {
 	uint64_t	bitmap;		/* bit i: top - i was seen */
 };
 
+/*
+ * What a speaker knows of one peer (heartbeat.c drives it: heartbeats and
+ * clock ticks come in as events with the time, so tests need no clock).
+ */
+#define L2_DEAD_INTERVALS	5
+struct l2_peer_state {
+	char		 node[L2_HB_MAXNAME + 1];
+	int		 alive;
+	int64_t		 last;		/* ms, when last heard alive */
+	uint32_t	 interval_ms;	/* its own heartbeat interval */
+	struct l2_replay rp;
+};
+
+enum l2_peer_ev {
+	L2_PEER_NONE,		/* nothing the election cares about */
+	L2_PEER_ALIVE,		/* was dead or unknown, now alive */
+	L2_PEER_LEFT,		/* said it leaves */
+	L2_PEER_DEAD,		/* unheard for L2_DEAD_INTERVALS intervals */
+	L2_PEER_RENAMED,	/* alive under another node name */
+	L2_PEER_REPLAY,		/* a replayed or stale message: dropped */
+};
+
 /* The election's input for one node. */
 struct l2_cand {
 	const char	*node;

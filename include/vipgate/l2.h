@@ -48,6 +48,15 @@ int l2_hb_parse(const uint8_t *buf, size_t len, const uint8_t *key, size_t keyle
 int l2_replay_check(struct l2_replay *, uint64_t incarnation, uint64_t seq);
 
 /*
+ * A peer's liveness (src/l2/heartbeat.c): an authenticated heartbeat heard
+ * at now, a clock tick at now, and when the peer would turn dead (the
+ * longer of its interval and ours, L2_DEAD_INTERVALS times).
+ */
+enum l2_peer_ev l2_peer_heard(struct l2_peer_state *, const struct l2_hb *, int64_t now);
+enum l2_peer_ev l2_peer_tick(struct l2_peer_state *, uint32_t own_interval_ms, int64_t now);
+int64_t l2_peer_deadline(const struct l2_peer_state *, uint32_t own_interval_ms);
+
+/*
  * The election (src/l2/elect.c), MetalLB's ShouldAnnounce order: highest
  * weight first, then the smallest sha256(node + "#" + vip). Returns the
  * winner's index, or -1 when there is no candidate.

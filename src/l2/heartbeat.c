@@ -168,3 +168,45 @@ l2_replay_check(struct l2_replay *r, uint64_t inc, uint64_t seq)
 	r->bitmap |= (uint64_t)1 << d;
 	return 0;
 }
+
+enum l2_peer_ev
+l2_peer_heard(struct l2_peer_state *p, const struct l2_hb *hb, int64_t now)
+{
+	int renamed;
+
+	if (l2_replay_check(&p->rp, hb->incarnation, hb->seq) == -1)
+		return L2_PEER_REPLAY;
+	renamed = strcmp(p->node, hb->node) != 0;
+	if (renamed)
+		memcpy(p->node, hb->node, sizeof(p->node));
+	if (hb->type == L2_HB_LEAVE) {
+		if (!p->alive)
+			return renamed ? L2_PEER_RENAMED : L2_PEER_NONE;
+		p->alive = 0;
+		return L2_PEER_LEFT;
+	}
+	p->last = now;
+	p->interval_ms = hb->interval_ms;
+	if (!p->alive) {
+		p->alive = 1;
+		return L2_PEER_ALIVE;
+	}
+	return renamed ? L2_PEER_RENAMED : L2_PEER_NONE;
+}
+
+int64_t
+l2_peer_deadline(const struct l2_peer_state *p, uint32_t own_interval_ms)
+{
+	uint32_t iv = p->interval_ms > own_interval_ms ? p->interval_ms : own_interval_ms;
+
+	return p->last + (int64_t)L2_DEAD_INTERVALS * iv;
+}
+
+enum l2_peer_ev
+l2_peer_tick(struct l2_peer_state *p, uint32_t own_interval_ms, int64_t now)
+{
+	if (!p->alive || now < l2_peer_deadline(p, own_interval_ms))
+		return L2_PEER_NONE;
+	p->alive = 0;
+	return L2_PEER_DEAD;
+}

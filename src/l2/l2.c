@@ -46,7 +46,6 @@
 
 #define BURST_SPACING_MS	1100	/* MetalLB: avoids Linux' ARP locktime */
 #define BURST_LEN_MS		5000
-#define DEAD_INTERVALS		5
 #define RESCAN_MS		10000
 #define LEAVE_COPIES		3
 
@@ -87,12 +86,7 @@ struct l2_counter {
 struct l2_peer {
 	char			*addr;		/* as configured */
 	struct sockaddr_in6	 sa;		/* v4 as mapped */
-	char			 node[L2_HB_MAXNAME + 1];
-	int			 alive;
-	int			 heard;		/* ever, this run */
-	int64_t			 last;
-	uint32_t		 interval_ms;
-	struct l2_replay	 rp;
+	struct l2_peer_state	 st;
 };
 
 struct l2_ctx {
@@ -739,13 +733,14 @@ live_rebuild(struct l2_ctx *c)
 	size_t i, j, n = 0;
 
 	for (i = 0; i < c->npeers; i++) {
-		if (!c->peers[i].alive || strcmp(c->peers[i].node, c->env->cfg->node.name) == 0)
+		if (!c->peers[i].st.alive ||
+		    strcmp(c->peers[i].st.node, c->env->cfg->node.name) == 0)
 			continue;
 		for (j = 0; j < n; j++)
-			if (strcmp(v[j], c->peers[i].node) == 0)
+			if (strcmp(v[j], c->peers[i].st.node) == 0)
 				break;
 		if (j == n)
-			v[n++] = c->peers[i].node;
+			v[n++] = c->peers[i].st.node;
 	}
 	/* insertion sort: a handful of peers */
 	for (i = 1; i < n; i++)
@@ -869,44 +864,31 @@ hb_recv_cb(evutil_socket_t fd, short ev, void *arg)
 		}
 		if (strcmp(hb.node, c->env->cfg->node.name) == 0)
 			continue;	/* our own, when the peer list names us */
-		if (l2_replay_check(&p->rp, hb.incarnation, hb.seq) == -1) {
+		switch (l2_peer_heard(&p->st, &hb, now_ms())) {
+		case L2_PEER_REPLAY:
 			c->hb_rejected++;
 			log_debug("l2: heartbeat from %s: replayed or stale (seq %llu)", p->addr,
 			    (unsigned long long)hb.seq);
-			continue;
-		}
-		p->heard = 1;
-		if (strcmp(p->node, hb.node) != 0) {
-			snprintf(p->node, sizeof(p->node), "%s", hb.node);
+			break;
+		case L2_PEER_ALIVE:
+			log_info("l2: speaker %s (%s) is alive", p->st.node, p->addr);
 			changed = 1;
-		}
-		if (hb.type == L2_HB_LEAVE) {
-			if (p->alive) {
-				log_info("l2: speaker %s (%s) leaves", p->node, p->addr);
-				p->alive = 0;
-				changed = 1;
-			}
-			continue;
-		}
-		p->last = now_ms();
-		p->interval_ms = hb.interval_ms;
-		if (!p->alive) {
-			log_info("l2: speaker %s (%s) is alive", p->node, p->addr);
-			p->alive = 1;
+			break;
+		case L2_PEER_LEFT:
+			log_info("l2: speaker %s (%s) leaves", p->st.node, p->addr);
 			changed = 1;
+			break;
+		case L2_PEER_RENAMED:
+			log_info("l2: speaker at %s is now %s", p->addr, p->st.node);
+			changed = 1;
+			break;
+		default:
+			break;
 		}
 	}
 	sweep_arm(c);
 	if (changed)
 		live_changed(c);
-}
-
-static int64_t
-peer_deadline(const struct l2_ctx *c, const struct l2_peer *p)
-{
-	int64_t iv = p->interval_ms > (uint32_t)c->interval_ms ? p->interval_ms : c->interval_ms;
-
-	return p->last + DEAD_INTERVALS * iv;
 }
 
 /* One timer, at the earliest moment a live peer would turn dead. */
@@ -918,7 +900,8 @@ sweep_arm(struct l2_ctx *c)
 	size_t i;
 
 	for (i = 0; i < c->npeers; i++)
-		if (c->peers[i].alive && (d = peer_deadline(c, &c->peers[i])) < first)
+		if (c->peers[i].st.alive &&
+		    (d = l2_peer_deadline(&c->peers[i].st, (uint32_t)c->interval_ms)) < first)
 			first = d;
 	if (first == INT64_MAX) {
 		evtimer_del(c->ev_sweep);
@@ -941,10 +924,9 @@ sweep_cb(evutil_socket_t fd, short ev, void *arg)
 	for (i = 0; i < c->npeers; i++) {
 		struct l2_peer *p = &c->peers[i];
 
-		if (p->alive && now >= peer_deadline(c, p)) {
-			log_warnx("l2: speaker %s (%s) not heard for %lld ms: dead", p->node,
-			    p->addr, (long long)(now - p->last));
-			p->alive = 0;
+		if (l2_peer_tick(&p->st, (uint32_t)c->interval_ms, now) == L2_PEER_DEAD) {
+			log_warnx("l2: speaker %s (%s) not heard for %lld ms: dead", p->st.node,
+			    p->addr, (long long)(now - p->st.last));
 			changed = 1;
 		}
 	}
@@ -956,7 +938,7 @@ sweep_cb(evutil_socket_t fd, short ev, void *arg)
 /*
  * A starting speaker has heard nobody yet: claiming every VIP until the
  * peers are heard would steal them for a moment. It owns nothing until
- * DEAD_INTERVALS intervals have passed.
+ * L2_DEAD_INTERVALS intervals have passed.
  */
 static void
 settle_cb(evutil_socket_t fd, short ev, void *arg)
@@ -1134,7 +1116,7 @@ hb_sync(struct l2_ctx *c)
 	sweep_arm(c);
 	hb_send(c, L2_HB_ALIVE);
 	if (!c->settled && !evtimer_pending(c->ev_settle, NULL)) {
-		int64_t s = DEAD_INTERVALS * c->interval_ms;
+		int64_t s = L2_DEAD_INTERVALS * c->interval_ms;
 
 		tv.tv_sec = s / 1000;
 		tv.tv_usec = (s % 1000) * 1000;

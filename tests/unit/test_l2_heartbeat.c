@@ -128,6 +128,69 @@ test_replay(void)
 	CU_ASSERT_EQUAL(l2_replay_check(&r, 200, 1150), -1);
 }
 
+static struct l2_hb
+hb(uint8_t type, uint64_t inc, uint64_t seq, const char *node, uint32_t iv)
+{
+	struct l2_hb h;
+
+	memset(&h, 0, sizeof(h));
+	h.type = type;
+	h.incarnation = inc;
+	h.seq = seq;
+	h.interval_ms = iv;
+	snprintf(h.node, sizeof(h.node), "%s", node);
+	return h;
+}
+
+/* The peer's liveness, driven by events with their time: no clock. */
+static void
+test_peer_liveness(void)
+{
+	struct l2_peer_state p;
+	struct l2_hb h;
+
+	memset(&p, 0, sizeof(p));
+	CU_ASSERT_EQUAL(l2_peer_tick(&p, 100, 0), L2_PEER_NONE);	/* never heard */
+	h = hb(L2_HB_ALIVE, 10, 1, "node-b", 100);
+	CU_ASSERT_EQUAL(l2_peer_heard(&p, &h, 1000), L2_PEER_ALIVE);
+	CU_ASSERT_STRING_EQUAL(p.node, "node-b");
+	h = hb(L2_HB_ALIVE, 10, 2, "node-b", 100);
+	CU_ASSERT_EQUAL(l2_peer_heard(&p, &h, 1100), L2_PEER_NONE);
+	/* the same message again changes nothing, not even the time heard */
+	CU_ASSERT_EQUAL(l2_peer_heard(&p, &h, 1400), L2_PEER_REPLAY);
+	CU_ASSERT_EQUAL(p.last, 1100);
+	/* dead at exactly 5 intervals of silence, not a millisecond before */
+	CU_ASSERT_EQUAL(l2_peer_deadline(&p, 100), 1600);
+	CU_ASSERT_EQUAL(l2_peer_tick(&p, 100, 1599), L2_PEER_NONE);
+	CU_ASSERT_EQUAL(l2_peer_tick(&p, 100, 1600), L2_PEER_DEAD);
+	CU_ASSERT(!p.alive);
+	CU_ASSERT_EQUAL(l2_peer_tick(&p, 100, 1700), L2_PEER_NONE);
+	/* back: a new incarnation after a restart */
+	h = hb(L2_HB_ALIVE, 20, 1, "node-b", 100);
+	CU_ASSERT_EQUAL(l2_peer_heard(&p, &h, 2000), L2_PEER_ALIVE);
+	/* a slower peer is judged by its own interval, a faster by ours */
+	h = hb(L2_HB_ALIVE, 20, 2, "node-b", 300);
+	CU_ASSERT_EQUAL(l2_peer_heard(&p, &h, 2100), L2_PEER_NONE);
+	CU_ASSERT_EQUAL(l2_peer_deadline(&p, 100), 2100 + 1500);
+	h = hb(L2_HB_ALIVE, 20, 3, "node-b", 50);
+	CU_ASSERT_EQUAL(l2_peer_heard(&p, &h, 2200), L2_PEER_NONE);
+	CU_ASSERT_EQUAL(l2_peer_deadline(&p, 100), 2200 + 500);
+	/* leave: dead at once; a replayed leave or an old life's alive is dropped */
+	h = hb(L2_HB_LEAVE, 20, 4, "node-b", 100);
+	CU_ASSERT_EQUAL(l2_peer_heard(&p, &h, 2300), L2_PEER_LEFT);
+	CU_ASSERT(!p.alive);
+	CU_ASSERT_EQUAL(l2_peer_heard(&p, &h, 2301), L2_PEER_REPLAY);
+	h = hb(L2_HB_ALIVE, 10, 99, "node-b", 100);
+	CU_ASSERT_EQUAL(l2_peer_heard(&p, &h, 2400), L2_PEER_REPLAY);
+	CU_ASSERT(!p.alive);
+	/* another name at the same address */
+	h = hb(L2_HB_ALIVE, 30, 1, "node-b", 100);
+	CU_ASSERT_EQUAL(l2_peer_heard(&p, &h, 3000), L2_PEER_ALIVE);
+	h = hb(L2_HB_ALIVE, 30, 2, "node-x", 100);
+	CU_ASSERT_EQUAL(l2_peer_heard(&p, &h, 3100), L2_PEER_RENAMED);
+	CU_ASSERT_STRING_EQUAL(p.node, "node-x");
+}
+
 int
 main(void)
 {
@@ -135,6 +198,7 @@ main(void)
 		{ "heartbeat round trip", test_roundtrip },
 		{ "heartbeat rejections (HMAC, truncation, type)", test_rejects },
 		{ "replay window and incarnations", test_replay },
+		{ "peer liveness: alive, dead after 5 intervals, leave, restart", test_peer_liveness },
 		{ NULL, NULL },
 	};
 
