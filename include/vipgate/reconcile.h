@@ -36,5 +36,8 @@ void reconcile_l2(struct desired *, struct store *, const struct config *, const
 void reconcile_gw(struct desired *, struct store *, const struct config *, const struct live_view *);
 
 int reconcile_is_gateway_service(const struct object *svc, const struct config *);
+/* This node's labels: its Node object's (node may be NULL), overlaid with the config's. */
+struct strmap reconcile_node_labels(struct vg_arena *, const struct object *node,
+    const struct config *);
 
 #endif

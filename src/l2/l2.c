@@ -1,20 +1,1426 @@
-/* the ARP/NDP announcer and responder: not built yet. */
+/*
+ * The L2 applier: owns the VIPs the election gives this node, answers ARP
+ * and NDP for them on the segment, announces them, and runs the speakers'
+ * heartbeat (liveness for the election).
+ *
+ * The kernel stays out of it: the VIPs are local addresses on lo (or
+ * vipgate0), and arp_ignore=1 / arp_announce=2 are set on every interface
+ * a responder runs on, so the kernel neither answers ARP for a VIP on the
+ * segment nor uses one as the source of its own ARP. (IPv6: Linux answers
+ * an NS only for addresses on the receiving interface, so nothing to set.)
+ * A responder is not opened on an interface where the sysctls cannot be
+ * set, and that is logged as an error.
+ *
+ * Frames come from the pure builders in frame.c; heartbeats from
+ * heartbeat.c; who owns what from reconcile (l2_plan.c).
+ */
 #include "config.h"
 
-#include <stddef.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <linux/filter.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
 
+#include <event2/event.h>
+
+#include "vipgate/config-t.h"
+#include "vipgate/ctl.h"
 #include "vipgate/l2.h"
+#include "vipgate/log.h"
+#include "vipgate/reconcile.h"
+
+#define BURST_SPACING_MS	1100	/* MetalLB: avoids Linux' ARP locktime */
+#define BURST_LEN_MS		5000
+#define RESCAN_MS		10000
+#define LEAVE_COPIES		3
+
+struct l2_if {
+	char		 name[IFNAMSIZ];
+	int		 ifindex;
+	uint8_t		 mac[L2_ETH_ALEN];
+	int		 has_ll;
+	uint8_t		 ll[16];
+	int		 fd;
+	struct event	*ev;
+	int		 mark;
+	struct l2_ctx	*ctx;
+};
+
+struct l2_group {
+	int		ifindex;
+	uint8_t		group[16];
+	int		refs;
+};
+
+struct l2_owned {
+	struct ipaddr	 vip;
+	char		**ifaces;	/* NULL: every responder interface */
+	size_t		  nifaces;
+	int64_t		  burst_until;
+	int		  mark;
+	int		  conflict;	/* another MAC claimed it */
+	char		  conflict_mac[18];
+	int64_t		  conflict_at;
+};
+
+struct l2_counter {
+	struct ipaddr	vip;
+	uint64_t	requests, responses, gratuitous;
+};
+
+struct l2_peer {
+	char			*addr;		/* as configured */
+	struct sockaddr_in6	 sa;		/* v4 as mapped */
+	struct l2_peer_state	 st;
+};
+
+struct l2_ctx {
+	struct applier		 app;
+	const struct applier_env *env;
+	struct desired		*cur;
+
+	struct l2_if		**ifs;	/* pointers: events hold them */
+	size_t			 nifs;
+	struct l2_group		*groups;
+	size_t			 ngroups;
+	int			 mcast_fd;	/* IPV6_JOIN_GROUP */
+	struct l2_owned		*own;
+	size_t			 nown;
+	struct l2_counter	*ctr;
+	size_t			 nctr;
+	uint64_t		 conflicts;
+
+	struct event		*ev_burst, *ev_refresh, *ev_rescan;
+	int64_t			 refresh_ms;
+
+	/* heartbeat */
+	int			 hb_on;
+	int			 hb_fd;
+	struct event		*ev_hb, *ev_hb_send, *ev_sweep, *ev_settle;
+	char			*hb_sig;	/* the config the socket was made for */
+	uint8_t			*key;
+	size_t			 keylen;
+	int64_t			 interval_ms;
+	uint64_t		 incarnation, seq;
+	struct l2_peer		*peers;
+	size_t			 npeers;
+	int			 settled;
+	int			 draining;
+	int			 link_down;	/* no responder interface has a carrier */
+	struct l2_live		 live;
+	uint64_t		 hb_rejected;
+};
+
+static void l2_rescan(struct l2_ctx *, const struct desired *);
+static void sweep_arm(struct l2_ctx *);
+static void l2_send_round(struct l2_ctx *, struct l2_owned *, int probe);
+
+/* ---- counters ---- */
+
+static struct l2_counter *
+counter(struct l2_ctx *c, const struct ipaddr *vip)
+{
+	size_t i;
+
+	for (i = 0; i < c->nctr; i++)
+		if (ipaddr_eq(&c->ctr[i].vip, vip))
+			return &c->ctr[i];
+	c->ctr = xreallocarray(c->ctr, c->nctr + 1, sizeof(*c->ctr));
+	memset(&c->ctr[c->nctr], 0, sizeof(c->ctr[0]));
+	c->ctr[c->nctr].vip = *vip;
+	return &c->ctr[c->nctr++];
+}
+
+/* ---- interfaces ---- */
+
+static int
+write_sysctl(const char *ifname, const char *key, int val)
+{
+	char path[128], cur[16];
+	int fd, n;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/%s", ifname, key);
+	if ((fd = open(path, O_RDWR | O_CLOEXEC)) == -1)
+		return -1;
+	n = (int)read(fd, cur, sizeof(cur) - 1);
+	if (n > 0) {
+		cur[n] = 0;
+		if (atoi(cur) == val) {
+			close(fd);
+			return 0;
+		}
+	}
+	n = snprintf(cur, sizeof(cur), "%d\n", val);
+	if (pwrite(fd, cur, (size_t)n, 0) != n) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static int
+is_enslaved(const char *ifname)
+{
+	char path[128];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/master", ifname);
+	return lstat(path, &sb) == 0;
+}
+
+/* ARP, NS and NA only: everything else stays in the kernel. */
+static int
+attach_filter(int fd)
+{
+	static struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),			/* ethertype */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, L2_ETH_P_ARP, 6, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, L2_ETH_P_IPV6, 0, 6),
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 20),			/* next header */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 58, 0, 4),
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 54),			/* ICMPv6 type */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 135, 1, 0),		/* NS */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 136, 0, 1),		/* NA */
+		BPF_STMT(BPF_RET | BPF_K, 0xffff),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+	struct sock_fprog fp = { VG_ARRAY_SIZE(code), code };
+
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof(fp));
+}
+
+static void if_read_cb(evutil_socket_t, short, void *);
+
+static int
+if_open(struct l2_ctx *c, struct l2_if *ifp)
+{
+	struct sockaddr_ll sll;
+
+	if (write_sysctl(ifp->name, "arp_ignore", 1) == -1 ||
+	    write_sysctl(ifp->name, "arp_announce", 2) == -1) {
+		log_error("l2: cannot set arp_ignore=1/arp_announce=2 on %s (%s): the kernel "
+		    "would answer ARP for the VIPs there; not announcing on it",
+		    ifp->name, strerror(errno));
+		return -1;
+	}
+	/* protocol 0: nothing arrives before the filter is on and the bind done */
+	ifp->fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (ifp->fd == -1) {
+		log_warn("l2: AF_PACKET socket for %s", ifp->name);
+		return -1;
+	}
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_protocol = htons(ETH_P_ALL);
+	sll.sll_ifindex = ifp->ifindex;
+	if (attach_filter(ifp->fd) == -1 ||
+	    bind(ifp->fd, (struct sockaddr *)&sll, sizeof(sll)) == -1) {
+		log_warn("l2: responder on %s", ifp->name);
+		close(ifp->fd);
+		ifp->fd = -1;
+		return -1;
+	}
+	ifp->ctx = c;
+	ifp->ev = event_new(c->env->base, ifp->fd, EV_READ | EV_PERSIST, if_read_cb, ifp);
+	event_add(ifp->ev, NULL);
+	log_info("l2: responder on %s (%02x:%02x:%02x:%02x:%02x:%02x)", ifp->name,
+	    ifp->mac[0], ifp->mac[1], ifp->mac[2], ifp->mac[3], ifp->mac[4], ifp->mac[5]);
+	return 0;
+}
+
+static void
+if_close(struct l2_if *ifp)
+{
+	if (ifp->ev)
+		event_free(ifp->ev);
+	if (ifp->fd != -1)
+		close(ifp->fd);
+	ifp->ev = NULL;
+	ifp->fd = -1;
+}
+
+static struct l2_if *
+if_find(struct l2_ctx *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nifs; i++)
+		if (strcmp(c->ifs[i]->name, name) == 0)
+			return c->ifs[i];
+	return NULL;
+}
+
+static int
+vip_on_if(const struct l2_owned *o, const struct l2_if *ifp)
+{
+	size_t i;
+
+	if (o->ifaces == NULL)
+		return 1;
+	for (i = 0; i < o->nifaces; i++)
+		if (strcmp(o->ifaces[i], ifp->name) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+our_mac(const struct l2_ctx *c, const uint8_t mac[6])
+{
+	size_t i;
+
+	for (i = 0; i < c->nifs; i++)
+		if (memcmp(c->ifs[i]->mac, mac, 6) == 0)
+			return 1;
+	return 0;
+}
+
+static struct l2_owned *
+owned_find(struct l2_ctx *c, int family, const uint8_t *a)
+{
+	size_t i;
+
+	for (i = 0; i < c->nown; i++)
+		if (c->own[i].vip.family == family &&
+		    memcmp(c->own[i].vip.a, a, family == AF_INET ? 4 : 16) == 0)
+			return &c->own[i];
+	return NULL;
+}
+
+/* ---- sending ---- */
+
+static void
+if_send(struct l2_if *ifp, const uint8_t *frame, size_t n)
+{
+	if (ifp->fd == -1 || n == 0)
+		return;
+	if (send(ifp->fd, frame, n, MSG_DONTWAIT) == -1)
+		log_debug("l2: send on %s: %s", ifp->name, strerror(errno));
+}
+
+/* One announcement round for a VIP on its interfaces; with probe, an ARP
+ * probe first (RFC 5227 2.1.1) so a duplicate answers and is seen. */
+static void
+l2_send_round(struct l2_ctx *c, struct l2_owned *o, int probe)
+{
+	struct l2_counter *ctr = counter(c, &o->vip);
+	uint8_t buf[128];
+	size_t i, n;
+
+	for (i = 0; i < c->nifs; i++) {
+		struct l2_if *ifp = c->ifs[i];
+
+		if (ifp->fd == -1 || !vip_on_if(o, ifp))
+			continue;
+		if (o->vip.family == AF_INET) {
+			if (probe) {
+				struct l2_arp a;
+
+				memset(&a, 0, sizeof(a));
+				memset(a.eth_dst, 0xff, 6);
+				memcpy(a.eth_src, ifp->mac, 6);
+				a.op = L2_ARP_REQUEST;
+				memcpy(a.sha, ifp->mac, 6);
+				memcpy(a.tpa, o->vip.a, 4);
+				if_send(ifp, buf, l2_arp_build(buf, sizeof(buf), &a));
+			}
+			n = l2_garp_build(buf, sizeof(buf), ifp->mac, o->vip.a, L2_ARP_REQUEST);
+			if_send(ifp, buf, n);
+			n = l2_garp_build(buf, sizeof(buf), ifp->mac, o->vip.a, L2_ARP_REPLY);
+			if_send(ifp, buf, n);
+			ctr->gratuitous += 2;
+		} else if (ifp->has_ll) {
+			n = l2_unsolicited_na_build(buf, sizeof(buf), ifp->mac, ifp->ll, o->vip.a);
+			if_send(ifp, buf, n);
+			ctr->gratuitous++;
+		}
+	}
+}
+
+static void
+burst_schedule(struct l2_ctx *c)
+{
+	struct timeval tv = { BURST_SPACING_MS / 1000, (BURST_SPACING_MS % 1000) * 1000 };
+
+	if (!evtimer_pending(c->ev_burst, NULL))
+		evtimer_add(c->ev_burst, &tv);
+}
+
+static void
+burst_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct l2_ctx *c = arg;
+	int64_t now = now_ms();
+	int more = 0;
+	size_t i;
+
+	for (i = 0; i < c->nown; i++) {
+		if (c->own[i].burst_until <= now)
+			continue;
+		l2_send_round(c, &c->own[i], 0);
+		if (c->own[i].burst_until > now + BURST_SPACING_MS / 2)
+			more = 1;
+	}
+	if (more)
+		burst_schedule(c);
+}
+
+static void
+refresh_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct l2_ctx *c = arg;
+	size_t i;
+
+	for (i = 0; i < c->nown; i++)
+		l2_send_round(c, &c->own[i], 0);
+}
+
+static void
+refresh_arm(struct l2_ctx *c)
+{
+	int64_t r = c->env->cfg->l2.refresh_ms;
+
+	if (r == c->refresh_ms)
+		return;
+	c->refresh_ms = r;
+	event_del(c->ev_refresh);
+	if (r > 0) {
+		struct timeval tv = { r / 1000, (r % 1000) * 1000 };
+
+		event_add(c->ev_refresh, &tv);
+	}
+}
+
+/* ---- receiving ---- */
+
+static void
+conflict(struct l2_ctx *c, struct l2_owned *o, const uint8_t mac[6], const char *how)
+{
+	char m[18], b[IPADDR_STRLEN];
+
+	snprintf(m, sizeof(m), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
+	    mac[4], mac[5]);
+	c->conflicts++;
+	/* logged when the claimant changes, not for every frame */
+	if (!o->conflict || strcmp(o->conflict_mac, m) != 0)
+		log_warnx("l2: conflict: %s %s from %s, but this node owns it",
+		    ipaddr_fmt(&o->vip, b), how, m);
+	o->conflict = 1;
+	memcpy(o->conflict_mac, m, sizeof(m));
+	o->conflict_at = now_ms();
+}
+
+static void
+on_arp(struct l2_ctx *c, struct l2_if *ifp, const struct l2_arp *a)
+{
+	static const uint8_t zero[4];
+	struct l2_owned *o;
+	uint8_t buf[128];
+
+	/* someone else speaking for an owned VIP: a reply, a GARP, or a probe answer */
+	if (memcmp(a->spa, zero, 4) != 0 && (o = owned_find(c, AF_INET, a->spa)) != NULL &&
+	    !our_mac(c, a->sha)) {
+		conflict(c, o, a->sha, a->op == L2_ARP_REPLY ? "ARP reply" : "ARP announcement");
+		return;
+	}
+	if (a->op != L2_ARP_REQUEST)
+		return;
+	/* MetalLB: requests to broadcast or to this interface's MAC only */
+	if (memcmp(a->eth_dst, "\xff\xff\xff\xff\xff\xff", 6) != 0 &&
+	    memcmp(a->eth_dst, ifp->mac, 6) != 0)
+		return;
+	if ((o = owned_find(c, AF_INET, a->tpa)) == NULL || !vip_on_if(o, ifp))
+		return;
+	/* a GARP of our own (SPA = TPA) needs no answer */
+	if (memcmp(a->spa, a->tpa, 4) == 0)
+		return;
+	counter(c, &o->vip)->requests++;
+	if_send(ifp, buf, l2_arp_reply_build(buf, sizeof(buf), a, ifp->mac));
+	counter(c, &o->vip)->responses++;
+}
+
+static void
+on_ns(struct l2_ctx *c, struct l2_if *ifp, const struct l2_ns *ns)
+{
+	static const uint8_t unspec[16];
+	struct l2_owned *o;
+	uint8_t buf[128];
+
+	if ((o = owned_find(c, AF_INET6, ns->target)) == NULL || !vip_on_if(o, ifp))
+		return;
+	/* MetalLB answers only solicitations with a source link-layer option;
+	 * a DAD probe (from ::) for our VIP gets the all-nodes answer */
+	if (!ns->has_sll && memcmp(ns->src, unspec, 16) != 0)
+		return;
+	counter(c, &o->vip)->requests++;
+	if_send(ifp, buf, l2_na_reply_build(buf, sizeof(buf), ns, ifp->mac));
+	counter(c, &o->vip)->responses++;
+}
+
+static void
+on_na(struct l2_ctx *c, const struct l2_na *na)
+{
+	struct l2_owned *o;
+	const uint8_t *mac = na->has_tll ? na->tll : na->eth_src;
+
+	if ((o = owned_find(c, AF_INET6, na->target)) != NULL && !our_mac(c, mac))
+		conflict(c, o, mac, "neighbor advertisement");
+}
+
+static void
+if_read_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct l2_if *ifp = arg;
+	struct l2_ctx *c = ifp->ctx;
+	uint8_t buf[2048];
+	int i;
+
+	for (i = 0; i < 64; i++) {
+		struct sockaddr_ll from;
+		socklen_t fl = sizeof(from);
+		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+		struct l2_arp a;
+		struct l2_ns ns;
+		struct l2_na na;
+
+		if (n <= 0)
+			break;
+		if (from.sll_pkttype == PACKET_OUTGOING)
+			continue;
+		if (l2_arp_parse(buf, (size_t)n, &a) > 0)
+			on_arp(c, ifp, &a);
+		else if (l2_ns_parse(buf, (size_t)n, &ns) > 0)
+			on_ns(c, ifp, &ns);
+		else if (l2_na_parse(buf, (size_t)n, &na) > 0)
+			on_na(c, &na);
+	}
+}
+
+/* ---- solicited-node groups ---- */
+
+/*
+ * Solicited-node memberships (RFC 4861 7.2.1) follow the owned IPv6 VIPs
+ * and the responder interfaces: join what is missing, leave what is no
+ * longer needed. Joining makes the kernel send MLD reports, so snooping
+ * switches forward the NS to us; several VIPs may share one group.
+ */
+static void
+groups_sync(struct l2_ctx *c)
+{
+	struct ipv6_mreq mr;
+	size_t i, j, k;
+	char b[IPADDR_STRLEN];
+
+	for (k = 0; k < c->ngroups; k++)
+		c->groups[k].refs = 0;
+	for (i = 0; i < c->nown; i++) {
+		const struct l2_owned *o = &c->own[i];
+		uint8_t g[16], m[6];
+
+		if (o->vip.family != AF_INET6)
+			continue;
+		l2_solicited_node(o->vip.a, g, m);
+		for (j = 0; j < c->nifs; j++) {
+			const struct l2_if *ifp = c->ifs[j];
+
+			if (ifp->fd == -1 || !vip_on_if(o, ifp))
+				continue;
+			for (k = 0; k < c->ngroups; k++)
+				if (c->groups[k].ifindex == ifp->ifindex &&
+				    memcmp(c->groups[k].group, g, 16) == 0)
+					break;
+			if (k == c->ngroups) {
+				c->groups = xreallocarray(c->groups, c->ngroups + 1,
+				    sizeof(*c->groups));
+				c->groups[k].ifindex = ifp->ifindex;
+				memcpy(c->groups[k].group, g, 16);
+				c->groups[k].refs = 0;
+				c->ngroups++;
+				memcpy(&mr.ipv6mr_multiaddr, g, 16);
+				mr.ipv6mr_interface = (unsigned)ifp->ifindex;
+				if (c->mcast_fd == -1 || setsockopt(c->mcast_fd, IPPROTO_IPV6,
+				    IPV6_JOIN_GROUP, &mr, sizeof(mr)) == -1)
+					log_warn("l2: joining the solicited-node group on %s",
+					    ifp->name);
+				else
+					log_debug("l2: joined the solicited-node group of %s on %s",
+					    ipaddr_fmt(&o->vip, b), ifp->name);
+			}
+			c->groups[k].refs++;
+		}
+	}
+	for (k = 0; k < c->ngroups;) {
+		if (c->groups[k].refs > 0) {
+			k++;
+			continue;
+		}
+		memcpy(&mr.ipv6mr_multiaddr, c->groups[k].group, 16);
+		mr.ipv6mr_interface = (unsigned)c->groups[k].ifindex;
+		/* fails harmlessly when the interface is gone */
+		if (c->mcast_fd != -1)
+			(void)setsockopt(c->mcast_fd, IPPROTO_IPV6, IPV6_LEAVE_GROUP, &mr,
+			    sizeof(mr));
+		c->groups[k] = c->groups[--c->ngroups];
+	}
+}
+
+/* ---- interface scan ---- */
+
+static int
+want_if(struct l2_ctx *c, const struct desired *d, const char *name, unsigned flags)
+{
+	const char *hold = c->env->cfg->addresses.interface;
+	size_t i, j;
+	int any = 0;
+
+	if (flags & IFF_LOOPBACK || !(flags & IFF_UP))
+		return 0;
+	if (strcmp(name, "vipgate0") == 0 || (hold && strcmp(name, hold) == 0))
+		return 0;
+	/*
+	 * Named by an L2Advertisement: taken as it is. Every suitable
+	 * interface only when some VIP's advertisements name none. Every VIP
+	 * counts, owned or not, so the set does not follow ownership.
+	 */
+	for (i = 0; d && d->l2 && i < d->l2->nvips; i++) {
+		if (d->l2->vips[i].nifaces == 0)
+			any = 1;
+		for (j = 0; j < d->l2->vips[i].nifaces; j++)
+			if (strcmp(d->l2->vips[i].ifaces[j], name) == 0)
+				return 1;
+	}
+	return any && (flags & IFF_BROADCAST) && !(flags & IFF_NOARP) && !is_enslaved(name);
+}
+
+static void
+l2_rescan(struct l2_ctx *c, const struct desired *d)
+{
+	struct ifaddrs *ifa0, *ifa;
+	size_t i, k;
+	int sfd;
+
+	if (d == NULL || d->l2 == NULL) {
+		/* nothing to answer for: close everything */
+		for (i = 0; i < c->nifs; i++) {
+			if_close(c->ifs[i]);
+			free(c->ifs[i]);
+		}
+		c->nifs = 0;
+		return;
+	}
+	if (getifaddrs(&ifa0) == -1) {
+		log_warn("l2: getifaddrs");
+		return;
+	}
+	sfd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	for (i = 0; i < c->nifs; i++)
+		c->ifs[i]->mark = 0;
+	for (ifa = ifa0; ifa; ifa = ifa->ifa_next) {
+		struct l2_if *ifp;
+		struct ifreq ifr;
+
+		if (ifa->ifa_addr == NULL || ifa->ifa_addr->sa_family != AF_PACKET ||
+		    strlen(ifa->ifa_name) >= IFNAMSIZ ||
+		    !want_if(c, d, ifa->ifa_name, ifa->ifa_flags))
+			continue;
+		memset(&ifr, 0, sizeof(ifr));
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifa->ifa_name);
+		if (sfd == -1 || ioctl(sfd, SIOCGIFHWADDR, &ifr) == -1 ||
+		    ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER)
+			continue;
+		if ((ifp = if_find(c, ifa->ifa_name)) != NULL &&
+		    (ifp->ifindex != (int)if_nametoindex(ifa->ifa_name) ||
+		    memcmp(ifp->mac, ifr.ifr_hwaddr.sa_data, 6) != 0)) {
+			/* re-created or re-addressed: start again */
+			if_close(ifp);
+			ifp->name[0] = '\0';
+			ifp = NULL;
+		}
+		if (ifp == NULL) {
+			ifp = xcalloc(1, sizeof(*ifp));
+			snprintf(ifp->name, sizeof(ifp->name), "%s", ifa->ifa_name);
+			ifp->ifindex = (int)if_nametoindex(ifa->ifa_name);
+			memcpy(ifp->mac, ifr.ifr_hwaddr.sa_data, 6);
+			ifp->fd = -1;
+			if (if_open(c, ifp) == -1) {
+				free(ifp);
+				continue;
+			}
+			c->ifs = xreallocarray(c->ifs, c->nifs + 1, sizeof(*c->ifs));
+			c->ifs[c->nifs++] = ifp;
+		}
+		ifp->mark = 1;
+	}
+	/* link-local addresses, for unsolicited NAs */
+	for (i = 0; i < c->nifs; i++)
+		c->ifs[i]->has_ll = 0;
+	for (ifa = ifa0; ifa; ifa = ifa->ifa_next) {
+		const struct sockaddr_in6 *s6 = (const void *)ifa->ifa_addr;
+		struct l2_if *ifp;
+
+		if (ifa->ifa_addr == NULL || ifa->ifa_addr->sa_family != AF_INET6 ||
+		    !IN6_IS_ADDR_LINKLOCAL(&s6->sin6_addr) ||
+		    (ifp = if_find(c, ifa->ifa_name)) == NULL)
+			continue;
+		memcpy(ifp->ll, &s6->sin6_addr, 16);
+		ifp->has_ll = 1;
+	}
+	freeifaddrs(ifa0);
+	if (sfd != -1)
+		close(sfd);
+	for (i = 0, k = 0; i < c->nifs; i++) {
+		if (c->ifs[i]->mark) {
+			c->ifs[k++] = c->ifs[i];
+		} else {
+			if (c->ifs[i]->name[0])
+				log_info("l2: interface %s gone", c->ifs[i]->name);
+			if_close(c->ifs[i]);
+			free(c->ifs[i]);
+		}
+	}
+	c->nifs = k;
+}
+
+static void
+rescan_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct l2_ctx *c = arg;
+	size_t i, nifs = c->nifs;
+	int *fds = xcalloc(nifs + 1, sizeof(int));
+
+	for (i = 0; i < nifs; i++)
+		fds[i] = c->ifs[i]->fd;
+	l2_rescan(c, c->cur);
+	groups_sync(c);
+	/* a new interface gets the announcements too */
+	for (i = 0; i < c->nifs; i++) {
+		size_t j, k;
+		int seen = 0;
+
+		for (j = 0; j < nifs; j++)
+			seen |= fds[j] == c->ifs[i]->fd;
+		if (seen)
+			continue;
+		for (k = 0; k < c->nown; k++)
+			if (vip_on_if(&c->own[k], c->ifs[i]))
+				c->own[k].burst_until = now_ms() + BURST_LEN_MS;
+		burst_schedule(c);
+	}
+	free(fds);
+}
+
+/* ---- heartbeat ---- */
+
+static void
+live_rebuild(struct l2_ctx *c)
+{
+	const char **v = xcalloc(c->npeers + 1, sizeof(char *));
+	size_t i, j, n = 0;
+
+	for (i = 0; i < c->npeers; i++) {
+		if (!c->peers[i].st.alive ||
+		    strcmp(c->peers[i].st.node, c->env->cfg->node.name) == 0)
+			continue;
+		for (j = 0; j < n; j++)
+			if (strcmp(v[j], c->peers[i].st.node) == 0)
+				break;
+		if (j == n)
+			v[n++] = c->peers[i].st.node;
+	}
+	/* insertion sort: a handful of peers */
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && strcmp(v[j - 1], v[j]) > 0; j--) {
+			const char *t = v[j];
+
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	free(c->live.nodes);
+	c->live.nodes = v;
+	c->live.nnodes = n;
+	c->live.heartbeat = c->hb_on;
+}
+
+static void
+live_changed(struct l2_ctx *c)
+{
+	live_rebuild(c);
+	if (c->settled)
+		c->env->kick(c->env->kick_arg);
+}
+
+static void
+hb_send(struct l2_ctx *c, uint8_t type)
+{
+	uint8_t buf[L2_HB_MAXLEN];
+	struct l2_hb hb;
+	size_t i, n;
+
+	memset(&hb, 0, sizeof(hb));
+	hb.type = type;
+	hb.incarnation = c->incarnation;
+	hb.seq = ++c->seq;
+	hb.interval_ms = (uint32_t)c->interval_ms;
+	snprintf(hb.node, sizeof(hb.node), "%s", c->env->cfg->node.name);
+	n = l2_hb_build(buf, sizeof(buf), &hb, c->key, c->keylen);
+	for (i = 0; n && i < c->npeers; i++)
+		if (sendto(c->hb_fd, buf, n, MSG_DONTWAIT, (struct sockaddr *)&c->peers[i].sa,
+		    sizeof(c->peers[i].sa)) == -1)
+			log_debug("l2: heartbeat to %s: %s", c->peers[i].addr, strerror(errno));
+}
+
+/*
+ * Whether some responder interface has a carrier. When all of them lost
+ * it, this node cannot answer on the segment: it stops saying it is alive,
+ * so the others take its VIPs over even when the heartbeats travel by
+ * another network.
+ */
+static int
+segment_reachable(struct l2_ctx *c)
+{
+	struct ifreq ifr;
+	size_t i;
+	int fd, up = 0;
+
+	if (c->nifs == 0)
+		return 1;
+	if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return 1;
+	for (i = 0; i < c->nifs && !up; i++) {
+		memset(&ifr, 0, sizeof(ifr));
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", c->ifs[i]->name);
+		up = ioctl(fd, SIOCGIFFLAGS, &ifr) == -1 ||
+		    (ifr.ifr_flags & (IFF_UP | IFF_RUNNING)) == (IFF_UP | IFF_RUNNING);
+	}
+	close(fd);
+	return up;
+}
+
+static void
+hb_send_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct l2_ctx *c = arg;
+	int up;
+
+	if (c->draining)
+		return;
+	up = segment_reachable(c);
+	if (up != !c->link_down) {
+		c->link_down = !up;
+		if (up)
+			log_info("l2: a responder interface has its carrier back: heartbeats resume");
+		else
+			log_warnx("l2: no responder interface has a carrier: heartbeats stop, "
+			    "so the other speakers take the VIPs over");
+	}
+	if (up)
+		hb_send(c, L2_HB_ALIVE);
+}
+
+static void
+hb_recv_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct l2_ctx *c = arg;
+	uint8_t buf[L2_HB_MAXLEN + 16];
+	int changed = 0, i;
+
+	for (i = 0; i < 64; i++) {
+		struct sockaddr_in6 from;
+		socklen_t fl = sizeof(from);
+		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+		struct l2_peer *p = NULL;
+		struct l2_hb hb;
+		size_t k;
+		int r;
+
+		if (n < 0)
+			break;
+		for (k = 0; k < c->npeers; k++)
+			if (memcmp(&c->peers[k].sa.sin6_addr, &from.sin6_addr, 16) == 0)
+				p = &c->peers[k];
+		if (p == NULL) {
+			c->hb_rejected++;
+			continue;
+		}
+		if ((r = l2_hb_parse(buf, (size_t)n, c->key, c->keylen, &hb)) < 0) {
+			c->hb_rejected++;
+			log_debug("l2: heartbeat from %s rejected: %s", p->addr, l2_strerror(r));
+			continue;
+		}
+		if (strcmp(hb.node, c->env->cfg->node.name) == 0)
+			continue;	/* our own, when the peer list names us */
+		switch (l2_peer_heard(&p->st, &hb, now_ms())) {
+		case L2_PEER_REPLAY:
+			c->hb_rejected++;
+			log_debug("l2: heartbeat from %s: replayed or stale (seq %llu)", p->addr,
+			    (unsigned long long)hb.seq);
+			break;
+		case L2_PEER_ALIVE:
+			log_info("l2: speaker %s (%s) is alive", p->st.node, p->addr);
+			changed = 1;
+			break;
+		case L2_PEER_LEFT:
+			log_info("l2: speaker %s (%s) leaves", p->st.node, p->addr);
+			changed = 1;
+			break;
+		case L2_PEER_RENAMED:
+			log_info("l2: speaker at %s is now %s", p->addr, p->st.node);
+			changed = 1;
+			break;
+		default:
+			break;
+		}
+	}
+	sweep_arm(c);
+	if (changed)
+		live_changed(c);
+}
+
+/* One timer, at the earliest moment a live peer would turn dead. */
+static void
+sweep_arm(struct l2_ctx *c)
+{
+	int64_t first = INT64_MAX, now = now_ms(), d;
+	struct timeval tv;
+	size_t i;
+
+	for (i = 0; i < c->npeers; i++)
+		if (c->peers[i].st.alive &&
+		    (d = l2_peer_deadline(&c->peers[i].st, (uint32_t)c->interval_ms)) < first)
+			first = d;
+	if (first == INT64_MAX) {
+		evtimer_del(c->ev_sweep);
+		return;
+	}
+	d = first > now ? first - now : 0;
+	tv.tv_sec = d / 1000;
+	tv.tv_usec = (d % 1000) * 1000;
+	evtimer_add(c->ev_sweep, &tv);
+}
+
+static void
+sweep_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct l2_ctx *c = arg;
+	int64_t now = now_ms();
+	int changed = 0;
+	size_t i;
+
+	for (i = 0; i < c->npeers; i++) {
+		struct l2_peer *p = &c->peers[i];
+
+		if (l2_peer_tick(&p->st, (uint32_t)c->interval_ms, now) == L2_PEER_DEAD) {
+			log_warnx("l2: speaker %s (%s) not heard for %lld ms: dead", p->st.node,
+			    p->addr, (long long)(now - p->st.last));
+			changed = 1;
+		}
+	}
+	sweep_arm(c);
+	if (changed)
+		live_changed(c);
+}
+
+/*
+ * A starting speaker has heard nobody yet: claiming every VIP until the
+ * peers are heard would steal them for a moment. It owns nothing until
+ * L2_DEAD_INTERVALS intervals have passed.
+ */
+static void
+settle_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct l2_ctx *c = arg;
+
+	c->settled = 1;
+	live_rebuild(c);
+	c->env->kick(c->env->kick_arg);
+}
+
+static void
+hb_close(struct l2_ctx *c)
+{
+	size_t i;
+
+	if (c->ev_hb)
+		event_free(c->ev_hb);
+	if (c->hb_fd != -1)
+		close(c->hb_fd);
+	c->ev_hb = NULL;
+	c->hb_fd = -1;
+	if (c->ev_hb_send)
+		event_del(c->ev_hb_send);
+	if (c->ev_sweep)
+		event_del(c->ev_sweep);
+	for (i = 0; i < c->npeers; i++)
+		free(c->peers[i].addr);
+	free(c->peers);
+	c->peers = NULL;
+	c->npeers = 0;
+	free(c->key);
+	c->key = NULL;
+	c->keylen = 0;
+}
+
+static char *
+hb_signature(const struct cfg_heartbeat *h)
+{
+	struct vg_buf b = { 0 };
+	size_t i;
+
+	buf_printf(&b, "%lld|%lld|%s", (long long)h->port, (long long)h->interval_ms,
+	    h->key_file ? h->key_file : "");
+	for (i = 0; i < h->npeers; i++)
+		buf_printf(&b, "|%s", h->peers[i]);
+	if (b.s == NULL)
+		buf_puts(&b, "");
+	return b.s;
+}
+
+/*
+ * (Re)configure the heartbeat from the current config. Peers whose address
+ * stays keep their state, so a reload does not make them dead for a while.
+ */
+static int
+hb_sync(struct l2_ctx *c)
+{
+	const struct cfg_heartbeat *h = &c->env->cfg->l2.heartbeat;
+	struct l2_peer *old = c->peers;
+	size_t nold = c->npeers, i, j;
+	char *sig = hb_signature(h);
+	struct sockaddr_in6 sa;
+	struct timeval tv;
+	int one = 1, zero = 0;
+	uint8_t *key = NULL;
+	size_t keylen = 0;
+
+	if (c->hb_sig && strcmp(sig, c->hb_sig) == 0) {
+		/* same settings: the key file may still have new content */
+		char *k = c->hb_on && h->key_file ? read_file(h->key_file, &keylen) : NULL;
+
+		free(sig);
+		if (k && keylen > 0 && (keylen != c->keylen || memcmp(k, c->key, keylen) != 0)) {
+			log_info("l2: heartbeat key changed (%s)", h->key_file);
+			free(c->key);
+			c->key = (uint8_t *)k;
+			c->keylen = keylen;
+		} else {
+			free(k);
+		}
+		return 0;
+	}
+	if (h->npeers > 0) {
+		char *k = h->key_file ? read_file(h->key_file, &keylen) : NULL;
+
+		if (k == NULL || keylen == 0) {
+			log_error("l2: heartbeat peers are configured but the key (l2.heartbeat."
+			    "key_file %s) cannot be read%s", h->key_file ? h->key_file : "unset",
+			    c->hb_sig ? ": the running heartbeat stays" : "");
+			free(k);
+			free(sig);
+			return -1;
+		}
+		key = (uint8_t *)k;
+	}
+	c->peers = NULL;
+	c->npeers = 0;
+	if (c->ev_hb)
+		event_free(c->ev_hb);
+	if (c->hb_fd != -1)
+		close(c->hb_fd);
+	c->ev_hb = NULL;
+	c->hb_fd = -1;
+	event_del(c->ev_hb_send);
+	event_del(c->ev_sweep);
+	free(c->key);
+	c->key = key;
+	c->keylen = keylen;
+	free(c->hb_sig);
+	c->hb_sig = sig;
+	c->hb_on = h->npeers > 0;
+	c->interval_ms = h->interval_ms > 0 ? h->interval_ms : 100;
+	if (!c->hb_on) {
+		for (i = 0; i < nold; i++)
+			free(old[i].addr);
+		free(old);
+		c->settled = 1;
+		live_rebuild(c);
+		return 0;
+	}
+	c->peers = xcalloc(h->npeers, sizeof(*c->peers));
+	for (i = 0; i < h->npeers; i++) {
+		struct l2_peer *p = &c->peers[c->npeers];
+		struct ipaddr ip;
+
+		if (ipaddr_parse(h->peers[i], &ip) == -1) {
+			log_warnx("l2: heartbeat peer %s is not an address", h->peers[i]);
+			continue;
+		}
+		for (j = 0; j < nold; j++)
+			if (old[j].addr && strcmp(old[j].addr, h->peers[i]) == 0) {
+				*p = old[j];
+				old[j].addr = NULL;
+				break;
+			}
+		if (j == nold)
+			p->addr = xstrdup(h->peers[i]);
+		memset(&p->sa, 0, sizeof(p->sa));
+		p->sa.sin6_family = AF_INET6;
+		p->sa.sin6_port = htons((uint16_t)h->port);
+		if (ip.family == AF_INET) {
+			p->sa.sin6_addr.s6_addr[10] = 0xff;
+			p->sa.sin6_addr.s6_addr[11] = 0xff;
+			memcpy(&p->sa.sin6_addr.s6_addr[12], ip.a, 4);
+		} else {
+			memcpy(&p->sa.sin6_addr, ip.a, 16);
+		}
+		c->npeers++;
+	}
+	for (i = 0; i < nold; i++)
+		free(old[i].addr);
+	free(old);
+
+	c->hb_fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin6_family = AF_INET6;
+	sa.sin6_port = htons((uint16_t)h->port);
+	if (c->hb_fd == -1 ||
+	    setsockopt(c->hb_fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)) == -1 ||
+	    setsockopt(c->hb_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+	    bind(c->hb_fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
+		log_warn("l2: heartbeat socket on port %lld", (long long)h->port);
+		if (c->hb_fd != -1)
+			close(c->hb_fd);
+		c->hb_fd = -1;
+		live_rebuild(c);
+		return -1;
+	}
+	c->ev_hb = event_new(c->env->base, c->hb_fd, EV_READ | EV_PERSIST, hb_recv_cb, c);
+	event_add(c->ev_hb, NULL);
+	tv.tv_sec = c->interval_ms / 1000;
+	tv.tv_usec = (c->interval_ms % 1000) * 1000;
+	event_add(c->ev_hb_send, &tv);
+	sweep_arm(c);
+	hb_send(c, L2_HB_ALIVE);
+	if (!c->settled && !evtimer_pending(c->ev_settle, NULL)) {
+		int64_t s = L2_DEAD_INTERVALS * c->interval_ms;
+
+		tv.tv_sec = s / 1000;
+		tv.tv_usec = (s % 1000) * 1000;
+		evtimer_add(c->ev_settle, &tv);
+	}
+	live_rebuild(c);
+	log_info("l2: heartbeat on port %lld to %zu peers every %lld ms", (long long)h->port,
+	    c->npeers, (long long)c->interval_ms);
+	return 0;
+}
+
+/* ---- the applier ---- */
+
+static void
+owned_free(struct l2_owned *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->nifaces; i++)
+		free(o->ifaces[i]);
+	free(o->ifaces);
+}
+
+/* Whether a desired VIP's interface list equals an owned one's. */
+static int
+same_ifaces(const struct l2_owned *o, const struct l2_vip *v)
+{
+	size_t i;
+
+	if ((o->ifaces == NULL) != (v->nifaces == 0) || (o->ifaces && o->nifaces != v->nifaces))
+		return 0;
+	for (i = 0; o->ifaces && i < o->nifaces; i++)
+		if (strcmp(o->ifaces[i], v->ifaces[i]) != 0)
+			return 0;
+	return 1;
+}
+
+static int
+l2_apply(struct applier *app, const struct desired *old, const struct desired *new)
+{
+	struct l2_ctx *c = app->ctx;
+	const struct l2_desired *l2 = new->l2;
+	int64_t now = now_ms();
+	size_t i, j, k;
+	int gained = 0;
+	char b[IPADDR_STRLEN];
+
+	(void)old;
+	(void)hb_sync(c);
+	refresh_arm(c);
+	desired_unref(c->cur);
+	c->cur = desired_ref((struct desired *)new);
+	l2_rescan(c, new);
+
+	for (i = 0; i < c->nown; i++)
+		c->own[i].mark = 0;
+	for (i = 0; l2 && c->settled && !c->draining && i < l2->nvips; i++) {
+		const struct l2_vip *v = &l2->vips[i];
+		struct l2_owned *o;
+
+		if (!v->mine)
+			continue;
+		/* a VIP shared by Services appears once per Service */
+		o = owned_find(c, v->vip.family, v->vip.a);
+		if (o && o->mark)
+			continue;
+		if (o == NULL) {
+			c->own = xreallocarray(c->own, c->nown + 1, sizeof(*c->own));
+			o = &c->own[c->nown++];
+			memset(o, 0, sizeof(*o));
+			o->vip = v->vip;
+			o->burst_until = -1;	/* gained: announced below */
+			log_info("l2: this node now answers for %s (%s/%s)",
+			    ipaddr_fmt(&v->vip, b), v->ns, v->name);
+		}
+		o->mark = 1;
+		if (!same_ifaces(o, v)) {
+			owned_free(o);
+			o->ifaces = NULL;
+			o->nifaces = v->nifaces;
+			if (v->nifaces) {
+				o->ifaces = xcalloc(v->nifaces, sizeof(char *));
+				for (j = 0; j < v->nifaces; j++)
+					o->ifaces[j] = xstrdup(v->ifaces[j]);
+			}
+			if (o->burst_until != -1)
+				o->burst_until = 0;	/* announce on the new set */
+		}
+	}
+	for (i = 0, k = 0; i < c->nown; i++) {
+		if (c->own[i].mark) {
+			c->own[k++] = c->own[i];
+			continue;
+		}
+		log_info("l2: this node no longer answers for %s", ipaddr_fmt(&c->own[i].vip, b));
+		owned_free(&c->own[i]);
+	}
+	c->nown = k;
+	groups_sync(c);
+	for (i = 0; i < c->nown; i++) {
+		struct l2_owned *o = &c->own[i];
+
+		if (o->burst_until <= 0) {
+			/* announce at once, then every 1.1 s for 5 s (MetalLB) */
+			l2_send_round(c, o, o->burst_until == -1);
+			o->burst_until = now + BURST_LEN_MS;
+			gained = 1;
+		}
+	}
+	if (gained)
+		burst_schedule(c);
+	return 0;
+}
+
+/* SIGTERM: tell the peers at once, so the next owner does not wait for the timeout. */
+static int64_t
+l2_drain(struct applier *app)
+{
+	struct l2_ctx *c = app->ctx;
+	int i;
+
+	c->draining = 1;
+	if (c->hb_on && c->hb_fd != -1) {
+		/* datagrams get lost: a few copies, each with its own sequence number */
+		for (i = 0; i < LEAVE_COPIES; i++)
+			hb_send(c, L2_HB_LEAVE);
+		log_info("l2: leave sent to %zu peers", c->npeers);
+	}
+	return 0;
+}
+
+static json_t *
+l2_show(struct applier *app, const struct ctl_request *req, char **err)
+{
+	struct l2_ctx *c = app->ctx;
+	const struct l2_desired *l2 = c->cur ? c->cur->l2 : NULL;
+	json_t *res, *rows;
+	struct vg_buf sp = { 0 }, ifs = { 0 };
+	char b[IPADDR_STRLEN];
+	size_t i, j;
+
+	(void)err;
+	if (strcmp(req->command, "l2") != 0)
+		return NULL;
+	res = json_object();
+	rows = json_array();
+	for (i = 0; l2 && i < l2->nspeakers; i++)
+		buf_printf(&sp, "%s%s", i ? "," : "", l2->speakers[i]);
+	for (i = 0; i < c->nifs; i++)
+		buf_printf(&ifs, "%s%s", i ? "," : "", c->ifs[i]->name);
+	json_object_set_new(res, "node", json_string(c->env->cfg->node.name));
+	json_object_set_new(res, "heartbeat", json_string(!c->hb_on ? "off (every Node counts)" :
+	    c->settled ? "on" : "starting"));
+	json_object_set_new(res, "speakers", json_string(sp.s ? sp.s : ""));
+	json_object_set_new(res, "interfaces", json_string(ifs.s ? ifs.s : ""));
+	json_object_set_new(res, "conflicts", json_integer((json_int_t)c->conflicts));
+	for (i = 0; l2 && i < l2->nvips; i++) {
+		const struct l2_vip *v = &l2->vips[i];
+		const struct l2_owned *o = owned_find(c, v->vip.family, v->vip.a);
+		json_t *row = json_object(), *ia = json_array();
+
+		json_object_set_new(row, "vip", json_string(ipaddr_fmt(&v->vip, b)));
+		{
+			char *sv;
+
+			xasprintf(&sv, "%s/%s", v->ns, v->name);
+			json_object_set_new(row, "service", json_string(sv));
+			free(sv);
+		}
+		json_object_set_new(row, "owner", v->owner ? json_string(v->owner) : json_null());
+		json_object_set_new(row, "here", json_string(o ? "yes" : "no"));
+		if (o && o->ifaces)
+			for (j = 0; j < o->nifaces; j++)
+				json_array_append_new(ia, json_string(o->ifaces[j]));
+		else if (o)
+			for (j = 0; j < c->nifs; j++)
+				json_array_append_new(ia, json_string(c->ifs[j]->name));
+		json_object_set_new(row, "interfaces", ia);
+		json_object_set_new(row, "candidates", json_integer((json_int_t)v->ncandidates));
+		json_object_set_new(row, "conflict", o && o->conflict ?
+		    json_string(o->conflict_mac) : json_null());
+		if (v->why)
+			json_object_set_new(row, "why", json_string(v->why));
+		json_array_append_new(rows, row);
+	}
+	json_object_set_new(res, "vips", rows);
+	buf_free(&sp);
+	buf_free(&ifs);
+	return res;
+}
+
+static void
+l2_metrics(struct applier *app, struct vg_buf *out)
+{
+	struct l2_ctx *c = app->ctx;
+	static const struct {
+		const char *name, *help;
+		size_t off;
+	} m[] = {
+		{ "metallb_layer2_requests_received", "Number of layer2 requests received for owned IPs",
+		  offsetof(struct l2_counter, requests) },
+		{ "metallb_layer2_responses_sent", "Number of layer2 responses sent for owned IPs",
+		  offsetof(struct l2_counter, responses) },
+		{ "metallb_layer2_gratuitous_sent", "Number of gratuitous layer2 packets sent for owned IPs",
+		  offsetof(struct l2_counter, gratuitous) },
+	};
+	char b[IPADDR_STRLEN];
+	size_t i, k;
+
+	for (k = 0; k < VG_ARRAY_SIZE(m); k++) {
+		buf_printf(out, "# HELP %s %s\n# TYPE %s counter\n", m[k].name, m[k].help,
+		    m[k].name);
+		for (i = 0; i < c->nctr; i++)
+			buf_printf(out, "%s{ip=\"%s\"} %llu\n", m[k].name,
+			    ipaddr_fmt(&c->ctr[i].vip, b),
+			    (unsigned long long)*(const uint64_t *)(const void *)
+			    ((const char *)&c->ctr[i] + m[k].off));
+	}
+	buf_printf(out, "# HELP vipgate_l2_conflicts_total ARP/NDP claims for owned VIPs from other MACs\n"
+	    "# TYPE vipgate_l2_conflicts_total counter\nvipgate_l2_conflicts_total %llu\n",
+	    (unsigned long long)c->conflicts);
+	buf_printf(out, "# HELP vipgate_l2_heartbeats_rejected_total heartbeats dropped "
+	    "(unknown source, HMAC, replay)\n# TYPE vipgate_l2_heartbeats_rejected_total counter\n"
+	    "vipgate_l2_heartbeats_rejected_total %llu\n", (unsigned long long)c->hb_rejected);
+	buf_printf(out, "# HELP vipgate_l2_speakers_alive heartbeat peers heard alive\n"
+	    "# TYPE vipgate_l2_speakers_alive gauge\nvipgate_l2_speakers_alive %zu\n",
+	    c->live.nnodes);
+}
+
+static void
+l2_free(struct applier *app)
+{
+	struct l2_ctx *c = app->ctx;
+	size_t i;
+
+	for (i = 0; i < c->nifs; i++) {
+		if_close(c->ifs[i]);
+		free(c->ifs[i]);
+	}
+	free(c->ifs);
+	for (i = 0; i < c->nown; i++)
+		owned_free(&c->own[i]);
+	free(c->own);
+	free(c->groups);
+	free(c->ctr);
+	hb_close(c);
+	free(c->hb_sig);
+	free(c->live.nodes);
+	if (c->mcast_fd != -1)
+		close(c->mcast_fd);
+	event_free(c->ev_burst);
+	event_free(c->ev_refresh);
+	event_free(c->ev_rescan);
+	event_free(c->ev_hb_send);
+	event_free(c->ev_sweep);
+	event_free(c->ev_settle);
+	desired_unref(c->cur);
+	free(c);
+}
 
 struct applier *
 l2_applier_new(const struct applier_env *env)
 {
-	(void)env;
-	return NULL;
+	struct l2_ctx *c = xcalloc(1, sizeof(*c));
+	struct timeval tv = { RESCAN_MS / 1000, 0 };
+	struct timespec ts;
+
+	c->env = env;
+	c->app.ctx = c;
+	c->hb_fd = -1;
+	c->mcast_fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	c->refresh_ms = -1;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	/* grows across restarts, so peers drop what they recorded of a past life */
+	c->incarnation = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	c->ev_burst = evtimer_new(env->base, burst_cb, c);
+	c->ev_refresh = event_new(env->base, -1, EV_PERSIST, refresh_cb, c);
+	c->ev_rescan = event_new(env->base, -1, EV_PERSIST, rescan_cb, c);
+	c->ev_hb_send = event_new(env->base, -1, EV_PERSIST, hb_send_cb, c);
+	c->ev_sweep = evtimer_new(env->base, sweep_cb, c);
+	c->ev_settle = evtimer_new(env->base, settle_cb, c);
+	event_add(c->ev_rescan, &tv);
+	if (hb_sync(c) == -1) {
+		log_error("l2: not started: without an authenticated heartbeat every node "
+		    "would answer for every VIP");
+		l2_free(&c->app);
+		return NULL;
+	}
+	c->app.name = "l2";
+	c->app.apply = l2_apply;
+	c->app.free = l2_free;
+	c->app.show = l2_show;
+	c->app.drain = l2_drain;
+	c->app.metrics = l2_metrics;
+	return &c->app;
 }
 
 const struct l2_live *
 l2_applier_live(const struct applier *a)
 {
-	(void)a;
-	return NULL;
+	const struct l2_ctx *c;
+
+	if (a == NULL)
+		return NULL;
+	c = a->ctx;
+	return &c->live;
 }

@@ -1,14 +1,353 @@
-/* The l2 part of the desired state: not built yet. */
+/*
+ * The l2 part of the desired state: for every Service an L2Advertisement
+ * selects, the node that answers for its VIPs. Every node computes the same
+ * (MetalLB speaker/layer2_controller.go ShouldAnnounce):
+ *
+ *  - nobody when no endpoint is ready or serving anywhere;
+ *  - candidates are the live speakers: this node plus the heartbeat peers
+ *    heard alive; with no heartbeat peers configured, every Node object
+ *    (MetalLB with memberlist disabled) plus this node;
+ *  - minus nodes with NetworkUnavailable or labelled
+ *    exclude-from-external-load-balancers, minus nodes no matching
+ *    L2Advertisement's nodeSelectors select, and for externalTrafficPolicy
+ *    Local minus nodes without a ready or serving local endpoint;
+ *  - ordered by the sum of matching preferredNodeSelectors weights, then
+ *    sha256(node + "#" + first VIP) (l2_elect).
+ *
+ * A peer without a Node object is known by its name alone: its labels are
+ * just kubernetes.io/hostname.
+ */
 #include "config.h"
 
+#include <stdlib.h>
+#include <string.h>
+
+#include "vipgate/l2.h"
 #include "vipgate/reconcile.h"
+
+#define LABEL_EXCLUDE_LB	"node.kubernetes.io/exclude-from-external-load-balancers"
+#define LABEL_HOSTNAME		"kubernetes.io/hostname"
+
+struct l2_node {
+	const char	*name;
+	struct strmap	 labels;
+	int		 blocked;	/* NetworkUnavailable or excluded */
+};
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int
+in_list(const char *const *l, size_t n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(l[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+/* A Node's labels, with kubernetes.io/hostname implied as the kubelet sets it. */
+static struct strmap
+with_hostname(struct vg_arena *a, const struct strmap *l, const char *name)
+{
+	struct strmap m;
+	size_t i, n = l ? l->n : 0, j = 0;
+	int done = 0;
+
+	if (l && strmap_get(l, LABEL_HOSTNAME))
+		return *l;
+	m.k = arena_alloc(a, sizeof(char *) * (n + 1));
+	m.v = arena_alloc(a, sizeof(char *) * (n + 1));
+	for (i = 0; i <= n; i++) {
+		if (!done && (i == n || strcmp(l->k[i], LABEL_HOSTNAME) > 0)) {
+			m.k[j] = LABEL_HOSTNAME;
+			m.v[j++] = name;
+			done = 1;
+		}
+		if (i < n) {
+			m.k[j] = l->k[i];
+			m.v[j++] = l->v[i];
+		}
+	}
+	m.n = j;
+	return m;
+}
+
+/* The speakers: names sorted and unique, with labels and whether they may announce. */
+static struct l2_node *
+speakers(struct vg_arena *a, struct store *st, const struct config *cfg,
+    const struct l2_live *live, size_t *np)
+{
+	struct object * const *nodes;
+	const char **names;
+	struct l2_node *v;
+	size_t nnodes, n = 0, i, j;
+
+	nodes = store_list(st, K_NODE, &nnodes);
+	names = arena_alloc(a, sizeof(char *) * (nnodes + (live ? live->nnodes : 0) + 1));
+	names[n++] = cfg->node.name;
+	if (live && live->heartbeat) {
+		for (i = 0; i < live->nnodes; i++)
+			names[n++] = live->nodes[i];
+	} else {
+		for (i = 0; i < nnodes; i++)
+			names[n++] = nodes[i]->meta.name;
+	}
+	qsort(names, n, sizeof(*names), cmp_str);
+	for (i = 0, j = 0; i < n; i++)
+		if (j == 0 || strcmp(names[j - 1], names[i]) != 0)
+			names[j++] = names[i];
+	n = j;
+	v = arena_alloc(a, sizeof(*v) * n);
+	for (i = 0; i < n; i++) {
+		const struct object *o = store_get(st, K_NODE, "", names[i]);
+
+		v[i].name = arena_strdup(a, names[i]);
+		if (strcmp(names[i], cfg->node.name) == 0) {
+			v[i].labels = reconcile_node_labels(a, o, cfg);
+		} else {
+			v[i].labels = with_hostname(a, o ? &o->meta.labels : NULL, v[i].name);
+		}
+		v[i].blocked = strmap_get(&v[i].labels, LABEL_EXCLUDE_LB) != NULL ||
+		    (o && OBJ_SPEC(o, k_node)->network_unavailable);
+	}
+	*np = n;
+	return v;
+}
+
+static int
+adv_selects(const struct k_l2advertisement *adv, const struct object *pool,
+    const struct object *svc)
+{
+	int pool_ok = (adv->nip_address_pools == 0 && adv->nip_address_pool_selectors == 0) ||
+	    in_list(adv->ip_address_pools, adv->nip_address_pools, pool->meta.name) ||
+	    (adv->nip_address_pool_selectors > 0 &&
+	    labelsels_match_any(adv->ip_address_pool_selectors, adv->nip_address_pool_selectors,
+	    &pool->meta.labels));
+
+	return pool_ok && labelsels_match_any(adv->service_selectors, adv->nservice_selectors,
+	    &svc->meta.labels);
+}
+
+/* MetalLB EndpointCanServe: ready, or serving (an unset condition counts as true). */
+static int
+ep_can_serve(const struct k_slice_endpoint *e)
+{
+	int ready = !e->ready.set || e->ready.v;
+	int serving = e->serving.set ? (int)e->serving.v : ready;
+
+	return e->naddresses > 0 && (ready || serving);
+}
+
+/*
+ * The nodes with a ready or serving endpoint of a Service, sorted and
+ * unique (names borrowed from the store). Slices are sorted by namespace:
+ * only the Service's namespace is walked.
+ */
+static const char **
+endpoint_nodes(struct store *st, const struct object *svc, size_t *np)
+{
+	struct object * const *l;
+	const struct object *ep;
+	struct vg_ptrvec v = { 0 };
+	size_t n, lo = 0, hi, i, j, k;
+
+	l = store_list(st, K_ENDPOINTSLICE, &n);
+	hi = n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (strcmp(l[mid]->meta.ns, svc->meta.ns) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (i = lo; i < n && strcmp(l[i]->meta.ns, svc->meta.ns) == 0; i++) {
+		const struct k_endpointslice *es = l[i]->spec;
+
+		if (!str_eq(es->service_name, svc->meta.name))
+			continue;
+		for (j = 0; j < es->nendpoints; j++)
+			if (ep_can_serve(&es->endpoints[j]) && es->endpoints[j].node_name)
+				ptrvec_push(&v, (void *)es->endpoints[j].node_name);
+	}
+	ep = store_get(st, K_ENDPOINTS, svc->meta.ns, svc->meta.name);
+	if (ep) {
+		const struct k_endpoints *e = ep->spec;
+
+		for (j = 0; j < e->nsubsets; j++)
+			for (k = 0; k < e->subsets[j].naddresses; k++)
+				if (e->subsets[j].addresses[k].node_name)
+					ptrvec_push(&v, (void *)e->subsets[j].addresses[k].node_name);
+	}
+	if (v.n)
+		qsort(v.v, v.n, sizeof(*v.v), cmp_str);
+	for (i = 0, j = 0; i < v.n; i++)
+		if (j == 0 || strcmp(v.v[j - 1], v.v[i]) != 0)
+			v.v[j++] = v.v[i];
+	*np = j;
+	return (const char **)v.v;
+}
+
+static const struct object *
+find_pool(struct store *st, const char *name)
+{
+	struct object * const *l;
+	size_t n, i;
+
+	l = store_list(st, K_IPADDRESSPOOL, &n);
+	for (i = 0; i < n; i++)
+		if (strcmp(l[i]->meta.name, name) == 0)
+			return l[i];
+	return NULL;
+}
+
+static int
+cmp_vip(const void *a, const void *b)
+{
+	const struct l2_vip *x = a, *y = b;
+	int r = ipaddr_cmp(&x->vip, &y->vip);
+
+	if (r == 0)
+		r = strcmp(x->ns, y->ns);
+	if (r == 0)
+		r = strcmp(x->name, y->name);
+	return r;
+}
 
 void
 reconcile_l2(struct desired *d, struct store *st, const struct config *cfg,
     const struct live_view *live)
 {
-	(void)d;
-	(void)st;
-	(void)cfg;
-	(void)live;
+	struct vg_arena *a = d->arena;
+	struct l2_desired *l2;
+	struct l2_node *nodes;
+	struct l2_cand *cand;
+	struct object * const *advs;
+	const struct k_l2advertisement **match;
+	size_t nnodes, nadvs, nmatch, self, i, j, k, m;
+
+	advs = store_list(st, K_L2ADVERTISEMENT, &nadvs);
+	if (nadvs == 0)
+		return;
+	nodes = speakers(a, st, cfg, live ? live->l2 : NULL, &nnodes);
+	for (self = 0; strcmp(nodes[self].name, cfg->node.name) != 0; self++)
+		;
+	l2 = arena_alloc(a, sizeof(*l2));
+	l2->speakers = arena_alloc(a, sizeof(char *) * nnodes);
+	for (i = 0; i < nnodes; i++)
+		l2->speakers[i] = nodes[i].name;
+	l2->nspeakers = nnodes;
+	l2->vips = arena_alloc(a, sizeof(*l2->vips) * (d->nsvcs * 2 + 1));
+	cand = xcalloc(nnodes, sizeof(*cand));
+	match = xcalloc(nadvs, sizeof(*match));
+
+	for (i = 0; i < d->nsvcs; i++) {
+		const struct svc_state *s = &d->svcs[i];
+		const struct object *svc, *pool;
+		const char *owner = NULL, *why = NULL, **ifaces = NULL, **eps = NULL;
+		size_t ncand = 0, nifaces = 0, neps = 0;
+		int all_ifaces = 0;
+		char vipbuf[IPADDR_STRLEN];
+
+		if (s->pending || s->nvips == 0 || s->pool == NULL)
+			continue;
+		svc = store_get(st, K_SERVICE, s->ns, s->name);
+		pool = find_pool(st, s->pool);
+		if (svc == NULL || pool == NULL)
+			continue;
+		for (j = 0, nmatch = 0; j < nadvs; j++)
+			if (strcmp(advs[j]->meta.ns, pool->meta.ns) == 0 &&
+			    adv_selects(advs[j]->spec, pool, svc))
+				match[nmatch++] = advs[j]->spec;
+		if (nmatch == 0)
+			continue;
+		if (s->etp_local)
+			eps = endpoint_nodes(st, svc, &neps);
+
+		for (j = 0; j < nnodes; j++) {
+			const struct l2_node *nd = &nodes[j];
+			int selected = 0, is_self = j == self;
+			int64_t w = 0;
+
+			if (nd->blocked)
+				continue;
+			for (k = 0; k < nmatch; k++) {
+				if (!labelsels_match_any(match[k]->node_selectors,
+				    match[k]->nnode_selectors, &nd->labels))
+					continue;
+				selected = 1;
+				for (m = 0; m < match[k]->npreferred; m++)
+					if (labelsel_match(&match[k]->preferred[m].preference,
+					    &nd->labels))
+						w += match[k]->preferred[m].weight;
+			}
+			if (!selected)
+				continue;
+			if (s->etp_local) {
+				/* this node knows its own readiness (the gateway's
+				 * included); every speaker runs the gateway */
+				if (is_self ? !s->ready_local : !(s->is_gateway ||
+				    (neps && bsearch(&nd->name, eps, neps, sizeof(*eps),
+				    cmp_str))))
+					continue;
+			}
+			cand[ncand].node = nd->name;
+			cand[ncand++].weight = w;
+		}
+		if (!s->ready_anywhere) {
+			why = "no ready endpoint";
+		} else if (ncand == 0) {
+			why = "no candidate node";
+		} else {
+			ssize_t win = l2_elect(cand, ncand, ipaddr_fmt(&s->vips[0], vipbuf));
+
+			owner = cand[win].node;
+		}
+		/*
+		 * interfaces: the union over the advertisements that select this
+		 * node; one without interfaces means every suitable interface
+		 */
+		for (k = 0; k < nmatch; k++)
+			if (!labelsels_match_any(match[k]->node_selectors,
+			    match[k]->nnode_selectors, &nodes[self].labels))
+				match[k] = NULL;
+			else if (match[k]->ninterfaces == 0)
+				all_ifaces = 1;
+		if (!all_ifaces) {
+			for (k = 0; k < nmatch; k++)
+				nifaces += match[k] ? match[k]->ninterfaces : 0;
+			ifaces = arena_alloc(a, sizeof(char *) * (nifaces + 1));
+			nifaces = 0;
+			for (k = 0; k < nmatch; k++)
+				for (m = 0; match[k] && m < match[k]->ninterfaces; m++)
+					if (!in_list(ifaces, nifaces, match[k]->interfaces[m]))
+						ifaces[nifaces++] =
+						    arena_strdup(a, match[k]->interfaces[m]);
+		}
+		free(eps);
+		for (j = 0; j < s->nvips; j++) {
+			struct l2_vip *v = &l2->vips[l2->nvips++];
+
+			v->vip = s->vips[j];
+			v->ns = s->ns;
+			v->name = s->name;
+			v->owner = owner;
+			v->why = why;
+			v->mine = owner && strcmp(owner, cfg->node.name) == 0 &&
+			    (s->announce & ANNOUNCE_L2);
+			v->ncandidates = ncand;
+			v->ifaces = ifaces;
+			v->nifaces = nifaces;
+		}
+	}
+	free(cand);
+	free(match);
+	qsort(l2->vips, l2->nvips, sizeof(*l2->vips), cmp_vip);
+	d->l2 = l2;
 }

@@ -1,0 +1,41 @@
+/*
+ * libFuzzer: bytes -> the heartbeat decoder, under the corpus' key and under
+ * no key; a message that authenticates is built again byte for byte, and
+ * it goes through a peer's liveness (the replay window included).
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vipgate/l2.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+static const uint8_t KEY[] = "fuzz-key";
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
+{
+	static struct l2_peer_state peer;
+	static int64_t now;
+	uint8_t buf[L2_HB_MAXLEN];
+	struct l2_hb hb;
+	size_t n;
+
+	if (l2_hb_parse(data, len, KEY, 0, &hb) >= 0)
+		abort();	/* nothing authenticates without a key */
+	if (l2_hb_parse(data, len, KEY, sizeof(KEY) - 1, &hb) < 0)
+		return 0;
+	n = l2_hb_build(buf, sizeof(buf), &hb, KEY, sizeof(KEY) - 1);
+	if (n != len || memcmp(buf, data, len) != 0)
+		abort();
+	/* and through a peer's liveness, the clock moving on */
+	now += 37;
+	(void)l2_peer_heard(&peer, &hb, now);
+	if (peer.alive && l2_peer_deadline(&peer, 100) < peer.last)
+		abort();
+	(void)l2_peer_tick(&peer, 100, now + 450);
+	return 0;
+}

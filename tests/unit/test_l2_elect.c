@@ -1,0 +1,268 @@
+/*
+ * The L2 election, table-driven through reconcile(): candidates (live
+ * speakers, selectors, NetworkUnavailable, exclude label, ETP Local),
+ * preferred weights, the sha256 order, shared IPs, node loss.
+ */
+#include "config.h"
+
+#include "cu.h"
+#include "vipgate/config.h"
+#include "vipgate/l2.h"
+#include "vipgate/reconcile.h"
+#include "vipgate/source.h"
+
+static const char *CFG = "node: {name: node-a}\nstate_dir: /nonexistent\n";
+
+static const char *BASE =
+    "apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\n"
+    "metadata: {name: p, namespace: metallb-system}\n"
+    "spec: {addresses: [192.0.2.0/30]}\n"
+    "---\napiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: default}\n"
+    "spec: {type: LoadBalancer, selector: {app: web}, ports: [{port: 80}]}\n";
+
+static const char *
+node(const char *name, const char *rack, const char *extra)
+{
+	static char buf[8][512];
+	static int k;
+	char *b = buf[k++ % 8];
+
+	snprintf(b, sizeof(buf[0]),
+	    "---\napiVersion: v1\nkind: Node\nmetadata: {name: %s, labels: {rack: %s%s}}\n%s",
+	    name, rack, extra && strstr(extra, "exclude") ?
+	    ", node.kubernetes.io/exclude-from-external-load-balancers: ''" : "",
+	    extra && strstr(extra, "netunavail") ?
+	    "status: {conditions: [{type: NetworkUnavailable, status: 'True'}]}\n" : "");
+	return b;
+}
+
+static const char *
+slice(const char *svc, const char *nodes)
+{
+	static char buf[4][1024];
+	static int k;
+	char *b = buf[k++ % 4];
+	int off;
+	const char *p;
+
+	off = snprintf(b, sizeof(buf[0]),
+	    "---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+	    "metadata: {name: %s-s, namespace: default, labels: {kubernetes.io/service-name: %s}}\n"
+	    "addressType: IPv4\nendpoints:\n", svc, svc);
+	for (p = nodes; *p; p++)
+		off += snprintf(b + off, sizeof(buf[0]) - (size_t)off,
+		    "- addresses: [10.0.0.1]\n  nodeName: node-%c\n", *p);
+	if (*nodes == 0)
+		snprintf(b + off, sizeof(buf[0]) - (size_t)off, "  []\n");
+	return b;
+}
+
+static struct desired *
+run(const char *objs, const char *svc_patch, const struct l2_live *l2, struct store **stp,
+    struct config **cfgp)
+{
+	struct vg_errs errs = { 0 };
+	struct decoded_list out = { 0 };
+	struct live_view live = { 0 };
+	struct config *cfg;
+	struct store *st;
+	struct vg_buf b = { 0 };
+	size_t i;
+
+	cfg = config_parse(CFG, strlen(CFG), "vipgate.yaml", &errs);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	st = store_new();
+	buf_puts(&b, BASE);
+	if (svc_patch)
+		buf_puts(&b, svc_patch);
+	buf_puts(&b, objs);
+	cu_decode(b.s, &errs, &out);
+	cu_errs_dump(&errs);
+	CU_ASSERT_EQUAL(errs.nerrors, 0);
+	for (i = 0; i < out.n; i++)
+		if (out.v[i].obj)
+			store_put(st, object_ref(out.v[i].obj));
+	decoded_list_free(&out);
+	errs_clear(&errs);
+	buf_free(&b);
+	live.l2 = l2;
+	*stp = st;
+	*cfgp = cfg;
+	return reconcile(st, cfg, &live);
+}
+
+#define ADV "---\napiVersion: metallb.io/v1beta1\nkind: L2Advertisement\n" \
+	"metadata: {name: l2, namespace: metallb-system}\n"
+#define ETP_LOCAL "---\napiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: default}\n" \
+	"spec: {type: LoadBalancer, selector: {app: web}, ports: [{port: 80}], " \
+	"externalTrafficPolicy: Local}\n"
+
+static void
+test_table(void)
+{
+	static const char *live_b[] = { "node-b" };
+	static const char *live_cx[] = { "node-c", "node-x" };
+	static const struct l2_live hb_b = { 1, live_b, 1 };
+	static const struct l2_live hb_none = { 1, NULL, 0 };
+	static const struct l2_live hb_cx = { 1, live_cx, 2 };
+	/* sha256(node "#192.0.2.0") orders node-a, node-c, node-b */
+	static const struct {
+		const char *name;
+		const char *adv;		/* spec lines of the L2Advertisement */
+		const char *a, *b, *c;		/* Node extras: exclude, netunavail */
+		const char *eps;		/* endpoint nodes */
+		int etp_local;
+		const struct l2_live *live;
+		const char *owner;
+		size_t ncand;
+	} cases[] = {
+		{ "every Node counts without heartbeats", "", 0, 0, 0, "a", 0, NULL, "node-a", 3 },
+		{ "endpoint elsewhere, ETP Cluster", "", 0, 0, 0, "b", 0, NULL, "node-a", 3 },
+		{ "winner excluded by label", "", "exclude", 0, 0, "a", 0, NULL, "node-c", 2 },
+		{ "NetworkUnavailable", "", 0, 0, "netunavail", "a", 0, NULL, "node-a", 2 },
+		{ "winner NetworkUnavailable", "", "netunavail", 0, 0, "b", 0, NULL, "node-c", 2 },
+		{ "nodeSelectors", "spec: {nodeSelectors: [{matchLabels: {rack: r1}}]}\n",
+		  0, 0, 0, "a", 0, NULL, "node-a", 2 },
+		{ "nodeSelectors pick one", "spec: {nodeSelectors: [{matchLabels: {rack: r2}}]}\n",
+		  0, 0, 0, "a", 0, NULL, "node-c", 1 },
+		{ "ETP Local: only endpoint nodes", "", 0, 0, 0, "b", 1, NULL, "node-b", 1 },
+		{ "ETP Local: hash among endpoint nodes", "", 0, 0, 0, "bc", 1, NULL, "node-c", 2 },
+		{ "no endpoint anywhere: nobody", "", 0, 0, 0, "", 0, NULL, NULL, 3 },
+		{ "preferred weight beats the hash",
+		  "spec:\n  preferredNodeSelectors:\n  - {weight: 50, preference: {matchLabels: {rack: r2}}}\n",
+		  0, 0, 0, "a", 0, NULL, "node-c", 3 },
+		{ "preferred weights add up",
+		  "spec:\n  preferredNodeSelectors:\n  - {weight: 10, preference: {matchLabels: {rack: r1}}}\n"
+		  "  - {weight: 20, preference: {matchLabels: {kubernetes.io/hostname: node-b}}}\n",
+		  0, 0, 0, "a", 0, NULL, "node-b", 3 },
+		{ "heartbeats: a dead node does not count", "", 0, 0, 0, "a", 0, &hb_b, "node-a", 2 },
+		{ "heartbeats: node loss moves the VIP", "", "exclude", 0, 0, "a", 0, &hb_b, "node-b", 1 },
+		{ "heartbeats: alone", "", 0, 0, 0, "a", 0, &hb_none, "node-a", 1 },
+		{ "heartbeats: a peer without a Node object",
+		  "spec: {nodeSelectors: [{matchLabels: {rack: r2}}]}\n",
+		  0, 0, 0, "a", 0, &hb_cx, "node-c", 1 },
+	};
+	size_t i;
+
+	for (i = 0; i < VG_ARRAY_SIZE(cases); i++) {
+		struct vg_buf b = { 0 };
+		struct store *st;
+		struct config *cfg;
+		struct desired *d;
+		const struct l2_vip *v;
+
+		buf_puts(&b, node("node-a", "r1", cases[i].a));
+		buf_puts(&b, node("node-b", "r1", cases[i].b));
+		buf_puts(&b, node("node-c", "r2", cases[i].c));
+		buf_puts(&b, ADV);
+		buf_puts(&b, cases[i].adv);
+		buf_puts(&b, slice("web", cases[i].eps));
+		d = run(b.s, cases[i].etp_local ? ETP_LOCAL : NULL, cases[i].live, &st, &cfg);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(d->l2);
+		CU_ASSERT_EQUAL_FATAL(d->l2->nvips, 1);
+		v = &d->l2->vips[0];
+		if (!str_eq(v->owner, cases[i].owner) || v->ncandidates != cases[i].ncand)
+			fprintf(stderr, "case '%s': owner %s (want %s), %zu candidates (want %zu)\n",
+			    cases[i].name, v->owner ? v->owner : "-",
+			    cases[i].owner ? cases[i].owner : "-", v->ncandidates,
+			    cases[i].ncand);
+		CU_ASSERT(str_eq(v->owner, cases[i].owner));
+		CU_ASSERT_EQUAL(v->ncandidates, cases[i].ncand);
+		/* mine agrees with owner, and a VIP it owns is a local address */
+		CU_ASSERT_EQUAL(v->mine, str_eq(v->owner, "node-a"));
+		if (v->mine)
+			CU_ASSERT_EQUAL(d->nlocal_addrs, 1);
+		CU_ASSERT(cases[i].owner != NULL || v->why != NULL);
+		desired_unref(d);
+		store_free(st);
+		config_free(cfg);
+		buf_free(&b);
+	}
+}
+
+static const char *
+shared_svc(const char *name, int port)
+{
+	static char buf[2][512];
+	static int k;
+	char *b = buf[k++ % 2];
+
+	snprintf(b, sizeof(buf[0]),
+	    "---\napiVersion: v1\nkind: Service\nmetadata:\n  name: %s\n  namespace: default\n"
+	    "  annotations: {metallb.io/loadBalancerIPs: 192.0.2.1, metallb.io/allow-shared-ip: k}\n"
+	    "spec: {type: LoadBalancer, selector: {app: %s}, ports: [{port: %d}]}\n",
+	    name, name, port);
+	return b;
+}
+
+static void
+test_shared_ip_and_interfaces(void)
+{
+	struct vg_buf b = { 0 };
+	struct store *st;
+	struct config *cfg;
+	struct desired *d;
+	const struct l2_desired *l2;
+
+	buf_puts(&b, node("node-a", "r1", NULL));
+	buf_puts(&b, node("node-b", "r1", NULL));
+	buf_puts(&b, node("node-c", "r2", NULL));
+	buf_puts(&b, ADV "spec: {interfaces: [eth1, eth2]}\n");
+	/* a second advertisement for other nodes: its interfaces are not ours */
+	buf_puts(&b, "---\napiVersion: metallb.io/v1beta1\nkind: L2Advertisement\n"
+	    "metadata: {name: l2b, namespace: metallb-system}\n"
+	    "spec: {interfaces: [eth2, eth3], nodeSelectors: [{matchLabels: {rack: r2}}]}\n");
+	buf_puts(&b, shared_svc("s1", 81));
+	buf_puts(&b, shared_svc("s2", 82));
+	buf_puts(&b, slice("web", "a"));
+	buf_puts(&b, slice("s1", "a"));
+	buf_puts(&b, slice("s2", "b"));
+	d = run(b.s, NULL, NULL, &st, &cfg);
+	l2 = d->l2;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(l2);
+	CU_ASSERT_EQUAL_FATAL(l2->nvips, 3);
+	CU_ASSERT_STRING_EQUAL(l2->vips[0].name, "web");
+	CU_ASSERT_STRING_EQUAL(l2->vips[1].name, "s1");
+	CU_ASSERT_STRING_EQUAL(l2->vips[2].name, "s2");
+	/* sha256(node "#192.0.2.1") puts node-c first, for both Services */
+	CU_ASSERT(str_eq(l2->vips[1].owner, "node-c"));
+	CU_ASSERT(str_eq(l2->vips[2].owner, "node-c"));
+	CU_ASSERT(!l2->vips[1].mine && !l2->vips[2].mine);
+	CU_ASSERT(l2->vips[0].mine);
+	CU_ASSERT_EQUAL_FATAL(l2->vips[0].nifaces, 2);
+	CU_ASSERT_STRING_EQUAL(l2->vips[0].ifaces[0], "eth1");
+	CU_ASSERT_STRING_EQUAL(l2->vips[0].ifaces[1], "eth2");
+	CU_ASSERT_EQUAL(l2->nspeakers, 3);
+	desired_unref(d);
+	store_free(st);
+	config_free(cfg);
+	buf_free(&b);
+}
+
+static void
+test_elect_order(void)
+{
+	struct l2_cand c[3] = { { "node-b", 0 }, { "node-c", 0 }, { "node-a", 0 } };
+
+	/* MetalLB's order, checked against Go's sha256 ordering */
+	CU_ASSERT_EQUAL(l2_elect(c, 3, "192.0.2.0"), 2);
+	CU_ASSERT_EQUAL(l2_elect(c, 3, "192.0.2.1"), 1);
+	CU_ASSERT_EQUAL(l2_elect(c, 3, "2001:db8::"), 1);
+	CU_ASSERT_EQUAL(l2_elect(c, 2, "192.0.2.0"), 1);
+	c[0].weight = 1;
+	CU_ASSERT_EQUAL(l2_elect(c, 3, "192.0.2.0"), 0);
+	CU_ASSERT_EQUAL(l2_elect(c, 0, "192.0.2.0"), -1);
+}
+
+int
+main(void)
+{
+	static const struct cu_test tests[] = {
+		{ "election table", test_table },
+		{ "shared IPs land together; interfaces", test_shared_ip_and_interfaces },
+		{ "weight, then sha256 order", test_elect_order },
+		{ NULL, NULL },
+	};
+
+	return cu_run("l2 election", tests);
+}

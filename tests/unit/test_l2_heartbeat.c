@@ -1,0 +1,206 @@
+/* Heartbeats: codec, HMAC rejection, replay window. */
+#include "config.h"
+
+#include "cu.h"
+#include "vipgate/l2.h"
+
+static const uint8_t KEY[] = "0123456789abcdef0123456789abcdef\n";
+#define KEYLEN (sizeof(KEY) - 1)
+
+static size_t
+make(uint8_t *buf, size_t cap, uint8_t type, uint64_t inc, uint64_t seq, const char *node)
+{
+	struct l2_hb hb;
+
+	memset(&hb, 0, sizeof(hb));
+	hb.type = type;
+	hb.incarnation = inc;
+	hb.seq = seq;
+	hb.interval_ms = 100;
+	snprintf(hb.node, sizeof(hb.node), "%s", node);
+	return l2_hb_build(buf, cap, &hb, KEY, KEYLEN);
+}
+
+static void
+test_roundtrip(void)
+{
+	uint8_t buf[L2_HB_MAXLEN];
+	struct l2_hb hb;
+	size_t n;
+
+	n = make(buf, sizeof(buf), L2_HB_ALIVE, 1700000000000ULL, 42, "node-b");
+	CU_ASSERT_EQUAL(n, 29 + 6 + 32);
+	CU_ASSERT_EQUAL(l2_hb_parse(buf, n, KEY, KEYLEN, &hb), (int)n);
+	CU_ASSERT_EQUAL(hb.type, L2_HB_ALIVE);
+	CU_ASSERT_EQUAL(hb.incarnation, 1700000000000ULL);
+	CU_ASSERT_EQUAL(hb.seq, 42);
+	CU_ASSERT_EQUAL(hb.interval_ms, 100);
+	CU_ASSERT_STRING_EQUAL(hb.node, "node-b");
+	CU_ASSERT(memcmp(buf, "VGL2\x01\x01", 6) == 0);
+
+	n = make(buf, sizeof(buf), L2_HB_LEAVE, 1, 2, "n");
+	CU_ASSERT_EQUAL(l2_hb_parse(buf, n, KEY, KEYLEN, &hb), (int)n);
+	CU_ASSERT_EQUAL(hb.type, L2_HB_LEAVE);
+
+	/* the longest name fits L2_HB_MAXLEN; an empty name is not built */
+	{
+		char name[L2_HB_MAXNAME + 1];
+
+		memset(name, 'x', L2_HB_MAXNAME);
+		name[L2_HB_MAXNAME] = 0;
+		n = make(buf, sizeof(buf), L2_HB_ALIVE, 1, 1, name);
+		CU_ASSERT_EQUAL(n, L2_HB_MAXLEN);
+		CU_ASSERT_EQUAL(l2_hb_parse(buf, n, KEY, KEYLEN, &hb), (int)n);
+		CU_ASSERT_EQUAL(strlen(hb.node), L2_HB_MAXNAME);
+		CU_ASSERT_EQUAL(make(buf, L2_HB_MAXLEN - 1, L2_HB_ALIVE, 1, 1, name), 0);
+	}
+	CU_ASSERT_EQUAL(make(buf, sizeof(buf), L2_HB_ALIVE, 1, 1, ""), 0);
+}
+
+static void
+test_rejects(void)
+{
+	uint8_t good[L2_HB_MAXLEN], buf[L2_HB_MAXLEN + 8];
+	struct l2_hb hb;
+	size_t n, i;
+
+	n = make(good, sizeof(good), L2_HB_ALIVE, 7, 9, "node-b");
+	/* any flipped bit fails: magic and version first, then the HMAC */
+	for (i = 0; i < n; i++) {
+		int r;
+
+		memcpy(buf, good, n);
+		buf[i] ^= 0x01;
+		r = l2_hb_parse(buf, n, KEY, KEYLEN, &hb);
+		if (i < 4) {
+			CU_ASSERT_EQUAL(r, L2_E_MAGIC);
+		} else if (i == 4) {
+			CU_ASSERT_EQUAL(r, L2_E_VERSION);
+		} else if (i == 28) {	/* the name length */
+			CU_ASSERT(r == L2_E_SHORT || r == L2_E_TRAILING);
+		} else {
+			CU_ASSERT_EQUAL(r, L2_E_HMAC);
+		}
+	}
+	/* a different key */
+	CU_ASSERT_EQUAL(l2_hb_parse(good, n, (const uint8_t *)"other", 5, &hb), L2_E_HMAC);
+	/* the key file's trailing newline is part of the key */
+	CU_ASSERT_EQUAL(l2_hb_parse(good, n, KEY, KEYLEN - 1, &hb), L2_E_HMAC);
+	/* no key: nothing authenticates */
+	CU_ASSERT_EQUAL(l2_hb_parse(good, n, KEY, 0, &hb), L2_E_HMAC);
+	/* truncations and trailing bytes */
+	for (i = 0; i < n; i++)
+		CU_ASSERT(l2_hb_parse(good, i, KEY, KEYLEN, &hb) < 0);
+	memcpy(buf, good, n);
+	buf[n] = 0;
+	CU_ASSERT_EQUAL(l2_hb_parse(buf, n + 1, KEY, KEYLEN, &hb), L2_E_TRAILING);
+	/* authenticated but unknown type */
+	n = make(buf, sizeof(buf), 9, 1, 1, "node-b");
+	CU_ASSERT_EQUAL(l2_hb_parse(buf, n, KEY, KEYLEN, &hb), L2_E_TYPE);
+}
+
+static void
+test_replay(void)
+{
+	struct l2_replay r;
+	uint64_t s;
+
+	memset(&r, 0, sizeof(r));
+	CU_ASSERT_EQUAL(l2_replay_check(&r, 100, 10), 0);
+	CU_ASSERT_EQUAL(l2_replay_check(&r, 100, 10), -1);	/* the same again */
+	CU_ASSERT_EQUAL(l2_replay_check(&r, 100, 12), 0);
+	CU_ASSERT_EQUAL(l2_replay_check(&r, 100, 11), 0);	/* late but new */
+	CU_ASSERT_EQUAL(l2_replay_check(&r, 100, 11), -1);
+	CU_ASSERT_EQUAL(l2_replay_check(&r, 100, 9), 0);
+	CU_ASSERT_EQUAL(l2_replay_check(&r, 100, 12 + L2_REPLAY_WINDOW - 1), 0);
+	CU_ASSERT_EQUAL(l2_replay_check(&r, 100, 12), -1);	/* seen, still in the window */
+	/* older than the window */
+	CU_ASSERT_EQUAL(l2_replay_check(&r, 100, 5), -1);
+	/* a restart: a higher incarnation resets, a lower one is stale */
+	CU_ASSERT_EQUAL(l2_replay_check(&r, 200, 1), 0);
+	CU_ASSERT_EQUAL(l2_replay_check(&r, 100, 1000), -1);
+	CU_ASSERT_EQUAL(l2_replay_check(&r, 200, 1), -1);
+	/* a big jump clears the window */
+	CU_ASSERT_EQUAL(l2_replay_check(&r, 200, 1000), 0);
+	CU_ASSERT_EQUAL(l2_replay_check(&r, 200, 999), 0);
+	for (s = 1001; s < 1200; s++)
+		CU_ASSERT_EQUAL(l2_replay_check(&r, 200, s), 0);
+	CU_ASSERT_EQUAL(l2_replay_check(&r, 200, 1150), -1);
+}
+
+static struct l2_hb
+hb(uint8_t type, uint64_t inc, uint64_t seq, const char *node, uint32_t iv)
+{
+	struct l2_hb h;
+
+	memset(&h, 0, sizeof(h));
+	h.type = type;
+	h.incarnation = inc;
+	h.seq = seq;
+	h.interval_ms = iv;
+	snprintf(h.node, sizeof(h.node), "%s", node);
+	return h;
+}
+
+/* The peer's liveness, driven by events with their time: no clock. */
+static void
+test_peer_liveness(void)
+{
+	struct l2_peer_state p;
+	struct l2_hb h;
+
+	memset(&p, 0, sizeof(p));
+	CU_ASSERT_EQUAL(l2_peer_tick(&p, 100, 0), L2_PEER_NONE);	/* never heard */
+	h = hb(L2_HB_ALIVE, 10, 1, "node-b", 100);
+	CU_ASSERT_EQUAL(l2_peer_heard(&p, &h, 1000), L2_PEER_ALIVE);
+	CU_ASSERT_STRING_EQUAL(p.node, "node-b");
+	h = hb(L2_HB_ALIVE, 10, 2, "node-b", 100);
+	CU_ASSERT_EQUAL(l2_peer_heard(&p, &h, 1100), L2_PEER_NONE);
+	/* the same message again changes nothing, not even the time heard */
+	CU_ASSERT_EQUAL(l2_peer_heard(&p, &h, 1400), L2_PEER_REPLAY);
+	CU_ASSERT_EQUAL(p.last, 1100);
+	/* dead at exactly 5 intervals of silence, not a millisecond before */
+	CU_ASSERT_EQUAL(l2_peer_deadline(&p, 100), 1600);
+	CU_ASSERT_EQUAL(l2_peer_tick(&p, 100, 1599), L2_PEER_NONE);
+	CU_ASSERT_EQUAL(l2_peer_tick(&p, 100, 1600), L2_PEER_DEAD);
+	CU_ASSERT(!p.alive);
+	CU_ASSERT_EQUAL(l2_peer_tick(&p, 100, 1700), L2_PEER_NONE);
+	/* back: a new incarnation after a restart */
+	h = hb(L2_HB_ALIVE, 20, 1, "node-b", 100);
+	CU_ASSERT_EQUAL(l2_peer_heard(&p, &h, 2000), L2_PEER_ALIVE);
+	/* a slower peer is judged by its own interval, a faster by ours */
+	h = hb(L2_HB_ALIVE, 20, 2, "node-b", 300);
+	CU_ASSERT_EQUAL(l2_peer_heard(&p, &h, 2100), L2_PEER_NONE);
+	CU_ASSERT_EQUAL(l2_peer_deadline(&p, 100), 2100 + 1500);
+	h = hb(L2_HB_ALIVE, 20, 3, "node-b", 50);
+	CU_ASSERT_EQUAL(l2_peer_heard(&p, &h, 2200), L2_PEER_NONE);
+	CU_ASSERT_EQUAL(l2_peer_deadline(&p, 100), 2200 + 500);
+	/* leave: dead at once; a replayed leave or an old life's alive is dropped */
+	h = hb(L2_HB_LEAVE, 20, 4, "node-b", 100);
+	CU_ASSERT_EQUAL(l2_peer_heard(&p, &h, 2300), L2_PEER_LEFT);
+	CU_ASSERT(!p.alive);
+	CU_ASSERT_EQUAL(l2_peer_heard(&p, &h, 2301), L2_PEER_REPLAY);
+	h = hb(L2_HB_ALIVE, 10, 99, "node-b", 100);
+	CU_ASSERT_EQUAL(l2_peer_heard(&p, &h, 2400), L2_PEER_REPLAY);
+	CU_ASSERT(!p.alive);
+	/* another name at the same address */
+	h = hb(L2_HB_ALIVE, 30, 1, "node-b", 100);
+	CU_ASSERT_EQUAL(l2_peer_heard(&p, &h, 3000), L2_PEER_ALIVE);
+	h = hb(L2_HB_ALIVE, 30, 2, "node-x", 100);
+	CU_ASSERT_EQUAL(l2_peer_heard(&p, &h, 3100), L2_PEER_RENAMED);
+	CU_ASSERT_STRING_EQUAL(p.node, "node-x");
+}
+
+int
+main(void)
+{
+	static const struct cu_test tests[] = {
+		{ "heartbeat round trip", test_roundtrip },
+		{ "heartbeat rejections (HMAC, truncation, type)", test_rejects },
+		{ "replay window and incarnations", test_replay },
+		{ "peer liveness: alive, dead after 5 intervals, leave, restart", test_peer_liveness },
+		{ NULL, NULL },
+	};
+
+	return cu_run("l2 heartbeat", tests);
+}
