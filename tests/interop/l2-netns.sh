@@ -165,7 +165,7 @@ open(p + ".tmp", "w").write("---\n".join(docs))
 EOP
 mv "$tmp/objs/l2.yaml.tmp" "$tmp/objs/l2.yaml"
 etp_b() { [ "$(l2_converged $L2_VIP4 3)" = node-b ]; }
-check "ETP Local: every node elects the endpoint's node-b" wait_for 5 etp_b
+check "ETP Local: every node elects the endpoint's node-b" wait_for 10 etp_b
 check "ETP Local: the client resolves $L2_VIP4 to node-b" wait_for 5 sh -c \
 	"ip netns exec $L2_PFX-cl timeout 2 arping -c 1 -i eth0 $L2_VIP4 | grep -q 'from ${L2_MAC[b]}'"
 
