@@ -10,6 +10,7 @@
 
 #include "vipgate/log.h"
 #include "vipgate/reconcile.h"
+#include "vipgate/bgp-plan.h"
 
 #define LABEL_EXCLUDE_LB	"node.kubernetes.io/exclude-from-external-load-balancers"
 
@@ -94,8 +95,8 @@ reconcile_is_gateway_service(const struct object *svc, const struct config *cfg)
 }
 
 /* This node's labels: its Node object's, overlaid with the config's. */
-static struct strmap
-node_labels(struct vg_arena *a, const struct object *node, const struct config *cfg)
+struct strmap
+reconcile_node_labels(struct vg_arena *a, const struct object *node, const struct config *cfg)
 {
 	const struct strmap *nl = node ? &node->meta.labels : NULL;
 	const struct strmap *cl = &cfg->node.labels;
@@ -316,7 +317,7 @@ reconcile(struct store *st, const struct config *cfg, const struct live_view *li
 	alloc_run(a, &in, &res, &nres);
 
 	node = store_get(st, K_NODE, "", cfg->node.name);
-	nlabels = node_labels(a, node, cfg);
+	nlabels = reconcile_node_labels(a, node, cfg);
 	/* MetalLB: such nodes never announce */
 	if (strmap_get(&nlabels, LABEL_EXCLUDE_LB))
 		node_block = "node is labelled " LABEL_EXCLUDE_LB;
