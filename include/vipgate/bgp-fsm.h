@@ -79,6 +79,8 @@ struct bgp_fsm {
 
 void bgp_fsm_init(struct bgp_fsm *, uint32_t hold_s, uint32_t keepalive_s,
     int64_t connect_ms);
+/* ConnectRetry backoff bounds from connectTime (0: the default). */
+void bgp_fsm_set_connect(struct bgp_fsm *, int64_t connect_ms);
 /* One event: fills out (zeroed first); returns the new state. */
 enum bgp_state bgp_fsm_event(struct bgp_fsm *, enum bgp_event, struct bgp_fsm_out *out);
 /* Hold time negotiation (§4.2): the smaller; keepalive at most hold/3. */

@@ -1136,9 +1136,7 @@ bgp_apply(struct applier *ap, const struct desired *old, const struct desired *n
 			} else {
 				/* same session: only the routes change */
 				p->pd = pd;
-				p->fsm.connect_base_ms = pd->connect_ms > 0 ? pd->connect_ms : 1000;
-				p->fsm.connect_max_ms = p->fsm.connect_base_ms > 120000 ?
-				    p->fsm.connect_base_ms : 120000;
+				bgp_fsm_set_connect(&p->fsm, pd->connect_ms);
 				peer_sync(p, 0);
 			}
 			np[k++] = p;

@@ -20,9 +20,19 @@ bgp_fsm_init(struct bgp_fsm *f, uint32_t hold_s, uint32_t keepalive_s, int64_t c
 	f->state = BGP_IDLE;
 	f->hold_cfg = hold_s;
 	f->keepalive_cfg = keepalive_s;
-	f->connect_base_ms = connect_ms > 0 ? connect_ms : 1000;
-	f->connect_max_ms = f->connect_base_ms > 120000 ? f->connect_base_ms : 120000;
+	bgp_fsm_set_connect(f, connect_ms);
 	f->stop_subcode = BGP_CEASE_SHUTDOWN;
+}
+
+/*
+ * connectTime (FRR's "timers connect", default 120 s) caps the backoff,
+ * which starts at 1 s, or at connectTime when that is shorter.
+ */
+void
+bgp_fsm_set_connect(struct bgp_fsm *f, int64_t connect_ms)
+{
+	f->connect_max_ms = connect_ms > 0 ? connect_ms : 120000;
+	f->connect_base_ms = f->connect_max_ms < 1000 ? f->connect_max_ms : 1000;
 }
 
 int64_t

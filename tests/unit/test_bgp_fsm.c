@@ -11,7 +11,7 @@ static struct bgp_fsm_out o;
 static void
 reset(enum bgp_state s)
 {
-	bgp_fsm_init(&f, 90, 0, 1000);
+	bgp_fsm_init(&f, 90, 0, 0);	/* connectTime default: 1 s doubling up to 120 s */
 	f.state = s;
 	if (s >= BGP_OPENCONFIRM)
 		bgp_fsm_negotiate(&f, 90);
@@ -182,6 +182,13 @@ t_backoff(void)
 	bgp_fsm_event(&f, BGP_EV_KEEPALIVE_MSG, &o);
 	CU_ASSERT_EQUAL(f.state, BGP_ESTABLISHED);
 	CU_ASSERT_EQUAL(f.connect_retry_count, 0);
+	/* connectTime caps the backoff; below 1 s it is also the start */
+	bgp_fsm_set_connect(&f, 5000);
+	CU_ASSERT_EQUAL(f.connect_base_ms, 1000);
+	CU_ASSERT_EQUAL(f.connect_max_ms, 5000);
+	bgp_fsm_set_connect(&f, 100);
+	CU_ASSERT_EQUAL(f.connect_base_ms, 100);
+	CU_ASSERT_EQUAL(f.connect_max_ms, 100);
 }
 
 int
