@@ -1106,7 +1106,7 @@ bgp_apply(struct applier *ap, const struct desired *old, const struct desired *n
 	size_t nn = nd ? nd->npeers : 0, i = 0, j = 0, k = 0;
 	struct peer **np = xcalloc(nn + 1, sizeof(*np));
 	struct peer **gone = xcalloc(b->npeers + 1, sizeof(*gone));
-	struct peer **restart = xcalloc(b->npeers + 1, sizeof(*restart));
+	struct peer **restart = xcalloc(b->npeers + nn + 1, sizeof(*restart));
 	size_t ngone = 0, nrestart = 0;
 	struct desired *prev = b->cur;
 

@@ -435,7 +435,8 @@ reconcile_bgp(struct desired *d, struct store *st, const struct config *cfg,
 				}
 			}
 		}
-		qsort(c, nc, sizeof(*c), cmp_contrib);
+		if (nc > 1)
+			qsort(c, nc, sizeof(*c), cmp_contrib);
 		build_routes(a, st, p, c, nc);
 		free(c);
 	}

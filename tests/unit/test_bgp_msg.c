@@ -378,9 +378,10 @@ upd_with(const uint8_t *extra, size_t elen, int replace_at, size_t replace_len)
 		size_t off = (size_t)replace_at;
 
 		memmove(attrs + off + elen, attrs + off + replace_len, n - off - replace_len);
-		memcpy(attrs + off, extra, elen);
+		if (elen)
+			memcpy(attrs + off, extra, elen);
 		n = n - replace_len + elen;
-	} else {
+	} else if (elen) {
 		memcpy(attrs + n, extra, elen);
 		n += elen;
 	}
