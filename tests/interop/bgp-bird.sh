@@ -242,6 +242,8 @@ stop "$pid"; rc=$?; pid=
 check "SIGTERM exits 0" test $rc -eq 0
 check "GR: BIRD keeps the IPv6 route (stale) while vipgated is down" has_route t6 "$web6/128"
 check "no GR on tor4: its routes are withdrawn at shutdown" wait_for 2 no_route t4 "$web4/32" node4
+check "tor4 got Cease/Administrative Shutdown with the RFC 9003 message" \
+	wait_for 2 grep -q 'shutting down' "$tmp/bird.log"
 check "vipgated back" start_vipgated
 check "GR: session re-established" wait_for 10 proto_up node6
 check "GR: route still there after End-of-RIB" wait_for 3 has_route t6 "$web6/128"
