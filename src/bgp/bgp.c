@@ -965,6 +965,12 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
 		pending_drop(p);
 		p->pending = bev;
 		bufferevent_setcb(bev, pending_read_cb, NULL, pending_event_cb, p);
+		{
+			/* its OPEN must come within the large hold time */
+			struct timeval tv = { 240, 0 };
+
+			bufferevent_set_timeouts(bev, &tv, NULL);
+		}
 		bufferevent_enable(bev, EV_READ | EV_WRITE);
 		break;
 	case BGP_ESTABLISHED: {
@@ -1028,8 +1034,10 @@ listeners_sync(struct bgp *b)
 		for (i = 0; i < b->npeers; i++) {
 			const struct bgp_peer_desired *pd = b->peers[i]->pd;
 
-			if (pd->addr.family == b->ls[j].family && pd->password &&
-			    md5_set(evconnlistener_get_fd(b->ls[j].l), &pd->addr, pd->password) < 0)
+			/* no password: the key, if any, is deleted (ENOENT if none) */
+			if (pd->addr.family == b->ls[j].family &&
+			    md5_set(evconnlistener_get_fd(b->ls[j].l), &pd->addr, pd->password) < 0 &&
+			    pd->password)
 				log_warn("bgp %s: TCP MD5 key on the listener", b->peers[i]->label);
 		}
 	}
@@ -1135,14 +1143,24 @@ bgp_apply(struct applier *ap, const struct desired *old, const struct desired *n
 				restart[nrestart++] = p;
 			} else {
 				/* same session: only the routes change */
+				int nh = !ipaddr_eq(&p->pd->nh4, &pd->nh4) ||
+				    !ipaddr_eq(&p->pd->nh6, &pd->nh6);
+
 				p->pd = pd;
 				bgp_fsm_set_connect(&p->fsm, pd->connect_ms);
 				peer_sync(p, 0);
+				if (nh)		/* the same routes with the new next hop */
+					peer_sync(p, 1);
 			}
 			np[k++] = p;
 		}
 	}
 	for (i = 0; i < ngone; i++) {
+		size_t l;
+
+		for (l = 0; gone[i]->pd->password && l < b->nls; l++)
+			if (b->ls[l].l && b->ls[l].family == gone[i]->pd->addr.family)
+				md5_set(evconnlistener_get_fd(b->ls[l].l), &gone[i]->pd->addr, NULL);
 		log_info("bgp %s: peer removed", gone[i]->label);
 		peer_stop(gone[i], BGP_CEASE_DECONFIG);
 		peer_free(gone[i]);

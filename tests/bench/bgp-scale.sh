@@ -21,6 +21,7 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
+trap "exit 1" TERM INT HUP
 ip netns add "$nsn"; ip netns add "$nst"
 ip -n "$nsn" link set lo up; ip -n "$nst" link set lo up
 ip -n "$nsn" link add vn type veth peer name vt netns "$nst"

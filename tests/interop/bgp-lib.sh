@@ -26,6 +26,7 @@ cleanup() {
 	[ -n "${KEEP_TMP:-}" ] || rm -rf "$tmp"
 }
 trap cleanup EXIT
+trap "exit 1" TERM INT HUP
 
 ok() { passes=$((passes + 1)); echo "ok: $*"; }
 fail() { fails=$((fails + 1)); echo "FAIL: $*"; [ -f "$tmp/log" ] && tail -15 "$tmp/log"; }
