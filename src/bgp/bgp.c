@@ -9,6 +9,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
@@ -62,6 +64,7 @@ struct peer {
 	int				 as4, v4, v6, ibgp, gr;
 	uint32_t			 local_id;
 	struct ipaddr			 local;
+	struct ipaddr			 local_ll;	/* link-local next hop, family 0 = none */
 	/* the Adj-RIB-Out as the peer has it */
 	struct desired			*synced_d;
 	const struct bgp_peer_desired	*synced;
@@ -335,8 +338,10 @@ tx_session(const struct peer *p, struct bgp_tx_session *s)
 	s->nh4 = p->pd->nh4.family ? p->pd->nh4 : p->local;
 	if (p->pd->nh6.family)
 		s->nh6 = p->pd->nh6;
-	else if (p->local.family == AF_INET6)
+	else if (p->local.family == AF_INET6) {
 		s->nh6 = p->local;
+		s->nh6_ll = p->local_ll;
+	}
 	else {
 		/* an IPv4 session carrying IPv6: the IPv4-mapped address */
 		s->nh6.family = AF_INET6;
@@ -492,6 +497,53 @@ local_router_id(const struct peer *p)
 	return (uint32_t)hash_str(HASH_INIT, p->bgp->env->cfg->node.name) | 1;
 }
 
+/*
+ * RFC 2545 §3: with a peer on the same link, the link-local address of the
+ * interface goes with the global next hop.
+ */
+static void
+find_link_local(struct peer *p)
+{
+	struct ifaddrs *ifs, *i, *j;
+	char ifname[IF_NAMESIZE] = "";
+
+	memset(&p->local_ll, 0, sizeof(p->local_ll));
+	if (p->local.family != AF_INET6 || getifaddrs(&ifs) < 0)
+		return;
+	/* the interface with our address, whose prefix holds the peer */
+	for (i = ifs; i; i = i->ifa_next) {
+		struct ipaddr a, m;
+		size_t k;
+		int same = 1;
+
+		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET6 || !i->ifa_netmask)
+			continue;
+		from_sockaddr(i->ifa_addr, &a, NULL);
+		from_sockaddr(i->ifa_netmask, &m, NULL);
+		if (!ipaddr_eq(&a, &p->local))
+			continue;
+		for (k = 0; k < 16; k++)
+			if ((a.a[k] & m.a[k]) != (p->pd->addr.a[k] & m.a[k]))
+				same = 0;
+		if (same)
+			snprintf(ifname, sizeof(ifname), "%s", i->ifa_name);
+		break;
+	}
+	for (j = ifs; j && ifname[0]; j = j->ifa_next) {
+		struct ipaddr a;
+
+		if (!j->ifa_addr || j->ifa_addr->sa_family != AF_INET6 ||
+		    strcmp(j->ifa_name, ifname) != 0)
+			continue;
+		from_sockaddr(j->ifa_addr, &a, NULL);
+		if (a.a[0] == 0xfe && (a.a[1] & 0xc0) == 0x80) {
+			p->local_ll = a;
+			break;
+		}
+	}
+	freeifaddrs(ifs);
+}
+
 static void
 offer_families(const struct peer *p, int *v4, int *v6)
 {
@@ -510,6 +562,7 @@ send_open(struct peer *p)
 	if (p->bev && getsockname(bufferevent_getfd(p->bev), (struct sockaddr *)&ss, &sl) == 0)
 		from_sockaddr((struct sockaddr *)&ss, &p->local, NULL);
 	p->local_id = local_router_id(p);
+	find_link_local(p);
 	memset(&op, 0, sizeof(op));
 	op.my_as = p->pd->my_asn;
 	op.hold = (uint16_t)(p->pd->hold_s > 65535 ? 65535 : p->pd->hold_s);

@@ -167,7 +167,7 @@ check "eBGP: communities merged from two advertisements + alias + no-export" \
 check "eBGP: large community" sh -c "echo '$e4' | grep -q 'BGP.large_community: (64500, 1, 2)'"
 check "iBGP: empty AS_PATH" sh -c "echo '$i6' | grep -q 'BGP.as_path: *\$'"
 check "iBGP: LOCAL_PREF 150" sh -c "echo '$i6' | grep -q 'BGP.local_pref: 150'"
-check "iBGP: IPv6 next hop fd99::1" sh -c "echo '$i6' | grep -q 'BGP.next_hop: fd99::1'"
+check "iBGP: IPv6 next hop fd99::1 + the link-local (RFC 2545)" sh -c "echo '$i6' | grep -q 'BGP.next_hop: fd99::1 fe80::'"
 check "iBGP: the 'extra' advertisement (peers: [tor4]) is not on tor6" \
 	sh -c "echo '$i6' | grep -q 'BGP.community: (65000,100) (65000,200) (65535,65281)'"
 check "aggsvc (no local endpoint, ETP Cluster) is announced" has_route t4 "198.51.100.0/24"
