@@ -83,6 +83,17 @@ if what == "has":
     sys.exit(0 if sys.argv[3] in rib else 1)
 if what == "eor":
     sys.exit(0 if sys.argv[3] in eor else 1)
+if what == "grouped":
+    # the initial table: one UPDATE carries every IPv4 prefix (same attributes)
+    best = 0
+    for line in open(sys.argv[1]):
+        try:
+            u = json.loads(line)["neighbor"]["message"]["update"]
+        except (ValueError, KeyError):
+            continue
+        for hops in u.get("announce", {}).get("ipv4 unicast", {}).values():
+            best = max(best, len(hops))
+    sys.exit(0 if best >= int(sys.argv[3]) else 1)
 if what == "check":
     nh, a = rib[sys.argv[3]]
     ok = eval(sys.argv[4])
@@ -104,6 +115,7 @@ for s in json.load(sys.stdin)["services"]:
 web4=$(vip web 0); web6=$(vip web 1); t1=$(vip tmp1 0)
 check "IPv4 /32 at ExaBGP" wait_for 3 has_route "$web4/32"
 check "IPv6 /128 at ExaBGP" wait_for 3 has_route "$web6/128"
+check "prefixes with identical attributes share one UPDATE" rib grouped 2
 check "End-of-RIB IPv4" rib eor ipv4
 check "End-of-RIB IPv6" rib eor ipv6
 check "v4 next hop 10.99.0.1 (sourceAddress)" rib check "$web4/32" 'nh == "10.99.0.1"'
