@@ -1047,6 +1047,8 @@ listeners_sync(struct bgp *b)
 	for (i = 0; i < b->npeers; i++) {
 		const struct bgp_peer_desired *pd = b->peers[i]->pd;
 
+		if (pd->problem)	/* it does not run: nothing to listen for */
+			continue;
 		for (j = 0; j < b->nls; j++)
 			if (b->ls[j].family == pd->addr.family && b->ls[j].port == pd->port)
 				break;

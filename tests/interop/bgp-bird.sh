@@ -214,9 +214,11 @@ check "ETP Local without a local endpoint: withdrawn within 1 s" wait_for 1 no_r
 check "web is still there" has_route t4 "$web4/32"
 
 # route refresh: BIRD asks, we re-send
+imported() { bc show protocols all node4 | awk '/Import updates:/ {print $3; exit}'; }
+i0=$(imported)
 bc reload in node4 >/dev/null
-sleep 0.5
-check "route refresh answered: routes still there" has_route t4 "$web4/32"
+check "route refresh answered: the table is sent again" wait_for 2 sh -c "[ \$(birdc -s $birdsock show protocols all node4 | awk '/Import updates:/ {print \$3; exit}') -gt $i0 ]"
+check "route refresh: routes still there" has_route t4 "$web4/32"
 
 # BIRD restarted -> session back
 kill -TERM "$bird_pid"; wait "$bird_pid" 2>/dev/null
