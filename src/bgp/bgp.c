@@ -51,6 +51,7 @@ struct peer {
 	struct bgp_open			 pending_open;
 	int				 pending_has_open;
 	struct event			*timers[BGP_T__N];
+	struct event			*connect_failed;	/* a connect that failed at once */
 	struct peer_timer {
 		struct peer	*p;
 		enum bgp_timer	 t;
@@ -284,8 +285,9 @@ peer_connect(struct peer *p)
 	}
 	return;
 fail:
-	/* reported as an event, not from inside the dispatch */
-	event_base_once(p->bgp->env->base, -1, EV_TIMEOUT, connect_failed_cb, p, NULL);
+	/* reported as an event, not from inside the dispatch; the event is the
+	 * peer's, so it dies with it */
+	event_active(p->connect_failed, EV_TIMEOUT, 0);
 }
 
 /* ---- timers ---- */
@@ -1121,6 +1123,7 @@ peer_new(struct bgp *b, const struct bgp_peer_desired *pd)
 		p->targ[t].t = (enum bgp_timer)t;
 		p->timers[t] = evtimer_new(b->env->base, timer_cb, &p->targ[t]);
 	}
+	p->connect_failed = evtimer_new(b->env->base, connect_failed_cb, p);
 	return p;
 }
 
@@ -1155,6 +1158,7 @@ peer_free(struct peer *p)
 	conn_close(p->bev);
 	for (t = 0; t < BGP_T__N; t++)
 		event_free(p->timers[t]);
+	event_free(p->connect_failed);
 	desired_unref(p->synced_d);
 	free(p);
 }
