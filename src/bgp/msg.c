@@ -654,6 +654,7 @@ bgp_update_parse(const uint8_t *body, size_t len, int as4, int ibgp,
 	uint16_t wdlen, alen;
 	int seen[256] = { 0 };
 	int has_nlri, malformed_list = 0;
+	unsigned classic_nlri = 0;
 
 	memset(u, 0, sizeof(*u));
 	/* §6.3 / RFC 7606 §4: lengths inconsistent with the message */
@@ -663,6 +664,10 @@ bgp_update_parse(const uint8_t *body, size_t len, int as4, int ibgp,
 		return -1;
 	}
 	nlri = c;
+	if (count_prefixes(nlri, 32, &classic_nlri) < 0) {
+		set_err(err, BGP_ERR_UPDATE, BGP_UPD_NETWORK, NULL, 0);
+		return -1;
+	}
 	if (count_prefixes(wd, 32, &u->withdrawn_v4) < 0 ||
 	    count_prefixes(nlri, 32, &u->nlri_v4) < 0) {
 		set_err(err, BGP_ERR_UPDATE, BGP_UPD_NETWORK, NULL, 0);
@@ -817,9 +822,10 @@ bgp_update_parse(const uint8_t *body, size_t len, int as4, int ibgp,
 		upd_degrade(u, BGP_UPD_TREAT_AS_WITHDRAW, "attribute overruns the list");
 	has_nlri = u->nlri_v4 > 0 || u->nlri_v6 > 0;
 	if (has_nlri && !malformed_list) {
-		/* RFC 7606 §3 d: a missing well-known attribute is treat-as-withdraw */
+		/* RFC 7606 §3 d: a missing well-known attribute is treat-as-withdraw;
+		 * NEXT_HOP only with NLRI in the classic field (RFC 4760 §3) */
 		if (!seen[BGP_ATTR_ORIGIN] || !seen[BGP_ATTR_AS_PATH] ||
-		    (u->nlri_v4 > 0 && !seen[BGP_ATTR_NEXT_HOP]) ||
+		    (classic_nlri > 0 && !seen[BGP_ATTR_NEXT_HOP]) ||
 		    (ibgp && !seen[BGP_ATTR_LOCAL_PREF]))
 			upd_degrade(u, BGP_UPD_TREAT_AS_WITHDRAW, "missing well-known attribute");
 	}

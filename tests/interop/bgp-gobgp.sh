@@ -83,6 +83,14 @@ check "AS path 64500" sh -c "echo '$l6' | grep -q ' 64500 '"
 check "communities" sh -c "echo '$l6' | grep -q 'Communities: 65000:100, no-export'"
 check "large community" sh -c "echo '$l6' | grep -q 'LargeCommunity: \[ *64500:1:2\]'"
 
+# what the peer sends is parsed and counted, never installed
+gb global rib add 203.0.113.0/24 -a ipv4 >/dev/null
+gb global rib add 2001:db8:ff::/48 -a ipv6 >/dev/null
+check "received prefixes counted (2)" wait_for 3 sh -c "[ \"\$(\"$ctl\" -s \"$tmp/sock\" --json bgp | python3 -c 'import json,sys; print([p[\"prefixes_received\"] for p in json.load(sys.stdin)[\"peers\"] if p[\"peer\"] == \"[fd99::2]:179\"][0])')\" = 2 ]"
+check "... and not installed in the kernel" sh -c "! ip -n $nsn route show 203.0.113.0/24 | grep -q ."
+gb global rib del 203.0.113.0/24 -a ipv4 >/dev/null
+check "a withdraw lowers the count (1)" wait_for 3 sh -c "[ \"\$(\"$ctl\" -s \"$tmp/sock\" --json bgp | python3 -c 'import json,sys; print([p[\"prefixes_received\"] for p in json.load(sys.stdin)[\"peers\"] if p[\"peer\"] == \"[fd99::2]:179\"][0])')\" = 1 ]"
+
 python3 - "$tmp/objs/svcs.yaml" <<'EOP'
 import sys
 p = sys.argv[1]

@@ -351,7 +351,8 @@ mkupd(uint8_t *b, const uint8_t *attrs, size_t alen, const uint8_t *nlri, size_t
 	b[2] = (uint8_t)(alen >> 8);
 	b[3] = (uint8_t)alen;
 	memcpy(b + 4, attrs, alen);
-	memcpy(b + 4 + alen, nlri, nlen);
+	if (nlen)
+		memcpy(b + 4 + alen, nlri, nlen);
 	return 4 + alen + nlen;
 }
 
@@ -527,6 +528,19 @@ t_update_7606(void)
 		n = mkupd(b, attrs, 14, NLRI, 4);
 		CU_ASSERT_EQUAL(upd(b, n, 1, 1), 0);
 		CU_ASSERT_EQUAL(u.action, BGP_UPD_TREAT_AS_WITHDRAW);
+	}
+	/* IPv4 NLRI in MP_REACH: no NEXT_HOP attribute needed (RFC 4760 §3) */
+	{
+		uint8_t attrs[64];
+		const uint8_t mp4[] = { 0x80, 14, 13, 0, 1, 1, 4, 10, 0, 0, 1, 0, 24, 198, 51, 100 };
+
+		memcpy(attrs, ORIGIN, 4);
+		memcpy(attrs + 4, ASPATH, sizeof(ASPATH));
+		memcpy(attrs + 4 + sizeof(ASPATH), mp4, sizeof(mp4));
+		n = mkupd(b, attrs, 4 + sizeof(ASPATH) + sizeof(mp4), NULL, 0);
+		CU_ASSERT_EQUAL(upd(b, n, 1, 0), 0);
+		CU_ASSERT_EQUAL(u.action, BGP_UPD_OK);
+		CU_ASSERT_EQUAL(u.nlri_v4, 1);
 	}
 	/* withdraw-only message without attributes is fine */
 	memcpy(b, (const uint8_t[]){ 0, 4, 24, 192, 0, 2, 0, 0 }, 8);
