@@ -140,6 +140,25 @@ t0=$(date +%s%N)
 check "deleted Service withdrawn at FRR within 1 s" wait_for 1 no_route ipv4 "$t1/32"
 echo "  withdraw took $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 
+# SIGHUP with an unrelated change: FRR counts no new connection
+conns() { vt "show bgp neighbors $1 json" | python3 -c '
+import json, sys
+print(list(json.load(sys.stdin).values())[0]["connectionsEstablished"])'; }
+c4=$(conns 10.99.0.1); c6=$(conns fd99::1)
+svc other >> "$tmp/objs/svcs.yaml"
+kill -HUP "$pid"
+check "SIGHUP: the new Service reaches FRR" wait_for 2 has_route ipv4 "$(vip other 0)/32"
+check "SIGHUP: MD5 session not reset" test "$(conns 10.99.0.1)" = "$c4"
+check "SIGHUP: iBGP session not reset" test "$(conns fd99::1)" = "$c6"
+
+# FRR restarted: the sessions come back
+kill -9 "$bgpd_pid"; wait "$bgpd_pid" 2>/dev/null
+ip netns exec "$nst" $frrbin/bgpd -f "$fd/bgpd.conf" -i "$fd/bgpd.pid" -z "$fd/zserv.api" \
+	--vty_socket "$fd" -u frr -g frr -P 0 >>"$fd/bgpd.log" 2>&1 &
+bgpd_pid=$!; peer_pids="$peer_pids $bgpd_pid"
+check "bgpd restarted: MD5 session back" wait_for 15 nbr_up 10.99.0.1
+check "bgpd restarted: routes back" wait_for 3 has_route ipv4 "$web4/32"
+
 # graceful restart: FRR keeps the routes learned on the GR session
 stop "$pid"; pid=
 check "GR: FRR keeps $web4/32 while vipgated is down" has_route ipv4 "$web4/32"
