@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # vipgated against FRR 8 bgpd (with zebra) as the ToR: a TCP MD5 eBGP IPv4
-# session carrying IPv4 and IPv6 (MP-BGP), an iBGP IPv6 session; exact
+# session carrying IPv4 and IPv6 (MP-BGP), an iBGP IPv6 session (MD5 too); exact
 # prefixes, next hops, communities, large communities, local-pref as FRR
 # sees them; withdraw within 1 s; graceful restart keeps FRR's routes
 # while vipgated restarts; a wrong MD5 key never comes up.
@@ -29,6 +29,7 @@ router bgp 64501
  neighbor 10.99.0.1 timers 3 9
  neighbor 10.99.0.1 timers connect 1
  neighbor fd99::1 remote-as 64501
+ neighbor fd99::1 password v6key
  neighbor fd99::1 timers 3 9
  neighbor fd99::1 timers connect 1
  address-family ipv4 unicast
@@ -88,14 +89,15 @@ spec: {myASN: 64500, peerASN: 64501, peerAddress: 10.99.0.2, holdTime: 9s,
 apiVersion: metallb.io/v1beta2
 kind: BGPPeer
 metadata: {name: tor6, namespace: metallb-system}
-spec: {myASN: 64501, peerASN: 64501, peerAddress: "fd99::2", holdTime: 9s, routerID: 10.99.0.1}
+spec: {myASN: 64501, peerASN: 64501, peerAddress: "fd99::2", holdTime: 9s, routerID: 10.99.0.1,
+  password: v6key}
 EOC
 { svc web Cluster RequireDualStack "IPv4, IPv6"; svc tmp1; } > "$tmp/objs/svcs.yaml"
 
 check "FRR (zebra + bgpd) starts" start_frr
 check "vipgated starts" start_vipgated
 check "MD5 eBGP session established (FRR side)" wait_for 10 nbr_up 10.99.0.1
-check "iBGP IPv6 session established (FRR side)" wait_for 10 nbr_up fd99::1
+check "iBGP IPv6 session with TCP MD5 established (FRR side)" wait_for 10 nbr_up fd99::1
 vip() { json services | python3 -c '
 import json, sys
 for s in json.load(sys.stdin)["services"]:
