@@ -831,10 +831,8 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	if (bev != p->bev)
 		return;
 	if (what & BEV_EVENT_CONNECTED) {
-		struct timeval tv = { 0, 0 };
-
+		/* the connect timeout is done with; the hold timer takes over */
 		bufferevent_set_timeouts(bev, NULL, NULL);
-		(void)tv;
 		bufferevent_enable(bev, EV_READ | EV_WRITE);
 		peer_dispatch(p, BGP_EV_TCP_ACKED);
 		return;
@@ -968,6 +966,7 @@ find_peer(struct bgp *b, const struct ipaddr *addr, uint16_t lport)
 	size_t i;
 
 	for (i = 0; i < b->npeers; i++)
+		/* a peer is accepted on 179 and on its own peerPort */
 		if (ipaddr_eq(&b->peers[i]->pd->addr, addr) &&
 		    (b->peers[i]->pd->port == lport || lport == 179))
 			return b->peers[i];
