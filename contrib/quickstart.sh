@@ -52,9 +52,13 @@ bootstrap() {
 }
 
 demo() {
-	local ns=vg-demo-$$ run
+	# global: the EXIT trap runs after this function has returned
+	ns=vg-demo-$$ run=
 	run=$(mktemp -d /tmp/vipgate-demo.XXXXXX)
 	cleanup() {
+		[ -n "${bird_pid:-}" ] && kill "$bird_pid" 2>/dev/null || true
+		ip -n "$ns" link del veth-bgp 2>/dev/null || true
+		ip netns del "$ns-tor" 2>/dev/null || true
 		ip -n "$ns" link del veth-node 2>/dev/null || true
 		ip netns del "$ns" 2>/dev/null || true
 		rm -rf "$run"
@@ -72,9 +76,47 @@ demo() {
 	sed -e "s|^\(\s*\)#\?socket:.*|\1socket: $run/vipgated.sock|" \
 	    -e "s|^#\?state_dir:.*|state_dir: $run/state|" \
 	    "$top/etc/vipgate.yaml" > "$run/vipgate.yaml"
+	demo_bgp
 	echo "quickstart: vipgated on $run/vipgate.yaml in namespace $ns (Ctrl-C stops it)"
 	echo "quickstart: in another shell: $top/build/vipgatectl -s $run/vipgated.sock services"
 	ip netns exec "$ns" "$top/build/vipgated" -f -c "$run/vipgate.yaml" || true
+}
+
+# The rack's top-of-rack router: BIRD in a namespace of its own, peering
+# with vipgated over a second veth pair; it prints the routes it receives.
+demo_bgp() {
+	command -v bird >/dev/null || return 0
+	ip netns add "$ns-tor"
+	ip -n "$ns-tor" link set lo up
+	ip -n "$ns" link add veth-bgp type veth peer name veth-tor netns "$ns-tor"
+	ip -n "$ns" addr add 10.0.1.2/24 dev veth-bgp
+	ip -n "$ns-tor" addr add 10.0.1.1/24 dev veth-tor
+	ip -n "$ns" link set veth-bgp up
+	ip -n "$ns-tor" link set veth-tor up
+	cat > "$run/objects.d/50-bgp-demo.yaml" <<'EOC'
+# quickstart only: announce the pool to the lab's BIRD router as well
+apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata: {name: tor, namespace: metallb-system}
+spec: {myASN: 64512, peerASN: 64513, peerAddress: 10.0.1.1}
+---
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata: {name: tor, namespace: metallb-system}
+spec: {ipAddressPools: [istio-pool], communities: ["64512:100"]}
+EOC
+	cat > "$run/bird.conf" <<'EOC'
+router id 10.0.1.1;
+protocol device { scan time 1; }
+protocol bgp node { local 10.0.1.1 as 64513; neighbor 10.0.1.2 as 64512;
+	connect delay time 1; connect retry time 2;
+	ipv4 { import all; export none; }; }
+EOC
+	ip netns exec "$ns-tor" bird -f -c "$run/bird.conf" -s "$run/bird.ctl" &
+	bird_pid=$!
+	( sleep 4; echo "quickstart: the BIRD router in $ns-tor receives:";
+	  birdc -s "$run/bird.ctl" show route all 2>/dev/null | sed 's/^/    /' ) &
+	echo "quickstart: BIRD router: birdc -s $run/bird.ctl show route all"
 }
 
 check() {

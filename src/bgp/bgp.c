@@ -1,13 +1,1445 @@
-/* the BGP speaker: not built yet. */
+/*
+ * The BGP speaker: sessions (active and passive, TCP MD5, collision
+ * detection), timers, the Adj-RIB-Out sent as UPDATEs, and the applier the
+ * daemon drives. The codec (msg.c) and the FSM (fsm.c) are pure; this file
+ * is the thin I/O around them.
+ */
 #include "config.h"
 
-#include <stddef.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <jansson.h>
 
 #include "vipgate/bgp.h"
+#include "vipgate/bgp-fsm.h"
+#include "vipgate/bgp-msg.h"
+#include "vipgate/bgp-plan.h"
+#include "vipgate/bgp-t.h"
+#include "vipgate/config-t.h"
+#include "vipgate/ctl.h"
+#include "vipgate/log.h"
+#include "vipgate/reconcile.h"
+#include "vipgate/util.h"
+
+#define GR_RESTART_TIME	120	/* seconds the peer keeps our routes (RFC 4724) */
+#define CONNECT_TIMEOUT	10	/* seconds for a TCP connect */
+
+struct bgp;
+
+struct peer {
+	struct bgp			*bgp;
+	const struct bgp_peer_desired	*pd;	/* in bgp->cur */
+	char				 label[IPADDR_STRLEN + 8];	/* addr:port */
+	struct bgp_fsm			 fsm;
+	struct bufferevent		*bev;	/* the session's connection */
+	struct bufferevent		*pending;	/* an incoming one during OpenSent */
+	struct bgp_open			 pending_open;
+	int				 pending_has_open;
+	struct event			*timers[BGP_T__N];
+	struct event			*connect_failed;	/* a connect that failed at once */
+	struct peer_timer {
+		struct peer	*p;
+		enum bgp_timer	 t;
+	}				 targ[BGP_T__N];
+	struct bgp_err			 err;	/* data for the NOTIFICATION to send */
+	int				 suppress_connect;
+	int				 gr_first;	/* first session since start */
+	int				 stopped;	/* manual stop: do not restart */
+	/* negotiated */
+	struct bgp_open			 open;
+	int				 as4, v4, v6, ibgp, gr;
+	uint32_t			 local_id;
+	struct ipaddr			 local;
+	struct ipaddr			 local_ll;	/* link-local next hop, family 0 = none */
+	/* the Adj-RIB-Out as the peer has it */
+	struct desired			*synced_d;
+	const struct bgp_peer_desired	*synced;
+	/* counters */
+	time_t				 up_since;
+	unsigned			 flaps;
+	uint64_t			 updates_sent, updates_rcvd, opens_sent, opens_rcvd;
+	uint64_t			 notifs_sent, notifs_rcvd, ka_sent, ka_rcvd, rr_rcvd;
+	uint64_t			 pfx_rcvd, msgs_sent, msgs_rcvd;
+	size_t				 pfx_sent;
+	char				 last_error[320];
+};
+
+struct listener {
+	int			 family;
+	uint16_t		 port;
+	struct evconnlistener	*l;
+};
+
+struct bgp {
+	struct applier		 ap;
+	const struct applier_env *env;
+	struct desired		*cur;
+	struct peer		**peers;	/* sorted by key, as cur->bgp->peers */
+	size_t			 npeers;
+	struct listener		*ls;
+	size_t			 nls;
+	int			 draining;
+};
+
+static void peer_dispatch(struct peer *, enum bgp_event);
+static void peer_sync(struct peer *, int full);
+
+/* ---- connections ---- */
+
+static void
+closing_write_cb(struct bufferevent *bev, void *arg)
+{
+	(void)arg;
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		bufferevent_free(bev);
+}
+
+static void
+closing_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	(void)what;
+	(void)arg;
+	bufferevent_free(bev);
+}
+
+/* Close once what was written (a NOTIFICATION) has gone out, within 2 s. */
+static void
+conn_close(struct bufferevent *bev)
+{
+	struct timeval tv = { 2, 0 };
+
+	if (bev == NULL)
+		return;
+	bufferevent_disable(bev, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+		bufferevent_free(bev);
+		return;
+	}
+	bufferevent_setcb(bev, NULL, closing_write_cb, closing_event_cb, NULL);
+	bufferevent_set_timeouts(bev, NULL, &tv);
+	bufferevent_enable(bev, EV_WRITE);
+}
+
+static void
+peer_send(struct peer *p, const uint8_t *m, size_t n)
+{
+	if (p->bev == NULL)
+		return;
+	bufferevent_write(p->bev, m, n);
+	p->msgs_sent++;
+}
+
+static int
+md5_set(int fd, const struct ipaddr *peer, const char *key)
+{
+	struct tcp_md5sig md;
+	size_t klen = key ? strlen(key) : 0;
+
+	memset(&md, 0, sizeof(md));
+	if (peer->family == AF_INET) {
+		struct sockaddr_in *s = (struct sockaddr_in *)&md.tcpm_addr;
+
+		s->sin_family = AF_INET;
+		memcpy(&s->sin_addr, peer->a, 4);
+	} else {
+		struct sockaddr_in6 *s = (struct sockaddr_in6 *)&md.tcpm_addr;
+
+		s->sin6_family = AF_INET6;
+		memcpy(&s->sin6_addr, peer->a, 16);
+	}
+	if (klen > TCP_MD5SIG_MAXKEYLEN)
+		klen = TCP_MD5SIG_MAXKEYLEN;
+	md.tcpm_keylen = (uint16_t)klen;
+	if (klen)
+		memcpy(md.tcpm_key, key, klen);
+	return setsockopt(fd, IPPROTO_TCP, TCP_MD5SIG, &md, sizeof(md));
+}
+
+static socklen_t
+to_sockaddr(const struct ipaddr *ip, uint16_t port, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (ip->family == AF_INET) {
+		struct sockaddr_in *s = (struct sockaddr_in *)ss;
+
+		s->sin_family = AF_INET;
+		s->sin_port = htons(port);
+		memcpy(&s->sin_addr, ip->a, 4);
+		return sizeof(*s);
+	} else {
+		struct sockaddr_in6 *s = (struct sockaddr_in6 *)ss;
+
+		s->sin6_family = AF_INET6;
+		s->sin6_port = htons(port);
+		memcpy(&s->sin6_addr, ip->a, 16);
+		return sizeof(*s);
+	}
+}
+
+static void
+from_sockaddr(const struct sockaddr *sa, struct ipaddr *ip, uint16_t *port)
+{
+	memset(ip, 0, sizeof(*ip));
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s = (const struct sockaddr_in *)sa;
+
+		ip->family = AF_INET;
+		memcpy(ip->a, &s->sin_addr, 4);
+		if (port)
+			*port = ntohs(s->sin_port);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)sa;
+		static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+		if (memcmp(&s->sin6_addr, mapped, 12) == 0) {
+			ip->family = AF_INET;
+			memcpy(ip->a, (const uint8_t *)&s->sin6_addr + 12, 4);
+		} else {
+			ip->family = AF_INET6;
+			memcpy(ip->a, &s->sin6_addr, 16);
+		}
+		if (port)
+			*port = ntohs(s->sin6_port);
+	}
+}
+
+/* TTL: eBGP is single-hop (1) unless ebgpMultiHop (255). */
+static void
+sock_opts(int fd, const struct peer *p)
+{
+	int ttl = p->pd->ebgp_multihop ? 255 : 1;
+	int ibgp = p->pd->dynamic == BGP_DYN_INTERNAL ||
+	    (p->pd->dynamic == BGP_DYN_NONE && p->pd->peer_asn == p->pd->my_asn);
+	int one = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (ibgp)
+		return;
+	if (p->pd->addr.family == AF_INET)
+		setsockopt(fd, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl));
+	else
+		setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &ttl, sizeof(ttl));
+}
+
+static void conn_read_cb(struct bufferevent *, void *);
+static void conn_event_cb(struct bufferevent *, short, void *);
+
+static void
+connect_failed_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	peer_dispatch(arg, BGP_EV_TCP_FAILS);
+}
+
+static void
+peer_connect(struct peer *p)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd;
+	struct timeval tv = { CONNECT_TIMEOUT, 0 };
+
+	conn_close(p->bev);
+	p->bev = NULL;
+	fd = socket(p->pd->addr.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto fail;
+	if (p->pd->password && md5_set(fd, &p->pd->addr, p->pd->password) < 0) {
+		log_warn("bgp %s: TCP MD5", p->label);
+		close(fd);
+		goto fail;
+	}
+	sock_opts(fd, p);
+	if (p->pd->src.family) {
+		sl = to_sockaddr(&p->pd->src, 0, &ss);
+		if (bind(fd, (struct sockaddr *)&ss, sl) < 0) {
+			log_warn("bgp %s: bind to sourceAddress", p->label);
+			close(fd);
+			goto fail;
+		}
+	}
+	p->bev = bufferevent_socket_new(p->bgp->env->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	bufferevent_setcb(p->bev, conn_read_cb, NULL, conn_event_cb, p);
+	bufferevent_set_timeouts(p->bev, NULL, &tv);
+	sl = to_sockaddr(&p->pd->addr, p->pd->port, &ss);
+	if (bufferevent_socket_connect(p->bev, (struct sockaddr *)&ss, (int)sl) < 0) {
+		bufferevent_free(p->bev);
+		p->bev = NULL;
+		goto fail;
+	}
+	return;
+fail:
+	/* reported as an event, not from inside the dispatch; the event is the
+	 * peer's, so it dies with it */
+	event_active(p->connect_failed, EV_TIMEOUT, 0);
+}
+
+/* ---- timers ---- */
+
+static void
+timer_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct peer_timer *pt = arg;
+	struct peer *p = pt->p;
+	enum bgp_timer t = pt->t;
+
+	(void)fd;
+	(void)ev;
+	switch (t) {
+	case BGP_T_CONNECT_RETRY:
+		peer_dispatch(p, BGP_EV_CONNECT_RETRY);
+		break;
+	case BGP_T_HOLD:
+		snprintf(p->last_error, sizeof(p->last_error), "hold timer expired (%us)",
+		    p->fsm.state >= BGP_OPENCONFIRM ? p->fsm.hold : 240);
+		peer_dispatch(p, BGP_EV_HOLD_EXPIRED);
+		break;
+	case BGP_T_KEEPALIVE:
+		peer_dispatch(p, BGP_EV_KEEPALIVE_TIMER);
+		break;
+	case BGP_T_IDLE_HOLD:
+		if (!p->stopped)
+			peer_dispatch(p, BGP_EV_IDLE_HOLD);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- the Adj-RIB-Out ---- */
+
+static int
+route_family_ok(const struct peer *p, const struct bgp_prefix *x)
+{
+	return x->addr.family == AF_INET ? p->v4 : p->v6;
+}
+
+static void
+tx_session(const struct peer *p, struct bgp_tx_session *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->ibgp = p->ibgp;
+	s->as4 = p->as4;
+	s->my_as = p->pd->my_asn;
+	s->nh4 = p->pd->nh4.family ? p->pd->nh4 : p->local;
+	if (p->pd->nh6.family)
+		s->nh6 = p->pd->nh6;
+	else if (p->local.family == AF_INET6) {
+		s->nh6 = p->local;
+		s->nh6_ll = p->local_ll;
+	}
+	else {
+		/* an IPv4 session carrying IPv6: the IPv4-mapped address */
+		s->nh6.family = AF_INET6;
+		s->nh6.a[10] = s->nh6.a[11] = 0xff;
+		memcpy(s->nh6.a + 12, p->local.a, 4);
+	}
+}
+
+static void
+send_announce(struct peer *p, const struct bgp_attrset *as, struct bgp_prefix *v, size_t n)
+{
+	struct bgp_tx_session s;
+	struct bgp_tx_attrs ta;
+	uint8_t m[BGP_MAX_LEN];
+	size_t off = 0, taken, len;
+
+	tx_session(p, &s);
+	ta.has_local_pref = as->has_local_pref;
+	ta.local_pref = as->local_pref;
+	ta.comms = as->comms;
+	ta.ncomms = as->ncomms;
+	ta.large = as->large;
+	ta.nlarge = as->nlarge;
+	if (n > 0 && v[0].addr.family == AF_INET && s.nh4.family != AF_INET) {
+		snprintf(p->last_error, sizeof(p->last_error),
+		    "no IPv4 next hop for IPv4 routes on this session: set sourceAddress or node.address");
+		return;
+	}
+	while (off < n) {
+		len = bgp_update_build(m, &s, &ta, v + off, n - off, &taken);
+		if (taken == 0)
+			break;
+		peer_send(p, m, len);
+		p->updates_sent++;
+		off += taken;
+	}
+}
+
+static void
+send_withdraw(struct peer *p, struct bgp_prefix *v, size_t n)
+{
+	uint8_t m[BGP_MAX_LEN];
+	size_t off = 0, taken, len;
+
+	while (off < n) {
+		len = bgp_withdraw_build(m, v + off, n - off, &taken);
+		if (taken == 0)
+			break;
+		peer_send(p, m, len);
+		p->updates_sent++;
+		off += taken;
+	}
+}
+
+static int
+cmp_family_prefix(const void *x, const void *y)
+{
+	return bgp_prefix_cmp(x, y);
+}
+
+/*
+ * Bring the peer's Adj-RIB-Out from what it has (synced, or nothing when
+ * full) to p->pd: withdraw what went, announce what is new or changed,
+ * prefixes with identical attributes in the same UPDATEs.
+ */
+static void
+peer_sync(struct peer *p, int full)
+{
+	const struct bgp_peer_desired *old = full ? NULL : p->synced;
+	const struct bgp_peer_desired *nw = p->bgp->draining ? NULL : p->pd;
+	size_t no = old ? old->nroutes : 0, nn = nw ? nw->nroutes : 0;
+	size_t i = 0, j = 0, nwd = 0, k, a;
+	struct bgp_prefix *wd = xcalloc(no + 1, sizeof(*wd));
+	const struct bgp_route **ann = xcalloc(nn + 1, sizeof(*ann));
+	size_t nann = 0;
+
+	if (p->fsm.state != BGP_ESTABLISHED) {
+		free(wd);
+		free(ann);
+		return;
+	}
+	while (i < no || j < nn) {
+		int r = i == no ? 1 : j == nn ? -1 :
+		    bgp_prefix_cmp(&old->routes[i].pfx, &nw->routes[j].pfx);
+
+		if (r < 0) {
+			if (route_family_ok(p, &old->routes[i].pfx))
+				wd[nwd++] = old->routes[i].pfx;
+			i++;
+		} else if (r > 0) {
+			if (route_family_ok(p, &nw->routes[j].pfx))
+				ann[nann++] = &nw->routes[j];
+			j++;
+		} else {
+			if (!bgp_attrset_eq(old->routes[i].attrs, nw->routes[j].attrs) &&
+			    route_family_ok(p, &nw->routes[j].pfx))
+				ann[nann++] = &nw->routes[j];
+			i++;
+			j++;
+		}
+	}
+	if (nwd) {
+		/* v4 first, then v6: sorted already */
+		for (k = 0; k < nwd && wd[k].addr.family == AF_INET; k++)
+			;
+		send_withdraw(p, wd, k);
+		send_withdraw(p, wd + k, nwd - k);
+	}
+	/* group by attribute set, one family at a time */
+	if (nann && nw) {
+		struct bgp_prefix *v = xcalloc(nann, sizeof(*v));
+
+		for (a = 0; a < nw->nattrsets; a++) {
+			size_t nv = 0, n4;
+
+			for (k = 0; k < nann; k++)
+				if (ann[k]->attrs == &nw->attrsets[a])
+					v[nv++] = ann[k]->pfx;
+			if (nv == 0)
+				continue;
+			qsort(v, nv, sizeof(*v), cmp_family_prefix);
+			for (n4 = 0; n4 < nv && v[n4].addr.family == AF_INET; n4++)
+				;
+			send_announce(p, &nw->attrsets[a], v, n4);
+			send_announce(p, &nw->attrsets[a], v + n4, nv - n4);
+		}
+		free(v);
+	}
+	free(wd);
+	free(ann);
+	p->pfx_sent = 0;
+	for (j = 0; j < nn; j++)
+		if (route_family_ok(p, &nw->routes[j].pfx))
+			p->pfx_sent++;
+	if (p->synced_d != p->bgp->cur) {
+		desired_unref(p->synced_d);
+		p->synced_d = nw ? desired_ref(p->bgp->cur) : NULL;
+	}
+	p->synced = nw;
+}
+
+/* ---- the FSM's actions ---- */
+
+static uint32_t
+local_router_id(const struct peer *p)
+{
+	if (p->pd->router_id)
+		return p->pd->router_id;
+	if (p->local.family == AF_INET)
+		return (uint32_t)p->local.a[0] << 24 | (uint32_t)p->local.a[1] << 16 |
+		    (uint32_t)p->local.a[2] << 8 | p->local.a[3];
+	/* MetalLB: crc32 of the hostname; a stable hash of the node name here */
+	return (uint32_t)hash_str(HASH_INIT, p->bgp->env->cfg->node.name) | 1;
+}
+
+/*
+ * RFC 2545 §3: with a peer on the same link, the link-local address of the
+ * interface goes with the global next hop.
+ */
+static void
+find_link_local(struct peer *p)
+{
+	struct ifaddrs *ifs, *i, *j;
+	char ifname[IF_NAMESIZE] = "";
+
+	memset(&p->local_ll, 0, sizeof(p->local_ll));
+	if (p->local.family != AF_INET6 || getifaddrs(&ifs) < 0)
+		return;
+	/* the interface with our address, whose prefix holds the peer */
+	for (i = ifs; i; i = i->ifa_next) {
+		struct ipaddr a, m;
+		size_t k;
+		int same = 1;
+
+		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET6 || !i->ifa_netmask)
+			continue;
+		from_sockaddr(i->ifa_addr, &a, NULL);
+		from_sockaddr(i->ifa_netmask, &m, NULL);
+		if (!ipaddr_eq(&a, &p->local))
+			continue;
+		for (k = 0; k < 16; k++)
+			if ((a.a[k] & m.a[k]) != (p->pd->addr.a[k] & m.a[k]))
+				same = 0;
+		if (same)
+			snprintf(ifname, sizeof(ifname), "%s", i->ifa_name);
+		break;
+	}
+	for (j = ifs; j && ifname[0]; j = j->ifa_next) {
+		struct ipaddr a;
+
+		if (!j->ifa_addr || j->ifa_addr->sa_family != AF_INET6 ||
+		    strcmp(j->ifa_name, ifname) != 0)
+			continue;
+		from_sockaddr(j->ifa_addr, &a, NULL);
+		if (a.a[0] == 0xfe && (a.a[1] & 0xc0) == 0x80) {
+			p->local_ll = a;
+			break;
+		}
+	}
+	freeifaddrs(ifs);
+}
+
+static void
+offer_families(const struct peer *p, int *v4, int *v6)
+{
+	*v4 = !p->pd->disable_mp || p->pd->addr.family == AF_INET;
+	*v6 = !p->pd->disable_mp || p->pd->addr.family == AF_INET6;
+}
+
+static void
+send_open(struct peer *p)
+{
+	struct bgp_open_params op;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	uint8_t m[BGP_MAX_LEN];
+
+	if (p->bev && getsockname(bufferevent_getfd(p->bev), (struct sockaddr *)&ss, &sl) == 0)
+		from_sockaddr((struct sockaddr *)&ss, &p->local, NULL);
+	p->local_id = local_router_id(p);
+	find_link_local(p);
+	memset(&op, 0, sizeof(op));
+	op.my_as = p->pd->my_asn;
+	op.hold = (uint16_t)(p->pd->hold_s > 65535 ? 65535 : p->pd->hold_s);
+	op.bgp_id = p->local_id;
+	offer_families(p, &op.mp_v4, &op.mp_v6);
+	op.graceful_restart = p->pd->graceful_restart;
+	op.gr_restarting = p->gr_first;
+	op.gr_time = GR_RESTART_TIME;
+	peer_send(p, m, bgp_open_build(m, &op));
+	p->opens_sent++;
+}
+
+static void
+send_notif(struct peer *p, uint8_t code, uint8_t sub)
+{
+	uint8_t m[BGP_MAX_LEN];
+	size_t n;
+
+	if (code == BGP_ERR_CEASE && (sub == BGP_CEASE_SHUTDOWN || sub == BGP_CEASE_RESET))
+		n = bgp_cease_build(m, sub, p->bgp->draining ? "vipgated is shutting down" :
+		    "vipgated: peer stopped");
+	else if (p->err.code == code && p->err.subcode == sub)
+		n = bgp_notification_build(m, code, sub, p->err.data, p->err.datalen);
+	else
+		n = bgp_notification_build(m, code, sub, NULL, 0);
+	peer_send(p, m, n);
+	p->notifs_sent++;
+	snprintf(p->last_error, sizeof(p->last_error), "sent NOTIFICATION %u/%u (%s)", code, sub,
+	    bgp_err_name(code, sub));
+	log_info("bgp %s: sent NOTIFICATION %u/%u (%s)", p->label, code, sub,
+	    bgp_err_name(code, sub));
+}
+
+static void
+run_actions(struct peer *p, const struct bgp_fsm_out *o)
+{
+	uint8_t m[BGP_HDR_LEN];
+	size_t t;
+
+	if (o->actions & BGP_A_SEND_NOTIF)
+		send_notif(p, o->notif_code, o->notif_subcode);
+	if (o->actions & BGP_A_CLOSE) {
+		conn_close(p->bev);
+		p->bev = NULL;
+	}
+	if (o->actions & BGP_A_DOWN) {
+		p->flaps++;
+		p->up_since = 0;
+		desired_unref(p->synced_d);
+		p->synced_d = NULL;
+		p->synced = NULL;
+		p->pfx_sent = 0;
+		log_info("bgp %s: session down", p->label);
+	}
+	if ((o->actions & BGP_A_CONNECT) && !p->suppress_connect)
+		peer_connect(p);
+	if (o->actions & BGP_A_SEND_OPEN)
+		send_open(p);
+	if (o->actions & BGP_A_SEND_KEEPALIVE) {
+		peer_send(p, m, bgp_keepalive_build(m));
+		p->ka_sent++;
+	}
+	for (t = 0; t < BGP_T__N; t++) {
+		if (o->timer[t] < 0)
+			evtimer_del(p->timers[t]);
+		else if (o->timer[t] > 0) {
+			struct timeval tv = { o->timer[t] / 1000, (o->timer[t] % 1000) * 1000 };
+
+			evtimer_add(p->timers[t], &tv);
+		}
+	}
+	if (o->actions & BGP_A_ESTABLISHED) {
+		p->up_since = time(NULL);
+		p->gr_first = 0;
+		log_info("bgp %s: session established (AS %u, hold %us%s%s)", p->label,
+		    bgp_open_peer_as(&p->open), p->fsm.hold, p->v4 ? ", IPv4" : "",
+		    p->v6 ? ", IPv6" : "");
+		peer_sync(p, 1);
+		/* RFC 4724 §2: End-of-RIB after the initial table */
+		{
+			uint8_t e[32];
+
+			if (p->v4) {
+				peer_send(p, e, bgp_eor_build(e, AF_INET));
+				p->updates_sent++;
+			}
+			if (p->v6) {
+				peer_send(p, e, bgp_eor_build(e, AF_INET6));
+				p->updates_sent++;
+			}
+		}
+	}
+	if (o->actions & BGP_A_RESEND_RIB)
+		peer_sync(p, 1);
+}
+
+static void
+peer_dispatch(struct peer *p, enum bgp_event ev)
+{
+	struct bgp_fsm_out o;
+
+	p->fsm.jitter = (uint32_t)random();
+	bgp_fsm_event(&p->fsm, ev, &o);
+	run_actions(p, &o);
+}
+
+/* ---- reading ---- */
+
+static void
+set_err(struct peer *p, const struct bgp_err *e)
+{
+	p->err = *e;
+	p->fsm.err_code = e->code;
+	p->fsm.err_subcode = e->subcode;
+}
+
+static void
+handle_open(struct peer *p, const struct bgp_open *o)
+{
+	int ov4, ov6;
+
+	p->open = *o;
+	p->as4 = o->has_as4;
+	offer_families(p, &ov4, &ov6);
+	p->v4 = ov4 && o->mp_v4;
+	p->v6 = ov6 && o->mp_v6;
+	p->ibgp = bgp_open_peer_as(o) == p->pd->my_asn;
+	p->gr = o->has_gr && p->pd->graceful_restart;
+	bgp_fsm_negotiate(&p->fsm, o->hold);
+	peer_dispatch(p, BGP_EV_OPEN);
+}
+
+/* 0 fine, -1 the connection is gone */
+static int
+handle_msg(struct peer *p, uint8_t type, const uint8_t *body, size_t len)
+{
+	struct bgp_err e;
+
+	p->msgs_rcvd++;
+	switch (type) {
+	case BGP_OPEN: {
+		struct bgp_open o;
+
+		p->opens_rcvd++;
+		if (p->fsm.state != BGP_OPENSENT) {
+			peer_dispatch(p, BGP_EV_OPEN);	/* an FSM error */
+			return -1;
+		}
+		if (bgp_open_parse(body, len, &o, &e) < 0 ||
+		    bgp_open_check(&o, p->pd->my_asn, p->pd->peer_asn, (int)p->pd->dynamic,
+		    local_router_id(p), &e) < 0) {
+			set_err(p, &e);
+			peer_dispatch(p, BGP_EV_OPEN_ERR);
+			return -1;
+		}
+		handle_open(p, &o);
+		return p->bev ? 0 : -1;
+	}
+	case BGP_UPDATE: {
+		struct bgp_update_info u;
+
+		p->updates_rcvd++;
+		if (p->fsm.state == BGP_ESTABLISHED &&
+		    bgp_update_parse(body, len, p->as4, p->ibgp, &u, &e) < 0) {
+			set_err(p, &e);
+			log_warnx("bgp %s: malformed UPDATE: %s", p->label,
+			    bgp_err_name(e.code, e.subcode));
+			peer_dispatch(p, BGP_EV_UPDATE_ERR);
+			return -1;
+		}
+		if (p->fsm.state == BGP_ESTABLISHED) {
+			/* counted, never installed */
+			if (u.action == BGP_UPD_TREAT_AS_WITHDRAW)
+				log_debug("bgp %s: UPDATE treated as withdraw: %s", p->label, u.why);
+			else
+				p->pfx_rcvd += u.nlri_v4 + u.nlri_v6;
+			p->pfx_rcvd -= (u.withdrawn_v4 + u.withdrawn_v6) > p->pfx_rcvd ? p->pfx_rcvd :
+			    u.withdrawn_v4 + u.withdrawn_v6;
+		}
+		peer_dispatch(p, BGP_EV_UPDATE_MSG);
+		return p->bev ? 0 : -1;
+	}
+	case BGP_NOTIFICATION: {
+		struct bgp_notification n;
+
+		p->notifs_rcvd++;
+		bgp_notification_parse(body, len, &n);
+		snprintf(p->last_error, sizeof(p->last_error),
+		    "received NOTIFICATION %u/%u (%s)%s%s", n.code, n.subcode,
+		    bgp_err_name(n.code, n.subcode), n.shutdown_msg[0] ? ": " : "",
+		    n.shutdown_msg);
+		log_warnx("bgp %s: %s", p->label, p->last_error);
+		peer_dispatch(p, n.code == BGP_ERR_OPEN && n.subcode == BGP_OPEN_VERSION ?
+		    BGP_EV_NOTIF_VERSION : BGP_EV_NOTIF);
+		return -1;
+	}
+	case BGP_KEEPALIVE:
+		p->ka_rcvd++;
+		peer_dispatch(p, BGP_EV_KEEPALIVE_MSG);
+		return p->bev ? 0 : -1;
+	case BGP_ROUTE_REFRESH: {
+		struct bgp_rrefresh r;
+
+		p->rr_rcvd++;
+		bgp_rrefresh_parse(body, len, &r);
+		/* RFC 2918 §4: a family not negotiated is ignored */
+		if (p->fsm.state == BGP_ESTABLISHED && r.safi == BGP_SAFI_UNICAST &&
+		    ((r.afi == BGP_AFI_IPV4 && p->v4) || (r.afi == BGP_AFI_IPV6 && p->v6)))
+			peer_dispatch(p, BGP_EV_RREFRESH_MSG);
+		else
+			peer_dispatch(p, p->fsm.state == BGP_ESTABLISHED ? BGP_EV_UPDATE_MSG :
+			    BGP_EV_RREFRESH_MSG);
+		return p->bev ? 0 : -1;
+	}
+	}
+	return 0;
+}
+
+/*
+ * Frame and handle what arrived. On a header error the NOTIFICATION goes
+ * out and the connection is gone.
+ */
+static void
+conn_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct peer *p = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	while (p->bev == bev) {
+		size_t have = evbuffer_get_length(in);
+		uint8_t *h, type;
+		struct bgp_err e;
+		long n;
+
+		if (have < BGP_HDR_LEN)
+			return;
+		h = evbuffer_pullup(in, have < BGP_MAX_LEN ? (ssize_t)have : BGP_MAX_LEN);
+		n = bgp_frame(h, have < BGP_MAX_LEN ? have : BGP_MAX_LEN, &type, &e);
+		if (n == 0)
+			return;
+		if (n < 0) {
+			set_err(p, &e);
+			log_warnx("bgp %s: bad message header: %s", p->label,
+			    bgp_err_name(e.code, e.subcode));
+			peer_dispatch(p, BGP_EV_HEADER_ERR);
+			return;
+		}
+		{
+			uint8_t msg[BGP_MAX_LEN];
+
+			memcpy(msg, h, (size_t)n);
+			evbuffer_drain(in, (size_t)n);
+			if (handle_msg(p, type, msg + BGP_HDR_LEN, (size_t)n - BGP_HDR_LEN) < 0)
+				return;
+		}
+	}
+}
+
+static void
+conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct peer *p = arg;
+
+	if (bev != p->bev)
+		return;
+	if (what & BEV_EVENT_CONNECTED) {
+		/* the connect timeout is done with; the hold timer takes over */
+		bufferevent_set_timeouts(bev, NULL, NULL);
+		bufferevent_enable(bev, EV_READ | EV_WRITE);
+		peer_dispatch(p, BGP_EV_TCP_ACKED);
+		return;
+	}
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
+		int e = EVUTIL_SOCKET_ERROR();
+
+		if (p->fsm.state >= BGP_OPENSENT)
+			snprintf(p->last_error, sizeof(p->last_error), "connection %s",
+			    (what & BEV_EVENT_EOF) ? "closed by the peer" :
+			    (what & BEV_EVENT_TIMEOUT) ? "timed out" : strerror(e));
+		else if (p->last_error[0] == 0 || strncmp(p->last_error, "connect:", 8) == 0)
+			snprintf(p->last_error, sizeof(p->last_error), "connect: %s",
+			    (what & BEV_EVENT_TIMEOUT) ? "timed out" : strerror(e));
+		bufferevent_free(bev);
+		p->bev = NULL;
+		peer_dispatch(p, BGP_EV_TCP_FAILS);
+	}
+}
+
+/* ---- collisions (RFC 4271 §6.8) and accepting ---- */
+
+static void
+pending_drop(struct peer *p)
+{
+	if (p->pending)
+		bufferevent_free(p->pending);
+	p->pending = NULL;
+	p->pending_has_open = 0;
+}
+
+/* The incoming connection replaces ours: the FSM goes through Idle. */
+static void
+adopt_incoming(struct peer *p, struct bufferevent *in)
+{
+	struct bgp_fsm_out o;
+
+	if (p->fsm.state >= BGP_OPENSENT) {
+		bgp_fsm_event(&p->fsm, BGP_EV_COLLISION_DUMP, &o);
+		run_actions(p, &o);
+	} else {
+		conn_close(p->bev);
+		p->bev = NULL;
+	}
+	p->suppress_connect = 1;
+	if (p->fsm.state == BGP_IDLE)
+		peer_dispatch(p, BGP_EV_START);
+	p->suppress_connect = 0;
+	conn_close(p->bev);	/* an outgoing attempt made meanwhile, if any */
+	p->bev = in;
+	bufferevent_setcb(in, conn_read_cb, NULL, conn_event_cb, p);
+	bufferevent_enable(in, EV_READ | EV_WRITE);
+	peer_dispatch(p, BGP_EV_TCP_CONFIRMED);
+}
+
+static void
+resolve_collision(struct peer *p)
+{
+	struct bufferevent *in = p->pending;
+	struct bgp_open o = p->pending_open;
+	uint32_t remote = o.bgp_id, local = p->local_id ? p->local_id : local_router_id(p);
+
+	p->pending = NULL;
+	p->pending_has_open = 0;
+	if (local > remote) {
+		/* ours stays; the incoming one is closed with a Cease */
+		uint8_t m[32];
+
+		bufferevent_write(in, m, bgp_cease_build(m, BGP_CEASE_COLLISION, NULL));
+		p->notifs_sent++;
+		conn_close(in);
+		return;
+	}
+	adopt_incoming(p, in);
+	/* the OPEN already read on it */
+	if (p->fsm.state == BGP_OPENSENT) {
+		struct bgp_err e;
+
+		if (bgp_open_check(&o, p->pd->my_asn, p->pd->peer_asn, (int)p->pd->dynamic,
+		    local_router_id(p), &e) < 0) {
+			set_err(p, &e);
+			peer_dispatch(p, BGP_EV_OPEN_ERR);
+			return;
+		}
+		handle_open(p, &o);
+		conn_read_cb(p->bev, p);
+	}
+}
+
+static void
+pending_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct peer *p = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	size_t have = evbuffer_get_length(in);
+	uint8_t *h, type;
+	struct bgp_err e;
+	long n;
+
+	if (have < BGP_HDR_LEN)
+		return;
+	h = evbuffer_pullup(in, have < BGP_MAX_LEN ? (ssize_t)have : BGP_MAX_LEN);
+	n = bgp_frame(h, have < BGP_MAX_LEN ? have : BGP_MAX_LEN, &type, &e);
+	if (n == 0)
+		return;
+	if (n < 0 || type != BGP_OPEN ||
+	    bgp_open_parse(h + BGP_HDR_LEN, (size_t)n - BGP_HDR_LEN, &p->pending_open, &e) < 0) {
+		pending_drop(p);
+		return;
+	}
+	evbuffer_drain(in, (size_t)n);
+	p->pending_has_open = 1;
+	p->opens_rcvd++;
+	if (p->fsm.state == BGP_OPENCONFIRM || p->fsm.state == BGP_OPENSENT)
+		resolve_collision(p);
+	else if (p->fsm.state == BGP_ESTABLISHED)
+		pending_drop(p);
+}
+
+static void
+pending_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	(void)what;
+	pending_drop(arg);
+}
+
+static struct peer *
+find_peer(struct bgp *b, const struct ipaddr *addr, uint16_t lport)
+{
+	size_t i;
+
+	for (i = 0; i < b->npeers; i++)
+		/* a peer is accepted on 179 and on its own peerPort */
+		if (ipaddr_eq(&b->peers[i]->pd->addr, addr) &&
+		    (b->peers[i]->pd->port == lport || lport == 179))
+			return b->peers[i];
+	return NULL;
+}
+
+static void
+accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int sl,
+    void *arg)
+{
+	struct bgp *b = arg;
+	struct ipaddr addr;
+	struct sockaddr_storage ls;
+	socklen_t lsl = sizeof(ls);
+	uint16_t lport = 179;
+	struct peer *p;
+	struct bufferevent *bev;
+	char buf[IPADDR_STRLEN];
+
+	(void)l;
+	(void)sl;
+	from_sockaddr(sa, &addr, NULL);
+	if (getsockname(fd, (struct sockaddr *)&ls, &lsl) == 0) {
+		struct ipaddr dummy;
+
+		from_sockaddr((struct sockaddr *)&ls, &dummy, &lport);
+	}
+	p = find_peer(b, &addr, lport);
+	if (p == NULL || p->stopped || p->pd->problem || b->draining) {
+		log_debug("bgp: connection from %s refused: %s", ipaddr_fmt(&addr, buf),
+		    p ? "peer not running" : "not a configured peer");
+		evutil_closesocket(fd);
+		return;
+	}
+	evutil_make_socket_nonblocking(fd);
+	sock_opts(fd, p);
+	bev = bufferevent_socket_new(b->env->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	log_debug("bgp %s: incoming connection in %s", p->label, bgp_state_name(p->fsm.state));
+	switch (p->fsm.state) {
+	case BGP_IDLE:
+		/* §8.2.2: Idle refuses connections */
+		bufferevent_free(bev);
+		break;
+	case BGP_CONNECT:
+	case BGP_ACTIVE:
+		adopt_incoming(p, bev);
+		break;
+	case BGP_OPENSENT:
+	case BGP_OPENCONFIRM:
+		pending_drop(p);
+		p->pending = bev;
+		bufferevent_setcb(bev, pending_read_cb, NULL, pending_event_cb, p);
+		{
+			/* its OPEN must come within the large hold time */
+			struct timeval tv = { 240, 0 };
+
+			bufferevent_set_timeouts(bev, &tv, NULL);
+		}
+		bufferevent_enable(bev, EV_READ | EV_WRITE);
+		break;
+	case BGP_ESTABLISHED: {
+		/* §6.8: the established session wins */
+		uint8_t m[32];
+
+		bufferevent_write(bev, m, bgp_cease_build(m, BGP_CEASE_COLLISION, NULL));
+		p->notifs_sent++;
+		conn_close(bev);
+		break;
+	}
+	}
+}
+
+static void
+listeners_sync(struct bgp *b)
+{
+	size_t i, j;
+
+	/* a listener per peer port and family */
+	for (i = 0; i < b->npeers; i++) {
+		const struct bgp_peer_desired *pd = b->peers[i]->pd;
+
+		if (pd->problem)	/* it does not run: nothing to listen for */
+			continue;
+		for (j = 0; j < b->nls; j++)
+			if (b->ls[j].family == pd->addr.family && b->ls[j].port == pd->port)
+				break;
+		if (j == b->nls) {
+			struct sockaddr_storage ss;
+			struct ipaddr any;
+			socklen_t sl;
+			int fd, one = 1;
+
+			memset(&any, 0, sizeof(any));
+			any.family = pd->addr.family;
+			sl = to_sockaddr(&any, pd->port, &ss);
+			b->ls = xreallocarray(b->ls, b->nls + 1, sizeof(*b->ls));
+			b->ls[b->nls].family = pd->addr.family;
+			b->ls[b->nls].port = pd->port;
+			b->ls[b->nls].l = NULL;
+			fd = socket(pd->addr.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+			if (fd >= 0) {
+				setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+				if (pd->addr.family == AF_INET6)
+					setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+				if (bind(fd, (struct sockaddr *)&ss, sl) == 0 && listen(fd, 16) == 0)
+					b->ls[b->nls].l = evconnlistener_new(b->env->base, accept_cb, b,
+					    LEV_OPT_CLOSE_ON_FREE, -1, fd);
+				else {
+					log_warn("bgp: cannot listen on port %u (%s); connecting only",
+					    pd->port, pd->addr.family == AF_INET ? "IPv4" : "IPv6");
+					close(fd);
+				}
+			}
+			b->nls++;
+		}
+	}
+	/* TCP MD5 keys on the listeners for every peer (RFC 2385) */
+	for (j = 0; j < b->nls; j++) {
+		if (b->ls[j].l == NULL)
+			continue;
+		for (i = 0; i < b->npeers; i++) {
+			const struct bgp_peer_desired *pd = b->peers[i]->pd;
+
+			/* no password: the key, if any, is deleted (ENOENT if none) */
+			if (pd->addr.family == b->ls[j].family &&
+			    md5_set(evconnlistener_get_fd(b->ls[j].l), &pd->addr, pd->password) < 0 &&
+			    pd->password)
+				log_warn("bgp %s: TCP MD5 key on the listener", b->peers[i]->label);
+		}
+	}
+}
+
+/* ---- peers ---- */
+
+static struct peer *
+peer_new(struct bgp *b, const struct bgp_peer_desired *pd)
+{
+	struct peer *p = xcalloc(1, sizeof(*p));
+	char buf[IPADDR_STRLEN];
+	size_t t;
+
+	p->bgp = b;
+	p->pd = pd;
+	if (pd->addr.family == AF_INET6)
+		snprintf(p->label, sizeof(p->label), "[%s]:%u", ipaddr_fmt(&pd->addr, buf), pd->port);
+	else
+		snprintf(p->label, sizeof(p->label), "%s:%u", ipaddr_fmt(&pd->addr, buf), pd->port);
+	bgp_fsm_init(&p->fsm, pd->hold_s, pd->keepalive_s, pd->connect_ms);
+	p->fsm.name = p->label;
+	p->gr_first = pd->graceful_restart;
+	for (t = 0; t < BGP_T__N; t++) {
+		p->targ[t].p = p;
+		p->targ[t].t = (enum bgp_timer)t;
+		p->timers[t] = evtimer_new(b->env->base, timer_cb, &p->targ[t]);
+	}
+	p->connect_failed = evtimer_new(b->env->base, connect_failed_cb, p);
+	return p;
+}
+
+static void
+peer_start(struct peer *p)
+{
+	if (p->pd->problem) {
+		snprintf(p->last_error, sizeof(p->last_error), "%s", p->pd->problem);
+		log_warnx("bgp %s (%s/%s): not started: %s", p->label, p->pd->ns, p->pd->name,
+		    p->pd->problem);
+		return;
+	}
+	p->stopped = 0;
+	peer_dispatch(p, BGP_EV_START);
+}
+
+static void
+peer_stop(struct peer *p, uint8_t cease)
+{
+	p->stopped = 1;
+	p->fsm.stop_subcode = cease;
+	pending_drop(p);
+	peer_dispatch(p, BGP_EV_STOP);
+}
+
+static void
+peer_free(struct peer *p)
+{
+	size_t t;
+
+	pending_drop(p);
+	conn_close(p->bev);
+	for (t = 0; t < BGP_T__N; t++)
+		event_free(p->timers[t]);
+	event_free(p->connect_failed);
+	desired_unref(p->synced_d);
+	free(p);
+}
+
+/* ---- the applier ---- */
+
+static int
+bgp_apply(struct applier *ap, const struct desired *old, const struct desired *new)
+{
+	struct bgp *b = ap->ctx;
+	const struct bgp_desired *nd = new ? new->bgp : NULL;
+	size_t nn = nd ? nd->npeers : 0, i = 0, j = 0, k = 0;
+	struct peer **np = xcalloc(nn + 1, sizeof(*np));
+	struct peer **gone = xcalloc(b->npeers + 1, sizeof(*gone));
+	struct peer **restart = xcalloc(b->npeers + nn + 1, sizeof(*restart));
+	size_t ngone = 0, nrestart = 0;
+	struct desired *prev = b->cur;
+
+	(void)old;
+	b->cur = new ? desired_ref((struct desired *)new) : NULL;
+	/* merge by the stable key (address, port, vrf) */
+	while (i < b->npeers || j < nn) {
+		int r = i == b->npeers ? 1 : j == nn ? -1 :
+		    bgp_peer_key_cmp(b->peers[i]->pd, &nd->peers[j]);
+
+		if (r < 0) {
+			gone[ngone++] = b->peers[i++];
+		} else if (r > 0) {
+			np[k++] = peer_new(b, &nd->peers[j++]);
+			restart[nrestart++] = np[k - 1];
+		} else {
+			struct peer *p = b->peers[i++];
+			const struct bgp_peer_desired *pd = &nd->peers[j++];
+
+			if (bgp_peer_session_differs(p->pd, pd)) {
+				log_info("bgp %s: session parameters changed: restarting", p->label);
+				peer_stop(p, BGP_CEASE_CONFCHANGE);
+				p->pd = pd;
+				bgp_fsm_init(&p->fsm, pd->hold_s, pd->keepalive_s, pd->connect_ms);
+				p->fsm.name = p->label;
+				restart[nrestart++] = p;
+			} else {
+				/* same session: only the routes change */
+				int nh = !ipaddr_eq(&p->pd->nh4, &pd->nh4) ||
+				    !ipaddr_eq(&p->pd->nh6, &pd->nh6);
+
+				p->pd = pd;
+				bgp_fsm_set_connect(&p->fsm, pd->connect_ms);
+				peer_sync(p, 0);
+				if (nh)		/* the same routes with the new next hop */
+					peer_sync(p, 1);
+			}
+			np[k++] = p;
+		}
+	}
+	for (i = 0; i < ngone; i++) {
+		size_t l;
+
+		for (l = 0; gone[i]->pd->password && l < b->nls; l++)
+			if (b->ls[l].l && b->ls[l].family == gone[i]->pd->addr.family)
+				md5_set(evconnlistener_get_fd(b->ls[l].l), &gone[i]->pd->addr, NULL);
+		log_info("bgp %s: peer removed", gone[i]->label);
+		peer_stop(gone[i], BGP_CEASE_DECONFIG);
+		peer_free(gone[i]);
+	}
+	free(b->peers);
+	b->peers = np;
+	b->npeers = k;
+	listeners_sync(b);
+	for (i = 0; i < nrestart; i++)
+		peer_start(restart[i]);
+	free(gone);
+	free(restart);
+	desired_unref(prev);
+	return 0;
+}
+
+static int64_t
+bgp_drain(struct applier *ap)
+{
+	struct bgp *b = ap->ctx;
+	size_t i;
+
+	b->draining = 1;
+	for (i = 0; i < b->npeers; i++) {
+		struct peer *p = b->peers[i];
+
+		if (p->fsm.state == BGP_ESTABLISHED && p->gr) {
+			/* RFC 4724: the peer keeps our routes while we restart;
+			 * closing without a NOTIFICATION asks for that */
+			log_info("bgp %s: graceful restart: closing, routes kept by the peer",
+			    p->label);
+			p->stopped = 1;
+			conn_close(p->bev);
+			p->bev = NULL;
+			peer_dispatch(p, BGP_EV_TCP_FAILS);
+			evtimer_del(p->timers[BGP_T_IDLE_HOLD]);
+			continue;
+		}
+		peer_sync(p, 0);	/* withdraw everything */
+		peer_stop(p, BGP_CEASE_SHUTDOWN);
+	}
+	return b->npeers ? 200 : 0;
+}
+
+static json_t *
+attrs_json(const struct bgp_attrset *as, json_t *o)
+{
+	json_t *c = json_array(), *l = json_array();
+	size_t i;
+	char buf[64];
+
+	for (i = 0; i < as->ncomms; i++) {
+		snprintf(buf, sizeof(buf), "%u:%u", as->comms[i] >> 16, as->comms[i] & 0xffff);
+		json_array_append_new(c, json_string(buf));
+	}
+	for (i = 0; i < as->nlarge; i++) {
+		snprintf(buf, sizeof(buf), "%u:%u:%u", as->large[i].global, as->large[i].local1,
+		    as->large[i].local2);
+		json_array_append_new(l, json_string(buf));
+	}
+	json_object_set_new(o, "communities", c);
+	json_object_set_new(o, "large_communities", l);
+	if (as->has_local_pref)
+		json_object_set_new(o, "local_pref", json_integer(as->local_pref));
+	else
+		json_object_set_new(o, "local_pref", json_null());
+	return o;
+}
+
+static json_t *
+bgp_show(struct applier *ap, const struct ctl_request *req, char **err)
+{
+	struct bgp *b = ap->ctx;
+	json_t *arr = json_array();
+	size_t i, j;
+	char buf[IPADDR_STRLEN];
+
+	(void)err;
+	if (strcmp(req->command, "bgp") == 0) {
+		for (i = 0; i < b->npeers; i++) {
+			struct peer *p = b->peers[i];
+			const struct bgp_peer_desired *pd = p->pd;
+			json_t *o = json_object();
+
+			json_object_set_new(o, "peer", json_string(p->label));
+			json_object_set_new(o, "name", json_string(pd->name));
+			json_object_set_new(o, "my_asn", json_integer(pd->my_asn));
+			json_object_set_new(o, "peer_asn", pd->peer_asn ? json_integer(pd->peer_asn) :
+			    json_string(pd->dynamic == BGP_DYN_INTERNAL ? "internal" : "external"));
+			json_object_set_new(o, "state", json_string(bgp_state_name(p->fsm.state)));
+			json_object_set_new(o, "uptime_s", json_integer(p->up_since ?
+			    (json_int_t)(time(NULL) - p->up_since) : 0));
+			json_object_set_new(o, "flaps", json_integer(p->flaps));
+			json_object_set_new(o, "prefixes_sent", json_integer((json_int_t)p->pfx_sent));
+			json_object_set_new(o, "prefixes_received",
+			    json_integer((json_int_t)p->pfx_rcvd));
+			json_object_set_new(o, "hold_s", json_integer(p->fsm.state >= BGP_OPENCONFIRM ?
+			    p->fsm.hold : pd->hold_s));
+			json_object_set_new(o, "md5", json_boolean(pd->password != NULL));
+			json_object_set_new(o, "graceful_restart", json_boolean(p->gr));
+			json_object_set_new(o, "bfd", json_string(pd->bfd_profile ?
+			    "not supported yet" : "off"));
+			json_object_set_new(o, "last_error", json_string(p->last_error));
+			json_array_append_new(arr, o);
+		}
+		return json_pack("{s:o}", "peers", arr);
+	}
+	if (strcmp(req->command, "routes") == 0) {
+		for (i = 0; i < b->npeers; i++) {
+			struct peer *p = b->peers[i];
+			const struct bgp_peer_desired *pd = p->synced ? p->synced : p->pd;
+			struct bgp_tx_session s;
+
+			tx_session(p, &s);
+			for (j = 0; j < pd->nroutes; j++) {
+				const struct bgp_route *r = &pd->routes[j];
+				json_t *o = json_object();
+				char pfx[IPADDR_STRLEN + 8];
+
+				snprintf(pfx, sizeof(pfx), "%s/%u", ipaddr_fmt(&r->pfx.addr, buf),
+				    r->pfx.plen);
+				json_object_set_new(o, "peer", json_string(p->label));
+				json_object_set_new(o, "prefix", json_string(pfx));
+				json_object_set_new(o, "advertised", json_boolean(p->synced != NULL &&
+				    route_family_ok(p, &r->pfx)));
+				if (p->fsm.state == BGP_ESTABLISHED)
+					json_object_set_new(o, "next_hop", json_string(ipaddr_fmt(
+					    r->pfx.addr.family == AF_INET ? &s.nh4 : &s.nh6, buf)));
+				else
+					json_object_set_new(o, "next_hop", json_null());
+				attrs_json(r->attrs, o);
+				json_object_set_new(o, "service", json_string(r->svc));
+				json_array_append_new(arr, o);
+			}
+		}
+		return json_pack("{s:o}", "routes", arr);
+	}
+	json_decref(arr);
+	return NULL;
+}
+
+static void
+bgp_metrics(struct applier *ap, struct vg_buf *out)
+{
+	struct bgp *b = ap->ctx;
+	static const struct {
+		const char	*name, *help;
+		size_t		 off;
+	} ctrs[] = {
+#define C(n, h, f) { "metallb_bgp_" n, h, offsetof(struct peer, f) }
+		C("updates_total", "Number of BGP UPDATE messages sent", updates_sent),
+		C("updates_total_received", "Number of BGP UPDATE messages received", updates_rcvd),
+		C("opens_sent", "Number of BGP open messages sent", opens_sent),
+		C("opens_received", "Number of BGP open messages received", opens_rcvd),
+		C("notifications_sent", "Number of BGP notification messages sent", notifs_sent),
+		C("keepalives_sent", "Number of BGP keepalive messages sent", ka_sent),
+		C("keepalives_received", "Number of BGP keepalive messages received", ka_rcvd),
+		C("route_refresh_received", "Number of BGP route refresh messages received",
+		    rr_rcvd),
+		C("total_sent", "Number of total BGP messages sent", msgs_sent),
+		C("total_received", "Number of total BGP messages received", msgs_rcvd),
+#undef C
+	};
+	size_t i, c;
+
+	buf_puts(out, "# HELP metallb_bgp_session_up BGP session state (1 is up, 0 is down)\n"
+	    "# TYPE metallb_bgp_session_up gauge\n");
+	for (i = 0; i < b->npeers; i++)
+		buf_printf(out, "metallb_bgp_session_up{peer=\"%s\"} %d\n", b->peers[i]->label,
+		    b->peers[i]->fsm.state == BGP_ESTABLISHED);
+	buf_puts(out, "# HELP metallb_bgp_announced_prefixes_total Number of prefixes currently"
+	    " being advertised on the BGP session\n"
+	    "# TYPE metallb_bgp_announced_prefixes_total gauge\n");
+	for (i = 0; i < b->npeers; i++)
+		buf_printf(out, "metallb_bgp_announced_prefixes_total{peer=\"%s\"} %zu\n",
+		    b->peers[i]->label, b->peers[i]->pfx_sent);
+	for (c = 0; c < sizeof(ctrs) / sizeof(ctrs[0]); c++) {
+		buf_printf(out, "# HELP %s %s\n# TYPE %s counter\n", ctrs[c].name, ctrs[c].help,
+		    ctrs[c].name);
+		for (i = 0; i < b->npeers; i++)
+			buf_printf(out, "%s{peer=\"%s\"} %llu\n", ctrs[c].name, b->peers[i]->label,
+			    (unsigned long long)*(const uint64_t *)((const char *)b->peers[i] +
+			    ctrs[c].off));
+	}
+	buf_puts(out, "# HELP vipgate_bgp_session_flaps_total Times the session left Established\n"
+	    "# TYPE vipgate_bgp_session_flaps_total counter\n");
+	for (i = 0; i < b->npeers; i++)
+		buf_printf(out, "vipgate_bgp_session_flaps_total{peer=\"%s\"} %u\n",
+		    b->peers[i]->label, b->peers[i]->flaps);
+}
+
+static void
+bgp_free(struct applier *ap)
+{
+	struct bgp *b = ap->ctx;
+	size_t i;
+
+	for (i = 0; i < b->npeers; i++)
+		peer_free(b->peers[i]);
+	free(b->peers);
+	for (i = 0; i < b->nls; i++)
+		if (b->ls[i].l)
+			evconnlistener_free(b->ls[i].l);
+	free(b->ls);
+	desired_unref(b->cur);
+	free(b);
+}
 
 struct applier *
 bgp_applier_new(const struct applier_env *env)
 {
-	(void)env;
-	return NULL;
+	struct bgp *b = xcalloc(1, sizeof(*b));
+
+	b->env = env;
+	b->ap.name = "bgp";
+	b->ap.ctx = b;
+	b->ap.apply = bgp_apply;
+	b->ap.free = bgp_free;
+	b->ap.show = bgp_show;
+	b->ap.drain = bgp_drain;
+	b->ap.metrics = bgp_metrics;
+	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
+	return &b->ap;
 }

@@ -10,6 +10,7 @@
 
 #include "vipgate/log.h"
 #include "vipgate/reconcile.h"
+#include "vipgate/bgp-plan.h"
 
 #define LABEL_EXCLUDE_LB	"node.kubernetes.io/exclude-from-external-load-balancers"
 

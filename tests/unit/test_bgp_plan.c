@@ -1,0 +1,337 @@
+/* reconcile_bgp: peers of this node, settings, routes and attributes. */
+#include "config.h"
+
+#include "cu.h"
+#include "vipgate/bgp-plan.h"
+#include "vipgate/config.h"
+#include "vipgate/reconcile.h"
+
+struct fixture {
+	struct store	*st;
+	struct config	*cfg;
+};
+
+static void
+fx_load(struct fixture *fx, const char *cfgyaml, const char *objs)
+{
+	struct vg_errs errs = { 0 };
+	struct decoded_list out = { 0 };
+	size_t i;
+
+	fx->cfg = config_parse(cfgyaml, strlen(cfgyaml), "vipgate.yaml", &errs);
+	cu_errs_dump(&errs);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fx->cfg);
+	fx->st = store_new();
+	cu_decode(objs, &errs, &out);
+	cu_errs_dump(&errs);
+	CU_ASSERT_EQUAL(errs.nerrors, 0);
+	for (i = 0; i < out.n; i++)
+		if (out.v[i].obj)
+			store_put(fx->st, object_ref(out.v[i].obj));
+	decoded_list_free(&out);
+	errs_clear(&errs);
+}
+
+static void
+fx_free(struct fixture *fx)
+{
+	store_free(fx->st);
+	config_free(fx->cfg);
+}
+
+static struct desired *
+run(struct fixture *fx)
+{
+	struct live_view live = { 0 };
+
+	return reconcile(fx->st, fx->cfg, &live);
+}
+
+#define CFG "node: {name: node-a, address: 10.0.0.1}\ngateway: {enabled: false}\n"
+
+static const char *BASE =
+    "apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\n"
+    "metadata: {name: p, namespace: metallb-system, labels: {zone: a}}\n"
+    "spec: {addresses: [192.0.2.0/28, '2001:db8::/124']}\n"
+    "---\napiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: default,"
+    " labels: {tier: front}}\n"
+    "spec:\n  type: LoadBalancer\n  ipFamilyPolicy: RequireDualStack\n"
+    "  ipFamilies: [IPv4, IPv6]\n  selector: {app: web}\n  ports: [{port: 80}]\n"
+    "---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+    "metadata: {name: web-x, namespace: default, labels: {kubernetes.io/service-name: web}}\n"
+    "addressType: IPv4\nendpoints: [{addresses: [10.9.0.1], nodeName: node-b}]\n"
+    "---\napiVersion: metallb.io/v1beta2\nkind: BGPPeer\n"
+    "metadata: {name: ebgp, namespace: metallb-system}\n"
+    "spec: {myASN: 64500, peerASN: 64501, peerAddress: 10.0.0.2}\n"
+    "---\napiVersion: metallb.io/v1beta2\nkind: BGPPeer\n"
+    "metadata: {name: ibgp, namespace: metallb-system}\n"
+    "spec: {myASN: 64500, peerASN: 64500, peerAddress: 'fd00::2', peerPort: 1179,"
+    " holdTime: 30s, keepaliveTime: 5s, routerID: 10.1.1.1, password: s3cret}\n";
+
+static char *
+with(const char *extra)
+{
+	size_t n = strlen(BASE) + strlen(extra) + 1;
+	char *s = xmalloc(n);
+
+	snprintf(s, n, "%s%s", BASE, extra);
+	return s;
+}
+
+static const struct bgp_peer_desired *
+peer(const struct desired *d, const char *name)
+{
+	size_t i;
+
+	if (d->bgp == NULL)
+		return NULL;
+	for (i = 0; i < d->bgp->npeers; i++)
+		if (strcmp(d->bgp->peers[i].name, name) == 0)
+			return &d->bgp->peers[i];
+	return NULL;
+}
+
+static const struct bgp_route *
+route(const struct bgp_peer_desired *p, const char *pfx, int plen)
+{
+	struct bgp_prefix x;
+	size_t i;
+
+	memset(&x, 0, sizeof(x));
+	ipaddr_parse(pfx, &x.addr);
+	x.plen = (uint8_t)plen;
+	for (i = 0; p && i < p->nroutes; i++)
+		if (bgp_prefix_cmp(&p->routes[i].pfx, &x) == 0)
+			return &p->routes[i];
+	return NULL;
+}
+
+static void
+t_peers(void)
+{
+	struct fixture fx;
+	struct desired *d;
+	const struct bgp_peer_desired *e, *i;
+	char *o = with("");
+
+	fx_load(&fx, CFG, o);
+	d = run(&fx);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d->bgp);
+	CU_ASSERT_EQUAL(d->bgp->npeers, 2);
+	/* sorted by key: IPv4 first */
+	CU_ASSERT_STRING_EQUAL(d->bgp->peers[0].name, "ebgp");
+	e = peer(d, "ebgp");
+	i = peer(d, "ibgp");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(i);
+	/* MetalLB defaults */
+	CU_ASSERT_EQUAL(e->port, 179);
+	CU_ASSERT_EQUAL(e->hold_s, 90);
+	CU_ASSERT_EQUAL(e->keepalive_s, 0);
+	CU_ASSERT_EQUAL(e->router_id, 0x0a000001);	/* node.address */
+	CU_ASSERT_EQUAL(e->nh4.family, AF_INET);
+	CU_ASSERT_PTR_NULL(e->password);
+	CU_ASSERT_PTR_NULL(e->problem);
+	CU_ASSERT_EQUAL(i->port, 1179);
+	CU_ASSERT_EQUAL(i->hold_s, 30);
+	CU_ASSERT_EQUAL(i->keepalive_s, 5);
+	CU_ASSERT_EQUAL(i->router_id, 0x0a010101);
+	CU_ASSERT_STRING_EQUAL(i->password, "s3cret");
+	/* no advertisement yet: no routes */
+	CU_ASSERT_EQUAL(e->nroutes, 0);
+	desired_unref(d);
+	fx_free(&fx);
+	free(o);
+}
+
+static void
+t_selectors_secret(void)
+{
+	struct fixture fx;
+	struct desired *d;
+	char *o = with(
+	    "---\napiVersion: metallb.io/v1beta2\nkind: BGPPeer\n"
+	    "metadata: {name: other-rack, namespace: metallb-system}\n"
+	    "spec: {myASN: 64500, peerASN: 64501, peerAddress: 10.0.0.3,"
+	    " nodeSelectors: [{matchLabels: {rack: b}}]}\n"
+	    "---\napiVersion: metallb.io/v1beta2\nkind: BGPPeer\n"
+	    "metadata: {name: this-rack, namespace: metallb-system}\n"
+	    "spec: {myASN: 64500, peerASN: 64501, peerAddress: 10.0.0.4,"
+	    " nodeSelectors: [{matchLabels: {rack: a}}],"
+	    " passwordSecret: {name: pw}, bfdProfile: fast}\n"
+	    "---\napiVersion: v1\nkind: Secret\nmetadata: {name: pw, namespace: metallb-system}\n"
+	    "type: kubernetes.io/basic-auth\nstringData: {password: fromsecret}\n"
+	    "---\napiVersion: metallb.io/v1beta2\nkind: BGPPeer\n"
+	    "metadata: {name: nosecret, namespace: metallb-system}\n"
+	    "spec: {myASN: 64500, peerASN: 64501, peerAddress: 10.0.0.5,"
+	    " passwordSecret: {name: missing}}\n");
+
+	fx_load(&fx, "node: {name: node-a, labels: {rack: a}}\n", o);
+	d = run(&fx);
+	CU_ASSERT_PTR_NULL(peer(d, "other-rack"));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(peer(d, "this-rack"));
+	CU_ASSERT_STRING_EQUAL(peer(d, "this-rack")->password, "fromsecret");
+	CU_ASSERT_STRING_EQUAL(peer(d, "this-rack")->bfd_profile, "fast");
+	CU_ASSERT_EQUAL(peer(d, "this-rack")->router_id, 0);	/* resolved by the session */
+	CU_ASSERT_PTR_NOT_NULL(peer(d, "nosecret")->problem);
+	desired_unref(d);
+	fx_free(&fx);
+	free(o);
+}
+
+static void
+t_routes(void)
+{
+	struct fixture fx;
+	struct desired *d;
+	const struct bgp_peer_desired *e, *i;
+	const struct bgp_route *r;
+	char *o = with(
+	    "---\napiVersion: metallb.io/v1beta1\nkind: BGPAdvertisement\n"
+	    "metadata: {name: a, namespace: metallb-system}\n"
+	    "spec: {communities: ['65000:100', no-export, 'large:1:2:3', alias], localPref: 150}\n"
+	    "---\napiVersion: metallb.io/v1beta1\nkind: BGPAdvertisement\n"
+	    "metadata: {name: b, namespace: metallb-system}\n"
+	    "spec: {communities: ['65000:100', '65000:7'], localPref: 120, peers: [ibgp]}\n"
+	    "---\napiVersion: metallb.io/v1beta1\nkind: BGPAdvertisement\n"
+	    "metadata: {name: c, namespace: metallb-system}\n"
+	    "spec: {aggregationLength: 24, aggregationLengthV6: 64,"
+	    " ipAddressPoolSelectors: [{matchLabels: {zone: a}}]}\n"
+	    "---\napiVersion: metallb.io/v1beta1\nkind: Community\n"
+	    "metadata: {name: c, namespace: metallb-system}\n"
+	    "spec: {communities: [{name: alias, value: '65001:1'}]}\n");
+
+	fx_load(&fx, CFG, o);
+	d = run(&fx);
+	e = peer(d, "ebgp");
+	i = peer(d, "ibgp");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(i);
+	/* /32, /128 and the aggregated /24, /64 for each family */
+	CU_ASSERT_EQUAL(e->nroutes, 4);
+	CU_ASSERT_EQUAL(i->nroutes, 4);
+	r = route(e, "192.0.2.0", 32);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	/* eBGP: no LOCAL_PREF; a's communities, sorted, b not for this peer */
+	CU_ASSERT_EQUAL(r->attrs->has_local_pref, 0);
+	CU_ASSERT_EQUAL(r->attrs->ncomms, 3);
+	CU_ASSERT_EQUAL(r->attrs->comms[0], 0xfde80064u);
+	CU_ASSERT_EQUAL(r->attrs->comms[1], 0xfde90001u);
+	CU_ASSERT_EQUAL(r->attrs->comms[2], 0xFFFFFF01u);
+	CU_ASSERT_EQUAL(r->attrs->nlarge, 1);
+	CU_ASSERT_EQUAL(r->attrs->large[0].local2, 3);
+	CU_ASSERT_STRING_EQUAL(r->svc, "default/web");
+	/* iBGP: a and b merge: communities unioned, the higher LOCAL_PREF */
+	r = route(i, "192.0.2.0", 32);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT(r->attrs->has_local_pref);
+	CU_ASSERT_EQUAL(r->attrs->local_pref, 150);
+	CU_ASSERT_EQUAL(r->attrs->ncomms, 4);
+	/* the aggregated ones carry c's attributes: none */
+	r = route(i, "192.0.2.0", 24);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_EQUAL(r->attrs->ncomms, 0);
+	CU_ASSERT_EQUAL(r->attrs->has_local_pref, 0);
+	CU_ASSERT_PTR_NOT_NULL(route(i, "2001:db8::", 64));
+	CU_ASSERT_PTR_NOT_NULL(route(i, "2001:db8::", 128));
+	/* identical attribute sets are shared */
+	CU_ASSERT_EQUAL(i->nattrsets, 2);
+	desired_unref(d);
+	fx_free(&fx);
+	free(o);
+}
+
+static void
+t_exclusion_and_etp(void)
+{
+	struct fixture fx;
+	struct desired *d;
+	char *o = with(
+	    "---\napiVersion: metallb.io/v1beta1\nkind: BGPAdvertisement\n"
+	    "metadata: {name: a, namespace: metallb-system}\n"
+	    "---\napiVersion: v1\nkind: Node\nmetadata: {name: node-a,"
+	    " labels: {node.kubernetes.io/exclude-from-external-load-balancers: ''}}\n");
+
+	fx_load(&fx, CFG, o);
+	d = run(&fx);
+	/* the sessions stay, nothing is announced */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(peer(d, "ebgp"));
+	CU_ASSERT_EQUAL(peer(d, "ebgp")->nroutes, 0);
+	desired_unref(d);
+	fx_free(&fx);
+	free(o);
+
+	/* ETP Local with the endpoint on another node: nothing from here */
+	o = with("---\napiVersion: metallb.io/v1beta1\nkind: BGPAdvertisement\n"
+	    "metadata: {name: a, namespace: metallb-system}\n");
+	fx_load(&fx, CFG, o);
+	d = run(&fx);
+	CU_ASSERT_EQUAL(peer(d, "ebgp")->nroutes, 2);	/* ETP Cluster: announced */
+	desired_unref(d);
+	fx_free(&fx);
+	free(o);
+	{
+		char *s;
+
+		xasprintf(&s, "%s%s", BASE,
+		    "---\napiVersion: metallb.io/v1beta1\nkind: BGPAdvertisement\n"
+		    "metadata: {name: a, namespace: metallb-system}\n");
+		{
+			const char *at = strstr(s, "  selector: {app: web}");
+
+			xasprintf(&o, "%.*s  externalTrafficPolicy: Local\n%s", (int)(at - s), s, at);
+		}
+		free(s);
+	}
+	fx_load(&fx, CFG, o);
+	d = run(&fx);
+	CU_ASSERT_EQUAL(peer(d, "ebgp")->nroutes, 0);
+	desired_unref(d);
+	fx_free(&fx);
+	free(o);
+}
+
+static void
+t_reload_diff(void)
+{
+	struct fixture fx;
+	struct desired *d1, *d2;
+	char *o = with("");
+	char *o2;
+
+	fx_load(&fx, CFG, o);
+	d1 = run(&fx);
+	d2 = run(&fx);
+	/* deterministic, and an unrelated run keeps the session parameters */
+	CU_ASSERT_EQUAL(bgp_peer_session_differs(peer(d1, "ebgp"), peer(d2, "ebgp")), 0);
+	CU_ASSERT_EQUAL(bgp_peer_key_cmp(peer(d1, "ibgp"), peer(d2, "ibgp")), 0);
+	desired_unref(d2);
+	fx_free(&fx);
+	/* a new holdTime is a session change */
+	o2 = with("");
+	strstr(o2, "holdTime: 30s")[10] = '6';
+	fx_load(&fx, CFG, o2);
+	d2 = run(&fx);
+	CU_ASSERT_EQUAL(bgp_peer_session_differs(peer(d1, "ibgp"), peer(d2, "ibgp")), 1);
+	CU_ASSERT_EQUAL(bgp_peer_session_differs(peer(d1, "ebgp"), peer(d2, "ebgp")), 0);
+	desired_unref(d1);
+	desired_unref(d2);
+	fx_free(&fx);
+	free(o);
+	free(o2);
+}
+
+int
+main(void)
+{
+	static const struct cu_test tests[] = {
+		{ "peers: settings and MetalLB defaults", t_peers },
+		{ "peers: nodeSelectors, passwordSecret, bfdProfile", t_selectors_secret },
+		{ "routes: merge, communities, aliases, local-pref, aggregation", t_routes },
+		{ "routes: excluded node, ETP Local", t_exclusion_and_etp },
+		{ "reload: stable key, session parameters", t_reload_diff },
+		{ NULL, NULL },
+	};
+
+	return cu_run("bgp_plan", tests);
+}
