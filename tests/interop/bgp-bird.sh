@@ -189,6 +189,13 @@ check "SIGHUP: no flap counted" test "$(peer_field 10.99.0.2:179 flaps)" = "$fla
 oth=$(vip other 0)
 check "the new Service's VIP arrives as an UPDATE on the live session" wait_for 1 has_route t4 "$oth/32"
 
+# a changed advertisement: the new attributes on the live session
+sed -i 's/communities: \["65000:100", no-export/communities: ["65000:100", "65000:999", no-export/' "$tmp/objs/metallb.yaml"
+kill -HUP "$pid"
+check "changed communities re-announced within 1 s" wait_for 1 sh -c \
+	"birdc -s $birdsock show route all table t4 $web4/32 protocol node4 | grep -q '(65000,999)'"
+check "... without resetting the session" test "$(bc show protocols node4 | awk '/node4/ {print $5}')" = "$up0"
+
 # withdraw within 1 s: Service deleted
 python3 - "$tmp/objs/svcs.yaml" <<'EOP'
 import sys
