@@ -60,23 +60,31 @@ demo() {
 		ip -n "$ns" link del veth-bgp 2>/dev/null || true
 		ip netns del "$ns-tor" 2>/dev/null || true
 		ip -n "$ns" link del veth-node 2>/dev/null || true
+		ip netns del "$ns-client" 2>/dev/null || true
 		ip netns del "$ns" 2>/dev/null || true
 		rm -rf "$run"
 	}
 	trap cleanup EXIT
 	ip netns add "$ns"
 	ip -n "$ns" link set lo up
-	# the node's own address: one end of a veth pair (no dummy driver needed)
-	ip link add veth-node netns "$ns" type veth peer name veth-rack netns "$ns"
+	# the segment: the node (10.0.0.2) and a client (10.0.0.10) on a veth
+	# pair (no dummy driver needed); the client reaches the pool on-link,
+	# so it ARPs for the VIP and vipgated's L2 responder answers
+	ip netns add "$ns-client"
+	ip -n "$ns-client" link set lo up
+	ip -n "$ns" link add veth-node type veth peer name veth-client netns "$ns-client"
 	ip -n "$ns" addr add 10.0.0.2/24 dev veth-node
+	ip -n "$ns-client" addr add 10.0.0.10/24 dev veth-client
 	ip -n "$ns" link set veth-node up
-	ip -n "$ns" link set veth-rack up
+	ip -n "$ns-client" link set veth-client up
+	ip -n "$ns-client" route add 192.168.1.0/24 dev veth-client
 
 	cp -r "$top/etc/objects.d" "$run/objects.d"
 	sed -e "s|^\(\s*\)#\?socket:.*|\1socket: $run/vipgated.sock|" \
 	    -e "s|^#\?state_dir:.*|state_dir: $run/state|" \
 	    "$top/etc/vipgate.yaml" > "$run/vipgate.yaml"
 	demo_bgp
+	demo_l2
 	echo "quickstart: vipgated on $run/vipgate.yaml in namespace $ns (Ctrl-C stops it)"
 	echo "quickstart: in another shell: $top/build/vipgatectl -s $run/vipgated.sock services"
 	ip netns exec "$ns" "$top/build/vipgated" -f -c "$run/vipgate.yaml" || true
@@ -84,6 +92,13 @@ demo() {
 
 # The rack's top-of-rack router: BIRD in a namespace of its own, peering
 # with vipgated over a second veth pair; it prints the routes it receives.
+demo_l2() {
+	command -v arping >/dev/null || return 0
+	( sleep 5
+	  mac=$(ip -n "$ns" -o link show veth-node | sed -n 's/.*ether \([0-9a-f:]*\).*/\1/p')
+	  echo "quickstart: the client in $ns-client asks who has 192.168.1.200 (node's MAC $mac):"
+	  ip netns exec "$ns-client" arping -C1 -w 3 -i veth-client 192.168.1.200 2>&1 | sed 's/^/    /' ) &
+}
 demo_bgp() {
 	command -v bird >/dev/null || return 0
 	ip netns add "$ns-tor"
