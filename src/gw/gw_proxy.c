@@ -1,0 +1,1563 @@
+/*
+ * The HTTP/1.1 proxy: downstream connections parsed with libhttp-parser in
+ * strict mode, one request at a time per connection (pipelined requests
+ * wait in the input buffer and are answered in order), bodies streamed
+ * both ways with watermarks, per-worker keep-alive pools upstream, and
+ * Envoy's local answers (404 NR, 503 NC/UH/UF/UC, 502, 504 UT).
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <openssl/ssl.h>
+
+#include "gw-int.h"
+#include "vipgate/log.h"
+
+/* An accumulated message head: request target (or nothing) and fields. */
+struct hent {
+	uint32_t	no, nl, vo, vl;
+};
+struct hhead {
+	struct vg_buf	 b;
+	struct hent	*h;
+	size_t		 n, cap;
+	int		 last_value;
+	uint32_t	 url_l;
+	int		 overflow;
+};
+
+struct gw_dconn;
+struct gw_uconn;
+
+struct gw_dreq {
+	struct gw_dconn		*dc;
+	struct gw_snap		*snap;
+	struct hhead		 hh;
+	int64_t			 t0_us;
+	int			 keepalive;
+	int			 http10;
+	int			 is_head;
+	int			 body_done;	/* the request is fully read */
+	int			 resp_started, resp_done;
+	int			 up_chunked;	/* the body goes upstream re-chunked */
+	int			 down_chunked;	/* the response goes downstream chunked */
+	int			 down_close;	/* ... or delimited by close */
+	int			 has_body;
+	int			 retried;
+	int			 code;
+	const char		*flags;
+	const struct gw_route	*rt;
+	const struct gw_cluster	*cl;
+	const struct gw_dest	*dest;
+	const struct gw_endpoint *ep;
+	struct gw_lbstate	*lbs;
+	struct gw_uconn		*uc;
+	struct vg_buf		 uphead;	/* kept for one retry on a stale pooled connection */
+	uint64_t		 bytes_in, bytes_out;
+};
+
+struct gw_dconn {
+	struct gw_worker	*w;
+	struct bufferevent	*bev;
+	http_parser		 p;
+	uint16_t		 port;
+	int			 tls;
+	char			 peer[INET6_ADDRSTRLEN];
+	struct gw_dreq		*req;
+	int			 paused, resume, in_feed, bp;
+	int			 closing;
+	TAILQ_ENTRY(gw_dconn)	 link;
+};
+
+struct gw_uconn {
+	struct gw_worker	*w;
+	struct bufferevent	*bev;
+	http_parser		 p;
+	struct sockaddr_storage	 sa;
+	socklen_t		 salen;
+	char			 key[64];
+	struct gw_dreq		*req;
+	int			 connected, reused, got_bytes;
+	unsigned		 nreq;
+	int64_t			 maxreq;
+	int64_t			 idle_ms;
+	struct hhead		 hh;
+	int			 got_head, msg_done, paused, resume, in_feed, bp;
+	int			 in_idle;
+	int			 eof;		/* the upstream closed; its buffered bytes still count */
+	TAILQ_ENTRY(gw_uconn)	 link;
+};
+
+static http_parser_settings dset, uset;
+
+static int64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* ---- heads ---- */
+
+static void
+hh_reset(struct hhead *hh)
+{
+	hh->b.len = 0;
+	hh->n = 0;
+	hh->last_value = 0;
+	hh->url_l = 0;
+	hh->overflow = 0;
+}
+
+static void
+hh_free(struct hhead *hh)
+{
+	buf_free(&hh->b);
+	free(hh->h);
+	memset(hh, 0, sizeof(*hh));
+}
+
+static int
+hh_room(struct hhead *hh, size_t len)
+{
+	if (hh->b.len + len > GW_MAX_HEADERS_BYTES) {
+		hh->overflow = 1;
+		return 0;
+	}
+	return 1;
+}
+
+static int
+hh_field(struct hhead *hh, const char *at, size_t len)
+{
+	if (!hh_room(hh, len))
+		return -1;
+	if (hh->n == 0 || hh->last_value) {
+		if (hh->n == GW_MAX_HEADERS) {
+			hh->overflow = 1;
+			return -1;
+		}
+		if (hh->n == hh->cap) {
+			hh->cap = hh->cap ? hh->cap * 2 : 32;
+			hh->h = xreallocarray(hh->h, hh->cap, sizeof(*hh->h));
+		}
+		memset(&hh->h[hh->n], 0, sizeof(hh->h[0]));
+		hh->h[hh->n].no = (uint32_t)hh->b.len;
+		hh->n++;
+		hh->last_value = 0;
+	}
+	buf_append(&hh->b, at, len);
+	hh->h[hh->n - 1].nl += (uint32_t)len;
+	return 0;
+}
+
+static int
+hh_value(struct hhead *hh, const char *at, size_t len)
+{
+	if (!hh_room(hh, len) || hh->n == 0)
+		return -1;
+	if (!hh->last_value) {
+		hh->h[hh->n - 1].vo = (uint32_t)hh->b.len;
+		hh->last_value = 1;
+	}
+	buf_append(&hh->b, at, len);
+	hh->h[hh->n - 1].vl += (uint32_t)len;
+	return 0;
+}
+
+#define HN(hh, i)	((hh)->b.s + (hh)->h[i].no)
+#define HV(hh, i)	((hh)->b.s + (hh)->h[i].vo)
+
+static int
+hname_is(const struct hhead *hh, size_t i, const char *name)
+{
+	size_t l = strlen(name);
+
+	return hh->h[i].nl == l && strncasecmp(HN(hh, i), name, l) == 0;
+}
+
+/* Hop-by-hop fields (RFC 9110 7.6.1) and those the proxy frames itself. */
+static int
+hop_by_hop(const struct hhead *hh, size_t i)
+{
+	static const char *const hop[] = {
+		"connection", "keep-alive", "proxy-connection", "transfer-encoding",
+		"te", "trailer", "upgrade", "expect", NULL
+	};
+	size_t k;
+
+	for (k = 0; hop[k]; k++)
+		if (hname_is(hh, i, hop[k]))
+			return 1;
+	return 0;
+}
+
+static int
+in_list(const char *name, size_t nl, const struct gw_header_ops *ops)
+{
+	size_t k;
+
+	for (k = 0; k < ops->nremove; k++)
+		if (strlen(ops->remove[k]) == nl && strncasecmp(ops->remove[k], name, nl) == 0)
+			return 1;
+	for (k = 0; k < ops->nset; k++)
+		if (strlen(ops->set[k].name) == nl && strncasecmp(ops->set[k].name, name, nl) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+ops_emit(struct evbuffer *out, const struct gw_header_ops *ops)
+{
+	size_t k;
+
+	for (k = 0; k < ops->nset; k++)
+		evbuffer_add_printf(out, "%s: %s\r\n", ops->set[k].name, ops->set[k].value);
+	for (k = 0; k < ops->nadd; k++)
+		evbuffer_add_printf(out, "%s: %s\r\n", ops->add[k].name, ops->add[k].value);
+}
+
+/* ---- forward declarations ---- */
+
+static void dc_feed(struct gw_dconn *);
+static void dc_free(struct gw_dconn *);
+static int dc_close_if_done(struct gw_dconn *);
+static void dr_maybe_done(struct gw_dreq *);
+static void uc_free(struct gw_uconn *);
+static void u_feed(struct gw_uconn *);
+static int dr_connect(struct gw_dreq *);
+
+static const char *
+reason(int code)
+{
+	const char *r = http_status_str((enum http_status)code);
+
+	return r && *r && strcmp(r, "<unknown>") != 0 ? r : "Unknown";
+}
+
+/* ---- local answers ---- */
+
+static void
+dr_local(struct gw_dreq *dr, int code, const char *flags, const char *body, size_t blen,
+    const char *location)
+{
+	struct gw_dconn *dc = dr->dc;
+	struct evbuffer *out = bufferevent_get_output(dc->bev);
+	int close_after = !dr->body_done || !dr->keepalive;
+
+	if (dr->resp_started)
+		return;
+	dr->resp_started = 1;
+	dr->code = code;
+	dr->flags = flags;
+	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\ncontent-length: %zu\r\n", code, reason(code), blen);
+	if (blen)
+		evbuffer_add_printf(out, "content-type: text/plain\r\n");
+	if (location)
+		evbuffer_add_printf(out, "location: %s\r\n", location);
+	if (dr->rt)
+		ops_emit(out, &dr->rt->resp);
+	evbuffer_add_printf(out, "server: istio-envoy\r\n%s\r\n",
+	    close_after ? "connection: close\r\n" : dr->http10 ? "connection: keep-alive\r\n" : "");
+	if (blen && !dr->is_head)
+		evbuffer_add(out, body, blen);
+	dr->bytes_out += blen;
+	if (close_after)
+		dc->closing = 1;
+	dr->resp_done = 1;
+	dr_maybe_done(dr);
+}
+
+static void
+dr_error(struct gw_dreq *dr, int code, const char *flags, const char *msg)
+{
+	dr_local(dr, code, flags, msg, strlen(msg), NULL);
+}
+
+/* A parse error before any request could be answered: 400/431 and close. */
+static void
+dc_reject(struct gw_dconn *dc, int code, const char *msg)
+{
+	struct evbuffer *out = bufferevent_get_output(dc->bev);
+	size_t len = strlen(msg);
+
+	if (dc->req && dc->req->resp_started) {
+		dc->closing = 1;
+		return;
+	}
+	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\ncontent-length: %zu\r\ncontent-type: text/plain\r\n"
+	    "server: istio-envoy\r\nconnection: close\r\n\r\n%s", code, reason(code), len, msg);
+	if (dc->req) {
+		dc->req->code = code;
+		dc->req->flags = "DPE";
+	}
+	dc->closing = 1;
+}
+
+/* ---- statistics ---- */
+
+static void
+lbl(struct vg_buf *b, const char *k, const char *v)
+{
+	buf_printf(b, "%s%s=\"", b->len ? "," : "", k);
+	for (; v && *v; v++) {
+		if (*v == '"' || *v == '\\')
+			buf_append(b, "\\", 1);
+		if (*v == '\n')
+			buf_puts(b, "\\n");
+		else
+			buf_append(b, v, 1);
+	}
+	if (v == NULL)
+		buf_puts(b, "unknown");
+	buf_append(b, "\"", 1);
+}
+
+static void
+dr_record(struct gw_dreq *dr)
+{
+	struct gw_worker *w = dr->dc->w;
+	const struct gw_cluster *c = dr->cl;
+	const struct gw_endpoint *e = dr->ep;
+	struct vg_buf k = { 0 };
+	char code[8];
+	double ms = (double)(now_us() - dr->t0_us) / 1000.0;
+
+	snprintf(code, sizeof(code), "%d", dr->code ? dr->code : 0);
+	lbl(&k, "reporter", "source");
+	lbl(&k, "source_workload", "istio-ingressgateway");
+	lbl(&k, "source_workload_namespace", w->ctx->gw_ns);
+	lbl(&k, "source_app", "istio-ingressgateway");
+	lbl(&k, "source_principal", NULL);
+	lbl(&k, "destination_service", c ? c->host : NULL);
+	lbl(&k, "destination_service_name", c && c->svc_name ? c->svc_name : (c ? c->host : NULL));
+	lbl(&k, "destination_service_namespace", c ? c->svc_ns : NULL);
+	lbl(&k, "destination_workload", e ? e->app : NULL);
+	lbl(&k, "destination_workload_namespace", e ? e->workload_ns : NULL);
+	lbl(&k, "destination_app", e ? e->app : NULL);
+	lbl(&k, "destination_version", e ? e->version : NULL);
+	lbl(&k, "destination_principal", NULL);
+	lbl(&k, "destination_cluster", NULL);
+	lbl(&k, "request_protocol", "http");
+	lbl(&k, "response_code", code);
+	lbl(&k, "grpc_response_status", "");
+	lbl(&k, "response_flags", dr->flags ? dr->flags : "-");
+	lbl(&k, "connection_security_policy", "unknown");
+	gw_stats_record(&w->stats, k.s, ms, dr->bytes_in, dr->bytes_out);
+	buf_free(&k);
+}
+
+/* ---- request lifetime ---- */
+
+static void
+dr_free(struct gw_dreq *dr)
+{
+	hh_free(&dr->hh);
+	buf_free(&dr->uphead);
+	if (dr->snap)
+		gw_snap_unref(dr->snap);
+	free(dr);
+}
+
+static void
+dr_release_ep(struct gw_dreq *dr)
+{
+	if (dr->lbs && dr->ep && dr->ep->id < dr->lbs->n && dr->lbs->active[dr->ep->id])
+		dr->lbs->active[dr->ep->id]--;
+	dr->lbs = NULL;
+}
+
+/* Both directions are done: count it, and go on with the next request. */
+static void
+dr_maybe_done(struct gw_dreq *dr)
+{
+	struct gw_dconn *dc = dr->dc;
+
+	if (!dr->resp_done)
+		return;
+	if (!dr->body_done)
+		dc->closing = 1;	/* the rest of its body is not read */
+	if (dr->uc) {
+		/* answered locally while an upstream was attached (should not happen) */
+		dr->uc->req = NULL;
+		uc_free(dr->uc);
+		dr->uc = NULL;
+	}
+	dr_release_ep(dr);
+	dr_record(dr);
+	dc->w->inflight--;
+	dc->req = NULL;
+	dr_free(dr);
+	if (dc->closing) {
+		bufferevent_setwatermark(dc->bev, EV_WRITE, 0, 0);
+		return;
+	}
+	bufferevent_set_timeouts(dc->bev, &(struct timeval){ GW_IDLE_TIMEOUT_S, 0 }, NULL);
+	dc->resume = 1;
+	if (!dc->in_feed)
+		dc_feed(dc);
+}
+
+/* ---- routing ---- */
+
+static const struct gw_listener *
+snap_listener(const struct gw_snap *s, uint16_t port)
+{
+	size_t lo = 0, hi = s->g ? s->g->nlisteners : 0;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (s->g->listeners[mid].port == port)
+			return &s->g->listeners[mid];
+		if (s->g->listeners[mid].port < port)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static void
+gen_request_id(struct gw_worker *w, char out[37])
+{
+	uint64_t a = gw_rand(w), b = gw_rand(w);
+
+	snprintf(out, 37, "%08x-%04x-4%03x-%04x-%012llx", (unsigned)(a >> 32),
+	    (unsigned)(a >> 16) & 0xffff, (unsigned)a & 0xfff,
+	    (unsigned)(0x8000 | ((b >> 48) & 0x3fff)), (unsigned long long)(b & 0xffffffffffffULL));
+}
+
+static uint64_t
+rnd_cb(void *arg)
+{
+	return gw_rand(arg);
+}
+
+static uint64_t
+fnv(const char *s, size_t len)
+{
+	return hash_bytes(HASH_INIT, s, len);
+}
+
+/* The consistent-hash key of a request, when the cluster hashes. */
+static int
+hash_key(const struct gw_dreq *dr, const struct gw_cluster *c, uint64_t *h)
+{
+	const struct hhead *hh = &dr->hh;
+	size_t i;
+
+	switch (c->hash_key) {
+	case GW_HASH_SOURCE_IP:
+		*h = fnv(dr->dc->peer, strlen(dr->dc->peer));
+		return 1;
+	case GW_HASH_HEADER:
+		for (i = 0; i < hh->n; i++)
+			if (hname_is(hh, i, c->hash_name)) {
+				*h = fnv(HV(hh, i), hh->h[i].vl);
+				return 1;
+			}
+		return 0;
+	case GW_HASH_COOKIE:
+		for (i = 0; i < hh->n; i++)
+			if (hname_is(hh, i, "cookie")) {
+				const char *v = HV(hh, i), *end = v + hh->h[i].vl;
+				size_t nl = strlen(c->hash_name);
+
+				while (v < end) {
+					const char *semi = memchr(v, ';', (size_t)(end - v));
+					const char *pe = semi ? semi : end;
+
+					while (v < pe && *v == ' ')
+						v++;
+					if ((size_t)(pe - v) > nl && memcmp(v, c->hash_name, nl) == 0 && v[nl] == '=') {
+						*h = fnv(v + nl + 1, (size_t)(pe - v - (ptrdiff_t)nl - 1));
+						return 1;
+					}
+					v = pe + 1;
+				}
+			}
+		return 0;
+	case GW_HASH_QUERY: {
+		const char *path = hh->b.s;
+		const char *q = memchr(path, '?', hh->url_l);
+		size_t nl = strlen(c->hash_name);
+
+		while (q && q < path + hh->url_l) {
+			const char *s = q + 1, *end = path + hh->url_l;
+			const char *amp = memchr(s, '&', (size_t)(end - s));
+			const char *pe = amp ? amp : end;
+
+			if ((size_t)(pe - s) > nl && memcmp(s, c->hash_name, nl) == 0 && s[nl] == '=') {
+				*h = fnv(s + nl + 1, (size_t)(pe - s - (ptrdiff_t)nl - 1));
+				return 1;
+			}
+			q = amp;
+		}
+		return 0;
+	}
+	default:
+		return 0;
+	}
+}
+
+static void
+build_uphead(struct gw_dreq *dr, const struct gw_match *m, const char *host, size_t hostlen)
+{
+	struct hhead *hh = &dr->hh;
+	struct vg_buf *b = &dr->uphead;
+	struct vg_buf path = { 0 };
+	const struct gw_route *rt = dr->rt;
+	const struct gw_dest *d = dr->dest;
+	const char *xff = NULL, *rid = NULL;
+	size_t xffl = 0, ridl = 0, i;
+	char idbuf[37];
+
+	gw_rewrite_path(rt, m, dr->snap->rx, hh->b.s, hh->url_l, &path);
+	buf_printf(b, "%s ", http_method_str((enum http_method)dr->dc->p.method));
+	buf_append(b, path.s, path.len);
+	buf_puts(b, " HTTP/1.1\r\n");
+	buf_free(&path);
+	if (rt->rewrite && rt->rewrite->authority)
+		buf_printf(b, "host: %s\r\n", rt->rewrite->authority);
+	else if (host)
+		buf_printf(b, "host: %.*s\r\n", (int)hostlen, host);
+	for (i = 0; i < hh->n; i++) {
+		const char *n = HN(hh, i);
+		size_t nl = hh->h[i].nl;
+
+		if (hop_by_hop(hh, i) || hname_is(hh, i, "host"))
+			continue;
+		if (hname_is(hh, i, "x-forwarded-for")) {
+			xff = HV(hh, i);
+			xffl = hh->h[i].vl;
+			continue;
+		}
+		if (hname_is(hh, i, "x-forwarded-proto"))
+			continue;
+		if (hname_is(hh, i, "x-request-id")) {
+			rid = HV(hh, i);
+			ridl = hh->h[i].vl;
+			continue;
+		}
+		if (in_list(n, nl, &rt->req) || (d && in_list(n, nl, &d->req)))
+			continue;
+		buf_append(b, n, nl);
+		buf_append(b, ": ", 2);
+		buf_append(b, HV(hh, i), hh->h[i].vl);
+		buf_append(b, "\r\n", 2);
+	}
+	/* Envoy with use_remote_address: append the peer (numTrustedProxies 0) */
+	if (xff)
+		buf_printf(b, "x-forwarded-for: %.*s,%s\r\n", (int)xffl, xff, dr->dc->peer);
+	else
+		buf_printf(b, "x-forwarded-for: %s\r\n", dr->dc->peer);
+	buf_printf(b, "x-forwarded-proto: %s\r\n", dr->dc->tls ? "https" : "http");
+	if (rid && ridl)
+		buf_printf(b, "x-request-id: %.*s\r\n", (int)ridl, rid);
+	else {
+		gen_request_id(dr->dc->w, idbuf);
+		buf_printf(b, "x-request-id: %s\r\n", idbuf);
+	}
+	if (rt->rewrite || (rt->req.nset + rt->req.nadd + (d ? d->req.nset + d->req.nadd : 0))) {
+		struct evbuffer *tmp = evbuffer_new();
+		size_t len;
+
+		ops_emit(tmp, &rt->req);
+		if (d)
+			ops_emit(tmp, &d->req);
+		len = evbuffer_get_length(tmp);
+		buf_append(b, (const char *)evbuffer_pullup(tmp, -1), len);
+		evbuffer_free(tmp);
+	}
+	if (dr->has_body) {
+		if (dr->dc->p.flags & F_CHUNKED) {
+			buf_puts(b, "transfer-encoding: chunked\r\n");
+			dr->up_chunked = 1;
+		} else
+			buf_printf(b, "content-length: %llu\r\n", (unsigned long long)dr->dc->p.content_length);
+	}
+	buf_puts(b, "\r\n");
+}
+
+static void
+redirect_location(struct gw_dreq *dr, const struct gw_redirect *rd, int to_https,
+    const char *host, size_t hostlen, struct vg_buf *out)
+{
+	const char *path = dr->hh.b.s;
+	size_t plen = dr->hh.url_l, hl = hostlen;
+	const char *q = memchr(path, '?', plen);
+	const char *colon = host ? memchr(host, ':', hostlen) : NULL;
+
+	if (colon && host[0] != '[')
+		hl = (size_t)(colon - host);
+	buf_puts(out, to_https ? "https" : rd && rd->scheme ? rd->scheme : dr->dc->tls ? "https" : "http");
+	buf_puts(out, "://");
+	if (rd && rd->authority)
+		buf_puts(out, rd->authority);
+	else
+		buf_append(out, host ? host : "", host ? hl : 0);
+	if (rd && rd->port)
+		buf_printf(out, ":%u", rd->port);
+	else if (rd && rd->port_from_request)
+		buf_printf(out, ":%u", dr->dc->port);
+	if (rd && rd->uri) {
+		buf_puts(out, rd->uri);
+		if (q && !strchr(rd->uri, '?'))
+			buf_append(out, q, plen - (size_t)(q - path));
+	} else
+		buf_append(out, path, plen);
+}
+
+/* Headers are in: route it and answer locally or start the upstream exchange. */
+static void
+dr_route(struct gw_dreq *dr)
+{
+	struct gw_dconn *dc = dr->dc;
+	struct gw_worker *w = dc->w;
+	struct hhead *hh = &dr->hh;
+	struct gw_hdr hv[GW_MAX_HEADERS];
+	struct gw_req rq;
+	const struct gw_listener *l;
+	const struct gw_chain *ch;
+	const struct gw_vhost *vh;
+	const struct gw_match *m = NULL;
+	const char *host = NULL;
+	size_t hostlen = 0, i;
+	uint64_t h = 0;
+	int have_hash;
+
+	for (i = 0; i < hh->n; i++) {
+		hv[i].name = HN(hh, i);
+		hv[i].nlen = hh->h[i].nl;
+		hv[i].value = HV(hh, i);
+		hv[i].vlen = hh->h[i].vl;
+		if (host == NULL && hname_is(hh, i, "host")) {
+			host = HV(hh, i);
+			hostlen = hh->h[i].vl;
+		}
+	}
+	memset(&rq, 0, sizeof(rq));
+	rq.method = http_method_str((enum http_method)dc->p.method);
+	rq.method_len = strlen(rq.method);
+	rq.path = hh->b.s;
+	rq.path_len = hh->url_l;
+	rq.authority = host ? host : "";
+	rq.authority_len = hostlen;
+	rq.scheme = dc->tls ? "https" : "http";
+	rq.port = dc->port;
+	rq.hdrs = hv;
+	rq.nhdrs = hh->n;
+
+	l = snap_listener(dr->snap, dc->port);
+	ch = l ? gw_chain_find(l, NULL) : NULL;
+	vh = ch ? gw_vhost_find(ch, rq.authority, rq.authority_len) : NULL;
+	if (vh && vh->require_tls && !dc->tls) {
+		struct vg_buf loc = { 0 };
+
+		redirect_location(dr, NULL, 1, host, hostlen, &loc);
+		buf_append(&loc, "", 1);
+		dr_local(dr, 301, "-", NULL, 0, loc.s);
+		buf_free(&loc);
+		return;
+	}
+	dr->rt = gw_route_find(vh, dr->snap->rx, &rq, &m);
+	if (dr->rt == NULL) {
+		dr_error(dr, 404, "NR", "route_not_found\n");
+		return;
+	}
+	switch (dr->rt->action) {
+	case GW_ACT_REDIRECT: {
+		struct vg_buf loc = { 0 };
+
+		redirect_location(dr, &dr->rt->redirect, 0, host, hostlen, &loc);
+		buf_append(&loc, "", 1);
+		dr_local(dr, dr->rt->redirect.code, "-", NULL, 0, loc.s);
+		buf_free(&loc);
+		return;
+	}
+	case GW_ACT_DIRECT:
+		dr_local(dr, dr->rt->direct_status, "-", dr->rt->direct_body, dr->rt->direct_len, NULL);
+		return;
+	case GW_ACT_ROUTE:
+		break;
+	}
+	dr->dest = gw_pick_dest(dr->rt, (uint32_t)gw_rand(w));
+	if (dr->dest == NULL || dr->dest->cluster == NULL) {
+		dr_error(dr, 503, "NC", "cluster_not_found\n");
+		return;
+	}
+	dr->cl = dr->dest->cluster;
+	if (dr->cl->missing) {
+		struct vg_buf b = { 0 };
+
+		buf_printf(&b, "cluster_not_found: %s\n", dr->cl->missing);
+		dr_error(dr, 503, "NC", b.s);
+		buf_free(&b);
+		return;
+	}
+	dr->lbs = gw_lb_state(dr->snap, w->id, dr->cl);
+	have_hash = hash_key(dr, dr->cl, &h);
+	dr->ep = gw_lb_pick(dr->cl, dr->lbs, rnd_cb, w, h, have_hash);
+	if (dr->ep == NULL) {
+		dr->lbs = NULL;
+		dr_error(dr, 503, "UH", "no healthy upstream\n");
+		return;
+	}
+	dr->lbs->active[dr->ep->id]++;
+	build_uphead(dr, m, host, hostlen);
+	if (dr_connect(dr) == -1)
+		dr_error(dr, 503, "UF",
+		    "upstream connect error or disconnect/reset before headers. reset reason: connection failure\n");
+}
+
+/* ---- downstream parser callbacks ---- */
+
+static int
+d_begin(http_parser *p)
+{
+	struct gw_dconn *dc = p->data;
+	struct gw_dreq *dr;
+
+	if (dc->closing)
+		return -1;
+	dr = xcalloc(1, sizeof(*dr));
+	dr->dc = dc;
+	dr->t0_us = now_us();
+	dr->flags = "-";
+	dc->req = dr;
+	dc->w->inflight++;
+	bufferevent_set_timeouts(dc->bev, &(struct timeval){ GW_HEADER_TIMEOUT_S, 0 }, NULL);
+	return 0;
+}
+
+static int
+d_url(http_parser *p, const char *at, size_t len)
+{
+	struct gw_dconn *dc = p->data;
+	struct gw_dreq *dr = dc->req;
+
+	if (dr == NULL || !hh_room(&dr->hh, len))
+		return -1;
+	buf_append(&dr->hh.b, at, len);
+	dr->hh.url_l += (uint32_t)len;
+	return 0;
+}
+
+static int
+d_field(http_parser *p, const char *at, size_t len)
+{
+	struct gw_dconn *dc = p->data;
+
+	return dc->req ? hh_field(&dc->req->hh, at, len) : -1;
+}
+
+static int
+d_value(http_parser *p, const char *at, size_t len)
+{
+	struct gw_dconn *dc = p->data;
+
+	return dc->req ? hh_value(&dc->req->hh, at, len) : -1;
+}
+
+static int
+d_headers_done(http_parser *p)
+{
+	struct gw_dconn *dc = p->data;
+	struct gw_dreq *dr = dc->req;
+	struct hhead *hh;
+	int ncl = 0, nte = 0, expect = 0;
+	size_t i;
+
+	if (dr == NULL)
+		return -1;
+	hh = &dr->hh;
+	for (i = 0; i < hh->n; i++) {
+		if (hname_is(hh, i, "content-length"))
+			ncl++;
+		else if (hname_is(hh, i, "transfer-encoding")) {
+			nte++;
+			/* only "chunked" is understood (RFC 9112 6.1: else 501; Envoy 501) */
+			if (hh->h[i].vl != 7 || strncasecmp(HV(hh, i), "chunked", 7) != 0) {
+				dc_reject(dc, 400, "bad transfer-encoding\n");
+				return -1;
+			}
+		} else if (hname_is(hh, i, "expect") && hh->h[i].vl == 12 &&
+		    strncasecmp(HV(hh, i), "100-continue", 12) == 0)
+			expect = 1;
+	}
+	/* request smuggling: RFC 9112 6.3 lets a proxy reject these; Envoy does */
+	if (ncl > 1 || nte > 1 || (ncl && nte)) {
+		dc_reject(dc, 400, "ambiguous message framing\n");
+		return -1;
+	}
+	if (p->http_major != 1) {
+		dc_reject(dc, 505, "http version not supported\n");
+		return -1;
+	}
+	dr->http10 = p->http_minor == 0;
+	dr->keepalive = http_should_keep_alive(p);
+	dr->is_head = p->method == HTTP_HEAD;
+	dr->has_body = (p->flags & F_CHUNKED) || (p->content_length > 0 && p->content_length != ULLONG_MAX);
+	if (p->method == HTTP_CONNECT) {
+		dc_reject(dc, 405, "CONNECT is not served\n");
+		return -1;
+	}
+	/* Envoy answers 100-continue itself rather than forwarding Expect */
+	if (expect && dr->has_body)
+		bufferevent_write(dc->bev, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+	if (!dr->has_body)
+		dr->body_done = 1;
+	dr->snap = gw_snap_ref(dc->w->snap);
+	dr_route(dr);
+	return 0;
+}
+
+static int
+d_body(http_parser *p, const char *at, size_t len)
+{
+	struct gw_dconn *dc = p->data;
+	struct gw_dreq *dr = dc->req;
+	struct evbuffer *out;
+
+	if (dc->closing && dr == NULL)
+		return -1;
+	if (dr == NULL)
+		return -1;
+	dr->bytes_in += len;
+	if (dr->uc == NULL)
+		return 0;	/* answered locally: the body is dropped */
+	out = bufferevent_get_output(dr->uc->bev);
+	if (dr->up_chunked)
+		evbuffer_add_printf(out, "%zx\r\n", len);
+	evbuffer_add(out, at, len);
+	if (dr->up_chunked)
+		evbuffer_add(out, "\r\n", 2);
+	if (evbuffer_get_length(out) > GW_HWM) {
+		dc->bp = 1;
+		http_parser_pause(p, 1);
+	}
+	return 0;
+}
+
+static int
+d_complete(http_parser *p)
+{
+	struct gw_dconn *dc = p->data;
+	struct gw_dreq *dr = dc->req;
+
+	if (dr == NULL)
+		return dc->closing ? -1 : 0;
+	dr->body_done = 1;
+	if (dr->uc && dr->up_chunked)
+		bufferevent_write(dr->uc->bev, "0\r\n\r\n", 5);
+	/* one request at a time: the next waits for this answer */
+	http_parser_pause(p, 1);
+	dr_maybe_done(dr);
+	return 0;
+}
+
+static void
+dc_feed(struct gw_dconn *dc)
+{
+	struct evbuffer *in = bufferevent_get_input(dc->bev);
+
+	if (dc->in_feed)
+		return;
+	dc->in_feed = 1;
+	for (;;) {
+		struct evbuffer_iovec v;
+		size_t n;
+		enum http_errno e;
+
+		if (dc->resume) {
+			dc->resume = 0;
+			dc->paused = 0;
+			http_parser_pause(&dc->p, 0);
+		}
+		if (dc->paused || dc->closing || evbuffer_get_length(in) == 0)
+			break;
+		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+			break;
+		n = http_parser_execute(&dc->p, &dset, v.iov_base, v.iov_len);
+		evbuffer_drain(in, n);
+		e = HTTP_PARSER_ERRNO(&dc->p);
+		if (e == HPE_PAUSED) {
+			dc->paused = 1;
+			continue;
+		}
+		if (dc->closing)
+			break;
+		if (e != HPE_OK) {
+			if (dc->req && dc->req->hh.overflow)
+				dc_reject(dc, 431, "request header fields too large\n");
+			else if (e == HPE_HEADER_OVERFLOW)
+				dc_reject(dc, 431, "request header fields too large\n");
+			else if (!dc->req || !dc->req->resp_started)
+				dc_reject(dc, 400, "bad request\n");
+			else
+				dc->closing = 1;
+			if (dc->req && !dc->req->resp_done) {
+				struct gw_dreq *dr = dc->req;
+
+				/* the answer is the 400: nothing goes upstream */
+				if (dr->uc) {
+					dr->uc->req = NULL;
+					uc_free(dr->uc);
+					dr->uc = NULL;
+				}
+				if (!dr->code)
+					dr->code = 400;
+				dr->resp_started = dr->resp_done = 1;
+				dr->body_done = 1;
+				dr_maybe_done(dr);
+			}
+			break;
+		}
+		if (dc->p.upgrade) {
+			/* Upgrade is not passed through (yet): no request follows on this connection */
+			dc->closing = dc->req == NULL;
+			dc->paused = 1;
+			break;
+		}
+		if (n == 0)
+			break;
+	}
+	dc->in_feed = 0;
+	if (dc->closing)
+		bufferevent_setwatermark(dc->bev, EV_WRITE, 0, 0);
+}
+
+/* ---- downstream events ---- */
+
+static void
+dc_readcb(struct bufferevent *bev, void *arg)
+{
+	struct gw_dconn *dc = arg;
+
+	dc_feed(dc);
+	dc_close_if_done(dc);
+}
+
+static void
+dc_writecb(struct bufferevent *bev, void *arg)
+{
+	struct gw_dconn *dc = arg;
+
+	if (dc_close_if_done(dc))
+		return;
+	if (dc->req && dc->req->uc && dc->req->uc->bp) {
+		struct gw_uconn *uc = dc->req->uc;
+
+		uc->bp = 0;
+		uc->resume = 1;
+		u_feed(uc);
+	}
+}
+
+static void
+dc_eventcb(struct bufferevent *bev, short what, void *arg)
+{
+	struct gw_dconn *dc = arg;
+
+	if (what & BEV_EVENT_TIMEOUT) {
+		if (dc->req && dc->req->snap && !dc->req->resp_done) {
+			/* waiting for the upstream: the client may stay silent */
+			bufferevent_enable(bev, EV_READ);
+			return;
+		}
+		if (dc->req && !dc->req->resp_started && !dc->req->snap) {
+			dc_reject(dc, 408, "request timeout\n");
+			dc->req->resp_started = dc->req->resp_done = dc->req->body_done = 1;
+			dr_maybe_done(dc->req);
+			dc_close_if_done(dc);
+			return;
+		}
+	}
+	if (dc->req && dc->req->flags && strcmp(dc->req->flags, "-") == 0 && !dc->req->resp_done)
+		dc->req->flags = "DC";
+	dc_free(dc);
+}
+
+static int
+dc_close_if_done(struct gw_dconn *dc)
+{
+	if (dc->closing && !dc->in_feed &&
+	    evbuffer_get_length(bufferevent_get_output(dc->bev)) == 0) {
+		dc_free(dc);
+		return 1;
+	}
+	return 0;
+}
+
+static void
+dc_free(struct gw_dconn *dc)
+{
+	struct gw_dreq *dr = dc->req;
+
+	if (dr) {
+		if (dr->uc) {
+			dr->uc->req = NULL;
+			uc_free(dr->uc);
+			dr->uc = NULL;
+		}
+		dr_release_ep(dr);
+		if (dr->snap) {
+			if (!dr->code)
+				dr->code = 0;
+			dr_record(dr);
+		}
+		dc->w->inflight--;
+		dr_free(dr);
+	}
+	bufferevent_free(dc->bev);
+	TAILQ_REMOVE(&dc->w->conns, dc, link);
+	__atomic_sub_fetch(&dc->w->stats.cx_active, 1, __ATOMIC_RELAXED);
+	dc->w->nconns--;
+	free(dc);
+}
+
+void
+gw_accept(struct gw_worker *w, uint16_t port, int tls, evutil_socket_t fd,
+    const struct sockaddr *sa, int socklen)
+{
+	struct gw_dconn *dc;
+	int one = 1;
+
+	if (dset.on_message_begin == NULL) {
+		/* settings are constant: first use fills them */
+		dset.on_message_begin = d_begin;
+		dset.on_url = d_url;
+		dset.on_header_field = d_field;
+		dset.on_header_value = d_value;
+		dset.on_headers_complete = d_headers_done;
+		dset.on_body = d_body;
+		dset.on_message_complete = d_complete;
+	}
+	if (tls) {
+		/* TLS termination is not in this version */
+		evutil_closesocket(fd);
+		return;
+	}
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	dc = xcalloc(1, sizeof(*dc));
+	dc->w = w;
+	dc->port = port;
+	dc->tls = tls;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, dc->peer, sizeof(dc->peer));
+	else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+			inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], dc->peer, sizeof(dc->peer));
+		else
+			inet_ntop(AF_INET6, &s6->sin6_addr, dc->peer, sizeof(dc->peer));
+	}
+	(void)socklen;
+	dc->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (dc->bev == NULL) {
+		evutil_closesocket(fd);
+		free(dc);
+		return;
+	}
+	http_parser_init(&dc->p, HTTP_REQUEST);
+	dc->p.data = dc;
+	w->nconns++;
+	TAILQ_INSERT_TAIL(&w->conns, dc, link);
+	__atomic_add_fetch(&w->stats.cx_total, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&w->stats.cx_active, 1, __ATOMIC_RELAXED);
+	bufferevent_setcb(dc->bev, dc_readcb, dc_writecb, dc_eventcb, dc);
+	bufferevent_setwatermark(dc->bev, EV_READ, 0, GW_HWM);
+	bufferevent_setwatermark(dc->bev, EV_WRITE, GW_LWM, 0);
+	bufferevent_set_timeouts(dc->bev, &(struct timeval){ GW_HEADER_TIMEOUT_S, 0 }, NULL);
+	bufferevent_enable(dc->bev, EV_READ | EV_WRITE);
+}
+
+/* ---- upstream ---- */
+
+static int
+u_begin(http_parser *p)
+{
+	struct gw_uconn *uc = p->data;
+
+	hh_reset(&uc->hh);
+	uc->got_head = 0;
+	return uc->req ? 0 : -1;
+}
+
+static int
+u_field(http_parser *p, const char *at, size_t len)
+{
+	struct gw_uconn *uc = p->data;
+
+	return hh_field(&uc->hh, at, len);
+}
+
+static int
+u_value(http_parser *p, const char *at, size_t len)
+{
+	struct gw_uconn *uc = p->data;
+
+	return hh_value(&uc->hh, at, len);
+}
+
+static int
+u_headers_done(http_parser *p)
+{
+	struct gw_uconn *uc = p->data;
+	struct gw_dreq *dr = uc->req;
+	struct hhead *hh = &uc->hh;
+	struct evbuffer *out;
+	const struct gw_header_ops *ro, *dops;
+	int has_cl = 0, no_body;
+	size_t i;
+
+	if (dr == NULL)
+		return -1;
+	if (p->status_code >= 100 && p->status_code < 200)
+		return 0;	/* interim answers are not passed on; the final one follows */
+	uc->got_head = 1;
+	dr->resp_started = 1;
+	dr->code = p->status_code;
+	out = bufferevent_get_output(dr->dc->bev);
+	ro = &dr->rt->resp;
+	dops = dr->dest ? &dr->dest->resp : NULL;
+	no_body = dr->is_head || p->status_code == 204 || p->status_code == 304;
+	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", p->status_code, reason(p->status_code));
+	for (i = 0; i < hh->n; i++) {
+		const char *n = HN(hh, i);
+		size_t nl = hh->h[i].nl;
+
+		if (hop_by_hop(hh, i))
+			continue;
+		if (hname_is(hh, i, "content-length"))
+			has_cl = 1;
+		if (in_list(n, nl, ro) || (dops && in_list(n, nl, dops)))
+			continue;
+		evbuffer_add(out, n, nl);
+		evbuffer_add(out, ": ", 2);
+		evbuffer_add(out, HV(hh, i), hh->h[i].vl);
+		evbuffer_add(out, "\r\n", 2);
+	}
+	ops_emit(out, ro);
+	if (dops)
+		ops_emit(out, dops);
+	if (!no_body && ((p->flags & F_CHUNKED) || !has_cl)) {
+		if (dr->http10)
+			dr->down_close = 1;
+		else {
+			evbuffer_add_printf(out, "transfer-encoding: chunked\r\n");
+			dr->down_chunked = 1;
+		}
+	}
+	if (dr->down_close || !dr->keepalive || !dr->body_done) {
+		evbuffer_add_printf(out, "connection: close\r\n");
+		dr->keepalive = 0;	/* closed when the answer is complete */
+	} else if (dr->http10)
+		evbuffer_add_printf(out, "connection: keep-alive\r\n");
+	evbuffer_add(out, "\r\n", 2);
+	return dr->is_head ? 1 : 0;
+}
+
+static int
+u_body(http_parser *p, const char *at, size_t len)
+{
+	struct gw_uconn *uc = p->data;
+	struct gw_dreq *dr = uc->req;
+	struct evbuffer *out;
+
+	if (dr == NULL || !uc->got_head)
+		return dr ? 0 : -1;
+	out = bufferevent_get_output(dr->dc->bev);
+	if (dr->down_chunked)
+		evbuffer_add_printf(out, "%zx\r\n", len);
+	evbuffer_add(out, at, len);
+	if (dr->down_chunked)
+		evbuffer_add(out, "\r\n", 2);
+	dr->bytes_out += len;
+	if (evbuffer_get_length(out) > GW_HWM) {
+		uc->bp = 1;
+		http_parser_pause(p, 1);
+	}
+	return 0;
+}
+
+static int
+u_complete(http_parser *p)
+{
+	struct gw_uconn *uc = p->data;
+
+	if (!uc->got_head)
+		return 0;	/* the end of a 1xx */
+	uc->msg_done = 1;
+	http_parser_pause(p, 1);
+	return 0;
+}
+
+static void
+uc_to_idle(struct gw_uconn *uc)
+{
+	struct gw_worker *w = uc->w;
+
+	uc->req = NULL;
+	uc->msg_done = 0;
+	uc->got_head = 0;
+	uc->bp = uc->paused = uc->resume = 0;
+	hh_reset(&uc->hh);
+	http_parser_init(&uc->p, HTTP_RESPONSE);
+	uc->p.data = uc;
+	uc->in_idle = 1;
+	TAILQ_INSERT_HEAD(&w->idle, uc, link);
+	w->nidle++;
+	bufferevent_set_timeouts(uc->bev, &(struct timeval){ uc->idle_ms / 1000,
+	    (uc->idle_ms % 1000) * 1000 }, NULL);
+	bufferevent_enable(uc->bev, EV_READ);
+}
+
+/* The upstream answer is complete: release the connection, finish the request. */
+static void
+u_done(struct gw_uconn *uc)
+{
+	struct gw_dreq *dr = uc->req;
+	struct gw_dconn *dc = dr->dc;
+	int keep;
+
+	if (dr->down_chunked)
+		bufferevent_write(dc->bev, "0\r\n\r\n", 5);
+	keep = http_should_keep_alive(&uc->p) && dr->body_done &&
+	    (uc->maxreq <= 0 || uc->nreq < (unsigned)uc->maxreq) &&
+	    evbuffer_get_length(bufferevent_get_input(uc->bev)) == 0 && !dc->w->draining;
+	dr->uc = NULL;
+	if (keep)
+		uc_to_idle(uc);
+	else {
+		uc->req = NULL;
+		uc_free(uc);
+	}
+	if (dr->down_close || !dr->keepalive)
+		dc->closing = 1;
+	dr->resp_done = 1;
+	dr_maybe_done(dr);
+	dc_close_if_done(dc);
+}
+
+static void
+u_fail(struct gw_uconn *uc, short what)
+{
+	struct gw_dreq *dr = uc->req;
+	struct gw_dconn *dc;
+
+	if (dr == NULL) {
+		uc_free(uc);
+		return;
+	}
+	dc = dr->dc;
+	if (!dr->resp_started) {
+		int stale = uc->reused && !uc->got_bytes && !dr->has_body && !dr->retried;
+		int connected = uc->connected;
+
+		dr->uc = NULL;
+		uc->req = NULL;
+		uc_free(uc);
+		if (stale) {
+			/* a pooled connection the upstream had closed: once more on a new one */
+			dr->retried = 1;
+			if (dr_connect(dr) == 0)
+				return;
+		}
+		if (what & BEV_EVENT_TIMEOUT && connected)
+			dr_error(dr, 504, "UT", "upstream request timeout\n");
+		else if (!connected)
+			dr_error(dr, 503, "UF", "upstream connect error or disconnect/reset before headers. "
+			    "reset reason: connection failure\n");
+		else
+			dr_error(dr, 503, "UC", "upstream connect error or disconnect/reset before headers. "
+			    "reset reason: connection termination\n");
+		dc_close_if_done(dc);
+		return;
+	}
+	/* mid-answer: the client can only learn it from the connection closing */
+	dr->flags = "UC";
+	dc_free(dc);
+}
+
+static void
+u_feed(struct gw_uconn *uc)
+{
+	struct evbuffer *in = bufferevent_get_input(uc->bev);
+
+	if (uc->in_feed)
+		return;
+	uc->in_feed = 1;
+	for (;;) {
+		struct evbuffer_iovec v;
+		size_t n;
+		enum http_errno e;
+
+		if (uc->resume) {
+			uc->resume = 0;
+			uc->paused = 0;
+			http_parser_pause(&uc->p, 0);
+		}
+		if (uc->msg_done) {
+			uc->in_feed = 0;
+			u_done(uc);
+			return;
+		}
+		if (uc->paused)
+			break;
+		if (evbuffer_get_length(in) == 0) {
+			if (!uc->eof)
+				break;
+			/* a close-delimited body ends here */
+			uc->in_feed = 0;
+			http_parser_execute(&uc->p, &uset, NULL, 0);
+			if (uc->msg_done) {
+				uc->p.flags |= F_CONNECTION_CLOSE;
+				u_done(uc);
+			} else
+				u_fail(uc, BEV_EVENT_EOF);
+			return;
+		}
+		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+			break;
+		uc->got_bytes = 1;
+		n = http_parser_execute(&uc->p, &uset, v.iov_base, v.iov_len);
+		evbuffer_drain(in, n);
+		e = HTTP_PARSER_ERRNO(&uc->p);
+		if (e == HPE_PAUSED) {
+			if (!uc->msg_done)
+				uc->paused = 1;
+			continue;
+		}
+		if (e != HPE_OK || uc->req == NULL) {
+			struct gw_dreq *dr = uc->req;
+
+			uc->in_feed = 0;
+			if (dr && !dr->resp_started) {
+				struct gw_dconn *dc = dr->dc;
+
+				dr->uc = NULL;
+				uc->req = NULL;
+				uc_free(uc);
+				dr_error(dr, 502, "UPE", "upstream protocol error\n");
+				dc_close_if_done(dc);
+			} else
+				u_fail(uc, BEV_EVENT_ERROR);
+			return;
+		}
+	}
+	uc->in_feed = 0;
+}
+
+static void
+u_readcb(struct bufferevent *bev, void *arg)
+{
+	struct gw_uconn *uc = arg;
+
+	if (uc->in_idle) {
+		/* an idle upstream must not talk */
+		TAILQ_REMOVE(&uc->w->idle, uc, link);
+		uc->w->nidle--;
+		uc->in_idle = 0;
+		uc_free(uc);
+		return;
+	}
+	u_feed(uc);
+}
+
+static void
+u_writecb(struct bufferevent *bev, void *arg)
+{
+	struct gw_uconn *uc = arg;
+	struct gw_dreq *dr = uc->req;
+
+	if (dr && dr->dc->bp) {
+		struct gw_dconn *dc = dr->dc;
+
+		dc->bp = 0;
+		dc->resume = 1;
+		dc_feed(dc);
+		dc_close_if_done(dc);
+	}
+}
+
+static void
+u_eventcb(struct bufferevent *bev, short what, void *arg)
+{
+	struct gw_uconn *uc = arg;
+
+	if (what & BEV_EVENT_CONNECTED) {
+		uc->connected = 1;
+		if (uc->req && uc->req->rt && uc->req->rt->timeout_ms > 0) {
+			int64_t t = uc->req->rt->timeout_ms;
+
+			bufferevent_set_timeouts(bev, &(struct timeval){ t / 1000, (t % 1000) * 1000 }, NULL);
+		} else
+			bufferevent_set_timeouts(bev, NULL, NULL);
+		return;
+	}
+	if (uc->in_idle) {
+		TAILQ_REMOVE(&uc->w->idle, uc, link);
+		uc->w->nidle--;
+		uc->in_idle = 0;
+		uc_free(uc);
+		return;
+	}
+	if ((what & BEV_EVENT_EOF) && uc->req && uc->got_bytes) {
+		/* bytes may wait behind back-pressure: u_feed ends the message */
+		uc->eof = 1;
+		u_feed(uc);
+		return;
+	}
+	u_fail(uc, what);
+}
+
+static void
+uc_free(struct gw_uconn *uc)
+{
+	if (uc->in_idle) {
+		TAILQ_REMOVE(&uc->w->idle, uc, link);
+		uc->w->nidle--;
+	}
+	hh_free(&uc->hh);
+	bufferevent_free(uc->bev);
+	__atomic_sub_fetch(&uc->w->stats.upstream_cx_active, 1, __ATOMIC_RELAXED);
+	free(uc);
+}
+
+void
+gw_conns_close_all(struct gw_worker *w)
+{
+	struct gw_dconn *dc;
+
+	while ((dc = TAILQ_FIRST(&w->conns)) != NULL)
+		dc_free(dc);
+}
+
+void
+gw_idle_close_all(struct gw_worker *w)
+{
+	struct gw_uconn *uc;
+
+	while ((uc = TAILQ_FIRST(&w->idle)) != NULL)
+		uc_free(uc);
+}
+
+static void
+ep_sockaddr(const struct gw_endpoint *e, struct sockaddr_storage *ss, socklen_t *len)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (e->addr.family == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(e->port);
+		memcpy(&s4->sin_addr, e->addr.a, 4);
+		*len = sizeof(*s4);
+	} else {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(e->port);
+		memcpy(&s6->sin6_addr, e->addr.a, 16);
+		*len = sizeof(*s6);
+	}
+}
+
+/* Attach an upstream connection (pooled, or a new one) and send the head. */
+static int
+dr_connect(struct gw_dreq *dr)
+{
+	struct gw_worker *w = dr->dc->w;
+	struct gw_uconn *uc;
+	char key[64];
+
+	if (uset.on_message_begin == NULL) {
+		uset.on_message_begin = u_begin;
+		uset.on_header_field = u_field;
+		uset.on_header_value = u_value;
+		uset.on_headers_complete = u_headers_done;
+		uset.on_body = u_body;
+		uset.on_message_complete = u_complete;
+	}
+	snprintf(key, sizeof(key), "%s|%u", dr->ep->ip, dr->ep->port);
+	if (!dr->retried)
+		TAILQ_FOREACH(uc, &w->idle, link)
+			if (strcmp(uc->key, key) == 0) {
+				TAILQ_REMOVE(&w->idle, uc, link);
+				w->nidle--;
+				uc->in_idle = 0;
+				uc->reused = 1;
+				uc->got_bytes = 0;
+				__atomic_add_fetch(&w->stats.upstream_reuse, 1, __ATOMIC_RELAXED);
+				goto attach;
+			}
+	uc = xcalloc(1, sizeof(*uc));
+	uc->w = w;
+	snprintf(uc->key, sizeof(uc->key), "%s", key);
+	ep_sockaddr(dr->ep, &uc->sa, &uc->salen);
+	uc->bev = bufferevent_socket_new(w->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (uc->bev == NULL) {
+		free(uc);
+		return -1;
+	}
+	__atomic_add_fetch(&w->stats.upstream_cx_total, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&w->stats.upstream_cx_active, 1, __ATOMIC_RELAXED);
+	/* no callbacks yet: a synchronous failure must not free uc under us */
+	if (bufferevent_socket_connect(uc->bev, (struct sockaddr *)&uc->sa, (int)uc->salen) == -1) {
+		uc_free(uc);
+		return -1;
+	}
+	{
+		int one = 1;
+		evutil_socket_t fd = bufferevent_getfd(uc->bev);
+
+		if (fd >= 0)
+			(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	}
+	http_parser_init(&uc->p, HTTP_RESPONSE);
+	uc->p.data = uc;
+	bufferevent_setcb(uc->bev, u_readcb, u_writecb, u_eventcb, uc);
+	bufferevent_setwatermark(uc->bev, EV_READ, 0, GW_HWM);
+	bufferevent_setwatermark(uc->bev, EV_WRITE, GW_LWM, 0);
+	{
+		int64_t t = dr->cl->connect_timeout_ms;
+
+		bufferevent_set_timeouts(uc->bev, NULL, &(struct timeval){ t / 1000, (t % 1000) * 1000 });
+	}
+	bufferevent_enable(uc->bev, EV_READ | EV_WRITE);
+attach:
+	uc->maxreq = dr->cl->max_requests_per_connection;
+	uc->idle_ms = dr->cl->idle_timeout_ms > 0 ? dr->cl->idle_timeout_ms : 3600000;
+	uc->req = dr;
+	uc->nreq++;
+	dr->uc = uc;
+	if (uc->reused) {
+		if (dr->rt->timeout_ms > 0) {
+			int64_t t = dr->rt->timeout_ms;
+
+			bufferevent_set_timeouts(uc->bev, &(struct timeval){ t / 1000, (t % 1000) * 1000 }, NULL);
+		} else
+			bufferevent_set_timeouts(uc->bev, NULL, NULL);
+	}
+	bufferevent_write(uc->bev, dr->uphead.s, dr->uphead.len);
+	return 0;
+}

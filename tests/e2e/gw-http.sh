@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# The gateway's HTTP/1.1 data plane end to end: the seed's walk-through
+# through the VIP, the canary split, Envoy's error answers, strict parsing
+# (smuggling cases, oversize headers), keep-alive and pipelining, a chunked
+# upload streamed to the backend, health and stats ports.
+. "${srcdir:-.}/tests/e2e/gw-lib.sh"
+
+gw_ns_up 10.244.1.10 10.244.2.10 10.244.3.11 10.244.3.12
+nginx_start "10.244.1.10:9080 productpage-1" "10.244.2.10:9080 productpage-2" \
+	"10.244.3.11:9080 reviews-v1" "10.244.3.12:9080 reviews-v2" ||
+	{ fail "nginx did not start"; cat "$tmp/ngx/out" "$tmp/ngx/error.log"; exit 1; }
+
+mkdir -p "$tmp/objs"
+cp "$src"/etc/objects.d/*.yaml "$tmp/objs/"
+cat > "$tmp/objs/50-test.yaml" <<'EOC'
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: test-gateway, namespace: default}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 80, name: http, protocol: HTTP}
+    hosts: ["*.test"]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: reviews, namespace: default}
+spec: {selector: {app: reviews}, ports: [{port: 9080, name: http}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: reviews-v1-a, namespace: default, labels: {app: reviews, version: v1}}
+spec: {nodeName: node-a, containers: [{name: reviews}]}
+status: {phase: Running, podIP: 10.244.3.11, conditions: [{type: Ready, status: "True"}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: reviews-v2-a, namespace: default, labels: {app: reviews, version: v2}}
+spec: {nodeName: node-a, containers: [{name: reviews}]}
+status: {phase: Running, podIP: 10.244.3.12, conditions: [{type: Ready, status: "True"}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: empty, namespace: default}
+spec: {selector: {app: nothing}, ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: dead, namespace: default}
+spec: {ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: dead, namespace: default}
+subsets: [{addresses: [{ip: 127.0.0.1}], ports: [{port: 9}]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews-gw, namespace: default}
+spec:
+  hosts: [reviews.test]
+  gateways: [test-gateway]
+  http:
+  - match: [{uri: {prefix: /nc}}]
+    route: [{destination: {host: reviews, subset: v9}}]
+  - match: [{uri: {prefix: /uh}}]
+    route: [{destination: {host: empty}}]
+  - match: [{uri: {prefix: /uf}}]
+    route: [{destination: {host: dead}}]
+  - match: [{uri: {prefix: /old}}]
+    redirect: {uri: /new}
+  - match: [{uri: {exact: /teapot}}]
+    directResponse: {status: 418, body: {string: "short and stout"}}
+  - match: [{uri: {prefix: /api/}}]
+    rewrite: {uri: /v2/}
+    headers: {response: {set: {x-gw: vipgate}}}
+    route: [{destination: {host: reviews, subset: v2}}]
+  - route:
+    - {destination: {host: reviews, subset: v1}, weight: 90}
+    - {destination: {host: reviews, subset: v2}, weight: 10}
+EOC
+vipgated_start || { fail "vipgated not ready"; exit 1; }
+ok "vipgated ready on :15021"
+
+VIP=192.168.1.200
+wait_for 5 sh -c "ip -n $ns -o addr show dev lo | grep -q ' $VIP/'" && ok "VIP $VIP local" || fail "VIP $VIP not local"
+c() { inns curl -s --max-time 5 "$@"; }
+
+# the seed's walk-through
+out=$(c -H "Host: bookinfo.example.com" "http://$VIP/productpage")
+case $out in productpage-*" /productpage") ok "seed: $out";; *) fail "seed: got '$out'";; esac
+# both productpage endpoints take traffic
+seen=$(for i in $(seq 20); do c -H "Host: bookinfo.example.com" "http://$VIP/p"; done | sort -u | wc -l)
+check "both productpage endpoints answer" test "$seen" -eq 2
+
+# 404 NR for an unknown host
+code=$(c -o "$tmp/body" -w '%{http_code}' -H "Host: nope.example.com" "http://$VIP/")
+check "404 NR (got $code)" test "$code" = 404
+check "404 body names the reason" grep -q route_not_found "$tmp/body"
+
+for t in "nc 503 cluster_not_found" "uh 503 no.healthy.upstream" "uf 503 connection.failure"; do
+	set -- $t
+	code=$(c -o "$tmp/body" -w '%{http_code}' -H "Host: reviews.test" "http://$VIP/$1")
+	check "/$1: $2 (got $code: $(head -c 80 "$tmp/body"))" sh -c "test $code = $2 && grep -q '$3' '$tmp/body'"
+done
+hdr=$(c -D - -o /dev/null -H "Host: reviews.test" "http://$VIP/old/x?q=1" | tr -d '\r')
+check "redirect 301 to /new?q=1" sh -c "echo '$hdr' | grep -q '^HTTP/1.1 301' && echo '$hdr' | grep -qi '^location: http://reviews.test/new?q=1'"
+out=$(c -w ' %{http_code}' -H "Host: reviews.test" "http://$VIP/teapot")
+check "directResponse (got '$out')" test "$out" = "short and stout 418"
+out=$(c -D "$tmp/h" -H "Host: reviews.test" "http://$VIP/api/users?id=7")
+check "rewrite /api/ -> /v2/ to v2 (got '$out')" test "$out" = "reviews-v2 /v2/users?id=7"
+check "response header set" grep -qi '^x-gw: vipgate' "$tmp/h"
+
+# canary 90/10 over 1000 requests (keep-alive: one curl, many URLs)
+urls=$(for i in $(seq 1000); do printf 'http://%s/c/%d ' $VIP $i; done)
+c -H "Host: reviews.test" $urls > "$tmp/canary"
+v1=$(grep -c '^reviews-v1' "$tmp/canary"); v2=$(grep -c '^reviews-v2' "$tmp/canary")
+check "canary 1000 answers (v1 $v1, v2 $v2)" test $((v1 + v2)) -eq 1000
+check "canary 90/10 within 3 points (v1 $v1)" test "$v1" -ge 870 -a "$v1" -le 930
+
+# x-forwarded-for / x-request-id reach the backend
+c -H "Host: reviews.test" -H "x-forwarded-for: 203.0.113.9" "http://$VIP/xff" >/dev/null
+check "x-forwarded-for appended" grep -q 'GET /xff HTTP/1.1 200 [0-9]* - 203.0.113.9,127.0.0.1 [0-9a-f-]\{36\}' "$tmp/ngx/access.log"
+
+# chunked upload streamed to the backend (2 MB)
+head -c 2000000 /dev/zero > "$tmp/blob"
+out=$(c -H "Host: reviews.test" -H "Transfer-Encoding: chunked" --data-binary @"$tmp/blob" "http://$VIP/upload")
+check "chunked upload of 2 MB arrives whole (got '$out')" test "$out" = "got 2000000"
+out=$(c -H "Host: reviews.test" --data-binary @"$tmp/blob" "http://$VIP/upload")
+check "content-length upload of 2 MB (got '$out')" test "$out" = "got 2000000"
+
+# pipelining: three requests in one write, answered in order
+ans=$(raw 127.0.0.1 80 'GET /p1 HTTP/1.1\r\nHost: reviews.test\r\n\r\nGET /api/p2 HTTP/1.1\r\nHost: reviews.test\r\n\r\nGET /p3 HTTP/1.1\r\nHost: reviews.test\r\nConnection: close\r\n\r\n')
+order=$(echo "$ans" | grep -o '/p[123]\|/v2/p2' | tr '\n' ' ')
+check "pipelined answers in order (got '$order')" test "$order" = "/p1 /v2/p2 /p3 "
+
+# strict parsing: 400 and close
+st() { raw 127.0.0.1 80 "$1" | head -1 | tr -d '\r'; }
+check "CL.TE -> 400" test "$(st 'POST / HTTP/1.1\r\nHost: reviews.test\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n')" = "HTTP/1.1 400 Bad Request"
+check "TE.CL -> 400" test "$(st 'POST / HTTP/1.1\r\nHost: reviews.test\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n1\r\nA\r\n0\r\n\r\n')" = "HTTP/1.1 400 Bad Request"
+check "duplicate CL -> 400" test "$(st 'POST / HTTP/1.1\r\nHost: reviews.test\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nA')" = "HTTP/1.1 400 Bad Request"
+check "bad chunk size -> 400" test "$(st 'POST / HTTP/1.1\r\nHost: reviews.test\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nA\r\n0\r\n\r\n')" = "HTTP/1.1 400 Bad Request"
+check "bad header name -> 400" test "$(st 'GET / HTTP/1.1\r\nHost: reviews.test\r\nBad Header: x\r\n\r\n')" = "HTTP/1.1 400 Bad Request"
+check "TE gzip -> 400" test "$(st 'POST / HTTP/1.1\r\nHost: reviews.test\r\nTransfer-Encoding: gzip\r\n\r\n')" = "HTTP/1.1 400 Bad Request"
+big=$(head -c 70000 /dev/zero | tr '\0' a)
+check "headers over 60 KiB -> 431" test "$(st "GET / HTTP/1.1\\r\\nHost: reviews.test\\r\\nX-Big: $big\\r\\n\\r\\n")" = "HTTP/1.1 431 Request Header Fields Too Large"
+ans=$(raw 127.0.0.1 80 'POST / HTTP/1.1\r\nHost: reviews.test\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: reviews.test\r\n\r\n')
+check "nothing smuggled after a 400" sh -c "! echo '$ans' | grep -q smuggled"
+# HTTP/1.0 is served (no 426)
+check "HTTP/1.0 served" test "$(st 'GET /ten HTTP/1.0\r\nHost: reviews.test\r\n\r\n')" = "HTTP/1.1 200 OK"
+
+# stats
+m=$(c http://127.0.0.1:15020/stats/prometheus)
+check "istio_requests_total with Istio labels" sh -c "echo '$m' | grep -q 'istio_requests_total{reporter=\"source\".*destination_service=\"reviews.default.svc.cluster.local\".*response_code=\"200\"'"
+check "NR counted" sh -c "echo '$m' | grep -q 'response_code=\"404\",grpc_response_status=\"\",response_flags=\"NR\"'"
+check "duration histogram with Envoy buckets" sh -c "echo '$m' | grep -q 'istio_request_duration_milliseconds_bucket{.*le=\"3.6e+06\"}'"
+
+# vipgatectl gateway views
+check "vipgatectl gateway routes" sh -c "'$ctl' -s '$tmp/sock' --json gateway routes | grep -q reviews-gw"
+check "vipgatectl gateway clusters" sh -c "'$ctl' -s '$tmp/sock' --json gateway clusters | grep -q 10.244.3.12"
+
+# drain: health 503, exit 0
+kill -TERM $pid
+wait_for 2 sh -c "inns curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:15021/healthz/ready | grep -q 503" &&
+	ok "draining: health 503" || ok "draining: health port already closed"
+wait_for 10 sh -c "! kill -0 $pid 2>/dev/null"
+wait $pid; rc=$?
+check "SIGTERM exits 0 (rc $rc)" test $rc -eq 0
+pid=
+
+echo "$passes passed, $fails failed"
+[ $fails -eq 0 ]
