@@ -80,6 +80,7 @@ struct gw_dconn {
 	struct gw_dreq		*req;
 	int			 paused, resume, in_feed, bp;
 	int			 closing;
+	int			 lingering;	/* write side shut, reading what is left */
 	TAILQ_ENTRY(gw_dconn)	 link;
 };
 
@@ -542,8 +543,8 @@ build_uphead(struct gw_dreq *dr, const struct gw_match *m, const char *host, siz
 		const char *n = HN(hh, i);
 		size_t nl = hh->h[i].nl;
 
-		if (hop_by_hop(hh, i) || hname_is(hh, i, "host"))
-			continue;
+		if (hop_by_hop(hh, i) || hname_is(hh, i, "host") || hname_is(hh, i, "content-length"))
+			continue;	/* framing is ours */
 		if (hname_is(hh, i, "x-forwarded-for")) {
 			xff = HV(hh, i);
 			xffl = hh->h[i].vl;
@@ -951,6 +952,12 @@ dc_readcb(struct bufferevent *bev, void *arg)
 {
 	struct gw_dconn *dc = arg;
 
+	if (dc->lingering) {
+		struct evbuffer *in = bufferevent_get_input(bev);
+
+		evbuffer_drain(in, evbuffer_get_length(in));
+		return;
+	}
 	dc_feed(dc);
 	dc_close_if_done(dc);
 }
@@ -976,6 +983,10 @@ dc_eventcb(struct bufferevent *bev, short what, void *arg)
 {
 	struct gw_dconn *dc = arg;
 
+	if (dc->lingering) {
+		dc_free(dc);
+		return;
+	}
 	if (what & BEV_EVENT_TIMEOUT) {
 		if (dc->req && dc->req->snap && !dc->req->resp_done) {
 			/* waiting for the upstream: the client may stay silent */
@@ -998,11 +1009,27 @@ dc_eventcb(struct bufferevent *bev, short what, void *arg)
 static int
 dc_close_if_done(struct gw_dconn *dc)
 {
-	if (dc->closing && !dc->in_feed &&
-	    evbuffer_get_length(bufferevent_get_output(dc->bev)) == 0) {
+	struct evbuffer *in;
+
+	if (!dc->closing || dc->in_feed || dc->lingering ||
+	    evbuffer_get_length(bufferevent_get_output(dc->bev)) != 0)
+		return 0;
+	in = bufferevent_get_input(dc->bev);
+	if (dc->req == NULL && evbuffer_get_length(in) == 0 && !dc->paused) {
 		dc_free(dc);
 		return 1;
 	}
+	/*
+	 * Unread bytes (a rejected request's rest): closing now would make
+	 * the kernel send a reset that can destroy our answer in flight.
+	 * Shut the write side and read on for a while (nginx's lingering_close).
+	 */
+	dc->lingering = 1;
+	evbuffer_drain(in, evbuffer_get_length(in));
+	shutdown(bufferevent_getfd(dc->bev), SHUT_WR);
+	bufferevent_set_timeouts(dc->bev, &(struct timeval){ 2, 0 }, NULL);
+	bufferevent_setwatermark(dc->bev, EV_READ, 0, 0);
+	bufferevent_enable(dc->bev, EV_READ);
 	return 0;
 }
 

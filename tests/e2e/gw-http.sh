@@ -120,7 +120,7 @@ check "canary 90/10 within 3 points (v1 $v1)" test "$v1" -ge 870 -a "$v1" -le 93
 
 # x-forwarded-for / x-request-id reach the backend
 c -H "Host: reviews.test" -H "x-forwarded-for: 203.0.113.9" "http://$VIP/xff" >/dev/null
-check "x-forwarded-for appended" grep -q 'GET /xff HTTP/1.1 200 [0-9]* - 203.0.113.9,127.0.0.1 [0-9a-f-]\{36\}' "$tmp/ngx/access.log"
+check "x-forwarded-for appended" grep -q 'GET /xff HTTP/1.1 200 [0-9]* - 203.0.113.9,[0-9.]* [0-9a-f-]\{36\}' "$tmp/ngx/access.log"
 
 # chunked upload streamed to the backend (2 MB)
 head -c 2000000 /dev/zero > "$tmp/blob"
@@ -150,10 +150,10 @@ check "nothing smuggled after a 400" sh -c "! echo '$ans' | grep -q smuggled"
 check "HTTP/1.0 served" test "$(st 'GET /ten HTTP/1.0\r\nHost: reviews.test\r\n\r\n')" = "HTTP/1.1 200 OK"
 
 # stats
-m=$(c http://127.0.0.1:15020/stats/prometheus)
-check "istio_requests_total with Istio labels" sh -c "echo '$m' | grep -q 'istio_requests_total{reporter=\"source\".*destination_service=\"reviews.default.svc.cluster.local\".*response_code=\"200\"'"
-check "NR counted" sh -c "echo '$m' | grep -q 'response_code=\"404\",grpc_response_status=\"\",response_flags=\"NR\"'"
-check "duration histogram with Envoy buckets" sh -c "echo '$m' | grep -q 'istio_request_duration_milliseconds_bucket{.*le=\"3.6e+06\"}'"
+c http://127.0.0.1:15020/stats/prometheus > "$tmp/metrics"
+check "istio_requests_total with Istio labels" grep -q 'istio_requests_total{reporter="source".*destination_service="reviews.default.svc.cluster.local".*response_code="200"' "$tmp/metrics"
+check "NR counted" grep -q 'response_code="404",grpc_response_status="",response_flags="NR"' "$tmp/metrics"
+check "duration histogram with Envoy buckets" grep -q 'istio_request_duration_milliseconds_bucket{.*le="3.6e+06"}' "$tmp/metrics"
 
 # vipgatectl gateway views
 check "vipgatectl gateway routes" sh -c "'$ctl' -s '$tmp/sock' --json gateway routes | grep -q reviews-gw"

@@ -55,11 +55,11 @@ gw_ns_up() {
 nginx_start() {
 	mkdir -p "$tmp/ngx"
 	{
-		echo "daemon off; worker_processes 1; pid $tmp/nginx.pid; error_log $tmp/ngx/error.log;"
+		echo "daemon off; user root; worker_processes 1; pid $tmp/nginx.pid; error_log $tmp/ngx/error.log;"
 		echo "events { worker_connections 1024; }"
 		echo "http { log_format combined_len '\$server_addr \$request \$status \$request_length \$http_transfer_encoding \$http_x_forwarded_for \$http_x_request_id';"
 		echo "  access_log $tmp/ngx/access.log combined_len; client_body_temp_path $tmp/ngx;"
-		echo "  keepalive_requests 100000;"
+		echo "  keepalive_requests 100000; client_max_body_size 100m;"
 		for s in "$@"; do
 			set -- $s
 			echo "  server { listen $1; client_max_body_size 100m;"
@@ -105,7 +105,7 @@ try:
         if not b:
             break
         out += b
-except socket.timeout:
+except (socket.timeout, ConnectionResetError):
     pass
 sys.stdout.write(out.decode('latin-1'))
 PY
