@@ -584,7 +584,8 @@ build_uphead(struct gw_dreq *dr, const struct gw_match *m, const char *host, siz
 		if (d)
 			ops_emit(tmp, &d->req);
 		len = evbuffer_get_length(tmp);
-		buf_append(b, (const char *)evbuffer_pullup(tmp, -1), len);
+		if (len)
+			buf_append(b, (const char *)evbuffer_pullup(tmp, -1), len);
 		evbuffer_free(tmp);
 	}
 	if (dr->has_body) {

@@ -85,6 +85,14 @@ lower_dup(struct vg_arena *a, const char *s)
 	return r;
 }
 
+/* qsort with n == 0 may get a NULL base, which UBSan rejects */
+static void
+sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
+
 static int
 strmap_subset(const struct strmap *a, const struct strmap *b)
 {
@@ -1007,7 +1015,7 @@ cluster_get(struct plan *p, const struct k_vs_destination *dst, const char *vs_n
 	if (eb.v.n) {
 		size_t k = 0;
 
-		qsort(eb.v.v, eb.v.n, sizeof(void *), ep_cmp);
+		sort(eb.v.v, eb.v.n, sizeof(void *), ep_cmp);
 		c->eps = arena_alloc(p->a, sizeof(*c->eps) * eb.v.n);
 		for (i = 0; i < eb.v.n; i++) {
 			if (k && ep_cmp(&eb.v.v[i], &eb.v.v[i - 1]) == 0)
@@ -1229,7 +1237,7 @@ plan_finish(struct plan *p, struct gw_desired *g)
 {
 	size_t i, j, k, r;
 
-	qsort(p->lis.v, p->lis.n, sizeof(void *), lis_cmp);
+	sort(p->lis.v, p->lis.n, sizeof(void *), lis_cmp);
 	g->listeners = arena_alloc(p->a, sizeof(*g->listeners) * (p->lis.n ? p->lis.n : 1));
 	g->nlisteners = p->lis.n;
 	for (i = 0; i < p->lis.n; i++) {
@@ -1262,7 +1270,7 @@ plan_finish(struct plan *p, struct gw_desired *g)
 				ptrvec_free(&vb->routes);
 				free(vb);
 			}
-			qsort(c->vhosts, c->nvhosts, sizeof(*c->vhosts), vh_cmp);
+			sort(c->vhosts, c->nvhosts, sizeof(*c->vhosts), vh_cmp);
 			ptrvec_free(&cb->vhosts);
 			free(cb);
 		}
@@ -1271,7 +1279,7 @@ plan_finish(struct plan *p, struct gw_desired *g)
 	}
 	ptrvec_free(&p->lis);
 
-	qsort(p->clusters.v, p->clusters.n, sizeof(void *), cl_cmp);
+	sort(p->clusters.v, p->clusters.n, sizeof(void *), cl_cmp);
 	g->clusters = arena_alloc(p->a, sizeof(*g->clusters) * (p->clusters.n ? p->clusters.n : 1));
 	for (i = 0; i < p->clusters.n; i++) {
 		g->clusters[i] = p->clusters.v[i];
@@ -1352,7 +1360,7 @@ reconcile_gw(struct desired *d, struct store *st, const struct config *cfg,
 		if (any)
 			vsort[nv++] = vss[i];
 	}
-	qsort(vsort, nv, sizeof(*vsort), vs_order);
+	sort(vsort, nv, sizeof(*vsort), vs_order);
 	for (i = 0; i < nv; i++) {
 		const struct k_virtualservice *vs = OBJ_SPEC(vsort[i], k_virtualservice);
 		int found = 0;
