@@ -74,6 +74,14 @@ struct gw_stats {
 	struct gw_stat	*tab[GW_STAT_BUCKETS];
 	uint64_t	 cx_total, cx_active, upstream_cx_total, upstream_cx_active;
 	uint64_t	 upstream_reuse;
+	/* label texts are costly to build: remember the series of recent tuples */
+	struct {
+		uint64_t	 gen;
+		const void	*cl, *ep;
+		const char	*flags;
+		int		 code;
+		struct gw_stat	*e;
+	}		 cache[256];
 };
 
 extern const double gw_buckets_ms[19];
@@ -151,6 +159,9 @@ const struct gw_endpoint *gw_lb_pick(const struct gw_cluster *, struct gw_lbstat
 /* gw_stats.c */
 void gw_stats_init(struct gw_stats *);
 void gw_stats_free(struct gw_stats *);
+/* The series of a label text (made when new); the caller holds the lock. */
+struct gw_stat *gw_stats_series(struct gw_stats *, const char *key);
+void gw_stats_add(struct gw_stat *, double ms, uint64_t req_bytes, uint64_t resp_bytes);
 void gw_stats_record(struct gw_stats *, const char *key, double ms,
     uint64_t req_bytes, uint64_t resp_bytes);
 void gw_stats_render(struct gw_ctx *, struct vg_buf *);

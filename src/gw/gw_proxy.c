@@ -417,7 +417,21 @@ dr_record(struct gw_dreq *dr)
 	struct vg_buf k = { 0 };
 	char code[8];
 	double ms = (double)(now_us() - dr->t0_us) / 1000.0;
+	uint64_t gen = dr->snap ? dr->snap->gen : 0;
+	const char *flags = dr->flags ? dr->flags : "-";
+	size_t slot = (size_t)((((uintptr_t)c >> 4) ^ ((uintptr_t)e >> 3) ^ (uintptr_t)dr->code * 31 ^
+	    ((uintptr_t)flags >> 2)) % VG_ARRAY_SIZE(w->stats.cache));
+	struct gw_stats *st = &w->stats;
 
+	pthread_mutex_lock(&st->mu);
+	if (st->cache[slot].e && st->cache[slot].gen == gen && st->cache[slot].cl == c &&
+	    st->cache[slot].ep == e && st->cache[slot].code == dr->code &&
+	    st->cache[slot].flags == flags) {
+		gw_stats_add(st->cache[slot].e, ms, dr->bytes_in, dr->bytes_out);
+		pthread_mutex_unlock(&st->mu);
+		return;
+	}
+	pthread_mutex_unlock(&st->mu);
 	snprintf(code, sizeof(code), "%d", dr->code ? dr->code : 0);
 	lbl(&k, "reporter", "source");
 	lbl(&k, "source_workload", "istio-ingressgateway");
@@ -436,9 +450,17 @@ dr_record(struct gw_dreq *dr)
 	lbl(&k, "request_protocol", "http");
 	lbl(&k, "response_code", code);
 	lbl(&k, "grpc_response_status", "");
-	lbl(&k, "response_flags", dr->flags ? dr->flags : "-");
+	lbl(&k, "response_flags", flags);
 	lbl(&k, "connection_security_policy", "unknown");
-	gw_stats_record(&w->stats, k.s, ms, dr->bytes_in, dr->bytes_out);
+	pthread_mutex_lock(&st->mu);
+	st->cache[slot].e = gw_stats_series(st, k.s);
+	st->cache[slot].gen = gen;
+	st->cache[slot].cl = c;
+	st->cache[slot].ep = e;
+	st->cache[slot].code = dr->code;
+	st->cache[slot].flags = flags;
+	gw_stats_add(st->cache[slot].e, ms, dr->bytes_in, dr->bytes_out);
+	pthread_mutex_unlock(&st->mu);
 	buf_free(&k);
 }
 

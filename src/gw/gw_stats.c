@@ -65,6 +65,24 @@ stat_get(struct gw_stats *s, const char *key)
 	return e;
 }
 
+struct gw_stat *
+gw_stats_series(struct gw_stats *s, const char *key)
+{
+	return stat_get(s, key);
+}
+
+void
+gw_stats_add(struct gw_stat *e, double ms, uint64_t req_bytes, uint64_t resp_bytes)
+{
+	e->requests++;
+	bucket_add(e->dur, ms);
+	e->dur_sum += ms;
+	bucket_add(e->req_bytes, (double)req_bytes);
+	e->req_bytes_sum += (double)req_bytes;
+	bucket_add(e->resp_bytes, (double)resp_bytes);
+	e->resp_bytes_sum += (double)resp_bytes;
+}
+
 void
 gw_stats_record(struct gw_stats *s, const char *key, double ms, uint64_t req_bytes,
     uint64_t resp_bytes)
