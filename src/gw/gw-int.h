@@ -37,6 +37,17 @@ struct gw_lbstate {
 	size_t		 n;
 };
 
+struct gw_snap;
+/* The SNI callback's argument: which listener of which snapshot. */
+struct gw_tlsl {
+	struct gw_snap	*s;
+	size_t		 li;
+};
+/* What a TLS connection learns at its handshake. */
+struct gw_tls_conn {
+	size_t		chain;
+};
+
 /*
  * An immutable compiled gateway plus what it needs at run time; refcounted
  * (workers and requests hold references).
@@ -50,6 +61,7 @@ struct gw_snap {
 	size_t			 nworkers;
 	struct gw_lbstate	**lb;		/* [worker][cluster], made lazily by each worker */
 	SSL_CTX			***ssl;		/* [listener][chain]: NULL for plain or broken chains */
+	struct gw_tlsl		*tlsl;		/* [listener] */
 	char			**bind;		/* gateway.bind when it was made */
 	size_t			  nbind;
 };
@@ -167,6 +179,6 @@ void gw_stats_record(struct gw_stats *, const char *key, double ms,
 void gw_stats_render(struct gw_ctx *, struct vg_buf *);
 
 /* gw_tls.c */
-SSL_CTX *gw_tls_ctx_new(const struct gw_tls *, const struct gw_listener *, size_t chain);
+SSL_CTX *gw_tls_ctx_new(const struct gw_tls *, struct gw_tlsl *);
 
 #endif

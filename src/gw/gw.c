@@ -61,6 +61,7 @@ gw_snap_unref(struct gw_snap *s)
 		}
 		free(s->ssl);
 	}
+	free(s->tlsl);
 	for (i = 0; i < s->nbind; i++)
 		free(s->bind[i]);
 	free(s->bind);
@@ -96,14 +97,17 @@ snap_new(struct gw_ctx *ctx, struct desired *d, uint64_t gen)
 		s->bind[i] = xstrdup(ctx->env->cfg->gateway.bind[i]);
 	s->lb = xcalloc(ctx->nw ? ctx->nw : 1, sizeof(*s->lb));
 	s->ssl = xcalloc(s->g->nlisteners ? s->g->nlisteners : 1, sizeof(*s->ssl));
+	s->tlsl = xcalloc(s->g->nlisteners ? s->g->nlisteners : 1, sizeof(*s->tlsl));
 	for (i = 0; i < s->g->nlisteners; i++) {
 		const struct gw_listener *l = &s->g->listeners[i];
 
 		if (!l->tls)
 			continue;
 		s->ssl[i] = xcalloc(l->nchains ? l->nchains : 1, sizeof(**s->ssl));
+		s->tlsl[i].s = s;
+		s->tlsl[i].li = i;
 		for (j = 0; j < l->nchains; j++)
-			s->ssl[i][j] = gw_tls_ctx_new(l->chains[j].tls, l, j);
+			s->ssl[i][j] = gw_tls_ctx_new(l->chains[j].tls, &s->tlsl[i]);
 	}
 	return s;
 }

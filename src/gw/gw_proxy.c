@@ -86,6 +86,8 @@ struct gw_dconn {
 	int			 depth;		/* inside a callback that stages output */
 	int			 dead;		/* freed while staged: free at the end */
 	struct evbuffer		*stage;		/* output written while depth > 0 */
+	struct gw_tls_conn	 tc;
+	struct gw_snap		*hs_snap;	/* TLS: the snapshot its contexts come from */
 	TAILQ_ENTRY(gw_dconn)	 link;
 };
 
@@ -768,7 +770,14 @@ dr_route(struct gw_dreq *dr)
 	rq.nhdrs = hh->n;
 
 	l = snap_listener(dr->snap, dc->port);
-	ch = l ? gw_chain_find(l, NULL) : NULL;
+	ch = NULL;
+	if (l && dc->tls) {
+		/* the server whose SNI matched; Host then picks within it */
+		SSL *ssl = bufferevent_openssl_get_ssl(dc->bev);
+
+		ch = gw_chain_find(l, ssl ? SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name) : NULL);
+	} else if (l)
+		ch = gw_chain_find(l, NULL);
 	vh = ch ? gw_vhost_find(ch, rq.authority, rq.authority_len) : NULL;
 	if (vh && vh->require_tls && !dc->tls) {
 		struct vg_buf loc = { 0 };
@@ -1088,6 +1097,8 @@ dc_eventcb(struct bufferevent *bev, short what, void *arg)
 {
 	struct gw_dconn *dc = arg;
 
+	if (what & BEV_EVENT_CONNECTED)
+		return;		/* a TLS handshake completed */
 	if (dc->lingering) {
 		dc_free(dc);
 		return;
@@ -1170,6 +1181,8 @@ dc_free_now(struct gw_dconn *dc)
 	}
 	bufferevent_free(dc->bev);
 	evbuffer_free(dc->stage);
+	if (dc->hs_snap)
+		gw_snap_unref(dc->hs_snap);
 	TAILQ_REMOVE(&dc->w->conns, dc, link);
 	__atomic_sub_fetch(&dc->w->stats.cx_active, 1, __ATOMIC_RELAXED);
 	dc->w->nconns--;
@@ -1193,11 +1206,6 @@ gw_accept(struct gw_worker *w, uint16_t port, int tls, evutil_socket_t fd,
 		dset.on_body = d_body;
 		dset.on_message_complete = d_complete;
 	}
-	if (tls) {
-		/* TLS termination is not in this version */
-		evutil_closesocket(fd);
-		return;
-	}
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	dc = xcalloc(1, sizeof(*dc));
 	dc->w = w;
@@ -1214,7 +1222,29 @@ gw_accept(struct gw_worker *w, uint16_t port, int tls, evutil_socket_t fd,
 			inet_ntop(AF_INET6, &s6->sin6_addr, dc->peer, sizeof(dc->peer));
 	}
 	(void)socklen;
-	dc->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (tls) {
+		const struct gw_listener *l = w->snap ? snap_listener(w->snap, port) : NULL;
+		SSL_CTX *x = NULL;
+		SSL *ssl;
+		size_t i;
+
+		for (i = 0; l && i < l->nchains && x == NULL; i++)
+			x = w->snap->ssl[l - w->snap->g->listeners][i];
+		if (x == NULL || (ssl = SSL_new(x)) == NULL) {
+			evutil_closesocket(fd);
+			free(dc);
+			return;
+		}
+		SSL_set_app_data(ssl, &dc->tc);
+		dc->hs_snap = gw_snap_ref(w->snap);
+		dc->bev = bufferevent_openssl_socket_new(w->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+		    BEV_OPT_CLOSE_ON_FREE);
+		if (dc->bev)
+			bufferevent_openssl_set_allow_dirty_shutdown(dc->bev, 1);
+		else
+			gw_snap_unref(dc->hs_snap);
+	} else
+		dc->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (dc->bev == NULL) {
 		evutil_closesocket(fd);
 		free(dc);
