@@ -22,8 +22,6 @@ struct evconnlistener;
 struct evhttp;
 typedef struct ssl_ctx_st SSL_CTX;
 
-#define GW_MAX_HEADERS_BYTES	(60 * 1024)	/* more: 431 */
-#define GW_MAX_HEADERS		200
 #define GW_HWM			(256 * 1024)	/* stop reading the other side above this */
 #define GW_LWM			(64 * 1024)	/* and resume below this */
 #define GW_IDLE_TIMEOUT_S	300		/* downstream keep-alive idle */

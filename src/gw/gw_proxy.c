@@ -26,21 +26,9 @@
 #include <event2/event.h>
 #include <openssl/ssl.h>
 
+#include "gw-h1.h"
 #include "gw-int.h"
 #include "vipgate/log.h"
-
-/* An accumulated message head: request target (or nothing) and fields. */
-struct hent {
-	uint32_t	no, nl, vo, vl;
-};
-struct hhead {
-	struct vg_buf	 b;
-	struct hent	*h;
-	size_t		 n, cap;
-	int		 last_value;
-	uint32_t	 url_l;
-	int		 overflow;
-};
 
 struct gw_dconn;
 struct gw_uconn;
@@ -119,101 +107,6 @@ now_us(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-/* ---- heads ---- */
-
-static void
-hh_reset(struct hhead *hh)
-{
-	hh->b.len = 0;
-	hh->n = 0;
-	hh->last_value = 0;
-	hh->url_l = 0;
-	hh->overflow = 0;
-}
-
-static void
-hh_free(struct hhead *hh)
-{
-	buf_free(&hh->b);
-	free(hh->h);
-	memset(hh, 0, sizeof(*hh));
-}
-
-static int
-hh_room(struct hhead *hh, size_t len)
-{
-	if (hh->b.len + len > GW_MAX_HEADERS_BYTES) {
-		hh->overflow = 1;
-		return 0;
-	}
-	return 1;
-}
-
-static int
-hh_field(struct hhead *hh, const char *at, size_t len)
-{
-	if (!hh_room(hh, len))
-		return -1;
-	if (hh->n == 0 || hh->last_value) {
-		if (hh->n == GW_MAX_HEADERS) {
-			hh->overflow = 1;
-			return -1;
-		}
-		if (hh->n == hh->cap) {
-			hh->cap = hh->cap ? hh->cap * 2 : 32;
-			hh->h = xreallocarray(hh->h, hh->cap, sizeof(*hh->h));
-		}
-		memset(&hh->h[hh->n], 0, sizeof(hh->h[0]));
-		hh->h[hh->n].no = (uint32_t)hh->b.len;
-		hh->n++;
-		hh->last_value = 0;
-	}
-	buf_append(&hh->b, at, len);
-	hh->h[hh->n - 1].nl += (uint32_t)len;
-	return 0;
-}
-
-static int
-hh_value(struct hhead *hh, const char *at, size_t len)
-{
-	if (!hh_room(hh, len) || hh->n == 0)
-		return -1;
-	if (!hh->last_value) {
-		hh->h[hh->n - 1].vo = (uint32_t)hh->b.len;
-		hh->last_value = 1;
-	}
-	buf_append(&hh->b, at, len);
-	hh->h[hh->n - 1].vl += (uint32_t)len;
-	return 0;
-}
-
-#define HN(hh, i)	((hh)->b.s + (hh)->h[i].no)
-#define HV(hh, i)	((hh)->b.s + (hh)->h[i].vo)
-
-static int
-hname_is(const struct hhead *hh, size_t i, const char *name)
-{
-	size_t l = strlen(name);
-
-	return hh->h[i].nl == l && strncasecmp(HN(hh, i), name, l) == 0;
-}
-
-/* Hop-by-hop fields (RFC 9110 7.6.1) and those the proxy frames itself. */
-static int
-hop_by_hop(const struct hhead *hh, size_t i)
-{
-	static const char *const hop[] = {
-		"connection", "keep-alive", "proxy-connection", "transfer-encoding",
-		"te", "trailer", "upgrade", "expect", NULL
-	};
-	size_t k;
-
-	for (k = 0; hop[k]; k++)
-		if (hname_is(hh, i, hop[k]))
-			return 1;
-	return 0;
 }
 
 static int
@@ -893,28 +786,18 @@ d_headers_done(http_parser *p)
 	struct gw_dconn *dc = p->data;
 	struct gw_dreq *dr = dc->req;
 	struct hhead *hh;
-	int ncl = 0, nte = 0, expect = 0;
-	size_t i;
+	int expect = 0;
 
 	if (dr == NULL)
 		return -1;
 	hh = &dr->hh;
-	for (i = 0; i < hh->n; i++) {
-		if (hname_is(hh, i, "content-length"))
-			ncl++;
-		else if (hname_is(hh, i, "transfer-encoding")) {
-			nte++;
-			/* only "chunked" is understood (RFC 9112 6.1: else 501; Envoy 501) */
-			if (hh->h[i].vl != 7 || strncasecmp(HV(hh, i), "chunked", 7) != 0) {
-				dc_reject(dc, 400, "bad transfer-encoding\n");
-				return -1;
-			}
-		} else if (hname_is(hh, i, "expect") && hh->h[i].vl == 12 &&
-		    strncasecmp(HV(hh, i), "100-continue", 12) == 0)
-			expect = 1;
-	}
-	/* request smuggling: RFC 9112 6.3 lets a proxy reject these; Envoy does */
-	if (ncl > 1 || nte > 1 || (ncl && nte)) {
+	switch (gw_h1_framing(hh, &expect)) {
+	case GW_H1_OK:
+		break;
+	case GW_H1_BAD_TE:
+		dc_reject(dc, 400, "bad transfer-encoding\n");
+		return -1;
+	default:
 		dc_reject(dc, 400, "ambiguous message framing\n");
 		return -1;
 	}
