@@ -147,7 +147,7 @@ struct gw_ctx {
 	struct evhttp		*health, *stats;
 	uint16_t		 health_port, stats_port;
 	int			 ready_reported;
-	const char		*gw_ns;		/* gateway.namespace, for metric labels */
+	char			*gw_ns;		/* gateway.namespace, for metric labels */
 };
 
 /* gw_worker.c */

@@ -512,6 +512,7 @@ gw_free(struct applier *a)
 		close(ctx->efd);
 	gw_snap_unref(ctx->snap);
 	pthread_mutex_destroy(&ctx->mu);
+	free(ctx->gw_ns);
 	free(ctx);
 }
 
@@ -527,7 +528,8 @@ gw_applier_new(const struct applier_env *env)
 		return NULL;
 	ctx = xcalloc(1, sizeof(*ctx));
 	ctx->env = env;
-	ctx->gw_ns = cfg->gateway.ns ? cfg->gateway.ns : "istio-system";
+	/* workers read it: a copy, since a reload frees the config */
+	ctx->gw_ns = xstrdup(cfg->gateway.ns ? cfg->gateway.ns : "istio-system");
 	pthread_mutex_init(&ctx->mu, NULL);
 	ctx->ap.name = "gw";
 	ctx->ap.ctx = ctx;

@@ -20,6 +20,7 @@ ngx_pid=
 fails=0 passes=0
 
 cleanup() {
+	[ -n "${VG_KEEP_LOG:-}" ] && cp "$tmp/log" "$VG_KEEP_LOG" 2>/dev/null
 	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
 	[ -f "$tmp/nginx.pid" ] && kill -9 "$(cat "$tmp/nginx.pid")" 2>/dev/null
 	ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
