@@ -48,6 +48,7 @@ struct gw_dreq {
 	int			 down_close;	/* ... or delimited by close */
 	int			 has_body;
 	int			 retried;
+	int			 attempts;	/* retries done on connect failures */
 	int			 code;
 	const char		*flags;
 	const struct gw_route	*rt;
@@ -143,6 +144,9 @@ static void dr_maybe_done(struct gw_dreq *);
 static void uc_free(struct gw_uconn *);
 static void u_feed(struct gw_uconn *);
 static int dr_connect(struct gw_dreq *);
+static int dr_retry_connect(struct gw_dreq *);
+static uint64_t rnd_cb(void *);
+static int hash_key(const struct gw_dreq *, const struct gw_cluster *, uint64_t *);
 
 /*
  * Speculative sending, as HAProxy does: what a callback writes to the
@@ -1339,6 +1343,8 @@ u_fail(struct gw_uconn *uc, short what)
 			if (dr_connect(dr) == 0)
 				return;
 		}
+		if (!connected && dr_retry_connect(dr) == 0)
+			return;
 		if (what & BEV_EVENT_TIMEOUT && connected)
 			dr_error(dr, 504, "UT", "upstream request timeout\n");
 		else if (!connected)
@@ -1543,6 +1549,40 @@ ep_sockaddr(const struct gw_endpoint *e, struct sockaddr_storage *ss, socklen_t 
 		memcpy(&s6->sin6_addr, e->addr.a, 16);
 		*len = sizeof(*s6);
 	}
+}
+
+/*
+ * Istio's default retry policy covers connect-failure (2 retries, other
+ * hosts first: the previous_hosts predicate, up to 5 picks). Only requests
+ * whose body is not on its way are retried: nothing is buffered for it.
+ * Envoy waits a 25 ms backoff between tries; this retries at once.
+ */
+static int
+dr_retry_connect(struct gw_dreq *dr)
+{
+	const struct gw_route *rt = dr->rt;
+	const struct gw_endpoint *prev = dr->ep, *e = NULL;
+	uint64_t h = 0;
+	int i, have_hash;
+
+	if (rt == NULL || dr->cl == NULL || dr->has_body || dr->attempts >= rt->retry_attempts ||
+	    rt->retry_on == NULL || strstr(rt->retry_on, "connect-failure") == NULL)
+		return -1;
+	dr->attempts++;
+	dr_release_ep(dr);
+	dr->lbs = gw_lb_state(dr->snap, dr->dc->w->id, dr->cl);
+	have_hash = hash_key(dr, dr->cl, &h);
+	for (i = 0; i < 5; i++) {
+		e = gw_lb_pick(dr->cl, dr->lbs, rnd_cb, dr->dc->w, h + (uint64_t)i, have_hash);
+		if (e != prev)
+			break;
+	}
+	if (e == NULL)
+		return -1;
+	dr->ep = e;
+	dr->lbs->active[e->id]++;
+	dr->retried = 1;	/* a fresh connection, not a pooled one */
+	return dr_connect(dr);
 }
 
 /* Attach an upstream connection (pooled, or a new one) and send the head. */

@@ -54,6 +54,21 @@ kind: Endpoints
 metadata: {name: dead, namespace: default}
 subsets: [{addresses: [{ip: 127.0.0.1}], ports: [{port: 9}]}]
 ---
+apiVersion: v1
+kind: Service
+metadata: {name: half, namespace: default}
+spec: {ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: half, namespace: default}
+subsets: [{addresses: [{ip: 10.244.1.10}, {ip: 127.0.0.2}], ports: [{port: 9080}]}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: half, namespace: default}
+spec: {host: half, trafficPolicy: {loadBalancer: {simple: ROUND_ROBIN}}}
+---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: {name: reviews-gw, namespace: default}
@@ -67,6 +82,8 @@ spec:
     route: [{destination: {host: empty}}]
   - match: [{uri: {prefix: /uf}}]
     route: [{destination: {host: dead}}]
+  - match: [{uri: {prefix: /half}}]
+    route: [{destination: {host: half}}]
   - match: [{uri: {prefix: /old}}]
     redirect: {uri: /new}
   - match: [{uri: {exact: /teapot}}]
@@ -103,6 +120,9 @@ for t in "nc 503 cluster_not_found" "uh 503 no.healthy.upstream" "uf 503 connect
 	code=$(c -o "$tmp/body" -w '%{http_code}' -H "Host: reviews.test" "http://$VIP/$1")
 	check "/$1: $2 (got $code: $(head -c 80 "$tmp/body"))" sh -c "test $code = $2 && grep -q '$3' '$tmp/body'"
 done
+# connect failures are retried on another endpoint (Istio's default policy)
+codes=$(for i in $(seq 10); do c -o /dev/null -w '%{http_code} ' -H "Host: reviews.test" "http://$VIP/half"; done)
+check "connect-failure retried on the live endpoint ($codes)" test "$codes" = "200 200 200 200 200 200 200 200 200 200 "
 hdr=$(c -D - -o /dev/null -H "Host: reviews.test" "http://$VIP/old/x?q=1" | tr -d '\r')
 check "redirect 301 to /new?q=1" sh -c "echo '$hdr' | grep -q '^HTTP/1.1 301' && echo '$hdr' | grep -qi '^location: http://reviews.test/new?q=1'"
 out=$(c -w ' %{http_code}' -H "Host: reviews.test" "http://$VIP/teapot")
