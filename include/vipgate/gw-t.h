@@ -111,6 +111,7 @@ struct gw_cluster {
 	const char		*subset;	/* NULL: none */
 	uint16_t		 port;
 	const char		*missing;
+	int			 noted;		/* compile-time only: reported once */
 	enum gw_lb		 lb;
 	enum gw_hash_key	 hash_key;
 	const char		*hash_name;	/* header, cookie or query parameter */

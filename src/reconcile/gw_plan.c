@@ -1108,6 +1108,11 @@ route_compile(struct plan *p, const struct object *vso, const struct object *gwo
 			struct gw_dest *d = &r->dests[i];
 
 			d->cluster = cluster_get(p, &hd->destination, vso->meta.ns);
+			if (d->cluster->missing && !d->cluster->noted) {
+				/* istioctl analyze: a destination with no service or subset (503 NC) */
+				note(p, vso, "http[%zu]: %s (answers 503 NC)", ri, d->cluster->missing);
+				d->cluster->noted = 1;
+			}
 			/* a lone destination takes everything (Istio: weight 100) */
 			d->weight = h->nroute == 1 ? 100 : (uint32_t)(hd->weight > 0 ? hd->weight : 0);
 			header_ops_compile(p, &hd->headers.request, &d->req);

@@ -514,6 +514,15 @@ test_weights(void)
 	c = cluster(fx.gw, "outbound|80|v9|web.team.svc.cluster.local");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	CU_ASSERT_PTR_NOT_NULL(c->missing);	/* 503 NC */
+	{
+		size_t i;
+		int found = 0;
+
+		for (i = 0; i < fx.gw->nnotes; i++)
+			if (strstr(fx.gw->notes[i].msg, "no subset v9") && strcmp(fx.gw->notes[i].name, "w") == 0)
+				found = 1;
+		CU_ASSERT_TRUE(found);	/* vipgatectl analyze reports it */
+	}
 	fx_free(&fx);
 }
 
