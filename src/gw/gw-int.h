@@ -148,6 +148,8 @@ struct gw_ctx {
 	uint16_t		 health_port, stats_port;
 	int			 ready_reported;
 	char			*gw_ns;		/* gateway.namespace, for metric labels */
+	int			 alog_fd;	/* access log; -1: off */
+	int			 alog_json;
 };
 
 /* gw_worker.c */

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -513,6 +514,8 @@ gw_free(struct applier *a)
 	gw_snap_unref(ctx->snap);
 	pthread_mutex_destroy(&ctx->mu);
 	free(ctx->gw_ns);
+	if (ctx->alog_fd > STDERR_FILENO)
+		close(ctx->alog_fd);
 	free(ctx);
 }
 
@@ -528,6 +531,16 @@ gw_applier_new(const struct applier_env *env)
 		return NULL;
 	ctx = xcalloc(1, sizeof(*ctx));
 	ctx->env = env;
+	/* gateway.access_log (Istio's default: off); a new path needs a restart */
+	ctx->alog_fd = -1;
+	if (strcmp(cfg->gateway.access_log.path, "-") == 0)
+		ctx->alog_fd = STDERR_FILENO;
+	else if (strcmp(cfg->gateway.access_log.path, "off") != 0) {
+		ctx->alog_fd = open(cfg->gateway.access_log.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+		if (ctx->alog_fd < 0)
+			log_warn("gateway: access log %s", cfg->gateway.access_log.path);
+	}
+	ctx->alog_json = strcmp(cfg->gateway.access_log.format, "json") == 0;
 	/* workers read it: a copy, since a reload frees the config */
 	ctx->gw_ns = xstrdup(cfg->gateway.ns ? cfg->gateway.ns : "istio-system");
 	pthread_mutex_init(&ctx->mu, NULL);

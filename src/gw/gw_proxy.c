@@ -49,6 +49,7 @@ struct gw_dreq {
 	int			 has_body;
 	int			 retried;
 	int			 attempts;	/* retries done on connect failures */
+	char			 reqid[40];
 	int			 code;
 	const char		*flags;
 	const struct gw_route	*rt;
@@ -307,6 +308,97 @@ lbl(struct vg_buf *b, const char *k, const char *v)
 	buf_append(b, "\"", 1);
 }
 
+static const char *
+req_header(const struct gw_dreq *dr, const char *name, size_t *len)
+{
+	const struct hhead *hh = &dr->hh;
+	size_t i;
+
+	for (i = 0; i < hh->n; i++)
+		if (hname_is(hh, i, name)) {
+			*len = hh->h[i].vl;
+			return HV(hh, i);
+		}
+	*len = 1;
+	return "-";
+}
+
+static void
+jstr(struct vg_buf *b, const char *k, const char *v, size_t len)
+{
+	size_t i;
+
+	buf_printf(b, "%s\"%s\":\"", b->len > 1 ? "," : "", k);
+	for (i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)v[i];
+
+		if (ch == '"' || ch == '\\')
+			buf_printf(b, "\\%c", ch);
+		else if (ch < 0x20 || ch >= 0x7f)
+			buf_printf(b, "\\u%04x", ch);
+		else
+			buf_append(b, v + i, 1);
+	}
+	buf_append(b, "\"", 1);
+}
+
+/* One access log line: Envoy's default text format, or the same fields as JSON. */
+static void
+dr_access_log(struct gw_dreq *dr, double ms)
+{
+	struct gw_ctx *ctx = dr->dc->w->ctx;
+	struct vg_buf b = { 0 };
+	struct timespec ts;
+	struct tm tm;
+	char when[40], up[64], dur[24];
+	const char *method = http_method_str((enum http_method)dr->dc->p.method);
+	const char *xff, *ua, *auth;
+	size_t xffl, ual, authl;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(when + strlen(when), sizeof(when) - strlen(when), ".%03ldZ", ts.tv_nsec / 1000000);
+	snprintf(up, sizeof(up), dr->ep ? (strchr(dr->ep->ip, ':') ? "[%s]:%u" : "%s:%u") : "-",
+	    dr->ep ? dr->ep->ip : "", dr->ep ? dr->ep->port : 0);
+	snprintf(dur, sizeof(dur), "%.0f", ms);
+	xff = req_header(dr, "x-forwarded-for", &xffl);
+	ua = req_header(dr, "user-agent", &ual);
+	auth = req_header(dr, "host", &authl);
+	if (ctx->alog_json) {
+		char code[8], in[24], out[24];
+
+		snprintf(code, sizeof(code), "%d", dr->code);
+		snprintf(in, sizeof(in), "%llu", (unsigned long long)dr->bytes_in);
+		snprintf(out, sizeof(out), "%llu", (unsigned long long)dr->bytes_out);
+		buf_puts(&b, "{");
+		jstr(&b, "start_time", when, strlen(when));
+		jstr(&b, "method", method, strlen(method));
+		jstr(&b, "path", dr->hh.b.s ? dr->hh.b.s : "", dr->hh.url_l);
+		jstr(&b, "protocol", dr->http10 ? "HTTP/1.0" : "HTTP/1.1", 8);
+		jstr(&b, "response_code", code, strlen(code));
+		jstr(&b, "response_flags", dr->flags ? dr->flags : "-", strlen(dr->flags ? dr->flags : "-"));
+		jstr(&b, "bytes_received", in, strlen(in));
+		jstr(&b, "bytes_sent", out, strlen(out));
+		jstr(&b, "duration", dur, strlen(dur));
+		jstr(&b, "x_forwarded_for", xff, xffl);
+		jstr(&b, "user_agent", ua, ual);
+		jstr(&b, "request_id", dr->reqid[0] ? dr->reqid : "-", dr->reqid[0] ? strlen(dr->reqid) : 1);
+		jstr(&b, "authority", auth, authl);
+		jstr(&b, "upstream_host", up, strlen(up));
+		jstr(&b, "upstream_cluster", dr->cl ? dr->cl->name : "-", strlen(dr->cl ? dr->cl->name : "-"));
+		buf_puts(&b, "}\n");
+	} else
+		buf_printf(&b, "[%s] \"%s %.*s %s\" %d %s %llu %llu %s - \"%.*s\" \"%.*s\" \"%s\" "
+		    "\"%.*s\" \"%s\"\n", when, method, (int)dr->hh.url_l, dr->hh.b.s ? dr->hh.b.s : "",
+		    dr->http10 ? "HTTP/1.0" : "HTTP/1.1", dr->code, dr->flags ? dr->flags : "-",
+		    (unsigned long long)dr->bytes_in, (unsigned long long)dr->bytes_out, dur,
+		    (int)xffl, xff, (int)ual, ua, dr->reqid[0] ? dr->reqid : "-", (int)authl, auth, up);
+	/* O_APPEND: one write a line keeps the workers' lines whole */
+	(void)!write(ctx->alog_fd, b.s, b.len);
+	buf_free(&b);
+}
+
 static void
 dr_record(struct gw_dreq *dr)
 {
@@ -322,6 +414,8 @@ dr_record(struct gw_dreq *dr)
 	    ((uintptr_t)flags >> 2)) % VG_ARRAY_SIZE(w->stats.cache));
 	struct gw_stats *st = &w->stats;
 
+	if (w->ctx->alog_fd >= 0)
+		dr_access_log(dr, ms);
 	pthread_mutex_lock(&st->mu);
 	if (st->cache[slot].e && st->cache[slot].gen == gen && st->cache[slot].cl == c &&
 	    st->cache[slot].ep == e && st->cache[slot].code == dr->code &&
@@ -569,11 +663,13 @@ build_uphead(struct gw_dreq *dr, const struct gw_match *m, const char *host, siz
 	else
 		buf_printf(b, "x-forwarded-for: %s\r\n", dr->dc->peer);
 	buf_printf(b, "x-forwarded-proto: %s\r\n", dr->dc->tls ? "https" : "http");
-	if (rid && ridl)
+	if (rid && ridl) {
 		buf_printf(b, "x-request-id: %.*s\r\n", (int)ridl, rid);
-	else {
+		snprintf(dr->reqid, sizeof(dr->reqid), "%.*s", (int)ridl, rid);
+	} else {
 		gen_request_id(dr->dc->w, idbuf);
 		buf_printf(b, "x-request-id: %s\r\n", idbuf);
+		snprintf(dr->reqid, sizeof(dr->reqid), "%s", idbuf);
 	}
 	if (rt->rewrite || (rt->req.nset + rt->req.nadd + (d ? d->req.nset + d->req.nadd : 0))) {
 		struct evbuffer *tmp = evbuffer_new();

@@ -110,6 +110,9 @@ case $out in productpage-*" /productpage") ok "seed: $out";; *) fail "seed: got 
 seen=$(for i in $(seq 20); do c -H "Host: bookinfo.example.com" "http://$VIP/p"; done | sort -u | wc -l)
 check "both productpage endpoints answer" test "$seen" -eq 2
 
+# the access log, in Envoy's default format
+check "access log line (Envoy format)" grep -q '^\[20[0-9-]*T[0-9:.]*Z\] "GET /productpage HTTP/1.1" 200 - 0 [0-9]* [0-9]* - "-" "curl/[^"]*" "[0-9a-f-]\{36\}" "bookinfo.example.com" "10.244.[12].10:9080"$' "$tmp/access.log"
+
 # 404 NR for an unknown host
 code=$(c -o "$tmp/body" -w '%{http_code}' -H "Host: nope.example.com" "http://$VIP/")
 check "404 NR (got $code)" test "$code" = 404

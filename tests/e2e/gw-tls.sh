@@ -70,7 +70,7 @@ EOC
 } > "$tmp/objs/60-tls.yaml"
 secret other-cred "$pki/other.crt" "$pki/other.key" > "$tmp/objs/61-other.yaml"
 
-vipgated_start || { fail "vipgated not ready"; exit 1; }
+GW_ALOG_FORMAT=json vipgated_start || { fail "vipgated not ready"; exit 1; }
 VIP=192.168.1.200
 wait_for 5 sh -c "ip -n $ns -o addr show dev lo | grep -q ' $VIP/'" || fail "VIP not local"
 c() { inns curl -s --max-time 5 "$@"; }
@@ -125,6 +125,12 @@ read -r good bad < "$tmp/reload.out"
 check "no request lost across reloads ($good ok, $bad failed)" test "$bad" -eq 0 -a "$good" -gt 10
 wait_for 5 sh -c "ip netns exec $ns openssl s_client -connect $VIP:443 -servername other.test </dev/null 2>/dev/null | openssl x509 -noout -subject | grep -q 'O = second'" &&
 	ok "Secret change applies to new handshakes" || fail "Secret change applies to new handshakes ($(subj other.test))"
+
+check "JSON access log" python3 -c '
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+assert any(l["path"] == "/x" and l["response_code"] == "200" and l["authority"] == "other.test" for l in lines)
+' "$tmp/access.log"
 
 kill -TERM $pid
 wait_for 10 sh -c "! kill -0 $pid 2>/dev/null"
