@@ -49,6 +49,7 @@ struct gw_dreq {
 	int			 has_body;
 	int			 retried;
 	int			 attempts;	/* retries done on connect failures */
+	int			 upgrade;	/* the client asked for a protocol switch */
 	char			 reqid[40];
 	int			 code;
 	const char		*flags;
@@ -78,6 +79,7 @@ struct gw_dconn {
 	struct evbuffer		*stage;		/* output written while depth > 0 */
 	struct gw_tls_conn	 tc;
 	struct gw_snap		*hs_snap;	/* TLS: the snapshot its contexts come from */
+	struct gw_uconn		*tunnel;	/* after a 101: bytes go both ways as they are */
 	TAILQ_ENTRY(gw_dconn)	 link;
 };
 
@@ -97,6 +99,7 @@ struct gw_uconn {
 	int			 got_head, msg_done, paused, resume, in_feed, bp;
 	int			 in_idle;
 	int			 eof;		/* the upstream closed; its buffered bytes still count */
+	int			 tunnel;
 	TAILQ_ENTRY(gw_uconn)	 link;
 };
 
@@ -141,6 +144,7 @@ ops_emit(struct evbuffer *out, const struct gw_header_ops *ops)
 static void dc_feed(struct gw_dconn *);
 static void dc_free(struct gw_dconn *);
 static int dc_close_if_done(struct gw_dconn *);
+static void tunnel_pump(struct bufferevent *, struct bufferevent *);
 static void dr_maybe_done(struct gw_dreq *);
 static void uc_free(struct gw_uconn *);
 static void u_feed(struct gw_uconn *);
@@ -683,6 +687,13 @@ build_uphead(struct gw_dreq *dr, const struct gw_match *m, const char *host, siz
 			buf_append(b, (const char *)evbuffer_pullup(tmp, -1), len);
 		evbuffer_free(tmp);
 	}
+	if (dr->upgrade) {
+		/* WebSocket and other upgrades: the only hop-by-hop fields passed on */
+		for (i = 0; i < hh->n; i++)
+			if (hname_is(hh, i, "upgrade"))
+				buf_printf(b, "upgrade: %.*s\r\n", (int)hh->h[i].vl, HV(hh, i));
+		buf_puts(b, "connection: upgrade\r\n");
+	}
 	if (dr->has_body) {
 		if (dr->dc->p.flags & F_CHUNKED) {
 			buf_puts(b, "transfer-encoding: chunked\r\n");
@@ -908,6 +919,7 @@ d_headers_done(http_parser *p)
 	dr->http10 = p->http_minor == 0;
 	dr->keepalive = http_should_keep_alive(p);
 	dr->is_head = p->method == HTTP_HEAD;
+	dr->upgrade = p->upgrade && p->method != HTTP_CONNECT;
 	dr->has_body = (p->flags & F_CHUNKED) || (p->content_length > 0 && p->content_length != ULLONG_MAX);
 	if (p->method == HTTP_CONNECT) {
 		dc_reject(dc, 405, "CONNECT is not served\n");
@@ -1053,6 +1065,10 @@ dc_readcb(struct bufferevent *bev, void *arg)
 		evbuffer_drain(in, evbuffer_get_length(in));
 		return;
 	}
+	if (dc->tunnel) {
+		tunnel_pump(bev, dc->tunnel->bev);
+		return;
+	}
 	dc_begin(dc);
 	dc_feed(dc);
 	dc_close_if_done(dc);
@@ -1064,6 +1080,10 @@ dc_writecb(struct bufferevent *bev, void *arg)
 {
 	struct gw_dconn *dc = arg;
 
+	if (dc->tunnel) {
+		bufferevent_enable(dc->tunnel->bev, EV_READ);
+		return;
+	}
 	if (dc_close_if_done(dc))
 		return;
 	if (dc->req && dc->req->uc && dc->req->uc->bp) {
@@ -1082,6 +1102,10 @@ dc_eventcb(struct bufferevent *bev, short what, void *arg)
 
 	if (what & BEV_EVENT_CONNECTED)
 		return;		/* a TLS handshake completed */
+	if (dc->tunnel) {
+		dc_free(dc);
+		return;
+	}
 	if (dc->lingering) {
 		dc_free(dc);
 		return;
@@ -1288,11 +1312,26 @@ u_headers_done(http_parser *p)
 
 	if (dr == NULL)
 		return -1;
-	if (p->status_code >= 100 && p->status_code < 200)
+	if (p->status_code >= 100 && p->status_code < 200 && !(p->status_code == 101 && dr->upgrade))
 		return 0;	/* interim answers are not passed on; the final one follows */
 	uc->got_head = 1;
 	dr->resp_started = 1;
 	dr->code = p->status_code;
+	if (p->status_code == 101 && dr->upgrade) {
+		out = dc_out(dr->dc);
+		evbuffer_add_printf(out, "HTTP/1.1 101 Switching Protocols\r\n");
+		for (i = 0; i < hh->n; i++) {
+			evbuffer_add(out, HN(hh, i), hh->h[i].nl);
+			evbuffer_add(out, ": ", 2);
+			evbuffer_add(out, HV(hh, i), hh->h[i].vl);
+			evbuffer_add(out, "\r\n", 2);
+		}
+		evbuffer_add(out, "\r\n", 2);
+		uc->tunnel = 1;
+		return 0;
+	}
+	if (dr->upgrade)
+		dr->keepalive = 0;	/* refused: the parser is past the request */
 	out = dc_out(dr->dc);
 	ro = &dr->rt->resp;
 	dops = dr->dest ? &dr->dest->resp : NULL;
@@ -1457,6 +1496,44 @@ u_fail(struct gw_uconn *uc, short what)
 	dc_free(dc);
 }
 
+/* Move what one side has read to the other; hold the reader above the high-water mark. */
+static void
+tunnel_pump(struct bufferevent *from, struct bufferevent *to)
+{
+	struct evbuffer *in = bufferevent_get_input(from);
+
+	if (evbuffer_get_length(in))
+		bufferevent_write_buffer(to, in);
+	if (evbuffer_get_length(bufferevent_get_output(to)) > GW_HWM)
+		bufferevent_disable(from, EV_READ);
+}
+
+/*
+ * The upstream said 101: from now on the connection pair is a byte pipe
+ * (WebSocket), outliving reloads: it holds no listener, only its snapshot.
+ */
+static void
+tunnel_start(struct gw_uconn *uc)
+{
+	struct gw_dreq *dr = uc->req;
+	struct gw_dconn *dc = dr->dc;
+	struct timeval hour = { 3600, 0 };
+
+	dc->tunnel = uc;
+	dr->resp_done = 0;
+	bufferevent_set_timeouts(dc->bev, &hour, NULL);
+	bufferevent_set_timeouts(uc->bev, &hour, NULL);
+	bufferevent_setwatermark(dc->bev, EV_READ, 0, 0);
+	bufferevent_setwatermark(uc->bev, EV_READ, 0, 0);
+	/* what followed the heads on either side belongs to the new protocol */
+	if (evbuffer_get_length(bufferevent_get_input(uc->bev)))
+		evbuffer_add_buffer(dc_out(dc), bufferevent_get_input(uc->bev));
+	if (evbuffer_get_length(bufferevent_get_input(dc->bev)))
+		bufferevent_write_buffer(uc->bev, bufferevent_get_input(dc->bev));
+	bufferevent_enable(dc->bev, EV_READ | EV_WRITE);
+	bufferevent_enable(uc->bev, EV_READ | EV_WRITE);
+}
+
 static void
 u_feed(struct gw_uconn *uc)
 {
@@ -1474,6 +1551,11 @@ u_feed(struct gw_uconn *uc)
 			uc->resume = 0;
 			uc->paused = 0;
 			http_parser_pause(&uc->p, 0);
+		}
+		if (uc->msg_done && uc->tunnel) {
+			uc->in_feed = 0;
+			tunnel_start(uc);
+			return;
 		}
 		if (uc->msg_done) {
 			uc->in_feed = 0;
@@ -1541,6 +1623,10 @@ u_readcb(struct bufferevent *bev, void *arg)
 		return;
 	}
 	dc = uc->req ? uc->req->dc : NULL;
+	if (dc && dc->tunnel == uc) {
+		tunnel_pump(bev, dc->bev);
+		return;
+	}
 	if (dc)
 		dc_begin(dc);
 	u_feed(uc);
@@ -1554,6 +1640,10 @@ u_writecb(struct bufferevent *bev, void *arg)
 	struct gw_uconn *uc = arg;
 	struct gw_dreq *dr = uc->req;
 
+	if (dr && dr->dc->tunnel == uc) {
+		bufferevent_enable(dr->dc->bev, EV_READ);
+		return;
+	}
 	if (dr && dr->dc->bp) {
 		struct gw_dconn *dc = dr->dc;
 
@@ -1584,6 +1674,23 @@ u_eventcb(struct bufferevent *bev, short what, void *arg)
 		uc->w->nidle--;
 		uc->in_idle = 0;
 		uc_free(uc);
+		return;
+	}
+	if (uc->req && uc->req->dc->tunnel == uc) {
+		struct gw_dconn *dc = uc->req->dc;
+
+		/* the upstream closed the pipe: let the client have what is left, then close */
+		if (evbuffer_get_length(bufferevent_get_input(uc->bev)))
+			bufferevent_write_buffer(dc->bev, bufferevent_get_input(uc->bev));
+		dc->tunnel = NULL;
+		uc->req->uc = NULL;
+		uc->req->resp_done = 1;
+		uc->req->body_done = 1;
+		uc->req = NULL;
+		uc_free(uc);
+		dc->closing = 1;
+		dr_maybe_done(dc->req);
+		dc_close_if_done(dc);
 		return;
 	}
 	if ((what & BEV_EVENT_EOF) && uc->req && uc->got_bytes) {

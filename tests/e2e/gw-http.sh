@@ -5,7 +5,7 @@
 # upload streamed to the backend, health and stats ports.
 . "${srcdir:-.}/tests/e2e/gw-lib.sh"
 
-gw_ns_up 10.244.1.10 10.244.2.10 10.244.3.11 10.244.3.12
+gw_ns_up 10.244.1.10 10.244.2.10 10.244.3.11 10.244.3.12 10.244.4.1
 nginx_start "10.244.1.10:9080 productpage-1" "10.244.2.10:9080 productpage-2" \
 	"10.244.3.11:9080 reviews-v1" "10.244.3.12:9080 reviews-v2" ||
 	{ fail "nginx did not start"; cat "$tmp/ngx/out" "$tmp/ngx/error.log"; exit 1; }
@@ -64,6 +64,16 @@ kind: Endpoints
 metadata: {name: half, namespace: default}
 subsets: [{addresses: [{ip: 10.244.1.10}, {ip: 127.0.0.2}], ports: [{port: 9080}]}]
 ---
+apiVersion: v1
+kind: Service
+metadata: {name: ws, namespace: default}
+spec: {ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: ws, namespace: default}
+subsets: [{addresses: [{ip: 10.244.4.1}], ports: [{port: 9090}]}]
+---
 apiVersion: networking.istio.io/v1
 kind: DestinationRule
 metadata: {name: half, namespace: default}
@@ -82,6 +92,8 @@ spec:
     route: [{destination: {host: empty}}]
   - match: [{uri: {prefix: /uf}}]
     route: [{destination: {host: dead}}]
+  - match: [{uri: {prefix: /ws}}]
+    route: [{destination: {host: ws}}]
   - match: [{uri: {prefix: /half}}]
     route: [{destination: {host: half}}]
   - match: [{uri: {prefix: /old}}]
@@ -171,6 +183,62 @@ ans=$(raw 127.0.0.1 80 'POST / HTTP/1.1\r\nHost: reviews.test\r\nContent-Length:
 check "nothing smuggled after a 400" sh -c "! echo '$ans' | grep -q smuggled"
 # HTTP/1.0 is served (no 426)
 check "HTTP/1.0 served" test "$(st 'GET /ten HTTP/1.0\r\nHost: reviews.test\r\n\r\n')" = "HTTP/1.1 200 OK"
+
+# WebSocket: 101, then bytes both ways, across a reload (a new snapshot)
+cat > "$tmp/ws-backend.py" <<'PY'
+import socket, threading
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("10.244.4.1", 9090)); s.listen(8)
+def serve(c):
+    head = b""
+    while b"\r\n\r\n" not in head:
+        d = c.recv(4096)
+        if not d:
+            return
+        head += d
+    c.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+    rest = head.split(b"\r\n\r\n", 1)[1]
+    if rest:
+        c.sendall(rest)
+    while True:
+        d = c.recv(4096)
+        if not d:
+            break
+        c.sendall(d)
+    c.close()
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
+inns timeout 60 python3 "$tmp/ws-backend.py" &
+wait_for 5 inns python3 -c 'import socket; socket.create_connection(("10.244.4.1", 9090), 1)'
+ws=$(inns python3 - $VIP $pid "$tmp/objs" <<'PY'
+import os, signal, socket, sys, time
+s = socket.create_connection((sys.argv[1], 80), timeout=3)
+s.sendall(b"GET /ws HTTP/1.1\r\nHost: reviews.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+head = b""
+while b"\r\n\r\n" not in head:
+    head += s.recv(4096)
+out = [head.split(b"\r\n")[0].decode()]
+def echo(m):
+    s.sendall(m)
+    got = b""
+    while len(got) < len(m):
+        got += s.recv(4096)
+    return got.decode()
+out.append(echo(b"ping1"))
+open(os.path.join(sys.argv[3], "70-new.yaml"), "w").write(
+    "apiVersion: networking.istio.io/v1\nkind: VirtualService\n"
+    "metadata: {name: later, namespace: default}\n"
+    "spec: {hosts: [later.test], gateways: [test-gateway], http: [{route: [{destination: {host: reviews}}]}]}\n")
+os.kill(int(sys.argv[2]), signal.SIGHUP)
+time.sleep(1)
+out.append(echo(b"ping2"))
+print("|".join(out))
+PY
+)
+check "WebSocket across a reload (got '$ws')" test "$ws" = "HTTP/1.1 101 Switching Protocols|ping1|ping2"
+check "the reload made a new route" sh -c "'$ctl' -s '$tmp/sock' --json gateway routes | grep -q later"
 
 # stats
 c http://127.0.0.1:15020/stats/prometheus > "$tmp/metrics"
