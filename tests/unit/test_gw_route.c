@@ -515,11 +515,11 @@ test_weights(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	CU_ASSERT_PTR_NOT_NULL(c->missing);	/* 503 NC */
 	{
-		size_t i;
+		size_t k;
 		int found = 0;
 
-		for (i = 0; i < fx.gw->nnotes; i++)
-			if (strstr(fx.gw->notes[i].msg, "no subset v9") && strcmp(fx.gw->notes[i].name, "w") == 0)
+		for (k = 0; k < fx.gw->nnotes; k++)
+			if (strstr(fx.gw->notes[k].msg, "no subset v9") && strcmp(fx.gw->notes[k].name, "w") == 0)
 				found = 1;
 		CU_ASSERT_TRUE(found);	/* vipgatectl analyze reports it */
 	}
