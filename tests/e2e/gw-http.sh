@@ -240,6 +240,29 @@ PY
 check "WebSocket across a reload (got '$ws')" test "$ws" = "HTTP/1.1 101 Switching Protocols|ping1|ping2"
 check "the reload made a new route" sh -c "'$ctl' -s '$tmp/sock' --json gateway routes | grep -q later"
 
+# slowloris: 500 connections trickling header bytes do not stop others being served
+inns python3 - <<'PY' > "$tmp/slow.out" 2>&1 &
+import socket, time
+socks = []
+for i in range(500):
+    s = socket.create_connection(("127.0.0.1", 80))
+    s.sendall(b"GET / HTTP/1.1\r\nHost: reviews.test\r\n")
+    socks.append(s)
+print("open", flush=True)
+for r in range(8):
+    for s in socks:
+        try:
+            s.sendall(b"X-a: b\r\n")
+        except OSError:
+            pass
+    time.sleep(0.5)
+PY
+slow=$!
+wait_for 10 grep -q open "$tmp/slow.out"
+codes=$(for i in $(seq 20); do c -o /dev/null -w '%{http_code}' -H "Host: bookinfo.example.com" "http://$VIP/s"; done | tr -d '\n')
+check "served during a slowloris ($codes)" test "$codes" = "$(printf '200%.0s' $(seq 20))"
+kill $slow 2>/dev/null; wait $slow 2>/dev/null
+
 # stats
 c http://127.0.0.1:15020/stats/prometheus > "$tmp/metrics"
 check "istio_requests_total with Istio labels" grep -q 'istio_requests_total{reporter="source".*destination_service="reviews.default.svc.cluster.local".*response_code="200"' "$tmp/metrics"
