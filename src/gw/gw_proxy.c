@@ -917,7 +917,8 @@ d_headers_done(http_parser *p)
 		return -1;
 	}
 	dr->http10 = p->http_minor == 0;
-	dr->keepalive = http_should_keep_alive(p);
+	/* draining: answer, then close, so clients move to another node (Envoy's drain) */
+	dr->keepalive = http_should_keep_alive(p) && !dc->w->draining;
 	dr->is_head = p->method == HTTP_HEAD;
 	dr->upgrade = p->upgrade && p->method != HTTP_CONNECT;
 	dr->has_body = (p->flags & F_CHUNKED) || (p->content_length > 0 && p->content_length != ULLONG_MAX);
