@@ -130,6 +130,8 @@ struct gw_worker {
 	size_t			 inflight;	/* requests */
 	int			 draining;
 	struct gw_stats		 stats;
+	struct gw_dreq		*dr_pool;	/* finished requests kept with their buffers */
+	size_t			 ndr_pool;
 };
 
 struct gw_ctx {
@@ -162,6 +164,7 @@ void gw_accept(struct gw_worker *, uint16_t port, int tls, evutil_socket_t fd,
     const struct sockaddr *, int socklen);
 void gw_idle_close_all(struct gw_worker *);
 void gw_conns_close_all(struct gw_worker *);
+void gw_dr_pool_free(struct gw_worker *);
 
 /* gw_lb.c: pure picks. */
 struct gw_lbstate *gw_lb_state(struct gw_snap *, int worker, const struct gw_cluster *);

@@ -51,6 +51,7 @@ struct gw_dreq {
 	int			 attempts;	/* retries done on connect failures */
 	int			 upgrade;	/* the client asked for a protocol switch */
 	char			 reqid[40];
+	struct gw_dreq		*next_free;
 	int			 code;
 	const char		*flags;
 	const struct gw_route	*rt;
@@ -463,14 +464,59 @@ dr_record(struct gw_dreq *dr)
 
 /* ---- request lifetime ---- */
 
+/* Requests are recycled per worker with their buffers: no malloc per request. */
+static struct gw_dreq *
+dr_new(struct gw_worker *w)
+{
+	struct gw_dreq *dr = w->dr_pool;
+	struct hhead hh;
+	struct vg_buf up;
+
+	if (dr == NULL)
+		return xcalloc(1, sizeof(*dr));
+	w->dr_pool = dr->next_free;
+	w->ndr_pool--;
+	hh = dr->hh;
+	up = dr->uphead;
+	memset(dr, 0, sizeof(*dr));
+	dr->hh = hh;
+	hh_reset(&dr->hh);
+	dr->uphead = up;
+	dr->uphead.len = 0;
+	return dr;
+}
+
 static void
 dr_free(struct gw_dreq *dr)
 {
-	hh_free(&dr->hh);
-	buf_free(&dr->uphead);
+	struct gw_worker *w = dr->dc->w;
+
 	if (dr->snap)
 		gw_snap_unref(dr->snap);
+	dr->snap = NULL;
+	if (w->ndr_pool < 256 && dr->hh.b.cap <= 16384 && dr->uphead.cap <= 16384) {
+		dr->next_free = w->dr_pool;
+		w->dr_pool = dr;
+		w->ndr_pool++;
+		return;
+	}
+	hh_free(&dr->hh);
+	buf_free(&dr->uphead);
 	free(dr);
+}
+
+void
+gw_dr_pool_free(struct gw_worker *w)
+{
+	struct gw_dreq *dr;
+
+	while ((dr = w->dr_pool) != NULL) {
+		w->dr_pool = dr->next_free;
+		hh_free(&dr->hh);
+		buf_free(&dr->uphead);
+		free(dr);
+	}
+	w->ndr_pool = 0;
 }
 
 static void
@@ -852,7 +898,7 @@ d_begin(http_parser *p)
 
 	if (dc->closing)
 		return -1;
-	dr = xcalloc(1, sizeof(*dr));
+	dr = dr_new(dc->w);
 	dr->dc = dc;
 	dr->t0_us = now_us();
 	dr->flags = "-";
