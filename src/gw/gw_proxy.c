@@ -958,6 +958,18 @@ d_headers_done(http_parser *p)
 		dc_reject(dc, 400, "ambiguous message framing\n");
 		return -1;
 	}
+	if (p->http_major == 1 && p->http_minor == 1) {
+		size_t i, nhost = 0;
+
+		for (i = 0; i < hh->n; i++)
+			if (hname_is(hh, i, "host"))
+				nhost++;
+		/* RFC 9112 3.2: exactly one Host in HTTP/1.1 (Envoy: 400) */
+		if (nhost != 1) {
+			dc_reject(dc, 400, nhost ? "more than one host header\n" : "missing host header\n");
+			return -1;
+		}
+	}
 	if (p->http_major != 1) {
 		dc_reject(dc, 505, "http version not supported\n");
 		return -1;
