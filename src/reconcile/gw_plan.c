@@ -1364,6 +1364,9 @@ reconcile_gw(struct desired *d, struct store *st, const struct config *cfg,
 				any = 1;
 		if (any)
 			vsort[nv++] = vss[i];
+		else
+			/* CONTRACT.md: mesh-only VirtualServices are for sidecars, and analyze says so */
+			note(&p, vss[i], "no gateways (or only mesh): for sidecars, not served by the gateway");
 	}
 	sort(vsort, nv, sizeof(*vsort), vs_order);
 	for (i = 0; i < nv; i++) {

@@ -221,6 +221,10 @@ test_seed(void)
 	CU_ASSERT_PTR_NULL(route(&fx, 80, "GET", "example.com", "/", NULL));
 	/* reviews-canary has no gateways: mesh only, not on the gateway */
 	CU_ASSERT_PTR_NULL(cluster(fx.gw, "outbound|9080|v1|reviews.default.svc.cluster.local"));
+	for (i = 0; i < fx.gw->nnotes; i++)
+		if (strcmp(fx.gw->notes[i].name, "reviews-canary") == 0)
+			break;
+	CU_ASSERT(i < fx.gw->nnotes && strstr(fx.gw->notes[i].msg, "sidecars") != NULL);
 	/* HTTPS: SNI picks the server, whose Secret gave cert and key */
 	ch = gw_chain_find(l443, "bookinfo.example.com");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ch);
