@@ -178,6 +178,16 @@ gw_stats_render(struct gw_ctx *ctx, struct vg_buf *out)
 	for (i = 0; i < GW_STAT_BUCKETS; i++)
 		for (e = all.tab[i]; e; e = e->next)
 			histogram(out, "istio_response_bytes", e, e->resp_bytes, e->resp_bytes_sum);
+	/* Istio's TCP series, as a gateway reports its downstream connections */
+	buf_printf(out, "# TYPE istio_tcp_connections_opened_total counter\n"
+	    "istio_tcp_connections_opened_total{reporter=\"source\",source_workload=\"istio-ingressgateway\","
+	    "source_workload_namespace=\"%s\",destination_service=\"unknown\",request_protocol=\"tcp\","
+	    "connection_security_policy=\"unknown\"} %llu\n"
+	    "# TYPE istio_tcp_connections_closed_total counter\n"
+	    "istio_tcp_connections_closed_total{reporter=\"source\",source_workload=\"istio-ingressgateway\","
+	    "source_workload_namespace=\"%s\",destination_service=\"unknown\",request_protocol=\"tcp\","
+	    "connection_security_policy=\"unknown\"} %llu\n",
+	    ctx->gw_ns, (unsigned long long)cx, ctx->gw_ns, (unsigned long long)(cx - cxa));
 	buf_printf(out, "# TYPE vipgate_gateway_downstream_cx_total counter\n"
 	    "vipgate_gateway_downstream_cx_total %llu\n"
 	    "# TYPE vipgate_gateway_downstream_cx_active gauge\n"

@@ -269,6 +269,7 @@ kill $slow 2>/dev/null; wait $slow 2>/dev/null
 c http://127.0.0.1:15020/stats/prometheus > "$tmp/metrics"
 check "istio_requests_total with Istio labels" grep -q 'istio_requests_total{reporter="source".*destination_service="reviews.default.svc.cluster.local".*response_code="200"' "$tmp/metrics"
 check "NR counted" grep -q 'response_code="404",grpc_response_status="",response_flags="NR"' "$tmp/metrics"
+check "TCP connection counters" grep -q '^istio_tcp_connections_opened_total{.*} [1-9]' "$tmp/metrics"
 check "duration histogram with Envoy buckets" grep -q 'istio_request_duration_milliseconds_bucket{.*le="3.6e+06"}' "$tmp/metrics"
 
 # vipgatectl gateway views
