@@ -984,13 +984,14 @@ d_headers_done(http_parser *p)
 		dc_reject(dc, 405, "CONNECT is not served\n");
 		return -1;
 	}
-	/* Envoy answers 100-continue itself rather than forwarding Expect */
-	if (expect && dr->has_body)
-		evbuffer_add(dc_out(dc), "HTTP/1.1 100 Continue\r\n\r\n", 25);
+
 	if (!dr->has_body)
 		dr->body_done = 1;
 	dr->snap = gw_snap_ref(dc->w->snap);
 	dr_route(dr);
+	/* Envoy answers 100-continue itself, and only when the body will be read */
+	if (expect && dc->req == dr && dr->uc && !dr->resp_started)
+		evbuffer_add(dc_out(dc), "HTTP/1.1 100 Continue\r\n\r\n", 25);
 	return 0;
 }
 

@@ -176,6 +176,8 @@ check "TE.CL -> 400" test "$(st 'POST / HTTP/1.1\r\nHost: reviews.test\r\nTransf
 check "duplicate CL -> 400" test "$(st 'POST / HTTP/1.1\r\nHost: reviews.test\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nA')" = "HTTP/1.1 400 Bad Request"
 check "bad chunk size -> 400" test "$(st 'POST / HTTP/1.1\r\nHost: reviews.test\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nA\r\n0\r\n\r\n')" = "HTTP/1.1 400 Bad Request"
 check "bad header name -> 400" test "$(st 'GET / HTTP/1.1\r\nHost: reviews.test\r\nBad Header: x\r\n\r\n')" = "HTTP/1.1 400 Bad Request"
+check "Expect on a 404 route: no 100 Continue" test "$(st 'POST / HTTP/1.1\r\nHost: nope.test\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n')" = "HTTP/1.1 404 Not Found"
+check "Expect on a route: 100 Continue first" test "$(st 'POST / HTTP/1.1\r\nHost: reviews.test\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n')" = "HTTP/1.1 100 Continue"
 check "no Host in HTTP/1.1 -> 400" test "$(st 'GET / HTTP/1.1\r\n\r\n')" = "HTTP/1.1 400 Bad Request"
 check "two Hosts -> 400" test "$(st 'GET / HTTP/1.1\r\nHost: reviews.test\r\nHost: x\r\n\r\n')" = "HTTP/1.1 400 Bad Request"
 check "TE gzip -> 400" test "$(st 'POST / HTTP/1.1\r\nHost: reviews.test\r\nTransfer-Encoding: gzip\r\n\r\n')" = "HTTP/1.1 400 Bad Request"
