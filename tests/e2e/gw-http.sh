@@ -74,6 +74,16 @@ kind: Endpoints
 metadata: {name: ws, namespace: default}
 subsets: [{addresses: [{ip: 10.244.4.1}], ports: [{port: 9090}]}]
 ---
+apiVersion: v1
+kind: Service
+metadata: {name: silent, namespace: default}
+spec: {ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: silent, namespace: default}
+subsets: [{addresses: [{ip: 10.244.4.1}], ports: [{port: 9091}]}]
+---
 apiVersion: networking.istio.io/v1
 kind: DestinationRule
 metadata: {name: half, namespace: default}
@@ -92,6 +102,9 @@ spec:
     route: [{destination: {host: empty}}]
   - match: [{uri: {prefix: /uf}}]
     route: [{destination: {host: dead}}]
+  - match: [{uri: {prefix: /slow}}]
+    timeout: 500ms
+    route: [{destination: {host: silent}}]
   - match: [{uri: {prefix: /ws}}]
     route: [{destination: {host: ws}}]
   - match: [{uri: {prefix: /half}}]
@@ -266,6 +279,19 @@ wait_for 10 grep -q open "$tmp/slow.out"
 codes=$(for i in $(seq 20); do c -o /dev/null -w '%{http_code}' -H "Host: bookinfo.example.com" "http://$VIP/s"; done | tr -d '\n')
 check "served during a slowloris ($codes)" test "$codes" = "$(printf '200%.0s' $(seq 20))"
 kill $slow 2>/dev/null; wait $slow 2>/dev/null
+
+# route timeout: 504 UT when the upstream stays silent
+inns timeout 30 python3 -c '
+import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("10.244.4.1", 9091)); s.listen(8)
+conns = []
+while True:
+    c, _ = s.accept(); conns.append(c)
+' &
+wait_for 5 inns python3 -c 'import socket; socket.create_connection(("10.244.4.1", 9091), 1)'
+out=$(c -o "$tmp/body" -w '%{http_code} %{time_total}' -H "Host: reviews.test" "http://$VIP/slow")
+check "route timeout: 504 UT after 0.5 s (got '$out': $(cat "$tmp/body"))" sh -c "echo '$out' | grep -q '^504 0\.[5-9]' && grep -q 'upstream request timeout' '$tmp/body'"
 
 # stats
 c http://127.0.0.1:15020/stats/prometheus > "$tmp/metrics"
