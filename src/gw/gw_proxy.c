@@ -101,6 +101,7 @@ struct gw_uconn {
 	int			 in_idle;
 	int			 eof;		/* the upstream closed; its buffered bytes still count */
 	int			 tunnel;
+	int			 discard;	/* an answer to be retried: read, not passed on */
 	TAILQ_ENTRY(gw_uconn)	 link;
 };
 
@@ -151,6 +152,8 @@ static void uc_free(struct gw_uconn *);
 static void u_feed(struct gw_uconn *);
 static int dr_connect(struct gw_dreq *);
 static int dr_retry_connect(struct gw_dreq *);
+static int dr_retry(struct gw_dreq *);
+static int retry_status(const struct gw_dreq *, int);
 static uint64_t rnd_cb(void *);
 static int hash_key(const struct gw_dreq *, const struct gw_cluster *, uint64_t *);
 
@@ -1375,6 +1378,10 @@ u_headers_done(http_parser *p)
 	if (p->status_code >= 100 && p->status_code < 200 && !(p->status_code == 101 && dr->upgrade))
 		return 0;	/* interim answers are not passed on; the final one follows */
 	uc->got_head = 1;
+	if (retry_status(dr, p->status_code)) {
+		uc->discard = 1;
+		return dr->is_head ? 1 : 0;
+	}
 	dr->resp_started = 1;
 	dr->code = p->status_code;
 	if (p->status_code == 101 && dr->upgrade) {
@@ -1441,6 +1448,8 @@ u_body(http_parser *p, const char *at, size_t len)
 
 	if (dr == NULL || !uc->got_head)
 		return dr ? 0 : -1;
+	if (uc->discard)
+		return 0;
 	out = dc_out(dr->dc);
 	if (dr->down_chunked)
 		evbuffer_add_printf(out, "%zx\r\n", len);
@@ -1495,6 +1504,26 @@ u_done(struct gw_uconn *uc)
 	struct gw_dconn *dc = dr->dc;
 	int keep;
 
+	if (uc->discard) {
+		/* a retriable answer (503 by default): try another endpoint */
+		int status = uc->p.status_code;
+
+		keep = http_should_keep_alive(&uc->p) &&
+		    evbuffer_get_length(bufferevent_get_input(uc->bev)) == 0 && !dc->w->draining;
+		dr->uc = NULL;
+		uc->discard = 0;
+		if (keep)
+			uc_to_idle(uc);
+		else {
+			uc->req = NULL;
+			uc_free(uc);
+		}
+		if (dr_retry(dr) == 0)
+			return;
+		dr_error(dr, status, "URX", "upstream retry limit exceeded\n");
+		dc_close_if_done(dc);
+		return;
+	}
 	if (dr->down_chunked)
 		evbuffer_add(dc_out(dc), "0\r\n\r\n", 5);
 	keep = http_should_keep_alive(&uc->p) && dr->body_done &&
@@ -1820,17 +1849,41 @@ ep_sockaddr(const struct gw_endpoint *e, struct sockaddr_storage *ss, socklen_t 
  * whose body is not on its way are retried: nothing is buffered for it.
  * Envoy waits a 25 ms backoff between tries; this retries at once.
  */
+/* Whether retryOn covers an upstream answer with this status (Envoy's retry_on). */
+static int
+retry_status(const struct gw_dreq *dr, int status)
+{
+	const char *on = dr->rt ? dr->rt->retry_on : NULL;
+
+	if (on == NULL || dr->rt == NULL || dr->cl == NULL || dr->has_body ||
+	    dr->attempts >= dr->rt->retry_attempts)
+		return 0;
+	if (strstr(on, "5xx") && status >= 500 && status <= 599)
+		return 1;
+	if (strstr(on, "gateway-error") && (status == 502 || status == 503 || status == 504))
+		return 1;
+	/* Istio's default policy lists 503 as its retriable status code */
+	return strstr(on, "retriable-status-codes") && status == 503;
+}
+
 static int
 dr_retry_connect(struct gw_dreq *dr)
 {
 	const struct gw_route *rt = dr->rt;
-	const struct gw_endpoint *prev = dr->ep, *e = NULL;
-	uint64_t h = 0;
-	int i, have_hash;
 
 	if (rt == NULL || dr->cl == NULL || dr->has_body || dr->attempts >= rt->retry_attempts ||
 	    rt->retry_on == NULL || strstr(rt->retry_on, "connect-failure") == NULL)
 		return -1;
+	return dr_retry(dr);
+}
+
+static int
+dr_retry(struct gw_dreq *dr)
+{
+	const struct gw_endpoint *prev = dr->ep, *e = NULL;
+	uint64_t h = 0;
+	int i, have_hash;
+
 	dr->attempts++;
 	dr_release_ep(dr);
 	dr->lbs = gw_lb_state(dr->snap, dr->dc->w->id, dr->cl);

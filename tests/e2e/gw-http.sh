@@ -7,7 +7,7 @@
 
 gw_ns_up 10.244.1.10 10.244.2.10 10.244.3.11 10.244.3.12 10.244.4.1
 nginx_start "10.244.1.10:9080 productpage-1" "10.244.2.10:9080 productpage-2" \
-	"10.244.3.11:9080 reviews-v1" "10.244.3.12:9080 reviews-v2" ||
+	"10.244.3.11:9080 reviews-v1" "10.244.3.12:9080 reviews-v2" "10.244.4.1:9092 busy 503" ||
 	{ fail "nginx did not start"; cat "$tmp/ngx/out" "$tmp/ngx/error.log"; exit 1; }
 
 mkdir -p "$tmp/objs"
@@ -84,6 +84,23 @@ kind: Endpoints
 metadata: {name: silent, namespace: default}
 subsets: [{addresses: [{ip: 10.244.4.1}], ports: [{port: 9091}]}]
 ---
+apiVersion: v1
+kind: Service
+metadata: {name: flaky, namespace: default}
+spec: {ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: flaky, namespace: default}
+subsets:
+- {addresses: [{ip: 10.244.1.10}], ports: [{port: 9080}]}
+- {addresses: [{ip: 10.244.4.1}], ports: [{port: 9092}]}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: flaky, namespace: default}
+spec: {host: flaky, trafficPolicy: {loadBalancer: {simple: ROUND_ROBIN}}}
+---
 apiVersion: networking.istio.io/v1
 kind: DestinationRule
 metadata: {name: half, namespace: default}
@@ -107,6 +124,11 @@ spec:
     route: [{destination: {host: silent}}]
   - match: [{uri: {prefix: /ws}}]
     route: [{destination: {host: ws}}]
+  - match: [{uri: {prefix: /flaky}}]
+    route: [{destination: {host: flaky}}]
+  - match: [{uri: {prefix: /noretry}}]
+    retries: {attempts: 0}
+    route: [{destination: {host: flaky}}]
   - match: [{uri: {prefix: /half}}]
     route: [{destination: {host: half}}]
   - match: [{uri: {prefix: /old}}]
@@ -151,6 +173,11 @@ done
 # connect failures are retried on another endpoint (Istio's default policy)
 codes=$(for i in $(seq 10); do c -o /dev/null -w '%{http_code} ' -H "Host: reviews.test" "http://$VIP/half"; done)
 check "connect-failure retried on the live endpoint ($codes)" test "$codes" = "200 200 200 200 200 200 200 200 200 200 "
+# a 503 answer is retried on another endpoint (retriable-status-codes); attempts 0 turns it off
+codes=$(for i in $(seq 10); do c -o /dev/null -w '%{http_code} ' -H "Host: reviews.test" "http://$VIP/flaky"; done)
+check "503 retried on another endpoint ($codes)" test "$codes" = "200 200 200 200 200 200 200 200 200 200 "
+codes=$(for i in $(seq 10); do c -o /dev/null -w '%{http_code} ' -H "Host: reviews.test" "http://$VIP/noretry"; done)
+check "retries attempts 0: 503s pass ($codes)" sh -c "echo '$codes' | grep -q 503 && echo '$codes' | grep -q 200"
 hdr=$(c -D - -o /dev/null -H "Host: reviews.test" "http://$VIP/old/x?q=1" | tr -d '\r')
 check "redirect 301 to /new?q=1" sh -c "echo '$hdr' | grep -q '^HTTP/1.1 301' && echo '$hdr' | grep -qi '^location: http://reviews.test/new?q=1'"
 out=$(c -w ' %{http_code}' -H "Host: reviews.test" "http://$VIP/teapot")

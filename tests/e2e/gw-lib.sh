@@ -52,7 +52,7 @@ gw_ns_up() {
 	for a in "$@"; do inns ip addr add "$a/32" dev lo; done
 }
 
-# nginx_start "ADDR:PORT NAME" ...: one server a pair, answering NAME and the path
+# nginx_start "ADDR:PORT NAME [STATUS]" ...: one server each, answering NAME and the path
 nginx_start() {
 	mkdir -p "$tmp/ngx"
 	{
@@ -65,7 +65,7 @@ nginx_start() {
 			set -- $s
 			echo "  server { listen $1; client_max_body_size 100m;"
 			echo "    location /upload { client_body_buffer_size 1m; proxy_pass http://127.0.0.1:9999/; }"
-			echo "    location / { default_type text/plain; return 200 \"$2 \$request_uri\\n\"; } }"
+			echo "    location / { default_type text/plain; return ${3:-200} \"$2 \$request_uri\\n\"; } }"
 		done
 		echo "  server { listen 127.0.0.1:9999; location / { return 200 \"got \$content_length\\n\"; } }"
 		echo "}"
