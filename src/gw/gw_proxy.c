@@ -38,6 +38,7 @@ struct gw_dreq {
 	struct gw_snap		*snap;
 	struct hhead		 hh;
 	int64_t			 t0_us;
+	int64_t			 t_up_us;	/* the head went upstream */
 	int			 keepalive;
 	int			 http10;
 	int			 is_head;
@@ -1414,11 +1415,16 @@ u_headers_done(http_parser *p)
 			has_cl = 1;
 		if (in_list(n, nl, ro) || (dops && in_list(n, nl, dops)))
 			continue;
+		/* Envoy's server_header_transformation OVERWRITE */
+		if (hname_is(hh, i, "server"))
+			continue;
 		evbuffer_add(out, n, nl);
 		evbuffer_add(out, ": ", 2);
 		evbuffer_add(out, HV(hh, i), hh->h[i].vl);
 		evbuffer_add(out, "\r\n", 2);
 	}
+	evbuffer_add_printf(out, "server: istio-envoy\r\nx-envoy-upstream-service-time: %lld\r\n",
+	    (long long)((now_us() - dr->t_up_us) / 1000));
 	ops_emit(out, ro);
 	if (dops)
 		ops_emit(out, dops);
@@ -1977,6 +1983,7 @@ attach:
 		} else
 			bufferevent_set_timeouts(uc->bev, NULL, NULL);
 	}
+	dr->t_up_us = now_us();
 	uc_send(uc, dr->uphead.s, dr->uphead.len, NULL, 0, NULL, 0);
 	return 0;
 }

@@ -185,6 +185,7 @@ check "directResponse (got '$out')" test "$out" = "short and stout 418"
 out=$(c -D "$tmp/h" -H "Host: reviews.test" "http://$VIP/api/users?id=7")
 check "rewrite /api/ -> /v2/ to v2 (got '$out')" test "$out" = "reviews-v2 /v2/users?id=7"
 check "response header set" grep -qi '^x-gw: vipgate' "$tmp/h"
+check "server: istio-envoy and x-envoy-upstream-service-time" sh -c "grep -qi '^server: istio-envoy' '$tmp/h' && grep -qi '^x-envoy-upstream-service-time: [0-9]' '$tmp/h'"
 
 # canary 90/10 over 1000 requests (keep-alive: one curl, many URLs)
 urls=$(for i in $(seq 1000); do printf 'http://%s/c/%d ' $VIP $i; done)
