@@ -681,6 +681,65 @@ test_actions(void)
 	fx_free(&fx);
 }
 
+/* Several Gateways on one port: HTTP servers share a route config, HTTPS servers are chosen by SNI. */
+static void
+test_shared_port(void)
+{
+	static const char objs[] =
+	    "apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: g1, namespace: a}\n"
+	    "spec:\n  selector: {istio: ingressgateway}\n  servers:\n"
+	    "  - port: {number: 80, name: http, protocol: HTTP}\n    hosts: [one.test]\n"
+	    "  - port: {number: 443, name: https, protocol: HTTPS}\n    hosts: [one.test, '*.wild.test']\n"
+	    "    tls: {mode: SIMPLE, credentialName: c1}\n"
+	    "---\napiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: g2, namespace: b}\n"
+	    "spec:\n  selector: {istio: ingressgateway}\n  servers:\n"
+	    "  - port: {number: 80, name: http, protocol: HTTP}\n    hosts: [two.test]\n"
+	    "  - port: {number: 443, name: https, protocol: HTTPS}\n    hosts: [two.test, one.test]\n"
+	    "    tls: {mode: MUTUAL, credentialName: c2}\n"
+	    "---\napiVersion: v1\nkind: Secret\nmetadata: {name: c1, namespace: istio-system}\n"
+	    "stringData: {tls.crt: C1, tls.key: K1}\n"
+	    "---\napiVersion: v1\nkind: Secret\nmetadata: {name: c2, namespace: istio-system}\n"
+	    "stringData: {cert: C2, key: K2}\n"
+	    "---\napiVersion: v1\nkind: Secret\nmetadata: {name: c2-cacert, namespace: istio-system}\n"
+	    "stringData: {cacert: CA2}\n";
+	struct fixture fx;
+	const struct gw_listener *l80, *l443;
+	const struct gw_chain *c;
+	char *o = cat(objs, vs("v1", "a", NULL, "[one.test, x.wild.test]", "[g1]",
+	    "  - route: [{destination: {host: s}}]\n"),
+	    vs("v2", "b", NULL, "[two.test, one.test]", "[g2]", "  - route: [{destination: {host: s}}]\n"), NULL);
+	size_t i;
+	int clash = 0;
+
+	fx_load(&fx, o);
+	free(o);
+	l80 = listener(fx.gw, 80);
+	l443 = listener(fx.gw, 443);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(l80);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(l443);
+	CU_ASSERT_EQUAL(l80->nchains, 1);	/* http.80 for both Gateways */
+	CU_ASSERT_EQUAL(l80->chains[0].nvhosts, 2);
+	CU_ASSERT_PTR_NOT_NULL(route(&fx, 80, "GET", "one.test", "/", NULL));
+	CU_ASSERT_PTR_NOT_NULL(route(&fx, 80, "GET", "two.test", "/", NULL));
+	CU_ASSERT_EQUAL_FATAL(l443->nchains, 2);
+	c = gw_chain_find(l443, "two.test");
+	CU_ASSERT_STRING_EQUAL(c->name, "https.443.https.g2.b");
+	CU_ASSERT_EQUAL(c->tls->mode, GW_TLS_MUTUAL);
+	CU_ASSERT_STRING_EQUAL(c->tls->cert, "C2");	/* cert/key form */
+	CU_ASSERT_STRING_EQUAL(c->tls->ca, "CA2");	/* from <name>-cacert */
+	CU_ASSERT_PTR_NULL(c->tls->error);
+	c = gw_chain_find(l443, "a.x.wild.test");
+	CU_ASSERT_STRING_EQUAL(c->name, "https.443.https.g1.a");
+	CU_ASSERT_STRING_EQUAL(c->tls->cert, "C1");
+	/* one.test on two HTTPS servers: the first wins, analyze says so */
+	CU_ASSERT_STRING_EQUAL(gw_chain_find(l443, "one.test")->name, "https.443.https.g1.a");
+	for (i = 0; i < fx.gw->nnotes; i++)
+		if (strstr(fx.gw->notes[i].msg, "one.test is already served"))
+			clash = 1;
+	CU_ASSERT_TRUE(clash);
+	fx_free(&fx);
+}
+
 /* Envoy's virtual host order: exact, longest wildcard, "*". */
 static void
 test_vhost_order(void)
@@ -725,6 +784,7 @@ main(void)
 		{ "weighted pick and subsets", test_weights },
 		{ "endpoints", test_endpoints },
 		{ "redirect, rewrite, headers", test_actions },
+		{ "several Gateways on one port", test_shared_port },
 		{ "virtual host order", test_vhost_order },
 		{ "bad regex", test_bad_regex },
 		{ NULL, NULL },
