@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <strings.h>
 
 #include "vipgate/util.h"
 
@@ -36,6 +37,9 @@ int hh_room(struct hhead *, size_t len);	/* 0 and overflow set past the limit */
 int hh_field(struct hhead *, const char *at, size_t len);	/* parser callbacks: 0 or -1 */
 int hh_value(struct hhead *, const char *at, size_t len);
 int hname_is(const struct hhead *, size_t i, const char *name);	/* case-insensitive */
+/* The same with a string literal: its length is known at compile time. */
+#define HNAME_IS(hh, i, lit) ((hh)->h[i].nl == sizeof(lit) - 1 && \
+	strncasecmp(HN(hh, i), (lit), sizeof(lit) - 1) == 0)
 int hop_by_hop(const struct hhead *, size_t i);
 
 enum gw_h1_framing {

@@ -85,16 +85,23 @@ hname_is(const struct hhead *hh, size_t i, const char *name)
 int
 hop_by_hop(const struct hhead *hh, size_t i)
 {
-	static const char *const hop[] = {
-		"connection", "keep-alive", "proxy-connection", "transfer-encoding",
-		"te", "trailer", "upgrade", "expect", NULL
-	};
-	size_t k;
-
-	for (k = 0; hop[k]; k++)
-		if (hname_is(hh, i, hop[k]))
-			return 1;
-	return 0;
+	/* by length first: most fields are none of these */
+	switch (hh->h[i].nl) {
+	case 2:
+		return HNAME_IS(hh, i, "te");
+	case 6:
+		return HNAME_IS(hh, i, "expect");
+	case 7:
+		return HNAME_IS(hh, i, "trailer") || HNAME_IS(hh, i, "upgrade");
+	case 10:
+		return HNAME_IS(hh, i, "connection") || HNAME_IS(hh, i, "keep-alive");
+	case 16:
+		return HNAME_IS(hh, i, "proxy-connection");
+	case 17:
+		return HNAME_IS(hh, i, "transfer-encoding");
+	default:
+		return 0;
+	}
 }
 
 enum gw_h1_framing
@@ -105,14 +112,14 @@ gw_h1_framing(const struct hhead *hh, int *expect)
 
 	*expect = 0;
 	for (i = 0; i < hh->n; i++) {
-		if (hname_is(hh, i, "content-length"))
+		if (HNAME_IS(hh, i, "content-length"))
 			ncl++;
-		else if (hname_is(hh, i, "transfer-encoding")) {
+		else if (HNAME_IS(hh, i, "transfer-encoding")) {
 			nte++;
 			/* only "chunked" is understood (RFC 9112 6.1) */
 			if (hh->h[i].vl != 7 || strncasecmp(HV(hh, i), "chunked", 7) != 0)
 				return GW_H1_BAD_TE;
-		} else if (hname_is(hh, i, "expect") && hh->h[i].vl == 12 &&
+		} else if (HNAME_IS(hh, i, "expect") && hh->h[i].vl == 12 &&
 		    strncasecmp(HV(hh, i), "100-continue", 12) == 0)
 			*expect = 1;
 	}

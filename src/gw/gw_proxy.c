@@ -675,7 +675,7 @@ hash_key(const struct gw_dreq *dr, const struct gw_cluster *c, uint64_t *h)
 		return 0;
 	case GW_HASH_COOKIE:
 		for (i = 0; i < hh->n; i++)
-			if (hname_is(hh, i, "cookie")) {
+			if (HNAME_IS(hh, i, "cookie")) {
 				const char *v = HV(hh, i), *end = v + hh->h[i].vl;
 				size_t nl = strlen(c->hash_name);
 
@@ -742,16 +742,16 @@ build_uphead(struct gw_dreq *dr, const struct gw_match *m, const char *host, siz
 		const char *n = HN(hh, i);
 		size_t nl = hh->h[i].nl;
 
-		if (hop_by_hop(hh, i) || hname_is(hh, i, "host") || hname_is(hh, i, "content-length"))
+		if (hop_by_hop(hh, i) || HNAME_IS(hh, i, "host") || HNAME_IS(hh, i, "content-length"))
 			continue;	/* framing is ours */
-		if (hname_is(hh, i, "x-forwarded-for")) {
+		if (HNAME_IS(hh, i, "x-forwarded-for")) {
 			xff = HV(hh, i);
 			xffl = hh->h[i].vl;
 			continue;
 		}
-		if (hname_is(hh, i, "x-forwarded-proto"))
+		if (HNAME_IS(hh, i, "x-forwarded-proto"))
 			continue;
-		if (hname_is(hh, i, "x-request-id")) {
+		if (HNAME_IS(hh, i, "x-request-id")) {
 			rid = HV(hh, i);
 			ridl = hh->h[i].vl;
 			continue;
@@ -797,7 +797,7 @@ build_uphead(struct gw_dreq *dr, const struct gw_match *m, const char *host, siz
 	if (dr->upgrade) {
 		/* WebSocket and other upgrades: the only hop-by-hop fields passed on */
 		for (i = 0; i < hh->n; i++)
-			if (hname_is(hh, i, "upgrade"))
+			if (HNAME_IS(hh, i, "upgrade"))
 				buf_printf(b, "upgrade: %.*s\r\n", (int)hh->h[i].vl, HV(hh, i));
 		buf_puts(b, "connection: upgrade\r\n");
 	}
@@ -867,7 +867,7 @@ dr_route(struct gw_dreq *dr)
 		hv[i].nlen = hh->h[i].nl;
 		hv[i].value = HV(hh, i);
 		hv[i].vlen = hh->h[i].vl;
-		if (host == NULL && hname_is(hh, i, "host")) {
+		if (host == NULL && HNAME_IS(hh, i, "host")) {
 			host = HV(hh, i);
 			hostlen = hh->h[i].vl;
 		}
@@ -1027,7 +1027,7 @@ d_headers_done(http_parser *p)
 		size_t i, nhost = 0;
 
 		for (i = 0; i < hh->n; i++)
-			if (hname_is(hh, i, "host"))
+			if (HNAME_IS(hh, i, "host"))
 				nhost++;
 		/* RFC 9112 3.2: exactly one Host in HTTP/1.1 (Envoy: 400) */
 		if (nhost != 1) {
@@ -1483,12 +1483,12 @@ u_headers_done(http_parser *p)
 
 		if (hop_by_hop(hh, i))
 			continue;
-		if (hname_is(hh, i, "content-length"))
+		if (HNAME_IS(hh, i, "content-length"))
 			has_cl = 1;
 		if (in_list(n, nl, ro) || (dops && in_list(n, nl, dops)))
 			continue;
 		/* Envoy's server_header_transformation OVERWRITE */
-		if (hname_is(hh, i, "server"))
+		if (HNAME_IS(hh, i, "server"))
 			continue;
 		evbuffer_add(out, n, nl);
 		evbuffer_add(out, ": ", 2);
