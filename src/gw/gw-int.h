@@ -27,11 +27,30 @@ typedef struct ssl_ctx_st SSL_CTX;
 #define GW_IDLE_TIMEOUT_S	300		/* downstream keep-alive idle */
 #define GW_HEADER_TIMEOUT_S	30		/* downstream request head */
 
+/*
+ * Run-time state of an endpoint, shared by the workers (atomics): the
+ * requests in flight least-request compares (Envoy's host rq_active is
+ * shared too), and the seam where outlier detection (Resilience issue)
+ * keeps its counters and ejection.
+ */
+struct gw_ep_rt {
+	uint32_t	rq_active;
+	uint32_t	consecutive_5xx, consecutive_gw;
+	int64_t		ejected_until_ms;
+};
+/* Per cluster, shared: circuit breakers' counters go here (Resilience issue). */
+struct gw_cl_rt {
+	uint32_t	 rq_active;
+	struct gw_ep_rt	*eps;		/* one per endpoint, by gw_endpoint.id */
+};
+
 /* Per-worker, per-cluster load-balancer state: only its worker touches it. */
 struct gw_lbstate {
 	uint32_t	 rr;
 	int64_t		*cur;		/* smooth weighted round robin */
-	uint32_t	*active;	/* requests in flight, per endpoint */
+	uint32_t	*active;	/* requests in flight, when there is no shared state */
+	struct gw_ep_rt	*shared;	/* the snapshot's, when there is */
+	struct gw_cl_rt	*cl;
 	size_t		 n;
 };
 
@@ -58,6 +77,7 @@ struct gw_snap {
 	struct gw_rx		*rx;
 	size_t			 nworkers;
 	struct gw_lbstate	**lb;		/* [worker][cluster], made lazily by each worker */
+	struct gw_cl_rt		*crt;		/* [cluster], shared by the workers */
 	SSL_CTX			***ssl;		/* [listener][chain]: NULL for plain or broken chains */
 	struct gw_tlsl		*tlsl;		/* [listener] */
 	char			**bind;		/* gateway.bind when it was made */
@@ -168,6 +188,8 @@ void gw_dr_pool_free(struct gw_worker *);
 
 /* gw_lb.c: pure picks. */
 struct gw_lbstate *gw_lb_state(struct gw_snap *, int worker, const struct gw_cluster *);
+void gw_lb_acquire(struct gw_lbstate *, const struct gw_endpoint *);
+void gw_lb_release(struct gw_lbstate *, const struct gw_endpoint *);
 const struct gw_endpoint *gw_lb_pick(const struct gw_cluster *, struct gw_lbstate *,
     uint64_t (*rnd)(void *), void *rarg, uint64_t hash, int have_hash);
 

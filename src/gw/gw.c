@@ -54,6 +54,9 @@ gw_snap_unref(struct gw_snap *s)
 		free(s->lb[i]);
 	}
 	free(s->lb);
+	for (i = 0; s->crt && i < s->g->nclusters; i++)
+		free(s->crt[i].eps);
+	free(s->crt);
 	if (s->ssl) {
 		for (i = 0; i < s->g->nlisteners; i++) {
 			for (j = 0; s->ssl[i] && j < s->g->listeners[i].nchains; j++)
@@ -97,6 +100,10 @@ snap_new(struct gw_ctx *ctx, struct desired *d, uint64_t gen)
 	for (i = 0; i < s->nbind; i++)
 		s->bind[i] = xstrdup(ctx->env->cfg->gateway.bind[i]);
 	s->lb = xcalloc(ctx->nw ? ctx->nw : 1, sizeof(*s->lb));
+	s->crt = xcalloc(s->g->nclusters ? s->g->nclusters : 1, sizeof(*s->crt));
+	for (i = 0; i < s->g->nclusters; i++)
+		s->crt[i].eps = xcalloc(s->g->clusters[i]->neps ? s->g->clusters[i]->neps : 1,
+		    sizeof(*s->crt[i].eps));
 	s->ssl = xcalloc(s->g->nlisteners ? s->g->nlisteners : 1, sizeof(*s->ssl));
 	s->tlsl = xcalloc(s->g->nlisteners ? s->g->nlisteners : 1, sizeof(*s->tlsl));
 	for (i = 0; i < s->g->nlisteners; i++) {
@@ -386,8 +393,9 @@ show_routes(const struct gw_desired *g)
 }
 
 static json_t *
-show_clusters(const struct gw_desired *g)
+show_clusters(const struct gw_snap *s)
 {
+	const struct gw_desired *g = s ? s->g : NULL;
 	json_t *arr = json_array();
 	static const char *const lb[] = { "LEAST_REQUEST", "ROUND_ROBIN", "RANDOM", "RING_HASH",
 		"MAGLEV", "PASSTHROUGH" };
@@ -398,9 +406,10 @@ show_clusters(const struct gw_desired *g)
 		json_t *eps = json_array();
 
 		for (j = 0; j < c->neps; j++)
-			json_array_append_new(eps, json_pack("{s:s,s:i,s:i,s:s?,s:s,s:b}",
+			json_array_append_new(eps, json_pack("{s:s,s:i,s:i,s:s?,s:s,s:b,s:i}",
 			    "address", c->eps[j].ip, "port", c->eps[j].port, "weight", (int)c->eps[j].weight,
-			    "node", c->eps[j].node, "health", "healthy", "ejected", 0));
+			    "node", c->eps[j].node, "health", "healthy", "ejected", 0, "rq_active",
+			    (int)__atomic_load_n(&s->crt[i].eps[j].rq_active, __ATOMIC_RELAXED)));
 		json_array_append_new(arr, json_pack("{s:s,s:s,s:i,s:s?,s:s,s:s?,s:o}",
 		    "name", c->name, "host", c->host, "port", c->port, "subset", c->subset,
 		    "lb", lb[c->lb], "missing", c->missing, "endpoints", eps));
@@ -463,7 +472,7 @@ gw_show(struct applier *a, const struct ctl_request *req, char **err)
 	else if (strcmp(what, "routes") == 0)
 		res = show_routes(s ? s->g : NULL);
 	else if (strcmp(what, "clusters") == 0)
-		res = show_clusters(s ? s->g : NULL);
+		res = show_clusters(s);
 	else
 		xasprintf(err, "gateway: unknown view %.64s (listeners, routes, clusters)", what);
 	gw_snap_unref(s);

@@ -26,7 +26,41 @@ gw_lb_state(struct gw_snap *s, int worker, const struct gw_cluster *c)
 		st->active = xcalloc(c->neps ? c->neps : 1, sizeof(*st->active));
 		st->n = c->neps;
 	}
+	if (s->crt) {
+		st->cl = &s->crt[c->id];
+		st->shared = st->cl->eps;
+	}
 	return st;
+}
+
+void
+gw_lb_acquire(struct gw_lbstate *st, const struct gw_endpoint *e)
+{
+	if (e->id >= st->n)
+		return;
+	if (st->shared) {
+		__atomic_add_fetch(&st->shared[e->id].rq_active, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&st->cl->rq_active, 1, __ATOMIC_RELAXED);
+	} else
+		st->active[e->id]++;
+}
+
+void
+gw_lb_release(struct gw_lbstate *st, const struct gw_endpoint *e)
+{
+	if (e->id >= st->n)
+		return;
+	if (st->shared) {
+		__atomic_sub_fetch(&st->shared[e->id].rq_active, 1, __ATOMIC_RELAXED);
+		__atomic_sub_fetch(&st->cl->rq_active, 1, __ATOMIC_RELAXED);
+	} else if (st->active[e->id])
+		st->active[e->id]--;
+}
+
+static uint32_t
+active_of(const struct gw_lbstate *st, size_t i)
+{
+	return st->shared ? __atomic_load_n(&st->shared[i].rq_active, __ATOMIC_RELAXED) : st->active[i];
 }
 
 static uint64_t
@@ -100,7 +134,7 @@ gw_lb_pick(const struct gw_cluster *c, struct gw_lbstate *st,
 
 		if (b == a)
 			b = (a + 1) % c->neps;
-		return &c->eps[st->active[b] < st->active[a] ? b : a];
+		return &c->eps[active_of(st, b) < active_of(st, a) ? b : a];
 	}
 	}
 }

@@ -560,8 +560,8 @@ gw_dr_pool_free(struct gw_worker *w)
 static void
 dr_release_ep(struct gw_dreq *dr)
 {
-	if (dr->lbs && dr->ep && dr->ep->id < dr->lbs->n && dr->lbs->active[dr->ep->id])
-		dr->lbs->active[dr->ep->id]--;
+	if (dr->lbs && dr->ep)
+		gw_lb_release(dr->lbs, dr->ep);
 	dr->lbs = NULL;
 }
 
@@ -946,7 +946,7 @@ dr_route(struct gw_dreq *dr)
 		dr_error(dr, 503, "UH", "no healthy upstream\n");
 		return;
 	}
-	dr->lbs->active[dr->ep->id]++;
+	gw_lb_acquire(dr->lbs, dr->ep);
 	build_uphead(dr, m, host, hostlen);
 	if (dr_connect(dr) == -1)
 		dr_error(dr, 503, "UF",
@@ -1979,7 +1979,7 @@ dr_retry(struct gw_dreq *dr)
 	if (e == NULL)
 		return -1;
 	dr->ep = e;
-	dr->lbs->active[e->id]++;
+	gw_lb_acquire(dr->lbs, e);
 	dr->retried = 1;	/* a fresh connection, not a pooled one */
 	return dr_connect(dr);
 }
