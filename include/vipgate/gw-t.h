@@ -203,6 +203,8 @@ struct gw_tls {
 	const char		*credential;	/* ns/name of the Secret */
 	const char		*cert, *key, *ca;	/* PEM, NUL-terminated; ca NULL unless needed */
 	size_t			 cert_len, key_len, ca_len;
+	const char		*cert2, *key2;	/* credentialNames[1]: another key type, or NULL */
+	size_t			 cert2_len, key2_len;
 	int			 min_version, max_version;	/* 0x0303 ... ; 0: default */
 	const char		*ciphers;	/* OpenSSL list, or NULL */
 	const char		**sans;

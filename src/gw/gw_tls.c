@@ -75,9 +75,9 @@ sni_cb(SSL *ssl, int *ad, void *arg)
 }
 
 static int
-load_certs(SSL_CTX *ctx, const struct gw_tls *t)
+load_pair(SSL_CTX *ctx, const char *cert, size_t cert_len, const char *key, size_t key_len)
 {
-	BIO *b = BIO_new_mem_buf(t->cert, (int)t->cert_len);
+	BIO *b = BIO_new_mem_buf(cert, (int)cert_len);
 	X509 *x;
 	EVP_PKEY *k;
 	int first = 1, ok = 1;
@@ -95,7 +95,7 @@ load_certs(SSL_CTX *ctx, const struct gw_tls *t)
 	ERR_clear_error();
 	if (first || !ok)
 		return -1;
-	b = BIO_new_mem_buf(t->key, (int)t->key_len);
+	b = BIO_new_mem_buf(key, (int)key_len);
 	k = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
 	BIO_free(b);
 	if (k == NULL)
@@ -103,6 +103,17 @@ load_certs(SSL_CTX *ctx, const struct gw_tls *t)
 	ok = SSL_CTX_use_PrivateKey(ctx, k) == 1 && SSL_CTX_check_private_key(ctx) == 1;
 	EVP_PKEY_free(k);
 	return ok ? 0 : -1;
+}
+
+/* OpenSSL keeps one certificate a key type: RSA and ECDSA pairs live side by side. */
+static int
+load_certs(SSL_CTX *ctx, const struct gw_tls *t)
+{
+	if (load_pair(ctx, t->cert, t->cert_len, t->key, t->key_len) == -1)
+		return -1;
+	if (t->cert2 && load_pair(ctx, t->cert2, t->cert2_len, t->key2, t->key2_len) == -1)
+		tls_log("cannot use the second credentialNames pair of", t);
+	return 0;
 }
 
 static int

@@ -342,6 +342,18 @@ tls_compile(struct plan *p, const struct object *gwo, const struct k_gw_server *
 		note(p, gwo, "%s", g->error);
 		return g;
 	}
+	/* credentialNames: a second pair (Istio: RSA and ECDSA), served side by side */
+	if (t->ncredential_names > 1 && cred == t->credential_names[0]) {
+		const struct object *s2 = store_get(p->st, K_SECRET, ns, t->credential_names[1]);
+
+		g->cert2 = secret_pick(p, s2, "tls.crt", "cert", &g->cert2_len);
+		g->key2 = secret_pick(p, s2, "tls.key", "key", &g->key2_len);
+		if (g->cert2 == NULL || g->key2 == NULL) {
+			g->cert2 = g->key2 = NULL;
+			note(p, gwo, "Secret %s/%s (second credentialNames entry) missing or incomplete",
+			    ns, t->credential_names[1]);
+		}
+	}
 	if (g->mode != GW_TLS_SIMPLE) {
 		const char *caname = t->ca_cert_credential_name;
 

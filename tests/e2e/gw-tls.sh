@@ -23,7 +23,12 @@ cert() { # name cn [ext]
 		-days 2 -extfile "$pki/$1.ext" -out "$pki/$1.crt"
 }
 cert mtls mtls.test first; cert other other.test first; cert client client.test first
-cert other2 other.test second
+cert other2 other.test second; cert dual-ec dual.test ec
+# and an RSA pair for dual.test (credentialNames: RSA and ECDSA side by side)
+o req -newkey rsa:2048 -nodes -subj "/O=rsa/CN=dual.test" -keyout "$pki/dual-rsa.key" -out "$pki/dual-rsa.csr"
+printf 'subjectAltName=DNS:dual.test\n' > "$pki/dual-rsa.ext"
+o x509 -req -in "$pki/dual-rsa.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
+	-days 2 -extfile "$pki/dual-rsa.ext" -out "$pki/dual-rsa.crt"
 
 mkdir -p "$tmp/objs"
 cp "$src"/etc/objects.d/*.yaml "$tmp/objs/"
@@ -40,6 +45,8 @@ PY
 }
 {
 	secret mtls-cred "$pki/mtls.crt" "$pki/mtls.key" "$pki/ca.crt"
+	secret dual-ec "$pki/dual-ec.crt" "$pki/dual-ec.key"
+	secret dual-rsa "$pki/dual-rsa.crt" "$pki/dual-rsa.key"
 	cat <<'EOC'
 ---
 apiVersion: networking.istio.io/v1
@@ -54,6 +61,9 @@ spec:
   - port: {number: 443, name: https-other, protocol: HTTPS}
     hosts: [other.test]
     tls: {mode: SIMPLE, credentialName: other-cred}
+  - port: {number: 443, name: https-dual, protocol: HTTPS}
+    hosts: [dual.test]
+    tls: {mode: SIMPLE, credentialNames: [dual-ec, dual-rsa]}
   - port: {number: 8080, name: http-redirect, protocol: HTTP}
     hosts: ["*"]
     tls: {httpsRedirect: true}
@@ -89,6 +99,11 @@ c --cacert "$pki/ca.crt" --resolve mtls.test:443:$VIP -o /dev/null https://mtls.
 check "MUTUAL refuses a client without a certificate (curl rc $?)" test $? -ne 0
 out=$(c --cacert "$pki/ca.crt" --cert "$pki/client.crt" --key "$pki/client.key" --resolve mtls.test:443:$VIP https://mtls.test/m)
 check "MUTUAL accepts the client certificate (got '$out')" sh -c "echo '$out' | grep -q '^productpage-. /m$'"
+
+sig() { inns openssl s_client -connect $VIP:443 -servername dual.test -tls1_2 -sigalgs "$1" </dev/null 2>/dev/null |
+	openssl x509 -noout -subject 2>/dev/null | tr -d ' '; }
+check "credentialNames: ECDSA client gets the EC pair ($(sig ECDSA+SHA256))" sh -c "echo '$(sig ECDSA+SHA256)' | grep -q 'O=ec,'"
+check "credentialNames: RSA-only client gets the RSA pair ($(sig RSA+SHA256))" sh -c "echo '$(sig RSA+SHA256)' | grep -q 'O=rsa,'"
 
 hdr=$(c -D - -o /dev/null -H "Host: mtls.test" "http://$VIP:8080/r?x=1" | tr -d '\r')
 check "httpsRedirect: 301 to https" sh -c "echo '$hdr' | grep -q '^HTTP/1.1 301' && echo '$hdr' | grep -qi '^location: https://mtls.test/r?x=1'"
