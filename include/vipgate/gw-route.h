@@ -51,6 +51,7 @@ const struct gw_chain *gw_chain_find(const struct gw_listener *, const char *sni
 /* Envoy's virtual host choice: exact, longest "*.suffix", then "*"; the port is ignored. */
 const struct gw_vhost *gw_vhost_find(const struct gw_chain *, const char *host, size_t len);
 int gw_match_eval(const struct gw_match *, const struct gw_rx *, const struct gw_req *);
+int gw_strmatch_eval(const struct gw_strmatch *, const struct gw_rx *, const char *, size_t);
 /* The first route that matches, and which of its matches did (NULL when it has none). */
 const struct gw_route *gw_route_find(const struct gw_vhost *, const struct gw_rx *,
     const struct gw_req *, const struct gw_match **which);

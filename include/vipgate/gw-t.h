@@ -159,6 +159,16 @@ struct gw_rewrite {
 	const char	*rx_subst;
 };
 
+/* corsPolicy, as Envoy's CORS filter applies it. */
+struct gw_cors {
+	struct gw_strmatch	*origins;	/* allowOrigins and the deprecated allowOrigin */
+	size_t			 norigins;
+	const char		*methods, *headers, *expose;	/* joined with "," or NULL */
+	int64_t			 max_age_s;	/* -1: unset */
+	int			 credentials;	/* -1 unset, 0, 1 */
+	int			 forward_unmatched;	/* unmatchedPreflights FORWARD (the default) */
+};
+
 /* One Envoy route: one http[] rule of a VirtualService. */
 struct gw_route {
 	const char		*vs_ns, *vs_name;
@@ -175,6 +185,7 @@ struct gw_route {
 	const char		*direct_body;	/* may be NULL */
 	size_t			 direct_len;
 	struct gw_rewrite	*rewrite;	/* NULL: none */
+	struct gw_cors		*cors;		/* NULL: none */
 	struct gw_header_ops	 req, resp;
 	int64_t			 timeout_ms;	/* 0: none */
 	int64_t			 retry_attempts;	/* Istio default 2 */

@@ -51,6 +51,9 @@ struct gw_dreq {
 	int			 retried;
 	int			 attempts;	/* retries done on connect failures */
 	int			 upgrade;	/* the client asked for a protocol switch */
+	const char		*cors_origin;	/* an allowed Origin: the answer gets CORS headers */
+	const char		*cors_extra;	/* a preflight answer's own fields */
+	size_t			 cors_len;
 	char			 reqid[40];
 	struct gw_dreq		*next_free;
 	int			 code;
@@ -188,6 +191,7 @@ static void u_feed(struct gw_uconn *);
 static int dr_connect(struct gw_dreq *);
 static int dr_retry_connect(struct gw_dreq *);
 static int dr_retry(struct gw_dreq *);
+static int dr_cors(struct gw_dreq *);
 static int retry_status(const struct gw_dreq *, int);
 static uint64_t rnd_cb(void *);
 static int hash_key(const struct gw_dreq *, const struct gw_cluster *, uint64_t *);
@@ -265,6 +269,21 @@ uc_send(struct gw_uconn *uc, const void *a, size_t al, const void *b, size_t bl,
 	}
 }
 
+/* Envoy's CORS filter on an answer to an allowed origin. */
+static void
+cors_emit(struct evbuffer *out, const struct gw_dreq *dr)
+{
+	const struct gw_cors *c = dr->rt ? dr->rt->cors : NULL;
+
+	if (c == NULL || dr->cors_origin == NULL)
+		return;
+	ev_hdr(out, "access-control-allow-origin", dr->cors_origin, dr->cors_len);
+	if (c->credentials == 1)
+		evbuffer_add(out, "access-control-allow-credentials: true\r\n", 40);
+	if (c->expose)
+		ev_hdr(out, "access-control-expose-headers", c->expose, strlen(c->expose));
+}
+
 static const char *
 reason(int code)
 {
@@ -295,6 +314,9 @@ dr_local(struct gw_dreq *dr, int code, const char *flags, const char *body, size
 		evbuffer_add_printf(out, "location: %s\r\n", location);
 	if (dr->rt)
 		ops_emit(out, &dr->rt->resp);
+	cors_emit(out, dr);
+	if (dr->cors_extra)
+		evbuffer_add(out, dr->cors_extra, strlen(dr->cors_extra));
 	evbuffer_add_printf(out, "server: istio-envoy\r\n%s\r\n",
 	    close_after ? "connection: close\r\n" : dr->http10 ? "connection: keep-alive\r\n" : "");
 	if (blen && !dr->is_head)
@@ -844,6 +866,59 @@ redirect_location(struct gw_dreq *dr, const struct gw_redirect *rd, int to_https
 		buf_append(out, path, plen);
 }
 
+/*
+ * corsPolicy: a preflight from an allowed origin is answered here; other
+ * requests from one get the CORS headers on their answer. 1 when answered.
+ */
+static int
+dr_cors(struct gw_dreq *dr)
+{
+	const struct gw_cors *c = dr->rt->cors;
+	const struct hhead *hh = &dr->hh;
+	const char *origin = NULL;
+	size_t olen = 0, i;
+	int preflight = 0, ok = 0;
+
+	for (i = 0; i < hh->n; i++) {
+		if (HNAME_IS(hh, i, "origin")) {
+			origin = HV(hh, i);
+			olen = hh->h[i].vl;
+		} else if (HNAME_IS(hh, i, "access-control-request-method"))
+			preflight = dr->dc->p.method == HTTP_OPTIONS;
+	}
+	if (origin == NULL)
+		return 0;
+	for (i = 0; i < c->norigins && !ok; i++)
+		ok = gw_strmatch_eval(&c->origins[i], dr->snap->rx, origin, olen);
+	if (!ok) {
+		if (preflight && !c->forward_unmatched) {
+			dr_local(dr, 200, "-", NULL, 0, NULL);
+			return 1;
+		}
+		return 0;
+	}
+	dr->cors_origin = origin;
+	dr->cors_len = olen;
+	if (preflight) {
+		/* dr_local adds allow-origin and credentials; these are the preflight's own */
+		struct vg_buf extra = { 0 };
+		char num[24];
+
+		buf_puts(&extra, "");
+		if (c->methods)
+			buf_hdr(&extra, "access-control-allow-methods", c->methods, strlen(c->methods));
+		if (c->headers)
+			buf_hdr(&extra, "access-control-allow-headers", c->headers, strlen(c->headers));
+		if (c->max_age_s >= 0)
+			buf_hdr(&extra, "access-control-max-age", num, fmt_u64(num, (uint64_t)c->max_age_s));
+		dr->cors_extra = extra.s;
+		dr_local(dr, 200, "-", NULL, 0, NULL);	/* dr is gone after this */
+		buf_free(&extra);
+		return 1;
+	}
+	return 0;
+}
+
 /* Headers are in: route it and answer locally or start the upstream exchange. */
 static void
 dr_route(struct gw_dreq *dr)
@@ -908,6 +983,8 @@ dr_route(struct gw_dreq *dr)
 		dr_error(dr, 404, "NR", "route_not_found\n");
 		return;
 	}
+	if (dr->rt->cors && dr_cors(dr))
+		return;
 	switch (dr->rt->action) {
 	case GW_ACT_REDIRECT: {
 		struct vg_buf loc = { 0 };
@@ -1505,6 +1582,7 @@ u_headers_done(http_parser *p)
 	ops_emit(out, ro);
 	if (dops)
 		ops_emit(out, dops);
+	cors_emit(out, dr);
 	if (!no_body && ((p->flags & F_CHUNKED) || !has_cl)) {
 		if (dr->http10)
 			dr->down_close = 1;

@@ -410,6 +410,12 @@ out:
 	return ok;
 }
 
+int
+gw_strmatch_eval(const struct gw_strmatch *m, const struct gw_rx *rx, const char *s, size_t len)
+{
+	return strmatch(m, rx, s, len);
+}
+
 const struct gw_route *
 gw_route_find(const struct gw_vhost *v, const struct gw_rx *rx, const struct gw_req *r,
     const struct gw_match **which)

@@ -1057,6 +1057,48 @@ match_applies(const struct k_vs_http_match *m, const struct object *vso, const s
 	return 0;
 }
 
+static const char *
+join(struct plan *p, const char **v, size_t n)
+{
+	struct vg_buf b = { 0 };
+	const char *r;
+	size_t i;
+
+	if (n == 0)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if (i)
+			buf_puts(&b, ",");
+		buf_puts(&b, v[i]);
+	}
+	r = arena_strdup(p->a, b.s);
+	buf_free(&b);
+	return r;
+}
+
+static struct gw_cors *
+cors_compile(struct plan *p, const struct k_vs_cors *in)
+{
+	struct gw_cors *c = arena_alloc(p->a, sizeof(*c));
+	size_t i, n = in->nallow_origins + in->nallow_origin;
+
+	c->origins = arena_alloc(p->a, sizeof(*c->origins) * (n ? n : 1));
+	for (i = 0; i < in->nallow_origins; i++)
+		strmatch_compile(p, &in->allow_origins[i], 0, 0, &c->origins[c->norigins++]);
+	for (i = 0; i < in->nallow_origin; i++) {
+		struct k_istio_strmatch m = { K_MATCH_EXACT, in->allow_origin[i] };
+
+		strmatch_compile(p, &m, 0, 0, &c->origins[c->norigins++]);
+	}
+	c->methods = join(p, in->allow_methods, in->nallow_methods);
+	c->headers = join(p, in->allow_headers, in->nallow_headers);
+	c->expose = join(p, in->expose_headers, in->nexpose_headers);
+	c->max_age_s = in->max_age_ms.set ? in->max_age_ms.v / 1000 : -1;
+	c->credentials = in->allow_credentials.set ? (int)in->allow_credentials.v : -1;
+	c->forward_unmatched = in->unmatched_preflights != K_VS_PREFLIGHT_IGNORE;
+	return c;
+}
+
 /* One http[] rule for one Gateway; NULL when none of its matches applies there. */
 static struct gw_route *
 route_compile(struct plan *p, const struct object *vso, const struct object *gwo, size_t ri)
@@ -1150,6 +1192,8 @@ route_compile(struct plan *p, const struct object *vso, const struct object *gwo
 			    h->rewrite->uri_regex_rewrite.rewrite ? h->rewrite->uri_regex_rewrite.rewrite : "");
 		}
 	}
+	if (h->cors_policy)
+		r->cors = cors_compile(p, h->cors_policy);
 	header_ops_compile(p, &h->headers.request, &r->req);
 	header_ops_compile(p, &h->headers.response, &r->resp);
 	r->timeout_ms = h->timeout_ms.set ? h->timeout_ms.v : 0;

@@ -119,6 +119,15 @@ spec:
     route: [{destination: {host: empty}}]
   - match: [{uri: {prefix: /uf}}]
     route: [{destination: {host: dead}}]
+  - match: [{uri: {prefix: /cors}}]
+    corsPolicy:
+      allowOrigins: [{exact: "https://app.test"}, {regex: "https://.*\\.trusted\\.test"}]
+      allowMethods: [GET, POST]
+      allowHeaders: [x-token]
+      exposeHeaders: [x-gw]
+      maxAge: 24h
+      allowCredentials: true
+    route: [{destination: {host: reviews, subset: v1}}]
   - match: [{uri: {prefix: /slow}}]
     timeout: 500ms
     route: [{destination: {host: silent}}]
@@ -170,6 +179,19 @@ for t in "nc 503 cluster_not_found" "uh 503 no.healthy.upstream" "uf 503 connect
 	code=$(c -o "$tmp/body" -w '%{http_code}' -H "Host: reviews.test" "http://$VIP/$1")
 	check "/$1: $2 (got $code: $(head -c 80 "$tmp/body"))" sh -c "test $code = $2 && grep -q '$3' '$tmp/body'"
 done
+# corsPolicy: preflight answered by the gateway, actual requests get the headers
+pf=$(c -D - -o /dev/null -X OPTIONS -H "Host: reviews.test" -H "Origin: https://a.trusted.test" \
+	-H "Access-Control-Request-Method: POST" "http://$VIP/cors" | tr -d '\r')
+check "CORS preflight answered" sh -c "echo '$pf' | grep -q '^HTTP/1.1 200' &&
+	echo '$pf' | grep -qi '^access-control-allow-origin: https://a.trusted.test' &&
+	echo '$pf' | grep -qi '^access-control-allow-methods: GET,POST' &&
+	echo '$pf' | grep -qi '^access-control-max-age: 86400' &&
+	echo '$pf' | grep -qi '^access-control-allow-credentials: true'"
+h=$(c -D - -o /dev/null -H "Host: reviews.test" -H "Origin: https://app.test" "http://$VIP/cors" | tr -d '\r')
+check "CORS actual request gets allow-origin" sh -c "echo '$h' | grep -q '^HTTP/1.1 200' && echo '$h' | grep -qi '^access-control-allow-origin: https://app.test'"
+h=$(c -D - -o /dev/null -H "Host: reviews.test" -H "Origin: https://evil.test" "http://$VIP/cors" | tr -d '\r')
+check "CORS: other origins get none" sh -c "! echo '$h' | grep -qi '^access-control-allow-origin'"
+
 # connect failures are retried on another endpoint (Istio's default policy)
 codes=$(for i in $(seq 10); do c -o /dev/null -w '%{http_code} ' -H "Host: reviews.test" "http://$VIP/half"; done)
 check "connect-failure retried on the live endpoint ($codes)" test "$codes" = "200 200 200 200 200 200 200 200 200 200 "
