@@ -307,6 +307,25 @@ PY
 check "WebSocket across a reload (got '$ws')" test "$ws" = "HTTP/1.1 101 Switching Protocols|ping1|ping2"
 check "the reload made a new route" sh -c "'$ctl' -s '$tmp/sock' --json gateway routes | grep -q later"
 
+# a reload opens a new server port and closes a removed one
+cat > "$tmp/objs/80-port.yaml" <<'EOC'
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: extra, namespace: default}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 9000, name: http-extra, protocol: HTTP}
+    hosts: ["*.test"]
+EOC
+sed -i 's/gateways: \[test-gateway\]/gateways: [test-gateway, extra]/' "$tmp/objs/50-test.yaml"
+kill -HUP $pid
+wait_for 5 inns curl -sf -o /dev/null -H "Host: reviews.test" "http://$VIP:9000/p" && ok "reload: port 9000 opened" || fail "reload: port 9000 opened"
+rm -f "$tmp/objs/80-port.yaml"
+kill -HUP $pid
+wait_for 5 sh -c "! ip netns exec $ns curl -s -o /dev/null http://$VIP:9000/" && ok "reload: port 9000 closed" || fail "reload: port 9000 closed"
+check "port 80 served all along" test "$(c -o /dev/null -w '%{http_code}' -H 'Host: reviews.test' "http://$VIP/p")" = 200
+
 # slowloris: 500 connections trickling header bytes do not stop others being served
 inns python3 - <<'PY' > "$tmp/slow.out" 2>&1 &
 import socket, time
