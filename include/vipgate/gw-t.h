@@ -169,6 +169,12 @@ struct gw_cors {
 	int			 forward_unmatched;	/* unmatchedPreflights FORWARD (the default) */
 };
 
+/* mirror / mirrors: a copy of the request, its answer dropped. */
+struct gw_mirror {
+	struct gw_cluster	*cluster;
+	double			 percent;	/* 0..100 */
+};
+
 /* One Envoy route: one http[] rule of a VirtualService. */
 struct gw_route {
 	const char		*vs_ns, *vs_name;
@@ -186,6 +192,8 @@ struct gw_route {
 	size_t			 direct_len;
 	struct gw_rewrite	*rewrite;	/* NULL: none */
 	struct gw_cors		*cors;		/* NULL: none */
+	struct gw_mirror	*mirrors;
+	size_t			 nmirrors;
 	struct gw_header_ops	 req, resp;
 	int64_t			 timeout_ms;	/* 0: none */
 	int64_t			 retry_attempts;	/* Istio default 2 */

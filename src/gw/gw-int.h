@@ -120,6 +120,8 @@ struct gw_uconn;
 TAILQ_HEAD(gw_uconn_list, gw_uconn);
 struct gw_dconn;
 TAILQ_HEAD(gw_dconn_list, gw_dconn);
+struct gw_shadow;
+TAILQ_HEAD(gw_shadow_list, gw_shadow);
 
 struct gw_wlis {
 	uint16_t		 port;
@@ -142,6 +144,7 @@ struct gw_worker {
 	size_t			 nlis;
 	struct gw_uconn_list	 idle;		/* keep-alive upstream connections */
 	struct gw_dconn_list	 conns;		/* downstream connections */
+	struct gw_shadow_list	 shadows;	/* mirrored requests in flight */
 	size_t			 nidle;
 	uint64_t		 rng;
 	uint64_t		 applied_gen;	/* read by the main thread */
@@ -185,6 +188,7 @@ void gw_accept(struct gw_worker *, uint16_t port, int tls, evutil_socket_t fd,
 void gw_idle_close_all(struct gw_worker *);
 void gw_conns_close_all(struct gw_worker *);
 void gw_dr_pool_free(struct gw_worker *);
+void gw_shadows_close_all(struct gw_worker *);
 
 /* gw_lb.c: pure picks. */
 struct gw_lbstate *gw_lb_state(struct gw_snap *, int worker, const struct gw_cluster *);

@@ -499,6 +499,7 @@ gw_free(struct applier *a)
 		gw_conns_close_all(w);
 		gw_idle_close_all(w);
 		gw_dr_pool_free(w);
+		gw_shadows_close_all(w);
 		for (size_t j = 0; j < w->nlis; j++) {
 			if (w->lis[j].l)
 				evconnlistener_free(w->lis[j].l);

@@ -192,6 +192,7 @@ static int dr_connect(struct gw_dreq *);
 static int dr_retry_connect(struct gw_dreq *);
 static int dr_retry(struct gw_dreq *);
 static int dr_cors(struct gw_dreq *);
+static void ep_sockaddr(const struct gw_endpoint *, struct sockaddr_storage *, socklen_t *);
 static int retry_status(const struct gw_dreq *, int);
 static uint64_t rnd_cb(void *);
 static int hash_key(const struct gw_dreq *, const struct gw_cluster *, uint64_t *);
@@ -919,6 +920,102 @@ dr_cors(struct gw_dreq *dr)
 	return 0;
 }
 
+/* ---- mirroring ---- */
+
+struct gw_shadow {
+	struct gw_worker	*w;
+	struct bufferevent	*bev;
+	TAILQ_ENTRY(gw_shadow)	 link;
+};
+
+static void
+shadow_free(struct gw_shadow *sh)
+{
+	TAILQ_REMOVE(&sh->w->shadows, sh, link);
+	bufferevent_free(sh->bev);
+	free(sh);
+}
+
+void
+gw_shadows_close_all(struct gw_worker *w)
+{
+	struct gw_shadow *sh;
+
+	while ((sh = TAILQ_FIRST(&w->shadows)) != NULL)
+		shadow_free(sh);
+}
+
+static void
+shadow_readcb(struct bufferevent *bev, void *arg)
+{
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	evbuffer_drain(in, evbuffer_get_length(in));	/* the shadow's answer is dropped */
+}
+
+static void
+shadow_eventcb(struct bufferevent *bev, short what, void *arg)
+{
+	if (what & BEV_EVENT_CONNECTED)
+		return;
+	shadow_free(arg);
+}
+
+/*
+ * Envoy's request mirroring: fire and forget to another cluster, Host
+ * suffixed with "-shadow", the answer read and dropped. Requests with a
+ * body are not mirrored (the body would have to be teed).
+ */
+static void
+dr_mirror(struct gw_dreq *dr)
+{
+	struct gw_worker *w = dr->dc->w;
+	const struct gw_route *rt = dr->rt;
+	size_t i;
+
+	for (i = 0; i < rt->nmirrors; i++) {
+		const struct gw_cluster *c = rt->mirrors[i].cluster;
+		const struct gw_endpoint *e;
+		struct gw_shadow *sh;
+		struct sockaddr_storage ss;
+		socklen_t sl;
+		struct vg_buf h = { 0 };
+		const char *host, *eol, *end;
+
+		if (dr->has_body || c == NULL || c->missing || c->neps == 0 ||
+		    (double)(gw_rand(w) % 1000000) >= rt->mirrors[i].percent * 10000.0)
+			continue;
+		e = &c->eps[gw_rand(w) % c->neps];
+		/* the upstream head, with Host "-shadow" and connection: close */
+		host = strstr(dr->uphead.s, "\r\nhost: ");
+		end = dr->uphead.s + dr->uphead.len - 2;
+		if (host == NULL)
+			continue;
+		eol = strstr(host + 2, "\r\n");
+		buf_append(&h, dr->uphead.s, (size_t)(eol - dr->uphead.s));
+		buf_puts(&h, "-shadow");
+		buf_append(&h, eol, (size_t)(end - eol));
+		buf_puts(&h, "connection: close\r\n\r\n");
+		sh = xcalloc(1, sizeof(*sh));
+		sh->w = w;
+		sh->bev = bufferevent_socket_new(w->base, -1, BEV_OPT_CLOSE_ON_FREE);
+		ep_sockaddr(e, &ss, &sl);
+		if (sh->bev == NULL || bufferevent_socket_connect(sh->bev, (struct sockaddr *)&ss, (int)sl) == -1) {
+			if (sh->bev)
+				bufferevent_free(sh->bev);
+			free(sh);
+			buf_free(&h);
+			continue;
+		}
+		TAILQ_INSERT_TAIL(&w->shadows, sh, link);
+		bufferevent_setcb(sh->bev, shadow_readcb, NULL, shadow_eventcb, sh);
+		bufferevent_set_timeouts(sh->bev, &(struct timeval){ 10, 0 }, &(struct timeval){ 10, 0 });
+		bufferevent_write(sh->bev, h.s, h.len);
+		bufferevent_enable(sh->bev, EV_READ | EV_WRITE);
+		buf_free(&h);
+	}
+}
+
 /* Headers are in: route it and answer locally or start the upstream exchange. */
 static void
 dr_route(struct gw_dreq *dr)
@@ -1025,6 +1122,8 @@ dr_route(struct gw_dreq *dr)
 	}
 	gw_lb_acquire(dr->lbs, dr->ep);
 	build_uphead(dr, m, host, hostlen);
+	if (dr->rt->nmirrors)
+		dr_mirror(dr);
 	if (dr_connect(dr) == -1)
 		dr_error(dr, 503, "UF",
 		    "upstream connect error or disconnect/reset before headers. reset reason: connection failure\n");

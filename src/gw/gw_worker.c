@@ -200,6 +200,7 @@ gw_worker_start(struct gw_worker *w)
 		return -1;
 	TAILQ_INIT(&w->idle);
 	TAILQ_INIT(&w->conns);
+	TAILQ_INIT(&w->shadows);
 	w->rng = 0x9E3779B97F4A7C15ULL * (uint64_t)(w->id + 1) ^ (uint64_t)now_ms();
 	if (w->rng == 0)
 		w->rng = 1;

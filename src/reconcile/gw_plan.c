@@ -1194,6 +1194,22 @@ route_compile(struct plan *p, const struct object *vso, const struct object *gwo
 	}
 	if (h->cors_policy)
 		r->cors = cors_compile(p, h->cors_policy);
+	/* mirror (with mirrorPercentage, 100% when unset) and mirrors (each its own) */
+	if (h->mirror || h->nmirrors) {
+		r->mirrors = arena_alloc(p->a, sizeof(*r->mirrors) * (h->nmirrors + 1));
+		if (h->mirror) {
+			r->mirrors[0].cluster = cluster_get(p, h->mirror, vso->meta.ns);
+			r->mirrors[0].percent = h->mirror_percentage.set ? h->mirror_percentage.value :
+			    h->mirror_percent.set ? (double)h->mirror_percent.v : 100.0;
+			r->nmirrors = 1;
+		}
+		for (i = 0; i < h->nmirrors; i++) {
+			struct gw_mirror *m = &r->mirrors[r->nmirrors++];
+
+			m->cluster = cluster_get(p, &h->mirrors[i].destination, vso->meta.ns);
+			m->percent = h->mirrors[i].percentage.set ? h->mirrors[i].percentage.value : 100.0;
+		}
+	}
 	header_ops_compile(p, &h->headers.request, &r->req);
 	header_ops_compile(p, &h->headers.response, &r->resp);
 	r->timeout_ms = h->timeout_ms.set ? h->timeout_ms.v : 0;

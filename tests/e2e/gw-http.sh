@@ -119,6 +119,9 @@ spec:
     route: [{destination: {host: empty}}]
   - match: [{uri: {prefix: /uf}}]
     route: [{destination: {host: dead}}]
+  - match: [{uri: {prefix: /mirror}}]
+    mirror: {host: reviews, subset: v2}
+    route: [{destination: {host: reviews, subset: v1}}]
   - match: [{uri: {prefix: /cors}}]
     corsPolicy:
       allowOrigins: [{exact: "https://app.test"}, {regex: "https://.*\\.trusted\\.test"}]
@@ -191,6 +194,12 @@ h=$(c -D - -o /dev/null -H "Host: reviews.test" -H "Origin: https://app.test" "h
 check "CORS actual request gets allow-origin" sh -c "echo '$h' | grep -q '^HTTP/1.1 200' && echo '$h' | grep -qi '^access-control-allow-origin: https://app.test'"
 h=$(c -D - -o /dev/null -H "Host: reviews.test" -H "Origin: https://evil.test" "http://$VIP/cors" | tr -d '\r')
 check "CORS: other origins get none" sh -c "! echo '$h' | grep -qi '^access-control-allow-origin'"
+
+# mirror: v1 answers, v2 gets a copy
+out=$(c -H "Host: reviews.test" "http://$VIP/mirror/1")
+wait_for 5 grep -q '^10.244.3.12 GET /mirror/1 ' "$tmp/ngx/access.log" &&
+	ok "mirrored to v2 while v1 answered ($out)" || fail "mirrored to v2 while v1 answered ($out)"
+check "the answer is v1's" test "$out" = "reviews-v1 /mirror/1"
 
 # connect failures are retried on another endpoint (Istio's default policy)
 codes=$(for i in $(seq 10); do c -o /dev/null -w '%{http_code} ' -H "Host: reviews.test" "http://$VIP/half"; done)
