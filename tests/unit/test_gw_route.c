@@ -613,6 +613,12 @@ test_actions(void)
 	    "  - match: [{uri: {prefix: /rx}}]\n"
 	    "    rewrite: {uriRegexRewrite: {match: '^/rx/([a-z]+)', rewrite: '/\\1/x'}}\n"
 	    "    route: [{destination: {host: web}}]\n"
+	    "  - match: [{uri: {prefix: /c}}]\n"
+	    "    corsPolicy: {allowOrigins: [{exact: 'https://a'}, {regex: 'https://.*'}], allowOrigin: [x],\n"
+	    "      allowMethods: [GET, PUT], maxAge: 90s, allowCredentials: false}\n"
+	    "    mirror: {host: web}\n    mirrorPercentage: {value: 12.5}\n"
+	    "    mirrors: [{destination: {host: web, subset: v2}}]\n"
+	    "    route: [{destination: {host: web}}]\n"
 	    "  - rewrite: {uri: /root}\n    route: [{destination: {host: web}}]\n";
 	static const char redir_gw[] =
 	    "---\napiVersion: networking.istio.io/v1\nkind: Gateway\n"
@@ -667,6 +673,22 @@ test_actions(void)
 	buf_append(&out, "", 1);
 	CU_ASSERT_STRING_EQUAL(out.s, "/rootzz");
 	buf_free(&out);
+
+	/* corsPolicy and mirrors */
+	r = gw_route_find(v, fx.rx, mkreq(&t, "GET", "a.example.com", "/c", "http", 80, NULL), &m);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r->cors);
+	CU_ASSERT_EQUAL(r->cors->norigins, 3);
+	CU_ASSERT_EQUAL(r->cors->origins[1].type, GW_MT_REGEX);
+	CU_ASSERT_TRUE(gw_strmatch_eval(&r->cors->origins[1], fx.rx, "https://b.test", 14));
+	CU_ASSERT_STRING_EQUAL(r->cors->methods, "GET,PUT");
+	CU_ASSERT_EQUAL(r->cors->max_age_s, 90);
+	CU_ASSERT_EQUAL(r->cors->credentials, 0);
+	CU_ASSERT_TRUE(r->cors->forward_unmatched);
+	CU_ASSERT_EQUAL_FATAL(r->nmirrors, 2);
+	CU_ASSERT_DOUBLE_EQUAL(r->mirrors[0].percent, 12.5, 0.001);
+	CU_ASSERT_DOUBLE_EQUAL(r->mirrors[1].percent, 100.0, 0.001);
+	CU_ASSERT_STRING_EQUAL(r->mirrors[1].cluster->name, "outbound|80|v2|web.team.svc.cluster.local");
 
 	/* httpsRedirect marks the virtual host */
 	v = gw_vhost_find(&listener(fx.gw, 81)->chains[0], "a.example.com", 13);
