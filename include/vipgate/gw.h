@@ -6,5 +6,8 @@
 
 /* NULL when there is nothing to run (logged when that is a failure). */
 struct applier *gw_applier_new(const struct applier_env *);
+/* Whether the data plane can serve: every worker runs the newest snapshot with
+ * all its listeners bound, and it is not draining. 0 for other appliers. */
+int gw_applier_ready(struct applier *);
 
 #endif

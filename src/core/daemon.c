@@ -215,9 +215,15 @@ do_reconcile(struct daemon *d)
 	live.l2 = d->l2 ? l2_applier_live(d->l2) : NULL;
 	live.prev = d->state.v;
 	live.nprev = d->state.n;
-	/* the gateway data plane is not built yet: an enabled gateway counts
-	 * as ready so its Service is served from this node */
-	live.gateway_ready = d->cfg->gateway.enabled && !d->draining;
+	/* the gateway is ready when its data plane has bound every listener */
+	live.gateway_ready = 0;
+	if (d->cfg->gateway.enabled && !d->draining) {
+		size_t k;
+
+		for (k = 0; k < d->nappliers; k++)
+			if (gw_applier_ready(d->appliers[k]))
+				live.gateway_ready = 1;
+	}
 	new = reconcile(d->store, d->cfg, &live);
 	d->reconciles++;
 	log_changes(d->cur, new);

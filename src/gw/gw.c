@@ -1,13 +1,587 @@
-/* the gateway data plane: not built yet. */
+/*
+ * The gateway applier: turns each desired state's compiled gateway into a
+ * refcounted snapshot, hands it to the workers, serves the health
+ * (:15021/healthz/ready) and stats (:15020/stats/prometheus) ports, answers
+ * `vipgatectl gateway ...`, and drains.
+ */
 #include "config.h"
 
-#include <stddef.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+#include <openssl/ssl.h>
+
+#include "gw-int.h"
+#include "vipgate/config-t.h"
+#include "vipgate/ctl.h"
+#include "vipgate/daemon.h"
 #include "vipgate/gw.h"
+#include "vipgate/log.h"
+
+/* ---- snapshots ---- */
+
+struct gw_snap *
+gw_snap_ref(struct gw_snap *s)
+{
+	__atomic_add_fetch(&s->refcnt, 1, __ATOMIC_RELAXED);
+	return s;
+}
+
+void
+gw_snap_unref(struct gw_snap *s)
+{
+	size_t i, j;
+
+	if (s == NULL || __atomic_sub_fetch(&s->refcnt, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	for (i = 0; i < s->nworkers; i++) {
+		if (s->lb[i] == NULL)
+			continue;
+		for (j = 0; j < s->g->nclusters; j++) {
+			free(s->lb[i][j].cur);
+			free(s->lb[i][j].active);
+		}
+		free(s->lb[i]);
+	}
+	free(s->lb);
+	for (i = 0; s->crt && i < s->g->nclusters; i++)
+		free(s->crt[i].eps);
+	free(s->crt);
+	if (s->ssl) {
+		for (i = 0; i < s->g->nlisteners; i++) {
+			for (j = 0; s->ssl[i] && j < s->g->listeners[i].nchains; j++)
+				SSL_CTX_free(s->ssl[i][j]);
+			free(s->ssl[i]);
+		}
+		free(s->ssl);
+	}
+	free(s->tlsl);
+	for (i = 0; i < s->nbind; i++)
+		free(s->bind[i]);
+	free(s->bind);
+	gw_rx_free(s->rx);
+	desired_unref(s->d);
+	free(s);
+}
+
+static struct gw_snap *
+snap_new(struct gw_ctx *ctx, struct desired *d, uint64_t gen)
+{
+	struct gw_snap *s;
+	char *err = NULL;
+	size_t i, j;
+
+	s = xcalloc(1, sizeof(*s));
+	s->refcnt = 1;
+	s->gen = gen;
+	s->d = desired_ref(d);
+	s->g = d->gw;
+	s->rx = gw_rx_new(s->g, &err);
+	if (s->rx == NULL) {
+		log_warnx("gateway: %s; the running routes stay in force", err);
+		free(err);
+		desired_unref(s->d);
+		free(s);
+		return NULL;
+	}
+	s->nworkers = ctx->nw;
+	s->nbind = ctx->env->cfg->gateway.nbind;
+	s->bind = xcalloc(s->nbind ? s->nbind : 1, sizeof(*s->bind));
+	for (i = 0; i < s->nbind; i++)
+		s->bind[i] = xstrdup(ctx->env->cfg->gateway.bind[i]);
+	s->lb = xcalloc(ctx->nw ? ctx->nw : 1, sizeof(*s->lb));
+	s->crt = xcalloc(s->g->nclusters ? s->g->nclusters : 1, sizeof(*s->crt));
+	for (i = 0; i < s->g->nclusters; i++)
+		s->crt[i].eps = xcalloc(s->g->clusters[i]->neps ? s->g->clusters[i]->neps : 1,
+		    sizeof(*s->crt[i].eps));
+	s->ssl = xcalloc(s->g->nlisteners ? s->g->nlisteners : 1, sizeof(*s->ssl));
+	s->tlsl = xcalloc(s->g->nlisteners ? s->g->nlisteners : 1, sizeof(*s->tlsl));
+	for (i = 0; i < s->g->nlisteners; i++) {
+		const struct gw_listener *l = &s->g->listeners[i];
+
+		if (!l->tls)
+			continue;
+		s->ssl[i] = xcalloc(l->nchains ? l->nchains : 1, sizeof(**s->ssl));
+		s->tlsl[i].s = s;
+		s->tlsl[i].li = i;
+		for (j = 0; j < l->nchains; j++)
+			s->ssl[i][j] = gw_tls_ctx_new(l->chains[j].tls, &s->tlsl[i]);
+	}
+	return s;
+}
+
+/* ---- readiness ---- */
+
+static int
+ctx_ready(struct gw_ctx *ctx)
+{
+	uint64_t gen;
+	size_t i;
+	int draining;
+
+	pthread_mutex_lock(&ctx->mu);
+	gen = ctx->gen;
+	draining = ctx->draining;
+	pthread_mutex_unlock(&ctx->mu);
+	if (draining || gen == 0)
+		return 0;
+	/* any snapshot adopted will do: a new one must not flap readiness (and
+	 * the VIPs with it) while the workers pick it up */
+	for (i = 0; i < ctx->nw; i++)
+		if (__atomic_load_n(&ctx->w[i].applied_gen, __ATOMIC_ACQUIRE) == 0 ||
+		    __atomic_load_n(&ctx->w[i].bind_errors, __ATOMIC_ACQUIRE) != 0)
+			return 0;
+	return 1;
+}
+
+int
+gw_applier_ready(struct applier *a)
+{
+	return a && strcmp(a->name, "gw") == 0 && ctx_ready(a->ctx);
+}
+
+static void
+main_poked(evutil_socket_t fd, short ev, void *arg)
+{
+	struct gw_ctx *ctx = arg;
+	uint64_t v;
+	int r;
+
+	(void)!read(fd, &v, sizeof(v));
+	r = ctx_ready(ctx);
+	if (r != ctx->ready_reported) {
+		ctx->ready_reported = r;
+		log_info("gateway: %s", r ? "ready: every listener is bound" : "not ready");
+		if (ctx->env->kick)
+			ctx->env->kick(ctx->env->kick_arg);
+	}
+}
+
+/* ---- admin ports ---- */
+
+static void
+health_cb(struct evhttp_request *req, void *arg)
+{
+	struct gw_ctx *ctx = arg;
+	struct evbuffer *b = evbuffer_new();
+	int ok = ctx_ready(ctx);
+
+	evbuffer_add_printf(b, "%s\n", ok ? "ready" : "not ready");
+	evhttp_add_header(evhttp_request_get_output_headers(req), "content-type", "text/plain");
+	evhttp_send_reply(req, ok ? 200 : 503, ok ? "OK" : "Service Unavailable", b);
+	evbuffer_free(b);
+}
+
+static void
+stats_cb(struct evhttp_request *req, void *arg)
+{
+	struct gw_ctx *ctx = arg;
+	struct evbuffer *b = evbuffer_new();
+	struct vg_buf out = { 0 };
+
+	gw_stats_render(ctx, &out);
+	/*
+	 * The other modules' metrics (bgp, l2, addresses) join ours, as
+	 * istio-agent merges Envoy's and the app's on 15020. The env's kick
+	 * argument is the daemon: the only way to reach its appliers without
+	 * widening applier_env (reported as a seam to clean up).
+	 */
+	if (ctx->env->kick_arg) {
+		struct daemon *d = ctx->env->kick_arg;
+		size_t i;
+
+		for (i = 0; i < d->nappliers; i++)
+			if (d->appliers[i] != &ctx->ap && d->appliers[i]->metrics)
+				d->appliers[i]->metrics(d->appliers[i], &out);
+	}
+	if (out.len)
+		evbuffer_add(b, out.s, out.len);
+	buf_free(&out);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "content-type",
+	    "text/plain; version=0.0.4");
+	evhttp_send_reply(req, 200, "OK", b);
+	evbuffer_free(b);
+}
+
+static void
+notfound_cb(struct evhttp_request *req, void *arg)
+{
+	evhttp_send_error(req, 404, NULL);
+}
+
+static int
+admin_listen(struct evhttp *http, const char *addr, uint16_t port)
+{
+	struct sockaddr_storage ss;
+	int len = sizeof(ss), one = 1;
+	char spec[128];
+	evutil_socket_t fd;
+
+	snprintf(spec, sizeof(spec), strchr(addr, ':') ? "[%s]:%u" : "%s:%u", addr, port);
+	memset(&ss, 0, sizeof(ss));
+	if (evutil_parse_sockaddr_port(spec, (struct sockaddr *)&ss, &len) != 0)
+		return -1;
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ss.ss_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, (socklen_t)len) == -1 || listen(fd, 128) == -1) {
+		log_warn("gateway: listen on %s", spec);
+		close(fd);
+		return -1;
+	}
+	if (evhttp_accept_socket(http, fd) != 0) {
+		close(fd);
+		return -1;
+	}
+	return 0;
+}
+
+static struct evhttp *
+admin_server(struct gw_ctx *ctx, uint16_t port, const char *path, void (*cb)(struct evhttp_request *, void *))
+{
+	const struct config *cfg = ctx->env->cfg;
+	struct evhttp *http;
+	size_t i;
+	int ok = 0;
+
+	if (port == 0)
+		return NULL;
+	http = evhttp_new(ctx->env->base);
+	evhttp_set_cb(http, path, cb, ctx);
+	evhttp_set_gencb(http, notfound_cb, ctx);
+	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
+	for (i = 0; i < cfg->gateway.nbind; i++)
+		if (admin_listen(http, cfg->gateway.bind[i], port) == 0)
+			ok++;
+	if (!ok) {
+		evhttp_free(http);
+		return NULL;
+	}
+	return http;
+}
+
+/* ---- the applier ---- */
+
+static void
+publish(struct gw_ctx *ctx, struct gw_snap *s)
+{
+	struct gw_snap *old;
+	size_t i;
+
+	pthread_mutex_lock(&ctx->mu);
+	old = ctx->snap;
+	ctx->snap = s;
+	ctx->gen++;
+	pthread_mutex_unlock(&ctx->mu);
+	if (old)
+		gw_snap_unref(old);
+	for (i = 0; i < ctx->nw; i++)
+		gw_worker_poke(&ctx->w[i]);
+}
+
+static int
+gw_apply(struct applier *a, const struct desired *old, const struct desired *new)
+{
+	struct gw_ctx *ctx = a->ctx;
+	struct gw_snap *s = NULL;
+
+	(void)old;
+	if (new && new->gw) {
+		pthread_mutex_lock(&ctx->mu);
+		s = snap_new(ctx, (struct desired *)new, ctx->gen + 1);
+		pthread_mutex_unlock(&ctx->mu);
+		if (s == NULL)
+			return -1;
+		log_debug("gateway: snapshot with %zu listeners, %zu clusters",
+		    new->gw->nlisteners, new->gw->nclusters);
+	}
+	publish(ctx, s);
+	return 0;
+}
+
+static int64_t
+gw_drain(struct applier *a)
+{
+	struct gw_ctx *ctx = a->ctx;
+	size_t i, busy = 0;
+
+	pthread_mutex_lock(&ctx->mu);
+	ctx->draining = 1;
+	pthread_mutex_unlock(&ctx->mu);
+	for (i = 0; i < ctx->nw; i++) {
+		gw_worker_poke(&ctx->w[i]);
+		busy += __atomic_load_n(&ctx->w[i].inflight, __ATOMIC_RELAXED);
+	}
+	log_info("gateway: draining: listeners close, %zu requests in flight", busy);
+	/* in-flight requests finish up to drain_timeout (the daemon caps the wait) */
+	return busy ? ctx->env->cfg->gateway.drain_timeout_ms : 0;
+}
+
+static void
+gw_metrics(struct applier *a, struct vg_buf *out)
+{
+	(void)a;
+	(void)out;	/* ours are served on the stats port itself */
+}
+
+static json_t *
+strm_json(const struct gw_strmatch *m)
+{
+	static const char *const t[] = { "any", "present", "exact", "prefix", "regex" };
+
+	return json_pack("{s:s,s:s?,s:b}", "type", t[m->type], "value", m->value,
+	    "ignore_case", m->icase);
+}
+
+static json_t *
+show_routes(const struct gw_desired *g)
+{
+	json_t *arr = json_array();
+	size_t i, j, k, r, m, x;
+
+	for (i = 0; g && i < g->nlisteners; i++)
+		for (j = 0; j < g->listeners[i].nchains; j++) {
+			const struct gw_chain *c = &g->listeners[i].chains[j];
+
+			for (k = 0; k < c->nvhosts; k++) {
+				const struct gw_vhost *v = &c->vhosts[k];
+
+				for (r = 0; r < v->nroutes; r++) {
+					const struct gw_route *rt = &v->routes[r];
+					json_t *ms = json_array(), *ds = json_array();
+					static const char *const act[] = { "route", "redirect", "direct_response" };
+
+					for (m = 0; m < rt->nmatches; m++) {
+						json_t *o = json_object();
+						const struct gw_match *mm = &rt->matches[m];
+
+						if (mm->uri.type)
+							json_object_set_new(o, "uri", strm_json(&mm->uri));
+						if (mm->method.type)
+							json_object_set_new(o, "method", strm_json(&mm->method));
+						for (x = 0; x < mm->nheaders; x++)
+							json_object_set_new(o, mm->headers[x].name, strm_json(&mm->headers[x].m));
+						if (mm->port)
+							json_object_set_new(o, "port", json_integer(mm->port));
+						json_array_append_new(ms, o);
+					}
+					for (x = 0; x < rt->ndests; x++)
+						json_array_append_new(ds, json_pack("{s:s,s:i}", "cluster",
+						    rt->dests[x].cluster->name, "weight", (int)rt->dests[x].weight));
+					json_array_append_new(arr, json_pack("{s:i,s:s,s:s,s:s,s:i,s:s,s:o,s:o}",
+					    "port", g->listeners[i].port, "route_config", c->name,
+					    "virtual_host", v->name, "virtual_service",
+					    rt->vs_name, "rule", (int)rt->rule, "action", act[rt->action],
+					    "match", ms, "destinations", ds));
+				}
+			}
+		}
+	return json_pack("{s:o}", "routes", arr);
+}
+
+static json_t *
+show_clusters(const struct gw_snap *s)
+{
+	const struct gw_desired *g = s ? s->g : NULL;
+	json_t *arr = json_array();
+	static const char *const lb[] = { "LEAST_REQUEST", "ROUND_ROBIN", "RANDOM", "RING_HASH",
+		"MAGLEV", "PASSTHROUGH" };
+	size_t i, j;
+
+	for (i = 0; g && i < g->nclusters; i++) {
+		const struct gw_cluster *c = g->clusters[i];
+		json_t *eps = json_array();
+
+		for (j = 0; j < c->neps; j++)
+			json_array_append_new(eps, json_pack("{s:s,s:i,s:i,s:s?,s:s,s:b,s:i}",
+			    "address", c->eps[j].ip, "port", c->eps[j].port, "weight", (int)c->eps[j].weight,
+			    "node", c->eps[j].node, "health", "healthy", "ejected", 0, "rq_active",
+			    (int)__atomic_load_n(&s->crt[i].eps[j].rq_active, __ATOMIC_RELAXED)));
+		json_array_append_new(arr, json_pack("{s:s,s:s,s:i,s:s?,s:s,s:s?,s:o}",
+		    "name", c->name, "host", c->host, "port", c->port, "subset", c->subset,
+		    "lb", lb[c->lb], "missing", c->missing, "endpoints", eps));
+	}
+	return json_pack("{s:o}", "clusters", arr);
+}
+
+static json_t *
+show_listeners(struct gw_ctx *ctx, const struct gw_desired *g)
+{
+	json_t *arr = json_array();
+	size_t i, j, k;
+
+	for (i = 0; g && i < g->nlisteners; i++) {
+		const struct gw_listener *l = &g->listeners[i];
+		json_t *chains = json_array();
+
+		for (j = 0; j < l->nchains; j++) {
+			json_t *sni = json_array();
+
+			for (k = 0; k < l->chains[j].nsni; k++)
+				json_array_append_new(sni, json_string(l->chains[j].sni[k]));
+			json_array_append_new(chains, json_pack("{s:s,s:o,s:i,s:s?,s:s?}",
+			    "route_config", l->chains[j].name, "sni", sni,
+			    "virtual_hosts", (int)l->chains[j].nvhosts,
+			    "credential", l->chains[j].tls ? l->chains[j].tls->credential : NULL,
+			    "tls_error", l->chains[j].tls ? l->chains[j].tls->error : NULL));
+		}
+		json_array_append_new(arr, json_pack("{s:i,s:s,s:o}", "port", l->port,
+		    "protocol", l->tls ? "HTTPS" : "HTTP", "chains", chains));
+	}
+	return json_pack("{s:o,s:b,s:i}", "listeners", arr, "ready", ctx_ready(ctx),
+	    "workers", (int)ctx->nw);
+}
+
+static json_t *
+gw_show(struct applier *a, const struct ctl_request *req, char **err)
+{
+	struct gw_ctx *ctx = a->ctx;
+	struct gw_snap *s;
+	json_t *res = NULL;
+	const char *what = req->nargs ? req->args[0] : "listeners";
+
+	if (strcmp(req->command, "gateway") != 0 && strcmp(req->command, "analyze") != 0)
+		return NULL;
+	pthread_mutex_lock(&ctx->mu);
+	s = ctx->snap ? gw_snap_ref(ctx->snap) : NULL;
+	pthread_mutex_unlock(&ctx->mu);
+	if (strcmp(req->command, "analyze") == 0) {
+		json_t *arr = json_array();
+		size_t i;
+
+		for (i = 0; s && i < s->g->nnotes; i++)
+			json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s}", "kind", s->g->notes[i].kind,
+			    "namespace", s->g->notes[i].ns, "name", s->g->notes[i].name,
+			    "message", s->g->notes[i].msg));
+		res = json_pack("{s:o}", "messages", arr);
+	} else if (strcmp(what, "listeners") == 0)
+		res = show_listeners(ctx, s ? s->g : NULL);
+	else if (strcmp(what, "routes") == 0)
+		res = show_routes(s ? s->g : NULL);
+	else if (strcmp(what, "clusters") == 0)
+		res = show_clusters(s);
+	else
+		xasprintf(err, "gateway: unknown view %.64s (listeners, routes, clusters)", what);
+	gw_snap_unref(s);
+	return res;
+}
+
+static void
+gw_free(struct applier *a)
+{
+	struct gw_ctx *ctx = a->ctx;
+	size_t i;
+
+	pthread_mutex_lock(&ctx->mu);
+	ctx->stopping = 1;
+	pthread_mutex_unlock(&ctx->mu);
+	for (i = 0; i < ctx->nw; i++)
+		gw_worker_poke(&ctx->w[i]);
+	for (i = 0; i < ctx->nw; i++) {
+		struct gw_worker *w = &ctx->w[i];
+
+		if (w->base == NULL)
+			continue;
+		pthread_join(w->th, NULL);
+		gw_conns_close_all(w);
+		gw_idle_close_all(w);
+		gw_dr_pool_free(w);
+		gw_shadows_close_all(w);
+		for (size_t j = 0; j < w->nlis; j++) {
+			if (w->lis[j].l)
+				evconnlistener_free(w->lis[j].l);
+			free(w->lis[j].addr);
+		}
+		free(w->lis);
+		if (w->snap)
+			gw_snap_unref(w->snap);
+		event_free(w->ev_notify);
+		close(w->efd);
+		event_base_free(w->base);
+		gw_stats_free(&w->stats);
+	}
+	free(ctx->w);
+	if (ctx->health)
+		evhttp_free(ctx->health);
+	if (ctx->stats)
+		evhttp_free(ctx->stats);
+	if (ctx->ev_main)
+		event_free(ctx->ev_main);
+	if (ctx->efd >= 0)
+		close(ctx->efd);
+	gw_snap_unref(ctx->snap);
+	pthread_mutex_destroy(&ctx->mu);
+	free(ctx->gw_ns);
+	if (ctx->alog_fd > STDERR_FILENO)
+		close(ctx->alog_fd);
+	free(ctx);
+}
 
 struct applier *
 gw_applier_new(const struct applier_env *env)
 {
-	(void)env;
-	return NULL;
+	const struct config *cfg = env->cfg;
+	struct gw_ctx *ctx;
+	long n;
+	size_t i;
+
+	if (!cfg->gateway.enabled)
+		return NULL;
+	ctx = xcalloc(1, sizeof(*ctx));
+	ctx->env = env;
+	/* gateway.access_log (Istio's default: off); a new path needs a restart */
+	ctx->alog_fd = -1;
+	if (strcmp(cfg->gateway.access_log.path, "-") == 0)
+		ctx->alog_fd = STDERR_FILENO;
+	else if (strcmp(cfg->gateway.access_log.path, "off") != 0) {
+		ctx->alog_fd = open(cfg->gateway.access_log.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+		if (ctx->alog_fd < 0)
+			log_warn("gateway: access log %s", cfg->gateway.access_log.path);
+	}
+	ctx->alog_json = strcmp(cfg->gateway.access_log.format, "json") == 0;
+	/* workers read it: a copy, since a reload frees the config */
+	ctx->gw_ns = xstrdup(cfg->gateway.ns ? cfg->gateway.ns : "istio-system");
+	pthread_mutex_init(&ctx->mu, NULL);
+	ctx->ap.name = "gw";
+	ctx->ap.ctx = ctx;
+	ctx->ap.apply = gw_apply;
+	ctx->ap.free = gw_free;
+	ctx->ap.show = gw_show;
+	ctx->ap.drain = gw_drain;
+	ctx->ap.metrics = gw_metrics;
+	ctx->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (ctx->efd < 0)
+		fatal("eventfd");
+	ctx->ev_main = event_new(env->base, ctx->efd, EV_READ | EV_PERSIST, main_poked, ctx);
+	event_add(ctx->ev_main, NULL);
+	n = cfg->gateway.workers > 0 ? cfg->gateway.workers : sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		n = 1;
+	ctx->nw = (size_t)n;
+	ctx->w = xcalloc(ctx->nw, sizeof(*ctx->w));
+	for (i = 0; i < ctx->nw; i++) {
+		ctx->w[i].ctx = ctx;
+		ctx->w[i].id = (int)i;
+		ctx->w[i].efd = -1;
+		if (gw_worker_start(&ctx->w[i]) == -1)
+			fatal("gateway: cannot start worker %zu", i);
+	}
+	ctx->health = admin_server(ctx, (uint16_t)cfg->gateway.health_port, "/healthz/ready", health_cb);
+	ctx->stats = admin_server(ctx, (uint16_t)cfg->gateway.stats_port, "/stats/prometheus", stats_cb);
+	log_info("gateway: %zu workers; health :%lld, stats :%lld", ctx->nw,
+	    (long long)cfg->gateway.health_port, (long long)cfg->gateway.stats_port);
+	return &ctx->ap;
 }

@@ -1,0 +1,272 @@
+/*
+ * The compiled gateway: what reconcile_gw() computes from Gateways,
+ * VirtualServices, DestinationRules and the endpoints, as istiod would
+ * translate them for an ingress gateway (listeners, filter chains, virtual
+ * hosts, routes, clusters). Immutable; everything lives in the desired
+ * state's arena, and pointers only point inside it.
+ */
+#ifndef VIPGATE_GW_T_H
+#define VIPGATE_GW_T_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vipgate/ipaddr.h"
+#include "vipgate/schema.h"
+
+/* A StringMatch, compiled. */
+enum gw_mt {
+	GW_MT_ANY,		/* no condition */
+	GW_MT_PRESENT,		/* headers/queryParams {}: present only */
+	GW_MT_EXACT,
+	GW_MT_PREFIX,
+	GW_MT_REGEX,		/* full match, as RE2 does */
+};
+
+struct gw_strmatch {
+	enum gw_mt	 type;
+	const char	*value;		/* the literal or the pattern */
+	size_t		 len;
+	int		 rx;		/* GW_MT_REGEX: index into gw_desired.regexes */
+	int		 icase;		/* exact/prefix: case-insensitive (ignoreUriCase) */
+};
+
+struct gw_keymatch {
+	const char		*name;	/* header names lower-cased */
+	struct gw_strmatch	 m;
+};
+
+/* One entry of HTTPRoute.match: its fields are ANDed. */
+struct gw_match {
+	struct gw_strmatch	 uri, scheme, method, authority;
+	struct gw_keymatch	*headers;
+	size_t			 nheaders;
+	struct gw_keymatch	*without_headers;	/* the request must not match any */
+	size_t			 nwithout_headers;
+	struct gw_keymatch	*query;
+	size_t			 nquery;
+	uint16_t		 port;			/* 0: any */
+};
+
+struct gw_hdr_kv {
+	const char	*name, *value;		/* names lower-cased */
+};
+
+struct gw_header_ops {
+	struct gw_hdr_kv	*set;
+	size_t			 nset;
+	struct gw_hdr_kv	*add;
+	size_t			 nadd;
+	const char		**remove;
+	size_t			  nremove;
+};
+
+enum gw_lb {
+	GW_LB_LEAST_REQUEST,		/* Istio's default (UNSPECIFIED): P2C */
+	GW_LB_ROUND_ROBIN,		/* smooth weighted */
+	GW_LB_RANDOM,
+	GW_LB_RING_HASH,
+	GW_LB_MAGLEV,
+	GW_LB_PASSTHROUGH,		/* ORIGINAL_DST: not served (503 NC) */
+};
+
+enum gw_hash_key {
+	GW_HASH_NONE,
+	GW_HASH_HEADER,
+	GW_HASH_COOKIE,
+	GW_HASH_SOURCE_IP,
+	GW_HASH_QUERY,
+};
+
+/* What outlier detection will need (Resilience issue); copied from the DR. */
+struct gw_outlier {
+	int		enabled;
+	int64_t		consecutive_5xx;	/* 0: off */
+	int64_t		consecutive_gateway;	/* 0: off */
+	int64_t		interval_ms;
+	int64_t		base_ejection_ms;
+	int64_t		max_ejection_percent;
+	int64_t		min_health_percent;
+};
+
+struct gw_endpoint {
+	const char	*ip;		/* text form, as the object had it */
+	struct ipaddr	 addr;
+	uint16_t	 port;
+	uint32_t	 weight;	/* 1 unless a WorkloadEntry says otherwise */
+	const char	*node;		/* NULL when unknown */
+	const char	*workload_ns, *workload;	/* the Pod or WorkloadEntry, or NULL */
+	const char	*app, *version;		/* labels app and version, for metrics */
+	size_t		 id;		/* index in the cluster's endpoints: per-endpoint state hangs here */
+};
+
+/*
+ * An Envoy cluster "outbound|port|subset|fqdn". missing != NULL: the
+ * cluster or its subset does not exist (503 NC), with the reason.
+ */
+struct gw_cluster {
+	const char		*name;
+	const char		*host;		/* FQDN */
+	const char		*svc_ns, *svc_name;	/* a Kubernetes Service, or NULL (ServiceEntry) */
+	const char		*subset;	/* NULL: none */
+	uint16_t		 port;
+	const char		*missing;
+	int			 noted;		/* compile-time only: reported once */
+	enum gw_lb		 lb;
+	enum gw_hash_key	 hash_key;
+	const char		*hash_name;	/* header, cookie or query parameter */
+	int64_t			 ring_size;
+	/* connectionPool; 0: unlimited (Istio's 2^32-1) */
+	int64_t			 max_connections;
+	int64_t			 max_pending;
+	int64_t			 max_requests;
+	int64_t			 max_retries;
+	int64_t			 max_requests_per_connection;
+	int64_t			 connect_timeout_ms;	/* default 10s */
+	int64_t			 idle_timeout_ms;	/* default 1h */
+	struct gw_outlier	 outlier;
+	struct gw_endpoint	*eps;		/* sorted by address, port */
+	size_t			 neps;
+	size_t			 id;		/* index in gw_desired.clusters */
+};
+
+/* One destination of a weighted route. */
+struct gw_dest {
+	struct gw_cluster	*cluster;
+	uint32_t		 weight;
+	struct gw_header_ops	 req, resp;
+};
+
+enum gw_action {
+	GW_ACT_ROUTE,
+	GW_ACT_REDIRECT,
+	GW_ACT_DIRECT,
+};
+
+struct gw_redirect {
+	const char	*uri;		/* NULL: keep */
+	const char	*authority;	/* NULL: keep */
+	const char	*scheme;	/* NULL: keep */
+	uint16_t	 port;		/* 0: keep (or derive) */
+	int		 port_from_request;
+	int		 code;		/* 301 default */
+};
+
+struct gw_rewrite {
+	const char	*uri;		/* replaces the matched prefix, or the whole path */
+	const char	*authority;
+	int		 rx;		/* uriRegexRewrite: regex index, -1 when none */
+	const char	*rx_subst;
+};
+
+/* corsPolicy, as Envoy's CORS filter applies it. */
+struct gw_cors {
+	struct gw_strmatch	*origins;	/* allowOrigins and the deprecated allowOrigin */
+	size_t			 norigins;
+	const char		*methods, *headers, *expose;	/* joined with "," or NULL */
+	int64_t			 max_age_s;	/* -1: unset */
+	int			 credentials;	/* -1 unset, 0, 1 */
+	int			 forward_unmatched;	/* unmatchedPreflights FORWARD (the default) */
+};
+
+/* mirror / mirrors: a copy of the request, its answer dropped. */
+struct gw_mirror {
+	struct gw_cluster	*cluster;
+	double			 percent;	/* 0..100 */
+};
+
+/* One Envoy route: one http[] rule of a VirtualService. */
+struct gw_route {
+	const char		*vs_ns, *vs_name;
+	const char		*name;		/* http[].name or NULL */
+	size_t			 rule;		/* index in the VirtualService's http[] */
+	struct gw_match		*matches;	/* ORed; none: matches everything */
+	size_t			 nmatches;
+	enum gw_action		 action;
+	struct gw_dest		*dests;
+	size_t			 ndests;
+	uint32_t		 total_weight;
+	struct gw_redirect	 redirect;
+	int			 direct_status;
+	const char		*direct_body;	/* may be NULL */
+	size_t			 direct_len;
+	struct gw_rewrite	*rewrite;	/* NULL: none */
+	struct gw_cors		*cors;		/* NULL: none */
+	struct gw_mirror	*mirrors;
+	size_t			 nmirrors;
+	struct gw_header_ops	 req, resp;
+	int64_t			 timeout_ms;	/* 0: none */
+	int64_t			 retry_attempts;	/* Istio default 2 */
+	const char		*retry_on;
+	int64_t			 per_try_timeout_ms;
+};
+
+/* An Envoy virtual host: one lower-cased hostname of a server. */
+struct gw_vhost {
+	const char		*name;		/* "bookinfo.example.com", "*.example.com", "*" */
+	int			 require_tls;	/* httpsRedirect */
+	struct gw_route		*routes;	/* merged from every VirtualService, in order */
+	size_t			 nroutes;
+};
+
+enum gw_tls_mode {
+	GW_TLS_NONE,
+	GW_TLS_SIMPLE,
+	GW_TLS_MUTUAL,
+	GW_TLS_OPTIONAL_MUTUAL,
+	GW_TLS_ISTIO_MUTUAL,
+};
+
+struct gw_tls {
+	enum gw_tls_mode	 mode;
+	const char		*credential;	/* ns/name of the Secret */
+	const char		*cert, *key, *ca;	/* PEM, NUL-terminated; ca NULL unless needed */
+	size_t			 cert_len, key_len, ca_len;
+	const char		*cert2, *key2;	/* credentialNames[1]: another key type, or NULL */
+	size_t			 cert2_len, key2_len;
+	int			 min_version, max_version;	/* 0x0303 ... ; 0: default */
+	const char		*ciphers;	/* OpenSSL list, or NULL */
+	const char		**sans;
+	size_t			  nsans;
+	const char		*error;		/* why this chain cannot be served, or NULL */
+};
+
+/*
+ * A filter chain: the HTTP servers of one port share one (Istio's
+ * route config "http.<port>"); each HTTPS server gets its own, chosen by SNI.
+ */
+struct gw_chain {
+	const char		*name;		/* route config name, as istiod names it */
+	const char		**sni;		/* server hosts (dns part); HTTPS only */
+	size_t			  nsni;
+	struct gw_tls		*tls;		/* NULL: plain text */
+	struct gw_vhost		*vhosts;	/* sorted by name */
+	size_t			 nvhosts;
+};
+
+struct gw_listener {
+	uint16_t		 port;
+	int			 tls;		/* its chains terminate TLS */
+	struct gw_chain		*chains;
+	size_t			 nchains;
+	uint64_t		 hash;		/* port and TLS settings: equal means keep the socket */
+};
+
+/* An analyze-style note about the configuration. */
+struct gw_note {
+	const char	*kind, *ns, *name;
+	const char	*msg;
+};
+
+struct gw_desired {
+	struct gw_listener	*listeners;	/* sorted by port */
+	size_t			 nlisteners;
+	struct gw_cluster	**clusters;	/* sorted by name */
+	size_t			 nclusters;
+	const char		**regexes;	/* patterns, compiled once per snapshot */
+	size_t			  nregexes;
+	struct gw_note		*notes;
+	size_t			 nnotes;
+};
+
+#endif

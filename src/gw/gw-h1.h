@@ -1,0 +1,53 @@
+/*
+ * HTTP/1.1 message heads as the proxy keeps them (one buffer, fields by
+ * offset), and the framing rules it enforces. Pure: the proxy and the
+ * fuzzer share it.
+ */
+#ifndef VIPGATE_GW_H1_H
+#define VIPGATE_GW_H1_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <strings.h>
+
+#include "vipgate/util.h"
+
+#define GW_MAX_HEADERS_BYTES	(60 * 1024)	/* more: 431 */
+#define GW_MAX_HEADERS		200
+
+/* An accumulated message head: request target (or nothing) and fields. */
+struct hent {
+	uint32_t	no, nl, vo, vl;
+};
+struct hhead {
+	struct vg_buf	 b;
+	struct hent	*h;
+	size_t		 n, cap;
+	int		 last_value;
+	uint32_t	 url_l;
+	int		 overflow;
+};
+
+#define HN(hh, i)	((hh)->b.s + (hh)->h[i].no)
+#define HV(hh, i)	((hh)->b.s + (hh)->h[i].vo)
+
+void hh_reset(struct hhead *);
+void hh_free(struct hhead *);
+int hh_room(struct hhead *, size_t len);	/* 0 and overflow set past the limit */
+int hh_field(struct hhead *, const char *at, size_t len);	/* parser callbacks: 0 or -1 */
+int hh_value(struct hhead *, const char *at, size_t len);
+int hname_is(const struct hhead *, size_t i, const char *name);	/* case-insensitive */
+/* The same with a string literal: its length is known at compile time. */
+#define HNAME_IS(hh, i, lit) ((hh)->h[i].nl == sizeof(lit) - 1 && \
+	strncasecmp(HN(hh, i), (lit), sizeof(lit) - 1) == 0)
+int hop_by_hop(const struct hhead *, size_t i);
+
+enum gw_h1_framing {
+	GW_H1_OK,
+	GW_H1_BAD_TE,		/* a transfer-coding other than chunked */
+	GW_H1_AMBIGUOUS,	/* CL and TE, two CL, two TE: smuggling */
+};
+/* RFC 9112 6.1 and 6.3 checks on a request head; *expect: 100-continue asked. */
+enum gw_h1_framing gw_h1_framing(const struct hhead *, int *expect);
+
+#endif

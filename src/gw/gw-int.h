@@ -1,0 +1,213 @@
+/* The gateway data plane's insides: snapshots, workers, connections. */
+#ifndef VIPGATE_GW_INT_H
+#define VIPGATE_GW_INT_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <event2/util.h>
+#include <http_parser.h>
+
+#include "vipgate/applier.h"
+#include "vipgate/gw-route.h"
+#include "vipgate/gw-t.h"
+#include "vipgate/reconcile-t.h"
+
+struct bufferevent;
+struct event;
+struct event_base;
+struct evconnlistener;
+struct evhttp;
+typedef struct ssl_ctx_st SSL_CTX;
+
+#define GW_HWM			(256 * 1024)	/* stop reading the other side above this */
+#define GW_LWM			(64 * 1024)	/* and resume below this */
+#define GW_IDLE_TIMEOUT_S	300		/* downstream keep-alive idle */
+#define GW_HEADER_TIMEOUT_S	30		/* downstream request head */
+
+/*
+ * Run-time state of an endpoint, shared by the workers (atomics): the
+ * requests in flight least-request compares (Envoy's host rq_active is
+ * shared too), and the seam where outlier detection (Resilience issue)
+ * keeps its counters and ejection.
+ */
+struct gw_ep_rt {
+	uint32_t	rq_active;
+	uint32_t	consecutive_5xx, consecutive_gw;
+	int64_t		ejected_until_ms;
+};
+/* Per cluster, shared: circuit breakers' counters go here (Resilience issue). */
+struct gw_cl_rt {
+	uint32_t	 rq_active;
+	struct gw_ep_rt	*eps;		/* one per endpoint, by gw_endpoint.id */
+};
+
+/* Per-worker, per-cluster load-balancer state: only its worker touches it. */
+struct gw_lbstate {
+	uint32_t	 rr;
+	int64_t		*cur;		/* smooth weighted round robin */
+	uint32_t	*active;	/* requests in flight, when there is no shared state */
+	struct gw_ep_rt	*shared;	/* the snapshot's, when there is */
+	struct gw_cl_rt	*cl;
+	size_t		 n;
+};
+
+struct gw_snap;
+/* The SNI callback's argument: which listener of which snapshot. */
+struct gw_tlsl {
+	struct gw_snap	*s;
+	size_t		 li;
+};
+/* What a TLS connection learns at its handshake. */
+struct gw_tls_conn {
+	size_t		chain;
+};
+
+/*
+ * An immutable compiled gateway plus what it needs at run time; refcounted
+ * (workers and requests hold references).
+ */
+struct gw_snap {
+	int			 refcnt;
+	uint64_t		 gen;
+	struct desired		*d;
+	const struct gw_desired	*g;
+	struct gw_rx		*rx;
+	size_t			 nworkers;
+	struct gw_lbstate	**lb;		/* [worker][cluster], made lazily by each worker */
+	struct gw_cl_rt		*crt;		/* [cluster], shared by the workers */
+	SSL_CTX			***ssl;		/* [listener][chain]: NULL for plain or broken chains */
+	struct gw_tlsl		*tlsl;		/* [listener] */
+	char			**bind;		/* gateway.bind when it was made */
+	size_t			  nbind;
+};
+
+struct gw_snap *gw_snap_ref(struct gw_snap *);
+void gw_snap_unref(struct gw_snap *);
+
+/* Label set of one istio_requests_total series. */
+struct gw_stat {
+	char		*key;		/* the label text, as printed */
+	uint64_t	 requests;
+	uint64_t	 dur[20];	/* Envoy buckets + Inf, counts */
+	double		 dur_sum;
+	uint64_t	 req_bytes[20], resp_bytes[20];
+	double		 req_bytes_sum, resp_bytes_sum;
+	struct gw_stat	*next;
+};
+
+#define GW_STAT_BUCKETS 256
+struct gw_stats {
+	pthread_mutex_t	 mu;
+	struct gw_stat	*tab[GW_STAT_BUCKETS];
+	uint64_t	 cx_total, cx_active, upstream_cx_total, upstream_cx_active;
+	uint64_t	 upstream_reuse;
+	/* label texts are costly to build: remember the series of recent tuples */
+	struct {
+		uint64_t	 gen;
+		const void	*cl, *ep;
+		const char	*flags;
+		int		 code;
+		struct gw_stat	*e;
+	}		 cache[256];
+};
+
+extern const double gw_buckets_ms[19];
+
+struct gw_uconn;
+TAILQ_HEAD(gw_uconn_list, gw_uconn);
+struct gw_dconn;
+TAILQ_HEAD(gw_dconn_list, gw_dconn);
+struct gw_shadow;
+TAILQ_HEAD(gw_shadow_list, gw_shadow);
+
+struct gw_wlis {
+	uint16_t		 port;
+	int			 tls;
+	char			*addr;		/* the gateway.bind entry */
+	struct evconnlistener	*l;
+};
+
+struct gw_ctx;
+
+struct gw_worker {
+	struct gw_ctx		*ctx;
+	int			 id;
+	pthread_t		 th;
+	struct event_base	*base;
+	int			 efd;		/* eventfd: the main thread pokes */
+	struct event		*ev_notify;
+	struct gw_snap		*snap;		/* newest this worker adopted */
+	struct gw_wlis		*lis;
+	size_t			 nlis;
+	struct gw_uconn_list	 idle;		/* keep-alive upstream connections */
+	struct gw_dconn_list	 conns;		/* downstream connections */
+	struct gw_shadow_list	 shadows;	/* mirrored requests in flight */
+	size_t			 nidle;
+	uint64_t		 rng;
+	uint64_t		 applied_gen;	/* read by the main thread */
+	int			 bind_errors;
+	size_t			 nconns;	/* downstream connections */
+	size_t			 inflight;	/* requests */
+	int			 draining;
+	struct gw_stats		 stats;
+	struct gw_dreq		*dr_pool;	/* finished requests kept with their buffers */
+	size_t			 ndr_pool;
+};
+
+struct gw_ctx {
+	const struct applier_env *env;
+	struct applier		 ap;
+	pthread_mutex_t		 mu;
+	struct gw_snap		*snap;		/* newest; under mu */
+	uint64_t		 gen;
+	struct gw_worker	*w;
+	size_t			 nw;
+	int			 draining;	/* under mu */
+	int			 stopping;
+	int			 efd;		/* eventfd: workers poke the main thread */
+	struct event		*ev_main;
+	struct evhttp		*health, *stats;
+	uint16_t		 health_port, stats_port;
+	int			 ready_reported;
+	char			*gw_ns;		/* gateway.namespace, for metric labels */
+	int			 alog_fd;	/* access log; -1: off */
+	int			 alog_json;
+};
+
+/* gw_worker.c */
+int gw_worker_start(struct gw_worker *);
+void gw_worker_poke(struct gw_worker *);
+uint64_t gw_rand(struct gw_worker *);
+
+/* gw_proxy.c */
+void gw_accept(struct gw_worker *, uint16_t port, int tls, evutil_socket_t fd,
+    const struct sockaddr *, int socklen);
+void gw_idle_close_all(struct gw_worker *);
+void gw_conns_close_all(struct gw_worker *);
+void gw_dr_pool_free(struct gw_worker *);
+void gw_shadows_close_all(struct gw_worker *);
+
+/* gw_lb.c: pure picks. */
+struct gw_lbstate *gw_lb_state(struct gw_snap *, int worker, const struct gw_cluster *);
+void gw_lb_acquire(struct gw_lbstate *, const struct gw_endpoint *);
+void gw_lb_release(struct gw_lbstate *, const struct gw_endpoint *);
+const struct gw_endpoint *gw_lb_pick(const struct gw_cluster *, struct gw_lbstate *,
+    uint64_t (*rnd)(void *), void *rarg, uint64_t hash, int have_hash);
+
+/* gw_stats.c */
+void gw_stats_init(struct gw_stats *);
+void gw_stats_free(struct gw_stats *);
+/* The series of a label text (made when new); the caller holds the lock. */
+struct gw_stat *gw_stats_series(struct gw_stats *, const char *key);
+void gw_stats_add(struct gw_stat *, double ms, uint64_t req_bytes, uint64_t resp_bytes);
+void gw_stats_record(struct gw_stats *, const char *key, double ms,
+    uint64_t req_bytes, uint64_t resp_bytes);
+void gw_stats_render(struct gw_ctx *, struct vg_buf *);
+
+/* gw_tls.c */
+SSL_CTX *gw_tls_ctx_new(const struct gw_tls *, struct gw_tlsl *);
+
+#endif

@@ -1,0 +1,130 @@
+/* HTTP/1.1 heads: accumulation and framing rules (see gw-h1.h). */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "gw-h1.h"
+
+void
+hh_reset(struct hhead *hh)
+{
+	hh->b.len = 0;
+	hh->n = 0;
+	hh->last_value = 0;
+	hh->url_l = 0;
+	hh->overflow = 0;
+}
+
+void
+hh_free(struct hhead *hh)
+{
+	buf_free(&hh->b);
+	free(hh->h);
+	memset(hh, 0, sizeof(*hh));
+}
+
+int
+hh_room(struct hhead *hh, size_t len)
+{
+	if (hh->b.len + len > GW_MAX_HEADERS_BYTES) {
+		hh->overflow = 1;
+		return 0;
+	}
+	return 1;
+}
+
+int
+hh_field(struct hhead *hh, const char *at, size_t len)
+{
+	if (!hh_room(hh, len))
+		return -1;
+	if (hh->n == 0 || hh->last_value) {
+		if (hh->n == GW_MAX_HEADERS) {
+			hh->overflow = 1;
+			return -1;
+		}
+		if (hh->n == hh->cap) {
+			hh->cap = hh->cap ? hh->cap * 2 : 32;
+			hh->h = xreallocarray(hh->h, hh->cap, sizeof(*hh->h));
+		}
+		memset(&hh->h[hh->n], 0, sizeof(hh->h[0]));
+		hh->h[hh->n].no = (uint32_t)hh->b.len;
+		hh->n++;
+		hh->last_value = 0;
+	}
+	buf_append(&hh->b, at, len);
+	hh->h[hh->n - 1].nl += (uint32_t)len;
+	return 0;
+}
+
+int
+hh_value(struct hhead *hh, const char *at, size_t len)
+{
+	if (!hh_room(hh, len) || hh->n == 0)
+		return -1;
+	if (!hh->last_value) {
+		hh->h[hh->n - 1].vo = (uint32_t)hh->b.len;
+		hh->last_value = 1;
+	}
+	buf_append(&hh->b, at, len);
+	hh->h[hh->n - 1].vl += (uint32_t)len;
+	return 0;
+}
+
+int
+hname_is(const struct hhead *hh, size_t i, const char *name)
+{
+	size_t l = strlen(name);
+
+	return hh->h[i].nl == l && strncasecmp(HN(hh, i), name, l) == 0;
+}
+
+/* Hop-by-hop fields (RFC 9110 7.6.1) and those the proxy frames itself. */
+int
+hop_by_hop(const struct hhead *hh, size_t i)
+{
+	/* by length first: most fields are none of these */
+	switch (hh->h[i].nl) {
+	case 2:
+		return HNAME_IS(hh, i, "te");
+	case 6:
+		return HNAME_IS(hh, i, "expect");
+	case 7:
+		return HNAME_IS(hh, i, "trailer") || HNAME_IS(hh, i, "upgrade");
+	case 10:
+		return HNAME_IS(hh, i, "connection") || HNAME_IS(hh, i, "keep-alive");
+	case 16:
+		return HNAME_IS(hh, i, "proxy-connection");
+	case 17:
+		return HNAME_IS(hh, i, "transfer-encoding");
+	default:
+		return 0;
+	}
+}
+
+enum gw_h1_framing
+gw_h1_framing(const struct hhead *hh, int *expect)
+{
+	int ncl = 0, nte = 0;
+	size_t i;
+
+	*expect = 0;
+	for (i = 0; i < hh->n; i++) {
+		if (HNAME_IS(hh, i, "content-length"))
+			ncl++;
+		else if (HNAME_IS(hh, i, "transfer-encoding")) {
+			nte++;
+			/* only "chunked" is understood (RFC 9112 6.1) */
+			if (hh->h[i].vl != 7 || strncasecmp(HV(hh, i), "chunked", 7) != 0)
+				return GW_H1_BAD_TE;
+		} else if (HNAME_IS(hh, i, "expect") && hh->h[i].vl == 12 &&
+		    strncasecmp(HV(hh, i), "100-continue", 12) == 0)
+			*expect = 1;
+	}
+	/* request smuggling: RFC 9112 6.3 lets a proxy reject these; Envoy does */
+	if (ncl > 1 || nte > 1 || (ncl && nte))
+		return GW_H1_AMBIGUOUS;
+	return GW_H1_OK;
+}

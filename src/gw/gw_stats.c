@@ -1,0 +1,204 @@
+/*
+ * Istio's standard request metrics, per worker (a mutex each, uncontended
+ * but for scrapes), summed when scraped; Prometheus text exposition.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "gw-int.h"
+
+/* Envoy's default histogram buckets, in ms (source/common/stats/histogram_impl.cc) */
+const double gw_buckets_ms[19] = {
+	0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000,
+	300000, 600000, 1800000, 3600000
+};
+
+void
+gw_stats_init(struct gw_stats *s)
+{
+	memset(s, 0, sizeof(*s));
+	pthread_mutex_init(&s->mu, NULL);
+}
+
+void
+gw_stats_free(struct gw_stats *s)
+{
+	size_t i;
+
+	for (i = 0; i < GW_STAT_BUCKETS; i++)
+		while (s->tab[i]) {
+			struct gw_stat *n = s->tab[i]->next;
+
+			free(s->tab[i]->key);
+			free(s->tab[i]);
+			s->tab[i] = n;
+		}
+	pthread_mutex_destroy(&s->mu);
+}
+
+static void
+bucket_add(uint64_t *b, double v)
+{
+	size_t i;
+
+	for (i = 0; i < 19; i++)
+		if (v <= gw_buckets_ms[i])
+			break;
+	b[i]++;		/* b[19]: above the last bound (only +Inf has it) */
+}
+
+static struct gw_stat *
+stat_get(struct gw_stats *s, const char *key)
+{
+	uint64_t h = hash_str(HASH_INIT, key);
+	struct gw_stat *e;
+
+	for (e = s->tab[h % GW_STAT_BUCKETS]; e; e = e->next)
+		if (strcmp(e->key, key) == 0)
+			return e;
+	e = xcalloc(1, sizeof(*e));
+	e->key = xstrdup(key);
+	e->next = s->tab[h % GW_STAT_BUCKETS];
+	s->tab[h % GW_STAT_BUCKETS] = e;
+	return e;
+}
+
+struct gw_stat *
+gw_stats_series(struct gw_stats *s, const char *key)
+{
+	return stat_get(s, key);
+}
+
+void
+gw_stats_add(struct gw_stat *e, double ms, uint64_t req_bytes, uint64_t resp_bytes)
+{
+	e->requests++;
+	bucket_add(e->dur, ms);
+	e->dur_sum += ms;
+	bucket_add(e->req_bytes, (double)req_bytes);
+	e->req_bytes_sum += (double)req_bytes;
+	bucket_add(e->resp_bytes, (double)resp_bytes);
+	e->resp_bytes_sum += (double)resp_bytes;
+}
+
+void
+gw_stats_record(struct gw_stats *s, const char *key, double ms, uint64_t req_bytes,
+    uint64_t resp_bytes)
+{
+	struct gw_stat *e;
+
+	pthread_mutex_lock(&s->mu);
+	e = stat_get(s, key);
+	e->requests++;
+	bucket_add(e->dur, ms);
+	e->dur_sum += ms;
+	bucket_add(e->req_bytes, (double)req_bytes);
+	e->req_bytes_sum += (double)req_bytes;
+	bucket_add(e->resp_bytes, (double)resp_bytes);
+	e->resp_bytes_sum += (double)resp_bytes;
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void
+merge(struct gw_stats *into, struct gw_stats *from)
+{
+	size_t i, k;
+	struct gw_stat *e, *m;
+
+	pthread_mutex_lock(&from->mu);
+	for (i = 0; i < GW_STAT_BUCKETS; i++)
+		for (e = from->tab[i]; e; e = e->next) {
+			m = stat_get(into, e->key);
+			m->requests += e->requests;
+			m->dur_sum += e->dur_sum;
+			m->req_bytes_sum += e->req_bytes_sum;
+			m->resp_bytes_sum += e->resp_bytes_sum;
+			for (k = 0; k < 20; k++) {
+				m->dur[k] += e->dur[k];
+				m->req_bytes[k] += e->req_bytes[k];
+				m->resp_bytes[k] += e->resp_bytes[k];
+			}
+		}
+	pthread_mutex_unlock(&from->mu);
+}
+
+static void
+histogram(struct vg_buf *out, const char *name, const struct gw_stat *e, const uint64_t *b,
+    double sum)
+{
+	uint64_t acc = 0;
+	size_t k;
+
+	for (k = 0; k < 19; k++) {
+		acc += b[k];
+		buf_printf(out, "%s_bucket{%s,le=\"%g\"} %llu\n", name, e->key, gw_buckets_ms[k],
+		    (unsigned long long)acc);
+	}
+	acc += b[19];
+	buf_printf(out, "%s_bucket{%s,le=\"+Inf\"} %llu\n", name, e->key, (unsigned long long)acc);
+	buf_printf(out, "%s_sum{%s} %.17g\n", name, e->key, sum);
+	buf_printf(out, "%s_count{%s} %llu\n", name, e->key, (unsigned long long)acc);
+}
+
+void
+gw_stats_render(struct gw_ctx *ctx, struct vg_buf *out)
+{
+	struct gw_stats all;
+	struct gw_stat *e;
+	uint64_t cx = 0, cxa = 0, ucx = 0, ucxa = 0, reuse = 0;
+	size_t i;
+
+	gw_stats_init(&all);
+	for (i = 0; i < ctx->nw; i++) {
+		struct gw_stats *s = &ctx->w[i].stats;
+
+		merge(&all, s);
+		cx += __atomic_load_n(&s->cx_total, __ATOMIC_RELAXED);
+		cxa += __atomic_load_n(&s->cx_active, __ATOMIC_RELAXED);
+		ucx += __atomic_load_n(&s->upstream_cx_total, __ATOMIC_RELAXED);
+		ucxa += __atomic_load_n(&s->upstream_cx_active, __ATOMIC_RELAXED);
+		reuse += __atomic_load_n(&s->upstream_reuse, __ATOMIC_RELAXED);
+	}
+	buf_puts(out, "# TYPE istio_requests_total counter\n");
+	for (i = 0; i < GW_STAT_BUCKETS; i++)
+		for (e = all.tab[i]; e; e = e->next)
+			buf_printf(out, "istio_requests_total{%s} %llu\n", e->key,
+			    (unsigned long long)e->requests);
+	buf_puts(out, "# TYPE istio_request_duration_milliseconds histogram\n");
+	for (i = 0; i < GW_STAT_BUCKETS; i++)
+		for (e = all.tab[i]; e; e = e->next)
+			histogram(out, "istio_request_duration_milliseconds", e, e->dur, e->dur_sum);
+	buf_puts(out, "# TYPE istio_request_bytes histogram\n");
+	for (i = 0; i < GW_STAT_BUCKETS; i++)
+		for (e = all.tab[i]; e; e = e->next)
+			histogram(out, "istio_request_bytes", e, e->req_bytes, e->req_bytes_sum);
+	buf_puts(out, "# TYPE istio_response_bytes histogram\n");
+	for (i = 0; i < GW_STAT_BUCKETS; i++)
+		for (e = all.tab[i]; e; e = e->next)
+			histogram(out, "istio_response_bytes", e, e->resp_bytes, e->resp_bytes_sum);
+	/* Istio's TCP series, as a gateway reports its downstream connections */
+	buf_printf(out, "# TYPE istio_tcp_connections_opened_total counter\n"
+	    "istio_tcp_connections_opened_total{reporter=\"source\",source_workload=\"istio-ingressgateway\","
+	    "source_workload_namespace=\"%s\",destination_service=\"unknown\",request_protocol=\"tcp\","
+	    "connection_security_policy=\"unknown\"} %llu\n"
+	    "# TYPE istio_tcp_connections_closed_total counter\n"
+	    "istio_tcp_connections_closed_total{reporter=\"source\",source_workload=\"istio-ingressgateway\","
+	    "source_workload_namespace=\"%s\",destination_service=\"unknown\",request_protocol=\"tcp\","
+	    "connection_security_policy=\"unknown\"} %llu\n",
+	    ctx->gw_ns, (unsigned long long)cx, ctx->gw_ns, (unsigned long long)(cx - cxa));
+	buf_printf(out, "# TYPE vipgate_gateway_downstream_cx_total counter\n"
+	    "vipgate_gateway_downstream_cx_total %llu\n"
+	    "# TYPE vipgate_gateway_downstream_cx_active gauge\n"
+	    "vipgate_gateway_downstream_cx_active %llu\n"
+	    "# TYPE vipgate_gateway_upstream_cx_total counter\n"
+	    "vipgate_gateway_upstream_cx_total %llu\n"
+	    "# TYPE vipgate_gateway_upstream_cx_active gauge\n"
+	    "vipgate_gateway_upstream_cx_active %llu\n"
+	    "# TYPE vipgate_gateway_upstream_cx_reused_total counter\n"
+	    "vipgate_gateway_upstream_cx_reused_total %llu\n",
+	    (unsigned long long)cx, (unsigned long long)cxa, (unsigned long long)ucx,
+	    (unsigned long long)ucxa, (unsigned long long)reuse);
+	gw_stats_free(&all);
+}

@@ -1,0 +1,216 @@
+/*
+ * Gateway workers: one thread each, with its own event_base, its own
+ * SO_REUSEPORT listening sockets on every server port and its own upstream
+ * pools. The main thread hands over snapshots through an eventfd poke; a
+ * worker adopts the newest and reconciles its listeners by port (a port
+ * that stays keeps its socket: no accept gap).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "gw-int.h"
+#include "vipgate/log.h"
+
+uint64_t
+gw_rand(struct gw_worker *w)
+{
+	/* xorshift64*: per worker, no locks */
+	uint64_t x = w->rng;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	w->rng = x;
+	return x * 0x2545F4914F6CDD1DULL;
+}
+
+void
+gw_worker_poke(struct gw_worker *w)
+{
+	uint64_t one = 1;
+
+	if (w->efd >= 0)
+		(void)!write(w->efd, &one, sizeof(one));
+}
+
+struct lis_arg {
+	struct gw_worker	*w;
+	uint16_t		 port;
+	int			 tls;
+};
+
+static void
+accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int socklen, void *arg)
+{
+	struct gw_worker *w = arg;
+	evutil_socket_t lfd = evconnlistener_get_fd(l);
+	size_t i;
+
+	for (i = 0; i < w->nlis; i++)
+		if (w->lis[i].l && evconnlistener_get_fd(w->lis[i].l) == lfd) {
+			gw_accept(w, w->lis[i].port, w->lis[i].tls, fd, sa, socklen);
+			return;
+		}
+	evutil_closesocket(fd);
+}
+
+static struct evconnlistener *
+listen_on(struct gw_worker *w, const char *addr, uint16_t port)
+{
+	struct sockaddr_storage ss;
+	int len = sizeof(ss), one = 1;
+	evutil_socket_t fd;
+	struct evconnlistener *l;
+	char spec[128];
+
+	snprintf(spec, sizeof(spec), strchr(addr, ':') ? "[%s]:%u" : "%s:%u", addr, port);
+	memset(&ss, 0, sizeof(ss));
+	if (evutil_parse_sockaddr_port(spec, (struct sockaddr *)&ss, &len) != 0) {
+		log_warnx("gateway: bad bind address %s", addr);
+		return NULL;
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return NULL;
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	if (ss.ss_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, (socklen_t)len) == -1 || listen(fd, 4096) == -1) {
+		if (w->id == 0)
+			log_warn("gateway: listen on %s", spec);
+		close(fd);
+		return NULL;
+	}
+	l = evconnlistener_new(w->base, accept_cb, w, LEV_OPT_CLOSE_ON_FREE, -1, fd);
+	if (l == NULL)
+		close(fd);
+	return l;
+}
+
+/* Open the listeners the snapshot has and this worker lacks; close the others. */
+static void
+reconcile_listeners(struct gw_worker *w, const struct gw_snap *s, int closed)
+{
+	const struct gw_desired *g = s ? s->g : NULL;
+	struct gw_wlis *nl = NULL;
+	size_t nn = 0, cap = 0, i, j, b;
+	int errors = 0;
+
+	for (i = 0; g && !closed && i < g->nlisteners; i++) {
+		const struct gw_listener *gl = &g->listeners[i];
+
+		for (b = 0; b < s->nbind; b++) {
+			struct gw_wlis x = { gl->port, gl->tls, NULL, NULL };
+
+			/* keep an open socket for the same port and address */
+			for (j = 0; j < w->nlis; j++)
+				if (w->lis[j].l && w->lis[j].port == gl->port && w->lis[j].tls == gl->tls &&
+				    strcmp(w->lis[j].addr, s->bind[b]) == 0) {
+					x = w->lis[j];
+					w->lis[j].l = NULL;
+					w->lis[j].addr = NULL;
+					break;
+				}
+			if (x.l == NULL) {
+				x.l = listen_on(w, s->bind[b], gl->port);
+				if (x.l == NULL) {
+					errors++;
+					continue;
+				}
+				x.addr = xstrdup(s->bind[b]);
+			}
+			if (nn == cap) {
+				cap = cap ? cap * 2 : 8;
+				nl = xreallocarray(nl, cap, sizeof(*nl));
+			}
+			nl[nn++] = x;
+		}
+	}
+	for (j = 0; j < w->nlis; j++) {
+		if (w->lis[j].l)
+			evconnlistener_free(w->lis[j].l);
+		free(w->lis[j].addr);
+	}
+	free(w->lis);
+	w->lis = nl;
+	w->nlis = nn;
+	__atomic_store_n(&w->bind_errors, errors, __ATOMIC_RELEASE);
+}
+
+static void
+notify_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct gw_worker *w = arg;
+	struct gw_ctx *ctx = w->ctx;
+	struct gw_snap *s, *old;
+	uint64_t v, gen;
+	int draining, stopping;
+
+	(void)!read(fd, &v, sizeof(v));
+	pthread_mutex_lock(&ctx->mu);
+	s = ctx->snap ? gw_snap_ref(ctx->snap) : NULL;
+	gen = ctx->gen;
+	draining = ctx->draining;
+	stopping = ctx->stopping;
+	pthread_mutex_unlock(&ctx->mu);
+	old = w->snap;
+	w->snap = s;
+	w->draining = draining;
+	reconcile_listeners(w, s, draining || stopping);
+	if (old)
+		gw_snap_unref(old);
+	if (draining)
+		gw_idle_close_all(w);
+	__atomic_store_n(&w->applied_gen, gen, __ATOMIC_RELEASE);
+	/* tell the main thread: readiness may have changed */
+	{
+		uint64_t one = 1;
+
+		(void)!write(ctx->efd, &one, sizeof(one));
+	}
+	if (stopping)
+		event_base_loopbreak(w->base);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct gw_worker *w = arg;
+
+	event_base_dispatch(w->base);
+	gw_rx_thread_done();
+	return NULL;
+}
+
+int
+gw_worker_start(struct gw_worker *w)
+{
+	w->base = event_base_new();
+	if (w->base == NULL)
+		return -1;
+	TAILQ_INIT(&w->idle);
+	TAILQ_INIT(&w->conns);
+	TAILQ_INIT(&w->shadows);
+	w->rng = 0x9E3779B97F4A7C15ULL * (uint64_t)(w->id + 1) ^ (uint64_t)now_ms();
+	if (w->rng == 0)
+		w->rng = 1;
+	gw_stats_init(&w->stats);
+	w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (w->efd < 0)
+		return -1;
+	w->ev_notify = event_new(w->base, w->efd, EV_READ | EV_PERSIST, notify_cb, w);
+	event_add(w->ev_notify, NULL);
+	if (pthread_create(&w->th, NULL, worker_main, w) != 0)
+		return -1;
+	return 0;
+}

@@ -1,0 +1,113 @@
+# Shared by the gateway e2e tests (tests/e2e/gw-*.sh): a network namespace
+# made by the test, nginx backends on addresses inside it, vipgated on the
+# seed's manifests plus the test's own. Nothing touches the host namespace.
+set -u
+[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for network namespaces"; exit 77; }
+for t in nginx curl python3 ip; do
+	command -v $t >/dev/null 2>&1 || { echo "SKIP: $t missing"; exit 77; }
+done
+ip netns add vg-probe-$$ 2>/dev/null || { echo "SKIP: ip netns unavailable"; exit 77; }
+ip netns del vg-probe-$$
+
+bld=$(pwd)
+src=${srcdir:-.}
+vipgated=$bld/vipgated
+ctl=$bld/vipgatectl
+ns=vg-gw-$$
+tmp=$(mktemp -d /tmp/vg-gw.XXXXXX)
+pid=
+ngx_pid=
+fails=0 passes=0
+
+cleanup() {
+	[ -n "${VG_KEEP_LOG:-}" ] && cp "$tmp/log" "$VG_KEEP_LOG" 2>/dev/null
+	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+	[ -f "$tmp/nginx.pid" ] && kill -9 "$(cat "$tmp/nginx.pid")" 2>/dev/null
+	ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
+	ip netns del "$ns" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+ok() { passes=$((passes + 1)); echo "ok: $*"; }
+fail() { fails=$((fails + 1)); echo "FAIL: $*"; [ -f "$tmp/log" ] && tail -20 "$tmp/log"; }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
+inns() { ip netns exec "$ns" "$@"; }
+
+# wait_for SECONDS CMD...: poll every 50 ms, bounded
+wait_for() {
+	local deadline=$(( $(date +%s%N) + $1 * 1000000000 )); shift
+	while [ "$(date +%s%N)" -lt $deadline ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# gw_setup ADDR...: the namespace, its loopback addresses, nginx answering
+# "<name> <addr>" on ADDR:9080 (name from the address table below).
+gw_ns_up() {
+	ip netns add "$ns"
+	inns ip link set lo up
+	for a in "$@"; do inns ip addr add "$a/32" dev lo; done
+}
+
+# nginx_start "ADDR:PORT NAME [STATUS]" ...: one server each, answering NAME and the path
+nginx_start() {
+	mkdir -p "$tmp/ngx"
+	{
+		echo "daemon off; user root; worker_processes 1; pid $tmp/nginx.pid; error_log $tmp/ngx/error.log;"
+		echo "events { worker_connections 1024; }"
+		echo "http { log_format combined_len '\$server_addr \$request \$status \$request_length \$http_transfer_encoding \$http_x_forwarded_for \$http_x_request_id';"
+		echo "  access_log $tmp/ngx/access.log combined_len; client_body_temp_path $tmp/ngx;"
+		echo "  keepalive_requests 100000; client_max_body_size 100m;"
+		for s in "$@"; do
+			set -- $s
+			echo "  server { listen $1; client_max_body_size 100m;"
+			echo "    location /upload { client_body_buffer_size 1m; proxy_pass http://127.0.0.1:9999/; }"
+			echo "    location / { default_type text/plain; return ${3:-200} \"$2 \$request_uri\\n\"; } }"
+		done
+		echo "  server { listen 127.0.0.1:9999; location / { return 200 \"got \$content_length\\n\"; } }"
+		echo "}"
+	} > "$tmp/ngx/nginx.conf"
+	inns nginx -c "$tmp/ngx/nginx.conf" -p "$tmp/ngx" >"$tmp/ngx/out" 2>&1 &
+	ngx_pid=$!
+	wait_for 5 test -s "$tmp/nginx.pid"
+}
+
+# vipgated_start: config in $tmp/vipgate.yaml, objects in $tmp/objs
+vipgated_start() {
+	cat > "$tmp/vipgate.yaml" <<EOC
+node: {name: node-a}
+objects: {paths: [objs]}
+control: {socket: $tmp/sock}
+addresses: {interface: lo}
+state_dir: state
+gateway: {workers: ${GW_WORKERS:-2}, bind: ["0.0.0.0"], drain_timeout: 2s, access_log: {path: ${GW_ALOG:-$tmp/access.log}, format: ${GW_ALOG_FORMAT:-envoy}}}
+log: {level: debug}
+EOC
+	mkdir -p "$tmp/state"
+	(cd "$tmp" && exec ip netns exec "$ns" "$vipgated" -f -c "$tmp/vipgate.yaml") >"$tmp/log" 2>&1 &
+	pid=$!
+	wait_for 10 inns curl -sf -o /dev/null http://127.0.0.1:15021/healthz/ready
+}
+
+# raw HOST PORT 'REQUEST' : send the request (printf escapes), print the
+# whole answer until the gateway closes or 3 s pass
+cat > "$tmp/raw.py" <<'PY'
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3)
+s.sendall(sys.argv[3].encode().decode('unicode_escape').encode('latin-1'))
+out = b''
+end = time.time() + 3
+try:
+    while time.time() < end:
+        b = s.recv(65536)
+        if not b:
+            break
+        out += b
+except (socket.timeout, ConnectionResetError):
+    pass
+sys.stdout.write(out.decode('latin-1'))
+PY
+raw() { inns python3 "$tmp/raw.py" "$@"; }

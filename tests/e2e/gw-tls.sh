@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# TLS termination end to end: the seed's HTTPS server (SIMPLE, its
+# credentialName Secret), SNI choosing between servers on one port, MUTUAL
+# refusing a client without a certificate, httpsRedirect, a Secret change
+# taking effect for new handshakes, and a reload that keeps listeners open.
+. "${srcdir:-.}/tests/e2e/gw-lib.sh"
+command -v openssl >/dev/null || { echo "SKIP: openssl missing"; exit 77; }
+
+gw_ns_up 10.244.1.10 10.244.2.10
+nginx_start "10.244.1.10:9080 productpage-1" "10.244.2.10:9080 productpage-2" ||
+	{ fail "nginx did not start"; exit 1; }
+
+# a CA, a server certificate each for mtls.test and other.test, a client certificate
+pki=$tmp/pki; mkdir -p "$pki"
+o() { openssl "$@" >/dev/null 2>&1; }
+o req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+	-subj "/CN=vipgate test CA" -keyout "$pki/ca.key" -out "$pki/ca.crt"
+cert() { # name cn [ext]
+	o req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/O=$3/CN=$2" \
+		-keyout "$pki/$1.key" -out "$pki/$1.csr"
+	printf 'subjectAltName=DNS:%s\n' "$2" > "$pki/$1.ext"
+	o x509 -req -in "$pki/$1.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
+		-days 2 -extfile "$pki/$1.ext" -out "$pki/$1.crt"
+}
+cert mtls mtls.test first; cert other other.test first; cert client client.test first
+cert other2 other.test second; cert dual-ec dual.test ec
+# and an RSA pair for dual.test (credentialNames: RSA and ECDSA side by side)
+o req -newkey rsa:2048 -nodes -subj "/O=rsa/CN=dual.test" -keyout "$pki/dual-rsa.key" -out "$pki/dual-rsa.csr"
+printf 'subjectAltName=DNS:dual.test\n' > "$pki/dual-rsa.ext"
+o x509 -req -in "$pki/dual-rsa.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
+	-days 2 -extfile "$pki/dual-rsa.ext" -out "$pki/dual-rsa.crt"
+
+mkdir -p "$tmp/objs"
+cp "$src"/etc/objects.d/*.yaml "$tmp/objs/"
+secret() { # name crt key [ca]
+	python3 - "$@" <<'PY'
+import sys
+name, crt, key = sys.argv[1:4]
+ind = lambda p: ''.join('    ' + l for l in open(p))
+print('---\napiVersion: v1\nkind: Secret\nmetadata: {name: %s, namespace: istio-system}\nstringData:' % name)
+print('  tls.crt: |\n' + ind(crt) + '  tls.key: |\n' + ind(key), end='')
+if len(sys.argv) > 4:
+    print('  ca.crt: |\n' + ind(sys.argv[4]), end='')
+PY
+}
+{
+	secret mtls-cred "$pki/mtls.crt" "$pki/mtls.key" "$pki/ca.crt"
+	secret dual-ec "$pki/dual-ec.crt" "$pki/dual-ec.key"
+	secret dual-rsa "$pki/dual-rsa.crt" "$pki/dual-rsa.key"
+	cat <<'EOC'
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: secure, namespace: default}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 443, name: https-mtls, protocol: HTTPS}
+    hosts: [mtls.test]
+    tls: {mode: MUTUAL, credentialName: mtls-cred}
+  - port: {number: 443, name: https-other, protocol: HTTPS}
+    hosts: [other.test]
+    tls: {mode: SIMPLE, credentialName: other-cred}
+  - port: {number: 443, name: https-dual, protocol: HTTPS}
+    hosts: [dual.test]
+    tls: {mode: SIMPLE, credentialNames: [dual-ec, dual-rsa]}
+  - port: {number: 8080, name: http-redirect, protocol: HTTP}
+    hosts: ["*"]
+    tls: {httpsRedirect: true}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: secure, namespace: default}
+spec:
+  hosts: [mtls.test, other.test]
+  gateways: [secure]
+  http:
+  - route: [{destination: {host: productpage}}]
+EOC
+} > "$tmp/objs/60-tls.yaml"
+secret other-cred "$pki/other.crt" "$pki/other.key" > "$tmp/objs/61-other.yaml"
+
+GW_ALOG_FORMAT=json vipgated_start || { fail "vipgated not ready"; exit 1; }
+VIP=192.168.1.200
+wait_for 5 sh -c "ip -n $ns -o addr show dev lo | grep -q ' $VIP/'" || fail "VIP not local"
+c() { inns curl -s --max-time 5 "$@"; }
+
+out=$(c -k --resolve bookinfo.example.com:443:$VIP https://bookinfo.example.com/productpage)
+case $out in productpage-*" /productpage") ok "seed HTTPS: $out";; *) fail "seed HTTPS: got '$out'";; esac
+
+subj() { inns openssl s_client -connect $VIP:443 -servername "$1" </dev/null 2>/dev/null |
+	openssl x509 -noout -subject 2>/dev/null | tr -d ' '; }
+check "SNI other.test gets its certificate ($(subj other.test))" sh -c "echo '$(subj other.test)' | grep -q 'O=first,CN=other.test'"
+check "SNI bookinfo.example.com gets the seed's ($(subj bookinfo.example.com))" sh -c "echo '$(subj bookinfo.example.com)' | grep -q 'CN=bookinfo.example.com'"
+out=$(c --cacert "$pki/ca.crt" --resolve other.test:443:$VIP https://other.test/x)
+check "SIMPLE other.test verified by its CA (got '$out')" sh -c "echo '$out' | grep -q '^productpage-. /x$'"
+
+c --cacert "$pki/ca.crt" --resolve mtls.test:443:$VIP -o /dev/null https://mtls.test/
+check "MUTUAL refuses a client without a certificate (curl rc $?)" test $? -ne 0
+out=$(c --cacert "$pki/ca.crt" --cert "$pki/client.crt" --key "$pki/client.key" --resolve mtls.test:443:$VIP https://mtls.test/m)
+check "MUTUAL accepts the client certificate (got '$out')" sh -c "echo '$out' | grep -q '^productpage-. /m$'"
+
+sig() { inns openssl s_client -connect $VIP:443 -servername dual.test -tls1_2 -sigalgs "$1" </dev/null 2>/dev/null |
+	openssl x509 -noout -subject 2>/dev/null | tr -d ' '; }
+check "credentialNames: ECDSA client gets the EC pair ($(sig ECDSA+SHA256))" sh -c "echo '$(sig ECDSA+SHA256)' | grep -q 'O=ec,'"
+check "credentialNames: RSA-only client gets the RSA pair ($(sig RSA+SHA256))" sh -c "echo '$(sig RSA+SHA256)' | grep -q 'O=rsa,'"
+
+hdr=$(c -D - -o /dev/null -H "Host: mtls.test" "http://$VIP:8080/r?x=1" | tr -d '\r')
+check "httpsRedirect: 301 to https" sh -c "echo '$hdr' | grep -q '^HTTP/1.1 301' && echo '$hdr' | grep -qi '^location: https://mtls.test/r?x=1'"
+
+# a reload keeps the listeners: new connections all along while manifests change
+inns python3 - $VIP > "$tmp/reload.out" <<'PY' &
+import socket, sys, time
+ok = bad = 0
+end = time.time() + 3
+while time.time() < end:
+    try:
+        s = socket.create_connection((sys.argv[1], 80), timeout=2)
+        s.sendall(b'GET /r HTTP/1.1\r\nHost: bookinfo.example.com\r\nConnection: close\r\n\r\n')
+        d = s.recv(100)
+        s.close()
+        if d.startswith(b'HTTP/1.1 200'):
+            ok += 1
+        else:
+            bad += 1
+    except OSError:
+        bad += 1
+print(ok, bad)
+PY
+loop=$!
+# a Secret change: new handshakes get the new certificate
+sleep 0.5
+secret other-cred "$pki/other2.crt" "$pki/other2.key" > "$tmp/objs/61-other.yaml"
+sleep 0.5
+kill -HUP $pid
+sleep 0.5
+kill -HUP $pid
+wait $loop
+read -r good bad < "$tmp/reload.out"
+check "no request lost across reloads ($good ok, $bad failed)" test "$bad" -eq 0 -a "$good" -gt 10
+wait_for 5 sh -c "ip netns exec $ns openssl s_client -connect $VIP:443 -servername other.test </dev/null 2>/dev/null | openssl x509 -noout -subject | grep -q 'O = second'" &&
+	ok "Secret change applies to new handshakes" || fail "Secret change applies to new handshakes ($(subj other.test))"
+
+check "JSON access log" python3 -c '
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+assert any(l["path"] == "/x" and l["response_code"] == "200" and l["authority"] == "other.test" for l in lines)
+' "$tmp/access.log"
+
+kill -TERM $pid
+wait_for 10 sh -c "! kill -0 $pid 2>/dev/null"
+wait $pid; rc=$?
+check "SIGTERM exits 0 (rc $rc)" test $rc -eq 0
+pid=
+echo "$passes passed, $fails failed"
+[ $fails -eq 0 ]
