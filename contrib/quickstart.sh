@@ -3,7 +3,10 @@
 #
 #   sudo contrib/quickstart.sh          install what is missing, build, and run
 #                                       vipgated on the sample config in a
-#                                       network-namespace lab, in the foreground
+#                                       network-namespace lab, in the foreground:
+#                                       a BIRD router receives the VIP by BGP, a
+#                                       client resolves it by ARP and runs the
+#                                       seed's curl through the gateway to a pod
 #   sudo contrib/quickstart.sh check    same set-up, then the whole test suite:
 #                                       unit, daemon and netns tests, the same
 #                                       under ASan+UBSan, a fuzz smoke run and
@@ -60,6 +63,9 @@ demo() {
 		ip -n "$ns" link del veth-bgp 2>/dev/null || true
 		ip netns del "$ns-tor" 2>/dev/null || true
 		ip -n "$ns" link del veth-node 2>/dev/null || true
+		[ -n "${pod_pid:-}" ] && kill "$pod_pid" 2>/dev/null || true
+		ip -n "$ns" link del veth-pods 2>/dev/null || true
+		ip netns del "$ns-pods" 2>/dev/null || true
 		ip netns del "$ns-client" 2>/dev/null || true
 		ip netns del "$ns" 2>/dev/null || true
 		rm -rf "$run"
@@ -85,6 +91,7 @@ demo() {
 	    "$top/etc/vipgate.yaml" > "$run/vipgate.yaml"
 	demo_bgp
 	demo_l2
+	demo_gw
 	echo "quickstart: vipgated on $run/vipgate.yaml in namespace $ns (Ctrl-C stops it)"
 	echo "quickstart: in another shell: $top/build/vipgatectl -s $run/vipgated.sock services"
 	ip netns exec "$ns" "$top/build/vipgated" -f -c "$run/vipgate.yaml" || true
@@ -92,6 +99,27 @@ demo() {
 
 # The rack's top-of-rack router: BIRD in a namespace of its own, peering
 # with vipgated over a second veth pair; it prints the routes it receives.
+# The seed's productpage pods (10.244.1.10 and 10.244.2.10, port 9080) in a
+# namespace behind the node, and the seed's curl from the client.
+demo_gw() {
+	ip netns add "$ns-pods"
+	ip -n "$ns-pods" link set lo up
+	ip -n "$ns" link add veth-pods type veth peer name veth-pod netns "$ns-pods"
+	ip -n "$ns" addr add 10.244.0.1/16 dev veth-pods
+	ip -n "$ns-pods" addr add 10.244.1.10/16 dev veth-pod
+	ip -n "$ns-pods" addr add 10.244.2.10/16 dev veth-pod
+	ip -n "$ns" link set veth-pods up
+	ip -n "$ns-pods" link set veth-pod up
+	mkdir -p "$run/www"
+	echo "productpage: served by a pod behind vipgate" > "$run/www/productpage"
+	(cd "$run/www" && exec ip netns exec "$ns-pods" python3 -m http.server 9080 \
+	    >/dev/null 2>&1) &
+	pod_pid=$!
+	( sleep 6
+	  echo "quickstart: from the client: curl -H 'Host: bookinfo.example.com' http://192.168.1.200/productpage"
+	  ip netns exec "$ns-client" curl -sS -m 5 -i -H "Host: bookinfo.example.com" \
+	      http://192.168.1.200/productpage 2>&1 | sed 's/^/    /' ) &
+}
 demo_l2() {
 	command -v arping >/dev/null || return 0
 	( sleep 5
