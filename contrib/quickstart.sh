@@ -118,7 +118,11 @@ demo_gw() {
 	( sleep 6
 	  echo "quickstart: from the client: curl -H 'Host: bookinfo.example.com' http://192.168.1.200/productpage"
 	  ip netns exec "$ns-client" curl -sS -m 5 -i -H "Host: bookinfo.example.com" \
-	      http://192.168.1.200/productpage 2>&1 | sed 's/^/    /' ) &
+	      http://192.168.1.200/productpage 2>&1 | sed 's/^/    /'
+	  echo "quickstart: metrics: curl http://192.168.1.200:15020/stats/prometheus"
+	  ip netns exec "$ns-client" curl -sS -m 5 http://192.168.1.200:15020/stats/prometheus |
+	      grep -E '^(istio_requests_total|metallb_bgp_session_up|metallb_layer2_gratuitous_sent)' |
+	      sed 's/^/    /' ) &
 }
 demo_l2() {
 	command -v arping >/dev/null || return 0

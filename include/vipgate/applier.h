@@ -22,6 +22,9 @@ struct applier_env {
 	/* ask for a reconcile soon (live changes: a peer, a node, readiness) */
 	void			(*kick)(void *arg);
 	void			*kick_arg;
+	/* every applier, this one included (the stats page merges their metrics) */
+	struct applier		*const *appliers;
+	const size_t		*nappliers;
 };
 
 struct applier {

@@ -381,6 +381,8 @@ daemon_init(struct daemon *d, struct config *cfg, const char *cfg_path,
 	d->env.cfg = cfg;
 	d->env.kick = kick;
 	d->env.kick_arg = d;
+	d->env.appliers = d->appliers;
+	d->env.nappliers = &d->nappliers;
 	if ((a = gw_applier_new(&d->env)) != NULL)
 		d->appliers[d->nappliers++] = a;
 	if ((a = l2_applier_new(&d->env)) != NULL)

@@ -24,8 +24,8 @@
 #include "gw-int.h"
 #include "vipgate/config-t.h"
 #include "vipgate/ctl.h"
-#include "vipgate/daemon.h"
 #include "vipgate/gw.h"
+#include "vipgate/reconcile.h"
 #include "vipgate/log.h"
 
 /* ---- snapshots ---- */
@@ -190,19 +190,17 @@ stats_cb(struct evhttp_request *req, void *arg)
 	struct vg_buf out = { 0 };
 
 	gw_stats_render(ctx, &out);
-	/*
-	 * The other modules' metrics (bgp, l2, addresses) join ours, as
-	 * istio-agent merges Envoy's and the app's on 15020. The env's kick
-	 * argument is the daemon: the only way to reach its appliers without
-	 * widening applier_env (reported as a seam to clean up).
-	 */
-	if (ctx->env->kick_arg) {
-		struct daemon *d = ctx->env->kick_arg;
+	/* the other modules' metrics (bgp, l2) join ours, as istio-agent
+	 * merges Envoy's and the app's on 15020 */
+	if (ctx->env->appliers) {
 		size_t i;
 
-		for (i = 0; i < d->nappliers; i++)
-			if (d->appliers[i] != &ctx->ap && d->appliers[i]->metrics)
-				d->appliers[i]->metrics(d->appliers[i], &out);
+		for (i = 0; i < *ctx->env->nappliers; i++) {
+			struct applier *a = ctx->env->appliers[i];
+
+			if (a != &ctx->ap && a->metrics)
+				a->metrics(a, &out);
+		}
 	}
 	if (out.len)
 		evbuffer_add(b, out.s, out.len);
