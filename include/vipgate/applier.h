@@ -42,6 +42,8 @@ struct applier {
 	json_t		*(*show)(struct applier *, const struct ctl_request *, char **err);
 	/* Draining (SIGTERM): start withdrawing; returns ms it still needs. May be NULL. */
 	int64_t		(*drain)(struct applier *);
+	/* SIGUSR1: reopen the files it writes (after a log rotation). May be NULL. */
+	void		(*reopen)(struct applier *);
 	/* Prometheus text exposition of its metrics, appended to out. May be NULL. */
 	void		(*metrics)(struct applier *, struct vg_buf *out);
 };

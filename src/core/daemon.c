@@ -327,8 +327,15 @@ signal_cb(evutil_socket_t sig, short ev, void *arg)
 		}
 		break;
 	case SIGUSR1:
-		/* logs go to stderr or syslog: nothing to reopen */
-		log_info("SIGUSR1: log reopened");
+		/* vipgated's own log goes to stderr or syslog; the access log
+		 * may be a file */
+		{
+			size_t i;
+
+			for (i = 0; i < d->nappliers; i++)
+				if (d->appliers[i]->reopen)
+					d->appliers[i]->reopen(d->appliers[i]);
+		}
 		break;
 	}
 }

@@ -528,6 +528,32 @@ gw_free(struct applier *a)
 	free(ctx);
 }
 
+/*
+ * SIGUSR1 after a rotation: the new file takes the old descriptor's number
+ * (dup2), so workers writing at that moment never see a closed descriptor.
+ */
+static void
+gw_reopen(struct applier *ap)
+{
+	struct gw_ctx *ctx = ap->ctx;
+	const char *path = ctx->env->cfg->gateway.access_log.path;
+	int fd;
+
+	if (ctx->alog_fd <= STDERR_FILENO || strcmp(path, "off") == 0 ||
+	    strcmp(path, "-") == 0)
+		return;
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		log_warn("gateway: reopen access log %s", path);
+		return;
+	}
+	if (dup2(fd, ctx->alog_fd) < 0)
+		log_warn("gateway: reopen access log %s", path);
+	else
+		log_info("gateway: access log %s reopened", path);
+	close(fd);
+}
+
 struct applier *
 gw_applier_new(const struct applier_env *env)
 {
@@ -558,6 +584,7 @@ gw_applier_new(const struct applier_env *env)
 	ctx->ap.apply = gw_apply;
 	ctx->ap.free = gw_free;
 	ctx->ap.show = gw_show;
+	ctx->ap.reopen = gw_reopen;
 	ctx->ap.drain = gw_drain;
 	ctx->ap.metrics = gw_metrics;
 	ctx->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
