@@ -2,42 +2,10 @@
 #include "config.h"
 
 #include "cu.h"
+#include "fixture.h"
 #include "vipgate/bgp-plan.h"
 #include "vipgate/config.h"
 #include "vipgate/reconcile.h"
-
-struct fixture {
-	struct store	*st;
-	struct config	*cfg;
-};
-
-static void
-fx_load(struct fixture *fx, const char *cfgyaml, const char *objs)
-{
-	struct vg_errs errs = { 0 };
-	struct decoded_list out = { 0 };
-	size_t i;
-
-	fx->cfg = config_parse(cfgyaml, strlen(cfgyaml), "vipgate.yaml", &errs);
-	cu_errs_dump(&errs);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(fx->cfg);
-	fx->st = store_new();
-	cu_decode(objs, &errs, &out);
-	cu_errs_dump(&errs);
-	CU_ASSERT_EQUAL(errs.nerrors, 0);
-	for (i = 0; i < out.n; i++)
-		if (out.v[i].obj)
-			store_put(fx->st, object_ref(out.v[i].obj));
-	decoded_list_free(&out);
-	errs_clear(&errs);
-}
-
-static void
-fx_free(struct fixture *fx)
-{
-	store_free(fx->st);
-	config_free(fx->cfg);
-}
 
 static struct desired *
 run(struct fixture *fx)
