@@ -2013,6 +2013,9 @@ u_eventcb(struct bufferevent *bev, short what, void *arg)
 		if (uc->req && uc->req->rt && uc->req->rt->timeout_ms > 0) {
 			int64_t t = uc->req->rt->timeout_ms;
 
+			/* the loop's cached time may be stale: a timeout counted
+			 * from it would end early */
+			event_base_update_cache_time(bufferevent_get_base(bev));
 			bufferevent_set_timeouts(bev, &(struct timeval){ t / 1000, (t % 1000) * 1000 }, NULL);
 		} else
 			bufferevent_set_timeouts(bev, NULL, NULL);
@@ -2233,6 +2236,7 @@ attach:
 		if (dr->rt->timeout_ms > 0) {
 			int64_t t = dr->rt->timeout_ms;
 
+			event_base_update_cache_time(bufferevent_get_base(uc->bev));
 			bufferevent_set_timeouts(uc->bev, &(struct timeval){ t / 1000, (t % 1000) * 1000 }, NULL);
 		} else
 			bufferevent_set_timeouts(uc->bev, NULL, NULL);
