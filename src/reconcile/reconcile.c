@@ -218,6 +218,28 @@ adv_selects_pool(const char *const *names, size_t nnames, const struct labelsel 
 	return nsels > 0 && labelsels_match_any(sels, nsels, &pool->meta.labels);
 }
 
+/* What L2Advertisement and BGPAdvertisement share for selecting a Service. */
+struct adv_sel {
+	const char * const	*pools;
+	size_t			 npools;
+	const struct labelsel	*pool_sels, *node_sels, *svc_sels;
+	size_t			 npool_sels, nnode_sels, nsvc_sels;
+};
+
+static int
+adv_applies(const struct object *adv, const struct adv_sel *a, const struct object *svc,
+    const struct object *pool, const struct strmap *nlabels)
+{
+	return strcmp(adv->meta.ns, pool->meta.ns) == 0 &&
+	    adv_selects_pool(a->pools, a->npools, a->pool_sels, a->npool_sels, pool) &&
+	    labelsels_match_any(a->node_sels, a->nnode_sels, nlabels) &&
+	    labelsels_match_any(a->svc_sels, a->nsvc_sels, &svc->meta.labels);
+}
+
+#define ADV_SEL(a) { (a)->ip_address_pools, (a)->nip_address_pools,		\
+	(a)->ip_address_pool_selectors, (a)->node_selectors, (a)->service_selectors, \
+	(a)->nip_address_pool_selectors, (a)->nnode_selectors, (a)->nservice_selectors }
+
 static unsigned
 advertisements(struct store *st, const struct object *svc, const struct object *pool,
     const struct strmap *nlabels)
@@ -228,28 +250,16 @@ advertisements(struct store *st, const struct object *svc, const struct object *
 
 	l = store_list(st, K_L2ADVERTISEMENT, &n);
 	for (i = 0; i < n && !(mode & ANNOUNCE_L2); i++) {
-		const struct k_l2advertisement *a = l[i]->spec;
+		const struct adv_sel a = ADV_SEL((const struct k_l2advertisement *)l[i]->spec);
 
-		if (strcmp(l[i]->meta.ns, pool->meta.ns) != 0)
-			continue;
-		if (adv_selects_pool(a->ip_address_pools, a->nip_address_pools,
-		    a->ip_address_pool_selectors, a->nip_address_pool_selectors, pool) &&
-		    labelsels_match_any(a->node_selectors, a->nnode_selectors, nlabels) &&
-		    labelsels_match_any(a->service_selectors, a->nservice_selectors,
-		    &svc->meta.labels))
+		if (adv_applies(l[i], &a, svc, pool, nlabels))
 			mode |= ANNOUNCE_L2;
 	}
 	l = store_list(st, K_BGPADVERTISEMENT, &n);
 	for (i = 0; i < n && !(mode & ANNOUNCE_BGP); i++) {
-		const struct k_bgpadvertisement *a = l[i]->spec;
+		const struct adv_sel a = ADV_SEL((const struct k_bgpadvertisement *)l[i]->spec);
 
-		if (strcmp(l[i]->meta.ns, pool->meta.ns) != 0)
-			continue;
-		if (adv_selects_pool(a->ip_address_pools, a->nip_address_pools,
-		    a->ip_address_pool_selectors, a->nip_address_pool_selectors, pool) &&
-		    labelsels_match_any(a->node_selectors, a->nnode_selectors, nlabels) &&
-		    labelsels_match_any(a->service_selectors, a->nservice_selectors,
-		    &svc->meta.labels))
+		if (adv_applies(l[i], &a, svc, pool, nlabels))
 			mode |= ANNOUNCE_BGP;
 	}
 	return mode;
