@@ -53,6 +53,8 @@ struct gw_dreq {
 	int			 upgrade;	/* the client asked for a protocol switch */
 	const char		*cors_origin;	/* an allowed Origin: the answer gets CORS headers */
 	const char		*cors_extra;	/* a preflight answer's own fields */
+	const char		*extra_hdr;	/* a local answer's own fields (x-envoy-overloaded) */
+	struct gw_rs_req	 rs;		/* circuit breakers (gw_resil.c) */
 	size_t			 cors_len;
 	char			 reqid[40];
 	struct gw_dreq		*next_free;
@@ -106,6 +108,7 @@ struct gw_uconn {
 	int			 eof;		/* the upstream closed; its buffered bytes still count */
 	int			 tunnel;
 	int			 discard;	/* an answer to be retried: read, not passed on */
+	struct gw_rs_cx		 rs;		/* counted against its cluster's breakers */
 	TAILQ_ENTRY(gw_uconn)	 link;
 };
 
@@ -318,6 +321,8 @@ dr_local(struct gw_dreq *dr, int code, const char *flags, const char *body, size
 	cors_emit(out, dr);
 	if (dr->cors_extra)
 		evbuffer_add(out, dr->cors_extra, strlen(dr->cors_extra));
+	if (dr->extra_hdr)
+		evbuffer_add(out, dr->extra_hdr, strlen(dr->extra_hdr));
 	evbuffer_add_printf(out, "server: istio-envoy\r\n%s\r\n",
 	    close_after ? "connection: close\r\n" : dr->http10 ? "connection: keep-alive\r\n" : "");
 	if (blen && !dr->is_head)
@@ -586,6 +591,7 @@ dr_release_ep(struct gw_dreq *dr)
 	if (dr->lbs && dr->ep)
 		gw_lb_release(dr->lbs, dr->ep);
 	dr->lbs = NULL;
+	gw_rs_req_release(&dr->rs);
 }
 
 /* Both directions are done: count it, and go on with the next request. */
@@ -1230,6 +1236,9 @@ d_headers_done(http_parser *p)
 		dr->body_done = 1;
 	dr->snap = gw_snap_ref(dc->w->snap);
 	dr_route(dr);
+	/* waiting for a connection (circuit breakers): its body stays unread */
+	if (dc->req == dr && dr->rs.queued && !dr->body_done)
+		http_parser_pause(p, 1);
 	/* Envoy answers 100-continue itself, and only when the body will be read */
 	if (expect && dc->req == dr && dr->uc && !dr->resp_started)
 		evbuffer_add(dc_out(dc), "HTTP/1.1 100 Continue\r\n\r\n", 25);
@@ -1616,6 +1625,7 @@ u_headers_done(http_parser *p)
 	if (p->status_code >= 100 && p->status_code < 200 && !(p->status_code == 101 && dr->upgrade))
 		return 0;	/* interim answers are not passed on; the final one follows */
 	uc->got_head = 1;
+	gw_rs_result(dr->snap, dr->cl, dr->ep, p->status_code);	/* outlier detection */
 	if (retry_status(dr, p->status_code)) {
 		uc->discard = 1;
 		return dr->is_head ? 1 : 0;
@@ -1751,6 +1761,7 @@ uc_to_idle(struct gw_uconn *uc)
 	uc->in_idle = 1;
 	TAILQ_INSERT_HEAD(&w->idle, uc, link);
 	w->nidle++;
+	gw_rs_cx_idle(w, &uc->rs, 1);	/* a queued request may take it */
 	bufferevent_set_timeouts(uc->bev, &(struct timeval){ uc->idle_ms / 1000,
 	    (uc->idle_ms % 1000) * 1000 }, NULL);
 	bufferevent_enable(uc->bev, EV_READ);
@@ -1818,6 +1829,9 @@ u_fail(struct gw_uconn *uc, short what)
 		int stale = uc->reused && !uc->got_bytes && !dr->has_body && !dr->retried;
 		int connected = uc->connected;
 
+		if (!stale)	/* Envoy's default mode: a timeout is a 504, other failures 503 */
+			gw_rs_local(dr->snap, dr->cl, dr->ep, (what & BEV_EVENT_TIMEOUT) && connected ?
+			    GW_OD_TIMEOUT : GW_OD_CONNECT_FAILED);
 		dr->uc = NULL;
 		uc->req = NULL;
 		uc_free(uc);
@@ -2010,6 +2024,8 @@ u_eventcb(struct bufferevent *bev, short what, void *arg)
 
 	if (what & BEV_EVENT_CONNECTED) {
 		uc->connected = 1;
+		if (uc->req)
+			gw_rs_connected(&uc->req->rs);
 		if (uc->req && uc->req->rt && uc->req->rt->timeout_ms > 0) {
 			int64_t t = uc->req->rt->timeout_ms;
 
@@ -2064,6 +2080,7 @@ uc_free(struct gw_uconn *uc)
 	hh_free(&uc->hh);
 	bufferevent_free(uc->bev);
 	__atomic_sub_fetch(&uc->w->stats.upstream_cx_active, 1, __ATOMIC_RELAXED);
+	gw_rs_cx_close(uc->w, &uc->rs);	/* a queued request may open one */
 	free(uc);
 }
 
@@ -2149,6 +2166,8 @@ dr_retry(struct gw_dreq *dr)
 
 	dr->attempts++;
 	dr_release_ep(dr);
+	if (!gw_breaker_retry_ok(&dr->rs, dr->snap, dr->cl))
+		return -1;	/* max_retries: upstream_rq_retry_overflow */
 	dr->lbs = gw_lb_state(dr->snap, dr->dc->w->id, dr->cl);
 	have_hash = hash_key(dr, dr->cl, &h);
 	for (i = 0; i < 5; i++) {
@@ -2181,17 +2200,31 @@ dr_connect(struct gw_dreq *dr)
 		uset.on_message_complete = u_complete;
 	}
 	snprintf(key, sizeof(key), "%s|%u", dr->ep->ip, dr->ep->port);
+	uc = NULL;
 	if (!dr->retried)
 		TAILQ_FOREACH(uc, &w->idle, link)
-			if (strcmp(uc->key, key) == 0) {
-				TAILQ_REMOVE(&w->idle, uc, link);
-				w->nidle--;
-				uc->in_idle = 0;
-				uc->reused = 1;
-				uc->got_bytes = 0;
-				__atomic_add_fetch(&w->stats.upstream_reuse, 1, __ATOMIC_RELAXED);
-				goto attach;
-			}
+			if (strcmp(uc->key, key) == 0 && uc->rs.cl == dr->snap->crt[dr->cl->id])
+				break;
+	/* circuit breakers: a pooled connection, a new one, the queue, or 503 UO */
+	switch (gw_rs_admit(w, dr->snap, dr->cl, dr->ep, &dr->rs, dr, uc != NULL, dr->rt->timeout_ms)) {
+	case GW_RS_OVERFLOW:
+		dr->extra_hdr = "x-envoy-overloaded: true\r\n";
+		dr_error(dr, 503, "UO", GW_RS_OVERFLOW_BODY);
+		return 0;
+	case GW_RS_QUEUED:
+		return 0;	/* gw_dr_resume() goes on */
+	case GW_RS_IDLE:
+		TAILQ_REMOVE(&w->idle, uc, link);
+		w->nidle--;
+		uc->in_idle = 0;
+		gw_rs_cx_idle(w, &uc->rs, 0);
+		uc->reused = 1;
+		uc->got_bytes = 0;
+		__atomic_add_fetch(&w->stats.upstream_reuse, 1, __ATOMIC_RELAXED);
+		goto attach;
+	case GW_RS_CONNECT:
+		break;
+	}
 	uc = xcalloc(1, sizeof(*uc));
 	uc->w = w;
 	snprintf(uc->key, sizeof(uc->key), "%s", key);
@@ -2208,12 +2241,14 @@ dr_connect(struct gw_dreq *dr)
 		uc_free(uc);
 		return -1;
 	}
+	gw_rs_cx_open(w, &uc->rs, &dr->rs);
 	{
 		int one = 1;
 		evutil_socket_t fd = bufferevent_getfd(uc->bev);
 
 		if (fd >= 0)
 			(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		gw_rs_keepalive(fd, dr->cl);	/* tcpKeepalive */
 	}
 	http_parser_init(&uc->p, HTTP_RESPONSE);
 	uc->p.data = uc;
@@ -2244,4 +2279,27 @@ attach:
 	dr->t_up_us = now_us();
 	uc_send(uc, dr->uphead.s, dr->uphead.len, NULL, 0, NULL, 0);
 	return 0;
+}
+
+/* A request that waited for a connection (gw_resil.c): its turn, or its bound. */
+void
+gw_dr_resume(void *owner, enum gw_rs_resume how)
+{
+	struct gw_dreq *dr = owner;
+	struct gw_dconn *dc = dr->dc;
+
+	dc_begin(dc);
+	if (how == GW_RS_DISPATCH) {
+		if (dr_connect(dr) == -1)
+			dr_error(dr, 503, "UF", "upstream connect error or disconnect/reset before headers. "
+			    "reset reason: connection failure\n");
+		else if (dr->uc && dc->paused && !dr->body_done) {
+			dc->resume = 1;	/* the body it held back */
+			dc_feed(dc);
+		}
+	} else if (how == GW_RS_ROUTE_TIMEOUT)
+		dr_error(dr, 504, "UT", "upstream request timeout\n");
+	else
+		dr_error(dr, 504, "SI", "stream timeout\n");
+	dc_end(dc);
 }
