@@ -228,8 +228,9 @@ gw_rs_snap_init(struct gw_ctx *ctx, struct gw_snap *s)
 	size_t n = g->nclusters, i;
 	struct gw_cl_rt **reg = xcalloc(n ? n : 1, sizeof(*reg));
 
-	s->crt = xcalloc(n ? n : 1, sizeof(*s->crt));
-	s->ert = xcalloc(n ? n : 1, sizeof(*s->ert));
+	/* NULL-terminated, so that freeing needs nothing else */
+	s->crt = xcalloc(n + 1, sizeof(*s->crt));
+	s->ert = xcalloc(n + 1, sizeof(*s->ert));
 	for (i = 0; i < n; i++) {
 		const struct gw_cluster *c = g->clusters[i];
 		struct gw_cl_rt **hit = NULL;
@@ -242,7 +243,7 @@ gw_rs_snap_init(struct gw_ctx *ctx, struct gw_snap *s)
 		} else
 			reg[i] = cl_new(c->name);
 		s->crt[i] = cl_ref(reg[i]);
-		s->ert[i] = xcalloc(c->neps ? c->neps : 1, sizeof(**s->ert));
+		s->ert[i] = xcalloc(c->neps + 1, sizeof(**s->ert));
 		cl_update(ctx, reg[i], c, s->ert[i]);
 	}
 	/* clusters that are gone: their state goes with the last snapshot using them */
@@ -261,8 +262,8 @@ gw_rs_snap_free(struct gw_snap *s)
 {
 	size_t i, j;
 
-	for (i = 0; s->crt && i < s->g->nclusters; i++) {
-		for (j = 0; s->ert[i] && j < s->g->clusters[i]->neps; j++)
+	for (i = 0; s->crt && s->crt[i]; i++) {
+		for (j = 0; s->ert[i][j]; j++)
 			ep_unref(s->ert[i][j]);
 		free(s->ert[i]);
 		cl_unref(s->crt[i]);

@@ -1,2 +1,551 @@
-/* placeholder */
-int main(void) { return 0; }
+/*
+ * Outlier detection against Envoy's documented behaviour
+ * (outlier_detection_impl.cc, as Istio configures it), the pickers'
+ * handling of ejected hosts, and the circuit breakers' accounting.
+ */
+#include "config.h"
+
+#include <event2/event.h>
+
+#include "cu.h"
+#include "../../src/gw/gw-int.h"
+
+/* ---- the pure detector ---- */
+
+static struct gw_od
+od_make(int64_t c5xx, int64_t cgw, int gw_enforced, int64_t max_pct)
+{
+	struct gw_outlier o = { 0 };
+	struct gw_od d;
+
+	memset(&d, 0, sizeof(d));
+	o.enabled = 1;
+	o.consecutive_5xx = c5xx;
+	o.consecutive_gateway = cgw;
+	o.gateway_enforced = gw_enforced;
+	o.interval_ms = 10000;
+	o.base_ejection_ms = 30000;
+	o.max_ejection_percent = max_pct;
+	gw_od_cfg_from(&d.cfg, &o);
+	return d;
+}
+
+static void
+t_istio_mapping(void)
+{
+	struct gw_od d = od_make(3, 5, 0, 10);
+
+	CU_ASSERT_EQUAL(d.cfg.consecutive_5xx, 3);
+	CU_ASSERT_TRUE(d.cfg.enforce_5xx);
+	/* consecutiveGatewayErrors unset: Envoy counts to 5, enforcing 0 */
+	CU_ASSERT_EQUAL(d.cfg.consecutive_gw, 5);
+	CU_ASSERT_FALSE(d.cfg.enforce_gw);
+	CU_ASSERT_EQUAL(d.cfg.max_ms, 300000);
+	d = od_make(0, 2, 1, 100);
+	CU_ASSERT_FALSE(d.cfg.enforce_5xx);
+	CU_ASSERT_EQUAL(d.cfg.consecutive_5xx, 0);
+	CU_ASSERT_TRUE(d.cfg.enforce_gw);
+	CU_ASSERT_EQUAL(d.cfg.max_percent, 100);
+	/* max_ejection_time defaults to max(300 s, base) */
+	{
+		struct gw_outlier o = { .enabled = 1, .consecutive_5xx = 5, .base_ejection_ms = 400000,
+			.max_ejection_percent = 10 };
+
+		gw_od_cfg_from(&d.cfg, &o);
+		CU_ASSERT_EQUAL(d.cfg.max_ms, 400000);
+	}
+}
+
+static void
+t_counters(void)
+{
+	struct gw_od d = od_make(5, 3, 1, 100);
+	struct gw_od_host h = { 0 };
+
+	/* 500 counts as 5xx but resets the gateway counter */
+	CU_ASSERT_EQUAL(gw_od_count(&d.cfg, &h, 502), 0);
+	CU_ASSERT_EQUAL(gw_od_count(&d.cfg, &h, 503), 0);
+	CU_ASSERT_EQUAL(h.cgw, 2);
+	CU_ASSERT_EQUAL(gw_od_count(&d.cfg, &h, 500), 0);
+	CU_ASSERT_EQUAL(h.cgw, 0);
+	CU_ASSERT_EQUAL(h.c5xx, 3);
+	/* anything not 5xx resets both */
+	CU_ASSERT_EQUAL(gw_od_count(&d.cfg, &h, 404), 0);
+	CU_ASSERT_EQUAL(h.c5xx, 0);
+	CU_ASSERT_EQUAL(h.cgw, 0);
+	/* 504 x3: the gateway event on the third; the 5xx one needs five */
+	gw_od_count(&d.cfg, &h, 504);
+	gw_od_count(&d.cfg, &h, 504);
+	CU_ASSERT_EQUAL(gw_od_count(&d.cfg, &h, 504), GW_OD_GATEWAY);
+	CU_ASSERT_EQUAL(gw_od_count(&d.cfg, &h, 501), 0);
+	CU_ASSERT_EQUAL(gw_od_count(&d.cfg, &h, 599), GW_OD_5XX);
+	/* equality only: the sixth does not fire again */
+	CU_ASSERT_EQUAL(gw_od_count(&d.cfg, &h, 500), 0);
+	/* local origin, default mode: connect failure 503 counts for both, timeout 504 */
+	CU_ASSERT_EQUAL(gw_od_local_code(GW_OD_CONNECT_FAILED), 503);
+	CU_ASSERT_EQUAL(gw_od_local_code(GW_OD_TIMEOUT), 504);
+	CU_ASSERT_EQUAL(gw_od_local_code(GW_OD_REQUEST_FAILED), 500);
+	/* 0 disables a detector */
+	d = od_make(0, 0, 0, 100);
+	memset(&h, 0, sizeof(h));
+	for (int i = 0; i < 20; i++)
+		CU_ASSERT_EQUAL(gw_od_count(&d.cfg, &h, 503), 0);
+}
+
+static void
+t_gateway_vs_5xx(void)
+{
+	struct gw_od d = od_make(5, 5, 0, 100);
+	struct gw_od_host h[10];
+	int i;
+
+	memset(h, 0, sizeof(h));
+	/* gateway errors unset: detected (counter reset) but never enforced; the
+	 * 5xx detector ejects on the fifth */
+	for (i = 0; i < 4; i++)
+		CU_ASSERT_EQUAL(gw_od_report(&d, &h[0], 10, 503, 1000, 0), GW_OD_NOTHING);
+	CU_ASSERT_EQUAL(gw_od_report(&d, &h[0], 10, 503, 1000, 0), GW_OD_EJECTED);
+	CU_ASSERT_EQUAL(d.st.detected_gw, 1);
+	CU_ASSERT_EQUAL(d.st.enforced_gw, 0);
+	CU_ASSERT_EQUAL(d.st.detected_5xx, 1);
+	CU_ASSERT_EQUAL(d.st.enforced_5xx, 1);
+	CU_ASSERT_EQUAL(d.st.enforced_total, 1);
+	/* gateway errors enforced: 502 x2 ejects with consecutiveGatewayErrors 2 */
+	d = od_make(0, 2, 1, 100);
+	CU_ASSERT_EQUAL(gw_od_report(&d, &h[1], 10, 502, 1000, 0), GW_OD_NOTHING);
+	CU_ASSERT_EQUAL(gw_od_report(&d, &h[1], 10, 504, 1000, 0), GW_OD_EJECTED);
+	CU_ASSERT_EQUAL(d.st.enforced_gw, 1);
+	/* ... and 500s are no gateway errors */
+	CU_ASSERT_EQUAL(gw_od_report(&d, &h[2], 10, 500, 1000, 0), GW_OD_NOTHING);
+	CU_ASSERT_EQUAL(gw_od_report(&d, &h[2], 10, 500, 1000, 0), GW_OD_NOTHING);
+	CU_ASSERT_FALSE(h[2].ejected);
+}
+
+static void
+t_max_percent(void)
+{
+	struct gw_od d = od_make(1, 0, 0, 10);
+	struct gw_od_host h[20];
+
+	memset(h, 0, sizeof(h));
+	/* 2 hosts, 10%: 100*(0+1)/2 = 50 > 10, never (no first-host exception) */
+	CU_ASSERT_EQUAL(gw_od_report(&d, &h[0], 2, 500, 0, 0), GW_OD_OVERFLOW);
+	CU_ASSERT_EQUAL(d.st.overflow, 1);
+	CU_ASSERT_FALSE(h[0].ejected);
+	/* 10 hosts, 10%: the first at exactly 10% (<=), the second overflows */
+	d = od_make(1, 0, 0, 10);
+	memset(h, 0, sizeof(h));
+	CU_ASSERT_EQUAL(gw_od_report(&d, &h[0], 10, 500, 0, 0), GW_OD_EJECTED);
+	CU_ASSERT_EQUAL(gw_od_report(&d, &h[1], 10, 500, 0, 0), GW_OD_OVERFLOW);
+	CU_ASSERT_EQUAL(d.st.active, 1);
+	CU_ASSERT_EQUAL(d.st.overflow, 1);
+	/* 3 hosts, 34%: one (33.3%), not two (66.7%) */
+	d = od_make(1, 0, 0, 34);
+	memset(h, 0, sizeof(h));
+	CU_ASSERT_EQUAL(gw_od_report(&d, &h[0], 3, 500, 0, 0), GW_OD_EJECTED);
+	CU_ASSERT_EQUAL(gw_od_report(&d, &h[1], 3, 500, 0, 0), GW_OD_OVERFLOW);
+	/* 3 hosts, 100%: all three */
+	d = od_make(1, 0, 0, 100);
+	memset(h, 0, sizeof(h));
+	CU_ASSERT_EQUAL(gw_od_report(&d, &h[0], 3, 500, 0, 0), GW_OD_EJECTED);
+	CU_ASSERT_EQUAL(gw_od_report(&d, &h[1], 3, 500, 0, 0), GW_OD_EJECTED);
+	CU_ASSERT_EQUAL(gw_od_report(&d, &h[2], 3, 500, 0, 0), GW_OD_EJECTED);
+	CU_ASSERT_EQUAL(d.st.active, 3);
+	/* an ejected host's event is ignored, its counter not reset */
+	d = od_make(2, 0, 0, 100);
+	memset(h, 0, sizeof(h));
+	gw_od_report(&d, &h[0], 3, 500, 0, 0);
+	CU_ASSERT_EQUAL(gw_od_report(&d, &h[0], 3, 500, 0, 0), GW_OD_EJECTED);
+	CU_ASSERT_EQUAL(h[0].c5xx, 0);
+	gw_od_report(&d, &h[0], 3, 500, 0, 0);
+	CU_ASSERT_EQUAL(gw_od_report(&d, &h[0], 3, 500, 0, 0), GW_OD_IGNORED);
+	CU_ASSERT_EQUAL(h[0].c5xx, 2);
+	CU_ASSERT_EQUAL(d.st.detected_5xx, 1);
+	/* the detected-but-unenforced gateway event checks the percentage too */
+	d = od_make(0, 1, 0, 10);
+	memset(h, 0, sizeof(h));
+	CU_ASSERT_EQUAL(gw_od_report(&d, &h[0], 2, 503, 0, 0), GW_OD_OVERFLOW);
+	CU_ASSERT_EQUAL(gw_od_report(&d, &h[0], 20, 503, 0, 0), GW_OD_NOT_ENFORCED);
+}
+
+/* Eject at t, then sweep every interval from s0 on until it is back; returns when. */
+static int64_t
+eject_and_wait(struct gw_od *d, struct gw_od_host *h, int64_t t, int64_t s0)
+{
+	struct gw_od_host *hp = h;
+	int64_t s;
+
+	CU_ASSERT_EQUAL(gw_od_event(d, h, 1, GW_OD_5XX, t, 0), GW_OD_EJECTED);
+	for (s = s0; s < t + 10000000; s += d->cfg.interval_ms)
+		if (gw_od_sweep(d, &hp, 1, s))
+			return s;
+	return -1;
+}
+
+static void
+t_sweep_and_backoff(void)
+{
+	struct gw_od d = od_make(1, 0, 0, 100);
+	struct gw_od_host h = { 0 }, *hp = &h;
+	int64_t back, t;
+	int i;
+
+	/* ejected at 5 s for 30 s; sweeps every 10 s: back at the 40 s sweep (rounded up) */
+	back = eject_and_wait(&d, &h, 5000, 10000);
+	CU_ASSERT_EQUAL(back, 40000);
+	CU_ASSERT_FALSE(h.ejected);
+	CU_ASSERT_EQUAL(h.num_ejections, 1);
+	CU_ASSERT_EQUAL(h.backoff, 1);
+	CU_ASSERT_EQUAL(d.st.active, 0);
+	/* ejected again at once: 60 s (base x 2) */
+	back = eject_and_wait(&d, &h, 40000, 50000);
+	CU_ASSERT_EQUAL(back, 100000);
+	CU_ASSERT_EQUAL(h.backoff, 2);
+	/* growth is capped: 30, 60, ... up to max_ejection_time 300 s */
+	t = back;
+	for (i = 0; i < 12; i++) {
+		int64_t b = eject_and_wait(&d, &h, t, t + 10000);
+
+		CU_ASSERT_TRUE(b - t <= 300000);
+		t = b;
+	}
+	CU_ASSERT_EQUAL(h.backoff, 11);		/* 11 x 30 >= 300 + 30: no more */
+	CU_ASSERT_EQUAL(gw_od_ejection_ms(&d.cfg, &h), 300000);
+	CU_ASSERT_EQUAL(h.num_ejections, 14);
+	/* healthy intervals decay the backoff one step each */
+	gw_od_sweep(&d, &hp, 1, t + 9999);
+	CU_ASSERT_EQUAL(h.backoff, 11);
+	gw_od_sweep(&d, &hp, 1, t + 10000);
+	CU_ASSERT_EQUAL(h.backoff, 10);
+	for (i = 2; i < 20; i++)
+		gw_od_sweep(&d, &hp, 1, t + 10000 * i);
+	CU_ASSERT_EQUAL(h.backoff, 0);
+	/* and the next ejection is one base long again */
+	back = eject_and_wait(&d, &h, 1000000000, 1000000000 + 10000);
+	CU_ASSERT_EQUAL(back - 1000000000, 30000);
+}
+
+static void
+t_reset_on_uneject(void)
+{
+	struct gw_od d = od_make(3, 5, 0, 100);
+	struct gw_od_host h = { 0 }, *hp = &h;
+
+	gw_od_report(&d, &h, 4, 500, 0, 0);
+	gw_od_report(&d, &h, 4, 500, 0, 0);
+	CU_ASSERT_EQUAL(gw_od_report(&d, &h, 4, 503, 0, 0), GW_OD_EJECTED);
+	/* answers of requests in flight keep counting while ejected */
+	gw_od_report(&d, &h, 4, 503, 1, 0);
+	gw_od_report(&d, &h, 4, 503, 2, 0);
+	CU_ASSERT_EQUAL(h.c5xx, 2);
+	CU_ASSERT_EQUAL(h.cgw, 3);
+	CU_ASSERT_EQUAL(gw_od_sweep(&d, &hp, 1, 30000), 1);
+	CU_ASSERT_EQUAL(h.c5xx, 0);
+	CU_ASSERT_EQUAL(h.cgw, 0);
+	/* so it takes three new errors, not one, to eject again */
+	CU_ASSERT_EQUAL(gw_od_report(&d, &h, 4, 500, 30001, 0), GW_OD_NOTHING);
+	CU_ASSERT_EQUAL(gw_od_report(&d, &h, 4, 500, 30002, 0), GW_OD_NOTHING);
+	CU_ASSERT_EQUAL(gw_od_report(&d, &h, 4, 500, 30003, 0), GW_OD_EJECTED);
+	/* a removed host leaves ejections_active */
+	gw_od_host_removed(&d, &h);
+	CU_ASSERT_EQUAL(d.st.active, 0);
+}
+
+static void
+t_panic(void)
+{
+	/* Istio's threshold 0: never in panic, so all ejected means no host */
+	CU_ASSERT_FALSE(gw_od_panic(0, 0, 3));
+	/* 1 of 3 healthy (33%) < 50%: panic, all hosts used */
+	CU_ASSERT_TRUE(gw_od_panic(50, 1, 3));
+	CU_ASSERT_FALSE(gw_od_panic(50, 2, 3));
+	CU_ASSERT_FALSE(gw_od_panic(50, 1, 2));		/* 50% is not below 50% */
+	CU_ASSERT_TRUE(gw_od_panic(1, 0, 3));
+}
+
+/* ---- run time: breakers, pickers, reloads ---- */
+
+static struct event_base *base;
+static void *resumed[8];
+static enum gw_rs_resume resumed_how[8];
+static size_t nresumed;
+
+/* the proxy's hook (gw_proxy.c is not linked in this program) */
+void
+gw_dr_resume(void *owner, enum gw_rs_resume how)
+{
+	if (nresumed < 8) {
+		resumed_how[nresumed] = how;
+		resumed[nresumed++] = owner;
+	}
+}
+
+static struct gw_endpoint reps[3];
+static struct gw_cluster rc, *rcp = &rc;
+static struct gw_desired rg;
+
+static void
+rt_setup(struct gw_ctx *ctx, struct applier_env *env, struct gw_snap *s, struct gw_worker *w,
+    size_t neps)
+{
+	static const char *ips[] = { "10.0.0.1", "10.0.0.2", "10.0.0.3" };
+	size_t i;
+
+	memset(reps, 0, sizeof(reps));
+	for (i = 0; i < neps; i++) {
+		reps[i].ip = ips[i];
+		ipaddr_parse(ips[i], &reps[i].addr);
+		reps[i].port = 9080;
+		reps[i].weight = 1;
+		reps[i].id = i;
+	}
+	memset(&rc, 0, sizeof(rc));
+	rc.name = "outbound|9080||r.default.svc.cluster.local";
+	rc.eps = reps;
+	rc.neps = neps;
+	rc.lb = GW_LB_ROUND_ROBIN;
+	memset(&rg, 0, sizeof(rg));
+	rg.clusters = &rcp;
+	rg.nclusters = 1;
+	memset(ctx, 0, sizeof(*ctx));
+	memset(env, 0, sizeof(*env));
+	env->base = base;
+	ctx->env = env;
+	ctx->nw = 1;
+	memset(s, 0, sizeof(*s));
+	s->g = &rg;
+	memset(w, 0, sizeof(*w));
+	w->base = base;
+	w->ctx = ctx;
+	nresumed = 0;
+}
+
+static void
+t_breakers(void)
+{
+	struct gw_ctx ctx;
+	struct applier_env env;
+	struct gw_snap s;
+	struct gw_worker w;
+	struct gw_rs_req r[6];
+	struct gw_rs_cx x1 = { 0 }, x2 = { 0 };
+	struct gw_cl_rt *cl;
+
+	rt_setup(&ctx, &env, &s, &w, 2);
+	rc.max_connections = 1;
+	rc.max_pending = 1;
+	gw_rs_snap_init(&ctx, &s);
+	cl = s.crt[0];
+	memset(r, 0, sizeof(r));
+	/* the first request opens a connection and is pending until it is up */
+	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[0], &r[0], &r[0], 0, 0), GW_RS_CONNECT);
+	gw_rs_cx_open(&w, &x1, &r[0]);
+	CU_ASSERT_EQUAL(cl->rq_pending, 1);
+	CU_ASSERT_EQUAL(cl->cx_active, 1);
+	/* the pending queue (1) is full: overflow */
+	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[0], &r[1], &r[1], 0, 0), GW_RS_OVERFLOW);
+	CU_ASSERT_EQUAL(cl->rq_pending_overflow, 1);
+	gw_rs_req_release(&r[1]);
+	gw_rs_connected(&r[0]);
+	CU_ASSERT_EQUAL(cl->rq_pending, 0);
+	CU_ASSERT_EQUAL(cl->rq_attached, 1);
+	/* at max_connections: no new connection, the request waits */
+	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[0], &r[2], &r[2], 0, 0), GW_RS_QUEUED);
+	CU_ASSERT_EQUAL(cl->cx_overflow, 1);
+	CU_ASSERT_EQUAL(cl->rq_pending, 1);
+	CU_ASSERT_EQUAL(w.rs.nq, 1);
+	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[0], &r[3], &r[3], 0, 0), GW_RS_OVERFLOW);
+	gw_rs_req_release(&r[3]);
+	/* the pending queue is checked first, even for an empty host pool */
+	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[1], &r[4], &r[4], 0, 0), GW_RS_OVERFLOW);
+	gw_rs_req_release(&r[4]);
+	/* the first answer is done and its connection goes idle: the queued one goes */
+	gw_rs_req_release(&r[0]);
+	gw_rs_cx_idle(&w, &x1, 1);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	CU_ASSERT_EQUAL(nresumed, 1);
+	CU_ASSERT_PTR_EQUAL(resumed[0], &r[2]);
+	CU_ASSERT_EQUAL(resumed_how[0], GW_RS_DISPATCH);
+	CU_ASSERT_EQUAL(w.rs.nq, 0);
+	/* ... and takes the pooled connection, leaving pending */
+	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[0], &r[2], &r[2], 1, 0), GW_RS_IDLE);
+	gw_rs_cx_idle(&w, &x1, 0);
+	CU_ASSERT_EQUAL(cl->rq_pending, 0);
+	CU_ASSERT_EQUAL(cl->rq_attached, 1);
+	/* endpoint 2's pool is empty: it gets a connection although the cluster is full */
+	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[1], &r[4], &r[4], 0, 0), GW_RS_CONNECT);
+	gw_rs_cx_open(&w, &x2, &r[4]);
+	gw_rs_connected(&r[4]);
+	CU_ASSERT_EQUAL(cl->cx_active, 2);
+	CU_ASSERT_EQUAL(cl->cx_overflow, 2);
+	/* max_requests: checked when a request would attach */
+	rc.max_requests = 2;
+	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[0], &r[5], &r[5], 1, 0), GW_RS_OVERFLOW);
+	CU_ASSERT_EQUAL(cl->rq_pending_overflow, 4);
+	gw_rs_req_release(&r[5]);
+	rc.max_requests = 0;
+	/* a queued request is bounded by the route timeout: 504 UT */
+	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[0], &r[5], &r[5], 0, 20), GW_RS_QUEUED);
+	nresumed = 0;
+	event_base_loop(base, EVLOOP_ONCE);
+	CU_ASSERT_EQUAL(nresumed, 1);
+	CU_ASSERT_EQUAL(resumed_how[0], GW_RS_ROUTE_TIMEOUT);
+	CU_ASSERT_EQUAL(w.rs.nq, 0);
+	CU_ASSERT_EQUAL(cl->rq_pending, 1);	/* until its answer releases it */
+	gw_rs_req_release(&r[5]);
+	CU_ASSERT_EQUAL(cl->rq_pending, 0);
+	/* a queued request whose client leaves is just taken out */
+	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[0], &r[5], &r[5], 0, 0), GW_RS_QUEUED);
+	gw_rs_req_release(&r[5]);
+	CU_ASSERT_EQUAL(w.rs.nq, 0);
+	CU_ASSERT_EQUAL(cl->rq_pending, 0);
+	/* connections close: counts go back */
+	gw_rs_req_release(&r[2]);
+	gw_rs_req_release(&r[4]);
+	gw_rs_cx_close(&w, &x1);
+	gw_rs_cx_close(&w, &x2);
+	CU_ASSERT_EQUAL(cl->cx_active, 0);
+	CU_ASSERT_EQUAL(cl->rq_attached, 0);
+	/* max_retries 1: the second concurrent retry is not attempted */
+	rc.max_retries = 1;
+	memset(r, 0, sizeof(r));
+	CU_ASSERT_TRUE(gw_breaker_retry_ok(&r[0], &s, &rc));
+	CU_ASSERT_FALSE(gw_breaker_retry_ok(&r[1], &s, &rc));
+	CU_ASSERT_EQUAL(cl->retry_overflow, 1);
+	gw_rs_req_release(&r[0]);
+	CU_ASSERT_TRUE(gw_breaker_retry_ok(&r[1], &s, &rc));
+	gw_rs_req_release(&r[1]);
+	CU_ASSERT_EQUAL(cl->retries_active, 0);
+	gw_rs_worker_free(&w);
+	gw_rs_snap_free(&s);
+	gw_rs_ctx_free(&ctx);
+}
+
+static uint64_t lrs = 88172645463325252ULL;
+
+static uint64_t
+lrnd(void *arg)
+{
+	(void)arg;
+	lrs ^= lrs << 13;
+	lrs ^= lrs >> 7;
+	lrs ^= lrs << 17;
+	return lrs;
+}
+
+static void
+t_pickers_and_reload(void)
+{
+	struct gw_ctx ctx;
+	struct applier_env env;
+	struct gw_snap s, s2;
+	struct gw_worker w;
+	struct gw_lbstate st;
+	struct gw_cl_rt *cl;
+	int64_t cur[3];
+	uint32_t act[3];
+	static const enum gw_lb lbs[] = { GW_LB_ROUND_ROBIN, GW_LB_LEAST_REQUEST, GW_LB_RANDOM,
+		GW_LB_RING_HASH };
+	size_t i, k;
+
+	rt_setup(&ctx, &env, &s, &w, 3);
+	rc.outlier.enabled = 1;
+	rc.outlier.consecutive_5xx = 2;
+	rc.outlier.interval_ms = 10000;
+	rc.outlier.base_ejection_ms = 30000;
+	rc.outlier.max_ejection_percent = 100;
+	gw_rs_snap_init(&ctx, &s);
+	cl = s.crt[0];
+	/* two 503s from 10.0.0.2: ejected */
+	gw_rs_result(&s, &rc, &reps[1], 503);
+	CU_ASSERT_FALSE(s.ert[0][1]->ejected);
+	gw_rs_result(&s, &rc, &reps[1], 503);
+	CU_ASSERT_TRUE(s.ert[0][1]->ejected);
+	CU_ASSERT_EQUAL(cl->od.st.active, 1);
+	/* every picker skips it */
+	memset(&st, 0, sizeof(st));
+	memset(cur, 0, sizeof(cur));
+	memset(act, 0, sizeof(act));
+	st.cur = cur;
+	st.active = act;
+	st.n = 3;
+	st.shared = s.ert[0];
+	st.cl = cl;
+	for (k = 0; k < VG_ARRAY_SIZE(lbs); k++) {
+		rc.lb = lbs[k];
+		for (i = 0; i < 300; i++) {
+			const struct gw_endpoint *e = gw_lb_pick(&rc, &st, lrnd, NULL, i * 7919, 1);
+
+			CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+			CU_ASSERT_NOT_EQUAL(e->id, 1);
+		}
+	}
+	/* all ejected, panic threshold 0 (Istio's): no host, 503 UH */
+	gw_rs_local(&s, &rc, &reps[0], GW_OD_CONNECT_FAILED);
+	gw_rs_local(&s, &rc, &reps[0], GW_OD_TIMEOUT);
+	gw_rs_result(&s, &rc, &reps[2], 500);
+	gw_rs_result(&s, &rc, &reps[2], 500);
+	CU_ASSERT_EQUAL(cl->od.st.active, 3);
+	rc.lb = GW_LB_ROUND_ROBIN;
+	CU_ASSERT_PTR_NULL(gw_lb_pick(&rc, &st, lrnd, NULL, 0, 0));
+	/* minHealthPercent 50 with none healthy: panic, every host is used */
+	rc.outlier.min_health_percent = 50;
+	CU_ASSERT_PTR_NOT_NULL(gw_lb_pick(&rc, &st, lrnd, NULL, 0, 0));
+	rc.outlier.min_health_percent = 0;
+	/* a reload keeps the state by cluster name and address; 10.0.0.3 leaves */
+	memset(&s2, 0, sizeof(s2));
+	s2.g = &rg;
+	rc.neps = 2;
+	gw_rs_snap_init(&ctx, &s2);
+	CU_ASSERT_PTR_EQUAL(s2.crt[0], cl);
+	CU_ASSERT_PTR_EQUAL(s2.ert[0][1], s.ert[0][1]);
+	CU_ASSERT_TRUE(s2.ert[0][1]->ejected);
+	CU_ASSERT_EQUAL(s2.ert[0][1]->od.num_ejections, 1);
+	CU_ASSERT_EQUAL(cl->od.st.active, 2);	/* the removed host's ejection is gone */
+	CU_ASSERT_TRUE(s.ert[0][2]->removed);
+	/* a late answer from the removed host changes nothing */
+	gw_rs_result(&s, &rc, &reps[2], 200);
+	CU_ASSERT_EQUAL(cl->od.st.active, 2);
+	/* outlierDetection removed: nobody stays ejected */
+	gw_rs_snap_free(&s);
+	memset(&s, 0, sizeof(s));
+	s.g = &rg;
+	rc.outlier.enabled = 0;
+	gw_rs_snap_init(&ctx, &s);
+	CU_ASSERT_FALSE(s.ert[0][1]->ejected);
+	CU_ASSERT_EQUAL(cl->od.st.active, 0);
+	gw_rs_snap_free(&s2);
+	/* the cluster gone: out of the gateway's state */
+	memset(&s2, 0, sizeof(s2));
+	s2.g = &rg;
+	rg.nclusters = 0;
+	gw_rs_snap_init(&ctx, &s2);
+	CU_ASSERT_EQUAL(ctx.rs_ncls, 0);
+	CU_ASSERT_PTR_NULL(gw_rs_cluster_find(&ctx, rc.name));
+	gw_rs_snap_free(&s);
+	gw_rs_snap_free(&s2);
+	gw_rs_ctx_free(&ctx);
+}
+
+int
+main(void)
+{
+	static const struct cu_test tests[] = {
+		{ "Istio's outlierDetection mapping", t_istio_mapping },
+		{ "consecutive 5xx and gateway counters", t_counters },
+		{ "gateway errors vs 5xx, enforcement", t_gateway_vs_5xx },
+		{ "max ejection percent, strictly", t_max_percent },
+		{ "sweep rounding, backoff growth, cap and decay", t_sweep_and_backoff },
+		{ "counters reset on un-ejection", t_reset_on_uneject },
+		{ "panic threshold", t_panic },
+		{ "circuit breakers' accounting and queue", t_breakers },
+		{ "pickers skip ejected hosts; reloads keep state", t_pickers_and_reload },
+		{ NULL, NULL },
+	};
+	int rc_;
+
+	base = event_base_new();
+	rc_ = cu_run("gw_outlier", tests);
+	event_base_free(base);
+	return rc_;
+}
