@@ -167,6 +167,7 @@ static void
 cl_update(struct gw_ctx *ctx, struct gw_cl_rt *cl, const struct gw_cluster *c, struct gw_ep_rt **byid)
 {
 	struct gw_ep_rt **neweps = xcalloc(c->neps ? c->neps : 1, sizeof(*neweps));
+	char *kept = xcalloc(cl->neps ? cl->neps : 1, 1);
 	size_t i, j;
 
 	pthread_mutex_lock(&cl->mu);
@@ -177,8 +178,8 @@ cl_update(struct gw_ctx *ctx, struct gw_cl_rt *cl, const struct gw_cluster *c, s
 		if (cl->neps)
 			hit = bsearch(&kp, cl->eps, cl->neps, sizeof(*cl->eps), ep_key_cmp);
 		if (hit) {
-			neweps[i] = *hit;
-			*hit = NULL;	/* carried over: the new array has the cluster's reference */
+			neweps[i] = *hit;	/* carried over with the cluster's reference */
+			kept[hit - cl->eps] = 1;
 		} else
 			neweps[i] = ep_new(key.key, ctx->nw);
 		byid[i] = ep_ref(neweps[i]);
@@ -186,7 +187,7 @@ cl_update(struct gw_ctx *ctx, struct gw_cl_rt *cl, const struct gw_cluster *c, s
 	for (j = 0; j < cl->neps; j++) {
 		struct gw_ep_rt *e = cl->eps[j];
 
-		if (e == NULL)
+		if (kept[j])
 			continue;
 		/* gone from the cluster: its late results are ignored, as Envoy's
 		 * detector forgets a removed host */
@@ -195,6 +196,7 @@ cl_update(struct gw_ctx *ctx, struct gw_cl_rt *cl, const struct gw_cluster *c, s
 		__atomic_store_n(&e->ejected, 0, __ATOMIC_RELEASE);
 		ep_unref(e);
 	}
+	free(kept);
 	free(cl->eps);
 	cl->eps = neweps;
 	cl->neps = c->neps;
@@ -227,6 +229,7 @@ gw_rs_snap_init(struct gw_ctx *ctx, struct gw_snap *s)
 	const struct gw_desired *g = s->g;
 	size_t n = g->nclusters, i;
 	struct gw_cl_rt **reg = xcalloc(n ? n : 1, sizeof(*reg));
+	char *kept = xcalloc(ctx->rs_ncls ? ctx->rs_ncls : 1, 1);
 
 	/* NULL-terminated, so that freeing needs nothing else */
 	s->crt = xcalloc(n + 1, sizeof(*s->crt));
@@ -237,9 +240,9 @@ gw_rs_snap_init(struct gw_ctx *ctx, struct gw_snap *s)
 
 		if (ctx->rs_ncls)
 			hit = bsearch(c->name, ctx->rs_cls, ctx->rs_ncls, sizeof(*ctx->rs_cls), cl_name_cmp);
-		if (hit && *hit) {
+		if (hit) {
 			reg[i] = *hit;
-			*hit = NULL;
+			kept[hit - ctx->rs_cls] = 1;
 		} else
 			reg[i] = cl_new(c->name);
 		s->crt[i] = cl_ref(reg[i]);
@@ -248,10 +251,11 @@ gw_rs_snap_init(struct gw_ctx *ctx, struct gw_snap *s)
 	}
 	/* clusters that are gone: their state goes with the last snapshot using them */
 	for (i = 0; i < ctx->rs_ncls; i++)
-		if (ctx->rs_cls[i]) {
+		if (!kept[i]) {
 			sweep_set(ctx, ctx->rs_cls[i], 0);
 			cl_unref(ctx->rs_cls[i]);
 		}
+	free(kept);
 	free(ctx->rs_cls);
 	ctx->rs_cls = reg;
 	ctx->rs_ncls = n;

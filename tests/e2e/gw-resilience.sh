@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# Outlier detection and circuit breakers end to end: a backend answering
+# 503 is ejected after consecutive5xxErrors, traffic goes to the others,
+# the ejection survives a reload, and the host comes back after the
+# ejection time; maxConnections 1 / http1MaxPendingRequests 1 under 20
+# concurrent clients gives 503 UO answers, counted, and nothing hangs; the
+# seed's circuit-breaker.yaml on two replicas never ejects (as Envoy's 10%
+# rule has it) and `vipgatectl analyze` says so.
+. "${srcdir:-.}/tests/e2e/gw-lib.sh"
+
+gw_ns_up 10.244.1.10 10.244.2.10 10.244.5.1 10.244.5.2 10.244.5.3 10.244.6.1
+nginx_start "10.244.1.10:9080 productpage-1" "10.244.2.10:9080 productpage-2 503" \
+	"10.244.5.1:9080 good-1" "10.244.5.2:9080 good-2" "10.244.5.3:9080 bad 503" ||
+	{ fail "nginx did not start"; cat "$tmp/ngx/out" "$tmp/ngx/error.log"; exit 1; }
+
+# a backend that takes 0.5 s per answer, so that requests pile up
+cat > "$tmp/slow.py" <<'PY'
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+class H(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        time.sleep(0.5)
+        b = b"slow\n"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(b)))
+        self.end_headers()
+        self.wfile.write(b)
+    def log_message(self, *a):
+        pass
+ThreadingHTTPServer(("10.244.6.1", 9080), H).serve_forever()
+PY
+inns timeout 120 python3 "$tmp/slow.py" &
+wait_for 5 inns python3 -c 'import socket; socket.create_connection(("10.244.6.1", 9080), 1)' ||
+	fail "slow backend did not start"
+
+mkdir -p "$tmp/objs"
+# the seed's objects; etc/objects.d/40-traffic.yaml carries circuit-breaker.yaml unchanged
+cp "$src"/etc/objects.d/*.yaml "$tmp/objs/"
+cat > "$tmp/objs/50-test.yaml" <<'EOC'
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: test-gateway, namespace: default}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 80, name: http, protocol: HTTP}
+    hosts: ["*.test"]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: three, namespace: default}
+spec: {ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: three, namespace: default}
+subsets: [{addresses: [{ip: 10.244.5.1}, {ip: 10.244.5.2}, {ip: 10.244.5.3}], ports: [{port: 9080}]}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: three, namespace: default}
+spec:
+  host: three
+  trafficPolicy:
+    loadBalancer: {simple: ROUND_ROBIN}
+    outlierDetection: {consecutive5xxErrors: 3, interval: 1s, baseEjectionTime: 10s, maxEjectionPercent: 50}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: slow, namespace: default}
+spec: {ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: slow, namespace: default}
+subsets: [{addresses: [{ip: 10.244.6.1}], ports: [{port: 9080}]}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: slow, namespace: default}
+spec:
+  host: slow
+  trafficPolicy:
+    connectionPool:
+      tcp: {maxConnections: 1, tcpKeepalive: {time: 60s, interval: 10s, probes: 3}}
+      http: {http1MaxPendingRequests: 1}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: resil, namespace: default}
+spec:
+  hosts: [resil.test]
+  gateways: [test-gateway]
+  http:
+  - match: [{uri: {prefix: /slow}}]
+    route: [{destination: {host: slow}}]
+  - retries: {attempts: 0}
+    route: [{destination: {host: three}}]
+EOC
+vipgated_start || { fail "vipgated not ready"; exit 1; }
+ok "vipgated ready"
+
+c() { inns curl -s --max-time 5 "$@"; }
+ctl() { "$ctl" -s "$tmp/sock" --json "$@"; }
+metric() {	# metric NAME CLUSTER-SUBSTRING: its value (0 when absent)
+	c http://127.0.0.1:15020/stats/prometheus |
+		awk -v n="$1" -v k="$2" 'index($0, n "{") == 1 && index($0, k) {print $2; f=1} END {if (!f) print 0}'
+}
+# ep_field CLUSTER-SUBSTRING ADDRESS FIELD: from `vipgatectl gateway clusters`
+ep_field() {
+	ctl gateway clusters | python3 -c '
+import json, sys
+for c in json.load(sys.stdin)["clusters"]:
+    if sys.argv[1] in c["name"]:
+        for e in c["endpoints"]:
+            if e["address"] == sys.argv[2]:
+                print(e[sys.argv[3]])' "$@"
+}
+CL3="||three.default.svc.cluster.local"
+
+# ---- outlier detection: 10.244.5.3 answers 503 ----
+# each worker has its own round robin: ask until the third 503 of that host (bounded)
+n=0
+for i in $(seq 40); do
+	c -o /dev/null -H "Host: resil.test" http://127.0.0.1/o; n=$i
+	grep -q 'three.default.svc.cluster.local: endpoint 10.244.5.3|9080 ejected' "$tmp/log" && break
+done
+check "ejected after consecutive 5xx ($n requests)" grep -q '10.244.5.3|9080 ejected (outlier detection, ejection 1)' "$tmp/log"
+# a reload (any object change) keeps the ejection and the counts
+cat > "$tmp/objs/60-touch.yaml" <<'EOC'
+apiVersion: v1
+kind: Service
+metadata: {name: unrelated, namespace: default}
+spec: {ports: [{port: 80}]}
+EOC
+kill -HUP $pid
+wait_for 5 sh -c "test \$(grep -c 'gateway: snapshot' '$tmp/log') -ge 3"
+check "vipgatectl gateway clusters: failed_outlier_check, kept across a reload" \
+	test "$(ep_field "$CL3" 10.244.5.3 health)" = "/failed_outlier_check"
+check "ejection counted on the endpoint" test "$(ep_field "$CL3" 10.244.5.3 num_ejections)" = 1
+check "the healthy hosts stay healthy" test "$(ep_field "$CL3" 10.244.5.1 health)" = healthy
+check "metric ejections_enforced_total 1" test "$(metric envoy_cluster_outlier_detection_ejections_enforced_total "$CL3")" = 1
+check "metric ejections_active 1" test "$(metric envoy_cluster_outlier_detection_ejections_active "$CL3")" = 1
+codes=$(for i in $(seq 12); do c -o /dev/null -w '%{http_code} ' -H "Host: resil.test" http://127.0.0.1/o; done)
+check "while ejected, traffic goes to the others ($codes)" sh -c "! echo '$codes' | grep -q 503"
+# back after baseEjectionTime (10 s), rounded up to the next sweep (interval 1 s)
+for i in $(seq 300); do	# bounded: 15 s
+	grep -q '10.244.5.3|9080 back from outlier ejection' "$tmp/log" && break
+	sleep 0.05
+done
+ts() { grep "10.244.5.3|9080 $1" "$tmp/log" | head -1 | awk '{split($1, t, ":"); print (t[1] * 3600 + t[2] * 60 + t[3]) * 1000}'; }
+te=$(ts ejected); tb=$(ts back)
+ejected_ms=$(awk -v a="$te" -v b="$tb" 'BEGIN {printf "%d", b - a}')
+check "un-ejected after 10 s rounded up to a sweep (${ejected_ms} ms ejected)" \
+	test -n "$tb" -a "$ejected_ms" -ge 10000 -a "$ejected_ms" -le 11500
+check "vipgatectl shows it healthy" test "$(ep_field "$CL3" 10.244.5.3 health)" = healthy
+check "metric ejections_active back to 0" test "$(metric envoy_cluster_outlier_detection_ejections_active "$CL3")" = 0
+codes=$(for i in $(seq 9); do c -o /dev/null -w '%{http_code} ' -H "Host: resil.test" http://127.0.0.1/o; done)
+check "traffic reaches it again ($codes)" sh -c "echo '$codes' | grep -q 503"
+
+# ---- circuit breakers: maxConnections 1, http1MaxPendingRequests 1, 20 clients ----
+: > "$tmp/cb.out"
+t0=$(date +%s%N)
+for i in $(seq 20); do
+	inns curl -s --max-time 15 -o "$tmp/cb.body.$i" -D "$tmp/cb.hdr.$i" -w '%{http_code}\n' \
+		-H "Host: resil.test" http://127.0.0.1/slow >> "$tmp/cb.out" &
+done
+wait_for 20 sh -c "test \$(wc -l < '$tmp/cb.out') -ge 20"
+t1=$(date +%s%N)
+n200=$(grep -c '^200$' "$tmp/cb.out"); n503=$(grep -c '^503$' "$tmp/cb.out")
+check "20 answers, nothing hangs ($n200 x 200, $n503 x 503 in $(( (t1 - t0) / 1000000 )) ms)" \
+	test "$((n200 + n503))" -eq 20
+check "overflow gives 503 ($n503) and some are served ($n200)" test "$n503" -ge 10 -a "$n200" -ge 2
+uo=$(grep -l 'reset reason: overflow' "$tmp"/cb.body.* 2>/dev/null | head -1)
+check "503 UO body is Envoy's" test -n "$uo"
+check "x-envoy-overloaded: true on the 503" sh -c "grep -qi '^x-envoy-overloaded: true' '${uo%/*}/cb.hdr.${uo##*.}'"
+check "access log carries UO" grep -q '"GET /slow HTTP/1.1" 503 UO ' "$tmp/access.log"
+check "metric upstream_rq_pending_overflow = the 503s" \
+	test "$(metric envoy_cluster_upstream_rq_pending_overflow '||slow.default')" = "$n503"
+check "metric upstream_cx_overflow counted" test "$(metric envoy_cluster_upstream_cx_overflow '||slow.default')" -ge 1
+check "queued and pending all drained" test "$(metric envoy_cluster_upstream_rq_pending_active '||slow.default')" = 0
+c http://127.0.0.1:15020/stats/prometheus > "$tmp/metrics"
+check "metric upstream_rq_retry_overflow, labelled by cluster_name" \
+	grep -q '^envoy_cluster_upstream_rq_retry_overflow{cluster_name="outbound|80||slow.default.svc.cluster.local"} 0$' "$tmp/metrics"
+
+# ---- the seed's circuit-breaker.yaml: 2 replicas, default 10%: never ejects ----
+CLP="||productpage.default.svc.cluster.local"
+codes=$(for i in $(seq 12); do c -o /dev/null -w '%{http_code} ' -H "Host: bookinfo.example.com" http://127.0.0.1/productpage; done)
+check "productpage served (503s retried by Istio's default policy: $codes)" sh -c "echo '$codes' | grep -q 200"
+check "productpage-2 not ejected (100*1/2 > 10%)" test "$(ep_field "$CLP" 10.244.2.10 health)" = healthy
+check "ejections_overflow counted instead" test "$(metric envoy_cluster_outlier_detection_ejections_overflow "$CLP")" -ge 1
+check "ejections_enforced_total stays 0" test "$(metric envoy_cluster_outlier_detection_ejections_enforced_total "$CLP")" = 0
+check "vipgatectl analyze warns and says what to set" \
+	sh -c "'$ctl' -s '$tmp/sock' analyze | grep 'productpage-cb' | grep 'never ejects' | grep -q 'maxEjectionPercent >= 50'"
+
+echo "$passes passed, $fails failed"
+[ $fails -eq 0 ]
