@@ -66,6 +66,7 @@ struct gw_rs_req {
 	struct gw_worker	*w;
 	void			*owner;		/* the proxy's request */
 	unsigned		 attached:1, pending:1, queued:1, dispatching:1, retry:1, tmo_route:1;
+	unsigned		 failed:1;	/* its endpoint's connection attempt failed */
 	struct event		*timer;		/* bounds the wait in the queue */
 	TAILQ_ENTRY(gw_rs_req)	 link;
 };
@@ -96,6 +97,7 @@ enum gw_rs_resume {
 	GW_RS_DISPATCH,		/* a connection freed up: dr_connect again */
 	GW_RS_ROUTE_TIMEOUT,	/* 504 UT */
 	GW_RS_STREAM_TIMEOUT,	/* 504 SI (Envoy's stream_idle_timeout, 5 min) */
+	GW_RS_CONNECT_FAILED,	/* the connection it waited for failed: 503 UF (or a retry) */
 };
 
 /* Envoy's overflow answer (router.cc) */
@@ -118,7 +120,7 @@ void gw_rs_connected(struct gw_rs_req *);
 int gw_breaker_retry_ok(struct gw_rs_req *, struct gw_snap *, const struct gw_cluster *);
 void gw_rs_cx_open(struct gw_worker *, struct gw_rs_cx *, const struct gw_rs_req *);
 void gw_rs_cx_idle(struct gw_worker *, struct gw_rs_cx *, int idle);
-void gw_rs_cx_close(struct gw_worker *, struct gw_rs_cx *);
+void gw_rs_cx_close(struct gw_worker *, struct gw_rs_cx *, int connected);
 void gw_rs_result(struct gw_snap *, const struct gw_cluster *, const struct gw_endpoint *, int code);
 void gw_rs_local(struct gw_snap *, const struct gw_cluster *, const struct gw_endpoint *,
     enum gw_od_local);

@@ -1958,6 +1958,8 @@ u_feed(struct gw_uconn *uc)
 			if (dr && !dr->resp_started) {
 				struct gw_dconn *dc = dr->dc;
 
+				/* Envoy counts an upstream reset as a local origin failure */
+				gw_rs_local(dr->snap, dr->cl, dr->ep, GW_OD_CONNECT_FAILED);
 				dr->uc = NULL;
 				uc->req = NULL;
 				uc_free(uc);
@@ -2080,7 +2082,7 @@ uc_free(struct gw_uconn *uc)
 	hh_free(&uc->hh);
 	bufferevent_free(uc->bev);
 	__atomic_sub_fetch(&uc->w->stats.upstream_cx_active, 1, __ATOMIC_RELAXED);
-	gw_rs_cx_close(uc->w, &uc->rs);	/* a queued request may open one */
+	gw_rs_cx_close(uc->w, &uc->rs, uc->connected);	/* a queued request may go */
 	free(uc);
 }
 
@@ -2297,6 +2299,11 @@ gw_dr_resume(void *owner, enum gw_rs_resume how)
 			dc->resume = 1;	/* the body it held back */
 			dc_feed(dc);
 		}
+	} else if (how == GW_RS_CONNECT_FAILED) {
+		gw_rs_local(dr->snap, dr->cl, dr->ep, GW_OD_CONNECT_FAILED);
+		if (dr_retry_connect(dr) != 0)
+			dr_error(dr, 503, "UF", "upstream connect error or disconnect/reset before headers. "
+			    "reset reason: connection failure\n");
 	} else if (how == GW_RS_ROUTE_TIMEOUT)
 		dr_error(dr, 504, "UT", "upstream request timeout\n");
 	else

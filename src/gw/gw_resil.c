@@ -404,6 +404,12 @@ kick_cb(evutil_socket_t fd, short what, void *arg)
 	/* FIFO; an entry whose endpoint has no room yet keeps its place */
 	for (r = TAILQ_FIRST(&q->q); r; r = next) {
 		next = TAILQ_NEXT(r, link);
+		if (r->failed) {
+			dequeue(r);
+			r->failed = 0;
+			gw_dr_resume(r->owner, GW_RS_CONNECT_FAILED);
+			continue;
+		}
 		if (!can_go(w, r))
 			continue;
 		dequeue(r);
@@ -565,10 +571,18 @@ gw_rs_cx_idle(struct gw_worker *w, struct gw_rs_cx *x, int idle)
 }
 
 void
-gw_rs_cx_close(struct gw_worker *w, struct gw_rs_cx *x)
+gw_rs_cx_close(struct gw_worker *w, struct gw_rs_cx *x, int connected)
 {
+	struct gw_rs_req *r;
+
 	if (x->cl == NULL)
 		return;
+	/* a failed connection attempt fails the requests waiting on that
+	 * endpoint's pool, as Envoy purges its pending streams */
+	if (!connected && w->rs.nq)
+		TAILQ_FOREACH(r, &w->rs.q, link)
+			if (r->ep == x->ep)
+				r->failed = 1;
 	if (x->idle)
 		x->ep->widle[w->id]--;
 	x->ep->wcx[w->id]--;

@@ -399,11 +399,21 @@ t_breakers(void)
 	gw_rs_req_release(&r[5]);
 	CU_ASSERT_EQUAL(w.rs.nq, 0);
 	CU_ASSERT_EQUAL(cl->rq_pending, 0);
+	/* a failed connection attempt fails those waiting on its endpoint (Envoy
+	 * purges the pool's pending streams) */
+	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[0], &r[5], &r[5], 0, 0), GW_RS_QUEUED);
+	nresumed = 0;
+	gw_rs_cx_close(&w, &x1, 0);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	CU_ASSERT_EQUAL(nresumed, 1);
+	CU_ASSERT_EQUAL(resumed_how[0], GW_RS_CONNECT_FAILED);
+	CU_ASSERT_EQUAL(w.rs.nq, 0);
+	gw_rs_req_release(&r[5]);
 	/* connections close: counts go back */
 	gw_rs_req_release(&r[2]);
 	gw_rs_req_release(&r[4]);
-	gw_rs_cx_close(&w, &x1);
-	gw_rs_cx_close(&w, &x2);
+	gw_rs_cx_close(&w, &x1, 1);
+	gw_rs_cx_close(&w, &x2, 1);
 	CU_ASSERT_EQUAL(cl->cx_active, 0);
 	CU_ASSERT_EQUAL(cl->rq_attached, 0);
 	/* max_retries 1: the second concurrent retry is not attempted */
