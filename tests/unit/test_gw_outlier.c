@@ -9,6 +9,8 @@
 
 #include "cu.h"
 #include "../../src/gw/gw-int.h"
+#include "vipgate/config.h"
+#include "vipgate/reconcile.h"
 
 /* ---- the pure detector ---- */
 
@@ -537,6 +539,99 @@ t_pickers_and_reload(void)
 	gw_rs_ctx_free(&ctx);
 }
 
+/* ---- the compile: Istio's mapping and the analyze note ---- */
+
+static const char cb_objs[] =
+    "apiVersion: networking.istio.io/v1\nkind: Gateway\n"
+    "metadata: {name: gw, namespace: default}\n"
+    "spec: {selector: {istio: ingressgateway}, servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ['*']}]}\n"
+    "---\napiVersion: v1\nkind: Service\nmetadata: {name: pp, namespace: default}\n"
+    "spec: {ports: [{port: 9080}]}\n"
+    "---\napiVersion: v1\nkind: Endpoints\nmetadata: {name: pp, namespace: default}\n"
+    "subsets: [{addresses: [{ip: 10.0.0.1}, {ip: 10.0.0.2}], ports: [{port: 9080}]}]\n"
+    "---\napiVersion: networking.istio.io/v1\nkind: VirtualService\n"
+    "metadata: {name: pp, namespace: default}\n"
+    "spec: {hosts: ['*'], gateways: [gw], http: [{route: [{destination: {host: pp}}]}]}\n"
+    "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\n"
+    "metadata: {name: pp-cb, namespace: default}\n"
+    "spec:\n  host: pp\n  trafficPolicy:\n"
+    "    connectionPool: {tcp: {maxConnections: 100, tcpKeepalive: {time: 90s, interval: 15s, probes: 4}}}\n"
+    "    outlierDetection: {consecutive5xxErrors: 3, consecutiveGatewayErrors: 2%s}\n";
+
+static const struct gw_cluster *
+compile(const char *extra, struct store **stp, struct config **cfgp, struct desired **dp)
+{
+	static const char cfgyaml[] = "node: {name: node-a}\n";
+	struct vg_errs errs = { 0 };
+	struct decoded_list out = { 0 };
+	struct live_view live = { 0 };
+	char objs[4096];
+	size_t i;
+
+	snprintf(objs, sizeof(objs), cb_objs, extra);
+	*cfgp = config_parse(cfgyaml, strlen(cfgyaml), "vipgate.yaml", &errs);
+	*stp = store_new();
+	manifest_decode_buf(objs, strlen(objs), "test.yaml", &errs, &out);
+	cu_errs_dump(&errs);
+	CU_ASSERT_EQUAL(errs.nerrors, 0);
+	for (i = 0; i < out.n; i++)
+		if (out.v[i].obj)
+			store_put(*stp, object_ref(out.v[i].obj));
+	decoded_list_free(&out);
+	errs_clear(&errs);
+	live.gateway_ready = 1;
+	*dp = reconcile(*stp, *cfgp, &live);
+	if (*dp == NULL || (*dp)->gw == NULL)
+		return NULL;
+	for (i = 0; i < (*dp)->gw->nclusters; i++)
+		if (strstr((*dp)->gw->clusters[i]->name, "pp.default"))
+			return (*dp)->gw->clusters[i];
+	return NULL;
+}
+
+static int
+has_note(const struct gw_desired *g, const char *name, const char *needle)
+{
+	size_t i;
+
+	for (i = 0; i < g->nnotes; i++)
+		if (strcmp(g->notes[i].name, name) == 0 && strstr(g->notes[i].msg, needle))
+			return 1;
+	return 0;
+}
+
+static void
+t_compile_and_analyze(void)
+{
+	struct store *st;
+	struct config *cfg;
+	struct desired *d;
+	const struct gw_cluster *c;
+
+	/* 2 endpoints, maxEjectionPercent unset (10%): can never eject */
+	c = compile("", &st, &cfg, &d);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(c->outlier.consecutive_gateway, 2);
+	CU_ASSERT_TRUE(c->outlier.gateway_enforced);
+	CU_ASSERT_EQUAL(c->outlier.max_ejection_percent, 10);
+	CU_ASSERT_TRUE(c->tcp_keepalive);
+	CU_ASSERT_EQUAL(c->keepalive_time_s, 90);
+	CU_ASSERT_EQUAL(c->keepalive_interval_s, 15);
+	CU_ASSERT_EQUAL(c->keepalive_probes, 4);
+	CU_ASSERT_TRUE(has_note(d->gw, "pp-cb", "never ejects"));
+	CU_ASSERT_TRUE(has_note(d->gw, "pp-cb", "set maxEjectionPercent >= 50"));
+	desired_unref(d);
+	store_free(st);
+	config_free(cfg);
+	/* 50% on 2 endpoints ejects one: no note */
+	c = compile(", maxEjectionPercent: 50", &st, &cfg, &d);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_FALSE(has_note(d->gw, "pp-cb", "never ejects"));
+	desired_unref(d);
+	store_free(st);
+	config_free(cfg);
+}
+
 int
 main(void)
 {
@@ -550,6 +645,7 @@ main(void)
 		{ "panic threshold", t_panic },
 		{ "circuit breakers' accounting and queue", t_breakers },
 		{ "pickers skip ejected hosts; reloads keep state", t_pickers_and_reload },
+		{ "DestinationRule compile and the analyze note", t_compile_and_analyze },
 		{ NULL, NULL },
 	};
 	int rc_;
