@@ -86,6 +86,24 @@ spec:
       tcp: {maxConnections: 1, tcpKeepalive: {time: 60s, interval: 10s, probes: 3}}
       http: {http1MaxPendingRequests: 1}
 ---
+apiVersion: v1
+kind: Service
+metadata: {name: lone, namespace: default}
+spec: {ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: lone, namespace: default}
+subsets: [{addresses: [{ip: 10.244.5.3}], ports: [{port: 9080}]}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: lone, namespace: default}
+spec:
+  host: lone
+  trafficPolicy:
+    outlierDetection: {consecutive5xxErrors: 1, interval: 1s, baseEjectionTime: 60s, maxEjectionPercent: 100}
+---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: {name: resil, namespace: default}
@@ -95,6 +113,9 @@ spec:
   http:
   - match: [{uri: {prefix: /slow}}]
     route: [{destination: {host: slow}}]
+  - match: [{uri: {prefix: /lone}}]
+    retries: {attempts: 0}
+    route: [{destination: {host: lone}}]
   - retries: {attempts: 0}
     route: [{destination: {host: three}}]
 EOC
@@ -159,6 +180,14 @@ check "metric ejections_active back to 0" test "$(metric envoy_cluster_outlier_d
 codes=$(for i in $(seq 9); do c -o /dev/null -w '%{http_code} ' -H "Host: resil.test" http://127.0.0.1/o; done)
 check "traffic reaches it again ($codes)" sh -c "echo '$codes' | grep -q 503"
 
+# every host ejected, panic threshold 0 (Istio's): 503 UH
+code=$(c -o /dev/null -w '%{http_code}' -H "Host: resil.test" http://127.0.0.1/lone/1)
+check "the lone host's own 503 ($code)" test "$code" = 503
+code=$(c -o "$tmp/body" -w '%{http_code}' -H "Host: resil.test" http://127.0.0.1/lone/2)
+check "then 503 UH: no healthy upstream ($code: $(cat "$tmp/body"))" \
+	sh -c "test '$code' = 503 && grep -q 'no healthy upstream' '$tmp/body'"
+check "access log carries UH" grep -q '"GET /lone/2 HTTP/1.1" 503 UH ' "$tmp/access.log"
+
 # ---- circuit breakers: maxConnections 1, http1MaxPendingRequests 1, 20 clients ----
 : > "$tmp/cb.out"
 t0=$(date +%s%N)
@@ -180,6 +209,10 @@ check "metric upstream_rq_pending_overflow = the 503s" \
 	test "$(metric envoy_cluster_upstream_rq_pending_overflow '||slow.default')" = "$n503"
 check "metric upstream_cx_overflow counted" test "$(metric envoy_cluster_upstream_cx_overflow '||slow.default')" -ge 1
 check "queued and pending all drained" test "$(metric envoy_cluster_upstream_rq_pending_active '||slow.default')" = 0
+# tcpKeepalive on the pooled upstream connection (time 60s: the kernel's timer shows it)
+ka=$(inns ss -tno state established dst 10.244.6.1 | grep -o 'timer:(keepalive,[0-9.]*[a-z]*' | head -1)
+check "tcpKeepalive: SO_KEEPALIVE with the idle time set ($ka)" \
+	sh -c "echo '$ka' | grep -Eq 'keepalive,(5[0-9]|60)(\.[0-9]+)?sec'"
 c http://127.0.0.1:15020/stats/prometheus > "$tmp/metrics"
 check "metric upstream_rq_retry_overflow, labelled by cluster_name" \
 	grep -q '^envoy_cluster_upstream_rq_retry_overflow{cluster_name="outbound|80||slow.default.svc.cluster.local"} 0$' "$tmp/metrics"
