@@ -2,7 +2,8 @@
 # The gateway's edge settings end to end: gateway.num_trusted_proxies
 # (x-forwarded-for hops, x-envoy-external-address / x-envoy-internal),
 # max_request_headers_kb (431), header_timeout and idle_timeout (the
-# connection is closed), a reload that changes them, and the consistent-hash
+# connection is closed), slowloris and slow bodies (slowhttptest) leave the
+# gateway serving others, a reload that changes them, and the consistent-hash
 # load balancers (ring hash by cookie, Maglev by header) with real backends.
 . "${srcdir:-.}/tests/e2e/gw-lib.sh"
 
@@ -141,6 +142,32 @@ for i in $(seq 1 40); do get -H "x-user: u$i" http://127.0.0.1/maglev | cut -d' 
 check "maglev: 40 users reach all 3 backends" test "$(wc -l < "$tmp/mspread")" -eq 3
 # the same key keeps its backend across a reload
 first=$(get -b "user=alice" http://127.0.0.1/ring | cut -d' ' -f1)
+
+# slowloris and slow bodies (slowhttptest): others are still served at once
+if command -v slowhttptest >/dev/null 2>&1; then
+	for mode in -H -B; do
+		inns slowhttptest $mode -c 600 -r 300 -i 2 -l 6 -s 65536 -p 2 \
+			-u http://127.0.0.1/ring >"$tmp/slow$mode.out" 2>&1 &
+		sp=$!
+		sleep 2
+		# slow heads stay open up to header_timeout; slow bodies end at the
+		# backend's early answer (nginx's return does not read the body)
+		active=$(get http://127.0.0.1:15020/stats/prometheus | awk '/^vipgate_gateway_downstream_cx_active /{print $2}')
+		[ "$mode" = -H ] &&
+			check "slowhttptest -H holds connections open ($active active)" test "${active:-0}" -ge 100
+		slow=0
+		for i in $(seq 1 20); do
+			t=$(get -o /dev/null -w '%{http_code} %{time_total}' http://127.0.0.1/ring)
+			case "$t" in 200\ 0.[0-4]*) ;; *) slow=$((slow + 1)); echo "probe: $t";; esac
+			sleep 0.1
+		done
+		check "slowhttptest $mode (600 connections): 20 probes answered under 0.5 s ($slow slow)" test $slow -eq 0
+		kill $sp 2>/dev/null; wait $sp 2>/dev/null
+		check "vipgated alive after slowhttptest $mode" kill -0 "$pid"
+	done
+else
+	echo "slowhttptest missing: slow client cases not run"
+fi
 
 # a reload changes the limits for new requests: 16 KB heads now pass
 sed -i 's/max_request_headers_kb: 8/max_request_headers_kb: 16/' "$tmp/vipgate.yaml"
