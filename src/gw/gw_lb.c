@@ -1,8 +1,9 @@
 /*
  * Load-balancer picks over a cluster's endpoints, as Envoy's: smooth
  * weighted round robin, least request with the power of two choices
- * (Istio's default), weighted random, and consistent hashing. Pure: the
- * state and the random source come from the caller.
+ * (Istio's default), weighted random, and consistent hashing (ring hash
+ * and Maglev, gw_lb_hash.c). Pure: the state and the random source come
+ * from the caller.
  */
 #include "config.h"
 
@@ -24,6 +25,8 @@ gw_lb_state(struct gw_snap *s, int worker, const struct gw_cluster *c)
 		free(st->active);
 		st->cur = xcalloc(c->neps ? c->neps : 1, sizeof(*st->cur));
 		st->active = xcalloc(c->neps ? c->neps : 1, sizeof(*st->active));
+		gw_hashtab_free(st->ht);
+		st->ht = NULL;
 		st->n = c->neps;
 	}
 	if (s->crt) {
@@ -61,18 +64,6 @@ static uint32_t
 active_of(const struct gw_lbstate *st, size_t i)
 {
 	return st->shared ? __atomic_load_n(&st->shared[i]->rq_active, __ATOMIC_RELAXED) : st->active[i];
-}
-
-static uint64_t
-mix64(uint64_t x)
-{
-	/* splitmix64's finaliser */
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return x;
 }
 
 /* Ejected by outlier detection (gw_resil.c); the pickers skip it. */
@@ -130,25 +121,20 @@ gw_lb_pick(const struct gw_cluster *c, struct gw_lbstate *st,
 	case GW_LB_RING_HASH:
 	case GW_LB_MAGLEV:
 		if (have_hash) {
-			/* rendezvous hashing: the same key keeps its endpoint, and
-			 * only the keys of a removed endpoint move */
-			uint64_t top = 0;
-			int first = 1;
+			size_t k;
 
-			for (i = 0; i < c->neps; i++) {
-				uint64_t h;
-
-				if (!USABLE(i))
-					continue;
-				h = mix64(hash ^ ipaddr_hash(&c->eps[i].addr) ^
-				    ((uint64_t)c->eps[i].port << 48));
-				if (first || h > top) {
-					top = h;
-					best = i;
-					first = 0;
-				}
+			if (st->ht == NULL)
+				st->ht = gw_hashtab_new(c);
+			/* an ejected host's keys go to the next candidates (gw_lb_hash.c) */
+			for (k = 0; k < 4 * c->neps + 16; k++) {
+				i = gw_hashtab_pick(st->ht, hash, k);
+				if (i < c->neps && USABLE(i))
+					return &c->eps[i];
 			}
-			return &c->eps[best];
+			for (i = 0; i < c->neps; i++)
+				if (USABLE(i))
+					return &c->eps[i];
+			return NULL;
 		}
 		/* no key in this request: Envoy picks at random */
 		__attribute__((fallthrough));

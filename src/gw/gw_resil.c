@@ -29,6 +29,9 @@
 #include "gw-int.h"
 #include "vipgate/log.h"
 
+/* Envoy's stream_idle_timeout default, which Istio keeps for gateways */
+#define GW_RS_STREAM_IDLE_MS	300000
+
 static int64_t
 mono_ms(void)
 {
@@ -360,7 +363,7 @@ static void
 enqueue(struct gw_rs_req *r, int head, int64_t route_timeout_ms)
 {
 	struct gw_rs_worker *q = rsw(r->w);
-	int64_t t = GW_IDLE_TIMEOUT_S * 1000;
+	int64_t t = GW_RS_STREAM_IDLE_MS;
 	int route = 0;
 
 	if (route_timeout_ms > 0 && route_timeout_ms < t) {
