@@ -93,6 +93,13 @@ enum gw_rs_admit {
 	GW_RS_OVERFLOW,		/* answer 503 UO */
 };
 
+/* What the worker's pool holds for the endpoint. */
+enum gw_rs_idle {
+	GW_RS_NO_IDLE,
+	GW_RS_IDLE_OK,		/* a pooled connection */
+	GW_RS_IDLE_AVOID,	/* one, but the request would rather have a fresh one */
+};
+
 enum gw_rs_resume {
 	GW_RS_DISPATCH,		/* a connection freed up: dr_connect again */
 	GW_RS_ROUTE_TIMEOUT,	/* 504 UT */
@@ -113,7 +120,7 @@ struct gw_cl_rt *gw_rs_cluster_find(struct gw_ctx *, const char *name);
 
 /* data plane */
 enum gw_rs_admit gw_rs_admit(struct gw_worker *, struct gw_snap *, const struct gw_cluster *,
-    const struct gw_endpoint *, struct gw_rs_req *, void *owner, int have_idle,
+    const struct gw_endpoint *, struct gw_rs_req *, void *owner, enum gw_rs_idle,
     int64_t route_timeout_ms);
 void gw_rs_req_release(struct gw_rs_req *);
 void gw_rs_connected(struct gw_rs_req *);

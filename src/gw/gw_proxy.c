@@ -2233,13 +2233,14 @@ dr_connect(struct gw_dreq *dr)
 		uset.on_message_complete = u_complete;
 	}
 	snprintf(key, sizeof(key), "%s|%u", dr->ep->ip, dr->ep->port);
-	uc = NULL;
-	if (!dr->retried)
-		TAILQ_FOREACH(uc, &w->idle, link)
-			if (strcmp(uc->key, key) == 0 && uc->rs.cl == dr->snap->crt[dr->cl->id])
-				break;
-	/* circuit breakers: a pooled connection, a new one, the queue, or 503 UO */
-	switch (gw_rs_admit(w, dr->snap, dr->cl, dr->ep, &dr->rs, dr, uc != NULL, dr->rt->timeout_ms)) {
+	TAILQ_FOREACH(uc, &w->idle, link)
+		if (strcmp(uc->key, key) == 0 && uc->rs.cl == dr->snap->crt[dr->cl->id])
+			break;
+	/* circuit breakers: a pooled connection, a new one, the queue, or 503 UO
+	 * (a retry takes a fresh connection unless the breakers leave none) */
+	switch (gw_rs_admit(w, dr->snap, dr->cl, dr->ep, &dr->rs, dr,
+	    uc == NULL ? GW_RS_NO_IDLE : dr->retried ? GW_RS_IDLE_AVOID : GW_RS_IDLE_OK,
+	    dr->rt->timeout_ms)) {
 	case GW_RS_OVERFLOW:
 		dr->extra_hdr = "x-envoy-overloaded: true\r\n";
 		dr_error(dr, 503, "UO", GW_RS_OVERFLOW_BODY);

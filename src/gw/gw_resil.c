@@ -462,7 +462,7 @@ gw_rs_req_release(struct gw_rs_req *r)
 
 enum gw_rs_admit
 gw_rs_admit(struct gw_worker *w, struct gw_snap *s, const struct gw_cluster *c,
-    const struct gw_endpoint *e, struct gw_rs_req *r, void *owner, int have_idle,
+    const struct gw_endpoint *e, struct gw_rs_req *r, void *owner, enum gw_rs_idle idle,
     int64_t route_timeout_ms)
 {
 	struct gw_cl_rt *cl = s->crt[c->id];
@@ -486,7 +486,8 @@ gw_rs_admit(struct gw_worker *w, struct gw_snap *s, const struct gw_cluster *c,
 		__atomic_add_fetch(&cl->rq_pending_overflow, 1, __ATOMIC_RELAXED);
 		return GW_RS_OVERFLOW;
 	}
-	if (have_idle) {
+	if (idle == GW_RS_IDLE_OK ||
+	    (idle == GW_RS_IDLE_AVOID && !cx_room(c, cl) && r->ep->wcx[w->id] > 0)) {
 		detach(r, 0);
 		r->attached = 1;
 		__atomic_add_fetch(&cl->rq_attached, 1, __ATOMIC_RELAXED);

@@ -104,6 +104,25 @@ spec:
   trafficPolicy:
     outlierDetection: {consecutive5xxErrors: 1, interval: 1s, baseEjectionTime: 60s, maxEjectionPercent: 100}
 ---
+apiVersion: v1
+kind: Service
+metadata: {name: retry1, namespace: default}
+spec: {ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: retry1, namespace: default}
+subsets: [{addresses: [{ip: 10.244.5.1}, {ip: 10.244.5.3}], ports: [{port: 9080}]}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: retry1, namespace: default}
+spec:
+  host: retry1
+  trafficPolicy:
+    loadBalancer: {simple: ROUND_ROBIN}
+    connectionPool: {tcp: {maxConnections: 1}, http: {maxRetries: 5}}
+---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: {name: resil, namespace: default}
@@ -113,6 +132,8 @@ spec:
   http:
   - match: [{uri: {prefix: /slow}}]
     route: [{destination: {host: slow}}]
+  - match: [{uri: {prefix: /retry1}}]
+    route: [{destination: {host: retry1}}]
   - match: [{uri: {prefix: /lone}}]
     retries: {attempts: 0}
     route: [{destination: {host: lone}}]
@@ -216,6 +237,14 @@ check "tcpKeepalive: SO_KEEPALIVE with the idle time set ($ka)" \
 c http://127.0.0.1:15020/stats/prometheus > "$tmp/metrics"
 check "metric upstream_rq_retry_overflow, labelled by cluster_name" \
 	grep -q '^envoy_cluster_upstream_rq_retry_overflow{cluster_name="outbound|80||slow.default.svc.cluster.local"} 0$' "$tmp/metrics"
+
+# retries (Istio's default: 503 retried on another host) under maxConnections 1:
+# the retry takes the pooled connection the breaker leaves, nothing waits
+t0=$(date +%s%N)
+codes=$(for i in $(seq 12); do c -o /dev/null -w '%{http_code} ' -H "Host: resil.test" http://127.0.0.1/retry1/$i; done)
+t1=$(date +%s%N)
+check "503s retried within maxConnections 1 ($codes in $(( (t1 - t0) / 1000000 )) ms)" \
+	test "$codes" = "200 200 200 200 200 200 200 200 200 200 200 200 "
 
 # ---- the seed's circuit-breaker.yaml: 2 replicas, default 10%: never ejects ----
 CLP="||productpage.default.svc.cluster.local"

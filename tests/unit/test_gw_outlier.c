@@ -340,26 +340,26 @@ t_breakers(void)
 	cl = s.crt[0];
 	memset(r, 0, sizeof(r));
 	/* the first request opens a connection and is pending until it is up */
-	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[0], &r[0], &r[0], 0, 0), GW_RS_CONNECT);
+	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[0], &r[0], &r[0], GW_RS_NO_IDLE, 0), GW_RS_CONNECT);
 	gw_rs_cx_open(&w, &x1, &r[0]);
 	CU_ASSERT_EQUAL(cl->rq_pending, 1);
 	CU_ASSERT_EQUAL(cl->cx_active, 1);
 	/* the pending queue (1) is full: overflow */
-	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[0], &r[1], &r[1], 0, 0), GW_RS_OVERFLOW);
+	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[0], &r[1], &r[1], GW_RS_NO_IDLE, 0), GW_RS_OVERFLOW);
 	CU_ASSERT_EQUAL(cl->rq_pending_overflow, 1);
 	gw_rs_req_release(&r[1]);
 	gw_rs_connected(&r[0]);
 	CU_ASSERT_EQUAL(cl->rq_pending, 0);
 	CU_ASSERT_EQUAL(cl->rq_attached, 1);
 	/* at max_connections: no new connection, the request waits */
-	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[0], &r[2], &r[2], 0, 0), GW_RS_QUEUED);
+	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[0], &r[2], &r[2], GW_RS_NO_IDLE, 0), GW_RS_QUEUED);
 	CU_ASSERT_EQUAL(cl->cx_overflow, 1);
 	CU_ASSERT_EQUAL(cl->rq_pending, 1);
 	CU_ASSERT_EQUAL(w.rs.nq, 1);
-	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[0], &r[3], &r[3], 0, 0), GW_RS_OVERFLOW);
+	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[0], &r[3], &r[3], GW_RS_NO_IDLE, 0), GW_RS_OVERFLOW);
 	gw_rs_req_release(&r[3]);
 	/* the pending queue is checked first, even for an empty host pool */
-	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[1], &r[4], &r[4], 0, 0), GW_RS_OVERFLOW);
+	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[1], &r[4], &r[4], GW_RS_NO_IDLE, 0), GW_RS_OVERFLOW);
 	gw_rs_req_release(&r[4]);
 	/* the first answer is done and its connection goes idle: the queued one goes */
 	gw_rs_req_release(&r[0]);
@@ -370,24 +370,34 @@ t_breakers(void)
 	CU_ASSERT_EQUAL(resumed_how[0], GW_RS_DISPATCH);
 	CU_ASSERT_EQUAL(w.rs.nq, 0);
 	/* ... and takes the pooled connection, leaving pending */
-	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[0], &r[2], &r[2], 1, 0), GW_RS_IDLE);
+	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[0], &r[2], &r[2], GW_RS_IDLE_OK, 0), GW_RS_IDLE);
 	gw_rs_cx_idle(&w, &x1, 0);
 	CU_ASSERT_EQUAL(cl->rq_pending, 0);
 	CU_ASSERT_EQUAL(cl->rq_attached, 1);
 	/* endpoint 2's pool is empty: it gets a connection although the cluster is full */
-	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[1], &r[4], &r[4], 0, 0), GW_RS_CONNECT);
+	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[1], &r[4], &r[4], GW_RS_NO_IDLE, 0), GW_RS_CONNECT);
 	gw_rs_cx_open(&w, &x2, &r[4]);
 	gw_rs_connected(&r[4]);
 	CU_ASSERT_EQUAL(cl->cx_active, 2);
 	CU_ASSERT_EQUAL(cl->cx_overflow, 2);
+	/* a retry would rather have a fresh connection: it gets one while there
+	 * is room, and takes the pooled one when the breakers leave none */
+	gw_rs_cx_idle(&w, &x2, 1);
+	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[1], &r[5], &r[5], GW_RS_IDLE_AVOID, 0), GW_RS_IDLE);
+	gw_rs_req_release(&r[5]);
+	rc.max_connections = 3;
+	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[1], &r[5], &r[5], GW_RS_IDLE_AVOID, 0), GW_RS_CONNECT);
+	gw_rs_req_release(&r[5]);
+	rc.max_connections = 1;
+	gw_rs_cx_idle(&w, &x2, 0);
 	/* max_requests: checked when a request would attach */
 	rc.max_requests = 2;
-	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[0], &r[5], &r[5], 1, 0), GW_RS_OVERFLOW);
+	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[0], &r[5], &r[5], GW_RS_IDLE_OK, 0), GW_RS_OVERFLOW);
 	CU_ASSERT_EQUAL(cl->rq_pending_overflow, 4);
 	gw_rs_req_release(&r[5]);
 	rc.max_requests = 0;
 	/* a queued request is bounded by the route timeout: 504 UT */
-	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[0], &r[5], &r[5], 0, 20), GW_RS_QUEUED);
+	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[0], &r[5], &r[5], GW_RS_NO_IDLE, 20), GW_RS_QUEUED);
 	nresumed = 0;
 	event_base_loop(base, EVLOOP_ONCE);
 	CU_ASSERT_EQUAL(nresumed, 1);
@@ -397,13 +407,13 @@ t_breakers(void)
 	gw_rs_req_release(&r[5]);
 	CU_ASSERT_EQUAL(cl->rq_pending, 0);
 	/* a queued request whose client leaves is just taken out */
-	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[0], &r[5], &r[5], 0, 0), GW_RS_QUEUED);
+	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[0], &r[5], &r[5], GW_RS_NO_IDLE, 0), GW_RS_QUEUED);
 	gw_rs_req_release(&r[5]);
 	CU_ASSERT_EQUAL(w.rs.nq, 0);
 	CU_ASSERT_EQUAL(cl->rq_pending, 0);
 	/* a failed connection attempt fails those waiting on its endpoint (Envoy
 	 * purges the pool's pending streams) */
-	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[0], &r[5], &r[5], 0, 0), GW_RS_QUEUED);
+	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[0], &r[5], &r[5], GW_RS_NO_IDLE, 0), GW_RS_QUEUED);
 	nresumed = 0;
 	gw_rs_cx_close(&w, &x1, 0);
 	event_base_loop(base, EVLOOP_NONBLOCK);
