@@ -88,6 +88,24 @@ spec:
 ---
 apiVersion: v1
 kind: Service
+metadata: {name: slow2, namespace: default}
+spec: {ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: slow2, namespace: default}
+subsets: [{addresses: [{ip: 10.244.6.1}], ports: [{port: 9080}]}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: slow2, namespace: default}
+spec:
+  host: slow2
+  trafficPolicy:
+    connectionPool: {http: {http2MaxRequests: 2}}
+---
+apiVersion: v1
+kind: Service
 metadata: {name: lone, namespace: default}
 spec: {ports: [{port: 80}]}
 ---
@@ -130,6 +148,8 @@ spec:
   hosts: [resil.test]
   gateways: [test-gateway]
   http:
+  - match: [{uri: {prefix: /slow2}}]
+    route: [{destination: {host: slow2}}]
   - match: [{uri: {prefix: /slow}}]
     route: [{destination: {host: slow}}]
   - match: [{uri: {prefix: /retry1}}]
@@ -237,6 +257,18 @@ check "tcpKeepalive: SO_KEEPALIVE with the idle time set ($ka)" \
 c http://127.0.0.1:15020/stats/prometheus > "$tmp/metrics"
 check "metric upstream_rq_retry_overflow, labelled by cluster_name" \
 	grep -q '^envoy_cluster_upstream_rq_retry_overflow{cluster_name="outbound|80||slow.default.svc.cluster.local"} 0$' "$tmp/metrics"
+
+# http2MaxRequests 2 (max_requests, all protocols): 6 at once, 2 served (more if they
+# straggle in), the rest 503 UO
+: > "$tmp/mr.out"
+for i in $(seq 6); do
+	inns curl -s --max-time 15 -o /dev/null -w '%{http_code}\n' -H "Host: resil.test" http://127.0.0.1/slow2 >> "$tmp/mr.out" &
+done
+wait_for 20 sh -c "test \$(wc -l < '$tmp/mr.out') -ge 6"
+n200=$(grep -c '^200$' "$tmp/mr.out"); n503=$(grep -c '^503$' "$tmp/mr.out")
+check "http2MaxRequests 2: $n200 x 200, $n503 x 503 UO" test "$n200" -ge 2 -a "$n503" -ge 1 -a "$((n200 + n503))" -eq 6
+check "counted as upstream_rq_pending_overflow (Envoy's counter for it)" \
+	test "$(metric envoy_cluster_upstream_rq_pending_overflow '||slow2.default')" = "$n503"
 
 # retries (Istio's default: 503 retried on another host) under maxConnections 1:
 # the retry takes the pooled connection the breaker leaves, nothing waits

@@ -514,6 +514,7 @@ t_pickers_and_reload(void)
 	rc.outlier.min_health_percent = 50;
 	CU_ASSERT_PTR_NOT_NULL(gw_lb_pick(&rc, &st, lrnd, NULL, 0, 0));
 	rc.outlier.min_health_percent = 0;
+	gw_hashtab_free(st.ht);
 	/* a reload keeps the state by cluster name and address; 10.0.0.3 leaves */
 	memset(&s2, 0, sizeof(s2));
 	s2.g = &rg;
