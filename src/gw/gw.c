@@ -424,10 +424,13 @@ show_clusters(const struct gw_snap *s)
 		cj = json_pack("{s:s,s:s,s:i,s:s?,s:s,s:s?,s:o}",
 		    "name", c->name, "host", c->host, "port", c->port, "subset", c->subset,
 		    "lb", lb[c->lb], "missing", c->missing, "endpoints", eps);
+		/* as Envoy's /clusters shows them: unset is Istio's 2^32-1 */
+#define LIM(x) ((json_int_t)((x) > 0 ? (x) : 4294967295LL))
 		json_object_set_new(cj, "circuit_breakers", json_pack("{s:I,s:I,s:I,s:I}",
-		    "max_connections", (json_int_t)c->max_connections, "max_pending_requests",
-		    (json_int_t)c->max_pending, "max_requests", (json_int_t)c->max_requests,
-		    "max_retries", (json_int_t)c->max_retries));
+		    "max_connections", LIM(c->max_connections), "max_pending_requests",
+		    LIM(c->max_pending), "max_requests", LIM(c->max_requests),
+		    "max_retries", LIM(c->max_retries)));
+#undef LIM
 		json_object_set_new(cj, "stats", json_pack("{s:i,s:i,s:i,s:i,s:I,s:I,s:I}",
 		    "cx_active", (int)__atomic_load_n(&cl->cx_active, __ATOMIC_RELAXED),
 		    "rq_active", (int)__atomic_load_n(&cl->rq_attached, __ATOMIC_RELAXED),
