@@ -121,13 +121,14 @@ gw_od_report(struct gw_od *d, struct gw_od_host *h, size_t nhosts, int code, int
     uint64_t rnd)
 {
 	unsigned ev = gw_od_count(&d->cfg, h, code);
-	enum gw_od_verdict v = GW_OD_NOTHING, v2;
+	enum gw_od_verdict v = GW_OD_NOTHING;
 
 	/* putHttpResponseCode posts the gateway event before the 5xx one */
 	if (ev & GW_OD_GATEWAY)
 		v = gw_od_event(d, h, nhosts, GW_OD_GATEWAY, now_ms, rnd);
 	if (ev & GW_OD_5XX) {
-		v2 = gw_od_event(d, h, nhosts, GW_OD_5XX, now_ms, rnd);
+		enum gw_od_verdict v2 = gw_od_event(d, h, nhosts, GW_OD_5XX, now_ms, rnd);
+
 		if (v2 > v)
 			v = v2;
 	}

@@ -577,16 +577,17 @@ gw_rs_cx_idle(struct gw_worker *w, struct gw_rs_cx *x, int idle)
 void
 gw_rs_cx_close(struct gw_worker *w, struct gw_rs_cx *x, int connected)
 {
-	struct gw_rs_req *r;
-
 	if (x->cl == NULL)
 		return;
 	/* a failed connection attempt fails the requests waiting on that
 	 * endpoint's pool, as Envoy purges its pending streams */
-	if (!connected && w->rs.nq)
+	if (!connected && w->rs.nq) {
+		struct gw_rs_req *r;
+
 		TAILQ_FOREACH(r, &w->rs.q, link)
 			if (r->ep == x->ep)
 				r->failed = 1;
+	}
 	if (x->idle)
 		x->ep->widle[w->id]--;
 	x->ep->wcx[w->id]--;
