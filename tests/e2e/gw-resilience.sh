@@ -270,6 +270,14 @@ check "http2MaxRequests 2: $n200 x 200, $n503 x 503 UO" test "$n200" -ge 2 -a "$
 check "counted as upstream_rq_pending_overflow (Envoy's counter for it)" \
 	test "$(metric envoy_cluster_upstream_rq_pending_overflow '||slow2.default')" = "$n503"
 
+# breaker counts are the cluster's, kept across a reload
+before=$(metric envoy_cluster_upstream_rq_pending_overflow '||slow.default')
+sed -i 's/name: unrelated/name: unrelated2/' "$tmp/objs/60-touch.yaml"
+kill -HUP $pid
+wait_for 5 sh -c "test \$(grep -c 'gateway: snapshot' '$tmp/log') -ge 4"
+check "overflow count kept across a reload ($before)" \
+	test "$(metric envoy_cluster_upstream_rq_pending_overflow '||slow.default')" = "$before"
+
 # retries (Istio's default: 503 retried on another host) under maxConnections 1:
 # the retry takes the pooled connection the breaker leaves, nothing waits
 t0=$(date +%s%N)
