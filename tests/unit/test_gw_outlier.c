@@ -268,15 +268,15 @@ t_panic(void)
 /* ---- run time: breakers, pickers, reloads ---- */
 
 static struct event_base *base;
-static void *resumed[8];
-static enum gw_rs_resume resumed_how[8];
+static void *resumed[64];
+static enum gw_rs_resume resumed_how[64];
 static size_t nresumed;
 
 /* the proxy's hook (gw_proxy.c is not linked in this program) */
 void
 gw_dr_resume(void *owner, enum gw_rs_resume how)
 {
-	if (nresumed < 8) {
+	if (nresumed < 64) {
 		resumed_how[nresumed] = how;
 		resumed[nresumed++] = owner;
 	}
@@ -438,6 +438,183 @@ t_breakers(void)
 	CU_ASSERT_TRUE(gw_breaker_retry_ok(&r[1], &s, &rc));
 	gw_rs_req_release(&r[1]);
 	CU_ASSERT_EQUAL(cl->retries_active, 0);
+	gw_rs_worker_free(&w);
+	gw_rs_snap_free(&s);
+	gw_rs_ctx_free(&ctx);
+}
+
+/*
+ * Random admissions, connections, dispatches and releases: whatever the
+ * order, the shared counts match the requests' own flags, and everything
+ * returns to zero (no pending slot or connection leaks, nothing stuck).
+ */
+#define RQ	8
+#define CX	16
+static struct gw_rs_cx fcx[CX];
+static int fcx_used[CX], fcx_busy[CX];
+static uint64_t frs = 0x9e3779b97f4a7c15ULL;
+
+static uint32_t
+frand(uint32_t n)
+{
+	frs ^= frs << 13;
+	frs ^= frs >> 7;
+	frs ^= frs << 17;
+	return (uint32_t)(frs % n);
+}
+
+static int
+fcx_idle_of(struct gw_ep_rt *ep)
+{
+	int i;
+
+	for (i = 0; i < CX; i++)
+		if (fcx_used[i] && !fcx_busy[i] && fcx[i].ep == ep)
+			return i;
+	return -1;
+}
+
+static void
+fuzz_admit(struct gw_worker *w, struct gw_snap *s, struct gw_rs_req *r, int *conn, size_t epi)
+{
+	struct gw_ep_rt *ep = s->ert[0][epi];
+	int idle = fcx_idle_of(ep), i;
+
+	switch (gw_rs_admit(w, s, &rc, &reps[epi], r, r, idle >= 0 ? GW_RS_IDLE_OK : GW_RS_NO_IDLE, 0)) {
+	case GW_RS_IDLE:
+		fcx_busy[idle] = 1;
+		gw_rs_cx_idle(w, &fcx[idle], 0);
+		*conn = idle;
+		break;
+	case GW_RS_CONNECT:
+		for (i = 0; i < CX && fcx_used[i]; i++)
+			;
+		CU_ASSERT_FATAL(i < CX);
+		fcx_used[i] = fcx_busy[i] = 1;
+		gw_rs_cx_open(w, &fcx[i], r);
+		*conn = i;
+		break;
+	default:
+		*conn = -1;
+		break;
+	}
+}
+
+static void
+t_breakers_random(void)
+{
+	struct gw_ctx ctx;
+	struct applier_env env;
+	struct gw_snap s;
+	struct gw_worker w;
+	struct gw_rs_req r[RQ];
+	int conn[RQ], live[RQ], epof[RQ];
+	struct gw_cl_rt *cl;
+	int step, i, k, queued = 0, dispatched = 0;
+
+	rt_setup(&ctx, &env, &s, &w, 2);
+	rc.max_connections = 2;
+	rc.max_pending = 3;
+	rc.max_requests = 5;
+	gw_rs_snap_init(&ctx, &s);
+	cl = s.crt[0];
+	memset(r, 0, sizeof(r));
+	memset(live, 0, sizeof(live));
+	memset(fcx_used, 0, sizeof(fcx_used));
+	for (step = 0; step < 20000; step++) {
+		unsigned pend = 0, att = 0, q = 0;
+
+		i = (int)frand(RQ);
+		switch (frand(5)) {
+		case 0:		/* a new request */
+			if (live[i])
+				break;
+			live[i] = 1;
+			epof[i] = (int)frand(2);
+			fuzz_admit(&w, &s, &r[i], &conn[i], (size_t)epof[i]);
+			if (conn[i] < 0 && !r[i].queued) {	/* 503 UO: answered */
+				gw_rs_req_release(&r[i]);
+				live[i] = 0;
+			}
+			break;
+		case 1:		/* its connection is up */
+			if (live[i] && conn[i] >= 0)
+				gw_rs_connected(&r[i]);
+			break;
+		case 2:		/* answered: the connection goes idle, or closes */
+			if (!live[i] || r[i].queued)
+				break;
+			gw_rs_req_release(&r[i]);
+			live[i] = 0;
+			if (conn[i] >= 0) {
+				k = conn[i];
+				fcx_busy[k] = 0;
+				if (frand(2))
+					gw_rs_cx_idle(&w, &fcx[k], 1);
+				else {
+					gw_rs_cx_close(&w, &fcx[k], (int)frand(2));
+					fcx_used[k] = 0;
+				}
+			}
+			break;
+		case 3:		/* the client goes away */
+			if (live[i]) {
+				gw_rs_req_release(&r[i]);
+				live[i] = 0;
+				if (conn[i] >= 0) {
+					gw_rs_cx_close(&w, &fcx[conn[i]], 1);
+					fcx_used[conn[i]] = 0;
+				}
+			}
+			break;
+		case 4:		/* the loop runs: queued requests take their turn */
+			nresumed = 0;
+			event_base_loop(base, EVLOOP_NONBLOCK);
+			for (k = 0; k < (int)nresumed; k++) {
+				struct gw_rs_req *rr = resumed[k];
+				int j = (int)(rr - r);
+
+				if (resumed_how[k] == GW_RS_DISPATCH) {
+					dispatched++;
+					fuzz_admit(&w, &s, rr, &conn[j], (size_t)epof[j]);
+					if (conn[j] < 0 && !rr->queued) {
+						gw_rs_req_release(rr);
+						live[j] = 0;
+					}
+				} else {
+					gw_rs_req_release(rr);
+					live[j] = 0;
+				}
+			}
+			break;
+		}
+		for (k = 0; k < RQ; k++) {
+			pend += r[k].pending;
+			att += r[k].attached;
+			q += r[k].queued;
+		}
+		CU_ASSERT_EQUAL_FATAL(cl->rq_pending, pend);
+		CU_ASSERT_EQUAL_FATAL(cl->rq_attached, att);
+		CU_ASSERT_EQUAL_FATAL(w.rs.nq, q);
+		queued += q > 0;
+		CU_ASSERT_FATAL(pend <= 3);
+		CU_ASSERT_FATAL(att <= 5);
+	}
+	/* the walk went through the queue */
+	CU_ASSERT_TRUE(queued > 100);
+	CU_ASSERT_TRUE(dispatched > 100);
+	for (k = 0; k < RQ; k++)
+		gw_rs_req_release(&r[k]);
+	for (k = 0; k < CX; k++)
+		if (fcx_used[k])
+			gw_rs_cx_close(&w, &fcx[k], 1);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	CU_ASSERT_EQUAL(cl->rq_pending, 0);
+	CU_ASSERT_EQUAL(cl->rq_attached, 0);
+	CU_ASSERT_EQUAL(cl->cx_active, 0);
+	CU_ASSERT_EQUAL(w.rs.nq, 0);
+	CU_ASSERT_EQUAL(s.ert[0][0]->wcx[0] + s.ert[0][1]->wcx[0], 0);
+	CU_ASSERT_EQUAL(s.ert[0][0]->widle[0] + s.ert[0][1]->widle[0], 0);
 	gw_rs_worker_free(&w);
 	gw_rs_snap_free(&s);
 	gw_rs_ctx_free(&ctx);
@@ -655,6 +832,7 @@ main(void)
 		{ "counters reset on un-ejection", t_reset_on_uneject },
 		{ "panic threshold", t_panic },
 		{ "circuit breakers' accounting and queue", t_breakers },
+		{ "breakers under random operations", t_breakers_random },
 		{ "pickers skip ejected hosts; reloads keep state", t_pickers_and_reload },
 		{ "DestinationRule compile and the analyze note", t_compile_and_analyze },
 		{ NULL, NULL },
