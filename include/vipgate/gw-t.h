@@ -84,6 +84,8 @@ struct gw_outlier {
 	int64_t		consecutive_5xx;	/* 0: off */
 	int64_t		consecutive_gateway;	/* 0: off; Envoy's default 5 when unset */
 	int		gateway_enforced;	/* consecutiveGatewayErrors set (> 0) */
+	int		split_local;		/* splitExternalLocalOriginErrors */
+	int64_t		consecutive_local;	/* consecutiveLocalOriginFailures; Envoy's 5 */
 	int64_t		interval_ms;
 	int64_t		base_ejection_ms;
 	int64_t		max_ejection_percent;

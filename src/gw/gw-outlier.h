@@ -20,6 +20,8 @@ struct gw_od_cfg {
 	uint32_t	consecutive_gw;
 	int		enforce_5xx;		/* enforcing_* is 100 or 0 with Istio */
 	int		enforce_gw;
+	int		split;			/* split_external_local_origin_errors */
+	uint32_t	consecutive_local;	/* split mode: local origin failures */
 	int64_t		interval_ms;
 	int64_t		base_ms;
 	int64_t		max_ms;			/* max(300 s, base) */
@@ -31,6 +33,7 @@ struct gw_od_cfg {
 /* One host's monitor (DetectorHostMonitorImpl). */
 struct gw_od_host {
 	uint32_t	c5xx, cgw;		/* consecutive counters */
+	uint32_t	cloc;			/* split mode: local origin failures */
 	int		ejected;		/* FAILED_OUTLIER_CHECK */
 	uint32_t	num_ejections;
 	uint32_t	backoff;		/* ejection time = base x backoff */
@@ -47,6 +50,7 @@ struct gw_od_stats {
 	uint64_t	overflow;
 	uint64_t	detected_5xx, enforced_5xx;
 	uint64_t	detected_gw, enforced_gw;
+	uint64_t	detected_local, enforced_local;
 };
 
 /* A cluster's detector. */
@@ -58,6 +62,7 @@ struct gw_od {
 enum gw_od_type {
 	GW_OD_5XX = 1,
 	GW_OD_GATEWAY = 2,
+	GW_OD_LOCAL = 4,		/* split mode's consecutive_local_origin_failure */
 };
 
 /* Locally originated results, mapped to codes in the default (non-split) mode. */
@@ -65,6 +70,7 @@ enum gw_od_local {
 	GW_OD_CONNECT_FAILED,		/* 503 */
 	GW_OD_TIMEOUT,			/* 504 */
 	GW_OD_REQUEST_FAILED,		/* ExtOriginRequestFailed: 500 */
+	GW_OD_CONNECT_SUCCESS,		/* ignored, but in split mode it resets the count */
 };
 
 enum gw_od_verdict {
@@ -85,6 +91,9 @@ enum gw_od_verdict gw_od_event(struct gw_od *, struct gw_od_host *, size_t nhost
 /* Both: one response code; the strongest verdict of the events it fired. */
 enum gw_od_verdict gw_od_report(struct gw_od *, struct gw_od_host *, size_t nhosts, int code,
     int64_t now_ms, uint64_t rnd);
+/* putResult for a locally originated result, in the default or split mode. */
+enum gw_od_verdict gw_od_local(struct gw_od *, struct gw_od_host *, size_t nhosts,
+    enum gw_od_local, int64_t now_ms, uint64_t rnd);
 /* onIntervalTimer: un-eject and decay backoff; returns how many were un-ejected. */
 size_t gw_od_sweep(struct gw_od *, struct gw_od_host **, size_t n, int64_t now_ms);
 /* The ejection time a host's next un-ejection waits for (from its last ejection). */

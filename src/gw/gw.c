@@ -413,11 +413,12 @@ show_clusters(const struct gw_snap *s)
 			const struct gw_ep_rt *e = s->ert[i][j];
 			int ej = !e->removed && e->od.ejected;
 
-			json_array_append_new(eps, json_pack("{s:s,s:i,s:i,s:s?,s:s,s:b,s:i,s:i,s:i,s:i,s:i}",
+			json_array_append_new(eps, json_pack("{s:s,s:i,s:i,s:s?,s:s,s:b,s:i,s:i,s:i,s:i,s:i,s:i}",
 			    "address", c->eps[j].ip, "port", c->eps[j].port, "weight", (int)c->eps[j].weight,
 			    "node", c->eps[j].node, "health", ej ? "/failed_outlier_check" : "healthy",
 			    "ejected", ej, "num_ejections", (int)e->od.num_ejections,
 			    "consecutive_5xx", (int)e->od.c5xx, "consecutive_gateway_errors", (int)e->od.cgw,
+			    "consecutive_local_origin_failures", (int)e->od.cloc,
 			    "cx_active", (int)__atomic_load_n(&e->cx_active, __ATOMIC_RELAXED),
 			    "rq_active", (int)__atomic_load_n(&e->rq_active, __ATOMIC_RELAXED)));
 		}
@@ -440,12 +441,14 @@ show_clusters(const struct gw_snap *s)
 		    "cx_overflow", (json_int_t)__atomic_load_n(&cl->cx_overflow, __ATOMIC_RELAXED),
 		    "retry_overflow", (json_int_t)__atomic_load_n(&cl->retry_overflow, __ATOMIC_RELAXED)));
 		if (c->outlier.enabled)
-			json_object_set_new(cj, "outlier_detection", json_pack("{s:I,s:I,s:I,s:I,s:I}",
+			json_object_set_new(cj, "outlier_detection", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}",
 			    "ejections_active", (json_int_t)cl->od.st.active,
 			    "ejections_enforced_total", (json_int_t)cl->od.st.enforced_total,
 			    "ejections_overflow", (json_int_t)cl->od.st.overflow,
 			    "ejections_detected_consecutive_5xx", (json_int_t)cl->od.st.detected_5xx,
-			    "ejections_detected_consecutive_gateway_failure", (json_int_t)cl->od.st.detected_gw));
+			    "ejections_detected_consecutive_gateway_failure", (json_int_t)cl->od.st.detected_gw,
+			    "ejections_detected_consecutive_local_origin_failure",
+			    (json_int_t)cl->od.st.detected_local));
 		pthread_mutex_unlock(&cl->mu);
 		json_array_append_new(arr, cj);
 	}

@@ -22,6 +22,8 @@ gw_od_cfg_from(struct gw_od_cfg *c, const struct gw_outlier *o)
 	c->enforce_5xx = o->consecutive_5xx > 0;
 	c->consecutive_gw = o->consecutive_gateway > 0 ? (uint32_t)o->consecutive_gateway : 0;
 	c->enforce_gw = o->consecutive_gateway > 0 && o->gateway_enforced;
+	c->split = o->split_local;
+	c->consecutive_local = o->consecutive_local > 0 ? (uint32_t)o->consecutive_local : 5;
 	c->interval_ms = o->interval_ms > 0 ? o->interval_ms : 10000;
 	c->base_ms = o->base_ejection_ms > 0 ? o->base_ejection_ms : 30000;
 	c->max_ms = c->base_ms > GW_OD_MAX_EJECTION_MS ? c->base_ms : GW_OD_MAX_EJECTION_MS;
@@ -41,6 +43,8 @@ gw_od_local_code(enum gw_od_local r)
 		return 503;
 	case GW_OD_TIMEOUT:
 		return 504;
+	case GW_OD_CONNECT_SUCCESS:
+		return 200;
 	case GW_OD_REQUEST_FAILED:
 	default:
 		return 500;
@@ -82,6 +86,10 @@ gw_od_event(struct gw_od *d, struct gw_od_host *h, size_t nhosts, enum gw_od_typ
 		d->st.detected_5xx++;
 		h->c5xx = 0;
 		enforce = c->enforce_5xx;
+	} else if (type == GW_OD_LOCAL) {
+		d->st.detected_local++;
+		h->cloc = 0;
+		enforce = 1;
 	} else {
 		d->st.detected_gw++;
 		h->cgw = 0;
@@ -104,6 +112,8 @@ gw_od_event(struct gw_od *d, struct gw_od_host *h, size_t nhosts, enum gw_od_typ
 	d->st.enforced_total++;
 	if (type == GW_OD_5XX)
 		d->st.enforced_5xx++;
+	else if (type == GW_OD_LOCAL)
+		d->st.enforced_local++;
 	else
 		d->st.enforced_gw++;
 	h->ejected = 1;
@@ -135,6 +145,33 @@ gw_od_report(struct gw_od *d, struct gw_od_host *h, size_t nhosts, int code, int
 	return v;
 }
 
+enum gw_od_verdict
+gw_od_local(struct gw_od *d, struct gw_od_host *h, size_t nhosts, enum gw_od_local r,
+    int64_t now_ms, uint64_t rnd)
+{
+	if (!d->cfg.split) {
+		/* default mode: a connection success says nothing about the answer */
+		if (r == GW_OD_CONNECT_SUCCESS)
+			return GW_OD_NOTHING;
+		return gw_od_report(d, h, nhosts, gw_od_local_code(r), now_ms, rnd);
+	}
+	/* split mode (putResultWithLocalExternalSplit): connect failures and
+	 * timeouts have a counter of their own; the answers' codes keep theirs */
+	switch (r) {
+	case GW_OD_CONNECT_SUCCESS:
+		h->cloc = 0;
+		return GW_OD_NOTHING;
+	case GW_OD_CONNECT_FAILED:
+	case GW_OD_TIMEOUT:
+		if (++h->cloc == d->cfg.consecutive_local)
+			return gw_od_event(d, h, nhosts, GW_OD_LOCAL, now_ms, rnd);
+		return GW_OD_NOTHING;
+	case GW_OD_REQUEST_FAILED:
+	default:
+		return gw_od_report(d, h, nhosts, 500, now_ms, rnd);
+	}
+}
+
 int64_t
 gw_od_ejection_ms(const struct gw_od_cfg *c, const struct gw_od_host *h)
 {
@@ -152,7 +189,7 @@ gw_od_uneject(struct gw_od *d, struct gw_od_host *h, int64_t now_ms)
 		d->st.active--;
 	h->ejected = 0;
 	/* no re-ejection on a few new errors after a counter left near its trigger */
-	h->c5xx = h->cgw = 0;
+	h->c5xx = h->cgw = h->cloc = 0;
 	h->last_unejection_ms = now_ms;
 	h->unejected_once = 1;
 }

@@ -2057,8 +2057,10 @@ u_eventcb(struct bufferevent *bev, short what, void *arg)
 
 	if (what & BEV_EVENT_CONNECTED) {
 		uc->connected = 1;
-		if (uc->req)
+		if (uc->req) {
 			gw_rs_connected(&uc->req->rs);
+			gw_rs_local(uc->req->snap, uc->req->cl, uc->req->ep, GW_OD_CONNECT_SUCCESS);
+		}
 		if (uc->req && uc->req->rt && uc->req->rt->timeout_ms > 0) {
 			int64_t t = uc->req->rt->timeout_ms;
 
@@ -2252,6 +2254,7 @@ dr_connect(struct gw_dreq *dr)
 		w->nidle--;
 		uc->in_idle = 0;
 		gw_rs_cx_idle(w, &uc->rs, 0);
+		gw_rs_local(dr->snap, dr->cl, dr->ep, GW_OD_CONNECT_SUCCESS);
 		uc->reused = 1;
 		uc->got_bytes = 0;
 		__atomic_add_fetch(&w->stats.upstream_reuse, 1, __ATOMIC_RELAXED);

@@ -623,7 +623,7 @@ gw_rs_result(struct gw_snap *s, const struct gw_cluster *c, const struct gw_endp
 		return;
 	}
 	v = gw_od_report(&cl->od, &ep->od, cl->neps, code, mono_ms(), 0);
-	__atomic_store_n(&ep->dirty, ep->od.c5xx || ep->od.cgw, __ATOMIC_RELAXED);
+	__atomic_store_n(&ep->dirty, ep->od.c5xx || ep->od.cgw || ep->od.cloc, __ATOMIC_RELAXED);
 	if (v == GW_OD_EJECTED)
 		__atomic_store_n(&ep->ejected, 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&cl->mu);
@@ -639,8 +639,35 @@ void
 gw_rs_local(struct gw_snap *s, const struct gw_cluster *c, const struct gw_endpoint *e,
     enum gw_od_local r)
 {
-	/* the default (non-split) mode maps local failures to codes */
-	gw_rs_result(s, c, e, gw_od_local_code(r));
+	struct gw_cl_rt *cl;
+	struct gw_ep_rt *ep;
+	enum gw_od_verdict v;
+
+	/* the default (non-split) mode maps local results to codes */
+	if (c == NULL || !c->outlier.split_local) {
+		if (r != GW_OD_CONNECT_SUCCESS && c != NULL)
+			gw_rs_result(s, c, e, gw_od_local_code(r));
+		return;
+	}
+	if (s == NULL || e == NULL || !c->outlier.enabled || s->crt == NULL || e->id >= c->neps)
+		return;
+	cl = s->crt[c->id];
+	ep = s->ert[c->id][e->id];
+	if (r == GW_OD_CONNECT_SUCCESS && !__atomic_load_n(&ep->dirty, __ATOMIC_RELAXED))
+		return;
+	pthread_mutex_lock(&cl->mu);
+	if (ep->removed || !cl->od_on) {
+		pthread_mutex_unlock(&cl->mu);
+		return;
+	}
+	v = gw_od_local(&cl->od, &ep->od, cl->neps, r, mono_ms(), 0);
+	__atomic_store_n(&ep->dirty, ep->od.c5xx || ep->od.cgw || ep->od.cloc, __ATOMIC_RELAXED);
+	if (v == GW_OD_EJECTED)
+		__atomic_store_n(&ep->ejected, 1, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&cl->mu);
+	if (v == GW_OD_EJECTED)
+		log_info("gateway: %s: endpoint %s ejected (local origin failures, ejection %u)",
+		    cl->name, ep->key, ep->od.num_ejections);
 }
 
 void

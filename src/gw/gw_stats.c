@@ -228,6 +228,8 @@ gw_stats_render_clusters(struct gw_ctx *ctx, struct vg_buf *out)
 		{ "outlier_detection_ejections_enforced_consecutive_5xx", "counter", 1 },
 		{ "outlier_detection_ejections_detected_consecutive_gateway_failure", "counter", 1 },
 		{ "outlier_detection_ejections_enforced_consecutive_gateway_failure", "counter", 1 },
+		{ "outlier_detection_ejections_detected_consecutive_local_origin_failure", "counter", 1 },
+		{ "outlier_detection_ejections_enforced_consecutive_local_origin_failure", "counter", 1 },
 	};
 	size_t k, i;
 
@@ -255,7 +257,9 @@ gw_stats_render_clusters(struct gw_ctx *ctx, struct vg_buf *out)
 			case 9: v = cl->od.st.detected_5xx; break;
 			case 10: v = cl->od.st.enforced_5xx; break;
 			case 11: v = cl->od.st.detected_gw; break;
-			default: v = cl->od.st.enforced_gw; break;
+			case 12: v = cl->od.st.enforced_gw; break;
+			case 13: v = cl->od.st.detected_local; break;
+			default: v = cl->od.st.enforced_local; break;
 			}
 			pthread_mutex_unlock(&cl->mu);
 			buf_printf(out, "envoy_cluster_%s{cluster_name=\"%s\"} %llu\n", m[k].name, cl->name,

@@ -894,6 +894,11 @@ policy_apply(struct gw_cluster *c, const struct k_dr_lb *lb, const struct k_dr_p
 			c->outlier.consecutive_gateway = od->consecutive_gateway_errors.v;
 			c->outlier.gateway_enforced = od->consecutive_gateway_errors.v > 0;
 		}
+		/* split mode: consecutiveLocalOriginFailures when > 0, else Envoy's
+		 * default of 5; enforcing_consecutive_local_origin_failure is 100 */
+		c->outlier.split_local = od->split_external_local_origin_errors;
+		c->outlier.consecutive_local = od->consecutive_local_origin_failures.set &&
+		    od->consecutive_local_origin_failures.v > 0 ? od->consecutive_local_origin_failures.v : 5;
 		c->outlier.interval_ms = od->interval_ms.set ? od->interval_ms.v : 10000;
 		c->outlier.base_ejection_ms = od->base_ejection_time_ms.set ?
 		    od->base_ejection_time_ms.v : 30000;
@@ -1065,7 +1070,7 @@ cluster_get(struct plan *p, const struct k_vs_destination *dst, const char *vs_n
 	 * too few endpoints for the percentage means no ejection ever.
 	 */
 	if (ndr && c->outlier.enabled && c->neps &&
-	    (c->outlier.consecutive_5xx > 0 || c->outlier.gateway_enforced) &&
+	    (c->outlier.consecutive_5xx > 0 || c->outlier.gateway_enforced || c->outlier.split_local) &&
 	    100 > c->outlier.max_ejection_percent * (int64_t)c->neps)
 		note(p, drs[0], "outlierDetection for %s never ejects: %zu endpoint(s) with "
 		    "maxEjectionPercent %lld allow no ejection (100*(ejected+1)/%zu must be <= %lld); "

@@ -106,6 +106,28 @@ spec:
 ---
 apiVersion: v1
 kind: Service
+metadata: {name: split, namespace: default}
+spec: {ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: split, namespace: default}
+subsets:
+- {addresses: [{ip: 10.244.5.1}], ports: [{port: 9080}]}
+- {addresses: [{ip: 10.244.5.2}], ports: [{port: 9999}]}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: split, namespace: default}
+spec:
+  host: split
+  trafficPolicy:
+    loadBalancer: {simple: ROUND_ROBIN}
+    outlierDetection: {splitExternalLocalOriginErrors: true, consecutiveLocalOriginFailures: 2,
+      consecutive5xxErrors: 0, interval: 1s, baseEjectionTime: 60s, maxEjectionPercent: 50}
+---
+apiVersion: v1
+kind: Service
 metadata: {name: lone, namespace: default}
 spec: {ports: [{port: 80}]}
 ---
@@ -154,6 +176,9 @@ spec:
     route: [{destination: {host: slow}}]
   - match: [{uri: {prefix: /retry1}}]
     route: [{destination: {host: retry1}}]
+  - match: [{uri: {prefix: /split}}]
+    retries: {attempts: 0}
+    route: [{destination: {host: split}}]
   - match: [{uri: {prefix: /lone}}]
     retries: {attempts: 0}
     route: [{destination: {host: lone}}]
@@ -228,6 +253,18 @@ code=$(c -o "$tmp/body" -w '%{http_code}' -H "Host: resil.test" http://127.0.0.1
 check "then 503 UH: no healthy upstream ($code: $(cat "$tmp/body"))" \
 	sh -c "test '$code' = 503 && grep -q 'no healthy upstream' '$tmp/body'"
 check "access log carries UH" grep -q '"GET /lone/2 HTTP/1.1" 503 UH ' "$tmp/access.log"
+
+# splitExternalLocalOriginErrors: refused connections count on their own
+for i in $(seq 20); do
+	c -o /dev/null -H "Host: resil.test" http://127.0.0.1/split/$i
+	grep -q '10.244.5.2|9999 ejected (local origin failures' "$tmp/log" && break
+done
+check "split mode: ejected after consecutiveLocalOriginFailures ($i requests)" \
+	grep -q '10.244.5.2|9999 ejected (local origin failures, ejection 1)' "$tmp/log"
+check "metric ejections_enforced_consecutive_local_origin_failure 1" \
+	test "$(metric envoy_cluster_outlier_detection_ejections_enforced_consecutive_local_origin_failure '||split.default')" = 1
+codes=$(for i in $(seq 6); do c -o /dev/null -w '%{http_code} ' -H "Host: resil.test" http://127.0.0.1/split/x$i; done)
+check "then only the live host answers ($codes)" test "$codes" = "200 200 200 200 200 200 "
 
 # ---- circuit breakers: maxConnections 1, http1MaxPendingRequests 1, 20 clients ----
 : > "$tmp/cb.out"

@@ -254,6 +254,52 @@ t_reset_on_uneject(void)
 }
 
 static void
+t_split_mode(void)
+{
+	struct gw_od d = od_make(5, 5, 0, 100);
+	struct gw_od_host h = { 0 };
+	int i;
+
+	/* default mode: a connect success is ignored, a failure counts as 503 */
+	CU_ASSERT_EQUAL(gw_od_local(&d, &h, 4, GW_OD_CONNECT_SUCCESS, 0, 0), GW_OD_NOTHING);
+	gw_od_local(&d, &h, 4, GW_OD_CONNECT_FAILED, 0, 0);
+	gw_od_local(&d, &h, 4, GW_OD_TIMEOUT, 0, 0);
+	CU_ASSERT_EQUAL(h.c5xx, 2);
+	CU_ASSERT_EQUAL(h.cgw, 2);
+	CU_ASSERT_EQUAL(h.cloc, 0);
+	/* split mode: local failures have their own counter (Istio's
+	 * consecutiveLocalOriginFailures, else Envoy's 5), reset by a connect success */
+	{
+		struct gw_outlier o = { .enabled = 1, .consecutive_5xx = 5, .consecutive_gateway = 5,
+			.split_local = 1, .consecutive_local = 3, .interval_ms = 10000,
+			.base_ejection_ms = 30000, .max_ejection_percent = 100 };
+
+		memset(&d, 0, sizeof(d));
+		gw_od_cfg_from(&d.cfg, &o);
+	}
+	memset(&h, 0, sizeof(h));
+	CU_ASSERT_EQUAL(gw_od_local(&d, &h, 4, GW_OD_CONNECT_FAILED, 0, 0), GW_OD_NOTHING);
+	CU_ASSERT_EQUAL(gw_od_local(&d, &h, 4, GW_OD_TIMEOUT, 0, 0), GW_OD_NOTHING);
+	CU_ASSERT_EQUAL(h.cloc, 2);
+	CU_ASSERT_EQUAL(h.c5xx, 0);
+	CU_ASSERT_EQUAL(gw_od_local(&d, &h, 4, GW_OD_CONNECT_SUCCESS, 0, 0), GW_OD_NOTHING);
+	CU_ASSERT_EQUAL(h.cloc, 0);
+	/* the upstream's own 5xx still count as before */
+	for (i = 0; i < 4; i++)
+		gw_od_report(&d, &h, 4, 503, 0, 0);
+	CU_ASSERT_EQUAL(h.c5xx, 4);
+	gw_od_local(&d, &h, 4, GW_OD_CONNECT_FAILED, 0, 0);
+	gw_od_local(&d, &h, 4, GW_OD_CONNECT_FAILED, 0, 0);
+	CU_ASSERT_EQUAL(gw_od_local(&d, &h, 4, GW_OD_CONNECT_FAILED, 0, 0), GW_OD_EJECTED);
+	CU_ASSERT_EQUAL(d.st.detected_local, 1);
+	CU_ASSERT_EQUAL(d.st.enforced_local, 1);
+	CU_ASSERT_EQUAL(d.st.enforced_5xx, 0);
+	gw_od_uneject(&d, &h, 30000);
+	CU_ASSERT_EQUAL(h.cloc, 0);
+	CU_ASSERT_EQUAL(h.c5xx, 0);
+}
+
+static void
 t_panic(void)
 {
 	/* Istio's threshold 0: never in panic, so all ejected means no host */
@@ -808,6 +854,21 @@ t_compile_and_analyze(void)
 	CU_ASSERT_EQUAL(c->keepalive_probes, 4);
 	CU_ASSERT_TRUE(has_note(d->gw, "pp-cb", "never ejects"));
 	CU_ASSERT_TRUE(has_note(d->gw, "pp-cb", "set maxEjectionPercent >= 50"));
+	CU_ASSERT_FALSE(c->outlier.split_local);
+	desired_unref(d);
+	store_free(st);
+	config_free(cfg);
+	/* split mode: consecutiveLocalOriginFailures unset is Envoy's 5 */
+	c = compile(", splitExternalLocalOriginErrors: true", &st, &cfg, &d);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_TRUE(c->outlier.split_local);
+	CU_ASSERT_EQUAL(c->outlier.consecutive_local, 5);
+	desired_unref(d);
+	store_free(st);
+	config_free(cfg);
+	c = compile(", splitExternalLocalOriginErrors: true, consecutiveLocalOriginFailures: 2", &st, &cfg, &d);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(c->outlier.consecutive_local, 2);
 	desired_unref(d);
 	store_free(st);
 	config_free(cfg);
@@ -830,6 +891,7 @@ main(void)
 		{ "max ejection percent, strictly", t_max_percent },
 		{ "sweep rounding, backoff growth, cap and decay", t_sweep_and_backoff },
 		{ "counters reset on un-ejection", t_reset_on_uneject },
+		{ "split external/local origin errors", t_split_mode },
 		{ "panic threshold", t_panic },
 		{ "circuit breakers' accounting and queue", t_breakers },
 		{ "breakers under random operations", t_breakers_random },
