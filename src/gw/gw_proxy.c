@@ -2502,18 +2502,14 @@ ep_sockaddr(const struct gw_endpoint *e, struct sockaddr_storage *ss, socklen_t 
 
 /*
  * One attempt: a connection for the chosen endpoint, the head, and the
- * body received so far (kept in dr->body: what comes later streams on).
+ * body received so far (dr_connect replays dr->body).
  */
 static int
 dr_send_attempt(struct gw_dreq *dr)
 {
 	if (dr_connect(dr) == -1)
 		return -1;
-	if (dr->body && evbuffer_get_length(dr->body))
-		uc_send(dr->uc, evbuffer_pullup(dr->body, -1), evbuffer_get_length(dr->body),
-		    NULL, 0, NULL, 0);
 	dr_continue(dr);
-	dr_arm_try(dr);
 	return 0;
 }
 
@@ -2589,5 +2585,10 @@ attach:
 		bufferevent_set_timeouts(uc->bev, NULL, NULL);	/* the pool's idle timeout */
 	dr->t_up_us = now_us();
 	uc_send(uc, dr->uphead.s, dr->uphead.len, NULL, 0, NULL, 0);
+	/* a retry: the body so far again (what comes later streams on) */
+	if (dr->body && evbuffer_get_length(dr->body))
+		uc_send(uc, evbuffer_pullup(dr->body, -1), evbuffer_get_length(dr->body), NULL, 0,
+		    NULL, 0);
+	dr_arm_try(dr);
 	return 0;
 }
