@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "cu.h"
+#include "fixture.h"
 #include "vipgate/gw-retry.h"
 
 static void
@@ -352,6 +353,119 @@ t_flags(void)
 	CU_ASSERT_STRING_EQUAL(gw_flags_add("DI", "DI"), "DI");
 }
 
+/* What reconcile compiles from a VirtualService's retries, timeout and fault. */
+static const char compile_objs[] =
+    "apiVersion: networking.istio.io/v1\n"
+    "kind: Gateway\n"
+    "metadata: {name: gw, namespace: default}\n"
+    "spec:\n"
+    "  selector: {istio: ingressgateway}\n"
+    "  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: [\"r.test\"]}]\n"
+    "---\n"
+    "apiVersion: v1\n"
+    "kind: Service\n"
+    "metadata: {name: web, namespace: default}\n"
+    "spec: {ports: [{port: 80}]}\n"
+    "---\n"
+    "apiVersion: networking.istio.io/v1\n"
+    "kind: VirtualService\n"
+    "metadata: {name: vs, namespace: default}\n"
+    "spec:\n"
+    "  hosts: [r.test]\n"
+    "  gateways: [gw]\n"
+    "  http:\n"
+    "  - match: [{uri: {prefix: /default}}]\n"
+    "    route: [{destination: {host: web}}]\n"
+    "  - match: [{uri: {prefix: /off}}]\n"
+    "    retries: {attempts: 0}\n"
+    "    route: [{destination: {host: web}}]\n"
+    "  - match: [{uri: {prefix: /custom}}]\n"
+    "    timeout: 2s\n"
+    "    retries: {attempts: 4, perTryTimeout: 250ms, retryOn: \"reset,429,gateway-error\",\n"
+    "              backoff: 40ms, retryIgnorePreviousHosts: false}\n"
+    "    route: [{destination: {host: web}}]\n"
+    "  - match: [{uri: {prefix: /fault}}]\n"
+    "    fault:\n"
+    "      delay: {fixedDelay: 1.5s, percent: 20}\n"
+    "      abort: {httpStatus: 503}\n"
+    "    route: [{destination: {host: web}}]\n";
+
+static const struct gw_route *
+compiled_route(const struct gw_desired *g, size_t rule)
+{
+	size_t l, c, v, r;
+
+	for (l = 0; l < g->nlisteners; l++)
+		for (c = 0; c < g->listeners[l].nchains; c++)
+			for (v = 0; v < g->listeners[l].chains[c].nvhosts; v++) {
+				const struct gw_vhost *vh = &g->listeners[l].chains[c].vhosts[v];
+
+				for (r = 0; r < vh->nroutes; r++)
+					if (vh->routes[r].rule == rule)
+						return &vh->routes[r];
+			}
+	return NULL;
+}
+
+static void
+t_compile(void)
+{
+	struct fixture fx;
+	struct live_view live = { 0 };
+	struct desired *d;
+	const struct gw_route *r;
+	size_t i;
+	int noted = 0;
+
+	fx_load(&fx, "node: {name: node-a}\n", compile_objs);
+	live.gateway_ready = 1;
+	d = reconcile(fx.st, fx.cfg, &live);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d->gw);
+
+	r = compiled_route(d->gw, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_EQUAL(r->timeout_ms, 0);	/* Istio: no timeout unless set */
+	CU_ASSERT_EQUAL(r->retry.attempts, 2);
+	CU_ASSERT(r->retry.on & GW_RETRY_CONNECT_FAILURE);
+	CU_ASSERT_EQUAL(r->retry.ncodes, 1);
+	CU_ASSERT_EQUAL(r->retry.codes[0], 503);
+	CU_ASSERT_PTR_NULL(r->fault);
+
+	r = compiled_route(d->gw, 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_EQUAL(r->retry.attempts, 0);
+	CU_ASSERT_EQUAL(gw_retry_decide(&r->retry, GW_RETRY_EV_CONNECT, 0, 0, 0, 1), GW_RETRY_NO);
+
+	r = compiled_route(d->gw, 2);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_EQUAL(r->timeout_ms, 2000);
+	CU_ASSERT_EQUAL(r->retry.attempts, 4);
+	CU_ASSERT_EQUAL(r->retry.per_try_timeout_ms, 250);
+	CU_ASSERT_EQUAL(r->retry.on, GW_RETRY_RESET | GW_RETRY_GATEWAY_ERROR | GW_RETRY_STATUS_CODES);
+	CU_ASSERT_EQUAL(r->retry.ncodes, 1);
+	CU_ASSERT_EQUAL(r->retry.codes[0], 429);
+	CU_ASSERT_EQUAL(r->retry.backoff_base_ms, 40);
+	CU_ASSERT_EQUAL(r->retry.backoff_max_ms, 400);
+	CU_ASSERT_FALSE(r->retry.other_hosts);
+
+	r = compiled_route(d->gw, 3);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r->fault);
+	CU_ASSERT_EQUAL(r->fault->delay_ms, 1500);
+	CU_ASSERT_EQUAL(r->fault->delay_num, 20);
+	CU_ASSERT_EQUAL(r->fault->delay_den, 100);
+	CU_ASSERT_EQUAL(r->fault->abort_status, 503);
+	CU_ASSERT_EQUAL(r->fault->abort_num, 0);
+	/* an abort without percentage aborts nothing: analyze says so */
+	for (i = 0; i < d->gw->nnotes; i++)
+		if (strstr(d->gw->notes[i].msg, "fault.abort has no percentage"))
+			noted = 1;
+	CU_ASSERT(noted);
+	desired_unref(d);
+	fx_free(&fx);
+}
+
 int
 main(void)
 {
@@ -366,6 +480,7 @@ main(void)
 		{ "previous hosts predicate", t_previous_hosts },
 		{ "fault: fractions and compile", t_fault },
 		{ "response flags joined in Envoy's order", t_flags },
+		{ "reconcile compiles retries, timeout and fault", t_compile },
 		{ NULL, NULL },
 	};
 
