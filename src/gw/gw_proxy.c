@@ -2347,7 +2347,13 @@ u_feed(struct gw_uconn *uc)
 				dr->uc = NULL;
 				uc->req = NULL;
 				uc_free(uc);
-				dr_error(dr, 502, "UPE", "upstream protocol error\n");
+				dr_step_stop(dr);
+				/* a protocol error is a reset to Envoy's retry policy */
+				if (dr_retry_decide(dr, GW_RETRY_EV_RESET, 0, 0) == GW_RETRY_YES)
+					dr_retry_later(dr);
+				else
+					dr_error(dr, 502, gw_flags_add(dr->flags, "UPE"),
+					    "upstream protocol error\n");
 				dc_close_if_done(dc);
 			} else
 				u_fail(uc, BEV_EVENT_ERROR);

@@ -5,14 +5,15 @@
 # body it got, or records what was mirrored to it, and a closed port.
 . "${srcdir:-.}/tests/e2e/gw-lib.sh"
 
-gw_ns_up 10.244.5.1 10.244.5.2 10.244.5.3 10.244.5.4 10.244.6.1 10.244.6.2 10.244.6.3 10.244.6.4
+gw_ns_up 10.244.5.1 10.244.5.2 10.244.5.3 10.244.5.4 10.244.6.1 10.244.6.2 10.244.6.3 10.244.6.4 10.244.6.5
 nginx_start "10.244.5.1:9080 good-a" "10.244.5.2:9080 good-b" "10.244.5.3:9080 bad 503" \
 	"10.244.5.4:9080 err 500" ||
 	{ fail "nginx did not start"; cat "$tmp/ngx/out" "$tmp/ngx/error.log"; exit 1; }
 
 # slow: answers after 2 s; echo: answers with what it received; shadow:
 # records what it received (mirror target); fail: reads the whole body, then
-# answers 503. Each logs "name method path host len md5".
+# answers 503. Each logs "name method path host len md5". 10.244.6.5 answers
+# bytes that are not HTTP.
 cat > "$tmp/backend.py" <<'PY'
 import hashlib, socketserver, sys, threading, time
 from http.server import BaseHTTPRequestHandler
@@ -65,10 +66,22 @@ for name, addr in (("slow", "10.244.6.1"), ("echo", "10.244.6.2"), ("shadow", "1
     s = S((addr, 9080), H)
     s.name = name
     threading.Thread(target=s.serve_forever, daemon=True).start()
+def garbage():
+    import socket
+    g = socket.socket(); g.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    g.bind(("10.244.6.5", 9080)); g.listen(16)
+    while True:
+        c, _ = g.accept()
+        try:
+            c.recv(65536); c.sendall(b"this is not http\r\n\r\n")
+        except OSError:
+            pass
+        c.close()
+threading.Thread(target=garbage, daemon=True).start()
 time.sleep(600)
 PY
 inns timeout 600 python3 "$tmp/backend.py" "$tmp/backend.log" &
-for a in 10.244.6.1 10.244.6.2 10.244.6.3 10.244.6.4; do
+for a in 10.244.6.1 10.244.6.2 10.244.6.3 10.244.6.4 10.244.6.5; do
 	wait_for 5 inns python3 -c "import socket; socket.create_connection(('$a', 9080), 1)" ||
 		fail "python backend $a not up"
 done
@@ -107,6 +120,8 @@ EOC
 	svc deadgood 127.0.0.1:9 10.244.5.1:9080
 	svc dead 127.0.0.1:9
 	svc fail 10.244.6.4:9080
+	svc garbage 10.244.6.5:9080
+	svc garbagegood 10.244.6.5:9080 10.244.5.2:9080
 	cat <<'EOC'
 ---
 apiVersion: networking.istio.io/v1
@@ -131,6 +146,11 @@ spec:
   - match: [{uri: {prefix: /post}}]
     retries: {attempts: 3, retryOn: gateway-error}
     route: [{destination: {host: badecho}}]
+  - match: [{uri: {prefix: /upe-retried}}]
+    retries: {attempts: 2, retryOn: reset}
+    route: [{destination: {host: garbagegood}}]
+  - match: [{uri: {prefix: /upe}}]
+    route: [{destination: {host: garbage}}]
   - match: [{uri: {prefix: /big}}]
     retries: {attempts: 2, retryOn: "5xx"}
     route: [{destination: {host: fail}}]
@@ -241,6 +261,12 @@ code=$(c -o "$tmp/body" -w '%{http_code}' "http://$VIP/cf-all")
 check "connect failure everywhere: 503 UF,URX (got $code: $(cat "$tmp/body"))" sh -c "test $code = 503 &&
 	grep -q 'retried and the latest reset reason: connection failure' '$tmp/body' &&
 	echo '$(alog /cf-all)' | grep -q '\" 503 UF,URX '"
+
+# an upstream protocol error: 502 UPE, retried as a reset under retryOn reset
+code=$(c -o "$tmp/body" -w '%{http_code}' "http://$VIP/upe")
+check "protocol error: 502 UPE (got $code)" sh -c "test $code = 502 && echo '$(alog /upe)' | grep -q '\" 502 UPE '"
+res=$(for i in $(seq 6); do c -o /dev/null -w '%{http_code} ' "http://$VIP/upe-retried/$i"; done)
+check "protocol error retried under retryOn reset ($res)" test "$res" = "$(printf '200 %.0s' $(seq 6))"
 
 # fault abort
 out=$(c -w ' %{http_code}' "http://$VIP/abort")
