@@ -5,15 +5,16 @@
 # body it got, or records what was mirrored to it, and a closed port.
 . "${srcdir:-.}/tests/e2e/gw-lib.sh"
 
-gw_ns_up 10.244.5.1 10.244.5.2 10.244.5.3 10.244.5.4 10.244.6.1 10.244.6.2 10.244.6.3 10.244.6.4 10.244.6.5
+gw_ns_up 10.244.5.1 10.244.5.2 10.244.5.3 10.244.5.4 10.244.6.1 10.244.6.2 10.244.6.3 10.244.6.4 10.244.6.5 10.244.6.6
 nginx_start "10.244.5.1:9080 good-a" "10.244.5.2:9080 good-b" "10.244.5.3:9080 bad 503" \
 	"10.244.5.4:9080 err 500" ||
 	{ fail "nginx did not start"; cat "$tmp/ngx/out" "$tmp/ngx/error.log"; exit 1; }
 
 # slow: answers after 2 s; echo: answers with what it received; shadow:
 # records what it received (mirror target); fail: reads the whole body, then
-# answers 503. Each logs "name method path host len md5". 10.244.6.5 answers
-# bytes that are not HTTP.
+# answers 503; stall: sends its head and 10 of 100 bytes, then nothing for
+# 2 s. Each logs "name method path host len md5". 10.244.6.5 answers bytes
+# that are not HTTP.
 cat > "$tmp/backend.py" <<'PY'
 import hashlib, socketserver, sys, threading, time
 from http.server import BaseHTTPRequestHandler
@@ -48,6 +49,18 @@ class H(BaseHTTPRequestHandler):
         if name == "slow":
             time.sleep(2)
         out = (line + "\n").encode()
+        if name == "stall":
+            try:
+                self.send_response(200)
+                self.send_header("Content-Length", "100")
+                self.end_headers()
+                self.wfile.write(b"0123456789")
+                self.wfile.flush()
+                time.sleep(2)
+            except OSError:
+                pass
+            self.close_connection = True
+            return
         try:
             self.send_response(503 if name == "fail" else 200)
             self.send_header("Content-Length", str(len(out)))
@@ -62,7 +75,7 @@ class S(socketserver.ThreadingMixIn, socketserver.TCPServer):
     daemon_threads = True
 
 for name, addr in (("slow", "10.244.6.1"), ("echo", "10.244.6.2"), ("shadow", "10.244.6.3"),
-                   ("fail", "10.244.6.4")):
+                   ("fail", "10.244.6.4"), ("stall", "10.244.6.6")):
     s = S((addr, 9080), H)
     s.name = name
     threading.Thread(target=s.serve_forever, daemon=True).start()
@@ -81,7 +94,7 @@ threading.Thread(target=garbage, daemon=True).start()
 time.sleep(600)
 PY
 inns timeout 600 python3 "$tmp/backend.py" "$tmp/backend.log" &
-for a in 10.244.6.1 10.244.6.2 10.244.6.3 10.244.6.4 10.244.6.5; do
+for a in 10.244.6.1 10.244.6.2 10.244.6.3 10.244.6.4 10.244.6.5 10.244.6.6; do
 	wait_for 5 inns python3 -c "import socket; socket.create_connection(('$a', 9080), 1)" ||
 		fail "python backend $a not up"
 done
@@ -121,6 +134,7 @@ EOC
 	svc dead 127.0.0.1:9
 	svc fail 10.244.6.4:9080
 	svc garbage 10.244.6.5:9080
+	svc stall 10.244.6.6:9080
 	svc garbagegood 10.244.6.5:9080 10.244.5.2:9080
 	cat <<'EOC'
 ---
@@ -134,6 +148,9 @@ spec:
   - match: [{uri: {prefix: /timeout}}]
     timeout: 300ms
     route: [{destination: {host: slow}}]
+  - match: [{uri: {prefix: /stall}}]
+    timeout: 300ms
+    route: [{destination: {host: stall}}]
   - match: [{uri: {prefix: /pertry-only}}]
     retries: {attempts: 1, perTryTimeout: 200ms, retryOn: 5xx}
     route: [{destination: {host: slow}}]
@@ -201,6 +218,13 @@ set -- $out
 check "route timeout: 504 after 0.3 s (got $out)" sh -c "test $1 = 504 && awk -v v=$2 'BEGIN {exit !(v >= 0.29 && v < 0.9)}'"
 check "route timeout: body names it" grep -q 'upstream request timeout' "$tmp/body"
 check "route timeout: flag UT ($(alog /timeout))" sh -c "echo '$(alog /timeout)' | grep -q '\" 504 UT '"
+
+# the route timeout after the answer started: the client's connection is reset
+out=$(c -o "$tmp/body" -w '%{http_code} %{time_total}' "http://$VIP/stall"; echo " rc=$?")
+set -- $out
+check "route timeout mid-answer: 200 head, then the connection cut at 0.3 s ($out)" sh -c "test $1 = 200 &&
+	test '$3' != rc=0 && awk -v v=$2 'BEGIN {exit !(v >= 0.29 && v < 0.9)}' && test \$(wc -c < '$tmp/body') -eq 10"
+check "route timeout mid-answer: flag UT" sh -c "echo '$(alog /stall)' | grep -q '\" 200 UT '"
 
 # perTryTimeout: the slow endpoint's attempt is cut at 200 ms and retried on the fast one
 # (nginx's answers end in a newline: one line per request with tr)
@@ -287,6 +311,14 @@ check "fault delay: flag DI" sh -c "echo '$(alog /delay)' | grep -q '\" 200 DI '
 out=$(c -o /dev/null -w '%{http_code} %{time_total}' "http://$VIP/delay-timeout")
 set -- $out
 check "delay 400 ms with a 300 ms route timeout: 200 (got $out)" sh -c "test $1 = 200 && awk -v v=$2 'BEGIN {exit !(v >= 0.39)}'"
+
+# a client that leaves during the delay or a back-off does not hurt the daemon
+inns curl -s -o /dev/null --max-time 0.1 -H "Host: retry.test" "http://$VIP/delay/gone"
+inns curl -s -o /dev/null --max-time 0.01 -H "Host: retry.test" "http://$VIP/urx/gone"
+inns curl -s -o /dev/null --max-time 0.1 -H "Host: retry.test" "http://$VIP/timeout/gone"
+sleep 0.5
+out=$(c -w ' %{http_code}' "http://$VIP/abort")
+check "clients gone mid-delay, mid-retry, mid-timeout: still serving ($out)" test "$out" = "fault filter abort 418"
 
 # mirror with a body: the shadow gets it whole, with Host -shadow; the answer is the main one's
 out=$(c -X POST --data-binary @"$tmp/post.bin" "http://$VIP/mirror/post")
