@@ -221,7 +221,7 @@ struct gw_route {
 	size_t			 nmirrors;
 	struct gw_header_ops	 req, resp;
 	int64_t			 timeout_ms;	/* 0: none */
-	int64_t			 retry_attempts;	/* Istio default 2 */
+	int64_t			 retry_attempts;	/* Istio default 2 (as written: the proxy reads retry) */
 	const char		*retry_on;
 	int64_t			 per_try_timeout_ms;
 	/* retries, timeout and fault as the proxy applies them (gw_retry.c) */
