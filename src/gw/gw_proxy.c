@@ -1834,8 +1834,8 @@ dc_eventcb(struct bufferevent *bev, short what, void *arg)
 			return;
 		}
 	}
-	if (dc->req && dc->req->flags && strcmp(dc->req->flags, "-") == 0 && !dc->req->resp_done)
-		dc->req->flags = "DC";
+	if (dc->req && dc->req->flags && !dc->req->resp_done)
+		dc->req->flags = gw_flags_add(dc->req->flags, "DC");	/* "DI,DC" after a delay */
 	dc_free(dc);
 }
 

@@ -319,6 +319,7 @@ inns curl -s -o /dev/null --max-time 0.1 -H "Host: retry.test" "http://$VIP/time
 sleep 0.5
 out=$(c -w ' %{http_code}' "http://$VIP/abort")
 check "clients gone mid-delay, mid-retry, mid-timeout: still serving ($out)" test "$out" = "fault filter abort 418"
+check "a client gone mid-delay: flags DI,DC ($(alog /delay/gone))" sh -c "echo '$(alog /delay/gone)' | grep -q '\" 0 DI,DC '"
 
 # mirror with a body: the shadow gets it whole, with Host -shadow; the answer is the main one's
 out=$(c -X POST --data-binary @"$tmp/post.bin" "http://$VIP/mirror/post")
