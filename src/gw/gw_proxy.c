@@ -2195,8 +2195,12 @@ u_done(struct gw_uconn *uc)
 	int keep;
 
 	if (uc->discard) {
-		/* a retriable answer (503 by default): try another endpoint after the back-off */
-		keep = http_should_keep_alive(&uc->p) &&
+		/*
+		 * a retriable answer (503 by default): try another endpoint after
+		 * the back-off. An answer that came before the whole request body
+		 * went out leaves the connection mid-request: it is not reused.
+		 */
+		keep = http_should_keep_alive(&uc->p) && dr->body_done &&
 		    evbuffer_get_length(bufferevent_get_input(uc->bev)) == 0 && !dc->w->draining;
 		dr->uc = NULL;
 		uc->discard = 0;

@@ -171,6 +171,9 @@ spec:
   - match: [{uri: {prefix: /big}}]
     retries: {attempts: 2, retryOn: "5xx"}
     route: [{destination: {host: fail}}]
+  - match: [{uri: {prefix: /overflow}}]
+    retries: {attempts: 10, retryOn: "5xx"}
+    route: [{destination: {host: bad}}]
   - match: [{uri: {prefix: /urx}}]
     retries: {attempts: 2, retryOn: "5xx"}
     route: [{destination: {host: bad}}]
@@ -277,6 +280,37 @@ check "body over 64 KiB: no URX ($(alog /big/1))" sh -c "echo '$(alog /big/1)' |
 code=$(c -o /dev/null -w '%{http_code}' -X POST --data-binary @"$tmp/post.bin" "http://$VIP/big/2")
 check "body under 64 KiB: retried twice, whole each time (got $code)" sh -c "test $code = 503 &&
 	test \$(grep -c '^fail POST /big/2 retry.test 5000 $sum' '$tmp/backend.log') -eq 3"
+
+# the body outgrows the buffer while a retry waits for its back-off: 507
+# (Envoy's "exceeded request buffer limit while retrying upstream"). The
+# client sends 1 KB, then 100 KB 0.3 s later, when nine back-offs of up to
+# 250 ms are under way; a try in flight at that moment is ~1% likely, so up to 3 rounds.
+cat > "$tmp/overflow.py" <<'PY'
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], 80), timeout=5)
+s.sendall(b"POST /overflow HTTP/1.1\r\nHost: retry.test\r\nContent-Length: 101024\r\n\r\n" + b"a" * 1024)
+time.sleep(0.3)
+try:
+    s.sendall(b"b" * 100000)
+except OSError:
+    pass
+out = b""
+try:
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        out += d
+except OSError:
+    pass
+sys.stdout.write(out.decode("latin-1"))
+PY
+for i in 1 2 3; do
+	out=$(inns python3 "$tmp/overflow.py" $VIP | tr -d '\r')
+	case $out in "HTTP/1.1 507 "*) break;; esac
+done
+check "body over the buffer during a back-off: 507 ($(echo "$out" | head -1))" sh -c "echo '$out' | head -1 | grep -q '^HTTP/1.1 507 ' &&
+	echo '$out' | grep -q 'exceeded request buffer limit while retrying upstream'"
 
 # connect failures retried on another host (Istio's default policy)
 res=$(for i in $(seq 10); do c -o /dev/null -w '%{http_code} ' "http://$VIP/cf"; done)
