@@ -128,6 +128,24 @@ spec:
 ---
 apiVersion: v1
 kind: Service
+metadata: {name: rbudget, namespace: default}
+spec: {ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: rbudget, namespace: default}
+subsets: [{addresses: [{ip: 10.244.5.3}], ports: [{port: 9080}]}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: rbudget, namespace: default}
+spec:
+  host: rbudget
+  trafficPolicy:
+    connectionPool: {http: {maxRetries: 1}}
+---
+apiVersion: v1
+kind: Service
 metadata: {name: lone, namespace: default}
 spec: {ports: [{port: 80}]}
 ---
@@ -179,6 +197,9 @@ spec:
   - match: [{uri: {prefix: /split}}]
     retries: {attempts: 0}
     route: [{destination: {host: split}}]
+  - match: [{uri: {prefix: /rbudget}}]
+    retries: {attempts: 1, retryOn: 5xx, backoff: 1s}
+    route: [{destination: {host: rbudget}}]
   - match: [{uri: {prefix: /lone}}]
     retries: {attempts: 0}
     route: [{destination: {host: lone}}]
@@ -314,6 +335,17 @@ kill -HUP $pid
 wait_for 5 sh -c "test \$(grep -c 'gateway: snapshot' '$tmp/log') -ge 4"
 check "overflow count kept across a reload ($before)" \
 	test "$(metric envoy_cluster_upstream_rq_pending_overflow '||slow.default')" = "$before"
+
+# maxRetries 1: while one retry waits out its back-off, the others are not made (UO)
+: > "$tmp/rb.out"
+for i in $(seq 4); do
+	inns curl -s --max-time 10 -o /dev/null -w '%{http_code}\n' -H "Host: resil.test" http://127.0.0.1/rbudget/$i >> "$tmp/rb.out" &
+done
+wait_for 15 sh -c "test \$(wc -l < '$tmp/rb.out') -ge 4"
+check "maxRetries 1: every request answered ($(tr '\n' ' ' < "$tmp/rb.out"))" test "$(grep -c '^503$' "$tmp/rb.out")" -eq 4
+ro=$(metric envoy_cluster_upstream_rq_retry_overflow '||rbudget.default')
+check "upstream_rq_retry_overflow counted ($ro)" test "$ro" -ge 1
+check "access log: the retry not made carries UO" grep -q '"GET /rbudget/[0-9] HTTP/1.1" 503 [A-Z,]*UO' "$tmp/access.log"
 
 # retries (Istio's default: 503 retried on another host) under maxConnections 1:
 # the retry takes the pooled connection the breaker leaves, nothing waits
