@@ -530,8 +530,9 @@ gw_breaker_retry_ok(struct gw_rs_req *r, struct gw_snap *s, const struct gw_clus
 {
 	struct gw_cl_rt *cl = s->crt[c->id];
 
-	/* a retry holds the budget for its attempt (retries here are immediate,
-	 * where Envoy holds it through its backoff) */
+	/* a retry holds its share from the decision until its back-off is over
+	 * (the request's release, when dr_retry_now picks the next endpoint),
+	 * as Envoy's RetryStateImpl holds the retries resource */
 	if (r->retry && r->cl == cl)
 		return 1;
 	if (c->max_retries > 0 &&
