@@ -55,6 +55,7 @@ struct gw_dreq {
 	const char		*cors_extra;	/* a preflight answer's own fields */
 	const char		*extra_hdr;	/* a local answer's own fields (x-envoy-overloaded) */
 	struct gw_rs_req	 rs;		/* circuit breakers (gw_resil.c) */
+	int			 rs_body;	/* body kept only while it waited for a connection */
 	size_t			 cors_len;
 	char			 reqid[40];
 	char			 client[INET6_ADDRSTRLEN];	/* trusted client address (XFF hops) */
@@ -2604,6 +2605,11 @@ dr_connect(struct gw_dreq *dr)
 		dr_error(dr, 503, gw_flags_add(dr->flags, "UO"), GW_RS_OVERFLOW_BODY);
 		return 0;
 	case GW_RS_QUEUED:
+		/* whatever body comes while it waits is kept to be sent on attach */
+		if (dr->has_body && !dr->body_done && dr->body == NULL && !dr->body_over) {
+			dr->body = evbuffer_new();
+			dr->rs_body = 1;
+		}
 		return 0;	/* gw_dr_resume() goes on */
 	case GW_RS_IDLE:
 		TAILQ_REMOVE(&w->idle, uc, link);
@@ -2683,9 +2689,17 @@ gw_dr_resume(void *owner, enum gw_rs_resume how)
 	if (how == GW_RS_DISPATCH) {
 		if (dr_send_attempt(dr) == -1)
 			dr_attempt_failed(dr, GW_RETRY_EV_CONNECT);
-		else if (dr->uc && dc->paused && !dr->body_done) {
-			dc->resume = 1;	/* the body it held back */
-			dc_feed(dc);
+		else if (dc->req == dr && dr->uc) {	/* not answered (503 UO) meanwhile */
+			if (dr->rs_body) {
+				/* sent on attach: the rest streams on */
+				evbuffer_free(dr->body);
+				dr->body = NULL;
+				dr->rs_body = 0;
+			}
+			if (dc->paused && !dr->body_done) {
+				dc->resume = 1;	/* the body it held back */
+				dc_feed(dc);
+			}
 		}
 	} else if (how == GW_RS_CONNECT_FAILED) {
 		gw_rs_local(dr->snap, dr->cl, dr->ep, GW_OD_CONNECT_FAILED);

@@ -484,6 +484,7 @@ gw_rs_admit(struct gw_worker *w, struct gw_snap *s, const struct gw_cluster *c,
 	if (c->max_requests > 0 &&
 	    __atomic_load_n(&cl->rq_attached, __ATOMIC_RELAXED) >= (uint64_t)c->max_requests) {
 		__atomic_add_fetch(&cl->rq_pending_overflow, 1, __ATOMIC_RELAXED);
+		log_debug("gateway: %s: max_requests %lld reached", cl->name, (long long)c->max_requests);
 		return GW_RS_OVERFLOW;
 	}
 	if (idle == GW_RS_IDLE_OK ||
@@ -498,6 +499,8 @@ gw_rs_admit(struct gw_worker *w, struct gw_snap *s, const struct gw_cluster *c,
 		if (c->max_pending > 0 &&
 		    __atomic_load_n(&cl->rq_pending, __ATOMIC_RELAXED) >= (uint64_t)c->max_pending) {
 			__atomic_add_fetch(&cl->rq_pending_overflow, 1, __ATOMIC_RELAXED);
+			log_debug("gateway: %s: max_pending_requests %lld reached", cl->name,
+			    (long long)c->max_pending);
 			return GW_RS_OVERFLOW;
 		}
 		__atomic_add_fetch(&cl->rq_pending, 1, __ATOMIC_RELAXED);

@@ -26,6 +26,20 @@ class H(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(b)))
         self.end_headers()
         self.wfile.write(b)
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        got = 0
+        while got < n:
+            d = self.rfile.read(min(65536, n - got))
+            if not d:
+                break
+            got += len(d)
+        time.sleep(0.5)
+        b = ("got %d\n" % got).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(b)))
+        self.end_headers()
+        self.wfile.write(b)
     def log_message(self, *a):
         pass
 ThreadingHTTPServer(("10.244.6.1", 9080), H).serve_forever()
@@ -146,6 +160,24 @@ spec:
 ---
 apiVersion: v1
 kind: Service
+metadata: {name: slowpost, namespace: default}
+spec: {ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: slowpost, namespace: default}
+subsets: [{addresses: [{ip: 10.244.6.1}], ports: [{port: 9080}]}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: slowpost, namespace: default}
+spec:
+  host: slowpost
+  trafficPolicy:
+    connectionPool: {tcp: {maxConnections: 1}, http: {http1MaxPendingRequests: 10}}
+---
+apiVersion: v1
+kind: Service
 metadata: {name: lone, namespace: default}
 spec: {ports: [{port: 80}]}
 ---
@@ -188,6 +220,9 @@ spec:
   hosts: [resil.test]
   gateways: [test-gateway]
   http:
+  - match: [{uri: {prefix: /slowpost}}]
+    retries: {attempts: 0}
+    route: [{destination: {host: slowpost}}]
   - match: [{uri: {prefix: /slow2}}]
     route: [{destination: {host: slow2}}]
   - match: [{uri: {prefix: /slow}}]
@@ -327,6 +362,19 @@ n200=$(grep -c '^200$' "$tmp/mr.out"); n503=$(grep -c '^503$' "$tmp/mr.out")
 check "http2MaxRequests 2: $n200 x 200, $n503 x 503 UO" test "$n200" -ge 2 -a "$n503" -ge 1 -a "$((n200 + n503))" -eq 6
 check "counted as upstream_rq_pending_overflow (Envoy's counter for it)" \
 	test "$(metric envoy_cluster_upstream_rq_pending_overflow '||slow2.default')" = "$n503"
+
+# requests with bodies wait for the connection and send their whole body after
+head -c 100000 /dev/zero > "$tmp/post"
+: > "$tmp/sp.out"
+for i in $(seq 6); do
+	inns curl -s --max-time 15 -H "Host: resil.test" --data-binary @"$tmp/post" \
+		http://127.0.0.1/slowpost/$i >> "$tmp/sp.out" &
+done
+wait_for 20 sh -c "test \$(wc -l < '$tmp/sp.out') -ge 6"
+check "6 POSTs of 100 kB through maxConnections 1: all whole ($(sort "$tmp/sp.out" | uniq -c | tr -s ' \n' ' '))" \
+	test "$(grep -c '^got 100000$' "$tmp/sp.out")" -eq 6
+check "some of them waited (upstream_cx_overflow)" \
+	test "$(metric envoy_cluster_upstream_cx_overflow '||slowpost.default')" -ge 1
 
 # breaker counts are the cluster's, kept across a reload
 before=$(metric envoy_cluster_upstream_rq_pending_overflow '||slow.default')
