@@ -2638,6 +2638,7 @@ dr_connect(struct gw_dreq *dr)
 	/* no callbacks yet: a synchronous failure must not free uc under us */
 	if (bufferevent_socket_connect(uc->bev, (struct sockaddr *)&uc->sa, (int)uc->salen) == -1) {
 		uc_free(uc);
+		gw_rs_local(dr->snap, dr->cl, dr->ep, GW_OD_CONNECT_FAILED);
 		return -1;
 	}
 	gw_rs_cx_open(w, &uc->rs, &dr->rs);

@@ -666,6 +666,76 @@ t_breakers_random(void)
 	gw_rs_ctx_free(&ctx);
 }
 
+/* Two workers share the cluster's counts; each has its own pools. */
+static void
+t_breakers_two_workers(void)
+{
+	struct gw_ctx ctx;
+	struct applier_env env;
+	struct gw_snap s;
+	struct gw_worker w[2];
+	struct gw_rs_req r[4];
+	struct gw_rs_cx x[2];
+	struct gw_cl_rt *cl;
+
+	rt_setup(&ctx, &env, &s, &w[0], 1);
+	ctx.nw = 2;
+	memset(&w[1], 0, sizeof(w[1]));
+	w[1].base = base;
+	w[1].ctx = &ctx;
+	w[1].id = 1;
+	rc.max_connections = 1;
+	rc.max_pending = 2;
+	gw_rs_snap_init(&ctx, &s);
+	cl = s.crt[0];
+	memset(r, 0, sizeof(r));
+	memset(x, 0, sizeof(x));
+	CU_ASSERT_EQUAL(gw_rs_admit(&w[0], &s, &rc, &reps[0], &r[0], &r[0], GW_RS_NO_IDLE, 0), GW_RS_CONNECT);
+	gw_rs_cx_open(&w[0], &x[0], &r[0]);
+	gw_rs_connected(&r[0]);
+	/* the other worker's pool for that endpoint is empty: it opens one too */
+	CU_ASSERT_EQUAL(gw_rs_admit(&w[1], &s, &rc, &reps[0], &r[1], &r[1], GW_RS_NO_IDLE, 0), GW_RS_CONNECT);
+	gw_rs_cx_open(&w[1], &x[1], &r[1]);
+	gw_rs_connected(&r[1]);
+	CU_ASSERT_EQUAL(cl->cx_active, 2);
+	CU_ASSERT_EQUAL(cl->cx_overflow, 1);
+	CU_ASSERT_EQUAL(s.ert[0][0]->wcx[0], 1);
+	CU_ASSERT_EQUAL(s.ert[0][0]->wcx[1], 1);
+	/* now both wait, and the pending limit (2) counts both workers' */
+	CU_ASSERT_EQUAL(gw_rs_admit(&w[0], &s, &rc, &reps[0], &r[2], &r[2], GW_RS_NO_IDLE, 0), GW_RS_QUEUED);
+	CU_ASSERT_EQUAL(gw_rs_admit(&w[1], &s, &rc, &reps[0], &r[3], &r[3], GW_RS_NO_IDLE, 0), GW_RS_QUEUED);
+	CU_ASSERT_EQUAL(cl->rq_pending, 2);
+	CU_ASSERT_EQUAL(w[0].rs.nq, 1);
+	CU_ASSERT_EQUAL(w[1].rs.nq, 1);
+	{
+		struct gw_rs_req extra = { 0 };
+
+		CU_ASSERT_EQUAL(gw_rs_admit(&w[0], &s, &rc, &reps[0], &extra, &extra, GW_RS_NO_IDLE, 0),
+		    GW_RS_OVERFLOW);
+		gw_rs_req_release(&extra);
+	}
+	/* worker 1's connection frees up: worker 1's request goes, worker 0's waits */
+	nresumed = 0;
+	gw_rs_req_release(&r[1]);
+	gw_rs_cx_idle(&w[1], &x[1], 1);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	CU_ASSERT_EQUAL(nresumed, 1);
+	CU_ASSERT_PTR_EQUAL(resumed[0], &r[3]);
+	CU_ASSERT_EQUAL(w[0].rs.nq, 1);
+	gw_rs_req_release(&r[3]);
+	gw_rs_req_release(&r[2]);
+	gw_rs_req_release(&r[0]);
+	gw_rs_cx_close(&w[0], &x[0], 1);
+	gw_rs_cx_close(&w[1], &x[1], 1);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	CU_ASSERT_EQUAL(cl->rq_pending, 0);
+	CU_ASSERT_EQUAL(cl->cx_active, 0);
+	gw_rs_worker_free(&w[0]);
+	gw_rs_worker_free(&w[1]);
+	gw_rs_snap_free(&s);
+	gw_rs_ctx_free(&ctx);
+}
+
 static uint64_t lrs = 88172645463325252ULL;
 
 static uint64_t
@@ -895,6 +965,7 @@ main(void)
 		{ "panic threshold", t_panic },
 		{ "circuit breakers' accounting and queue", t_breakers },
 		{ "breakers under random operations", t_breakers_random },
+		{ "breakers shared by two workers", t_breakers_two_workers },
 		{ "pickers skip ejected hosts; reloads keep state", t_pickers_and_reload },
 		{ "DestinationRule compile and the analyze note", t_compile_and_analyze },
 		{ NULL, NULL },
