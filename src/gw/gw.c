@@ -66,6 +66,7 @@ gw_snap_unref(struct gw_snap *s)
 		free(s->ssl);
 	}
 	free(s->tlsl);
+	gw_uptls_snap_free(&s->up);
 	for (i = 0; i < s->nbind; i++)
 		free(s->bind[i]);
 	free(s->bind);
@@ -117,6 +118,10 @@ snap_new(struct gw_ctx *ctx, struct desired *d, uint64_t gen)
 		for (j = 0; j < l->nchains; j++)
 			s->ssl[i][j] = gw_tls_ctx_new(l->chains[j].tls, &s->tlsl[i]);
 	}
+	/* upstream TLS: the identity's files may have moved with a reload */
+	gw_ident_configure(ctx->ident, ctx->env->cfg->gateway.identity.cert,
+	    ctx->env->cfg->gateway.identity.key, ctx->env->cfg->gateway.identity.ca);
+	gw_uptls_snap_init(&s->up, s->g);
 	return s;
 }
 
@@ -408,9 +413,10 @@ show_clusters(const struct gw_snap *s)
 			    "address", c->eps[j].ip, "port", c->eps[j].port, "weight", (int)c->eps[j].weight,
 			    "node", c->eps[j].node, "health", "healthy", "ejected", 0, "rq_active",
 			    (int)__atomic_load_n(&s->crt[i].eps[j].rq_active, __ATOMIC_RELAXED)));
-		json_array_append_new(arr, json_pack("{s:s,s:s,s:i,s:s?,s:s,s:s?,s:o}",
+		json_array_append_new(arr, json_pack("{s:s,s:s,s:i,s:s?,s:s,s:s,s:s?,s:o}",
 		    "name", c->name, "host", c->host, "port", c->port, "subset", c->subset,
-		    "lb", lb[c->lb], "missing", c->missing, "endpoints", eps));
+		    "lb", lb[c->lb], "tls", c->tls ? gw_uptls_mode_name(c->tls->mode) : "AUTO",
+		    "missing", c->missing, "endpoints", eps));
 	}
 	return json_pack("{s:o}", "clusters", arr);
 }
@@ -498,6 +504,7 @@ gw_free(struct applier *a)
 		gw_idle_close_all(w);
 		gw_dr_pool_free(w);
 		gw_shadows_close_all(w);
+		gw_uptls_cache_free(w->upcache);
 		for (size_t j = 0; j < w->nlis; j++) {
 			if (w->lis[j].l)
 				evconnlistener_free(w->lis[j].l);
@@ -521,6 +528,7 @@ gw_free(struct applier *a)
 	if (ctx->efd >= 0)
 		close(ctx->efd);
 	gw_snap_unref(ctx->snap);
+	gw_ident_free(ctx->ident);
 	pthread_mutex_destroy(&ctx->mu);
 	free(ctx->gw_ns);
 	if (ctx->alog_fd > STDERR_FILENO)
@@ -579,6 +587,7 @@ gw_applier_new(const struct applier_env *env)
 	/* workers read it: a copy, since a reload frees the config */
 	ctx->gw_ns = xstrdup(cfg->gateway.ns ? cfg->gateway.ns : "istio-system");
 	pthread_mutex_init(&ctx->mu, NULL);
+	ctx->ident = gw_ident_new();
 	ctx->ap.name = "gw";
 	ctx->ap.ctx = ctx;
 	ctx->ap.apply = gw_apply;

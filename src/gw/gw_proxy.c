@@ -66,6 +66,7 @@ struct gw_dreq {
 	struct gw_uconn		*uc;
 	struct vg_buf		 uphead;	/* kept for one retry on a stale pooled connection */
 	uint64_t		 bytes_in, bytes_out;
+	char			 tls_reason[256];	/* upstream TLS handshake failure, "" none */
 };
 
 struct gw_dconn {
@@ -94,7 +95,7 @@ struct gw_uconn {
 	http_parser		 p;
 	struct sockaddr_storage	 sa;
 	socklen_t		 salen;
-	char			 key[64];
+	char			 key[96];	/* ip|port, plus |t<TLS identity> for TLS */
 	struct gw_dreq		*req;
 	int			 connected, reused, got_bytes;
 	unsigned		 nreq;
@@ -453,6 +454,8 @@ dr_access_log(struct gw_dreq *dr, double ms)
 		jstr(&b, "authority", auth, authl);
 		jstr(&b, "upstream_host", up, strlen(up));
 		jstr(&b, "upstream_cluster", dr->cl ? dr->cl->name : "-", strlen(dr->cl ? dr->cl->name : "-"));
+		if (dr->tls_reason[0])
+			jstr(&b, "upstream_transport_failure_reason", dr->tls_reason, strlen(dr->tls_reason));
 		buf_puts(&b, "}\n");
 	} else
 		buf_printf(&b, "[%s] \"%s %.*s %s\" %d %s %llu %llu %s - \"%.*s\" \"%.*s\" \"%s\" "
@@ -460,6 +463,11 @@ dr_access_log(struct gw_dreq *dr, double ms)
 		    dr->http10 ? "HTTP/1.0" : "HTTP/1.1", dr->code, dr->flags ? dr->flags : "-",
 		    (unsigned long long)dr->bytes_in, (unsigned long long)dr->bytes_out, dur,
 		    (int)xffl, xff, (int)ual, ua, dr->reqid[0] ? dr->reqid : "-", (int)authl, auth, up);
+	if (!ctx->alog_json && dr->tls_reason[0]) {
+		/* a TLS failure adds Istio's "%UPSTREAM_TRANSPORT_FAILURE_REASON%" at the end */
+		b.len--;
+		buf_printf(&b, " \"%s\"\n", dr->tls_reason);
+	}
 	/* O_APPEND: one write a line keeps the workers' lines whole */
 	(void)!write(ctx->alog_fd, b.s, b.len);
 	buf_free(&b);
@@ -1818,6 +1826,9 @@ u_fail(struct gw_uconn *uc, short what)
 		int stale = uc->reused && !uc->got_bytes && !dr->has_body && !dr->retried;
 		int connected = uc->connected;
 
+		if (!connected && gw_uptls_failure(uc->bev, dr->tls_reason, sizeof(dr->tls_reason)))
+			log_warnx("gateway: upstream %s (%s): TLS handshake: %s", uc->key,
+			    dr->cl ? dr->cl->name : "-", dr->tls_reason);
 		dr->uc = NULL;
 		uc->req = NULL;
 		uc_free(uc);
@@ -1831,7 +1842,15 @@ u_fail(struct gw_uconn *uc, short what)
 			return;
 		if (what & BEV_EVENT_TIMEOUT && connected)
 			dr_error(dr, 504, "UT", "upstream request timeout\n");
-		else if (!connected)
+		else if (!connected && dr->tls_reason[0]) {
+			struct vg_buf b = { 0 };
+
+			/* Envoy's wording with %UPSTREAM_TRANSPORT_FAILURE_REASON% */
+			buf_printf(&b, "upstream connect error or disconnect/reset before headers. "
+			    "reset reason: connection failure, transport failure reason: %s\n", dr->tls_reason);
+			dr_error(dr, 503, "UF", b.s);
+			buf_free(&b);
+		} else if (!connected)
 			dr_error(dr, 503, "UF", "upstream connect error or disconnect/reset before headers. "
 			    "reset reason: connection failure\n");
 		else
@@ -2170,7 +2189,8 @@ dr_connect(struct gw_dreq *dr)
 {
 	struct gw_worker *w = dr->dc->w;
 	struct gw_uconn *uc;
-	char key[64];
+	struct gw_uptls_req tr;
+	char key[96], err[512];
 
 	if (uset.on_message_begin == NULL) {
 		uset.on_message_begin = u_begin;
@@ -2180,7 +2200,22 @@ dr_connect(struct gw_dreq *dr)
 		uset.on_body = u_body;
 		uset.on_message_complete = u_complete;
 	}
-	snprintf(key, sizeof(key), "%s|%u", dr->ep->ip, dr->ep->port);
+	if (gw_uptls_prepare(w->ctx, dr->snap, dr->cl, dr->ep, dr->uphead.s, dr->uphead.len,
+	    &tr, err, sizeof(err)) == -1) {
+		struct vg_buf b = { 0 };
+
+		/* the cluster's secret is missing: Envoy would not have activated it */
+		buf_printf(&b, "cluster_not_found: %s\n", err);
+		dr_error(dr, 503, "NC", b.s);
+		buf_free(&b);
+		return 0;
+	}
+	/* one pool per TLS identity: plain and TLS to one ip:port never mix */
+	if (tr.id)
+		snprintf(key, sizeof(key), "%s|%u|t%016llx", dr->ep->ip, dr->ep->port,
+		    (unsigned long long)tr.id);
+	else
+		snprintf(key, sizeof(key), "%s|%u", dr->ep->ip, dr->ep->port);
 	if (!dr->retried)
 		TAILQ_FOREACH(uc, &w->idle, link)
 			if (strcmp(uc->key, key) == 0) {
@@ -2190,13 +2225,16 @@ dr_connect(struct gw_dreq *dr)
 				uc->reused = 1;
 				uc->got_bytes = 0;
 				__atomic_add_fetch(&w->stats.upstream_reuse, 1, __ATOMIC_RELAXED);
+				gw_uptls_done(&tr);
 				goto attach;
 			}
 	uc = xcalloc(1, sizeof(*uc));
 	uc->w = w;
 	snprintf(uc->key, sizeof(uc->key), "%s", key);
 	ep_sockaddr(dr->ep, &uc->sa, &uc->salen);
-	uc->bev = bufferevent_socket_new(w->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	uc->bev = tr.ctx ? gw_uptls_bev_new(w, w->base, &tr, key) :
+	    bufferevent_socket_new(w->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	gw_uptls_done(&tr);
 	if (uc->bev == NULL) {
 		free(uc);
 		return -1;
