@@ -287,16 +287,21 @@ static int
 new_session_cb(SSL *ssl, SSL_SESSION *sess)
 {
 	struct uconn_tls *ut = SSL_get_ex_data(ssl, ut_idx);
+	SSL_SESSION *copy;
 	size_t i;
 
-	if (ut == NULL || ut->cache == NULL)
+	/*
+	 * A copy: freeing a connection without a close_notify (how upstream
+	 * connections end) marks its own session not resumable.
+	 */
+	if (ut == NULL || ut->cache == NULL || (copy = SSL_SESSION_dup(sess)) == NULL)
 		return 0;
 	i = ut->skey % VG_ARRAY_SIZE(ut->cache->slot);
 	if (ut->cache->slot[i].s)
 		SSL_SESSION_free(ut->cache->slot[i].s);
 	ut->cache->slot[i].key = ut->skey;
-	ut->cache->slot[i].s = sess;
-	return 1;	/* ours now */
+	ut->cache->slot[i].s = copy;
+	return 0;	/* the original stays the connection's */
 }
 
 void
@@ -815,8 +820,10 @@ gw_uptls_bev_new(struct gw_worker *w, struct event_base *base, struct gw_uptls_r
 		SSL_set1_host(ssl, r->pick.sni);
 	slot = ut->skey % VG_ARRAY_SIZE(w->upcache->slot);
 	if (w->upcache->slot[slot].s && w->upcache->slot[slot].key == ut->skey &&
-	    SSL_SESSION_is_resumable(w->upcache->slot[slot].s))
+	    SSL_SESSION_is_resumable(w->upcache->slot[slot].s)) {
 		SSL_set_session(ssl, w->upcache->slot[slot].s);
+		log_debug("gateway: upstream %s: resuming its TLS session", poolkey);
+	}
 	bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
 	    BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL) {
