@@ -107,6 +107,7 @@ struct gw_uconn {
 	int			 eof;		/* the upstream closed; its buffered bytes still count */
 	int			 tunnel;
 	int			 discard;	/* an answer to be retried: read, not passed on */
+	int			 tls;		/* an upstream TLS connection */
 	TAILQ_ENTRY(gw_uconn)	 link;
 };
 
@@ -256,7 +257,8 @@ uc_send(struct gw_uconn *uc, const void *a, size_t al, const void *b, size_t bl,
 	size_t done = 0, i;
 	ssize_t n;
 
-	if (uc->connected && evbuffer_get_length(out) == 0) {
+	/* straight to the socket when nothing waits; TLS goes through its bufferevent */
+	if (uc->connected && !uc->tls && evbuffer_get_length(out) == 0) {
 		n = writev(bufferevent_getfd(uc->bev), iov, 3);
 		if (n > 0)
 			done = (size_t)n;
@@ -2232,6 +2234,7 @@ dr_connect(struct gw_dreq *dr)
 	uc->w = w;
 	snprintf(uc->key, sizeof(uc->key), "%s", key);
 	ep_sockaddr(dr->ep, &uc->sa, &uc->salen);
+	uc->tls = tr.ctx != NULL;
 	uc->bev = tr.ctx ? gw_uptls_bev_new(w, w->base, &tr, key) :
 	    bufferevent_socket_new(w->base, -1, BEV_OPT_CLOSE_ON_FREE);
 	gw_uptls_done(&tr);

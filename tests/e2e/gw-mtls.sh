@@ -39,7 +39,7 @@ serial() { openssl x509 -noout -serial -in "$1" | cut -d= -f2; }
 
 # nginx: mTLS servers echo what they saw of the client and the session
 mkdir -p "$tmp/ngx"
-echo_line='"$server_name $request_uri serial=$ssl_client_serial reused=$ssl_session_reused sni=$ssl_server_name alpn=$ssl_alpn_protocol dn=$ssl_client_s_dn\n"'
+echo_line='"$server_name $request_uri serial=$ssl_client_serial reused=$ssl_session_reused sni=$ssl_server_name alpn=$ssl_alpn_protocol dn=$ssl_client_s_dn creq=$connection_requests\n"'
 tls_server() { # addr name cert verify_client
 	echo "  server { listen $1:9080 ssl; server_name $2;"
 	echo "    ssl_certificate $pki/$3.crt; ssl_certificate_key $pki/$3.key;"
@@ -212,6 +212,8 @@ check "SIMPLE: a Host the certificate does not name is refused (got $code)" sh -
 # MUTUAL with a credentialName Secret; a missing Secret leaves the cluster out (503 NC)
 out=$(c http://127.0.0.1/mutual/1)
 check "MUTUAL presents the Secret's certificate (got '$out')" sh -c "echo '$out' | grep -q '^mutual /mutual/1 .*sni=mutual .*dn=CN=mutual-client'"
+out=$(c http://127.0.0.1/mutual/2)
+check "MUTUAL: the next request reuses the pooled connection (got '$out')" sh -c "echo '$out' | grep -q 'creq=2$'"
 code=$(c -o "$tmp/body" -w '%{http_code}' http://127.0.0.1/lost/1)
 check "missing Secret: 503 NC (got $code)" sh -c "test '$code' = 503 && grep -q 'cluster_not_found: .*no-such-secret not found' '$tmp/body'"
 check "missing Secret: analyze says so" sh -c "'$ctl' -s '$tmp/sock' analyze | grep -q 'no-such-secret not found'"
@@ -235,6 +237,11 @@ check "rotated identity presented within 5 s" wait_for 5 sh -c "ip netns exec $n
 check "the daemon kept running" kill -0 $pid
 out=$(c http://127.0.0.1/reviews/after)
 check "after rotation still the new identity (got '$out')" sh -c "echo '$out' | grep -q 'serial=$s2 '"
+
+# a clean exit frees every context and cached session (sanitizer builds report here)
+kill -TERM $pid
+wait_for 10 sh -c "! kill -0 $pid" && pid=
+check "clean exit, no sanitizer report" sh -c "test -z '$pid' && ! grep -q 'Sanitizer' '$tmp/log'"
 
 echo "passed $passes, failed $fails"
 [ $fails -eq 0 ]
