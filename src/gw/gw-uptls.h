@@ -48,13 +48,19 @@ int gw_uptls_san_match(X509 *, const char * const *sans, size_t nsans);
 struct gw_ident;
 struct gw_ident *gw_ident_new(void);
 void gw_ident_free(struct gw_ident *);
-/* Set the files (main thread, when a snapshot is made); new paths reload at once. */
+/*
+ * Set the files (main thread, when a snapshot is made). The identity is
+ * loaded when an ISTIO_MUTUAL connection first needs it; once in use, new
+ * paths reload at once.
+ */
 void gw_ident_configure(struct gw_ident *, const char *cert, const char *key, const char *ca);
 /*
  * The current ISTIO_MUTUAL client context with a reference, or NULL (err
  * says why). The files are checked for changes at most once a second.
  */
 SSL_CTX *gw_ident_ctx(struct gw_ident *, uint64_t *gen, char *err, size_t errlen);
+/* Why the identity could not be (re)loaded; 0 when it loaded. */
+int gw_ident_error(struct gw_ident *, char *err, size_t errlen);
 
 /* Per snapshot: the client contexts of clusters with SIMPLE or MUTUAL tls. */
 struct gw_uptls_snap {

@@ -466,10 +466,22 @@ gw_show(struct applier *a, const struct ctl_request *req, char **err)
 		json_t *arr = json_array();
 		size_t i;
 
+		char why[600];
+
 		for (i = 0; s && i < s->g->nnotes; i++)
 			json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s}", "kind", s->g->notes[i].kind,
 			    "namespace", s->g->notes[i].ns, "name", s->g->notes[i].name,
 			    "message", s->g->notes[i].msg));
+		/* upstream TLS found broken when the snapshot was made (files) */
+		for (i = 0; s && i < s->up.n; i++)
+			if (s->up.err[i])
+				json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s}", "kind", "Cluster",
+				    "namespace", s->g->clusters[i]->svc_ns ? s->g->clusters[i]->svc_ns : "",
+				    "name", s->g->clusters[i]->name, "message",
+				    s->up.err[i]));
+		if (gw_ident_error(ctx->ident, why, sizeof(why)))
+			json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s}", "kind", "Config",
+			    "namespace", "", "name", "gateway.identity", "message", why));
 		res = json_pack("{s:o}", "messages", arr);
 	} else if (strcmp(what, "listeners") == 0)
 		res = show_listeners(ctx, s ? s->g : NULL);

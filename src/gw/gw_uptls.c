@@ -532,6 +532,7 @@ struct gw_ident {
 	SSL_CTX		*ctx;		/* the last good one */
 	uint64_t	 gen;		/* bumped by every load */
 	int64_t		 checked_ms;
+	int		 tried;		/* loaded on first use: no identity, no noise */
 	char		 err[512];	/* the last load's failure, "" when none */
 };
 
@@ -675,7 +676,7 @@ gw_ident_configure(struct gw_ident *id, const char *cert, const char *key, const
 			id->path[i] = p[i] ? xstrdup(p[i]) : NULL;
 			changed = 1;
 		}
-	if (changed) {
+	if (changed && id->tried) {
 		id->checked_ms = mono_ms();
 		ident_load(id);
 	}
@@ -689,7 +690,11 @@ gw_ident_ctx(struct gw_ident *id, uint64_t *gen, char *err, size_t errlen)
 	int64_t now = mono_ms();
 
 	pthread_mutex_lock(&id->mu);
-	if (now - id->checked_ms >= 1000) {
+	if (!id->tried) {
+		id->tried = 1;
+		id->checked_ms = now;
+		ident_load(id);
+	} else if (now - id->checked_ms >= 1000) {
 		struct file_id f;
 		int i, changed = 0;
 
@@ -710,6 +715,19 @@ gw_ident_ctx(struct gw_ident *id, uint64_t *gen, char *err, size_t errlen)
 	*gen = id->gen;
 	pthread_mutex_unlock(&id->mu);
 	return ctx;
+}
+
+int
+gw_ident_error(struct gw_ident *id, char *err, size_t errlen)
+{
+	int r;
+
+	pthread_mutex_lock(&id->mu);
+	r = id->tried && id->err[0] != '\0';
+	if (r)
+		snprintf(err, errlen, "%s%s", id->err, id->ctx ? "; the previous identity stays" : "");
+	pthread_mutex_unlock(&id->mu);
+	return r;
 }
 
 /* ---- one connection ---- */

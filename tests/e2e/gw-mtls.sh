@@ -90,6 +90,8 @@ EOC
 	svc_pod plain $PLN plain 0
 	svc_pod mutual $MUT mutual 0
 	svc_pod lost $MUT mutual 0
+	svc_pod detailsplain $DET details 0
+	svc_pod badfile $PLN plain 0
 	python3 - "$pki/client.crt" "$pki/client.key" "$pki/ca.crt" <<'PY'
 import sys
 ind = lambda p: ''.join('    ' + l for l in open(p))
@@ -124,6 +126,10 @@ spec:
     route: [{destination: {host: lost}}]
   - match: [{uri: {prefix: /plain}}]
     route: [{destination: {host: plain}}]
+  - match: [{uri: {prefix: /dplain}}]
+    route: [{destination: {host: detailsplain}}]
+  - match: [{uri: {prefix: /badfile}}]
+    route: [{destination: {host: badfile}}]
 ---
 apiVersion: networking.istio.io/v1
 kind: DestinationRule
@@ -145,6 +151,13 @@ metadata: {name: mutual, namespace: default}
 spec:
   host: mutual
   trafficPolicy: {tls: {mode: MUTUAL, credentialName: mutual-client, sni: mutual}}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: badfile, namespace: default}
+spec:
+  host: badfile
+  trafficPolicy: {tls: {mode: SIMPLE, caCertificates: $tmp/no-such-ca.pem}}
 ---
 apiVersion: networking.istio.io/v1
 kind: DestinationRule
@@ -208,6 +221,16 @@ check "SIMPLE with auto SNI (got '$out')" sh -c "echo '$out' | grep -q '^details
 code=$(c -o "$tmp/body" -w '%{http_code}' -H 'Host: elsewhere.test' http://127.0.0.1/details/2)
 check "SIMPLE: a Host the certificate does not name is refused (got $code)" sh -c \
 	"test '$code' = 503 && grep -q 'hostname mismatch' '$tmp/body'"
+
+# one endpoint, a TLS pool and a plain one: a plain request never rides a
+# pooled TLS connection (nginx answers plain HTTP on its TLS port with 400)
+code=$(c -o "$tmp/body" -w '%{http_code}' -H 'Host: details.test' http://127.0.0.1/details/3)
+code2=$(c -o "$tmp/body2" -w '%{http_code}' -H 'Host: details.test' http://127.0.0.1/dplain/1)
+check "plain and TLS pools to one ip:port stay apart (TLS $code, plain $code2)" sh -c \
+	"test '$code' = 200 && test '$code2' = 400 && grep -q 'plain HTTP request was sent to HTTPS port' '$tmp/body2'"
+code=$(c -o "$tmp/body" -w '%{http_code}' http://127.0.0.1/badfile/1)
+check "unreadable caCertificates: 503 NC (got $code)" sh -c "test '$code' = 503 && grep -q 'cluster_not_found: caCertificates' '$tmp/body'"
+check "unreadable caCertificates: analyze says so" sh -c "'$ctl' -s '$tmp/sock' analyze | grep -q 'no-such-ca.pem'"
 
 # MUTUAL with a credentialName Secret; a missing Secret leaves the cluster out (503 NC)
 out=$(c http://127.0.0.1/mutual/1)
