@@ -413,11 +413,17 @@ show_clusters(const struct gw_snap *s)
 		const struct gw_cluster *c = g->clusters[i];
 		json_t *eps = json_array();
 
-		for (j = 0; j < c->neps; j++)
-			json_array_append_new(eps, json_pack("{s:s,s:i,s:i,s:s?,s:s,s:b,s:i}",
+		for (j = 0; j < c->neps; j++) {
+			struct gw_uptls_pick pk;
+
+			/* what a connection to it speaks (auto mTLS differs per endpoint) */
+			gw_uptls_pick(c, &c->eps[j], NULL, 0, &pk);
+			json_array_append_new(eps, json_pack("{s:s,s:i,s:i,s:s?,s:s,s:b,s:i,s:s}",
 			    "address", c->eps[j].ip, "port", c->eps[j].port, "weight", (int)c->eps[j].weight,
 			    "node", c->eps[j].node, "health", "healthy", "ejected", 0, "rq_active",
-			    (int)__atomic_load_n(&s->crt[i].eps[j].rq_active, __ATOMIC_RELAXED)));
+			    (int)__atomic_load_n(&s->crt[i].eps[j].rq_active, __ATOMIC_RELAXED),
+			    "tls", gw_uptls_mode_name(pk.mode)));
+		}
 		json_array_append_new(arr, json_pack("{s:s,s:s,s:i,s:s?,s:s,s:s,s:s?,s:o}",
 		    "name", c->name, "host", c->host, "port", c->port, "subset", c->subset,
 		    "lb", lb[c->lb], "tls", c->tls ? gw_uptls_mode_name(c->tls->mode) : "AUTO",

@@ -247,6 +247,8 @@ check "plain text to an endpoint without tlsMode (got '$out')" test "$out" = "pl
 
 check "vipgatectl gateway clusters shows the TLS modes" sh -c "'$ctl' -s '$tmp/sock' --json gateway clusters |
 	python3 -c 'import json,sys; m={c[\"host\"].split(\".\")[0]: c[\"tls\"] for c in json.load(sys.stdin)[\"clusters\"]}; assert m[\"details\"]==\"SIMPLE\" and m[\"mutual\"]==\"MUTUAL\" and m[\"reviews\"]==\"AUTO\", m'"
+check "vipgatectl gateway clusters shows auto mTLS per endpoint" sh -c "'$ctl' -s '$tmp/sock' --json gateway clusters |
+	python3 -c 'import json,sys; e={c[\"host\"].split(\".\")[0]: c[\"endpoints\"][0][\"tls\"] for c in json.load(sys.stdin)[\"clusters\"] if c[\"endpoints\"]}; assert e[\"reviews\"]==\"ISTIO_MUTUAL\" and e[\"plain\"]==\"DISABLE\", e'"
 
 # session resumption: reviews closes after each request (maxRequestsPerConnection 1)
 c -o /dev/null http://127.0.0.1/reviews/warm
