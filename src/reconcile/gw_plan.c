@@ -1172,6 +1172,9 @@ cluster_get(struct plan *p, const struct k_vs_destination *dst, const char *vs_n
 				continue;	/* one address in two slices */
 			c->eps[k] = *(struct gw_endpoint *)eb.v.v[i];
 			c->eps[k].id = k;
+			/* buildAutoMtlsSettings: never auto mTLS to a MESH_EXTERNAL entry */
+			if (seo && OBJ_SPEC(seo, k_serviceentry)->location == K_SE_MESH_EXTERNAL)
+				c->eps[k].istio_mtls = 0;
 			k++;
 		}
 		c->neps = k;

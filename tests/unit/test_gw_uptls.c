@@ -302,6 +302,63 @@ test_disable_beats_auto(void)
 	tfx_free(&t);
 }
 
+/* ServiceEntry endpoints: their serviceAccount; never auto mTLS to a MESH_EXTERNAL entry. */
+static void
+test_service_entry(void)
+{
+	static const char objs[] =
+	    "---\n"
+	    "apiVersion: networking.istio.io/v1\n"
+	    "kind: ServiceEntry\n"
+	    "metadata: {name: ext, namespace: default}\n"
+	    "spec:\n"
+	    "  hosts: [ext.example.com]\n"
+	    "  location: MESH_EXTERNAL\n"
+	    "  resolution: STATIC\n"
+	    "  ports: [{number: 443, name: http, protocol: HTTP}]\n"
+	    "  endpoints: [{address: 192.0.2.1, labels: {security.istio.io/tlsMode: istio}}]\n"
+	    "---\n"
+	    "apiVersion: networking.istio.io/v1\n"
+	    "kind: ServiceEntry\n"
+	    "metadata: {name: vm, namespace: apps}\n"
+	    "spec:\n"
+	    "  hosts: [vm.example.com]\n"
+	    "  location: MESH_INTERNAL\n"
+	    "  resolution: STATIC\n"
+	    "  ports: [{number: 8080, name: http, protocol: HTTP}]\n"
+	    "  endpoints: [{address: 192.0.2.2, labels: {security.istio.io/tlsMode: istio}, serviceAccount: vm-sa}]\n"
+	    "---\n"
+	    "apiVersion: networking.istio.io/v1\n"
+	    "kind: VirtualService\n"
+	    "metadata: {name: se, namespace: default}\n"
+	    "spec:\n"
+	    "  hosts: ['*']\n"
+	    "  gateways: [istio-system/gw]\n"
+	    "  http:\n"
+	    "  - match: [{uri: {prefix: /g}}]\n"
+	    "    route: [{destination: {host: ext.example.com}}]\n"
+	    "  - match: [{uri: {prefix: /h}}]\n"
+	    "    route: [{destination: {host: vm.example.com}}]\n";
+	struct tfx t;
+	const struct gw_cluster *c;
+	struct gw_uptls_pick pk;
+
+	tfx_load(&t, NULL, objs);
+	c = cl(&t, "outbound|443||ext.example.com");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL_FATAL(c->neps, 1);
+	CU_ASSERT_FALSE(c->eps[0].istio_mtls);
+	gw_uptls_pick(c, &c->eps[0], NULL, 0, &pk);
+	CU_ASSERT_EQUAL(pk.mode, GW_UPTLS_DISABLE);
+	c = cl(&t, "outbound|8080||vm.example.com");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL_FATAL(c->neps, 1);
+	CU_ASSERT_TRUE(c->eps[0].istio_mtls);
+	CU_ASSERT_STRING_EQUAL(c->eps[0].spiffe, "spiffe://cluster.local/ns/apps/sa/vm-sa");
+	CU_ASSERT_STRING_EQUAL(c->istio_sni, "outbound_.8080_._.vm.example.com");
+	tfx_free(&t);
+}
+
 /* credentialName: the Secret in gateway.namespace; missing means the cluster is not activated. */
 static void
 test_credential(void)
@@ -431,6 +488,7 @@ main(void)
 		{ "tls precedence: rule, port level, subset, subset port level", test_precedence },
 		{ "DISABLE turns auto mTLS off", test_disable_beats_auto },
 		{ "credentialName Secrets; missing ones deactivate the cluster", test_credential },
+		{ "ServiceEntry endpoints: service accounts, no auto mTLS outside the mesh", test_service_entry },
 		{ "auto_sni and auto SAN validation", test_auto_sni },
 		{ "SAN exact match", test_san_match },
 		{ NULL, NULL }
