@@ -95,8 +95,8 @@ int gw_uptls_prepare(struct gw_ctx *, struct gw_snap *, const struct gw_cluster 
 struct bufferevent *gw_uptls_bev_new(struct gw_worker *, struct event_base *,
     struct gw_uptls_req *, const char *poolkey);
 void gw_uptls_done(struct gw_uptls_req *);
-/* Why a TLS upstream's handshake failed; 0 when bev is not TLS. */
-int gw_uptls_failure(struct bufferevent *, char *out, size_t outlen);
+/* Why a TLS upstream's handshake failed (what: the BEV_EVENT_ flags); 0 when bev is not TLS. */
+int gw_uptls_failure(struct bufferevent *, short what, char *out, size_t outlen);
 /* Whether a TLS upstream resumed its session (for tests and stats). */
 int gw_uptls_reused(struct bufferevent *);
 

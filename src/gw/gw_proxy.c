@@ -1859,7 +1859,7 @@ u_fail(struct gw_uconn *uc, short what)
 		int stale = uc->reused && !uc->got_bytes && !dr->has_body && !dr->retried;
 		int connected = uc->connected;
 
-		if (!connected && gw_uptls_failure(uc->bev, dr->tls_reason, sizeof(dr->tls_reason)))
+		if (!connected && gw_uptls_failure(uc->bev, what, dr->tls_reason, sizeof(dr->tls_reason)))
 			log_warnx("gateway: upstream %s (%s): TLS handshake: %s", uc->key,
 			    dr->cl ? dr->cl->name : "-", dr->tls_reason);
 		dr->uc = NULL;
@@ -2294,8 +2294,10 @@ dr_connect(struct gw_dreq *dr)
 	bufferevent_setwatermark(uc->bev, EV_WRITE, GW_LWM, 0);
 	{
 		int64_t t = dr->cl->connect_timeout_ms;
+		struct timeval tv = { t / 1000, (t % 1000) * 1000 };
 
-		bufferevent_set_timeouts(uc->bev, NULL, &(struct timeval){ t / 1000, (t % 1000) * 1000 });
+		/* TLS: the handshake waits on reads; Envoy's connect timeout covers it too */
+		bufferevent_set_timeouts(uc->bev, uc->tls ? &tv : NULL, &tv);
 	}
 	bufferevent_enable(uc->bev, EV_READ | EV_WRITE);
 attach:

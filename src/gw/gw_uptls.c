@@ -854,7 +854,7 @@ gw_uptls_bev_new(struct gw_worker *w, struct event_base *base, struct gw_uptls_r
 }
 
 int
-gw_uptls_failure(struct bufferevent *bev, char *out, size_t outlen)
+gw_uptls_failure(struct bufferevent *bev, short what, char *out, size_t outlen)
 {
 	SSL *ssl = bufferevent_openssl_get_ssl(bev);
 	struct uconn_tls *ut;
@@ -865,6 +865,10 @@ gw_uptls_failure(struct bufferevent *bev, char *out, size_t outlen)
 	ut = SSL_get_ex_data(ssl, ut_idx);
 	if (ut && ut->reason[0]) {
 		snprintf(out, outlen, "%s", ut->reason);
+		return 1;
+	}
+	if (what & BEV_EVENT_TIMEOUT) {
+		snprintf(out, outlen, "TLS handshake timed out (connectTimeout)");
 		return 1;
 	}
 	if ((e = bufferevent_get_openssl_error(bev)) != 0) {

@@ -8,8 +8,8 @@
 . "${srcdir:-.}/tests/e2e/gw-lib.sh"
 command -v openssl >/dev/null || { echo "SKIP: openssl missing"; exit 77; }
 
-REV=10.244.1.10 RAT=10.244.1.11 DET=10.244.1.12 PLN=10.244.1.13 MUT=10.244.1.14
-gw_ns_up $REV $RAT $DET $PLN $MUT
+REV=10.244.1.10 RAT=10.244.1.11 DET=10.244.1.12 PLN=10.244.1.13 MUT=10.244.1.14 SIL=10.244.1.15
+gw_ns_up $REV $RAT $DET $PLN $MUT $SIL
 
 pki=$tmp/pki; mkdir -p "$pki"
 o() { openssl "$@" >/dev/null 2>&1; }
@@ -92,6 +92,7 @@ EOC
 	svc_pod lost $MUT mutual 0
 	svc_pod detailsplain $DET details 0
 	svc_pod badfile $PLN plain 0
+	svc_pod silent $SIL silent 1
 	python3 - "$pki/client.crt" "$pki/client.key" "$pki/ca.crt" <<'PY'
 import sys
 ind = lambda p: ''.join('    ' + l for l in open(p))
@@ -130,6 +131,8 @@ spec:
     route: [{destination: {host: detailsplain}}]
   - match: [{uri: {prefix: /badfile}}]
     route: [{destination: {host: badfile}}]
+  - match: [{uri: {prefix: /silent}}]
+    route: [{destination: {host: silent}}]
 ---
 apiVersion: networking.istio.io/v1
 kind: DestinationRule
@@ -151,6 +154,13 @@ metadata: {name: mutual, namespace: default}
 spec:
   host: mutual
   trafficPolicy: {tls: {mode: MUTUAL, credentialName: mutual-client, sni: mutual}}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: silent, namespace: default}
+spec:
+  host: silent
+  trafficPolicy: {connectionPool: {tcp: {connectTimeout: 1s}}}
 ---
 apiVersion: networking.istio.io/v1
 kind: DestinationRule
@@ -231,6 +241,21 @@ check "plain and TLS pools to one ip:port stay apart (TLS $code, plain $code2)" 
 code=$(c -o "$tmp/body" -w '%{http_code}' http://127.0.0.1/badfile/1)
 check "unreadable caCertificates: 503 NC (got $code)" sh -c "test '$code' = 503 && grep -q 'cluster_not_found: caCertificates' '$tmp/body'"
 check "unreadable caCertificates: analyze says so" sh -c "'$ctl' -s '$tmp/sock' analyze | grep -q 'no-such-ca.pem'"
+
+# a server that accepts and never answers the handshake: connectTimeout covers it
+inns python3 -c '
+import socket, time
+s = socket.socket(); s.bind(("'$SIL'", 9080)); s.listen(64)
+s.settimeout(30); c = []
+try:
+    while True: c.append(s.accept())
+except OSError: pass' &
+sleep 0.3
+t0=$(date +%s%N)
+code=$(c -o "$tmp/body" -w '%{http_code}' --max-time 10 http://127.0.0.1/silent/1)
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+check "a silent TLS server: 503 UF after the connect timeout (got $code in $ms ms)" sh -c \
+	"test '$code' = 503 && test $ms -lt 6000 && grep -q 'TLS handshake timed out' '$tmp/body'"
 
 # MUTUAL with a credentialName Secret; a missing Secret leaves the cluster out (503 NC)
 out=$(c http://127.0.0.1/mutual/1)
