@@ -121,6 +121,8 @@ struct gw_uptls {
 	/* clientCertificate, privateKey, caCertificates: files read when the
 	 * snapshot is made; used where the Secret gives nothing */
 	const char		*cert_file, *key_file, *ca_file;
+	const char		*crl, *crl_file;	/* caCrl: the Secret's ca.crl, or a file */
+	size_t			 crl_len;
 	const char		*sni;		/* NULL: auto_sni from the upstream Host (SIMPLE,
 						 * MUTUAL), the cluster's istio_sni (ISTIO_MUTUAL) */
 	const char		**sans;		/* subjectAltNames; none: the endpoint's SPIFFE ID

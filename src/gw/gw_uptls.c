@@ -354,6 +354,33 @@ add_ca_pem(SSL_CTX *ctx, const char *pem, size_t len)
 	return n ? 0 : -1;
 }
 
+/*
+ * caCrl: the CRLs of a PEM text or file. Envoy checks them for every
+ * certificate of the chain (only_verify_leaf_cert_crl defaults to false).
+ */
+static int
+add_crl(SSL_CTX *ctx, const char *pem, size_t len, const char *file)
+{
+	X509_STORE *st = SSL_CTX_get_cert_store(ctx);
+	BIO *b = pem ? BIO_new_mem_buf(pem, (int)len) : BIO_new_file(file, "r");
+	X509_CRL *crl;
+	int n = 0;
+
+	if (b == NULL)
+		return -1;
+	while ((crl = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL)) != NULL) {
+		if (X509_STORE_add_crl(st, crl) == 1)
+			n++;
+		X509_CRL_free(crl);
+	}
+	BIO_free(b);
+	ERR_clear_error();
+	if (n == 0)
+		return -1;
+	X509_STORE_set_flags(st, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+	return 0;
+}
+
 /* A certificate chain and its key from PEM texts. */
 static int
 use_pair_pem(SSL_CTX *ctx, const char *cert, size_t clen, const char *key, size_t klen)
@@ -429,6 +456,13 @@ ctx_for(const struct gw_uptls *t, char *err, size_t errlen)
 	} else
 		/* no CA given: the system's roots (Istio's VERIFY_CERTIFICATE_AT_CLIENT) */
 		SSL_CTX_set_default_verify_paths(ctx);
+	if (t->crl || t->crl_file) {
+		if (add_crl(ctx, t->crl, t->crl_len, t->crl_file) == -1) {
+			snprintf(err, errlen, "caCrl %s holds no CRL", t->crl_file && !t->crl ?
+			    t->crl_file : t->credential ? t->credential : "");
+			goto fail;
+		}
+	}
 	if (t->mode == GW_UPTLS_MUTUAL) {
 		if (t->cert && t->key) {
 			if (use_pair_pem(ctx, t->cert, t->cert_len, t->key, t->key_len) == -1) {
@@ -487,6 +521,8 @@ gw_uptls_snap_init(struct gw_uptls_snap *u, const struct gw_desired *g)
 		h = up_hash_str(h, t->cert_file);
 		h = up_hash_str(h, t->key_file);
 		h = up_hash_str(h, t->ca_file);
+		h = hash_bytes(h, t->crl ? t->crl : "", t->crl_len);
+		h = up_hash_str(h, t->crl_file);
 		for (k = 0; k < t->nsans; k++)
 			h = up_hash_str(h, t->sans[k]);
 		u->hash[i] = h;

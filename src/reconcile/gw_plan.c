@@ -992,6 +992,8 @@ uptls_compile(struct plan *p, struct gw_cluster *c, const struct k_dr_tls *t)
 		u->key_file = arena_strdup(p->a, t->private_key);
 	if (t->ca_certificates)
 		u->ca_file = arena_strdup(p->a, t->ca_certificates);
+	if (t->ca_crl)
+		u->crl_file = arena_strdup(p->a, t->ca_crl);
 	if (t->credential_name && *t->credential_name) {
 		const char *cred = t->credential_name;
 		const struct object *sec = store_get(p->st, K_SECRET, ns, cred);
@@ -1003,9 +1005,15 @@ uptls_compile(struct plan *p, struct gw_cluster *c, const struct k_dr_tls *t)
 			return u;
 		}
 		u->ca = secret_pick(p, sec, "ca.crt", "cacert", &u->ca_len);
-		if (u->ca == NULL)
-			u->ca = secret_pick(p, store_get(p->st, K_SECRET, ns,
-			    arena_printf(p->a, "%s-cacert", cred)), "ca.crt", "cacert", &u->ca_len);
+		u->crl = secret_pick(p, sec, "ca.crl", "crl", &u->crl_len);
+		if (u->ca == NULL) {
+			const struct object *cs = store_get(p->st, K_SECRET, ns,
+			    arena_printf(p->a, "%s-cacert", cred));
+
+			u->ca = secret_pick(p, cs, "ca.crt", "cacert", &u->ca_len);
+			if (u->crl == NULL)
+				u->crl = secret_pick(p, cs, "ca.crl", "crl", &u->crl_len);
+		}
 		if (u->mode == GW_UPTLS_MUTUAL) {
 			u->cert = secret_pick(p, sec, "tls.crt", "cert", &u->cert_len);
 			u->key = secret_pick(p, sec, "tls.key", "key", &u->key_len);

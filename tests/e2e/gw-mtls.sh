@@ -31,6 +31,12 @@ cert mutual mutual URI:spiffe://cluster.local/ns/default/sa/mutual
 cert gw1 gateway-one URI:$gwid
 cert gw2 gateway-two URI:$gwid
 cert client mutual-client DNS:mutual-client
+# a CRL revoking the details certificate (caCrl)
+printf '[ca]\ndefault_ca = d\n[d]\ndatabase = %s\ncrlnumber = %s\ndefault_md = sha256\ndefault_crl_days = 2\n' \
+	"$pki/index.txt" "$pki/crlnumber" > "$pki/ca.cnf"
+: > "$pki/index.txt"; echo 01 > "$pki/crlnumber"
+o ca -config "$pki/ca.cnf" -keyfile "$pki/ca.key" -cert "$pki/ca.crt" -revoke "$pki/details.crt"
+o ca -config "$pki/ca.cnf" -keyfile "$pki/ca.key" -cert "$pki/ca.crt" -gencrl -out "$pki/crl.pem"
 mkdir -p "$tmp/identity"
 cp "$pki/gw1.crt" "$tmp/identity/cert-chain.pem"
 cp "$pki/gw1.key" "$tmp/identity/key.pem"
@@ -93,6 +99,7 @@ EOC
 	svc_pod detailsplain $DET details 0
 	svc_pod badfile $PLN plain 0
 	svc_pod silent $SIL silent 1
+	svc_pod revoked $DET details 0
 	python3 - "$pki/client.crt" "$pki/client.key" "$pki/ca.crt" <<'PY'
 import sys
 ind = lambda p: ''.join('    ' + l for l in open(p))
@@ -133,6 +140,8 @@ spec:
     route: [{destination: {host: badfile}}]
   - match: [{uri: {prefix: /silent}}]
     route: [{destination: {host: silent}}]
+  - match: [{uri: {prefix: /revoked}}]
+    route: [{destination: {host: revoked}}]
 ---
 apiVersion: networking.istio.io/v1
 kind: DestinationRule
@@ -154,6 +163,13 @@ metadata: {name: mutual, namespace: default}
 spec:
   host: mutual
   trafficPolicy: {tls: {mode: MUTUAL, credentialName: mutual-client, sni: mutual}}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: revoked, namespace: default}
+spec:
+  host: revoked
+  trafficPolicy: {tls: {mode: SIMPLE, caCertificates: $pki/ca.crt, caCrl: $pki/crl.pem, sni: details.test}}
 ---
 apiVersion: networking.istio.io/v1
 kind: DestinationRule
@@ -231,6 +247,10 @@ check "SIMPLE with auto SNI (got '$out')" sh -c "echo '$out' | grep -q '^details
 code=$(c -o "$tmp/body" -w '%{http_code}' -H 'Host: elsewhere.test' http://127.0.0.1/details/2)
 check "SIMPLE: a Host the certificate does not name is refused (got $code)" sh -c \
 	"test '$code' = 503 && grep -q 'hostname mismatch' '$tmp/body'"
+
+code=$(c -o "$tmp/body" -w '%{http_code}' http://127.0.0.1/revoked/1)
+check "caCrl: a revoked server certificate is refused (got $code)" sh -c \
+	"test '$code' = 503 && grep -q 'certificate revoked' '$tmp/body'"
 
 # one endpoint, a TLS pool and a plain one: a plain request never rides a
 # pooled TLS connection (nginx answers plain HTTP on its TLS port with 400)

@@ -205,7 +205,7 @@ test_precedence(void)
 	    "spec:\n"
 	    "  host: reviews\n"
 	    "  trafficPolicy:\n"
-	    "    tls: {mode: SIMPLE, sni: top.example, caCertificates: /ca.pem}\n"
+	    "    tls: {mode: SIMPLE, sni: top.example, caCertificates: /ca.pem, caCrl: /crl.pem}\n"
 	    "    portLevelSettings:\n"
 	    "    - port: {number: 9080}\n"
 	    "      tls: {mode: MUTUAL, clientCertificate: /c.pem, privateKey: /k.pem, caCertificates: /ca.pem}\n"
@@ -242,6 +242,7 @@ test_precedence(void)
 	CU_ASSERT_EQUAL(c->tls->mode, GW_UPTLS_SIMPLE);
 	CU_ASSERT_STRING_EQUAL(c->tls->sni, "top.example");
 	CU_ASSERT_STRING_EQUAL(c->tls->ca_file, "/ca.pem");
+	CU_ASSERT_STRING_EQUAL(c->tls->crl_file, "/crl.pem");
 	gw_uptls_pick(c, &c->eps[0], "x.example.com", 13, &pk);
 	CU_ASSERT_EQUAL(pk.mode, GW_UPTLS_SIMPLE);
 	CU_ASSERT_STRING_EQUAL(pk.sni, "top.example");
@@ -374,7 +375,7 @@ test_credential(void)
 	    "apiVersion: v1\n"
 	    "kind: Secret\n"
 	    "metadata: {name: reviews-client-cacert, namespace: istio-system}\n"
-	    "stringData: {ca.crt: CA}\n"
+	    "stringData: {ca.crt: CA, ca.crl: CRL}\n"
 	    "---\n"
 	    "apiVersion: networking.istio.io/v1\n"
 	    "kind: DestinationRule\n"
@@ -400,6 +401,7 @@ test_credential(void)
 	CU_ASSERT_STRING_EQUAL(c->tls->cert, "CERT");
 	CU_ASSERT_STRING_EQUAL(c->tls->key, "KEY");
 	CU_ASSERT_STRING_EQUAL(c->tls->ca, "CA");	/* from <name>-cacert */
+	CU_ASSERT_STRING_EQUAL(c->tls->crl, "CRL");
 
 	c = cl(&t, "outbound|9081||reviews.default.svc.cluster.local");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
