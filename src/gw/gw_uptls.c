@@ -889,6 +889,15 @@ gw_uptls_bev_new(struct gw_worker *w, struct event_base *base, struct gw_uptls_r
 	return bev;
 }
 
+/* A peer's SAN may hold anything: keep log lines and quoted fields whole. */
+static void
+printable(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f || *s == '"' || *s == '\\')
+			*s = '?';
+}
+
 int
 gw_uptls_failure(struct bufferevent *bev, short what, char *out, size_t outlen)
 {
@@ -901,6 +910,7 @@ gw_uptls_failure(struct bufferevent *bev, short what, char *out, size_t outlen)
 	ut = SSL_get_ex_data(ssl, ut_idx);
 	if (ut && ut->reason[0]) {
 		snprintf(out, outlen, "%s", ut->reason);
+		printable(out);
 		return 1;
 	}
 	if (what & BEV_EVENT_TIMEOUT) {

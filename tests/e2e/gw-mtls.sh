@@ -270,7 +270,7 @@ s.settimeout(30); c = []
 try:
     while True: c.append(s.accept())
 except OSError: pass' &
-sleep 0.3
+wait_for 5 inns bash -c "exec 3<>/dev/tcp/$SIL/9080"
 t0=$(date +%s%N)
 code=$(c -o "$tmp/body" -w '%{http_code}' --max-time 10 http://127.0.0.1/silent/1)
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
