@@ -210,6 +210,31 @@ struct gw_mirror {
 	double			 percent;	/* 0..100 */
 };
 
+/*
+ * A route's retry policy as istiod hands it to Envoy (route/retry/retry.go)
+ * with retryOn parsed once: the GW_RETRY_* condition bits (gw-retry.h) and
+ * the retriable status codes. attempts 0: no retries.
+ */
+#define GW_RETRY_MAX_CODES	32
+struct gw_retry_policy {
+	int64_t			 attempts;	/* Envoy num_retries */
+	int64_t			 per_try_timeout_ms;	/* 0: none */
+	int64_t			 backoff_base_ms;	/* Envoy's 25 ms unless backoff is set */
+	int64_t			 backoff_max_ms;	/* 10 x base, as Envoy defaults it */
+	uint32_t		 on;		/* GW_RETRY_* bits */
+	int			 other_hosts;	/* previous_hosts predicate (retryIgnorePreviousHosts) */
+	uint16_t		 codes[GW_RETRY_MAX_CODES];
+	size_t			 ncodes;
+};
+
+/* fault, as Envoy's fault filter takes it: FractionalPercent num/den. */
+struct gw_fault {
+	int64_t			 delay_ms;	/* 0: no delay */
+	uint32_t		 delay_num, delay_den;
+	int			 abort_status;	/* 0: no abort */
+	uint32_t		 abort_num, abort_den;
+};
+
 /* One Envoy route: one http[] rule of a VirtualService. */
 struct gw_route {
 	const char		*vs_ns, *vs_name;
@@ -231,9 +256,12 @@ struct gw_route {
 	size_t			 nmirrors;
 	struct gw_header_ops	 req, resp;
 	int64_t			 timeout_ms;	/* 0: none */
-	int64_t			 retry_attempts;	/* Istio default 2 */
+	int64_t			 retry_attempts;	/* Istio default 2 (as written: the proxy reads retry) */
 	const char		*retry_on;
 	int64_t			 per_try_timeout_ms;
+	/* retries, timeout and fault as the proxy applies them (gw_retry.c) */
+	struct gw_retry_policy	 retry;
+	struct gw_fault		*fault;		/* NULL: none */
 };
 
 /* An Envoy virtual host: one lower-cased hostname of a server. */

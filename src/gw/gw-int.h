@@ -106,6 +106,21 @@ struct gw_stat {
 };
 
 #define GW_STAT_BUCKETS 256
+
+/* Envoy's per-cluster retry counters (cluster.<name>.upstream_rq_retry...). */
+enum gw_cstat_kind {
+	GW_CS_RETRY,			/* upstream_rq_retry */
+	GW_CS_RETRY_SUCCESS,		/* upstream_rq_retry_success */
+	GW_CS_RETRY_LIMIT,		/* upstream_rq_retry_limit_exceeded */
+	GW_CS_RETRY_ABANDONED,		/* retry_or_shadow_abandoned: the body outgrew the buffer */
+	GW_CS_MAX
+};
+struct gw_cstat {
+	char		*cluster;
+	uint64_t	 n[GW_CS_MAX];
+	struct gw_cstat	*next;
+};
+#define GW_CSTAT_BUCKETS 64
 struct gw_stats {
 	pthread_mutex_t	 mu;
 	struct gw_stat	*tab[GW_STAT_BUCKETS];
@@ -119,6 +134,7 @@ struct gw_stats {
 		int		 code;
 		struct gw_stat	*e;
 	}		 cache[256];
+	struct gw_cstat	*ctab[GW_CSTAT_BUCKETS];	/* per cluster, by name */
 };
 
 extern const double gw_buckets_ms[19];
@@ -221,6 +237,8 @@ void gw_stats_add(struct gw_stat *, double ms, uint64_t req_bytes, uint64_t resp
 void gw_stats_record(struct gw_stats *, const char *key, double ms,
     uint64_t req_bytes, uint64_t resp_bytes);
 void gw_stats_render(struct gw_ctx *, struct vg_buf *);
+/* Count one event of a cluster (takes the lock). */
+void gw_stats_cluster(struct gw_stats *, const char *cluster, enum gw_cstat_kind);
 
 /* gw_tls.c */
 SSL_CTX *gw_tls_ctx_new(const struct gw_tls *, struct gw_tlsl *);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vipgate/gw-retry.h"
 #include "vipgate/gw-t.h"
 #include "vipgate/log.h"
 #include "vipgate/reconcile.h"
@@ -1370,6 +1371,24 @@ route_compile(struct plan *p, const struct object *vso, const struct object *gwo
 	} else {
 		r->retry_attempts = 2;	/* route/retry/retry.go */
 		r->retry_on = "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes";
+	}
+	/* retries, fault: compiled once for the proxy (gw_retry.c) */
+	if (gw_retry_policy_compile(h->retries, &r->retry) == -1)
+		note(p, vso, "http[%zu]: retries.retryOn \"%s\" does not parse: Istio's default "
+		    "retryOn is used", ri, h->retries->retry_on);
+	if (h->fault) {
+		struct gw_fault f;
+
+		if (gw_fault_compile(h->fault, &f)) {
+			r->fault = arena_alloc(p->a, sizeof(*r->fault));
+			*r->fault = f;
+		}
+		if (h->fault->abort && h->fault->abort->http_status > 0 &&
+		    !h->fault->abort->percentage.set)
+			note(p, vso, "http[%zu]: fault.abort has no percentage: it aborts no "
+			    "request (Envoy's default 0%%)", ri);
+		if (h->fault->abort && h->fault->abort->grpc_status)
+			note(p, vso, "http[%zu]: fault.abort.grpcStatus is not applied on HTTP/1.1", ri);
 	}
 	return r;
 }
