@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include "cu.h"
@@ -481,6 +482,97 @@ test_san_match(void)
 	EVP_PKEY_free(pk);
 }
 
+/* A PEM text of a fresh self-signed certificate and its key (for context building). */
+static void
+self_signed(char **cert, char **key)
+{
+	EVP_PKEY *pk = EVP_EC_gen("P-256");
+	X509 *x = X509_new();
+	BIO *b;
+	BUF_MEM *m;
+
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 7);
+	X509_gmtime_adj(X509_getm_notBefore(x), 0);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	X509_set_pubkey(x, pk);
+	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+	    (const unsigned char *)"t", -1, -1, 0);
+	X509_set_issuer_name(x, X509_get_subject_name(x));
+	X509_sign(x, pk, EVP_sha256());
+	b = BIO_new(BIO_s_mem());
+	PEM_write_bio_X509(b, x);
+	BIO_get_mem_ptr(b, &m);
+	*cert = strndup(m->data, m->length);
+	BIO_free(b);
+	b = BIO_new(BIO_s_mem());
+	PEM_write_bio_PrivateKey(b, pk, NULL, NULL, 0, NULL, NULL);
+	BIO_get_mem_ptr(b, &m);
+	*key = strndup(m->data, m->length);
+	BIO_free(b);
+	X509_free(x);
+	EVP_PKEY_free(pk);
+}
+
+/* The snapshot's client contexts: made from good PEM, refused (with a reason) from bad. */
+static void
+test_snap_contexts(void)
+{
+	struct gw_uptls good = { 0 }, bad = { 0 }, nofile = { 0 }, istio = { 0 };
+	struct gw_cluster c[5], *cp[5];
+	struct gw_desired g = { 0 };
+	struct gw_uptls_snap u;
+	char *cert, *key;
+	size_t i;
+
+	self_signed(&cert, &key);
+	memset(c, 0, sizeof(c));
+	good.mode = GW_UPTLS_MUTUAL;
+	good.credential = "istio-system/good";
+	good.cert = cert;
+	good.cert_len = strlen(cert);
+	good.key = key;
+	good.key_len = strlen(key);
+	good.ca = cert;
+	good.ca_len = strlen(cert);
+	bad = good;
+	bad.credential = "istio-system/bad";
+	bad.ca = "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n";
+	bad.ca_len = strlen(bad.ca);
+	nofile.mode = GW_UPTLS_SIMPLE;
+	nofile.ca_file = "/nonexistent/ca.pem";
+	istio.mode = GW_UPTLS_ISTIO_MUTUAL;
+	c[0].tls = &good;
+	c[1].tls = &bad;
+	c[2].tls = &nofile;
+	c[3].tls = &istio;	/* the identity's, not the snapshot's */
+	c[4].tls = NULL;	/* auto mTLS */
+	for (i = 0; i < 5; i++) {
+		c[i].name = "outbound|1||x";
+		c[i].id = i;
+		cp[i] = &c[i];
+	}
+	g.clusters = cp;
+	g.nclusters = 5;
+	gw_uptls_snap_init(&u, &g);
+	CU_ASSERT_EQUAL_FATAL(u.n, 5);
+	CU_ASSERT_PTR_NOT_NULL(u.ctx[0]);
+	CU_ASSERT_PTR_NULL(u.err[0]);
+	CU_ASSERT_PTR_NULL(u.ctx[1]);
+	CU_ASSERT_PTR_NOT_NULL(u.err[1] ? strstr(u.err[1], "holds no certificate") : NULL);
+	CU_ASSERT_PTR_NULL(u.ctx[2]);
+	CU_ASSERT_PTR_NOT_NULL(u.err[2] ? strstr(u.err[2], "/nonexistent/ca.pem") : NULL);
+	CU_ASSERT_PTR_NULL(u.ctx[3]);
+	CU_ASSERT_PTR_NULL(u.err[3]);
+	CU_ASSERT_PTR_NULL(u.ctx[4]);
+	/* the pool key's part: equal settings, equal hash */
+	CU_ASSERT_NOT_EQUAL(u.hash[0], 0);
+	CU_ASSERT_NOT_EQUAL(u.hash[0], u.hash[1]);
+	gw_uptls_snap_free(&u);
+	free(cert);
+	free(key);
+}
+
 int
 main(void)
 {
@@ -493,6 +585,7 @@ main(void)
 		{ "ServiceEntry endpoints: service accounts, no auto mTLS outside the mesh", test_service_entry },
 		{ "auto_sni and auto SAN validation", test_auto_sni },
 		{ "SAN exact match", test_san_match },
+		{ "snapshot client contexts from good and bad PEM", test_snap_contexts },
 		{ NULL, NULL }
 	};
 
