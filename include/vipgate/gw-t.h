@@ -100,7 +100,38 @@ struct gw_endpoint {
 	const char	*node;		/* NULL when unknown */
 	const char	*workload_ns, *workload;	/* the Pod or WorkloadEntry, or NULL */
 	const char	*app, *version;		/* labels app and version, for metrics */
+	/* upstream TLS: labelled security.istio.io/tlsMode=istio (auto mTLS), and
+	 * its workload's SPIFFE ID (Pod serviceAccountName, default "default";
+	 * WorkloadEntry serviceAccount), NULL when no workload is known */
+	int		 istio_mtls;
+	const char	*spiffe;
 	size_t		 id;		/* index in the cluster's endpoints: per-endpoint state hangs here */
+};
+
+/* DestinationRule trafficPolicy.tls (ClientTLSSettings), resolved for a cluster. */
+enum gw_uptls_mode {
+	GW_UPTLS_DISABLE,
+	GW_UPTLS_SIMPLE,
+	GW_UPTLS_MUTUAL,
+	GW_UPTLS_ISTIO_MUTUAL,
+};
+
+struct gw_uptls {
+	enum gw_uptls_mode	 mode;
+	const char		*credential;	/* ns/name of the credentialName Secret, or NULL */
+	const char		*cert, *key, *ca;	/* PEM from that Secret (NUL-terminated), or NULL */
+	size_t			 cert_len, key_len, ca_len;
+	/* clientCertificate, privateKey, caCertificates: files read when the
+	 * snapshot is made; used where the Secret gives nothing */
+	const char		*cert_file, *key_file, *ca_file;
+	const char		*crl, *crl_file;	/* caCrl: the Secret's ca.crl, or a file */
+	size_t			 crl_len;
+	const char		*sni;		/* NULL: auto_sni from the upstream Host (SIMPLE,
+						 * MUTUAL), the cluster's istio_sni (ISTIO_MUTUAL) */
+	const char		**sans;		/* subjectAltNames; none: the endpoint's SPIFFE ID
+						 * (ISTIO_MUTUAL), the Host (auto SAN, no sni) */
+	size_t			  nsans;
+	int			 insecure_skip_verify;
 };
 
 /*
@@ -131,6 +162,10 @@ struct gw_cluster {
 	int			 tcp_keepalive;
 	int64_t			 keepalive_time_s, keepalive_interval_s, keepalive_probes;
 	struct gw_outlier	 outlier;
+	/* upstream TLS: the DestinationRule's (subset and port level applied),
+	 * or NULL: auto mTLS, each endpoint by its istio_mtls */
+	const struct gw_uptls	*tls;
+	const char		*istio_sni;	/* outbound_.<port>_.<subset>_.<fqdn> */
 	struct gw_endpoint	*eps;		/* sorted by address, port */
 	size_t			 neps;
 	size_t			 id;		/* index in gw_desired.clusters */

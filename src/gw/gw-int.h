@@ -15,6 +15,7 @@
 #include "vipgate/gw-route.h"
 #include "vipgate/gw-t.h"
 #include "vipgate/reconcile-t.h"
+#include "gw-uptls.h"
 
 struct bufferevent;
 struct event;
@@ -68,6 +69,7 @@ struct gw_snap {
 	struct gw_tlsl		*tlsl;		/* [listener] */
 	char			**bind;		/* gateway.bind when it was made */
 	size_t			  nbind;
+	struct gw_uptls_snap	 up;		/* upstream TLS contexts (gw_uptls.c) */
 	/* gateway.* limits when it was made: a reload changes them for new requests */
 	int64_t			 header_timeout_ms, idle_timeout_ms;
 	uint32_t		 max_header_bytes;
@@ -161,6 +163,7 @@ struct gw_worker {
 	struct gw_stats		 stats;
 	struct gw_dreq		*dr_pool;	/* finished requests kept with their buffers */
 	size_t			 ndr_pool;
+	struct gw_uptls_cache	*upcache;	/* upstream TLS sessions (gw_uptls.c) */
 	struct gw_rs_worker	 rs;		/* requests waiting for a connection (gw_resil.c) */
 };
 
@@ -182,6 +185,7 @@ struct gw_ctx {
 	char			*gw_ns;		/* gateway.namespace, for metric labels */
 	int			 alog_fd;	/* access log; -1: off */
 	int			 alog_json;
+	struct gw_ident		*ident;		/* gateway.identity, for ISTIO_MUTUAL upstreams */
 	struct gw_cl_rt		**rs_cls;	/* kept across snapshots, sorted by name (gw_resil.c) */
 	size_t			 rs_ncls;
 };

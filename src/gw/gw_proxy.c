@@ -87,6 +87,7 @@ struct gw_dreq {
 	struct event		*ev_step;	/* fault delay, retry back-off or per-try timeout */
 	int			 step;		/* STEP_*: what ev_step waits for */
 	int			 timed_out;	/* TMO_*: the timeout that ends the attempt */
+	char			 tls_reason[256];	/* upstream TLS handshake failure, "" none */
 };
 
 enum { STEP_NONE, STEP_DELAY, STEP_BACKOFF, STEP_TRY };
@@ -118,7 +119,7 @@ struct gw_uconn {
 	http_parser		 p;
 	struct sockaddr_storage	 sa;
 	socklen_t		 salen;
-	char			 key[64];
+	char			 key[96];	/* ip|port, plus |t<TLS identity> for TLS */
 	struct gw_dreq		*req;
 	int			 connected, reused, got_bytes;
 	unsigned		 nreq;
@@ -131,6 +132,7 @@ struct gw_uconn {
 	int			 tunnel;
 	int			 discard;	/* an answer to be retried: read, not passed on */
 	struct gw_rs_cx		 rs;		/* counted against its cluster's breakers */
+	int			 tls;		/* an upstream TLS connection */
 	TAILQ_ENTRY(gw_uconn)	 link;
 };
 
@@ -285,7 +287,8 @@ uc_send(struct gw_uconn *uc, const void *a, size_t al, const void *b, size_t bl,
 	size_t done = 0, i;
 	ssize_t n;
 
-	if (uc->connected && evbuffer_get_length(out) == 0) {
+	/* straight to the socket when nothing waits; TLS goes through its bufferevent */
+	if (uc->connected && !uc->tls && evbuffer_get_length(out) == 0) {
 		n = writev(bufferevent_getfd(uc->bev), iov, 3);
 		if (n > 0)
 			done = (size_t)n;
@@ -485,6 +488,8 @@ dr_access_log(struct gw_dreq *dr, double ms)
 		jstr(&b, "authority", auth, authl);
 		jstr(&b, "upstream_host", up, strlen(up));
 		jstr(&b, "upstream_cluster", dr->cl ? dr->cl->name : "-", strlen(dr->cl ? dr->cl->name : "-"));
+		if (dr->tls_reason[0])
+			jstr(&b, "upstream_transport_failure_reason", dr->tls_reason, strlen(dr->tls_reason));
 		buf_puts(&b, "}\n");
 	} else
 		buf_printf(&b, "[%s] \"%s %.*s %s\" %d %s %llu %llu %s - \"%.*s\" \"%.*s\" \"%s\" "
@@ -492,6 +497,11 @@ dr_access_log(struct gw_dreq *dr, double ms)
 		    dr->http10 ? "HTTP/1.0" : "HTTP/1.1", dr->code, dr->flags ? dr->flags : "-",
 		    (unsigned long long)dr->bytes_in, (unsigned long long)dr->bytes_out, dur,
 		    (int)xffl, xff, (int)ual, ua, dr->reqid[0] ? dr->reqid : "-", (int)authl, auth, up);
+	if (!ctx->alog_json && dr->tls_reason[0]) {
+		/* a TLS failure adds Istio's "%UPSTREAM_TRANSPORT_FAILURE_REASON%" at the end */
+		b.len--;
+		buf_printf(&b, " \"%s\"\n", dr->tls_reason);
+	}
 	/* O_APPEND: one write a line keeps the workers' lines whole */
 	(void)!write(ctx->alog_fd, b.s, b.len);
 	buf_free(&b);
@@ -1303,8 +1313,10 @@ dr_attempt_failed(struct gw_dreq *dr, enum gw_retry_ev ev)
 		flag = "UF";
 		why = "connection failure";
 	}
-	buf_printf(&b, "upstream connect error or disconnect/reset before headers. %sreset reason: %s\n",
-	    dr->retries ? "retried and the latest " : "", why);
+	/* Envoy adds %UPSTREAM_TRANSPORT_FAILURE_REASON% after a TLS failure */
+	buf_printf(&b, "upstream connect error or disconnect/reset before headers. %sreset reason: %s%s%s\n",
+	    dr->retries ? "retried and the latest " : "", why,
+	    dr->tls_reason[0] ? ", transport failure reason: " : "", dr->tls_reason);
 	dr_error(dr, 503, gw_flags_add(dr->flags, flag), b.s);
 	buf_free(&b);
 }
@@ -2265,6 +2277,9 @@ u_fail(struct gw_uconn *uc, short what)
 		    (!dr->has_body || (dr->body && !dr->body_over));
 		int connected = uc->connected;
 
+		if (!connected && gw_uptls_failure(uc->bev, what, dr->tls_reason, sizeof(dr->tls_reason)))
+			log_warnx("gateway: upstream %s (%s): TLS handshake: %s", uc->key,
+			    dr->cl ? dr->cl->name : "-", dr->tls_reason);
 		if (!stale)	/* outlier detection: a route/per-try timeout, or a reset */
 			gw_rs_local(dr->snap, dr->cl, dr->ep, tmo != TMO_NONE ? GW_OD_TIMEOUT :
 			    GW_OD_CONNECT_FAILED);
@@ -2582,7 +2597,8 @@ dr_connect(struct gw_dreq *dr)
 {
 	struct gw_worker *w = dr->dc->w;
 	struct gw_uconn *uc;
-	char key[64];
+	struct gw_uptls_req tr;
+	char key[96], err[512];
 
 	if (uset.on_message_begin == NULL) {
 		uset.on_message_begin = u_begin;
@@ -2592,7 +2608,23 @@ dr_connect(struct gw_dreq *dr)
 		uset.on_body = u_body;
 		uset.on_message_complete = u_complete;
 	}
-	snprintf(key, sizeof(key), "%s|%u", dr->ep->ip, dr->ep->port);
+	dr->tls_reason[0] = '\0';	/* the latest attempt's, as Envoy reports it */
+	if (gw_uptls_prepare(w->ctx, dr->snap, dr->cl, dr->ep, dr->uphead.s, dr->uphead.len,
+	    &tr, err, sizeof(err)) == -1) {
+		struct vg_buf b = { 0 };
+
+		/* the cluster's secret is missing: Envoy would not have activated it */
+		buf_printf(&b, "cluster_not_found: %s\n", err);
+		dr_error(dr, 503, "NC", b.s);
+		buf_free(&b);
+		return 0;
+	}
+	/* one pool per TLS identity: plain and TLS to one ip:port never mix */
+	if (tr.id)
+		snprintf(key, sizeof(key), "%s|%u|t%016llx", dr->ep->ip, dr->ep->port,
+		    (unsigned long long)tr.id);
+	else
+		snprintf(key, sizeof(key), "%s|%u", dr->ep->ip, dr->ep->port);
 	TAILQ_FOREACH(uc, &w->idle, link)
 		if (strcmp(uc->key, key) == 0 && uc->rs.cl == dr->snap->crt[dr->cl->id])
 			break;
@@ -2601,10 +2633,12 @@ dr_connect(struct gw_dreq *dr)
 	switch (gw_rs_admit(w, dr->snap, dr->cl, dr->ep, &dr->rs, dr,
 	    uc == NULL ? GW_RS_NO_IDLE : dr->retried ? GW_RS_IDLE_AVOID : GW_RS_IDLE_OK, 0)) {
 	case GW_RS_OVERFLOW:
+		gw_uptls_done(&tr);
 		dr->extra_hdr = "x-envoy-overloaded: true\r\n";
 		dr_error(dr, 503, gw_flags_add(dr->flags, "UO"), GW_RS_OVERFLOW_BODY);
 		return 0;
 	case GW_RS_QUEUED:
+		gw_uptls_done(&tr);
 		/* whatever body comes while it waits is kept to be sent on attach */
 		if (dr->has_body && !dr->body_done && dr->body == NULL && !dr->body_over) {
 			dr->body = evbuffer_new();
@@ -2620,6 +2654,7 @@ dr_connect(struct gw_dreq *dr)
 		uc->reused = 1;
 		uc->got_bytes = 0;
 		__atomic_add_fetch(&w->stats.upstream_reuse, 1, __ATOMIC_RELAXED);
+		gw_uptls_done(&tr);
 		goto attach;
 	case GW_RS_CONNECT:
 		break;
@@ -2628,7 +2663,10 @@ dr_connect(struct gw_dreq *dr)
 	uc->w = w;
 	snprintf(uc->key, sizeof(uc->key), "%s", key);
 	ep_sockaddr(dr->ep, &uc->sa, &uc->salen);
-	uc->bev = bufferevent_socket_new(w->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	uc->tls = tr.ctx != NULL;
+	uc->bev = tr.ctx ? gw_uptls_bev_new(w, w->base, &tr, key) :
+	    bufferevent_socket_new(w->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	gw_uptls_done(&tr);
 	if (uc->bev == NULL) {
 		free(uc);
 		return -1;
@@ -2657,8 +2695,10 @@ dr_connect(struct gw_dreq *dr)
 	bufferevent_setwatermark(uc->bev, EV_WRITE, GW_LWM, 0);
 	{
 		int64_t t = dr->cl->connect_timeout_ms;
+		struct timeval tv = { t / 1000, (t % 1000) * 1000 };
 
-		bufferevent_set_timeouts(uc->bev, NULL, &(struct timeval){ t / 1000, (t % 1000) * 1000 });
+		/* TLS: the handshake waits on reads; Envoy's connect timeout covers it too */
+		bufferevent_set_timeouts(uc->bev, uc->tls ? &tv : NULL, &tv);
 	}
 	bufferevent_enable(uc->bev, EV_READ | EV_WRITE);
 attach:
