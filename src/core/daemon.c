@@ -22,6 +22,7 @@
 #include "vipgate/l2.h"
 #include "vipgate/daemon.h"
 #include "vipgate/log.h"
+#include "vipgate/source-kube.h"
 
 #define DEBOUNCE_MS	100
 #define DEBOUNCE_MAX_MS	1000
@@ -211,6 +212,11 @@ do_reconcile(struct daemon *d)
 	struct desired *new;
 	int64_t t0 = now_ms();
 
+	/* a half-loaded store would release VIPs: wait for every kind's first list */
+	if (d->ksrc && !ksrc_synced(d->ksrc)) {
+		log_debug("reconcile waits for the Kubernetes API's first list");
+		return;
+	}
 	memset(&live, 0, sizeof(live));
 	live.l2 = d->l2 ? l2_applier_live(d->l2) : NULL;
 	live.prev = d->state.v;
@@ -260,6 +266,10 @@ daemon_reload(struct daemon *d, const char *trigger)
 			log_warnx("control.socket changes at the next restart");
 		if (!str_eq(ncfg->state_dir, d->cfg->state_dir))
 			log_warnx("state_dir changes at the next restart");
+		if (ncfg->kubernetes.present != d->cfg->kubernetes.present ||
+		    ncfg->kubernetes.in_cluster != d->cfg->kubernetes.in_cluster ||
+		    !str_eq(ncfg->kubernetes.kubeconfig, d->cfg->kubernetes.kubeconfig))
+			log_warnx("kubernetes changes at the next restart");
 		if (!str_eq(ncfg->addresses.interface, d->cfg->addresses.interface))
 			log_warnx("addresses.interface changes at the next restart");
 		config_free(d->cfg);
@@ -275,6 +285,60 @@ daemon_reload(struct daemon *d, const char *trigger)
 	log_info("reload %s: %zu errors", d->last.ok ? "ok" : "failed", d->last.errs.nerrors);
 	/* a reload always reconciles: node labels or gateway settings may differ */
 	daemon_schedule_reconcile(d);
+}
+
+/* An object from the API changed; one that left may uncover a file's version. */
+static void
+kube_changed(void *arg, int deleted)
+{
+	struct daemon *d = arg;
+	struct timeval tv = { 0, DEBOUNCE_MS * 1000 };
+
+	if (deleted && !evtimer_pending(d->ev_debounce, NULL))
+		evtimer_add(d->ev_debounce, &tv);
+	daemon_schedule_reconcile(d);
+}
+
+static int
+kube_start(struct daemon *d)
+{
+	const struct cfg_kubernetes *kc = &d->cfg->kubernetes;
+	struct vg_errs errs = { 0 };
+	struct kube_auth auth;
+	int r;
+
+	if (kc->in_cluster) {
+		/* VIPGATE_TEST_SA_DIR: for tests only */
+		const char *dir = getenv("VIPGATE_TEST_SA_DIR");
+
+		r = kube_incluster(dir ? dir : KUBE_SA_DIR, getenv("KUBERNETES_SERVICE_HOST"),
+		    getenv("KUBERNETES_SERVICE_PORT"), &auth, &errs);
+	} else {
+		size_t len;
+		char *buf = read_file(kc->kubeconfig, &len), *dup, *slash;
+
+		if (buf == NULL) {
+			errs_add(&errs, ERR_ERROR, kc->kubeconfig, 0, 0, "%s", strerror(errno));
+			r = -1;
+		} else {
+			dup = xstrdup(kc->kubeconfig);
+			if ((slash = strrchr(dup, '/')) != NULL)
+				*slash = '\0';
+			r = kube_config_parse(buf, len, kc->kubeconfig, slash ? dup : ".", &auth,
+			    &errs);
+			free(dup);
+			free(buf);
+		}
+	}
+	errs_log(&errs);
+	errs_clear(&errs);
+	if (r == -1) {
+		log_error("kubernetes: cannot reach the API server without valid settings");
+		return -1;
+	}
+	d->ksrc = ksrc_new(d->base, d->store, &auth, kube_changed, d);
+	d->appliers[d->nappliers++] = ksrc_status_applier(d->ksrc);
+	return 0;
 }
 
 static void
@@ -397,11 +461,10 @@ daemon_init(struct daemon *d, struct config *cfg, const char *cfg_path,
 	if ((a = bgp_applier_new(&d->env)) != NULL)
 		d->appliers[d->nappliers++] = a;
 
-	if (cfg->kubernetes.present)
-		log_warnx("kubernetes: the API server source is not in this version; "
-		    "objects come from objects.paths only");
 	d->store = store_new();
 	d->fsrc = fsrc_new(d->store);
+	if (cfg->kubernetes.present && kube_start(d) == -1)
+		return -1;
 	d->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	watch_paths(d);
 	(void)sync_manifests(d, &errs);
@@ -442,6 +505,7 @@ daemon_free(struct daemon *d)
 		event_free(d->ev_inotify);
 	if (d->inotify_fd != -1)
 		close(d->inotify_fd);
+	ksrc_free(d->ksrc);
 	desired_unref(d->cur);
 	state_free(&d->state);
 	free(d->state_file);
