@@ -364,7 +364,7 @@ with_type(struct vg_arena *a, const struct ynode *m, enum obj_kind k)
 	for (i = 0; i < m->n; i++) {
 		const char *key = m->keys[i]->str;
 
-		if (strcmp(key, "apiVersion") == 0 || strcmp(key, "kind") == 0)
+		if (key && (strcmp(key, "apiVersion") == 0 || strcmp(key, "kind") == 0))
 			continue;
 		n->keys[j] = m->keys[i];
 		n->vals[j++] = m->vals[i];

@@ -90,6 +90,7 @@ struct kube_source {
 };
 
 static void watch_start(struct kube_watch *, int list);
+static void set_error(struct kube_source *, const char *, ...) VG_PRINTF(2, 3);
 static void kick_patch(struct kpatch *);
 
 static void

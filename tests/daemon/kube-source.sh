@@ -176,6 +176,8 @@ pid=$!
 check "vipgatectl status answers" wait_for 5 json status
 check "every kind is listed (Istio CRDs absent count as empty)" wait_for 10 synced
 check "status counts every kind" test "$(kstatus kinds_synced)" = "$(kstatus kinds_total)"
+check "vipgatectl status shows the source" sh -c \
+    "\"$ctl\" -s \"$tmp/sock\" status | grep -q '^kubernetes .* synced, 19/19 kinds listed'"
 check "a kind without its CRD is warned about once" \
     test "$(grep -c 'VirtualService is not served' "$tmp/log")" = 1
 check "web (from the API) gets the API pool's first VIP" wait_for 5 vips_are default/web 192.0.2.10
@@ -268,6 +270,14 @@ pid=$!
 check "a wrong token is reported (401)" wait_for 5 log_has "HTTP 401"
 check "the daemon stays up and answers" json status
 stop $pid; pid=
+
+# a kubeconfig that says nothing usable: vipgated refuses to start, saying why
+printf 'apiVersion: v1\nkind: Config\ncurrent-context: nowhere\n' > "$tmp/kubeconfig"
+sed -i 's|^kubernetes:.*|kubernetes: {kubeconfig: kubeconfig}|' "$tmp/vipgate.yaml"
+ip netns exec "$ns" timeout 10 "$vipgated" -f -c "$tmp/vipgate.yaml" >"$tmp/log" 2>&1
+rc=$?
+check "a bad kubeconfig stops the start (exit 2)" test $rc = 2
+check "and names the problem" log_has "kubeconfig:1:1: current-context nowhere is not among contexts"
 
 echo "kube-source: $passes passed, $fails failed"
 [ $fails -eq 0 ]

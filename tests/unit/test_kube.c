@@ -275,6 +275,15 @@ test_event_bad(void)
 	CU_ASSERT_TRUE(cu_errs_have(&errs, "Service shop/web: spec.externalTrafficPolicy"));
 	kube_event_free(&e);
 	errs_clear(&errs);
+	/* a complex (non-scalar) key in the object: no crash, skipped or decoded */
+	{
+		const char *ck = "{\"type\":\"ADDED\",\"object\":{? [a]: 1, "
+		    "\"metadata\":{\"name\":\"x\"}}}";
+
+		if (kube_event_decode(ck, strlen(ck), K_NODE, "api", &e, &errs) == 0)
+			kube_event_free(&e);
+		errs_clear(&errs);
+	}
 	/* a kind the source does not watch */
 	CU_ASSERT_EQUAL(kube_event_decode("{}", 2, K_DEPLOYMENT, "api", &e, &errs), -1);
 	errs_clear(&errs);
