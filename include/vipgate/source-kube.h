@@ -80,12 +80,14 @@ int kube_event_decode(const char *buf, size_t len, enum obj_kind, const char *or
 void kube_event_free(struct kube_event *);
 
 /*
- * Decode a <Kind>List response: its items lack apiVersion and kind, which
- * are supplied for kind. *rv gets metadata.resourceVersion (malloc'd).
- * Returns 0, or -1 when the body is not a List (errs says why).
+ * Decode a <Kind>List response (one page of it): its items lack apiVersion
+ * and kind, which are supplied for kind. *rv gets metadata.resourceVersion
+ * and *cont metadata.continue, the next page's token (both malloc'd, NULL
+ * when absent or empty). Returns 0, or -1 when the body is not a List
+ * (errs says why).
  */
 int kube_list_decode(const char *buf, size_t len, enum obj_kind, const char *origin,
-    struct decoded_list *, char **rv, struct vg_errs *);
+    struct decoded_list *, char **rv, char **cont, struct vg_errs *);
 
 /* Status write-back: the merge-patch body for a Service's ingress IPs (none: clear). */
 char *kube_status_body(const char *const *ips, size_t n);

@@ -404,7 +404,7 @@ struct list_arg {
 	enum obj_kind		 kind;
 	const char		*origin;
 	struct decoded_list	*out;
-	char			**rv;
+	char			**rv, **cont;
 	struct vg_errs		*errs;
 	int			 ok, seen;
 };
@@ -426,7 +426,9 @@ list_doc(struct ydoc *doc, void *arg)
 		goto out;
 	}
 	rv = yn_getstr(yn_get(root, "metadata"), "resourceVersion");
-	*l->rv = rv ? xstrdup(rv) : NULL;
+	*l->rv = rv && *rv ? xstrdup(rv) : NULL;
+	rv = yn_getstr(yn_get(root, "metadata"), "continue");
+	*l->cont = rv && *rv ? xstrdup(rv) : NULL;
 	items = yn_get(root, "items");
 	l->ok = 1;
 	if (yn_is_null(items))
@@ -453,11 +455,12 @@ out:
 
 int
 kube_list_decode(const char *buf, size_t len, enum obj_kind k, const char *origin,
-    struct decoded_list *out, char **rv, struct vg_errs *errs)
+    struct decoded_list *out, char **rv, char **cont, struct vg_errs *errs)
 {
-	struct list_arg l = { k, origin, out, rv, errs, 0, 0 };
+	struct list_arg l = { k, origin, out, rv, cont, errs, 0, 0 };
 
 	*rv = NULL;
+	*cont = NULL;
 	if (kube_kind_path(k) == NULL) {
 		errs_add(errs, ERR_ERROR, origin, 0, 0, "%s is not read from the API",
 		    kind_name(k));
@@ -467,7 +470,8 @@ kube_list_decode(const char *buf, size_t len, enum obj_kind k, const char *origi
 		if (!l.seen)
 			errs_add(errs, ERR_ERROR, origin, 0, 0, "empty answer");
 		free(*rv);
-		*rv = NULL;
+		free(*cont);
+		*rv = *cont = NULL;
 		return -1;
 	}
 	return 0;

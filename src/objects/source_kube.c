@@ -31,6 +31,7 @@
 #define MAX_LINE		(64u << 20)
 #define PATCH_MAX_TRIES		6
 #define PATCH_BUCKETS		4096
+#define LIST_PAGE		500	/* items a LIST page, as client-go's reflector asks */
 
 enum kw_phase { KW_WAIT, KW_LIST, KW_WATCH, KW_ABSENT };
 static const char *const kw_phase_names[] = { "waiting", "listing", "watching", "absent" };
@@ -41,6 +42,8 @@ struct kube_watch {
 	const char		*path;
 	enum kw_phase		 phase;
 	char			*rv;
+	char			*cont;		/* the next LIST page's token */
+	struct decoded_list	 pages;		/* the LIST so far */
 	CURL			*easy;
 	struct curl_slist	*hdrs;
 	struct vg_buf		 rx;
@@ -467,6 +470,30 @@ watch_timer_cb(evutil_socket_t fd, short what, void *arg)
 	watch_start(w, w->phase == KW_ABSENT || w->rv == NULL || w->relist);
 }
 
+/* A LIST starts again from its first page. */
+static void
+list_reset(struct kube_watch *w)
+{
+	free(w->cont);
+	w->cont = NULL;
+	decoded_list_free(&w->pages);
+}
+
+/* Move the entries of a page to the end of the LIST so far. */
+static void
+pages_take(struct decoded_list *dst, struct decoded_list *src)
+{
+	if (dst->n + src->n > dst->cap) {
+		dst->cap = (dst->n + src->n) * 2;
+		dst->v = xreallocarray(dst->v, dst->cap, sizeof(*dst->v));
+	}
+	if (src->n)
+		memcpy(dst->v + dst->n, src->v, src->n * sizeof(*src->v));
+	dst->n += src->n;
+	free(src->v);
+	memset(src, 0, sizeof(*src));
+}
+
 static void
 watch_start(struct kube_watch *w, int list)
 {
@@ -476,8 +503,14 @@ watch_start(struct kube_watch *w, int list)
 	w->relist = 0;
 	w->rx.len = 0;
 	w->listing = list;
-	if (list)
-		xasprintf(&url, "%s%s", ks->auth.server, w->path);
+	if (list && w->cont) {
+		char *esc = curl_easy_escape(NULL, w->cont, 0);
+
+		xasprintf(&url, "%s%s?limit=%d&continue=%s", ks->auth.server, w->path,
+		    LIST_PAGE, esc ? esc : "");
+		curl_free(esc);
+	} else if (list)
+		xasprintf(&url, "%s%s?limit=%d", ks->auth.server, w->path, LIST_PAGE);
 	else
 		xasprintf(&url, "%s%s?watch=1&resourceVersion=%s&allowWatchBookmarks=true"
 		    "&timeoutSeconds=%d", ks->auth.server, w->path, w->rv,
@@ -526,8 +559,10 @@ list_done(struct kube_watch *w, CURLcode rc, long code)
 	struct kube_source *ks = w->ks;
 	struct decoded_list l = { 0 };
 	struct vg_errs errs = { 0 };
-	char origin[256], *rv = NULL;
+	char origin[256], *rv = NULL, *cont = NULL;
 
+	if (rc != CURLE_OK || code != 200)
+		list_reset(w);
 	if (rc == CURLE_OK && code == 404) {
 		/* the CRD is not installed: an empty kind, asked again slowly */
 		if (!w->warned_absent)
@@ -558,9 +593,10 @@ list_done(struct kube_watch *w, CURLcode rc, long code)
 		w->warned_absent = 0;
 	}
 	snprintf(origin, sizeof(origin), "kubernetes:%s", w->path);
-	if (kube_list_decode(w->rx.s, w->rx.len, w->kind, origin, &l, &rv, &errs) == -1) {
+	if (kube_list_decode(w->rx.s, w->rx.len, w->kind, origin, &l, &rv, &cont, &errs) == -1) {
 		report(ks, &errs);
 		decoded_list_free(&l);
+		list_reset(w);
 		w->failures++;
 		watch_retry(w, backoff_ms(w->failures));
 		return;
@@ -568,8 +604,16 @@ list_done(struct kube_watch *w, CURLcode rc, long code)
 	report(ks, &errs);
 	free(w->rv);
 	w->rv = rv;
-	apply_list(w, &l);
-	decoded_list_free(&l);
+	pages_take(&w->pages, &l);
+	free(w->cont);
+	w->cont = cont;
+	if (cont) {
+		/* the next page, of the same snapshot */
+		watch_start(w, 1);
+		return;
+	}
+	apply_list(w, &w->pages);
+	decoded_list_free(&w->pages);
 	w->rx.len = 0;
 	if (w->rv == NULL) {
 		log_warnx("kubernetes: %sList without a resourceVersion; listing again later",
@@ -588,6 +632,7 @@ watch_done(struct kube_watch *w, CURLcode rc, long code)
 
 	if (w->relist || code == 410) {
 		w->failures = 0;
+		list_reset(w);
 		watch_start(w, 1);
 		return;
 	}
@@ -819,6 +864,7 @@ ksrc_free(struct kube_source *ks)
 		}
 		curl_slist_free_all(w->hdrs);
 		buf_free(&w->rx);
+		list_reset(w);
 		free(w->rv);
 		event_free(w->ev_timer);
 	}

@@ -2,7 +2,7 @@
 """A small stand-in for kube-apiserver, for vipgated's tests.
 
 HTTPS with the certificate the test makes, a bearer token, LIST with a
-resourceVersion, WATCH as a chunked stream of JSON lines (with BOOKMARKs),
+resourceVersion (in pages: limit and continue), WATCH as a chunked stream of JSON lines (with BOOKMARKs),
 410 Gone for a compacted resourceVersion, a 404 for the kinds it is told
 are not installed, and Service status PATCHes (merge patch) recorded.
 The state and the event history survive a restart (--state), so a watch
@@ -135,6 +135,8 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     st = None
     token = None
+    max_page = 0
+    pages = 0
 
     def log_message(self, fmt, *args):
         sys.stderr.write("kube-mock: %s %s\n" % (time.strftime("%H:%M:%S"), fmt % args))
@@ -179,14 +181,25 @@ class Handler(BaseHTTPRequestHandler):
         if q.get("watch", ["0"])[0] in ("1", "true"):
             return self.watch(u.path, gv, kind, q)
         with st.lock:
+            keys = sorted(st.objects.get(u.path, {}))
+            # pages: limit (capped by --max-page), continue = the next offset
+            limit = int(q.get("limit", ["0"])[0] or 0)
+            if self.max_page:
+                limit = min(limit or self.max_page, self.max_page)
+            start = int(q.get("continue", ["off-0"])[0][4:] or 0)
+            end = start + limit if limit else len(keys)
             items = []
-            for key in sorted(st.objects.get(u.path, {})):
+            for key in keys[start:end]:
                 o = json.loads(json.dumps(st.objects[u.path][key]))
                 o.pop("apiVersion", None)   # List items lack them, as the real server's
                 o.pop("kind", None)
                 items.append(o)
+            md = {"resourceVersion": str(st.rv)}
+            if end < len(keys):
+                md["continue"] = "off-%d" % end
+            self.pages += 1
             self.send_json(200, {"kind": kind + "List", "apiVersion": gv,
-                                 "metadata": {"resourceVersion": str(st.rv)}, "items": items})
+                                 "metadata": md, "items": items})
 
     def chunk(self, data):
         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
@@ -285,6 +298,8 @@ def main():
     ap.add_argument("--token", required=True)
     ap.add_argument("--state")
     ap.add_argument("--init", help="a JSON list of objects to start with")
+    ap.add_argument("--max-page", type=int, default=0,
+                    help="at most this many items a LIST page")
     ap.add_argument("--absent", default="", help="kinds not installed, comma-separated")
     a = ap.parse_args()
     st = State(a.state, set(filter(None, a.absent.split(","))))
@@ -292,7 +307,7 @@ def main():
         with open(a.init) as f:
             for o in json.load(f):
                 st.apply(o)
-    Handler.st, Handler.token = st, a.token
+    Handler.st, Handler.token, Handler.max_page = st, a.token, a.max_page
     srv = ThreadingHTTPServer((a.listen, a.port), Handler)
     srv.daemon_threads = True
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -98,7 +98,7 @@ log_has() { grep -q -- "$1" "$tmp/log"; }
 start_mock() {
 	ip netns exec "$ns" python3 "$mock" --port $port --cert "$tmp/srv.crt" \
 	    --key "$tmp/srv.key" --token "$token" --state "$tmp/mock-state.json" \
-	    --init "$tmp/init.json" --absent "$1" >>"$tmp/mock.log" 2>&1 &
+	    --init "$tmp/init.json" --absent "$1" --max-page 2 >>"$tmp/mock.log" 2>&1 &
 	mpid=$!
 	wait_for 10 api GET /_mock/patches
 }
@@ -125,6 +125,8 @@ cat > "$tmp/init.json" <<EOC
  {"apiVersion":"metallb.io/v1beta1","kind":"L2Advertisement",
   "metadata":{"name":"l2","namespace":"metallb-system"}},
  {"apiVersion":"v1","kind":"Namespace","metadata":{"name":"default"}},
+ {"apiVersion":"v1","kind":"Namespace","metadata":{"name":"kube-system"}},
+ {"apiVersion":"v1","kind":"Namespace","metadata":{"name":"metallb-system"}},
  $(svc_json web)
 ]
 EOC
@@ -176,6 +178,10 @@ pid=$!
 check "vipgatectl status answers" wait_for 5 json status
 check "every kind is listed (Istio CRDs absent count as empty)" wait_for 10 synced
 check "status counts every kind" test "$(kstatus kinds_synced)" = "$(kstatus kinds_total)"
+check "lists come in pages (limit, continue)" \
+    grep -q 'GET /api/v1/namespaces?limit=500&continue=off-2 ' "$tmp/mock.log"
+check "every page is kept: 7 objects (6 from the API, 1 from a file)" test "$(json status | python3 -c '
+import json, sys; print(json.load(sys.stdin)["objects"])')" = 7
 check "vipgatectl status shows the source" sh -c \
     "\"$ctl\" -s \"$tmp/sock\" status | grep -q '^kubernetes .* synced, 19/19 kinds listed'"
 check "a kind without its CRD is warned about once" \

@@ -39,7 +39,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	ssize_t ll;
 	struct vg_errs errs = { 0 };
 	struct decoded_list l = { 0 };
-	char *rv = NULL;
+	char *rv = NULL, *cont = NULL;
 
 	if (!init) {
 		log_init(1, LOG_LVL_ERROR, LOG_FMT_TEXT);
@@ -64,10 +64,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		errs_clear(&errs);
 		off += used;
 	}
-	if (kube_list_decode(buf, n, k, "fuzz", &l, &rv, &errs) == 0)
+	if (kube_list_decode(buf, n, k, "fuzz", &l, &rv, &cont, &errs) == 0)
 		check_list(&l);
 	decoded_list_free(&l);
 	free(rv);
+	free(cont);
 	errs_clear(&errs);
 	return 0;
 }

@@ -303,11 +303,12 @@ test_list(void)
 	    "\"spec\":{\"addresses\":[\"198.51.100.1-198.51.100.9\"]}}]}";
 	struct decoded_list out = { 0 };
 	struct vg_errs errs = { 0 };
-	char *rv;
+	char *rv, *cont;
 
 	CU_ASSERT_EQUAL_FATAL(kube_list_decode(l, strlen(l), K_IPADDRESSPOOL, "api", &out, &rv,
-	    &errs), 0);
+	    &cont, &errs), 0);
 	CU_ASSERT_STRING_EQUAL(rv, "5150");
+	CU_ASSERT_PTR_NULL(cont);
 	CU_ASSERT_EQUAL_FATAL(out.n, 3);
 	CU_ASSERT_PTR_NOT_NULL(out.v[0].obj);
 	CU_ASSERT_STRING_EQUAL(out.v[0].obj->api_version, "metallb.io/v1beta1");
@@ -325,17 +326,30 @@ test_list(void)
 	errs_clear(&errs);
 
 	l = "{\"kind\":\"Status\",\"code\":403}";
-	CU_ASSERT_EQUAL(kube_list_decode(l, strlen(l), K_SERVICE, "api", &out, &rv, &errs), -1);
+	CU_ASSERT_EQUAL(kube_list_decode(l, strlen(l), K_SERVICE, "api", &out, &rv, &cont,
+	    &errs), -1);
 	CU_ASSERT_TRUE(cu_errs_have(&errs, "not a ServiceList"));
 	CU_ASSERT_PTR_NULL(rv);
 	errs_clear(&errs);
 	decoded_list_free(&out);
 	/* an empty List */
 	l = "{\"kind\":\"NodeList\",\"metadata\":{\"resourceVersion\":\"9\"},\"items\":null}";
-	CU_ASSERT_EQUAL(kube_list_decode(l, strlen(l), K_NODE, "api", &out, &rv, &errs), 0);
+	CU_ASSERT_EQUAL(kube_list_decode(l, strlen(l), K_NODE, "api", &out, &rv, &cont,
+	    &errs), 0);
 	CU_ASSERT_EQUAL(out.n, 0);
 	CU_ASSERT_STRING_EQUAL(rv, "9");
 	free(rv);
+	/* a page with a continue token */
+	l = "{\"kind\":\"NodeList\",\"metadata\":{\"resourceVersion\":\"9\","
+	    "\"continue\":\"eyJ2IjoibWV0YS5rOHMuaW8vdjEifQ\"},\"items\":["
+	    "{\"metadata\":{\"name\":\"n1\"}}]}";
+	CU_ASSERT_EQUAL(kube_list_decode(l, strlen(l), K_NODE, "api", &out, &rv, &cont,
+	    &errs), 0);
+	CU_ASSERT_EQUAL(out.n, 1);
+	CU_ASSERT_STRING_EQUAL(cont, "eyJ2IjoibWV0YS5rOHMuaW8vdjEifQ");
+	free(rv);
+	free(cont);
+	decoded_list_free(&out);
 }
 
 static void
