@@ -31,6 +31,7 @@
 #define MAX_LINE		(64u << 20)
 #define PATCH_MAX_TRIES		6
 #define PATCH_BUCKETS		4096
+#define PATCH_INFLIGHT		16	/* status writes at a time; the rest wait in turn */
 #define LIST_PAGE		500	/* items a LIST page, as client-go's reflector asks */
 
 enum kw_phase { KW_WAIT, KW_LIST, KW_WATCH, KW_ABSENT };
@@ -67,6 +68,8 @@ struct kpatch {
 	CURL			*easy;
 	struct curl_slist	*hdrs;
 	int			 tries;
+	int			 queued;
+	struct kpatch		*qnext;
 	struct event		*ev_retry;
 	char			 errbuf[CURL_ERROR_SIZE];
 };
@@ -88,6 +91,8 @@ struct kube_source {
 	time_t			 last_error_time;
 	struct kpatch		*patches[PATCH_BUCKETS];
 	uint64_t		 patches_ok, patches_failed;
+	struct kpatch		*qhead, *qtail;	/* status writes waiting for a turn */
+	int			 npatch_inflight;
 	struct applier		*status_applier;
 	int			 draining;
 };
@@ -667,10 +672,29 @@ patch_retry_cb(evutil_socket_t fd, short what, void *arg)
 	kick_patch(arg);
 }
 
+/* The next status write waiting for a turn. */
+static void
+patch_next(struct kube_source *ks)
+{
+	while (ks->qhead && ks->npatch_inflight < PATCH_INFLIGHT) {
+		struct kpatch *p = ks->qhead;
+
+		ks->qhead = p->qnext;
+		if (ks->qhead == NULL)
+			ks->qtail = NULL;
+		p->qnext = NULL;
+		p->queued = 0;
+		kick_patch(p);
+	}
+}
+
 static void
 patch_done(struct kpatch *p, CURLcode rc, long code)
 {
 	struct kube_source *ks = p->ks;
+
+	ks->npatch_inflight--;
+	patch_next(ks);
 
 	if (rc == CURLE_OK && code >= 200 && code < 300) {
 		log_info("kubernetes: service %s/%s: status written", p->ns, p->name);
@@ -712,8 +736,18 @@ kick_patch(struct kpatch *p)
 	struct kube_source *ks = p->ks;
 	char *url;
 
-	if (p->inflight || p->want == NULL || evtimer_pending(p->ev_retry, NULL))
+	if (p->inflight || p->queued || p->want == NULL || evtimer_pending(p->ev_retry, NULL))
 		return;
+	if (ks->npatch_inflight >= PATCH_INFLIGHT) {
+		p->queued = 1;
+		if (ks->qtail)
+			ks->qtail->qnext = p;
+		else
+			ks->qhead = p;
+		ks->qtail = p;
+		return;
+	}
+	ks->npatch_inflight++;
 	p->inflight = xstrdup(p->want);
 	xasprintf(&url, "%s/api/v1/namespaces/%s/services/%s/status", ks->auth.server,
 	    p->ns, p->name);

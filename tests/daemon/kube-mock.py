@@ -226,12 +226,16 @@ class Handler(BaseHTTPRequestHandler):
                     self.chunk(b"")
                     return
                 last_bm = time.time()
+                pos = 0
                 while time.time() < end:
                     if st.epoch != epoch:
                         gone["object"]["message"] = "too old resource version: %d" % rv
                         self.chunk(json.dumps(gone).encode() + b"\n")
                         break
-                    for erv, ecoll, typ, obj in st.events:
+                    # events are in resourceVersion order: go on from pos
+                    while pos < len(st.events):
+                        erv, ecoll, typ, obj = st.events[pos]
+                        pos += 1
                         if erv > rv and ecoll == coll:
                             self.chunk(json.dumps({"type": typ, "object": obj}).encode() + b"\n")
                             rv = erv
