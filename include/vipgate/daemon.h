@@ -41,6 +41,7 @@ struct daemon {
 	size_t			 nappliers;
 	struct applier		*l2;		/* also among appliers: gives the live view */
 	uint64_t		 reconciles;
+	int64_t			 reconciled_ms;	/* when the last reconcile ran (now_ms) */
 	time_t			 started;
 	struct reload_result	 last;
 

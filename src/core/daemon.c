@@ -26,6 +26,7 @@
 
 #define DEBOUNCE_MS	100
 #define DEBOUNCE_MAX_MS	1000
+#define KUBE_GAP_MS	100	/* watch events reconcile at most this often */
 
 static void reconcile_cb(evutil_socket_t, short, void *);
 static void inotify_cb(evutil_socket_t, short, void *);
@@ -232,6 +233,7 @@ do_reconcile(struct daemon *d)
 	}
 	new = reconcile(d->store, d->cfg, &live);
 	d->reconciles++;
+	d->reconciled_ms = now_ms();
 	log_changes(d->cur, new);
 	if (state_differs(&d->state, new)) {
 		if (state_save(d->state_file, new) == 0)
@@ -293,10 +295,19 @@ kube_changed(void *arg, int deleted)
 {
 	struct daemon *d = arg;
 	struct timeval tv = { 0, DEBOUNCE_MS * 1000 };
+	int64_t since = now_ms() - d->reconciled_ms;
 
 	if (deleted && !evtimer_pending(d->ev_debounce, NULL))
 		evtimer_add(d->ev_debounce, &tv);
-	daemon_schedule_reconcile(d);
+	/* a lone event reconciles at once; a stream of them (a status write
+	 * per Service, a re-list) makes one reconcile each KUBE_GAP_MS */
+	if (since >= KUBE_GAP_MS || !ksrc_synced(d->ksrc))
+		daemon_schedule_reconcile(d);
+	else if (!evtimer_pending(d->ev_reconcile, NULL)) {
+		tv.tv_sec = 0;
+		tv.tv_usec = (KUBE_GAP_MS - since) * 1000;
+		evtimer_add(d->ev_reconcile, &tv);
+	}
 }
 
 static int

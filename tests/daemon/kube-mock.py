@@ -15,6 +15,7 @@ Test control (same token): POST /_mock/apply (an object), /_mock/delete
 import argparse
 import json
 import os
+import socket
 import ssl
 import sys
 import threading
@@ -137,6 +138,12 @@ class Handler(BaseHTTPRequestHandler):
     token = None
     max_page = 0
     pages = 0
+
+    def setup(self):
+        # headers and body go out as two writes: without this, Nagle and
+        # the client's delayed ACK hold every answer ~40 ms
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().setup()
 
     def log_message(self, fmt, *args):
         sys.stderr.write("kube-mock: %s %s\n" % (time.strftime("%H:%M:%S"), fmt % args))
