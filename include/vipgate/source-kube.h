@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "vipgate/config-t.h"
 #include "vipgate/errs.h"
 #include "vipgate/objects.h"
 
@@ -42,6 +43,11 @@ int kube_config_parse(const char *buf, size_t len, const char *file,
 int kube_incluster(const char *sa_dir, const char *host, const char *port,
     struct kube_auth *, struct vg_errs *);
 void kube_auth_free(struct kube_auth *);
+/*
+ * The settings of the main config's kubernetes block: its kubeconfig read
+ * and parsed, or the in-cluster environment. Returns 0, or -1 (errs).
+ */
+int kube_auth_load(const struct cfg_kubernetes *, struct kube_auth *, struct vg_errs *);
 
 /* The default service account directory; VIPGATE_TEST_SA_DIR overrides it (tests only). */
 #define KUBE_SA_DIR	"/var/run/secrets/kubernetes.io/serviceaccount"

@@ -313,34 +313,11 @@ kube_changed(void *arg, int deleted)
 static int
 kube_start(struct daemon *d)
 {
-	const struct cfg_kubernetes *kc = &d->cfg->kubernetes;
 	struct vg_errs errs = { 0 };
 	struct kube_auth auth;
 	int r;
 
-	if (kc->in_cluster) {
-		/* VIPGATE_TEST_SA_DIR: for tests only */
-		const char *dir = getenv("VIPGATE_TEST_SA_DIR");
-
-		r = kube_incluster(dir ? dir : KUBE_SA_DIR, getenv("KUBERNETES_SERVICE_HOST"),
-		    getenv("KUBERNETES_SERVICE_PORT"), &auth, &errs);
-	} else {
-		size_t len;
-		char *buf = read_file(kc->kubeconfig, &len), *dup, *slash;
-
-		if (buf == NULL) {
-			errs_add(&errs, ERR_ERROR, kc->kubeconfig, 0, 0, "%s", strerror(errno));
-			r = -1;
-		} else {
-			dup = xstrdup(kc->kubeconfig);
-			if ((slash = strrchr(dup, '/')) != NULL)
-				*slash = '\0';
-			r = kube_config_parse(buf, len, kc->kubeconfig, slash ? dup : ".", &auth,
-			    &errs);
-			free(dup);
-			free(buf);
-		}
-	}
+	r = kube_auth_load(&d->cfg->kubernetes, &auth, &errs);
 	errs_log(&errs);
 	errs_clear(&errs);
 	if (r == -1) {

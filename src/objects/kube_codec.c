@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -310,6 +311,34 @@ kube_incluster(const char *sa_dir, const char *host, const char *port,
 	xasprintf(&a->ca_file, "%s/ca.crt", sa_dir);
 	xasprintf(&a->token_file, "%s/token", sa_dir);
 	return 0;
+}
+
+int
+kube_auth_load(const struct cfg_kubernetes *kc, struct kube_auth *a, struct vg_errs *errs)
+{
+	size_t len;
+	char *buf, *dir, *slash;
+	int r;
+
+	if (kc->in_cluster) {
+		/* VIPGATE_TEST_SA_DIR: for tests only */
+		const char *sa = getenv("VIPGATE_TEST_SA_DIR");
+
+		return kube_incluster(sa ? sa : KUBE_SA_DIR, getenv("KUBERNETES_SERVICE_HOST"),
+		    getenv("KUBERNETES_SERVICE_PORT"), a, errs);
+	}
+	memset(a, 0, sizeof(*a));
+	if ((buf = read_file(kc->kubeconfig, &len)) == NULL) {
+		errs_add(errs, ERR_ERROR, kc->kubeconfig, 0, 0, "%s", strerror(errno));
+		return -1;
+	}
+	dir = xstrdup(kc->kubeconfig);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*slash = '\0';
+	r = kube_config_parse(buf, len, kc->kubeconfig, slash ? dir : ".", a, errs);
+	free(dir);
+	free(buf);
+	return r;
 }
 
 /* watch streams and List responses */

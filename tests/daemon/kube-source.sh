@@ -280,6 +280,10 @@ stop $pid; pid=
 # a kubeconfig that says nothing usable: vipgated refuses to start, saying why
 printf 'apiVersion: v1\nkind: Config\ncurrent-context: nowhere\n' > "$tmp/kubeconfig"
 sed -i 's|^kubernetes:.*|kubernetes: {kubeconfig: kubeconfig}|' "$tmp/vipgate.yaml"
+"$vipgated" -t -c "$tmp/vipgate.yaml" >"$tmp/log" 2>&1
+rc=$?
+check "vipgated -t finds the bad kubeconfig (exit 1)" test $rc = 1
+check "-t names the problem" log_has "kubeconfig:1:1: current-context nowhere is not among contexts"
 ip netns exec "$ns" timeout 10 "$vipgated" -f -c "$tmp/vipgate.yaml" >"$tmp/log" 2>&1
 rc=$?
 check "a bad kubeconfig stops the start (exit 2)" test $rc = 2
