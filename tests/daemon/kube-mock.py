@@ -100,6 +100,12 @@ class State:
             key = "%s/%s" % (md.get("namespace", ""), md["name"])
             objs = self.objects.setdefault(coll, {})
             typ = "MODIFIED" if key in objs else "ADDED"
+            # an update of the object leaves its status alone, as the API
+            # server does (status has its own subresource)
+            if key in objs and "status" in objs[key]:
+                obj["status"] = objs[key]["status"]
+            else:
+                obj.pop("status", None)
             objs[key] = obj
             self.emit(coll, typ, obj)
 

@@ -228,6 +228,11 @@ api POST /_mock/apply "$(svc_json late)" >/dev/null
 check "after the re-list a new Service converges" wait_for 5 sh -c \
     "\"$ctl\" -s \"$tmp/sock\" --json services | grep -q '\"late\"'"
 
+# a release clears the status: late asks for a pool that does not exist
+check "late's status carries its VIP" wait_for 5 patched default/late "$(svc_vips default/late)"
+api POST /_mock/apply '{"apiVersion":"v1","kind":"Service","metadata":{"name":"late","namespace":"default","annotations":{"metallb.io/address-pool":"nope"}},"spec":{"type":"LoadBalancer","ports":[{"port":80}]}}' >/dev/null
+check "a released Service's status is cleared (ingress: null)" wait_for 5 patched default/late ""
+
 # the API server restarts: watches drop, come back with backoff
 kill -9 $mpid; wait $mpid 2>/dev/null; mpid=
 check "a dropped watch is noticed" wait_for 5 log_has "watching again"
