@@ -566,8 +566,12 @@ list_done(struct kube_watch *w, CURLcode rc, long code)
 	struct vg_errs errs = { 0 };
 	char origin[256], *rv = NULL, *cont = NULL;
 
-	if (rc != CURLE_OK || code != 200)
+	if (rc != CURLE_OK || code != 200) {
+		/* the retry lists from the first page, not watches from an old version */
 		list_reset(w);
+		free(w->rv);
+		w->rv = NULL;
+	}
 	if (rc == CURLE_OK && code == 404) {
 		/* the CRD is not installed: an empty kind, asked again slowly */
 		if (!w->warned_absent)
@@ -602,6 +606,8 @@ list_done(struct kube_watch *w, CURLcode rc, long code)
 		report(ks, &errs);
 		decoded_list_free(&l);
 		list_reset(w);
+		free(w->rv);
+		w->rv = NULL;
 		w->failures++;
 		watch_retry(w, backoff_ms(w->failures));
 		return;
