@@ -277,9 +277,10 @@ int
 kube_config_parse(const char *buf, size_t len, const char *file, const char *dir,
     struct kube_auth *a, struct vg_errs *errs)
 {
-	struct kc_arg k = { file, dir, a, errs, 0, 0 };
+	struct kc_arg k;
 
 	memset(a, 0, sizeof(*a));
+	k = (struct kc_arg){ file, dir, a, errs, 0, 0 };
 	if (yn_parse(buf, len, file, kc_doc, &k, errs) == -1)
 		k.bad = 1;
 	else if (!k.done) {
@@ -597,9 +598,10 @@ int
 kube_event_decode(const char *buf, size_t len, enum obj_kind k, const char *origin,
     struct kube_event *ev, struct vg_errs *errs)
 {
-	struct ev_arg e = { k, origin, ev, errs, 0, 0 };
+	struct ev_arg e;
 
 	memset(ev, 0, sizeof(*ev));
+	e = (struct ev_arg){ k, origin, ev, errs, 0, 0 };
 	if (kube_kind_path(k) == NULL) {
 		errs_add(errs, ERR_ERROR, origin, 0, 0, "%s is not read from the API",
 		    kind_name(k));

@@ -800,7 +800,6 @@ check_done(struct kube_source *ks)
 		CURLcode rc = m->data.result;
 		long code = 0;
 		void *priv = NULL;
-		struct curl_slist *hdrs;
 
 		if (m->msg != CURLMSG_DONE)
 			continue;
@@ -810,8 +809,8 @@ check_done(struct kube_source *ks)
 		curl_easy_cleanup(e);
 		if (priv >= (void *)&ks->w[0] && priv < (void *)&ks->w[K__COUNT]) {
 			struct kube_watch *w = priv;
+			struct curl_slist *hdrs = w->hdrs;
 
-			hdrs = w->hdrs;
 			w->hdrs = NULL;
 			w->easy = NULL;
 			curl_slist_free_all(hdrs);
