@@ -95,6 +95,15 @@ void kube_event_free(struct kube_event *);
 int kube_list_decode(const char *buf, size_t len, enum obj_kind, const char *origin,
     struct decoded_list *, char **rv, char **cont, struct vg_errs *);
 
+/*
+ * Retry delay after failures in a row (1, 2, ...): 250 ms doubling up to
+ * 30 s, of which a random half (rnd) is jitter, so that nodes do not retry
+ * in step.
+ */
+#define KUBE_BACKOFF_MIN_MS	250
+#define KUBE_BACKOFF_MAX_MS	30000
+int64_t kube_backoff_ms(int failures, uint32_t rnd);
+
 /* Status write-back: the merge-patch body for a Service's ingress IPs (none: clear). */
 char *kube_status_body(const char *const *ips, size_t n);
 

@@ -616,6 +616,18 @@ kube_event_decode(const char *buf, size_t len, enum obj_kind k, const char *orig
 	return 0;
 }
 
+int64_t
+kube_backoff_ms(int failures, uint32_t rnd)
+{
+	int64_t d = KUBE_BACKOFF_MIN_MS;
+
+	while (failures-- > 1 && d < KUBE_BACKOFF_MAX_MS)
+		d *= 2;
+	if (d > KUBE_BACKOFF_MAX_MS)
+		d = KUBE_BACKOFF_MAX_MS;
+	return d / 2 + (int64_t)(rnd % (uint32_t)(d / 2 + 1));
+}
+
 char *
 kube_status_body(const char *const *ips, size_t n)
 {

@@ -21,8 +21,6 @@
 #include "vipgate/source-kube.h"
 #include "vipgate/store.h"
 
-#define BACKOFF_MIN_MS		250
-#define BACKOFF_MAX_MS		30000
 #define ABSENT_RETRY_MS		60000	/* a kind whose CRD is not installed */
 #define TOKEN_REREAD_MS		60000	/* service account tokens rotate (kubelet: ~1 h) */
 #define WATCH_TIMEOUT_S		300	/* plus up to as much jitter, as client-go */
@@ -114,17 +112,10 @@ set_error(struct kube_source *ks, const char *fmt, ...)
 	ks->last_error_time = time(NULL);
 }
 
-/* Exponential, bounded, with jitter: half the step plus a random half. */
 static int64_t
 backoff_ms(int failures)
 {
-	int64_t d = BACKOFF_MIN_MS;
-
-	while (failures-- > 1 && d < BACKOFF_MAX_MS)
-		d *= 2;
-	if (d > BACKOFF_MAX_MS)
-		d = BACKOFF_MAX_MS;
-	return d / 2 + (int64_t)(random() % (d / 2 + 1));
+	return kube_backoff_ms(failures, (uint32_t)random());
 }
 
 static void

@@ -367,6 +367,27 @@ test_status_body(void)
 	free(b);
 }
 
+static void
+test_backoff(void)
+{
+	int f;
+
+	/* the first retry comes soon, each later one waits about twice as long */
+	CU_ASSERT_EQUAL(kube_backoff_ms(1, 0), 125);
+	CU_ASSERT_EQUAL(kube_backoff_ms(1, 125), 250);
+	CU_ASSERT_EQUAL(kube_backoff_ms(2, 0), 250);
+	CU_ASSERT_EQUAL(kube_backoff_ms(3, 0), 500);
+	for (f = 1; f < 1000; f += 7) {
+		int64_t lo = kube_backoff_ms(f, 0), hi = kube_backoff_ms(f, UINT32_MAX);
+
+		CU_ASSERT_TRUE(lo >= KUBE_BACKOFF_MIN_MS / 2);
+		CU_ASSERT_TRUE(hi <= KUBE_BACKOFF_MAX_MS);
+		CU_ASSERT_TRUE(lo <= hi);
+	}
+	/* bounded: 30 s at most, 15 s at least once there */
+	CU_ASSERT_EQUAL(kube_backoff_ms(1000000, 0), KUBE_BACKOFF_MAX_MS / 2);
+}
+
 /* The file source leaves the API's objects alone and reports its copies. */
 static void
 test_files_beside_api(void)
@@ -428,6 +449,7 @@ static const struct cu_test tests[] = {
 	{ "bad watch events", test_event_bad },
 	{ "List: kind supplied, bad item alone", test_list },
 	{ "status merge patch", test_status_body },
+	{ "backoff: exponential, jittered, bounded", test_backoff },
 	{ "objects from files beside the API's", test_files_beside_api },
 	{ NULL, NULL }
 };
