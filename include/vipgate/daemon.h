@@ -15,6 +15,7 @@
 struct event_base;
 struct event;
 struct evconnlistener;
+struct kube_source;
 
 struct reload_result {
 	time_t		 time;
@@ -31,6 +32,7 @@ struct daemon {
 	uint64_t		 config_generation;
 	struct store		*store;
 	struct file_source	*fsrc;
+	struct kube_source	*ksrc;		/* NULL without a kubernetes: block */
 	struct desired		*cur;
 	struct alloc_state	 state;
 	char			*state_file;
@@ -39,6 +41,7 @@ struct daemon {
 	size_t			 nappliers;
 	struct applier		*l2;		/* also among appliers: gives the live view */
 	uint64_t		 reconciles;
+	int64_t			 reconciled_ms;	/* when the last reconcile ran (now_ms) */
 	time_t			 started;
 	struct reload_result	 last;
 

@@ -319,6 +319,7 @@ struct object {
 	uint64_t	 hash;		/* content hash: unchanged objects compare equal */
 	uint64_t	 generation;	/* store generation when this version was stored */
 	int		 refcnt;
+	int		 from_api;	/* from the Kubernetes API, not a file */
 	struct vg_arena	*arena;
 	void		*spec;		/* struct k_<kind> */
 };

@@ -21,6 +21,7 @@
 #include "vipgate/ctl.h"
 #include "vipgate/daemon.h"
 #include "vipgate/log.h"
+#include "vipgate/source-kube.h"
 
 
 static json_t *
@@ -58,7 +59,7 @@ ctlsrv_reload_result(const struct reload_result *r)
 json_t *
 ctlsrv_status(struct daemon *d)
 {
-	return json_pack("{s:s,s:I,s:I,s:s,s:s,s:I,s:I,s:I,s:I,s:o}",
+	json_t *st = json_pack("{s:s,s:I,s:I,s:s,s:s,s:I,s:I,s:I,s:I,s:o}",
 	    "version", PACKAGE_VERSION,
 	    "pid", (json_int_t)getpid(),
 	    "uptime_s", (json_int_t)(time(NULL) - d->started),
@@ -69,6 +70,10 @@ ctlsrv_status(struct daemon *d)
 	    "objects", (json_int_t)store_count(d->store),
 	    "reconciles", (json_int_t)d->reconciles,
 	    "last_reload", ctlsrv_reload_result(&d->last));
+
+	if (d->ksrc)
+		json_object_set_new(st, "kubernetes", ksrc_status(d->ksrc));
+	return st;
 }
 
 static json_t *

@@ -22,9 +22,11 @@
 #include "vipgate/l2.h"
 #include "vipgate/daemon.h"
 #include "vipgate/log.h"
+#include "vipgate/source-kube.h"
 
 #define DEBOUNCE_MS	100
 #define DEBOUNCE_MAX_MS	1000
+#define KUBE_GAP_MS	100	/* watch events reconcile at most this often */
 
 static void reconcile_cb(evutil_socket_t, short, void *);
 static void inotify_cb(evutil_socket_t, short, void *);
@@ -211,6 +213,11 @@ do_reconcile(struct daemon *d)
 	struct desired *new;
 	int64_t t0 = now_ms();
 
+	/* a half-loaded store would release VIPs: wait for every kind's first list */
+	if (d->ksrc && !ksrc_synced(d->ksrc)) {
+		log_debug("reconcile waits for the Kubernetes API's first list");
+		return;
+	}
 	memset(&live, 0, sizeof(live));
 	live.l2 = d->l2 ? l2_applier_live(d->l2) : NULL;
 	live.prev = d->state.v;
@@ -226,6 +233,7 @@ do_reconcile(struct daemon *d)
 	}
 	new = reconcile(d->store, d->cfg, &live);
 	d->reconciles++;
+	d->reconciled_ms = now_ms();
 	log_changes(d->cur, new);
 	if (state_differs(&d->state, new)) {
 		if (state_save(d->state_file, new) == 0)
@@ -260,6 +268,10 @@ daemon_reload(struct daemon *d, const char *trigger)
 			log_warnx("control.socket changes at the next restart");
 		if (!str_eq(ncfg->state_dir, d->cfg->state_dir))
 			log_warnx("state_dir changes at the next restart");
+		if (ncfg->kubernetes.present != d->cfg->kubernetes.present ||
+		    ncfg->kubernetes.in_cluster != d->cfg->kubernetes.in_cluster ||
+		    !str_eq(ncfg->kubernetes.kubeconfig, d->cfg->kubernetes.kubeconfig))
+			log_warnx("kubernetes changes at the next restart");
 		if (!str_eq(ncfg->addresses.interface, d->cfg->addresses.interface))
 			log_warnx("addresses.interface changes at the next restart");
 		config_free(d->cfg);
@@ -275,6 +287,46 @@ daemon_reload(struct daemon *d, const char *trigger)
 	log_info("reload %s: %zu errors", d->last.ok ? "ok" : "failed", d->last.errs.nerrors);
 	/* a reload always reconciles: node labels or gateway settings may differ */
 	daemon_schedule_reconcile(d);
+}
+
+/* An object from the API changed; one that left may uncover a file's version. */
+static void
+kube_changed(void *arg, int deleted)
+{
+	struct daemon *d = arg;
+	struct timeval tv = { 0, DEBOUNCE_MS * 1000 };
+	int64_t since = now_ms() - d->reconciled_ms;
+
+	if (deleted && !evtimer_pending(d->ev_debounce, NULL))
+		evtimer_add(d->ev_debounce, &tv);
+	/* a lone event reconciles at once; a stream of them (a status write
+	 * per Service, a re-list) makes one reconcile each KUBE_GAP_MS */
+	if (since >= KUBE_GAP_MS || !ksrc_synced(d->ksrc))
+		daemon_schedule_reconcile(d);
+	else if (!evtimer_pending(d->ev_reconcile, NULL)) {
+		tv.tv_sec = 0;
+		tv.tv_usec = (KUBE_GAP_MS - since) * 1000;
+		evtimer_add(d->ev_reconcile, &tv);
+	}
+}
+
+static int
+kube_start(struct daemon *d)
+{
+	struct vg_errs errs = { 0 };
+	struct kube_auth auth;
+	int r;
+
+	r = kube_auth_load(&d->cfg->kubernetes, &auth, &errs);
+	errs_log(&errs);
+	errs_clear(&errs);
+	if (r == -1) {
+		log_error("kubernetes: cannot reach the API server without valid settings");
+		return -1;
+	}
+	d->ksrc = ksrc_new(d->base, d->store, &auth, kube_changed, d);
+	d->appliers[d->nappliers++] = ksrc_status_applier(d->ksrc);
+	return 0;
 }
 
 static void
@@ -397,11 +449,10 @@ daemon_init(struct daemon *d, struct config *cfg, const char *cfg_path,
 	if ((a = bgp_applier_new(&d->env)) != NULL)
 		d->appliers[d->nappliers++] = a;
 
-	if (cfg->kubernetes.present)
-		log_warnx("kubernetes: the API server source is not in this version; "
-		    "objects come from objects.paths only");
 	d->store = store_new();
 	d->fsrc = fsrc_new(d->store);
+	if (cfg->kubernetes.present && kube_start(d) == -1)
+		return -1;
 	d->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	watch_paths(d);
 	(void)sync_manifests(d, &errs);
@@ -442,6 +493,7 @@ daemon_free(struct daemon *d)
 		event_free(d->ev_inotify);
 	if (d->inotify_fd != -1)
 		close(d->inotify_fd);
+	ksrc_free(d->ksrc);
 	desired_unref(d->cur);
 	state_free(&d->state);
 	free(d->state_file);

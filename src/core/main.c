@@ -10,6 +10,7 @@
 
 #include "vipgate/daemon.h"
 #include "vipgate/log.h"
+#include "vipgate/source-kube.h"
 
 static void __attribute__((noreturn))
 usage(int code)
@@ -38,6 +39,13 @@ check_only(struct config *cfg)
 	size_t i, pending = 0;
 	int rc;
 
+	if (cfg->kubernetes.present) {
+		struct kube_auth ka;
+
+		/* the API server is not asked: only its settings are checked */
+		if (kube_auth_load(&cfg->kubernetes, &ka, &errs) == 0)
+			kube_auth_free(&ka);
+	}
 	(void)fsrc_sync(fs, cfg->objects.paths, cfg->objects.npaths, &errs);
 	errs_print(&errs, stderr);
 	memset(&live, 0, sizeof(live));

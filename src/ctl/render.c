@@ -194,6 +194,19 @@ ctl_render_status(FILE *f, const json_t *st)
 		else
 			kv(f, KEY_WIDTH, "objects", "%lld", n);
 	}
+	/* the Kubernetes API source, when vipgated has one */
+	lr = json_object_get(st, "kubernetes");
+	if (json_is_object(lr)) {
+		long long ks, kt;
+
+		if (jnum(lr, "kinds_synced", &ks) && jnum(lr, "kinds_total", &kt))
+			kv(f, KEY_WIDTH, "kubernetes", "%s %s, %lld/%lld kinds listed",
+			    jstr(lr, "server") ? jstr(lr, "server") : "",
+			    json_is_true(json_object_get(lr, "synced")) ? "synced" : "syncing",
+			    ks, kt);
+		if ((s = jstr(lr, "last_error")))
+			kv(f, KEY_WIDTH, "kubernetes error", "%s", s);
+	}
 	lr = json_object_get(st, "last_reload");
 	if (json_is_object(lr))
 		print_reload(f, "last reload", lr);

@@ -343,7 +343,16 @@ fsrc_sync(struct file_source *fs, const char *const *paths, size_t npaths,
 		if (!c->used)
 			continue;
 		if (c->d && c->d->obj) {
-			changes += (size_t)store_put(fs->store, object_ref(c->d->obj));
+			struct object *cur = store_get(fs->store, c->kind, c->ns, c->name);
+
+			/* the same object from the API server wins (source-kube.h) */
+			if (cur && cur->from_api)
+				errs_add(errs, ERR_WARNING, c->file->path, c->d->line, 0,
+				    "%s %s%s%s also comes from the Kubernetes API; the API's "
+				    "version is used", kind_name(c->kind), c->ns, *c->ns ? "/" : "",
+				    c->name);
+			else
+				changes += (size_t)store_put(fs->store, object_ref(c->d->obj));
 		} else if (store_get(fs->store, c->kind, c->ns, c->name) == NULL) {
 			/* failed, nothing to keep: it is not loaded */
 			c->used = 2;
@@ -356,7 +365,8 @@ fsrc_sync(struct file_source *fs, const char *const *paths, size_t npaths,
 
 		l = store_list(fs->store, (enum obj_kind)k, &n);
 		for (i = 0; i < n; i++)
-			if (claims_find(&cl, l[i]->kind, l[i]->meta.ns, l[i]->meta.name, 0) == NULL)
+			if (!l[i]->from_api &&
+			    claims_find(&cl, l[i]->kind, l[i]->meta.ns, l[i]->meta.name, 0) == NULL)
 				ptrvec_push(&del, l[i]);
 		for (i = 0; i < del.n; i++) {
 			struct object *o = del.v[i];
