@@ -12,6 +12,14 @@
 
 /* ifname: "auto" or an interface name. NULL on failure (logged). */
 struct applier *addr_applier_new(const char *ifname);
+/*
+ * apply() only posts the new set: a thread of the applier's own brings the
+ * kernel to it. Wait until the last set posted is applied; 0, or -1 when
+ * part of it failed (logged).
+ */
+int addr_applier_wait(struct applier *);
+/* Whether a set posted is not applied yet. */
+int addr_applier_busy(struct applier *);
 /* The interface in use ("vipgate0", "lo", ...). */
 const char *addr_applier_ifname(const struct applier *);
 

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <time.h>
 
 #include <net/if.h>
 
@@ -18,18 +20,44 @@
 #include "addr-int.h"
 
 #define ADDR_AUTO_LINK	"vipgate0"
+/* Up to this many changes in one run are logged one by one, at info. */
+#define ADDR_LOG_EACH	32
+/* Failures logged one by one in a run; the rest are counted. */
+#define ADDR_LOG_FAILS	10
 
+/*
+ * The kernel's work runs on a thread of its own: adding an IPv4 address
+ * walks the interface's whole address list, so 50,000 VIPs on one
+ * interface take the kernel tens of seconds, and the main loop (BGP
+ * keepalives and hold timers among it) must not wait for that. The main
+ * thread only posts the latest wanted set; the worker brings the kernel to
+ * it, and a set posted meanwhile supersedes one not yet started.
+ */
 struct addr_ctx {
-	struct addr_nl	*nl;
+	struct addr_nl	*nl;		/* the worker's, once it runs */
 	char		 ifname[IFNAMSIZ];
 	int		 own_link;	/* vipgate0: deleted on free */
-	int		 applied;	/* the kernel's state was read once */
+
+	pthread_t	 thread;
+	int		 threaded;
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	/* under mu */
+	struct ipaddr	*want;		/* the latest set posted, sorted */
+	size_t		 nwant;
+	int		 posted;	/* want holds a set */
+	uint64_t	 gen, done_gen;	/* sets posted, sets applied */
+	int		 failed;	/* the last run did not apply all */
+	int		 stop;
 };
 
 struct apply_run {
 	struct addr_ctx	*c;
 	int		 ifindex;
-	int		 failed;
+	int		 add;
+	const struct ipaddr *v;
+	size_t		 nfail, nok, nskip;
+	int		 each;		/* log each change at info */
 };
 
 void
@@ -76,79 +104,126 @@ sort_addrs(struct ipaddr *v, size_t n)
 		qsort(v, n, sizeof(*v), cmp_addr);
 }
 
-/* "strerror (kernel: extended-ack text)" for the request that failed with -e. */
+/* "strerror (kernel: extended-ack text)" for a request that failed with -e. */
 static const char *
-nl_strerror(const struct addr_ctx *c, int e, char *buf, size_t len)
+nl_strerror_msg(int e, const char *m, char *buf, size_t len)
 {
-	const char *m = addr_nl_errmsg(c->nl);
-
 	snprintf(buf, len, "%s%s%s%s", strerror(-e), *m ? " (kernel: " : "", m,
 	    *m ? ")" : "");
 	return buf;
 }
 
+static const char *
+nl_strerror(const struct addr_ctx *c, int e, char *buf, size_t len)
+{
+	return nl_strerror_msg(e, addr_nl_errmsg(c->nl), buf, len);
+}
+
+/* One address's answer in a batch: logged, and counted. */
 static void
-apply_add(const struct ipaddr *a, void *arg)
+batch_done(size_t i, int e, const char *msg, void *arg)
 {
 	struct apply_run *r = arg;
+	const char *ifn = r->c->ifname;
 	char s[IPADDR_STRLEN], why[160];
-	int e = addr_nl_addr(r->c->nl, 1, r->ifindex, r->c->ifname, a);
 
-	ipaddr_fmt(a, s);
-	if (e == 0)
-		log_info("addresses: %s added on %s", s, r->c->ifname);
-	else if (e == -EEXIST)
+	ipaddr_fmt(&r->v[i], s);
+	if (e == 0) {
+		r->nok++;
+		if (r->each)
+			log_info("addresses: %s %s %s", s, r->add ? "added on" :
+			    "removed from", ifn);
+		else
+			log_debug("addresses: %s %s %s", s, r->add ? "added on" :
+			    "removed from", ifn);
+	} else if (r->add && e == -EEXIST) {
 		/* Not listed as ours, so put there by hand: used, never removed. */
-		log_debug("addresses: %s already on %s, not vipgated's", s,
-		    r->c->ifname);
-	else {
-		log_warnx("addresses: cannot add %s on %s: %s", s, r->c->ifname,
-		    nl_strerror(r->c, e, why, sizeof(why)));
-		r->failed = 1;
+		r->nskip++;
+		log_debug("addresses: %s already on %s, not vipgated's", s, ifn);
+	} else if (!r->add && e == -EADDRNOTAVAIL) {
+		r->nskip++;
+		log_debug("addresses: %s already gone from %s", s, ifn);
+	} else {
+		if (r->nfail++ < ADDR_LOG_FAILS)
+			log_warnx("addresses: cannot %s %s %s %s: %s", r->add ? "add" :
+			    "remove", s, r->add ? "on" : "from", ifn,
+			    nl_strerror_msg(e, msg, why, sizeof(why)));
 	}
 }
 
-static void
-apply_del(const struct ipaddr *a, void *arg)
-{
-	struct apply_run *r = arg;
-	char s[IPADDR_STRLEN], why[160];
-	int e = addr_nl_addr(r->c->nl, 0, r->ifindex, r->c->ifname, a);
+/* Collects one side of a diff. */
+struct addr_vec {
+	struct ipaddr	*v;
+	size_t		 n, cap;
+};
 
-	ipaddr_fmt(a, s);
-	if (e == 0)
-		log_info("addresses: %s removed from %s", s, r->c->ifname);
-	else if (e == -EADDRNOTAVAIL)
-		log_debug("addresses: %s already gone from %s", s, r->c->ifname);
-	else {
-		log_warnx("addresses: cannot remove %s from %s: %s", s,
-		    r->c->ifname, nl_strerror(r->c, e, why, sizeof(why)));
-		r->failed = 1;
+static void
+vec_push(const struct ipaddr *a, void *arg)
+{
+	struct addr_vec *x = arg;
+
+	if (x->n == x->cap) {
+		x->cap = x->cap ? x->cap * 2 : 64;
+		x->v = xreallocarray(x->v, x->cap, sizeof(*x->v));
 	}
+	x->v[x->n++] = *a;
+}
+
+struct diff_out {
+	struct addr_vec	add, del;
+};
+
+static void
+diff_add(const struct ipaddr *a, void *arg)
+{
+	vec_push(a, &((struct diff_out *)arg)->add);
+}
+
+static void
+diff_del(const struct ipaddr *a, void *arg)
+{
+	vec_push(a, &((struct diff_out *)arg)->del);
+}
+
+static void
+run_batch(struct apply_run *r, int add, const struct addr_vec *x)
+{
+	if (x->n == 0)
+		return;
+	r->add = add;
+	r->v = x->v;
+	(void)addr_nl_addr_batch(r->c->nl, add, r->ifindex, r->c->ifname, x->v, x->n,
+	    batch_done, r);
+}
+
+static double
+mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /*
- * The difference is taken against what the kernel holds as ours rather than
- * against old: that removes what a crashed run left behind, restores (at the
- * next change) a VIP deleted by hand, and only ever deletes addresses the
- * listing found tagged. When the set did not change the kernel is not touched.
+ * Bring the kernel to want (sorted). The difference is taken against what
+ * the kernel holds as ours: that removes what a crashed run left behind,
+ * restores a VIP deleted by hand, and only ever deletes addresses the
+ * listing found tagged. Removals go first, then additions, each in batches.
+ * Returns 0, or -1 when part of it failed (logged).
  */
 static int
-addr_apply(struct applier *ap, const struct desired *old,
-    const struct desired *new)
+addr_sync(struct addr_ctx *c, const struct ipaddr *want, size_t nwant)
 {
-	struct addr_ctx *c = ap->ctx;
-	struct apply_run r = { c, 0, 0 };
-	const struct ipaddr *want = new ? new->local_addrs : NULL;
-	size_t nwant = new ? new->nlocal_addrs : 0;
-	const struct ipaddr *had = old ? old->local_addrs : NULL;
-	size_t nhad = old ? old->nlocal_addrs : 0;
+	struct apply_run r = { .c = c };
+	struct diff_out d = { { NULL, 0, 0 }, { NULL, 0, 0 } };
 	struct ipaddr *owned = NULL;
 	size_t nowned = 0;
+	uint64_t k0 = addr_nl_kernel_ns(c->nl);
+	double t0 = mono_s(), tl;
+	size_t nadd_ok, ndel_ok;
 	int e;
 
-	if (c->applied && ipaddr_list_eq(had, nhad, want, nwant))
-		return 0;
 	r.ifindex = (int)if_nametoindex(c->ifname);
 	if (r.ifindex == 0) {
 		log_warn("addresses: interface %s", c->ifname);
@@ -160,14 +235,125 @@ addr_apply(struct applier *ap, const struct desired *old,
 		errno = -e;
 		log_warn("addresses: cannot list the addresses of %s, adding only",
 		    c->ifname);
-		addr_diff(had, nhad, want, nwant, apply_add, NULL, &r);
-		return -1;
+		addr_diff(NULL, 0, want, nwant, diff_add, NULL, &d);
+		r.nfail++;
+	} else {
+		sort_addrs(owned, nowned);
+		addr_diff(owned, nowned, want, nwant, diff_add, diff_del, &d);
+		free(owned);
 	}
-	sort_addrs(owned, nowned);
-	addr_diff(owned, nowned, want, nwant, apply_add, apply_del, &r);
-	free(owned);
-	c->applied = !r.failed;
-	return r.failed ? -1 : 0;
+	tl = mono_s() - t0;
+	r.each = d.add.n + d.del.n <= ADDR_LOG_EACH;
+	run_batch(&r, 0, &d.del);
+	ndel_ok = r.nok;
+	run_batch(&r, 1, &d.add);
+	nadd_ok = r.nok - ndel_ok;
+	if (!r.each || r.nfail > ADDR_LOG_FAILS)
+		log_info("addresses: %zu added, %zu removed on %s in %.2f s "
+		    "(listing %.2f s, kernel %.2f s), %zu failed", nadd_ok, ndel_ok,
+		    c->ifname, mono_s() - t0, tl,
+		    (double)(addr_nl_kernel_ns(c->nl) - k0) / 1e9, r.nfail);
+	free(d.add.v);
+	free(d.del.v);
+	return r.nfail ? -1 : 0;
+}
+
+static void *
+addr_worker(void *arg)
+{
+	struct addr_ctx *c = arg;
+	struct ipaddr *v = NULL;
+	size_t n;
+	uint64_t g;
+	int r;
+
+	pthread_mutex_lock(&c->mu);
+	for (;;) {
+		while (c->gen == c->done_gen && !c->stop)
+			pthread_cond_wait(&c->cv, &c->mu);
+		if (c->gen == c->done_gen)
+			break;		/* stopping, and nothing left to apply */
+		g = c->gen;
+		n = c->nwant;
+		v = xreallocarray(v, n ? n : 1, sizeof(*v));
+		if (n)
+			memcpy(v, c->want, n * sizeof(*v));
+		pthread_mutex_unlock(&c->mu);
+		r = addr_sync(c, v, n);
+		pthread_mutex_lock(&c->mu);
+		c->done_gen = g;
+		c->failed = r < 0;
+		pthread_cond_broadcast(&c->cv);
+	}
+	pthread_mutex_unlock(&c->mu);
+	free(v);
+	return NULL;
+}
+
+/*
+ * Post the new set and return: the worker applies it. When the set did not
+ * change since the last one posted, and that one did not fail, the kernel
+ * is not touched.
+ */
+static int
+addr_apply(struct applier *ap, const struct desired *old,
+    const struct desired *new)
+{
+	struct addr_ctx *c = ap->ctx;
+	const struct ipaddr *want = new ? new->local_addrs : NULL;
+	size_t nwant = new ? new->nlocal_addrs : 0;
+	int r = 0;
+
+	(void)old;
+	pthread_mutex_lock(&c->mu);
+	if (c->posted && ipaddr_list_eq(c->want, c->nwant, want, nwant) &&
+	    (c->gen != c->done_gen || !c->failed)) {
+		pthread_mutex_unlock(&c->mu);
+		return 0;
+	}
+	if (nwant > c->nwant || c->want == NULL)
+		c->want = xreallocarray(c->want, nwant ? nwant : 1, sizeof(*c->want));
+	if (nwant)
+		memcpy(c->want, want, nwant * sizeof(*want));
+	c->nwant = nwant;
+	c->posted = 1;
+	c->gen++;
+	if (c->threaded)
+		pthread_cond_signal(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	if (!c->threaded) {
+		/* no worker (it could not start): the same work, here */
+		r = addr_sync(c, c->want, c->nwant);
+		c->done_gen = c->gen;
+		c->failed = r < 0;
+	}
+	return r;
+}
+
+int
+addr_applier_wait(struct applier *ap)
+{
+	struct addr_ctx *c = ap->ctx;
+	int failed;
+
+	pthread_mutex_lock(&c->mu);
+	while (c->gen != c->done_gen)
+		pthread_cond_wait(&c->cv, &c->mu);
+	failed = c->failed;
+	pthread_mutex_unlock(&c->mu);
+	return failed ? -1 : 0;
+}
+
+int
+addr_applier_busy(struct applier *ap)
+{
+	struct addr_ctx *c = ap->ctx;
+	int busy;
+
+	pthread_mutex_lock(&c->mu);
+	busy = c->gen != c->done_gen;
+	pthread_mutex_unlock(&c->mu);
+	return busy;
 }
 
 static void
@@ -179,6 +365,14 @@ addr_free(struct applier *ap)
 	if (ap == NULL)
 		return;
 	c = ap->ctx;
+	if (c->threaded) {
+		/* what was posted last (at shutdown: nothing) is applied first */
+		pthread_mutex_lock(&c->mu);
+		c->stop = 1;
+		pthread_cond_signal(&c->cv);
+		pthread_mutex_unlock(&c->mu);
+		pthread_join(c->thread, NULL);
+	}
 	if (c->own_link && (idx = (int)if_nametoindex(c->ifname)) != 0) {
 		int e = addr_nl_link_del(c->nl, idx);
 
@@ -191,6 +385,9 @@ addr_free(struct applier *ap)
 			log_info("addresses: %s deleted", c->ifname);
 	}
 	addr_nl_close(c->nl);
+	pthread_mutex_destroy(&c->mu);
+	pthread_cond_destroy(&c->cv);
+	free(c->want);
 	free(c);
 	free(ap);
 }
@@ -242,6 +439,8 @@ addr_applier_new(const char *ifname)
 	struct applier *ap;
 	int r;
 
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->cv, NULL);
 	if ((c->nl = addr_nl_open()) == NULL) {
 		log_warn("addresses: netlink socket");
 		free(c);
@@ -268,6 +467,12 @@ addr_applier_new(const char *ifname)
 			goto fail;
 		}
 	}
+	if ((r = pthread_create(&c->thread, NULL, addr_worker, c)) != 0) {
+		errno = r;
+		log_warn("addresses: no worker thread, the kernel's work runs on the "
+		    "main loop");
+	} else
+		c->threaded = 1;
 	log_info("addresses: VIPs are local addresses on %s", c->ifname);
 	return ap;
 fail:

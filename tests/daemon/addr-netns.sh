@@ -128,7 +128,26 @@ expect_off 192.0.2.2 2001:db8::1 2001:db8::2
 expect_on 192.0.2.99 2001:db8::99 192.0.2.50
 [ "$IF" != lo ] || expect_on 127.0.0.1 ::1
 
-# 7. an explicit interface must exist
+# 7. in bulk: thousands of addresses go in batches from the applier's
+# worker, apply() itself returns at once; a hand-made address inside the
+# range fails alone (EEXIST) and stays not ours
+ip -n "$NS" addr add 10.70.0.5/32 dev "$IF"
+out=$(run "$IF" seq 10.70.0.0 3000 fd70:: 3000 | tail -2 | tr '\n' ' ') ||
+	fail "seq 3000+3000 failed"
+set -- $out
+echo "bulk: apply() returned in $1 ms, 6000 addresses in $2 ms"
+[ "$1" -lt 500 ] || fail "apply() blocked for $1 ms"
+got=$(run "$IF" list | wc -l)
+[ "$got" = 5999 ] || fail "bulk: $got owned, want 5999 (3000 + 3000 but the hand-made one)"
+expect_on 10.70.0.0 10.70.11.183 fd70::bb7 10.70.0.5
+run "$IF" seq 10.70.0.0 1000 fd70:: 0 >/dev/null || fail "seq shrink failed"
+[ "$(run "$IF" list | wc -l)" = 999 ] || fail "bulk: shrink left $(run "$IF" list | wc -l)"
+expect_off fd70::1 10.70.3.232
+run "$IF" set >/dev/null || fail "empty set failed"
+expect_list
+expect_on 10.70.0.5
+
+# 8. an explicit interface must exist
 if run nosuch0 set 192.0.2.1 >/dev/null 2>&1; then
 	fail "a missing interface was accepted"
 fi

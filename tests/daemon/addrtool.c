@@ -3,6 +3,9 @@
  *   addrtool IFNAME add ADDR...   hold these too (apply(owned, owned + ADDRs))
  *   addrtool IFNAME set [ADDR...] hold exactly these (apply(owned, ADDRs))
  *   addrtool IFNAME list          vipgated's addresses on IFNAME, one a line
+ *   addrtool IFNAME seq V4 N4 V6 N6  hold exactly N4 consecutive addresses
+ *                                 from V4 and N6 from V6; prints the ms the
+ *                                 call to apply() took, then the ms until applied
  * add and set first print the interface in use (IFNAME may be "auto").
  */
 #include "config.h"
@@ -10,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "vipgate/addr.h"
 #include "vipgate/log.h"
@@ -36,10 +40,65 @@ sort_unique(struct ipaddr *v, size_t n)
 	return k;
 }
 
+static int64_t
+ms_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int usage(void);
+
+/* Bulk: apply() must return at once, the worker does the kernel's part. */
+static int
+seq(int argc, char **argv)
+{
+	struct desired old, new;
+	struct ipaddr a4, a6, *want;
+	long n4, n6, i;
+	int64_t t0, t1, t2;
+	int rc;
+
+	if (argc != 7 || ipaddr_parse(argv[3], &a4) == -1 || a4.family != AF_INET ||
+	    ipaddr_parse(argv[5], &a6) == -1 || a6.family != AF_INET6 ||
+	    (n4 = strtol(argv[4], NULL, 10)) < 0 || n4 > 1000000 ||
+	    (n6 = strtol(argv[6], NULL, 10)) < 0 || n6 > 1000000)
+		return usage();
+	if ((ap = addr_applier_new(argv[1])) == NULL)
+		return 1;
+	want = xcalloc((size_t)(n4 + n6) + 1, sizeof(*want));
+	for (i = 0; i < n4; i++) {
+		want[i] = a4;
+		if (ipaddr_inc(&a4) == -1)
+			return usage();
+	}
+	for (i = 0; i < n6; i++) {
+		want[n4 + i] = a6;
+		if (ipaddr_inc(&a6) == -1)
+			return usage();
+	}
+	memset(&old, 0, sizeof(old));
+	memset(&new, 0, sizeof(new));
+	new.local_addrs = want;
+	new.nlocal_addrs = (size_t)(n4 + n6);
+	t0 = ms_now();
+	rc = ap->apply(ap, &old, &new);
+	t1 = ms_now();
+	if (addr_applier_wait(ap) == -1)
+		rc = -1;
+	t2 = ms_now();
+	printf("%lld\n%lld\n", (long long)(t1 - t0), (long long)(t2 - t0));
+	free(want);
+	return rc == 0 ? 0 : 1;
+}
+
 static int
 usage(void)
 {
-	fprintf(stderr, "usage: addrtool IFNAME add|set ADDR... | IFNAME list\n");
+	fprintf(stderr, "usage: addrtool IFNAME add|set ADDR... | IFNAME list | "
+	    "IFNAME seq V4 N4 V6 N6\n");
 	return 2;
 }
 
@@ -66,6 +125,8 @@ main(int argc, char **argv)
 		free(cur);
 		return 0;
 	}
+	if (strcmp(argv[2], "seq") == 0)
+		return seq(argc, argv);
 	add = strcmp(argv[2], "add") == 0;
 	if (!add && strcmp(argv[2], "set") != 0)
 		return usage();
@@ -93,6 +154,8 @@ main(int argc, char **argv)
 	new.local_addrs = want;
 	new.nlocal_addrs = nwant;
 	rc = ap->apply(ap, &old, &new);
+	if (addr_applier_wait(ap) == -1)
+		rc = -1;
 	free(cur);
 	free(want);
 	return rc == 0 ? 0 : 1;
