@@ -37,6 +37,7 @@ struct addr_ctx {
 	struct addr_nl	*nl;		/* the worker's, once it runs */
 	char		 ifname[IFNAMSIZ];
 	int		 own_link;	/* vipgate0: deleted on free */
+	int		 route;		/* local routes, not addresses */
 
 	pthread_t	 thread;
 	int		 threaded;
@@ -192,7 +193,7 @@ run_batch(struct apply_run *r, int add, const struct addr_vec *x)
 		return;
 	r->add = add;
 	r->v = x->v;
-	(void)addr_nl_addr_batch(r->c->nl, add, r->ifindex, r->c->ifname, x->v, x->n,
+	(void)addr_nl_addr_batch(r->c->nl, add, r->c->route, r->ifindex, r->c->ifname, x->v, x->n,
 	    batch_done, r);
 }
 
@@ -229,7 +230,7 @@ addr_sync(struct addr_ctx *c, const struct ipaddr *want, size_t nwant)
 		log_warn("addresses: interface %s", c->ifname);
 		return -1;
 	}
-	e = addr_nl_list_owned(c->nl, r.ifindex, c->ifname, &owned, &nowned);
+	e = addr_nl_list_owned(c->nl, c->route, r.ifindex, c->ifname, &owned, &nowned);
 	if (e < 0) {
 		/* Without the kernel's list only adding is safe. */
 		errno = -e;
@@ -433,7 +434,7 @@ auto_link(struct addr_ctx *c)
 }
 
 struct applier *
-addr_applier_new(const char *ifname)
+addr_applier_new(const char *ifname, const char *mode)
 {
 	struct addr_ctx *c = xcalloc(1, sizeof(*c));
 	struct applier *ap;
@@ -441,6 +442,7 @@ addr_applier_new(const char *ifname)
 
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_cond_init(&c->cv, NULL);
+	c->route = mode != NULL && strcmp(mode, "route") == 0;
 	if ((c->nl = addr_nl_open()) == NULL) {
 		log_warn("addresses: netlink socket");
 		free(c);
@@ -473,7 +475,8 @@ addr_applier_new(const char *ifname)
 		    "main loop");
 	} else
 		c->threaded = 1;
-	log_info("addresses: VIPs are local addresses on %s", c->ifname);
+	log_info("addresses: VIPs are local %s on %s", c->route ? "routes (table local)" :
+	    "addresses", c->ifname);
 	return ap;
 fail:
 	addr_free(ap);
@@ -489,7 +492,7 @@ addr_applier_ifname(const struct applier *ap)
 }
 
 int
-addr_list_owned(const char *ifname, struct ipaddr **out, size_t *n)
+addr_list_owned(const char *ifname, int route, struct ipaddr **out, size_t *n)
 {
 	struct addr_nl *nl;
 	struct ipaddr *v;
@@ -506,7 +509,7 @@ addr_list_owned(const char *ifname, struct ipaddr **out, size_t *n)
 		log_warn("addresses: netlink socket");
 		return -1;
 	}
-	e = addr_nl_list_owned(nl, idx, ifname, &v, &nv);
+	e = addr_nl_list_owned(nl, route, idx, ifname, &v, &nv);
 	addr_nl_close(nl);
 	if (e < 0) {
 		errno = -e;

@@ -190,6 +190,100 @@ addr_msg_owned(const struct nlmsghdr *nlh, int ifindex, const char *ifname,
 	return 1;
 }
 
+/*
+ * A local route (addresses.mode: route): the kernel takes a packet for a
+ * destination whose route in table local is of type local as addressed to
+ * itself (ip_route_input, ip6_route_input), as it does for its addresses,
+ * but adding one is a FIB insertion, not a walk of the interface's address
+ * list. The kernel never picks it as a source address.
+ */
+struct nlmsghdr *
+addr_msg_route(void *buf, uint16_t type, int ifindex, const struct ipaddr *a)
+{
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+	size_t alen = a->family == AF_INET ? 4 : 16;
+
+	memset(buf, 0, ADDR_MSG_SIZE);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	if (type == RTM_NEWROUTE)
+		nlh->nlmsg_flags |= NLM_F_CREATE | NLM_F_EXCL;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = a->family;
+	rtm->rtm_dst_len = (uint8_t)ipaddr_bits(a);
+	rtm->rtm_table = RT_TABLE_LOCAL;
+	/* on delete the kernel matches the protocol: only ours go */
+	rtm->rtm_protocol = VG_RTPROT;
+	rtm->rtm_scope = RT_SCOPE_HOST;
+	rtm->rtm_type = RTN_LOCAL;
+	mnl_attr_put(nlh, RTA_DST, alen, a->a);
+	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
+	return nlh;
+}
+
+static int
+rta_attr_cb(const struct nlattr *attr, void *arg)
+{
+	const struct nlattr **tb = arg;
+	uint16_t type = mnl_attr_get_type(attr);
+
+	if (type > RTA_MAX)
+		return MNL_CB_OK;
+	switch (type) {
+	case RTA_DST:
+		if (mnl_attr_validate(attr, MNL_TYPE_BINARY) < 0)
+			return MNL_CB_ERROR;
+		break;
+	case RTA_OIF:
+	case RTA_TABLE:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
+			return MNL_CB_ERROR;
+		break;
+	default:
+		return MNL_CB_OK;
+	}
+	tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+int
+addr_msg_route_owned(const struct nlmsghdr *nlh, int ifindex, struct ipaddr *out)
+{
+	const struct nlattr *tb[RTA_MAX + 1] = { NULL };
+	struct rtmsg rtm;
+	uint32_t table;
+	size_t alen;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE)
+		return 0;
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(rtm))
+		return -1;
+	memcpy(&rtm, mnl_nlmsg_get_payload(nlh), sizeof(rtm));
+	if (rtm.rtm_family == AF_INET)
+		alen = 4;
+	else if (rtm.rtm_family == AF_INET6)
+		alen = 16;
+	else
+		return 0;
+	if (rtm.rtm_protocol != VG_RTPROT || rtm.rtm_type != RTN_LOCAL ||
+	    rtm.rtm_dst_len != alen * 8)
+		return 0;
+	if (mnl_attr_parse(nlh, sizeof(rtm), rta_attr_cb, tb) != MNL_CB_OK)
+		return -1;
+	table = tb[RTA_TABLE] ? mnl_attr_get_u32(tb[RTA_TABLE]) : rtm.rtm_table;
+	if (table != RT_TABLE_LOCAL || tb[RTA_OIF] == NULL ||
+	    mnl_attr_get_u32(tb[RTA_OIF]) != (uint32_t)ifindex)
+		return 0;
+	if (tb[RTA_DST] == NULL || mnl_attr_get_payload_len(tb[RTA_DST]) != alen)
+		return -1;
+	memset(out, 0, sizeof(*out));
+	out->family = rtm.rtm_family;
+	memcpy(out->a, mnl_attr_get_payload(tb[RTA_DST]), alen);
+	return 1;
+}
+
 static struct nlmsghdr *
 msg_link_dummy(void *buf, const char *ifname)
 {
@@ -232,17 +326,23 @@ msg_link(void *buf, uint16_t type, int ifindex)
 }
 
 static struct nlmsghdr *
-msg_addr_dump(void *buf)
+msg_addr_dump(void *buf, int route)
 {
 	struct nlmsghdr *nlh;
-	struct ifaddrmsg *ifa;
 
 	memset(buf, 0, ADDR_MSG_SIZE);
 	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_GETADDR;
+	nlh->nlmsg_type = route ? RTM_GETROUTE : RTM_GETADDR;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
-	ifa->ifa_family = AF_UNSPEC;
+	if (route) {
+		struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+
+		rtm->rtm_family = AF_UNSPEC;
+	} else {
+		struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+
+		ifa->ifa_family = AF_UNSPEC;
+	}
 	return nlh;
 }
 
@@ -447,7 +547,9 @@ addr_msg_batch(void *buf, size_t cap, uint16_t type, int ifindex,
 	size_t used = 0, i;
 
 	for (i = 0; i < n; i++) {
-		struct nlmsghdr *nlh = addr_msg_addr(one, type, ifindex, ifname, &v[i]);
+		struct nlmsghdr *nlh = type == RTM_NEWROUTE || type == RTM_DELROUTE ?
+		    addr_msg_route(one, type, ifindex, &v[i]) :
+		    addr_msg_addr(one, type, ifindex, ifname, &v[i]);
 		size_t len = MNL_ALIGN(nlh->nlmsg_len);
 
 		if (used + len > cap)
@@ -579,7 +681,7 @@ batch_off_done(size_t i, int err, const char *msg, void *arg)
 }
 
 int
-addr_nl_addr_batch(struct addr_nl *nl, int add, int ifindex, const char *ifname,
+addr_nl_addr_batch(struct addr_nl *nl, int add, int route, int ifindex, const char *ifname,
     const struct ipaddr *v, size_t n,
     void (*done)(size_t i, int err, const char *msg, void *arg), void *arg)
 {
@@ -588,7 +690,9 @@ addr_nl_addr_batch(struct addr_nl *nl, int add, int ifindex, const char *ifname,
 
 	while (bo.off < n) {
 		size_t sent;
-		int e = batch_once(nl, add ? RTM_NEWADDR : RTM_DELADDR, ifindex, ifname,
+		uint16_t type = route ? (add ? RTM_NEWROUTE : RTM_DELROUTE) :
+		    (add ? RTM_NEWADDR : RTM_DELADDR);
+		int e = batch_once(nl, type, ifindex, ifname,
 		    v + bo.off, n - bo.off, &sent, batch_off_done, &bo);
 
 		if (e < 0)
@@ -601,6 +705,7 @@ addr_nl_addr_batch(struct addr_nl *nl, int add, int ifindex, const char *ifname,
 }
 
 struct owned_acc {
+	int		 route;
 	int		 ifindex;
 	const char	*ifname;
 	struct ipaddr	*v;
@@ -612,7 +717,8 @@ owned_cb(const struct nlmsghdr *nlh, void *arg)
 {
 	struct owned_acc *acc = arg;
 	struct ipaddr a;
-	int r = addr_msg_owned(nlh, acc->ifindex, acc->ifname, &a);
+	int r = acc->route ? addr_msg_route_owned(nlh, acc->ifindex, &a) :
+	    addr_msg_owned(nlh, acc->ifindex, acc->ifname, &a);
 
 	if (r == -1)
 		return -EBADMSG;
@@ -627,17 +733,17 @@ owned_cb(const struct nlmsghdr *nlh, void *arg)
 }
 
 int
-addr_nl_list_owned(struct addr_nl *nl, int ifindex, const char *ifname,
+addr_nl_list_owned(struct addr_nl *nl, int route, int ifindex, const char *ifname,
     struct ipaddr **out, size_t *n)
 {
 	char buf[ADDR_MSG_SIZE] __attribute__((aligned(8)));
-	struct owned_acc acc = { ifindex, ifname, NULL, 0, 0 };
+	struct owned_acc acc = { route, ifindex, ifname, NULL, 0, 0 };
 	int tries, r = -EINTR;
 
 	/* A dump interrupted by a concurrent change (NLM_F_DUMP_INTR) is retried. */
 	for (tries = 0; tries < 3 && r == -EINTR; tries++) {
 		acc.n = 0;
-		r = nl_request(nl, msg_addr_dump(buf), owned_cb, &acc);
+		r = nl_request(nl, msg_addr_dump(buf, route), owned_cb, &acc);
 	}
 	if (r < 0) {
 		free(acc.v);

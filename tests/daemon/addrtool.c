@@ -7,6 +7,7 @@
  *                                 from V4 and N6 from V6; prints the ms the
  *                                 call to apply() took, then the ms until applied
  * add and set first print the interface in use (IFNAME may be "auto").
+ * VG_ADDR_MODE=route in the environment: local routes (addresses.mode).
  */
 #include "config.h"
 
@@ -40,6 +41,14 @@ sort_unique(struct ipaddr *v, size_t n)
 	return k;
 }
 
+static int
+route_mode(void)
+{
+	const char *m = getenv("VG_ADDR_MODE");
+
+	return m != NULL && strcmp(m, "route") == 0;
+}
+
 static int64_t
 ms_now(void)
 {
@@ -66,7 +75,7 @@ seq(int argc, char **argv)
 	    (n4 = strtol(argv[4], NULL, 10)) < 0 || n4 > 1000000 ||
 	    (n6 = strtol(argv[6], NULL, 10)) < 0 || n6 > 1000000)
 		return usage();
-	if ((ap = addr_applier_new(argv[1])) == NULL)
+	if ((ap = addr_applier_new(argv[1], getenv("VG_ADDR_MODE"))) == NULL)
 		return 1;
 	want = xcalloc((size_t)(n4 + n6) + 1, sizeof(*want));
 	for (i = 0; i < n4; i++) {
@@ -115,7 +124,7 @@ main(int argc, char **argv)
 	if (argc < 3)
 		return usage();
 	if (strcmp(argv[2], "list") == 0) {
-		if (argc != 3 || addr_list_owned(argv[1], &cur, &ncur) == -1)
+		if (argc != 3 || addr_list_owned(argv[1], route_mode(), &cur, &ncur) == -1)
 			return argc != 3 ? usage() : 1;
 		for (i = 0; i < ncur; i++) {
 			char s[IPADDR_STRLEN];
@@ -131,10 +140,10 @@ main(int argc, char **argv)
 	if (!add && strcmp(argv[2], "set") != 0)
 		return usage();
 
-	if ((ap = addr_applier_new(argv[1])) == NULL)
+	if ((ap = addr_applier_new(argv[1], getenv("VG_ADDR_MODE"))) == NULL)
 		return 1;
 	printf("%s\n", addr_applier_ifname(ap));
-	if (addr_list_owned(addr_applier_ifname(ap), &cur, &ncur) == -1)
+	if (addr_list_owned(addr_applier_ifname(ap), route_mode(), &cur, &ncur) == -1)
 		return 1;
 	want = xcalloc(ncur + (size_t)argc, sizeof(*want));
 	if (add)

@@ -335,6 +335,52 @@ test_batch_index(void)
 	CU_ASSERT_EQUAL(addr_batch_index(&h, 77, UINT32_MAX - 1, 10), 4);
 }
 
+/* addresses.mode route: a local route in table local, tagged by protocol */
+static void
+test_msg_route(void)
+{
+	char buf[ADDR_MSG_SIZE] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+	struct ipaddr a, out;
+
+	ipaddr_parse("10.1.2.3", &a);
+	nlh = addr_msg_route(buf, RTM_NEWROUTE, 4, &a);
+	rtm = mnl_nlmsg_get_payload(nlh);
+	CU_ASSERT_EQUAL(rtm->rtm_family, AF_INET);
+	CU_ASSERT_EQUAL(rtm->rtm_dst_len, 32);
+	CU_ASSERT_EQUAL(rtm->rtm_table, RT_TABLE_LOCAL);
+	CU_ASSERT_EQUAL(rtm->rtm_type, RTN_LOCAL);
+	CU_ASSERT_EQUAL(rtm->rtm_scope, RT_SCOPE_HOST);
+	CU_ASSERT_EQUAL(rtm->rtm_protocol, VG_RTPROT);
+	CU_ASSERT(nlh->nlmsg_flags & NLM_F_EXCL);
+	/* what the request says is what a dump of it is read back as */
+	CU_ASSERT_EQUAL(addr_msg_route_owned(nlh, 4, &out), 1);
+	CU_ASSERT(ipaddr_eq(&out, &a));
+	CU_ASSERT_EQUAL(addr_msg_route_owned(nlh, 5, &out), 0);	/* another oif */
+	rtm->rtm_protocol = RTPROT_KERNEL;	/* the kernel's, for an address */
+	CU_ASSERT_EQUAL(addr_msg_route_owned(nlh, 4, &out), 0);
+	rtm->rtm_protocol = VG_RTPROT;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	CU_ASSERT_EQUAL(addr_msg_route_owned(nlh, 4, &out), 0);
+	rtm->rtm_table = RT_TABLE_LOCAL;
+	rtm->rtm_type = RTN_UNICAST;
+	CU_ASSERT_EQUAL(addr_msg_route_owned(nlh, 4, &out), 0);
+
+	ipaddr_parse("fd00::9", &a);
+	nlh = addr_msg_route(buf, RTM_DELROUTE, 4, &a);
+	rtm = mnl_nlmsg_get_payload(nlh);
+	CU_ASSERT_EQUAL(rtm->rtm_dst_len, 128);
+	CU_ASSERT(!(nlh->nlmsg_flags & NLM_F_CREATE));
+	nlh->nlmsg_type = RTM_NEWROUTE;
+	CU_ASSERT_EQUAL(addr_msg_route_owned(nlh, 4, &out), 1);
+	CU_ASSERT(ipaddr_eq(&out, &a));
+	/* a v4 header with a v6-sized destination is malformed */
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_dst_len = 32;
+	CU_ASSERT_EQUAL(addr_msg_route_owned(nlh, 4, &out), -1);
+}
+
 static const struct cu_test tests[] = {
 	{ "diff empty", test_diff_empty },
 	{ "diff same", test_diff_same },
@@ -349,6 +395,7 @@ static const struct cu_test tests[] = {
 	{ "label", test_label },
 	{ "message batch", test_msg_batch },
 	{ "batch answer index", test_batch_index },
+	{ "message local route", test_msg_route },
 	{ NULL, NULL }
 };
 
