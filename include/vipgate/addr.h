@@ -22,8 +22,6 @@ struct applier *addr_applier_new(const char *ifname, const char *mode);
  * part of it failed (logged).
  */
 int addr_applier_wait(struct applier *);
-/* Whether a set posted is not applied yet. */
-int addr_applier_busy(struct applier *);
 /* The interface in use ("vipgate0", "lo", ...). */
 const char *addr_applier_ifname(const struct applier *);
 

@@ -24,6 +24,12 @@
 #define ADDR_LOG_EACH	32
 /* Failures logged one by one in a run; the rest are counted. */
 #define ADDR_LOG_FAILS	10
+/*
+ * Between chunks of this many changes the worker looks for a newer set:
+ * when one was posted it starts over from the kernel's state, so a change
+ * made while 100,000 addresses go in waits for a chunk, not for all.
+ */
+#define ADDR_CHUNK	4096
 
 /*
  * The kernel's work runs on a thread of its own: adding an IPv4 address
@@ -54,6 +60,8 @@ struct addr_ctx {
 
 struct apply_run {
 	struct addr_ctx	*c;
+	uint64_t	 gen;		/* the set being applied */
+	int		 superseded;
 	int		 ifindex;
 	int		 add;
 	const struct ipaddr *v;
@@ -186,15 +194,34 @@ diff_del(const struct ipaddr *a, void *arg)
 	vec_push(a, &((struct diff_out *)arg)->del);
 }
 
+static int
+superseded(struct apply_run *r)
+{
+	struct addr_ctx *c = r->c;
+	int s;
+
+	if (!c->threaded)
+		return 0;
+	pthread_mutex_lock(&c->mu);
+	s = c->gen != r->gen && !c->stop;
+	pthread_mutex_unlock(&c->mu);
+	return s;
+}
+
 static void
 run_batch(struct apply_run *r, int add, const struct addr_vec *x)
 {
-	if (x->n == 0)
-		return;
+	size_t off, k;
+
 	r->add = add;
-	r->v = x->v;
-	(void)addr_nl_addr_batch(r->c->nl, add, r->c->route, r->ifindex, r->c->ifname, x->v, x->n,
-	    batch_done, r);
+	for (off = 0; off < x->n && !r->superseded; off += k) {
+		k = x->n - off < ADDR_CHUNK ? x->n - off : ADDR_CHUNK;
+		r->v = x->v + off;
+		(void)addr_nl_addr_batch(r->c->nl, add, r->c->route, r->ifindex,
+		    r->c->ifname, x->v + off, k, batch_done, r);
+		if (off + k < x->n && superseded(r))
+			r->superseded = 1;
+	}
 }
 
 static double
@@ -211,12 +238,13 @@ mono_s(void)
  * the kernel holds as ours: that removes what a crashed run left behind,
  * restores a VIP deleted by hand, and only ever deletes addresses the
  * listing found tagged. Removals go first, then additions, each in batches.
- * Returns 0, or -1 when part of it failed (logged).
+ * Returns 0, -1 when part of it failed (logged), or 1 when a newer set was
+ * posted meanwhile (what was done stays; the newer set is applied next).
  */
 static int
-addr_sync(struct addr_ctx *c, const struct ipaddr *want, size_t nwant)
+addr_sync(struct addr_ctx *c, uint64_t gen, const struct ipaddr *want, size_t nwant)
 {
-	struct apply_run r = { .c = c };
+	struct apply_run r = { .c = c, .gen = gen };
 	struct diff_out d = { { NULL, 0, 0 }, { NULL, 0, 0 } };
 	struct ipaddr *owned = NULL;
 	size_t nowned = 0;
@@ -247,15 +275,20 @@ addr_sync(struct addr_ctx *c, const struct ipaddr *want, size_t nwant)
 	r.each = d.add.n + d.del.n <= ADDR_LOG_EACH;
 	run_batch(&r, 0, &d.del);
 	ndel_ok = r.nok;
-	run_batch(&r, 1, &d.add);
+	if (!r.superseded)
+		run_batch(&r, 1, &d.add);
 	nadd_ok = r.nok - ndel_ok;
 	if (!r.each || r.nfail > ADDR_LOG_FAILS)
 		log_info("addresses: %zu added, %zu removed on %s in %.2f s "
 		    "(listing %.2f s, kernel %.2f s), %zu failed", nadd_ok, ndel_ok,
 		    c->ifname, mono_s() - t0, tl,
 		    (double)(addr_nl_kernel_ns(c->nl) - k0) / 1e9, r.nfail);
+	if (r.superseded)
+		log_info("addresses: a newer set came, applying it instead");
 	free(d.add.v);
 	free(d.del.v);
+	if (r.superseded)
+		return 1;
 	return r.nfail ? -1 : 0;
 }
 
@@ -280,8 +313,12 @@ addr_worker(void *arg)
 		if (n)
 			memcpy(v, c->want, n * sizeof(*v));
 		pthread_mutex_unlock(&c->mu);
-		r = addr_sync(c, v, n);
+		r = addr_sync(c, g, v, n);
+		free(v);
+		v = NULL;
 		pthread_mutex_lock(&c->mu);
+		if (r == 1)
+			continue;	/* superseded: the newer set, from the kernel's state */
 		c->done_gen = g;
 		c->failed = r < 0;
 		pthread_cond_broadcast(&c->cv);
@@ -324,7 +361,7 @@ addr_apply(struct applier *ap, const struct desired *old,
 	pthread_mutex_unlock(&c->mu);
 	if (!c->threaded) {
 		/* no worker (it could not start): the same work, here */
-		r = addr_sync(c, c->want, c->nwant);
+		r = addr_sync(c, c->gen, c->want, c->nwant);
 		c->done_gen = c->gen;
 		c->failed = r < 0;
 	}
@@ -343,18 +380,6 @@ addr_applier_wait(struct applier *ap)
 	failed = c->failed;
 	pthread_mutex_unlock(&c->mu);
 	return failed ? -1 : 0;
-}
-
-int
-addr_applier_busy(struct applier *ap)
-{
-	struct addr_ctx *c = ap->ctx;
-	int busy;
-
-	pthread_mutex_lock(&c->mu);
-	busy = c->gen != c->done_gen;
-	pthread_mutex_unlock(&c->mu);
-	return busy;
 }
 
 static void

@@ -140,6 +140,10 @@ echo "bulk: apply() returned in $1 ms, 6000 addresses in $2 ms"
 got=$(run "$IF" list | wc -l)
 [ "$got" = 5999 ] || fail "bulk: $got owned, want 5999 (3000 + 3000 but the hand-made one)"
 expect_on 10.70.0.0 10.70.11.183 fd70::bb7 10.70.0.5
+# a newer set posted while one is being applied: the newer one is what holds
+run "$IF" seq 10.72.0.0 20000 fd72:: 0 10.72.0.9 fd72::9 >/dev/null || fail "seq then failed"
+expect_list 10.72.0.9 fd72::9
+run "$IF" seq 10.70.0.0 3000 fd70:: 3000 >/dev/null || fail "seq again failed"
 run "$IF" seq 10.70.0.0 1000 fd70:: 0 >/dev/null || fail "seq shrink failed"
 [ "$(run "$IF" list | wc -l)" = 999 ] || fail "bulk: shrink left $(run "$IF" list | wc -l)"
 expect_off fd70::1 10.70.3.232

@@ -3,9 +3,11 @@
  *   addrtool IFNAME add ADDR...   hold these too (apply(owned, owned + ADDRs))
  *   addrtool IFNAME set [ADDR...] hold exactly these (apply(owned, ADDRs))
  *   addrtool IFNAME list          vipgated's addresses on IFNAME, one a line
- *   addrtool IFNAME seq V4 N4 V6 N6  hold exactly N4 consecutive addresses
- *                                 from V4 and N6 from V6; prints the ms the
- *                                 call to apply() took, then the ms until applied
+ *   addrtool IFNAME seq V4 N4 V6 N6 [ADDR...]  hold exactly N4 consecutive
+ *                                 addresses from V4 and N6 from V6; prints the
+ *                                 ms the call to apply() took, then the ms until
+ *                                 applied. With ADDRs, these are posted at once
+ *                                 after, and held instead (a newer set)
  * add and set first print the interface in use (IFNAME may be "auto").
  * VG_ADDR_MODE=route in the environment: local routes (addresses.mode).
  */
@@ -70,7 +72,7 @@ seq(int argc, char **argv)
 	int64_t t0, t1, t2;
 	int rc;
 
-	if (argc != 7 || ipaddr_parse(argv[3], &a4) == -1 || a4.family != AF_INET ||
+	if (argc < 7 || ipaddr_parse(argv[3], &a4) == -1 || a4.family != AF_INET ||
 	    ipaddr_parse(argv[5], &a6) == -1 || a6.family != AF_INET6 ||
 	    (n4 = strtol(argv[4], NULL, 10)) < 0 || n4 > 1000000 ||
 	    (n6 = strtol(argv[6], NULL, 10)) < 0 || n6 > 1000000)
@@ -95,6 +97,22 @@ seq(int argc, char **argv)
 	t0 = ms_now();
 	rc = ap->apply(ap, &old, &new);
 	t1 = ms_now();
+	if (argc > 7) {
+		struct desired then;
+		struct ipaddr *v = xcalloc((size_t)argc, sizeof(*v));
+		size_t nv = 0;
+
+		for (i = 7; i < argc; i++)
+			if (ipaddr_parse(argv[i], &v[nv++]) == -1)
+				return usage();
+		nv = sort_unique(v, nv);
+		memset(&then, 0, sizeof(then));
+		then.local_addrs = v;
+		then.nlocal_addrs = nv;
+		if (ap->apply(ap, &new, &then) == -1)
+			rc = -1;
+		free(v);	/* the applier keeps a copy */
+	}
 	if (addr_applier_wait(ap) == -1)
 		rc = -1;
 	t2 = ms_now();
