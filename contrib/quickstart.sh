@@ -23,7 +23,7 @@ pkgs=(build-essential autoconf automake libtool pkg-config
       libmnl-dev libpcre2-dev libhttp-parser-dev libnghttp2-dev clang
       iproute2 procps curl python3 openssl
       bird2 frr gobgpd exabgp arping ndisc6 tcpdump
-      nginx-light haproxy wrk nghttp2-client)
+      nginx-light haproxy wrk nghttp2-client slowhttptest)
 
 die() { echo "quickstart: $*" >&2; exit 1; }
 

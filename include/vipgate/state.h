@@ -16,6 +16,8 @@ struct alloc_state {
 
 /* Missing file: empty state, 0. Unreadable or corrupt: empty state, -1 (logged). */
 int state_load(const char *path, struct alloc_state *);
+/* The same from bytes (name is for messages). */
+int state_parse(const char *buf, size_t len, const char *name, struct alloc_state *);
 int state_save(const char *path, const struct desired *);
 /* The allocations of a desired state, as the next reconcile's prev. */
 void state_from_desired(const struct desired *, struct alloc_state *);

@@ -129,6 +129,38 @@ dec_interval(struct sc_ctx *c, const struct ynode *n, void *dst)
 	return 0;
 }
 
+/* An integer within [lo, hi]. */
+static int
+dec_range(struct sc_ctx *c, const struct ynode *n, void *dst, int64_t lo, int64_t hi)
+{
+	int64_t v;
+
+	if (yn_is_null(n))
+		return 0;
+	if (dec_as(c, SC_INT, n, &v) == -1)
+		return -1;
+	if (v < lo || v > hi) {
+		sc_error(c, n, "%lld is out of range (%lld-%lld)", (long long)v,
+		    (long long)lo, (long long)hi);
+		return -1;
+	}
+	*(int64_t *)dst = v;
+	return 0;
+}
+
+/* Envoy's max_request_headers_kb goes to 8192; libhttp-parser stops at 80 KiB. */
+static int
+dec_headers_kb(struct sc_ctx *c, const struct ynode *n, void *dst)
+{
+	return dec_range(c, n, dst, 1, 80);
+}
+
+static int
+dec_trusted_proxies(struct sc_ctx *c, const struct ynode *n, void *dst)
+{
+	return dec_range(c, n, dst, 0, 64);
+}
+
 /* "auto" (0: one a CPU) or a positive count. */
 static int
 dec_workers(struct sc_ctx *c, const struct ynode *n, void *dst)
@@ -636,6 +668,10 @@ static const struct sc_field gateway_fields[] = {
 	SCF_FN("health_port", struct cfg_gateway, health_port, dec_port),
 	SCF_FN("stats_port", struct cfg_gateway, stats_port, dec_port),
 	SCF_FN("drain_timeout", struct cfg_gateway, drain_timeout_ms, dec_duration),
+	SCF_FN("header_timeout", struct cfg_gateway, header_timeout_ms, dec_duration),
+	SCF_FN("idle_timeout", struct cfg_gateway, idle_timeout_ms, dec_duration),
+	SCF_FN("max_request_headers_kb", struct cfg_gateway, max_request_headers_kb, dec_headers_kb),
+	SCF_FN("num_trusted_proxies", struct cfg_gateway, num_trusted_proxies, dec_trusted_proxies),
 	SCF_OBJ("access_log", struct cfg_gateway, access_log, &access_log_schema),
 	SCF_OBJ("identity", struct cfg_gateway, identity, &identity_schema),
 	SCF_END
@@ -728,6 +764,10 @@ cfg_defaults(struct config *cfg)
 	cfg->gateway.health_port = 15021;
 	cfg->gateway.stats_port = 15020;
 	cfg->gateway.drain_timeout_ms = 30000;
+	cfg->gateway.header_timeout_ms = 30000;
+	cfg->gateway.idle_timeout_ms = 300000;
+	cfg->gateway.max_request_headers_kb = 60;
+	cfg->gateway.num_trusted_proxies = 0;
 	cfg->gateway.access_log.path = arena_strdup(a, "off");
 	cfg->gateway.access_log.format = arena_strdup(a, "envoy");
 	cfg->gateway.identity.cert = arena_strdup(a, SYSCONFDIR "/vipgate/identity/cert-chain.pem");

@@ -26,6 +26,7 @@ struct hhead {
 	int		 last_value;
 	uint32_t	 url_l;
 	int		 overflow;
+	uint32_t	 max;		/* head size limit; 0: GW_MAX_HEADERS_BYTES */
 };
 
 #define HN(hh, i)	((hh)->b.s + (hh)->h[i].no)
@@ -49,5 +50,15 @@ enum gw_h1_framing {
 };
 /* RFC 9112 6.1 and 6.3 checks on a request head; *expect: 100-continue asked. */
 enum gw_h1_framing gw_h1_framing(const struct hhead *, int *expect);
+
+/*
+ * Envoy's trusted client address with xff_num_trusted_hops = hops: the
+ * hops-th address from the right of an x-forwarded-for value. 0 and the
+ * address's text, or -1 when hops is 0, the list is shorter or the entry is
+ * not an IP address (the peer's address counts then).
+ */
+int gw_xff_client(const char *xff, size_t len, unsigned hops, char *out, size_t outlen);
+/* Envoy's default internal addresses: RFC 1918, loopback, IPv6 unique local. */
+int gw_addr_internal(const char *addr);
 
 #endif

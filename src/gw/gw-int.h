@@ -24,8 +24,8 @@ typedef struct ssl_ctx_st SSL_CTX;
 
 #define GW_HWM			(256 * 1024)	/* stop reading the other side above this */
 #define GW_LWM			(64 * 1024)	/* and resume below this */
-#define GW_IDLE_TIMEOUT_S	300		/* downstream keep-alive idle */
-#define GW_HEADER_TIMEOUT_S	30		/* downstream request head */
+#define GW_IDLE_TIMEOUT_MS	300000		/* downstream keep-alive idle (gateway.idle_timeout) */
+#define GW_HEADER_TIMEOUT_MS	30000		/* request head (gateway.header_timeout) */
 
 /*
  * Run-time state of an endpoint, shared by the workers (atomics): the
@@ -52,6 +52,7 @@ struct gw_lbstate {
 	struct gw_ep_rt	*shared;	/* the snapshot's, when there is */
 	struct gw_cl_rt	*cl;
 	size_t		 n;
+	struct gw_hashtab *ht;		/* ring hash or Maglev table, made on first use */
 };
 
 struct gw_snap;
@@ -82,6 +83,10 @@ struct gw_snap {
 	struct gw_tlsl		*tlsl;		/* [listener] */
 	char			**bind;		/* gateway.bind when it was made */
 	size_t			  nbind;
+	/* gateway.* limits when it was made: a reload changes them for new requests */
+	int64_t			 header_timeout_ms, idle_timeout_ms;
+	uint32_t		 max_header_bytes;
+	unsigned		 trusted_hops;
 };
 
 struct gw_snap *gw_snap_ref(struct gw_snap *);
@@ -196,6 +201,12 @@ void gw_lb_acquire(struct gw_lbstate *, const struct gw_endpoint *);
 void gw_lb_release(struct gw_lbstate *, const struct gw_endpoint *);
 const struct gw_endpoint *gw_lb_pick(const struct gw_cluster *, struct gw_lbstate *,
     uint64_t (*rnd)(void *), void *rarg, uint64_t hash, int have_hash);
+
+/* gw_lb_hash.c: Envoy's ring hash and Maglev tables. */
+struct gw_hashtab *gw_hashtab_new(const struct gw_cluster *);
+void gw_hashtab_free(struct gw_hashtab *);
+/* The endpoint index for a key; attempt > 0: the next candidates in turn. */
+size_t gw_hashtab_pick(const struct gw_hashtab *, uint64_t hash, size_t attempt);
 
 /* gw_stats.c */
 void gw_stats_init(struct gw_stats *);

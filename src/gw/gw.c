@@ -50,6 +50,7 @@ gw_snap_unref(struct gw_snap *s)
 		for (j = 0; j < s->g->nclusters; j++) {
 			free(s->lb[i][j].cur);
 			free(s->lb[i][j].active);
+			gw_hashtab_free(s->lb[i][j].ht);
 		}
 		free(s->lb[i]);
 	}
@@ -99,6 +100,10 @@ snap_new(struct gw_ctx *ctx, struct desired *d, uint64_t gen)
 	s->bind = xcalloc(s->nbind ? s->nbind : 1, sizeof(*s->bind));
 	for (i = 0; i < s->nbind; i++)
 		s->bind[i] = xstrdup(ctx->env->cfg->gateway.bind[i]);
+	s->header_timeout_ms = ctx->env->cfg->gateway.header_timeout_ms;
+	s->idle_timeout_ms = ctx->env->cfg->gateway.idle_timeout_ms;
+	s->max_header_bytes = (uint32_t)ctx->env->cfg->gateway.max_request_headers_kb * 1024;
+	s->trusted_hops = (unsigned)ctx->env->cfg->gateway.num_trusted_proxies;
 	s->lb = xcalloc(ctx->nw ? ctx->nw : 1, sizeof(*s->lb));
 	s->crt = xcalloc(s->g->nclusters ? s->g->nclusters : 1, sizeof(*s->crt));
 	for (i = 0; i < s->g->nclusters; i++)

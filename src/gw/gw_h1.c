@@ -1,6 +1,7 @@
 /* HTTP/1.1 heads: accumulation and framing rules (see gw-h1.h). */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -28,7 +29,7 @@ hh_free(struct hhead *hh)
 int
 hh_room(struct hhead *hh, size_t len)
 {
-	if (hh->b.len + len > GW_MAX_HEADERS_BYTES) {
+	if (hh->b.len + len > (hh->max ? hh->max : GW_MAX_HEADERS_BYTES)) {
 		hh->overflow = 1;
 		return 0;
 	}
@@ -127,4 +128,59 @@ gw_h1_framing(const struct hhead *hh, int *expect)
 	if (ncl > 1 || nte > 1 || (ncl && nte))
 		return GW_H1_AMBIGUOUS;
 	return GW_H1_OK;
+}
+
+int
+gw_xff_client(const char *xff, size_t len, unsigned hops, char *out, size_t outlen)
+{
+	const char *end = xff + len, *s, *e;
+	unsigned n = 0;
+	unsigned char a[16];
+	char tmp[64];
+
+	if (hops == 0 || xff == NULL)
+		return -1;
+	/* walk the comma-separated list from the right */
+	while (end > xff) {
+		s = end;
+		while (s > xff && s[-1] != ',')
+			s--;
+		e = end;
+		end = s > xff ? s - 1 : xff;
+		if (++n < hops)
+			continue;
+		while (s < e && (*s == ' ' || *s == '\t'))
+			s++;
+		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		if (e == s || (size_t)(e - s) >= sizeof(tmp))
+			return -1;
+		memcpy(tmp, s, (size_t)(e - s));
+		tmp[e - s] = '\0';
+		if (inet_pton(AF_INET, tmp, a) != 1 && inet_pton(AF_INET6, tmp, a) != 1)
+			return -1;
+		if (strlen(tmp) >= outlen)
+			return -1;
+		memcpy(out, tmp, strlen(tmp) + 1);
+		return 0;
+	}
+	return -1;
+}
+
+int
+gw_addr_internal(const char *addr)
+{
+	unsigned char a[16];
+
+	if (inet_pton(AF_INET, addr, a) == 1)
+		return a[0] == 10 || a[0] == 127 || (a[0] == 172 && (a[1] & 0xf0) == 16) ||
+		    (a[0] == 192 && a[1] == 168);
+	if (inet_pton(AF_INET6, addr, a) != 1)
+		return 0;
+	if ((a[0] & 0xfe) == 0xfc)
+		return 1;	/* fc00::/7 */
+	if (memcmp(a, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0)
+		return a[12] == 10 || a[12] == 127 || (a[12] == 172 && (a[13] & 0xf0) == 16) ||
+		    (a[12] == 192 && a[13] == 168);
+	return memcmp(a, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16) == 0;
 }

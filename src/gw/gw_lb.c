@@ -1,8 +1,9 @@
 /*
  * Load-balancer picks over a cluster's endpoints, as Envoy's: smooth
  * weighted round robin, least request with the power of two choices
- * (Istio's default), weighted random, and consistent hashing. Pure: the
- * state and the random source come from the caller.
+ * (Istio's default), weighted random, and consistent hashing (ring hash
+ * and Maglev, gw_lb_hash.c). Pure: the state and the random source come
+ * from the caller.
  */
 #include "config.h"
 
@@ -24,6 +25,8 @@ gw_lb_state(struct gw_snap *s, int worker, const struct gw_cluster *c)
 		free(st->active);
 		st->cur = xcalloc(c->neps ? c->neps : 1, sizeof(*st->cur));
 		st->active = xcalloc(c->neps ? c->neps : 1, sizeof(*st->active));
+		gw_hashtab_free(st->ht);
+		st->ht = NULL;
 		st->n = c->neps;
 	}
 	if (s->crt) {
@@ -63,18 +66,6 @@ active_of(const struct gw_lbstate *st, size_t i)
 	return st->shared ? __atomic_load_n(&st->shared[i].rq_active, __ATOMIC_RELAXED) : st->active[i];
 }
 
-static uint64_t
-mix64(uint64_t x)
-{
-	/* splitmix64's finaliser */
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return x;
-}
-
 const struct gw_endpoint *
 gw_lb_pick(const struct gw_cluster *c, struct gw_lbstate *st,
     uint64_t (*rnd)(void *), void *rarg, uint64_t hash, int have_hash)
@@ -101,20 +92,9 @@ gw_lb_pick(const struct gw_cluster *c, struct gw_lbstate *st,
 	case GW_LB_RING_HASH:
 	case GW_LB_MAGLEV:
 		if (have_hash) {
-			/* rendezvous hashing: the same key keeps its endpoint, and
-			 * only the keys of a removed endpoint move */
-			uint64_t top = 0;
-
-			for (i = 0; i < c->neps; i++) {
-				uint64_t h = mix64(hash ^ ipaddr_hash(&c->eps[i].addr) ^
-				    ((uint64_t)c->eps[i].port << 48));
-
-				if (i == 0 || h > top) {
-					top = h;
-					best = i;
-				}
-			}
-			return &c->eps[best];
+			if (st->ht == NULL)
+				st->ht = gw_hashtab_new(c);
+			return &c->eps[gw_hashtab_pick(st->ht, hash, 0)];
 		}
 		/* no key in this request: Envoy picks at random */
 		__attribute__((fallthrough));

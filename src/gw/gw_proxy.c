@@ -55,6 +55,7 @@ struct gw_dreq {
 	const char		*cors_extra;	/* a preflight answer's own fields */
 	size_t			 cors_len;
 	char			 reqid[40];
+	char			 client[INET6_ADDRSTRLEN];	/* trusted client address (XFF hops) */
 	struct gw_dreq		*next_free;
 	int			 code;
 	const char		*flags;
@@ -523,6 +524,16 @@ dr_record(struct gw_dreq *dr)
 	buf_free(&k);
 }
 
+/* A downstream read timeout in ms; 0 turns it off. */
+static void
+dc_timeout(struct gw_dconn *dc, int64_t ms)
+{
+	if (ms > 0)
+		bufferevent_set_timeouts(dc->bev, &(struct timeval){ ms / 1000, (ms % 1000) * 1000 }, NULL);
+	else
+		bufferevent_set_timeouts(dc->bev, NULL, NULL);
+}
+
 /* ---- request lifetime ---- */
 
 /* Requests are recycled per worker with their buffers: no malloc per request. */
@@ -613,7 +624,7 @@ dr_maybe_done(struct gw_dreq *dr)
 		bufferevent_setwatermark(dc->bev, EV_WRITE, 0, 0);
 		return;
 	}
-	bufferevent_set_timeouts(dc->bev, &(struct timeval){ GW_IDLE_TIMEOUT_S, 0 }, NULL);
+	dc_timeout(dc, dc->w->snap ? dc->w->snap->idle_timeout_ms : GW_IDLE_TIMEOUT_MS);
 	dc->resume = 1;
 	if (!dc->in_feed)
 		dc_feed(dc);
@@ -687,7 +698,8 @@ hash_key(const struct gw_dreq *dr, const struct gw_cluster *c, uint64_t *h)
 
 	switch (c->hash_key) {
 	case GW_HASH_SOURCE_IP:
-		*h = fnv(dr->dc->peer, strlen(dr->dc->peer));
+		/* Envoy hashes the downstream address, which XFF hops may replace */
+		*h = fnv(dr->client, strlen(dr->client));
 		return 1;
 	case GW_HASH_HEADER:
 		for (i = 0; i < hh->n; i++)
@@ -772,7 +784,9 @@ build_uphead(struct gw_dreq *dr, const struct gw_match *m, const char *host, siz
 			xffl = hh->h[i].vl;
 			continue;
 		}
-		if (HNAME_IS(hh, i, "x-forwarded-proto"))
+		/* the edge sets these itself; a client's own are dropped */
+		if (HNAME_IS(hh, i, "x-forwarded-proto") || HNAME_IS(hh, i, "x-envoy-internal") ||
+		    HNAME_IS(hh, i, "x-envoy-external-address"))
 			continue;
 		if (HNAME_IS(hh, i, "x-request-id")) {
 			rid = HV(hh, i);
@@ -786,7 +800,11 @@ build_uphead(struct gw_dreq *dr, const struct gw_match *m, const char *host, siz
 		buf_append(b, HV(hh, i), hh->h[i].vl);
 		buf_append(b, "\r\n", 2);
 	}
-	/* Envoy with use_remote_address: append the peer (numTrustedProxies 0) */
+	/*
+	 * Envoy with use_remote_address: append the peer; the trusted client
+	 * address (XFF hops from the right, gateway.num_trusted_proxies) is
+	 * internal (x-envoy-internal) or external (x-envoy-external-address).
+	 */
 	buf_puts(b, "x-forwarded-for: ");
 	if (xff) {
 		buf_append(b, xff, xffl);
@@ -794,6 +812,10 @@ build_uphead(struct gw_dreq *dr, const struct gw_match *m, const char *host, siz
 	}
 	buf_puts(b, dr->dc->peer);
 	buf_puts(b, dr->dc->tls ? "\r\nx-forwarded-proto: https\r\n" : "\r\nx-forwarded-proto: http\r\n");
+	if (gw_addr_internal(dr->client))
+		buf_puts(b, "x-envoy-internal: true\r\n");
+	else
+		buf_hdr(b, "x-envoy-external-address", dr->client, strlen(dr->client));
 	if (rid && ridl) {
 		size_t l = ridl < sizeof(dr->reqid) - 1 ? ridl : sizeof(dr->reqid) - 1;
 
@@ -1145,7 +1167,8 @@ d_begin(http_parser *p)
 	dr->flags = "-";
 	dc->req = dr;
 	dc->w->inflight++;
-	bufferevent_set_timeouts(dc->bev, &(struct timeval){ GW_HEADER_TIMEOUT_S, 0 }, NULL);
+	dr->hh.max = dc->w->snap ? dc->w->snap->max_header_bytes : 0;
+	dc_timeout(dc, dc->w->snap ? dc->w->snap->header_timeout_ms : GW_HEADER_TIMEOUT_MS);
 	return 0;
 }
 
@@ -1229,6 +1252,14 @@ d_headers_done(http_parser *p)
 	if (!dr->has_body)
 		dr->body_done = 1;
 	dr->snap = gw_snap_ref(dc->w->snap);
+	{
+		size_t xl = 0;
+		const char *xff = req_header(dr, "x-forwarded-for", &xl);
+
+		if (xff == NULL || gw_xff_client(xff, xl, dr->snap->trusted_hops, dr->client,
+		    sizeof(dr->client)) == -1)
+			memcpy(dr->client, dc->peer, sizeof(dr->client));
+	}
 	dr_route(dr);
 	/* Envoy answers 100-continue itself, and only when the body will be read */
 	if (expect && dc->req == dr && dr->uc && !dr->resp_started)
@@ -1568,7 +1599,7 @@ gw_accept(struct gw_worker *w, uint16_t port, int tls, evutil_socket_t fd,
 	bufferevent_setcb(dc->bev, dc_readcb, dc_writecb, dc_eventcb, dc);
 	bufferevent_setwatermark(dc->bev, EV_READ, 0, GW_HWM);
 	bufferevent_setwatermark(dc->bev, EV_WRITE, GW_LWM, 0);
-	bufferevent_set_timeouts(dc->bev, &(struct timeval){ GW_HEADER_TIMEOUT_S, 0 }, NULL);
+	dc_timeout(dc, w->snap ? w->snap->header_timeout_ms : GW_HEADER_TIMEOUT_MS);
 	bufferevent_enable(dc->bev, EV_READ | EV_WRITE);
 }
 

@@ -142,40 +142,75 @@ slice_ep_can_serve(const struct k_slice_endpoint *e)
 	return e->naddresses > 0 && (ready || serving);
 }
 
-static struct ready
-service_ready(struct store *st, const struct object *svc, const char *node)
+/*
+ * EndpointSlices name their Service by label, not by object name: an index
+ * by namespace and Service, made once a reconcile, keeps the readiness
+ * check of every Service logarithmic (a scan per Service was quadratic).
+ */
+struct slice_ix {
+	const char			*ns, *svc;
+	const struct k_endpointslice	*es;
+};
+
+static int
+slice_ix_cmp(const void *a, const void *b)
+{
+	const struct slice_ix *x = a, *y = b;
+	int r = strcmp(x->ns, y->ns);
+
+	return r ? r : strcmp(x->svc, y->svc);
+}
+
+static struct slice_ix *
+slice_index(struct store *st, size_t *np)
 {
 	struct object * const *l;
+	struct slice_ix *ix;
+	size_t n, i, m = 0;
+
+	l = store_list(st, K_ENDPOINTSLICE, &n);
+	ix = xcalloc(n ? n : 1, sizeof(*ix));
+	for (i = 0; i < n; i++) {
+		const struct k_endpointslice *es = l[i]->spec;
+
+		if (es->service_name == NULL)
+			continue;
+		ix[m].ns = l[i]->meta.ns;
+		ix[m].svc = es->service_name;
+		ix[m].es = es;
+		m++;
+	}
+	qsort(ix, m, sizeof(*ix), slice_ix_cmp);
+	*np = m;
+	return ix;
+}
+
+static struct ready
+service_ready(struct store *st, const struct slice_ix *ix, size_t nix,
+    const struct object *svc, const char *node)
+{
 	struct ready r = { 0, 0 };
 	const struct object *ep;
-	size_t n, i, j, k;
+	struct slice_ix key = { svc->meta.ns, svc->meta.name, NULL };
+	size_t lo = 0, hi = nix, i, j, k;
 
-	/* EndpointSlices name their Service by label; few per Service */
-	l = store_list(st, K_ENDPOINTSLICE, &n);
-	{
-		/* slices are sorted by ns/name: binary-search the namespace */
-		size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
 
-		while (lo < hi) {
-			size_t mid = (lo + hi) / 2;
+		if (slice_ix_cmp(&ix[mid], &key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (i = lo; i < nix && slice_ix_cmp(&ix[i], &key) == 0; i++) {
+		const struct k_endpointslice *es = ix[i].es;
 
-			if (strcmp(l[mid]->meta.ns, svc->meta.ns) < 0)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		for (i = lo; i < n && strcmp(l[i]->meta.ns, svc->meta.ns) == 0; i++) {
-			const struct k_endpointslice *es = l[i]->spec;
-
-			if (!str_eq(es->service_name, svc->meta.name))
+		for (j = 0; j < es->nendpoints; j++) {
+			if (!slice_ep_can_serve(&es->endpoints[j]))
 				continue;
-			for (j = 0; j < es->nendpoints; j++) {
-				if (!slice_ep_can_serve(&es->endpoints[j]))
-					continue;
-				r.anywhere = 1;
-				if (str_eq(es->endpoints[j].node_name, node))
-					r.local = 1;
-			}
+			r.anywhere = 1;
+			if (str_eq(es->endpoints[j].node_name, node))
+				r.local = 1;
 		}
 	}
 	ep = store_get(st, K_ENDPOINTS, svc->meta.ns, svc->meta.name);
@@ -308,7 +343,8 @@ reconcile(struct store *st, const struct config *cfg, const struct live_view *li
 	const struct object *node;
 	struct strmap nlabels;
 	const char *node_block = NULL;
-	size_t npools, nsvcs, nnss, nres, i, j, nlocal = 0;
+	struct slice_ix *six;
+	size_t npools, nsvcs, nnss, nres, nsix, i, j, nlocal = 0;
 
 	d->store_generation = store_generation(st);
 	pools = store_list(st, K_IPADDRESSPOOL, &npools);
@@ -334,6 +370,7 @@ reconcile(struct store *st, const struct config *cfg, const struct live_view *li
 	else if (node && ((const struct k_node *)node->spec)->network_unavailable)
 		node_block = "node condition NetworkUnavailable is True";
 
+	six = slice_index(st, &nsix);
 	d->svcs = arena_alloc(a, sizeof(*d->svcs) * (nres ? nres : 1));
 	d->nsvcs = nres;
 	for (i = 0; i < nres; i++) {
@@ -353,7 +390,7 @@ reconcile(struct store *st, const struct config *cfg, const struct live_view *li
 		s->sharing_key = arena_strdup(a, r->sharing_key);
 		s->etp_local = strcmp(ks->external_traffic_policy, "Local") == 0;
 		s->is_gateway = reconcile_is_gateway_service(o, cfg);
-		rd = service_ready(st, o, cfg->node.name);
+		rd = service_ready(st, six, nsix, o, cfg->node.name);
 		if (s->is_gateway && live && live->gateway_ready)
 			rd.local = rd.anywhere = 1;
 		s->ready_anywhere = rd.anywhere;
@@ -445,6 +482,7 @@ reconcile(struct store *st, const struct config *cfg, const struct live_view *li
 		}
 		free(v);
 	}
+	free(six);
 	reconcile_bgp(d, st, cfg, live);
 	reconcile_l2(d, st, cfg, live);
 	reconcile_gw(d, st, cfg, live);

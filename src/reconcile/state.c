@@ -25,12 +25,13 @@ cmp_prev(const void *a, const void *b)
 	return r ? r : strcmp(x->name, y->name);
 }
 
+static int state_decode(json_t *, const char *, struct alloc_state *);
+
 int
 state_load(const char *path, struct alloc_state *s)
 {
 	json_error_t jerr;
-	json_t *root, *allocs, *e;
-	size_t i, k = 0;
+	json_t *root;
 
 	memset(s, 0, sizeof(*s));
 	s->arena = arena_new();
@@ -46,6 +47,33 @@ state_load(const char *path, struct alloc_state *s)
 		    path, jerr.line, jerr.text);
 		return -1;
 	}
+	return state_decode(root, path, s);
+}
+
+int
+state_parse(const char *buf, size_t len, const char *name, struct alloc_state *s)
+{
+	json_error_t jerr;
+	json_t *root;
+
+	memset(s, 0, sizeof(*s));
+	s->arena = arena_new();
+	root = json_loadb(buf, len, 0, &jerr);
+	if (root == NULL) {
+		log_warnx("%s:%d: state file unreadable, starting with no sticky allocations: %s",
+		    name, jerr.line, jerr.text);
+		return -1;
+	}
+	return state_decode(root, name, s);
+}
+
+/* Takes root's reference. */
+static int
+state_decode(json_t *root, const char *path, struct alloc_state *s)
+{
+	json_t *allocs, *e;
+	size_t i, k = 0;
+
 	allocs = json_object_get(root, "allocations");
 	if (!json_is_array(allocs)) {
 		log_warnx("%s: no allocations array; ignored", path);
@@ -60,7 +88,8 @@ state_load(const char *path, struct alloc_state *s)
 		struct alloc_prev *p = &s->v[k];
 		size_t j;
 
-		if (ns == NULL || name == NULL || !json_is_array(ips))
+		if (ns == NULL || name == NULL || *ns == '\0' || *name == '\0' ||
+		    !json_is_array(ips))
 			continue;
 		memset(p, 0, sizeof(*p));
 		json_array_foreach(ips, j, ip) {

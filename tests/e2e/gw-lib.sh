@@ -83,7 +83,7 @@ objects: {paths: [objs]}
 control: {socket: $tmp/sock}
 addresses: {interface: lo}
 state_dir: state
-gateway: {workers: ${GW_WORKERS:-2}, bind: ["0.0.0.0"], drain_timeout: 2s, access_log: {path: ${GW_ALOG:-$tmp/access.log}, format: ${GW_ALOG_FORMAT:-envoy}}}
+gateway: {workers: ${GW_WORKERS:-2}, bind: ["0.0.0.0"], drain_timeout: 2s, access_log: {path: ${GW_ALOG:-$tmp/access.log}, format: ${GW_ALOG_FORMAT:-envoy}}${GW_EXTRA:+, $GW_EXTRA}}
 log: {level: debug}
 EOC
 	mkdir -p "$tmp/state"

@@ -86,6 +86,10 @@ check_defaults(const struct config *cfg)
 	CU_ASSERT_EQUAL(cfg->gateway.health_port, 15021);
 	CU_ASSERT_EQUAL(cfg->gateway.stats_port, 15020);
 	CU_ASSERT_EQUAL(cfg->gateway.drain_timeout_ms, 30000);
+	CU_ASSERT_EQUAL(cfg->gateway.header_timeout_ms, 30000);
+	CU_ASSERT_EQUAL(cfg->gateway.idle_timeout_ms, 300000);
+	CU_ASSERT_EQUAL(cfg->gateway.max_request_headers_kb, 60);
+	CU_ASSERT_EQUAL(cfg->gateway.num_trusted_proxies, 0);
 	CU_ASSERT_STRING_EQUAL(cfg->gateway.access_log.path, "off");
 	CU_ASSERT_STRING_EQUAL(cfg->gateway.access_log.format, "envoy");
 	CU_ASSERT_STRING_EQUAL(cfg->gateway.identity.cert, SYSCONFDIR "/vipgate/identity/cert-chain.pem");
@@ -157,6 +161,10 @@ test_every_key(void)
 	    "  health_port: 8021\n"
 	    "  stats_port: 8020\n"
 	    "  drain_timeout: 1m30s\n"
+	    "  header_timeout: 5s\n"
+	    "  idle_timeout: 0\n"
+	    "  max_request_headers_kb: 16\n"
+	    "  num_trusted_proxies: 2\n"
 	    "  access_log: {path: \"-\", format: json}\n"
 	    "  identity:\n"
 	    "    cert: /id/cert.pem\n"
@@ -203,6 +211,10 @@ test_every_key(void)
 	CU_ASSERT_EQUAL(cfg->gateway.health_port, 8021);
 	CU_ASSERT_EQUAL(cfg->gateway.stats_port, 8020);
 	CU_ASSERT_EQUAL(cfg->gateway.drain_timeout_ms, 90000);
+	CU_ASSERT_EQUAL(cfg->gateway.header_timeout_ms, 5000);
+	CU_ASSERT_EQUAL(cfg->gateway.idle_timeout_ms, 0);
+	CU_ASSERT_EQUAL(cfg->gateway.max_request_headers_kb, 16);
+	CU_ASSERT_EQUAL(cfg->gateway.num_trusted_proxies, 2);
 	CU_ASSERT_STRING_EQUAL(cfg->gateway.access_log.path, "-");
 	CU_ASSERT_STRING_EQUAL(cfg->gateway.access_log.format, "json");
 	CU_ASSERT_STRING_EQUAL(cfg->gateway.identity.cert, "/id/cert.pem");
@@ -322,7 +334,8 @@ test_sample_documents_every_key(void)
 		"kubernetes:", "kubeconfig:", "in_cluster:", "control:", "socket:",
 		"state_dir:", "addresses:", "interface:", "gateway:", "enabled:",
 		"namespace:", "bind:", "workers:", "health_port:", "stats_port:",
-		"drain_timeout:", "access_log:", "path:", "format:", "identity:",
+		"drain_timeout:", "header_timeout:", "idle_timeout:",
+		"max_request_headers_kb:", "num_trusted_proxies:", "access_log:", "path:", "format:", "identity:",
 		"cert:", "key:", "ca:", "trust_domain:", "l2:", "refresh:",
 		"heartbeat:", "port:", "peers:", "interval:", "key_file:", "log:",
 		"level:",
@@ -403,6 +416,10 @@ test_errors_values(void)
 	    "t.yaml:3:15: gateway: health_port and stats_port are both 9000");
 	expect_error("gateway: {health_port: 15020}\n",
 	    "t.yaml:1:24: gateway: health_port and stats_port are both 15020");
+	expect_error("gateway:\n  max_request_headers_kb: 96\n",
+	    "t.yaml:2:27: gateway.max_request_headers_kb: 96 is out of range (1-80)");
+	expect_error("gateway:\n  num_trusted_proxies: -1\n",
+	    "t.yaml:2:24: gateway.num_trusted_proxies: -1 is out of range (0-64)");
 	/* durations */
 	expect_error("gateway:\n  drain_timeout: 30\n",
 	    "t.yaml:2:18: gateway.drain_timeout: \"30\" is not a duration (like 100ms, 10s, 1m)");

@@ -87,12 +87,71 @@ test_limit(void)
 	hh_free(&hh);
 }
 
+/* a smaller gateway.max_request_headers_kb */
+static void
+test_limit_configured(void)
+{
+	struct hhead hh = { 0 };
+	char big[1024];
+
+	memset(big, 'a', sizeof(big));
+	hh_reset(&hh);
+	hh.max = 2048;
+	CU_ASSERT_EQUAL(hh_field(&hh, "x", 1), 0);
+	CU_ASSERT_EQUAL(hh_value(&hh, big, sizeof(big)), 0);
+	CU_ASSERT_EQUAL(hh_field(&hh, "y", 1), 0);
+	CU_ASSERT_EQUAL(hh_value(&hh, big, sizeof(big)), -1);
+	CU_ASSERT_TRUE(hh.overflow);
+	hh_free(&hh);
+}
+
+/* Envoy's xff_num_trusted_hops: the hops-th address from the right */
+static void
+test_xff(void)
+{
+	char out[64];
+	const char *x = "203.0.113.128, 203.0.113.10,203.0.113.1";
+
+	CU_ASSERT_EQUAL(gw_xff_client(x, strlen(x), 0, out, sizeof(out)), -1);
+	CU_ASSERT_EQUAL(gw_xff_client(x, strlen(x), 1, out, sizeof(out)), 0);
+	CU_ASSERT_STRING_EQUAL(out, "203.0.113.1");
+	CU_ASSERT_EQUAL(gw_xff_client(x, strlen(x), 2, out, sizeof(out)), 0);
+	CU_ASSERT_STRING_EQUAL(out, "203.0.113.10");
+	CU_ASSERT_EQUAL(gw_xff_client(x, strlen(x), 3, out, sizeof(out)), 0);
+	CU_ASSERT_STRING_EQUAL(out, "203.0.113.128");
+	CU_ASSERT_EQUAL(gw_xff_client(x, strlen(x), 4, out, sizeof(out)), -1);	/* too short */
+	x = " 2001:db8::1 ";
+	CU_ASSERT_EQUAL(gw_xff_client(x, strlen(x), 1, out, sizeof(out)), 0);
+	CU_ASSERT_STRING_EQUAL(out, "2001:db8::1");
+	x = "1.2.3.4, unknown";
+	CU_ASSERT_EQUAL(gw_xff_client(x, strlen(x), 1, out, sizeof(out)), -1);	/* not an IP */
+	CU_ASSERT_EQUAL(gw_xff_client(x, strlen(x), 2, out, sizeof(out)), 0);
+	x = "1.2.3.4,,";
+	CU_ASSERT_EQUAL(gw_xff_client(x, strlen(x), 1, out, sizeof(out)), -1);
+	CU_ASSERT_EQUAL(gw_xff_client(x, strlen(x), 3, out, sizeof(out)), 0);
+	CU_ASSERT_STRING_EQUAL(out, "1.2.3.4");
+	CU_ASSERT_EQUAL(gw_xff_client("", 0, 1, out, sizeof(out)), -1);
+	CU_ASSERT_TRUE(gw_addr_internal("10.1.2.3"));
+	CU_ASSERT_TRUE(gw_addr_internal("172.31.0.1"));
+	CU_ASSERT_FALSE(gw_addr_internal("172.32.0.1"));
+	CU_ASSERT_TRUE(gw_addr_internal("192.168.1.10"));
+	CU_ASSERT_TRUE(gw_addr_internal("127.0.0.1"));
+	CU_ASSERT_TRUE(gw_addr_internal("::1"));
+	CU_ASSERT_TRUE(gw_addr_internal("fd00::5"));
+	CU_ASSERT_TRUE(gw_addr_internal("::ffff:10.0.0.1"));
+	CU_ASSERT_FALSE(gw_addr_internal("203.0.113.1"));
+	CU_ASSERT_FALSE(gw_addr_internal("2001:db8::1"));
+	CU_ASSERT_FALSE(gw_addr_internal("junk"));
+}
+
 int
 main(void)
 {
 	static const struct cu_test tests[] = {
 		{ "framing rules", test_framing },
 		{ "60 KiB and field count limits", test_limit },
+		{ "configured head limit", test_limit_configured },
+		{ "x-forwarded-for trusted hops", test_xff },
 		{ NULL, NULL },
 	};
 

@@ -121,6 +121,20 @@ test_state_file(void)
 	CU_ASSERT_EQUAL(state_load(path, &st), -1);
 	CU_ASSERT_EQUAL(st.n, 0);
 	state_free(&st);
+	/* from bytes: wrong types, empty names and a third address are dropped */
+	{
+		static const char j[] = "{\"allocations\":[{\"namespace\":\"\",\"name\":\"x\",\"ips\":[\"10.0.0.2\"]},"
+		    "{\"namespace\":\"n\",\"name\":7,\"ips\":[\"10.0.0.3\"]},"
+		    "{\"namespace\":\"n\",\"name\":\"z\",\"ips\":[1,\"10.0.0.4\",\"fd00::4\",\"10.0.0.5\"]}]}";
+
+		CU_ASSERT_EQUAL(state_parse(j, sizeof(j) - 1, "t", &st), 0);
+		CU_ASSERT_EQUAL_FATAL(st.n, 1);
+		CU_ASSERT_STRING_EQUAL(st.v[0].name, "z");
+		CU_ASSERT_EQUAL(st.v[0].nips, 2);
+		state_free(&st);
+		CU_ASSERT_EQUAL(state_parse("[]", 2, "t", &st), -1);
+		state_free(&st);
+	}
 	unlink(path);
 	rmdir(dir);
 }
