@@ -97,7 +97,38 @@ struct gw_endpoint {
 	const char	*node;		/* NULL when unknown */
 	const char	*workload_ns, *workload;	/* the Pod or WorkloadEntry, or NULL */
 	const char	*app, *version;		/* labels app and version, for metrics */
+	/* upstream TLS: labelled security.istio.io/tlsMode=istio (auto mTLS), and
+	 * its workload's SPIFFE ID (Pod serviceAccountName, default "default";
+	 * WorkloadEntry serviceAccount), NULL when no workload is known */
+	int		 istio_mtls;
+	const char	*spiffe;
 	size_t		 id;		/* index in the cluster's endpoints: per-endpoint state hangs here */
+};
+
+/* DestinationRule trafficPolicy.tls (ClientTLSSettings), resolved for a cluster. */
+enum gw_uptls_mode {
+	GW_UPTLS_DISABLE,
+	GW_UPTLS_SIMPLE,
+	GW_UPTLS_MUTUAL,
+	GW_UPTLS_ISTIO_MUTUAL,
+};
+
+struct gw_uptls {
+	enum gw_uptls_mode	 mode;
+	const char		*credential;	/* ns/name of the credentialName Secret, or NULL */
+	const char		*cert, *key, *ca;	/* PEM from that Secret (NUL-terminated), or NULL */
+	size_t			 cert_len, key_len, ca_len;
+	/* clientCertificate, privateKey, caCertificates: files read when the
+	 * snapshot is made; used where the Secret gives nothing */
+	const char		*cert_file, *key_file, *ca_file;
+	const char		*crl, *crl_file;	/* caCrl: the Secret's ca.crl, or a file */
+	size_t			 crl_len;
+	const char		*sni;		/* NULL: auto_sni from the upstream Host (SIMPLE,
+						 * MUTUAL), the cluster's istio_sni (ISTIO_MUTUAL) */
+	const char		**sans;		/* subjectAltNames; none: the endpoint's SPIFFE ID
+						 * (ISTIO_MUTUAL), the Host (auto SAN, no sni) */
+	size_t			  nsans;
+	int			 insecure_skip_verify;
 };
 
 /*
@@ -125,6 +156,10 @@ struct gw_cluster {
 	int64_t			 connect_timeout_ms;	/* default 10s */
 	int64_t			 idle_timeout_ms;	/* default 1h */
 	struct gw_outlier	 outlier;
+	/* upstream TLS: the DestinationRule's (subset and port level applied),
+	 * or NULL: auto mTLS, each endpoint by its istio_mtls */
+	const struct gw_uptls	*tls;
+	const char		*istio_sni;	/* outbound_.<port>_.<subset>_.<fqdn> */
 	struct gw_endpoint	*eps;		/* sorted by address, port */
 	size_t			 neps;
 	size_t			 id;		/* index in gw_desired.clusters */
@@ -175,6 +210,31 @@ struct gw_mirror {
 	double			 percent;	/* 0..100 */
 };
 
+/*
+ * A route's retry policy as istiod hands it to Envoy (route/retry/retry.go)
+ * with retryOn parsed once: the GW_RETRY_* condition bits (gw-retry.h) and
+ * the retriable status codes. attempts 0: no retries.
+ */
+#define GW_RETRY_MAX_CODES	32
+struct gw_retry_policy {
+	int64_t			 attempts;	/* Envoy num_retries */
+	int64_t			 per_try_timeout_ms;	/* 0: none */
+	int64_t			 backoff_base_ms;	/* Envoy's 25 ms unless backoff is set */
+	int64_t			 backoff_max_ms;	/* 10 x base, as Envoy defaults it */
+	uint32_t		 on;		/* GW_RETRY_* bits */
+	int			 other_hosts;	/* previous_hosts predicate (retryIgnorePreviousHosts) */
+	uint16_t		 codes[GW_RETRY_MAX_CODES];
+	size_t			 ncodes;
+};
+
+/* fault, as Envoy's fault filter takes it: FractionalPercent num/den. */
+struct gw_fault {
+	int64_t			 delay_ms;	/* 0: no delay */
+	uint32_t		 delay_num, delay_den;
+	int			 abort_status;	/* 0: no abort */
+	uint32_t		 abort_num, abort_den;
+};
+
 /* One Envoy route: one http[] rule of a VirtualService. */
 struct gw_route {
 	const char		*vs_ns, *vs_name;
@@ -196,9 +256,12 @@ struct gw_route {
 	size_t			 nmirrors;
 	struct gw_header_ops	 req, resp;
 	int64_t			 timeout_ms;	/* 0: none */
-	int64_t			 retry_attempts;	/* Istio default 2 */
+	int64_t			 retry_attempts;	/* Istio default 2 (as written: the proxy reads retry) */
 	const char		*retry_on;
 	int64_t			 per_try_timeout_ms;
+	/* retries, timeout and fault as the proxy applies them (gw_retry.c) */
+	struct gw_retry_policy	 retry;
+	struct gw_fault		*fault;		/* NULL: none */
 };
 
 /* An Envoy virtual host: one lower-cased hostname of a server. */

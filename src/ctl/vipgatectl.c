@@ -35,7 +35,7 @@ static const struct {
 	{ "l2", "VIPs this node owns and where; the elected owner of each" },
 	{ "gateway listeners", "the gateway's listeners" },
 	{ "gateway routes", "the gateway's compiled routes" },
-	{ "gateway clusters", "clusters with endpoints, health, ejections" },
+	{ "gateway clusters", "clusters with endpoints, health, ejections, TLS mode" },
 	{ "analyze", "configuration problems, as istioctl analyze reports them" },
 	{ "reload", "reload config and manifests (as SIGHUP), print the result" },
 };

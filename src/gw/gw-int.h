@@ -14,6 +14,7 @@
 #include "vipgate/gw-route.h"
 #include "vipgate/gw-t.h"
 #include "vipgate/reconcile-t.h"
+#include "gw-uptls.h"
 
 struct bufferevent;
 struct event;
@@ -83,6 +84,7 @@ struct gw_snap {
 	struct gw_tlsl		*tlsl;		/* [listener] */
 	char			**bind;		/* gateway.bind when it was made */
 	size_t			  nbind;
+	struct gw_uptls_snap	 up;		/* upstream TLS contexts (gw_uptls.c) */
 	/* gateway.* limits when it was made: a reload changes them for new requests */
 	int64_t			 header_timeout_ms, idle_timeout_ms;
 	uint32_t		 max_header_bytes;
@@ -104,6 +106,21 @@ struct gw_stat {
 };
 
 #define GW_STAT_BUCKETS 256
+
+/* Envoy's per-cluster retry counters (cluster.<name>.upstream_rq_retry...). */
+enum gw_cstat_kind {
+	GW_CS_RETRY,			/* upstream_rq_retry */
+	GW_CS_RETRY_SUCCESS,		/* upstream_rq_retry_success */
+	GW_CS_RETRY_LIMIT,		/* upstream_rq_retry_limit_exceeded */
+	GW_CS_RETRY_ABANDONED,		/* retry_or_shadow_abandoned: the body outgrew the buffer */
+	GW_CS_MAX
+};
+struct gw_cstat {
+	char		*cluster;
+	uint64_t	 n[GW_CS_MAX];
+	struct gw_cstat	*next;
+};
+#define GW_CSTAT_BUCKETS 64
 struct gw_stats {
 	pthread_mutex_t	 mu;
 	struct gw_stat	*tab[GW_STAT_BUCKETS];
@@ -117,6 +134,7 @@ struct gw_stats {
 		int		 code;
 		struct gw_stat	*e;
 	}		 cache[256];
+	struct gw_cstat	*ctab[GW_CSTAT_BUCKETS];	/* per cluster, by name */
 };
 
 extern const double gw_buckets_ms[19];
@@ -160,6 +178,7 @@ struct gw_worker {
 	struct gw_stats		 stats;
 	struct gw_dreq		*dr_pool;	/* finished requests kept with their buffers */
 	size_t			 ndr_pool;
+	struct gw_uptls_cache	*upcache;	/* upstream TLS sessions (gw_uptls.c) */
 };
 
 struct gw_ctx {
@@ -180,6 +199,7 @@ struct gw_ctx {
 	char			*gw_ns;		/* gateway.namespace, for metric labels */
 	int			 alog_fd;	/* access log; -1: off */
 	int			 alog_json;
+	struct gw_ident		*ident;		/* gateway.identity, for ISTIO_MUTUAL upstreams */
 };
 
 /* gw_worker.c */
@@ -217,6 +237,8 @@ void gw_stats_add(struct gw_stat *, double ms, uint64_t req_bytes, uint64_t resp
 void gw_stats_record(struct gw_stats *, const char *key, double ms,
     uint64_t req_bytes, uint64_t resp_bytes);
 void gw_stats_render(struct gw_ctx *, struct vg_buf *);
+/* Count one event of a cluster (takes the lock). */
+void gw_stats_cluster(struct gw_stats *, const char *cluster, enum gw_cstat_kind);
 
 /* gw_tls.c */
 SSL_CTX *gw_tls_ctx_new(const struct gw_tls *, struct gw_tlsl *);

@@ -67,6 +67,7 @@ gw_snap_unref(struct gw_snap *s)
 		free(s->ssl);
 	}
 	free(s->tlsl);
+	gw_uptls_snap_free(&s->up);
 	for (i = 0; i < s->nbind; i++)
 		free(s->bind[i]);
 	free(s->bind);
@@ -122,6 +123,10 @@ snap_new(struct gw_ctx *ctx, struct desired *d, uint64_t gen)
 		for (j = 0; j < l->nchains; j++)
 			s->ssl[i][j] = gw_tls_ctx_new(l->chains[j].tls, &s->tlsl[i]);
 	}
+	/* upstream TLS: the identity's files may have moved with a reload */
+	gw_ident_configure(ctx->ident, ctx->env->cfg->gateway.identity.cert,
+	    ctx->env->cfg->gateway.identity.key, ctx->env->cfg->gateway.identity.ca);
+	gw_uptls_snap_init(&s->up, s->g);
 	return s;
 }
 
@@ -408,14 +413,21 @@ show_clusters(const struct gw_snap *s)
 		const struct gw_cluster *c = g->clusters[i];
 		json_t *eps = json_array();
 
-		for (j = 0; j < c->neps; j++)
-			json_array_append_new(eps, json_pack("{s:s,s:i,s:i,s:s?,s:s,s:b,s:i}",
+		for (j = 0; j < c->neps; j++) {
+			struct gw_uptls_pick pk;
+
+			/* what a connection to it speaks (auto mTLS differs per endpoint) */
+			gw_uptls_pick(c, &c->eps[j], NULL, 0, &pk);
+			json_array_append_new(eps, json_pack("{s:s,s:i,s:i,s:s?,s:s,s:b,s:i,s:s}",
 			    "address", c->eps[j].ip, "port", c->eps[j].port, "weight", (int)c->eps[j].weight,
 			    "node", c->eps[j].node, "health", "healthy", "ejected", 0, "rq_active",
-			    (int)__atomic_load_n(&s->crt[i].eps[j].rq_active, __ATOMIC_RELAXED)));
-		json_array_append_new(arr, json_pack("{s:s,s:s,s:i,s:s?,s:s,s:s?,s:o}",
+			    (int)__atomic_load_n(&s->crt[i].eps[j].rq_active, __ATOMIC_RELAXED),
+			    "tls", gw_uptls_mode_name(pk.mode)));
+		}
+		json_array_append_new(arr, json_pack("{s:s,s:s,s:i,s:s?,s:s,s:s,s:s?,s:o}",
 		    "name", c->name, "host", c->host, "port", c->port, "subset", c->subset,
-		    "lb", lb[c->lb], "missing", c->missing, "endpoints", eps));
+		    "lb", lb[c->lb], "tls", c->tls ? gw_uptls_mode_name(c->tls->mode) : "AUTO",
+		    "missing", c->missing, "endpoints", eps));
 	}
 	return json_pack("{s:o}", "clusters", arr);
 }
@@ -465,10 +477,22 @@ gw_show(struct applier *a, const struct ctl_request *req, char **err)
 		json_t *arr = json_array();
 		size_t i;
 
+		char why[600];
+
 		for (i = 0; s && i < s->g->nnotes; i++)
 			json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s}", "kind", s->g->notes[i].kind,
 			    "namespace", s->g->notes[i].ns, "name", s->g->notes[i].name,
 			    "message", s->g->notes[i].msg));
+		/* upstream TLS found broken when the snapshot was made (files) */
+		for (i = 0; s && i < s->up.n; i++)
+			if (s->up.err[i])
+				json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s}", "kind", "Cluster",
+				    "namespace", s->g->clusters[i]->svc_ns ? s->g->clusters[i]->svc_ns : "",
+				    "name", s->g->clusters[i]->name, "message",
+				    s->up.err[i]));
+		if (gw_ident_error(ctx->ident, why, sizeof(why)))
+			json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s}", "kind", "Config",
+			    "namespace", "", "name", "gateway.identity", "message", why));
 		res = json_pack("{s:o}", "messages", arr);
 	} else if (strcmp(what, "listeners") == 0)
 		res = show_listeners(ctx, s ? s->g : NULL);
@@ -503,6 +527,7 @@ gw_free(struct applier *a)
 		gw_idle_close_all(w);
 		gw_dr_pool_free(w);
 		gw_shadows_close_all(w);
+		gw_uptls_cache_free(w->upcache);
 		for (size_t j = 0; j < w->nlis; j++) {
 			if (w->lis[j].l)
 				evconnlistener_free(w->lis[j].l);
@@ -526,6 +551,7 @@ gw_free(struct applier *a)
 	if (ctx->efd >= 0)
 		close(ctx->efd);
 	gw_snap_unref(ctx->snap);
+	gw_ident_free(ctx->ident);
 	pthread_mutex_destroy(&ctx->mu);
 	free(ctx->gw_ns);
 	if (ctx->alog_fd > STDERR_FILENO)
@@ -584,6 +610,7 @@ gw_applier_new(const struct applier_env *env)
 	/* workers read it: a copy, since a reload frees the config */
 	ctx->gw_ns = xstrdup(cfg->gateway.ns ? cfg->gateway.ns : "istio-system");
 	pthread_mutex_init(&ctx->mu, NULL);
+	ctx->ident = gw_ident_new();
 	ctx->ap.name = "gw";
 	ctx->ap.ctx = ctx;
 	ctx->ap.apply = gw_apply;

@@ -28,6 +28,7 @@
 
 #include "gw-h1.h"
 #include "gw-int.h"
+#include "vipgate/gw-retry.h"
 #include "vipgate/log.h"
 
 struct gw_dconn;
@@ -48,8 +49,7 @@ struct gw_dreq {
 	int			 down_chunked;	/* the response goes downstream chunked */
 	int			 down_close;	/* ... or delimited by close */
 	int			 has_body;
-	int			 retried;
-	int			 attempts;	/* retries done on connect failures */
+	int			 retried;	/* re-sent once after a stale pooled connection */
 	int			 upgrade;	/* the client asked for a protocol switch */
 	const char		*cors_origin;	/* an allowed Origin: the answer gets CORS headers */
 	const char		*cors_extra;	/* a preflight answer's own fields */
@@ -65,9 +65,30 @@ struct gw_dreq {
 	const struct gw_endpoint *ep;
 	struct gw_lbstate	*lbs;
 	struct gw_uconn		*uc;
-	struct vg_buf		 uphead;	/* kept for one retry on a stale pooled connection */
+	struct vg_buf		 uphead;	/* kept for retries and mirrors */
 	uint64_t		 bytes_in, bytes_out;
+	/* retries, timeouts, fault delay and mirrors (decisions in gw_retry.c) */
+	const struct gw_match	*m;		/* what dr_route matched, for the upstream head */
+	const char		*host;
+	size_t			 hostlen;
+	int			 expect;	/* Expect: 100-continue */
+	int			 continued;	/* ... answered */
+	int			 routed;	/* uphead is built: mirrors may copy it */
+	int			 mirrored;
+	int64_t			 retries;	/* retries started */
+	const struct gw_endpoint *tried[8];	/* hosts tried (previous_hosts predicate) */
+	size_t			 ntried;
+	struct evbuffer		*body;		/* the body as framed upstream, for replay and mirrors */
+	int			 body_over;	/* it outgrew GW_RETRY_BODY_MAX: no retry, no mirror */
+	struct event		*ev_timeout;	/* the route timeout */
+	struct event		*ev_step;	/* fault delay, retry back-off or per-try timeout */
+	int			 step;		/* STEP_*: what ev_step waits for */
+	int			 timed_out;	/* TMO_*: the timeout that ends the attempt */
+	char			 tls_reason[256];	/* upstream TLS handshake failure, "" none */
 };
+
+enum { STEP_NONE, STEP_DELAY, STEP_BACKOFF, STEP_TRY };
+enum { TMO_NONE, TMO_ROUTE, TMO_TRY };
 
 struct gw_dconn {
 	struct gw_worker	*w;
@@ -95,7 +116,7 @@ struct gw_uconn {
 	http_parser		 p;
 	struct sockaddr_storage	 sa;
 	socklen_t		 salen;
-	char			 key[64];
+	char			 key[96];	/* ip|port, plus |t<TLS identity> for TLS */
 	struct gw_dreq		*req;
 	int			 connected, reused, got_bytes;
 	unsigned		 nreq;
@@ -107,6 +128,7 @@ struct gw_uconn {
 	int			 eof;		/* the upstream closed; its buffered bytes still count */
 	int			 tunnel;
 	int			 discard;	/* an answer to be retried: read, not passed on */
+	int			 tls;		/* an upstream TLS connection */
 	TAILQ_ENTRY(gw_uconn)	 link;
 };
 
@@ -188,13 +210,18 @@ static int dc_close_if_done(struct gw_dconn *);
 static void tunnel_pump(struct bufferevent *, struct bufferevent *);
 static void dr_maybe_done(struct gw_dreq *);
 static void uc_free(struct gw_uconn *);
+static void u_fail(struct gw_uconn *, short);
 static void u_feed(struct gw_uconn *);
 static int dr_connect(struct gw_dreq *);
-static int dr_retry_connect(struct gw_dreq *);
-static int dr_retry(struct gw_dreq *);
+static int dr_send_attempt(struct gw_dreq *);
+static void dr_attempt_failed(struct gw_dreq *, enum gw_retry_ev);
+static enum gw_retry_verdict dr_retry_decide(struct gw_dreq *, enum gw_retry_ev, int, int);
+static void dr_retry_later(struct gw_dreq *);
+static void dr_arm_try(struct gw_dreq *);
+static void dr_step_stop(struct gw_dreq *);
+static void dr_upstream(struct gw_dreq *);
 static int dr_cors(struct gw_dreq *);
 static void ep_sockaddr(const struct gw_endpoint *, struct sockaddr_storage *, socklen_t *);
-static int retry_status(const struct gw_dreq *, int);
 static uint64_t rnd_cb(void *);
 static int hash_key(const struct gw_dreq *, const struct gw_cluster *, uint64_t *);
 
@@ -256,7 +283,8 @@ uc_send(struct gw_uconn *uc, const void *a, size_t al, const void *b, size_t bl,
 	size_t done = 0, i;
 	ssize_t n;
 
-	if (uc->connected && evbuffer_get_length(out) == 0) {
+	/* straight to the socket when nothing waits; TLS goes through its bufferevent */
+	if (uc->connected && !uc->tls && evbuffer_get_length(out) == 0) {
 		n = writev(bufferevent_getfd(uc->bev), iov, 3);
 		if (n > 0)
 			done = (size_t)n;
@@ -454,6 +482,8 @@ dr_access_log(struct gw_dreq *dr, double ms)
 		jstr(&b, "authority", auth, authl);
 		jstr(&b, "upstream_host", up, strlen(up));
 		jstr(&b, "upstream_cluster", dr->cl ? dr->cl->name : "-", strlen(dr->cl ? dr->cl->name : "-"));
+		if (dr->tls_reason[0])
+			jstr(&b, "upstream_transport_failure_reason", dr->tls_reason, strlen(dr->tls_reason));
 		buf_puts(&b, "}\n");
 	} else
 		buf_printf(&b, "[%s] \"%s %.*s %s\" %d %s %llu %llu %s - \"%.*s\" \"%.*s\" \"%s\" "
@@ -461,6 +491,11 @@ dr_access_log(struct gw_dreq *dr, double ms)
 		    dr->http10 ? "HTTP/1.0" : "HTTP/1.1", dr->code, dr->flags ? dr->flags : "-",
 		    (unsigned long long)dr->bytes_in, (unsigned long long)dr->bytes_out, dur,
 		    (int)xffl, xff, (int)ual, ua, dr->reqid[0] ? dr->reqid : "-", (int)authl, auth, up);
+	if (!ctx->alog_json && dr->tls_reason[0]) {
+		/* a TLS failure adds Istio's "%UPSTREAM_TRANSPORT_FAILURE_REASON%" at the end */
+		b.len--;
+		buf_printf(&b, " \"%s\"\n", dr->tls_reason);
+	}
 	/* O_APPEND: one write a line keeps the workers' lines whole */
 	(void)!write(ctx->alog_fd, b.s, b.len);
 	buf_free(&b);
@@ -566,6 +601,14 @@ dr_free(struct gw_dreq *dr)
 	if (dr->snap)
 		gw_snap_unref(dr->snap);
 	dr->snap = NULL;
+	if (dr->ev_timeout)
+		event_free(dr->ev_timeout);
+	if (dr->ev_step)
+		event_free(dr->ev_step);
+	if (dr->body)
+		evbuffer_free(dr->body);
+	dr->ev_timeout = dr->ev_step = NULL;
+	dr->body = NULL;
 	if (w->ndr_pool < 256 && dr->hh.b.cap <= 16384 && dr->uphead.cap <= 16384) {
 		dr->next_free = w->dr_pool;
 		w->dr_pool = dr;
@@ -984,9 +1027,12 @@ shadow_eventcb(struct bufferevent *bev, short what, void *arg)
 }
 
 /*
- * Envoy's request mirroring: fire and forget to another cluster, Host
- * suffixed with "-shadow", the answer read and dropped. Requests with a
- * body are not mirrored (the body would have to be teed).
+ * Envoy's request mirroring (shadowing): fire and forget to another
+ * cluster, the authority's host suffixed with "-shadow" (before any port, as
+ * Envoy's shadowAppendedHost does), the answer read and dropped. A request
+ * with a body is mirrored when its body is complete, with the body; one
+ * whose body outgrew GW_RETRY_BODY_MAX is not mirrored (Envoy abandons its
+ * shadows then). Nothing here can delay or change the main answer.
  */
 static void
 dr_mirror(struct gw_dreq *dr)
@@ -995,6 +1041,9 @@ dr_mirror(struct gw_dreq *dr)
 	const struct gw_route *rt = dr->rt;
 	size_t i;
 
+	if (dr->mirrored || !dr->routed || dr->upgrade || (dr->has_body && dr->body == NULL))
+		return;
+	dr->mirrored = 1;
 	for (i = 0; i < rt->nmirrors; i++) {
 		const struct gw_cluster *c = rt->mirrors[i].cluster;
 		const struct gw_endpoint *e;
@@ -1002,9 +1051,9 @@ dr_mirror(struct gw_dreq *dr)
 		struct sockaddr_storage ss;
 		socklen_t sl;
 		struct vg_buf h = { 0 };
-		const char *host, *eol, *end;
+		const char *host, *eol, *end, *hp, *port;
 
-		if (dr->has_body || c == NULL || c->missing || c->neps == 0 ||
+		if (c == NULL || c->missing || c->neps == 0 ||
 		    (double)(gw_rand(w) % 1000000) >= rt->mirrors[i].percent * 10000.0)
 			continue;
 		e = &c->eps[gw_rand(w) % c->neps];
@@ -1014,9 +1063,21 @@ dr_mirror(struct gw_dreq *dr)
 		if (host == NULL)
 			continue;
 		eol = strstr(host + 2, "\r\n");
-		buf_append(&h, dr->uphead.s, (size_t)(eol - dr->uphead.s));
+		/* host[:port] or [v6]:port: the suffix goes on the host part */
+		hp = host + 8;
+		port = NULL;
+		if (*hp == '[') {
+			const char *rb = memchr(hp, ']', (size_t)(eol - hp));
+
+			if (rb && rb + 1 < eol && rb[1] == ':')
+				port = rb + 1;
+		} else
+			port = memchr(hp, ':', (size_t)(eol - hp));
+		if (port == NULL)
+			port = eol;
+		buf_append(&h, dr->uphead.s, (size_t)(port - dr->uphead.s));
 		buf_puts(&h, "-shadow");
-		buf_append(&h, eol, (size_t)(end - eol));
+		buf_append(&h, port, (size_t)(end - port));
 		buf_puts(&h, "connection: close\r\n\r\n");
 		sh = xcalloc(1, sizeof(*sh));
 		sh->w = w;
@@ -1033,9 +1094,284 @@ dr_mirror(struct gw_dreq *dr)
 		bufferevent_setcb(sh->bev, shadow_readcb, NULL, shadow_eventcb, sh);
 		bufferevent_set_timeouts(sh->bev, &(struct timeval){ 10, 0 }, &(struct timeval){ 10, 0 });
 		bufferevent_write(sh->bev, h.s, h.len);
+		if (dr->body && evbuffer_get_length(dr->body))
+			bufferevent_write(sh->bev, evbuffer_pullup(dr->body, -1),
+			    evbuffer_get_length(dr->body));
 		bufferevent_enable(sh->bev, EV_READ | EV_WRITE);
 		buf_free(&h);
 	}
+}
+
+/* ---- fault injection, timeouts, retries ---- */
+
+static void dr_step_cb(evutil_socket_t, short, void *);
+static void dr_timeout_cb(evutil_socket_t, short, void *);
+
+/* ev_step waits ms for step (the loop's cached time may be stale: refresh it first). */
+static void
+dr_step(struct gw_dreq *dr, int step, int64_t ms)
+{
+	struct event_base *base = dr->dc->w->base;
+	struct timeval tv;
+
+	if (dr->ev_step == NULL)
+		dr->ev_step = evtimer_new(base, dr_step_cb, dr);
+	dr->step = step;
+	event_base_update_cache_time(base);
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(dr->ev_step, &tv);
+}
+
+static void
+dr_step_stop(struct gw_dreq *dr)
+{
+	if (dr->ev_step)
+		evtimer_del(dr->ev_step);
+	dr->step = STEP_NONE;
+}
+
+/* Envoy's global route timeout: armed once, when the request is complete. */
+static void
+dr_arm_timeout(struct gw_dreq *dr)
+{
+	struct event_base *base = dr->dc->w->base;
+	int64_t t = dr->rt ? dr->rt->timeout_ms : 0;
+	struct timeval tv;
+
+	if (t <= 0 || dr->ev_timeout || dr->resp_done)
+		return;
+	dr->ev_timeout = evtimer_new(base, dr_timeout_cb, dr);
+	event_base_update_cache_time(base);
+	tv.tv_sec = t / 1000;
+	tv.tv_usec = (t % 1000) * 1000;
+	evtimer_add(dr->ev_timeout, &tv);
+}
+
+/*
+ * Envoy's per-try timeout starts when the attempt's connection is ready and
+ * the whole request is on its way (UpstreamRequest::setupPerTryTimeout).
+ */
+static void
+dr_arm_try(struct gw_dreq *dr)
+{
+	int64_t t;
+
+	if (dr == NULL || dr->rt == NULL || dr->uc == NULL || !dr->uc->connected ||
+	    !dr->body_done || dr->resp_done || dr->step != STEP_NONE || dr->uc->discard)
+		return;
+	t = dr->rt->retry.per_try_timeout_ms;
+	if (t > 0)
+		dr_step(dr, STEP_TRY, t);
+}
+
+/* Expect: 100-continue is answered by the gateway once an upstream attempt is under way. */
+static void
+dr_continue(struct gw_dreq *dr)
+{
+	if (dr->expect && !dr->continued && dr->uc && !dr->resp_started && !dr->body_done) {
+		dr->continued = 1;
+		evbuffer_add(dc_out(dr->dc), "HTTP/1.1 100 Continue\r\n\r\n", 25);
+	}
+}
+
+/* The fault filter's abort (flag FI), after any delay. 1 when it answered. */
+static int
+dr_fault_abort(struct gw_dreq *dr)
+{
+	const struct gw_fault *f = dr->rt->fault;
+
+	if (f->abort_status <= 0 ||
+	    !gw_fraction_hit(f->abort_num, f->abort_den, gw_rand(dr->dc->w)))
+		return 0;
+	dr_local(dr, f->abort_status, gw_flags_add(dr->flags, "FI"), "fault filter abort", 18, NULL);
+	return 1;
+}
+
+/*
+ * Envoy's fault filter, ahead of the router: a delay (flag DI) holds the
+ * request, its body waiting unread in the socket; then the abort. 1 when
+ * the request is held or answered.
+ */
+static int
+dr_fault(struct gw_dreq *dr)
+{
+	const struct gw_fault *f = dr->rt->fault;
+
+	if (f->delay_ms > 0 && gw_fraction_hit(f->delay_num, f->delay_den, gw_rand(dr->dc->w))) {
+		dr->flags = gw_flags_add(dr->flags, "DI");
+		http_parser_pause(&dr->dc->p, 1);
+		dr_step(dr, STEP_DELAY, f->delay_ms);
+		return 1;
+	}
+	return dr_fault_abort(dr);
+}
+
+/*
+ * Whether one more retry may start. The seam for the cluster's
+ * connectionPool.http.maxRetries circuit breaker (Envoy: the retry is not
+ * made, upstream_rq_retry_overflow, flag UO): it has no limit yet.
+ */
+static int
+retry_allowed(struct gw_dreq *dr)
+{
+	(void)dr;
+	return 1;
+}
+
+static enum gw_retry_verdict
+dr_retry_decide(struct gw_dreq *dr, enum gw_retry_ev ev, int status, int overloaded)
+{
+	enum gw_retry_verdict v;
+	int replayable = !dr->has_body || (dr->body != NULL && !dr->body_over);
+
+	if (dr->rt == NULL || dr->cl == NULL || dr->resp_started)
+		return GW_RETRY_NO;
+	v = gw_retry_decide(&dr->rt->retry, ev, status, overloaded, dr->retries, replayable);
+	if (v == GW_RETRY_YES && !retry_allowed(dr)) {
+		dr->flags = gw_flags_add(dr->flags, "UO");
+		return GW_RETRY_NO;
+	}
+	if (v == GW_RETRY_EXHAUSTED) {
+		dr->flags = gw_flags_add(dr->flags, "URX");
+		gw_stats_cluster(&dr->dc->w->stats, dr->cl->name, GW_CS_RETRY_LIMIT);
+	}
+	return v;
+}
+
+/* A retry waits Envoy's jittered exponential back-off (a timer: nothing blocks). */
+static void
+dr_retry_later(struct gw_dreq *dr)
+{
+	struct gw_worker *w = dr->dc->w;
+
+	dr->retries++;
+	gw_stats_cluster(&w->stats, dr->cl->name, GW_CS_RETRY);
+	dr_step(dr, STEP_BACKOFF, (int64_t)gw_retry_backoff_ms(&dr->rt->retry, dr->retries,
+	    gw_rand(w)));
+}
+
+/* The back-off is over: another endpoint (previous_hosts predicate), the request again. */
+static void
+dr_retry_now(struct gw_dreq *dr)
+{
+	const struct gw_endpoint *e = NULL;
+	uint64_t h = 0;
+	int i, have_hash;
+
+	if (dr->ep && dr->ntried < VG_ARRAY_SIZE(dr->tried))
+		dr->tried[dr->ntried++] = dr->ep;
+	dr_release_ep(dr);
+	dr->lbs = gw_lb_state(dr->snap, dr->dc->w->id, dr->cl);
+	have_hash = hash_key(dr, dr->cl, &h);
+	for (i = 0; i < GW_RETRY_HOST_PICKS; i++) {
+		e = gw_lb_pick(dr->cl, dr->lbs, rnd_cb, dr->dc->w, h + (uint64_t)i, have_hash);
+		if (e == NULL || gw_retry_host_ok(&dr->rt->retry, e, (const void *const *)dr->tried,
+		    dr->ntried))
+			break;
+	}
+	if (e == NULL) {
+		dr->lbs = NULL;
+		dr->ep = NULL;
+		dr_error(dr, 503, gw_flags_add(dr->flags, "UH"), "no healthy upstream\n");
+		return;
+	}
+	dr->ep = e;
+	gw_lb_acquire(dr->lbs, e);
+	if (dr_send_attempt(dr) == -1)
+		dr_attempt_failed(dr, GW_RETRY_EV_CONNECT);
+}
+
+/*
+ * An attempt ended without an answer to pass on: retry it, or answer as
+ * Envoy's router does (503 UF/UC, 504 UT; URX added when the retries ran
+ * out, and "retried and the latest" in the body once a retry was made).
+ */
+static void
+dr_attempt_failed(struct gw_dreq *dr, enum gw_retry_ev ev)
+{
+	enum gw_retry_verdict v = dr_retry_decide(dr, ev, 0, 0);
+	const char *flag = "UC", *why = "connection termination";
+	struct vg_buf b = { 0 };
+
+	if (v == GW_RETRY_YES) {
+		dr_retry_later(dr);
+		return;
+	}
+	if (ev == GW_RETRY_EV_PER_TRY_TIMEOUT) {
+		dr_error(dr, 504, gw_flags_add(dr->flags, "UT"), "upstream request timeout\n");
+		return;
+	}
+	if (ev == GW_RETRY_EV_CONNECT) {
+		flag = "UF";
+		why = "connection failure";
+	}
+	/* Envoy adds %UPSTREAM_TRANSPORT_FAILURE_REASON% after a TLS failure */
+	buf_printf(&b, "upstream connect error or disconnect/reset before headers. %sreset reason: %s%s%s\n",
+	    dr->retries ? "retried and the latest " : "", why,
+	    dr->tls_reason[0] ? ", transport failure reason: " : "", dr->tls_reason);
+	dr_error(dr, 503, gw_flags_add(dr->flags, flag), b.s);
+	buf_free(&b);
+}
+
+static void
+dr_step_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw_dreq *dr = arg;
+	struct gw_dconn *dc = dr->dc;
+	int step = dr->step;
+
+	(void)fd;
+	(void)what;
+	dr->step = STEP_NONE;
+	dc_begin(dc);
+	switch (step) {
+	case STEP_DELAY:
+		if (!dr_fault_abort(dr))
+			dr_upstream(dr);
+		/* what the delay held (the body, the end of the request) is read now */
+		if (!dc->dead) {
+			dc->resume = 1;
+			dc_feed(dc);
+		}
+		break;
+	case STEP_BACKOFF:
+		dr_retry_now(dr);
+		break;
+	case STEP_TRY:
+		if (dr->uc) {
+			dr->timed_out = TMO_TRY;
+			u_fail(dr->uc, BEV_EVENT_TIMEOUT | BEV_EVENT_READING);
+		}
+		break;
+	}
+	dc_close_if_done(dc);
+	dc_end(dc);
+}
+
+/*
+ * The route timeout fired: 504 UT when nothing was answered yet; once the
+ * answer has started the client can only see the connection reset (Envoy's
+ * onResponseTimeout).
+ */
+static void
+dr_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw_dreq *dr = arg;
+	struct gw_dconn *dc = dr->dc;
+
+	(void)fd;
+	(void)what;
+	dc_begin(dc);
+	if (dr->uc) {
+		dr->timed_out = TMO_ROUTE;
+		u_fail(dr->uc, BEV_EVENT_TIMEOUT | BEV_EVENT_READING);
+	} else if (!dr->resp_started) {
+		dr_step_stop(dr);	/* a back-off: no more tries */
+		dr_error(dr, 504, gw_flags_add(dr->flags, "UT"), "upstream request timeout\n");
+	}
+	dc_close_if_done(dc);
+	dc_end(dc);
 }
 
 /* Headers are in: route it and answer locally or start the upstream exchange. */
@@ -1043,7 +1379,6 @@ static void
 dr_route(struct gw_dreq *dr)
 {
 	struct gw_dconn *dc = dr->dc;
-	struct gw_worker *w = dc->w;
 	struct hhead *hh = &dr->hh;
 	struct gw_hdr hv[GW_MAX_HEADERS];
 	struct gw_req rq;
@@ -1053,8 +1388,6 @@ dr_route(struct gw_dreq *dr)
 	const struct gw_match *m = NULL;
 	const char *host = NULL;
 	size_t hostlen = 0, i;
-	uint64_t h = 0;
-	int have_hash;
 
 	for (i = 0; i < hh->n; i++) {
 		hv[i].name = HN(hh, i);
@@ -1120,9 +1453,30 @@ dr_route(struct gw_dreq *dr)
 	case GW_ACT_ROUTE:
 		break;
 	}
+	dr->m = m;
+	dr->host = host;
+	dr->hostlen = hostlen;
+	if (dr->rt->fault && dr_fault(dr))
+		return;
+	dr_upstream(dr);
+}
+
+/*
+ * The router's part: pick the destination and the endpoint, build the
+ * upstream head, send the first attempt. The route timeout starts when the
+ * request is complete (Envoy's global timeout), which may be now.
+ */
+static void
+dr_upstream(struct gw_dreq *dr)
+{
+	struct gw_dconn *dc = dr->dc;
+	struct gw_worker *w = dc->w;
+	uint64_t h = 0;
+	int have_hash;
+
 	dr->dest = gw_pick_dest(dr->rt, (uint32_t)gw_rand(w));
 	if (dr->dest == NULL || dr->dest->cluster == NULL) {
-		dr_error(dr, 503, "NC", "cluster_not_found\n");
+		dr_error(dr, 503, gw_flags_add(dr->flags, "NC"), "cluster_not_found\n");
 		return;
 	}
 	dr->cl = dr->dest->cluster;
@@ -1130,7 +1484,7 @@ dr_route(struct gw_dreq *dr)
 		struct vg_buf b = { 0 };
 
 		buf_printf(&b, "cluster_not_found: %s\n", dr->cl->missing);
-		dr_error(dr, 503, "NC", b.s);
+		dr_error(dr, 503, gw_flags_add(dr->flags, "NC"), b.s);
 		buf_free(&b);
 		return;
 	}
@@ -1139,16 +1493,21 @@ dr_route(struct gw_dreq *dr)
 	dr->ep = gw_lb_pick(dr->cl, dr->lbs, rnd_cb, w, h, have_hash);
 	if (dr->ep == NULL) {
 		dr->lbs = NULL;
-		dr_error(dr, 503, "UH", "no healthy upstream\n");
+		dr_error(dr, 503, gw_flags_add(dr->flags, "UH"), "no healthy upstream\n");
 		return;
 	}
 	gw_lb_acquire(dr->lbs, dr->ep);
-	build_uphead(dr, m, host, hostlen);
-	if (dr->rt->nmirrors)
+	build_uphead(dr, dr->m, dr->host, dr->hostlen);
+	dr->routed = 1;
+	/* the body is kept while it may be replayed (retries) or mirrored */
+	if (dr->has_body && (dr->rt->retry.attempts > 0 || dr->rt->nmirrors))
+		dr->body = evbuffer_new();
+	if (dr->rt->nmirrors && dr->body_done)
 		dr_mirror(dr);
-	if (dr_connect(dr) == -1)
-		dr_error(dr, 503, "UF",
-		    "upstream connect error or disconnect/reset before headers. reset reason: connection failure\n");
+	if (dr->body_done)
+		dr_arm_timeout(dr);
+	if (dr_send_attempt(dr) == -1)
+		dr_attempt_failed(dr, GW_RETRY_EV_CONNECT);
 }
 
 /* ---- downstream parser callbacks ---- */
@@ -1251,6 +1610,8 @@ d_headers_done(http_parser *p)
 
 	if (!dr->has_body)
 		dr->body_done = 1;
+	/* Envoy answers 100-continue itself, and only when the body will be read (dr_continue) */
+	dr->expect = expect;
 	dr->snap = gw_snap_ref(dc->w->snap);
 	{
 		size_t xl = 0;
@@ -1261,9 +1622,6 @@ d_headers_done(http_parser *p)
 			memcpy(dr->client, dc->peer, sizeof(dr->client));
 	}
 	dr_route(dr);
-	/* Envoy answers 100-continue itself, and only when the body will be read */
-	if (expect && dc->req == dr && dr->uc && !dr->resp_started)
-		evbuffer_add(dc_out(dc), "HTTP/1.1 100 Continue\r\n\r\n", 25);
 	return 0;
 }
 
@@ -1273,20 +1631,44 @@ d_body(http_parser *p, const char *at, size_t len)
 	struct gw_dconn *dc = p->data;
 	struct gw_dreq *dr = dc->req;
 	struct evbuffer *out;
+	char sz[24];
+	int szl = 0;
 
 	if (dc->closing && dr == NULL)
 		return -1;
 	if (dr == NULL)
 		return -1;
 	dr->bytes_in += len;
-	if (dr->uc == NULL)
+	if (dr->uc == NULL && (dr->resp_started || dr->body == NULL))
 		return 0;	/* answered locally: the body is dropped */
-	if (dr->up_chunked) {
-		char sz[24];
-		int szl = snprintf(sz, sizeof(sz), "%zx\r\n", len);
-
+	if (dr->up_chunked)
+		szl = snprintf(sz, sizeof(sz), "%zx\r\n", len);
+	/* kept for a retry or a mirror, as long as it fits */
+	if (dr->body && !dr->body_over) {
+		if (evbuffer_get_length(dr->body) + (size_t)szl + len + 2 > GW_RETRY_BODY_MAX) {
+			dr->body_over = 1;
+			evbuffer_free(dr->body);
+			dr->body = NULL;
+			gw_stats_cluster(&dc->w->stats, dr->cl->name, GW_CS_RETRY_ABANDONED);
+			if (dr->uc == NULL) {
+				/* between two tries: nothing can carry it on (Envoy: 507) */
+				dr_step_stop(dr);
+				dr_error(dr, 507, dr->flags,
+				    "exceeded request buffer limit while retrying upstream\n");
+				return 0;
+			}
+		} else if (dr->up_chunked) {
+			evbuffer_add(dr->body, sz, (size_t)szl);
+			evbuffer_add(dr->body, at, len);
+			evbuffer_add(dr->body, "\r\n", 2);
+		} else
+			evbuffer_add(dr->body, at, len);
+	}
+	if (dr->uc == NULL)
+		return 0;	/* a retry is waiting for its back-off */
+	if (dr->up_chunked)
 		uc_send(dr->uc, sz, (size_t)szl, at, len, "\r\n", 2);
-	} else
+	else
 		uc_send(dr->uc, at, len, NULL, 0, NULL, 0);
 	out = bufferevent_get_output(dr->uc->bev);
 	if (evbuffer_get_length(out) > GW_HWM) {
@@ -1305,8 +1687,16 @@ d_complete(http_parser *p)
 	if (dr == NULL)
 		return dc->closing ? -1 : 0;
 	dr->body_done = 1;
+	if (dr->up_chunked && dr->body)
+		evbuffer_add(dr->body, "0\r\n\r\n", 5);
 	if (dr->uc && dr->up_chunked)
 		uc_send(dr->uc, "0\r\n\r\n", 5, NULL, 0, NULL, 0);
+	if (dr->routed && !dr->resp_done) {
+		if (dr->rt->nmirrors)
+			dr_mirror(dr);
+		dr_arm_timeout(dr);
+		dr_arm_try(dr);
+	}
 	/* one request at a time: the next waits for this answer */
 	http_parser_pause(p, 1);
 	dr_maybe_done(dr);
@@ -1456,8 +1846,8 @@ dc_eventcb(struct bufferevent *bev, short what, void *arg)
 			return;
 		}
 	}
-	if (dc->req && dc->req->flags && strcmp(dc->req->flags, "-") == 0 && !dc->req->resp_done)
-		dc->req->flags = "DC";
+	if (dc->req && dc->req->flags && !dc->req->resp_done)
+		dc->req->flags = gw_flags_add(dc->req->flags, "DC");	/* "DI,DC" after a delay */
 	dc_free(dc);
 }
 
@@ -1631,6 +2021,18 @@ u_value(http_parser *p, const char *at, size_t len)
 	return hh_value(&uc->hh, at, len);
 }
 
+/* An answer with x-envoy-overloaded is never retried (Envoy's wouldRetryFromHeaders). */
+static int
+overloaded(const struct hhead *hh)
+{
+	size_t i;
+
+	for (i = 0; i < hh->n; i++)
+		if (HNAME_IS(hh, i, "x-envoy-overloaded"))
+			return 1;
+	return 0;
+}
+
 static int
 u_headers_done(http_parser *p)
 {
@@ -1647,9 +2049,18 @@ u_headers_done(http_parser *p)
 	if (p->status_code >= 100 && p->status_code < 200 && !(p->status_code == 101 && dr->upgrade))
 		return 0;	/* interim answers are not passed on; the final one follows */
 	uc->got_head = 1;
-	if (retry_status(dr, p->status_code)) {
+	switch (dr_retry_decide(dr, GW_RETRY_EV_STATUS, p->status_code, overloaded(hh))) {
+	case GW_RETRY_YES:
+		/* read and dropped; the retry follows its end (u_done) */
 		uc->discard = 1;
+		dr_step_stop(dr);
 		return dr->is_head ? 1 : 0;
+	case GW_RETRY_NO:
+		if (dr->retries)
+			gw_stats_cluster(&dr->dc->w->stats, dr->cl->name, GW_CS_RETRY_SUCCESS);
+		break;
+	case GW_RETRY_EXHAUSTED:
+		break;	/* the last answer goes to the client, flag URX */
 	}
 	dr->resp_started = 1;
 	dr->code = p->status_code;
@@ -1796,10 +2207,12 @@ u_done(struct gw_uconn *uc)
 	int keep;
 
 	if (uc->discard) {
-		/* a retriable answer (503 by default): try another endpoint */
-		int status = uc->p.status_code;
-
-		keep = http_should_keep_alive(&uc->p) &&
+		/*
+		 * a retriable answer (503 by default): try another endpoint after
+		 * the back-off. An answer that came before the whole request body
+		 * went out leaves the connection mid-request: it is not reused.
+		 */
+		keep = http_should_keep_alive(&uc->p) && dr->body_done &&
 		    evbuffer_get_length(bufferevent_get_input(uc->bev)) == 0 && !dc->w->draining;
 		dr->uc = NULL;
 		uc->discard = 0;
@@ -1809,12 +2222,10 @@ u_done(struct gw_uconn *uc)
 			uc->req = NULL;
 			uc_free(uc);
 		}
-		if (dr_retry(dr) == 0)
-			return;
-		dr_error(dr, status, "URX", "upstream retry limit exceeded\n");
-		dc_close_if_done(dc);
+		dr_retry_later(dr);
 		return;
 	}
+	dr_step_stop(dr);	/* the per-try timeout */
 	if (dr->down_chunked)
 		evbuffer_add(dc_out(dc), "0\r\n\r\n", 5);
 	keep = http_should_keep_alive(&uc->p) && dr->body_done &&
@@ -1839,41 +2250,45 @@ u_fail(struct gw_uconn *uc, short what)
 {
 	struct gw_dreq *dr = uc->req;
 	struct gw_dconn *dc;
+	int tmo;
 
 	if (dr == NULL) {
 		uc_free(uc);
 		return;
 	}
 	dc = dr->dc;
+	tmo = dr->timed_out;
+	dr->timed_out = TMO_NONE;
+	dr_step_stop(dr);	/* the per-try timeout */
 	if (!dr->resp_started) {
-		int stale = uc->reused && !uc->got_bytes && !dr->has_body && !dr->retried;
+		int stale = uc->reused && !uc->got_bytes && !dr->retried && tmo == TMO_NONE &&
+		    (!dr->has_body || (dr->body && !dr->body_over));
 		int connected = uc->connected;
 
+		if (!connected && gw_uptls_failure(uc->bev, what, dr->tls_reason, sizeof(dr->tls_reason)))
+			log_warnx("gateway: upstream %s (%s): TLS handshake: %s", uc->key,
+			    dr->cl ? dr->cl->name : "-", dr->tls_reason);
 		dr->uc = NULL;
 		uc->req = NULL;
 		uc_free(uc);
 		if (stale) {
 			/* a pooled connection the upstream had closed: once more on a new one */
 			dr->retried = 1;
-			if (dr_connect(dr) == 0)
+			if (dr_send_attempt(dr) == 0)
 				return;
 		}
-		if (!connected && dr_retry_connect(dr) == 0)
-			return;
-		if (what & BEV_EVENT_TIMEOUT && connected)
-			dr_error(dr, 504, "UT", "upstream request timeout\n");
-		else if (!connected)
-			dr_error(dr, 503, "UF", "upstream connect error or disconnect/reset before headers. "
-			    "reset reason: connection failure\n");
+		if (tmo == TMO_ROUTE)
+			dr_error(dr, 504, gw_flags_add(dr->flags, "UT"), "upstream request timeout\n");
 		else
-			dr_error(dr, 503, "UC", "upstream connect error or disconnect/reset before headers. "
-			    "reset reason: connection termination\n");
+			dr_attempt_failed(dr, !connected ? GW_RETRY_EV_CONNECT :
+			    tmo == TMO_TRY ? GW_RETRY_EV_PER_TRY_TIMEOUT : GW_RETRY_EV_RESET);
 		dc_close_if_done(dc);
 		return;
 	}
 	/* mid-answer: the client can only learn it from the connection closing */
-	dr->flags = "UC";
+	dr->flags = gw_flags_add(dr->flags, tmo != TMO_NONE ? "UT" : "UC");
 	dc_free(dc);
+	(void)what;
 }
 
 /* Move what one side has read to the other; hold the reader above the high-water mark. */
@@ -1901,6 +2316,10 @@ tunnel_start(struct gw_uconn *uc)
 
 	dc->tunnel = uc;
 	dr->resp_done = 0;
+	/* a byte pipe from now on: no route or per-try timeout cuts it */
+	if (dr->ev_timeout)
+		evtimer_del(dr->ev_timeout);
+	dr_step_stop(dr);
 	bufferevent_set_timeouts(dc->bev, &hour, NULL);
 	bufferevent_set_timeouts(uc->bev, &hour, NULL);
 	bufferevent_setwatermark(dc->bev, EV_READ, 0, 0);
@@ -1978,7 +2397,13 @@ u_feed(struct gw_uconn *uc)
 				dr->uc = NULL;
 				uc->req = NULL;
 				uc_free(uc);
-				dr_error(dr, 502, "UPE", "upstream protocol error\n");
+				dr_step_stop(dr);
+				/* a protocol error is a reset to Envoy's retry policy */
+				if (dr_retry_decide(dr, GW_RETRY_EV_RESET, 0, 0) == GW_RETRY_YES)
+					dr_retry_later(dr);
+				else
+					dr_error(dr, 502, gw_flags_add(dr->flags, "UPE"),
+					    "upstream protocol error\n");
 				dc_close_if_done(dc);
 			} else
 				u_fail(uc, BEV_EVENT_ERROR);
@@ -2041,15 +2466,9 @@ u_eventcb(struct bufferevent *bev, short what, void *arg)
 
 	if (what & BEV_EVENT_CONNECTED) {
 		uc->connected = 1;
-		if (uc->req && uc->req->rt && uc->req->rt->timeout_ms > 0) {
-			int64_t t = uc->req->rt->timeout_ms;
-
-			/* the loop's cached time may be stale: a timeout counted
-			 * from it would end early */
-			event_base_update_cache_time(bufferevent_get_base(bev));
-			bufferevent_set_timeouts(bev, &(struct timeval){ t / 1000, (t % 1000) * 1000 }, NULL);
-		} else
-			bufferevent_set_timeouts(bev, NULL, NULL);
+		/* the connect timeout is over; the route and per-try timeouts are the request's */
+		bufferevent_set_timeouts(bev, NULL, NULL);
+		dr_arm_try(uc->req);
 		return;
 	}
 	if (uc->in_idle) {
@@ -2138,61 +2557,16 @@ ep_sockaddr(const struct gw_endpoint *e, struct sockaddr_storage *ss, socklen_t 
 }
 
 /*
- * Istio's default retry policy covers connect-failure (2 retries, other
- * hosts first: the previous_hosts predicate, up to 5 picks). Only requests
- * whose body is not on its way are retried: nothing is buffered for it.
- * Envoy waits a 25 ms backoff between tries; this retries at once.
+ * One attempt: a connection for the chosen endpoint, the head, and the
+ * body received so far (dr_connect replays dr->body).
  */
-/* Whether retryOn covers an upstream answer with this status (Envoy's retry_on). */
 static int
-retry_status(const struct gw_dreq *dr, int status)
+dr_send_attempt(struct gw_dreq *dr)
 {
-	const char *on = dr->rt ? dr->rt->retry_on : NULL;
-
-	if (on == NULL || dr->rt == NULL || dr->cl == NULL || dr->has_body ||
-	    dr->attempts >= dr->rt->retry_attempts)
-		return 0;
-	if (strstr(on, "5xx") && status >= 500 && status <= 599)
-		return 1;
-	if (strstr(on, "gateway-error") && (status == 502 || status == 503 || status == 504))
-		return 1;
-	/* Istio's default policy lists 503 as its retriable status code */
-	return strstr(on, "retriable-status-codes") && status == 503;
-}
-
-static int
-dr_retry_connect(struct gw_dreq *dr)
-{
-	const struct gw_route *rt = dr->rt;
-
-	if (rt == NULL || dr->cl == NULL || dr->has_body || dr->attempts >= rt->retry_attempts ||
-	    rt->retry_on == NULL || strstr(rt->retry_on, "connect-failure") == NULL)
+	if (dr_connect(dr) == -1)
 		return -1;
-	return dr_retry(dr);
-}
-
-static int
-dr_retry(struct gw_dreq *dr)
-{
-	const struct gw_endpoint *prev = dr->ep, *e = NULL;
-	uint64_t h = 0;
-	int i, have_hash;
-
-	dr->attempts++;
-	dr_release_ep(dr);
-	dr->lbs = gw_lb_state(dr->snap, dr->dc->w->id, dr->cl);
-	have_hash = hash_key(dr, dr->cl, &h);
-	for (i = 0; i < 5; i++) {
-		e = gw_lb_pick(dr->cl, dr->lbs, rnd_cb, dr->dc->w, h + (uint64_t)i, have_hash);
-		if (e != prev)
-			break;
-	}
-	if (e == NULL)
-		return -1;
-	dr->ep = e;
-	gw_lb_acquire(dr->lbs, e);
-	dr->retried = 1;	/* a fresh connection, not a pooled one */
-	return dr_connect(dr);
+	dr_continue(dr);
+	return 0;
 }
 
 /* Attach an upstream connection (pooled, or a new one) and send the head. */
@@ -2201,7 +2575,8 @@ dr_connect(struct gw_dreq *dr)
 {
 	struct gw_worker *w = dr->dc->w;
 	struct gw_uconn *uc;
-	char key[64];
+	struct gw_uptls_req tr;
+	char key[96], err[512];
 
 	if (uset.on_message_begin == NULL) {
 		uset.on_message_begin = u_begin;
@@ -2211,7 +2586,23 @@ dr_connect(struct gw_dreq *dr)
 		uset.on_body = u_body;
 		uset.on_message_complete = u_complete;
 	}
-	snprintf(key, sizeof(key), "%s|%u", dr->ep->ip, dr->ep->port);
+	dr->tls_reason[0] = '\0';	/* the latest attempt's, as Envoy reports it */
+	if (gw_uptls_prepare(w->ctx, dr->snap, dr->cl, dr->ep, dr->uphead.s, dr->uphead.len,
+	    &tr, err, sizeof(err)) == -1) {
+		struct vg_buf b = { 0 };
+
+		/* the cluster's secret is missing: Envoy would not have activated it */
+		buf_printf(&b, "cluster_not_found: %s\n", err);
+		dr_error(dr, 503, "NC", b.s);
+		buf_free(&b);
+		return 0;
+	}
+	/* one pool per TLS identity: plain and TLS to one ip:port never mix */
+	if (tr.id)
+		snprintf(key, sizeof(key), "%s|%u|t%016llx", dr->ep->ip, dr->ep->port,
+		    (unsigned long long)tr.id);
+	else
+		snprintf(key, sizeof(key), "%s|%u", dr->ep->ip, dr->ep->port);
 	if (!dr->retried)
 		TAILQ_FOREACH(uc, &w->idle, link)
 			if (strcmp(uc->key, key) == 0) {
@@ -2221,13 +2612,17 @@ dr_connect(struct gw_dreq *dr)
 				uc->reused = 1;
 				uc->got_bytes = 0;
 				__atomic_add_fetch(&w->stats.upstream_reuse, 1, __ATOMIC_RELAXED);
+				gw_uptls_done(&tr);
 				goto attach;
 			}
 	uc = xcalloc(1, sizeof(*uc));
 	uc->w = w;
 	snprintf(uc->key, sizeof(uc->key), "%s", key);
 	ep_sockaddr(dr->ep, &uc->sa, &uc->salen);
-	uc->bev = bufferevent_socket_new(w->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	uc->tls = tr.ctx != NULL;
+	uc->bev = tr.ctx ? gw_uptls_bev_new(w, w->base, &tr, key) :
+	    bufferevent_socket_new(w->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	gw_uptls_done(&tr);
 	if (uc->bev == NULL) {
 		free(uc);
 		return -1;
@@ -2253,8 +2648,10 @@ dr_connect(struct gw_dreq *dr)
 	bufferevent_setwatermark(uc->bev, EV_WRITE, GW_LWM, 0);
 	{
 		int64_t t = dr->cl->connect_timeout_ms;
+		struct timeval tv = { t / 1000, (t % 1000) * 1000 };
 
-		bufferevent_set_timeouts(uc->bev, NULL, &(struct timeval){ t / 1000, (t % 1000) * 1000 });
+		/* TLS: the handshake waits on reads; Envoy's connect timeout covers it too */
+		bufferevent_set_timeouts(uc->bev, uc->tls ? &tv : NULL, &tv);
 	}
 	bufferevent_enable(uc->bev, EV_READ | EV_WRITE);
 attach:
@@ -2263,16 +2660,14 @@ attach:
 	uc->req = dr;
 	uc->nreq++;
 	dr->uc = uc;
-	if (uc->reused) {
-		if (dr->rt->timeout_ms > 0) {
-			int64_t t = dr->rt->timeout_ms;
-
-			event_base_update_cache_time(bufferevent_get_base(uc->bev));
-			bufferevent_set_timeouts(uc->bev, &(struct timeval){ t / 1000, (t % 1000) * 1000 }, NULL);
-		} else
-			bufferevent_set_timeouts(uc->bev, NULL, NULL);
-	}
+	if (uc->reused)
+		bufferevent_set_timeouts(uc->bev, NULL, NULL);	/* the pool's idle timeout */
 	dr->t_up_us = now_us();
 	uc_send(uc, dr->uphead.s, dr->uphead.len, NULL, 0, NULL, 0);
+	/* a retry: the body so far again (what comes later streams on) */
+	if (dr->body && evbuffer_get_length(dr->body))
+		uc_send(uc, evbuffer_pullup(dr->body, -1), evbuffer_get_length(dr->body), NULL, 0,
+		    NULL, 0);
+	dr_arm_try(dr);
 	return 0;
 }

@@ -35,7 +35,39 @@ gw_stats_free(struct gw_stats *s)
 			free(s->tab[i]);
 			s->tab[i] = n;
 		}
+	for (i = 0; i < GW_CSTAT_BUCKETS; i++)
+		while (s->ctab[i]) {
+			struct gw_cstat *n = s->ctab[i]->next;
+
+			free(s->ctab[i]->cluster);
+			free(s->ctab[i]);
+			s->ctab[i] = n;
+		}
 	pthread_mutex_destroy(&s->mu);
+}
+
+static struct gw_cstat *
+cstat_get(struct gw_stats *s, const char *cluster)
+{
+	uint64_t h = hash_str(HASH_INIT, cluster) % GW_CSTAT_BUCKETS;
+	struct gw_cstat *e;
+
+	for (e = s->ctab[h]; e; e = e->next)
+		if (strcmp(e->cluster, cluster) == 0)
+			return e;
+	e = xcalloc(1, sizeof(*e));
+	e->cluster = xstrdup(cluster);
+	e->next = s->ctab[h];
+	s->ctab[h] = e;
+	return e;
+}
+
+void
+gw_stats_cluster(struct gw_stats *s, const char *cluster, enum gw_cstat_kind k)
+{
+	pthread_mutex_lock(&s->mu);
+	cstat_get(s, cluster)->n[k]++;
+	pthread_mutex_unlock(&s->mu);
 }
 
 static void
@@ -121,6 +153,16 @@ merge(struct gw_stats *into, struct gw_stats *from)
 				m->resp_bytes[k] += e->resp_bytes[k];
 			}
 		}
+	for (i = 0; i < GW_CSTAT_BUCKETS; i++) {
+		struct gw_cstat *c;
+
+		for (c = from->ctab[i]; c; c = c->next) {
+			struct gw_cstat *mc = cstat_get(into, c->cluster);
+
+			for (k = 0; k < GW_CS_MAX; k++)
+				mc->n[k] += c->n[k];
+		}
+	}
 	pthread_mutex_unlock(&from->mu);
 }
 
@@ -200,5 +242,23 @@ gw_stats_render(struct gw_ctx *ctx, struct vg_buf *out)
 	    "vipgate_gateway_upstream_cx_reused_total %llu\n",
 	    (unsigned long long)cx, (unsigned long long)cxa, (unsigned long long)ucx,
 	    (unsigned long long)ucxa, (unsigned long long)reuse);
+	/* Envoy's cluster counters, as Istio's Prometheus names them */
+	{
+		static const char *const names[GW_CS_MAX] = {
+			"envoy_cluster_upstream_rq_retry", "envoy_cluster_upstream_rq_retry_success",
+			"envoy_cluster_upstream_rq_retry_limit_exceeded",
+			"envoy_cluster_retry_or_shadow_abandoned",
+		};
+		struct gw_cstat *c;
+		size_t k;
+
+		for (k = 0; k < GW_CS_MAX; k++) {
+			buf_printf(out, "# TYPE %s counter\n", names[k]);
+			for (i = 0; i < GW_CSTAT_BUCKETS; i++)
+				for (c = all.ctab[i]; c; c = c->next)
+					buf_printf(out, "%s{cluster_name=\"%s\"} %llu\n", names[k],
+					    c->cluster, (unsigned long long)c->n[k]);
+		}
+	}
 	gw_stats_free(&all);
 }

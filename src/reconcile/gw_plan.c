@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vipgate/gw-retry.h"
 #include "vipgate/gw-t.h"
 #include "vipgate/log.h"
 #include "vipgate/reconcile.h"
@@ -587,6 +588,15 @@ struct ep_build {
 	struct vg_ptrvec v;	/* struct gw_endpoint * (arena) */
 };
 
+/* pkg/spiffe: spiffe://<trust domain>/ns/<ns>/sa/<service account> */
+static const char *
+spiffe_id(struct plan *p, const char *ns, const char *sa)
+{
+	const char *td = p->cfg->gateway.identity.trust_domain;
+
+	return arena_printf(p->a, "spiffe://%s/ns/%s/sa/%s", td && *td ? td : "cluster.local", ns, sa);
+}
+
 static void
 ep_add(struct plan *p, struct ep_build *eb, const char *ip, int64_t port, uint32_t weight,
     const char *node, const struct object *wl, const struct strmap *labels)
@@ -608,10 +618,24 @@ ep_add(struct plan *p, struct ep_build *eb, const char *ip, int64_t port, uint32
 		e->workload = arena_strdup(p->a, wl->meta.name);
 	}
 	if (labels) {
+		const char *tm = strmap_get(labels, "security.istio.io/tlsMode");
+
 		app = strmap_get(labels, "app");
 		ver = strmap_get(labels, "version");
 		e->app = app ? arena_strdup(p->a, app) : NULL;
 		e->version = ver ? arena_strdup(p->a, ver) : NULL;
+		/* auto mTLS: Istio's transport_socket_matches on tlsMode=istio */
+		e->istio_mtls = tm != NULL && strcmp(tm, "istio") == 0;
+	}
+	if (wl && wl->kind == K_POD) {
+		const char *sa = OBJ_SPEC(wl, k_pod)->spec.service_account;
+
+		e->spiffe = spiffe_id(p, wl->meta.ns, sa && *sa ? sa : "default");
+	} else if (wl && wl->kind == K_WORKLOADENTRY) {
+		const char *sa = OBJ_SPEC(wl, k_workloadentry)->service_account;
+
+		if (sa && *sa)
+			e->spiffe = spiffe_id(p, wl->meta.ns, sa);
 	}
 	ptrvec_push(&eb->v, e);
 }
@@ -759,10 +783,11 @@ svc_endpoints(struct plan *p, const struct object *so, const struct k_svc_port *
 
 static void
 we_endpoint(struct plan *p, struct ep_build *eb, const struct k_workloadentry *we,
-    const struct object *wl, const struct k_istio_port *sp, const struct strmap *subset)
+    const struct object *wl, const struct k_istio_port *sp, const struct strmap *subset,
+    const char *se_ns)
 {
 	int64_t port = sp->target_port ? sp->target_port : sp->number;
-	size_t j;
+	size_t j, n = eb->v.n;
 
 	if (!subset_ok(subset, &we->labels))
 		return;
@@ -770,6 +795,9 @@ we_endpoint(struct plan *p, struct ep_build *eb, const struct k_workloadentry *w
 		if (name_eq(we->ports[j].name, sp->name))
 			port = we->ports[j].number;
 	ep_add(p, eb, we->address, port, (uint32_t)we->weight, NULL, wl, &we->labels);
+	/* an inline ServiceEntry endpoint: its serviceAccount lives in the entry's namespace */
+	if (wl == NULL && eb->v.n > n && we->service_account && *we->service_account)
+		((struct gw_endpoint *)eb->v.v[n])->spiffe = spiffe_id(p, se_ns, we->service_account);
 }
 
 /* DestinationRules for a host, best first: gateway namespace, then the service's, then the rest. */
@@ -899,9 +927,119 @@ policy_apply_dr(struct gw_cluster *c, const struct k_dr_policy *pol, struct vg_a
 	}
 }
 
+/*
+ * The ClientTLSSettings a cluster gets, as Istio's MergeTrafficPolicy
+ * (pilot/pkg/networking/util) picks it: the rule's tls, replaced by a
+ * portLevelSettings entry for the port (even one without tls: port-level
+ * policies do not inherit), then by the subset's tls, then by the subset's
+ * own port-level entry. NULL: no DestinationRule tls (auto mTLS applies).
+ */
+static const struct k_dr_tls *
+policy_tls(const struct k_dr_policy *pol, int64_t port, const struct k_dr_tls *t)
+{
+	size_t i;
+
+	if (pol == NULL)
+		return t;
+	if (pol->tls)
+		t = pol->tls;
+	for (i = 0; i < pol->nport_level_settings; i++)
+		if (pol->port_level_settings[i].port == port)
+			return pol->port_level_settings[i].tls;
+	return t;
+}
+
+/*
+ * The upstream TLS of a cluster from its ClientTLSSettings; credentialName
+ * is looked up in gateway.namespace (Istio: the gateway's own namespace).
+ * A Secret that is missing or lacks what the mode needs leaves the cluster
+ * unactivated, as Envoy leaves a cluster whose SDS secret never arrives
+ * warming: it is not there for the router, so requests get 503 NC.
+ */
+static const struct gw_uptls *
+uptls_compile(struct plan *p, struct gw_cluster *c, const struct k_dr_tls *t)
+{
+	struct gw_uptls *u = arena_alloc(p->a, sizeof(*u));
+	const char *ns = p->cfg->gateway.ns ? p->cfg->gateway.ns : "istio-system";
+	size_t i;
+
+	switch (t->mode) {
+	case K_DR_TLS_SIMPLE:
+		u->mode = GW_UPTLS_SIMPLE;
+		break;
+	case K_DR_TLS_MUTUAL:
+		u->mode = GW_UPTLS_MUTUAL;
+		break;
+	case K_DR_TLS_ISTIO_MUTUAL:
+		u->mode = GW_UPTLS_ISTIO_MUTUAL;
+		break;
+	default:
+		u->mode = GW_UPTLS_DISABLE;
+		return u;
+	}
+	u->sni = t->sni && *t->sni ? arena_strdup(p->a, t->sni) : NULL;
+	u->insecure_skip_verify = t->insecure_skip_verify.set && t->insecure_skip_verify.v;
+	if (t->nsubject_alt_names) {
+		u->sans = arena_alloc(p->a, sizeof(char *) * t->nsubject_alt_names);
+		for (i = 0; i < t->nsubject_alt_names; i++)
+			u->sans[i] = arena_strdup(p->a, t->subject_alt_names[i]);
+		u->nsans = t->nsubject_alt_names;
+	}
+	if (u->mode == GW_UPTLS_ISTIO_MUTUAL)
+		return u;	/* gateway.identity; files and Secrets are not used */
+	if (t->client_certificate)
+		u->cert_file = arena_strdup(p->a, t->client_certificate);
+	if (t->private_key)
+		u->key_file = arena_strdup(p->a, t->private_key);
+	if (t->ca_certificates)
+		u->ca_file = arena_strdup(p->a, t->ca_certificates);
+	if (t->ca_crl)
+		u->crl_file = arena_strdup(p->a, t->ca_crl);
+	if (t->credential_name && *t->credential_name) {
+		const char *cred = t->credential_name;
+		const struct object *sec = store_get(p->st, K_SECRET, ns, cred);
+
+		u->credential = arena_printf(p->a, "%s/%s", ns, cred);
+		if (sec == NULL) {
+			c->missing = arena_printf(p->a, "DestinationRule tls: Secret %s not found "
+			    "(the cluster is not activated, as Envoy waits for its SDS secret)", u->credential);
+			return u;
+		}
+		u->ca = secret_pick(p, sec, "ca.crt", "cacert", &u->ca_len);
+		u->crl = secret_pick(p, sec, "ca.crl", "crl", &u->crl_len);
+		if (u->ca == NULL) {
+			const struct object *cs = store_get(p->st, K_SECRET, ns,
+			    arena_printf(p->a, "%s-cacert", cred));
+
+			u->ca = secret_pick(p, cs, "ca.crt", "cacert", &u->ca_len);
+			if (u->crl == NULL)
+				u->crl = secret_pick(p, cs, "ca.crl", "crl", &u->crl_len);
+		}
+		if (u->mode == GW_UPTLS_MUTUAL) {
+			u->cert = secret_pick(p, sec, "tls.crt", "cert", &u->cert_len);
+			u->key = secret_pick(p, sec, "tls.key", "key", &u->key_len);
+			if (u->cert == NULL || u->key == NULL) {
+				c->missing = arena_printf(p->a, "DestinationRule tls: Secret %s has no "
+				    "tls.crt/tls.key (or cert/key) for MUTUAL (the cluster is not activated)",
+				    u->credential);
+				return u;
+			}
+		}
+		if (u->ca == NULL && u->ca_file == NULL && !u->insecure_skip_verify)
+			c->missing = arena_printf(p->a, "DestinationRule tls: Secret %s has no ca.crt "
+			    "(nor a Secret %s-cacert) (the cluster is not activated)", u->credential, cred);
+		return u;
+	}
+	if (u->mode == GW_UPTLS_MUTUAL && (u->cert_file == NULL || u->key_file == NULL))
+		c->missing = arena_printf(p->a, "DestinationRule tls: MUTUAL needs clientCertificate "
+		    "and privateKey, or credentialName (the cluster is not activated)");
+	return u;
+}
+
 static struct gw_cluster *
 cluster_get(struct plan *p, const struct k_vs_destination *dst, const char *vs_ns)
 {
+	const struct k_dr_tls *tls = NULL;
 	const char *fqdn = host_fqdn(p->a, dst->host ? dst->host : "", vs_ns);
 	const char *subset = dst->subset && *dst->subset ? dst->subset : NULL;
 	const struct object *so = NULL, *seo = NULL;
@@ -982,9 +1120,12 @@ cluster_get(struct plan *p, const struct k_vs_destination *dst, const char *vs_n
 		c->missing = arena_printf(p->a, "%s has no port %lld", fqdn, (long long)port);
 		return c;
 	}
+	c->istio_sni = arena_printf(p->a, "outbound_.%u_.%s_.%s", c->port, subset ? subset : "", fqdn);
 	ndr = find_drs(p, fqdn, so ? so->meta.ns : seo->meta.ns, drs, VG_ARRAY_SIZE(drs));
-	if (ndr)
+	if (ndr) {
 		policy_apply_dr(c, OBJ_SPEC(drs[0], k_destinationrule)->traffic_policy, p->a);
+		tls = policy_tls(OBJ_SPEC(drs[0], k_destinationrule)->traffic_policy, c->port, NULL);
+	}
 	if (subset) {
 		for (i = 0; i < ndr && sub == NULL; i++) {
 			const struct k_destinationrule *dr = OBJ_SPEC(drs[i], k_destinationrule);
@@ -1001,7 +1142,13 @@ cluster_get(struct plan *p, const struct k_vs_destination *dst, const char *vs_n
 			return c;
 		}
 		policy_apply_dr(c, sub->traffic_policy, p->a);
+		tls = policy_tls(sub->traffic_policy, c->port, tls);
 		subset_labels = &sub->labels;
+	}
+	if (tls) {
+		c->tls = uptls_compile(p, c, tls);
+		if (c->missing)
+			return c;
 	}
 	if (so)
 		svc_endpoints(p, so, sp, subset_labels, &eb);
@@ -1009,7 +1156,7 @@ cluster_get(struct plan *p, const struct k_vs_destination *dst, const char *vs_n
 		const struct k_serviceentry *se = OBJ_SPEC(seo, k_serviceentry);
 
 		for (i = 0; i < se->nendpoints; i++)
-			we_endpoint(p, &eb, &se->endpoints[i], NULL, sep, subset_labels);
+			we_endpoint(p, &eb, &se->endpoints[i], NULL, sep, subset_labels, seo->meta.ns);
 		if (se->has_workload_selector) {
 			struct object * const *l;
 			size_t n;
@@ -1020,7 +1167,7 @@ cluster_get(struct plan *p, const struct k_vs_destination *dst, const char *vs_n
 
 				if (strcmp(l[i]->meta.ns, seo->meta.ns) == 0 &&
 				    strmap_subset(&se->workload_selector, &we->labels))
-					we_endpoint(p, &eb, we, l[i], sep, subset_labels);
+					we_endpoint(p, &eb, we, l[i], sep, subset_labels, seo->meta.ns);
 			}
 		}
 	}
@@ -1034,6 +1181,9 @@ cluster_get(struct plan *p, const struct k_vs_destination *dst, const char *vs_n
 				continue;	/* one address in two slices */
 			c->eps[k] = *(struct gw_endpoint *)eb.v.v[i];
 			c->eps[k].id = k;
+			/* buildAutoMtlsSettings: never auto mTLS to a MESH_EXTERNAL entry */
+			if (seo && OBJ_SPEC(seo, k_serviceentry)->location == K_SE_MESH_EXTERNAL)
+				c->eps[k].istio_mtls = 0;
 			k++;
 		}
 		c->neps = k;
@@ -1221,6 +1371,24 @@ route_compile(struct plan *p, const struct object *vso, const struct object *gwo
 	} else {
 		r->retry_attempts = 2;	/* route/retry/retry.go */
 		r->retry_on = "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes";
+	}
+	/* retries, fault: compiled once for the proxy (gw_retry.c) */
+	if (gw_retry_policy_compile(h->retries, &r->retry) == -1)
+		note(p, vso, "http[%zu]: retries.retryOn \"%s\" does not parse: Istio's default "
+		    "retryOn is used", ri, h->retries->retry_on);
+	if (h->fault) {
+		struct gw_fault f;
+
+		if (gw_fault_compile(h->fault, &f)) {
+			r->fault = arena_alloc(p->a, sizeof(*r->fault));
+			*r->fault = f;
+		}
+		if (h->fault->abort && h->fault->abort->http_status > 0 &&
+		    !h->fault->abort->percentage.set)
+			note(p, vso, "http[%zu]: fault.abort has no percentage: it aborts no "
+			    "request (Envoy's default 0%%)", ri);
+		if (h->fault->abort && h->fault->abort->grpc_status)
+			note(p, vso, "http[%zu]: fault.abort.grpcStatus is not applied on HTTP/1.1", ri);
 	}
 	return r;
 }
