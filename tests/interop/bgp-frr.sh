@@ -151,7 +151,12 @@ print(list(json.load(sys.stdin).values())[0]["connectionsEstablished"])'; }
 c4=$(conns 10.99.0.1); c6=$(conns fd99::1)
 svc other >> "$tmp/objs/svcs.yaml"
 kill -HUP "$pid"
-check "SIGHUP: the new Service reaches FRR" wait_for 2 has_route ipv4 "$(vip other 0)/32"
+# the VIP is read once the reload allocated it (read at once, it raced the
+# reload and was sometimes empty)
+oth=
+other_vip() { oth=$(vip other 0); [ -n "$oth" ]; }
+check "SIGHUP: the new Service has a VIP" wait_for 2 other_vip
+check "SIGHUP: the new Service reaches FRR" wait_for 2 has_route ipv4 "$oth/32"
 check "SIGHUP: MD5 session not reset" test "$(conns 10.99.0.1)" = "$c4"
 check "SIGHUP: iBGP session not reset" test "$(conns fd99::1)" = "$c6"
 
