@@ -149,6 +149,8 @@ gw_tls_ctx_new(const struct gw_tls *t, struct gw_tlsl *tl)
 		SSL_CTX_set_max_proto_version(ctx, t->max_version);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	/* one read() a record, not one for its header and one for its body */
+	SSL_CTX_set_read_ahead(ctx, 1);
 	if (t->ciphers && SSL_CTX_set_cipher_list(ctx, t->ciphers) != 1)
 		tls_log("cipherSuites not understood for", t);
 	if (load_certs(ctx, t) == -1) {

@@ -424,6 +424,8 @@ ctx_base(int istio)
 	/* Envoy's client default tops at TLS 1.2; Istio's mesh mTLS allows 1.3 */
 	SSL_CTX_set_max_proto_version(ctx, istio ? TLS1_3_VERSION : TLS1_2_VERSION);
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	/* one read() a record, not one for its header and one for its body */
+	SSL_CTX_set_read_ahead(ctx, 1);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
 	SSL_CTX_sess_set_new_cb(ctx, new_session_cb);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, verify_cb);
