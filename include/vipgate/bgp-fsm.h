@@ -53,6 +53,10 @@ enum bgp_timer { BGP_T_CONNECT_RETRY, BGP_T_HOLD, BGP_T_KEEPALIVE, BGP_T_IDLE_HO
 #define BGP_A_ESTABLISHED	0x020	/* send the Adj-RIB-Out, then End-of-RIB */
 #define BGP_A_DOWN		0x040	/* left Established: count a flap */
 #define BGP_A_RESEND_RIB	0x080	/* route refresh: re-send the Adj-RIB-Out */
+#define BGP_A_ADOPT		0x100	/* the held incoming connection becomes the
+					   session's (OPEN goes out on it) */
+#define BGP_A_DROP_HELD		0x200	/* close the held incoming connection (Cease,
+					   connection collision resolution) */
 
 /* timer commands: 0 leave alone, -1 stop, > 0 (re)arm for that many ms */
 struct bgp_fsm_out {
@@ -71,7 +75,15 @@ struct bgp_fsm {
 	int64_t		connect_base_ms, connect_max_ms;
 	uint32_t	jitter;		/* the caller's random number for the next backoff */
 	uint8_t		stop_subcode;	/* Cease subcode for BGP_EV_STOP */
-	uint8_t		err_code, err_subcode;	/* for *_ERR events */
+	uint8_t		err_code, err_subcode;	/* for *_ERR events, and the code
+						   received with BGP_EV_NOTIF */
+	/*
+	 * An incoming connection held beside the session's during OpenSent
+	 * and OpenConfirm, until its OPEN settles the collision (§6.8). Set
+	 * by the caller when it holds one; the machine says when it is
+	 * adopted or dropped, and clears it.
+	 */
+	int		held;
 	/* what the last transition was, for logs and show */
 	enum bgp_event	last_event;
 	const char	*name;		/* for the transition log */

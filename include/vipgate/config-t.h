@@ -29,6 +29,7 @@ struct cfg_control {
 
 struct cfg_addresses {
 	const char	*interface;	/* "auto", or an interface name */
+	const char	*mode;		/* "address", or "route" (local routes) */
 };
 
 struct cfg_access_log {

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <time.h>
 
 #include <net/if.h>
 
@@ -18,18 +20,53 @@
 #include "addr-int.h"
 
 #define ADDR_AUTO_LINK	"vipgate0"
+/* Up to this many changes in one run are logged one by one, at info. */
+#define ADDR_LOG_EACH	32
+/* Failures logged one by one in a run; the rest are counted. */
+#define ADDR_LOG_FAILS	10
+/*
+ * Between chunks of this many changes the worker looks for a newer set:
+ * when one was posted it starts over from the kernel's state, so a change
+ * made while 100,000 addresses go in waits for a chunk, not for all.
+ */
+#define ADDR_CHUNK	4096
 
+/*
+ * The kernel's work runs on a thread of its own: adding an IPv4 address
+ * walks the interface's whole address list, so 50,000 VIPs on one
+ * interface take the kernel tens of seconds, and the main loop (BGP
+ * keepalives and hold timers among it) must not wait for that. The main
+ * thread only posts the latest wanted set; the worker brings the kernel to
+ * it, and a set posted meanwhile supersedes one not yet started.
+ */
 struct addr_ctx {
-	struct addr_nl	*nl;
+	struct addr_nl	*nl;		/* the worker's, once it runs */
 	char		 ifname[IFNAMSIZ];
 	int		 own_link;	/* vipgate0: deleted on free */
-	int		 applied;	/* the kernel's state was read once */
+	int		 route;		/* local routes, not addresses */
+
+	pthread_t	 thread;
+	int		 threaded;
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	/* under mu */
+	struct ipaddr	*want;		/* the latest set posted, sorted */
+	size_t		 nwant;
+	int		 posted;	/* want holds a set */
+	uint64_t	 gen, done_gen;	/* sets posted, sets applied */
+	int		 failed;	/* the last run did not apply all */
+	int		 stop;
 };
 
 struct apply_run {
 	struct addr_ctx	*c;
+	uint64_t	 gen;		/* the set being applied */
+	int		 superseded;
 	int		 ifindex;
-	int		 failed;
+	int		 add;
+	const struct ipaddr *v;
+	size_t		 nfail, nok, nskip;
+	int		 each;		/* log each change at info */
 };
 
 void
@@ -76,98 +113,273 @@ sort_addrs(struct ipaddr *v, size_t n)
 		qsort(v, n, sizeof(*v), cmp_addr);
 }
 
-/* "strerror (kernel: extended-ack text)" for the request that failed with -e. */
+/* "strerror (kernel: extended-ack text)" for a request that failed with -e. */
 static const char *
-nl_strerror(const struct addr_ctx *c, int e, char *buf, size_t len)
+nl_strerror_msg(int e, const char *m, char *buf, size_t len)
 {
-	const char *m = addr_nl_errmsg(c->nl);
-
 	snprintf(buf, len, "%s%s%s%s", strerror(-e), *m ? " (kernel: " : "", m,
 	    *m ? ")" : "");
 	return buf;
 }
 
+static const char *
+nl_strerror(const struct addr_ctx *c, int e, char *buf, size_t len)
+{
+	return nl_strerror_msg(e, addr_nl_errmsg(c->nl), buf, len);
+}
+
+/* One address's answer in a batch: logged, and counted. */
 static void
-apply_add(const struct ipaddr *a, void *arg)
+batch_done(size_t i, int e, const char *msg, void *arg)
 {
 	struct apply_run *r = arg;
+	const char *ifn = r->c->ifname;
 	char s[IPADDR_STRLEN], why[160];
-	int e = addr_nl_addr(r->c->nl, 1, r->ifindex, r->c->ifname, a);
 
-	ipaddr_fmt(a, s);
-	if (e == 0)
-		log_info("addresses: %s added on %s", s, r->c->ifname);
-	else if (e == -EEXIST)
+	ipaddr_fmt(&r->v[i], s);
+	if (e == 0) {
+		r->nok++;
+		if (r->each)
+			log_info("addresses: %s %s %s", s, r->add ? "added on" :
+			    "removed from", ifn);
+		else
+			log_debug("addresses: %s %s %s", s, r->add ? "added on" :
+			    "removed from", ifn);
+	} else if (r->add && e == -EEXIST) {
 		/* Not listed as ours, so put there by hand: used, never removed. */
-		log_debug("addresses: %s already on %s, not vipgated's", s,
-		    r->c->ifname);
-	else {
-		log_warnx("addresses: cannot add %s on %s: %s", s, r->c->ifname,
-		    nl_strerror(r->c, e, why, sizeof(why)));
-		r->failed = 1;
+		r->nskip++;
+		log_debug("addresses: %s already on %s, not vipgated's", s, ifn);
+	} else if (!r->add && e == -EADDRNOTAVAIL) {
+		r->nskip++;
+		log_debug("addresses: %s already gone from %s", s, ifn);
+	} else {
+		if (r->nfail++ < ADDR_LOG_FAILS)
+			log_warnx("addresses: cannot %s %s %s %s: %s", r->add ? "add" :
+			    "remove", s, r->add ? "on" : "from", ifn,
+			    nl_strerror_msg(e, msg, why, sizeof(why)));
 	}
 }
 
-static void
-apply_del(const struct ipaddr *a, void *arg)
-{
-	struct apply_run *r = arg;
-	char s[IPADDR_STRLEN], why[160];
-	int e = addr_nl_addr(r->c->nl, 0, r->ifindex, r->c->ifname, a);
+/* Collects one side of a diff. */
+struct addr_vec {
+	struct ipaddr	*v;
+	size_t		 n, cap;
+};
 
-	ipaddr_fmt(a, s);
-	if (e == 0)
-		log_info("addresses: %s removed from %s", s, r->c->ifname);
-	else if (e == -EADDRNOTAVAIL)
-		log_debug("addresses: %s already gone from %s", s, r->c->ifname);
-	else {
-		log_warnx("addresses: cannot remove %s from %s: %s", s,
-		    r->c->ifname, nl_strerror(r->c, e, why, sizeof(why)));
-		r->failed = 1;
+static void
+vec_push(const struct ipaddr *a, void *arg)
+{
+	struct addr_vec *x = arg;
+
+	if (x->n == x->cap) {
+		x->cap = x->cap ? x->cap * 2 : 64;
+		x->v = xreallocarray(x->v, x->cap, sizeof(*x->v));
 	}
+	x->v[x->n++] = *a;
+}
+
+struct diff_out {
+	struct addr_vec	add, del;
+};
+
+static void
+diff_add(const struct ipaddr *a, void *arg)
+{
+	vec_push(a, &((struct diff_out *)arg)->add);
+}
+
+static void
+diff_del(const struct ipaddr *a, void *arg)
+{
+	vec_push(a, &((struct diff_out *)arg)->del);
+}
+
+static int
+superseded(struct apply_run *r)
+{
+	struct addr_ctx *c = r->c;
+	int s;
+
+	if (!c->threaded)
+		return 0;
+	pthread_mutex_lock(&c->mu);
+	s = c->gen != r->gen && !c->stop;
+	pthread_mutex_unlock(&c->mu);
+	return s;
+}
+
+static void
+run_batch(struct apply_run *r, int add, const struct addr_vec *x)
+{
+	size_t off, k;
+
+	r->add = add;
+	for (off = 0; off < x->n && !r->superseded; off += k) {
+		k = x->n - off < ADDR_CHUNK ? x->n - off : ADDR_CHUNK;
+		r->v = x->v + off;
+		(void)addr_nl_addr_batch(r->c->nl, add, r->c->route, r->ifindex,
+		    r->c->ifname, x->v + off, k, batch_done, r);
+		if (off + k < x->n && superseded(r))
+			r->superseded = 1;
+	}
+}
+
+static double
+mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /*
- * The difference is taken against what the kernel holds as ours rather than
- * against old: that removes what a crashed run left behind, restores (at the
- * next change) a VIP deleted by hand, and only ever deletes addresses the
- * listing found tagged. When the set did not change the kernel is not touched.
+ * Bring the kernel to want (sorted). The difference is taken against what
+ * the kernel holds as ours: that removes what a crashed run left behind,
+ * restores a VIP deleted by hand, and only ever deletes addresses the
+ * listing found tagged. Removals go first, then additions, each in batches.
+ * Returns 0, -1 when part of it failed (logged), or 1 when a newer set was
+ * posted meanwhile (what was done stays; the newer set is applied next).
+ */
+static int
+addr_sync(struct addr_ctx *c, uint64_t gen, const struct ipaddr *want, size_t nwant)
+{
+	struct apply_run r = { .c = c, .gen = gen };
+	struct diff_out d = { { NULL, 0, 0 }, { NULL, 0, 0 } };
+	struct ipaddr *owned = NULL;
+	size_t nowned = 0;
+	uint64_t k0 = addr_nl_kernel_ns(c->nl);
+	double t0 = mono_s(), tl;
+	size_t nadd_ok, ndel_ok;
+	int e;
+
+	r.ifindex = (int)if_nametoindex(c->ifname);
+	if (r.ifindex == 0) {
+		log_warn("addresses: interface %s", c->ifname);
+		return -1;
+	}
+	e = addr_nl_list_owned(c->nl, c->route, r.ifindex, c->ifname, &owned, &nowned);
+	if (e < 0) {
+		/* Without the kernel's list only adding is safe. */
+		errno = -e;
+		log_warn("addresses: cannot list the addresses of %s, adding only",
+		    c->ifname);
+		addr_diff(NULL, 0, want, nwant, diff_add, NULL, &d);
+		r.nfail++;
+	} else {
+		sort_addrs(owned, nowned);
+		addr_diff(owned, nowned, want, nwant, diff_add, diff_del, &d);
+		free(owned);
+	}
+	tl = mono_s() - t0;
+	r.each = d.add.n + d.del.n <= ADDR_LOG_EACH;
+	run_batch(&r, 0, &d.del);
+	ndel_ok = r.nok;
+	if (!r.superseded)
+		run_batch(&r, 1, &d.add);
+	nadd_ok = r.nok - ndel_ok;
+	if (!r.each || r.nfail > ADDR_LOG_FAILS)
+		log_info("addresses: %zu added, %zu removed on %s in %.2f s "
+		    "(listing %.2f s, kernel %.2f s), %zu failed", nadd_ok, ndel_ok,
+		    c->ifname, mono_s() - t0, tl,
+		    (double)(addr_nl_kernel_ns(c->nl) - k0) / 1e9, r.nfail);
+	if (r.superseded)
+		log_info("addresses: a newer set came, applying it instead");
+	free(d.add.v);
+	free(d.del.v);
+	if (r.superseded)
+		return 1;
+	return r.nfail ? -1 : 0;
+}
+
+static void *
+addr_worker(void *arg)
+{
+	struct addr_ctx *c = arg;
+	struct ipaddr *v = NULL;
+	size_t n;
+	uint64_t g;
+	int r;
+
+	pthread_mutex_lock(&c->mu);
+	for (;;) {
+		while (c->gen == c->done_gen && !c->stop)
+			pthread_cond_wait(&c->cv, &c->mu);
+		if (c->gen == c->done_gen)
+			break;		/* stopping, and nothing left to apply */
+		g = c->gen;
+		n = c->nwant;
+		v = xreallocarray(v, n ? n : 1, sizeof(*v));
+		if (n)
+			memcpy(v, c->want, n * sizeof(*v));
+		pthread_mutex_unlock(&c->mu);
+		r = addr_sync(c, g, v, n);
+		free(v);
+		v = NULL;
+		pthread_mutex_lock(&c->mu);
+		if (r == 1)
+			continue;	/* superseded: the newer set, from the kernel's state */
+		c->done_gen = g;
+		c->failed = r < 0;
+		pthread_cond_broadcast(&c->cv);
+	}
+	pthread_mutex_unlock(&c->mu);
+	free(v);
+	return NULL;
+}
+
+/*
+ * Post the new set and return: the worker applies it. When the set did not
+ * change since the last one posted, and that one did not fail, the kernel
+ * is not touched.
  */
 static int
 addr_apply(struct applier *ap, const struct desired *old,
     const struct desired *new)
 {
 	struct addr_ctx *c = ap->ctx;
-	struct apply_run r = { c, 0, 0 };
 	const struct ipaddr *want = new ? new->local_addrs : NULL;
 	size_t nwant = new ? new->nlocal_addrs : 0;
-	const struct ipaddr *had = old ? old->local_addrs : NULL;
-	size_t nhad = old ? old->nlocal_addrs : 0;
-	struct ipaddr *owned = NULL;
-	size_t nowned = 0;
-	int e;
+	int r = 0;
 
-	if (c->applied && ipaddr_list_eq(had, nhad, want, nwant))
+	(void)old;
+	pthread_mutex_lock(&c->mu);
+	if (c->posted && ipaddr_list_eq(c->want, c->nwant, want, nwant) &&
+	    (c->gen != c->done_gen || !c->failed)) {
+		pthread_mutex_unlock(&c->mu);
 		return 0;
-	r.ifindex = (int)if_nametoindex(c->ifname);
-	if (r.ifindex == 0) {
-		log_warn("addresses: interface %s", c->ifname);
-		return -1;
 	}
-	e = addr_nl_list_owned(c->nl, r.ifindex, c->ifname, &owned, &nowned);
-	if (e < 0) {
-		/* Without the kernel's list only adding is safe. */
-		errno = -e;
-		log_warn("addresses: cannot list the addresses of %s, adding only",
-		    c->ifname);
-		addr_diff(had, nhad, want, nwant, apply_add, NULL, &r);
-		return -1;
+	if (nwant > c->nwant || c->want == NULL)
+		c->want = xreallocarray(c->want, nwant ? nwant : 1, sizeof(*c->want));
+	if (nwant)
+		memcpy(c->want, want, nwant * sizeof(*want));
+	c->nwant = nwant;
+	c->posted = 1;
+	c->gen++;
+	if (c->threaded)
+		pthread_cond_signal(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	if (!c->threaded) {
+		/* no worker (it could not start): the same work, here */
+		r = addr_sync(c, c->gen, c->want, c->nwant);
+		c->done_gen = c->gen;
+		c->failed = r < 0;
 	}
-	sort_addrs(owned, nowned);
-	addr_diff(owned, nowned, want, nwant, apply_add, apply_del, &r);
-	free(owned);
-	c->applied = !r.failed;
-	return r.failed ? -1 : 0;
+	return r;
+}
+
+int
+addr_applier_wait(struct applier *ap)
+{
+	struct addr_ctx *c = ap->ctx;
+	int failed;
+
+	pthread_mutex_lock(&c->mu);
+	while (c->gen != c->done_gen)
+		pthread_cond_wait(&c->cv, &c->mu);
+	failed = c->failed;
+	pthread_mutex_unlock(&c->mu);
+	return failed ? -1 : 0;
 }
 
 static void
@@ -179,6 +391,14 @@ addr_free(struct applier *ap)
 	if (ap == NULL)
 		return;
 	c = ap->ctx;
+	if (c->threaded) {
+		/* what was posted last (at shutdown: nothing) is applied first */
+		pthread_mutex_lock(&c->mu);
+		c->stop = 1;
+		pthread_cond_signal(&c->cv);
+		pthread_mutex_unlock(&c->mu);
+		pthread_join(c->thread, NULL);
+	}
 	if (c->own_link && (idx = (int)if_nametoindex(c->ifname)) != 0) {
 		int e = addr_nl_link_del(c->nl, idx);
 
@@ -191,6 +411,9 @@ addr_free(struct applier *ap)
 			log_info("addresses: %s deleted", c->ifname);
 	}
 	addr_nl_close(c->nl);
+	pthread_mutex_destroy(&c->mu);
+	pthread_cond_destroy(&c->cv);
+	free(c->want);
 	free(c);
 	free(ap);
 }
@@ -236,12 +459,15 @@ auto_link(struct addr_ctx *c)
 }
 
 struct applier *
-addr_applier_new(const char *ifname)
+addr_applier_new(const char *ifname, const char *mode)
 {
 	struct addr_ctx *c = xcalloc(1, sizeof(*c));
 	struct applier *ap;
 	int r;
 
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->cv, NULL);
+	c->route = mode != NULL && strcmp(mode, "route") == 0;
 	if ((c->nl = addr_nl_open()) == NULL) {
 		log_warn("addresses: netlink socket");
 		free(c);
@@ -268,7 +494,14 @@ addr_applier_new(const char *ifname)
 			goto fail;
 		}
 	}
-	log_info("addresses: VIPs are local addresses on %s", c->ifname);
+	if ((r = pthread_create(&c->thread, NULL, addr_worker, c)) != 0) {
+		errno = r;
+		log_warn("addresses: no worker thread, the kernel's work runs on the "
+		    "main loop");
+	} else
+		c->threaded = 1;
+	log_info("addresses: VIPs are local %s on %s", c->route ? "routes (table local)" :
+	    "addresses", c->ifname);
 	return ap;
 fail:
 	addr_free(ap);
@@ -284,7 +517,7 @@ addr_applier_ifname(const struct applier *ap)
 }
 
 int
-addr_list_owned(const char *ifname, struct ipaddr **out, size_t *n)
+addr_list_owned(const char *ifname, int route, struct ipaddr **out, size_t *n)
 {
 	struct addr_nl *nl;
 	struct ipaddr *v;
@@ -301,7 +534,7 @@ addr_list_owned(const char *ifname, struct ipaddr **out, size_t *n)
 		log_warn("addresses: netlink socket");
 		return -1;
 	}
-	e = addr_nl_list_owned(nl, idx, ifname, &v, &nv);
+	e = addr_nl_list_owned(nl, route, idx, ifname, &v, &nv);
 	addr_nl_close(nl);
 	if (e < 0) {
 		errno = -e;

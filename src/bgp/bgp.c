@@ -50,6 +50,10 @@ struct peer {
 	struct bufferevent		*pending;	/* an incoming one during OpenSent */
 	struct bgp_open			 pending_open;
 	int				 pending_has_open;
+	struct event			*adopted;	/* goes on with an adopted connection */
+	struct bufferevent		*adopted_bev;
+	struct bgp_open			 adopted_open;
+	int				 adopted_has_open;
 	struct event			*timers[BGP_T__N];
 	struct event			*connect_failed;	/* a connect that failed at once */
 	struct peer_timer {
@@ -98,6 +102,9 @@ struct bgp {
 
 static void peer_dispatch(struct peer *, enum bgp_event);
 static void peer_sync(struct peer *, int full);
+static void pending_drop(struct peer *);
+static void conn_read_cb(struct bufferevent *, void *);
+static void conn_event_cb(struct bufferevent *, short, void *);
 
 /* ---- connections ---- */
 
@@ -235,9 +242,6 @@ sock_opts(int fd, const struct peer *p)
 	else
 		setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &ttl, sizeof(ttl));
 }
-
-static void conn_read_cb(struct bufferevent *, void *);
-static void conn_event_cb(struct bufferevent *, short, void *);
 
 static void
 connect_failed_cb(evutil_socket_t fd, short ev, void *arg)
@@ -610,6 +614,31 @@ run_actions(struct peer *p, const struct bgp_fsm_out *o)
 		conn_close(p->bev);
 		p->bev = NULL;
 	}
+	if (o->actions & BGP_A_DROP_HELD && p->pending) {
+		/* §6.8: the session's connection won */
+		uint8_t c[32];
+
+		bufferevent_write(p->pending, c, bgp_cease_build(c, BGP_CEASE_COLLISION, NULL));
+		p->notifs_sent++;
+		conn_close(p->pending);
+		p->pending = NULL;
+		p->pending_has_open = 0;
+	}
+	if (o->actions & BGP_A_ADOPT && p->pending) {
+		/* the held connection is the session's now; its OPEN, if read
+		 * already, and what followed it are handled from the loop */
+		p->bev = p->adopted_bev = p->pending;
+		p->adopted_open = p->pending_open;
+		p->adopted_has_open = p->pending_has_open;
+		p->pending = NULL;
+		p->pending_has_open = 0;
+		bufferevent_setcb(p->bev, conn_read_cb, NULL, conn_event_cb, p);
+		bufferevent_set_timeouts(p->bev, NULL, NULL);
+		bufferevent_enable(p->bev, EV_READ | EV_WRITE);
+		event_active(p->adopted, EV_TIMEOUT, 0);
+		log_info("bgp %s: going on with the peer's connection (collision, RFC 4271 6.8)",
+		    p->label);
+	}
 	if (o->actions & BGP_A_DOWN) {
 		p->flaps++;
 		p->up_since = 0;
@@ -757,6 +786,8 @@ handle_msg(struct peer *p, uint8_t type, const uint8_t *body, size_t len)
 		    bgp_err_name(n.code, n.subcode), n.shutdown_msg[0] ? ": " : "",
 		    n.shutdown_msg);
 		log_warnx("bgp %s: %s", p->label, p->last_error);
+		p->fsm.err_code = n.code;
+		p->fsm.err_subcode = n.subcode;
 		peer_dispatch(p, n.code == BGP_ERR_OPEN && n.subcode == BGP_OPEN_VERSION ?
 		    BGP_EV_NOTIF_VERSION : BGP_EV_NOTIF);
 		return -1;
@@ -862,6 +893,34 @@ pending_drop(struct peer *p)
 		bufferevent_free(p->pending);
 	p->pending = NULL;
 	p->pending_has_open = 0;
+	p->fsm.held = 0;
+}
+
+/* The adopted connection: the OPEN already read on it, then the rest. */
+static void
+adopted_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct peer *p = arg;
+	struct bgp_open o = p->adopted_open;
+	struct bgp_err e;
+
+	(void)fd;
+	(void)ev;
+	if (p->bev == NULL || p->bev != p->adopted_bev)
+		return;
+	p->adopted_bev = NULL;
+	if (p->adopted_has_open && p->fsm.state == BGP_OPENSENT) {
+		p->adopted_has_open = 0;
+		if (bgp_open_check(&o, p->pd->my_asn, p->pd->peer_asn, (int)p->pd->dynamic,
+		    local_router_id(p), &e) < 0) {
+			set_err(p, &e);
+			peer_dispatch(p, BGP_EV_OPEN_ERR);
+			return;
+		}
+		handle_open(p, &o);
+	}
+	if (p->bev != NULL)
+		conn_read_cb(p->bev, p);
 }
 
 /* The incoming connection replaces ours: the FSM goes through Idle. */
@@ -888,38 +947,30 @@ adopt_incoming(struct peer *p, struct bufferevent *in)
 	peer_dispatch(p, BGP_EV_TCP_CONFIRMED);
 }
 
+/*
+ * §6.8: of the two connections, the one opened by the speaker with the
+ * higher BGP Identifier stays. Ours is p->bev, the peer's the held one.
+ */
 static void
 resolve_collision(struct peer *p)
 {
-	struct bufferevent *in = p->pending;
-	struct bgp_open o = p->pending_open;
-	uint32_t remote = o.bgp_id, local = p->local_id ? p->local_id : local_router_id(p);
+	uint32_t remote = p->pending_open.bgp_id;
+	uint32_t local = p->local_id ? p->local_id : local_router_id(p);
 
-	p->pending = NULL;
-	p->pending_has_open = 0;
 	if (local > remote) {
 		/* ours stays; the incoming one is closed with a Cease */
+		struct bufferevent *in = p->pending;
 		uint8_t m[32];
 
+		p->pending = NULL;
+		pending_drop(p);
 		bufferevent_write(in, m, bgp_cease_build(m, BGP_CEASE_COLLISION, NULL));
 		p->notifs_sent++;
 		conn_close(in);
 		return;
 	}
-	adopt_incoming(p, in);
-	/* the OPEN already read on it */
-	if (p->fsm.state == BGP_OPENSENT) {
-		struct bgp_err e;
-
-		if (bgp_open_check(&o, p->pd->my_asn, p->pd->peer_asn, (int)p->pd->dynamic,
-		    local_router_id(p), &e) < 0) {
-			set_err(p, &e);
-			peer_dispatch(p, BGP_EV_OPEN_ERR);
-			return;
-		}
-		handle_open(p, &o);
-		conn_read_cb(p->bev, p);
-	}
+	/* ours is dumped with a Cease; the FSM goes on with the held one */
+	peer_dispatch(p, BGP_EV_COLLISION_DUMP);
 }
 
 static void
@@ -948,7 +999,7 @@ pending_read_cb(struct bufferevent *bev, void *arg)
 	p->opens_rcvd++;
 	if (p->fsm.state == BGP_OPENCONFIRM || p->fsm.state == BGP_OPENSENT)
 		resolve_collision(p);
-	else if (p->fsm.state == BGP_ESTABLISHED)
+	else
 		pending_drop(p);
 }
 
@@ -1018,6 +1069,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
 	case BGP_OPENCONFIRM:
 		pending_drop(p);
 		p->pending = bev;
+		p->fsm.held = 1;
 		bufferevent_setcb(bev, pending_read_cb, NULL, pending_event_cb, p);
 		{
 			/* its OPEN must come within the large hold time */
@@ -1123,6 +1175,7 @@ peer_new(struct bgp *b, const struct bgp_peer_desired *pd)
 		p->timers[t] = evtimer_new(b->env->base, timer_cb, &p->targ[t]);
 	}
 	p->connect_failed = evtimer_new(b->env->base, connect_failed_cb, p);
+	p->adopted = evtimer_new(b->env->base, adopted_cb, p);
 	return p;
 }
 
@@ -1158,6 +1211,7 @@ peer_free(struct peer *p)
 	for (t = 0; t < BGP_T__N; t++)
 		event_free(p->timers[t]);
 	event_free(p->connect_failed);
+	event_free(p->adopted);
 	desired_unref(p->synced_d);
 	free(p);
 }

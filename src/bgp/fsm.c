@@ -122,6 +122,12 @@ change_state(struct bgp_fsm *f, enum bgp_state to, enum bgp_event ev,
 		    bgp_state_name(from), bgp_state_name(to), bgp_event_name(ev));
 	if (from == BGP_ESTABLISHED && to != BGP_ESTABLISHED)
 		o->actions |= BGP_A_DOWN;
+	/* a held connection lives only beside OpenSent and OpenConfirm: once
+	 * Established the session's wins (§6.8), and Idle refuses connections */
+	if (f->held && (to == BGP_IDLE || to == BGP_ESTABLISHED)) {
+		o->actions |= BGP_A_DROP_HELD;
+		f->held = 0;
+	}
 	switch (to) {
 	case BGP_IDLE:
 		o->timer[BGP_T_CONNECT_RETRY] = -1;
@@ -161,12 +167,46 @@ notify(struct bgp_fsm_out *o, uint8_t code, uint8_t sub)
 	o->notif_subcode = sub;
 }
 
-/* Down after a fault: Idle with the backoff grown. */
+/*
+ * The session's connection is gone (dumped by our collision resolution, or
+ * the peer's NOTIFICATION or close) while the peer holds another one to us:
+ * §6.8 resolves a collision by closing one of two connections and going on
+ * with the other, so the session goes on with the held one, in OpenSent,
+ * rather than through Idle. Going through Idle would refuse the peer's
+ * connection, wait out the IdleHold backoff and make a new one that
+ * collides again with the peer's: the cycle seen against FRR.
+ */
+static int
+take_held(struct bgp_fsm *f, enum bgp_event ev, struct bgp_fsm_out *o)
+{
+	if (!f->held || (f->state != BGP_OPENSENT && f->state != BGP_OPENCONFIRM))
+		return 0;
+	if (ev != BGP_EV_COLLISION_DUMP && ev != BGP_EV_NOTIF && ev != BGP_EV_TCP_FAILS)
+		return 0;
+	f->held = 0;
+	o->actions |= BGP_A_CLOSE | BGP_A_ADOPT | BGP_A_SEND_OPEN;
+	/* a fresh OPEN exchange: the hold time is negotiated again */
+	f->hold = f->keepalive = 0;
+	o->timer[BGP_T_KEEPALIVE] = -1;
+	o->timer[BGP_T_IDLE_HOLD] = -1;
+	change_state(f, BGP_OPENSENT, ev, o);
+	return 1;
+}
+
+/*
+ * Down after a fault: Idle with the backoff grown. A Cease for a
+ * connection collision is the peer choosing its own connection, not a
+ * fault of the session: it does not grow the backoff.
+ */
 static void
 fault(struct bgp_fsm *f, enum bgp_event ev, struct bgp_fsm_out *o)
 {
+	if (take_held(f, ev, o))
+		return;
 	o->actions |= BGP_A_CLOSE;
-	f->connect_retry_count++;
+	if (!(ev == BGP_EV_NOTIF && f->err_code == BGP_ERR_CEASE &&
+	    f->err_subcode == BGP_CEASE_COLLISION))
+		f->connect_retry_count++;
 	change_state(f, BGP_IDLE, ev, o);
 }
 
@@ -275,6 +315,8 @@ bgp_fsm_event(struct bgp_fsm *f, enum bgp_event ev, struct bgp_fsm_out *o)
 			fault(f, ev, o);
 			break;
 		case BGP_EV_TCP_FAILS:
+			if (take_held(f, ev, o))
+				break;
 			o->actions |= BGP_A_CLOSE;
 			change_state(f, BGP_ACTIVE, ev, o);
 			break;

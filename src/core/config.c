@@ -607,8 +607,17 @@ static const struct sc_schema control_schema = {
 	"control", sizeof(struct cfg_control), control_fields, NULL
 };
 
+static const char *const addr_modes[] = { "address", "route", NULL };
+
+static int
+dec_addr_mode(struct sc_ctx *c, const struct ynode *n, void *dst)
+{
+	return dec_enum(c, n, dst, addr_modes);
+}
+
 static const struct sc_field addresses_fields[] = {
 	SCF_FN("interface", struct cfg_addresses, interface, dec_interface),
+	SCF_FN("mode", struct cfg_addresses, mode, dec_addr_mode),
 	SCF_END
 };
 static const struct sc_schema addresses_schema = {
@@ -743,6 +752,7 @@ cfg_defaults(struct config *cfg)
 	cfg->objects.npaths = 1;
 	cfg->control.socket = arena_strdup(a, RUNSTATEDIR "/vipgate/vipgated.sock");
 	cfg->addresses.interface = arena_strdup(a, "auto");
+	cfg->addresses.mode = arena_strdup(a, "address");
 	cfg->gateway.enabled = 1;
 	cfg->gateway.labels.n = 1;
 	cfg->gateway.labels.k = strs(a, 1, "istio");

@@ -274,6 +274,8 @@ daemon_reload(struct daemon *d, const char *trigger)
 			log_warnx("kubernetes changes at the next restart");
 		if (!str_eq(ncfg->addresses.interface, d->cfg->addresses.interface))
 			log_warnx("addresses.interface changes at the next restart");
+		if (!str_eq(ncfg->addresses.mode, d->cfg->addresses.mode))
+			log_warnx("addresses.mode changes at the next restart");
 		config_free(d->cfg);
 		d->cfg = ncfg;
 		d->env.cfg = ncfg;
@@ -427,7 +429,7 @@ daemon_init(struct daemon *d, struct config *cfg, const char *cfg_path,
 	if (ctlsrv_open(d) == -1)
 		return -1;
 
-	a = addr_applier_new(cfg->addresses.interface);
+	a = addr_applier_new(cfg->addresses.interface, cfg->addresses.mode);
 	if (a == NULL) {
 		log_error("cannot set up local addresses on %s", cfg->addresses.interface);
 		return -1;

@@ -5,6 +5,13 @@
 # sessions' start until BIRD holds every route, and the sender's peak RSS.
 # GoBGP (routes injected from an MRT file before the session) too. Run from the build directory as root:
 #   N=10000 ../tests/bench/bgp-scale.sh
+# For vipgated it also prints the seconds from its start until BIRD holds
+# every route, and until every VIP is a local address on lo (the kernel's
+# work, done off the main loop). N=100000 runs in a few minutes: at that
+# size vipgated is killed at the end rather than asked to remove 100,000
+# addresses (the kernel takes over ten minutes for that; BENCH_DRAIN=1
+# measures it). BENCH_ADDR_MODE=route runs vipgated with addresses.mode
+# route (VIPs as local routes, which the kernel adds in about a second).
 set -u
 [ "$(id -u)" -eq 0 ] || { echo "needs root"; exit 77; }
 command -v bird >/dev/null || { echo "needs bird2"; exit 77; }
@@ -75,6 +82,14 @@ for line in sys.stdin:
 print(max(int((last[p] - up[p]).total_seconds() * 1000) for p in last if p in up))'
 }
 rss() { awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$1/status"; }
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+addr_mode=${BENCH_ADDR_MODE:-address}
+if [ "$addr_mode" = route ]; then
+	naddr() { echo $(( $(ip -n "$nsn" -4 route show table local proto 86 | wc -l) + \
+		$(ip -n "$nsn" -6 route show table local proto 86 | wc -l) )); }
+else
+	naddr() { ip -n "$nsn" -o addr show dev lo | grep -c 'lo:vg\|noprefixroute'; }
+fi
 
 # ---- vipgated ----
 python3 - "$tmp/objs" "$half" <<'EOP'
@@ -102,38 +117,56 @@ kind: BGPPeer
 metadata: {name: tor6, namespace: metallb-system}
 spec: {myASN: 64500, peerASN: 64501, peerAddress: 'fd99::2', disableMP: true}
 """)
+# 1000 Services a namespace, as a cluster's are spread
 for start in range(0, half, 1000):
     with open(os.path.join(out, "10-%06d.yaml" % start), "w") as f:
         for i in range(start, min(half, start + 1000)):
             f.write("""---
 apiVersion: v1
 kind: Service
-metadata: {name: s%d, namespace: default}
+metadata: {name: s%d, namespace: ns%d}
 spec: {type: LoadBalancer, ipFamilyPolicy: RequireDualStack, ipFamilies: [IPv4, IPv6], selector: {app: a}, ports: [{port: 80}]}
 ---
 apiVersion: discovery.k8s.io/v1
 kind: EndpointSlice
-metadata: {name: s%d, namespace: default, labels: {kubernetes.io/service-name: s%d}}
+metadata: {name: s%d, namespace: ns%d, labels: {kubernetes.io/service-name: s%d}}
 addressType: IPv4
 endpoints: [{addresses: [10.9.0.1], nodeName: other}]
-""" % (i, i, i))
+""" % (i, i // 1000, i, i // 1000, i))
 EOP
 cat > "$tmp/vipgate.yaml" <<EOC
 node: {name: node-a, address: 10.99.0.1}
 objects: {paths: [objs]}
 control: {socket: $tmp/sock}
-addresses: {interface: lo}
+addresses: {interface: lo, mode: $addr_mode}
 gateway: {enabled: false}
 state_dir: state
 log: {level: warn}
 EOC
 mkdir -p "$tmp/state"
 start_bird
+t0=$(now_ms)
 ip netns exec "$nsn" "$bld/vipgated" -f -c "$tmp/vipgate.yaml" 2>"$tmp/vg.log" &
 vg=$!; pids="$pids $vg"
 vg_ms=$(measure) || vg_ms=timeout
+vg_full_ms=$(( $(now_ms) - t0 ))
+[ "$vg_ms" = timeout ] && vg_full_ms=timeout
 vg_rss=$(rss $vg)
-kill -TERM $vg; wait $vg 2>/dev/null
+vg_addrs=$(naddr)
+# the VIPs as local addresses, made by the applier's worker meanwhile
+deadline=$(( $(date +%s) + 900 ))
+until [ "$(naddr)" -ge "$n" ] || [ "$(date +%s)" -ge $deadline ]; do sleep 0.5; done
+vg_addr_ms=$(( $(now_ms) - t0 ))
+[ "$(naddr)" -ge "$n" ] || vg_addr_ms=timeout
+vg_rss_end=$(rss $vg)
+if [ "$n" -le 20000 ] || [ -n "${BENCH_DRAIN:-}" ]; then
+	t1=$(now_ms)
+	kill -TERM $vg; wait $vg 2>/dev/null
+	vg_exit_ms=$(( $(now_ms) - t1 ))
+else
+	kill -9 $vg; wait $vg 2>/dev/null
+	vg_exit_ms="n/a (killed)"
+fi
 kill -9 $bird_pid; wait $bird_pid 2>/dev/null
 
 # ---- ExaBGP, the same prefixes from a static config ----
@@ -245,6 +278,9 @@ printf "%-10s %10s %12s\n" sender "ms" "peak RSS MB"
 printf "%-10s %10s %12s\n" vipgated "$vg_ms" "$vg_rss"
 printf "%-10s %10s %12s\n" exabgp "$exa_ms" "$exa_rss"
 printf "%-10s %10s %12s\n" gobgp "$gob_ms" "$gob_rss"
+echo "vipgated: ms from its start to BIRD's full table: $vg_full_ms (VIPs local on lo by then: $vg_addrs of $n)"
+echo "vipgated: ms from its start until every VIP was local (addresses.mode $addr_mode): $vg_addr_ms; peak RSS then $vg_rss_end MB"
+echo "vipgated: ms to exit on SIGTERM (withdraw, remove the addresses): $vg_exit_ms"
 if [ "$vg_ms" != timeout ] && [ "$exa_ms" != timeout ] && [ "$exa_ms" != n/a ]; then
 	echo "ratio exabgp/vipgated time: $(awk -v a="$exa_ms" -v b="$vg_ms" 'BEGIN {printf "%.1f", a / (b ? b : 1)}')"
 fi

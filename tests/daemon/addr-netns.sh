@@ -128,7 +128,57 @@ expect_off 192.0.2.2 2001:db8::1 2001:db8::2
 expect_on 192.0.2.99 2001:db8::99 192.0.2.50
 [ "$IF" != lo ] || expect_on 127.0.0.1 ::1
 
-# 7. an explicit interface must exist
+# 7. in bulk: thousands of addresses go in batches from the applier's
+# worker, apply() itself returns at once; a hand-made address inside the
+# range fails alone (EEXIST) and stays not ours
+ip -n "$NS" addr add 10.70.0.5/32 dev "$IF"
+out=$(run "$IF" seq 10.70.0.0 3000 fd70:: 3000 | tail -2 | tr '\n' ' ') ||
+	fail "seq 3000+3000 failed"
+set -- $out
+echo "bulk: apply() returned in $1 ms, 6000 addresses in $2 ms"
+[ "$1" -lt 500 ] || fail "apply() blocked for $1 ms"
+got=$(run "$IF" list | wc -l)
+[ "$got" = 5999 ] || fail "bulk: $got owned, want 5999 (3000 + 3000 but the hand-made one)"
+expect_on 10.70.0.0 10.70.11.183 fd70::bb7 10.70.0.5
+# a newer set posted while one is being applied: the newer one is what holds
+run "$IF" seq 10.72.0.0 20000 fd72:: 0 10.72.0.9 fd72::9 >/dev/null || fail "seq then failed"
+expect_list 10.72.0.9 fd72::9
+run "$IF" seq 10.70.0.0 3000 fd70:: 3000 >/dev/null || fail "seq again failed"
+run "$IF" seq 10.70.0.0 1000 fd70:: 0 >/dev/null || fail "seq shrink failed"
+[ "$(run "$IF" list | wc -l)" = 999 ] || fail "bulk: shrink left $(run "$IF" list | wc -l)"
+expect_off fd70::1 10.70.3.232
+run "$IF" set >/dev/null || fail "empty set failed"
+expect_list
+expect_on 10.70.0.5
+
+# 8. addresses.mode route: each VIP a local route in table local instead
+# of an address; the kernel accepts connections to it all the same, only
+# vipgated's routes are listed and removed, and 100,000 take the kernel
+# seconds (addresses take minutes)
+rrun() { VG_ADDR_MODE=route run "$@"; }
+has_route() { ip -n "$NS" "$2" route show table local "$1" | grep -q "^local $1 .*proto 86"; }
+rrun "$IF" set 192.0.2.21 2001:db8::21 192.0.2.50 >/dev/null || fail "route set failed"
+has_route 192.0.2.21 -4 || fail "no local route for 192.0.2.21"
+has_route 2001:db8::21 -6 || fail "no local route for 2001:db8::21"
+! has 192.0.2.21 || fail "route mode added an address"
+[ "$(rrun "$IF" list | tr '\n' ' ')" = "192.0.2.21 2001:db8::21 " ] ||
+	fail "route mode owned: $(rrun "$IF" list | tr '\n' ' ')"
+expect_list
+accepted 192.0.2.21 || fail "192.0.2.21 (local route) not accepted"
+accepted 2001:db8::21 || fail "2001:db8::21 (local route) not accepted"
+out=$(rrun "$IF" seq 10.71.0.0 50000 fd71:: 50000 | tail -2 | tr '\n' ' ') ||
+	fail "route seq 50000+50000 failed"
+set -- $out
+echo "route mode: apply() returned in $1 ms, 100000 local routes in $2 ms"
+[ "$(rrun "$IF" list | wc -l)" = 100000 ] || fail "route mode: not 100000 routes"
+ip -n "$PEER" route add 10.71.0.0/16 via 198.51.100.1
+accepted 10.71.195.79 || fail "10.71.195.79 (the 50000th) not accepted"
+rrun "$IF" set >/dev/null || fail "route mode: empty set failed"
+[ -z "$(rrun "$IF" list)" ] || fail "route mode: routes left"
+expect_on 192.0.2.50
+! accepted 192.0.2.21 || fail "removed route still accepted"
+
+# 9. an explicit interface must exist
 if run nosuch0 set 192.0.2.1 >/dev/null 2>&1; then
 	fail "a missing interface was accepted"
 fi

@@ -2,6 +2,8 @@
 # vipgated against ExaBGP 4 (eBGP over IPv4, IPv4 and IPv6 families): the
 # UPDATEs as ExaBGP parses them (prefixes, next hops, AS path, communities,
 # large communities), End-of-RIB for both families, withdraw within 1 s.
+# ExaBGP restarted -> session back; ExaBGP frozen (SIGSTOP) -> declared
+# down at hold time.
 . "$(dirname "$0")/bgp-lib.sh"
 command -v exabgp >/dev/null || { echo "SKIP: exabgp missing"; exit 77; }
 
@@ -29,10 +31,14 @@ neighbor 10.99.0.1 {
 }
 EOC
 : > "$tmp/exa.json"
-env exabgp_daemon_user=root exabgp_daemon_drop=false exabgp_log_destination=stderr \
-	exabgp_tcp_once=false exabgp_api_ack=false \
-	ip netns exec "$nst" exabgp "$tmp/exabgp.conf" >"$tmp/exabgp.log" 2>&1 &
-peer_pids="$peer_pids $!"
+start_exabgp() {
+	env exabgp_daemon_user=root exabgp_daemon_drop=false exabgp_log_destination=stderr \
+		exabgp_tcp_once=false exabgp_api_ack=false \
+		ip netns exec "$nst" exabgp "$tmp/exabgp.conf" >>"$tmp/exabgp.log" 2>&1 &
+	exa_pid=$!
+	peer_pids="$peer_pids $exa_pid"
+}
+start_exabgp
 
 cat > "$tmp/objs/metallb.yaml" <<'EOC'
 apiVersion: metallb.io/v1beta1
@@ -136,6 +142,32 @@ t0=$(date +%s%N)
 check "deleted Service withdrawn at ExaBGP within 1 s" wait_for 1 no_route "$t1/32"
 echo "  withdraw took $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 check "web still there" has_route "$web4/32"
+
+# ExaBGP restarted -> session and routes back (its RIB is read afresh)
+exa_state() { peer_field 10.99.0.2:179 state; }
+exa_down() { [ "$(exa_state)" != Established ]; }
+exa_up() { [ "$(exa_state)" = Established ]; }
+both_routes() { has_route "$web4/32" && has_route "$web6/128"; }
+hold_expired() { peer_field 10.99.0.2:179 last_error | grep -qi 'hold timer expired'; }
+kill -TERM "$exa_pid"; wait "$exa_pid" 2>/dev/null
+check "ExaBGP gone: vipgated sees the session down" wait_for 10 exa_down
+: > "$tmp/exa.json"
+start_exabgp
+check "session back after ExaBGP restart" wait_for 15 exa_up
+check "IPv4 and IPv6 routes back after ExaBGP restart" wait_for 3 both_routes
+check "... and not the deleted Service's" no_route "$t1/32"
+
+# ExaBGP frozen (SIGSTOP): declared down at hold time (9 s), back after SIGCONT
+kill -STOP "$exa_pid"
+t0=$(date +%s%N)
+check "frozen ExaBGP declared down within hold time + 1 s" wait_for 10.5 hold_expired
+el=$(( ($(date +%s%N) - t0) / 1000000 ))
+echo "  declared down after $el ms (hold 9 s)"
+check "... not before 8 s" test "$el" -ge 8000
+: > "$tmp/exa.json"
+kill -CONT "$exa_pid"
+check "session back after thaw" wait_for 20 exa_up
+check "routes back after thaw" wait_for 5 both_routes
 
 stop "$pid"; rc=$?; pid=
 check "SIGTERM exits 0" test $rc -eq 0

@@ -3,7 +3,9 @@
 # session carrying IPv4 and IPv6 (MP-BGP), an iBGP IPv6 session (MD5 too); exact
 # prefixes, next hops, communities, large communities, local-pref as FRR
 # sees them; withdraw within 1 s; graceful restart keeps FRR's routes
-# while vipgated restarts; a wrong MD5 key never comes up.
+# while vipgated restarts; a wrong MD5 key never comes up; bgpd restarted
+# (three times in a row: connection collisions) -> both sessions back;
+# bgpd frozen (SIGSTOP) -> declared down at hold time.
 . "$(dirname "$0")/bgp-lib.sh"
 frrbin=/usr/lib/frr
 [ -x $frrbin/bgpd ] && [ -x $frrbin/zebra ] && command -v vtysh >/dev/null ||
@@ -149,7 +151,12 @@ print(list(json.load(sys.stdin).values())[0]["connectionsEstablished"])'; }
 c4=$(conns 10.99.0.1); c6=$(conns fd99::1)
 svc other >> "$tmp/objs/svcs.yaml"
 kill -HUP "$pid"
-check "SIGHUP: the new Service reaches FRR" wait_for 2 has_route ipv4 "$(vip other 0)/32"
+# the VIP is read once the reload allocated it (read at once, it raced the
+# reload and was sometimes empty)
+oth=
+other_vip() { oth=$(vip other 0); [ -n "$oth" ]; }
+check "SIGHUP: the new Service has a VIP" wait_for 2 other_vip
+check "SIGHUP: the new Service reaches FRR" wait_for 2 has_route ipv4 "$oth/32"
 check "SIGHUP: MD5 session not reset" test "$(conns 10.99.0.1)" = "$c4"
 check "SIGHUP: iBGP session not reset" test "$(conns fd99::1)" = "$c6"
 
@@ -160,6 +167,35 @@ ip netns exec "$nst" $frrbin/bgpd -f "$fd/bgpd.conf" -i "$fd/bgpd.pid" -z "$fd/z
 bgpd_pid=$!; peer_pids="$peer_pids $bgpd_pid"
 check "bgpd restarted: MD5 session back" wait_for 15 nbr_up 10.99.0.1
 check "bgpd restarted: routes back" wait_for 3 has_route ipv4 "$web4/32"
+check "bgpd restarted: IPv6 MD5 session back" wait_for 15 nbr_up fd99::1
+
+# restarts in a row: both sides connect at once, and a collision (RFC 4271
+# 6.8) must settle on one connection instead of cycling through Idle
+restart_bgpd() {
+	kill -9 "$bgpd_pid"; wait "$bgpd_pid" 2>/dev/null
+	ip netns exec "$nst" $frrbin/bgpd -f "$fd/bgpd.conf" -i "$fd/bgpd.pid" -z "$fd/zserv.api" \
+		--vty_socket "$fd" -u frr -g frr -P 0 >>"$fd/bgpd.log" 2>&1 &
+	bgpd_pid=$!; peer_pids="$peer_pids $bgpd_pid"
+}
+both_up() { nbr_up 10.99.0.1 && nbr_up fd99::1; }
+for i in 1 2 3; do
+	restart_bgpd
+	check "restart $i: both MD5 sessions back within 15 s" wait_for 15 both_up
+done
+grep -c "collision\|6.8" "$tmp/log" | sed 's/^/  collisions seen by vipgated: /'
+
+# bgpd frozen (SIGSTOP): declared down at hold time (9 s), back after SIGCONT
+hold_expired() { peer_field 10.99.0.2:179 last_error | grep -qi 'hold timer expired'; }
+kill -STOP "$bgpd_pid"
+t0=$(date +%s%N)
+check "frozen bgpd declared down within hold time + 1 s" wait_for 10.5 hold_expired
+el=$(( ($(date +%s%N) - t0) / 1000000 ))
+echo "  declared down after $el ms (hold 9 s)"
+check "... not before 8 s" test "$el" -ge 8000
+kill -CONT "$bgpd_pid"
+check "session back after thaw" wait_for 20 nbr_up 10.99.0.1
+check "IPv6 session back after thaw" wait_for 20 nbr_up fd99::1
+check "routes back after thaw" wait_for 5 has_route ipv4 "$web4/32"
 
 # graceful restart: FRR keeps the routes learned on the GR session
 stop "$pid"; pid=

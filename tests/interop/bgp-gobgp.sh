@@ -2,7 +2,8 @@
 # vipgated against GoBGP 3 (IPv6 session carrying IPv4 and IPv6) and, at the
 # same time, a hostile peer (tests/interop/bgp-hostile.py) on IPv4 that sends
 # malformed messages: every one answered with the exact NOTIFICATION, and
-# the GoBGP session is never disturbed.
+# the GoBGP session is never disturbed. Then GoBGP restarted -> session
+# back; GoBGP frozen (SIGSTOP) -> declared down at hold time.
 . "$(dirname "$0")/bgp-lib.sh"
 command -v gobgpd >/dev/null && command -v gobgp >/dev/null || { echo "SKIP: gobgp missing"; exit 77; }
 command -v python3 >/dev/null || { echo "SKIP: python3 missing"; exit 77; }
@@ -34,7 +35,8 @@ EOC
 gb() { ip netns exec "$nst" gobgp -p $api "$@"; }
 ip netns exec "$nst" gobgpd -f "$tmp/gobgpd.toml" -t toml --api-hosts 127.0.0.1:$api \
 	>"$tmp/gobgpd.log" 2>&1 &
-peer_pids="$peer_pids $!"
+gob_pid=$!
+peer_pids="$peer_pids $gob_pid"
 nbr_up() { gb neighbor fd99::1 | grep -qi 'BGP state = .*established'; }
 has_route() { gb global rib -a "$1" "$2" 2>/dev/null | grep -q "$2"; }
 no_route() { ! has_route "$@"; }
@@ -113,6 +115,33 @@ check "GoBGP session never disturbed (one Peer Up, no Peer Down in its log)" \
 	sh -c "[ \$(grep -c '\"msg\":\"Peer Up\"' '$tmp/gobgpd.log') -eq 1 ] && ! grep -q '\"msg\":\"Peer Down\"' '$tmp/gobgpd.log'"
 check "GoBGP session up" nbr_up
 check "vipgated counted no flap on GoBGP" test "$(peer_field '[fd99::2]:179' flaps)" = 0
+
+# GoBGP restarted -> session and routes back
+start_gobgp() {
+	ip netns exec "$nst" gobgpd -f "$tmp/gobgpd.toml" -t toml --api-hosts 127.0.0.1:$api \
+		>>"$tmp/gobgpd.log" 2>&1 &
+	gob_pid=$!
+	peer_pids="$peer_pids $gob_pid"
+}
+kill -TERM "$gob_pid"; wait "$gob_pid" 2>/dev/null
+gob_down() { [ "$(peer_field '[fd99::2]:179' state)" != Established ]; }
+both_routes() { has_route ipv4 "$web4/32" && has_route ipv6 "$web6/128"; }
+hold_expired() { peer_field '[fd99::2]:179' last_error | grep -qi 'hold timer expired'; }
+check "GoBGP gone: vipgated sees the session down" wait_for 10 gob_down
+start_gobgp
+check "session back after GoBGP restart" wait_for 15 nbr_up
+check "IPv4 and IPv6 routes back after GoBGP restart" wait_for 3 both_routes
+
+# GoBGP frozen (SIGSTOP): declared down at hold time (9 s), back after SIGCONT
+kill -STOP "$gob_pid"
+t0=$(date +%s%N)
+check "frozen GoBGP declared down within hold time + 1 s" wait_for 10.5 hold_expired
+el=$(( ($(date +%s%N) - t0) / 1000000 ))
+echo "  declared down after $el ms (hold 9 s)"
+check "... not before 8 s" test "$el" -ge 8000
+kill -CONT "$gob_pid"
+check "session back after thaw" wait_for 20 nbr_up
+check "routes back after thaw" wait_for 3 both_routes
 
 stop "$pid"; rc=$?; pid=
 check "SIGTERM exits 0" test $rc -eq 0

@@ -257,6 +257,130 @@ test_label(void)
 	CU_ASSERT_EQUAL(addr_label("enp0s31f6abcd", buf, sizeof(buf)), -1);
 }
 
+/* A batch: back to back, numbered, acknowledged, cut where it does not fit. */
+static void
+test_msg_batch(void)
+{
+	static char buf[2048] __attribute__((aligned(8)));
+	struct ipaddr v[40];
+	const struct nlmsghdr *nlh;
+	size_t used, packed, i;
+	int len;
+
+	CU_ASSERT_FATAL(ipaddr_parse("10.0.0.1", &v[0]) == 0);
+	for (i = 1; i < 20; i++) {
+		v[i] = v[i - 1];
+		CU_ASSERT_FATAL(ipaddr_inc(&v[i]) == 0);
+	}
+	CU_ASSERT_FATAL(ipaddr_parse("fd00::1", &v[20]) == 0);
+	for (i = 21; i < 40; i++) {
+		v[i] = v[i - 1];
+		CU_ASSERT_FATAL(ipaddr_inc(&v[i]) == 0);
+	}
+	used = addr_msg_batch(buf, sizeof(buf), RTM_NEWADDR, 3, "lo", v, 40, 1000, &packed);
+	CU_ASSERT(packed > 0 && packed < 40);	/* 40 do not fit in 2 KiB */
+	CU_ASSERT(used <= sizeof(buf));
+	len = (int)used;
+	i = 0;
+	for (nlh = (void *)buf; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+		char one[ADDR_MSG_SIZE] __attribute__((aligned(8)));
+		const struct nlmsghdr *want = addr_msg_addr(one, RTM_NEWADDR, 3, "lo", &v[i]);
+
+		CU_ASSERT_EQUAL(nlh->nlmsg_seq, 1000 + i);
+		CU_ASSERT(nlh->nlmsg_flags & NLM_F_ACK);
+		/* the same request as built alone, but for seq and the ACK flag */
+		CU_ASSERT_EQUAL(nlh->nlmsg_len, want->nlmsg_len);
+		CU_ASSERT(memcmp(mnl_nlmsg_get_payload(nlh), mnl_nlmsg_get_payload(want),
+		    want->nlmsg_len - sizeof(*want)) == 0);
+		i++;
+	}
+	CU_ASSERT_EQUAL(len, 0);
+	CU_ASSERT_EQUAL(i, packed);
+	/* the rest goes on from where it stopped */
+	used = addr_msg_batch(buf, sizeof(buf), RTM_DELADDR, 3, "lo", v + packed,
+	    40 - packed, 1000 + (uint32_t)packed, &i);
+	CU_ASSERT_EQUAL(i, 40 - packed);
+	nlh = (void *)buf;
+	CU_ASSERT_EQUAL(nlh->nlmsg_type, RTM_DELADDR);
+	CU_ASSERT_EQUAL(nlh->nlmsg_seq, 1000 + packed);
+	/* nothing fits in too small a buffer */
+	CU_ASSERT_EQUAL(addr_msg_batch(buf, 16, RTM_NEWADDR, 3, "lo", v, 40, 1, &i), 0);
+	CU_ASSERT_EQUAL(i, 0);
+}
+
+/* Answers are matched to a batch by port and sequence number. */
+static void
+test_batch_index(void)
+{
+	struct nlmsghdr h;
+
+	memset(&h, 0, sizeof(h));
+	h.nlmsg_type = NLMSG_ERROR;
+	h.nlmsg_pid = 77;
+	h.nlmsg_seq = 500;
+	CU_ASSERT_EQUAL(addr_batch_index(&h, 77, 500, 10), 0);
+	h.nlmsg_seq = 509;
+	CU_ASSERT_EQUAL(addr_batch_index(&h, 77, 500, 10), 9);
+	h.nlmsg_seq = 510;	/* past the batch */
+	CU_ASSERT_EQUAL(addr_batch_index(&h, 77, 500, 10), -1);
+	h.nlmsg_seq = 499;	/* a late answer to an earlier request */
+	CU_ASSERT_EQUAL(addr_batch_index(&h, 77, 500, 10), -1);
+	h.nlmsg_seq = 503;
+	CU_ASSERT_EQUAL(addr_batch_index(&h, 78, 500, 10), -1);	/* another socket */
+	h.nlmsg_type = RTM_NEWADDR;	/* a notification, not an answer */
+	CU_ASSERT_EQUAL(addr_batch_index(&h, 77, 500, 10), -1);
+	/* numbers that wrap around within a batch */
+	h.nlmsg_type = NLMSG_ERROR;
+	h.nlmsg_seq = 2;
+	CU_ASSERT_EQUAL(addr_batch_index(&h, 77, UINT32_MAX - 1, 10), 4);
+}
+
+/* addresses.mode route: a local route in table local, tagged by protocol */
+static void
+test_msg_route(void)
+{
+	char buf[ADDR_MSG_SIZE] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+	struct ipaddr a, out;
+
+	ipaddr_parse("10.1.2.3", &a);
+	nlh = addr_msg_route(buf, RTM_NEWROUTE, 4, &a);
+	rtm = mnl_nlmsg_get_payload(nlh);
+	CU_ASSERT_EQUAL(rtm->rtm_family, AF_INET);
+	CU_ASSERT_EQUAL(rtm->rtm_dst_len, 32);
+	CU_ASSERT_EQUAL(rtm->rtm_table, RT_TABLE_LOCAL);
+	CU_ASSERT_EQUAL(rtm->rtm_type, RTN_LOCAL);
+	CU_ASSERT_EQUAL(rtm->rtm_scope, RT_SCOPE_HOST);
+	CU_ASSERT_EQUAL(rtm->rtm_protocol, VG_RTPROT);
+	CU_ASSERT(nlh->nlmsg_flags & NLM_F_EXCL);
+	/* what the request says is what a dump of it is read back as */
+	CU_ASSERT_EQUAL(addr_msg_route_owned(nlh, 4, &out), 1);
+	CU_ASSERT(ipaddr_eq(&out, &a));
+	CU_ASSERT_EQUAL(addr_msg_route_owned(nlh, 5, &out), 0);	/* another oif */
+	rtm->rtm_protocol = RTPROT_KERNEL;	/* the kernel's, for an address */
+	CU_ASSERT_EQUAL(addr_msg_route_owned(nlh, 4, &out), 0);
+	rtm->rtm_protocol = VG_RTPROT;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	CU_ASSERT_EQUAL(addr_msg_route_owned(nlh, 4, &out), 0);
+	rtm->rtm_table = RT_TABLE_LOCAL;
+	rtm->rtm_type = RTN_UNICAST;
+	CU_ASSERT_EQUAL(addr_msg_route_owned(nlh, 4, &out), 0);
+
+	ipaddr_parse("fd00::9", &a);
+	nlh = addr_msg_route(buf, RTM_DELROUTE, 4, &a);
+	rtm = mnl_nlmsg_get_payload(nlh);
+	CU_ASSERT_EQUAL(rtm->rtm_dst_len, 128);
+	CU_ASSERT(!(nlh->nlmsg_flags & NLM_F_CREATE));
+	nlh->nlmsg_type = RTM_NEWROUTE;
+	CU_ASSERT_EQUAL(addr_msg_route_owned(nlh, 4, &out), 1);
+	CU_ASSERT(ipaddr_eq(&out, &a));
+	/* a v4 header with a v6-sized destination is malformed */
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_dst_len = 32;
+	CU_ASSERT_EQUAL(addr_msg_route_owned(nlh, 4, &out), -1);
+}
+
 static const struct cu_test tests[] = {
 	{ "diff empty", test_diff_empty },
 	{ "diff same", test_diff_same },
@@ -269,6 +393,9 @@ static const struct cu_test tests[] = {
 	{ "message request", test_msg_request },
 	{ "message ownership", test_msg_ownership },
 	{ "label", test_label },
+	{ "message batch", test_msg_batch },
+	{ "batch answer index", test_batch_index },
+	{ "message local route", test_msg_route },
 	{ NULL, NULL }
 };
 

@@ -191,6 +191,119 @@ t_backoff(void)
 	CU_ASSERT_EQUAL(f.connect_max_ms, 100);
 }
 
+/*
+ * A connection collision (RFC 4271 §6.8) seen against FRR over IPv6 with
+ * MD5: both sides connect at once, the peer (higher BGP Identifier) keeps
+ * its own connection and sends a Cease on ours before its OPEN on the held
+ * one was read here. The session must go on with the held connection, not
+ * fall to Idle (which refuses the peer's connections and, after the
+ * backoff, makes a new one that collides again).
+ */
+static void
+t_collision_peer_wins(void)
+{
+	int i;
+
+	reset(BGP_IDLE);
+	bgp_fsm_event(&f, BGP_EV_START, &o);
+	bgp_fsm_event(&f, BGP_EV_TCP_ACKED, &o);
+	CU_ASSERT_EQUAL(f.state, BGP_OPENSENT);
+	bgp_fsm_negotiate(&f, 90);
+	bgp_fsm_event(&f, BGP_EV_OPEN, &o);
+	CU_ASSERT_EQUAL(f.state, BGP_OPENCONFIRM);
+	/* the peer's connection is accepted and held beside ours */
+	f.held = 1;
+	/* its Cease (6/7) on ours */
+	f.err_code = BGP_ERR_CEASE;
+	f.err_subcode = BGP_CEASE_COLLISION;
+	bgp_fsm_event(&f, BGP_EV_NOTIF, &o);
+	CU_ASSERT_EQUAL(f.state, BGP_OPENSENT);
+	CU_ASSERT_EQUAL(o.actions, BGP_A_CLOSE | BGP_A_ADOPT | BGP_A_SEND_OPEN);
+	CU_ASSERT_EQUAL(f.held, 0);
+	CU_ASSERT_EQUAL(f.connect_retry_count, 0);
+	CU_ASSERT_EQUAL(o.timer[BGP_T_IDLE_HOLD], -1);
+	CU_ASSERT_EQUAL(o.timer[BGP_T_KEEPALIVE], -1);
+	CU_ASSERT_EQUAL(o.timer[BGP_T_HOLD], 240000);
+	CU_ASSERT_EQUAL(f.hold, 0);	/* negotiated again on the new OPEN */
+	/* the held connection's OPEN and KEEPALIVE: up */
+	bgp_fsm_negotiate(&f, 30);
+	bgp_fsm_event(&f, BGP_EV_OPEN, &o);
+	CU_ASSERT_EQUAL(f.state, BGP_OPENCONFIRM);
+	CU_ASSERT_EQUAL(o.timer[BGP_T_HOLD], 30000);
+	bgp_fsm_event(&f, BGP_EV_KEEPALIVE_MSG, &o);
+	CU_ASSERT_EQUAL(f.state, BGP_ESTABLISHED);
+
+	/* the same when the peer just closes ours, in OpenSent */
+	reset(BGP_OPENSENT);
+	f.held = 1;
+	bgp_fsm_event(&f, BGP_EV_TCP_FAILS, &o);
+	CU_ASSERT_EQUAL(f.state, BGP_OPENSENT);
+	CU_ASSERT_EQUAL(o.actions, BGP_A_CLOSE | BGP_A_ADOPT | BGP_A_SEND_OPEN);
+
+	/* without a held connection a Cease for a collision goes to Idle, but
+	 * does not grow the backoff: nothing was wrong with the session */
+	for (i = 0; i < 5; i++) {
+		reset(BGP_OPENCONFIRM);
+		f.connect_retry_count = 2;
+		f.err_code = BGP_ERR_CEASE;
+		f.err_subcode = BGP_CEASE_COLLISION;
+		bgp_fsm_event(&f, BGP_EV_NOTIF, &o);
+		CU_ASSERT_EQUAL(f.state, BGP_IDLE);
+		CU_ASSERT_EQUAL(f.connect_retry_count, 2);
+		CU_ASSERT(o.timer[BGP_T_IDLE_HOLD] >= 3000 && o.timer[BGP_T_IDLE_HOLD] <= 4000);
+	}
+	/* any other NOTIFICATION does */
+	reset(BGP_OPENCONFIRM);
+	f.err_code = BGP_ERR_CEASE;
+	f.err_subcode = BGP_CEASE_SHUTDOWN;
+	bgp_fsm_event(&f, BGP_EV_NOTIF, &o);
+	CU_ASSERT_EQUAL(f.connect_retry_count, 1);
+}
+
+/* We win (higher BGP Identifier), or dump ours: the held one is decided. */
+static void
+t_collision_held(void)
+{
+	/* ours is dumped by our own resolution: Cease on it, go on with the held */
+	reset(BGP_OPENCONFIRM);
+	f.held = 1;
+	bgp_fsm_event(&f, BGP_EV_COLLISION_DUMP, &o);
+	CU_ASSERT_EQUAL(f.state, BGP_OPENSENT);
+	CU_ASSERT_EQUAL(o.actions, BGP_A_SEND_NOTIF | BGP_A_CLOSE | BGP_A_ADOPT |
+	    BGP_A_SEND_OPEN);
+	CU_ASSERT_EQUAL(o.notif_code, BGP_ERR_CEASE);
+	CU_ASSERT_EQUAL(o.notif_subcode, BGP_CEASE_COLLISION);
+	CU_ASSERT_EQUAL(f.connect_retry_count, 0);
+	/* ours reaches Established first: the held one is closed (§6.8) */
+	reset(BGP_OPENCONFIRM);
+	f.held = 1;
+	bgp_fsm_event(&f, BGP_EV_KEEPALIVE_MSG, &o);
+	CU_ASSERT_EQUAL(f.state, BGP_ESTABLISHED);
+	CU_ASSERT_EQUAL(o.actions, BGP_A_ESTABLISHED | BGP_A_DROP_HELD);
+	CU_ASSERT_EQUAL(f.held, 0);
+	/* any way into Idle drops it too: Idle holds no connection */
+	reset(BGP_OPENSENT);
+	f.held = 1;
+	bgp_fsm_event(&f, BGP_EV_HOLD_EXPIRED, &o);
+	CU_ASSERT_EQUAL(f.state, BGP_IDLE);
+	CU_ASSERT(o.actions & BGP_A_DROP_HELD);
+	CU_ASSERT(!(o.actions & BGP_A_ADOPT));
+	reset(BGP_OPENCONFIRM);
+	f.held = 1;
+	bgp_fsm_event(&f, BGP_EV_STOP, &o);
+	CU_ASSERT_EQUAL(f.state, BGP_IDLE);
+	CU_ASSERT(o.actions & BGP_A_DROP_HELD);
+	CU_ASSERT(!(o.actions & BGP_A_ADOPT));
+	/* a message error on ours is ours: not a reason to switch */
+	reset(BGP_OPENSENT);
+	f.held = 1;
+	f.err_code = 2;
+	f.err_subcode = 2;
+	bgp_fsm_event(&f, BGP_EV_OPEN_ERR, &o);
+	CU_ASSERT_EQUAL(f.state, BGP_IDLE);
+	CU_ASSERT(o.actions & BGP_A_DROP_HELD);
+}
+
 int
 main(void)
 {
@@ -198,6 +311,8 @@ main(void)
 		{ "transition table", t_table },
 		{ "timers as commands, hold negotiation", t_timers },
 		{ "ConnectRetry backoff and jitter", t_backoff },
+		{ "collision: the peer's connection wins", t_collision_peer_wins },
+		{ "collision: the held connection decided", t_collision_held },
 		{ NULL, NULL },
 	};
 

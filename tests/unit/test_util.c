@@ -4,6 +4,7 @@
 
 #include "cu.h"
 #include "vipgate/ipaddr.h"
+#include "vipgate/reconcile.h"
 #include "vipgate/state.h"
 
 static void
@@ -134,6 +135,40 @@ test_state_file(void)
 		state_free(&st);
 		CU_ASSERT_EQUAL(state_parse("[]", 2, "t", &st), -1);
 		state_free(&st);
+	}
+	/* written, then read back: odd characters escaped, unallocated left out */
+	{
+		struct desired *d = desired_empty();
+		struct svc_state *sv = arena_alloc(d->arena, 3 * sizeof(*sv));
+
+		sv[0].ns = "a";
+		sv[0].name = "q\"uote\\back\nline";
+		ipaddr_parse("10.0.0.9", &sv[0].vips[0]);
+		ipaddr_parse("fd00::9", &sv[0].vips[1]);
+		sv[0].nvips = 2;
+		sv[1].ns = "b";
+		sv[1].name = "pending";
+		sv[2].ns = "b";
+		sv[2].name = "web";
+		ipaddr_parse("10.0.0.1", &sv[2].vips[0]);
+		sv[2].nvips = 1;
+		d->svcs = sv;
+		d->nsvcs = 3;
+		CU_ASSERT_EQUAL(state_save(path, d), 0);
+		CU_ASSERT_EQUAL(state_load(path, &st), 0);
+		CU_ASSERT_EQUAL_FATAL(st.n, 2);
+		CU_ASSERT_STRING_EQUAL(st.v[0].name, "q\"uote\\back\nline");
+		CU_ASSERT_EQUAL(st.v[0].nips, 2);
+		CU_ASSERT_TRUE(ipaddr_eq(&st.v[0].ips[1], &sv[0].vips[1]));
+		CU_ASSERT_STRING_EQUAL(st.v[1].name, "web");
+		CU_ASSERT_FALSE(state_differs(&st, d));
+		state_free(&st);
+		d->nsvcs = 0;
+		CU_ASSERT_EQUAL(state_save(path, d), 0);
+		CU_ASSERT_EQUAL(state_load(path, &st), 0);
+		CU_ASSERT_EQUAL(st.n, 0);
+		state_free(&st);
+		desired_unref(d);
 	}
 	unlink(path);
 	rmdir(dir);
