@@ -78,11 +78,14 @@ enum gw_hash_key {
 	GW_HASH_QUERY,
 };
 
-/* What outlier detection will need (Resilience issue); copied from the DR. */
+/* outlierDetection as Istio hands it to Envoy (src/gw/gw_outlier.c). */
 struct gw_outlier {
 	int		enabled;
 	int64_t		consecutive_5xx;	/* 0: off */
-	int64_t		consecutive_gateway;	/* 0: off */
+	int64_t		consecutive_gateway;	/* 0: off; Envoy's default 5 when unset */
+	int		gateway_enforced;	/* consecutiveGatewayErrors set (> 0) */
+	int		split_local;		/* splitExternalLocalOriginErrors */
+	int64_t		consecutive_local;	/* consecutiveLocalOriginFailures; Envoy's 5 */
 	int64_t		interval_ms;
 	int64_t		base_ejection_ms;
 	int64_t		max_ejection_percent;
@@ -155,6 +158,9 @@ struct gw_cluster {
 	int64_t			 max_requests_per_connection;
 	int64_t			 connect_timeout_ms;	/* default 10s */
 	int64_t			 idle_timeout_ms;	/* default 1h */
+	/* tcp.tcpKeepalive: 0 keeps the kernel's value; keepalive off when !tcp_keepalive */
+	int			 tcp_keepalive;
+	int64_t			 keepalive_time_s, keepalive_interval_s, keepalive_probes;
 	struct gw_outlier	 outlier;
 	/* upstream TLS: the DestinationRule's (subset and port level applied),
 	 * or NULL: auto mTLS, each endpoint by its istio_mtls */

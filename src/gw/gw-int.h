@@ -10,6 +10,7 @@
 #include <event2/util.h>
 #include <http_parser.h>
 
+#include "gw-resil.h"
 #include "vipgate/applier.h"
 #include "vipgate/gw-route.h"
 #include "vipgate/gw-t.h"
@@ -28,29 +29,12 @@ typedef struct ssl_ctx_st SSL_CTX;
 #define GW_IDLE_TIMEOUT_MS	300000		/* downstream keep-alive idle (gateway.idle_timeout) */
 #define GW_HEADER_TIMEOUT_MS	30000		/* request head (gateway.header_timeout) */
 
-/*
- * Run-time state of an endpoint, shared by the workers (atomics): the
- * requests in flight least-request compares (Envoy's host rq_active is
- * shared too), and the seam where outlier detection (Resilience issue)
- * keeps its counters and ejection.
- */
-struct gw_ep_rt {
-	uint32_t	rq_active;
-	uint32_t	consecutive_5xx, consecutive_gw;
-	int64_t		ejected_until_ms;
-};
-/* Per cluster, shared: circuit breakers' counters go here (Resilience issue). */
-struct gw_cl_rt {
-	uint32_t	 rq_active;
-	struct gw_ep_rt	*eps;		/* one per endpoint, by gw_endpoint.id */
-};
-
 /* Per-worker, per-cluster load-balancer state: only its worker touches it. */
 struct gw_lbstate {
 	uint32_t	 rr;
 	int64_t		*cur;		/* smooth weighted round robin */
 	uint32_t	*active;	/* requests in flight, when there is no shared state */
-	struct gw_ep_rt	*shared;	/* the snapshot's, when there is */
+	struct gw_ep_rt	**shared;	/* the snapshot's, when there is (gw-resil.h) */
 	struct gw_cl_rt	*cl;
 	size_t		 n;
 	struct gw_hashtab *ht;		/* ring hash or Maglev table, made on first use */
@@ -79,7 +63,8 @@ struct gw_snap {
 	struct gw_rx		*rx;
 	size_t			 nworkers;
 	struct gw_lbstate	**lb;		/* [worker][cluster], made lazily by each worker */
-	struct gw_cl_rt		*crt;		/* [cluster], shared by the workers */
+	struct gw_cl_rt		**crt;		/* [cluster]: breakers, outlier state (gw_resil.c) */
+	struct gw_ep_rt		***ert;		/* [cluster][endpoint id] */
 	SSL_CTX			***ssl;		/* [listener][chain]: NULL for plain or broken chains */
 	struct gw_tlsl		*tlsl;		/* [listener] */
 	char			**bind;		/* gateway.bind when it was made */
@@ -179,6 +164,7 @@ struct gw_worker {
 	struct gw_dreq		*dr_pool;	/* finished requests kept with their buffers */
 	size_t			 ndr_pool;
 	struct gw_uptls_cache	*upcache;	/* upstream TLS sessions (gw_uptls.c) */
+	struct gw_rs_worker	 rs;		/* requests waiting for a connection (gw_resil.c) */
 };
 
 struct gw_ctx {
@@ -200,6 +186,8 @@ struct gw_ctx {
 	int			 alog_fd;	/* access log; -1: off */
 	int			 alog_json;
 	struct gw_ident		*ident;		/* gateway.identity, for ISTIO_MUTUAL upstreams */
+	struct gw_cl_rt		**rs_cls;	/* kept across snapshots, sorted by name (gw_resil.c) */
+	size_t			 rs_ncls;
 };
 
 /* gw_worker.c */
@@ -239,6 +227,7 @@ void gw_stats_record(struct gw_stats *, const char *key, double ms,
 void gw_stats_render(struct gw_ctx *, struct vg_buf *);
 /* Count one event of a cluster (takes the lock). */
 void gw_stats_cluster(struct gw_stats *, const char *cluster, enum gw_cstat_kind);
+void gw_stats_render_clusters(struct gw_ctx *, struct vg_buf *);
 
 /* gw_tls.c */
 SSL_CTX *gw_tls_ctx_new(const struct gw_tls *, struct gw_tlsl *);

@@ -55,9 +55,7 @@ gw_snap_unref(struct gw_snap *s)
 		free(s->lb[i]);
 	}
 	free(s->lb);
-	for (i = 0; s->crt && i < s->g->nclusters; i++)
-		free(s->crt[i].eps);
-	free(s->crt);
+	gw_rs_snap_free(s);
 	if (s->ssl) {
 		for (i = 0; i < s->g->nlisteners; i++) {
 			for (j = 0; s->ssl[i] && j < s->g->listeners[i].nchains; j++)
@@ -106,10 +104,8 @@ snap_new(struct gw_ctx *ctx, struct desired *d, uint64_t gen)
 	s->max_header_bytes = (uint32_t)ctx->env->cfg->gateway.max_request_headers_kb * 1024;
 	s->trusted_hops = (unsigned)ctx->env->cfg->gateway.num_trusted_proxies;
 	s->lb = xcalloc(ctx->nw ? ctx->nw : 1, sizeof(*s->lb));
-	s->crt = xcalloc(s->g->nclusters ? s->g->nclusters : 1, sizeof(*s->crt));
-	for (i = 0; i < s->g->nclusters; i++)
-		s->crt[i].eps = xcalloc(s->g->clusters[i]->neps ? s->g->clusters[i]->neps : 1,
-		    sizeof(*s->crt[i].eps));
+	/* breakers and outlier state, carried over from the previous snapshot */
+	gw_rs_snap_init(ctx, s);
 	s->ssl = xcalloc(s->g->nlisteners ? s->g->nlisteners : 1, sizeof(*s->ssl));
 	s->tlsl = xcalloc(s->g->nlisteners ? s->g->nlisteners : 1, sizeof(*s->tlsl));
 	for (i = 0; i < s->g->nlisteners; i++) {
@@ -413,21 +409,59 @@ show_clusters(const struct gw_snap *s)
 		const struct gw_cluster *c = g->clusters[i];
 		json_t *eps = json_array();
 
+		struct gw_cl_rt *cl = s->crt[i];
+		json_t *cj;
+
+		/* Envoy's /clusters: health_flags, num ejections, cx_active, rq_active */
+		pthread_mutex_lock(&cl->mu);
 		for (j = 0; j < c->neps; j++) {
+			const struct gw_ep_rt *e = s->ert[i][j];
+			int ej = !e->removed && e->od.ejected;
+
 			struct gw_uptls_pick pk;
 
 			/* what a connection to it speaks (auto mTLS differs per endpoint) */
 			gw_uptls_pick(c, &c->eps[j], NULL, 0, &pk);
-			json_array_append_new(eps, json_pack("{s:s,s:i,s:i,s:s?,s:s,s:b,s:i,s:s}",
+			json_array_append_new(eps, json_pack("{s:s,s:i,s:i,s:s?,s:s,s:b,s:i,s:i,s:i,s:i,s:i,s:i,s:s}",
 			    "address", c->eps[j].ip, "port", c->eps[j].port, "weight", (int)c->eps[j].weight,
-			    "node", c->eps[j].node, "health", "healthy", "ejected", 0, "rq_active",
-			    (int)__atomic_load_n(&s->crt[i].eps[j].rq_active, __ATOMIC_RELAXED),
+			    "node", c->eps[j].node, "health", ej ? "/failed_outlier_check" : "healthy",
+			    "ejected", ej, "num_ejections", (int)e->od.num_ejections,
+			    "consecutive_5xx", (int)e->od.c5xx, "consecutive_gateway_errors", (int)e->od.cgw,
+			    "consecutive_local_origin_failures", (int)e->od.cloc,
+			    "cx_active", (int)__atomic_load_n(&e->cx_active, __ATOMIC_RELAXED),
+			    "rq_active", (int)__atomic_load_n(&e->rq_active, __ATOMIC_RELAXED),
 			    "tls", gw_uptls_mode_name(pk.mode)));
 		}
-		json_array_append_new(arr, json_pack("{s:s,s:s,s:i,s:s?,s:s,s:s,s:s?,s:o}",
+		cj = json_pack("{s:s,s:s,s:i,s:s?,s:s,s:s,s:s?,s:o}",
 		    "name", c->name, "host", c->host, "port", c->port, "subset", c->subset,
 		    "lb", lb[c->lb], "tls", c->tls ? gw_uptls_mode_name(c->tls->mode) : "AUTO",
-		    "missing", c->missing, "endpoints", eps));
+		    "missing", c->missing, "endpoints", eps);
+		/* as Envoy's /clusters shows them: unset is Istio's 2^32-1 */
+#define LIM(x) ((json_int_t)((x) > 0 ? (x) : 4294967295LL))
+		json_object_set_new(cj, "circuit_breakers", json_pack("{s:I,s:I,s:I,s:I}",
+		    "max_connections", LIM(c->max_connections), "max_pending_requests",
+		    LIM(c->max_pending), "max_requests", LIM(c->max_requests),
+		    "max_retries", LIM(c->max_retries)));
+#undef LIM
+		json_object_set_new(cj, "stats", json_pack("{s:i,s:i,s:i,s:i,s:I,s:I,s:I}",
+		    "cx_active", (int)__atomic_load_n(&cl->cx_active, __ATOMIC_RELAXED),
+		    "rq_active", (int)__atomic_load_n(&cl->rq_attached, __ATOMIC_RELAXED),
+		    "rq_pending_active", (int)__atomic_load_n(&cl->rq_pending, __ATOMIC_RELAXED),
+		    "retries_active", (int)__atomic_load_n(&cl->retries_active, __ATOMIC_RELAXED),
+		    "rq_pending_overflow", (json_int_t)__atomic_load_n(&cl->rq_pending_overflow, __ATOMIC_RELAXED),
+		    "cx_overflow", (json_int_t)__atomic_load_n(&cl->cx_overflow, __ATOMIC_RELAXED),
+		    "retry_overflow", (json_int_t)__atomic_load_n(&cl->retry_overflow, __ATOMIC_RELAXED)));
+		if (c->outlier.enabled)
+			json_object_set_new(cj, "outlier_detection", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}",
+			    "ejections_active", (json_int_t)cl->od.st.active,
+			    "ejections_enforced_total", (json_int_t)cl->od.st.enforced_total,
+			    "ejections_overflow", (json_int_t)cl->od.st.overflow,
+			    "ejections_detected_consecutive_5xx", (json_int_t)cl->od.st.detected_5xx,
+			    "ejections_detected_consecutive_gateway_failure", (json_int_t)cl->od.st.detected_gw,
+			    "ejections_detected_consecutive_local_origin_failure",
+			    (json_int_t)cl->od.st.detected_local));
+		pthread_mutex_unlock(&cl->mu);
+		json_array_append_new(arr, cj);
 	}
 	return json_pack("{s:o}", "clusters", arr);
 }
@@ -528,6 +562,7 @@ gw_free(struct applier *a)
 		gw_dr_pool_free(w);
 		gw_shadows_close_all(w);
 		gw_uptls_cache_free(w->upcache);
+		gw_rs_worker_free(w);
 		for (size_t j = 0; j < w->nlis; j++) {
 			if (w->lis[j].l)
 				evconnlistener_free(w->lis[j].l);
@@ -552,6 +587,7 @@ gw_free(struct applier *a)
 		close(ctx->efd);
 	gw_snap_unref(ctx->snap);
 	gw_ident_free(ctx->ident);
+	gw_rs_ctx_free(ctx);
 	pthread_mutex_destroy(&ctx->mu);
 	free(ctx->gw_ns);
 	if (ctx->alog_fd > STDERR_FILENO)

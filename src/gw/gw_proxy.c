@@ -53,6 +53,9 @@ struct gw_dreq {
 	int			 upgrade;	/* the client asked for a protocol switch */
 	const char		*cors_origin;	/* an allowed Origin: the answer gets CORS headers */
 	const char		*cors_extra;	/* a preflight answer's own fields */
+	const char		*extra_hdr;	/* a local answer's own fields (x-envoy-overloaded) */
+	struct gw_rs_req	 rs;		/* circuit breakers (gw_resil.c) */
+	int			 rs_body;	/* body kept only while it waited for a connection */
 	size_t			 cors_len;
 	char			 reqid[40];
 	char			 client[INET6_ADDRSTRLEN];	/* trusted client address (XFF hops) */
@@ -128,6 +131,7 @@ struct gw_uconn {
 	int			 eof;		/* the upstream closed; its buffered bytes still count */
 	int			 tunnel;
 	int			 discard;	/* an answer to be retried: read, not passed on */
+	struct gw_rs_cx		 rs;		/* counted against its cluster's breakers */
 	int			 tls;		/* an upstream TLS connection */
 	TAILQ_ENTRY(gw_uconn)	 link;
 };
@@ -347,6 +351,8 @@ dr_local(struct gw_dreq *dr, int code, const char *flags, const char *body, size
 	cors_emit(out, dr);
 	if (dr->cors_extra)
 		evbuffer_add(out, dr->cors_extra, strlen(dr->cors_extra));
+	if (dr->extra_hdr)
+		evbuffer_add(out, dr->extra_hdr, strlen(dr->extra_hdr));
 	evbuffer_add_printf(out, "server: istio-envoy\r\n%s\r\n",
 	    close_after ? "connection: close\r\n" : dr->http10 ? "connection: keep-alive\r\n" : "");
 	if (blen && !dr->is_head)
@@ -640,6 +646,7 @@ dr_release_ep(struct gw_dreq *dr)
 	if (dr->lbs && dr->ep)
 		gw_lb_release(dr->lbs, dr->ep);
 	dr->lbs = NULL;
+	gw_rs_req_release(&dr->rs);
 }
 
 /* Both directions are done: count it, and go on with the next request. */
@@ -1208,15 +1215,15 @@ dr_fault(struct gw_dreq *dr)
 }
 
 /*
- * Whether one more retry may start. The seam for the cluster's
- * connectionPool.http.maxRetries circuit breaker (Envoy: the retry is not
- * made, upstream_rq_retry_overflow, flag UO): it has no limit yet.
+ * Whether one more retry may start: the cluster's
+ * connectionPool.http.maxRetries circuit breaker (gw_resil.c; Envoy: the
+ * retry is not made, upstream_rq_retry_overflow, flag UO). The retry holds
+ * its share until its back-off is over (dr_retry_now releases it).
  */
 static int
 retry_allowed(struct gw_dreq *dr)
 {
-	(void)dr;
-	return 1;
+	return gw_breaker_retry_ok(&dr->rs, dr->snap, dr->cl);
 }
 
 static enum gw_retry_verdict
@@ -1622,6 +1629,9 @@ d_headers_done(http_parser *p)
 			memcpy(dr->client, dc->peer, sizeof(dr->client));
 	}
 	dr_route(dr);
+	/* waiting for a connection (circuit breakers): its body stays unread */
+	if (dc->req == dr && dr->rs.queued && !dr->body_done)
+		http_parser_pause(p, 1);
 	return 0;
 }
 
@@ -2049,6 +2059,7 @@ u_headers_done(http_parser *p)
 	if (p->status_code >= 100 && p->status_code < 200 && !(p->status_code == 101 && dr->upgrade))
 		return 0;	/* interim answers are not passed on; the final one follows */
 	uc->got_head = 1;
+	gw_rs_result(dr->snap, dr->cl, dr->ep, p->status_code);	/* outlier detection */
 	switch (dr_retry_decide(dr, GW_RETRY_EV_STATUS, p->status_code, overloaded(hh))) {
 	case GW_RETRY_YES:
 		/* read and dropped; the retry follows its end (u_done) */
@@ -2193,6 +2204,7 @@ uc_to_idle(struct gw_uconn *uc)
 	uc->in_idle = 1;
 	TAILQ_INSERT_HEAD(&w->idle, uc, link);
 	w->nidle++;
+	gw_rs_cx_idle(w, &uc->rs, 1);	/* a queued request may take it */
 	bufferevent_set_timeouts(uc->bev, &(struct timeval){ uc->idle_ms / 1000,
 	    (uc->idle_ms % 1000) * 1000 }, NULL);
 	bufferevent_enable(uc->bev, EV_READ);
@@ -2268,6 +2280,9 @@ u_fail(struct gw_uconn *uc, short what)
 		if (!connected && gw_uptls_failure(uc->bev, what, dr->tls_reason, sizeof(dr->tls_reason)))
 			log_warnx("gateway: upstream %s (%s): TLS handshake: %s", uc->key,
 			    dr->cl ? dr->cl->name : "-", dr->tls_reason);
+		if (!stale)	/* outlier detection: a route/per-try timeout, or a reset */
+			gw_rs_local(dr->snap, dr->cl, dr->ep, tmo != TMO_NONE ? GW_OD_TIMEOUT :
+			    GW_OD_CONNECT_FAILED);
 		dr->uc = NULL;
 		uc->req = NULL;
 		uc_free(uc);
@@ -2394,6 +2409,8 @@ u_feed(struct gw_uconn *uc)
 			if (dr && !dr->resp_started) {
 				struct gw_dconn *dc = dr->dc;
 
+				/* Envoy counts an upstream reset as a local origin failure */
+				gw_rs_local(dr->snap, dr->cl, dr->ep, GW_OD_CONNECT_FAILED);
 				dr->uc = NULL;
 				uc->req = NULL;
 				uc_free(uc);
@@ -2466,6 +2483,10 @@ u_eventcb(struct bufferevent *bev, short what, void *arg)
 
 	if (what & BEV_EVENT_CONNECTED) {
 		uc->connected = 1;
+		if (uc->req) {
+			gw_rs_connected(&uc->req->rs);
+			gw_rs_local(uc->req->snap, uc->req->cl, uc->req->ep, GW_OD_CONNECT_SUCCESS);
+		}
 		/* the connect timeout is over; the route and per-try timeouts are the request's */
 		bufferevent_set_timeouts(bev, NULL, NULL);
 		dr_arm_try(uc->req);
@@ -2514,6 +2535,7 @@ uc_free(struct gw_uconn *uc)
 	hh_free(&uc->hh);
 	bufferevent_free(uc->bev);
 	__atomic_sub_fetch(&uc->w->stats.upstream_cx_active, 1, __ATOMIC_RELAXED);
+	gw_rs_cx_close(uc->w, &uc->rs, uc->connected);	/* a queued request may go */
 	free(uc);
 }
 
@@ -2603,18 +2625,40 @@ dr_connect(struct gw_dreq *dr)
 		    (unsigned long long)tr.id);
 	else
 		snprintf(key, sizeof(key), "%s|%u", dr->ep->ip, dr->ep->port);
-	if (!dr->retried)
-		TAILQ_FOREACH(uc, &w->idle, link)
-			if (strcmp(uc->key, key) == 0) {
-				TAILQ_REMOVE(&w->idle, uc, link);
-				w->nidle--;
-				uc->in_idle = 0;
-				uc->reused = 1;
-				uc->got_bytes = 0;
-				__atomic_add_fetch(&w->stats.upstream_reuse, 1, __ATOMIC_RELAXED);
-				gw_uptls_done(&tr);
-				goto attach;
-			}
+	TAILQ_FOREACH(uc, &w->idle, link)
+		if (strcmp(uc->key, key) == 0 && uc->rs.cl == dr->snap->crt[dr->cl->id])
+			break;
+	/* circuit breakers: a pooled connection, a new one, the queue, or 503 UO
+	 * (a retry takes a fresh connection unless the breakers leave none) */
+	switch (gw_rs_admit(w, dr->snap, dr->cl, dr->ep, &dr->rs, dr,
+	    uc == NULL ? GW_RS_NO_IDLE : dr->retried ? GW_RS_IDLE_AVOID : GW_RS_IDLE_OK, 0)) {
+	case GW_RS_OVERFLOW:
+		gw_uptls_done(&tr);
+		dr->extra_hdr = "x-envoy-overloaded: true\r\n";
+		dr_error(dr, 503, gw_flags_add(dr->flags, "UO"), GW_RS_OVERFLOW_BODY);
+		return 0;
+	case GW_RS_QUEUED:
+		gw_uptls_done(&tr);
+		/* whatever body comes while it waits is kept to be sent on attach */
+		if (dr->has_body && !dr->body_done && dr->body == NULL && !dr->body_over) {
+			dr->body = evbuffer_new();
+			dr->rs_body = 1;
+		}
+		return 0;	/* gw_dr_resume() goes on */
+	case GW_RS_IDLE:
+		TAILQ_REMOVE(&w->idle, uc, link);
+		w->nidle--;
+		uc->in_idle = 0;
+		gw_rs_cx_idle(w, &uc->rs, 0);
+		gw_rs_local(dr->snap, dr->cl, dr->ep, GW_OD_CONNECT_SUCCESS);
+		uc->reused = 1;
+		uc->got_bytes = 0;
+		__atomic_add_fetch(&w->stats.upstream_reuse, 1, __ATOMIC_RELAXED);
+		gw_uptls_done(&tr);
+		goto attach;
+	case GW_RS_CONNECT:
+		break;
+	}
 	uc = xcalloc(1, sizeof(*uc));
 	uc->w = w;
 	snprintf(uc->key, sizeof(uc->key), "%s", key);
@@ -2632,14 +2676,17 @@ dr_connect(struct gw_dreq *dr)
 	/* no callbacks yet: a synchronous failure must not free uc under us */
 	if (bufferevent_socket_connect(uc->bev, (struct sockaddr *)&uc->sa, (int)uc->salen) == -1) {
 		uc_free(uc);
+		gw_rs_local(dr->snap, dr->cl, dr->ep, GW_OD_CONNECT_FAILED);
 		return -1;
 	}
+	gw_rs_cx_open(w, &uc->rs, &dr->rs);
 	{
 		int one = 1;
 		evutil_socket_t fd = bufferevent_getfd(uc->bev);
 
 		if (fd >= 0)
 			(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		gw_rs_keepalive(fd, dr->cl);	/* tcpKeepalive */
 	}
 	http_parser_init(&uc->p, HTTP_RESPONSE);
 	uc->p.data = uc;
@@ -2670,4 +2717,41 @@ attach:
 		    NULL, 0);
 	dr_arm_try(dr);
 	return 0;
+}
+
+/* A request that waited for a connection (gw_resil.c): its turn, or its bound. */
+void
+gw_dr_resume(void *owner, enum gw_rs_resume how)
+{
+	struct gw_dreq *dr = owner;
+	struct gw_dconn *dc = dr->dc;
+
+	dc_begin(dc);
+	if (how == GW_RS_DISPATCH) {
+		if (dr_send_attempt(dr) == -1)
+			dr_attempt_failed(dr, GW_RETRY_EV_CONNECT);
+		else if (dc->req == dr && dr->uc) {	/* not answered (503 UO) meanwhile */
+			if (dr->rs_body) {
+				/* sent on attach: the rest streams on */
+				evbuffer_free(dr->body);
+				dr->body = NULL;
+				dr->rs_body = 0;
+			}
+			if (dc->paused && !dr->body_done) {
+				dc->resume = 1;	/* the body it held back */
+				dc_feed(dc);
+			}
+		}
+	} else if (how == GW_RS_CONNECT_FAILED) {
+		gw_rs_local(dr->snap, dr->cl, dr->ep, GW_OD_CONNECT_FAILED);
+		dr_attempt_failed(dr, GW_RETRY_EV_CONNECT);
+	} else if (how == GW_RS_ROUTE_TIMEOUT) {
+		dr_step_stop(dr);
+		dr_error(dr, 504, gw_flags_add(dr->flags, "UT"), "upstream request timeout\n");
+	} else {
+		dr_step_stop(dr);
+		dr_error(dr, 504, gw_flags_add(dr->flags, "SI"), "stream timeout\n");
+	}
+	dc_close_if_done(dc);
+	dc_end(dc);
 }

@@ -261,4 +261,69 @@ gw_stats_render(struct gw_ctx *ctx, struct vg_buf *out)
 		}
 	}
 	gw_stats_free(&all);
+	gw_stats_render_clusters(ctx, out);
+}
+
+/*
+ * Envoy's cluster statistics for the breakers and the outlier detector, as
+ * its Prometheus exporter names them (envoy_cluster_<stat>{cluster_name}).
+ */
+void
+gw_stats_render_clusters(struct gw_ctx *ctx, struct vg_buf *out)
+{
+	static const struct {
+		const char	*name, *type;
+		int		 od;		/* the detector's (under the mutex) */
+	} m[] = {
+		{ "upstream_cx_active", "gauge", 0 },
+		{ "upstream_rq_active", "gauge", 0 },
+		{ "upstream_rq_pending_active", "gauge", 0 },
+		{ "upstream_rq_pending_overflow", "counter", 0 },
+		{ "upstream_cx_overflow", "counter", 0 },
+		{ "upstream_rq_retry_overflow", "counter", 0 },
+		{ "outlier_detection_ejections_active", "gauge", 1 },
+		{ "outlier_detection_ejections_enforced_total", "counter", 1 },
+		{ "outlier_detection_ejections_overflow", "counter", 1 },
+		{ "outlier_detection_ejections_detected_consecutive_5xx", "counter", 1 },
+		{ "outlier_detection_ejections_enforced_consecutive_5xx", "counter", 1 },
+		{ "outlier_detection_ejections_detected_consecutive_gateway_failure", "counter", 1 },
+		{ "outlier_detection_ejections_enforced_consecutive_gateway_failure", "counter", 1 },
+		{ "outlier_detection_ejections_detected_consecutive_local_origin_failure", "counter", 1 },
+		{ "outlier_detection_ejections_enforced_consecutive_local_origin_failure", "counter", 1 },
+	};
+	size_t k, i;
+
+	for (k = 0; k < VG_ARRAY_SIZE(m); k++) {
+		buf_printf(out, "# TYPE envoy_cluster_%s %s\n", m[k].name, m[k].type);
+		for (i = 0; i < ctx->rs_ncls; i++) {
+			struct gw_cl_rt *cl = ctx->rs_cls[i];
+			uint64_t v = 0;
+
+			pthread_mutex_lock(&cl->mu);
+			if (m[k].od && !cl->od_on) {
+				pthread_mutex_unlock(&cl->mu);
+				continue;
+			}
+			switch (k) {
+			case 0: v = __atomic_load_n(&cl->cx_active, __ATOMIC_RELAXED); break;
+			case 1: v = __atomic_load_n(&cl->rq_attached, __ATOMIC_RELAXED); break;
+			case 2: v = __atomic_load_n(&cl->rq_pending, __ATOMIC_RELAXED); break;
+			case 3: v = __atomic_load_n(&cl->rq_pending_overflow, __ATOMIC_RELAXED); break;
+			case 4: v = __atomic_load_n(&cl->cx_overflow, __ATOMIC_RELAXED); break;
+			case 5: v = __atomic_load_n(&cl->retry_overflow, __ATOMIC_RELAXED); break;
+			case 6: v = cl->od.st.active; break;
+			case 7: v = cl->od.st.enforced_total; break;
+			case 8: v = cl->od.st.overflow; break;
+			case 9: v = cl->od.st.detected_5xx; break;
+			case 10: v = cl->od.st.enforced_5xx; break;
+			case 11: v = cl->od.st.detected_gw; break;
+			case 12: v = cl->od.st.enforced_gw; break;
+			case 13: v = cl->od.st.detected_local; break;
+			default: v = cl->od.st.enforced_local; break;
+			}
+			pthread_mutex_unlock(&cl->mu);
+			buf_printf(out, "envoy_cluster_%s{cluster_name=\"%s\"} %llu\n", m[k].name, cl->name,
+			    (unsigned long long)v);
+		}
+	}
 }

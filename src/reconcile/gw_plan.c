@@ -887,6 +887,15 @@ policy_apply(struct gw_cluster *c, const struct k_dr_lb *lb, const struct k_dr_p
 			c->connect_timeout_ms = pool->tcp->connect_timeout_ms.v;
 		if (pool->tcp->idle_timeout_ms.set)
 			c->idle_timeout_ms = pool->tcp->idle_timeout_ms.v;
+		if (pool->tcp->tcp_keepalive) {
+			const struct k_dr_tcp_keepalive *k = pool->tcp->tcp_keepalive;
+
+			/* Envoy's upstream_connection_options.tcp_keepalive (seconds) */
+			c->tcp_keepalive = 1;
+			c->keepalive_time_s = k->time_ms.set ? (k->time_ms.v + 999) / 1000 : 0;
+			c->keepalive_interval_s = k->interval_ms.set ? (k->interval_ms.v + 999) / 1000 : 0;
+			c->keepalive_probes = k->probes.set ? k->probes.v : 0;
+		}
 	}
 	if (pool && pool->http) {
 		c->max_pending = pool->http->http1_max_pending_requests;
@@ -900,8 +909,24 @@ policy_apply(struct gw_cluster *c, const struct k_dr_lb *lb, const struct k_dr_p
 		c->outlier.enabled = 1;
 		c->outlier.consecutive_5xx = od->consecutive_5xx_errors.set ?
 		    od->consecutive_5xx_errors.v : 5;
-		c->outlier.consecutive_gateway = od->consecutive_gateway_errors.set ?
-		    od->consecutive_gateway_errors.v : od->consecutive_errors;
+		/* Istio: consecutiveErrors (deprecated) then consecutiveGatewayErrors
+		 * set consecutive_gateway_failure, enforced when > 0; unset, Envoy
+		 * counts to 5 without enforcing */
+		c->outlier.consecutive_gateway = 5;
+		c->outlier.gateway_enforced = 0;
+		if (od->consecutive_errors > 0) {
+			c->outlier.consecutive_gateway = od->consecutive_errors;
+			c->outlier.gateway_enforced = 1;
+		}
+		if (od->consecutive_gateway_errors.set) {
+			c->outlier.consecutive_gateway = od->consecutive_gateway_errors.v;
+			c->outlier.gateway_enforced = od->consecutive_gateway_errors.v > 0;
+		}
+		/* split mode: consecutiveLocalOriginFailures when > 0, else Envoy's
+		 * default of 5; enforcing_consecutive_local_origin_failure is 100 */
+		c->outlier.split_local = od->split_external_local_origin_errors;
+		c->outlier.consecutive_local = od->consecutive_local_origin_failures.set &&
+		    od->consecutive_local_origin_failures.v > 0 ? od->consecutive_local_origin_failures.v : 5;
 		c->outlier.interval_ms = od->interval_ms.set ? od->interval_ms.v : 10000;
 		c->outlier.base_ejection_ms = od->base_ejection_time_ms.set ?
 		    od->base_ejection_time_ms.v : 30000;
@@ -1189,6 +1214,20 @@ cluster_get(struct plan *p, const struct k_vs_destination *dst, const char *vs_n
 		c->neps = k;
 	}
 	ptrvec_free(&eb.v);
+	/*
+	 * Envoy ejects a host only while 100*(ejected+1)/hosts stays within
+	 * max_ejection_percent (since envoy PR #27909 even the first one), so
+	 * too few endpoints for the percentage means no ejection ever.
+	 */
+	if (ndr && c->outlier.enabled && c->neps &&
+	    (c->outlier.consecutive_5xx > 0 || c->outlier.gateway_enforced || c->outlier.split_local) &&
+	    100 > c->outlier.max_ejection_percent * (int64_t)c->neps)
+		note(p, drs[0], "outlierDetection for %s never ejects: %zu endpoint(s) with "
+		    "maxEjectionPercent %lld allow no ejection (100*(ejected+1)/%zu must be <= %lld); "
+		    "set maxEjectionPercent >= %lld", c->name, c->neps,
+		    (long long)c->outlier.max_ejection_percent, c->neps,
+		    (long long)c->outlier.max_ejection_percent,
+		    (long long)((100 + c->neps - 1) / c->neps));
 	return c;
 }
 
