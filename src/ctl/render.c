@@ -33,9 +33,14 @@ jnum(const json_t *o, const char *k, long long *v)
 
 	if (json_is_integer(n))
 		*v = json_integer_value(n);
-	else if (json_is_real(n))
-		*v = (long long)json_real_value(n);
-	else
+	else if (json_is_real(n)) {
+		double d = json_real_value(n);
+
+		/* a daemon sends integers; a real out of range is no number at all */
+		if (!(d > -9.2e18 && d < 9.2e18))
+			return 0;
+		*v = (long long)d;
+	} else
 		return 0;
 	return 1;
 }
