@@ -9,6 +9,7 @@ ip netns add vg-probe-$$ 2>/dev/null || { echo "SKIP: ip netns unavailable"; exi
 ip netns del vg-probe-$$
 
 bld=$(pwd)
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 vipgated=$bld/vipgated
 ctl=$bld/vipgatectl
 ns=vg-daemon-$$
@@ -23,27 +24,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { passes=$((passes + 1)); echo "ok: $*"; }
 fail() { fails=$((fails + 1)); echo "FAIL: $*"; [ -f "$tmp/log" ] && tail -20 "$tmp/log"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
 
-# wait_for SECONDS CMD...: poll every 50 ms, bounded
-wait_for() {
-	local deadline=$(( $(date +%s%N) + $1 * 1000000000 )); shift
-	while [ "$(date +%s%N)" -lt $deadline ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.05
-	done
-	return 1
-}
 
-# stop PID: SIGTERM, bounded wait, then SIGKILL; returns the exit status
-stop() {
-	kill -TERM "$1" 2>/dev/null
-	wait_for 10 sh -c "! kill -0 $1 2>/dev/null || grep -q '^Z' /proc/$1/stat 2>/dev/null" ||
-		kill -9 "$1" 2>/dev/null
-	wait "$1"
-}
 
 json() { "$ctl" -s "$tmp/sock" --json "$@"; }
 svc_vips() { json services | python3 -c '

@@ -10,6 +10,7 @@ ip netns add vg-probe-$$ 2>/dev/null || { echo "SKIP: ip netns unavailable"; exi
 ip netns del vg-probe-$$
 
 bld=$(pwd)
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 src=${srcdir:-.}
 vipgated=$bld/vipgated
 ctl=$bld/vipgatectl
@@ -29,20 +30,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { passes=$((passes + 1)); echo "ok: $*"; }
 fail() { fails=$((fails + 1)); echo "FAIL: $*"; [ -f "$tmp/log" ] && tail -20 "$tmp/log"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
 inns() { ip netns exec "$ns" "$@"; }
 
-# wait_for SECONDS CMD...: poll every 50 ms, bounded
-wait_for() {
-	local deadline=$(( $(date +%s%N) + $1 * 1000000000 )); shift
-	while [ "$(date +%s%N)" -lt $deadline ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.05
-	done
-	return 1
-}
 
 # gw_setup ADDR...: the namespace, its loopback addresses, nginx answering
 # "<name> <addr>" on ADDR:9080 (name from the address table below).

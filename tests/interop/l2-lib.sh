@@ -20,6 +20,9 @@ L2_MAC[a]=02:00:00:00:00:0a
 L2_MAC[b]=02:00:00:00:00:0b
 L2_MAC[c]=02:00:00:00:00:0c
 L2_IDX_a=1 L2_IDX_b=2 L2_IDX_c=3
+WAIT_POLL=0.02
+# (also sourced by sh -c snippets for l2_first_garp_ms: bash only here)
+if [ -n "${BASH_VERSION:-}" ]; then eval '. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"'; fi
 
 l2_need() {
 	[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for network namespaces"; exit 77; }
@@ -30,15 +33,6 @@ l2_need() {
 	ip netns del $L2_PFX-probe
 }
 
-# wait_for SECONDS CMD...: poll every 20 ms, bounded
-wait_for() {
-	local deadline=$(( $(date +%s%N) + $1 * 1000000000 )); shift
-	while [ "$(date +%s%N)" -lt $deadline ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.02
-	done
-	return 1
-}
 
 l2_cleanup() {
 	local n

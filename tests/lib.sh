@@ -1,0 +1,26 @@
+# Shared by the shell tests (daemon, interop, e2e): counted checks and
+# bounded waits. The test that sources it keeps passes and fails and defines
+# fail(), which knows the logs worth showing.
+
+ok() { passes=$((passes + 1)); echo "ok: $*"; }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
+
+# wait_for SECONDS CMD...: poll every WAIT_POLL seconds (0.05 unless set),
+# bounded; SECONDS may have a fraction
+wait_for() {
+	local deadline=$(( $(date +%s%N) + $(awk -v s="$1" 'BEGIN { printf "%d", s * 1000 }') * 1000000 ))
+	shift
+	while [ "$(date +%s%N)" -lt $deadline ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep "${WAIT_POLL:-0.05}"
+	done
+	return 1
+}
+
+# stop PID: SIGTERM, a bounded wait, then SIGKILL; returns the exit status
+stop() {
+	kill -TERM "$1" 2>/dev/null
+	wait_for 10 sh -c "! kill -0 $1 2>/dev/null || grep -q '^Z' /proc/$1/stat 2>/dev/null" ||
+		kill -9 "$1" 2>/dev/null
+	wait "$1"
+}
