@@ -1195,7 +1195,7 @@ alloc_run(struct vg_arena *arena, const struct alloc_input *in,
 	struct actx c;
 	struct asvc *svcs, **late;
 	struct alloc_result *res;
-	size_t i, n = 0, nlate = 0, nports;
+	size_t i, n = 0, nlate = 0, nports, nshared;
 
 	memset(&c, 0, sizeof(c));
 	c.arena = arena;
@@ -1232,11 +1232,19 @@ alloc_run(struct vg_arena *arena, const struct alloc_input *in,
 	}
 	c.usedmask = pow2_at_least(4 * n + 16) - 1;
 	c.used = arena_alloc(arena, sizeof(*c.used) * (c.usedmask + 1));
-	c.keymask = pow2_at_least(2 * n + 16) - 1;
+	/* groups, signatures and port counts are for Services with a
+	 * sharing key only: size their tables by those */
+	for (i = 0, nports = 0, nshared = 0; i < n; i++) {
+		const char *v = alloc_annotation(svcs[i].obj, "allow-shared-ip");
+
+		if (v == NULL || *v == '\0')
+			continue;
+		nshared++;
+		nports += svcs[i].k->nports;
+	}
+	c.keymask = pow2_at_least(2 * nshared + 16) - 1;
 	c.groups = arena_alloc(arena, sizeof(*c.groups) * (c.keymask + 1));
 	c.sigs = arena_alloc(arena, sizeof(*c.sigs) * (c.keymask + 1));
-	for (i = 0, nports = 0; i < n; i++)
-		nports += svcs[i].k->nports;
 	c.portmask = pow2_at_least(2 * nports + 16) - 1;
 	c.ports = arena_alloc(arena, sizeof(*c.ports) * (c.portmask + 1));
 	pools_prep(&c);
