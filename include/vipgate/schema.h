@@ -84,7 +84,13 @@ struct sc_ctx {
 	const char	*what;		/* "Service default/web", prefixed to messages */
 	char		 path[256];	/* field path being decoded: "spec.ports[0].port" */
 	int		 nerr;
+	/* When set, decoded strings are interned in it (it must use arena):
+	 * objects decoded into one arena share their repeated strings. */
+	struct vg_strtab *strs;
 };
+
+/* A decoded string: the table's copy when the context has one. */
+const char *sc_strndup(struct sc_ctx *, const char *, size_t);
 
 /* Decode map node n into dst (zeroed by the caller). Returns 0, or -1 on error. */
 int sc_decode(struct sc_ctx *, const struct sc_schema *, const struct ynode *, void *dst);

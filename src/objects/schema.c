@@ -202,12 +202,20 @@ decode_strmap(struct sc_ctx *c, const struct ynode *n, struct strmap *m)
 				sc_error(c, n, "duplicate key \"%s\"", pairs[2 * i]);
 				rc = -1;
 			}
-			m->k[i] = arena_strdup(c->arena, pairs[2 * i]);
-			m->v[i] = arena_strdup(c->arena, pairs[2 * i + 1]);
+			m->k[i] = sc_strndup(c, pairs[2 * i], strlen(pairs[2 * i]));
+			m->v[i] = sc_strndup(c, pairs[2 * i + 1], strlen(pairs[2 * i + 1]));
 		}
 	}
 	free(pairs);
 	return rc;
+}
+
+const char *
+sc_strndup(struct sc_ctx *c, const char *s, size_t len)
+{
+	if (c->strs != NULL)
+		return strtab_intern(c->strs, s, len);
+	return arena_strndup(c->arena, s, len);
 }
 
 /* Append to the path for nested messages; returns the old length. */
@@ -240,7 +248,7 @@ sc_decode_field(struct sc_ctx *c, const struct sc_field *f,
 			return -1;
 		/* null is unset, as the API server takes it: the default stays */
 		*(const char **)dst = yn_is_null(n) ? f->dflt_str :
-		    arena_strndup(c->arena, n->str, n->len);
+		    sc_strndup(c, n->str, n->len);
 		return 0;
 	case SC_INT:
 	case SC_OPTINT:
@@ -313,7 +321,7 @@ sc_decode_field(struct sc_ctx *c, const struct sc_field *f,
 				rc = -1;
 				continue;
 			}
-			v[i] = arena_strndup(c->arena, n->vals[i]->str, n->vals[i]->len);
+			v[i] = sc_strndup(c, n->vals[i]->str, n->vals[i]->len);
 		}
 		*(const char ***)dst = v;
 		*(size_t *)((char *)base + f->cnt_off) = n->n;
@@ -335,7 +343,7 @@ sc_decode_field(struct sc_ctx *c, const struct sc_field *f,
 			is->i = iv;
 		} else {
 			is->is_str = 1;
-			is->s = arena_strndup(c->arena, n->str, n->len);
+			is->s = sc_strndup(c, n->str, n->len);
 		}
 		return 0;
 	}

@@ -11,10 +11,6 @@
 #include "vipgate/log.h"
 #include "vipgate/source.h"
 
-struct fkey {
-	enum obj_kind	 kind;
-	char		*ns, *name;
-};
 
 struct cached_file {
 	char			*path;
@@ -22,7 +18,8 @@ struct cached_file {
 	int			 syntax_error;
 	struct decoded_list	 decoded;
 	struct vg_errs		 errs;		/* re-reported on every sync */
-	struct fkey		*owned;		/* keys this file put in force last time */
+	struct object		**owned;	/* what this file put in force last time
+						 * (the store's objects, held: their keys) */
 	size_t			 nowned;
 	int			 seen;
 	size_t			 idx;		/* position in this sync's list */
@@ -110,10 +107,8 @@ owned_free(struct cached_file *f)
 {
 	size_t i;
 
-	for (i = 0; i < f->nowned; i++) {
-		free(f->owned[i].ns);
-		free(f->owned[i].name);
-	}
+	for (i = 0; i < f->nowned; i++)
+		object_unref(f->owned[i]);
 	free(f->owned);
 	f->owned = NULL;
 	f->nowned = 0;
@@ -263,7 +258,10 @@ refresh_file(struct cached_file *f)
 	if (h != f->hash || f->hash == 0) {
 		decoded_list_free(&f->decoded);
 		errs_clear(&f->errs);
+		/* a file's objects are parsed again together: one arena */
+		decoded_list_share(&f->decoded);
 		f->syntax_error = yn_parse(buf, len, f->path, parse_doc, f, &f->errs) == -1;
+		decoded_list_seal(&f->decoded);
 		f->hash = h;
 	}
 	free(buf);
@@ -325,8 +323,9 @@ fsrc_sync(struct file_source *fs, const char *const *paths, size_t npaths,
 		/* a file that did not parse keeps what it defined before */
 		if (f->syntax_error)
 			for (j = 0; j < f->nowned; j++) {
-				struct claim *c = claims_find(&cl, f->owned[j].kind,
-				    f->owned[j].ns, f->owned[j].name, 1);
+				const struct object *ow = f->owned[j];
+				struct claim *c = claims_find(&cl, ow->kind, ow->meta.ns,
+				    ow->meta.name, 1);
 
 				if (c->file == NULL) {
 					c->file = f;
@@ -379,21 +378,28 @@ fsrc_sync(struct file_source *fs, const char *const *paths, size_t npaths,
 	/* remember what each file now has in force (claims may point into
 	 * the old lists, so build the new ones first) */
 	{
-		struct fkey **nown = xcalloc(names.n + 1, sizeof(*nown));
+		struct object ***nown = xcalloc(names.n + 1, sizeof(*nown));
 		size_t *nn = xcalloc(names.n + 1, sizeof(*nn));
 
+		/* counted first: one exact array a file */
+		for (i = 0; i < cl.cap; i++)
+			if (cl.v[i].used == 1 && cl.v[i].file != NULL)
+				nn[cl.v[i].file->idx]++;
+		for (i = 0; i < names.n; i++) {
+			nown[i] = nn[i] ? xcalloc(nn[i], sizeof(**nown)) : NULL;
+			nn[i] = 0;
+		}
 		for (i = 0; i < cl.cap; i++) {
 			struct claim *c = &cl.v[i];
-			struct fkey *fk;
+			struct object *o;
 
 			if (c->used != 1 || c->file == NULL)
 				continue;
+			/* put, kept or the API's: the store has it */
+			if ((o = store_get(fs->store, c->kind, c->ns, c->name)) == NULL)
+				continue;
 			j = c->file->idx;
-			nown[j] = xreallocarray(nown[j], nn[j] + 1, sizeof(**nown));
-			fk = &nown[j][nn[j]++];
-			fk->kind = c->kind;
-			fk->ns = xstrdup(c->ns);
-			fk->name = xstrdup(c->name);
+			nown[j][nn[j]++] = object_ref(o);
 		}
 		for (i = 0; i < names.n; i++) {
 			owned_free(nf[i]);

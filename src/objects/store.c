@@ -105,6 +105,33 @@ grow(struct store *s)
 	s->nbuckets = nb;
 }
 
+static int cmp_obj(const void *, const void *);
+
+/* A valid sorted list points at the new copy of an object. */
+static void
+sorted_replace(struct store *s, const struct object *old, struct object *o)
+{
+	struct object **v = s->sorted[o->kind];
+	size_t lo = 0, hi = s->nsorted[o->kind];
+
+	if (s->dirty[o->kind])
+		return;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int r = cmp_obj(&v[mid], &old);
+
+		if (r == 0) {
+			v[mid] = o;
+			return;
+		}
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	s->dirty[o->kind] = 1;	/* not found: cannot be, but stay correct */
+}
+
 struct object *
 store_get(const struct store *s, enum obj_kind k, const char *ns, const char *name)
 {
@@ -123,8 +150,16 @@ store_put(struct store *s, struct object *o)
 		struct object *old = (*ep)->obj;
 
 		if (old->hash == o->hash) {
-			/* same content: keep the stored one, its generation stays */
-			object_unref(o);
+			/* same content: no change, its generation stays. The new
+			 * copy is kept all the same: the old one may hold the
+			 * shared arena of a file read before, which then goes
+			 * once its last object is replaced (decoded_list_share) */
+			o->generation = old->generation;
+			if (o != old) {
+				(*ep)->obj = o;
+				sorted_replace(s, old, o);
+			}
+			object_unref(old);
 			return 0;
 		}
 		o->generation = ++s->generation;
