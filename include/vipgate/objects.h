@@ -28,10 +28,11 @@ const struct kind_info *kind_lookup(const char *api_version, const char *kind, i
 struct decoded {
 	struct object	*obj;		/* NULL when it failed or was skipped */
 	enum obj_kind	 kind;		/* valid when failed && named */
-	const char	*ns, *name;	/* malloc'd copies when failed && named */
+	int		 line;
+	const char	*ns, *name;	/* malloc'd copies when failed && named;
+					 * the object's own when it decoded */
 	int		 failed;
 	int		 named;
-	int		 line;
 };
 struct decoded_list {
 	struct decoded	*v;

@@ -26,7 +26,7 @@ struct vg_arena *arena_new(void);
 /* First chunk of about this size: for objects whose size is known ahead. */
 struct vg_arena *arena_new_sized(size_t);
 void arena_free(struct vg_arena *);
-void *arena_alloc(struct vg_arena *, size_t);   /* zeroed, 16-byte aligned */
+void *arena_alloc(struct vg_arena *, size_t);   /* zeroed, 8-byte aligned */
 /* Strings are packed (no alignment). */
 char *arena_strdup(struct vg_arena *, const char *);
 char *arena_strndup(struct vg_arena *, const char *, size_t);

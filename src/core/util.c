@@ -172,10 +172,20 @@ arena_take(struct vg_arena *a, size_t n, size_t align)
 	return (char *)c + CHUNK_HDR + off;
 }
 
+/*
+ * The alignment of what arenas hold: pointers, 64-bit integers and doubles.
+ * Nothing in vipgate needs malloc's 16 (long double, vector types), and 8
+ * saves a quarter of a small object's padding.
+ */
+#define ARENA_ALIGN	8
+_Static_assert(_Alignof(void *) <= ARENA_ALIGN && _Alignof(int64_t) <= ARENA_ALIGN &&
+    _Alignof(double) <= ARENA_ALIGN && _Alignof(size_t) <= ARENA_ALIGN,
+    "arena alignment too small");
+
 void *
 arena_alloc(struct vg_arena *a, size_t n)
 {
-	void *p = arena_take(a, n ? n : 1, 16);
+	void *p = arena_take(a, n ? n : 1, ARENA_ALIGN);
 
 	memset(p, 0, n);
 	return p;
