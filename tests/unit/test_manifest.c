@@ -265,6 +265,65 @@ test_store_basics(void)
 	errs_clear(&errs);
 }
 
+/*
+ * The store's open addressing (deletion moves later objects up): random
+ * puts and deletes over 3,000 keys agree with a plain array of flags.
+ */
+static void
+test_store_random(void)
+{
+	enum { NKEYS = 3000, NOPS = 40000 };
+	struct vg_errs errs = { 0 };
+	struct decoded_list objs = { 0 };
+	struct store *st = store_new();
+	struct object * const *l;
+	char *buf, *p;
+	unsigned char in[NKEYS];
+	size_t i, n, count = 0;
+	uint32_t seed = 12345;
+
+	buf = p = xmalloc(NKEYS * 64);
+	for (i = 0; i < NKEYS; i++)
+		p += sprintf(p, "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: n%zu}\n", i);
+	cu_decode(buf, &errs, &objs);
+	free(buf);
+	CU_ASSERT_EQUAL_FATAL(objs.n, NKEYS);
+	memset(in, 0, sizeof(in));
+	for (i = 0; i < NOPS; i++) {
+		size_t key;
+		char name[16];
+
+		seed = seed * 1103515245 + 12345;
+		key = (seed >> 8) % NKEYS;
+		snprintf(name, sizeof(name), "n%zu", key);
+		if ((seed >> 4) & 1) {
+			CU_ASSERT_EQUAL(store_put(st, object_ref(objs.v[key].obj)), !in[key]);
+			count += !in[key];
+			in[key] = 1;
+		} else {
+			CU_ASSERT_EQUAL(store_del(st, K_NAMESPACE, "", name), in[key]);
+			count -= in[key];
+			in[key] = 0;
+		}
+		if (i % 1000 == 0) {
+			size_t j;
+
+			for (j = 0; j < NKEYS; j++) {
+				snprintf(name, sizeof(name), "n%zu", j);
+				CU_ASSERT_EQUAL(store_get(st, K_NAMESPACE, "", name) != NULL, in[j]);
+			}
+		}
+	}
+	CU_ASSERT_EQUAL(store_count(st), count);
+	l = store_list(st, K_NAMESPACE, &n);
+	CU_ASSERT_EQUAL(n, count);
+	for (i = 1; i < n; i++)
+		CU_ASSERT_TRUE(strcmp(l[i - 1]->meta.name, l[i]->meta.name) < 0);
+	store_free(st);
+	decoded_list_free(&objs);
+	errs_clear(&errs);
+}
+
 static void
 put_file(const char *dir, const char *name, const char *text)
 {
@@ -452,6 +511,7 @@ static const struct cu_test tests[] = {
 	{ "Secret and EndpointSlice", test_secret_and_slice },
 	{ "store put/get/del/list", test_store_basics },
 	{ "a file's objects share an arena", test_shared_arena },
+	{ "store: random puts and deletes", test_store_random },
 	{ NULL, NULL }
 };
 
