@@ -45,6 +45,13 @@ struct vg_strtab *strtab_new(struct vg_arena *);
 void strtab_free(struct vg_strtab *);
 /* The table's copy of s[0..len), made on first use. */
 const char *strtab_intern(struct vg_strtab *, const char *s, size_t len);
+/*
+ * A table of blobs: byte-equal arrays (of pointers to interned strings, of
+ * small structs) stored once, aligned as arena_alloc's. Only for what is
+ * never written after it is interned.
+ */
+struct vg_strtab *strtab_new_blobs(struct vg_arena *);
+const void *strtab_intern_blob(struct vg_strtab *, const void *, size_t len);
 size_t strtab_count(const struct vg_strtab *);
 
 /* Growable array of pointers, malloc-backed. */

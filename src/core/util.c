@@ -262,6 +262,7 @@ struct vg_strtab {
 	struct vg_arena		*arena;
 	struct strtab_slot	*v;
 	size_t			 mask, n;
+	int			 blobs;	/* copies aligned as arena_alloc's, no NUL */
 };
 
 struct vg_strtab *
@@ -272,6 +273,15 @@ strtab_new(struct vg_arena *a)
 	t->arena = a;
 	t->mask = 255;
 	t->v = xcalloc(t->mask + 1, sizeof(*t->v));
+	return t;
+}
+
+struct vg_strtab *
+strtab_new_blobs(struct vg_arena *a)
+{
+	struct vg_strtab *t = strtab_new(a);
+
+	t->blobs = 1;
 	return t;
 }
 
@@ -308,6 +318,18 @@ strtab_grow(struct vg_strtab *t)
 	t->mask = nmask;
 }
 
+static const char *
+strtab_copy(struct vg_strtab *t, const char *s, size_t len)
+{
+	return t->blobs ? arena_memdup(t->arena, s, len) : arena_strndup(t->arena, s, len);
+}
+
+const void *
+strtab_intern_blob(struct vg_strtab *t, const void *p, size_t len)
+{
+	return strtab_intern(t, p, len);
+}
+
 const char *
 strtab_intern(struct vg_strtab *t, const char *s, size_t len)
 {
@@ -316,11 +338,11 @@ strtab_intern(struct vg_strtab *t, const char *s, size_t len)
 	size_t i;
 
 	if (len > UINT32_MAX)
-		return arena_strndup(t->arena, s, len);
+		return strtab_copy(t, s, len);
 	for (i = h & t->mask; t->v[i].s != NULL; i = (i + 1) & t->mask)
 		if (t->v[i].h == h && t->v[i].len == len && memcmp(t->v[i].s, s, len) == 0)
 			return t->v[i].s;
-	p = arena_strndup(t->arena, s, len);
+	p = strtab_copy(t, s, len);
 	t->v[i].s = p;
 	t->v[i].len = (uint32_t)len;
 	t->v[i].h = h;

@@ -111,7 +111,8 @@ kind_lookup(const char *api_version, const char *kind, int *known_kind)
 struct obj_pool {
 	int		 refcnt;
 	struct vg_arena	*arena;
-	struct vg_strtab *strs;		/* while a list decodes into it */
+	struct vg_strtab *strs;		/* while a list decodes into it: strings */
+	struct vg_strtab *blobs;	/* and SC_SHARE arrays */
 	const char	*file;		/* the file name last copied into it */
 };
 
@@ -132,6 +133,7 @@ pool_unref(struct obj_pool *p)
 		return;
 	if (__atomic_sub_fetch(&p->refcnt, 1, __ATOMIC_ACQ_REL) == 0) {
 		strtab_free(p->strs);
+		strtab_free(p->blobs);
 		arena_free(p->arena);
 		free(p);
 	}
@@ -160,6 +162,7 @@ decoded_list_share(struct decoded_list *l)
 		return;
 	l->pool = pool_new(arena_new());
 	l->pool->strs = strtab_new(l->pool->arena);
+	l->pool->blobs = strtab_new_blobs(l->pool->arena);
 }
 
 void
@@ -168,7 +171,9 @@ decoded_list_seal(struct decoded_list *l)
 	if (l->pool == NULL)
 		return;
 	strtab_free(l->pool->strs);
+	strtab_free(l->pool->blobs);
 	l->pool->strs = NULL;
+	l->pool->blobs = NULL;
 }
 
 static struct decoded *
@@ -222,7 +227,9 @@ valid_name(const char *s)
 static const struct sc_field meta_fields[] = {
 	SCF("name", SC_STR, struct obj_meta, name),
 	SCF("namespace", SC_STR, struct obj_meta, ns),
-	SCF("labels", SC_STRMAP, struct obj_meta, labels),
+	/* SCF_SHARED: no check writes these (nor the arrays marked so in
+	 * k8s.c); a file's objects share equal ones (decoded_list_share) */
+	SCF_SHARED("labels", SC_STRMAP, struct obj_meta, labels),
 	SCF("annotations", SC_STRMAP, struct obj_meta, annotations),
 	SCF("creationTimestamp", SC_STR, struct obj_meta, creation_ts),
 	SCF("uid", SC_STR, struct obj_meta, uid),
@@ -330,6 +337,7 @@ decode_one(const struct ynode *root, const char *file, const char *default_ns,
 		pool = pool_new(arena_new_sized(size_hint[ki->kind]));
 	c.arena = pool->arena;
 	c.strs = pool->strs;
+	c.blobs = pool->blobs;
 	c.errs = errs;
 	c.file = file;
 	c.what = what;

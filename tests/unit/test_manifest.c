@@ -371,6 +371,9 @@ test_shared_arena(void)
 	struct vg_errs errs = { 0 };
 	struct decoded_list l = { 0 };
 	const struct object *x, *y, *x2;
+	const char *doc2 = SVCYAML("p") "---\n"
+	    "apiVersion: v1\nkind: Service\nmetadata: {name: q, namespace: shop, labels: {app: web}}\n"
+	    "spec: {ports: [{port: 80, targetPort: 8080}]}\n";
 	const char *doc = SVCYAML("x") "---\n" SVCYAML("y") "---\n"
 	    "apiVersion: v1\nkind: Service\nmetadata: {name: bad, namespace: shop}\n"
 	    "spec: {ports: [{port: nope}]}\n";
@@ -390,6 +393,30 @@ test_shared_arena(void)
 	CU_ASSERT_PTR_EQUAL(x->file, y->file);
 	CU_ASSERT_STRING_EQUAL(x->api_version, "v1");
 	CU_ASSERT_STRING_EQUAL(OBJ_SPEC(y, k_service)->type, "LoadBalancer");
+	/* equal arrays are one: ports (checked, targetPort defaulted, first),
+	 * label arrays; what differs is not */
+	CU_ASSERT_PTR_EQUAL(OBJ_SPEC(x, k_service)->ports, OBJ_SPEC(y, k_service)->ports);
+	CU_ASSERT_EQUAL(OBJ_SPEC(y, k_service)->ports[0].target_port.i, 80);
+	CU_ASSERT_PTR_EQUAL(x->meta.labels.k, y->meta.labels.k);
+	CU_ASSERT_PTR_EQUAL(x->meta.labels.v, y->meta.labels.v);
+	CU_ASSERT_PTR_NOT_EQUAL(x->meta.name, y->meta.name);
+	{
+		struct decoded_list l2 = { 0 };
+		const struct k_service *p, *q;
+
+		decoded_list_share(&l2);
+		CU_ASSERT_EQUAL(manifest_decode_buf(doc2, strlen(doc2), "t2.yaml", &errs, &l2), 0);
+		decoded_list_seal(&l2);
+		CU_ASSERT_EQUAL_FATAL(l2.n, 2);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(l2.v[1].obj);
+		p = OBJ_SPEC(l2.v[0].obj, k_service);
+		q = OBJ_SPEC(l2.v[1].obj, k_service);
+		CU_ASSERT_PTR_NOT_EQUAL(p->ports, q->ports);
+		CU_ASSERT_EQUAL(p->ports[0].target_port.i, 80);
+		CU_ASSERT_EQUAL(q->ports[0].target_port.i, 8080);
+		CU_ASSERT_PTR_EQUAL(l2.v[0].obj->meta.labels.k, l2.v[1].obj->meta.labels.k);
+		decoded_list_free(&l2);
+	}
 	/* the objects outlive the list that decoded them */
 	object_ref(l.v[1].obj);
 	decoded_list_free(&l);

@@ -142,6 +142,28 @@ test_strtab(void)
 	strtab_free(t);
 	CU_ASSERT_STRING_EQUAL(first[4321], "ns4321");
 	arena_free(a);
+
+	/* blobs: equal bytes give one copy, aligned for pointers */
+	a = arena_new();
+	t = strtab_new_blobs(a);
+	{
+		const char *pa[2] = { "a", "b" }, *pb[2] = { "a", "b" }, *pc[2] = { "b", "a" };
+		const void *x, *y, *z;
+
+		(void)strtab_intern(t, "odd", 3);	/* would misalign a string copy */
+		x = strtab_intern_blob(t, pa, sizeof(pa));
+		y = strtab_intern_blob(t, pb, sizeof(pb));
+		z = strtab_intern_blob(t, pc, sizeof(pc));
+		CU_ASSERT_PTR_EQUAL(x, y);
+		CU_ASSERT_PTR_NOT_EQUAL(x, z);
+		CU_ASSERT_PTR_NOT_EQUAL(x, (const void *)pa);
+		CU_ASSERT_EQUAL(((uintptr_t)x) % 8, 0);
+		CU_ASSERT_EQUAL(((uintptr_t)z) % 8, 0);
+		CU_ASSERT_STRING_EQUAL(((const char *const *)z)[0], "b");
+		CU_ASSERT_EQUAL(strtab_count(t), 3);
+	}
+	strtab_free(t);
+	arena_free(a);
 }
 
 static void
