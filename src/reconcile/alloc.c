@@ -39,11 +39,14 @@ struct ipuser {
 	struct ipuser	*next;
 };
 
-/* An address taken in this run, and the Services that hold it. */
+/*
+ * An address taken in this run, and the Services that hold it, in the
+ * order they took it: the first in place (most addresses have one).
+ */
 struct ipuse {
 	struct ipaddr	 ip;
-	struct ipuser	*users;		/* in the order they took it */
-	struct ipuser	**utail;
+	struct ipuser	 users;
+	struct ipuser	*last;
 	struct ipuse	*next_grp;	/* next address of the same group */
 };
 
@@ -286,7 +289,7 @@ share_check(const struct ipuse *u, const struct asvc *s,
 
 	if (u == NULL)
 		return SH_OK;
-	for (x = u->users; x != NULL; x = x->next) {
+	for (x = &u->users; x != NULL; x = x->next) {
 		const struct asvc *o = x->svc;
 
 		*with = o;
@@ -383,14 +386,20 @@ static void
 take(struct actx *c, struct asvc *s, const struct ipaddr *ip)
 {
 	struct ipuse **slot = used_slot(c, ip), *u = *slot;
-	struct ipuser *x = arena_alloc(c->arena, sizeof(*x));
 	struct group *g = s->grp;
 	size_t i;
 
-	if (u == NULL) {
+	if (u != NULL) {
+		struct ipuser *x = arena_alloc(c->arena, sizeof(*x));
+
+		x->svc = s;
+		u->last->next = x;
+		u->last = x;
+	} else {
 		u = *slot = arena_alloc(c->arena, sizeof(*u));
 		u->ip = *ip;
-		u->utail = &u->users;
+		u->users.svc = s;
+		u->last = &u->users;
 		if (g != NULL) {
 			if (g->tail != NULL)
 				g->tail->next_grp = u;
@@ -400,9 +409,6 @@ take(struct actx *c, struct asvc *s, const struct ipaddr *ip)
 			g->nips++;
 		}
 	}
-	x->svc = s;
-	*u->utail = x;
-	u->utail = &x->next;
 	/* Joining needs the same group and other ports: an address of the
 	 * group never has a port twice. */
 	for (i = 0; g != NULL && i < s->k->nports; i++) {
