@@ -17,7 +17,7 @@
 #include "vipgate/reconcile-t.h"
 #include "gw-uptls.h"
 
-struct bufferevent;
+struct gw_io;
 struct event;
 struct event_base;
 struct evconnlistener;

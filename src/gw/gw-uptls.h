@@ -12,7 +12,7 @@
 
 #include "vipgate/gw-t.h"
 
-struct bufferevent;
+struct gw_io;
 struct event_base;
 struct gw_ctx;
 struct gw_snap;
@@ -91,14 +91,14 @@ struct gw_uptls_req {
 int gw_uptls_prepare(struct gw_ctx *, struct gw_snap *, const struct gw_cluster *,
     const struct gw_endpoint *, const char *head, size_t headlen, struct gw_uptls_req *,
     char *err, size_t errlen);
-/* A TLS bufferevent (not yet connected), resuming the last session when there is one. */
-struct bufferevent *gw_uptls_bev_new(struct gw_worker *, struct event_base *,
+/* A TLS connection (gw_io, not yet connected), resuming the last session when there is one. */
+struct gw_io *gw_uptls_io_new(struct gw_worker *, struct event_base *,
     struct gw_uptls_req *, const char *poolkey);
 void gw_uptls_done(struct gw_uptls_req *);
-/* Why a TLS upstream's handshake failed (what: the BEV_EVENT_ flags); 0 when bev is not TLS. */
-int gw_uptls_failure(struct bufferevent *, short what, char *out, size_t outlen);
+/* Why a TLS upstream's handshake failed (what: the BEV_EVENT_ flags); 0 when io is not TLS. */
+int gw_uptls_failure(struct gw_io *, short what, char *out, size_t outlen);
 /* Whether a TLS upstream resumed its session (for tests and stats). */
-int gw_uptls_reused(struct bufferevent *);
+int gw_uptls_reused(struct gw_io *);
 
 const char *gw_uptls_mode_name(enum gw_uptls_mode);
 

@@ -29,14 +29,13 @@
 #include <time.h>
 
 #include <arpa/inet.h>
-#include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
 #include "gw-int.h"
+#include "gw-io.h"
 #include "gw-uptls.h"
 #include "vipgate/log.h"
 #include "vipgate/util.h"
@@ -841,12 +840,11 @@ gw_uptls_done(struct gw_uptls_req *r)
 	r->ctx = NULL;
 }
 
-struct bufferevent *
-gw_uptls_bev_new(struct gw_worker *w, struct event_base *base, struct gw_uptls_req *r,
+struct gw_io *
+gw_uptls_io_new(struct gw_worker *w, struct event_base *base, struct gw_uptls_req *r,
     const char *poolkey)
 {
 	struct uconn_tls *ut;
-	struct bufferevent *bev;
 	SSL *ssl;
 	size_t k, slot;
 
@@ -878,15 +876,8 @@ gw_uptls_bev_new(struct gw_worker *w, struct event_base *base, struct gw_uptls_r
 		SSL_set_session(ssl, w->upcache->slot[slot].s);
 		log_debug("gateway: upstream %s: resuming its TLS session", poolkey);
 	}
-	bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
-	    BEV_OPT_CLOSE_ON_FREE);
-	if (bev == NULL) {
-		SSL_free(ssl);
-		return NULL;
-	}
-	/* many servers close without close_notify: an answer delimited by close still ends */
-	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	return bev;
+	/* gw_io takes a close without close_notify as the end: many servers do that */
+	return gw_io_new(base, -1, ssl, GW_IO_TLS_CONNECT);
 }
 
 /* A peer's SAN may hold anything: keep log lines and quoted fields whole. */
@@ -899,9 +890,9 @@ printable(char *s)
 }
 
 int
-gw_uptls_failure(struct bufferevent *bev, short what, char *out, size_t outlen)
+gw_uptls_failure(struct gw_io *io, short what, char *out, size_t outlen)
 {
-	SSL *ssl = bufferevent_openssl_get_ssl(bev);
+	SSL *ssl = gw_io_ssl(io);
 	struct uconn_tls *ut;
 	unsigned long e;
 
@@ -917,7 +908,7 @@ gw_uptls_failure(struct bufferevent *bev, short what, char *out, size_t outlen)
 		snprintf(out, outlen, "TLS handshake timed out (connectTimeout)");
 		return 1;
 	}
-	if ((e = bufferevent_get_openssl_error(bev)) != 0) {
+	if ((e = gw_io_ssl_error(io)) != 0) {
 		char buf[200];
 
 		ERR_error_string_n(e, buf, sizeof(buf));
@@ -928,9 +919,9 @@ gw_uptls_failure(struct bufferevent *bev, short what, char *out, size_t outlen)
 }
 
 int
-gw_uptls_reused(struct bufferevent *bev)
+gw_uptls_reused(struct gw_io *io)
 {
-	SSL *ssl = bufferevent_openssl_get_ssl(bev);
+	SSL *ssl = gw_io_ssl(io);
 
 	return ssl && SSL_session_reused(ssl);
 }
