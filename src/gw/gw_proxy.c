@@ -1058,6 +1058,8 @@ dr_mirror(struct gw_dreq *dr)
 		socklen_t sl;
 		struct vg_buf h = { 0 };
 		const char *host, *eol, *end, *hp, *port;
+		struct gw_uptls_req tr;
+		char key[96], err[512];
 
 		if (c == NULL || c->missing || c->neps == 0 ||
 		    (double)(gw_rand(w) % 1000000) >= rt->mirrors[i].percent * 10000.0)
@@ -1085,9 +1087,21 @@ dr_mirror(struct gw_dreq *dr)
 		buf_puts(&h, "-shadow");
 		buf_append(&h, port, (size_t)(end - port));
 		buf_puts(&h, "connection: close\r\n\r\n");
+		/* the mirror cluster's own upstream TLS (DestinationRule, auto mTLS), as Envoy's shadow */
+		if (gw_uptls_prepare(w->ctx, dr->snap, c, e, h.s, h.len, &tr, err, sizeof(err)) == -1) {
+			log_debug("gateway: mirror to %s not sent: %s", c->name, err);
+			buf_free(&h);
+			continue;
+		}
 		sh = xcalloc(1, sizeof(*sh));
 		sh->w = w;
-		sh->io = gw_io_new(w->base, -1, NULL, GW_IO_PLAIN);
+		if (tr.ctx) {
+			snprintf(key, sizeof(key), "%s|%u|t%016llx", e->ip, e->port,
+			    (unsigned long long)tr.id);
+			sh->io = gw_uptls_io_new(w, w->base, &tr, key);
+		} else
+			sh->io = gw_io_new(w->base, -1, NULL, GW_IO_PLAIN);
+		gw_uptls_done(&tr);
 		ep_sockaddr(e, &ss, &sl);
 		if (sh->io == NULL || gw_io_connect(sh->io, (struct sockaddr *)&ss, sl) == -1) {
 			if (sh->io)

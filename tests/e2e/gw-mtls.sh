@@ -54,12 +54,14 @@ tls_server() { # addr name cert verify_client
 		echo "    ssl_client_certificate $pki/ca.crt; ssl_verify_client on;"
 		echo "    ssl_conf_command VerifyMode Peer,Request,Require;"
 	fi
+	echo "    access_log $tmp/ngx/$2.log seen;"
 	echo "    location / { default_type text/plain; return 200 $echo_line; } }"
 }
 {
 	echo "daemon off; user root; worker_processes 1; pid $tmp/nginx.pid; error_log $tmp/ngx/error.log;"
 	echo "events { worker_connections 1024; }"
 	echo "http { access_log off; keepalive_requests 100000;"
+	echo "  log_format seen '\$host \$request_uri serial=\$ssl_client_serial';"
 	tls_server $REV reviews reviews on
 	tls_server $RAT ratings ratings on
 	tls_server $DET details details off
@@ -142,6 +144,9 @@ spec:
     route: [{destination: {host: silent}}]
   - match: [{uri: {prefix: /revoked}}]
     route: [{destination: {host: revoked}}]
+  - match: [{uri: {prefix: /mirrored}}]
+    route: [{destination: {host: plain}}]
+    mirror: {host: reviews}
 ---
 apiVersion: networking.istio.io/v1
 kind: DestinationRule
@@ -285,6 +290,12 @@ check "MUTUAL: the next request reuses the pooled connection (got '$out')" sh -c
 code=$(c -o "$tmp/body" -w '%{http_code}' http://127.0.0.1/lost/1)
 check "missing Secret: 503 NC (got $code)" sh -c "test '$code' = 503 && grep -q 'cluster_not_found: .*no-such-secret not found' '$tmp/body'"
 check "missing Secret: analyze says so" sh -c "'$ctl' -s '$tmp/sock' analyze | grep -q 'no-such-secret not found'"
+
+# a mirror to an auto-mTLS cluster goes with the cluster's TLS, as Envoy's shadow does
+out=$(c http://127.0.0.1/mirrored/1)
+check "mirrored request answered by its route (got '$out')" test "$out" = "plain /mirrored/1"
+check "the mirror reached reviews over mTLS with the gateway's certificate" \
+	wait_for 5 grep -q -- "-shadow /mirrored/1 serial=$s1\$" "$tmp/ngx/reviews.log"
 
 # plain text where nothing asks for TLS
 out=$(c http://127.0.0.1/plain/1)
