@@ -95,7 +95,11 @@ int gw_uptls_prepare(struct gw_ctx *, struct gw_snap *, const struct gw_cluster 
 struct gw_io *gw_uptls_io_new(struct gw_worker *, struct event_base *,
     struct gw_uptls_req *, const char *poolkey);
 void gw_uptls_done(struct gw_uptls_req *);
-/* Why a TLS upstream's handshake failed (what: the BEV_EVENT_ flags); 0 when io is not TLS. */
+/*
+ * Why a TLS upstream's handshake failed (what: the BEV_EVENT_ flags), and
+ * how, as Envoy counts it; 0 when io is not TLS.
+ */
+enum { GW_UPTLS_FAIL_OTHER = 1, GW_UPTLS_FAIL_VERIFY, GW_UPTLS_FAIL_SAN };
 int gw_uptls_failure(struct gw_io *, short what, char *out, size_t outlen);
 /* Whether a TLS upstream resumed its session (for tests and stats). */
 int gw_uptls_reused(struct gw_io *);

@@ -2280,9 +2280,18 @@ u_fail(struct gw_uconn *uc, short what)
 		    (!dr->has_body || (dr->body && !dr->body_over));
 		int connected = uc->connected;
 
-		if (!connected && gw_uptls_failure(uc->io, what, dr->tls_reason, sizeof(dr->tls_reason)))
+		int tf = connected ? 0 :
+		    gw_uptls_failure(uc->io, what, dr->tls_reason, sizeof(dr->tls_reason));
+
+		if (tf) {
 			log_warnx("gateway: upstream %s (%s): TLS handshake: %s", uc->key,
 			    dr->cl ? dr->cl->name : "-", dr->tls_reason);
+			if (dr->cl)
+				gw_stats_cluster(&dc->w->stats, dr->cl->name,
+				    tf == GW_UPTLS_FAIL_SAN ? GW_CS_SSL_FAIL_VERIFY_SAN :
+				    tf == GW_UPTLS_FAIL_VERIFY ? GW_CS_SSL_FAIL_VERIFY_ERROR :
+				    GW_CS_SSL_CONNECTION_ERROR);
+		}
 		if (!stale)	/* outlier detection: a route/per-try timeout, or a reset */
 			gw_rs_local(dr->snap, dr->cl, dr->ep, tmo != TMO_NONE ? GW_OD_TIMEOUT :
 			    GW_OD_CONNECT_FAILED);
@@ -2486,6 +2495,12 @@ u_eventcb(struct gw_io *io, short what, void *arg)
 
 	if (what & BEV_EVENT_CONNECTED) {
 		uc->connected = 1;
+		if (uc->tls && uc->req && uc->req->cl) {
+			gw_stats_cluster(&uc->w->stats, uc->req->cl->name, GW_CS_SSL_HANDSHAKE);
+			if (gw_uptls_reused(uc->io))
+				gw_stats_cluster(&uc->w->stats, uc->req->cl->name,
+				    GW_CS_SSL_SESSION_REUSED);
+		}
 		if (uc->req) {
 			gw_rs_connected(&uc->req->rs);
 			gw_rs_local(uc->req->snap, uc->req->cl, uc->req->ep, GW_OD_CONNECT_SUCCESS);

@@ -219,6 +219,7 @@ struct uconn_tls {
 	char			**sans;		/* copies: the snapshot may go first */
 	size_t			  nsans;
 	char			 reason[256];	/* why the handshake failed */
+	int			 fail;		/* GW_UPTLS_FAIL_VERIFY or _SAN, 0 */
 };
 
 static int ut_idx = -1;
@@ -267,6 +268,7 @@ verify_cb(int ok, X509_STORE_CTX *xs)
 			first_san(x, san, sizeof(san));
 		snprintf(ut->reason, sizeof(ut->reason), "certificate verify failed: %s (depth %d%s%s)",
 		    X509_verify_cert_error_string(e), depth, x ? ", SAN " : "", x ? san : "");
+		ut->fail = GW_UPTLS_FAIL_VERIFY;
 		return 0;
 	}
 	if (depth == 0 && ut->nsans &&
@@ -276,6 +278,7 @@ verify_cb(int ok, X509_STORE_CTX *xs)
 		    "certificate verify failed: SAN %s does not match %s%s", san, ut->sans[0],
 		    ut->nsans > 1 ? " (or the other subjectAltNames)" : "");
 		X509_STORE_CTX_set_error(xs, X509_V_ERR_APPLICATION_VERIFICATION);
+		ut->fail = GW_UPTLS_FAIL_SAN;
 		return 0;
 	}
 	return ok;
@@ -902,11 +905,11 @@ gw_uptls_failure(struct gw_io *io, short what, char *out, size_t outlen)
 	if (ut && ut->reason[0]) {
 		snprintf(out, outlen, "%s", ut->reason);
 		printable(out);
-		return 1;
+		return ut->fail ? ut->fail : GW_UPTLS_FAIL_OTHER;
 	}
 	if (what & BEV_EVENT_TIMEOUT) {
 		snprintf(out, outlen, "TLS handshake timed out (connectTimeout)");
-		return 1;
+		return GW_UPTLS_FAIL_OTHER;
 	}
 	if ((e = gw_io_ssl_error(io)) != 0) {
 		char buf[200];
@@ -915,7 +918,7 @@ gw_uptls_failure(struct gw_io *io, short what, char *out, size_t outlen)
 		snprintf(out, outlen, "TLS error: %s", buf);
 	} else
 		snprintf(out, outlen, "TLS handshake failed (connection closed)");
-	return 1;
+	return GW_UPTLS_FAIL_OTHER;
 }
 
 int

@@ -291,6 +291,13 @@ code=$(c -o "$tmp/body" -w '%{http_code}' http://127.0.0.1/lost/1)
 check "missing Secret: 503 NC (got $code)" sh -c "test '$code' = 503 && grep -q 'cluster_not_found: .*no-such-secret not found' '$tmp/body'"
 check "missing Secret: analyze says so" sh -c "'$ctl' -s '$tmp/sock' analyze | grep -q 'no-such-secret not found'"
 
+# Envoy's cluster TLS counters
+check "ssl_fail_verify_san counted for ratings" test "$(metric envoy_cluster_ssl_fail_verify_san '||ratings.')" -ge 1
+check "ssl_fail_verify_error counted for revoked (CRL)" test "$(metric envoy_cluster_ssl_fail_verify_error '||revoked.')" -ge 1
+check "ssl_connection_error counted for silent (handshake timeout)" test "$(metric envoy_cluster_ssl_connection_error '||silent.')" -ge 1
+check "ssl_handshake counted for details" test "$(metric envoy_cluster_ssl_handshake '||details.')" -ge 1
+check "no verification failure counted for details" test "$(metric envoy_cluster_ssl_fail_verify_san '||details.')" = 0
+
 # a mirror to an auto-mTLS cluster goes with the cluster's TLS, as Envoy's shadow does
 out=$(c http://127.0.0.1/mirrored/1)
 check "mirrored request answered by its route (got '$out')" test "$out" = "plain /mirrored/1"
@@ -310,6 +317,7 @@ check "vipgatectl gateway clusters shows auto mTLS per endpoint" sh -c "'$ctl' -
 c -o /dev/null http://127.0.0.1/reviews/warm
 out=$(c http://127.0.0.1/reviews/again)
 check "a new connection resumes the session (got '$out')" sh -c "echo '$out' | grep -q 'reused=r '"
+check "ssl_session_reused counted for reviews" test "$(metric envoy_cluster_ssl_session_reused '||reviews.')" -ge 1
 
 # rotation: a new identity on disk is presented by new connections, no restart
 cp "$pki/gw2.key" "$tmp/identity/key.pem.new" && mv "$tmp/identity/key.pem.new" "$tmp/identity/key.pem"

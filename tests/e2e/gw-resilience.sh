@@ -246,10 +246,6 @@ ok "vipgated ready"
 
 c() { inns curl -s --max-time 5 "$@"; }
 ctl() { "$ctl" -s "$tmp/sock" --json "$@"; }
-metric() {	# metric NAME CLUSTER-SUBSTRING: its value (0 when absent)
-	c http://127.0.0.1:15020/stats/prometheus |
-		awk -v n="$1" -v k="$2" 'index($0, n "{") == 1 && index($0, k) {print $2; f=1} END {if (!f) print 0}'
-}
 # ep_field CLUSTER-SUBSTRING ADDRESS FIELD: from `vipgatectl gateway clusters`
 ep_field() {
 	ctl gateway clusters | python3 -c '
