@@ -184,6 +184,7 @@ struct gw_ctx {
 	int			 stopping;
 	int			 efd;		/* eventfd: workers poke the main thread */
 	struct event		*ev_main;
+	struct event		*ev_files;	/* DestinationRule TLS files watched */
 	struct evhttp		*health, *stats;
 	uint16_t		 health_port, stats_port;
 	int			 ready_reported;

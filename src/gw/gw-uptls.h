@@ -63,14 +63,24 @@ SSL_CTX *gw_ident_ctx(struct gw_ident *, uint64_t *gen, char *err, size_t errlen
 int gw_ident_error(struct gw_ident *, char *err, size_t errlen);
 
 /* Per snapshot: the client contexts of clusters with SIMPLE or MUTUAL tls. */
+struct gw_uptls_file;
 struct gw_uptls_snap {
 	SSL_CTX		**ctx;		/* [cluster], NULL when none or broken */
 	char		**err;		/* [cluster], why a context could not be made */
 	uint64_t	 *hash;		/* [cluster], the settings: part of the pool key */
 	size_t		  n;
+	struct gw_uptls_file *files;	/* the files the contexts were read from */
+	size_t		  nfiles;
 };
 void gw_uptls_snap_init(struct gw_uptls_snap *, const struct gw_desired *);
 void gw_uptls_snap_free(struct gw_uptls_snap *);
+/*
+ * Whether a file a DestinationRule names (caCertificates, caCrl,
+ * clientCertificate, privateKey) changed since the contexts were made:
+ * Istio's agent watches them and pushes the new secret; here the caller
+ * makes a new snapshot.
+ */
+int gw_uptls_snap_files_changed(const struct gw_uptls_snap *, const char **which);
 
 /* Per worker: the last session of each upstream (endpoint and TLS identity). */
 struct gw_uptls_cache;

@@ -489,6 +489,80 @@ fail:
 	return NULL;
 }
 
+struct file_id {
+	int		 ok;
+	dev_t		 dev;
+	ino_t		 ino;
+	off_t		 size;
+	struct timespec	 mtime;
+};
+
+static void
+file_id(const char *path, struct file_id *f)
+{
+	struct stat st;
+
+	memset(f, 0, sizeof(*f));
+	if (path == NULL || stat(path, &st) == -1)
+		return;
+	f->ok = 1;
+	f->dev = st.st_dev;
+	f->ino = st.st_ino;
+	f->size = st.st_size;
+	f->mtime = st.st_mtim;
+}
+
+static int
+file_id_eq(const struct file_id *a, const struct file_id *b)
+{
+	return a->ok == b->ok && a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	    a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec;
+}
+
+/* A file a context was made from, and what it was then. */
+struct gw_uptls_file {
+	char		*path;
+	struct file_id	 id;
+};
+
+/* Note a file (once) and fold what it is now into the settings' hash. */
+static uint64_t
+note_file(struct gw_uptls_snap *u, const char *path, uint64_t h)
+{
+	struct file_id f;
+	size_t i;
+
+	if (path == NULL)
+		return h;
+	file_id(path, &f);
+	for (i = 0; i < u->nfiles && strcmp(u->files[i].path, path) != 0; i++)
+		;
+	if (i == u->nfiles) {
+		u->files = xreallocarray(u->files, u->nfiles + 1, sizeof(*u->files));
+		u->files[i].path = xstrdup(path);
+		u->files[i].id = f;
+		u->nfiles++;
+	}
+	/* a rotated file makes new pools and sessions: old material is not resumed */
+	return hash_bytes(h, &f, sizeof(f));
+}
+
+int
+gw_uptls_snap_files_changed(const struct gw_uptls_snap *u, const char **which)
+{
+	struct file_id f;
+	size_t i;
+
+	for (i = 0; i < u->nfiles; i++) {
+		file_id(u->files[i].path, &f);
+		if (!file_id_eq(&f, &u->files[i].id)) {
+			*which = u->files[i].path;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static uint64_t
 up_hash_str(uint64_t h, const char *s)
 {
@@ -527,6 +601,12 @@ gw_uptls_snap_init(struct gw_uptls_snap *u, const struct gw_desired *g)
 		h = up_hash_str(h, t->crl_file);
 		for (k = 0; k < t->nsans; k++)
 			h = up_hash_str(h, t->sans[k]);
+		h = note_file(u, t->ca_file, h);
+		h = note_file(u, t->crl_file, h);
+		if (t->mode == GW_UPTLS_MUTUAL) {
+			h = note_file(u, t->cert_file, h);
+			h = note_file(u, t->key_file, h);
+		}
 		u->hash[i] = h;
 		err[0] = '\0';
 		u->ctx[i] = ctx_for(t, err, sizeof(err));
@@ -547,6 +627,9 @@ gw_uptls_snap_free(struct gw_uptls_snap *u)
 		SSL_CTX_free(u->ctx ? u->ctx[i] : NULL);
 		free(u->err ? u->err[i] : NULL);
 	}
+	for (i = 0; i < u->nfiles; i++)
+		free(u->files[i].path);
+	free(u->files);
 	free(u->ctx);
 	free(u->err);
 	free(u->hash);
@@ -554,14 +637,6 @@ gw_uptls_snap_free(struct gw_uptls_snap *u)
 }
 
 /* ---- the gateway identity ---- */
-
-struct file_id {
-	int		 ok;
-	dev_t		 dev;
-	ino_t		 ino;
-	off_t		 size;
-	struct timespec	 mtime;
-};
 
 struct gw_ident {
 	pthread_mutex_t	 mu;
@@ -581,28 +656,6 @@ mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-file_id(const char *path, struct file_id *f)
-{
-	struct stat st;
-
-	memset(f, 0, sizeof(*f));
-	if (path == NULL || stat(path, &st) == -1)
-		return;
-	f->ok = 1;
-	f->dev = st.st_dev;
-	f->ino = st.st_ino;
-	f->size = st.st_size;
-	f->mtime = st.st_mtim;
-}
-
-static int
-file_id_eq(const struct file_id *a, const struct file_id *b)
-{
-	return a->ok == b->ok && a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
-	    a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec;
 }
 
 static char *

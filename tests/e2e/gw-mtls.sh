@@ -327,6 +327,21 @@ check "the daemon kept running" kill -0 $pid
 out=$(c http://127.0.0.1/reviews/after)
 check "after rotation still the new identity (got '$out')" sh -c "echo '$out' | grep -q 'serial=$s2 '"
 
+# a DestinationRule's caCertificates file replaced on disk: taken without a
+# reload (Istio's agent watches such files), new connections use it
+code() { ip netns exec "$ns" curl -s --max-time 2 -o /dev/null -w '%{http_code}' -H 'Host: details.test' "$@"; }
+o req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+	-subj "/CN=another root" -keyout "$pki/other.key" -out "$pki/other.crt"
+cp "$pki/ca.crt" "$pki/ca.keep"
+check "details answers before the CA file changes" test "$(code http://127.0.0.1/details/r0)" = 200
+cp "$pki/other.crt" "$pki/ca.crt.new" && mv "$pki/ca.crt.new" "$pki/ca.crt"
+check "another CA in caCertificates: refused within 5 s, no reload" \
+	wait_for 5 sh -c "test \$(ip netns exec $ns curl -s --max-time 2 -o /dev/null -w '%{http_code}' -H 'Host: details.test' http://127.0.0.1/details/r1) = 503"
+check "the change is logged" grep -q "$pki/ca.crt changed: upstream TLS contexts made again" "$tmp/log"
+cp "$pki/ca.keep" "$pki/ca.crt.new" && mv "$pki/ca.crt.new" "$pki/ca.crt"
+check "the right CA back: answered within 5 s" \
+	wait_for 5 sh -c "test \$(ip netns exec $ns curl -s --max-time 2 -o /dev/null -w '%{http_code}' -H 'Host: details.test' http://127.0.0.1/details/r2) = 200"
+
 # a clean exit frees every context and cached session (sanitizer builds report here)
 kill -TERM $pid
 wait_for 10 sh -c "! kill -0 $pid" && pid=
