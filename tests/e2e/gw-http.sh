@@ -332,7 +332,7 @@ kill -HUP $pid
 wait_for 5 inns curl -sf -o /dev/null -H "Host: reviews.test" "http://$VIP:9000/p" && ok "reload: port 9000 opened" || fail "reload: port 9000 opened"
 rm -f "$tmp/objs/80-port.yaml"
 kill -HUP $pid
-wait_for 5 sh -c "! ip netns exec $ns curl -s -o /dev/null http://$VIP:9000/" && ok "reload: port 9000 closed" || fail "reload: port 9000 closed"
+wait_for 10 sh -c "! ip netns exec $ns curl -s --max-time 2 -o /dev/null http://$VIP:9000/" && ok "reload: port 9000 closed" || fail "reload: port 9000 closed"
 check "port 80 served all along" test "$(c -o /dev/null -w '%{http_code}' -H 'Host: reviews.test' "http://$VIP/p")" = 200
 
 # slowloris: 500 connections trickling header bytes do not stop others being served
