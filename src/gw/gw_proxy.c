@@ -119,6 +119,7 @@ struct gw_uconn {
 	struct sockaddr_storage	 sa;
 	socklen_t		 salen;
 	char			 key[96];	/* ip|port, plus |t<TLS identity> for TLS */
+	uint64_t		 khash;		/* of key: the pool scan compares it first */
 	struct gw_dreq		*req;
 	int			 connected, reused, got_bytes;
 	unsigned		 nreq;
@@ -2617,6 +2618,7 @@ dr_connect(struct gw_dreq *dr)
 	struct gw_uconn *uc;
 	struct gw_uptls_req tr;
 	char key[96], err[512];
+	uint64_t kh;
 
 	if (uset.on_message_begin == NULL) {
 		uset.on_message_begin = u_begin;
@@ -2643,8 +2645,10 @@ dr_connect(struct gw_dreq *dr)
 		    (unsigned long long)tr.id);
 	else
 		snprintf(key, sizeof(key), "%s|%u", dr->ep->ip, dr->ep->port);
+	kh = hash_str(HASH_INIT, key);
 	TAILQ_FOREACH(uc, &w->idle, link)
-		if (strcmp(uc->key, key) == 0 && uc->rs.cl == dr->snap->crt[dr->cl->id])
+		if (uc->khash == kh && strcmp(uc->key, key) == 0 &&
+		    uc->rs.cl == dr->snap->crt[dr->cl->id])
 			break;
 	/* circuit breakers: a pooled connection, a new one, the queue, or 503 UO
 	 * (a retry takes a fresh connection unless the breakers leave none) */
@@ -2680,6 +2684,7 @@ dr_connect(struct gw_dreq *dr)
 	uc = xcalloc(1, sizeof(*uc));
 	uc->w = w;
 	snprintf(uc->key, sizeof(uc->key), "%s", key);
+	uc->khash = kh;
 	ep_sockaddr(dr->ep, &uc->sa, &uc->salen);
 	uc->tls = tr.ctx != NULL;
 	uc->io = tr.ctx ? gw_uptls_io_new(w, w->base, &tr, key) :
