@@ -22,6 +22,7 @@
 #include <openssl/x509.h>
 
 #include "cu.h"
+#include "tls-fixture.h"
 #include "../../src/gw/gw-io.h"
 
 struct side {
@@ -331,19 +332,10 @@ test_free_inside(void)
 static SSL_CTX *
 server_ctx(void)
 {
-	EVP_PKEY *pk = EVP_EC_gen("P-256");
-	X509 *x = X509_new();
+	EVP_PKEY *pk;
+	X509 *x = tfx_self_signed(&pk, "gw-io");
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 
-	X509_set_version(x, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-	X509_gmtime_adj(X509_getm_notBefore(x), 0);
-	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-	X509_set_pubkey(x, pk);
-	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
-	    (const unsigned char *)"gw-io", -1, -1, 0);
-	X509_set_issuer_name(x, X509_get_subject_name(x));
-	X509_sign(x, pk, EVP_sha256());
 	CU_ASSERT_FATAL(SSL_CTX_use_certificate(ctx, x) == 1);
 	CU_ASSERT_FATAL(SSL_CTX_use_PrivateKey(ctx, pk) == 1);
 	X509_free(x);

@@ -13,6 +13,7 @@
 
 #include "cu.h"
 #include "fixture.h"
+#include "tls-fixture.h"
 #include "../../src/gw/gw-int.h"
 #include "vipgate/gw-t.h"
 
@@ -488,20 +489,11 @@ test_san_match(void)
 static void
 self_signed(char **cert, char **key)
 {
-	EVP_PKEY *pk = EVP_EC_gen("P-256");
-	X509 *x = X509_new();
+	EVP_PKEY *pk;
+	X509 *x = tfx_self_signed(&pk, "t");
 	BIO *b;
 	BUF_MEM *m;
 
-	X509_set_version(x, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 7);
-	X509_gmtime_adj(X509_getm_notBefore(x), 0);
-	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-	X509_set_pubkey(x, pk);
-	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
-	    (const unsigned char *)"t", -1, -1, 0);
-	X509_set_issuer_name(x, X509_get_subject_name(x));
-	X509_sign(x, pk, EVP_sha256());
 	b = BIO_new(BIO_s_mem());
 	PEM_write_bio_X509(b, x);
 	BIO_get_mem_ptr(b, &m);
