@@ -45,6 +45,7 @@ gw_ns_up() {
 # nginx_start "ADDR:PORT NAME [STATUS]" ...: one server each, answering NAME and the path
 nginx_start() {
 	mkdir -p "$tmp/ngx"
+	head -c 3000000 /dev/urandom > "$tmp/ngx/big.bin"	# /big.bin: a large answer
 	{
 		echo "daemon off; user root; worker_processes 1; pid $tmp/nginx.pid; error_log $tmp/ngx/error.log;"
 		echo "events { worker_connections 1024; }"
@@ -55,6 +56,7 @@ nginx_start() {
 			set -- $s
 			echo "  server { listen $1; client_max_body_size 100m;"
 			echo "    location /upload { client_body_buffer_size 1m; proxy_pass http://127.0.0.1:9999/; }"
+			echo "    location = /big.bin { root $tmp/ngx; }"
 			echo "    location / { default_type text/plain; return ${3:-200} \"$2 \$request_uri\\n\"; } }"
 		done
 		echo "  server { listen 127.0.0.1:9999; location / { return 200 \"got \$content_length\\n\"; } }"

@@ -45,6 +45,7 @@ serial() { openssl x509 -noout -serial -in "$1" | cut -d= -f2; }
 
 # nginx: mTLS servers echo what they saw of the client and the session
 mkdir -p "$tmp/ngx"
+head -c 3000000 /dev/urandom > "$tmp/ngx/big.bin"
 echo_line='"$server_name $request_uri serial=$ssl_client_serial reused=$ssl_session_reused sni=$ssl_server_name alpn=$ssl_alpn_protocol dn=$ssl_client_s_dn creq=$connection_requests\n"'
 tls_server() { # addr name cert verify_client
 	echo "  server { listen $1:9080 ssl; server_name $2;"
@@ -54,7 +55,7 @@ tls_server() { # addr name cert verify_client
 		echo "    ssl_client_certificate $pki/ca.crt; ssl_verify_client on;"
 		echo "    ssl_conf_command VerifyMode Peer,Request,Require;"
 	fi
-	echo "    access_log $tmp/ngx/$2.log seen;"
+	echo "    access_log $tmp/ngx/$2.log seen; location = /big.bin { root $tmp/ngx; }"
 	echo "    location / { default_type text/plain; return 200 $echo_line; } }"
 }
 {
@@ -144,6 +145,8 @@ spec:
     route: [{destination: {host: silent}}]
   - match: [{uri: {prefix: /revoked}}]
     route: [{destination: {host: revoked}}]
+  - match: [{uri: {exact: /big.bin}}]
+    route: [{destination: {host: mutual}}]
   - match: [{uri: {prefix: /mirrored}}]
     route: [{destination: {host: plain}}]
     mirror: {host: reviews}
@@ -290,6 +293,12 @@ check "MUTUAL: the next request reuses the pooled connection (got '$out')" sh -c
 code=$(c -o "$tmp/body" -w '%{http_code}' http://127.0.0.1/lost/1)
 check "missing Secret: 503 NC (got $code)" sh -c "test '$code' = 503 && grep -q 'cluster_not_found: .*no-such-secret not found' '$tmp/body'"
 check "missing Secret: analyze says so" sh -c "'$ctl' -s '$tmp/sock' analyze | grep -q 'no-such-secret not found'"
+
+# a large answer over upstream mTLS, to a fast and to a slow client
+sum=$(sha256sum < "$tmp/ngx/big.bin")
+check "3 MB answer over upstream mTLS arrives whole" test "$(c --max-time 20 http://127.0.0.1/big.bin | sha256sum)" = "$sum"
+check "3 MB answer over upstream mTLS to a slow client arrives whole" \
+	test "$(c --max-time 20 --limit-rate 1500k http://127.0.0.1/big.bin | sha256sum)" = "$sum"
 
 # Envoy's cluster TLS counters
 check "ssl_fail_verify_san counted for ratings" test "$(metric envoy_cluster_ssl_fail_verify_san '||ratings.')" -ge 1
