@@ -17,7 +17,7 @@
 #include "vipgate/reconcile-t.h"
 #include "gw-uptls.h"
 
-struct bufferevent;
+struct gw_io;
 struct event;
 struct event_base;
 struct evconnlistener;
@@ -98,6 +98,11 @@ enum gw_cstat_kind {
 	GW_CS_RETRY_SUCCESS,		/* upstream_rq_retry_success */
 	GW_CS_RETRY_LIMIT,		/* upstream_rq_retry_limit_exceeded */
 	GW_CS_RETRY_ABANDONED,		/* retry_or_shadow_abandoned: the body outgrew the buffer */
+	GW_CS_SSL_HANDSHAKE,		/* ssl.handshake: upstream TLS handshakes done */
+	GW_CS_SSL_SESSION_REUSED,	/* ssl.session_reused: ... of them resumed */
+	GW_CS_SSL_CONNECTION_ERROR,	/* ssl.connection_error: failed, not by verification */
+	GW_CS_SSL_FAIL_VERIFY_ERROR,	/* ssl.fail_verify_error: the chain or CRL refused it */
+	GW_CS_SSL_FAIL_VERIFY_SAN,	/* ssl.fail_verify_san: no SAN matched */
 	GW_CS_MAX
 };
 struct gw_cstat {
@@ -179,6 +184,7 @@ struct gw_ctx {
 	int			 stopping;
 	int			 efd;		/* eventfd: workers poke the main thread */
 	struct event		*ev_main;
+	struct event		*ev_files;	/* DestinationRule TLS files watched */
 	struct evhttp		*health, *stats;
 	uint16_t		 health_port, stats_port;
 	int			 ready_reported;

@@ -12,7 +12,7 @@
 
 #include "vipgate/gw-t.h"
 
-struct bufferevent;
+struct gw_io;
 struct event_base;
 struct gw_ctx;
 struct gw_snap;
@@ -63,14 +63,24 @@ SSL_CTX *gw_ident_ctx(struct gw_ident *, uint64_t *gen, char *err, size_t errlen
 int gw_ident_error(struct gw_ident *, char *err, size_t errlen);
 
 /* Per snapshot: the client contexts of clusters with SIMPLE or MUTUAL tls. */
+struct gw_uptls_file;
 struct gw_uptls_snap {
 	SSL_CTX		**ctx;		/* [cluster], NULL when none or broken */
 	char		**err;		/* [cluster], why a context could not be made */
 	uint64_t	 *hash;		/* [cluster], the settings: part of the pool key */
 	size_t		  n;
+	struct gw_uptls_file *files;	/* the files the contexts were read from */
+	size_t		  nfiles;
 };
 void gw_uptls_snap_init(struct gw_uptls_snap *, const struct gw_desired *);
 void gw_uptls_snap_free(struct gw_uptls_snap *);
+/*
+ * Whether a file a DestinationRule names (caCertificates, caCrl,
+ * clientCertificate, privateKey) changed since the contexts were made:
+ * Istio's agent watches them and pushes the new secret; here the caller
+ * makes a new snapshot.
+ */
+int gw_uptls_snap_files_changed(const struct gw_uptls_snap *, const char **which);
 
 /* Per worker: the last session of each upstream (endpoint and TLS identity). */
 struct gw_uptls_cache;
@@ -91,14 +101,18 @@ struct gw_uptls_req {
 int gw_uptls_prepare(struct gw_ctx *, struct gw_snap *, const struct gw_cluster *,
     const struct gw_endpoint *, const char *head, size_t headlen, struct gw_uptls_req *,
     char *err, size_t errlen);
-/* A TLS bufferevent (not yet connected), resuming the last session when there is one. */
-struct bufferevent *gw_uptls_bev_new(struct gw_worker *, struct event_base *,
+/* A TLS connection (gw_io, not yet connected), resuming the last session when there is one. */
+struct gw_io *gw_uptls_io_new(struct gw_worker *, struct event_base *,
     struct gw_uptls_req *, const char *poolkey);
 void gw_uptls_done(struct gw_uptls_req *);
-/* Why a TLS upstream's handshake failed (what: the BEV_EVENT_ flags); 0 when bev is not TLS. */
-int gw_uptls_failure(struct bufferevent *, short what, char *out, size_t outlen);
+/*
+ * Why a TLS upstream's handshake failed (what: the BEV_EVENT_ flags), and
+ * how, as Envoy counts it; 0 when io is not TLS.
+ */
+enum { GW_UPTLS_FAIL_OTHER = 1, GW_UPTLS_FAIL_VERIFY, GW_UPTLS_FAIL_SAN };
+int gw_uptls_failure(struct gw_io *, short what, char *out, size_t outlen);
 /* Whether a TLS upstream resumed its session (for tests and stats). */
-int gw_uptls_reused(struct bufferevent *);
+int gw_uptls_reused(struct gw_io *);
 
 const char *gw_uptls_mode_name(enum gw_uptls_mode);
 

@@ -316,6 +316,39 @@ gw_apply(struct applier *a, const struct desired *old, const struct desired *new
 	return 0;
 }
 
+/*
+ * The files a DestinationRule's tls names: Istio's agent watches them and
+ * pushes a changed one to Envoy as a new secret. Here a change makes a new
+ * snapshot from the same desired state (new connections use the new
+ * material; breakers and outlier state carry over as on any reload).
+ */
+#define GW_FILES_CHECK_MS	2000
+
+static void
+files_check(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw_ctx *ctx = arg;
+	struct gw_snap *cur, *s;
+	const char *which = NULL;
+
+	(void)fd;
+	(void)what;
+	pthread_mutex_lock(&ctx->mu);
+	cur = ctx->snap && !ctx->draining ? gw_snap_ref(ctx->snap) : NULL;
+	pthread_mutex_unlock(&ctx->mu);
+	if (cur == NULL)
+		return;
+	if (gw_uptls_snap_files_changed(&cur->up, &which)) {
+		log_info("gateway: %s changed: upstream TLS contexts made again", which);
+		pthread_mutex_lock(&ctx->mu);
+		s = snap_new(ctx, cur->d, ctx->gen + 1);
+		pthread_mutex_unlock(&ctx->mu);
+		if (s)
+			publish(ctx, s);
+	}
+	gw_snap_unref(cur);
+}
+
 static int64_t
 gw_drain(struct applier *a)
 {
@@ -583,6 +616,8 @@ gw_free(struct applier *a)
 		evhttp_free(ctx->stats);
 	if (ctx->ev_main)
 		event_free(ctx->ev_main);
+	if (ctx->ev_files)
+		event_free(ctx->ev_files);
 	if (ctx->efd >= 0)
 		close(ctx->efd);
 	gw_snap_unref(ctx->snap);
@@ -660,6 +695,9 @@ gw_applier_new(const struct applier_env *env)
 		fatal("eventfd");
 	ctx->ev_main = event_new(env->base, ctx->efd, EV_READ | EV_PERSIST, main_poked, ctx);
 	event_add(ctx->ev_main, NULL);
+	ctx->ev_files = event_new(env->base, -1, EV_PERSIST, files_check, ctx);
+	event_add(ctx->ev_files, &(struct timeval){ GW_FILES_CHECK_MS / 1000,
+	    (GW_FILES_CHECK_MS % 1000) * 1000 });
 	n = cfg->gateway.workers > 0 ? cfg->gateway.workers : sysconf(_SC_NPROCESSORS_ONLN);
 	if (n < 1)
 		n = 1;

@@ -21,12 +21,11 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <openssl/ssl.h>
 
 #include "gw-h1.h"
+#include "gw-io.h"
 #include "gw-int.h"
 #include "vipgate/gw-retry.h"
 #include "vipgate/log.h"
@@ -95,7 +94,7 @@ enum { TMO_NONE, TMO_ROUTE, TMO_TRY };
 
 struct gw_dconn {
 	struct gw_worker	*w;
-	struct bufferevent	*bev;
+	struct gw_io	*io;
 	http_parser		 p;
 	uint16_t		 port;
 	int			 tls;
@@ -115,11 +114,12 @@ struct gw_dconn {
 
 struct gw_uconn {
 	struct gw_worker	*w;
-	struct bufferevent	*bev;
+	struct gw_io	*io;
 	http_parser		 p;
 	struct sockaddr_storage	 sa;
 	socklen_t		 salen;
 	char			 key[96];	/* ip|port, plus |t<TLS identity> for TLS */
+	uint64_t		 khash;		/* of key: the pool scan compares it first */
 	struct gw_dreq		*req;
 	int			 connected, reused, got_bytes;
 	unsigned		 nreq;
@@ -211,7 +211,7 @@ ops_emit(struct evbuffer *out, const struct gw_header_ops *ops)
 static void dc_feed(struct gw_dconn *);
 static void dc_free(struct gw_dconn *);
 static int dc_close_if_done(struct gw_dconn *);
-static void tunnel_pump(struct bufferevent *, struct bufferevent *);
+static void tunnel_pump(struct gw_io *, struct gw_io *);
 static void dr_maybe_done(struct gw_dreq *);
 static void uc_free(struct gw_uconn *);
 static void u_fail(struct gw_uconn *, short);
@@ -238,13 +238,13 @@ static int hash_key(const struct gw_dreq *, const struct gw_cluster *, uint64_t 
 static struct evbuffer *
 dc_out(struct gw_dconn *dc)
 {
-	return dc->depth ? dc->stage : bufferevent_get_output(dc->bev);
+	return dc->depth ? dc->stage : gw_io_output(dc->io);
 }
 
 static size_t
 dc_pending(struct gw_dconn *dc)
 {
-	return evbuffer_get_length(bufferevent_get_output(dc->bev)) +
+	return evbuffer_get_length(gw_io_output(dc->io)) +
 	    evbuffer_get_length(dc->stage);
 }
 
@@ -267,10 +267,10 @@ dc_end(struct gw_dconn *dc)
 		dc_free_now(dc);
 		return;
 	}
-	out = bufferevent_get_output(dc->bev);
+	out = gw_io_output(dc->io);
 	if (evbuffer_get_length(dc->stage)) {
 		if (evbuffer_get_length(out) == 0 && !dc->tls)
-			(void)evbuffer_write(dc->stage, bufferevent_getfd(dc->bev));
+			(void)evbuffer_write(dc->stage, gw_io_fd(dc->io));
 		if (evbuffer_get_length(dc->stage))
 			evbuffer_add_buffer(out, dc->stage);
 	}
@@ -282,14 +282,14 @@ static void
 uc_send(struct gw_uconn *uc, const void *a, size_t al, const void *b, size_t bl,
     const void *c, size_t cl)
 {
-	struct evbuffer *out = bufferevent_get_output(uc->bev);
+	struct evbuffer *out = gw_io_output(uc->io);
 	struct iovec iov[3] = { { (void *)a, al }, { (void *)b, bl }, { (void *)c, cl } };
 	size_t done = 0, i;
 	ssize_t n;
 
-	/* straight to the socket when nothing waits; TLS goes through its bufferevent */
+	/* straight to the socket when nothing waits; TLS goes through gw_io's flush */
 	if (uc->connected && !uc->tls && evbuffer_get_length(out) == 0) {
-		n = writev(bufferevent_getfd(uc->bev), iov, 3);
+		n = writev(gw_io_fd(uc->io), iov, 3);
 		if (n > 0)
 			done = (size_t)n;
 	}
@@ -570,9 +570,9 @@ static void
 dc_timeout(struct gw_dconn *dc, int64_t ms)
 {
 	if (ms > 0)
-		bufferevent_set_timeouts(dc->bev, &(struct timeval){ ms / 1000, (ms % 1000) * 1000 }, NULL);
+		gw_io_set_timeouts(dc->io, &(struct timeval){ ms / 1000, (ms % 1000) * 1000 }, NULL);
 	else
-		bufferevent_set_timeouts(dc->bev, NULL, NULL);
+		gw_io_set_timeouts(dc->io, NULL, NULL);
 }
 
 /* ---- request lifetime ---- */
@@ -671,7 +671,7 @@ dr_maybe_done(struct gw_dreq *dr)
 	dc->req = NULL;
 	dr_free(dr);
 	if (dc->closing) {
-		bufferevent_setwatermark(dc->bev, EV_WRITE, 0, 0);
+		gw_io_setwatermark(dc->io, EV_WRITE, 0, 0);
 		return;
 	}
 	dc_timeout(dc, dc->w->snap ? dc->w->snap->idle_timeout_ms : GW_IDLE_TIMEOUT_MS);
@@ -996,7 +996,7 @@ dr_cors(struct gw_dreq *dr)
 
 struct gw_shadow {
 	struct gw_worker	*w;
-	struct bufferevent	*bev;
+	struct gw_io	*io;
 	TAILQ_ENTRY(gw_shadow)	 link;
 };
 
@@ -1004,7 +1004,7 @@ static void
 shadow_free(struct gw_shadow *sh)
 {
 	TAILQ_REMOVE(&sh->w->shadows, sh, link);
-	bufferevent_free(sh->bev);
+	gw_io_free(sh->io);
 	free(sh);
 }
 
@@ -1018,15 +1018,15 @@ gw_shadows_close_all(struct gw_worker *w)
 }
 
 static void
-shadow_readcb(struct bufferevent *bev, void *arg)
+shadow_readcb(struct gw_io *io, void *arg)
 {
-	struct evbuffer *in = bufferevent_get_input(bev);
+	struct evbuffer *in = gw_io_input(io);
 
 	evbuffer_drain(in, evbuffer_get_length(in));	/* the shadow's answer is dropped */
 }
 
 static void
-shadow_eventcb(struct bufferevent *bev, short what, void *arg)
+shadow_eventcb(struct gw_io *io, short what, void *arg)
 {
 	if (what & BEV_EVENT_CONNECTED)
 		return;
@@ -1059,6 +1059,8 @@ dr_mirror(struct gw_dreq *dr)
 		socklen_t sl;
 		struct vg_buf h = { 0 };
 		const char *host, *eol, *end, *hp, *port;
+		struct gw_uptls_req tr;
+		char key[96], err[512];
 
 		if (c == NULL || c->missing || c->neps == 0 ||
 		    (double)(gw_rand(w) % 1000000) >= rt->mirrors[i].percent * 10000.0)
@@ -1086,25 +1088,37 @@ dr_mirror(struct gw_dreq *dr)
 		buf_puts(&h, "-shadow");
 		buf_append(&h, port, (size_t)(end - port));
 		buf_puts(&h, "connection: close\r\n\r\n");
+		/* the mirror cluster's own upstream TLS (DestinationRule, auto mTLS), as Envoy's shadow */
+		if (gw_uptls_prepare(w->ctx, dr->snap, c, e, h.s, h.len, &tr, err, sizeof(err)) == -1) {
+			log_debug("gateway: mirror to %s not sent: %s", c->name, err);
+			buf_free(&h);
+			continue;
+		}
 		sh = xcalloc(1, sizeof(*sh));
 		sh->w = w;
-		sh->bev = bufferevent_socket_new(w->base, -1, BEV_OPT_CLOSE_ON_FREE);
+		if (tr.ctx) {
+			snprintf(key, sizeof(key), "%s|%u|t%016llx", e->ip, e->port,
+			    (unsigned long long)tr.id);
+			sh->io = gw_uptls_io_new(w, w->base, &tr, key);
+		} else
+			sh->io = gw_io_new(w->base, -1, NULL, GW_IO_PLAIN);
+		gw_uptls_done(&tr);
 		ep_sockaddr(e, &ss, &sl);
-		if (sh->bev == NULL || bufferevent_socket_connect(sh->bev, (struct sockaddr *)&ss, (int)sl) == -1) {
-			if (sh->bev)
-				bufferevent_free(sh->bev);
+		if (sh->io == NULL || gw_io_connect(sh->io, (struct sockaddr *)&ss, sl) == -1) {
+			if (sh->io)
+				gw_io_free(sh->io);
 			free(sh);
 			buf_free(&h);
 			continue;
 		}
 		TAILQ_INSERT_TAIL(&w->shadows, sh, link);
-		bufferevent_setcb(sh->bev, shadow_readcb, NULL, shadow_eventcb, sh);
-		bufferevent_set_timeouts(sh->bev, &(struct timeval){ 10, 0 }, &(struct timeval){ 10, 0 });
-		bufferevent_write(sh->bev, h.s, h.len);
+		gw_io_setcb(sh->io, shadow_readcb, NULL, shadow_eventcb, sh);
+		gw_io_set_timeouts(sh->io, &(struct timeval){ 10, 0 }, &(struct timeval){ 10, 0 });
+		gw_io_write(sh->io, h.s, h.len);
 		if (dr->body && evbuffer_get_length(dr->body))
-			bufferevent_write(sh->bev, evbuffer_pullup(dr->body, -1),
+			gw_io_write(sh->io, evbuffer_pullup(dr->body, -1),
 			    evbuffer_get_length(dr->body));
-		bufferevent_enable(sh->bev, EV_READ | EV_WRITE);
+		gw_io_enable(sh->io, EV_READ | EV_WRITE);
 		buf_free(&h);
 	}
 }
@@ -1422,7 +1436,7 @@ dr_route(struct gw_dreq *dr)
 	ch = NULL;
 	if (l && dc->tls) {
 		/* the server whose SNI matched; Host then picks within it */
-		SSL *ssl = bufferevent_openssl_get_ssl(dc->bev);
+		SSL *ssl = gw_io_ssl(dc->io);
 
 		ch = gw_chain_find(l, ssl ? SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name) : NULL);
 	} else if (l)
@@ -1680,7 +1694,7 @@ d_body(http_parser *p, const char *at, size_t len)
 		uc_send(dr->uc, sz, (size_t)szl, at, len, "\r\n", 2);
 	else
 		uc_send(dr->uc, at, len, NULL, 0, NULL, 0);
-	out = bufferevent_get_output(dr->uc->bev);
+	out = gw_io_output(dr->uc->io);
 	if (evbuffer_get_length(out) > GW_HWM) {
 		dc->bp = 1;
 		http_parser_pause(p, 1);
@@ -1716,7 +1730,7 @@ d_complete(http_parser *p)
 static void
 dc_feed(struct gw_dconn *dc)
 {
-	struct evbuffer *in = bufferevent_get_input(dc->bev);
+	struct evbuffer *in = gw_io_input(dc->io);
 
 	if (dc->in_feed)
 		return;
@@ -1781,24 +1795,24 @@ dc_feed(struct gw_dconn *dc)
 	}
 	dc->in_feed = 0;
 	if (dc->closing)
-		bufferevent_setwatermark(dc->bev, EV_WRITE, 0, 0);
+		gw_io_setwatermark(dc->io, EV_WRITE, 0, 0);
 }
 
 /* ---- downstream events ---- */
 
 static void
-dc_readcb(struct bufferevent *bev, void *arg)
+dc_readcb(struct gw_io *io, void *arg)
 {
 	struct gw_dconn *dc = arg;
 
 	if (dc->lingering) {
-		struct evbuffer *in = bufferevent_get_input(bev);
+		struct evbuffer *in = gw_io_input(io);
 
 		evbuffer_drain(in, evbuffer_get_length(in));
 		return;
 	}
 	if (dc->tunnel) {
-		tunnel_pump(bev, dc->tunnel->bev);
+		tunnel_pump(io, dc->tunnel->io);
 		return;
 	}
 	dc_begin(dc);
@@ -1808,12 +1822,12 @@ dc_readcb(struct bufferevent *bev, void *arg)
 }
 
 static void
-dc_writecb(struct bufferevent *bev, void *arg)
+dc_writecb(struct gw_io *io, void *arg)
 {
 	struct gw_dconn *dc = arg;
 
 	if (dc->tunnel) {
-		bufferevent_enable(dc->tunnel->bev, EV_READ);
+		gw_io_enable(dc->tunnel->io, EV_READ);
 		return;
 	}
 	if (dc_close_if_done(dc))
@@ -1828,7 +1842,7 @@ dc_writecb(struct bufferevent *bev, void *arg)
 }
 
 static void
-dc_eventcb(struct bufferevent *bev, short what, void *arg)
+dc_eventcb(struct gw_io *io, short what, void *arg)
 {
 	struct gw_dconn *dc = arg;
 
@@ -1845,7 +1859,7 @@ dc_eventcb(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_TIMEOUT) {
 		if (dc->req && dc->req->snap && !dc->req->resp_done) {
 			/* waiting for the upstream: the client may stay silent */
-			bufferevent_enable(bev, EV_READ);
+			gw_io_enable(io, EV_READ);
 			return;
 		}
 		if (dc->req && !dc->req->resp_started && !dc->req->snap) {
@@ -1869,7 +1883,7 @@ dc_close_if_done(struct gw_dconn *dc)
 	if (!dc->closing || dc->in_feed || dc->lingering || dc->depth || dc->dead ||
 	    dc_pending(dc) != 0)
 		return 0;
-	in = bufferevent_get_input(dc->bev);
+	in = gw_io_input(dc->io);
 	if (dc->req == NULL && evbuffer_get_length(in) == 0 && !dc->paused) {
 		dc_free(dc);
 		return 1;
@@ -1881,10 +1895,10 @@ dc_close_if_done(struct gw_dconn *dc)
 	 */
 	dc->lingering = 1;
 	evbuffer_drain(in, evbuffer_get_length(in));
-	shutdown(bufferevent_getfd(dc->bev), SHUT_WR);
-	bufferevent_set_timeouts(dc->bev, &(struct timeval){ 2, 0 }, NULL);
-	bufferevent_setwatermark(dc->bev, EV_READ, 0, 0);
-	bufferevent_enable(dc->bev, EV_READ);
+	shutdown(gw_io_fd(dc->io), SHUT_WR);
+	gw_io_set_timeouts(dc->io, &(struct timeval){ 2, 0 }, NULL);
+	gw_io_setwatermark(dc->io, EV_READ, 0, 0);
+	gw_io_enable(dc->io, EV_READ);
 	return 0;
 }
 
@@ -1918,7 +1932,7 @@ dc_free_now(struct gw_dconn *dc)
 		dc->w->inflight--;
 		dr_free(dr);
 	}
-	bufferevent_free(dc->bev);
+	gw_io_free(dc->io);
 	evbuffer_free(dc->stage);
 	if (dc->hs_snap)
 		gw_snap_unref(dc->hs_snap);
@@ -1976,19 +1990,9 @@ gw_accept(struct gw_worker *w, uint16_t port, int tls, evutil_socket_t fd,
 		}
 		SSL_set_app_data(ssl, &dc->tc);
 		dc->hs_snap = gw_snap_ref(w->snap);
-		dc->bev = bufferevent_openssl_socket_new(w->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
-		    BEV_OPT_CLOSE_ON_FREE);
-		if (dc->bev)
-			bufferevent_openssl_set_allow_dirty_shutdown(dc->bev, 1);
-		else
-			gw_snap_unref(dc->hs_snap);
+		dc->io = gw_io_new(w->base, fd, ssl, GW_IO_TLS_ACCEPT);
 	} else
-		dc->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (dc->bev == NULL) {
-		evutil_closesocket(fd);
-		free(dc);
-		return;
-	}
+		dc->io = gw_io_new(w->base, fd, NULL, GW_IO_PLAIN);
 	http_parser_init(&dc->p, HTTP_REQUEST);
 	dc->p.data = dc;
 	dc->stage = evbuffer_new();
@@ -1996,11 +2000,11 @@ gw_accept(struct gw_worker *w, uint16_t port, int tls, evutil_socket_t fd,
 	TAILQ_INSERT_TAIL(&w->conns, dc, link);
 	__atomic_add_fetch(&w->stats.cx_total, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&w->stats.cx_active, 1, __ATOMIC_RELAXED);
-	bufferevent_setcb(dc->bev, dc_readcb, dc_writecb, dc_eventcb, dc);
-	bufferevent_setwatermark(dc->bev, EV_READ, 0, GW_HWM);
-	bufferevent_setwatermark(dc->bev, EV_WRITE, GW_LWM, 0);
+	gw_io_setcb(dc->io, dc_readcb, dc_writecb, dc_eventcb, dc);
+	gw_io_setwatermark(dc->io, EV_READ, 0, GW_HWM);
+	gw_io_setwatermark(dc->io, EV_WRITE, GW_LWM, 0);
 	dc_timeout(dc, w->snap ? w->snap->header_timeout_ms : GW_HEADER_TIMEOUT_MS);
-	bufferevent_enable(dc->bev, EV_READ | EV_WRITE);
+	gw_io_enable(dc->io, EV_READ | EV_WRITE);
 }
 
 /* ---- upstream ---- */
@@ -2205,9 +2209,9 @@ uc_to_idle(struct gw_uconn *uc)
 	TAILQ_INSERT_HEAD(&w->idle, uc, link);
 	w->nidle++;
 	gw_rs_cx_idle(w, &uc->rs, 1);	/* a queued request may take it */
-	bufferevent_set_timeouts(uc->bev, &(struct timeval){ uc->idle_ms / 1000,
+	gw_io_set_timeouts(uc->io, &(struct timeval){ uc->idle_ms / 1000,
 	    (uc->idle_ms % 1000) * 1000 }, NULL);
-	bufferevent_enable(uc->bev, EV_READ);
+	gw_io_enable(uc->io, EV_READ);
 }
 
 /* The upstream answer is complete: release the connection, finish the request. */
@@ -2225,7 +2229,7 @@ u_done(struct gw_uconn *uc)
 		 * went out leaves the connection mid-request: it is not reused.
 		 */
 		keep = http_should_keep_alive(&uc->p) && dr->body_done &&
-		    evbuffer_get_length(bufferevent_get_input(uc->bev)) == 0 && !dc->w->draining;
+		    evbuffer_get_length(gw_io_input(uc->io)) == 0 && !dc->w->draining;
 		dr->uc = NULL;
 		uc->discard = 0;
 		if (keep)
@@ -2242,7 +2246,7 @@ u_done(struct gw_uconn *uc)
 		evbuffer_add(dc_out(dc), "0\r\n\r\n", 5);
 	keep = http_should_keep_alive(&uc->p) && dr->body_done &&
 	    (uc->maxreq <= 0 || uc->nreq < (unsigned)uc->maxreq) &&
-	    evbuffer_get_length(bufferevent_get_input(uc->bev)) == 0 && !dc->w->draining;
+	    evbuffer_get_length(gw_io_input(uc->io)) == 0 && !dc->w->draining;
 	dr->uc = NULL;
 	if (keep)
 		uc_to_idle(uc);
@@ -2277,9 +2281,18 @@ u_fail(struct gw_uconn *uc, short what)
 		    (!dr->has_body || (dr->body && !dr->body_over));
 		int connected = uc->connected;
 
-		if (!connected && gw_uptls_failure(uc->bev, what, dr->tls_reason, sizeof(dr->tls_reason)))
+		int tf = connected ? 0 :
+		    gw_uptls_failure(uc->io, what, dr->tls_reason, sizeof(dr->tls_reason));
+
+		if (tf) {
 			log_warnx("gateway: upstream %s (%s): TLS handshake: %s", uc->key,
 			    dr->cl ? dr->cl->name : "-", dr->tls_reason);
+			if (dr->cl)
+				gw_stats_cluster(&dc->w->stats, dr->cl->name,
+				    tf == GW_UPTLS_FAIL_SAN ? GW_CS_SSL_FAIL_VERIFY_SAN :
+				    tf == GW_UPTLS_FAIL_VERIFY ? GW_CS_SSL_FAIL_VERIFY_ERROR :
+				    GW_CS_SSL_CONNECTION_ERROR);
+		}
 		if (!stale)	/* outlier detection: a route/per-try timeout, or a reset */
 			gw_rs_local(dr->snap, dr->cl, dr->ep, tmo != TMO_NONE ? GW_OD_TIMEOUT :
 			    GW_OD_CONNECT_FAILED);
@@ -2308,14 +2321,14 @@ u_fail(struct gw_uconn *uc, short what)
 
 /* Move what one side has read to the other; hold the reader above the high-water mark. */
 static void
-tunnel_pump(struct bufferevent *from, struct bufferevent *to)
+tunnel_pump(struct gw_io *from, struct gw_io *to)
 {
-	struct evbuffer *in = bufferevent_get_input(from);
+	struct evbuffer *in = gw_io_input(from);
 
 	if (evbuffer_get_length(in))
-		bufferevent_write_buffer(to, in);
-	if (evbuffer_get_length(bufferevent_get_output(to)) > GW_HWM)
-		bufferevent_disable(from, EV_READ);
+		gw_io_write_buffer(to, in);
+	if (evbuffer_get_length(gw_io_output(to)) > GW_HWM)
+		gw_io_disable(from, EV_READ);
 }
 
 /*
@@ -2335,23 +2348,23 @@ tunnel_start(struct gw_uconn *uc)
 	if (dr->ev_timeout)
 		evtimer_del(dr->ev_timeout);
 	dr_step_stop(dr);
-	bufferevent_set_timeouts(dc->bev, &hour, NULL);
-	bufferevent_set_timeouts(uc->bev, &hour, NULL);
-	bufferevent_setwatermark(dc->bev, EV_READ, 0, 0);
-	bufferevent_setwatermark(uc->bev, EV_READ, 0, 0);
+	gw_io_set_timeouts(dc->io, &hour, NULL);
+	gw_io_set_timeouts(uc->io, &hour, NULL);
+	gw_io_setwatermark(dc->io, EV_READ, 0, 0);
+	gw_io_setwatermark(uc->io, EV_READ, 0, 0);
 	/* what followed the heads on either side belongs to the new protocol */
-	if (evbuffer_get_length(bufferevent_get_input(uc->bev)))
-		evbuffer_add_buffer(dc_out(dc), bufferevent_get_input(uc->bev));
-	if (evbuffer_get_length(bufferevent_get_input(dc->bev)))
-		bufferevent_write_buffer(uc->bev, bufferevent_get_input(dc->bev));
-	bufferevent_enable(dc->bev, EV_READ | EV_WRITE);
-	bufferevent_enable(uc->bev, EV_READ | EV_WRITE);
+	if (evbuffer_get_length(gw_io_input(uc->io)))
+		evbuffer_add_buffer(dc_out(dc), gw_io_input(uc->io));
+	if (evbuffer_get_length(gw_io_input(dc->io)))
+		gw_io_write_buffer(uc->io, gw_io_input(dc->io));
+	gw_io_enable(dc->io, EV_READ | EV_WRITE);
+	gw_io_enable(uc->io, EV_READ | EV_WRITE);
 }
 
 static void
 u_feed(struct gw_uconn *uc)
 {
-	struct evbuffer *in = bufferevent_get_input(uc->bev);
+	struct evbuffer *in = gw_io_input(uc->io);
 
 	if (uc->in_feed)
 		return;
@@ -2431,7 +2444,7 @@ u_feed(struct gw_uconn *uc)
 }
 
 static void
-u_readcb(struct bufferevent *bev, void *arg)
+u_readcb(struct gw_io *io, void *arg)
 {
 	struct gw_uconn *uc = arg;
 	struct gw_dconn *dc;
@@ -2446,7 +2459,7 @@ u_readcb(struct bufferevent *bev, void *arg)
 	}
 	dc = uc->req ? uc->req->dc : NULL;
 	if (dc && dc->tunnel == uc) {
-		tunnel_pump(bev, dc->bev);
+		tunnel_pump(io, dc->io);
 		return;
 	}
 	if (dc)
@@ -2457,13 +2470,13 @@ u_readcb(struct bufferevent *bev, void *arg)
 }
 
 static void
-u_writecb(struct bufferevent *bev, void *arg)
+u_writecb(struct gw_io *io, void *arg)
 {
 	struct gw_uconn *uc = arg;
 	struct gw_dreq *dr = uc->req;
 
 	if (dr && dr->dc->tunnel == uc) {
-		bufferevent_enable(dr->dc->bev, EV_READ);
+		gw_io_enable(dr->dc->io, EV_READ);
 		return;
 	}
 	if (dr && dr->dc->bp) {
@@ -2477,18 +2490,24 @@ u_writecb(struct bufferevent *bev, void *arg)
 }
 
 static void
-u_eventcb(struct bufferevent *bev, short what, void *arg)
+u_eventcb(struct gw_io *io, short what, void *arg)
 {
 	struct gw_uconn *uc = arg;
 
 	if (what & BEV_EVENT_CONNECTED) {
 		uc->connected = 1;
+		if (uc->tls && uc->req && uc->req->cl) {
+			gw_stats_cluster(&uc->w->stats, uc->req->cl->name, GW_CS_SSL_HANDSHAKE);
+			if (gw_uptls_reused(uc->io))
+				gw_stats_cluster(&uc->w->stats, uc->req->cl->name,
+				    GW_CS_SSL_SESSION_REUSED);
+		}
 		if (uc->req) {
 			gw_rs_connected(&uc->req->rs);
 			gw_rs_local(uc->req->snap, uc->req->cl, uc->req->ep, GW_OD_CONNECT_SUCCESS);
 		}
 		/* the connect timeout is over; the route and per-try timeouts are the request's */
-		bufferevent_set_timeouts(bev, NULL, NULL);
+		gw_io_set_timeouts(io, NULL, NULL);
 		dr_arm_try(uc->req);
 		return;
 	}
@@ -2503,8 +2522,8 @@ u_eventcb(struct bufferevent *bev, short what, void *arg)
 		struct gw_dconn *dc = uc->req->dc;
 
 		/* the upstream closed the pipe: let the client have what is left, then close */
-		if (evbuffer_get_length(bufferevent_get_input(uc->bev)))
-			bufferevent_write_buffer(dc->bev, bufferevent_get_input(uc->bev));
+		if (evbuffer_get_length(gw_io_input(uc->io)))
+			gw_io_write_buffer(dc->io, gw_io_input(uc->io));
 		dc->tunnel = NULL;
 		uc->req->uc = NULL;
 		uc->req->resp_done = 1;
@@ -2533,7 +2552,7 @@ uc_free(struct gw_uconn *uc)
 		uc->w->nidle--;
 	}
 	hh_free(&uc->hh);
-	bufferevent_free(uc->bev);
+	gw_io_free(uc->io);
 	__atomic_sub_fetch(&uc->w->stats.upstream_cx_active, 1, __ATOMIC_RELAXED);
 	gw_rs_cx_close(uc->w, &uc->rs, uc->connected);	/* a queued request may go */
 	free(uc);
@@ -2599,6 +2618,7 @@ dr_connect(struct gw_dreq *dr)
 	struct gw_uconn *uc;
 	struct gw_uptls_req tr;
 	char key[96], err[512];
+	uint64_t kh;
 
 	if (uset.on_message_begin == NULL) {
 		uset.on_message_begin = u_begin;
@@ -2625,8 +2645,10 @@ dr_connect(struct gw_dreq *dr)
 		    (unsigned long long)tr.id);
 	else
 		snprintf(key, sizeof(key), "%s|%u", dr->ep->ip, dr->ep->port);
+	kh = hash_str(HASH_INIT, key);
 	TAILQ_FOREACH(uc, &w->idle, link)
-		if (strcmp(uc->key, key) == 0 && uc->rs.cl == dr->snap->crt[dr->cl->id])
+		if (uc->khash == kh && strcmp(uc->key, key) == 0 &&
+		    uc->rs.cl == dr->snap->crt[dr->cl->id])
 			break;
 	/* circuit breakers: a pooled connection, a new one, the queue, or 503 UO
 	 * (a retry takes a fresh connection unless the breakers leave none) */
@@ -2662,19 +2684,20 @@ dr_connect(struct gw_dreq *dr)
 	uc = xcalloc(1, sizeof(*uc));
 	uc->w = w;
 	snprintf(uc->key, sizeof(uc->key), "%s", key);
+	uc->khash = kh;
 	ep_sockaddr(dr->ep, &uc->sa, &uc->salen);
 	uc->tls = tr.ctx != NULL;
-	uc->bev = tr.ctx ? gw_uptls_bev_new(w, w->base, &tr, key) :
-	    bufferevent_socket_new(w->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	uc->io = tr.ctx ? gw_uptls_io_new(w, w->base, &tr, key) :
+	    gw_io_new(w->base, -1, NULL, GW_IO_PLAIN);
 	gw_uptls_done(&tr);
-	if (uc->bev == NULL) {
+	if (uc->io == NULL) {
 		free(uc);
 		return -1;
 	}
 	__atomic_add_fetch(&w->stats.upstream_cx_total, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&w->stats.upstream_cx_active, 1, __ATOMIC_RELAXED);
 	/* no callbacks yet: a synchronous failure must not free uc under us */
-	if (bufferevent_socket_connect(uc->bev, (struct sockaddr *)&uc->sa, (int)uc->salen) == -1) {
+	if (gw_io_connect(uc->io, (struct sockaddr *)&uc->sa, uc->salen) == -1) {
 		uc_free(uc);
 		gw_rs_local(dr->snap, dr->cl, dr->ep, GW_OD_CONNECT_FAILED);
 		return -1;
@@ -2682,7 +2705,7 @@ dr_connect(struct gw_dreq *dr)
 	gw_rs_cx_open(w, &uc->rs, &dr->rs);
 	{
 		int one = 1;
-		evutil_socket_t fd = bufferevent_getfd(uc->bev);
+		evutil_socket_t fd = gw_io_fd(uc->io);
 
 		if (fd >= 0)
 			(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -2690,17 +2713,17 @@ dr_connect(struct gw_dreq *dr)
 	}
 	http_parser_init(&uc->p, HTTP_RESPONSE);
 	uc->p.data = uc;
-	bufferevent_setcb(uc->bev, u_readcb, u_writecb, u_eventcb, uc);
-	bufferevent_setwatermark(uc->bev, EV_READ, 0, GW_HWM);
-	bufferevent_setwatermark(uc->bev, EV_WRITE, GW_LWM, 0);
+	gw_io_setcb(uc->io, u_readcb, u_writecb, u_eventcb, uc);
+	gw_io_setwatermark(uc->io, EV_READ, 0, GW_HWM);
+	gw_io_setwatermark(uc->io, EV_WRITE, GW_LWM, 0);
 	{
 		int64_t t = dr->cl->connect_timeout_ms;
 		struct timeval tv = { t / 1000, (t % 1000) * 1000 };
 
 		/* TLS: the handshake waits on reads; Envoy's connect timeout covers it too */
-		bufferevent_set_timeouts(uc->bev, uc->tls ? &tv : NULL, &tv);
+		gw_io_set_timeouts(uc->io, uc->tls ? &tv : NULL, &tv);
 	}
-	bufferevent_enable(uc->bev, EV_READ | EV_WRITE);
+	gw_io_enable(uc->io, EV_READ | EV_WRITE);
 attach:
 	uc->maxreq = dr->cl->max_requests_per_connection;
 	uc->idle_ms = dr->cl->idle_timeout_ms > 0 ? dr->cl->idle_timeout_ms : 3600000;
@@ -2708,7 +2731,7 @@ attach:
 	uc->nreq++;
 	dr->uc = uc;
 	if (uc->reused)
-		bufferevent_set_timeouts(uc->bev, NULL, NULL);	/* the pool's idle timeout */
+		gw_io_set_timeouts(uc->io, NULL, NULL);	/* the pool's idle timeout */
 	dr->t_up_us = now_us();
 	uc_send(uc, dr->uphead.s, dr->uphead.len, NULL, 0, NULL, 0);
 	/* a retry: the body so far again (what comes later streams on) */

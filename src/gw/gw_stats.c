@@ -248,6 +248,9 @@ gw_stats_render(struct gw_ctx *ctx, struct vg_buf *out)
 			"envoy_cluster_upstream_rq_retry", "envoy_cluster_upstream_rq_retry_success",
 			"envoy_cluster_upstream_rq_retry_limit_exceeded",
 			"envoy_cluster_retry_or_shadow_abandoned",
+			"envoy_cluster_ssl_handshake", "envoy_cluster_ssl_session_reused",
+			"envoy_cluster_ssl_connection_error", "envoy_cluster_ssl_fail_verify_error",
+			"envoy_cluster_ssl_fail_verify_san",
 		};
 		struct gw_cstat *c;
 		size_t k;

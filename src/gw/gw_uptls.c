@@ -29,14 +29,13 @@
 #include <time.h>
 
 #include <arpa/inet.h>
-#include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
 #include "gw-int.h"
+#include "gw-io.h"
 #include "gw-uptls.h"
 #include "vipgate/log.h"
 #include "vipgate/util.h"
@@ -220,6 +219,7 @@ struct uconn_tls {
 	char			**sans;		/* copies: the snapshot may go first */
 	size_t			  nsans;
 	char			 reason[256];	/* why the handshake failed */
+	int			 fail;		/* GW_UPTLS_FAIL_VERIFY or _SAN, 0 */
 };
 
 static int ut_idx = -1;
@@ -268,6 +268,7 @@ verify_cb(int ok, X509_STORE_CTX *xs)
 			first_san(x, san, sizeof(san));
 		snprintf(ut->reason, sizeof(ut->reason), "certificate verify failed: %s (depth %d%s%s)",
 		    X509_verify_cert_error_string(e), depth, x ? ", SAN " : "", x ? san : "");
+		ut->fail = GW_UPTLS_FAIL_VERIFY;
 		return 0;
 	}
 	if (depth == 0 && ut->nsans &&
@@ -277,6 +278,7 @@ verify_cb(int ok, X509_STORE_CTX *xs)
 		    "certificate verify failed: SAN %s does not match %s%s", san, ut->sans[0],
 		    ut->nsans > 1 ? " (or the other subjectAltNames)" : "");
 		X509_STORE_CTX_set_error(xs, X509_V_ERR_APPLICATION_VERIFICATION);
+		ut->fail = GW_UPTLS_FAIL_SAN;
 		return 0;
 	}
 	return ok;
@@ -487,6 +489,80 @@ fail:
 	return NULL;
 }
 
+struct file_id {
+	int		 ok;
+	dev_t		 dev;
+	ino_t		 ino;
+	off_t		 size;
+	struct timespec	 mtime;
+};
+
+static void
+file_id(const char *path, struct file_id *f)
+{
+	struct stat st;
+
+	memset(f, 0, sizeof(*f));
+	if (path == NULL || stat(path, &st) == -1)
+		return;
+	f->ok = 1;
+	f->dev = st.st_dev;
+	f->ino = st.st_ino;
+	f->size = st.st_size;
+	f->mtime = st.st_mtim;
+}
+
+static int
+file_id_eq(const struct file_id *a, const struct file_id *b)
+{
+	return a->ok == b->ok && a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	    a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec;
+}
+
+/* A file a context was made from, and what it was then. */
+struct gw_uptls_file {
+	char		*path;
+	struct file_id	 id;
+};
+
+/* Note a file (once) and fold what it is now into the settings' hash. */
+static uint64_t
+note_file(struct gw_uptls_snap *u, const char *path, uint64_t h)
+{
+	struct file_id f;
+	size_t i;
+
+	if (path == NULL)
+		return h;
+	file_id(path, &f);
+	for (i = 0; i < u->nfiles && strcmp(u->files[i].path, path) != 0; i++)
+		;
+	if (i == u->nfiles) {
+		u->files = xreallocarray(u->files, u->nfiles + 1, sizeof(*u->files));
+		u->files[i].path = xstrdup(path);
+		u->files[i].id = f;
+		u->nfiles++;
+	}
+	/* a rotated file makes new pools and sessions: old material is not resumed */
+	return hash_bytes(h, &f, sizeof(f));
+}
+
+int
+gw_uptls_snap_files_changed(const struct gw_uptls_snap *u, const char **which)
+{
+	struct file_id f;
+	size_t i;
+
+	for (i = 0; i < u->nfiles; i++) {
+		file_id(u->files[i].path, &f);
+		if (!file_id_eq(&f, &u->files[i].id)) {
+			*which = u->files[i].path;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static uint64_t
 up_hash_str(uint64_t h, const char *s)
 {
@@ -525,6 +601,12 @@ gw_uptls_snap_init(struct gw_uptls_snap *u, const struct gw_desired *g)
 		h = up_hash_str(h, t->crl_file);
 		for (k = 0; k < t->nsans; k++)
 			h = up_hash_str(h, t->sans[k]);
+		h = note_file(u, t->ca_file, h);
+		h = note_file(u, t->crl_file, h);
+		if (t->mode == GW_UPTLS_MUTUAL) {
+			h = note_file(u, t->cert_file, h);
+			h = note_file(u, t->key_file, h);
+		}
 		u->hash[i] = h;
 		err[0] = '\0';
 		u->ctx[i] = ctx_for(t, err, sizeof(err));
@@ -545,6 +627,9 @@ gw_uptls_snap_free(struct gw_uptls_snap *u)
 		SSL_CTX_free(u->ctx ? u->ctx[i] : NULL);
 		free(u->err ? u->err[i] : NULL);
 	}
+	for (i = 0; i < u->nfiles; i++)
+		free(u->files[i].path);
+	free(u->files);
 	free(u->ctx);
 	free(u->err);
 	free(u->hash);
@@ -552,14 +637,6 @@ gw_uptls_snap_free(struct gw_uptls_snap *u)
 }
 
 /* ---- the gateway identity ---- */
-
-struct file_id {
-	int		 ok;
-	dev_t		 dev;
-	ino_t		 ino;
-	off_t		 size;
-	struct timespec	 mtime;
-};
 
 struct gw_ident {
 	pthread_mutex_t	 mu;
@@ -579,28 +656,6 @@ mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-file_id(const char *path, struct file_id *f)
-{
-	struct stat st;
-
-	memset(f, 0, sizeof(*f));
-	if (path == NULL || stat(path, &st) == -1)
-		return;
-	f->ok = 1;
-	f->dev = st.st_dev;
-	f->ino = st.st_ino;
-	f->size = st.st_size;
-	f->mtime = st.st_mtim;
-}
-
-static int
-file_id_eq(const struct file_id *a, const struct file_id *b)
-{
-	return a->ok == b->ok && a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
-	    a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec;
 }
 
 static char *
@@ -841,12 +896,11 @@ gw_uptls_done(struct gw_uptls_req *r)
 	r->ctx = NULL;
 }
 
-struct bufferevent *
-gw_uptls_bev_new(struct gw_worker *w, struct event_base *base, struct gw_uptls_req *r,
+struct gw_io *
+gw_uptls_io_new(struct gw_worker *w, struct event_base *base, struct gw_uptls_req *r,
     const char *poolkey)
 {
 	struct uconn_tls *ut;
-	struct bufferevent *bev;
 	SSL *ssl;
 	size_t k, slot;
 
@@ -878,15 +932,8 @@ gw_uptls_bev_new(struct gw_worker *w, struct event_base *base, struct gw_uptls_r
 		SSL_set_session(ssl, w->upcache->slot[slot].s);
 		log_debug("gateway: upstream %s: resuming its TLS session", poolkey);
 	}
-	bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
-	    BEV_OPT_CLOSE_ON_FREE);
-	if (bev == NULL) {
-		SSL_free(ssl);
-		return NULL;
-	}
-	/* many servers close without close_notify: an answer delimited by close still ends */
-	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	return bev;
+	/* gw_io takes a close without close_notify as the end: many servers do that */
+	return gw_io_new(base, -1, ssl, GW_IO_TLS_CONNECT);
 }
 
 /* A peer's SAN may hold anything: keep log lines and quoted fields whole. */
@@ -899,9 +946,9 @@ printable(char *s)
 }
 
 int
-gw_uptls_failure(struct bufferevent *bev, short what, char *out, size_t outlen)
+gw_uptls_failure(struct gw_io *io, short what, char *out, size_t outlen)
 {
-	SSL *ssl = bufferevent_openssl_get_ssl(bev);
+	SSL *ssl = gw_io_ssl(io);
 	struct uconn_tls *ut;
 	unsigned long e;
 
@@ -911,26 +958,26 @@ gw_uptls_failure(struct bufferevent *bev, short what, char *out, size_t outlen)
 	if (ut && ut->reason[0]) {
 		snprintf(out, outlen, "%s", ut->reason);
 		printable(out);
-		return 1;
+		return ut->fail ? ut->fail : GW_UPTLS_FAIL_OTHER;
 	}
 	if (what & BEV_EVENT_TIMEOUT) {
 		snprintf(out, outlen, "TLS handshake timed out (connectTimeout)");
-		return 1;
+		return GW_UPTLS_FAIL_OTHER;
 	}
-	if ((e = bufferevent_get_openssl_error(bev)) != 0) {
+	if ((e = gw_io_ssl_error(io)) != 0) {
 		char buf[200];
 
 		ERR_error_string_n(e, buf, sizeof(buf));
 		snprintf(out, outlen, "TLS error: %s", buf);
 	} else
 		snprintf(out, outlen, "TLS handshake failed (connection closed)");
-	return 1;
+	return GW_UPTLS_FAIL_OTHER;
 }
 
 int
-gw_uptls_reused(struct bufferevent *bev)
+gw_uptls_reused(struct gw_io *io)
 {
-	SSL *ssl = bufferevent_openssl_get_ssl(bev);
+	SSL *ssl = gw_io_ssl(io);
 
 	return ssl && SSL_session_reused(ssl);
 }

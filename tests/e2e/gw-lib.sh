@@ -45,6 +45,7 @@ gw_ns_up() {
 # nginx_start "ADDR:PORT NAME [STATUS]" ...: one server each, answering NAME and the path
 nginx_start() {
 	mkdir -p "$tmp/ngx"
+	head -c 3000000 /dev/urandom > "$tmp/ngx/big.bin"	# /big.bin: a large answer
 	{
 		echo "daemon off; user root; worker_processes 1; pid $tmp/nginx.pid; error_log $tmp/ngx/error.log;"
 		echo "events { worker_connections 1024; }"
@@ -55,6 +56,7 @@ nginx_start() {
 			set -- $s
 			echo "  server { listen $1; client_max_body_size 100m;"
 			echo "    location /upload { client_body_buffer_size 1m; proxy_pass http://127.0.0.1:9999/; }"
+			echo "    location = /big.bin { root $tmp/ngx; }"
 			echo "    location / { default_type text/plain; return ${3:-200} \"$2 \$request_uri\\n\"; } }"
 		done
 		echo "  server { listen 127.0.0.1:9999; location / { return 200 \"got \$content_length\\n\"; } }"
@@ -101,3 +103,9 @@ except (socket.timeout, ConnectionResetError):
 sys.stdout.write(out.decode('latin-1'))
 PY
 raw() { inns python3 "$tmp/raw.py" "$@"; }
+
+# metric NAME LABEL-SUBSTRING: a series' value from :15020 (0 when absent)
+metric() {
+	inns curl -s --max-time 5 http://127.0.0.1:15020/stats/prometheus |
+		awk -v n="$1" -v k="$2" 'index($0, n "{") == 1 && index($0, k) {print $2; f=1} END {if (!f) print 0}'
+}

@@ -45,6 +45,7 @@ serial() { openssl x509 -noout -serial -in "$1" | cut -d= -f2; }
 
 # nginx: mTLS servers echo what they saw of the client and the session
 mkdir -p "$tmp/ngx"
+head -c 3000000 /dev/urandom > "$tmp/ngx/big.bin"
 echo_line='"$server_name $request_uri serial=$ssl_client_serial reused=$ssl_session_reused sni=$ssl_server_name alpn=$ssl_alpn_protocol dn=$ssl_client_s_dn creq=$connection_requests\n"'
 tls_server() { # addr name cert verify_client
 	echo "  server { listen $1:9080 ssl; server_name $2;"
@@ -54,12 +55,14 @@ tls_server() { # addr name cert verify_client
 		echo "    ssl_client_certificate $pki/ca.crt; ssl_verify_client on;"
 		echo "    ssl_conf_command VerifyMode Peer,Request,Require;"
 	fi
+	echo "    access_log $tmp/ngx/$2.log seen; location = /big.bin { root $tmp/ngx; }"
 	echo "    location / { default_type text/plain; return 200 $echo_line; } }"
 }
 {
 	echo "daemon off; user root; worker_processes 1; pid $tmp/nginx.pid; error_log $tmp/ngx/error.log;"
 	echo "events { worker_connections 1024; }"
 	echo "http { access_log off; keepalive_requests 100000;"
+	echo "  log_format seen '\$host \$request_uri serial=\$ssl_client_serial';"
 	tls_server $REV reviews reviews on
 	tls_server $RAT ratings ratings on
 	tls_server $DET details details off
@@ -142,6 +145,11 @@ spec:
     route: [{destination: {host: silent}}]
   - match: [{uri: {prefix: /revoked}}]
     route: [{destination: {host: revoked}}]
+  - match: [{uri: {exact: /big.bin}}]
+    route: [{destination: {host: mutual}}]
+  - match: [{uri: {prefix: /mirrored}}]
+    route: [{destination: {host: plain}}]
+    mirror: {host: reviews}
 ---
 apiVersion: networking.istio.io/v1
 kind: DestinationRule
@@ -286,6 +294,25 @@ code=$(c -o "$tmp/body" -w '%{http_code}' http://127.0.0.1/lost/1)
 check "missing Secret: 503 NC (got $code)" sh -c "test '$code' = 503 && grep -q 'cluster_not_found: .*no-such-secret not found' '$tmp/body'"
 check "missing Secret: analyze says so" sh -c "'$ctl' -s '$tmp/sock' analyze | grep -q 'no-such-secret not found'"
 
+# a large answer over upstream mTLS, to a fast and to a slow client
+sum=$(sha256sum < "$tmp/ngx/big.bin")
+check "3 MB answer over upstream mTLS arrives whole" test "$(c --max-time 20 http://127.0.0.1/big.bin | sha256sum)" = "$sum"
+check "3 MB answer over upstream mTLS to a slow client arrives whole" \
+	test "$(c --max-time 20 --limit-rate 1500k http://127.0.0.1/big.bin | sha256sum)" = "$sum"
+
+# Envoy's cluster TLS counters
+check "ssl_fail_verify_san counted for ratings" test "$(metric envoy_cluster_ssl_fail_verify_san '||ratings.')" -ge 1
+check "ssl_fail_verify_error counted for revoked (CRL)" test "$(metric envoy_cluster_ssl_fail_verify_error '||revoked.')" -ge 1
+check "ssl_connection_error counted for silent (handshake timeout)" test "$(metric envoy_cluster_ssl_connection_error '||silent.')" -ge 1
+check "ssl_handshake counted for details" test "$(metric envoy_cluster_ssl_handshake '||details.')" -ge 1
+check "no verification failure counted for details" test "$(metric envoy_cluster_ssl_fail_verify_san '||details.')" = 0
+
+# a mirror to an auto-mTLS cluster goes with the cluster's TLS, as Envoy's shadow does
+out=$(c http://127.0.0.1/mirrored/1)
+check "mirrored request answered by its route (got '$out')" test "$out" = "plain /mirrored/1"
+check "the mirror reached reviews over mTLS with the gateway's certificate" \
+	wait_for 5 grep -q -- "-shadow /mirrored/1 serial=$s1\$" "$tmp/ngx/reviews.log"
+
 # plain text where nothing asks for TLS
 out=$(c http://127.0.0.1/plain/1)
 check "plain text to an endpoint without tlsMode (got '$out')" test "$out" = "plain /plain/1"
@@ -299,6 +326,7 @@ check "vipgatectl gateway clusters shows auto mTLS per endpoint" sh -c "'$ctl' -
 c -o /dev/null http://127.0.0.1/reviews/warm
 out=$(c http://127.0.0.1/reviews/again)
 check "a new connection resumes the session (got '$out')" sh -c "echo '$out' | grep -q 'reused=r '"
+check "ssl_session_reused counted for reviews" test "$(metric envoy_cluster_ssl_session_reused '||reviews.')" -ge 1
 
 # rotation: a new identity on disk is presented by new connections, no restart
 cp "$pki/gw2.key" "$tmp/identity/key.pem.new" && mv "$tmp/identity/key.pem.new" "$tmp/identity/key.pem"
@@ -307,6 +335,21 @@ check "rotated identity presented within 5 s" wait_for 5 sh -c "ip netns exec $n
 check "the daemon kept running" kill -0 $pid
 out=$(c http://127.0.0.1/reviews/after)
 check "after rotation still the new identity (got '$out')" sh -c "echo '$out' | grep -q 'serial=$s2 '"
+
+# a DestinationRule's caCertificates file replaced on disk: taken without a
+# reload (Istio's agent watches such files), new connections use it
+code() { ip netns exec "$ns" curl -s --max-time 2 -o /dev/null -w '%{http_code}' -H 'Host: details.test' "$@"; }
+o req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+	-subj "/CN=another root" -keyout "$pki/other.key" -out "$pki/other.crt"
+cp "$pki/ca.crt" "$pki/ca.keep"
+check "details answers before the CA file changes" test "$(code http://127.0.0.1/details/r0)" = 200
+cp "$pki/other.crt" "$pki/ca.crt.new" && mv "$pki/ca.crt.new" "$pki/ca.crt"
+check "another CA in caCertificates: refused within 5 s, no reload" \
+	wait_for 5 sh -c "test \$(ip netns exec $ns curl -s --max-time 2 -o /dev/null -w '%{http_code}' -H 'Host: details.test' http://127.0.0.1/details/r1) = 503"
+check "the change is logged" grep -q "$pki/ca.crt changed: upstream TLS contexts made again" "$tmp/log"
+cp "$pki/ca.keep" "$pki/ca.crt.new" && mv "$pki/ca.crt.new" "$pki/ca.crt"
+check "the right CA back: answered within 5 s" \
+	wait_for 5 sh -c "test \$(ip netns exec $ns curl -s --max-time 2 -o /dev/null -w '%{http_code}' -H 'Host: details.test' http://127.0.0.1/details/r2) = 200"
 
 # a clean exit frees every context and cached session (sanitizer builds report here)
 kill -TERM $pid

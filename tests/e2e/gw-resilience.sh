@@ -246,10 +246,6 @@ ok "vipgated ready"
 
 c() { inns curl -s --max-time 5 "$@"; }
 ctl() { "$ctl" -s "$tmp/sock" --json "$@"; }
-metric() {	# metric NAME CLUSTER-SUBSTRING: its value (0 when absent)
-	c http://127.0.0.1:15020/stats/prometheus |
-		awk -v n="$1" -v k="$2" 'index($0, n "{") == 1 && index($0, k) {print $2; f=1} END {if (!f) print 0}'
-}
 # ep_field CLUSTER-SUBSTRING ADDRESS FIELD: from `vipgatectl gateway clusters`
 ep_field() {
 	ctl gateway clusters | python3 -c '
@@ -405,7 +401,9 @@ check "503s retried within maxConnections 1 ($codes in $(( (t1 - t0) / 1000000 )
 
 # ---- the seed's circuit-breaker.yaml: 2 replicas, default 10%: never ejects ----
 CLP="||productpage.default.svc.cluster.local"
-codes=$(for i in $(seq 12); do c -o /dev/null -w '%{http_code} ' -H "Host: bookinfo.example.com" http://127.0.0.1/productpage; done)
+# 30 requests: each picks productpage-2 first with p = 1/2, and it needs 3 picks
+# (consecutive5xxErrors) to reach the ejection decision (p of fewer: 4e-7)
+codes=$(for i in $(seq 30); do c -o /dev/null -w '%{http_code} ' -H "Host: bookinfo.example.com" http://127.0.0.1/productpage; done)
 check "productpage served (503s retried by Istio's default policy: $codes)" sh -c "echo '$codes' | grep -q 200"
 check "productpage-2 not ejected (100*1/2 > 10%)" test "$(ep_field "$CLP" 10.244.2.10 health)" = healthy
 check "ejections_overflow counted instead" test "$(metric envoy_cluster_outlier_detection_ejections_overflow "$CLP")" -ge 1

@@ -95,6 +95,17 @@ check "SNI bookinfo.example.com gets the seed's ($(subj bookinfo.example.com))" 
 out=$(c --cacert "$pki/ca.crt" --resolve other.test:443:$VIP https://other.test/x)
 check "SIMPLE other.test verified by its CA (got '$out')" sh -c "echo '$out' | grep -q '^productpage-. /x$'"
 
+# large bodies both ways through TLS, one side slow (back-pressure on a TLS connection)
+sum=$(sha256sum < "$tmp/ngx/big.bin")
+got=$(inns curl -s --max-time 20 --cacert "$pki/ca.crt" --resolve other.test:443:$VIP https://other.test/big.bin | sha256sum)
+check "3 MB answer through TLS arrives whole" test "$got" = "$sum"
+got=$(inns curl -s --max-time 20 --limit-rate 1500k --cacert "$pki/ca.crt" --resolve other.test:443:$VIP https://other.test/big.bin | sha256sum)
+check "3 MB answer to a slow TLS reader arrives whole" test "$got" = "$sum"
+out=$(c --max-time 20 -H "Transfer-Encoding: chunked" --data-binary @"$tmp/ngx/big.bin" --cacert "$pki/ca.crt" --resolve other.test:443:$VIP https://other.test/upload)
+check "3 MB chunked upload through TLS (got '$out')" test "$out" = "got 3000000"
+out=$(c --max-time 20 --data-binary @"$tmp/ngx/big.bin" --cacert "$pki/ca.crt" --resolve other.test:443:$VIP https://other.test/upload)
+check "3 MB content-length upload through TLS (got '$out')" test "$out" = "got 3000000"
+
 c --cacert "$pki/ca.crt" --resolve mtls.test:443:$VIP -o /dev/null https://mtls.test/
 check "MUTUAL refuses a client without a certificate (curl rc $?)" test $? -ne 0
 out=$(c --cacert "$pki/ca.crt" --cert "$pki/client.crt" --key "$pki/client.key" --resolve mtls.test:443:$VIP https://mtls.test/m)

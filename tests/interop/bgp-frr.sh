@@ -155,8 +155,8 @@ kill -HUP "$pid"
 # reload and was sometimes empty)
 oth=
 other_vip() { oth=$(vip other 0); [ -n "$oth" ]; }
-check "SIGHUP: the new Service has a VIP" wait_for 2 other_vip
-check "SIGHUP: the new Service reaches FRR" wait_for 2 has_route ipv4 "$oth/32"
+check "SIGHUP: the new Service has a VIP" wait_for 5 other_vip
+check "SIGHUP: the new Service reaches FRR" wait_for 5 has_route ipv4 "$oth/32"
 check "SIGHUP: MD5 session not reset" test "$(conns 10.99.0.1)" = "$c4"
 check "SIGHUP: iBGP session not reset" test "$(conns fd99::1)" = "$c6"
 

@@ -5,12 +5,15 @@
  */
 #include "config.h"
 
+#include <unistd.h>
+
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include "cu.h"
 #include "fixture.h"
+#include "tls-fixture.h"
 #include "../../src/gw/gw-int.h"
 #include "vipgate/gw-t.h"
 
@@ -486,20 +489,11 @@ test_san_match(void)
 static void
 self_signed(char **cert, char **key)
 {
-	EVP_PKEY *pk = EVP_EC_gen("P-256");
-	X509 *x = X509_new();
+	EVP_PKEY *pk;
+	X509 *x = tfx_self_signed(&pk, "t");
 	BIO *b;
 	BUF_MEM *m;
 
-	X509_set_version(x, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 7);
-	X509_gmtime_adj(X509_getm_notBefore(x), 0);
-	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-	X509_set_pubkey(x, pk);
-	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
-	    (const unsigned char *)"t", -1, -1, 0);
-	X509_set_issuer_name(x, X509_get_subject_name(x));
-	X509_sign(x, pk, EVP_sha256());
 	b = BIO_new(BIO_s_mem());
 	PEM_write_bio_X509(b, x);
 	BIO_get_mem_ptr(b, &m);
@@ -573,6 +567,71 @@ test_snap_contexts(void)
 	free(key);
 }
 
+/* The files a context was read from are watched: a change, a new file, a removal. */
+static void
+test_snap_files(void)
+{
+	struct gw_uptls simple = { 0 };
+	struct gw_cluster c, *cp = &c;
+	struct gw_desired g = { 0 };
+	struct gw_uptls_snap u;
+	char dir[] = "/tmp/vg-uptls.XXXXXX", path[64], late[64];
+	const char *which = NULL;
+	char *cert, *key;
+	uint64_t h0;
+	FILE *f;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/ca.pem", dir);
+	snprintf(late, sizeof(late), "%s/late.pem", dir);
+	self_signed(&cert, &key);
+	f = fopen(path, "w");
+	fputs(cert, f);
+	fclose(f);
+	memset(&c, 0, sizeof(c));
+	simple.mode = GW_UPTLS_SIMPLE;
+	simple.ca_file = path;
+	simple.crl_file = NULL;
+	c.tls = &simple;
+	c.name = "outbound|443||x";
+	g.clusters = &cp;
+	g.nclusters = 1;
+	gw_uptls_snap_init(&u, &g);
+	CU_ASSERT_PTR_NOT_NULL(u.ctx[0]);
+	CU_ASSERT_EQUAL(u.nfiles, 1);
+	CU_ASSERT_FALSE(gw_uptls_snap_files_changed(&u, &which));
+	h0 = u.hash[0];
+	/* rewritten with other content: changed, and a new snapshot gets another pool key */
+	f = fopen(path, "w");
+	fputs(cert, f);
+	fputs(cert, f);
+	fclose(f);
+	CU_ASSERT_TRUE(gw_uptls_snap_files_changed(&u, &which));
+	CU_ASSERT_STRING_EQUAL(which, path);
+	gw_uptls_snap_free(&u);
+	gw_uptls_snap_init(&u, &g);
+	CU_ASSERT_FALSE(gw_uptls_snap_files_changed(&u, &which));
+	CU_ASSERT_NOT_EQUAL(u.hash[0], h0);
+	/* removed: changed too */
+	unlink(path);
+	CU_ASSERT_TRUE(gw_uptls_snap_files_changed(&u, &which));
+	gw_uptls_snap_free(&u);
+	/* missing at first (503 NC): its arrival is a change */
+	simple.ca_file = late;
+	gw_uptls_snap_init(&u, &g);
+	CU_ASSERT_PTR_NULL(u.ctx[0]);
+	CU_ASSERT_FALSE(gw_uptls_snap_files_changed(&u, &which));
+	f = fopen(late, "w");
+	fputs(cert, f);
+	fclose(f);
+	CU_ASSERT_TRUE(gw_uptls_snap_files_changed(&u, &which));
+	gw_uptls_snap_free(&u);
+	unlink(late);
+	rmdir(dir);
+	free(cert);
+	free(key);
+}
+
 int
 main(void)
 {
@@ -586,6 +645,7 @@ main(void)
 		{ "auto_sni and auto SAN validation", test_auto_sni },
 		{ "SAN exact match", test_san_match },
 		{ "snapshot client contexts from good and bad PEM", test_snap_contexts },
+		{ "DestinationRule TLS files watched", test_snap_files },
 		{ NULL, NULL }
 	};
 
