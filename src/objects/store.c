@@ -142,6 +142,12 @@ store_put(struct store *s, struct object *o)
 	struct object *old = s->slots[i];
 
 	if (old != NULL) {
+		if (old->hash == o->hash && old->from_api != o->from_api) {
+			/* same content from the other source: the stored copy
+			 * stays (which source holds it decides deletions) */
+			object_unref(o);
+			return 0;
+		}
 		if (old->hash == o->hash) {
 			/* same content: no change, its generation stays. The new
 			 * copy is kept all the same: the old one may hold the

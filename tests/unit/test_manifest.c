@@ -256,6 +256,18 @@ test_store_basics(void)
 	CU_ASSERT_EQUAL_FATAL(n, 2);
 	CU_ASSERT_PTR_EQUAL(l[0], b.v[0].obj);
 	CU_ASSERT_PTR_EQUAL(l[1], a.v[0].obj);
+	/* the same content from the other source (the API): the file's copy
+	 * stays, since which source holds it decides deletions */
+	{
+		struct decoded_list c = { 0 };
+
+		cu_decode("apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n", &errs, &c);
+		c.v[0].obj->from_api = 1;
+		CU_ASSERT_EQUAL(store_put(st, object_ref(c.v[0].obj)), 0);
+		CU_ASSERT_PTR_EQUAL(store_get(st, K_NAMESPACE, "", "a"), b.v[0].obj);
+		CU_ASSERT_FALSE(store_get(st, K_NAMESPACE, "", "a")->from_api);
+		decoded_list_free(&c);
+	}
 	CU_ASSERT_EQUAL(store_del(st, K_NAMESPACE, "", "a"), 1);
 	CU_ASSERT_EQUAL(store_del(st, K_NAMESPACE, "", "a"), 0);
 	CU_ASSERT_EQUAL(store_count(st), 1);
