@@ -66,6 +66,11 @@ struct evbuffer *gw_io_input(struct gw_io *);
 struct evbuffer *gw_io_output(struct gw_io *);
 int gw_io_write(struct gw_io *, const void *, size_t);
 int gw_io_write_buffer(struct gw_io *, struct evbuffer *);
+/*
+ * Write the output now, not at the end of this loop round (output is
+ * always written within the round that queued it; this is sooner).
+ */
+void gw_io_send_now(struct gw_io *);
 
 evutil_socket_t gw_io_fd(const struct gw_io *);
 SSL *gw_io_ssl(const struct gw_io *);

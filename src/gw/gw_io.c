@@ -48,6 +48,7 @@ struct gw_io {
 	unsigned		 rsusp:1;	/* input at its high-water mark */
 	unsigned		 wblocked:1;	/* the socket refused output: wait for EV_WRITE */
 	unsigned		 flush_queued:1;
+	unsigned		 wcb_due:1;	/* gw_io_send_now wrote: the write callback is owed */
 	unsigned		 hs_wantw:1;	/* the handshake waits to write */
 	unsigned		 r_wantw:1;	/* SSL_read waits to write */
 	unsigned		 w_wantr:1;	/* SSL_write waits to read */
@@ -362,14 +363,13 @@ io_read(struct gw_io *io)
 		io_event(io, fail);
 }
 
-/* Write what the output holds until it is empty or the socket refuses. */
-static void
-io_flush(struct gw_io *io)
+/*
+ * Write what the output holds until it is empty or the socket refuses;
+ * -1 when a write failed (the error is kept for the event).
+ */
+static int
+io_write_out(struct gw_io *io, size_t *wrote)
 {
-	size_t wrote = 0;
-
-	if (io->state != IO_OPEN || !(io->enabled & EV_WRITE))
-		return;
 	while (evbuffer_get_length(io->out) > 0) {
 		if (io->ssl == NULL) {
 			int n = evbuffer_write(io->out, io->fd);
@@ -380,10 +380,9 @@ io_flush(struct gw_io *io)
 					break;
 				}
 				io->conn_errno = errno;
-				io_event(io, BEV_EVENT_ERROR | BEV_EVENT_WRITING);
-				return;
+				return -1;
 			}
-			wrote += (size_t)n;
+			*wrote += (size_t)n;
 			if (evbuffer_get_length(io->out) > 0)
 				io->wblocked = 1;	/* a short write: the socket is full */
 			break;
@@ -404,7 +403,7 @@ io_flush(struct gw_io *io)
 			if (r == 1) {
 				io->tls_wpend = 0;
 				evbuffer_drain(io->out, n);
-				wrote += n;
+				*wrote += n;
 				continue;
 			}
 			io->tls_wpend = chunk;
@@ -418,15 +417,31 @@ io_flush(struct gw_io *io)
 			default:
 				io->conn_errno = errno;
 				io_ssl_failed(io);
-				io_event(io, BEV_EVENT_ERROR | BEV_EVENT_WRITING);
-				return;
+				return -1;
 			}
 			break;
 		}
 	}
+	return 0;
+}
+
+/* Write, then tell the user when the output drained to its low-water mark. */
+static void
+io_flush(struct gw_io *io)
+{
+	size_t wrote = 0;
+
+	if (io->state != IO_OPEN || !(io->enabled & EV_WRITE))
+		return;
+	if (io_write_out(io, &wrote) == -1) {
+		io_event(io, BEV_EVENT_ERROR | BEV_EVENT_WRITING);
+		return;
+	}
 	io_update(io);
-	if (wrote && io->writecb && evbuffer_get_length(io->out) <= io->wlo)
+	if ((wrote || io->wcb_due) && io->writecb && evbuffer_get_length(io->out) <= io->wlo) {
+		io->wcb_due = 0;
 		io->writecb(io, io->arg);
+	}
 }
 
 static void
@@ -638,6 +653,27 @@ gw_io_connect(struct gw_io *io, const struct sockaddr *sa, socklen_t salen)
 	else
 		io_update(io);
 	return 0;
+}
+
+/*
+ * Write now rather than at the end of the loop round: a request queued to
+ * an upstream goes out before the other ready connections are served, as
+ * HAProxy sends from the stream that made it. No callback runs from here:
+ * the flush already queued reports errors and the drain.
+ */
+void
+gw_io_send_now(struct gw_io *io)
+{
+	size_t wrote = 0;
+
+	if (io->freed || io->state != IO_OPEN || !(io->enabled & EV_WRITE) || io->wblocked ||
+	    evbuffer_get_length(io->out) == 0)
+		return;
+	if (io_write_out(io, &wrote) == -1)
+		return;
+	if (wrote)
+		io->wcb_due = 1;
+	io_update(io);
 }
 
 void

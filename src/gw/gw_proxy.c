@@ -273,6 +273,8 @@ dc_end(struct gw_dconn *dc)
 			(void)evbuffer_write(dc->stage, gw_io_fd(dc->io));
 		if (evbuffer_get_length(dc->stage))
 			evbuffer_add_buffer(out, dc->stage);
+		if (dc->tls)
+			gw_io_send_now(dc->io);	/* sealed and sent now, not after the round */
 	}
 	dc_close_if_done(dc);
 }
@@ -301,6 +303,9 @@ uc_send(struct gw_uconn *uc, const void *a, size_t al, const void *b, size_t bl,
 		evbuffer_add(out, (char *)iov[i].iov_base + done, iov[i].iov_len - done);
 		done = 0;
 	}
+	/* TLS: sealed and sent now, before the other ready connections are served */
+	if (uc->connected && uc->tls)
+		gw_io_send_now(uc->io);
 }
 
 /* Envoy's CORS filter on an answer to an allowed origin. */
