@@ -310,17 +310,19 @@ struct k_serviceentry;
 struct k_workloadentry;
 struct k_peerauthentication;
 
+struct obj_pool;
+
 struct object {
 	enum obj_kind	 kind;
-	const char	*api_version;
-	struct obj_meta	 meta;
-	const char	*file;		/* where it was read */
 	int		 line;		/* line of its document (or List item) */
-	uint64_t	 hash;		/* content hash: unchanged objects compare equal */
-	uint64_t	 generation;	/* store generation when this version was stored */
 	int		 refcnt;
 	int		 from_api;	/* from the Kubernetes API, not a file */
-	struct vg_arena	*arena;
+	const char	*api_version;	/* static */
+	struct obj_meta	 meta;
+	const char	*file;		/* where it was read */
+	uint64_t	 hash;		/* content hash: unchanged objects compare equal */
+	uint64_t	 generation;	/* store generation when this version was stored */
+	struct obj_pool	*pool;		/* the arena it lives in: its own, or its file's */
 	void		*spec;		/* struct k_<kind> */
 };
 

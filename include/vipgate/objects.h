@@ -9,7 +9,7 @@ struct kind_info {
 	enum obj_kind		 kind;
 	const char		*name;		/* "Service" */
 	const char		*group;		/* "" for core, "metallb.io" */
-	const char * const	*versions;	/* accepted versions, NULL-terminated */
+	const char * const	*versions;	/* accepted apiVersions ("group/version"), NULL-terminated */
 	int			 namespaced;
 	const struct sc_schema	*spec_schema;	/* decodes the whole object (spec, status, data ...) */
 	size_t			 spec_size;
@@ -28,14 +28,16 @@ const struct kind_info *kind_lookup(const char *api_version, const char *kind, i
 struct decoded {
 	struct object	*obj;		/* NULL when it failed or was skipped */
 	enum obj_kind	 kind;		/* valid when failed && named */
-	const char	*ns, *name;	/* malloc'd copies when failed && named */
+	int		 line;
+	const char	*ns, *name;	/* malloc'd copies when failed && named;
+					 * the object's own when it decoded */
 	int		 failed;
 	int		 named;
-	int		 line;
 };
 struct decoded_list {
 	struct decoded	*v;
 	size_t		 n, cap;
+	struct obj_pool	*pool;		/* set by decoded_list_share() */
 };
 
 /*
@@ -49,6 +51,16 @@ void manifest_decode_doc(const struct ydoc *, const char *default_ns,
 int manifest_decode_buf(const char *buf, size_t len, const char *file,
     struct vg_errs *, struct decoded_list *);
 void decoded_list_free(struct decoded_list *);
+/*
+ * Objects decoded into l from now on share one arena, and one copy of
+ * each string they repeat, instead of an arena each: for a file of many
+ * objects that is a third of the memory. The arena goes when the list and
+ * every object from it are gone, so a list is shared when its objects come
+ * and go together (a file is parsed again as a whole). decoded_list_seal()
+ * drops the string table once decoding is done.
+ */
+void decoded_list_share(struct decoded_list *);
+void decoded_list_seal(struct decoded_list *);
 
 struct object *object_ref(struct object *);
 void object_unref(struct object *);

@@ -52,6 +52,12 @@ enum sc_type {
 };
 
 #define SC_REQUIRED	0x1
+/*
+ * The array (STRLIST, OBJLIST, the STRMAP's key and value arrays) is never
+ * written once decoded, not even by a check: byte-equal copies may be one
+ * (the context's blobs). Each element is decoded, and checked, before.
+ */
+#define SC_SHARE	0x2
 
 struct sc_ctx;
 struct sc_schema;
@@ -84,7 +90,15 @@ struct sc_ctx {
 	const char	*what;		/* "Service default/web", prefixed to messages */
 	char		 path[256];	/* field path being decoded: "spec.ports[0].port" */
 	int		 nerr;
+	/* When set, decoded strings are interned in it (it must use arena):
+	 * objects decoded into one arena share their repeated strings. */
+	struct vg_strtab *strs;
+	/* When set (a blob table on arena), SC_SHARE arrays are interned. */
+	struct vg_strtab *blobs;
 };
+
+/* A decoded string: the table's copy when the context has one. */
+const char *sc_strndup(struct sc_ctx *, const char *, size_t);
 
 /* Decode map node n into dst (zeroed by the caller). Returns 0, or -1 on error. */
 int sc_decode(struct sc_ctx *, const struct sc_schema *, const struct ynode *, void *dst);
@@ -105,6 +119,9 @@ struct ynode *yn_copy(struct vg_arena *, const struct ynode *);
 #define SCF_DEF(n, t, st, m, d)	{ .name = (n), .type = (t), .off = offsetof(st, m), .dflt = (d) }
 #define SCF_STRDEF(n, st, m, d)	{ .name = (n), .type = SC_STR, .off = offsetof(st, m), .dflt_str = (d) }
 #define SCF_LIST(n, st, m, c)	{ .name = (n), .type = SC_STRLIST, .off = offsetof(st, m), .cnt_off = offsetof(st, c) }
+#define SCF_SHARED(n, t, st, m)	{ .name = (n), .type = (t), .off = offsetof(st, m), .flags = SC_SHARE }
+#define SCF_LIST_SHARED(n, st, m, c) { .name = (n), .type = SC_STRLIST, .off = offsetof(st, m), .cnt_off = offsetof(st, c), .flags = SC_SHARE }
+#define SCF_OBJS_SHARED(n, st, m, c, s) { .name = (n), .type = SC_OBJLIST, .off = offsetof(st, m), .cnt_off = offsetof(st, c), .sub = (s), .flags = SC_SHARE }
 #define SCF_OBJ(n, st, m, s)	{ .name = (n), .type = SC_OBJ, .off = offsetof(st, m), .sub = (s) }
 #define SCF_OBJPTR(n, st, m, s)	{ .name = (n), .type = SC_OBJPTR, .off = offsetof(st, m), .sub = (s) }
 #define SCF_OBJS(n, st, m, c, s) { .name = (n), .type = SC_OBJLIST, .off = offsetof(st, m), .cnt_off = offsetof(st, c), .sub = (s) }

@@ -20,8 +20,11 @@ uint64_t store_generation(const struct store *);
 
 /*
  * Put obj (takes the reference). If an object with the same key is there and
- * has the same content hash, nothing changes (returns 0). Returns 1 when the
- * store changed.
+ * has the same content hash, nothing changes (returns 0, the generation
+ * stays) but obj takes the old copy's place, so that the old copy and the
+ * arena it may share with others can go; unless one is from the API and
+ * the other not: then the stored copy stays. Returns 1 when the store
+ * changed.
  */
 int store_put(struct store *, struct object *);
 /* Returns 1 when the store changed. */

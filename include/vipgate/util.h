@@ -26,13 +26,33 @@ struct vg_arena *arena_new(void);
 /* First chunk of about this size: for objects whose size is known ahead. */
 struct vg_arena *arena_new_sized(size_t);
 void arena_free(struct vg_arena *);
-void *arena_alloc(struct vg_arena *, size_t);   /* zeroed, 16-byte aligned */
+void *arena_alloc(struct vg_arena *, size_t);   /* zeroed, 8-byte aligned */
+/* Strings are packed (no alignment). */
 char *arena_strdup(struct vg_arena *, const char *);
 char *arena_strndup(struct vg_arena *, const char *, size_t);
 char *arena_printf(struct vg_arena *, const char *, ...) VG_PRINTF(2, 3);
 void *arena_memdup(struct vg_arena *, const void *, size_t);
 size_t arena_size(const struct vg_arena *);	/* bytes taken from malloc */
 size_t arena_used(const struct vg_arena *);	/* bytes handed out */
+
+/*
+ * String table: one copy of each distinct string, in an arena the caller
+ * owns and frees (after the table). Things decoded into one arena share
+ * their repeated strings (namespaces, label keys, node names) this way.
+ */
+struct vg_strtab;
+struct vg_strtab *strtab_new(struct vg_arena *);
+void strtab_free(struct vg_strtab *);
+/* The table's copy of s[0..len), made on first use. */
+const char *strtab_intern(struct vg_strtab *, const char *s, size_t len);
+/*
+ * A table of blobs: byte-equal arrays (of pointers to interned strings, of
+ * small structs) stored once, aligned as arena_alloc's. Only for what is
+ * never written after it is interned.
+ */
+struct vg_strtab *strtab_new_blobs(struct vg_arena *);
+const void *strtab_intern_blob(struct vg_strtab *, const void *, size_t len);
+size_t strtab_count(const struct vg_strtab *);
 
 /* Growable array of pointers, malloc-backed. */
 struct vg_ptrvec {

@@ -45,13 +45,13 @@ static const struct sc_schema svc_port_schema = {
 
 static const struct sc_field svc_spec_fields[] = {
 	SCF_STRDEF("type", struct k_service, type, "ClusterIP"),
-	SCF("selector", SC_STRMAP, struct k_service, selector),
-	SCF_OBJS("ports", struct k_service, ports, nports, &svc_port_schema),
+	SCF_SHARED("selector", SC_STRMAP, struct k_service, selector),
+	SCF_OBJS_SHARED("ports", struct k_service, ports, nports, &svc_port_schema),
 	SCF("clusterIP", SC_STR, struct k_service, cluster_ip),
 	SCF("loadBalancerIP", SC_STR, struct k_service, load_balancer_ip),
 	SCF("loadBalancerClass", SC_STR, struct k_service, load_balancer_class),
 	SCF_STRDEF("externalTrafficPolicy", struct k_service, external_traffic_policy, "Cluster"),
-	SCF_LIST("ipFamilies", struct k_service, ip_families, nip_families),
+	SCF_LIST_SHARED("ipFamilies", struct k_service, ip_families, nip_families),
 	SCF_STRDEF("ipFamilyPolicy", struct k_service, ip_family_policy, "SingleStack"),
 	SCF_END
 };
@@ -256,7 +256,7 @@ slice_conditions(struct sc_ctx *c, const struct ynode *n, void *dst)
 }
 
 static const struct sc_field slice_ep_fields[] = {
-	SCF_LIST("addresses", struct k_slice_endpoint, addresses, naddresses),
+	SCF_LIST_SHARED("addresses", struct k_slice_endpoint, addresses, naddresses),
 	SCF_FN("conditions", struct k_slice_endpoint, ready, slice_conditions),
 	SCF("nodeName", SC_STR, struct k_slice_endpoint, node_name),
 	SCF("hostname", SC_STR, struct k_slice_endpoint, hostname),
@@ -319,8 +319,9 @@ slice_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 
 static const struct sc_field endpointslice_fields[] = {
 	SCF("addressType", SC_STR, struct k_endpointslice, address_type),
-	SCF_OBJS("endpoints", struct k_endpointslice, endpoints, nendpoints, &slice_ep_schema),
-	SCF_OBJS("ports", struct k_endpointslice, ports, nports, &slice_port_schema),
+	SCF_OBJS_SHARED("endpoints", struct k_endpointslice, endpoints, nendpoints,
+	    &slice_ep_schema),
+	SCF_OBJS_SHARED("ports", struct k_endpointslice, ports, nports, &slice_port_schema),
 	SCF_END
 };
 const struct sc_schema endpointslice_schema = {

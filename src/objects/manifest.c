@@ -14,13 +14,16 @@
 __thread const struct object *kinds_current;
 static __thread size_t size_hint[K__COUNT];
 
+/* accepted apiVersions: group/version, "v1" for the core group */
 static const char *const v1[] = { "v1", NULL };
-static const char *const discovery_v1[] = { "v1", NULL };
-static const char *const apps_v1[] = { "v1", NULL };
-static const char *const metallb_v1b1[] = { "v1beta1", NULL };
-static const char *const metallb_v1b12[] = { "v1beta1", "v1beta2", NULL };
-static const char *const istio_net[] = { "v1", "v1beta1", "v1alpha3", NULL };
-static const char *const istio_sec[] = { "v1", "v1beta1", NULL };
+static const char *const discovery_v1[] = { "discovery.k8s.io/v1", NULL };
+static const char *const apps_v1[] = { "apps/v1", NULL };
+static const char *const metallb_v1b1[] = { "metallb.io/v1beta1", NULL };
+static const char *const metallb_v1b12[] = { "metallb.io/v1beta1", "metallb.io/v1beta2", NULL };
+static const char *const istio_net[] = { "networking.istio.io/v1",
+    "networking.istio.io/v1beta1", "networking.istio.io/v1alpha3", NULL };
+static const char *const istio_sec[] = { "security.istio.io/v1", "security.istio.io/v1beta1",
+    NULL };
 
 #define KIND(k, n, g, v, ns, s, st) { k, n, g, v, ns, &s, sizeof(st) }
 static const struct kind_info kinds[K__COUNT] = {
@@ -70,13 +73,22 @@ kind_name(enum obj_kind k)
 	return k < K__COUNT ? kinds[k].name : "?";
 }
 
+/* The kind's static copy of an accepted apiVersion, or NULL. */
+static const char *
+kind_api_version(const struct kind_info *ki, const char *api_version)
+{
+	size_t j;
+
+	for (j = 0; ki->versions[j]; j++)
+		if (strcmp(ki->versions[j], api_version) == 0)
+			return ki->versions[j];
+	return NULL;
+}
+
 const struct kind_info *
 kind_lookup(const char *api_version, const char *kind, int *known_kind)
 {
-	const char *slash = strrchr(api_version, '/');
-	size_t glen = slash ? (size_t)(slash - api_version) : 0;
-	const char *ver = slash ? slash + 1 : api_version;
-	size_t i, j;
+	size_t i;
 
 	*known_kind = 0;
 	for (i = 0; i < K__COUNT; i++) {
@@ -85,13 +97,46 @@ kind_lookup(const char *api_version, const char *kind, int *known_kind)
 		if (strcmp(ki->name, kind) != 0)
 			continue;
 		*known_kind = 1;
-		if (strlen(ki->group) != glen || strncmp(ki->group, api_version, glen) != 0)
-			continue;
-		for (j = 0; ki->versions[j]; j++)
-			if (strcmp(ki->versions[j], ver) == 0)
-				return ki;
+		if (kind_api_version(ki, api_version) != NULL)
+			return ki;
 	}
 	return NULL;
+}
+
+/*
+ * Where objects live: an arena of their own, or one shared by the objects
+ * of a file (decoded_list_share). Counted: one for each object in it, one
+ * for the list still decoding into it.
+ */
+struct obj_pool {
+	int		 refcnt;
+	struct vg_arena	*arena;
+	struct vg_strtab *strs;		/* while a list decodes into it: strings */
+	struct vg_strtab *blobs;	/* and SC_SHARE arrays */
+	const char	*file;		/* the file name last copied into it */
+};
+
+static struct obj_pool *
+pool_new(struct vg_arena *a)
+{
+	struct obj_pool *p = xcalloc(1, sizeof(*p));
+
+	p->refcnt = 1;
+	p->arena = a;
+	return p;
+}
+
+static void
+pool_unref(struct obj_pool *p)
+{
+	if (p == NULL)
+		return;
+	if (__atomic_sub_fetch(&p->refcnt, 1, __ATOMIC_ACQ_REL) == 0) {
+		strtab_free(p->strs);
+		strtab_free(p->blobs);
+		arena_free(p->arena);
+		free(p);
+	}
 }
 
 struct object *
@@ -107,7 +152,28 @@ object_unref(struct object *o)
 	if (o == NULL)
 		return;
 	if (__atomic_sub_fetch(&o->refcnt, 1, __ATOMIC_ACQ_REL) == 0)
-		arena_free(o->arena);
+		pool_unref(o->pool);
+}
+
+void
+decoded_list_share(struct decoded_list *l)
+{
+	if (l->pool != NULL)
+		return;
+	l->pool = pool_new(arena_new());
+	l->pool->strs = strtab_new(l->pool->arena);
+	l->pool->blobs = strtab_new_blobs(l->pool->arena);
+}
+
+void
+decoded_list_seal(struct decoded_list *l)
+{
+	if (l->pool == NULL)
+		return;
+	strtab_free(l->pool->strs);
+	strtab_free(l->pool->blobs);
+	l->pool->strs = NULL;
+	l->pool->blobs = NULL;
 }
 
 static struct decoded *
@@ -127,11 +193,16 @@ decoded_list_free(struct decoded_list *l)
 	size_t i;
 
 	for (i = 0; i < l->n; i++) {
-		object_unref(l->v[i].obj);
+		if (l->v[i].obj != NULL) {
+			/* ns and name are the object's */
+			object_unref(l->v[i].obj);
+			continue;
+		}
 		free((char *)l->v[i].ns);
 		free((char *)l->v[i].name);
 	}
 	free(l->v);
+	pool_unref(l->pool);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -156,7 +227,9 @@ valid_name(const char *s)
 static const struct sc_field meta_fields[] = {
 	SCF("name", SC_STR, struct obj_meta, name),
 	SCF("namespace", SC_STR, struct obj_meta, ns),
-	SCF("labels", SC_STRMAP, struct obj_meta, labels),
+	/* SCF_SHARED: no check writes these (nor the arrays marked so in
+	 * k8s.c); a file's objects share equal ones (decoded_list_share) */
+	SCF_SHARED("labels", SC_STRMAP, struct obj_meta, labels),
 	SCF("annotations", SC_STRMAP, struct obj_meta, annotations),
 	SCF("creationTimestamp", SC_STR, struct obj_meta, creation_ts),
 	SCF("uid", SC_STR, struct obj_meta, uid),
@@ -196,6 +269,7 @@ decode_one(const struct ynode *root, const char *file, const char *default_ns,
 	const struct ynode *md;
 	struct decoded *d;
 	struct object *o;
+	struct obj_pool *pool;
 	struct sc_ctx c;
 	int known;
 	char what[512];
@@ -251,27 +325,34 @@ decode_one(const struct ynode *root, const char *file, const char *default_ns,
 		return;
 	}
 	d->named = 1;
-	d->ns = xstrdup(ns);
-	d->name = xstrdup(name);
 
 	o = xcalloc(1, sizeof(*o));
 	memset(&c, 0, sizeof(c));
-	/* objects of a kind are alike: size the arena as the last one was,
-	 * so most objects take one exact chunk instead of a doubling chain */
-	c.arena = arena_new_sized(size_hint[ki->kind]);
+	if (out->pool != NULL)
+		pool = out->pool;
+	else
+		/* objects of a kind are alike: size the arena as the last one
+		 * was, so most objects take one exact chunk instead of a
+		 * doubling chain */
+		pool = pool_new(arena_new_sized(size_hint[ki->kind]));
+	c.arena = pool->arena;
+	c.strs = pool->strs;
+	c.blobs = pool->blobs;
 	c.errs = errs;
 	c.file = file;
 	c.what = what;
-	o->arena = c.arena;
+	o->pool = pool;
 	o->kind = ki->kind;
 	o->refcnt = 1;
 	o->line = root->line;
-	o->file = arena_strdup(c.arena, file);
-	o->api_version = arena_strdup(c.arena, apiv);
+	if (pool->file == NULL || strcmp(pool->file, file) != 0)
+		pool->file = arena_strdup(c.arena, file);
+	o->file = pool->file;
+	o->api_version = kind_api_version(ki, apiv);
 	strcpy(c.path, "metadata");
 	(void)sc_decode(&c, &meta_schema, md, &o->meta);
 	c.path[0] = '\0';
-	o->meta.ns = arena_strdup(c.arena, ns);
+	o->meta.ns = sc_strndup(&c, ns, strlen(ns));
 	o->spec = arena_alloc(c.arena, ki->spec_size);
 	kinds_current = o;
 	(void)sc_decode(&c, ki->spec_schema, root, o->spec);
@@ -279,13 +360,12 @@ decode_one(const struct ynode *root, const char *file, const char *default_ns,
 	o->hash = yn_hash(root, hash_str(HASH_INIT, ns));
 	if (c.nerr) {
 		d->failed = 1;
-		/* the object's struct lives in the arena it was decoded into */
-		{
-			struct vg_arena *a = o->arena;
-
-			free(o);
-			arena_free(a);
-		}
+		d->ns = xstrdup(ns);
+		d->name = xstrdup(name);
+		free(o);
+		/* in a shared arena what it took stays until the arena goes */
+		if (pool != out->pool)
+			pool_unref(pool);
 		return;
 	}
 	/* the struct itself moves into the arena so one free releases all */
@@ -293,8 +373,13 @@ decode_one(const struct ynode *root, const char *file, const char *default_ns,
 		struct object *oa = arena_memdup(c.arena, o, sizeof(*o));
 
 		free(o);
+		if (pool == out->pool)
+			__atomic_add_fetch(&pool->refcnt, 1, __ATOMIC_RELAXED);
+		else
+			size_hint[ki->kind] = arena_used(c.arena) + 64;
 		d->obj = oa;
-		size_hint[ki->kind] = arena_used(c.arena) + 64;
+		d->ns = oa->meta.ns;
+		d->name = oa->meta.name;
 	}
 }
 

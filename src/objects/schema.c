@@ -171,8 +171,37 @@ cmp_pair(const void *a, const void *b)
 	return strcmp(((const char *const *)a)[0], ((const char *const *)b)[0]);
 }
 
+/*
+ * Where a decoded array goes: for a shared field, the array was built in
+ * scratch memory (tmp) and becomes the blob table's copy; otherwise it was
+ * built in the arena and stays.
+ */
 static int
-decode_strmap(struct sc_ctx *c, const struct ynode *n, struct strmap *m)
+sharing(const struct sc_ctx *c, const struct sc_field *f)
+{
+	return f != NULL && (f->flags & SC_SHARE) && c->blobs != NULL;
+}
+
+static void *
+array_new(struct sc_ctx *c, int share, size_t size)
+{
+	return share ? xcalloc(1, size) : arena_alloc(c->arena, size);
+}
+
+static void *
+array_done(struct sc_ctx *c, int share, void *v, size_t size)
+{
+	const void *p;
+
+	if (!share)
+		return v;
+	p = strtab_intern_blob(c->blobs, v, size);
+	free(v);
+	return (void *)(uintptr_t)p;
+}
+
+static int
+decode_strmap(struct sc_ctx *c, const struct ynode *n, struct strmap *m, int share)
 {
 	const char **pairs;
 	size_t i;
@@ -195,19 +224,30 @@ decode_strmap(struct sc_ctx *c, const struct ynode *n, struct strmap *m)
 	if (rc == 0) {
 		qsort(pairs, n->n, 2 * sizeof(*pairs), cmp_pair);
 		m->n = n->n;
-		m->k = arena_alloc(c->arena, sizeof(*m->k) * (n->n ? n->n : 1));
-		m->v = arena_alloc(c->arena, sizeof(*m->v) * (n->n ? n->n : 1));
+		size_t sz = sizeof(*m->k) * (n->n ? n->n : 1);
+		const char **k = array_new(c, share, sz), **v = array_new(c, share, sz);
+
 		for (i = 0; i < n->n; i++) {
 			if (i > 0 && strcmp(pairs[2 * i], pairs[2 * i - 2]) == 0) {
 				sc_error(c, n, "duplicate key \"%s\"", pairs[2 * i]);
 				rc = -1;
 			}
-			m->k[i] = arena_strdup(c->arena, pairs[2 * i]);
-			m->v[i] = arena_strdup(c->arena, pairs[2 * i + 1]);
+			k[i] = sc_strndup(c, pairs[2 * i], strlen(pairs[2 * i]));
+			v[i] = sc_strndup(c, pairs[2 * i + 1], strlen(pairs[2 * i + 1]));
 		}
+		m->k = array_done(c, share, k, sz);
+		m->v = array_done(c, share, v, sz);
 	}
 	free(pairs);
 	return rc;
+}
+
+const char *
+sc_strndup(struct sc_ctx *c, const char *s, size_t len)
+{
+	if (c->strs != NULL)
+		return strtab_intern(c->strs, s, len);
+	return arena_strndup(c->arena, s, len);
 }
 
 /* Append to the path for nested messages; returns the old length. */
@@ -240,7 +280,7 @@ sc_decode_field(struct sc_ctx *c, const struct sc_field *f,
 			return -1;
 		/* null is unset, as the API server takes it: the default stays */
 		*(const char **)dst = yn_is_null(n) ? f->dflt_str :
-		    arena_strndup(c->arena, n->str, n->len);
+		    sc_strndup(c, n->str, n->len);
 		return 0;
 	case SC_INT:
 	case SC_OPTINT:
@@ -302,7 +342,7 @@ sc_decode_field(struct sc_ctx *c, const struct sc_field *f,
 			sc_error(c, n, "must be a list of strings, not %s", type_name(n));
 			return -1;
 		}
-		v = arena_alloc(c->arena, sizeof(*v) * (n->n ? n->n : 1));
+		v = array_new(c, sharing(c, f), sizeof(*v) * (n->n ? n->n : 1));
 		for (i = 0; i < n->n; i++) {
 			if (n->vals[i]->type != YN_SCALAR) {
 				size_t old = path_push(c, NULL, (long)i);
@@ -313,16 +353,16 @@ sc_decode_field(struct sc_ctx *c, const struct sc_field *f,
 				rc = -1;
 				continue;
 			}
-			v[i] = arena_strndup(c->arena, n->vals[i]->str, n->vals[i]->len);
+			v[i] = sc_strndup(c, n->vals[i]->str, n->vals[i]->len);
 		}
-		*(const char ***)dst = v;
+		*(const char ***)dst = array_done(c, sharing(c, f), v, sizeof(*v) * (n->n ? n->n : 1));
 		*(size_t *)((char *)base + f->cnt_off) = n->n;
 		return rc;
 	}
 	case SC_STRMAP:
 		if (yn_is_null(n))
 			return 0;
-		return decode_strmap(c, n, dst);
+		return decode_strmap(c, n, dst, sharing(c, f));
 	case SC_INTSTR: {
 		struct intstr *is = dst;
 
@@ -335,7 +375,7 @@ sc_decode_field(struct sc_ctx *c, const struct sc_field *f,
 			is->i = iv;
 		} else {
 			is->is_str = 1;
-			is->s = arena_strndup(c->arena, n->str, n->len);
+			is->s = sc_strndup(c, n->str, n->len);
 		}
 		return 0;
 	}
@@ -362,7 +402,7 @@ sc_decode_field(struct sc_ctx *c, const struct sc_field *f,
 			sc_error(c, n, "must be a list, not %s", type_name(n));
 			return -1;
 		}
-		v = arena_alloc(c->arena, f->sub->size * (n->n ? n->n : 1));
+		v = array_new(c, sharing(c, f), f->sub->size * (n->n ? n->n : 1));
 		for (i = 0; i < n->n; i++) {
 			size_t old = path_push(c, NULL, (long)i);
 
@@ -373,7 +413,7 @@ sc_decode_field(struct sc_ctx *c, const struct sc_field *f,
 				rc = -1;
 			c->path[old] = '\0';
 		}
-		*(void **)dst = v;
+		*(void **)dst = array_done(c, sharing(c, f), v, f->sub->size * (n->n ? n->n : 1));
 		*(size_t *)((char *)base + f->cnt_off) = n->n;
 		return rc;
 	}

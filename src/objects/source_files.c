@@ -11,10 +11,6 @@
 #include "vipgate/log.h"
 #include "vipgate/source.h"
 
-struct fkey {
-	enum obj_kind	 kind;
-	char		*ns, *name;
-};
 
 struct cached_file {
 	char			*path;
@@ -22,10 +18,10 @@ struct cached_file {
 	int			 syntax_error;
 	struct decoded_list	 decoded;
 	struct vg_errs		 errs;		/* re-reported on every sync */
-	struct fkey		*owned;		/* keys this file put in force last time */
+	struct object		**owned;	/* what this file put in force last time
+						 * (the store's objects, held: their keys) */
 	size_t			 nowned;
 	int			 seen;
-	size_t			 idx;		/* position in this sync's list */
 };
 
 struct file_source {
@@ -34,66 +30,112 @@ struct file_source {
 	size_t			  nfiles;
 };
 
-/* The merge's table: key -> who defines it this time. */
+/*
+ * The merge's table: key -> who defines it this time. A slot is 16 bytes:
+ * it names the decoded entry (or the held object) that defines the key,
+ * and the key is read from there (at 100,000 objects a slot with its own
+ * copy of the key took 12 MB for the length of a sync).
+ */
 struct claim {
-	enum obj_kind		 kind;
-	const char		*ns, *name;
-	uint64_t		 h;
-	struct cached_file	*file;
-	const struct decoded	*d;		/* NULL: keep what the store has */
-	int			 used;
+	uint32_t	h;
+	uint32_t	file;		/* index in this sync's list + 1; 0: none yet */
+	uint32_t	item;		/* in that file's decoded list, or owned list */
+	uint8_t		used;		/* 1; 2: failed with nothing to keep */
+	uint8_t		owned;		/* item is an owned object: keep what the store has */
 };
 
 struct claims {
-	struct claim	*v;
-	size_t		 cap, n;
+	struct claim		 *v;
+	size_t			  cap, n;
+	struct cached_file	**files;	/* this sync's list */
 };
 
-static uint64_t
+static uint32_t
 claim_hash(enum obj_kind k, const char *ns, const char *name)
 {
-	return hash_str(hash_str(hash_bytes(HASH_INIT, &k, sizeof(k)), ns), name);
+	return (uint32_t)hash_str(hash_str(hash_bytes(HASH_INIT, &k, sizeof(k)), ns), name);
 }
 
-static struct claim *
-claims_find(struct claims *c, enum obj_kind k, const char *ns, const char *name, int add)
+static struct cached_file *
+claim_file(const struct claims *cl, const struct claim *c)
 {
-	uint64_t h = claim_hash(k, ns, name);
+	return c->file ? cl->files[c->file - 1] : NULL;
+}
+
+/* The decoded entry that defines it; NULL when it keeps what the store has. */
+static const struct decoded *
+claim_decoded(const struct claims *cl, const struct claim *c)
+{
+	if (c->file == 0 || c->owned)
+		return NULL;
+	return &cl->files[c->file - 1]->decoded.v[c->item];
+}
+
+static void
+claim_key(const struct claims *cl, const struct claim *c, enum obj_kind *k,
+    const char **ns, const char **name)
+{
+	const struct cached_file *f = cl->files[c->file - 1];
+
+	if (c->owned) {
+		const struct object *o = f->owned[c->item];
+
+		*k = o->kind;
+		*ns = o->meta.ns;
+		*name = o->meta.name;
+	} else {
+		const struct decoded *d = &f->decoded.v[c->item];
+
+		*k = d->kind;
+		*ns = d->obj ? d->obj->meta.ns : d->ns;
+		*name = d->obj ? d->obj->meta.name : d->name;
+	}
+}
+
+static void
+claims_init(struct claims *cl, struct cached_file **files, size_t nfiles)
+{
+	size_t i, n = 0;
+
+	/* sized once, for every key the files can name, at most half full */
+	for (i = 0; i < nfiles; i++)
+		n += files[i]->decoded.n + (files[i]->syntax_error ? files[i]->nowned : 0);
+	cl->cap = 1024;
+	while (cl->cap < 2 * n + 2)
+		cl->cap *= 2;
+	cl->v = xcalloc(cl->cap, sizeof(*cl->v));
+	cl->n = 0;
+	cl->files = files;
+}
+
+/*
+ * The slot of a key, or NULL. With add, a new slot for it (used, no file
+ * yet: the caller sets file and item before the next call).
+ */
+static struct claim *
+claims_find(struct claims *cl, enum obj_kind k, const char *ns, const char *name, int add)
+{
+	uint32_t h = claim_hash(k, ns, name);
 	size_t i;
 
-	if (add && (c->n + 1) * 2 > c->cap) {
-		struct claims nc;
+	for (i = h & (cl->cap - 1); cl->v[i].used; i = (i + 1) & (cl->cap - 1)) {
+		enum obj_kind ck;
+		const char *cns, *cname;
 
-		nc.cap = c->cap ? c->cap * 2 : 1024;
-		nc.v = xcalloc(nc.cap, sizeof(*nc.v));
-		nc.n = 0;
-		for (i = 0; i < c->cap; i++)
-			if (c->v[i].used) {
-				size_t j = c->v[i].h & (nc.cap - 1);
-
-				while (nc.v[j].used)
-					j = (j + 1) & (nc.cap - 1);
-				nc.v[j] = c->v[i];
-				nc.n++;
-			}
-		free(c->v);
-		*c = nc;
+		if (cl->v[i].h != h)
+			continue;
+		claim_key(cl, &cl->v[i], &ck, &cns, &cname);
+		if (ck == k && strcmp(cns, ns) == 0 && strcmp(cname, name) == 0)
+			return &cl->v[i];
 	}
-	if (c->cap == 0)
-		return NULL;
-	for (i = h & (c->cap - 1); c->v[i].used; i = (i + 1) & (c->cap - 1))
-		if (c->v[i].h == h && c->v[i].kind == k && strcmp(c->v[i].ns, ns) == 0 &&
-		    strcmp(c->v[i].name, name) == 0)
-			return &c->v[i];
 	if (!add)
 		return NULL;
-	c->v[i].used = 1;
-	c->v[i].h = h;
-	c->v[i].kind = k;
-	c->v[i].ns = ns;
-	c->v[i].name = name;
-	c->n++;
-	return &c->v[i];
+	if ((cl->n + 1) * 2 > cl->cap)
+		fatalx("claims: table full");	/* claims_init counted every key */
+	cl->v[i].used = 1;
+	cl->v[i].h = h;
+	cl->n++;
+	return &cl->v[i];
 }
 
 struct file_source *
@@ -110,10 +152,8 @@ owned_free(struct cached_file *f)
 {
 	size_t i;
 
-	for (i = 0; i < f->nowned; i++) {
-		free(f->owned[i].ns);
-		free(f->owned[i].name);
-	}
+	for (i = 0; i < f->nowned; i++)
+		object_unref(f->owned[i]);
 	free(f->owned);
 	f->owned = NULL;
 	f->nowned = 0;
@@ -263,7 +303,10 @@ refresh_file(struct cached_file *f)
 	if (h != f->hash || f->hash == 0) {
 		decoded_list_free(&f->decoded);
 		errs_clear(&f->errs);
+		/* a file's objects are parsed again together: one arena */
+		decoded_list_share(&f->decoded);
 		f->syntax_error = yn_parse(buf, len, f->path, parse_doc, f, &f->errs) == -1;
+		decoded_list_seal(&f->decoded);
 		f->hash = h;
 	}
 	free(buf);
@@ -293,13 +336,13 @@ fsrc_sync(struct file_source *fs, const char *const *paths, size_t npaths,
 			f->path = xstrdup(names.v[i]);
 		}
 		f->seen = 1;
-		f->idx = i;
 		refresh_file(f);
 		errs_append(errs, &f->errs);
 		nf[i] = f;
 	}
 
 	/* claims, in path order: the first file to define an object wins */
+	claims_init(&cl, nf, names.n);
 	for (i = 0; i < names.n; i++) {
 		struct cached_file *f = nf[i];
 
@@ -307,30 +350,34 @@ fsrc_sync(struct file_source *fs, const char *const *paths, size_t npaths,
 			const struct decoded *d = &f->decoded.v[j];
 			const char *ns = d->obj ? d->obj->meta.ns : d->ns;
 			const char *name = d->obj ? d->obj->meta.name : d->name;
+			const struct decoded *first;
 			struct claim *c;
 
 			if (!d->named && d->obj == NULL)
 				continue;
 			c = claims_find(&cl, d->kind, ns, name, 1);
-			if (c->file != NULL) {
+			if (c->file != 0) {
+				first = claim_decoded(&cl, c);
 				errs_add(errs, ERR_ERROR, f->path, d->line, 0,
 				    "%s %s%s%s is also defined at %s:%d; this one is ignored",
 				    kind_name(d->kind), ns, *ns ? "/" : "", name,
-				    c->file->path, c->d ? c->d->line : 0);
+				    claim_file(&cl, c)->path, first ? first->line : 0);
 				continue;
 			}
-			c->file = f;
-			c->d = d;
+			c->file = (uint32_t)i + 1;
+			c->item = (uint32_t)j;
 		}
 		/* a file that did not parse keeps what it defined before */
 		if (f->syntax_error)
 			for (j = 0; j < f->nowned; j++) {
-				struct claim *c = claims_find(&cl, f->owned[j].kind,
-				    f->owned[j].ns, f->owned[j].name, 1);
+				const struct object *ow = f->owned[j];
+				struct claim *c = claims_find(&cl, ow->kind, ow->meta.ns,
+				    ow->meta.name, 1);
 
-				if (c->file == NULL) {
-					c->file = f;
-					c->d = NULL;
+				if (c->file == 0) {
+					c->file = (uint32_t)i + 1;
+					c->item = (uint32_t)j;
+					c->owned = 1;
 				}
 			}
 	}
@@ -339,21 +386,26 @@ fsrc_sync(struct file_source *fs, const char *const *paths, size_t npaths,
 	 * objects that failed, then delete what nobody claims */
 	for (i = 0; i < cl.cap; i++) {
 		struct claim *c = &cl.v[i];
+		const struct decoded *d;
+		enum obj_kind ck;
+		const char *cns, *cname;
 
 		if (!c->used)
 			continue;
-		if (c->d && c->d->obj) {
-			struct object *cur = store_get(fs->store, c->kind, c->ns, c->name);
+		d = claim_decoded(&cl, c);
+		claim_key(&cl, c, &ck, &cns, &cname);
+		if (d && d->obj) {
+			struct object *cur = store_get(fs->store, ck, cns, cname);
 
 			/* the same object from the API server wins (source-kube.h) */
 			if (cur && cur->from_api)
-				errs_add(errs, ERR_WARNING, c->file->path, c->d->line, 0,
+				errs_add(errs, ERR_WARNING, claim_file(&cl, c)->path, d->line, 0,
 				    "%s %s%s%s also comes from the Kubernetes API; the API's "
-				    "version is used", kind_name(c->kind), c->ns, *c->ns ? "/" : "",
-				    c->name);
+				    "version is used", kind_name(ck), cns, *cns ? "/" : "",
+				    cname);
 			else
-				changes += (size_t)store_put(fs->store, object_ref(c->d->obj));
-		} else if (store_get(fs->store, c->kind, c->ns, c->name) == NULL) {
+				changes += (size_t)store_put(fs->store, object_ref(d->obj));
+		} else if (store_get(fs->store, ck, cns, cname) == NULL) {
 			/* failed, nothing to keep: it is not loaded */
 			c->used = 2;
 		}
@@ -379,21 +431,31 @@ fsrc_sync(struct file_source *fs, const char *const *paths, size_t npaths,
 	/* remember what each file now has in force (claims may point into
 	 * the old lists, so build the new ones first) */
 	{
-		struct fkey **nown = xcalloc(names.n + 1, sizeof(*nown));
+		struct object ***nown = xcalloc(names.n + 1, sizeof(*nown));
 		size_t *nn = xcalloc(names.n + 1, sizeof(*nn));
 
+		/* counted first: one exact array a file */
+		for (i = 0; i < cl.cap; i++)
+			if (cl.v[i].used == 1 && cl.v[i].file != 0)
+				nn[cl.v[i].file - 1]++;
+		for (i = 0; i < names.n; i++) {
+			nown[i] = nn[i] ? xcalloc(nn[i], sizeof(**nown)) : NULL;
+			nn[i] = 0;
+		}
 		for (i = 0; i < cl.cap; i++) {
 			struct claim *c = &cl.v[i];
-			struct fkey *fk;
+			enum obj_kind ck;
+			const char *cns, *cname;
+			struct object *o;
 
-			if (c->used != 1 || c->file == NULL)
+			if (c->used != 1 || c->file == 0)
 				continue;
-			j = c->file->idx;
-			nown[j] = xreallocarray(nown[j], nn[j] + 1, sizeof(**nown));
-			fk = &nown[j][nn[j]++];
-			fk->kind = c->kind;
-			fk->ns = xstrdup(c->ns);
-			fk->name = xstrdup(c->name);
+			claim_key(&cl, c, &ck, &cns, &cname);
+			/* put, kept or the API's: the store has it */
+			if ((o = store_get(fs->store, ck, cns, cname)) == NULL)
+				continue;
+			j = c->file - 1;
+			nown[j][nn[j]++] = object_ref(o);
 		}
 		for (i = 0; i < names.n; i++) {
 			owned_free(nf[i]);

@@ -11,9 +11,9 @@
 #include <string.h>
 #include <time.h>
 
-#include <curl/curl.h>
 #include <event2/event.h>
 
+#include "curl_lazy.h"
 #include "vipgate/applier.h"
 #include "vipgate/ipaddr.h"
 #include "vipgate/log.h"
@@ -843,6 +843,10 @@ ksrc_new(struct event_base *base, struct store *st, struct kube_auth *auth,
 	int k;
 
 	if (!curl_ready) {
+		char err[256];
+
+		if (vg_curl_load(err, sizeof(err)) == -1)
+			fatalx("kubernetes: %s", err);
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
 			fatalx("curl_global_init");
 		curl_ready = 1;

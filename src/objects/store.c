@@ -7,15 +7,13 @@
 #include "vipgate/log.h"
 #include "vipgate/store.h"
 
-struct entry {
-	struct entry	*next;
-	uint64_t	 h;
-	struct object	*obj;
-};
-
+/*
+ * Open addressing on the objects themselves (linear probing, at most half
+ * full): 8 bytes a slot, where a chained entry took 32 and its bucket 8.
+ */
 struct store {
-	struct entry	**buckets;
-	size_t		  nbuckets;
+	struct object	**slots;
+	size_t		  mask;
 	size_t		  count;
 	uint64_t	  generation;
 	/* per-kind sorted lists, rebuilt lazily after a change */
@@ -34,14 +32,20 @@ key_hash(enum obj_kind k, const char *ns, const char *name)
 	return hash_str(h, name);
 }
 
+static size_t
+home(const struct store *s, const struct object *o)
+{
+	return (size_t)key_hash(o->kind, o->meta.ns, o->meta.name) & s->mask;
+}
+
 struct store *
 store_new(void)
 {
 	struct store *s = xcalloc(1, sizeof(*s));
 	int k;
 
-	s->nbuckets = 1024;
-	s->buckets = xcalloc(s->nbuckets, sizeof(*s->buckets));
+	s->mask = 1023;
+	s->slots = xcalloc(s->mask + 1, sizeof(*s->slots));
 	for (k = 0; k < K__COUNT; k++)
 		s->dirty[k] = 1;
 	return s;
@@ -55,91 +59,117 @@ store_free(struct store *s)
 
 	if (s == NULL)
 		return;
-	for (i = 0; i < s->nbuckets; i++) {
-		struct entry *e, *n;
-
-		for (e = s->buckets[i]; e; e = n) {
-			n = e->next;
-			object_unref(e->obj);
-			free(e);
-		}
-	}
+	for (i = 0; i <= s->mask; i++)
+		object_unref(s->slots[i]);
 	for (k = 0; k < K__COUNT; k++)
 		free(s->sorted[k]);
-	free(s->buckets);
+	free(s->slots);
 	free(s);
 }
 
-static struct entry **
-find(const struct store *s, enum obj_kind k, const char *ns, const char *name, uint64_t h)
+/* The slot holding the key, or the empty slot where it would go. */
+static size_t
+find(const struct store *s, enum obj_kind k, const char *ns, const char *name)
 {
-	struct entry **ep = &s->buckets[h & (s->nbuckets - 1)];
+	size_t i;
 
-	for (; *ep; ep = &(*ep)->next) {
-		struct object *o = (*ep)->obj;
+	for (i = (size_t)key_hash(k, ns, name) & s->mask; s->slots[i] != NULL;
+	    i = (i + 1) & s->mask) {
+		const struct object *o = s->slots[i];
 
-		if ((*ep)->h == h && o->kind == k && strcmp(o->meta.name, name) == 0 &&
+		if (o->kind == k && strcmp(o->meta.name, name) == 0 &&
 		    strcmp(o->meta.ns, ns) == 0)
-			return ep;
+			break;
 	}
-	return ep;
+	return i;
 }
 
 static void
 grow(struct store *s)
 {
-	size_t i, nb = s->nbuckets * 2;
-	struct entry **b = xcalloc(nb, sizeof(*b));
+	struct object **old = s->slots;
+	size_t i, j, omask = s->mask;
 
-	for (i = 0; i < s->nbuckets; i++) {
-		struct entry *e, *n;
-
-		for (e = s->buckets[i]; e; e = n) {
-			n = e->next;
-			e->next = b[e->h & (nb - 1)];
-			b[e->h & (nb - 1)] = e;
-		}
+	s->mask = s->mask * 2 + 1;
+	s->slots = xcalloc(s->mask + 1, sizeof(*s->slots));
+	for (i = 0; i <= omask; i++) {
+		if (old[i] == NULL)
+			continue;
+		for (j = home(s, old[i]); s->slots[j] != NULL; j = (j + 1) & s->mask)
+			;
+		s->slots[j] = old[i];
 	}
-	free(s->buckets);
-	s->buckets = b;
-	s->nbuckets = nb;
+	free(old);
 }
 
 struct object *
 store_get(const struct store *s, enum obj_kind k, const char *ns, const char *name)
 {
-	struct entry **ep = find(s, k, ns, name, key_hash(k, ns, name));
+	return s->slots[find(s, k, ns, name)];
+}
 
-	return *ep ? (*ep)->obj : NULL;
+static int cmp_obj(const void *, const void *);
+
+/* A valid sorted list points at the new copy of an object. */
+static void
+sorted_replace(struct store *s, const struct object *old, struct object *o)
+{
+	struct object **v = s->sorted[o->kind];
+	size_t lo = 0, hi = s->nsorted[o->kind];
+
+	if (s->dirty[o->kind])
+		return;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int r = cmp_obj(&v[mid], &old);
+
+		if (r == 0) {
+			v[mid] = o;
+			return;
+		}
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	s->dirty[o->kind] = 1;	/* not found: cannot be, but stay correct */
 }
 
 int
 store_put(struct store *s, struct object *o)
 {
-	uint64_t h = key_hash(o->kind, o->meta.ns, o->meta.name);
-	struct entry **ep = find(s, o->kind, o->meta.ns, o->meta.name, h);
+	size_t i = find(s, o->kind, o->meta.ns, o->meta.name);
+	struct object *old = s->slots[i];
 
-	if (*ep) {
-		struct object *old = (*ep)->obj;
-
-		if (old->hash == o->hash) {
-			/* same content: keep the stored one, its generation stays */
+	if (old != NULL) {
+		if (old->hash == o->hash && old->from_api != o->from_api) {
+			/* same content from the other source: the stored copy
+			 * stays (which source holds it decides deletions) */
 			object_unref(o);
 			return 0;
 		}
+		if (old->hash == o->hash) {
+			/* same content: no change, its generation stays. The new
+			 * copy is kept all the same: the old one may hold the
+			 * shared arena of a file read before, which then goes
+			 * once its last object is replaced (decoded_list_share) */
+			o->generation = old->generation;
+			if (o != old) {
+				s->slots[i] = o;
+				sorted_replace(s, old, o);
+			}
+			object_unref(old);
+			return 0;
+		}
 		o->generation = ++s->generation;
-		(*ep)->obj = o;
+		s->slots[i] = o;
 		object_unref(old);
 	} else {
-		struct entry *e = xcalloc(1, sizeof(*e));
-
-		e->h = h;
-		e->obj = o;
-		*ep = e;
+		s->slots[i] = o;
 		o->generation = ++s->generation;
 		s->count++;
 		s->nkind[o->kind]++;
-		if (s->count > s->nbuckets)
+		if (s->count * 2 > s->mask)
 			grow(s);
 	}
 	s->dirty[o->kind] = 1;
@@ -149,14 +179,24 @@ store_put(struct store *s, struct object *o)
 int
 store_del(struct store *s, enum obj_kind k, const char *ns, const char *name)
 {
-	struct entry **ep = find(s, k, ns, name, key_hash(k, ns, name));
-	struct entry *e = *ep;
+	size_t i = find(s, k, ns, name), j;
+	struct object *o = s->slots[i];
 
-	if (e == NULL)
+	if (o == NULL)
 		return 0;
-	*ep = e->next;
-	object_unref(e->obj);
-	free(e);
+	s->slots[i] = NULL;
+	/* close the gap: a later object of the run moves up unless its home
+	 * lies cyclically in (i, j] (it would not be found from there) */
+	for (j = (i + 1) & s->mask; s->slots[j] != NULL; j = (j + 1) & s->mask) {
+		size_t h = home(s, s->slots[j]);
+
+		if (i <= j ? (i < h && h <= j) : (i < h || h <= j))
+			continue;
+		s->slots[i] = s->slots[j];
+		s->slots[j] = NULL;
+		i = j;
+	}
+	object_unref(o);
 	s->count--;
 	s->nkind[k]--;
 	s->generation++;
@@ -181,13 +221,9 @@ store_list(struct store *s, enum obj_kind k, size_t *n)
 
 		free(s->sorted[k]);
 		s->sorted[k] = xcalloc(s->nkind[k] ? s->nkind[k] : 1, sizeof(struct object *));
-		for (i = 0; i < s->nbuckets; i++) {
-			struct entry *e;
-
-			for (e = s->buckets[i]; e; e = e->next)
-				if (e->obj->kind == k)
-					s->sorted[k][j++] = e->obj;
-		}
+		for (i = 0; i <= s->mask; i++)
+			if (s->slots[i] != NULL && s->slots[i]->kind == k)
+				s->sorted[k][j++] = s->slots[i];
 		qsort(s->sorted[k], j, sizeof(struct object *), cmp_obj);
 		s->nsorted[k] = j;
 		s->dirty[k] = 0;

@@ -39,11 +39,14 @@ struct ipuser {
 	struct ipuser	*next;
 };
 
-/* An address taken in this run, and the Services that hold it. */
+/*
+ * An address taken in this run, and the Services that hold it, in the
+ * order they took it: the first in place (most addresses have one).
+ */
 struct ipuse {
 	struct ipaddr	 ip;
-	struct ipuser	*users;		/* in the order they took it */
-	struct ipuser	**utail;
+	struct ipuser	 users;
+	struct ipuser	*last;
 	struct ipuse	*next_grp;	/* next address of the same group */
 };
 
@@ -103,31 +106,33 @@ struct apool {
 	int64_t				 prio;		/* 0 when unset */
 };
 
+/* One a LoadBalancer Service; small fields last (50,000 of them at 100k VIPs). */
 struct asvc {
 	struct object		*obj;
 	const struct k_service	*k;
-	size_t			 idx;		/* in input order */
 	struct alloc_result	*res;
 	const char		*key;		/* allow-shared-ip; NULL when absent or empty */
 	const struct strmap	*backend;	/* the selector when ETP Local */
-	enum policy		 pol;
-	int			 af;		/* the primary family */
-	struct ipaddr		 req[2];	/* requested, v4 first */
-	size_t			 nreq;
 	const char		*req_pool;	/* address-pool */
 	const char		*err;		/* invalid request: pending whatever the pools */
 	const struct strmap	*nslabels;	/* looked up on first use */
 	struct group		*grp;		/* when it has a sharing key */
 	struct sig		*sig;
-	struct ipaddr		 prev[2];	/* previous assignment, v4 first */
-	size_t			 nprev;
 	struct apool		*pool;
-	int			 done;
-	int			 extend;	/* PreferDualStack kept one address */
+	struct ipaddr		 req[2];	/* requested, v4 first */
+	struct ipaddr		 prev[2];	/* previous assignment, v4 first */
+	uint32_t		 idx;		/* in input order */
+	uint8_t			 pol;		/* enum policy */
+	uint8_t			 af;		/* the primary family */
+	uint8_t			 nreq;
+	uint8_t			 nprev;
+	uint8_t			 done;
+	uint8_t			 extend;	/* PreferDualStack kept one address */
 };
 
 struct actx {
-	struct vg_arena			*arena;
+	struct vg_arena			*arena;		/* this run's tables: freed at its end */
+	struct vg_arena			*out;		/* the results and their strings */
 	const struct alloc_input	*in;
 	struct apool			*pools;		/* by name */
 	size_t				 npools;
@@ -284,7 +289,7 @@ share_check(const struct ipuse *u, const struct asvc *s,
 
 	if (u == NULL)
 		return SH_OK;
-	for (x = u->users; x != NULL; x = x->next) {
+	for (x = &u->users; x != NULL; x = x->next) {
 		const struct asvc *o = x->svc;
 
 		*with = o;
@@ -381,14 +386,20 @@ static void
 take(struct actx *c, struct asvc *s, const struct ipaddr *ip)
 {
 	struct ipuse **slot = used_slot(c, ip), *u = *slot;
-	struct ipuser *x = arena_alloc(c->arena, sizeof(*x));
 	struct group *g = s->grp;
 	size_t i;
 
-	if (u == NULL) {
+	if (u != NULL) {
+		struct ipuser *x = arena_alloc(c->arena, sizeof(*x));
+
+		x->svc = s;
+		u->last->next = x;
+		u->last = x;
+	} else {
 		u = *slot = arena_alloc(c->arena, sizeof(*u));
 		u->ip = *ip;
-		u->utail = &u->users;
+		u->users.svc = s;
+		u->last = &u->users;
 		if (g != NULL) {
 			if (g->tail != NULL)
 				g->tail->next_grp = u;
@@ -398,9 +409,6 @@ take(struct actx *c, struct asvc *s, const struct ipaddr *ip)
 			g->nips++;
 		}
 	}
-	x->svc = s;
-	*u->utail = x;
-	u->utail = &x->next;
 	/* Joining needs the same group and other ports: an address of the
 	 * group never has a port twice. */
 	for (i = 0; g != NULL && i < s->k->nports; i++) {
@@ -717,13 +725,13 @@ used_reason(struct actx *c, const struct ipaddr *ip, enum share sh,
 		why = " (externalTrafficPolicy Local needs the same selector)";
 		break;
 	case SH_PORT:
-		return arena_printf(c->arena, "requested IP %s is used by %s/%s (port %lld/%s clashes)",
+		return arena_printf(c->out, "requested IP %s is used by %s/%s (port %lld/%s clashes)",
 		    ipaddr_fmt(ip, b), w->obj->meta.ns, w->obj->meta.name,
 		    (long long)pt->port, pt->protocol);
 	case SH_OK:
 		break;
 	}
-	return arena_printf(c->arena, "requested IP %s is used by %s/%s%s",
+	return arena_printf(c->out, "requested IP %s is used by %s/%s%s",
 	    ipaddr_fmt(ip, b), w->obj->meta.ns, w->obj->meta.name, why);
 }
 
@@ -740,7 +748,7 @@ alloc_requested(struct actx *c, struct asvc *s)
 	size_t i;
 
 	if (s->req_pool != NULL && (rp = pool_by_name(c, s->req_pool)) == NULL) {
-		pend(s, arena_printf(c->arena, "pool %s does not exist", s->req_pool));
+		pend(s, arena_printf(c->out, "pool %s does not exist", s->req_pool));
 		return 0;
 	}
 	for (i = 0; i < s->nreq; i++) {
@@ -750,12 +758,12 @@ alloc_requested(struct actx *c, struct asvc *s)
 			if (pool_has_ip(&c->pools[j], &s->req[i]))
 				break;
 		if (j == c->npools) {
-			pend(s, arena_printf(c->arena, "requested IP %s is not in any pool",
+			pend(s, arena_printf(c->out, "requested IP %s is not in any pool",
 			    ipaddr_fmt(&s->req[i], b0)));
 			return 0;
 		}
 		if (rp != NULL && !pool_has_ip(rp, &s->req[i])) {
-			pend(s, arena_printf(c->arena, "requested IP %s is not in pool %s",
+			pend(s, arena_printf(c->out, "requested IP %s is not in pool %s",
 			    ipaddr_fmt(&s->req[i], b0), rp->name));
 			return 0;
 		}
@@ -772,12 +780,12 @@ alloc_requested(struct actx *c, struct asvc *s)
 			p = q;
 	}
 	if (first == NULL) {
-		pend(s, arena_printf(c->arena, "requested IPs %s and %s are not in the same pool",
+		pend(s, arena_printf(c->out, "requested IPs %s and %s are not in the same pool",
 		    ipaddr_fmt(&s->req[0], b0), ipaddr_fmt(&s->req[1], b1)));
 		return 0;
 	}
 	if (p == NULL) {
-		pend(s, arena_printf(c->arena, "requested IP %s is in pool %s, which does not accept this service",
+		pend(s, arena_printf(c->out, "requested IP %s is in pool %s, which does not accept this service",
 		    ipaddr_fmt(&s->req[0], b0), first->name));
 		return 0;
 	}
@@ -803,15 +811,15 @@ alloc_from_pool(struct actx *c, struct asvc *s)
 	struct ipaddr a;
 
 	if (p == NULL) {
-		pend(s, arena_printf(c->arena, "pool %s does not exist", s->req_pool));
+		pend(s, arena_printf(c->out, "pool %s does not exist", s->req_pool));
 		return;
 	}
 	if (!pool_accepts(c, p, s)) {
-		pend(s, arena_printf(c->arena, "pool %s does not accept this service", p->name));
+		pend(s, arena_printf(c->out, "pool %s does not accept this service", p->name));
 		return;
 	}
 	if (s->pol == POL_SINGLE && !p->has[fi(s->af)]) {
-		pend(s, arena_printf(c->arena, "pool %s has no %s addresses", p->name, af_name(s->af)));
+		pend(s, arena_printf(c->out, "pool %s has no %s addresses", p->name, af_name(s->af)));
 		return;
 	}
 	if (s->pol == POL_REQUIRE) {
@@ -820,19 +828,19 @@ alloc_from_pool(struct actx *c, struct asvc *s)
 
 		for (i = 0; i < VG_ARRAY_SIZE(afs); i++)
 			if (!p->has[fi(afs[i])]) {
-				pend(s, arena_printf(c->arena, "pool %s has no %s addresses for RequireDualStack",
+				pend(s, arena_printf(c->out, "pool %s has no %s addresses for RequireDualStack",
 				    p->name, af_name(afs[i])));
 				return;
 			}
 		for (i = 0; i < VG_ARRAY_SIZE(afs); i++)
 			if (!pool_pick(c, p, s, afs[i], &a)) {
-				pend(s, arena_printf(c->arena, "no available %s IPs in pool %s",
+				pend(s, arena_printf(c->out, "no available %s IPs in pool %s",
 				    af_name(afs[i]), p->name));
 				return;
 			}
 	}
 	if (!pick_from_pools(c, s, &p, 1))
-		pend(s, arena_printf(c->arena, "no available IPs in pool %s", p->name));
+		pend(s, arena_printf(c->out, "no available IPs in pool %s", p->name));
 }
 
 static const char *
@@ -864,10 +872,10 @@ auto_reason(struct actx *c, const struct asvc *s, struct apool **pools, size_t n
 	if (k == 0) {
 		if (s->pol == POL_REQUIRE)
 			return "no pool for this service has both IPv4 and IPv6 addresses for RequireDualStack";
-		return arena_printf(c->arena, "no pool for this service has %s addresses",
+		return arena_printf(c->out, "no pool for this service has %s addresses",
 		    af_name(s->af));
 	}
-	why = arena_printf(c->arena, "no available IPs in pool%s %s", k > 1 ? "s" : "", b.s);
+	why = arena_printf(c->out, "no available IPs in pool%s %s", k > 1 ? "s" : "", b.s);
 	buf_free(&b);
 	return why;
 }
@@ -1033,7 +1041,7 @@ svc_requested(struct actx *c, struct asvc *s)
 		return "both the loadBalancerIPs annotation and spec.loadBalancerIP are set";
 	if (lbip != NULL) {
 		if (ipaddr_parse(lbip, &s->req[0]) == -1)
-			return arena_printf(c->arena, "spec.loadBalancerIP \"%s\" is not an IP address", lbip);
+			return arena_printf(c->out, "spec.loadBalancerIP \"%s\" is not an IP address", lbip);
 		s->nreq = 1;
 		return NULL;
 	}
@@ -1049,12 +1057,12 @@ svc_requested(struct actx *c, struct asvc *s)
 			return "loadBalancerIPs: at most one IPv4 and one IPv6 address";
 		tok = arena_strndup(c->arena, ann, (size_t)(e - ann));
 		if (ipaddr_parse(tok, &s->req[s->nreq]) == -1)
-			return arena_printf(c->arena, "loadBalancerIPs: \"%s\" is not an IP address", tok);
+			return arena_printf(c->out, "loadBalancerIPs: \"%s\" is not an IP address", tok);
 		s->nreq++;
 		ann = comma ? comma + 1 : NULL;
 	}
 	if (s->nreq == 2 && s->req[0].family == s->req[1].family)
-		return arena_printf(c->arena, "loadBalancerIPs: %s and %s are of the same family",
+		return arena_printf(c->out, "loadBalancerIPs: %s and %s are of the same family",
 		    ipaddr_fmt(&s->req[0], b0), ipaddr_fmt(&s->req[1], b1));
 	sort_v4_first(s->req, s->nreq);
 	return NULL;
@@ -1072,7 +1080,7 @@ svc_prep(struct actx *c, struct asvc *s)
 	if (str_eq(k->external_traffic_policy, "Local"))
 		s->backend = &k->selector;
 	if (s->key != NULL) {
-		s->res->sharing_key = arena_strdup(c->arena, s->key);
+		s->res->sharing_key = arena_strdup(c->out, s->key);
 		s->grp = group_get(c, s);
 		s->sig = sig_get(c, s);
 	}
@@ -1097,10 +1105,10 @@ svc_prep(struct actx *c, struct asvc *s)
 	else
 		s->af = AF_INET;
 	if (s->nreq == 1 && s->pol == POL_SINGLE && s->req[0].family != s->af)
-		s->err = arena_printf(c->arena, "requested IP %s is not %s, the service's family",
+		s->err = arena_printf(c->out, "requested IP %s is not %s, the service's family",
 		    ipaddr_fmt(&s->req[0], b0), af_name(s->af));
 	else if (s->nreq == 2 && s->pol == POL_SINGLE)
-		s->err = arena_printf(c->arena, "requested IPs %s and %s need ipFamilyPolicy "
+		s->err = arena_printf(c->out, "requested IPs %s and %s need ipFamilyPolicy "
 		    "PreferDualStack or RequireDualStack",
 		    ipaddr_fmt(&s->req[0], b0), ipaddr_fmt(&s->req[1], b1));
 	else if (s->nreq == 1 && s->pol == POL_REQUIRE)
@@ -1168,7 +1176,7 @@ pools_prep(struct actx *c)
 		const struct k_service_allocation *sa;
 
 		p->obj = in->pools[i];
-		p->name = arena_strdup(c->arena, p->obj->meta.name);
+		p->name = arena_strdup(c->out, p->obj->meta.name);
 		p->p = OBJ_SPEC(p->obj, k_ipaddresspool);
 		sa = p->p->service_allocation;
 		if (sa != NULL) {
@@ -1195,10 +1203,14 @@ alloc_run(struct vg_arena *arena, const struct alloc_input *in,
 	struct actx c;
 	struct asvc *svcs, **late;
 	struct alloc_result *res;
-	size_t i, n = 0, nlate = 0, nports;
+	size_t i, n = 0, nlate = 0, nports, nshared;
 
 	memset(&c, 0, sizeof(c));
-	c.arena = arena;
+	/* Only the results outlive the run: the tables (a Service's working
+	 * state, the addresses taken) are freed before the caller builds on
+	 * the results, so the two do not add up at the peak. */
+	c.out = arena;
+	c.arena = arena_new_sized(65536);
 	c.in = in;
 	for (i = 0; i < in->nservices; i++) {
 		const struct k_service *k = OBJ_SPEC(in->services[i], k_service);
@@ -1207,9 +1219,9 @@ alloc_run(struct vg_arena *arena, const struct alloc_input *in,
 		    (k->load_balancer_class == NULL || *k->load_balancer_class == '\0'))
 			n++;
 	}
-	res = arena_alloc(arena, sizeof(*res) * (n + 1));
-	svcs = arena_alloc(arena, sizeof(*svcs) * (n + 1));
-	late = arena_alloc(arena, sizeof(*late) * (n + 1));
+	res = arena_alloc(c.out, sizeof(*res) * (n + 1));
+	svcs = arena_alloc(c.arena, sizeof(*svcs) * (n + 1));
+	late = arena_alloc(c.arena, sizeof(*late) * (n + 1));
 	*out = res;
 	*nout = n;
 	for (i = 0, n = 0; i < in->nservices; i++) {
@@ -1228,17 +1240,26 @@ alloc_run(struct vg_arena *arena, const struct alloc_input *in,
 	if (in->npools == 0) {
 		for (i = 0; i < n; i++)
 			pend(&svcs[i], "no IPAddressPool");
+		arena_free(c.arena);
 		return;
 	}
 	c.usedmask = pow2_at_least(4 * n + 16) - 1;
-	c.used = arena_alloc(arena, sizeof(*c.used) * (c.usedmask + 1));
-	c.keymask = pow2_at_least(2 * n + 16) - 1;
-	c.groups = arena_alloc(arena, sizeof(*c.groups) * (c.keymask + 1));
-	c.sigs = arena_alloc(arena, sizeof(*c.sigs) * (c.keymask + 1));
-	for (i = 0, nports = 0; i < n; i++)
+	c.used = arena_alloc(c.arena, sizeof(*c.used) * (c.usedmask + 1));
+	/* groups, signatures and port counts are for Services with a
+	 * sharing key only: size their tables by those */
+	for (i = 0, nports = 0, nshared = 0; i < n; i++) {
+		const char *v = alloc_annotation(svcs[i].obj, "allow-shared-ip");
+
+		if (v == NULL || *v == '\0')
+			continue;
+		nshared++;
 		nports += svcs[i].k->nports;
+	}
+	c.keymask = pow2_at_least(2 * nshared + 16) - 1;
+	c.groups = arena_alloc(c.arena, sizeof(*c.groups) * (c.keymask + 1));
+	c.sigs = arena_alloc(c.arena, sizeof(*c.sigs) * (c.keymask + 1));
 	c.portmask = pow2_at_least(2 * nports + 16) - 1;
-	c.ports = arena_alloc(arena, sizeof(*c.ports) * (c.portmask + 1));
+	c.ports = arena_alloc(c.arena, sizeof(*c.ports) * (c.portmask + 1));
 	pools_prep(&c);
 
 	for (i = 0; i < n; i++) {
@@ -1271,6 +1292,7 @@ alloc_run(struct vg_arena *arena, const struct alloc_input *in,
 		else
 			alloc_auto(&c, s);
 	}
+	arena_free(c.arena);
 }
 
 const char *

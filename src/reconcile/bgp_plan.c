@@ -353,6 +353,7 @@ reconcile_bgp(struct desired *d, struct store *st, const struct config *cfg,
 	struct bgp_desired *bd;
 	struct strmap nlabels;
 	const struct object *node;
+	const char **svcname;
 
 	(void)live;
 	peers = store_list(st, K_BGPPEER, &npeers);
@@ -382,6 +383,7 @@ reconcile_bgp(struct desired *d, struct store *st, const struct config *cfg,
 		bd->npeers++;
 	}
 	qsort(bd->peers, bd->npeers, sizeof(*bd->peers), cmp_peer);
+	svcname = xcalloc(d->nsvcs + 1, sizeof(*svcname));
 
 	for (i = 0; i < bd->npeers; i++) {
 		struct bgp_peer_desired *p = &bd->peers[i];
@@ -430,7 +432,11 @@ reconcile_bgp(struct desired *d, struct store *st, const struct config *cfg,
 					ipaddr_prefix_first(ip, (int)len, &c[nc].pfx.addr);
 					c[nc].pfx.plen = (uint8_t)len;
 					c[nc].adv = advs[k];
-					c[nc].svc = arena_printf(a, "%s/%s", s->ns, s->name);
+					/* one "ns/name" a Service, whatever the peers */
+					if (svcname[j] == NULL)
+						svcname[j] = arena_printf(a, "%s/%s", s->ns,
+						    s->name);
+					c[nc].svc = svcname[j];
 					nc++;
 				}
 			}
@@ -440,5 +446,6 @@ reconcile_bgp(struct desired *d, struct store *st, const struct config *cfg,
 		build_routes(a, st, p, c, nc);
 		free(c);
 	}
+	free(svcname);
 	d->bgp = bd;
 }

@@ -332,11 +332,30 @@ cmp_pool_ip(const void *a, const void *b)
 	return ipaddr_cmp(&x->ip, &y->ip);
 }
 
+/* The pool_state's copy of a pool name (pools are few), else a copy of it. */
+static const char *
+pool_name(const struct desired *d, struct vg_arena *a, const char *name)
+{
+	size_t i;
+
+	if (name == NULL)
+		return NULL;
+	for (i = 0; i < d->npools; i++)
+		if (strcmp(d->pools[i].name, name) == 0)
+			return d->pools[i].name;
+	return arena_strdup(a, name);
+}
+
 struct desired *
 reconcile(struct store *st, const struct config *cfg, const struct live_view *live)
 {
 	struct desired *d = desired_empty();
 	struct vg_arena *a = d->arena;
+	/* The allocator's tables and results, the node's labels: needed for
+	 * this pass only, so they go when it ends instead of living as long
+	 * as the desired state (with two desired states alive while the
+	 * appliers switch, that was twice). */
+	struct vg_arena *tmp = arena_new_sized(65536);
 	struct object * const *pools, * const *svcs, * const *nss;
 	struct alloc_input in;
 	struct alloc_result *res;
@@ -360,15 +379,32 @@ reconcile(struct store *st, const struct config *cfg, const struct live_view *li
 	in.nnamespaces = nnss;
 	in.prev = live ? live->prev : NULL;
 	in.nprev = live ? live->nprev : 0;
-	alloc_run(a, &in, &res, &nres);
+	alloc_run(tmp, &in, &res, &nres);
 
 	node = store_get(st, K_NODE, "", cfg->node.name);
-	nlabels = reconcile_node_labels(a, node, cfg);
+	nlabels = reconcile_node_labels(tmp, node, cfg);
 	/* MetalLB: such nodes never announce */
 	if (strmap_get(&nlabels, LABEL_EXCLUDE_LB))
 		node_block = "node is labelled " LABEL_EXCLUDE_LB;
 	else if (node && ((const struct k_node *)node->spec)->network_unavailable)
 		node_block = "node condition NetworkUnavailable is True";
+
+	d->pools = arena_alloc(a, sizeof(*d->pools) * (npools ? npools : 1));
+	d->npools = npools;
+	for (i = 0; i < npools; i++) {
+		const struct k_ipaddresspool *p = pools[i]->spec;
+		struct pool_state *ps = &d->pools[i];
+		uint64_t *tot;
+
+		ps->name = arena_strdup(a, pools[i]->meta.name);
+		ps->ns = arena_strdup(a, pools[i]->meta.ns);
+		for (j = 0; j < p->nranges; j++) {
+			uint64_t span = ipaddr_span(&p->ranges[j].first, &p->ranges[j].last);
+
+			tot = p->ranges[j].first.family == AF_INET ? &ps->total_v4 : &ps->total_v6;
+			*tot = *tot + span < *tot ? UINT64_MAX : *tot + span;
+		}
+	}
 
 	six = slice_index(st, &nsix);
 	d->svcs = arena_alloc(a, sizeof(*d->svcs) * (nres ? nres : 1));
@@ -385,7 +421,8 @@ reconcile(struct store *st, const struct config *cfg, const struct live_view *li
 		s->name = arena_strdup(a, o->meta.name);
 		memcpy(s->vips, r->ips, sizeof(s->vips));
 		s->nvips = r->nips;
-		s->pool = arena_strdup(a, r->pool);
+		/* one copy of a pool's name for all its Services */
+		s->pool = pool_name(d, a, r->pool);
 		s->pending = arena_strdup(a, r->pending);
 		s->sharing_key = arena_strdup(a, r->sharing_key);
 		s->etp_local = strcmp(ks->external_traffic_policy, "Local") == 0;
@@ -424,6 +461,9 @@ reconcile(struct store *st, const struct config *cfg, const struct live_view *li
 		nlocal += s->nvips;
 	}
 
+	free(six);
+	arena_free(tmp);
+
 	d->local_addrs = arena_alloc(a, sizeof(struct ipaddr) * (nlocal ? nlocal : 1));
 	for (i = 0; i < d->nsvcs; i++)
 		for (j = 0; d->svcs[i].serve_local && j < d->svcs[i].nvips; j++)
@@ -435,22 +475,6 @@ reconcile(struct store *st, const struct config *cfg, const struct live_view *li
 			d->local_addrs[j++] = d->local_addrs[i];
 	d->nlocal_addrs = j;
 
-	d->pools = arena_alloc(a, sizeof(*d->pools) * (npools ? npools : 1));
-	d->npools = npools;
-	for (i = 0; i < npools; i++) {
-		const struct k_ipaddresspool *p = pools[i]->spec;
-		struct pool_state *ps = &d->pools[i];
-		uint64_t *tot;
-
-		ps->name = arena_strdup(a, pools[i]->meta.name);
-		ps->ns = arena_strdup(a, pools[i]->meta.ns);
-		for (j = 0; j < p->nranges; j++) {
-			uint64_t span = ipaddr_span(&p->ranges[j].first, &p->ranges[j].last);
-
-			tot = p->ranges[j].first.family == AF_INET ? &ps->total_v4 : &ps->total_v6;
-			*tot = *tot + span < *tot ? UINT64_MAX : *tot + span;
-		}
-	}
 	/* count distinct assigned IPs per pool (shared IPs once) */
 	{
 		struct pool_ip *v = xcalloc(nlocal + d->nsvcs * 2 + 1, sizeof(*v));
@@ -482,7 +506,6 @@ reconcile(struct store *st, const struct config *cfg, const struct live_view *li
 		}
 		free(v);
 	}
-	free(six);
 	reconcile_bgp(d, st, cfg, live);
 	reconcile_l2(d, st, cfg, live);
 	reconcile_gw(d, st, cfg, live);

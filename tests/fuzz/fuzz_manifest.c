@@ -1,4 +1,9 @@
-/* libFuzzer: manifest bytes (YAML or JSON) -> objects -> store. */
+/*
+ * libFuzzer: manifest bytes (YAML or JSON) -> objects -> store, decoded as
+ * the file source decodes a file: into one shared arena, strings and
+ * arrays interned (the Kubernetes API's path, an arena an object, is
+ * fuzz_kube_event's).
+ */
 #include "config.h"
 
 #include <stdint.h>
@@ -19,7 +24,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	char *s;
 
 	log_init(1, LOG_LVL_ERROR, LOG_FMT_TEXT);
+	decoded_list_share(&out);
 	(void)manifest_decode_buf((const char *)data, len, "fuzz.yaml", &errs, &out);
+	decoded_list_seal(&out);
 	for (i = 0; i < out.n; i++)
 		if (out.v[i].obj)
 			(void)store_put(st, object_ref(out.v[i].obj));

@@ -249,13 +249,90 @@ test_store_basics(void)
 	cu_decode("apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n", &errs, &b);
 	CU_ASSERT_EQUAL(store_put(st, object_ref(b.v[0].obj)), 0);
 	CU_ASSERT_EQUAL(store_generation(st), g);
-	CU_ASSERT_PTR_EQUAL(store_get(st, K_NAMESPACE, "", "a"), a.v[1].obj);
+	/* the stored copy is the new one (the old one's arena may go), and
+	 * the sorted list, still valid, points at it too */
+	CU_ASSERT_PTR_EQUAL(store_get(st, K_NAMESPACE, "", "a"), b.v[0].obj);
+	l = store_list(st, K_NAMESPACE, &n);
+	CU_ASSERT_EQUAL_FATAL(n, 2);
+	CU_ASSERT_PTR_EQUAL(l[0], b.v[0].obj);
+	CU_ASSERT_PTR_EQUAL(l[1], a.v[0].obj);
+	/* the same content from the other source (the API): the file's copy
+	 * stays, since which source holds it decides deletions */
+	{
+		struct decoded_list c = { 0 };
+
+		cu_decode("apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n", &errs, &c);
+		c.v[0].obj->from_api = 1;
+		CU_ASSERT_EQUAL(store_put(st, object_ref(c.v[0].obj)), 0);
+		CU_ASSERT_PTR_EQUAL(store_get(st, K_NAMESPACE, "", "a"), b.v[0].obj);
+		CU_ASSERT_FALSE(store_get(st, K_NAMESPACE, "", "a")->from_api);
+		decoded_list_free(&c);
+	}
 	CU_ASSERT_EQUAL(store_del(st, K_NAMESPACE, "", "a"), 1);
 	CU_ASSERT_EQUAL(store_del(st, K_NAMESPACE, "", "a"), 0);
 	CU_ASSERT_EQUAL(store_count(st), 1);
 	store_free(st);
 	decoded_list_free(&a);
 	decoded_list_free(&b);
+	errs_clear(&errs);
+}
+
+/*
+ * The store's open addressing (deletion moves later objects up): random
+ * puts and deletes over 3,000 keys agree with a plain array of flags.
+ */
+static void
+test_store_random(void)
+{
+	enum { NKEYS = 3000, NOPS = 40000 };
+	struct vg_errs errs = { 0 };
+	struct decoded_list objs = { 0 };
+	struct store *st = store_new();
+	struct object * const *l;
+	char *buf, *p;
+	unsigned char in[NKEYS];
+	size_t i, n, count = 0;
+	uint32_t seed = 12345;
+
+	buf = p = xmalloc(NKEYS * 64);
+	for (i = 0; i < NKEYS; i++)
+		p += sprintf(p, "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: n%zu}\n", i);
+	cu_decode(buf, &errs, &objs);
+	free(buf);
+	CU_ASSERT_EQUAL_FATAL(objs.n, NKEYS);
+	memset(in, 0, sizeof(in));
+	for (i = 0; i < NOPS; i++) {
+		size_t key;
+		char name[16];
+
+		seed = seed * 1103515245 + 12345;
+		key = (seed >> 8) % NKEYS;
+		snprintf(name, sizeof(name), "n%zu", key);
+		if ((seed >> 4) & 1) {
+			CU_ASSERT_EQUAL(store_put(st, object_ref(objs.v[key].obj)), !in[key]);
+			count += !in[key];
+			in[key] = 1;
+		} else {
+			CU_ASSERT_EQUAL(store_del(st, K_NAMESPACE, "", name), in[key]);
+			count -= in[key];
+			in[key] = 0;
+		}
+		if (i % 1000 == 0) {
+			size_t j;
+
+			for (j = 0; j < NKEYS; j++) {
+				snprintf(name, sizeof(name), "n%zu", j);
+				CU_ASSERT_EQUAL(store_get(st, K_NAMESPACE, "", name) != NULL, in[j]);
+			}
+		}
+	}
+	CU_ASSERT_EQUAL(store_count(st), count);
+	l = store_list(st, K_NAMESPACE, &n);
+	CU_ASSERT_EQUAL(n, count);
+	for (i = 1; i < n; i++)
+		CU_ASSERT_TRUE(strcmp(l[i - 1]->meta.name, l[i]->meta.name) < 0);
+	store_free(st);
+	decoded_list_free(&objs);
 	errs_clear(&errs);
 }
 
@@ -285,6 +362,106 @@ pool_range(struct store *st)
 	if (o == NULL)
 		return "none";
 	return ipaddr_fmt(&OBJ_SPEC(o, k_ipaddresspool)->ranges[0].first, buf);
+}
+
+#define SVCYAML(n) "apiVersion: v1\nkind: Service\nmetadata: {name: " n ", namespace: " \
+	"shop, labels: {app: web}}\nspec: {type: LoadBalancer, ports: [{port: 80}]}\n"
+
+/*
+ * A file's objects share one arena and one copy of their repeated strings;
+ * an object that fails in it is rejected alone; when the file changes, the
+ * unchanged objects are replaced by their new copies (no change counted),
+ * so the old arena goes (ASan's leak check sees it go).
+ */
+static void
+test_shared_arena(void)
+{
+	char dir[] = "/tmp/vg-test-shared.XXXXXX";
+	const char *paths[1];
+	struct store *st = store_new();
+	struct file_source *fs = fsrc_new(st);
+	struct vg_errs errs = { 0 };
+	struct decoded_list l = { 0 };
+	const struct object *x, *y, *x2;
+	const char *doc2 = SVCYAML("p") "---\n"
+	    "apiVersion: v1\nkind: Service\nmetadata: {name: q, namespace: shop, labels: {app: web}}\n"
+	    "spec: {ports: [{port: 80, targetPort: 8080}]}\n";
+	const char *doc = SVCYAML("x") "---\n" SVCYAML("y") "---\n"
+	    "apiVersion: v1\nkind: Service\nmetadata: {name: bad, namespace: shop}\n"
+	    "spec: {ports: [{port: nope}]}\n";
+
+	decoded_list_share(&l);
+	CU_ASSERT_EQUAL(manifest_decode_buf(doc, strlen(doc), "t.yaml", &errs, &l), 0);
+	decoded_list_seal(&l);
+	CU_ASSERT_EQUAL_FATAL(l.n, 3);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(l.v[0].obj);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(l.v[1].obj);
+	CU_ASSERT_TRUE(l.v[2].failed);
+	CU_ASSERT_STRING_EQUAL(l.v[2].name, "bad");
+	x = l.v[0].obj;
+	y = l.v[1].obj;
+	CU_ASSERT_PTR_EQUAL(x->meta.ns, y->meta.ns);
+	CU_ASSERT_PTR_EQUAL(x->meta.labels.k[0], y->meta.labels.k[0]);
+	CU_ASSERT_PTR_EQUAL(x->file, y->file);
+	CU_ASSERT_STRING_EQUAL(x->api_version, "v1");
+	CU_ASSERT_STRING_EQUAL(OBJ_SPEC(y, k_service)->type, "LoadBalancer");
+	/* equal arrays are one: ports (checked, targetPort defaulted, first),
+	 * label arrays; what differs is not */
+	CU_ASSERT_PTR_EQUAL(OBJ_SPEC(x, k_service)->ports, OBJ_SPEC(y, k_service)->ports);
+	CU_ASSERT_EQUAL(OBJ_SPEC(y, k_service)->ports[0].target_port.i, 80);
+	CU_ASSERT_PTR_EQUAL(x->meta.labels.k, y->meta.labels.k);
+	CU_ASSERT_PTR_EQUAL(x->meta.labels.v, y->meta.labels.v);
+	CU_ASSERT_PTR_NOT_EQUAL(x->meta.name, y->meta.name);
+	{
+		struct decoded_list l2 = { 0 };
+		const struct k_service *p, *q;
+
+		decoded_list_share(&l2);
+		CU_ASSERT_EQUAL(manifest_decode_buf(doc2, strlen(doc2), "t2.yaml", &errs, &l2), 0);
+		decoded_list_seal(&l2);
+		CU_ASSERT_EQUAL_FATAL(l2.n, 2);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(l2.v[1].obj);
+		p = OBJ_SPEC(l2.v[0].obj, k_service);
+		q = OBJ_SPEC(l2.v[1].obj, k_service);
+		CU_ASSERT_PTR_NOT_EQUAL(p->ports, q->ports);
+		CU_ASSERT_EQUAL(p->ports[0].target_port.i, 80);
+		CU_ASSERT_EQUAL(q->ports[0].target_port.i, 8080);
+		CU_ASSERT_PTR_EQUAL(l2.v[0].obj->meta.labels.k, l2.v[1].obj->meta.labels.k);
+		decoded_list_free(&l2);
+	}
+	/* the objects outlive the list that decoded them */
+	object_ref(l.v[1].obj);
+	decoded_list_free(&l);
+	CU_ASSERT_STRING_EQUAL(y->meta.name, "y");
+	CU_ASSERT_STRING_EQUAL(y->meta.ns, "shop");
+	object_unref((struct object *)y);
+	errs_clear(&errs);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	paths[0] = dir;
+	put_file(dir, "s.yaml", SVCYAML("x") "---\n" SVCYAML("y"));
+	CU_ASSERT_EQUAL(fsrc_sync(fs, paths, 1, &errs), 2);
+	x = store_get(st, K_SERVICE, "shop", "x");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(x);
+	/* y changes, x does not: one change, x now the new copy */
+	put_file(dir, "s.yaml", SVCYAML("x") "---\n"
+	    "apiVersion: v1\nkind: Service\nmetadata: {name: y, namespace: shop}\n");
+	CU_ASSERT_EQUAL(fsrc_sync(fs, paths, 1, &errs), 1);
+	x2 = store_get(st, K_SERVICE, "shop", "x");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(x2);
+	CU_ASSERT_PTR_NOT_EQUAL(x2, x);
+	CU_ASSERT_STRING_EQUAL(x2->meta.labels.v[0], "web");
+	CU_ASSERT_EQUAL(errs.n, 0);
+	fsrc_free(fs);
+	store_free(st);
+	errs_clear(&errs);
+	{
+		char p[512];
+
+		snprintf(p, sizeof(p), "%s/s.yaml", dir);
+		unlink(p);
+		rmdir(dir);
+	}
 }
 
 static void
@@ -372,6 +549,8 @@ static const struct cu_test tests[] = {
 	{ "alias bomb bounded", test_alias_bomb },
 	{ "Secret and EndpointSlice", test_secret_and_slice },
 	{ "store put/get/del/list", test_store_basics },
+	{ "a file's objects share an arena", test_shared_arena },
+	{ "store: random puts and deletes", test_store_random },
 	{ NULL, NULL }
 };
 

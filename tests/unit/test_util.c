@@ -83,13 +83,86 @@ test_arena(void)
 	int i;
 
 	for (i = 0; i < 1000; i++) {
+		char want[16];
+		void *p;
+
 		s = arena_printf(a, "item-%d", i);
-		CU_ASSERT_STRING_EQUAL(s + 5, (i == 999 ? "999" : s + 5));
-		CU_ASSERT_EQUAL(((uintptr_t)s) % 16, 0);
+		snprintf(want, sizeof(want), "item-%d", i);
+		CU_ASSERT_STRING_EQUAL(s, want);
+		/* a string right after another one is packed, not aligned */
+		if (i % 100 == 1)
+			CU_ASSERT_PTR_EQUAL(arena_strdup(a, "xy"), s + strlen(s) + 1);
+		/* anything else is aligned for pointers, int64_t, double */
+		p = arena_alloc(a, 3);
+		CU_ASSERT_EQUAL(((uintptr_t)p) % 8, 0);
+		CU_ASSERT_EQUAL(*(char *)p, 0);
 	}
 	big = arena_alloc(a, 1 << 20);
 	big[(1 << 20) - 1] = 1;
 	CU_ASSERT_TRUE(arena_size(a) >= (1 << 20));
+	arena_free(a);
+
+	/* 300 strings of 7 bytes take about 2.4 KiB, not 300 * 16 */
+	a = arena_new();
+	for (i = 0; i < 300; i++)
+		(void)arena_printf(a, "s-%04d", i);
+	CU_ASSERT_TRUE(arena_used(a) <= 300 * 7 + 64);
+	arena_free(a);
+}
+
+static void
+test_strtab(void)
+{
+	struct vg_arena *a = arena_new();
+	struct vg_strtab *t = strtab_new(a);
+	const char *first[5000];
+	char buf[32];
+	int i;
+
+	/* one copy of each distinct string, the same pointer every time */
+	for (i = 0; i < 5000; i++) {
+		snprintf(buf, sizeof(buf), "ns%d", i);
+		first[i] = strtab_intern(t, buf, strlen(buf));
+		CU_ASSERT_STRING_EQUAL(first[i], buf);
+		CU_ASSERT_PTR_NOT_EQUAL(first[i], buf);
+	}
+	CU_ASSERT_EQUAL(strtab_count(t), 5000);
+	for (i = 4999; i >= 0; i--) {
+		snprintf(buf, sizeof(buf), "ns%d", i);
+		CU_ASSERT_PTR_EQUAL(strtab_intern(t, buf, strlen(buf)), first[i]);
+	}
+	CU_ASSERT_EQUAL(strtab_count(t), 5000);
+	/* the length counts, not the terminator: a prefix is its own string */
+	CU_ASSERT_STRING_EQUAL(strtab_intern(t, "ns12345", 3), "ns1");
+	CU_ASSERT_PTR_EQUAL(strtab_intern(t, "ns12345", 3), first[1]);
+	CU_ASSERT_STRING_EQUAL(strtab_intern(t, "", 0), "");
+	CU_ASSERT_PTR_EQUAL(strtab_intern(t, "x", 0), strtab_intern(t, "", 0));
+	CU_ASSERT_EQUAL(strtab_count(t), 5001);
+	/* the strings live in the arena: they outlive the table */
+	strtab_free(t);
+	CU_ASSERT_STRING_EQUAL(first[4321], "ns4321");
+	arena_free(a);
+
+	/* blobs: equal bytes give one copy, aligned for pointers */
+	a = arena_new();
+	t = strtab_new_blobs(a);
+	{
+		const char *pa[2] = { "a", "b" }, *pb[2] = { "a", "b" }, *pc[2] = { "b", "a" };
+		const void *x, *y, *z;
+
+		(void)strtab_intern(t, "odd", 3);	/* would misalign a string copy */
+		x = strtab_intern_blob(t, pa, sizeof(pa));
+		y = strtab_intern_blob(t, pb, sizeof(pb));
+		z = strtab_intern_blob(t, pc, sizeof(pc));
+		CU_ASSERT_PTR_EQUAL(x, y);
+		CU_ASSERT_PTR_NOT_EQUAL(x, z);
+		CU_ASSERT_PTR_NOT_EQUAL(x, (const void *)pa);
+		CU_ASSERT_EQUAL(((uintptr_t)x) % 8, 0);
+		CU_ASSERT_EQUAL(((uintptr_t)z) % 8, 0);
+		CU_ASSERT_STRING_EQUAL(((const char *const *)z)[0], "b");
+		CU_ASSERT_EQUAL(strtab_count(t), 3);
+	}
+	strtab_free(t);
 	arena_free(a);
 }
 
@@ -178,6 +251,7 @@ static const struct cu_test tests[] = {
 	{ "durations", test_durations },
 	{ "IP addresses", test_ipaddr },
 	{ "arena", test_arena },
+	{ "string table", test_strtab },
 	{ "state file", test_state_file },
 	{ NULL, NULL }
 };
