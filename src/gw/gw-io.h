@@ -73,6 +73,8 @@ int gw_io_write_buffer(struct gw_io *, struct evbuffer *);
 void gw_io_send_now(struct gw_io *);
 
 evutil_socket_t gw_io_fd(const struct gw_io *);
+/* Send what an evbuffer holds on a plain socket and drain it; send()'s return. */
+ssize_t gw_io_sendbuf(evutil_socket_t, struct evbuffer *);
 SSL *gw_io_ssl(const struct gw_io *);
 /* The first OpenSSL error of a failed handshake or record, 0 if none. */
 unsigned long gw_io_ssl_error(const struct gw_io *);

@@ -200,6 +200,42 @@ io_update(struct gw_io *io)
 	}
 }
 
+/*
+ * Send what b holds (up to 16 chains) with send() or sendmsg(), which
+ * skip the VFS layers writev goes through, and drain what went; the
+ * return is send's. MSG_NOSIGNAL: a closed peer is an error, not SIGPIPE.
+ */
+ssize_t
+gw_io_sendbuf(evutil_socket_t fd, struct evbuffer *b)
+{
+	struct evbuffer_iovec v[16];
+	struct iovec iov[16];
+	struct msghdr mh;
+	ssize_t n;
+	int nv, i;
+
+	nv = evbuffer_peek(b, -1, NULL, v, 16);
+	if (nv <= 0)
+		return 0;
+	if (nv == 1)
+		n = send(fd, v[0].iov_base, v[0].iov_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	else {
+		if (nv > 16)
+			nv = 16;
+		for (i = 0; i < nv; i++) {
+			iov[i].iov_base = v[i].iov_base;
+			iov[i].iov_len = v[i].iov_len;
+		}
+		memset(&mh, 0, sizeof(mh));
+		mh.msg_iov = iov;
+		mh.msg_iovlen = (size_t)nv;
+		n = sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+	}
+	if (n > 0)
+		evbuffer_drain(b, (size_t)n);
+	return n;
+}
+
 /* Restart a registered event's timer (bufferevent does so on enable). */
 static void
 io_rearm(struct gw_io *io, struct event *ev, int on, int has, struct timeval *tv)
@@ -262,19 +298,12 @@ io_read(struct gw_io *io)
 				want = io->rhi - len;
 		}
 		if (io->ssl == NULL) {
-			struct iovec iov[2];
 			ssize_t n;
-			size_t left = want, k;
-			int i;
 
-			if ((nv = evbuffer_reserve_space(io->in, (ev_ssize_t)want, v, 2)) < 1)
+			/* one extent and recv(): a socket call skips readv's VFS layers */
+			if ((nv = evbuffer_reserve_space(io->in, (ev_ssize_t)want, v, 1)) < 1)
 				fatalx("evbuffer_reserve_space");
-			for (i = 0; i < nv; i++) {
-				iov[i].iov_base = v[i].iov_base;
-				iov[i].iov_len = v[i].iov_len < left ? v[i].iov_len : left;
-				left -= iov[i].iov_len;
-			}
-			n = readv(io->fd, iov, nv);
+			n = recv(io->fd, v[0].iov_base, want, 0);
 			if (n == 0) {
 				fail = BEV_EVENT_EOF | BEV_EVENT_READING;
 				break;
@@ -286,13 +315,8 @@ io_read(struct gw_io *io)
 				}
 				break;
 			}
-			left = (size_t)n;
-			for (i = 0; i < nv; i++) {
-				k = iov[i].iov_len < left ? iov[i].iov_len : left;
-				v[i].iov_len = k;
-				left -= k;
-			}
-			evbuffer_commit_space(io->in, v, nv);
+			v[0].iov_len = (size_t)n;
+			evbuffer_commit_space(io->in, v, 1);
 			got += (size_t)n;
 			len += (size_t)n;
 			/* a short read emptied the socket: level-triggered epoll says when more comes */
@@ -372,7 +396,7 @@ io_write_out(struct gw_io *io, size_t *wrote)
 {
 	while (evbuffer_get_length(io->out) > 0) {
 		if (io->ssl == NULL) {
-			int n = evbuffer_write(io->out, io->fd);
+			ssize_t n = gw_io_sendbuf(io->fd, io->out);
 
 			if (n < 0) {
 				if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {

@@ -270,7 +270,7 @@ dc_end(struct gw_dconn *dc)
 	out = gw_io_output(dc->io);
 	if (evbuffer_get_length(dc->stage)) {
 		if (evbuffer_get_length(out) == 0 && !dc->tls)
-			(void)evbuffer_write(dc->stage, gw_io_fd(dc->io));
+			(void)gw_io_sendbuf(gw_io_fd(dc->io), dc->stage);
 		if (evbuffer_get_length(dc->stage))
 			evbuffer_add_buffer(out, dc->stage);
 		if (dc->tls)
@@ -291,7 +291,17 @@ uc_send(struct gw_uconn *uc, const void *a, size_t al, const void *b, size_t bl,
 
 	/* straight to the socket when nothing waits; TLS goes through gw_io's flush */
 	if (uc->connected && !uc->tls && evbuffer_get_length(out) == 0) {
-		n = writev(gw_io_fd(uc->io), iov, 3);
+		/* send() for one piece, sendmsg() for more: both skip writev's VFS layers */
+		if (bl == 0 && cl == 0)
+			n = send(gw_io_fd(uc->io), a, al, MSG_NOSIGNAL | MSG_DONTWAIT);
+		else {
+			struct msghdr mh;
+
+			memset(&mh, 0, sizeof(mh));
+			mh.msg_iov = iov;
+			mh.msg_iovlen = 3;
+			n = sendmsg(gw_io_fd(uc->io), &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+		}
 		if (n > 0)
 			done = (size_t)n;
 	}
