@@ -184,7 +184,8 @@ svc other >> "$tmp/objs/svcs.yaml"
 kill -HUP "$pid"
 sleep 1.5
 check "SIGHUP: eBGP session still up" proto_up node4
-check "SIGHUP: BIRD's session start time unchanged" test "$(bc show protocols node4 | awk '/node4/ {print $5}')" = "$up0"
+up1=$(bc show protocols node4 | awk '/node4/ {print $5}')
+check "SIGHUP: BIRD's session start time unchanged ($up0, now $up1; $(bc show protocols node4 | awk '/node4/ {print $4, $6}'))" test "$up1" = "$up0"
 check "SIGHUP: no flap counted" test "$(peer_field 10.99.0.2:179 flaps)" = "$flaps0"
 oth=$(vip other 0)
 check "the new Service's VIP arrives as an UPDATE on the live session" wait_for 1 has_route t4 "$oth/32"
