@@ -328,6 +328,8 @@ io_read(struct gw_io *io)
 
 			if ((nv = evbuffer_reserve_space(io->in, (ev_ssize_t)want, v, 1)) < 1)
 				fatalx("evbuffer_reserve_space");
+			/* a stale error in this thread's queue would turn WANT_READ into SSL_ERROR_SSL */
+			ERR_clear_error();
 			errno = 0;
 			r = SSL_read_ex(io->ssl, v[0].iov_base, want, &n);
 			if (r == 1) {
@@ -422,6 +424,7 @@ io_write_out(struct gw_io *io, size_t *wrote)
 				p = v.iov_base;
 			else if ((p = evbuffer_pullup(io->out, (ev_ssize_t)chunk)) == NULL)
 				fatalx("evbuffer_pullup");
+			ERR_clear_error();	/* as before SSL_read_ex */
 			errno = 0;
 			r = SSL_write_ex(io->ssl, p, chunk, &n);
 			if (r == 1) {
