@@ -57,7 +57,6 @@ struct gw_io {
 	unsigned		 freed:1;
 	unsigned		 rev_on:1, wev_on:1, evs_set:1;
 	int			 busy;		/* inside our handlers: free later */
-	int			 conn_errno;
 	size_t			 rhi, wlo;
 	size_t			 tls_wpend;	/* length of an SSL_write to be retried */
 	struct timeval		 rtv, wtv;
@@ -100,14 +99,11 @@ io_destroy(struct gw_io *io)
 }
 
 /* Leave a handler: the user may have freed the connection inside it. */
-static int
+static void
 io_leave(struct gw_io *io)
 {
-	if (--io->busy == 0 && io->freed) {
+	if (--io->busy == 0 && io->freed)
 		io_destroy(io);
-		return 1;
-	}
-	return io->freed;
 }
 
 static void
@@ -208,26 +204,21 @@ io_update(struct gw_io *io)
 ssize_t
 gw_io_sendbuf(evutil_socket_t fd, struct evbuffer *b)
 {
-	struct evbuffer_iovec v[16];
-	struct iovec iov[16];
+	struct evbuffer_iovec v[16];	/* struct iovec itself where sys/uio.h exists */
 	struct msghdr mh;
 	ssize_t n;
-	int nv, i;
+	int nv;
 
 	nv = evbuffer_peek(b, -1, NULL, v, 16);
 	if (nv <= 0)
 		return 0;
+	if (nv > 16)
+		nv = 16;	/* the rest goes next time */
 	if (nv == 1)
 		n = send(fd, v[0].iov_base, v[0].iov_len, MSG_NOSIGNAL | MSG_DONTWAIT);
 	else {
-		if (nv > 16)
-			nv = 16;
-		for (i = 0; i < nv; i++) {
-			iov[i].iov_base = v[i].iov_base;
-			iov[i].iov_len = v[i].iov_len;
-		}
 		memset(&mh, 0, sizeof(mh));
-		mh.msg_iov = iov;
+		mh.msg_iov = v;
 		mh.msg_iovlen = (size_t)nv;
 		n = sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 	}
@@ -310,7 +301,6 @@ io_read(struct gw_io *io)
 			}
 			if (n < 0) {
 				if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-					io->conn_errno = errno;
 					fail = BEV_EVENT_ERROR | BEV_EVENT_READING;
 				}
 				break;
@@ -358,7 +348,6 @@ io_read(struct gw_io *io)
 					fail = BEV_EVENT_EOF | BEV_EVENT_READING;
 					break;
 				}
-				io->conn_errno = errno;
 				io_ssl_failed(io);
 				fail = BEV_EVENT_ERROR | BEV_EVENT_READING;
 				break;
@@ -405,7 +394,6 @@ io_write_out(struct gw_io *io, size_t *wrote)
 					io->wblocked = 1;
 					break;
 				}
-				io->conn_errno = errno;
 				return -1;
 			}
 			*wrote += (size_t)n;
@@ -442,7 +430,6 @@ io_write_out(struct gw_io *io, size_t *wrote)
 				io->w_wantr = 1;
 				break;
 			default:
-				io->conn_errno = errno;
 				io_ssl_failed(io);
 				return -1;
 			}
@@ -506,7 +493,6 @@ io_handshake(struct gw_io *io)
 		io_event(io, BEV_EVENT_EOF | BEV_EVENT_READING);
 		break;
 	default:
-		io->conn_errno = errno;
 		io_ssl_failed(io);
 		io_event(io, BEV_EVENT_ERROR);
 		break;
@@ -558,7 +544,6 @@ io_connected(struct gw_io *io)
 	if (err == EINPROGRESS)
 		return;
 	if (err) {
-		io->conn_errno = err;
 		errno = err;
 		io_event(io, BEV_EVENT_ERROR | BEV_EVENT_WRITING);
 		return;
