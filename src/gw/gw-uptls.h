@@ -68,11 +68,20 @@ struct gw_uptls_snap {
 	SSL_CTX		**ctx;		/* [cluster], NULL when none or broken */
 	char		**err;		/* [cluster], why a context could not be made */
 	uint64_t	 *hash;		/* [cluster], the settings: part of the pool key */
+	uint64_t	 *shash;	/* [cluster], the settings without the files' state */
+	char		**name;		/* [cluster], to find a cluster again in the next one */
 	size_t		  n;
 	struct gw_uptls_file *files;	/* the files the contexts were read from */
 	size_t		  nfiles;
 };
-void gw_uptls_snap_init(struct gw_uptls_snap *, const struct gw_desired *);
+/*
+ * prev (may be NULL) is the snapshot this one replaces: a cluster whose
+ * context cannot be made now, with the same settings as one prev made
+ * (the same paths; a file there rewritten broken), keeps prev's context,
+ * as Envoy keeps the last good secret when an update is rejected.
+ */
+void gw_uptls_snap_init(struct gw_uptls_snap *, const struct gw_desired *,
+    const struct gw_uptls_snap *prev);
 void gw_uptls_snap_free(struct gw_uptls_snap *);
 /*
  * Whether a file a DestinationRule names (caCertificates, caCrl,

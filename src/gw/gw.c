@@ -122,7 +122,7 @@ snap_new(struct gw_ctx *ctx, struct desired *d, uint64_t gen)
 	/* upstream TLS: the identity's files may have moved with a reload */
 	gw_ident_configure(ctx->ident, ctx->env->cfg->gateway.identity.cert,
 	    ctx->env->cfg->gateway.identity.key, ctx->env->cfg->gateway.identity.ca);
-	gw_uptls_snap_init(&s->up, s->g);
+	gw_uptls_snap_init(&s->up, s->g, ctx->snap ? &ctx->snap->up : NULL);
 	return s;
 }
 

@@ -570,10 +570,26 @@ up_hash_str(uint64_t h, const char *s)
 	return h;
 }
 
-void
-gw_uptls_snap_init(struct gw_uptls_snap *u, const struct gw_desired *g)
+/* The index of prev's context for cluster name with settings sh, or SIZE_MAX. */
+static size_t
+prev_good(const struct gw_uptls_snap *prev, const char *name, uint64_t sh)
 {
-	size_t i, k;
+	size_t j;
+
+	if (prev == NULL || prev->name == NULL)
+		return SIZE_MAX;
+	for (j = 0; j < prev->n; j++)
+		if (prev->ctx[j] != NULL && prev->shash[j] == sh && prev->name[j] != NULL &&
+		    strcmp(prev->name[j], name) == 0)
+			return j;
+	return SIZE_MAX;
+}
+
+void
+gw_uptls_snap_init(struct gw_uptls_snap *u, const struct gw_desired *g,
+    const struct gw_uptls_snap *prev)
+{
+	size_t i, j, k;
 
 	pthread_once(&ut_once, ut_init);
 	memset(u, 0, sizeof(*u));
@@ -581,6 +597,8 @@ gw_uptls_snap_init(struct gw_uptls_snap *u, const struct gw_desired *g)
 	u->ctx = xcalloc(u->n ? u->n : 1, sizeof(*u->ctx));
 	u->err = xcalloc(u->n ? u->n : 1, sizeof(*u->err));
 	u->hash = xcalloc(u->n ? u->n : 1, sizeof(*u->hash));
+	u->shash = xcalloc(u->n ? u->n : 1, sizeof(*u->shash));
+	u->name = xcalloc(u->n ? u->n : 1, sizeof(*u->name));
 	for (i = 0; i < u->n; i++) {
 		const struct gw_cluster *c = g->clusters[i];
 		const struct gw_uptls *t = c->tls;
@@ -601,6 +619,8 @@ gw_uptls_snap_init(struct gw_uptls_snap *u, const struct gw_desired *g)
 		h = up_hash_str(h, t->crl_file);
 		for (k = 0; k < t->nsans; k++)
 			h = up_hash_str(h, t->sans[k]);
+		u->shash[i] = h;
+		u->name[i] = xstrdup(c->name);
 		h = note_file(u, t->ca_file, h);
 		h = note_file(u, t->crl_file, h);
 		if (t->mode == GW_UPTLS_MUTUAL) {
@@ -610,7 +630,14 @@ gw_uptls_snap_init(struct gw_uptls_snap *u, const struct gw_desired *g)
 		u->hash[i] = h;
 		err[0] = '\0';
 		u->ctx[i] = ctx_for(t, err, sizeof(err));
-		if (u->ctx[i] == NULL) {
+		if (u->ctx[i] == NULL && (j = prev_good(prev, c->name, u->shash[i])) != SIZE_MAX) {
+			/* the same settings made a context before: keep it and its pools */
+			SSL_CTX_up_ref(prev->ctx[j]);
+			u->ctx[i] = prev->ctx[j];
+			u->hash[i] = prev->hash[j];
+			log_warnx("gateway: cluster %s: upstream TLS %s: %s; the previous context is kept",
+			    c->name, gw_uptls_mode_name(t->mode), err);
+		} else if (u->ctx[i] == NULL) {
 			u->err[i] = xstrdup(err);
 			log_warnx("gateway: cluster %s: upstream TLS %s: %s; it answers 503 NC", c->name,
 			    gw_uptls_mode_name(t->mode), err);
@@ -626,6 +653,7 @@ gw_uptls_snap_free(struct gw_uptls_snap *u)
 	for (i = 0; i < u->n; i++) {
 		SSL_CTX_free(u->ctx ? u->ctx[i] : NULL);
 		free(u->err ? u->err[i] : NULL);
+		free(u->name ? u->name[i] : NULL);
 	}
 	for (i = 0; i < u->nfiles; i++)
 		free(u->files[i].path);
@@ -633,6 +661,8 @@ gw_uptls_snap_free(struct gw_uptls_snap *u)
 	free(u->ctx);
 	free(u->err);
 	free(u->hash);
+	free(u->shash);
+	free(u->name);
 	memset(u, 0, sizeof(*u));
 }
 

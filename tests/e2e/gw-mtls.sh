@@ -350,6 +350,14 @@ check "the change is logged" grep -q "$pki/ca.crt changed: upstream TLS contexts
 cp "$pki/ca.keep" "$pki/ca.crt.new" && mv "$pki/ca.crt.new" "$pki/ca.crt"
 check "the right CA back: answered within 5 s" \
 	wait_for 5 sh -c "test \$(ip netns exec $ns curl -s --max-time 2 -o /dev/null -w '%{http_code}' -H 'Host: details.test' http://127.0.0.1/details/r2) = 200"
+# rewritten broken: the last good context stays in force (Envoy keeps the
+# last good secret when an update is rejected), the error is logged
+printf -- '-----BEGIN CERTIFICATE-----\ntruncated\n' > "$pki/ca.crt.new" && mv "$pki/ca.crt.new" "$pki/ca.crt"
+check "a broken CA file is reported, the previous context kept" \
+	wait_for 5 grep -q "caCertificates.*the previous context is kept" "$tmp/log"
+check "a broken CA file: still answered (got $(code http://127.0.0.1/details/r3))" \
+	test "$(code http://127.0.0.1/details/r4)" = 200
+cp "$pki/ca.keep" "$pki/ca.crt.new" && mv "$pki/ca.crt.new" "$pki/ca.crt"
 
 # a clean exit frees every context and cached session (sanitizer builds report here)
 kill -TERM $pid

@@ -548,7 +548,7 @@ test_snap_contexts(void)
 	}
 	g.clusters = cp;
 	g.nclusters = 5;
-	gw_uptls_snap_init(&u, &g);
+	gw_uptls_snap_init(&u, &g, NULL);
 	CU_ASSERT_EQUAL_FATAL(u.n, 5);
 	CU_ASSERT_PTR_NOT_NULL(u.ctx[0]);
 	CU_ASSERT_PTR_NULL(u.err[0]);
@@ -574,7 +574,7 @@ test_snap_files(void)
 	struct gw_uptls simple = { 0 };
 	struct gw_cluster c, *cp = &c;
 	struct gw_desired g = { 0 };
-	struct gw_uptls_snap u;
+	struct gw_uptls_snap u, u2;
 	char dir[] = "/tmp/vg-uptls.XXXXXX", path[64], late[64];
 	const char *which = NULL;
 	char *cert, *key;
@@ -596,7 +596,7 @@ test_snap_files(void)
 	c.name = "outbound|443||x";
 	g.clusters = &cp;
 	g.nclusters = 1;
-	gw_uptls_snap_init(&u, &g);
+	gw_uptls_snap_init(&u, &g, NULL);
 	CU_ASSERT_PTR_NOT_NULL(u.ctx[0]);
 	CU_ASSERT_EQUAL(u.nfiles, 1);
 	CU_ASSERT_FALSE(gw_uptls_snap_files_changed(&u, &which));
@@ -609,16 +609,53 @@ test_snap_files(void)
 	CU_ASSERT_TRUE(gw_uptls_snap_files_changed(&u, &which));
 	CU_ASSERT_STRING_EQUAL(which, path);
 	gw_uptls_snap_free(&u);
-	gw_uptls_snap_init(&u, &g);
+	gw_uptls_snap_init(&u, &g, NULL);
 	CU_ASSERT_FALSE(gw_uptls_snap_files_changed(&u, &which));
 	CU_ASSERT_NOT_EQUAL(u.hash[0], h0);
+	/* rewritten broken: the next snapshot keeps the last good context and pool key */
+	f = fopen(path, "w");
+	fputs("-----BEGIN CERTIFICATE-----\nbroken\n", f);
+	fclose(f);
+	CU_ASSERT_TRUE(gw_uptls_snap_files_changed(&u, &which));
+	gw_uptls_snap_init(&u2, &g, &u);
+	CU_ASSERT_PTR_EQUAL(u2.ctx[0], u.ctx[0]);
+	CU_ASSERT_EQUAL(u2.hash[0], u.hash[0]);
+	CU_ASSERT_PTR_NULL(u2.err[0]);
+	CU_ASSERT_FALSE(gw_uptls_snap_files_changed(&u2, &which));	/* no loop on the broken file */
+	gw_uptls_snap_free(&u);
+	/* kept again from a snapshot that kept it, and it outlives the one that made it */
+	gw_uptls_snap_init(&u, &g, &u2);
+	CU_ASSERT_PTR_NOT_NULL(u.ctx[0]);
+	CU_ASSERT_EQUAL(u.hash[0], u2.hash[0]);
+	gw_uptls_snap_free(&u2);
+	/* no previous snapshot: 503 NC */
+	gw_uptls_snap_init(&u2, &g, NULL);
+	CU_ASSERT_PTR_NULL(u2.ctx[0]);
+	CU_ASSERT_PTR_NOT_NULL(u2.err[0]);
+	gw_uptls_snap_free(&u2);
+	/* other settings (another cluster name) are not the same cluster's */
+	c.name = "outbound|443||y";
+	gw_uptls_snap_init(&u2, &g, &u);
+	CU_ASSERT_PTR_NULL(u2.ctx[0]);
+	gw_uptls_snap_free(&u2);
+	c.name = "outbound|443||x";
+	/* repaired: a fresh context */
+	f = fopen(path, "w");
+	fputs(cert, f);
+	fclose(f);
+	CU_ASSERT_TRUE(gw_uptls_snap_files_changed(&u, &which));
+	gw_uptls_snap_init(&u2, &g, &u);
+	CU_ASSERT_PTR_NOT_NULL(u2.ctx[0]);
+	CU_ASSERT_PTR_NOT_EQUAL(u2.ctx[0], u.ctx[0]);
+	gw_uptls_snap_free(&u);
+	u = u2;
 	/* removed: changed too */
 	unlink(path);
 	CU_ASSERT_TRUE(gw_uptls_snap_files_changed(&u, &which));
 	gw_uptls_snap_free(&u);
 	/* missing at first (503 NC): its arrival is a change */
 	simple.ca_file = late;
-	gw_uptls_snap_init(&u, &g);
+	gw_uptls_snap_init(&u, &g, NULL);
 	CU_ASSERT_PTR_NULL(u.ctx[0]);
 	CU_ASSERT_FALSE(gw_uptls_snap_files_changed(&u, &which));
 	f = fopen(late, "w");
@@ -645,7 +682,7 @@ main(void)
 		{ "auto_sni and auto SAN validation", test_auto_sni },
 		{ "SAN exact match", test_san_match },
 		{ "snapshot client contexts from good and bad PEM", test_snap_contexts },
-		{ "DestinationRule TLS files watched", test_snap_files },
+		{ "DestinationRule TLS files watched, the last good context kept", test_snap_files },
 		{ NULL, NULL }
 	};
 
