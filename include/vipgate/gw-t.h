@@ -166,6 +166,9 @@ struct gw_cluster {
 	 * or NULL: auto mTLS, each endpoint by its istio_mtls */
 	const struct gw_uptls	*tls;
 	const char		*istio_sni;	/* outbound_.<port>_.<subset>_.<fqdn> */
+	/* ISTIO_MUTUAL's SAN set: the service's accounts, every subset's, sorted */
+	const char		**spiffes;
+	size_t			 nspiffes;
 	struct gw_endpoint	*eps;		/* sorted by address, port */
 	size_t			 neps;
 	size_t			 id;		/* index in gw_desired.clusters */

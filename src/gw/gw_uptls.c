@@ -93,10 +93,8 @@ gw_uptls_pick(const struct gw_cluster *c, const struct gw_endpoint *ep,
 			return;
 		out->mode = GW_UPTLS_ISTIO_MUTUAL;
 		snprintf(out->sni, sizeof(out->sni), "%s", c->istio_sni ? c->istio_sni : "");
-		if (ep->spiffe) {
-			out->sans = &ep->spiffe;
-			out->nsans = 1;
-		}
+		out->sans = c->spiffes;
+		out->nsans = c->nspiffes;
 		return;
 	}
 	out->mode = t->mode;
@@ -110,9 +108,9 @@ gw_uptls_pick(const struct gw_cluster *c, const struct gw_endpoint *ep,
 	if (t->mode == GW_UPTLS_ISTIO_MUTUAL) {
 		/* buildAutoMtlsSettings: the rule's sni and SANs, else the computed ones */
 		snprintf(out->sni, sizeof(out->sni), "%s", t->sni ? t->sni : c->istio_sni ? c->istio_sni : "");
-		if (t->nsans == 0 && ep && ep->spiffe) {
-			out->sans = &ep->spiffe;
-			out->nsans = 1;
+		if (t->nsans == 0) {
+			out->sans = c->spiffes;
+			out->nsans = c->nspiffes;
 		}
 		return;
 	}

@@ -800,6 +800,53 @@ we_endpoint(struct plan *p, struct ep_build *eb, const struct k_workloadentry *w
 		((struct gw_endpoint *)eb->v.v[n])->spiffe = spiffe_id(p, se_ns, we->service_account);
 }
 
+static int
+str_cmp(const void *x, const void *y)
+{
+	return strcmp(*(const char * const *)x, *(const char * const *)y);
+}
+
+/*
+ * The SAN set ISTIO_MUTUAL verifies against: istiod gives a cluster the
+ * service accounts of all the service's workloads (ServiceAccounts(host)),
+ * so any of them is accepted from any endpoint, a subset's too; a
+ * ServiceEntry adds its subjectAltNames (its subsets: their endpoints').
+ */
+static void
+cluster_spiffes(struct plan *p, struct gw_cluster *c, const struct object *so,
+    const struct k_svc_port *sp, const struct object *seo, const struct strmap *subset_labels)
+{
+	const struct k_serviceentry *se = seo ? OBJ_SPEC(seo, k_serviceentry) : NULL;
+	struct ep_build all;
+	const char **v;
+	size_t i, n = 0, k = 0, nse = se ? se->nsubject_alt_names : 0;
+
+	memset(&all, 0, sizeof(all));
+	if (so && subset_labels)
+		svc_endpoints(p, so, sp, NULL, &all);
+	else
+		for (i = 0; i < c->neps; i++)
+			ptrvec_push(&all.v, &c->eps[i]);
+	v = arena_alloc(p->a, sizeof(*v) * (all.v.n + nse + 1));
+	for (i = 0; i < nse; i++)
+		v[n++] = se->subject_alt_names[i];
+	for (i = 0; i < all.v.n; i++) {
+		const struct gw_endpoint *e = all.v.v[i];
+
+		if (e->spiffe)
+			v[n++] = e->spiffe;
+	}
+	ptrvec_free(&all.v);
+	if (n == 0)
+		return;
+	sort(v, n, sizeof(*v), str_cmp);
+	for (i = 0; i < n; i++)
+		if (k == 0 || strcmp(v[i], v[k - 1]) != 0)
+			v[k++] = v[i];
+	c->spiffes = v;
+	c->nspiffes = k;
+}
+
 /* DestinationRules for a host, best first: gateway namespace, then the service's, then the rest. */
 static size_t
 find_drs(struct plan *p, const char *fqdn, const char *svc_ns, const struct object **out, size_t max)
@@ -1214,6 +1261,7 @@ cluster_get(struct plan *p, const struct k_vs_destination *dst, const char *vs_n
 		c->neps = k;
 	}
 	ptrvec_free(&eb.v);
+	cluster_spiffes(p, c, so, sp, seo, subset_labels);
 	/*
 	 * Envoy ejects a host only while 100*(ejected+1)/hosts stays within
 	 * max_ejection_percent (since envoy PR #27909 even the first one), so

@@ -166,8 +166,10 @@ test_auto_mtls(void)
 	gw_uptls_pick(c, e1, "reviews.example.com", 19, &pk);
 	CU_ASSERT_EQUAL(pk.mode, GW_UPTLS_ISTIO_MUTUAL);
 	CU_ASSERT_STRING_EQUAL(pk.sni, "outbound_.9080_._.reviews.default.svc.cluster.local");
-	CU_ASSERT_EQUAL_FATAL(pk.nsans, 1);
+	/* the SAN set is the service's accounts (istiod's ServiceAccounts), sorted */
+	CU_ASSERT_EQUAL_FATAL(pk.nsans, 2);
 	CU_ASSERT_STRING_EQUAL(pk.sans[0], "spiffe://cluster.local/ns/default/sa/bookinfo-reviews");
+	CU_ASSERT_STRING_EQUAL(pk.sans[1], "spiffe://cluster.local/ns/default/sa/default");
 	CU_ASSERT_FALSE(pk.verify_host);
 	gw_uptls_pick(c, e2, "reviews.example.com", 19, &pk);
 	CU_ASSERT_EQUAL(pk.mode, GW_UPTLS_DISABLE);
@@ -269,6 +271,10 @@ test_precedence(void)
 	CU_ASSERT_EQUAL_FATAL(pk.nsans, 1);
 	/* the rule's subjectAltNames win over the endpoint's SPIFFE ID */
 	CU_ASSERT_STRING_EQUAL(pk.sans[0], "spiffe://cluster.local/ns/x/sa/y");
+	/* a subset's own set is the whole service's: v2's account too */
+	CU_ASSERT_EQUAL_FATAL(c->nspiffes, 2);
+	CU_ASSERT_STRING_EQUAL(c->spiffes[0], "spiffe://cluster.local/ns/default/sa/bookinfo-reviews");
+	CU_ASSERT_STRING_EQUAL(c->spiffes[1], "spiffe://cluster.local/ns/default/sa/default");
 
 	c = cl(&t, "outbound|9081|v2|reviews.default.svc.cluster.local");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
@@ -332,6 +338,7 @@ test_service_entry(void)
 	    "  resolution: STATIC\n"
 	    "  ports: [{number: 8080, name: http, protocol: HTTP}]\n"
 	    "  endpoints: [{address: 192.0.2.2, labels: {security.istio.io/tlsMode: istio}, serviceAccount: vm-sa}]\n"
+	    "  subjectAltNames: ['spiffe://other.example/ns/apps/sa/vm']\n"
 	    "---\n"
 	    "apiVersion: networking.istio.io/v1\n"
 	    "kind: VirtualService\n"
@@ -361,6 +368,11 @@ test_service_entry(void)
 	CU_ASSERT_TRUE(c->eps[0].istio_mtls);
 	CU_ASSERT_STRING_EQUAL(c->eps[0].spiffe, "spiffe://cluster.local/ns/apps/sa/vm-sa");
 	CU_ASSERT_STRING_EQUAL(c->istio_sni, "outbound_.8080_._.vm.example.com");
+	/* the entry's subjectAltNames join its endpoints' accounts */
+	gw_uptls_pick(c, &c->eps[0], NULL, 0, &pk);
+	CU_ASSERT_EQUAL_FATAL(pk.nsans, 2);
+	CU_ASSERT_STRING_EQUAL(pk.sans[0], "spiffe://cluster.local/ns/apps/sa/vm-sa");
+	CU_ASSERT_STRING_EQUAL(pk.sans[1], "spiffe://other.example/ns/apps/sa/vm");
 	tfx_free(&t);
 }
 
