@@ -19,6 +19,7 @@
 #include <linux/rtnetlink.h>
 #include <libmnl/libmnl.h>
 
+#include "vipgate/log.h"
 #include "vipgate/util.h"
 #include "addr-int.h"
 
@@ -740,8 +741,20 @@ addr_nl_list_owned(struct addr_nl *nl, int route, int ifindex, const char *ifnam
 	struct owned_acc acc = { route, ifindex, ifname, NULL, 0, 0 };
 	int tries, r = -EINTR;
 
-	/* A dump interrupted by a concurrent change (NLM_F_DUMP_INTR) is retried. */
-	for (tries = 0; tries < 3 && r == -EINTR; tries++) {
+	/*
+	 * A dump interrupted by a concurrent change (NLM_F_DUMP_INTR) is
+	 * retried, after 1, 2, 4 ... 64 ms: right after thousands of changes
+	 * the kernel's own follow-up work (IPv6 routes, address lifetimes)
+	 * can interrupt a few dumps in a row.
+	 */
+	for (tries = 0; tries < 8 && r == -EINTR; tries++) {
+		if (tries > 0) {
+			struct timespec ts = { 0, (1L << (tries - 1)) * 1000000L };
+
+			log_debug("addresses: the dump of %s was interrupted by a change, again in %ld ms",
+			    ifname, ts.tv_nsec / 1000000L);
+			nanosleep(&ts, NULL);
+		}
 		acc.n = 0;
 		r = nl_request(nl, msg_addr_dump(buf, route), owned_cb, &acc);
 	}
