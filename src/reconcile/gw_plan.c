@@ -800,6 +800,29 @@ we_endpoint(struct plan *p, struct ep_build *eb, const struct k_workloadentry *w
 		((struct gw_endpoint *)eb->v.v[n])->spiffe = spiffe_id(p, se_ns, we->service_account);
 }
 
+/* A ServiceEntry's endpoints: inline ones and the WorkloadEntries it selects. */
+static void
+se_endpoints(struct plan *p, const struct object *seo, const struct k_istio_port *sep,
+    const struct strmap *subset_labels, struct ep_build *eb)
+{
+	const struct k_serviceentry *se = OBJ_SPEC(seo, k_serviceentry);
+	struct object * const *l;
+	size_t i, n;
+
+	for (i = 0; i < se->nendpoints; i++)
+		we_endpoint(p, eb, &se->endpoints[i], NULL, sep, subset_labels, seo->meta.ns);
+	if (!se->has_workload_selector)
+		return;
+	l = store_list(p->st, K_WORKLOADENTRY, &n);
+	for (i = 0; i < n; i++) {
+		const struct k_workloadentry *we = OBJ_SPEC(l[i], k_workloadentry);
+
+		if (strcmp(l[i]->meta.ns, seo->meta.ns) == 0 &&
+		    strmap_subset(&se->workload_selector, &we->labels))
+			we_endpoint(p, eb, we, l[i], sep, subset_labels, seo->meta.ns);
+	}
+}
+
 static int
 str_cmp(const void *x, const void *y)
 {
@@ -810,11 +833,12 @@ str_cmp(const void *x, const void *y)
  * The SAN set ISTIO_MUTUAL verifies against: istiod gives a cluster the
  * service accounts of all the service's workloads (ServiceAccounts(host)),
  * so any of them is accepted from any endpoint, a subset's too; a
- * ServiceEntry adds its subjectAltNames (its subsets: their endpoints').
+ * ServiceEntry adds its subjectAltNames.
  */
 static void
 cluster_spiffes(struct plan *p, struct gw_cluster *c, const struct object *so,
-    const struct k_svc_port *sp, const struct object *seo, const struct strmap *subset_labels)
+    const struct k_svc_port *sp, const struct object *seo, const struct k_istio_port *sep,
+    const struct strmap *subset_labels)
 {
 	const struct k_serviceentry *se = seo ? OBJ_SPEC(seo, k_serviceentry) : NULL;
 	struct ep_build all;
@@ -824,6 +848,8 @@ cluster_spiffes(struct plan *p, struct gw_cluster *c, const struct object *so,
 	memset(&all, 0, sizeof(all));
 	if (so && subset_labels)
 		svc_endpoints(p, so, sp, NULL, &all);
+	else if (seo && subset_labels)
+		se_endpoints(p, seo, sep, NULL, &all);
 	else
 		for (i = 0; i < c->neps; i++)
 			ptrvec_push(&all.v, &c->eps[i]);
@@ -1224,25 +1250,8 @@ cluster_get(struct plan *p, const struct k_vs_destination *dst, const char *vs_n
 	}
 	if (so)
 		svc_endpoints(p, so, sp, subset_labels, &eb);
-	else {
-		const struct k_serviceentry *se = OBJ_SPEC(seo, k_serviceentry);
-
-		for (i = 0; i < se->nendpoints; i++)
-			we_endpoint(p, &eb, &se->endpoints[i], NULL, sep, subset_labels, seo->meta.ns);
-		if (se->has_workload_selector) {
-			struct object * const *l;
-			size_t n;
-
-			l = store_list(p->st, K_WORKLOADENTRY, &n);
-			for (i = 0; i < n; i++) {
-				const struct k_workloadentry *we = OBJ_SPEC(l[i], k_workloadentry);
-
-				if (strcmp(l[i]->meta.ns, seo->meta.ns) == 0 &&
-				    strmap_subset(&se->workload_selector, &we->labels))
-					we_endpoint(p, &eb, we, l[i], sep, subset_labels, seo->meta.ns);
-			}
-		}
-	}
+	else
+		se_endpoints(p, seo, sep, subset_labels, &eb);
 	if (eb.v.n) {
 		size_t k = 0;
 
@@ -1261,7 +1270,7 @@ cluster_get(struct plan *p, const struct k_vs_destination *dst, const char *vs_n
 		c->neps = k;
 	}
 	ptrvec_free(&eb.v);
-	cluster_spiffes(p, c, so, sp, seo, subset_labels);
+	cluster_spiffes(p, c, so, sp, seo, sep, subset_labels);
 	/*
 	 * Envoy ejects a host only while 100*(ejected+1)/hosts stays within
 	 * max_ejection_percent (since envoy PR #27909 even the first one), so

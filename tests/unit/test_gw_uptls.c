@@ -337,8 +337,17 @@ test_service_entry(void)
 	    "  location: MESH_INTERNAL\n"
 	    "  resolution: STATIC\n"
 	    "  ports: [{number: 8080, name: http, protocol: HTTP}]\n"
-	    "  endpoints: [{address: 192.0.2.2, labels: {security.istio.io/tlsMode: istio}, serviceAccount: vm-sa}]\n"
+	    "  endpoints:\n"
+	    "  - {address: 192.0.2.2, labels: {security.istio.io/tlsMode: istio}, serviceAccount: vm-sa}\n"
+	    "  - {address: 192.0.2.3, labels: {security.istio.io/tlsMode: istio, v: '2'}, serviceAccount: vm2-sa}\n"
 	    "  subjectAltNames: ['spiffe://other.example/ns/apps/sa/vm']\n"
+	    "---\n"
+	    "apiVersion: networking.istio.io/v1\n"
+	    "kind: DestinationRule\n"
+	    "metadata: {name: vm, namespace: apps}\n"
+	    "spec:\n"
+	    "  host: vm.example.com\n"
+	    "  subsets: [{name: two, labels: {v: '2'}}]\n"
 	    "---\n"
 	    "apiVersion: networking.istio.io/v1\n"
 	    "kind: VirtualService\n"
@@ -350,7 +359,9 @@ test_service_entry(void)
 	    "  - match: [{uri: {prefix: /g}}]\n"
 	    "    route: [{destination: {host: ext.example.com}}]\n"
 	    "  - match: [{uri: {prefix: /h}}]\n"
-	    "    route: [{destination: {host: vm.example.com}}]\n";
+	    "    route: [{destination: {host: vm.example.com}}]\n"
+	    "  - match: [{uri: {prefix: /i}}]\n"
+	    "    route: [{destination: {host: vm.example.com, subset: two}}]\n";
 	struct tfx t;
 	const struct gw_cluster *c;
 	struct gw_uptls_pick pk;
@@ -364,15 +375,21 @@ test_service_entry(void)
 	CU_ASSERT_EQUAL(pk.mode, GW_UPTLS_DISABLE);
 	c = cl(&t, "outbound|8080||vm.example.com");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
-	CU_ASSERT_EQUAL_FATAL(c->neps, 1);
+	CU_ASSERT_EQUAL_FATAL(c->neps, 2);
 	CU_ASSERT_TRUE(c->eps[0].istio_mtls);
 	CU_ASSERT_STRING_EQUAL(c->eps[0].spiffe, "spiffe://cluster.local/ns/apps/sa/vm-sa");
 	CU_ASSERT_STRING_EQUAL(c->istio_sni, "outbound_.8080_._.vm.example.com");
 	/* the entry's subjectAltNames join its endpoints' accounts */
 	gw_uptls_pick(c, &c->eps[0], NULL, 0, &pk);
-	CU_ASSERT_EQUAL_FATAL(pk.nsans, 2);
+	CU_ASSERT_EQUAL_FATAL(pk.nsans, 3);
 	CU_ASSERT_STRING_EQUAL(pk.sans[0], "spiffe://cluster.local/ns/apps/sa/vm-sa");
-	CU_ASSERT_STRING_EQUAL(pk.sans[1], "spiffe://other.example/ns/apps/sa/vm");
+	CU_ASSERT_STRING_EQUAL(pk.sans[1], "spiffe://cluster.local/ns/apps/sa/vm2-sa");
+	CU_ASSERT_STRING_EQUAL(pk.sans[2], "spiffe://other.example/ns/apps/sa/vm");
+	/* the entry's subset: one endpoint, the whole entry's set */
+	c = cl(&t, "outbound|8080|two|vm.example.com");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(c->neps, 1);
+	CU_ASSERT_EQUAL(c->nspiffes, 3);
 	tfx_free(&t);
 }
 
