@@ -824,6 +824,17 @@ se_endpoints(struct plan *p, const struct object *seo, const struct k_istio_port
 }
 
 static int
+any_istio_mtls(const struct gw_cluster *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->neps; i++)
+		if (c->eps[i].istio_mtls)
+			return 1;
+	return 0;
+}
+
+static int
 str_cmp(const void *x, const void *y)
 {
 	return strcmp(*(const char * const *)x, *(const char * const *)y);
@@ -845,6 +856,9 @@ cluster_spiffes(struct plan *p, struct gw_cluster *c, const struct object *so,
 	const char **v;
 	size_t i, n = 0, k = 0, nse = se ? se->nsubject_alt_names : 0;
 
+	/* only ISTIO_MUTUAL without the rule's subjectAltNames, or auto mTLS, reads it */
+	if (c->tls ? c->tls->mode != GW_UPTLS_ISTIO_MUTUAL || c->tls->nsans : !any_istio_mtls(c))
+		return;
 	memset(&all, 0, sizeof(all));
 	if (so && subset_labels)
 		svc_endpoints(p, so, sp, NULL, &all);

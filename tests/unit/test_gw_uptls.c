@@ -271,10 +271,7 @@ test_precedence(void)
 	CU_ASSERT_EQUAL_FATAL(pk.nsans, 1);
 	/* the rule's subjectAltNames win over the endpoint's SPIFFE ID */
 	CU_ASSERT_STRING_EQUAL(pk.sans[0], "spiffe://cluster.local/ns/x/sa/y");
-	/* a subset's own set is the whole service's: v2's account too */
-	CU_ASSERT_EQUAL_FATAL(c->nspiffes, 2);
-	CU_ASSERT_STRING_EQUAL(c->spiffes[0], "spiffe://cluster.local/ns/default/sa/bookinfo-reviews");
-	CU_ASSERT_STRING_EQUAL(c->spiffes[1], "spiffe://cluster.local/ns/default/sa/default");
+	CU_ASSERT_EQUAL(c->nspiffes, 0);	/* not built when the rule names the SANs */
 
 	c = cl(&t, "outbound|9081|v2|reviews.default.svc.cluster.local");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
@@ -288,6 +285,36 @@ test_precedence(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c->tls);
 	CU_ASSERT_EQUAL(c->tls->mode, GW_UPTLS_MUTUAL);
+	tfx_free(&t);
+}
+
+/* A subset cluster under auto mTLS verifies against the whole service's accounts. */
+static void
+test_subset_sans(void)
+{
+	static const char dr[] =
+	    "---\n"
+	    "apiVersion: networking.istio.io/v1\n"
+	    "kind: DestinationRule\n"
+	    "metadata: {name: reviews, namespace: default}\n"
+	    "spec:\n"
+	    "  host: reviews\n"
+	    "  subsets: [{name: v1, labels: {version: v1}}]\n";
+	struct tfx t;
+	const struct gw_cluster *c;
+	struct gw_uptls_pick pk;
+
+	tfx_load(&t, NULL, dr);
+	c = cl(&t, "outbound|9080|v1|reviews.default.svc.cluster.local");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_PTR_NULL(c->tls);
+	CU_ASSERT_EQUAL_FATAL(c->neps, 1);
+	gw_uptls_pick(c, &c->eps[0], NULL, 0, &pk);
+	CU_ASSERT_EQUAL(pk.mode, GW_UPTLS_ISTIO_MUTUAL);
+	/* v2's account too, though v2 is not in this subset */
+	CU_ASSERT_EQUAL_FATAL(pk.nsans, 2);
+	CU_ASSERT_STRING_EQUAL(pk.sans[0], "spiffe://cluster.local/ns/default/sa/bookinfo-reviews");
+	CU_ASSERT_STRING_EQUAL(pk.sans[1], "spiffe://cluster.local/ns/default/sa/default");
 	tfx_free(&t);
 }
 
@@ -706,6 +733,7 @@ main(void)
 		{ "trust_domain in SPIFFE IDs", test_trust_domain },
 		{ "tls precedence: rule, port level, subset, subset port level", test_precedence },
 		{ "DISABLE turns auto mTLS off", test_disable_beats_auto },
+		{ "a subset's SAN set is the service's", test_subset_sans },
 		{ "credentialName Secrets; missing ones deactivate the cluster", test_credential },
 		{ "ServiceEntry endpoints: service accounts, no auto mTLS outside the mesh", test_service_entry },
 		{ "auto_sni and auto SAN validation", test_auto_sni },
