@@ -216,6 +216,7 @@ dec_enum(struct sc_ctx *c, const struct ynode *n, void *dst,
 static const char *const log_levels[] = { "error", "warn", "info", "debug", NULL };
 static const char *const log_formats[] = { "text", "json", NULL };
 static const char *const al_formats[] = { "envoy", "json", NULL };
+static const char *const affinities[] = { "none", "auto", NULL };
 
 static int
 dec_log_level(struct sc_ctx *c, const struct ynode *n, void *dst)
@@ -233,6 +234,12 @@ static int
 dec_al_format(struct sc_ctx *c, const struct ynode *n, void *dst)
 {
 	return dec_enum(c, n, dst, al_formats);
+}
+
+static int
+dec_affinity(struct sc_ctx *c, const struct ynode *n, void *dst)
+{
+	return dec_enum(c, n, dst, affinities);
 }
 
 /* off (also YAML false: Istio's default is no access log), "-", or a file. */
@@ -665,6 +672,7 @@ static const struct sc_field gateway_fields[] = {
 	SCF_FN("namespace", struct cfg_gateway, ns, dec_namespace),
 	SCF_FN("bind", struct cfg_gateway, bind, dec_bind),
 	SCF_FN("workers", struct cfg_gateway, workers, dec_workers),
+	SCF_FN("cpu_affinity", struct cfg_gateway, cpu_affinity, dec_affinity),
 	SCF_FN("health_port", struct cfg_gateway, health_port, dec_port),
 	SCF_FN("stats_port", struct cfg_gateway, stats_port, dec_port),
 	SCF_FN("drain_timeout", struct cfg_gateway, drain_timeout_ms, dec_duration),
@@ -761,6 +769,7 @@ cfg_defaults(struct config *cfg)
 	cfg->gateway.bind = strs(a, 2, "0.0.0.0", "::");
 	cfg->gateway.nbind = 2;
 	cfg->gateway.workers = 0;
+	cfg->gateway.cpu_affinity = arena_strdup(a, "none");
 	cfg->gateway.health_port = 15021;
 	cfg->gateway.stats_port = 15020;
 	cfg->gateway.drain_timeout_ms = 30000;

@@ -276,6 +276,10 @@ daemon_reload(struct daemon *d, const char *trigger)
 			log_warnx("addresses.interface changes at the next restart");
 		if (!str_eq(ncfg->addresses.mode, d->cfg->addresses.mode))
 			log_warnx("addresses.mode changes at the next restart");
+		if (ncfg->gateway.workers != d->cfg->gateway.workers)
+			log_warnx("gateway.workers changes at the next restart");
+		if (!str_eq(ncfg->gateway.cpu_affinity, d->cfg->gateway.cpu_affinity))
+			log_warnx("gateway.cpu_affinity changes at the next restart");
 		config_free(d->cfg);
 		d->cfg = ncfg;
 		d->env.cfg = ncfg;

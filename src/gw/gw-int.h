@@ -148,6 +148,7 @@ struct gw_ctx;
 struct gw_worker {
 	struct gw_ctx		*ctx;
 	int			 id;
+	int			 cpu;		/* bound to this CPU; -1: not bound */
 	pthread_t		 th;
 	struct event_base	*base;
 	int			 efd;		/* eventfd: the main thread pokes */

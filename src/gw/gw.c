@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -656,13 +657,31 @@ gw_reopen(struct applier *ap)
 	close(fd);
 }
 
+/* The CPUs this process may run on, in order; how many (0 when unknown). */
+static size_t
+allowed_cpus(int *cpus, size_t max)
+{
+	cpu_set_t set;
+	size_t n = 0;
+	int c;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == -1)
+		return 0;
+	for (c = 0; c < CPU_SETSIZE && n < max; c++)
+		if (CPU_ISSET(c, &set))
+			cpus[n++] = c;
+	return n;
+}
+
 struct applier *
 gw_applier_new(const struct applier_env *env)
 {
 	const struct config *cfg = env->cfg;
 	struct gw_ctx *ctx;
+	int cpus[CPU_SETSIZE];
+	size_t i, ncpu;
 	long n;
-	size_t i;
+	int pin;
 
 	if (!cfg->gateway.enabled)
 		return NULL;
@@ -698,21 +717,31 @@ gw_applier_new(const struct applier_env *env)
 	ctx->ev_files = event_new(env->base, -1, EV_PERSIST, files_check, ctx);
 	event_add(ctx->ev_files, &(struct timeval){ GW_FILES_CHECK_MS / 1000,
 	    (GW_FILES_CHECK_MS % 1000) * 1000 });
-	n = cfg->gateway.workers > 0 ? cfg->gateway.workers : sysconf(_SC_NPROCESSORS_ONLN);
+	/* "auto" is one worker a CPU this process may run on (a cpuset or
+	 * systemd's CPUAffinity= may allow fewer than are online) */
+	ncpu = allowed_cpus(cpus, sizeof(cpus) / sizeof(cpus[0]));
+	n = cfg->gateway.workers;
+	if (n <= 0)
+		n = ncpu > 0 ? (long)ncpu : sysconf(_SC_NPROCESSORS_ONLN);
 	if (n < 1)
 		n = 1;
+	pin = strcmp(cfg->gateway.cpu_affinity, "auto") == 0 && ncpu > 0;
 	ctx->nw = (size_t)n;
 	ctx->w = xcalloc(ctx->nw, sizeof(*ctx->w));
 	for (i = 0; i < ctx->nw; i++) {
 		ctx->w[i].ctx = ctx;
 		ctx->w[i].id = (int)i;
 		ctx->w[i].efd = -1;
+		/* as HAProxy's cpu-map auto:1/1-N and nginx's
+		 * worker_cpu_affinity auto: worker i on the i-th allowed CPU */
+		ctx->w[i].cpu = pin ? cpus[i % ncpu] : -1;
 		if (gw_worker_start(&ctx->w[i]) == -1)
 			fatal("gateway: cannot start worker %zu", i);
 	}
 	ctx->health = admin_server(ctx, (uint16_t)cfg->gateway.health_port, "/healthz/ready", health_cb);
 	ctx->stats = admin_server(ctx, (uint16_t)cfg->gateway.stats_port, "/stats/prometheus", stats_cb);
-	log_info("gateway: %zu workers; health :%lld, stats :%lld", ctx->nw,
+	log_info("gateway: %zu workers%s; health :%lld, stats :%lld", ctx->nw,
+	    pin ? ", each bound to a CPU" : "",
 	    (long long)cfg->gateway.health_port, (long long)cfg->gateway.stats_port);
 	return &ctx->ap;
 }

@@ -9,6 +9,8 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -195,6 +197,8 @@ worker_main(void *arg)
 int
 gw_worker_start(struct gw_worker *w)
 {
+	char name[16];
+
 	w->base = event_base_new();
 	if (w->base == NULL)
 		return -1;
@@ -212,5 +216,20 @@ gw_worker_start(struct gw_worker *w)
 	event_add(w->ev_notify, NULL);
 	if (pthread_create(&w->th, NULL, worker_main, w) != 0)
 		return -1;
+	/* "top -H" and /proc/PID/task/TID/comm tell the workers apart */
+	(void)snprintf(name, sizeof(name), "gw-worker-%d", w->id);
+	(void)pthread_setname_np(w->th, name);
+	if (w->cpu >= 0) {
+		cpu_set_t set;
+		int e;
+
+		CPU_ZERO(&set);
+		CPU_SET(w->cpu, &set);
+		if ((e = pthread_setaffinity_np(w->th, sizeof(set), &set)) != 0)
+			log_warnx("gateway: worker %d: cannot bind to CPU %d: %s",
+			    w->id, w->cpu, strerror(e));
+		else
+			log_debug("gateway: worker %d bound to CPU %d", w->id, w->cpu);
+	}
 	return 0;
 }

@@ -81,8 +81,20 @@ spec:
   - route: [{destination: {host: echo}}]
 EOC
 
-GW_EXTRA="num_trusted_proxies: 1, max_request_headers_kb: 8, header_timeout: 1s, idle_timeout: 1s" vipgated_start ||
+GW_EXTRA="num_trusted_proxies: 1, max_request_headers_kb: 8, header_timeout: 1s, idle_timeout: 1s, cpu_affinity: auto" vipgated_start ||
 	{ fail "vipgated did not become ready"; cat "$tmp/log"; exit 1; }
+
+# cpu_affinity auto: worker i runs only on the i-th CPU this test may use
+read -ra cpus < <(python3 -c 'import os; print(*sorted(os.sched_getaffinity(0)))')
+for i in 0 1; do
+	want=${cpus[$((i % ${#cpus[@]}))]}
+	got=
+	for t in /proc/$pid/task/*; do
+		[ "$(cat "$t/comm" 2>/dev/null)" = "gw-worker-$i" ] &&
+			got=$(awk '/^Cpus_allowed_list/ {print $2}' "$t/status")
+	done
+	check "gw-worker-$i bound to CPU $want (allowed: ${got:-no such thread})" test "$got" = "$want"
+done
 
 get() { inns curl -s --max-time 5 "$@"; }
 

@@ -83,6 +83,7 @@ check_defaults(const struct config *cfg)
 	CU_ASSERT_STRING_EQUAL(cfg->gateway.bind[0], "0.0.0.0");
 	CU_ASSERT_STRING_EQUAL(cfg->gateway.bind[1], "::");
 	CU_ASSERT_EQUAL(cfg->gateway.workers, 0);
+	CU_ASSERT_STRING_EQUAL(cfg->gateway.cpu_affinity, "none");
 	CU_ASSERT_EQUAL(cfg->gateway.health_port, 15021);
 	CU_ASSERT_EQUAL(cfg->gateway.stats_port, 15020);
 	CU_ASSERT_EQUAL(cfg->gateway.drain_timeout_ms, 30000);
@@ -158,6 +159,7 @@ test_every_key(void)
 	    "  namespace: edge-system\n"
 	    "  bind: [\"10.0.0.2\", \"fd00::2\"]\n"
 	    "  workers: 4\n"
+	    "  cpu_affinity: auto\n"
 	    "  health_port: 8021\n"
 	    "  stats_port: 8020\n"
 	    "  drain_timeout: 1m30s\n"
@@ -208,6 +210,7 @@ test_every_key(void)
 	CU_ASSERT_STRING_EQUAL(cfg->gateway.bind[0], "10.0.0.2");
 	CU_ASSERT_STRING_EQUAL(cfg->gateway.bind[1], "fd00::2");
 	CU_ASSERT_EQUAL(cfg->gateway.workers, 4);
+	CU_ASSERT_STRING_EQUAL(cfg->gateway.cpu_affinity, "auto");
 	CU_ASSERT_EQUAL(cfg->gateway.health_port, 8021);
 	CU_ASSERT_EQUAL(cfg->gateway.stats_port, 8020);
 	CU_ASSERT_EQUAL(cfg->gateway.drain_timeout_ms, 90000);
@@ -333,7 +336,7 @@ test_sample_documents_every_key(void)
 		"node:", "name:", "labels:", "address:", "objects:", "paths:",
 		"kubernetes:", "kubeconfig:", "in_cluster:", "control:", "socket:",
 		"state_dir:", "addresses:", "interface:", "gateway:", "enabled:",
-		"namespace:", "bind:", "workers:", "health_port:", "stats_port:",
+		"namespace:", "bind:", "workers:", "cpu_affinity:", "health_port:", "stats_port:",
 		"drain_timeout:", "header_timeout:", "idle_timeout:",
 		"max_request_headers_kb:", "num_trusted_proxies:", "access_log:", "path:", "format:", "identity:",
 		"cert:", "key:", "ca:", "trust_domain:", "l2:", "refresh:",
@@ -461,6 +464,10 @@ test_errors_values(void)
 	    "t.yaml:2:12: gateway.workers: \"0\" is not \"auto\" or a number of workers from 1 to 1024");
 	expect_error("gateway:\n  workers: many\n",
 	    "t.yaml:2:12: gateway.workers: \"many\" is not \"auto\" or a number of workers from 1 to 1024");
+	expect_error("gateway:\n  cpu_affinity: [0, 1]\n",
+	    "t.yaml:2:17: gateway.cpu_affinity: must be a string, not a list");
+	expect_error("gateway:\n  cpu_affinity: pinned\n",
+	    "t.yaml:2:17: gateway.cpu_affinity: \"pinned\" is not none or auto");
 	/* names */
 	expect_error("node: {name: Node_A}\n",
 	    "t.yaml:1:14: node.name: \"Node_A\" is not a node name (a lower-case DNS name: a-z, 0-9, '-', '.')");
