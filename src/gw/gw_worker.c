@@ -189,6 +189,20 @@ worker_main(void *arg)
 {
 	struct gw_worker *w = arg;
 
+	/* bound before the first event: every buffer it touches is allocated
+	 * from that CPU */
+	if (w->cpu >= 0) {
+		cpu_set_t set;
+		int e;
+
+		CPU_ZERO(&set);
+		CPU_SET(w->cpu, &set);
+		if ((e = pthread_setaffinity_np(pthread_self(), sizeof(set), &set)) != 0)
+			log_warnx("gateway: worker %d: cannot bind to CPU %d: %s",
+			    w->id, w->cpu, strerror(e));
+		else
+			log_debug("gateway: worker %d bound to CPU %d", w->id, w->cpu);
+	}
 	event_base_dispatch(w->base);
 	gw_rx_thread_done();
 	return NULL;
@@ -219,17 +233,5 @@ gw_worker_start(struct gw_worker *w)
 	/* "top -H" and /proc/PID/task/TID/comm tell the workers apart */
 	(void)snprintf(name, sizeof(name), "gw-worker-%d", w->id);
 	(void)pthread_setname_np(w->th, name);
-	if (w->cpu >= 0) {
-		cpu_set_t set;
-		int e;
-
-		CPU_ZERO(&set);
-		CPU_SET(w->cpu, &set);
-		if ((e = pthread_setaffinity_np(w->th, sizeof(set), &set)) != 0)
-			log_warnx("gateway: worker %d: cannot bind to CPU %d: %s",
-			    w->id, w->cpu, strerror(e));
-		else
-			log_debug("gateway: worker %d bound to CPU %d", w->id, w->cpu);
-	}
 	return 0;
 }
