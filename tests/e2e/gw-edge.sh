@@ -85,7 +85,7 @@ GW_EXTRA="num_trusted_proxies: 1, max_request_headers_kb: 8, header_timeout: 1s,
 	{ fail "vipgated did not become ready"; cat "$tmp/log"; exit 1; }
 
 # cpu_affinity auto: worker i runs only on the i-th CPU this test may use
-read -ra cpus < <(python3 -c 'import os; print(*sorted(os.sched_getaffinity(0)))')
+read -ra cpus < <(allowed_cpus)
 for i in 0 1; do
 	want=${cpus[$((i % ${#cpus[@]}))]}
 	got=

@@ -32,6 +32,8 @@ trap cleanup EXIT
 
 fail() { fails=$((fails + 1)); echo "FAIL: $*"; [ -f "$tmp/log" ] && tail -20 "$tmp/log"; }
 inns() { ip netns exec "$ns" "$@"; }
+# allowed_cpus: the CPUs this shell may run on, in order, one line
+allowed_cpus() { python3 -c 'import os; print(*sorted(os.sched_getaffinity(0)))'; }
 
 
 # gw_setup ADDR...: the namespace, its loopback addresses, nginx answering
