@@ -50,6 +50,7 @@ struct cfg_gateway {
 	size_t			 nbind;
 	int64_t			 workers;	/* 0 = auto (one per CPU) */
 	const char		*cpu_affinity;	/* none, auto: worker i on the i-th allowed CPU */
+	int64_t			 yield_after_ms;	/* a busy worker yields its CPU; 0: never */
 	int64_t			 health_port;
 	int64_t			 stats_port;
 	int64_t			 drain_timeout_ms;

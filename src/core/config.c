@@ -242,6 +242,25 @@ dec_affinity(struct sc_ctx *c, const struct ynode *n, void *dst)
 	return dec_enum(c, n, dst, affinities);
 }
 
+/* gateway.yield_after: 0 (never) or from 1ms to 1s. */
+static int
+dec_yield_after(struct sc_ctx *c, const struct ynode *n, void *dst)
+{
+	int64_t v = 0;
+
+	if (yn_is_null(n))
+		return 0;
+	if (dec_as(c, SC_DURATION, n, &v) == -1)
+		return -1;
+	/* below 1ms but not 0 rounds to 0: refused rather than turned off */
+	if (v < 0 || v > 1000 || (v == 0 && strtod(n->str, NULL) != 0)) {
+		sc_error(c, n, "\"%s\" is not 0 or from 1ms to 1s", n->str);
+		return -1;
+	}
+	*(int64_t *)dst = v;
+	return 0;
+}
+
 /* off (also YAML false: Istio's default is no access log), "-", or a file. */
 static int
 dec_al_path(struct sc_ctx *c, const struct ynode *n, void *dst)
@@ -673,6 +692,7 @@ static const struct sc_field gateway_fields[] = {
 	SCF_FN("bind", struct cfg_gateway, bind, dec_bind),
 	SCF_FN("workers", struct cfg_gateway, workers, dec_workers),
 	SCF_FN("cpu_affinity", struct cfg_gateway, cpu_affinity, dec_affinity),
+	SCF_FN("yield_after", struct cfg_gateway, yield_after_ms, dec_yield_after),
 	SCF_FN("health_port", struct cfg_gateway, health_port, dec_port),
 	SCF_FN("stats_port", struct cfg_gateway, stats_port, dec_port),
 	SCF_FN("drain_timeout", struct cfg_gateway, drain_timeout_ms, dec_duration),
@@ -770,6 +790,7 @@ cfg_defaults(struct config *cfg)
 	cfg->gateway.nbind = 2;
 	cfg->gateway.workers = 0;
 	cfg->gateway.cpu_affinity = arena_strdup(a, "none");
+	cfg->gateway.yield_after_ms = 1;
 	cfg->gateway.health_port = 15021;
 	cfg->gateway.stats_port = 15020;
 	cfg->gateway.drain_timeout_ms = 30000;

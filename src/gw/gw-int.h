@@ -72,6 +72,7 @@ struct gw_snap {
 	struct gw_uptls_snap	 up;		/* upstream TLS contexts (gw_uptls.c) */
 	/* gateway.* limits when it was made: a reload changes them for new requests */
 	int64_t			 header_timeout_ms, idle_timeout_ms;
+	int64_t			 yield_after_us;	/* gw-yield.h; 0: never */
 	uint32_t		 max_header_bytes;
 	unsigned		 trusted_hops;
 };
@@ -116,6 +117,7 @@ struct gw_stats {
 	struct gw_stat	*tab[GW_STAT_BUCKETS];
 	uint64_t	 cx_total, cx_active, upstream_cx_total, upstream_cx_active;
 	uint64_t	 upstream_reuse;
+	uint64_t	 yields;		/* the worker gave its CPU away (gw-yield.h) */
 	/* label texts are costly to build: remember the series of recent tuples */
 	struct {
 		uint64_t	 gen;

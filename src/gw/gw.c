@@ -102,6 +102,7 @@ snap_new(struct gw_ctx *ctx, struct desired *d, uint64_t gen)
 		s->bind[i] = xstrdup(ctx->env->cfg->gateway.bind[i]);
 	s->header_timeout_ms = ctx->env->cfg->gateway.header_timeout_ms;
 	s->idle_timeout_ms = ctx->env->cfg->gateway.idle_timeout_ms;
+	s->yield_after_us = ctx->env->cfg->gateway.yield_after_ms * 1000;
 	s->max_header_bytes = (uint32_t)ctx->env->cfg->gateway.max_request_headers_kb * 1024;
 	s->trusted_hops = (unsigned)ctx->env->cfg->gateway.num_trusted_proxies;
 	s->lb = xcalloc(ctx->nw ? ctx->nw : 1, sizeof(*s->lb));

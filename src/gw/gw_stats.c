@@ -189,7 +189,7 @@ gw_stats_render(struct gw_ctx *ctx, struct vg_buf *out)
 {
 	struct gw_stats all;
 	struct gw_stat *e;
-	uint64_t cx = 0, cxa = 0, ucx = 0, ucxa = 0, reuse = 0;
+	uint64_t cx = 0, cxa = 0, ucx = 0, ucxa = 0, reuse = 0, yields = 0;
 	size_t i;
 
 	gw_stats_init(&all);
@@ -202,6 +202,7 @@ gw_stats_render(struct gw_ctx *ctx, struct vg_buf *out)
 		ucx += __atomic_load_n(&s->upstream_cx_total, __ATOMIC_RELAXED);
 		ucxa += __atomic_load_n(&s->upstream_cx_active, __ATOMIC_RELAXED);
 		reuse += __atomic_load_n(&s->upstream_reuse, __ATOMIC_RELAXED);
+		yields += __atomic_load_n(&s->yields, __ATOMIC_RELAXED);
 	}
 	buf_puts(out, "# TYPE istio_requests_total counter\n");
 	for (i = 0; i < GW_STAT_BUCKETS; i++)
@@ -239,9 +240,11 @@ gw_stats_render(struct gw_ctx *ctx, struct vg_buf *out)
 	    "# TYPE vipgate_gateway_upstream_cx_active gauge\n"
 	    "vipgate_gateway_upstream_cx_active %llu\n"
 	    "# TYPE vipgate_gateway_upstream_cx_reused_total counter\n"
-	    "vipgate_gateway_upstream_cx_reused_total %llu\n",
+	    "vipgate_gateway_upstream_cx_reused_total %llu\n"
+	    "# TYPE vipgate_gateway_worker_yields_total counter\n"
+	    "vipgate_gateway_worker_yields_total %llu\n",
 	    (unsigned long long)cx, (unsigned long long)cxa, (unsigned long long)ucx,
-	    (unsigned long long)ucxa, (unsigned long long)reuse);
+	    (unsigned long long)ucxa, (unsigned long long)reuse, (unsigned long long)yields);
 	/* Envoy's cluster counters, as Istio's Prometheus names them */
 	{
 		static const char *const names[GW_CS_MAX] = {

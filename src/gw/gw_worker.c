@@ -14,12 +14,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 #include <event2/listener.h>
 
 #include "gw-int.h"
+#include "gw-yield.h"
 #include "vipgate/log.h"
 
 uint64_t
@@ -184,6 +187,53 @@ notify_cb(evutil_socket_t fd, short ev, void *arg)
 		event_base_loopbreak(w->base);
 }
 
+static int64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* This thread's voluntary context switches: how often it slept. */
+static long
+thread_nvcsw(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_THREAD, &ru) == -1)
+		return -1;
+	return ru.ru_nvcsw;
+}
+
+/*
+ * event_base_dispatch, one round at a time, yielding the CPU after
+ * gateway.yield_after of running without sleeping (gw-yield.h). The
+ * setting is read from the worker's snapshot, so a reload changes it.
+ */
+static void
+worker_loop(struct gw_worker *w)
+{
+	struct gw_yield y = { 0, -1 };
+	int64_t t, after;
+
+	for (;;) {
+		/* 1: no events left at all, -1: the backend failed; as dispatch */
+		if (event_base_loop(w->base, EVLOOP_ONCE) != 0 || event_base_got_break(w->base))
+			break;
+		after = w->snap ? w->snap->yield_after_us : 0;
+		t = mono_us();
+		if (!gw_yield_check_due(&y, t, after))
+			continue;
+		if (gw_yield_check(&y, t, thread_nvcsw())) {
+			sched_yield();
+			__atomic_add_fetch(&w->stats.yields, 1, __ATOMIC_RELAXED);
+			y.mark_us = mono_us();
+		}
+	}
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -203,7 +253,7 @@ worker_main(void *arg)
 		else
 			log_debug("gateway: worker %d bound to CPU %d", w->id, w->cpu);
 	}
-	event_base_dispatch(w->base);
+	worker_loop(w);
 	gw_rx_thread_done();
 	return NULL;
 }

@@ -3,8 +3,9 @@
 # (x-forwarded-for hops, x-envoy-external-address / x-envoy-internal),
 # max_request_headers_kb (431), header_timeout and idle_timeout (the
 # connection is closed), slowloris and slow bodies (slowhttptest) leave the
-# gateway serving others, a reload that changes them, and the consistent-hash
-# load balancers (ring hash by cookie, Maglev by header) with real backends.
+# gateway serving others, a reload that changes them, yield_after under
+# load, and the consistent-hash load balancers (ring hash by cookie, Maglev
+# by header) with real backends.
 . "${srcdir:-.}/tests/e2e/gw-lib.sh"
 
 gw_ns_up 10.244.7.1 10.244.7.2 10.244.7.3
@@ -189,6 +190,33 @@ check "SIGHUP: max_request_headers_kb 16 lets the 9 KB head through" \
 	test "$(get -o /dev/null -w '%{http_code}' -H "X-Big: $big" http://127.0.0.1/)" = 200
 check "ring hash: the cookie keeps its backend across the reload" \
 	test "$(get -b "user=alice" http://127.0.0.1/ring | cut -d' ' -f1)" = "$first"
+
+# gateway.yield_after (default 1ms): a worker that has run that long
+# without sleeping yields its CPU; saturating load makes that happen, and a
+# reload to 0 stops it
+yields() { get http://127.0.0.1:15020/stats/prometheus |
+	awk '$1 == "vipgate_gateway_worker_yields_total" {print $2}'; }
+if command -v wrk >/dev/null; then
+	y0=$(yields); y1=$y0
+	for i in 1 2 3; do
+		inns wrk -t2 -c64 -d2s http://127.0.0.1/ >/dev/null 2>&1
+		y1=$(yields)
+		[ "${y1:-0}" -gt "${y0:-0}" ] && break
+	done
+	check "yield_after 1ms: busy workers yielded under wrk (yields $y0 -> $y1)" test "${y1:-0}" -gt "${y0:-0}"
+	n=$(grep -c "reload ok" "$tmp/log")
+	sed -i 's/^gateway: {/gateway: {yield_after: 0, /' "$tmp/vipgate.yaml"
+	kill -HUP "$pid"
+	wait_for 5 sh -c "[ \$(grep -c 'reload ok' $tmp/log) -gt $n ]"
+	sleep 0.2
+	y0=$(yields)
+	inns wrk -t2 -c64 -d2s http://127.0.0.1/ >/dev/null 2>&1
+	y1=$(yields)
+	check "yield_after 0: no yields under wrk after the reload (yields $y0 -> $y1)" test "${y1:-x}" = "$y0"
+	check "vipgated answers after the load" test "$(get -o /dev/null -w '%{http_code}' http://127.0.0.1/)" = 200
+else
+	echo "wrk missing: yield_after cases not run"
+fi
 check "vipgated still running" kill -0 "$pid"
 
 echo "$passes passed, $fails failed"
