@@ -458,11 +458,14 @@ io_flush(struct gw_io *io)
 	}
 }
 
+__thread unsigned long gw_io_handshakes;
+
 static void
 io_handshake(struct gw_io *io)
 {
 	int r;
 
+	gw_io_handshakes++;
 	ERR_clear_error();
 	r = SSL_do_handshake(io->ssl);
 	if (r == 1) {

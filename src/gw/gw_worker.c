@@ -22,6 +22,7 @@
 #include <event2/listener.h>
 
 #include "gw-int.h"
+#include "gw-io.h"
 #include "gw-yield.h"
 #include "vipgate/log.h"
 
@@ -215,7 +216,7 @@ thread_nvcsw(void)
 static void
 worker_loop(struct gw_worker *w)
 {
-	struct gw_yield y = { 0, -1 };
+	struct gw_yield y = { 0, -1, 0 };
 	int64_t t, after;
 
 	for (;;) {
@@ -226,7 +227,7 @@ worker_loop(struct gw_worker *w)
 		t = mono_us();
 		if (!gw_yield_check_due(&y, t, after))
 			continue;
-		if (gw_yield_check(&y, t, thread_nvcsw())) {
+		if (gw_yield_check(&y, t, thread_nvcsw(), gw_io_handshakes)) {
 			sched_yield();
 			__atomic_add_fetch(&w->stats.yields, 1, __ATOMIC_RELAXED);
 			y.mark_us = mono_us();

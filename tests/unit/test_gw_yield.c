@@ -1,7 +1,8 @@
 /*
  * When a busy gateway worker yields its CPU (gw-yield.h): a check at most
- * once every yield_after, a yield only when the thread has not slept since
- * the previous check, never when yield_after is 0.
+ * once every yield_after, a yield only when the thread has neither slept
+ * nor run a TLS handshake since the previous check, never when yield_after
+ * is 0.
  */
 #include "config.h"
 
@@ -11,7 +12,7 @@
 static void
 t_check_due(void)
 {
-	struct gw_yield y = { 0, -1 };
+	struct gw_yield y = { 0, -1, 0 };
 
 	/* 0 turns it off, whatever the time */
 	CU_ASSERT_FALSE(gw_yield_check_due(&y, 5000000, 0));
@@ -26,28 +27,45 @@ t_check_due(void)
 static void
 t_yield_only_without_sleep(void)
 {
-	struct gw_yield y = { 0, -1 };
+	struct gw_yield y = { 0, -1, 0 };
 
 	/* the first check only learns the count */
-	CU_ASSERT_FALSE(gw_yield_check(&y, 1000, 40));
+	CU_ASSERT_FALSE(gw_yield_check(&y, 1000, 40, 0));
 	CU_ASSERT_EQUAL(y.mark_us, 1000);
 	CU_ASSERT_EQUAL(y.nvcsw, 40);
 	/* slept since: no yield, a new period */
-	CU_ASSERT_FALSE(gw_yield_check(&y, 2000, 41));
+	CU_ASSERT_FALSE(gw_yield_check(&y, 2000, 41, 0));
 	CU_ASSERT_EQUAL(y.mark_us, 2000);
 	/* ran the whole period without sleeping: yield */
-	CU_ASSERT_TRUE(gw_yield_check(&y, 3000, 41));
+	CU_ASSERT_TRUE(gw_yield_check(&y, 3000, 41, 0));
 	CU_ASSERT_EQUAL(y.mark_us, 3000);
 	/* and again while it keeps running */
-	CU_ASSERT_TRUE(gw_yield_check(&y, 4000, 41));
+	CU_ASSERT_TRUE(gw_yield_check(&y, 4000, 41, 0));
 	/* getrusage failing (-1) after a good count: no yield */
-	CU_ASSERT_FALSE(gw_yield_check(&y, 5000, -1));
+	CU_ASSERT_FALSE(gw_yield_check(&y, 5000, -1, 0));
+	CU_ASSERT_FALSE(gw_yield_check(&y, 6000, -1, 0));
+}
+
+static void
+t_no_yield_through_handshakes(void)
+{
+	struct gw_yield y = { 0, -1, 0 };
+
+	CU_ASSERT_FALSE(gw_yield_check(&y, 1000, 7, 100));
+	/* no sleep, but handshake steps in the period: no yield */
+	CU_ASSERT_FALSE(gw_yield_check(&y, 2000, 7, 103));
+	CU_ASSERT_EQUAL(y.hs, 103);
+	CU_ASSERT_FALSE(gw_yield_check(&y, 3000, 7, 104));
+	/* a period of plain requests, still no sleep: yield */
+	CU_ASSERT_TRUE(gw_yield_check(&y, 4000, 7, 104));
+	/* slept and handshook: no yield */
+	CU_ASSERT_FALSE(gw_yield_check(&y, 5000, 8, 105));
 }
 
 static void
 t_worker_pattern(void)
 {
-	struct gw_yield y = { 0, -1 };
+	struct gw_yield y = { 0, -1, 0 };
 	int64_t t;
 	long nv = 0;
 	int yields = 0, checks = 0;
@@ -57,7 +75,7 @@ t_worker_pattern(void)
 	for (t = 0; t <= 10000; t += 100)
 		if (gw_yield_check_due(&y, t, 1000)) {
 			checks++;
-			yields += gw_yield_check(&y, t, nv);
+			yields += gw_yield_check(&y, t, nv, 0);
 		}
 	CU_ASSERT_EQUAL(checks, 10);
 	CU_ASSERT_EQUAL(yields, 9);
@@ -66,7 +84,7 @@ t_worker_pattern(void)
 	for (t = 10100; t <= 20000; t += 100) {
 		nv++;
 		if (gw_yield_check_due(&y, t, 1000))
-			yields += gw_yield_check(&y, t, nv);
+			yields += gw_yield_check(&y, t, nv, 0);
 	}
 	CU_ASSERT_EQUAL(yields, 0);
 }
@@ -77,6 +95,7 @@ main(void)
 	static const struct cu_test tests[] = {
 		{ "a check at most every yield_after; 0 is off", t_check_due },
 		{ "a yield only without a sleep since the last check", t_yield_only_without_sleep },
+		{ "no yield through TLS handshakes", t_no_yield_through_handshakes },
 		{ "busy then sleeping worker", t_worker_pattern },
 		{ NULL, NULL },
 	};
