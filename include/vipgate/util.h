@@ -89,6 +89,8 @@ int str_eq(const char *, const char *);	/* NULL-safe */
 
 /* Monotonic clock in milliseconds (I/O side only: pure code takes time as input). */
 int64_t now_ms(void);
+/* The same in microseconds. */
+int64_t now_us(void);
 
 /* Write a file atomically: tmp + fsync + rename (+ fsync of the directory). */
 int write_file_atomic(const char *path, const void *, size_t);

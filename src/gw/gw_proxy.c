@@ -138,15 +138,6 @@ struct gw_uconn {
 
 static http_parser_settings dset, uset;
 
-static int64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* The hot path formats by hand: printf was a few per cent of the CPU. */
 static size_t
 fmt_u64(char *out, uint64_t v)

@@ -32,15 +32,6 @@
 /* Envoy's stream_idle_timeout default, which Istio keeps for gateways */
 #define GW_RS_STREAM_IDLE_MS	300000
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- shared state, refcounted ---- */
 
 static struct gw_ep_rt *
@@ -126,7 +117,7 @@ sweep_cb(evutil_socket_t fd, short what, void *arg)
 	struct gw_cl_rt *cl = arg;
 	struct gw_od_host **hosts;
 	size_t i, n;
-	int64_t now = mono_ms();
+	int64_t now = now_ms();
 
 	(void)fd;
 	(void)what;
@@ -211,7 +202,7 @@ cl_update(struct gw_ctx *ctx, struct gw_cl_rt *cl, const struct gw_cluster *c, s
 	} else if (cl->od_on) {
 		/* no detector any more: nobody stays ejected */
 		for (j = 0; j < cl->neps; j++) {
-			gw_od_uneject(&cl->od, &cl->eps[j]->od, mono_ms());
+			gw_od_uneject(&cl->od, &cl->eps[j]->od, now_ms());
 			__atomic_store_n(&cl->eps[j]->ejected, 0, __ATOMIC_RELEASE);
 		}
 		cl->od_on = 0;
@@ -626,7 +617,7 @@ gw_rs_result(struct gw_snap *s, const struct gw_cluster *c, const struct gw_endp
 		pthread_mutex_unlock(&cl->mu);
 		return;
 	}
-	v = gw_od_report(&cl->od, &ep->od, cl->neps, code, mono_ms(), 0);
+	v = gw_od_report(&cl->od, &ep->od, cl->neps, code, now_ms(), 0);
 	__atomic_store_n(&ep->dirty, ep->od.c5xx || ep->od.cgw || ep->od.cloc, __ATOMIC_RELAXED);
 	if (v == GW_OD_EJECTED)
 		__atomic_store_n(&ep->ejected, 1, __ATOMIC_RELEASE);
@@ -664,7 +655,7 @@ gw_rs_local(struct gw_snap *s, const struct gw_cluster *c, const struct gw_endpo
 		pthread_mutex_unlock(&cl->mu);
 		return;
 	}
-	v = gw_od_local(&cl->od, &ep->od, cl->neps, r, mono_ms(), 0);
+	v = gw_od_local(&cl->od, &ep->od, cl->neps, r, now_ms(), 0);
 	__atomic_store_n(&ep->dirty, ep->od.c5xx || ep->od.cgw || ep->od.cloc, __ATOMIC_RELAXED);
 	if (v == GW_OD_EJECTED)
 		__atomic_store_n(&ep->ejected, 1, __ATOMIC_RELEASE);

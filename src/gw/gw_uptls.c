@@ -677,15 +677,6 @@ struct gw_ident {
 	char		 err[512];	/* the last load's failure, "" when none */
 };
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static char *
 slurp(const char *path, size_t *len)
 {
@@ -796,7 +787,7 @@ gw_ident_configure(struct gw_ident *id, const char *cert, const char *key, const
 			changed = 1;
 		}
 	if (changed && id->tried) {
-		id->checked_ms = mono_ms();
+		id->checked_ms = now_ms();
 		ident_load(id);
 	}
 	pthread_mutex_unlock(&id->mu);
@@ -806,7 +797,7 @@ SSL_CTX *
 gw_ident_ctx(struct gw_ident *id, uint64_t *gen, char *err, size_t errlen)
 {
 	SSL_CTX *ctx;
-	int64_t now = mono_ms();
+	int64_t now = now_ms();
 
 	pthread_mutex_lock(&id->mu);
 	if (!id->tried) {

@@ -15,7 +15,6 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -188,15 +187,6 @@ notify_cb(evutil_socket_t fd, short ev, void *arg)
 		event_base_loopbreak(w->base);
 }
 
-static int64_t
-mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* This thread's voluntary context switches: how often it slept. */
 static long
 thread_nvcsw(void)
@@ -224,13 +214,13 @@ worker_loop(struct gw_worker *w)
 		if (event_base_loop(w->base, EVLOOP_ONCE) != 0 || event_base_got_break(w->base))
 			break;
 		after = w->snap ? w->snap->yield_after_us : 0;
-		t = mono_us();
+		t = now_us();
 		if (!gw_yield_check_due(&y, t, after))
 			continue;
 		if (gw_yield_check(&y, t, thread_nvcsw(), gw_io_handshakes)) {
 			sched_yield();
 			__atomic_add_fetch(&w->stats.yields, 1, __ATOMIC_RELAXED);
-			y.mark_us = mono_us();
+			y.mark_us = now_us();
 		}
 	}
 }
