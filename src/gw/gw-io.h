@@ -77,10 +77,10 @@ evutil_socket_t gw_io_fd(const struct gw_io *);
 ssize_t gw_io_sendbuf(evutil_socket_t, struct evbuffer *);
 SSL *gw_io_ssl(const struct gw_io *);
 /*
- * TLS handshake steps (SSL_do_handshake calls) this thread has made: the
- * worker's yield check reads it (gw-yield.h).
+ * Microseconds this thread has spent in TLS handshakes (SSL_do_handshake):
+ * the worker's yield check reads it (gw-yield.h).
  */
-extern __thread unsigned long gw_io_handshakes;
+extern __thread int64_t gw_io_handshake_us;
 
 /* The first OpenSSL error of a failed handshake or record, 0 if none. */
 unsigned long gw_io_ssl_error(const struct gw_io *);

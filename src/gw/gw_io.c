@@ -458,16 +458,17 @@ io_flush(struct gw_io *io)
 	}
 }
 
-__thread unsigned long gw_io_handshakes;
+__thread int64_t gw_io_handshake_us;
 
 static void
 io_handshake(struct gw_io *io)
 {
+	int64_t t0 = now_us();
 	int r;
 
-	gw_io_handshakes++;
 	ERR_clear_error();
 	r = SSL_do_handshake(io->ssl);
+	gw_io_handshake_us += now_us() - t0;
 	if (r == 1) {
 		io->state = IO_OPEN;
 		io->hs_wantw = 0;

@@ -217,7 +217,7 @@ worker_loop(struct gw_worker *w)
 		t = now_us();
 		if (!gw_yield_check_due(&y, t, after))
 			continue;
-		if (gw_yield_check(&y, t, thread_nvcsw(), gw_io_handshakes)) {
+		if (gw_yield_check(&y, t, thread_nvcsw(), gw_io_handshake_us)) {
 			sched_yield();
 			__atomic_add_fetch(&w->stats.yields, 1, __ATOMIC_RELAXED);
 			y.mark_us = now_us();
