@@ -194,8 +194,7 @@ check "ring hash: the cookie keeps its backend across the reload" \
 # gateway.yield_after (default 1ms): a worker that has run that long
 # without sleeping yields its CPU; saturating load makes that happen, and a
 # reload to 0 stops it
-yields() { get http://127.0.0.1:15020/stats/prometheus |
-	awk '$1 == "vipgate_gateway_worker_yields_total" {print $2}'; }
+yields() { metric vipgate_gateway_worker_yields_total; }
 if command -v wrk >/dev/null; then
 	y0=$(yields); y1=$y0
 	for i in 1 2 3; do

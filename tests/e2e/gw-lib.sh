@@ -106,8 +106,10 @@ sys.stdout.write(out.decode('latin-1'))
 PY
 raw() { inns python3 "$tmp/raw.py" "$@"; }
 
-# metric NAME LABEL-SUBSTRING: a series' value from :15020 (0 when absent)
+# metric NAME [LABEL-SUBSTRING]: a series' value from :15020 (0 when
+# absent); without a label substring, the series without labels
 metric() {
 	inns curl -s --max-time 5 http://127.0.0.1:15020/stats/prometheus |
-		awk -v n="$1" -v k="$2" 'index($0, n "{") == 1 && index($0, k) {print $2; f=1} END {if (!f) print 0}'
+		awk -v n="$1" -v k="${2:-}" '(k == "" ? $1 == n : index($0, n "{") == 1 && index($0, k)) {
+			print $2; f=1} END {if (!f) print 0}'
 }
