@@ -214,6 +214,8 @@ worker_loop(struct gw_worker *w)
 		if (event_base_loop(w->base, EVLOOP_ONCE) != 0 || event_base_got_break(w->base))
 			break;
 		after = w->snap ? w->snap->yield_after_us : 0;
+		if (after <= 0)
+			continue;
 		t = now_us();
 		if (!gw_yield_check_due(&y, t, after))
 			continue;
