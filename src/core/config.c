@@ -217,6 +217,16 @@ static const char *const log_levels[] = { "error", "warn", "info", "debug", NULL
 static const char *const log_formats[] = { "text", "json", NULL };
 static const char *const al_formats[] = { "envoy", "json", NULL };
 static const char *const affinities[] = { "none", "auto", NULL };
+/* Istio's meshConfig.pathNormalization.normalization (gw-path.h) */
+static const char *const path_normalizations[] = {
+	"NONE", "BASE", "MERGE_SLASHES", "DECODE_AND_MERGE_SLASHES", NULL
+};
+
+static int
+dec_path_normalization(struct sc_ctx *c, const struct ynode *n, void *dst)
+{
+	return dec_enum(c, n, dst, path_normalizations);
+}
 
 static int
 dec_log_level(struct sc_ctx *c, const struct ynode *n, void *dst)
@@ -700,6 +710,7 @@ static const struct sc_field gateway_fields[] = {
 	SCF_FN("idle_timeout", struct cfg_gateway, idle_timeout_ms, dec_duration),
 	SCF_FN("max_request_headers_kb", struct cfg_gateway, max_request_headers_kb, dec_headers_kb),
 	SCF_FN("num_trusted_proxies", struct cfg_gateway, num_trusted_proxies, dec_trusted_proxies),
+	SCF_FN("path_normalization", struct cfg_gateway, path_normalization, dec_path_normalization),
 	SCF_OBJ("access_log", struct cfg_gateway, access_log, &access_log_schema),
 	SCF_OBJ("identity", struct cfg_gateway, identity, &identity_schema),
 	SCF_END
@@ -798,6 +809,7 @@ cfg_defaults(struct config *cfg)
 	cfg->gateway.idle_timeout_ms = 300000;
 	cfg->gateway.max_request_headers_kb = 60;
 	cfg->gateway.num_trusted_proxies = 0;
+	cfg->gateway.path_normalization = arena_strdup(a, "BASE");
 	cfg->gateway.access_log.path = arena_strdup(a, "off");
 	cfg->gateway.access_log.format = arena_strdup(a, "envoy");
 	cfg->gateway.identity.cert = arena_strdup(a, SYSCONFDIR "/vipgate/identity/cert-chain.pem");

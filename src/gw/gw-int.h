@@ -75,6 +75,7 @@ struct gw_snap {
 	int64_t			 yield_after_us;	/* gw-yield.h; 0: never */
 	uint32_t		 max_header_bytes;
 	unsigned		 trusted_hops;
+	int			 pathnorm;	/* enum gw_pathnorm */
 };
 
 struct gw_snap *gw_snap_ref(struct gw_snap *);

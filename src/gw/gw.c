@@ -23,6 +23,7 @@
 #include <openssl/ssl.h>
 
 #include "gw-int.h"
+#include "gw-path.h"
 #include "vipgate/config-t.h"
 #include "vipgate/ctl.h"
 #include "vipgate/gw.h"
@@ -105,6 +106,10 @@ snap_new(struct gw_ctx *ctx, struct desired *d, uint64_t gen)
 	s->yield_after_us = ctx->env->cfg->gateway.yield_after_ms * 1000;
 	s->max_header_bytes = (uint32_t)ctx->env->cfg->gateway.max_request_headers_kb * 1024;
 	s->trusted_hops = (unsigned)ctx->env->cfg->gateway.num_trusted_proxies;
+	s->pathnorm = ctx->env->cfg->gateway.path_normalization ?
+	    gw_pathnorm_parse(ctx->env->cfg->gateway.path_normalization) : GW_PATHNORM_BASE;
+	if (s->pathnorm < 0)
+		s->pathnorm = GW_PATHNORM_BASE;
 	s->lb = xcalloc(ctx->nw ? ctx->nw : 1, sizeof(*s->lb));
 	/* breakers and outlier state, carried over from the previous snapshot */
 	gw_rs_snap_init(ctx, s);

@@ -26,6 +26,7 @@
 
 #include "gw-h1.h"
 #include "gw-io.h"
+#include "gw-path.h"
 #include "gw-int.h"
 #include "vipgate/gw-retry.h"
 #include "vipgate/log.h"
@@ -1539,6 +1540,58 @@ dr_upstream(struct gw_dreq *dr)
 
 /* ---- downstream parser callbacks ---- */
 
+/*
+ * The request target as it is routed and forwarded (gw-path.h): normalized
+ * in place, and an absolute form's authority made the Host (RFC 9112 3.2.2:
+ * it takes precedence; Envoy's codec does the same). -1: answered 400/431.
+ */
+static int
+dc_target(struct gw_dconn *dc, struct hhead *hh, int mode)
+{
+	struct gw_target t;
+	char *tmp, *auth = NULL, msg[128];
+	ssize_t n;
+	size_t i;
+
+	if (!gw_target_needs_work(hh->b.s, hh->url_l, (enum gw_pathnorm)mode))
+		return 0;
+	tmp = xmalloc(hh->url_l + 1);
+	n = gw_target_normalize(hh->b.s, hh->url_l, (enum gw_pathnorm)mode,
+	    dc->p.method == HTTP_OPTIONS, tmp, &t);
+	if (n < 0) {
+		free(tmp);
+		snprintf(msg, sizeof(msg), "invalid request target: %s\n", t.why);
+		dc_reject(dc, 400, msg);
+		return -1;
+	}
+	if (t.auth)
+		auth = xstrndup(t.auth, t.authlen);
+	memcpy(hh->b.s, tmp, (size_t)n);
+	hh->url_l = (uint32_t)n;
+	free(tmp);
+	if (auth == NULL)
+		return 0;
+	if (!hh_room(hh, t.authlen + 4)) {
+		free(auth);
+		dc_reject(dc, 431, "request header fields too large\n");
+		return -1;
+	}
+	for (i = 0; i < hh->n; i++)
+		if (HNAME_IS(hh, i, "host")) {
+			hh->h[i].vo = (uint32_t)hh->b.len;
+			hh->h[i].vl = (uint32_t)t.authlen;
+			buf_append(&hh->b, auth, t.authlen);
+			break;
+		}
+	if (i == hh->n && (hh_field(hh, "host", 4) == -1 || hh_value(hh, auth, t.authlen) == -1)) {
+		free(auth);
+		dc_reject(dc, 431, "request header fields too large\n");
+		return -1;
+	}
+	free(auth);
+	return 0;
+}
+
 static int
 d_begin(http_parser *p)
 {
@@ -1634,6 +1687,8 @@ d_headers_done(http_parser *p)
 		dc_reject(dc, 405, "CONNECT is not served\n");
 		return -1;
 	}
+	if (dc_target(dc, hh, dc->w->snap ? dc->w->snap->pathnorm : GW_PATHNORM_BASE) == -1)
+		return -1;
 
 	if (!dr->has_body)
 		dr->body_done = 1;

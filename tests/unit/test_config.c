@@ -84,6 +84,7 @@ check_defaults(const struct config *cfg)
 	CU_ASSERT_STRING_EQUAL(cfg->gateway.bind[1], "::");
 	CU_ASSERT_EQUAL(cfg->gateway.workers, 0);
 	CU_ASSERT_STRING_EQUAL(cfg->gateway.cpu_affinity, "none");
+	CU_ASSERT_STRING_EQUAL(cfg->gateway.path_normalization, "BASE");
 	CU_ASSERT_EQUAL(cfg->gateway.yield_after_ms, 1);
 	CU_ASSERT_EQUAL(cfg->gateway.health_port, 15021);
 	CU_ASSERT_EQUAL(cfg->gateway.stats_port, 15020);
@@ -161,6 +162,7 @@ test_every_key(void)
 	    "  bind: [\"10.0.0.2\", \"fd00::2\"]\n"
 	    "  workers: 4\n"
 	    "  cpu_affinity: auto\n"
+	    "  path_normalization: DECODE_AND_MERGE_SLASHES\n"
 	    "  yield_after: 2ms\n"
 	    "  health_port: 8021\n"
 	    "  stats_port: 8020\n"
@@ -213,6 +215,7 @@ test_every_key(void)
 	CU_ASSERT_STRING_EQUAL(cfg->gateway.bind[1], "fd00::2");
 	CU_ASSERT_EQUAL(cfg->gateway.workers, 4);
 	CU_ASSERT_STRING_EQUAL(cfg->gateway.cpu_affinity, "auto");
+	CU_ASSERT_STRING_EQUAL(cfg->gateway.path_normalization, "DECODE_AND_MERGE_SLASHES");
 	CU_ASSERT_EQUAL(cfg->gateway.yield_after_ms, 2);
 	CU_ASSERT_EQUAL(cfg->gateway.health_port, 8021);
 	CU_ASSERT_EQUAL(cfg->gateway.stats_port, 8020);
@@ -341,7 +344,7 @@ test_sample_documents_every_key(void)
 		"state_dir:", "addresses:", "interface:", "gateway:", "enabled:",
 		"namespace:", "bind:", "workers:", "cpu_affinity:", "yield_after:", "health_port:", "stats_port:",
 		"drain_timeout:", "header_timeout:", "idle_timeout:",
-		"max_request_headers_kb:", "num_trusted_proxies:", "access_log:", "path:", "format:", "identity:",
+		"max_request_headers_kb:", "num_trusted_proxies:", "path_normalization:", "access_log:", "path:", "format:", "identity:",
 		"cert:", "key:", "ca:", "trust_domain:", "l2:", "refresh:",
 		"heartbeat:", "port:", "peers:", "interval:", "key_file:", "log:",
 		"level:",
@@ -471,6 +474,8 @@ test_errors_values(void)
 	    "t.yaml:2:17: gateway.cpu_affinity: must be a string, not a list");
 	expect_error("gateway:\n  cpu_affinity: pinned\n",
 	    "t.yaml:2:17: gateway.cpu_affinity: \"pinned\" is not none or auto");
+	expect_error("gateway:\n  path_normalization: base\n",
+	    "t.yaml:2:23: gateway.path_normalization: \"base\" is not NONE, BASE, MERGE_SLASHES or DECODE_AND_MERGE_SLASHES");
 	expect_error("gateway:\n  yield_after: 400us\n",
 	    "t.yaml:2:16: gateway.yield_after: \"400us\" is not 0 or from 1ms to 1s");
 	expect_error("gateway:\n  yield_after: 2s\n",

@@ -3,6 +3,7 @@
 
 #include "cu.h"
 #include "../../src/gw/gw-h1.h"
+#include "../../src/gw/gw-path.h"
 
 /* "name: value" pairs, NULL-terminated; each fed in two pieces */
 static void
@@ -144,6 +145,123 @@ test_xff(void)
 	CU_ASSERT_FALSE(gw_addr_internal("junk"));
 }
 
+/* One target through gw_target_normalize; want NULL: refused with 400. */
+static void
+norm_case(const char *in, enum gw_pathnorm mode, int options, const char *want,
+    const char *auth)
+{
+	size_t len = strlen(in);
+	char *out = malloc(len + 1), *inplace = strdup(in);
+	struct gw_target t;
+	ssize_t n = gw_target_normalize(in, len, mode, options, out, &t);
+
+	if (want == NULL) {
+		if (n != -1)
+			fprintf(stderr, "%s (%s): want 400, got \"%.*s\"\n", in,
+			    gw_pathnorm_name(mode), (int)n, out);
+		CU_ASSERT_EQUAL(n, -1);
+		CU_ASSERT_PTR_NOT_NULL(t.why);
+	} else {
+		if (n < 0 || (size_t)n != strlen(want) || memcmp(out, want, (size_t)n) != 0)
+			fprintf(stderr, "%s (%s): want \"%s\", got \"%.*s\"\n", in,
+			    gw_pathnorm_name(mode), want, n < 0 ? 0 : (int)n, out);
+		CU_ASSERT_TRUE(n >= 0 && (size_t)n == strlen(want) && memcmp(out, want, (size_t)n) == 0);
+		CU_ASSERT_TRUE((size_t)n <= len);
+		if (auth) {
+			CU_ASSERT_TRUE(t.auth && t.authlen == strlen(auth) &&
+			    memcmp(t.auth, auth, t.authlen) == 0);
+		} else {
+			CU_ASSERT_PTR_NULL(t.auth);
+		}
+		/* the fast path may skip only a target that stays as it is */
+		if (strcmp(in, want) != 0 || auth != NULL) {
+			CU_ASSERT_TRUE(gw_target_needs_work(in, len, mode));
+		}
+		/* the same in place, as the proxy calls it (auth is overwritten then) */
+		n = gw_target_normalize(inplace, len, mode, options, inplace, &t);
+		CU_ASSERT_TRUE(n >= 0 && (size_t)n == strlen(want) && memcmp(inplace, want, (size_t)n) == 0);
+	}
+	free(out);
+	free(inplace);
+}
+
+/*
+ * The route-bypass forms (a rule on /direct must see each of them as
+ * /direct), RFC 3986 5.4's dot-segment examples, and Istio's
+ * normalization table per mode.
+ */
+static void
+test_target(void)
+{
+	const enum gw_pathnorm B = GW_PATHNORM_BASE, M = GW_PATHNORM_MERGE_SLASHES,
+	    D = GW_PATHNORM_DECODE_AND_MERGE_SLASHES, N = GW_PATHNORM_NONE;
+
+	norm_case("/direct", B, 0, "/direct", NULL);
+	norm_case("http://app.test/direct", B, 0, "/direct", "app.test");
+	norm_case("HTTPS://app.test:8443/direct?x=1", B, 0, "/direct?x=1", "app.test:8443");
+	norm_case("http://app.test", B, 0, "/", "app.test");
+	norm_case("http://app.test?q", B, 0, "/?q", "app.test");
+	norm_case("http://[::1]:80/a", B, 0, "/a", "[::1]:80");
+	norm_case("/x/../direct", B, 0, "/direct", NULL);
+	norm_case("/./direct", B, 0, "/direct", NULL);
+	norm_case("/%64irect", B, 0, "/direct", NULL);
+	norm_case("/%2e%2E/direct", B, 0, "/direct", NULL);
+	norm_case("/x/%2e%2e/direct", B, 0, "/direct", NULL);
+	norm_case("/%2e/direct", B, 0, "/direct", NULL);
+	norm_case("//direct", B, 0, "//direct", NULL);
+	norm_case("//direct", M, 0, "/direct", NULL);
+	norm_case("/a//b///c", M, 0, "/a/b/c", NULL);
+	norm_case("/a%2Fb", B, 0, "/a%2Fb", NULL);
+	norm_case("/a%2fb", M, 0, "/a%2fb", NULL);
+	norm_case("/a%2fb", D, 0, "/a/b", NULL);
+	norm_case("/%2Fdirect", D, 0, "/direct", NULL);
+	norm_case("/a%5Cb", B, 0, "/a%5Cb", NULL);
+	norm_case("/a%5c..%5cdirect", D, 0, "/direct", NULL);
+	norm_case("/a\\b", B, 0, "/a/b", NULL);
+	norm_case("/x\\..\\direct", B, 0, "/direct", NULL);
+	norm_case("/a\\b", N, 0, "/a\\b", NULL);
+	norm_case("/x/../direct", N, 0, "/x/../direct", NULL);
+	norm_case("http://app.test/x/../d", N, 0, "/x/../d", "app.test");
+	/* once only: %252e is %2e, not a dot */
+	norm_case("/%252e%252e/direct", B, 0, "/%252e%252e/direct", NULL);
+	/* reserved characters stay escaped; bad escapes pass as they are */
+	norm_case("/a%3Fb%20c", B, 0, "/a%3Fb%20c", NULL);
+	norm_case("/a%zz%4", B, 0, "/a%zz%4", NULL);
+	norm_case("/%7e%41%5f%2D", B, 0, "/~A_-", NULL);
+	/* the query is not the path */
+	norm_case("/a?b=/../c&d=%64", B, 0, "/a?b=/../c&d=%64", NULL);
+	norm_case("/a/./b/../c/?x", B, 0, "/a/c/?x", NULL);
+	/* RFC 3986 5.2.4 */
+	norm_case("/a/b/c/./../../g", B, 0, "/a/g", NULL);
+	norm_case("/a/b/..", B, 0, "/a/", NULL);
+	norm_case("/a/.", B, 0, "/a/", NULL);
+	norm_case("/..", B, 0, "/", NULL);
+	norm_case("/../../..", B, 0, "/", NULL);
+	norm_case("/.", B, 0, "/", NULL);
+	norm_case("/", B, 0, "/", NULL);
+	norm_case("/a//..", B, 0, "/a/", NULL);
+	norm_case("/...", B, 0, "/...", NULL);
+	norm_case("/a/..b/.c", B, 0, "/a/..b/.c", NULL);
+	norm_case("*", B, 1, "*", NULL);
+	/* refused */
+	norm_case("*", B, 0, NULL, NULL);
+	norm_case("direct", B, 0, NULL, NULL);
+	norm_case("", B, 0, NULL, NULL);
+	norm_case("ftp://a/b", B, 0, NULL, NULL);
+	norm_case("http:///b", B, 0, NULL, NULL);
+	norm_case("http://user@app.test/direct", B, 0, NULL, NULL);
+	norm_case("/a#frag", B, 0, NULL, NULL);
+	norm_case("/a%00b", B, 0, NULL, NULL);
+	norm_case("/a%00b", N, 0, NULL, NULL);
+	norm_case("\\direct", B, 0, NULL, NULL);
+	/* the fast path: plain targets need nothing */
+	CU_ASSERT_FALSE(gw_target_needs_work("/productpage?u=../x%20", 22, B));
+	CU_ASSERT_FALSE(gw_target_needs_work("/a//b", 5, B));
+	CU_ASSERT_TRUE(gw_target_needs_work("/a//b", 5, M));
+	CU_ASSERT_EQUAL(gw_pathnorm_parse("MERGE_SLASHES"), GW_PATHNORM_MERGE_SLASHES);
+	CU_ASSERT_EQUAL(gw_pathnorm_parse("base"), -1);
+}
+
 int
 main(void)
 {
@@ -152,6 +270,7 @@ main(void)
 		{ "60 KiB and field count limits", test_limit },
 		{ "configured head limit", test_limit_configured },
 		{ "x-forwarded-for trusted hops", test_xff },
+		{ "request target normalization", test_target },
 		{ NULL, NULL },
 	};
 

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# The gateway against hostile request heads, end to end: route rules hold
+# whatever form the target takes (absolute form, dot segments, escapes,
+# slashes, per gateway.path_normalization), header lines RFC 9112 forbids
+# get 400 and never reach the backend, only WebSocket upgrades become
+# tunnels, header_timeout is a deadline for the whole head, and HTTP/1.0
+# gets no 100 Continue.
+. "${srcdir:-.}/tests/e2e/gw-lib.sh"
+
+gw_ns_up 10.244.8.1
+mkdir -p "$tmp/ngx"
+{
+	echo "daemon off; user root; worker_processes 1; pid $tmp/nginx.pid; error_log $tmp/ngx/error.log;"
+	echo "events { worker_connections 1024; }"
+	echo "http { log_format raw '\$request|\$http_host|\$http_transfer_encoding|\$http_content_length|\$http_x_y|\$http_upgrade|\$http_http2_settings';"
+	echo "  access_log $tmp/ngx/access.log raw; client_body_temp_path $tmp/ngx;"
+	echo "  map \$http_upgrade \$up { default \"\"; websocket ws; h2c h2c; }"
+	echo "  server { listen 10.244.8.1:8080; merge_slashes on;"
+	echo "    location /ws { if (\$up = ws) { return 200 \"ws\"; } return 200 \"plain\"; }"
+	echo "    location / { default_type text/plain; return 200 \"backend host=\$host uri=\$request_uri\\n\"; } }"
+	echo "}"
+} > "$tmp/ngx/nginx.conf"
+inns nginx -c "$tmp/ngx/nginx.conf" -p "$tmp/ngx" >"$tmp/ngx/out" 2>&1 &
+wait_for 5 test -s "$tmp/nginx.pid" || { fail "nginx did not start"; cat "$tmp/ngx/error.log"; exit 1; }
+
+mkdir -p "$tmp/objs"
+cat > "$tmp/objs/strict.yaml" <<'EOC'
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: edge, namespace: default}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 80, name: http, protocol: HTTP}
+    hosts: ["*"]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: app, namespace: default}
+spec: {ports: [{port: 8080, name: http}]}
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: app, namespace: default}
+subsets: [{addresses: [{ip: 10.244.8.1}], ports: [{port: 8080, name: http}]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: app, namespace: default}
+spec:
+  hosts: [app.test]
+  gateways: [edge]
+  http:
+  - match: [{uri: {prefix: /direct}}]
+    directResponse: {status: 403, body: {string: "denied by route\n"}}
+  - route: [{destination: {host: app}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: other, namespace: default}
+spec:
+  hosts: [other.test]
+  gateways: [edge]
+  http:
+  - route: [{destination: {host: app}}]
+    headers: {request: {set: {x-y: other-vhost}}}
+EOC
+
+start_with() { # start_with NORMALIZATION
+	[ -n "$pid" ] && { stop "$pid"; pid=; }
+	GW_EXTRA="path_normalization: $1, header_timeout: 2s" vipgated_start ||
+		{ fail "vipgated did not become ready ($1)"; cat "$tmp/log"; exit 1; }
+}
+status() { head -1 | tr -d '\r' | awk '{print $2}'; }
+req() { # req TARGET [HOST]: the status line's code of GET TARGET
+	raw 127.0.0.1 80 "GET $1 HTTP/1.1\r\nHost: ${2:-app.test}\r\nConnection: close\r\n\r\n" | status
+}
+
+start_with BASE
+code=$(req /direct)
+check "the rule on /direct answers 403 ($code)" test "$code" = 403
+for t in http://app.test/direct HTTP://APP.test/direct /x/../direct /./direct /%64irect \
+    '/%2e%2e/direct' '/x/%2E%2e/direct' '/x\\..\\direct' '/x/./../direct'; do
+	code=$(req "$t")
+	check "BASE: GET $t is the rule on /direct ($code)" test "$code" = 403
+done
+code=$(req http://app.test/direct other.test)
+check "absolute form: the URI's authority, not Host, picks the route ($code)" test "$code" = 403
+r=$(raw 127.0.0.1 80 'GET http://other.test/x/../y?q=/../z HTTP/1.1\r\nHost: app.test\r\nConnection: close\r\n\r\n')
+check "absolute form is forwarded in origin form with its authority as Host" \
+	grep -q "backend host=other.test uri=/y?q=/../z" <<<"$r"
+r=$(raw 127.0.0.1 80 'GET http://other.test/a HTTP/1.0\r\n\r\n')
+check "absolute form without Host (HTTP/1.0) routes by its authority" \
+	grep -q "backend host=other.test uri=/a" <<<"$r"
+r=$(raw 127.0.0.1 80 'GET /a/%2e/b/%7Euser%2Fx?k=%2e HTTP/1.1\r\nHost: app.test\r\nConnection: close\r\n\r\n')
+check "what is forwarded is what was matched (/a/b/~user%2Fx?k=%2e)" grep -q "uri=/a/b/~user%2Fx?k=%2e" <<<"$r"
+r=$(raw 127.0.0.1 80 'GET //direct HTTP/1.1\r\nHost: app.test\r\nConnection: close\r\n\r\n')
+check "BASE keeps // (Istio: only MERGE_SLASHES merges)" grep -q "uri=//direct" <<<"$r"
+for t in '/a%00b' '/a#frag' 'http://u@app.test/direct' 'ftp://app.test/direct' 'direct' '*' \
+    'http:///direct'; do
+	code=$(req "$t")
+	check "GET $t is refused with 400 ($code)" test "$code" = 400
+done
+r=$(raw 127.0.0.1 80 'OPTIONS * HTTP/1.1\r\nHost: app.test\r\nConnection: close\r\n\r\n')
+check "OPTIONS * is passed to the backend (nginx itself refuses it)" \
+	grep -qi "^x-envoy-upstream-service-time" <<<"$r"
+
+start_with MERGE_SLASHES
+for t in //direct ///direct/x /a/..//direct; do
+	code=$(req "$t")
+	check "MERGE_SLASHES: GET $t is the rule on /direct ($code)" test "$code" = 403
+done
+r=$(raw 127.0.0.1 80 'GET /a//..//direct HTTP/1.1\r\nHost: app.test\r\nConnection: close\r\n\r\n')
+check "MERGE_SLASHES after dot segments, as Envoy: /a//..//direct is /a/direct, matched and forwarded" \
+	grep -q "uri=/a/direct" <<<"$r"
+r=$(raw 127.0.0.1 80 'GET /%2Fdirect HTTP/1.1\r\nHost: app.test\r\nConnection: close\r\n\r\n')
+check "MERGE_SLASHES keeps %2F" grep -q "uri=/%2Fdirect" <<<"$r"
+
+start_with DECODE_AND_MERGE_SLASHES
+for t in /%2Fdirect /%2fdirect /a%5C..%5Cdirect /a%2f..%2fdirect; do
+	code=$(req "$t")
+	check "DECODE_AND_MERGE_SLASHES: GET $t is the rule on /direct ($code)" test "$code" = 403
+done
+
+start_with NONE
+r=$(raw 127.0.0.1 80 'GET /x/../y HTTP/1.1\r\nHost: app.test\r\nConnection: close\r\n\r\n')
+check "NONE forwards the path as received" grep -q "uri=/x/../y" <<<"$r"
+code=$(req http://app.test/direct)
+check "NONE still routes an absolute form by its path ($code)" test "$code" = 403
+
+# no request above that the gateway refused reached the backend
+check "nginx never saw /direct nor an absolute form" \
+	sh -c "! grep -q '^GET /direct\|^GET [a-zA-Z]*:' '$tmp/ngx/access.log'"
+
+echo "gw-strict: $passes passed, $fails failed"
+[ $fails -eq 0 ]
