@@ -52,6 +52,31 @@ enum gw_h1_framing {
 enum gw_h1_framing gw_h1_framing(const struct hhead *, int *expect);
 
 /*
+ * The line rules of a message head that libhttp-parser (built lenient in
+ * Debian) lets through, checked on the raw bytes before it sees them
+ * (RFC 9112 2.2, 5.1, 5.2; RFC 9110 5.5 and 5.6.2): a field name is a
+ * token directly followed by the colon, no line starts with whitespace
+ * (obs-fold, or a first field line that a backend may trim), no bare CR,
+ * no control character in the start line or a field value. *st carries
+ * the position across reads: GW_H1_SCAN_START before a message,
+ * GW_H1_SCAN_DONE after its head. Returns the bytes up to and including
+ * the head's end (len while it goes on), or -1 with *why set: a request
+ * gets 400.
+ */
+enum {
+	GW_H1_SCAN_START,	/* before the start line (empty lines skipped) */
+	GW_H1_SCAN_START_LINE,
+	GW_H1_SCAN_START_CR,
+	GW_H1_SCAN_LINE,	/* at the start of a field line or the empty line */
+	GW_H1_SCAN_NAME,
+	GW_H1_SCAN_VALUE,
+	GW_H1_SCAN_VALUE_CR,
+	GW_H1_SCAN_END_CR,
+	GW_H1_SCAN_DONE,
+};
+long gw_h1_scan(uint8_t *st, const char *p, size_t len, const char **why);
+
+/*
  * Envoy's trusted client address with xff_num_trusted_hops = hops: the
  * hops-th address from the right of an x-forwarded-for value. 0 and the
  * address's text, or -1 when hops is 0, the list is shorter or the entry is

@@ -130,6 +130,115 @@ gw_h1_framing(const struct hhead *hh, int *expect)
 	return GW_H1_OK;
 }
 
+/* RFC 9110 5.6.2 tchar */
+static const uint8_t tchar[256] = {
+	['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1, ['*'] = 1,
+	['+'] = 1, ['-'] = 1, ['.'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1, ['|'] = 1, ['~'] = 1,
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+	['8'] = 1, ['9'] = 1,
+	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
+	['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
+	['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+	['Y'] = 1, ['Z'] = 1,
+	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1,
+	['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,
+	['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+	['y'] = 1, ['z'] = 1,
+};
+
+/* A control character other than HTAB, or DEL: never in a start line or a value. */
+#define CTL(c)	(((c) < 0x20 && (c) != '\t') || (c) == 0x7f)
+
+long
+gw_h1_scan(uint8_t *st, const char *p, size_t len, const char **why)
+{
+	const unsigned char *s = (const unsigned char *)p;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned c = s[i];
+
+		switch (*st) {
+		case GW_H1_SCAN_START:
+			if (c == '\r' || c == '\n')
+				break;	/* RFC 9112 2.2: empty lines before a request */
+			*st = GW_H1_SCAN_START_LINE;
+			/* FALLTHROUGH */
+		case GW_H1_SCAN_START_LINE:
+			while (c >= 0x20 && c != 0x7f && i + 1 < len)
+				c = s[++i];
+			if (c == '\r')
+				*st = GW_H1_SCAN_START_CR;
+			else if (c == '\n')
+				*st = GW_H1_SCAN_LINE;
+			else if (c < 0x20 || c == 0x7f)
+				goto ctl;	/* HTAB too: RFC 9112 3 separates by SP */
+			break;
+		case GW_H1_SCAN_START_CR:
+		case GW_H1_SCAN_VALUE_CR:
+			if (c != '\n')
+				goto bare_cr;
+			*st = GW_H1_SCAN_LINE;
+			break;
+		case GW_H1_SCAN_LINE:
+			if (c == '\r')
+				*st = GW_H1_SCAN_END_CR;
+			else if (c == '\n') {
+				*st = GW_H1_SCAN_DONE;
+				return (long)i + 1;
+			} else if (c == ' ' || c == '\t') {
+				*why = "obsolete line folding or whitespace before a field name";
+				return -1;
+			} else if (tchar[c])
+				*st = GW_H1_SCAN_NAME;
+			else
+				goto name;
+			break;
+		case GW_H1_SCAN_NAME:
+			/* the common case: a run of name characters */
+			while (tchar[c] && i + 1 < len)
+				c = s[++i];
+			if (tchar[c])
+				break;
+			if (c == ':')
+				*st = GW_H1_SCAN_VALUE;
+			else if (c == ' ' || c == '\t') {
+				*why = "whitespace between a field name and the colon";
+				return -1;
+			} else
+				goto name;
+			break;
+		case GW_H1_SCAN_VALUE:
+			while (c >= 0x20 && c != 0x7f && i + 1 < len)
+				c = s[++i];
+			if (c == '\r')
+				*st = GW_H1_SCAN_VALUE_CR;
+			else if (c == '\n')
+				*st = GW_H1_SCAN_LINE;
+			else if (CTL(c))
+				goto ctl;
+			break;
+		case GW_H1_SCAN_END_CR:
+			if (c != '\n')
+				goto bare_cr;
+			*st = GW_H1_SCAN_DONE;
+			return (long)i + 1;
+		default:
+			return 0;
+		}
+	}
+	return (long)len;
+bare_cr:
+	*why = "bare CR in the head";
+	return -1;
+name:
+	*why = "invalid character in a field name";
+	return -1;
+ctl:
+	*why = "control character in the head";
+	return -1;
+}
+
 int
 gw_xff_client(const char *xff, size_t len, unsigned hops, char *out, size_t outlen)
 {

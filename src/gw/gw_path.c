@@ -6,7 +6,8 @@
  * removed, 5.2.4) plus backslashes turned into slashes; MERGE_SLASHES adds
  * merge_slashes; DECODE_AND_MERGE_SLASHES first decodes %2F and %5C
  * (path_with_escaped_slashes_action UNESCAPE_AND_FORWARD). A %00 in the path
- * and a fragment are always refused (Istio's normalization page: 400). The
+ * and a fragment are always refused (Istio's normalization page: 400), and
+ * so is, unlike Envoy, a malformed escape where the path is decoded. The
  * absolute form (RFC 9112 3.2.2) becomes the URI's authority, which the
  * proxy uses as Host, and the origin form: the backend then sees the same
  * path the route rules matched.
@@ -122,10 +123,21 @@ decode(const char *p, size_t len, enum gw_pathnorm mode, char *out, struct gw_ta
 	for (i = 0; i < len; i++) {
 		int hi, lo, c;
 
-		if (p[i] != '%' || i + 2 >= len || (hi = hexval(p[i + 1])) < 0 ||
-		    (lo = hexval(p[i + 2])) < 0) {
-			/* a bad escape is passed on as it is, as Envoy does */
+		if (p[i] != '%') {
 			out[o++] = p[i] == '\\' && mode >= GW_PATHNORM_BASE ? '/' : p[i];
+			continue;
+		}
+		if (i + 2 >= len || (hi = hexval(p[i + 1])) < 0 || (lo = hexval(p[i + 2])) < 0) {
+			/*
+			 * Refused where Envoy passes it on: decoding "%%32e" once
+			 * would make "%2e", which a backend decodes into the dot
+			 * segment the rules never saw.
+			 */
+			if (mode >= GW_PATHNORM_BASE) {
+				t->why = "malformed percent-encoding in the path";
+				return -1;
+			}
+			out[o++] = p[i];
 			continue;
 		}
 		c = hi << 4 | lo;

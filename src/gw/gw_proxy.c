@@ -102,6 +102,7 @@ struct gw_dconn {
 	char			 peer[INET6_ADDRSTRLEN];
 	struct gw_dreq		*req;
 	int			 paused, resume, in_feed, bp;
+	uint8_t			 hscan;		/* GW_H1_SCAN_*: line rules of the head being read */
 	int			 closing;
 	int			 lingering;	/* write side shut, reading what is left */
 	int			 depth;		/* inside a callback that stages output */
@@ -676,6 +677,7 @@ dr_maybe_done(struct gw_dreq *dr)
 	dr_record(dr);
 	dc->w->inflight--;
 	dc->req = NULL;
+	dc->hscan = GW_H1_SCAN_START;	/* what follows is the next request */
 	dr_free(dr);
 	if (dc->closing) {
 		gw_io_setwatermark(dc->io, EV_WRITE, 0, 0);
@@ -1651,6 +1653,11 @@ d_headers_done(http_parser *p)
 	if (dr == NULL)
 		return -1;
 	hh = &dr->hh;
+	if (dc->hscan != GW_H1_SCAN_DONE) {
+		/* the parser and the line rules disagree on where the head ends */
+		dc_reject(dc, 400, "bad request\n");
+		return -1;
+	}
 	switch (gw_h1_framing(hh, &expect)) {
 	case GW_H1_OK:
 		break;
@@ -1788,6 +1795,30 @@ d_complete(http_parser *p)
 	return 0;
 }
 
+/* A head that cannot be served: the answer, and nothing goes upstream. */
+static void
+dc_bad_head(struct gw_dconn *dc, int code, const char *msg)
+{
+	struct gw_dreq *dr = dc->req;
+
+	if (!dr || !dr->resp_started)
+		dc_reject(dc, code, msg);
+	else
+		dc->closing = 1;
+	if (dr && !dr->resp_done) {
+		if (dr->uc) {
+			dr->uc->req = NULL;
+			uc_free(dr->uc);
+			dr->uc = NULL;
+		}
+		if (!dr->code)
+			dr->code = code;
+		dr->resp_started = dr->resp_done = 1;
+		dr->body_done = 1;
+		dr_maybe_done(dr);
+	}
+}
+
 static void
 dc_feed(struct gw_dconn *dc)
 {
@@ -1810,6 +1841,16 @@ dc_feed(struct gw_dconn *dc)
 			break;
 		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
 			break;
+		if (dc->hscan != GW_H1_SCAN_DONE) {
+			const char *why = NULL;
+			char msg[96];
+
+			if (gw_h1_scan(&dc->hscan, v.iov_base, v.iov_len, &why) < 0) {
+				snprintf(msg, sizeof(msg), "bad request: %s\n", why);
+				dc_bad_head(dc, 400, msg);
+				break;
+			}
+		}
 		n = http_parser_execute(&dc->p, &dset, v.iov_base, v.iov_len);
 		evbuffer_drain(in, n);
 		e = HTTP_PARSER_ERRNO(&dc->p);
@@ -1820,29 +1861,10 @@ dc_feed(struct gw_dconn *dc)
 		if (dc->closing)
 			break;
 		if (e != HPE_OK) {
-			if (dc->req && dc->req->hh.overflow)
-				dc_reject(dc, 431, "request header fields too large\n");
-			else if (e == HPE_HEADER_OVERFLOW)
-				dc_reject(dc, 431, "request header fields too large\n");
-			else if (!dc->req || !dc->req->resp_started)
-				dc_reject(dc, 400, "bad request\n");
+			if ((dc->req && dc->req->hh.overflow) || e == HPE_HEADER_OVERFLOW)
+				dc_bad_head(dc, 431, "request header fields too large\n");
 			else
-				dc->closing = 1;
-			if (dc->req && !dc->req->resp_done) {
-				struct gw_dreq *dr = dc->req;
-
-				/* the answer is the 400: nothing goes upstream */
-				if (dr->uc) {
-					dr->uc->req = NULL;
-					uc_free(dr->uc);
-					dr->uc = NULL;
-				}
-				if (!dr->code)
-					dr->code = 400;
-				dr->resp_started = dr->resp_done = 1;
-				dr->body_done = 1;
-				dr_maybe_done(dr);
-			}
+				dc_bad_head(dc, 400, "bad request\n");
 			break;
 		}
 		if (dc->p.upgrade) {

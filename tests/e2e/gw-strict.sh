@@ -105,6 +105,30 @@ r=$(raw 127.0.0.1 80 'OPTIONS * HTTP/1.1\r\nHost: app.test\r\nConnection: close\
 check "OPTIONS * is passed to the backend (nginx itself refuses it)" \
 	grep -qi "^x-envoy-upstream-service-time" <<<"$r"
 
+# RFC 9112 5.1, 5.2: 400, the connection closed, nothing forwarded
+i=0
+for h in 'Content-Length : 5\r\n\r\nhello' 'X Y: z\r\n\r\n' \
+    ' Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n' \
+    'X-A: b\r\n c\r\n\r\n' 'X-A: b\r\n\tc\r\n\r\n' ': v\r\n\r\n' 'X(Y): z\r\n\r\n' \
+    'X-A: b\rTransfer-Encoding: chunked\r\n\r\n' 'X-A: a\x01b\r\n\r\n' 'Content-Length\t: 5\r\n\r\nhello'; do
+	i=$((i + 1))
+	r=$(raw 127.0.0.1 80 "POST /badhead$i HTTP/1.1\r\nHost: app.test\r\n$h")
+	check "bad head $i ($(printf %q "$h" | cut -c1-40)): $(head -1 <<<"$r" | tr -d '\r')" \
+		sh -c "head -1 <<'R' | grep -q '^HTTP/1.1 400'
+$r
+R
+! grep -q '^POST /badhead$i ' '$tmp/ngx/access.log'"
+done
+r=$(raw 127.0.0.1 80 'GET /ok HTTP/1.1\r\nHost: app.test\r\nX-Y:\tfine\t\r\nConnection: close\r\n\r\n')
+check "a tab around a value is fine" grep -q "uri=/ok" <<<"$r"
+r=$(raw 127.0.0.1 80 'GET /p1 HTTP/1.1\r\nHost: app.test\r\n\r\nGET /p2 HTTP/1.1\r\nHost: app.test\r\nX Y: z\r\n\r\n')
+check "a pipelined request after a good one is checked too" \
+	sh -c "grep -q 'uri=/p1' <<'R' && grep -q '400 Bad Request' <<'R' && ! grep -q '^GET /p2' '$tmp/ngx/access.log'
+$r
+R
+$r
+R"
+
 start_with MERGE_SLASHES
 for t in //direct ///direct/x /a/..//direct; do
 	code=$(req "$t")

@@ -1,6 +1,8 @@
 /*
- * libFuzzer: bytes -> libhttp-parser with the gateway's head handling
- * (gw-h1.h: accumulation, 60 KiB limit, framing rules) -> route matching,
+ * libFuzzer: bytes -> the head line rules (gw_h1_scan) and libhttp-parser
+ * with the gateway's head handling (gw-h1.h: accumulation, 60 KiB limit,
+ * framing rules) -> target normalization in the four modes (gw-path.h:
+ * never longer, and a normalized path normalizes to itself) -> route matching,
  * weighted pick and rewrite on a gateway compiled from the seed plus every
  * match kind. Pipelined requests are followed until the parser stops.
  */
@@ -13,6 +15,7 @@
 #include <http_parser.h>
 
 #include "../../src/gw/gw-h1.h"
+#include "../../src/gw/gw-path.h"
 #include "vipgate/config.h"
 #include "vipgate/gw-route.h"
 #include "vipgate/log.h"
@@ -107,6 +110,35 @@ on_value(http_parser *p, const char *at, size_t len)
 	return hh_value(&hh, at, len);
 }
 
+/* The normalizer's invariants; the path routed is the one of the mode picked. */
+static void
+normalize(http_parser *p)
+{
+	size_t l = hh.url_l;
+	char *a = malloc(l + 1), *b = malloc(l + 1);
+	struct gw_target t;
+	enum gw_pathnorm mode = (enum gw_pathnorm)(l % 4);
+	ssize_t n, n2;
+
+	n = gw_target_normalize(hh.b.s, l, mode, p->method == HTTP_OPTIONS, a, &t);
+	if (n >= 0) {
+		if ((size_t)n > l || n == 0)
+			abort();
+		if (!gw_target_needs_work(hh.b.s, l, mode) && ((size_t)n != l ||
+		    memcmp(a, hh.b.s, l) != 0 || t.auth))
+			abort();	/* the fast path skipped a change */
+		if (mode >= GW_PATHNORM_BASE) {
+			n2 = gw_target_normalize(a, (size_t)n, mode, p->method == HTTP_OPTIONS, b, &t);
+			if (n2 != n || memcmp(a, b, (size_t)n) != 0)
+				abort();
+		}
+		memcpy(hh.b.s, a, (size_t)n);
+		hh.url_l = (uint32_t)n;
+	}
+	free(a);
+	free(b);
+}
+
 static int
 on_headers(http_parser *p)
 {
@@ -124,6 +156,8 @@ on_headers(http_parser *p)
 		stop = 1;
 		return -1;
 	}
+	if (hh.b.s && hh.url_l)
+		normalize(p);
 	for (i = 0; i < hh.n; i++) {
 		hv[i].name = HN(&hh, i);
 		hv[i].nlen = hh.h[i].nl;
@@ -170,6 +204,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	}
 	http_parser_init(&p, HTTP_REQUEST);
 	stop = 0;
+	{
+		/* the line rules, whole and in two pieces, agree */
+		uint8_t s1 = GW_H1_SCAN_START, s2 = GW_H1_SCAN_START;
+		const char *why;
+		long a = gw_h1_scan(&s1, (const char *)data, len, &why), b1, b2 = 0;
+
+		b1 = gw_h1_scan(&s2, (const char *)data, len / 2, &why);
+		if (b1 >= 0 && s2 != GW_H1_SCAN_DONE)
+			b2 = gw_h1_scan(&s2, (const char *)data + len / 2, len - len / 2, &why);
+		if ((a < 0) != (b1 < 0 || b2 < 0) || (a >= 0 && s1 != s2))
+			abort();
+		if (a < 0)
+			return 0;	/* the proxy answers 400 before the parser sees it */
+	}
 	/* fed in two pieces: callbacks must cope with split tokens */
 	while (off < len && !stop) {
 		size_t piece = off == 0 ? len / 2 + 1 : len - off;

@@ -224,9 +224,13 @@ test_target(void)
 	norm_case("http://app.test/x/../d", N, 0, "/x/../d", "app.test");
 	/* once only: %252e is %2e, not a dot */
 	norm_case("/%252e%252e/direct", B, 0, "/%252e%252e/direct", NULL);
-	/* reserved characters stay escaped; bad escapes pass as they are */
+	/* reserved characters stay escaped; bad escapes are refused where decoding */
 	norm_case("/a%3Fb%20c", B, 0, "/a%3Fb%20c", NULL);
-	norm_case("/a%zz%4", B, 0, "/a%zz%4", NULL);
+	norm_case("/a%zz", B, 0, NULL, NULL);
+	norm_case("/a%4", B, 0, NULL, NULL);
+	norm_case("/%%32e%%32e/direct", B, 0, NULL, NULL);
+	norm_case("/a%zz%4", N, 0, "/a%zz%4", NULL);
+	norm_case("/%2541", B, 0, "/%2541", NULL);
 	norm_case("/%7e%41%5f%2D", B, 0, "/~A_-", NULL);
 	/* the query is not the path */
 	norm_case("/a?b=/../c&d=%64", B, 0, "/a?b=/../c&d=%64", NULL);
@@ -262,6 +266,79 @@ test_target(void)
 	CU_ASSERT_EQUAL(gw_pathnorm_parse("base"), -1);
 }
 
+/* One head through gw_h1_scan whole and byte by byte; 1 accepted, 0 refused. */
+static int
+scan_ok(const char *head)
+{
+	size_t len = strlen(head), i;
+	const char *why = NULL;
+	uint8_t st = GW_H1_SCAN_START;
+	long n = gw_h1_scan(&st, head, len, &why);
+	int whole = n >= 0, bytes = 1;
+
+	if (whole) {
+		CU_ASSERT_EQUAL(st, GW_H1_SCAN_DONE);
+		CU_ASSERT_EQUAL((size_t)n, len);	/* each case ends with its head */
+	} else {
+		CU_ASSERT_PTR_NOT_NULL(why);
+	}
+	st = GW_H1_SCAN_START;
+	for (i = 0; i < len && st != GW_H1_SCAN_DONE; i++)
+		if (gw_h1_scan(&st, head + i, 1, &why) < 0) {
+			bytes = 0;
+			break;
+		}
+	CU_ASSERT_EQUAL(whole, bytes);
+	return whole;
+}
+
+static void
+test_scan(void)
+{
+	static const char *good[] = {
+		"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+		"\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET / HTTP/1.1\nHost: a\nX-Tab:\tb\tc \n\n",
+		"GET / HTTP/1.0\r\n\r\n",
+		"GET /\xc3\xa9 HTTP/1.1\r\nX-Obs: caf\xc3\xa9\r\nX-Empty:\r\n\r\n",
+		"GET / HTTP/1.1\r\n!#$%&'*+-.^_`|~09AZaz: v\r\n\r\n",
+	};
+	static const char *bad[] = {
+		"GET / HTTP/1.1\r\nContent-Length : 41\r\n\r\n",
+		"GET / HTTP/1.1\r\nContent-Length\t: 41\r\n\r\n",
+		"GET / HTTP/1.1\r\nX Y: z\r\n\r\n",
+		"GET / HTTP/1.1\r\n Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n",
+		"GET / HTTP/1.1\r\nX-A: b\r\n c\r\n\r\n",
+		"GET / HTTP/1.1\r\nX-A: b\r\n\tc\r\n\r\n",
+		"GET / HTTP/1.1\r\n: v\r\n\r\n",
+		"GET / HTTP/1.1\r\nX(Y): z\r\n\r\n",
+		"GET / HTTP/1.1\r\nX\xc3\xa9: z\r\n\r\n",
+		"GET / HTTP/1.1\r\nX-A: b\rTransfer-Encoding: chunked\r\n\r\n",
+		"GET / HTTP/1.1\rHost: a\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: a\r\n\rX\r\n",
+		"GET / HTTP/1.1\r\nX-A: a\x01b\r\n\r\n",
+		"GET / HTTP/1.1\r\nX-A: a\x7f\r\n\r\n",
+		"GET /\x01 HTTP/1.1\r\n\r\n",
+		"GET\t/ HTTP/1.1\r\n\r\n",
+	};
+	size_t i;
+	uint8_t st;
+	const char *why;
+	const char *two = "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nxyGET";
+
+	for (i = 0; i < VG_ARRAY_SIZE(good); i++)
+		if (!scan_ok(good[i]))
+			CU_FAIL(good[i]);
+	for (i = 0; i < VG_ARRAY_SIZE(bad); i++)
+		if (scan_ok(bad[i]))
+			CU_FAIL(bad[i]);
+	/* the head's end is reported: the body and what follows are not scanned */
+	st = GW_H1_SCAN_START;
+	CU_ASSERT_EQUAL(gw_h1_scan(&st, two, strlen(two), &why), (long)strlen(two) - 5);
+	CU_ASSERT_EQUAL(st, GW_H1_SCAN_DONE);
+	CU_ASSERT_EQUAL(gw_h1_scan(&st, "\x01\r", 2, &why), 0);
+}
+
 int
 main(void)
 {
@@ -271,6 +348,7 @@ main(void)
 		{ "configured head limit", test_limit_configured },
 		{ "x-forwarded-for trusted hops", test_xff },
 		{ "request target normalization", test_target },
+		{ "head line rules", test_scan },
 		{ NULL, NULL },
 	};
 
