@@ -42,6 +42,13 @@ int hname_is(const struct hhead *, size_t i, const char *name);	/* case-insensit
 #define HNAME_IS(hh, i, lit) ((hh)->h[i].nl == sizeof(lit) - 1 && \
 	strncasecmp(HN(hh, i), (lit), sizeof(lit) - 1) == 0)
 int hop_by_hop(const struct hhead *, size_t i);
+/*
+ * RFC 9110 7.6.1: marks in drop[hh->n] the fields a Connection field names
+ * (beyond the hop-by-hop ones hop_by_hop knows); returns how many.
+ */
+size_t gw_h1_conn_named(const struct hhead *, uint8_t *drop);
+/* An Upgrade field offers websocket: the only upgrade Istio configures. */
+int gw_h1_websocket(const struct hhead *);
 
 enum gw_h1_framing {
 	GW_H1_OK,

@@ -98,11 +98,85 @@ hop_by_hop(const struct hhead *hh, size_t i)
 		return HNAME_IS(hh, i, "connection") || HNAME_IS(hh, i, "keep-alive");
 	case 16:
 		return HNAME_IS(hh, i, "proxy-connection");
+	case 14:
+		return HNAME_IS(hh, i, "http2-settings");	/* RFC 9113 3.2.1: h2c only */
 	case 17:
 		return HNAME_IS(hh, i, "transfer-encoding");
 	default:
 		return 0;
 	}
+}
+
+/* Calls fn on each comma-separated token of a field value, OWS trimmed. */
+static int
+each_token(const char *v, size_t vl, int (*fn)(const char *, size_t, void *), void *arg)
+{
+	const char *end = v + vl;
+
+	while (v < end) {
+		const char *c = memchr(v, ',', (size_t)(end - v)), *e = c ? c : end;
+
+		while (v < e && (*v == ' ' || *v == '\t'))
+			v++;
+		while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		if (e > v && fn(v, (size_t)(e - v), arg))
+			return 1;
+		v = c ? c + 1 : end;
+	}
+	return 0;
+}
+
+struct conn_named {
+	const struct hhead	*hh;
+	uint8_t			*drop;
+	size_t			 n;
+};
+
+static int
+conn_token(const char *t, size_t tl, void *arg)
+{
+	struct conn_named *c = arg;
+	size_t j;
+
+	for (j = 0; j < c->hh->n; j++)
+		if (!c->drop[j] && c->hh->h[j].nl == tl && strncasecmp(HN(c->hh, j), t, tl) == 0 &&
+		    !hop_by_hop(c->hh, j)) {
+			c->drop[j] = 1;
+			c->n++;
+		}
+	return 0;
+}
+
+size_t
+gw_h1_conn_named(const struct hhead *hh, uint8_t *drop)
+{
+	struct conn_named c = { hh, drop, 0 };
+	size_t i;
+
+	memset(drop, 0, hh->n);
+	for (i = 0; i < hh->n; i++)
+		if (HNAME_IS(hh, i, "connection"))
+			each_token(HV(hh, i), hh->h[i].vl, conn_token, &c);
+	return c.n;
+}
+
+static int
+is_websocket(const char *t, size_t tl, void *arg)
+{
+	(void)arg;
+	return tl == 9 && strncasecmp(t, "websocket", 9) == 0;
+}
+
+int
+gw_h1_websocket(const struct hhead *hh)
+{
+	size_t i;
+
+	for (i = 0; i < hh->n; i++)
+		if (HNAME_IS(hh, i, "upgrade") && each_token(HV(hh, i), hh->h[i].vl, is_websocket, NULL))
+			return 1;
+	return 0;
 }
 
 enum gw_h1_framing

@@ -819,9 +819,11 @@ build_uphead(struct gw_dreq *dr, const struct gw_match *m, const char *host, siz
 	const struct gw_route *rt = dr->rt;
 	const struct gw_dest *d = dr->dest;
 	const char *xff = NULL, *rid = NULL;
-	size_t xffl = 0, ridl = 0, i;
+	size_t xffl = 0, ridl = 0, i, ndrop;
 	char idbuf[37];
+	uint8_t drop[GW_MAX_HEADERS];
 
+	ndrop = gw_h1_conn_named(hh, drop);
 	gw_rewrite_path(rt, m, dr->snap->rx, hh->b.s, hh->url_l, &path);
 	buf_puts(b, http_method_str((enum http_method)dr->dc->p.method));
 	buf_append(b, " ", 1);
@@ -836,8 +838,9 @@ build_uphead(struct gw_dreq *dr, const struct gw_match *m, const char *host, siz
 		const char *n = HN(hh, i);
 		size_t nl = hh->h[i].nl;
 
-		if (hop_by_hop(hh, i) || HNAME_IS(hh, i, "host") || HNAME_IS(hh, i, "content-length"))
-			continue;	/* framing is ours */
+		if (hop_by_hop(hh, i) || HNAME_IS(hh, i, "host") || HNAME_IS(hh, i, "content-length") ||
+		    (ndrop && drop[i]))
+			continue;	/* framing is ours; fields Connection names stop here */
 		if (HNAME_IS(hh, i, "x-forwarded-for")) {
 			xff = HV(hh, i);
 			xffl = hh->h[i].vl;
@@ -898,13 +901,8 @@ build_uphead(struct gw_dreq *dr, const struct gw_match *m, const char *host, siz
 			buf_append(b, (const char *)evbuffer_pullup(tmp, -1), len);
 		evbuffer_free(tmp);
 	}
-	if (dr->upgrade) {
-		/* WebSocket and other upgrades: the only hop-by-hop fields passed on */
-		for (i = 0; i < hh->n; i++)
-			if (HNAME_IS(hh, i, "upgrade"))
-				buf_printf(b, "upgrade: %.*s\r\n", (int)hh->h[i].vl, HV(hh, i));
-		buf_puts(b, "connection: upgrade\r\n");
-	}
+	if (dr->upgrade)
+		buf_puts(b, "upgrade: websocket\r\nconnection: upgrade\r\n");	/* the only hop-by-hop fields passed on */
 	if (dr->has_body) {
 		if (dr->dc->p.flags & F_CHUNKED) {
 			buf_puts(b, "transfer-encoding: chunked\r\n");
@@ -1688,7 +1686,14 @@ d_headers_done(http_parser *p)
 	/* draining: answer, then close, so clients move to another node (Envoy's drain) */
 	dr->keepalive = http_should_keep_alive(p) && !dc->w->draining;
 	dr->is_head = p->method == HTTP_HEAD;
-	dr->upgrade = p->upgrade && p->method != HTTP_CONNECT;
+	/*
+	 * Istio configures only websocket upgrades (upgrade_configs); any
+	 * other (h2c, TLS/1.0 ...) is served as a plain request without its
+	 * Upgrade field, as Envoy does, and the parser goes on after it.
+	 */
+	dr->upgrade = p->upgrade && p->method != HTTP_CONNECT && gw_h1_websocket(hh);
+	if (p->upgrade && !dr->upgrade && p->method != HTTP_CONNECT)
+		p->upgrade = 0;
 	dr->has_body = (p->flags & F_CHUNKED) || (p->content_length > 0 && p->content_length != ULLONG_MAX);
 	if (p->method == HTTP_CONNECT) {
 		dc_reject(dc, 405, "CONNECT is not served\n");
@@ -2139,7 +2144,8 @@ u_headers_done(http_parser *p)
 	struct evbuffer *out;
 	const struct gw_header_ops *ro, *dops;
 	int has_cl = 0, no_body;
-	size_t i;
+	size_t i, ndrop = 0;
+	uint8_t drop[GW_MAX_HEADERS];
 
 	if (dr == NULL)
 		return -1;
@@ -2177,6 +2183,7 @@ u_headers_done(http_parser *p)
 	}
 	if (dr->upgrade)
 		dr->keepalive = 0;	/* refused: the parser is past the request */
+	ndrop = gw_h1_conn_named(hh, drop);	/* RFC 9110 7.6.1, answers too */
 	out = dc_out(dr->dc);
 	ro = &dr->rt->resp;
 	dops = dr->dest ? &dr->dest->resp : NULL;
@@ -2197,7 +2204,7 @@ u_headers_done(http_parser *p)
 		const char *n = HN(hh, i);
 		size_t nl = hh->h[i].nl;
 
-		if (hop_by_hop(hh, i))
+		if (hop_by_hop(hh, i) || (ndrop && drop[i]))
 			continue;
 		if (HNAME_IS(hh, i, "content-length"))
 			has_cl = 1;

@@ -7,7 +7,50 @@
 # gets no 100 Continue.
 . "${srcdir:-.}/tests/e2e/gw-lib.sh"
 
-gw_ns_up 10.244.8.1
+gw_ns_up 10.244.8.1 10.244.8.2
+# a backend that switches to any protocol it is offered and then echoes
+# bytes, and logs each head it reads: what a hostile or careless upstream
+# does with "Upgrade: h2c"
+cat > "$tmp/switch.py" <<'PY'
+import socket, sys, threading
+log = open(sys.argv[1], 'a', buffering=1)
+def serve(c):
+    buf = b''
+    try:
+        while True:
+            while b'\r\n\r\n' not in buf:
+                d = c.recv(65536)
+                if not d:
+                    return
+                buf += d
+            head, buf = buf.split(b'\r\n\r\n', 1)
+            lines = head.decode('latin-1').split('\r\n')
+            log.write(' | '.join(lines) + '\n')
+            hdrs = {l.split(':', 1)[0].strip().lower(): l.split(':', 1)[1].strip() for l in lines[1:] if ':' in l}
+            if 'upgrade' in hdrs:
+                c.sendall(b'HTTP/1.1 101 Switching Protocols\r\nUpgrade: ' + hdrs['upgrade'].encode() +
+                          b'\r\nConnection: Upgrade\r\n\r\n')
+                c.sendall(b'TUNNEL:' + buf)
+                while True:
+                    d = c.recv(65536)
+                    if not d:
+                        return
+                    c.sendall(b'TUNNEL:' + d)
+            body = ('plain ' + lines[0].split(' ')[1] + '\n').encode()
+            c.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: x-drop-me\r\nX-Drop-Me: 1\r\n\r\n' % len(body) + body)
+    except OSError:
+        pass
+    finally:
+        c.close()
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('10.244.8.2', 8080))
+s.listen(64)
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
+inns python3 "$tmp/switch.py" "$tmp/switch.log" &
 mkdir -p "$tmp/ngx"
 {
 	echo "daemon off; user root; worker_processes 1; pid $tmp/nginx.pid; error_log $tmp/ngx/error.log;"
@@ -54,6 +97,27 @@ spec:
   - match: [{uri: {prefix: /direct}}]
     directResponse: {status: 403, body: {string: "denied by route\n"}}
   - route: [{destination: {host: app}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: switch, namespace: default}
+spec: {ports: [{port: 8080, name: http}]}
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: switch, namespace: default}
+subsets: [{addresses: [{ip: 10.244.8.2}], ports: [{port: 8080, name: http}]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: switch, namespace: default}
+spec:
+  hosts: [switch.test]
+  gateways: [edge]
+  http:
+  - match: [{uri: {prefix: /direct}}]
+    directResponse: {status: 403, body: {string: "denied by route\n"}}
+  - route: [{destination: {host: switch}}]
 ---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -128,6 +192,39 @@ $r
 R
 $r
 R"
+
+# Upgrade: only websocket becomes a tunnel (Istio's upgrade_configs); h2c
+# and others are plain requests without their Upgrade, Connection and the
+# fields Connection names, so the next request still meets the rules
+wait_for 5 inns bash -c "echo > /dev/tcp/10.244.8.2/8080" || fail "switch backend did not start"
+r=$(raw 127.0.0.1 80 'GET /a HTTP/1.1\r\nHost: switch.test\r\nUpgrade: h2c\r\nConnection: Upgrade, HTTP2-Settings, X-Secret\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\nX-Secret: s\r\n\r\nGET /direct HTTP/1.1\r\nHost: switch.test\r\nConnection: close\r\n\r\n')
+check "h2c: answered as a plain request (no 101)" sh -c "grep -q 'plain /a' <<'R' && ! grep -q '101\|TUNNEL' <<'R'
+$r
+R
+$r
+R"
+check "h2c: the request after it on the connection meets the rules (403)" grep -q "denied by route" <<<"$r"
+l=$(grep '^GET /a ' "$tmp/switch.log")
+check "h2c: Upgrade, HTTP2-Settings and the fields Connection names are not forwarded: $l" \
+	sh -c "! grep -qi 'upgrade\|http2-settings\|x-secret' <<'R'
+$l
+R"
+check "an answer's fields named by its Connection are dropped" sh -c "! grep -qi '^x-drop-me' <<'R'
+$r
+R"
+r=$(raw 127.0.0.1 80 'GET /t HTTP/1.1\r\nHost: switch.test\r\nUpgrade: TLS/1.0, foo\r\nConnection: Upgrade\r\n\r\nGET /direct HTTP/1.1\r\nHost: switch.test\r\nConnection: close\r\n\r\n')
+check "Upgrade: TLS/1.0 is no tunnel either" sh -c "grep -q 'plain /t' <<'R' && grep -q 'denied by route' <<'R'
+$r
+R
+$r
+R"
+r=$(raw 127.0.0.1 80 'GET /ws HTTP/1.1\r\nHost: switch.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\nping')
+check "websocket still becomes a tunnel" sh -c "grep -q '101 Switching' <<'R' && grep -q 'TUNNEL:ping' <<'R'
+$r
+R
+$r
+R"
+check "websocket: upgrade: websocket forwarded" grep -qi "GET /ws .*upgrade: websocket" "$tmp/switch.log"
 
 start_with MERGE_SLASHES
 for t in //direct ///direct/x /a/..//direct; do

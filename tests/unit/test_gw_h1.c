@@ -339,6 +339,31 @@ test_scan(void)
 	CU_ASSERT_EQUAL(gw_h1_scan(&st, "\x01\r", 2, &why), 0);
 }
 
+static void
+test_connection(void)
+{
+	struct hhead hh = { 0 };
+	uint8_t drop[GW_MAX_HEADERS];
+
+	fill(&hh, (const char *const[]){ "Host", "a", "Connection", "Upgrade, HTTP2-Settings , x-secret",
+	    "Upgrade", "h2c", "HTTP2-Settings", "AAMA", "X-Secret", "1", "X-Other", "2",
+	    "connection", "keep-alive,X-OTHER", NULL });
+	CU_ASSERT_EQUAL(gw_h1_conn_named(&hh, drop), 2);	/* upgrade and http2-settings are hop-by-hop anyway */
+	CU_ASSERT_FALSE(drop[0]);
+	CU_ASSERT_FALSE(drop[3]);
+	CU_ASSERT_TRUE(hop_by_hop(&hh, 3));
+	CU_ASSERT_TRUE(drop[4]);
+	CU_ASSERT_TRUE(drop[5]);
+	CU_ASSERT_FALSE(gw_h1_websocket(&hh));
+	fill(&hh, (const char *const[]){ "Upgrade", "h2c, WebSocket", "Connection", "upgrade", NULL });
+	CU_ASSERT_TRUE(gw_h1_websocket(&hh));
+	CU_ASSERT_EQUAL(gw_h1_conn_named(&hh, drop), 0);
+	fill(&hh, (const char *const[]){ "Upgrade", "websocketx", "Connection", ",,", NULL });
+	CU_ASSERT_FALSE(gw_h1_websocket(&hh));
+	CU_ASSERT_EQUAL(gw_h1_conn_named(&hh, drop), 0);
+	hh_free(&hh);
+}
+
 int
 main(void)
 {
@@ -349,6 +374,7 @@ main(void)
 		{ "x-forwarded-for trusted hops", test_xff },
 		{ "request target normalization", test_target },
 		{ "head line rules", test_scan },
+		{ "Connection-named fields, websocket upgrades", test_connection },
 		{ NULL, NULL },
 	};
 
