@@ -61,6 +61,7 @@ struct gw_io {
 	size_t			 tls_wpend;	/* length of an SSL_write to be retried */
 	struct timeval		 rtv, wtv;
 	unsigned		 has_rtv:1, has_wtv:1;
+	int64_t			 hs_deadline_us;	/* the read timeout bounds the whole handshake */
 	struct evbuffer		*in, *out;
 	struct event		 rev, wev, fev;
 	gw_io_cb		 readcb, writecb;
@@ -265,6 +266,7 @@ io_ssl_failed(struct gw_io *io)
 }
 
 static void io_flush(struct gw_io *);
+static void io_timeout(struct gw_io *, short);
 
 /* Read what the socket has, up to the high-water mark; then tell the user. */
 static void
@@ -466,6 +468,13 @@ io_handshake(struct gw_io *io)
 	int64_t t0 = now_us();
 	int r;
 
+	/*
+	 * The read timeout restarts on every read; a handshake sent a byte at
+	 * a time would never meet it. From its first read, the handshake as
+	 * a whole has that long (Envoy: transport_socket_connect_timeout).
+	 */
+	if (io->hs_deadline_us == 0 && io->has_rtv)
+		io->hs_deadline_us = t0 + (int64_t)io->rtv.tv_sec * 1000000 + io->rtv.tv_usec;
 	ERR_clear_error();
 	r = SSL_do_handshake(io->ssl);
 	gw_io_handshake_us += now_us() - t0;
@@ -487,6 +496,15 @@ io_handshake(struct gw_io *io)
 	case SSL_ERROR_WANT_READ:
 		io->hs_wantw = 0;
 		io_update(io);
+		if (io->hs_deadline_us && io->rev_on) {
+			int64_t left = io->hs_deadline_us - t0;
+
+			if (left <= 0) {
+				io_timeout(io, BEV_EVENT_READING);
+				break;
+			}
+			event_add(&io->rev, &(struct timeval){ left / 1000000, left % 1000000 });
+		}
 		break;
 	case SSL_ERROR_WANT_WRITE:
 		io->hs_wantw = 1;

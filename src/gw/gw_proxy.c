@@ -1705,7 +1705,7 @@ d_headers_done(http_parser *p)
 	if (!dr->has_body)
 		dr->body_done = 1;
 	/* Envoy answers 100-continue itself, and only when the body will be read (dr_continue) */
-	dr->expect = expect;
+	dr->expect = expect && !dr->http10;	/* RFC 9110 10.1.1: HTTP/1.0 ignores it */
 	dr->snap = gw_snap_ref(dc->w->snap);
 	{
 		size_t xl = 0;
@@ -1888,6 +1888,33 @@ dc_feed(struct gw_dconn *dc)
 
 /* ---- downstream events ---- */
 
+/*
+ * gateway.header_timeout is a deadline for the whole head from its first
+ * byte (Envoy's request_headers_timeout): the read timeout, which restarts
+ * on every read, is cut to what is left. Only a head split across reads
+ * pays for the clock.
+ */
+static void
+dc_head_deadline(struct gw_dconn *dc)
+{
+	struct gw_dreq *dr = dc->req;
+	int64_t ms, left;
+
+	if (dr == NULL || dr->snap || dr->resp_started || dc->closing)
+		return;
+	ms = dc->w->snap ? dc->w->snap->header_timeout_ms : GW_HEADER_TIMEOUT_MS;
+	if (ms <= 0)
+		return;
+	left = ms - (now_us() - dr->t0_us) / 1000;
+	if (left > 0) {
+		dc_timeout(dc, left);
+		return;
+	}
+	dc_reject(dc, 408, "request timeout\n");
+	dr->resp_started = dr->resp_done = dr->body_done = 1;
+	dr_maybe_done(dr);
+}
+
 static void
 dc_readcb(struct gw_io *io, void *arg)
 {
@@ -1905,6 +1932,7 @@ dc_readcb(struct gw_io *io, void *arg)
 	}
 	dc_begin(dc);
 	dc_feed(dc);
+	dc_head_deadline(dc);
 	dc_close_if_done(dc);
 	dc_end(dc);
 }

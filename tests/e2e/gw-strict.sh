@@ -66,7 +66,18 @@ mkdir -p "$tmp/ngx"
 inns nginx -c "$tmp/ngx/nginx.conf" -p "$tmp/ngx" >"$tmp/ngx/out" 2>&1 &
 wait_for 5 test -s "$tmp/nginx.pid" || { fail "nginx did not start"; cat "$tmp/ngx/error.log"; exit 1; }
 
-mkdir -p "$tmp/objs"
+mkdir -p "$tmp/objs" "$tmp/pki"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+	-subj "/CN=app.test" -addext "subjectAltName=DNS:app.test" \
+	-keyout "$tmp/pki/k.pem" -out "$tmp/pki/c.pem" >/dev/null 2>&1 || fail "openssl req"
+{
+	echo "apiVersion: v1"
+	echo "kind: Secret"
+	echo "metadata: {name: strict-cred, namespace: istio-system}"
+	echo "stringData:"
+	echo "  tls.crt: |"; sed 's/^/    /' "$tmp/pki/c.pem"
+	echo "  tls.key: |"; sed 's/^/    /' "$tmp/pki/k.pem"
+} > "$tmp/objs/secret.yaml"
 cat > "$tmp/objs/strict.yaml" <<'EOC'
 apiVersion: networking.istio.io/v1
 kind: Gateway
@@ -76,6 +87,9 @@ spec:
   servers:
   - port: {number: 80, name: http, protocol: HTTP}
     hosts: ["*"]
+  - port: {number: 8443, name: https, protocol: HTTPS}
+    hosts: ["*"]
+    tls: {mode: SIMPLE, credentialName: strict-cred}
 ---
 apiVersion: v1
 kind: Service
@@ -225,6 +239,86 @@ R
 $r
 R"
 check "websocket: upgrade: websocket forwarded" grep -qi "GET /ws .*upgrade: websocket" "$tmp/switch.log"
+
+# header_timeout (2s here) is a deadline for the head, however it trickles
+cat > "$tmp/slow.py" <<'PY'
+import socket, ssl, sys, time
+mode, port = sys.argv[1], int(sys.argv[2])
+s = socket.create_connection(('127.0.0.1', port), timeout=10)
+t0 = time.time()
+if mode == 'head':
+    s.sendall(b'GET / HTTP/1.1\r\nHost: app.test\r\n')
+    chunks = [b'X-%d: v\r\n' % i for i in range(40)]
+else:
+    # a real ClientHello, a byte at a time
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    i, o = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ctx.wrap_bio(i, o, server_hostname='app.test')
+    try:
+        obj.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    hello = o.read()
+    chunks = [hello[k:k + 1] for k in range(len(hello) - 1)]
+s.settimeout(0.3)
+got = b''
+for c in chunks:
+    if time.time() - t0 > 12:
+        break
+    try:
+        s.sendall(c)
+        d = s.recv(4096)
+        if not d:
+            break
+        got += d
+        if mode == 'head':
+            break
+    except socket.timeout:
+        continue
+    except OSError:
+        break
+print('%s %.1f' % (got.split(b' ')[1].decode() if got.startswith(b'HTTP/') else 'closed', time.time() - t0))
+PY
+r=$(inns python3 "$tmp/slow.py" head 80)
+check "a head trickled a line each 0.3 s gets 408 at the deadline ($r)" \
+	awk -v r="$r" 'BEGIN { split(r, a, " "); exit !(a[1] == 408 && a[2] >= 1.8 && a[2] <= 3.5) }'
+r=$(inns python3 "$tmp/slow.py" tls 8443)
+check "a ClientHello trickled a byte each 0.3 s is cut off at the deadline ($r)" \
+	awk -v r="$r" 'BEGIN { split(r, a, " "); exit !(a[1] == "closed" && a[2] >= 1.8 && a[2] <= 3.5) }'
+code=$(inns curl -sk --max-time 5 -o /dev/null -w '%{http_code}' --resolve app.test:8443:127.0.0.1 https://app.test:8443/x)
+check "HTTPS still serves ($code)" test "$code" = 200
+
+# RFC 9110 10.1.1: no 100 Continue for HTTP/1.0
+cat > "$tmp/expect.py" <<'PY'
+import socket, sys
+s = socket.create_connection(('127.0.0.1', 80), timeout=1)
+s.sendall(('POST /e HTTP/%s\r\nHost: app.test\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n' % sys.argv[1]).encode())
+first = b''
+try:
+    first = s.recv(4096)
+except socket.timeout:
+    pass
+s.sendall(b'hello')
+s.settimeout(3)
+rest = b''
+try:
+    while True:
+        d = s.recv(4096)
+        if not d:
+            break
+        rest += d
+        if b'backend' in rest:
+            break
+except socket.timeout:
+    pass
+print('100' if b'100 Continue' in first else 'no-100', 'final' if b' 200 OK' in first + rest else repr(first + rest))
+PY
+r=$(inns python3 "$tmp/expect.py" 1.1)
+check "HTTP/1.1 with Expect gets 100 Continue ($r)" test "$r" = "100 final"
+r=$(inns python3 "$tmp/expect.py" 1.0)
+check "HTTP/1.0 with Expect gets no 100 Continue, then its answer ($r)" test "$r" = "no-100 final"
 
 start_with MERGE_SLASHES
 for t in //direct ///direct/x /a/..//direct; do
