@@ -66,9 +66,10 @@ enum gw_h1_framing gw_h1_framing(const struct hhead *, int *expect);
  * (obs-fold, or a first field line that a backend may trim), no bare CR,
  * no control character in the start line or a field value. *st carries
  * the position across reads: GW_H1_SCAN_START before a message,
- * GW_H1_SCAN_DONE after its head. Returns the bytes up to and including
+ * GW_H1_SCAN_DONE after its head (GW_H1_SCAN_STATUS before a response,
+ * whose reason phrase may hold HTAB). Returns the bytes up to and including
  * the head's end (len while it goes on), or -1 with *why set: a request
- * gets 400.
+ * gets 400, a response 502.
  */
 enum {
 	GW_H1_SCAN_START,	/* before the start line (empty lines skipped) */
@@ -80,6 +81,7 @@ enum {
 	GW_H1_SCAN_VALUE_CR,
 	GW_H1_SCAN_END_CR,
 	GW_H1_SCAN_DONE,
+	GW_H1_SCAN_STATUS,	/* before a response's status line (HTAB allowed in it) */
 };
 long gw_h1_scan(uint8_t *st, const char *p, size_t len, const char **why);
 

@@ -248,6 +248,17 @@ gw_h1_scan(uint8_t *st, const char *p, size_t len, const char **why)
 			else if (c < 0x20 || c == 0x7f)
 				goto ctl;	/* HTAB too: RFC 9112 3 separates by SP */
 			break;
+		case GW_H1_SCAN_STATUS:
+			while (c != '\r' && c != '\n' && (c >= 0x20 || c == '\t') && c != 0x7f &&
+			    i + 1 < len)
+				c = s[++i];
+			if (c == '\r')
+				*st = GW_H1_SCAN_START_CR;
+			else if (c == '\n')
+				*st = GW_H1_SCAN_LINE;
+			else if (CTL(c))
+				goto ctl;
+			break;
 		case GW_H1_SCAN_START_CR:
 		case GW_H1_SCAN_VALUE_CR:
 			if (c != '\n')

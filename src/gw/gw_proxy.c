@@ -132,6 +132,7 @@ struct gw_uconn {
 	int			 in_idle;
 	int			 eof;		/* the upstream closed; its buffered bytes still count */
 	int			 tunnel;
+	uint8_t			 hscan;		/* GW_H1_SCAN_*: line rules of the answer's head */
 	int			 discard;	/* an answer to be retried: read, not passed on */
 	struct gw_rs_cx		 rs;		/* counted against its cluster's breakers */
 	int			 tls;		/* an upstream TLS connection */
@@ -2304,6 +2305,7 @@ u_complete(http_parser *p)
 {
 	struct gw_uconn *uc = p->data;
 
+	uc->hscan = GW_H1_SCAN_STATUS;	/* what follows is another answer's head */
 	if (!uc->got_head)
 		return 0;	/* the end of a 1xx */
 	uc->msg_done = 1;
@@ -2323,6 +2325,7 @@ uc_to_idle(struct gw_uconn *uc)
 	hh_reset(&uc->hh);
 	http_parser_init(&uc->p, HTTP_RESPONSE);
 	uc->p.data = uc;
+	uc->hscan = GW_H1_SCAN_STATUS;
 	uc->in_idle = 1;
 	TAILQ_INSERT_HEAD(&w->idle, uc, link);
 	w->nidle++;
@@ -2525,6 +2528,19 @@ u_feed(struct gw_uconn *uc)
 		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
 			break;
 		uc->got_bytes = 1;
+		if (uc->hscan != GW_H1_SCAN_DONE) {
+			const char *why;
+			long k = gw_h1_scan(&uc->hscan, v.iov_base, v.iov_len, &why);
+
+			if (k < 0) {
+				log_debug("gateway: upstream %s: %s", uc->key, why);
+				e = HPE_INVALID_HEADER_TOKEN;
+				goto bad;
+			}
+			/* the head alone: after a 1xx the next head is scanned too */
+			if (uc->hscan == GW_H1_SCAN_DONE)
+				v.iov_len = (size_t)k;
+		}
 		n = http_parser_execute(&uc->p, &uset, v.iov_base, v.iov_len);
 		evbuffer_drain(in, n);
 		e = HTTP_PARSER_ERRNO(&uc->p);
@@ -2533,6 +2549,7 @@ u_feed(struct gw_uconn *uc)
 				uc->paused = 1;
 			continue;
 		}
+bad:
 		if (e != HPE_OK || uc->req == NULL) {
 			struct gw_dreq *dr = uc->req;
 
@@ -2831,6 +2848,7 @@ dr_connect(struct gw_dreq *dr)
 	}
 	http_parser_init(&uc->p, HTTP_RESPONSE);
 	uc->p.data = uc;
+	uc->hscan = GW_H1_SCAN_STATUS;
 	gw_io_setcb(uc->io, u_readcb, u_writecb, u_eventcb, uc);
 	gw_io_setwatermark(uc->io, EV_READ, 0, GW_HWM);
 	gw_io_setwatermark(uc->io, EV_WRITE, GW_LWM, 0);

@@ -14,6 +14,16 @@ gw_ns_up 10.244.8.1 10.244.8.2
 cat > "$tmp/switch.py" <<'PY'
 import socket, sys, threading
 log = open(sys.argv[1], 'a', buffering=1)
+# answers whose heads break RFC 9112's line rules, and legal oddities
+canned = {
+    '/r-space': b'HTTP/1.1 200 OK\r\nX Y: z\r\nContent-Length: 2\r\n\r\nok',
+    '/r-colon': b'HTTP/1.1 200 OK\r\nContent-Length : 2\r\n\r\nok',
+    '/r-fold': b'HTTP/1.1 200 OK\r\nX-A: b\r\n c\r\nContent-Length: 2\r\n\r\nok',
+    '/r-cr': b'HTTP/1.1 200 OK\r\nX-A: b\rSet-Cookie: evil=1\r\nContent-Length: 2\r\n\r\nok',
+    '/r-after-100': b'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nX Y: z\r\nContent-Length: 2\r\n\r\nok',
+    '/r-100-ok': b'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok',
+    '/r-tab': b'HTTP/1.1 200 All\tfine\r\nContent-Length: 2\r\n\r\nok',
+}
 def serve(c):
     buf = b''
     try:
@@ -36,7 +46,11 @@ def serve(c):
                     if not d:
                         return
                     c.sendall(b'TUNNEL:' + d)
-            body = ('plain ' + lines[0].split(' ')[1] + '\n').encode()
+            path = lines[0].split(' ')[1]
+            if path in canned:
+                c.sendall(canned[path])
+                continue
+            body = ('plain ' + path + '\n').encode()
             c.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: x-drop-me\r\nX-Drop-Me: 1\r\n\r\n' % len(body) + body)
     except OSError:
         pass
@@ -319,6 +333,16 @@ r=$(inns python3 "$tmp/expect.py" 1.1)
 check "HTTP/1.1 with Expect gets 100 Continue ($r)" test "$r" = "100 final"
 r=$(inns python3 "$tmp/expect.py" 1.0)
 check "HTTP/1.0 with Expect gets no 100 Continue, then its answer ($r)" test "$r" = "no-100 final"
+
+# answers whose heads break the line rules get 502, legal ones pass
+for p in r-space r-colon r-fold r-cr r-after-100; do
+	code=$(inns curl -s --max-time 5 -o /dev/null -w '%{http_code}' -H 'Host: switch.test' "http://127.0.0.1/$p")
+	check "upstream answer /$p is a protocol error: 502 ($code)" test "$code" = 502
+done
+for p in r-100-ok r-tab; do
+	r=$(inns curl -s --max-time 5 -w ' %{http_code}' -H 'Host: switch.test' "http://127.0.0.1/$p")
+	check "upstream answer /$p passes ($r)" test "$r" = "ok 200"
+done
 
 start_with MERGE_SLASHES
 for t in //direct ///direct/x /a/..//direct; do

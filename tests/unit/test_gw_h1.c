@@ -337,6 +337,13 @@ test_scan(void)
 	CU_ASSERT_EQUAL(gw_h1_scan(&st, two, strlen(two), &why), (long)strlen(two) - 5);
 	CU_ASSERT_EQUAL(st, GW_H1_SCAN_DONE);
 	CU_ASSERT_EQUAL(gw_h1_scan(&st, "\x01\r", 2, &why), 0);
+	/* a response's reason phrase may hold HTAB; its fields obey the same rules */
+	st = GW_H1_SCAN_STATUS;
+	CU_ASSERT_EQUAL(gw_h1_scan(&st, "HTTP/1.1 200 A\tB\r\nX: y\r\n\r\n", 26, &why), 26);
+	st = GW_H1_SCAN_STATUS;
+	CU_ASSERT_EQUAL(gw_h1_scan(&st, "HTTP/1.1 200 OK\r\nX Y: z\r\n\r\n", 29, &why), -1);
+	st = GW_H1_SCAN_STATUS;
+	CU_ASSERT_EQUAL(gw_h1_scan(&st, "HTTP/1.1 200 \x01\r\n\r\n", 19, &why), -1);
 }
 
 static void
