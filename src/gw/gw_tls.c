@@ -147,10 +147,19 @@ gw_tls_ctx_new(const struct gw_tls *t, struct gw_tlsl *tl)
 	SSL_CTX_set_min_proto_version(ctx, t->min_version ? t->min_version : TLS1_2_VERSION);
 	if (t->max_version)
 		SSL_CTX_set_max_proto_version(ctx, t->max_version);
-	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
+	    SSL_OP_PRIORITIZE_CHACHA);
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
-	if (t->ciphers && SSL_CTX_set_cipher_list(ctx, t->ciphers) != 1)
+	/* Envoy's server defaults, unless the Gateway's cipherSuites name some
+	 * OpenSSL knows (a list of none leaves the defaults, as Istio drops
+	 * the names it does not support) */
+	if (SSL_CTX_set_cipher_list(ctx, GW_TLS_ENVOY_CIPHERS) != 1)
+		tls_log("cannot set the default cipher list for", t);
+	if (t->ciphers && SSL_CTX_set_cipher_list(ctx, t->ciphers) != 1) {
 		tls_log("cipherSuites not understood for", t);
+		/* OpenSSL has replaced the list with an empty one all the same */
+		SSL_CTX_set_cipher_list(ctx, GW_TLS_ENVOY_CIPHERS);
+	}
 	if (load_certs(ctx, t) == -1) {
 		tls_log("cannot use the certificate and key of", t);
 		SSL_CTX_free(ctx);

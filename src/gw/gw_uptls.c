@@ -12,6 +12,7 @@
  *   filter's override for HTTP/1.1), SNI outbound_.<port>_.<subset>_.<fqdn>,
  *   and the server's URI SAN checked against the endpoint's SPIFFE ID or
  *   the rule's subjectAltNames. TLS 1.2 to 1.3, as Istio sets for the mesh.
+ * - Cipher suites: Envoy's client defaults (GW_TLS_ENVOY_CIPHERS).
  * - Rotation: the identity files are re-read when they change on disk (as
  *   istio-agent pushes a new SDS secret); new connections present the new
  *   certificate, and neither pooled connections nor cached sessions of the
@@ -423,6 +424,9 @@ ctx_base(int istio)
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	/* Envoy's client default tops at TLS 1.2; Istio's mesh mTLS allows 1.3 */
 	SSL_CTX_set_max_proto_version(ctx, istio ? TLS1_3_VERSION : TLS1_2_VERSION);
+	/* Envoy's client defaults (ECDHE AEAD suites); Istio sets none for
+	 * DestinationRule or ISTIO_MUTUAL clusters */
+	SSL_CTX_set_cipher_list(ctx, GW_TLS_ENVOY_CIPHERS);
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
 	SSL_CTX_sess_set_new_cb(ctx, new_session_cb);

@@ -29,6 +29,11 @@ o req -newkey rsa:2048 -nodes -subj "/O=rsa/CN=dual.test" -keyout "$pki/dual-rsa
 printf 'subjectAltName=DNS:dual.test\n' > "$pki/dual-rsa.ext"
 o x509 -req -in "$pki/dual-rsa.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
 	-days 2 -extfile "$pki/dual-rsa.ext" -out "$pki/dual-rsa.crt"
+# an RSA pair for legacy.test, whose server names its own cipherSuites
+o req -newkey rsa:2048 -nodes -subj "/O=legacy/CN=legacy.test" -keyout "$pki/legacy.key" -out "$pki/legacy.csr"
+printf 'subjectAltName=DNS:legacy.test\n' > "$pki/legacy.ext"
+o x509 -req -in "$pki/legacy.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
+	-days 2 -extfile "$pki/legacy.ext" -out "$pki/legacy.crt"
 
 mkdir -p "$tmp/objs"
 cp "$src"/etc/objects.d/*.yaml "$tmp/objs/"
@@ -47,6 +52,7 @@ PY
 	secret mtls-cred "$pki/mtls.crt" "$pki/mtls.key" "$pki/ca.crt"
 	secret dual-ec "$pki/dual-ec.crt" "$pki/dual-ec.key"
 	secret dual-rsa "$pki/dual-rsa.crt" "$pki/dual-rsa.key"
+	secret legacy-cred "$pki/legacy.crt" "$pki/legacy.key"
 	cat <<'EOC'
 ---
 apiVersion: networking.istio.io/v1
@@ -64,6 +70,9 @@ spec:
   - port: {number: 443, name: https-dual, protocol: HTTPS}
     hosts: [dual.test]
     tls: {mode: SIMPLE, credentialNames: [dual-ec, dual-rsa]}
+  - port: {number: 443, name: https-legacy, protocol: HTTPS}
+    hosts: [legacy.test]
+    tls: {mode: SIMPLE, credentialName: legacy-cred, cipherSuites: [ECDHE-RSA-AES128-SHA]}
   - port: {number: 8080, name: http-redirect, protocol: HTTP}
     hosts: ["*"]
     tls: {httpsRedirect: true}
@@ -115,6 +124,28 @@ sig() { inns openssl s_client -connect $VIP:443 -servername dual.test -tls1_2 -s
 	openssl x509 -noout -subject 2>/dev/null | tr -d ' '; }
 check "credentialNames: ECDSA client gets the EC pair ($(sig ECDSA+SHA256))" sh -c "echo '$(sig ECDSA+SHA256)' | grep -q 'O=ec,'"
 check "credentialNames: RSA-only client gets the RSA pair ($(sig RSA+SHA256))" sh -c "echo '$(sig RSA+SHA256)' | grep -q 'O=rsa,'"
+
+# cipher suites: Envoy's server defaults (ECDHE and AEAD only) unless cipherSuites names others
+suite() { # sni cipher: the TLS 1.2 suite the handshake agreed on, or (NONE)
+	inns timeout 5 openssl s_client -connect $VIP:443 -servername "$1" -tls1_2 -cipher "$2" </dev/null 2>/dev/null |
+		sed -n 's/.*Cipher is \([^ ]*\).*/\1/p' | head -1; }
+check "default suites: RSA key exchange with CBC (AES128-SHA) refused ($(suite dual.test AES128-SHA))" \
+	test "$(suite dual.test AES128-SHA)" != AES128-SHA
+check "default suites: ECDHE with CBC (ECDHE-RSA-AES128-SHA) refused ($(suite dual.test ECDHE-RSA-AES128-SHA))" \
+	test "$(suite dual.test ECDHE-RSA-AES128-SHA)" != ECDHE-RSA-AES128-SHA
+check "default suites: RSA key exchange with GCM (AES128-GCM-SHA256) refused" \
+	test "$(suite dual.test AES128-GCM-SHA256)" != AES128-GCM-SHA256
+check "default suites: ECDHE-RSA-AES128-GCM-SHA256 accepted ($(suite dual.test ECDHE-RSA-AES128-GCM-SHA256))" \
+	test "$(suite dual.test ECDHE-RSA-AES128-GCM-SHA256)" = ECDHE-RSA-AES128-GCM-SHA256
+check "default suites: ECDHE-ECDSA-CHACHA20-POLY1305 accepted" \
+	test "$(suite dual.test ECDHE-ECDSA-CHACHA20-POLY1305)" = ECDHE-ECDSA-CHACHA20-POLY1305
+check "cipherSuites override: ECDHE-RSA-AES128-SHA accepted ($(suite legacy.test ECDHE-RSA-AES128-SHA))" \
+	test "$(suite legacy.test ECDHE-RSA-AES128-SHA)" = ECDHE-RSA-AES128-SHA
+check "cipherSuites override: a default suite not named there refused" \
+	test "$(suite legacy.test ECDHE-RSA-AES128-GCM-SHA256)" != ECDHE-RSA-AES128-GCM-SHA256
+ver=$(inns timeout 5 openssl s_client -connect $VIP:443 -servername dual.test -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0' </dev/null 2>/dev/null |
+	sed -n 's/^New, \([^,]*\),.*/\1/p' | head -1)
+check "minimum version TLS 1.2: a TLS 1.1 client refused (got '$ver')" test "$ver" != TLSv1.1
 
 hdr=$(c -D - -o /dev/null -H "Host: mtls.test" "http://$VIP:8080/r?x=1" | tr -d '\r')
 check "httpsRedirect: 301 to https" sh -c "echo '$hdr' | grep -q '^HTTP/1.1 301' && echo '$hdr' | grep -qi '^location: https://mtls.test/r?x=1'"

@@ -9,6 +9,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
 #include "cu.h"
@@ -623,6 +624,42 @@ test_snap_contexts(void)
 	free(key);
 }
 
+/* Envoy's client defaults: ECDHE with an AEAD only, TLS 1.2 at least. */
+static void
+test_client_ciphers(void)
+{
+	struct gw_uptls simple = { 0 };
+	struct gw_cluster c, *cp = &c;
+	struct gw_desired g = { 0 };
+	struct gw_uptls_snap u;
+	STACK_OF(SSL_CIPHER) *sk;
+	int i, n_ecdhe_gcm = 0;
+
+	memset(&c, 0, sizeof(c));
+	simple.mode = GW_UPTLS_SIMPLE;
+	simple.insecure_skip_verify = 1;
+	c.tls = &simple;
+	c.name = "outbound|443||x";
+	g.clusters = &cp;
+	g.nclusters = 1;
+	gw_uptls_snap_init(&u, &g, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(u.ctx[0]);
+	sk = SSL_CTX_get_ciphers(u.ctx[0]);
+	for (i = 0; i < sk_SSL_CIPHER_num(sk); i++) {
+		const SSL_CIPHER *ci = sk_SSL_CIPHER_value(sk, i);
+		int kx = SSL_CIPHER_get_kx_nid(ci);
+
+		if (kx != NID_kx_ecdhe && kx != NID_kx_any)
+			fprintf(stderr, "offered, not an ECDHE AEAD suite: %s\n", SSL_CIPHER_get_name(ci));
+		CU_ASSERT_TRUE(kx == NID_kx_ecdhe || kx == NID_kx_any);
+		CU_ASSERT_TRUE(SSL_CIPHER_is_aead(ci));
+		n_ecdhe_gcm += strcmp(SSL_CIPHER_get_name(ci), "ECDHE-RSA-AES128-GCM-SHA256") == 0;
+	}
+	CU_ASSERT_EQUAL(n_ecdhe_gcm, 1);
+	CU_ASSERT_EQUAL(SSL_CTX_get_min_proto_version(u.ctx[0]), TLS1_2_VERSION);
+	gw_uptls_snap_free(&u);
+}
+
 /* The files a context was read from are watched: a change, a new file, a removal. */
 static void
 test_snap_files(void)
@@ -740,6 +777,7 @@ main(void)
 		{ "SAN exact match", test_san_match },
 		{ "snapshot client contexts from good and bad PEM", test_snap_contexts },
 		{ "DestinationRule TLS files watched, the last good context kept", test_snap_files },
+		{ "client ciphers: Envoy's defaults", test_client_ciphers },
 		{ NULL, NULL }
 	};
 
