@@ -425,18 +425,7 @@ test_service_entry(void)
 static void
 test_credential(void)
 {
-	static const char objs[] =
-	    "---\n"
-	    "apiVersion: v1\n"
-	    "kind: Secret\n"
-	    "metadata: {name: reviews-client, namespace: istio-system}\n"
-	    "type: kubernetes.io/tls\n"
-	    "stringData: {tls.crt: CERT, tls.key: KEY}\n"
-	    "---\n"
-	    "apiVersion: v1\n"
-	    "kind: Secret\n"
-	    "metadata: {name: reviews-client-cacert, namespace: istio-system}\n"
-	    "stringData: {ca.crt: CA, ca.crl: CRL}\n"
+	static const char dr[] =
 	    "---\n"
 	    "apiVersion: networking.istio.io/v1\n"
 	    "kind: DestinationRule\n"
@@ -452,17 +441,25 @@ test_credential(void)
 	    "      tls: {mode: MUTUAL, credentialName: reviews-client-cacert}\n";
 	struct tfx t;
 	const struct gw_cluster *c;
+	char *cert, *ca, *objs;
+	char *s1 = tfx_secret("reviews-client", "client", "tls.crt", "tls.key", NULL, &cert);
+	char *s2 = tfx_secret("reviews-client-cacert", "ca", NULL, NULL, "ca.crt", &ca);
 
+	xasprintf(&objs, "%s%s%s", s1, s2, dr);
 	tfx_load(&t, NULL, objs);
+	free(objs);
+	free(s1);
+	free(s2);
 	c = cl(&t, "outbound|9080||reviews.default.svc.cluster.local");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	CU_ASSERT_PTR_NULL(c->missing);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c->tls);
 	CU_ASSERT_STRING_EQUAL(c->tls->credential, "istio-system/reviews-client");
-	CU_ASSERT_STRING_EQUAL(c->tls->cert, "CERT");
-	CU_ASSERT_STRING_EQUAL(c->tls->key, "KEY");
-	CU_ASSERT_STRING_EQUAL(c->tls->ca, "CA");	/* from <name>-cacert */
-	CU_ASSERT_STRING_EQUAL(c->tls->crl, "CRL");
+	CU_ASSERT_STRING_EQUAL(c->tls->cert, cert);
+	CU_ASSERT_PTR_NOT_NULL(strstr(c->tls->key, "PRIVATE KEY"));
+	CU_ASSERT_STRING_EQUAL(c->tls->ca, ca);	/* from <name>-cacert */
+	free(cert);
+	free(ca);
 
 	c = cl(&t, "outbound|9081||reviews.default.svc.cluster.local");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
