@@ -183,6 +183,72 @@ check "no request lost across reloads ($good ok, $bad failed)" test "$bad" -eq 0
 wait_for 5 sh -c "ip netns exec $ns openssl s_client -connect $VIP:443 -servername other.test </dev/null 2>/dev/null | openssl x509 -noout -subject | grep -q 'O = second'" &&
 	ok "Secret change applies to new handshakes" || fail "Secret change applies to new handshakes ($(subj other.test))"
 
+# a Secret rewritten unusable (a key not its certificate's, then garbage) is
+# rejected as a bad object: its last good version serves on, the reload
+# says so (exit 1), listeners and analyze show OpenSSL's reason, the log
+# names it; a good version then applies. Files are replaced whole, as
+# kubectl replaces an object (a half-written one is another test).
+put() { # file command...: its output replaces objs/file at once
+	f=$1; shift; "$@" > "$tmp/put.tmp" && mv "$tmp/put.tmp" "$tmp/objs/$f"; }
+put 61-other.yaml secret other-cred "$pki/other2.crt" "$pki/other.key"
+"$ctl" -s "$tmp/sock" reload > "$tmp/reload.txt" 2>&1; rrc=$?
+check "mismatched key: the reload fails (rc $rrc)" test $rrc -eq 1
+check "mismatched key: the reload names the Secret and OpenSSL's reason" grep -q \
+	"Secret istio-system/other-cred: stringData.tls.key: the private key is not the certificate's (error:05800074:x509 certificate routines::key values mismatch)" \
+	"$tmp/reload.txt"
+out=$(c --cacert "$pki/ca.crt" --resolve other.test:443:$VIP https://other.test/kept)
+check "mismatched key: HTTPS still served (got '$out')" sh -c "echo '$out' | grep -q '^productpage-. /kept$'"
+check "mismatched key: with the last good certificate ($(subj other.test))" sh -c "echo '$(subj other.test)' | grep -q 'O=second,CN=other.test'"
+check "mismatched key: gateway listeners shows the rejection" sh -c \
+	"'$ctl' -s '$tmp/sock' --json gateway listeners | grep -q 'secret_rejected.*other-cred.*key values mismatch'"
+check "mismatched key: analyze names the Secret" sh -c \
+	"'$ctl' -s '$tmp/sock' analyze | grep 'other-cred' | grep -q 'key values mismatch'"
+check "mismatched key: the log names the Secret with OpenSSL's reason" \
+	grep -q 'Secret istio-system/other-cred: stringData.tls.key: .*key values mismatch' "$tmp/log"
+echo garbage > "$pki/garbage.key"
+put 61-other.yaml secret other-cred "$pki/other2.crt" "$pki/garbage.key"
+"$ctl" -s "$tmp/sock" reload > "$tmp/reload.txt" 2>&1; rrc=$?
+check "garbage key: the reload fails naming it (rc $rrc)" sh -c \
+	"[ $rrc -eq 1 ] && grep -q 'other-cred: stringData.tls.key: not PEM: no private key (error:' '$tmp/reload.txt'"
+out=$(c --cacert "$pki/ca.crt" --resolve other.test:443:$VIP https://other.test/kept2)
+check "garbage key: HTTPS still served (got '$out')" sh -c "echo '$out' | grep -q '^productpage-. /kept2$'"
+echo garbage > "$pki/garbage.crt"
+put 61-other.yaml secret other-cred "$pki/garbage.crt" "$pki/other.key"
+"$ctl" -s "$tmp/sock" reload > "$tmp/reload.txt" 2>&1; rrc=$?
+check "garbage certificate: the reload fails naming it (rc $rrc)" sh -c \
+	"[ $rrc -eq 1 ] && grep -q 'other-cred: stringData.tls.crt: not PEM: no certificate (error:0480006C:PEM routines::no start line)' '$tmp/reload.txt'"
+out=$(c --cacert "$pki/ca.crt" --resolve other.test:443:$VIP https://other.test/kept3)
+check "garbage certificate: HTTPS still served (got '$out')" sh -c "echo '$out' | grep -q '^productpage-. /kept3$'"
+check "no stale OpenSSL error (error:00000000) in the log" sh -c "! grep -q 'error:00000000' '$tmp/log'"
+# a Secret never good: its server is not served (as a Secret not found), and says why
+{ cat "$tmp/objs/60-tls.yaml"; cat <<'EOC'
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: fresh, namespace: default}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 443, name: https-fresh, protocol: HTTPS}
+    hosts: [fresh.test]
+    tls: {mode: SIMPLE, credentialName: fresh-cred}
+EOC
+} > "$tmp/put.tmp"
+mv "$tmp/put.tmp" "$tmp/objs/60-tls.yaml"
+put 62-fresh.yaml secret fresh-cred "$pki/other2.crt" "$pki/garbage.key"
+"$ctl" -s "$tmp/sock" reload >/dev/null 2>&1
+check "never good: fresh.test is not served" sh -c "! ip netns exec $ns timeout 5 openssl s_client -connect $VIP:443 -servername fresh.test </dev/null 2>/dev/null | grep -q 'BEGIN CERTIFICATE\|subject='"
+check "never good: gateway listeners says why" sh -c \
+	"'$ctl' -s '$tmp/sock' --json gateway listeners | grep -q 'tls_error.*fresh-cred is rejected (no good version was ever loaded)'"
+# good again: applies, the rejection ends
+put 61-other.yaml secret other-cred "$pki/other.crt" "$pki/other.key"
+rm -f "$tmp/objs/62-fresh.yaml"
+"$ctl" -s "$tmp/sock" reload > "$tmp/reload.txt" 2>&1; rrc=$?
+check "good again: the reload is ok (rc $rrc)" test $rrc -eq 0
+wait_for 5 sh -c "ip netns exec $ns openssl s_client -connect $VIP:443 -servername other.test </dev/null 2>/dev/null | openssl x509 -noout -subject | grep -q 'O = first'" &&
+	ok "good again: new handshakes get it" || fail "good again: new handshakes get it ($(subj other.test))"
+check "good again: no rejection left in listeners" sh -c "! '$ctl' -s '$tmp/sock' --json gateway listeners | grep -q secret_rejected"
+
 check "JSON access log" python3 -c '
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1])]
