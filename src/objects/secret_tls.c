@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -145,6 +146,16 @@ read_crls(const char *pem, size_t len, char *why, size_t wlen)
 }
 
 /*
+ * One server context for every check: SSL_CTX_new costs about a
+ * millisecond in OpenSSL 3.0, which a list of thousands of Secrets would
+ * pay each. Each check clears the chain it leaves and checks the pair
+ * itself first, so what an earlier Secret put in another key type's slot
+ * never counts.
+ */
+static pthread_mutex_t check_mu = PTHREAD_MUTEX_INITIALIZER;
+static SSL_CTX *check_ctx;
+
+/*
  * The pair as gw_tls.c loads it: into a server context, so that what
  * OpenSSL refuses there (a key too small or a signature too weak for its
  * security level, a chain certificate it cannot add) is refused here.
@@ -156,7 +167,6 @@ secret_tls_pair(const char *cert, size_t clen, const char *key, size_t klen,
 	BIO *b;
 	X509 *x;
 	EVP_PKEY *k;
-	SSL_CTX *ctx;
 	char r[256];
 	int n, i, ok = 0;
 
@@ -169,23 +179,32 @@ secret_tls_pair(const char *cert, size_t clen, const char *key, size_t klen,
 		return -1;
 	}
 	ERR_clear_error();
-	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
+	if (X509_check_private_key(x, k) != 1) {
+		ossl_reason(r, sizeof(r));
+		snprintf(why, wlen, "the private key is not the certificate's (%s)", r);
+		EVP_PKEY_free(k);
+		X509_free(x);
+		return -1;
+	}
+	pthread_mutex_lock(&check_mu);
+	if (check_ctx == NULL && (check_ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
 		ossl_reason(r, sizeof(r));
 		snprintf(why, wlen, "cannot check it (%s)", r);
 		goto out;
 	}
-	if (SSL_CTX_use_certificate(ctx, x) != 1) {
+	if (SSL_CTX_use_certificate(check_ctx, x) != 1) {
 		ossl_reason(r, sizeof(r));
 		snprintf(why, wlen, "the certificate cannot be used (%s)", r);
 		goto out;
 	}
 	/* the rest of the chain, as the gateway adds it */
+	SSL_CTX_clear_chain_certs(check_ctx);
 	b = BIO_new_mem_buf(cert, (int)clen);
 	X509_free(PEM_read_bio_X509(b, NULL, NULL, NULL));
 	for (i = 1; i < n; i++) {
 		X509 *c = PEM_read_bio_X509(b, NULL, NULL, NULL);
 
-		if (c == NULL || SSL_CTX_add0_chain_cert(ctx, c) != 1) {
+		if (c == NULL || SSL_CTX_add0_chain_cert(check_ctx, c) != 1) {
 			X509_free(c);
 			BIO_free(b);
 			ossl_reason(r, sizeof(r));
@@ -194,22 +213,16 @@ secret_tls_pair(const char *cert, size_t clen, const char *key, size_t klen,
 		}
 	}
 	BIO_free(b);
-	if (SSL_CTX_use_PrivateKey(ctx, k) != 1) {
-		int mismatch = ERR_GET_REASON(ERR_peek_error()) == X509_R_KEY_VALUES_MISMATCH;
-
+	if (SSL_CTX_use_PrivateKey(check_ctx, k) != 1) {
 		ossl_reason(r, sizeof(r));
-		snprintf(why, wlen, "the private key %s (%s)", mismatch ?
-		    "is not the certificate's" : "cannot be used", r);
-		goto out;
-	}
-	if (SSL_CTX_check_private_key(ctx) != 1) {
-		ossl_reason(r, sizeof(r));
-		snprintf(why, wlen, "the private key is not the certificate's (%s)", r);
+		snprintf(why, wlen, "the private key cannot be used (%s)", r);
 		goto out;
 	}
 	ok = 1;
 out:
-	SSL_CTX_free(ctx);
+	if (check_ctx)
+		SSL_CTX_clear_chain_certs(check_ctx);
+	pthread_mutex_unlock(&check_mu);
 	EVP_PKEY_free(k);
 	X509_free(x);
 	ERR_clear_error();
