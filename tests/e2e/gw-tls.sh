@@ -35,6 +35,24 @@ printf 'subjectAltName=DNS:legacy.test\n' > "$pki/legacy.ext"
 o x509 -req -in "$pki/legacy.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
 	-days 2 -extfile "$pki/legacy.ext" -out "$pki/legacy.crt"
 
+# an expired certificate for old.test (served all the same, as Envoy serves it)
+python3 - "$pki" <<'PY'
+import datetime, sys
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+k = ec.generate_private_key(ec.SECP256R1())
+n = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "old"), x509.NameAttribute(NameOID.COMMON_NAME, "old.test")])
+t = datetime.datetime.now(datetime.timezone.utc)
+c = (x509.CertificateBuilder().subject_name(n).issuer_name(n).public_key(k.public_key())
+     .serial_number(x509.random_serial_number()).not_valid_before(t - datetime.timedelta(days=2))
+     .not_valid_after(t - datetime.timedelta(days=1)).sign(k, hashes.SHA256()))
+open(sys.argv[1] + "/old.crt", "wb").write(c.public_bytes(serialization.Encoding.PEM))
+open(sys.argv[1] + "/old.key", "wb").write(k.private_bytes(serialization.Encoding.PEM,
+    serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+PY
+
 mkdir -p "$tmp/objs"
 cp "$src"/etc/objects.d/*.yaml "$tmp/objs/"
 secret() { # name crt key [ca]
@@ -53,6 +71,7 @@ PY
 	secret dual-ec "$pki/dual-ec.crt" "$pki/dual-ec.key"
 	secret dual-rsa "$pki/dual-rsa.crt" "$pki/dual-rsa.key"
 	secret legacy-cred "$pki/legacy.crt" "$pki/legacy.key"
+	secret old-cred "$pki/old.crt" "$pki/old.key"
 	cat <<'EOC'
 ---
 apiVersion: networking.istio.io/v1
@@ -70,6 +89,9 @@ spec:
   - port: {number: 443, name: https-dual, protocol: HTTPS}
     hosts: [dual.test]
     tls: {mode: SIMPLE, credentialNames: [dual-ec, dual-rsa]}
+  - port: {number: 443, name: https-old, protocol: HTTPS}
+    hosts: [old.test]
+    tls: {mode: SIMPLE, credentialName: old-cred}
   - port: {number: 443, name: https-legacy, protocol: HTTPS}
     hosts: [legacy.test]
     tls: {mode: SIMPLE, credentialName: legacy-cred, cipherSuites: [ECDHE-RSA-AES128-SHA]}
@@ -124,6 +146,10 @@ sig() { inns openssl s_client -connect $VIP:443 -servername dual.test -tls1_2 -s
 	openssl x509 -noout -subject 2>/dev/null | tr -d ' '; }
 check "credentialNames: ECDSA client gets the EC pair ($(sig ECDSA+SHA256))" sh -c "echo '$(sig ECDSA+SHA256)' | grep -q 'O=ec,'"
 check "credentialNames: RSA-only client gets the RSA pair ($(sig RSA+SHA256))" sh -c "echo '$(sig RSA+SHA256)' | grep -q 'O=rsa,'"
+
+check "expired certificate: still served ($(subj old.test))" sh -c "echo '$(subj old.test)' | grep -q 'O=old,CN=old.test'"
+check "expired certificate: analyze says so" sh -c "'$ctl' -s '$tmp/sock' analyze | grep -q 'old-cred expired at'"
+check "expired certificate: the load warns" grep -q 'warning: .*Secret istio-system/old-cred: stringData.tls.crt: the certificate expired at' "$tmp/log"
 
 # cipher suites: Envoy's server defaults (ECDHE and AEAD only) unless cipherSuites names others
 suite() { # sni cipher: the TLS 1.2 suite the handshake agreed on, or (NONE)
