@@ -494,10 +494,14 @@ test_secret_last_good(void)
 	CU_ASSERT_TRUE(g->not_after > 0);
 
 	/* one rewritten with a key that is not its certificate's */
-	xasprintf(&doc, "---\napiVersion: v1\nkind: Secret\nmetadata: {name: one, namespace: istio-system}\n"
-	    "stringData:\n  tls.crt: |\n%s  tls.key: |\n%s", t = tfx_indent(one_c),
-	    bad_key ? tfx_indent(bad_key) : "");
-	free(t);
+	{
+		char *ki = tfx_indent(bad_key);
+
+		xasprintf(&doc, "---\napiVersion: v1\nkind: Secret\nmetadata: {name: one, namespace: "
+		    "istio-system}\nstringData:\n  tls.crt: |\n%s  tls.key: |\n%s", t = tfx_indent(one_c), ki);
+		free(t);
+		free(ki);
+	}
 	src_write(&s, "one.yaml", doc);
 	free(doc);
 	CU_ASSERT_TRUE(src_sync(&s, &errs) > 0);	/* a change: the gateway must say so */
