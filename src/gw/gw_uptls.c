@@ -345,14 +345,17 @@ add_ca_pem(SSL_CTX *ctx, const char *pem, size_t len)
 
 	if (b == NULL)
 		return -1;
+	ERR_clear_error();
 	while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
 		if (X509_STORE_add_cert(st, x) == 1)
 			n++;
 		X509_free(x);
 	}
 	BIO_free(b);
+	if (n == 0)
+		return -1;	/* the reason stays queued for ssl_err */
 	ERR_clear_error();	/* the end of the text */
-	return n ? 0 : -1;
+	return 0;
 }
 
 /*
@@ -369,15 +372,16 @@ add_crl(SSL_CTX *ctx, const char *pem, size_t len, const char *file)
 
 	if (b == NULL)
 		return -1;
+	ERR_clear_error();
 	while ((crl = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL)) != NULL) {
 		if (X509_STORE_add_crl(st, crl) == 1)
 			n++;
 		X509_CRL_free(crl);
 	}
 	BIO_free(b);
-	ERR_clear_error();
 	if (n == 0)
-		return -1;
+		return -1;	/* the reason stays queued for ssl_err */
+	ERR_clear_error();
 	X509_STORE_set_flags(st, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
 	return 0;
 }
@@ -448,7 +452,10 @@ ctx_for(const struct gw_uptls *t, char *err, size_t errlen)
 	}
 	if (t->ca) {
 		if (add_ca_pem(ctx, t->ca, t->ca_len) == -1) {
-			snprintf(err, errlen, "Secret %s: ca.crt holds no certificate", t->credential);
+			char what[300];
+
+			snprintf(what, sizeof(what), "Secret %s: ca.crt holds no certificate", t->credential);
+			ssl_err(err, errlen, what);
 			goto fail;
 		}
 	} else if (t->ca_file) {
@@ -462,8 +469,11 @@ ctx_for(const struct gw_uptls *t, char *err, size_t errlen)
 		SSL_CTX_set_default_verify_paths(ctx);
 	if (t->crl || t->crl_file) {
 		if (add_crl(ctx, t->crl, t->crl_len, t->crl_file) == -1) {
-			snprintf(err, errlen, "caCrl %s holds no CRL", t->crl_file && !t->crl ?
+			char what[300];
+
+			snprintf(what, sizeof(what), "caCrl %s holds no CRL", t->crl_file && !t->crl ?
 			    t->crl_file : t->credential ? t->credential : "");
+			ssl_err(err, errlen, what);
 			goto fail;
 		}
 	}
