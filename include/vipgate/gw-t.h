@@ -301,6 +301,9 @@ struct gw_tls {
 	const char		**sans;
 	size_t			  nsans;
 	const char		*error;		/* why this chain cannot be served, or NULL */
+	const char		*rejected;	/* a Secret it reads had a version rejected;
+						 * its last good one is served (or NULL) */
+	int64_t			 not_before, not_after;	/* the certificate's (epoch s); 0: unknown */
 };
 
 /*

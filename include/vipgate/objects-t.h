@@ -181,6 +181,9 @@ struct k_secret {
 	const char	*type;
 	struct strmap	 data;		/* base64-decoded data merged with stringData */
 	size_t		*data_len;	/* length of each value in data (may hold NULs) */
+	/* the TLS pair's first certificate (checked at decode, secret_tls.c);
+	 * 0 when the Secret has no pair */
+	int64_t		 not_before, not_after;
 };
 
 struct k_namespace {

@@ -33,6 +33,8 @@ struct decoded {
 					 * the object's own when it decoded */
 	int		 failed;
 	int		 named;
+	char		*error;		/* failed && named: its first error,
+					 * "file:line:col: message" (malloc'd) */
 };
 struct decoded_list {
 	struct decoded	*v;

@@ -27,7 +27,27 @@ uint64_t store_generation(const struct store *);
  * changed.
  */
 int store_put(struct store *, struct object *);
-/* Returns 1 when the store changed. */
+/* Returns 1 when the store changed (an object or a rejection went). */
 int store_del(struct store *, enum obj_kind, const char *ns, const char *name);
+
+/*
+ * Rejections: a version of an object that failed to decode, kept beside
+ * the last good version (if any) that stays in force, so that what uses
+ * the object can say so (a Secret the gateway still serves the old
+ * certificate of). msg is the decode error ("file:line:col: ..."). A good
+ * version put, or the object deleted, ends it. from_api: which source
+ * rejected it (each sweeps its own). Returns 1 when something changed.
+ */
+int store_reject(struct store *, enum obj_kind, const char *ns, const char *name,
+    const char *msg, int from_api);
+/* The rejection's message, or NULL. */
+const char *store_rejected(const struct store *, enum obj_kind, const char *ns,
+    const char *name);
+/*
+ * Drop the rejections of one source (of one kind, or every kind with
+ * K__COUNT) for which keep() says no. Returns how many went.
+ */
+size_t store_reject_sweep(struct store *, int from_api, int kind,
+    int (*keep)(void *, enum obj_kind, const char *ns, const char *name), void *arg);
 
 #endif

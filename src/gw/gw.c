@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -506,11 +507,23 @@ show_clusters(const struct gw_snap *s)
 	return json_pack("{s:o}", "clusters", arr);
 }
 
+static const char *
+iso_time(int64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return buf;
+}
+
 static json_t *
 show_listeners(struct gw_ctx *ctx, const struct gw_desired *g)
 {
 	json_t *arr = json_array();
 	size_t i, j, k;
+	char ts[32];
 
 	for (i = 0; g && i < g->nlisteners; i++) {
 		const struct gw_listener *l = &g->listeners[i];
@@ -519,13 +532,23 @@ show_listeners(struct gw_ctx *ctx, const struct gw_desired *g)
 		for (j = 0; j < l->nchains; j++) {
 			json_t *sni = json_array();
 
+			const struct gw_tls *t = l->chains[j].tls;
+			json_t *cj;
+
 			for (k = 0; k < l->chains[j].nsni; k++)
 				json_array_append_new(sni, json_string(l->chains[j].sni[k]));
-			json_array_append_new(chains, json_pack("{s:s,s:o,s:i,s:s?,s:s?}",
+			cj = json_pack("{s:s,s:o,s:i,s:s?,s:s?}",
 			    "route_config", l->chains[j].name, "sni", sni,
 			    "virtual_hosts", (int)l->chains[j].nvhosts,
-			    "credential", l->chains[j].tls ? l->chains[j].tls->credential : NULL,
-			    "tls_error", l->chains[j].tls ? l->chains[j].tls->error : NULL));
+			    "credential", t ? t->credential : NULL,
+			    "tls_error", t ? t->error : NULL);
+			/* a rejected Secret version: the last good one is served */
+			if (t && t->rejected)
+				json_object_set_new(cj, "secret_rejected", json_string(t->rejected));
+			if (t && t->not_after)
+				json_object_set_new(cj, "not_after", json_string(
+				    iso_time(t->not_after, ts, sizeof(ts))));
+			json_array_append_new(chains, cj);
 		}
 		json_array_append_new(arr, json_pack("{s:i,s:s,s:o}", "port", l->port,
 		    "protocol", l->tls ? "HTTPS" : "HTTP", "chains", chains));
@@ -557,6 +580,29 @@ gw_show(struct applier *a, const struct ctl_request *req, char **err)
 			json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s}", "kind", s->g->notes[i].kind,
 			    "namespace", s->g->notes[i].ns, "name", s->g->notes[i].name,
 			    "message", s->g->notes[i].msg));
+		/* certificates out of their validity: served all the same, as Envoy does */
+		for (i = 0; s && i < s->g->nlisteners; i++)
+			for (size_t j = 0; j < s->g->listeners[i].nchains; j++) {
+				const struct gw_chain *ch = &s->g->listeners[i].chains[j];
+				const struct gw_tls *t = ch->tls;
+				time_t now = time(NULL);
+				char ts[32];
+
+				if (t == NULL || t->error || t->not_after == 0)
+					continue;
+				if (t->not_after < (int64_t)now)
+					snprintf(why, sizeof(why), "%s: the certificate of Secret %s expired "
+					    "at %s; it is served all the same, as Envoy serves it", ch->name,
+					    t->credential, iso_time(t->not_after, ts, sizeof(ts)));
+				else if (t->not_before > (int64_t)now)
+					snprintf(why, sizeof(why), "%s: the certificate of Secret %s is not "
+					    "valid before %s; it is served all the same, as Envoy serves it",
+					    ch->name, t->credential, iso_time(t->not_before, ts, sizeof(ts)));
+				else
+					continue;
+				json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s}", "kind", "Listener",
+				    "namespace", "", "name", ch->name, "message", why));
+			}
 		/* upstream TLS found broken when the snapshot was made (files) */
 		for (i = 0; s && i < s->up.n; i++)
 			if (s->up.err[i])

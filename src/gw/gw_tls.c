@@ -17,13 +17,21 @@
 #include "gw-int.h"
 #include "vipgate/log.h"
 
+/*
+ * Log a failure with OpenSSL's reason: the earliest entry of the queue,
+ * the root cause (the loaders below leave the failing call's entries and
+ * only those), then empty the queue.
+ */
 static void
 tls_log(const char *what, const struct gw_tls *t)
 {
 	unsigned long e = ERR_get_error();
 	char buf[256];
 
-	ERR_error_string_n(e, buf, sizeof(buf));
+	if (e)
+		ERR_error_string_n(e, buf, sizeof(buf));
+	else
+		snprintf(buf, sizeof(buf), "no OpenSSL error recorded");
 	log_warnx("gateway: %s %s: %s", what, t->credential ? t->credential : "", buf);
 	ERR_clear_error();
 }
@@ -82,6 +90,7 @@ load_pair(SSL_CTX *ctx, const char *cert, size_t cert_len, const char *key, size
 	EVP_PKEY *k;
 	int first = 1, ok = 1;
 
+	ERR_clear_error();
 	while (ok && (x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
 		if (first)
 			ok = SSL_CTX_use_certificate(ctx, x) == 1;
@@ -92,9 +101,9 @@ load_pair(SSL_CTX *ctx, const char *cert, size_t cert_len, const char *key, size
 		first = 0;
 	}
 	BIO_free(b);
-	ERR_clear_error();
 	if (first || !ok)
-		return -1;
+		return -1;	/* the reason stays queued for tls_log */
+	ERR_clear_error();	/* the end of the text */
 	b = BIO_new_mem_buf(key, (int)key_len);
 	k = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
 	BIO_free(b);
@@ -112,7 +121,7 @@ load_certs(SSL_CTX *ctx, const struct gw_tls *t)
 	if (load_pair(ctx, t->cert, t->cert_len, t->key, t->key_len) == -1)
 		return -1;
 	if (t->cert2 && load_pair(ctx, t->cert2, t->cert2_len, t->key2, t->key2_len) == -1)
-		tls_log("cannot use the second credentialNames pair of", t);
+		tls_log("cannot use the second credentialNames pair beside", t);
 	return 0;
 }
 
@@ -124,14 +133,17 @@ load_ca(SSL_CTX *ctx, const struct gw_tls *t)
 	X509 *x;
 	int n = 0;
 
+	ERR_clear_error();
 	while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
 		if (X509_STORE_add_cert(st, x) == 1)
 			n++;
 		X509_free(x);
 	}
 	BIO_free(b);
+	if (n == 0)
+		return -1;	/* the reason stays queued for tls_log */
 	ERR_clear_error();
-	return n ? 0 : -1;
+	return 0;
 }
 
 SSL_CTX *
@@ -147,10 +159,19 @@ gw_tls_ctx_new(const struct gw_tls *t, struct gw_tlsl *tl)
 	SSL_CTX_set_min_proto_version(ctx, t->min_version ? t->min_version : TLS1_2_VERSION);
 	if (t->max_version)
 		SSL_CTX_set_max_proto_version(ctx, t->max_version);
-	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
+	    SSL_OP_PRIORITIZE_CHACHA);
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
-	if (t->ciphers && SSL_CTX_set_cipher_list(ctx, t->ciphers) != 1)
+	/* Envoy's server defaults, unless the Gateway's cipherSuites name some
+	 * OpenSSL knows (a list of none leaves the defaults, as Istio drops
+	 * the names it does not support) */
+	if (SSL_CTX_set_cipher_list(ctx, GW_TLS_ENVOY_CIPHERS) != 1)
+		tls_log("cannot set the default cipher list for", t);
+	if (t->ciphers && SSL_CTX_set_cipher_list(ctx, t->ciphers) != 1) {
 		tls_log("cipherSuites not understood for", t);
+		/* OpenSSL has replaced the list with an empty one all the same */
+		SSL_CTX_set_cipher_list(ctx, GW_TLS_ENVOY_CIPHERS);
+	}
 	if (load_certs(ctx, t) == -1) {
 		tls_log("cannot use the certificate and key of", t);
 		SSL_CTX_free(ctx);

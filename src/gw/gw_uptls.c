@@ -12,6 +12,7 @@
  *   filter's override for HTTP/1.1), SNI outbound_.<port>_.<subset>_.<fqdn>,
  *   and the server's URI SAN checked against the endpoint's SPIFFE ID or
  *   the rule's subjectAltNames. TLS 1.2 to 1.3, as Istio sets for the mesh.
+ * - Cipher suites: Envoy's client defaults (GW_TLS_ENVOY_CIPHERS).
  * - Rotation: the identity files are re-read when they change on disk (as
  *   istio-agent pushes a new SDS secret); new connections present the new
  *   certificate, and neither pooled connections nor cached sessions of the
@@ -344,14 +345,17 @@ add_ca_pem(SSL_CTX *ctx, const char *pem, size_t len)
 
 	if (b == NULL)
 		return -1;
+	ERR_clear_error();
 	while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
 		if (X509_STORE_add_cert(st, x) == 1)
 			n++;
 		X509_free(x);
 	}
 	BIO_free(b);
+	if (n == 0)
+		return -1;	/* the reason stays queued for ssl_err */
 	ERR_clear_error();	/* the end of the text */
-	return n ? 0 : -1;
+	return 0;
 }
 
 /*
@@ -368,15 +372,16 @@ add_crl(SSL_CTX *ctx, const char *pem, size_t len, const char *file)
 
 	if (b == NULL)
 		return -1;
+	ERR_clear_error();
 	while ((crl = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL)) != NULL) {
 		if (X509_STORE_add_crl(st, crl) == 1)
 			n++;
 		X509_CRL_free(crl);
 	}
 	BIO_free(b);
-	ERR_clear_error();
 	if (n == 0)
-		return -1;
+		return -1;	/* the reason stays queued for ssl_err */
+	ERR_clear_error();
 	X509_STORE_set_flags(st, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
 	return 0;
 }
@@ -423,6 +428,9 @@ ctx_base(int istio)
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	/* Envoy's client default tops at TLS 1.2; Istio's mesh mTLS allows 1.3 */
 	SSL_CTX_set_max_proto_version(ctx, istio ? TLS1_3_VERSION : TLS1_2_VERSION);
+	/* Envoy's client defaults (ECDHE AEAD suites); Istio sets none for
+	 * DestinationRule or ISTIO_MUTUAL clusters */
+	SSL_CTX_set_cipher_list(ctx, GW_TLS_ENVOY_CIPHERS);
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
 	SSL_CTX_sess_set_new_cb(ctx, new_session_cb);
@@ -444,7 +452,10 @@ ctx_for(const struct gw_uptls *t, char *err, size_t errlen)
 	}
 	if (t->ca) {
 		if (add_ca_pem(ctx, t->ca, t->ca_len) == -1) {
-			snprintf(err, errlen, "Secret %s: ca.crt holds no certificate", t->credential);
+			char what[300];
+
+			snprintf(what, sizeof(what), "Secret %s: ca.crt holds no certificate", t->credential);
+			ssl_err(err, errlen, what);
 			goto fail;
 		}
 	} else if (t->ca_file) {
@@ -458,8 +469,11 @@ ctx_for(const struct gw_uptls *t, char *err, size_t errlen)
 		SSL_CTX_set_default_verify_paths(ctx);
 	if (t->crl || t->crl_file) {
 		if (add_crl(ctx, t->crl, t->crl_len, t->crl_file) == -1) {
-			snprintf(err, errlen, "caCrl %s holds no CRL", t->crl_file && !t->crl ?
+			char what[300];
+
+			snprintf(what, sizeof(what), "caCrl %s holds no CRL", t->crl_file && !t->crl ?
 			    t->crl_file : t->credential ? t->credential : "");
+			ssl_err(err, errlen, what);
 			goto fail;
 		}
 	}

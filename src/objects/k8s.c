@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 
@@ -589,6 +590,117 @@ secret_plain(struct sc_ctx *c, const struct ynode *n, void *dst)
 {
 	return secret_data(c, n, dst, 0);
 }
+/* A value of the Secret, NULL when absent or empty (as the gateway reads it). */
+static const char *
+secret_val(const struct k_secret *s, const char *key, size_t *len)
+{
+	size_t i;
+
+	for (i = 0; i < s->data.n; i++)
+		if (strcmp(s->data.k[i], key) == 0) {
+			*len = s->data_len[i];
+			return *len ? s->data.v[i] : NULL;
+		}
+	return NULL;
+}
+
+/* Where a key was written, for file:line:col and the field's name. */
+static const struct ynode *
+secret_at(const struct ynode *n, const char *key, const char **field)
+{
+	const struct ynode *v = yn_get(yn_get(n, "stringData"), key);
+
+	*field = "stringData";
+	if (v == NULL) {
+		v = yn_get(yn_get(n, "data"), key);
+		*field = "data";
+	}
+	return v ? v : n;
+}
+
+static void
+secret_bad(struct sc_ctx *c, const struct ynode *n, const char *key, const char *why)
+{
+	const char *field;
+	const struct ynode *at = secret_at(n, key, &field);
+
+	sc_error(c, at, "%s.%s: %s", field, key, why);
+}
+
+/*
+ * TLS material that the gateway could not use rejects the Secret
+ * (secret_tls.c). tls.crt or tls.key makes a pair that must load and
+ * match; cert and key only together (an Opaque Secret may hold a "key"
+ * for something else). An expired or not yet valid certificate is only
+ * reported: Envoy serves it all the same.
+ */
+static int
+secret_check_tls(struct sc_ctx *c, const struct ynode *n, struct k_secret *s)
+{
+	const char *crt, *key, *ckey, *kkey, *v;
+	size_t clen = 0, klen = 0, len = 0;
+	char why[512];
+	int bad = 0;
+
+	crt = secret_val(s, ckey = "tls.crt", &clen);
+	key = secret_val(s, kkey = "tls.key", &klen);
+	if (crt == NULL && key == NULL) {
+		crt = secret_val(s, ckey = "cert", &clen);
+		key = secret_val(s, kkey = "key", &klen);
+		if (crt == NULL || key == NULL)
+			crt = key = NULL;
+	} else if (crt == NULL && (crt = secret_val(s, "cert", &clen)) != NULL)
+		ckey = "cert";
+	else if (key == NULL && (key = secret_val(s, "key", &klen)) != NULL)
+		kkey = "key";
+	if (crt != NULL || key != NULL) {
+		if (crt == NULL) {
+			secret_bad(c, n, kkey, "a private key without tls.crt (or cert)");
+			bad = 1;
+		} else if (key == NULL) {
+			secret_bad(c, n, ckey, "a certificate without tls.key (or key)");
+			bad = 1;
+		} else if (secret_tls_pair(crt, clen, key, klen, &s->not_before, &s->not_after,
+		    why, sizeof(why)) == -1) {
+			secret_bad(c, n, strstr(why, "private key") ? kkey : ckey, why);
+			bad = 1;
+		} else {
+			time_t now = time(NULL);
+			const char *field;
+			const struct ynode *at = secret_at(n, ckey, &field);
+			char ts[32];
+			struct tm tm;
+
+			if (s->not_after && s->not_after < (int64_t)now) {
+				gmtime_r(&(time_t){ (time_t)s->not_after }, &tm);
+				strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+				sc_warn(c, at, "%s.%s: the certificate expired at %s (it is served all "
+				    "the same, as Envoy serves it)", field, ckey, ts);
+			} else if (s->not_before > (int64_t)now) {
+				gmtime_r(&(time_t){ (time_t)s->not_before }, &tm);
+				strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+				sc_warn(c, at, "%s.%s: the certificate is not valid before %s (it is "
+				    "served all the same, as Envoy serves it)", field, ckey, ts);
+			}
+		}
+	}
+	if ((v = secret_val(s, ckey = "ca.crt", &len)) != NULL ||
+	    (v = secret_val(s, ckey = "cacert", &len)) != NULL) {
+		if (secret_tls_ca(v, len, why, sizeof(why)) == -1) {
+			secret_bad(c, n, ckey, why);
+			bad = 1;
+		}
+	}
+	if ((v = secret_val(s, ckey = "ca.crl", &len)) != NULL ||
+	    (v = secret_val(s, ckey = "crl", &len)) != NULL) {
+		if (secret_tls_crl(v, len, why, sizeof(why)) == -1) {
+			secret_bad(c, n, ckey, why);
+			bad = 1;
+		}
+	}
+	return bad ? -1 : 0;
+}
+
 static int
 secret_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 {
@@ -610,7 +722,7 @@ secret_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 		}
 	if (s->type == NULL)
 		s->type = "Opaque";
-	return 0;
+	return secret_check_tls(c, n, s);
 }
 /* stringData is decoded after data whatever the order in the file */
 static const struct sc_field secret_fields[] = {

@@ -20,6 +20,16 @@ extern const struct sc_schema gateway_schema, virtualservice_schema,
     peerauthentication_schema;
 
 /*
+ * secret_tls.c: a Secret's TLS material as the gateway loads it. Each
+ * returns 0, or -1 with why: what failed and OpenSSL's reason.
+ * secret_tls_pair also gives the first certificate's validity (epoch s).
+ */
+int secret_tls_pair(const char *cert, size_t clen, const char *key, size_t klen,
+    int64_t *not_before, int64_t *not_after, char *why, size_t wlen);
+int secret_tls_ca(const char *pem, size_t len, char *why, size_t wlen);
+int secret_tls_crl(const char *pem, size_t len, char *why, size_t wlen);
+
+/*
  * A whole-object schema decoding spec with specschema.
  * Without spec, an object is an error when required, else all defaults.
  */

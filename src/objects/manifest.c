@@ -200,6 +200,7 @@ decoded_list_free(struct decoded_list *l)
 		}
 		free((char *)l->v[i].ns);
 		free((char *)l->v[i].name);
+		free(l->v[i].error);
 	}
 	free(l->v);
 	pool_unref(l->pool);
@@ -272,6 +273,7 @@ decode_one(const struct ynode *root, const char *file, const char *default_ns,
 	struct obj_pool *pool;
 	struct sc_ctx c;
 	int known;
+	size_t e0;
 	char what[512];
 
 	if (root == NULL)
@@ -326,6 +328,7 @@ decode_one(const struct ynode *root, const char *file, const char *default_ns,
 	}
 	d->named = 1;
 
+	e0 = errs->n;
 	o = xcalloc(1, sizeof(*o));
 	memset(&c, 0, sizeof(c));
 	if (out->pool != NULL)
@@ -359,9 +362,15 @@ decode_one(const struct ynode *root, const char *file, const char *default_ns,
 	kinds_current = NULL;
 	o->hash = yn_hash(root, hash_str(HASH_INIT, ns));
 	if (c.nerr) {
+		size_t e;
+
 		d->failed = 1;
 		d->ns = xstrdup(ns);
 		d->name = xstrdup(name);
+		/* the first error this object added: what a rejection shows */
+		for (e = e0; e < errs->n && d->error == NULL; e++)
+			if (errs->v[e].sev == ERR_ERROR)
+				d->error = errs_format(&errs->v[e]);
 		free(o);
 		/* in a shared arena what it took stays until the arena goes */
 		if (pool != out->pool)

@@ -138,6 +138,17 @@ claims_find(struct claims *cl, enum obj_kind k, const char *ns, const char *name
 	return &cl->v[i];
 }
 
+/* store_reject_sweep: whether a file still defines the key with an object that failed. */
+static int
+still_failed(void *arg, enum obj_kind k, const char *ns, const char *name)
+{
+	struct claims *cl = arg;
+	struct claim *c = claims_find(cl, k, ns, name, 0);
+	const struct decoded *d = c ? claim_decoded(cl, c) : NULL;
+
+	return d != NULL && d->obj == NULL;
+}
+
 struct file_source *
 fsrc_new(struct store *st)
 {
@@ -405,11 +416,17 @@ fsrc_sync(struct file_source *fs, const char *const *paths, size_t npaths,
 				    cname);
 			else
 				changes += (size_t)store_put(fs->store, object_ref(d->obj));
-		} else if (store_get(fs->store, ck, cns, cname) == NULL) {
-			/* failed, nothing to keep: it is not loaded */
-			c->used = 2;
+		} else {
+			/* failed: the store notes why beside what it keeps */
+			if (d && d->error)
+				changes += (size_t)store_reject(fs->store, ck, cns, cname, d->error, 0);
+			if (store_get(fs->store, ck, cns, cname) == NULL)
+				/* nothing to keep: it is not loaded */
+				c->used = 2;
 		}
 	}
+	/* rejections of objects the files no longer define, or define well */
+	changes += store_reject_sweep(fs->store, 0, K__COUNT, still_failed, &cl);
 	for (k = 0; k < K__COUNT; k++) {
 		struct object * const *l;
 		struct vg_ptrvec del = { 0 };

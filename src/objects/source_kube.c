@@ -296,13 +296,28 @@ put_obj(struct kube_source *ks, struct object *o)
 	return store_put(ks->store, o);
 }
 
+struct del_key {
+	const char *ns, *name;
+};
+
+/* store_reject_sweep: every rejection but the deleted object's. */
+static int
+keep_but(void *arg, enum obj_kind k, const char *ns, const char *name)
+{
+	const struct del_key *d = arg;
+
+	return strcmp(d->ns, ns) != 0 || strcmp(d->name, name) != 0;
+}
+
 static int
 del_obj(struct kube_source *ks, enum obj_kind k, const char *ns, const char *name)
 {
 	struct object *cur = store_get(ks->store, k, ns, name);
 
 	if (cur == NULL || !cur->from_api)
-		return 0;
+		/* a version it rejected goes with it */
+		return store_rejected(ks->store, k, ns, name) ?
+		    store_reject_sweep(ks->store, 1, (int)k, keep_but, &(struct del_key){ ns, name }) > 0 : 0;
 	return store_del(ks->store, k, ns, name);
 }
 
@@ -328,6 +343,24 @@ cmp_key(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+struct list_keep {
+	const struct decoded_list *l;
+};
+
+/* store_reject_sweep: whether the list still has the object, failed. */
+static int
+list_failed(void *arg, enum obj_kind k, const char *ns, const char *name)
+{
+	const struct decoded_list *l = ((struct list_keep *)arg)->l;
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->v[i].obj == NULL && l->v[i].named && l->v[i].kind == k &&
+		    strcmp(l->v[i].ns, ns) == 0 && strcmp(l->v[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
 /* A full list replaces what the API had of this kind. */
 static void
 apply_list(struct kube_watch *w, struct decoded_list *l)
@@ -345,7 +378,10 @@ apply_list(struct kube_watch *w, struct decoded_list *l)
 			changes += (size_t)put_obj(ks, object_ref(d->obj));
 			xasprintf(&k, "%s/%s", d->obj->meta.ns, d->obj->meta.name);
 		} else if (d->named) {
-			/* failed: its last good version stays */
+			/* failed: its last good version stays, the store notes why */
+			if (d->error)
+				changes += (size_t)store_reject(ks->store, d->kind, d->ns, d->name,
+				    d->error, 1);
 			xasprintf(&k, "%s/%s", d->ns, d->name);
 		} else
 			continue;
@@ -353,6 +389,12 @@ apply_list(struct kube_watch *w, struct decoded_list *l)
 	}
 	if (keys.n > 1)
 		qsort(keys.v, keys.n, sizeof(void *), cmp_key);
+	/* rejections of objects the list no longer has, or has well */
+	{
+		struct list_keep lk = { l };
+
+		changes += store_reject_sweep(ks->store, 1, (int)w->kind, list_failed, &lk);
+	}
 	cur = store_list(ks->store, w->kind, &n);
 	for (i = 0; i < n; i++) {
 		char *k;
@@ -416,6 +458,10 @@ apply_event(struct kube_watch *w, const char *line, size_t len)
 	case KEV_MODIFIED:
 		if (ev.objs.n > 0 && ev.objs.v[0].obj)
 			changes = put_obj(ks, object_ref(ev.objs.v[0].obj));
+		else if (ev.objs.n > 0 && ev.objs.v[0].named && ev.objs.v[0].error)
+			/* failed: its last good version stays, the store notes why */
+			changes = store_reject(ks->store, w->kind, ev.objs.v[0].ns,
+			    ev.objs.v[0].name, ev.objs.v[0].error, 1);
 		break;
 	}
 	if (ev.rv && ev.type != KEV_ERROR) {

@@ -21,6 +21,14 @@ struct store {
 	size_t		  nsorted[K__COUNT];
 	int		  dirty[K__COUNT];
 	size_t		  nkind[K__COUNT];
+	struct store_rej *rej;		/* few: a linear list */
+	size_t		  nrej;
+};
+
+struct store_rej {
+	enum obj_kind	 kind;
+	int		 from_api;
+	char		*ns, *name, *msg;
 };
 
 static uint64_t
@@ -63,6 +71,12 @@ store_free(struct store *s)
 		object_unref(s->slots[i]);
 	for (k = 0; k < K__COUNT; k++)
 		free(s->sorted[k]);
+	for (i = 0; i < s->nrej; i++) {
+		free(s->rej[i].ns);
+		free(s->rej[i].name);
+		free(s->rej[i].msg);
+	}
+	free(s->rej);
 	free(s->slots);
 	free(s);
 }
@@ -135,18 +149,108 @@ sorted_replace(struct store *s, const struct object *old, struct object *o)
 	s->dirty[o->kind] = 1;	/* not found: cannot be, but stay correct */
 }
 
+static size_t
+rej_find(const struct store *s, enum obj_kind k, const char *ns, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < s->nrej; i++)
+		if (s->rej[i].kind == k && strcmp(s->rej[i].name, name) == 0 &&
+		    strcmp(s->rej[i].ns, ns) == 0)
+			break;
+	return i;
+}
+
+static void
+rej_drop(struct store *s, size_t i)
+{
+	free(s->rej[i].ns);
+	free(s->rej[i].name);
+	free(s->rej[i].msg);
+	s->rej[i] = s->rej[--s->nrej];
+	s->generation++;
+}
+
+/* A good version ends a rejection: 1 when there was one. */
+static int
+rej_clear(struct store *s, enum obj_kind k, const char *ns, const char *name)
+{
+	size_t i = rej_find(s, k, ns, name);
+
+	if (i == s->nrej)
+		return 0;
+	rej_drop(s, i);
+	return 1;
+}
+
+int
+store_reject(struct store *s, enum obj_kind k, const char *ns, const char *name,
+    const char *msg, int from_api)
+{
+	size_t i = rej_find(s, k, ns, name);
+
+	if (i < s->nrej) {
+		if (strcmp(s->rej[i].msg, msg) == 0 && s->rej[i].from_api == from_api)
+			return 0;
+		free(s->rej[i].msg);
+		s->rej[i].msg = xstrdup(msg);
+		s->rej[i].from_api = from_api;
+		s->generation++;
+		return 1;
+	}
+	s->rej = xreallocarray(s->rej, s->nrej + 1, sizeof(*s->rej));
+	s->rej[i].kind = k;
+	s->rej[i].from_api = from_api;
+	s->rej[i].ns = xstrdup(ns);
+	s->rej[i].name = xstrdup(name);
+	s->rej[i].msg = xstrdup(msg);
+	s->nrej++;
+	s->generation++;
+	return 1;
+}
+
+const char *
+store_rejected(const struct store *s, enum obj_kind k, const char *ns, const char *name)
+{
+	size_t i = rej_find(s, k, ns, name);
+
+	return i < s->nrej ? s->rej[i].msg : NULL;
+}
+
+size_t
+store_reject_sweep(struct store *s, int from_api, int kind,
+    int (*keep)(void *, enum obj_kind, const char *, const char *), void *arg)
+{
+	size_t i = 0, n = 0;
+
+	while (i < s->nrej) {
+		const struct store_rej *r = &s->rej[i];
+
+		if (r->from_api == from_api && (kind == K__COUNT || (int)r->kind == kind) &&
+		    !keep(arg, r->kind, r->ns, r->name)) {
+			rej_drop(s, i);
+			n++;
+		} else
+			i++;
+	}
+	return n;
+}
+
 int
 store_put(struct store *s, struct object *o)
 {
 	size_t i = find(s, o->kind, o->meta.ns, o->meta.name);
 	struct object *old = s->slots[i];
+	/* a good version after a rejected one: the rejection ends, and
+	 * that is a change even when the content is the last good one */
+	int cleared = s->nrej ? rej_clear(s, o->kind, o->meta.ns, o->meta.name) : 0;
 
 	if (old != NULL) {
 		if (old->hash == o->hash && old->from_api != o->from_api) {
 			/* same content from the other source: the stored copy
 			 * stays (which source holds it decides deletions) */
 			object_unref(o);
-			return 0;
+			return cleared;
 		}
 		if (old->hash == o->hash) {
 			/* same content: no change, its generation stays. The new
@@ -159,7 +263,7 @@ store_put(struct store *s, struct object *o)
 				sorted_replace(s, old, o);
 			}
 			object_unref(old);
-			return 0;
+			return cleared;
 		}
 		o->generation = ++s->generation;
 		s->slots[i] = o;
@@ -181,9 +285,10 @@ store_del(struct store *s, enum obj_kind k, const char *ns, const char *name)
 {
 	size_t i = find(s, k, ns, name), j;
 	struct object *o = s->slots[i];
+	int cleared = s->nrej ? rej_clear(s, k, ns, name) : 0;
 
 	if (o == NULL)
-		return 0;
+		return cleared;
 	s->slots[i] = NULL;
 	/* close the gap: a later object of the run moves up unless its home
 	 * lies cyclically in (i, j] (it would not be found from there) */

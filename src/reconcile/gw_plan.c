@@ -62,7 +62,7 @@ static void VG_PRINTF(3, 4)
 note(struct plan *p, const struct object *o, const char *fmt, ...)
 {
 	struct gw_note *n = arena_alloc(p->a, sizeof(*n));
-	char buf[512];
+	char buf[1536];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -250,9 +250,61 @@ secret_value(const struct object *sec, const char *key, size_t *len)
 	for (i = 0; i < s->data.n; i++)
 		if (strcmp(s->data.k[i], key) == 0) {
 			*len = s->data_len ? s->data_len[i] : strlen(s->data.v[i]);
-			return s->data.v[i];
+			/* empty is absent, as the Secret's decoder checks it */
+			return *len ? s->data.v[i] : NULL;
 		}
 	return NULL;
+}
+
+/*
+ * A Secret the gateway reads. When its latest version was rejected at
+ * decode (bad TLS material, src/objects/secret_tls.c) the store keeps the
+ * last good one, which is returned and served; *why then says so (or, for
+ * a Secret never good, why there is none), and analyze names the Secret
+ * once.
+ */
+static const struct object *
+secret_get(struct plan *p, const char *ns, const char *name, const char **why)
+{
+	const struct object *sec = store_get(p->st, K_SECRET, ns, name);
+	const char *rej = store_rejected(p->st, K_SECRET, ns, name);
+	size_t i;
+
+	*why = NULL;
+	if (rej == NULL)
+		return sec;
+	if (sec != NULL)
+		*why = arena_printf(p->a, "Secret %s/%s: its new version is rejected, the last "
+		    "good one stays in force: %s", ns, name, rej);
+	else
+		*why = arena_printf(p->a, "Secret %s/%s is rejected (no good version was ever "
+		    "loaded): %s", ns, name, rej);
+	for (i = 0; i < p->notes.n; i++) {
+		const struct gw_note *n = p->notes.v[i];
+
+		if (strcmp(n->kind, "Secret") == 0 && strcmp(n->ns, ns) == 0 &&
+		    strcmp(n->name, name) == 0)
+			return sec;
+	}
+	{
+		struct gw_note *n = arena_alloc(p->a, sizeof(*n));
+
+		n->kind = "Secret";
+		n->ns = arena_strdup(p->a, ns);
+		n->name = arena_strdup(p->a, name);
+		n->msg = *why;
+		ptrvec_push(&p->notes, n);
+	}
+	return sec;
+}
+
+/* "a; b" in the arena: one more reason beside others. */
+static const char *
+also(struct plan *p, const char *a, const char *b)
+{
+	if (b == NULL)
+		return a;
+	return a ? arena_printf(p->a, "%s; %s", a, b) : b;
 }
 
 static const char *
@@ -282,6 +334,7 @@ tls_compile(struct plan *p, const struct object *gwo, const struct k_gw_server *
 	const char *ns = p->cfg->gateway.ns ? p->cfg->gateway.ns : "istio-system";
 	const char *cred = t->credential_name;
 	const struct object *sec = NULL;
+	const char *why, *cawhy = NULL;
 	size_t i;
 
 	switch (t->mode) {
@@ -330,12 +383,17 @@ tls_compile(struct plan *p, const struct object *gwo, const struct k_gw_server *
 		return g;
 	}
 	g->credential = arena_printf(p->a, "%s/%s", ns, cred);
-	sec = store_get(p->st, K_SECRET, ns, cred);
+	sec = secret_get(p, ns, cred, &why);
 	if (sec == NULL) {
-		g->error = arena_printf(p->a, "Secret %s/%s not found", ns, cred);
+		/* never good: not served, as a Secret not found (Envoy does not
+		 * serve a filter chain whose secret is not ready) */
+		g->error = why ? why : arena_printf(p->a, "Secret %s/%s not found", ns, cred);
 		note(p, gwo, "%s", g->error);
 		return g;
 	}
+	g->rejected = why;
+	g->not_before = OBJ_SPEC(sec, k_secret)->not_before;
+	g->not_after = OBJ_SPEC(sec, k_secret)->not_after;
 	g->cert = secret_pick(p, sec, "tls.crt", "cert", &g->cert_len);
 	g->key = secret_pick(p, sec, "tls.key", "key", &g->key_len);
 	if (g->cert == NULL || g->key == NULL) {
@@ -345,14 +403,16 @@ tls_compile(struct plan *p, const struct object *gwo, const struct k_gw_server *
 	}
 	/* credentialNames: a second pair (Istio: RSA and ECDSA), served side by side */
 	if (t->ncredential_names > 1 && cred == t->credential_names[0]) {
-		const struct object *s2 = store_get(p->st, K_SECRET, ns, t->credential_names[1]);
+		const struct object *s2 = secret_get(p, ns, t->credential_names[1], &why);
 
+		g->rejected = also(p, g->rejected, why);
 		g->cert2 = secret_pick(p, s2, "tls.crt", "cert", &g->cert2_len);
 		g->key2 = secret_pick(p, s2, "tls.key", "key", &g->key2_len);
 		if (g->cert2 == NULL || g->key2 == NULL) {
 			g->cert2 = g->key2 = NULL;
-			note(p, gwo, "Secret %s/%s (second credentialNames entry) missing or incomplete",
-			    ns, t->credential_names[1]);
+			note(p, gwo, "Secret %s/%s (second credentialNames entry) missing or incomplete%s%s",
+			    ns, t->credential_names[1], s2 == NULL && why ? ": " : "",
+			    s2 == NULL && why ? why : "");
 		}
 	}
 	if (g->mode != GW_TLS_SIMPLE) {
@@ -360,14 +420,18 @@ tls_compile(struct plan *p, const struct object *gwo, const struct k_gw_server *
 
 		g->ca = secret_pick(p, sec, "ca.crt", "cacert", &g->ca_len);
 		if (g->ca == NULL) {
-			const struct object *cs = store_get(p->st, K_SECRET, ns,
-			    caname ? caname : arena_printf(p->a, "%s-cacert", cred));
+			const struct object *cs = secret_get(p, ns,
+			    caname ? caname : arena_printf(p->a, "%s-cacert", cred), &why);
 
 			g->ca = secret_pick(p, cs, "ca.crt", "cacert", &g->ca_len);
+			if (cs != NULL)
+				g->rejected = also(p, g->rejected, why);
+			else if (why != NULL && g->ca == NULL)
+				cawhy = why;
 		}
 		if (g->ca == NULL) {
-			g->error = arena_printf(p->a, "Secret %s/%s: MUTUAL needs ca.crt (or %s-cacert)",
-			    ns, cred, cred);
+			g->error = arena_printf(p->a, "Secret %s/%s: MUTUAL needs ca.crt (or %s-cacert)%s%s",
+			    ns, cred, cred, cawhy ? ": " : "", cawhy ? cawhy : "");
 			note(p, gwo, "%s", g->error);
 		}
 	}
@@ -1108,20 +1172,22 @@ uptls_compile(struct plan *p, struct gw_cluster *c, const struct k_dr_tls *t)
 	if (t->ca_crl)
 		u->crl_file = arena_strdup(p->a, t->ca_crl);
 	if (t->credential_name && *t->credential_name) {
-		const char *cred = t->credential_name;
-		const struct object *sec = store_get(p->st, K_SECRET, ns, cred);
+		const char *cred = t->credential_name, *why;
+		const struct object *sec = secret_get(p, ns, cred, &why);
 
 		u->credential = arena_printf(p->a, "%s/%s", ns, cred);
 		if (sec == NULL) {
-			c->missing = arena_printf(p->a, "DestinationRule tls: Secret %s not found "
+			c->missing = why ? arena_printf(p->a, "DestinationRule tls: %s (the cluster is "
+			    "not activated, as Envoy waits for its SDS secret)", why) :
+			    arena_printf(p->a, "DestinationRule tls: Secret %s not found "
 			    "(the cluster is not activated, as Envoy waits for its SDS secret)", u->credential);
 			return u;
 		}
 		u->ca = secret_pick(p, sec, "ca.crt", "cacert", &u->ca_len);
 		u->crl = secret_pick(p, sec, "ca.crl", "crl", &u->crl_len);
 		if (u->ca == NULL) {
-			const struct object *cs = store_get(p->st, K_SECRET, ns,
-			    arena_printf(p->a, "%s-cacert", cred));
+			const struct object *cs = secret_get(p, ns,
+			    arena_printf(p->a, "%s-cacert", cred), &why);
 
 			u->ca = secret_pick(p, cs, "ca.crt", "cacert", &u->ca_len);
 			if (u->crl == NULL)

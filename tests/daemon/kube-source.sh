@@ -3,7 +3,7 @@
 # in a network namespace this test makes: LIST then WATCH, VIPs for
 # Services from the API, Service status PATCHes, watch ADDED and DELETED,
 # a 410 Gone making a re-list, the API server restarting, a malformed
-# object rejected alone, objects from files beside the API's, and the
+# object rejected alone (a Secret whose key is not its certificate's too), objects from files beside the API's, and the
 # in-cluster mode (VIPGATE_TEST_SA_DIR).
 set -u
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for network namespaces"; exit 77; }
@@ -204,6 +204,22 @@ check "a malformed update keeps web's last good version" vips_are default/web 19
 api POST /_mock/apply "$(svc_json after)" >/dev/null
 check "the rest keeps working: a later Service is allocated" wait_for 5 sh -c \
     "\"$ctl\" -s \"$tmp/sock\" --json services | grep -q '\"after\"'"
+
+# a Secret from the API rewritten with a key not its certificate's: rejected
+# as a file's would be, with OpenSSL's reason (src/objects/secret_tls.c)
+for k in a b; do
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+		-subj "/CN=$k.test" -keyout "$tmp/$k.key" -out "$tmp/$k.crt" >/dev/null 2>&1
+done
+secret_json() { # crt key
+	printf '{"apiVersion":"v1","kind":"Secret","metadata":{"name":"tls","namespace":"istio-system"},"type":"kubernetes.io/tls","data":{"tls.crt":"%s","tls.key":"%s"}}' \
+	    "$(base64 -w0 < "$1")" "$(base64 -w0 < "$2")"; }
+api POST /_mock/apply "$(secret_json "$tmp/a.crt" "$tmp/a.key")" >/dev/null
+api POST /_mock/apply "$(secret_json "$tmp/a.crt" "$tmp/b.key")" >/dev/null
+check "a Secret with a mismatched key is rejected with OpenSSL's reason" wait_for 5 \
+    log_has "Secret istio-system/tls: data.tls.key: the private key is not the certificate's (error:05800074"
+check "status shows the Secret as the last error" wait_for 2 sh -c \
+    "\"$ctl\" -s \"$tmp/sock\" --json status | grep -q 'istio-system/tls: data.tls.key'"
 
 # 410 Gone: every watch ends with an ERROR event; the source lists again
 api POST /_mock/compact >/dev/null

@@ -29,6 +29,29 @@ o req -newkey rsa:2048 -nodes -subj "/O=rsa/CN=dual.test" -keyout "$pki/dual-rsa
 printf 'subjectAltName=DNS:dual.test\n' > "$pki/dual-rsa.ext"
 o x509 -req -in "$pki/dual-rsa.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
 	-days 2 -extfile "$pki/dual-rsa.ext" -out "$pki/dual-rsa.crt"
+# an RSA pair for legacy.test, whose server names its own cipherSuites
+o req -newkey rsa:2048 -nodes -subj "/O=legacy/CN=legacy.test" -keyout "$pki/legacy.key" -out "$pki/legacy.csr"
+printf 'subjectAltName=DNS:legacy.test\n' > "$pki/legacy.ext"
+o x509 -req -in "$pki/legacy.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
+	-days 2 -extfile "$pki/legacy.ext" -out "$pki/legacy.crt"
+
+# an expired certificate for old.test (served all the same, as Envoy serves it)
+python3 - "$pki" <<'PY'
+import datetime, sys
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+k = ec.generate_private_key(ec.SECP256R1())
+n = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "old"), x509.NameAttribute(NameOID.COMMON_NAME, "old.test")])
+t = datetime.datetime.now(datetime.timezone.utc)
+c = (x509.CertificateBuilder().subject_name(n).issuer_name(n).public_key(k.public_key())
+     .serial_number(x509.random_serial_number()).not_valid_before(t - datetime.timedelta(days=2))
+     .not_valid_after(t - datetime.timedelta(days=1)).sign(k, hashes.SHA256()))
+open(sys.argv[1] + "/old.crt", "wb").write(c.public_bytes(serialization.Encoding.PEM))
+open(sys.argv[1] + "/old.key", "wb").write(k.private_bytes(serialization.Encoding.PEM,
+    serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+PY
 
 mkdir -p "$tmp/objs"
 cp "$src"/etc/objects.d/*.yaml "$tmp/objs/"
@@ -47,6 +70,8 @@ PY
 	secret mtls-cred "$pki/mtls.crt" "$pki/mtls.key" "$pki/ca.crt"
 	secret dual-ec "$pki/dual-ec.crt" "$pki/dual-ec.key"
 	secret dual-rsa "$pki/dual-rsa.crt" "$pki/dual-rsa.key"
+	secret legacy-cred "$pki/legacy.crt" "$pki/legacy.key"
+	secret old-cred "$pki/old.crt" "$pki/old.key"
 	cat <<'EOC'
 ---
 apiVersion: networking.istio.io/v1
@@ -64,6 +89,12 @@ spec:
   - port: {number: 443, name: https-dual, protocol: HTTPS}
     hosts: [dual.test]
     tls: {mode: SIMPLE, credentialNames: [dual-ec, dual-rsa]}
+  - port: {number: 443, name: https-old, protocol: HTTPS}
+    hosts: [old.test]
+    tls: {mode: SIMPLE, credentialName: old-cred}
+  - port: {number: 443, name: https-legacy, protocol: HTTPS}
+    hosts: [legacy.test]
+    tls: {mode: SIMPLE, credentialName: legacy-cred, cipherSuites: [ECDHE-RSA-AES128-SHA]}
   - port: {number: 8080, name: http-redirect, protocol: HTTP}
     hosts: ["*"]
     tls: {httpsRedirect: true}
@@ -116,6 +147,32 @@ sig() { inns openssl s_client -connect $VIP:443 -servername dual.test -tls1_2 -s
 check "credentialNames: ECDSA client gets the EC pair ($(sig ECDSA+SHA256))" sh -c "echo '$(sig ECDSA+SHA256)' | grep -q 'O=ec,'"
 check "credentialNames: RSA-only client gets the RSA pair ($(sig RSA+SHA256))" sh -c "echo '$(sig RSA+SHA256)' | grep -q 'O=rsa,'"
 
+check "expired certificate: still served ($(subj old.test))" sh -c "echo '$(subj old.test)' | grep -q 'O=old,CN=old.test'"
+check "expired certificate: analyze says so" sh -c "'$ctl' -s '$tmp/sock' analyze | grep -q 'old-cred expired at'"
+check "expired certificate: the load warns" grep -q 'warning: .*Secret istio-system/old-cred: stringData.tls.crt: the certificate expired at' "$tmp/log"
+
+# cipher suites: Envoy's server defaults (ECDHE and AEAD only) unless cipherSuites names others
+suite() { # sni cipher: the TLS 1.2 suite the handshake agreed on, or (NONE)
+	inns timeout 5 openssl s_client -connect $VIP:443 -servername "$1" -tls1_2 -cipher "$2" </dev/null 2>/dev/null |
+		sed -n 's/.*Cipher is \([^ ]*\).*/\1/p' | head -1; }
+check "default suites: RSA key exchange with CBC (AES128-SHA) refused ($(suite dual.test AES128-SHA))" \
+	test "$(suite dual.test AES128-SHA)" != AES128-SHA
+check "default suites: ECDHE with CBC (ECDHE-RSA-AES128-SHA) refused ($(suite dual.test ECDHE-RSA-AES128-SHA))" \
+	test "$(suite dual.test ECDHE-RSA-AES128-SHA)" != ECDHE-RSA-AES128-SHA
+check "default suites: RSA key exchange with GCM (AES128-GCM-SHA256) refused" \
+	test "$(suite dual.test AES128-GCM-SHA256)" != AES128-GCM-SHA256
+check "default suites: ECDHE-RSA-AES128-GCM-SHA256 accepted ($(suite dual.test ECDHE-RSA-AES128-GCM-SHA256))" \
+	test "$(suite dual.test ECDHE-RSA-AES128-GCM-SHA256)" = ECDHE-RSA-AES128-GCM-SHA256
+check "default suites: ECDHE-ECDSA-CHACHA20-POLY1305 accepted" \
+	test "$(suite dual.test ECDHE-ECDSA-CHACHA20-POLY1305)" = ECDHE-ECDSA-CHACHA20-POLY1305
+check "cipherSuites override: ECDHE-RSA-AES128-SHA accepted ($(suite legacy.test ECDHE-RSA-AES128-SHA))" \
+	test "$(suite legacy.test ECDHE-RSA-AES128-SHA)" = ECDHE-RSA-AES128-SHA
+check "cipherSuites override: a default suite not named there refused" \
+	test "$(suite legacy.test ECDHE-RSA-AES128-GCM-SHA256)" != ECDHE-RSA-AES128-GCM-SHA256
+ver=$(inns timeout 5 openssl s_client -connect $VIP:443 -servername dual.test -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0' </dev/null 2>/dev/null |
+	sed -n 's/^New, \([^,]*\),.*/\1/p' | head -1)
+check "minimum version TLS 1.2: a TLS 1.1 client refused (got '$ver')" test "$ver" != TLSv1.1
+
 hdr=$(c -D - -o /dev/null -H "Host: mtls.test" "http://$VIP:8080/r?x=1" | tr -d '\r')
 check "httpsRedirect: 301 to https" sh -c "echo '$hdr' | grep -q '^HTTP/1.1 301' && echo '$hdr' | grep -qi '^location: https://mtls.test/r?x=1'"
 
@@ -151,6 +208,72 @@ read -r good bad < "$tmp/reload.out"
 check "no request lost across reloads ($good ok, $bad failed)" test "$bad" -eq 0 -a "$good" -gt 10
 wait_for 5 sh -c "ip netns exec $ns openssl s_client -connect $VIP:443 -servername other.test </dev/null 2>/dev/null | openssl x509 -noout -subject | grep -q 'O = second'" &&
 	ok "Secret change applies to new handshakes" || fail "Secret change applies to new handshakes ($(subj other.test))"
+
+# a Secret rewritten unusable (a key not its certificate's, then garbage) is
+# rejected as a bad object: its last good version serves on, the reload
+# says so (exit 1), listeners and analyze show OpenSSL's reason, the log
+# names it; a good version then applies. Files are replaced whole, as
+# kubectl replaces an object (a half-written one is another test).
+put() { # file command...: its output replaces objs/file at once
+	f=$1; shift; "$@" > "$tmp/put.tmp" && mv "$tmp/put.tmp" "$tmp/objs/$f"; }
+put 61-other.yaml secret other-cred "$pki/other2.crt" "$pki/other.key"
+"$ctl" -s "$tmp/sock" reload > "$tmp/reload.txt" 2>&1; rrc=$?
+check "mismatched key: the reload fails (rc $rrc)" test $rrc -eq 1
+check "mismatched key: the reload names the Secret and OpenSSL's reason" grep -q \
+	"Secret istio-system/other-cred: stringData.tls.key: the private key is not the certificate's (error:05800074:x509 certificate routines::key values mismatch)" \
+	"$tmp/reload.txt"
+out=$(c --cacert "$pki/ca.crt" --resolve other.test:443:$VIP https://other.test/kept)
+check "mismatched key: HTTPS still served (got '$out')" sh -c "echo '$out' | grep -q '^productpage-. /kept$'"
+check "mismatched key: with the last good certificate ($(subj other.test))" sh -c "echo '$(subj other.test)' | grep -q 'O=second,CN=other.test'"
+check "mismatched key: gateway listeners shows the rejection" sh -c \
+	"'$ctl' -s '$tmp/sock' --json gateway listeners | grep -q 'secret_rejected.*other-cred.*key values mismatch'"
+check "mismatched key: analyze names the Secret" sh -c \
+	"'$ctl' -s '$tmp/sock' analyze | grep 'other-cred' | grep -q 'key values mismatch'"
+check "mismatched key: the log names the Secret with OpenSSL's reason" \
+	grep -q 'Secret istio-system/other-cred: stringData.tls.key: .*key values mismatch' "$tmp/log"
+echo garbage > "$pki/garbage.key"
+put 61-other.yaml secret other-cred "$pki/other2.crt" "$pki/garbage.key"
+"$ctl" -s "$tmp/sock" reload > "$tmp/reload.txt" 2>&1; rrc=$?
+check "garbage key: the reload fails naming it (rc $rrc)" sh -c \
+	"[ $rrc -eq 1 ] && grep -q 'other-cred: stringData.tls.key: not PEM: no private key (error:' '$tmp/reload.txt'"
+out=$(c --cacert "$pki/ca.crt" --resolve other.test:443:$VIP https://other.test/kept2)
+check "garbage key: HTTPS still served (got '$out')" sh -c "echo '$out' | grep -q '^productpage-. /kept2$'"
+echo garbage > "$pki/garbage.crt"
+put 61-other.yaml secret other-cred "$pki/garbage.crt" "$pki/other.key"
+"$ctl" -s "$tmp/sock" reload > "$tmp/reload.txt" 2>&1; rrc=$?
+check "garbage certificate: the reload fails naming it (rc $rrc)" sh -c \
+	"[ $rrc -eq 1 ] && grep -q 'other-cred: stringData.tls.crt: not PEM: no certificate (error:0480006C:PEM routines::no start line)' '$tmp/reload.txt'"
+out=$(c --cacert "$pki/ca.crt" --resolve other.test:443:$VIP https://other.test/kept3)
+check "garbage certificate: HTTPS still served (got '$out')" sh -c "echo '$out' | grep -q '^productpage-. /kept3$'"
+check "no stale OpenSSL error (error:00000000) in the log" sh -c "! grep -q 'error:00000000' '$tmp/log'"
+# a Secret never good: its server is not served (as a Secret not found), and says why
+{ cat "$tmp/objs/60-tls.yaml"; cat <<'EOC'
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: fresh, namespace: default}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 443, name: https-fresh, protocol: HTTPS}
+    hosts: [fresh.test]
+    tls: {mode: SIMPLE, credentialName: fresh-cred}
+EOC
+} > "$tmp/put.tmp"
+mv "$tmp/put.tmp" "$tmp/objs/60-tls.yaml"
+put 62-fresh.yaml secret fresh-cred "$pki/other2.crt" "$pki/garbage.key"
+"$ctl" -s "$tmp/sock" reload >/dev/null 2>&1
+check "never good: fresh.test is not served" sh -c "! ip netns exec $ns timeout 5 openssl s_client -connect $VIP:443 -servername fresh.test </dev/null 2>/dev/null | grep -q 'BEGIN CERTIFICATE\|subject='"
+check "never good: gateway listeners says why" sh -c \
+	"'$ctl' -s '$tmp/sock' --json gateway listeners | grep -q 'tls_error.*fresh-cred is rejected (no good version was ever loaded)'"
+# good again: applies, the rejection ends
+put 61-other.yaml secret other-cred "$pki/other.crt" "$pki/other.key"
+rm -f "$tmp/objs/62-fresh.yaml"
+"$ctl" -s "$tmp/sock" reload > "$tmp/reload.txt" 2>&1; rrc=$?
+check "good again: the reload is ok (rc $rrc)" test $rrc -eq 0
+wait_for 5 sh -c "ip netns exec $ns openssl s_client -connect $VIP:443 -servername other.test </dev/null 2>/dev/null | openssl x509 -noout -subject | grep -q 'O = first'" &&
+	ok "good again: new handshakes get it" || fail "good again: new handshakes get it ($(subj other.test))"
+check "good again: no rejection left in listeners" sh -c "! '$ctl' -s '$tmp/sock' --json gateway listeners | grep -q secret_rejected"
 
 check "JSON access log" python3 -c '
 import json, sys

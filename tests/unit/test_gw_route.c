@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "cu.h"
+#include "tls-fixture.h"
 #include "vipgate/config.h"
 #include "vipgate/gw-route.h"
 #include "vipgate/reconcile.h"
@@ -717,17 +718,16 @@ test_shared_port(void)
 	    "spec:\n  selector: {istio: ingressgateway}\n  servers:\n"
 	    "  - port: {number: 80, name: http, protocol: HTTP}\n    hosts: [two.test]\n"
 	    "  - port: {number: 443, name: https, protocol: HTTPS}\n    hosts: [two.test, one.test]\n"
-	    "    tls: {mode: MUTUAL, credentialName: c2}\n"
-	    "---\napiVersion: v1\nkind: Secret\nmetadata: {name: c1, namespace: istio-system}\n"
-	    "stringData: {tls.crt: C1, tls.key: K1}\n"
-	    "---\napiVersion: v1\nkind: Secret\nmetadata: {name: c2, namespace: istio-system}\n"
-	    "stringData: {cert: C2, key: K2}\n"
-	    "---\napiVersion: v1\nkind: Secret\nmetadata: {name: c2-cacert, namespace: istio-system}\n"
-	    "stringData: {cacert: CA2}\n";
+	    "    tls: {mode: MUTUAL, credentialName: c2}\n";
 	struct fixture fx;
 	const struct gw_listener *l80, *l443;
 	const struct gw_chain *c;
-	char *o = cat(objs, vs("v1", "a", NULL, "[one.test, x.wild.test]", "[g1]",
+	char *c1, *c2, *ca2;
+	char *s1 = tfx_secret("c1", "one.test", "tls.crt", "tls.key", NULL, &c1);
+	char *s2 = tfx_secret("c2", "two.test", "cert", "key", NULL, &c2);
+	char *s3 = tfx_secret("c2-cacert", "ca", NULL, NULL, "cacert", &ca2);
+	char *o0 = cat(objs, s1, s2, s3);
+	char *o = cat(o0, vs("v1", "a", NULL, "[one.test, x.wild.test]", "[g1]",
 	    "  - route: [{destination: {host: s}}]\n"),
 	    vs("v2", "b", NULL, "[two.test, one.test]", "[g2]", "  - route: [{destination: {host: s}}]\n"), NULL);
 	size_t i;
@@ -735,6 +735,10 @@ test_shared_port(void)
 
 	fx_load(&fx, o);
 	free(o);
+	free(o0);
+	free(s1);
+	free(s2);
+	free(s3);
 	l80 = listener(fx.gw, 80);
 	l443 = listener(fx.gw, 443);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(l80);
@@ -747,12 +751,12 @@ test_shared_port(void)
 	c = gw_chain_find(l443, "two.test");
 	CU_ASSERT_STRING_EQUAL(c->name, "https.443.https.g2.b");
 	CU_ASSERT_EQUAL(c->tls->mode, GW_TLS_MUTUAL);
-	CU_ASSERT_STRING_EQUAL(c->tls->cert, "C2");	/* cert/key form */
-	CU_ASSERT_STRING_EQUAL(c->tls->ca, "CA2");	/* from <name>-cacert */
+	CU_ASSERT_STRING_EQUAL(c->tls->cert, c2);	/* cert/key form */
+	CU_ASSERT_STRING_EQUAL(c->tls->ca, ca2);	/* from <name>-cacert */
 	CU_ASSERT_PTR_NULL(c->tls->error);
 	c = gw_chain_find(l443, "a.x.wild.test");
 	CU_ASSERT_STRING_EQUAL(c->name, "https.443.https.g1.a");
-	CU_ASSERT_STRING_EQUAL(c->tls->cert, "C1");
+	CU_ASSERT_STRING_EQUAL(c->tls->cert, c1);
 	/* one.test on two HTTPS servers: the first wins, analyze says so */
 	CU_ASSERT_STRING_EQUAL(gw_chain_find(l443, "one.test")->name, "https.443.https.g1.a");
 	for (i = 0; i < fx.gw->nnotes; i++)
@@ -760,6 +764,9 @@ test_shared_port(void)
 			clash = 1;
 	CU_ASSERT_TRUE(clash);
 	fx_free(&fx);
+	free(c1);
+	free(c2);
+	free(ca2);
 }
 
 /* Envoy's virtual host order: exact, longest wildcard, "*". */

@@ -9,6 +9,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
 #include "cu.h"
@@ -424,18 +425,7 @@ test_service_entry(void)
 static void
 test_credential(void)
 {
-	static const char objs[] =
-	    "---\n"
-	    "apiVersion: v1\n"
-	    "kind: Secret\n"
-	    "metadata: {name: reviews-client, namespace: istio-system}\n"
-	    "type: kubernetes.io/tls\n"
-	    "stringData: {tls.crt: CERT, tls.key: KEY}\n"
-	    "---\n"
-	    "apiVersion: v1\n"
-	    "kind: Secret\n"
-	    "metadata: {name: reviews-client-cacert, namespace: istio-system}\n"
-	    "stringData: {ca.crt: CA, ca.crl: CRL}\n"
+	static const char dr[] =
 	    "---\n"
 	    "apiVersion: networking.istio.io/v1\n"
 	    "kind: DestinationRule\n"
@@ -451,17 +441,25 @@ test_credential(void)
 	    "      tls: {mode: MUTUAL, credentialName: reviews-client-cacert}\n";
 	struct tfx t;
 	const struct gw_cluster *c;
+	char *cert, *ca, *objs;
+	char *s1 = tfx_secret("reviews-client", "client", "tls.crt", "tls.key", NULL, &cert);
+	char *s2 = tfx_secret("reviews-client-cacert", "ca", NULL, NULL, "ca.crt", &ca);
 
+	xasprintf(&objs, "%s%s%s", s1, s2, dr);
 	tfx_load(&t, NULL, objs);
+	free(objs);
+	free(s1);
+	free(s2);
 	c = cl(&t, "outbound|9080||reviews.default.svc.cluster.local");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	CU_ASSERT_PTR_NULL(c->missing);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c->tls);
 	CU_ASSERT_STRING_EQUAL(c->tls->credential, "istio-system/reviews-client");
-	CU_ASSERT_STRING_EQUAL(c->tls->cert, "CERT");
-	CU_ASSERT_STRING_EQUAL(c->tls->key, "KEY");
-	CU_ASSERT_STRING_EQUAL(c->tls->ca, "CA");	/* from <name>-cacert */
-	CU_ASSERT_STRING_EQUAL(c->tls->crl, "CRL");
+	CU_ASSERT_STRING_EQUAL(c->tls->cert, cert);
+	CU_ASSERT_PTR_NOT_NULL(strstr(c->tls->key, "PRIVATE KEY"));
+	CU_ASSERT_STRING_EQUAL(c->tls->ca, ca);	/* from <name>-cacert */
+	free(cert);
+	free(ca);
 
 	c = cl(&t, "outbound|9081||reviews.default.svc.cluster.local");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
@@ -610,6 +608,9 @@ test_snap_contexts(void)
 	CU_ASSERT_PTR_NULL(u.err[0]);
 	CU_ASSERT_PTR_NULL(u.ctx[1]);
 	CU_ASSERT_PTR_NOT_NULL(u.err[1] ? strstr(u.err[1], "holds no certificate") : NULL);
+	/* with OpenSSL's reason for it, not a stale or empty queue */
+	CU_ASSERT_PTR_NOT_NULL(u.err[1] ? strstr(u.err[1], "holds no certificate: error:") : NULL);
+	CU_ASSERT_PTR_NULL(u.err[1] ? strstr(u.err[1], "error:00000000") : "");
 	CU_ASSERT_PTR_NULL(u.ctx[2]);
 	CU_ASSERT_PTR_NOT_NULL(u.err[2] ? strstr(u.err[2], "/nonexistent/ca.pem") : NULL);
 	CU_ASSERT_PTR_NULL(u.ctx[3]);
@@ -621,6 +622,42 @@ test_snap_contexts(void)
 	gw_uptls_snap_free(&u);
 	free(cert);
 	free(key);
+}
+
+/* Envoy's client defaults: ECDHE with an AEAD only, TLS 1.2 at least. */
+static void
+test_client_ciphers(void)
+{
+	struct gw_uptls simple = { 0 };
+	struct gw_cluster c, *cp = &c;
+	struct gw_desired g = { 0 };
+	struct gw_uptls_snap u;
+	STACK_OF(SSL_CIPHER) *sk;
+	int i, n_ecdhe_gcm = 0;
+
+	memset(&c, 0, sizeof(c));
+	simple.mode = GW_UPTLS_SIMPLE;
+	simple.insecure_skip_verify = 1;
+	c.tls = &simple;
+	c.name = "outbound|443||x";
+	g.clusters = &cp;
+	g.nclusters = 1;
+	gw_uptls_snap_init(&u, &g, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(u.ctx[0]);
+	sk = SSL_CTX_get_ciphers(u.ctx[0]);
+	for (i = 0; i < sk_SSL_CIPHER_num(sk); i++) {
+		const SSL_CIPHER *ci = sk_SSL_CIPHER_value(sk, i);
+		int kx = SSL_CIPHER_get_kx_nid(ci);
+
+		if (kx != NID_kx_ecdhe && kx != NID_kx_any)
+			fprintf(stderr, "offered, not an ECDHE AEAD suite: %s\n", SSL_CIPHER_get_name(ci));
+		CU_ASSERT_TRUE(kx == NID_kx_ecdhe || kx == NID_kx_any);
+		CU_ASSERT_TRUE(SSL_CIPHER_is_aead(ci));
+		n_ecdhe_gcm += strcmp(SSL_CIPHER_get_name(ci), "ECDHE-RSA-AES128-GCM-SHA256") == 0;
+	}
+	CU_ASSERT_EQUAL(n_ecdhe_gcm, 1);
+	CU_ASSERT_EQUAL(SSL_CTX_get_min_proto_version(u.ctx[0]), TLS1_2_VERSION);
+	gw_uptls_snap_free(&u);
 }
 
 /* The files a context was read from are watched: a change, a new file, a removal. */
@@ -740,6 +777,7 @@ main(void)
 		{ "SAN exact match", test_san_match },
 		{ "snapshot client contexts from good and bad PEM", test_snap_contexts },
 		{ "DestinationRule TLS files watched, the last good context kept", test_snap_files },
+		{ "client ciphers: Envoy's defaults", test_client_ciphers },
 		{ NULL, NULL }
 	};
 

@@ -205,8 +205,8 @@ test_secret_and_slice(void)
 	const struct k_endpointslice *es;
 
 	cu_decode("apiVersion: v1\nkind: Secret\nmetadata: {name: t, namespace: istio-system}\n"
-	    "type: kubernetes.io/tls\ndata:\n  tls.key: a2V5\n  tls.crt: Y2VydA==\n"
-	    "stringData:\n  ca.crt: plain\n"
+	    "type: Opaque\ndata:\n  token: a2V5\n  user: Y2VydA==\n"
+	    "stringData:\n  note: plain\n"
 	    "---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
 	    "metadata: {name: web-abc, labels: {kubernetes.io/service-name: web}}\n"
 	    "addressType: IPv4\nendpoints:\n- addresses: [10.1.0.5]\n  conditions: {ready: false}\n"
@@ -215,9 +215,9 @@ test_secret_and_slice(void)
 	CU_ASSERT_EQUAL(errs.n, 0);
 	CU_ASSERT_EQUAL_FATAL(out.n, 2);
 	s = OBJ_SPEC(out.v[0].obj, k_secret);
-	CU_ASSERT_STRING_EQUAL(strmap_get(&s->data, "tls.crt"), "cert");
-	CU_ASSERT_STRING_EQUAL(strmap_get(&s->data, "tls.key"), "key");
-	CU_ASSERT_STRING_EQUAL(strmap_get(&s->data, "ca.crt"), "plain");
+	CU_ASSERT_STRING_EQUAL(strmap_get(&s->data, "user"), "cert");
+	CU_ASSERT_STRING_EQUAL(strmap_get(&s->data, "token"), "key");
+	CU_ASSERT_STRING_EQUAL(strmap_get(&s->data, "note"), "plain");
 	es = OBJ_SPEC(out.v[1].obj, k_endpointslice);
 	CU_ASSERT_STRING_EQUAL(es->service_name, "web");
 	CU_ASSERT_TRUE(es->endpoints[0].ready.set);
@@ -490,16 +490,23 @@ test_file_source(void)
 	CU_ASSERT_EQUAL(fsrc_sync(fs, paths, 1, &errs), 0);
 	errs_clear(&errs);
 
-	/* the pool breaks: its last good version stays in force */
+	/* the pool breaks: its last good version stays in force, the store
+	 * notes the rejection (a change: what uses the pool may say so) */
 	put_file(dir, "a.yaml", NSYAML("one") "---\n" POOLYAML("10.0.0.9-10.0.0.1"));
-	CU_ASSERT_EQUAL(fsrc_sync(fs, paths, 1, &errs), 0);
+	CU_ASSERT_EQUAL(fsrc_sync(fs, paths, 1, &errs), 1);
 	CU_ASSERT_EQUAL(errs.nerrors, 1);
 	CU_ASSERT_STRING_EQUAL(pool_range(st), "10.0.0.0");
+	CU_ASSERT_PTR_NOT_NULL(store_rejected(st, K_IPADDRESSPOOL, "m", "p"));
+	errs_clear(&errs);
+	/* again: nothing new */
+	CU_ASSERT_EQUAL(fsrc_sync(fs, paths, 1, &errs), 0);
 	errs_clear(&errs);
 
-	/* a syntax error keeps everything the file defined */
+	/* a syntax error keeps everything the file defined; the broken
+	 * version is no longer there to reject */
 	put_file(dir, "a.yaml", NSYAML("one") "---\nkind: [\n");
-	CU_ASSERT_EQUAL(fsrc_sync(fs, paths, 1, &errs), 0);
+	CU_ASSERT_EQUAL(fsrc_sync(fs, paths, 1, &errs), 1);
+	CU_ASSERT_PTR_NULL(store_rejected(st, K_IPADDRESSPOOL, "m", "p"));
 	CU_ASSERT_TRUE(cu_errs_have(&errs, "a.yaml:"));
 	CU_ASSERT_STRING_EQUAL(pool_range(st), "10.0.0.0");
 	CU_ASSERT_PTR_NOT_NULL(store_get(st, K_NAMESPACE, "", "one"));
@@ -520,10 +527,17 @@ test_file_source(void)
 	snprintf(p, sizeof(p), "%s/b.yml", dir);
 	unlink(p);
 	put_file(dir, "c.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {type: Bad}\n");
-	CU_ASSERT_EQUAL(fsrc_sync(fs, paths, 1, &errs), 1);
+	CU_ASSERT_EQUAL(fsrc_sync(fs, paths, 1, &errs), 2);
 	CU_ASSERT_PTR_NULL(store_get(st, K_NAMESPACE, "", "two"));
 	CU_ASSERT_PTR_NULL(store_get(st, K_SERVICE, "default", "s"));
+	CU_ASSERT_PTR_NOT_NULL(store_rejected(st, K_SERVICE, "default", "s"));
 	CU_ASSERT_EQUAL(store_count(st), 2);
+	errs_clear(&errs);
+	/* the file goes: so does the rejection of what it defined */
+	snprintf(p, sizeof(p), "%s/c.yaml", dir);
+	unlink(p);
+	CU_ASSERT_EQUAL(fsrc_sync(fs, paths, 1, &errs), 1);
+	CU_ASSERT_PTR_NULL(store_rejected(st, K_SERVICE, "default", "s"));
 	errs_clear(&errs);
 
 	/* a missing path is reported */
