@@ -259,6 +259,7 @@ gw_target_normalize(const char *in, size_t len, enum gw_pathnorm mode, int optio
 			n = (ssize_t)merge_slashes(tmp, (size_t)n);
 	}
 	o += (size_t)n;
-	memmove(out + o, q, qlen);
+	if (qlen)
+		memmove(out + o, q, qlen);
 	return (ssize_t)(o + qlen);
 }
