@@ -77,6 +77,28 @@ header_value_err(const char *v)
 	return NULL;
 }
 
+/*
+ * A path or an authority the gateway writes into a request line, a Host
+ * or a Location: a control character would let a route split the head
+ * (Envoy's HTTP_HEADER_VALUE rule refuses CR, LF and NUL), and whitespace
+ * would end the request target early.
+ */
+static int
+wire_text_check(struct sc_ctx *c, const struct ynode *n, const char *key, const char *v)
+{
+	const char *p;
+
+	if (v == NULL)
+		return 0;
+	for (p = v; *p; p++)
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f) {
+			sc_error(c, istio_at(n, key, -1), "%s \"%s\" has a %s", key, v,
+			    *p == ' ' || *p == '\t' ? "space" : "control character");
+			return -1;
+		}
+	return 0;
+}
+
 static int
 is_internal_header(const char *k)
 {
@@ -453,6 +475,9 @@ redirect_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 	}
 	if (r->port && istio_port_check(c, istio_at(n, "port", -1), "port", r->port) == -1)
 		return -1;
+	if (wire_text_check(c, n, "uri", r->uri) == -1 ||
+	    wire_text_check(c, n, "authority", r->authority) == -1)
+		return -1;
 	if (r->redirect_code < 300 || r->redirect_code > 399) {
 		sc_error(c, istio_at(n, "redirectCode", -1), "redirectCode %lld is not a 3xx code",
 		    (long long)r->redirect_code);
@@ -591,6 +616,10 @@ rewrite_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 		sc_error(c, n, "rewrite needs uri, uriRegexRewrite or authority");
 		return -1;
 	}
+	if (wire_text_check(c, n, "uri", r->uri) == -1 ||
+	    wire_text_check(c, n, "authority", r->authority) == -1 ||
+	    (rr && wire_text_check(c, rr, "rewrite", r->uri_regex_rewrite.rewrite) == -1))
+		return -1;
 	if (rr) {
 		/* an empty rewrite would be ambiguous with unset in the proto */
 		if (!has(r->uri_regex_rewrite.match) || !has(r->uri_regex_rewrite.rewrite)) {

@@ -845,6 +845,26 @@ static const struct err_case err_cases[] = {
 	    "  - route: [{destination: {host: a}}]\n"
 	    "    rewrite: {uri: /x, uriRegexRewrite: {match: a, rewrite: b}}\n",
 	    "only one of uri and uriRegexRewrite", 8 },
+	/* what goes into a request line, Host or Location cannot split the head */
+	{ NET, "VirtualService", VS_HEAD
+	    "  - route: [{destination: {host: a}}]\n"
+	    "    rewrite: {uri: \"/x\\r\\nX-Injected: 1\"}\n",
+	    "has a control character", 8 },
+	{ NET, "VirtualService", VS_HEAD
+	    "  - route: [{destination: {host: a}}]\n"
+	    "    rewrite: {uri: \"/x HTTP/1.0\"}\n",
+	    "has a space", 8 },
+	{ NET, "VirtualService", VS_HEAD
+	    "  - route: [{destination: {host: a}}]\n"
+	    "    rewrite: {authority: \"a\\nb\"}\n",
+	    "authority \"a\nb\" has a control character", 8 },
+	{ NET, "VirtualService", VS_HEAD
+	    "  - route: [{destination: {host: a}}]\n"
+	    "    rewrite: {uriRegexRewrite: {match: a, rewrite: \"b\\rc\"}}\n",
+	    "rewrite \"b\rc\" has a control character", 8 },
+	{ NET, "VirtualService", VS_HEAD
+	    "  - redirect: {uri: \"/n\\r\\nSet-Cookie: x=1\"}\n",
+	    "has a control character", 7 },
 	{ NET, "VirtualService", VS_HEAD
 	    "  - route: [{destination: {host: a}}]\n"
 	    "    corsPolicy: {allowMethods: [FETCH]}\n",
