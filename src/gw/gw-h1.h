@@ -47,6 +47,11 @@ int hop_by_hop(const struct hhead *, size_t i);
  * (beyond the hop-by-hop ones hop_by_hop knows); returns how many.
  */
 size_t gw_h1_conn_named(const struct hhead *, uint8_t *drop);
+/*
+ * The characters RFC 3986 3.2 allows in an authority (Envoy's
+ * authorityIsValid, after nghttp2): a Host with others gets 400.
+ */
+int gw_authority_ok(const char *, size_t);
 /* An Upgrade field offers websocket: the only upgrade Istio configures. */
 int gw_h1_websocket(const struct hhead *);
 

@@ -161,6 +161,22 @@ gw_h1_conn_named(const struct hhead *hh, uint8_t *drop)
 	return c.n;
 }
 
+int
+gw_authority_ok(const char *s, size_t len)
+{
+	static const char ok[] = "!$&'()*+,-.:;=@[]_~%";
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    (c != '\0' && strchr(ok, c) != NULL)))
+			return 0;
+	}
+	return 1;
+}
+
 static int
 is_websocket(const char *t, size_t tl, void *arg)
 {

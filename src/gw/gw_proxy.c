@@ -1565,6 +1565,11 @@ dc_target(struct gw_dconn *dc, struct hhead *hh, int mode)
 		dc_reject(dc, 400, msg);
 		return -1;
 	}
+	if (t.auth && !gw_authority_ok(t.auth, t.authlen)) {
+		free(tmp);
+		dc_reject(dc, 400, "invalid request target: bad authority\n");
+		return -1;
+	}
 	if (t.auth)
 		auth = xstrndup(t.auth, t.authlen);
 	memcpy(hh->b.s, tmp, (size_t)n);
@@ -1667,14 +1672,19 @@ d_headers_done(http_parser *p)
 		dc_reject(dc, 400, "ambiguous message framing\n");
 		return -1;
 	}
-	if (p->http_major == 1 && p->http_minor == 1) {
+	{
 		size_t i, nhost = 0;
 
 		for (i = 0; i < hh->n; i++)
-			if (HNAME_IS(hh, i, "host"))
+			if (HNAME_IS(hh, i, "host")) {
 				nhost++;
-		/* RFC 9112 3.2: exactly one Host in HTTP/1.1 (Envoy: 400) */
-		if (nhost != 1) {
+				if (!gw_authority_ok(HV(hh, i), hh->h[i].vl)) {
+					dc_reject(dc, 400, "invalid host header\n");
+					return -1;
+				}
+			}
+		/* RFC 9112 3.2: exactly one Host in HTTP/1.1 (Envoy: 400), at most one before */
+		if (nhost > 1 || (nhost == 0 && p->http_major == 1 && p->http_minor == 1)) {
 			dc_reject(dc, 400, nhost ? "more than one host header\n" : "missing host header\n");
 			return -1;
 		}

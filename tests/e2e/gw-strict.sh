@@ -211,6 +211,15 @@ $r
 R
 ! grep -q '^POST /badhead$i ' '$tmp/ngx/access.log'"
 done
+for h in 'app.test x' 'app.test/x' 'app.test\\x' 'a"b' 'app.test\xc3\xa9'; do
+	r=$(raw 127.0.0.1 80 "GET /badhost HTTP/1.1\r\nHost: $h\r\nConnection: close\r\n\r\n")
+	check "Host: $h gets 400: $(head -1 <<<"$r" | tr -d '\r')" grep -q "^HTTP/1.1 400" <<<"$r"
+done
+r=$(raw 127.0.0.1 80 'GET /badhost HTTP/1.0\r\nHost: a b\r\n\r\n')
+check "an HTTP/1.0 Host is checked too" grep -q "^HTTP/1.1 400" <<<"$r"
+r=$(raw 127.0.0.1 80 'GET /badhost HTTP/1.0\r\nHost: app.test\r\nHost: other.test\r\n\r\n')
+check "two Hosts in HTTP/1.0 get 400" grep -q "^HTTP/1.1 400" <<<"$r"
+check "no bad Host reached nginx" sh -c "! grep -q badhost '$tmp/ngx/access.log'"
 r=$(raw 127.0.0.1 80 'GET /ok HTTP/1.1\r\nHost: app.test\r\nX-Y:\tfine\t\r\nConnection: close\r\n\r\n')
 check "a tab around a value is fine" grep -q "uri=/ok" <<<"$r"
 r=$(raw 127.0.0.1 80 'GET /p1 HTTP/1.1\r\nHost: app.test\r\n\r\nGET /p2 HTTP/1.1\r\nHost: app.test\r\nX Y: z\r\n\r\n')

@@ -369,6 +369,14 @@ test_connection(void)
 	CU_ASSERT_FALSE(gw_h1_websocket(&hh));
 	CU_ASSERT_EQUAL(gw_h1_conn_named(&hh, drop), 0);
 	hh_free(&hh);
+	CU_ASSERT_TRUE(gw_authority_ok("bookinfo.example.com:80", 23));
+	CU_ASSERT_TRUE(gw_authority_ok("[fd00::1]:8080", 14));
+	CU_ASSERT_TRUE(gw_authority_ok("a_b-c~d%41", 10));
+	CU_ASSERT_FALSE(gw_authority_ok("a b", 3));
+	CU_ASSERT_FALSE(gw_authority_ok("a/b", 3));
+	CU_ASSERT_FALSE(gw_authority_ok("a\"b", 3));
+	CU_ASSERT_FALSE(gw_authority_ok("a\0b", 3));
+	CU_ASSERT_FALSE(gw_authority_ok("caf\xc3\xa9", 5));
 }
 
 int
