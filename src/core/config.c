@@ -200,12 +200,14 @@ dec_max_connections(struct sc_ctx *c, const struct ynode *n, void *dst)
 		*(int64_t *)dst = -1;
 		return 0;
 	}
-	if (n->type != YN_SCALAR || sc_scalar_int(n, &v) == -1 || v < 0 ||
-	    v > CFG_MAX_CONNECTIONS) {
-		sc_error(c, n, "%s%s%s is not \"auto\", 0 (no limit) or a number of connections "
-		    "from 1 to %d", n->type == YN_SCALAR ? "\"" : "",
-		    n->type == YN_SCALAR ? n->str : n->type == YN_MAP ? "a map" : "a list",
-		    n->type == YN_SCALAR ? "\"" : "", CFG_MAX_CONNECTIONS);
+	if (n->type != YN_SCALAR) {
+		sc_error(c, n, "must be \"auto\", 0 or a number of connections, not %s",
+		    n->type == YN_MAP ? "a map" : "a list");
+		return -1;
+	}
+	if (sc_scalar_int(n, &v) == -1 || v < 0 || v > CFG_MAX_CONNECTIONS) {
+		sc_error(c, n, "\"%s\" is not \"auto\", 0 (no limit) or a number of connections "
+		    "from 1 to %d", n->str, CFG_MAX_CONNECTIONS);
 		return -1;
 	}
 	*(int64_t *)dst = v;
