@@ -8,7 +8,8 @@
 # (auto) the workers stop at their share of the limit, so the health and
 # stats ports answer while the clients hold on. With max_connections: 5
 # and one worker, the 6th connection waits in the backlog until one of the
-# 5 closes, and is then served.
+# 5 closes, and is then served; a reload that raises the cap lets a
+# waiting connection in.
 #
 # VG_FDLIMIT_UNCAPPED (default "max_connections: 0") is what the first part
 # adds to the gateway config: set it empty to run that part against a
@@ -211,6 +212,26 @@ check "the 6th is served once one closes (HTTP $code after ${ms:-?} ms)" \
 	[ "${code:-}" = 200 -a "${ms:-0}" -ge 500 ]
 check "max_connections pauses counted" ge "$(metric vipgate_gateway_accept_paused_total 'reason="max_connections"')" 1
 check "one line about the cap" [ "$(grep -c 'gateway.max_connections' "$tmp/log")" -le 2 ]
+# at the cap again (4 held and 1 more), then a reload raises it: the
+# waiting connection is served with none closed
+mkdir -p "$tmp/hold2"
+inns python3 "$tmp/hold.py" 1 "$tmp/hold2" 2>/dev/null &
+hold2_pid=$!
+wait_for 5 test -s "$tmp/hold2/ready"
+check "at the cap again" wait_for 3 sh -c \
+	"[ \"\$(ip netns exec $ns curl -s -m 1 http://127.0.0.1:15020/stats/prometheus | awk '\$1 == \"vipgate_gateway_downstream_cx_active\" { print \$2 }')\" = 5 ]"
+inns python3 "$tmp/one.py" >"$tmp/seventh" 2>&1 &
+seventh_pid=$!
+sleep 0.5
+check "a new one waits" [ ! -s "$tmp/seventh" ]
+sed -i 's/max_connections: 5/max_connections: 6/' "$tmp/vipgate.yaml"
+kill -HUP "$pid"
+wait_for 4 test -s "$tmp/seventh"
+wait "$seventh_pid"
+check "a reload to max_connections: 6 lets it in ($(cat "$tmp/seventh"))" grep -q "^HTTP/1.1 200" "$tmp/seventh"
+check "vipgate_gateway_max_connections follows the reload" [ "$(metric vipgate_gateway_max_connections)" = 6 ]
+touch "$tmp/hold2/stop"
+wait "$hold2_pid" 2>/dev/null
 hold_stop
 stop_clean "max_connections: 5"
 
