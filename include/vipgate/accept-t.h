@@ -12,6 +12,12 @@
 #define VG_ACCEPT_RETRY_MS	100
 /* While it keeps failing, one line this often says so, with a count. */
 #define VG_ACCEPT_LOG_MS	10000
+/*
+ * An episode ends at an accepted connection this long after the last
+ * failure: as descriptors come free one at a time, accept() succeeds and
+ * fails in turn, and that must make one line, not two a connection.
+ */
+#define VG_ACCEPT_QUIET_MS	1000
 
 /* Why accept() failed, as the metrics' reason label says it. */
 enum vg_accept_reason {
@@ -28,7 +34,7 @@ enum vg_accept_log {
 	VG_ACC_LOG_NONE,
 	VG_ACC_LOG_PAUSED,	/* an episode starts: accepting stops */
 	VG_ACC_LOG_STILL,	/* it goes on: failures since the last line */
-	VG_ACC_LOG_RESUMED,	/* an accept() succeeded: the episode is over */
+	VG_ACC_LOG_RESUMED,	/* accepted, VG_ACCEPT_QUIET_MS after the last failure */
 };
 
 /*
@@ -41,9 +47,10 @@ struct vg_accept_state {
 	uint64_t	pauses[VG_ACC_NREASONS];	/* episodes, by their first failure */
 	int64_t		since_ms;	/* the episode's start; 0: none */
 	int64_t		logged_ms;	/* its last line */
+	int64_t		failed_ms;	/* its last failure */
 	uint64_t	failures;	/* in the episode */
 	int		err;		/* the last errno */
-	int64_t		last_ms;	/* the episode just over: how long it lasted */
+	int64_t		last_ms;	/* the episode just over: first to last failure */
 	uint64_t	last_failures;	/* and how many accept() calls failed in it */
 };
 

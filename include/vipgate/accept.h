@@ -27,7 +27,8 @@ enum vg_accept_reason vg_accept_reason(int err);
 int vg_accept_pauses(int err);
 /* A failed accept() at now: counts it, says what to log. */
 enum vg_accept_log vg_accept_fail(struct vg_accept_state *, int err, int64_t now);
-/* A connection accepted at now: ends the episode (VG_ACC_LOG_RESUMED once). */
+/* A connection accepted at now: ends the episode VG_ACCEPT_QUIET_MS after
+ * its last failure (VG_ACC_LOG_RESUMED once). */
 enum vg_accept_log vg_accept_ok(struct vg_accept_state *, int64_t now);
 /* Logs what vg_accept_fail or vg_accept_ok asked for; what names the listener. */
 void vg_accept_log(const struct vg_accept_state *, enum vg_accept_log, int64_t now,

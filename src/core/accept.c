@@ -5,9 +5,9 @@
  * logs "Error from accept() call" each time). Here such a failure stops
  * the listener: HAProxy's answer, which limits the listener and enables it
  * again 100 ms later or when a connection closes. The episode, from the
- * failure that stopped it to the next accepted connection, makes one log
- * line when it starts, one every VG_ACCEPT_LOG_MS while it lasts, one when
- * it ends.
+ * failure that stopped it to a connection accepted VG_ACCEPT_QUIET_MS after
+ * the last failure, makes one log line when it starts, one every
+ * VG_ACCEPT_LOG_MS while it lasts, one when it ends.
  */
 #include "config.h"
 
@@ -83,6 +83,7 @@ vg_accept_fail(struct vg_accept_state *st, int err, int64_t now)
 	st->err = err;
 	if (!vg_accept_pauses(err))
 		return VG_ACC_LOG_NONE;
+	st->failed_ms = now;
 	if (st->since_ms == 0) {
 		st->since_ms = now > 0 ? now : 1;
 		st->logged_ms = now;
@@ -100,9 +101,9 @@ vg_accept_fail(struct vg_accept_state *st, int err, int64_t now)
 enum vg_accept_log
 vg_accept_ok(struct vg_accept_state *st, int64_t now)
 {
-	if (st->since_ms == 0)
+	if (st->since_ms == 0 || now - st->failed_ms < VG_ACCEPT_QUIET_MS)
 		return VG_ACC_LOG_NONE;
-	st->last_ms = now - st->since_ms;
+	st->last_ms = st->failed_ms - st->since_ms;
 	st->last_failures = st->failures;
 	st->since_ms = 0;
 	st->failures = 0;
@@ -126,8 +127,8 @@ vg_accept_log(const struct vg_accept_state *st, enum vg_accept_log what, int64_t
 		    (long long)((now - st->since_ms) / 1000));
 		break;
 	case VG_ACC_LOG_RESUMED:
-		log_info("%s: accepting again after %lld ms (%llu failed accept calls)", name,
-		    (long long)st->last_ms, (unsigned long long)st->last_failures);
+		log_info("%s: accepting again; accept() failed %llu times over %lld ms", name,
+		    (unsigned long long)st->last_failures, (long long)st->last_ms);
 		break;
 	}
 }
@@ -213,14 +214,17 @@ vg_lguard_ok(const void *owner)
 	if (nepisodes == 0)
 		return;
 	now = now_ms();
-	for (g = guards; g; g = g->next)
-		if (g->owner == owner && g->st.since_ms != 0) {
-			char what[64];
+	for (g = guards; g; g = g->next) {
+		enum vg_accept_log l;
+		char what[64];
 
-			snprintf(what, sizeof(what), "%s listener", g->name);
-			vg_accept_log(&g->st, vg_accept_ok(&g->st, now), now, what);
-			nepisodes--;
-		}
+		if (g->owner != owner || g->st.since_ms == 0 ||
+		    (l = vg_accept_ok(&g->st, now)) == VG_ACC_LOG_NONE)
+			continue;
+		snprintf(what, sizeof(what), "%s listener", g->name);
+		vg_accept_log(&g->st, l, now, what);
+		nepisodes--;
+	}
 }
 
 void

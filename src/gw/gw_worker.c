@@ -105,10 +105,18 @@ acc_check_full(struct gw_worker *w)
 	acc_stop(w, GW_ACC_F_FULL);
 	__atomic_add_fetch(&w->acc_full, 1, __ATOMIC_RELAXED);
 	now = now_ms();
+	/* at the cap a worker may stop and resume at every close: a line at
+	 * most every VG_ACCEPT_LOG_MS, with the times it was not logged */
 	if (w->full_logged_ms == 0 || now - w->full_logged_ms >= VG_ACCEPT_LOG_MS) {
-		log_warnx("gateway worker %d: %zu connections, gateway.max_connections: new ones "
-		    "wait in the listen backlog until one closes (%llu more times since the last "
-		    "such line)", w->id, w->nconns, (unsigned long long)w->full_unlogged);
+		if (w->full_unlogged)
+			log_warnx("gateway worker %d: %zu connections, gateway.max_connections: "
+			    "new ones wait in the listen backlog until one closes (reached %llu "
+			    "more times since the last such line)", w->id, w->nconns,
+			    (unsigned long long)w->full_unlogged);
+		else
+			log_warnx("gateway worker %d: %zu connections, gateway.max_connections: "
+			    "new ones wait in the listen backlog until one closes", w->id,
+			    w->nconns);
 		w->full_logged_ms = now;
 		w->full_unlogged = 0;
 	} else
