@@ -4,7 +4,8 @@
 # gateway.max_connections: 0 (no cap) the workers run out: accept() fails
 # with EMFILE, and the gateway must idle (CPU), log a few lines (not a line
 # a failure), count the pauses, and serve again (a request, /healthz/ready,
-# the control socket) as soon as the clients leave. With the default
+# the control socket) as soon as the clients leave, even when a manifest
+# changed meanwhile. With the default
 # (auto) the workers stop at their share of the limit, so the health and
 # stats ports answer while the clients hold on. With max_connections: 5
 # and one worker, the 6th connection waits in the backlog until one of the
@@ -141,6 +142,9 @@ inns curl -s -m 10 -o /dev/null -w '%{http_code}' http://127.0.0.1:15021/healthz
 probe_pid=$!
 timeout 10 "$ctl" -s "$tmp/sock" status >"$tmp/ctlprobe" 2>&1 &
 ctl_pid=$!
+# a manifest change while exhausted: its directory cannot be listed, and
+# what it defines must stay (else the gateway loses its listener)
+touch "$tmp/objs/fd.yaml"
 sleep 0.5
 c0=$(ticks "$pid"); sleep 2; c1=$(ticks "$pid")
 cpu=$(awk -v a="$c0" -v b="$c1" -v hz="$hz" 'BEGIN { printf "%.2f", (b - a) / hz }')
