@@ -25,6 +25,7 @@
 #include <event2/listener.h>
 #include <jansson.h>
 
+#include "vipgate/accept.h"
 #include "vipgate/bgp.h"
 #include "vipgate/bgp-fsm.h"
 #include "vipgate/bgp-msg.h"
@@ -1039,6 +1040,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
 
 	(void)l;
 	(void)sl;
+	vg_lguard_ok(b);
 	from_sockaddr(sa, &addr, NULL);
 	if (getsockname(fd, (struct sockaddr *)&ls, &lsl) == 0) {
 		struct ipaddr dummy;
@@ -1123,10 +1125,12 @@ listeners_sync(struct bgp *b)
 				setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 				if (pd->addr.family == AF_INET6)
 					setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-				if (bind(fd, (struct sockaddr *)&ss, sl) == 0 && listen(fd, 16) == 0)
+				if (bind(fd, (struct sockaddr *)&ss, sl) == 0 && listen(fd, 16) == 0) {
 					b->ls[b->nls].l = evconnlistener_new(b->env->base, accept_cb, b,
 					    LEV_OPT_CLOSE_ON_FREE, -1, fd);
-				else {
+					/* no spin when descriptors run out (accept.h) */
+					vg_lguard_add(b->env->base, b->ls[b->nls].l, b, "bgp");
+				} else {
 					log_warn("bgp: cannot listen on port %u (%s); connecting only",
 					    pd->port, pd->addr.family == AF_INET ? "IPv4" : "IPv6");
 					close(fd);
@@ -1473,6 +1477,7 @@ bgp_free(struct applier *ap)
 	for (i = 0; i < b->npeers; i++)
 		peer_free(b->peers[i]);
 	free(b->peers);
+	vg_lguard_drop(b);
 	for (i = 0; i < b->nls; i++)
 		if (b->ls[i].l)
 			evconnlistener_free(b->ls[i].l);

@@ -187,6 +187,33 @@ dec_workers(struct sc_ctx *c, const struct ynode *n, void *dst)
 	return 0;
 }
 
+/* gateway.max_connections: "auto" (-1), 0 (no cap) or a count a worker. */
+#define CFG_MAX_CONNECTIONS	10000000
+static int
+dec_max_connections(struct sc_ctx *c, const struct ynode *n, void *dst)
+{
+	int64_t v;
+
+	if (yn_is_null(n))
+		return 0;
+	if (n->type == YN_SCALAR && strcmp(n->str, "auto") == 0) {
+		*(int64_t *)dst = -1;
+		return 0;
+	}
+	if (n->type != YN_SCALAR) {
+		sc_error(c, n, "must be \"auto\", 0 or a number of connections, not %s",
+		    n->type == YN_MAP ? "a map" : "a list");
+		return -1;
+	}
+	if (sc_scalar_int(n, &v) == -1 || v < 0 || v > CFG_MAX_CONNECTIONS) {
+		sc_error(c, n, "\"%s\" is not \"auto\", 0 (no limit) or a number of connections "
+		    "from 1 to %d", n->str, CFG_MAX_CONNECTIONS);
+		return -1;
+	}
+	*(int64_t *)dst = v;
+	return 0;
+}
+
 static int
 dec_enum(struct sc_ctx *c, const struct ynode *n, void *dst,
     const char *const *allowed)
@@ -709,6 +736,7 @@ static const struct sc_field gateway_fields[] = {
 	SCF_FN("header_timeout", struct cfg_gateway, header_timeout_ms, dec_duration),
 	SCF_FN("idle_timeout", struct cfg_gateway, idle_timeout_ms, dec_duration),
 	SCF_FN("max_request_headers_kb", struct cfg_gateway, max_request_headers_kb, dec_headers_kb),
+	SCF_FN("max_connections", struct cfg_gateway, max_connections, dec_max_connections),
 	SCF_FN("num_trusted_proxies", struct cfg_gateway, num_trusted_proxies, dec_trusted_proxies),
 	SCF_FN("path_normalization", struct cfg_gateway, path_normalization, dec_path_normalization),
 	SCF_OBJ("access_log", struct cfg_gateway, access_log, &access_log_schema),
@@ -808,6 +836,7 @@ cfg_defaults(struct config *cfg)
 	cfg->gateway.header_timeout_ms = 30000;
 	cfg->gateway.idle_timeout_ms = 300000;
 	cfg->gateway.max_request_headers_kb = 60;
+	cfg->gateway.max_connections = -1;
 	cfg->gateway.num_trusted_proxies = 0;
 	cfg->gateway.path_normalization = arena_strdup(a, "BASE");
 	cfg->gateway.access_log.path = arena_strdup(a, "off");

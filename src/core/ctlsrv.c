@@ -18,6 +18,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "vipgate/accept.h"
 #include "vipgate/ctl.h"
 #include "vipgate/daemon.h"
 #include "vipgate/log.h"
@@ -217,6 +218,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	struct bufferevent *bev;
 	struct timeval tmo = { 5, 0 };
 
+	vg_lguard_ok(d);
 	bev = bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL) {
 		close(fd);
@@ -284,6 +286,8 @@ ctlsrv_open(struct daemon *d)
 		close(fd);
 		return -1;
 	}
+	/* out of descriptors, it pauses rather than spins (accept.h) */
+	vg_lguard_add(d->base, d->ctl_listener, d, "control");
 	return 0;
 }
 
@@ -292,6 +296,7 @@ ctlsrv_close(struct daemon *d)
 {
 	if (d->ctl_listener == NULL)
 		return;
+	vg_lguard_drop(d);
 	evconnlistener_free(d->ctl_listener);
 	d->ctl_listener = NULL;
 	unlink(d->sock_path);

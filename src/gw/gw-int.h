@@ -11,6 +11,7 @@
 #include <http_parser.h>
 
 #include "gw-resil.h"
+#include "vipgate/accept-t.h"
 #include "vipgate/applier.h"
 #include "vipgate/gw-route.h"
 #include "vipgate/gw-t.h"
@@ -76,6 +77,7 @@ struct gw_snap {
 	uint32_t		 max_header_bytes;
 	unsigned		 trusted_hops;
 	int			 pathnorm;	/* enum gw_pathnorm */
+	size_t			 max_conns;	/* gateway.max_connections a worker, resolved; 0: none */
 };
 
 struct gw_snap *gw_snap_ref(struct gw_snap *);
@@ -174,6 +176,16 @@ struct gw_worker {
 	size_t			 ndr_pool;
 	struct gw_uptls_cache	*upcache;	/* upstream TLS sessions (gw_uptls.c) */
 	struct gw_rs_worker	 rs;		/* requests waiting for a connection (gw_resil.c) */
+	/* accepting (gw_worker.c): the listeners are on while no flag is set */
+	unsigned		 acc_flags;
+#define GW_ACC_F_FAILED	0x1	/* accept() ran out of descriptors or memory: retried
+				   after VG_ACCEPT_RETRY_MS or when a connection closes */
+#define GW_ACC_F_FULL	0x2	/* max_conns reached: resumed when a connection closes */
+	struct event		*ev_acc_retry;
+	struct vg_accept_state	 acc;		/* accept() failures (accept.h); counters atomic */
+	uint64_t		 acc_full;	/* times max_conns stopped accepting (atomic) */
+	int64_t			 full_logged_ms;
+	uint64_t		 full_unlogged;
 };
 
 struct gw_ctx {
@@ -198,10 +210,17 @@ struct gw_ctx {
 	struct gw_ident		*ident;		/* gateway.identity, for ISTIO_MUTUAL upstreams */
 	struct gw_cl_rt		**rs_cls;	/* kept across snapshots, sorted by name (gw_resil.c) */
 	size_t			 rs_ncls;
+	size_t			 base_fds;	/* open when the gateway started */
+	size_t			 auto_max_conns;	/* the last max_connections auto, as logged */
 };
+
+/* gw.c: max_connections auto, a worker's share of nofile descriptors. */
+size_t gw_auto_max_conns(uint64_t nofile, size_t base_fds, size_t nworkers, size_t nlisteners);
 
 /* gw_worker.c */
 int gw_worker_start(struct gw_worker *);
+/* A downstream connection of this worker closed: accepting may resume. */
+void gw_worker_conn_closed(struct gw_worker *);
 void gw_worker_poke(struct gw_worker *);
 uint64_t gw_rand(struct gw_worker *);
 

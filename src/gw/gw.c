@@ -12,7 +12,9 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,6 +27,7 @@
 
 #include "gw-int.h"
 #include "gw-path.h"
+#include "vipgate/accept.h"
 #include "vipgate/config-t.h"
 #include "vipgate/ctl.h"
 #include "vipgate/gw.h"
@@ -77,6 +80,69 @@ gw_snap_unref(struct gw_snap *s)
 	free(s);
 }
 
+/* Descriptors open now. */
+static size_t
+fds_open(void)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	struct dirent *e;
+	size_t n = 0;
+
+	if (dir == NULL)
+		return 32;
+	while ((e = readdir(dir)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(dir);
+	return n ? n - 1 : 0;	/* not the directory's own */
+}
+
+/*
+ * gateway.max_connections: auto, a worker's share of RLIMIT_NOFILE, as
+ * HAProxy derives maxconn from ulimit-n. A client connection may hold an
+ * upstream one, so each counts two descriptors. Kept back: those open when
+ * the gateway started (log, control socket, netlink, inotify, the workers'
+ * event loops, the health and stats listeners), the workers' listeners (a
+ * port on an address each), and a margin of an eighth of the limit, at
+ * least 64, for the health and stats ports' clients, the control socket's,
+ * BGP sessions and listeners, the API server's streams, files read at a
+ * reload, and pooled upstream connections beyond one a client.
+ */
+size_t
+gw_auto_max_conns(uint64_t nofile, size_t base_fds, size_t nworkers, size_t nlisteners)
+{
+	uint64_t margin = nofile / 8, reserve;
+
+	if (nworkers == 0)
+		nworkers = 1;
+	if (margin < 64)
+		margin = 64;
+	reserve = base_fds + (uint64_t)nworkers * nlisteners + margin;
+	if (nofile <= reserve + 2 * nworkers)
+		return 1;
+	return (size_t)((nofile - reserve) / (2 * nworkers));
+}
+
+static size_t
+snap_max_conns(struct gw_ctx *ctx, const struct gw_desired *g, size_t nbind)
+{
+	int64_t v = ctx->env->cfg->gateway.max_connections;
+	struct rlimit rl;
+	uint64_t nofile = 1024;
+	size_t n;
+
+	if (v >= 0)
+		return (size_t)v;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		nofile = rl.rlim_cur == RLIM_INFINITY ? (1u << 20) : (uint64_t)rl.rlim_cur;
+	n = gw_auto_max_conns(nofile, ctx->base_fds, ctx->nw, g->nlisteners * (nbind ? nbind : 1));
+	if (n != ctx->auto_max_conns)
+		log_info("gateway: at most %zu client connections a worker (max_connections auto, "
+		    "from RLIMIT_NOFILE %llu and %zu workers)", n, (unsigned long long)nofile, ctx->nw);
+	ctx->auto_max_conns = n;
+	return n;
+}
+
 static struct gw_snap *
 snap_new(struct gw_ctx *ctx, struct desired *d, uint64_t gen)
 {
@@ -111,6 +177,7 @@ snap_new(struct gw_ctx *ctx, struct desired *d, uint64_t gen)
 	    gw_pathnorm_parse(ctx->env->cfg->gateway.path_normalization) : GW_PATHNORM_BASE;
 	if (s->pathnorm < 0)
 		s->pathnorm = GW_PATHNORM_BASE;
+	s->max_conns = snap_max_conns(ctx, s->g, s->nbind);
 	s->lb = xcalloc(ctx->nw ? ctx->nw : 1, sizeof(*s->lb));
 	/* breakers and outlier state, carried over from the previous snapshot */
 	gw_rs_snap_init(ctx, s);
@@ -204,6 +271,7 @@ stats_cb(struct evhttp_request *req, void *arg)
 	struct vg_buf out = { 0 };
 
 	gw_stats_render(ctx, &out);
+	vg_lguard_metrics(&out);	/* control socket, these ports, BGP */
 	/* the other modules' metrics (bgp, l2) join ours, as istio-agent
 	 * merges Envoy's and the app's on 15020 */
 	if (ctx->env->appliers) {
@@ -231,9 +299,21 @@ notfound_cb(struct evhttp_request *req, void *arg)
 	evhttp_send_error(req, 404, NULL);
 }
 
-static int
-admin_listen(struct evhttp *http, const char *addr, uint16_t port)
+/* Every connection the health and stats ports accept: an accept() succeeded
+ * (accept.h); NULL lets evhttp make its bufferevent as usual. */
+static struct bufferevent *
+admin_accepted(struct event_base *base, void *arg)
 {
+	(void)base;
+	vg_lguard_ok(arg);
+	return NULL;
+}
+
+static int
+admin_listen(struct event_base *base, struct evhttp *http, const char *addr, uint16_t port,
+    const char *name)
+{
+	struct evhttp_bound_socket *bs;
 	struct sockaddr_storage ss;
 	int len = sizeof(ss), one = 1;
 	char spec[128];
@@ -254,15 +334,19 @@ admin_listen(struct evhttp *http, const char *addr, uint16_t port)
 		close(fd);
 		return -1;
 	}
-	if (evhttp_accept_socket(http, fd) != 0) {
+	if ((bs = evhttp_accept_socket_with_handle(http, fd)) == NULL) {
 		close(fd);
 		return -1;
 	}
+	/* out of descriptors, the port pauses and answers again as soon as
+	 * some are free, rather than spinning on accept() */
+	vg_lguard_add(base, evhttp_bound_socket_get_listener(bs), http, name);
 	return 0;
 }
 
 static struct evhttp *
-admin_server(struct gw_ctx *ctx, uint16_t port, const char *path, void (*cb)(struct evhttp_request *, void *))
+admin_server(struct gw_ctx *ctx, uint16_t port, const char *path, const char *name,
+    void (*cb)(struct evhttp_request *, void *))
 {
 	const struct config *cfg = ctx->env->cfg;
 	struct evhttp *http;
@@ -275,10 +359,12 @@ admin_server(struct gw_ctx *ctx, uint16_t port, const char *path, void (*cb)(str
 	evhttp_set_cb(http, path, cb, ctx);
 	evhttp_set_gencb(http, notfound_cb, ctx);
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
+	evhttp_set_bevcb(http, admin_accepted, http);
 	for (i = 0; i < cfg->gateway.nbind; i++)
-		if (admin_listen(http, cfg->gateway.bind[i], port) == 0)
+		if (admin_listen(ctx->env->base, http, cfg->gateway.bind[i], port, name) == 0)
 			ok++;
 	if (!ok) {
+		vg_lguard_drop(http);
 		evhttp_free(http);
 		return NULL;
 	}
@@ -658,15 +744,21 @@ gw_free(struct applier *a)
 		if (w->snap)
 			gw_snap_unref(w->snap);
 		event_free(w->ev_notify);
+		if (w->ev_acc_retry)
+			event_free(w->ev_acc_retry);
 		close(w->efd);
 		event_base_free(w->base);
 		gw_stats_free(&w->stats);
 	}
 	free(ctx->w);
-	if (ctx->health)
+	if (ctx->health) {
+		vg_lguard_drop(ctx->health);
 		evhttp_free(ctx->health);
-	if (ctx->stats)
+	}
+	if (ctx->stats) {
+		vg_lguard_drop(ctx->stats);
 		evhttp_free(ctx->stats);
+	}
 	if (ctx->ev_main)
 		event_free(ctx->ev_main);
 	if (ctx->ev_files)
@@ -790,8 +882,11 @@ gw_applier_new(const struct applier_env *env)
 		if (gw_worker_start(&ctx->w[i]) == -1)
 			fatal("gateway: cannot start worker %zu", i);
 	}
-	ctx->health = admin_server(ctx, (uint16_t)cfg->gateway.health_port, "/healthz/ready", health_cb);
-	ctx->stats = admin_server(ctx, (uint16_t)cfg->gateway.stats_port, "/stats/prometheus", stats_cb);
+	ctx->health = admin_server(ctx, (uint16_t)cfg->gateway.health_port, "/healthz/ready",
+	    "health", health_cb);
+	ctx->stats = admin_server(ctx, (uint16_t)cfg->gateway.stats_port, "/stats/prometheus",
+	    "stats", stats_cb);
+	ctx->base_fds = fds_open();
 	log_info("gateway: %zu workers%s; health :%lld, stats :%lld", ctx->nw,
 	    pin ? ", each bound to a CPU" : "",
 	    (long long)cfg->gateway.health_port, (long long)cfg->gateway.stats_port);

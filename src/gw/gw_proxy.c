@@ -2066,6 +2066,7 @@ dc_free_now(struct gw_dconn *dc)
 	TAILQ_REMOVE(&dc->w->conns, dc, link);
 	__atomic_sub_fetch(&dc->w->stats.cx_active, 1, __ATOMIC_RELAXED);
 	dc->w->nconns--;
+	gw_worker_conn_closed(dc->w);
 	free(dc);
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "gw-int.h"
+#include "vipgate/accept.h"
 
 /* Envoy's default histogram buckets, in ms (source/common/stats/histogram_impl.cc) */
 const double gw_buckets_ms[19] = {
@@ -245,6 +246,35 @@ gw_stats_render(struct gw_ctx *ctx, struct vg_buf *out)
 	    "vipgate_gateway_worker_yields_total %llu\n",
 	    (unsigned long long)cx, (unsigned long long)cxa, (unsigned long long)ucx,
 	    (unsigned long long)ucxa, (unsigned long long)reuse, (unsigned long long)yields);
+	/* accepting: failures by errno, and the times it stopped (accept.h) */
+	{
+		uint64_t err[VG_ACC_NREASONS] = { 0 }, paused[VG_ACC_NREASONS] = { 0 }, full = 0;
+		size_t r, max = 0;
+
+		for (i = 0; i < ctx->nw; i++) {
+			for (r = 0; r < VG_ACC_NREASONS; r++) {
+				err[r] += __atomic_load_n(&ctx->w[i].acc.errors[r], __ATOMIC_RELAXED);
+				paused[r] += __atomic_load_n(&ctx->w[i].acc.pauses[r], __ATOMIC_RELAXED);
+			}
+			full += __atomic_load_n(&ctx->w[i].acc_full, __ATOMIC_RELAXED);
+		}
+		buf_puts(out, "# TYPE vipgate_gateway_accept_errors_total counter\n");
+		for (r = 0; r < VG_ACC_NREASONS; r++)
+			buf_printf(out, "vipgate_gateway_accept_errors_total{reason=\"%s\"} %llu\n",
+			    vg_accept_reason_names[r], (unsigned long long)err[r]);
+		buf_puts(out, "# TYPE vipgate_gateway_accept_paused_total counter\n");
+		for (r = 0; r < VG_ACC_NREASONS; r++)
+			buf_printf(out, "vipgate_gateway_accept_paused_total{reason=\"%s\"} %llu\n",
+			    vg_accept_reason_names[r], (unsigned long long)paused[r]);
+		buf_printf(out, "vipgate_gateway_accept_paused_total{reason=\"max_connections\"} %llu\n",
+		    (unsigned long long)full);
+		pthread_mutex_lock(&ctx->mu);
+		if (ctx->snap)
+			max = ctx->snap->max_conns;
+		pthread_mutex_unlock(&ctx->mu);
+		buf_printf(out, "# TYPE vipgate_gateway_max_connections gauge\n"
+		    "vipgate_gateway_max_connections %zu\n", max);
+	}
 	/* Envoy's cluster counters, as Istio's Prometheus names them */
 	{
 		static const char *const names[GW_CS_MAX] = {

@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -23,6 +24,7 @@
 #include "gw-int.h"
 #include "gw-io.h"
 #include "gw-yield.h"
+#include "vipgate/accept.h"
 #include "vipgate/log.h"
 
 uint64_t
@@ -53,6 +55,110 @@ struct lis_arg {
 	int			 tls;
 };
 
+/*
+ * Accepting stops and resumes for the worker as a whole: its listeners
+ * share the descriptors it runs out of and its connection count. While
+ * they are off, new connections wait in the kernel's listen backlog.
+ */
+static void
+listeners_enable(struct gw_worker *w, int on)
+{
+	size_t i;
+
+	for (i = 0; i < w->nlis; i++)
+		if (w->lis[i].l)
+			(void)(on ? evconnlistener_enable(w->lis[i].l) :
+			    evconnlistener_disable(w->lis[i].l));
+}
+
+static void
+acc_stop(struct gw_worker *w, unsigned flag)
+{
+	if (w->acc_flags == 0)
+		listeners_enable(w, 0);
+	w->acc_flags |= flag;
+}
+
+static void
+acc_resume(struct gw_worker *w, unsigned flag)
+{
+	if (!(w->acc_flags & flag))
+		return;
+	w->acc_flags &= ~flag;
+	if (w->acc_flags == 0)
+		listeners_enable(w, 1);
+}
+
+/* HAProxy's maxconn: at the cap, no accept() until a connection closes. */
+static void
+acc_check_full(struct gw_worker *w)
+{
+	size_t max = w->snap ? w->snap->max_conns : 0;
+	int64_t now;
+
+	if (max == 0 || w->nconns < max) {
+		acc_resume(w, GW_ACC_F_FULL);
+		return;
+	}
+	if (w->acc_flags & GW_ACC_F_FULL)
+		return;
+	acc_stop(w, GW_ACC_F_FULL);
+	__atomic_add_fetch(&w->acc_full, 1, __ATOMIC_RELAXED);
+	now = now_ms();
+	/* at the cap a worker may stop and resume at every close: a line at
+	 * most every VG_ACCEPT_LOG_MS, with the times it was not logged */
+	if (w->full_logged_ms == 0 || now - w->full_logged_ms >= VG_ACCEPT_LOG_MS) {
+		if (w->full_unlogged)
+			log_warnx("gateway worker %d: %zu connections, gateway.max_connections: "
+			    "new ones wait in the listen backlog until one closes (reached %llu "
+			    "more times since the last such line)", w->id, w->nconns,
+			    (unsigned long long)w->full_unlogged);
+		else
+			log_warnx("gateway worker %d: %zu connections, gateway.max_connections: "
+			    "new ones wait in the listen backlog until one closes", w->id,
+			    w->nconns);
+		w->full_logged_ms = now;
+		w->full_unlogged = 0;
+	} else
+		w->full_unlogged++;
+}
+
+void
+gw_worker_conn_closed(struct gw_worker *w)
+{
+	/* a descriptor is free again: HAProxy re-enables limited listeners
+	 * when a connection closes, not only on its timer */
+	acc_resume(w, GW_ACC_F_FAILED);
+	acc_check_full(w);
+}
+
+static void
+acc_retry_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	acc_resume(arg, GW_ACC_F_FAILED);
+}
+
+static void
+accept_error_cb(struct evconnlistener *l, void *arg)
+{
+	int err = EVUTIL_SOCKET_ERROR();
+	struct gw_worker *w = arg;
+	int64_t now = now_ms();
+	char what[32];
+
+	(void)l;
+	snprintf(what, sizeof(what), "gateway worker %d", w->id);
+	vg_accept_log(&w->acc, vg_accept_fail(&w->acc, err, now), now, what);
+	if (!vg_accept_pauses(err)) {
+		log_debug("%s: accept: %s", what, strerror(err));
+		return;
+	}
+	acc_stop(w, GW_ACC_F_FAILED);
+	evtimer_add(w->ev_acc_retry, &vg_accept_retry_tv);
+}
+
 static void
 accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int socklen, void *arg)
 {
@@ -60,9 +166,18 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
 	evutil_socket_t lfd = evconnlistener_get_fd(l);
 	size_t i;
 
+	if (w->acc.since_ms != 0) {
+		int64_t now = now_ms();
+		char what[32];
+
+		snprintf(what, sizeof(what), "gateway worker %d", w->id);
+		vg_accept_log(&w->acc, vg_accept_ok(&w->acc, now), now, what);
+	}
 	for (i = 0; i < w->nlis; i++)
 		if (w->lis[i].l && evconnlistener_get_fd(w->lis[i].l) == lfd) {
 			gw_accept(w, w->lis[i].port, w->lis[i].tls, fd, sa, socklen);
+			/* evconnlistener accepts until EAGAIN unless disabled */
+			acc_check_full(w);
 			return;
 		}
 	evutil_closesocket(fd);
@@ -96,9 +211,18 @@ listen_on(struct gw_worker *w, const char *addr, uint16_t port)
 		close(fd);
 		return NULL;
 	}
-	l = evconnlistener_new(w->base, accept_cb, w, LEV_OPT_CLOSE_ON_FREE, -1, fd);
-	if (l == NULL)
+	/* backlog 0: listen() was called; -1 would make libevent call it
+	 * again with 128, and connections waiting for a worker below
+	 * max_connections (or for descriptors) would be refused beyond that */
+	l = evconnlistener_new(w->base, accept_cb, w, LEV_OPT_CLOSE_ON_FREE, 0, fd);
+	if (l == NULL) {
 		close(fd);
+		return NULL;
+	}
+	/* without it, evconnlistener logs and retries every failure at once */
+	evconnlistener_set_error_cb(l, accept_error_cb);
+	if (w->acc_flags)
+		evconnlistener_disable(l);	/* paused: joins the others */
 	return l;
 }
 
@@ -172,6 +296,7 @@ notify_cb(evutil_socket_t fd, short ev, void *arg)
 	w->snap = s;
 	w->draining = draining;
 	reconcile_listeners(w, s, draining || stopping);
+	acc_check_full(w);	/* a reload may change max_connections */
 	if (old)
 		gw_snap_unref(old);
 	if (draining)
@@ -271,6 +396,9 @@ gw_worker_start(struct gw_worker *w)
 		return -1;
 	w->ev_notify = event_new(w->base, w->efd, EV_READ | EV_PERSIST, notify_cb, w);
 	event_add(w->ev_notify, NULL);
+	w->ev_acc_retry = evtimer_new(w->base, acc_retry_cb, w);
+	if (w->ev_acc_retry == NULL)
+		return -1;
 	if (pthread_create(&w->th, NULL, worker_main, w) != 0)
 		return -1;
 	/* "top -H" and /proc/PID/task/TID/comm tell the workers apart */

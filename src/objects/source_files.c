@@ -206,10 +206,36 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/*
+ * A path that cannot be listed for want of descriptors or memory lists the
+ * files it had last time: they are read again (one that cannot be read
+ * keeps what it defined, as a syntax error does), rather than looking
+ * removed and taking their objects, the gateway's listeners and the VIPs
+ * with them until the next change.
+ */
+static void
+keep_listed(const struct file_source *fs, const char *path, struct vg_ptrvec *out)
+{
+	size_t j, len = strlen(path);
+
+	for (j = 0; j < fs->nfiles; j++) {
+		const char *p = fs->files[j]->path;
+
+		if (strcmp(p, path) == 0 || (strncmp(p, path, len) == 0 && p[len] == '/'))
+			ptrvec_push(out, xstrdup(p));
+	}
+}
+
+static int
+out_of_resources(int err)
+{
+	return err == EMFILE || err == ENFILE || err == ENOMEM;
+}
+
 /* Expand paths into a sorted list of files; problems go to errs. */
 static void
-list_files(const char *const *paths, size_t npaths, struct vg_ptrvec *out,
-    struct vg_errs *errs)
+list_files(const struct file_source *fs, const char *const *paths, size_t npaths,
+    struct vg_ptrvec *out, struct vg_errs *errs)
 {
 	size_t i;
 
@@ -220,6 +246,8 @@ list_files(const char *const *paths, size_t npaths, struct vg_ptrvec *out,
 
 		if (stat(paths[i], &st) == -1) {
 			errs_add(errs, ERR_ERROR, paths[i], 0, 0, "%s", strerror(errno));
+			if (out_of_resources(errno))
+				keep_listed(fs, paths[i], out);
 			continue;
 		}
 		if (!S_ISDIR(st.st_mode)) {
@@ -227,7 +255,12 @@ list_files(const char *const *paths, size_t npaths, struct vg_ptrvec *out,
 			continue;
 		}
 		if ((d = opendir(paths[i])) == NULL) {
-			errs_add(errs, ERR_ERROR, paths[i], 0, 0, "%s", strerror(errno));
+			int e = errno;
+
+			errs_add(errs, ERR_ERROR, paths[i], 0, 0, "%s%s", strerror(e),
+			    out_of_resources(e) ? "; its files are kept as last read" : "");
+			if (out_of_resources(e))
+				keep_listed(fs, paths[i], out);
 			continue;
 		}
 		while ((de = readdir(d)) != NULL) {
@@ -333,7 +366,7 @@ fsrc_sync(struct file_source *fs, const char *const *paths, size_t npaths,
 	size_t i, j, changes = 0;
 	int k;
 
-	list_files(paths, npaths, &names, errs);
+	list_files(fs, paths, npaths, &names, errs);
 
 	/* the new file list, reusing cached parses */
 	nf = xcalloc(names.n + 1, sizeof(*nf));

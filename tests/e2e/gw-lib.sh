@@ -81,7 +81,9 @@ gateway: {workers: ${GW_WORKERS:-2}, bind: ["0.0.0.0"], drain_timeout: 2s, acces
 log: {level: debug}
 EOC
 	mkdir -p "$tmp/state"
-	(cd "$tmp" && exec ip netns exec "$ns" "$vipgated" -f -c "$tmp/vipgate.yaml") >"$tmp/log" 2>&1 &
+	# GW_NOFILE: the descriptor limit it runs with (ulimit -n)
+	(cd "$tmp" && { [ -z "${GW_NOFILE:-}" ] || ulimit -n "$GW_NOFILE"; } &&
+		exec ip netns exec "$ns" "$vipgated" -f -c "$tmp/vipgate.yaml") >"$tmp/log" 2>&1 &
 	pid=$!
 	wait_for 10 inns curl -sf -o /dev/null http://127.0.0.1:15021/healthz/ready
 }

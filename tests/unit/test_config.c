@@ -92,6 +92,7 @@ check_defaults(const struct config *cfg)
 	CU_ASSERT_EQUAL(cfg->gateway.header_timeout_ms, 30000);
 	CU_ASSERT_EQUAL(cfg->gateway.idle_timeout_ms, 300000);
 	CU_ASSERT_EQUAL(cfg->gateway.max_request_headers_kb, 60);
+	CU_ASSERT_EQUAL(cfg->gateway.max_connections, -1);	/* auto */
 	CU_ASSERT_EQUAL(cfg->gateway.num_trusted_proxies, 0);
 	CU_ASSERT_STRING_EQUAL(cfg->gateway.access_log.path, "off");
 	CU_ASSERT_STRING_EQUAL(cfg->gateway.access_log.format, "envoy");
@@ -170,6 +171,7 @@ test_every_key(void)
 	    "  header_timeout: 5s\n"
 	    "  idle_timeout: 0\n"
 	    "  max_request_headers_kb: 16\n"
+	    "  max_connections: 20000\n"
 	    "  num_trusted_proxies: 2\n"
 	    "  access_log: {path: \"-\", format: json}\n"
 	    "  identity:\n"
@@ -223,6 +225,7 @@ test_every_key(void)
 	CU_ASSERT_EQUAL(cfg->gateway.header_timeout_ms, 5000);
 	CU_ASSERT_EQUAL(cfg->gateway.idle_timeout_ms, 0);
 	CU_ASSERT_EQUAL(cfg->gateway.max_request_headers_kb, 16);
+	CU_ASSERT_EQUAL(cfg->gateway.max_connections, 20000);
 	CU_ASSERT_EQUAL(cfg->gateway.num_trusted_proxies, 2);
 	CU_ASSERT_STRING_EQUAL(cfg->gateway.access_log.path, "-");
 	CU_ASSERT_STRING_EQUAL(cfg->gateway.access_log.format, "json");
@@ -250,14 +253,25 @@ test_values(void)
 	struct vg_errs errs = { 0 };
 	struct config *cfg;
 
-	cfg = parse("kubernetes: {in_cluster: true}\ngateway: {workers: auto, "
+	cfg = parse("kubernetes: {in_cluster: true}\ngateway: {workers: auto, max_connections: 0, "
 	    "access_log: {path: false}, labels: {}}\nobjects: {paths: []}\n", &errs);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
 	CU_ASSERT_TRUE(cfg->kubernetes.present);
 	CU_ASSERT_TRUE(cfg->kubernetes.in_cluster);
 	CU_ASSERT_PTR_NULL(cfg->kubernetes.kubeconfig);
 	CU_ASSERT_EQUAL(cfg->gateway.workers, 0);
+	CU_ASSERT_EQUAL(cfg->gateway.max_connections, 0);	/* no cap */
 	CU_ASSERT_STRING_EQUAL(cfg->gateway.access_log.path, "off");
+	config_free(cfg);
+	errs_clear(&errs);
+	cfg = parse("gateway: {max_connections: auto}\n", &errs);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	CU_ASSERT_EQUAL(cfg->gateway.max_connections, -1);
+	config_free(cfg);
+	errs_clear(&errs);
+	cfg = parse("kubernetes: {in_cluster: true}\ngateway: {workers: auto, "
+	    "access_log: {path: false}, labels: {}}\nobjects: {paths: []}\n", &errs);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
 	/* given empty is empty, not the default */
 	CU_ASSERT_EQUAL(cfg->gateway.labels.n, 0);
 	CU_ASSERT_EQUAL(cfg->objects.npaths, 0);
@@ -344,7 +358,8 @@ test_sample_documents_every_key(void)
 		"state_dir:", "addresses:", "interface:", "gateway:", "enabled:",
 		"namespace:", "bind:", "workers:", "cpu_affinity:", "yield_after:", "health_port:", "stats_port:",
 		"drain_timeout:", "header_timeout:", "idle_timeout:",
-		"max_request_headers_kb:", "num_trusted_proxies:", "path_normalization:", "access_log:", "path:", "format:", "identity:",
+		"max_request_headers_kb:", "max_connections:", "num_trusted_proxies:", "path_normalization:",
+		"access_log:", "path:", "format:", "identity:",
 		"cert:", "key:", "ca:", "trust_domain:", "l2:", "refresh:",
 		"heartbeat:", "port:", "peers:", "interval:", "key_file:", "log:",
 		"level:",
@@ -480,6 +495,18 @@ test_errors_values(void)
 	    "t.yaml:2:16: gateway.yield_after: \"400us\" is not 0 or from 1ms to 1s");
 	expect_error("gateway:\n  yield_after: 2s\n",
 	    "t.yaml:2:16: gateway.yield_after: \"2s\" is not 0 or from 1ms to 1s");
+	expect_error("gateway:\n  max_connections: -1\n",
+	    "t.yaml:2:20: gateway.max_connections: \"-1\" is not \"auto\", 0 (no limit) or a number "
+	    "of connections from 1 to 10000000");
+	expect_error("gateway:\n  max_connections: lots\n",
+	    "t.yaml:2:20: gateway.max_connections: \"lots\" is not \"auto\", 0 (no limit) or a number "
+	    "of connections from 1 to 10000000");
+	expect_error("gateway:\n  max_connections: 10000001\n",
+	    "t.yaml:2:20: gateway.max_connections: \"10000001\" is not \"auto\", 0 (no limit) or a "
+	    "number of connections from 1 to 10000000");
+	expect_error("gateway:\n  max_connections: [1]\n",
+	    "t.yaml:2:20: gateway.max_connections: must be \"auto\", 0 or a number of connections, "
+	    "not a list");
 	expect_error("gateway:\n  yield_after: soon\n",
 	    "t.yaml:2:16: gateway.yield_after: \"soon\" is not a duration (like 100ms, 10s, 1m)");
 	/* names */

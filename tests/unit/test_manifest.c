@@ -4,7 +4,9 @@
 #include "vipgate/source.h"
 #include "vipgate/store.h"
 
+#include <fcntl.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 static const char *seed_files[] = {
@@ -489,6 +491,36 @@ test_file_source(void)
 	/* nothing changed: no change, no error */
 	CU_ASSERT_EQUAL(fsrc_sync(fs, paths, 1, &errs), 0);
 	errs_clear(&errs);
+
+	/* out of descriptors, the directory cannot be listed nor its files
+	 * read: everything they define stays, nothing is deleted */
+	{
+		struct rlimit rl, low;
+		int fds[16], n = 0, f = dup(0);
+
+		CU_ASSERT_FATAL(f >= 0);
+		close(f);
+		CU_ASSERT_EQUAL_FATAL(getrlimit(RLIMIT_NOFILE, &rl), 0);
+		low = rl;
+		low.rlim_cur = (rlim_t)f + 8;
+		CU_ASSERT_EQUAL_FATAL(setrlimit(RLIMIT_NOFILE, &low), 0);
+		while (n < 16 && (fds[n] = open("/dev/null", O_RDONLY)) >= 0)
+			n++;
+		CU_ASSERT(n < 16);
+		CU_ASSERT_EQUAL(fsrc_sync(fs, paths, 1, &errs), 0);
+		while (n > 0)
+			close(fds[--n]);
+		CU_ASSERT_EQUAL(setrlimit(RLIMIT_NOFILE, &rl), 0);
+		CU_ASSERT_TRUE(cu_errs_have(&errs, "Too many open files; its files are kept"));
+		CU_ASSERT_EQUAL(store_count(st), 3);
+		CU_ASSERT_STRING_EQUAL(pool_range(st), "10.0.0.0");
+		errs_clear(&errs);
+		/* descriptors back: read again, the same objects */
+		fsrc_sync(fs, paths, 1, &errs);
+		CU_ASSERT_EQUAL(errs.n, 0);
+		CU_ASSERT_EQUAL(store_count(st), 3);
+		errs_clear(&errs);
+	}
 
 	/* the pool breaks: its last good version stays in force, the store
 	 * notes the rejection (a change: what uses the pool may say so) */
