@@ -2844,8 +2844,16 @@ dr_connect(struct gw_dreq *dr)
 	__atomic_add_fetch(&w->stats.upstream_cx_active, 1, __ATOMIC_RELAXED);
 	/* no callbacks yet: a synchronous failure must not free uc under us */
 	if (gw_io_connect(uc->io, (struct sockaddr *)&uc->sa, uc->salen) == -1) {
+		int e = errno;
+
 		uc_free(uc);
-		gw_rs_local(dr->snap, dr->cl, dr->ep, GW_OD_CONNECT_FAILED);
+		/*
+		 * Out of descriptors, buffers or local ports is this node's
+		 * fault, not the endpoint's: outlier detection must not eject
+		 * healthy endpoints for it. The request still fails (UF).
+		 */
+		if (e != EMFILE && e != ENFILE && e != ENOBUFS && e != ENOMEM && e != EADDRNOTAVAIL)
+			gw_rs_local(dr->snap, dr->cl, dr->ep, GW_OD_CONNECT_FAILED);
 		return -1;
 	}
 	gw_rs_cx_open(w, &uc->rs, &dr->rs);
