@@ -8,6 +8,9 @@
 
 #define VG_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define VG_PRINTF(f, a) __attribute__((format(printf, f, a)))
+/* A macro's value as a string literal. */
+#define VG_XSTR(x) #x
+#define VG_STR(x) VG_XSTR(x)
 
 void *xmalloc(size_t);
 void *xcalloc(size_t, size_t);
@@ -96,5 +99,7 @@ int64_t now_us(void);
 int write_file_atomic(const char *path, const void *, size_t);
 /* Read a whole file; NUL-terminated; NULL with errno on failure. */
 char *read_file(const char *path, size_t *lenp);
+/* The same, failing with EFBIG past max bytes. */
+char *read_file_max(const char *path, size_t max, size_t *lenp);
 
 #endif

@@ -590,17 +590,29 @@ fail:
 char *
 read_file(const char *path, size_t *lenp)
 {
+	return read_file_max(path, SIZE_MAX - 1, lenp);
+}
+
+char *
+read_file_max(const char *path, size_t max, size_t *lenp)
+{
 	struct stat st;
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
 	int fd, saved;
 
+	memset(&st, 0, sizeof(st));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd == -1)
 		return NULL;
 	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
 		close(fd);
 		errno = EISDIR;
+		return NULL;
+	}
+	if (st.st_size > 0 && (uint64_t)st.st_size > max) {
+		close(fd);
+		errno = EFBIG;
 		return NULL;
 	}
 	cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 4096;
@@ -625,6 +637,13 @@ read_file(const char *path, size_t *lenp)
 		if (n == 0)
 			break;
 		len += (size_t)n;
+		if (len > max) {
+			/* it grew while being read */
+			free(buf);
+			close(fd);
+			errno = EFBIG;
+			return NULL;
+		}
 	}
 	close(fd);
 	buf[len] = '\0';

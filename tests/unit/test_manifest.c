@@ -4,6 +4,7 @@
 #include "vipgate/source.h"
 #include "vipgate/store.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
@@ -190,7 +191,8 @@ test_alias_bomb(void)
 		buf_printf(&b, "a%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d]\n",
 		    i, i, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1);
 	CU_ASSERT_EQUAL(cu_decode(b.s, &errs, &out), -1);
-	CU_ASSERT_TRUE(cu_errs_have(&errs, "too large once aliases are expanded"));
+	CU_ASSERT_TRUE(cu_errs_have(&errs,
+	    "aliases expand the document to more than 4000000 nodes"));
 	decoded_list_free(&out);
 	errs_clear(&errs);
 	buf_free(&b);
@@ -538,7 +540,211 @@ test_file_source(void)
 	CU_ASSERT_EQUAL(system(p), 0);
 }
 
+/*
+ * 100,000 anchors, each referred to once, in the order they were defined:
+ * a look-up that scans the anchors made this quadratic (31 s).
+ */
+static void
+test_many_anchors(void)
+{
+	struct vg_errs errs = { 0 };
+	struct decoded_list out = { 0 };
+	struct vg_buf b = { 0 };
+	int64_t t0;
+	int i;
+
+	buf_puts(&b, "apiVersion: v1\nkind: List\nitems:\n");
+	for (i = 0; i < 100000; i++)
+		buf_printf(&b, "- {apiVersion: v1, kind: Namespace, metadata: {name: n%d, "
+		    "labels: &a%d {k: v%d}}}\n", i, i, i);
+	for (i = 0; i < 100000; i++)
+		buf_printf(&b, "- {apiVersion: v1, kind: Namespace, metadata: {name: m%d, "
+		    "labels: *a%d}}\n", i, i);
+	t0 = now_ms();
+	CU_ASSERT_EQUAL(cu_decode(b.s, &errs, &out), 0);
+	cu_errs_dump(&errs);
+	/* linear: well under a second unsanitized; the bound leaves room */
+	CU_ASSERT_TRUE(now_ms() - t0 < 8000);
+	CU_ASSERT_EQUAL(errs.n, 0);
+	CU_ASSERT_EQUAL_FATAL(out.n, 200000);
+	CU_ASSERT_STRING_EQUAL(out.v[199999].obj->meta.labels.v[0], "v99999");
+	decoded_list_free(&out);
+	errs_clear(&errs);
+	buf_free(&b);
+}
+
+/* A name given again refers to its latest definition from then on. */
+static void
+test_anchor_redefined(void)
+{
+	struct vg_errs errs = { 0 };
+	struct decoded_list out = { 0 };
+
+	CU_ASSERT_EQUAL(cu_decode("apiVersion: v1\nkind: List\nitems:\n"
+	    "- {apiVersion: v1, kind: Namespace, metadata: {name: a, labels: &l {k: one}}}\n"
+	    "- {apiVersion: v1, kind: Namespace, metadata: {name: b, labels: *l}}\n"
+	    "- {apiVersion: v1, kind: Namespace, metadata: {name: c, labels: &l {k: two}}}\n"
+	    "- {apiVersion: v1, kind: Namespace, metadata: {name: d, labels: *l}}\n"
+	    "---\n"
+	    "apiVersion: v1\nkind: Namespace\nmetadata: {name: e, labels: *l}\n",
+	    &errs, &out), -1);
+	cu_errs_dump(&errs);
+	CU_ASSERT_EQUAL_FATAL(out.n, 4);
+	CU_ASSERT_STRING_EQUAL(out.v[1].obj->meta.labels.v[0], "one");
+	CU_ASSERT_STRING_EQUAL(out.v[3].obj->meta.labels.v[0], "two");
+	/* anchors do not cross documents */
+	CU_ASSERT_TRUE(cu_errs_have(&errs, "test.yaml:11:29: unknown alias *l"));
+	decoded_list_free(&out);
+	errs_clear(&errs);
+}
+
+/* Each limit of a document is named in its error. */
+static void
+test_limits_named(void)
+{
+	struct vg_errs errs = { 0 };
+	struct decoded_list out = { 0 };
+	struct vg_buf b = { 0 };
+	char *big;
+	int i;
+
+	/* a plain list over the node limit is not an alias bomb */
+	buf_puts(&b, "[");
+	for (i = 0; i <= YN_MAX_NODES; i++)
+		buf_puts(&b, "x,");
+	buf_puts(&b, "x]\n");
+	CU_ASSERT_EQUAL(cu_decode(b.s, &errs, &out), -1);
+	CU_ASSERT_TRUE(cu_errs_have(&errs, "the document has more than 4000000 nodes"));
+	CU_ASSERT_FALSE(cu_errs_have(&errs, "alias"));
+	errs_clear(&errs);
+	buf_free(&b);
+
+	/* nesting as written */
+	for (i = 0; i < YN_MAX_DEPTH + 1; i++)
+		buf_puts(&b, "[");
+	for (i = 0; i < YN_MAX_DEPTH + 1; i++)
+		buf_puts(&b, "]");
+	CU_ASSERT_EQUAL(cu_decode(b.s, &errs, &out), -1);
+	cu_errs_dump(&errs);
+	CU_ASSERT_TRUE(cu_errs_have(&errs, "test.yaml:1:65: nested deeper than 64 levels"));
+	errs_clear(&errs);
+	buf_free(&b);
+
+	/* an alias of an alias of an alias ...: deep only when expanded */
+	buf_puts(&b, "d0: &d0 [x]\n");
+	for (i = 1; i < 70; i++)
+		buf_printf(&b, "d%d: &d%d [*d%d]\n", i, i, i - 1);
+	CU_ASSERT_EQUAL(cu_decode(b.s, &errs, &out), -1);
+	CU_ASSERT_TRUE(cu_errs_have(&errs,
+	    "nested deeper than 64 levels once aliases are expanded"));
+	errs_clear(&errs);
+	buf_free(&b);
+
+	/* one huge scalar */
+	big = xmalloc(YN_MAX_SCALAR + 32);
+	memcpy(big, "k: ", 3);
+	memset(big + 3, 'a', YN_MAX_SCALAR + 1);
+	strcpy(big + 3 + YN_MAX_SCALAR + 1, "\n");
+	CU_ASSERT_EQUAL(cu_decode(big, &errs, &out), -1);
+	CU_ASSERT_TRUE(cu_errs_have(&errs, "a scalar is longer than 3145728 bytes"));
+	errs_clear(&errs);
+	free(big);
+	CU_ASSERT_EQUAL(out.n, 0);
+	decoded_list_free(&out);
+}
+
+/*
+ * 50,000 other keys, then a key given 50,000 times: each repeat is found
+ * in one step, not by a scan of the keys before it.
+ */
+static void
+test_repeated_key(void)
+{
+	struct vg_errs errs = { 0 };
+	struct decoded_list out = { 0 };
+	struct vg_buf b = { 0 };
+	int64_t t0;
+	int i;
+
+	buf_puts(&b, "apiVersion: v1\nkind: Namespace\nmetadata:\n");
+	for (i = 0; i < 50000; i++)
+		buf_printf(&b, "  x%d: y\n", i);
+	for (i = 0; i < 50000; i++)
+		buf_puts(&b, "  name: a\n");
+	t0 = now_ms();
+	cu_decode(b.s, &errs, &out);
+	CU_ASSERT_TRUE(now_ms() - t0 < 8000);
+	CU_ASSERT_TRUE(cu_errs_have(&errs, "test.yaml:50005:3: Namespace a: metadata.name: "
+	    "given twice (line 50004)"));
+	decoded_list_free(&out);
+	errs_clear(&errs);
+	buf_free(&b);
+}
+
+/*
+ * A file of many bad or unknown objects: the first reports of each kind,
+ * then one line that counts the rest; the file size limit is named.
+ */
+static void
+test_reports_capped(void)
+{
+	char dir[] = "/tmp/vg-test-cap.XXXXXX";
+	const char *paths[1];
+	struct store *st = store_new();
+	struct file_source *fs = fsrc_new(st);
+	struct vg_errs errs = { 0 };
+	struct vg_buf b = { 0 };
+	char p[512];
+	int i, fd;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	paths[0] = dir;
+	for (i = 0; i < 1000; i++)
+		buf_printf(&b, "apiVersion: example.com/v1\nkind: Widget\n"
+		    "metadata: {name: w%d}\n---\n", i);
+	for (i = 0; i < 30; i++)
+		buf_printf(&b, "apiVersion: v1\nkind: Service\n"
+		    "metadata: {name: s%d}\nspec: {type: Bad}\n---\n", i);
+	buf_puts(&b, NSYAML("ok"));
+	put_file(dir, "many.yaml", b.s);
+	fsrc_sync(fs, paths, 1, &errs);
+	cu_errs_dump(&errs);
+	CU_ASSERT_EQUAL(errs.n, 2 * FSRC_MAX_REPORTS + 1);
+	CU_ASSERT_TRUE(cu_errs_have(&errs, "many.yaml: 10 more errors and 980 more "
+	    "warnings not listed (the first 20 of each are)"));
+	CU_ASSERT_EQUAL(errs.nerrors, FSRC_MAX_REPORTS + 1);
+	CU_ASSERT_PTR_NOT_NULL(store_get(st, K_NAMESPACE, "", "ok"));
+	errs_clear(&errs);
+	/* cached: the same reports again, no more */
+	fsrc_sync(fs, paths, 1, &errs);
+	CU_ASSERT_EQUAL(errs.n, 2 * FSRC_MAX_REPORTS + 1);
+	errs_clear(&errs);
+	buf_free(&b);
+
+	/* a file over the size limit is not read; what it had stays */
+	snprintf(p, sizeof(p), "%s/many.yaml", dir);
+	fd = open(p, O_WRONLY);
+	CU_ASSERT_TRUE_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(ftruncate(fd, (off_t)FSRC_MAX_FILE + 1), 0);
+	close(fd);
+	fsrc_sync(fs, paths, 1, &errs);
+	CU_ASSERT_TRUE(cu_errs_have(&errs, "many.yaml: larger than 128 MiB, the limit "
+	    "for one manifest file; not read"));
+	CU_ASSERT_PTR_NOT_NULL(store_get(st, K_NAMESPACE, "", "ok"));
+	errs_clear(&errs);
+
+	fsrc_free(fs);
+	store_free(st);
+	snprintf(p, sizeof(p), "rm -rf %s", dir);
+	CU_ASSERT_EQUAL(system(p), 0);
+}
+
 static const struct cu_test tests[] = {
+	{ "100,000 anchors in linear time", test_many_anchors },
+	{ "an anchor defined again", test_anchor_redefined },
+	{ "document limits are named", test_limits_named },
+	{ "a key given 50,000 times", test_repeated_key },
+	{ "a file's reports are capped; its size is limited", test_reports_capped },
 	{ "file source: reload, last good, duplicates", test_file_source },
 	{ "seed walk-through loads unchanged", test_seed_loads },
 	{ "IPAddressPool fields", test_pool_fields },
