@@ -36,7 +36,16 @@ struct fsrc_load;
 struct fsrc_load *fsrc_load_new(const struct file_source *, const char *const *paths,
     size_t npaths);
 void fsrc_load_run(struct fsrc_load *);
-size_t fsrc_load_apply(struct file_source *, struct fsrc_load *, struct vg_errs *);
+/* What a load did, for a reload's answer. */
+struct fsrc_result {
+	size_t	changes;	/* store changes (also the return value) */
+	size_t	kept;		/* objects rejected that keep their last good version */
+	size_t	not_loaded;	/* objects rejected with no version to keep */
+	size_t	ignored;	/* objects defined twice: the later ones */
+	size_t	files_kept;	/* files not read or parsed: what they defined stays */
+};
+size_t fsrc_load_apply(struct file_source *, struct fsrc_load *, struct vg_errs *,
+    struct fsrc_result *);
 void fsrc_load_free(struct fsrc_load *);
 
 /*

@@ -430,12 +430,14 @@ fsrc_sync(struct file_source *fs, const char *const *paths, size_t npaths,
 	struct fsrc_load *l = fsrc_load_new(fs, paths, npaths);
 
 	fsrc_load_run(l);
-	return fsrc_load_apply(fs, l, errs);
+	return fsrc_load_apply(fs, l, errs, NULL);
 }
 
 size_t
-fsrc_load_apply(struct file_source *fs, struct fsrc_load *l, struct vg_errs *errs)
+fsrc_load_apply(struct file_source *fs, struct fsrc_load *l, struct vg_errs *errs,
+    struct fsrc_result *res)
 {
+	struct fsrc_result r = { 0 };
 	struct cached_file **nf;
 	struct claims cl = { 0 };
 	size_t i, j, changes = 0, freed = 0;
@@ -477,6 +479,7 @@ fsrc_load_apply(struct file_source *fs, struct fsrc_load *l, struct vg_errs *err
 			file_free(p);
 		}
 		f->seen = 1;
+		r.files_kept += (size_t)f->syntax_error;
 		errs_append(errs, &f->errs);
 		nf[i] = f;
 	}
@@ -502,6 +505,7 @@ fsrc_load_apply(struct file_source *fs, struct fsrc_load *l, struct vg_errs *err
 				    "%s %s%s%s is also defined at %s:%d; this one is ignored",
 				    kind_name(d->kind), ns, *ns ? "/" : "", name,
 				    claim_file(&cl, c)->path, first ? first->line : 0);
+				r.ignored++;
 				continue;
 			}
 			c->file = (uint32_t)i + 1;
@@ -548,7 +552,9 @@ fsrc_load_apply(struct file_source *fs, struct fsrc_load *l, struct vg_errs *err
 		} else if (store_get(fs->store, ck, cns, cname) == NULL) {
 			/* failed, nothing to keep: it is not loaded */
 			c->used = 2;
-		}
+			r.not_loaded += d != NULL;
+		} else
+			r.kept += d != NULL;
 	}
 	for (k = 0; k < K__COUNT; k++) {
 		struct object * const *ol;
@@ -623,6 +629,9 @@ fsrc_load_apply(struct file_source *fs, struct fsrc_load *l, struct vg_errs *err
 	if (l->parsed_bytes + freed >= FSRC_TRIM_BYTES)
 		malloc_trim(0);
 	fsrc_load_free(l);
+	r.changes = changes;
+	if (res != NULL)
+		*res = r;
 	return changes;
 }
 
