@@ -178,6 +178,27 @@ test_syntax_error_position(void)
 	errs_clear(&errs);
 }
 
+/* A trailing "---", or one twice, makes an empty document: skipped. */
+static void
+test_empty_documents(void)
+{
+	struct vg_errs errs = { 0 };
+	struct decoded_list out = { 0 };
+
+	CU_ASSERT_EQUAL(cu_decode("---\n---\napiVersion: v1\nkind: Namespace\n"
+	    "metadata: {name: a}\n---\n", &errs, &out), 0);
+	cu_errs_dump(&errs);
+	CU_ASSERT_EQUAL(errs.n, 0);
+	CU_ASSERT_EQUAL(out.n, 1);
+	decoded_list_free(&out);
+	errs_clear(&errs);
+	/* a document that is a scalar with something in it is still an error */
+	CU_ASSERT_EQUAL(cu_decode("hello\n", &errs, &out), 0);
+	CU_ASSERT_TRUE(cu_errs_have(&errs, "a manifest must be a map"));
+	decoded_list_free(&out);
+	errs_clear(&errs);
+}
+
 static void
 test_alias_bomb(void)
 {
@@ -753,6 +774,7 @@ static const struct cu_test tests[] = {
 	{ "JSON and v1 List", test_json_and_list },
 	{ "YAML syntax error position", test_syntax_error_position },
 	{ "alias bomb bounded", test_alias_bomb },
+	{ "empty documents are skipped", test_empty_documents },
 	{ "Secret and EndpointSlice", test_secret_and_slice },
 	{ "store put/get/del/list", test_store_basics },
 	{ "a file's objects share an arena", test_shared_arena },
