@@ -143,7 +143,12 @@ rc=$?
 check "removing them is a clean reload" test $rc -eq 0
 rss=$(rss_mb)
 echo "$(cat /proc/$pid/comm) RSS after the large files went: $rss MB"
-check "RSS comes back to within 20 MB of what it was before ($rss0 MB)" test "$rss" -le $((rss0 + 20))
+# AddressSanitizer's allocator keeps freed memory in quarantine
+if ldd "$vipgated" 2>/dev/null | grep -q libasan; then
+	echo "skipped under AddressSanitizer: RSS back to where it was"
+else
+	check "RSS comes back to within 20 MB of what it was before ($rss0 MB)" test "$rss" -le $((rss0 + 20))
+fi
 
 stop "$pid"; rc=$?
 pid=
