@@ -20,8 +20,8 @@ struct frame {
 
 /*
  * Anchors of the current document by name, open addressing; a name defined
- * again points at its latest node (YAML 1.2, 3.2.2.2). A linear list made
- * 100,000 anchors a quadratic 31 s.
+ * again points at its latest node from then on. A list searched from the
+ * end made a load quadratic: 100,000 anchors took 22-31 s.
  */
 struct anchor {
 	uint64_t	 h;
