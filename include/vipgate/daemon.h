@@ -105,7 +105,8 @@ void daemon_free(struct daemon *);
 /*
  * A reload as SIGHUP does it: the main config at once, the manifests on
  * the load thread; the result is in d->last when it is done. Returns 0
- * when it started, 1 when it waits for the load that runs.
+ * when it started, 1 when it waits for the load that runs, 2 when it is
+ * done already (read on the main loop: no thread).
  */
 int daemon_reload(struct daemon *, const char *trigger);
 void daemon_schedule_reconcile(struct daemon *);

@@ -84,6 +84,8 @@ ctlsrv_status(struct daemon *d)
 	    "reconciles", (json_int_t)d->reconciles,
 	    "last_reload", ctlsrv_reload_result(&d->last));
 
+	/* manifests being read on the load thread: last_reload is the one before */
+	json_object_set_new(st, "loading", json_boolean(d->load != NULL));
 	if (d->ksrc)
 		json_object_set_new(st, "kubernetes", ksrc_status(d->ksrc));
 	return st;
@@ -157,8 +159,19 @@ dispatch(struct daemon *d, const char *line, size_t len, struct vg_ptrvec **wait
 		out = ctl_response_ok(ctlsrv_services(d));
 	else if (strcmp(cmd, "reload") == 0) {
 		/* answered when the manifests are read (ctlsrv_answer_waiters) */
-		*wait = daemon_reload(d, "ctl") == 0 ? &d->waiters : &d->waiters_next;
-		out = NULL;
+		switch (daemon_reload(d, "ctl")) {
+		case 0:
+			*wait = &d->waiters;
+			out = NULL;
+			break;
+		case 1:
+			*wait = &d->waiters_next;
+			out = NULL;
+			break;
+		default:
+			out = ctl_response_ok(ctlsrv_reload_result(&d->last));
+			break;
+		}
 	} else {
 		size_t i;
 		json_t *res = NULL;

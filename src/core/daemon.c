@@ -122,7 +122,7 @@ watch_paths(struct daemon *d)
 	event_add(d->ev_inotify, NULL);
 }
 
-static void load_start(struct daemon *, const char *trigger, int reload_config,
+static int load_start(struct daemon *, const char *trigger, int reload_config,
     int threaded);
 
 static void *
@@ -228,9 +228,10 @@ reload_config(struct daemon *d)
 
 /*
  * Start a load of every manifest (and first the main config when asked);
- * threaded, it ends in load_done_cb, else before this returns.
+ * threaded, it ends in load_done_cb (returns 0), else before this returns
+ * (returns 2).
  */
-static void
+static int
 load_start(struct daemon *d, const char *trigger, int reload, int threaded)
 {
 	sigset_t all, old;
@@ -248,16 +249,20 @@ load_start(struct daemon *d, const char *trigger, int reload, int threaded)
 		r = pthread_create(&d->load_thread, NULL, load_thread, d);
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		if (r == 0)
-			return;
+			return 0;
 		errno = r;
 		log_warn("no thread to read manifests: read on the main loop");
 	}
 	fsrc_load_run(d->load);
 	load_finish(d);
 	ctlsrv_answer_waiters(d, &d->waiters);
+	return 2;
 }
 
-/* Ask for a load; returns 1 when it waits for the one that runs. */
+/*
+ * Ask for a load; returns 0 when it runs, 1 when it waits for the one that
+ * runs, 2 when it is done already (no thread).
+ */
 static int
 load_request(struct daemon *d, const char *trigger, int reload)
 {
@@ -269,8 +274,7 @@ load_request(struct daemon *d, const char *trigger, int reload)
 		d->pending_config |= reload;
 		return 1;
 	}
-	load_start(d, trigger, reload, 1);
-	return 0;
+	return load_start(d, trigger, reload, 1);
 }
 
 static void

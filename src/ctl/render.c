@@ -257,6 +257,8 @@ ctl_render_status(FILE *f, const json_t *st)
 		if ((s = jstr(lr, "last_error")))
 			kv(f, KEY_WIDTH, "kubernetes error", "%s", s);
 	}
+	if (json_is_true(json_object_get(st, "loading")))
+		kv(f, KEY_WIDTH, "manifests", "loading");
 	lr = json_object_get(st, "last_reload");
 	if (json_is_object(lr))
 		print_reload(f, "last reload", lr);
