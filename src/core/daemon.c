@@ -125,15 +125,22 @@ watch_paths(struct daemon *d)
 static int load_start(struct daemon *, const char *trigger, int reload_config,
     int threaded);
 
+/* What the load thread has: nothing of the daemon's but these. */
+struct load_job {
+	struct fsrc_load	*load;
+	int			 done_fd;
+};
+
 static void *
 load_thread(void *arg)
 {
-	struct daemon *d = arg;
+	struct load_job *job = arg;
 	char c = 1;
 
-	fsrc_load_run(d->load);
-	while (write(d->load_pipe[1], &c, 1) == -1 && errno == EINTR)
+	fsrc_load_run(job->load);
+	while (write(job->done_fd, &c, 1) == -1 && errno == EINTR)
 		;
+	free(job);
 	return NULL;
 }
 
@@ -234,6 +241,7 @@ reload_config(struct daemon *d)
 static int
 load_start(struct daemon *d, const char *trigger, int reload, int threaded)
 {
+	struct load_job *job;
 	sigset_t all, old;
 	int r;
 
@@ -246,10 +254,14 @@ load_start(struct daemon *d, const char *trigger, int reload, int threaded)
 		/* signals stay with the main thread */
 		sigfillset(&all);
 		pthread_sigmask(SIG_SETMASK, &all, &old);
-		r = pthread_create(&d->load_thread, NULL, load_thread, d);
+		job = xcalloc(1, sizeof(*job));
+		job->load = d->load;
+		job->done_fd = d->load_pipe[1];
+		r = pthread_create(&d->load_thread, NULL, load_thread, job);
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		if (r == 0)
 			return 0;
+		free(job);
 		errno = r;
 		log_warn("no thread to read manifests: read on the main loop");
 	}
@@ -607,10 +619,12 @@ daemon_free(struct daemon *d)
 
 	ctlsrv_close(d);
 	if (d->load != NULL) {
-		/* a load still reading: it touches only itself */
-		pthread_join(d->load_thread, NULL);
-		fsrc_load_free(d->load);
+		/* a load still reading touches only itself and the pipe: exit
+		 * without waiting for it (a pathological file may take long) */
+		log_warnx("exiting while manifests are read");
+		pthread_detach(d->load_thread);
 		d->load = NULL;
+		d->load_pipe[1] = -1;	/* it writes there when done: left open */
 	}
 	errs_clear(&d->load_errs);
 	ctlsrv_drop_waiters(&d->waiters);

@@ -536,3 +536,15 @@ sc_decode(struct sc_ctx *c, const struct sc_schema *s, const struct ynode *n,
 		rc = -1;
 	return rc;
 }
+
+int
+sc_map_key_cmp(size_t a, size_t b, void *arg)
+{
+	const struct ynode *n = arg;
+	const struct ynode *x = n->keys[a], *y = n->keys[b];
+	int xs = x->type == YN_SCALAR, ys = y->type == YN_SCALAR;
+
+	if (!xs || !ys)
+		return xs != ys ? ys - xs : (a > b) - (a < b);
+	return strcmp(x->str, y->str);
+}

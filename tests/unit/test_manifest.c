@@ -702,6 +702,83 @@ test_repeated_key(void)
 	buf_free(&b);
 }
 
+/* Decode one document; true when one of its errors has needle. */
+static int
+decode_has(const char *yaml, const char *needle)
+{
+	struct vg_errs errs = { 0 };
+	struct decoded_list out = { 0 };
+	int r;
+
+	cu_decode(yaml, &errs, &out);
+	r = cu_errs_have(&errs, needle);
+	if (!r)
+		errs_print(&errs, stderr);
+	decoded_list_free(&out);
+	errs_clear(&errs);
+	return r;
+}
+
+/*
+ * Lists checked item against item (ports given twice, overlapping ranges)
+ * are sorted instead of scanned pairwise: the same first pair, found in
+ * O(n log n) (60,000 ports took 1.8 s, 120,000 four times that).
+ */
+static void
+test_long_lists(void)
+{
+	struct vg_buf b = { 0 };
+	int64_t t0;
+	int i;
+
+	buf_puts(&b, "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  ports:\n");
+	for (i = 1; i <= 60000; i++)
+		buf_printf(&b, "  - {port: %d}\n  - {port: %d, protocol: UDP}\n", i, i);
+	buf_puts(&b, "  - {port: 3, protocol: SCTP}\n  - {port: 7}\n  - {port: 3}\n");
+	t0 = now_ms();
+	CU_ASSERT_TRUE(decode_has(b.s, "spec: port 7/TCP is given twice"));
+	CU_ASSERT_TRUE(now_ms() - t0 < 3000);
+	buf_free(&b);
+
+	buf_puts(&b, "apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\n"
+	    "metadata: {name: p}\nspec:\n  addresses:\n");
+	for (i = 0; i < 80000; i++)
+		buf_printf(&b, "  - 10.%d.%d.%d/32\n", i >> 16, (i >> 8) & 255, i & 255);
+	buf_puts(&b, "  - 192.168.0.0/16\n  - 10.0.5.7-10.0.9.1\n  - 10.0.0.1/32\n");
+	t0 = now_ms();
+	CU_ASSERT_TRUE(decode_has(b.s, "addresses[80001]: \"10.0.5.7-10.0.9.1\" overlaps "
+	    "\"10.0.5.7/32\""));
+	CU_ASSERT_TRUE(now_ms() - t0 < 3000);
+	buf_free(&b);
+
+	/* the first range that overlaps an earlier one, and the first of those */
+	CU_ASSERT_TRUE(decode_has("apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\n"
+	    "metadata: {name: p}\nspec:\n  addresses: [10.0.0.0/24, 'fd00::/120', "
+	    "192.168.0.0/24, 10.0.1.0/24, 192.168.0.9-192.168.0.20, 10.0.0.0/16, "
+	    "'fd00::5']\n",
+	    "addresses[4]: \"192.168.0.9-192.168.0.20\" overlaps \"192.168.0.0/24\""));
+	/* a range that does not parse after an overlap: the overlap first */
+	CU_ASSERT_TRUE(decode_has("apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\n"
+	    "metadata: {name: p}\nspec:\n  addresses: [10.0.0.0/24, 10.0.0.7/32, bad]\n",
+	    "addresses[1]: \"10.0.0.7/32\" overlaps \"10.0.0.0/24\""));
+	/* and before one, the range that does not parse */
+	CU_ASSERT_TRUE(decode_has("apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\n"
+	    "metadata: {name: p}\nspec:\n  addresses: [10.0.0.0/24, bad, 10.0.0.7/32]\n",
+	    "addresses[1]: \"bad\""));
+	/* IPv4 and IPv6 never overlap */
+	{
+		struct vg_errs errs = { 0 };
+		struct decoded_list out = { 0 };
+
+		cu_decode("apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\n"
+		    "metadata: {name: p}\nspec:\n  addresses: ['::/0', 0.0.0.0/0]\n",
+		    &errs, &out);
+		CU_ASSERT_EQUAL(errs.n, 0);
+		decoded_list_free(&out);
+		errs_clear(&errs);
+	}
+}
+
 /*
  * A file of many bad or unknown objects: the first reports of each kind,
  * then one line that counts the rest; the file size limit is named.
@@ -765,6 +842,7 @@ static const struct cu_test tests[] = {
 	{ "an anchor defined again", test_anchor_redefined },
 	{ "document limits are named", test_limits_named },
 	{ "a key given 50,000 times", test_repeated_key },
+	{ "long lists: duplicates and overlaps by sorting", test_long_lists },
 	{ "a file's reports are capped; its size is limited", test_reports_capped },
 	{ "file source: reload, last good, duplicates", test_file_source },
 	{ "seed walk-through loads unchanged", test_seed_loads },
