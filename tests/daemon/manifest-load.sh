@@ -105,6 +105,34 @@ rm -f "$tmp/objs/bad.yaml"
 rc=$?
 check "a clean reload exits 0, ok" sh -c "[ $rc -eq 0 ] && grep -q 'ctl: ok' '$tmp/out'"
 
+# -- VirtualServices: one breaks and keeps its last good version, a new one applies --
+nobj() { json status | python3 -c 'import json, sys; print(json.load(sys.stdin)["objects"])'; }
+vs() { # name hosts
+	cat <<EOC
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: $1, namespace: default}
+spec:
+  hosts: $2
+  gateways: [gw]
+  http: [{route: [{destination: {host: web}}]}]
+EOC
+}
+vs routed "[a.example.com]" > "$tmp/objs/vs.yaml"
+"$ctl" -s "$tmp/sock" reload > "$tmp/out" 2>&1
+check "a VirtualService loads" test $? -eq 0
+n0=$(nobj)
+{ vs routed "[]"; vs fresh "[b.example.com]"; } > "$tmp/objs/vs.yaml"
+"$ctl" -s "$tmp/sock" reload > "$tmp/out" 2>&1
+rc=$?
+check "a reload that breaks one VirtualService and adds another exits 3" test $rc -eq 3
+check "... says the broken one keeps its last good version" grep -q "ctl: applied in part, 1 error; 1 rejected object keeps the last good version; everything else is in force" "$tmp/out"
+check "... names it" grep -q "vs.yaml:6:10: VirtualService default/routed: spec: hosts is required" "$tmp/out"
+check "the new VirtualService is in force, the old one kept" test "$(nobj)" -eq $((n0 + 1))
+rm -f "$tmp/objs/vs.yaml"
+"$ctl" -s "$tmp/sock" reload > /dev/null 2>&1
+
 # -- large files: the main loop keeps answering; BGP stays up --
 flaps0=$(peer_field 10.99.0.2:179 flaps)
 rss0=$(rss_mb)
