@@ -25,6 +25,7 @@
 #define CTL_ARGS_MAX		16
 #define CTL_RESPONSE_MAX	(64u << 20)	/* answer the client accepts */
 #define CTL_TIMEOUT_MS		5000		/* the whole exchange */
+#define CTL_RELOAD_TIMEOUT_MS	60000		/* reload: it waits for the manifests */
 #define CTL_DEFAULT_SOCKET	RUNSTATEDIR "/vipgate/vipgated.sock"
 
 struct ctl_request {
@@ -105,8 +106,10 @@ char *ctl_sanitize(const char *);
  * Text renderers for each command's result. Each tolerates missing or
  * mistyped members (it prints what it has); ctl_render_generic takes any
  * JSON. They return what the exit status should be: 0, or 1 when the result
- * itself reports a failure (a reload that did not apply).
+ * itself reports a failure (a reload that applied nothing), CTL_EXIT_PART
+ * for a reload with errors that applied the rest.
  */
+#define CTL_EXIT_PART	3
 int ctl_render_status(FILE *, const json_t *);
 int ctl_render_services(FILE *, const json_t *);
 int ctl_render_reload(FILE *, const json_t *);
@@ -116,7 +119,7 @@ int ctl_render_reload(FILE *, const json_t *);
 int ctl_render_generic(FILE *, const json_t *);
 /* The renderer for cmd (status, services, reload), else the generic one. */
 int ctl_render(FILE *, const char *cmd, const json_t *result);
-/* Exit status of a result printed with --json: 1 for a failed reload. */
+/* Exit status of a result printed with --json, as the renderers say it. */
 int ctl_result_status(const char *cmd, const json_t *result);
 
 /* "42s", "5m10s", "3h4m", "2d3h": the largest two units, kubectl-like. */

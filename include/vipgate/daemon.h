@@ -2,6 +2,7 @@
 #ifndef VIPGATE_DAEMON_H
 #define VIPGATE_DAEMON_H
 
+#include <pthread.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -17,12 +18,29 @@ struct event;
 struct evconnlistener;
 struct kube_source;
 
-struct reload_result {
-	time_t		 time;
-	const char	*trigger;	/* startup, sighup, ctl, inotify */
-	int		 ok;
-	struct vg_errs	 errs;		/* errors and warnings of that reload */
+/* What a reload of the main config did. */
+enum reload_config {
+	RELOAD_CONFIG_NOT_READ,		/* a manifest change: only manifests were read */
+	RELOAD_CONFIG_APPLIED,
+	RELOAD_CONFIG_KEPT,		/* invalid: the running one stays */
 };
+
+/*
+ * What a reload did. The main config is applied whole or not at all; a
+ * manifest object is rejected alone (the last good version of an object
+ * that was valid stays in force), so a reload with errors may still have
+ * applied the rest.
+ */
+struct reload_result {
+	time_t			 time;
+	const char		*trigger;	/* startup, sighup, ctl, inotify */
+	int			 ok;		/* no errors */
+	enum reload_config	 config;
+	struct fsrc_result	 objects;
+	struct vg_errs		 errs;		/* errors and warnings of that reload */
+};
+/* "all" (no errors), "part" (errors, and something took effect), "none" */
+const char *reload_applied(const struct reload_result *);
 
 struct daemon {
 	struct event_base	*base;
@@ -45,6 +63,26 @@ struct daemon {
 	time_t			 started;
 	struct reload_result	 last;
 
+	/*
+	 * Manifests are read and parsed on a thread (a 50 MB file takes
+	 * seconds: the main loop must keep BGP keepalives going), one load
+	 * at a time; the store takes the result on the main loop. A load
+	 * asked for while one runs starts when it ends.
+	 */
+	struct fsrc_load	*load;		/* running */
+	pthread_t		 load_thread;
+	int			 load_threaded;
+	int			 load_pipe[2];	/* the thread says it is done */
+	struct event		*ev_load;
+	const char		*load_trigger;
+	enum reload_config	 load_config;
+	struct vg_errs		 load_errs;	/* the main config's, until it is done */
+	int			 pending;	/* another load was asked for */
+	const char		*pending_trigger;
+	int			 pending_config;	/* and it re-reads the main config */
+	struct vg_ptrvec	 waiters;	/* ctl connections: the running load's result */
+	struct vg_ptrvec	 waiters_next;	/* the pending load's */
+
 	struct event		*ev_sig[4];
 	struct event		*ev_reconcile;
 	struct event		*ev_debounce;
@@ -64,8 +102,13 @@ int daemon_init(struct daemon *, struct config *, const char *cfg_path,
 int daemon_run(struct daemon *);
 void daemon_free(struct daemon *);
 
-/* A reload as SIGHUP does it; the result is in d->last. */
-void daemon_reload(struct daemon *, const char *trigger);
+/*
+ * A reload as SIGHUP does it: the main config at once, the manifests on
+ * the load thread; the result is in d->last when it is done. Returns 0
+ * when it started, 1 when it waits for the load that runs, 2 when it is
+ * done already (read on the main loop: no thread).
+ */
+int daemon_reload(struct daemon *, const char *trigger);
 void daemon_schedule_reconcile(struct daemon *);
 
 /* Control socket (ctlsrv.c). */
@@ -74,5 +117,11 @@ void ctlsrv_close(struct daemon *);
 json_t *ctlsrv_status(struct daemon *);
 json_t *ctlsrv_services(struct daemon *);
 json_t *ctlsrv_reload_result(const struct reload_result *);
+/* A load ended: answer the ctl connections that waited for it (waiters). */
+void ctlsrv_answer_waiters(struct daemon *, struct vg_ptrvec *waiters);
+/* The pending load starts: who waited for it now waits for the running one. */
+void ctlsrv_promote_waiters(struct daemon *);
+/* At exit: close them unanswered. */
+void ctlsrv_drop_waiters(struct vg_ptrvec *waiters);
 
 #endif

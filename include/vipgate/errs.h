@@ -22,6 +22,8 @@ struct vg_errs {
 	struct vg_err	*v;
 	size_t		 n, cap;
 	size_t		 nerrors;	/* entries with sev == ERR_ERROR */
+	size_t		 limit;		/* 0; else entries kept of each severity */
+	size_t		 dropped[2];	/* past the limit, by severity: not kept */
 };
 
 void errs_add(struct vg_errs *, enum err_sev, const char *file, int line,
@@ -30,6 +32,11 @@ void errs_vadd(struct vg_errs *, enum err_sev, const char *file, int line,
     int col, const char *fmt, va_list) VG_PRINTF(6, 0);
 /* "file:line:col: [warning: ]msg" into buf; returns a malloc'd string. */
 char *errs_format(const struct vg_err *);
+/*
+ * After a capped run (limit set): one entry that counts what was not kept,
+ * "N more errors and M more warnings not listed", an error if any was.
+ */
+void errs_summarize(struct vg_errs *, const char *file);
 void errs_append(struct vg_errs *dst, const struct vg_errs *src);
 void errs_clear(struct vg_errs *);
 /* Log every entry (warnings as warnings). */

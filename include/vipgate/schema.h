@@ -110,6 +110,11 @@ void sc_warn(struct sc_ctx *, const struct ynode *at, const char *fmt, ...) VG_P
 
 /* Scalar conversions with YAML 1.1/1.2 and JSON spellings. */
 int sc_scalar_int(const struct ynode *, int64_t *);
+/*
+ * For first_dup() over the keys of the map arg: scalar keys by their text,
+ * a key that is not a scalar unlike any other.
+ */
+int sc_map_key_cmp(size_t a, size_t b, void *map);
 int sc_scalar_bool(const struct ynode *, int *);
 struct ynode *yn_copy(struct vg_arena *, const struct ynode *);
 

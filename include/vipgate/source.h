@@ -23,6 +23,41 @@ void fsrc_free(struct file_source *);
 size_t fsrc_sync(struct file_source *, const char *const *paths, size_t npaths,
     struct vg_errs *);
 
+/*
+ * The same in two steps, so that the reading and parsing, which a large
+ * file makes long, can run on another thread: fsrc_load_new() (on the
+ * thread that owns the source) notes what is known, fsrc_load_run() (any
+ * thread; it touches neither the source nor the store) lists, reads and
+ * parses what changed, fsrc_load_apply() (on the owning thread, one load
+ * at a time) brings the store to it and frees the load. A load that is not
+ * applied goes with fsrc_load_free().
+ */
+struct fsrc_load;
+struct fsrc_load *fsrc_load_new(const struct file_source *, const char *const *paths,
+    size_t npaths);
+void fsrc_load_run(struct fsrc_load *);
+/* What a load did, for a reload's answer. */
+struct fsrc_result {
+	size_t	changes;	/* store changes (also the return value) */
+	size_t	kept;		/* objects rejected that keep their last good version */
+	size_t	not_loaded;	/* objects rejected with no version to keep */
+	size_t	ignored;	/* objects defined twice: the later ones */
+	size_t	files_kept;	/* files not read or parsed: what they defined stays */
+};
+size_t fsrc_load_apply(struct file_source *, struct fsrc_load *, struct vg_errs *,
+    struct fsrc_result *);
+void fsrc_load_free(struct fsrc_load *);
+
+/*
+ * Limits: a manifest file's size (what a parse may cost is about 20 times
+ * that), and how many errors and how many warnings one file reports before
+ * one line counts the rest. A load that read or dropped FSRC_TRIM_BYTES
+ * gives the memory it freed back to the system.
+ */
+#define FSRC_MAX_FILE		(128 << 20)
+#define FSRC_MAX_REPORTS	20
+#define FSRC_TRIM_BYTES		(1 << 20)
+
 /* Directories to watch for the given paths (a file's parent directory). */
 void fsrc_watch_dirs(const char *const *paths, size_t npaths, struct vg_ptrvec *out);
 

@@ -8,6 +8,9 @@
 
 #define VG_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define VG_PRINTF(f, a) __attribute__((format(printf, f, a)))
+/* A macro's value as a string literal. */
+#define VG_XSTR(x) #x
+#define VG_STR(x) VG_XSTR(x)
 
 void *xmalloc(size_t);
 void *xcalloc(size_t, size_t);
@@ -84,8 +87,18 @@ uint64_t hash_str(uint64_t h, const char *);
 int parse_duration_ms(const char *, int64_t *);
 void format_duration_ms(int64_t, char *, size_t);
 
+/*
+ * The first item equal to an earlier one, as the scan "for each i, the
+ * first j < i equal to it" finds it, in O(n log n) instead of O(n^2):
+ * returns 1 with *later = i and *first = j, 0 when all differ. cmp
+ * compares items a and b (indexes) as strcmp does.
+ */
+int first_dup(size_t n, int (*cmp)(size_t a, size_t b, void *arg), void *arg,
+    size_t *later, size_t *first);
+
 int str_has_suffix(const char *, const char *);
 int str_eq(const char *, const char *);	/* NULL-safe */
+int str_cmp_null(const char *, const char *);	/* strcmp, NULL-safe: NULL first, equal to NULL */
 
 /* Monotonic clock in milliseconds (I/O side only: pure code takes time as input). */
 int64_t now_ms(void);
@@ -96,5 +109,7 @@ int64_t now_us(void);
 int write_file_atomic(const char *path, const void *, size_t);
 /* Read a whole file; NUL-terminated; NULL with errno on failure. */
 char *read_file(const char *path, size_t *lenp);
+/* The same, failing with EFBIG past max bytes. */
+char *read_file_max(const char *path, size_t max, size_t *lenp);
 
 #endif

@@ -11,6 +11,17 @@
 #include "vipgate/util.h"
 #include "vipgate/errs.h"
 
+/*
+ * What one document may hold. A tree costs about 100 bytes a node, and what
+ * reads it walks aliases expanded (the decoders, yn_hash), recursively. The
+ * Kubernetes API server takes no request over 3 MiB: no scalar of a real
+ * object is longer.
+ */
+#define YN_MAX_DEPTH	64		/* nesting, also once aliases are expanded */
+#define YN_MAX_NODES	4000000		/* nodes as written */
+#define YN_MAX_EXPANDED	4000000		/* nodes once aliases are expanded */
+#define YN_MAX_SCALAR	3145728		/* bytes of one scalar */
+
 enum yn_type { YN_SCALAR, YN_MAP, YN_SEQ };
 
 struct ynode {
@@ -20,6 +31,7 @@ struct ynode {
 	const char	 *str;		/* scalar text */
 	size_t		  len;		/* scalar length */
 	uint32_t	  weight;	/* nodes in this subtree, aliases expanded */
+	uint32_t	  height;	/* levels below it, aliases expanded */
 	size_t		  n;		/* map pairs or sequence items */
 	struct ynode	**keys;		/* map keys (scalars) */
 	struct ynode	**vals;		/* map values, sequence items */
@@ -34,7 +46,8 @@ struct ydoc {
 
 /*
  * Parse a stream of one or more documents. For each complete document cb is
- * called; it owns doc->arena afterwards (and must free it). A syntax error is
+ * called; it owns doc->arena afterwards (and must free it). A syntax error,
+ * or a document over one of the limits above (the error names it), is
  * added to errs with its position and ends the stream: documents before it
  * were already delivered. Returns 0, or -1 on a syntax error.
  */

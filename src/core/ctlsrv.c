@@ -51,8 +51,21 @@ ctlsrv_reload_result(const struct reload_result *r)
 
 	gmtime_r(&r->time, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return json_pack("{s:s,s:s,s:b,s:o,s:o}", "time", ts, "trigger",
-	    r->trigger ? r->trigger : "none", "ok", r->ok,
+	static const char *const config[] = {
+		[RELOAD_CONFIG_NOT_READ] = "not read",
+		[RELOAD_CONFIG_APPLIED] = "applied",
+		[RELOAD_CONFIG_KEPT] = "kept",
+	};
+
+	/* ok: no errors; applied: what took effect all the same */
+	return json_pack("{s:s,s:s,s:b,s:s,s:s,s:{s:I,s:I,s:I,s:I,s:I},s:o,s:o}",
+	    "time", ts, "trigger", r->trigger ? r->trigger : "none", "ok", r->ok,
+	    "applied", reload_applied(r), "config", config[r->config],
+	    "objects", "changes", (json_int_t)r->objects.changes,
+	    "rejected_kept", (json_int_t)r->objects.kept,
+	    "rejected_not_loaded", (json_int_t)r->objects.not_loaded,
+	    "ignored_duplicates", (json_int_t)r->objects.ignored,
+	    "files_kept", (json_int_t)r->objects.files_kept,
 	    "errors", errs_json(&r->errs, ERR_ERROR),
 	    "warnings", errs_json(&r->errs, ERR_WARNING));
 }
@@ -72,6 +85,8 @@ ctlsrv_status(struct daemon *d)
 	    "reconciles", (json_int_t)d->reconciles,
 	    "last_reload", ctlsrv_reload_result(&d->last));
 
+	/* manifests being read on the load thread: last_reload is the one before */
+	json_object_set_new(st, "loading", json_boolean(d->load != NULL));
 	if (d->ksrc)
 		json_object_set_new(st, "kubernetes", ksrc_status(d->ksrc));
 	return st;
@@ -127,7 +142,7 @@ ctlsrv_services(struct daemon *d)
 }
 
 static char *
-dispatch(struct daemon *d, const char *line, size_t len)
+dispatch(struct daemon *d, const char *line, size_t len, struct vg_ptrvec **wait)
 {
 	struct ctl_request req;
 	char *err = NULL, *out;
@@ -144,8 +159,20 @@ dispatch(struct daemon *d, const char *line, size_t len)
 	else if (strcmp(cmd, "services") == 0)
 		out = ctl_response_ok(ctlsrv_services(d));
 	else if (strcmp(cmd, "reload") == 0) {
-		daemon_reload(d, "ctl");
-		out = ctl_response_ok(ctlsrv_reload_result(&d->last));
+		/* answered when the manifests are read (ctlsrv_answer_waiters) */
+		switch (daemon_reload(d, "ctl")) {
+		case 0:
+			*wait = &d->waiters;
+			out = NULL;
+			break;
+		case 1:
+			*wait = &d->waiters_next;
+			out = NULL;
+			break;
+		default:
+			out = ctl_response_ok(ctlsrv_reload_result(&d->last));
+			break;
+		}
 	} else {
 		size_t i;
 		json_t *res = NULL;
@@ -183,11 +210,83 @@ conn_event(struct bufferevent *bev, short what, void *arg)
 	bufferevent_free(bev);
 }
 
+/* A reload's connection, waiting for the load to end. */
+struct ctl_waiter {
+	struct bufferevent	*bev;
+	struct daemon		*d;
+	struct vg_ptrvec	*list;		/* the daemon's list it is on */
+};
+
+static void
+waiter_drop(struct ctl_waiter *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->list->n; i++)
+		if (w->list->v[i] == w) {
+			w->list->v[i] = w->list->v[--w->list->n];
+			break;
+		}
+	bufferevent_free(w->bev);
+	free(w);
+}
+
+/* the client went away before the answer */
+static void
+waiter_event(struct bufferevent *bev, short what, void *arg)
+{
+	waiter_drop(arg);
+}
+
+void
+ctlsrv_answer_waiters(struct daemon *d, struct vg_ptrvec *waiters)
+{
+	size_t i;
+	char *out;
+
+	if (waiters->n == 0)
+		return;
+	out = ctl_response_ok(ctlsrv_reload_result(&d->last));
+	for (i = 0; i < waiters->n; i++) {
+		struct ctl_waiter *w = waiters->v[i];
+
+		bufferevent_write(w->bev, out, strlen(out));
+		bufferevent_write(w->bev, "\n", 1);
+		bufferevent_setcb(w->bev, NULL, conn_write_done, conn_event, d);
+		free(w);
+	}
+	waiters->n = 0;
+	free(out);
+}
+
+void
+ctlsrv_promote_waiters(struct daemon *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->waiters_next.n; i++) {
+		struct ctl_waiter *w = d->waiters_next.v[i];
+
+		w->list = &d->waiters;
+		ptrvec_push(&d->waiters, w);
+	}
+	d->waiters_next.n = 0;
+}
+
+void
+ctlsrv_drop_waiters(struct vg_ptrvec *waiters)
+{
+	while (waiters->n > 0)
+		waiter_drop(waiters->v[0]);
+	ptrvec_free(waiters);
+}
+
 static void
 conn_read(struct bufferevent *bev, void *arg)
 {
 	struct daemon *d = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
+	struct vg_ptrvec *wait = NULL;
 	size_t len;
 	char *line, *out;
 
@@ -200,8 +299,19 @@ conn_read(struct bufferevent *bev, void *arg)
 		}
 		return;
 	}
-	out = dispatch(d, line, len);
+	out = dispatch(d, line, len, &wait);
 	free(line);
+	if (out == NULL) {
+		struct ctl_waiter *w = xcalloc(1, sizeof(*w));
+
+		w->bev = bev;
+		w->d = d;
+		w->list = wait;
+		ptrvec_push(wait, w);
+		bufferevent_disable(bev, EV_READ);
+		bufferevent_setcb(bev, NULL, NULL, waiter_event, w);
+		return;
+	}
 reply:
 	bufferevent_disable(bev, EV_READ);
 	bufferevent_write(bev, out, strlen(out));

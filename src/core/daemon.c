@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -47,7 +48,8 @@ daemon_log_config(const struct config *cfg, int force_debug)
 }
 
 static void
-record(struct daemon *d, const char *trigger, struct vg_errs *errs)
+record(struct daemon *d, const char *trigger, enum reload_config config,
+    const struct fsrc_result *objects, struct vg_errs *errs)
 {
 	errs_clear(&d->last.errs);
 	d->last.errs = *errs;
@@ -55,6 +57,18 @@ record(struct daemon *d, const char *trigger, struct vg_errs *errs)
 	d->last.time = time(NULL);
 	d->last.trigger = trigger;
 	d->last.ok = d->last.errs.nerrors == 0;
+	d->last.config = config;
+	d->last.objects = *objects;
+}
+
+const char *
+reload_applied(const struct reload_result *r)
+{
+	if (r->ok)
+		return "all";
+	if (r->config == RELOAD_CONFIG_APPLIED || r->objects.changes > 0)
+		return "part";
+	return "none";
 }
 
 static void
@@ -108,31 +122,180 @@ watch_paths(struct daemon *d)
 	event_add(d->ev_inotify, NULL);
 }
 
-static size_t
-sync_manifests(struct daemon *d, struct vg_errs *errs)
-{
-	int64_t t0 = now_ms();
-	size_t changes;
+static int load_start(struct daemon *, const char *trigger, int reload_config,
+    int threaded);
 
-	changes = fsrc_sync(d->fsrc, d->cfg->objects.paths, d->cfg->objects.npaths, errs);
-	log_debug("manifests: %zu objects, %zu changes, %zu errors, %lld ms",
-	    store_count(d->store), changes, errs->nerrors, (long long)(now_ms() - t0));
-	return changes;
+/* What the load thread has: nothing of the daemon's but these. */
+struct load_job {
+	struct fsrc_load	*load;
+	int			 done_fd;
+};
+
+static void *
+load_thread(void *arg)
+{
+	struct load_job *job = arg;
+	char c = 1;
+
+	fsrc_load_run(job->load);
+	while (write(job->done_fd, &c, 1) == -1 && errno == EINTR)
+		;
+	free(job);
+	return NULL;
+}
+
+/* The load is read and parsed: the store takes it (main loop). */
+static void
+load_finish(struct daemon *d)
+{
+	struct fsrc_result res;
+	struct vg_errs errs = d->load_errs;
+	const char *trigger = d->load_trigger;
+	enum reload_config config = d->load_config;
+	int64_t t0 = now_ms();
+
+	memset(&d->load_errs, 0, sizeof(d->load_errs));
+	(void)fsrc_load_apply(d->fsrc, d->load, &errs, &res);
+	d->load = NULL;
+	log_debug("manifests: %zu objects, %zu changes, %zu errors, %lld ms in the store",
+	    store_count(d->store), res.changes, errs.nerrors, (long long)(now_ms() - t0));
+	errs_log(&errs);
+	record(d, trigger, config, &res, &errs);
+	if (strcmp(trigger, "startup") == 0)
+		return;		/* daemon_init reconciles */
+	if (config != RELOAD_CONFIG_NOT_READ)
+		log_info("reload (%s): %s: %zu errors", trigger,
+		    strcmp(reload_applied(&d->last), "all") == 0 ? "ok" :
+		    strcmp(reload_applied(&d->last), "part") == 0 ? "applied in part" :
+		    "nothing applied", d->last.errs.nerrors);
+	/* a reload always reconciles: node labels or gateway settings may differ */
+	if (res.changes || config != RELOAD_CONFIG_NOT_READ)
+		daemon_schedule_reconcile(d);
+}
+
+static void
+load_done_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct daemon *d = arg;
+	char buf[16];
+
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	if (d->load == NULL)
+		return;
+	pthread_join(d->load_thread, NULL);
+	load_finish(d);
+	ctlsrv_answer_waiters(d, &d->waiters);
+	if (d->pending) {
+		int reload = d->pending_config;
+
+		ctlsrv_promote_waiters(d);
+		d->pending = d->pending_config = 0;
+		load_start(d, d->pending_trigger, reload, 1);
+	}
+}
+
+/* Re-read the main config; its errors wait in d->load_errs for the load's. */
+static void
+reload_config(struct daemon *d)
+{
+	struct config *ncfg;
+
+	ncfg = config_load(d->cfg_path, &d->load_errs);
+	if (ncfg == NULL) {
+		errs_add(&d->load_errs, ERR_ERROR, d->cfg_path, 0, 0,
+		    "invalid configuration; the running one stays in force");
+		d->load_config = RELOAD_CONFIG_KEPT;
+		return;
+	}
+	if (!str_eq(ncfg->control.socket, d->cfg->control.socket))
+		log_warnx("control.socket changes at the next restart");
+	if (!str_eq(ncfg->state_dir, d->cfg->state_dir))
+		log_warnx("state_dir changes at the next restart");
+	if (ncfg->kubernetes.present != d->cfg->kubernetes.present ||
+	    ncfg->kubernetes.in_cluster != d->cfg->kubernetes.in_cluster ||
+	    !str_eq(ncfg->kubernetes.kubeconfig, d->cfg->kubernetes.kubeconfig))
+		log_warnx("kubernetes changes at the next restart");
+	if (!str_eq(ncfg->addresses.interface, d->cfg->addresses.interface))
+		log_warnx("addresses.interface changes at the next restart");
+	if (!str_eq(ncfg->addresses.mode, d->cfg->addresses.mode))
+		log_warnx("addresses.mode changes at the next restart");
+	if (ncfg->gateway.workers != d->cfg->gateway.workers)
+		log_warnx("gateway.workers changes at the next restart");
+	if (!str_eq(ncfg->gateway.cpu_affinity, d->cfg->gateway.cpu_affinity))
+		log_warnx("gateway.cpu_affinity changes at the next restart");
+	config_free(d->cfg);
+	d->cfg = ncfg;
+	d->env.cfg = ncfg;
+	d->config_generation++;
+	daemon_log_config(d->cfg, d->debug);
+	watch_paths(d);
+	d->load_config = RELOAD_CONFIG_APPLIED;
+}
+
+/*
+ * Start a load of every manifest (and first the main config when asked);
+ * threaded, it ends in load_done_cb (returns 0), else before this returns
+ * (returns 2).
+ */
+static int
+load_start(struct daemon *d, const char *trigger, int reload, int threaded)
+{
+	struct load_job *job;
+	sigset_t all, old;
+	int r;
+
+	d->load_trigger = trigger;
+	d->load_config = RELOAD_CONFIG_NOT_READ;
+	if (reload)
+		reload_config(d);
+	d->load = fsrc_load_new(d->fsrc, d->cfg->objects.paths, d->cfg->objects.npaths);
+	if (threaded && d->ev_load != NULL) {
+		/* signals stay with the main thread */
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		job = xcalloc(1, sizeof(*job));
+		job->load = d->load;
+		job->done_fd = d->load_pipe[1];
+		r = pthread_create(&d->load_thread, NULL, load_thread, job);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (r == 0)
+			return 0;
+		free(job);
+		errno = r;
+		log_warn("no thread to read manifests: read on the main loop");
+	}
+	fsrc_load_run(d->load);
+	load_finish(d);
+	ctlsrv_answer_waiters(d, &d->waiters);
+	return 2;
+}
+
+/*
+ * Ask for a load; returns 0 when it runs, 1 when it waits for the one that
+ * runs, 2 when it is done already (no thread).
+ */
+static int
+load_request(struct daemon *d, const char *trigger, int reload)
+{
+	if (d->load != NULL) {
+		/* the next one reads what changed since this one listed */
+		if (!d->pending || reload)
+			d->pending_trigger = trigger;
+		d->pending = 1;
+		d->pending_config |= reload;
+		return 1;
+	}
+	return load_start(d, trigger, reload, 1);
 }
 
 static void
 debounce_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct daemon *d = arg;
-	struct vg_errs errs = { 0 };
-	size_t changes;
 
 	d->debounce_first = 0;
-	changes = sync_manifests(d, &errs);
-	errs_log(&errs);
-	record(d, "inotify", &errs);
-	if (changes)
-		daemon_schedule_reconcile(d);
+	(void)load_request(d, "inotify", 0);
 }
 
 static void
@@ -252,47 +415,11 @@ reconcile_cb(evutil_socket_t fd, short ev, void *arg)
 	do_reconcile(arg);
 }
 
-void
+int
 daemon_reload(struct daemon *d, const char *trigger)
 {
-	struct vg_errs errs = { 0 };
-	struct config *ncfg;
-
 	log_info("reloading (%s)", trigger);
-	ncfg = config_load(d->cfg_path, &errs);
-	if (ncfg == NULL) {
-		errs_add(&errs, ERR_ERROR, d->cfg_path, 0, 0,
-		    "invalid configuration; the running one stays in force");
-	} else {
-		if (!str_eq(ncfg->control.socket, d->cfg->control.socket))
-			log_warnx("control.socket changes at the next restart");
-		if (!str_eq(ncfg->state_dir, d->cfg->state_dir))
-			log_warnx("state_dir changes at the next restart");
-		if (ncfg->kubernetes.present != d->cfg->kubernetes.present ||
-		    ncfg->kubernetes.in_cluster != d->cfg->kubernetes.in_cluster ||
-		    !str_eq(ncfg->kubernetes.kubeconfig, d->cfg->kubernetes.kubeconfig))
-			log_warnx("kubernetes changes at the next restart");
-		if (!str_eq(ncfg->addresses.interface, d->cfg->addresses.interface))
-			log_warnx("addresses.interface changes at the next restart");
-		if (!str_eq(ncfg->addresses.mode, d->cfg->addresses.mode))
-			log_warnx("addresses.mode changes at the next restart");
-		if (ncfg->gateway.workers != d->cfg->gateway.workers)
-			log_warnx("gateway.workers changes at the next restart");
-		if (!str_eq(ncfg->gateway.cpu_affinity, d->cfg->gateway.cpu_affinity))
-			log_warnx("gateway.cpu_affinity changes at the next restart");
-		config_free(d->cfg);
-		d->cfg = ncfg;
-		d->env.cfg = ncfg;
-		d->config_generation++;
-		daemon_log_config(d->cfg, d->debug);
-		watch_paths(d);
-	}
-	(void)sync_manifests(d, &errs);
-	errs_log(&errs);
-	record(d, trigger, &errs);
-	log_info("reload %s: %zu errors", d->last.ok ? "ok" : "failed", d->last.errs.nerrors);
-	/* a reload always reconciles: node labels or gateway settings may differ */
-	daemon_schedule_reconcile(d);
+	return load_request(d, trigger, 1);
 }
 
 /* An object from the API changed; one that left may uncover a file's version. */
@@ -403,7 +530,6 @@ daemon_init(struct daemon *d, struct config *cfg, const char *cfg_path,
     const char *sock_override)
 {
 	static const int sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1 };
-	struct vg_errs errs = { 0 };
 	size_t i;
 	struct applier *a;
 
@@ -413,6 +539,7 @@ daemon_init(struct daemon *d, struct config *cfg, const char *cfg_path,
 	d->config_generation = 1;
 	d->started = time(NULL);
 	d->inotify_fd = -1;
+	d->load_pipe[0] = d->load_pipe[1] = -1;
 	d->cur = desired_empty();
 	d->base = event_base_new();
 	if (d->base == NULL)
@@ -461,11 +588,17 @@ daemon_init(struct daemon *d, struct config *cfg, const char *cfg_path,
 		return -1;
 	d->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	watch_paths(d);
-	(void)sync_manifests(d, &errs);
-	errs_log(&errs);
-	record(d, "startup", &errs);
+	/* the first load is read here: nothing runs yet that it could hold up */
+	load_start(d, "startup", 0, 0);
 	log_info("loaded %zu objects%s", store_count(d->store),
 	    d->last.ok ? "" : " (with errors, see above)");
+	if (pipe2(d->load_pipe, O_CLOEXEC | O_NONBLOCK) == -1)
+		log_warn("pipe: manifests are read on the main loop");
+	else {
+		d->ev_load = event_new(d->base, d->load_pipe[0], EV_READ | EV_PERSIST,
+		    load_done_cb, d);
+		event_add(d->ev_load, NULL);
+	}
 	do_reconcile(d);
 	return 0;
 }
@@ -485,6 +618,22 @@ daemon_free(struct daemon *d)
 	size_t i;
 
 	ctlsrv_close(d);
+	if (d->load != NULL) {
+		/* a load still reading touches only itself and the pipe: exit
+		 * without waiting for it (a pathological file may take long) */
+		log_warnx("exiting while manifests are read");
+		pthread_detach(d->load_thread);
+		d->load = NULL;
+		d->load_pipe[1] = -1;	/* it writes there when done: left open */
+	}
+	errs_clear(&d->load_errs);
+	ctlsrv_drop_waiters(&d->waiters);
+	ctlsrv_drop_waiters(&d->waiters_next);
+	if (d->ev_load)
+		event_free(d->ev_load);
+	for (i = 0; i < 2; i++)
+		if (d->load_pipe[i] != -1)
+			close(d->load_pipe[i]);
 	for (i = 0; i < d->nappliers; i++)
 		if (d->appliers[i]->free)
 			d->appliers[i]->free(d->appliers[i]);

@@ -14,6 +14,11 @@ errs_vadd(struct vg_errs *e, enum err_sev sev, const char *file, int line,
 	struct vg_err *x;
 	char *msg;
 
+	/* a file of a million bad objects must not make a million lines */
+	if (e->limit && (sev == ERR_ERROR ? e->nerrors : e->n - e->nerrors) >= e->limit) {
+		e->dropped[sev == ERR_ERROR ? 0 : 1]++;
+		return;
+	}
 	if (vasprintf(&msg, fmt, ap) < 0)
 		fatal("vasprintf");
 	if (e->n == e->cap) {
@@ -39,6 +44,22 @@ errs_add(struct vg_errs *e, enum err_sev sev, const char *file, int line,
 	va_start(ap, fmt);
 	errs_vadd(e, sev, file, line, col, fmt, ap);
 	va_end(ap);
+}
+
+void
+errs_summarize(struct vg_errs *e, const char *file)
+{
+	size_t ne = e->dropped[0], nw = e->dropped[1];
+	size_t limit = e->limit;
+
+	if (ne == 0 && nw == 0)
+		return;
+	e->limit = 0;
+	errs_add(e, ne ? ERR_ERROR : ERR_WARNING, file, 0, 0,
+	    "%zu more error%s and %zu more warning%s not listed (the first %zu of "
+	    "each are)", ne, ne == 1 ? "" : "s", nw, nw == 1 ? "" : "s", limit);
+	e->limit = limit;
+	e->dropped[0] = e->dropped[1] = 0;
 }
 
 static char *

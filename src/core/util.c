@@ -510,6 +510,14 @@ str_has_suffix(const char *s, const char *suf)
 }
 
 int
+str_cmp_null(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return (a != NULL) - (b != NULL);
+	return strcmp(a, b);
+}
+
+int
 str_eq(const char *a, const char *b)
 {
 	if (a == NULL || b == NULL)
@@ -590,17 +598,29 @@ fail:
 char *
 read_file(const char *path, size_t *lenp)
 {
+	return read_file_max(path, SIZE_MAX - 1, lenp);
+}
+
+char *
+read_file_max(const char *path, size_t max, size_t *lenp)
+{
 	struct stat st;
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
 	int fd, saved;
 
+	memset(&st, 0, sizeof(st));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd == -1)
 		return NULL;
 	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
 		close(fd);
 		errno = EISDIR;
+		return NULL;
+	}
+	if (st.st_size > 0 && (uint64_t)st.st_size > max) {
+		close(fd);
+		errno = EFBIG;
 		return NULL;
 	}
 	cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 4096;
@@ -625,10 +645,61 @@ read_file(const char *path, size_t *lenp)
 		if (n == 0)
 			break;
 		len += (size_t)n;
+		if (len > max) {
+			/* it grew while being read */
+			free(buf);
+			close(fd);
+			errno = EFBIG;
+			return NULL;
+		}
 	}
 	close(fd);
 	buf[len] = '\0';
 	if (lenp)
 		*lenp = len;
 	return buf;
+}
+
+struct dup_sort {
+	int	(*cmp)(size_t, size_t, void *);
+	void	 *arg;
+};
+
+static int
+dup_cmp(const void *a, const void *b, void *arg)
+{
+	const struct dup_sort *ds = arg;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int r = ds->cmp(x, y, ds->arg);
+
+	if (r != 0)
+		return r;
+	return x < y ? -1 : x > y;
+}
+
+int
+first_dup(size_t n, int (*cmp)(size_t, size_t, void *), void *arg, size_t *later,
+    size_t *first)
+{
+	struct dup_sort ds = { cmp, arg };
+	size_t *idx, i, found = 0;
+
+	if (n < 2)
+		return 0;
+	idx = xreallocarray(NULL, n, sizeof(*idx));
+	for (i = 0; i < n; i++)
+		idx[i] = i;
+	/* equal items sort together, each run by index: a run's second is
+	 * where the scan would stop, its first what it would name */
+	qsort_r(idx, n, sizeof(*idx), dup_cmp, &ds);
+	for (i = 1; i < n; i++)
+		if (cmp(idx[i - 1], idx[i], arg) == 0 &&
+		    (i < 2 || cmp(idx[i - 2], idx[i - 1], arg) != 0) &&
+		    (!found || idx[i] < *later)) {
+			*later = idx[i];
+			*first = idx[i - 1];
+			found = 1;
+		}
+	free(idx);
+	return found;
 }

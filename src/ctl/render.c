@@ -103,15 +103,50 @@ ctl_format_age(long long s, char *buf, size_t len)
 
 /* ---- status and reload ---- */
 
+/*
+ * What a reload did, as the exit status says it: 0 everything applied, 1
+ * nothing applied, CTL_EXIT_PART errors but the rest applied (a rejected
+ * object alone, or manifests read with the main config invalid). A daemon
+ * before "applied" has only "ok", which said no more than "errors".
+ */
 static int
-reload_failed(const json_t *r)
+reload_status(const json_t *r)
 {
 	const json_t *ok = json_object_get(r, "ok"), *e;
+	const char *applied = jstr(r, "applied");
 
+	if (applied != NULL)
+		return strcmp(applied, "all") == 0 ? 0 :
+		    strcmp(applied, "part") == 0 ? CTL_EXIT_PART : 1;
 	if (json_is_boolean(ok))
 		return json_is_false(ok);
 	e = json_object_get(r, "errors");
 	return json_is_array(e) && json_array_size(e) > 0;
+}
+
+/* "; 2 rejected objects keep their last good version" and the like */
+static void
+reload_details(struct vg_buf *b, const json_t *r)
+{
+	const json_t *o = json_object_get(r, "objects");
+	const char *config = jstr(r, "config");
+	long long n;
+
+	if (config != NULL && strcmp(config, "kept") == 0)
+		buf_puts(b, "; the main config is invalid, the running one stays");
+	if (!json_is_object(o))
+		return;
+	if (jnum(o, "rejected_kept", &n) && n > 0)
+		buf_printf(b, "; %lld rejected object%s keep%s the last good version",
+		    n, n == 1 ? "" : "s", n == 1 ? "s" : "");
+	if (jnum(o, "rejected_not_loaded", &n) && n > 0)
+		buf_printf(b, "; %lld rejected object%s not loaded", n,
+		    n == 1 ? "" : "s");
+	if (jnum(o, "ignored_duplicates", &n) && n > 0)
+		buf_printf(b, "; %lld duplicate%s ignored", n, n == 1 ? "" : "s");
+	if (jnum(o, "files_kept", &n) && n > 0)
+		buf_printf(b, "; %lld file%s not read, what %s defined stays", n,
+		    n == 1 ? "" : "s", n == 1 ? "it" : "they");
 }
 
 static size_t
@@ -136,23 +171,33 @@ print_reload(FILE *f, const char *label, const json_t *r)
 	const json_t *warnings = json_object_get(r, "warnings");
 	const char *time = jstr(r, "time"), *trigger = jstr(r, "trigger");
 	size_t ne = count_strings(errors), nw = count_strings(warnings), i;
-	int failed = reload_failed(r);
+	int status = reload_status(r);
 	struct vg_buf b = { 0 };
 	const json_t *v;
+	long long changes;
 
 	if (time)
 		buf_printf(&b, "%s ", time);
 	if (trigger)
 		buf_printf(&b, "%s: ", trigger);
-	if (failed) {
-		buf_puts(&b, "failed");
-		if (ne)
-			buf_printf(&b, ", %zu error%s", ne, ne == 1 ? "" : "s");
-		buf_puts(&b, "; the running configuration is kept");
-	} else {
+	if (status == 0) {
 		buf_puts(&b, "ok");
 		if (nw)
 			buf_printf(&b, ", %zu warning%s", nw, nw == 1 ? "" : "s");
+	} else {
+		buf_puts(&b, status == CTL_EXIT_PART ? "applied in part" : "failed");
+		if (ne)
+			buf_printf(&b, ", %zu error%s", ne, ne == 1 ? "" : "s");
+		reload_details(&b, r);
+		if (status == CTL_EXIT_PART) {
+			buf_puts(&b, "; everything else is in force");
+			if (jnum(json_object_get(r, "objects"), "changes", &changes))
+				buf_printf(&b, " (%lld object change%s)", changes,
+				    changes == 1 ? "" : "s");
+		} else if (jstr(r, "applied") != NULL)
+			buf_puts(&b, "; nothing changed, the running configuration is kept");
+		else	/* a daemon that does not say what it applied */
+			buf_puts(&b, "; the running configuration is kept");
 	}
 	kv(f, KEY_WIDTH, label, "%s", b.s);
 	buf_free(&b);
@@ -164,7 +209,7 @@ print_reload(FILE *f, const char *label, const json_t *r)
 			kv(f, KEY_WIDTH, "", "%s%s",
 			    strstr(json_string_value(v), "warning:") ? "" : "warning: ",
 			    json_string_value(v));
-	return failed;
+	return status;
 }
 
 int
@@ -212,6 +257,8 @@ ctl_render_status(FILE *f, const json_t *st)
 		if ((s = jstr(lr, "last_error")))
 			kv(f, KEY_WIDTH, "kubernetes error", "%s", s);
 	}
+	if (json_is_true(json_object_get(st, "loading")))
+		kv(f, KEY_WIDTH, "manifests", "loading");
 	lr = json_object_get(st, "last_reload");
 	if (json_is_object(lr))
 		print_reload(f, "last reload", lr);
@@ -475,7 +522,7 @@ int
 ctl_result_status(const char *cmd, const json_t *result)
 {
 	if (strcmp(cmd, "reload") == 0 && json_is_object(result))
-		return reload_failed(result);
+		return reload_status(result);
 	return 0;
 }
 

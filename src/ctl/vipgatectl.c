@@ -1,8 +1,8 @@
 /*
  * vipgatectl: ask vipgated over its control socket and show the answer
  * (CONTRACT.md "vipgatectl"). Exit 0 when it answered ok, 1 when it answered
- * with an error (or a reload did not apply), 2 when there was no usable
- * answer at all.
+ * with an error (or a reload applied nothing), 2 when there was no usable
+ * answer at all, 3 when a reload applied all but what it rejected.
  */
 #include "config.h"
 
@@ -62,8 +62,9 @@ usage(FILE *f)
 	    "  -h, --help           show this help\n"
 	    "  -V, --version        show the version\n"
 	    "\n"
-	    "exit status: 0 ok; 1 vipgated answered with an error, or a reload did\n"
-	    "not apply; 2 no answer (cannot connect, timeout, bad answer, usage).\n",
+	    "exit status: 0 ok; 1 vipgated answered with an error, or a reload applied\n"
+	    "nothing; 2 no answer (cannot connect, timeout, bad answer, usage); 3 a\n"
+	    "reload applied everything but what it rejected (listed).\n",
 	    CTL_DEFAULT_SOCKET);
 }
 
@@ -132,7 +133,8 @@ main(int argc, char **argv)
 		    "UTF-8 text\n");
 		return EXIT_NO_ANSWER;
 	}
-	if (ctl_client_exchange(path, req, CTL_TIMEOUT_MS, &answer, &len,
+	if (ctl_client_exchange(path, req, strcmp(cmd, "reload") == 0 ?
+	    CTL_RELOAD_TIMEOUT_MS : CTL_TIMEOUT_MS, &answer, &len,
 	    &err) == -1) {
 		clean = ctl_sanitize(err);
 		fprintf(stderr, "vipgatectl: %s\n", clean);

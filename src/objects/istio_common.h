@@ -51,5 +51,11 @@ int istio_export_to_check(struct sc_ctx *, const struct ynode *spec, const char 
 int istio_subset_name_check(struct sc_ctx *, const struct ynode *at, const char *);
 /* Does host a overlap host b ("*.foo.com" and "bar.foo.com")? */
 int istio_hosts_overlap(const char *a, const char *b);
+/*
+ * The first pair that overlaps, as "for each i, the first j > i that
+ * overlaps it" finds it, in O(L log n) for hosts of total length L: 1 with
+ * *i and *j, 0 when none does.
+ */
+int istio_hosts_first_overlap(const char *const *hosts, size_t n, size_t *i, size_t *j);
 
 #endif

@@ -23,7 +23,7 @@ we_ports(struct sc_ctx *c, const struct ynode *n, void *dst)
 {
 	struct k_workloadentry *w = (struct k_workloadentry *)((char *)dst -
 	    offsetof(struct k_workloadentry, ports));
-	size_t i, j;
+	size_t i, j, dup;
 
 	if (yn_is_null(n))
 		return 0;
@@ -32,6 +32,9 @@ we_ports(struct sc_ctx *c, const struct ynode *n, void *dst)
 		return -1;
 	}
 	w->ports = arena_alloc(c->arena, sizeof(*w->ports) * (n->n ? n->n : 1));
+	/* found by sorting: a scan of the names before each was quadratic */
+	if (!first_dup(n->n, sc_map_key_cmp, (void *)(uintptr_t)n, &dup, &j))
+		dup = SIZE_MAX;
 	for (i = 0; i < n->n; i++) {
 		const struct ynode *k = n->keys[i], *v = n->vals[i];
 		int64_t num;
@@ -47,11 +50,10 @@ we_ports(struct sc_ctx *c, const struct ynode *n, void *dst)
 		}
 		if (istio_port_check(c, v, k->str, num) == -1)
 			return -1;
-		for (j = 0; j < i; j++)
-			if (strcmp(w->ports[j].name, k->str) == 0) {
-				sc_error(c, k, "port name \"%s\" is given twice", k->str);
-				return -1;
-			}
+		if (i == dup) {
+			sc_error(c, k, "port name \"%s\" is given twice", k->str);
+			return -1;
+		}
 		w->ports[i].name = arena_strndup(c->arena, k->str, k->len);
 		w->ports[i].number = num;
 	}
@@ -179,9 +181,38 @@ se_selector(struct sc_ctx *c, const struct ynode *n, void *dst)
 }
 
 static int
+se_port_name_cmp(size_t a, size_t b, void *arg)
+{
+	const struct k_serviceentry *s = arg;
+
+	return str_cmp_null(s->ports[a].name, s->ports[b].name);
+}
+
+static int
+se_port_number_cmp(size_t a, size_t b, void *arg)
+{
+	const struct k_serviceentry *s = arg;
+
+	return (s->ports[a].number > s->ports[b].number) -
+	    (s->ports[a].number < s->ports[b].number);
+}
+
+static int
 se_ports_check(struct sc_ctx *c, const struct ynode *n, const struct k_serviceentry *s)
 {
-	size_t i, j;
+	size_t i, dup_name, dup_num, first_name, first_num;
+
+	/*
+	 * Found by sorting (a scan of the ports before each was quadratic):
+	 * the first port that repeats an earlier name or number; when it
+	 * repeats both, the earlier of the two is named, the name first.
+	 */
+	if (!first_dup(s->nports, se_port_name_cmp, (void *)(uintptr_t)s, &dup_name,
+	    &first_name))
+		dup_name = SIZE_MAX;
+	if (!first_dup(s->nports, se_port_number_cmp, (void *)(uintptr_t)s, &dup_num,
+	    &first_num))
+		dup_num = SIZE_MAX;
 
 	for (i = 0; i < s->nports; i++) {
 		const struct k_istio_port *p = &s->ports[i];
@@ -197,16 +228,14 @@ se_ports_check(struct sc_ctx *c, const struct ynode *n, const struct k_serviceen
 		if (p->target_port && istio_port_check(c, istio_at(at, "targetPort", -1),
 		    "targetPort", p->target_port) == -1)
 			return -1;
-		for (j = 0; j < i; j++) {
-			if (strcmp(s->ports[j].name, p->name) == 0) {
-				sc_error(c, at, "ports[%zu]: name \"%s\" is already used", i, p->name);
-				return -1;
-			}
-			if (s->ports[j].number == p->number) {
-				sc_error(c, at, "ports[%zu]: port %lld is already used", i,
-				    (long long)p->number);
-				return -1;
-			}
+		if (i == dup_name && (i != dup_num || first_name <= first_num)) {
+			sc_error(c, at, "ports[%zu]: name \"%s\" is already used", i, p->name);
+			return -1;
+		}
+		if (i == dup_num) {
+			sc_error(c, at, "ports[%zu]: port %lld is already used", i,
+			    (long long)p->number);
+			return -1;
 		}
 	}
 	return 0;

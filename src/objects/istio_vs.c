@@ -198,10 +198,22 @@ static const struct sc_schema headers_schema = {
  * are case-sensitive. {} matches presence.
  */
 static int
+keymatch_name_cmp(size_t a, size_t b, void *arg)
+{
+	const struct k_vs_keymatches *km = arg;
+	const char *x = km->v[a].name, *y = km->v[b].name;
+
+	/* a key that is not a string is unlike any other */
+	if (x == NULL || y == NULL)
+		return x != y ? (x != NULL) - (y != NULL) : (a > b) - (a < b);
+	return strcmp(x, y);
+}
+
+static int
 keymatches(struct sc_ctx *c, const struct ynode *n, void *dst, int header)
 {
 	struct k_vs_keymatches *km = dst;
-	size_t i, j;
+	size_t i, j, dup;
 	int rc = 0;
 
 	if (yn_is_null(n))
@@ -212,9 +224,24 @@ keymatches(struct sc_ctx *c, const struct ynode *n, void *dst, int header)
 	}
 	km->v = arena_alloc(c->arena, sizeof(*km->v) * (n->n ? n->n : 1));
 	for (i = 0; i < n->n; i++) {
+		const struct ynode *k = n->keys[i];
+		char *name;
+
+		if (k->type != YN_SCALAR)
+			continue;
+		name = arena_strndup(c->arena, k->str, k->len);
+		if (header && name[0] != '@')
+			for (j = 0; name[j]; j++)
+				name[j] = (char)tolower((unsigned char)name[j]);
+		km->v[i].name = name;
+	}
+	/* found by sorting: a scan of the names before each was quadratic */
+	if (!first_dup(n->n, keymatch_name_cmp, km, &dup, &j))
+		dup = SIZE_MAX;
+	for (i = 0; i < n->n; i++) {
 		const struct ynode *k = n->keys[i], *v = n->vals[i];
 		struct k_vs_keymatch *e = &km->v[i];
-		char *name;
+		const char *name = e->name;
 		size_t old;
 
 		if (k->type != YN_SCALAR) {
@@ -222,11 +249,6 @@ keymatches(struct sc_ctx *c, const struct ynode *n, void *dst, int header)
 			rc = -1;
 			continue;
 		}
-		name = arena_strndup(c->arena, k->str, k->len);
-		if (header && name[0] != '@')
-			for (j = 0; name[j]; j++)
-				name[j] = (char)tolower((unsigned char)name[j]);
-		e->name = name;
 		old = istio_path_push(c, ".%s", k->str);
 		if (header && !header_name_ok(name)) {
 			sc_error(c, k, "\"%s\" is not a valid header name", k->str);
@@ -239,11 +261,10 @@ keymatches(struct sc_ctx *c, const struct ynode *n, void *dst, int header)
 			rc = -1;
 		} else if (sc_decode(c, &istio_strmatch_any_schema, v, &e->match) == -1)
 			rc = -1;
-		for (j = 0; j < i && rc == 0; j++)
-			if (strcmp(km->v[j].name, name) == 0) {
-				sc_error(c, k, "\"%s\" is given twice", k->str);
-				rc = -1;
-			}
+		if (i == dup && rc == 0) {
+			sc_error(c, k, "\"%s\" is given twice", k->str);
+			rc = -1;
+		}
 		istio_path_pop(c, old);
 	}
 	km->n = n->n;
@@ -1169,13 +1190,11 @@ vs_hosts_check(struct sc_ctx *c, const struct ynode *n, const struct k_virtualse
 			return -1;
 		}
 	}
-	for (i = 0; i < v->nhosts; i++)
-		for (j = i + 1; j < v->nhosts; j++)
-			if (istio_hosts_overlap(v->hosts[i], v->hosts[j])) {
-				sc_error(c, istio_at(n, "hosts", (long)j), "hosts[%zu]: \"%s\" overlaps "
-				    "hosts[%zu] \"%s\"", j, v->hosts[j], i, v->hosts[i]);
-				return -1;
-			}
+	if (istio_hosts_first_overlap(v->hosts, v->nhosts, &i, &j)) {
+		sc_error(c, istio_at(n, "hosts", (long)j), "hosts[%zu]: \"%s\" overlaps "
+		    "hosts[%zu] \"%s\"", j, v->hosts[j], i, v->hosts[i]);
+		return -1;
+	}
 	return 0;
 }
 

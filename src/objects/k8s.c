@@ -58,6 +58,17 @@ static const struct sc_field svc_spec_fields[] = {
 };
 
 static int
+service_port_cmp(size_t a, size_t b, void *arg)
+{
+	const struct k_service *s = arg;
+	const struct k_svc_port *x = &s->ports[a], *y = &s->ports[b];
+
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	return str_cmp_null(x->protocol, y->protocol);
+}
+
+static int
 svc_spec_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 {
 	struct k_service *s = obj;
@@ -94,14 +105,12 @@ svc_spec_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 			return -1;
 		}
 	}
-	for (i = 0; i < s->nports; i++)
-		for (j = 0; j < i; j++)
-			if (s->ports[i].port == s->ports[j].port &&
-			    strcmp(s->ports[i].protocol, s->ports[j].protocol) == 0) {
-				sc_error(c, n, "port %lld/%s is given twice",
-				    (long long)s->ports[i].port, s->ports[i].protocol);
-				return -1;
-			}
+	/* found by sorting: a scan of the ports before each was quadratic */
+	if (first_dup(s->nports, service_port_cmp, s, &i, &j)) {
+		sc_error(c, n, "port %lld/%s is given twice",
+		    (long long)s->ports[i].port, s->ports[i].protocol);
+		return -1;
+	}
 	return 0;
 }
 

@@ -276,8 +276,9 @@ decode_one(const struct ynode *root, const char *file, const char *default_ns,
 	size_t e0;
 	char what[512];
 
-	if (root == NULL)
-		return;		/* empty document */
+	/* an empty document: "---" with nothing after it (kubectl skips it) */
+	if (root == NULL || yn_is_null(root))
+		return;
 	if (root->type != YN_MAP) {
 		errs_add(errs, ERR_ERROR, file, root->line, root->col,
 		    "a manifest must be a map with apiVersion and kind");

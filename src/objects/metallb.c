@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kinds.h"
@@ -87,11 +88,43 @@ range_overlap(const struct pool_range *a, const struct pool_range *b)
 }
 
 static int
+range_first_cmp(const void *a, const void *b, void *arg)
+{
+	const struct pool_range *r = arg;
+
+	return ipaddr_cmp(&r[*(const size_t *)a].first, &r[*(const size_t *)b].first);
+}
+
+/* Whether two of the first k ranges overlap: sorted by start, a range
+ * overlaps one before it when it starts before the furthest end so far. */
+static int
+ranges_overlap(const struct pool_range *r, size_t k, size_t *idx)
+{
+	const struct ipaddr *end = NULL;
+	size_t i;
+
+	for (i = 0; i < k; i++)
+		idx[i] = i;
+	qsort_r(idx, k, sizeof(*idx), range_first_cmp, (void *)(uintptr_t)r);
+	for (i = 0; i < k; i++) {
+		const struct pool_range *x = &r[idx[i]];
+
+		if (end != NULL && end->family == x->first.family &&
+		    ipaddr_cmp(&x->first, end) <= 0)
+			return 1;
+		if (end == NULL || end->family != x->first.family ||
+		    ipaddr_cmp(&x->last, end) > 0)
+			end = &x->last;
+	}
+	return 0;
+}
+
+static int
 pool_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 {
 	struct k_ipaddresspool *p = obj;
 	const struct ynode *an = yn_get(n, "addresses");
-	size_t i, j;
+	size_t i, j, nok, lo, hi, *idx;
 	char err[256];
 
 	if (p->naddresses == 0) {
@@ -99,19 +132,40 @@ pool_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 		return -1;
 	}
 	p->ranges = arena_alloc(c->arena, sizeof(*p->ranges) * p->naddresses);
-	for (i = 0; i < p->naddresses; i++) {
-		const struct ynode *at = an && an->type == YN_SEQ && i < an->n ? an->vals[i] : n;
+	for (nok = 0; nok < p->naddresses; nok++)
+		if (pool_parse_range(p->addresses[nok], &p->ranges[nok], err, sizeof(err)) == -1)
+			break;
+	/*
+	 * The first range that overlaps one before it, and the first of
+	 * those (as a scan of the ranges before each finds them, without
+	 * its n^2): the shortest prefix with an overlap, by bisection.
+	 */
+	idx = xreallocarray(NULL, nok + 1, sizeof(*idx));
+	if (nok >= 2 && ranges_overlap(p->ranges, nok, idx)) {
+		for (lo = 2, hi = nok; lo < hi; ) {
+			size_t mid = lo + (hi - lo) / 2;
 
-		if (pool_parse_range(p->addresses[i], &p->ranges[i], err, sizeof(err)) == -1) {
-			sc_error(c, at, "addresses[%zu]: %s", i, err);
-			return -1;
+			if (ranges_overlap(p->ranges, mid, idx))
+				hi = mid;
+			else
+				lo = mid + 1;
 		}
-		for (j = 0; j < i; j++)
-			if (range_overlap(&p->ranges[i], &p->ranges[j])) {
-				sc_error(c, at, "addresses[%zu]: \"%s\" overlaps \"%s\"",
-				    i, p->addresses[i], p->addresses[j]);
-				return -1;
-			}
+		i = lo - 1;
+		for (j = 0; !range_overlap(&p->ranges[i], &p->ranges[j]); j++)
+			;
+		free(idx);
+		sc_error(c, an && an->type == YN_SEQ && i < an->n ? an->vals[i] : n,
+		    "addresses[%zu]: \"%s\" overlaps \"%s\"", i, p->addresses[i],
+		    p->addresses[j]);
+		return -1;
+	}
+	free(idx);
+	if (nok < p->naddresses) {
+		i = nok;
+		/* err still says why it did not parse */
+		sc_error(c, an && an->type == YN_SEQ && i < an->n ? an->vals[i] : n,
+		    "addresses[%zu]: %s", i, err);
+		return -1;
 	}
 	p->nranges = p->naddresses;
 	return 0;

@@ -458,8 +458,12 @@ sc_decode(struct sc_ctx *c, const struct sc_schema *s, const struct ynode *n,
     void *dst)
 {
 	const struct sc_field *f;
-	size_t i;
+	size_t i, nf = 0;
 	int rc = 0, nerr0 = c->nerr;
+	/* where each field was first given (+1): a key given twice is found
+	 * in one step (a scan of the keys before it made a map of 100,000
+	 * keys quadratic) */
+	uint32_t first_small[64], *first = first_small;
 
 	if (yn_is_null(n))
 		n = NULL;	/* "spec:" with nothing after it */
@@ -471,6 +475,12 @@ sc_decode(struct sc_ctx *c, const struct sc_schema *s, const struct ynode *n,
 	for (f = s->fields; f->name; f++)
 		apply_default(c, f, dst);
 	if (n != NULL) {
+		for (f = s->fields; f->name; f++)
+			nf++;
+		if (nf > VG_ARRAY_SIZE(first_small))
+			first = xcalloc(nf, sizeof(*first));
+		else
+			memset(first, 0, nf * sizeof(*first));
 		for (i = 0; i < n->n; i++) {
 			const struct ynode *k = n->keys[i];
 
@@ -491,21 +501,22 @@ sc_decode(struct sc_ctx *c, const struct sc_schema *s, const struct ynode *n,
 				continue;
 			}
 			{
-				size_t j, old;
+				size_t fi = (size_t)(f - s->fields), old;
 
 				/* YAML allows a key twice; a config must not */
-				for (j = 0; j < i; j++)
-					if (n->keys[j]->type == YN_SCALAR &&
-					    strcmp(n->keys[j]->str, k->str) == 0)
-						break;
 				old = path_push(c, k->str, 0);
-				if (j < i)
-					sc_error(c, k, "given twice (line %d)", n->keys[j]->line);
-				else
+				if (first[fi] != 0)
+					sc_error(c, k, "given twice (line %d)",
+					    n->keys[first[fi] - 1]->line);
+				else {
+					first[fi] = (uint32_t)i + 1;
 					(void)sc_decode_field(c, f, n->vals[i], dst);
+				}
 				c->path[old] = '\0';
 			}
 		}
+		if (first != first_small)
+			free(first);
 	}
 	for (f = s->fields; f->name; f++) {
 		if (!(f->flags & SC_REQUIRED))
@@ -524,4 +535,16 @@ sc_decode(struct sc_ctx *c, const struct sc_schema *s, const struct ynode *n,
 	if (c->nerr != nerr0)
 		rc = -1;
 	return rc;
+}
+
+int
+sc_map_key_cmp(size_t a, size_t b, void *arg)
+{
+	const struct ynode *n = arg;
+	const struct ynode *x = n->keys[a], *y = n->keys[b];
+	int xs = x->type == YN_SCALAR, ys = y->type == YN_SCALAR;
+
+	if (!xs || !ys)
+		return xs != ys ? ys - xs : (a > b) - (a < b);
+	return strcmp(x->str, y->str);
 }

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <libgen.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -15,6 +16,7 @@
 struct cached_file {
 	char			*path;
 	uint64_t		 hash;		/* of the bytes */
+	size_t			 size;		/* bytes, as last parsed */
 	int			 syntax_error;
 	struct decoded_list	 decoded;
 	struct vg_errs		 errs;		/* re-reported on every sync */
@@ -206,6 +208,11 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+struct known_file {
+	char		*path;
+	uint64_t	 hash;
+};
+
 /*
  * A path that cannot be listed for want of descriptors or memory lists the
  * files it had last time: they are read again (one that cannot be read
@@ -214,12 +221,13 @@ cmp_str(const void *a, const void *b)
  * with them until the next change.
  */
 static void
-keep_listed(const struct file_source *fs, const char *path, struct vg_ptrvec *out)
+keep_listed(const struct known_file *known, size_t nknown, const char *path,
+    struct vg_ptrvec *out)
 {
 	size_t j, len = strlen(path);
 
-	for (j = 0; j < fs->nfiles; j++) {
-		const char *p = fs->files[j]->path;
+	for (j = 0; j < nknown; j++) {
+		const char *p = known[j].path;
 
 		if (strcmp(p, path) == 0 || (strncmp(p, path, len) == 0 && p[len] == '/'))
 			ptrvec_push(out, xstrdup(p));
@@ -234,8 +242,8 @@ out_of_resources(int err)
 
 /* Expand paths into a sorted list of files; problems go to errs. */
 static void
-list_files(const struct file_source *fs, const char *const *paths, size_t npaths,
-    struct vg_ptrvec *out, struct vg_errs *errs)
+list_files(const struct known_file *known, size_t nknown, const char *const *paths,
+    size_t npaths, struct vg_ptrvec *out, struct vg_errs *errs)
 {
 	size_t i;
 
@@ -247,7 +255,7 @@ list_files(const struct file_source *fs, const char *const *paths, size_t npaths
 		if (stat(paths[i], &st) == -1) {
 			errs_add(errs, ERR_ERROR, paths[i], 0, 0, "%s", strerror(errno));
 			if (out_of_resources(errno))
-				keep_listed(fs, paths[i], out);
+				keep_listed(known, nknown, paths[i], out);
 			continue;
 		}
 		if (!S_ISDIR(st.st_mode)) {
@@ -260,7 +268,7 @@ list_files(const struct file_source *fs, const char *const *paths, size_t npaths
 			errs_add(errs, ERR_ERROR, paths[i], 0, 0, "%s%s", strerror(e),
 			    out_of_resources(e) ? "; its files are kept as last read" : "");
 			if (out_of_resources(e))
-				keep_listed(fs, paths[i], out);
+				keep_listed(known, nknown, paths[i], out);
 			continue;
 		}
 		while ((de = readdir(d)) != NULL) {
@@ -312,10 +320,6 @@ find_file(struct file_source *fs, const char *path)
 	return NULL;
 }
 
-struct parse_arg {
-	struct cached_file *f;
-};
-
 static void
 parse_doc(struct ydoc *doc, void *arg)
 {
@@ -325,69 +329,210 @@ parse_doc(struct ydoc *doc, void *arg)
 	arena_free(doc->arena);
 }
 
-/* (Re)read a file; parse again only when its bytes changed. */
-static void
-refresh_file(struct cached_file *f)
+/*
+ * A load: the file list and every changed file parsed, apart from the
+ * store, so that it may run on a thread of its own while the main loop
+ * keeps the BGP sessions, L2 and the control socket going.
+ */
+struct loaded_file {
+	char			*path;
+	struct cached_file	*parsed;	/* NULL: the bytes did not change */
+};
+struct fsrc_load {
+	char		  **paths;
+	size_t		    npaths;
+	struct known_file  *known;		/* the source's files when it began */
+	size_t		    nknown;
+	struct loaded_file *files;		/* sorted by path */
+	size_t		    nfiles;
+	struct vg_errs	    errs;		/* listing the paths */
+	size_t		    parsed_bytes;
+};
+
+struct fsrc_load *
+fsrc_load_new(const struct file_source *fs, const char *const *paths, size_t npaths)
 {
+	struct fsrc_load *l = xcalloc(1, sizeof(*l));
+	size_t i;
+
+	l->paths = xcalloc(npaths + 1, sizeof(*l->paths));
+	for (i = 0; i < npaths; i++)
+		l->paths[i] = xstrdup(paths[i]);
+	l->npaths = npaths;
+	l->known = xcalloc(fs->nfiles + 1, sizeof(*l->known));
+	for (i = 0; i < fs->nfiles; i++) {
+		l->known[i].path = xstrdup(fs->files[i]->path);
+		l->known[i].hash = fs->files[i]->hash;
+	}
+	l->nknown = fs->nfiles;
+	return l;
+}
+
+static uint64_t
+known_hash(const struct fsrc_load *l, const char *path)
+{
+	size_t lo = 0, hi = l->nknown;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int r = strcmp(l->known[mid].path, path);
+
+		if (r == 0)
+			return l->known[mid].hash;
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+/* Read a file; parse it when its bytes changed (NULL when they did not). */
+static struct cached_file *
+load_file(struct fsrc_load *l, const char *path)
+{
+	struct cached_file *f;
 	size_t len;
-	char *buf = read_file(f->path, &len);
+	char *buf = read_file_max(path, FSRC_MAX_FILE, &len);
 	uint64_t h;
 
+	if (buf != NULL) {
+		h = hash_bytes(HASH_INIT, buf, len);
+		if (h == known_hash(l, path)) {
+			free(buf);
+			return NULL;
+		}
+	}
+	f = xcalloc(1, sizeof(*f));
+	f->path = xstrdup(path);
 	if (buf == NULL) {
-		/* vanished between listing and reading: treat as a syntax error
-		 * so what it defined stays until the next sync sees it gone */
-		decoded_list_free(&f->decoded);
-		errs_clear(&f->errs);
-		errs_add(&f->errs, ERR_ERROR, f->path, 0, 0, "%s", strerror(errno));
+		/* vanished between listing and reading, or too large: as a
+		 * syntax error, what it defined stays */
+		if (errno == EFBIG)
+			errs_add(&f->errs, ERR_ERROR, path, 0, 0, "larger than %d MiB, the "
+			    "limit for one manifest file; not read", FSRC_MAX_FILE >> 20);
+		else
+			errs_add(&f->errs, ERR_ERROR, path, 0, 0, "%s", strerror(errno));
 		f->syntax_error = 1;
-		f->hash = 0;
-		return;
+		return f;
 	}
-	h = hash_bytes(HASH_INIT, buf, len);
-	if (h != f->hash || f->hash == 0) {
-		decoded_list_free(&f->decoded);
-		errs_clear(&f->errs);
-		/* a file's objects are parsed again together: one arena */
-		decoded_list_share(&f->decoded);
-		f->syntax_error = yn_parse(buf, len, f->path, parse_doc, f, &f->errs) == -1;
-		decoded_list_seal(&f->decoded);
-		f->hash = h;
-	}
+	f->errs.limit = FSRC_MAX_REPORTS;
+	/* a file's objects are parsed again together: one arena */
+	decoded_list_share(&f->decoded);
+	f->syntax_error = yn_parse(buf, len, f->path, parse_doc, f, &f->errs) == -1;
+	decoded_list_seal(&f->decoded);
+	errs_summarize(&f->errs, f->path);
+	f->errs.limit = 0;
+	f->hash = h;
+	f->size = len;
+	l->parsed_bytes += len;
 	free(buf);
+	return f;
+}
+
+void
+fsrc_load_run(struct fsrc_load *l)
+{
+	struct vg_ptrvec names = { 0 };
+	size_t i;
+
+	list_files(l->known, l->nknown, (const char *const *)l->paths, l->npaths, &names, &l->errs);
+	l->files = xcalloc(names.n + 1, sizeof(*l->files));
+	for (i = 0; i < names.n; i++) {
+		l->files[i].path = names.v[i];
+		l->files[i].parsed = load_file(l, names.v[i]);
+	}
+	l->nfiles = names.n;
+	ptrvec_free(&names);
+}
+
+void
+fsrc_load_free(struct fsrc_load *l)
+{
+	size_t i;
+
+	if (l == NULL)
+		return;
+	for (i = 0; i < l->npaths; i++)
+		free(l->paths[i]);
+	free(l->paths);
+	for (i = 0; i < l->nknown; i++)
+		free(l->known[i].path);
+	free(l->known);
+	for (i = 0; i < l->nfiles; i++) {
+		free(l->files[i].path);
+		if (l->files[i].parsed)
+			file_free(l->files[i].parsed);
+	}
+	free(l->files);
+	errs_clear(&l->errs);
+	free(l);
 }
 
 size_t
 fsrc_sync(struct file_source *fs, const char *const *paths, size_t npaths,
     struct vg_errs *errs)
 {
-	struct vg_ptrvec names = { 0 };
+	struct fsrc_load *l = fsrc_load_new(fs, paths, npaths);
+
+	fsrc_load_run(l);
+	return fsrc_load_apply(fs, l, errs, NULL);
+}
+
+size_t
+fsrc_load_apply(struct file_source *fs, struct fsrc_load *l, struct vg_errs *errs,
+    struct fsrc_result *res)
+{
+	struct fsrc_result r = { 0 };
 	struct cached_file **nf;
 	struct claims cl = { 0 };
-	size_t i, j, changes = 0;
+	size_t i, j, changes = 0, freed = 0;
 	int k;
+	size_t nnames = l->nfiles;
 
-	list_files(fs, paths, npaths, &names, errs);
-
-	/* the new file list, reusing cached parses */
-	nf = xcalloc(names.n + 1, sizeof(*nf));
+	errs_append(errs, &l->errs);
+	/* the new file list: cached parses where the bytes did not change */
+	nf = xcalloc(nnames + 1, sizeof(*nf));
 	for (i = 0; i < fs->nfiles; i++)
 		fs->files[i]->seen = 0;
-	for (i = 0; i < names.n; i++) {
-		struct cached_file *f = find_file(fs, names.v[i]);
+	for (i = 0; i < nnames; i++) {
+		struct cached_file *f = find_file(fs, l->files[i].path);
+		struct cached_file *p = l->files[i].parsed;
 
-		if (f == NULL) {
-			f = xcalloc(1, sizeof(*f));
-			f->path = xstrdup(names.v[i]);
+		l->files[i].parsed = NULL;
+		if (p == NULL && f == NULL) {
+			/* cannot be (one load at a time); read it next time */
+			p = xcalloc(1, sizeof(*p));
+			p->path = xstrdup(l->files[i].path);
+			p->syntax_error = 1;
+			errs_add(&p->errs, ERR_ERROR, p->path, 0, 0,
+			    "changed while it was read; read again at the next reload");
+		}
+		if (f == NULL)
+			f = p;
+		else if (p != NULL) {
+			/* the new parse replaces the old; what it owns stays */
+			freed += f->size;
+			decoded_list_free(&f->decoded);
+			errs_clear(&f->errs);
+			f->decoded = p->decoded;
+			f->errs = p->errs;
+			f->syntax_error = p->syntax_error;
+			f->hash = p->hash;
+			f->size = p->size;
+			memset(&p->decoded, 0, sizeof(p->decoded));
+			memset(&p->errs, 0, sizeof(p->errs));
+			file_free(p);
 		}
 		f->seen = 1;
-		refresh_file(f);
+		r.files_kept += (size_t)f->syntax_error;
 		errs_append(errs, &f->errs);
 		nf[i] = f;
 	}
 
 	/* claims, in path order: the first file to define an object wins */
-	claims_init(&cl, nf, names.n);
-	for (i = 0; i < names.n; i++) {
+	claims_init(&cl, nf, nnames);
+	for (i = 0; i < nnames; i++) {
 		struct cached_file *f = nf[i];
 
 		for (j = 0; j < f->decoded.n; j++) {
@@ -406,6 +551,7 @@ fsrc_sync(struct file_source *fs, const char *const *paths, size_t npaths,
 				    "%s %s%s%s is also defined at %s:%d; this one is ignored",
 				    kind_name(d->kind), ns, *ns ? "/" : "", name,
 				    claim_file(&cl, c)->path, first ? first->line : 0);
+				r.ignored++;
 				continue;
 			}
 			c->file = (uint32_t)i + 1;
@@ -453,23 +599,26 @@ fsrc_sync(struct file_source *fs, const char *const *paths, size_t npaths,
 			/* failed: the store notes why beside what it keeps */
 			if (d && d->error)
 				changes += (size_t)store_reject(fs->store, ck, cns, cname, d->error, 0);
-			if (store_get(fs->store, ck, cns, cname) == NULL)
+			if (store_get(fs->store, ck, cns, cname) == NULL) {
 				/* nothing to keep: it is not loaded */
 				c->used = 2;
+				r.not_loaded += d != NULL;
+			} else
+				r.kept += d != NULL;
 		}
 	}
 	/* rejections of objects the files no longer define, or define well */
 	changes += store_reject_sweep(fs->store, 0, K__COUNT, still_failed, &cl);
 	for (k = 0; k < K__COUNT; k++) {
-		struct object * const *l;
+		struct object * const *ol;
 		struct vg_ptrvec del = { 0 };
 		size_t n;
 
-		l = store_list(fs->store, (enum obj_kind)k, &n);
+		ol = store_list(fs->store, (enum obj_kind)k, &n);
 		for (i = 0; i < n; i++)
-			if (!l[i]->from_api &&
-			    claims_find(&cl, l[i]->kind, l[i]->meta.ns, l[i]->meta.name, 0) == NULL)
-				ptrvec_push(&del, l[i]);
+			if (!ol[i]->from_api &&
+			    claims_find(&cl, ol[i]->kind, ol[i]->meta.ns, ol[i]->meta.name, 0) == NULL)
+				ptrvec_push(&del, ol[i]);
 		for (i = 0; i < del.n; i++) {
 			struct object *o = del.v[i];
 
@@ -481,14 +630,14 @@ fsrc_sync(struct file_source *fs, const char *const *paths, size_t npaths,
 	/* remember what each file now has in force (claims may point into
 	 * the old lists, so build the new ones first) */
 	{
-		struct object ***nown = xcalloc(names.n + 1, sizeof(*nown));
-		size_t *nn = xcalloc(names.n + 1, sizeof(*nn));
+		struct object ***nown = xcalloc(nnames + 1, sizeof(*nown));
+		size_t *nn = xcalloc(nnames + 1, sizeof(*nn));
 
 		/* counted first: one exact array a file */
 		for (i = 0; i < cl.cap; i++)
 			if (cl.v[i].used == 1 && cl.v[i].file != 0)
 				nn[cl.v[i].file - 1]++;
-		for (i = 0; i < names.n; i++) {
+		for (i = 0; i < nnames; i++) {
 			nown[i] = nn[i] ? xcalloc(nn[i], sizeof(**nown)) : NULL;
 			nn[i] = 0;
 		}
@@ -507,7 +656,7 @@ fsrc_sync(struct file_source *fs, const char *const *paths, size_t npaths,
 			j = c->file - 1;
 			nown[j][nn[j]++] = object_ref(o);
 		}
-		for (i = 0; i < names.n; i++) {
+		for (i = 0; i < nnames; i++) {
 			owned_free(nf[i]);
 			nf[i]->owned = nown[i];
 			nf[i]->nowned = nn[i];
@@ -518,14 +667,24 @@ fsrc_sync(struct file_source *fs, const char *const *paths, size_t npaths,
 	free(cl.v);
 
 	for (i = 0; i < fs->nfiles; i++)
-		if (!fs->files[i]->seen)
+		if (!fs->files[i]->seen) {
+			freed += fs->files[i]->size;
 			file_free(fs->files[i]);
+		}
 	free(fs->files);
 	fs->files = nf;
-	fs->nfiles = names.n;
-	for (i = 0; i < names.n; i++)
-		free(names.v[i]);
-	ptrvec_free(&names);
+	fs->nfiles = nnames;
+	/*
+	 * glibc keeps what a big parse freed (a tree, a file's objects) in
+	 * its arenas: 206 MB of RSS stayed after a 50 MB file went. Give it
+	 * back once a load moved that much.
+	 */
+	if (l->parsed_bytes + freed >= FSRC_TRIM_BYTES)
+		malloc_trim(0);
+	fsrc_load_free(l);
+	r.changes = changes;
+	if (res != NULL)
+		*res = r;
 	return changes;
 }
 

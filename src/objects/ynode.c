@@ -12,13 +12,6 @@
 #include "vipgate/log.h"
 #include "vipgate/ynode.h"
 
-#define YN_MAXDEPTH	64
-
-struct anchor {
-	char		*name;
-	struct ynode	*node;
-};
-
 struct frame {
 	struct ynode	*node;
 	char		*anchor;	/* registered when complete: no cycles */
@@ -26,19 +19,25 @@ struct frame {
 };
 
 /*
- * Aliases share nodes, so a small text can stand for a huge tree ("billion
- * laughs"). The expanded size of a document is bounded.
+ * Anchors of the current document by name, open addressing; a name defined
+ * again points at its latest node from then on. A list searched from the
+ * end made a load quadratic: 100,000 anchors took 22-31 s.
  */
-#define YN_MAXWEIGHT	4000000u
+struct anchor {
+	uint64_t	 h;
+	char		*name;		/* NULL: free slot */
+	struct ynode	*node;
+};
 
 struct builder {
 	struct vg_arena	*arena;
-	int		 too_big;
-	struct frame	 stack[YN_MAXDEPTH];
+	const char	*limit;		/* set: the limit this document went over */
+	size_t		 nodes;		/* nodes of this document as written */
+	struct frame	 stack[YN_MAX_DEPTH];
 	int		 depth;
 	struct ynode	*root;
 	struct anchor	*anchors;
-	size_t		 nanchors;
+	size_t		 nanchors, acap;	/* acap: 0 or a power of two */
 };
 
 static void
@@ -46,47 +45,88 @@ anchors_clear(struct builder *b)
 {
 	size_t i;
 
-	for (i = 0; i < b->nanchors; i++)
+	for (i = 0; i < b->acap; i++)
 		free(b->anchors[i].name);
 	free(b->anchors);
 	b->anchors = NULL;
-	b->nanchors = 0;
+	b->nanchors = b->acap = 0;
+}
+
+static struct anchor *
+anchor_slot(struct anchor *v, size_t cap, uint64_t h, const char *name)
+{
+	size_t i;
+
+	for (i = h & (cap - 1); v[i].name != NULL; i = (i + 1) & (cap - 1))
+		if (v[i].h == h && strcmp(v[i].name, name) == 0)
+			break;
+	return &v[i];
 }
 
 static void
 anchor_add(struct builder *b, const char *name, struct ynode *n)
 {
+	struct anchor *a;
+	uint64_t h;
+
 	if (name == NULL)
 		return;
-	b->anchors = xreallocarray(b->anchors, b->nanchors + 1, sizeof(*b->anchors));
-	b->anchors[b->nanchors].name = xstrdup(name);
-	b->anchors[b->nanchors].node = n;
-	b->nanchors++;
+	if (2 * (b->nanchors + 1) > b->acap) {
+		size_t i, ncap = b->acap ? 2 * b->acap : 64;
+		struct anchor *nv = xcalloc(ncap, sizeof(*nv));
+
+		for (i = 0; i < b->acap; i++)
+			if (b->anchors[i].name != NULL)
+				*anchor_slot(nv, ncap, b->anchors[i].h,
+				    b->anchors[i].name) = b->anchors[i];
+		free(b->anchors);
+		b->anchors = nv;
+		b->acap = ncap;
+	}
+	h = hash_str(HASH_INIT, name);
+	a = anchor_slot(b->anchors, b->acap, h, name);
+	if (a->name == NULL) {
+		a->name = xstrdup(name);
+		a->h = h;
+		b->nanchors++;
+	}
+	a->node = n;
 }
 
 static struct ynode *
 anchor_find(struct builder *b, const char *name)
 {
-	size_t i;
+	if (b->acap == 0)
+		return NULL;
+	return anchor_slot(b->anchors, b->acap, hash_str(HASH_INIT, name), name)->node;
+}
 
-	/* the latest definition of a name wins */
-	for (i = b->nanchors; i > 0; i--)
-		if (strcmp(b->anchors[i - 1].name, name) == 0)
-			return b->anchors[i - 1].node;
-	return NULL;
+/*
+ * Aliases share nodes, so a small text can stand for a huge tree ("billion
+ * laughs") and for a deep one (an alias of an alias ...): what reads the
+ * tree walks it expanded, so its size and depth are bounded expanded.
+ */
+static void
+grow(struct builder *b, struct ynode *p, uint32_t weight, uint32_t height)
+{
+	if (p->weight + weight > YN_MAX_EXPANDED) {
+		b->limit = "aliases expand the document to more than "
+		    VG_STR(YN_MAX_EXPANDED) " nodes";
+		return;
+	}
+	p->weight += weight;
+	if (height + 1 > p->height)
+		p->height = height + 1;
+	if (p->height > YN_MAX_DEPTH)
+		b->limit = "nested deeper than " VG_STR(YN_MAX_DEPTH)
+		    " levels once aliases are expanded";
 }
 
 static void
 attach(struct builder *b, struct ynode *n)
 {
-	if (b->depth > 0) {
-		struct ynode *p = b->stack[b->depth - 1].node;
-
-		if (p->weight + n->weight >= YN_MAXWEIGHT)
-			b->too_big = 1;
-		else
-			p->weight += n->weight;
-	}
+	if (b->depth > 0)
+		grow(b, b->stack[b->depth - 1].node, n->weight, n->height);
 	if (b->depth == 0)
 		b->root = n;
 	else
@@ -153,6 +193,7 @@ yn_parse(const char *buf, size_t len, const char *file, ydoc_cb cb, void *arg,
 
 	while (!done) {
 		struct ynode *n;
+		yaml_mark_t mark;
 
 		if (!yaml_parser_parse(&p, &ev)) {
 			errs_add(errs, ERR_ERROR, file, (int)p.problem_mark.line + 1,
@@ -162,6 +203,7 @@ yn_parse(const char *buf, size_t len, const char *file, ydoc_cb cb, void *arg,
 			rc = -1;
 			break;
 		}
+		mark = ev.start_mark;
 		switch (ev.type) {
 		case YAML_STREAM_END_EVENT:
 			done = 1;
@@ -179,10 +221,21 @@ yn_parse(const char *buf, size_t len, const char *file, ydoc_cb cb, void *arg,
 			doc.index = docindex++;
 			b.arena = NULL;
 			anchors_clear(&b);
+			b.nodes = 0;
 			cb(&doc, arg);
 			break;
 		}
 		case YAML_SCALAR_EVENT:
+			if (ev.data.scalar.length > YN_MAX_SCALAR) {
+				b.limit = "a scalar is longer than " VG_STR(YN_MAX_SCALAR)
+				    " bytes";
+				break;
+			}
+			if (++b.nodes > YN_MAX_NODES) {
+				b.limit = "the document has more than " VG_STR(YN_MAX_NODES)
+				    " nodes";
+				break;
+			}
 			n = arena_alloc(b.arena, sizeof(*n));
 			n->type = YN_SCALAR;
 			n->line = (int)ev.start_mark.line + 1;
@@ -197,12 +250,13 @@ yn_parse(const char *buf, size_t len, const char *file, ydoc_cb cb, void *arg,
 			break;
 		case YAML_SEQUENCE_START_EVENT:
 		case YAML_MAPPING_START_EVENT:
-			if (b.depth == YN_MAXDEPTH) {
-				errs_add(errs, ERR_ERROR, file, (int)ev.start_mark.line + 1,
-				    (int)ev.start_mark.column + 1,
-				    "nested deeper than %d levels", YN_MAXDEPTH);
-				rc = -1;
-				done = 1;
+			if (b.depth == YN_MAX_DEPTH) {
+				b.limit = "nested deeper than " VG_STR(YN_MAX_DEPTH) " levels";
+				break;
+			}
+			if (++b.nodes > YN_MAX_NODES) {
+				b.limit = "the document has more than " VG_STR(YN_MAX_NODES)
+				    " nodes";
 				break;
 			}
 			n = arena_alloc(b.arena, sizeof(*n));
@@ -229,12 +283,8 @@ yn_parse(const char *buf, size_t len, const char *file, ydoc_cb cb, void *arg,
 			if (b.depth > 0) {
 				/* the parent counted this node before it grew */
 				struct ynode *c = b.stack[b.depth].node;
-				struct ynode *pn = b.stack[b.depth - 1].node;
 
-				if (pn->weight + c->weight >= YN_MAXWEIGHT)
-					b.too_big = 1;
-				else
-					pn->weight += c->weight - 1;
+				grow(&b, b.stack[b.depth - 1].node, c->weight - 1, c->height);
 			}
 			break;
 		case YAML_ALIAS_EVENT:
@@ -253,10 +303,10 @@ yn_parse(const char *buf, size_t len, const char *file, ydoc_cb cb, void *arg,
 			break;
 		}
 		yaml_event_delete(&ev);
-		if (b.too_big && !done) {
-			errs_add(errs, ERR_ERROR, file, (int)p.mark.line + 1,
-			    (int)p.mark.column + 1,
-			    "document too large once aliases are expanded");
+		if (b.limit != NULL && !done) {
+			/* the limit's own words: which one, and its value */
+			errs_add(errs, ERR_ERROR, file, (int)mark.line + 1,
+			    (int)mark.column + 1, "%s", b.limit);
 			rc = -1;
 			done = 1;
 		}

@@ -621,6 +621,65 @@ test_render_generic(void)
 	free(s);
 }
 
+/*
+ * A reload that rejected one object and applied the rest says so and exits
+ * 3; one that applied nothing says that and exits 1 (it said "the running
+ * configuration is kept", exit 1, while a valid VirtualService of the same
+ * reload took effect).
+ */
+static void
+test_render_reload_applied(void)
+{
+	char *s;
+	int rc;
+
+	s = render(ctl_render_reload,
+	    "{\"time\":\"T\",\"trigger\":\"ctl\",\"ok\":false,\"applied\":\"part\","
+	    "\"config\":\"applied\",\"objects\":{\"changes\":1,\"rejected_kept\":1,"
+	    "\"rejected_not_loaded\":0,\"ignored_duplicates\":0,\"files_kept\":0},"
+	    "\"errors\":[\"vs.yaml:9:7: VirtualService default/b: spec.http: bad\"],"
+	    "\"warnings\":[]}", &rc);
+	CU_ASSERT_EQUAL(rc, CTL_EXIT_PART);
+	CU_ASSERT_TEXT(s,
+	    "reload           T ctl: applied in part, 1 error; 1 rejected object keeps "
+	    "the last good version; everything else is in force (1 object change)\n"
+	    "                 vs.yaml:9:7: VirtualService default/b: spec.http: bad\n");
+	free(s);
+	s = render(ctl_render_reload,
+	    "{\"time\":\"T\",\"trigger\":\"ctl\",\"ok\":false,\"applied\":\"part\","
+	    "\"config\":\"kept\",\"objects\":{\"changes\":2,\"rejected_kept\":0,"
+	    "\"rejected_not_loaded\":2,\"ignored_duplicates\":1,\"files_kept\":1},"
+	    "\"errors\":[\"e\"],\"warnings\":[]}", &rc);
+	CU_ASSERT_EQUAL(rc, CTL_EXIT_PART);
+	CU_ASSERT_STRSTR(s, "ctl: applied in part, 1 error; the main config is invalid, "
+	    "the running one stays; 2 rejected objects not loaded; 1 duplicate ignored; "
+	    "1 file not read, what it defined stays; everything else is in force "
+	    "(2 object changes)\n");
+	free(s);
+	s = render(ctl_render_reload,
+	    "{\"time\":\"T\",\"trigger\":\"sighup\",\"ok\":false,\"applied\":\"none\","
+	    "\"config\":\"kept\",\"objects\":{\"changes\":0,\"rejected_kept\":0,"
+	    "\"rejected_not_loaded\":0,\"ignored_duplicates\":0,\"files_kept\":0},"
+	    "\"errors\":[\"vipgate.yaml:2:3: unknown key\"],\"warnings\":[]}", &rc);
+	CU_ASSERT_EQUAL(rc, 1);
+	CU_ASSERT_STRSTR(s, "sighup: failed, 1 error; the main config is invalid, the "
+	    "running one stays; nothing changed, the running configuration is kept\n");
+	free(s);
+	/* --json: the same verdict */
+	{
+		json_t *v = J("{\"ok\":false,\"applied\":\"part\"}");
+
+		CU_ASSERT_EQUAL(ctl_result_status("reload", v), CTL_EXIT_PART);
+		json_decref(v);
+		v = J("{\"ok\":false,\"applied\":\"none\"}");
+		CU_ASSERT_EQUAL(ctl_result_status("reload", v), 1);
+		json_decref(v);
+		v = J("{\"ok\":true,\"applied\":\"all\"}");
+		CU_ASSERT_EQUAL(ctl_result_status("reload", v), 0);
+		json_decref(v);
+	}
+}
+
 static void
 test_render_dispatch(void)
 {
@@ -1037,6 +1096,7 @@ static const struct cu_test tests[] = {
 	{ "render services", test_render_services },
 	{ "render services sparse", test_render_services_sparse },
 	{ "render reload", test_render_reload },
+	{ "render reload: applied in part, or nothing", test_render_reload_applied },
 	{ "render generic", test_render_generic },
 	{ "render dispatch", test_render_dispatch },
 	{ "format age", test_format_age },

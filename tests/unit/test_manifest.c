@@ -179,6 +179,27 @@ test_syntax_error_position(void)
 	errs_clear(&errs);
 }
 
+/* A trailing "---", or one twice, makes an empty document: skipped. */
+static void
+test_empty_documents(void)
+{
+	struct vg_errs errs = { 0 };
+	struct decoded_list out = { 0 };
+
+	CU_ASSERT_EQUAL(cu_decode("---\n---\napiVersion: v1\nkind: Namespace\n"
+	    "metadata: {name: a}\n---\n", &errs, &out), 0);
+	cu_errs_dump(&errs);
+	CU_ASSERT_EQUAL(errs.n, 0);
+	CU_ASSERT_EQUAL(out.n, 1);
+	decoded_list_free(&out);
+	errs_clear(&errs);
+	/* a document that is a scalar with something in it is still an error */
+	CU_ASSERT_EQUAL(cu_decode("hello\n", &errs, &out), 0);
+	CU_ASSERT_TRUE(cu_errs_have(&errs, "a manifest must be a map"));
+	decoded_list_free(&out);
+	errs_clear(&errs);
+}
+
 static void
 test_alias_bomb(void)
 {
@@ -192,7 +213,8 @@ test_alias_bomb(void)
 		buf_printf(&b, "a%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d]\n",
 		    i, i, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1);
 	CU_ASSERT_EQUAL(cu_decode(b.s, &errs, &out), -1);
-	CU_ASSERT_TRUE(cu_errs_have(&errs, "too large once aliases are expanded"));
+	CU_ASSERT_TRUE(cu_errs_have(&errs,
+	    "aliases expand the document to more than 4000000 nodes"));
 	decoded_list_free(&out);
 	errs_clear(&errs);
 	buf_free(&b);
@@ -584,7 +606,292 @@ test_file_source(void)
 	CU_ASSERT_EQUAL(system(p), 0);
 }
 
+/*
+ * 100,000 anchors, each referred to once, in the order they were defined:
+ * a look-up that scans the anchors made this quadratic (31 s).
+ */
+static void
+test_many_anchors(void)
+{
+	struct vg_errs errs = { 0 };
+	struct decoded_list out = { 0 };
+	struct vg_buf b = { 0 };
+	int64_t t0;
+	int i;
+
+	/* one Namespace: 100,000 anchored labels, annotations that alias them */
+	buf_puts(&b, "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: n\n  labels:\n");
+	for (i = 0; i < 100000; i++)
+		buf_printf(&b, "    k%d: &a%d v%d\n", i, i, i);
+	buf_puts(&b, "  annotations:\n");
+	for (i = 0; i < 100000; i++)
+		buf_printf(&b, "    k%d: *a%d\n", i, i);
+	t0 = now_ms();
+	CU_ASSERT_EQUAL(cu_decode(b.s, &errs, &out), 0);
+	cu_errs_dump(&errs);
+	/* linear: a fraction of a second; the bound leaves room for sanitizers */
+	CU_ASSERT_TRUE(now_ms() - t0 < 8000);
+	CU_ASSERT_EQUAL(errs.n, 0);
+	CU_ASSERT_EQUAL_FATAL(out.n, 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(out.v[0].obj);
+	CU_ASSERT_STRING_EQUAL(strmap_get(&out.v[0].obj->meta.annotations, "k99999"),
+	    "v99999");
+	CU_ASSERT_STRING_EQUAL(strmap_get(&out.v[0].obj->meta.annotations, "k0"), "v0");
+	decoded_list_free(&out);
+	errs_clear(&errs);
+	buf_free(&b);
+}
+
+/* A name given again refers to its latest definition from then on. */
+static void
+test_anchor_redefined(void)
+{
+	struct vg_errs errs = { 0 };
+	struct decoded_list out = { 0 };
+
+	CU_ASSERT_EQUAL(cu_decode("apiVersion: v1\nkind: List\nitems:\n"
+	    "- {apiVersion: v1, kind: Namespace, metadata: {name: a, labels: &l {k: one}}}\n"
+	    "- {apiVersion: v1, kind: Namespace, metadata: {name: b, labels: *l}}\n"
+	    "- {apiVersion: v1, kind: Namespace, metadata: {name: c, labels: &l {k: two}}}\n"
+	    "- {apiVersion: v1, kind: Namespace, metadata: {name: d, labels: *l}}\n"
+	    "---\n"
+	    "apiVersion: v1\nkind: Namespace\nmetadata: {name: e, labels: *l}\n",
+	    &errs, &out), -1);
+	cu_errs_dump(&errs);
+	CU_ASSERT_EQUAL_FATAL(out.n, 4);
+	CU_ASSERT_STRING_EQUAL(out.v[1].obj->meta.labels.v[0], "one");
+	CU_ASSERT_STRING_EQUAL(out.v[3].obj->meta.labels.v[0], "two");
+	/* anchors do not cross documents */
+	CU_ASSERT_TRUE(cu_errs_have(&errs, "test.yaml:11:29: unknown alias *l"));
+	decoded_list_free(&out);
+	errs_clear(&errs);
+}
+
+/* Each limit of a document is named in its error. */
+static void
+test_limits_named(void)
+{
+	struct vg_errs errs = { 0 };
+	struct decoded_list out = { 0 };
+	struct vg_buf b = { 0 };
+	char *big;
+	int i;
+
+	/* a plain list over the node limit is not an alias bomb */
+	buf_puts(&b, "[");
+	for (i = 0; i <= YN_MAX_NODES; i++)
+		buf_puts(&b, "x,");
+	buf_puts(&b, "x]\n");
+	CU_ASSERT_EQUAL(cu_decode(b.s, &errs, &out), -1);
+	CU_ASSERT_TRUE(cu_errs_have(&errs, "the document has more than 4000000 nodes"));
+	CU_ASSERT_FALSE(cu_errs_have(&errs, "alias"));
+	errs_clear(&errs);
+	buf_free(&b);
+
+	/* nesting as written */
+	for (i = 0; i < YN_MAX_DEPTH + 1; i++)
+		buf_puts(&b, "[");
+	for (i = 0; i < YN_MAX_DEPTH + 1; i++)
+		buf_puts(&b, "]");
+	CU_ASSERT_EQUAL(cu_decode(b.s, &errs, &out), -1);
+	cu_errs_dump(&errs);
+	CU_ASSERT_TRUE(cu_errs_have(&errs, "test.yaml:1:65: nested deeper than 64 levels"));
+	errs_clear(&errs);
+	buf_free(&b);
+
+	/* an alias of an alias of an alias ...: deep only when expanded */
+	buf_puts(&b, "d0: &d0 [x]\n");
+	for (i = 1; i < 70; i++)
+		buf_printf(&b, "d%d: &d%d [*d%d]\n", i, i, i - 1);
+	CU_ASSERT_EQUAL(cu_decode(b.s, &errs, &out), -1);
+	CU_ASSERT_TRUE(cu_errs_have(&errs,
+	    "nested deeper than 64 levels once aliases are expanded"));
+	errs_clear(&errs);
+	buf_free(&b);
+
+	/* one huge scalar */
+	big = xmalloc(YN_MAX_SCALAR + 32);
+	memcpy(big, "k: ", 3);
+	memset(big + 3, 'a', YN_MAX_SCALAR + 1);
+	strcpy(big + 3 + YN_MAX_SCALAR + 1, "\n");
+	CU_ASSERT_EQUAL(cu_decode(big, &errs, &out), -1);
+	CU_ASSERT_TRUE(cu_errs_have(&errs, "a scalar is longer than 3145728 bytes"));
+	errs_clear(&errs);
+	free(big);
+	CU_ASSERT_EQUAL(out.n, 0);
+	decoded_list_free(&out);
+}
+
+/*
+ * 50,000 other keys, then a key given 50,000 times: each repeat is found
+ * in one step, not by a scan of the keys before it.
+ */
+static void
+test_repeated_key(void)
+{
+	struct vg_errs errs = { 0 };
+	struct decoded_list out = { 0 };
+	struct vg_buf b = { 0 };
+	int64_t t0;
+	int i;
+
+	buf_puts(&b, "apiVersion: v1\nkind: Namespace\nmetadata:\n");
+	for (i = 0; i < 50000; i++)
+		buf_printf(&b, "  x%d: y\n", i);
+	for (i = 0; i < 50000; i++)
+		buf_puts(&b, "  name: a\n");
+	t0 = now_ms();
+	cu_decode(b.s, &errs, &out);
+	CU_ASSERT_TRUE(now_ms() - t0 < 8000);
+	CU_ASSERT_TRUE(cu_errs_have(&errs, "test.yaml:50005:3: Namespace a: metadata.name: "
+	    "given twice (line 50004)"));
+	decoded_list_free(&out);
+	errs_clear(&errs);
+	buf_free(&b);
+}
+
+/* Decode one document; true when one of its errors has needle. */
+static int
+decode_has(const char *yaml, const char *needle)
+{
+	struct vg_errs errs = { 0 };
+	struct decoded_list out = { 0 };
+	int r;
+
+	cu_decode(yaml, &errs, &out);
+	r = cu_errs_have(&errs, needle);
+	if (!r)
+		errs_print(&errs, stderr);
+	decoded_list_free(&out);
+	errs_clear(&errs);
+	return r;
+}
+
+/*
+ * Lists checked item against item (ports given twice, overlapping ranges)
+ * are sorted instead of scanned pairwise: the same first pair, found in
+ * O(n log n) (60,000 ports took 1.8 s, 120,000 four times that).
+ */
+static void
+test_long_lists(void)
+{
+	struct vg_buf b = { 0 };
+	int64_t t0;
+	int i;
+
+	buf_puts(&b, "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  ports:\n");
+	for (i = 1; i <= 60000; i++)
+		buf_printf(&b, "  - {port: %d}\n  - {port: %d, protocol: UDP}\n", i, i);
+	buf_puts(&b, "  - {port: 3, protocol: SCTP}\n  - {port: 7}\n  - {port: 3}\n");
+	t0 = now_ms();
+	CU_ASSERT_TRUE(decode_has(b.s, "spec: port 7/TCP is given twice"));
+	CU_ASSERT_TRUE(now_ms() - t0 < 3000);
+	buf_free(&b);
+
+	buf_puts(&b, "apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\n"
+	    "metadata: {name: p}\nspec:\n  addresses:\n");
+	for (i = 0; i < 80000; i++)
+		buf_printf(&b, "  - 10.%d.%d.%d/32\n", i >> 16, (i >> 8) & 255, i & 255);
+	buf_puts(&b, "  - 192.168.0.0/16\n  - 10.0.5.7-10.0.9.1\n  - 10.0.0.1/32\n");
+	t0 = now_ms();
+	CU_ASSERT_TRUE(decode_has(b.s, "addresses[80001]: \"10.0.5.7-10.0.9.1\" overlaps "
+	    "\"10.0.5.7/32\""));
+	CU_ASSERT_TRUE(now_ms() - t0 < 3000);
+	buf_free(&b);
+
+	/* the first range that overlaps an earlier one, and the first of those */
+	CU_ASSERT_TRUE(decode_has("apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\n"
+	    "metadata: {name: p}\nspec:\n  addresses: [10.0.0.0/24, 'fd00::/120', "
+	    "192.168.0.0/24, 10.0.1.0/24, 192.168.0.9-192.168.0.20, 10.0.0.0/16, "
+	    "'fd00::5']\n",
+	    "addresses[4]: \"192.168.0.9-192.168.0.20\" overlaps \"192.168.0.0/24\""));
+	/* a range that does not parse after an overlap: the overlap first */
+	CU_ASSERT_TRUE(decode_has("apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\n"
+	    "metadata: {name: p}\nspec:\n  addresses: [10.0.0.0/24, 10.0.0.7/32, bad]\n",
+	    "addresses[1]: \"10.0.0.7/32\" overlaps \"10.0.0.0/24\""));
+	/* and before one, the range that does not parse */
+	CU_ASSERT_TRUE(decode_has("apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\n"
+	    "metadata: {name: p}\nspec:\n  addresses: [10.0.0.0/24, bad, 10.0.0.7/32]\n",
+	    "addresses[1]: \"bad\""));
+	/* IPv4 and IPv6 never overlap */
+	{
+		struct vg_errs errs = { 0 };
+		struct decoded_list out = { 0 };
+
+		cu_decode("apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\n"
+		    "metadata: {name: p}\nspec:\n  addresses: ['::/0', 0.0.0.0/0]\n",
+		    &errs, &out);
+		CU_ASSERT_EQUAL(errs.n, 0);
+		decoded_list_free(&out);
+		errs_clear(&errs);
+	}
+}
+
+/*
+ * A file of many bad or unknown objects: the first reports of each kind,
+ * then one line that counts the rest; the file size limit is named.
+ */
+static void
+test_reports_capped(void)
+{
+	char dir[] = "/tmp/vg-test-cap.XXXXXX";
+	const char *paths[1];
+	struct store *st = store_new();
+	struct file_source *fs = fsrc_new(st);
+	struct vg_errs errs = { 0 };
+	struct vg_buf b = { 0 };
+	char p[512];
+	int i, fd;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	paths[0] = dir;
+	for (i = 0; i < 1000; i++)
+		buf_printf(&b, "apiVersion: example.com/v1\nkind: Widget\n"
+		    "metadata: {name: w%d}\n---\n", i);
+	for (i = 0; i < 30; i++)
+		buf_printf(&b, "apiVersion: v1\nkind: Service\n"
+		    "metadata: {name: s%d}\nspec: {type: Bad}\n---\n", i);
+	buf_puts(&b, NSYAML("ok"));
+	put_file(dir, "many.yaml", b.s);
+	fsrc_sync(fs, paths, 1, &errs);
+	cu_errs_dump(&errs);
+	CU_ASSERT_EQUAL(errs.n, 2 * FSRC_MAX_REPORTS + 1);
+	CU_ASSERT_TRUE(cu_errs_have(&errs, "many.yaml: 10 more errors and 980 more "
+	    "warnings not listed (the first 20 of each are)"));
+	CU_ASSERT_EQUAL(errs.nerrors, FSRC_MAX_REPORTS + 1);
+	CU_ASSERT_PTR_NOT_NULL(store_get(st, K_NAMESPACE, "", "ok"));
+	errs_clear(&errs);
+	/* cached: the same reports again, no more */
+	fsrc_sync(fs, paths, 1, &errs);
+	CU_ASSERT_EQUAL(errs.n, 2 * FSRC_MAX_REPORTS + 1);
+	errs_clear(&errs);
+	buf_free(&b);
+
+	/* a file over the size limit is not read; what it had stays */
+	snprintf(p, sizeof(p), "%s/many.yaml", dir);
+	fd = open(p, O_WRONLY);
+	CU_ASSERT_TRUE_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(ftruncate(fd, (off_t)FSRC_MAX_FILE + 1), 0);
+	close(fd);
+	fsrc_sync(fs, paths, 1, &errs);
+	CU_ASSERT_TRUE(cu_errs_have(&errs, "many.yaml: larger than 128 MiB, the limit "
+	    "for one manifest file; not read"));
+	CU_ASSERT_PTR_NOT_NULL(store_get(st, K_NAMESPACE, "", "ok"));
+	errs_clear(&errs);
+
+	fsrc_free(fs);
+	store_free(st);
+	snprintf(p, sizeof(p), "rm -rf %s", dir);
+	CU_ASSERT_EQUAL(system(p), 0);
+}
+
 static const struct cu_test tests[] = {
+	{ "100,000 anchors in linear time", test_many_anchors },
+	{ "an anchor defined again", test_anchor_redefined },
+	{ "document limits are named", test_limits_named },
+	{ "a key given 50,000 times", test_repeated_key },
+	{ "long lists: duplicates and overlaps by sorting", test_long_lists },
+	{ "a file's reports are capped; its size is limited", test_reports_capped },
 	{ "file source: reload, last good, duplicates", test_file_source },
 	{ "seed walk-through loads unchanged", test_seed_loads },
 	{ "IPAddressPool fields", test_pool_fields },
@@ -593,6 +900,7 @@ static const struct cu_test tests[] = {
 	{ "JSON and v1 List", test_json_and_list },
 	{ "YAML syntax error position", test_syntax_error_position },
 	{ "alias bomb bounded", test_alias_bomb },
+	{ "empty documents are skipped", test_empty_documents },
 	{ "Secret and EndpointSlice", test_secret_and_slice },
 	{ "store put/get/del/list", test_store_basics },
 	{ "a file's objects share an arena", test_shared_arena },
