@@ -161,30 +161,40 @@ dec_trusted_proxies(struct sc_ctx *c, const struct ynode *n, void *dst)
 	return dec_range(c, n, dst, 0, 64);
 }
 
-/* "auto" (0: one a CPU) or a positive count. */
+/*
+ * "auto" (stored as autov) or a count from lo to hi; what names the count
+ * in errors ("\"auto\" or a number of workers").
+ */
 static int
-dec_workers(struct sc_ctx *c, const struct ynode *n, void *dst)
+dec_auto_count(struct sc_ctx *c, const struct ynode *n, void *dst, int64_t autov,
+    int64_t lo, int64_t hi, const char *what, const char *range)
 {
 	int64_t v;
 
 	if (yn_is_null(n))
 		return 0;
 	if (n->type == YN_SCALAR && strcmp(n->str, "auto") == 0) {
-		*(int64_t *)dst = 0;
+		*(int64_t *)dst = autov;
 		return 0;
 	}
 	if (n->type != YN_SCALAR) {
-		sc_error(c, n, "must be \"auto\" or a number of workers, not %s",
-		    n->type == YN_MAP ? "a map" : "a list");
+		sc_error(c, n, "must be %s, not %s", what, n->type == YN_MAP ? "a map" : "a list");
 		return -1;
 	}
-	if (sc_scalar_int(n, &v) == -1 || v < 1 || v > CFG_MAX_WORKERS) {
-		sc_error(c, n, "\"%s\" is not \"auto\" or a number of workers from 1 to %d",
-		    n->str, CFG_MAX_WORKERS);
+	if (sc_scalar_int(n, &v) == -1 || v < lo || v > hi) {
+		sc_error(c, n, "\"%s\" is not %s from 1 to %lld", n->str, range, (long long)hi);
 		return -1;
 	}
 	*(int64_t *)dst = v;
 	return 0;
+}
+
+/* gateway.workers: "auto" (0: one a CPU) or a positive count. */
+static int
+dec_workers(struct sc_ctx *c, const struct ynode *n, void *dst)
+{
+	return dec_auto_count(c, n, dst, 0, 1, CFG_MAX_WORKERS,
+	    "\"auto\" or a number of workers", "\"auto\" or a number of workers");
 }
 
 /* gateway.max_connections: "auto" (-1), 0 (no cap) or a count a worker. */
@@ -192,26 +202,9 @@ dec_workers(struct sc_ctx *c, const struct ynode *n, void *dst)
 static int
 dec_max_connections(struct sc_ctx *c, const struct ynode *n, void *dst)
 {
-	int64_t v;
-
-	if (yn_is_null(n))
-		return 0;
-	if (n->type == YN_SCALAR && strcmp(n->str, "auto") == 0) {
-		*(int64_t *)dst = -1;
-		return 0;
-	}
-	if (n->type != YN_SCALAR) {
-		sc_error(c, n, "must be \"auto\", 0 or a number of connections, not %s",
-		    n->type == YN_MAP ? "a map" : "a list");
-		return -1;
-	}
-	if (sc_scalar_int(n, &v) == -1 || v < 0 || v > CFG_MAX_CONNECTIONS) {
-		sc_error(c, n, "\"%s\" is not \"auto\", 0 (no limit) or a number of connections "
-		    "from 1 to %d", n->str, CFG_MAX_CONNECTIONS);
-		return -1;
-	}
-	*(int64_t *)dst = v;
-	return 0;
+	return dec_auto_count(c, n, dst, -1, 0, CFG_MAX_CONNECTIONS,
+	    "\"auto\", 0 or a number of connections",
+	    "\"auto\", 0 (no limit) or a number of connections");
 }
 
 static int

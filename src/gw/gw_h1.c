@@ -255,26 +255,20 @@ gw_h1_scan(uint8_t *st, const char *p, size_t len, const char **why)
 			*st = GW_H1_SCAN_START_LINE;
 			/* FALLTHROUGH */
 		case GW_H1_SCAN_START_LINE:
-			while (c >= 0x20 && c != 0x7f && i + 1 < len)
+		case GW_H1_SCAN_STATUS: {
+			/* a reason phrase may hold HTAB; RFC 9112 3 separates a request line by SP */
+			int ht = *st == GW_H1_SCAN_STATUS;
+
+			while ((c >= 0x20 || (ht && c == '\t')) && c != 0x7f && i + 1 < len)
 				c = s[++i];
 			if (c == '\r')
 				*st = GW_H1_SCAN_START_CR;
 			else if (c == '\n')
 				*st = GW_H1_SCAN_LINE;
-			else if (c < 0x20 || c == 0x7f)
-				goto ctl;	/* HTAB too: RFC 9112 3 separates by SP */
-			break;
-		case GW_H1_SCAN_STATUS:
-			while (c != '\r' && c != '\n' && (c >= 0x20 || c == '\t') && c != 0x7f &&
-			    i + 1 < len)
-				c = s[++i];
-			if (c == '\r')
-				*st = GW_H1_SCAN_START_CR;
-			else if (c == '\n')
-				*st = GW_H1_SCAN_LINE;
-			else if (CTL(c))
+			else if ((c < 0x20 && !(ht && c == '\t')) || c == 0x7f)
 				goto ctl;
 			break;
+		}
 		case GW_H1_SCAN_START_CR:
 		case GW_H1_SCAN_VALUE_CR:
 			if (c != '\n')
