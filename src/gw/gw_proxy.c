@@ -1899,6 +1899,17 @@ dc_feed(struct gw_dconn *dc)
 
 /* ---- downstream events ---- */
 
+/* The head did not come in time: 408, and the connection closes. */
+static void
+dc_head_timeout(struct gw_dconn *dc)
+{
+	struct gw_dreq *dr = dc->req;
+
+	dc_reject(dc, 408, "request timeout\n");
+	dr->resp_started = dr->resp_done = dr->body_done = 1;
+	dr_maybe_done(dr);
+}
+
 /*
  * gateway.header_timeout is a deadline for the whole head from its first
  * byte (Envoy's request_headers_timeout): the read timeout, which restarts
@@ -1917,13 +1928,10 @@ dc_head_deadline(struct gw_dconn *dc)
 	if (ms <= 0)
 		return;
 	left = ms - (now_us() - dr->t0_us) / 1000;
-	if (left > 0) {
+	if (left > 0)
 		dc_timeout(dc, left);
-		return;
-	}
-	dc_reject(dc, 408, "request timeout\n");
-	dr->resp_started = dr->resp_done = dr->body_done = 1;
-	dr_maybe_done(dr);
+	else
+		dc_head_timeout(dc);
 }
 
 static void
@@ -1990,9 +1998,7 @@ dc_eventcb(struct gw_io *io, short what, void *arg)
 			return;
 		}
 		if (dc->req && !dc->req->resp_started && !dc->req->snap) {
-			dc_reject(dc, 408, "request timeout\n");
-			dc->req->resp_started = dc->req->resp_done = dc->req->body_done = 1;
-			dr_maybe_done(dc->req);
+			dc_head_timeout(dc);
 			dc_close_if_done(dc);
 			return;
 		}

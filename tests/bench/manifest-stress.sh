@@ -16,40 +16,7 @@ n=${N:-100000}
 mb=${MB:-50}
 
 setup_net
-birdsock=$tmp/bird.ctl
-cat > "$tmp/bird.conf" <<'EOC'
-router id 10.99.0.2;
-log stderr all;
-protocol device { scan time 1; }
-ipv4 table t4;
-protocol bgp node4 {
-	local 10.99.0.2 as 64501;
-	neighbor 10.99.0.1 as 64500;
-	connect delay time 1; connect retry time 2; error wait time 1, 5;
-	hold time 3;
-	ipv4 { table t4; import all; export none; };
-}
-EOC
-bc() { birdc -s "$birdsock" "$@"; }
-proto_up() { bc show protocols node4 | grep -q Established; }
-cat > "$tmp/objs/metallb.yaml" <<'EOC'
-apiVersion: metallb.io/v1beta1
-kind: IPAddressPool
-metadata: {name: pool, namespace: metallb-system}
-spec:
-  addresses: [192.0.2.0/28]
----
-apiVersion: metallb.io/v1beta1
-kind: BGPAdvertisement
-metadata: {name: main, namespace: metallb-system}
-spec:
-  ipAddressPools: [pool]
----
-apiVersion: metallb.io/v1beta2
-kind: BGPPeer
-metadata: {name: tor4, namespace: metallb-system}
-spec: {myASN: 64500, peerASN: 64501, peerAddress: 10.99.0.2, holdTime: 3s}
-EOC
+bird_hold3_setup
 svc web > "$tmp/objs/web.yaml"
 mkdir -p "$tmp/gen"
 python3 "$gen" anchors "$tmp/gen/anchors.yaml" "$n"

@@ -43,8 +43,6 @@ start_bird() {
 	peer_pids="$peer_pids $bird_pid"
 	wait_for 5 test -S "$birdsock" && kill -0 $bird_pid
 }
-bc() { birdc -s "$birdsock" "$@"; }
-proto_up() { bc show protocols "$1" | grep -q Established; }
 routes() { bc show route all table "$1"; }
 has_route() { bc show route table "$1" ${3:+protocol $3} | grep -q "^$2 "; }
 no_route() { ! has_route "$@"; }

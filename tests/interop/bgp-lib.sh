@@ -93,3 +93,44 @@ start_vipgated() {
 	pid=$!
 	wait_for 5 json status
 }
+
+# bird_hold3_setup: BIRD's config for one IPv4 session to vipgated with a
+# 3 s hold time (so a main loop that stalls 3 s loses it), the MetalLB
+# objects that peer with it, bc and proto_up; for the tests that load the
+# main loop (tests/daemon/manifest-load.sh, tests/bench/manifest-stress.sh)
+bird_hold3_setup() {
+	birdsock=$tmp/bird.ctl
+	cat > "$tmp/bird.conf" <<'EOC'
+router id 10.99.0.2;
+log stderr all;
+protocol device { scan time 1; }
+ipv4 table t4;
+protocol bgp node4 {
+	local 10.99.0.2 as 64501;
+	neighbor 10.99.0.1 as 64500;
+	connect delay time 1; connect retry time 2; error wait time 1, 5;
+	hold time 3;
+	ipv4 { table t4; import all; export none; };
+}
+EOC
+	cat > "$tmp/objs/metallb.yaml" <<'EOC'
+apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: pool, namespace: metallb-system}
+spec:
+  addresses: [192.0.2.0/28]
+---
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata: {name: main, namespace: metallb-system}
+spec:
+  ipAddressPools: [pool]
+---
+apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata: {name: tor4, namespace: metallb-system}
+spec: {myASN: 64500, peerASN: 64501, peerAddress: 10.99.0.2, holdTime: 3s}
+EOC
+}
+bc() { birdc -s "$birdsock" "$@"; }
+proto_up() { bc show protocols "${1:-node4}" | grep -q Established; }
