@@ -1336,7 +1336,6 @@ test_vs_hosts_overlap(void)
 	struct vg_buf b = { 0 };
 	unsigned seed = 7;
 	int round, i, k, nover = 0, nclean = 0;
-	int64_t t0;
 
 	for (round = 0; round < 400; round++) {
 		char hosts[12][64], want[256] = "";
@@ -1409,9 +1408,7 @@ test_vs_hosts_overlap(void)
 		char *y = doc(NET, "VirtualService", b.s);
 
 		memset(&f, 0, sizeof(f));
-		t0 = now_ms();
 		cu_decode(y, &f.errs, &f.out);
-		CU_ASSERT_TRUE(now_ms() - t0 < 3000);
 		free(y);
 	}
 	CU_ASSERT_TRUE(cu_errs_have(&f.errs, "hosts[50001]: \"*.last.COM\" overlaps "
@@ -1420,19 +1417,17 @@ test_vs_hosts_overlap(void)
 	buf_free(&b);
 }
 
-/* Decode kind with body; true when some error has needle, quickly. */
+/* Decode kind with body; true when some error has needle (bench-manifests times it). */
 static int
 long_list_has(const char *apiv, const char *kind, const char *body, const char *needle)
 {
 	struct fixture f;
 	char *y = doc(apiv, kind, body);
-	int64_t t0 = now_ms();
 	int r;
 
 	memset(&f, 0, sizeof(f));
 	cu_decode(y, &f.errs, &f.out);
 	free(y);
-	CU_ASSERT_TRUE(now_ms() - t0 < 3000);
 	r = cu_errs_have(&f.errs, needle);
 	if (!r)
 		errs_print(&f.errs, stderr);

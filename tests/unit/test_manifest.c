@@ -616,7 +616,6 @@ test_many_anchors(void)
 	struct vg_errs errs = { 0 };
 	struct decoded_list out = { 0 };
 	struct vg_buf b = { 0 };
-	int64_t t0;
 	int i;
 
 	/* one Namespace: 100,000 anchored labels, annotations that alias them */
@@ -626,11 +625,8 @@ test_many_anchors(void)
 	buf_puts(&b, "  annotations:\n");
 	for (i = 0; i < 100000; i++)
 		buf_printf(&b, "    k%d: *a%d\n", i, i);
-	t0 = now_ms();
 	CU_ASSERT_EQUAL(cu_decode(b.s, &errs, &out), 0);
 	cu_errs_dump(&errs);
-	/* linear: a fraction of a second; the bound leaves room for sanitizers */
-	CU_ASSERT_TRUE(now_ms() - t0 < 8000);
 	CU_ASSERT_EQUAL(errs.n, 0);
 	CU_ASSERT_EQUAL_FATAL(out.n, 1);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(out.v[0].obj);
@@ -732,7 +728,6 @@ test_repeated_key(void)
 	struct vg_errs errs = { 0 };
 	struct decoded_list out = { 0 };
 	struct vg_buf b = { 0 };
-	int64_t t0;
 	int i;
 
 	buf_puts(&b, "apiVersion: v1\nkind: Namespace\nmetadata:\n");
@@ -740,9 +735,7 @@ test_repeated_key(void)
 		buf_printf(&b, "  x%d: y\n", i);
 	for (i = 0; i < 50000; i++)
 		buf_puts(&b, "  name: a\n");
-	t0 = now_ms();
 	cu_decode(b.s, &errs, &out);
-	CU_ASSERT_TRUE(now_ms() - t0 < 8000);
 	CU_ASSERT_TRUE(cu_errs_have(&errs, "test.yaml:50005:3: Namespace a: metadata.name: "
 	    "given twice (line 50004)"));
 	decoded_list_free(&out);
@@ -776,16 +769,13 @@ static void
 test_long_lists(void)
 {
 	struct vg_buf b = { 0 };
-	int64_t t0;
 	int i;
 
 	buf_puts(&b, "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  ports:\n");
 	for (i = 1; i <= 60000; i++)
 		buf_printf(&b, "  - {port: %d}\n  - {port: %d, protocol: UDP}\n", i, i);
 	buf_puts(&b, "  - {port: 3, protocol: SCTP}\n  - {port: 7}\n  - {port: 3}\n");
-	t0 = now_ms();
 	CU_ASSERT_TRUE(decode_has(b.s, "spec: port 7/TCP is given twice"));
-	CU_ASSERT_TRUE(now_ms() - t0 < 3000);
 	buf_free(&b);
 
 	buf_puts(&b, "apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\n"
@@ -793,10 +783,8 @@ test_long_lists(void)
 	for (i = 0; i < 80000; i++)
 		buf_printf(&b, "  - 10.%d.%d.%d/32\n", i >> 16, (i >> 8) & 255, i & 255);
 	buf_puts(&b, "  - 192.168.0.0/16\n  - 10.0.5.7-10.0.9.1\n  - 10.0.0.1/32\n");
-	t0 = now_ms();
 	CU_ASSERT_TRUE(decode_has(b.s, "addresses[80001]: \"10.0.5.7-10.0.9.1\" overlaps "
 	    "\"10.0.5.7/32\""));
-	CU_ASSERT_TRUE(now_ms() - t0 < 3000);
 	buf_free(&b);
 
 	/* the first range that overlaps an earlier one, and the first of those */
