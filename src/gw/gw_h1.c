@@ -153,27 +153,43 @@ gw_h1_conn_named(const struct hhead *hh, uint8_t *drop)
 {
 	struct conn_named c = { hh, drop, 0 };
 	size_t i;
+	int zeroed = 0;
 
-	memset(drop, 0, hh->n);
 	for (i = 0; i < hh->n; i++)
-		if (HNAME_IS(hh, i, "connection"))
+		if (HNAME_IS(hh, i, "connection")) {
+			if (!zeroed)
+				memset(drop, 0, hh->n);	/* drop[] is read only when this returns more than 0 */
+			zeroed = 1;
 			each_token(HV(hh, i), hh->h[i].vl, conn_token, &c);
+		}
 	return c.n;
 }
+
+/* RFC 3986 3.2: unreserved, sub-delims, ':', '@', '[', ']' and '%' */
+static const uint8_t authchar[256] = {
+	['!'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1, ['('] = 1, [')'] = 1, ['*'] = 1,
+	['+'] = 1, [','] = 1, ['-'] = 1, ['.'] = 1, [':'] = 1, [';'] = 1, ['='] = 1, ['@'] = 1,
+	['['] = 1, [']'] = 1, ['_'] = 1, ['~'] = 1,
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+	['8'] = 1, ['9'] = 1,
+	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
+	['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
+	['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+	['Y'] = 1, ['Z'] = 1,
+	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1,
+	['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,
+	['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+	['y'] = 1, ['z'] = 1,
+};
 
 int
 gw_authority_ok(const char *s, size_t len)
 {
-	static const char ok[] = "!$&'()*+,-.:;=@[]_~%";
 	size_t i;
 
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    (c != '\0' && strchr(ok, c) != NULL)))
+	for (i = 0; i < len; i++)
+		if (!authchar[(unsigned char)s[i]])
 			return 0;
-	}
 	return 1;
 }
 
