@@ -719,29 +719,60 @@ groups_sync(struct l2_ctx *c)
 
 /* ---- interface scan ---- */
 
+/*
+ * The interfaces the VIPs' L2Advertisements name, each once (borrowed from
+ * d), and in *any whether some VIP's name none: one pass over the VIPs a
+ * scan, not one an interface (a node has an interface a pod). The names
+ * are the few the advertisements list, so a list suffices.
+ */
+static const char **
+named_ifaces(const struct desired *d, size_t *np, int *any)
+{
+	struct vg_ptrvec names = { 0 };
+	const char **last = NULL;
+	size_t i, j, k;
+
+	*any = 0;
+	for (i = 0; d && d->l2 && i < d->l2->nvips; i++) {
+		const struct l2_vip *v = &d->l2->vips[i];
+
+		if (v->nifaces == 0)
+			*any = 1;
+		/* the list of the VIP before: nothing new */
+		if (v->nifaces == 0 || v->ifaces == last)
+			continue;
+		last = v->ifaces;
+		for (j = 0; j < v->nifaces; j++) {
+			for (k = 0; k < names.n; k++)
+				if (strcmp(names.v[k], v->ifaces[j]) == 0)
+					break;
+			if (k == names.n)
+				ptrvec_push(&names, (void *)v->ifaces[j]);
+		}
+	}
+	*np = names.n;
+	return (const char **)names.v;
+}
+
+/*
+ * Named by an L2Advertisement: taken as it is. Every suitable interface
+ * only when some VIP's advertisements name none. Every VIP counts, owned
+ * or not, so the set does not follow ownership.
+ */
 static int
-want_if(struct l2_ctx *c, const struct desired *d, const char *name, unsigned flags)
+want_if(struct l2_ctx *c, const char **named, size_t nnamed, int any, const char *name,
+    unsigned flags)
 {
 	const char *hold = c->env->cfg->addresses.interface;
-	size_t i, j;
-	int any = 0;
+	size_t i;
 
 	if (flags & IFF_LOOPBACK || !(flags & IFF_UP))
 		return 0;
 	if (strcmp(name, "vipgate0") == 0 || (hold && strcmp(name, hold) == 0))
 		return 0;
-	/*
-	 * Named by an L2Advertisement: taken as it is. Every suitable
-	 * interface only when some VIP's advertisements name none. Every VIP
-	 * counts, owned or not, so the set does not follow ownership.
-	 */
-	for (i = 0; d && d->l2 && i < d->l2->nvips; i++) {
-		if (d->l2->vips[i].nifaces == 0)
-			any = 1;
-		for (j = 0; j < d->l2->vips[i].nifaces; j++)
-			if (strcmp(d->l2->vips[i].ifaces[j], name) == 0)
-				return 1;
-	}
+	for (i = 0; i < nnamed; i++)
+		if (strcmp(named[i], name) == 0)
+			return 1;
 	return any && (flags & IFF_BROADCAST) && !(flags & IFF_NOARP) && !is_enslaved(name);
 }
 
@@ -749,8 +780,9 @@ static void
 l2_rescan(struct l2_ctx *c, const struct desired *d)
 {
 	struct ifaddrs *ifa0, *ifa;
-	size_t i, k;
-	int sfd;
+	const char **named;
+	size_t i, k, nnamed;
+	int sfd, any;
 
 	if (d == NULL || d->l2 == NULL) {
 		/* nothing to answer for: close everything */
@@ -765,6 +797,7 @@ l2_rescan(struct l2_ctx *c, const struct desired *d)
 		log_warn("l2: getifaddrs");
 		return;
 	}
+	named = named_ifaces(d, &nnamed, &any);
 	sfd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	for (i = 0; i < c->nifs; i++)
 		c->ifs[i]->mark = 0;
@@ -774,7 +807,7 @@ l2_rescan(struct l2_ctx *c, const struct desired *d)
 
 		if (ifa->ifa_addr == NULL || ifa->ifa_addr->sa_family != AF_PACKET ||
 		    strlen(ifa->ifa_name) >= IFNAMSIZ ||
-		    !want_if(c, d, ifa->ifa_name, ifa->ifa_flags))
+		    !want_if(c, named, nnamed, any, ifa->ifa_name, ifa->ifa_flags))
 			continue;
 		memset(&ifr, 0, sizeof(ifr));
 		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifa->ifa_name);
@@ -819,6 +852,7 @@ l2_rescan(struct l2_ctx *c, const struct desired *d)
 		ifp->has_ll = 1;
 	}
 	freeifaddrs(ifa0);
+	free(named);
 	if (sfd != -1)
 		close(sfd);
 	for (i = 0, k = 0; i < c->nifs; i++) {
