@@ -145,33 +145,73 @@ ep_can_serve(const struct k_slice_endpoint *e)
 }
 
 /*
- * The nodes with a ready or serving endpoint of a Service, sorted and
- * unique (names borrowed from the store). Slices are sorted by namespace:
- * only the Service's namespace is walked.
+ * EndpointSlices by namespace and the Service their label names, made once
+ * a plan when some Service has externalTrafficPolicy Local: a walk of its
+ * namespace's slices for each such Service was quadratic when a namespace
+ * holds thousands of them.
  */
-static const char **
-endpoint_nodes(struct store *st, const struct object *svc, size_t *np)
+struct l2_slice {
+	const char			*ns, *svc;
+	const struct k_endpointslice	*es;
+};
+
+static int
+cmp_slice(const void *a, const void *b)
+{
+	const struct l2_slice *x = a, *y = b;
+	int r = strcmp(x->ns, y->ns);
+
+	return r ? r : strcmp(x->svc, y->svc);
+}
+
+static struct l2_slice *
+slices_by_service(struct store *st, size_t *np)
 {
 	struct object * const *l;
-	const struct object *ep;
-	struct vg_ptrvec v = { 0 };
-	size_t n, lo = 0, hi, i, j, k;
+	struct l2_slice *v;
+	size_t n, i, m = 0;
 
 	l = store_list(st, K_ENDPOINTSLICE, &n);
-	hi = n;
+	v = xcalloc(n ? n : 1, sizeof(*v));
+	for (i = 0; i < n; i++) {
+		const struct k_endpointslice *es = l[i]->spec;
+
+		/* str_eq(NULL, name) never held: a slice without the label serves nobody */
+		if (es->service_name == NULL)
+			continue;
+		v[m].ns = l[i]->meta.ns;
+		v[m].svc = es->service_name;
+		v[m++].es = es;
+	}
+	qsort(v, m, sizeof(*v), cmp_slice);
+	*np = m;
+	return v;
+}
+
+/*
+ * The nodes with a ready or serving endpoint of a Service, sorted and
+ * unique (names borrowed from the store).
+ */
+static const char **
+endpoint_nodes(struct store *st, const struct l2_slice *sl, size_t nsl,
+    const struct object *svc, size_t *np)
+{
+	const struct l2_slice key = { svc->meta.ns, svc->meta.name, NULL };
+	const struct object *ep;
+	struct vg_ptrvec v = { 0 };
+	size_t lo = 0, hi = nsl, i, j, k;
+
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 
-		if (strcmp(l[mid]->meta.ns, svc->meta.ns) < 0)
+		if (cmp_slice(&sl[mid], &key) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	for (i = lo; i < n && strcmp(l[i]->meta.ns, svc->meta.ns) == 0; i++) {
-		const struct k_endpointslice *es = l[i]->spec;
+	for (i = lo; i < nsl && cmp_slice(&sl[i], &key) == 0; i++) {
+		const struct k_endpointslice *es = sl[i].es;
 
-		if (!str_eq(es->service_name, svc->meta.name))
-			continue;
 		for (j = 0; j < es->nendpoints; j++)
 			if (ep_can_serve(&es->endpoints[j]) && es->endpoints[j].node_name)
 				ptrvec_push(&v, (void *)es->endpoints[j].node_name);
@@ -230,7 +270,8 @@ reconcile_l2(struct desired *d, struct store *st, const struct config *cfg,
 	struct l2_cand *cand;
 	struct object * const *advs;
 	const struct k_l2advertisement **match;
-	size_t nnodes, nadvs, nmatch, self, i, j, k, m;
+	struct l2_slice *slices = NULL;
+	size_t nnodes, nadvs, nmatch, self, nslices = 0, i, j, k, m;
 
 	advs = store_list(st, K_L2ADVERTISEMENT, &nadvs);
 	if (nadvs == 0)
@@ -267,8 +308,11 @@ reconcile_l2(struct desired *d, struct store *st, const struct config *cfg,
 				match[nmatch++] = advs[j]->spec;
 		if (nmatch == 0)
 			continue;
-		if (s->etp_local)
-			eps = endpoint_nodes(st, svc, &neps);
+		if (s->etp_local) {
+			if (slices == NULL)
+				slices = slices_by_service(st, &nslices);
+			eps = endpoint_nodes(st, slices, nslices, svc, &neps);
+		}
 
 		for (j = 0; j < nnodes; j++) {
 			const struct l2_node *nd = &nodes[j];
@@ -348,6 +392,7 @@ reconcile_l2(struct desired *d, struct store *st, const struct config *cfg,
 	}
 	free(cand);
 	free(match);
+	free(slices);
 	qsort(l2->vips, l2->nvips, sizeof(*l2->vips), cmp_vip);
 	d->l2 = l2;
 }

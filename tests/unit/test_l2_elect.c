@@ -239,6 +239,79 @@ test_shared_ip_and_interfaces(void)
 	buf_free(&b);
 }
 
+/*
+ * ETP Local for several Services of one namespace: each counts the
+ * endpoints of the slices its label names, wherever their names sort,
+ * and none of a namespace's other, nor of another namespace's.
+ */
+static void
+test_etp_local_slices(void)
+{
+	static const char *objs =
+	    "---\napiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: default}\n"
+	    "spec: {type: LoadBalancer, selector: {app: api}, ports: [{port: 80}], "
+	    "externalTrafficPolicy: Local}\n"
+	    "---\napiVersion: v1\nkind: Service\nmetadata: {name: zz, namespace: default}\n"
+	    "spec: {type: LoadBalancer, selector: {app: zz}, ports: [{port: 80}], "
+	    "externalTrafficPolicy: Local}\n";
+	static const struct {
+		const char *ns, *name, *svc, *node;
+	} slices[] = {
+		{ "default", "web-s", "web", "node-b" },
+		{ "default", "aaa", "web", "node-c" },		/* sorts before every other */
+		{ "default", "zzz-api", "api", "node-c" },
+		{ "default", "web-x", "zz", "node-a" },		/* sorts among web's */
+		{ "default", "nolabel", NULL, "node-a" },
+		{ "other", "web-o", "web", "node-a" },
+		{ "a-first", "api-o", "api", "node-a" },
+	};
+	struct vg_buf b = { 0 };
+	struct store *st;
+	struct config *cfg;
+	struct desired *d;
+	const struct l2_desired *l2;
+	size_t i;
+
+	buf_puts(&b, node("node-a", "r1", NULL));
+	buf_puts(&b, node("node-b", "r1", NULL));
+	buf_puts(&b, node("node-c", "r2", NULL));
+	buf_puts(&b, ADV);
+	buf_puts(&b, objs);
+	for (i = 0; i < VG_ARRAY_SIZE(slices); i++) {
+		buf_printf(&b, "---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+		    "metadata: {name: %s, namespace: %s", slices[i].name, slices[i].ns);
+		if (slices[i].svc)
+			buf_printf(&b, ", labels: {kubernetes.io/service-name: %s}",
+			    slices[i].svc);
+		buf_printf(&b, "}\naddressType: IPv4\nendpoints:\n"
+		    "- addresses: [10.0.0.1]\n  nodeName: %s\n", slices[i].node);
+	}
+	d = run(b.s, ETP_LOCAL, NULL, &st, &cfg);
+	l2 = d->l2;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(l2);
+	CU_ASSERT_EQUAL_FATAL(l2->nvips, 3);
+	for (i = 0; i < l2->nvips; i++) {
+		const struct l2_vip *v = &l2->vips[i];
+
+		if (strcmp(v->name, "web") == 0) {
+			CU_ASSERT_EQUAL(v->ncandidates, 2);
+			CU_ASSERT(str_eq(v->owner, "node-b") || str_eq(v->owner, "node-c"));
+		} else if (strcmp(v->name, "api") == 0) {
+			CU_ASSERT_EQUAL(v->ncandidates, 1);
+			CU_ASSERT(str_eq(v->owner, "node-c"));
+		} else {
+			CU_ASSERT_STRING_EQUAL(v->name, "zz");
+			CU_ASSERT_EQUAL(v->ncandidates, 1);
+			CU_ASSERT(str_eq(v->owner, "node-a"));
+			CU_ASSERT(v->mine);
+		}
+	}
+	desired_unref(d);
+	store_free(st);
+	config_free(cfg);
+	buf_free(&b);
+}
+
 static void
 test_elect_order(void)
 {
@@ -260,6 +333,7 @@ main(void)
 	static const struct cu_test tests[] = {
 		{ "election table", test_table },
 		{ "shared IPs land together; interfaces", test_shared_ip_and_interfaces },
+		{ "ETP Local: each Service's own slices", test_etp_local_slices },
 		{ "weight, then sha256 order", test_elect_order },
 		{ NULL, NULL },
 	};
