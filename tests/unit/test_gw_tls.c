@@ -199,6 +199,21 @@ decode_secret(const char *name, const char *body, struct vg_errs *errs, int64_t 
 	return r;
 }
 
+/* Decoding body as Secret name fails, with needle in an error; frees body. */
+static int
+rejected(const char *name, char *body, const char *needle)
+{
+	struct vg_errs errs = { 0 };
+	int r = decode_secret(name, body, &errs, NULL) == -1 && cu_errs_have(&errs, needle);
+
+	if (!r)
+		errs_print(&errs, stderr);
+	free(body);
+	errs_clear(&errs);
+	return r;
+}
+
+
 static X509 *
 cert_valid(EVP_PKEY **pk, const char *cn, long from, long to)
 {
@@ -259,47 +274,19 @@ test_secret_decode(void)
 	errs_clear(&errs);
 
 	/* a certificate that is not PEM, one whose base64 is garbage */
-	body = string_data("tls.crt", "CERT\n", "tls.key", ka, NULL, NULL);
-	CU_ASSERT_EQUAL(decode_secret("nocert", body, &errs, NULL), -1);
-	CU_ASSERT_TRUE(cu_errs_have(&errs, "stringData.tls.crt: not PEM: no certificate (error:"));
-	free(body);
-	errs_clear(&errs);
-	body = string_data("tls.crt", garbage_pem, "tls.key", ka, NULL, NULL);
-	CU_ASSERT_EQUAL(decode_secret("badcert", body, &errs, NULL), -1);
-	CU_ASSERT_TRUE(cu_errs_have(&errs, "stringData.tls.crt: no certificate loads (error:"));
-	free(body);
-	errs_clear(&errs);
+	CU_ASSERT_TRUE(rejected("nocert", string_data("tls.crt", "CERT\n", "tls.key", ka, NULL, NULL), "stringData.tls.crt: not PEM: no certificate (error:"));
+	CU_ASSERT_TRUE(rejected("badcert", string_data("tls.crt", garbage_pem, "tls.key", ka, NULL, NULL), "stringData.tls.crt: no certificate loads (error:"));
 
 	/* the cert/key form, checked the same */
-	body = string_data("cert", ca, "key", kb, NULL, NULL);
-	CU_ASSERT_EQUAL(decode_secret("generic", body, &errs, NULL), -1);
-	CU_ASSERT_TRUE(cu_errs_have(&errs, "stringData.key: the private key is not"));
-	free(body);
-	errs_clear(&errs);
+	CU_ASSERT_TRUE(rejected("generic", string_data("cert", ca, "key", kb, NULL, NULL), "stringData.key: the private key is not"));
 
 	/* half a pair */
-	body = string_data("tls.key", ka, NULL, NULL, NULL, NULL);
-	CU_ASSERT_EQUAL(decode_secret("half", body, &errs, NULL), -1);
-	CU_ASSERT_TRUE(cu_errs_have(&errs, "a private key without tls.crt"));
-	free(body);
-	errs_clear(&errs);
+	CU_ASSERT_TRUE(rejected("half", string_data("tls.key", ka, NULL, NULL, NULL, NULL), "a private key without tls.crt"));
 
 	/* an unusable CA (MUTUAL's ca.crt, a -cacert Secret) and CRL */
-	body = string_data("ca.crt", garbage_pem, NULL, NULL, NULL, NULL);
-	CU_ASSERT_EQUAL(decode_secret("x-cacert", body, &errs, NULL), -1);
-	CU_ASSERT_TRUE(cu_errs_have(&errs, "stringData.ca.crt: no certificate loads (error:"));
-	free(body);
-	errs_clear(&errs);
-	body = string_data("cacert", "not a CA\n", NULL, NULL, NULL, NULL);
-	CU_ASSERT_EQUAL(decode_secret("y-cacert", body, &errs, NULL), -1);
-	CU_ASSERT_TRUE(cu_errs_have(&errs, "stringData.cacert: not PEM"));
-	free(body);
-	errs_clear(&errs);
-	body = string_data("ca.crt", ca, "ca.crl", garbage_crl, NULL, NULL);
-	CU_ASSERT_EQUAL(decode_secret("crl", body, &errs, NULL), -1);
-	CU_ASSERT_TRUE(cu_errs_have(&errs, "stringData.ca.crl: no CRL loads (error:"));
-	free(body);
-	errs_clear(&errs);
+	CU_ASSERT_TRUE(rejected("x-cacert", string_data("ca.crt", garbage_pem, NULL, NULL, NULL, NULL), "stringData.ca.crt: no certificate loads (error:"));
+	CU_ASSERT_TRUE(rejected("y-cacert", string_data("cacert", "not a CA\n", NULL, NULL, NULL, NULL), "stringData.cacert: not PEM"));
+	CU_ASSERT_TRUE(rejected("crl", string_data("ca.crt", ca, "ca.crl", garbage_crl, NULL, NULL), "stringData.ca.crl: no CRL loads (error:"));
 
 	/* base64 data is checked as stringData is */
 	{
