@@ -39,7 +39,7 @@ struct reload_result {
 	struct fsrc_result	 objects;
 	struct vg_errs		 errs;		/* errors and warnings of that reload */
 };
-/* "all" (no errors), "part" (errors, and something took effect), "none" */
+/* "all" (no errors), "part" (errors, and something took effect), "none" (ctlsrv.c) */
 const char *reload_applied(const struct reload_result *);
 
 struct daemon {
@@ -90,6 +90,9 @@ struct daemon {
 	struct event		*ev_inotify;
 	int			 inotify_fd;
 	struct evconnlistener	*ctl_listener;
+	/* the reload the control server asks for (daemon_reload): handed to
+	 * ctlsrv_open, so that the control server never calls up by name */
+	int			(*ctl_reload)(struct daemon *, const char *trigger);
 	int			 draining;
 	int			 debug;		/* -d: debug whatever log.level says */
 };
@@ -111,8 +114,12 @@ void daemon_free(struct daemon *);
 int daemon_reload(struct daemon *, const char *trigger);
 void daemon_schedule_reconcile(struct daemon *);
 
-/* Control socket (ctlsrv.c). */
-int ctlsrv_open(struct daemon *);
+/*
+ * Control socket (ctlsrv.c). Calls go from the daemon down to it; the one
+ * thing it asks of the daemon, a reload, goes through the callback it is
+ * given here (daemon_reload).
+ */
+int ctlsrv_open(struct daemon *, int (*reload)(struct daemon *, const char *trigger));
 void ctlsrv_close(struct daemon *);
 json_t *ctlsrv_status(struct daemon *);
 json_t *ctlsrv_services(struct daemon *);

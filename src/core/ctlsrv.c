@@ -43,6 +43,16 @@ errs_json(const struct vg_errs *e, enum err_sev sev)
 	return a;
 }
 
+const char *
+reload_applied(const struct reload_result *r)
+{
+	if (r->ok)
+		return "all";
+	if (r->config == RELOAD_CONFIG_APPLIED || r->objects.changes > 0)
+		return "part";
+	return "none";
+}
+
 json_t *
 ctlsrv_reload_result(const struct reload_result *r)
 {
@@ -160,7 +170,7 @@ dispatch(struct daemon *d, const char *line, size_t len, struct vg_ptrvec **wait
 		out = ctl_response_ok(ctlsrv_services(d));
 	else if (strcmp(cmd, "reload") == 0) {
 		/* answered when the manifests are read (ctlsrv_answer_waiters) */
-		switch (daemon_reload(d, "ctl")) {
+		switch (d->ctl_reload(d, "ctl")) {
 		case 0:
 			*wait = &d->waiters;
 			out = NULL;
@@ -350,11 +360,12 @@ mkdir_parent(const char *path)
 }
 
 int
-ctlsrv_open(struct daemon *d)
+ctlsrv_open(struct daemon *d, int (*reload)(struct daemon *, const char *trigger))
 {
 	struct sockaddr_un sun;
 	int fd;
 
+	d->ctl_reload = reload;
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (strlen(d->sock_path) >= sizeof(sun.sun_path)) {

@@ -61,16 +61,6 @@ record(struct daemon *d, const char *trigger, enum reload_config config,
 	d->last.objects = *objects;
 }
 
-const char *
-reload_applied(const struct reload_result *r)
-{
-	if (r->ok)
-		return "all";
-	if (r->config == RELOAD_CONFIG_APPLIED || r->objects.changes > 0)
-		return "part";
-	return "none";
-}
-
 static void
 kick(void *arg)
 {
@@ -557,7 +547,7 @@ daemon_init(struct daemon *d, struct config *cfg, const char *cfg_path,
 	xasprintf(&d->state_file, "%s/allocations.json", cfg->state_dir);
 	(void)state_load(d->state_file, &d->state);
 
-	if (ctlsrv_open(d) == -1)
+	if (ctlsrv_open(d, daemon_reload) == -1)
 		return -1;
 
 	a = addr_applier_new(cfg->addresses.interface, cfg->addresses.mode);
