@@ -16,8 +16,4 @@ int bgp_peer_session_differs(const struct bgp_peer_desired *, const struct bgp_p
 int bgp_attrset_eq(const struct bgp_attrset *, const struct bgp_attrset *);
 int bgp_prefix_cmp(const struct bgp_prefix *, const struct bgp_prefix *);
 
-/* This node's labels: its Node object's overlaid with the config's (reconcile.c). */
-struct strmap reconcile_node_labels(struct vg_arena *, const struct object *node,
-    const struct config *);
-
 #endif

@@ -26,7 +26,6 @@ struct desired *desired_ref(struct desired *);
 void desired_unref(struct desired *);
 const struct svc_state *desired_find_svc(const struct desired *, const char *ns, const char *name);
 
-/* Whether a Service is the gateway's own (its selector matches gateway.labels). */
 /*
  * The per-module parts, called by reconcile() after the Services are done
  * (d->svcs is complete); each allocates from d->arena only.
@@ -35,8 +34,9 @@ void reconcile_bgp(struct desired *, struct store *, const struct config *, cons
 void reconcile_l2(struct desired *, struct store *, const struct config *, const struct live_view *);
 void reconcile_gw(struct desired *, struct store *, const struct config *, const struct live_view *);
 
+/* Whether a Service is the gateway's own (its selector matches gateway.labels; select.c). */
 int reconcile_is_gateway_service(const struct object *svc, const struct config *);
-/* This node's labels: its Node object's (node may be NULL), overlaid with the config's. */
+/* This node's labels: its Node object's (node may be NULL), overlaid with the config's (select.c). */
 struct strmap reconcile_node_labels(struct vg_arena *, const struct object *node,
     const struct config *);
 

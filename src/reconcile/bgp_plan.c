@@ -14,6 +14,8 @@
 #include "vipgate/objects.h"
 #include "vipgate/reconcile.h"
 
+#include "select.h"
+
 #define LABEL_EXCLUDE_LB	"node.kubernetes.io/exclude-from-external-load-balancers"
 #define MAX_COMMS		255	/* per attribute set; more are dropped */
 
@@ -108,17 +110,6 @@ cmp_large(const void *x, const void *y)
 	return a->local2 < b->local2 ? -1 : a->local2 > b->local2;
 }
 
-static int
-in_list(const char *const *l, size_t n, const char *s)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(l[i], s) == 0)
-			return 1;
-	return 0;
-}
-
 /* A community string, or a Community alias in the advertisement's namespace. */
 static int
 resolve_community(struct store *st, const char *ns, const char *s, uint32_t *c,
@@ -141,30 +132,6 @@ resolve_community(struct store *st, const char *ns, const char *s, uint32_t *c,
 				return bgp_community_parse(k->communities[j].value, c, lc);
 	}
 	return -1;
-}
-
-static const struct object *
-find_by_name(struct object * const *l, size_t n, const char *ns, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(l[i]->meta.name, name) == 0 && (ns == NULL ||
-		    strcmp(l[i]->meta.ns, ns) == 0))
-			return l[i];
-	return NULL;
-}
-
-static int
-adv_selects_pool(const struct k_bgpadvertisement *a, const struct object *pool)
-{
-	if (a->nip_address_pools == 0 && a->nip_address_pool_selectors == 0)
-		return 1;
-	if (in_list(a->ip_address_pools, a->nip_address_pools, pool->meta.name))
-		return 1;
-	return a->nip_address_pool_selectors > 0 &&
-	    labelsels_match_any(a->ip_address_pool_selectors, a->nip_address_pool_selectors,
-	    &pool->meta.labels);
 }
 
 static uint32_t
@@ -398,7 +365,7 @@ reconcile_bgp(struct desired *d, struct store *st, const struct config *cfg,
 
 			if (!(s->announce & ANNOUNCE_BGP) || s->pool == NULL)
 				continue;
-			pool = find_by_name(pools, npools, NULL, s->pool);
+			pool = sel_find_pool(pools, npools, s->pool);
 			so = store_get(st, K_SERVICE, s->ns, s->name);
 			if (pool == NULL || so == NULL)
 				continue;
@@ -406,13 +373,15 @@ reconcile_bgp(struct desired *d, struct store *st, const struct config *cfg,
 				const struct k_bgpadvertisement *ad = advs[k]->spec;
 
 				if (strcmp(advs[k]->meta.ns, pool->meta.ns) != 0 ||
-				    !adv_selects_pool(ad, pool) ||
+				    !sel_adv_selects_pool(ad->ip_address_pools,
+				    ad->nip_address_pools, ad->ip_address_pool_selectors,
+				    ad->nip_address_pool_selectors, pool) ||
 				    !labelsels_match_any(ad->node_selectors, ad->nnode_selectors,
 				    &nlabels) ||
 				    !labelsels_match_any(ad->service_selectors,
 				    ad->nservice_selectors, &so->meta.labels))
 					continue;
-				if (ad->npeers > 0 && !in_list(ad->peers, ad->npeers, p->name))
+				if (ad->npeers > 0 && !sel_in_list(ad->peers, ad->npeers, p->name))
 					continue;
 				for (v = 0; v < s->nvips; v++) {
 					const struct ipaddr *ip = &s->vips[v];

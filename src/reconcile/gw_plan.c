@@ -18,6 +18,8 @@
 #include "vipgate/log.h"
 #include "vipgate/reconcile.h"
 
+#include "select.h"
+
 #define CLUSTER_DOMAIN	"svc.cluster.local"
 
 struct vh_build {
@@ -94,20 +96,6 @@ sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
 		qsort(base, n, size, cmp);
 }
 
-static int
-strmap_subset(const struct strmap *a, const struct strmap *b)
-{
-	size_t i;
-
-	for (i = 0; i < a->n; i++) {
-		const char *v = strmap_get(b, a->k[i]);
-
-		if (v == NULL || strcmp(v, a->v[i]) != 0)
-			return 0;
-	}
-	return 1;
-}
-
 /* ---- hosts (pkg/config/host: Name.Matches, intersection) ---- */
 
 /* Whether pattern a covers b: equal, "*", or "*.x" over anything ending in ".x". */
@@ -169,7 +157,7 @@ gw_selected(const struct object *o, const struct config *cfg)
 {
 	const struct k_gateway *g = OBJ_SPEC(o, k_gateway);
 
-	return strmap_subset(&g->selector, &cfg->gateway.labels);
+	return sel_strmap_subset(&g->selector, &cfg->gateway.labels);
 }
 
 static int
@@ -722,7 +710,7 @@ subset_ok(const struct strmap *subset, const struct strmap *labels)
 {
 	if (subset == NULL || subset->n == 0)
 		return 1;
-	return labels != NULL && strmap_subset(subset, labels);
+	return labels != NULL && sel_strmap_subset(subset, labels);
 }
 
 static int
@@ -820,7 +808,7 @@ svc_endpoints(struct plan *p, const struct object *so, const struct k_svc_port *
 			const struct k_pod *pod = OBJ_SPEC(l[i], k_pod);
 
 			if (strcmp(l[i]->meta.ns, so->meta.ns) != 0 || !pod->ready ||
-			    !strmap_subset(&svc->selector, &l[i]->meta.labels) ||
+			    !sel_strmap_subset(&svc->selector, &l[i]->meta.labels) ||
 			    !subset_ok(subset, &l[i]->meta.labels))
 				continue;
 			ep_add(p, eb, pod->pod_ip, pod_port(pod, &sp->target_port, sp->port), 1,
@@ -835,7 +823,7 @@ svc_endpoints(struct plan *p, const struct object *so, const struct k_svc_port *
 		    (sp->target_port.i ? sp->target_port.i : sp->port);
 
 		if (strcmp(l[i]->meta.ns, so->meta.ns) != 0 ||
-		    !strmap_subset(&svc->selector, &we->labels) || !subset_ok(subset, &we->labels))
+		    !sel_strmap_subset(&svc->selector, &we->labels) || !subset_ok(subset, &we->labels))
 			continue;
 		for (j = 0; j < we->nports; j++)
 			if (name_eq(we->ports[j].name, sp->name) ||
@@ -882,7 +870,7 @@ se_endpoints(struct plan *p, const struct object *seo, const struct k_istio_port
 		const struct k_workloadentry *we = OBJ_SPEC(l[i], k_workloadentry);
 
 		if (strcmp(l[i]->meta.ns, seo->meta.ns) == 0 &&
-		    strmap_subset(&se->workload_selector, &we->labels))
+		    sel_strmap_subset(&se->workload_selector, &we->labels))
 			we_endpoint(p, eb, we, l[i], sep, subset_labels, seo->meta.ns);
 	}
 }
@@ -974,7 +962,7 @@ find_drs(struct plan *p, const char *fqdn, const char *svc_ns, const struct obje
 			    (pass == 2 && (in_gw || in_svc)))
 				continue;
 			if (dr->workload_selector.n &&
-			    !strmap_subset(&dr->workload_selector, &p->cfg->gateway.labels))
+			    !sel_strmap_subset(&dr->workload_selector, &p->cfg->gateway.labels))
 				continue;
 			h = host_fqdn(p->a, dr->host, ns);
 			if (host_covers(h, fqdn))

@@ -25,6 +25,8 @@
 #include "vipgate/l2.h"
 #include "vipgate/reconcile.h"
 
+#include "select.h"
+
 #define LABEL_EXCLUDE_LB	"node.kubernetes.io/exclude-from-external-load-balancers"
 #define LABEL_HOSTNAME		"kubernetes.io/hostname"
 
@@ -38,17 +40,6 @@ static int
 cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-static int
-in_list(const char *const *l, size_t n, const char *s)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(l[i], s) == 0)
-			return 1;
-	return 0;
 }
 
 /* A Node's labels, with kubernetes.io/hostname implied as the kubelet sets it. */
@@ -124,68 +115,18 @@ static int
 adv_selects(const struct k_l2advertisement *adv, const struct object *pool,
     const struct object *svc)
 {
-	int pool_ok = (adv->nip_address_pools == 0 && adv->nip_address_pool_selectors == 0) ||
-	    in_list(adv->ip_address_pools, adv->nip_address_pools, pool->meta.name) ||
-	    (adv->nip_address_pool_selectors > 0 &&
-	    labelsels_match_any(adv->ip_address_pool_selectors, adv->nip_address_pool_selectors,
-	    &pool->meta.labels));
-
-	return pool_ok && labelsels_match_any(adv->service_selectors, adv->nservice_selectors,
+	return sel_adv_selects_pool(adv->ip_address_pools, adv->nip_address_pools,
+	    adv->ip_address_pool_selectors, adv->nip_address_pool_selectors, pool) &&
+	    labelsels_match_any(adv->service_selectors, adv->nservice_selectors,
 	    &svc->meta.labels);
 }
 
-/* MetalLB EndpointCanServe: ready, or serving (an unset condition counts as true). */
-static int
-ep_can_serve(const struct k_slice_endpoint *e)
+/* endpoint_nodes' visitor: a serving endpoint's node, when it names one. */
+static void
+node_visit(void *arg, const char *node)
 {
-	int ready = !e->ready.set || e->ready.v;
-	int serving = e->serving.set ? (int)e->serving.v : ready;
-
-	return e->naddresses > 0 && (ready || serving);
-}
-
-/*
- * EndpointSlices by namespace and the Service their label names, made once
- * a plan when some Service has externalTrafficPolicy Local: a walk of its
- * namespace's slices for each such Service was quadratic when a namespace
- * holds thousands of them.
- */
-struct l2_slice {
-	const char			*ns, *svc;
-	const struct k_endpointslice	*es;
-};
-
-static int
-cmp_slice(const void *a, const void *b)
-{
-	const struct l2_slice *x = a, *y = b;
-	int r = strcmp(x->ns, y->ns);
-
-	return r ? r : strcmp(x->svc, y->svc);
-}
-
-static struct l2_slice *
-slices_by_service(struct store *st, size_t *np)
-{
-	struct object * const *l;
-	struct l2_slice *v;
-	size_t n, i, m = 0;
-
-	l = store_list(st, K_ENDPOINTSLICE, &n);
-	v = xcalloc(n ? n : 1, sizeof(*v));
-	for (i = 0; i < n; i++) {
-		const struct k_endpointslice *es = l[i]->spec;
-
-		/* str_eq(NULL, name) never held: a slice without the label serves nobody */
-		if (es->service_name == NULL)
-			continue;
-		v[m].ns = l[i]->meta.ns;
-		v[m].svc = es->service_name;
-		v[m++].es = es;
-	}
-	qsort(v, m, sizeof(*v), cmp_slice);
-	*np = m;
-	return v;
+	if (node)
+		ptrvec_push(arg, (void *)node);
 }
 
 /*
@@ -193,38 +134,13 @@ slices_by_service(struct store *st, size_t *np)
  * unique (names borrowed from the store).
  */
 static const char **
-endpoint_nodes(struct store *st, const struct l2_slice *sl, size_t nsl,
+endpoint_nodes(struct store *st, const struct sel_slice *sl, size_t nsl,
     const struct object *svc, size_t *np)
 {
-	const struct l2_slice key = { svc->meta.ns, svc->meta.name, NULL };
-	const struct object *ep;
 	struct vg_ptrvec v = { 0 };
-	size_t lo = 0, hi = nsl, i, j, k;
+	size_t i, j;
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (cmp_slice(&sl[mid], &key) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (i = lo; i < nsl && cmp_slice(&sl[i], &key) == 0; i++) {
-		const struct k_endpointslice *es = sl[i].es;
-
-		for (j = 0; j < es->nendpoints; j++)
-			if (ep_can_serve(&es->endpoints[j]) && es->endpoints[j].node_name)
-				ptrvec_push(&v, (void *)es->endpoints[j].node_name);
-	}
-	ep = store_get(st, K_ENDPOINTS, svc->meta.ns, svc->meta.name);
-	if (ep) {
-		const struct k_endpoints *e = ep->spec;
-
-		for (j = 0; j < e->nsubsets; j++)
-			for (k = 0; k < e->subsets[j].naddresses; k++)
-				if (e->subsets[j].addresses[k].node_name)
-					ptrvec_push(&v, (void *)e->subsets[j].addresses[k].node_name);
-	}
+	sel_serving_endpoints(st, sl, nsl, svc, node_visit, &v);
 	if (v.n)
 		qsort(v.v, v.n, sizeof(*v.v), cmp_str);
 	for (i = 0, j = 0; i < v.n; i++)
@@ -232,19 +148,6 @@ endpoint_nodes(struct store *st, const struct l2_slice *sl, size_t nsl,
 			v.v[j++] = v.v[i];
 	*np = j;
 	return (const char **)v.v;
-}
-
-static const struct object *
-find_pool(struct store *st, const char *name)
-{
-	struct object * const *l;
-	size_t n, i;
-
-	l = store_list(st, K_IPADDRESSPOOL, &n);
-	for (i = 0; i < n; i++)
-		if (strcmp(l[i]->meta.name, name) == 0)
-			return l[i];
-	return NULL;
 }
 
 static int
@@ -268,14 +171,15 @@ reconcile_l2(struct desired *d, struct store *st, const struct config *cfg,
 	struct l2_desired *l2;
 	struct l2_node *nodes;
 	struct l2_cand *cand;
-	struct object * const *advs;
+	struct object * const *advs, * const *pools;
 	const struct k_l2advertisement **match;
-	struct l2_slice *slices = NULL;
-	size_t nnodes, nadvs, nmatch, self, nslices = 0, i, j, k, m;
+	struct sel_slice *slices = NULL;
+	size_t nnodes, nadvs, npools, nmatch, self, nslices = 0, i, j, k, m;
 
 	advs = store_list(st, K_L2ADVERTISEMENT, &nadvs);
 	if (nadvs == 0)
 		return;
+	pools = store_list(st, K_IPADDRESSPOOL, &npools);
 	nodes = speakers(a, st, cfg, live ? live->l2 : NULL, &nnodes);
 	for (self = 0; strcmp(nodes[self].name, cfg->node.name) != 0; self++)
 		;
@@ -299,7 +203,7 @@ reconcile_l2(struct desired *d, struct store *st, const struct config *cfg,
 		if (s->pending || s->nvips == 0 || s->pool == NULL)
 			continue;
 		svc = store_get(st, K_SERVICE, s->ns, s->name);
-		pool = find_pool(st, s->pool);
+		pool = sel_find_pool(pools, npools, s->pool);
 		if (svc == NULL || pool == NULL)
 			continue;
 		for (j = 0, nmatch = 0; j < nadvs; j++)
@@ -310,7 +214,7 @@ reconcile_l2(struct desired *d, struct store *st, const struct config *cfg,
 			continue;
 		if (s->etp_local) {
 			if (slices == NULL)
-				slices = slices_by_service(st, &nslices);
+				slices = sel_slice_index(st, &nslices);
 			eps = endpoint_nodes(st, slices, nslices, svc, &neps);
 		}
 
@@ -370,7 +274,7 @@ reconcile_l2(struct desired *d, struct store *st, const struct config *cfg,
 			nifaces = 0;
 			for (k = 0; k < nmatch; k++)
 				for (m = 0; match[k] && m < match[k]->ninterfaces; m++)
-					if (!in_list(ifaces, nifaces, match[k]->interfaces[m]))
+					if (!sel_in_list(ifaces, nifaces, match[k]->interfaces[m]))
 						ifaces[nifaces++] =
 						    arena_strdup(a, match[k]->interfaces[m]);
 		}

@@ -12,6 +12,8 @@
 #include "vipgate/reconcile.h"
 #include "vipgate/bgp-plan.h"
 
+#include "select.h"
+
 #define LABEL_EXCLUDE_LB	"node.kubernetes.io/exclude-from-external-load-balancers"
 
 struct desired *
@@ -63,194 +65,35 @@ desired_find_svc(const struct desired *d, const char *ns, const char *name)
 	return NULL;
 }
 
-/* Every entry of a is in b with the same value. */
-static int
-strmap_subset(const struct strmap *a, const struct strmap *b)
-{
-	size_t i;
-
-	for (i = 0; i < a->n; i++) {
-		const char *v = strmap_get(b, a->k[i]);
-
-		if (v == NULL || strcmp(v, a->v[i]) != 0)
-			return 0;
-	}
-	return 1;
-}
-
-/*
- * The gateway's own Service selects the gateway pods: its selector matches
- * gateway.labels. Istio's chart selects {app, istio}, while the default
- * gateway.labels is {istio: ingressgateway}, so either inclusion counts.
- */
-int
-reconcile_is_gateway_service(const struct object *svc, const struct config *cfg)
-{
-	const struct k_service *s = svc->spec;
-
-	if (!cfg->gateway.enabled || s->selector.n == 0 || cfg->gateway.labels.n == 0)
-		return 0;
-	return strmap_subset(&s->selector, &cfg->gateway.labels) ||
-	    strmap_subset(&cfg->gateway.labels, &s->selector);
-}
-
-/* This node's labels: its Node object's, overlaid with the config's. */
-struct strmap
-reconcile_node_labels(struct vg_arena *a, const struct object *node, const struct config *cfg)
-{
-	const struct strmap *nl = node ? &node->meta.labels : NULL;
-	const struct strmap *cl = &cfg->node.labels;
-	struct strmap m;
-	size_t i = 0, j = 0, n = 0, cap = (nl ? nl->n : 0) + cl->n;
-
-	m.k = arena_alloc(a, sizeof(char *) * (cap ? cap : 1));
-	m.v = arena_alloc(a, sizeof(char *) * (cap ? cap : 1));
-	while ((nl && i < nl->n) || j < cl->n) {
-		int r;
-
-		if (!nl || i == nl->n)
-			r = 1;
-		else if (j == cl->n)
-			r = -1;
-		else
-			r = strcmp(nl->k[i], cl->k[j]);
-		if (r < 0) {
-			m.k[n] = nl->k[i];
-			m.v[n++] = nl->v[i++];
-		} else {
-			if (r == 0)
-				i++;
-			m.k[n] = cl->k[j];
-			m.v[n++] = cl->v[j++];
-		}
-	}
-	m.n = n;
-	return m;
-}
-
 struct ready {
 	int	anywhere, local;
 };
 
-/* MetalLB EndpointCanServe: ready, or serving (an unset condition counts as true). */
-static int
-slice_ep_can_serve(const struct k_slice_endpoint *e)
-{
-	int ready = !e->ready.set || e->ready.v;
-	int serving = e->serving.set ? (int)e->serving.v : ready;
-
-	return e->naddresses > 0 && (ready || serving);
-}
-
-/*
- * EndpointSlices name their Service by label, not by object name: an index
- * by namespace and Service, made once a reconcile, keeps the readiness
- * check of every Service logarithmic (a scan per Service was quadratic).
- */
-struct slice_ix {
-	const char			*ns, *svc;
-	const struct k_endpointslice	*es;
+/* service_ready's tally, that ready_visit fills for each serving endpoint. */
+struct ready_arg {
+	struct ready	 r;
+	const char	*node;
 };
 
-static int
-slice_ix_cmp(const void *a, const void *b)
+static void
+ready_visit(void *arg, const char *node)
 {
-	const struct slice_ix *x = a, *y = b;
-	int r = strcmp(x->ns, y->ns);
+	struct ready_arg *ra = arg;
 
-	return r ? r : strcmp(x->svc, y->svc);
+	ra->r.anywhere = 1;
+	if (str_eq(node, ra->node))
+		ra->r.local = 1;
 }
 
-static struct slice_ix *
-slice_index(struct store *st, size_t *np)
-{
-	struct object * const *l;
-	struct slice_ix *ix;
-	size_t n, i, m = 0;
-
-	l = store_list(st, K_ENDPOINTSLICE, &n);
-	ix = xcalloc(n ? n : 1, sizeof(*ix));
-	for (i = 0; i < n; i++) {
-		const struct k_endpointslice *es = l[i]->spec;
-
-		if (es->service_name == NULL)
-			continue;
-		ix[m].ns = l[i]->meta.ns;
-		ix[m].svc = es->service_name;
-		ix[m].es = es;
-		m++;
-	}
-	qsort(ix, m, sizeof(*ix), slice_ix_cmp);
-	*np = m;
-	return ix;
-}
-
+/* Whether svc has an endpoint that can serve, anywhere and on this node. */
 static struct ready
-service_ready(struct store *st, const struct slice_ix *ix, size_t nix,
+service_ready(struct store *st, const struct sel_slice *ix, size_t nix,
     const struct object *svc, const char *node)
 {
-	struct ready r = { 0, 0 };
-	const struct object *ep;
-	struct slice_ix key = { svc->meta.ns, svc->meta.name, NULL };
-	size_t lo = 0, hi = nix, i, j, k;
+	struct ready_arg ra = { { 0, 0 }, node };
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (slice_ix_cmp(&ix[mid], &key) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (i = lo; i < nix && slice_ix_cmp(&ix[i], &key) == 0; i++) {
-		const struct k_endpointslice *es = ix[i].es;
-
-		for (j = 0; j < es->nendpoints; j++) {
-			if (!slice_ep_can_serve(&es->endpoints[j]))
-				continue;
-			r.anywhere = 1;
-			if (str_eq(es->endpoints[j].node_name, node))
-				r.local = 1;
-		}
-	}
-	ep = store_get(st, K_ENDPOINTS, svc->meta.ns, svc->meta.name);
-	if (ep) {
-		const struct k_endpoints *e = ep->spec;
-
-		for (j = 0; j < e->nsubsets; j++)
-			for (k = 0; k < e->subsets[j].naddresses; k++) {
-				r.anywhere = 1;
-				if (str_eq(e->subsets[j].addresses[k].node_name, node))
-					r.local = 1;
-			}
-	}
-	return r;
-}
-
-static int
-in_list(const char *const *l, size_t n, const char *s)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(l[i], s) == 0)
-			return 1;
-	return 0;
-}
-
-/*
- * An advertisement selects a pool by name or by pool labels; with neither
- * it selects every pool (MetalLB).
- */
-static int
-adv_selects_pool(const char *const *names, size_t nnames, const struct labelsel *sels,
-    size_t nsels, const struct object *pool)
-{
-	if (nnames == 0 && nsels == 0)
-		return 1;
-	if (in_list(names, nnames, pool->meta.name))
-		return 1;
-	return nsels > 0 && labelsels_match_any(sels, nsels, &pool->meta.labels);
+	sel_serving_endpoints(st, ix, nix, svc, ready_visit, &ra);
+	return ra.r;
 }
 
 /* What L2Advertisement and BGPAdvertisement share for selecting a Service. */
@@ -266,7 +109,7 @@ adv_applies(const struct object *adv, const struct adv_sel *a, const struct obje
     const struct object *pool, const struct strmap *nlabels)
 {
 	return strcmp(adv->meta.ns, pool->meta.ns) == 0 &&
-	    adv_selects_pool(a->pools, a->npools, a->pool_sels, a->npool_sels, pool) &&
+	    sel_adv_selects_pool(a->pools, a->npools, a->pool_sels, a->npool_sels, pool) &&
 	    labelsels_match_any(a->node_sels, a->nnode_sels, nlabels) &&
 	    labelsels_match_any(a->svc_sels, a->nsvc_sels, &svc->meta.labels);
 }
@@ -298,17 +141,6 @@ advertisements(struct store *st, const struct object *svc, const struct object *
 			mode |= ANNOUNCE_BGP;
 	}
 	return mode;
-}
-
-static const struct object *
-find_pool(struct object * const *pools, size_t n, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(pools[i]->meta.name, name) == 0)
-			return pools[i];
-	return NULL;
 }
 
 static int
@@ -362,7 +194,7 @@ reconcile(struct store *st, const struct config *cfg, const struct live_view *li
 	const struct object *node;
 	struct strmap nlabels;
 	const char *node_block = NULL;
-	struct slice_ix *six;
+	struct sel_slice *six;
 	size_t npools, nsvcs, nnss, nres, nsix, i, j, nlocal = 0;
 
 	d->store_generation = store_generation(st);
@@ -406,7 +238,7 @@ reconcile(struct store *st, const struct config *cfg, const struct live_view *li
 		}
 	}
 
-	six = slice_index(st, &nsix);
+	six = sel_slice_index(st, &nsix);
 	d->svcs = arena_alloc(a, sizeof(*d->svcs) * (nres ? nres : 1));
 	d->nsvcs = nres;
 	for (i = 0; i < nres; i++) {
@@ -449,7 +281,7 @@ reconcile(struct store *st, const struct config *cfg, const struct live_view *li
 			continue;
 		}
 		{
-			const struct object *pool = find_pool(pools, npools, r->pool);
+			const struct object *pool = sel_find_pool(pools, npools, r->pool);
 
 			s->announce = pool ? advertisements(st, o, pool, &nlabels) : 0;
 		}
