@@ -178,48 +178,12 @@ pool_name(const struct desired *d, struct vg_arena *a, const char *name)
 	return arena_strdup(a, name);
 }
 
-struct desired *
-reconcile(struct store *st, const struct config *cfg, const struct live_view *live)
+/* IPAddressPools in the desired state: names and sizes (assigned_* come later). */
+static void
+pools_fill(struct desired *d, struct object * const *pools, size_t npools)
 {
-	struct desired *d = desired_empty();
 	struct vg_arena *a = d->arena;
-	/* The allocator's tables and results, the node's labels: needed for
-	 * this pass only, so they go when it ends instead of living as long
-	 * as the desired state (with two desired states alive while the
-	 * appliers switch, that was twice). */
-	struct vg_arena *tmp = arena_new_sized(65536);
-	struct object * const *pools, * const *svcs, * const *nss;
-	struct alloc_input in;
-	struct alloc_result *res;
-	const struct object *node;
-	struct strmap nlabels;
-	const char *node_block = NULL;
-	struct sel_slice *six;
-	size_t npools, nsvcs, nnss, nres, nsix, i, j, nlocal = 0;
-
-	d->store_generation = store_generation(st);
-	pools = store_list(st, K_IPADDRESSPOOL, &npools);
-	svcs = store_list(st, K_SERVICE, &nsvcs);
-	nss = store_list(st, K_NAMESPACE, &nnss);
-
-	memset(&in, 0, sizeof(in));
-	in.pools = pools;
-	in.npools = npools;
-	in.services = svcs;
-	in.nservices = nsvcs;
-	in.namespaces = nss;
-	in.nnamespaces = nnss;
-	in.prev = live ? live->prev : NULL;
-	in.nprev = live ? live->nprev : 0;
-	alloc_run(tmp, &in, &res, &nres);
-
-	node = store_get(st, K_NODE, "", cfg->node.name);
-	nlabels = reconcile_node_labels(tmp, node, cfg);
-	/* MetalLB: such nodes never announce */
-	if (strmap_get(&nlabels, LABEL_EXCLUDE_LB))
-		node_block = "node is labelled " LABEL_EXCLUDE_LB;
-	else if (node && ((const struct k_node *)node->spec)->network_unavailable)
-		node_block = "node condition NetworkUnavailable is True";
+	size_t i, j;
 
 	d->pools = arena_alloc(a, sizeof(*d->pools) * (npools ? npools : 1));
 	d->npools = npools;
@@ -237,66 +201,114 @@ reconcile(struct store *st, const struct config *cfg, const struct live_view *li
 			*tot = *tot + span < *tot ? UINT64_MAX : *tot + span;
 		}
 	}
+}
 
-	six = sel_slice_index(st, &nsix);
-	d->svcs = arena_alloc(a, sizeof(*d->svcs) * (nres ? nres : 1));
-	d->nsvcs = nres;
-	for (i = 0; i < nres; i++) {
-		const struct alloc_result *r = &res[i];
-		const struct object *o = r->svc;
-		const struct k_service *ks = o->spec;
-		struct svc_state *s = &d->svcs[i];
-		struct ready rd;
+/* The VIPs of every LoadBalancer Service (alloc.c), in tmp. */
+static struct alloc_result *
+allocate(struct vg_arena *tmp, struct store *st, const struct live_view *live,
+    struct object * const *pools, size_t npools, size_t *nres)
+{
+	struct alloc_input in;
+	struct alloc_result *res;
 
-		/* the desired state outlives the objects: it owns its strings */
-		s->ns = arena_strdup(a, o->meta.ns);
-		s->name = arena_strdup(a, o->meta.name);
-		memcpy(s->vips, r->ips, sizeof(s->vips));
-		s->nvips = r->nips;
-		/* one copy of a pool's name for all its Services */
-		s->pool = pool_name(d, a, r->pool);
-		s->pending = arena_strdup(a, r->pending);
-		s->sharing_key = arena_strdup(a, r->sharing_key);
-		s->etp_local = strcmp(ks->external_traffic_policy, "Local") == 0;
-		s->is_gateway = reconcile_is_gateway_service(o, cfg);
-		rd = service_ready(st, six, nsix, o, cfg->node.name);
-		if (s->is_gateway && live && live->gateway_ready)
-			rd.local = rd.anywhere = 1;
-		s->ready_anywhere = rd.anywhere;
-		s->ready_local = rd.local;
-		if (s->pending) {
-			s->why_not = "no VIP allocated";
-			continue;
-		}
-		if (node_block) {
-			s->why_not = node_block;
-			continue;
-		}
-		if (!rd.anywhere) {
-			s->why_not = "no ready endpoint";
-			continue;
-		}
-		if (s->etp_local && !rd.local) {
-			s->why_not = "externalTrafficPolicy Local and no ready endpoint on this node";
-			continue;
-		}
-		{
-			const struct object *pool = sel_find_pool(pools, npools, r->pool);
+	memset(&in, 0, sizeof(in));
+	in.pools = pools;
+	in.npools = npools;
+	in.services = store_list(st, K_SERVICE, &in.nservices);
+	in.namespaces = store_list(st, K_NAMESPACE, &in.nnamespaces);
+	in.prev = live ? live->prev : NULL;
+	in.nprev = live ? live->nprev : 0;
+	alloc_run(tmp, &in, &res, nres);
+	return res;
+}
 
-			s->announce = pool ? advertisements(st, o, pool, &nlabels) : 0;
-		}
-		if (s->announce == 0) {
-			s->why_not = "no L2Advertisement or BGPAdvertisement selects it for this node";
-			continue;
-		}
-		s->serve_local = 1;
-		nlocal += s->nvips;
+/* Why this node announces nothing at all, or NULL. */
+static const char *
+node_block(const struct object *node, const struct strmap *nlabels)
+{
+	/* MetalLB: such nodes never announce */
+	if (strmap_get(nlabels, LABEL_EXCLUDE_LB))
+		return "node is labelled " LABEL_EXCLUDE_LB;
+	if (node && ((const struct k_node *)node->spec)->network_unavailable)
+		return "node condition NetworkUnavailable is True";
+	return NULL;
+}
+
+/* What one pass reads while it decides each Service (svc_fill). */
+struct pass {
+	struct store		*st;
+	const struct config	*cfg;
+	const struct live_view	*live;
+	struct object * const	*pools;
+	size_t			 npools;
+	struct strmap		 nlabels;	/* this node's */
+	const char		*node_block;	/* node_block() */
+	struct sel_slice	*six;		/* EndpointSlices by Service */
+	size_t			 nsix;
+};
+
+/*
+ * One Service's state from its allocation: its VIPs, its readiness, and
+ * whether this node announces it (serve_local), else why not.
+ */
+static void
+svc_fill(struct desired *d, struct svc_state *s, const struct alloc_result *r,
+    const struct pass *p)
+{
+	struct vg_arena *a = d->arena;
+	const struct object *o = r->svc;
+	const struct k_service *ks = o->spec;
+	const struct object *pool;
+	struct ready rd;
+
+	/* the desired state outlives the objects: it owns its strings */
+	s->ns = arena_strdup(a, o->meta.ns);
+	s->name = arena_strdup(a, o->meta.name);
+	memcpy(s->vips, r->ips, sizeof(s->vips));
+	s->nvips = r->nips;
+	/* one copy of a pool's name for all its Services */
+	s->pool = pool_name(d, a, r->pool);
+	s->pending = arena_strdup(a, r->pending);
+	s->sharing_key = arena_strdup(a, r->sharing_key);
+	s->etp_local = strcmp(ks->external_traffic_policy, "Local") == 0;
+	s->is_gateway = reconcile_is_gateway_service(o, p->cfg);
+	rd = service_ready(p->st, p->six, p->nsix, o, p->cfg->node.name);
+	if (s->is_gateway && p->live && p->live->gateway_ready)
+		rd.local = rd.anywhere = 1;
+	s->ready_anywhere = rd.anywhere;
+	s->ready_local = rd.local;
+	if (s->pending) {
+		s->why_not = "no VIP allocated";
+		return;
 	}
+	if (p->node_block) {
+		s->why_not = p->node_block;
+		return;
+	}
+	if (!rd.anywhere) {
+		s->why_not = "no ready endpoint";
+		return;
+	}
+	if (s->etp_local && !rd.local) {
+		s->why_not = "externalTrafficPolicy Local and no ready endpoint on this node";
+		return;
+	}
+	pool = sel_find_pool(p->pools, p->npools, r->pool);
+	s->announce = pool ? advertisements(p->st, o, pool, &p->nlabels) : 0;
+	if (s->announce == 0) {
+		s->why_not = "no L2Advertisement or BGPAdvertisement selects it for this node";
+		return;
+	}
+	s->serve_local = 1;
+}
 
-	free(six);
-	arena_free(tmp);
+/* The VIPs of the Services this node serves, sorted, each once (nlocal: at most). */
+static void
+local_addrs_fill(struct desired *d, size_t nlocal)
+{
+	size_t i, j;
 
-	d->local_addrs = arena_alloc(a, sizeof(struct ipaddr) * (nlocal ? nlocal : 1));
+	d->local_addrs = arena_alloc(d->arena, sizeof(struct ipaddr) * (nlocal ? nlocal : 1));
 	for (i = 0; i < d->nsvcs; i++)
 		for (j = 0; d->svcs[i].serve_local && j < d->svcs[i].nvips; j++)
 			d->local_addrs[d->nlocal_addrs++] = d->svcs[i].vips[j];
@@ -306,38 +318,82 @@ reconcile(struct store *st, const struct config *cfg, const struct live_view *li
 		if (j == 0 || !ipaddr_eq(&d->local_addrs[j - 1], &d->local_addrs[i]))
 			d->local_addrs[j++] = d->local_addrs[i];
 	d->nlocal_addrs = j;
+}
 
-	/* count distinct assigned IPs per pool (shared IPs once) */
-	{
-		struct pool_ip *v = xcalloc(nlocal + d->nsvcs * 2 + 1, sizeof(*v));
-		size_t nv = 0;
+/* Count distinct assigned IPs per pool (shared IPs once). */
+static void
+pools_count_assigned(struct desired *d, size_t nlocal)
+{
+	struct pool_ip *v = xcalloc(nlocal + d->nsvcs * 2 + 1, sizeof(*v));
+	size_t nv = 0, i, j;
 
-		for (i = 0; i < d->nsvcs; i++) {
-			const struct svc_state *s = &d->svcs[i];
-			size_t p;
+	for (i = 0; i < d->nsvcs; i++) {
+		const struct svc_state *s = &d->svcs[i];
+		size_t p;
 
-			if (s->pending || s->pool == NULL)
-				continue;
-			for (p = 0; p < d->npools; p++)
-				if (strcmp(d->pools[p].name, s->pool) == 0)
-					break;
-			for (j = 0; p < d->npools && j < s->nvips; j++) {
-				v[nv].pool = p;
-				v[nv++].ip = s->vips[j];
-			}
+		if (s->pending || s->pool == NULL)
+			continue;
+		for (p = 0; p < d->npools; p++)
+			if (strcmp(d->pools[p].name, s->pool) == 0)
+				break;
+		for (j = 0; p < d->npools && j < s->nvips; j++) {
+			v[nv].pool = p;
+			v[nv++].ip = s->vips[j];
 		}
-		qsort(v, nv, sizeof(*v), cmp_pool_ip);
-		for (i = 0; i < nv; i++) {
-			if (i > 0 && v[i].pool == v[i - 1].pool &&
-			    ipaddr_eq(&v[i].ip, &v[i - 1].ip))
-				continue;
-			if (v[i].ip.family == AF_INET)
-				d->pools[v[i].pool].assigned_v4++;
-			else
-				d->pools[v[i].pool].assigned_v6++;
-		}
-		free(v);
 	}
+	qsort(v, nv, sizeof(*v), cmp_pool_ip);
+	for (i = 0; i < nv; i++) {
+		if (i > 0 && v[i].pool == v[i - 1].pool &&
+		    ipaddr_eq(&v[i].ip, &v[i - 1].ip))
+			continue;
+		if (v[i].ip.family == AF_INET)
+			d->pools[v[i].pool].assigned_v4++;
+		else
+			d->pools[v[i].pool].assigned_v6++;
+	}
+	free(v);
+}
+
+struct desired *
+reconcile(struct store *st, const struct config *cfg, const struct live_view *live)
+{
+	struct desired *d = desired_empty();
+	/* The allocator's tables and results, the node's labels: needed for
+	 * this pass only, so they go when it ends instead of living as long
+	 * as the desired state (with two desired states alive while the
+	 * appliers switch, that was twice). */
+	struct vg_arena *tmp = arena_new_sized(65536);
+	struct alloc_result *res;
+	const struct object *node;
+	struct pass p;
+	size_t nres, i, nlocal = 0;
+
+	memset(&p, 0, sizeof(p));
+	p.st = st;
+	p.cfg = cfg;
+	p.live = live;
+	d->store_generation = store_generation(st);
+	p.pools = store_list(st, K_IPADDRESSPOOL, &p.npools);
+	res = allocate(tmp, st, live, p.pools, p.npools, &nres);
+
+	node = store_get(st, K_NODE, "", cfg->node.name);
+	p.nlabels = reconcile_node_labels(tmp, node, cfg);
+	p.node_block = node_block(node, &p.nlabels);
+	pools_fill(d, p.pools, p.npools);
+
+	p.six = sel_slice_index(st, &p.nsix);
+	d->svcs = arena_alloc(d->arena, sizeof(*d->svcs) * (nres ? nres : 1));
+	d->nsvcs = nres;
+	for (i = 0; i < nres; i++) {
+		svc_fill(d, &d->svcs[i], &res[i], &p);
+		if (d->svcs[i].serve_local)
+			nlocal += d->svcs[i].nvips;
+	}
+	free(p.six);
+	arena_free(tmp);
+
+	local_addrs_fill(d, nlocal);
+	pools_count_assigned(d, nlocal);
 	reconcile_bgp(d, st, cfg, live);
 	reconcile_l2(d, st, cfg, live);
 	reconcile_gw(d, st, cfg, live);
