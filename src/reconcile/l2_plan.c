@@ -163,6 +163,85 @@ cmp_vip(const void *a, const void *b)
 	return r;
 }
 
+/*
+ * The nodes that may answer for Service s (nodes[self] is this one), with
+ * the weight of the matching advertisements' preferredNodeSelectors; eps:
+ * the nodes with its endpoints, for externalTrafficPolicy Local.
+ */
+static size_t
+candidates(const struct l2_node *nodes, size_t nnodes, size_t self,
+    const struct k_l2advertisement **match, size_t nmatch, const struct svc_state *s,
+    const char **eps, size_t neps, struct l2_cand *cand)
+{
+	size_t ncand = 0, j, k, m;
+
+	for (j = 0; j < nnodes; j++) {
+		const struct l2_node *nd = &nodes[j];
+		int selected = 0, is_self = j == self;
+		int64_t w = 0;
+
+		if (nd->blocked)
+			continue;
+		for (k = 0; k < nmatch; k++) {
+			if (!labelsels_match_any(match[k]->node_selectors,
+			    match[k]->nnode_selectors, &nd->labels))
+				continue;
+			selected = 1;
+			for (m = 0; m < match[k]->npreferred; m++)
+				if (labelsel_match(&match[k]->preferred[m].preference,
+				    &nd->labels))
+					w += match[k]->preferred[m].weight;
+		}
+		if (!selected)
+			continue;
+		if (s->etp_local) {
+			/* this node knows its own readiness (the gateway's
+			 * included); every speaker runs the gateway */
+			if (is_self ? !s->ready_local : !(s->is_gateway ||
+			    (neps && bsearch(&nd->name, eps, neps, sizeof(*eps),
+			    cmp_str))))
+				continue;
+		}
+		cand[ncand].node = nd->name;
+		cand[ncand++].weight = w;
+	}
+	return ncand;
+}
+
+/*
+ * The interfaces this node answers on: the union over the advertisements
+ * that select it; NULL when one without interfaces does (every suitable
+ * interface). Clears the entries of match that do not select it.
+ */
+static const char **
+interfaces(struct vg_arena *a, const struct k_l2advertisement **match, size_t nmatch,
+    const struct strmap *self_labels, size_t *np)
+{
+	const char **ifaces;
+	size_t nifaces = 0, k, m;
+	int all_ifaces = 0;
+
+	for (k = 0; k < nmatch; k++)
+		if (!labelsels_match_any(match[k]->node_selectors,
+		    match[k]->nnode_selectors, self_labels))
+			match[k] = NULL;
+		else if (match[k]->ninterfaces == 0)
+			all_ifaces = 1;
+	*np = 0;
+	if (all_ifaces)
+		return NULL;
+	for (k = 0; k < nmatch; k++)
+		nifaces += match[k] ? match[k]->ninterfaces : 0;
+	ifaces = arena_alloc(a, sizeof(char *) * (nifaces + 1));
+	nifaces = 0;
+	for (k = 0; k < nmatch; k++)
+		for (m = 0; match[k] && m < match[k]->ninterfaces; m++)
+			if (!sel_in_list(ifaces, nifaces, match[k]->interfaces[m]))
+				ifaces[nifaces++] = arena_strdup(a, match[k]->interfaces[m]);
+	*np = nifaces;
+	return ifaces;
+}
+
 void
 reconcile_l2(struct desired *d, struct store *st, const struct config *cfg,
     const struct live_view *live)
@@ -174,7 +253,7 @@ reconcile_l2(struct desired *d, struct store *st, const struct config *cfg,
 	struct object * const *advs, * const *pools;
 	const struct k_l2advertisement **match;
 	struct sel_slice *slices = NULL;
-	size_t nnodes, nadvs, npools, nmatch, self, nslices = 0, i, j, k, m;
+	size_t nnodes, nadvs, npools, nmatch, self, nslices = 0, i, j;
 
 	advs = store_list(st, K_L2ADVERTISEMENT, &nadvs);
 	if (nadvs == 0)
@@ -195,9 +274,8 @@ reconcile_l2(struct desired *d, struct store *st, const struct config *cfg,
 	for (i = 0; i < d->nsvcs; i++) {
 		const struct svc_state *s = &d->svcs[i];
 		const struct object *svc, *pool;
-		const char *owner = NULL, *why = NULL, **ifaces = NULL, **eps = NULL;
-		size_t ncand = 0, nifaces = 0, neps = 0;
-		int all_ifaces = 0;
+		const char *owner = NULL, *why = NULL, **ifaces, **eps = NULL;
+		size_t ncand, nifaces, neps = 0;
 		char vipbuf[IPADDR_STRLEN];
 
 		if (s->pending || s->nvips == 0 || s->pool == NULL)
@@ -217,37 +295,7 @@ reconcile_l2(struct desired *d, struct store *st, const struct config *cfg,
 				slices = sel_slice_index(st, &nslices);
 			eps = endpoint_nodes(st, slices, nslices, svc, &neps);
 		}
-
-		for (j = 0; j < nnodes; j++) {
-			const struct l2_node *nd = &nodes[j];
-			int selected = 0, is_self = j == self;
-			int64_t w = 0;
-
-			if (nd->blocked)
-				continue;
-			for (k = 0; k < nmatch; k++) {
-				if (!labelsels_match_any(match[k]->node_selectors,
-				    match[k]->nnode_selectors, &nd->labels))
-					continue;
-				selected = 1;
-				for (m = 0; m < match[k]->npreferred; m++)
-					if (labelsel_match(&match[k]->preferred[m].preference,
-					    &nd->labels))
-						w += match[k]->preferred[m].weight;
-			}
-			if (!selected)
-				continue;
-			if (s->etp_local) {
-				/* this node knows its own readiness (the gateway's
-				 * included); every speaker runs the gateway */
-				if (is_self ? !s->ready_local : !(s->is_gateway ||
-				    (neps && bsearch(&nd->name, eps, neps, sizeof(*eps),
-				    cmp_str))))
-					continue;
-			}
-			cand[ncand].node = nd->name;
-			cand[ncand++].weight = w;
-		}
+		ncand = candidates(nodes, nnodes, self, match, nmatch, s, eps, neps, cand);
 		if (!s->ready_anywhere) {
 			why = "no ready endpoint";
 		} else if (ncand == 0) {
@@ -257,27 +305,7 @@ reconcile_l2(struct desired *d, struct store *st, const struct config *cfg,
 
 			owner = cand[win].node;
 		}
-		/*
-		 * interfaces: the union over the advertisements that select this
-		 * node; one without interfaces means every suitable interface
-		 */
-		for (k = 0; k < nmatch; k++)
-			if (!labelsels_match_any(match[k]->node_selectors,
-			    match[k]->nnode_selectors, &nodes[self].labels))
-				match[k] = NULL;
-			else if (match[k]->ninterfaces == 0)
-				all_ifaces = 1;
-		if (!all_ifaces) {
-			for (k = 0; k < nmatch; k++)
-				nifaces += match[k] ? match[k]->ninterfaces : 0;
-			ifaces = arena_alloc(a, sizeof(char *) * (nifaces + 1));
-			nifaces = 0;
-			for (k = 0; k < nmatch; k++)
-				for (m = 0; match[k] && m < match[k]->ninterfaces; m++)
-					if (!sel_in_list(ifaces, nifaces, match[k]->interfaces[m]))
-						ifaces[nifaces++] =
-						    arena_strdup(a, match[k]->interfaces[m]);
-		}
+		ifaces = interfaces(a, match, nmatch, &nodes[self].labels, &nifaces);
 		free(eps);
 		for (j = 0; j < s->nvips; j++) {
 			struct l2_vip *v = &l2->vips[l2->nvips++];
