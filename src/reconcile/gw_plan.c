@@ -1202,92 +1202,79 @@ uptls_compile(struct plan *p, struct gw_cluster *c, const struct k_dr_tls *t)
 	return u;
 }
 
-static struct gw_cluster *
-cluster_get(struct plan *p, const struct k_vs_destination *dst, const char *vs_ns)
-{
-	const struct k_dr_tls *tls = NULL;
-	const char *fqdn = host_fqdn(p->a, dst->host ? dst->host : "", vs_ns);
-	const char *subset = dst->subset && *dst->subset ? dst->subset : NULL;
-	const struct object *so = NULL, *seo = NULL;
-	const struct k_svc_port *sp = NULL;
-	const struct k_istio_port *sep = NULL;
-	const struct object *drs[8];
-	const struct strmap *subset_labels = NULL;
-	const struct k_dr_subset *sub = NULL;
-	struct gw_cluster *c;
-	struct ep_build eb = { { 0 } };
-	int64_t port = dst->port;
-	size_t i, j, ndr;
-	char *name;
+/* What a destination host names: a Service's port, or a ServiceEntry's. */
+struct dest_target {
+	const char		  *fqdn;
+	const struct object	  *so, *seo;	/* the Service, else the ServiceEntry, else neither */
+	const struct k_svc_port	  *sp;		/* so's port, when it has the one asked for */
+	const struct k_istio_port *sep;		/* seo's */
+	int64_t			   port;	/* the destination's, else the lone port's */
+};
 
+/* The Service (name.ns.svc.cluster.local) or ServiceEntry a destination names, and its port. */
+static void
+dest_resolve(struct plan *p, const struct k_vs_destination *dst, const char *vs_ns,
+    struct dest_target *t)
+{
+	struct object * const *l;
+	size_t i, j, n;
+
+	memset(t, 0, sizeof(*t));
+	t->fqdn = host_fqdn(p->a, dst->host ? dst->host : "", vs_ns);
+	t->port = dst->port;
 	/* name.ns.svc.cluster.local is a Kubernetes Service */
-	if (str_has_suffix(fqdn, "." CLUSTER_DOMAIN)) {
-		const char *dot = strchr(fqdn, '.');
+	if (str_has_suffix(t->fqdn, "." CLUSTER_DOMAIN)) {
+		const char *dot = strchr(t->fqdn, '.');
 		size_t nslen = strlen(dot + 1) - strlen("." CLUSTER_DOMAIN);
-		char *sname = arena_strndup(p->a, fqdn, (size_t)(dot - fqdn));
+		char *sname = arena_strndup(p->a, t->fqdn, (size_t)(dot - t->fqdn));
 		char *sns = arena_strndup(p->a, dot + 1, nslen);
 
 		if (strchr(sns, '.') == NULL)
-			so = store_get(p->st, K_SERVICE, sns, sname);
+			t->so = store_get(p->st, K_SERVICE, sns, sname);
 	}
-	if (so) {
-		const struct k_service *svc = OBJ_SPEC(so, k_service);
+	if (t->so) {
+		const struct k_service *svc = OBJ_SPEC(t->so, k_service);
 
 		for (i = 0; i < svc->nports; i++)
-			if (svc->ports[i].port == port || (port == 0 && svc->nports == 1))
-				sp = &svc->ports[i];
-		if (sp)
-			port = sp->port;
-	} else {
-		struct object * const *l;
-		size_t n;
+			if (svc->ports[i].port == t->port || (t->port == 0 && svc->nports == 1))
+				t->sp = &svc->ports[i];
+		if (t->sp)
+			t->port = t->sp->port;
+		return;
+	}
+	l = store_list(p->st, K_SERVICEENTRY, &n);
+	for (i = 0; i < n && t->seo == NULL; i++) {
+		const struct k_serviceentry *se = OBJ_SPEC(l[i], k_serviceentry);
 
-		l = store_list(p->st, K_SERVICEENTRY, &n);
-		for (i = 0; i < n && seo == NULL; i++) {
-			const struct k_serviceentry *se = OBJ_SPEC(l[i], k_serviceentry);
+		for (j = 0; j < se->nhosts; j++)
+			if (strcasecmp(se->hosts[j], t->fqdn) == 0)
+				t->seo = l[i];
+	}
+	if (t->seo) {
+		const struct k_serviceentry *se = OBJ_SPEC(t->seo, k_serviceentry);
 
-			for (j = 0; j < se->nhosts; j++)
-				if (strcasecmp(se->hosts[j], fqdn) == 0)
-					seo = l[i];
-		}
-		if (seo) {
-			const struct k_serviceentry *se = OBJ_SPEC(seo, k_serviceentry);
+		for (i = 0; i < se->nports; i++)
+			if (se->ports[i].number == t->port || (t->port == 0 && se->nports == 1))
+				t->sep = &se->ports[i];
+		if (t->sep)
+			t->port = t->sep->number;
+	}
+}
 
-			for (i = 0; i < se->nports; i++)
-				if (se->ports[i].number == port || (port == 0 && se->nports == 1))
-					sep = &se->ports[i];
-			if (sep)
-				port = sep->number;
-		}
-	}
-	name = arena_printf(p->a, "outbound|%lld|%s|%s", (long long)port, subset ? subset : "", fqdn);
-	for (i = 0; i < p->clusters.n; i++) {
-		c = p->clusters.v[i];
-		if (strcmp(c->name, name) == 0)
-			return c;
-	}
-	c = arena_alloc(p->a, sizeof(*c));
-	c->name = name;
-	c->host = fqdn;
-	c->subset = subset ? arena_strdup(p->a, subset) : NULL;
-	c->port = port > 0 && port < 65536 ? (uint16_t)port : 0;
-	c->connect_timeout_ms = 10000;
-	c->idle_timeout_ms = 3600000;
-	ptrvec_push(&p->clusters, c);
-	if (so) {
-		c->svc_ns = arena_strdup(p->a, so->meta.ns);
-		c->svc_name = arena_strdup(p->a, so->meta.name);
-	}
-	if (so == NULL && seo == NULL) {
-		c->missing = arena_printf(p->a, "no Service or ServiceEntry for host %s", fqdn);
-		return c;
-	}
-	if (sp == NULL && sep == NULL) {
-		c->missing = arena_printf(p->a, "%s has no port %lld", fqdn, (long long)port);
-		return c;
-	}
-	c->istio_sni = arena_printf(p->a, "outbound_.%u_.%s_.%s", c->port, subset ? subset : "", fqdn);
-	ndr = find_drs(p, fqdn, so ? so->meta.ns : seo->meta.ns, drs, VG_ARRAY_SIZE(drs));
+/*
+ * A cluster's DestinationRule policy (drs: the rules for its host, best
+ * first) and its subset's, with the upstream TLS they give. -1 when the
+ * cluster cannot be activated (c->missing says why). *subset_labels: the
+ * subset's labels, when it has a subset.
+ */
+static int
+cluster_policy(struct plan *p, struct gw_cluster *c, const char *subset,
+    const struct object **drs, size_t ndr, const struct strmap **subset_labels)
+{
+	const struct k_dr_tls *tls = NULL;
+	const struct k_dr_subset *sub = NULL;
+	size_t i, j;
+
 	if (ndr) {
 		policy_apply_dr(c, OBJ_SPEC(drs[0], k_destinationrule)->traffic_policy, p->a);
 		tls = policy_tls(OBJ_SPEC(drs[0], k_destinationrule)->traffic_policy, c->port, NULL);
@@ -1304,22 +1291,33 @@ cluster_get(struct plan *p, const struct k_vs_destination *dst, const char *vs_n
 		}
 		if (sub == NULL) {
 			c->missing = arena_printf(p->a, "no subset %s in any DestinationRule for %s",
-			    subset, fqdn);
-			return c;
+			    subset, c->host);
+			return -1;
 		}
 		policy_apply_dr(c, sub->traffic_policy, p->a);
 		tls = policy_tls(sub->traffic_policy, c->port, tls);
-		subset_labels = &sub->labels;
+		*subset_labels = &sub->labels;
 	}
 	if (tls) {
 		c->tls = uptls_compile(p, c, tls);
 		if (c->missing)
-			return c;
+			return -1;
 	}
-	if (so)
-		svc_endpoints(p, so, sp, subset_labels, &eb);
+	return 0;
+}
+
+/* A cluster's endpoints, sorted, each address once; and the SANs ISTIO_MUTUAL accepts. */
+static void
+cluster_endpoints(struct plan *p, struct gw_cluster *c, const struct dest_target *t,
+    const struct strmap *subset_labels)
+{
+	struct ep_build eb = { { 0 } };
+	size_t i;
+
+	if (t->so)
+		svc_endpoints(p, t->so, t->sp, subset_labels, &eb);
 	else
-		se_endpoints(p, seo, sep, subset_labels, &eb);
+		se_endpoints(p, t->seo, t->sep, subset_labels, &eb);
 	if (eb.v.n) {
 		size_t k = 0;
 
@@ -1331,28 +1329,84 @@ cluster_get(struct plan *p, const struct k_vs_destination *dst, const char *vs_n
 			c->eps[k] = *(struct gw_endpoint *)eb.v.v[i];
 			c->eps[k].id = k;
 			/* buildAutoMtlsSettings: never auto mTLS to a MESH_EXTERNAL entry */
-			if (seo && OBJ_SPEC(seo, k_serviceentry)->location == K_SE_MESH_EXTERNAL)
+			if (t->seo && OBJ_SPEC(t->seo, k_serviceentry)->location == K_SE_MESH_EXTERNAL)
 				c->eps[k].istio_mtls = 0;
 			k++;
 		}
 		c->neps = k;
 	}
 	ptrvec_free(&eb.v);
-	cluster_spiffes(p, c, so, sp, seo, sep, subset_labels);
-	/*
-	 * Envoy ejects a host only while 100*(ejected+1)/hosts stays within
-	 * max_ejection_percent (since envoy PR #27909 even the first one), so
-	 * too few endpoints for the percentage means no ejection ever.
-	 */
-	if (ndr && c->outlier.enabled && c->neps &&
+	cluster_spiffes(p, c, t->so, t->sp, t->seo, t->sep, subset_labels);
+}
+
+/*
+ * Envoy ejects a host only while 100*(ejected+1)/hosts stays within
+ * max_ejection_percent (since envoy PR #27909 even the first one), so
+ * too few endpoints for the percentage means no ejection ever: a note on
+ * the DestinationRule dr says so.
+ */
+static void
+outlier_note(struct plan *p, const struct gw_cluster *c, const struct object *dr)
+{
+	if (c->outlier.enabled && c->neps &&
 	    (c->outlier.consecutive_5xx > 0 || c->outlier.gateway_enforced || c->outlier.split_local) &&
 	    100 > c->outlier.max_ejection_percent * (int64_t)c->neps)
-		note(p, drs[0], "outlierDetection for %s never ejects: %zu endpoint(s) with "
+		note(p, dr, "outlierDetection for %s never ejects: %zu endpoint(s) with "
 		    "maxEjectionPercent %lld allow no ejection (100*(ejected+1)/%zu must be <= %lld); "
 		    "set maxEjectionPercent >= %lld", c->name, c->neps,
 		    (long long)c->outlier.max_ejection_percent, c->neps,
 		    (long long)c->outlier.max_ejection_percent,
 		    (long long)((100 + c->neps - 1) / c->neps));
+}
+
+/* The cluster of a destination (outbound|port|subset|host), made on its first use. */
+static struct gw_cluster *
+cluster_get(struct plan *p, const struct k_vs_destination *dst, const char *vs_ns)
+{
+	const char *subset = dst->subset && *dst->subset ? dst->subset : NULL;
+	const struct object *drs[8];
+	const struct strmap *subset_labels = NULL;
+	struct dest_target t;
+	struct gw_cluster *c;
+	size_t i, ndr;
+	char *name;
+
+	dest_resolve(p, dst, vs_ns, &t);
+	name = arena_printf(p->a, "outbound|%lld|%s|%s", (long long)t.port, subset ? subset : "",
+	    t.fqdn);
+	for (i = 0; i < p->clusters.n; i++) {
+		c = p->clusters.v[i];
+		if (strcmp(c->name, name) == 0)
+			return c;
+	}
+	c = arena_alloc(p->a, sizeof(*c));
+	c->name = name;
+	c->host = t.fqdn;
+	c->subset = subset ? arena_strdup(p->a, subset) : NULL;
+	c->port = t.port > 0 && t.port < 65536 ? (uint16_t)t.port : 0;
+	c->connect_timeout_ms = 10000;
+	c->idle_timeout_ms = 3600000;
+	ptrvec_push(&p->clusters, c);
+	if (t.so) {
+		c->svc_ns = arena_strdup(p->a, t.so->meta.ns);
+		c->svc_name = arena_strdup(p->a, t.so->meta.name);
+	}
+	if (t.so == NULL && t.seo == NULL) {
+		c->missing = arena_printf(p->a, "no Service or ServiceEntry for host %s", t.fqdn);
+		return c;
+	}
+	if (t.sp == NULL && t.sep == NULL) {
+		c->missing = arena_printf(p->a, "%s has no port %lld", t.fqdn, (long long)t.port);
+		return c;
+	}
+	c->istio_sni = arena_printf(p->a, "outbound_.%u_.%s_.%s", c->port, subset ? subset : "",
+	    t.fqdn);
+	ndr = find_drs(p, t.fqdn, t.so ? t.so->meta.ns : t.seo->meta.ns, drs, VG_ARRAY_SIZE(drs));
+	if (cluster_policy(p, c, subset, drs, ndr, &subset_labels) == -1)
+		return c;
+	cluster_endpoints(p, c, &t, subset_labels);
+	if (ndr)
+		outlier_note(p, c, drs[0]);
 	return c;
 }
 
@@ -1413,43 +1467,75 @@ cors_compile(struct plan *p, const struct k_vs_cors *in)
 	return c;
 }
 
-/* One http[] rule for one Gateway; NULL when none of its matches applies there. */
-static struct gw_route *
-route_compile(struct plan *p, const struct object *vso, const struct object *gwo, size_t ri)
+/* The matches of rule h that apply on Gateway gwo; 0 when it has matches and none does. */
+static int
+matches_compile(struct plan *p, struct gw_route *r, const struct k_vs_http *h,
+    const struct object *vso, const struct object *gwo)
 {
-	const struct k_virtualservice *vs = OBJ_SPEC(vso, k_virtualservice);
-	const struct k_vs_http *h = &vs->http[ri];
-	struct gw_route *r = arena_alloc(p->a, sizeof(*r));
 	size_t i;
 
-	r->vs_ns = arena_strdup(p->a, vso->meta.ns);
-	r->vs_name = arena_strdup(p->a, vso->meta.name);
-	r->name = h->name ? arena_strdup(p->a, h->name) : NULL;
-	r->rule = ri;
-	if (h->nmatch) {
-		r->matches = arena_alloc(p->a, sizeof(*r->matches) * h->nmatch);
-		for (i = 0; i < h->nmatch; i++) {
-			const struct k_vs_http_match *m = &h->match[i];
-			struct gw_match *g = &r->matches[r->nmatches];
+	if (h->nmatch == 0)
+		return 1;
+	r->matches = arena_alloc(p->a, sizeof(*r->matches) * h->nmatch);
+	for (i = 0; i < h->nmatch; i++) {
+		const struct k_vs_http_match *m = &h->match[i];
+		struct gw_match *g = &r->matches[r->nmatches];
 
-			if (!match_applies(m, vso, gwo))
-				continue;
-			strmatch_compile(p, &m->uri, 0, m->ignore_uri_case, &g->uri);
-			strmatch_compile(p, &m->scheme, 0, 0, &g->scheme);
-			strmatch_compile(p, &m->method, 0, 0, &g->method);
-			strmatch_compile(p, &m->authority, 0, 0, &g->authority);
-			g->headers = keymatches_compile(p, &m->headers, 1);
-			g->nheaders = m->headers.n;
-			g->without_headers = keymatches_compile(p, &m->without_headers, 1);
-			g->nwithout_headers = m->without_headers.n;
-			g->query = keymatches_compile(p, &m->query_params, 0);
-			g->nquery = m->query_params.n;
-			g->port = (uint16_t)m->port;
-			r->nmatches++;
-		}
-		if (r->nmatches == 0)
-			return NULL;
+		if (!match_applies(m, vso, gwo))
+			continue;
+		strmatch_compile(p, &m->uri, 0, m->ignore_uri_case, &g->uri);
+		strmatch_compile(p, &m->scheme, 0, 0, &g->scheme);
+		strmatch_compile(p, &m->method, 0, 0, &g->method);
+		strmatch_compile(p, &m->authority, 0, 0, &g->authority);
+		g->headers = keymatches_compile(p, &m->headers, 1);
+		g->nheaders = m->headers.n;
+		g->without_headers = keymatches_compile(p, &m->without_headers, 1);
+		g->nwithout_headers = m->without_headers.n;
+		g->query = keymatches_compile(p, &m->query_params, 0);
+		g->nquery = m->query_params.n;
+		g->port = (uint16_t)m->port;
+		r->nmatches++;
 	}
+	return r->nmatches > 0;
+}
+
+/* The weighted destinations of rule ri (h) of vso, and their clusters. */
+static void
+dests_compile(struct plan *p, struct gw_route *r, const struct k_vs_http *h,
+    const struct object *vso, size_t ri)
+{
+	size_t i;
+
+	r->dests = arena_alloc(p->a, sizeof(*r->dests) * (h->nroute ? h->nroute : 1));
+	for (i = 0; i < h->nroute; i++) {
+		const struct k_vs_http_dest *hd = &h->route[i];
+		struct gw_dest *d = &r->dests[i];
+
+		d->cluster = cluster_get(p, &hd->destination, vso->meta.ns);
+		if (d->cluster->missing && !d->cluster->noted) {
+			/* istioctl analyze: a destination with no service or subset (503 NC) */
+			note(p, vso, "http[%zu]: %s (answers 503 NC)", ri, d->cluster->missing);
+			d->cluster->noted = 1;
+		}
+		/* a lone destination takes everything (Istio: weight 100) */
+		d->weight = h->nroute == 1 ? 100 : (uint32_t)(hd->weight > 0 ? hd->weight : 0);
+		header_ops_compile(p, &hd->headers.request, &d->req);
+		header_ops_compile(p, &hd->headers.response, &d->resp);
+		r->total_weight += d->weight;
+	}
+	r->ndests = h->nroute;
+	if (r->total_weight == 0)
+		for (i = 0; i < r->ndests; i++) {
+			r->dests[i].weight = 1;
+			r->total_weight++;
+		}
+}
+
+/* What rule h does: redirect, answer directly, or route to its destinations. */
+static void
+action_compile(struct plan *p, struct gw_route *r, const struct k_vs_http *h,
+    const struct object *vso, size_t ri)
+{
 	if (h->redirect) {
 		const struct k_vs_redirect *rd = h->redirect;
 
@@ -1470,62 +1556,53 @@ route_compile(struct plan *p, const struct object *vso, const struct object *gwo
 		}
 	} else {
 		r->action = GW_ACT_ROUTE;
-		r->dests = arena_alloc(p->a, sizeof(*r->dests) * (h->nroute ? h->nroute : 1));
-		for (i = 0; i < h->nroute; i++) {
-			const struct k_vs_http_dest *hd = &h->route[i];
-			struct gw_dest *d = &r->dests[i];
+		dests_compile(p, r, h, vso, ri);
+	}
+}
 
-			d->cluster = cluster_get(p, &hd->destination, vso->meta.ns);
-			if (d->cluster->missing && !d->cluster->noted) {
-				/* istioctl analyze: a destination with no service or subset (503 NC) */
-				note(p, vso, "http[%zu]: %s (answers 503 NC)", ri, d->cluster->missing);
-				d->cluster->noted = 1;
-			}
-			/* a lone destination takes everything (Istio: weight 100) */
-			d->weight = h->nroute == 1 ? 100 : (uint32_t)(hd->weight > 0 ? hd->weight : 0);
-			header_ops_compile(p, &hd->headers.request, &d->req);
-			header_ops_compile(p, &hd->headers.response, &d->resp);
-			r->total_weight += d->weight;
-		}
-		r->ndests = h->nroute;
-		if (r->total_weight == 0)
-			for (i = 0; i < r->ndests; i++) {
-				r->dests[i].weight = 1;
-				r->total_weight++;
-			}
-	}
-	if (h->rewrite) {
-		r->rewrite = arena_alloc(p->a, sizeof(*r->rewrite));
-		r->rewrite->uri = h->rewrite->uri ? arena_strdup(p->a, h->rewrite->uri) : NULL;
-		r->rewrite->authority = h->rewrite->authority ?
-		    arena_strdup(p->a, h->rewrite->authority) : NULL;
-		r->rewrite->rx = -1;
-		if (h->rewrite->uri_regex_rewrite.match) {
-			r->rewrite->rx = regex_index(p, h->rewrite->uri_regex_rewrite.match);
-			r->rewrite->rx_subst = arena_strdup(p->a,
-			    h->rewrite->uri_regex_rewrite.rewrite ? h->rewrite->uri_regex_rewrite.rewrite : "");
-		}
-	}
-	if (h->cors_policy)
-		r->cors = cors_compile(p, h->cors_policy);
-	/* mirror (with mirrorPercentage, 100% when unset) and mirrors (each its own) */
-	if (h->mirror || h->nmirrors) {
-		r->mirrors = arena_alloc(p->a, sizeof(*r->mirrors) * (h->nmirrors + 1));
-		if (h->mirror) {
-			r->mirrors[0].cluster = cluster_get(p, h->mirror, vso->meta.ns);
-			r->mirrors[0].percent = h->mirror_percentage.set ? h->mirror_percentage.value :
-			    h->mirror_percent.set ? (double)h->mirror_percent.v : 100.0;
-			r->nmirrors = 1;
-		}
-		for (i = 0; i < h->nmirrors; i++) {
-			struct gw_mirror *m = &r->mirrors[r->nmirrors++];
+static struct gw_rewrite *
+rewrite_compile(struct plan *p, const struct k_vs_rewrite *in)
+{
+	struct gw_rewrite *rw = arena_alloc(p->a, sizeof(*rw));
 
-			m->cluster = cluster_get(p, &h->mirrors[i].destination, vso->meta.ns);
-			m->percent = h->mirrors[i].percentage.set ? h->mirrors[i].percentage.value : 100.0;
-		}
+	rw->uri = in->uri ? arena_strdup(p->a, in->uri) : NULL;
+	rw->authority = in->authority ? arena_strdup(p->a, in->authority) : NULL;
+	rw->rx = -1;
+	if (in->uri_regex_rewrite.match) {
+		rw->rx = regex_index(p, in->uri_regex_rewrite.match);
+		rw->rx_subst = arena_strdup(p->a,
+		    in->uri_regex_rewrite.rewrite ? in->uri_regex_rewrite.rewrite : "");
 	}
-	header_ops_compile(p, &h->headers.request, &r->req);
-	header_ops_compile(p, &h->headers.response, &r->resp);
+	return rw;
+}
+
+/* mirror (with mirrorPercentage, 100% when unset) and mirrors (each its own) */
+static void
+mirrors_compile(struct plan *p, struct gw_route *r, const struct k_vs_http *h,
+    const struct object *vso)
+{
+	size_t i;
+
+	r->mirrors = arena_alloc(p->a, sizeof(*r->mirrors) * (h->nmirrors + 1));
+	if (h->mirror) {
+		r->mirrors[0].cluster = cluster_get(p, h->mirror, vso->meta.ns);
+		r->mirrors[0].percent = h->mirror_percentage.set ? h->mirror_percentage.value :
+		    h->mirror_percent.set ? (double)h->mirror_percent.v : 100.0;
+		r->nmirrors = 1;
+	}
+	for (i = 0; i < h->nmirrors; i++) {
+		struct gw_mirror *m = &r->mirrors[r->nmirrors++];
+
+		m->cluster = cluster_get(p, &h->mirrors[i].destination, vso->meta.ns);
+		m->percent = h->mirrors[i].percentage.set ? h->mirrors[i].percentage.value : 100.0;
+	}
+}
+
+/* Timeout, retries and fault of rule ri (h) of vso; analyze notes what does not apply. */
+static void
+resilience_compile(struct plan *p, struct gw_route *r, const struct k_vs_http *h,
+    const struct object *vso, size_t ri)
+{
 	r->timeout_ms = h->timeout_ms.set ? h->timeout_ms.v : 0;
 	if (h->retries) {
 		r->retry_attempts = h->retries->attempts;
@@ -1554,6 +1631,32 @@ route_compile(struct plan *p, const struct object *vso, const struct object *gwo
 		if (h->fault->abort && h->fault->abort->grpc_status)
 			note(p, vso, "http[%zu]: fault.abort.grpcStatus is not applied on HTTP/1.1", ri);
 	}
+}
+
+/* One http[] rule for one Gateway; NULL when none of its matches applies there. */
+static struct gw_route *
+route_compile(struct plan *p, const struct object *vso, const struct object *gwo, size_t ri)
+{
+	const struct k_virtualservice *vs = OBJ_SPEC(vso, k_virtualservice);
+	const struct k_vs_http *h = &vs->http[ri];
+	struct gw_route *r = arena_alloc(p->a, sizeof(*r));
+
+	r->vs_ns = arena_strdup(p->a, vso->meta.ns);
+	r->vs_name = arena_strdup(p->a, vso->meta.name);
+	r->name = h->name ? arena_strdup(p->a, h->name) : NULL;
+	r->rule = ri;
+	if (!matches_compile(p, r, h, vso, gwo))
+		return NULL;
+	action_compile(p, r, h, vso, ri);
+	if (h->rewrite)
+		r->rewrite = rewrite_compile(p, h->rewrite);
+	if (h->cors_policy)
+		r->cors = cors_compile(p, h->cors_policy);
+	if (h->mirror || h->nmirrors)
+		mirrors_compile(p, r, h, vso);
+	header_ops_compile(p, &h->headers.request, &r->req);
+	header_ops_compile(p, &h->headers.response, &r->resp);
+	resilience_compile(p, r, h, vso, ri);
 	return r;
 }
 
@@ -1710,36 +1813,27 @@ plan_finish(struct plan *p, struct gw_desired *g)
 	ptrvec_free(&p->notes);
 }
 
-void
-reconcile_gw(struct desired *d, struct store *st, const struct config *cfg,
-    const struct live_view *live)
+/*
+ * The HTTP and HTTPS servers of the Gateways gateway.labels selects, each
+ * with the filter chain it feeds (NULL when it is ignored). malloc'd.
+ */
+static struct srv_ref *
+servers(struct plan *p, struct object * const *gws, size_t ngws, size_t *np)
 {
-	struct plan p = { 0 };
-	struct object * const *gws, * const *vss;
 	struct srv_ref *srvs = NULL;
-	const struct object **vsort = NULL;
-	size_t ngws, nvss, nsrvs = 0, cap = 0, i, j, nv = 0;
+	size_t nsrvs = 0, cap = 0, i, j;
 
-	(void)live;
-	if (!cfg->gateway.enabled)
-		return;
-	p.d = d;
-	p.a = d->arena;
-	p.st = st;
-	p.cfg = cfg;
-
-	gws = store_list(st, K_GATEWAY, &ngws);
 	for (i = 0; i < ngws; i++) {
 		const struct k_gateway *g = OBJ_SPEC(gws[i], k_gateway);
 
-		if (!gw_selected(gws[i], cfg))
+		if (!gw_selected(gws[i], p->cfg))
 			continue;
 		for (j = 0; j < g->nservers; j++) {
 			const struct k_gw_server *s = &g->servers[j];
 			struct srv_ref *sr;
 
 			if (!server_is_http(s) && !server_is_https(s)) {
-				note(&p, gws[i], "server port %lld: protocol %s is not served (HTTP and "
+				note(p, gws[i], "server port %lld: protocol %s is not served (HTTP and "
 				    "terminated HTTPS only)", (long long)s->port.number,
 				    s->port.protocol ? s->port.protocol : "?");
 				continue;
@@ -1753,11 +1847,26 @@ reconcile_gw(struct desired *d, struct store *st, const struct config *cfg,
 			sr = &srvs[nsrvs++];
 			sr->gw = gws[i];
 			sr->srv = s;
-			sr->chain = chain_for_server(&p, gws[i], s, j);
+			sr->chain = chain_for_server(p, gws[i], s, j);
 		}
 	}
+	*np = nsrvs;
+	return srvs;
+}
 
-	vss = store_list(st, K_VIRTUALSERVICE, &nvss);
+/*
+ * Every VirtualService that names a gateway, oldest first (Istio's order),
+ * attached to the servers it names; analyze notes the others.
+ */
+static void
+vs_attach_all(struct plan *p, struct object * const *gws, size_t ngws,
+    struct srv_ref *srvs, size_t nsrvs)
+{
+	struct object * const *vss;
+	const struct object **vsort;
+	size_t nvss, nv = 0, i, j;
+
+	vss = store_list(p->st, K_VIRTUALSERVICE, &nvss);
 	vsort = xcalloc(nvss ? nvss : 1, sizeof(*vsort));
 	for (i = 0; i < nvss; i++) {
 		const struct k_virtualservice *vs = OBJ_SPEC(vss[i], k_virtualservice);
@@ -1770,7 +1879,7 @@ reconcile_gw(struct desired *d, struct store *st, const struct config *cfg,
 			vsort[nv++] = vss[i];
 		else
 			/* CONTRACT.md: mesh-only VirtualServices are for sidecars, and analyze says so */
-			note(&p, vss[i], "no gateways (or only mesh): for sidecars, not served by the gateway");
+			note(p, vss[i], "no gateways (or only mesh): for sidecars, not served by the gateway");
 	}
 	sort(vsort, nv, sizeof(*vsort), vs_order);
 	for (i = 0; i < nv; i++) {
@@ -1785,12 +1894,34 @@ reconcile_gw(struct desired *d, struct store *st, const struct config *cfg,
 					found = 1;
 		}
 		if (!found) {
-			note(&p, vsort[i], "none of its gateways exists");
+			note(p, vsort[i], "none of its gateways exists");
 			continue;
 		}
-		vs_attach(&p, vsort[i], srvs, nsrvs);
+		vs_attach(p, vsort[i], srvs, nsrvs);
 	}
 	free(vsort);
+}
+
+void
+reconcile_gw(struct desired *d, struct store *st, const struct config *cfg,
+    const struct live_view *live)
+{
+	struct plan p = { 0 };
+	struct object * const *gws;
+	struct srv_ref *srvs;
+	size_t ngws, nsrvs;
+
+	(void)live;
+	if (!cfg->gateway.enabled)
+		return;
+	p.d = d;
+	p.a = d->arena;
+	p.st = st;
+	p.cfg = cfg;
+
+	gws = store_list(st, K_GATEWAY, &ngws);
+	srvs = servers(&p, gws, ngws, &nsrvs);
+	vs_attach_all(&p, gws, ngws, srvs, nsrvs);
 	free(srvs);
 
 	d->gw = arena_alloc(p.a, sizeof(*d->gw));
