@@ -1,0 +1,69 @@
+/*
+ * Inside the gateway plan (gw_plan*.c): the plan under construction and
+ * what its files build before plan_finish() turns it into the gw_desired.
+ * Types only; the functions are in gw-plan.h.
+ */
+#ifndef VIPGATE_RECONCILE_GW_PLAN_T_H
+#define VIPGATE_RECONCILE_GW_PLAN_T_H
+
+#include <stdint.h>
+
+#include "vipgate/gw-t.h"
+#include "vipgate/objects-istio-t.h"
+#include "vipgate/util.h"
+
+#define CLUSTER_DOMAIN	"svc.cluster.local"
+
+struct config;
+struct desired;
+struct store;
+struct vg_arena;
+
+struct vh_build {
+	char		*name;		/* arena */
+	int		 require_tls;
+	struct vg_ptrvec routes;	/* struct gw_route * (arena) */
+	const struct object *last_vs;	/* a VS whose hosts meet twice here adds its rules once */
+};
+
+struct chain_build {
+	struct gw_chain	 c;		/* sni, tls, name set; vhosts filled at the end */
+	struct vg_ptrvec vhosts;	/* struct vh_build * (malloc) */
+	const struct object *gw;	/* HTTPS: the server's Gateway */
+	const struct k_gw_server *srv;
+};
+
+struct lis_build {
+	uint16_t	 port;
+	int		 tls;
+	struct vg_ptrvec chains;	/* struct chain_build * (malloc) */
+};
+
+struct plan {
+	struct desired		*d;
+	struct vg_arena		*a;
+	struct store		*st;
+	const struct config	*cfg;
+	struct vg_ptrvec	 lis;		/* struct lis_build * */
+	struct vg_ptrvec	 clusters;	/* struct gw_cluster * (arena) */
+	struct vg_ptrvec	 regexes;	/* const char * (arena) */
+	struct vg_ptrvec	 notes;		/* struct gw_note * (arena) */
+};
+
+/* A server of a selected Gateway, and the chain it feeds. */
+struct srv_ref {
+	const struct object	*gw;
+	const struct k_gw_server *srv;
+	struct chain_build	*chain;
+};
+
+/* What a destination host names: a Service's port, or a ServiceEntry's. */
+struct dest_target {
+	const char		  *fqdn;
+	const struct object	  *so, *seo;	/* the Service, else the ServiceEntry, else neither */
+	const struct k_svc_port	  *sp;		/* so's port, when it has the one asked for */
+	const struct k_istio_port *sep;		/* seo's */
+	int64_t			   port;	/* the destination's, else the lone port's */
+};
+
+#endif

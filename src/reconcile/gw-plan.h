@@ -1,0 +1,73 @@
+/*
+ * Inside the gateway plan: what its files call in each other (gw_plan.c
+ * names the files and their order). Every function allocates from p->a.
+ */
+#ifndef VIPGATE_RECONCILE_GW_PLAN_H
+#define VIPGATE_RECONCILE_GW_PLAN_H
+
+#include <stddef.h>
+
+#include "gw-plan-t.h"
+
+/* gw_plan_base.c */
+
+/* A note on object o for vipgatectl analyze. */
+void gwp_note(struct plan *p, const struct object *o, const char *fmt, ...) VG_PRINTF(3, 4);
+/* A lower-case copy of s. */
+char *gwp_lower_dup(struct vg_arena *, const char *s);
+/* qsort, but a no-op below two elements (qsort with n == 0 may get a NULL base). */
+void gwp_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
+/* Whether pattern a covers b: equal, "*", or "*.x" over anything ending in ".x". */
+int gwp_host_covers(const char *a, const char *b);
+/* The more specific of two intersecting hosts, or NULL. */
+const char *gwp_host_intersect(const char *a, const char *b);
+/* VirtualService and DestinationRule hosts: short names live in the object's namespace. */
+char *gwp_host_fqdn(struct vg_arena *, const char *host, const char *ns);
+
+/* gw_plan_secret.c */
+
+/*
+ * Secret ns/name, or its last good version when its latest was rejected
+ * (*why then says so, and analyze names it once); NULL when none.
+ */
+const struct object *gwp_secret_get(struct plan *, const char *ns, const char *name,
+    const char **why);
+/* A NUL-terminated copy of key k1 (else k2) of a Secret (sec may be NULL), or NULL. */
+const char *gwp_secret_pick(struct plan *, const struct object *sec, const char *k1,
+    const char *k2, size_t *len);
+
+/* gw_plan_listen.c */
+
+/*
+ * The HTTP and HTTPS servers of the Gateways gateway.labels selects, each
+ * with the filter chain it feeds (NULL when it is ignored). malloc'd.
+ */
+struct srv_ref *gwp_servers(struct plan *, struct object * const *gws, size_t ngws,
+    size_t *np);
+/* Whether a server terminates TLS (HTTPS, SIMPLE or MUTUAL). */
+int gwp_server_is_https(const struct k_gw_server *);
+/* The virtual host of that name in a chain, made on first use. */
+struct vh_build *gwp_vhost_get(struct chain_build *, struct plan *, const char *name);
+
+/* gw_plan_route.c */
+
+/*
+ * Every VirtualService that names a gateway, oldest first (Istio's order),
+ * attached to the servers it names; analyze notes the others.
+ */
+void gwp_vs_attach_all(struct plan *, struct object * const *gws, size_t ngws,
+    struct srv_ref *srvs, size_t nsrvs);
+
+/* gw_plan_cluster.c */
+
+/* The cluster of a destination (outbound|port|subset|host), made on its first use. */
+struct gw_cluster *gwp_cluster_get(struct plan *, const struct k_vs_destination *,
+    const char *vs_ns);
+
+/* gw_plan_ep.c */
+
+/* A cluster's endpoints, sorted, each address once; and the SANs ISTIO_MUTUAL accepts. */
+void gwp_cluster_endpoints(struct plan *, struct gw_cluster *, const struct dest_target *,
+    const struct strmap *subset_labels);
+
+#endif

@@ -1,0 +1,320 @@
+/*
+ * Gateways to listeners: the servers of the Gateways gateway.labels
+ * selects, one listener a port, its filter chains (one for plain HTTP, one
+ * an HTTPS server, by SNI) with their TLS, and the virtual hosts in them
+ * (pilot/pkg/networking/core/gateway.go).
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "vipgate/log.h"
+#include "vipgate/reconcile.h"
+
+#include "gw-plan.h"
+#include "select.h"
+
+static int
+gw_selected(const struct object *o, const struct config *cfg)
+{
+	const struct k_gateway *g = OBJ_SPEC(o, k_gateway);
+
+	return sel_strmap_subset(&g->selector, &cfg->gateway.labels);
+}
+
+static int
+server_is_http(const struct k_gw_server *s)
+{
+	switch (s->port.proto) {
+	case K_PROTO_HTTP:
+	case K_PROTO_HTTP2:
+	case K_PROTO_GRPC:
+	case K_PROTO_GRPC_WEB:
+		return s->tls == NULL || s->tls->https_redirect ||
+		    s->tls->mode == K_GW_TLS_PASSTHROUGH;
+	default:
+		return 0;
+	}
+}
+
+int
+gwp_server_is_https(const struct k_gw_server *s)
+{
+	if (s->port.proto != K_PROTO_HTTPS || s->tls == NULL)
+		return 0;
+	switch (s->tls->mode) {
+	case K_GW_TLS_SIMPLE:
+	case K_GW_TLS_MUTUAL:
+	case K_GW_TLS_OPTIONAL_MUTUAL:
+	case K_GW_TLS_ISTIO_MUTUAL:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static struct lis_build *
+listener_get(struct plan *p, uint16_t port, int tls)
+{
+	struct lis_build *l;
+	size_t i;
+
+	for (i = 0; i < p->lis.n; i++) {
+		l = p->lis.v[i];
+		if (l->port == port)
+			return l;
+	}
+	l = xcalloc(1, sizeof(*l));
+	l->port = port;
+	l->tls = tls;
+	ptrvec_push(&p->lis, l);
+	return l;
+}
+
+static int
+tls_version(enum k_tls_version v)
+{
+	switch (v) {
+	case K_TLSV1_0:
+		return 0x0301;
+	case K_TLSV1_1:
+		return 0x0302;
+	case K_TLSV1_2:
+		return 0x0303;
+	case K_TLSV1_3:
+		return 0x0304;
+	default:
+		return 0;
+	}
+}
+
+/* "a; b" in the arena: one more reason beside others. */
+static const char *
+also(struct plan *p, const char *a, const char *b)
+{
+	if (b == NULL)
+		return a;
+	return a ? arena_printf(p->a, "%s; %s", a, b) : b;
+}
+
+/* TLS settings of an HTTPS server, from its credentialName Secret in gateway.namespace. */
+static struct gw_tls *
+tls_compile(struct plan *p, const struct object *gwo, const struct k_gw_server *srv)
+{
+	const struct k_gw_tls *t = srv->tls;
+	struct gw_tls *g = arena_alloc(p->a, sizeof(*g));
+	const char *ns = p->cfg->gateway.ns ? p->cfg->gateway.ns : "istio-system";
+	const char *cred = t->credential_name;
+	const struct object *sec = NULL;
+	const char *why, *cawhy = NULL;
+	size_t i;
+
+	switch (t->mode) {
+	case K_GW_TLS_SIMPLE:
+		g->mode = GW_TLS_SIMPLE;
+		break;
+	case K_GW_TLS_MUTUAL:
+		g->mode = GW_TLS_MUTUAL;
+		break;
+	case K_GW_TLS_OPTIONAL_MUTUAL:
+		g->mode = GW_TLS_OPTIONAL_MUTUAL;
+		break;
+	default:
+		g->mode = GW_TLS_ISTIO_MUTUAL;
+		break;
+	}
+	g->min_version = tls_version(t->min_protocol_version);
+	if (g->min_version == 0)
+		g->min_version = 0x0303;	/* Istio: TLSV1_2 */
+	g->max_version = tls_version(t->max_protocol_version);
+	if (t->ncipher_suites) {
+		struct vg_buf b = { 0 };
+
+		for (i = 0; i < t->ncipher_suites; i++) {
+			if (i)
+				buf_puts(&b, ":");
+			buf_puts(&b, t->cipher_suites[i]);
+		}
+		g->ciphers = arena_strdup(p->a, b.s);
+		buf_free(&b);
+	}
+	if (t->nsubject_alt_names) {
+		g->sans = arena_alloc(p->a, sizeof(char *) * t->nsubject_alt_names);
+		for (i = 0; i < t->nsubject_alt_names; i++)
+			g->sans[i] = arena_strdup(p->a, t->subject_alt_names[i]);
+		g->nsans = t->nsubject_alt_names;
+	}
+	if (g->mode == GW_TLS_ISTIO_MUTUAL)
+		return g;	/* the workload identity (gateway.identity) */
+	if (cred == NULL && t->ncredential_names)
+		cred = t->credential_names[0];
+	if (cred == NULL) {
+		g->error = "no credentialName";
+		gwp_note(p, gwo, "server %s: tls without credentialName (file paths are not served)",
+		    srv->name ? srv->name : "");
+		return g;
+	}
+	g->credential = arena_printf(p->a, "%s/%s", ns, cred);
+	sec = gwp_secret_get(p, ns, cred, &why);
+	if (sec == NULL) {
+		/* never good: not served, as a Secret not found (Envoy does not
+		 * serve a filter chain whose secret is not ready) */
+		g->error = why ? why : arena_printf(p->a, "Secret %s/%s not found", ns, cred);
+		gwp_note(p, gwo, "%s", g->error);
+		return g;
+	}
+	g->rejected = why;
+	g->not_before = OBJ_SPEC(sec, k_secret)->not_before;
+	g->not_after = OBJ_SPEC(sec, k_secret)->not_after;
+	g->cert = gwp_secret_pick(p, sec, "tls.crt", "cert", &g->cert_len);
+	g->key = gwp_secret_pick(p, sec, "tls.key", "key", &g->key_len);
+	if (g->cert == NULL || g->key == NULL) {
+		g->error = arena_printf(p->a, "Secret %s/%s has no tls.crt/tls.key (or cert/key)", ns, cred);
+		gwp_note(p, gwo, "%s", g->error);
+		return g;
+	}
+	/* credentialNames: a second pair (Istio: RSA and ECDSA), served side by side */
+	if (t->ncredential_names > 1 && cred == t->credential_names[0]) {
+		const struct object *s2 = gwp_secret_get(p, ns, t->credential_names[1], &why);
+
+		g->rejected = also(p, g->rejected, why);
+		g->cert2 = gwp_secret_pick(p, s2, "tls.crt", "cert", &g->cert2_len);
+		g->key2 = gwp_secret_pick(p, s2, "tls.key", "key", &g->key2_len);
+		if (g->cert2 == NULL || g->key2 == NULL) {
+			g->cert2 = g->key2 = NULL;
+			gwp_note(p, gwo, "Secret %s/%s (second credentialNames entry) missing or incomplete%s%s",
+			    ns, t->credential_names[1], s2 == NULL && why ? ": " : "",
+			    s2 == NULL && why ? why : "");
+		}
+	}
+	if (g->mode != GW_TLS_SIMPLE) {
+		const char *caname = t->ca_cert_credential_name;
+
+		g->ca = gwp_secret_pick(p, sec, "ca.crt", "cacert", &g->ca_len);
+		if (g->ca == NULL) {
+			const struct object *cs = gwp_secret_get(p, ns,
+			    caname ? caname : arena_printf(p->a, "%s-cacert", cred), &why);
+
+			g->ca = gwp_secret_pick(p, cs, "ca.crt", "cacert", &g->ca_len);
+			if (cs != NULL)
+				g->rejected = also(p, g->rejected, why);
+			else if (why != NULL && g->ca == NULL)
+				cawhy = why;
+		}
+		if (g->ca == NULL) {
+			g->error = arena_printf(p->a, "Secret %s/%s: MUTUAL needs ca.crt (or %s-cacert)%s%s",
+			    ns, cred, cred, cawhy ? ": " : "", cawhy ? cawhy : "");
+			gwp_note(p, gwo, "%s", g->error);
+		}
+	}
+	return g;
+}
+
+static struct chain_build *
+chain_for_server(struct plan *p, const struct object *gwo, const struct k_gw_server *srv, size_t idx)
+{
+	uint16_t port = (uint16_t)srv->port.number;
+	int https = gwp_server_is_https(srv);
+	struct lis_build *l = listener_get(p, port, https);
+	struct chain_build *cb;
+	size_t i;
+
+	if (l->tls != https) {
+		gwp_note(p, gwo, "server %s: port %u mixes plain text and TLS servers; ignored",
+		    srv->name ? srv->name : "", port);
+		return NULL;
+	}
+	if (!https) {
+		/* one route config http.<port> for every plain server on the port */
+		if (l->chains.n == 0) {
+			cb = xcalloc(1, sizeof(*cb));
+			cb->c.name = arena_printf(p->a, "http.%u", port);
+			ptrvec_push(&l->chains, cb);
+		}
+		return l->chains.v[0];
+	}
+	cb = xcalloc(1, sizeof(*cb));
+	cb->gw = gwo;
+	cb->srv = srv;
+	cb->c.name = arena_printf(p->a, "https.%u.%s.%s.%s", port,
+	    srv->port.name ? srv->port.name : arena_printf(p->a, "%zu", idx),
+	    gwo->meta.name, gwo->meta.ns);
+	cb->c.sni = arena_alloc(p->a, sizeof(char *) * (srv->nhosts ? srv->nhosts : 1));
+	for (i = 0; i < srv->nhosts; i++) {
+		const char *dns = srv->host_parts ? srv->host_parts[i].dns : srv->hosts[i];
+		size_t j;
+
+		for (j = 0; j < l->chains.n; j++) {
+			struct chain_build *o = l->chains.v[j];
+			size_t k;
+
+			for (k = 0; k < o->c.nsni; k++)
+				if (strcasecmp(o->c.sni[k], dns) == 0)
+					gwp_note(p, gwo, "server %s: host %s is already served on this port "
+					    "by another server; SNI picks the first", srv->name ? srv->name : "", dns);
+		}
+		cb->c.sni[cb->c.nsni++] = gwp_lower_dup(p->a, dns);
+	}
+	cb->c.tls = tls_compile(p, gwo, srv);
+	ptrvec_push(&l->chains, cb);
+	return cb;
+}
+
+struct vh_build *
+gwp_vhost_get(struct chain_build *cb, struct plan *p, const char *name)
+{
+	struct vh_build *v;
+	size_t i;
+
+	for (i = 0; i < cb->vhosts.n; i++) {
+		v = cb->vhosts.v[i];
+		if (strcasecmp(v->name, name) == 0)
+			return v;
+	}
+	v = xcalloc(1, sizeof(*v));
+	v->name = gwp_lower_dup(p->a, name);
+	ptrvec_push(&cb->vhosts, v);
+	return v;
+}
+
+/*
+ * The HTTP and HTTPS servers of the Gateways gateway.labels selects, each
+ * with the filter chain it feeds (NULL when it is ignored). malloc'd.
+ */
+struct srv_ref *
+gwp_servers(struct plan *p, struct object * const *gws, size_t ngws, size_t *np)
+{
+	struct srv_ref *srvs = NULL;
+	size_t nsrvs = 0, cap = 0, i, j;
+
+	for (i = 0; i < ngws; i++) {
+		const struct k_gateway *g = OBJ_SPEC(gws[i], k_gateway);
+
+		if (!gw_selected(gws[i], p->cfg))
+			continue;
+		for (j = 0; j < g->nservers; j++) {
+			const struct k_gw_server *s = &g->servers[j];
+			struct srv_ref *sr;
+
+			if (!server_is_http(s) && !gwp_server_is_https(s)) {
+				gwp_note(p, gws[i], "server port %lld: protocol %s is not served (HTTP and "
+				    "terminated HTTPS only)", (long long)s->port.number,
+				    s->port.protocol ? s->port.protocol : "?");
+				continue;
+			}
+			if (s->port.number <= 0 || s->port.number > 65535 || s->host_parts == NULL)
+				continue;
+			if (nsrvs == cap) {
+				cap = cap ? cap * 2 : 8;
+				srvs = xreallocarray(srvs, cap, sizeof(*srvs));
+			}
+			sr = &srvs[nsrvs++];
+			sr->gw = gws[i];
+			sr->srv = s;
+			sr->chain = chain_for_server(p, gws[i], s, j);
+		}
+	}
+	*np = nsrvs;
+	return srvs;
+}
