@@ -12,7 +12,9 @@
  * set, and that is logged as an error.
  *
  * Frames come from the pure builders in frame.c; heartbeats from
- * heartbeat.c; who owns what from reconcile (l2_plan.c).
+ * heartbeat.c; who owns what from reconcile (l2_plan.c). The display
+ * (vipgatectl l2, metrics) is l2_show.c's; the state they share is in
+ * l2-int-t.h.
  */
 #include "config.h"
 
@@ -38,6 +40,7 @@
 
 #include <event2/event.h>
 
+#include "l2-int.h"
 #include "vipgate/config-t.h"
 #include "vipgate/ctl.h"
 #include "vipgate/l2.h"
@@ -49,113 +52,14 @@
 #define RESCAN_MS		10000
 #define LEAVE_COPIES		3
 
-struct l2_if {
-	char		 name[IFNAMSIZ];
-	int		 ifindex;
-	uint8_t		 mac[L2_ETH_ALEN];
-	int		 has_ll;
-	uint8_t		 ll[16];
-	int		 fd;
-	struct event	*ev;
-	int		 mark;
-	struct l2_ctx	*ctx;
-};
-
-struct l2_group {
-	int		ifindex;
-	uint8_t		group[16];
-	int		refs;
-};
-
-struct l2_owned {
-	struct ipaddr	 vip;
-	char		**ifaces;	/* NULL: every responder interface */
-	size_t		  nifaces;
-	int64_t		  burst_until;
-	int		  mark;
-	int		  conflict;	/* another MAC claimed it */
-	char		  conflict_mac[18];
-	int64_t		  conflict_at;
-};
-
-struct l2_counter {
-	struct ipaddr	vip;
-	uint64_t	requests, responses, gratuitous;
-};
-
-/*
- * An open-addressing index from a key's hash to positions in an array
- * (own[], ctr[], groups[]): lookups once per VIP in an apply and once per
- * ARP/NDP frame stay constant-time at tens of thousands of VIPs, where a
- * linear search made the apply quadratic (6-9 s on the main loop for
- * 50,000 VIPs). The caller compares the keys at the positions found. It
- * holds positions, not pointers, so the array may grow; an array that
- * loses or reorders entries is indexed again (ix_clear, then ix_add).
- */
-struct l2_ixslot {
-	uint64_t	h;
-	size_t		pos;	/* position + 1; 0: empty */
-};
-
-struct l2_index {
-	struct l2_ixslot *slot;
-	size_t		  mask;	/* slots - 1; slots a power of 2, at most half full */
-	size_t		  n;
-};
-
+/* ix_next: where a walk starts */
 #define IX_START	SIZE_MAX
-
-struct l2_peer {
-	char			*addr;		/* as configured */
-	struct sockaddr_in6	 sa;		/* v4 as mapped */
-	struct l2_peer_state	 st;
-};
-
-struct l2_ctx {
-	struct applier		 app;
-	const struct applier_env *env;
-	struct desired		*cur;
-
-	struct l2_if		**ifs;	/* pointers: events hold them */
-	size_t			 nifs;
-	struct l2_group		*groups;
-	size_t			 ngroups;
-	struct l2_index		 group_ix;	/* ifindex + group -> groups[] */
-	int			 mcast_fd;	/* IPV6_JOIN_GROUP */
-	struct l2_owned		*own;
-	size_t			 nown;
-	struct l2_index		 own_ix;	/* family + address -> own[] */
-	struct l2_counter	*ctr;
-	size_t			 nctr;
-	struct l2_index		 ctr_ix;	/* family + address -> ctr[] */
-	uint64_t		 conflicts;
-
-	struct event		*ev_burst, *ev_refresh, *ev_rescan;
-	int64_t			 refresh_ms;
-
-	/* heartbeat */
-	int			 hb_on;
-	int			 hb_fd;
-	struct event		*ev_hb, *ev_hb_send, *ev_sweep, *ev_settle;
-	char			*hb_sig;	/* the config the socket was made for */
-	uint8_t			*key;
-	size_t			 keylen;
-	int64_t			 interval_ms;
-	uint64_t		 incarnation, seq;
-	struct l2_peer		*peers;
-	size_t			 npeers;
-	int			 settled;
-	int			 draining;
-	int			 link_down;	/* no responder interface has a carrier */
-	struct l2_live		 live;
-	uint64_t		 hb_rejected;
-};
 
 static void l2_rescan(struct l2_ctx *, const struct desired *);
 static void sweep_arm(struct l2_ctx *);
 static void l2_send_round(struct l2_ctx *, struct l2_owned *, int probe);
 
-/* ---- the index ---- */
+/* ---- the index (struct l2_index, l2-int-t.h) ---- */
 
 static void
 ix_put(struct l2_index *ix, uint64_t h, size_t pos)
@@ -397,8 +301,8 @@ our_mac(const struct l2_ctx *c, const uint8_t mac[6])
 	return 0;
 }
 
-static struct l2_owned *
-owned_find(struct l2_ctx *c, int family, const uint8_t *a)
+struct l2_owned *
+l2_owned_find(struct l2_ctx *c, int family, const uint8_t *a)
 {
 	uint64_t h = vip_hash(family, a);
 	size_t s = IX_START;
@@ -552,7 +456,7 @@ on_arp(struct l2_ctx *c, struct l2_if *ifp, const struct l2_arp *a)
 	uint8_t buf[128];
 
 	/* someone else speaking for an owned VIP: a reply, a GARP, or a probe answer */
-	if (memcmp(a->spa, zero, 4) != 0 && (o = owned_find(c, AF_INET, a->spa)) != NULL &&
+	if (memcmp(a->spa, zero, 4) != 0 && (o = l2_owned_find(c, AF_INET, a->spa)) != NULL &&
 	    !our_mac(c, a->sha)) {
 		conflict(c, o, a->sha, a->op == L2_ARP_REPLY ? "ARP reply" : "ARP announcement");
 		return;
@@ -563,7 +467,7 @@ on_arp(struct l2_ctx *c, struct l2_if *ifp, const struct l2_arp *a)
 	if (memcmp(a->eth_dst, "\xff\xff\xff\xff\xff\xff", 6) != 0 &&
 	    memcmp(a->eth_dst, ifp->mac, 6) != 0)
 		return;
-	if ((o = owned_find(c, AF_INET, a->tpa)) == NULL || !vip_on_if(o, ifp))
+	if ((o = l2_owned_find(c, AF_INET, a->tpa)) == NULL || !vip_on_if(o, ifp))
 		return;
 	/* a GARP of our own (SPA = TPA) needs no answer */
 	if (memcmp(a->spa, a->tpa, 4) == 0)
@@ -580,7 +484,7 @@ on_ns(struct l2_ctx *c, struct l2_if *ifp, const struct l2_ns *ns)
 	struct l2_owned *o;
 	uint8_t buf[128];
 
-	if ((o = owned_find(c, AF_INET6, ns->target)) == NULL || !vip_on_if(o, ifp))
+	if ((o = l2_owned_find(c, AF_INET6, ns->target)) == NULL || !vip_on_if(o, ifp))
 		return;
 	/* MetalLB answers only solicitations with a source link-layer option;
 	 * a DAD probe (from ::) for our VIP gets the all-nodes answer */
@@ -597,7 +501,7 @@ on_na(struct l2_ctx *c, const struct l2_na *na)
 	struct l2_owned *o;
 	const uint8_t *mac = na->has_tll ? na->tll : na->eth_src;
 
-	if ((o = owned_find(c, AF_INET6, na->target)) != NULL && !our_mac(c, mac))
+	if ((o = l2_owned_find(c, AF_INET6, na->target)) != NULL && !our_mac(c, mac))
 		conflict(c, o, mac, "neighbor advertisement");
 }
 
@@ -1352,7 +1256,7 @@ l2_apply(struct applier *app, const struct desired *old, const struct desired *n
 		if (!v->mine)
 			continue;
 		/* a VIP shared by Services appears once per Service */
-		o = owned_find(c, v->vip.family, v->vip.a);
+		o = l2_owned_find(c, v->vip.family, v->vip.a);
 		if (o && o->mark)
 			continue;
 		if (o == NULL) {
@@ -1422,104 +1326,6 @@ l2_drain(struct applier *app)
 		log_info("l2: leave sent to %zu peers", c->npeers);
 	}
 	return 0;
-}
-
-static json_t *
-l2_show(struct applier *app, const struct ctl_request *req, char **err)
-{
-	struct l2_ctx *c = app->ctx;
-	const struct l2_desired *l2 = c->cur ? c->cur->l2 : NULL;
-	json_t *res, *rows;
-	struct vg_buf sp = { 0 }, ifs = { 0 };
-	char b[IPADDR_STRLEN];
-	size_t i, j;
-
-	(void)err;
-	if (strcmp(req->command, "l2") != 0)
-		return NULL;
-	res = json_object();
-	rows = json_array();
-	for (i = 0; l2 && i < l2->nspeakers; i++)
-		buf_printf(&sp, "%s%s", i ? "," : "", l2->speakers[i]);
-	for (i = 0; i < c->nifs; i++)
-		buf_printf(&ifs, "%s%s", i ? "," : "", c->ifs[i]->name);
-	json_object_set_new(res, "node", json_string(c->env->cfg->node.name));
-	json_object_set_new(res, "heartbeat", json_string(!c->hb_on ? "off (every Node counts)" :
-	    c->settled ? "on" : "starting"));
-	json_object_set_new(res, "speakers", json_string(sp.s ? sp.s : ""));
-	json_object_set_new(res, "interfaces", json_string(ifs.s ? ifs.s : ""));
-	json_object_set_new(res, "conflicts", json_integer((json_int_t)c->conflicts));
-	for (i = 0; l2 && i < l2->nvips; i++) {
-		const struct l2_vip *v = &l2->vips[i];
-		const struct l2_owned *o = owned_find(c, v->vip.family, v->vip.a);
-		json_t *row = json_object(), *ia = json_array();
-
-		json_object_set_new(row, "vip", json_string(ipaddr_fmt(&v->vip, b)));
-		{
-			char *sv;
-
-			xasprintf(&sv, "%s/%s", v->ns, v->name);
-			json_object_set_new(row, "service", json_string(sv));
-			free(sv);
-		}
-		json_object_set_new(row, "owner", v->owner ? json_string(v->owner) : json_null());
-		json_object_set_new(row, "here", json_string(o ? "yes" : "no"));
-		if (o && o->ifaces)
-			for (j = 0; j < o->nifaces; j++)
-				json_array_append_new(ia, json_string(o->ifaces[j]));
-		else if (o)
-			for (j = 0; j < c->nifs; j++)
-				json_array_append_new(ia, json_string(c->ifs[j]->name));
-		json_object_set_new(row, "interfaces", ia);
-		json_object_set_new(row, "candidates", json_integer((json_int_t)v->ncandidates));
-		json_object_set_new(row, "conflict", o && o->conflict ?
-		    json_string(o->conflict_mac) : json_null());
-		if (v->why)
-			json_object_set_new(row, "why", json_string(v->why));
-		json_array_append_new(rows, row);
-	}
-	json_object_set_new(res, "vips", rows);
-	buf_free(&sp);
-	buf_free(&ifs);
-	return res;
-}
-
-static void
-l2_metrics(struct applier *app, struct vg_buf *out)
-{
-	struct l2_ctx *c = app->ctx;
-	static const struct {
-		const char *name, *help;
-		size_t off;
-	} m[] = {
-		{ "metallb_layer2_requests_received", "Number of layer2 requests received for owned IPs",
-		  offsetof(struct l2_counter, requests) },
-		{ "metallb_layer2_responses_sent", "Number of layer2 responses sent for owned IPs",
-		  offsetof(struct l2_counter, responses) },
-		{ "metallb_layer2_gratuitous_sent", "Number of gratuitous layer2 packets sent for owned IPs",
-		  offsetof(struct l2_counter, gratuitous) },
-	};
-	char b[IPADDR_STRLEN];
-	size_t i, k;
-
-	for (k = 0; k < VG_ARRAY_SIZE(m); k++) {
-		buf_printf(out, "# HELP %s %s\n# TYPE %s counter\n", m[k].name, m[k].help,
-		    m[k].name);
-		for (i = 0; i < c->nctr; i++)
-			buf_printf(out, "%s{ip=\"%s\"} %llu\n", m[k].name,
-			    ipaddr_fmt(&c->ctr[i].vip, b),
-			    (unsigned long long)*(const uint64_t *)(const void *)
-			    ((const char *)&c->ctr[i] + m[k].off));
-	}
-	buf_printf(out, "# HELP vipgate_l2_conflicts_total ARP/NDP claims for owned VIPs from other MACs\n"
-	    "# TYPE vipgate_l2_conflicts_total counter\nvipgate_l2_conflicts_total %llu\n",
-	    (unsigned long long)c->conflicts);
-	buf_printf(out, "# HELP vipgate_l2_heartbeats_rejected_total heartbeats dropped "
-	    "(unknown source, HMAC, replay)\n# TYPE vipgate_l2_heartbeats_rejected_total counter\n"
-	    "vipgate_l2_heartbeats_rejected_total %llu\n", (unsigned long long)c->hb_rejected);
-	buf_printf(out, "# HELP vipgate_l2_speakers_alive heartbeat peers heard alive\n"
-	    "# TYPE vipgate_l2_speakers_alive gauge\nvipgate_l2_speakers_alive %zu\n",
-	    c->live.nnodes);
 }
 
 static void
