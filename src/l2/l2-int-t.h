@@ -1,6 +1,7 @@
 /*
  * Inside the l2 module, types: the applier's state (l2.c), which its
- * display (l2_show.c) reads. Functions are in l2-int.h.
+ * display (l2_show.c) reads and its heartbeat I/O (hb_io.c) drives.
+ * Functions are in l2-int.h.
  */
 #ifndef VIPGATE_L2_INT_T_H
 #define VIPGATE_L2_INT_T_H
@@ -104,7 +105,7 @@ struct l2_ctx {
 	struct event		*ev_burst, *ev_refresh, *ev_rescan;
 	int64_t			 refresh_ms;
 
-	/* heartbeat */
+	/* heartbeat (hb_io.c) */
 	int			 hb_on;
 	int			 hb_fd;
 	struct event		*ev_hb, *ev_hb_send, *ev_sweep, *ev_settle;

@@ -1,7 +1,8 @@
 /*
- * Inside the l2 module, functions. l2_show.c (vipgatectl and metrics)
- * reads l2.c's state; l2.c hands it to the daemon only as the applier's
- * show and metrics callbacks, so calls go one way.
+ * Inside the l2 module, functions. Calls go one way: l2.c (the applier)
+ * calls hb_io.c (heartbeat sockets and timers); l2_show.c (vipgatectl and
+ * metrics) reads l2.c's state, and l2.c hands it to the daemon only as the
+ * applier's show and metrics callbacks.
  */
 #ifndef VIPGATE_L2_INT_H
 #define VIPGATE_L2_INT_H
@@ -15,6 +16,17 @@ struct vg_buf;
 
 /* l2.c: the VIP this node answers for at (family, a), or NULL. */
 struct l2_owned	*l2_owned_find(struct l2_ctx *, int family, const uint8_t *a);
+
+/*
+ * hb_io.c: the speakers' heartbeat. setup makes the timers (once, before
+ * the first sync); sync (re)configures socket and peers from the current
+ * config, 0 or -1 (logged); leave tells the peers this node goes (drain);
+ * free undoes setup and sync.
+ */
+void		 l2_hbio_setup(struct l2_ctx *);
+int		 l2_hbio_sync(struct l2_ctx *);
+void		 l2_hbio_leave(struct l2_ctx *);
+void		 l2_hbio_free(struct l2_ctx *);
 
 /* l2_show.c: the applier's show ("vipgatectl l2") and metrics callbacks. */
 json_t		*l2_show(struct applier *, const struct ctl_request *, char **err);

@@ -2,7 +2,7 @@
  * The L2 applier's display, kept out of the engine (as BIRD keeps
  * rt-show.c beside rt-table.c): `vipgatectl l2` as JSON, and the
  * Prometheus metrics, MetalLB's per-VIP counters under MetalLB's names
- * plus vipgate's own. It only reads the state l2.c keeps.
+ * plus vipgate's own. It only reads the state l2.c and hb_io.c keep.
  */
 #include "config.h"
 
