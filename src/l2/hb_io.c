@@ -212,9 +212,7 @@ sweep_arm(struct l2_ctx *c)
 		evtimer_del(c->ev_sweep);
 		return;
 	}
-	d = first > now ? first - now : 0;
-	tv.tv_sec = d / 1000;
-	tv.tv_usec = (d % 1000) * 1000;
+	tv = l2_ms_tv(first > now ? first - now : 0);
 	evtimer_add(c->ev_sweep, &tv);
 }
 
@@ -255,11 +253,10 @@ settle_cb(evutil_socket_t fd, short ev, void *arg)
 	c->env->kick(c->env->kick_arg);
 }
 
+/* Close the socket and stop the send and sweep timers; peers and key stay. */
 static void
-hb_close(struct l2_ctx *c)
+hb_stop(struct l2_ctx *c)
 {
-	size_t i;
-
 	if (c->ev_hb)
 		event_free(c->ev_hb);
 	if (c->hb_fd != -1)
@@ -270,6 +267,14 @@ hb_close(struct l2_ctx *c)
 		event_del(c->ev_hb_send);
 	if (c->ev_sweep)
 		event_del(c->ev_sweep);
+}
+
+static void
+hb_close(struct l2_ctx *c)
+{
+	size_t i;
+
+	hb_stop(c);
 	for (i = 0; i < c->npeers; i++)
 		free(c->peers[i].addr);
 	free(c->peers);
@@ -342,14 +347,7 @@ l2_hbio_sync(struct l2_ctx *c)
 	}
 	c->peers = NULL;
 	c->npeers = 0;
-	if (c->ev_hb)
-		event_free(c->ev_hb);
-	if (c->hb_fd != -1)
-		close(c->hb_fd);
-	c->ev_hb = NULL;
-	c->hb_fd = -1;
-	event_del(c->ev_hb_send);
-	event_del(c->ev_sweep);
+	hb_stop(c);
 	free(c->key);
 	c->key = key;
 	c->keylen = keylen;
@@ -415,16 +413,12 @@ l2_hbio_sync(struct l2_ctx *c)
 	}
 	c->ev_hb = event_new(c->env->base, c->hb_fd, EV_READ | EV_PERSIST, hb_recv_cb, c);
 	event_add(c->ev_hb, NULL);
-	tv.tv_sec = c->interval_ms / 1000;
-	tv.tv_usec = (c->interval_ms % 1000) * 1000;
+	tv = l2_ms_tv(c->interval_ms);
 	event_add(c->ev_hb_send, &tv);
 	sweep_arm(c);
 	hb_send(c, L2_HB_ALIVE);
 	if (!c->settled && !evtimer_pending(c->ev_settle, NULL)) {
-		int64_t s = L2_DEAD_INTERVALS * c->interval_ms;
-
-		tv.tv_sec = s / 1000;
-		tv.tv_usec = (s % 1000) * 1000;
+		tv = l2_ms_tv(L2_DEAD_INTERVALS * c->interval_ms);
 		evtimer_add(c->ev_settle, &tv);
 	}
 	live_rebuild(c);

@@ -7,12 +7,23 @@
 #ifndef VIPGATE_L2_INT_H
 #define VIPGATE_L2_INT_H
 
+#include <sys/time.h>
+
 #include <jansson.h>
 
 #include "l2-int-t.h"
 
 struct ctl_request;
 struct vg_buf;
+
+/* A duration in ms as libevent takes it. */
+static inline struct timeval
+l2_ms_tv(int64_t ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	return tv;
+}
 
 /* l2.c: the VIP this node answers for at (family, a), or NULL. */
 struct l2_owned	*l2_owned_find(struct l2_ctx *, int family, const uint8_t *a);

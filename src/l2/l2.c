@@ -382,7 +382,7 @@ l2_send_round(struct l2_ctx *c, struct l2_owned *o, int probe)
 static void
 burst_schedule(struct l2_ctx *c)
 {
-	struct timeval tv = { BURST_SPACING_MS / 1000, (BURST_SPACING_MS % 1000) * 1000 };
+	struct timeval tv = l2_ms_tv(BURST_SPACING_MS);
 
 	if (!evtimer_pending(c->ev_burst, NULL))
 		evtimer_add(c->ev_burst, &tv);
@@ -427,7 +427,7 @@ refresh_arm(struct l2_ctx *c)
 	c->refresh_ms = r;
 	event_del(c->ev_refresh);
 	if (r > 0) {
-		struct timeval tv = { r / 1000, (r % 1000) * 1000 };
+		struct timeval tv = l2_ms_tv(r);
 
 		event_add(c->ev_refresh, &tv);
 	}
@@ -955,7 +955,7 @@ struct applier *
 l2_applier_new(const struct applier_env *env)
 {
 	struct l2_ctx *c = xcalloc(1, sizeof(*c));
-	struct timeval tv = { RESCAN_MS / 1000, 0 };
+	struct timeval tv = l2_ms_tv(RESCAN_MS);
 
 	c->env = env;
 	c->app.ctx = c;
