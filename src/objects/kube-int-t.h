@@ -1,7 +1,7 @@
 /*
- * Inside the Kubernetes API source, types: the HTTP glue (kube_http.c)
- * and the List/Watch per kind and Service status writer (source_kube.c).
- * Functions are in kube-int.h.
+ * Inside the Kubernetes API source, types: the HTTP glue (kube_http.c),
+ * the List/Watch per kind (source_kube.c) and the Service status writer
+ * (kube_status.c) share struct kube_source. Functions are in kube-int.h.
  */
 #ifndef VIPGATE_KUBE_INT_T_H
 #define VIPGATE_KUBE_INT_T_H
@@ -73,7 +73,7 @@ struct kube_watch {
 	struct event		*ev_timer;
 };
 
-/* The status write of one Service. */
+/* The status write of one Service (kube_status.c). */
 struct kpatch {
 	struct kpatch		*next;
 	struct kube_source	*ks;

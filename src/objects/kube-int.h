@@ -1,7 +1,8 @@
 /*
  * Inside the Kubernetes API source, functions. Calls go down only:
- * source_kube.c (List/Watch, the status writer) calls kube_http.c, which
- * reaches it only through each transfer's done callback and round_done.
+ * source_kube.c (List/Watch, the source's life) calls kube_status.c and
+ * kube_http.c; kube_status.c calls kube_http.c; kube_http.c reaches its
+ * callers only through each transfer's done callback and round_done.
  */
 #ifndef VIPGATE_KUBE_INT_H
 #define VIPGATE_KUBE_INT_H
@@ -27,5 +28,8 @@ void	kube_http_error(struct kube_http *, const char *, ...) VG_PRINTF(2, 3);
 /* The delay before a retry after failures in a row, with jitter. */
 int64_t	kube_http_backoff_ms(int failures);
 void	kube_timer_in(struct event *, int64_t ms);
+
+/* kube_status.c: the pending status writes go (the source is freed). */
+void	kube_status_free(struct kube_source *);
 
 #endif
