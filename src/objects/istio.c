@@ -146,6 +146,15 @@ const struct sc_schema istio_port_schema = {
 	"Port", sizeof(struct k_istio_port), port_fields, NULL
 };
 
+/* PortSelector: a destination's or a port-level policy's port. */
+static const struct sc_field portsel_fields[] = {
+	{ .name = "number", .type = SC_INT, .off = 0 },
+	SCF_END
+};
+const struct sc_schema istio_portsel_schema = {
+	"PortSelector", sizeof(int64_t), portsel_fields, NULL
+};
+
 int
 istio_port_check(struct sc_ctx *c, const struct ynode *at, const char *what, int64_t port)
 {

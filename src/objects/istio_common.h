@@ -18,8 +18,17 @@ int istio_enum_decode(struct sc_ctx *, const struct ynode *, void *dst,
 		return istio_enum_decode(c, n, dst, table, VG_ARRAY_SIZE(table));	\
 	}
 
+/* Set and not empty: how Istio tests a proto3 string field. */
+static inline int
+istio_has(const char *s)
+{
+	return s != NULL && *s != '\0';
+}
+
 /* Port {number, protocol, name, targetPort}; range checks are the kind's. */
 extern const struct sc_schema istio_port_schema;
+/* PortSelector {number} into an int64_t. */
+extern const struct sc_schema istio_portsel_schema;
 /* StringMatch: exactly one of exact, prefix, regex; a regex must compile. */
 extern const struct sc_schema istio_strmatch_schema;
 /* The same, where {} (presence) is allowed too. */

@@ -19,12 +19,6 @@
 #define SCF_OBJ_REQ(n, st, m, s) { .name = (n), .type = SC_OBJ, .off = offsetof(st, m), \
 	.flags = SC_REQUIRED, .sub = (s) }
 
-static int
-has(const char *s)
-{
-	return s != NULL && *s != '\0';
-}
-
 /* A field Istio knows and vipgate refuses rather than ignores. */
 static int
 unsupported(struct sc_ctx *c, const struct ynode *n, void *dst)
@@ -353,14 +347,6 @@ static const struct sc_schema http_match_schema = {
 
 /* ---- destinations ---- */
 
-static const struct sc_field portsel_fields[] = {
-	{ .name = "number", .type = SC_INT, .off = 0 },
-	SCF_END
-};
-static const struct sc_schema portsel_schema = {
-	"PortSelector", sizeof(int64_t), portsel_fields, NULL
-};
-
 /* validateDestination */
 static int
 dest_check(struct sc_ctx *c, const struct ynode *n, void *obj)
@@ -371,7 +357,7 @@ dest_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 	if (n == NULL)
 		return 0;
 	/* not SCF_REQ: embedded structs are defaulted with required checks */
-	if (!has(d->host)) {
+	if (!istio_has(d->host)) {
 		sc_error(c, n, "host is required");
 		return -1;
 	}
@@ -394,7 +380,7 @@ dest_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 static const struct sc_field dest_fields[] = {
 	SCF("host", SC_STR, struct k_vs_destination, host),
 	SCF("subset", SC_STR, struct k_vs_destination, subset),
-	SCF_OBJ("port", struct k_vs_destination, port, &portsel_schema),
+	SCF_OBJ("port", struct k_vs_destination, port, &istio_portsel_schema),
 	SCF_END
 };
 static const struct sc_schema dest_schema = {
@@ -485,7 +471,8 @@ redirect_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 
 	if (n == NULL)
 		return 0;
-	if (!has(r->uri) && !has(r->authority) && r->port == 0 && !derive && !has(r->scheme)) {
+	if (!istio_has(r->uri) && !istio_has(r->authority) && r->port == 0 && !derive &&
+	    !istio_has(r->scheme)) {
 		sc_error(c, n, "redirect needs uri, authority, scheme, port or derivePort");
 		return -1;
 	}
@@ -629,11 +616,11 @@ rewrite_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 
 	if (n == NULL)
 		return 0;
-	if (has(r->uri) && rr) {
+	if (istio_has(r->uri) && rr) {
 		sc_error(c, rr, "only one of uri and uriRegexRewrite may be given");
 		return -1;
 	}
-	if (!has(r->uri) && rr == NULL && !has(r->authority)) {
+	if (!istio_has(r->uri) && rr == NULL && !istio_has(r->authority)) {
 		sc_error(c, n, "rewrite needs uri, uriRegexRewrite or authority");
 		return -1;
 	}
@@ -643,7 +630,8 @@ rewrite_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 		return -1;
 	if (rr) {
 		/* an empty rewrite would be ambiguous with unset in the proto */
-		if (!has(r->uri_regex_rewrite.match) || !has(r->uri_regex_rewrite.rewrite)) {
+		if (!istio_has(r->uri_regex_rewrite.match) ||
+		    !istio_has(r->uri_regex_rewrite.rewrite)) {
 			sc_error(c, rr, "uriRegexRewrite needs match and rewrite");
 			return -1;
 		}
@@ -699,7 +687,7 @@ retries_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 		sc_error(c, istio_at(n, "attempts", -1), "attempts must not be negative");
 		return -1;
 	}
-	if (r->attempts == 0 && (r->per_try_timeout_ms.set || has(r->retry_on) ||
+	if (r->attempts == 0 && (r->per_try_timeout_ms.set || istio_has(r->retry_on) ||
 	    r->retry_remote_localities.set)) {
 		sc_error(c, n, "attempts 0 disables retries: perTryTimeout, retryOn and "
 		    "retryRemoteLocalities have no effect");
@@ -940,7 +928,7 @@ static const struct sc_schema cors_schema = {
 static int
 authority_once(struct sc_ctx *c, const struct ynode *n, const struct k_vs_http *h)
 {
-	int count = h->rewrite && has(h->rewrite->authority);
+	int count = h->rewrite && istio_has(h->rewrite->authority);
 	const struct strmap *maps[2] = { &h->headers.request.set, &h->headers.request.add };
 	size_t i, j;
 
