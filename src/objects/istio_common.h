@@ -58,6 +58,11 @@ int istio_duration_check(struct sc_ctx *, const struct ynode *map, const char *k
 int istio_export_to_check(struct sc_ctx *, const struct ynode *spec, const char **,
     size_t n, int service_entry);
 int istio_subset_name_check(struct sc_ctx *, const struct ynode *at, const char *);
+/* ValidateHTTPHeaderName, and the JWT claim form ("@request.auth.claims...") */
+int istio_header_name_ok(const char *);
+/* validateGatewayNames over map's gateways: "ns/name", "name", "name.ns", "mesh". */
+int istio_gateway_names_check(struct sc_ctx *, const struct ynode *map, const char **v,
+    size_t n);
 /* Does host a overlap host b ("*.foo.com" and "bar.foo.com")? */
 int istio_hosts_overlap(const char *a, const char *b);
 /*
@@ -66,5 +71,10 @@ int istio_hosts_overlap(const char *a, const char *b);
  * *i and *j, 0 when none does.
  */
 int istio_hosts_first_overlap(const char *const *hosts, size_t n, size_t *i, size_t *j);
+
+/* VirtualService match conditions (istio_vs_match.c), for istio_vs.c. */
+extern const struct sc_schema istio_vs_http_match_schema;	/* HTTPMatchRequest */
+extern const struct sc_schema istio_vs_tls_match_schema;	/* TLSMatchAttributes */
+extern const struct sc_schema istio_vs_tcp_match_schema;	/* L4MatchAttributes */
 
 #endif
