@@ -837,6 +837,19 @@ static const struct sc_schema http_schema = {
 
 /* ---- TLS and TCP routes ---- */
 
+/* What TLS and TCP routes check alike: a route, and weights that do not add up to 0. */
+static int
+l4_routes_check(struct sc_ctx *c, const struct ynode *n, const struct k_vs_l4_dest *route,
+    size_t nroute)
+{
+	if (nroute == 0) {
+		sc_error(c, n, "route is required");
+		return -1;
+	}
+	return weights_check(c, n, route, nroute, sizeof(*route),
+	    offsetof(struct k_vs_l4_dest, weight));
+}
+
 static int
 tls_route_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 {
@@ -848,12 +861,7 @@ tls_route_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 		sc_error(c, n, "match: a TLS route needs at least one match");
 		return -1;
 	}
-	if (t->nroute == 0) {
-		sc_error(c, n, "route is required");
-		return -1;
-	}
-	return weights_check(c, n, t->route, t->nroute, sizeof(*t->route),
-	    offsetof(struct k_vs_l4_dest, weight));
+	return l4_routes_check(c, n, t->route, t->nroute);
 }
 
 static const struct sc_field tls_route_fields[] = {
@@ -872,12 +880,7 @@ tcp_route_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 
 	if (n == NULL)
 		return 0;
-	if (t->nroute == 0) {
-		sc_error(c, n, "route is required");
-		return -1;
-	}
-	return weights_check(c, n, t->route, t->nroute, sizeof(*t->route),
-	    offsetof(struct k_vs_l4_dest, weight));
+	return l4_routes_check(c, n, t->route, t->nroute);
 }
 
 static const struct sc_field tcp_route_fields[] = {

@@ -160,6 +160,18 @@ subnets_check(struct sc_ctx *c, const struct ynode *n, const char **v, size_t nv
 	return 0;
 }
 
+/* What TLS and TCP matches check alike: destinationSubnets, port and gateways. */
+static int
+l4_match_check(struct sc_ctx *c, const struct ynode *n, const char **subnets, size_t nsubnets,
+    int64_t port, const char **gateways, size_t ngateways)
+{
+	if (subnets_check(c, n, subnets, nsubnets) == -1)
+		return -1;
+	if (port && istio_port_check(c, istio_at(n, "port", -1), "port", port) == -1)
+		return -1;
+	return istio_gateway_names_check(c, n, gateways, ngateways);
+}
+
 static int
 tls_match_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 {
@@ -171,11 +183,8 @@ tls_match_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 		sc_error(c, n, "sniHosts: at least one SNI host is required");
 		return -1;
 	}
-	if (subnets_check(c, n, m->destination_subnets, m->ndestination_subnets) == -1)
-		return -1;
-	if (m->port && istio_port_check(c, istio_at(n, "port", -1), "port", m->port) == -1)
-		return -1;
-	return istio_gateway_names_check(c, n, m->gateways, m->ngateways);
+	return l4_match_check(c, n, m->destination_subnets, m->ndestination_subnets, m->port,
+	    m->gateways, m->ngateways);
 }
 
 static const struct sc_field tls_match_fields[] = {
@@ -199,11 +208,8 @@ tcp_match_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 
 	if (n == NULL)
 		return 0;
-	if (subnets_check(c, n, m->destination_subnets, m->ndestination_subnets) == -1)
-		return -1;
-	if (m->port && istio_port_check(c, istio_at(n, "port", -1), "port", m->port) == -1)
-		return -1;
-	return istio_gateway_names_check(c, n, m->gateways, m->ngateways);
+	return l4_match_check(c, n, m->destination_subnets, m->ndestination_subnets, m->port,
+	    m->gateways, m->ngateways);
 }
 
 static const struct sc_field tcp_match_fields[] = {
