@@ -11,8 +11,17 @@
  * A responder is not opened on an interface where the sysctls cannot be
  * set, and that is logged as an error.
  *
- * Frames come from the pure builders in frame.c; heartbeats from
- * heartbeat.c; who owns what from reconcile (l2_plan.c).
+ * Who owns what comes from reconcile (l2_plan.c). The module's files:
+ *
+ *   l2.c         this applier: responder sockets, announcements, owned VIPs
+ *   hb_io.c      the heartbeat's socket and timers, and the live view
+ *   l2_show.c    vipgatectl l2 and the metrics (reads the state only)
+ *   frame.c      ARP/NDP frame codec (pure)
+ *   heartbeat.c  heartbeat message codec and peer liveness (pure)
+ *   elect.c      MetalLB's owner election (pure; reconcile calls it)
+ *
+ * l2-int-t.h holds the applier's state that they share, l2-int.h their
+ * functions.
  */
 #include "config.h"
 
@@ -33,129 +42,28 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
+#include "l2-int.h"
 #include "vipgate/config-t.h"
-#include "vipgate/ctl.h"
 #include "vipgate/l2.h"
 #include "vipgate/log.h"
 #include "vipgate/reconcile.h"
+#include "vipgate/util.h"
 
 #define BURST_SPACING_MS	1100	/* MetalLB: avoids Linux' ARP locktime */
 #define BURST_LEN_MS		5000
 #define RESCAN_MS		10000
-#define LEAVE_COPIES		3
 
-struct l2_if {
-	char		 name[IFNAMSIZ];
-	int		 ifindex;
-	uint8_t		 mac[L2_ETH_ALEN];
-	int		 has_ll;
-	uint8_t		 ll[16];
-	int		 fd;
-	struct event	*ev;
-	int		 mark;
-	struct l2_ctx	*ctx;
-};
-
-struct l2_group {
-	int		ifindex;
-	uint8_t		group[16];
-	int		refs;
-};
-
-struct l2_owned {
-	struct ipaddr	 vip;
-	char		**ifaces;	/* NULL: every responder interface */
-	size_t		  nifaces;
-	int64_t		  burst_until;
-	int		  mark;
-	int		  conflict;	/* another MAC claimed it */
-	char		  conflict_mac[18];
-	int64_t		  conflict_at;
-};
-
-struct l2_counter {
-	struct ipaddr	vip;
-	uint64_t	requests, responses, gratuitous;
-};
-
-/*
- * An open-addressing index from a key's hash to positions in an array
- * (own[], ctr[], groups[]): lookups once per VIP in an apply and once per
- * ARP/NDP frame stay constant-time at tens of thousands of VIPs, where a
- * linear search made the apply quadratic (6-9 s on the main loop for
- * 50,000 VIPs). The caller compares the keys at the positions found. It
- * holds positions, not pointers, so the array may grow; an array that
- * loses or reorders entries is indexed again (ix_clear, then ix_add).
- */
-struct l2_ixslot {
-	uint64_t	h;
-	size_t		pos;	/* position + 1; 0: empty */
-};
-
-struct l2_index {
-	struct l2_ixslot *slot;
-	size_t		  mask;	/* slots - 1; slots a power of 2, at most half full */
-	size_t		  n;
-};
-
+/* ix_next: where a walk starts */
 #define IX_START	SIZE_MAX
 
-struct l2_peer {
-	char			*addr;		/* as configured */
-	struct sockaddr_in6	 sa;		/* v4 as mapped */
-	struct l2_peer_state	 st;
-};
-
-struct l2_ctx {
-	struct applier		 app;
-	const struct applier_env *env;
-	struct desired		*cur;
-
-	struct l2_if		**ifs;	/* pointers: events hold them */
-	size_t			 nifs;
-	struct l2_group		*groups;
-	size_t			 ngroups;
-	struct l2_index		 group_ix;	/* ifindex + group -> groups[] */
-	int			 mcast_fd;	/* IPV6_JOIN_GROUP */
-	struct l2_owned		*own;
-	size_t			 nown;
-	struct l2_index		 own_ix;	/* family + address -> own[] */
-	struct l2_counter	*ctr;
-	size_t			 nctr;
-	struct l2_index		 ctr_ix;	/* family + address -> ctr[] */
-	uint64_t		 conflicts;
-
-	struct event		*ev_burst, *ev_refresh, *ev_rescan;
-	int64_t			 refresh_ms;
-
-	/* heartbeat */
-	int			 hb_on;
-	int			 hb_fd;
-	struct event		*ev_hb, *ev_hb_send, *ev_sweep, *ev_settle;
-	char			*hb_sig;	/* the config the socket was made for */
-	uint8_t			*key;
-	size_t			 keylen;
-	int64_t			 interval_ms;
-	uint64_t		 incarnation, seq;
-	struct l2_peer		*peers;
-	size_t			 npeers;
-	int			 settled;
-	int			 draining;
-	int			 link_down;	/* no responder interface has a carrier */
-	struct l2_live		 live;
-	uint64_t		 hb_rejected;
-};
-
 static void l2_rescan(struct l2_ctx *, const struct desired *);
-static void sweep_arm(struct l2_ctx *);
 static void l2_send_round(struct l2_ctx *, struct l2_owned *, int probe);
 
-/* ---- the index ---- */
+/* ---- the index (struct l2_index, l2-int-t.h) ---- */
 
 static void
 ix_put(struct l2_index *ix, uint64_t h, size_t pos)
@@ -397,8 +305,8 @@ our_mac(const struct l2_ctx *c, const uint8_t mac[6])
 	return 0;
 }
 
-static struct l2_owned *
-owned_find(struct l2_ctx *c, int family, const uint8_t *a)
+struct l2_owned *
+l2_owned_find(struct l2_ctx *c, int family, const uint8_t *a)
 {
 	uint64_t h = vip_hash(family, a);
 	size_t s = IX_START;
@@ -474,7 +382,7 @@ l2_send_round(struct l2_ctx *c, struct l2_owned *o, int probe)
 static void
 burst_schedule(struct l2_ctx *c)
 {
-	struct timeval tv = { BURST_SPACING_MS / 1000, (BURST_SPACING_MS % 1000) * 1000 };
+	struct timeval tv = l2_ms_tv(BURST_SPACING_MS);
 
 	if (!evtimer_pending(c->ev_burst, NULL))
 		evtimer_add(c->ev_burst, &tv);
@@ -519,7 +427,7 @@ refresh_arm(struct l2_ctx *c)
 	c->refresh_ms = r;
 	event_del(c->ev_refresh);
 	if (r > 0) {
-		struct timeval tv = { r / 1000, (r % 1000) * 1000 };
+		struct timeval tv = l2_ms_tv(r);
 
 		event_add(c->ev_refresh, &tv);
 	}
@@ -552,7 +460,7 @@ on_arp(struct l2_ctx *c, struct l2_if *ifp, const struct l2_arp *a)
 	uint8_t buf[128];
 
 	/* someone else speaking for an owned VIP: a reply, a GARP, or a probe answer */
-	if (memcmp(a->spa, zero, 4) != 0 && (o = owned_find(c, AF_INET, a->spa)) != NULL &&
+	if (memcmp(a->spa, zero, 4) != 0 && (o = l2_owned_find(c, AF_INET, a->spa)) != NULL &&
 	    !our_mac(c, a->sha)) {
 		conflict(c, o, a->sha, a->op == L2_ARP_REPLY ? "ARP reply" : "ARP announcement");
 		return;
@@ -563,7 +471,7 @@ on_arp(struct l2_ctx *c, struct l2_if *ifp, const struct l2_arp *a)
 	if (memcmp(a->eth_dst, "\xff\xff\xff\xff\xff\xff", 6) != 0 &&
 	    memcmp(a->eth_dst, ifp->mac, 6) != 0)
 		return;
-	if ((o = owned_find(c, AF_INET, a->tpa)) == NULL || !vip_on_if(o, ifp))
+	if ((o = l2_owned_find(c, AF_INET, a->tpa)) == NULL || !vip_on_if(o, ifp))
 		return;
 	/* a GARP of our own (SPA = TPA) needs no answer */
 	if (memcmp(a->spa, a->tpa, 4) == 0)
@@ -580,7 +488,7 @@ on_ns(struct l2_ctx *c, struct l2_if *ifp, const struct l2_ns *ns)
 	struct l2_owned *o;
 	uint8_t buf[128];
 
-	if ((o = owned_find(c, AF_INET6, ns->target)) == NULL || !vip_on_if(o, ifp))
+	if ((o = l2_owned_find(c, AF_INET6, ns->target)) == NULL || !vip_on_if(o, ifp))
 		return;
 	/* MetalLB answers only solicitations with a source link-layer option;
 	 * a DAD probe (from ::) for our VIP gets the all-nodes answer */
@@ -597,7 +505,7 @@ on_na(struct l2_ctx *c, const struct l2_na *na)
 	struct l2_owned *o;
 	const uint8_t *mac = na->has_tll ? na->tll : na->eth_src;
 
-	if ((o = owned_find(c, AF_INET6, na->target)) != NULL && !our_mac(c, mac))
+	if ((o = l2_owned_find(c, AF_INET6, na->target)) != NULL && !our_mac(c, mac))
 		conflict(c, o, mac, "neighbor advertisement");
 }
 
@@ -896,410 +804,6 @@ rescan_cb(evutil_socket_t fd, short ev, void *arg)
 	free(fds);
 }
 
-/* ---- heartbeat ---- */
-
-static void
-live_rebuild(struct l2_ctx *c)
-{
-	const char **v = xcalloc(c->npeers + 1, sizeof(char *));
-	size_t i, j, n = 0;
-
-	for (i = 0; i < c->npeers; i++) {
-		if (!c->peers[i].st.alive ||
-		    strcmp(c->peers[i].st.node, c->env->cfg->node.name) == 0)
-			continue;
-		for (j = 0; j < n; j++)
-			if (strcmp(v[j], c->peers[i].st.node) == 0)
-				break;
-		if (j == n)
-			v[n++] = c->peers[i].st.node;
-	}
-	/* insertion sort: a handful of peers */
-	for (i = 1; i < n; i++)
-		for (j = i; j > 0 && strcmp(v[j - 1], v[j]) > 0; j--) {
-			const char *t = v[j];
-
-			v[j] = v[j - 1];
-			v[j - 1] = t;
-		}
-	free(c->live.nodes);
-	c->live.nodes = v;
-	c->live.nnodes = n;
-	c->live.heartbeat = c->hb_on;
-}
-
-static void
-live_changed(struct l2_ctx *c)
-{
-	live_rebuild(c);
-	if (c->settled)
-		c->env->kick(c->env->kick_arg);
-}
-
-static void
-hb_send(struct l2_ctx *c, uint8_t type)
-{
-	uint8_t buf[L2_HB_MAXLEN];
-	struct l2_hb hb;
-	size_t i, n;
-
-	memset(&hb, 0, sizeof(hb));
-	hb.type = type;
-	hb.incarnation = c->incarnation;
-	hb.seq = ++c->seq;
-	hb.interval_ms = (uint32_t)c->interval_ms;
-	snprintf(hb.node, sizeof(hb.node), "%s", c->env->cfg->node.name);
-	n = l2_hb_build(buf, sizeof(buf), &hb, c->key, c->keylen);
-	for (i = 0; n && i < c->npeers; i++)
-		if (sendto(c->hb_fd, buf, n, MSG_DONTWAIT, (struct sockaddr *)&c->peers[i].sa,
-		    sizeof(c->peers[i].sa)) == -1)
-			log_debug("l2: heartbeat to %s: %s", c->peers[i].addr, strerror(errno));
-}
-
-/*
- * Whether some responder interface has a carrier. When all of them lost
- * it, this node cannot answer on the segment: it stops saying it is alive,
- * so the others take its VIPs over even when the heartbeats travel by
- * another network.
- */
-static int
-segment_reachable(struct l2_ctx *c)
-{
-	struct ifreq ifr;
-	size_t i;
-	int fd, up = 0;
-
-	if (c->nifs == 0)
-		return 1;
-	if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
-		return 1;
-	for (i = 0; i < c->nifs && !up; i++) {
-		memset(&ifr, 0, sizeof(ifr));
-		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", c->ifs[i]->name);
-		up = ioctl(fd, SIOCGIFFLAGS, &ifr) == -1 ||
-		    (ifr.ifr_flags & (IFF_UP | IFF_RUNNING)) == (IFF_UP | IFF_RUNNING);
-	}
-	close(fd);
-	return up;
-}
-
-static void
-hb_send_cb(evutil_socket_t fd, short ev, void *arg)
-{
-	struct l2_ctx *c = arg;
-	int up;
-
-	if (c->draining)
-		return;
-	up = segment_reachable(c);
-	if (up != !c->link_down) {
-		c->link_down = !up;
-		if (up)
-			log_info("l2: a responder interface has its carrier back: heartbeats resume");
-		else
-			log_warnx("l2: no responder interface has a carrier: heartbeats stop, "
-			    "so the other speakers take the VIPs over");
-	}
-	if (up)
-		hb_send(c, L2_HB_ALIVE);
-}
-
-static void
-hb_recv_cb(evutil_socket_t fd, short ev, void *arg)
-{
-	struct l2_ctx *c = arg;
-	uint8_t buf[L2_HB_MAXLEN + 16];
-	int changed = 0, i;
-
-	for (i = 0; i < 64; i++) {
-		struct sockaddr_in6 from;
-		socklen_t fl = sizeof(from);
-		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
-		struct l2_peer *p = NULL;
-		struct l2_hb hb;
-		size_t k;
-		int r;
-
-		if (n < 0)
-			break;
-		for (k = 0; k < c->npeers; k++)
-			if (memcmp(&c->peers[k].sa.sin6_addr, &from.sin6_addr, 16) == 0)
-				p = &c->peers[k];
-		if (p == NULL) {
-			c->hb_rejected++;
-			continue;
-		}
-		if ((r = l2_hb_parse(buf, (size_t)n, c->key, c->keylen, &hb)) < 0) {
-			c->hb_rejected++;
-			log_debug("l2: heartbeat from %s rejected: %s", p->addr, l2_strerror(r));
-			continue;
-		}
-		if (strcmp(hb.node, c->env->cfg->node.name) == 0)
-			continue;	/* our own, when the peer list names us */
-		switch (l2_peer_heard(&p->st, &hb, now_ms())) {
-		case L2_PEER_REPLAY:
-			c->hb_rejected++;
-			log_debug("l2: heartbeat from %s: replayed or stale (seq %llu)", p->addr,
-			    (unsigned long long)hb.seq);
-			break;
-		case L2_PEER_ALIVE:
-			log_info("l2: speaker %s (%s) is alive", p->st.node, p->addr);
-			changed = 1;
-			break;
-		case L2_PEER_LEFT:
-			log_info("l2: speaker %s (%s) leaves", p->st.node, p->addr);
-			changed = 1;
-			break;
-		case L2_PEER_RENAMED:
-			log_info("l2: speaker at %s is now %s", p->addr, p->st.node);
-			changed = 1;
-			break;
-		default:
-			break;
-		}
-	}
-	sweep_arm(c);
-	if (changed)
-		live_changed(c);
-}
-
-/* One timer, at the earliest moment a live peer would turn dead. */
-static void
-sweep_arm(struct l2_ctx *c)
-{
-	int64_t first = INT64_MAX, now = now_ms(), d;
-	struct timeval tv;
-	size_t i;
-
-	for (i = 0; i < c->npeers; i++)
-		if (c->peers[i].st.alive &&
-		    (d = l2_peer_deadline(&c->peers[i].st, (uint32_t)c->interval_ms)) < first)
-			first = d;
-	if (first == INT64_MAX) {
-		evtimer_del(c->ev_sweep);
-		return;
-	}
-	d = first > now ? first - now : 0;
-	tv.tv_sec = d / 1000;
-	tv.tv_usec = (d % 1000) * 1000;
-	evtimer_add(c->ev_sweep, &tv);
-}
-
-static void
-sweep_cb(evutil_socket_t fd, short ev, void *arg)
-{
-	struct l2_ctx *c = arg;
-	int64_t now = now_ms();
-	int changed = 0;
-	size_t i;
-
-	for (i = 0; i < c->npeers; i++) {
-		struct l2_peer *p = &c->peers[i];
-
-		if (l2_peer_tick(&p->st, (uint32_t)c->interval_ms, now) == L2_PEER_DEAD) {
-			log_warnx("l2: speaker %s (%s) not heard for %lld ms: dead", p->st.node,
-			    p->addr, (long long)(now - p->st.last));
-			changed = 1;
-		}
-	}
-	sweep_arm(c);
-	if (changed)
-		live_changed(c);
-}
-
-/*
- * A starting speaker has heard nobody yet: claiming every VIP until the
- * peers are heard would steal them for a moment. It owns nothing until
- * L2_DEAD_INTERVALS intervals have passed.
- */
-static void
-settle_cb(evutil_socket_t fd, short ev, void *arg)
-{
-	struct l2_ctx *c = arg;
-
-	c->settled = 1;
-	live_rebuild(c);
-	c->env->kick(c->env->kick_arg);
-}
-
-static void
-hb_close(struct l2_ctx *c)
-{
-	size_t i;
-
-	if (c->ev_hb)
-		event_free(c->ev_hb);
-	if (c->hb_fd != -1)
-		close(c->hb_fd);
-	c->ev_hb = NULL;
-	c->hb_fd = -1;
-	if (c->ev_hb_send)
-		event_del(c->ev_hb_send);
-	if (c->ev_sweep)
-		event_del(c->ev_sweep);
-	for (i = 0; i < c->npeers; i++)
-		free(c->peers[i].addr);
-	free(c->peers);
-	c->peers = NULL;
-	c->npeers = 0;
-	free(c->key);
-	c->key = NULL;
-	c->keylen = 0;
-}
-
-static char *
-hb_signature(const struct cfg_heartbeat *h)
-{
-	struct vg_buf b = { 0 };
-	size_t i;
-
-	buf_printf(&b, "%lld|%lld|%s", (long long)h->port, (long long)h->interval_ms,
-	    h->key_file ? h->key_file : "");
-	for (i = 0; i < h->npeers; i++)
-		buf_printf(&b, "|%s", h->peers[i]);
-	if (b.s == NULL)
-		buf_puts(&b, "");
-	return b.s;
-}
-
-/*
- * (Re)configure the heartbeat from the current config. Peers whose address
- * stays keep their state, so a reload does not make them dead for a while.
- */
-static int
-hb_sync(struct l2_ctx *c)
-{
-	const struct cfg_heartbeat *h = &c->env->cfg->l2.heartbeat;
-	struct l2_peer *old = c->peers;
-	size_t nold = c->npeers, i, j;
-	char *sig = hb_signature(h);
-	struct sockaddr_in6 sa;
-	struct timeval tv;
-	int one = 1, zero = 0;
-	uint8_t *key = NULL;
-	size_t keylen = 0;
-
-	if (c->hb_sig && strcmp(sig, c->hb_sig) == 0) {
-		/* same settings: the key file may still have new content */
-		char *k = c->hb_on && h->key_file ? read_file(h->key_file, &keylen) : NULL;
-
-		free(sig);
-		if (k && keylen > 0 && (keylen != c->keylen || memcmp(k, c->key, keylen) != 0)) {
-			log_info("l2: heartbeat key changed (%s)", h->key_file);
-			free(c->key);
-			c->key = (uint8_t *)k;
-			c->keylen = keylen;
-		} else {
-			free(k);
-		}
-		return 0;
-	}
-	if (h->npeers > 0) {
-		char *k = h->key_file ? read_file(h->key_file, &keylen) : NULL;
-
-		if (k == NULL || keylen == 0) {
-			log_error("l2: heartbeat peers are configured but the key (l2.heartbeat."
-			    "key_file %s) cannot be read%s", h->key_file ? h->key_file : "unset",
-			    c->hb_sig ? ": the running heartbeat stays" : "");
-			free(k);
-			free(sig);
-			return -1;
-		}
-		key = (uint8_t *)k;
-	}
-	c->peers = NULL;
-	c->npeers = 0;
-	if (c->ev_hb)
-		event_free(c->ev_hb);
-	if (c->hb_fd != -1)
-		close(c->hb_fd);
-	c->ev_hb = NULL;
-	c->hb_fd = -1;
-	event_del(c->ev_hb_send);
-	event_del(c->ev_sweep);
-	free(c->key);
-	c->key = key;
-	c->keylen = keylen;
-	free(c->hb_sig);
-	c->hb_sig = sig;
-	c->hb_on = h->npeers > 0;
-	c->interval_ms = h->interval_ms > 0 ? h->interval_ms : 100;
-	if (!c->hb_on) {
-		for (i = 0; i < nold; i++)
-			free(old[i].addr);
-		free(old);
-		c->settled = 1;
-		live_rebuild(c);
-		return 0;
-	}
-	c->peers = xcalloc(h->npeers, sizeof(*c->peers));
-	for (i = 0; i < h->npeers; i++) {
-		struct l2_peer *p = &c->peers[c->npeers];
-		struct ipaddr ip;
-
-		if (ipaddr_parse(h->peers[i], &ip) == -1) {
-			log_warnx("l2: heartbeat peer %s is not an address", h->peers[i]);
-			continue;
-		}
-		for (j = 0; j < nold; j++)
-			if (old[j].addr && strcmp(old[j].addr, h->peers[i]) == 0) {
-				*p = old[j];
-				old[j].addr = NULL;
-				break;
-			}
-		if (j == nold)
-			p->addr = xstrdup(h->peers[i]);
-		memset(&p->sa, 0, sizeof(p->sa));
-		p->sa.sin6_family = AF_INET6;
-		p->sa.sin6_port = htons((uint16_t)h->port);
-		if (ip.family == AF_INET) {
-			p->sa.sin6_addr.s6_addr[10] = 0xff;
-			p->sa.sin6_addr.s6_addr[11] = 0xff;
-			memcpy(&p->sa.sin6_addr.s6_addr[12], ip.a, 4);
-		} else {
-			memcpy(&p->sa.sin6_addr, ip.a, 16);
-		}
-		c->npeers++;
-	}
-	for (i = 0; i < nold; i++)
-		free(old[i].addr);
-	free(old);
-
-	c->hb_fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sin6_family = AF_INET6;
-	sa.sin6_port = htons((uint16_t)h->port);
-	if (c->hb_fd == -1 ||
-	    setsockopt(c->hb_fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)) == -1 ||
-	    setsockopt(c->hb_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
-	    bind(c->hb_fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
-		log_warn("l2: heartbeat socket on port %lld", (long long)h->port);
-		if (c->hb_fd != -1)
-			close(c->hb_fd);
-		c->hb_fd = -1;
-		live_rebuild(c);
-		return -1;
-	}
-	c->ev_hb = event_new(c->env->base, c->hb_fd, EV_READ | EV_PERSIST, hb_recv_cb, c);
-	event_add(c->ev_hb, NULL);
-	tv.tv_sec = c->interval_ms / 1000;
-	tv.tv_usec = (c->interval_ms % 1000) * 1000;
-	event_add(c->ev_hb_send, &tv);
-	sweep_arm(c);
-	hb_send(c, L2_HB_ALIVE);
-	if (!c->settled && !evtimer_pending(c->ev_settle, NULL)) {
-		int64_t s = L2_DEAD_INTERVALS * c->interval_ms;
-
-		tv.tv_sec = s / 1000;
-		tv.tv_usec = (s % 1000) * 1000;
-		evtimer_add(c->ev_settle, &tv);
-	}
-	live_rebuild(c);
-	log_info("l2: heartbeat on port %lld to %zu peers every %lld ms", (long long)h->port,
-	    c->npeers, (long long)c->interval_ms);
-	return 0;
-}
-
 /* ---- the applier ---- */
 
 static void
@@ -1337,7 +841,7 @@ l2_apply(struct applier *app, const struct desired *old, const struct desired *n
 	char b[IPADDR_STRLEN];
 
 	(void)old;
-	(void)hb_sync(c);
+	(void)l2_hbio_sync(c);
 	refresh_arm(c);
 	desired_unref(c->cur);
 	c->cur = desired_ref((struct desired *)new);
@@ -1352,7 +856,7 @@ l2_apply(struct applier *app, const struct desired *old, const struct desired *n
 		if (!v->mine)
 			continue;
 		/* a VIP shared by Services appears once per Service */
-		o = owned_find(c, v->vip.family, v->vip.a);
+		o = l2_owned_find(c, v->vip.family, v->vip.a);
 		if (o && o->mark)
 			continue;
 		if (o == NULL) {
@@ -1412,114 +916,10 @@ static int64_t
 l2_drain(struct applier *app)
 {
 	struct l2_ctx *c = app->ctx;
-	int i;
 
 	c->draining = 1;
-	if (c->hb_on && c->hb_fd != -1) {
-		/* datagrams get lost: a few copies, each with its own sequence number */
-		for (i = 0; i < LEAVE_COPIES; i++)
-			hb_send(c, L2_HB_LEAVE);
-		log_info("l2: leave sent to %zu peers", c->npeers);
-	}
+	l2_hbio_leave(c);
 	return 0;
-}
-
-static json_t *
-l2_show(struct applier *app, const struct ctl_request *req, char **err)
-{
-	struct l2_ctx *c = app->ctx;
-	const struct l2_desired *l2 = c->cur ? c->cur->l2 : NULL;
-	json_t *res, *rows;
-	struct vg_buf sp = { 0 }, ifs = { 0 };
-	char b[IPADDR_STRLEN];
-	size_t i, j;
-
-	(void)err;
-	if (strcmp(req->command, "l2") != 0)
-		return NULL;
-	res = json_object();
-	rows = json_array();
-	for (i = 0; l2 && i < l2->nspeakers; i++)
-		buf_printf(&sp, "%s%s", i ? "," : "", l2->speakers[i]);
-	for (i = 0; i < c->nifs; i++)
-		buf_printf(&ifs, "%s%s", i ? "," : "", c->ifs[i]->name);
-	json_object_set_new(res, "node", json_string(c->env->cfg->node.name));
-	json_object_set_new(res, "heartbeat", json_string(!c->hb_on ? "off (every Node counts)" :
-	    c->settled ? "on" : "starting"));
-	json_object_set_new(res, "speakers", json_string(sp.s ? sp.s : ""));
-	json_object_set_new(res, "interfaces", json_string(ifs.s ? ifs.s : ""));
-	json_object_set_new(res, "conflicts", json_integer((json_int_t)c->conflicts));
-	for (i = 0; l2 && i < l2->nvips; i++) {
-		const struct l2_vip *v = &l2->vips[i];
-		const struct l2_owned *o = owned_find(c, v->vip.family, v->vip.a);
-		json_t *row = json_object(), *ia = json_array();
-
-		json_object_set_new(row, "vip", json_string(ipaddr_fmt(&v->vip, b)));
-		{
-			char *sv;
-
-			xasprintf(&sv, "%s/%s", v->ns, v->name);
-			json_object_set_new(row, "service", json_string(sv));
-			free(sv);
-		}
-		json_object_set_new(row, "owner", v->owner ? json_string(v->owner) : json_null());
-		json_object_set_new(row, "here", json_string(o ? "yes" : "no"));
-		if (o && o->ifaces)
-			for (j = 0; j < o->nifaces; j++)
-				json_array_append_new(ia, json_string(o->ifaces[j]));
-		else if (o)
-			for (j = 0; j < c->nifs; j++)
-				json_array_append_new(ia, json_string(c->ifs[j]->name));
-		json_object_set_new(row, "interfaces", ia);
-		json_object_set_new(row, "candidates", json_integer((json_int_t)v->ncandidates));
-		json_object_set_new(row, "conflict", o && o->conflict ?
-		    json_string(o->conflict_mac) : json_null());
-		if (v->why)
-			json_object_set_new(row, "why", json_string(v->why));
-		json_array_append_new(rows, row);
-	}
-	json_object_set_new(res, "vips", rows);
-	buf_free(&sp);
-	buf_free(&ifs);
-	return res;
-}
-
-static void
-l2_metrics(struct applier *app, struct vg_buf *out)
-{
-	struct l2_ctx *c = app->ctx;
-	static const struct {
-		const char *name, *help;
-		size_t off;
-	} m[] = {
-		{ "metallb_layer2_requests_received", "Number of layer2 requests received for owned IPs",
-		  offsetof(struct l2_counter, requests) },
-		{ "metallb_layer2_responses_sent", "Number of layer2 responses sent for owned IPs",
-		  offsetof(struct l2_counter, responses) },
-		{ "metallb_layer2_gratuitous_sent", "Number of gratuitous layer2 packets sent for owned IPs",
-		  offsetof(struct l2_counter, gratuitous) },
-	};
-	char b[IPADDR_STRLEN];
-	size_t i, k;
-
-	for (k = 0; k < VG_ARRAY_SIZE(m); k++) {
-		buf_printf(out, "# HELP %s %s\n# TYPE %s counter\n", m[k].name, m[k].help,
-		    m[k].name);
-		for (i = 0; i < c->nctr; i++)
-			buf_printf(out, "%s{ip=\"%s\"} %llu\n", m[k].name,
-			    ipaddr_fmt(&c->ctr[i].vip, b),
-			    (unsigned long long)*(const uint64_t *)(const void *)
-			    ((const char *)&c->ctr[i] + m[k].off));
-	}
-	buf_printf(out, "# HELP vipgate_l2_conflicts_total ARP/NDP claims for owned VIPs from other MACs\n"
-	    "# TYPE vipgate_l2_conflicts_total counter\nvipgate_l2_conflicts_total %llu\n",
-	    (unsigned long long)c->conflicts);
-	buf_printf(out, "# HELP vipgate_l2_heartbeats_rejected_total heartbeats dropped "
-	    "(unknown source, HMAC, replay)\n# TYPE vipgate_l2_heartbeats_rejected_total counter\n"
-	    "vipgate_l2_heartbeats_rejected_total %llu\n", (unsigned long long)c->hb_rejected);
-	buf_printf(out, "# HELP vipgate_l2_speakers_alive heartbeat peers heard alive\n"
-	    "# TYPE vipgate_l2_speakers_alive gauge\nvipgate_l2_speakers_alive %zu\n",
-	    c->live.nnodes);
 }
 
 static void
@@ -1541,17 +941,12 @@ l2_free(struct applier *app)
 	ix_free(&c->group_ix);
 	free(c->ctr);
 	ix_free(&c->ctr_ix);
-	hb_close(c);
-	free(c->hb_sig);
-	free(c->live.nodes);
+	l2_hbio_free(c);
 	if (c->mcast_fd != -1)
 		close(c->mcast_fd);
 	event_free(c->ev_burst);
 	event_free(c->ev_refresh);
 	event_free(c->ev_rescan);
-	event_free(c->ev_hb_send);
-	event_free(c->ev_sweep);
-	event_free(c->ev_settle);
 	desired_unref(c->cur);
 	free(c);
 }
@@ -1560,25 +955,18 @@ struct applier *
 l2_applier_new(const struct applier_env *env)
 {
 	struct l2_ctx *c = xcalloc(1, sizeof(*c));
-	struct timeval tv = { RESCAN_MS / 1000, 0 };
-	struct timespec ts;
+	struct timeval tv = l2_ms_tv(RESCAN_MS);
 
 	c->env = env;
 	c->app.ctx = c;
-	c->hb_fd = -1;
 	c->mcast_fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	c->refresh_ms = -1;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	/* grows across restarts, so peers drop what they recorded of a past life */
-	c->incarnation = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 	c->ev_burst = evtimer_new(env->base, burst_cb, c);
 	c->ev_refresh = event_new(env->base, -1, EV_PERSIST, refresh_cb, c);
 	c->ev_rescan = event_new(env->base, -1, EV_PERSIST, rescan_cb, c);
-	c->ev_hb_send = event_new(env->base, -1, EV_PERSIST, hb_send_cb, c);
-	c->ev_sweep = evtimer_new(env->base, sweep_cb, c);
-	c->ev_settle = evtimer_new(env->base, settle_cb, c);
+	l2_hbio_setup(c);
 	event_add(c->ev_rescan, &tv);
-	if (hb_sync(c) == -1) {
+	if (l2_hbio_sync(c) == -1) {
 		log_error("l2: not started: without an authenticated heartbeat every node "
 		    "would answer for every VIP");
 		l2_free(&c->app);

@@ -2,8 +2,9 @@
  * libcurl, loaded when the Kubernetes API source starts, not when vipgated
  * does: a daemon that reads manifests from files only never maps libcurl
  * and the thirty libraries it pulls in (GnuTLS, Kerberos, LDAP, SSH ...),
- * about 3.7 MB of resident memory. source_kube.c includes this header in
- * place of <curl/curl.h>; the curl_* calls it makes go through vg_curl.
+ * about 3.7 MB of resident memory. The source's files (source_kube.c,
+ * kube_http.c, kube_status.c) include this header, through kube-int.h, in
+ * place of <curl/curl.h>; the curl_* calls they make go through vg_curl.
  */
 #ifndef VIPGATE_CURL_LAZY_H
 #define VIPGATE_CURL_LAZY_H

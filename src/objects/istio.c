@@ -146,6 +146,15 @@ const struct sc_schema istio_port_schema = {
 	"Port", sizeof(struct k_istio_port), port_fields, NULL
 };
 
+/* PortSelector: a destination's or a port-level policy's port. */
+static const struct sc_field portsel_fields[] = {
+	{ .name = "number", .type = SC_INT, .off = 0 },
+	SCF_END
+};
+const struct sc_schema istio_portsel_schema = {
+	"PortSelector", sizeof(int64_t), portsel_fields, NULL
+};
+
 int
 istio_port_check(struct sc_ctx *c, const struct ynode *at, const char *what, int64_t port)
 {
@@ -734,6 +743,54 @@ istio_hosts_first_overlap(const char *const *hosts, size_t n, size_t *oi, size_t
 }
 
 /* ---- misc ---- */
+
+/* ValidateHTTPHeaderName, and the JWT claim form of gateway routes */
+int
+istio_header_name_ok(const char *s)
+{
+	size_t i;
+
+	if (*s == '\0')
+		return 0;
+	if (strncmp(s, "@request.auth.claims", 20) == 0)
+		return 1;
+	for (i = 0; s[i]; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_')
+			return 0;
+	return 1;
+}
+
+
+/* validateGatewayNames: "ns/name", "name" or a legacy "name.ns" FQDN, or "mesh". */
+int
+istio_gateway_names_check(struct sc_ctx *c, const struct ynode *map, const char **v, size_t n)
+{
+	char err[512];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct ynode *at = istio_at(map, "gateways", (long)i);
+		const char *slash = strchr(v[i], '/');
+
+		if (slash == NULL) {
+			if (istio_fqdn(v[i], err, sizeof(err)) == -1) {
+				sc_error(c, at, "gateways[%zu]: %s", i, err);
+				return -1;
+			}
+			if (strchr(v[i], '.'))
+				sc_warn(c, at, "gateways[%zu]: \"%s\" is the legacy name.namespace form; "
+				    "prefer namespace/name", i, v[i]);
+			continue;
+		}
+		if (!istio_dns_label(v[i], (size_t)(slash - v[i])) ||
+		    !istio_dns_label(slash + 1, strlen(slash + 1))) {
+			sc_error(c, at, "gateways[%zu]: \"%s\" is not namespace/name with DNS labels",
+			    i, v[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
 
 /* agent.ValidateDuration: at least 1ms when given. */
 int

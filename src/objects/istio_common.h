@@ -18,8 +18,17 @@ int istio_enum_decode(struct sc_ctx *, const struct ynode *, void *dst,
 		return istio_enum_decode(c, n, dst, table, VG_ARRAY_SIZE(table));	\
 	}
 
+/* Set and not empty: how Istio tests a proto3 string field. */
+static inline int
+istio_has(const char *s)
+{
+	return s != NULL && *s != '\0';
+}
+
 /* Port {number, protocol, name, targetPort}; range checks are the kind's. */
 extern const struct sc_schema istio_port_schema;
+/* PortSelector {number} into an int64_t. */
+extern const struct sc_schema istio_portsel_schema;
 /* StringMatch: exactly one of exact, prefix, regex; a regex must compile. */
 extern const struct sc_schema istio_strmatch_schema;
 /* The same, where {} (presence) is allowed too. */
@@ -49,6 +58,11 @@ int istio_duration_check(struct sc_ctx *, const struct ynode *map, const char *k
 int istio_export_to_check(struct sc_ctx *, const struct ynode *spec, const char **,
     size_t n, int service_entry);
 int istio_subset_name_check(struct sc_ctx *, const struct ynode *at, const char *);
+/* ValidateHTTPHeaderName, and the JWT claim form ("@request.auth.claims...") */
+int istio_header_name_ok(const char *);
+/* validateGatewayNames over map's gateways: "ns/name", "name", "name.ns", "mesh". */
+int istio_gateway_names_check(struct sc_ctx *, const struct ynode *map, const char **v,
+    size_t n);
 /* Does host a overlap host b ("*.foo.com" and "bar.foo.com")? */
 int istio_hosts_overlap(const char *a, const char *b);
 /*
@@ -57,5 +71,10 @@ int istio_hosts_overlap(const char *a, const char *b);
  * *i and *j, 0 when none does.
  */
 int istio_hosts_first_overlap(const char *const *hosts, size_t n, size_t *i, size_t *j);
+
+/* VirtualService match conditions (istio_vs_match.c), for istio_vs.c. */
+extern const struct sc_schema istio_vs_http_match_schema;	/* HTTPMatchRequest */
+extern const struct sc_schema istio_vs_tls_match_schema;	/* TLSMatchAttributes */
+extern const struct sc_schema istio_vs_tcp_match_schema;	/* L4MatchAttributes */
 
 #endif

@@ -9,12 +9,6 @@
 
 #include "istio_common.h"
 
-static int
-has(const char *s)
-{
-	return s != NULL && *s != '\0';
-}
-
 /* ---- loadBalancer ---- */
 
 static const struct istio_enum lb_simples[] = {
@@ -117,7 +111,7 @@ chash_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 		h->key = h->use_source_ip ? K_DR_HASH_SOURCE_IP : K_DR_HASH_NONE;
 	else
 		h->key = K_DR_HASH_QUERY_PARAM;
-	if (h->key == K_DR_HASH_COOKIE && !has(h->http_cookie.name)) {
+	if (h->key == K_DR_HASH_COOKIE && !istio_has(h->http_cookie.name)) {
 		sc_error(c, istio_at(n, "httpCookie", -1), "httpCookie.name is required");
 		return -1;
 	}
@@ -418,13 +412,13 @@ dr_tls_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 	if (n == NULL)
 		return 0;
 	if (t->insecure_skip_verify.set && t->insecure_skip_verify.v) {
-		if (t->mode == K_DR_TLS_SIMPLE && (has(t->ca_certificates) ||
-		    has(t->credential_name) || t->nsubject_alt_names)) {
+		if (t->mode == K_DR_TLS_SIMPLE && (istio_has(t->ca_certificates) ||
+		    istio_has(t->credential_name) || t->nsubject_alt_names)) {
 			sc_error(c, n, "insecureSkipVerify excludes caCertificates, credentialName "
 			    "and subjectAltNames");
 			return -1;
 		}
-		if (t->mode == K_DR_TLS_MUTUAL && (has(t->ca_certificates) ||
+		if (t->mode == K_DR_TLS_MUTUAL && (istio_has(t->ca_certificates) ||
 		    t->nsubject_alt_names)) {
 			sc_error(c, n, "insecureSkipVerify excludes caCertificates and "
 			    "subjectAltNames");
@@ -432,17 +426,17 @@ dr_tls_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 		}
 	}
 	if ((t->mode == K_DR_TLS_SIMPLE || t->mode == K_DR_TLS_MUTUAL) &&
-	    has(t->credential_name)) {
-		if (has(t->client_certificate) || has(t->ca_certificates) ||
-		    has(t->private_key) || has(t->ca_crl)) {
+	    istio_has(t->credential_name)) {
+		if (istio_has(t->client_certificate) || istio_has(t->ca_certificates) ||
+		    istio_has(t->private_key) || istio_has(t->ca_crl)) {
 			sc_error(c, n, "credentialName excludes clientCertificate, privateKey, "
 			    "caCertificates and caCrl");
 			return -1;
 		}
 		return 0;
 	}
-	if (t->mode == K_DR_TLS_MUTUAL && (!has(t->client_certificate) ||
-	    !has(t->private_key))) {
+	if (t->mode == K_DR_TLS_MUTUAL && (!istio_has(t->client_certificate) ||
+	    !istio_has(t->private_key))) {
 		sc_error(c, n, "mode MUTUAL needs credentialName (or clientCertificate and "
 		    "privateKey)");
 		return -1;
@@ -468,14 +462,6 @@ static const struct sc_schema dr_tls_schema = {
 
 /* ---- trafficPolicy ---- */
 
-static const struct sc_field portsel_fields[] = {
-	{ .name = "number", .type = SC_INT, .off = 0 },
-	SCF_END
-};
-static const struct sc_schema portsel_schema = {
-	"PortSelector", sizeof(int64_t), portsel_fields, NULL
-};
-
 static int
 port_policy_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 {
@@ -499,7 +485,7 @@ port_policy_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 }
 
 static const struct sc_field port_policy_fields[] = {
-	SCF_OBJ("port", struct k_dr_port_policy, port, &portsel_schema),
+	SCF_OBJ("port", struct k_dr_port_policy, port, &istio_portsel_schema),
 	SCF_OBJPTR("loadBalancer", struct k_dr_port_policy, load_balancer, &lb_schema),
 	SCF_OBJPTR("connectionPool", struct k_dr_port_policy, connection_pool, &pool_schema),
 	SCF_OBJPTR("outlierDetection", struct k_dr_port_policy, outlier_detection,
@@ -614,7 +600,7 @@ dr_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 	char err[512];
 	size_t i, j;
 
-	if (!has(d->host)) {
+	if (!istio_has(d->host)) {
 		sc_error(c, istio_at(n, "host", -1), "host is required");
 		return -1;
 	}

@@ -50,12 +50,6 @@ static const struct sc_schema tlscert_schema = {
 	"TLSCertificate", sizeof(struct k_gw_tls_cert), tlscert_fields, NULL
 };
 
-static int
-has(const char *s)
-{
-	return s != NULL && *s != '\0';
-}
-
 /* validateTLSOptions */
 static int
 gw_tls_check(struct sc_ctx *c, const struct ynode *n, void *obj)
@@ -82,9 +76,9 @@ gw_tls_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 		sc_warn(c, istio_at(n, "minProtocolVersion", -1), "TLS versions below 1.2 "
 		    "need cipherSuites: the default ciphers do not include compatible ones");
 	if (t->mode == K_GW_TLS_ISTIO_MUTUAL) {
-		if (has(t->server_certificate) || has(t->private_key) ||
-		    has(t->ca_certificates) || t->ntls_certificates ||
-		    has(t->credential_name) || t->ncredential_names) {
+		if (istio_has(t->server_certificate) || istio_has(t->private_key) ||
+		    istio_has(t->ca_certificates) || t->ntls_certificates ||
+		    istio_has(t->credential_name) || t->ncredential_names) {
 			sc_error(c, n, "mode ISTIO_MUTUAL uses the workload certificate: it takes "
 			    "no credentialName, credentialNames, serverCertificate, privateKey, "
 			    "caCertificates or tlsCertificates");
@@ -93,14 +87,14 @@ gw_tls_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 		return 0;
 	}
 	if ((t->mode == K_GW_TLS_PASSTHROUGH || t->mode == K_GW_TLS_AUTO_PASSTHROUGH) &&
-	    (has(t->ca_crl) || has(t->server_certificate) || has(t->private_key) ||
-	    has(t->ca_certificates) || t->ntls_certificates || has(t->credential_name) ||
-	    t->ncredential_names))
+	    (istio_has(t->ca_crl) || istio_has(t->server_certificate) ||
+	    istio_has(t->private_key) || istio_has(t->ca_certificates) ||
+	    t->ntls_certificates || istio_has(t->credential_name) || t->ncredential_names))
 		sc_warn(c, n, "mode %s does not use certificates: they are ignored",
 		    mode_name(t->mode));
-	if (has(t->server_certificate) && has(t->private_key))
+	if (istio_has(t->server_certificate) && istio_has(t->private_key))
 		sources++;
-	if (has(t->credential_name))
+	if (istio_has(t->credential_name))
 		sources++;
 	if (t->ncredential_names)
 		sources++;
@@ -111,38 +105,38 @@ gw_tls_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 		    "serverCertificate/privateKey and tlsCertificates may be given");
 		return -1;
 	}
-	remote = has(t->credential_name) || t->ncredential_names;
+	remote = istio_has(t->credential_name) || t->ncredential_names;
 	if (t->mode == K_GW_TLS_SIMPLE || t->mode == K_GW_TLS_MUTUAL ||
 	    t->mode == K_GW_TLS_OPTIONAL_MUTUAL) {
 		/* a Secret holds the key pair (and the CA for mutual TLS) */
 		if (remote)
 			goto crl;
-		if (t->mode != K_GW_TLS_SIMPLE && !has(t->ca_certificates)) {
+		if (t->mode != K_GW_TLS_SIMPLE && !istio_has(t->ca_certificates)) {
 			sc_error(c, n, "mode %s needs credentialName, or caCertificates with "
 			    "serverCertificate and privateKey", mode_name(t->mode));
 			return -1;
 		}
 		for (i = 0; i < t->ntls_certificates; i++)
-			if (!has(t->tls_certificates[i].server_certificate) ||
-			    !has(t->tls_certificates[i].private_key)) {
+			if (!istio_has(t->tls_certificates[i].server_certificate) ||
+			    !istio_has(t->tls_certificates[i].private_key)) {
 				sc_error(c, istio_at(n, "tlsCertificates", (long)i),
 				    "tlsCertificates[%zu] needs serverCertificate and privateKey", i);
 				return -1;
 			}
 		if (t->ntls_certificates == 0 &&
-		    (!has(t->server_certificate) || !has(t->private_key))) {
+		    (!istio_has(t->server_certificate) || !istio_has(t->private_key))) {
 			sc_error(c, n, "mode %s needs credentialName (or serverCertificate and "
 			    "privateKey)", mode_name(t->mode));
 			return -1;
 		}
 	}
 crl:
-	if (has(t->ca_crl) && has(t->credential_name)) {
+	if (istio_has(t->ca_crl) && istio_has(t->credential_name)) {
 		sc_error(c, istio_at(n, "caCrl", -1), "caCrl cannot be used with credentialName: "
 		    "the CRL goes in the credential (ca.crl)");
 		return -1;
 	}
-	if (has(t->ca_crl) && t->mode == K_GW_TLS_SIMPLE) {
+	if (istio_has(t->ca_crl) && t->mode == K_GW_TLS_SIMPLE) {
 		sc_error(c, istio_at(n, "caCrl", -1), "caCrl is not supported with mode SIMPLE");
 		return -1;
 	}
@@ -260,7 +254,7 @@ server_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 		sc_error(c, pn, "port.protocol is required");
 		return -1;
 	}
-	if (!has(s->port.name)) {
+	if (!istio_has(s->port.name)) {
 		sc_error(c, pn, "port.name is required");
 		return -1;
 	}
@@ -296,8 +290,8 @@ server_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 			return -1;
 		}
 		if ((t->mode != K_GW_TLS_PASSTHROUGH && t->mode != K_GW_TLS_AUTO_PASSTHROUGH) ||
-		    has(t->ca_certificates) || has(t->private_key) ||
-		    has(t->server_certificate)) {
+		    istio_has(t->ca_certificates) || istio_has(t->private_key) ||
+		    istio_has(t->server_certificate)) {
 			sc_error(c, istio_at(n, "tls", -1), "a plain-text %s server takes no TLS "
 			    "settings but httpsRedirect", s->port.protocol);
 			return -1;

@@ -2,7 +2,8 @@
  * networking.istio.io VirtualService (virtual_service.proto), checked as
  * Istio's ValidateVirtualService and validateHTTPRoute do
  * (pkg/config/validation/validation.go, virtualservice.go). Delegate
- * VirtualServices are not supported.
+ * VirtualServices are not supported. The match conditions are
+ * istio_vs_match.c's.
  */
 #include "config.h"
 
@@ -19,12 +20,6 @@
 #define SCF_OBJ_REQ(n, st, m, s) { .name = (n), .type = SC_OBJ, .off = offsetof(st, m), \
 	.flags = SC_REQUIRED, .sub = (s) }
 
-static int
-has(const char *s)
-{
-	return s != NULL && *s != '\0';
-}
-
 /* A field Istio knows and vipgate refuses rather than ignores. */
 static int
 unsupported(struct sc_ctx *c, const struct ynode *n, void *dst)
@@ -34,22 +29,6 @@ unsupported(struct sc_ctx *c, const struct ynode *n, void *dst)
 }
 
 /* ---- header names and values ---- */
-
-/* ValidateHTTPHeaderName, and the JWT claim form of gateway routes */
-static int
-header_name_ok(const char *s)
-{
-	size_t i;
-
-	if (*s == '\0')
-		return 0;
-	if (strncmp(s, "@request.auth.claims", 20) == 0)
-		return 1;
-	for (i = 0; s[i]; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_')
-			return 0;
-	return 1;
-}
 
 /*
  * ValidateHTTPHeaderValue: no control characters but tab, and Envoy's
@@ -190,176 +169,7 @@ static const struct sc_schema headers_schema = {
 	"Headers", sizeof(struct k_vs_headers), headers_fields, NULL
 };
 
-/* ---- matches ---- */
-
-/*
- * map<string, StringMatch>. Header names are compared case-insensitively
- * (Envoy lower-cases them) and stored lower-cased; query parameter names
- * are case-sensitive. {} matches presence.
- */
-static int
-keymatch_name_cmp(size_t a, size_t b, void *arg)
-{
-	const struct k_vs_keymatches *km = arg;
-	const char *x = km->v[a].name, *y = km->v[b].name;
-
-	/* a key that is not a string is unlike any other */
-	if (x == NULL || y == NULL)
-		return x != y ? (x != NULL) - (y != NULL) : (a > b) - (a < b);
-	return strcmp(x, y);
-}
-
-static int
-keymatches(struct sc_ctx *c, const struct ynode *n, void *dst, int header)
-{
-	struct k_vs_keymatches *km = dst;
-	size_t i, j, dup;
-	int rc = 0;
-
-	if (yn_is_null(n))
-		return 0;
-	if (n->type != YN_MAP) {
-		sc_error(c, n, "must be a map of names to StringMatch");
-		return -1;
-	}
-	km->v = arena_alloc(c->arena, sizeof(*km->v) * (n->n ? n->n : 1));
-	for (i = 0; i < n->n; i++) {
-		const struct ynode *k = n->keys[i];
-		char *name;
-
-		if (k->type != YN_SCALAR)
-			continue;
-		name = arena_strndup(c->arena, k->str, k->len);
-		if (header && name[0] != '@')
-			for (j = 0; name[j]; j++)
-				name[j] = (char)tolower((unsigned char)name[j]);
-		km->v[i].name = name;
-	}
-	/* found by sorting: a scan of the names before each was quadratic */
-	if (!first_dup(n->n, keymatch_name_cmp, km, &dup, &j))
-		dup = SIZE_MAX;
-	for (i = 0; i < n->n; i++) {
-		const struct ynode *k = n->keys[i], *v = n->vals[i];
-		struct k_vs_keymatch *e = &km->v[i];
-		const char *name = e->name;
-		size_t old;
-
-		if (k->type != YN_SCALAR) {
-			sc_error(c, k, "a key must be a string");
-			rc = -1;
-			continue;
-		}
-		old = istio_path_push(c, ".%s", k->str);
-		if (header && !header_name_ok(name)) {
-			sc_error(c, k, "\"%s\" is not a valid header name", k->str);
-			rc = -1;
-		} else if (*name == '\0') {
-			sc_error(c, k, "a name must not be empty");
-			rc = -1;
-		} else if (yn_is_null(v)) {
-			sc_error(c, v, "must be a StringMatch ({} matches presence), not null");
-			rc = -1;
-		} else if (sc_decode(c, &istio_strmatch_any_schema, v, &e->match) == -1)
-			rc = -1;
-		if (i == dup && rc == 0) {
-			sc_error(c, k, "\"%s\" is given twice", k->str);
-			rc = -1;
-		}
-		istio_path_pop(c, old);
-	}
-	km->n = n->n;
-	return rc;
-}
-static int
-header_matches(struct sc_ctx *c, const struct ynode *n, void *dst)
-{
-	return keymatches(c, n, dst, 1);
-}
-static int
-query_matches(struct sc_ctx *c, const struct ynode *n, void *dst)
-{
-	return keymatches(c, n, dst, 0);
-}
-
-/* validateGatewayNames: "ns/name", "name" or a legacy "name.ns" FQDN, or "mesh". */
-static int
-gateway_names_check(struct sc_ctx *c, const struct ynode *map, const char **v, size_t n)
-{
-	char err[512];
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		const struct ynode *at = istio_at(map, "gateways", (long)i);
-		const char *slash = strchr(v[i], '/');
-
-		if (slash == NULL) {
-			if (istio_fqdn(v[i], err, sizeof(err)) == -1) {
-				sc_error(c, at, "gateways[%zu]: %s", i, err);
-				return -1;
-			}
-			if (strchr(v[i], '.'))
-				sc_warn(c, at, "gateways[%zu]: \"%s\" is the legacy name.namespace form; "
-				    "prefer namespace/name", i, v[i]);
-			continue;
-		}
-		if (!istio_dns_label(v[i], (size_t)(slash - v[i])) ||
-		    !istio_dns_label(slash + 1, strlen(slash + 1))) {
-			sc_error(c, at, "gateways[%zu]: \"%s\" is not namespace/name with DNS labels",
-			    i, v[i]);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static int
-http_match_check(struct sc_ctx *c, const struct ynode *n, void *obj)
-{
-	struct k_vs_http_match *m = obj;
-
-	if (n == NULL)
-		return 0;
-	if (m->port && istio_port_check(c, istio_at(n, "port", -1), "port", m->port) == -1)
-		return -1;
-	if (m->source_namespace && !istio_dns_label(m->source_namespace,
-	    strlen(m->source_namespace))) {
-		sc_error(c, istio_at(n, "sourceNamespace", -1), "sourceNamespace \"%s\" is not "
-		    "a namespace name", m->source_namespace);
-		return -1;
-	}
-	return gateway_names_check(c, n, m->gateways, m->ngateways);
-}
-
-static const struct sc_field http_match_fields[] = {
-	SCF("name", SC_STR, struct k_vs_http_match, name),
-	SCF_OBJ("uri", struct k_vs_http_match, uri, &istio_strmatch_schema),
-	SCF_OBJ("scheme", struct k_vs_http_match, scheme, &istio_strmatch_schema),
-	SCF_OBJ("method", struct k_vs_http_match, method, &istio_strmatch_schema),
-	SCF_OBJ("authority", struct k_vs_http_match, authority, &istio_strmatch_schema),
-	SCF_FN("headers", struct k_vs_http_match, headers, header_matches),
-	SCF_FN("withoutHeaders", struct k_vs_http_match, without_headers, header_matches),
-	SCF_FN("queryParams", struct k_vs_http_match, query_params, query_matches),
-	SCF("port", SC_INT, struct k_vs_http_match, port),
-	SCF("ignoreUriCase", SC_BOOL, struct k_vs_http_match, ignore_uri_case),
-	SCF("sourceLabels", SC_STRMAP, struct k_vs_http_match, source_labels),
-	SCF_LIST("gateways", struct k_vs_http_match, gateways, ngateways),
-	SCF("sourceNamespace", SC_STR, struct k_vs_http_match, source_namespace),
-	SCF_IGNORE("statPrefix"),
-	SCF_END
-};
-static const struct sc_schema http_match_schema = {
-	"HTTPMatchRequest", sizeof(struct k_vs_http_match), http_match_fields, http_match_check
-};
-
 /* ---- destinations ---- */
-
-static const struct sc_field portsel_fields[] = {
-	{ .name = "number", .type = SC_INT, .off = 0 },
-	SCF_END
-};
-static const struct sc_schema portsel_schema = {
-	"PortSelector", sizeof(int64_t), portsel_fields, NULL
-};
 
 /* validateDestination */
 static int
@@ -371,7 +181,7 @@ dest_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 	if (n == NULL)
 		return 0;
 	/* not SCF_REQ: embedded structs are defaulted with required checks */
-	if (!has(d->host)) {
+	if (!istio_has(d->host)) {
 		sc_error(c, n, "host is required");
 		return -1;
 	}
@@ -394,7 +204,7 @@ dest_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 static const struct sc_field dest_fields[] = {
 	SCF("host", SC_STR, struct k_vs_destination, host),
 	SCF("subset", SC_STR, struct k_vs_destination, subset),
-	SCF_OBJ("port", struct k_vs_destination, port, &portsel_schema),
+	SCF_OBJ("port", struct k_vs_destination, port, &istio_portsel_schema),
 	SCF_END
 };
 static const struct sc_schema dest_schema = {
@@ -485,7 +295,8 @@ redirect_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 
 	if (n == NULL)
 		return 0;
-	if (!has(r->uri) && !has(r->authority) && r->port == 0 && !derive && !has(r->scheme)) {
+	if (!istio_has(r->uri) && !istio_has(r->authority) && r->port == 0 && !derive &&
+	    !istio_has(r->scheme)) {
 		sc_error(c, n, "redirect needs uri, authority, scheme, port or derivePort");
 		return -1;
 	}
@@ -629,11 +440,11 @@ rewrite_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 
 	if (n == NULL)
 		return 0;
-	if (has(r->uri) && rr) {
+	if (istio_has(r->uri) && rr) {
 		sc_error(c, rr, "only one of uri and uriRegexRewrite may be given");
 		return -1;
 	}
-	if (!has(r->uri) && rr == NULL && !has(r->authority)) {
+	if (!istio_has(r->uri) && rr == NULL && !istio_has(r->authority)) {
 		sc_error(c, n, "rewrite needs uri, uriRegexRewrite or authority");
 		return -1;
 	}
@@ -643,7 +454,8 @@ rewrite_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 		return -1;
 	if (rr) {
 		/* an empty rewrite would be ambiguous with unset in the proto */
-		if (!has(r->uri_regex_rewrite.match) || !has(r->uri_regex_rewrite.rewrite)) {
+		if (!istio_has(r->uri_regex_rewrite.match) ||
+		    !istio_has(r->uri_regex_rewrite.rewrite)) {
 			sc_error(c, rr, "uriRegexRewrite needs match and rewrite");
 			return -1;
 		}
@@ -699,7 +511,7 @@ retries_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 		sc_error(c, istio_at(n, "attempts", -1), "attempts must not be negative");
 		return -1;
 	}
-	if (r->attempts == 0 && (r->per_try_timeout_ms.set || has(r->retry_on) ||
+	if (r->attempts == 0 && (r->per_try_timeout_ms.set || istio_has(r->retry_on) ||
 	    r->retry_remote_localities.set)) {
 		sc_error(c, n, "attempts 0 disables retries: perTryTimeout, retryOn and "
 		    "retryRemoteLocalities have no effect");
@@ -868,7 +680,7 @@ cors_names_check(struct sc_ctx *c, const struct ynode *n, const char *key,
 	size_t i;
 
 	for (i = 0; i < nv; i++)
-		if (strcmp(v[i], "*") != 0 && !header_name_ok(v[i])) {
+		if (strcmp(v[i], "*") != 0 && !istio_header_name_ok(v[i])) {
 			sc_error(c, istio_at(n, key, (long)i), "%s: \"%s\" is not a header name",
 			    key, v[i]);
 			return -1;
@@ -940,7 +752,7 @@ static const struct sc_schema cors_schema = {
 static int
 authority_once(struct sc_ctx *c, const struct ynode *n, const struct k_vs_http *h)
 {
-	int count = h->rewrite && has(h->rewrite->authority);
+	int count = h->rewrite && istio_has(h->rewrite->authority);
 	const struct strmap *maps[2] = { &h->headers.request.set, &h->headers.request.add };
 	size_t i, j;
 
@@ -1002,7 +814,7 @@ http_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 
 static const struct sc_field http_fields[] = {
 	SCF("name", SC_STR, struct k_vs_http, name),
-	SCF_OBJS("match", struct k_vs_http, match, nmatch, &http_match_schema),
+	SCF_OBJS("match", struct k_vs_http, match, nmatch, &istio_vs_http_match_schema),
 	SCF_OBJS("route", struct k_vs_http, route, nroute, &http_dest_schema),
 	SCF_OBJPTR("redirect", struct k_vs_http, redirect, &redirect_schema),
 	SCF_OBJPTR("directResponse", struct k_vs_http, direct_response, &direct_schema),
@@ -1025,51 +837,18 @@ static const struct sc_schema http_schema = {
 
 /* ---- TLS and TCP routes ---- */
 
+/* What TLS and TCP routes check alike: a route, and weights that do not add up to 0. */
 static int
-subnets_check(struct sc_ctx *c, const struct ynode *n, const char **v, size_t nv)
+l4_routes_check(struct sc_ctx *c, const struct ynode *n, const struct k_vs_l4_dest *route,
+    size_t nroute)
 {
-	size_t i;
-
-	for (i = 0; i < nv; i++)
-		if (!istio_is_ip_or_cidr(v[i])) {
-			sc_error(c, istio_at(n, "destinationSubnets", (long)i), "destinationSubnets: "
-			    "\"%s\" is not an IP address or a CIDR", v[i]);
-			return -1;
-		}
-	return 0;
-}
-
-static int
-tls_match_check(struct sc_ctx *c, const struct ynode *n, void *obj)
-{
-	struct k_vs_tls_match *m = obj;
-
-	if (n == NULL)
-		return 0;
-	if (m->nsni_hosts == 0) {
-		sc_error(c, n, "sniHosts: at least one SNI host is required");
+	if (nroute == 0) {
+		sc_error(c, n, "route is required");
 		return -1;
 	}
-	if (subnets_check(c, n, m->destination_subnets, m->ndestination_subnets) == -1)
-		return -1;
-	if (m->port && istio_port_check(c, istio_at(n, "port", -1), "port", m->port) == -1)
-		return -1;
-	return gateway_names_check(c, n, m->gateways, m->ngateways);
+	return weights_check(c, n, route, nroute, sizeof(*route),
+	    offsetof(struct k_vs_l4_dest, weight));
 }
-
-static const struct sc_field tls_match_fields[] = {
-	SCF_LIST("sniHosts", struct k_vs_tls_match, sni_hosts, nsni_hosts),
-	SCF_LIST("destinationSubnets", struct k_vs_tls_match, destination_subnets,
-	    ndestination_subnets),
-	SCF("port", SC_INT, struct k_vs_tls_match, port),
-	SCF("sourceLabels", SC_STRMAP, struct k_vs_tls_match, source_labels),
-	SCF_LIST("gateways", struct k_vs_tls_match, gateways, ngateways),
-	SCF("sourceNamespace", SC_STR, struct k_vs_tls_match, source_namespace),
-	SCF_END
-};
-static const struct sc_schema tls_match_schema = {
-	"TLSMatchAttributes", sizeof(struct k_vs_tls_match), tls_match_fields, tls_match_check
-};
 
 static int
 tls_route_check(struct sc_ctx *c, const struct ynode *n, void *obj)
@@ -1082,49 +861,16 @@ tls_route_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 		sc_error(c, n, "match: a TLS route needs at least one match");
 		return -1;
 	}
-	if (t->nroute == 0) {
-		sc_error(c, n, "route is required");
-		return -1;
-	}
-	return weights_check(c, n, t->route, t->nroute, sizeof(*t->route),
-	    offsetof(struct k_vs_l4_dest, weight));
+	return l4_routes_check(c, n, t->route, t->nroute);
 }
 
 static const struct sc_field tls_route_fields[] = {
-	SCF_OBJS("match", struct k_vs_tls, match, nmatch, &tls_match_schema),
+	SCF_OBJS("match", struct k_vs_tls, match, nmatch, &istio_vs_tls_match_schema),
 	SCF_OBJS("route", struct k_vs_tls, route, nroute, &l4_dest_schema),
 	SCF_END
 };
 static const struct sc_schema tls_route_schema = {
 	"TLSRoute", sizeof(struct k_vs_tls), tls_route_fields, tls_route_check
-};
-
-static int
-tcp_match_check(struct sc_ctx *c, const struct ynode *n, void *obj)
-{
-	struct k_vs_tcp_match *m = obj;
-
-	if (n == NULL)
-		return 0;
-	if (subnets_check(c, n, m->destination_subnets, m->ndestination_subnets) == -1)
-		return -1;
-	if (m->port && istio_port_check(c, istio_at(n, "port", -1), "port", m->port) == -1)
-		return -1;
-	return gateway_names_check(c, n, m->gateways, m->ngateways);
-}
-
-static const struct sc_field tcp_match_fields[] = {
-	SCF_LIST("destinationSubnets", struct k_vs_tcp_match, destination_subnets,
-	    ndestination_subnets),
-	SCF("port", SC_INT, struct k_vs_tcp_match, port),
-	SCF("sourceSubnet", SC_STR, struct k_vs_tcp_match, source_subnet),
-	SCF("sourceLabels", SC_STRMAP, struct k_vs_tcp_match, source_labels),
-	SCF_LIST("gateways", struct k_vs_tcp_match, gateways, ngateways),
-	SCF("sourceNamespace", SC_STR, struct k_vs_tcp_match, source_namespace),
-	SCF_END
-};
-static const struct sc_schema tcp_match_schema = {
-	"L4MatchAttributes", sizeof(struct k_vs_tcp_match), tcp_match_fields, tcp_match_check
 };
 
 static int
@@ -1134,16 +880,11 @@ tcp_route_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 
 	if (n == NULL)
 		return 0;
-	if (t->nroute == 0) {
-		sc_error(c, n, "route is required");
-		return -1;
-	}
-	return weights_check(c, n, t->route, t->nroute, sizeof(*t->route),
-	    offsetof(struct k_vs_l4_dest, weight));
+	return l4_routes_check(c, n, t->route, t->nroute);
 }
 
 static const struct sc_field tcp_route_fields[] = {
-	SCF_OBJS("match", struct k_vs_tcp, match, nmatch, &tcp_match_schema),
+	SCF_OBJS("match", struct k_vs_tcp, match, nmatch, &istio_vs_tcp_match_schema),
 	SCF_OBJS("route", struct k_vs_tcp, route, nroute, &l4_dest_schema),
 	SCF_END
 };
@@ -1246,7 +987,7 @@ vs_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 		    "VirtualServices are not supported)");
 		return -1;
 	}
-	if (gateway_names_check(c, n, v->gateways, v->ngateways) == -1)
+	if (istio_gateway_names_check(c, n, v->gateways, v->ngateways) == -1)
 		return -1;
 	for (i = 0; i < v->ngateways; i++)
 		if (strcmp(v->gateways[i], "mesh") == 0)

@@ -261,6 +261,108 @@ decode_list(const struct ynode *root, const char *file, const char *default_ns,
 		decode_one(items->vals[i], file, default_ns, errs, out, 1);
 }
 
+/* The kind's entry for (apiv, kind), or NULL with a warning: the manifest is skipped. */
+static const struct kind_info *
+kind_for(const struct ynode *root, const char *file, const char *apiv, const char *kind,
+    const char *name, struct vg_errs *errs)
+{
+	const struct kind_info *ki;
+	int known;
+
+	ki = kind_lookup(apiv, kind, &known);
+	if (ki == NULL) {
+		if (known)
+			errs_add(errs, ERR_WARNING, file, root->line, root->col,
+			    "%s %s: apiVersion %s is not supported for this kind; skipped",
+			    kind, name ? name : "(unnamed)", apiv);
+		else
+			errs_add(errs, ERR_WARNING, file, root->line, root->col,
+			    "unknown kind %s (%s); skipped", kind, apiv);
+	}
+	return ki;
+}
+
+/*
+ * A new object of kind ki from file, and the decoding context c over its
+ * pool: the list's shared pool, or one of its own.
+ */
+static struct object *
+object_new(const struct kind_info *ki, const char *apiv, const struct ynode *root,
+    const char *file, const char *what, struct decoded_list *out, struct vg_errs *errs,
+    struct sc_ctx *c)
+{
+	struct object *o = xcalloc(1, sizeof(*o));
+	struct obj_pool *pool;
+
+	memset(c, 0, sizeof(*c));
+	if (out->pool != NULL)
+		pool = out->pool;
+	else
+		/* objects of a kind are alike: size the arena as the last one
+		 * was, so most objects take one exact chunk instead of a
+		 * doubling chain */
+		pool = pool_new(arena_new_sized(size_hint[ki->kind]));
+	c->arena = pool->arena;
+	c->strs = pool->strs;
+	c->blobs = pool->blobs;
+	c->errs = errs;
+	c->file = file;
+	c->what = what;
+	o->pool = pool;
+	o->kind = ki->kind;
+	o->refcnt = 1;
+	o->line = root->line;
+	if (pool->file == NULL || strcmp(pool->file, file) != 0)
+		pool->file = arena_strdup(c->arena, file);
+	o->file = pool->file;
+	o->api_version = kind_api_version(ki, apiv);
+	return o;
+}
+
+/*
+ * The object had errors (from errs->v[e0] on): d names it and keeps the
+ * first error, what a rejection shows; the object goes.
+ */
+static void
+object_reject(struct decoded *d, struct object *o, const struct decoded_list *out,
+    const char *ns, const char *name, const struct vg_errs *errs, size_t e0)
+{
+	struct obj_pool *pool = o->pool;
+	size_t e;
+
+	d->failed = 1;
+	d->ns = xstrdup(ns);
+	d->name = xstrdup(name);
+	for (e = e0; e < errs->n && d->error == NULL; e++)
+		if (errs->v[e].sev == ERR_ERROR)
+			d->error = errs_format(&errs->v[e]);
+	free(o);
+	/* in a shared arena what it took stays until the arena goes */
+	if (pool != out->pool)
+		pool_unref(pool);
+}
+
+/*
+ * The object decoded well: it goes to d, and its struct itself into its
+ * pool's arena, so one free releases all.
+ */
+static void
+object_keep(struct decoded *d, struct object *o, const struct decoded_list *out,
+    const struct kind_info *ki)
+{
+	struct obj_pool *pool = o->pool;
+	struct object *oa = arena_memdup(pool->arena, o, sizeof(*o));
+
+	free(o);
+	if (pool == out->pool)
+		__atomic_add_fetch(&pool->refcnt, 1, __ATOMIC_RELAXED);
+	else
+		size_hint[ki->kind] = arena_used(pool->arena) + 64;
+	d->obj = oa;
+	d->ns = oa->meta.ns;
+	d->name = oa->meta.name;
+}
+
 static void
 decode_one(const struct ynode *root, const char *file, const char *default_ns,
     struct vg_errs *errs, struct decoded_list *out, int in_list)
@@ -270,9 +372,7 @@ decode_one(const struct ynode *root, const char *file, const char *default_ns,
 	const struct ynode *md;
 	struct decoded *d;
 	struct object *o;
-	struct obj_pool *pool;
 	struct sc_ctx c;
-	int known;
 	size_t e0;
 	char what[512];
 
@@ -298,17 +398,8 @@ decode_one(const struct ynode *root, const char *file, const char *default_ns,
 	md = yn_get(root, "metadata");
 	name = yn_getstr(md, "name");
 	ns = yn_getstr(md, "namespace");
-	ki = kind_lookup(apiv, kind, &known);
-	if (ki == NULL) {
-		if (known)
-			errs_add(errs, ERR_WARNING, file, root->line, root->col,
-			    "%s %s: apiVersion %s is not supported for this kind; skipped",
-			    kind, name ? name : "(unnamed)", apiv);
-		else
-			errs_add(errs, ERR_WARNING, file, root->line, root->col,
-			    "unknown kind %s (%s); skipped", kind, apiv);
+	if ((ki = kind_for(root, file, apiv, kind, name, errs)) == NULL)
 		return;
-	}
 	if (!ki->namespaced)
 		ns = "";
 	else if (ns == NULL)
@@ -330,29 +421,7 @@ decode_one(const struct ynode *root, const char *file, const char *default_ns,
 	d->named = 1;
 
 	e0 = errs->n;
-	o = xcalloc(1, sizeof(*o));
-	memset(&c, 0, sizeof(c));
-	if (out->pool != NULL)
-		pool = out->pool;
-	else
-		/* objects of a kind are alike: size the arena as the last one
-		 * was, so most objects take one exact chunk instead of a
-		 * doubling chain */
-		pool = pool_new(arena_new_sized(size_hint[ki->kind]));
-	c.arena = pool->arena;
-	c.strs = pool->strs;
-	c.blobs = pool->blobs;
-	c.errs = errs;
-	c.file = file;
-	c.what = what;
-	o->pool = pool;
-	o->kind = ki->kind;
-	o->refcnt = 1;
-	o->line = root->line;
-	if (pool->file == NULL || strcmp(pool->file, file) != 0)
-		pool->file = arena_strdup(c.arena, file);
-	o->file = pool->file;
-	o->api_version = kind_api_version(ki, apiv);
+	o = object_new(ki, apiv, root, file, what, out, errs, &c);
 	strcpy(c.path, "metadata");
 	(void)sc_decode(&c, &meta_schema, md, &o->meta);
 	c.path[0] = '\0';
@@ -362,35 +431,10 @@ decode_one(const struct ynode *root, const char *file, const char *default_ns,
 	(void)sc_decode(&c, ki->spec_schema, root, o->spec);
 	kinds_current = NULL;
 	o->hash = yn_hash(root, hash_str(HASH_INIT, ns));
-	if (c.nerr) {
-		size_t e;
-
-		d->failed = 1;
-		d->ns = xstrdup(ns);
-		d->name = xstrdup(name);
-		/* the first error this object added: what a rejection shows */
-		for (e = e0; e < errs->n && d->error == NULL; e++)
-			if (errs->v[e].sev == ERR_ERROR)
-				d->error = errs_format(&errs->v[e]);
-		free(o);
-		/* in a shared arena what it took stays until the arena goes */
-		if (pool != out->pool)
-			pool_unref(pool);
-		return;
-	}
-	/* the struct itself moves into the arena so one free releases all */
-	{
-		struct object *oa = arena_memdup(c.arena, o, sizeof(*o));
-
-		free(o);
-		if (pool == out->pool)
-			__atomic_add_fetch(&pool->refcnt, 1, __ATOMIC_RELAXED);
-		else
-			size_hint[ki->kind] = arena_used(c.arena) + 64;
-		d->obj = oa;
-		d->ns = oa->meta.ns;
-		d->name = oa->meta.name;
-	}
+	if (c.nerr)
+		object_reject(d, o, out, ns, name, errs, e0);
+	else
+		object_keep(d, o, out, ki);
 }
 
 void

@@ -264,15 +264,167 @@ path_push(struct sc_ctx *c, const char *name, long idx)
 	return old;
 }
 
+/* An optional number's field (struct opt_i64): now set, to v. */
+static void
+opt_set(void *dst, int64_t v)
+{
+	((struct opt_i64 *)dst)->set = 1;
+	((struct opt_i64 *)dst)->v = v;
+}
+
+/* SC_INT and SC_OPTINT. */
+static int
+decode_int(struct sc_ctx *c, const struct sc_field *f, const struct ynode *n, void *dst)
+{
+	int64_t iv;
+
+	if (want_scalar(c, n, "an integer"))
+		return -1;
+	if (yn_is_null(n))
+		return 0;
+	if (sc_scalar_int(n, &iv) == -1) {
+		sc_error(c, n, "\"%s\" is not an integer", n->str);
+		return -1;
+	}
+	if (f->type == SC_INT)
+		*(int64_t *)dst = iv;
+	else
+		opt_set(dst, iv);
+	return 0;
+}
+
+/* SC_BOOL (an int) and SC_OPTBOOL. */
+static int
+decode_bool(struct sc_ctx *c, const struct sc_field *f, const struct ynode *n, void *dst)
+{
+	int bv;
+
+	if (want_scalar(c, n, "true or false"))
+		return -1;
+	if (yn_is_null(n))
+		return 0;
+	if (sc_scalar_bool(n, &bv) == -1) {
+		sc_error(c, n, "\"%s\" is not true or false", n->str);
+		return -1;
+	}
+	if (f->type == SC_BOOL)
+		*(int *)dst = bv;
+	else
+		opt_set(dst, bv);
+	return 0;
+}
+
+/* SC_DURATION and SC_OPTDURATION, in ms. */
+static int
+decode_duration(struct sc_ctx *c, const struct sc_field *f, const struct ynode *n, void *dst)
+{
+	int64_t iv;
+
+	if (want_scalar(c, n, "a duration"))
+		return -1;
+	if (yn_is_null(n))
+		return 0;
+	if (parse_duration_ms(n->str, &iv) == -1 || iv < 0) {
+		sc_error(c, n, "\"%s\" is not a duration (like 100ms, 10s, 1m)", n->str);
+		return -1;
+	}
+	if (f->type == SC_DURATION)
+		*(int64_t *)dst = iv;
+	else
+		opt_set(dst, iv);
+	return 0;
+}
+
+/* SC_STRLIST: the array at dst, its length at base + f->cnt_off. */
+static int
+decode_strlist(struct sc_ctx *c, const struct sc_field *f, const struct ynode *n, void *base,
+    void *dst)
+{
+	const char **v;
+	size_t i;
+	int rc = 0;
+
+	if (yn_is_null(n))
+		return 0;
+	if (n->type != YN_SEQ) {
+		sc_error(c, n, "must be a list of strings, not %s", type_name(n));
+		return -1;
+	}
+	v = array_new(c, sharing(c, f), sizeof(*v) * (n->n ? n->n : 1));
+	for (i = 0; i < n->n; i++) {
+		if (n->vals[i]->type != YN_SCALAR) {
+			size_t old = path_push(c, NULL, (long)i);
+
+			sc_error(c, n->vals[i], "must be a string, not %s",
+			    type_name(n->vals[i]));
+			c->path[old] = '\0';
+			rc = -1;
+			continue;
+		}
+		v[i] = sc_strndup(c, n->vals[i]->str, n->vals[i]->len);
+	}
+	*(const char ***)dst = array_done(c, sharing(c, f), v, sizeof(*v) * (n->n ? n->n : 1));
+	*(size_t *)((char *)base + f->cnt_off) = n->n;
+	return rc;
+}
+
+/* SC_INTSTR: a plain integer is a number, anything else a string. */
+static int
+decode_intstr(struct sc_ctx *c, const struct ynode *n, struct intstr *is)
+{
+	int64_t iv;
+
+	if (want_scalar(c, n, "an integer or a string"))
+		return -1;
+	if (yn_is_null(n))
+		return 0;
+	if (n->plain && sc_scalar_int(n, &iv) == 0) {
+		is->is_str = 0;
+		is->i = iv;
+	} else {
+		is->is_str = 1;
+		is->s = sc_strndup(c, n->str, n->len);
+	}
+	return 0;
+}
+
+/* SC_OBJLIST: the array at dst, its length at base + f->cnt_off. */
+static int
+decode_objlist(struct sc_ctx *c, const struct sc_field *f, const struct ynode *n, void *base,
+    void *dst)
+{
+	char *v;
+	size_t i;
+	int rc = 0;
+
+	if (yn_is_null(n))
+		return 0;
+	if (n->type != YN_SEQ) {
+		sc_error(c, n, "must be a list, not %s", type_name(n));
+		return -1;
+	}
+	v = array_new(c, sharing(c, f), f->sub->size * (n->n ? n->n : 1));
+	for (i = 0; i < n->n; i++) {
+		size_t old = path_push(c, NULL, (long)i);
+
+		if (yn_is_null(n->vals[i])) {
+			sc_error(c, n->vals[i], "must be a map, not null");
+			rc = -1;
+		} else if (sc_decode(c, f->sub, n->vals[i], v + i * f->sub->size) == -1)
+			rc = -1;
+		c->path[old] = '\0';
+	}
+	*(void **)dst = array_done(c, sharing(c, f), v, f->sub->size * (n->n ? n->n : 1));
+	*(size_t *)((char *)base + f->cnt_off) = n->n;
+	return rc;
+}
+
 int
 sc_decode_field(struct sc_ctx *c, const struct sc_field *f,
     const struct ynode *n, void *base)
 {
 	void *dst = (char *)base + f->off;
-	int64_t iv;
-	int bv;
-	size_t i;
-	int rc = 0;
+	int rc;
 
 	switch (f->type) {
 	case SC_STR:
@@ -284,101 +436,21 @@ sc_decode_field(struct sc_ctx *c, const struct sc_field *f,
 		return 0;
 	case SC_INT:
 	case SC_OPTINT:
-		if (want_scalar(c, n, "an integer"))
-			return -1;
-		if (yn_is_null(n))
-			return 0;
-		if (sc_scalar_int(n, &iv) == -1) {
-			sc_error(c, n, "\"%s\" is not an integer", n->str);
-			return -1;
-		}
-		if (f->type == SC_INT)
-			*(int64_t *)dst = iv;
-		else {
-			((struct opt_i64 *)dst)->set = 1;
-			((struct opt_i64 *)dst)->v = iv;
-		}
-		return 0;
+		return decode_int(c, f, n, dst);
 	case SC_BOOL:
 	case SC_OPTBOOL:
-		if (want_scalar(c, n, "true or false"))
-			return -1;
-		if (yn_is_null(n))
-			return 0;
-		if (sc_scalar_bool(n, &bv) == -1) {
-			sc_error(c, n, "\"%s\" is not true or false", n->str);
-			return -1;
-		}
-		if (f->type == SC_BOOL)
-			*(int *)dst = bv;
-		else {
-			((struct opt_i64 *)dst)->set = 1;
-			((struct opt_i64 *)dst)->v = bv;
-		}
-		return 0;
+		return decode_bool(c, f, n, dst);
 	case SC_DURATION:
 	case SC_OPTDURATION:
-		if (want_scalar(c, n, "a duration"))
-			return -1;
-		if (yn_is_null(n))
-			return 0;
-		if (parse_duration_ms(n->str, &iv) == -1 || iv < 0) {
-			sc_error(c, n, "\"%s\" is not a duration (like 100ms, 10s, 1m)", n->str);
-			return -1;
-		}
-		if (f->type == SC_DURATION)
-			*(int64_t *)dst = iv;
-		else {
-			((struct opt_i64 *)dst)->set = 1;
-			((struct opt_i64 *)dst)->v = iv;
-		}
-		return 0;
-	case SC_STRLIST: {
-		const char **v;
-
-		if (yn_is_null(n))
-			return 0;
-		if (n->type != YN_SEQ) {
-			sc_error(c, n, "must be a list of strings, not %s", type_name(n));
-			return -1;
-		}
-		v = array_new(c, sharing(c, f), sizeof(*v) * (n->n ? n->n : 1));
-		for (i = 0; i < n->n; i++) {
-			if (n->vals[i]->type != YN_SCALAR) {
-				size_t old = path_push(c, NULL, (long)i);
-
-				sc_error(c, n->vals[i], "must be a string, not %s",
-				    type_name(n->vals[i]));
-				c->path[old] = '\0';
-				rc = -1;
-				continue;
-			}
-			v[i] = sc_strndup(c, n->vals[i]->str, n->vals[i]->len);
-		}
-		*(const char ***)dst = array_done(c, sharing(c, f), v, sizeof(*v) * (n->n ? n->n : 1));
-		*(size_t *)((char *)base + f->cnt_off) = n->n;
-		return rc;
-	}
+		return decode_duration(c, f, n, dst);
+	case SC_STRLIST:
+		return decode_strlist(c, f, n, base, dst);
 	case SC_STRMAP:
 		if (yn_is_null(n))
 			return 0;
 		return decode_strmap(c, n, dst, sharing(c, f));
-	case SC_INTSTR: {
-		struct intstr *is = dst;
-
-		if (want_scalar(c, n, "an integer or a string"))
-			return -1;
-		if (yn_is_null(n))
-			return 0;
-		if (n->plain && sc_scalar_int(n, &iv) == 0) {
-			is->is_str = 0;
-			is->i = iv;
-		} else {
-			is->is_str = 1;
-			is->s = sc_strndup(c, n->str, n->len);
-		}
-		return 0;
-	}
+	case SC_INTSTR:
+		return decode_intstr(c, n, dst);
 	case SC_OBJ:
 		if (yn_is_null(n))
 			return sc_decode(c, f->sub, NULL, dst);
@@ -393,30 +465,8 @@ sc_decode_field(struct sc_ctx *c, const struct sc_field *f,
 		*(void **)dst = o;
 		return rc;
 	}
-	case SC_OBJLIST: {
-		char *v;
-
-		if (yn_is_null(n))
-			return 0;
-		if (n->type != YN_SEQ) {
-			sc_error(c, n, "must be a list, not %s", type_name(n));
-			return -1;
-		}
-		v = array_new(c, sharing(c, f), f->sub->size * (n->n ? n->n : 1));
-		for (i = 0; i < n->n; i++) {
-			size_t old = path_push(c, NULL, (long)i);
-
-			if (yn_is_null(n->vals[i])) {
-				sc_error(c, n->vals[i], "must be a map, not null");
-				rc = -1;
-			} else if (sc_decode(c, f->sub, n->vals[i], v + i * f->sub->size) == -1)
-				rc = -1;
-			c->path[old] = '\0';
-		}
-		*(void **)dst = array_done(c, sharing(c, f), v, f->sub->size * (n->n ? n->n : 1));
-		*(size_t *)((char *)base + f->cnt_off) = n->n;
-		return rc;
-	}
+	case SC_OBJLIST:
+		return decode_objlist(c, f, n, base, dst);
 	case SC_NODE:
 		*(const struct ynode **)dst = yn_copy(c->arena, n);
 		return 0;

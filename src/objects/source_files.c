@@ -479,19 +479,18 @@ fsrc_sync(struct file_source *fs, const char *const *paths, size_t npaths,
 	return fsrc_load_apply(fs, l, errs, NULL);
 }
 
-size_t
-fsrc_load_apply(struct file_source *fs, struct fsrc_load *l, struct vg_errs *errs,
-    struct fsrc_result *res)
+/*
+ * The load's file list with the source's cached parses where the bytes did
+ * not change (a new parse replaces an old one, what it owns stays); each
+ * file's errors go to errs. *freed counts the bytes of parses dropped.
+ */
+static struct cached_file **
+files_merge(struct file_source *fs, struct fsrc_load *l, struct vg_errs *errs,
+    struct fsrc_result *r, size_t *freed)
 {
-	struct fsrc_result r = { 0 };
 	struct cached_file **nf;
-	struct claims cl = { 0 };
-	size_t i, j, changes = 0, freed = 0;
-	int k;
-	size_t nnames = l->nfiles;
+	size_t i, nnames = l->nfiles;
 
-	errs_append(errs, &l->errs);
-	/* the new file list: cached parses where the bytes did not change */
 	nf = xcalloc(nnames + 1, sizeof(*nf));
 	for (i = 0; i < fs->nfiles; i++)
 		fs->files[i]->seen = 0;
@@ -512,7 +511,7 @@ fsrc_load_apply(struct file_source *fs, struct fsrc_load *l, struct vg_errs *err
 			f = p;
 		else if (p != NULL) {
 			/* the new parse replaces the old; what it owns stays */
-			freed += f->size;
+			*freed += f->size;
 			decoded_list_free(&f->decoded);
 			errs_clear(&f->errs);
 			f->decoded = p->decoded;
@@ -525,15 +524,25 @@ fsrc_load_apply(struct file_source *fs, struct fsrc_load *l, struct vg_errs *err
 			file_free(p);
 		}
 		f->seen = 1;
-		r.files_kept += (size_t)f->syntax_error;
+		r->files_kept += (size_t)f->syntax_error;
 		errs_append(errs, &f->errs);
 		nf[i] = f;
 	}
+	return nf;
+}
 
-	/* claims, in path order: the first file to define an object wins */
-	claims_init(&cl, nf, nnames);
-	for (i = 0; i < nnames; i++) {
-		struct cached_file *f = nf[i];
+/*
+ * Who defines each key, in path order: the first file to define an object
+ * wins, a later definition is reported and ignored; a file that did not
+ * parse claims what it defined before.
+ */
+static void
+claims_collect(struct claims *cl, size_t nfiles, struct vg_errs *errs, struct fsrc_result *r)
+{
+	size_t i, j;
+
+	for (i = 0; i < nfiles; i++) {
+		struct cached_file *f = cl->files[i];
 
 		for (j = 0; j < f->decoded.n; j++) {
 			const struct decoded *d = &f->decoded.v[j];
@@ -544,14 +553,14 @@ fsrc_load_apply(struct file_source *fs, struct fsrc_load *l, struct vg_errs *err
 
 			if (!d->named && d->obj == NULL)
 				continue;
-			c = claims_find(&cl, d->kind, ns, name, 1);
+			c = claims_find(cl, d->kind, ns, name, 1);
 			if (c->file != 0) {
-				first = claim_decoded(&cl, c);
+				first = claim_decoded(cl, c);
 				errs_add(errs, ERR_ERROR, f->path, d->line, 0,
 				    "%s %s%s%s is also defined at %s:%d; this one is ignored",
 				    kind_name(d->kind), ns, *ns ? "/" : "", name,
-				    claim_file(&cl, c)->path, first ? first->line : 0);
-				r.ignored++;
+				    claim_file(cl, c)->path, first ? first->line : 0);
+				r->ignored++;
 				continue;
 			}
 			c->file = (uint32_t)i + 1;
@@ -561,7 +570,7 @@ fsrc_load_apply(struct file_source *fs, struct fsrc_load *l, struct vg_errs *err
 		if (f->syntax_error)
 			for (j = 0; j < f->nowned; j++) {
 				const struct object *ow = f->owned[j];
-				struct claim *c = claims_find(&cl, ow->kind, ow->meta.ns,
+				struct claim *c = claims_find(cl, ow->kind, ow->meta.ns,
 				    ow->meta.name, 1);
 
 				if (c->file == 0) {
@@ -571,25 +580,35 @@ fsrc_load_apply(struct file_source *fs, struct fsrc_load *l, struct vg_errs *err
 				}
 			}
 	}
+}
 
-	/* apply: put new and changed objects, keep the last good version of
-	 * objects that failed, then delete what nobody claims */
-	for (i = 0; i < cl.cap; i++) {
-		struct claim *c = &cl.v[i];
+/*
+ * Put new and changed objects, keep the last good version of objects that
+ * failed (a claim with nothing to keep is marked used = 2); returns the
+ * store's changes.
+ */
+static size_t
+claims_apply(struct file_source *fs, struct claims *cl, struct vg_errs *errs,
+    struct fsrc_result *r)
+{
+	size_t i, changes = 0;
+
+	for (i = 0; i < cl->cap; i++) {
+		struct claim *c = &cl->v[i];
 		const struct decoded *d;
 		enum obj_kind ck;
 		const char *cns, *cname;
 
 		if (!c->used)
 			continue;
-		d = claim_decoded(&cl, c);
-		claim_key(&cl, c, &ck, &cns, &cname);
+		d = claim_decoded(cl, c);
+		claim_key(cl, c, &ck, &cns, &cname);
 		if (d && d->obj) {
 			struct object *cur = store_get(fs->store, ck, cns, cname);
 
 			/* the same object from the API server wins (source-kube.h) */
 			if (cur && cur->from_api)
-				errs_add(errs, ERR_WARNING, claim_file(&cl, c)->path, d->line, 0,
+				errs_add(errs, ERR_WARNING, claim_file(cl, c)->path, d->line, 0,
 				    "%s %s%s%s also comes from the Kubernetes API; the API's "
 				    "version is used", kind_name(ck), cns, *cns ? "/" : "",
 				    cname);
@@ -602,13 +621,26 @@ fsrc_load_apply(struct file_source *fs, struct fsrc_load *l, struct vg_errs *err
 			if (store_get(fs->store, ck, cns, cname) == NULL) {
 				/* nothing to keep: it is not loaded */
 				c->used = 2;
-				r.not_loaded += d != NULL;
+				r->not_loaded += d != NULL;
 			} else
-				r.kept += d != NULL;
+				r->kept += d != NULL;
 		}
 	}
-	/* rejections of objects the files no longer define, or define well */
-	changes += store_reject_sweep(fs->store, 0, K__COUNT, still_failed, &cl);
+	return changes;
+}
+
+/*
+ * Drop what the files no longer claim: rejections of objects they no
+ * longer define (or define well), and the objects from files that no file
+ * defines now. Returns the store's changes.
+ */
+static size_t
+unclaimed_drop(struct file_source *fs, struct claims *cl)
+{
+	size_t i, changes;
+	int k;
+
+	changes = store_reject_sweep(fs->store, 0, K__COUNT, still_failed, cl);
 	for (k = 0; k < K__COUNT; k++) {
 		struct object * const *ol;
 		struct vg_ptrvec del = { 0 };
@@ -617,7 +649,7 @@ fsrc_load_apply(struct file_source *fs, struct fsrc_load *l, struct vg_errs *err
 		ol = store_list(fs->store, (enum obj_kind)k, &n);
 		for (i = 0; i < n; i++)
 			if (!ol[i]->from_api &&
-			    claims_find(&cl, ol[i]->kind, ol[i]->meta.ns, ol[i]->meta.name, 0) == NULL)
+			    claims_find(cl, ol[i]->kind, ol[i]->meta.ns, ol[i]->meta.name, 0) == NULL)
 				ptrvec_push(&del, ol[i]);
 		for (i = 0; i < del.n; i++) {
 			struct object *o = del.v[i];
@@ -626,44 +658,70 @@ fsrc_load_apply(struct file_source *fs, struct fsrc_load *l, struct vg_errs *err
 		}
 		ptrvec_free(&del);
 	}
+	return changes;
+}
 
-	/* remember what each file now has in force (claims may point into
-	 * the old lists, so build the new ones first) */
-	{
-		struct object ***nown = xcalloc(nnames + 1, sizeof(*nown));
-		size_t *nn = xcalloc(nnames + 1, sizeof(*nn));
+/*
+ * Remember what each file now has in force, from the store (put, kept or
+ * the API's). Claims may point into the old owned lists, so the new ones
+ * are all built before any old one goes.
+ */
+static void
+owned_record(struct file_source *fs, struct claims *cl, size_t nfiles)
+{
+	struct object ***nown = xcalloc(nfiles + 1, sizeof(*nown));
+	size_t *nn = xcalloc(nfiles + 1, sizeof(*nn));
+	size_t i, j;
 
-		/* counted first: one exact array a file */
-		for (i = 0; i < cl.cap; i++)
-			if (cl.v[i].used == 1 && cl.v[i].file != 0)
-				nn[cl.v[i].file - 1]++;
-		for (i = 0; i < nnames; i++) {
-			nown[i] = nn[i] ? xcalloc(nn[i], sizeof(**nown)) : NULL;
-			nn[i] = 0;
-		}
-		for (i = 0; i < cl.cap; i++) {
-			struct claim *c = &cl.v[i];
-			enum obj_kind ck;
-			const char *cns, *cname;
-			struct object *o;
-
-			if (c->used != 1 || c->file == 0)
-				continue;
-			claim_key(&cl, c, &ck, &cns, &cname);
-			/* put, kept or the API's: the store has it */
-			if ((o = store_get(fs->store, ck, cns, cname)) == NULL)
-				continue;
-			j = c->file - 1;
-			nown[j][nn[j]++] = object_ref(o);
-		}
-		for (i = 0; i < nnames; i++) {
-			owned_free(nf[i]);
-			nf[i]->owned = nown[i];
-			nf[i]->nowned = nn[i];
-		}
-		free(nown);
-		free(nn);
+	/* counted first: one exact array a file */
+	for (i = 0; i < cl->cap; i++)
+		if (cl->v[i].used == 1 && cl->v[i].file != 0)
+			nn[cl->v[i].file - 1]++;
+	for (i = 0; i < nfiles; i++) {
+		nown[i] = nn[i] ? xcalloc(nn[i], sizeof(**nown)) : NULL;
+		nn[i] = 0;
 	}
+	for (i = 0; i < cl->cap; i++) {
+		struct claim *c = &cl->v[i];
+		enum obj_kind ck;
+		const char *cns, *cname;
+		struct object *o;
+
+		if (c->used != 1 || c->file == 0)
+			continue;
+		claim_key(cl, c, &ck, &cns, &cname);
+		/* put, kept or the API's: the store has it */
+		if ((o = store_get(fs->store, ck, cns, cname)) == NULL)
+			continue;
+		j = c->file - 1;
+		nown[j][nn[j]++] = object_ref(o);
+	}
+	for (i = 0; i < nfiles; i++) {
+		owned_free(cl->files[i]);
+		cl->files[i]->owned = nown[i];
+		cl->files[i]->nowned = nn[i];
+	}
+	free(nown);
+	free(nn);
+}
+
+size_t
+fsrc_load_apply(struct file_source *fs, struct fsrc_load *l, struct vg_errs *errs,
+    struct fsrc_result *res)
+{
+	struct fsrc_result r = { 0 };
+	struct cached_file **nf;
+	struct claims cl = { 0 };
+	size_t i, changes = 0, freed = 0;
+	size_t nnames = l->nfiles;
+
+	errs_append(errs, &l->errs);
+	nf = files_merge(fs, l, errs, &r, &freed);
+	claims_init(&cl, nf, nnames);
+	claims_collect(&cl, nnames, errs, &r);
+	changes += claims_apply(fs, &cl, errs, &r);
+	changes += unclaimed_drop(fs, &cl);
+	owned_record(fs, &cl, nnames);
 	free(cl.v);
 
 	for (i = 0; i < fs->nfiles; i++)

@@ -1,278 +1,38 @@
 /*
  * The Kubernetes API source, I/O half (see source-kube.h): one LIST then
- * WATCH per kind, as client-go's reflector does, on libcurl's multi
- * interface driven by the main libevent loop; and the Service status
- * writer. Nothing here blocks the loop.
+ * WATCH per kind, as client-go's reflector does, into the store; paged
+ * LISTs, the resourceVersion, a re-list on 410 Gone, reconnects with
+ * backoff. Nothing here blocks the loop. The source's files:
+ *
+ *   source_kube.c   this: List/Watch per kind, the source's life and status
+ *   kube_status.c   the Service status writer (an applier)
+ *   kube_http.c     libcurl's multi interface on the libevent loop
+ *   kube_codec.c    kubeconfig, List and watch-event decoding (pure)
+ *
+ * kube-int-t.h holds the state they share, kube-int.h their functions.
  */
 #include "config.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <event2/event.h>
 
-#include "curl_lazy.h"
-#include "vipgate/applier.h"
-#include "vipgate/ipaddr.h"
+#include "kube-int.h"
 #include "vipgate/log.h"
-#include "vipgate/reconcile.h"
 #include "vipgate/source-kube.h"
 #include "vipgate/store.h"
 
 #define ABSENT_RETRY_MS		60000	/* a kind whose CRD is not installed */
-#define TOKEN_REREAD_MS		60000	/* service account tokens rotate (kubelet: ~1 h) */
 #define WATCH_TIMEOUT_S		300	/* plus up to as much jitter, as client-go */
 #define LIST_TIMEOUT_MS		120000
 #define MAX_BODY		(512u << 20)
 #define MAX_LINE		(64u << 20)
-#define PATCH_MAX_TRIES		6
-#define PATCH_BUCKETS		4096
-#define PATCH_INFLIGHT		16	/* status writes at a time; the rest wait in turn */
 #define LIST_PAGE		500	/* items a LIST page, as client-go's reflector asks */
 
-enum kw_phase { KW_WAIT, KW_LIST, KW_WATCH, KW_ABSENT };
 static const char *const kw_phase_names[] = { "waiting", "listing", "watching", "absent" };
 
-struct kube_watch {
-	struct kube_source	*ks;
-	enum obj_kind		 kind;
-	const char		*path;
-	enum kw_phase		 phase;
-	char			*rv;
-	char			*cont;		/* the next LIST page's token */
-	struct decoded_list	 pages;		/* the LIST so far */
-	CURL			*easy;
-	struct curl_slist	*hdrs;
-	struct vg_buf		 rx;
-	int			 listing;	/* the transfer in flight is a LIST */
-	int			 relist;	/* an ERROR event said 410 Gone */
-	int			 synced;	/* a full list was applied (or the kind is absent) */
-	int			 warned_absent;
-	int			 failures;	/* in a row, for the backoff */
-	int64_t			 started;
-	uint64_t		 events;
-	struct event		*ev_timer;
-	char			 errbuf[CURL_ERROR_SIZE];
-};
-
-struct kpatch {
-	struct kpatch		*next;
-	struct kube_source	*ks;
-	char			*ns, *name;
-	char			*want;		/* body to send, NULL when nothing is due */
-	char			*inflight;	/* body being sent */
-	CURL			*easy;
-	struct curl_slist	*hdrs;
-	int			 tries;
-	int			 queued;
-	struct kpatch		*qnext;
-	struct event		*ev_retry;
-	char			 errbuf[CURL_ERROR_SIZE];
-};
-
-struct kube_source {
-	struct event_base	*base;
-	struct store		*store;
-	struct kube_auth	 auth;
-	char			*token;		/* current bearer token */
-	int64_t			 token_read;
-	kube_changed_fn		 changed;
-	void			*changed_arg;
-	CURLM			*multi;
-	struct event		*ev_multi;	/* libcurl's timer */
-	struct kube_watch	 w[K__COUNT];
-	size_t			 nw;
-	int			 synced;
-	char			*last_error;
-	time_t			 last_error_time;
-	struct kpatch		*patches[PATCH_BUCKETS];
-	uint64_t		 patches_ok, patches_failed;
-	struct kpatch		*qhead, *qtail;	/* status writes waiting for a turn */
-	int			 npatch_inflight;
-	struct applier		*status_applier;
-	int			 draining;
-};
-
 static void watch_start(struct kube_watch *, int list);
-static void set_error(struct kube_source *, const char *, ...) VG_PRINTF(2, 3);
-static void kick_patch(struct kpatch *);
-
-static void
-set_error(struct kube_source *ks, const char *fmt, ...)
-{
-	va_list ap;
-
-	free(ks->last_error);
-	va_start(ap, fmt);
-	if (vasprintf(&ks->last_error, fmt, ap) == -1)
-		ks->last_error = NULL;
-	va_end(ap);
-	ks->last_error_time = time(NULL);
-}
-
-static int64_t
-backoff_ms(int failures)
-{
-	return kube_backoff_ms(failures, (uint32_t)random());
-}
-
-static void
-timer_in(struct event *ev, int64_t ms)
-{
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-
-	evtimer_add(ev, &tv);
-}
-
-/* libcurl on libevent */
-
-static void check_done(struct kube_source *);
-
-static void
-sock_ev_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct kube_source *ks = arg;
-	int running, action = 0;
-
-	if (what & EV_READ)
-		action |= CURL_CSELECT_IN;
-	if (what & EV_WRITE)
-		action |= CURL_CSELECT_OUT;
-	(void)curl_multi_socket_action(ks->multi, fd, action, &running);
-	check_done(ks);
-}
-
-static int
-curl_sock_cb(CURL *e, curl_socket_t s, int what, void *userp, void *sockp)
-{
-	struct kube_source *ks = userp;
-	struct event *ev = sockp;
-	short flags = EV_PERSIST;
-
-	if (what == CURL_POLL_REMOVE) {
-		if (ev) {
-			event_free(ev);
-			curl_multi_assign(ks->multi, s, NULL);
-		}
-		return 0;
-	}
-	if (what & CURL_POLL_IN)
-		flags |= EV_READ;
-	if (what & CURL_POLL_OUT)
-		flags |= EV_WRITE;
-	if (ev) {
-		event_del(ev);
-		event_assign(ev, ks->base, s, flags, sock_ev_cb, ks);
-	} else {
-		ev = event_new(ks->base, s, flags, sock_ev_cb, ks);
-		curl_multi_assign(ks->multi, s, ev);
-	}
-	event_add(ev, NULL);
-	return 0;
-}
-
-static void
-multi_timer_ev(evutil_socket_t fd, short what, void *arg)
-{
-	struct kube_source *ks = arg;
-	int running;
-
-	(void)curl_multi_socket_action(ks->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	check_done(ks);
-}
-
-static int
-curl_timer_cb(CURLM *m, long timeout_ms, void *userp)
-{
-	struct kube_source *ks = userp;
-
-	if (timeout_ms < 0)
-		evtimer_del(ks->ev_multi);
-	else
-		timer_in(ks->ev_multi, timeout_ms);
-	return 0;
-}
-
-/* The bearer token; a token file is re-read now and then. */
-static const char *
-bearer(struct kube_source *ks)
-{
-	if (ks->auth.token)
-		return ks->auth.token;
-	if (ks->auth.token_file && (ks->token == NULL ||
-	    now_ms() - ks->token_read >= TOKEN_REREAD_MS)) {
-		size_t len;
-		char *t = read_file(ks->auth.token_file, &len);
-
-		ks->token_read = now_ms();
-		if (t == NULL) {
-			log_warn("kubernetes: cannot read the token %s", ks->auth.token_file);
-		} else {
-			while (len > 0 && (t[len - 1] == '\n' || t[len - 1] == '\r' ||
-			    t[len - 1] == ' '))
-				t[--len] = '\0';
-			free(ks->token);
-			ks->token = t;
-		}
-	}
-	return ks->token;
-}
-
-static CURL *
-easy_new(struct kube_source *ks, const char *url, struct curl_slist **hdrs, char *errbuf,
-    void *priv)
-{
-	CURL *e = curl_easy_init();
-	const struct kube_auth *a = &ks->auth;
-	const char *tok = bearer(ks);
-
-	if (e == NULL)
-		fatalx("curl_easy_init");
-	*hdrs = curl_slist_append(NULL, "Accept: application/json");
-	if (tok) {
-		char *h;
-
-		xasprintf(&h, "Authorization: Bearer %s", tok);
-		*hdrs = curl_slist_append(*hdrs, h);
-		free(h);
-	}
-	curl_easy_setopt(e, CURLOPT_URL, url);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, *hdrs);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, priv);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(e, CURLOPT_TCP_KEEPIDLE, 30L);
-	curl_easy_setopt(e, CURLOPT_TCP_KEEPINTVL, 10L);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "vipgated/" PACKAGE_VERSION);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https,http");
-	if (a->insecure) {
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
-	} else if (a->ca_pem) {
-		struct curl_blob b = { a->ca_pem, strlen(a->ca_pem), CURL_BLOB_COPY };
-
-		curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &b);
-	} else if (a->ca_file)
-		curl_easy_setopt(e, CURLOPT_CAINFO, a->ca_file);
-	if (a->cert_pem) {
-		struct curl_blob b = { a->cert_pem, strlen(a->cert_pem), CURL_BLOB_COPY };
-
-		curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &b);
-	} else if (a->cert_file)
-		curl_easy_setopt(e, CURLOPT_SSLCERT, a->cert_file);
-	if (a->key_pem) {
-		struct curl_blob b = { a->key_pem, strlen(a->key_pem), CURL_BLOB_COPY };
-
-		curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &b);
-	} else if (a->key_file)
-		curl_easy_setopt(e, CURLOPT_SSLKEY, a->key_file);
-	errbuf[0] = '\0';
-	return e;
-}
 
 /* Store side */
 
@@ -331,7 +91,7 @@ report(struct kube_source *ks, struct vg_errs *errs)
 		if (errs->v[i].sev == ERR_ERROR) {
 			char *s = errs_format(&errs->v[i]);
 
-			set_error(ks, "%s", s);
+			kube_http_error(&ks->http, "%s", s);
 			free(s);
 		}
 	errs_clear(errs);
@@ -483,11 +243,11 @@ watch_write(char *p, size_t sz, size_t nm, void *arg)
 	ssize_t ll;
 
 	if (w->rx.len + n > (w->listing ? MAX_BODY : MAX_LINE)) {
-		set_error(w->ks, "%s: answer too large", w->path);
+		kube_http_error(&w->ks->http, "%s: answer too large", w->path);
 		return 0;
 	}
 	buf_append(&w->rx, p, n);
-	curl_easy_getinfo(w->easy, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_getinfo(w->x.easy, CURLINFO_RESPONSE_CODE, &code);
 	if (w->listing || code != 200)
 		return n;
 	/* a watch: apply every complete line as it comes */
@@ -500,7 +260,7 @@ watch_write(char *p, size_t sz, size_t nm, void *arg)
 		memmove(w->rx.s, w->rx.s + off, w->rx.len - off);
 		w->rx.len -= off;
 	}
-	/* stop the transfer; check_done lists again */
+	/* stop the transfer; watch_xfer_done lists again */
 	return w->relist ? 0 : n;
 }
 
@@ -548,27 +308,27 @@ watch_start(struct kube_watch *w, int list)
 	if (list && w->cont) {
 		char *esc = curl_easy_escape(NULL, w->cont, 0);
 
-		xasprintf(&url, "%s%s?limit=%d&continue=%s", ks->auth.server, w->path,
+		xasprintf(&url, "%s%s?limit=%d&continue=%s", ks->http.auth.server, w->path,
 		    LIST_PAGE, esc ? esc : "");
 		curl_free(esc);
 	} else if (list)
-		xasprintf(&url, "%s%s?limit=%d", ks->auth.server, w->path, LIST_PAGE);
+		xasprintf(&url, "%s%s?limit=%d", ks->http.auth.server, w->path, LIST_PAGE);
 	else
 		xasprintf(&url, "%s%s?watch=1&resourceVersion=%s&allowWatchBookmarks=true"
-		    "&timeoutSeconds=%d", ks->auth.server, w->path, w->rv,
+		    "&timeoutSeconds=%d", ks->http.auth.server, w->path, w->rv,
 		    WATCH_TIMEOUT_S + (int)(random() % WATCH_TIMEOUT_S));
-	w->easy = easy_new(ks, url, &w->hdrs, w->errbuf, w);
-	curl_easy_setopt(w->easy, CURLOPT_WRITEFUNCTION, watch_write);
-	curl_easy_setopt(w->easy, CURLOPT_WRITEDATA, w);
+	kube_http_prepare(&ks->http, &w->x, url);
+	curl_easy_setopt(w->x.easy, CURLOPT_WRITEFUNCTION, watch_write);
+	curl_easy_setopt(w->x.easy, CURLOPT_WRITEDATA, w);
 	if (list)
-		curl_easy_setopt(w->easy, CURLOPT_TIMEOUT_MS, (long)LIST_TIMEOUT_MS);
+		curl_easy_setopt(w->x.easy, CURLOPT_TIMEOUT_MS, (long)LIST_TIMEOUT_MS);
 	else
-		curl_easy_setopt(w->easy, CURLOPT_TIMEOUT_MS, (long)(2 * WATCH_TIMEOUT_S + 60) * 1000);
+		curl_easy_setopt(w->x.easy, CURLOPT_TIMEOUT_MS, (long)(2 * WATCH_TIMEOUT_S + 60) * 1000);
 	w->phase = list ? KW_LIST : KW_WATCH;
 	w->started = now_ms();
 	log_debug("kubernetes: GET %s", url);
 	free(url);
-	curl_multi_add_handle(ks->multi, w->easy);
+	kube_http_start(&ks->http, &w->x);
 }
 
 static void
@@ -576,7 +336,7 @@ watch_retry(struct kube_watch *w, int64_t ms)
 {
 	if (w->phase != KW_ABSENT)
 		w->phase = KW_WAIT;
-	timer_in(w->ev_timer, ms);
+	kube_timer_in(w->ev_timer, ms);
 }
 
 /* The body of an error answer, shortened, for the log. */
@@ -620,18 +380,20 @@ list_done(struct kube_watch *w, CURLcode rc, long code)
 		w->failures = 0;
 		/* what the API had of this kind is gone with it */
 		apply_list(w, &l);
-		timer_in(w->ev_timer, ABSENT_RETRY_MS + random() % 5000);
+		kube_timer_in(w->ev_timer, ABSENT_RETRY_MS + random() % 5000);
 		return;
 	}
 	if (rc != CURLE_OK || code != 200) {
 		w->failures++;
 		if (rc != CURLE_OK)
-			set_error(ks, "%s: %s", w->path, w->errbuf[0] ? w->errbuf :
-			    curl_easy_strerror(rc));
+			kube_http_error(&ks->http, "%s: %s", w->path,
+			    w->x.errbuf[0] ? w->x.errbuf : curl_easy_strerror(rc));
 		else
-			set_error(ks, "%s: HTTP %ld: %s", w->path, code, body_excerpt(w));
-		log_warnx("kubernetes: list %s: %s", kind_name(w->kind), ks->last_error);
-		watch_retry(w, backoff_ms(w->failures));
+			kube_http_error(&ks->http, "%s: HTTP %ld: %s", w->path, code,
+			    body_excerpt(w));
+		log_warnx("kubernetes: list %s: %s", kind_name(w->kind),
+		    ks->http.last_error);
+		watch_retry(w, kube_http_backoff_ms(w->failures));
 		return;
 	}
 	if (w->warned_absent) {
@@ -646,7 +408,7 @@ list_done(struct kube_watch *w, CURLcode rc, long code)
 		free(w->rv);
 		w->rv = NULL;
 		w->failures++;
-		watch_retry(w, backoff_ms(w->failures));
+		watch_retry(w, kube_http_backoff_ms(w->failures));
 		return;
 	}
 	report(ks, &errs);
@@ -697,221 +459,63 @@ watch_done(struct kube_watch *w, CURLcode rc, long code)
 	}
 	w->failures++;
 	if (rc != CURLE_OK)
-		set_error(ks, "%s: watch: %s", w->path, w->errbuf[0] ? w->errbuf :
-		    curl_easy_strerror(rc));
+		kube_http_error(&ks->http, "%s: watch: %s", w->path,
+		    w->x.errbuf[0] ? w->x.errbuf : curl_easy_strerror(rc));
 	else if (code != 200)
-		set_error(ks, "%s: watch: HTTP %ld: %s", w->path, code, body_excerpt(w));
+		kube_http_error(&ks->http, "%s: watch: HTTP %ld: %s", w->path, code,
+		    body_excerpt(w));
 	else
-		set_error(ks, "%s: watch ended after %lld ms", w->path, (long long)lasted);
-	log_warnx("kubernetes: %s; watching again", ks->last_error);
-	watch_retry(w, backoff_ms(w->failures));
+		kube_http_error(&ks->http, "%s: watch ended after %lld ms", w->path,
+		    (long long)lasted);
+	log_warnx("kubernetes: %s; watching again", ks->http.last_error);
+	watch_retry(w, kube_http_backoff_ms(w->failures));
 }
 
-/* Status patches */
-
+/* A watch's transfer ended (kube_http.c): a LIST page or the WATCH stream. */
 static void
-patch_retry_cb(evutil_socket_t fd, short what, void *arg)
+watch_xfer_done(struct kube_xfer *x, CURLcode rc, long code)
 {
-	kick_patch(arg);
-}
+	struct kube_watch *w = x->owner;
 
-/* The next status write waiting for a turn. */
-static void
-patch_next(struct kube_source *ks)
-{
-	while (ks->qhead && ks->npatch_inflight < PATCH_INFLIGHT) {
-		struct kpatch *p = ks->qhead;
-
-		ks->qhead = p->qnext;
-		if (ks->qhead == NULL)
-			ks->qtail = NULL;
-		p->qnext = NULL;
-		p->queued = 0;
-		kick_patch(p);
-	}
-}
-
-static void
-patch_done(struct kpatch *p, CURLcode rc, long code)
-{
-	struct kube_source *ks = p->ks;
-
-	ks->npatch_inflight--;
-	patch_next(ks);
-
-	if (rc == CURLE_OK && code >= 200 && code < 300) {
-		log_info("kubernetes: service %s/%s: status written", p->ns, p->name);
-		ks->patches_ok++;
-		p->tries = 0;
-		if (p->want && strcmp(p->want, p->inflight) == 0) {
-			free(p->want);
-			p->want = NULL;
-		}
-		free(p->inflight);
-		p->inflight = NULL;
-		if (p->want)
-			kick_patch(p);
-		return;
-	}
-	if (rc != CURLE_OK)
-		set_error(ks, "service %s/%s: status: %s", p->ns, p->name,
-		    p->errbuf[0] ? p->errbuf : curl_easy_strerror(rc));
+	if (code == 401 || code == 403)
+		log_warnx("kubernetes: %s: HTTP %ld: check the credentials and RBAC "
+		    "(list and watch on this kind)", w->path, code);
+	if (w->listing)
+		list_done(w, rc, code);
 	else
-		set_error(ks, "service %s/%s: status: HTTP %ld", p->ns, p->name, code);
-	free(p->inflight);
-	p->inflight = NULL;
-	if (code == 404 || code == 422 || ++p->tries >= PATCH_MAX_TRIES) {
-		/* gone, refused, or tried enough: the next change asks again */
-		log_warnx("kubernetes: %s; giving up", ks->last_error);
-		ks->patches_failed++;
-		free(p->want);
-		p->want = NULL;
-		p->tries = 0;
-		return;
-	}
-	log_warnx("kubernetes: %s; retrying", ks->last_error);
-	timer_in(p->ev_retry, backoff_ms(p->tries + 2));
+		watch_done(w, rc, code);
 }
 
+/* After transfers ended (kube_http.c): whether every kind has had its first list. */
 static void
-kick_patch(struct kpatch *p)
+synced_check(void *arg)
 {
-	struct kube_source *ks = p->ks;
-	char *url;
+	struct kube_source *ks = arg;
+	size_t i;
 
-	if (p->inflight || p->queued || p->want == NULL || evtimer_pending(p->ev_retry, NULL))
+	if (ks->synced)
 		return;
-	if (ks->npatch_inflight >= PATCH_INFLIGHT) {
-		p->queued = 1;
-		if (ks->qtail)
-			ks->qtail->qnext = p;
-		else
-			ks->qhead = p;
-		ks->qtail = p;
-		return;
-	}
-	ks->npatch_inflight++;
-	p->inflight = xstrdup(p->want);
-	xasprintf(&url, "%s/api/v1/namespaces/%s/services/%s/status", ks->auth.server,
-	    p->ns, p->name);
-	p->easy = easy_new(ks, url, &p->hdrs, p->errbuf, p);
-	p->hdrs = curl_slist_append(p->hdrs, "Content-Type: application/merge-patch+json");
-	curl_easy_setopt(p->easy, CURLOPT_HTTPHEADER, p->hdrs);
-	curl_easy_setopt(p->easy, CURLOPT_CUSTOMREQUEST, "PATCH");
-	curl_easy_setopt(p->easy, CURLOPT_POSTFIELDS, p->inflight);
-	curl_easy_setopt(p->easy, CURLOPT_TIMEOUT_MS, 30000L);
-	log_debug("kubernetes: PATCH %s %s", url, p->inflight);
-	free(url);
-	curl_multi_add_handle(ks->multi, p->easy);
-}
-
-static struct kpatch *
-patch_get(struct kube_source *ks, const char *ns, const char *name, int add)
-{
-	uint64_t h = hash_str(hash_str(HASH_INIT, ns), name) % PATCH_BUCKETS;
-	struct kpatch *p;
-
-	for (p = ks->patches[h]; p; p = p->next)
-		if (strcmp(p->ns, ns) == 0 && strcmp(p->name, name) == 0)
-			return p;
-	if (!add)
-		return NULL;
-	p = xcalloc(1, sizeof(*p));
-	p->ks = ks;
-	p->ns = xstrdup(ns);
-	p->name = xstrdup(name);
-	p->ev_retry = evtimer_new(ks->base, patch_retry_cb, p);
-	p->next = ks->patches[h];
-	ks->patches[h] = p;
-	return p;
-}
-
-static void
-check_done(struct kube_source *ks)
-{
-	CURLMsg *m;
-	int left;
-
-	while ((m = curl_multi_info_read(ks->multi, &left)) != NULL) {
-		CURL *e = m->easy_handle;
-		CURLcode rc = m->data.result;
-		long code = 0;
-		void *priv = NULL;
-
-		if (m->msg != CURLMSG_DONE)
-			continue;
-		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
-		curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&priv);
-		curl_multi_remove_handle(ks->multi, e);
-		curl_easy_cleanup(e);
-		if (priv >= (void *)&ks->w[0] && priv < (void *)&ks->w[K__COUNT]) {
-			struct kube_watch *w = priv;
-			struct curl_slist *hdrs = w->hdrs;
-
-			w->hdrs = NULL;
-			w->easy = NULL;
-			curl_slist_free_all(hdrs);
-			if (code == 401 || code == 403)
-				log_warnx("kubernetes: %s: HTTP %ld: check the credentials and RBAC "
-				    "(list and watch on this kind)", w->path, code);
-			if (w->listing)
-				list_done(w, rc, code);
-			else
-				watch_done(w, rc, code);
-		} else {
-			struct kpatch *p = priv;
-
-			curl_slist_free_all(p->hdrs);
-			p->hdrs = NULL;
-			p->easy = NULL;
-			patch_done(p, rc, code);
-		}
-	}
-	if (!ks->synced) {
-		size_t i;
-
-		for (i = 0; i < ks->nw; i++)
-			if (!ks->w[i].synced)
-				return;
-		ks->synced = 1;
-		log_info("kubernetes: every kind is listed; %zu objects in the store",
-		    store_count(ks->store));
-		notify(ks, 1, 0);
-	}
+	for (i = 0; i < ks->nw; i++)
+		if (!ks->w[i].synced)
+			return;
+	ks->synced = 1;
+	log_info("kubernetes: every kind is listed; %zu objects in the store",
+	    store_count(ks->store));
+	notify(ks, 1, 0);
 }
 
 struct kube_source *
 ksrc_new(struct event_base *base, struct store *st, struct kube_auth *auth,
     kube_changed_fn changed, void *arg)
 {
-	static int curl_ready;
 	struct kube_source *ks = xcalloc(1, sizeof(*ks));
 	int k;
 
-	if (!curl_ready) {
-		char err[256];
-
-		if (vg_curl_load(err, sizeof(err)) == -1)
-			fatalx("kubernetes: %s", err);
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
-			fatalx("curl_global_init");
-		curl_ready = 1;
-	}
-	ks->base = base;
 	ks->store = st;
-	ks->auth = *auth;
-	memset(auth, 0, sizeof(*auth));
 	ks->changed = changed;
 	ks->changed_arg = arg;
-	ks->multi = curl_multi_init();
-	if (ks->multi == NULL)
-		fatalx("curl_multi_init");
-	ks->ev_multi = evtimer_new(base, multi_timer_ev, ks);
-	curl_multi_setopt(ks->multi, CURLMOPT_SOCKETFUNCTION, curl_sock_cb);
-	curl_multi_setopt(ks->multi, CURLMOPT_SOCKETDATA, ks);
-	curl_multi_setopt(ks->multi, CURLMOPT_TIMERFUNCTION, curl_timer_cb);
-	curl_multi_setopt(ks->multi, CURLMOPT_TIMERDATA, ks);
-	log_info("kubernetes: API server %s", ks->auth.server);
+	kube_http_init(&ks->http, base, auth, synced_check, ks);
+	log_info("kubernetes: API server %s", ks->http.auth.server);
 	for (k = 0; k < K__COUNT; k++) {
 		struct kube_watch *w;
 		const char *path = kube_kind_path((enum obj_kind)k);
@@ -922,6 +526,8 @@ ksrc_new(struct event_base *base, struct store *st, struct kube_auth *auth,
 		w->ks = ks;
 		w->kind = (enum obj_kind)k;
 		w->path = path;
+		w->x.done = watch_xfer_done;
+		w->x.owner = w;
 		w->ev_timer = evtimer_new(base, watch_timer_cb, w);
 		watch_start(w, 1);
 	}
@@ -938,39 +544,14 @@ ksrc_free(struct kube_source *ks)
 	for (i = 0; i < ks->nw; i++) {
 		struct kube_watch *w = &ks->w[i];
 
-		if (w->easy) {
-			curl_multi_remove_handle(ks->multi, w->easy);
-			curl_easy_cleanup(w->easy);
-		}
-		curl_slist_free_all(w->hdrs);
+		kube_http_cancel(&ks->http, &w->x);
 		buf_free(&w->rx);
 		list_reset(w);
 		free(w->rv);
 		event_free(w->ev_timer);
 	}
-	for (i = 0; i < PATCH_BUCKETS; i++) {
-		struct kpatch *p, *n;
-
-		for (p = ks->patches[i]; p; p = n) {
-			n = p->next;
-			if (p->easy) {
-				curl_multi_remove_handle(ks->multi, p->easy);
-				curl_easy_cleanup(p->easy);
-			}
-			curl_slist_free_all(p->hdrs);
-			event_free(p->ev_retry);
-			free(p->ns);
-			free(p->name);
-			free(p->want);
-			free(p->inflight);
-			free(p);
-		}
-	}
-	curl_multi_cleanup(ks->multi);
-	event_free(ks->ev_multi);
-	kube_auth_free(&ks->auth);
-	free(ks->token);
-	free(ks->last_error);
+	kube_status_free(ks);
+	kube_http_cleanup(&ks->http);
 	free(ks);
 }
 
@@ -996,124 +577,11 @@ ksrc_status(const struct kube_source *ks)
 		    "events", (json_int_t)w->events));
 	}
 	return json_pack("{s:s,s:b,s:I,s:I,s:o,s:I,s:I,s:o}",
-	    "server", ks->auth.server, "synced", ks->synced,
+	    "server", ks->http.auth.server, "synced", ks->synced,
 	    "kinds_synced", (json_int_t)nsynced, "kinds_total", (json_int_t)ks->nw,
-	    "last_error", ks->last_error ? json_string(ks->last_error) : json_null(),
+	    "last_error", ks->http.last_error ? json_string(ks->http.last_error) : json_null(),
 	    "status_patches_ok", (json_int_t)ks->patches_ok,
 	    "status_patches_failed", (json_int_t)ks->patches_failed,
 	    "kinds", kinds);
 }
 
-/* The Service status writer */
-
-/* Whether the Service's status already says exactly ips. */
-static int
-status_says(const struct object *o, const char *const *ips, size_t n)
-{
-	const struct k_service *s = OBJ_SPEC(o, k_service);
-	size_t i;
-
-	if (s->nstatus_ingress_ips != n)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!str_eq(s->status_ingress_ips[i], ips[i]))
-			return 0;
-	return 1;
-}
-
-static void
-status_want(struct kube_source *ks, const char *ns, const char *name,
-    const char *const *ips, size_t n)
-{
-	struct object *o = store_get(ks->store, K_SERVICE, ns, name);
-	struct kpatch *p;
-	char *body;
-
-	/* only Services the API has; a file's Service has no status to write */
-	if (o == NULL || !o->from_api)
-		return;
-	p = patch_get(ks, ns, name, 0);
-	if (status_says(o, ips, n)) {
-		if (p && p->want) {
-			free(p->want);
-			p->want = NULL;
-		}
-		return;
-	}
-	body = kube_status_body(ips, n);
-	if (p && ((p->inflight && strcmp(p->inflight, body) == 0) ||
-	    (p->want && strcmp(p->want, body) == 0))) {
-		free(body);
-		return;
-	}
-	p = patch_get(ks, ns, name, 1);
-	free(p->want);
-	p->want = body;
-	p->tries = 0;
-	kick_patch(p);
-}
-
-static int
-status_apply(struct applier *a, const struct desired *old, const struct desired *new)
-{
-	struct kube_source *ks = a->ctx;
-	char b[2][IPADDR_STRLEN];
-	size_t i, j;
-
-	/* a node that leaves does not take the VIPs away from the others:
-	 * the status stays as it is (MetalLB's speakers never write it) */
-	if (ks->draining)
-		return 0;
-
-	for (i = 0; i < new->nsvcs; i++) {
-		const struct svc_state *s = &new->svcs[i];
-		const struct svc_state *o = desired_find_svc(old, s->ns, s->name);
-		const char *ips[2];
-
-		for (j = 0; j < s->nvips && j < 2; j++)
-			ips[j] = ipaddr_fmt(&s->vips[j], b[j]);
-		/* a pending Service's status is cleared only when it had a VIP */
-		if (s->nvips == 0 && (o == NULL || o->nvips == 0))
-			continue;
-		status_want(ks, s->ns, s->name, ips, s->nvips);
-	}
-	for (i = 0; i < old->nsvcs; i++) {
-		const struct svc_state *o = &old->svcs[i];
-
-		if (o->nvips && desired_find_svc(new, o->ns, o->name) == NULL)
-			status_want(ks, o->ns, o->name, NULL, 0);
-	}
-	return 0;
-}
-
-static int64_t
-status_drain(struct applier *a)
-{
-	struct kube_source *ks = a->ctx;
-
-	ks->draining = 1;
-	return 0;
-}
-
-static void
-status_free(struct applier *a)
-{
-	struct kube_source *ks = a->ctx;
-
-	ks->status_applier = NULL;
-	free(a);
-}
-
-struct applier *
-ksrc_status_applier(struct kube_source *ks)
-{
-	struct applier *a = xcalloc(1, sizeof(*a));
-
-	a->name = "kubernetes-status";
-	a->ctx = ks;
-	a->apply = status_apply;
-	a->free = status_free;
-	a->drain = status_drain;
-	ks->status_applier = a;
-	return a;
-}

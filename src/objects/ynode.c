@@ -177,6 +177,98 @@ builder_reset(struct builder *b)
 	b->root = NULL;
 }
 
+/* One more node in the document; -1, with b->limit set, past YN_MAX_NODES. */
+static int
+node_count(struct builder *b)
+{
+	if (++b->nodes > YN_MAX_NODES) {
+		b->limit = "the document has more than " VG_STR(YN_MAX_NODES) " nodes";
+		return -1;
+	}
+	return 0;
+}
+
+/* A document ended: hand it to cb, which owns its arena from then on. */
+static void
+doc_end(struct builder *b, const char *file, int index, ydoc_cb cb, void *arg)
+{
+	struct ydoc doc;
+
+	doc.arena = b->arena;
+	doc.root = b->root;
+	doc.file = file;
+	doc.index = index;
+	b->arena = NULL;
+	anchors_clear(b);
+	b->nodes = 0;
+	cb(&doc, arg);
+}
+
+/* A scalar: a leaf in the node being built, unless a limit stops the document. */
+static void
+on_scalar(struct builder *b, const yaml_event_t *ev)
+{
+	struct ynode *n;
+
+	if (ev->data.scalar.length > YN_MAX_SCALAR) {
+		b->limit = "a scalar is longer than " VG_STR(YN_MAX_SCALAR) " bytes";
+		return;
+	}
+	if (node_count(b) == -1)
+		return;
+	n = arena_alloc(b->arena, sizeof(*n));
+	n->type = YN_SCALAR;
+	n->line = (int)ev->start_mark.line + 1;
+	n->col = (int)ev->start_mark.column + 1;
+	n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+	n->str = arena_strndup(b->arena, (const char *)ev->data.scalar.value,
+	    ev->data.scalar.length);
+	n->len = ev->data.scalar.length;
+	n->weight = 1;
+	anchor_add(b, (const char *)ev->data.scalar.anchor, n);
+	attach(b, n);
+}
+
+/* A sequence or mapping starts: a node the next events fill, one level deeper. */
+static void
+on_open(struct builder *b, const yaml_event_t *ev)
+{
+	struct ynode *n;
+	const char *an;
+
+	if (b->depth == YN_MAX_DEPTH) {
+		b->limit = "nested deeper than " VG_STR(YN_MAX_DEPTH) " levels";
+		return;
+	}
+	if (node_count(b) == -1)
+		return;
+	n = arena_alloc(b->arena, sizeof(*n));
+	n->type = ev->type == YAML_MAPPING_START_EVENT ? YN_MAP : YN_SEQ;
+	n->line = (int)ev->start_mark.line + 1;
+	n->col = (int)ev->start_mark.column + 1;
+	n->weight = 1;
+	attach(b, n);
+	an = (const char *)(ev->type == YAML_MAPPING_START_EVENT ?
+	    ev->data.mapping_start.anchor : ev->data.sequence_start.anchor);
+	b->stack[b->depth].anchor = an ? xstrdup(an) : NULL;
+	b->stack[b->depth].node = n;
+	memset(&b->stack[b->depth].items, 0, sizeof(b->stack[b->depth].items));
+	b->depth++;
+}
+
+/* A sequence or mapping ends: complete it and grow its parent by it. */
+static void
+on_close(struct builder *b)
+{
+	close_frame(b);
+	if (b->depth > 0) {
+		/* the parent counted this node before it grew */
+		struct ynode *c = b->stack[b->depth].node;
+
+		grow(b, b->stack[b->depth - 1].node, c->weight - 1, c->height);
+	}
+}
+
 int
 yn_parse(const char *buf, size_t len, const char *file, ydoc_cb cb, void *arg,
     struct vg_errs *errs)
@@ -212,80 +304,19 @@ yn_parse(const char *buf, size_t len, const char *file, ydoc_cb cb, void *arg,
 			b.arena = arena_new();
 			b.root = NULL;
 			break;
-		case YAML_DOCUMENT_END_EVENT: {
-			struct ydoc doc;
-
-			doc.arena = b.arena;
-			doc.root = b.root;
-			doc.file = file;
-			doc.index = docindex++;
-			b.arena = NULL;
-			anchors_clear(&b);
-			b.nodes = 0;
-			cb(&doc, arg);
+		case YAML_DOCUMENT_END_EVENT:
+			doc_end(&b, file, docindex++, cb, arg);
 			break;
-		}
 		case YAML_SCALAR_EVENT:
-			if (ev.data.scalar.length > YN_MAX_SCALAR) {
-				b.limit = "a scalar is longer than " VG_STR(YN_MAX_SCALAR)
-				    " bytes";
-				break;
-			}
-			if (++b.nodes > YN_MAX_NODES) {
-				b.limit = "the document has more than " VG_STR(YN_MAX_NODES)
-				    " nodes";
-				break;
-			}
-			n = arena_alloc(b.arena, sizeof(*n));
-			n->type = YN_SCALAR;
-			n->line = (int)ev.start_mark.line + 1;
-			n->col = (int)ev.start_mark.column + 1;
-			n->plain = ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-			n->str = arena_strndup(b.arena, (const char *)ev.data.scalar.value,
-			    ev.data.scalar.length);
-			n->len = ev.data.scalar.length;
-			n->weight = 1;
-			anchor_add(&b, (const char *)ev.data.scalar.anchor, n);
-			attach(&b, n);
+			on_scalar(&b, &ev);
 			break;
 		case YAML_SEQUENCE_START_EVENT:
 		case YAML_MAPPING_START_EVENT:
-			if (b.depth == YN_MAX_DEPTH) {
-				b.limit = "nested deeper than " VG_STR(YN_MAX_DEPTH) " levels";
-				break;
-			}
-			if (++b.nodes > YN_MAX_NODES) {
-				b.limit = "the document has more than " VG_STR(YN_MAX_NODES)
-				    " nodes";
-				break;
-			}
-			n = arena_alloc(b.arena, sizeof(*n));
-			n->type = ev.type == YAML_MAPPING_START_EVENT ? YN_MAP : YN_SEQ;
-			n->line = (int)ev.start_mark.line + 1;
-			n->col = (int)ev.start_mark.column + 1;
-			n->weight = 1;
-			attach(&b, n);
-			{
-				const char *an = (const char *)(ev.type ==
-				    YAML_MAPPING_START_EVENT ?
-				    ev.data.mapping_start.anchor :
-				    ev.data.sequence_start.anchor);
-
-				b.stack[b.depth].anchor = an ? xstrdup(an) : NULL;
-			}
-			b.stack[b.depth].node = n;
-			memset(&b.stack[b.depth].items, 0, sizeof(b.stack[b.depth].items));
-			b.depth++;
+			on_open(&b, &ev);
 			break;
 		case YAML_SEQUENCE_END_EVENT:
 		case YAML_MAPPING_END_EVENT:
-			close_frame(&b);
-			if (b.depth > 0) {
-				/* the parent counted this node before it grew */
-				struct ynode *c = b.stack[b.depth].node;
-
-				grow(&b, b.stack[b.depth - 1].node, c->weight - 1, c->height);
-			}
+			on_close(&b);
 			break;
 		case YAML_ALIAS_EVENT:
 			n = anchor_find(&b, (const char *)ev.data.alias.anchor);

@@ -1,0 +1,108 @@
+/*
+ * Inside the Kubernetes API source, types: the HTTP glue (kube_http.c),
+ * the List/Watch per kind (source_kube.c) and the Service status writer
+ * (kube_status.c) share struct kube_source. Functions are in kube-int.h.
+ */
+#ifndef VIPGATE_KUBE_INT_T_H
+#define VIPGATE_KUBE_INT_T_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "vipgate/objects.h"
+#include "vipgate/source-kube.h"
+#include "vipgate/util.h"
+
+struct applier;
+struct event;
+struct event_base;
+struct store;
+struct kube_xfer;
+
+#define PATCH_BUCKETS		4096
+
+/* kube_http.c's call when a transfer ended: code is the HTTP status (0: none). */
+typedef void (*kube_xfer_done_fn)(struct kube_xfer *, CURLcode rc, long code);
+
+/* One request to the API server, inside its owner (a watch or a status patch). */
+struct kube_xfer {
+	CURL			*easy;		/* NULL when none is in flight */
+	struct curl_slist	*hdrs;
+	kube_xfer_done_fn	 done;
+	void			*owner;
+	char			 errbuf[CURL_ERROR_SIZE];
+};
+
+/* libcurl's multi interface on the main loop, and how to reach the server. */
+struct kube_http {
+	struct event_base	*base;
+	struct kube_auth	 auth;
+	char			*token;		/* current bearer token */
+	int64_t			 token_read;
+	CURLM			*multi;
+	struct event		*ev_multi;	/* libcurl's timer */
+	char			*last_error;
+	time_t			 last_error_time;
+	/* after each round of ended transfers */
+	void			(*round_done)(void *arg);
+	void			*round_arg;
+};
+
+enum kw_phase { KW_WAIT, KW_LIST, KW_WATCH, KW_ABSENT };
+
+/* The LIST then WATCH of one kind (source_kube.c). */
+struct kube_watch {
+	struct kube_source	*ks;
+	enum obj_kind		 kind;
+	const char		*path;
+	enum kw_phase		 phase;
+	char			*rv;
+	char			*cont;		/* the next LIST page's token */
+	struct decoded_list	 pages;		/* the LIST so far */
+	struct kube_xfer	 x;
+	struct vg_buf		 rx;
+	int			 listing;	/* the transfer in flight is a LIST */
+	int			 relist;	/* an ERROR event said 410 Gone */
+	int			 synced;	/* a full list was applied (or the kind is absent) */
+	int			 warned_absent;
+	int			 failures;	/* in a row, for the backoff */
+	int64_t			 started;
+	uint64_t		 events;
+	struct event		*ev_timer;
+};
+
+/* The status write of one Service (kube_status.c). */
+struct kpatch {
+	struct kpatch		*next;
+	struct kube_source	*ks;
+	char			*ns, *name;
+	char			*want;		/* body to send, NULL when nothing is due */
+	char			*inflight;	/* body being sent */
+	struct kube_xfer	 x;
+	int			 tries;
+	int			 queued;
+	struct kpatch		*qnext;
+	struct event		*ev_retry;
+};
+
+struct kube_source {
+	struct kube_http	 http;
+	struct store		*store;
+	kube_changed_fn		 changed;
+	void			*changed_arg;
+	struct kube_watch	 w[K__COUNT];
+	size_t			 nw;
+	int			 synced;
+
+	/* the status writer */
+	struct kpatch		*patches[PATCH_BUCKETS];
+	uint64_t		 patches_ok, patches_failed;
+	struct kpatch		*qhead, *qtail;	/* status writes waiting for a turn */
+	int			 npatch_inflight;
+	struct applier		*status_applier;
+	int			 draining;
+};
+
+#endif
