@@ -74,6 +74,8 @@ void buf_append(struct vg_buf *, const char *, size_t);
 void buf_puts(struct vg_buf *, const char *);
 void buf_printf(struct vg_buf *, const char *, ...) VG_PRINTF(2, 3);
 void buf_free(struct vg_buf *);
+/* A quoted JSON string of len bytes; ascii: bytes 0x7f and up escaped too. */
+void buf_json_str(struct vg_buf *, const char *, size_t len, int ascii);
 
 /* FNV-1a, 64 bit: stable across runs and nodes (used for content hashes). */
 uint64_t hash_bytes(uint64_t h, const void *, size_t);

@@ -407,6 +407,30 @@ buf_printf(struct vg_buf *b, const char *fmt, ...)
 	free(tmp);
 }
 
+/*
+ * A JSON string (RFC 8259 escapes) of len bytes; ascii: bytes from 0x7f up
+ * are escaped too, one \u00XX each (logs that must stay 7-bit).
+ */
+void
+buf_json_str(struct vg_buf *b, const char *s, size_t len, int ascii)
+{
+	size_t i;
+
+	buf_append(b, "\"", 1);
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\') {
+			buf_append(b, "\\", 1);
+			buf_append(b, s + i, 1);
+		} else if (c < 0x20 || (ascii && c >= 0x7f))
+			buf_printf(b, "\\u%04x", c);
+		else
+			buf_append(b, s + i, 1);
+	}
+	buf_append(b, "\"", 1);
+}
+
 void
 buf_free(struct vg_buf *b)
 {

@@ -66,6 +66,8 @@ struct evbuffer *gw_io_input(struct gw_io *);
 struct evbuffer *gw_io_output(struct gw_io *);
 int gw_io_write(struct gw_io *, const void *, size_t);
 int gw_io_write_buffer(struct gw_io *, struct evbuffer *);
+/* A byte pipe's step: what from read goes to to; from stops reading while to holds more than hwm. */
+void gw_io_pump(struct gw_io *from, struct gw_io *to, size_t hwm);
 /*
  * Write the output now, not at the end of this loop round (output is
  * always written within the round that queued it; this is sooner).

@@ -59,12 +59,21 @@ struct gw_cl_rt {
 };
 
 /* A request's share of the breakers; lives in the request. */
+enum gw_rs_resume {
+	GW_RS_DISPATCH,		/* a connection freed up: dr_connect again */
+	GW_RS_ROUTE_TIMEOUT,	/* 504 UT */
+	GW_RS_STREAM_TIMEOUT,	/* 504 SI (Envoy's stream_idle_timeout, 5 min) */
+	GW_RS_CONNECT_FAILED,	/* the connection it waited for failed: 503 UF (or a retry) */
+};
+
 struct gw_rs_req {
 	struct gw_cl_rt		*cl;		/* the snapshot's: alive while the request is */
 	struct gw_ep_rt		*ep;
 	const struct gw_cluster	*c;
 	struct gw_worker	*w;
-	void			*owner;		/* the proxy's request */
+	void			*owner;		/* the stream waiting or attached */
+	/* how a queued request hears its turn or its bound (the stream's callback) */
+	void			(*resume)(void *owner, enum gw_rs_resume);
 	unsigned		 attached:1, pending:1, queued:1, dispatching:1, retry:1, tmo_route:1;
 	unsigned		 failed:1;	/* its endpoint's connection attempt failed */
 	struct event		*timer;		/* bounds the wait in the queue */
@@ -89,7 +98,7 @@ struct gw_rs_worker {
 enum gw_rs_admit {
 	GW_RS_IDLE,		/* take a pooled connection */
 	GW_RS_CONNECT,		/* open a new one */
-	GW_RS_QUEUED,		/* wait: the proxy hears again through gw_dr_resume() */
+	GW_RS_QUEUED,		/* wait: the stream hears again through its resume callback */
 	GW_RS_OVERFLOW,		/* answer 503 UO */
 };
 
@@ -98,13 +107,6 @@ enum gw_rs_idle {
 	GW_RS_NO_IDLE,
 	GW_RS_IDLE_OK,		/* a pooled connection */
 	GW_RS_IDLE_AVOID,	/* one, but the request would rather have a fresh one */
-};
-
-enum gw_rs_resume {
-	GW_RS_DISPATCH,		/* a connection freed up: dr_connect again */
-	GW_RS_ROUTE_TIMEOUT,	/* 504 UT */
-	GW_RS_STREAM_TIMEOUT,	/* 504 SI (Envoy's stream_idle_timeout, 5 min) */
-	GW_RS_CONNECT_FAILED,	/* the connection it waited for failed: 503 UF (or a retry) */
 };
 
 /* Envoy's overflow answer (router.cc) */
@@ -120,7 +122,8 @@ struct gw_cl_rt *gw_rs_cluster_find(struct gw_ctx *, const char *name);
 
 /* data plane */
 enum gw_rs_admit gw_rs_admit(struct gw_worker *, struct gw_snap *, const struct gw_cluster *,
-    const struct gw_endpoint *, struct gw_rs_req *, void *owner, enum gw_rs_idle,
+    const struct gw_endpoint *, struct gw_rs_req *, void *owner,
+    void (*resume)(void *, enum gw_rs_resume), enum gw_rs_idle,
     int64_t route_timeout_ms);
 void gw_rs_req_release(struct gw_rs_req *);
 void gw_rs_connected(struct gw_rs_req *);
@@ -133,7 +136,5 @@ void gw_rs_local(struct gw_snap *, const struct gw_cluster *, const struct gw_en
     enum gw_od_local);
 void gw_rs_keepalive(evutil_socket_t, const struct gw_cluster *);
 
-/* gw_proxy.c: a queued request's turn came, or its wait ended */
-void gw_dr_resume(void *owner, enum gw_rs_resume);
 
 #endif

@@ -25,7 +25,15 @@
 #include <event2/listener.h>
 #include <openssl/ssl.h>
 
-#include "gw-int.h"
+#include "gw-ctx.h"
+#include "gw-front.h"
+#include "gw-back.h"
+#include "gw-mirror.h"
+#include "gw-snap.h"
+#include "gw-stats.h"
+#include "gw-stream.h"
+#include "gw-tls.h"
+#include "gw-worker.h"
 #include "gw-path.h"
 #include "vipgate/accept.h"
 #include "vipgate/config-t.h"
@@ -33,52 +41,6 @@
 #include "vipgate/gw.h"
 #include "vipgate/reconcile.h"
 #include "vipgate/log.h"
-
-/* ---- snapshots ---- */
-
-struct gw_snap *
-gw_snap_ref(struct gw_snap *s)
-{
-	__atomic_add_fetch(&s->refcnt, 1, __ATOMIC_RELAXED);
-	return s;
-}
-
-void
-gw_snap_unref(struct gw_snap *s)
-{
-	size_t i, j;
-
-	if (s == NULL || __atomic_sub_fetch(&s->refcnt, 1, __ATOMIC_ACQ_REL) != 0)
-		return;
-	for (i = 0; i < s->nworkers; i++) {
-		if (s->lb[i] == NULL)
-			continue;
-		for (j = 0; j < s->g->nclusters; j++) {
-			free(s->lb[i][j].cur);
-			free(s->lb[i][j].active);
-			gw_hashtab_free(s->lb[i][j].ht);
-		}
-		free(s->lb[i]);
-	}
-	free(s->lb);
-	gw_rs_snap_free(s);
-	if (s->ssl) {
-		for (i = 0; i < s->g->nlisteners; i++) {
-			for (j = 0; s->ssl[i] && j < s->g->listeners[i].nchains; j++)
-				SSL_CTX_free(s->ssl[i][j]);
-			free(s->ssl[i]);
-		}
-		free(s->ssl);
-	}
-	free(s->tlsl);
-	gw_uptls_snap_free(&s->up);
-	for (i = 0; i < s->nbind; i++)
-		free(s->bind[i]);
-	free(s->bind);
-	gw_rx_free(s->rx);
-	desired_unref(s->d);
-	free(s);
-}
 
 /* Descriptors open now. */
 static size_t
@@ -729,10 +691,10 @@ gw_free(struct applier *a)
 		if (w->base == NULL)
 			continue;
 		pthread_join(w->th, NULL);
-		gw_conns_close_all(w);
-		gw_idle_close_all(w);
-		gw_dr_pool_free(w);
-		gw_shadows_close_all(w);
+		gw_front_close_all(w);
+		gw_back_idle_close_all(w);
+		gw_stream_pool_free(w);
+		gw_mirror_close_all(w);
 		gw_uptls_cache_free(w->upcache);
 		gw_rs_worker_free(w);
 		for (size_t j = 0; j < w->nlis; j++) {

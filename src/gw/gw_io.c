@@ -831,3 +831,14 @@ gw_io_ssl_error(const struct gw_io *io)
 {
 	return io->ssl_err;
 }
+
+void
+gw_io_pump(struct gw_io *from, struct gw_io *to, size_t hwm)
+{
+	struct evbuffer *in = gw_io_input(from);
+
+	if (evbuffer_get_length(in))
+		gw_io_write_buffer(to, in);
+	if (evbuffer_get_length(gw_io_output(to)) > hwm)
+		gw_io_disable(from, EV_READ);
+}

@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gw-int.h"
+#include "gw-lb.h"
+#include "gw-lb-hash.h"
+#include "gw-resil.h"
 
 struct gw_lbstate *
 gw_lb_state(struct gw_snap *s, int worker, const struct gw_cluster *c)

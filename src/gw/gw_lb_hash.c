@@ -17,7 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gw-int.h"
+#include "gw-lb-hash.h"
+#include "vipgate/gw-t.h"
 
 #define RING_MAX	(8u << 20)	/* Envoy's maximum_ring_size default */
 

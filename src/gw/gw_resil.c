@@ -26,7 +26,9 @@
 
 #include <event2/event.h>
 
-#include "gw-int.h"
+#include "gw-ctx-t.h"
+#include "gw-snap-t.h"
+#include "gw-worker.h"
 #include "vipgate/log.h"
 
 /* Envoy's stream_idle_timeout default, which Istio keeps for gateways */
@@ -341,7 +343,7 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	dequeue(r);	/* still pending (counted) until the answer releases it */
-	gw_dr_resume(r->owner, r->tmo_route ? GW_RS_ROUTE_TIMEOUT : GW_RS_STREAM_TIMEOUT);
+	r->resume(r->owner, r->tmo_route ? GW_RS_ROUTE_TIMEOUT : GW_RS_STREAM_TIMEOUT);
 }
 
 /*
@@ -401,14 +403,14 @@ kick_cb(evutil_socket_t fd, short what, void *arg)
 		if (r->failed) {
 			dequeue(r);
 			r->failed = 0;
-			gw_dr_resume(r->owner, GW_RS_CONNECT_FAILED);
+			r->resume(r->owner, GW_RS_CONNECT_FAILED);
 			continue;
 		}
 		if (!can_go(w, r))
 			continue;
 		dequeue(r);
 		r->dispatching = 1;
-		gw_dr_resume(r->owner, GW_RS_DISPATCH);
+		r->resume(r->owner, GW_RS_DISPATCH);
 	}
 }
 
@@ -453,7 +455,8 @@ gw_rs_req_release(struct gw_rs_req *r)
 
 enum gw_rs_admit
 gw_rs_admit(struct gw_worker *w, struct gw_snap *s, const struct gw_cluster *c,
-    const struct gw_endpoint *e, struct gw_rs_req *r, void *owner, enum gw_rs_idle idle,
+    const struct gw_endpoint *e, struct gw_rs_req *r, void *owner,
+    void (*resume)(void *, enum gw_rs_resume), enum gw_rs_idle idle,
     int64_t route_timeout_ms)
 {
 	struct gw_cl_rt *cl = s->crt[c->id];
@@ -471,6 +474,7 @@ gw_rs_admit(struct gw_worker *w, struct gw_snap *s, const struct gw_cluster *c,
 	r->c = c;
 	r->w = w;
 	r->owner = owner;
+	r->resume = resume;
 	/* max_requests is checked when a stream attaches to a connection */
 	if (c->max_requests > 0 &&
 	    __atomic_load_n(&cl->rq_attached, __ATOMIC_RELAXED) >= (uint64_t)c->max_requests) {

@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gw-int.h"
+#include "gw-ctx-t.h"
+#include "gw-snap-t.h"
+#include "gw-stats.h"
+#include "gw-worker-t.h"
 #include "vipgate/accept.h"
 
 /* Envoy's default histogram buckets, in ms (source/common/stats/histogram_impl.cc) */

@@ -14,7 +14,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include "gw-int.h"
+#include "gw-tls.h"
+#include "vipgate/gw-route.h"
 #include "vipgate/log.h"
 
 /*

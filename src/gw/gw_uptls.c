@@ -35,7 +35,10 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#include "gw-int.h"
+#include "gw-ctx-t.h"
+#include "gw-snap-t.h"
+#include "gw-worker-t.h"
+#include "gw-tls.h"
 #include "gw-io.h"
 #include "gw-uptls.h"
 #include "vipgate/log.h"

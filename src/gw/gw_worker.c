@@ -21,24 +21,17 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
-#include "gw-int.h"
+#include "gw-ctx-t.h"
+#include "gw-back.h"
+#include "gw-front.h"
+#include "gw-snap.h"
+#include "gw-stats.h"
+#include "gw-worker.h"
 #include "gw-io.h"
 #include "gw-yield.h"
+#include "vipgate/gw-route.h"
 #include "vipgate/accept.h"
 #include "vipgate/log.h"
-
-uint64_t
-gw_rand(struct gw_worker *w)
-{
-	/* xorshift64*: per worker, no locks */
-	uint64_t x = w->rng;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	w->rng = x;
-	return x * 0x2545F4914F6CDD1DULL;
-}
 
 void
 gw_worker_poke(struct gw_worker *w)
@@ -123,8 +116,9 @@ acc_check_full(struct gw_worker *w)
 		w->full_unlogged++;
 }
 
-void
-gw_worker_conn_closed(struct gw_worker *w)
+/* The front's callback: a downstream connection closed. */
+static void
+conn_closed(struct gw_worker *w)
 {
 	/* a descriptor is free again: HAProxy re-enables limited listeners
 	 * when a connection closes, not only on its timer */
@@ -175,7 +169,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
 	}
 	for (i = 0; i < w->nlis; i++)
 		if (w->lis[i].l && evconnlistener_get_fd(w->lis[i].l) == lfd) {
-			gw_accept(w, w->lis[i].port, w->lis[i].tls, fd, sa, socklen);
+			gw_front_accept(w, w->lis[i].port, w->lis[i].tls, fd, sa, socklen);
 			/* evconnlistener accepts until EAGAIN unless disabled */
 			acc_check_full(w);
 			return;
@@ -300,7 +294,7 @@ notify_cb(evutil_socket_t fd, short ev, void *arg)
 	if (old)
 		gw_snap_unref(old);
 	if (draining)
-		gw_idle_close_all(w);
+		gw_back_idle_close_all(w);
 	__atomic_store_n(&w->applied_gen, gen, __ATOMIC_RELEASE);
 	/* tell the main thread: readiness may have changed */
 	{
@@ -391,6 +385,7 @@ gw_worker_start(struct gw_worker *w)
 	if (w->rng == 0)
 		w->rng = 1;
 	gw_stats_init(&w->stats);
+	w->conn_closed = conn_closed;
 	w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (w->efd < 0)
 		return -1;

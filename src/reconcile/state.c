@@ -109,25 +109,6 @@ state_decode(json_t *root, const char *path, struct alloc_state *s)
 	return 0;
 }
 
-/* A JSON string (RFC 8259 escapes). */
-static void
-json_str(struct vg_buf *b, const char *s)
-{
-	buf_append(b, "\"", 1);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\') {
-			buf_append(b, "\\", 1);
-			buf_append(b, s, 1);
-		} else if (c < 0x20)
-			buf_printf(b, "\\u%04x", c);
-		else
-			buf_append(b, s, 1);
-	}
-	buf_append(b, "\"", 1);
-}
-
 /*
  * Written straight into one buffer: at 100,000 Services a jansson tree of
  * the same took 32 MB for a moment, more than the file itself (5 MB).
@@ -147,14 +128,16 @@ state_save(const char *path, const struct desired *d)
 		if (sv->nvips == 0)
 			continue;
 		buf_puts(&b, n++ ? ",\n  {\"namespace\": " : "\n  {\"namespace\": ");
-		json_str(&b, sv->ns);
+		buf_json_str(&b, sv->ns, strlen(sv->ns), 0);
 		buf_puts(&b, ", \"name\": ");
-		json_str(&b, sv->name);
+		buf_json_str(&b, sv->name, strlen(sv->name), 0);
 		buf_puts(&b, ", \"ips\": [");
 		for (j = 0; j < sv->nvips; j++) {
+			const char *t = ipaddr_fmt(&sv->vips[j], ip);
+
 			if (j)
 				buf_puts(&b, ", ");
-			json_str(&b, ipaddr_fmt(&sv->vips[j], ip));
+			buf_json_str(&b, t, strlen(t), 0);
 		}
 		buf_puts(&b, "]}");
 	}

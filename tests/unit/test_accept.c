@@ -11,7 +11,7 @@
 
 #include "cu.h"
 #include "vipgate/accept.h"
-#include "../../src/gw/gw-int.h"
+#include "../../src/gw/gw-ctx.h"
 
 static void
 t_which_pause(void)

@@ -355,7 +355,7 @@ test_connection(void)
 	fill(&hh, (const char *const[]){ "Host", "a", "Connection", "Upgrade, HTTP2-Settings , x-secret",
 	    "Upgrade", "h2c", "HTTP2-Settings", "AAMA", "X-Secret", "1", "X-Other", "2",
 	    "connection", "keep-alive,X-OTHER", NULL });
-	CU_ASSERT_EQUAL(gw_h1_conn_named(&hh, drop), 2);	/* upgrade and http2-settings are hop-by-hop anyway */
+	CU_ASSERT_EQUAL(gw_conn_named(&hh, drop), 2);	/* upgrade and http2-settings are hop-by-hop anyway */
 	CU_ASSERT_FALSE(drop[0]);
 	CU_ASSERT_FALSE(drop[3]);
 	CU_ASSERT_TRUE(hop_by_hop(&hh, 3));
@@ -364,10 +364,10 @@ test_connection(void)
 	CU_ASSERT_FALSE(gw_h1_websocket(&hh));
 	fill(&hh, (const char *const[]){ "Upgrade", "h2c, WebSocket", "Connection", "upgrade", NULL });
 	CU_ASSERT_TRUE(gw_h1_websocket(&hh));
-	CU_ASSERT_EQUAL(gw_h1_conn_named(&hh, drop), 0);
+	CU_ASSERT_EQUAL(gw_conn_named(&hh, drop), 0);
 	fill(&hh, (const char *const[]){ "Upgrade", "websocketx", "Connection", ",,", NULL });
 	CU_ASSERT_FALSE(gw_h1_websocket(&hh));
-	CU_ASSERT_EQUAL(gw_h1_conn_named(&hh, drop), 0);
+	CU_ASSERT_EQUAL(gw_conn_named(&hh, drop), 0);
 	hh_free(&hh);
 	CU_ASSERT_TRUE(gw_authority_ok("bookinfo.example.com:80", 23));
 	CU_ASSERT_TRUE(gw_authority_ok("[fd00::1]:8080", 14));

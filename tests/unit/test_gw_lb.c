@@ -2,7 +2,8 @@
 #include "config.h"
 
 #include "cu.h"
-#include "../../src/gw/gw-int.h"
+#include "../../src/gw/gw-lb.h"
+#include "../../src/gw/gw-lb-hash.h"
 
 static struct gw_endpoint eps[4];
 static char ips[4][16];

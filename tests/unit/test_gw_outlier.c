@@ -8,7 +8,11 @@
 #include <event2/event.h>
 
 #include "cu.h"
-#include "../../src/gw/gw-int.h"
+#include "../../src/gw/gw-ctx-t.h"
+#include "../../src/gw/gw-lb.h"
+#include "../../src/gw/gw-lb-hash.h"
+#include "../../src/gw/gw-snap-t.h"
+#include "../../src/gw/gw-worker-t.h"
 #include "vipgate/config.h"
 #include "vipgate/reconcile.h"
 
@@ -318,8 +322,8 @@ static void *resumed[64];
 static enum gw_rs_resume resumed_how[64];
 static size_t nresumed;
 
-/* the proxy's hook (gw_proxy.c is not linked in this program) */
-void
+/* the stream's resume callback, as gw_stream.c hands it to gw_rs_admit */
+static void
 gw_dr_resume(void *owner, enum gw_rs_resume how)
 {
 	if (nresumed < 64) {
@@ -386,26 +390,26 @@ t_breakers(void)
 	cl = s.crt[0];
 	memset(r, 0, sizeof(r));
 	/* the first request opens a connection and is pending until it is up */
-	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[0], &r[0], &r[0], GW_RS_NO_IDLE, 0), GW_RS_CONNECT);
+	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[0], &r[0], &r[0], gw_dr_resume, GW_RS_NO_IDLE, 0), GW_RS_CONNECT);
 	gw_rs_cx_open(&w, &x1, &r[0]);
 	CU_ASSERT_EQUAL(cl->rq_pending, 1);
 	CU_ASSERT_EQUAL(cl->cx_active, 1);
 	/* the pending queue (1) is full: overflow */
-	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[0], &r[1], &r[1], GW_RS_NO_IDLE, 0), GW_RS_OVERFLOW);
+	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[0], &r[1], &r[1], gw_dr_resume, GW_RS_NO_IDLE, 0), GW_RS_OVERFLOW);
 	CU_ASSERT_EQUAL(cl->rq_pending_overflow, 1);
 	gw_rs_req_release(&r[1]);
 	gw_rs_connected(&r[0]);
 	CU_ASSERT_EQUAL(cl->rq_pending, 0);
 	CU_ASSERT_EQUAL(cl->rq_attached, 1);
 	/* at max_connections: no new connection, the request waits */
-	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[0], &r[2], &r[2], GW_RS_NO_IDLE, 0), GW_RS_QUEUED);
+	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[0], &r[2], &r[2], gw_dr_resume, GW_RS_NO_IDLE, 0), GW_RS_QUEUED);
 	CU_ASSERT_EQUAL(cl->cx_overflow, 1);
 	CU_ASSERT_EQUAL(cl->rq_pending, 1);
 	CU_ASSERT_EQUAL(w.rs.nq, 1);
-	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[0], &r[3], &r[3], GW_RS_NO_IDLE, 0), GW_RS_OVERFLOW);
+	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[0], &r[3], &r[3], gw_dr_resume, GW_RS_NO_IDLE, 0), GW_RS_OVERFLOW);
 	gw_rs_req_release(&r[3]);
 	/* the pending queue is checked first, even for an empty host pool */
-	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[1], &r[4], &r[4], GW_RS_NO_IDLE, 0), GW_RS_OVERFLOW);
+	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[1], &r[4], &r[4], gw_dr_resume, GW_RS_NO_IDLE, 0), GW_RS_OVERFLOW);
 	gw_rs_req_release(&r[4]);
 	/* the first answer is done and its connection goes idle: the queued one goes */
 	gw_rs_req_release(&r[0]);
@@ -416,12 +420,12 @@ t_breakers(void)
 	CU_ASSERT_EQUAL(resumed_how[0], GW_RS_DISPATCH);
 	CU_ASSERT_EQUAL(w.rs.nq, 0);
 	/* ... and takes the pooled connection, leaving pending */
-	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[0], &r[2], &r[2], GW_RS_IDLE_OK, 0), GW_RS_IDLE);
+	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[0], &r[2], &r[2], gw_dr_resume, GW_RS_IDLE_OK, 0), GW_RS_IDLE);
 	gw_rs_cx_idle(&w, &x1, 0);
 	CU_ASSERT_EQUAL(cl->rq_pending, 0);
 	CU_ASSERT_EQUAL(cl->rq_attached, 1);
 	/* endpoint 2's pool is empty: it gets a connection although the cluster is full */
-	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[1], &r[4], &r[4], GW_RS_NO_IDLE, 0), GW_RS_CONNECT);
+	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[1], &r[4], &r[4], gw_dr_resume, GW_RS_NO_IDLE, 0), GW_RS_CONNECT);
 	gw_rs_cx_open(&w, &x2, &r[4]);
 	gw_rs_connected(&r[4]);
 	CU_ASSERT_EQUAL(cl->cx_active, 2);
@@ -429,21 +433,21 @@ t_breakers(void)
 	/* a retry would rather have a fresh connection: it gets one while there
 	 * is room, and takes the pooled one when the breakers leave none */
 	gw_rs_cx_idle(&w, &x2, 1);
-	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[1], &r[5], &r[5], GW_RS_IDLE_AVOID, 0), GW_RS_IDLE);
+	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[1], &r[5], &r[5], gw_dr_resume, GW_RS_IDLE_AVOID, 0), GW_RS_IDLE);
 	gw_rs_req_release(&r[5]);
 	rc.max_connections = 3;
-	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[1], &r[5], &r[5], GW_RS_IDLE_AVOID, 0), GW_RS_CONNECT);
+	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[1], &r[5], &r[5], gw_dr_resume, GW_RS_IDLE_AVOID, 0), GW_RS_CONNECT);
 	gw_rs_req_release(&r[5]);
 	rc.max_connections = 1;
 	gw_rs_cx_idle(&w, &x2, 0);
 	/* max_requests: checked when a request would attach */
 	rc.max_requests = 2;
-	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[0], &r[5], &r[5], GW_RS_IDLE_OK, 0), GW_RS_OVERFLOW);
+	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[0], &r[5], &r[5], gw_dr_resume, GW_RS_IDLE_OK, 0), GW_RS_OVERFLOW);
 	CU_ASSERT_EQUAL(cl->rq_pending_overflow, 4);
 	gw_rs_req_release(&r[5]);
 	rc.max_requests = 0;
 	/* a queued request is bounded by the route timeout: 504 UT */
-	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[0], &r[5], &r[5], GW_RS_NO_IDLE, 20), GW_RS_QUEUED);
+	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[0], &r[5], &r[5], gw_dr_resume, GW_RS_NO_IDLE, 20), GW_RS_QUEUED);
 	nresumed = 0;
 	event_base_loop(base, EVLOOP_ONCE);
 	CU_ASSERT_EQUAL(nresumed, 1);
@@ -453,13 +457,13 @@ t_breakers(void)
 	gw_rs_req_release(&r[5]);
 	CU_ASSERT_EQUAL(cl->rq_pending, 0);
 	/* a queued request whose client leaves is just taken out */
-	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[0], &r[5], &r[5], GW_RS_NO_IDLE, 0), GW_RS_QUEUED);
+	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[0], &r[5], &r[5], gw_dr_resume, GW_RS_NO_IDLE, 0), GW_RS_QUEUED);
 	gw_rs_req_release(&r[5]);
 	CU_ASSERT_EQUAL(w.rs.nq, 0);
 	CU_ASSERT_EQUAL(cl->rq_pending, 0);
 	/* a failed connection attempt fails those waiting on its endpoint (Envoy
 	 * purges the pool's pending streams) */
-	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[0], &r[5], &r[5], GW_RS_NO_IDLE, 0), GW_RS_QUEUED);
+	CU_ASSERT_EQUAL(gw_rs_admit(&w, &s, &rc, &reps[0], &r[5], &r[5], gw_dr_resume, GW_RS_NO_IDLE, 0), GW_RS_QUEUED);
 	nresumed = 0;
 	gw_rs_cx_close(&w, &x1, 0);
 	event_base_loop(base, EVLOOP_NONBLOCK);
@@ -526,7 +530,7 @@ fuzz_admit(struct gw_worker *w, struct gw_snap *s, struct gw_rs_req *r, int *con
 	struct gw_ep_rt *ep = s->ert[0][epi];
 	int idle = fcx_idle_of(ep), i;
 
-	switch (gw_rs_admit(w, s, &rc, &reps[epi], r, r, idle >= 0 ? GW_RS_IDLE_OK : GW_RS_NO_IDLE, 0)) {
+	switch (gw_rs_admit(w, s, &rc, &reps[epi], r, r, gw_dr_resume, idle >= 0 ? GW_RS_IDLE_OK : GW_RS_NO_IDLE, 0)) {
 	case GW_RS_IDLE:
 		fcx_busy[idle] = 1;
 		gw_rs_cx_idle(w, &fcx[idle], 0);
@@ -690,11 +694,11 @@ t_breakers_two_workers(void)
 	cl = s.crt[0];
 	memset(r, 0, sizeof(r));
 	memset(x, 0, sizeof(x));
-	CU_ASSERT_EQUAL(gw_rs_admit(&w[0], &s, &rc, &reps[0], &r[0], &r[0], GW_RS_NO_IDLE, 0), GW_RS_CONNECT);
+	CU_ASSERT_EQUAL(gw_rs_admit(&w[0], &s, &rc, &reps[0], &r[0], &r[0], gw_dr_resume, GW_RS_NO_IDLE, 0), GW_RS_CONNECT);
 	gw_rs_cx_open(&w[0], &x[0], &r[0]);
 	gw_rs_connected(&r[0]);
 	/* the other worker's pool for that endpoint is empty: it opens one too */
-	CU_ASSERT_EQUAL(gw_rs_admit(&w[1], &s, &rc, &reps[0], &r[1], &r[1], GW_RS_NO_IDLE, 0), GW_RS_CONNECT);
+	CU_ASSERT_EQUAL(gw_rs_admit(&w[1], &s, &rc, &reps[0], &r[1], &r[1], gw_dr_resume, GW_RS_NO_IDLE, 0), GW_RS_CONNECT);
 	gw_rs_cx_open(&w[1], &x[1], &r[1]);
 	gw_rs_connected(&r[1]);
 	CU_ASSERT_EQUAL(cl->cx_active, 2);
@@ -702,15 +706,15 @@ t_breakers_two_workers(void)
 	CU_ASSERT_EQUAL(s.ert[0][0]->wcx[0], 1);
 	CU_ASSERT_EQUAL(s.ert[0][0]->wcx[1], 1);
 	/* now both wait, and the pending limit (2) counts both workers' */
-	CU_ASSERT_EQUAL(gw_rs_admit(&w[0], &s, &rc, &reps[0], &r[2], &r[2], GW_RS_NO_IDLE, 0), GW_RS_QUEUED);
-	CU_ASSERT_EQUAL(gw_rs_admit(&w[1], &s, &rc, &reps[0], &r[3], &r[3], GW_RS_NO_IDLE, 0), GW_RS_QUEUED);
+	CU_ASSERT_EQUAL(gw_rs_admit(&w[0], &s, &rc, &reps[0], &r[2], &r[2], gw_dr_resume, GW_RS_NO_IDLE, 0), GW_RS_QUEUED);
+	CU_ASSERT_EQUAL(gw_rs_admit(&w[1], &s, &rc, &reps[0], &r[3], &r[3], gw_dr_resume, GW_RS_NO_IDLE, 0), GW_RS_QUEUED);
 	CU_ASSERT_EQUAL(cl->rq_pending, 2);
 	CU_ASSERT_EQUAL(w[0].rs.nq, 1);
 	CU_ASSERT_EQUAL(w[1].rs.nq, 1);
 	{
 		struct gw_rs_req extra = { 0 };
 
-		CU_ASSERT_EQUAL(gw_rs_admit(&w[0], &s, &rc, &reps[0], &extra, &extra, GW_RS_NO_IDLE, 0),
+		CU_ASSERT_EQUAL(gw_rs_admit(&w[0], &s, &rc, &reps[0], &extra, &extra, gw_dr_resume, GW_RS_NO_IDLE, 0),
 		    GW_RS_OVERFLOW);
 		gw_rs_req_release(&extra);
 	}

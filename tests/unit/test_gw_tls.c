@@ -14,7 +14,9 @@
 
 #include "cu.h"
 #include "tls-fixture.h"
-#include "../../src/gw/gw-int.h"
+#include "../../src/gw/gw-snap-t.h"
+#include "../../src/gw/gw-tls.h"
+#include "vipgate/gw-route.h"
 #include "vipgate/config.h"
 #include "vipgate/gw-t.h"
 #include "vipgate/reconcile.h"

@@ -15,7 +15,9 @@
 #include "cu.h"
 #include "fixture.h"
 #include "tls-fixture.h"
-#include "../../src/gw/gw-int.h"
+#include "../../src/gw/gw-ctx-t.h"
+#include "../../src/gw/gw-snap-t.h"
+#include "../../src/gw/gw-worker-t.h"
 #include "vipgate/gw-t.h"
 
 static const char base_cfg[] = "node: {name: node-a}\n";

@@ -1,0 +1,18 @@
+/* The front: downstream HTTP/1.1 connections (gw_front.c). */
+#ifndef VIPGATE_GW_FRONT_H
+#define VIPGATE_GW_FRONT_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <event2/util.h>
+
+struct gw_worker;
+
+/* A connection the worker accepted on a listener's port (tls: terminate TLS on it). */
+void gw_front_accept(struct gw_worker *, uint16_t port, int tls, evutil_socket_t fd,
+    const struct sockaddr *, int socklen);
+/* Closes every downstream connection of the worker (it stops). */
+void gw_front_close_all(struct gw_worker *);
+
+#endif

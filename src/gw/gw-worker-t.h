@@ -1,0 +1,76 @@
+/* A gateway worker: one thread, one event loop, its listeners and connections. */
+#ifndef VIPGATE_GW_WORKER_T_H
+#define VIPGATE_GW_WORKER_T_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "gw-resil.h"
+#include "gw-stats-t.h"
+#include "vipgate/accept-t.h"
+
+struct event;
+struct event_base;
+struct evconnlistener;
+struct gw_ctx;
+struct gw_snap;
+struct gw_stream;
+struct gw_uptls_cache;
+
+struct gw_uconn;
+TAILQ_HEAD(gw_uconn_list, gw_uconn);
+struct gw_dconn;
+TAILQ_HEAD(gw_dconn_list, gw_dconn);
+struct gw_shadow;
+TAILQ_HEAD(gw_shadow_list, gw_shadow);
+
+struct gw_wlis {
+	uint16_t		 port;
+	int			 tls;
+	char			*addr;		/* the gateway.bind entry */
+	struct evconnlistener	*l;
+};
+
+struct gw_worker {
+	struct gw_ctx		*ctx;
+	int			 id;
+	int			 cpu;		/* bound to this CPU; -1: not bound */
+	pthread_t		 th;
+	struct event_base	*base;
+	int			 efd;		/* eventfd: the main thread pokes */
+	struct event		*ev_notify;
+	struct gw_snap		*snap;		/* newest this worker adopted */
+	struct gw_wlis		*lis;
+	size_t			 nlis;
+	struct gw_uconn_list	 idle;		/* keep-alive upstream connections (gw_back.c) */
+	struct gw_dconn_list	 conns;		/* downstream connections (gw_front.c) */
+	struct gw_shadow_list	 shadows;	/* mirrored requests in flight (gw_mirror.c) */
+	size_t			 nidle;
+	uint64_t		 rng;
+	uint64_t		 applied_gen;	/* read by the main thread */
+	int			 bind_errors;
+	size_t			 nconns;	/* downstream connections */
+	size_t			 inflight;	/* requests */
+	int			 draining;
+	struct gw_stats		 stats;
+	struct gw_stream	*st_pool;	/* finished streams kept with their buffers */
+	size_t			 nst_pool;
+	struct gw_uptls_cache	*upcache;	/* upstream TLS sessions (gw_uptls.c) */
+	struct gw_rs_worker	 rs;		/* requests waiting for a connection (gw_resil.c) */
+	/* a downstream connection closed (the front calls it): accepting may resume */
+	void			(*conn_closed)(struct gw_worker *);
+	/* accepting (gw_worker.c): the listeners are on while no flag is set */
+	unsigned		 acc_flags;
+#define GW_ACC_F_FAILED	0x1	/* accept() ran out of descriptors or memory: retried
+				   after VG_ACCEPT_RETRY_MS or when a connection closes */
+#define GW_ACC_F_FULL	0x2	/* max_conns reached: resumed when a connection closes */
+	struct event		*ev_acc_retry;
+	struct vg_accept_state	 acc;		/* accept() failures (accept.h); counters atomic */
+	uint64_t		 acc_full;	/* times max_conns stopped accepting (atomic) */
+	int64_t			 full_logged_ms;
+	uint64_t		 full_unlogged;
+};
+
+#endif

@@ -1,0 +1,671 @@
+/*
+ * The back: upstream HTTP/1.1 connections, from the worker's keep-alive
+ * pool or new (TLS below them as gw_uptls.c decides), their answers parsed
+ * with libhttp-parser after gw_h1_scan's line rules, and the byte pipe an
+ * upgrade turns one into. What happens is reported to the stream through
+ * gw_back_ops; whether to retry, eject or answer is the stream's call.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <http_parser.h>
+
+#include "gw-back.h"
+#include "gw-h1.h"
+#include "gw-io.h"
+#include "gw-snap.h"
+#include "gw-stats.h"
+#include "gw-worker.h"
+#include "vipgate/log.h"
+
+struct gw_uconn {
+	struct gw_worker	*w;
+	struct gw_io		*io;
+	http_parser		 p;
+	struct sockaddr_storage	 sa;
+	socklen_t		 salen;
+	char			 key[96];	/* ip|port, plus |t<TLS identity> for TLS */
+	uint64_t		 khash;		/* of key: the pool scan compares it first */
+	struct gw_stream	*req;		/* the stream it serves, or NULL */
+	const struct gw_back_ops *ops;		/* ... and how it reports to it */
+	const char		*cl_name;	/* its cluster, for the TLS counters */
+	int			 connected, reused, got_bytes;
+	unsigned		 nreq;
+	int64_t			 maxreq;
+	int64_t			 idle_ms;
+	struct hhead		 hh;
+	uint8_t			 drop[GW_MAX_HEADERS];	/* fields its Connection names */
+	int			 got_head, msg_done, paused, resume, in_feed, bp;
+	int			 in_idle;
+	int			 eof;		/* the upstream closed; its buffered bytes still count */
+	int			 tunnel;
+	struct gw_io		*peer;		/* a pipe's other end (the client's) */
+	uint8_t			 hscan;		/* GW_H1_SCAN_*: line rules of the answer's head */
+	int			 discard;	/* an answer to be retried: read, not passed on */
+	struct gw_rs_cx		 rs;		/* counted against its cluster's breakers */
+	int			 tls;		/* an upstream TLS connection */
+	TAILQ_ENTRY(gw_uconn)	 link;
+};
+
+static http_parser_settings uset;
+
+static void uc_free(struct gw_uconn *);
+static void u_fail(struct gw_uconn *, short);
+
+size_t
+gw_back_pending(const struct gw_uconn *uc)
+{
+	return evbuffer_get_length(gw_io_output(uc->io));
+}
+
+int
+gw_back_connected(const struct gw_uconn *uc)
+{
+	return uc->connected;
+}
+
+int
+gw_back_discarding(const struct gw_uconn *uc)
+{
+	return uc->discard;
+}
+
+void
+gw_back_send(struct gw_uconn *uc, const void *a, size_t al, const void *b, size_t bl,
+    const void *c, size_t cl)
+{
+	struct evbuffer *out = gw_io_output(uc->io);
+	struct iovec iov[3] = { { (void *)a, al }, { (void *)b, bl }, { (void *)c, cl } };
+	size_t done = 0, i;
+	ssize_t n;
+
+	/* straight to the socket when nothing waits; TLS goes through gw_io's flush */
+	if (uc->connected && !uc->tls && evbuffer_get_length(out) == 0) {
+		/* send() for one piece, sendmsg() for more: both skip writev's VFS layers */
+		if (bl == 0 && cl == 0)
+			n = send(gw_io_fd(uc->io), a, al, MSG_NOSIGNAL | MSG_DONTWAIT);
+		else {
+			struct msghdr mh;
+
+			memset(&mh, 0, sizeof(mh));
+			mh.msg_iov = iov;
+			mh.msg_iovlen = 3;
+			n = sendmsg(gw_io_fd(uc->io), &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+		}
+		if (n > 0)
+			done = (size_t)n;
+	}
+	for (i = 0; i < 3; i++) {
+		if (done >= iov[i].iov_len) {
+			done -= iov[i].iov_len;
+			continue;
+		}
+		evbuffer_add(out, (char *)iov[i].iov_base + done, iov[i].iov_len - done);
+		done = 0;
+	}
+	/* TLS: sealed and sent now, before the other ready connections are served */
+	if (uc->connected && uc->tls)
+		gw_io_send_now(uc->io);
+}
+
+/* ---- the answer's parser ---- */
+
+static int
+u_begin(http_parser *p)
+{
+	struct gw_uconn *uc = p->data;
+
+	hh_reset(&uc->hh);
+	uc->got_head = 0;
+	return uc->req ? 0 : -1;
+}
+
+static int
+u_field(http_parser *p, const char *at, size_t len)
+{
+	struct gw_uconn *uc = p->data;
+
+	return hh_field(&uc->hh, at, len);
+}
+
+static int
+u_value(http_parser *p, const char *at, size_t len)
+{
+	struct gw_uconn *uc = p->data;
+
+	return hh_value(&uc->hh, at, len);
+}
+
+static int
+u_headers_done(http_parser *p)
+{
+	struct gw_uconn *uc = p->data;
+	struct gw_back_head bh;
+
+	if (uc->req == NULL)
+		return -1;
+	bh.chunked = (p->flags & F_CHUNKED) != 0;
+	bh.ndrop = 0;
+	bh.drop = uc->drop;
+	if (p->status_code >= 200 || p->status_code == 101)
+		bh.ndrop = gw_conn_named(&uc->hh, uc->drop);	/* RFC 9110 7.6.1, answers too */
+	switch (uc->ops->head(uc->req, p->status_code, &uc->hh, &bh)) {
+	case GW_BACK_INTERIM:
+		return 0;	/* interim answers are not passed on; the final one follows */
+	case GW_BACK_DISCARD:
+		uc->got_head = 1;
+		uc->discard = 1;	/* read and dropped; the retry follows its end */
+		return 0;
+	case GW_BACK_DISCARD_NOBODY:
+		uc->got_head = 1;
+		uc->discard = 1;
+		return 1;
+	case GW_BACK_UPGRADE:
+		uc->got_head = 1;
+		uc->tunnel = 1;
+		return 0;
+	case GW_BACK_PASS_NOBODY:
+		uc->got_head = 1;
+		return 1;
+	case GW_BACK_PASS:
+		break;
+	}
+	uc->got_head = 1;
+	return 0;
+}
+
+static int
+u_body(http_parser *p, const char *at, size_t len)
+{
+	struct gw_uconn *uc = p->data;
+
+	if (uc->req == NULL || !uc->got_head)
+		return uc->req ? 0 : -1;
+	if (uc->discard)
+		return 0;
+	if (uc->ops->body(uc->req, at, len)) {
+		uc->bp = 1;
+		http_parser_pause(p, 1);
+	}
+	return 0;
+}
+
+static int
+u_complete(http_parser *p)
+{
+	struct gw_uconn *uc = p->data;
+
+	uc->hscan = GW_H1_SCAN_STATUS;	/* what follows is another answer's head */
+	if (!uc->got_head)
+		return 0;	/* the end of a 1xx */
+	uc->msg_done = 1;
+	http_parser_pause(p, 1);
+	return 0;
+}
+
+/* ---- the pool ---- */
+
+static void
+uc_to_idle(struct gw_uconn *uc)
+{
+	struct gw_worker *w = uc->w;
+
+	uc->req = NULL;
+	uc->msg_done = 0;
+	uc->got_head = 0;
+	uc->bp = uc->paused = uc->resume = 0;
+	hh_reset(&uc->hh);
+	http_parser_init(&uc->p, HTTP_RESPONSE);
+	uc->p.data = uc;
+	uc->hscan = GW_H1_SCAN_STATUS;
+	uc->in_idle = 1;
+	TAILQ_INSERT_HEAD(&w->idle, uc, link);
+	w->nidle++;
+	gw_rs_cx_idle(w, &uc->rs, 1);	/* a queued request may take it */
+	gw_io_set_timeouts(uc->io, &(struct timeval){ uc->idle_ms / 1000,
+	    (uc->idle_ms % 1000) * 1000 }, NULL);
+	gw_io_enable(uc->io, EV_READ);
+}
+
+void
+gw_back_release(struct gw_uconn *uc, int keep)
+{
+	uc->discard = 0;
+	if (keep)
+		uc_to_idle(uc);
+	else {
+		uc->req = NULL;
+		uc_free(uc);
+	}
+}
+
+void
+gw_back_close(struct gw_uconn *uc)
+{
+	uc->req = NULL;
+	uc_free(uc);
+}
+
+/*
+ * The answer is complete: whether the connection may serve another request
+ * (a retried answer's connection ignores the reuse limit, as before).
+ */
+static void
+u_done(struct gw_uconn *uc)
+{
+	int reusable = http_should_keep_alive(&uc->p) &&
+	    (uc->discard || uc->maxreq <= 0 || uc->nreq < (unsigned)uc->maxreq) &&
+	    evbuffer_get_length(gw_io_input(uc->io)) == 0 && !uc->w->draining;
+
+	uc->ops->done(uc->req, reusable);
+}
+
+static void
+u_fail(struct gw_uconn *uc, short what)
+{
+	struct gw_stream *st = uc->req;
+	char reason[256];
+	const char *tls = NULL;
+	int tf;
+
+	if (st == NULL) {
+		uc_free(uc);
+		return;
+	}
+	if (!uc->connected &&
+	    (tf = gw_uptls_failure(uc->io, what, reason, sizeof(reason))) != 0) {
+		log_warnx("gateway: upstream %s (%s): TLS handshake: %s", uc->key,
+		    uc->cl_name ? uc->cl_name : "-", reason);
+		if (uc->cl_name)
+			gw_stats_cluster(&uc->w->stats, uc->cl_name,
+			    tf == GW_UPTLS_FAIL_SAN ? GW_CS_SSL_FAIL_VERIFY_SAN :
+			    tf == GW_UPTLS_FAIL_VERIFY ? GW_CS_SSL_FAIL_VERIFY_ERROR :
+			    GW_CS_SSL_CONNECTION_ERROR);
+		tls = reason;
+	}
+	uc->ops->fail(st, uc->connected ? GW_BACK_F_RESET : GW_BACK_F_CONNECT,
+	    uc->reused && !uc->got_bytes, tls);
+}
+
+void
+gw_back_timeout(struct gw_uconn *uc)
+{
+	u_fail(uc, BEV_EVENT_TIMEOUT | BEV_EVENT_READING);
+}
+
+/* ---- tunnels ---- */
+
+/*
+ * The upstream said 101: from now on the connection pair is a byte pipe
+ * (WebSocket), outliving reloads: it holds no listener, only its snapshot.
+ */
+void
+gw_back_tunnel(struct gw_uconn *uc, struct gw_io *client)
+{
+	uc->peer = client;
+	gw_io_set_timeouts(uc->io, &(struct timeval){ 3600, 0 }, NULL);
+	gw_io_setwatermark(uc->io, EV_READ, 0, 0);
+	gw_io_enable(uc->io, EV_READ | EV_WRITE);
+}
+
+void
+gw_back_tunnel_writable(struct gw_uconn *uc)
+{
+	gw_io_enable(uc->io, EV_READ);
+}
+
+static void
+u_feed(struct gw_uconn *uc)
+{
+	struct evbuffer *in = gw_io_input(uc->io);
+
+	if (uc->in_feed)
+		return;
+	uc->in_feed = 1;
+	for (;;) {
+		struct evbuffer_iovec v;
+		size_t n;
+		enum http_errno e;
+
+		if (uc->resume) {
+			uc->resume = 0;
+			uc->paused = 0;
+			http_parser_pause(&uc->p, 0);
+		}
+		if (uc->msg_done && uc->tunnel) {
+			uc->in_feed = 0;
+			/* what followed the head belongs to the new protocol */
+			uc->ops->upgraded(uc->req, uc->io, in);
+			return;
+		}
+		if (uc->msg_done) {
+			uc->in_feed = 0;
+			u_done(uc);
+			return;
+		}
+		if (uc->paused)
+			break;
+		if (evbuffer_get_length(in) == 0) {
+			if (!uc->eof)
+				break;
+			/* a close-delimited body ends here */
+			uc->in_feed = 0;
+			http_parser_execute(&uc->p, &uset, NULL, 0);
+			if (uc->msg_done) {
+				uc->p.flags |= F_CONNECTION_CLOSE;
+				u_done(uc);
+			} else
+				u_fail(uc, BEV_EVENT_EOF);
+			return;
+		}
+		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+			break;
+		uc->got_bytes = 1;
+		if (uc->hscan != GW_H1_SCAN_DONE) {
+			const char *why;
+			long k = gw_h1_scan(&uc->hscan, v.iov_base, v.iov_len, &why);
+
+			if (k < 0) {
+				log_debug("gateway: upstream %s: %s", uc->key, why);
+				e = HPE_INVALID_HEADER_TOKEN;
+				goto bad;
+			}
+			/* the head alone: after a 1xx the next head is scanned too */
+			if (uc->hscan == GW_H1_SCAN_DONE)
+				v.iov_len = (size_t)k;
+		}
+		n = http_parser_execute(&uc->p, &uset, v.iov_base, v.iov_len);
+		evbuffer_drain(in, n);
+		e = HTTP_PARSER_ERRNO(&uc->p);
+		if (e == HPE_PAUSED) {
+			if (!uc->msg_done)
+				uc->paused = 1;
+			continue;
+		}
+bad:
+		if (e != HPE_OK || uc->req == NULL) {
+			uc->in_feed = 0;
+			if (uc->req)
+				uc->ops->fail(uc->req, GW_BACK_F_PROTOCOL, 0, NULL);
+			else
+				u_fail(uc, BEV_EVENT_ERROR);
+			return;
+		}
+	}
+	uc->in_feed = 0;
+}
+
+void
+gw_back_resume(struct gw_uconn *uc)
+{
+	if (!uc->bp)
+		return;
+	uc->bp = 0;
+	uc->resume = 1;
+	u_feed(uc);
+}
+
+/* ---- events ---- */
+
+static void
+u_readcb(struct gw_io *io, void *arg)
+{
+	struct gw_uconn *uc = arg;
+	const struct gw_back_ops *ops;
+	void *tok;
+
+	if (uc->in_idle) {
+		/* an idle upstream must not talk */
+		TAILQ_REMOVE(&uc->w->idle, uc, link);
+		uc->w->nidle--;
+		uc->in_idle = 0;
+		uc_free(uc);
+		return;
+	}
+	if (uc->peer) {
+		gw_io_pump(io, uc->peer, GW_HWM);
+		return;
+	}
+	ops = uc->ops;	/* uc may be gone after u_feed */
+	tok = uc->req ? ops->enter(uc->req) : NULL;
+	u_feed(uc);
+	if (tok)
+		ops->leave(tok);
+}
+
+static void
+u_writecb(struct gw_io *io, void *arg)
+{
+	struct gw_uconn *uc = arg;
+
+	(void)io;
+	if (uc->peer) {
+		gw_io_enable(uc->peer, EV_READ);
+		return;
+	}
+	if (uc->req)
+		uc->ops->drained(uc->req);
+}
+
+static void
+u_eventcb(struct gw_io *io, short what, void *arg)
+{
+	struct gw_uconn *uc = arg;
+
+	if (what & BEV_EVENT_CONNECTED) {
+		uc->connected = 1;
+		if (uc->tls && uc->req && uc->cl_name) {
+			gw_stats_cluster(&uc->w->stats, uc->cl_name, GW_CS_SSL_HANDSHAKE);
+			if (gw_uptls_reused(uc->io))
+				gw_stats_cluster(&uc->w->stats, uc->cl_name, GW_CS_SSL_SESSION_REUSED);
+		}
+		/* the connect timeout is over; the route and per-try timeouts are the request's */
+		gw_io_set_timeouts(io, NULL, NULL);
+		if (uc->req)
+			uc->ops->connected(uc->req);
+		return;
+	}
+	if (uc->in_idle) {
+		TAILQ_REMOVE(&uc->w->idle, uc, link);
+		uc->w->nidle--;
+		uc->in_idle = 0;
+		uc_free(uc);
+		return;
+	}
+	if (uc->req && uc->peer) {
+		/* the upstream closed the pipe: let the client have what is left, then close */
+		if (evbuffer_get_length(gw_io_input(uc->io)))
+			gw_io_write_buffer(uc->peer, gw_io_input(uc->io));
+		uc->peer = NULL;
+		uc->ops->tunnel_closed(uc->req);
+		return;
+	}
+	if ((what & BEV_EVENT_EOF) && uc->req && uc->got_bytes) {
+		const struct gw_back_ops *ops = uc->ops;
+		void *tok = ops->enter(uc->req);
+
+		/* bytes may wait behind back-pressure: u_feed ends the message */
+		uc->eof = 1;
+		u_feed(uc);
+		ops->leave(tok);
+		return;
+	}
+	u_fail(uc, what);
+}
+
+static void
+uc_free(struct gw_uconn *uc)
+{
+	if (uc->in_idle) {
+		TAILQ_REMOVE(&uc->w->idle, uc, link);
+		uc->w->nidle--;
+	}
+	hh_free(&uc->hh);
+	gw_io_free(uc->io);
+	__atomic_sub_fetch(&uc->w->stats.upstream_cx_active, 1, __ATOMIC_RELAXED);
+	gw_rs_cx_close(uc->w, &uc->rs, uc->connected);	/* a queued request may go */
+	free(uc);
+}
+
+void
+gw_back_idle_close_all(struct gw_worker *w)
+{
+	struct gw_uconn *uc;
+
+	while ((uc = TAILQ_FIRST(&w->idle)) != NULL)
+		uc_free(uc);
+}
+
+void
+gw_back_sockaddr(const struct gw_endpoint *e, struct sockaddr_storage *ss, socklen_t *len)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (e->addr.family == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(e->port);
+		memcpy(&s4->sin_addr, e->addr.a, 4);
+		*len = sizeof(*s4);
+	} else {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(e->port);
+		memcpy(&s6->sin6_addr, e->addr.a, 16);
+		*len = sizeof(*s6);
+	}
+}
+
+/* ---- attaching a connection ---- */
+
+int
+gw_back_prepare(struct gw_back_prep *bp, struct gw_worker *w, struct gw_snap *s,
+    const struct gw_cluster *c, const struct gw_endpoint *e, const struct vg_buf *uphead,
+    char *err, size_t errlen)
+{
+	struct gw_uconn *uc;
+
+	if (uset.on_message_begin == NULL) {
+		/* settings are constant: first use fills them */
+		uset.on_message_begin = u_begin;
+		uset.on_header_field = u_field;
+		uset.on_header_value = u_value;
+		uset.on_headers_complete = u_headers_done;
+		uset.on_body = u_body;
+		uset.on_message_complete = u_complete;
+	}
+	bp->w = w;
+	bp->idle = NULL;
+	if (gw_uptls_prepare(w->ctx, s, c, e, uphead->s, uphead->len, &bp->tr, err, errlen) == -1)
+		return -1;
+	/* one pool per TLS identity: plain and TLS to one ip:port never mix */
+	if (bp->tr.id)
+		snprintf(bp->key, sizeof(bp->key), "%s|%u|t%016llx", e->ip, e->port,
+		    (unsigned long long)bp->tr.id);
+	else
+		snprintf(bp->key, sizeof(bp->key), "%s|%u", e->ip, e->port);
+	bp->khash = hash_str(HASH_INIT, bp->key);
+	TAILQ_FOREACH(uc, &w->idle, link)
+		if (uc->khash == bp->khash && strcmp(uc->key, bp->key) == 0 &&
+		    uc->rs.cl == s->crt[c->id])
+			break;
+	bp->idle = uc;
+	return 0;
+}
+
+void
+gw_back_prep_done(struct gw_back_prep *bp)
+{
+	gw_uptls_done(&bp->tr);
+}
+
+struct gw_uconn *
+gw_back_take_idle(struct gw_back_prep *bp)
+{
+	struct gw_worker *w = bp->w;
+	struct gw_uconn *uc = bp->idle;
+
+	TAILQ_REMOVE(&w->idle, uc, link);
+	w->nidle--;
+	uc->in_idle = 0;
+	gw_rs_cx_idle(w, &uc->rs, 0);
+	uc->reused = 1;
+	uc->got_bytes = 0;
+	__atomic_add_fetch(&w->stats.upstream_reuse, 1, __ATOMIC_RELAXED);
+	return uc;
+}
+
+struct gw_uconn *
+gw_back_connect(struct gw_back_prep *bp, const struct gw_rs_req *rq, const struct gw_cluster *c,
+    const struct gw_endpoint *e)
+{
+	struct gw_worker *w = bp->w;
+	struct gw_uconn *uc;
+	int one = 1, err;
+	evutil_socket_t fd;
+	int64_t t = c->connect_timeout_ms;
+	struct timeval tv = { t / 1000, (t % 1000) * 1000 };
+
+	uc = xcalloc(1, sizeof(*uc));
+	uc->w = w;
+	snprintf(uc->key, sizeof(uc->key), "%s", bp->key);
+	uc->khash = bp->khash;
+	gw_back_sockaddr(e, &uc->sa, &uc->salen);
+	uc->tls = bp->tr.ctx != NULL;
+	uc->io = bp->tr.ctx ? gw_uptls_io_new(w, w->base, &bp->tr, bp->key) :
+	    gw_io_new(w->base, -1, NULL, GW_IO_PLAIN);
+	if (uc->io == NULL) {
+		free(uc);
+		errno = ENOMEM;
+		return NULL;
+	}
+	__atomic_add_fetch(&w->stats.upstream_cx_total, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&w->stats.upstream_cx_active, 1, __ATOMIC_RELAXED);
+	/* no callbacks yet: a synchronous failure must not free uc under us */
+	if (gw_io_connect(uc->io, (struct sockaddr *)&uc->sa, uc->salen) == -1) {
+		err = errno;
+		uc_free(uc);
+		errno = err;
+		return NULL;
+	}
+	gw_rs_cx_open(w, &uc->rs, rq);
+	fd = gw_io_fd(uc->io);
+	if (fd >= 0)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	gw_rs_keepalive(fd, c);	/* tcpKeepalive */
+	http_parser_init(&uc->p, HTTP_RESPONSE);
+	uc->p.data = uc;
+	uc->hscan = GW_H1_SCAN_STATUS;
+	gw_io_setcb(uc->io, u_readcb, u_writecb, u_eventcb, uc);
+	gw_io_setwatermark(uc->io, EV_READ, 0, GW_HWM);
+	gw_io_setwatermark(uc->io, EV_WRITE, GW_LWM, 0);
+	/* TLS: the handshake waits on reads; Envoy's connect timeout covers it too */
+	gw_io_set_timeouts(uc->io, uc->tls ? &tv : NULL, &tv);
+	gw_io_enable(uc->io, EV_READ | EV_WRITE);
+	return uc;
+}
+
+void
+gw_back_attach(struct gw_uconn *uc, struct gw_stream *st, const struct gw_back_ops *ops,
+    const struct gw_cluster *c)
+{
+	uc->maxreq = c->max_requests_per_connection;
+	uc->idle_ms = c->idle_timeout_ms > 0 ? c->idle_timeout_ms : 3600000;
+	uc->cl_name = c->name;
+	uc->req = st;
+	uc->ops = ops;
+	uc->nreq++;
+	if (uc->reused)
+		gw_io_set_timeouts(uc->io, NULL, NULL);	/* the pool's idle timeout */
+}

@@ -1,0 +1,179 @@
+/*
+ * The gateway's own answers, as Envoy's local replies: 404 NR, 503 NC/UH/UF,
+ * 504 UT, redirects, direct responses, fault aborts, CORS preflights. The
+ * head goes to the front as a field list; the front frames it.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <http_parser.h>
+
+#include "gw-hdr.h"
+#include "gw-local.h"
+#include "gw-snap-t.h"
+#include "gw-stream-life.h"
+#include "gw-stream-t.h"
+#include "vipgate/gw-route.h"
+
+void
+gw_local_cors_fields(struct gw_hlist *l, const struct gw_stream *st)
+{
+	const struct gw_cors *c = st->rt ? st->rt->cors : NULL;
+
+	if (c == NULL || st->cors_origin == NULL)
+		return;
+	gw_hlist_add(l, "access-control-allow-origin", 27, st->cors_origin, st->cors_len);
+	if (c->credentials == 1)
+		gw_hlist_add(l, "access-control-allow-credentials", 32, "true", 4);
+	if (c->expose)
+		gw_hlist_add(l, "access-control-expose-headers", 29, c->expose, strlen(c->expose));
+}
+
+void
+gw_local(struct gw_stream *st, int code, const char *flags, const char *body, size_t blen,
+    const char *location)
+{
+	struct gw_front *fc = st->fc;
+	struct gw_hdr stack[GW_HLIST_STACK];
+	struct gw_hlist l;
+	struct gw_resp r;
+	char num[24];
+	size_t i;
+
+	if (st->resp_started)
+		return;
+	st->resp_started = 1;
+	st->code = code;
+	st->flags = flags;
+	gw_hlist_init(&l, stack);
+	gw_hlist_add(&l, "content-length", 14, num, gw_fmt_u64(num, blen));
+	if (blen)
+		gw_hlist_add(&l, "content-type", 12, "text/plain", 10);
+	if (location)
+		gw_hlist_add(&l, "location", 8, location, strlen(location));
+	if (st->rt)
+		gw_hlist_ops(&l, &st->rt->resp);
+	gw_local_cors_fields(&l, st);
+	for (i = 0; i < st->ncors_pf; i++)
+		gw_hlist_add(&l, st->cors_pf[i].name, st->cors_pf[i].nlen, st->cors_pf[i].value,
+		    st->cors_pf[i].vlen);
+	if (st->overloaded)
+		gw_hlist_add(&l, "x-envoy-overloaded", 18, "true", 4);
+	gw_hlist_add(&l, "server", 6, "istio-envoy", 11);
+	memset(&r, 0, sizeof(r));
+	r.status = code;
+	r.f = l.f;
+	r.n = l.n;
+	r.has_length = 1;
+	r.local = 1;
+	fc->ops->head(fc, &r);
+	gw_hlist_free(&l);
+	if (blen)
+		fc->ops->body(fc, body, blen);
+	st->bytes_out += blen;
+	fc->ops->end(fc);
+	st->resp_done = 1;
+	gw_stream_maybe_done(st);
+}
+
+void
+gw_local_error(struct gw_stream *st, int code, const char *flags, const char *msg)
+{
+	gw_local(st, code, flags, msg, strlen(msg), NULL);
+}
+
+/* Where a redirect points: scheme, authority, port, path or the route's uri. */
+static void
+redirect_location(struct gw_stream *st, const struct gw_redirect *rd, int to_https,
+    const char *host, size_t hostlen, struct vg_buf *out)
+{
+	const char *path = st->hh.b.s;
+	size_t plen = st->hh.url_l, hl = hostlen;
+	const char *q = memchr(path, '?', plen);
+	const char *colon = host ? memchr(host, ':', hostlen) : NULL;
+
+	if (colon && host[0] != '[')
+		hl = (size_t)(colon - host);
+	buf_puts(out, to_https ? "https" : rd && rd->scheme ? rd->scheme : st->tls ? "https" : "http");
+	buf_puts(out, "://");
+	if (rd && rd->authority)
+		buf_puts(out, rd->authority);
+	else
+		buf_append(out, host ? host : "", host ? hl : 0);
+	if (rd && rd->port)
+		buf_printf(out, ":%u", rd->port);
+	else if (rd && rd->port_from_request)
+		buf_printf(out, ":%u", st->port);
+	if (rd && rd->uri) {
+		buf_puts(out, rd->uri);
+		if (q && !strchr(rd->uri, '?'))
+			buf_append(out, q, plen - (size_t)(q - path));
+	} else
+		buf_append(out, path, plen);
+}
+
+
+void
+gw_local_redirect(struct gw_stream *st, const struct gw_redirect *rd, int to_https, int code,
+    const char *host, size_t hostlen)
+{
+	struct vg_buf loc = { 0 };
+
+	redirect_location(st, rd, to_https, host, hostlen, &loc);
+	buf_append(&loc, "", 1);
+	gw_local(st, code, "-", NULL, 0, loc.s);
+	buf_free(&loc);
+}
+
+int
+gw_local_cors(struct gw_stream *st)
+{
+	const struct gw_cors *c = st->rt->cors;
+	const struct hhead *hh = &st->hh;
+	const char *origin = NULL;
+	size_t olen = 0, i;
+	int preflight = 0, ok = 0;
+
+	for (i = 0; i < hh->n; i++) {
+		if (HNAME_IS(hh, i, "origin")) {
+			origin = HV(hh, i);
+			olen = hh->h[i].vl;
+		} else if (HNAME_IS(hh, i, "access-control-request-method"))
+			preflight = st->method == HTTP_OPTIONS;
+	}
+	if (origin == NULL)
+		return 0;
+	for (i = 0; i < c->norigins && !ok; i++)
+		ok = gw_strmatch_eval(&c->origins[i], st->snap->rx, origin, olen);
+	if (!ok) {
+		if (preflight && !c->forward_unmatched) {
+			gw_local(st, 200, "-", NULL, 0, NULL);
+			return 1;
+		}
+		return 0;
+	}
+	st->cors_origin = origin;
+	st->cors_len = olen;
+	if (preflight) {
+		/* gw_local adds allow-origin and credentials; these are the preflight's own */
+		struct gw_hdr *pf = st->cors_pf;
+		size_t n = 0;
+
+		if (c->methods)
+			pf[n++] = (struct gw_hdr){ "access-control-allow-methods", 28, c->methods,
+			    strlen(c->methods) };
+		if (c->headers)
+			pf[n++] = (struct gw_hdr){ "access-control-allow-headers", 28, c->headers,
+			    strlen(c->headers) };
+		if (c->max_age_s >= 0)
+			pf[n++] = (struct gw_hdr){ "access-control-max-age", 22, st->cors_age,
+			    gw_fmt_u64(st->cors_age, (uint64_t)c->max_age_s) };
+		st->ncors_pf = n;
+		gw_local(st, 200, "-", NULL, 0, NULL);	/* st is gone after this */
+		return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,992 @@
+/*
+ * The stream: one request from its head to its end, whatever carries it.
+ * Route, then cluster and endpoint (load balancer, circuit breakers), the
+ * upstream attempt through the back, and everything Envoy's router and
+ * fault filter decide on the way: retries and their back-off, route and
+ * per-try timeouts, fault delays and aborts, mirrors, outlier reports. The
+ * front hands requests in through gw-stream.h and gets answers through its
+ * ops; the back reports through stream_back_ops below.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <http_parser.h>
+
+#include "gw-back.h"
+#include "gw-hdr.h"
+#include "gw-lb.h"
+#include "gw-local.h"
+#include "gw-mirror.h"
+#include "gw-snap.h"
+#include "gw-stats.h"
+#include "gw-stream.h"
+#include "gw-stream-life.h"
+#include "gw-uphead.h"
+#include "gw-worker.h"
+#include "vipgate/gw-retry.h"
+#include "vipgate/log.h"
+
+static const struct gw_back_ops stream_back_ops;
+
+static int st_send_attempt(struct gw_stream *);
+static void st_attempt_failed(struct gw_stream *, enum gw_retry_ev);
+static void st_upstream(struct gw_stream *);
+
+/* The front's bracket around a callback of the stream's own (see gw_front_ops). */
+static struct gw_front *
+st_enter(struct gw_stream *st)
+{
+	struct gw_front *fc = st->fc;
+
+	fc->ops->enter(fc);
+	return fc;
+}
+
+static void
+st_leave(struct gw_front *fc)
+{
+	fc->ops->leave(fc);
+}
+
+/* ---- load balancing ---- */
+
+static uint64_t
+rnd_cb(void *arg)
+{
+	return gw_rand(arg);
+}
+
+static uint64_t
+fnv(const char *s, size_t len)
+{
+	return hash_bytes(HASH_INIT, s, len);
+}
+
+/* The consistent-hash key of a request, when the cluster hashes. */
+static int
+hash_key(const struct gw_stream *st, const struct gw_cluster *c, uint64_t *h)
+{
+	const struct hhead *hh = &st->hh;
+	size_t i;
+
+	switch (c->hash_key) {
+	case GW_HASH_SOURCE_IP:
+		/* Envoy hashes the downstream address, which XFF hops may replace */
+		*h = fnv(st->client, strlen(st->client));
+		return 1;
+	case GW_HASH_HEADER:
+		for (i = 0; i < hh->n; i++)
+			if (hname_is(hh, i, c->hash_name)) {
+				*h = fnv(HV(hh, i), hh->h[i].vl);
+				return 1;
+			}
+		return 0;
+	case GW_HASH_COOKIE:
+		for (i = 0; i < hh->n; i++)
+			if (HNAME_IS(hh, i, "cookie")) {
+				const char *v = HV(hh, i), *end = v + hh->h[i].vl;
+				size_t nl = strlen(c->hash_name);
+
+				while (v < end) {
+					const char *semi = memchr(v, ';', (size_t)(end - v));
+					const char *pe = semi ? semi : end;
+
+					while (v < pe && *v == ' ')
+						v++;
+					if ((size_t)(pe - v) > nl && memcmp(v, c->hash_name, nl) == 0 && v[nl] == '=') {
+						*h = fnv(v + nl + 1, (size_t)(pe - v - (ptrdiff_t)nl - 1));
+						return 1;
+					}
+					v = pe + 1;
+				}
+			}
+		return 0;
+	case GW_HASH_QUERY: {
+		const char *path = hh->b.s;
+		const char *q = memchr(path, '?', hh->url_l);
+		size_t nl = strlen(c->hash_name);
+
+		while (q && q < path + hh->url_l) {
+			const char *s = q + 1, *end = path + hh->url_l;
+			const char *amp = memchr(s, '&', (size_t)(end - s));
+			const char *pe = amp ? amp : end;
+
+			if ((size_t)(pe - s) > nl && memcmp(s, c->hash_name, nl) == 0 && s[nl] == '=') {
+				*h = fnv(s + nl + 1, (size_t)(pe - s - (ptrdiff_t)nl - 1));
+				return 1;
+			}
+			q = amp;
+		}
+		return 0;
+	}
+	default:
+		return 0;
+	}
+}
+
+/* ---- fault injection, timeouts, retries ---- */
+
+static void st_step_cb(evutil_socket_t, short, void *);
+static void st_timeout_cb(evutil_socket_t, short, void *);
+
+/* ev_step waits ms for step (the loop's cached time may be stale: refresh it first). */
+static void
+st_step(struct gw_stream *st, int step, int64_t ms)
+{
+	struct event_base *base = st->w->base;
+	struct timeval tv;
+
+	if (st->ev_step == NULL)
+		st->ev_step = evtimer_new(base, st_step_cb, st);
+	st->step = step;
+	event_base_update_cache_time(base);
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(st->ev_step, &tv);
+}
+
+static void
+st_step_stop(struct gw_stream *st)
+{
+	if (st->ev_step)
+		evtimer_del(st->ev_step);
+	st->step = GW_STEP_NONE;
+}
+
+/* Envoy's global route timeout: armed once, when the request is complete. */
+static void
+st_arm_timeout(struct gw_stream *st)
+{
+	struct event_base *base = st->w->base;
+	int64_t t = st->rt ? st->rt->timeout_ms : 0;
+	struct timeval tv;
+
+	if (t <= 0 || st->ev_timeout || st->resp_done)
+		return;
+	st->ev_timeout = evtimer_new(base, st_timeout_cb, st);
+	event_base_update_cache_time(base);
+	tv.tv_sec = t / 1000;
+	tv.tv_usec = (t % 1000) * 1000;
+	evtimer_add(st->ev_timeout, &tv);
+}
+
+/*
+ * Envoy's per-try timeout starts when the attempt's connection is ready and
+ * the whole request is on its way (UpstreamRequest::setupPerTryTimeout).
+ */
+static void
+st_arm_try(struct gw_stream *st)
+{
+	int64_t t;
+
+	if (st == NULL || st->rt == NULL || st->uc == NULL || !gw_back_connected(st->uc) ||
+	    !st->body_done || st->resp_done || st->step != GW_STEP_NONE ||
+	    gw_back_discarding(st->uc))
+		return;
+	t = st->rt->retry.per_try_timeout_ms;
+	if (t > 0)
+		st_step(st, GW_STEP_TRY, t);
+}
+
+/* Expect: 100-continue is answered by the gateway once an upstream attempt is under way. */
+static void
+st_continue(struct gw_stream *st)
+{
+	if (st->expect && !st->continued && st->uc && !st->resp_started && !st->body_done) {
+		st->continued = 1;
+		st->fc->ops->cont(st->fc);
+	}
+}
+
+/* The fault filter's abort (flag FI), after any delay. 1 when it answered. */
+static int
+st_fault_abort(struct gw_stream *st)
+{
+	const struct gw_fault *f = st->rt->fault;
+
+	if (f->abort_status <= 0 ||
+	    !gw_fraction_hit(f->abort_num, f->abort_den, gw_rand(st->w)))
+		return 0;
+	gw_local(st, f->abort_status, gw_flags_add(st->flags, "FI"), "fault filter abort", 18, NULL);
+	return 1;
+}
+
+/*
+ * Envoy's fault filter, ahead of the router: a delay (flag DI) holds the
+ * request, its body waiting unread in the socket; then the abort. 1 when
+ * the request is held or answered.
+ */
+static int
+st_fault(struct gw_stream *st)
+{
+	const struct gw_fault *f = st->rt->fault;
+
+	if (f->delay_ms > 0 && gw_fraction_hit(f->delay_num, f->delay_den, gw_rand(st->w))) {
+		st->flags = gw_flags_add(st->flags, "DI");
+		st->fc->ops->hold(st->fc, 1);
+		st_step(st, GW_STEP_DELAY, f->delay_ms);
+		return 1;
+	}
+	return st_fault_abort(st);
+}
+
+/*
+ * Whether the retry policy, the circuit breakers (connectionPool.http.
+ * maxRetries: Envoy does not make the retry, upstream_rq_retry_overflow,
+ * flag UO; a retry holds its share until its back-off is over) and the
+ * body (replayable only while kept) allow one more attempt.
+ */
+static enum gw_retry_verdict
+st_retry_decide(struct gw_stream *st, enum gw_retry_ev ev, int status, int overloaded)
+{
+	enum gw_retry_verdict v;
+	int replayable = !st->has_body || (st->body != NULL && !st->body_over);
+
+	if (st->rt == NULL || st->cl == NULL || st->resp_started)
+		return GW_RETRY_NO;
+	v = gw_retry_decide(&st->rt->retry, ev, status, overloaded, st->retries, replayable);
+	if (v == GW_RETRY_YES && !gw_breaker_retry_ok(&st->rs, st->snap, st->cl)) {
+		st->flags = gw_flags_add(st->flags, "UO");
+		return GW_RETRY_NO;
+	}
+	if (v == GW_RETRY_EXHAUSTED) {
+		st->flags = gw_flags_add(st->flags, "URX");
+		gw_stats_cluster(&st->w->stats, st->cl->name, GW_CS_RETRY_LIMIT);
+	}
+	return v;
+}
+
+/* A retry waits Envoy's jittered exponential back-off (a timer: nothing blocks). */
+static void
+st_retry_later(struct gw_stream *st)
+{
+	struct gw_worker *w = st->w;
+
+	st->retries++;
+	gw_stats_cluster(&w->stats, st->cl->name, GW_CS_RETRY);
+	st_step(st, GW_STEP_BACKOFF, (int64_t)gw_retry_backoff_ms(&st->rt->retry, st->retries,
+	    gw_rand(w)));
+}
+
+/* The back-off is over: another endpoint (previous_hosts predicate), the request again. */
+static void
+st_retry_now(struct gw_stream *st)
+{
+	const struct gw_endpoint *e = NULL;
+	uint64_t h = 0;
+	int i, have_hash;
+
+	if (st->ep && st->ntried < VG_ARRAY_SIZE(st->tried))
+		st->tried[st->ntried++] = st->ep;
+	gw_stream_release_ep(st);
+	st->lbs = gw_lb_state(st->snap, st->w->id, st->cl);
+	have_hash = hash_key(st, st->cl, &h);
+	for (i = 0; i < GW_RETRY_HOST_PICKS; i++) {
+		e = gw_lb_pick(st->cl, st->lbs, rnd_cb, st->w, h + (uint64_t)i, have_hash);
+		if (e == NULL || gw_retry_host_ok(&st->rt->retry, e, (const void *const *)st->tried,
+		    st->ntried))
+			break;
+	}
+	if (e == NULL) {
+		st->lbs = NULL;
+		st->ep = NULL;
+		gw_local_error(st, 503, gw_flags_add(st->flags, "UH"), "no healthy upstream\n");
+		return;
+	}
+	st->ep = e;
+	gw_lb_acquire(st->lbs, e);
+	if (st_send_attempt(st) == -1)
+		st_attempt_failed(st, GW_RETRY_EV_CONNECT);
+}
+
+/*
+ * An attempt ended without an answer to pass on: retry it, or answer as
+ * Envoy's router does (503 UF/UC, 504 UT; URX added when the retries ran
+ * out, and "retried and the latest" in the body once a retry was made).
+ */
+static void
+st_attempt_failed(struct gw_stream *st, enum gw_retry_ev ev)
+{
+	enum gw_retry_verdict v = st_retry_decide(st, ev, 0, 0);
+	const char *flag = "UC", *why = "connection termination";
+	struct vg_buf b = { 0 };
+
+	if (v == GW_RETRY_YES) {
+		st_retry_later(st);
+		return;
+	}
+	if (ev == GW_RETRY_EV_PER_TRY_TIMEOUT) {
+		gw_local_error(st, 504, gw_flags_add(st->flags, "UT"), "upstream request timeout\n");
+		return;
+	}
+	if (ev == GW_RETRY_EV_CONNECT) {
+		flag = "UF";
+		why = "connection failure";
+	}
+	/* Envoy adds %UPSTREAM_TRANSPORT_FAILURE_REASON% after a TLS failure */
+	buf_printf(&b, "upstream connect error or disconnect/reset before headers. %sreset reason: %s%s%s\n",
+	    st->retries ? "retried and the latest " : "", why,
+	    st->tls_reason[0] ? ", transport failure reason: " : "", st->tls_reason);
+	gw_local_error(st, 503, gw_flags_add(st->flags, flag), b.s);
+	buf_free(&b);
+}
+
+static void
+st_step_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw_stream *st = arg;
+	struct gw_front *fc = st_enter(st);
+	int step = st->step;
+
+	(void)fd;
+	(void)what;
+	st->step = GW_STEP_NONE;
+	switch (step) {
+	case GW_STEP_DELAY:
+		if (!st_fault_abort(st))
+			st_upstream(st);
+		/* what the delay held (the body, the end of the request) is read now */
+		fc->ops->hold(fc, 0);
+		break;
+	case GW_STEP_BACKOFF:
+		st_retry_now(st);
+		break;
+	case GW_STEP_TRY:
+		if (st->uc) {
+			st->timed_out = GW_TMO_TRY;
+			gw_back_timeout(st->uc);
+		}
+		break;
+	}
+	st_leave(fc);
+}
+
+/*
+ * The route timeout fired: 504 UT when nothing was answered yet; once the
+ * answer has started the client can only see the connection reset (Envoy's
+ * onResponseTimeout).
+ */
+static void
+st_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw_stream *st = arg;
+	struct gw_front *fc = st_enter(st);
+
+	(void)fd;
+	(void)what;
+	if (st->uc) {
+		st->timed_out = GW_TMO_ROUTE;
+		gw_back_timeout(st->uc);
+	} else if (!st->resp_started) {
+		st_step_stop(st);	/* a back-off: no more tries */
+		gw_local_error(st, 504, gw_flags_add(st->flags, "UT"), "upstream request timeout\n");
+	}
+	st_leave(fc);
+}
+
+/* ---- routing ---- */
+
+/* Headers are in: route it and answer locally or start the upstream exchange. */
+static void
+st_route(struct gw_stream *st)
+{
+	struct hhead *hh = &st->hh;
+	struct gw_hdr hv[GW_MAX_HEADERS];
+	struct gw_req rq;
+	const struct gw_listener *l;
+	const struct gw_chain *ch;
+	const struct gw_vhost *vh;
+	const struct gw_match *m = NULL;
+	const char *host = NULL;
+	size_t hostlen = 0, i;
+
+	for (i = 0; i < hh->n; i++) {
+		hv[i].name = HN(hh, i);
+		hv[i].nlen = hh->h[i].nl;
+		hv[i].value = HV(hh, i);
+		hv[i].vlen = hh->h[i].vl;
+		if (host == NULL && HNAME_IS(hh, i, "host")) {
+			host = HV(hh, i);
+			hostlen = hh->h[i].vl;
+		}
+	}
+	memset(&rq, 0, sizeof(rq));
+	rq.method = http_method_str((enum http_method)st->method);
+	rq.method_len = strlen(rq.method);
+	rq.path = hh->b.s;
+	rq.path_len = hh->url_l;
+	rq.authority = host ? host : "";
+	rq.authority_len = hostlen;
+	rq.scheme = st->tls ? "https" : "http";
+	rq.port = st->port;
+	rq.hdrs = hv;
+	rq.nhdrs = hh->n;
+
+	/* TLS: the server whose SNI matched; Host then picks within it */
+	l = gw_snap_listener(st->snap, st->port);
+	ch = l ? gw_chain_find(l, st->tls ? st->sni : NULL) : NULL;
+	vh = ch ? gw_vhost_find(ch, rq.authority, rq.authority_len) : NULL;
+	if (vh && vh->require_tls && !st->tls) {
+		gw_local_redirect(st, NULL, 1, 301, host, hostlen);
+		return;
+	}
+	st->rt = gw_route_find(vh, st->snap->rx, &rq, &m);
+	if (st->rt == NULL) {
+		gw_local_error(st, 404, "NR", "route_not_found\n");
+		return;
+	}
+	if (st->rt->cors && gw_local_cors(st))
+		return;
+	switch (st->rt->action) {
+	case GW_ACT_REDIRECT:
+		gw_local_redirect(st, &st->rt->redirect, 0, st->rt->redirect.code, host, hostlen);
+		return;
+	case GW_ACT_DIRECT:
+		gw_local(st, st->rt->direct_status, "-", st->rt->direct_body, st->rt->direct_len, NULL);
+		return;
+	case GW_ACT_ROUTE:
+		break;
+	}
+	st->m = m;
+	st->host = host;
+	st->hostlen = hostlen;
+	if (st->rt->fault && st_fault(st))
+		return;
+	st_upstream(st);
+}
+
+/*
+ * The router's part: pick the destination and the endpoint, build the
+ * upstream head, send the first attempt. The route timeout starts when the
+ * request is complete (Envoy's global timeout), which may be now.
+ */
+static void
+st_upstream(struct gw_stream *st)
+{
+	struct gw_worker *w = st->w;
+	uint64_t h = 0;
+	int have_hash;
+
+	st->dest = gw_pick_dest(st->rt, (uint32_t)gw_rand(w));
+	if (st->dest == NULL || st->dest->cluster == NULL) {
+		gw_local_error(st, 503, gw_flags_add(st->flags, "NC"), "cluster_not_found\n");
+		return;
+	}
+	st->cl = st->dest->cluster;
+	if (st->cl->missing) {
+		struct vg_buf b = { 0 };
+
+		buf_printf(&b, "cluster_not_found: %s\n", st->cl->missing);
+		gw_local_error(st, 503, gw_flags_add(st->flags, "NC"), b.s);
+		buf_free(&b);
+		return;
+	}
+	st->lbs = gw_lb_state(st->snap, w->id, st->cl);
+	have_hash = hash_key(st, st->cl, &h);
+	st->ep = gw_lb_pick(st->cl, st->lbs, rnd_cb, w, h, have_hash);
+	if (st->ep == NULL) {
+		st->lbs = NULL;
+		gw_local_error(st, 503, gw_flags_add(st->flags, "UH"), "no healthy upstream\n");
+		return;
+	}
+	gw_lb_acquire(st->lbs, st->ep);
+	gw_uphead_build(st, st->m, st->host, st->hostlen);
+	st->routed = 1;
+	/* the body is kept while it may be replayed (retries) or mirrored */
+	if (st->has_body && (st->rt->retry.attempts > 0 || st->rt->nmirrors))
+		st->body = evbuffer_new();
+	if (st->rt->nmirrors && st->body_done)
+		gw_mirror(st);
+	if (st->body_done)
+		st_arm_timeout(st);
+	if (st_send_attempt(st) == -1)
+		st_attempt_failed(st, GW_RETRY_EV_CONNECT);
+}
+
+/* ---- attempts ---- */
+
+static void st_resume(void *, enum gw_rs_resume);
+
+/*
+ * Attach an upstream connection (pooled, or a new one) and send the head
+ * and the body received so far; the circuit breakers may queue it instead,
+ * or refuse it (503 UO). 0: attached or queued; 1: answered here (the
+ * stream may be gone); -1: the connect failed at once.
+ */
+static int
+st_connect(struct gw_stream *st)
+{
+	struct gw_worker *w = st->w;
+	struct gw_back_prep bp;
+	struct gw_uconn *uc;
+	char err[512];
+	int e;
+
+	st->tls_reason[0] = '\0';	/* the latest attempt's, as Envoy reports it */
+	if (gw_back_prepare(&bp, w, st->snap, st->cl, st->ep, &st->uphead, err, sizeof(err)) == -1) {
+		struct vg_buf b = { 0 };
+
+		/* the cluster's secret is missing: Envoy would not have activated it */
+		buf_printf(&b, "cluster_not_found: %s\n", err);
+		gw_local_error(st, 503, "NC", b.s);
+		buf_free(&b);
+		return 1;
+	}
+	/* circuit breakers: a pooled connection, a new one, the queue, or 503 UO
+	 * (a retry takes a fresh connection unless the breakers leave none) */
+	switch (gw_rs_admit(w, st->snap, st->cl, st->ep, &st->rs, st, st_resume,
+	    bp.idle == NULL ? GW_RS_NO_IDLE : st->retried ? GW_RS_IDLE_AVOID : GW_RS_IDLE_OK, 0)) {
+	case GW_RS_OVERFLOW:
+		gw_back_prep_done(&bp);
+		st->overloaded = 1;
+		gw_local_error(st, 503, gw_flags_add(st->flags, "UO"), GW_RS_OVERFLOW_BODY);
+		return 1;
+	case GW_RS_QUEUED:
+		gw_back_prep_done(&bp);
+		/* whatever body comes while it waits is kept to be sent on attach */
+		if (st->has_body && !st->body_done && st->body == NULL && !st->body_over) {
+			st->body = evbuffer_new();
+			st->rs_body = 1;
+		}
+		/* waiting for a connection: the body stays unread in the socket */
+		if (!st->body_done)
+			st->fc->ops->hold(st->fc, 1);
+		return 0;	/* st_resume() goes on */
+	case GW_RS_IDLE:
+		uc = gw_back_take_idle(&bp);
+		gw_rs_local(st->snap, st->cl, st->ep, GW_OD_CONNECT_SUCCESS);
+		gw_back_prep_done(&bp);
+		break;
+	case GW_RS_CONNECT:
+	default:
+		uc = gw_back_connect(&bp, &st->rs, st->cl, st->ep);
+		e = errno;
+		gw_back_prep_done(&bp);
+		if (uc == NULL) {
+			/*
+			 * Out of descriptors, buffers or local ports is this node's
+			 * fault, not the endpoint's: outlier detection must not eject
+			 * healthy endpoints for it. The request still fails (UF).
+			 */
+			if (e != EMFILE && e != ENFILE && e != ENOBUFS && e != ENOMEM &&
+			    e != EADDRNOTAVAIL)
+				gw_rs_local(st->snap, st->cl, st->ep, GW_OD_CONNECT_FAILED);
+			return -1;
+		}
+		break;
+	}
+	gw_back_attach(uc, st, &stream_back_ops, st->cl);
+	st->uc = uc;
+	st->t_up_us = now_us();
+	gw_back_send(uc, st->uphead.s, st->uphead.len, NULL, 0, NULL, 0);
+	/* a retry: the body so far again (what comes later streams on) */
+	if (st->body && evbuffer_get_length(st->body))
+		gw_back_send(uc, evbuffer_pullup(st->body, -1), evbuffer_get_length(st->body), NULL, 0,
+		    NULL, 0);
+	st_arm_try(st);
+	return 0;
+}
+
+/* One attempt: a connection for the chosen endpoint, then 100-continue if asked (as st_connect). */
+static int
+st_send_attempt(struct gw_stream *st)
+{
+	int r = st_connect(st);
+
+	if (r == 0)
+		st_continue(st);
+	return r;
+}
+
+/* A request that waited for a connection (gw_resil.c): its turn, or its bound. */
+static void
+st_resume(void *owner, enum gw_rs_resume how)
+{
+	struct gw_stream *st = owner;
+	struct gw_front *fc = st_enter(st);
+
+	if (how == GW_RS_DISPATCH) {
+		int r = st_send_attempt(st);
+
+		if (r == -1)
+			st_attempt_failed(st, GW_RETRY_EV_CONNECT);
+		else if (r == 0 && st->uc) {	/* not answered (503 UO), nor queued again */
+			if (st->rs_body) {
+				/* sent on attach: the rest streams on */
+				evbuffer_free(st->body);
+				st->body = NULL;
+				st->rs_body = 0;
+			}
+			if (!st->body_done)
+				fc->ops->hold(fc, 0);	/* the body it held back */
+		}
+	} else if (how == GW_RS_CONNECT_FAILED) {
+		gw_rs_local(st->snap, st->cl, st->ep, GW_OD_CONNECT_FAILED);
+		st_attempt_failed(st, GW_RETRY_EV_CONNECT);
+	} else if (how == GW_RS_ROUTE_TIMEOUT) {
+		st_step_stop(st);
+		gw_local_error(st, 504, gw_flags_add(st->flags, "UT"), "upstream request timeout\n");
+	} else {
+		st_step_stop(st);
+		gw_local_error(st, 504, gw_flags_add(st->flags, "SI"), "stream timeout\n");
+	}
+	st_leave(fc);
+}
+
+/* ---- what the back reports ---- */
+
+static void
+sb_connected(struct gw_stream *st)
+{
+	gw_rs_connected(&st->rs);
+	gw_rs_local(st->snap, st->cl, st->ep, GW_OD_CONNECT_SUCCESS);
+	st_arm_try(st);
+}
+
+/* An answer with x-envoy-overloaded is never retried (Envoy's wouldRetryFromHeaders). */
+static int
+overloaded(const struct hhead *hh)
+{
+	size_t i;
+
+	for (i = 0; i < hh->n; i++)
+		if (HNAME_IS(hh, i, "x-envoy-overloaded"))
+			return 1;
+	return 0;
+}
+
+/*
+ * The answer's head: outlier detection sees its status, the retry policy
+ * may drop it for another attempt; else its fields go to the client with
+ * the route's and destination's response operations, Envoy's server
+ * header and x-envoy-upstream-service-time, and CORS.
+ */
+static enum gw_back_verdict
+sb_head(struct gw_stream *st, int status, const struct hhead *hh, const struct gw_back_head *bh)
+{
+	const struct gw_header_ops *ro, *dops;
+	struct gw_hdr stack[GW_HLIST_STACK];
+	struct gw_hlist l;
+	struct gw_resp r;
+	char num[24];
+	size_t i;
+
+	if (status >= 100 && status < 200 && !(status == 101 && st->upgrade))
+		return GW_BACK_INTERIM;
+	gw_rs_result(st->snap, st->cl, st->ep, status);	/* outlier detection */
+	switch (st_retry_decide(st, GW_RETRY_EV_STATUS, status, overloaded(hh))) {
+	case GW_RETRY_YES:
+		/* read and dropped; the retry follows its end (sb_done) */
+		st_step_stop(st);
+		return st->is_head ? GW_BACK_DISCARD_NOBODY : GW_BACK_DISCARD;
+	case GW_RETRY_NO:
+		if (st->retries)
+			gw_stats_cluster(&st->w->stats, st->cl->name, GW_CS_RETRY_SUCCESS);
+		break;
+	case GW_RETRY_EXHAUSTED:
+		break;	/* the last answer goes to the client, flag URX */
+	}
+	st->resp_started = 1;
+	st->code = status;
+	memset(&r, 0, sizeof(r));
+	r.status = status;
+	gw_hlist_init(&l, stack);
+	if (status == 101 && st->upgrade) {
+		/* the switch's own fields, as they came */
+		for (i = 0; i < hh->n; i++)
+			gw_hlist_add(&l, HN(hh, i), hh->h[i].nl, HV(hh, i), hh->h[i].vl);
+		r.f = l.f;
+		r.n = l.n;
+		r.no_body = 1;
+		r.upgrade = 1;
+		st->fc->ops->head(st->fc, &r);
+		gw_hlist_free(&l);
+		return GW_BACK_UPGRADE;
+	}
+	ro = &st->rt->resp;
+	dops = st->dest ? &st->dest->resp : NULL;
+	r.no_body = st->is_head || status == 204 || status == 304;
+	for (i = 0; i < hh->n; i++) {
+		const char *n = HN(hh, i);
+		size_t nl = hh->h[i].nl;
+
+		if (hop_by_hop(hh, i) || (bh->ndrop && bh->drop[i]))
+			continue;
+		if (HNAME_IS(hh, i, "content-length"))
+			r.has_length = !bh->chunked;
+		if (gw_ops_names(n, nl, ro) || (dops && gw_ops_names(n, nl, dops)))
+			continue;
+		/* Envoy's server_header_transformation OVERWRITE */
+		if (HNAME_IS(hh, i, "server"))
+			continue;
+		gw_hlist_add(&l, n, nl, HV(hh, i), hh->h[i].vl);
+	}
+	gw_hlist_add(&l, "server", 6, "istio-envoy", 11);
+	gw_hlist_add(&l, "x-envoy-upstream-service-time", 29, num,
+	    gw_fmt_u64(num, (uint64_t)((now_us() - st->t_up_us) / 1000)));
+	gw_hlist_ops(&l, ro);
+	if (dops)
+		gw_hlist_ops(&l, dops);
+	gw_local_cors_fields(&l, st);
+	r.f = l.f;
+	r.n = l.n;
+	st->fc->ops->head(st->fc, &r);
+	gw_hlist_free(&l);
+	return st->is_head ? GW_BACK_PASS_NOBODY : GW_BACK_PASS;
+}
+
+static int
+sb_body(struct gw_stream *st, const void *p, size_t len)
+{
+	struct gw_front *fc = st->fc;
+
+	fc->ops->body(fc, p, len);
+	st->bytes_out += len;
+	return fc->ops->pending(fc) > GW_HWM;
+}
+
+/* The upstream answer is complete: release the connection, finish the request. */
+static void
+sb_done(struct gw_stream *st, int reusable)
+{
+	struct gw_uconn *uc = st->uc;
+
+	st->uc = NULL;
+	if (gw_back_discarding(uc)) {
+		/*
+		 * a retriable answer (503 by default): try another endpoint after
+		 * the back-off. An answer that came before the whole request body
+		 * went out leaves the connection mid-request: it is not reused.
+		 */
+		gw_back_release(uc, reusable && st->body_done);
+		st_retry_later(st);
+		return;
+	}
+	st_step_stop(st);	/* the per-try timeout */
+	gw_back_release(uc, reusable && st->body_done);
+	st->fc->ops->end(st->fc);
+	st->resp_done = 1;
+	gw_stream_maybe_done(st);
+}
+
+/* The attempt ended without a complete answer: retry, answer, or reset the client. */
+static void
+sb_fail(struct gw_stream *st, enum gw_back_fail kind, int stale, const char *tls)
+{
+	struct gw_front *fc = st_enter(st);
+	struct gw_uconn *uc = st->uc;
+	int tmo = st->timed_out;
+
+	st->timed_out = GW_TMO_NONE;
+	if (kind == GW_BACK_F_PROTOCOL && !st->resp_started) {
+		/* Envoy counts an upstream reset as a local origin failure */
+		gw_rs_local(st->snap, st->cl, st->ep, GW_OD_CONNECT_FAILED);
+		st->uc = NULL;
+		gw_back_close(uc);
+		st_step_stop(st);
+		/* a protocol error is a reset to Envoy's retry policy */
+		if (st_retry_decide(st, GW_RETRY_EV_RESET, 0, 0) == GW_RETRY_YES)
+			st_retry_later(st);
+		else
+			gw_local_error(st, 502, gw_flags_add(st->flags, "UPE"), "upstream protocol error\n");
+		st_leave(fc);
+		return;
+	}
+	st_step_stop(st);	/* the per-try timeout */
+	if (!st->resp_started) {
+		/* a pooled connection the upstream had closed: once more on a new one */
+		stale = stale && !st->retried && tmo == GW_TMO_NONE &&
+		    (!st->has_body || (st->body && !st->body_over));
+		if (tls)
+			snprintf(st->tls_reason, sizeof(st->tls_reason), "%s", tls);
+		if (!stale)	/* outlier detection: a route/per-try timeout, or a reset */
+			gw_rs_local(st->snap, st->cl, st->ep, tmo != GW_TMO_NONE ? GW_OD_TIMEOUT :
+			    GW_OD_CONNECT_FAILED);
+		st->uc = NULL;
+		gw_back_close(uc);
+		if (stale) {
+			st->retried = 1;
+			if (st_send_attempt(st) != -1) {
+				st_leave(fc);
+				return;
+			}
+		}
+		if (tmo == GW_TMO_ROUTE)
+			gw_local_error(st, 504, gw_flags_add(st->flags, "UT"), "upstream request timeout\n");
+		else
+			st_attempt_failed(st, kind == GW_BACK_F_CONNECT ? GW_RETRY_EV_CONNECT :
+			    tmo == GW_TMO_TRY ? GW_RETRY_EV_PER_TRY_TIMEOUT : GW_RETRY_EV_RESET);
+		st_leave(fc);
+		return;
+	}
+	/* mid-answer: the client can only learn it from the connection closing */
+	st->flags = gw_flags_add(st->flags, tmo != GW_TMO_NONE ? "UT" : "UC");
+	fc->ops->reset(fc);
+	st_leave(fc);
+}
+
+/*
+ * The upstream said 101 and its head went out: the pair of connections is
+ * a byte pipe from now on (WebSocket), outliving reloads; no route or
+ * per-try timeout cuts it.
+ */
+static void
+sb_upgraded(struct gw_stream *st, struct gw_io *io, struct evbuffer *rest)
+{
+	struct gw_io *client;
+
+	st->resp_done = 0;
+	if (st->ev_timeout)
+		evtimer_del(st->ev_timeout);
+	st_step_stop(st);
+	client = st->fc->ops->tunnel(st->fc, io, rest);
+	gw_back_tunnel(st->uc, client);
+}
+
+/* The pipe closed upstream: the client gets what is queued, then the close. */
+static void
+sb_tunnel_closed(struct gw_stream *st)
+{
+	struct gw_front *fc = st_enter(st);
+	struct gw_uconn *uc = st->uc;
+
+	fc->ops->untunnel(fc);
+	st->uc = NULL;
+	st->resp_done = 1;
+	st->body_done = 1;
+	gw_back_close(uc);
+	gw_stream_maybe_done(st);
+	st_leave(fc);
+}
+
+static void
+sb_drained(struct gw_stream *st)
+{
+	st->fc->ops->drained(st->fc);
+}
+
+static void *
+sb_enter(struct gw_stream *st)
+{
+	return st_enter(st);
+}
+
+static void
+sb_leave(void *token)
+{
+	st_leave(token);
+}
+
+static const struct gw_back_ops stream_back_ops = {
+	.connected = sb_connected,
+	.head = sb_head,
+	.body = sb_body,
+	.done = sb_done,
+	.fail = sb_fail,
+	.upgraded = sb_upgraded,
+	.tunnel_closed = sb_tunnel_closed,
+	.drained = sb_drained,
+	.enter = sb_enter,
+	.leave = sb_leave,
+};
+
+/* ---- what the front hands in ---- */
+
+void
+gw_stream_head(struct gw_stream *st)
+{
+	size_t xl = 0, i;
+	const char *xff = NULL;
+
+	st->is_head = st->method == HTTP_HEAD;
+	if (!st->has_body)
+		st->body_done = 1;
+	for (i = 0; i < st->hh.n && xff == NULL; i++)
+		if (HNAME_IS(&st->hh, i, "x-forwarded-for")) {
+			xff = HV(&st->hh, i);
+			xl = st->hh.h[i].vl;
+		}
+	if (xff == NULL || gw_xff_client(xff, xl, st->snap->trusted_hops, st->client,
+	    sizeof(st->client)) == -1)
+		snprintf(st->client, sizeof(st->client), "%s", st->peer);
+	st->ndrop = gw_conn_named(&st->hh, st->drop);
+	st_route(st);
+}
+
+int
+gw_stream_body(struct gw_stream *st, const char *at, size_t len)
+{
+	char sz[24];
+	int szl = 0;
+
+	st->bytes_in += len;
+	if (st->uc == NULL && (st->resp_started || st->body == NULL))
+		return 0;	/* answered locally: the body is dropped */
+	if (st->up_chunked)
+		szl = snprintf(sz, sizeof(sz), "%zx\r\n", len);
+	/* kept for a retry or a mirror, as long as it fits */
+	if (st->body && !st->body_over) {
+		if (evbuffer_get_length(st->body) + (size_t)szl + len + 2 > GW_RETRY_BODY_MAX) {
+			st->body_over = 1;
+			evbuffer_free(st->body);
+			st->body = NULL;
+			gw_stats_cluster(&st->w->stats, st->cl->name, GW_CS_RETRY_ABANDONED);
+			if (st->uc == NULL) {
+				/* between two tries: nothing can carry it on (Envoy: 507) */
+				st_step_stop(st);
+				gw_local_error(st, 507, st->flags,
+				    "exceeded request buffer limit while retrying upstream\n");
+				return 0;
+			}
+		} else if (st->up_chunked) {
+			evbuffer_add(st->body, sz, (size_t)szl);
+			evbuffer_add(st->body, at, len);
+			evbuffer_add(st->body, "\r\n", 2);
+		} else
+			evbuffer_add(st->body, at, len);
+	}
+	if (st->uc == NULL)
+		return 0;	/* a retry is waiting for its back-off */
+	if (st->up_chunked)
+		gw_back_send(st->uc, sz, (size_t)szl, at, len, "\r\n", 2);
+	else
+		gw_back_send(st->uc, at, len, NULL, 0, NULL, 0);
+	return gw_back_pending(st->uc) > GW_HWM;
+}
+
+void
+gw_stream_end(struct gw_stream *st)
+{
+	st->body_done = 1;
+	if (st->up_chunked && st->body)
+		evbuffer_add(st->body, "0\r\n\r\n", 5);
+	if (st->uc && st->up_chunked)
+		gw_back_send(st->uc, "0\r\n\r\n", 5, NULL, 0, NULL, 0);
+	if (st->routed && !st->resp_done) {
+		if (st->rt->nmirrors)
+			gw_mirror(st);
+		st_arm_timeout(st);
+		st_arm_try(st);
+	}
+	gw_stream_maybe_done(st);
+}
+
+void
+gw_stream_writable(struct gw_stream *st)
+{
+	if (st->uc)
+		gw_back_resume(st->uc);
+}
+
+void
+gw_stream_client_gone(struct gw_stream *st)
+{
+	if (st->flags && !st->resp_done)
+		st->flags = gw_flags_add(st->flags, "DC");	/* "DI,DC" after a delay */
+}
