@@ -425,11 +425,7 @@ u_readcb(struct gw_io *io, void *arg)
 	void *tok;
 
 	if (uc->in_idle) {
-		/* an idle upstream must not talk */
-		TAILQ_REMOVE(&uc->w->idle, uc, link);
-		uc->w->nidle--;
-		uc->in_idle = 0;
-		uc_free(uc);
+		uc_free(uc);	/* an idle upstream must not talk */
 		return;
 	}
 	if (uc->peer) {
@@ -476,10 +472,7 @@ u_eventcb(struct gw_io *io, short what, void *arg)
 		return;
 	}
 	if (uc->in_idle) {
-		TAILQ_REMOVE(&uc->w->idle, uc, link);
-		uc->w->nidle--;
-		uc->in_idle = 0;
-		uc_free(uc);
+		uc_free(uc);	/* closed or timed out in the pool */
 		return;
 	}
 	if (uc->req && uc->peer) {

@@ -135,20 +135,24 @@ hash_key(const struct gw_stream *st, const struct gw_cluster *c, uint64_t *h)
 static void st_step_cb(evutil_socket_t, short, void *);
 static void st_timeout_cb(evutil_socket_t, short, void *);
 
-/* ev_step waits ms for step (the loop's cached time may be stale: refresh it first). */
+/* Arms ev for ms from now (the loop's cached time may be stale: refresh it first). */
+static void
+timer_arm(struct event_base *base, struct event *ev, int64_t ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	event_base_update_cache_time(base);
+	evtimer_add(ev, &tv);
+}
+
+/* ev_step waits ms for step. */
 static void
 st_step(struct gw_stream *st, int step, int64_t ms)
 {
-	struct event_base *base = st->w->base;
-	struct timeval tv;
-
 	if (st->ev_step == NULL)
-		st->ev_step = evtimer_new(base, st_step_cb, st);
+		st->ev_step = evtimer_new(st->w->base, st_step_cb, st);
 	st->step = step;
-	event_base_update_cache_time(base);
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(st->ev_step, &tv);
+	timer_arm(st->w->base, st->ev_step, ms);
 }
 
 static void
@@ -163,17 +167,12 @@ st_step_stop(struct gw_stream *st)
 static void
 st_arm_timeout(struct gw_stream *st)
 {
-	struct event_base *base = st->w->base;
 	int64_t t = st->rt ? st->rt->timeout_ms : 0;
-	struct timeval tv;
 
 	if (t <= 0 || st->ev_timeout || st->resp_done)
 		return;
-	st->ev_timeout = evtimer_new(base, st_timeout_cb, st);
-	event_base_update_cache_time(base);
-	tv.tv_sec = t / 1000;
-	tv.tv_usec = (t % 1000) * 1000;
-	evtimer_add(st->ev_timeout, &tv);
+	st->ev_timeout = evtimer_new(st->w->base, st_timeout_cb, st);
+	timer_arm(st->w->base, st->ev_timeout, t);
 }
 
 /*
