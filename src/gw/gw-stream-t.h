@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "gw-h1.h"
-#include "gw-resil.h"
+#include "gw-resil-t.h"
 #include "vipgate/gw-route.h"
 #include "vipgate/util.h"
 

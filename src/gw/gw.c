@@ -29,6 +29,7 @@
 #include "gw-front.h"
 #include "gw-back.h"
 #include "gw-mirror.h"
+#include "gw-resil.h"
 #include "gw-snap.h"
 #include "gw-stats.h"
 #include "gw-stream.h"

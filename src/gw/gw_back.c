@@ -23,6 +23,7 @@
 #include "gw-back.h"
 #include "gw-h1.h"
 #include "gw-io.h"
+#include "gw-resil.h"
 #include "gw-snap.h"
 #include "gw-stats.h"
 #include "gw-worker.h"

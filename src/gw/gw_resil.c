@@ -27,6 +27,8 @@
 #include <event2/event.h>
 
 #include "gw-ctx-t.h"
+#include "gw-outlier.h"
+#include "gw-resil.h"
 #include "gw-snap-t.h"
 #include "gw-worker.h"
 #include "vipgate/log.h"

@@ -23,6 +23,7 @@
 #include "gw-lb.h"
 #include "gw-local.h"
 #include "gw-mirror.h"
+#include "gw-resil.h"
 #include "gw-snap.h"
 #include "gw-stats.h"
 #include "gw-stream.h"

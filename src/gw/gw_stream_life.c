@@ -13,6 +13,7 @@
 #include "gw-back.h"
 #include "gw-lb.h"
 #include "gw-log.h"
+#include "gw-resil.h"
 #include "gw-snap.h"
 #include "gw-stream.h"
 #include "gw-stream-life.h"
