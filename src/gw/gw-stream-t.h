@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gw-h1.h"
+#include "gw-hdr-t.h"
 #include "gw-resil-t.h"
 #include "vipgate/gw-route.h"
 #include "vipgate/util.h"

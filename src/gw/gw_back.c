@@ -22,6 +22,7 @@
 
 #include "gw-back.h"
 #include "gw-h1.h"
+#include "gw-hdr.h"
 #include "gw-io.h"
 #include "gw-resil.h"
 #include "gw-snap.h"

@@ -23,6 +23,7 @@
 
 #include "gw-front.h"
 #include "gw-h1.h"
+#include "gw-hdr.h"
 #include "gw-io.h"
 #include "gw-path.h"
 #include "gw-snap.h"

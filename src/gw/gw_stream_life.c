@@ -11,6 +11,7 @@
 #include <event2/event.h>
 
 #include "gw-back.h"
+#include "gw-hdr.h"
 #include "gw-lb.h"
 #include "gw-log.h"
 #include "gw-resil.h"
