@@ -34,6 +34,7 @@
 #include "gw-stats.h"
 #include "gw-stream.h"
 #include "gw-tls.h"
+#include "gw-uptls.h"
 #include "gw-worker.h"
 #include "gw-path.h"
 #include "vipgate/accept.h"

@@ -27,6 +27,7 @@
 #include "gw-resil.h"
 #include "gw-snap.h"
 #include "gw-stats.h"
+#include "gw-uptls.h"
 #include "gw-worker.h"
 #include "vipgate/log.h"
 
