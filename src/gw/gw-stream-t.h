@@ -15,7 +15,8 @@
 
 #include "gw-hdr-t.h"
 #include "gw-resil-t.h"
-#include "vipgate/gw-route.h"
+#include "vipgate/gw-route-t.h"
+#include "vipgate/gw-t.h"
 #include "vipgate/util.h"
 
 struct event;

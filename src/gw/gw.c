@@ -40,6 +40,7 @@
 #include "vipgate/accept.h"
 #include "vipgate/config-t.h"
 #include "vipgate/ctl.h"
+#include "vipgate/gw-route.h"
 #include "vipgate/gw.h"
 #include "vipgate/reconcile.h"
 #include "vipgate/log.h"

@@ -30,7 +30,7 @@
 #include "gw-stats-t.h"
 #include "gw-stream.h"
 #include "gw-worker-t.h"
-#include "vipgate/gw-route.h"
+#include "vipgate/gw-route-t.h"
 
 struct gw_dconn {
 	struct gw_front		 f;		/* first: streams reach it as a gw_front */

@@ -31,6 +31,7 @@
 #include "gw-uphead.h"
 #include "gw-worker.h"
 #include "vipgate/gw-retry.h"
+#include "vipgate/gw-route.h"
 #include "vipgate/log.h"
 
 static const struct gw_back_ops stream_back_ops;
