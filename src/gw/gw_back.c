@@ -25,10 +25,10 @@
 #include "gw-hdr.h"
 #include "gw-io.h"
 #include "gw-resil.h"
-#include "gw-snap.h"
+#include "gw-snap-t.h"
 #include "gw-stats.h"
 #include "gw-uptls.h"
-#include "gw-worker.h"
+#include "gw-worker-t.h"
 #include "vipgate/log.h"
 
 struct gw_uconn {

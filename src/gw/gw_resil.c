@@ -30,7 +30,7 @@
 #include "gw-outlier.h"
 #include "gw-resil.h"
 #include "gw-snap-t.h"
-#include "gw-worker.h"
+#include "gw-worker-t.h"
 #include "vipgate/log.h"
 
 /* Envoy's stream_idle_timeout default, which Istio keeps for gateways */

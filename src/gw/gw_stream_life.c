@@ -18,7 +18,7 @@
 #include "gw-snap.h"
 #include "gw-stream.h"
 #include "gw-stream-life.h"
-#include "gw-worker.h"
+#include "gw-worker-t.h"
 
 /* Streams are recycled per worker with their buffers: no malloc per request. */
 struct gw_stream *
