@@ -11,6 +11,7 @@
 #include "vipgate/gw-t.h"
 
 typedef struct ssl_ctx_st SSL_CTX;
+typedef struct x509_st X509;
 
 #define GW_UPTLS_SNI_MAX	256
 

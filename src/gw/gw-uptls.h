@@ -18,7 +18,6 @@ struct event_base;
 struct gw_ctx;
 struct gw_snap;
 struct gw_worker;
-typedef struct x509_st X509;
 
 /*
  * Resolve the TLS of a connection to ep: the cluster's DestinationRule tls,
