@@ -9,13 +9,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vipgate/gw-route-t.h"
 #include "vipgate/gw-t.h"
 #include "vipgate/util.h"
 
-/* The regexes of one gw_desired, compiled (PCRE2, JIT) once per snapshot. */
-struct gw_rx;
-/* NULL with *err (malloc'd) naming the pattern when one does not compile. */
+/*
+ * The regexes compiled; NULL with *err (malloc'd) naming the pattern when
+ * one does not compile.
+ */
 struct gw_rx *gw_rx_new(const struct gw_desired *, char **err);
+/* Frees the compiled regexes. */
 void gw_rx_free(struct gw_rx *);
 /* Whether regex idx matches all of s (RE2 full-match semantics). */
 int gw_rx_full(const struct gw_rx *, int idx, const char *s, size_t len);
@@ -25,32 +28,13 @@ int gw_rx_replace(const struct gw_rx *, int idx, const char *s, size_t len,
 /* Frees this thread's scratch match data (workers call it before they exit). */
 void gw_rx_thread_done(void);
 
-struct gw_hdr {
-	const char	*name;		/* any case */
-	size_t		 nlen;
-	const char	*value;
-	size_t		 vlen;
-};
-
-/* What the matcher looks at in a request. */
-struct gw_req {
-	const char		*method;
-	size_t			 method_len;
-	const char		*path;		/* request target, with the query string */
-	size_t			 path_len;
-	const char		*authority;	/* Host, as sent (may hold a port) */
-	size_t			 authority_len;
-	const char		*scheme;	/* "http" or "https" */
-	uint16_t		 port;		/* the listener's port */
-	const struct gw_hdr	*hdrs;
-	size_t			 nhdrs;
-};
-
 /* The chain whose SNI list takes sni (NULL: none given): exact, then wildcard, then the first. */
 const struct gw_chain *gw_chain_find(const struct gw_listener *, const char *sni);
 /* Envoy's virtual host choice: exact, longest "*.suffix", then "*"; the port is ignored. */
 const struct gw_vhost *gw_vhost_find(const struct gw_chain *, const char *host, size_t len);
+/* Whether the request meets every condition of one HTTPRoute.match. */
 int gw_match_eval(const struct gw_match *, const struct gw_rx *, const struct gw_req *);
+/* Whether a string meets a StringMatch. */
 int gw_strmatch_eval(const struct gw_strmatch *, const struct gw_rx *, const char *, size_t);
 /* The first route that matches, and which of its matches did (NULL when it has none). */
 const struct gw_route *gw_route_find(const struct gw_vhost *, const struct gw_rx *,

@@ -221,7 +221,7 @@ struct gw_mirror {
 
 /*
  * A route's retry policy as istiod hands it to Envoy (route/retry/retry.go)
- * with retryOn parsed once: the GW_RETRY_* condition bits (gw-retry.h) and
+ * with retryOn parsed once: the GW_RETRY_* condition bits (gw-retry-t.h) and
  * the retriable status codes. attempts 0: no retries.
  */
 #define GW_RETRY_MAX_CODES	32

@@ -10,9 +10,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gw-uptls-t.h"
+
 struct evbuffer;
 struct gw_io;
 struct gw_stream;
+struct gw_uconn;
+struct gw_worker;
 struct hhead;
 
 /* What the stream makes of an answer's head (gw_back_ops.head). */
@@ -64,6 +68,15 @@ struct gw_back_ops {
 	 * in one write at leave; enter's token stays valid if the stream ends */
 	void	*(*enter)(struct gw_stream *);
 	void	(*leave)(void *token);
+};
+
+/* An upstream connection being chosen: its pool key, TLS, and any idle one. */
+struct gw_back_prep {
+	struct gw_worker	*w;
+	struct gw_uptls_req	 tr;
+	char			 key[96];	/* ip|port, plus |t<TLS identity> for TLS */
+	uint64_t		 khash;
+	struct gw_uconn		*idle;		/* a pooled connection for the key, or NULL */
 };
 
 #endif

@@ -5,7 +5,6 @@
 #include <sys/socket.h>
 
 #include "gw-back-t.h"
-#include "gw-uptls.h"
 
 struct gw_cluster;
 struct gw_rs_req;
@@ -15,15 +14,6 @@ struct gw_snap;
 struct gw_uconn;
 struct gw_worker;
 struct sockaddr_storage;
-
-/* An upstream connection being chosen: its pool key, TLS, and any idle one. */
-struct gw_back_prep {
-	struct gw_worker	*w;
-	struct gw_uptls_req	 tr;
-	char			 key[96];	/* ip|port, plus |t<TLS identity> for TLS */
-	uint64_t		 khash;
-	struct gw_uconn		*idle;		/* a pooled connection for the key, or NULL */
-};
 
 /*
  * The pool key and upstream TLS of an attempt (the cluster's

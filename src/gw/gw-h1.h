@@ -9,16 +9,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gw-hdr.h"
+#include "gw-h1-t.h"
+#include "gw-hdr-t.h"
 
 /* An Upgrade field offers websocket: the only upgrade Istio configures. */
 int gw_h1_websocket(const struct hhead *);
 
-enum gw_h1_framing {
-	GW_H1_OK,
-	GW_H1_BAD_TE,		/* a transfer-coding other than chunked */
-	GW_H1_AMBIGUOUS,	/* CL and TE, two CL, two TE: smuggling */
-};
 /* RFC 9112 6.1 and 6.3 checks on a request head; *expect: 100-continue asked. */
 enum gw_h1_framing gw_h1_framing(const struct hhead *, int *expect);
 
@@ -35,18 +31,6 @@ enum gw_h1_framing gw_h1_framing(const struct hhead *, int *expect);
  * the head's end (len while it goes on), or -1 with *why set: a request
  * gets 400, a response 502.
  */
-enum {
-	GW_H1_SCAN_START,	/* before the start line (empty lines skipped) */
-	GW_H1_SCAN_START_LINE,
-	GW_H1_SCAN_START_CR,
-	GW_H1_SCAN_LINE,	/* at the start of a field line or the empty line */
-	GW_H1_SCAN_NAME,
-	GW_H1_SCAN_VALUE,
-	GW_H1_SCAN_VALUE_CR,
-	GW_H1_SCAN_END_CR,
-	GW_H1_SCAN_DONE,
-	GW_H1_SCAN_STATUS,	/* before a response's status line (HTAB allowed in it) */
-};
 long gw_h1_scan(uint8_t *st, const char *p, size_t len, const char **why);
 
 #endif

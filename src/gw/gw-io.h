@@ -24,19 +24,10 @@
 #include <event2/bufferevent.h>		/* BEV_EVENT_* */
 #include <event2/util.h>
 
+#include "gw-io-t.h"
+
 struct event_base;
 struct evbuffer;
-struct gw_io;
-typedef struct ssl_st SSL;
-
-typedef void (*gw_io_cb)(struct gw_io *, void *);
-typedef void (*gw_io_event_cb)(struct gw_io *, short what, void *);
-
-enum gw_io_mode {
-	GW_IO_PLAIN,
-	GW_IO_TLS_ACCEPT,	/* we are the TLS server */
-	GW_IO_TLS_CONNECT	/* we are the TLS client */
-};
 
 /*
  * A connection on fd (-1: gw_io_connect makes the socket). It owns fd and
@@ -50,8 +41,10 @@ int gw_io_connect(struct gw_io *, const struct sockaddr *, socklen_t);
 /* Safe inside the connection's own callbacks. */
 void gw_io_free(struct gw_io *);
 
+/* The callbacks and their argument, as bufferevent_setcb. */
 void gw_io_setcb(struct gw_io *, gw_io_cb readcb, gw_io_cb writecb, gw_io_event_cb eventcb,
     void *arg);
+/* Start (enable) or stop (disable) reading (EV_READ) and writing (EV_WRITE). */
 void gw_io_enable(struct gw_io *, short what);
 void gw_io_disable(struct gw_io *, short what);
 /* No data read for rd (while reading), or no progress writing for wr: BEV_EVENT_TIMEOUT. */
@@ -62,8 +55,10 @@ void gw_io_set_timeouts(struct gw_io *, const struct timeval *rd, const struct t
  */
 void gw_io_setwatermark(struct gw_io *, short what, size_t lo, size_t hi);
 
+/* The buffers: what was read, what is to be written. */
 struct evbuffer *gw_io_input(struct gw_io *);
 struct evbuffer *gw_io_output(struct gw_io *);
+/* Queue bytes (or a buffer's content) for output: 0, or -1 when out of memory. */
 int gw_io_write(struct gw_io *, const void *, size_t);
 int gw_io_write_buffer(struct gw_io *, struct evbuffer *);
 /* A byte pipe's step: what from read goes to to; from stops reading while to holds more than hwm. */

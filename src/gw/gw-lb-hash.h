@@ -8,6 +8,7 @@
 struct gw_cluster;
 struct gw_hashtab;
 
+/* The cluster's table (ring hash or Maglev, by its lb), built from its endpoints. */
 struct gw_hashtab *gw_hashtab_new(const struct gw_cluster *);
 void gw_hashtab_free(struct gw_hashtab *);
 /* The endpoint index for a key; attempt > 0: the next candidates in turn. */

@@ -10,23 +10,12 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* Istio's pathNormalization.normalization values, in increasing strength. */
-enum gw_pathnorm {
-	GW_PATHNORM_NONE,			/* forwarded as received */
-	GW_PATHNORM_BASE,			/* Envoy normalize_path (Istio's default) */
-	GW_PATHNORM_MERGE_SLASHES,		/* ... and merge_slashes */
-	GW_PATHNORM_DECODE_AND_MERGE_SLASHES,	/* ... after %2F and %5C are decoded */
-};
+#include "gw-path-t.h"
 
 /* "NONE", "BASE", ... to the mode; -1 for anything else. */
 int gw_pathnorm_parse(const char *);
+/* The mode's name, as gw_pathnorm_parse takes it. */
 const char *gw_pathnorm_name(enum gw_pathnorm);
-
-struct gw_target {
-	const char	*auth;		/* absolute form: the URI's authority (in the input) */
-	size_t		 authlen;
-	const char	*why;		/* the reason of a rejection */
-};
 
 /*
  * Normalize the request target in[0..len) into out, which has room for len

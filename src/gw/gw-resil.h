@@ -7,134 +7,64 @@
 #ifndef VIPGATE_GW_RESIL_H
 #define VIPGATE_GW_RESIL_H
 
-#include <pthread.h>
 #include <stdint.h>
-#include <sys/queue.h>
 
 #include <event2/util.h>
 
-#include "gw-outlier.h"
+#include "gw-resil-t.h"
 #include "vipgate/gw-t.h"
 
-struct event;
 struct gw_ctx;
 struct gw_snap;
-struct gw_worker;
-
-/* An endpoint of a cluster; refcounted (the cluster, snapshots, connections). */
-struct gw_ep_rt {
-	int			 refcnt;
-	char			 key[64];	/* "ip|port" */
-	uint32_t		 rq_active;	/* picked and in flight: least request compares it */
-	uint32_t		 cx_active;	/* upstream connections of all workers */
-	int			 ejected;	/* atomic copy of od.ejected, for the pickers */
-	int			 dirty;		/* atomic: a consecutive counter is not 0 */
-	int			 removed;	/* under the cluster's mu: left the cluster */
-	struct gw_od_host	 od;		/* under the cluster's mu */
-	size_t			 nw;
-	uint32_t		*wcx;		/* [worker]: that worker's pool size ... */
-	uint32_t		*widle;		/* ... and idle part; only that worker touches them */
-};
-
-/* A cluster, shared by the workers; refcounted (the gateway, snapshots, connections). */
-struct gw_cl_rt {
-	int			 refcnt;
-	char			*name;
-	pthread_mutex_t		 mu;		/* outlier decisions (Envoy posts them to its main thread) */
-	/* atomics: Envoy's resource manager, shared by all workers */
-	uint32_t		 rq_active;	/* picked (the load balancer's) */
-	uint32_t		 rq_attached;	/* on a connection: max_requests */
-	uint32_t		 rq_pending;	/* waiting for a connection: max_pending_requests */
-	uint32_t		 cx_active;	/* max_connections */
-	uint32_t		 retries_active;	/* max_retries */
-	uint64_t		 rq_pending_overflow, cx_overflow, retry_overflow;
-	/* under mu */
-	int			 od_on;
-	struct gw_od		 od;
-	struct gw_ep_rt		**eps;		/* the newest snapshot's, sorted by key */
-	size_t			 neps;
-	/* main thread only */
-	struct event		*sweep;
-	int64_t			 sweep_ms;
-};
-
-/* A request's share of the breakers; lives in the request. */
-enum gw_rs_resume {
-	GW_RS_DISPATCH,		/* a connection freed up: dr_connect again */
-	GW_RS_ROUTE_TIMEOUT,	/* 504 UT */
-	GW_RS_STREAM_TIMEOUT,	/* 504 SI (Envoy's stream_idle_timeout, 5 min) */
-	GW_RS_CONNECT_FAILED,	/* the connection it waited for failed: 503 UF (or a retry) */
-};
-
-struct gw_rs_req {
-	struct gw_cl_rt		*cl;		/* the snapshot's: alive while the request is */
-	struct gw_ep_rt		*ep;
-	const struct gw_cluster	*c;
-	struct gw_worker	*w;
-	void			*owner;		/* the stream waiting or attached */
-	/* how a queued request hears its turn or its bound (the stream's callback) */
-	void			(*resume)(void *owner, enum gw_rs_resume);
-	unsigned		 attached:1, pending:1, queued:1, dispatching:1, retry:1, tmo_route:1;
-	unsigned		 failed:1;	/* its endpoint's connection attempt failed */
-	struct event		*timer;		/* bounds the wait in the queue */
-	TAILQ_ENTRY(gw_rs_req)	 link;
-};
-TAILQ_HEAD(gw_rs_q, gw_rs_req);
-
-/* An upstream connection's share; lives in the connection. */
-struct gw_rs_cx {
-	struct gw_cl_rt		*cl;		/* referenced: a pooled connection outlives snapshots */
-	struct gw_ep_rt		*ep;
-	int			 idle;
-};
-
-/* Per worker: requests waiting for a connection, FIFO. */
-struct gw_rs_worker {
-	struct gw_rs_q		 q;
-	size_t			 nq;
-	struct event		*kick;
-};
-
-enum gw_rs_admit {
-	GW_RS_IDLE,		/* take a pooled connection */
-	GW_RS_CONNECT,		/* open a new one */
-	GW_RS_QUEUED,		/* wait: the stream hears again through its resume callback */
-	GW_RS_OVERFLOW,		/* answer 503 UO */
-};
-
-/* What the worker's pool holds for the endpoint. */
-enum gw_rs_idle {
-	GW_RS_NO_IDLE,
-	GW_RS_IDLE_OK,		/* a pooled connection */
-	GW_RS_IDLE_AVOID,	/* one, but the request would rather have a fresh one */
-};
-
-/* Envoy's overflow answer (router.cc) */
-#define GW_RS_OVERFLOW_BODY \
-	"upstream connect error or disconnect/reset before headers. reset reason: overflow"
 
 /* main thread: snapshots and the gateway */
+
+/*
+ * A new snapshot's cluster and endpoint state: kept from the last snapshot
+ * by cluster name and address:port, made for new ones.
+ */
 void gw_rs_snap_init(struct gw_ctx *, struct gw_snap *);
+/* Drops a snapshot's references to that state. */
 void gw_rs_snap_free(struct gw_snap *);
+/* Drops the gateway's own references (it stops). */
 void gw_rs_ctx_free(struct gw_ctx *);
+/* Frees the worker's pending-queue event. */
 void gw_rs_worker_free(struct gw_worker *);
+/* The kept state of a cluster by name, or NULL. */
 struct gw_cl_rt *gw_rs_cluster_find(struct gw_ctx *, const char *name);
 
 /* data plane */
+
+/*
+ * Whether a request for ep may go now (Envoy's resource manager):
+ * max_requests, max_pending_requests and max_connections decide between a
+ * pooled connection, a new one, the queue and 503 UO.
+ */
 enum gw_rs_admit gw_rs_admit(struct gw_worker *, struct gw_snap *, const struct gw_cluster *,
     const struct gw_endpoint *, struct gw_rs_req *, void *owner,
     void (*resume)(void *, enum gw_rs_resume), enum gw_rs_idle,
     int64_t route_timeout_ms);
+/* Gives back every share the request holds and leaves the queue. */
 void gw_rs_req_release(struct gw_rs_req *);
+/* Its connection is up: the request is no longer pending. */
 void gw_rs_connected(struct gw_rs_req *);
+/* max_retries: 1 and a retry share taken when a retry may start, 0 on overflow. */
 int gw_breaker_retry_ok(struct gw_rs_req *, struct gw_snap *, const struct gw_cluster *);
+/* An upstream connection opens for r's endpoint: counted in max_connections. */
 void gw_rs_cx_open(struct gw_worker *, struct gw_rs_cx *, const struct gw_rs_req *);
+/* The connection goes to (1) or leaves (0) the worker's pool. */
 void gw_rs_cx_idle(struct gw_worker *, struct gw_rs_cx *, int idle);
+/*
+ * The connection closes; connected 0: its attempt failed, and so do the
+ * queued requests for its endpoint.
+ */
 void gw_rs_cx_close(struct gw_worker *, struct gw_rs_cx *, int connected);
+/* An upstream answer's status code, for outlier detection. */
 void gw_rs_result(struct gw_snap *, const struct gw_cluster *, const struct gw_endpoint *, int code);
+/* A locally originated result (connect failure, timeout ...), for outlier detection. */
 void gw_rs_local(struct gw_snap *, const struct gw_cluster *, const struct gw_endpoint *,
     enum gw_od_local);
+/* The cluster's TCP keepalive on an upstream socket (tcpKeepalive). */
 void gw_rs_keepalive(evutil_socket_t, const struct gw_cluster *);
-
 
 #endif

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gw-uptls.h"
+#include "gw-uptls-t.h"
 #include "vipgate/gw-t.h"
 
 struct desired;

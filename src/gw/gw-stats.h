@@ -9,6 +9,7 @@
 struct gw_ctx;
 struct vg_buf;
 
+/* Envoy's default histogram bucket bounds, in ms (+Inf is the 20th bucket). */
 extern const double gw_buckets_ms[19];
 
 void gw_stats_init(struct gw_stats *);
@@ -17,6 +18,7 @@ void gw_stats_free(struct gw_stats *);
 struct gw_stat *gw_stats_series(struct gw_stats *, const char *key);
 /* One request into a series: its duration and sizes. */
 void gw_stats_add(struct gw_stat *, double ms, uint64_t req_bytes, uint64_t resp_bytes);
+/* The same for a label text, taking the lock. */
 void gw_stats_record(struct gw_stats *, const char *key, double ms,
     uint64_t req_bytes, uint64_t resp_bytes);
 /* istio_requests_total and friends, summed over the workers. */

@@ -13,9 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gw-h1.h"
-#include "gw-resil.h"
-#include "vipgate/gw-route.h"
+#include "gw-hdr-t.h"
+#include "gw-resil-t.h"
+#include "vipgate/gw-route-t.h"
+#include "vipgate/gw-t.h"
 #include "vipgate/util.h"
 
 struct event;

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
-#include "gw-resil.h"
+#include "gw-resil-t.h"
 #include "gw-stats-t.h"
 #include "vipgate/accept-t.h"
 

@@ -27,11 +27,7 @@
 
 #include <stdint.h>
 
-struct gw_yield {
-	int64_t		mark_us;	/* when the last check was made */
-	long		nvcsw;		/* the voluntary context switches then; -1: none yet */
-	int64_t		hs_us;		/* the time in handshakes then (gw_io_handshake_us) */
-};
+#include "gw-yield-t.h"
 
 /* A check is due: at least after_us since the last one (after_us > 0). */
 static inline int

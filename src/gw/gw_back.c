@@ -22,10 +22,13 @@
 
 #include "gw-back.h"
 #include "gw-h1.h"
+#include "gw-hdr.h"
 #include "gw-io.h"
-#include "gw-snap.h"
+#include "gw-resil.h"
+#include "gw-snap-t.h"
 #include "gw-stats.h"
-#include "gw-worker.h"
+#include "gw-uptls.h"
+#include "gw-worker-t.h"
 #include "vipgate/log.h"
 
 struct gw_uconn {

@@ -23,13 +23,14 @@
 
 #include "gw-front.h"
 #include "gw-h1.h"
+#include "gw-hdr.h"
 #include "gw-io.h"
 #include "gw-path.h"
 #include "gw-snap.h"
 #include "gw-stats-t.h"
 #include "gw-stream.h"
 #include "gw-worker-t.h"
-#include "vipgate/gw-route.h"
+#include "vipgate/gw-route-t.h"
 
 struct gw_dconn {
 	struct gw_front		 f;		/* first: streams reach it as a gw_front */

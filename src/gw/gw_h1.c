@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "gw-h1.h"
+#include "gw-hdr.h"
 
 
 static int

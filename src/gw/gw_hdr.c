@@ -7,7 +7,7 @@
 #include <strings.h>
 
 #include "gw-hdr.h"
-#include "vipgate/gw-route.h"
+#include "vipgate/gw-route-t.h"
 #include "vipgate/gw-t.h"
 
 void

@@ -12,7 +12,8 @@
 
 #include "gw-lb.h"
 #include "gw-lb-hash.h"
-#include "gw-resil.h"
+#include "gw-outlier.h"
+#include "gw-resil-t.h"
 
 struct gw_lbstate *
 gw_lb_state(struct gw_snap *s, int worker, const struct gw_cluster *c)

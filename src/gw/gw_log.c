@@ -15,6 +15,7 @@
 #include <http_parser.h>
 
 #include "gw-ctx-t.h"
+#include "gw-hdr.h"
 #include "gw-log.h"
 #include "gw-snap-t.h"
 #include "gw-stats.h"

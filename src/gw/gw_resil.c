@@ -27,8 +27,10 @@
 #include <event2/event.h>
 
 #include "gw-ctx-t.h"
+#include "gw-outlier.h"
+#include "gw-resil.h"
 #include "gw-snap-t.h"
-#include "gw-worker.h"
+#include "gw-worker-t.h"
 #include "vipgate/log.h"
 
 /* Envoy's stream_idle_timeout default, which Istio keeps for gateways */

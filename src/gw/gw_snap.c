@@ -12,6 +12,7 @@
 #include "gw-lb-hash.h"
 #include "gw-resil.h"
 #include "gw-snap.h"
+#include "gw-uptls.h"
 #include "vipgate/gw-route.h"
 #include "vipgate/reconcile.h"
 

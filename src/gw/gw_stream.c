@@ -23,6 +23,7 @@
 #include "gw-lb.h"
 #include "gw-local.h"
 #include "gw-mirror.h"
+#include "gw-resil.h"
 #include "gw-snap.h"
 #include "gw-stats.h"
 #include "gw-stream.h"
@@ -30,6 +31,7 @@
 #include "gw-uphead.h"
 #include "gw-worker.h"
 #include "vipgate/gw-retry.h"
+#include "vipgate/gw-route.h"
 #include "vipgate/log.h"
 
 static const struct gw_back_ops stream_back_ops;

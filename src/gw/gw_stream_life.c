@@ -11,12 +11,14 @@
 #include <event2/event.h>
 
 #include "gw-back.h"
+#include "gw-hdr.h"
 #include "gw-lb.h"
 #include "gw-log.h"
+#include "gw-resil.h"
 #include "gw-snap.h"
 #include "gw-stream.h"
 #include "gw-stream-life.h"
-#include "gw-worker.h"
+#include "gw-worker-t.h"
 
 /* Streams are recycled per worker with their buffers: no malloc per request. */
 struct gw_stream *

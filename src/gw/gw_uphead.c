@@ -19,6 +19,7 @@
 #include "gw-stream-t.h"
 #include "gw-uphead.h"
 #include "gw-worker.h"
+#include "vipgate/gw-route.h"
 
 static void
 buf_hdr(struct vg_buf *b, const char *name, const char *v, size_t vl)

@@ -38,7 +38,7 @@
 #include "gw-ctx-t.h"
 #include "gw-snap-t.h"
 #include "gw-worker-t.h"
-#include "gw-tls.h"
+#include "gw-tls-t.h"
 #include "gw-io.h"
 #include "gw-uptls.h"
 #include "vipgate/log.h"

@@ -15,6 +15,7 @@
 #include <http_parser.h>
 
 #include "../../src/gw/gw-h1.h"
+#include "../../src/gw/gw-hdr.h"
 #include "../../src/gw/gw-path.h"
 #include "vipgate/config.h"
 #include "vipgate/gw-route.h"

@@ -3,6 +3,7 @@
 
 #include "cu.h"
 #include "../../src/gw/gw-h1.h"
+#include "../../src/gw/gw-hdr.h"
 #include "../../src/gw/gw-path.h"
 
 /* "name: value" pairs, NULL-terminated; each fed in two pieces */

@@ -11,6 +11,8 @@
 #include "../../src/gw/gw-ctx-t.h"
 #include "../../src/gw/gw-lb.h"
 #include "../../src/gw/gw-lb-hash.h"
+#include "../../src/gw/gw-outlier.h"
+#include "../../src/gw/gw-resil.h"
 #include "../../src/gw/gw-snap-t.h"
 #include "../../src/gw/gw-worker-t.h"
 #include "vipgate/config.h"

@@ -17,6 +17,7 @@
 #include "tls-fixture.h"
 #include "../../src/gw/gw-ctx-t.h"
 #include "../../src/gw/gw-snap-t.h"
+#include "../../src/gw/gw-uptls.h"
 #include "../../src/gw/gw-worker-t.h"
 #include "vipgate/gw-t.h"
 
