@@ -576,6 +576,156 @@ bad:
 	return -1;
 }
 
+/*
+ * One path attribute, its value in v: the check RFC 7606 §7 gives it, and
+ * what a failure costs (§2: attribute discard, treat-as-withdraw, session
+ * reset). start..whole is the whole attribute, the data of a NOTIFICATION.
+ * -1 when the session must be reset.
+ */
+static int
+parse_attr(uint8_t flags, uint8_t type, struct wire_rd v, int as4, int ibgp,
+    struct bgp_update_info *u, struct bgp_err *err, const uint8_t *start, size_t whole)
+{
+	size_t l = wire_left(&v);
+
+	switch (type) {
+	case BGP_ATTR_ORIGIN:
+		if ((flags & 0xc0) != BGP_ATTRF_TRANSITIVE || l != 1 || wire_get_u8(&v) > 2)
+			upd_degrade(u, BGP_UPD_TREAT_AS_WITHDRAW, "bad ORIGIN");
+		break;
+	case BGP_ATTR_AS_PATH:
+		if ((flags & 0xc0) != BGP_ATTRF_TRANSITIVE || aspath_ok(v, as4 ? 4 : 2) < 0)
+			upd_degrade(u, BGP_UPD_TREAT_AS_WITHDRAW, "malformed AS_PATH");
+		break;
+	case BGP_ATTR_NEXT_HOP:
+		if ((flags & 0xc0) != BGP_ATTRF_TRANSITIVE || l != 4)
+			upd_degrade(u, BGP_UPD_TREAT_AS_WITHDRAW, "bad NEXT_HOP");
+		break;
+	case BGP_ATTR_MED:
+		if ((flags & 0xc0) != BGP_ATTRF_OPTIONAL || l != 4)
+			upd_degrade(u, BGP_UPD_TREAT_AS_WITHDRAW, "bad MULTI_EXIT_DISC");
+		break;
+	case BGP_ATTR_LOCAL_PREF:
+		/* RFC 7606 §7.5: from an external peer it is discarded */
+		if (!ibgp) {
+			u->discarded++;
+			upd_degrade(u, BGP_UPD_ATTR_DISCARD, "LOCAL_PREF from eBGP");
+		} else if ((flags & 0xc0) != BGP_ATTRF_TRANSITIVE || l != 4)
+			upd_degrade(u, BGP_UPD_TREAT_AS_WITHDRAW, "bad LOCAL_PREF");
+		break;
+	case BGP_ATTR_ATOMIC_AGGR:
+		if ((flags & 0xc0) != BGP_ATTRF_TRANSITIVE || l != 0) {
+			u->discarded++;
+			upd_degrade(u, BGP_UPD_ATTR_DISCARD, "bad ATOMIC_AGGREGATE");
+		}
+		break;
+	case BGP_ATTR_AGGREGATOR:
+		if ((flags & 0xc0) != (BGP_ATTRF_OPTIONAL | BGP_ATTRF_TRANSITIVE) ||
+		    l != (as4 ? 8 : 6)) {
+			u->discarded++;
+			upd_degrade(u, BGP_UPD_ATTR_DISCARD, "bad AGGREGATOR");
+		}
+		break;
+	case BGP_ATTR_COMMUNITIES:
+		if ((flags & 0xc0) != (BGP_ATTRF_OPTIONAL | BGP_ATTRF_TRANSITIVE) ||
+		    l == 0 || l % 4)
+			upd_degrade(u, BGP_UPD_TREAT_AS_WITHDRAW, "bad COMMUNITIES");
+		break;
+	case BGP_ATTR_ORIGINATOR_ID:
+		if (!ibgp || (flags & 0xc0) != BGP_ATTRF_OPTIONAL || l != 4)
+			upd_degrade(u, BGP_UPD_TREAT_AS_WITHDRAW, "bad ORIGINATOR_ID");
+		break;
+	case BGP_ATTR_CLUSTER_LIST:
+		if (!ibgp || (flags & 0xc0) != BGP_ATTRF_OPTIONAL || l == 0 || l % 4)
+			upd_degrade(u, BGP_UPD_TREAT_AS_WITHDRAW, "bad CLUSTER_LIST");
+		break;
+	case BGP_ATTR_MP_REACH:
+	case BGP_ATTR_MP_UNREACH:
+		if ((flags & 0xc0) != BGP_ATTRF_OPTIONAL) {
+			/* the NLRI cannot be trusted: RFC 7606 §5.3 */
+			set_err(err, BGP_ERR_UPDATE, BGP_UPD_FLAGS, start, whole);
+			return -1;
+		}
+		if (parse_mp(v, type == BGP_ATTR_MP_REACH, u, err, start, whole) < 0)
+			return -1;
+		break;
+	case BGP_ATTR_EXT_COMMUNITIES:
+		if ((flags & 0xc0) != (BGP_ATTRF_OPTIONAL | BGP_ATTRF_TRANSITIVE) || l % 8)
+			upd_degrade(u, BGP_UPD_TREAT_AS_WITHDRAW, "bad EXTENDED_COMMUNITIES");
+		break;
+	case BGP_ATTR_AS4_PATH:
+		/* RFC 6793 §6 / RFC 7606 §7.x: discarded when malformed */
+		if ((flags & 0xc0) != (BGP_ATTRF_OPTIONAL | BGP_ATTRF_TRANSITIVE) ||
+		    aspath_ok(v, 4) < 0) {
+			u->discarded++;
+			upd_degrade(u, BGP_UPD_ATTR_DISCARD, "malformed AS4_PATH");
+		}
+		break;
+	case BGP_ATTR_AS4_AGGREGATOR:
+		if ((flags & 0xc0) != (BGP_ATTRF_OPTIONAL | BGP_ATTRF_TRANSITIVE) || l != 8) {
+			u->discarded++;
+			upd_degrade(u, BGP_UPD_ATTR_DISCARD, "bad AS4_AGGREGATOR");
+		}
+		break;
+	case BGP_ATTR_LARGE_COMMUNITIES:
+		if ((flags & 0xc0) != (BGP_ATTRF_OPTIONAL | BGP_ATTRF_TRANSITIVE) ||
+		    l == 0 || l % 12)
+			upd_degrade(u, BGP_UPD_TREAT_AS_WITHDRAW, "bad LARGE_COMMUNITIES");
+		break;
+	default:
+		/* §6.3: an unrecognized well-known attribute */
+		if (!(flags & BGP_ATTRF_OPTIONAL)) {
+			set_err(err, BGP_ERR_UPDATE, BGP_UPD_WELLKNOWN, start, whole);
+			return -1;
+		}
+		break;	/* unknown optional: passed over (we do not propagate) */
+	}
+	return 0;
+}
+
+/*
+ * The path attribute list: each attribute checked once, the repeated ones
+ * discarded (RFC 7606 §3 g). seen[] counts them by type code, for the
+ * missing-attribute check; *malformed when one overran the list. -1 when
+ * the session must be reset.
+ */
+static int
+parse_attrs(struct wire_rd attrs, int as4, int ibgp, int seen[256], int *malformed,
+    struct bgp_update_info *u, struct bgp_err *err)
+{
+	while (wire_left(&attrs) > 0) {
+		const uint8_t *start = wire_data(&attrs);
+		uint8_t flags, type;
+		uint16_t l;
+		struct wire_rd v;
+
+		flags = wire_get_u8(&attrs);
+		type = wire_get_u8(&attrs);
+		l = flags & BGP_ATTRF_EXTLEN ? wire_get_u16(&attrs) : wire_get_u8(&attrs);
+		wire_get_sub(&attrs, l, &v);
+		if (attrs.err) {
+			/* RFC 7606 §4: treat-as-withdraw; NLRI located by the total length */
+			*malformed = 1;
+			return 0;
+		}
+		/* RFC 7606 §3 g: MP attributes more than once reset the session */
+		if (seen[type] && (type == BGP_ATTR_MP_REACH || type == BGP_ATTR_MP_UNREACH)) {
+			set_err(err, BGP_ERR_UPDATE, BGP_UPD_ATTRLIST, NULL, 0);
+			return -1;
+		}
+		if (seen[type]++) {
+			/* RFC 7606 §3 g: all but the first are discarded */
+			u->discarded++;
+			upd_degrade(u, BGP_UPD_ATTR_DISCARD, "duplicate attribute");
+			continue;
+		}
+		if (parse_attr(flags, type, v, as4, ibgp, u, err, start,
+		    (size_t)(wire_data(&attrs) - start)) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int
 bgp_update_parse(const uint8_t *body, size_t len, int as4, int ibgp,
     struct bgp_update_info *u, struct bgp_err *err)
@@ -597,144 +747,22 @@ bgp_update_parse(const uint8_t *body, size_t len, int as4, int ibgp,
 		set_err(err, BGP_ERR_UPDATE, BGP_UPD_ATTRLIST, NULL, 0);
 		return -1;
 	}
+	/* the rest is the NLRI (IPv4 unicast; the other families come in MP_REACH) */
 	nlri = c;
-	if (count_prefixes(nlri, 32, &classic_nlri) < 0) {
+	if (count_prefixes(nlri, 32, &classic_nlri) < 0 ||
+	    count_prefixes(wd, 32, &u->withdrawn_v4) < 0) {
 		set_err(err, BGP_ERR_UPDATE, BGP_UPD_NETWORK, NULL, 0);
 		return -1;
 	}
-	if (count_prefixes(wd, 32, &u->withdrawn_v4) < 0 ||
-	    count_prefixes(nlri, 32, &u->nlri_v4) < 0) {
-		set_err(err, BGP_ERR_UPDATE, BGP_UPD_NETWORK, NULL, 0);
-		return -1;
-	}
+	u->nlri_v4 = classic_nlri;
 	if (wdlen == 0 && alen == 0 && wire_left(&nlri) == 0) {
 		u->eor = 1;
 		u->eor_afi = BGP_AFI_IPV4;
 		u->eor_safi = BGP_SAFI_UNICAST;
 		return 0;
 	}
-	while (wire_left(&attrs) > 0) {
-		const uint8_t *start = wire_data(&attrs);
-		uint8_t flags, type;
-		uint16_t l;
-		struct wire_rd v;
-		size_t whole;
-
-		flags = wire_get_u8(&attrs);
-		type = wire_get_u8(&attrs);
-		l = flags & BGP_ATTRF_EXTLEN ? wire_get_u16(&attrs) : wire_get_u8(&attrs);
-		wire_get_sub(&attrs, l, &v);
-		if (attrs.err) {
-			/* RFC 7606 §4: treat-as-withdraw; NLRI located by the total length */
-			malformed_list = 1;
-			break;
-		}
-		whole = (size_t)(wire_data(&attrs) - start);
-		/* RFC 7606 §3 g: MP attributes more than once reset the session */
-		if (seen[type] && (type == BGP_ATTR_MP_REACH || type == BGP_ATTR_MP_UNREACH)) {
-			set_err(err, BGP_ERR_UPDATE, BGP_UPD_ATTRLIST, NULL, 0);
-			return -1;
-		}
-		if (seen[type]++) {
-			/* RFC 7606 §3 g: all but the first are discarded */
-			u->discarded++;
-			upd_degrade(u, BGP_UPD_ATTR_DISCARD, "duplicate attribute");
-			continue;
-		}
-		switch (type) {
-		case BGP_ATTR_ORIGIN: {
-			if ((flags & 0xc0) != BGP_ATTRF_TRANSITIVE || l != 1 || wire_get_u8(&v) > 2)
-				upd_degrade(u, BGP_UPD_TREAT_AS_WITHDRAW, "bad ORIGIN");
-			break;
-		}
-		case BGP_ATTR_AS_PATH:
-			if ((flags & 0xc0) != BGP_ATTRF_TRANSITIVE || aspath_ok(v, as4 ? 4 : 2) < 0)
-				upd_degrade(u, BGP_UPD_TREAT_AS_WITHDRAW, "malformed AS_PATH");
-			break;
-		case BGP_ATTR_NEXT_HOP:
-			if ((flags & 0xc0) != BGP_ATTRF_TRANSITIVE || l != 4)
-				upd_degrade(u, BGP_UPD_TREAT_AS_WITHDRAW, "bad NEXT_HOP");
-			break;
-		case BGP_ATTR_MED:
-			if ((flags & 0xc0) != BGP_ATTRF_OPTIONAL || l != 4)
-				upd_degrade(u, BGP_UPD_TREAT_AS_WITHDRAW, "bad MULTI_EXIT_DISC");
-			break;
-		case BGP_ATTR_LOCAL_PREF:
-			/* RFC 7606 §7.5: from an external peer it is discarded */
-			if (!ibgp) {
-				u->discarded++;
-				upd_degrade(u, BGP_UPD_ATTR_DISCARD, "LOCAL_PREF from eBGP");
-			} else if ((flags & 0xc0) != BGP_ATTRF_TRANSITIVE || l != 4)
-				upd_degrade(u, BGP_UPD_TREAT_AS_WITHDRAW, "bad LOCAL_PREF");
-			break;
-		case BGP_ATTR_ATOMIC_AGGR:
-			if ((flags & 0xc0) != BGP_ATTRF_TRANSITIVE || l != 0) {
-				u->discarded++;
-				upd_degrade(u, BGP_UPD_ATTR_DISCARD, "bad ATOMIC_AGGREGATE");
-			}
-			break;
-		case BGP_ATTR_AGGREGATOR:
-			if ((flags & 0xc0) != (BGP_ATTRF_OPTIONAL | BGP_ATTRF_TRANSITIVE) ||
-			    l != (as4 ? 8 : 6)) {
-				u->discarded++;
-				upd_degrade(u, BGP_UPD_ATTR_DISCARD, "bad AGGREGATOR");
-			}
-			break;
-		case BGP_ATTR_COMMUNITIES:
-			if ((flags & 0xc0) != (BGP_ATTRF_OPTIONAL | BGP_ATTRF_TRANSITIVE) ||
-			    l == 0 || l % 4)
-				upd_degrade(u, BGP_UPD_TREAT_AS_WITHDRAW, "bad COMMUNITIES");
-			break;
-		case BGP_ATTR_ORIGINATOR_ID:
-			if (!ibgp || (flags & 0xc0) != BGP_ATTRF_OPTIONAL || l != 4)
-				upd_degrade(u, BGP_UPD_TREAT_AS_WITHDRAW, "bad ORIGINATOR_ID");
-			break;
-		case BGP_ATTR_CLUSTER_LIST:
-			if (!ibgp || (flags & 0xc0) != BGP_ATTRF_OPTIONAL || l == 0 || l % 4)
-				upd_degrade(u, BGP_UPD_TREAT_AS_WITHDRAW, "bad CLUSTER_LIST");
-			break;
-		case BGP_ATTR_MP_REACH:
-		case BGP_ATTR_MP_UNREACH:
-			if ((flags & 0xc0) != BGP_ATTRF_OPTIONAL) {
-				/* the NLRI cannot be trusted: RFC 7606 §5.3 */
-				set_err(err, BGP_ERR_UPDATE, BGP_UPD_FLAGS, start, whole);
-				return -1;
-			}
-			if (parse_mp(v, type == BGP_ATTR_MP_REACH, u, err, start, whole) < 0)
-				return -1;
-			break;
-		case BGP_ATTR_EXT_COMMUNITIES:
-			if ((flags & 0xc0) != (BGP_ATTRF_OPTIONAL | BGP_ATTRF_TRANSITIVE) || l % 8)
-				upd_degrade(u, BGP_UPD_TREAT_AS_WITHDRAW, "bad EXTENDED_COMMUNITIES");
-			break;
-		case BGP_ATTR_AS4_PATH:
-			/* RFC 6793 §6 / RFC 7606 §7.x: discarded when malformed */
-			if ((flags & 0xc0) != (BGP_ATTRF_OPTIONAL | BGP_ATTRF_TRANSITIVE) ||
-			    aspath_ok(v, 4) < 0) {
-				u->discarded++;
-				upd_degrade(u, BGP_UPD_ATTR_DISCARD, "malformed AS4_PATH");
-			}
-			break;
-		case BGP_ATTR_AS4_AGGREGATOR:
-			if ((flags & 0xc0) != (BGP_ATTRF_OPTIONAL | BGP_ATTRF_TRANSITIVE) || l != 8) {
-				u->discarded++;
-				upd_degrade(u, BGP_UPD_ATTR_DISCARD, "bad AS4_AGGREGATOR");
-			}
-			break;
-		case BGP_ATTR_LARGE_COMMUNITIES:
-			if ((flags & 0xc0) != (BGP_ATTRF_OPTIONAL | BGP_ATTRF_TRANSITIVE) ||
-			    l == 0 || l % 12)
-				upd_degrade(u, BGP_UPD_TREAT_AS_WITHDRAW, "bad LARGE_COMMUNITIES");
-			break;
-		default:
-			/* §6.3: an unrecognized well-known attribute */
-			if (!(flags & BGP_ATTRF_OPTIONAL)) {
-				set_err(err, BGP_ERR_UPDATE, BGP_UPD_WELLKNOWN, start, whole);
-				return -1;
-			}
-			break;	/* unknown optional: passed over (we do not propagate) */
-		}
-	}
+	if (parse_attrs(attrs, as4, ibgp, seen, &malformed_list, u, err) < 0)
+		return -1;
 	if (malformed_list)
 		upd_degrade(u, BGP_UPD_TREAT_AS_WITHDRAW, "attribute overruns the list");
 	has_nlri = u->nlri_v4 > 0 || u->nlri_v6 > 0;
