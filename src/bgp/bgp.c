@@ -583,6 +583,24 @@ handle_msg(struct peer *p, uint8_t type, const uint8_t *body, size_t len)
 }
 
 /*
+ * The first message in the input, made contiguous at *h: its length
+ * (header included) and *type, 0 when more must come, -1 with *e on a
+ * header error (bgp_frame).
+ */
+static long
+frame_next(struct evbuffer *in, uint8_t **h, uint8_t *type, struct bgp_err *e)
+{
+	size_t have = evbuffer_get_length(in);
+
+	if (have < BGP_HDR_LEN)
+		return 0;
+	if (have > BGP_MAX_LEN)
+		have = BGP_MAX_LEN;
+	*h = evbuffer_pullup(in, (ssize_t)have);
+	return bgp_frame(*h, have, type, e);
+}
+
+/*
  * Frame and handle what arrived. On a header error the NOTIFICATION goes
  * out and the connection is gone.
  */
@@ -593,15 +611,10 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 	struct evbuffer *in = bufferevent_get_input(bev);
 
 	while (p->bev == bev) {
-		size_t have = evbuffer_get_length(in);
 		uint8_t *h, type;
 		struct bgp_err e;
-		long n;
+		long n = frame_next(in, &h, &type, &e);
 
-		if (have < BGP_HDR_LEN)
-			return;
-		h = evbuffer_pullup(in, have < BGP_MAX_LEN ? (ssize_t)have : BGP_MAX_LEN);
-		n = bgp_frame(h, have < BGP_MAX_LEN ? have : BGP_MAX_LEN, &type, &e);
 		if (n == 0)
 			return;
 		if (n < 0) {
@@ -746,15 +759,10 @@ pending_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct peer *p = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
-	size_t have = evbuffer_get_length(in);
 	uint8_t *h, type;
 	struct bgp_err e;
-	long n;
+	long n = frame_next(in, &h, &type, &e);
 
-	if (have < BGP_HDR_LEN)
-		return;
-	h = evbuffer_pullup(in, have < BGP_MAX_LEN ? (ssize_t)have : BGP_MAX_LEN);
-	n = bgp_frame(h, have < BGP_MAX_LEN ? have : BGP_MAX_LEN, &type, &e);
 	if (n == 0)
 		return;
 	if (n < 0 || type != BGP_OPEN ||
