@@ -312,7 +312,8 @@ bgp_open_build(uint8_t *out, const struct bgp_open_params *p)
 
 		wire_put_u8(&w, BGP_CAP_GR);
 		wire_put_u8(&w, (uint8_t)(2 + 4 * n));
-		wire_put_u16(&w, (uint16_t)((p->gr_restarting ? 0x8000 : 0) | (p->gr_time & 0x0fff)));
+		wire_put_u16(&w, (uint16_t)((p->gr_restarting ? 0x8000 : 0) |
+		    (p->gr_time & 0x0fff)));
 		if (p->mp_v4) {
 			wire_put_u16(&w, BGP_AFI_IPV4);
 			wire_put_u8(&w, BGP_SAFI_UNICAST);
