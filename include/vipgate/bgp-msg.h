@@ -219,7 +219,8 @@ struct bgp_prefix {
 
 /*
  * One UPDATE announcing as many of pfx (all one family) as fit. Returns the
- * message length and the number of prefixes taken in *taken.
+ * message length and the number of prefixes taken in *taken; 0 and none
+ * taken when the attributes alone do not fit a message.
  */
 size_t bgp_update_build(uint8_t *out, const struct bgp_tx_session *,
     const struct bgp_tx_attrs *, const struct bgp_prefix *pfx, size_t n, size_t *taken);
