@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* struct bgp_large_comm, and the parser of communities for the codec's users */
+#include "vipgate/community.h"
 #include "vipgate/ipaddr.h"
 
 #define BGP_HDR_LEN		19
@@ -190,10 +192,6 @@ struct bgp_update_info {
 int bgp_update_parse(const uint8_t *body, size_t len, int as4, int ibgp,
     struct bgp_update_info *u, struct bgp_err *err);
 
-struct bgp_large_comm {
-	uint32_t	global, local1, local2;
-};
-
 /* What we attach to our routes. */
 struct bgp_tx_attrs {
 	int				 has_local_pref;
@@ -221,7 +219,8 @@ struct bgp_prefix {
 
 /*
  * One UPDATE announcing as many of pfx (all one family) as fit. Returns the
- * message length and the number of prefixes taken in *taken.
+ * message length and the number of prefixes taken in *taken; 0 and none
+ * taken when the attributes alone do not fit a message.
  */
 size_t bgp_update_build(uint8_t *out, const struct bgp_tx_session *,
     const struct bgp_tx_attrs *, const struct bgp_prefix *pfx, size_t n, size_t *taken);
@@ -230,12 +229,5 @@ size_t bgp_withdraw_build(uint8_t *out, const struct bgp_prefix *pfx, size_t n,
     size_t *taken);
 /* End-of-RIB for a family (RFC 4724 §2). */
 size_t bgp_eor_build(uint8_t *out, int family);
-
-/*
- * Communities in MetalLB's syntax: "65000:100", well-known names
- * ("no-export", ...), "large:1:2:3". Returns 1 standard (*std), 2 large
- * (*lc), -1 invalid.
- */
-int bgp_community_parse(const char *, uint32_t *std, struct bgp_large_comm *lc);
 
 #endif

@@ -82,6 +82,9 @@ uint64_t hash_bytes(uint64_t h, const void *, size_t);
 uint64_t hash_str(uint64_t h, const char *);
 #define HASH_INIT 0xcbf29ce484222325ULL
 
+/* Trial division, for table sizes (Maglev's must be prime); 0 and 1 are not. */
+int is_prime(uint64_t);
+
 /*
  * Durations in Kubernetes' (Go time.ParseDuration) form: "100ms", "9s",
  * "1m30s", "1h", "2.5s". Returns 0 and stores milliseconds, -1 on error.

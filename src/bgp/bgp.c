@@ -3,16 +3,18 @@
  * detection), timers, the Adj-RIB-Out sent as UPDATEs, and the applier the
  * daemon drives. The codec (msg.c) and the FSM (fsm.c) are pure; this file
  * is the thin I/O around them.
+ *
+ * The module's files: msg.c encodes and decodes messages, fsm.c is the
+ * state machine, bgp.c (this file) runs the sessions, bgp_sock.c holds
+ * their socket plumbing, bgp_show.c turns their state into vipgatectl's
+ * JSON and Prometheus metrics. Planning what to announce is
+ * src/reconcile/bgp_plan.c.
  */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ifaddrs.h>
-#include <net/if.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -23,8 +25,8 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/listener.h>
-#include <jansson.h>
 
+#include "bgp-int.h"
 #include "vipgate/accept.h"
 #include "vipgate/bgp.h"
 #include "vipgate/bgp-fsm.h"
@@ -32,74 +34,12 @@
 #include "vipgate/bgp-plan.h"
 #include "vipgate/bgp-t.h"
 #include "vipgate/config-t.h"
-#include "vipgate/ctl.h"
 #include "vipgate/log.h"
 #include "vipgate/reconcile.h"
 #include "vipgate/util.h"
 
 #define GR_RESTART_TIME	120	/* seconds the peer keeps our routes (RFC 4724) */
 #define CONNECT_TIMEOUT	10	/* seconds for a TCP connect */
-
-struct bgp;
-
-struct peer {
-	struct bgp			*bgp;
-	const struct bgp_peer_desired	*pd;	/* in bgp->cur */
-	char				 label[IPADDR_STRLEN + 8];	/* addr:port */
-	struct bgp_fsm			 fsm;
-	struct bufferevent		*bev;	/* the session's connection */
-	struct bufferevent		*pending;	/* an incoming one during OpenSent */
-	struct bgp_open			 pending_open;
-	int				 pending_has_open;
-	struct event			*adopted;	/* goes on with an adopted connection */
-	struct bufferevent		*adopted_bev;
-	struct bgp_open			 adopted_open;
-	int				 adopted_has_open;
-	struct event			*timers[BGP_T__N];
-	struct event			*connect_failed;	/* a connect that failed at once */
-	struct peer_timer {
-		struct peer	*p;
-		enum bgp_timer	 t;
-	}				 targ[BGP_T__N];
-	struct bgp_err			 err;	/* data for the NOTIFICATION to send */
-	int				 suppress_connect;
-	int				 gr_first;	/* first session since start */
-	int				 stopped;	/* manual stop: do not restart */
-	/* negotiated */
-	struct bgp_open			 open;
-	int				 as4, v4, v6, ibgp, gr;
-	uint32_t			 local_id;
-	struct ipaddr			 local;
-	struct ipaddr			 local_ll;	/* link-local next hop, family 0 = none */
-	/* the Adj-RIB-Out as the peer has it */
-	struct desired			*synced_d;
-	const struct bgp_peer_desired	*synced;
-	/* counters */
-	time_t				 up_since;
-	unsigned			 flaps;
-	uint64_t			 updates_sent, updates_rcvd, opens_sent, opens_rcvd;
-	uint64_t			 notifs_sent, notifs_rcvd, ka_sent, ka_rcvd, rr_rcvd;
-	uint64_t			 pfx_rcvd, msgs_sent, msgs_rcvd;
-	size_t				 pfx_sent;
-	char				 last_error[320];
-};
-
-struct listener {
-	int			 family;
-	uint16_t		 port;
-	struct evconnlistener	*l;
-};
-
-struct bgp {
-	struct applier		 ap;
-	const struct applier_env *env;
-	struct desired		*cur;
-	struct peer		**peers;	/* sorted by key, as cur->bgp->peers */
-	size_t			 npeers;
-	struct listener		*ls;
-	size_t			 nls;
-	int			 draining;
-};
 
 static void peer_dispatch(struct peer *, enum bgp_event);
 static void peer_sync(struct peer *, int full);
@@ -110,138 +50,12 @@ static void conn_event_cb(struct bufferevent *, short, void *);
 /* ---- connections ---- */
 
 static void
-closing_write_cb(struct bufferevent *bev, void *arg)
-{
-	(void)arg;
-	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		bufferevent_free(bev);
-}
-
-static void
-closing_event_cb(struct bufferevent *bev, short what, void *arg)
-{
-	(void)what;
-	(void)arg;
-	bufferevent_free(bev);
-}
-
-/* Close once what was written (a NOTIFICATION) has gone out, within 2 s. */
-static void
-conn_close(struct bufferevent *bev)
-{
-	struct timeval tv = { 2, 0 };
-
-	if (bev == NULL)
-		return;
-	bufferevent_disable(bev, EV_READ);
-	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
-		bufferevent_free(bev);
-		return;
-	}
-	bufferevent_setcb(bev, NULL, closing_write_cb, closing_event_cb, NULL);
-	bufferevent_set_timeouts(bev, NULL, &tv);
-	bufferevent_enable(bev, EV_WRITE);
-}
-
-static void
 peer_send(struct peer *p, const uint8_t *m, size_t n)
 {
 	if (p->bev == NULL)
 		return;
 	bufferevent_write(p->bev, m, n);
 	p->msgs_sent++;
-}
-
-static int
-md5_set(int fd, const struct ipaddr *peer, const char *key)
-{
-	struct tcp_md5sig md;
-	size_t klen = key ? strlen(key) : 0;
-
-	memset(&md, 0, sizeof(md));
-	if (peer->family == AF_INET) {
-		struct sockaddr_in *s = (struct sockaddr_in *)&md.tcpm_addr;
-
-		s->sin_family = AF_INET;
-		memcpy(&s->sin_addr, peer->a, 4);
-	} else {
-		struct sockaddr_in6 *s = (struct sockaddr_in6 *)&md.tcpm_addr;
-
-		s->sin6_family = AF_INET6;
-		memcpy(&s->sin6_addr, peer->a, 16);
-	}
-	if (klen > TCP_MD5SIG_MAXKEYLEN)
-		klen = TCP_MD5SIG_MAXKEYLEN;
-	md.tcpm_keylen = (uint16_t)klen;
-	if (klen)
-		memcpy(md.tcpm_key, key, klen);
-	return setsockopt(fd, IPPROTO_TCP, TCP_MD5SIG, &md, sizeof(md));
-}
-
-static socklen_t
-to_sockaddr(const struct ipaddr *ip, uint16_t port, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (ip->family == AF_INET) {
-		struct sockaddr_in *s = (struct sockaddr_in *)ss;
-
-		s->sin_family = AF_INET;
-		s->sin_port = htons(port);
-		memcpy(&s->sin_addr, ip->a, 4);
-		return sizeof(*s);
-	} else {
-		struct sockaddr_in6 *s = (struct sockaddr_in6 *)ss;
-
-		s->sin6_family = AF_INET6;
-		s->sin6_port = htons(port);
-		memcpy(&s->sin6_addr, ip->a, 16);
-		return sizeof(*s);
-	}
-}
-
-static void
-from_sockaddr(const struct sockaddr *sa, struct ipaddr *ip, uint16_t *port)
-{
-	memset(ip, 0, sizeof(*ip));
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *s = (const struct sockaddr_in *)sa;
-
-		ip->family = AF_INET;
-		memcpy(ip->a, &s->sin_addr, 4);
-		if (port)
-			*port = ntohs(s->sin_port);
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)sa;
-		static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-		if (memcmp(&s->sin6_addr, mapped, 12) == 0) {
-			ip->family = AF_INET;
-			memcpy(ip->a, (const uint8_t *)&s->sin6_addr + 12, 4);
-		} else {
-			ip->family = AF_INET6;
-			memcpy(ip->a, &s->sin6_addr, 16);
-		}
-		if (port)
-			*port = ntohs(s->sin6_port);
-	}
-}
-
-/* TTL: eBGP is single-hop (1) unless ebgpMultiHop (255). */
-static void
-sock_opts(int fd, const struct peer *p)
-{
-	int ttl = p->pd->ebgp_multihop ? 255 : 1;
-	int ibgp = p->pd->dynamic == BGP_DYN_INTERNAL ||
-	    (p->pd->dynamic == BGP_DYN_NONE && p->pd->peer_asn == p->pd->my_asn);
-	int one = 1;
-
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (ibgp)
-		return;
-	if (p->pd->addr.family == AF_INET)
-		setsockopt(fd, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl));
-	else
-		setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &ttl, sizeof(ttl));
 }
 
 static void
@@ -260,19 +74,19 @@ peer_connect(struct peer *p)
 	int fd;
 	struct timeval tv = { CONNECT_TIMEOUT, 0 };
 
-	conn_close(p->bev);
+	bgp_conn_close(p->bev);
 	p->bev = NULL;
 	fd = socket(p->pd->addr.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		goto fail;
-	if (p->pd->password && md5_set(fd, &p->pd->addr, p->pd->password) < 0) {
+	if (p->pd->password && bgp_md5_set(fd, &p->pd->addr, p->pd->password) < 0) {
 		log_warn("bgp %s: TCP MD5", p->label);
 		close(fd);
 		goto fail;
 	}
-	sock_opts(fd, p);
+	bgp_sock_opts(fd, p->pd);
 	if (p->pd->src.family) {
-		sl = to_sockaddr(&p->pd->src, 0, &ss);
+		sl = bgp_to_sockaddr(&p->pd->src, 0, &ss);
 		if (bind(fd, (struct sockaddr *)&ss, sl) < 0) {
 			log_warn("bgp %s: bind to sourceAddress", p->label);
 			close(fd);
@@ -282,7 +96,7 @@ peer_connect(struct peer *p)
 	p->bev = bufferevent_socket_new(p->bgp->env->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	bufferevent_setcb(p->bev, conn_read_cb, NULL, conn_event_cb, p);
 	bufferevent_set_timeouts(p->bev, NULL, &tv);
-	sl = to_sockaddr(&p->pd->addr, p->pd->port, &ss);
+	sl = bgp_to_sockaddr(&p->pd->addr, p->pd->port, &ss);
 	if (bufferevent_socket_connect(p->bev, (struct sockaddr *)&ss, (int)sl) < 0) {
 		bufferevent_free(p->bev);
 		p->bev = NULL;
@@ -329,14 +143,14 @@ timer_cb(evutil_socket_t fd, short ev, void *arg)
 
 /* ---- the Adj-RIB-Out ---- */
 
-static int
-route_family_ok(const struct peer *p, const struct bgp_prefix *x)
+int
+bgp_peer_family_ok(const struct peer *p, const struct bgp_prefix *x)
 {
 	return x->addr.family == AF_INET ? p->v4 : p->v6;
 }
 
-static void
-tx_session(const struct peer *p, struct bgp_tx_session *s)
+void
+bgp_peer_tx_session(const struct peer *p, struct bgp_tx_session *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->ibgp = p->ibgp;
@@ -365,7 +179,7 @@ send_announce(struct peer *p, const struct bgp_attrset *as, struct bgp_prefix *v
 	uint8_t m[BGP_MAX_LEN];
 	size_t off = 0, taken, len;
 
-	tx_session(p, &s);
+	bgp_peer_tx_session(p, &s);
 	ta.has_local_pref = as->has_local_pref;
 	ta.local_pref = as->local_pref;
 	ta.comms = as->comms;
@@ -435,16 +249,16 @@ peer_sync(struct peer *p, int full)
 		    bgp_prefix_cmp(&old->routes[i].pfx, &nw->routes[j].pfx);
 
 		if (r < 0) {
-			if (route_family_ok(p, &old->routes[i].pfx))
+			if (bgp_peer_family_ok(p, &old->routes[i].pfx))
 				wd[nwd++] = old->routes[i].pfx;
 			i++;
 		} else if (r > 0) {
-			if (route_family_ok(p, &nw->routes[j].pfx))
+			if (bgp_peer_family_ok(p, &nw->routes[j].pfx))
 				ann[nann++] = &nw->routes[j];
 			j++;
 		} else {
 			if (!bgp_attrset_eq(old->routes[i].attrs, nw->routes[j].attrs) &&
-			    route_family_ok(p, &nw->routes[j].pfx))
+			    bgp_peer_family_ok(p, &nw->routes[j].pfx))
 				ann[nann++] = &nw->routes[j];
 			i++;
 			j++;
@@ -481,7 +295,7 @@ peer_sync(struct peer *p, int full)
 	free(ann);
 	p->pfx_sent = 0;
 	for (j = 0; j < nn; j++)
-		if (route_family_ok(p, &nw->routes[j].pfx))
+		if (bgp_peer_family_ok(p, &nw->routes[j].pfx))
 			p->pfx_sent++;
 	if (p->synced_d != p->bgp->cur) {
 		desired_unref(p->synced_d);
@@ -504,53 +318,6 @@ local_router_id(const struct peer *p)
 	return (uint32_t)hash_str(HASH_INIT, p->bgp->env->cfg->node.name) | 1;
 }
 
-/*
- * RFC 2545 §3: with a peer on the same link, the link-local address of the
- * interface goes with the global next hop.
- */
-static void
-find_link_local(struct peer *p)
-{
-	struct ifaddrs *ifs, *i, *j;
-	char ifname[IF_NAMESIZE] = "";
-
-	memset(&p->local_ll, 0, sizeof(p->local_ll));
-	if (p->local.family != AF_INET6 || getifaddrs(&ifs) < 0)
-		return;
-	/* the interface with our address, whose prefix holds the peer */
-	for (i = ifs; i; i = i->ifa_next) {
-		struct ipaddr a, m;
-		size_t k;
-		int same = 1;
-
-		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET6 || !i->ifa_netmask)
-			continue;
-		from_sockaddr(i->ifa_addr, &a, NULL);
-		from_sockaddr(i->ifa_netmask, &m, NULL);
-		if (!ipaddr_eq(&a, &p->local))
-			continue;
-		for (k = 0; k < 16; k++)
-			if ((a.a[k] & m.a[k]) != (p->pd->addr.a[k] & m.a[k]))
-				same = 0;
-		if (same)
-			snprintf(ifname, sizeof(ifname), "%s", i->ifa_name);
-		break;
-	}
-	for (j = ifs; j && ifname[0]; j = j->ifa_next) {
-		struct ipaddr a;
-
-		if (!j->ifa_addr || j->ifa_addr->sa_family != AF_INET6 ||
-		    strcmp(j->ifa_name, ifname) != 0)
-			continue;
-		from_sockaddr(j->ifa_addr, &a, NULL);
-		if (a.a[0] == 0xfe && (a.a[1] & 0xc0) == 0x80) {
-			p->local_ll = a;
-			break;
-		}
-	}
-	freeifaddrs(ifs);
-}
-
 static void
 offer_families(const struct peer *p, int *v4, int *v6)
 {
@@ -567,9 +334,9 @@ send_open(struct peer *p)
 	uint8_t m[BGP_MAX_LEN];
 
 	if (p->bev && getsockname(bufferevent_getfd(p->bev), (struct sockaddr *)&ss, &sl) == 0)
-		from_sockaddr((struct sockaddr *)&ss, &p->local, NULL);
+		bgp_from_sockaddr((struct sockaddr *)&ss, &p->local, NULL);
 	p->local_id = local_router_id(p);
-	find_link_local(p);
+	bgp_find_link_local(&p->local, &p->pd->addr, &p->local_ll);
 	memset(&op, 0, sizeof(op));
 	op.my_as = p->pd->my_asn;
 	op.hold = (uint16_t)(p->pd->hold_s > 65535 ? 65535 : p->pd->hold_s);
@@ -612,7 +379,7 @@ run_actions(struct peer *p, const struct bgp_fsm_out *o)
 	if (o->actions & BGP_A_SEND_NOTIF)
 		send_notif(p, o->notif_code, o->notif_subcode);
 	if (o->actions & BGP_A_CLOSE) {
-		conn_close(p->bev);
+		bgp_conn_close(p->bev);
 		p->bev = NULL;
 	}
 	if (o->actions & BGP_A_DROP_HELD && p->pending) {
@@ -621,7 +388,7 @@ run_actions(struct peer *p, const struct bgp_fsm_out *o)
 
 		bufferevent_write(p->pending, c, bgp_cease_build(c, BGP_CEASE_COLLISION, NULL));
 		p->notifs_sent++;
-		conn_close(p->pending);
+		bgp_conn_close(p->pending);
 		p->pending = NULL;
 		p->pending_has_open = 0;
 	}
@@ -816,6 +583,24 @@ handle_msg(struct peer *p, uint8_t type, const uint8_t *body, size_t len)
 }
 
 /*
+ * The first message in the input, made contiguous at *h: its length
+ * (header included) and *type, 0 when more must come, -1 with *e on a
+ * header error (bgp_frame).
+ */
+static long
+frame_next(struct evbuffer *in, uint8_t **h, uint8_t *type, struct bgp_err *e)
+{
+	size_t have = evbuffer_get_length(in);
+
+	if (have < BGP_HDR_LEN)
+		return 0;
+	if (have > BGP_MAX_LEN)
+		have = BGP_MAX_LEN;
+	*h = evbuffer_pullup(in, (ssize_t)have);
+	return bgp_frame(*h, have, type, e);
+}
+
+/*
  * Frame and handle what arrived. On a header error the NOTIFICATION goes
  * out and the connection is gone.
  */
@@ -826,15 +611,10 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 	struct evbuffer *in = bufferevent_get_input(bev);
 
 	while (p->bev == bev) {
-		size_t have = evbuffer_get_length(in);
 		uint8_t *h, type;
 		struct bgp_err e;
-		long n;
+		long n = frame_next(in, &h, &type, &e);
 
-		if (have < BGP_HDR_LEN)
-			return;
-		h = evbuffer_pullup(in, have < BGP_MAX_LEN ? (ssize_t)have : BGP_MAX_LEN);
-		n = bgp_frame(h, have < BGP_MAX_LEN ? have : BGP_MAX_LEN, &type, &e);
 		if (n == 0)
 			return;
 		if (n < 0) {
@@ -934,14 +714,14 @@ adopt_incoming(struct peer *p, struct bufferevent *in)
 		bgp_fsm_event(&p->fsm, BGP_EV_COLLISION_DUMP, &o);
 		run_actions(p, &o);
 	} else {
-		conn_close(p->bev);
+		bgp_conn_close(p->bev);
 		p->bev = NULL;
 	}
 	p->suppress_connect = 1;
 	if (p->fsm.state == BGP_IDLE)
 		peer_dispatch(p, BGP_EV_START);
 	p->suppress_connect = 0;
-	conn_close(p->bev);	/* an outgoing attempt made meanwhile, if any */
+	bgp_conn_close(p->bev);	/* an outgoing attempt made meanwhile, if any */
 	p->bev = in;
 	bufferevent_setcb(in, conn_read_cb, NULL, conn_event_cb, p);
 	bufferevent_enable(in, EV_READ | EV_WRITE);
@@ -967,7 +747,7 @@ resolve_collision(struct peer *p)
 		pending_drop(p);
 		bufferevent_write(in, m, bgp_cease_build(m, BGP_CEASE_COLLISION, NULL));
 		p->notifs_sent++;
-		conn_close(in);
+		bgp_conn_close(in);
 		return;
 	}
 	/* ours is dumped with a Cease; the FSM goes on with the held one */
@@ -979,15 +759,10 @@ pending_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct peer *p = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
-	size_t have = evbuffer_get_length(in);
 	uint8_t *h, type;
 	struct bgp_err e;
-	long n;
+	long n = frame_next(in, &h, &type, &e);
 
-	if (have < BGP_HDR_LEN)
-		return;
-	h = evbuffer_pullup(in, have < BGP_MAX_LEN ? (ssize_t)have : BGP_MAX_LEN);
-	n = bgp_frame(h, have < BGP_MAX_LEN ? have : BGP_MAX_LEN, &type, &e);
 	if (n == 0)
 		return;
 	if (n < 0 || type != BGP_OPEN ||
@@ -1041,11 +816,11 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
 	(void)l;
 	(void)sl;
 	vg_lguard_ok(b);
-	from_sockaddr(sa, &addr, NULL);
+	bgp_from_sockaddr(sa, &addr, NULL);
 	if (getsockname(fd, (struct sockaddr *)&ls, &lsl) == 0) {
 		struct ipaddr dummy;
 
-		from_sockaddr((struct sockaddr *)&ls, &dummy, &lport);
+		bgp_from_sockaddr((struct sockaddr *)&ls, &dummy, &lport);
 	}
 	p = find_peer(b, &addr, lport);
 	if (p == NULL || p->stopped || p->pd->problem || b->draining) {
@@ -1055,7 +830,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
 		return;
 	}
 	evutil_make_socket_nonblocking(fd);
-	sock_opts(fd, p);
+	bgp_sock_opts(fd, p->pd);
 	bev = bufferevent_socket_new(b->env->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	log_debug("bgp %s: incoming connection in %s", p->label, bgp_state_name(p->fsm.state));
 	switch (p->fsm.state) {
@@ -1087,7 +862,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
 
 		bufferevent_write(bev, m, bgp_cease_build(m, BGP_CEASE_COLLISION, NULL));
 		p->notifs_sent++;
-		conn_close(bev);
+		bgp_conn_close(bev);
 		break;
 	}
 	}
@@ -1115,7 +890,7 @@ listeners_sync(struct bgp *b)
 
 			memset(&any, 0, sizeof(any));
 			any.family = pd->addr.family;
-			sl = to_sockaddr(&any, pd->port, &ss);
+			sl = bgp_to_sockaddr(&any, pd->port, &ss);
 			b->ls = xreallocarray(b->ls, b->nls + 1, sizeof(*b->ls));
 			b->ls[b->nls].family = pd->addr.family;
 			b->ls[b->nls].port = pd->port;
@@ -1148,7 +923,7 @@ listeners_sync(struct bgp *b)
 
 			/* no password: the key, if any, is deleted (ENOENT if none) */
 			if (pd->addr.family == b->ls[j].family &&
-			    md5_set(evconnlistener_get_fd(b->ls[j].l), &pd->addr, pd->password) < 0 &&
+			    bgp_md5_set(evconnlistener_get_fd(b->ls[j].l), &pd->addr, pd->password) < 0 &&
 			    pd->password)
 				log_warn("bgp %s: TCP MD5 key on the listener", b->peers[i]->label);
 		}
@@ -1211,7 +986,7 @@ peer_free(struct peer *p)
 	size_t t;
 
 	pending_drop(p);
-	conn_close(p->bev);
+	bgp_conn_close(p->bev);
 	for (t = 0; t < BGP_T__N; t++)
 		event_free(p->timers[t]);
 	event_free(p->connect_failed);
@@ -1276,7 +1051,7 @@ bgp_apply(struct applier *ap, const struct desired *old, const struct desired *n
 
 		for (l = 0; gone[i]->pd->password && l < b->nls; l++)
 			if (b->ls[l].l && b->ls[l].family == gone[i]->pd->addr.family)
-				md5_set(evconnlistener_get_fd(b->ls[l].l), &gone[i]->pd->addr, NULL);
+				bgp_md5_set(evconnlistener_get_fd(b->ls[l].l), &gone[i]->pd->addr, NULL);
 		log_info("bgp %s: peer removed", gone[i]->label);
 		peer_stop(gone[i], BGP_CEASE_DECONFIG);
 		peer_free(gone[i]);
@@ -1309,7 +1084,7 @@ bgp_drain(struct applier *ap)
 			log_info("bgp %s: graceful restart: closing, routes kept by the peer",
 			    p->label);
 			p->stopped = 1;
-			conn_close(p->bev);
+			bgp_conn_close(p->bev);
 			p->bev = NULL;
 			peer_dispatch(p, BGP_EV_TCP_FAILS);
 			evtimer_del(p->timers[BGP_T_IDLE_HOLD]);
@@ -1319,153 +1094,6 @@ bgp_drain(struct applier *ap)
 		peer_stop(p, BGP_CEASE_SHUTDOWN);
 	}
 	return b->npeers ? 200 : 0;
-}
-
-static json_t *
-attrs_json(const struct bgp_attrset *as, json_t *o)
-{
-	json_t *c = json_array(), *l = json_array();
-	size_t i;
-	char buf[64];
-
-	for (i = 0; i < as->ncomms; i++) {
-		snprintf(buf, sizeof(buf), "%u:%u", as->comms[i] >> 16, as->comms[i] & 0xffff);
-		json_array_append_new(c, json_string(buf));
-	}
-	for (i = 0; i < as->nlarge; i++) {
-		snprintf(buf, sizeof(buf), "%u:%u:%u", as->large[i].global, as->large[i].local1,
-		    as->large[i].local2);
-		json_array_append_new(l, json_string(buf));
-	}
-	json_object_set_new(o, "communities", c);
-	json_object_set_new(o, "large_communities", l);
-	if (as->has_local_pref)
-		json_object_set_new(o, "local_pref", json_integer(as->local_pref));
-	else
-		json_object_set_new(o, "local_pref", json_null());
-	return o;
-}
-
-static json_t *
-bgp_show(struct applier *ap, const struct ctl_request *req, char **err)
-{
-	struct bgp *b = ap->ctx;
-	json_t *arr = json_array();
-	size_t i, j;
-	char buf[IPADDR_STRLEN];
-
-	(void)err;
-	if (strcmp(req->command, "bgp") == 0) {
-		for (i = 0; i < b->npeers; i++) {
-			struct peer *p = b->peers[i];
-			const struct bgp_peer_desired *pd = p->pd;
-			json_t *o = json_object();
-
-			json_object_set_new(o, "peer", json_string(p->label));
-			json_object_set_new(o, "name", json_string(pd->name));
-			json_object_set_new(o, "my_asn", json_integer(pd->my_asn));
-			json_object_set_new(o, "peer_asn", pd->peer_asn ? json_integer(pd->peer_asn) :
-			    json_string(pd->dynamic == BGP_DYN_INTERNAL ? "internal" : "external"));
-			json_object_set_new(o, "state", json_string(bgp_state_name(p->fsm.state)));
-			json_object_set_new(o, "uptime_s", json_integer(p->up_since ?
-			    (json_int_t)(time(NULL) - p->up_since) : 0));
-			json_object_set_new(o, "flaps", json_integer(p->flaps));
-			json_object_set_new(o, "prefixes_sent", json_integer((json_int_t)p->pfx_sent));
-			json_object_set_new(o, "prefixes_received",
-			    json_integer((json_int_t)p->pfx_rcvd));
-			json_object_set_new(o, "hold_s", json_integer(p->fsm.state >= BGP_OPENCONFIRM ?
-			    p->fsm.hold : pd->hold_s));
-			json_object_set_new(o, "md5", json_boolean(pd->password != NULL));
-			json_object_set_new(o, "graceful_restart", json_boolean(p->gr));
-			json_object_set_new(o, "bfd", json_string(pd->bfd_profile ?
-			    "not supported yet" : "off"));
-			json_object_set_new(o, "last_error", json_string(p->last_error));
-			json_array_append_new(arr, o);
-		}
-		return json_pack("{s:o}", "peers", arr);
-	}
-	if (strcmp(req->command, "routes") == 0) {
-		for (i = 0; i < b->npeers; i++) {
-			struct peer *p = b->peers[i];
-			const struct bgp_peer_desired *pd = p->synced ? p->synced : p->pd;
-			struct bgp_tx_session s;
-
-			tx_session(p, &s);
-			for (j = 0; j < pd->nroutes; j++) {
-				const struct bgp_route *r = &pd->routes[j];
-				json_t *o = json_object();
-				char pfx[IPADDR_STRLEN + 8];
-
-				snprintf(pfx, sizeof(pfx), "%s/%u", ipaddr_fmt(&r->pfx.addr, buf),
-				    r->pfx.plen);
-				json_object_set_new(o, "peer", json_string(p->label));
-				json_object_set_new(o, "prefix", json_string(pfx));
-				json_object_set_new(o, "advertised", json_boolean(p->synced != NULL &&
-				    route_family_ok(p, &r->pfx)));
-				if (p->fsm.state == BGP_ESTABLISHED)
-					json_object_set_new(o, "next_hop", json_string(ipaddr_fmt(
-					    r->pfx.addr.family == AF_INET ? &s.nh4 : &s.nh6, buf)));
-				else
-					json_object_set_new(o, "next_hop", json_null());
-				attrs_json(r->attrs, o);
-				json_object_set_new(o, "service", json_string(r->svc));
-				json_array_append_new(arr, o);
-			}
-		}
-		return json_pack("{s:o}", "routes", arr);
-	}
-	json_decref(arr);
-	return NULL;
-}
-
-static void
-bgp_metrics(struct applier *ap, struct vg_buf *out)
-{
-	struct bgp *b = ap->ctx;
-	static const struct {
-		const char	*name, *help;
-		size_t		 off;
-	} ctrs[] = {
-#define C(n, h, f) { "metallb_bgp_" n, h, offsetof(struct peer, f) }
-		C("updates_total", "Number of BGP UPDATE messages sent", updates_sent),
-		C("updates_total_received", "Number of BGP UPDATE messages received", updates_rcvd),
-		C("opens_sent", "Number of BGP open messages sent", opens_sent),
-		C("opens_received", "Number of BGP open messages received", opens_rcvd),
-		C("notifications_sent", "Number of BGP notification messages sent", notifs_sent),
-		C("keepalives_sent", "Number of BGP keepalive messages sent", ka_sent),
-		C("keepalives_received", "Number of BGP keepalive messages received", ka_rcvd),
-		C("route_refresh_received", "Number of BGP route refresh messages received",
-		    rr_rcvd),
-		C("total_sent", "Number of total BGP messages sent", msgs_sent),
-		C("total_received", "Number of total BGP messages received", msgs_rcvd),
-#undef C
-	};
-	size_t i, c;
-
-	buf_puts(out, "# HELP metallb_bgp_session_up BGP session state (1 is up, 0 is down)\n"
-	    "# TYPE metallb_bgp_session_up gauge\n");
-	for (i = 0; i < b->npeers; i++)
-		buf_printf(out, "metallb_bgp_session_up{peer=\"%s\"} %d\n", b->peers[i]->label,
-		    b->peers[i]->fsm.state == BGP_ESTABLISHED);
-	buf_puts(out, "# HELP metallb_bgp_announced_prefixes_total Number of prefixes currently"
-	    " being advertised on the BGP session\n"
-	    "# TYPE metallb_bgp_announced_prefixes_total gauge\n");
-	for (i = 0; i < b->npeers; i++)
-		buf_printf(out, "metallb_bgp_announced_prefixes_total{peer=\"%s\"} %zu\n",
-		    b->peers[i]->label, b->peers[i]->pfx_sent);
-	for (c = 0; c < sizeof(ctrs) / sizeof(ctrs[0]); c++) {
-		buf_printf(out, "# HELP %s %s\n# TYPE %s counter\n", ctrs[c].name, ctrs[c].help,
-		    ctrs[c].name);
-		for (i = 0; i < b->npeers; i++)
-			buf_printf(out, "%s{peer=\"%s\"} %llu\n", ctrs[c].name, b->peers[i]->label,
-			    (unsigned long long)*(const uint64_t *)((const char *)b->peers[i] +
-			    ctrs[c].off));
-	}
-	buf_puts(out, "# HELP vipgate_bgp_session_flaps_total Times the session left Established\n"
-	    "# TYPE vipgate_bgp_session_flaps_total counter\n");
-	for (i = 0; i < b->npeers; i++)
-		buf_printf(out, "vipgate_bgp_session_flaps_total{peer=\"%s\"} %u\n",
-		    b->peers[i]->label, b->peers[i]->flaps);
 }
 
 static void

@@ -228,6 +228,84 @@ manual_stop(struct bgp_fsm *f, enum bgp_event ev, struct bgp_fsm_out *o)
 	change_state(f, BGP_IDLE, ev, o);
 }
 
+/* An event the state does not take: the FSM Error of RFC 6608 for it. */
+static void
+unexpected(struct bgp_fsm *f, enum bgp_event ev, struct bgp_fsm_out *o)
+{
+	notify(o, BGP_ERR_FSM, f->state == BGP_OPENSENT ? BGP_FSM_OPENSENT :
+	    f->state == BGP_OPENCONFIRM ? BGP_FSM_OPENCONFIRM : BGP_FSM_ESTABLISHED);
+	fault(f, ev, o);
+}
+
+/*
+ * Connect and Active: a TCP connection on its way, ours or the peer's. They
+ * differ only in the ConnectRetry timer: in Connect it drops our attempt
+ * (counted in the backoff) and tries again, in Active it makes one.
+ */
+static void
+fsm_connecting(struct bgp_fsm *f, enum bgp_event ev, struct bgp_fsm_out *o)
+{
+	switch (ev) {
+	case BGP_EV_CONNECT_RETRY:
+		if (f->state == BGP_CONNECT) {
+			o->actions |= BGP_A_CLOSE;
+			f->connect_retry_count++;
+		}
+		o->actions |= BGP_A_CONNECT;
+		change_state(f, BGP_CONNECT, ev, o);
+		break;
+	case BGP_EV_TCP_ACKED:
+	case BGP_EV_TCP_CONFIRMED:
+		o->actions |= BGP_A_SEND_OPEN;
+		change_state(f, BGP_OPENSENT, ev, o);
+		break;
+	case BGP_EV_TCP_FAILS:
+		/* wait in Active for the peer to call, or the retry */
+		o->actions |= BGP_A_CLOSE;
+		f->connect_retry_count++;
+		change_state(f, BGP_ACTIVE, ev, o);
+		break;
+	case BGP_EV_START:
+	case BGP_EV_AUTO_START:
+		break;
+	default:
+		fault(f, ev, o);
+		break;
+	}
+}
+
+/*
+ * The events OpenSent, OpenConfirm and Established handle alike: 1 when ev
+ * was one of them, 0 when the state's own switch decides.
+ */
+static int
+fsm_session_common(struct bgp_fsm *f, enum bgp_event ev, struct bgp_fsm_out *o)
+{
+	switch (ev) {
+	case BGP_EV_HOLD_EXPIRED:
+		notify(o, BGP_ERR_HOLD, 0);
+		fault(f, ev, o);
+		return 1;
+	case BGP_EV_HEADER_ERR:
+	case BGP_EV_OPEN_ERR:
+		msg_error(f, ev, o);
+		return 1;
+	case BGP_EV_COLLISION_DUMP:
+		notify(o, BGP_ERR_CEASE, BGP_CEASE_COLLISION);
+		fault(f, ev, o);
+		return 1;
+	case BGP_EV_NOTIF:
+		/* the peer closes after its NOTIFICATION: no answer to it */
+		fault(f, ev, o);
+		return 1;
+	case BGP_EV_START:
+	case BGP_EV_AUTO_START:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 enum bgp_state
 bgp_fsm_event(struct bgp_fsm *f, enum bgp_event ev, struct bgp_fsm_out *o)
 {
@@ -258,62 +336,13 @@ bgp_fsm_event(struct bgp_fsm *f, enum bgp_event ev, struct bgp_fsm_out *o)
 		}
 		break;
 	case BGP_CONNECT:
-		switch (ev) {
-		case BGP_EV_CONNECT_RETRY:
-			/* drop the attempt, try again */
-			o->actions |= BGP_A_CLOSE | BGP_A_CONNECT;
-			f->connect_retry_count++;
-			change_state(f, BGP_CONNECT, ev, o);
-			break;
-		case BGP_EV_TCP_ACKED:
-		case BGP_EV_TCP_CONFIRMED:
-			o->actions |= BGP_A_SEND_OPEN;
-			change_state(f, BGP_OPENSENT, ev, o);
-			break;
-		case BGP_EV_TCP_FAILS:
-			/* wait in Active for the peer to call, or the retry */
-			o->actions |= BGP_A_CLOSE;
-			f->connect_retry_count++;
-			change_state(f, BGP_ACTIVE, ev, o);
-			break;
-		case BGP_EV_START:
-		case BGP_EV_AUTO_START:
-			break;
-		default:
-			fault(f, ev, o);
-			break;
-		}
-		break;
 	case BGP_ACTIVE:
-		switch (ev) {
-		case BGP_EV_CONNECT_RETRY:
-			o->actions |= BGP_A_CONNECT;
-			change_state(f, BGP_CONNECT, ev, o);
-			break;
-		case BGP_EV_TCP_ACKED:
-		case BGP_EV_TCP_CONFIRMED:
-			o->actions |= BGP_A_SEND_OPEN;
-			change_state(f, BGP_OPENSENT, ev, o);
-			break;
-		case BGP_EV_TCP_FAILS:
-			o->actions |= BGP_A_CLOSE;
-			f->connect_retry_count++;
-			change_state(f, BGP_ACTIVE, ev, o);
-			break;
-		case BGP_EV_START:
-		case BGP_EV_AUTO_START:
-			break;
-		default:
-			fault(f, ev, o);
-			break;
-		}
+		fsm_connecting(f, ev, o);
 		break;
 	case BGP_OPENSENT:
-		switch (ev) {
-		case BGP_EV_HOLD_EXPIRED:
-			notify(o, BGP_ERR_HOLD, 0);
-			fault(f, ev, o);
+		if (fsm_session_common(f, ev, o))
 			break;
+		switch (ev) {
 		case BGP_EV_TCP_FAILS:
 			if (take_held(f, ev, o))
 				break;
@@ -324,77 +353,44 @@ bgp_fsm_event(struct bgp_fsm *f, enum bgp_event ev, struct bgp_fsm_out *o)
 			o->actions |= BGP_A_SEND_KEEPALIVE;
 			change_state(f, BGP_OPENCONFIRM, ev, o);
 			break;
-		case BGP_EV_HEADER_ERR:
-		case BGP_EV_OPEN_ERR:
-			msg_error(f, ev, o);
-			break;
-		case BGP_EV_COLLISION_DUMP:
-			notify(o, BGP_ERR_CEASE, BGP_CEASE_COLLISION);
-			fault(f, ev, o);
-			break;
 		case BGP_EV_NOTIF_VERSION:
 			o->actions |= BGP_A_CLOSE;
 			change_state(f, BGP_IDLE, ev, o);
 			break;
-		case BGP_EV_NOTIF:
-			/* the peer closes after its NOTIFICATION: no answer to it */
-			fault(f, ev, o);
-			break;
-		case BGP_EV_START:
-		case BGP_EV_AUTO_START:
-			break;
 		default:
-			notify(o, BGP_ERR_FSM, BGP_FSM_OPENSENT);
-			fault(f, ev, o);
+			unexpected(f, ev, o);
 			break;
 		}
 		break;
 	case BGP_OPENCONFIRM:
-		switch (ev) {
-		case BGP_EV_HOLD_EXPIRED:
-			notify(o, BGP_ERR_HOLD, 0);
-			fault(f, ev, o);
+		if (fsm_session_common(f, ev, o))
 			break;
+		switch (ev) {
 		case BGP_EV_KEEPALIVE_TIMER:
 			o->actions |= BGP_A_SEND_KEEPALIVE;
 			o->timer[BGP_T_KEEPALIVE] = (int64_t)f->keepalive * 1000;
 			break;
 		case BGP_EV_TCP_FAILS:
-		case BGP_EV_NOTIF:
 			fault(f, ev, o);
 			break;
 		case BGP_EV_NOTIF_VERSION:
 			o->actions |= BGP_A_CLOSE;
 			change_state(f, BGP_IDLE, ev, o);
-			break;
-		case BGP_EV_HEADER_ERR:
-		case BGP_EV_OPEN_ERR:
-			msg_error(f, ev, o);
-			break;
-		case BGP_EV_COLLISION_DUMP:
-			notify(o, BGP_ERR_CEASE, BGP_CEASE_COLLISION);
-			fault(f, ev, o);
 			break;
 		case BGP_EV_KEEPALIVE_MSG:
 			f->connect_retry_count = 0;
 			o->actions |= BGP_A_ESTABLISHED;
 			change_state(f, BGP_ESTABLISHED, ev, o);
 			break;
-		case BGP_EV_START:
-		case BGP_EV_AUTO_START:
-			break;
 		default:
-			notify(o, BGP_ERR_FSM, BGP_FSM_OPENCONFIRM);
-			fault(f, ev, o);
+			unexpected(f, ev, o);
 			break;
 		}
 		break;
 	case BGP_ESTABLISHED:
-		switch (ev) {
-		case BGP_EV_HOLD_EXPIRED:
-			notify(o, BGP_ERR_HOLD, 0);
-			fault(f, ev, o);
+		if (fsm_session_common(f, ev, o))
 			break;
+		switch (ev) {
 		case BGP_EV_KEEPALIVE_TIMER:
 			o->actions |= BGP_A_SEND_KEEPALIVE;
 			o->timer[BGP_T_KEEPALIVE] = (int64_t)f->keepalive * 1000;
@@ -408,25 +404,14 @@ bgp_fsm_event(struct bgp_fsm *f, enum bgp_event ev, struct bgp_fsm_out *o)
 			change_state(f, BGP_ESTABLISHED, ev, o);
 			break;
 		case BGP_EV_TCP_FAILS:
-		case BGP_EV_NOTIF:
 		case BGP_EV_NOTIF_VERSION:
 			fault(f, ev, o);
 			break;
-		case BGP_EV_HEADER_ERR:
-		case BGP_EV_OPEN_ERR:
 		case BGP_EV_UPDATE_ERR:
 			msg_error(f, ev, o);
 			break;
-		case BGP_EV_COLLISION_DUMP:
-			notify(o, BGP_ERR_CEASE, BGP_CEASE_COLLISION);
-			fault(f, ev, o);
-			break;
-		case BGP_EV_START:
-		case BGP_EV_AUTO_START:
-			break;
 		default:
-			notify(o, BGP_ERR_FSM, BGP_FSM_ESTABLISHED);
-			fault(f, ev, o);
+			unexpected(f, ev, o);
 			break;
 		}
 		break;

@@ -5,124 +5,33 @@
  */
 #include "config.h"
 
-#include <ctype.h>
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "vipgate/bgp-msg.h"
+#include "vipgate/wire.h"
 
-/* ---- bounds-checked cursor ---- */
+/* ---- the header (RFC 4271 §4.1) ---- */
 
-struct cur {
-	const uint8_t	*p;
-	size_t		 left;
-};
-
-static int
-get_u8(struct cur *c, uint8_t *v)
-{
-	if (c->left < 1)
-		return -1;
-	*v = c->p[0];
-	c->p++;
-	c->left--;
-	return 0;
-}
-
-static int
-get_u16(struct cur *c, uint16_t *v)
-{
-	if (c->left < 2)
-		return -1;
-	*v = (uint16_t)(c->p[0] << 8 | c->p[1]);
-	c->p += 2;
-	c->left -= 2;
-	return 0;
-}
-
-static int
-get_u32(struct cur *c, uint32_t *v)
-{
-	if (c->left < 4)
-		return -1;
-	*v = (uint32_t)c->p[0] << 24 | (uint32_t)c->p[1] << 16 |
-	    (uint32_t)c->p[2] << 8 | c->p[3];
-	c->p += 4;
-	c->left -= 4;
-	return 0;
-}
-
-static int
-get_bytes(struct cur *c, size_t n, struct cur *sub)
-{
-	if (c->left < n)
-		return -1;
-	sub->p = c->p;
-	sub->left = n;
-	c->p += n;
-	c->left -= n;
-	return 0;
-}
-
-/* ---- writer (builders size their output; BGP_MAX_LEN is the bound) ---- */
-
-struct wr {
-	uint8_t	*p;
-	size_t	 len;
-};
-
+/* The marker and the type; the length is filled in by hdr_end. */
 static void
-put_u8(struct wr *w, uint8_t v)
+hdr_begin(struct wire_wr *w, uint8_t *out, uint8_t type)
 {
-	w->p[w->len++] = v;
+	int i;
+
+	/* every builder's output is one message: BGP_MAX_LEN is the bound */
+	wire_wr_init(w, out, BGP_MAX_LEN);
+	for (i = 0; i < 16; i++)
+		wire_put_u8(w, 0xff);
+	(void)wire_reserve(w, 2);
+	wire_put_u8(w, type);
 }
 
-static void
-put_u16(struct wr *w, uint16_t v)
-{
-	w->p[w->len++] = (uint8_t)(v >> 8);
-	w->p[w->len++] = (uint8_t)v;
-}
-
-static void
-put_u32(struct wr *w, uint32_t v)
-{
-	put_u16(w, (uint16_t)(v >> 16));
-	put_u16(w, (uint16_t)v);
-}
-
-static void
-put_bytes(struct wr *w, const void *b, size_t n)
-{
-	memcpy(w->p + w->len, b, n);
-	w->len += n;
-}
-
-static void
-set_u16(uint8_t *at, uint16_t v)
-{
-	at[0] = (uint8_t)(v >> 8);
-	at[1] = (uint8_t)v;
-}
-
-static void
-hdr_begin(struct wr *w, uint8_t *out, uint8_t type)
-{
-	w->p = out;
-	w->len = 0;
-	memset(out, 0xff, 16);
-	w->len = 16;
-	put_u16(w, 0);
-	put_u8(w, type);
-}
-
+/* The message length; 0 when it did not fit. */
 static size_t
-hdr_end(struct wr *w)
+hdr_end(struct wire_wr *w)
 {
-	set_u16(w->p + 16, (uint16_t)w->len);
-	return w->len;
+	wire_set_u16(w, 16, (uint16_t)w->len);
+	return w->overflow ? 0 : w->len;
 }
 
 static void
@@ -144,18 +53,20 @@ set_err(struct bgp_err *e, uint8_t code, uint8_t sub, const void *data, size_t l
 long
 bgp_frame(const uint8_t *buf, size_t len, uint8_t *type, struct bgp_err *err)
 {
+	struct wire_rd r;
 	uint16_t mlen;
 	size_t i;
 
 	if (len < BGP_HDR_LEN)
 		return 0;
+	wire_rd_init(&r, buf, len);
 	for (i = 0; i < 16; i++)
-		if (buf[i] != 0xff) {
+		if (wire_get_u8(&r) != 0xff) {
 			set_err(err, BGP_ERR_HEADER, BGP_HDR_SYNC, NULL, 0);
 			return -1;
 		}
-	mlen = (uint16_t)(buf[16] << 8 | buf[17]);
-	*type = buf[18];
+	mlen = wire_get_u16(&r);
+	*type = wire_get_u8(&r);
 	if (mlen < BGP_HDR_LEN || mlen > BGP_MAX_LEN)
 		goto badlen;
 	switch (*type) {
@@ -205,24 +116,29 @@ bgp_open_peer_as(const struct bgp_open *o)
 }
 
 static int
-parse_caps(struct cur *c, struct bgp_open *o, struct bgp_err *err)
+parse_caps(struct wire_rd *c, struct bgp_open *o, struct bgp_err *err)
 {
-	while (c->left > 0) {
+	while (wire_left(c) > 0) {
 		uint8_t code, clen;
-		struct cur v;
+		struct wire_rd v;
 
-		if (get_u8(c, &code) || get_u8(c, &clen) || get_bytes(c, clen, &v)) {
+		code = wire_get_u8(c);
+		clen = wire_get_u8(c);
+		wire_get_sub(c, clen, &v);
+		if (c->err) {
 			set_err(err, BGP_ERR_OPEN, 0, NULL, 0);
 			return -1;
 		}
 		switch (code) {
 		case BGP_CAP_MP: {
 			uint16_t afi;
-			uint8_t res, safi;
+			uint8_t safi;
 
-			if (clen != 4 || get_u16(&v, &afi) || get_u8(&v, &res) ||
-			    get_u8(&v, &safi))
+			if (clen != 4)
 				break;	/* ignored, as unknown capabilities are */
+			afi = wire_get_u16(&v);
+			wire_skip(&v, 1);	/* reserved */
+			safi = wire_get_u8(&v);
 			o->has_mp = 1;
 			if (safi == BGP_SAFI_UNICAST && afi == BGP_AFI_IPV4)
 				o->mp_v4 = 1;
@@ -237,23 +153,20 @@ parse_caps(struct cur *c, struct bgp_open *o, struct bgp_err *err)
 			if (clen != 4)
 				break;
 			o->has_as4 = 1;
-			get_u32(&v, &o->as4);
+			o->as4 = wire_get_u32(&v);
 			break;
 		case BGP_CAP_GR: {
-			uint16_t w;
+			uint16_t w = wire_get_u16(&v);
 
-			if (get_u16(&v, &w))
+			if (v.err)
 				break;
 			o->has_gr = 1;
 			o->gr_flags = (uint8_t)(w >> 12);
 			o->gr_time = w & 0x0fff;
-			while (v.left >= 4) {
-				uint16_t afi;
-				uint8_t safi, fl;
+			while (wire_left(&v) >= 4) {
+				uint16_t afi = wire_get_u16(&v);
+				uint8_t safi = wire_get_u8(&v), fl = wire_get_u8(&v);
 
-				get_u16(&v, &afi);
-				get_u8(&v, &safi);
-				get_u8(&v, &fl);
 				if (safi == BGP_SAFI_UNICAST && afi == BGP_AFI_IPV4) {
 					o->gr_v4 = 1;
 					o->gr_v4_flags = fl;
@@ -274,12 +187,17 @@ parse_caps(struct cur *c, struct bgp_open *o, struct bgp_err *err)
 int
 bgp_open_parse(const uint8_t *body, size_t len, struct bgp_open *o, struct bgp_err *err)
 {
-	struct cur c = { body, len }, params;
+	struct wire_rd c, params;
 	uint8_t optlen;
 
+	wire_rd_init(&c, body, len);
 	memset(o, 0, sizeof(*o));
-	if (get_u8(&c, &o->version) || get_u16(&c, &o->my_as) || get_u16(&c, &o->hold) ||
-	    get_u32(&c, &o->bgp_id) || get_u8(&c, &optlen)) {
+	o->version = wire_get_u8(&c);
+	o->my_as = wire_get_u16(&c);
+	o->hold = wire_get_u16(&c);
+	o->bgp_id = wire_get_u32(&c);
+	optlen = wire_get_u8(&c);
+	if (c.err) {
 		uint8_t l[2] = { (uint8_t)((len + BGP_HDR_LEN) >> 8),
 			(uint8_t)(len + BGP_HDR_LEN) };
 
@@ -294,16 +212,19 @@ bgp_open_parse(const uint8_t *body, size_t len, struct bgp_open *o, struct bgp_e
 		return -1;
 	}
 	/* optional parameters must fill the message exactly */
-	if (optlen != c.left || get_bytes(&c, optlen, &params)) {
+	if (optlen != wire_left(&c)) {
 		set_err(err, BGP_ERR_OPEN, 0, NULL, 0);
 		return -1;
 	}
-	while (params.left > 0) {
+	wire_get_sub(&c, optlen, &params);
+	while (wire_left(&params) > 0) {
 		uint8_t ptype, plen;
-		struct cur pv;
+		struct wire_rd pv;
 
-		if (get_u8(&params, &ptype) || get_u8(&params, &plen) ||
-		    get_bytes(&params, plen, &pv)) {
+		ptype = wire_get_u8(&params);
+		plen = wire_get_u8(&params);
+		wire_get_sub(&params, plen, &pv);
+		if (params.err) {
 			set_err(err, BGP_ERR_OPEN, 0, NULL, 0);
 			return -1;
 		}
@@ -355,58 +276,57 @@ bgp_open_check(const struct bgp_open *o, uint32_t local_as, uint32_t expected_as
 size_t
 bgp_open_build(uint8_t *out, const struct bgp_open_params *p)
 {
-	struct wr w;
+	struct wire_wr w;
 	size_t optat, capat;
 
 	hdr_begin(&w, out, BGP_OPEN);
-	put_u8(&w, BGP_VERSION);
-	put_u16(&w, p->my_as > 0xffff ? BGP_AS_TRANS : (uint16_t)p->my_as);
-	put_u16(&w, p->hold);
-	put_u32(&w, p->bgp_id);
-	optat = w.len;
-	put_u8(&w, 0);
-	put_u8(&w, 2);		/* one Capabilities parameter */
-	capat = w.len;
-	put_u8(&w, 0);
+	wire_put_u8(&w, BGP_VERSION);
+	wire_put_u16(&w, p->my_as > 0xffff ? BGP_AS_TRANS : (uint16_t)p->my_as);
+	wire_put_u16(&w, p->hold);
+	wire_put_u32(&w, p->bgp_id);
+	optat = wire_reserve(&w, 1);
+	wire_put_u8(&w, 2);	/* one Capabilities parameter */
+	capat = wire_reserve(&w, 1);
 	if (p->mp_v4) {
-		put_u8(&w, BGP_CAP_MP);
-		put_u8(&w, 4);
-		put_u16(&w, BGP_AFI_IPV4);
-		put_u8(&w, 0);
-		put_u8(&w, BGP_SAFI_UNICAST);
+		wire_put_u8(&w, BGP_CAP_MP);
+		wire_put_u8(&w, 4);
+		wire_put_u16(&w, BGP_AFI_IPV4);
+		wire_put_u8(&w, 0);
+		wire_put_u8(&w, BGP_SAFI_UNICAST);
 	}
 	if (p->mp_v6) {
-		put_u8(&w, BGP_CAP_MP);
-		put_u8(&w, 4);
-		put_u16(&w, BGP_AFI_IPV6);
-		put_u8(&w, 0);
-		put_u8(&w, BGP_SAFI_UNICAST);
+		wire_put_u8(&w, BGP_CAP_MP);
+		wire_put_u8(&w, 4);
+		wire_put_u16(&w, BGP_AFI_IPV6);
+		wire_put_u8(&w, 0);
+		wire_put_u8(&w, BGP_SAFI_UNICAST);
 	}
-	put_u8(&w, BGP_CAP_RREFRESH);
-	put_u8(&w, 0);
-	put_u8(&w, BGP_CAP_AS4);
-	put_u8(&w, 4);
-	put_u32(&w, p->my_as);
+	wire_put_u8(&w, BGP_CAP_RREFRESH);
+	wire_put_u8(&w, 0);
+	wire_put_u8(&w, BGP_CAP_AS4);
+	wire_put_u8(&w, 4);
+	wire_put_u32(&w, p->my_as);
 	if (p->graceful_restart) {
 		/* RFC 4724 §3: restarting speaker, forwarding state preserved */
 		uint8_t n = (uint8_t)(p->mp_v4 + p->mp_v6);
 
-		put_u8(&w, BGP_CAP_GR);
-		put_u8(&w, (uint8_t)(2 + 4 * n));
-		put_u16(&w, (uint16_t)((p->gr_restarting ? 0x8000 : 0) | (p->gr_time & 0x0fff)));
+		wire_put_u8(&w, BGP_CAP_GR);
+		wire_put_u8(&w, (uint8_t)(2 + 4 * n));
+		wire_put_u16(&w, (uint16_t)((p->gr_restarting ? 0x8000 : 0) |
+		    (p->gr_time & 0x0fff)));
 		if (p->mp_v4) {
-			put_u16(&w, BGP_AFI_IPV4);
-			put_u8(&w, BGP_SAFI_UNICAST);
-			put_u8(&w, 0x80);
+			wire_put_u16(&w, BGP_AFI_IPV4);
+			wire_put_u8(&w, BGP_SAFI_UNICAST);
+			wire_put_u8(&w, 0x80);
 		}
 		if (p->mp_v6) {
-			put_u16(&w, BGP_AFI_IPV6);
-			put_u8(&w, BGP_SAFI_UNICAST);
-			put_u8(&w, 0x80);
+			wire_put_u16(&w, BGP_AFI_IPV6);
+			wire_put_u8(&w, BGP_SAFI_UNICAST);
+			wire_put_u8(&w, 0x80);
 		}
 	}
-	out[capat] = (uint8_t)(w.len - capat - 1);
-	out[optat] = (uint8_t)(w.len - optat - 1);
+	wire_patch_len8(&w, capat);
+	wire_patch_len8(&w, optat);
 	return hdr_end(&w);
 }
 
@@ -415,7 +335,7 @@ bgp_open_build(uint8_t *out, const struct bgp_open_params *p)
 size_t
 bgp_keepalive_build(uint8_t *out)
 {
-	struct wr w;
+	struct wire_wr w;
 
 	hdr_begin(&w, out, BGP_KEEPALIVE);
 	return hdr_end(&w);
@@ -425,15 +345,14 @@ size_t
 bgp_notification_build(uint8_t *out, uint8_t code, uint8_t subcode, const uint8_t *data,
     size_t len)
 {
-	struct wr w;
+	struct wire_wr w;
 
 	if (len > BGP_MAX_LEN - BGP_HDR_LEN - 2)
 		len = BGP_MAX_LEN - BGP_HDR_LEN - 2;
 	hdr_begin(&w, out, BGP_NOTIFICATION);
-	put_u8(&w, code);
-	put_u8(&w, subcode);
-	if (len)
-		put_bytes(&w, data, len);
+	wire_put_u8(&w, code);
+	wire_put_u8(&w, subcode);
+	wire_put_bytes(&w, data, len);
 	return hdr_end(&w);
 }
 
@@ -458,21 +377,28 @@ bgp_cease_build(uint8_t *out, uint8_t subcode, const char *msg)
 int
 bgp_notification_parse(const uint8_t *body, size_t len, struct bgp_notification *n)
 {
-	struct cur c = { body, len };
+	struct wire_rd c;
+	const uint8_t *txt;
 
+	wire_rd_init(&c, body, len);
 	memset(n, 0, sizeof(*n));
-	if (get_u8(&c, &n->code) || get_u8(&c, &n->subcode))
+	n->code = wire_get_u8(&c);
+	n->subcode = wire_get_u8(&c);
+	if (c.err)
 		return -1;
-	n->data = c.p;
-	n->datalen = c.left;
+	n->data = wire_data(&c);
+	n->datalen = wire_left(&c);
 	if (n->code == BGP_ERR_CEASE &&
 	    (n->subcode == BGP_CEASE_SHUTDOWN || n->subcode == BGP_CEASE_RESET) &&
-	    c.left >= 1 && (size_t)c.p[0] + 1 <= c.left) {
-		size_t i, l = c.p[0];
+	    wire_left(&c) >= 1) {
+		size_t i, l = wire_get_u8(&c);
 
+		/* RFC 9003 §2: a length, then that much text; else no text */
+		if ((txt = wire_get_ptr(&c, l)) == NULL)
+			return 0;
 		/* logged text: keep printable ASCII, escape the rest */
 		for (i = 0; i < l; i++) {
-			uint8_t ch = c.p[1 + i];
+			uint8_t ch = txt[i];
 
 			n->shutdown_msg[i] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
 		}
@@ -529,22 +455,24 @@ bgp_err_name(uint8_t code, uint8_t sub)
 int
 bgp_rrefresh_parse(const uint8_t *body, size_t len, struct bgp_rrefresh *r)
 {
-	struct cur c = { body, len };
+	struct wire_rd c;
 
-	if (get_u16(&c, &r->afi) || get_u8(&c, &r->subtype) || get_u8(&c, &r->safi))
-		return -1;
-	return 0;
+	wire_rd_init(&c, body, len);
+	r->afi = wire_get_u16(&c);
+	r->subtype = wire_get_u8(&c);
+	r->safi = wire_get_u8(&c);
+	return c.err ? -1 : 0;
 }
 
 size_t
 bgp_rrefresh_build(uint8_t *out, uint16_t afi, uint8_t safi)
 {
-	struct wr w;
+	struct wire_wr w;
 
 	hdr_begin(&w, out, BGP_ROUTE_REFRESH);
-	put_u16(&w, afi);
-	put_u8(&w, 0);
-	put_u8(&w, safi);
+	wire_put_u16(&w, afi);
+	wire_put_u8(&w, 0);
+	wire_put_u8(&w, safi);
 	return hdr_end(&w);
 }
 
@@ -552,20 +480,16 @@ bgp_rrefresh_build(uint8_t *out, uint16_t afi, uint8_t safi)
 
 /* A run of prefixes: count them; -1 when a length is invalid or overruns. */
 static int
-count_prefixes(struct cur c, int bits, unsigned *n)
+count_prefixes(struct wire_rd c, int bits, unsigned *n)
 {
-	while (c.left > 0) {
-		uint8_t plen;
-		size_t bytes;
+	while (wire_left(&c) > 0) {
+		uint8_t plen = wire_get_u8(&c);
 
-		get_u8(&c, &plen);
 		if (plen > bits)
 			return -1;
-		bytes = (plen + 7u) / 8u;
-		if (c.left < bytes)
+		wire_skip(&c, (plen + 7u) / 8u);
+		if (c.err)
 			return -1;
-		c.p += bytes;
-		c.left -= bytes;
 		(*n)++;
 	}
 	return 0;
@@ -582,38 +506,41 @@ upd_degrade(struct bgp_update_info *u, enum bgp_upd_action a, const char *why)
 
 /* AS_PATH / AS4_PATH well-formedness (RFC 7606 §7.2): 0 or -1. */
 static int
-aspath_ok(struct cur c, size_t asnlen)
+aspath_ok(struct wire_rd c, size_t asnlen)
 {
-	while (c.left > 0) {
-		uint8_t type, n;
+	while (wire_left(&c) > 0) {
+		uint8_t type = wire_get_u8(&c), n = wire_get_u8(&c);
 
-		if (get_u8(&c, &type) || get_u8(&c, &n))
+		if (c.err)
 			return -1;
 		if (type < 1 || type > 4 || n == 0)
 			return -1;
-		if (c.left < n * asnlen)
+		wire_skip(&c, n * asnlen);
+		if (c.err)
 			return -1;
-		c.p += n * asnlen;
-		c.left -= n * asnlen;
 	}
 	return 0;
 }
 
 /* MP_REACH / MP_UNREACH: RFC 7606 §5.3, malformed NLRI resets the session. */
 static int
-parse_mp(struct cur v, int reach, struct bgp_update_info *u, struct bgp_err *err,
+parse_mp(struct wire_rd v, int reach, struct bgp_update_info *u, struct bgp_err *err,
     const uint8_t *attr, size_t attrlen)
 {
 	uint16_t afi;
-	uint8_t safi, nhlen, res;
-	struct cur nh;
+	uint8_t safi, nhlen;
 	unsigned *cnt = NULL, dummy = 0;
 	int bits = 0;
 
-	if (get_u16(&v, &afi) || get_u8(&v, &safi))
+	afi = wire_get_u16(&v);
+	safi = wire_get_u8(&v);
+	if (v.err)
 		goto bad;
 	if (reach) {
-		if (get_u8(&v, &nhlen) || get_bytes(&v, nhlen, &nh) || get_u8(&v, &res))
+		nhlen = wire_get_u8(&v);
+		wire_skip(&v, nhlen);
+		wire_skip(&v, 1);	/* reserved */
+		if (v.err)
 			goto bad;
 		if (afi == BGP_AFI_IPV6 && safi == BGP_SAFI_UNICAST &&
 		    nhlen != 16 && nhlen != 32)
@@ -621,7 +548,7 @@ parse_mp(struct cur v, int reach, struct bgp_update_info *u, struct bgp_err *err
 		if (afi == BGP_AFI_IPV4 && safi == BGP_SAFI_UNICAST && nhlen != 4 &&
 		    nhlen != 16 && nhlen != 32)
 			goto bad;
-	} else if (v.left == 0) {
+	} else if (wire_left(&v) == 0) {
 		/* RFC 4724 §2: End-of-RIB for this family */
 		u->eor = 1;
 		u->eor_afi = afi;
@@ -646,70 +573,138 @@ bad:
 	return -1;
 }
 
-int
-bgp_update_parse(const uint8_t *body, size_t len, int as4, int ibgp,
+/*
+ * One path attribute, its value in v: the check RFC 7606 §7 gives it, and
+ * what a failure costs (§2: attribute discard, treat-as-withdraw, session
+ * reset). start..whole is the whole attribute, the data of a NOTIFICATION.
+ * -1 when the session must be reset.
+ */
+static int
+parse_attr(uint8_t flags, uint8_t type, struct wire_rd v, int as4, int ibgp,
+    struct bgp_update_info *u, struct bgp_err *err, const uint8_t *start, size_t whole)
+{
+	size_t l = wire_left(&v);
+
+	switch (type) {
+	case BGP_ATTR_ORIGIN:
+		if ((flags & 0xc0) != BGP_ATTRF_TRANSITIVE || l != 1 || wire_get_u8(&v) > 2)
+			upd_degrade(u, BGP_UPD_TREAT_AS_WITHDRAW, "bad ORIGIN");
+		break;
+	case BGP_ATTR_AS_PATH:
+		if ((flags & 0xc0) != BGP_ATTRF_TRANSITIVE || aspath_ok(v, as4 ? 4 : 2) < 0)
+			upd_degrade(u, BGP_UPD_TREAT_AS_WITHDRAW, "malformed AS_PATH");
+		break;
+	case BGP_ATTR_NEXT_HOP:
+		if ((flags & 0xc0) != BGP_ATTRF_TRANSITIVE || l != 4)
+			upd_degrade(u, BGP_UPD_TREAT_AS_WITHDRAW, "bad NEXT_HOP");
+		break;
+	case BGP_ATTR_MED:
+		if ((flags & 0xc0) != BGP_ATTRF_OPTIONAL || l != 4)
+			upd_degrade(u, BGP_UPD_TREAT_AS_WITHDRAW, "bad MULTI_EXIT_DISC");
+		break;
+	case BGP_ATTR_LOCAL_PREF:
+		/* RFC 7606 §7.5: from an external peer it is discarded */
+		if (!ibgp) {
+			u->discarded++;
+			upd_degrade(u, BGP_UPD_ATTR_DISCARD, "LOCAL_PREF from eBGP");
+		} else if ((flags & 0xc0) != BGP_ATTRF_TRANSITIVE || l != 4)
+			upd_degrade(u, BGP_UPD_TREAT_AS_WITHDRAW, "bad LOCAL_PREF");
+		break;
+	case BGP_ATTR_ATOMIC_AGGR:
+		if ((flags & 0xc0) != BGP_ATTRF_TRANSITIVE || l != 0) {
+			u->discarded++;
+			upd_degrade(u, BGP_UPD_ATTR_DISCARD, "bad ATOMIC_AGGREGATE");
+		}
+		break;
+	case BGP_ATTR_AGGREGATOR:
+		if ((flags & 0xc0) != (BGP_ATTRF_OPTIONAL | BGP_ATTRF_TRANSITIVE) ||
+		    l != (as4 ? 8 : 6)) {
+			u->discarded++;
+			upd_degrade(u, BGP_UPD_ATTR_DISCARD, "bad AGGREGATOR");
+		}
+		break;
+	case BGP_ATTR_COMMUNITIES:
+		if ((flags & 0xc0) != (BGP_ATTRF_OPTIONAL | BGP_ATTRF_TRANSITIVE) ||
+		    l == 0 || l % 4)
+			upd_degrade(u, BGP_UPD_TREAT_AS_WITHDRAW, "bad COMMUNITIES");
+		break;
+	case BGP_ATTR_ORIGINATOR_ID:
+		if (!ibgp || (flags & 0xc0) != BGP_ATTRF_OPTIONAL || l != 4)
+			upd_degrade(u, BGP_UPD_TREAT_AS_WITHDRAW, "bad ORIGINATOR_ID");
+		break;
+	case BGP_ATTR_CLUSTER_LIST:
+		if (!ibgp || (flags & 0xc0) != BGP_ATTRF_OPTIONAL || l == 0 || l % 4)
+			upd_degrade(u, BGP_UPD_TREAT_AS_WITHDRAW, "bad CLUSTER_LIST");
+		break;
+	case BGP_ATTR_MP_REACH:
+	case BGP_ATTR_MP_UNREACH:
+		if ((flags & 0xc0) != BGP_ATTRF_OPTIONAL) {
+			/* the NLRI cannot be trusted: RFC 7606 §5.3 */
+			set_err(err, BGP_ERR_UPDATE, BGP_UPD_FLAGS, start, whole);
+			return -1;
+		}
+		if (parse_mp(v, type == BGP_ATTR_MP_REACH, u, err, start, whole) < 0)
+			return -1;
+		break;
+	case BGP_ATTR_EXT_COMMUNITIES:
+		if ((flags & 0xc0) != (BGP_ATTRF_OPTIONAL | BGP_ATTRF_TRANSITIVE) || l % 8)
+			upd_degrade(u, BGP_UPD_TREAT_AS_WITHDRAW, "bad EXTENDED_COMMUNITIES");
+		break;
+	case BGP_ATTR_AS4_PATH:
+		/* RFC 6793 §6 / RFC 7606 §7.x: discarded when malformed */
+		if ((flags & 0xc0) != (BGP_ATTRF_OPTIONAL | BGP_ATTRF_TRANSITIVE) ||
+		    aspath_ok(v, 4) < 0) {
+			u->discarded++;
+			upd_degrade(u, BGP_UPD_ATTR_DISCARD, "malformed AS4_PATH");
+		}
+		break;
+	case BGP_ATTR_AS4_AGGREGATOR:
+		if ((flags & 0xc0) != (BGP_ATTRF_OPTIONAL | BGP_ATTRF_TRANSITIVE) || l != 8) {
+			u->discarded++;
+			upd_degrade(u, BGP_UPD_ATTR_DISCARD, "bad AS4_AGGREGATOR");
+		}
+		break;
+	case BGP_ATTR_LARGE_COMMUNITIES:
+		if ((flags & 0xc0) != (BGP_ATTRF_OPTIONAL | BGP_ATTRF_TRANSITIVE) ||
+		    l == 0 || l % 12)
+			upd_degrade(u, BGP_UPD_TREAT_AS_WITHDRAW, "bad LARGE_COMMUNITIES");
+		break;
+	default:
+		/* §6.3: an unrecognized well-known attribute */
+		if (!(flags & BGP_ATTRF_OPTIONAL)) {
+			set_err(err, BGP_ERR_UPDATE, BGP_UPD_WELLKNOWN, start, whole);
+			return -1;
+		}
+		break;	/* unknown optional: passed over (we do not propagate) */
+	}
+	return 0;
+}
+
+/*
+ * The path attribute list: each attribute checked once, the repeated ones
+ * discarded (RFC 7606 §3 g). seen[] counts them by type code, for the
+ * missing-attribute check; *malformed when one overran the list. -1 when
+ * the session must be reset.
+ */
+static int
+parse_attrs(struct wire_rd attrs, int as4, int ibgp, int seen[256], int *malformed,
     struct bgp_update_info *u, struct bgp_err *err)
 {
-	struct cur c = { body, len }, wd, attrs, nlri;
-	uint16_t wdlen, alen;
-	int seen[256] = { 0 };
-	int has_nlri, malformed_list = 0;
-	unsigned classic_nlri = 0;
-
-	memset(u, 0, sizeof(*u));
-	/* §6.3 / RFC 7606 §4: lengths inconsistent with the message */
-	if (get_u16(&c, &wdlen) || get_bytes(&c, wdlen, &wd) || get_u16(&c, &alen) ||
-	    get_bytes(&c, alen, &attrs)) {
-		set_err(err, BGP_ERR_UPDATE, BGP_UPD_ATTRLIST, NULL, 0);
-		return -1;
-	}
-	nlri = c;
-	if (count_prefixes(nlri, 32, &classic_nlri) < 0) {
-		set_err(err, BGP_ERR_UPDATE, BGP_UPD_NETWORK, NULL, 0);
-		return -1;
-	}
-	if (count_prefixes(wd, 32, &u->withdrawn_v4) < 0 ||
-	    count_prefixes(nlri, 32, &u->nlri_v4) < 0) {
-		set_err(err, BGP_ERR_UPDATE, BGP_UPD_NETWORK, NULL, 0);
-		return -1;
-	}
-	if (wdlen == 0 && alen == 0 && nlri.left == 0) {
-		u->eor = 1;
-		u->eor_afi = BGP_AFI_IPV4;
-		u->eor_safi = BGP_SAFI_UNICAST;
-		return 0;
-	}
-	while (attrs.left > 0) {
-		const uint8_t *start = attrs.p;
+	while (wire_left(&attrs) > 0) {
+		const uint8_t *start = wire_data(&attrs);
 		uint8_t flags, type;
 		uint16_t l;
-		struct cur v;
-		size_t whole;
+		struct wire_rd v;
 
-		if (get_u8(&attrs, &flags) || get_u8(&attrs, &type)) {
-			malformed_list = 1;
-			break;
-		}
-		if (flags & BGP_ATTRF_EXTLEN) {
-			if (get_u16(&attrs, &l)) {
-				malformed_list = 1;
-				break;
-			}
-		} else {
-			uint8_t l8;
-
-			if (get_u8(&attrs, &l8)) {
-				malformed_list = 1;
-				break;
-			}
-			l = l8;
-		}
-		if (get_bytes(&attrs, l, &v)) {
+		flags = wire_get_u8(&attrs);
+		type = wire_get_u8(&attrs);
+		l = flags & BGP_ATTRF_EXTLEN ? wire_get_u16(&attrs) : wire_get_u8(&attrs);
+		wire_get_sub(&attrs, l, &v);
+		if (attrs.err) {
 			/* RFC 7606 §4: treat-as-withdraw; NLRI located by the total length */
-			malformed_list = 1;
-			break;
+			*malformed = 1;
+			return 0;
 		}
-		whole = (size_t)(v.p + v.left - start);
 		/* RFC 7606 §3 g: MP attributes more than once reset the session */
 		if (seen[type] && (type == BGP_ATTR_MP_REACH || type == BGP_ATTR_MP_UNREACH)) {
 			set_err(err, BGP_ERR_UPDATE, BGP_UPD_ATTRLIST, NULL, 0);
@@ -721,103 +716,50 @@ bgp_update_parse(const uint8_t *body, size_t len, int as4, int ibgp,
 			upd_degrade(u, BGP_UPD_ATTR_DISCARD, "duplicate attribute");
 			continue;
 		}
-		switch (type) {
-		case BGP_ATTR_ORIGIN: {
-			uint8_t o;
-
-			if ((flags & 0xc0) != BGP_ATTRF_TRANSITIVE || l != 1 || get_u8(&v, &o) ||
-			    o > 2)
-				upd_degrade(u, BGP_UPD_TREAT_AS_WITHDRAW, "bad ORIGIN");
-			break;
-		}
-		case BGP_ATTR_AS_PATH:
-			if ((flags & 0xc0) != BGP_ATTRF_TRANSITIVE || aspath_ok(v, as4 ? 4 : 2) < 0)
-				upd_degrade(u, BGP_UPD_TREAT_AS_WITHDRAW, "malformed AS_PATH");
-			break;
-		case BGP_ATTR_NEXT_HOP:
-			if ((flags & 0xc0) != BGP_ATTRF_TRANSITIVE || l != 4)
-				upd_degrade(u, BGP_UPD_TREAT_AS_WITHDRAW, "bad NEXT_HOP");
-			break;
-		case BGP_ATTR_MED:
-			if ((flags & 0xc0) != BGP_ATTRF_OPTIONAL || l != 4)
-				upd_degrade(u, BGP_UPD_TREAT_AS_WITHDRAW, "bad MULTI_EXIT_DISC");
-			break;
-		case BGP_ATTR_LOCAL_PREF:
-			/* RFC 7606 §7.5: from an external peer it is discarded */
-			if (!ibgp) {
-				u->discarded++;
-				upd_degrade(u, BGP_UPD_ATTR_DISCARD, "LOCAL_PREF from eBGP");
-			} else if ((flags & 0xc0) != BGP_ATTRF_TRANSITIVE || l != 4)
-				upd_degrade(u, BGP_UPD_TREAT_AS_WITHDRAW, "bad LOCAL_PREF");
-			break;
-		case BGP_ATTR_ATOMIC_AGGR:
-			if ((flags & 0xc0) != BGP_ATTRF_TRANSITIVE || l != 0) {
-				u->discarded++;
-				upd_degrade(u, BGP_UPD_ATTR_DISCARD, "bad ATOMIC_AGGREGATE");
-			}
-			break;
-		case BGP_ATTR_AGGREGATOR:
-			if ((flags & 0xc0) != (BGP_ATTRF_OPTIONAL | BGP_ATTRF_TRANSITIVE) ||
-			    l != (as4 ? 8 : 6)) {
-				u->discarded++;
-				upd_degrade(u, BGP_UPD_ATTR_DISCARD, "bad AGGREGATOR");
-			}
-			break;
-		case BGP_ATTR_COMMUNITIES:
-			if ((flags & 0xc0) != (BGP_ATTRF_OPTIONAL | BGP_ATTRF_TRANSITIVE) ||
-			    l == 0 || l % 4)
-				upd_degrade(u, BGP_UPD_TREAT_AS_WITHDRAW, "bad COMMUNITIES");
-			break;
-		case BGP_ATTR_ORIGINATOR_ID:
-			if (!ibgp || (flags & 0xc0) != BGP_ATTRF_OPTIONAL || l != 4)
-				upd_degrade(u, BGP_UPD_TREAT_AS_WITHDRAW, "bad ORIGINATOR_ID");
-			break;
-		case BGP_ATTR_CLUSTER_LIST:
-			if (!ibgp || (flags & 0xc0) != BGP_ATTRF_OPTIONAL || l == 0 || l % 4)
-				upd_degrade(u, BGP_UPD_TREAT_AS_WITHDRAW, "bad CLUSTER_LIST");
-			break;
-		case BGP_ATTR_MP_REACH:
-		case BGP_ATTR_MP_UNREACH:
-			if ((flags & 0xc0) != BGP_ATTRF_OPTIONAL) {
-				/* the NLRI cannot be trusted: RFC 7606 §5.3 */
-				set_err(err, BGP_ERR_UPDATE, BGP_UPD_FLAGS, start, whole);
-				return -1;
-			}
-			if (parse_mp(v, type == BGP_ATTR_MP_REACH, u, err, start, whole) < 0)
-				return -1;
-			break;
-		case BGP_ATTR_EXT_COMMUNITIES:
-			if ((flags & 0xc0) != (BGP_ATTRF_OPTIONAL | BGP_ATTRF_TRANSITIVE) || l % 8)
-				upd_degrade(u, BGP_UPD_TREAT_AS_WITHDRAW, "bad EXTENDED_COMMUNITIES");
-			break;
-		case BGP_ATTR_AS4_PATH:
-			/* RFC 6793 §6 / RFC 7606 §7.x: discarded when malformed */
-			if ((flags & 0xc0) != (BGP_ATTRF_OPTIONAL | BGP_ATTRF_TRANSITIVE) ||
-			    aspath_ok(v, 4) < 0) {
-				u->discarded++;
-				upd_degrade(u, BGP_UPD_ATTR_DISCARD, "malformed AS4_PATH");
-			}
-			break;
-		case BGP_ATTR_AS4_AGGREGATOR:
-			if ((flags & 0xc0) != (BGP_ATTRF_OPTIONAL | BGP_ATTRF_TRANSITIVE) || l != 8) {
-				u->discarded++;
-				upd_degrade(u, BGP_UPD_ATTR_DISCARD, "bad AS4_AGGREGATOR");
-			}
-			break;
-		case BGP_ATTR_LARGE_COMMUNITIES:
-			if ((flags & 0xc0) != (BGP_ATTRF_OPTIONAL | BGP_ATTRF_TRANSITIVE) ||
-			    l == 0 || l % 12)
-				upd_degrade(u, BGP_UPD_TREAT_AS_WITHDRAW, "bad LARGE_COMMUNITIES");
-			break;
-		default:
-			/* §6.3: an unrecognized well-known attribute */
-			if (!(flags & BGP_ATTRF_OPTIONAL)) {
-				set_err(err, BGP_ERR_UPDATE, BGP_UPD_WELLKNOWN, start, whole);
-				return -1;
-			}
-			break;	/* unknown optional: passed over (we do not propagate) */
-		}
+		if (parse_attr(flags, type, v, as4, ibgp, u, err, start,
+		    (size_t)(wire_data(&attrs) - start)) < 0)
+			return -1;
 	}
+	return 0;
+}
+
+int
+bgp_update_parse(const uint8_t *body, size_t len, int as4, int ibgp,
+    struct bgp_update_info *u, struct bgp_err *err)
+{
+	struct wire_rd c, wd, attrs, nlri;
+	uint16_t wdlen, alen;
+	int seen[256] = { 0 };
+	int has_nlri, malformed_list = 0;
+	unsigned classic_nlri = 0;
+
+	wire_rd_init(&c, body, len);
+	memset(u, 0, sizeof(*u));
+	/* §6.3 / RFC 7606 §4: lengths inconsistent with the message */
+	wdlen = wire_get_u16(&c);
+	wire_get_sub(&c, wdlen, &wd);
+	alen = wire_get_u16(&c);
+	wire_get_sub(&c, alen, &attrs);
+	if (c.err) {
+		set_err(err, BGP_ERR_UPDATE, BGP_UPD_ATTRLIST, NULL, 0);
+		return -1;
+	}
+	/* the rest is the NLRI (IPv4 unicast; the other families come in MP_REACH) */
+	nlri = c;
+	if (count_prefixes(nlri, 32, &classic_nlri) < 0 ||
+	    count_prefixes(wd, 32, &u->withdrawn_v4) < 0) {
+		set_err(err, BGP_ERR_UPDATE, BGP_UPD_NETWORK, NULL, 0);
+		return -1;
+	}
+	u->nlri_v4 = classic_nlri;
+	if (wdlen == 0 && alen == 0 && wire_left(&nlri) == 0) {
+		u->eor = 1;
+		u->eor_afi = BGP_AFI_IPV4;
+		u->eor_safi = BGP_SAFI_UNICAST;
+		return 0;
+	}
+	if (parse_attrs(attrs, as4, ibgp, seen, &malformed_list, u, err) < 0)
+		return -1;
 	if (malformed_list)
 		upd_degrade(u, BGP_UPD_TREAT_AS_WITHDRAW, "attribute overruns the list");
 	has_nlri = u->nlri_v4 > 0 || u->nlri_v6 > 0;
@@ -841,85 +783,73 @@ prefix_bytes(const struct bgp_prefix *p)
 }
 
 static void
-put_prefix(struct wr *w, const struct bgp_prefix *p)
+put_prefix(struct wire_wr *w, const struct bgp_prefix *p)
 {
-	put_u8(w, p->plen);
-	put_bytes(w, p->addr.a, (p->plen + 7u) / 8u);
+	wire_put_u8(w, p->plen);
+	wire_put_bytes(w, p->addr.a, (p->plen + 7u) / 8u);
 }
 
 /* An attribute header; returns where the length goes (2-octet form). */
 static size_t
-attr_begin(struct wr *w, uint8_t flags, uint8_t type)
+attr_begin(struct wire_wr *w, uint8_t flags, uint8_t type)
 {
-	size_t at;
-
-	put_u8(w, flags | BGP_ATTRF_EXTLEN);
-	put_u8(w, type);
-	at = w->len;
-	put_u16(w, 0);
-	return at;
+	wire_put_u8(w, flags | BGP_ATTRF_EXTLEN);
+	wire_put_u8(w, type);
+	return wire_reserve(w, 2);
 }
 
 static void
-attr_end(struct wr *w, size_t at)
+put_attr_short(struct wire_wr *w, uint8_t flags, uint8_t type, uint8_t len)
 {
-	set_u16(w->p + at, (uint16_t)(w->len - at - 2));
-}
-
-static void
-put_attr_short(struct wr *w, uint8_t flags, uint8_t type, uint8_t len)
-{
-	put_u8(w, flags);
-	put_u8(w, type);
-	put_u8(w, len);
+	wire_put_u8(w, flags);
+	wire_put_u8(w, type);
+	wire_put_u8(w, len);
 }
 
 size_t
 bgp_update_build(uint8_t *out, const struct bgp_tx_session *s, const struct bgp_tx_attrs *a,
     const struct bgp_prefix *pfx, size_t n, size_t *taken)
 {
-	struct wr w;
-	size_t alenat, attrstart, i, mpat = 0, k = 0;
+	struct wire_wr w;
+	size_t alenat, i, mpat = 0, k = 0;
 	int v6 = n > 0 && pfx[0].addr.family == AF_INET6;
 
 	*taken = 0;
 	hdr_begin(&w, out, BGP_UPDATE);
-	put_u16(&w, 0);		/* no withdrawn routes */
-	alenat = w.len;
-	put_u16(&w, 0);
-	attrstart = w.len;
+	wire_put_u16(&w, 0);		/* no withdrawn routes */
+	alenat = wire_reserve(&w, 2);
 	put_attr_short(&w, BGP_ATTRF_TRANSITIVE, BGP_ATTR_ORIGIN, 1);
-	put_u8(&w, 0);		/* IGP */
+	wire_put_u8(&w, 0);		/* IGP */
 	if (s->ibgp) {
 		put_attr_short(&w, BGP_ATTRF_TRANSITIVE, BGP_ATTR_AS_PATH, 0);
 	} else if (s->as4 || s->my_as <= 0xffff) {
 		put_attr_short(&w, BGP_ATTRF_TRANSITIVE, BGP_ATTR_AS_PATH,
 		    (uint8_t)(2 + (s->as4 ? 4 : 2)));
-		put_u8(&w, 2);	/* AS_SEQUENCE */
-		put_u8(&w, 1);
+		wire_put_u8(&w, 2);	/* AS_SEQUENCE */
+		wire_put_u8(&w, 1);
 		if (s->as4)
-			put_u32(&w, s->my_as);
+			wire_put_u32(&w, s->my_as);
 		else
-			put_u16(&w, (uint16_t)s->my_as);
+			wire_put_u16(&w, (uint16_t)s->my_as);
 	} else {
 		/* RFC 6793 §4.2.2: AS_TRANS in AS_PATH, the real one in AS4_PATH */
 		put_attr_short(&w, BGP_ATTRF_TRANSITIVE, BGP_ATTR_AS_PATH, 4);
-		put_u8(&w, 2);
-		put_u8(&w, 1);
-		put_u16(&w, BGP_AS_TRANS);
+		wire_put_u8(&w, 2);
+		wire_put_u8(&w, 1);
+		wire_put_u16(&w, BGP_AS_TRANS);
 		put_attr_short(&w, BGP_ATTRF_OPTIONAL | BGP_ATTRF_TRANSITIVE,
 		    BGP_ATTR_AS4_PATH, 6);
-		put_u8(&w, 2);
-		put_u8(&w, 1);
-		put_u32(&w, s->my_as);
+		wire_put_u8(&w, 2);
+		wire_put_u8(&w, 1);
+		wire_put_u32(&w, s->my_as);
 	}
 	if (!v6) {
 		put_attr_short(&w, BGP_ATTRF_TRANSITIVE, BGP_ATTR_NEXT_HOP, 4);
-		put_bytes(&w, s->nh4.a, 4);
+		wire_put_bytes(&w, s->nh4.a, 4);
 	}
 	if (s->ibgp && a->has_local_pref) {
 		put_attr_short(&w, BGP_ATTRF_TRANSITIVE, BGP_ATTR_LOCAL_PREF, 4);
-		put_u32(&w, a->local_pref);
+		wire_put_u32(&w, a->local_pref);
 	}
 	if (a->ncomms) {
 		size_t at = attr_begin(&w, BGP_ATTRF_OPTIONAL | BGP_ATTRF_TRANSITIVE,
@@ -927,53 +857,55 @@ bgp_update_build(uint8_t *out, const struct bgp_tx_session *s, const struct bgp_
 
 		/* bounded by the planner (≤ 255); a full message is never reached */
 		for (i = 0; i < a->ncomms && i < 255; i++)
-			put_u32(&w, a->comms[i]);
-		attr_end(&w, at);
+			wire_put_u32(&w, a->comms[i]);
+		wire_patch_len16(&w, at);
 	}
 	if (a->nlarge) {
 		size_t at = attr_begin(&w, BGP_ATTRF_OPTIONAL | BGP_ATTRF_TRANSITIVE,
 		    BGP_ATTR_LARGE_COMMUNITIES);
 
 		for (i = 0; i < a->nlarge && i < 255; i++) {
-			put_u32(&w, a->large[i].global);
-			put_u32(&w, a->large[i].local1);
-			put_u32(&w, a->large[i].local2);
+			wire_put_u32(&w, a->large[i].global);
+			wire_put_u32(&w, a->large[i].local1);
+			wire_put_u32(&w, a->large[i].local2);
 		}
-		attr_end(&w, at);
+		wire_patch_len16(&w, at);
 	}
 	if (v6) {
 		/* RFC 4760 §3, RFC 2545 §3: global and optional link-local next hop */
 		mpat = attr_begin(&w, BGP_ATTRF_OPTIONAL, BGP_ATTR_MP_REACH);
-		put_u16(&w, BGP_AFI_IPV6);
-		put_u8(&w, BGP_SAFI_UNICAST);
+		wire_put_u16(&w, BGP_AFI_IPV6);
+		wire_put_u8(&w, BGP_SAFI_UNICAST);
 		if (s->nh6_ll.family == AF_INET6) {
-			put_u8(&w, 32);
-			put_bytes(&w, s->nh6.a, 16);
-			put_bytes(&w, s->nh6_ll.a, 16);
+			wire_put_u8(&w, 32);
+			wire_put_bytes(&w, s->nh6.a, 16);
+			wire_put_bytes(&w, s->nh6_ll.a, 16);
 		} else {
-			put_u8(&w, 16);
-			put_bytes(&w, s->nh6.a, 16);
+			wire_put_u8(&w, 16);
+			wire_put_bytes(&w, s->nh6.a, 16);
 		}
-		put_u8(&w, 0);
+		wire_put_u8(&w, 0);
 		for (k = 0; k < n && pfx[k].addr.family == AF_INET6 &&
 		    w.len + prefix_bytes(&pfx[k]) <= BGP_MAX_LEN; k++)
 			put_prefix(&w, &pfx[k]);
-		attr_end(&w, mpat);
-		set_u16(out + alenat, (uint16_t)(w.len - attrstart));
+		wire_patch_len16(&w, mpat);
+		wire_patch_len16(&w, alenat);
 	} else {
-		set_u16(out + alenat, (uint16_t)(w.len - attrstart));
+		wire_patch_len16(&w, alenat);
 		for (k = 0; k < n && pfx[k].addr.family == AF_INET &&
 		    w.len + prefix_bytes(&pfx[k]) <= BGP_MAX_LEN; k++)
 			put_prefix(&w, &pfx[k]);
 	}
-	*taken = k;
+	/* attributes past BGP_MAX_LEN (the planner's 255 communities and 255
+	 * large ones together): no message, nothing taken */
+	*taken = w.overflow ? 0 : k;
 	return hdr_end(&w);
 }
 
 size_t
 bgp_withdraw_build(uint8_t *out, const struct bgp_prefix *pfx, size_t n, size_t *taken)
 {
-	struct wr w;
+	struct wire_wr w;
 	size_t k = 0, at;
 
 	*taken = 0;
@@ -981,26 +913,24 @@ bgp_withdraw_build(uint8_t *out, const struct bgp_prefix *pfx, size_t n, size_t 
 	if (n > 0 && pfx[0].addr.family == AF_INET6) {
 		size_t alenat;
 
-		put_u16(&w, 0);
-		alenat = w.len;
-		put_u16(&w, 0);
+		wire_put_u16(&w, 0);
+		alenat = wire_reserve(&w, 2);
 		at = attr_begin(&w, BGP_ATTRF_OPTIONAL, BGP_ATTR_MP_UNREACH);
-		put_u16(&w, BGP_AFI_IPV6);
-		put_u8(&w, BGP_SAFI_UNICAST);
+		wire_put_u16(&w, BGP_AFI_IPV6);
+		wire_put_u8(&w, BGP_SAFI_UNICAST);
 		for (; k < n && pfx[k].addr.family == AF_INET6 &&
 		    w.len + prefix_bytes(&pfx[k]) <= BGP_MAX_LEN; k++)
 			put_prefix(&w, &pfx[k]);
-		attr_end(&w, at);
-		set_u16(out + alenat, (uint16_t)(w.len - alenat - 2));
+		wire_patch_len16(&w, at);
+		wire_patch_len16(&w, alenat);
 	} else {
-		at = w.len;
-		put_u16(&w, 0);
+		at = wire_reserve(&w, 2);
 		/* room for the total attribute length after the withdrawn routes */
 		for (; k < n && pfx[k].addr.family == AF_INET &&
 		    w.len + prefix_bytes(&pfx[k]) + 2 <= BGP_MAX_LEN; k++)
 			put_prefix(&w, &pfx[k]);
-		set_u16(out + at, (uint16_t)(w.len - at - 2));
-		put_u16(&w, 0);
+		wire_patch_len16(&w, at);
+		wire_put_u16(&w, 0);
 	}
 	*taken = k;
 	return hdr_end(&w);
@@ -1009,92 +939,19 @@ bgp_withdraw_build(uint8_t *out, const struct bgp_prefix *pfx, size_t n, size_t 
 size_t
 bgp_eor_build(uint8_t *out, int family)
 {
-	struct wr w;
+	struct wire_wr w;
 
 	hdr_begin(&w, out, BGP_UPDATE);
-	put_u16(&w, 0);
+	wire_put_u16(&w, 0);
 	if (family == AF_INET6) {
-		put_u16(&w, 6);
-		put_u8(&w, BGP_ATTRF_OPTIONAL);
-		put_u8(&w, BGP_ATTR_MP_UNREACH);
-		put_u8(&w, 3);
-		put_u16(&w, BGP_AFI_IPV6);
-		put_u8(&w, BGP_SAFI_UNICAST);
+		wire_put_u16(&w, 6);
+		wire_put_u8(&w, BGP_ATTRF_OPTIONAL);
+		wire_put_u8(&w, BGP_ATTR_MP_UNREACH);
+		wire_put_u8(&w, 3);
+		wire_put_u16(&w, BGP_AFI_IPV6);
+		wire_put_u8(&w, BGP_SAFI_UNICAST);
 	} else {
-		put_u16(&w, 0);
+		wire_put_u16(&w, 0);
 	}
 	return hdr_end(&w);
-}
-
-/* ---- communities (RFC 1997, 8092) in MetalLB's syntax ---- */
-
-static const struct {
-	const char	*name;
-	uint32_t	 v;
-} wellknown[] = {
-	{ "graceful-shutdown", 0xFFFF0000u },	/* RFC 8326 */
-	{ "accept-own", 0xFFFF0001u },		/* RFC 7611 */
-	{ "route-filter-translated-v4", 0xFFFF0002u },
-	{ "route-filter-v4", 0xFFFF0003u },
-	{ "route-filter-translated-v6", 0xFFFF0004u },
-	{ "route-filter-v6", 0xFFFF0005u },
-	{ "llgr-stale", 0xFFFF0006u },		/* RFC 9494 */
-	{ "no-llgr", 0xFFFF0007u },
-	{ "accept-own-nexthop", 0xFFFF0008u },
-	{ "blackhole", 0xFFFF029Au },		/* RFC 7999 */
-	{ "no-export", 0xFFFFFF01u },
-	{ "no-advertise", 0xFFFFFF02u },
-	{ "no-export-subconfed", 0xFFFFFF03u },
-	{ "local-as", 0xFFFFFF03u },		/* FRR's name for it */
-	{ "no-peer", 0xFFFFFF04u },		/* RFC 3765 */
-};
-
-static int
-parse_u32(const char *s, const char **end, uint64_t max, uint32_t *out)
-{
-	uint64_t v = 0;
-	const char *p = s;
-
-	if (!isdigit((unsigned char)*p))
-		return -1;
-	while (isdigit((unsigned char)*p)) {
-		v = v * 10 + (uint64_t)(*p - '0');
-		if (v > max)
-			return -1;
-		p++;
-	}
-	*out = (uint32_t)v;
-	*end = p;
-	return 0;
-}
-
-int
-bgp_community_parse(const char *s, uint32_t *std, struct bgp_large_comm *lc)
-{
-	const char *p;
-	uint32_t a, b, c;
-	size_t i;
-
-	if (s == NULL)
-		return -1;
-	for (i = 0; i < sizeof(wellknown) / sizeof(wellknown[0]); i++)
-		if (strcmp(s, wellknown[i].name) == 0) {
-			*std = wellknown[i].v;
-			return 1;
-		}
-	if (strncmp(s, "large:", 6) == 0) {
-		if (parse_u32(s + 6, &p, 0xffffffffu, &a) || *p++ != ':' ||
-		    parse_u32(p, &p, 0xffffffffu, &b) || *p++ != ':' ||
-		    parse_u32(p, &p, 0xffffffffu, &c) || *p != 0)
-			return -1;
-		lc->global = a;
-		lc->local1 = b;
-		lc->local2 = c;
-		return 2;
-	}
-	if (parse_u32(s, &p, 0xffff, &a) || *p++ != ':' || parse_u32(p, &p, 0xffff, &b) ||
-	    *p != 0)
-		return -1;
-	*std = a << 16 | b;
-	return 1;
 }

@@ -458,6 +458,19 @@ hash_str(uint64_t h, const char *s)
 	return hash_bytes(h, s ? s : "", s ? strlen(s) + 1 : 1);
 }
 
+int
+is_prime(uint64_t n)
+{
+	uint64_t d;
+
+	if (n < 2)
+		return 0;
+	for (d = 2; d <= n / d; d++)
+		if (n % d == 0)
+			return 0;
+	return 1;
+}
+
 /* Go's time.ParseDuration units; Kubernetes durations use this form. */
 int
 parse_duration_ms(const char *s, int64_t *out)

@@ -49,19 +49,6 @@ ep_hash(const struct gw_endpoint *e, uint64_t salt)
 	return mix64(hash_bytes(HASH_INIT ^ salt, key, (size_t)n));
 }
 
-static int
-is_prime(uint64_t n)
-{
-	uint64_t d;
-
-	if (n < 2)
-		return 0;
-	for (d = 2; d * d <= n; d++)
-		if (n % d == 0)
-			return 0;
-	return 1;
-}
-
 struct ringpt {
 	uint64_t	h;
 	uint32_t	ep;

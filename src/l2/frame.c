@@ -1,81 +1,15 @@
 /*
  * ARP (RFC 826, gratuitous forms of RFC 5227 3) and NDP (RFC 4861 4.3, 4.4)
  * frames with their Ethernet header. Pure: bytes in, struct out, and back.
- * Wire bytes are read only through the bounds-checked cursor below.
+ * Wire bytes are read and written only through the bounded reader and
+ * writer of vipgate/wire.h.
  */
 #include "config.h"
 
 #include <string.h>
 
 #include "vipgate/l2.h"
-
-struct cur {
-	const uint8_t	*p;
-	size_t		 len, off;
-	int		 err;
-};
-
-static int
-cur_need(struct cur *c, size_t n)
-{
-	if (c->err || c->len - c->off < n) {
-		c->err = 1;
-		return 0;
-	}
-	return 1;
-}
-
-static uint8_t
-get_u8(struct cur *c)
-{
-	return cur_need(c, 1) ? c->p[c->off++] : 0;
-}
-
-static uint16_t
-get_u16(struct cur *c)
-{
-	uint16_t v;
-
-	if (!cur_need(c, 2))
-		return 0;
-	v = (uint16_t)(c->p[c->off] << 8 | c->p[c->off + 1]);
-	c->off += 2;
-	return v;
-}
-
-static uint32_t
-get_u32(struct cur *c)
-{
-	uint32_t hi = get_u16(c);
-
-	return hi << 16 | get_u16(c);
-}
-
-static void
-get_bytes(struct cur *c, void *dst, size_t n)
-{
-	if (!cur_need(c, n)) {
-		memset(dst, 0, n);
-		return;
-	}
-	memcpy(dst, c->p + c->off, n);
-	c->off += n;
-}
-
-static uint8_t *
-put_u16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-	return p + 2;
-}
-
-static uint8_t *
-put_bytes(uint8_t *p, const void *src, size_t n)
-{
-	memcpy(p, src, n);
-	return p + n;
-}
+#include "vipgate/wire.h"
 
 static const uint8_t eth_bcast[L2_ETH_ALEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 static const uint8_t all_nodes[16] = { 0xff, 0x02, [15] = 0x01 };
@@ -114,23 +48,24 @@ l2_strerror(int e)
 int
 l2_arp_parse(const uint8_t *buf, size_t len, struct l2_arp *a)
 {
-	struct cur c = { buf, len, 0, 0 };
+	struct wire_rd c;
 	uint16_t type, htype, ptype;
 	uint8_t hlen, plen;
 
+	wire_rd_init(&c, buf, len);
 	memset(a, 0, sizeof(*a));
-	get_bytes(&c, a->eth_dst, L2_ETH_ALEN);
-	get_bytes(&c, a->eth_src, L2_ETH_ALEN);
-	type = get_u16(&c);
+	wire_get_bytes(&c, a->eth_dst, L2_ETH_ALEN);
+	wire_get_bytes(&c, a->eth_src, L2_ETH_ALEN);
+	type = wire_get_u16(&c);
 	if (c.err)
 		return L2_E_SHORT;
 	if (type != L2_ETH_P_ARP)
 		return L2_E_ETHERTYPE;
-	htype = get_u16(&c);
-	ptype = get_u16(&c);
-	hlen = get_u8(&c);
-	plen = get_u8(&c);
-	a->op = get_u16(&c);
+	htype = wire_get_u16(&c);
+	ptype = wire_get_u16(&c);
+	hlen = wire_get_u8(&c);
+	plen = wire_get_u8(&c);
+	a->op = wire_get_u16(&c);
 	if (c.err)
 		return L2_E_SHORT;
 	if (htype != 1)
@@ -141,36 +76,37 @@ l2_arp_parse(const uint8_t *buf, size_t len, struct l2_arp *a)
 		return L2_E_HLEN;
 	if (a->op != L2_ARP_REQUEST && a->op != L2_ARP_REPLY)
 		return L2_E_OP;
-	get_bytes(&c, a->sha, L2_ETH_ALEN);
-	get_bytes(&c, a->spa, 4);
-	get_bytes(&c, a->tha, L2_ETH_ALEN);
-	get_bytes(&c, a->tpa, 4);
+	wire_get_bytes(&c, a->sha, L2_ETH_ALEN);
+	wire_get_bytes(&c, a->spa, 4);
+	wire_get_bytes(&c, a->tha, L2_ETH_ALEN);
+	wire_get_bytes(&c, a->tpa, 4);
 	if (c.err)
 		return L2_E_SHORT;
-	return (int)c.off;
+	return (int)wire_off(&c);
 }
 
 size_t
 l2_arp_build(uint8_t *buf, size_t cap, const struct l2_arp *a)
 {
-	uint8_t *p = buf;
+	struct wire_wr w;
 
 	if (cap < L2_ETH_MINFRAME)
 		return 0;
-	memset(buf, 0, L2_ETH_MINFRAME);
-	p = put_bytes(p, a->eth_dst, L2_ETH_ALEN);
-	p = put_bytes(p, a->eth_src, L2_ETH_ALEN);
-	p = put_u16(p, L2_ETH_P_ARP);
-	p = put_u16(p, 1);
-	p = put_u16(p, 0x0800);
-	*p++ = L2_ETH_ALEN;
-	*p++ = 4;
-	p = put_u16(p, a->op);
-	p = put_bytes(p, a->sha, L2_ETH_ALEN);
-	p = put_bytes(p, a->spa, 4);
-	p = put_bytes(p, a->tha, L2_ETH_ALEN);
-	(void)put_bytes(p, a->tpa, 4);
+	wire_wr_init(&w, buf, cap);
+	wire_put_bytes(&w, a->eth_dst, L2_ETH_ALEN);
+	wire_put_bytes(&w, a->eth_src, L2_ETH_ALEN);
+	wire_put_u16(&w, L2_ETH_P_ARP);
+	wire_put_u16(&w, 1);
+	wire_put_u16(&w, 0x0800);
+	wire_put_u8(&w, L2_ETH_ALEN);
+	wire_put_u8(&w, 4);
+	wire_put_u16(&w, a->op);
+	wire_put_bytes(&w, a->sha, L2_ETH_ALEN);
+	wire_put_bytes(&w, a->spa, 4);
+	wire_put_bytes(&w, a->tha, L2_ETH_ALEN);
+	wire_put_bytes(&w, a->tpa, 4);
 	/* padded to the Ethernet minimum: veth does not pad, switches drop runts */
+	wire_put_zero(&w, L2_ETH_MINFRAME - w.len);
 	return L2_ETH_MINFRAME;
 }
 
@@ -224,16 +160,18 @@ l2_arp_reply_build(uint8_t *buf, size_t cap, const struct l2_arp *req, const uin
 static uint16_t
 icmp6_csum(const uint8_t src[16], const uint8_t dst[16], const uint8_t *msg, size_t len)
 {
+	struct wire_rd m;
 	uint32_t sum = 0;
 	size_t i;
 
 	for (i = 0; i < 16; i += 2)
 		sum += (uint32_t)(src[i] << 8 | src[i + 1]) + (uint32_t)(dst[i] << 8 | dst[i + 1]);
 	sum += (uint32_t)(len >> 16) + (uint32_t)(len & 0xffff) + 58;
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(msg[i] << 8 | msg[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)(msg[len - 1] << 8);
+	wire_rd_init(&m, msg, len);
+	while (wire_left(&m) >= 2)
+		sum += wire_get_u16(&m);
+	if (wire_left(&m) == 1)
+		sum += (uint32_t)wire_get_u8(&m) << 8;
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	return (uint16_t)~sum;
@@ -241,53 +179,54 @@ icmp6_csum(const uint8_t src[16], const uint8_t dst[16], const uint8_t *msg, siz
 
 /*
  * Ethernet + IPv6 + ICMPv6 of the given type: checks what RFC 4861 7.1.1/
- * 7.1.2 ask of every NS/NA, leaves the cursor at the options.
+ * 7.1.2 ask of every NS/NA. c ends after the IPv6 payload, *icmp is left
+ * at the options.
  */
 static int
-nd_parse_head(struct cur *c, uint8_t eth_dst[6], uint8_t eth_src[6], uint8_t src[16],
-    uint8_t dst[16], uint8_t type, uint32_t *word, uint8_t target[16])
+nd_parse_head(struct wire_rd *c, uint8_t eth_dst[6], uint8_t eth_src[6], uint8_t src[16],
+    uint8_t dst[16], uint8_t type, uint32_t *word, uint8_t target[16], struct wire_rd *icmp)
 {
 	uint16_t etype, plen;
 	uint32_t vtcfl;
 	uint8_t nh, hl, itype, code;
-	const uint8_t *icmp;
+	const uint8_t *msg;
 
-	get_bytes(c, eth_dst, L2_ETH_ALEN);
-	get_bytes(c, eth_src, L2_ETH_ALEN);
-	etype = get_u16(c);
+	wire_get_bytes(c, eth_dst, L2_ETH_ALEN);
+	wire_get_bytes(c, eth_src, L2_ETH_ALEN);
+	etype = wire_get_u16(c);
 	if (c->err)
 		return L2_E_SHORT;
 	if (etype != L2_ETH_P_IPV6)
 		return L2_E_ETHERTYPE;
-	vtcfl = get_u32(c);
-	plen = get_u16(c);
-	nh = get_u8(c);
-	hl = get_u8(c);
-	get_bytes(c, src, 16);
-	get_bytes(c, dst, 16);
+	vtcfl = wire_get_u32(c);
+	plen = wire_get_u16(c);
+	nh = wire_get_u8(c);
+	hl = wire_get_u8(c);
+	wire_get_bytes(c, src, 16);
+	wire_get_bytes(c, dst, 16);
 	if (c->err)
 		return L2_E_SHORT;
 	if (vtcfl >> 28 != 6)
 		return L2_E_IPVER;
 	if (nh != 58)
 		return L2_E_NEXTHDR;
-	if (plen > c->len - c->off)
+	if (plen > wire_left(c))
 		return L2_E_PAYLOADLEN;
 	/* Ethernet padding after the payload is not ours */
-	c->len = c->off + plen;
-	icmp = c->p + c->off;
-	itype = get_u8(c);
-	code = get_u8(c);
-	(void)get_u16(c);
-	*word = get_u32(c);
-	get_bytes(c, target, 16);
-	if (c->err)
+	wire_get_sub(c, plen, icmp);
+	msg = wire_data(icmp);
+	itype = wire_get_u8(icmp);
+	code = wire_get_u8(icmp);
+	wire_skip(icmp, 2);
+	*word = wire_get_u32(icmp);
+	wire_get_bytes(icmp, target, 16);
+	if (icmp->err)
 		return L2_E_SHORT;
 	if (itype != type || code != 0)
 		return L2_E_ICMPTYPE;
 	if (hl != 255)
 		return L2_E_HOPLIMIT;
-	if (icmp6_csum(src, dst, icmp, plen) != 0)
+	if (icmp6_csum(src, dst, msg, plen) != 0)
 		return L2_E_CHECKSUM;
 	if (target[0] == 0xff)
 		return L2_E_TARGET;
@@ -296,20 +235,20 @@ nd_parse_head(struct cur *c, uint8_t eth_dst[6], uint8_t eth_src[6], uint8_t src
 
 /* Walks the options; keeps the link-layer address option of type want. */
 static int
-nd_parse_opts(struct cur *c, uint8_t want, int *has, uint8_t ll[6])
+nd_parse_opts(struct wire_rd *c, uint8_t want, int *has, uint8_t ll[6])
 {
-	while (c->off < c->len) {
-		uint8_t t = get_u8(c), l = get_u8(c);
+	while (wire_left(c) > 0) {
+		uint8_t t = wire_get_u8(c), l = wire_get_u8(c);
 
 		if (c->err)
 			return L2_E_SHORT;
-		if (l == 0 || (size_t)l * 8 - 2 > c->len - c->off)
+		if (l == 0 || (size_t)l * 8 - 2 > wire_left(c))
 			return L2_E_OPTION;
 		if (t == want && l == 1) {
-			get_bytes(c, ll, L2_ETH_ALEN);
+			wire_get_bytes(c, ll, L2_ETH_ALEN);
 			*has = 1;
 		} else {
-			c->off += (size_t)l * 8 - 2;
+			wire_skip(c, (size_t)l * 8 - 2);
 		}
 	}
 	return 0;
@@ -319,16 +258,17 @@ int
 l2_ns_parse(const uint8_t *buf, size_t len, struct l2_ns *ns)
 {
 	static const uint8_t unspec[16];
-	struct cur c = { buf, len, 0, 0 };
+	struct wire_rd c, icmp;
 	uint32_t word;
 	int r;
 
+	wire_rd_init(&c, buf, len);
 	memset(ns, 0, sizeof(*ns));
 	r = nd_parse_head(&c, ns->eth_dst, ns->eth_src, ns->src, ns->dst, ICMP6_NS, &word,
-	    ns->target);
+	    ns->target, &icmp);
 	if (r < 0)
 		return r;
-	if ((r = nd_parse_opts(&c, NDOPT_SLL, &ns->has_sll, ns->sll)) < 0)
+	if ((r = nd_parse_opts(&icmp, NDOPT_SLL, &ns->has_sll, ns->sll)) < 0)
 		return r;
 	/* RFC 4861 7.1.1: DAD probes go to the solicited-node group, without SLL */
 	if (memcmp(ns->src, unspec, 16) == 0) {
@@ -338,25 +278,26 @@ l2_ns_parse(const uint8_t *buf, size_t len, struct l2_ns *ns)
 		if (ns->has_sll || memcmp(ns->dst, g, 16) != 0)
 			return L2_E_SOURCE;
 	}
-	return (int)c.len;
+	return (int)wire_off(&c);
 }
 
 int
 l2_na_parse(const uint8_t *buf, size_t len, struct l2_na *na)
 {
-	struct cur c = { buf, len, 0, 0 };
+	struct wire_rd c, icmp;
 	uint32_t word;
 	int r;
 
+	wire_rd_init(&c, buf, len);
 	memset(na, 0, sizeof(*na));
 	r = nd_parse_head(&c, na->eth_dst, na->eth_src, na->src, na->dst, ICMP6_NA, &word,
-	    na->target);
+	    na->target, &icmp);
 	if (r < 0)
 		return r;
 	na->flags = (uint8_t)(word >> 24) & (L2_NA_R | L2_NA_S | L2_NA_O);
-	if ((r = nd_parse_opts(&c, NDOPT_TLL, &na->has_tll, na->tll)) < 0)
+	if ((r = nd_parse_opts(&icmp, NDOPT_TLL, &na->has_tll, na->tll)) < 0)
 		return r;
-	return (int)c.len;
+	return (int)wire_off(&c);
 }
 
 /* Ethernet + IPv6 header + ICMPv6 body (checksum filled in). */
@@ -365,37 +306,33 @@ nd_build(uint8_t *buf, size_t cap, const uint8_t eth_dst[6], const uint8_t eth_s
     const uint8_t src[16], const uint8_t dst[16], uint8_t type, uint8_t flags,
     const uint8_t target[16], uint8_t opt, int has_ll, const uint8_t ll[6])
 {
-	size_t icmplen = 24 + (has_ll ? 8 : 0), n = 14 + 40 + icmplen;
-	uint8_t *p = buf, *icmp;
-	uint16_t cs;
+	size_t icmplen = 24 + (has_ll ? 8 : 0), n = 14 + 40 + icmplen, icmp, csum;
+	struct wire_wr w;
 
 	if (cap < n)
 		return 0;
-	memset(buf, 0, n);
-	p = put_bytes(p, eth_dst, L2_ETH_ALEN);
-	p = put_bytes(p, eth_src, L2_ETH_ALEN);
-	p = put_u16(p, L2_ETH_P_IPV6);
-	*p = 0x60;
-	p += 4;
-	p = put_u16(p, (uint16_t)icmplen);
-	*p++ = 58;
-	*p++ = 255;
-	p = put_bytes(p, src, 16);
-	p = put_bytes(p, dst, 16);
-	icmp = p;
-	*p++ = type;
-	*p++ = 0;
-	p += 2;		/* checksum */
-	*p = flags;
-	p += 4;
-	p = put_bytes(p, target, 16);
+	wire_wr_init(&w, buf, cap);
+	wire_put_bytes(&w, eth_dst, L2_ETH_ALEN);
+	wire_put_bytes(&w, eth_src, L2_ETH_ALEN);
+	wire_put_u16(&w, L2_ETH_P_IPV6);
+	wire_put_u32(&w, 0x60000000u);	/* version 6, traffic class and flow label 0 */
+	wire_put_u16(&w, (uint16_t)icmplen);
+	wire_put_u8(&w, 58);
+	wire_put_u8(&w, 255);
+	wire_put_bytes(&w, src, 16);
+	wire_put_bytes(&w, dst, 16);
+	icmp = w.len;
+	wire_put_u8(&w, type);
+	wire_put_u8(&w, 0);
+	csum = wire_reserve(&w, 2);
+	wire_put_u32(&w, (uint32_t)flags << 24);
+	wire_put_bytes(&w, target, 16);
 	if (has_ll) {
-		*p++ = opt;
-		*p++ = 1;
-		(void)put_bytes(p, ll, L2_ETH_ALEN);
+		wire_put_u8(&w, opt);
+		wire_put_u8(&w, 1);
+		wire_put_bytes(&w, ll, L2_ETH_ALEN);
 	}
-	cs = icmp6_csum(src, dst, icmp, icmplen);
-	(void)put_u16(icmp + 2, cs);
+	wire_set_u16(&w, csum, icmp6_csum(src, dst, buf + icmp, icmplen));
 	return n;
 }
 

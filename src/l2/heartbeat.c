@@ -21,20 +21,11 @@
 #include <openssl/hmac.h>
 
 #include "vipgate/l2.h"
+#include "vipgate/wire.h"
 
 #define HB_MAGIC	"VGL2"
 #define HB_VERSION	1
 #define HB_FIXED	(4 + 1 + 1 + 2 + 8 + 8 + 4 + 1)
-
-static uint8_t *
-put_be(uint8_t *p, uint64_t v, int bytes)
-{
-	int i;
-
-	for (i = bytes - 1; i >= 0; i--)
-		*p++ = (uint8_t)(v >> (8 * i));
-	return p;
-}
 
 static int
 hmac(const uint8_t *key, size_t keylen, const uint8_t *msg, size_t len,
@@ -53,90 +44,72 @@ l2_hb_build(uint8_t *buf, size_t cap, const struct l2_hb *hb, const uint8_t *key
     size_t keylen)
 {
 	size_t nlen = strnlen(hb->node, sizeof(hb->node)), n;
-	uint8_t *p = buf;
+	uint8_t mac[L2_HB_HMACLEN];
+	struct wire_wr w;
 
 	if (nlen == 0 || nlen > L2_HB_MAXNAME)
 		return 0;
 	n = HB_FIXED + nlen + L2_HB_HMACLEN;
 	if (cap < n)
 		return 0;
-	memcpy(p, HB_MAGIC, 4);
-	p += 4;
-	*p++ = HB_VERSION;
-	*p++ = hb->type;
-	p = put_be(p, 0, 2);
-	p = put_be(p, hb->incarnation, 8);
-	p = put_be(p, hb->seq, 8);
-	p = put_be(p, hb->interval_ms, 4);
-	*p++ = (uint8_t)nlen;
-	memcpy(p, hb->node, nlen);
-	p += nlen;
-	if (hmac(key, keylen, buf, (size_t)(p - buf), p) == -1)
+	wire_wr_init(&w, buf, cap);
+	wire_put_bytes(&w, HB_MAGIC, 4);
+	wire_put_u8(&w, HB_VERSION);
+	wire_put_u8(&w, hb->type);
+	wire_put_u16(&w, 0);
+	wire_put_u64(&w, hb->incarnation);
+	wire_put_u64(&w, hb->seq);
+	wire_put_u32(&w, hb->interval_ms);
+	wire_put_u8(&w, (uint8_t)nlen);
+	wire_put_bytes(&w, hb->node, nlen);
+	if (hmac(key, keylen, buf, w.len, mac) == -1)
 		return 0;
+	wire_put_bytes(&w, mac, L2_HB_HMACLEN);
 	return n;
-}
-
-struct cur {
-	const uint8_t	*p;
-	size_t		 len, off;
-	int		 err;
-};
-
-static uint64_t
-get_be(struct cur *c, int bytes)
-{
-	uint64_t v = 0;
-	int i;
-
-	if (c->err || c->len - c->off < (size_t)bytes) {
-		c->err = 1;
-		return 0;
-	}
-	for (i = 0; i < bytes; i++)
-		v = v << 8 | c->p[c->off++];
-	return v;
 }
 
 int
 l2_hb_parse(const uint8_t *buf, size_t len, const uint8_t *key, size_t keylen,
     struct l2_hb *hb)
 {
-	struct cur c = { buf, len, 0, 0 };
+	struct wire_rd c;
 	uint8_t mac[L2_HB_HMACLEN];
-	size_t nlen, body;
+	const uint8_t *magic, *name, *tag;
+	size_t nlen;
 	uint8_t ver;
 
+	wire_rd_init(&c, buf, len);
 	memset(hb, 0, sizeof(*hb));
-	if (len < 4)
+	if ((magic = wire_get_ptr(&c, 4)) == NULL)
 		return L2_E_SHORT;
-	if (memcmp(buf, HB_MAGIC, 4) != 0)
+	if (memcmp(magic, HB_MAGIC, 4) != 0)
 		return L2_E_MAGIC;
-	c.off = 4;
-	ver = (uint8_t)get_be(&c, 1);
-	hb->type = (uint8_t)get_be(&c, 1);
-	(void)get_be(&c, 2);
-	hb->incarnation = get_be(&c, 8);
-	hb->seq = get_be(&c, 8);
-	hb->interval_ms = (uint32_t)get_be(&c, 4);
-	nlen = (size_t)get_be(&c, 1);
+	ver = wire_get_u8(&c);
+	hb->type = wire_get_u8(&c);
+	wire_skip(&c, 2);
+	hb->incarnation = wire_get_u64(&c);
+	hb->seq = wire_get_u64(&c);
+	hb->interval_ms = wire_get_u32(&c);
+	nlen = wire_get_u8(&c);
 	if (c.err)
 		return L2_E_SHORT;
 	if (ver != HB_VERSION)
 		return L2_E_VERSION;
-	if (c.len - c.off < nlen + L2_HB_HMACLEN)
+	name = wire_get_ptr(&c, nlen);
+	tag = wire_get_ptr(&c, L2_HB_HMACLEN);
+	if (c.err)
 		return L2_E_SHORT;
-	body = c.off + nlen;
-	if (len > body + L2_HB_HMACLEN)
+	if (wire_left(&c) > 0)
 		return L2_E_TRAILING;
 	/* authenticate before believing anything else in it */
-	if (hmac(key, keylen, buf, body, mac) == -1 ||
-	    CRYPTO_memcmp(mac, buf + body, L2_HB_HMACLEN) != 0)
+	if (hmac(key, keylen, buf, (size_t)(tag - buf), mac) == -1 ||
+	    CRYPTO_memcmp(mac, tag, L2_HB_HMACLEN) != 0)
 		return L2_E_HMAC;
 	if (hb->type != L2_HB_ALIVE && hb->type != L2_HB_LEAVE)
 		return L2_E_TYPE;
-	if (nlen == 0 || memchr(buf + c.off, 0, nlen) != NULL)
+	if (nlen == 0 || memchr(name, 0, nlen) != NULL)
 		return L2_E_NAME;
-	memcpy(hb->node, buf + c.off, nlen);
+	memcpy(hb->node, name, nlen);
 	hb->node[nlen] = '\0';
 	return (int)len;
 }

@@ -47,22 +47,6 @@ static const struct sc_schema maglev_schema = {
 	"MagLev", sizeof(int64_t), maglev_fields, NULL
 };
 
-/* Envoy's isPrime (source/common/common/utility.cc), as Istio copies it. */
-static int
-is_prime(int64_t x)
-{
-	int64_t f;
-
-	if (x > 0 && x < 4)
-		return 1;
-	if (x <= 0 || (x & 1) == 0)
-		return 0;
-	for (f = 3; f * f <= x; f += 2)
-		if (x % f == 0)
-			return 0;
-	return 1;
-}
-
 /* Two fields of one proto oneof. */
 static int
 oneof(struct sc_ctx *c, const struct ynode *n, const char *const *keys, size_t nkeys,
@@ -135,8 +119,10 @@ chash_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 	if (h->algo == K_DR_HASH_MAGLEV) {
 		const struct ynode *at = istio_at(istio_at(n, "maglev", -1), "tableSize", -1);
 
+		/* Envoy's isPrime (source/common/common/utility.cc), which Istio
+		 * copies, counts 1 as a prime */
 		if (h->maglev_table_size <= 0 || h->maglev_table_size >= 5000011 ||
-		    !is_prime(h->maglev_table_size)) {
+		    (h->maglev_table_size != 1 && !is_prime((uint64_t)h->maglev_table_size))) {
 			sc_error(c, at, "maglev.tableSize must be a prime below 5000011");
 			return -1;
 		}

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "vipgate/bgp-plan.h"
+#include "vipgate/community.h"
 #include "vipgate/log.h"
 #include "vipgate/objects.h"
 #include "vipgate/reconcile.h"

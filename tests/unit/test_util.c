@@ -247,12 +247,26 @@ test_state_file(void)
 	rmdir(dir);
 }
 
+static void
+test_is_prime(void)
+{
+	static const uint64_t primes[] = { 2, 3, 5, 7, 1009, 65537, 4999999, 4294967291ull };
+	static const uint64_t others[] = { 0, 1, 4, 9, 1000, 65536, 5000011ull * 3, 4294967295ull };
+	size_t i;
+
+	for (i = 0; i < VG_ARRAY_SIZE(primes); i++)
+		CU_ASSERT(is_prime(primes[i]));
+	for (i = 0; i < VG_ARRAY_SIZE(others); i++)
+		CU_ASSERT(!is_prime(others[i]));
+}
+
 static const struct cu_test tests[] = {
 	{ "durations", test_durations },
 	{ "IP addresses", test_ipaddr },
 	{ "arena", test_arena },
 	{ "string table", test_strtab },
 	{ "state file", test_state_file },
+	{ "is_prime", test_is_prime },
 	{ NULL, NULL }
 };
 
