@@ -574,4 +574,119 @@ struct k_peerauthentication {
 	size_t			 nport_level_mtls;
 };
 
+/* ---- AuthorizationPolicy, RequestAuthentication (security.istio.io) ---- */
+
+/*
+ * Decoded close to what was written: field names and values stay strings,
+ * and what they mean (which fields vipgated supports, how a value that does
+ * not parse is handled) is decided where the gateway's policies are
+ * compiled, as istiod decides it. Each item keeps its place in the file
+ * for the messages that name it.
+ */
+enum k_ap_action {
+	K_AP_ALLOW,		/* the default */
+	K_AP_DENY,
+	K_AP_AUDIT,
+	K_AP_CUSTOM,
+};
+
+/* targetRef / targetRefs (PolicyTargetReference) */
+struct k_target_ref {
+	const char	*group, *kind, *name, *ns;
+};
+
+/* One field of a source or an operation: "principals", "notPaths" ... */
+struct k_ap_field {
+	const char	 *name;		/* as written */
+	const char	**values;
+	size_t		  nvalues;
+	uint32_t	  line, col;
+};
+
+/* rules[].from[].source or rules[].to[].operation: its fields, ANDed */
+struct k_ap_match {
+	struct k_ap_field	*fields;
+	size_t			 nfields;
+	uint32_t		 line, col;
+};
+
+/* rules[].when[] */
+struct k_ap_cond {
+	const char	 *key;
+	const char	**values;
+	size_t		  nvalues;
+	const char	**not_values;
+	size_t		  nnot_values;
+	uint32_t	  line, col;
+};
+
+struct k_ap_rule {
+	struct k_ap_match	*from;		/* ORed */
+	size_t			 nfrom;
+	struct k_ap_match	*to;		/* ORed */
+	size_t			 nto;
+	struct k_ap_cond	*when;		/* ANDed */
+	size_t			 nwhen;
+	uint32_t		 line, col;
+};
+
+struct k_authorizationpolicy {
+	struct strmap		 selector;	/* selector.matchLabels */
+	int			 has_selector;	/* selector given (empty matchLabels included) */
+	struct k_target_ref	*target_refs;	/* targetRef and targetRefs, in order */
+	size_t			 ntarget_refs;
+	enum k_ap_action	 action;
+	const char		*provider;	/* provider.name (CUSTOM), or NULL */
+	struct k_ap_rule	*rules;		/* none: allow-nothing (ALLOW), nothing (others) */
+	size_t			 nrules;
+	/*
+	 * The manifest did not decode: the policy denies every request of the
+	 * workloads it selects until it is fixed (fail closed). The selector
+	 * and targetRefs are what could be read of them; why is the first error.
+	 */
+	int			 broken;
+	const char		*broken_why;
+};
+
+struct k_ra_header {
+	const char	*name, *prefix;
+};
+struct k_ra_claim_header {
+	const char	*header, *claim;
+};
+
+/* RequestAuthentication jwtRules[] (security/v1beta1 JWTRule) */
+struct k_ra_jwt_rule {
+	const char			 *issuer;
+	const char			**audiences;
+	size_t				  naudiences;
+	const char			 *jwks_uri;
+	const char			 *jwks;		/* inline JWKS (JSON text) */
+	struct k_ra_header		 *from_headers;
+	size_t				  nfrom_headers;
+	const char			**from_params;
+	size_t				  nfrom_params;
+	const char			**from_cookies;
+	size_t				  nfrom_cookies;
+	int				  forward_original_token;
+	const char			 *output_payload_to_header;
+	struct k_ra_claim_header	 *output_claim_to_headers;
+	size_t				  noutput_claim_to_headers;
+	int64_t				  timeout_ms;	/* JWKS fetch; 0: the default (5 s) */
+	const char			**space_delimited_claims;
+	size_t				  nspace_delimited_claims;
+	uint32_t			  line, col;
+};
+
+struct k_requestauthentication {
+	struct strmap		 selector;
+	int			 has_selector;
+	struct k_target_ref	*target_refs;
+	size_t			 ntarget_refs;
+	struct k_ra_jwt_rule	*jwt_rules;
+	size_t			 njwt_rules;
+	int			 broken;	/* as AuthorizationPolicy's: every token is refused */
+	const char		*broken_why;
+};
+
 #endif

@@ -32,6 +32,8 @@ enum obj_kind {
 	K_SERVICEENTRY,
 	K_WORKLOADENTRY,
 	K_PEERAUTHENTICATION,
+	K_AUTHORIZATIONPOLICY,
+	K_REQUESTAUTHENTICATION,
 	K__COUNT
 };
 
@@ -312,6 +314,8 @@ struct k_destinationrule;
 struct k_serviceentry;
 struct k_workloadentry;
 struct k_peerauthentication;
+struct k_authorizationpolicy;
+struct k_requestauthentication;
 
 struct obj_pool;
 
