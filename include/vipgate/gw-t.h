@@ -333,6 +333,8 @@ struct gw_note {
 	const char	*msg;
 };
 
+struct gw_authz;
+
 struct gw_desired {
 	struct gw_listener	*listeners;	/* sorted by port */
 	size_t			 nlisteners;
@@ -342,6 +344,7 @@ struct gw_desired {
 	size_t			  nregexes;
 	struct gw_note		*notes;
 	size_t			 nnotes;
+	struct gw_authz		*authz;		/* AuthorizationPolicies; NULL: none apply */
 };
 
 #endif

@@ -17,6 +17,7 @@
 #include "gw-resil-t.h"
 #include "vipgate/gw-route-t.h"
 #include "vipgate/gw-t.h"
+#include "vipgate/ipaddr.h"
 #include "vipgate/util.h"
 
 struct event;
@@ -36,6 +37,15 @@ struct gw_resp {
 	int			 no_body;	/* HEAD, 204, 304 */
 	int			 local;		/* the gateway's own answer */
 	int			 upgrade;	/* 101 to the upgrade asked for: fields as they came */
+};
+
+/* The client certificate of a TLS connection, as x-forwarded-client-cert and the policies see it. */
+struct gw_peer_id {
+	const char	*uri;		/* its first URI SAN, or NULL */
+	const char	*principal;	/* the URI without "spiffe://" when it is a SPIFFE ID, or NULL */
+	const char	*dns;		/* its first DNS SAN, or NULL */
+	const char	*subject;	/* RFC 2253 */
+	char		 hash[65];	/* SHA-256 of the DER, hex */
 };
 
 /* What a stream asks of the connection that carries it (its front). */
@@ -71,6 +81,10 @@ struct gw_front_ops {
 	struct gw_io *(*tunnel)(struct gw_front *, struct gw_io *io, struct evbuffer *rest);
 	/* the pipe's other end closed: finish what is queued and close */
 	void	(*untunnel)(struct gw_front *);
+	/* the client certificate (found once a connection), or NULL: none */
+	const struct gw_peer_id *(*peer_id)(struct gw_front *);
+	/* the connection's local address; -1: unknown */
+	int	(*local_addr)(struct gw_front *, struct ipaddr *);
 };
 
 enum { GW_STEP_NONE, GW_STEP_DELAY, GW_STEP_BACKOFF, GW_STEP_TRY };

@@ -19,7 +19,9 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <http_parser.h>
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "gw-front.h"
 #include "gw-h1.h"
@@ -56,6 +58,8 @@ struct gw_dconn {
 	struct gw_tls_conn	 tc;
 	struct gw_snap		*hs_snap;	/* TLS: the snapshot its contexts come from */
 	struct gw_io		*tpeer;		/* after a 101: bytes go both ways as they are */
+	struct gw_peer_id	*pid;		/* the client certificate, once looked at */
+	int			 pid_done;
 	TAILQ_ENTRY(gw_dconn)	 link;
 };
 
@@ -340,6 +344,106 @@ f_untunnel(struct gw_front *f)
 	dc->closing = 1;
 }
 
+/* The first SAN of a type, copied; NULL when none. */
+static char *
+san_first(X509 *x, int type)
+{
+	GENERAL_NAMES *names = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	char *r = NULL;
+	int i;
+
+	for (i = 0; names && r == NULL && i < sk_GENERAL_NAME_num(names); i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(names, i);
+		const ASN1_IA5STRING *s;
+
+		if (g->type != type)
+			continue;
+		s = type == GEN_URI ? g->d.uniformResourceIdentifier : g->d.dNSName;
+		r = xstrndup((const char *)ASN1_STRING_get0_data(s), (size_t)ASN1_STRING_length(s));
+	}
+	GENERAL_NAMES_free(names);
+	return r;
+}
+
+/* The client certificate of a TLS connection, read once and kept. */
+static const struct gw_peer_id *
+f_peer_id(struct gw_front *f)
+{
+	struct gw_dconn *dc = (struct gw_dconn *)f;
+	struct gw_peer_id *p;
+	SSL *ssl;
+	X509 *x;
+	BIO *b;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdl = 0, i;
+
+	if (dc->pid_done)
+		return dc->pid;
+	dc->pid_done = 1;
+	if (!dc->tls || (ssl = gw_io_ssl(dc->io)) == NULL ||
+	    (x = SSL_get1_peer_certificate(ssl)) == NULL)
+		return NULL;
+	p = xcalloc(1, sizeof(*p));
+	p->uri = san_first(x, GEN_URI);
+	if (p->uri && strncmp(p->uri, "spiffe://", 9) == 0)
+		p->principal = p->uri + 9;
+	p->dns = san_first(x, GEN_DNS);
+	if ((b = BIO_new(BIO_s_mem())) != NULL) {
+		char *s;
+		long n;
+
+		X509_NAME_print_ex(b, X509_get_subject_name(x), 0, XN_FLAG_RFC2253);
+		n = BIO_get_mem_data(b, &s);
+		p->subject = xstrndup(s, n > 0 ? (size_t)n : 0);
+		BIO_free(b);
+	}
+	if (X509_digest(x, EVP_sha256(), md, &mdl) == 1)
+		for (i = 0; i < mdl && i < 32; i++)
+			snprintf(p->hash + 2 * i, 3, "%02x", md[i]);
+	X509_free(x);
+	dc->pid = p;
+	return p;
+}
+
+static void
+peer_id_free(struct gw_peer_id *p)
+{
+	if (p == NULL)
+		return;
+	free((char *)p->uri);
+	free((char *)p->dns);
+	free((char *)p->subject);
+	free(p);
+}
+
+static int
+f_local_addr(struct gw_front *f, struct ipaddr *a)
+{
+	struct gw_dconn *dc = (struct gw_dconn *)f;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	memset(a, 0, sizeof(*a));
+	if (getsockname(gw_io_fd(dc->io), (struct sockaddr *)&ss, &sl) == -1)
+		return -1;
+	if (ss.ss_family == AF_INET) {
+		a->family = AF_INET;
+		memcpy(a->a, &((struct sockaddr_in *)&ss)->sin_addr, 4);
+	} else if (ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&ss;
+
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+			a->family = AF_INET;
+			memcpy(a->a, &s6->sin6_addr.s6_addr[12], 4);
+		} else {
+			a->family = AF_INET6;
+			memcpy(a->a, &s6->sin6_addr, 16);
+		}
+	} else
+		return -1;
+	return 0;
+}
+
 static const struct gw_front_ops h1_front_ops = {
 	.head = f_head,
 	.body = f_body,
@@ -354,6 +458,8 @@ static const struct gw_front_ops h1_front_ops = {
 	.leave = f_leave,
 	.tunnel = f_tunnel,
 	.untunnel = f_untunnel,
+	.peer_id = f_peer_id,
+	.local_addr = f_local_addr,
 };
 
 /* ---- the request's parser ---- */
@@ -817,6 +923,7 @@ dc_free_now(struct gw_dconn *dc)
 	}
 	gw_io_free(dc->io);
 	evbuffer_free(dc->stage);
+	peer_id_free(dc->pid);
 	if (dc->hs_snap)
 		gw_snap_unref(dc->hs_snap);
 	TAILQ_REMOVE(&w->conns, dc, link);

@@ -30,6 +30,7 @@
 #include "gw-stream-life.h"
 #include "gw-uphead.h"
 #include "gw-worker.h"
+#include "vipgate/gw-authz.h"
 #include "vipgate/gw-retry.h"
 #include "vipgate/gw-route.h"
 #include "vipgate/log.h"
@@ -393,6 +394,51 @@ st_timeout_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ---- routing ---- */
 
+#define AZ_BIT(a)	(1u << (a))
+
+/*
+ * The gateway's AuthorizationPolicies, as Envoy's RBAC filter runs them
+ * ahead of the router: 403 "RBAC: access denied" when they deny. Only the
+ * attributes some policy looks at are gathered. 1 when denied (answered).
+ */
+static int
+st_authz(struct gw_stream *st, const struct gw_authz *az, const struct gw_req *rq)
+{
+	struct gw_front *fc = st->fc;
+	struct gw_az_req r;
+	struct gw_az_verdict v;
+
+	memset(&r, 0, sizeof(r));
+	r.method = rq->method;
+	r.method_len = rq->method_len;
+	r.path = rq->path;
+	r.path_len = rq->path_len;
+	r.host = rq->authority;
+	r.host_len = rq->authority_len;
+	r.port = st->port;
+	r.sni = st->sni;
+	r.hdrs = rq->hdrs;
+	r.nhdrs = rq->nhdrs;
+	if (az->attrs & AZ_BIT(GW_AZ_PEER_IP))
+		(void)ipaddr_parse(st->peer, &r.peer);
+	if (az->attrs & AZ_BIT(GW_AZ_REMOTE_IP))
+		(void)ipaddr_parse(st->client, &r.remote);
+	if (az->attrs & AZ_BIT(GW_AZ_DEST_IP))
+		(void)fc->ops->local_addr(fc, &r.local);
+	if (az->attrs & (AZ_BIT(GW_AZ_PRINCIPAL) | AZ_BIT(GW_AZ_NAMESPACE))) {
+		const struct gw_peer_id *pid = fc->ops->peer_id(fc);
+
+		r.principal = pid ? pid->principal : NULL;
+	}
+	v = gw_authz_check(az, &r);
+	if (v.allow)
+		return 0;
+	log_debug("gateway: %.*s %.*s denied by %s", (int)rq->method_len, rq->method,
+	    (int)rq->path_len, rq->path, v.policy ? v.policy : "no ALLOW policy matching");
+	gw_local(st, 403, "-", "RBAC: access denied", 19, NULL);
+	return 1;
+}
+
 /* Headers are in: route it and answer locally or start the upstream exchange. */
 static void
 st_route(struct gw_stream *st)
@@ -428,6 +474,8 @@ st_route(struct gw_stream *st)
 	rq.port = st->port;
 	rq.hdrs = hv;
 	rq.nhdrs = hh->n;
+	if (st->snap->g->authz && st_authz(st, st->snap->g->authz, &rq))
+		return;
 
 	/* TLS: the server whose SNI matched; Host then picks within it */
 	l = gw_snap_listener(st->snap, st->port);

@@ -42,6 +42,37 @@ ops_emit(struct vg_buf *b, const struct gw_header_ops *ops)
 		buf_printf(b, "%s: %s\r\n", ops->add[k].name, ops->add[k].value);
 }
 
+/*
+ * x-forwarded-client-cert for a client that showed a certificate, as an
+ * Istio gateway sets it (forward_client_cert_details SANITIZE_SET, with
+ * the subject, URI and DNS of the client's certificate).
+ */
+static void
+xfcc(struct vg_buf *b, const struct gw_stream *st)
+{
+	const struct gw_peer_id *p = st->fc->ops->peer_id(st->fc);
+
+	if (p == NULL)
+		return;
+	buf_printf(b, "x-forwarded-client-cert: Hash=%s", p->hash);
+	if (p->subject) {
+		const char *s;
+
+		buf_puts(b, ";Subject=\"");
+		for (s = p->subject; *s; s++) {
+			if (*s == '"' || *s == '\\')
+				buf_append(b, "\\", 1);
+			buf_append(b, s, 1);
+		}
+		buf_puts(b, "\"");
+	}
+	if (p->uri)
+		buf_printf(b, ";URI=%s", p->uri);
+	if (p->dns)
+		buf_printf(b, ";DNS=%s", p->dns);
+	buf_puts(b, "\r\n");
+}
+
 /* A version 4 UUID for x-request-id, from the worker's random numbers. */
 static void
 gen_request_id(struct gw_worker *w, char out[37])
@@ -104,9 +135,11 @@ gw_uphead_build(struct gw_stream *st, const struct gw_match *m, const char *host
 			xffl = hh->h[i].vl;
 			continue;
 		}
-		/* the edge sets these itself; a client's own are dropped */
+		/* the edge sets these itself; a client's own are dropped (XFCC: Istio's
+		 * gateways SANITIZE_SET it) */
 		if (HNAME_IS(hh, i, "x-forwarded-proto") || HNAME_IS(hh, i, "x-envoy-internal") ||
-		    HNAME_IS(hh, i, "x-envoy-external-address"))
+		    HNAME_IS(hh, i, "x-envoy-external-address") ||
+		    HNAME_IS(hh, i, "x-forwarded-client-cert"))
 			continue;
 		if (HNAME_IS(hh, i, "x-request-id")) {
 			rid = HV(hh, i);
@@ -147,6 +180,8 @@ gw_uphead_build(struct gw_stream *st, const struct gw_match *m, const char *host
 		buf_hdr(b, "x-request-id", idbuf, 36);
 		memcpy(st->reqid, idbuf, 37);
 	}
+	if (st->tls)
+		xfcc(b, st);
 	ops_emit(b, &rt->req);
 	if (d)
 		ops_emit(b, &d->req);

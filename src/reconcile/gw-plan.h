@@ -70,4 +70,9 @@ struct gw_cluster *gwp_cluster_get(struct plan *, const struct k_vs_destination 
 void gwp_cluster_endpoints(struct plan *, struct gw_cluster *, const struct dest_target *,
     const struct strmap *subset_labels);
 
+/* gw_plan_authz.c */
+
+/* The AuthorizationPolicies that apply to this gateway, compiled into g->authz (NULL: none). */
+void gwp_authz(struct plan *, struct gw_desired *g);
+
 #endif
