@@ -36,6 +36,7 @@ static const struct {
 	{ "gateway listeners", "the gateway's listeners" },
 	{ "gateway routes", "the gateway's compiled routes" },
 	{ "gateway clusters", "clusters with endpoints, health, ejections, TLS mode" },
+	{ "gateway policies", "AuthorizationPolicies that apply to the gateway, and why" },
 	{ "analyze", "configuration problems, as istioctl analyze reports them" },
 	{ "reload", "reload config and manifests (as SIGHUP), print the result" },
 };

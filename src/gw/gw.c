@@ -41,6 +41,7 @@
 #include "vipgate/config-t.h"
 #include "vipgate/ctl.h"
 #include "vipgate/gw-route.h"
+#include "vipgate/gw-authz-t.h"
 #include "vipgate/gw.h"
 #include "vipgate/reconcile.h"
 #include "vipgate/log.h"
@@ -355,6 +356,32 @@ publish(struct gw_ctx *ctx, struct gw_snap *s)
 		gw_worker_poke(&ctx->w[i]);
 }
 
+/*
+ * Security objects that lost or changed something when compiled (a rule
+ * dropped, a policy denying everything): logged once, when they appear,
+ * beside what analyze shows.
+ */
+static void
+log_security_notes(const struct gw_desired *prev, const struct gw_desired *g)
+{
+	size_t i, j;
+
+	for (i = 0; i < g->nnotes; i++) {
+		const struct gw_note *n = &g->notes[i];
+		int seen = 0;
+
+		if (strcmp(n->kind, "AuthorizationPolicy") != 0 &&
+		    strcmp(n->kind, "RequestAuthentication") != 0)
+			continue;
+		for (j = 0; prev && j < prev->nnotes && !seen; j++)
+			seen = strcmp(prev->notes[j].name, n->name) == 0 &&
+			    strcmp(prev->notes[j].ns, n->ns) == 0 &&
+			    strcmp(prev->notes[j].msg, n->msg) == 0;
+		if (!seen)
+			log_warnx("gateway: %s %s/%s: %s", n->kind, n->ns, n->name, n->msg);
+	}
+}
+
 static int
 gw_apply(struct applier *a, const struct desired *old, const struct desired *new)
 {
@@ -370,6 +397,7 @@ gw_apply(struct applier *a, const struct desired *old, const struct desired *new
 			return -1;
 		log_debug("gateway: snapshot with %zu listeners, %zu clusters",
 		    new->gw->nlisteners, new->gw->nclusters);
+		log_security_notes(old ? old->gw : NULL, new->gw);
 	}
 	publish(ctx, s);
 	return 0;
@@ -440,6 +468,41 @@ strm_json(const struct gw_strmatch *m)
 
 	return json_pack("{s:s,s:s?,s:b}", "type", t[m->type], "value", m->value,
 	    "ignore_case", m->icase);
+}
+
+/* One compiled policy for vipgatectl gateway policies. */
+static json_t *
+policy_json(const struct gw_az_policy *p, const char *action)
+{
+	return json_pack("{s:s,s:s,s:I,s:s,s:s}", "name", p->name, "action", action,
+	    "rules", (json_int_t)p->nrules, "servers", "all (selected by gateway.labels)",
+	    "effect", p->match_all ? "denies every request (could not be read: see analyze)" :
+	    p->nrules == 0 ? (p->action == GW_AZ_ALLOW ? "allows nothing" : "matches nothing") :
+	    p->action == GW_AZ_AUDIT ? "audit only" : "-");
+}
+
+/*
+ * The AuthorizationPolicies that apply to this gateway, in the order they
+ * are evaluated (DENY, then ALLOW); they apply to every server of it, as
+ * Istio applies a workload's policies to all its listeners.
+ */
+static json_t *
+show_policies(const struct gw_desired *g)
+{
+	json_t *arr = json_array();
+	const struct gw_authz *az = g ? g->authz : NULL;
+	size_t i;
+
+	for (i = 0; az && i < az->ndeny; i++)
+		json_array_append_new(arr, policy_json(&az->deny[i], "DENY"));
+	for (i = 0; az && i < az->nallow; i++)
+		json_array_append_new(arr, policy_json(&az->allow[i], "ALLOW"));
+	for (i = 0; az && i < az->naudit; i++)
+		json_array_append_new(arr, policy_json(&az->audit[i], "AUDIT"));
+	return json_pack("{s:o,s:s}", "policies", arr, "default",
+	    az == NULL ? "no policy applies: every request is allowed" : az->enforce_allow ?
+	    "an ALLOW policy applies: a request no ALLOW policy matches is denied" :
+	    "no ALLOW policy: a request no DENY policy matches is allowed");
 }
 
 static json_t *
@@ -671,8 +734,11 @@ gw_show(struct applier *a, const struct ctl_request *req, char **err)
 		res = show_routes(s ? s->g : NULL);
 	else if (strcmp(what, "clusters") == 0)
 		res = show_clusters(s);
+	else if (strcmp(what, "policies") == 0)
+		res = show_policies(s ? s->g : NULL);
 	else
-		xasprintf(err, "gateway: unknown view %.64s (listeners, routes, clusters)", what);
+		xasprintf(err, "gateway: unknown view %.64s (listeners, routes, clusters, policies)",
+		    what);
 	gw_snap_unref(s);
 	return res;
 }
