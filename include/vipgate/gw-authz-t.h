@@ -103,6 +103,44 @@ struct gw_authz {
 	uint32_t		 attrs;		/* 1 << enum gw_az_attr */
 };
 
+/* ---- RequestAuthentication, compiled: Envoy's jwt_authn providers ---- */
+
+/* Where a provider looks for its token. */
+enum gw_jwt_loc_kind {
+	GW_JWT_LOC_HEADER,	/* name, and a prefix stripped ("Bearer ") */
+	GW_JWT_LOC_PARAM,	/* a query parameter */
+	GW_JWT_LOC_COOKIE,
+};
+struct gw_jwt_loc {
+	enum gw_jwt_loc_kind	 kind;
+	const char		*name;
+	const char		*prefix;	/* HEADER: "" when none */
+};
+struct gw_jwt_claim_hdr {
+	const char		*header, *claim;
+};
+/* One jwtRules entry of a RequestAuthentication that applies to the gateway. */
+struct gw_jwt_provider {
+	const char		 *policy;	/* "ns/name", for logs */
+	const char		 *issuer;
+	const char		**audiences;
+	size_t			  naudiences;
+	const char		 *jwks;		/* inline JWKS, or NULL */
+	const char		 *jwks_uri;	/* fetched by the gateway, or NULL */
+	int64_t			  fetch_timeout_ms;
+	struct gw_jwt_loc	 *locs;
+	size_t			  nlocs;
+	int			  forward;	/* forwardOriginalToken */
+	const char		 *payload_header;	/* outputPayloadToHeader, or NULL */
+	struct gw_jwt_claim_hdr	 *claim_hdrs;
+	size_t			  nclaim_hdrs;
+	int			  broken;	/* its policy did not decode: every token fails */
+};
+struct gw_reqauthn {
+	struct gw_jwt_provider	*p;
+	size_t			 n;
+};
+
 /* What a request offers to the policies. */
 struct gw_az_claims;
 struct gw_az_req {

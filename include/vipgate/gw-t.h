@@ -334,6 +334,7 @@ struct gw_note {
 };
 
 struct gw_authz;
+struct gw_reqauthn;
 
 struct gw_desired {
 	struct gw_listener	*listeners;	/* sorted by port */
@@ -345,6 +346,7 @@ struct gw_desired {
 	struct gw_note		*notes;
 	size_t			 nnotes;
 	struct gw_authz		*authz;		/* AuthorizationPolicies; NULL: none apply */
+	struct gw_reqauthn	*reqauthn;	/* RequestAuthentications; NULL: none apply */
 };
 
 #endif

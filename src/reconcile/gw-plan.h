@@ -74,5 +74,7 @@ void gwp_cluster_endpoints(struct plan *, struct gw_cluster *, const struct dest
 
 /* The AuthorizationPolicies that apply to this gateway, compiled into g->authz (NULL: none). */
 void gwp_authz(struct plan *, struct gw_desired *g);
+/* The RequestAuthentications that apply, as jwt_authn providers in g->reqauthn (NULL: none). */
+void gwp_reqauthn(struct plan *, struct gw_desired *g);
 
 #endif

@@ -149,5 +149,6 @@ reconcile_gw(struct desired *d, struct store *st, const struct config *cfg,
 	d->gw = arena_alloc(p.a, sizeof(*d->gw));
 	memset(d->gw, 0, sizeof(*d->gw));
 	gwp_authz(&p, d->gw);
+	gwp_reqauthn(&p, d->gw);
 	plan_finish(&p, d->gw);
 }

@@ -371,21 +371,27 @@ selector_matches(const struct strmap *sel, const struct strmap *labels)
 	return 1;
 }
 
-/* Whether a policy attaches to this gateway (ListAuthorizationPolicies, isSelected). */
+/*
+ * Whether a security policy attaches to this gateway (Istio's
+ * ListAuthorizationPolicies and isSelected, the same for
+ * RequestAuthentication): its namespace or the root namespace, its
+ * selector matching gateway.labels; targetRef(s) attach only to Gateway
+ * API gateways.
+ */
 static int
-ap_applies(struct plan *p, const struct object *o, const struct k_authorizationpolicy *ap)
+sec_applies(struct plan *p, const struct object *o, const struct strmap *selector,
+    size_t ntarget_refs)
 {
 	const struct cfg_gateway *g = &p->cfg->gateway;
 
 	if (strcmp(o->meta.ns, g->ns) != 0 && strcmp(o->meta.ns, AZ_ROOT_NS) != 0)
 		return 0;
-	if (ap->ntarget_refs) {
-		/* Istio: a classic gateway (not Gateway API) ignores targetRef policies */
+	if (ntarget_refs) {
 		gwp_note(p, o, "targetRef(s) name a Gateway API resource: the policy does not "
-		    "attach to this gateway (selected by labels %s)", "gateway.labels");
+		    "attach to this gateway, which is selected by gateway.labels");
 		return 0;
 	}
-	return selector_matches(&ap->selector, &g->labels);
+	return selector_matches(selector, &g->labels);
 }
 
 /* The attributes a list of conditions looks at, as bits (gw_authz.attrs). */
@@ -503,7 +509,7 @@ gwp_authz(struct plan *p, struct gw_desired *g)
 		const struct k_authorizationpolicy *ap = o->spec;
 		const char *dry = strmap_get(&o->meta.annotations, "istio.io/dry-run");
 
-		if (!ap_applies(p, o, ap))
+		if (!sec_applies(p, o, &ap->selector, ap->ntarget_refs))
 			continue;
 		if (dry && strcmp(dry, "true") == 0 && !ap->broken) {
 			gwp_note(p, o, "istio.io/dry-run: evaluated by nobody, enforced by nobody "
@@ -526,4 +532,114 @@ gwp_authz(struct plan *p, struct gw_desired *g)
 	az->audit = az_flatten(p, &audit, &az->naudit, &az->attrs);
 	az->enforce_allow = enforce_allow;
 	g->authz = az;
+}
+
+/* The token locations of a jwtRule: its own, or Envoy's default (Authorization: Bearer, access_token). */
+static void
+ra_locs(struct plan *p, const struct k_ra_jwt_rule *r, struct gw_jwt_provider *jp)
+{
+	size_t i, n = r->nfrom_headers + r->nfrom_params + r->nfrom_cookies;
+
+	if (n == 0) {
+		jp->locs = arena_alloc(p->a, sizeof(*jp->locs) * 2);
+		jp->locs[0] = (struct gw_jwt_loc){ GW_JWT_LOC_HEADER, "authorization", "Bearer " };
+		jp->locs[1] = (struct gw_jwt_loc){ GW_JWT_LOC_PARAM, "access_token", "" };
+		jp->nlocs = 2;
+		return;
+	}
+	jp->locs = arena_alloc(p->a, sizeof(*jp->locs) * n);
+	for (i = 0; i < r->nfrom_headers; i++)
+		jp->locs[jp->nlocs++] = (struct gw_jwt_loc){ GW_JWT_LOC_HEADER,
+		    gwp_lower_dup(p->a, r->from_headers[i].name),
+		    r->from_headers[i].prefix ? r->from_headers[i].prefix : "" };
+	for (i = 0; i < r->nfrom_params; i++)
+		jp->locs[jp->nlocs++] = (struct gw_jwt_loc){ GW_JWT_LOC_PARAM, r->from_params[i], "" };
+	for (i = 0; i < r->nfrom_cookies; i++)
+		jp->locs[jp->nlocs++] = (struct gw_jwt_loc){ GW_JWT_LOC_COOKIE, r->from_cookies[i], "" };
+}
+
+/* One jwtRules entry as a provider. */
+static void
+ra_provider(struct plan *p, const struct object *o, const struct k_ra_jwt_rule *r,
+    struct gw_jwt_provider *jp, const char *name)
+{
+	size_t i;
+
+	memset(jp, 0, sizeof(*jp));
+	jp->policy = name;
+	jp->issuer = r->issuer;
+	jp->audiences = r->audiences;
+	jp->naudiences = r->naudiences;
+	jp->jwks = r->jwks;
+	jp->jwks_uri = r->jwks_uri;
+	jp->fetch_timeout_ms = r->timeout_ms > 0 ? r->timeout_ms : 5000;
+	ra_locs(p, r, jp);
+	jp->forward = r->forward_original_token;
+	jp->payload_header = r->output_payload_to_header;
+	jp->claim_hdrs = arena_alloc(p->a, sizeof(*jp->claim_hdrs) *
+	    (r->noutput_claim_to_headers ? r->noutput_claim_to_headers : 1));
+	for (i = 0; i < r->noutput_claim_to_headers; i++) {
+		jp->claim_hdrs[i].header = gwp_lower_dup(p->a, r->output_claim_to_headers[i].header);
+		jp->claim_hdrs[i].claim = r->output_claim_to_headers[i].claim;
+	}
+	jp->nclaim_hdrs = r->noutput_claim_to_headers;
+	if (r->jwks == NULL && r->jwks_uri == NULL)
+		gwp_note(p, o, "issuer %s has neither jwks nor jwksUri: its tokens fail "
+		    "(istiod would look the keys up by OIDC discovery)", r->issuer);
+}
+
+void
+gwp_reqauthn(struct plan *p, struct gw_desired *g)
+{
+	struct object * const *ras;
+	struct vg_ptrvec v = { 0 };
+	struct gw_reqauthn *out;
+	size_t n, i, j;
+
+	ras = store_list(p->st, K_REQUESTAUTHENTICATION, &n);
+	for (i = 0; i < n; i++) {
+		const struct object *o = ras[i];
+		const struct k_requestauthentication *ra = o->spec;
+		char name[512];
+
+		if (!sec_applies(p, o, &ra->selector, ra->ntarget_refs))
+			continue;
+		snprintf(name, sizeof(name), "%s/%s", o->meta.ns, o->meta.name);
+		if (ra->broken) {
+			/* every token is refused; requests without one still pass, as with a
+			 * JWKS istiod could not fetch */
+			struct gw_jwt_provider *jp = arena_alloc(p->a, sizeof(*jp));
+
+			gwp_note(p, o, "did not decode (%s): every token is refused until it is "
+			    "fixed", ra->broken_why ? ra->broken_why : "?");
+			memset(jp, 0, sizeof(*jp));
+			jp->policy = arena_strdup(p->a, name);
+			jp->broken = 1;
+			jp->issuer = "";
+			jp->locs = arena_alloc(p->a, sizeof(*jp->locs) * 2);
+			jp->locs[0] = (struct gw_jwt_loc){ GW_JWT_LOC_HEADER, "authorization", "Bearer " };
+			jp->locs[1] = (struct gw_jwt_loc){ GW_JWT_LOC_PARAM, "access_token", "" };
+			jp->nlocs = 2;
+			ptrvec_push(&v, jp);
+			continue;
+		}
+		for (j = 0; j < ra->njwt_rules; j++) {
+			struct gw_jwt_provider *jp = arena_alloc(p->a, sizeof(*jp));
+
+			ra_provider(p, o, &ra->jwt_rules[j], jp, arena_strdup(p->a, name));
+			ptrvec_push(&v, jp);
+		}
+	}
+	if (v.n == 0) {
+		ptrvec_free(&v);
+		g->reqauthn = NULL;
+		return;
+	}
+	out = arena_alloc(p->a, sizeof(*out));
+	out->p = arena_alloc(p->a, sizeof(*out->p) * v.n);
+	for (i = 0; i < v.n; i++)
+		out->p[i] = *(struct gw_jwt_provider *)v.v[i];
+	out->n = v.n;
+	ptrvec_free(&v);
+	g->reqauthn = out;
 }
