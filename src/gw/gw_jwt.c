@@ -864,7 +864,7 @@ gw_jwt_claim_str(const json_t *v, char *out, size_t outlen)
 	const json_t *e;
 	int n;
 
-	if (outlen == 0)
+	if (v == NULL || outlen == 0)
 		return -1;
 	switch (json_typeof(v)) {
 	case JSON_STRING:
