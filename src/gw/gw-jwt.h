@@ -40,9 +40,11 @@ const char *gw_jwt_status_str(enum gw_jwt_status st);
  *
  * Keys are RSA (n, e), EC (crv P-256/P-384/P-521, x, y; the point must be
  * on the curve), OKP (crv Ed25519, x) and oct (k). A key of another kty, one
- * with "use": "enc", or one whose fields do not parse is skipped, as
+ * with a "use" other than "sig" (RFC 7517 4.2), or one whose fields do not
+ * parse or whose alg does not suit its kty is skipped, as
  * Envoy does since it stopped failing the whole set for one bad key.
  * Returns NULL (and err) on invalid JSON, no "keys" array, or no usable key.
+ * The set is read-only once parsed: workers may share it.
  */
 struct gw_jwks *gw_jwks_parse(const char *json, size_t len, char *err, size_t errlen);
 void gw_jwks_free(struct gw_jwks *);
