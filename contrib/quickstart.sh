@@ -22,7 +22,7 @@ pkgs=(build-essential autoconf automake libtool pkg-config
       libevent-dev libssl-dev libyaml-dev libjansson-dev libcunit1-dev
       libmnl-dev libpcre2-dev libhttp-parser-dev libnghttp2-dev clang libclang-rt-14-dev
       libcurl4-openssl-dev
-      iproute2 procps curl python3 openssl
+      iproute2 procps curl python3 python3-jwt openssl
       bird2 frr gobgpd exabgp arping ndisc6 tcpdump
       nginx-light haproxy wrk nghttp2-client slowhttptest)
 

@@ -14,6 +14,7 @@ struct gw_rx;
 struct gw_cl_rt;
 struct gw_ep_rt;
 struct gw_hashtab;
+struct gw_jwks;
 typedef struct ssl_ctx_st SSL_CTX;
 
 #define GW_HWM			(256 * 1024)	/* stop reading the other side above this */
@@ -69,6 +70,10 @@ struct gw_snap {
 	unsigned		 trusted_hops;
 	int			 pathnorm;	/* enum gw_pathnorm */
 	size_t			 max_conns;	/* gateway.max_connections a worker, resolved; 0: none */
+	/* RequestAuthentication: the key set of each provider (g->reqauthn->p[i]);
+	 * NULL: none to check tokens with (not fetched, failed, broken) */
+	struct gw_jwks		**jwks;
+	size_t			  njwks;
 };
 
 #endif

@@ -156,6 +156,9 @@ struct gw_stream {
 	int			 step;		/* GW_STEP_*: what ev_step waits for */
 	int			 timed_out;	/* GW_TMO_*: the timeout that ends the attempt */
 	char			 tls_reason[256];	/* upstream TLS handshake failure, "" none */
+	/* RequestAuthentication (gw_jwtauthn.c) */
+	struct vg_buf		 xhdrs;		/* fields added upstream: "name\0value\0" pairs */
+	const char		*www_auth;	/* a 401/403's WWW-Authenticate value (xhdrs) */
 };
 
 #endif

@@ -18,6 +18,7 @@ struct gw_ctx;
 struct gw_snap;
 struct gw_stream;
 struct gw_uptls_cache;
+struct gw_jwt_cache;
 
 struct gw_uconn;
 TAILQ_HEAD(gw_uconn_list, gw_uconn);
@@ -58,6 +59,7 @@ struct gw_worker {
 	struct gw_stream	*st_pool;	/* finished streams kept with their buffers */
 	size_t			 nst_pool;
 	struct gw_uptls_cache	*upcache;	/* upstream TLS sessions (gw_uptls.c) */
+	struct gw_jwt_cache	*jwtcache;	/* verified tokens (gw_jwt.c), made on first use */
 	struct gw_rs_worker	 rs;		/* requests waiting for a connection (gw_resil.c) */
 	/* a downstream connection closed (the front calls it): accepting may resume */
 	void			(*conn_closed)(struct gw_worker *);

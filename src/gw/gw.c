@@ -27,6 +27,7 @@
 
 #include "gw-ctx.h"
 #include "gw-front.h"
+#include "gw-jwt.h"
 #include "gw-back.h"
 #include "gw-mirror.h"
 #include "gw-resil.h"
@@ -109,6 +110,39 @@ snap_max_conns(struct gw_ctx *ctx, const struct gw_desired *g, size_t nbind)
 	return n;
 }
 
+/*
+ * The key sets of the snapshot's RequestAuthentication providers: inline
+ * JWKS parsed here, once; jwksUri ones as fetched. A provider left without
+ * keys makes every token it sees fail (istiod's fallback for a JWKS it
+ * cannot fetch), and a request without a token still passes.
+ */
+static void
+snap_jwks(struct gw_ctx *ctx, struct gw_snap *s)
+{
+	const struct gw_reqauthn *ra = s->g->reqauthn;
+	char err[256];
+	size_t i;
+
+	(void)ctx;
+	if (ra == NULL)
+		return;
+	s->jwks = xcalloc(ra->n, sizeof(*s->jwks));
+	s->njwks = ra->n;
+	for (i = 0; i < ra->n; i++) {
+		const struct gw_jwt_provider *p = &ra->p[i];
+		const char *doc = p->jwks;
+
+		if (p->broken)
+			continue;
+		if (doc == NULL)
+			continue;	/* jwksUri: fetched (not yet) */
+		s->jwks[i] = gw_jwks_parse(doc, strlen(doc), err, sizeof(err));
+		if (s->jwks[i] == NULL)
+			log_warnx("gateway: RequestAuthentication %s, issuer %s: jwks: %s; its "
+			    "tokens fail", p->policy, p->issuer, err);
+	}
+}
+
 static struct gw_snap *
 snap_new(struct gw_ctx *ctx, struct desired *d, uint64_t gen)
 {
@@ -164,6 +198,7 @@ snap_new(struct gw_ctx *ctx, struct desired *d, uint64_t gen)
 	gw_ident_configure(ctx->ident, ctx->env->cfg->gateway.identity.cert,
 	    ctx->env->cfg->gateway.identity.key, ctx->env->cfg->gateway.identity.ca);
 	gw_uptls_snap_init(&s->up, s->g, ctx->snap ? &ctx->snap->up : NULL);
+	snap_jwks(ctx, s);
 	return s;
 }
 
@@ -765,6 +800,8 @@ gw_free(struct applier *a)
 		gw_stream_pool_free(w);
 		gw_mirror_close_all(w);
 		gw_uptls_cache_free(w->upcache);
+		if (w->jwtcache)
+			gw_jwt_cache_free(w->jwtcache);
 		gw_rs_worker_free(w);
 		for (size_t j = 0; j < w->nlis; j++) {
 			if (w->lis[j].l)

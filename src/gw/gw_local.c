@@ -62,6 +62,8 @@ gw_local(struct gw_stream *st, int code, const char *flags, const char *body, si
 		    st->cors_pf[i].vlen);
 	if (st->overloaded)
 		gw_hlist_add(&l, "x-envoy-overloaded", 18, "true", 4);
+	if (st->www_auth)
+		gw_hlist_add(&l, "www-authenticate", 16, st->www_auth, strlen(st->www_auth));
 	gw_hlist_add(&l, "server", 6, "istio-envoy", 11);
 	memset(&r, 0, sizeof(r));
 	r.status = code;

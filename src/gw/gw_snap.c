@@ -11,6 +11,7 @@
 
 #include "gw-lb-hash.h"
 #include "gw-resil.h"
+#include "gw-jwt.h"
 #include "gw-snap.h"
 #include "gw-uptls.h"
 #include "vipgate/gw-route.h"
@@ -53,6 +54,9 @@ gw_snap_unref(struct gw_snap *s)
 	}
 	free(s->tlsl);
 	gw_uptls_snap_free(&s->up);
+	for (i = 0; i < s->njwks; i++)
+		gw_jwks_free(s->jwks[i]);
+	free(s->jwks);
 	for (i = 0; i < s->nbind; i++)
 		free(s->bind[i]);
 	free(s->bind);

@@ -20,6 +20,7 @@
 
 #include "gw-back.h"
 #include "gw-hdr.h"
+#include "gw-jwtauthn.h"
 #include "gw-lb.h"
 #include "gw-local.h"
 #include "gw-mirror.h"
@@ -399,16 +400,17 @@ st_timeout_cb(evutil_socket_t fd, short what, void *arg)
 /*
  * The gateway's AuthorizationPolicies, as Envoy's RBAC filter runs them
  * ahead of the router: 403 "RBAC: access denied" when they deny. Only the
- * attributes some policy looks at are gathered. 1 when denied (answered).
+ * attributes some policy looks at are gathered; rp brings what
+ * RequestAuthentication found. 1 when denied (answered).
  */
 static int
-st_authz(struct gw_stream *st, const struct gw_authz *az, const struct gw_req *rq)
+st_authz(struct gw_stream *st, const struct gw_authz *az, const struct gw_req *rq,
+    struct gw_az_req *rp)
 {
 	struct gw_front *fc = st->fc;
-	struct gw_az_req r;
+	struct gw_az_req r = *rp;
 	struct gw_az_verdict v;
 
-	memset(&r, 0, sizeof(r));
 	r.method = rq->method;
 	r.method_len = rq->method_len;
 	r.path = rq->path;
@@ -474,8 +476,18 @@ st_route(struct gw_stream *st)
 	rq.port = st->port;
 	rq.hdrs = hv;
 	rq.nhdrs = hh->n;
-	if (st->snap->g->authz && st_authz(st, st->snap->g->authz, &rq))
-		return;
+	if (st->snap->g->reqauthn || st->snap->g->authz) {
+		/* jwt_authn, then RBAC, ahead of the router (Istio's filter order) */
+		struct gw_az_req azr;
+		char principal[512];
+
+		memset(&azr, 0, sizeof(azr));
+		if (st->snap->g->reqauthn &&
+		    gw_jwtauthn(st, st->snap, &azr, principal, sizeof(principal)) == 1)
+			return;
+		if (st->snap->g->authz && st_authz(st, st->snap->g->authz, &rq, &azr))
+			return;
+	}
 
 	/* TLS: the server whose SNI matched; Host then picks within it */
 	l = gw_snap_listener(st->snap, st->port);

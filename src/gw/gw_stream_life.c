@@ -63,6 +63,7 @@ stream_put(struct gw_stream *st)
 		evbuffer_free(st->body);
 	st->ev_timeout = st->ev_step = NULL;
 	st->body = NULL;
+	buf_free(&st->xhdrs);
 	if (w->nst_pool < 256 && st->hh.b.cap <= 16384 && st->uphead.cap <= 16384) {
 		st->next_free = w->st_pool;
 		w->st_pool = st;

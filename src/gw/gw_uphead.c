@@ -182,6 +182,13 @@ gw_uphead_build(struct gw_stream *st, const struct gw_match *m, const char *host
 	}
 	if (st->tls)
 		xfcc(b, st);
+	for (i = 0; i < st->xhdrs.len; ) {
+		/* RequestAuthentication's output fields ("name\0value\0") */
+		const char *n = st->xhdrs.s + i, *v = n + strlen(n) + 1;
+
+		buf_hdr(b, n, v, strlen(v));
+		i = (size_t)(v + strlen(v) + 1 - st->xhdrs.s);
+	}
 	ops_emit(b, &rt->req);
 	if (d)
 		ops_emit(b, &d->req);
