@@ -743,7 +743,7 @@ jwt_rule_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 		for (j = r->jwks; *j == ' ' || *j == '\t' || *j == '\n' || *j == '\r'; j++)
 			;
 		if (*j != '{') {
-			sc_error(c, istio_at(n, "jwks", -1), "must be a JSON Web Key Set "
+			sc_error(c, istio_at(n, "jwks", -1), "jwks must be a JSON Web Key Set "
 			    "(a JSON object)");
 			return -1;
 		}
