@@ -324,7 +324,8 @@ struct object {
 	int		 line;		/* line of its document (or List item) */
 	int		 refcnt;
 	int		 from_api;	/* from the Kubernetes API, not a file */
-	const char	*api_version;	/* static */
+	const char	*api_version;	/* static; NULL when not one the kind accepts
+					 * (a broken object, kind_info.fail_closed) */
 	struct obj_meta	 meta;
 	const char	*file;		/* where it was read */
 	uint64_t	 hash;		/* content hash: unchanged objects compare equal */

@@ -13,6 +13,20 @@ struct kind_info {
 	int			 namespaced;
 	const struct sc_schema	*spec_schema;	/* decodes the whole object (spec, status, data ...) */
 	size_t			 spec_size;
+	/*
+	 * NULL: an object that does not decode is rejected, and its last good
+	 * version (if any) stays in force. Set for the kinds whose absence
+	 * would open a door (AuthorizationPolicy, RequestAuthentication): the
+	 * object is kept all the same, in place of any earlier version, with
+	 * a fresh zeroed spec that this marks broken with why (its first
+	 * error), and fills with what it can decode on its own from root (the
+	 * whole manifest) of the policy's scope. Its errors go to c's list,
+	 * which the caller drops: the object's own were reported already.
+	 * It also stands for a manifest of the kind at an apiVersion that is
+	 * not supported (an error, not a skip).
+	 */
+	void			(*fail_closed)(struct sc_ctx *c, const struct ynode *root,
+				    void *spec, const char *why);
 };
 
 const struct kind_info *kind_info(enum obj_kind);

@@ -17,7 +17,14 @@ extern const struct sc_schema ipaddresspool_schema, l2advertisement_schema,
     community_schema;
 extern const struct sc_schema gateway_schema, virtualservice_schema,
     destinationrule_schema, serviceentry_schema, workloadentry_schema,
-    peerauthentication_schema;
+    peerauthentication_schema, authorizationpolicy_schema,
+    requestauthentication_schema;
+
+/* istio_sec.c: the fail-closed decoders of the security policies (kind_info) */
+void authorizationpolicy_fail_closed(struct sc_ctx *, const struct ynode *root, void *spec,
+    const char *why);
+void requestauthentication_fail_closed(struct sc_ctx *, const struct ynode *root, void *spec,
+    const char *why);
 
 /*
  * secret_tls.c: a Secret's TLS material as the gateway loads it. Each

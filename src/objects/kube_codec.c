@@ -49,6 +49,10 @@ static const struct {
 	    "/apis/networking.istio.io/v1beta1/workloadentries" },
 	{ K_PEERAUTHENTICATION, "security.istio.io/v1beta1",
 	    "/apis/security.istio.io/v1beta1/peerauthentications" },
+	{ K_AUTHORIZATIONPOLICY, "security.istio.io/v1beta1",
+	    "/apis/security.istio.io/v1beta1/authorizationpolicies" },
+	{ K_REQUESTAUTHENTICATION, "security.istio.io/v1beta1",
+	    "/apis/security.istio.io/v1beta1/requestauthentications" },
 };
 
 const char *

@@ -1,6 +1,8 @@
 /*
  * Manifests to objects: apiVersion and kind pick the schema, metadata is
- * common, a v1 List holds several objects. A bad object is rejected alone.
+ * common, a v1 List holds several objects. A bad object is rejected alone,
+ * but for the kinds that fail closed (kind_info.fail_closed): those are
+ * kept, marked broken.
  */
 #include "config.h"
 
@@ -25,7 +27,8 @@ static const char *const istio_net[] = { "networking.istio.io/v1",
 static const char *const istio_sec[] = { "security.istio.io/v1", "security.istio.io/v1beta1",
     NULL };
 
-#define KIND(k, n, g, v, ns, s, st) { k, n, g, v, ns, &s, sizeof(st) }
+#define KIND(k, n, g, v, ns, s, st) { k, n, g, v, ns, &s, sizeof(st), NULL }
+#define KIND_FC(k, n, g, v, ns, s, st, fc) { k, n, g, v, ns, &s, sizeof(st), fc }
 static const struct kind_info kinds[K__COUNT] = {
 	KIND(K_SERVICE, "Service", "", v1, 1, service_schema, struct k_service),
 	KIND(K_ENDPOINTS, "Endpoints", "", v1, 1, endpoints_schema, struct k_endpoints),
@@ -59,6 +62,13 @@ static const struct kind_info kinds[K__COUNT] = {
 	    workloadentry_schema, struct k_workloadentry),
 	KIND(K_PEERAUTHENTICATION, "PeerAuthentication", "security.istio.io", istio_sec, 1,
 	    peerauthentication_schema, struct k_peerauthentication),
+	/* a policy that does not decode must not fall away: it fails closed */
+	KIND_FC(K_AUTHORIZATIONPOLICY, "AuthorizationPolicy", "security.istio.io", istio_sec, 1,
+	    authorizationpolicy_schema, struct k_authorizationpolicy,
+	    authorizationpolicy_fail_closed),
+	KIND_FC(K_REQUESTAUTHENTICATION, "RequestAuthentication", "security.istio.io", istio_sec,
+	    1, requestauthentication_schema, struct k_requestauthentication,
+	    requestauthentication_fail_closed),
 };
 
 const struct kind_info *
@@ -261,15 +271,37 @@ decode_list(const struct ynode *root, const char *file, const char *default_ns,
 		decode_one(items->vals[i], file, default_ns, errs, out, 1);
 }
 
-/* The kind's entry for (apiv, kind), or NULL with a warning: the manifest is skipped. */
+/* The entry of a kind that fails closed, whatever the apiVersion, or NULL. */
+static const struct kind_info *
+kind_fail_closed(const char *kind)
+{
+	size_t i;
+
+	for (i = 0; i < K__COUNT; i++)
+		if (kinds[i].fail_closed != NULL && strcmp(kinds[i].name, kind) == 0)
+			return &kinds[i];
+	return NULL;
+}
+
+/*
+ * The kind's entry for (apiv, kind), or NULL with a warning: the manifest
+ * is skipped. A kind that fails closed is not skipped at an apiVersion it
+ * does not accept: its entry comes back with *bad_version set, and the
+ * object is kept broken.
+ */
 static const struct kind_info *
 kind_for(const struct ynode *root, const char *file, const char *apiv, const char *kind,
-    const char *name, struct vg_errs *errs)
+    const char *name, struct vg_errs *errs, int *bad_version)
 {
 	const struct kind_info *ki;
 	int known;
 
+	*bad_version = 0;
 	ki = kind_lookup(apiv, kind, &known);
+	if (ki == NULL && known && (ki = kind_fail_closed(kind)) != NULL) {
+		*bad_version = 1;
+		return ki;
+	}
 	if (ki == NULL) {
 		if (known)
 			errs_add(errs, ERR_WARNING, file, root->line, root->col,
@@ -343,6 +375,39 @@ object_reject(struct decoded *d, struct object *o, const struct decoded_list *ou
 }
 
 /*
+ * The object had errors (from errs->v[e0] on) and its kind fails closed:
+ * a fresh spec, broken, with what the kind's hook can read of it on its
+ * own. The hook's errors are dropped: they repeat the object's.
+ */
+static void
+object_fail_closed(const struct kind_info *ki, struct object *o, const struct ynode *root,
+    const struct sc_ctx *c, const struct vg_errs *errs, size_t e0)
+{
+	struct vg_errs scratch = { 0 };
+	struct sc_ctx fc = *c;
+	const char *why = NULL;
+	size_t e;
+
+	for (e = e0; e < errs->n && why == NULL; e++)
+		if (errs->v[e].sev == ERR_ERROR) {
+			char *s = errs_format(&errs->v[e]);
+
+			why = arena_strdup(c->arena, s);
+			free(s);
+		}
+	if (why == NULL)	/* past the list's limit: not kept */
+		why = arena_strdup(c->arena, "the manifest does not decode");
+	fc.errs = &scratch;
+	fc.nerr = 0;
+	fc.path[0] = '\0';
+	o->spec = arena_alloc(c->arena, ki->spec_size);
+	kinds_current = o;
+	ki->fail_closed(&fc, root, o->spec, why);
+	kinds_current = NULL;
+	errs_clear(&scratch);
+}
+
+/*
  * The object decoded well: it goes to d, and its struct itself into its
  * pool's arena, so one free releases all.
  */
@@ -375,6 +440,7 @@ decode_one(const struct ynode *root, const char *file, const char *default_ns,
 	struct sc_ctx c;
 	size_t e0;
 	char what[512];
+	int bad_version;
 
 	/* an empty document: "---" with nothing after it (kubectl skips it) */
 	if (root == NULL || yn_is_null(root))
@@ -398,7 +464,7 @@ decode_one(const struct ynode *root, const char *file, const char *default_ns,
 	md = yn_get(root, "metadata");
 	name = yn_getstr(md, "name");
 	ns = yn_getstr(md, "namespace");
-	if ((ki = kind_for(root, file, apiv, kind, name, errs)) == NULL)
+	if ((ki = kind_for(root, file, apiv, kind, name, errs, &bad_version)) == NULL)
 		return;
 	if (!ki->namespaced)
 		ns = "";
@@ -427,11 +493,25 @@ decode_one(const struct ynode *root, const char *file, const char *default_ns,
 	c.path[0] = '\0';
 	o->meta.ns = sc_strndup(&c, ns, strlen(ns));
 	o->spec = arena_alloc(c.arena, ki->spec_size);
-	kinds_current = o;
-	(void)sc_decode(&c, ki->spec_schema, root, o->spec);
-	kinds_current = NULL;
+	if (bad_version) {
+		char vers[256];
+		size_t j, len = 0;
+
+		vers[0] = '\0';
+		for (j = 0; ki->versions[j] && len < sizeof(vers); j++)
+			len += (size_t)snprintf(vers + len, sizeof(vers) - len, "%s%s",
+			    j ? ", " : "", ki->versions[j]);
+		sc_error(&c, root, "apiVersion %s is not supported for this kind (%s); "
+		    "kept as a broken policy, which fails closed", apiv, vers);
+	} else {
+		kinds_current = o;
+		(void)sc_decode(&c, ki->spec_schema, root, o->spec);
+		kinds_current = NULL;
+	}
 	o->hash = yn_hash(root, hash_str(HASH_INIT, ns));
-	if (c.nerr)
+	if (c.nerr && ki->fail_closed != NULL)
+		object_fail_closed(ki, o, root, &c, errs, e0);
+	if (c.nerr && ki->fail_closed == NULL)
 		object_reject(d, o, out, ns, name, errs, e0);
 	else
 		object_keep(d, o, out, ki);

@@ -44,6 +44,8 @@ KINDS = {
     ("networking.istio.io/v1beta1", "ServiceEntry"): ("/apis/networking.istio.io/v1beta1", "serviceentries", True),
     ("networking.istio.io/v1beta1", "WorkloadEntry"): ("/apis/networking.istio.io/v1beta1", "workloadentries", True),
     ("security.istio.io/v1beta1", "PeerAuthentication"): ("/apis/security.istio.io/v1beta1", "peerauthentications", True),
+    ("security.istio.io/v1beta1", "AuthorizationPolicy"): ("/apis/security.istio.io/v1beta1", "authorizationpolicies", True),
+    ("security.istio.io/v1beta1", "RequestAuthentication"): ("/apis/security.istio.io/v1beta1", "requestauthentications", True),
 }
 COLLECTIONS = {p + "/" + pl: (gv, k, nsd) for (gv, k), (p, pl, nsd) in KINDS.items()}
 

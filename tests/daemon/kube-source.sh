@@ -167,7 +167,7 @@ check "lists come in pages (limit, continue)" \
 check "every page is kept: 7 objects (6 from the API, 1 from a file)" test "$(json status | python3 -c '
 import json, sys; print(json.load(sys.stdin)["objects"])')" = 7
 check "vipgatectl status shows the source" sh -c \
-    "\"$ctl\" -s \"$tmp/sock\" status | grep -q '^kubernetes .* synced, 19/19 kinds listed'"
+    "\"$ctl\" -s \"$tmp/sock\" status | grep -q '^kubernetes .* synced, 21/21 kinds listed'"
 check "a kind without its CRD is warned about once" \
     test "$(grep -c 'VirtualService is not served' "$tmp/log")" = 1
 check "web (from the API) gets the API pool's first VIP" wait_for 5 vips_are default/web 192.0.2.10

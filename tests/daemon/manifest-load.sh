@@ -5,6 +5,8 @@
 # - vipgatectl reload with one bad object and one good one: the good one
 #   takes effect and the answer says "applied in part", exit 3; a reload
 #   that applies nothing says so, exit 1; a clean one exits 0;
+# - an AuthorizationPolicy that breaks is reported and stays, broken, in
+#   place of its good version (it fails closed), not as a rejection;
 # - while a file of 100,000 anchors and a 50 MB file of unknown kinds load,
 #   vipgatectl status answers within 1 s each time and a BGP session with a
 #   3 s hold time stays up; the unknown kinds make 20 warnings and one line
@@ -98,6 +100,32 @@ check "... names it" grep -q "vs.yaml:6:10: VirtualService default/routed: spec:
 check "the new VirtualService is in force, the old one kept" test "$(nobj)" -eq $((n0 + 1))
 rm -f "$tmp/objs/vs.yaml"
 "$ctl" -s "$tmp/sock" reload > /dev/null 2>&1
+
+# -- an AuthorizationPolicy that breaks stays in force, broken (it fails closed) --
+ap() { # extra rule fields
+	cat <<EOC
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: deny-admin, namespace: default}
+spec:
+  action: DENY
+  rules: [{to: [{operation: {paths: [/admin]}}]$1}]
+EOC
+}
+ap "" > "$tmp/objs/ap.yaml"
+"$ctl" -s "$tmp/sock" reload > "$tmp/out" 2>&1
+check "an AuthorizationPolicy loads" test $? -eq 0
+n0=$(nobj)
+ap ", when: [{key: source.ip}]" > "$tmp/objs/ap.yaml"
+"$ctl" -s "$tmp/sock" reload > "$tmp/out" 2>&1
+rc=$?
+check "a reload that breaks it exits 3" test $rc -eq 3
+check "... names it" grep -q "ap.yaml:6:57: AuthorizationPolicy default/deny-admin: spec.rules\[0\].when\[0\]: at least one of values or notValues must be set" "$tmp/out"
+check "... not as a rejected object: the broken version is in force" sh -c "! grep -q rejected '$tmp/out'"
+check "... in place of the good one" test "$(nobj)" -eq "$n0"
+rm -f "$tmp/objs/ap.yaml"
+"$ctl" -s "$tmp/sock" reload > /dev/null 2>&1
+check "the policy goes with its file" test "$(nobj)" -eq $((n0 - 1))
 
 # -- large files: the main loop keeps answering; BGP stays up --
 flaps0=$(peer_field 10.99.0.2:179 flaps)
