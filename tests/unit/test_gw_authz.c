@@ -91,18 +91,26 @@ static const struct acase cases[] = {
 	    AP(istio-system, "spec: {rules: [{from: [{source: {requestPrincipals: [\"*\"]}}]}]}\n"), 0, {
 		{ "GET", "/", "a.test", "10.0.0.1", NULL, NULL, NULL, 80, NULL, NULL, 0 },
 	} },
-	{ "DENY with a bad CIDR loses that condition: it denies more",
-	    AP(istio-system, "spec:\n  action: DENY\n  rules: [{from: [{source: {ipBlocks: [10.0.0.300]}}], to: [{operation: {paths: [/a]}}]}]\n"), 0, {
-		{ "GET", "/a", "a.test", "192.168.1.1", NULL, NULL, NULL, 80, NULL, NULL, 0 },
-		{ "GET", "/b", "a.test", "192.168.1.1", NULL, NULL, NULL, 80, NULL, NULL, 1 },
+	{ "DENY with an unsupported value (a path template) loses that condition: it denies more",
+	    AP(istio-system, "spec:\n  action: DENY\n  rules: [{from: [{source: {ipBlocks: [192.168.0.0/16]}}], to: [{operation: {paths: [\"/x/{*}\"]}}]}]\n"), 0, {
+		{ "GET", "/other", "a.test", "192.168.1.1", NULL, NULL, NULL, 80, NULL, NULL, 0 },
+		{ "GET", "/other", "a.test", "10.0.0.1", NULL, NULL, NULL, 80, NULL, NULL, 1 },
 	} },
-	{ "ALLOW with a bad port drops the rule: it allows less",
-	    AP(istio-system, "spec:\n  rules:\n  - to: [{operation: {ports: [http]}}]\n  - to: [{operation: {paths: [/ok]}}]\n"), 0, {
+	{ "ALLOW with an unsupported value drops the rule: it allows less",
+	    AP(istio-system, "spec:\n  rules:\n  - to: [{operation: {paths: [\"/a/{**}\"]}}]\n  - to: [{operation: {paths: [/ok]}}]\n"), 0, {
 		{ "GET", "/ok", "a.test", "10.0.0.1", NULL, NULL, NULL, 80, NULL, NULL, 1 },
-		{ "GET", "/other", "a.test", "10.0.0.1", NULL, NULL, NULL, 80, NULL, NULL, 0 },
+		{ "GET", "/a/b", "a.test", "10.0.0.1", NULL, NULL, NULL, 80, NULL, NULL, 0 },
 	} },
 	{ "ALLOW whose only rule is dropped: allow-nothing",
-	    AP(istio-system, "spec: {rules: [{to: [{operation: {ports: [\"99999\"]}}]}]}\n"), 0, {
+	    AP(istio-system, "spec: {rules: [{when: [{key: experimental.envoy.filters.x, values: [y]}]}]}\n"), 0, {
+		{ "GET", "/", "a.test", "10.0.0.1", NULL, NULL, NULL, 80, NULL, NULL, 0 },
+	} },
+	{ "a bad CIDR (Istio's validation refuses it): the policy denies everything",
+	    AP(istio-system, "spec:\n  action: DENY\n  rules: [{from: [{source: {ipBlocks: [10.0.0.300]}}], to: [{operation: {paths: [/a]}}]}]\n"), 1, {
+		{ "GET", "/b", "a.test", "192.168.1.1", NULL, NULL, NULL, 80, NULL, NULL, 0 },
+	} },
+	{ "a bad port: the policy denies everything",
+	    AP(istio-system, "spec: {rules: [{to: [{operation: {ports: [http]}}]}]}\n"), 1, {
 		{ "GET", "/", "a.test", "10.0.0.1", NULL, NULL, NULL, 80, NULL, NULL, 0 },
 	} },
 	{ "an unknown source field (a typo): the policy denies everything",
@@ -235,10 +243,16 @@ t_cases(void)
 		for (j = 0; j < VG_ARRAY_SIZE(c->r) && c->r[j].method; j++) {
 			int got = decide(d->gw->authz, &c->r[j]);
 
-			if (got != c->r[j].allow)
+			if (got != c->r[j].allow) {
+				size_t k;
+
 				fprintf(stderr, "case \"%s\", request %zu (%s %s): %s, expected %s\n",
 				    c->name, j, c->r[j].method, c->r[j].path, got ? "allowed" : "denied",
 				    c->r[j].allow ? "allowed" : "denied");
+				for (k = 0; k < d->gw->nnotes; k++)
+					fprintf(stderr, "  note %s %s: %s\n", d->gw->notes[k].kind,
+					    d->gw->notes[k].name, d->gw->notes[k].msg);
+			}
 			CU_ASSERT_EQUAL(got, c->r[j].allow);
 		}
 		desired_unref(d);
@@ -264,7 +278,7 @@ t_notes(void)
 	    AP(istio-system, "spec: {action: CUSTOM, provider: {name: ext}, rules: [{}]}\n")
 	    "---\napiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\n"
 	    "metadata: {name: a, namespace: istio-system}\n"
-	    "spec: {rules: [{to: [{operation: {ports: [http]}}]}]}\n"
+	    "spec: {rules: [{to: [{operation: {paths: [\"/a/{*}\"]}}]}]}\n"
 	    "---\napiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\n"
 	    "metadata: {name: b, namespace: istio-system}\n"
 	    "spec: {rules: [{when: [{key: nope, values: [x]}]}]}\n", 0);
@@ -278,7 +292,7 @@ t_notes(void)
 			continue;
 		if (strcmp(n->name, "pistio-system") == 0 && strstr(n->msg, "CUSTOM"))
 			custom = 1;
-		if (strcmp(n->name, "a") == 0 && strstr(n->msg, "ports") && strstr(n->msg, "dropped"))
+		if (strcmp(n->name, "a") == 0 && strstr(n->msg, "paths") && strstr(n->msg, "dropped"))
 			dropped = 1;
 		if (strcmp(n->name, "b") == 0 && strstr(n->msg, "nope") &&
 		    strstr(n->msg, "denies every request"))
