@@ -23,6 +23,7 @@
 struct event;
 struct evbuffer;
 struct gw_io;
+struct gw_jwt;
 struct gw_lbstate;
 struct gw_snap;
 struct gw_uconn;
@@ -159,6 +160,7 @@ struct gw_stream {
 	/* RequestAuthentication (gw_jwtauthn.c) */
 	struct vg_buf		 xhdrs;		/* fields added upstream: "name\0value\0" pairs */
 	const char		*www_auth;	/* a 401/403's WWW-Authenticate value (xhdrs) */
+	struct gw_jwt		*jwt;		/* a verified token the cache did not keep */
 };
 
 #endif

@@ -212,10 +212,21 @@ verify(struct gw_stream *st, const struct gw_jwt_provider *p, const struct gw_jw
 			gw_jwt_free(&jwt);
 			return r;
 		}
-		gw_jwt_cache_put(w->jwtcache, f->tok, f->len, jwks->id, &jwt, now);
-		c = gw_jwt_cache_get(w->jwtcache, f->tok, f->len, jwks->id, now);
-		if (c == NULL)
-			return GW_JWT_EXPIRED;	/* not kept: it was expired already */
+		if (jwt.exp && jwt.exp <= now) {
+			/* past exp but maybe within the skew: not cached, the stream keeps it */
+			if (st->jwt) {
+				gw_jwt_free(st->jwt);
+				free(st->jwt);
+			}
+			st->jwt = xmalloc(sizeof(*st->jwt));
+			*st->jwt = jwt;
+			c = st->jwt;
+		} else {
+			gw_jwt_cache_put(w->jwtcache, f->tok, f->len, jwks->id, &jwt, now);
+			c = gw_jwt_cache_get(w->jwtcache, f->tok, f->len, jwks->id, now);
+			if (c == NULL)
+				return GW_JWT_VERIFICATION_FAIL;	/* cannot happen: it was just put */
+		}
 	}
 	if (c->iss == NULL || strcmp(c->iss, p->issuer) != 0)
 		return GW_JWT_UNKNOWN_ISSUER;

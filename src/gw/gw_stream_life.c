@@ -12,6 +12,7 @@
 
 #include "gw-back.h"
 #include "gw-hdr.h"
+#include "gw-jwt.h"
 #include "gw-lb.h"
 #include "gw-log.h"
 #include "gw-resil.h"
@@ -64,6 +65,11 @@ stream_put(struct gw_stream *st)
 	st->ev_timeout = st->ev_step = NULL;
 	st->body = NULL;
 	buf_free(&st->xhdrs);
+	if (st->jwt) {
+		gw_jwt_free(st->jwt);
+		free(st->jwt);
+		st->jwt = NULL;
+	}
 	if (w->nst_pool < 256 && st->hh.b.cap <= 16384 && st->uphead.cap <= 16384) {
 		st->next_free = w->st_pool;
 		w->st_pool = st;
