@@ -253,16 +253,41 @@ name_in(const char *name, const char *const *names)
 	return 0;
 }
 
+static const char *const ip_fields[] = { "ipBlocks", "notIpBlocks", "remoteIpBlocks",
+    "notRemoteIpBlocks", NULL };
+static const char *const port_fields[] = { "ports", "notPorts", NULL };
+
+/* security.ValidateIPs and ValidatePorts, for the fields Istio checks so. */
+static int
+ap_value_check(struct sc_ctx *c, const struct ynode *at, const char *name, const char *v,
+    int is_source)
+{
+	size_t i;
+	long port = 0;
+
+	if (is_source && name_in(name, ip_fields) && !istio_is_ip_or_cidr(v)) {
+		sc_error(c, at, "\"%s\" is not an IP address or CIDR", v);
+		return -1;
+	}
+	if (!is_source && name_in(name, port_fields)) {
+		/* strconv.ParseUint: digits only, no sign */
+		for (i = 0; v[i] >= '0' && v[i] <= '9' && port <= 65535; i++)
+			port = port * 10 + (v[i] - '0');
+		if (v[i] != '\0' || port > 65535) {
+			sc_error(c, at, "\"%s\" is not a port number 0-65535", v);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /*
  * rules[].from[].source or rules[].to[].operation into m: each key with a
  * list of strings, in order. null and [] are unset, as protojson reads
- * them; an empty string is refused (security.CheckEmptyValues). What a
- * value means (an address, a port) is not looked at: a bad one is
- * istiod's generator error, which the compile step handles per action
- * (a DENY rule loses the condition, an ALLOW rule is dropped).
+ * them; an empty string is refused (security.CheckEmptyValues).
  */
 static int
-ap_match_decode(struct sc_ctx *c, const struct ynode *n, struct k_ap_match *m)
+ap_match_decode(struct sc_ctx *c, const struct ynode *n, struct k_ap_match *m, int is_source)
 {
 	static const char *const sa_fields[] = { "serviceAccounts", "notServiceAccounts", NULL };
 	static const char *const ns_fields[] = { "principals", "notPrincipals", "namespaces",
@@ -316,6 +341,8 @@ ap_match_decode(struct sc_ctx *c, const struct ynode *n, struct k_ap_match *m)
 					rc = -1;
 				} else {
 					f->values[j] = sc_strndup(c, e->str, e->len);
+					if (ap_value_check(c, e, f->name, f->values[j], is_source) == -1)
+						rc = -1;
 				}
 				istio_path_pop(c, o2);
 			}
@@ -343,6 +370,7 @@ static int
 ap_matches(struct sc_ctx *c, const struct ynode *n, struct k_ap_match **v, size_t *nv,
     const char *key)
 {
+	int is_source = strcmp(key, "source") == 0;
 	size_t i;
 	int rc = 0;
 
@@ -370,7 +398,7 @@ ap_matches(struct sc_ctx *c, const struct ynode *n, struct k_ap_match **v, size_
 		} else {
 			size_t o2 = istio_path_push(c, ".%s", key);
 
-			if (ap_match_decode(c, s, &(*v)[i]) == -1)
+			if (ap_match_decode(c, s, &(*v)[i], is_source) == -1)
 				rc = -1;
 			istio_path_pop(c, o2);
 		}
