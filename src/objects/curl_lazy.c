@@ -23,6 +23,7 @@ vg_curl_load(char *err, size_t errlen)
 #define S(f) { offsetof(struct vg_curl, f), "curl_" #f }
 		S(global_init), S(version_info), S(easy_init), S(easy_setopt),
 		S(easy_getinfo), S(easy_strerror), S(easy_escape), S(easy_cleanup),
+		S(easy_perform),
 		S(free), S(multi_init), S(multi_setopt), S(multi_add_handle),
 		S(multi_remove_handle), S(multi_assign), S(multi_socket_action),
 		S(multi_info_read), S(multi_cleanup), S(slist_append), S(slist_free_all),

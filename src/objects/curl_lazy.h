@@ -5,6 +5,8 @@
  * about 3.7 MB of resident memory. The source's files (source_kube.c,
  * kube_http.c, kube_status.c) include this header, through kube-int.h, in
  * place of <curl/curl.h>; the curl_* calls they make go through vg_curl.
+ * The gateway's JWKS fetcher (src/gw/gw_jwks_fetch.c) loads it on its first
+ * fetch, the same way.
  */
 #ifndef VIPGATE_CURL_LAZY_H
 #define VIPGATE_CURL_LAZY_H
@@ -21,6 +23,7 @@ struct vg_curl {
 	const char		*(*easy_strerror)(CURLcode);
 	char			*(*easy_escape)(CURL *, const char *, int);
 	void			 (*easy_cleanup)(CURL *);
+	CURLcode		 (*easy_perform)(CURL *);
 	void			 (*free)(void *);
 	CURLM			*(*multi_init)(void);
 	CURLMcode		 (*multi_setopt)(CURLM *, CURLMoption, ...);
@@ -49,6 +52,7 @@ int vg_curl_load(char *err, size_t errlen);
 #define curl_easy_strerror	vg_curl.easy_strerror
 #define curl_easy_escape	vg_curl.easy_escape
 #define curl_easy_cleanup	vg_curl.easy_cleanup
+#define curl_easy_perform	vg_curl.easy_perform
 #define curl_free		vg_curl.free
 #define curl_multi_init		vg_curl.multi_init
 #define curl_multi_setopt	vg_curl.multi_setopt
