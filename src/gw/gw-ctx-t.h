@@ -12,6 +12,7 @@ struct event;
 struct evhttp;
 struct gw_cl_rt;
 struct gw_ident;
+struct gw_jwks_fetcher;
 struct gw_snap;
 struct gw_worker;
 
@@ -39,6 +40,7 @@ struct gw_ctx {
 	size_t			 rs_ncls;
 	size_t			 base_fds;	/* open when the gateway started */
 	size_t			 auto_max_conns;	/* the last max_connections auto, as logged */
+	struct gw_jwks_fetcher	*jwks;		/* jwksUri key sets (gw_jwks_fetch.c), made on first use */
 };
 
 #endif

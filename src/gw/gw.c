@@ -27,6 +27,7 @@
 
 #include "gw-ctx.h"
 #include "gw-front.h"
+#include "gw-jwks-fetch.h"
 #include "gw-jwt.h"
 #include "gw-back.h"
 #include "gw-mirror.h"
@@ -116,6 +117,8 @@ snap_max_conns(struct gw_ctx *ctx, const struct gw_desired *g, size_t nbind)
  * keys makes every token it sees fail (istiod's fallback for a JWKS it
  * cannot fetch), and a request without a token still passes.
  */
+static void jwks_changed(void *);
+
 static void
 snap_jwks(struct gw_ctx *ctx, struct gw_snap *s)
 {
@@ -123,7 +126,6 @@ snap_jwks(struct gw_ctx *ctx, struct gw_snap *s)
 	char err[256];
 	size_t i;
 
-	(void)ctx;
 	if (ra == NULL)
 		return;
 	s->jwks = xcalloc(ra->n, sizeof(*s->jwks));
@@ -134,8 +136,18 @@ snap_jwks(struct gw_ctx *ctx, struct gw_snap *s)
 
 		if (p->broken)
 			continue;
+		if (doc == NULL && p->jwks_uri) {
+			int failed = 0;
+
+			/* fetched off the main loop; a new copy makes a new snapshot */
+			if (ctx->jwks == NULL)
+				ctx->jwks = gw_jwks_fetcher_new(ctx->env->base, jwks_changed, ctx);
+			doc = gw_jwks_fetcher_get(ctx->jwks, p->jwks_uri, p->fetch_timeout_ms, &failed);
+			if (doc == NULL)
+				continue;	/* not fetched (yet): its tokens fail */
+		}
 		if (doc == NULL)
-			continue;	/* jwksUri: fetched (not yet) */
+			continue;
 		s->jwks[i] = gw_jwks_parse(doc, strlen(doc), err, sizeof(err));
 		if (s->jwks[i] == NULL)
 			log_warnx("gateway: RequestAuthentication %s, issuer %s: jwks: %s; its "
@@ -446,6 +458,44 @@ gw_apply(struct applier *a, const struct desired *old, const struct desired *new
  */
 #define GW_FILES_CHECK_MS	2000
 
+/*
+ * A jwksUri's keys changed (first fetched, rotated, or lost): the same
+ * desired state in a new snapshot, as for changed TLS files.
+ */
+static void
+jwks_changed(void *arg)
+{
+	struct gw_ctx *ctx = arg;
+	struct gw_snap *cur, *s;
+
+	pthread_mutex_lock(&ctx->mu);
+	cur = ctx->snap && !ctx->draining ? gw_snap_ref(ctx->snap) : NULL;
+	pthread_mutex_unlock(&ctx->mu);
+	if (cur == NULL)
+		return;
+	log_info("gateway: a jwksUri's keys changed: snapshot made again");
+	pthread_mutex_lock(&ctx->mu);
+	s = snap_new(ctx, cur->d, ctx->gen + 1);
+	pthread_mutex_unlock(&ctx->mu);
+	if (s)
+		publish(ctx, s);
+	gw_snap_unref(cur);
+}
+
+/* The snapshot's jwksUri stay wanted: the fetcher forgets those nobody asks for. */
+static void
+jwks_touch(struct gw_ctx *ctx, const struct gw_snap *s)
+{
+	const struct gw_reqauthn *ra = s->g->reqauthn;
+	size_t i;
+	int failed;
+
+	for (i = 0; ctx->jwks && ra && i < ra->n; i++)
+		if (ra->p[i].jwks_uri && !ra->p[i].broken && ra->p[i].jwks == NULL)
+			(void)gw_jwks_fetcher_get(ctx->jwks, ra->p[i].jwks_uri,
+			    ra->p[i].fetch_timeout_ms, &failed);
+}
+
 static void
 files_check(evutil_socket_t fd, short what, void *arg)
 {
@@ -460,6 +510,7 @@ files_check(evutil_socket_t fd, short what, void *arg)
 	pthread_mutex_unlock(&ctx->mu);
 	if (cur == NULL)
 		return;
+	jwks_touch(ctx, cur);
 	if (gw_uptls_snap_files_changed(&cur->up, &which)) {
 		log_info("gateway: %s changed: upstream TLS contexts made again", which);
 		pthread_mutex_lock(&ctx->mu);
@@ -831,6 +882,8 @@ gw_free(struct applier *a)
 		event_free(ctx->ev_main);
 	if (ctx->ev_files)
 		event_free(ctx->ev_files);
+	if (ctx->jwks)
+		gw_jwks_fetcher_free(ctx->jwks);
 	if (ctx->efd >= 0)
 		close(ctx->efd);
 	gw_snap_unref(ctx->snap);

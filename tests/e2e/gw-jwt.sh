@@ -10,13 +10,14 @@ pyjwt=/usr/bin/python3
 $pyjwt -c 'import jwt, cryptography' 2>/dev/null || { echo "SKIP: python3-jwt missing"; exit 77; }
 
 gw_ns_up 10.244.10.1 10.244.10.20
-mkdir -p "$tmp/ngx" "$tmp/keys"
+mkdir -p "$tmp/ngx" "$tmp/keys" "$tmp/www"
 {
 	echo "daemon off; user root; worker_processes 1; pid $tmp/nginx.pid; error_log $tmp/ngx/error.log;"
 	echo "events { worker_connections 256; }"
 	echo "http { access_log off; client_body_temp_path $tmp/ngx;"
 	echo "  server { listen 10.244.10.1:8080; location / { default_type text/plain;"
 	echo "    return 200 \"auth=[\$http_authorization] grp=[\$http_x_jwt_group] payload=[\$http_x_jwt_payload]\\n\"; } }"
+	echo "  server { listen 10.244.10.1:8081; root $tmp/www; }"
 	echo "}"
 } > "$tmp/ngx/nginx.conf"
 inns nginx -c "$tmp/ngx/nginx.conf" -p "$tmp/ngx" >"$tmp/ngx/out" 2>&1 &
@@ -25,6 +26,7 @@ wait_for 5 test -s "$tmp/nginx.pid" || { fail "nginx did not start"; exit 1; }
 k=$tmp/keys
 openssl genrsa -out "$k/rsa.pem" 2048 2>/dev/null
 openssl genrsa -out "$k/other.pem" 2048 2>/dev/null
+openssl genrsa -out "$k/rsa2.pem" 2048 2>/dev/null
 openssl ecparam -name prime256v1 -genkey -noout -out "$k/ec.pem" 2>/dev/null
 # the JWKS of rsa.pem (kid rsa1) and ec.pem (kid ec1)
 $pyjwt - "$k" > "$k/jwks.json" <<'PY'
@@ -111,6 +113,8 @@ req() {
 }
 bearer() { req -H "Authorization: Bearer $1"; }
 
+# the fetcher refreshes a jwksUri every second here (20 minutes by default)
+export VG_JWKS_REFRESH_MS=1000 VG_JWKS_RETRY_MS=500
 vipgated_start || { fail "vipgated did not start"; exit 1; }
 
 check "no token: RequestAuthentication alone lets it pass" test "$(req)" = 200
@@ -170,8 +174,39 @@ check "principal without the group: 403" \
 	test "$(bearer "$(tok "$k/rsa.pem" RS256 rsa1 'groups=["group2"]')")" = 403
 check "another subject: 403" test "$(bearer "$(tok "$k/rsa.pem" RS256 rsa1 sub=someone 'groups=["group1"]')")" = 403
 
+# jwksUri: fetched off the data path, refreshed, rotated
+# jwks_of KEYFILE KID: a JWKS with that one RSA key
+jwks_of() {
+	$pyjwt - "$1" "$2" <<'PY'
+import json, sys
+from jwt.algorithms import RSAAlgorithm
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+j = json.loads(RSAAlgorithm.to_jwk(load_pem_private_key(open(sys.argv[1], "rb").read(), None).public_key()))
+j.update({"kid": sys.argv[2], "alg": "RS256"})
+print(json.dumps({"keys": [j]}))
+PY
+}
+jwks_of "$k/rsa.pem" rsa1 > "$tmp/www/jwks.json"
+rm -f "$tmp/objs/policy.yaml"
+sed -i "s|    jwks: '.*'|    jwksUri: http://10.244.10.1:8081/jwks.json|" "$tmp/objs/app.yaml"
+"$ctl" -s "$tmp/sock" reload > /dev/null 2>&1
+good2=$(tok "$k/rsa2.pem" RS256 rsa2)
+ok_with() { test "$(bearer "$1")" = 200; }
+check "jwksUri: fetched, the token verifies" wait_for 10 ok_with "$good"
+check "jwksUri: a key it does not have: 401" test "$(bearer "$good2")" = 401
+jwks_of "$k/rsa2.pem" rsa2 > "$tmp/www/jwks.json.new" && mv "$tmp/www/jwks.json.new" "$tmp/www/jwks.json"
+check "jwksUri: rotated keys are picked up" wait_for 10 ok_with "$good2"
+check "jwksUri: the old key is gone: 401" test "$(bearer "$good")" = 401
+sed -i "s|    jwksUri: .*|    jwksUri: http://10.244.10.1:8081/missing.json|" "$tmp/objs/app.yaml"
+"$ctl" -s "$tmp/sock" reload > /dev/null 2>&1
+check "jwksUri that cannot be fetched: every token is refused" \
+	wait_for 5 sh -c "test \"\$(ip netns exec $ns curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer $good2' http://10.244.10.20/)\" = 401"
+check "jwksUri that cannot be fetched: no token still passes" test "$(req)" = 200
+check "the fetch failure is logged with the URI" grep -q "missing.json" "$tmp/log"
+
 # fail closed: a RequestAuthentication that does not decode refuses every token
 sed -i 's|  - issuer: testing@secure.istio.io|  - issuer: ""|' "$tmp/objs/app.yaml"
+sed -i "s|    jwksUri: .*|    jwks: '$jwks'|" "$tmp/objs/app.yaml"
 rm -f "$tmp/objs/policy.yaml"
 "$ctl" -s "$tmp/sock" reload > /dev/null 2>&1
 check "a broken RequestAuthentication: a good token is refused" test "$(bearer "$good")" = 401
