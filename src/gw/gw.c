@@ -458,27 +458,42 @@ gw_apply(struct applier *a, const struct desired *old, const struct desired *new
  */
 #define GW_FILES_CHECK_MS	2000
 
-/*
- * A jwksUri's keys changed (first fetched, rotated, or lost): the same
- * desired state in a new snapshot, as for changed TLS files.
- */
-static void
-jwks_changed(void *arg)
+/* The newest snapshot, referenced; NULL while there is none or the gateway drains. */
+static struct gw_snap *
+snap_current(struct gw_ctx *ctx)
 {
-	struct gw_ctx *ctx = arg;
-	struct gw_snap *cur, *s;
+	struct gw_snap *cur;
 
 	pthread_mutex_lock(&ctx->mu);
 	cur = ctx->snap && !ctx->draining ? gw_snap_ref(ctx->snap) : NULL;
 	pthread_mutex_unlock(&ctx->mu);
-	if (cur == NULL)
-		return;
-	log_info("gateway: a jwksUri's keys changed: snapshot made again");
+	return cur;
+}
+
+/* The same desired state in a new snapshot (files or keys it reads changed). */
+static void
+snap_remake(struct gw_ctx *ctx, const struct gw_snap *cur)
+{
+	struct gw_snap *s;
+
 	pthread_mutex_lock(&ctx->mu);
 	s = snap_new(ctx, cur->d, ctx->gen + 1);
 	pthread_mutex_unlock(&ctx->mu);
 	if (s)
 		publish(ctx, s);
+}
+
+/* A jwksUri's keys changed (first fetched, rotated, or lost). */
+static void
+jwks_changed(void *arg)
+{
+	struct gw_ctx *ctx = arg;
+	struct gw_snap *cur = snap_current(ctx);
+
+	if (cur == NULL)
+		return;
+	log_info("gateway: a jwksUri's keys changed: snapshot made again");
+	snap_remake(ctx, cur);
 	gw_snap_unref(cur);
 }
 
@@ -500,24 +515,17 @@ static void
 files_check(evutil_socket_t fd, short what, void *arg)
 {
 	struct gw_ctx *ctx = arg;
-	struct gw_snap *cur, *s;
+	struct gw_snap *cur = snap_current(ctx);
 	const char *which = NULL;
 
 	(void)fd;
 	(void)what;
-	pthread_mutex_lock(&ctx->mu);
-	cur = ctx->snap && !ctx->draining ? gw_snap_ref(ctx->snap) : NULL;
-	pthread_mutex_unlock(&ctx->mu);
 	if (cur == NULL)
 		return;
 	jwks_touch(ctx, cur);
 	if (gw_uptls_snap_files_changed(&cur->up, &which)) {
 		log_info("gateway: %s changed: upstream TLS contexts made again", which);
-		pthread_mutex_lock(&ctx->mu);
-		s = snap_new(ctx, cur->d, ctx->gen + 1);
-		pthread_mutex_unlock(&ctx->mu);
-		if (s)
-			publish(ctx, s);
+		snap_remake(ctx, cur);
 	}
 	gw_snap_unref(cur);
 }
