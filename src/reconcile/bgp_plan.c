@@ -19,6 +19,13 @@
 
 #define LABEL_EXCLUDE_LB	"node.kubernetes.io/exclude-from-external-load-balancers"
 #define MAX_COMMS		255	/* per attribute set; more are dropped */
+/*
+ * What the two COMMUNITIES attributes may take of one UPDATE (4,096 bytes):
+ * 255 standard (4 bytes each) and 255 large (12) do not fit together with
+ * the other attributes and a prefix, and a route whose attributes do not
+ * fit is not announced at all. Standard ones first; large ones get the rest.
+ */
+#define COMM_BYTES		3072
 
 int
 bgp_prefix_cmp(const struct bgp_prefix *a, const struct bgp_prefix *b)
@@ -277,6 +284,10 @@ build_routes(struct vg_arena *a, struct store *st, struct bgp_peer_desired *p,
 		for (k = 0, as.nlarge = 0; k < nla; k++)
 			if (k == 0 || cmp_large(&large[k], &large[k - 1]) != 0)
 				large[as.nlarge++] = large[k];
+		if (as.ncomms * 4 > COMM_BYTES)
+			as.ncomms = COMM_BYTES / 4;
+		if (as.nlarge * 12 > COMM_BYTES - as.ncomms * 4)
+			as.nlarge = (COMM_BYTES - as.ncomms * 4) / 12;
 		as.comms = comms;
 		as.large = large;
 		for (k = 0; k < p->nattrsets; k++)

@@ -3,6 +3,7 @@
 
 #include "cu.h"
 #include "fixture.h"
+#include "vipgate/bgp-msg.h"
 #include "vipgate/bgp-plan.h"
 #include "vipgate/config.h"
 #include "vipgate/reconcile.h"
@@ -289,6 +290,62 @@ t_reload_diff(void)
 	free(o2);
 }
 
+/*
+ * 255 standard and 255 large communities are the most one advertisement
+ * keeps of each, but they do not fit one UPDATE together: the large ones
+ * give way, and the route is still announced (bgp_update_build takes it).
+ */
+static void
+t_communities_fit(void)
+{
+	struct fixture fx;
+	struct desired *d;
+	const struct bgp_peer_desired *e;
+	const struct bgp_route *r;
+	struct vg_buf o = { 0 };
+	struct bgp_tx_session ts;
+	struct bgp_tx_attrs ta;
+	struct bgp_prefix pfx;
+	uint8_t *msg = xmalloc(BGP_MAX_LEN);
+	size_t taken = 0, len, i;
+	char *objs;
+
+	buf_puts(&o, "---\napiVersion: metallb.io/v1beta1\nkind: BGPAdvertisement\n"
+	    "metadata: {name: many, namespace: metallb-system}\nspec: {communities: [");
+	for (i = 0; i < 300; i++)
+		buf_printf(&o, "%s'65000:%zu', 'large:1:2:%zu'", i ? ", " : "", i, i);
+	buf_puts(&o, "]}\n");
+	objs = with(o.s);
+	fx_load(&fx, CFG, objs);
+	d = run(&fx);
+	e = peer(d, "ebgp");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	r = route(e, "192.0.2.0", 32);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_EQUAL(r->attrs->ncomms, 255);
+	CU_ASSERT(r->attrs->nlarge > 0);
+	CU_ASSERT(r->attrs->ncomms * 4 + r->attrs->nlarge * 12 <= 3072);
+	memset(&ts, 0, sizeof(ts));
+	ts.as4 = 1;
+	ts.my_as = 64512;
+	CU_ASSERT_EQUAL(ipaddr_parse("192.0.2.254", &ts.nh4), 0);
+	memset(&ta, 0, sizeof(ta));
+	ta.comms = r->attrs->comms;
+	ta.ncomms = r->attrs->ncomms;
+	ta.large = r->attrs->large;
+	ta.nlarge = r->attrs->nlarge;
+	pfx.addr = r->pfx.addr;
+	pfx.plen = r->pfx.plen;
+	len = bgp_update_build(msg, &ts, &ta, &pfx, 1, &taken);
+	CU_ASSERT(len > 0);
+	CU_ASSERT_EQUAL(taken, 1);
+	free(msg);
+	free(objs);
+	buf_free(&o);
+	desired_unref(d);
+	fx_free(&fx);
+}
+
 int
 main(void)
 {
@@ -296,6 +353,7 @@ main(void)
 		{ "peers: settings and MetalLB defaults", t_peers },
 		{ "peers: nodeSelectors, passwordSecret, bfdProfile", t_selectors_secret },
 		{ "routes: merge, communities, aliases, local-pref, aggregation", t_routes },
+		{ "routes: 255 + 255 communities still fit one UPDATE", t_communities_fit },
 		{ "routes: excluded node, ETP Local", t_exclusion_and_etp },
 		{ "reload: stable key, session parameters", t_reload_diff },
 		{ NULL, NULL },
