@@ -135,6 +135,8 @@ struct gw_jwt_provider {
 	struct gw_jwt_claim_hdr	 *claim_hdrs;
 	size_t			  nclaim_hdrs;
 	int			  broken;	/* its policy did not decode: every token fails */
+	const char		**space_claims;	/* spaceDelimitedClaims, besides scope and permission */
+	size_t			  nspace_claims;
 };
 struct gw_reqauthn {
 	struct gw_jwt_provider	*p;

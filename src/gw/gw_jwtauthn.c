@@ -240,14 +240,61 @@ verify(struct gw_stream *st, const struct gw_jwt_provider *p, const struct gw_jw
 	return GW_JWT_OK;
 }
 
+/* What the policies' claim lookups see: the token and its provider. */
+struct claim_arg {
+	const struct gw_jwt		*jwt;
+	const struct gw_jwt_provider	*p;
+};
+
+/*
+ * Whether a claim's string is a list of words: scope and permission always
+ * are, and the provider's spaceDelimitedClaims (Envoy's jwt_authn splits
+ * them in the payload it gives RBAC, as Istio configures it).
+ */
+static int
+space_delimited(const struct gw_jwt_provider *p, const char *path)
+{
+	size_t i;
+
+	if (strcmp(path, "scope") == 0 || strcmp(path, "permission") == 0)
+		return 1;
+	for (i = 0; i < p->nspace_claims; i++)
+		if (strcmp(path, p->space_claims[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The words of a space-delimited claim, each NUL-terminated in a buffer of
+ * this thread's (the caller reads them before it asks again).
+ */
+static size_t
+claim_words(const char *s, const char **out, size_t max)
+{
+	static __thread char scratch[4096];
+	size_t n = 0, len = strlen(s);
+	char *w, *save = NULL;
+
+	if (len >= sizeof(scratch))
+		len = sizeof(scratch) - 1;
+	memcpy(scratch, s, len);
+	scratch[len] = '\0';
+	for (w = strtok_r(scratch, " ", &save); w && n < max; w = strtok_r(NULL, " ", &save))
+		out[n++] = w;
+	return n;
+}
+
 /* A claim's strings for the policies (request.auth.claims[...]). */
 static size_t
 claim_strings(void *arg, const char *path, const char **out, size_t max)
 {
-	const json_t *v = gw_jwt_claim(arg, path);
+	const struct claim_arg *ca = arg;
+	const json_t *v = gw_jwt_claim(ca->jwt, path);
 	size_t i, n = 0;
 
 	if (json_is_string(v)) {
+		if (space_delimited(ca->p, path))
+			return claim_words(json_string_value(v), out, max);
 		out[0] = json_string_value(v);
 		return max ? 1 : 0;
 	}
@@ -292,6 +339,7 @@ int
 gw_jwtauthn(struct gw_stream *st, const struct gw_snap *s, struct gw_az_req *az,
     char *principal, size_t plen)
 {
+	static __thread struct claim_arg ca;	/* read by the policies right after */
 	const struct gw_reqauthn *ra = s->g->reqauthn;
 	enum gw_jwt_status err = GW_JWT_MISSING, iss_err = GW_JWT_OK;
 	struct timeval tv;
@@ -328,8 +376,10 @@ gw_jwtauthn(struct gw_stream *st, const struct gw_snap *s, struct gw_az_req *az,
 		az->audiences = (const char *const *)jwt->aud;
 		az->naudiences = jwt->naud;
 		az->presenter = json_string_value(gw_jwt_claim(jwt, "azp"));
+		ca.jwt = jwt;
+		ca.p = p;
 		az->claim = claim_strings;
-		az->claim_arg = (void *)jwt;
+		az->claim_arg = &ca;
 		apply_outputs(st, p, jwt, &f);
 		return 0;
 	}

@@ -583,6 +583,8 @@ ra_provider(struct plan *p, const struct object *o, const struct k_ra_jwt_rule *
 		jp->claim_hdrs[i].claim = r->output_claim_to_headers[i].claim;
 	}
 	jp->nclaim_hdrs = r->noutput_claim_to_headers;
+	jp->space_claims = r->space_delimited_claims;
+	jp->nspace_claims = r->nspace_delimited_claims;
 	if (r->jwks == NULL && r->jwks_uri == NULL)
 		gwp_note(p, o, "issuer %s has neither jwks nor jwksUri: its tokens fail "
 		    "(istiod would look the keys up by OIDC discovery)", r->issuer);

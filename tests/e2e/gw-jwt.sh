@@ -173,6 +173,17 @@ check "principal and group claim: 200" \
 check "principal without the group: 403" \
 	test "$(bearer "$(tok "$k/rsa.pem" RS256 rsa1 'groups=["group2"]')")" = 403
 check "another subject: 403" test "$(bearer "$(tok "$k/rsa.pem" RS256 rsa1 sub=someone 'groups=["group1"]')")" = 403
+# scope is space-delimited: "read write" has the word read
+cat > "$tmp/objs/policy.yaml" <<'EOC'
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: require-scope, namespace: istio-system}
+spec:
+  rules: [{when: [{key: "request.auth.claims[scope]", values: [read]}]}]
+EOC
+"$ctl" -s "$tmp/sock" reload > /dev/null 2>&1
+check "scope \"read write\" matches read" test "$(bearer "$(tok "$k/rsa.pem" RS256 rsa1 'scope=read write')")" = 200
+check "scope \"write\" does not" test "$(bearer "$(tok "$k/rsa.pem" RS256 rsa1 scope=write)")" = 403
 
 # jwksUri: fetched off the data path, refreshed, rotated
 # jwks_of KEYFILE KID: a JWKS with that one RSA key
