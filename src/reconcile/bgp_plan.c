@@ -298,8 +298,9 @@ build_routes(struct vg_arena *a, struct store *st, struct bgp_peer_desired *p,
 				cap *= 2;
 				p->attrsets = xreallocarray(p->attrsets, cap, sizeof(*p->attrsets));
 			}
-			as.comms = arena_memdup(a, comms, as.ncomms * sizeof(*comms) + 1);
-			as.large = arena_memdup(a, large, as.nlarge * sizeof(*large) + 1);
+			/* never zero bytes: the scratch arrays hold MAX_COMMS, one is there */
+			as.comms = arena_memdup(a, comms, (as.ncomms ? as.ncomms : 1) * sizeof(*comms));
+			as.large = arena_memdup(a, large, (as.nlarge ? as.nlarge : 1) * sizeof(*large));
 			p->attrsets[p->nattrsets++] = as;
 		}
 		p->routes[p->nroutes].pfx = c[i].pfx;
