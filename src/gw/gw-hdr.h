@@ -24,6 +24,12 @@ int hh_room(struct hhead *, size_t len);	/* 0 and overflow set past the limit */
 int hh_field(struct hhead *, const char *at, size_t len);
 int hh_value(struct hhead *, const char *at, size_t len);
 int hname_is(const struct hhead *, size_t i, const char *name);	/* case-insensitive */
+/* The value of the first field called name (any case), or NULL. */
+const char *gw_hdr_get(const struct hhead *, const char *name, size_t *len);
+/* The value of a cookie of the Cookie fields, or NULL. */
+const char *gw_hdr_cookie(const struct hhead *, const char *name, size_t *len);
+/* The value of a query parameter of a request target, or NULL. */
+const char *gw_query_param(const char *target, size_t tlen, const char *name, size_t *len);
 /* The same with a string literal: its length is known at compile time. */
 #define HNAME_IS(hh, i, lit) ((hh)->h[i].nl == sizeof(lit) - 1 && \
 	strncasecmp(HN(hh, i), (lit), sizeof(lit) - 1) == 0)

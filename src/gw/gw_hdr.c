@@ -318,3 +318,62 @@ gw_hlist_free(struct gw_hlist *l)
 	free(l->heap);
 	l->heap = NULL;
 }
+
+const char *
+gw_hdr_get(const struct hhead *hh, const char *name, size_t *len)
+{
+	size_t i;
+
+	for (i = 0; i < hh->n; i++)
+		if (hname_is(hh, i, name)) {
+			*len = hh->h[i].vl;
+			return HV(hh, i);
+		}
+	return NULL;
+}
+
+const char *
+gw_hdr_cookie(const struct hhead *hh, const char *name, size_t *len)
+{
+	size_t i, nl = strlen(name);
+
+	for (i = 0; i < hh->n; i++) {
+		const char *v, *end;
+
+		if (!HNAME_IS(hh, i, "cookie"))
+			continue;
+		v = HV(hh, i);
+		end = v + hh->h[i].vl;
+		while (v < end) {
+			const char *semi = memchr(v, ';', (size_t)(end - v)), *pe = semi ? semi : end;
+
+			while (v < pe && *v == ' ')
+				v++;
+			if ((size_t)(pe - v) > nl && memcmp(v, name, nl) == 0 && v[nl] == '=') {
+				*len = (size_t)(pe - v - (ptrdiff_t)nl - 1);
+				return v + nl + 1;
+			}
+			v = pe + 1;
+		}
+	}
+	return NULL;
+}
+
+const char *
+gw_query_param(const char *target, size_t tlen, const char *name, size_t *len)
+{
+	const char *q = memchr(target, '?', tlen), *end = target + tlen;
+	size_t nl = strlen(name);
+
+	while (q && q < end) {
+		const char *s = q + 1, *amp = memchr(s, '&', (size_t)(end - s));
+		const char *pe = amp ? amp : end;
+
+		if ((size_t)(pe - s) > nl && memcmp(s, name, nl) == 0 && s[nl] == '=') {
+			*len = (size_t)(pe - s - (ptrdiff_t)nl - 1);
+			return s + nl + 1;
+		}
+		q = amp;
+	}
+	return NULL;
+}

@@ -36,54 +36,6 @@ struct found {
 	int		 hdr;		/* index of the field it came from; -1: not a field */
 };
 
-/* The value of a query parameter of the request target, or NULL. */
-static const char *
-query_param(const char *path, size_t plen, const char *name, size_t *len)
-{
-	const char *q = memchr(path, '?', plen), *end = path + plen;
-	size_t nl = strlen(name);
-
-	while (q && q < end) {
-		const char *s = q + 1, *amp = memchr(s, '&', (size_t)(end - s));
-		const char *pe = amp ? amp : end;
-
-		if ((size_t)(pe - s) > nl && memcmp(s, name, nl) == 0 && s[nl] == '=') {
-			*len = (size_t)(pe - s - (ptrdiff_t)nl - 1);
-			return s + nl + 1;
-		}
-		q = amp;
-	}
-	return NULL;
-}
-
-/* The value of a cookie, or NULL. */
-static const char *
-cookie(const struct hhead *hh, const char *name, size_t *len)
-{
-	size_t i, nl = strlen(name);
-
-	for (i = 0; i < hh->n; i++) {
-		const char *v, *end;
-
-		if (!HNAME_IS(hh, i, "cookie"))
-			continue;
-		v = HV(hh, i);
-		end = v + hh->h[i].vl;
-		while (v < end) {
-			const char *semi = memchr(v, ';', (size_t)(end - v)), *pe = semi ? semi : end;
-
-			while (v < pe && *v == ' ')
-				v++;
-			if ((size_t)(pe - v) > nl && memcmp(v, name, nl) == 0 && v[nl] == '=') {
-				*len = (size_t)(pe - v - (ptrdiff_t)nl - 1);
-				return v + nl + 1;
-			}
-			v = pe + 1;
-		}
-	}
-	return NULL;
-}
-
 /* The first token in a provider's locations (Envoy's extractor), if any. */
 static int
 extract(const struct gw_jwt_provider *p, const struct gw_stream *st, struct found *f)
@@ -116,14 +68,14 @@ extract(const struct gw_jwt_provider *p, const struct gw_stream *st, struct foun
 			}
 			break;
 		case GW_JWT_LOC_PARAM:
-			if ((f->tok = query_param(hh->b.s, hh->url_l, l->name, &f->len)) != NULL &&
+			if ((f->tok = gw_query_param(hh->b.s, hh->url_l, l->name, &f->len)) != NULL &&
 			    f->len) {
 				f->hdr = -1;
 				return 1;
 			}
 			break;
 		case GW_JWT_LOC_COOKIE:
-			if ((f->tok = cookie(hh, l->name, &f->len)) != NULL && f->len) {
+			if ((f->tok = gw_hdr_cookie(hh, l->name, &f->len)) != NULL && f->len) {
 				f->hdr = -1;
 				return 1;
 			}
@@ -311,16 +263,12 @@ static void
 refuse(struct gw_stream *st, enum gw_jwt_status why)
 {
 	const struct hhead *hh = &st->hh;
-	const char *host = "", *q = memchr(hh->b.s, '?', hh->url_l), *msg;
+	const char *host, *q = memchr(hh->b.s, '?', hh->url_l), *msg;
 	struct vg_buf wa = { 0 };
-	size_t hostlen = 0, i, plen = q ? (size_t)(q - hh->b.s) : hh->url_l;
+	size_t hostlen = 0, plen = q ? (size_t)(q - hh->b.s) : hh->url_l;
 
-	for (i = 0; i < hh->n; i++)
-		if (HNAME_IS(hh, i, "host")) {
-			host = HV(hh, i);
-			hostlen = hh->h[i].vl;
-			break;
-		}
+	if ((host = gw_hdr_get(hh, "host", &hostlen)) == NULL)
+		host = "";
 	buf_printf(&wa, "Bearer realm=\"%s://%.*s%.*s\"", st->tls ? "https" : "http",
 	    (int)hostlen, host, (int)plen, hh->b.s);
 	if (why != GW_JWT_MISSING)

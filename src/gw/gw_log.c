@@ -52,16 +52,13 @@ lbl(struct vg_buf *b, const char *k, const char *v)
 static const char *
 req_header(const struct gw_stream *st, const char *name, size_t *len)
 {
-	const struct hhead *hh = &st->hh;
-	size_t i;
+	const char *v = gw_hdr_get(&st->hh, name, len);
 
-	for (i = 0; i < hh->n; i++)
-		if (hname_is(hh, i, name)) {
-			*len = hh->h[i].vl;
-			return HV(hh, i);
-		}
-	*len = 1;
-	return "-";
+	if (v == NULL) {
+		*len = 1;
+		v = "-";
+	}
+	return v;
 }
 
 /* One access log line: Envoy's default text format, or the same fields as JSON. */

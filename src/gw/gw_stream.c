@@ -77,7 +77,8 @@ static int
 hash_key(const struct gw_stream *st, const struct gw_cluster *c, uint64_t *h)
 {
 	const struct hhead *hh = &st->hh;
-	size_t i;
+	const char *v = NULL;
+	size_t len = 0;
 
 	switch (c->hash_key) {
 	case GW_HASH_SOURCE_IP:
@@ -85,53 +86,21 @@ hash_key(const struct gw_stream *st, const struct gw_cluster *c, uint64_t *h)
 		*h = fnv(st->client, strlen(st->client));
 		return 1;
 	case GW_HASH_HEADER:
-		for (i = 0; i < hh->n; i++)
-			if (hname_is(hh, i, c->hash_name)) {
-				*h = fnv(HV(hh, i), hh->h[i].vl);
-				return 1;
-			}
-		return 0;
+		v = gw_hdr_get(hh, c->hash_name, &len);
+		break;
 	case GW_HASH_COOKIE:
-		for (i = 0; i < hh->n; i++)
-			if (HNAME_IS(hh, i, "cookie")) {
-				const char *v = HV(hh, i), *end = v + hh->h[i].vl;
-				size_t nl = strlen(c->hash_name);
-
-				while (v < end) {
-					const char *semi = memchr(v, ';', (size_t)(end - v));
-					const char *pe = semi ? semi : end;
-
-					while (v < pe && *v == ' ')
-						v++;
-					if ((size_t)(pe - v) > nl && memcmp(v, c->hash_name, nl) == 0 && v[nl] == '=') {
-						*h = fnv(v + nl + 1, (size_t)(pe - v - (ptrdiff_t)nl - 1));
-						return 1;
-					}
-					v = pe + 1;
-				}
-			}
-		return 0;
-	case GW_HASH_QUERY: {
-		const char *path = hh->b.s;
-		const char *q = memchr(path, '?', hh->url_l);
-		size_t nl = strlen(c->hash_name);
-
-		while (q && q < path + hh->url_l) {
-			const char *s = q + 1, *end = path + hh->url_l;
-			const char *amp = memchr(s, '&', (size_t)(end - s));
-			const char *pe = amp ? amp : end;
-
-			if ((size_t)(pe - s) > nl && memcmp(s, c->hash_name, nl) == 0 && s[nl] == '=') {
-				*h = fnv(s + nl + 1, (size_t)(pe - s - (ptrdiff_t)nl - 1));
-				return 1;
-			}
-			q = amp;
-		}
-		return 0;
-	}
+		v = gw_hdr_cookie(hh, c->hash_name, &len);
+		break;
+	case GW_HASH_QUERY:
+		v = gw_query_param(hh->b.s, hh->url_l, c->hash_name, &len);
+		break;
 	default:
 		return 0;
 	}
+	if (v == NULL)
+		return 0;
+	*h = fnv(v, len);
+	return 1;
 }
 
 /* ---- fault injection, timeouts, retries ---- */
@@ -962,17 +931,13 @@ static const struct gw_back_ops stream_back_ops = {
 void
 gw_stream_head(struct gw_stream *st)
 {
-	size_t xl = 0, i;
+	size_t xl = 0;
 	const char *xff = NULL;
 
 	st->is_head = st->method == HTTP_HEAD;
 	if (!st->has_body)
 		st->body_done = 1;
-	for (i = 0; i < st->hh.n && xff == NULL; i++)
-		if (HNAME_IS(&st->hh, i, "x-forwarded-for")) {
-			xff = HV(&st->hh, i);
-			xl = st->hh.h[i].vl;
-		}
+	xff = gw_hdr_get(&st->hh, "x-forwarded-for", &xl);
 	if (xff == NULL || gw_xff_client(xff, xl, st->snap->trusted_hops, st->client,
 	    sizeof(st->client)) == -1)
 		snprintf(st->client, sizeof(st->client), "%s", st->peer);

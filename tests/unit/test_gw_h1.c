@@ -380,6 +380,41 @@ test_connection(void)
 	CU_ASSERT_FALSE(gw_authority_ok("caf\xc3\xa9", 5));
 }
 
+/* Field, cookie and query parameter lookups (hash keys, token locations, the access log). */
+static void
+test_lookups(void)
+{
+	static const char *const kv[] = { "Host", "a.test", "Cookie", "a=1; user=bob",
+	    "cookie", "user=later; x=", "X-Id", "7", NULL };
+	static const char target[] = "/p?a=1&token=abc&empty=&t";
+	struct hhead hh = { 0 };
+	const char *v;
+	size_t len = 0;
+
+	fill(&hh, kv);
+	v = gw_hdr_get(&hh, "x-id", &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+	CU_ASSERT_NSTRING_EQUAL(v, "7", len);
+	CU_ASSERT_PTR_NULL(gw_hdr_get(&hh, "x-i", &len));
+	v = gw_hdr_cookie(&hh, "user", &len);	/* the first Cookie field's */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+	CU_ASSERT_EQUAL(len, 3);
+	CU_ASSERT_NSTRING_EQUAL(v, "bob", 3);
+	CU_ASSERT_PTR_NULL(gw_hdr_cookie(&hh, "use", &len));
+	/* an empty value is found, with length 0 (the callers decide what it is worth) */
+	CU_ASSERT_PTR_NOT_NULL(gw_hdr_cookie(&hh, "x", &len));
+	CU_ASSERT_EQUAL(len, 0);
+	v = gw_query_param(target, sizeof(target) - 1, "token", &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+	CU_ASSERT_EQUAL(len, 3);
+	CU_ASSERT_NSTRING_EQUAL(v, "abc", 3);
+	CU_ASSERT_PTR_NOT_NULL(gw_query_param(target, sizeof(target) - 1, "empty", &len));
+	CU_ASSERT_EQUAL(len, 0);
+	CU_ASSERT_PTR_NULL(gw_query_param(target, sizeof(target) - 1, "t", &len));
+	CU_ASSERT_PTR_NULL(gw_query_param("/p", 2, "a", &len));
+	hh_free(&hh);
+}
+
 int
 main(void)
 {
@@ -391,6 +426,7 @@ main(void)
 		{ "request target normalization", test_target },
 		{ "head line rules", test_scan },
 		{ "Connection-named fields, websocket upgrades", test_connection },
+		{ "field, cookie and query parameter lookups", test_lookups },
 		{ NULL, NULL },
 	};
 
