@@ -44,35 +44,10 @@ ind() { sed 's/^/    /' "$1"; }
 	echo "  tls.crt: |"; ind "$pki/server.crt"
 	echo "  tls.key: |"; ind "$pki/server.key"
 	echo "  ca.crt: |"; ind "$pki/ca.crt"
+	echo ---
+	app_objs 10.244.12.1 mtls.test \
+	    "{port: {number: 443, name: https, protocol: HTTPS}, hosts: [mtls.test], tls: {mode: MUTUAL, credentialName: mtls-cred}}"
 	cat <<'EOC'
----
-apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: {name: gw, namespace: istio-system}
-spec:
-  selector: {istio: ingressgateway}
-  servers:
-  - port: {number: 443, name: https, protocol: HTTPS}
-    hosts: [mtls.test]
-    tls: {mode: MUTUAL, credentialName: mtls-cred}
----
-apiVersion: v1
-kind: Service
-metadata: {name: app, namespace: default}
-spec: {ports: [{port: 8080, name: http}]}
----
-apiVersion: v1
-kind: Endpoints
-metadata: {name: app, namespace: default}
-subsets: [{addresses: [{ip: 10.244.12.1}], ports: [{port: 8080, name: http}]}]
----
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: app, namespace: default}
-spec:
-  hosts: [mtls.test]
-  gateways: [istio-system/gw]
-  http: [{route: [{destination: {host: app.default.svc.cluster.local}}]}]
 ---
 apiVersion: security.istio.io/v1
 kind: AuthorizationPolicy

@@ -22,35 +22,7 @@ inns nginx -c "$tmp/ngx/nginx.conf" -p "$tmp/ngx" >"$tmp/ngx/out" 2>&1 &
 wait_for 5 test -s "$tmp/nginx.pid" || { fail "nginx did not start"; exit 1; }
 
 mkdir -p "$tmp/objs"
-cat > "$tmp/objs/app.yaml" <<'EOC'
-apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: {name: gw, namespace: istio-system}
-spec:
-  selector: {istio: ingressgateway}
-  servers:
-  - port: {number: 80, name: http, protocol: HTTP}
-    hosts: ["*"]
----
-apiVersion: v1
-kind: Service
-metadata: {name: app, namespace: default}
-spec: {ports: [{port: 8080, name: http}]}
----
-apiVersion: v1
-kind: Endpoints
-metadata: {name: app, namespace: default}
-subsets: [{addresses: [{ip: 10.244.9.1}], ports: [{port: 8080, name: http}]}]
----
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: app, namespace: default}
-spec:
-  hosts: ["*"]
-  gateways: [istio-system/gw]
-  http:
-  - route: [{destination: {host: app.default.svc.cluster.local}}]
-EOC
+app_objs 10.244.9.1 > "$tmp/objs/app.yaml"
 
 # code FROM-ADDR [curl args...]: the status of a request from that source address
 code() {
@@ -116,6 +88,11 @@ check "DENY /admin" test "$(code 10.244.9.10 http://10.244.9.20/admin)" = 403
 check "DENY /admin/*" test "$(code 10.244.9.10 http://10.244.9.20/admin/users)" = 403
 check "DENY DELETE" test "$(code 10.244.9.10 -X DELETE http://10.244.9.20/x)" = 403
 check "GET /x served" test "$(code 10.244.9.10 http://10.244.9.20/x)" = 200
+"$ctl" -s "$tmp/sock" gateway policies > "$tmp/policies.out" 2>&1
+check "vipgatectl gateway policies lists the DENY policy" \
+	grep -q "istio-system/deny-admin.*DENY\|DENY.*istio-system/deny-admin" "$tmp/policies.out"
+check "vipgatectl gateway policies: no ALLOW policy, the rest is allowed" \
+	grep -q "no ALLOW policy" "$tmp/policies.out"
 before=$(backend_saw admin)
 for t in '/x/../admin' '/%61dmin' '/./admin' '/admin/./users' '/x/%2e%2e/admin' '/%2e/admin'; do
 	check "path trick $t: 403" test "$(code 10.244.9.10 --path-as-is "http://10.244.9.20$t")" = 403
@@ -151,6 +128,11 @@ check "a broken policy: the reload reports it" grep -q "DENYY\|action" "$tmp/rel
 check "a broken policy denies everything" test "$(code 10.244.9.10 http://10.244.9.20/x)" = 403
 "$ctl" -s "$tmp/sock" analyze > "$tmp/analyze.out" 2>&1
 check "analyze names the broken policy" grep -q "deny-admin" "$tmp/analyze.out"
+check "the log names the broken policy and what it does" \
+	grep -q "AuthorizationPolicy istio-system/deny-admin: did not decode.*denies every request" "$tmp/log"
+"$ctl" -s "$tmp/sock" gateway policies > "$tmp/policies.out" 2>&1
+check "vipgatectl gateway policies: the broken one denies every request" \
+	grep -q "denies every request" "$tmp/policies.out"
 policy <<'EOC'
 apiVersion: security.istio.io/v1
 kind: AuthorizationPolicy

@@ -65,34 +65,9 @@ PY
 
 jwks=$(cat "$k/jwks.json")
 mkdir -p "$tmp/objs"
-cat > "$tmp/objs/app.yaml" <<EOC
-apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: {name: gw, namespace: istio-system}
-spec:
-  selector: {istio: ingressgateway}
-  servers:
-  - port: {number: 80, name: http, protocol: HTTP}
-    hosts: ["*"]
----
-apiVersion: v1
-kind: Service
-metadata: {name: app, namespace: default}
-spec: {ports: [{port: 8080, name: http}]}
----
-apiVersion: v1
-kind: Endpoints
-metadata: {name: app, namespace: default}
-subsets: [{addresses: [{ip: 10.244.10.1}], ports: [{port: 8080, name: http}]}]
----
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: app, namespace: default}
-spec:
-  hosts: ["*"]
-  gateways: [istio-system/gw]
-  http:
-  - route: [{destination: {host: app.default.svc.cluster.local}}]
+{
+app_objs 10.244.10.1
+cat <<EOC
 ---
 apiVersion: security.istio.io/v1
 kind: RequestAuthentication
@@ -105,6 +80,7 @@ spec:
     outputPayloadToHeader: x-jwt-payload
     outputClaimToHeaders: [{header: x-jwt-group, claim: group}]
 EOC
+} > "$tmp/objs/app.yaml"
 
 # req [curl args...]: "<code> <body>"
 req() {

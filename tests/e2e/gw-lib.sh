@@ -69,6 +69,37 @@ nginx_start() {
 	wait_for 5 test -s "$tmp/nginx.pid"
 }
 
+# app_objs IP [HOST [SERVER]]: a Gateway istio-system/gw (SERVER: its server,
+# default plain HTTP on 80 for every host) and Service, Endpoints and
+# VirtualService "app" in default routing HOST (default "*") to IP:8080
+app_objs() {
+	local ip=$1 host=${2:-*} srv=${3:-"{port: {number: 80, name: http, protocol: HTTP}, hosts: [\"*\"]}"}
+	cat <<EOC
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: istio-system}
+spec: {selector: {istio: ingressgateway}, servers: [$srv]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: app, namespace: default}
+spec: {ports: [{port: 8080, name: http}]}
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: app, namespace: default}
+subsets: [{addresses: [{ip: $ip}], ports: [{port: 8080, name: http}]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: app, namespace: default}
+spec:
+  hosts: ["$host"]
+  gateways: [istio-system/gw]
+  http: [{route: [{destination: {host: app.default.svc.cluster.local}}]}]
+EOC
+}
+
 # vipgated_start: config in $tmp/vipgate.yaml, objects in $tmp/objs
 vipgated_start() {
 	cat > "$tmp/vipgate.yaml" <<EOC
