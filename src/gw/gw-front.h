@@ -1,4 +1,4 @@
-/* The front: downstream HTTP/1.1 connections (gw_front.c). */
+/* The front: downstream connections (gw_front.c; HTTP/2 in gw_front_h2.c). */
 #ifndef VIPGATE_GW_FRONT_H
 #define VIPGATE_GW_FRONT_H
 
@@ -12,6 +12,8 @@ struct gw_worker;
 /* A connection the worker accepted on a listener's port (tls: terminate TLS on it). */
 void gw_front_accept(struct gw_worker *, uint16_t port, int tls, evutil_socket_t fd,
     const struct sockaddr *, int socklen);
+/* Draining: HTTP/2 connections say GOAWAY, their streams in flight finish. */
+void gw_front_drain(struct gw_worker *);
 /* Closes every downstream connection of the worker (it stops). */
 void gw_front_close_all(struct gw_worker *);
 

@@ -42,6 +42,7 @@ struct gw_stats {
 	struct gw_stat	*tab[GW_STAT_BUCKETS];
 	uint64_t	 cx_total, cx_active, upstream_cx_total, upstream_cx_active;
 	uint64_t	 upstream_reuse;
+	uint64_t	 cx_http2_total;	/* downstream connections that spoke HTTP/2 */
 	uint64_t	 yields;		/* the worker gave its CPU away (gw-yield.h) */
 	/* label texts are costly to build: remember the series of recent tuples */
 	struct {

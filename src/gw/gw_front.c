@@ -4,7 +4,9 @@
  * time per connection (pipelined requests wait in the input buffer and are
  * answered in order), each handed to a stream (gw-stream.h); answers come
  * back through h1_front_ops and are framed here (content-length, chunked
- * or close-delimited, keep-alive). TLS is below, in gw_io.
+ * or close-delimited, keep-alive). TLS is below, in gw_io. A connection
+ * that negotiates "h2" by ALPN, or opens with the HTTP/2 preface on a plain
+ * port (Envoy's codec AUTO), is handed to gw_front_h2.c.
  */
 #include "config.h"
 
@@ -24,6 +26,7 @@
 #include <openssl/x509v3.h>
 
 #include "gw-front.h"
+#include "gw-front-h2.h"
 #include "gw-h1.h"
 #include "gw-hdr.h"
 #include "gw-io.h"
@@ -60,6 +63,9 @@ struct gw_dconn {
 	struct gw_io		*tpeer;		/* after a 101: bytes go both ways as they are */
 	struct gw_peer_id	*pid;		/* the client certificate, once looked at */
 	int			 pid_done;
+	int			 fresh;		/* nothing read yet: HTTP/2 may begin */
+	struct gw_h2		*h2;		/* HTTP/2: the session carries the streams */
+	struct event		*ev_over;	/* its end, looked at after its callback */
 	TAILQ_ENTRY(gw_dconn)	 link;
 };
 
@@ -67,6 +73,8 @@ static const struct gw_front_ops h1_front_ops;
 static http_parser_settings dset;
 
 static void dc_feed(struct gw_dconn *);
+static int dc_choose(struct gw_dconn *);
+static void dc_h2_over(void *);
 static void dc_free(struct gw_dconn *);
 static void dc_free_now(struct gw_dconn *);
 static int dc_close_if_done(struct gw_dconn *);
@@ -767,6 +775,111 @@ dc_feed(struct gw_dconn *dc)
 		gw_io_setwatermark(dc->io, EV_WRITE, 0, 0);
 }
 
+/* ---- HTTP/2 ---- */
+
+static void
+dc_over_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct gw_dconn *dc = arg;
+
+	(void)fd;
+	(void)ev;
+	(void)dc_close_if_done(dc);
+}
+
+/* The session is over: the connection closes once its output is written. */
+static void
+dc_h2_over(void *arg)
+{
+	struct gw_dconn *dc = arg;
+
+	if (dc->closing)
+		return;
+	dc->closing = 1;
+	gw_io_setwatermark(dc->io, EV_WRITE, 0, 0);
+	/* looked at after the session's callback returned: it may be on the stack */
+	if (dc->ev_over == NULL)
+		dc->ev_over = event_new(dc->w->base, -1, 0, dc_over_cb, dc);
+	event_active(dc->ev_over, 0, 0);
+}
+
+static void
+dc_start_h2(struct gw_dconn *dc)
+{
+	struct gw_h2_env env = { 0 };
+
+	env.w = dc->w;
+	env.io = dc->io;
+	env.conn = &dc->f;
+	env.port = dc->port;
+	env.tls = dc->tls;
+	env.peer = dc->peer;
+	env.over = dc_h2_over;
+	env.arg = dc;
+	if (dc->tls) {
+		SSL *ssl = gw_io_ssl(dc->io);
+
+		env.sni = ssl ? SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name) : NULL;
+	}
+	if ((dc->h2 = gw_h2_new(&env)) == NULL) {
+		dc->closing = 1;
+		return;
+	}
+	__atomic_add_fetch(&dc->w->stats.cx_http2_total, 1, __ATOMIC_RELAXED);
+	gw_io_setwatermark(dc->io, EV_READ, 0, 0);
+	dc_timeout(dc, dc->w->snap ? dc->w->snap->idle_timeout_ms : GW_IDLE_TIMEOUT_MS);
+	gw_h2_writable(dc->h2);	/* the server preface: SETTINGS */
+}
+
+/*
+ * HTTP/1.1 or HTTP/2, as Envoy's codec AUTO chooses: ALPN first, then the
+ * first bytes of a plain connection. 0: not known yet (a preface begun).
+ */
+static int
+dc_choose(struct gw_dconn *dc)
+{
+	struct evbuffer *in = gw_io_input(dc->io);
+	size_t n = evbuffer_get_length(in);
+	int full;
+
+	if (dc->tls) {
+		SSL *ssl = gw_io_ssl(dc->io);
+		const unsigned char *a = NULL;
+		unsigned int al = 0;
+
+		if (ssl == NULL || !SSL_is_init_finished(ssl))
+			return 1;
+		SSL_get0_alpn_selected(ssl, &a, &al);
+		dc->fresh = 0;
+		if (al == 2 && memcmp(a, "h2", 2) == 0)
+			dc_start_h2(dc);
+		return 1;
+	}
+	if (n == 0)
+		return 0;
+	if (n > 24)
+		n = 24;
+	if (!gw_h2_preface(evbuffer_pullup(in, (ssize_t)n), n, &full)) {
+		dc->fresh = 0;
+		return 1;
+	}
+	if (!full)
+		return 0;
+	dc->fresh = 0;
+	dc_start_h2(dc);
+	return 1;
+}
+
+void
+gw_front_drain(struct gw_worker *w)
+{
+	struct gw_dconn *dc;
+
+	TAILQ_FOREACH(dc, &w->conns, link)
+		if (dc->h2 && !dc->closing)
+			gw_h2_shutdown(dc->h2);
+}
+
 /* ---- events ---- */
 
 /* The head did not come in time: 408, and the connection closes. */
@@ -819,6 +932,13 @@ dc_readcb(struct gw_io *io, void *arg)
 		gw_io_pump(io, dc->tpeer, GW_HWM);
 		return;
 	}
+	if (dc->fresh && dc_choose(dc) == 0)
+		return;	/* the preface is not all here yet */
+	if (dc->h2) {
+		if (gw_h2_input(dc->h2) == -1)
+			dc_h2_over(dc);
+		return;
+	}
 	dc_begin(dc);
 	dc_feed(dc);
 	dc_head_deadline(dc);
@@ -838,6 +958,11 @@ dc_writecb(struct gw_io *io, void *arg)
 	}
 	if (dc_close_if_done(dc))
 		return;
+	if (dc->h2) {
+		if (!dc->closing)
+			gw_h2_writable(dc->h2);
+		return;
+	}
 	if (dc->req) {
 		dc_begin(dc);
 		gw_stream_writable(dc->req);
@@ -850,9 +975,23 @@ dc_eventcb(struct gw_io *io, short what, void *arg)
 {
 	struct gw_dconn *dc = arg;
 
-	if (what & BEV_EVENT_CONNECTED)
-		return;		/* a TLS handshake completed */
+	if (what & BEV_EVENT_CONNECTED) {
+		/* a TLS handshake completed: HTTP/2 says so by ALPN */
+		if (dc->fresh)
+			(void)dc_choose(dc);
+		return;
+	}
 	if (dc->tpeer || dc->lingering) {
+		dc_free(dc);
+		return;
+	}
+	if (dc->h2) {
+		if ((what & BEV_EVENT_TIMEOUT) && !dc->closing && gw_h2_timeout(dc->h2)) {
+			gw_io_enable(io, EV_READ);
+			return;
+		}
+		if ((what & BEV_EVENT_TIMEOUT) && !dc->closing)
+			return;	/* GOAWAY written: closed when it is out */
 		dc_free(dc);
 		return;
 	}
@@ -921,6 +1060,10 @@ dc_free_now(struct gw_dconn *dc)
 		dc->tpeer = NULL;
 		gw_stream_free(st, st->snap != NULL);
 	}
+	if (dc->h2)
+		gw_h2_free(dc->h2);
+	if (dc->ev_over)
+		event_free(dc->ev_over);
 	gw_io_free(dc->io);
 	evbuffer_free(dc->stage);
 	peer_id_free(dc->pid);
@@ -997,6 +1140,7 @@ gw_front_accept(struct gw_worker *w, uint16_t port, int tls, evutil_socket_t fd,
 	http_parser_init(&dc->p, HTTP_REQUEST);
 	dc->p.data = dc;
 	dc->stage = evbuffer_new();
+	dc->fresh = 1;
 	w->nconns++;
 	TAILQ_INSERT_TAIL(&w->conns, dc, link);
 	__atomic_add_fetch(&w->stats.cx_total, 1, __ATOMIC_RELAXED);

@@ -193,7 +193,7 @@ gw_stats_render(struct gw_ctx *ctx, struct vg_buf *out)
 {
 	struct gw_stats all;
 	struct gw_stat *e;
-	uint64_t cx = 0, cxa = 0, ucx = 0, ucxa = 0, reuse = 0, yields = 0;
+	uint64_t cx = 0, cxa = 0, ucx = 0, ucxa = 0, reuse = 0, yields = 0, h2 = 0;
 	size_t i;
 
 	gw_stats_init(&all);
@@ -207,6 +207,7 @@ gw_stats_render(struct gw_ctx *ctx, struct vg_buf *out)
 		ucxa += __atomic_load_n(&s->upstream_cx_active, __ATOMIC_RELAXED);
 		reuse += __atomic_load_n(&s->upstream_reuse, __ATOMIC_RELAXED);
 		yields += __atomic_load_n(&s->yields, __ATOMIC_RELAXED);
+		h2 += __atomic_load_n(&s->cx_http2_total, __ATOMIC_RELAXED);
 	}
 	buf_puts(out, "# TYPE istio_requests_total counter\n");
 	for (i = 0; i < GW_STAT_BUCKETS; i++)
@@ -249,6 +250,8 @@ gw_stats_render(struct gw_ctx *ctx, struct vg_buf *out)
 	    "vipgate_gateway_worker_yields_total %llu\n",
 	    (unsigned long long)cx, (unsigned long long)cxa, (unsigned long long)ucx,
 	    (unsigned long long)ucxa, (unsigned long long)reuse, (unsigned long long)yields);
+	buf_printf(out, "# TYPE vipgate_gateway_downstream_cx_http2_total counter\n"
+	    "vipgate_gateway_downstream_cx_http2_total %llu\n", (unsigned long long)h2);
 	/* accepting: failures by errno, and the times it stopped (accept.h) */
 	{
 		uint64_t err[VG_ACC_NREASONS] = { 0 }, paused[VG_ACC_NREASONS] = { 0 }, full = 0;

@@ -37,26 +37,26 @@ tls_log(const char *what, const struct gw_tls *t)
 	ERR_clear_error();
 }
 
-/* Only HTTP/1.1 is spoken downstream: accept "http/1.1" when offered. */
+/*
+ * The server's list is Istio's for terminated gateway servers, ["h2",
+ * "http/1.1"], in the server's order of preference: h2 when offered.
+ */
 static int
 alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen, const unsigned char *in,
     unsigned int inlen, void *arg)
 {
-	unsigned int i = 0;
+	static const unsigned char ours[] = "\x02h2\x08http/1.1";
+	unsigned char *sel = NULL;
+	unsigned char sl = 0;
 
-	while (i < inlen) {
-		unsigned int l = in[i];
-
-		if (i + 1 + l > inlen)
-			break;
-		if (l == 8 && memcmp(in + i + 1, "http/1.1", 8) == 0) {
-			*out = in + i + 1;
-			*outlen = 8;
-			return SSL_TLSEXT_ERR_OK;
-		}
-		i += 1 + l;
-	}
-	return SSL_TLSEXT_ERR_NOACK;
+	(void)ssl;
+	(void)arg;
+	if (SSL_select_next_proto(&sel, &sl, ours, sizeof(ours) - 1, in, inlen) !=
+	    OPENSSL_NPN_NEGOTIATED)
+		return SSL_TLSEXT_ERR_NOACK;
+	*out = sel;
+	*outlen = sl;
+	return SSL_TLSEXT_ERR_OK;
 }
 
 static int

@@ -293,8 +293,10 @@ notify_cb(evutil_socket_t fd, short ev, void *arg)
 	acc_check_full(w);	/* a reload may change max_connections */
 	if (old)
 		gw_snap_unref(old);
-	if (draining)
+	if (draining) {
 		gw_back_idle_close_all(w);
+		gw_front_drain(w);
+	}
 	__atomic_store_n(&w->applied_gen, gen, __ATOMIC_RELEASE);
 	/* tell the main thread: readiness may have changed */
 	{
