@@ -14,6 +14,14 @@ struct gw_io;
 struct gw_worker;
 struct gw_h2;
 
+/* Why a GOAWAY was sent, as counted (vipgate_gateway_http2_goaway_total). */
+enum gw_h2_goaway {
+	GW_H2_GOAWAY_DRAIN,	/* NO_ERROR: drain, idle, a stalled client */
+	GW_H2_GOAWAY_PROTOCOL,	/* the client broke the protocol */
+	GW_H2_GOAWAY_FLOOD,	/* ENHANCE_YOUR_CALM: floods, CONTINUATION, bad preface */
+	GW_H2_GOAWAY_INTERNAL,	/* INTERNAL_ERROR: the stream reset rate limit among them */
+};
+
 /* What the connection below gives the session. */
 struct gw_h2_env {
 	struct gw_worker	*w;

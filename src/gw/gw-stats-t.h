@@ -43,6 +43,9 @@ struct gw_stats {
 	uint64_t	 cx_total, cx_active, upstream_cx_total, upstream_cx_active;
 	uint64_t	 upstream_reuse;
 	uint64_t	 cx_http2_total;	/* downstream connections that spoke HTTP/2 */
+	/* HTTP/2 (gw_front_h2.c): RST_STREAM received and sent with an error,
+	 * GOAWAY sent by enum gw_h2_goaway */
+	uint64_t	 h2_rx_reset, h2_tx_reset, h2_goaway[4];
 	uint64_t	 yields;		/* the worker gave its CPU away (gw-yield.h) */
 	/* label texts are costly to build: remember the series of recent tuples */
 	struct {

@@ -797,6 +797,9 @@ dc_h2_over(void *arg)
 		return;
 	dc->closing = 1;
 	gw_io_setwatermark(dc->io, EV_WRITE, 0, 0);
+	/* a client that does not read its GOAWAY is not waited for long */
+	gw_io_set_timeouts(dc->io, &(struct timeval){ 2, 0 }, &(struct timeval){ 2, 0 });
+	gw_io_enable(dc->io, EV_READ);
 	/* looked at after the session's callback returned: it may be on the stack */
 	if (dc->ev_over == NULL)
 		dc->ev_over = event_new(dc->w->base, -1, 0, dc_over_cb, dc);

@@ -615,9 +615,11 @@ cb_header(nghttp2_session *s, const nghttp2_frame *fr, const uint8_t *name, size
 static int
 cb_frame_recv(nghttp2_session *s, const nghttp2_frame *fr, void *arg)
 {
+	struct gw_h2 *c = arg;
 	struct h2s *hs;
 
-	(void)arg;
+	if (fr->hd.type == NGHTTP2_RST_STREAM)
+		__atomic_add_fetch(&c->env.w->stats.h2_rx_reset, 1, __ATOMIC_RELAXED);
 	if (fr->hd.type != NGHTTP2_HEADERS && fr->hd.type != NGHTTP2_DATA)
 		return 0;
 	hs = nghttp2_session_get_stream_user_data(s, fr->hd.stream_id);
@@ -655,9 +657,20 @@ cb_data_chunk(nghttp2_session *s, uint8_t flags, int32_t id, const uint8_t *d, s
 static int
 cb_frame_send(nghttp2_session *s, const nghttp2_frame *fr, void *arg)
 {
+	struct gw_h2 *c = arg;
+	struct gw_stats *ss = &c->env.w->stats;
 	struct h2s *hs;
 
-	(void)arg;
+	if (fr->hd.type == NGHTTP2_RST_STREAM && fr->rst_stream.error_code != NGHTTP2_NO_ERROR)
+		__atomic_add_fetch(&ss->h2_tx_reset, 1, __ATOMIC_RELAXED);
+	if (fr->hd.type == NGHTTP2_GOAWAY) {
+		uint32_t e = fr->goaway.error_code;
+		int k = e == NGHTTP2_NO_ERROR ? GW_H2_GOAWAY_DRAIN :
+		    e == NGHTTP2_ENHANCE_YOUR_CALM ? GW_H2_GOAWAY_FLOOD :
+		    e == NGHTTP2_INTERNAL_ERROR ? GW_H2_GOAWAY_INTERNAL : GW_H2_GOAWAY_PROTOCOL;
+
+		__atomic_add_fetch(&ss->h2_goaway[k], 1, __ATOMIC_RELAXED);
+	}
 	if ((fr->hd.type != NGHTTP2_HEADERS && fr->hd.type != NGHTTP2_DATA) ||
 	    !(fr->hd.flags & NGHTTP2_FLAG_END_STREAM))
 		return 0;
@@ -931,6 +944,10 @@ gw_h2_input(struct gw_h2 *c)
 {
 	struct evbuffer *in = gw_io_input(c->env.io);
 
+	if (c->over) {
+		evbuffer_drain(in, evbuffer_get_length(in));	/* closing: not read */
+		return -1;
+	}
 	h2_begin(c);
 	while (!c->over && !c->failed && evbuffer_get_length(in)) {
 		struct evbuffer_iovec v;
@@ -942,7 +959,8 @@ gw_h2_input(struct gw_h2 *c)
 		if (n < 0) {
 			/* a connection error: GOAWAY is queued when the codec could say why */
 			c->failed = 1;
-			if (n == NGHTTP2_ERR_FLOODED || n == NGHTTP2_ERR_BAD_CLIENT_MAGIC)
+			if (n == NGHTTP2_ERR_FLOODED || n == NGHTTP2_ERR_BAD_CLIENT_MAGIC ||
+			    n == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS)
 				(void)nghttp2_session_terminate_session(c->s, NGHTTP2_ENHANCE_YOUR_CALM);
 			evbuffer_drain(in, evbuffer_get_length(in));
 			break;

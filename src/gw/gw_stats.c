@@ -194,6 +194,8 @@ gw_stats_render(struct gw_ctx *ctx, struct vg_buf *out)
 	struct gw_stats all;
 	struct gw_stat *e;
 	uint64_t cx = 0, cxa = 0, ucx = 0, ucxa = 0, reuse = 0, yields = 0, h2 = 0;
+	uint64_t h2rx = 0, h2tx = 0, h2ga[4] = { 0 };
+	static const char *const gareason[4] = { "drain", "protocol", "flood", "internal" };
 	size_t i;
 
 	gw_stats_init(&all);
@@ -208,6 +210,10 @@ gw_stats_render(struct gw_ctx *ctx, struct vg_buf *out)
 		reuse += __atomic_load_n(&s->upstream_reuse, __ATOMIC_RELAXED);
 		yields += __atomic_load_n(&s->yields, __ATOMIC_RELAXED);
 		h2 += __atomic_load_n(&s->cx_http2_total, __ATOMIC_RELAXED);
+		h2rx += __atomic_load_n(&s->h2_rx_reset, __ATOMIC_RELAXED);
+		h2tx += __atomic_load_n(&s->h2_tx_reset, __ATOMIC_RELAXED);
+		for (size_t k = 0; k < 4; k++)
+			h2ga[k] += __atomic_load_n(&s->h2_goaway[k], __ATOMIC_RELAXED);
 	}
 	buf_puts(out, "# TYPE istio_requests_total counter\n");
 	for (i = 0; i < GW_STAT_BUCKETS; i++)
@@ -251,7 +257,16 @@ gw_stats_render(struct gw_ctx *ctx, struct vg_buf *out)
 	    (unsigned long long)cx, (unsigned long long)cxa, (unsigned long long)ucx,
 	    (unsigned long long)ucxa, (unsigned long long)reuse, (unsigned long long)yields);
 	buf_printf(out, "# TYPE vipgate_gateway_downstream_cx_http2_total counter\n"
-	    "vipgate_gateway_downstream_cx_http2_total %llu\n", (unsigned long long)h2);
+	    "vipgate_gateway_downstream_cx_http2_total %llu\n"
+	    "# TYPE vipgate_gateway_http2_rx_reset_total counter\n"
+	    "vipgate_gateway_http2_rx_reset_total %llu\n"
+	    "# TYPE vipgate_gateway_http2_tx_reset_total counter\n"
+	    "vipgate_gateway_http2_tx_reset_total %llu\n"
+	    "# TYPE vipgate_gateway_http2_goaway_total counter\n",
+	    (unsigned long long)h2, (unsigned long long)h2rx, (unsigned long long)h2tx);
+	for (i = 0; i < 4; i++)
+		buf_printf(out, "vipgate_gateway_http2_goaway_total{reason=\"%s\"} %llu\n",
+		    gareason[i], (unsigned long long)h2ga[i]);
 	/* accepting: failures by errno, and the times it stopped (accept.h) */
 	{
 		uint64_t err[VG_ACC_NREASONS] = { 0 }, paused[VG_ACC_NREASONS] = { 0 }, full = 0;

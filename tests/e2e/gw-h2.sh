@@ -31,7 +31,7 @@ mkdir -p "$tmp/objs"
 	echo "  tls.crt: |"; sed 's/^/    /' "$pki/h2.crt"
 	echo "  tls.key: |"; sed 's/^/    /' "$pki/h2.key"
 } > "$tmp/objs/50-app.yaml"
-vipgated_start || { fail "vipgated did not start"; cat "$tmp/log"; exit 1; }
+GW_EXTRA="idle_timeout: 3s" vipgated_start || { fail "vipgated did not start"; cat "$tmp/log"; exit 1; }
 
 c2() { inns curl -s --max-time 10 --http2-prior-knowledge "$@"; }
 tls() { inns curl -s --max-time 10 -k --resolve h2.test:443:127.0.0.1 "$@"; }
@@ -134,6 +134,28 @@ check "malformed stream reset, the next one answered ($out)" [ "$out" = "rst hea
 out=$(c2 -o /dev/null -w '%{http_code}' http://127.0.0.1/after)
 check "the gateway serves on after the bad stream ($out)" [ "$out" = "200" ]
 check "downstream HTTP/2 connections counted" [ "$(metric vipgate_gateway_downstream_cx_http2_total)" -gt 5 ]
+
+# the known attacks are bounded and counted; the gateway serves on after each
+atk() { inns timeout 40 python3 "$src/tests/e2e/h2-attack.py" 127.0.0.1 80 "$@" 2>&1 | tail -1; }
+out=$(atk rapid-reset)
+check "rapid reset (CVE-2023-44487): GOAWAY ($out)" grep -q '^goaway' <<<"$out"
+out=$(atk continuation-flood)
+check "CONTINUATION flood (CVE-2024-27316): GOAWAY ENHANCE_YOUR_CALM ($out)" [ "$out" = "goaway 11" ]
+out=$(atk ping-flood)
+check "PING flood, acks not read: closed ($out)" [ "$out" = "closed" ]
+out=$(atk settings-flood)
+check "SETTINGS flood, acks not read: closed ($out)" [ "$out" = "closed" ]
+out=$(atk hpack-bomb)
+check "HPACK bomb: its stream reset, the next answered ($out)" [ "$out" = "bomb rst next answered" ]
+out=$(atk too-many-streams)
+check "more streams than SETTINGS allow: refused ($out)" grep -Eq '^(refused|goaway 1)$' <<<"$out"
+out=$(atk zero-window 12)
+check "a zero window stall is closed after the idle timeout ($out)" grep -Eq '^closed after [3-9] s$' <<<"$out"
+check "vipgated survived the attacks" kill -0 "$pid"
+out=$(c2 -o /dev/null -w '%{http_code}' http://127.0.0.1/after-attacks)
+check "the gateway serves after the attacks ($out)" [ "$out" = "200" ]
+check "stream resets received counted" [ "$(metric vipgate_gateway_http2_rx_reset_total)" -ge 1000 ]
+check "flood GOAWAYs counted" [ "$(metric vipgate_gateway_http2_goaway_total 'reason="flood"')" -ge 3 ]
 
 kill "$pid"; wait "$pid" 2>/dev/null; pid=
 echo "gw-h2: $passes passed, $fails failed"
