@@ -25,6 +25,8 @@ void gw_local_redirect(struct gw_stream *, const struct gw_redirect *rd, int to_
  * requests from one get the CORS headers on their answer. 1 when answered.
  */
 int gw_local_cors(struct gw_stream *);
+/* The date field's value now (IMF-fixdate), in a buffer of the thread's. */
+const char *gw_http_date(size_t *len);
 /* The CORS fields of an answer to an allowed origin. */
 void gw_local_cors_fields(struct gw_hlist *, const struct gw_stream *);
 

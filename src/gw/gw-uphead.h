@@ -14,4 +14,7 @@ struct gw_stream;
 void gw_uphead_build(struct gw_stream *, const struct gw_match *m, const char *host,
     size_t hostlen);
 
+/* st->reqid: the client's x-request-id, or a new UUID (once a request). */
+void gw_stream_reqid(struct gw_stream *);
+
 #endif

@@ -30,10 +30,12 @@
 #include "gw-h1.h"
 #include "gw-hdr.h"
 #include "gw-io.h"
+#include "gw-local.h"
 #include "gw-path.h"
 #include "gw-snap.h"
 #include "gw-stats-t.h"
 #include "gw-stream.h"
+#include "gw-uphead.h"
 #include "gw-worker-t.h"
 #include "vipgate/gw-route-t.h"
 
@@ -140,14 +142,20 @@ static void
 dc_reject(struct gw_dconn *dc, int code, const char *msg)
 {
 	struct evbuffer *out = dc_out(dc);
-	size_t len = strlen(msg);
+	size_t len = strlen(msg), dlen;
+	const char *date;
 
 	if (dc->req && dc->req->resp_started) {
 		dc->closing = 1;
 		return;
 	}
+	date = gw_http_date(&dlen);
+	if (dc->req)
+		gw_stream_reqid(dc->req);
 	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\ncontent-length: %zu\r\ncontent-type: text/plain\r\n"
-	    "server: istio-envoy\r\nconnection: close\r\n\r\n%s", code, reason(code), len, msg);
+	    "date: %.*s\r\n%s%s%sserver: istio-envoy\r\nconnection: close\r\n\r\n%s",
+	    code, reason(code), len, (int)dlen, date, dc->req ? "x-request-id: " : "",
+	    dc->req ? dc->req->reqid : "", dc->req ? "\r\n" : "", msg);
 	if (dc->req) {
 		dc->req->code = code;
 		dc->req->flags = "DPE";
@@ -540,6 +548,7 @@ d_begin(http_parser *p)
 	st = gw_stream_new(dc->w, &dc->f);
 	st->t0_us = now_us();
 	st->flags = "-";
+	st->method = -1;	/* not read yet */
 	dc->req = st;
 	dc->keepalive = dc->http10 = dc->down_chunked = dc->down_close = 0;
 	st->hh.max = dc->w->snap ? dc->w->snap->max_header_bytes : 0;
@@ -555,6 +564,7 @@ d_url(http_parser *p, const char *at, size_t len)
 
 	if (st == NULL || !hh_room(&st->hh, len))
 		return -1;
+	st->method = p->method;	/* the request line's method is read */
 	buf_append(&st->hh.b, at, len);
 	st->hh.url_l += (uint32_t)len;
 	return 0;
@@ -700,6 +710,9 @@ dc_bad_head(struct gw_dconn *dc, int code, const char *msg)
 {
 	struct gw_stream *st = dc->req;
 
+	/* bytes that never began a request still get their line in the access log */
+	if (st == NULL && !dc->closing && d_begin(&dc->p) == 0)
+		st = dc->req;
 	if (!st || !st->resp_started)
 		dc_reject(dc, code, msg);
 	else

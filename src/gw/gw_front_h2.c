@@ -33,10 +33,12 @@
 #include "gw-front-h2.h"
 #include "gw-hdr.h"
 #include "gw-io.h"
+#include "gw-local.h"
 #include "gw-path.h"
 #include "gw-snap.h"
 #include "gw-stats-t.h"
 #include "gw-stream.h"
+#include "gw-uphead.h"
 #include "gw-worker-t.h"
 
 /*
@@ -327,13 +329,19 @@ h2_reject(struct h2s *hs, int code, const char *msg)
 	struct gw_stream *st = hs->st;
 	char clen[24];
 	size_t mlen = strlen(msg);
-	struct gw_hdr f[3] = {
+	struct gw_hdr f[5] = {
 		{ "content-length", 14, clen, 0 },
 		{ "content-type", 12, "text/plain", 10 },
+		{ "date", 4, NULL, 0 },
+		{ "x-request-id", 12, NULL, 0 },
 		{ "server", 6, "istio-envoy", 11 },
 	};
 
 	f[0].vlen = (size_t)snprintf(clen, sizeof(clen), "%zu", mlen);
+	f[2].value = gw_http_date(&f[2].vlen);
+	gw_stream_reqid(st);
+	f[3].value = st->reqid;
+	f[3].vlen = strlen(st->reqid);
 	st->code = code;
 	st->flags = "DPE";
 	st->resp_started = st->resp_done = 1;
@@ -341,7 +349,7 @@ h2_reject(struct h2s *hs, int code, const char *msg)
 	evbuffer_add(hs->out, msg, mlen);
 	hs->ended = 1;
 	hs->rst_after = !hs->eos;
-	h2_submit(hs, code, f, 3, st->is_head);
+	h2_submit(hs, code, f, 5, st->is_head);
 	hs->st = NULL;
 	gw_stream_free(st, 1);
 }
@@ -374,6 +382,7 @@ h2_head(struct h2s *hs)
 		return;
 	}
 	m = hs->method ? h2_method(hs->method, strlen(hs->method)) : -1;
+	st->method = m;
 	if (m == -1) {
 		h2_reject(hs, 400, "bad request\n");
 		return;
@@ -412,7 +421,6 @@ h2_head(struct h2s *hs)
 		hh->url_l = (uint32_t)n;
 		free(tmp);
 	}
-	st->method = m;
 	st->proto = "HTTP/2";
 	st->port = c->env.port;
 	st->tls = c->env.tls;
@@ -522,6 +530,8 @@ cb_begin_headers(nghttp2_session *s, const nghttp2_frame *fr, void *arg)
 	st = gw_stream_new(c->env.w, &hs->f);
 	st->t0_us = now_us();
 	st->flags = "-";
+	st->method = -1;	/* not read yet */
+	st->proto = "HTTP/2";
 	st->hh.max = c->env.w->snap ? c->env.w->snap->max_header_bytes : 0;
 	hs->st = st;
 	TAILQ_INSERT_TAIL(&c->streams, hs, link);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <http_parser.h>
 
@@ -16,6 +17,7 @@
 #include "gw-snap-t.h"
 #include "gw-stream-life.h"
 #include "gw-stream-t.h"
+#include "gw-uphead.h"
 #include "vipgate/gw-route.h"
 
 void
@@ -32,6 +34,25 @@ gw_local_cors_fields(struct gw_hlist *l, const struct gw_stream *st)
 		gw_hlist_add(l, "access-control-expose-headers", 29, c->expose, strlen(c->expose));
 }
 
+/* The date field's value (RFC 9110 5.6.7 IMF-fixdate), remade once a second. */
+const char *
+gw_http_date(size_t *len)
+{
+	static __thread char buf[40];
+	static __thread time_t made;
+	time_t now = time(NULL);
+
+	if (now != made || buf[0] == '\0') {
+		struct tm tm;
+
+		gmtime_r(&now, &tm);
+		strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		made = now;
+	}
+	*len = strlen(buf);
+	return buf;
+}
+
 void
 gw_local(struct gw_stream *st, int code, const char *flags, const char *body, size_t blen,
     const char *location)
@@ -41,7 +62,8 @@ gw_local(struct gw_stream *st, int code, const char *flags, const char *body, si
 	struct gw_hlist l;
 	struct gw_resp r;
 	char num[24];
-	size_t i;
+	const char *date;
+	size_t i, dlen;
 
 	if (st->resp_started)
 		return;
@@ -64,6 +86,11 @@ gw_local(struct gw_stream *st, int code, const char *flags, const char *body, si
 		gw_hlist_add(&l, "x-envoy-overloaded", 18, "true", 4);
 	if (st->www_auth)
 		gw_hlist_add(&l, "www-authenticate", 16, st->www_auth, strlen(st->www_auth));
+	/* every answer of the gateway's own carries a date and the request's id */
+	date = gw_http_date(&dlen);
+	gw_hlist_add(&l, "date", 4, date, dlen);
+	gw_stream_reqid(st);
+	gw_hlist_add(&l, "x-request-id", 12, st->reqid, strlen(st->reqid));
 	gw_hlist_add(&l, "server", 6, "istio-envoy", 11);
 	memset(&r, 0, sizeof(r));
 	r.status = code;

@@ -70,7 +70,11 @@ access_log(struct gw_stream *st, double ms)
 	struct timespec ts;
 	struct tm tm;
 	char when[40], up[64], dur[24];
-	const char *method = http_method_str((enum http_method)st->method);
+	/* a head that could not be parsed: its method only when it was read */
+	const char *method = st->method < 0 ? "-" : http_method_str((enum http_method)st->method);
+	const char *proto = st->proto ? st->proto : "-";
+	const char *path = st->hh.url_l && st->hh.b.s ? st->hh.b.s : "-";
+	int pathl = st->hh.url_l && st->hh.b.s ? (int)st->hh.url_l : 1;
 	const char *xff, *ua, *auth;
 	size_t xffl, ual, authl;
 
@@ -93,8 +97,8 @@ access_log(struct gw_stream *st, double ms)
 		buf_puts(&b, "{");
 		jstr(&b, "start_time", when, strlen(when));
 		jstr(&b, "method", method, strlen(method));
-		jstr(&b, "path", st->hh.b.s ? st->hh.b.s : "", st->hh.url_l);
-		jstr(&b, "protocol", st->proto, strlen(st->proto));
+		jstr(&b, "path", path, (size_t)pathl);
+		jstr(&b, "protocol", proto, strlen(proto));
 		jstr(&b, "response_code", code, strlen(code));
 		jstr(&b, "response_flags", st->flags ? st->flags : "-", strlen(st->flags ? st->flags : "-"));
 		jstr(&b, "bytes_received", in, strlen(in));
@@ -111,8 +115,8 @@ access_log(struct gw_stream *st, double ms)
 		buf_puts(&b, "}\n");
 	} else
 		buf_printf(&b, "[%s] \"%s %.*s %s\" %d %s %llu %llu %s - \"%.*s\" \"%.*s\" \"%s\" "
-		    "\"%.*s\" \"%s\"\n", when, method, (int)st->hh.url_l, st->hh.b.s ? st->hh.b.s : "",
-		    st->proto, st->code, st->flags ? st->flags : "-",
+		    "\"%.*s\" \"%s\"\n", when, method, pathl, path,
+		    proto, st->code, st->flags ? st->flags : "-",
 		    (unsigned long long)st->bytes_in, (unsigned long long)st->bytes_out, dur,
 		    (int)xffl, xff, (int)ual, ua, st->reqid[0] ? st->reqid : "-", (int)authl, auth, up);
 	if (!ctx->alog_json && st->tls_reason[0]) {

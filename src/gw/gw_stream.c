@@ -268,7 +268,7 @@ st_retry_now(struct gw_stream *st)
 	if (e == NULL) {
 		st->lbs = NULL;
 		st->ep = NULL;
-		gw_local_error(st, 503, gw_flags_add(st->flags, "UH"), "no healthy upstream\n");
+		gw_local_error(st, 503, gw_flags_add(st->flags, "UH"), "no healthy upstream");
 		return;
 	}
 	st->ep = e;
@@ -294,7 +294,7 @@ st_attempt_failed(struct gw_stream *st, enum gw_retry_ev ev)
 		return;
 	}
 	if (ev == GW_RETRY_EV_PER_TRY_TIMEOUT) {
-		gw_local_error(st, 504, gw_flags_add(st->flags, "UT"), "upstream request timeout\n");
+		gw_local_error(st, 504, gw_flags_add(st->flags, "UT"), "upstream request timeout");
 		return;
 	}
 	if (ev == GW_RETRY_EV_CONNECT) {
@@ -302,7 +302,7 @@ st_attempt_failed(struct gw_stream *st, enum gw_retry_ev ev)
 		why = "connection failure";
 	}
 	/* Envoy adds %UPSTREAM_TRANSPORT_FAILURE_REASON% after a TLS failure */
-	buf_printf(&b, "upstream connect error or disconnect/reset before headers. %sreset reason: %s%s%s\n",
+	buf_printf(&b, "upstream connect error or disconnect/reset before headers. %sreset reason: %s%s%s",
 	    st->retries ? "retried and the latest " : "", why,
 	    st->tls_reason[0] ? ", transport failure reason: " : "", st->tls_reason);
 	gw_local_error(st, 503, gw_flags_add(st->flags, flag), b.s);
@@ -357,7 +357,7 @@ st_timeout_cb(evutil_socket_t fd, short what, void *arg)
 		gw_back_timeout(st->uc);
 	} else if (!st->resp_started) {
 		st_step_stop(st);	/* a back-off: no more tries */
-		gw_local_error(st, 504, gw_flags_add(st->flags, "UT"), "upstream request timeout\n");
+		gw_local_error(st, 504, gw_flags_add(st->flags, "UT"), "upstream request timeout");
 	}
 	st_leave(fc);
 }
@@ -468,7 +468,7 @@ st_route(struct gw_stream *st)
 	}
 	st->rt = gw_route_find(vh, st->snap->rx, &rq, &m);
 	if (st->rt == NULL) {
-		gw_local_error(st, 404, "NR", "route_not_found\n");
+		gw_local_error(st, 404, "NR", "");	/* Envoy: no body */
 		return;
 	}
 	if (st->rt->cors && gw_local_cors(st))
@@ -522,7 +522,7 @@ st_upstream(struct gw_stream *st)
 	st->ep = gw_lb_pick(st->cl, st->lbs, rnd_cb, w, h, have_hash);
 	if (st->ep == NULL) {
 		st->lbs = NULL;
-		gw_local_error(st, 503, gw_flags_add(st->flags, "UH"), "no healthy upstream\n");
+		gw_local_error(st, 503, gw_flags_add(st->flags, "UH"), "no healthy upstream");
 		return;
 	}
 	gw_lb_acquire(st->lbs, st->ep);
@@ -661,10 +661,10 @@ st_resume(void *owner, enum gw_rs_resume how)
 		st_attempt_failed(st, GW_RETRY_EV_CONNECT);
 	} else if (how == GW_RS_ROUTE_TIMEOUT) {
 		st_step_stop(st);
-		gw_local_error(st, 504, gw_flags_add(st->flags, "UT"), "upstream request timeout\n");
+		gw_local_error(st, 504, gw_flags_add(st->flags, "UT"), "upstream request timeout");
 	} else {
 		st_step_stop(st);
-		gw_local_error(st, 504, gw_flags_add(st->flags, "SI"), "stream timeout\n");
+		gw_local_error(st, 504, gw_flags_add(st->flags, "SI"), "stream timeout");
 	}
 	st_leave(fc);
 }
@@ -848,7 +848,7 @@ sb_fail(struct gw_stream *st, enum gw_back_fail kind, int stale, const char *tls
 			}
 		}
 		if (tmo == GW_TMO_ROUTE)
-			gw_local_error(st, 504, gw_flags_add(st->flags, "UT"), "upstream request timeout\n");
+			gw_local_error(st, 504, gw_flags_add(st->flags, "UT"), "upstream request timeout");
 		else
 			st_attempt_failed(st, kind == GW_BACK_F_CONNECT ? GW_RETRY_EV_CONNECT :
 			    tmo == GW_TMO_TRY ? GW_RETRY_EV_PER_TRY_TIMEOUT : GW_RETRY_EV_RESET);

@@ -101,6 +101,28 @@ gen_request_id(struct gw_worker *w, char out[37])
 	out[36] = '\0';
 }
 
+/*
+ * The request's id, kept in st->reqid: the client's x-request-id when it
+ * sent one, a new UUID otherwise. Set once; the upstream head and the
+ * gateway's own answers carry the same.
+ */
+void
+gw_stream_reqid(struct gw_stream *st)
+{
+	const char *rid;
+	size_t ridl = 0;
+
+	if (st->reqid[0])
+		return;
+	if ((rid = gw_hdr_get(&st->hh, "x-request-id", &ridl)) != NULL && ridl) {
+		size_t l = ridl < sizeof(st->reqid) - 1 ? ridl : sizeof(st->reqid) - 1;
+
+		memcpy(st->reqid, rid, l);
+		st->reqid[l] = '\0';
+	} else
+		gen_request_id(st->w, st->reqid);
+}
+
 void
 gw_uphead_build(struct gw_stream *st, const struct gw_match *m, const char *host, size_t hostlen)
 {
@@ -111,7 +133,6 @@ gw_uphead_build(struct gw_stream *st, const struct gw_match *m, const char *host
 	const struct gw_dest *d = st->dest;
 	const char *xff = NULL, *rid = NULL;
 	size_t xffl = 0, ridl = 0, i;
-	char idbuf[37];
 
 	gw_rewrite_path(rt, m, st->snap->rx, hh->b.s, hh->url_l, &path);
 	buf_puts(b, http_method_str((enum http_method)st->method));
@@ -169,16 +190,11 @@ gw_uphead_build(struct gw_stream *st, const struct gw_match *m, const char *host
 		buf_puts(b, "x-envoy-internal: true\r\n");
 	else
 		buf_hdr(b, "x-envoy-external-address", st->client, strlen(st->client));
-	if (rid && ridl) {
-		size_t l = ridl < sizeof(st->reqid) - 1 ? ridl : sizeof(st->reqid) - 1;
-
+	if (rid && ridl)
 		buf_hdr(b, "x-request-id", rid, ridl);
-		memcpy(st->reqid, rid, l);
-		st->reqid[l] = '\0';
-	} else {
-		gen_request_id(st->w, idbuf);
-		buf_hdr(b, "x-request-id", idbuf, 36);
-		memcpy(st->reqid, idbuf, 37);
+	else {
+		gw_stream_reqid(st);
+		buf_hdr(b, "x-request-id", st->reqid, strlen(st->reqid));
 	}
 	if (st->tls)
 		xfcc(b, st);

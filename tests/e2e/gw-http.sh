@@ -173,9 +173,18 @@ check "both productpage endpoints answer" test "$seen" -eq 2
 check "access log line (Envoy format)" grep -q '^\[20[0-9-]*T[0-9:.]*Z\] "GET /productpage HTTP/1.1" 200 - 0 [0-9]* [0-9]* - "-" "curl/[^"]*" "[0-9a-f-]\{36\}" "bookinfo.example.com" "10.244.[12].10:9080"$' "$tmp/access.log"
 
 # 404 NR for an unknown host
-code=$(c -o "$tmp/body" -w '%{http_code}' -H "Host: nope.example.com" "http://$VIP/")
+code=$(c -o "$tmp/body" -D "$tmp/head" -w '%{http_code}' -H "Host: nope.example.com" "http://$VIP/")
 check "404 NR (got $code)" test "$code" = 404
-check "404 body names the reason" grep -q route_not_found "$tmp/body"
+check "404 NR: an empty body, as Envoy's" test ! -s "$tmp/body"
+check "a local answer has a date" grep -qi '^date: [A-Z][a-z][a-z], [0-9][0-9] [A-Z][a-z][a-z] 20[0-9][0-9] [0-9:]* GMT' "$tmp/head"
+check "a local answer has an x-request-id" grep -qi '^x-request-id: [0-9a-f-]\{36\}' "$tmp/head"
+code=$(c -o /dev/null -D "$tmp/head" -w '%{http_code}' -H "Host: nope.example.com" -H "x-request-id: rid-42" "http://$VIP/")
+check "a local answer carries the client's x-request-id" grep -qi '^x-request-id: rid-42' "$tmp/head"
+# a head that cannot be parsed: logged with what was read ("-": no method)
+raw "$VIP" 80 '\x16\x03\x01garbage\r\n\r\n' > "$tmp/garbage"
+check "garbage: 400 with a date" sh -c "grep -q '^HTTP/1.1 400' '$tmp/garbage' && grep -qi '^date: ' '$tmp/garbage'"
+wait_for 3 grep -q '"- - -" 400 DPE' "$tmp/access.log"
+check "garbage logged without a method (\"- - -\" 400 DPE)" grep -q '"- - -" 400 DPE' "$tmp/access.log"
 
 for t in "nc 503 cluster_not_found" "uh 503 no.healthy.upstream" "uf 503 connection.failure"; do
 	set -- $t
