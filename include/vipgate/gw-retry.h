@@ -57,6 +57,9 @@ int gw_retry_host_ok(const struct gw_retry_policy *, const void *ep,
  * integer percent, and abort percentage, as Envoy FractionalPercent. 0 when
  * the fault does nothing Envoy would apply (no fixedDelay, no httpStatus).
  */
+/* Envoy's mappings between HTTP and gRPC statuses (local replies to gRPC requests). */
+int gw_http_to_grpc(int http);
+int gw_grpc_to_http(int grpc);
 int gw_fault_compile(const struct k_vs_fault *, struct gw_fault *);
 
 /* Whether a FractionalPercent fires for this random number (Envoy's featureEnabled). */

@@ -241,6 +241,7 @@ struct gw_fault {
 	int64_t			 delay_ms;	/* 0: no delay */
 	uint32_t		 delay_num, delay_den;
 	int			 abort_status;	/* 0: no abort */
+	int			 abort_grpc;	/* grpcStatus's code + 1; 0: an HTTP status */
 	uint32_t		 abort_num, abort_den;
 };
 

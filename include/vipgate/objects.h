@@ -85,6 +85,8 @@ void object_unref(struct object *);
 #define OBJ_SPEC(o, type) ((const struct type *)(o)->spec)
 
 /* One IPAddressPool address entry: a CIDR or an a-b range. */
+/* A gRPC status name's code (Istio's names: "UNAVAILABLE" is 14); -1: none. */
+int grpc_status_code(const char *name);
 int pool_parse_range(const char *, struct pool_range *, char *err, size_t errlen);
 
 int labelsel_match(const struct labelsel *, const struct strmap *labels);

@@ -126,6 +126,7 @@ struct gw_stream {
 	size_t			 ncors_pf;
 	char			 cors_age[24];
 	int			 overloaded;	/* a local answer says x-envoy-overloaded */
+	int			 grpc_status;	/* a fault's gRPC status + 1 for the local answer */
 	struct gw_rs_req	 rs;		/* circuit breakers (gw_resil.c) */
 	int			 rs_body;	/* body kept only while it waited for a connection */
 	size_t			 cors_len;

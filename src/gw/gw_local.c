@@ -13,6 +13,7 @@
 #include <http_parser.h>
 
 #include "gw-hdr.h"
+#include "vipgate/gw-retry.h"
 #include "gw-local.h"
 #include "gw-snap-t.h"
 #include "gw-stream-life.h"
@@ -53,6 +54,75 @@ gw_http_date(size_t *len)
 	return buf;
 }
 
+/* A gRPC request (content-type application/grpc, +proto, +json ...). */
+static int
+is_grpc(const struct gw_stream *st)
+{
+	size_t l = 0;
+	const char *ct = gw_hdr_get(&st->hh, "content-type", &l);
+
+	return ct && l >= 16 && strncasecmp(ct, "application/grpc", 16) == 0 &&
+	    (l == 16 || ct[16] == '+' || ct[16] == ';');
+}
+
+/*
+ * Envoy's local reply to a gRPC request: HTTP 200, trailers only, the
+ * status in grpc-status (mapped from the HTTP one, or a fault's own) and
+ * the text in grpc-message, percent-encoded as the gRPC spec asks.
+ */
+static void
+grpc_local(struct gw_stream *st, int code, const char *flags, const char *body, size_t blen)
+{
+	struct gw_front *fc = st->fc;
+	struct gw_hdr stack[GW_HLIST_STACK];
+	struct gw_hlist l;
+	struct gw_resp r;
+	struct vg_buf msg = { 0 };
+	char gs[8];
+	const char *date;
+	size_t i, dlen;
+	int g = st->grpc_status ? st->grpc_status - 1 : gw_http_to_grpc(code);
+
+	for (i = 0; i < blen; i++) {
+		unsigned char ch = (unsigned char)body[i];
+
+		if (ch < 0x20 || ch > 0x7e || ch == '%')
+			buf_printf(&msg, "%%%02X", ch);
+		else
+			buf_append(&msg, (const char *)&ch, 1);
+	}
+	st->resp_started = 1;
+	st->code = 200;
+	st->flags = flags;
+	gw_hlist_init(&l, stack);
+	gw_hlist_add(&l, "content-type", 12, "application/grpc", 16);
+	gw_hlist_add(&l, "grpc-status", 11, gs, (size_t)snprintf(gs, sizeof(gs), "%d", g));
+	if (msg.len)
+		gw_hlist_add(&l, "grpc-message", 12, msg.s, msg.len);
+	if (st->rt)
+		gw_hlist_ops(&l, &st->rt->resp);
+	gw_local_cors_fields(&l, st);
+	date = gw_http_date(&dlen);
+	gw_hlist_add(&l, "date", 4, date, dlen);
+	gw_stream_reqid(st);
+	gw_hlist_add(&l, "x-request-id", 12, st->reqid, strlen(st->reqid));
+	gw_hlist_add(&l, "server", 6, "istio-envoy", 11);
+	gw_hlist_add(&l, "content-length", 14, "0", 1);
+	memset(&r, 0, sizeof(r));
+	r.status = 200;
+	r.f = l.f;
+	r.n = l.n;
+	r.has_length = 1;
+	r.local = 1;
+	r.no_body = 1;		/* HTTP/2: one HEADERS frame that ends the stream */
+	fc->ops->head(fc, &r);
+	gw_hlist_free(&l);
+	buf_free(&msg);
+	fc->ops->end(fc);
+	st->resp_done = 1;
+	gw_stream_maybe_done(st);
+}
+
 void
 gw_local(struct gw_stream *st, int code, const char *flags, const char *body, size_t blen,
     const char *location)
@@ -67,6 +137,10 @@ gw_local(struct gw_stream *st, int code, const char *flags, const char *body, si
 
 	if (st->resp_started)
 		return;
+	if ((code >= 400 || st->grpc_status) && location == NULL && is_grpc(st)) {
+		grpc_local(st, code, flags, body, blen);
+		return;
+	}
 	st->resp_started = 1;
 	st->code = code;
 	st->flags = flags;

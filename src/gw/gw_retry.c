@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "vipgate/gw-retry.h"
+#include "vipgate/objects.h"
 
 static const struct {
 	const char	*name;
@@ -275,9 +276,44 @@ fraction(const struct k_istio_percent *pct, const struct opt_i64 *ipct, uint32_t
 	}
 }
 
+/* Envoy's Grpc::Utility::httpToGrpcStatus: a local reply's status to a gRPC client. */
+int
+gw_http_to_grpc(int http)
+{
+	switch (http) {
+	case 400:
+		return 13;	/* INTERNAL */
+	case 401:
+		return 16;	/* UNAUTHENTICATED */
+	case 403:
+		return 7;	/* PERMISSION_DENIED */
+	case 404:
+		return 12;	/* UNIMPLEMENTED */
+	case 429:
+	case 502:
+	case 503:
+	case 504:
+		return 14;	/* UNAVAILABLE */
+	default:
+		return 2;	/* UNKNOWN */
+	}
+}
+
+/* Envoy's Grpc::Utility::grpcToHttpStatus. */
+int
+gw_grpc_to_http(int grpc)
+{
+	static const int map[17] = { 200, 499, 500, 400, 504, 404, 409, 403, 429, 400, 409, 400,
+	    501, 500, 503, 500, 401 };
+
+	return grpc >= 0 && grpc < 17 ? map[grpc] : 500;
+}
+
 int
 gw_fault_compile(const struct k_vs_fault *in, struct gw_fault *out)
 {
+	int code;
+
 	memset(out, 0, sizeof(*out));
 	if (in == NULL)
 		return 0;
@@ -288,6 +324,12 @@ gw_fault_compile(const struct k_vs_fault *in, struct gw_fault *out)
 	}
 	if (in->abort && in->abort->http_status > 0) {
 		out->abort_status = (int)in->abort->http_status;
+		fraction(&in->abort->percentage, NULL, &out->abort_num, &out->abort_den);
+	} else if (in->abort && in->abort->grpc_status &&
+	    (code = grpc_status_code(in->abort->grpc_status)) >= 0) {
+		/* a gRPC request gets the status; any other its HTTP equivalent */
+		out->abort_grpc = code + 1;
+		out->abort_status = gw_grpc_to_http(code);
 		fraction(&in->abort->percentage, NULL, &out->abort_num, &out->abort_den);
 	}
 	return out->delay_ms > 0 || out->abort_status > 0;

@@ -185,6 +185,7 @@ st_fault_abort(struct gw_stream *st)
 	if (f->abort_status <= 0 ||
 	    !gw_fraction_hit(f->abort_num, f->abort_den, gw_rand(st->w)))
 		return 0;
+	st->grpc_status = f->abort_grpc;
 	gw_local(st, f->abort_status, gw_flags_add(st->flags, "FI"), "fault filter abort", 18, NULL);
 	return 1;
 }

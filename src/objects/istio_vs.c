@@ -591,11 +591,21 @@ static const char *const grpc_statuses[] = {
 	"UNAUTHENTICATED",
 };
 
+int
+grpc_status_code(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < VG_ARRAY_SIZE(grpc_statuses); i++)
+		if (strcmp(grpc_statuses[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
 static int
 abort_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 {
 	struct k_vs_fault_abort *a = obj;
-	size_t i;
 
 	if (n == NULL)
 		return 0;
@@ -604,9 +614,8 @@ abort_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 		return -1;
 	}
 	if (a->grpc_status) {
-		for (i = 0; i < VG_ARRAY_SIZE(grpc_statuses); i++)
-			if (strcmp(grpc_statuses[i], a->grpc_status) == 0)
-				return 0;
+		if (grpc_status_code(a->grpc_status) >= 0)
+			return 0;
 		sc_error(c, istio_at(n, "grpcStatus", -1), "grpcStatus \"%s\" is not a gRPC "
 		    "status name (like NOT_FOUND, UNAVAILABLE)", a->grpc_status);
 		return -1;

@@ -382,8 +382,6 @@ resilience_compile(struct plan *p, struct gw_route *r, const struct k_vs_http *h
 		    !h->fault->abort->percentage.set)
 			gwp_note(p, vso, "http[%zu]: fault.abort has no percentage: it aborts no "
 			    "request (Envoy's default 0%%)", ri);
-		if (h->fault->abort && h->fault->abort->grpc_status)
-			gwp_note(p, vso, "http[%zu]: fault.abort.grpcStatus is not applied on HTTP/1.1", ri);
 	}
 }
 

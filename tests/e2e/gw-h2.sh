@@ -23,6 +23,24 @@ mkdir -p "$tmp/objs"
 	app_objs 10.244.1.10 "*" '{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]},
 	  {port: {number: 443, name: https, protocol: HTTPS}, hosts: ["*"],
 	   tls: {mode: SIMPLE, credentialName: h2-cred}}'
+	cat <<'EOC'
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: grpc, namespace: default}
+spec:
+  hosts: ["grpc.test"]
+  gateways: [istio-system/gw]
+  http:
+  - match: [{uri: {prefix: /abort.Svc/}}]
+    fault: {abort: {grpcStatus: RESOURCE_EXHAUSTED, percentage: {value: 100}}}
+    route: [{destination: {host: app.default.svc.cluster.local}}]
+  - match: [{uri: {prefix: /http503.Svc/}}]
+    fault: {abort: {httpStatus: 503, percentage: {value: 100}}}
+    route: [{destination: {host: app.default.svc.cluster.local}}]
+  - match: [{uri: {prefix: /none.Svc/}}]
+    route: [{destination: {host: nothing.default.svc.cluster.local}}]
+EOC
 	echo "---"
 	echo "apiVersion: v1"
 	echo "kind: Secret"
@@ -134,6 +152,21 @@ check "malformed stream reset, the next one answered ($out)" [ "$out" = "rst hea
 out=$(c2 -o /dev/null -w '%{http_code}' http://127.0.0.1/after)
 check "the gateway serves on after the bad stream ($out)" [ "$out" = "200" ]
 check "downstream HTTP/2 connections counted" [ "$(metric vipgate_gateway_downstream_cx_http2_total)" -gt 5 ]
+
+# gRPC requests the gateway answers itself: Envoy's statuses, trailers only
+if /usr/bin/python3 -c 'import grpc' 2>/dev/null; then
+	out=$(inns /usr/bin/python3 "$src/tests/e2e/grpc-call.py" 127.0.0.1:80 grpc.test \
+		/http503.Svc/Call /none.Svc/Call /abort.Svc/Call 2>&1 | tail -1)
+	check "gRPC local replies: 503 and no healthy upstream UNAVAILABLE, fault abort grpcStatus ($out)" \
+		[ "$out" = "UNAVAILABLE UNAVAILABLE RESOURCE_EXHAUSTED | fault filter abort" ]
+	c2 -o /dev/null -D "$tmp/gh" -H 'content-type: application/grpc' -H 'te: trailers' \
+		-H 'host: grpc.test' --data-binary '' http://127.0.0.1/abort.Svc/Call
+	check "gRPC local reply: HTTP 200, trailers only (grpc-status 8, grpc-message)" \
+		sh -c "grep -q '^HTTP/2 200' '$tmp/gh' && grep -q '^grpc-status: 8' '$tmp/gh' &&
+		grep -q '^grpc-message: fault filter abort' '$tmp/gh'"
+else
+	echo "SKIP: python3-grpcio missing: gRPC local replies not checked"
+fi
 
 # the known attacks are bounded and counted; the gateway serves on after each
 atk() { inns timeout 40 python3 "$src/tests/e2e/h2-attack.py" 127.0.0.1 80 "$@" 2>&1 | tail -1; }

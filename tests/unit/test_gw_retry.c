@@ -319,11 +319,34 @@ t_fault(void)
 	CU_ASSERT_EQUAL(g.delay_num, 0);
 	CU_ASSERT_EQUAL(g.abort_num, 0);
 	CU_ASSERT_FALSE(gw_fraction_hit(g.abort_num, g.abort_den, 0));
-	/* a gRPC abort only: nothing an HTTP/1.1 route applies */
+	/* a gRPC abort: its code for gRPC requests, Envoy's HTTP equivalent for others */
 	f.delay = NULL;
 	a.http_status = 0;
 	a.grpc_status = "UNAVAILABLE";
+	a.percentage.set = 1;
+	CU_ASSERT_EQUAL(gw_fault_compile(&f, &g), 1);
+	CU_ASSERT_EQUAL(g.abort_grpc, 14 + 1);
+	CU_ASSERT_EQUAL(g.abort_status, 503);
+	a.grpc_status = "RESOURCE_EXHAUSTED";
+	gw_fault_compile(&f, &g);
+	CU_ASSERT_EQUAL(g.abort_grpc, 8 + 1);
+	CU_ASSERT_EQUAL(g.abort_status, 429);
+	a.grpc_status = "NO_SUCH_STATUS";
 	CU_ASSERT_EQUAL(gw_fault_compile(&f, &g), 0);
+	/* Envoy's local reply mapping, HTTP to gRPC */
+	CU_ASSERT_EQUAL(gw_http_to_grpc(400), 13);
+	CU_ASSERT_EQUAL(gw_http_to_grpc(401), 16);
+	CU_ASSERT_EQUAL(gw_http_to_grpc(403), 7);
+	CU_ASSERT_EQUAL(gw_http_to_grpc(404), 12);
+	CU_ASSERT_EQUAL(gw_http_to_grpc(429), 14);
+	CU_ASSERT_EQUAL(gw_http_to_grpc(503), 14);
+	CU_ASSERT_EQUAL(gw_http_to_grpc(504), 14);
+	CU_ASSERT_EQUAL(gw_http_to_grpc(500), 2);
+	CU_ASSERT_EQUAL(gw_grpc_to_http(0), 200);
+	CU_ASSERT_EQUAL(gw_grpc_to_http(4), 504);
+	CU_ASSERT_EQUAL(gw_grpc_to_http(12), 501);
+	CU_ASSERT_EQUAL(gw_grpc_to_http(16), 401);
+	CU_ASSERT_EQUAL(gw_grpc_to_http(99), 500);
 
 	CU_ASSERT(gw_fraction_hit(100, 100, 12345));
 	CU_ASSERT(gw_fraction_hit(1000000, 1000000, 999999999));
