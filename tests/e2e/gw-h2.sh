@@ -40,6 +40,9 @@ spec:
     route: [{destination: {host: app.default.svc.cluster.local}}]
   - match: [{uri: {prefix: /none.Svc/}}]
     route: [{destination: {host: nothing.default.svc.cluster.local}}]
+  - match: [{uri: {prefix: /slow}}]
+    fault: {delay: {fixedDelay: 1s, percentage: {value: 100}}}
+    route: [{destination: {host: app.default.svc.cluster.local}}]
 EOC
 	echo "---"
 	echo "apiVersion: v1"
@@ -190,6 +193,11 @@ check "the gateway serves after the attacks ($out)" [ "$out" = "200" ]
 check "stream resets received counted" [ "$(metric vipgate_gateway_http2_rx_reset_total)" -ge 1000 ]
 check "flood GOAWAYs counted" [ "$(metric vipgate_gateway_http2_goaway_total 'reason="flood"')" -ge 3 ]
 
-kill "$pid"; wait "$pid" 2>/dev/null; pid=
+# drain (SIGTERM): GOAWAY NO_ERROR on open connections, the stream in flight is answered
+out=$(inns timeout 20 python3 "$src/tests/e2e/h2-attack.py" 127.0.0.1 80 drain "$pid" /slow 2>&1 | tail -1)
+check "drain: GOAWAY(NO_ERROR) and the request in flight answered ($out)" [ "$out" = "goaway 0 answered" ]
+wait_for 10 sh -c "! kill -0 $pid 2>/dev/null"
+check "vipgated exited after the drain" sh -c "! kill -0 $pid 2>/dev/null"
+wait "$pid" 2>/dev/null; pid=
 echo "gw-h2: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]

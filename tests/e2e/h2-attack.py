@@ -19,9 +19,9 @@ def lit(n, v, index=False):
         return bytes(out) + x
     return h + s(n) + s(v)
 
-def req(path, extra=b''):
+def req(path, extra=b'', authority=b'x.test'):
     return (lit(b':method', b'GET') + lit(b':scheme', b'http') + lit(b':path', path) +
-            lit(b':authority', b'x.test') + extra)
+            lit(b':authority', authority) + extra)
 
 PREFACE = b'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'
 
@@ -152,5 +152,18 @@ def zero_window(h, p):
     t0 = time.time()
     fr, how = read_frames(s, lambda fr: False, limit=float(sys.argv[4]) if len(sys.argv) > 4 else 10)
     return '%s after %.0f s' % ('closed' if how in ('eof', 'reset') else how, time.time() - t0)
+
+def drain(h, p):
+    # not an attack: a request in flight when vipgated is told to stop
+    # (argv[4]: its pid, argv[5]: the path); GOAWAY comes, the answer too
+    import os, signal
+    s = conn(h, p)
+    s.sendall(frame(1, 5, 1, req(sys.argv[5].encode(), authority=b'grpc.test')))
+    time.sleep(0.3)
+    os.kill(int(sys.argv[4]), signal.SIGTERM)
+    fr, how = read_frames(s, lambda fr: any(t == 0 and f & 1 and sid == 1 for t, f, sid, _ in fr)
+                          and goaway(fr) is not None)
+    status = 'answered' if any(t == 0 and f & 1 and sid == 1 for t, f, sid, _ in fr) else 'not answered'
+    return 'goaway %s %s' % (goaway(fr), status)
 
 print(globals()[sys.argv[3].replace('-', '_')](sys.argv[1], int(sys.argv[2])))
