@@ -26,6 +26,8 @@ int hh_value(struct hhead *, const char *at, size_t len);
 int hname_is(const struct hhead *, size_t i, const char *name);	/* case-insensitive */
 /* The value of the first field called name (any case), or NULL. */
 const char *gw_hdr_get(const struct hhead *, const char *name, size_t *len);
+/* A gRPC request: content-type application/grpc, +proto, +json ... */
+int gw_is_grpc(const struct hhead *);
 /* The value of a cookie of the Cookie fields, or NULL. */
 const char *gw_hdr_cookie(const struct hhead *, const char *name, size_t *len);
 /* The value of a query parameter of a request target, or NULL. */

@@ -53,6 +53,7 @@ struct gw_stats {
 		const void	*cl, *ep;
 		const char	*flags;
 		int		 code;
+		int		 grpc;		/* request_protocol grpc, and the grpc status + 1 */
 		struct gw_stat	*e;
 	}		 cache[256];
 	struct gw_cstat	*ctab[GW_CSTAT_BUCKETS];	/* per cluster, by name */

@@ -127,6 +127,8 @@ struct gw_stream {
 	char			 cors_age[24];
 	int			 overloaded;	/* a local answer says x-envoy-overloaded */
 	int			 grpc_status;	/* a fault's gRPC status + 1 for the local answer */
+	int			 is_grpc;	/* content-type application/grpc* */
+	int			 grpc_sent;	/* the grpc-status of a local answer + 1 */
 	struct gw_rs_req	 rs;		/* circuit breakers (gw_resil.c) */
 	int			 rs_body;	/* body kept only while it waited for a connection */
 	size_t			 cors_len;

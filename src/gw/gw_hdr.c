@@ -377,3 +377,13 @@ gw_query_param(const char *target, size_t tlen, const char *name, size_t *len)
 	}
 	return NULL;
 }
+
+int
+gw_is_grpc(const struct hhead *hh)
+{
+	size_t l = 0;
+	const char *ct = gw_hdr_get(hh, "content-type", &l);
+
+	return ct && l >= 16 && strncasecmp(ct, "application/grpc", 16) == 0 &&
+	    (l == 16 || ct[16] == '+' || ct[16] == ';');
+}

@@ -54,17 +54,6 @@ gw_http_date(size_t *len)
 	return buf;
 }
 
-/* A gRPC request (content-type application/grpc, +proto, +json ...). */
-static int
-is_grpc(const struct gw_stream *st)
-{
-	size_t l = 0;
-	const char *ct = gw_hdr_get(&st->hh, "content-type", &l);
-
-	return ct && l >= 16 && strncasecmp(ct, "application/grpc", 16) == 0 &&
-	    (l == 16 || ct[16] == '+' || ct[16] == ';');
-}
-
 /*
  * Envoy's local reply to a gRPC request: HTTP 200, trailers only, the
  * status in grpc-status (mapped from the HTTP one, or a fault's own) and
@@ -94,6 +83,7 @@ grpc_local(struct gw_stream *st, int code, const char *flags, const char *body, 
 	st->resp_started = 1;
 	st->code = 200;
 	st->flags = flags;
+	st->grpc_sent = g + 1;
 	gw_hlist_init(&l, stack);
 	gw_hlist_add(&l, "content-type", 12, "application/grpc", 16);
 	gw_hlist_add(&l, "grpc-status", 11, gs, (size_t)snprintf(gs, sizeof(gs), "%d", g));
@@ -137,7 +127,7 @@ gw_local(struct gw_stream *st, int code, const char *flags, const char *body, si
 
 	if (st->resp_started)
 		return;
-	if ((code >= 400 || st->grpc_status) && location == NULL && is_grpc(st)) {
+	if ((code >= 400 || st->grpc_status) && location == NULL && st->is_grpc) {
 		grpc_local(st, code, flags, body, blen);
 		return;
 	}

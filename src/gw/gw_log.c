@@ -143,13 +143,15 @@ gw_log_record(struct gw_stream *st)
 	size_t slot = (size_t)((((uintptr_t)c >> 4) ^ ((uintptr_t)e >> 3) ^ (uintptr_t)st->code * 31 ^
 	    ((uintptr_t)flags >> 2)) % VG_ARRAY_SIZE(w->stats.cache));
 	struct gw_stats *ss = &w->stats;
+	int grpc = st->is_grpc ? 1 + st->grpc_sent : 0;
+	char gcode[16];
 
 	if (w->ctx->alog_fd >= 0)
 		access_log(st, ms);
 	pthread_mutex_lock(&ss->mu);
 	if (ss->cache[slot].e && ss->cache[slot].gen == gen && ss->cache[slot].cl == c &&
 	    ss->cache[slot].ep == e && ss->cache[slot].code == st->code &&
-	    ss->cache[slot].flags == flags) {
+	    ss->cache[slot].flags == flags && ss->cache[slot].grpc == grpc) {
 		gw_stats_add(ss->cache[slot].e, ms, st->bytes_in, st->bytes_out);
 		pthread_mutex_unlock(&ss->mu);
 		return;
@@ -170,9 +172,12 @@ gw_log_record(struct gw_stream *st)
 	lbl(&k, "destination_version", e ? e->version : NULL);
 	lbl(&k, "destination_principal", NULL);
 	lbl(&k, "destination_cluster", NULL);
-	lbl(&k, "request_protocol", "http");
+	/* Istio's request_protocol: "grpc" for gRPC, "http" for any HTTP version */
+	lbl(&k, "request_protocol", st->is_grpc ? "grpc" : "http");
 	lbl(&k, "response_code", code);
-	lbl(&k, "grpc_response_status", "");
+	if (st->grpc_sent)
+		snprintf(gcode, sizeof(gcode), "%d", st->grpc_sent - 1);
+	lbl(&k, "grpc_response_status", st->grpc_sent ? gcode : "");
 	lbl(&k, "response_flags", flags);
 	lbl(&k, "connection_security_policy", "unknown");
 	pthread_mutex_lock(&ss->mu);
@@ -182,6 +187,7 @@ gw_log_record(struct gw_stream *st)
 	ss->cache[slot].ep = e;
 	ss->cache[slot].code = st->code;
 	ss->cache[slot].flags = flags;
+	ss->cache[slot].grpc = grpc;
 	gw_stats_add(ss->cache[slot].e, ms, st->bytes_in, st->bytes_out);
 	pthread_mutex_unlock(&ss->mu);
 	buf_free(&k);

@@ -936,6 +936,7 @@ gw_stream_head(struct gw_stream *st)
 	const char *xff = NULL;
 
 	st->is_head = st->method == HTTP_HEAD;
+	st->is_grpc = gw_is_grpc(&st->hh);
 	if (!st->has_body)
 		st->body_done = 1;
 	xff = gw_hdr_get(&st->hh, "x-forwarded-for", &xl);

@@ -167,6 +167,8 @@ if /usr/bin/python3 -c 'import grpc' 2>/dev/null; then
 	check "gRPC local reply: HTTP 200, trailers only (grpc-status 8, grpc-message)" \
 		sh -c "grep -q '^HTTP/2 200' '$tmp/gh' && grep -q '^grpc-status: 8' '$tmp/gh' &&
 		grep -q '^grpc-message: fault filter abort' '$tmp/gh'"
+	check "metrics: request_protocol grpc, grpc_response_status 8" \
+		[ "$(metric istio_requests_total 'request_protocol="grpc",response_code="200",grpc_response_status="8"')" -ge 2 ]
 else
 	echo "SKIP: python3-grpcio missing: gRPC local replies not checked"
 fi
