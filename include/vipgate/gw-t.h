@@ -157,6 +157,8 @@ struct gw_cluster {
 	int64_t			 max_retries;
 	int64_t			 max_requests_per_connection;
 	int64_t			 connect_timeout_ms;	/* default 10s */
+	/* the upstream protocol (Istio's setUpstreamProtocol) */
+	enum { GW_UP_H1, GW_UP_H2, GW_UP_CLIENT } up_proto;
 	int64_t			 idle_timeout_ms;	/* default 1h */
 	/* tcp.tcpKeepalive: 0 keeps the kernel's value; keepalive off when !tcp_keepalive */
 	int			 tcp_keepalive;

@@ -1,5 +1,5 @@
 /*
- * The back: upstream connections (HTTP/1.1 today), each from the worker's
+ * The back: upstream connections (HTTP/1.1, or HTTP/2 in gw_back_h2.c), each from the worker's
  * pool or new, TLS below it when the cluster says so. It reports what
  * happens to the stream it serves through gw_back_ops and decides nothing:
  * no retry, no outlier verdict, no answer to the client.
@@ -39,6 +39,7 @@ enum gw_back_fail {
 /* The answer's framing as the back read it. */
 struct gw_back_head {
 	int		 chunked;	/* transfer-encoding: chunked */
+	int		 eos;		/* the head ends the answer (HTTP/2 END_STREAM) */
 	size_t		 ndrop;		/* fields its Connection field names ... */
 	const uint8_t	*drop;		/* ... marked */
 };
@@ -62,6 +63,8 @@ struct gw_back_ops {
 	void	(*upgraded)(struct gw_stream *, struct gw_io *io, struct evbuffer *rest);
 	/* the upgraded pipe closed upstream (what it sent is passed on) */
 	void	(*tunnel_closed)(struct gw_stream *);
+	/* the answer's trailers (HTTP/2), before done */
+	void	(*trailers)(struct gw_stream *, const struct hhead *);
 	/* the upstream took what was queued: the request body may flow again */
 	void	(*drained)(struct gw_stream *);
 	/* around the back's own callbacks: what they pass to the client goes out
@@ -77,6 +80,7 @@ struct gw_back_prep {
 	char			 key[96];	/* ip|port, plus |t<TLS identity> for TLS */
 	uint64_t		 khash;
 	struct gw_uconn		*idle;		/* a pooled connection for the key, or NULL */
+	int			 h2;		/* the connection speaks HTTP/2 */
 };
 
 #endif

@@ -22,7 +22,7 @@ struct sockaddr_storage;
  */
 int gw_back_prepare(struct gw_back_prep *, struct gw_worker *, struct gw_snap *,
     const struct gw_cluster *, const struct gw_endpoint *, const struct vg_buf *uphead,
-    char *err, size_t errlen);
+    int h2, char *err, size_t errlen);
 /* Releases what gw_back_prepare held (the TLS request). */
 void gw_back_prep_done(struct gw_back_prep *);
 /* Takes the idle connection out of the pool. */

@@ -38,6 +38,7 @@ struct gw_resp {
 	int			 no_body;	/* HEAD, 204, 304 */
 	int			 local;		/* the gateway's own answer */
 	int			 upgrade;	/* 101 to the upgrade asked for: fields as they came */
+	int			 end;		/* the head is the whole answer (HTTP/2: END_STREAM on it) */
 };
 
 /* The client certificate of a TLS connection, as x-forwarded-client-cert and the policies see it. */
@@ -82,6 +83,8 @@ struct gw_front_ops {
 	struct gw_io *(*tunnel)(struct gw_front *, struct gw_io *io, struct evbuffer *rest);
 	/* the pipe's other end closed: finish what is queued and close */
 	void	(*untunnel)(struct gw_front *);
+	/* the answer's trailers, before end (HTTP/1.1 drops them, as Envoy's codec) */
+	void	(*trailers)(struct gw_front *, const struct gw_hdr *, size_t);
 	/* the client certificate (found once a connection), or NULL: none */
 	const struct gw_peer_id *(*peer_id)(struct gw_front *);
 	/* the connection's local address; -1: unknown */

@@ -19,8 +19,10 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <http_parser.h>
+#include <openssl/ssl.h>
 
 #include "gw-back.h"
+#include "gw-back-h2.h"
 #include "gw-h1.h"
 #include "gw-hdr.h"
 #include "gw-io.h"
@@ -57,6 +59,9 @@ struct gw_uconn {
 	int			 discard;	/* an answer to be retried: read, not passed on */
 	struct gw_rs_cx		 rs;		/* counted against its cluster's breakers */
 	int			 tls;		/* an upstream TLS connection */
+	struct gw_uh2		*h2;		/* HTTP/2 (gw_back_h2.c), or NULL: HTTP/1.1 */
+	int			 h2_dead;	/* freed while its session was reading */
+	int			 h2_reading;
 	TAILQ_ENTRY(gw_uconn)	 link;
 };
 
@@ -64,11 +69,12 @@ static http_parser_settings uset;
 
 static void uc_free(struct gw_uconn *);
 static void u_fail(struct gw_uconn *, short);
+static void u_h2_read(struct gw_uconn *);
 
 size_t
 gw_back_pending(const struct gw_uconn *uc)
 {
-	return evbuffer_get_length(gw_io_output(uc->io));
+	return evbuffer_get_length(gw_io_output(uc->io)) + (uc->h2 ? gw_uh2_pending(uc->h2) : 0);
 }
 
 int
@@ -92,6 +98,12 @@ gw_back_send(struct gw_uconn *uc, const void *a, size_t al, const void *b, size_
 	size_t done = 0, i;
 	ssize_t n;
 
+	if (uc->h2) {
+		/* the request as HTTP/1.1 bytes, read back into HTTP/2 frames */
+		if (gw_uh2_send(uc->h2, a, al) == 0 && gw_uh2_send(uc->h2, b, bl) == 0)
+			(void)gw_uh2_send(uc->h2, c, cl);
+		return;
+	}
 	/* straight to the socket when nothing waits; TLS goes through gw_io's flush */
 	if (uc->connected && !uc->tls && evbuffer_get_length(out) == 0) {
 		/* send() for one piece, sendmsg() for more: both skip writev's VFS layers */
@@ -158,6 +170,7 @@ u_headers_done(http_parser *p)
 	if (uc->req == NULL)
 		return -1;
 	bh.chunked = (p->flags & F_CHUNKED) != 0;
+	bh.eos = 0;
 	bh.ndrop = 0;
 	bh.drop = uc->drop;
 	if (p->status_code >= 200 || p->status_code == 101)
@@ -414,8 +427,106 @@ gw_back_resume(struct gw_uconn *uc)
 	if (!uc->bp)
 		return;
 	uc->bp = 0;
+	if (uc->h2) {
+		gw_io_enable(uc->io, EV_READ);
+		u_h2_read(uc);	/* what waited in the input */
+		return;
+	}
 	uc->resume = 1;
 	u_feed(uc);
+}
+
+/* ---- HTTP/2 (gw_back_h2.c) ---- */
+
+static enum gw_back_verdict
+h2_head(void *arg, int status, const struct hhead *hh, int eos)
+{
+	struct gw_uconn *uc = arg;
+	struct gw_back_head bh = { 0, eos, 0, uc->drop };
+
+	enum gw_back_verdict v;
+
+	if (uc->req == NULL)
+		return GW_BACK_DISCARD;
+	v = uc->ops->head(uc->req, status, hh, &bh);
+	if (v == GW_BACK_DISCARD || v == GW_BACK_DISCARD_NOBODY)
+		uc->discard = 1;	/* read and dropped; the retry follows its end */
+	return v;
+}
+
+static int
+h2_body(void *arg, const void *p, size_t len)
+{
+	struct gw_uconn *uc = arg;
+
+	if (uc->req == NULL)
+		return 0;
+	if (uc->ops->body(uc->req, p, len)) {
+		uc->bp = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static void
+h2_trailers(void *arg, const struct hhead *hh)
+{
+	struct gw_uconn *uc = arg;
+
+	if (uc->req && uc->ops->trailers)
+		uc->ops->trailers(uc->req, hh);
+}
+
+static const struct gw_uh2_cb h2_cb = { h2_head, h2_body, h2_trailers };
+
+/* Reads the session; the request's end or failure is told once it returned. */
+static void
+u_h2_read(struct gw_uconn *uc)
+{
+	const struct gw_back_ops *ops = uc->ops;
+	struct gw_stream *st = uc->req;
+	void *tok = st ? ops->enter(st) : NULL;
+	int held = 0, broken;
+
+	if (evbuffer_get_length(gw_io_input(uc->io)))
+		uc->got_bytes = 1;
+	uc->h2_reading = 1;
+	broken = gw_uh2_input(uc->h2, &held) == -1;
+	uc->h2_reading = 0;
+	if (uc->h2_dead) {
+		uc->h2_dead = 0;
+		uc_free(uc);
+	} else if (uc->in_idle) {
+		/* the pool: a GOAWAY or a broken session ends it */
+		if (broken || !gw_uh2_reusable(uc->h2))
+			uc_free(uc);
+	} else if (uc->req) {
+		switch (gw_uh2_state(uc->h2)) {
+		case GW_UH2_DONE:
+			uc->ops->done(uc->req, gw_uh2_reusable(uc->h2) &&
+			    (uc->discard || uc->maxreq <= 0 || uc->nreq < (unsigned)uc->maxreq) &&
+			    !uc->w->draining);
+			break;
+		case GW_UH2_REFUSED:
+			uc->ops->fail(uc->req, GW_BACK_F_RESET, 1, NULL);
+			break;
+		case GW_UH2_FAILED:
+			uc->ops->fail(uc->req, GW_BACK_F_RESET, 0, NULL);
+			break;
+		case GW_UH2_BAD:
+			uc->ops->fail(uc->req, GW_BACK_F_PROTOCOL, 0, NULL);
+			break;
+		case GW_UH2_BUSY:
+			if (held)
+				gw_io_disable(uc->io, EV_READ);	/* gw_back_resume reads on */
+			else if (broken)
+				uc->ops->fail(uc->req, GW_BACK_F_RESET, 0, NULL);
+			break;
+		}
+	} else if (broken)
+		uc_free(uc);
+	if (tok)
+		ops->leave(tok);
 }
 
 /* ---- events ---- */
@@ -427,12 +538,16 @@ u_readcb(struct gw_io *io, void *arg)
 	const struct gw_back_ops *ops;
 	void *tok;
 
-	if (uc->in_idle) {
+	if (uc->in_idle && uc->h2 == NULL) {
 		uc_free(uc);	/* an idle upstream must not talk */
 		return;
 	}
 	if (uc->peer) {
 		gw_io_pump(io, uc->peer, GW_HWM);
+		return;
+	}
+	if (uc->h2) {
+		u_h2_read(uc);
 		return;
 	}
 	ops = uc->ops;	/* uc may be gone after u_feed */
@@ -451,6 +566,11 @@ u_writecb(struct gw_io *io, void *arg)
 	if (uc->peer) {
 		gw_io_enable(uc->peer, EV_READ);
 		return;
+	}
+	if (uc->h2) {
+		gw_uh2_flush(uc->h2);	/* more of the body, as the window allows */
+		if (!gw_uh2_drained(uc->h2) && gw_uh2_pending(uc->h2))
+			return;
 	}
 	if (uc->req)
 		uc->ops->drained(uc->req);
@@ -486,6 +606,12 @@ u_eventcb(struct gw_io *io, short what, void *arg)
 		uc->ops->tunnel_closed(uc->req);
 		return;
 	}
+	if (uc->h2 && uc->req) {
+		/* the connection broke under the request: reset, or never processed */
+		uc->ops->fail(uc->req, uc->connected ? GW_BACK_F_RESET : GW_BACK_F_CONNECT,
+		    uc->reused && !uc->got_bytes, NULL);
+		return;
+	}
 	if ((what & BEV_EVENT_EOF) && uc->req && uc->got_bytes) {
 		const struct gw_back_ops *ops = uc->ops;
 		void *tok = ops->enter(uc->req);
@@ -502,6 +628,11 @@ u_eventcb(struct gw_io *io, short what, void *arg)
 static void
 uc_free(struct gw_uconn *uc)
 {
+	if (uc->h2_reading) {
+		uc->h2_dead = 1;	/* its session is on the stack: freed when it returns */
+		return;
+	}
+	gw_uh2_free(uc->h2);
 	if (uc->in_idle) {
 		TAILQ_REMOVE(&uc->w->idle, uc, link);
 		uc->w->nidle--;
@@ -548,9 +679,10 @@ gw_back_sockaddr(const struct gw_endpoint *e, struct sockaddr_storage *ss, sockl
 int
 gw_back_prepare(struct gw_back_prep *bp, struct gw_worker *w, struct gw_snap *s,
     const struct gw_cluster *c, const struct gw_endpoint *e, const struct vg_buf *uphead,
-    char *err, size_t errlen)
+    int h2, char *err, size_t errlen)
 {
 	struct gw_uconn *uc;
+	size_t kl;
 
 	if (uset.on_message_begin == NULL) {
 		/* settings are constant: first use fills them */
@@ -571,6 +703,10 @@ gw_back_prepare(struct gw_back_prep *bp, struct gw_worker *w, struct gw_snap *s,
 		    (unsigned long long)bp->tr.id);
 	else
 		snprintf(bp->key, sizeof(bp->key), "%s|%u", e->ip, e->port);
+	/* HTTP/2 and HTTP/1.1 connections to one endpoint never mix either */
+	bp->h2 = h2;
+	if (h2 && (kl = strlen(bp->key)) + 4 < sizeof(bp->key))
+		memcpy(bp->key + kl, "|h2", 4);
 	bp->khash = hash_str(HASH_INIT, bp->key);
 	TAILQ_FOREACH(uc, &w->idle, link)
 		if (uc->khash == bp->khash && strcmp(uc->key, bp->key) == 0 &&
@@ -628,6 +764,16 @@ gw_back_connect(struct gw_back_prep *bp, const struct gw_rs_req *rq, const struc
 	}
 	__atomic_add_fetch(&w->stats.upstream_cx_total, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&w->stats.upstream_cx_active, 1, __ATOMIC_RELAXED);
+	if (bp->h2 && uc->tls && gw_io_ssl(uc->io)) {
+		/* Istio's ALPN for HTTP/2 clusters: istio-h2 first under ISTIO_MUTUAL
+		 * (the istio.alpn filter), h2 alone for SIMPLE and MUTUAL */
+		static const unsigned char istio[] = "\x08istio-h2\x05istio\x02h2", h2[] = "\x02h2";
+
+		if (bp->tr.pick.mode == GW_UPTLS_ISTIO_MUTUAL)
+			SSL_set_alpn_protos(gw_io_ssl(uc->io), istio, sizeof(istio) - 1);
+		else
+			SSL_set_alpn_protos(gw_io_ssl(uc->io), h2, sizeof(h2) - 1);
+	}
 	/* no callbacks yet: a synchronous failure must not free uc under us */
 	if (gw_io_connect(uc->io, (struct sockaddr *)&uc->sa, uc->salen) == -1) {
 		err = errno;
@@ -640,6 +786,11 @@ gw_back_connect(struct gw_back_prep *bp, const struct gw_rs_req *rq, const struc
 	if (fd >= 0)
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	gw_rs_keepalive(fd, c);	/* tcpKeepalive */
+	if (bp->h2 && (uc->h2 = gw_uh2_new(uc->io, uc->tls, &h2_cb, uc)) == NULL) {
+		uc_free(uc);
+		errno = ENOMEM;
+		return NULL;
+	}
 	http_parser_init(&uc->p, HTTP_RESPONSE);
 	uc->p.data = uc;
 	uc->hscan = GW_H1_SCAN_STATUS;
@@ -662,6 +813,8 @@ gw_back_attach(struct gw_uconn *uc, struct gw_stream *st, const struct gw_back_o
 	uc->req = st;
 	uc->ops = ops;
 	uc->nreq++;
+	if (uc->h2)
+		gw_uh2_begin(uc->h2);
 	if (uc->reused)
 		gw_io_set_timeouts(uc->io, NULL, NULL);	/* the pool's idle timeout */
 }

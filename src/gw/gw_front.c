@@ -460,6 +460,15 @@ f_local_addr(struct gw_front *f, struct ipaddr *a)
 	return 0;
 }
 
+/* Envoy's HTTP/1.1 codec drops trailers (enable_trailers is off) */
+static void
+f_trailers(struct gw_front *f, const struct gw_hdr *h, size_t n)
+{
+	(void)f;
+	(void)h;
+	(void)n;
+}
+
 static const struct gw_front_ops h1_front_ops = {
 	.head = f_head,
 	.body = f_body,
@@ -474,6 +483,7 @@ static const struct gw_front_ops h1_front_ops = {
 	.leave = f_leave,
 	.tunnel = f_tunnel,
 	.untunnel = f_untunnel,
+	.trailers = f_trailers,
 	.peer_id = f_peer_id,
 	.local_addr = f_local_addr,
 };

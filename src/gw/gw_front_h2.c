@@ -20,6 +20,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,9 @@ struct h2s {
 	int			 answering, ended, no_body;
 	int			 want_w;	/* the stream stopped reading upstream */
 	int			 rst_after;	/* the request is not read: RST_STREAM(NO_ERROR) after the answer */
+	nghttp2_nv		*tr;		/* the answer's trailers, sent after its body */
+	size_t			 ntr;
+	char			*trbuf;
 	TAILQ_ENTRY(h2s)	 link;
 };
 
@@ -192,6 +196,8 @@ h2s_free(struct h2s *hs)
 	free(hs->authority);
 	free(hs->scheme);
 	buf_free(&hs->cookie);
+	free(hs->tr);
+	free(hs->trbuf);
 	if (hs->in)
 		evbuffer_free(hs->in);
 	evbuffer_free(hs->out);
@@ -250,16 +256,17 @@ h2_body_read(nghttp2_session *s, int32_t id, uint8_t *buf, size_t len, uint32_t 
 	struct h2s *hs = src->ptr;
 	int n;
 
-	(void)s;
-	(void)id;
 	(void)arg;
 	n = evbuffer_remove(hs->out, buf, len);
 	if (n < 0)
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 	if (evbuffer_get_length(hs->out) == 0) {
-		if (hs->ended)
+		if (hs->ended) {
 			*flags |= NGHTTP2_DATA_FLAG_EOF;
-		else if (n == 0)
+			/* trailers end the stream instead (nghttp2 allows it from here) */
+			if (hs->ntr && nghttp2_submit_trailer(s, id, hs->tr, hs->ntr) == 0)
+				*flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+		} else if (n == 0)
 			return NGHTTP2_ERR_DEFERRED;
 	}
 	return n;
@@ -724,7 +731,7 @@ f_head(struct gw_front *f, const struct gw_resp *r)
 
 	if (r->local && hs->st && !hs->st->body_done)
 		hs->rst_after = 1;
-	h2_submit(hs, r->status, fl, r->n, r->no_body || (hs->st && hs->st->is_head));
+	h2_submit(hs, r->status, fl, r->n, r->no_body || r->end || (hs->st && hs->st->is_head));
 	h2_kick(hs->c);
 }
 
@@ -749,6 +756,35 @@ f_end(struct gw_front *f)
 	if (!hs->no_body)
 		(void)nghttp2_session_resume_data(hs->c->s, hs->id);
 	h2_kick(hs->c);
+}
+
+/* Trailers, kept (lower-cased, HTTP/1.1's connection fields left out) for the body's end. */
+static void
+f_trailers(struct gw_front *f, const struct gw_hdr *h, size_t n)
+{
+	struct h2s *hs = (struct h2s *)f;
+	size_t i, k = 0, len = 0;
+	char *p;
+
+	if (hs->no_body || hs->tr || n == 0)
+		return;
+	for (i = 0; i < n; i++)
+		len += h[i].nlen + h[i].vlen;
+	hs->tr = xcalloc(n, sizeof(*hs->tr));
+	p = hs->trbuf = xmalloc(len + 1);
+	for (i = 0; i < n; i++) {
+		size_t j;
+
+		if (h2_conn_specific(h[i].name, h[i].nlen))
+			continue;
+		for (j = 0; j < h[i].nlen; j++)
+			p[j] = (char)tolower((unsigned char)h[i].name[j]);
+		memcpy(p + h[i].nlen, h[i].value, h[i].vlen);
+		hs->tr[k++] = (nghttp2_nv){ (uint8_t *)p, (uint8_t *)p + h[i].nlen, h[i].nlen,
+		    h[i].vlen, NGHTTP2_NV_FLAG_NONE };
+		p += h[i].nlen + h[i].vlen;
+	}
+	hs->ntr = k;
 }
 
 static void
@@ -891,6 +927,7 @@ static const struct gw_front_ops h2_front_ops = {
 	.leave = f_leave,
 	.tunnel = f_tunnel,
 	.untunnel = f_untunnel,
+	.trailers = f_trailers,
 	.peer_id = f_peer_id,
 	.local_addr = f_local_addr,
 };

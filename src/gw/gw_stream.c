@@ -557,10 +557,13 @@ st_connect(struct gw_stream *st)
 	struct gw_back_prep bp;
 	struct gw_uconn *uc;
 	char err[512];
-	int e;
+	int e, h2;
 
 	st->tls_reason[0] = '\0';	/* the latest attempt's, as Envoy reports it */
-	if (gw_back_prepare(&bp, w, st->snap, st->cl, st->ep, &st->uphead, err, sizeof(err)) == -1) {
+	/* HTTP/2 to the upstream: its port says so, or the client's protocol (useClientProtocol) */
+	h2 = st->cl->up_proto == GW_UP_H2 ||
+	    (st->cl->up_proto == GW_UP_CLIENT && st->proto && strcmp(st->proto, "HTTP/2") == 0);
+	if (gw_back_prepare(&bp, w, st->snap, st->cl, st->ep, &st->uphead, h2, err, sizeof(err)) == -1) {
 		struct vg_buf b = { 0 };
 
 		/* the cluster's secret is missing: Envoy would not have activated it */
@@ -698,6 +701,22 @@ overloaded(const struct hhead *hh)
  * the route's and destination's response operations, Envoy's server
  * header and x-envoy-upstream-service-time, and CORS.
  */
+/* The grpc-status an answer's head or trailers carry: Istio's grpc_response_status label. */
+static void
+grpc_status_note(struct gw_stream *st, const struct hhead *hh)
+{
+	size_t gl = 0, i;
+	const char *gs = gw_hdr_get(hh, "grpc-status", &gl);
+	int v = 0;
+
+	if (gs == NULL || gl == 0 || gl > 3)
+		return;
+	for (i = 0; i < gl && gs[i] >= '0' && gs[i] <= '9'; i++)
+		v = v * 10 + (gs[i] - '0');
+	if (i == gl)
+		st->grpc_sent = v + 1;
+}
+
 static enum gw_back_verdict
 sb_head(struct gw_stream *st, int status, const struct hhead *hh, const struct gw_back_head *bh)
 {
@@ -743,6 +762,9 @@ sb_head(struct gw_stream *st, int status, const struct hhead *hh, const struct g
 	ro = &st->rt->resp;
 	dops = st->dest ? &st->dest->resp : NULL;
 	r.no_body = st->is_head || status == 204 || status == 304;
+	r.end = bh->eos;
+	if (st->is_grpc)
+		grpc_status_note(st, hh);	/* a trailers-only answer's */
 	for (i = 0; i < hh->n; i++) {
 		const char *n = HN(hh, i);
 		size_t nl = hh->h[i].nl;
@@ -780,6 +802,26 @@ sb_body(struct gw_stream *st, const void *p, size_t len)
 	fc->ops->body(fc, p, len);
 	st->bytes_out += len;
 	return fc->ops->pending(fc) > GW_HWM;
+}
+
+/* The answer's trailers (an HTTP/2 upstream's: gRPC's status) go to the client. */
+static void
+sb_trailers(struct gw_stream *st, const struct hhead *hh)
+{
+	struct gw_front *fc = st->fc;
+	struct gw_hdr f[GW_MAX_HEADERS];
+	size_t i, n = 0;
+
+	for (i = 0; i < hh->n && n < GW_MAX_HEADERS; i++) {
+		f[n].name = HN(hh, i);
+		f[n].nlen = hh->h[i].nl;
+		f[n].value = HV(hh, i);
+		f[n].vlen = hh->h[i].vl;
+		n++;
+	}
+	if (st->is_grpc)
+		grpc_status_note(st, hh);
+	fc->ops->trailers(fc, f, n);
 }
 
 /* The upstream answer is complete: release the connection, finish the request. */
@@ -918,6 +960,7 @@ static const struct gw_back_ops stream_back_ops = {
 	.connected = sb_connected,
 	.head = sb_head,
 	.body = sb_body,
+	.trailers = sb_trailers,
 	.done = sb_done,
 	.fail = sb_fail,
 	.upgraded = sb_upgraded,

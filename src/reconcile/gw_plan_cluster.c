@@ -116,6 +116,13 @@ policy_apply(struct gw_cluster *c, const struct k_dr_lb *lb, const struct k_dr_p
 		c->max_requests = pool->http->http2_max_requests;
 		c->max_retries = pool->http->max_retries;
 		c->max_requests_per_connection = pool->http->max_requests_per_connection;
+		/* the rest of setUpstreamProtocol (cluster_proto: HTTP/2 ports) */
+		if (pool->http->use_client_protocol)
+			c->up_proto = GW_UP_CLIENT;
+		else if (pool->http->h2_upgrade_policy == K_DR_H2_UPGRADE)
+			c->up_proto = GW_UP_H2;
+		else if (pool->http->h2_upgrade_policy == K_DR_H2_DO_NOT_UPGRADE)
+			c->up_proto = GW_UP_H1;
 		if (pool->http->idle_timeout_ms.set)
 			c->idle_timeout_ms = pool->http->idle_timeout_ms.v;
 	}
@@ -392,6 +399,47 @@ outlier_note(struct plan *p, const struct gw_cluster *c, const struct object *dr
 		    (long long)((100 + c->neps - 1) / c->neps));
 }
 
+/*
+ * HTTP/2 by Istio's protocol selection (pkg/config/kube ConvertProtocol):
+ * appProtocol when set, else the port name's prefix before "-";
+ * "grpc-web" is matched whole first; kubernetes.io/h2c is HTTP/2.
+ */
+static int
+port_is_h2(const char *app, const char *name)
+{
+	const char *s = app && *app ? app : name;
+	size_t n;
+
+	if (s == NULL)
+		return 0;
+	if (strcasecmp(s, "kubernetes.io/h2c") == 0)
+		return 1;
+	if (strncasecmp(s, "grpc-web", 8) == 0 && (s[8] == '\0' || s[8] == '-'))
+		return 1;
+	n = strcspn(s, "-");
+	return (n == 5 && strncasecmp(s, "http2", 5) == 0) || (n == 4 && strncasecmp(s, "grpc", 4) == 0);
+}
+
+/*
+ * The upstream protocol, as Istio's setUpstreamProtocol: an HTTP/2 port
+ * (HTTP2, GRPC, GRPC-Web) is HTTP/2; else useClientProtocol follows the
+ * client; else h2UpgradePolicy UPGRADE makes it HTTP/2 (the mesh default,
+ * DO_NOT_UPGRADE, leaves it HTTP/1.1).
+ */
+static void
+cluster_proto(struct gw_cluster *c, const struct dest_target *t)
+{
+	int h2 = 0;
+
+	if (t->sp)
+		h2 = port_is_h2(t->sp->app_protocol, t->sp->name);
+	else if (t->sep)
+		h2 = t->sep->proto == K_PROTO_HTTP2 || t->sep->proto == K_PROTO_GRPC ||
+		    t->sep->proto == K_PROTO_GRPC_WEB;
+	if (h2)
+		c->up_proto = GW_UP_H2;	/* whatever the DestinationRule says */
+}
+
 /* The cluster of a destination (outbound|port|subset|host), made on its first use. */
 struct gw_cluster *
 gwp_cluster_get(struct plan *p, const struct k_vs_destination *dst, const char *vs_ns)
@@ -437,6 +485,7 @@ gwp_cluster_get(struct plan *p, const struct k_vs_destination *dst, const char *
 	ndr = find_drs(p, t.fqdn, t.so ? t.so->meta.ns : t.seo->meta.ns, drs, VG_ARRAY_SIZE(drs));
 	if (cluster_policy(p, c, subset, drs, ndr, &subset_labels) == -1)
 		return c;
+	cluster_proto(c, &t);
 	gwp_cluster_endpoints(p, c, &t, subset_labels);
 	if (ndr)
 		outlier_note(p, c, drs[0]);

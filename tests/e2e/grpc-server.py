@@ -1,0 +1,48 @@
+#!/usr/bin/python3
+# A gRPC server for the gateway tests, with Debian's grpcio and no
+# generated code (raw bytes): argv: address:port name. Methods of
+# /echo.Echo/: Unary (answers "<name>:<request>"), ServerStream (three
+# answers), ClientStream (the requests joined), Bidi (each request echoed),
+# Fail (aborts with the status named in the request), Slow (answers after
+# the seconds in the request).
+import sys, time
+from concurrent import futures
+import grpc
+
+addr, name = sys.argv[1], sys.argv[2].encode()
+
+def unary(req, ctx):
+    return name + b':' + req
+
+def server_stream(req, ctx):
+    for i in range(3):
+        yield name + b':' + req + b':' + str(i).encode()
+
+def client_stream(it, ctx):
+    return name + b':' + b'+'.join(it)
+
+def bidi(it, ctx):
+    for r in it:
+        yield name + b':' + r
+
+def fail(req, ctx):
+    ctx.abort(getattr(grpc.StatusCode, req.decode()), 'failed on purpose')
+
+def slow(req, ctx):
+    time.sleep(float(req.decode()))
+    return name + b':slow'
+
+h = grpc.method_handlers_generic_handler('echo.Echo', {
+    'Unary': grpc.unary_unary_rpc_method_handler(unary),
+    'ServerStream': grpc.unary_stream_rpc_method_handler(server_stream),
+    'ClientStream': grpc.stream_unary_rpc_method_handler(client_stream),
+    'Bidi': grpc.stream_stream_rpc_method_handler(bidi),
+    'Fail': grpc.unary_unary_rpc_method_handler(fail),
+    'Slow': grpc.unary_unary_rpc_method_handler(slow),
+})
+s = grpc.server(futures.ThreadPoolExecutor(max_workers=8), options=[('grpc.max_receive_message_length', 8 << 20)])
+s.add_generic_rpc_handlers((h,))
+s.add_insecure_port(addr)
+s.start()
+print('serving', addr, flush=True)
+s.wait_for_termination(timeout=600)

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# HTTP/2 to the upstreams and gRPC end to end: Debian's python3-grpcio as
+# the server behind the gateway (two versions, 50/50 by subset) and as the
+# client in front; every call kind, statuses from the server carried in
+# trailers, a 1 MB message, deadlines; nghttpd as an HTTP/2 backend for
+# HTTP/2 and HTTP/1.1 clients alike.
+. "${srcdir:-.}/tests/e2e/gw-lib.sh"
+/usr/bin/python3 -c 'import grpc' 2>/dev/null || { echo "SKIP: python3-grpcio missing"; exit 77; }
+command -v nghttpd >/dev/null || { echo "SKIP: nghttpd missing (nghttp2-server)"; exit 77; }
+
+gw_ns_up 10.244.5.1 10.244.5.2 10.244.6.1
+for s in "10.244.5.1 a" "10.244.5.2 b"; do
+	set -- $s
+	inns /usr/bin/python3 "$src/tests/e2e/grpc-server.py" "$1:50051" "$2" >"$tmp/grpc-$2.log" 2>&1 &
+done
+mkdir -p "$tmp/www"; echo "served by nghttpd" > "$tmp/www/index.html"
+head -c 2000000 /dev/urandom > "$tmp/www/big.bin"
+inns nghttpd -a 10.244.6.1 --no-tls -d "$tmp/www" 8080 >"$tmp/nghttpd.log" 2>&1 &
+wait_for 10 grep -q serving "$tmp/grpc-a.log" || fail "grpc server a did not start"
+wait_for 10 grep -q serving "$tmp/grpc-b.log" || fail "grpc server b did not start"
+
+mkdir -p "$tmp/objs"
+cat > "$tmp/objs/50-grpc.yaml" <<'EOC'
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: istio-system}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: echo, namespace: default}
+spec: {selector: {app: echo}, ports: [{port: 50051, name: grpc}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: echo-a, namespace: default, labels: {app: echo, version: v1}}
+spec: {nodeName: node-a, containers: [{name: echo}]}
+status: {phase: Running, podIP: 10.244.5.1, conditions: [{type: Ready, status: "True"}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: echo-b, namespace: default, labels: {app: echo, version: v2}}
+spec: {nodeName: node-a, containers: [{name: echo}]}
+status: {phase: Running, podIP: 10.244.5.2, conditions: [{type: Ready, status: "True"}]}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: echo, namespace: default}
+spec:
+  host: echo.default.svc.cluster.local
+  subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: echo, namespace: default}
+spec:
+  hosts: ["echo.test"]
+  gateways: [istio-system/gw]
+  http:
+  - match: [{uri: {prefix: /echo.Echo/Unary}, headers: {x-split: {exact: "1"}}}]
+    route:
+    - {destination: {host: echo.default.svc.cluster.local, subset: v1}, weight: 50}
+    - {destination: {host: echo.default.svc.cluster.local, subset: v2}, weight: 50}
+  - route: [{destination: {host: echo.default.svc.cluster.local, subset: v1}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web2, namespace: default}
+spec: {ports: [{port: 8080, name: http2-web}]}
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: web2, namespace: default}
+subsets: [{addresses: [{ip: 10.244.6.1}], ports: [{port: 8080, name: http2-web}]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: web2, namespace: default}
+spec:
+  hosts: ["h2.test"]
+  gateways: [istio-system/gw]
+  http: [{route: [{destination: {host: web2.default.svc.cluster.local}}]}]
+EOC
+vipgated_start || { fail "vipgated did not start"; cat "$tmp/log"; exit 1; }
+
+gc() { inns /usr/bin/python3 "$src/tests/e2e/grpc-client.py" 127.0.0.1:80 echo.test "$@" 2>&1 | tail -1; }
+out=$(gc unary hello)
+check "gRPC unary through the gateway ($out)" [ "$out" = "a:hello" ]
+out=$(gc server-stream s)
+check "gRPC server streaming ($out)" [ "$out" = "a:s:0 a:s:1 a:s:2" ]
+out=$(gc client-stream)
+check "gRPC client streaming ($out)" [ "$out" = "a:a+b+c" ]
+out=$(gc bidi)
+check "gRPC bidirectional streaming ($out)" [ "$out" = "a:x a:y" ]
+out=$(gc fail NOT_FOUND)
+check "the server's status in trailers reaches the client ($out)" [ "$out" = "NOT_FOUND failed on purpose" ]
+out=$(gc fail RESOURCE_EXHAUSTED)
+check "another status ($out)" [ "$out" = "RESOURCE_EXHAUSTED failed on purpose" ]
+out=$(gc big 1000000)
+check "a 1 MB message each way ($out)" [ "$out" = "1000002" ]
+out=$(gc deadline 0.5)
+check "a deadline shorter than the call: DEADLINE_EXCEEDED ($out)" grep -q '^DEADLINE_EXCEEDED' <<<"$out"
+out=$(inns /usr/bin/python3 -c "
+import grpc
+from collections import Counter
+ch = grpc.insecure_channel('127.0.0.1:80', options=[('grpc.default_authority', 'echo.test')])
+c = Counter(ch.unary_unary('/echo.Echo/Unary')(b'', timeout=5, metadata=[('x-split', '1')]).decode().split(':')[0]
+            for _ in range(400))
+print(c['a'], c['b'])
+" 2>&1 | tail -1)
+check "50/50 split by subset over 400 calls ($out)" awk -v a="${out% *}" -v b="${out#* }" \
+	'BEGIN { exit !(a + b == 400 && a >= 140 && b >= 140) }'
+msum() { metric istio_requests_total "$1" | awk '{ s += $1 } END { print s + 0 }'; }
+check "metrics: grpc_response_status 5 from a trailers-only answer" \
+	[ "$(msum 'request_protocol="grpc",response_code="200",grpc_response_status="5"')" -ge 1 ]
+check "metrics: grpc_response_status 0 from the trailers of the calls that succeeded" \
+	[ "$(msum 'request_protocol="grpc",response_code="200",grpc_response_status="0"')" -ge 400 ]
+
+# nghttpd: an HTTP/2 upstream for HTTP/2 and HTTP/1.1 clients
+out=$(inns curl -s --max-time 5 --http2-prior-knowledge -H 'host: h2.test' http://127.0.0.1/index.html)
+check "HTTP/2 client, HTTP/2 upstream (nghttpd) ($out)" [ "$out" = "served by nghttpd" ]
+out=$(inns curl -s --max-time 5 --http1.1 -H 'host: h2.test' http://127.0.0.1/index.html)
+check "HTTP/1.1 client, HTTP/2 upstream ($out)" [ "$out" = "served by nghttpd" ]
+inns curl -s --max-time 10 --http1.1 -H 'host: h2.test' -o "$tmp/big" http://127.0.0.1/big.bin
+check "2 MB from an HTTP/2 upstream to an HTTP/1.1 client, intact" cmp -s "$tmp/big" "$tmp/www/big.bin"
+out=$(inns curl -s --max-time 5 --http1.1 -o /dev/null -w '%{http_code}' -H 'host: h2.test' http://127.0.0.1/nothing)
+check "the upstream's 404 passed on ($out)" [ "$out" = "404" ]
+check "the HTTP/2 upstream connection is reused" [ "$(metric vipgate_gateway_upstream_cx_reused_total)" -ge 1 ]
+
+kill "$pid"; wait "$pid" 2>/dev/null; pid=
+echo "gw-grpc: $passes passed, $fails failed"
+[ "$fails" -eq 0 ]
