@@ -42,6 +42,7 @@ enum gw_retry_ev {
 	GW_RETRY_EV_RESET,		/* the connection failed or closed before a response head */
 	GW_RETRY_EV_PER_TRY_TIMEOUT,
 	GW_RETRY_EV_OVERFLOW,		/* a circuit breaker: never retried */
+	GW_RETRY_EV_GRPC,		/* a gRPC status in a trailers-only answer's head */
 };
 
 enum gw_retry_verdict {

@@ -216,6 +216,14 @@ gw_retry_decide(const struct gw_retry_policy *pol, enum gw_retry_ev ev, int stat
 	case GW_RETRY_EV_PER_TRY_TIMEOUT:
 		hit = retry_on_reset(pol, ev);
 		break;
+	case GW_RETRY_EV_GRPC:
+		/* Envoy's x-envoy-retry-grpc-on: read from the answer's head only */
+		hit = (status == 1 && (pol->on & GW_RETRY_GRPC_CANCELLED)) ||
+		    (status == 4 && (pol->on & GW_RETRY_GRPC_DEADLINE)) ||
+		    (status == 8 && (pol->on & GW_RETRY_GRPC_EXHAUSTED)) ||
+		    (status == 13 && (pol->on & GW_RETRY_GRPC_INTERNAL)) ||
+		    (status == 14 && (pol->on & GW_RETRY_GRPC_UNAVAILABLE));
+		break;
 	default:
 		return GW_RETRY_NO;	/* overflow is never retried */
 	}

@@ -701,19 +701,28 @@ overloaded(const struct hhead *hh)
  * the route's and destination's response operations, Envoy's server
  * header and x-envoy-upstream-service-time, and CORS.
  */
-/* The grpc-status an answer's head or trailers carry: Istio's grpc_response_status label. */
-static void
-grpc_status_note(struct gw_stream *st, const struct hhead *hh)
+/* The grpc-status of an answer's head or trailers, or -1. */
+static int
+grpc_status_of(const struct hhead *hh)
 {
 	size_t gl = 0, i;
 	const char *gs = gw_hdr_get(hh, "grpc-status", &gl);
 	int v = 0;
 
 	if (gs == NULL || gl == 0 || gl > 3)
-		return;
+		return -1;
 	for (i = 0; i < gl && gs[i] >= '0' && gs[i] <= '9'; i++)
 		v = v * 10 + (gs[i] - '0');
-	if (i == gl)
+	return i == gl ? v : -1;
+}
+
+/* Istio's grpc_response_status label. */
+static void
+grpc_status_note(struct gw_stream *st, const struct hhead *hh)
+{
+	int v = grpc_status_of(hh);
+
+	if (v >= 0)
 		st->grpc_sent = v + 1;
 }
 
@@ -726,11 +735,17 @@ sb_head(struct gw_stream *st, int status, const struct hhead *hh, const struct g
 	struct gw_resp r;
 	char num[24];
 	size_t i;
+	enum gw_retry_verdict v;
+	int g;
 
 	if (status >= 100 && status < 200 && !(status == 101 && st->upgrade))
 		return GW_BACK_INTERIM;
 	gw_rs_result(st->snap, st->cl, st->ep, status);	/* outlier detection */
-	switch (st_retry_decide(st, GW_RETRY_EV_STATUS, status, overloaded(hh))) {
+	v = st_retry_decide(st, GW_RETRY_EV_STATUS, status, overloaded(hh));
+	/* a gRPC status retryOn names, in a trailers-only answer (Envoy reads no trailers) */
+	if (v == GW_RETRY_NO && st->is_grpc && bh->eos && (g = grpc_status_of(hh)) > 0)
+		v = st_retry_decide(st, GW_RETRY_EV_GRPC, g, 0);
+	switch (v) {
 	case GW_RETRY_YES:
 		/* read and dropped; the retry follows its end (sb_done) */
 		st_step_stop(st);

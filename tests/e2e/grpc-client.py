@@ -27,6 +27,17 @@ try:
     elif what == 'deadline':
         ch.unary_unary(m('Slow'))(b'3', timeout=float(arg))
         print('OK')
+    elif what == 'flaky':
+        # arg: method, N calls; prints how many succeeded
+        meth, n = arg.split(',')
+        ok = 0
+        for _ in range(int(n)):
+            try:
+                ch.unary_unary(m(meth))(b'', timeout=5)
+                ok += 1
+            except grpc.RpcError:
+                pass
+        print(ok)
     elif what == 'split':
         # the backends' names over N unary calls
         from collections import Counter

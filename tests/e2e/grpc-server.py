@@ -4,7 +4,8 @@
 # /echo.Echo/: Unary (answers "<name>:<request>"), ServerStream (three
 # answers), ClientStream (the requests joined), Bidi (each request echoed),
 # Fail (aborts with the status named in the request), Slow (answers after
-# the seconds in the request).
+# the seconds in the request), Flaky and FlakyNoRetry (UNAVAILABLE on the
+# server named "a").
 import sys, time
 from concurrent import futures
 import grpc
@@ -28,6 +29,12 @@ def bidi(it, ctx):
 def fail(req, ctx):
     ctx.abort(getattr(grpc.StatusCode, req.decode()), 'failed on purpose')
 
+def flaky(req, ctx):
+    # the server named "a" is unavailable, the others answer
+    if name == b'a':
+        ctx.abort(grpc.StatusCode.UNAVAILABLE, 'a is down')
+    return name + b':' + req
+
 def slow(req, ctx):
     time.sleep(float(req.decode()))
     return name + b':slow'
@@ -39,6 +46,8 @@ h = grpc.method_handlers_generic_handler('echo.Echo', {
     'Bidi': grpc.stream_stream_rpc_method_handler(bidi),
     'Fail': grpc.unary_unary_rpc_method_handler(fail),
     'Slow': grpc.unary_unary_rpc_method_handler(slow),
+    'Flaky': grpc.unary_unary_rpc_method_handler(flaky),
+    'FlakyNoRetry': grpc.unary_unary_rpc_method_handler(flaky),
 })
 s = grpc.server(futures.ThreadPoolExecutor(max_workers=8), options=[('grpc.max_receive_message_length', 8 << 20)])
 s.add_generic_rpc_handlers((h,))

@@ -63,6 +63,12 @@ spec:
     route:
     - {destination: {host: echo.default.svc.cluster.local, subset: v1}, weight: 50}
     - {destination: {host: echo.default.svc.cluster.local, subset: v2}, weight: 50}
+  - match: [{uri: {exact: /echo.Echo/Flaky}}]
+    route: [{destination: {host: echo.default.svc.cluster.local}}]
+    retries: {attempts: 3, retryOn: unavailable}
+  - match: [{uri: {exact: /echo.Echo/FlakyNoRetry}}]
+    route: [{destination: {host: echo.default.svc.cluster.local}}]
+    retries: {attempts: 0}
   - route: [{destination: {host: echo.default.svc.cluster.local, subset: v1}}]
 ---
 apiVersion: v1
@@ -112,6 +118,11 @@ print(c['a'], c['b'])
 " 2>&1 | tail -1)
 check "50/50 split by subset over 400 calls ($out)" awk -v a="${out% *}" -v b="${out#* }" \
 	'BEGIN { exit !(a + b == 400 && a >= 140 && b >= 140) }'
+# retryOn unavailable: the UNAVAILABLE of server a is retried on b
+out=$(gc flaky Flaky,40)
+check "retryOn unavailable: 40 of 40 calls succeed although a always fails ($out)" [ "$out" = "40" ]
+out=$(gc flaky FlakyNoRetry,40)
+check "without retries about half fail ($out of 40 succeed)" [ "$out" -ge 8 -a "$out" -le 32 ]
 msum() { metric istio_requests_total "$1" | awk '{ s += $1 } END { print s + 0 }'; }
 check "metrics: grpc_response_status 5 from a trailers-only answer" \
 	[ "$(msum 'request_protocol="grpc",response_code="200",grpc_response_status="5"')" -ge 1 ]

@@ -334,6 +334,23 @@ t_fault(void)
 	a.grpc_status = "NO_SUCH_STATUS";
 	CU_ASSERT_EQUAL(gw_fault_compile(&f, &g), 0);
 	/* Envoy's local reply mapping, HTTP to gRPC */
+	{
+		struct gw_retry_policy pol;
+
+		memset(&pol, 0, sizeof(pol));
+		pol.attempts = 2;
+		pol.on = GW_RETRY_GRPC_UNAVAILABLE | GW_RETRY_GRPC_CANCELLED;
+		CU_ASSERT_EQUAL(gw_retry_decide(&pol, GW_RETRY_EV_GRPC, 14, 0, 0, 1), GW_RETRY_YES);
+		CU_ASSERT_EQUAL(gw_retry_decide(&pol, GW_RETRY_EV_GRPC, 1, 0, 1, 1), GW_RETRY_YES);
+		CU_ASSERT_EQUAL(gw_retry_decide(&pol, GW_RETRY_EV_GRPC, 14, 0, 2, 1), GW_RETRY_EXHAUSTED);
+		CU_ASSERT_EQUAL(gw_retry_decide(&pol, GW_RETRY_EV_GRPC, 13, 0, 0, 1), GW_RETRY_NO);
+		CU_ASSERT_EQUAL(gw_retry_decide(&pol, GW_RETRY_EV_GRPC, 5, 0, 0, 1), GW_RETRY_NO);
+		pol.on = GW_RETRY_GRPC_INTERNAL | GW_RETRY_GRPC_EXHAUSTED | GW_RETRY_GRPC_DEADLINE;
+		CU_ASSERT_EQUAL(gw_retry_decide(&pol, GW_RETRY_EV_GRPC, 13, 0, 0, 1), GW_RETRY_YES);
+		CU_ASSERT_EQUAL(gw_retry_decide(&pol, GW_RETRY_EV_GRPC, 8, 0, 0, 1), GW_RETRY_YES);
+		CU_ASSERT_EQUAL(gw_retry_decide(&pol, GW_RETRY_EV_GRPC, 4, 0, 0, 1), GW_RETRY_YES);
+		CU_ASSERT_EQUAL(gw_retry_decide(&pol, GW_RETRY_EV_GRPC, 14, 0, 0, 1), GW_RETRY_NO);
+	}
 	CU_ASSERT_EQUAL(gw_http_to_grpc(400), 13);
 	CU_ASSERT_EQUAL(gw_http_to_grpc(401), 16);
 	CU_ASSERT_EQUAL(gw_http_to_grpc(403), 7);
