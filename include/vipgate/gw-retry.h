@@ -57,6 +57,8 @@ int gw_retry_host_ok(const struct gw_retry_policy *, const void *ep,
  * integer percent, and abort percentage, as Envoy FractionalPercent. 0 when
  * the fault does nothing Envoy would apply (no fixedDelay, no httpStatus).
  */
+/* grpc-timeout in milliseconds (rounded up), -1: malformed. */
+int64_t gw_grpc_timeout_ms(const char *, size_t);
 /* Envoy's mappings between HTTP and gRPC statuses (local replies to gRPC requests). */
 int gw_http_to_grpc(int http);
 int gw_grpc_to_http(int grpc);

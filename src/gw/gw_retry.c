@@ -284,6 +284,41 @@ fraction(const struct k_istio_percent *pct, const struct opt_i64 *ipct, uint32_t
 	}
 }
 
+/*
+ * The grpc-timeout field (gRPC over HTTP/2: 1 to 8 digits and a unit, H M
+ * S m u n) in milliseconds, rounded up; -1 when malformed.
+ */
+int64_t
+gw_grpc_timeout_ms(const char *v, size_t len)
+{
+	int64_t n = 0;
+	size_t i;
+
+	if (len < 2 || len > 9)
+		return -1;
+	for (i = 0; i + 1 < len; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return -1;
+		n = n * 10 + (v[i] - '0');
+	}
+	switch (v[len - 1]) {
+	case 'H':
+		return n * 3600000;
+	case 'M':
+		return n * 60000;
+	case 'S':
+		return n * 1000;
+	case 'm':
+		return n;
+	case 'u':
+		return (n + 999) / 1000;
+	case 'n':
+		return (n + 999999) / 1000000;
+	default:
+		return -1;
+	}
+}
+
 /* Envoy's Grpc::Utility::httpToGrpcStatus: a local reply's status to a gRPC client. */
 int
 gw_http_to_grpc(int http)

@@ -136,11 +136,22 @@ st_step_stop(struct gw_stream *st)
 	st->step = GW_STEP_NONE;
 }
 
-/* Envoy's global route timeout: armed once, when the request is complete. */
+/*
+ * Envoy's global route timeout: armed once, when the request is complete.
+ * A gRPC request's grpc-timeout counts too, capped by the route's timeout:
+ * istiod sets max_stream_duration.grpc_timeout_header_max to the route
+ * timeout (0, no timeout: no cap).
+ */
 static void
 st_arm_timeout(struct gw_stream *st)
 {
-	int64_t t = st->rt ? st->rt->timeout_ms : 0;
+	int64_t t = st->rt ? st->rt->timeout_ms : 0, g;
+	const char *gv;
+	size_t gl = 0;
+
+	if (st->rt && st->is_grpc && (gv = gw_hdr_get(&st->hh, "grpc-timeout", &gl)) != NULL &&
+	    (g = gw_grpc_timeout_ms(gv, gl)) >= 0 && (t <= 0 || g < t))
+		t = g > 0 ? g : 1;
 
 	if (t <= 0 || st->ev_timeout || st->resp_done)
 		return;

@@ -69,6 +69,9 @@ spec:
   - match: [{uri: {exact: /echo.Echo/FlakyNoRetry}}]
     route: [{destination: {host: echo.default.svc.cluster.local}}]
     retries: {attempts: 0}
+  - match: [{uri: {exact: /echo.Echo/Slow}, headers: {x-capped: {exact: "1"}}}]
+    route: [{destination: {host: echo.default.svc.cluster.local, subset: v1}}]
+    timeout: 1s
   - route: [{destination: {host: echo.default.svc.cluster.local, subset: v1}}]
 ---
 apiVersion: v1
@@ -123,6 +126,22 @@ out=$(gc flaky Flaky,40)
 check "retryOn unavailable: 40 of 40 calls succeed although a always fails ($out)" [ "$out" = "40" ]
 out=$(gc flaky FlakyNoRetry,40)
 check "without retries about half fail ($out of 40 succeed)" [ "$out" -ge 8 -a "$out" -le 32 ]
+# grpc-timeout: the gateway ends the call itself (504 UT as gRPC UNAVAILABLE),
+# capped by the route's timeout as istiod configures Envoy
+slow() { # grpc-timeout extra-header -> "grpc-status seconds"
+	printf '\0\0\0\0\0013' > "$tmp/g3"	# a gRPC frame: "3" (seconds to sleep)
+	inns curl -s --max-time 10 --http2-prior-knowledge -o /dev/null -D "$tmp/gh" -w '%{time_total}' \
+		-H 'host: echo.test' -H 'content-type: application/grpc' -H 'te: trailers' \
+		-H "grpc-timeout: $1" ${2:+-H "$2"} --data-binary @"$tmp/g3" http://127.0.0.1/echo.Echo/Slow >"$tmp/gt"
+	echo "$(tr -d '\r' < "$tmp/gh" | awk -F': ' '$1 == "grpc-status" {print $2}') $(cat "$tmp/gt")"
+}
+out=$(slow 300m)
+check "grpc-timeout 300m: UNAVAILABLE after about 0.3 s ($out)" \
+	awk -v s="${out% *}" -v t="${out#* }" 'BEGIN { exit !(s == 14 && t >= 0.25 && t < 1.5) }'
+out=$(slow 10S x-capped:1)
+check "grpc-timeout 10S under a route timeout of 1s: capped at 1 s ($out)" \
+	awk -v s="${out% *}" -v t="${out#* }" 'BEGIN { exit !(s == 14 && t >= 0.9 && t < 2.5) }'
+check "the access log says UT" grep -q '"POST /echo.Echo/Slow HTTP/2" 200 UT' "$tmp/access.log"
 msum() { metric istio_requests_total "$1" | awk '{ s += $1 } END { print s + 0 }'; }
 check "metrics: grpc_response_status 5 from a trailers-only answer" \
 	[ "$(msum 'request_protocol="grpc",response_code="200",grpc_response_status="5"')" -ge 1 ]

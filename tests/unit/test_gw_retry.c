@@ -333,6 +333,18 @@ t_fault(void)
 	CU_ASSERT_EQUAL(g.abort_status, 429);
 	a.grpc_status = "NO_SUCH_STATUS";
 	CU_ASSERT_EQUAL(gw_fault_compile(&f, &g), 0);
+	/* grpc-timeout */
+	CU_ASSERT_EQUAL(gw_grpc_timeout_ms("300m", 4), 300);
+	CU_ASSERT_EQUAL(gw_grpc_timeout_ms("2S", 2), 2000);
+	CU_ASSERT_EQUAL(gw_grpc_timeout_ms("1M", 2), 60000);
+	CU_ASSERT_EQUAL(gw_grpc_timeout_ms("1H", 2), 3600000);
+	CU_ASSERT_EQUAL(gw_grpc_timeout_ms("1500u", 5), 2);
+	CU_ASSERT_EQUAL(gw_grpc_timeout_ms("1n", 2), 1);
+	CU_ASSERT_EQUAL(gw_grpc_timeout_ms("99999999S", 9), 99999999000LL);
+	CU_ASSERT_EQUAL(gw_grpc_timeout_ms("123456789S", 10), -1);
+	CU_ASSERT_EQUAL(gw_grpc_timeout_ms("S", 1), -1);
+	CU_ASSERT_EQUAL(gw_grpc_timeout_ms("10x", 3), -1);
+	CU_ASSERT_EQUAL(gw_grpc_timeout_ms("-1S", 3), -1);
 	/* Envoy's local reply mapping, HTTP to gRPC */
 	{
 		struct gw_retry_policy pol;
