@@ -27,6 +27,8 @@ try:
     elif what == 'deadline':
         ch.unary_unary(m('Slow'))(b'3', timeout=float(arg))
         print('OK')
+    elif what == 'who':
+        print(ch.unary_unary(m('Who'))(b'', timeout=5).decode())
     elif what == 'flaky':
         # arg: method, N calls; prints how many succeeded
         meth, n = arg.split(',')

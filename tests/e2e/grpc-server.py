@@ -1,11 +1,12 @@
 #!/usr/bin/python3
 # A gRPC server for the gateway tests, with Debian's grpcio and no
-# generated code (raw bytes): argv: address:port name. Methods of
+# generated code (raw bytes): argv: address:port name [cert key ca] (with
+# them: TLS requiring a client certificate, as a sidecar). Methods of
 # /echo.Echo/: Unary (answers "<name>:<request>"), ServerStream (three
 # answers), ClientStream (the requests joined), Bidi (each request echoed),
 # Fail (aborts with the status named in the request), Slow (answers after
 # the seconds in the request), Flaky and FlakyNoRetry (UNAVAILABLE on the
-# server named "a").
+# server named "a"), Who (the client certificate's identities).
 import sys, time
 from concurrent import futures
 import grpc
@@ -35,6 +36,9 @@ def flaky(req, ctx):
         ctx.abort(grpc.StatusCode.UNAVAILABLE, 'a is down')
     return name + b':' + req
 
+def who(req, ctx):
+    return b','.join(ctx.peer_identities() or [b'none'])
+
 def slow(req, ctx):
     time.sleep(float(req.decode()))
     return name + b':slow'
@@ -47,11 +51,18 @@ h = grpc.method_handlers_generic_handler('echo.Echo', {
     'Fail': grpc.unary_unary_rpc_method_handler(fail),
     'Slow': grpc.unary_unary_rpc_method_handler(slow),
     'Flaky': grpc.unary_unary_rpc_method_handler(flaky),
+    'Who': grpc.unary_unary_rpc_method_handler(who),
     'FlakyNoRetry': grpc.unary_unary_rpc_method_handler(flaky),
 })
 s = grpc.server(futures.ThreadPoolExecutor(max_workers=8), options=[('grpc.max_receive_message_length', 8 << 20)])
 s.add_generic_rpc_handlers((h,))
-s.add_insecure_port(addr)
+if len(sys.argv) > 5:
+    rd = lambda p: open(p, 'rb').read()
+    creds = grpc.ssl_server_credentials([(rd(sys.argv[4]), rd(sys.argv[3]))],
+                                        root_certificates=rd(sys.argv[5]), require_client_auth=True)
+    s.add_secure_port(addr, creds)
+else:
+    s.add_insecure_port(addr)
 s.start()
 print('serving', addr, flush=True)
 s.wait_for_termination(timeout=600)
