@@ -320,6 +320,7 @@ struct gw_chain {
 	struct gw_tls		*tls;		/* NULL: plain text */
 	struct gw_vhost		*vhosts;	/* sorted by name */
 	size_t			 nvhosts;
+	int			 grpc_web;	/* a GRPC-Web server: Envoy's grpc_web filter */
 };
 
 struct gw_listener {

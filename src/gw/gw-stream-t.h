@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gw-grpcweb-t.h"
 #include "gw-hdr-t.h"
 #include "gw-resil-t.h"
 #include "vipgate/gw-route-t.h"
@@ -132,6 +133,8 @@ struct gw_stream {
 	int			 grpc_status;	/* a fault's gRPC status + 1 for the local answer */
 	int			 is_grpc;	/* content-type application/grpc* */
 	int			 grpc_sent;	/* the grpc-status of a local answer + 1 */
+	int			 grpc_web;	/* GW_GRPCWEB_*: a gRPC-Web request on a GRPC-Web port */
+	struct gw_b64		 b64in, b64out;	/* -text: the bodies' base64 */
 	struct gw_rs_req	 rs;		/* circuit breakers (gw_resil.c) */
 	int			 rs_body;	/* body kept only while it waited for a connection */
 	size_t			 cors_len;

@@ -12,6 +12,7 @@
 
 #include <http_parser.h>
 
+#include "gw-grpcweb.h"
 #include "gw-hdr.h"
 #include "vipgate/gw-retry.h"
 #include "gw-local.h"
@@ -85,7 +86,12 @@ grpc_local(struct gw_stream *st, int code, const char *flags, const char *body, 
 	st->flags = flags;
 	st->grpc_sent = g + 1;
 	gw_hlist_init(&l, stack);
-	gw_hlist_add(&l, "content-type", 12, "application/grpc", 16);
+	if (st->grpc_web)
+		gw_hlist_add(&l, "content-type", 12, st->grpc_web == GW_GRPCWEB_TEXT ?
+		    "application/grpc-web-text+proto" : "application/grpc-web+proto",
+		    st->grpc_web == GW_GRPCWEB_TEXT ? 31 : 26);
+	else
+		gw_hlist_add(&l, "content-type", 12, "application/grpc", 16);
 	gw_hlist_add(&l, "grpc-status", 11, gs, (size_t)snprintf(gs, sizeof(gs), "%d", g));
 	if (msg.len)
 		gw_hlist_add(&l, "grpc-message", 12, msg.s, msg.len);

@@ -19,6 +19,7 @@
 #include <http_parser.h>
 
 #include "gw-back.h"
+#include "gw-grpcweb.h"
 #include "gw-hdr.h"
 #include "gw-jwtauthn.h"
 #include "gw-lb.h"
@@ -41,6 +42,7 @@ static const struct gw_back_ops stream_back_ops;
 static int st_send_attempt(struct gw_stream *);
 static void st_attempt_failed(struct gw_stream *, enum gw_retry_ev);
 static void st_upstream(struct gw_stream *);
+static void st_grpcweb(struct gw_stream *);
 
 /* The front's bracket around a callback of the stream's own (see gw_front_ops). */
 static struct gw_front *
@@ -473,6 +475,8 @@ st_route(struct gw_stream *st)
 	/* TLS: the server whose SNI matched; Host then picks within it */
 	l = gw_snap_listener(st->snap, st->port);
 	ch = l ? gw_chain_find(l, st->tls ? st->sni : NULL) : NULL;
+	if (ch && ch->grpc_web)
+		st_grpcweb(st);
 	vh = ch ? gw_vhost_find(ch, rq.authority, rq.authority_len) : NULL;
 	if (vh && vh->require_tls && !st->tls) {
 		gw_local_redirect(st, NULL, 1, 301, host, hostlen);
@@ -712,6 +716,27 @@ overloaded(const struct hhead *hh)
  * the route's and destination's response operations, Envoy's server
  * header and x-envoy-upstream-service-time, and CORS.
  */
+/*
+ * Envoy's grpc_web filter, on GRPC-Web ports: a grpc-web request goes
+ * upstream as gRPC (its -text body decoded, so of unknown length) and is
+ * answered as gRPC (local replies too).
+ */
+static void
+st_grpcweb(struct gw_stream *st)
+{
+	size_t cl = 0;
+	const char *ct = gw_hdr_get(&st->hh, "content-type", &cl);
+
+	st->grpc_web = gw_grpcweb_kind(ct, cl);
+	if (st->grpc_web == GW_GRPCWEB_NONE)
+		return;
+	st->is_grpc = 1;
+	if (st->grpc_web == GW_GRPCWEB_TEXT && st->has_body) {
+		st->body_chunked = 1;
+		st->content_length = 0;
+	}
+}
+
 /* The grpc-status of an answer's head or trailers, or -1. */
 static int
 grpc_status_of(const struct hhead *hh)
@@ -797,8 +822,18 @@ sb_head(struct gw_stream *st, int status, const struct hhead *hh, const struct g
 
 		if (hop_by_hop(hh, i) || (bh->ndrop && bh->drop[i]))
 			continue;
-		if (HNAME_IS(hh, i, "content-length"))
+		if (HNAME_IS(hh, i, "content-length")) {
+			if (st->grpc_web)
+				continue;	/* the trailers frame follows the body */
 			r.has_length = !bh->chunked;
+		}
+		if (st->grpc_web && HNAME_IS(hh, i, "content-type") && hh->h[i].vl >= 16 &&
+		    strncasecmp(HV(hh, i), "application/grpc", 16) == 0) {
+			gw_hlist_add(&l, "content-type", 12, st->grpc_web == GW_GRPCWEB_TEXT ?
+			    "application/grpc-web-text+proto" : "application/grpc-web+proto",
+			    st->grpc_web == GW_GRPCWEB_TEXT ? 31 : 26);
+			continue;
+		}
 		if (gw_ops_names(n, nl, ro) || (dops && gw_ops_names(n, nl, dops)))
 			continue;
 		/* Envoy's server_header_transformation OVERWRITE */
@@ -825,7 +860,14 @@ sb_body(struct gw_stream *st, const void *p, size_t len)
 {
 	struct gw_front *fc = st->fc;
 
-	fc->ops->body(fc, p, len);
+	if (st->grpc_web == GW_GRPCWEB_TEXT) {
+		char *b = xmalloc((len + 2) / 3 * 4 + 4);
+		size_t n = gw_b64_encode(&st->b64out, p, len, b, 0);
+
+		fc->ops->body(fc, b, n);
+		free(b);
+	} else
+		fc->ops->body(fc, p, len);
 	st->bytes_out += len;
 	return fc->ops->pending(fc) > GW_HWM;
 }
@@ -847,6 +889,15 @@ sb_trailers(struct gw_stream *st, const struct hhead *hh)
 	}
 	if (st->is_grpc)
 		grpc_status_note(st, hh);
+	if (st->grpc_web) {
+		/* gRPC-Web: the trailers are the body's last frame */
+		struct vg_buf b = { 0 };
+
+		gw_grpcweb_trailers(hh, &b);
+		sb_body(st, b.s, b.len);
+		buf_free(&b);
+		return;
+	}
 	fc->ops->trailers(fc, f, n);
 }
 
@@ -869,6 +920,11 @@ sb_done(struct gw_stream *st, int reusable)
 	}
 	st_step_stop(st);	/* the per-try timeout */
 	gw_back_release(uc, reusable && st->body_done);
+	if (st->grpc_web == GW_GRPCWEB_TEXT && st->b64out.n) {
+		char pad[8];
+
+		st->fc->ops->body(st->fc, pad, gw_b64_encode(&st->b64out, NULL, 0, pad, 1));
+	}
 	st->fc->ops->end(st->fc);
 	st->resp_done = 1;
 	gw_stream_maybe_done(st);
@@ -1016,8 +1072,36 @@ gw_stream_head(struct gw_stream *st)
 	st_route(st);
 }
 
+static int st_body(struct gw_stream *, const char *, size_t);
+
 int
 gw_stream_body(struct gw_stream *st, const char *at, size_t len)
+{
+	uint8_t *d;
+	long n;
+	int r;
+
+	if (st->grpc_web != GW_GRPCWEB_TEXT)
+		return st_body(st, at, len);
+	/* gRPC-Web text: the body goes upstream decoded */
+	d = xmalloc(len / 4 * 3 + 3);
+	n = gw_b64_decode(&st->b64in, at, len, d);
+	if (n < 0) {
+		free(d);
+		st->bytes_in += len;
+		if (st->uc == NULL && st->resp_started)
+			return 0;
+		st_step_stop(st);
+		gw_local_error(st, 400, gw_flags_add(st->flags, "DPE"), "invalid base64 in the grpc-web-text body");
+		return 0;
+	}
+	r = st_body(st, (const char *)d, (size_t)n);
+	free(d);
+	return r;
+}
+
+static int
+st_body(struct gw_stream *st, const char *at, size_t len)
 {
 	char sz[24];
 	int szl = 0;

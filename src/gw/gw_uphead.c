@@ -162,6 +162,10 @@ gw_uphead_build(struct gw_stream *st, const struct gw_match *m, const char *host
 		    HNAME_IS(hh, i, "x-envoy-external-address") ||
 		    HNAME_IS(hh, i, "x-forwarded-client-cert"))
 			continue;
+		if (st->grpc_web && HNAME_IS(hh, i, "content-type")) {
+			buf_puts(b, "content-type: application/grpc\r\n");	/* Envoy's grpc_web */
+			continue;
+		}
 		if (HNAME_IS(hh, i, "x-request-id")) {
 			rid = HV(hh, i);
 			ridl = hh->h[i].vl;

@@ -232,7 +232,10 @@ chain_for_server(struct plan *p, const struct object *gwo, const struct k_gw_ser
 			cb->c.name = arena_printf(p->a, "http.%u", port);
 			ptrvec_push(&l->chains, cb);
 		}
-		return l->chains.v[0];
+		cb = l->chains.v[0];
+		if (srv->port.proto == K_PROTO_GRPC_WEB)
+			cb->c.grpc_web = 1;	/* istiod adds grpc_web to the port's HCM */
+		return cb;
 	}
 	cb = xcalloc(1, sizeof(*cb));
 	cb->gw = gwo;
@@ -257,6 +260,7 @@ chain_for_server(struct plan *p, const struct object *gwo, const struct k_gw_ser
 		cb->c.sni[cb->c.nsni++] = gwp_lower_dup(p->a, dns);
 	}
 	cb->c.tls = tls_compile(p, gwo, srv);
+	cb->c.grpc_web = srv->port.proto == K_PROTO_GRPC_WEB;
 	ptrvec_push(&l->chains, cb);
 	return cb;
 }

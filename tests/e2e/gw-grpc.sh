@@ -46,7 +46,9 @@ kind: Gateway
 metadata: {name: gw, namespace: istio-system}
 spec:
   selector: {istio: ingressgateway}
-  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]
+  servers:
+  - {port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}
+  - {port: {number: 8081, name: grpc-web, protocol: GRPC-Web}, hosts: ["*"]}
 ---
 apiVersion: v1
 kind: Service
@@ -191,6 +193,48 @@ out=$(slow 10S x-capped:1)
 check "grpc-timeout 10S under a route timeout of 1s: capped at 1 s ($out)" \
 	awk -v s="${out% *}" -v t="${out#* }" 'BEGIN { exit !(s == 14 && t >= 0.9 && t < 2.5) }'
 check "the access log says UT" wait_for 3 grep -q '"POST /echo.Echo/Slow HTTP/2" 200 UT' "$tmp/access.log"
+# gRPC-Web on the GRPC-Web port (Envoy's grpc_web filter), over HTTP/1.1 as browsers send it
+cat > "$tmp/gweb.py" <<'PY'
+import base64, struct, sys
+mode, path = sys.argv[1], sys.argv[2]
+if mode == 'make':
+    frame = b'\x00' + struct.pack('>I', 3) + b'web'
+    sys.stdout.buffer.write(base64.b64encode(frame) if path == 'text' else frame)
+    sys.exit()
+b = open(path, 'rb').read()
+if mode == 'text':
+    b = base64.b64decode(b)
+out = []
+while len(b) >= 5:
+    f, l = b[0], struct.unpack('>I', b[1:5])[0]
+    p, b = b[5:5 + l], b[5 + l:]
+    out.append(('trailers:' + p.decode().replace('\r\n', ';')) if f & 0x80 else 'data:' + p.decode())
+print(' '.join(out) + (' rest:%d' % len(b) if b else ''))
+PY
+gw() { # mode (binary|text) method -> the frames of the answer
+	local ct=application/grpc-web+proto; [ "$1" = text ] && ct=application/grpc-web-text+proto
+	inns python3 "$tmp/gweb.py" make "$1" > "$tmp/gw.req"
+	inns curl -s --max-time 5 --http1.1 -o "$tmp/gw.body" -D "$tmp/gw.head" -H 'host: echo.test' \
+		-H "content-type: $ct" -H 'x-grpc-web: 1' --data-binary @"$tmp/gw.req" \
+		"http://127.0.0.1:8081/echo.Echo/$2"
+	inns python3 "$tmp/gweb.py" "$1" "$tmp/gw.body"
+}
+out=$(gw binary Unary)
+check "gRPC-Web binary: the message and its trailers as frames ($out)" \
+	grep -q '^data:a:web trailers:grpc-status:0;' <<<"$out"
+check "gRPC-Web binary: content-type application/grpc-web+proto" \
+	grep -qi '^content-type: application/grpc-web+proto' "$tmp/gw.head"
+out=$(gw text Unary)
+check "gRPC-Web text: base64 both ways ($out)" grep -q '^data:a:web trailers:grpc-status:0;' <<<"$out"
+check "gRPC-Web text: content-type application/grpc-web-text+proto" \
+	grep -qi '^content-type: application/grpc-web-text+proto' "$tmp/gw.head"
+gw binary Fail >/dev/null	# "web" names no status: the server answers UNKNOWN
+out=$(tr -d '\r' < "$tmp/gw.head" | awk -F': ' '$1 == "grpc-status" {print $2}')
+check "gRPC-Web: a server's error status (trailers-only) in the head ($out)" [ "$out" = "2" ]
+inns curl -s --max-time 5 --http1.1 -o /dev/null -D "$tmp/gw.head" -H 'host: echo.test' \
+	-H 'content-type: application/grpc-web-text' --data-binary 'not*base64' http://127.0.0.1:8081/echo.Echo/Unary
+check "gRPC-Web text: a body that is not base64 is refused" \
+	sh -c "tr -d '\r' < '$tmp/gw.head' | grep -Eq '^(HTTP/1.1 400|grpc-status: 13)'"
 msum() { metric istio_requests_total "$1" | awk '{ s += $1 } END { print s + 0 }'; }
 check "metrics: grpc_response_status 5 from a trailers-only answer" \
 	[ "$(msum 'request_protocol="grpc",response_code="200",grpc_response_status="5"')" -ge 1 ]
