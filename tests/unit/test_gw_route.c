@@ -788,6 +788,77 @@ test_vhost_order(void)
 	CU_ASSERT_PTR_EQUAL(gw_vhost_find(&c, "[::1]:80", 8), &vh[0]);
 }
 
+/*
+ * The upstream protocol, as Istio's setUpstreamProtocol picks it: HTTP/2
+ * ports by name or appProtocol, h2UpgradePolicy, useClientProtocol; and the
+ * grpc_web filter on GRPC-Web servers only.
+ */
+static void
+test_upstream_proto(void)
+{
+	static const char objs[] =
+	    "apiVersion: networking.istio.io/v1\nkind: Gateway\n"
+	    "metadata: {name: gw, namespace: default}\n"
+	    "spec:\n  selector: {istio: ingressgateway}\n  servers:\n"
+	    "  - {port: {number: 80, name: http, protocol: HTTP}, hosts: ['*']}\n"
+	    "  - {port: {number: 81, name: web, protocol: GRPC-Web}, hosts: ['*']}\n"
+	    "---\napiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: default}\n"
+	    "spec: {ports: [{port: 1, name: grpc}, {port: 2, name: http2-x}, {port: 3, name: http},"
+	    " {port: 4, name: web, appProtocol: kubernetes.io/h2c}, {port: 5, name: grpc-web},"
+	    " {port: 6, name: http, appProtocol: http2}, {port: 7, name: grpcx},"
+	    " {port: 8, name: http}, {port: 9, name: http}, {port: 10, name: grpc, appProtocol: http}]}\n"
+	    "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\n"
+	    "metadata: {name: s, namespace: default}\n"
+	    "spec:\n  host: s.default.svc.cluster.local\n  trafficPolicy:\n    portLevelSettings:\n"
+	    "    - {port: {number: 8}, connectionPool: {http: {h2UpgradePolicy: UPGRADE}}}\n"
+	    "    - {port: {number: 9}, connectionPool: {http: {useClientProtocol: true}}}\n"
+	    "    - {port: {number: 1}, connectionPool: {http: {h2UpgradePolicy: DO_NOT_UPGRADE}}}\n"
+	    "---\napiVersion: networking.istio.io/v1\nkind: VirtualService\n"
+	    "metadata: {name: vs, namespace: default}\n"
+	    "spec:\n  hosts: ['*']\n  gateways: [gw]\n  http:\n"
+	    "  - match: [{uri: {prefix: /1}}]\n    route: [{destination: {host: s, port: {number: 1}}}]\n"
+	    "  - match: [{uri: {prefix: /2}}]\n    route: [{destination: {host: s, port: {number: 2}}}]\n"
+	    "  - match: [{uri: {prefix: /3}}]\n    route: [{destination: {host: s, port: {number: 3}}}]\n"
+	    "  - match: [{uri: {prefix: /4}}]\n    route: [{destination: {host: s, port: {number: 4}}}]\n"
+	    "  - match: [{uri: {prefix: /5}}]\n    route: [{destination: {host: s, port: {number: 5}}}]\n"
+	    "  - match: [{uri: {prefix: /6}}]\n    route: [{destination: {host: s, port: {number: 6}}}]\n"
+	    "  - match: [{uri: {prefix: /7}}]\n    route: [{destination: {host: s, port: {number: 7}}}]\n"
+	    "  - match: [{uri: {prefix: /8}}]\n    route: [{destination: {host: s, port: {number: 8}}}]\n"
+	    "  - match: [{uri: {prefix: /9}}]\n    route: [{destination: {host: s, port: {number: 9}}}]\n"
+	    "  - route: [{destination: {host: s, port: {number: 10}}}]\n";
+	static const struct { int port, proto; } want[] = {
+		{ 1, GW_UP_H2 },	/* an HTTP/2 port stays HTTP/2 whatever the rule says */
+		{ 2, GW_UP_H2 }, { 3, GW_UP_H1 }, { 4, GW_UP_H2 }, { 5, GW_UP_H2 }, { 6, GW_UP_H2 },
+		{ 7, GW_UP_H1 },	/* "grpcx" is not grpc */
+		{ 8, GW_UP_H2 }, { 9, GW_UP_CLIENT },
+		{ 10, GW_UP_H1 },	/* appProtocol wins over the name */
+	};
+	struct fixture fx;
+	const struct gw_listener *l;
+	char name[96];
+	size_t i;
+
+	fx_load(&fx, objs);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		const struct gw_cluster *c;
+
+		snprintf(name, sizeof(name), "outbound|%d||s.default.svc.cluster.local", want[i].port);
+		c = cluster(fx.gw, name);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+		if ((int)c->up_proto != want[i].proto)
+			fprintf(stderr, "port %d: up_proto %d, want %d\n", want[i].port, (int)c->up_proto,
+			    want[i].proto);
+		CU_ASSERT_EQUAL((int)c->up_proto, want[i].proto);
+	}
+	l = listener(fx.gw, 80);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(l);
+	CU_ASSERT_EQUAL(l->chains[0].grpc_web, 0);
+	l = listener(fx.gw, 81);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(l);
+	CU_ASSERT_EQUAL(l->chains[0].grpc_web, 1);
+	fx_free(&fx);
+}
+
 /* A pattern PCRE2 refuses names itself. */
 static void
 test_bad_regex(void)
@@ -816,6 +887,7 @@ main(void)
 		{ "several Gateways on one port", test_shared_port },
 		{ "virtual host order", test_vhost_order },
 		{ "bad regex", test_bad_regex },
+		{ "upstream protocol and gRPC-Web chains", test_upstream_proto },
 		{ NULL, NULL },
 	};
 	int rc = cu_run("gw_route", tests);
