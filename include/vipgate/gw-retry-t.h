@@ -43,6 +43,7 @@ enum gw_retry_ev {
 	GW_RETRY_EV_PER_TRY_TIMEOUT,
 	GW_RETRY_EV_OVERFLOW,		/* a circuit breaker: never retried */
 	GW_RETRY_EV_GRPC,		/* a gRPC status in a trailers-only answer's head */
+	GW_RETRY_EV_REFUSED,		/* HTTP/2 REFUSED_STREAM (a GOAWAY's unprocessed streams too) */
 };
 
 enum gw_retry_verdict {

@@ -34,6 +34,7 @@ enum gw_back_fail {
 	GW_BACK_F_CONNECT,	/* never connected (TLS handshake included) */
 	GW_BACK_F_RESET,	/* closed, reset or timed out after connecting */
 	GW_BACK_F_PROTOCOL,	/* the answer broke HTTP's rules: 502 UPE */
+	GW_BACK_F_REFUSED,	/* HTTP/2: REFUSED_STREAM, or past a GOAWAY: never processed */
 };
 
 /* The answer's framing as the back read it. */

@@ -508,7 +508,7 @@ u_h2_read(struct gw_uconn *uc)
 			    !uc->w->draining);
 			break;
 		case GW_UH2_REFUSED:
-			uc->ops->fail(uc->req, GW_BACK_F_RESET, 1, NULL);
+			uc->ops->fail(uc->req, GW_BACK_F_REFUSED, 0, NULL);
 			break;
 		case GW_UH2_FAILED:
 			uc->ops->fail(uc->req, GW_BACK_F_RESET, 0, NULL);

@@ -1047,7 +1047,8 @@ dc_close_if_done(struct gw_dconn *dc)
 	    dc_pending(dc) != 0)
 		return 0;
 	in = gw_io_input(dc->io);
-	if (dc->req == NULL && evbuffer_get_length(in) == 0 && !dc->paused) {
+	/* HTTP/2: the client may have sent more (a PING after its GOAWAY) */
+	if (dc->req == NULL && evbuffer_get_length(in) == 0 && !dc->paused && dc->h2 == NULL) {
 		dc_free(dc);
 		return 1;
 	}

@@ -56,6 +56,7 @@
 #define H2_MAX_CONTINUATIONS	8
 #define H2_MAX_SETTINGS		32
 #define H2_MAX_OUTBOUND_ACK	1000	/* Envoy's DEFAULT_MAX_OUTBOUND_CONTROL_FRAMES */
+#define H2_GAPS			8	/* skipped stream id ranges remembered */
 
 static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
@@ -101,6 +102,14 @@ struct gw_h2 {
 	int			 failed;
 	int			 shutdown;
 	uint64_t		 sent, sent_at_timeout;
+	/*
+	 * Client stream ids a HEADERS skipped (RFC 9113 5.1.1: closed at
+	 * once, never to be opened): nghttp2 ignores a HEADERS on one, the
+	 * RFC wants a connection error. The latest H2_GAPS ranges.
+	 */
+	int32_t			 max_id;
+	struct { int32_t lo, hi; } gap[H2_GAPS];
+	unsigned		 gapn;
 };
 
 static const struct gw_front_ops h2_front_ops;
@@ -518,6 +527,35 @@ h2_deliver(struct h2s *hs)
 }
 
 /* ---- codec callbacks ---- */
+
+/* A HEADERS on a client stream id skipped before: PROTOCOL_ERROR (RFC 9113 5.1.1). */
+static int
+cb_begin_frame(nghttp2_session *s, const nghttp2_frame_hd *hd, void *arg)
+{
+	struct gw_h2 *c = arg;
+	int32_t id = hd->stream_id;
+	unsigned i;
+
+	if (hd->type != NGHTTP2_HEADERS || (id & 1) == 0)
+		return 0;
+	if (id > c->max_id) {
+		int32_t lo = c->max_id ? c->max_id + 2 : 1;
+
+		if (id > lo) {
+			c->gap[c->gapn % H2_GAPS].lo = lo;
+			c->gap[c->gapn % H2_GAPS].hi = id - 2;
+			c->gapn++;
+		}
+		c->max_id = id;
+		return 0;
+	}
+	for (i = 0; i < H2_GAPS && i < c->gapn; i++)
+		if (id >= c->gap[i].lo && id <= c->gap[i].hi) {
+			(void)nghttp2_session_terminate_session(s, NGHTTP2_PROTOCOL_ERROR);
+			break;
+		}
+	return 0;
+}
 
 static int
 cb_begin_headers(nghttp2_session *s, const nghttp2_frame *fr, void *arg)
@@ -942,6 +980,7 @@ static void
 cbs_init(void)
 {
 	nghttp2_session_callbacks_new(&cbs);
+	nghttp2_session_callbacks_set_on_begin_frame_callback(cbs, cb_begin_frame);
 	nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, cb_begin_headers);
 	nghttp2_session_callbacks_set_on_header_callback(cbs, cb_header);
 	nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, cb_frame_recv);

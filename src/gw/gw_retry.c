@@ -216,6 +216,10 @@ gw_retry_decide(const struct gw_retry_policy *pol, enum gw_retry_ev ev, int stat
 	case GW_RETRY_EV_PER_TRY_TIMEOUT:
 		hit = retry_on_reset(pol, ev);
 		break;
+	case GW_RETRY_EV_REFUSED:
+		/* refused-stream, and 5xx, gateway-error and reset, which Envoy's include it */
+		hit = (pol->on & GW_RETRY_REFUSED_STREAM) || retry_on_reset(pol, ev);
+		break;
 	case GW_RETRY_EV_GRPC:
 		/* Envoy's x-envoy-retry-grpc-on: read from the answer's head only */
 		hit = (status == 1 && (pol->on & GW_RETRY_GRPC_CANCELLED)) ||

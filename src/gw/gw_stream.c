@@ -314,6 +314,9 @@ st_attempt_failed(struct gw_stream *st, enum gw_retry_ev ev)
 	if (ev == GW_RETRY_EV_CONNECT) {
 		flag = "UF";
 		why = "connection failure";
+	} else if (ev == GW_RETRY_EV_REFUSED) {
+		flag = "UR";	/* Envoy: upstream remote reset */
+		why = "remote refused stream reset";
 	}
 	/* Envoy adds %UPSTREAM_TRANSPORT_FAILURE_REASON% after a TLS failure */
 	buf_printf(&b, "upstream connect error or disconnect/reset before headers. %sreset reason: %s%s%s",
@@ -976,7 +979,8 @@ sb_fail(struct gw_stream *st, enum gw_back_fail kind, int stale, const char *tls
 			gw_local_error(st, 504, gw_flags_add(st->flags, "UT"), "upstream request timeout");
 		else
 			st_attempt_failed(st, kind == GW_BACK_F_CONNECT ? GW_RETRY_EV_CONNECT :
-			    tmo == GW_TMO_TRY ? GW_RETRY_EV_PER_TRY_TIMEOUT : GW_RETRY_EV_RESET);
+			    tmo == GW_TMO_TRY ? GW_RETRY_EV_PER_TRY_TIMEOUT :
+			    kind == GW_BACK_F_REFUSED ? GW_RETRY_EV_REFUSED : GW_RETRY_EV_RESET);
 		st_leave(fc);
 		return;
 	}

@@ -357,6 +357,14 @@ t_fault(void)
 		CU_ASSERT_EQUAL(gw_retry_decide(&pol, GW_RETRY_EV_GRPC, 14, 0, 2, 1), GW_RETRY_EXHAUSTED);
 		CU_ASSERT_EQUAL(gw_retry_decide(&pol, GW_RETRY_EV_GRPC, 13, 0, 0, 1), GW_RETRY_NO);
 		CU_ASSERT_EQUAL(gw_retry_decide(&pol, GW_RETRY_EV_GRPC, 5, 0, 0, 1), GW_RETRY_NO);
+		/* REFUSED_STREAM: refused-stream, or what includes it */
+		pol.on = GW_RETRY_REFUSED_STREAM;
+		CU_ASSERT_EQUAL(gw_retry_decide(&pol, GW_RETRY_EV_REFUSED, 0, 0, 0, 1), GW_RETRY_YES);
+		CU_ASSERT_EQUAL(gw_retry_decide(&pol, GW_RETRY_EV_RESET, 0, 0, 0, 1), GW_RETRY_NO);
+		pol.on = GW_RETRY_5XX;
+		CU_ASSERT_EQUAL(gw_retry_decide(&pol, GW_RETRY_EV_REFUSED, 0, 0, 0, 1), GW_RETRY_YES);
+		pol.on = GW_RETRY_CONNECT_FAILURE;
+		CU_ASSERT_EQUAL(gw_retry_decide(&pol, GW_RETRY_EV_REFUSED, 0, 0, 0, 1), GW_RETRY_NO);
 		pol.on = GW_RETRY_GRPC_INTERNAL | GW_RETRY_GRPC_EXHAUSTED | GW_RETRY_GRPC_DEADLINE;
 		CU_ASSERT_EQUAL(gw_retry_decide(&pol, GW_RETRY_EV_GRPC, 13, 0, 0, 1), GW_RETRY_YES);
 		CU_ASSERT_EQUAL(gw_retry_decide(&pol, GW_RETRY_EV_GRPC, 8, 0, 0, 1), GW_RETRY_YES);
