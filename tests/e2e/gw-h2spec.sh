@@ -102,7 +102,7 @@ run_h2spec() { # NAME ARGS...: one run of the suite, its summary in $tmp/summary
 	# h2spec stops at a connection it cannot open: bounded by timeout
 	inns timeout 900 "$h2spec" -h 127.0.0.1 -P "$path" -o 2 -j "$tmp/$name.xml" "$@" ${H2SPEC_ARGS:-} \
 		> "$tmp/$name.out" 2>&1 || rc=$?
-	sum=$(grep -E '^[0-9]+ tests, [0-9]+ passed, [0-9]+ skipped, [0-9]+ failed$' "$tmp/$name.out" | tail -1)
+	sum=$(grep -aE '^[0-9]+ tests, [0-9]+ passed, [0-9]+ skipped, [0-9]+ failed$' "$tmp/$name.out" | tail -1)
 	echo "== h2spec $name ($*): ${sum:-no summary}, exit $rc, $((SECONDS - t0)) s"
 	if [ -z "$sum" ] || [ ! -s "$tmp/$name.xml" ]; then
 		fail "h2spec $name did not finish"
