@@ -8,7 +8,7 @@
 /usr/bin/python3 -c 'import grpc' 2>/dev/null || { echo "SKIP: python3-grpcio missing"; exit 77; }
 command -v nghttpd >/dev/null || { echo "SKIP: nghttpd missing (nghttp2-server)"; exit 77; }
 
-gw_ns_up 10.244.5.1 10.244.5.2 10.244.5.3 10.244.6.1
+gw_ns_up 10.244.5.1 10.244.5.2 10.244.5.3 10.244.6.1 10.244.6.2
 for s in "10.244.5.1 a" "10.244.5.2 b"; do
 	set -- $s
 	inns /usr/bin/python3 "$src/tests/e2e/grpc-server.py" "$1:50051" "$2" >"$tmp/grpc-$2.log" 2>&1 &
@@ -35,6 +35,7 @@ inns /usr/bin/python3 "$src/tests/e2e/grpc-server.py" 10.244.5.3:50052 m \
 mkdir -p "$tmp/www"; echo "served by nghttpd" > "$tmp/www/index.html"
 head -c 2000000 /dev/urandom > "$tmp/www/big.bin"
 inns nghttpd -a 10.244.6.1 --no-tls -d "$tmp/www" 8080 >"$tmp/nghttpd.log" 2>&1 &
+inns python3 "$src/tests/e2e/h2-goaway-server.py" 10.244.6.2 8080 >"$tmp/goaway.log" 2>&1 &
 wait_for 10 grep -q serving "$tmp/grpc-a.log" || fail "grpc server a did not start"
 wait_for 10 grep -q serving "$tmp/grpc-b.log" || fail "grpc server b did not start"
 wait_for 10 grep -q serving "$tmp/grpc-m.log" || fail "grpc server m did not start"
@@ -124,6 +125,24 @@ apiVersion: v1
 kind: Endpoints
 metadata: {name: web2, namespace: default}
 subsets: [{addresses: [{ip: 10.244.6.1}], ports: [{port: 8080, name: http2-web}]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web3, namespace: default}
+spec: {ports: [{port: 8080, name: http2-web}]}
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: web3, namespace: default}
+subsets: [{addresses: [{ip: 10.244.6.1}, {ip: 10.244.6.2}], ports: [{port: 8080, name: http2-web}]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: web3, namespace: default}
+spec:
+  hosts: ["goaway.test"]
+  gateways: [istio-system/gw]
+  http: [{route: [{destination: {host: web3.default.svc.cluster.local}}]}]
 ---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -250,6 +269,15 @@ inns curl -s --max-time 10 --http1.1 -H 'host: h2.test' -o "$tmp/big" http://127
 check "2 MB from an HTTP/2 upstream to an HTTP/1.1 client, intact" cmp -s "$tmp/big" "$tmp/www/big.bin"
 out=$(inns curl -s --max-time 5 --http1.1 -o /dev/null -w '%{http_code}' -H 'host: h2.test' http://127.0.0.1/nothing)
 check "the upstream's 404 passed on ($out)" [ "$out" = "404" ]
+# an upstream that answers with GOAWAY: its unprocessed streams are retried on the other endpoint
+ok_n=0
+for i in $(seq 1 20); do
+	out=$(inns curl -s --max-time 5 --http1.1 -H 'host: goaway.test' http://127.0.0.1/index.html)
+	[ "$out" = "served by nghttpd" ] && ok_n=$((ok_n + 1))
+done
+check "GOAWAY from an upstream: 20 of 20 requests retried elsewhere ($ok_n)" [ "$ok_n" -eq 20 ]
+check "the GOAWAY upstream was asked: retries counted" \
+	[ "$(metric envoy_cluster_upstream_rq_retry 'web3' | awk '{ s += $1 } END { print s + 0 }')" -ge 1 ]
 check "the HTTP/2 upstream connection is reused" [ "$(metric vipgate_gateway_upstream_cx_reused_total)" -ge 1 ]
 
 kill "$pid"; wait "$pid" 2>/dev/null; pid=
