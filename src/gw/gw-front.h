@@ -7,11 +7,14 @@
 
 #include <event2/util.h>
 
+struct gw_snap;
 struct gw_worker;
 
 /* A connection the worker accepted on a listener's port (tls: terminate TLS on it). */
 void gw_front_accept(struct gw_worker *, uint16_t port, int tls, evutil_socket_t fd,
     const struct sockaddr *, int socklen);
+/* A new snapshot: connections on a port it no longer has drain (as draining does). */
+void gw_front_ports(struct gw_worker *, const struct gw_snap *);
 /* Draining: HTTP/2 connections say GOAWAY, their streams in flight finish. */
 void gw_front_drain(struct gw_worker *);
 /* Closes every downstream connection of the worker (it stops). */

@@ -66,6 +66,7 @@ struct gw_dconn {
 	struct gw_peer_id	*pid;		/* the client certificate, once looked at */
 	int			 pid_done;
 	int			 fresh;		/* nothing read yet: HTTP/2 may begin */
+	int			 port_gone;	/* a reload removed its port: no keep-alive */
 	struct gw_h2		*h2;		/* HTTP/2: the session carries the streams */
 	struct event		*ev_over;	/* its end, looked at after its callback */
 	TAILQ_ENTRY(gw_dconn)	 link;
@@ -651,7 +652,7 @@ d_headers_done(http_parser *p)
 	}
 	dc->http10 = p->http_minor == 0;
 	/* draining: answer, then close, so clients move to another node (Envoy's drain) */
-	dc->keepalive = http_should_keep_alive(p) && !dc->w->draining;
+	dc->keepalive = http_should_keep_alive(p) && !dc->w->draining && !dc->port_gone;
 	/*
 	 * Istio configures only websocket upgrades (upgrade_configs); any
 	 * other (h2c, TLS/1.0 ...) is served as a plain request without its
@@ -894,6 +895,23 @@ dc_choose(struct gw_dconn *dc)
 	dc->fresh = 0;
 	dc_start_h2(dc);
 	return 1;
+}
+
+void
+gw_front_ports(struct gw_worker *w, const struct gw_snap *s)
+{
+	struct gw_dconn *dc, *next;
+
+	for (dc = TAILQ_FIRST(&w->conns); dc; dc = next) {
+		next = TAILQ_NEXT(dc, link);
+		if (dc->port_gone || dc->tpeer || (s && gw_snap_listener(s, dc->port)))
+			continue;
+		dc->port_gone = 1;
+		if (dc->h2 && !dc->closing)
+			gw_h2_shutdown(dc->h2);	/* GOAWAY: the streams in flight finish */
+		else if (!dc->h2 && dc->req == NULL && !dc->closing && !dc->lingering && !dc->depth)
+			dc_free(dc);	/* idle keep-alive: closed at once */
+	}
 }
 
 void

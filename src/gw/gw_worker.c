@@ -290,6 +290,7 @@ notify_cb(evutil_socket_t fd, short ev, void *arg)
 	w->snap = s;
 	w->draining = draining;
 	reconcile_listeners(w, s, draining || stopping);
+	gw_front_ports(w, s);	/* connections on a port the reload removed drain */
 	acc_check_full(w);	/* a reload may change max_connections */
 	if (old)
 		gw_snap_unref(old);

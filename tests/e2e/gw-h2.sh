@@ -21,6 +21,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
 mkdir -p "$tmp/objs"
 {
 	app_objs 10.244.1.10 "*" '{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]},
+	  {port: {number: 8088, name: http-extra, protocol: HTTP}, hosts: ["*"]},
 	  {port: {number: 443, name: https, protocol: HTTPS}, hosts: ["*"],
 	   tls: {mode: SIMPLE, credentialName: h2-cred}}'
 	cat <<'EOC'
@@ -172,6 +173,17 @@ if /usr/bin/python3 -c 'import grpc' 2>/dev/null; then
 else
 	echo "SKIP: python3-grpcio missing: gRPC local replies not checked"
 fi
+
+# a reload that removes a port: its HTTP/2 connections get GOAWAY
+rm -f "$tmp/pg.ready"
+inns timeout 30 python3 "$src/tests/e2e/h2-attack.py" 127.0.0.1 8088 port-gone "$tmp/pg.ready" > "$tmp/pg.out" 2>&1 &
+pg=$!
+wait_for 10 test -e "$tmp/pg.ready"
+sed -i '/number: 8088/d' "$tmp/objs/50-app.yaml"
+kill -HUP "$pid"
+wait "$pg"
+out=$(tail -1 "$tmp/pg.out")
+check "a reload removing port 8088 sends GOAWAY(NO_ERROR) on its connections ($out)" [ "$out" = "goaway 0" ]
 
 # the known attacks are bounded and counted; the gateway serves on after each
 atk() { inns timeout 40 python3 "$src/tests/e2e/h2-attack.py" 127.0.0.1 80 "$@" 2>&1 | tail -1; }

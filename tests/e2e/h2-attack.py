@@ -166,4 +166,14 @@ def drain(h, p):
     status = 'answered' if any(t == 0 and f & 1 and sid == 1 for t, f, sid, _ in fr) else 'not answered'
     return 'goaway %s %s' % (goaway(fr), status)
 
+def port_gone(h, p):
+    # not an attack: an idle connection on a port a reload removes
+    # (argv[4]: a file made once the first answer came); GOAWAY follows
+    s = conn(h, p)
+    s.sendall(frame(1, 5, 1, req(b'/before')))
+    fr, how = read_frames(s, lambda fr: any(t == 0 and f & 1 and sid == 1 for t, f, sid, _ in fr))
+    open(sys.argv[4], 'w').close()
+    fr, how = read_frames(s, lambda fr: goaway(fr) is not None, limit=15)
+    return 'goaway %s' % goaway(fr) if goaway(fr) is not None else how
+
 print(globals()[sys.argv[3].replace('-', '_')](sys.argv[1], int(sys.argv[2])))
