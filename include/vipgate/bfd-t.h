@@ -109,4 +109,7 @@ struct bfd_out {
 	enum bfd_state	from;			/* the state before the event */
 };
 
+/* Told when a session comes Up (BFD_UP) or leaves Up (BFD_DOWN, diag why). */
+typedef void bfd_notify_fn(void *arg, enum bfd_state, enum bfd_diag);
+
 #endif

@@ -9,8 +9,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "vipgate/bfd-t.h"
 #include "vipgate/ipaddr.h"
+
+struct event_base;
+struct vg_buf;
 
 /* ---- bfd_pkt.c: the control packet (§4.1) ---- */
 
@@ -58,5 +63,36 @@ uint64_t bfd_session_detect_time(const struct bfd_session *);
  * from the caller's random number.
  */
 uint32_t bfd_jitter(uint32_t interval, uint8_t detect_mult, uint32_t rnd);
+
+/* ---- bfd_io.c: sessions on the main loop (RFC 5881 single hop) ---- */
+
+struct bfd_io;		/* the sockets on port 3784 and every session */
+struct bfd_peer;	/* one session, with its timers and counters */
+
+struct bfd_io *bfd_io_new(struct event_base *);
+/* Every session must have been freed. */
+void bfd_io_free(struct bfd_io *);
+/*
+ * A session to peer from local (family 0: the kernel picks), with the
+ * profile's timers; label names it in logs, vipgatectl and metrics. NULL
+ * when its socket cannot be made (logged).
+ */
+struct bfd_peer *bfd_peer_new(struct bfd_io *, const struct ipaddr *peer,
+    const struct ipaddr *local, const struct bfd_cfg *, const char *profile,
+    bfd_notify_fn *, void *arg);
+/* A profile change: new timers through a Poll Sequence, no flap. */
+void bfd_peer_set_cfg(struct bfd_peer *, const struct bfd_cfg *, const char *profile);
+/* Sends AdminDown once, then frees. */
+void bfd_peer_free(struct bfd_peer *);
+enum bfd_state bfd_peer_state(const struct bfd_peer *);
+/* Whether the session was ever Up since it was made. */
+int bfd_peer_was_up(const struct bfd_peer *);
+
+/* ---- bfd_show.c ---- */
+
+/* One session for vipgatectl bfd. */
+json_t *bfd_peer_json(const struct bfd_peer *);
+/* MetalLB's BFD metrics (metallb_bfd_*) for every session, label peer. */
+void bfd_metrics(const struct bfd_io *, struct vg_buf *out);
 
 #endif

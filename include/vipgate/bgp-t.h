@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vipgate/bfd-t.h"
 #include "vipgate/ipaddr.h"
 #include "vipgate/bgp-msg.h"
 
@@ -45,7 +46,16 @@ struct bgp_peer_desired {
 	/* not session parameters */
 	int64_t		 connect_ms;
 	struct ipaddr	 nh4, nh6;		/* next hops; family 0 = the session's address */
-	const char	*bfd_profile;		/* noted: not supported yet */
+	/*
+	 * BFD (bfdProfile): a change of the profile's timers goes through a
+	 * Poll Sequence, never a session reset. bfd_on is 0 when the profile
+	 * is missing or cannot run; bfd_note says why, or what of it is not
+	 * run (echo).
+	 */
+	const char	*bfd_profile;
+	int		 bfd_on;
+	struct bfd_cfg	 bfd;
+	const char	*bfd_note;
 	const char	*problem;		/* why the peer cannot run, or NULL */
 	/* what to advertise, sorted by prefix */
 	struct bgp_route	*routes;

@@ -28,6 +28,7 @@
 
 #include "bgp-int.h"
 #include "vipgate/accept.h"
+#include "vipgate/bfd.h"
 #include "vipgate/bgp.h"
 #include "vipgate/bgp-fsm.h"
 #include "vipgate/bgp-msg.h"
@@ -958,9 +959,77 @@ peer_new(struct bgp *b, const struct bgp_peer_desired *pd)
 	return p;
 }
 
+/*
+ * RFC 5882 §4.3, §10.2: BFD going Down takes the session down at once with
+ * a Cease "BFD Down" (RFC 9384), and holds it in Idle (no connect, incoming
+ * connections refused) until BFD is Up again. Before BFD was ever Up, BGP
+ * runs on its own: the peer may not run BFD yet.
+ */
+static void peer_start(struct peer *);
+
+static void
+bfd_notify(void *arg, enum bfd_state st, enum bfd_diag diag)
+{
+	struct peer *p = arg;
+
+	if (st == BFD_DOWN) {
+		log_warnx("bgp %s: BFD down (%s): session down, held until BFD is up", p->label,
+		    bfd_diag_name(diag));
+		p->bfd_held = 1;
+		if (!p->stopped) {
+			p->stopped = 1;
+			p->fsm.stop_subcode = BGP_CEASE_BFD_DOWN;
+			pending_drop(p);
+			peer_dispatch(p, BGP_EV_STOP);
+		}
+		/* after the NOTIFICATION's own */
+		snprintf(p->last_error, sizeof(p->last_error), "BFD down: %s", bfd_diag_name(diag));
+	} else if (st == BFD_UP && p->bfd_held) {
+		p->bfd_held = 0;
+		if (!p->bgp->draining) {
+			log_info("bgp %s: BFD up: starting the session again", p->label);
+			peer_start(p);
+		}
+	}
+}
+
+/* The peer's BFD session as its settings ask: made, re-timed or removed. */
+static void
+peer_bfd_sync(struct peer *p)
+{
+	const struct bgp_peer_desired *pd = p->pd;
+	int on = pd->bfd_on && pd->problem == NULL;
+
+	if (on && p->bfd) {
+		bfd_peer_set_cfg(p->bfd, &pd->bfd, pd->bfd_profile);
+		return;
+	}
+	if (!on) {
+		if (p->bfd) {
+			bfd_peer_free(p->bfd);
+			p->bfd = NULL;
+		}
+		if (p->bfd_held) {
+			p->bfd_held = 0;
+			if (!p->bgp->draining && p->stopped && !pd->problem)
+				peer_start(p);
+		}
+		return;
+	}
+	if (p->bgp->bfd == NULL)
+		p->bgp->bfd = bfd_io_new(p->bgp->env->base);
+	p->bfd = bfd_peer_new(p->bgp->bfd, &pd->addr, &pd->src, &pd->bfd, pd->bfd_profile,
+	    bfd_notify, p);
+}
+
 static void
 peer_start(struct peer *p)
 {
+	if (p->bfd_held) {
+		/* BFD Up starts it */
+		p->stopped = 1;
+		return;
+	}
 	if (p->pd->problem) {
 		snprintf(p->last_error, sizeof(p->last_error), "%s", p->pd->problem);
 		log_warnx("bgp %s (%s/%s): not started: %s", p->label, p->pd->ns, p->pd->name,
@@ -987,6 +1056,7 @@ peer_free(struct peer *p)
 
 	pending_drop(p);
 	bgp_conn_close(p->bev);
+	bfd_peer_free(p->bfd);
 	for (t = 0; t < BGP_T__N; t++)
 		event_free(p->timers[t]);
 	event_free(p->connect_failed);
@@ -1028,6 +1098,9 @@ bgp_apply(struct applier *ap, const struct desired *old, const struct desired *n
 			if (bgp_peer_session_differs(p->pd, pd)) {
 				log_info("bgp %s: session parameters changed: restarting", p->label);
 				peer_stop(p, BGP_CEASE_CONFCHANGE);
+				/* a new BFD session too: its source may have changed */
+				bfd_peer_free(p->bfd);
+				p->bfd = NULL;
 				p->pd = pd;
 				bgp_fsm_init(&p->fsm, pd->hold_s, pd->keepalive_s, pd->connect_ms);
 				p->fsm.name = p->label;
@@ -1060,6 +1133,8 @@ bgp_apply(struct applier *ap, const struct desired *old, const struct desired *n
 	b->peers = np;
 	b->npeers = k;
 	listeners_sync(b);
+	for (i = 0; i < b->npeers; i++)
+		peer_bfd_sync(b->peers[i]);
 	for (i = 0; i < nrestart; i++)
 		peer_start(restart[i]);
 	free(gone);
@@ -1110,6 +1185,7 @@ bgp_free(struct applier *ap)
 		if (b->ls[i].l)
 			evconnlistener_free(b->ls[i].l);
 	free(b->ls);
+	bfd_io_free(b->bfd);
 	desired_unref(b->cur);
 	free(b);
 }
