@@ -51,7 +51,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		log_init(1, LOG_LVL_ERROR, LOG_FMT_TEXT);
 		init = 1;
 	}
-	/* the whole input as one datagram */
+	/* the whole input as one datagram; zeroed first: memcmp sees padding */
+	memset(&c, 0, sizeof(c));
+	memset(&c2, 0, sizeof(c2));
 	if (bfd_ctrl_decode(data, len, &c) == BFD_OK) {
 		bfd_ctrl_encode(buf, &c);
 		if (bfd_ctrl_decode(buf, sizeof(buf), &c2) != BFD_OK)

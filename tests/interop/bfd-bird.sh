@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# BFD between vipgated and BIRD 2 (`protocol bfd`, `bfd on` in the BGP
+# protocol) as the ToR, on an eBGP IPv4 session with MetalLB's default hold
+# time (90 s): BFD Up, then BGP; vipgated frozen (SIGSTOP) -> BIRD removes
+# the route within the detection time plus a margin; a BFDProfile change
+# on SIGHUP -> BIRD's timeout follows, no BGP flap.
+. "$(dirname "$0")/bgp-lib.sh"
+command -v bird >/dev/null && command -v birdc >/dev/null || { echo "SKIP: bird2 missing"; exit 77; }
+
+IVL=${BFD_IVL:-100}
+MARGIN=${BFD_MARGIN:-250}
+
+setup_net
+birdsock=$tmp/bird.ctl
+cat > "$tmp/bird.conf" <<EOC
+router id 10.99.0.2;
+log stderr all;
+protocol device { scan time 1; }
+protocol bfd {
+	interface "vt" { min rx interval $IVL ms; min tx interval $IVL ms; multiplier 3; };
+}
+ipv4 table t4;
+protocol bgp node4 {
+	local 10.99.0.2 as 64501;
+	neighbor 10.99.0.1 as 64500;
+	connect delay time 1; connect retry time 2; error wait time 1, 5;
+	bfd on;
+	ipv4 { table t4; import all; export none; };
+}
+EOC
+start_bird() {
+	ip netns exec "$nst" bird -f -c "$tmp/bird.conf" -s "$birdsock" >>"$tmp/bird.log" 2>&1 &
+	bird_pid=$!
+	peer_pids="$peer_pids $bird_pid"
+	wait_for 5 test -S "$birdsock" && kill -0 $bird_pid
+}
+bc() { birdc -s "$birdsock" "$@"; }
+has_route() { bc show route table t4 "$1" | grep -q "^$1 "; }
+no_route() { ! has_route "$@"; }
+proto_up() { bc show protocols node4 | grep -q Established; }
+# the protocol's "since" column: it changes when the session resets
+since() { bc show protocols node4 | awk '$1 == "node4" { print $4, $5 }'; }
+# BIRD's session line: address, interface, state, since, interval, timeout
+bird_bfd() { bc show bfd sessions | awk '$1 == "10.99.0.1"'; }
+bird_bfd_up() { bird_bfd | grep -q ' Up '; }
+bird_timeout() { bird_bfd | awk '{ print $NF }'; }
+ours() { json bfd | python3 -c '
+import json, sys
+s = json.load(sys.stdin)["sessions"][0]
+sys.exit(0 if eval(sys.argv[1]) else 1)' "$1"; }
+ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+
+profile() {
+	cat <<EOC
+---
+apiVersion: metallb.io/v1beta1
+kind: BFDProfile
+metadata: {name: fast, namespace: metallb-system}
+spec: {receiveInterval: $1, transmitInterval: $1, detectMultiplier: 3}
+EOC
+}
+cat > "$tmp/objs/metallb.yaml" <<'EOC'
+apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: pool, namespace: metallb-system}
+spec:
+  addresses: [192.0.2.0/28]
+---
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata: {name: main, namespace: metallb-system}
+---
+apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata: {name: tor4, namespace: metallb-system}
+spec: {myASN: 64500, peerASN: 64501, peerAddress: 10.99.0.2, bfdProfile: fast}
+EOC
+profile "$IVL" > "$tmp/objs/bfd.yaml"
+svc web > "$tmp/objs/svcs.yaml"
+
+check "BIRD starts" start_bird
+check "vipgated starts" start_vipgated
+check "BFD up (BIRD side)" wait_for 10 bird_bfd_up
+check "BFD up (vipgatectl bfd)" wait_for 3 ours 's["state"] == "Up"'
+check "BGP established" wait_for 10 proto_up
+web=$(json services | python3 -c 'import json,sys; print(json.load(sys.stdin)["services"][0]["vips"][0])')
+check "route $web/32 at BIRD" wait_for 5 has_route "$web/32"
+t_ivl=$(awk -v i="$IVL" 'BEGIN { printf "%.3f", 3 * i / 1000 }')
+check "BIRD's detection timeout is 3 x $IVL ms" wait_for 3 sh -c "birdc -s $birdsock show bfd sessions | grep -q ' $t_ivl\$'"
+check "vipgatectl bfd: detection $((3 * IVL)) ms" ours "s['detect_ms'] == $((3 * IVL))"
+
+# a profile change on reload: no BGP flap, BIRD's timeout follows
+s0=$(since)
+check "BIRD shows when the session came up" test -n "$s0"
+profile $((IVL * 2)) > "$tmp/objs/bfd.yaml"
+kill -HUP "$pid"
+t_2=$(awk -v i="$IVL" 'BEGIN { printf "%.3f", 6 * i / 1000 }')
+check "reload: BIRD's timeout now 3 x $((IVL * 2)) ms" wait_for 5 sh -c "birdc -s $birdsock show bfd sessions | grep -q ' $t_2\$'"
+check "reload: our detection follows" wait_for 3 ours "s['detect_ms'] == $((6 * IVL)) and not s['poll']"
+check "reload: BFD did not flap" ours 's["flaps"] == 0 and s["state"] == "Up"'
+check "reload: BGP not reset" test "$(since)" = "$s0"
+profile "$IVL" > "$tmp/objs/bfd.yaml"
+kill -HUP "$pid"
+check "reload back to $IVL ms" wait_for 5 sh -c "birdc -s $birdsock show bfd sessions | grep -q ' $t_ivl\$'"
+check "... BGP still not reset" test "$(since)" = "$s0"
+sleep 1
+
+det=$((3 * IVL))
+kill -STOP "$pid"
+t0=$(date +%s%N)
+WAIT_POLL=0.01 wait_for 5 no_route "$web/32"
+el=$(ms "$t0")
+echo "  vipgated frozen: route removed by BIRD after $el ms (detection $det ms, hold 90 s)"
+check "frozen vipgated: BIRD removes the route within detection + ${MARGIN} ms" test "$el" -le $((det + MARGIN))
+kill -CONT "$pid"
+check "thawed: BFD back" wait_for 10 bird_bfd_up
+check "thawed: BGP back" wait_for 15 proto_up
+check "thawed: route back" wait_for 5 has_route "$web/32"
+
+stop "$pid"; pid=
+echo "$passes passed, $fails failed"
+[ $fails -eq 0 ]
