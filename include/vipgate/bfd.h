@@ -63,6 +63,12 @@ uint64_t bfd_session_detect_time(const struct bfd_session *);
  * from the caller's random number.
  */
 uint32_t bfd_jitter(uint32_t interval, uint8_t detect_mult, uint32_t rnd);
+/*
+ * When the packet after one due at due goes out: due + ivl (jittered), so
+ * a late timer callback does not shift the packets after it (no drift);
+ * now + ivl when even that has passed (a stall: no burst to catch up).
+ */
+uint64_t bfd_next_due(uint64_t due, uint64_t now, uint32_t ivl);
 
 /* ---- bfd_io.c: sessions on the main loop (RFC 5881 single hop) ---- */
 

@@ -243,3 +243,9 @@ bfd_jitter(uint32_t interval, uint8_t detect_mult, uint32_t rnd)
 		return interval - interval / 10 - rnd % (interval * 15 / 100 + 1);
 	return interval - rnd % (interval / 4 + 1);
 }
+
+uint64_t
+bfd_next_due(uint64_t due, uint64_t now, uint32_t ivl)
+{
+	return due + ivl >= now ? due + ivl : now + ivl;
+}

@@ -134,10 +134,7 @@ tx_cb(evutil_socket_t fd, short ev, void *arg)
 	if (!bfd_session_may_send(&p->s))
 		return;
 	peer_send(p, 0);
-	/* from when this packet was due; after a stall, from now */
-	p->next_tx_us += next_interval(p);
-	if (p->next_tx_us < now)
-		p->next_tx_us = now + next_interval(p);
+	p->next_tx_us = bfd_next_due(p->next_tx_us, now, (uint32_t)next_interval(p));
 	tx_arm(p, now);
 }
 

@@ -380,6 +380,28 @@ t_jitter(void)
 	CU_ASSERT(hi <= 270000);
 }
 
+/* The transmit schedule under a loaded loop: callbacks late, no drift. */
+static void
+t_no_drift(void)
+{
+	uint64_t due = 1000000, now, sent[100];
+	int i;
+
+	/* each callback runs 0-40 ms late: the packets stay on the grid */
+	for (i = 0; i < 100; i++) {
+		now = due + (uint64_t)((i * 7919) % 40000);
+		sent[i] = now;
+		due = bfd_next_due(due, now, 50000);
+	}
+	CU_ASSERT_EQUAL(due, 1000000 + 100 * 50000);
+	for (i = 1; i < 100; i++)
+		CU_ASSERT(sent[i] - sent[i - 1] <= 50000 + 40000);
+	/* a stall longer than an interval: the next one an interval from now,
+	 * no burst of the missed ones */
+	CU_ASSERT_EQUAL(bfd_next_due(1000000, 1300000, 50000), 1350000);
+	CU_ASSERT_EQUAL(bfd_next_due(1000000, 1050000, 50000), 1050000);
+}
+
 int
 main(void)
 {
@@ -394,6 +416,7 @@ main(void)
 		{ "fsm: negotiation and detection time", t_negotiation },
 		{ "fsm: passive role", t_passive },
 		{ "jitter (6.8.7)", t_jitter },
+		{ "transmit schedule: no drift, no burst after a stall", t_no_drift },
 		{ NULL, NULL }
 	};
 
