@@ -138,6 +138,33 @@ for m in control_packet_input control_packet_output session_down_events session_
 	check "metric metallb_bfd_$m" mxhas "^metallb_bfd_$m{peer=\"10.99.0.2\"} "
 done
 
+# hostile packets from the ToR's namespace: dropped and counted, the
+# session stays Up. A well-formed packet for our session sent with TTL 64
+# must fail the RFC 5881 5 check.
+disc=$(json bfd | python3 -c 'import json,sys; print(json.load(sys.stdin)["sessions"][0]["local_disc"])')
+ip netns exec "$nst" python3 - "$disc" <<'EOP'
+import socket, struct, sys
+disc = int(sys.argv[1])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, 64)
+def pkt(vers=1, state=1, flags=0, mult=3, ln=24, my=7, your=0):
+    return struct.pack("!BBBBIIIII", vers << 5, state << 6 | flags, mult, ln, my, your,
+                       1000000, 1000000, 0)
+for p in (b"\x20", b"\x00" * 10, pkt(vers=2), pkt(ln=30), pkt(mult=0), pkt(flags=1),
+          pkt(my=0), pkt(flags=4, ln=26) + b"\x01\x02", pkt(flags=0x30), pkt(state=3, your=0),
+          pkt(state=3, your=disc ^ 1), pkt(state=1, your=disc), b"\xff" * 1400):
+    s.sendto(p, ("10.99.0.1", 3784))
+EOP
+dropped() { mx | awk -v r="$1" 'index($0, "vipgate_bfd_dropped_packets_total{reason=\"" r "\"}") == 1 { print $NF }'; }
+two_short() { [ "$(dropped "short packet")" -ge 2 ]; }
+check "hostile packets: short ones counted" wait_for 2 two_short
+for r in "bad version" "bad length" "zero detect multiplier" "multipoint bit set" \
+    "zero my discriminator" "authentication not configured" "poll and final both set" \
+    "unknown your discriminator" "TTL below minimum"; do
+	check "hostile packets: \"$r\" counted" test "$(dropped "$r")" -ge 1
+done
+check "hostile packets: the session stays Up, no flap" ours 's["state"] == "Up" and s["flaps"] == 0'
+
 # a profile change on reload: a Poll Sequence, no flap of BFD or BGP
 c0=$(conns)
 profile $((IVL * 2)) > "$tmp/objs/bfd.yaml"
