@@ -85,7 +85,8 @@ struct bfd_session {
 	enum bfd_diag	diag;			/* bfd.LocalDiag */
 	uint32_t	local_disc, remote_disc;
 	struct bfd_cfg	cfg;			/* what the profile asks for */
-	/* advertised in our packets (§6.8.3: 1 s tx while not Up) */
+	/* configured for our packets (§6.8.3: 1 s tx while not Up); during a
+	 * Poll Sequence the packets carry its poll_* until its Final */
 	uint32_t	adv_tx, adv_rx;
 	/* in force for the timers; they lag adv_* during a Poll Sequence */
 	uint32_t	act_tx, act_rx;
@@ -93,6 +94,7 @@ struct bfd_session {
 	uint32_t	remote_tx;		/* the remote's Desired Min TX */
 	uint8_t		remote_mult;
 	int		poll;			/* a Poll Sequence is running */
+	uint32_t	poll_tx, poll_rx;	/* the intervals it carries */
 	int		heard;			/* a packet came since the last reset */
 	const char	*name;			/* for the transition log */
 };

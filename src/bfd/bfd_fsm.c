@@ -25,6 +25,20 @@ tx_for_state(const struct bfd_session *s, enum bfd_state st)
 	    BFD_SLOW_TX_US);
 }
 
+/*
+ * §6.8.3: the changed intervals go out with P set until the Final. One
+ * sequence at a time: a change during one waits for its Final.
+ */
+static void
+poll_start(struct bfd_session *s)
+{
+	if (s->poll)
+		return;
+	s->poll = 1;
+	s->poll_tx = s->adv_tx;
+	s->poll_rx = s->adv_rx;
+}
+
 static void
 change_state(struct bfd_session *s, enum bfd_state to, enum bfd_diag diag, const char *why,
     struct bfd_out *o)
@@ -52,7 +66,7 @@ change_state(struct bfd_session *s, enum bfd_state to, enum bfd_diag diag, const
 		if (s->adv_tx < s->act_tx)
 			s->act_tx = s->adv_tx;
 		if (s->adv_tx != old_tx)
-			s->poll = 1;
+			poll_start(s);
 	} else {
 		s->poll = 0;
 		s->adv_tx = s->act_tx = tx_for_state(s, to);
@@ -95,11 +109,20 @@ bfd_session_rx(struct bfd_session *s, const struct bfd_ctrl *c, struct bfd_out *
 	s->remote_mult = c->detect_mult;
 	s->heard = 1;
 	if ((c->flags & BFD_F_FINAL) && s->poll) {
-		/* §6.8.3: the Poll Sequence ends; the new intervals apply */
+		/* §6.8.3: the Poll Sequence ends; its intervals apply */
 		s->poll = 0;
-		s->act_tx = s->adv_tx;
-		s->act_rx = s->adv_rx;
+		s->act_tx = s->poll_tx;
+		s->act_rx = s->poll_rx;
 		o->actions |= BFD_A_TIMERS;
+		if (s->adv_tx != s->poll_tx || s->adv_rx != s->poll_rx) {
+			/* changed again meanwhile: the next sequence */
+			if (s->adv_tx < s->act_tx)
+				s->act_tx = s->adv_tx;
+			if (s->adv_rx > s->act_rx)
+				s->act_rx = s->adv_rx;
+			poll_start(s);
+			o->actions |= BFD_A_SEND;
+		}
 	}
 	if (s->state == BFD_ADMIN_DOWN)
 		return BFD_OK;
@@ -192,7 +215,7 @@ bfd_session_set_cfg(struct bfd_session *s, const struct bfd_cfg *c, struct bfd_o
 		s->act_tx = tx;
 	if (rx > s->act_rx)
 		s->act_rx = rx;
-	s->poll = 1;
+	poll_start(s);
 	o->actions |= BFD_A_SEND | BFD_A_TIMERS;
 }
 
@@ -207,8 +230,8 @@ bfd_session_packet(const struct bfd_session *s, int final, struct bfd_ctrl *c)
 	c->length = BFD_CTRL_LEN;
 	c->my_disc = s->local_disc;
 	c->your_disc = s->remote_disc;
-	c->desired_min_tx = s->adv_tx;
-	c->required_min_rx = s->adv_rx;
+	c->desired_min_tx = s->poll ? s->poll_tx : s->adv_tx;
+	c->required_min_rx = s->poll ? s->poll_rx : s->adv_rx;
 	c->required_min_echo_rx = 0;	/* echo packets are not looped back here */
 }
 

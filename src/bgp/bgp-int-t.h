@@ -50,6 +50,7 @@ struct peer {
 	/* BFD (RFC 5882): its session, and whether its Down holds BGP down */
 	struct bfd_peer			*bfd;
 	int				 bfd_held;
+	char				 bfd_noted[160];	/* the note last logged */
 	/* negotiated */
 	struct bgp_open			 open;
 	int				 as4, v4, v6, ibgp, gr;

@@ -1000,6 +1000,11 @@ peer_bfd_sync(struct peer *p)
 	const struct bgp_peer_desired *pd = p->pd;
 	int on = pd->bfd_on && pd->problem == NULL;
 
+	/* what of the profile does not run is said once, not on every reload */
+	if (pd->bfd_note && strcmp(pd->bfd_note, p->bfd_noted) != 0)
+		log_warnx("bgp %s (%s/%s): %s", p->label, pd->ns, pd->name, pd->bfd_note);
+	snprintf(p->bfd_noted, sizeof(p->bfd_noted), "%s", pd->bfd_note ? pd->bfd_note : "");
+
 	if (on && p->bfd) {
 		bfd_peer_set_cfg(p->bfd, &pd->bfd, pd->bfd_profile);
 		return;

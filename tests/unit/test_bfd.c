@@ -316,6 +316,45 @@ t_poll_final(void)
 	CU_ASSERT_EQUAL(s.act_rx, 50000);
 }
 
+/* A change during a Poll Sequence waits for its Final, then has its own. */
+static void
+t_poll_during_poll(void)
+{
+	struct bfd_ctrl c, p;
+	struct bfd_cfg slow = cfg300, fast = cfg300;
+
+	fresh(&cfg300);
+	bring_up();
+	c = remote(BFD_UP, 0x11, BFD_F_FINAL);
+	bfd_session_rx(&s, &c, &o);
+	slow.desired_min_tx = 500000;
+	slow.required_min_rx = 600000;
+	bfd_session_set_cfg(&s, &slow, &o);
+	fast.desired_min_tx = 50000;
+	fast.required_min_rx = 50000;
+	bfd_session_set_cfg(&s, &fast, &o);
+	/* the running sequence still carries its own values */
+	bfd_session_packet(&s, 0, &p);
+	CU_ASSERT_EQUAL(p.flags, BFD_F_POLL);
+	CU_ASSERT_EQUAL(p.desired_min_tx, 500000);
+	CU_ASSERT_EQUAL(p.required_min_rx, 600000);
+	/* but the faster transmit is safe at once */
+	CU_ASSERT_EQUAL(bfd_session_tx_interval(&s), 200000);
+	c = remote(BFD_UP, 0x11, BFD_F_FINAL);
+	bfd_session_rx(&s, &c, &o);
+	CU_ASSERT(o.actions & BFD_A_SEND);
+	CU_ASSERT(s.poll);
+	bfd_session_packet(&s, 0, &p);
+	CU_ASSERT_EQUAL(p.flags, BFD_F_POLL);
+	CU_ASSERT_EQUAL(p.desired_min_tx, 50000);
+	CU_ASSERT_EQUAL(p.required_min_rx, 50000);
+	CU_ASSERT_EQUAL(bfd_session_detect_time(&s), 1800000);	/* 600 until the Final */
+	bfd_session_rx(&s, &c, &o);
+	CU_ASSERT_FALSE(s.poll);
+	CU_ASSERT_EQUAL(bfd_session_detect_time(&s), 300000);
+	CU_ASSERT_EQUAL(bfd_session_tx_interval(&s), 200000);
+}
+
 static void
 t_negotiation(void)
 {
@@ -413,6 +452,7 @@ main(void)
 		{ "fsm: transitions (6.8.6), expiry, AdminDown", t_transitions },
 		{ "fsm: your discriminator", t_your_disc },
 		{ "fsm: Poll/Final and timer changes (6.8.3)", t_poll_final },
+		{ "fsm: a change during a Poll Sequence", t_poll_during_poll },
 		{ "fsm: negotiation and detection time", t_negotiation },
 		{ "fsm: passive role", t_passive },
 		{ "jitter (6.8.7)", t_jitter },
