@@ -126,13 +126,14 @@ check "vipgatectl bfd: detection $((3 * IVL)) ms" ours "s['detect_ms'] == $((3 *
 
 # a profile change on reload: no BGP flap, BIRD's timeout follows
 s0=$(since)
+f0=$(json bfd | python3 -c 'import json,sys; print(json.load(sys.stdin)["sessions"][0]["flaps"])')
 check "BIRD shows when the session came up" test -n "$s0"
 profile $((IVL * 2)) > "$tmp/objs/bfd.yaml"
 kill -HUP "$pid"
 t_2=$(awk -v i="$IVL" 'BEGIN { printf "%.3f", 6 * i / 1000 }')
 check "reload: BIRD's timeout now 3 x $((IVL * 2)) ms" wait_for 5 sh -c "birdc -s $birdsock show bfd sessions | grep -q ' $t_2\$'"
 check "reload: our detection follows" wait_for 3 ours "s['detect_ms'] == $((6 * IVL)) and not s['poll']"
-check "reload: BFD did not flap" ours 's["flaps"] == 0 and s["state"] == "Up"'
+check "reload: BFD did not flap" ours "s['flaps'] == $f0 and s['state'] == 'Up'"
 check "reload: BGP not reset" test "$(since)" = "$s0"
 profile "$IVL" > "$tmp/objs/bfd.yaml"
 kill -HUP "$pid"

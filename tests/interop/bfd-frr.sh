@@ -16,7 +16,9 @@ command -v curl >/dev/null || { echo "SKIP: curl missing"; exit 77; }
 
 # the profile's interval (ms) and the margin over the detection time that
 # the withdrawal may take (FRR's bgpd and zebra, the polling)
-IVL=${BFD_IVL:-100}
+# 200 ms: at 100 ms x 3, bfdd and vipgated (nice 19 on two cores shared by
+# several builds, load 8) were seen to miss 300 ms once
+IVL=${BFD_IVL:-200}
 # the margin over the detection time for FRR's withdrawal of the route, as
 # polled: bfdd, then zebra and bgpd, share two busy cores here (650 ms seen
 # under ASan); FRR's BFD itself must go down within detection + 50 ms (its
@@ -149,6 +151,8 @@ done
 # session stays Up. A well-formed packet for our session sent with TTL 64
 # must fail the RFC 5881 5 check.
 disc=$(json bfd | python3 -c 'import json,sys; print(json.load(sys.stdin)["sessions"][0]["local_disc"])')
+flaps() { json bfd | python3 -c 'import json,sys; print(json.load(sys.stdin)["sessions"][0]["flaps"])'; }
+f0=$(flaps)
 ip netns exec "$nst" python3 - "$disc" <<'EOP'
 import socket, struct, sys
 disc = int(sys.argv[1])
@@ -170,16 +174,17 @@ for r in "bad version" "bad length" "zero detect multiplier" "multipoint bit set
     "unknown your discriminator" "TTL below minimum"; do
 	check "hostile packets: \"$r\" counted" test "$(dropped "$r")" -ge 1
 done
-check "hostile packets: the session stays Up, no flap" ours 's["state"] == "Up" and s["flaps"] == 0'
+check "hostile packets: the session stays Up, no flap" ours "s['state'] == 'Up' and s['flaps'] == $f0"
 
 # a profile change on reload: a Poll Sequence, no flap of BFD or BGP
 c0=$(conns)
+f0=$(flaps)
 profile $((IVL * 2)) > "$tmp/objs/bfd.yaml"
 kill -HUP "$pid"
 check "reload: FRR sees the new $((IVL * 2)) ms timers" wait_for 5 frr_bfd \
 	"p['remote-transmit-interval'] == $((IVL * 2)) and p['remote-receive-interval'] == $((IVL * 2))"
 check "reload: our detection time follows FRR's Final" wait_for 3 ours "s['detect_ms'] == $((3 * IVL * 2)) and not s['poll']"
-check "reload: BFD did not flap" ours 's["flaps"] == 0 and s["state"] == "Up"'
+check "reload: BFD did not flap" ours "s['flaps'] == $f0 and s['state'] == 'Up'"
 check "reload: BGP not reset" test "$(conns)" = "$c0"
 profile "$IVL" > "$tmp/objs/bfd.yaml"
 kill -HUP "$pid"
