@@ -33,6 +33,12 @@ struct bgp_peer_desired {
 	struct ipaddr	 addr;
 	uint16_t	 port;
 	const char	*vrf;			/* "" for the default */
+	/*
+	 * BGPPeer.interface (unnumbered): addr is then IPv6 all-zeros and the
+	 * session goes to the link-local address learned on it (RFC 8950
+	 * carries the IPv4 routes); NULL for a numbered peer.
+	 */
+	const char	*iface;
 	/* session parameters: a change resets the session */
 	uint32_t	 my_asn, peer_asn;	/* peer_asn 0 with dynamic */
 	enum bgp_dynamic_asn dynamic;

@@ -16,6 +16,7 @@
 
 struct bfd_io;
 struct bfd_peer;
+struct bgp_unnum;
 struct bgp_peer_desired;
 struct bufferevent;
 struct desired;
@@ -51,6 +52,9 @@ struct peer {
 	struct bfd_peer			*bfd;
 	int				 bfd_held;
 	char				 bfd_noted[160];	/* the note last logged */
+	/* unnumbered (pd->iface): the neighbor's link-local address, learned */
+	struct bgp_unnum		*un;
+	struct ipaddr			 nbr;
 	/* negotiated */
 	struct bgp_open			 open;
 	int				 as4, v4, v6, ibgp, gr;

@@ -77,6 +77,13 @@ peer_connect(struct peer *p)
 
 	bgp_conn_close(p->bev);
 	p->bev = NULL;
+	if (p->pd->iface && (p->nbr.family == 0 || bgp_unnum_ifindex(p->un) == 0)) {
+		/* nobody heard on the interface yet: ask, and retry */
+		bgp_unnum_probe(p->un);
+		snprintf(p->last_error, sizeof(p->last_error),
+		    "connect: no neighbor heard on %s yet", p->pd->iface);
+		goto fail;
+	}
 	fd = socket(p->pd->addr.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		goto fail;
@@ -97,7 +104,11 @@ peer_connect(struct peer *p)
 	p->bev = bufferevent_socket_new(p->bgp->env->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	bufferevent_setcb(p->bev, conn_read_cb, NULL, conn_event_cb, p);
 	bufferevent_set_timeouts(p->bev, NULL, &tv);
-	sl = bgp_to_sockaddr(&p->pd->addr, p->pd->port, &ss);
+	if (p->pd->iface) {
+		sl = bgp_to_sockaddr(&p->nbr, p->pd->port, &ss);
+		((struct sockaddr_in6 *)&ss)->sin6_scope_id = bgp_unnum_ifindex(p->un);
+	} else
+		sl = bgp_to_sockaddr(&p->pd->addr, p->pd->port, &ss);
 	if (bufferevent_socket_connect(p->bev, (struct sockaddr *)&ss, (int)sl) < 0) {
 		bufferevent_free(p->bev);
 		p->bev = NULL;
@@ -158,7 +169,12 @@ bgp_peer_tx_session(const struct peer *p, struct bgp_tx_session *s)
 	s->as4 = p->as4;
 	s->my_as = p->pd->my_asn;
 	s->nh4 = p->pd->nh4.family ? p->pd->nh4 : p->local;
-	if (p->pd->nh6.family)
+	if (p->pd->iface) {
+		/* RFC 8950 over the link: our link-local address for both
+		 * families, alone in the next hop field */
+		s->v4_mp = 1;
+		s->nh6 = p->local;
+	} else if (p->pd->nh6.family)
 		s->nh6 = p->pd->nh6;
 	else if (p->local.family == AF_INET6) {
 		s->nh6 = p->local;
@@ -187,7 +203,7 @@ send_announce(struct peer *p, const struct bgp_attrset *as, struct bgp_prefix *v
 	ta.ncomms = as->ncomms;
 	ta.large = as->large;
 	ta.nlarge = as->nlarge;
-	if (n > 0 && v[0].addr.family == AF_INET && s.nh4.family != AF_INET) {
+	if (n > 0 && v[0].addr.family == AF_INET && s.nh4.family != AF_INET && !s.v4_mp) {
 		snprintf(p->last_error, sizeof(p->last_error),
 		    "no IPv4 next hop for IPv4 routes on this session: set sourceAddress or node.address");
 		return;
@@ -346,6 +362,7 @@ send_open(struct peer *p)
 	op.graceful_restart = p->pd->graceful_restart;
 	op.gr_restarting = p->gr_first;
 	op.gr_time = GR_RESTART_TIME;
+	op.enh_v4 = p->pd->iface != NULL;
 	peer_send(p, m, bgp_open_build(m, &op));
 	p->opens_sent++;
 }
@@ -487,7 +504,8 @@ handle_open(struct peer *p, const struct bgp_open *o)
 	p->open = *o;
 	p->as4 = o->has_as4;
 	offer_families(p, &ov4, &ov6);
-	p->v4 = ov4 && o->mp_v4;
+	/* unnumbered: IPv4 only with an IPv6 next hop (RFC 8950) */
+	p->v4 = ov4 && o->mp_v4 && (p->pd->iface == NULL || o->enh_v4);
 	p->v6 = ov6 && o->mp_v6;
 	p->ibgp = bgp_open_peer_as(o) == p->pd->my_asn;
 	p->gr = o->has_gr && p->pd->graceful_restart;
@@ -801,6 +819,24 @@ find_peer(struct bgp *b, const struct ipaddr *addr, uint16_t lport)
 	return NULL;
 }
 
+/* An unnumbered peer on the interface ifindex; it learns addr. */
+static struct peer *
+find_unnumbered(struct bgp *b, uint32_t ifindex, const struct ipaddr *addr, uint16_t lport)
+{
+	size_t i;
+
+	for (i = 0; i < b->npeers; i++) {
+		struct peer *p = b->peers[i];
+
+		if (p->pd->iface && p->un && bgp_unnum_ifindex(p->un) == ifindex &&
+		    (p->pd->port == lport || lport == 179)) {
+			p->nbr = *addr;
+			return p;
+		}
+	}
+	return NULL;
+}
+
 static void
 accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int sl,
     void *arg)
@@ -824,6 +860,9 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
 		bgp_from_sockaddr((struct sockaddr *)&ls, &dummy, &lport);
 	}
 	p = find_peer(b, &addr, lport);
+	if (p == NULL && sa->sa_family == AF_INET6 &&
+	    IN6_IS_ADDR_LINKLOCAL(&((struct sockaddr_in6 *)sa)->sin6_addr))
+		p = find_unnumbered(b, ((struct sockaddr_in6 *)sa)->sin6_scope_id, &addr, lport);
 	if (p == NULL || p->stopped || p->pd->problem || b->draining) {
 		log_debug("bgp: connection from %s refused: %s", ipaddr_fmt(&addr, buf),
 		    p ? "peer not running" : "not a configured peer");
@@ -933,6 +972,22 @@ listeners_sync(struct bgp *b)
 
 /* ---- peers ---- */
 
+/* A neighbor heard on an unnumbered peer's interface. */
+static void
+nbr_learned(void *arg, const struct ipaddr *ll)
+{
+	struct peer *p = arg;
+	char buf[IPADDR_STRLEN];
+
+	if (ipaddr_eq(&p->nbr, ll))
+		return;
+	p->nbr = *ll;
+	log_info("bgp %s: neighbor %s heard on %s", p->label, ipaddr_fmt(ll, buf), p->pd->iface);
+	/* waiting to retry a connect that had nobody to go to: go now */
+	if (p->fsm.state == BGP_ACTIVE && !p->stopped)
+		peer_dispatch(p, BGP_EV_CONNECT_RETRY);
+}
+
 static struct peer *
 peer_new(struct bgp *b, const struct bgp_peer_desired *pd)
 {
@@ -942,7 +997,9 @@ peer_new(struct bgp *b, const struct bgp_peer_desired *pd)
 
 	p->bgp = b;
 	p->pd = pd;
-	if (pd->addr.family == AF_INET6)
+	if (pd->iface)
+		snprintf(p->label, sizeof(p->label), "%s:%u", pd->iface, pd->port);
+	else if (pd->addr.family == AF_INET6)
 		snprintf(p->label, sizeof(p->label), "[%s]:%u", ipaddr_fmt(&pd->addr, buf), pd->port);
 	else
 		snprintf(p->label, sizeof(p->label), "%s:%u", ipaddr_fmt(&pd->addr, buf), pd->port);
@@ -956,6 +1013,8 @@ peer_new(struct bgp *b, const struct bgp_peer_desired *pd)
 	}
 	p->connect_failed = evtimer_new(b->env->base, connect_failed_cb, p);
 	p->adopted = evtimer_new(b->env->base, adopted_cb, p);
+	if (pd->iface)
+		p->un = bgp_unnum_new(b->env->base, pd->iface, nbr_learned, p);
 	return p;
 }
 
@@ -1062,6 +1121,7 @@ peer_free(struct peer *p)
 	pending_drop(p);
 	bgp_conn_close(p->bev);
 	bfd_peer_free(p->bfd);
+	bgp_unnum_free(p->un);
 	for (t = 0; t < BGP_T__N; t++)
 		event_free(p->timers[t]);
 	event_free(p->connect_failed);

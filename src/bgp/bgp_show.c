@@ -77,6 +77,9 @@ bgp_show(struct applier *ap, const struct ctl_request *req, char **err)
 
 			json_object_set_new(o, "peer", json_string(p->label));
 			json_object_set_new(o, "name", json_string(pd->name));
+			if (pd->iface)	/* unnumbered: the link-local address learned */
+				json_object_set_new(o, "neighbor", p->nbr.family ?
+				    json_string(ipaddr_fmt(&p->nbr, buf)) : json_null());
 			json_object_set_new(o, "my_asn", json_integer(pd->my_asn));
 			json_object_set_new(o, "peer_asn", pd->peer_asn ? json_integer(pd->peer_asn) :
 			    json_string(pd->dynamic == BGP_DYN_INTERNAL ? "internal" : "external"));

@@ -47,7 +47,9 @@ bgp_peer_key_cmp(const struct bgp_peer_desired *a, const struct bgp_peer_desired
 		return r;
 	if (a->port != b->port)
 		return a->port < b->port ? -1 : 1;
-	return strcmp(a->vrf, b->vrf);
+	if ((r = strcmp(a->vrf, b->vrf)) != 0)
+		return r;
+	return str_cmp_null(a->iface, b->iface);
 }
 
 int
@@ -206,7 +208,13 @@ peer_settings(struct vg_arena *a, struct store *st, const struct config *cfg,
 	struct ipaddr node;
 
 	memset(p, 0, sizeof(*p));
-	if (k->peer_address == NULL || ipaddr_parse(k->peer_address, &p->addr) < 0)
+	if (k->iface && *k->iface) {
+		/* unnumbered: the address is learned on the interface */
+		if (k->peer_address)
+			p->problem = "peerAddress and interface exclude each other";
+		p->addr.family = AF_INET6;
+		p->iface = arena_strdup(a, k->iface);
+	} else if (k->peer_address == NULL || ipaddr_parse(k->peer_address, &p->addr) < 0)
 		return -1;
 	p->ns = arena_strdup(a, o->meta.ns);
 	p->name = arena_strdup(a, o->meta.name);
@@ -259,8 +267,12 @@ peer_settings(struct vg_arena *a, struct store *st, const struct config *cfg,
 	}
 	if (*p->vrf)
 		p->problem = "vrf is not supported";
-	if (k->iface && *k->iface)
-		p->problem = "interface (unnumbered BGP) is not supported";
+	if (p->iface && p->password)
+		p->problem = "TCP MD5 (password) on an unnumbered peer is not supported";
+	if (p->iface && p->bfd_on) {
+		p->bfd_on = 0;
+		p->bfd_note = "BFD on an unnumbered peer is not supported: BFD off";
+	}
 	if (p->my_asn == 0)
 		p->problem = "myASN is missing";
 	if (p->peer_asn == 0 && p->dynamic == BGP_DYN_NONE)

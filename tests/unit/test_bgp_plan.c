@@ -213,6 +213,44 @@ t_bfd_profile(void)
 }
 
 static void
+t_unnumbered(void)
+{
+	struct fixture fx;
+	struct desired *d;
+	const struct bgp_peer_desired *p;
+	char *o = with(
+	    "---\napiVersion: metallb.io/v1beta1\nkind: BFDProfile\n"
+	    "metadata: {name: fast, namespace: metallb-system}\n"
+	    "---\napiVersion: metallb.io/v1beta2\nkind: BGPPeer\n"
+	    "metadata: {name: u1, namespace: metallb-system}\n"
+	    "spec: {myASN: 64500, peerASN: 64501, interface: eth1, bfdProfile: fast}\n"
+	    "---\napiVersion: metallb.io/v1beta2\nkind: BGPPeer\n"
+	    "metadata: {name: u2, namespace: metallb-system}\n"
+	    "spec: {myASN: 64500, peerASN: 64501, interface: eth2, password: x}\n"
+	    "---\napiVersion: metallb.io/v1beta2\nkind: BGPPeer\n"
+	    "metadata: {name: u3, namespace: metallb-system}\n"
+	    "spec: {myASN: 64500, peerASN: 64501, interface: eth3, peerAddress: 10.0.0.9}\n");
+
+	fx_load(&fx, "node: {name: node-a, address: 10.0.0.1}\n", o);
+	d = run(&fx);
+	p = peer(d, "u1");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT_STRING_EQUAL(p->iface, "eth1");
+	CU_ASSERT_EQUAL(p->addr.family, AF_INET6);
+	CU_ASSERT_PTR_NULL(p->problem);
+	CU_ASSERT_EQUAL(p->port, 179);
+	CU_ASSERT_FALSE(p->bfd_on);
+	CU_ASSERT_PTR_NOT_NULL(strstr(p->bfd_note, "unnumbered"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(peer(d, "u2")->problem, "MD5"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(peer(d, "u3")->problem, "exclude"));
+	/* two unnumbered peers differ by their interface alone */
+	CU_ASSERT(bgp_peer_key_cmp(peer(d, "u1"), peer(d, "u2")) != 0);
+	desired_unref(d);
+	fx_free(&fx);
+	free(o);
+}
+
+static void
 t_routes(void)
 {
 	struct fixture fx;
@@ -417,6 +455,7 @@ main(void)
 		{ "peers: settings and MetalLB defaults", t_peers },
 		{ "peers: nodeSelectors, passwordSecret, bfdProfile", t_selectors_secret },
 		{ "peers: BFDProfile resolved, defaults, ranges, missing", t_bfd_profile },
+		{ "peers: unnumbered (interface)", t_unnumbered },
 		{ "routes: merge, communities, aliases, local-pref, aggregation", t_routes },
 		{ "routes: 255 + 255 communities still fit one UPDATE", t_communities_fit },
 		{ "routes: excluded node, ETP Local", t_exclusion_and_etp },
