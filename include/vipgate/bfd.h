@@ -80,12 +80,12 @@ struct bfd_io *bfd_io_new(struct event_base *);
 void bfd_io_free(struct bfd_io *);
 /*
  * A session to peer from local (family 0: the kernel picks), with the
- * profile's timers; label names it in logs, vipgatectl and metrics. NULL
+ * profile's timers; ifindex scopes a link-local peer (0 otherwise). NULL
  * when its socket cannot be made (logged).
  */
 struct bfd_peer *bfd_peer_new(struct bfd_io *, const struct ipaddr *peer,
-    const struct ipaddr *local, const struct bfd_cfg *, const char *profile,
-    bfd_notify_fn *, void *arg);
+    const struct ipaddr *local, unsigned ifindex, const struct bfd_cfg *,
+    const char *profile, bfd_notify_fn *, void *arg);
 /* A profile change: new timers through a Poll Sequence, no flap. */
 void bfd_peer_set_cfg(struct bfd_peer *, const struct bfd_cfg *, const char *profile);
 /* Sends AdminDown once, then frees. */

@@ -341,7 +341,8 @@ io_listen(struct bfd_io *io, int family)
 
 /* A sending socket bound to a free port of 49152-65535 (RFC 5881 §4). */
 static int
-tx_socket(const struct ipaddr *peer, const struct ipaddr *local, uint16_t *sport)
+tx_socket(const struct ipaddr *peer, const struct ipaddr *local, unsigned ifindex,
+    uint16_t *sport)
 {
 	struct sockaddr_storage ss;
 	struct ipaddr src;
@@ -375,6 +376,8 @@ tx_socket(const struct ipaddr *peer, const struct ipaddr *local, uint16_t *sport
 		return -1;
 	}
 	sl = to_sockaddr(peer, BFD_PORT, &ss);
+	if (peer->family == AF_INET6)
+		((struct sockaddr_in6 *)&ss)->sin6_scope_id = ifindex;
 	if (connect(fd, (struct sockaddr *)&ss, sl) < 0) {
 		close(fd);
 		return -1;
@@ -399,7 +402,8 @@ new_disc(const struct bfd_io *io)
 
 struct bfd_peer *
 bfd_peer_new(struct bfd_io *io, const struct ipaddr *peer, const struct ipaddr *local,
-    const struct bfd_cfg *cfg, const char *profile, bfd_notify_fn *fn, void *arg)
+    unsigned ifindex, const struct bfd_cfg *cfg, const char *profile, bfd_notify_fn *fn,
+    void *arg)
 {
 	struct bfd_peer *p = xcalloc(1, sizeof(*p));
 	struct bfd_out o;
@@ -412,7 +416,7 @@ bfd_peer_new(struct bfd_io *io, const struct ipaddr *peer, const struct ipaddr *
 	p->notify = fn;
 	p->arg = arg;
 	if (io_listen(io, peer->family) < 0 ||
-	    (p->fd = tx_socket(peer, local, &p->sport)) < 0) {
+	    (p->fd = tx_socket(peer, local, ifindex, &p->sport)) < 0) {
 		log_warn("bfd %s: no session", p->label);
 		free(p);
 		return NULL;

@@ -43,6 +43,7 @@
 #define CONNECT_TIMEOUT	10	/* seconds for a TCP connect */
 
 static void peer_dispatch(struct peer *, enum bgp_event);
+static int nbr_set(struct peer *, const struct ipaddr *);
 static void peer_sync(struct peer *, int full);
 static void pending_drop(struct peer *);
 static void conn_read_cb(struct bufferevent *, void *);
@@ -830,7 +831,7 @@ find_unnumbered(struct bgp *b, uint32_t ifindex, const struct ipaddr *addr, uint
 
 		if (p->pd->iface && p->un && bgp_unnum_ifindex(p->un) == ifindex &&
 		    (p->pd->port == lport || lport == 179)) {
-			p->nbr = *addr;
+			nbr_set(p, addr);
 			return p;
 		}
 	}
@@ -972,19 +973,33 @@ listeners_sync(struct bgp *b)
 
 /* ---- peers ---- */
 
+static void peer_bfd_sync(struct peer *);
+
+/* An unnumbered peer's neighbor address: 1 when it is new. */
+static int
+nbr_set(struct peer *p, const struct ipaddr *ll)
+{
+	char buf[IPADDR_STRLEN];
+
+	if (ipaddr_eq(&p->nbr, ll))
+		return 0;
+	p->nbr = *ll;
+	log_info("bgp %s: neighbor %s heard on %s", p->label, ipaddr_fmt(ll, buf), p->pd->iface);
+	/* its BFD session goes to the new address */
+	bfd_peer_free(p->bfd);
+	p->bfd = NULL;
+	peer_bfd_sync(p);
+	return 1;
+}
+
 /* A neighbor heard on an unnumbered peer's interface. */
 static void
 nbr_learned(void *arg, const struct ipaddr *ll)
 {
 	struct peer *p = arg;
-	char buf[IPADDR_STRLEN];
 
-	if (ipaddr_eq(&p->nbr, ll))
-		return;
-	p->nbr = *ll;
-	log_info("bgp %s: neighbor %s heard on %s", p->label, ipaddr_fmt(ll, buf), p->pd->iface);
 	/* waiting to retry a connect that had nobody to go to: go now */
-	if (p->fsm.state == BGP_ACTIVE && !p->stopped)
+	if (nbr_set(p, ll) && p->fsm.state == BGP_ACTIVE && !p->stopped)
 		peer_dispatch(p, BGP_EV_CONNECT_RETRY);
 }
 
@@ -1080,10 +1095,12 @@ peer_bfd_sync(struct peer *p)
 		}
 		return;
 	}
+	if (pd->iface && p->nbr.family == 0)
+		return;		/* made once the neighbor is heard (nbr_set) */
 	if (p->bgp->bfd == NULL)
 		p->bgp->bfd = bfd_io_new(p->bgp->env->base);
-	p->bfd = bfd_peer_new(p->bgp->bfd, &pd->addr, &pd->src, &pd->bfd, pd->bfd_profile,
-	    bfd_notify, p);
+	p->bfd = bfd_peer_new(p->bgp->bfd, pd->iface ? &p->nbr : &pd->addr, &pd->src,
+	    pd->iface ? bgp_unnum_ifindex(p->un) : 0, &pd->bfd, pd->bfd_profile, bfd_notify, p);
 }
 
 static void

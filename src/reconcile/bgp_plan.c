@@ -269,10 +269,6 @@ peer_settings(struct vg_arena *a, struct store *st, const struct config *cfg,
 		p->problem = "vrf is not supported";
 	if (p->iface && p->password)
 		p->problem = "TCP MD5 (password) on an unnumbered peer is not supported";
-	if (p->iface && p->bfd_on) {
-		p->bfd_on = 0;
-		p->bfd_note = "BFD on an unnumbered peer is not supported: BFD off";
-	}
 	if (p->my_asn == 0)
 		p->problem = "myASN is missing";
 	if (p->peer_asn == 0 && p->dynamic == BGP_DYN_NONE)

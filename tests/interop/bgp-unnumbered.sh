@@ -5,7 +5,9 @@
 # that FRR learns its own, and carries the IPv4 VIPs with its link-local
 # address as next hop (RFC 8950 extended next hop). FRR 8 (`neighbor vt
 # interface`) and BIRD 2 (a link-local neighbor, `extended next hop on`):
-# session up, IPv4 and IPv6 VIPs installed with IPv6 next hops.
+# session up, IPv4 and IPv6 VIPs installed with IPv6 next hops. With BIRD,
+# BFD over the link-local addresses too: Up, and a frozen vipgated seen by
+# BFD.
 . "$(dirname "$0")/bgp-lib.sh"
 frrbin=/usr/lib/frr
 have_frr=1 have_bird=1
@@ -39,7 +41,13 @@ metadata: {name: main, namespace: metallb-system}
 apiVersion: metallb.io/v1beta2
 kind: BGPPeer
 metadata: {name: tor, namespace: metallb-system}
-spec: {myASN: 64500, peerASN: 64501, interface: vn, holdTime: 9s, connectTime: 1s}
+spec: {myASN: 64500, peerASN: 64501, interface: vn, holdTime: 9s, connectTime: 1s,
+  bfdProfile: fast}
+---
+apiVersion: metallb.io/v1beta1
+kind: BFDProfile
+metadata: {name: fast, namespace: metallb-system}
+spec: {receiveInterval: 100, transmitInterval: 100}
 EOC
 svc web Cluster RequireDualStack "IPv4, IPv6" > "$tmp/objs/svcs.yaml"
 vip() { json services | python3 -c 'import json,sys; print(json.load(sys.stdin)["services"][0]["vips"][int(sys.argv[1])])' "$1"; }
@@ -100,12 +108,14 @@ if [ -n "$have_bird" ]; then
 router id 10.99.0.2;
 log stderr all;
 protocol device { scan time 1; }
+protocol bfd { interface "vt" { min rx interval 100 ms; min tx interval 100 ms; }; }
 ipv4 table t4;
 ipv6 table t6;
 protocol bgp node {
 	local as 64501;
 	neighbor $node_ll as 64500;
 	interface "vt";
+	bfd on;
 	connect delay time 1; connect retry time 2; error wait time 1, 5;
 	ipv4 { table t4; import all; export none; extended next hop on; };
 	ipv6 { table t6; import all; export none; };
@@ -121,6 +131,17 @@ EOC
 	bird_nh() { bc show route table "$1" "$2" all | grep -q "via $node_ll on vt"; }
 	check "BIRD: IPv4 $v4/32 via $node_ll" wait_for 5 bird_nh t4 "$v4/32"
 	check "BIRD: IPv6 $v6/128 via $node_ll" wait_for 5 bird_nh t6 "$v6/128"
+	check "BFD over link-local: Up at BIRD" wait_for 10 sh -c "birdc -s $birdsock show bfd sessions | grep -q '^$node_ll .* Up '"
+	ours_up() { json bfd | python3 -c 'import json,sys; s = json.load(sys.stdin)["sessions"][0]; sys.exit(0 if s["state"] == "Up" and s["peer"] == sys.argv[1] else 1)' "$tor_ll"; }
+	check "BFD over link-local: Up at vipgated, to $tor_ll" wait_for 3 ours_up
+	kill -STOP "$pid"
+	t0=$(date +%s%N)
+	WAIT_POLL=0.01 wait_for 5 sh -c "! birdc -s $birdsock show route table t4 $v4/32 | grep -q '^$v4/32 '"
+	el=$(( ($(date +%s%N) - t0) / 1000000 ))
+	echo "  vipgated frozen: BIRD removed $v4/32 after $el ms (BFD 300 ms, hold 9 s)"
+	check "frozen vipgated: BIRD removes the route by BFD, within 550 ms" test "$el" -le 550
+	kill -CONT "$pid"
+	check "thawed: session back" wait_for 15 sh -c "birdc -s $birdsock show protocols node | grep -q Established"
 	stop "$pid"; pid=
 fi
 echo "$passes passed, $fails failed"
