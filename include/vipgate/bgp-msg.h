@@ -55,6 +55,7 @@ enum {
 	BGP_CEASE_MAXPFX = 1, BGP_CEASE_SHUTDOWN = 2, BGP_CEASE_DECONFIG = 3,
 	BGP_CEASE_RESET = 4, BGP_CEASE_REJECTED = 5, BGP_CEASE_CONFCHANGE = 6,
 	BGP_CEASE_COLLISION = 7, BGP_CEASE_RESOURCES = 8,
+	BGP_CEASE_HARD_RESET = 9, BGP_CEASE_BFD_DOWN = 10,	/* RFC 8538, RFC 9384 */
 };
 enum { BGP_RREFRESH_LENGTH = 1 };
 
@@ -78,7 +79,7 @@ enum { BGP_AFI_IPV4 = 1, BGP_AFI_IPV6 = 2 };
 
 /* capability codes */
 enum {
-	BGP_CAP_MP = 1, BGP_CAP_RREFRESH = 2, BGP_CAP_GR = 64, BGP_CAP_AS4 = 65,
+	BGP_CAP_MP = 1, BGP_CAP_RREFRESH = 2, BGP_CAP_ENH = 5, BGP_CAP_GR = 64, BGP_CAP_AS4 = 65,
 };
 
 /* What the session must send: a NOTIFICATION. */
@@ -112,6 +113,7 @@ struct bgp_open {
 	uint16_t	gr_time;
 	int		gr_v4, gr_v6;	/* families in GR capability */
 	uint8_t		gr_v4_flags, gr_v6_flags;
+	int		enh_v4;		/* RFC 8950: IPv4 unicast with an IPv6 next hop */
 };
 
 /* The AS the peer speaks as: AS4 capability if present, else my_as. */
@@ -136,6 +138,7 @@ struct bgp_open_params {
 	int		graceful_restart;
 	int		gr_restarting;	/* R bit */
 	uint16_t	gr_time;
+	int		enh_v4;		/* offer RFC 8950 for IPv4 unicast */
 };
 /* Whole message into out (BGP_MAX_LEN); returns its length. */
 size_t bgp_open_build(uint8_t *out, const struct bgp_open_params *);
@@ -209,7 +212,8 @@ struct bgp_tx_session {
 	struct ipaddr	nh4;		/* NEXT_HOP for IPv4 */
 	struct ipaddr	nh6;		/* global next hop for IPv6 */
 	struct ipaddr	nh6_ll;		/* link-local next hop; family 0 = none */
-	int		v4_mp;		/* IPv4 NLRI in MP_REACH (never: classic) */
+	int		v4_mp;		/* IPv4 NLRI in MP_REACH with the IPv6 next
+					   hop nh6 (and nh6_ll), RFC 8950 */
 };
 
 struct bgp_prefix {

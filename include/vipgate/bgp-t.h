@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vipgate/bfd-t.h"
 #include "vipgate/ipaddr.h"
 #include "vipgate/bgp-msg.h"
 
@@ -32,6 +33,12 @@ struct bgp_peer_desired {
 	struct ipaddr	 addr;
 	uint16_t	 port;
 	const char	*vrf;			/* "" for the default */
+	/*
+	 * BGPPeer.interface (unnumbered): addr is then IPv6 all-zeros and the
+	 * session goes to the link-local address learned on it (RFC 8950
+	 * carries the IPv4 routes); NULL for a numbered peer.
+	 */
+	const char	*iface;
 	/* session parameters: a change resets the session */
 	uint32_t	 my_asn, peer_asn;	/* peer_asn 0 with dynamic */
 	enum bgp_dynamic_asn dynamic;
@@ -45,7 +52,16 @@ struct bgp_peer_desired {
 	/* not session parameters */
 	int64_t		 connect_ms;
 	struct ipaddr	 nh4, nh6;		/* next hops; family 0 = the session's address */
-	const char	*bfd_profile;		/* noted: not supported yet */
+	/*
+	 * BFD (bfdProfile): a change of the profile's timers goes through a
+	 * Poll Sequence, never a session reset. bfd_on is 0 when the profile
+	 * is missing or cannot run; bfd_note says why, or what of it is not
+	 * run (echo).
+	 */
+	const char	*bfd_profile;
+	int		 bfd_on;
+	struct bfd_cfg	 bfd;
+	const char	*bfd_note;
 	const char	*problem;		/* why the peer cannot run, or NULL */
 	/* what to advertise, sorted by prefix */
 	struct bgp_route	*routes;

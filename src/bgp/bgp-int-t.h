@@ -14,6 +14,9 @@
 #include "vipgate/bgp-msg.h"
 #include "vipgate/ipaddr.h"
 
+struct bfd_io;
+struct bfd_peer;
+struct bgp_unnum;
 struct bgp_peer_desired;
 struct bufferevent;
 struct desired;
@@ -45,6 +48,13 @@ struct peer {
 	int				 suppress_connect;
 	int				 gr_first;	/* first session since start */
 	int				 stopped;	/* manual stop: do not restart */
+	/* BFD (RFC 5882): its session, and whether its Down holds BGP down */
+	struct bfd_peer			*bfd;
+	int				 bfd_held;
+	char				 bfd_noted[160];	/* the note last logged */
+	/* unnumbered (pd->iface): the neighbor's link-local address, learned */
+	struct bgp_unnum		*un;
+	struct ipaddr			 nbr;
 	/* negotiated */
 	struct bgp_open			 open;
 	int				 as4, v4, v6, ibgp, gr;
@@ -79,6 +89,7 @@ struct bgp {
 	struct listener		*ls;
 	size_t			 nls;
 	int			 draining;
+	struct bfd_io		*bfd;		/* made with the first peer that names a profile */
 };
 
 #endif

@@ -12,6 +12,8 @@
 struct bgp_prefix;
 struct bgp_tx_session;
 struct ctl_request;
+struct event_base;
+struct ipaddr;
 struct vg_buf;
 
 /* ---- bgp.c ---- */
@@ -43,5 +45,24 @@ void bgp_sock_opts(int fd, const struct bgp_peer_desired *);
  */
 void bgp_find_link_local(const struct ipaddr *local, const struct ipaddr *peer,
     struct ipaddr *ll);
+
+/* ---- bgp_unnum.c: unnumbered peers' link-local addresses ---- */
+
+struct bgp_unnum;
+typedef void bgp_unnum_fn(void *arg, const struct ipaddr *ll);
+
+/* ICMPv6 echo request (id "vg") and Router Advertisement (lifetime 0). */
+size_t bgp_nd_echo_build(uint8_t *buf /* 8 */, uint16_t seq);
+size_t bgp_nd_ra_build(uint8_t *buf /* 16 */);
+/* Whether an ICMPv6 message names a neighbor: an RA, or a reply to ours. */
+int bgp_nd_learns(const uint8_t *buf, size_t len);
+/* Learns on ifname, telling fn each address heard from; sends RAs. */
+struct bgp_unnum *bgp_unnum_new(struct event_base *, const char *ifname, bgp_unnum_fn *fn,
+    void *arg);
+/* Ask all nodes on the link (echo to ff02::1). */
+void bgp_unnum_probe(struct bgp_unnum *);
+/* The interface's index, 0 while it does not exist. */
+unsigned bgp_unnum_ifindex(const struct bgp_unnum *);
+void bgp_unnum_free(struct bgp_unnum *);
 
 #endif

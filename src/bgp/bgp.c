@@ -28,6 +28,7 @@
 
 #include "bgp-int.h"
 #include "vipgate/accept.h"
+#include "vipgate/bfd.h"
 #include "vipgate/bgp.h"
 #include "vipgate/bgp-fsm.h"
 #include "vipgate/bgp-msg.h"
@@ -42,6 +43,7 @@
 #define CONNECT_TIMEOUT	10	/* seconds for a TCP connect */
 
 static void peer_dispatch(struct peer *, enum bgp_event);
+static int nbr_set(struct peer *, const struct ipaddr *);
 static void peer_sync(struct peer *, int full);
 static void pending_drop(struct peer *);
 static void conn_read_cb(struct bufferevent *, void *);
@@ -76,6 +78,13 @@ peer_connect(struct peer *p)
 
 	bgp_conn_close(p->bev);
 	p->bev = NULL;
+	if (p->pd->iface && (p->nbr.family == 0 || bgp_unnum_ifindex(p->un) == 0)) {
+		/* nobody heard on the interface yet: ask, and retry */
+		bgp_unnum_probe(p->un);
+		snprintf(p->last_error, sizeof(p->last_error),
+		    "connect: no neighbor heard on %s yet", p->pd->iface);
+		goto fail;
+	}
 	fd = socket(p->pd->addr.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		goto fail;
@@ -96,7 +105,11 @@ peer_connect(struct peer *p)
 	p->bev = bufferevent_socket_new(p->bgp->env->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	bufferevent_setcb(p->bev, conn_read_cb, NULL, conn_event_cb, p);
 	bufferevent_set_timeouts(p->bev, NULL, &tv);
-	sl = bgp_to_sockaddr(&p->pd->addr, p->pd->port, &ss);
+	if (p->pd->iface) {
+		sl = bgp_to_sockaddr(&p->nbr, p->pd->port, &ss);
+		((struct sockaddr_in6 *)&ss)->sin6_scope_id = bgp_unnum_ifindex(p->un);
+	} else
+		sl = bgp_to_sockaddr(&p->pd->addr, p->pd->port, &ss);
 	if (bufferevent_socket_connect(p->bev, (struct sockaddr *)&ss, (int)sl) < 0) {
 		bufferevent_free(p->bev);
 		p->bev = NULL;
@@ -157,7 +170,12 @@ bgp_peer_tx_session(const struct peer *p, struct bgp_tx_session *s)
 	s->as4 = p->as4;
 	s->my_as = p->pd->my_asn;
 	s->nh4 = p->pd->nh4.family ? p->pd->nh4 : p->local;
-	if (p->pd->nh6.family)
+	if (p->pd->iface) {
+		/* RFC 8950 over the link: our link-local address for both
+		 * families, alone in the next hop field */
+		s->v4_mp = 1;
+		s->nh6 = p->local;
+	} else if (p->pd->nh6.family)
 		s->nh6 = p->pd->nh6;
 	else if (p->local.family == AF_INET6) {
 		s->nh6 = p->local;
@@ -186,7 +204,7 @@ send_announce(struct peer *p, const struct bgp_attrset *as, struct bgp_prefix *v
 	ta.ncomms = as->ncomms;
 	ta.large = as->large;
 	ta.nlarge = as->nlarge;
-	if (n > 0 && v[0].addr.family == AF_INET && s.nh4.family != AF_INET) {
+	if (n > 0 && v[0].addr.family == AF_INET && s.nh4.family != AF_INET && !s.v4_mp) {
 		snprintf(p->last_error, sizeof(p->last_error),
 		    "no IPv4 next hop for IPv4 routes on this session: set sourceAddress or node.address");
 		return;
@@ -345,6 +363,7 @@ send_open(struct peer *p)
 	op.graceful_restart = p->pd->graceful_restart;
 	op.gr_restarting = p->gr_first;
 	op.gr_time = GR_RESTART_TIME;
+	op.enh_v4 = p->pd->iface != NULL;
 	peer_send(p, m, bgp_open_build(m, &op));
 	p->opens_sent++;
 }
@@ -486,7 +505,8 @@ handle_open(struct peer *p, const struct bgp_open *o)
 	p->open = *o;
 	p->as4 = o->has_as4;
 	offer_families(p, &ov4, &ov6);
-	p->v4 = ov4 && o->mp_v4;
+	/* unnumbered: IPv4 only with an IPv6 next hop (RFC 8950) */
+	p->v4 = ov4 && o->mp_v4 && (p->pd->iface == NULL || o->enh_v4);
 	p->v6 = ov6 && o->mp_v6;
 	p->ibgp = bgp_open_peer_as(o) == p->pd->my_asn;
 	p->gr = o->has_gr && p->pd->graceful_restart;
@@ -800,6 +820,24 @@ find_peer(struct bgp *b, const struct ipaddr *addr, uint16_t lport)
 	return NULL;
 }
 
+/* An unnumbered peer on the interface ifindex; it learns addr. */
+static struct peer *
+find_unnumbered(struct bgp *b, uint32_t ifindex, const struct ipaddr *addr, uint16_t lport)
+{
+	size_t i;
+
+	for (i = 0; i < b->npeers; i++) {
+		struct peer *p = b->peers[i];
+
+		if (p->pd->iface && p->un && bgp_unnum_ifindex(p->un) == ifindex &&
+		    (p->pd->port == lport || lport == 179)) {
+			nbr_set(p, addr);
+			return p;
+		}
+	}
+	return NULL;
+}
+
 static void
 accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int sl,
     void *arg)
@@ -823,6 +861,9 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
 		bgp_from_sockaddr((struct sockaddr *)&ls, &dummy, &lport);
 	}
 	p = find_peer(b, &addr, lport);
+	if (p == NULL && sa->sa_family == AF_INET6 &&
+	    IN6_IS_ADDR_LINKLOCAL(&((struct sockaddr_in6 *)sa)->sin6_addr))
+		p = find_unnumbered(b, ((struct sockaddr_in6 *)sa)->sin6_scope_id, &addr, lport);
 	if (p == NULL || p->stopped || p->pd->problem || b->draining) {
 		log_debug("bgp: connection from %s refused: %s", ipaddr_fmt(&addr, buf),
 		    p ? "peer not running" : "not a configured peer");
@@ -932,6 +973,36 @@ listeners_sync(struct bgp *b)
 
 /* ---- peers ---- */
 
+static void peer_bfd_sync(struct peer *);
+
+/* An unnumbered peer's neighbor address: 1 when it is new. */
+static int
+nbr_set(struct peer *p, const struct ipaddr *ll)
+{
+	char buf[IPADDR_STRLEN];
+
+	if (ipaddr_eq(&p->nbr, ll))
+		return 0;
+	p->nbr = *ll;
+	log_info("bgp %s: neighbor %s heard on %s", p->label, ipaddr_fmt(ll, buf), p->pd->iface);
+	/* its BFD session goes to the new address */
+	bfd_peer_free(p->bfd);
+	p->bfd = NULL;
+	peer_bfd_sync(p);
+	return 1;
+}
+
+/* A neighbor heard on an unnumbered peer's interface. */
+static void
+nbr_learned(void *arg, const struct ipaddr *ll)
+{
+	struct peer *p = arg;
+
+	/* waiting to retry a connect that had nobody to go to: go now */
+	if (nbr_set(p, ll) && p->fsm.state == BGP_ACTIVE && !p->stopped)
+		peer_dispatch(p, BGP_EV_CONNECT_RETRY);
+}
+
 static struct peer *
 peer_new(struct bgp *b, const struct bgp_peer_desired *pd)
 {
@@ -941,7 +1012,9 @@ peer_new(struct bgp *b, const struct bgp_peer_desired *pd)
 
 	p->bgp = b;
 	p->pd = pd;
-	if (pd->addr.family == AF_INET6)
+	if (pd->iface)
+		snprintf(p->label, sizeof(p->label), "%s:%u", pd->iface, pd->port);
+	else if (pd->addr.family == AF_INET6)
 		snprintf(p->label, sizeof(p->label), "[%s]:%u", ipaddr_fmt(&pd->addr, buf), pd->port);
 	else
 		snprintf(p->label, sizeof(p->label), "%s:%u", ipaddr_fmt(&pd->addr, buf), pd->port);
@@ -955,12 +1028,89 @@ peer_new(struct bgp *b, const struct bgp_peer_desired *pd)
 	}
 	p->connect_failed = evtimer_new(b->env->base, connect_failed_cb, p);
 	p->adopted = evtimer_new(b->env->base, adopted_cb, p);
+	if (pd->iface)
+		p->un = bgp_unnum_new(b->env->base, pd->iface, nbr_learned, p);
 	return p;
+}
+
+/*
+ * RFC 5882 §4.3, §10.2: BFD going Down takes the session down at once with
+ * a Cease "BFD Down" (RFC 9384), and holds it in Idle (no connect, incoming
+ * connections refused) until BFD is Up again. Before BFD was ever Up, BGP
+ * runs on its own: the peer may not run BFD yet.
+ */
+static void peer_start(struct peer *);
+
+static void
+bfd_notify(void *arg, enum bfd_state st, enum bfd_diag diag)
+{
+	struct peer *p = arg;
+
+	if (st == BFD_DOWN) {
+		log_warnx("bgp %s: BFD down (%s): session down, held until BFD is up", p->label,
+		    bfd_diag_name(diag));
+		p->bfd_held = 1;
+		if (!p->stopped) {
+			p->stopped = 1;
+			p->fsm.stop_subcode = BGP_CEASE_BFD_DOWN;
+			pending_drop(p);
+			peer_dispatch(p, BGP_EV_STOP);
+		}
+		/* after the NOTIFICATION's own */
+		snprintf(p->last_error, sizeof(p->last_error), "BFD down: %s", bfd_diag_name(diag));
+	} else if (st == BFD_UP && p->bfd_held) {
+		p->bfd_held = 0;
+		if (!p->bgp->draining) {
+			log_info("bgp %s: BFD up: starting the session again", p->label);
+			peer_start(p);
+		}
+	}
+}
+
+/* The peer's BFD session as its settings ask: made, re-timed or removed. */
+static void
+peer_bfd_sync(struct peer *p)
+{
+	const struct bgp_peer_desired *pd = p->pd;
+	int on = pd->bfd_on && pd->problem == NULL;
+
+	/* what of the profile does not run is said once, not on every reload */
+	if (pd->bfd_note && strcmp(pd->bfd_note, p->bfd_noted) != 0)
+		log_warnx("bgp %s (%s/%s): %s", p->label, pd->ns, pd->name, pd->bfd_note);
+	snprintf(p->bfd_noted, sizeof(p->bfd_noted), "%s", pd->bfd_note ? pd->bfd_note : "");
+
+	if (on && p->bfd) {
+		bfd_peer_set_cfg(p->bfd, &pd->bfd, pd->bfd_profile);
+		return;
+	}
+	if (!on) {
+		if (p->bfd) {
+			bfd_peer_free(p->bfd);
+			p->bfd = NULL;
+		}
+		if (p->bfd_held) {
+			p->bfd_held = 0;
+			if (!p->bgp->draining && p->stopped && !pd->problem)
+				peer_start(p);
+		}
+		return;
+	}
+	if (pd->iface && p->nbr.family == 0)
+		return;		/* made once the neighbor is heard (nbr_set) */
+	if (p->bgp->bfd == NULL)
+		p->bgp->bfd = bfd_io_new(p->bgp->env->base);
+	p->bfd = bfd_peer_new(p->bgp->bfd, pd->iface ? &p->nbr : &pd->addr, &pd->src,
+	    pd->iface ? bgp_unnum_ifindex(p->un) : 0, &pd->bfd, pd->bfd_profile, bfd_notify, p);
 }
 
 static void
 peer_start(struct peer *p)
 {
+	if (p->bfd_held) {
+		/* BFD Up starts it */
+		p->stopped = 1;
+		return;
+	}
 	if (p->pd->problem) {
 		snprintf(p->last_error, sizeof(p->last_error), "%s", p->pd->problem);
 		log_warnx("bgp %s (%s/%s): not started: %s", p->label, p->pd->ns, p->pd->name,
@@ -987,6 +1137,8 @@ peer_free(struct peer *p)
 
 	pending_drop(p);
 	bgp_conn_close(p->bev);
+	bfd_peer_free(p->bfd);
+	bgp_unnum_free(p->un);
 	for (t = 0; t < BGP_T__N; t++)
 		event_free(p->timers[t]);
 	event_free(p->connect_failed);
@@ -1028,6 +1180,9 @@ bgp_apply(struct applier *ap, const struct desired *old, const struct desired *n
 			if (bgp_peer_session_differs(p->pd, pd)) {
 				log_info("bgp %s: session parameters changed: restarting", p->label);
 				peer_stop(p, BGP_CEASE_CONFCHANGE);
+				/* a new BFD session too: its source may have changed */
+				bfd_peer_free(p->bfd);
+				p->bfd = NULL;
 				p->pd = pd;
 				bgp_fsm_init(&p->fsm, pd->hold_s, pd->keepalive_s, pd->connect_ms);
 				p->fsm.name = p->label;
@@ -1060,6 +1215,8 @@ bgp_apply(struct applier *ap, const struct desired *old, const struct desired *n
 	b->peers = np;
 	b->npeers = k;
 	listeners_sync(b);
+	for (i = 0; i < b->npeers; i++)
+		peer_bfd_sync(b->peers[i]);
 	for (i = 0; i < nrestart; i++)
 		peer_start(restart[i]);
 	free(gone);
@@ -1110,6 +1267,7 @@ bgp_free(struct applier *ap)
 		if (b->ls[i].l)
 			evconnlistener_free(b->ls[i].l);
 	free(b->ls);
+	bfd_io_free(b->bfd);
 	desired_unref(b->cur);
 	free(b);
 }

@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "bgp-int.h"
+#include "vipgate/bfd.h"
 #include "vipgate/bgp-t.h"
 #include "vipgate/ctl.h"
 #include "vipgate/util.h"
@@ -44,6 +45,21 @@ attrs_json(const struct bgp_attrset *as, json_t *o)
 	return o;
 }
 
+/* "off", the BFD state, or why it is off. */
+static json_t *
+bfd_summary(const struct peer *p)
+{
+	char buf[200];
+
+	if (p->pd->bfd_profile == NULL)
+		return json_string("off");
+	if (p->bfd == NULL)
+		return json_string(p->pd->bfd_note ? p->pd->bfd_note : "off");
+	snprintf(buf, sizeof(buf), "%s%s", bfd_state_name(bfd_peer_state(p->bfd)),
+	    p->bfd_held ? " (holds BGP down)" : "");
+	return json_string(buf);
+}
+
 json_t *
 bgp_show(struct applier *ap, const struct ctl_request *req, char **err)
 {
@@ -61,6 +77,9 @@ bgp_show(struct applier *ap, const struct ctl_request *req, char **err)
 
 			json_object_set_new(o, "peer", json_string(p->label));
 			json_object_set_new(o, "name", json_string(pd->name));
+			if (pd->iface)	/* unnumbered: the link-local address learned */
+				json_object_set_new(o, "neighbor", p->nbr.family ?
+				    json_string(ipaddr_fmt(&p->nbr, buf)) : json_null());
 			json_object_set_new(o, "my_asn", json_integer(pd->my_asn));
 			json_object_set_new(o, "peer_asn", pd->peer_asn ? json_integer(pd->peer_asn) :
 			    json_string(pd->dynamic == BGP_DYN_INTERNAL ? "internal" : "external"));
@@ -75,12 +94,36 @@ bgp_show(struct applier *ap, const struct ctl_request *req, char **err)
 			    p->fsm.hold : pd->hold_s));
 			json_object_set_new(o, "md5", json_boolean(pd->password != NULL));
 			json_object_set_new(o, "graceful_restart", json_boolean(p->gr));
-			json_object_set_new(o, "bfd", json_string(pd->bfd_profile ?
-			    "not supported yet" : "off"));
+			json_object_set_new(o, "bfd", bfd_summary(p));
 			json_object_set_new(o, "last_error", json_string(p->last_error));
 			json_array_append_new(arr, o);
 		}
 		return json_pack("{s:o}", "peers", arr);
+	}
+	if (strcmp(req->command, "bfd") == 0) {
+		for (i = 0; i < b->npeers; i++) {
+			struct peer *p = b->peers[i];
+			json_t *o;
+
+			if (p->pd->bfd_profile == NULL)
+				continue;
+			if (p->bfd)
+				o = bfd_peer_json(p->bfd);
+			else {
+				o = json_object();
+				json_object_set_new(o, "peer", json_string(ipaddr_fmt(&p->pd->addr,
+				    buf)));
+				json_object_set_new(o, "profile", json_string(p->pd->bfd_profile));
+				json_object_set_new(o, "state", json_string("off"));
+			}
+			json_object_set_new(o, "bgp_peer", json_string(p->label));
+			json_object_set_new(o, "bgp_state", json_string(bgp_state_name(p->fsm.state)));
+			json_object_set_new(o, "holds_bgp_down", json_boolean(p->bfd_held));
+			json_object_set_new(o, "note", p->pd->bfd_note ? json_string(p->pd->bfd_note) :
+			    json_null());
+			json_array_append_new(arr, o);
+		}
+		return json_pack("{s:o}", "sessions", arr);
 	}
 	if (strcmp(req->command, "routes") == 0) {
 		for (i = 0; i < b->npeers; i++) {
@@ -159,6 +202,7 @@ bgp_metrics(struct applier *ap, struct vg_buf *out)
 			    (unsigned long long)*(const uint64_t *)((const char *)b->peers[i] +
 			    ctrs[c].off));
 	}
+	bfd_metrics(b->bfd, out);
 	buf_puts(out, "# HELP vipgate_bgp_session_flaps_total Times the session left Established\n"
 	    "# TYPE vipgate_bgp_session_flaps_total counter\n");
 	for (i = 0; i < b->npeers; i++)

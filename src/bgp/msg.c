@@ -149,6 +149,17 @@ parse_caps(struct wire_rd *c, struct bgp_open *o, struct bgp_err *err)
 		case BGP_CAP_RREFRESH:
 			o->route_refresh = 1;
 			break;
+		case BGP_CAP_ENH:
+			/* RFC 8950 §4: (NLRI AFI, NLRI SAFI, next hop AFI) tuples */
+			while (wire_left(&v) >= 6) {
+				uint16_t afi = wire_get_u16(&v), safi = wire_get_u16(&v);
+				uint16_t nhafi = wire_get_u16(&v);
+
+				if (afi == BGP_AFI_IPV4 && safi == BGP_SAFI_UNICAST &&
+				    nhafi == BGP_AFI_IPV6)
+					o->enh_v4 = 1;
+			}
+			break;
 		case BGP_CAP_AS4:
 			if (clen != 4)
 				break;
@@ -303,6 +314,13 @@ bgp_open_build(uint8_t *out, const struct bgp_open_params *p)
 	}
 	wire_put_u8(&w, BGP_CAP_RREFRESH);
 	wire_put_u8(&w, 0);
+	if (p->enh_v4) {
+		wire_put_u8(&w, BGP_CAP_ENH);
+		wire_put_u8(&w, 6);
+		wire_put_u16(&w, BGP_AFI_IPV4);
+		wire_put_u16(&w, BGP_SAFI_UNICAST);
+		wire_put_u16(&w, BGP_AFI_IPV6);
+	}
 	wire_put_u8(&w, BGP_CAP_AS4);
 	wire_put_u8(&w, 4);
 	wire_put_u32(&w, p->my_as);
@@ -813,6 +831,8 @@ bgp_update_build(uint8_t *out, const struct bgp_tx_session *s, const struct bgp_
 	struct wire_wr w;
 	size_t alenat, i, mpat = 0, k = 0;
 	int v6 = n > 0 && pfx[0].addr.family == AF_INET6;
+	int mp = v6 || s->v4_mp;	/* next hop and NLRI in MP_REACH */
+	int fam = v6 ? AF_INET6 : AF_INET;
 
 	*taken = 0;
 	hdr_begin(&w, out, BGP_UPDATE);
@@ -843,7 +863,7 @@ bgp_update_build(uint8_t *out, const struct bgp_tx_session *s, const struct bgp_
 		wire_put_u8(&w, 1);
 		wire_put_u32(&w, s->my_as);
 	}
-	if (!v6) {
+	if (!mp) {
 		put_attr_short(&w, BGP_ATTRF_TRANSITIVE, BGP_ATTR_NEXT_HOP, 4);
 		wire_put_bytes(&w, s->nh4.a, 4);
 	}
@@ -871,10 +891,11 @@ bgp_update_build(uint8_t *out, const struct bgp_tx_session *s, const struct bgp_
 		}
 		wire_patch_len16(&w, at);
 	}
-	if (v6) {
-		/* RFC 4760 §3, RFC 2545 §3: global and optional link-local next hop */
+	if (mp) {
+		/* RFC 4760 §3, RFC 2545 §3: global and optional link-local next
+		 * hop; RFC 8950 §3 the same for IPv4 NLRI */
 		mpat = attr_begin(&w, BGP_ATTRF_OPTIONAL, BGP_ATTR_MP_REACH);
-		wire_put_u16(&w, BGP_AFI_IPV6);
+		wire_put_u16(&w, v6 ? BGP_AFI_IPV6 : BGP_AFI_IPV4);
 		wire_put_u8(&w, BGP_SAFI_UNICAST);
 		if (s->nh6_ll.family == AF_INET6) {
 			wire_put_u8(&w, 32);
@@ -885,7 +906,7 @@ bgp_update_build(uint8_t *out, const struct bgp_tx_session *s, const struct bgp_
 			wire_put_bytes(&w, s->nh6.a, 16);
 		}
 		wire_put_u8(&w, 0);
-		for (k = 0; k < n && pfx[k].addr.family == AF_INET6 &&
+		for (k = 0; k < n && pfx[k].addr.family == fam &&
 		    w.len + prefix_bytes(&pfx[k]) <= BGP_MAX_LEN; k++)
 			put_prefix(&w, &pfx[k]);
 		wire_patch_len16(&w, mpat);

@@ -197,6 +197,7 @@ dispatch(struct daemon *d, const char *line, size_t len, struct vg_ptrvec **wait
 		} else if (res)
 			out = ctl_response_ok(res);
 		else if (strcmp(cmd, "bgp") == 0 || strcmp(cmd, "routes") == 0 ||
+		    strcmp(cmd, "bfd") == 0 ||
 		    strcmp(cmd, "l2") == 0 || strcmp(cmd, "gateway") == 0 ||
 		    strcmp(cmd, "analyze") == 0)
 			out = ctl_response_error("%s: not available in this version", cmd);

@@ -518,6 +518,70 @@ ctl_render_generic(FILE *f, const json_t *res)
 	return 0;
 }
 
+/* A number of milliseconds, without trailing zeros. */
+static void
+ms_cell(struct ctl_table *t, const json_t *v)
+{
+	if (json_is_number(v))
+		ctl_table_cellf(t, "%g", json_number_value(v));
+	else
+		ctl_table_cell(t, NONE);
+}
+
+/* vipgatectl bfd: one line a session; the full record with --json. */
+static int
+ctl_render_bfd(FILE *f, const json_t *res)
+{
+	const json_t *v, *ss = json_object_get(res, "sessions");
+	struct ctl_table *t;
+	size_t i;
+
+	if (!json_is_array(ss))
+		return ctl_render_generic(f, res);
+	t = ctl_table_new();
+	ctl_table_column(t, "peer");
+	ctl_table_column(t, "profile");
+	ctl_table_column(t, "state");
+	ctl_table_column(t, "remote");
+	ctl_table_column(t, "tx/rx ms");
+	ctl_table_column(t, "remote tx/rx ms");
+	ctl_table_column(t, "mult");
+	ctl_table_column(t, "detect ms");
+	ctl_table_column(t, "flaps");
+	ctl_table_column(t, "bgp");
+	ctl_table_column(t, "last down");
+	json_array_foreach(ss, i, v) {
+		const char *st = jstr(v, "state"), *why = jstr(v, "last_down_reason");
+		const char *note = jstr(v, "note");
+
+		if (!json_is_object(v))
+			continue;
+		ctl_table_row(t);
+		ctl_table_cell(t, jstr(v, "peer") ? jstr(v, "peer") : NONE);
+		ctl_table_cell(t, jstr(v, "profile") ? jstr(v, "profile") : NONE);
+		ctl_table_cell(t, st ? st : NONE);
+		ctl_table_cell(t, jstr(v, "remote_state") ? jstr(v, "remote_state") : NONE);
+		ctl_table_cellf(t, "%g/%g", json_number_value(json_object_get(v, "local_tx_ms")),
+		    json_number_value(json_object_get(v, "local_rx_ms")));
+		ctl_table_cellf(t, "%g/%g", json_number_value(json_object_get(v, "remote_tx_ms")),
+		    json_number_value(json_object_get(v, "remote_rx_ms")));
+		ctl_table_cellf(t, "%lld", (long long)json_integer_value(json_object_get(v,
+		    "multiplier")));
+		ms_cell(t, json_object_get(v, "detect_ms"));
+		ctl_table_cellf(t, "%lld", (long long)json_integer_value(json_object_get(v,
+		    "flaps")));
+		ctl_table_cellf(t, "%s%s", jstr(v, "bgp_state") ? jstr(v, "bgp_state") : NONE,
+		    json_is_true(json_object_get(v, "holds_bgp_down")) ? " (held)" : "");
+		ctl_table_cell(t, note && *note ? note : why && *why ? why : NONE);
+	}
+	if (ctl_table_nrows(t))
+		ctl_table_print(t, f);
+	else
+		fprintf(f, "no BFD sessions (no BGPPeer names a bfdProfile)\n");
+	ctl_table_free(t);
+	return 0;
+}
+
 int
 ctl_result_status(const char *cmd, const json_t *result)
 {
@@ -535,5 +599,7 @@ ctl_render(FILE *f, const char *cmd, const json_t *result)
 		return ctl_render_services(f, result);
 	if (strcmp(cmd, "reload") == 0)
 		return ctl_render_reload(f, result);
+	if (strcmp(cmd, "bfd") == 0)
+		return ctl_render_bfd(f, result);
 	return ctl_render_generic(f, result);
 }

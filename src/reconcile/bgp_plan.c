@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,7 +47,9 @@ bgp_peer_key_cmp(const struct bgp_peer_desired *a, const struct bgp_peer_desired
 		return r;
 	if (a->port != b->port)
 		return a->port < b->port ? -1 : 1;
-	return strcmp(a->vrf, b->vrf);
+	if ((r = strcmp(a->vrf, b->vrf)) != 0)
+		return r;
+	return str_cmp_null(a->iface, b->iface);
 }
 
 int
@@ -149,6 +152,53 @@ ipv4_u32(const struct ipaddr *ip)
 	    (uint32_t)ip->a[2] << 8 | ip->a[3];
 }
 
+/*
+ * The BFDProfile a BGPPeer names (in its namespace), with MetalLB's
+ * defaults and ranges (api/v1beta1/bfdprofile_types.go): 300 ms, x3. A
+ * missing or out-of-range profile leaves BFD off for the peer, noted; the
+ * BGP session runs without it.
+ */
+static void
+bfd_settings(struct vg_arena *a, struct store *st, const struct object *o,
+    struct bgp_peer_desired *p)
+{
+	const struct object *po = store_get(st, K_BFDPROFILE, o->meta.ns, p->bfd_profile);
+	const struct k_bfdprofile *b = po ? po->spec : NULL;
+	int64_t rx, tx, mult;
+	char note[160];
+
+	if (b == NULL) {
+		snprintf(note, sizeof(note), "BFDProfile %s/%s not found: BFD off", o->meta.ns,
+		    p->bfd_profile);
+		p->bfd_note = arena_strdup(a, note);
+		return;
+	}
+	rx = b->receive_interval.set ? b->receive_interval.v : 300;
+	tx = b->transmit_interval.set ? b->transmit_interval.v : 300;
+	mult = b->detect_multiplier.set ? b->detect_multiplier.v : 3;
+	if (rx < 10 || rx > 60000 || tx < 10 || tx > 60000 || mult < 2 || mult > 255) {
+		snprintf(note, sizeof(note), "BFDProfile %s: intervals must be 10-60000 ms and "
+		    "detectMultiplier 2-255: BFD off", p->bfd_profile);
+		p->bfd_note = arena_strdup(a, note);
+		return;
+	}
+	if (p->ebgp_multihop) {
+		/* RFC 5883 multihop BFD (where minimumTtl applies) is not run */
+		p->bfd_note = "multihop BFD (ebgpMultiHop) is not supported: BFD off";
+		return;
+	}
+	p->bfd_on = 1;
+	p->bfd.required_min_rx = (uint32_t)rx * 1000;
+	p->bfd.desired_min_tx = (uint32_t)tx * 1000;
+	p->bfd.detect_mult = (uint8_t)mult;
+	p->bfd.passive = b->passive_mode != 0;
+	/* RFC 5881 §5: single hop takes only TTL 255; MetalLB's minimumTtl is
+	 * for multihop sessions */
+	p->bfd.min_ttl = 255;
+	if (b->echo_mode)
+		p->bfd_note = "echoMode is not supported: asynchronous mode only";
+}
+
 /* A BGPPeer's settings for this node. 0, or -1 when it cannot be used. */
 static int
 peer_settings(struct vg_arena *a, struct store *st, const struct config *cfg,
@@ -158,7 +208,13 @@ peer_settings(struct vg_arena *a, struct store *st, const struct config *cfg,
 	struct ipaddr node;
 
 	memset(p, 0, sizeof(*p));
-	if (k->peer_address == NULL || ipaddr_parse(k->peer_address, &p->addr) < 0)
+	if (k->iface && *k->iface) {
+		/* unnumbered: the address is learned on the interface */
+		if (k->peer_address)
+			p->problem = "peerAddress and interface exclude each other";
+		p->addr.family = AF_INET6;
+		p->iface = arena_strdup(a, k->iface);
+	} else if (k->peer_address == NULL || ipaddr_parse(k->peer_address, &p->addr) < 0)
 		return -1;
 	p->ns = arena_strdup(a, o->meta.ns);
 	p->name = arena_strdup(a, o->meta.name);
@@ -205,12 +261,14 @@ peer_settings(struct vg_arena *a, struct store *st, const struct config *cfg,
 	p->ebgp_multihop = k->ebgp_multihop;
 	p->graceful_restart = k->enable_graceful_restart;
 	p->disable_mp = k->disable_mp;
-	if (k->bfd_profile && *k->bfd_profile)
+	if (k->bfd_profile && *k->bfd_profile) {
 		p->bfd_profile = arena_strdup(a, k->bfd_profile);
+		bfd_settings(a, st, o, p);
+	}
 	if (*p->vrf)
 		p->problem = "vrf is not supported";
-	if (k->iface && *k->iface)
-		p->problem = "interface (unnumbered BGP) is not supported";
+	if (p->iface && p->password)
+		p->problem = "TCP MD5 (password) on an unnumbered peer is not supported";
 	if (p->my_asn == 0)
 		p->problem = "myASN is missing";
 	if (p->peer_asn == 0 && p->dynamic == BGP_DYN_NONE)

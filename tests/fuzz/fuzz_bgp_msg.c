@@ -1,10 +1,12 @@
-/* libFuzzer: every BGP decoder on arbitrary bytes. */
+/* libFuzzer: every BGP decoder on arbitrary bytes (and the ICMPv6 check of
+ * unnumbered peers). */
 #include "config.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "vipgate/bgp-msg.h"
+#include "../../src/bgp/bgp-int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -67,6 +69,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		bgp_open_parse(data, size, &o, &err);
 		bgp_update_parse(data, size, 1, 0, &u, &err);
+		/* the ICMPv6 an unnumbered peer's socket reads */
+		(void)bgp_nd_learns(data, size);
 	}
 	return 0;
 }

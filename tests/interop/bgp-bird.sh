@@ -172,7 +172,7 @@ check "aggsvc (no local endpoint, ETP Cluster) is announced" has_route t4 "198.5
 ctl_has() { json "$1" | grep -q -- "$2"; }
 check "vipgatectl routes lists the IPv6 route" ctl_has routes "$web6/128"
 check "vipgatectl routes shows the next hop" ctl_has routes '"next_hop": "fd99::1"'
-check "vipgatectl bgp notes bfdProfile as not supported" ctl_has bgp 'not supported yet'
+check "vipgatectl bgp notes the missing BFDProfile" ctl_has bgp 'not found: BFD off'
 check "vipgatectl bgp (table) renders" sh -c "\"$ctl\" -s \"$tmp/sock\" bgp | grep -q Established"
 
 # SIGHUP with an unrelated change: sessions untouched

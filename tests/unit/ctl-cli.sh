@@ -46,7 +46,7 @@ run 2 -s "$tmp/not-a-socket" --json services
 has err "cannot connect to $tmp/not-a-socket: Connection refused (is vipgated running?)"
 
 run 0 --help
-for c in status services bgp routes l2 "gateway listeners" "gateway routes" \
+for c in status services bgp routes bfd l2 "gateway listeners" "gateway routes" \
     "gateway clusters" analyze reload; do
 	grep -q "^  $c  " "$tmp/out" || fail "--help does not list $c"
 done

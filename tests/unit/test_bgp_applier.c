@@ -91,7 +91,8 @@ t_show_metrics(void)
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(p, "state")), "Idle");
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(p, "last_error")),
 	    "vrf is not supported");
-	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(p, "bfd")), "not supported yet");
+	/* a peer that cannot run has no BFD session either */
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(p, "bfd")), "off");
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(p, "peer_asn")), 64501);
 	json_decref(j);
 	j = show(a, "routes");

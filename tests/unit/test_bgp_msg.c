@@ -5,6 +5,7 @@
 
 #include "cu.h"
 #include "vipgate/bgp-msg.h"
+#include "../../src/bgp/bgp-int.h"
 
 static uint8_t buf[BGP_MAX_LEN];
 static struct bgp_err err;
@@ -108,6 +109,25 @@ t_open_roundtrip(void)
 	CU_ASSERT(o.gr_v4 && o.gr_v6);
 	CU_ASSERT_EQUAL(o.gr_v4_flags, 0x80);
 	CU_ASSERT_EQUAL(bgp_open_check(&o, 64512, 4200000001u, 0, 1, &err), 0);
+	CU_ASSERT_FALSE(o.enh_v4);
+	/* RFC 8950: IPv4 unicast with an IPv6 next hop offered and read */
+	p.enh_v4 = 1;
+	n = bgp_open_build(buf, &p);
+	CU_ASSERT_EQUAL(bgp_open_parse(buf + 19, n - 19, &o, &err), 0);
+	CU_ASSERT(o.enh_v4);
+	{
+		const uint8_t enh[] = { 5, 6, 0, 1, 0, 1, 0, 2 };
+
+		CU_ASSERT_PTR_NOT_NULL(memmem(buf, n, enh, sizeof(enh)));
+	}
+	/* a tuple for another family, and a short one: not IPv4 */
+	{
+		const uint8_t b[] = { 4, 0xfd, 0xe8, 0, 3, 1, 2, 3, 4, 13, 2, 11,
+			5, 9, 0, 2, 0, 1, 0, 2, 0, 1, 0 };
+
+		CU_ASSERT_EQUAL(bgp_open_parse(b, sizeof(b), &o, &err), 0);
+		CU_ASSERT_FALSE(o.enh_v4);
+	}
 	/* 2-octet AS, no MP: IPv4 implied */
 	{
 		const uint8_t b[] = { 4, 0xfd, 0xe8, 0, 3, 1, 2, 3, 4, 0 };
@@ -274,6 +294,21 @@ t_update_roundtrip(void)
 	CU_ASSERT_EQUAL(u.action, BGP_UPD_OK);
 	CU_ASSERT_EQUAL(u.nlri_v6, 1);
 	CU_ASSERT_EQUAL(u.nlri_v4, 0);
+	/* RFC 8950: IPv4 in MP_REACH with the IPv6 next hops, no NEXT_HOP */
+	s.v4_mp = 1;
+	n = bgp_update_build(buf, &s, &a, p, 2, &taken);
+	CU_ASSERT_EQUAL(taken, 2);
+	CU_ASSERT_EQUAL(upd(buf + 19, n - 19, 1, 0), 0);
+	CU_ASSERT_EQUAL(u.action, BGP_UPD_OK);
+	CU_ASSERT_EQUAL(u.nlri_v4, 2);
+	{
+		const uint8_t mpr[] = { 0, 1, 1, 32, 0x20, 0x01, 0x0d, 0xb8 };
+		const uint8_t nh[] = { 0x40, 3, 4 };
+
+		CU_ASSERT_PTR_NOT_NULL(memmem(buf, n, mpr, sizeof(mpr)));
+		CU_ASSERT_PTR_NULL(memmem(buf, n, nh, sizeof(nh)));
+	}
+	s.v4_mp = 0;
 	/* a 2-octet peer and a 4-octet local AS: AS_TRANS + AS4_PATH */
 	s.as4 = 0;
 	s.my_as = 4200000001u;
@@ -573,6 +608,28 @@ t_community(void)
 	CU_ASSERT_EQUAL(bgp_community_parse(NULL, &c, &l), -1);
 }
 
+/* ICMPv6 of the unnumbered peers: what is sent, what teaches a neighbor. */
+static void
+t_nd(void)
+{
+	uint8_t b[16];
+	const uint8_t reply[] = { 129, 0, 0, 0, 0x76, 0x67, 0, 1 };
+	const uint8_t other[] = { 129, 0, 0, 0, 0x12, 0x34, 0, 1 };
+
+	CU_ASSERT_EQUAL(bgp_nd_echo_build(b, 7), 8);
+	CU_ASSERT_EQUAL(b[0], 128);
+	CU_ASSERT_EQUAL(b[7], 7);
+	CU_ASSERT_EQUAL(bgp_nd_ra_build(b), 16);
+	CU_ASSERT_EQUAL(b[0], 134);
+	CU_ASSERT_EQUAL(b[6] | b[7], 0);	/* router lifetime 0 */
+	CU_ASSERT(bgp_nd_learns(b, 16));
+	CU_ASSERT_FALSE(bgp_nd_learns(b, 15));	/* a short RA */
+	CU_ASSERT(bgp_nd_learns(reply, sizeof(reply)));
+	CU_ASSERT_FALSE(bgp_nd_learns(other, sizeof(other)));	/* not our echo */
+	CU_ASSERT_FALSE(bgp_nd_learns(reply, 6));
+	CU_ASSERT_FALSE(bgp_nd_learns(reply, 0));
+}
+
 int
 main(void)
 {
@@ -585,6 +642,7 @@ main(void)
 		{ "UPDATE: packing 5000 prefixes", t_update_full },
 		{ "UPDATE: RFC 7606 error handling", t_update_7606 },
 		{ "communities: MetalLB syntax", t_community },
+		{ "ICMPv6 of unnumbered peers: echo, RA", t_nd },
 		{ NULL, NULL },
 	};
 

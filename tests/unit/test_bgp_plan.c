@@ -149,6 +149,107 @@ t_selectors_secret(void)
 }
 
 static void
+t_bfd_profile(void)
+{
+	struct fixture fx;
+	struct desired *d;
+	const struct bgp_peer_desired *p;
+	char *o = with(
+	    "---\napiVersion: metallb.io/v1beta1\nkind: BFDProfile\n"
+	    "metadata: {name: fast, namespace: metallb-system}\n"
+	    "spec: {receiveInterval: 50, transmitInterval: 60, detectMultiplier: 4,"
+	    " passiveMode: true, echoMode: true}\n"
+	    "---\napiVersion: metallb.io/v1beta1\nkind: BFDProfile\n"
+	    "metadata: {name: dflt, namespace: metallb-system}\n"
+	    "---\napiVersion: metallb.io/v1beta1\nkind: BFDProfile\n"
+	    "metadata: {name: bad, namespace: metallb-system}\n"
+	    "spec: {receiveInterval: 5}\n"
+	    "---\napiVersion: metallb.io/v1beta2\nkind: BGPPeer\n"
+	    "metadata: {name: a, namespace: metallb-system}\n"
+	    "spec: {myASN: 64500, peerASN: 64501, peerAddress: 10.0.0.3, bfdProfile: fast}\n"
+	    "---\napiVersion: metallb.io/v1beta2\nkind: BGPPeer\n"
+	    "metadata: {name: b, namespace: metallb-system}\n"
+	    "spec: {myASN: 64500, peerASN: 64501, peerAddress: 10.0.0.4, bfdProfile: dflt}\n"
+	    "---\napiVersion: metallb.io/v1beta2\nkind: BGPPeer\n"
+	    "metadata: {name: c, namespace: metallb-system}\n"
+	    "spec: {myASN: 64500, peerASN: 64501, peerAddress: 10.0.0.5, bfdProfile: bad}\n"
+	    "---\napiVersion: metallb.io/v1beta2\nkind: BGPPeer\n"
+	    "metadata: {name: d, namespace: metallb-system}\n"
+	    "spec: {myASN: 64500, peerASN: 64501, peerAddress: 10.0.0.6, bfdProfile: nope}\n"
+	    "---\napiVersion: metallb.io/v1beta2\nkind: BGPPeer\n"
+	    "metadata: {name: e, namespace: metallb-system}\n"
+	    "spec: {myASN: 64500, peerASN: 64501, peerAddress: 10.0.0.7, bfdProfile: dflt,"
+	    " ebgpMultiHop: true}\n");
+
+	fx_load(&fx, "node: {name: node-a}\n", o);
+	d = run(&fx);
+	p = peer(d, "a");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT(p->bfd_on);
+	CU_ASSERT_EQUAL(p->bfd.required_min_rx, 50000);
+	CU_ASSERT_EQUAL(p->bfd.desired_min_tx, 60000);
+	CU_ASSERT_EQUAL(p->bfd.detect_mult, 4);
+	CU_ASSERT(p->bfd.passive);
+	CU_ASSERT_EQUAL(p->bfd.min_ttl, 255);
+	CU_ASSERT_PTR_NOT_NULL(p->bfd_note);	/* echo is not run, and says so */
+	p = peer(d, "b");
+	CU_ASSERT(p->bfd_on);
+	CU_ASSERT_EQUAL(p->bfd.required_min_rx, 300000);	/* MetalLB's defaults */
+	CU_ASSERT_EQUAL(p->bfd.desired_min_tx, 300000);
+	CU_ASSERT_EQUAL(p->bfd.detect_mult, 3);
+	CU_ASSERT_FALSE(p->bfd.passive);
+	CU_ASSERT_PTR_NULL(p->bfd_note);
+	CU_ASSERT_FALSE(peer(d, "c")->bfd_on);
+	CU_ASSERT_PTR_NOT_NULL(strstr(peer(d, "c")->bfd_note, "10-60000"));
+	CU_ASSERT_FALSE(peer(d, "d")->bfd_on);
+	CU_ASSERT_PTR_NOT_NULL(strstr(peer(d, "d")->bfd_note, "not found"));
+	CU_ASSERT_FALSE(peer(d, "e")->bfd_on);
+	CU_ASSERT_PTR_NOT_NULL(strstr(peer(d, "e")->bfd_note, "multihop"));
+	/* the peer itself runs in every case */
+	CU_ASSERT_PTR_NULL(peer(d, "d")->problem);
+	desired_unref(d);
+	fx_free(&fx);
+	free(o);
+}
+
+static void
+t_unnumbered(void)
+{
+	struct fixture fx;
+	struct desired *d;
+	const struct bgp_peer_desired *p;
+	char *o = with(
+	    "---\napiVersion: metallb.io/v1beta1\nkind: BFDProfile\n"
+	    "metadata: {name: fast, namespace: metallb-system}\n"
+	    "---\napiVersion: metallb.io/v1beta2\nkind: BGPPeer\n"
+	    "metadata: {name: u1, namespace: metallb-system}\n"
+	    "spec: {myASN: 64500, peerASN: 64501, interface: eth1, bfdProfile: fast}\n"
+	    "---\napiVersion: metallb.io/v1beta2\nkind: BGPPeer\n"
+	    "metadata: {name: u2, namespace: metallb-system}\n"
+	    "spec: {myASN: 64500, peerASN: 64501, interface: eth2, password: x}\n"
+	    "---\napiVersion: metallb.io/v1beta2\nkind: BGPPeer\n"
+	    "metadata: {name: u3, namespace: metallb-system}\n"
+	    "spec: {myASN: 64500, peerASN: 64501, interface: eth3, peerAddress: 10.0.0.9}\n");
+
+	fx_load(&fx, "node: {name: node-a, address: 10.0.0.1}\n", o);
+	d = run(&fx);
+	p = peer(d, "u1");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT_STRING_EQUAL(p->iface, "eth1");
+	CU_ASSERT_EQUAL(p->addr.family, AF_INET6);
+	CU_ASSERT_PTR_NULL(p->problem);
+	CU_ASSERT_EQUAL(p->port, 179);
+	CU_ASSERT(p->bfd_on);		/* to the neighbor's link-local address */
+	CU_ASSERT_PTR_NOT_NULL(strstr(peer(d, "u2")->problem, "MD5"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(peer(d, "u3")->problem, "exclude"));
+	/* two unnumbered peers differ by their interface alone */
+	CU_ASSERT(bgp_peer_key_cmp(peer(d, "u1"), peer(d, "u2")) != 0);
+	desired_unref(d);
+	fx_free(&fx);
+	free(o);
+}
+
+static void
 t_routes(void)
 {
 	struct fixture fx;
@@ -352,6 +453,8 @@ main(void)
 	static const struct cu_test tests[] = {
 		{ "peers: settings and MetalLB defaults", t_peers },
 		{ "peers: nodeSelectors, passwordSecret, bfdProfile", t_selectors_secret },
+		{ "peers: BFDProfile resolved, defaults, ranges, missing", t_bfd_profile },
+		{ "peers: unnumbered (interface)", t_unnumbered },
 		{ "routes: merge, communities, aliases, local-pref, aggregation", t_routes },
 		{ "routes: 255 + 255 communities still fit one UPDATE", t_communities_fit },
 		{ "routes: excluded node, ETP Local", t_exclusion_and_etp },

@@ -680,6 +680,39 @@ test_render_reload_applied(void)
 	}
 }
 
+/* ctl_render for "bfd", into a string */
+static int
+render_bfd(FILE *f, const json_t *v)
+{
+	return ctl_render(f, "bfd", v);
+}
+
+static void
+test_render_bfd(void)
+{
+	char *s = render(render_bfd, "{\"sessions\":[{\"peer\":\"10.99.0.2\","
+	    "\"profile\":\"fast\",\"state\":\"Down\",\"remote_state\":\"Down\","
+	    "\"local_tx_ms\":1000,\"local_rx_ms\":50,\"remote_tx_ms\":0,\"remote_rx_ms\":0.001,"
+	    "\"multiplier\":3,\"detect_ms\":0,\"flaps\":2,\"bgp_state\":\"Idle\","
+	    "\"holds_bgp_down\":true,\"last_down_reason\":\"control detection time expired\","
+	    "\"note\":null}]}", NULL);
+
+	CU_ASSERT_STRSTR(s, "PEER");
+	CU_ASSERT_STRSTR(s, "DETECT MS");
+	CU_ASSERT_STRSTR(s, "10.99.0.2");
+	CU_ASSERT_STRSTR(s, "1000/50");
+	CU_ASSERT_STRSTR(s, "Idle (held)");
+	CU_ASSERT_STRSTR(s, "control detection time expired");
+	free(s);
+	s = render(render_bfd, "{\"sessions\":[]}", NULL);
+	CU_ASSERT_STRSTR(s, "no BFD sessions");
+	free(s);
+	/* a malformed answer falls back to the generic rendering */
+	s = render(render_bfd, "{\"sessions\":3}", NULL);
+	CU_ASSERT_STRSTR(s, "sessions");
+	free(s);
+}
+
 static void
 test_render_dispatch(void)
 {
@@ -1100,6 +1133,7 @@ static const struct cu_test tests[] = {
 	{ "render generic", test_render_generic },
 	{ "render dispatch", test_render_dispatch },
 	{ "format age", test_format_age },
+	{ "render bfd", test_render_bfd },
 	{ "exchange", test_exchange },
 	{ "exchange connect errors", test_exchange_connect_errors },
 	{ "vipgatectl status", test_cli_status },

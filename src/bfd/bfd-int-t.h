@@ -1,0 +1,51 @@
+/*
+ * The BFD sessions' own types, shared by bfd_io.c (which runs them) and
+ * bfd_show.c (which shows them).
+ */
+#ifndef VIPGATE_BFD_INT_T_H
+#define VIPGATE_BFD_INT_T_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "vipgate/bfd-t.h"
+#include "vipgate/ipaddr.h"
+
+struct event;
+struct event_base;
+
+struct bfd_io;
+
+struct bfd_peer {
+	struct bfd_io		*io;
+	struct bfd_session	 s;
+	struct ipaddr		 addr, local;
+	char			 label[IPADDR_STRLEN];	/* the peer's address */
+	char			 profile[64];
+	int			 fd;		/* sends, from a port in 49152-65535 */
+	uint16_t		 sport;
+	struct event		*tx, *detect;
+	uint64_t		 next_tx_us;	/* monotonic: when the next packet is due */
+	uint32_t		 tx_ival;	/* the interval next_tx_us was set with */
+	uint64_t		 last_rx_us;	/* monotonic: the last packet taken in */
+	bfd_notify_fn		*notify;
+	void			*arg;
+	int			 was_up;
+	/* counters */
+	uint64_t		 ctrl_in, ctrl_out, up_events, down_events;
+	uint64_t		 drops[BFD_E__N];
+	time_t			 up_since, last_down;
+	enum bfd_diag		 last_down_diag;
+	char			 last_down_reason[96];
+};
+
+struct bfd_io {
+	struct event_base	*base;
+	int			 fd4, fd6;	/* receive on port 3784 */
+	struct event		*ev4, *ev6;
+	struct bfd_peer		**v;
+	size_t			 n;
+	uint64_t		 drops[BFD_E__N];	/* dropped before a session was found */
+};
+
+#endif
