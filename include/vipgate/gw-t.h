@@ -319,11 +319,15 @@ struct gw_chain {
 	size_t			 nvhosts;
 };
 
+struct gw_l4;
+
 struct gw_listener {
 	uint16_t		 port;
 	int			 tls;		/* its chains terminate TLS */
 	struct gw_chain		*chains;
 	size_t			 nchains;
+	struct gw_l4		*l4;		/* TCP or TLS passthrough (gw-l4-t.h), no chains;
+						 * NULL: HTTP */
 	uint64_t		 hash;		/* port and TLS settings: equal means keep the socket */
 };
 

@@ -27,6 +27,7 @@
 
 #include "gw-ctx.h"
 #include "gw-front.h"
+#include "gw-l4.h"
 #include "gw-jwks-fetch.h"
 #include "gw-jwt.h"
 #include "gw-back.h"
@@ -855,6 +856,7 @@ gw_free(struct applier *a)
 			continue;
 		pthread_join(w->th, NULL);
 		gw_front_close_all(w);
+		gw_l4_close_all(w);
 		gw_back_idle_close_all(w);
 		gw_stream_pool_free(w);
 		gw_mirror_close_all(w);
