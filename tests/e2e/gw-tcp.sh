@@ -330,6 +330,27 @@ assert any(l["requested_server_name"] == "a.test" and l["upstream_cluster"] == "
 assert any(l.get("requested_server_name") == "nobody.test" and l["response_flags"] == "NR" for l in ls)
 assert any(l.get("response_flags") == "UO" for l in ls)
 ' "$tmp/access.log"
+# vipgatectl shows the TCP and TLS listeners, their rules and clusters
+"$ctl" -s "$tmp/sock" --json gateway listeners > "$tmp/lis.json"
+check "gateway listeners: 9443 TLS and 7000 TCP, tcp_proxy chains" python3 -c '
+import json, sys
+l = {x["port"]: x for x in json.load(open(sys.argv[1]))["listeners"]}
+assert l[9443]["protocol"] == "TLS" and l[9443]["chains"][0]["route_config"] == "tls.9443"
+assert sorted(l[9443]["chains"][0]["sni"]) == ["*.w.test", "a.test", "b.test"]
+assert l[7000]["protocol"] == "TCP" and l[7000]["chains"][0]["routes"] == 2
+' "$tmp/lis.json"
+"$ctl" -s "$tmp/sock" --json gateway routes > "$tmp/routes.json"
+check "gateway routes: tls and tcp rules with their matches and weights" python3 -c '
+import json, sys
+r = [x for x in json.load(open(sys.argv[1]))["routes"] if x["action"] == "tcp_proxy"]
+w = [x for x in r if x["port"] == 9443 and x["match"][0].get("sni_hosts") == ["*.w.test"]][0]
+assert [d["weight"] for d in w["destinations"]] == [20, 80]
+s = [x for x in r if x["port"] == 7000 and x["match"][0].get("source_subnet") == ["10.99.0.0/16"]]
+assert s and s[0]["destinations"][0]["cluster"] == "outbound|17100||stall.default.svc.cluster.local"
+' "$tmp/routes.json"
+check "gateway routes (text) lists tcp_proxy" sh -c "'$ctl' -s '$tmp/sock' gateway routes | grep -q 'tcp_proxy'"
+check "gateway clusters: the echo cluster with its endpoint" sh -c \
+	"'$ctl' -s '$tmp/sock' --json gateway clusters | grep -q 'outbound|17000||echo.default.svc.cluster.local'"
 check "analyze: no note left for the tcp and tls routes" sh -c "! '$ctl' -s '$tmp/sock' analyze | grep -q 'VirtualService default/\\(pass\\|tcp\\)'"
 
 kill $echo_pid $stall_pid 2>/dev/null
