@@ -139,6 +139,13 @@ spec:
 ---
 apiVersion: networking.istio.io/v1
 kind: DestinationRule
+metadata: {name: echo, namespace: default}
+spec:
+  host: echo
+  trafficPolicy: {connectionPool: {tcp: {idleTimeout: 1s}}}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
 metadata: {name: stall, namespace: default}
 spec:
   host: stall
@@ -249,6 +256,11 @@ print(n == len(data) + 4 and h.hexdigest() == hashlib.sha256(data + b'bye\n').he
 PY
 out=$(inns timeout 30 python3 "$tmp/bulk.py" $VIP 7000 2>&1)
 check "4 MiB both ways at once through TCP, whole ($out)" sh -c "echo '$out' | grep -q '^True'"
+# idleTimeout 1s on the echo cluster: a silent connection is closed after it
+out=$(inns python3 -c "
+import socket, time; s = socket.create_connection(('$VIP', 7000), timeout=5)
+s.sendall(b'x'); s.recv(1); t = time.time(); d = s.recv(10); print(d, round(time.time() - t))" 2>&1)
+check "idleTimeout 1s: an idle TCP connection is closed after ~1 s ($out)" sh -c "echo \"\$1\" | grep -q \"^b'' [12]\$\"" _ "$out"
 # sourceSubnet: a client from 10.99.0.0/16 takes the first rule (the stall backend says hi)
 inns ip addr add 10.99.0.5/32 dev lo
 out=$(inns python3 -c "
