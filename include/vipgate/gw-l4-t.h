@@ -45,6 +45,8 @@ struct gw_l4_route {
 enum gw_l4_kind {
 	GW_L4_TCP = 1,		/* TCP servers: tcp[] routes */
 	GW_L4_PASSTHROUGH,	/* TLS or HTTPS servers in PASSTHROUGH mode: tls[] routes by SNI */
+	GW_L4_TERMINATE,	/* TLS servers in SIMPLE or MUTUAL mode: TLS ends here (the
+				 * listener's chains, by SNI), tcp[] routes take the bytes */
 };
 
 struct gw_l4 {

@@ -6,6 +6,7 @@
 #include <sys/queue.h>
 
 #include "gw-resil-t.h"
+#include "gw-snap-t.h"
 #include "vipgate/gw-l4-t.h"
 #include "vipgate/ipaddr.h"
 
@@ -46,7 +47,10 @@ struct gw_l4c {
 #define L4_UP_SHUT	0x10	/* our FIN went upstream */
 #define L4_DN_EOF_EARLY	0x20	/* the client's FIN came before the upstream was up */
 #define L4_OPENED	0x40	/* counted in istio_tcp_connections_opened_total */
+#define L4_ROUTED	0x80	/* its rule was looked for (after the hello or the handshake) */
 	int			 counted_up;	/* counted in upstream_cx_active */
+	int			 tls;		/* TLS ends here (GW_L4_TERMINATE) */
+	struct gw_tls_conn	 tc;		/* the chain the SNI callback chose */
 	const char		*rflags;	/* Envoy's response flags: "-", NR, NC, UH, UO, UF, UC, DC */
 };
 TAILQ_HEAD(gw_l4c_list, gw_l4c);

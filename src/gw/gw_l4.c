@@ -28,6 +28,8 @@
 #include <event2/event.h>
 #include <event2/buffer.h>
 
+#include <openssl/ssl.h>
+
 #include "vipgate/gw-l4.h"
 #include "vipgate/log.h"
 #include "vipgate/util.h"
@@ -70,7 +72,7 @@ l4_timer(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (c->rd) {
+	if (!(c->f & L4_ROUTED)) {
 		c->rflags = "-";	/* Envoy counts it as a listener filter timeout */
 		l4_close(c);
 		return;
@@ -107,6 +109,11 @@ l4_shut_when_drained(struct gw_l4c *c, struct gw_io *io, unsigned shut)
 	if (evbuffer_get_length(gw_io_output(io)) > 0) {
 		gw_io_setwatermark(io, EV_WRITE, 0, 0);	/* the write callback at empty */
 		return 0;
+	}
+	if (io == c->dn && c->tls) {
+		/* a FIN under TLS would truncate it: close_notify and close instead */
+		l4_close(c);
+		return 1;
 	}
 	(void)shutdown(gw_io_fd(io), SHUT_WR);
 	c->f |= shut;
@@ -200,7 +207,19 @@ dn_eventcb(struct gw_io *io, short what, void *arg)
 {
 	struct gw_l4c *c = arg;
 
-	(void)io;
+	if (what & BEV_EVENT_CONNECTED) {
+		/* the TLS handshake is done: the chain is chosen, route the bytes */
+		const char *sni = gw_io_ssl(io) ? SSL_get_servername(gw_io_ssl(io),
+		    TLSEXT_NAMETYPE_host_name) : NULL;
+
+		if (sni && strlen(sni) < sizeof(c->sni)) {
+			memcpy(c->sni, sni, strlen(sni) + 1);
+			c->has_sni = 1;
+		}
+		evtimer_del(c->tmo);
+		l4_route(c);
+		return;
+	}
 	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR)) {
 		if (c->rd || c->up == NULL) {
 			/* gone before its hello was whole: nothing to carry */
@@ -281,6 +300,7 @@ l4_route(struct gw_l4c *c)
 	int64_t t;
 	struct timeval tv;
 
+	c->f |= L4_ROUTED;
 	c->rt = gw_l4_route_find(c->l4, c->port, &c->dst, &c->src, c->has_sni ? c->sni : NULL);
 	if (c->rt == NULL) {
 		c->rflags = "NR";
@@ -392,6 +412,7 @@ gw_l4_accept(struct gw_worker *w, const struct gw_listener *l, evutil_socket_t f
 	struct sockaddr_storage local;
 	socklen_t ll = sizeof(local);
 	int one = 1;
+	SSL *ssl = NULL;
 
 	(void)socklen;
 	c = xcalloc(1, sizeof(*c));
@@ -405,7 +426,24 @@ gw_l4_accept(struct gw_worker *w, const struct gw_listener *l, evutil_socket_t f
 	if (getsockname(fd, (struct sockaddr *)&local, &ll) == 0)
 		sa_addr((struct sockaddr *)&local, &c->dst, &c->dst_port);
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	c->dn = gw_io_new(w->base, fd, NULL, GW_IO_PLAIN);
+	if (l->tls) {
+		/* TLS ends here: the first usable chain's context, the SNI
+		 * callback moves it to the chain the name picks (gw_tls.c) */
+		size_t li = (size_t)(l - w->snap->g->listeners), i;
+		SSL_CTX *x = NULL;
+
+		for (i = 0; i < l->nchains && x == NULL; i++)
+			x = w->snap->ssl[li] ? w->snap->ssl[li][i] : NULL;
+		if (x == NULL || (ssl = SSL_new(x)) == NULL) {
+			evutil_closesocket(fd);
+			gw_snap_unref(c->snap);
+			free(c);
+			return;
+		}
+		SSL_set_app_data(ssl, &c->tc);
+		c->tls = 1;
+	}
+	c->dn = gw_io_new(w->base, fd, ssl, ssl ? GW_IO_TLS_ACCEPT : GW_IO_PLAIN);
 	c->tmo = evtimer_new(w->base, l4_timer, c);
 	if (c->dn == NULL || c->tmo == NULL) {
 		if (c->dn == NULL)
@@ -430,6 +468,10 @@ gw_l4_accept(struct gw_worker *w, const struct gw_listener *l, evutil_socket_t f
 		c->rd = xcalloc(1, sizeof(*c->rd));
 		gw_sni_init(c->rd);
 		l4_arm(c, L4_HELLO_TIMEOUT_MS);
+		return;
+	}
+	if (c->tls) {
+		l4_arm(c, L4_HELLO_TIMEOUT_MS);	/* the handshake, as the hello */
 		return;
 	}
 	l4_route(c);

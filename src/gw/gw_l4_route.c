@@ -80,7 +80,7 @@ gw_l4_route_find(const struct gw_l4 *l4, uint16_t port, const struct ipaddr *dst
 	for (i = 0; i < l4->nroutes; i++) {
 		const struct gw_l4_route *r = &l4->routes[i];
 
-		if (r->nmatches == 0 && l4->kind == GW_L4_TCP)
+		if (r->nmatches == 0 && l4->kind != GW_L4_PASSTHROUGH)
 			return r;	/* TCP: a rule without matches takes all */
 		for (j = 0; j < r->nmatches; j++) {
 			const struct gw_l4_match *m = &r->matches[j];
@@ -100,7 +100,7 @@ gw_l4_route_find(const struct gw_l4 *l4, uint16_t port, const struct ipaddr *dst
 				if (score == 0)
 					continue;
 			} else
-				return r;	/* TCP: the first rule that applies */
+				return r;	/* TCP (TLS ended or not): the first rule that applies */
 			if (score > bestscore) {
 				best = r;
 				bestscore = score;

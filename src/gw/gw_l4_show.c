@@ -15,7 +15,9 @@
 const char *
 gw_l4_show_protocol(const struct gw_listener *l)
 {
-	return l->l4 && l->l4->kind == GW_L4_PASSTHROUGH ? "TLS" : "TCP";
+	if (l->l4 && l->l4->kind == GW_L4_PASSTHROUGH)
+		return "TLS";
+	return l->l4 && l->l4->kind == GW_L4_TERMINATE ? "TLS (terminated)" : "TCP";
 }
 
 static json_t *
@@ -52,6 +54,24 @@ gw_l4_show_chains(const struct gw_listener *l)
 				if (!dup)
 					json_array_append_new(sni, json_string(s));
 			}
+	if (l->l4->kind == GW_L4_TERMINATE) {
+		/* TLS ends here: the chains by SNI, each with its certificate */
+		json_t *a = json_array();
+
+		json_decref(sni);
+		for (r = 0; r < l->nchains; r++) {
+			const struct gw_chain *c = &l->chains[r];
+			json_t *cs = json_array();
+
+			for (k = 0; k < c->nsni; k++)
+				json_array_append_new(cs, json_string(c->sni[k]));
+			json_array_append_new(a, json_pack("{s:s,s:o,s:i,s:s,s:s?,s:s?}",
+			    "route_config", c->name, "sni", cs, "routes", (int)l->l4->nroutes,
+			    "filter", "tcp_proxy", "credential", c->tls ? c->tls->credential : NULL,
+			    "tls_error", c->tls ? c->tls->error : NULL));
+		}
+		return a;
+	}
 	return json_pack("[{s:s,s:o,s:i,s:s}]", "route_config", l->l4->name, "sni", sni,
 	    "routes", (int)l->l4->nroutes, "filter", "tcp_proxy");
 }

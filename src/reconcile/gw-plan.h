@@ -49,6 +49,12 @@ struct srv_ref *gwp_servers(struct plan *, struct object * const *gws, size_t ng
 int gwp_server_is_https(const struct k_gw_server *);
 /* The virtual host of that name in a chain, made on first use. */
 struct vh_build *gwp_vhost_get(struct chain_build *, struct plan *, const char *name);
+/*
+ * A filter chain of listener l for a server that terminates TLS (SNI: the
+ * server's hosts; TLS from its credentialName), named "<prefix>.<port>...".
+ */
+struct chain_build *gwp_tls_chain(struct plan *, const struct object *gwo,
+    const struct k_gw_server *, size_t idx, struct lis_build *l, const char *prefix);
 /* The listener of a port, made on first use (tls: its chains terminate TLS). */
 struct lis_build *gwp_listener_get(struct plan *, uint16_t port, int tls);
 
@@ -74,7 +80,7 @@ int gwp_host_ns_ok(const struct k_gw_host *, const char *gw_ns, const char *vs_n
 int gwp_server_is_l4(const struct k_gw_server *, enum gw_l4_kind *, const char **why);
 /* A TCP or PASSTHROUGH server joins the listener of its port. */
 void gwp_l4_server(struct plan *, const struct object *gwo, const struct k_gw_server *,
-    enum gw_l4_kind);
+    size_t idx, enum gw_l4_kind);
 /* The tls[] and tcp[] rules of a VirtualService on the servers it attaches to. */
 void gwp_l4_attach(struct plan *, const struct object *vso);
 /* The listener's compiled part, and the build freed. */

@@ -52,9 +52,16 @@ gwp_server_is_l4(const struct k_gw_server *s, enum gw_l4_kind *kind, const char 
 		case K_GW_TLS_AUTO_PASSTHROUGH:
 			*why = "tls.mode AUTO_PASSTHROUGH is not served";
 			return 0;
+		case K_GW_TLS_SIMPLE:
+		case K_GW_TLS_MUTUAL:
+		case K_GW_TLS_OPTIONAL_MUTUAL:
+			if (s->port.proto != K_PROTO_TLS)
+				return 0;	/* HTTPS: terminated, then HTTP (gw_plan_listen.c) */
+			*kind = GW_L4_TERMINATE;
+			return 1;
 		default:
 			if (s->port.proto == K_PROTO_TLS)
-				*why = "a TLS server that terminates TLS (to tcp routes) is not served";
+				*why = "a TLS server in ISTIO_MUTUAL mode is not served";
 			return 0;
 		}
 	default:
@@ -64,7 +71,7 @@ gwp_server_is_l4(const struct k_gw_server *s, enum gw_l4_kind *kind, const char 
 
 void
 gwp_l4_server(struct plan *p, const struct object *gwo, const struct k_gw_server *srv,
-    enum gw_l4_kind kind)
+    size_t idx, enum gw_l4_kind kind)
 {
 	uint16_t port;
 	struct lis_build *l;
@@ -73,17 +80,22 @@ gwp_l4_server(struct plan *p, const struct object *gwo, const struct k_gw_server
 	if (srv->port.number <= 0 || srv->port.number > 65535 || srv->host_parts == NULL)
 		return;
 	port = (uint16_t)srv->port.number;
-	l = gwp_listener_get(p, port, 0);
-	if (l->chains.n > 0 || l->tls || (l->l4 && l->l4->kind != kind)) {
+	l = gwp_listener_get(p, port, kind == GW_L4_TERMINATE);
+	if (l->l4 ? l->l4->kind != kind :
+	    (l->chains.n > 0 || l->tls != (kind == GW_L4_TERMINATE))) {
 		gwp_note(p, gwo, "server %s: port %u mixes %s with other kinds of servers; ignored",
-		    srv->name ? srv->name : "", port,
-		    kind == GW_L4_TCP ? "TCP" : "TLS passthrough");
+		    srv->name ? srv->name : "", port, kind == GW_L4_TCP ? "TCP" :
+		    kind == GW_L4_PASSTHROUGH ? "TLS passthrough" : "terminated TLS to TCP");
 		return;
 	}
 	if (l->l4 == NULL) {
 		l->l4 = xcalloc(1, sizeof(*l->l4));
 		l->l4->kind = kind;
 	}
+	/* TLS ends here: a filter chain by SNI with the server's certificate,
+	 * as an HTTPS server's (the handshake is gw_tls.c's) */
+	if (kind == GW_L4_TERMINATE)
+		gwp_tls_chain(p, gwo, srv, idx, l, "tls");
 	sr = xcalloc(1, sizeof(*sr));
 	sr->gw = gwo;
 	sr->srv = srv;
@@ -333,7 +345,7 @@ gwp_l4_finish(struct plan *p, struct lis_build *lb)
 	g = arena_alloc(p->a, sizeof(*g));
 	memset(g, 0, sizeof(*g));
 	g->kind = b->kind;
-	g->name = arena_printf(p->a, "%s.%u", b->kind == GW_L4_TCP ? "tcp" : "tls", lb->port);
+	g->name = arena_printf(p->a, "%s.%u", b->kind == GW_L4_PASSTHROUGH ? "tls" : "tcp", lb->port);
 	g->routes = arena_alloc(p->a, sizeof(*g->routes) * (b->routes.n ? b->routes.n : 1));
 	for (i = 0; i < b->routes.n; i++)
 		g->routes[i] = *(struct gw_l4_route *)b->routes.v[i];

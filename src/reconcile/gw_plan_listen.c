@@ -218,7 +218,6 @@ chain_for_server(struct plan *p, const struct object *gwo, const struct k_gw_ser
 	int https = gwp_server_is_https(srv);
 	struct lis_build *l = gwp_listener_get(p, port, https);
 	struct chain_build *cb;
-	size_t i;
 
 	if (l->l4) {
 		gwp_note(p, gwo, "server %s: port %u has TCP or TLS passthrough servers; ignored",
@@ -239,10 +238,21 @@ chain_for_server(struct plan *p, const struct object *gwo, const struct k_gw_ser
 		}
 		return l->chains.v[0];
 	}
+	return gwp_tls_chain(p, gwo, srv, idx, l, "https");
+}
+
+struct chain_build *
+gwp_tls_chain(struct plan *p, const struct object *gwo, const struct k_gw_server *srv,
+    size_t idx, struct lis_build *l, const char *prefix)
+{
+	uint16_t port = (uint16_t)srv->port.number;
+	struct chain_build *cb;
+	size_t i;
+
 	cb = xcalloc(1, sizeof(*cb));
 	cb->gw = gwo;
 	cb->srv = srv;
-	cb->c.name = arena_printf(p->a, "https.%u.%s.%s.%s", port,
+	cb->c.name = arena_printf(p->a, "%s.%u.%s.%s.%s", prefix, port,
 	    srv->port.name ? srv->port.name : arena_printf(p->a, "%zu", idx),
 	    gwo->meta.name, gwo->meta.ns);
 	cb->c.sni = arena_alloc(p->a, sizeof(char *) * (srv->nhosts ? srv->nhosts : 1));
@@ -306,7 +316,7 @@ gwp_servers(struct plan *p, struct object * const *gws, size_t ngws, size_t *np)
 
 			if (!server_is_http(s) && !gwp_server_is_https(s)) {
 				if (gwp_server_is_l4(s, &kind, &why)) {
-					gwp_l4_server(p, gws[i], s, kind);
+					gwp_l4_server(p, gws[i], s, j, kind);
 					continue;
 				}
 				if (why)

@@ -19,6 +19,9 @@ for n in a b; do
 	o req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
 		-subj "/O=backend-$n/CN=$n.test" -keyout "$pki/$n.key" -out "$pki/$n.crt"
 done
+# the gateway's own certificate for a TLS server that ends TLS before a tcp route
+o req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+	-subj "/O=gateway-tls/CN=echo.test" -keyout "$pki/gw.key" -out "$pki/gw.crt"
 
 # nginx: each backend terminates TLS with its own certificate on :8443
 mkdir -p "$tmp/ngx"
@@ -104,6 +107,9 @@ spec:
     hosts: ["*"]
   - port: {number: 5432, name: tcp-pg, protocol: TCP}
     hosts: ["*"]
+  - port: {number: 7443, name: tls-echo, protocol: TLS}
+    hosts: [echo.test]
+    tls: {mode: SIMPLE, credentialName: tcp-cred}
 ---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -136,6 +142,8 @@ spec:
     route: [{destination: {host: stall, port: {number: 17100}}}]
   - match: [{port: 5432}]
     route: [{destination: {host: pg, port: {number: 15432}}}]
+  - match: [{port: 7443}]
+    route: [{destination: {host: echo, port: {number: 17000}}}]
 ---
 apiVersion: networking.istio.io/v1
 kind: DestinationRule
@@ -152,6 +160,12 @@ spec:
   trafficPolicy: {connectionPool: {tcp: {maxConnections: 2}}}
 EOC
 } > "$tmp/objs/60-l4.yaml"
+python3 - "$pki/gw.crt" "$pki/gw.key" >> "$tmp/objs/60-l4.yaml" <<'PY'
+import sys
+ind = lambda p: ''.join('    ' + l for l in open(p))
+print('---\napiVersion: v1\nkind: Secret\nmetadata: {name: tcp-cred, namespace: istio-system}\nstringData:')
+print('  tls.crt: |\n' + ind(sys.argv[1]) + '  tls.key: |\n' + ind(sys.argv[2]), end='')
+PY
 
 GW_ALOG_FORMAT=json vipgated_start || { fail "vipgated not ready"; exit 1; }
 wait_for 5 sh -c "ip -n $ns -o addr show dev lo | grep -q ' $VIP/'" || fail "VIP not local"
@@ -256,6 +270,28 @@ print(n == len(data) + 4 and h.hexdigest() == hashlib.sha256(data + b'bye\n').he
 PY
 out=$(inns timeout 30 python3 "$tmp/bulk.py" $VIP 7000 2>&1)
 check "4 MiB both ways at once through TCP, whole ($out)" sh -c "echo '$out' | grep -q '^True'"
+# a TLS server in SIMPLE mode: TLS ends at the gateway, the bytes go on by a tcp route
+cat > "$tmp/tlsecho.py" <<'PY'
+import socket, ssl, sys
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+try:
+    with socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5) as s:
+        with ctx.wrap_socket(s, server_hostname=sys.argv[3] or None) as t:
+            t.sendall(b'over tls\n'); d = b''
+            while len(d) < 9:
+                x = t.recv(100)
+                if not x:
+                    break
+                d += x
+            print(b'gateway-tls' in t.getpeercert(True), d)
+except (OSError, ssl.SSLError) as e:
+    print('refused', type(e).__name__)
+PY
+out=$(inns timeout 10 python3 "$tmp/tlsecho.py" $VIP 7443 echo.test 2>&1)
+check "TLS SIMPLE server to a tcp route: the gateway's certificate, the echo through ($out)" \
+	test "$out" = "True b'over tls\\n'"
+out=$(inns timeout 10 python3 "$tmp/tlsecho.py" $VIP 7443 other.test 2>&1)
+check "TLS SIMPLE server: an SNI it does not name is refused ($out)" sh -c "echo '$out' | grep -q '^refused'"
 # idleTimeout 1s on the echo cluster: a silent connection is closed after it
 out=$(inns python3 -c "
 import socket, time; s = socket.create_connection(('$VIP', 7000), timeout=5)

@@ -218,6 +218,7 @@ t_tcp(void)
 {
 	struct fixture fx;
 	const struct gw_l4 *l;
+	size_t i;
 
 	fx_load(&fx, tcp);
 	l = l4(&fx, 6379);
@@ -235,9 +236,24 @@ t_tcp(void)
 	    "outbound|7000||lan.default.svc.cluster.local");
 	CU_ASSERT_STRING_EQUAL(to(l, 7000, "192.168.1.201", "10.0.0.1", NULL),
 	    "outbound|7000||lan.default.svc.cluster.local");
-	CU_ASSERT_PTR_NULL(l4(&fx, 7001));
+	/* TLS SIMPLE to tcp rules: a TLS listener with the server's chain */
+	l = l4(&fx, 7001);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(l);
+	CU_ASSERT_EQUAL(l->kind, GW_L4_TERMINATE);
+	CU_ASSERT_STRING_EQUAL(to(l, 7001, "192.168.1.200", "10.0.0.1", NULL),
+	    "outbound|7000||echo.default.svc.cluster.local");
+	for (i = 0; i < fx.gw->nlisteners; i++)
+		if (fx.gw->listeners[i].port == 7001) {
+			const struct gw_listener *gl = &fx.gw->listeners[i];
+
+			CU_ASSERT_TRUE(gl->tls);
+			CU_ASSERT_EQUAL_FATAL(gl->nchains, 1);
+			CU_ASSERT_STRING_EQUAL(gl->chains[0].name, "tls.7001.tls-simple.tcp.default");
+			/* its Secret is missing: the chain is not served, and analyze says so */
+			CU_ASSERT_PTR_NOT_NULL(gl->chains[0].tls->error);
+		}
+	CU_ASSERT_TRUE(noted(&fx, "Secret istio-system/x not found"));
 	CU_ASSERT_PTR_NULL(l4(&fx, 7002));
-	CU_ASSERT_TRUE(noted(&fx, "terminates TLS (to tcp routes) is not served"));
 	CU_ASSERT_TRUE(noted(&fx, "AUTO_PASSTHROUGH is not served"));
 	CU_ASSERT_TRUE(noted(&fx, "tcp: no TCP server of its gateways"));
 	fx_free(&fx);
