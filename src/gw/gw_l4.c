@@ -250,7 +250,12 @@ up_eventcb(struct gw_io *io, short what, void *arg)
 	if (what & BEV_EVENT_CONNECTED) {
 		c->f |= L4_CONNECTED;
 		c->t_up_us = now_us();
-		gw_rs_local(c->snap, c->cl, c->ep, GW_OD_CONNECT_SUCCESS);
+		/* Envoy's tcp_proxy reports LocalOriginConnectSuccessFinal: a
+		 * 200 that ends a run of errors, unless local errors count apart */
+		if (c->cl->outlier.split_local)
+			gw_rs_local(c->snap, c->cl, c->ep, GW_OD_CONNECT_SUCCESS);
+		else
+			gw_rs_result(c->snap, c->cl, c->ep, 200);
 		gw_io_set_timeouts(c->up, NULL, NULL);
 		/* what came while it connected (the ClientHello at least) goes first */
 		c->last_ms = now_ms();

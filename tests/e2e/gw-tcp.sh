@@ -9,8 +9,8 @@
 . "${srcdir:-.}/tests/e2e/gw-lib.sh"
 command -v openssl >/dev/null || { echo "SKIP: openssl missing"; exit 77; }
 
-A=10.244.1.10 B=10.244.2.10 E=10.244.3.10 K=10.244.3.11 P=10.244.4.10
-gw_ns_up $A $B $E $K $P
+A=10.244.1.10 B=10.244.2.10 E=10.244.3.10 K=10.244.3.11 D=10.244.3.12 P=10.244.4.10
+gw_ns_up $A $B $E $K $D $P
 VIP=192.168.1.200
 
 pki=$tmp/pki; mkdir -p "$pki"
@@ -90,6 +90,19 @@ EOC
 }
 {
 	svc be-a $A 8443; svc be-b $B 8443; svc echo $E 17000; svc stall $K 17100; svc pg $P 15432
+	# two endpoints, one of them refusing connections ($D has no listener)
+	cat <<EOC
+---
+apiVersion: v1
+kind: Service
+metadata: {name: flaky, namespace: default}
+spec: {ports: [{port: 17000, name: tcp}]}
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: flaky, namespace: default}
+subsets: [{addresses: [{ip: $E}, {ip: $D}], ports: [{port: 17000, name: tcp}]}]
+EOC
 	cat <<'EOC'
 ---
 apiVersion: networking.istio.io/v1
@@ -106,6 +119,8 @@ spec:
   - port: {number: 7100, name: tcp-stall, protocol: TCP}
     hosts: ["*"]
   - port: {number: 5432, name: tcp-pg, protocol: TCP}
+    hosts: ["*"]
+  - port: {number: 7200, name: tcp-flaky, protocol: TCP}
     hosts: ["*"]
   - port: {number: 7443, name: tls-echo, protocol: TLS}
     hosts: [echo.test]
@@ -144,6 +159,17 @@ spec:
     route: [{destination: {host: pg, port: {number: 15432}}}]
   - match: [{port: 7443}]
     route: [{destination: {host: echo, port: {number: 17000}}}]
+  - match: [{port: 7200}]
+    route: [{destination: {host: flaky, port: {number: 17000}}}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: flaky, namespace: default}
+spec:
+  host: flaky
+  trafficPolicy:
+    loadBalancer: {simple: ROUND_ROBIN}
+    outlierDetection: {consecutive5xxErrors: 1, interval: 1s, baseEjectionTime: 60s, maxEjectionPercent: 100}
 ---
 apiVersion: networking.istio.io/v1
 kind: DestinationRule
@@ -292,6 +318,23 @@ check "TLS SIMPLE server to a tcp route: the gateway's certificate, the echo thr
 	test "$out" = "True b'over tls\\n'"
 out=$(inns timeout 10 python3 "$tmp/tlsecho.py" $VIP 7443 other.test 2>&1)
 check "TLS SIMPLE server: an SNI it does not name is refused ($out)" sh -c "echo '$out' | grep -q '^refused'"
+# outlier detection on connect failures: the refusing endpoint is ejected
+cat > "$tmp/flaky.py" <<'PY'
+import socket, sys
+res = []
+for i in range(int(sys.argv[3])):
+    try:
+        s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3)
+        s.sendall(b'x'); res.append('1' if s.recv(1) == b'x' else '0'); s.close()
+    except OSError:
+        res.append('0')
+print(''.join(res))
+PY
+out=$(inns timeout 30 python3 "$tmp/flaky.py" $VIP 7200 20 2>&1)
+check "outlier detection: a refusing endpoint is ejected after its connect failure ($out)" \
+	sh -c "echo '$out' | grep -q '^[01]*1111111111111111\$'"
+check "the ejection is counted" sh -c "ip netns exec $ns curl -s http://127.0.0.1:15020/stats/prometheus | \
+	grep -q '^envoy_cluster_outlier_detection_ejections_enforced_total{cluster_name=\"outbound|17000||flaky.default.svc.cluster.local\"} 1'"
 # idleTimeout 1s on the echo cluster: a silent connection is closed after it
 out=$(inns python3 -c "
 import socket, time; s = socket.create_connection(('$VIP', 7000), timeout=5)
