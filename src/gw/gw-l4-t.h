@@ -39,6 +39,7 @@ struct gw_l4c {
 	uint64_t		 rx, tx;	/* bytes from the client, to the client */
 	int64_t			 t0_us, t_up_us;
 	int64_t			 idle_ms, last_ms;	/* idle timeout, last byte either way */
+	int64_t			 end_ms;	/* maxConnectionDuration's end; 0: none */
 	unsigned		 f;
 #define L4_CONNECTED	0x01	/* the upstream connection is up */
 #define L4_DN_EOF	0x02	/* the client sent its FIN */

@@ -78,11 +78,14 @@ l4_timer(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	left = c->idle_ms - (now - c->last_ms);
+	if (c->end_ms && c->end_ms - now < left)
+		left = c->end_ms - now;
 	if (left > 0) {
 		l4_arm(c, left);
 		return;
 	}
-	c->rflags = "-";	/* tcp_proxy's idle timeout ends it without a flag */
+	/* the idle timeout or maxConnectionDuration: tcp_proxy ends it without a flag */
+	c->rflags = "-";
 	l4_close(c);
 }
 
@@ -257,6 +260,12 @@ up_eventcb(struct gw_io *io, short what, void *arg)
 		else
 			gw_rs_result(c->snap, c->cl, c->ep, 200);
 		gw_io_set_timeouts(c->up, NULL, NULL);
+		/* maxConnectionDuration: from the upstream connection's start */
+		if (c->cl->max_connection_duration_ms > 0) {
+			c->end_ms = now_ms() + c->cl->max_connection_duration_ms;
+			if (c->end_ms - now_ms() < c->idle_ms)
+				l4_arm(c, c->cl->max_connection_duration_ms);
+		}
 		/* what came while it connected (the ClientHello at least) goes first */
 		c->last_ms = now_ms();
 		c->rx += evbuffer_get_length(gw_io_input(c->dn));

@@ -101,6 +101,8 @@ policy_apply(struct gw_cluster *c, const struct k_dr_lb *lb, const struct k_dr_p
 			c->connect_timeout_ms = pool->tcp->connect_timeout_ms.v;
 		if (pool->tcp->idle_timeout_ms.set)
 			c->idle_timeout_ms = pool->tcp->idle_timeout_ms.v;
+		if (pool->tcp->max_connection_duration_ms.set)
+			c->max_connection_duration_ms = pool->tcp->max_connection_duration_ms.v;
 		if (pool->tcp->tcp_keepalive) {
 			const struct k_dr_tcp_keepalive *k = pool->tcp->tcp_keepalive;
 

@@ -89,7 +89,7 @@ subsets: [{addresses: [{ip: $2}], ports: [{port: $3, name: tcp}]}]
 EOC
 }
 {
-	svc be-a $A 8443; svc be-b $B 8443; svc echo $E 17000; svc stall $K 17100; svc pg $P 15432
+	svc be-a $A 8443; svc be-b $B 8443; svc echo $E 17000; svc short $E 17000; svc stall $K 17100; svc pg $P 15432
 	# two endpoints, one of them refusing connections ($D has no listener)
 	cat <<EOC
 ---
@@ -119,6 +119,8 @@ spec:
   - port: {number: 7100, name: tcp-stall, protocol: TCP}
     hosts: ["*"]
   - port: {number: 5432, name: tcp-pg, protocol: TCP}
+    hosts: ["*"]
+  - port: {number: 7300, name: tcp-short, protocol: TCP}
     hosts: ["*"]
   - port: {number: 7200, name: tcp-flaky, protocol: TCP}
     hosts: ["*"]
@@ -161,6 +163,15 @@ spec:
     route: [{destination: {host: echo, port: {number: 17000}}}]
   - match: [{port: 7200}]
     route: [{destination: {host: flaky, port: {number: 17000}}}]
+  - match: [{port: 7300}]
+    route: [{destination: {host: short, port: {number: 17000}}}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: short, namespace: default}
+spec:
+  host: short
+  trafficPolicy: {connectionPool: {tcp: {maxConnectionDuration: 1s}}}
 ---
 apiVersion: networking.istio.io/v1
 kind: DestinationRule
@@ -340,6 +351,19 @@ out=$(inns python3 -c "
 import socket, time; s = socket.create_connection(('$VIP', 7000), timeout=5)
 s.sendall(b'x'); s.recv(1); t = time.time(); d = s.recv(10); print(d, round(time.time() - t))" 2>&1)
 check "idleTimeout 1s: an idle TCP connection is closed after ~1 s ($out)" sh -c "echo \"\$1\" | grep -q \"^b'' [12]\$\"" _ "$out"
+# maxConnectionDuration 1s: a busy connection is closed all the same
+out=$(inns python3 -c "
+import socket, time; s = socket.create_connection(('$VIP', 7300), timeout=5); t = time.time(); n = 0
+try:
+    while time.time() - t < 4:
+        s.sendall(b'x'); d = s.recv(10)
+        if not d:
+            break
+        n += 1; time.sleep(0.1)
+except OSError:
+    pass
+print(n > 3, round(time.time() - t))" 2>&1)
+check "maxConnectionDuration 1s: a busy TCP connection ends after ~1 s ($out)" test "$out" = "True 1"
 # sourceSubnet: a client from 10.99.0.0/16 takes the first rule (the stall backend says hi)
 inns ip addr add 10.99.0.5/32 dev lo
 out=$(inns python3 -c "
