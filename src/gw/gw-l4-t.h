@@ -51,6 +51,7 @@ struct gw_l4c {
 #define L4_ROUTED	0x80	/* its rule was looked for (after the hello or the handshake) */
 	int			 counted_up;	/* counted in upstream_cx_active */
 	int			 tls;		/* TLS ends here (GW_L4_TERMINATE) */
+	int			 up_tls;	/* TLS to the upstream (DestinationRule tls, auto mTLS) */
 	struct gw_tls_conn	 tc;		/* the chain the SNI callback chose */
 	const char		*rflags;	/* Envoy's response flags: "-", NR, NC, UH, UO, UF, UC, DC */
 };

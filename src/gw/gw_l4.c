@@ -44,6 +44,7 @@
 #include "gw-sni.h"
 #include "gw-snap.h"
 #include "gw-stats.h"
+#include "gw-uptls.h"
 #include "gw-worker.h"
 
 /*
@@ -117,6 +118,13 @@ l4_shut_when_drained(struct gw_l4c *c, struct gw_io *io, unsigned shut)
 		/* a FIN under TLS would truncate it: close_notify and close instead */
 		l4_close(c);
 		return 1;
+	}
+	if (io == c->up && c->up_tls) {
+		/* TLS's half-close is close_notify (Envoy's SSL socket sends it
+		 * on end_stream); the answer is still read after it */
+		(void)SSL_shutdown(gw_io_ssl(io));
+		c->f |= shut;
+		return l4_check_done(c);
 	}
 	(void)shutdown(gw_io_fd(io), SHUT_WR);
 	c->f |= shut;
@@ -249,7 +257,6 @@ up_eventcb(struct gw_io *io, short what, void *arg)
 {
 	struct gw_l4c *c = arg;
 
-	(void)io;
 	if (what & BEV_EVENT_CONNECTED) {
 		c->f |= L4_CONNECTED;
 		c->t_up_us = now_us();
@@ -277,6 +284,11 @@ up_eventcb(struct gw_io *io, short what, void *arg)
 		return;
 	}
 	if (!(c->f & L4_CONNECTED)) {
+		char reason[256];
+
+		if (c->up_tls && gw_uptls_failure(io, what, reason, sizeof(reason)) != 0)
+			log_warnx("gateway: %s: upstream %s:%u (%s): TLS handshake: %s", c->l4->name,
+			    c->ep->ip, c->ep->port, c->cl->name, reason);
 		/* Envoy's connect failure: UF, and outlier detection hears of it */
 		gw_rs_local(c->snap, c->cl, c->ep, GW_OD_CONNECT_FAILED);
 		c->rflags = "UF";
@@ -308,6 +320,8 @@ l4_route(struct gw_l4c *c)
 	struct gw_rs_req rq;
 	struct gw_cl_rt *crt;
 	struct sockaddr_storage ss;
+	struct gw_uptls_req tr;
+	char err[512];
 	socklen_t sl;
 	uint64_t h = 0;
 	int one = 1;
@@ -352,7 +366,25 @@ l4_route(struct gw_l4c *c)
 	memset(&rq, 0, sizeof(rq));
 	rq.cl = crt;
 	rq.ep = crt && c->snap->ert ? c->snap->ert[c->cl->id][c->ep->id] : NULL;
-	c->up = gw_io_new(w->base, -1, NULL, GW_IO_PLAIN);
+	/* upstream TLS: the DestinationRule's tls, else auto mTLS by the
+	 * endpoint's tlsMode; no Host here, so SNI only from tls.sni (or
+	 * ISTIO_MUTUAL's outbound_ name), as Envoy's tcp_proxy sends it */
+	if (gw_uptls_prepare(w->ctx, c->snap, c->cl, c->ep, NULL, 0, &tr, err, sizeof(err)) == -1) {
+		log_warnx("gateway: %s: %s: upstream TLS: %s", c->l4->name, c->cl->name, err);
+		c->rflags = "NC";	/* Envoy: the cluster's secret is not ready */
+		l4_close(c);
+		return;
+	}
+	if (tr.ctx) {
+		char key[128];
+
+		snprintf(key, sizeof(key), "%s|%u|t%016llx", c->ep->ip, c->ep->port,
+		    (unsigned long long)tr.id);
+		c->up = gw_uptls_io_new(w, w->base, &tr, key);
+		c->up_tls = 1;
+	} else
+		c->up = gw_io_new(w->base, -1, NULL, GW_IO_PLAIN);
+	gw_uptls_done(&tr);
 	if (c->up == NULL) {
 		c->rflags = "UF";
 		l4_close(c);
@@ -383,7 +415,8 @@ l4_route(struct gw_l4c *c)
 	t = c->cl->connect_timeout_ms > 0 ? c->cl->connect_timeout_ms : 10000;
 	tv.tv_sec = t / 1000;
 	tv.tv_usec = (t % 1000) * 1000;
-	gw_io_set_timeouts(c->up, NULL, &tv);
+	/* a TLS handshake waits on reads: the connect timeout covers it (Envoy) */
+	gw_io_set_timeouts(c->up, c->up_tls ? &tv : NULL, &tv);
 	gw_io_enable(c->up, EV_READ | EV_WRITE);
 	/* idle timeout: connectionPool.tcp.idleTimeout, Envoy's 1 h by default */
 	c->idle_ms = c->cl->idle_timeout_ms > 0 ? c->cl->idle_timeout_ms : 3600000;

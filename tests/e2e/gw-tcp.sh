@@ -89,7 +89,7 @@ subsets: [{addresses: [{ip: $2}], ports: [{port: $3, name: tcp}]}]
 EOC
 }
 {
-	svc be-a $A 8443; svc be-b $B 8443; svc echo $E 17000; svc short $E 17000; svc stall $K 17100; svc pg $P 15432
+	svc be-a $A 8443; svc be-b $B 8443; svc be-atls $A 8443; svc echo $E 17000; svc short $E 17000; svc stall $K 17100; svc pg $P 15432
 	# two endpoints, one of them refusing connections ($D has no listener)
 	cat <<EOC
 ---
@@ -119,6 +119,8 @@ spec:
   - port: {number: 7100, name: tcp-stall, protocol: TCP}
     hosts: ["*"]
   - port: {number: 5432, name: tcp-pg, protocol: TCP}
+    hosts: ["*"]
+  - port: {number: 7600, name: tcp-origination, protocol: TCP}
     hosts: ["*"]
   - port: {number: 7300, name: tcp-short, protocol: TCP}
     hosts: ["*"]
@@ -165,6 +167,15 @@ spec:
     route: [{destination: {host: flaky, port: {number: 17000}}}]
   - match: [{port: 7300}]
     route: [{destination: {host: short, port: {number: 17000}}}]
+  - match: [{port: 7600}]
+    route: [{destination: {host: be-atls, port: {number: 8443}}}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: be-atls, namespace: default}
+spec:
+  host: be-atls
+  trafficPolicy: {tls: {mode: SIMPLE, sni: a.test, insecureSkipVerify: true}}
 ---
 apiVersion: networking.istio.io/v1
 kind: DestinationRule
@@ -351,6 +362,9 @@ out=$(inns python3 -c "
 import socket, time; s = socket.create_connection(('$VIP', 7000), timeout=5)
 s.sendall(b'x'); s.recv(1); t = time.time(); d = s.recv(10); print(d, round(time.time() - t))" 2>&1)
 check "idleTimeout 1s: an idle TCP connection is closed after ~1 s ($out)" sh -c "echo \"\$1\" | grep -q \"^b'' [12]\$\"" _ "$out"
+# upstream TLS for a TCP cluster: plain text in, TLS (SNI a.test) to nginx
+out=$(raw $VIP 7600 'GET /o HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' | tail -1)
+check "DestinationRule tls SIMPLE on a TCP cluster: TLS to the backend with its sni ($out)" test "$out" = "backend-a a.test"
 # maxConnectionDuration 1s: a busy connection is closed all the same
 out=$(inns python3 -c "
 import socket, time; s = socket.create_connection(('$VIP', 7300), timeout=5); t = time.time(); n = 0
