@@ -159,6 +159,7 @@ struct gw_cluster {
 	int64_t			 connect_timeout_ms;	/* default 10s */
 	int64_t			 idle_timeout_ms;	/* default 1h */
 	int64_t			 max_connection_duration_ms;	/* tcp.maxConnectionDuration; 0: none */
+	int			 proxy_protocol;	/* proxyProtocol: 0 none, 1 or 2 (TCP upstreams) */
 	/* tcp.tcpKeepalive: 0 keeps the kernel's value; keepalive off when !tcp_keepalive */
 	int			 tcp_keepalive;
 	int64_t			 keepalive_time_s, keepalive_interval_s, keepalive_probes;

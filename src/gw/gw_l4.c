@@ -40,6 +40,7 @@
 #include "gw-l4.h"
 #include "gw-l4log.h"
 #include "gw-lb.h"
+#include "gw-proxyproto.h"
 #include "gw-resil.h"
 #include "gw-sni.h"
 #include "gw-snap.h"
@@ -272,6 +273,17 @@ up_eventcb(struct gw_io *io, short what, void *arg)
 			c->end_ms = now_ms() + c->cl->max_connection_duration_ms;
 			if (c->end_ms - now_ms() < c->idle_ms)
 				l4_arm(c, c->cl->max_connection_duration_ms);
+		}
+		/* proxyProtocol: the header before any byte of the client's
+		 * (Envoy puts it outside an upstream's TLS: not done here, a TLS
+		 * upstream gets none) */
+		if (c->cl->proxy_protocol && !c->up_tls) {
+			uint8_t hdr[GW_PROXY_HDR_MAX];
+			size_t n = gw_proxy_hdr(c->cl->proxy_protocol, &c->src, c->src_port,
+			    &c->dst, c->dst_port, hdr);
+
+			if (n)
+				gw_io_write(c->up, hdr, n);
 		}
 		/* what came while it connected (the ClientHello at least) goes first */
 		c->last_ms = now_ms();

@@ -160,6 +160,9 @@ policy_apply_dr(struct gw_cluster *c, const struct k_dr_policy *pol, struct vg_a
 	if (pol == NULL)
 		return;
 	policy_apply(c, pol->load_balancer, pol->connection_pool, pol->outlier_detection, a);
+	/* proxyProtocol: Envoy's proxy_protocol upstream transport socket */
+	if (pol->proxy_protocol)
+		c->proxy_protocol = pol->proxy_protocol_version == K_DR_PROXY_PROTOCOL_V2 ? 2 : 1;
 	for (i = 0; i < pol->nport_level_settings; i++) {
 		const struct k_dr_port_policy *pp = &pol->port_level_settings[i];
 

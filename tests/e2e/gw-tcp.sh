@@ -70,6 +70,36 @@ while True:
     c, _ = s.accept(); c.sendall(b'hi\n'); cs.append(c)
 PY
 ip netns exec "$ns" python3 "$tmp/echo.py" $E 17000 & echo_pid=$!
+# a backend that answers with the PROXY protocol header it was sent
+cat > "$tmp/pp.py" <<'PY'
+import socket, struct, sys, threading
+def serve(c):
+    b = b''
+    while len(b) < 16:
+        d = c.recv(256)
+        if not d:
+            return
+        b += d
+    if b.startswith(b'PROXY '):
+        while b'\r\n' not in b:
+            b += c.recv(256)
+        c.sendall(b'v1 ' + b.split(b'\r\n')[0] + b'\n')
+    elif b[:12] == b'\r\n\r\n\x00\r\nQUIT\n' and b[12] == 0x21 and b[13] == 0x11:
+        while len(b) < 28:
+            b += c.recv(256)
+        sa, da = socket.inet_ntoa(b[16:20]), socket.inet_ntoa(b[20:24])
+        sp, dp = struct.unpack('!HH', b[24:28])
+        c.sendall(('v2 %s %s %d %d\n' % (sa, da, sp, dp)).encode())
+    else:
+        c.sendall(b'none\n')
+    c.close()
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(16)
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
+ip netns exec "$ns" python3 "$tmp/pp.py" $E 17500 & pp_pid=$!
 ip netns exec "$ns" python3 "$tmp/stall.py" $K 17100 & stall_pid=$!	# $!: python itself
 
 mkdir -p "$tmp/objs"
@@ -89,7 +119,7 @@ subsets: [{addresses: [{ip: $2}], ports: [{port: $3, name: tcp}]}]
 EOC
 }
 {
-	svc be-a $A 8443; svc be-b $B 8443; svc be-atls $A 8443; svc echo $E 17000; svc short $E 17000; svc stall $K 17100; svc pg $P 15432
+	svc be-a $A 8443; svc be-b $B 8443; svc be-atls $A 8443; svc echo $E 17000; svc short $E 17000; svc pp1 $E 17500; svc pp2 $E 17500; svc stall $K 17100; svc pg $P 15432
 	# two endpoints, one of them refusing connections ($D has no listener)
 	cat <<EOC
 ---
@@ -119,6 +149,10 @@ spec:
   - port: {number: 7100, name: tcp-stall, protocol: TCP}
     hosts: ["*"]
   - port: {number: 5432, name: tcp-pg, protocol: TCP}
+    hosts: ["*"]
+  - port: {number: 7501, name: tcp-pp1, protocol: TCP}
+    hosts: ["*"]
+  - port: {number: 7502, name: tcp-pp2, protocol: TCP}
     hosts: ["*"]
   - port: {number: 7600, name: tcp-origination, protocol: TCP}
     hosts: ["*"]
@@ -167,8 +201,22 @@ spec:
     route: [{destination: {host: flaky, port: {number: 17000}}}]
   - match: [{port: 7300}]
     route: [{destination: {host: short, port: {number: 17000}}}]
+  - match: [{port: 7501}]
+    route: [{destination: {host: pp1, port: {number: 17500}}}]
+  - match: [{port: 7502}]
+    route: [{destination: {host: pp2, port: {number: 17500}}}]
   - match: [{port: 7600}]
     route: [{destination: {host: be-atls, port: {number: 8443}}}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: pp1, namespace: default}
+spec: {host: pp1, trafficPolicy: {proxyProtocol: {version: V1}}}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: pp2, namespace: default}
+spec: {host: pp2, trafficPolicy: {proxyProtocol: {version: V2}}}
 ---
 apiVersion: networking.istio.io/v1
 kind: DestinationRule
@@ -365,6 +413,14 @@ check "idleTimeout 1s: an idle TCP connection is closed after ~1 s ($out)" sh -c
 # upstream TLS for a TCP cluster: plain text in, TLS (SNI a.test) to nginx
 out=$(raw $VIP 7600 'GET /o HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' | tail -1)
 check "DestinationRule tls SIMPLE on a TCP cluster: TLS to the backend with its sni ($out)" test "$out" = "backend-a a.test"
+# proxyProtocol V1 and V2 to the upstream: the client's address and the VIP:port it reached
+ppc() { inns python3 -c "
+import socket; s = socket.socket(); s.bind(('$E', 0)); s.settimeout(3); s.connect(('$VIP', $1))
+print(s.getsockname()[1], s.recv(200).decode().strip())" 2>&1; }
+read -r sp rest < <(ppc 7501)
+check "proxyProtocol V1 upstream: '$rest'" test "$rest" = "v1 PROXY TCP4 $E $VIP $sp 7501"
+read -r sp rest < <(ppc 7502)
+check "proxyProtocol V2 upstream: '$rest'" test "$rest" = "v2 $E $VIP $sp 7502"
 # maxConnectionDuration 1s: a busy connection is closed all the same
 out=$(inns python3 -c "
 import socket, time; s = socket.create_connection(('$VIP', 7300), timeout=5); t = time.time(); n = 0
@@ -482,7 +538,7 @@ check "gateway clusters: the echo cluster with its endpoint" sh -c \
 	"'$ctl' -s '$tmp/sock' --json gateway clusters | grep -q 'outbound|17000||echo.default.svc.cluster.local'"
 check "analyze: no note left for the tcp and tls routes" sh -c "! '$ctl' -s '$tmp/sock' analyze | grep -q 'VirtualService default/\\(pass\\|tcp\\)'"
 
-kill $echo_pid $stall_pid 2>/dev/null
+kill $echo_pid $stall_pid $pp_pid 2>/dev/null
 kill -TERM $pid
 wait_for 10 sh -c "! kill -0 $pid 2>/dev/null"
 wait $pid; rc=$?

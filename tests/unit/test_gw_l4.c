@@ -10,6 +10,7 @@
 #include "vipgate/config.h"
 #include "vipgate/gw-l4.h"
 #include "vipgate/reconcile.h"
+#include "../../src/gw/gw-proxyproto.h"
 
 struct fixture {
 	struct store		*st;
@@ -279,6 +280,35 @@ t_cidr(void)
 	CU_ASSERT_TRUE(gw_cidr_has(&c, &a));
 }
 
+/* PROXY protocol headers, checked against haproxy's proxy-protocol.txt examples' shape. */
+static void
+t_proxy(void)
+{
+	struct ipaddr s = ip("10.0.0.1"), d = ip("192.168.1.200"), s6 = ip("fd00::1"), d6 = ip("fd00::2");
+	uint8_t b[GW_PROXY_HDR_MAX];
+	size_t n;
+	static const uint8_t v2[] = {
+		0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a,
+		0x21, 0x11, 0x00, 0x0c, 10, 0, 0, 1, 192, 168, 1, 200, 0xc3, 0x50, 0x1f, 0x90,
+	};
+
+	n = gw_proxy_hdr(1, &s, 50000, &d, 8080, b);
+	CU_ASSERT_EQUAL(n, strlen("PROXY TCP4 10.0.0.1 192.168.1.200 50000 8080\r\n"));
+	CU_ASSERT(memcmp(b, "PROXY TCP4 10.0.0.1 192.168.1.200 50000 8080\r\n", n) == 0);
+	n = gw_proxy_hdr(1, &s6, 1, &d6, 2, b);
+	CU_ASSERT(n > 0 && memcmp(b, "PROXY TCP6 fd00::1 fd00::2 1 2\r\n", n) == 0);
+	n = gw_proxy_hdr(1, &s, 1, &d6, 2, b);
+	CU_ASSERT(n == 15 && memcmp(b, "PROXY UNKNOWN\r\n", n) == 0);
+	n = gw_proxy_hdr(2, &s, 50000, &d, 8080, b);
+	CU_ASSERT_EQUAL(n, sizeof(v2));
+	CU_ASSERT(memcmp(b, v2, sizeof(v2)) == 0);
+	n = gw_proxy_hdr(2, &s6, 1, &d6, 2, b);
+	CU_ASSERT_EQUAL(n, 16 + 36);
+	CU_ASSERT_EQUAL(b[13], 0x21);
+	n = gw_proxy_hdr(2, NULL, 0, NULL, 0, b);
+	CU_ASSERT(n == 16 && b[12] == 0x20);
+}
+
 int
 main(void)
 {
@@ -287,6 +317,7 @@ main(void)
 		    t_passthrough },
 		{ "TCP: port, sourceSubnet, destinationSubnets, gateways, notes", t_tcp },
 		{ "prefixes of both families", t_cidr },
+		{ "PROXY protocol v1 and v2 headers", t_proxy },
 		{ NULL, NULL },
 	};
 
