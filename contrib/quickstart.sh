@@ -24,7 +24,8 @@ pkgs=(build-essential autoconf automake libtool pkg-config
       libcurl4-openssl-dev
       iproute2 procps curl python3 python3-jwt openssl
       bird2 frr gobgpd exabgp arping ndisc6 tcpdump
-      nginx-light haproxy wrk nghttp2-client nghttp2-server slowhttptest python3-grpcio)
+      nginx-light haproxy wrk nghttp2-client nghttp2-server slowhttptest python3-grpcio
+      postgresql)
 
 die() { echo "quickstart: $*" >&2; exit 1; }
 

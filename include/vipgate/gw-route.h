@@ -28,7 +28,11 @@ int gw_rx_replace(const struct gw_rx *, int idx, const char *s, size_t len,
 /* Frees this thread's scratch match data (workers call it before they exit). */
 void gw_rx_thread_done(void);
 
-/* The chain whose SNI list takes sni (NULL: none given): exact, then wildcard, then the first. */
+/*
+ * The chain of a listener for a connection: a plain listener's one chain;
+ * for TLS, the chain whose SNI list takes sni (NULL: none given): exact,
+ * then the longest wildcard, then "*"; NULL when none does (Envoy closes).
+ */
 const struct gw_chain *gw_chain_find(const struct gw_listener *, const char *sni);
 /* Envoy's virtual host choice: exact, longest "*.suffix", then "*"; the port is ignored. */
 const struct gw_vhost *gw_vhost_find(const struct gw_chain *, const char *host, size_t len);

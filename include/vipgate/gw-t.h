@@ -160,6 +160,8 @@ struct gw_cluster {
 	/* the upstream protocol (Istio's setUpstreamProtocol) */
 	enum { GW_UP_H1, GW_UP_H2, GW_UP_CLIENT } up_proto;
 	int64_t			 idle_timeout_ms;	/* default 1h */
+	int64_t			 max_connection_duration_ms;	/* tcp.maxConnectionDuration; 0: none */
+	int			 proxy_protocol;	/* proxyProtocol: 0 none, 1 or 2 (TCP upstreams) */
 	/* tcp.tcpKeepalive: 0 keeps the kernel's value; keepalive off when !tcp_keepalive */
 	int			 tcp_keepalive;
 	int64_t			 keepalive_time_s, keepalive_interval_s, keepalive_probes;
@@ -323,11 +325,15 @@ struct gw_chain {
 	int			 grpc_web;	/* a GRPC-Web server: Envoy's grpc_web filter */
 };
 
+struct gw_l4;
+
 struct gw_listener {
 	uint16_t		 port;
 	int			 tls;		/* its chains terminate TLS */
 	struct gw_chain		*chains;
 	size_t			 nchains;
+	struct gw_l4		*l4;		/* TCP or TLS passthrough (gw-l4-t.h), no chains;
+						 * NULL: HTTP */
 	uint64_t		 hash;		/* port and TLS settings: equal means keep the socket */
 };
 

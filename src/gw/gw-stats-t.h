@@ -37,6 +37,7 @@ struct gw_cstat {
 	struct gw_cstat	*next;
 };
 #define GW_CSTAT_BUCKETS 64
+struct gw_tcpstats;
 struct gw_stats {
 	pthread_mutex_t	 mu;
 	struct gw_stat	*tab[GW_STAT_BUCKETS];
@@ -57,6 +58,7 @@ struct gw_stats {
 		struct gw_stat	*e;
 	}		 cache[256];
 	struct gw_cstat	*ctab[GW_CSTAT_BUCKETS];	/* per cluster, by name */
+	struct gw_tcpstats *tcp;	/* Istio's TCP series (gw_l4_log.c), made on first use */
 };
 
 #endif

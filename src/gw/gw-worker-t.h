@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
+#include "gw-l4-t.h"
 #include "gw-resil-t.h"
 #include "gw-stats-t.h"
 #include "vipgate/accept-t.h"
@@ -48,6 +49,7 @@ struct gw_worker {
 	struct gw_uconn_list	 idle;		/* keep-alive upstream connections (gw_back.c) */
 	struct gw_dconn_list	 conns;		/* downstream connections (gw_front.c) */
 	struct gw_shadow_list	 shadows;	/* mirrored requests in flight (gw_mirror.c) */
+	struct gw_l4c_list	 l4conns;	/* TCP and TLS passthrough connections (gw_l4.c) */
 	size_t			 nidle;
 	uint64_t		 rng;
 	uint64_t		 applied_gen;	/* read by the main thread */

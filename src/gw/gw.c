@@ -27,6 +27,8 @@
 
 #include "gw-ctx.h"
 #include "gw-front.h"
+#include "gw-l4.h"
+#include "gw-l4show.h"
 #include "gw-jwks-fetch.h"
 #include "gw-jwt.h"
 #include "gw-back.h"
@@ -642,6 +644,7 @@ show_routes(const struct gw_desired *g)
 				}
 			}
 		}
+	gw_l4_show_routes(g, arr);	/* tcp and tls rules */
 	return json_pack("{s:o}", "routes", arr);
 }
 
@@ -758,6 +761,12 @@ show_listeners(struct gw_ctx *ctx, const struct gw_desired *g)
 				    iso_time(t->not_after, ts, sizeof(ts))));
 			json_array_append_new(chains, cj);
 		}
+		if (l->l4) {	/* TCP or TLS passthrough: one tcp_proxy chain */
+			json_decref(chains);
+			json_array_append_new(arr, json_pack("{s:i,s:s,s:o}", "port", l->port,
+			    "protocol", gw_l4_show_protocol(l), "chains", gw_l4_show_chains(l)));
+			continue;
+		}
 		json_array_append_new(arr, json_pack("{s:i,s:s,s:o}", "port", l->port,
 		    "protocol", l->tls ? "HTTPS" : "HTTP", "chains", chains));
 	}
@@ -855,6 +864,7 @@ gw_free(struct applier *a)
 			continue;
 		pthread_join(w->th, NULL);
 		gw_front_close_all(w);
+		gw_l4_close_all(w);
 		gw_back_idle_close_all(w);
 		gw_stream_pool_free(w);
 		gw_mirror_close_all(w);

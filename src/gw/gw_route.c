@@ -171,12 +171,20 @@ gw_chain_find(const struct gw_listener *l, const char *sni)
 
 	if (l->nchains == 0)
 		return NULL;
-	if (sni == NULL || *sni == '\0')
-		return &l->chains[0];
+	if (!l->tls)
+		return &l->chains[0];	/* plain text: one chain, http.<port> */
+	if (sni == NULL)
+		sni = "";
+	/*
+	 * Envoy's filter chain match on server_names: no fallback to another
+	 * chain. No SNI, or one no server names, matches only a server whose
+	 * hosts hold "*" (istiod gives that chain no server_names); else no
+	 * chain matches and the handshake is refused.
+	 */
 	for (i = 0; i < l->nchains; i++)
 		for (j = 0; j < l->chains[i].nsni; j++) {
 			const char *p = l->chains[i].sni[j];
-			int r = sni_covers(p, sni);
+			int r = *sni ? sni_covers(p, sni) : 2 * (strcmp(p, "*") == 0);
 
 			if (r == 2 && strcmp(p, "*") != 0)
 				return &l->chains[i];
@@ -186,7 +194,7 @@ gw_chain_find(const struct gw_listener *l, const char *sni)
 				bestlen = strcmp(p, "*") == 0 ? 0 : strlen(p);
 			}
 		}
-	return best ? best : &l->chains[0];
+	return best;
 }
 
 static const struct gw_vhost *

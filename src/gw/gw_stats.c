@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "gw-ctx-t.h"
+#include "gw-l4log.h"
 #include "gw-snap-t.h"
 #include "gw-stats.h"
 #include "gw-worker-t.h"
@@ -47,6 +48,7 @@ gw_stats_free(struct gw_stats *s)
 			free(s->ctab[i]);
 			s->ctab[i] = n;
 		}
+	gw_l4_stats_free(s);
 	pthread_mutex_destroy(&s->mu);
 }
 
@@ -232,16 +234,20 @@ gw_stats_render(struct gw_ctx *ctx, struct vg_buf *out)
 	for (i = 0; i < GW_STAT_BUCKETS; i++)
 		for (e = all.tab[i]; e; e = e->next)
 			histogram(out, "istio_response_bytes", e, e->resp_bytes, e->resp_bytes_sum);
-	/* Istio's TCP series, as a gateway reports its downstream connections */
+	/* Istio's TCP series: every downstream connection (destination
+	 * "unknown"), then tcp_proxy's by destination (gw_l4_log.c) */
 	buf_printf(out, "# TYPE istio_tcp_connections_opened_total counter\n"
 	    "istio_tcp_connections_opened_total{reporter=\"source\",source_workload=\"istio-ingressgateway\","
 	    "source_workload_namespace=\"%s\",destination_service=\"unknown\",request_protocol=\"tcp\","
-	    "connection_security_policy=\"unknown\"} %llu\n"
-	    "# TYPE istio_tcp_connections_closed_total counter\n"
+	    "connection_security_policy=\"unknown\"} %llu\n", ctx->gw_ns, (unsigned long long)cx);
+	gw_l4_stats_render(ctx, out, 0);
+	buf_printf(out, "# TYPE istio_tcp_connections_closed_total counter\n"
 	    "istio_tcp_connections_closed_total{reporter=\"source\",source_workload=\"istio-ingressgateway\","
 	    "source_workload_namespace=\"%s\",destination_service=\"unknown\",request_protocol=\"tcp\","
-	    "connection_security_policy=\"unknown\"} %llu\n",
-	    ctx->gw_ns, (unsigned long long)cx, ctx->gw_ns, (unsigned long long)(cx - cxa));
+	    "connection_security_policy=\"unknown\"} %llu\n", ctx->gw_ns, (unsigned long long)(cx - cxa));
+	gw_l4_stats_render(ctx, out, 1);
+	gw_l4_stats_render(ctx, out, 2);
+	gw_l4_stats_render(ctx, out, 3);
 	buf_printf(out, "# TYPE vipgate_gateway_downstream_cx_total counter\n"
 	    "vipgate_gateway_downstream_cx_total %llu\n"
 	    "# TYPE vipgate_gateway_downstream_cx_active gauge\n"

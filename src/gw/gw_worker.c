@@ -24,6 +24,7 @@
 #include "gw-ctx-t.h"
 #include "gw-back.h"
 #include "gw-front.h"
+#include "gw-l4.h"
 #include "gw-snap.h"
 #include "gw-stats.h"
 #include "gw-worker.h"
@@ -169,7 +170,13 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
 	}
 	for (i = 0; i < w->nlis; i++)
 		if (w->lis[i].l && evconnlistener_get_fd(w->lis[i].l) == lfd) {
-			gw_front_accept(w, w->lis[i].port, w->lis[i].tls, fd, sa, socklen);
+			const struct gw_listener *gl = w->snap ? gw_snap_listener(w->snap, w->lis[i].port) : NULL;
+
+			/* TCP and TLS passthrough listeners carry bytes, not HTTP */
+			if (gl && gl->l4)
+				gw_l4_accept(w, gl, fd, sa, socklen);
+			else
+				gw_front_accept(w, w->lis[i].port, w->lis[i].tls, fd, sa, socklen);
 			/* evconnlistener accepts until EAGAIN unless disabled */
 			acc_check_full(w);
 			return;
@@ -384,6 +391,7 @@ gw_worker_start(struct gw_worker *w)
 	TAILQ_INIT(&w->idle);
 	TAILQ_INIT(&w->conns);
 	TAILQ_INIT(&w->shadows);
+	TAILQ_INIT(&w->l4conns);
 	w->rng = 0x9E3779B97F4A7C15ULL * (uint64_t)(w->id + 1) ^ (uint64_t)now_ms();
 	if (w->rng == 0)
 		w->rng = 1;

@@ -33,10 +33,13 @@ struct chain_build {
 	const struct k_gw_server *srv;
 };
 
+struct l4_build;
+
 struct lis_build {
 	uint16_t	 port;
 	int		 tls;
 	struct vg_ptrvec chains;	/* struct chain_build * (malloc) */
+	struct l4_build	*l4;		/* TCP or TLS passthrough (gw_plan_l4.c); NULL: HTTP */
 };
 
 struct plan {

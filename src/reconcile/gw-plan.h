@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "gw-plan-t.h"
+#include "vipgate/gw-l4-t.h"
 
 /* gw_plan_base.c */
 
@@ -48,6 +49,14 @@ struct srv_ref *gwp_servers(struct plan *, struct object * const *gws, size_t ng
 int gwp_server_is_https(const struct k_gw_server *);
 /* The virtual host of that name in a chain, made on first use. */
 struct vh_build *gwp_vhost_get(struct chain_build *, struct plan *, const char *name);
+/*
+ * A filter chain of listener l for a server that terminates TLS (SNI: the
+ * server's hosts; TLS from its credentialName), named "<prefix>.<port>...".
+ */
+struct chain_build *gwp_tls_chain(struct plan *, const struct object *gwo,
+    const struct k_gw_server *, size_t idx, struct lis_build *l, const char *prefix);
+/* The listener of a port, made on first use (tls: its chains terminate TLS). */
+struct lis_build *gwp_listener_get(struct plan *, uint16_t port, int tls);
 
 /* gw_plan_route.c */
 
@@ -57,6 +66,25 @@ struct vh_build *gwp_vhost_get(struct chain_build *, struct plan *, const char *
  */
 void gwp_vs_attach_all(struct plan *, struct object * const *gws, size_t ngws,
     struct srv_ref *srvs, size_t nsrvs);
+
+/* Whether the VirtualService names the Gateway in its gateways. */
+int gwp_vs_attached(const struct object *vso, const struct object *gwo);
+/* Whether a gateways[] entry ("ns/name" or "name" in ref_ns) names the Gateway. */
+int gwp_gw_ref_is(const char *ref, const char *ref_ns, const struct object *gwo);
+/* Whether a server host's namespace part lets a VirtualService of vs_ns in. */
+int gwp_host_ns_ok(const struct k_gw_host *, const char *gw_ns, const char *vs_ns);
+
+/* gw_plan_l4.c: TCP and TLS passthrough servers, tcp[] and tls[] rules */
+
+/* Whether a server carries bytes (TCP, PASSTHROUGH); *why: why one is not served, or NULL. */
+int gwp_server_is_l4(const struct k_gw_server *, enum gw_l4_kind *, const char **why);
+/* A TCP or PASSTHROUGH server joins the listener of its port. */
+void gwp_l4_server(struct plan *, const struct object *gwo, const struct k_gw_server *,
+    size_t idx, enum gw_l4_kind);
+/* The tls[] and tcp[] rules of a VirtualService on the servers it attaches to. */
+void gwp_l4_attach(struct plan *, const struct object *vso);
+/* The listener's compiled part, and the build freed. */
+struct gw_l4 *gwp_l4_finish(struct plan *, struct lis_build *);
 
 /* gw_plan_cluster.c */
 

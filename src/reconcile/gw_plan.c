@@ -12,6 +12,7 @@
  *    compiled to routes;
  *  - gw_plan_listen.c: Gateways' servers to listeners, filter chains and
  *    their TLS, virtual hosts;
+ *  - gw_plan_l4.c: TCP and TLS passthrough servers, tcp[] and tls[] rules;
  *  - gw_plan_cluster.c: a destination's cluster and its DestinationRule
  *    policy;
  *  - gw_plan_ep.c: a cluster's endpoints;
@@ -71,6 +72,7 @@ plan_finish(struct plan *p, struct gw_desired *g)
 		l->tls = lb->tls;
 		l->hash = hash_bytes(HASH_INIT, &l->port, sizeof(l->port));
 		l->hash = hash_bytes(l->hash, &l->tls, sizeof(l->tls));
+		l->l4 = gwp_l4_finish(p, lb);
 		l->chains = arena_alloc(p->a, sizeof(*l->chains) * (lb->chains.n ? lb->chains.n : 1));
 		l->nchains = lb->chains.n;
 		for (j = 0; j < lb->chains.n; j++) {

@@ -101,6 +101,8 @@ policy_apply(struct gw_cluster *c, const struct k_dr_lb *lb, const struct k_dr_p
 			c->connect_timeout_ms = pool->tcp->connect_timeout_ms.v;
 		if (pool->tcp->idle_timeout_ms.set)
 			c->idle_timeout_ms = pool->tcp->idle_timeout_ms.v;
+		if (pool->tcp->max_connection_duration_ms.set)
+			c->max_connection_duration_ms = pool->tcp->max_connection_duration_ms.v;
 		if (pool->tcp->tcp_keepalive) {
 			const struct k_dr_tcp_keepalive *k = pool->tcp->tcp_keepalive;
 
@@ -165,6 +167,9 @@ policy_apply_dr(struct gw_cluster *c, const struct k_dr_policy *pol, struct vg_a
 	if (pol == NULL)
 		return;
 	policy_apply(c, pol->load_balancer, pol->connection_pool, pol->outlier_detection, a);
+	/* proxyProtocol: Envoy's proxy_protocol upstream transport socket */
+	if (pol->proxy_protocol)
+		c->proxy_protocol = pol->proxy_protocol_version == K_DR_PROXY_PROTOCOL_V2 ? 2 : 1;
 	for (i = 0; i < pol->nport_level_settings; i++) {
 		const struct k_dr_port_policy *pp = &pol->port_level_settings[i];
 

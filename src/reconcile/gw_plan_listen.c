@@ -54,8 +54,8 @@ gwp_server_is_https(const struct k_gw_server *s)
 	}
 }
 
-static struct lis_build *
-listener_get(struct plan *p, uint16_t port, int tls)
+struct lis_build *
+gwp_listener_get(struct plan *p, uint16_t port, int tls)
 {
 	struct lis_build *l;
 	size_t i;
@@ -216,10 +216,14 @@ chain_for_server(struct plan *p, const struct object *gwo, const struct k_gw_ser
 {
 	uint16_t port = (uint16_t)srv->port.number;
 	int https = gwp_server_is_https(srv);
-	struct lis_build *l = listener_get(p, port, https);
+	struct lis_build *l = gwp_listener_get(p, port, https);
 	struct chain_build *cb;
-	size_t i;
 
+	if (l->l4) {
+		gwp_note(p, gwo, "server %s: port %u has TCP or TLS passthrough servers; ignored",
+		    srv->name ? srv->name : "", port);
+		return NULL;
+	}
 	if (l->tls != https) {
 		gwp_note(p, gwo, "server %s: port %u mixes plain text and TLS servers; ignored",
 		    srv->name ? srv->name : "", port);
@@ -237,10 +241,21 @@ chain_for_server(struct plan *p, const struct object *gwo, const struct k_gw_ser
 			cb->c.grpc_web = 1;	/* istiod adds grpc_web to the port's HCM */
 		return cb;
 	}
+	return gwp_tls_chain(p, gwo, srv, idx, l, "https");
+}
+
+struct chain_build *
+gwp_tls_chain(struct plan *p, const struct object *gwo, const struct k_gw_server *srv,
+    size_t idx, struct lis_build *l, const char *prefix)
+{
+	uint16_t port = (uint16_t)srv->port.number;
+	struct chain_build *cb;
+	size_t i;
+
 	cb = xcalloc(1, sizeof(*cb));
 	cb->gw = gwo;
 	cb->srv = srv;
-	cb->c.name = arena_printf(p->a, "https.%u.%s.%s.%s", port,
+	cb->c.name = arena_printf(p->a, "%s.%u.%s.%s.%s", prefix, port,
 	    srv->port.name ? srv->port.name : arena_printf(p->a, "%zu", idx),
 	    gwo->meta.name, gwo->meta.ns);
 	cb->c.sni = arena_alloc(p->a, sizeof(char *) * (srv->nhosts ? srv->nhosts : 1));
@@ -300,11 +315,20 @@ gwp_servers(struct plan *p, struct object * const *gws, size_t ngws, size_t *np)
 		for (j = 0; j < g->nservers; j++) {
 			const struct k_gw_server *s = &g->servers[j];
 			struct srv_ref *sr;
+			enum gw_l4_kind kind;
+			const char *why = NULL;
 
 			if (!server_is_http(s) && !gwp_server_is_https(s)) {
-				gwp_note(p, gws[i], "server port %lld: protocol %s is not served (HTTP and "
-				    "terminated HTTPS only)", (long long)s->port.number,
-				    s->port.protocol ? s->port.protocol : "?");
+				if (gwp_server_is_l4(s, &kind, &why)) {
+					gwp_l4_server(p, gws[i], s, j, kind);
+					continue;
+				}
+				if (why)
+					gwp_note(p, gws[i], "server port %lld: %s", (long long)s->port.number, why);
+				else
+					gwp_note(p, gws[i], "server port %lld: protocol %s is not served (HTTP, "
+					    "terminated HTTPS, TCP and TLS PASSTHROUGH only)",
+					    (long long)s->port.number, s->port.protocol ? s->port.protocol : "?");
 				continue;
 			}
 			if (s->port.number <= 0 || s->port.number > 65535 || s->host_parts == NULL)

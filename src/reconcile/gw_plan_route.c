@@ -16,8 +16,8 @@
 #include "gw-plan.h"
 
 /* Whether a server host's namespace part admits a VirtualService from vs_ns. */
-static int
-host_ns_ok(const struct k_gw_host *h, const char *gw_ns, const char *vs_ns)
+int
+gwp_host_ns_ok(const struct k_gw_host *h, const char *gw_ns, const char *vs_ns)
 {
 	if (h->ns == NULL || strcmp(h->ns, "*") == 0)
 		return 1;
@@ -49,9 +49,8 @@ vs_order(const void *x, const void *y)
 	return r;
 }
 
-/* Whether a gateways[] entry ("ns/name" or "name" in ref_ns) names the Gateway. */
-static int
-gw_ref_is(const char *ref, const char *ref_ns, const struct object *gwo)
+int
+gwp_gw_ref_is(const char *ref, const char *ref_ns, const struct object *gwo)
 {
 	const char *slash = strchr(ref, '/');
 
@@ -71,14 +70,14 @@ gw_ref_is(const char *ref, const char *ref_ns, const struct object *gwo)
 	return strcmp(ref_ns, gwo->meta.ns) == 0 && strcmp(ref, gwo->meta.name) == 0;
 }
 
-static int
-vs_attached(const struct object *vso, const struct object *gwo)
+int
+gwp_vs_attached(const struct object *vso, const struct object *gwo)
 {
 	const struct k_virtualservice *vs = OBJ_SPEC(vso, k_virtualservice);
 	size_t i;
 
 	for (i = 0; i < vs->ngateways; i++)
-		if (gw_ref_is(vs->gateways[i], vso->meta.ns, gwo))
+		if (gwp_gw_ref_is(vs->gateways[i], vso->meta.ns, gwo))
 			return 1;
 	return 0;
 }
@@ -173,7 +172,7 @@ match_applies(const struct k_vs_http_match *m, const struct object *vso, const s
 	if (m->ngateways == 0)
 		return 1;
 	for (i = 0; i < m->ngateways; i++)
-		if (gw_ref_is(m->gateways[i], vso->meta.ns, gwo))
+		if (gwp_gw_ref_is(m->gateways[i], vso->meta.ns, gwo))
 			return 1;
 	return 0;
 }
@@ -422,10 +421,12 @@ vs_attach(struct plan *p, const struct object *vso, struct srv_ref *srvs, size_t
 	size_t nroutes = 0, s, i, j, k;
 	int attached = 0;
 
+	if (vs->nhttp == 0)
+		return;		/* tcp[] and tls[] only: gw_plan_l4.c */
 	for (s = 0; s < nsrvs; s++) {
 		const struct srv_ref *sr = &srvs[s];
 
-		if (sr->chain == NULL || !vs_attached(vso, sr->gw))
+		if (sr->chain == NULL || !gwp_vs_attached(vso, sr->gw))
 			continue;
 		if (gw_done != sr->gw) {
 			/* matches may name gateways: compile the rules once per Gateway */
@@ -448,7 +449,7 @@ vs_attach(struct plan *p, const struct object *vso, struct srv_ref *srvs, size_t
 				const char *x;
 				struct vh_build *v;
 
-				if (!host_ns_ok(gh, sr->gw->meta.ns, vso->meta.ns))
+				if (!gwp_host_ns_ok(gh, sr->gw->meta.ns, vso->meta.ns))
 					continue;
 				x = gwp_host_intersect(vh, gh->dns);
 				if (x == NULL)
@@ -506,7 +507,7 @@ gwp_vs_attach_all(struct plan *p, struct object * const *gws, size_t ngws,
 			size_t k;
 
 			for (k = 0; k < vs->ngateways && !found; k++)
-				if (gw_ref_is(vs->gateways[k], vsort[i]->meta.ns, gws[j]))
+				if (gwp_gw_ref_is(vs->gateways[k], vsort[i]->meta.ns, gws[j]))
 					found = 1;
 		}
 		if (!found) {
@@ -514,6 +515,7 @@ gwp_vs_attach_all(struct plan *p, struct object * const *gws, size_t ngws,
 			continue;
 		}
 		vs_attach(p, vsort[i], srvs, nsrvs);
+		gwp_l4_attach(p, vsort[i]);
 	}
 	free(vsort);
 }

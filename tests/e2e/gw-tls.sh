@@ -95,6 +95,9 @@ spec:
   - port: {number: 443, name: https-legacy, protocol: HTTPS}
     hosts: [legacy.test]
     tls: {mode: SIMPLE, credentialName: legacy-cred, cipherSuites: [ECDHE-RSA-AES128-SHA]}
+  - port: {number: 8443, name: https-any, protocol: HTTPS}
+    hosts: ["*"]
+    tls: {mode: SIMPLE, credentialName: other-cred}
   - port: {number: 8080, name: http-redirect, protocol: HTTP}
     hosts: ["*"]
     tls: {httpsRedirect: true}
@@ -123,6 +126,18 @@ subj() { inns openssl s_client -connect $VIP:443 -servername "$1" </dev/null 2>/
 	openssl x509 -noout -subject 2>/dev/null | tr -d ' '; }
 check "SNI other.test gets its certificate ($(subj other.test))" sh -c "echo '$(subj other.test)' | grep -q 'O=first,CN=other.test'"
 check "SNI bookinfo.example.com gets the seed's ($(subj bookinfo.example.com))" sh -c "echo '$(subj bookinfo.example.com)' | grep -q 'CN=bookinfo.example.com'"
+# Envoy's filter chain match: no SNI, or an SNI no server of the port names,
+# matches no chain and the connection is closed at the handshake; a "*"
+# server takes every name and none
+hs() { # port [s_client options]: 0 when a certificate came back
+	local port=$1; shift
+	inns timeout 5 openssl s_client -connect $VIP:$port "$@" </dev/null 2>/dev/null | grep -q '^subject='; }
+nohs() { ! hs "$@"; }
+check "no SNI on 443 (every server names hosts): refused" nohs 443 -noservername
+check "unknown SNI nobody.test on 443: refused" nohs 443 -servername nobody.test
+check "known SNI other.test on 443: served" hs 443 -servername other.test
+check "a \"*\" server takes no SNI" hs 8443 -noservername
+check "a \"*\" server takes any SNI" hs 8443 -servername whatever.example
 out=$(c --cacert "$pki/ca.crt" --resolve other.test:443:$VIP https://other.test/x)
 check "SIMPLE other.test verified by its CA (got '$out')" sh -c "echo '$out' | grep -q '^productpage-. /x$'"
 

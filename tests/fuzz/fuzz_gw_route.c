@@ -34,7 +34,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	static const char *sni2[] = { "*" };
 	struct gw_chain ch[2] = { { .sni = sni1, .nsni = 2, .vhosts = vh, .nvhosts = 4 },
 		{ .sni = sni2, .nsni = 1, .vhosts = vh, .nvhosts = 4 } };
-	struct gw_listener l = { .chains = ch, .nchains = 2 };
+	struct gw_listener l = { .tls = 1, .chains = ch, .nchains = 2 };	/* SNI chain choice */
 	struct gw_keymatch km[3];
 	struct gw_match m;
 	struct gw_route rt = { 0 };

@@ -759,6 +759,12 @@ test_shared_port(void)
 	CU_ASSERT_STRING_EQUAL(c->tls->cert, c1);
 	/* one.test on two HTTPS servers: the first wins, analyze says so */
 	CU_ASSERT_STRING_EQUAL(gw_chain_find(l443, "one.test")->name, "https.443.https.g1.a");
+	/* Envoy: no SNI, or a name no server has, matches no chain (no "*" server here) */
+	CU_ASSERT_PTR_NULL(gw_chain_find(l443, NULL));
+	CU_ASSERT_PTR_NULL(gw_chain_find(l443, "three.test"));
+	CU_ASSERT_PTR_NULL(gw_chain_find(l443, "wild.test"));	/* *.wild.test needs a label more */
+	/* a plain listener has one chain for every name */
+	CU_ASSERT_PTR_EQUAL(gw_chain_find(l80, NULL), &l80->chains[0]);
 	for (i = 0; i < fx.gw->nnotes; i++)
 		if (strstr(fx.gw->notes[i].msg, "one.test is already served"))
 			clash = 1;

@@ -1,0 +1,360 @@
+/*
+ * TCP and TLS passthrough at the gateway, as istiod builds them
+ * (pilot/pkg/networking/core/gateway.go): a TCP server gets a filter chain
+ * whose tcp_proxy goes to the first tcp[] rule that applies; a PASSTHROUGH
+ * server gets one filter chain a tls[] match, its server_names the
+ * match's sniHosts within the server's hosts. A rule applies on a server
+ * when its VirtualService names the server's Gateway and shares a host
+ * with it, and a match applies when its gateways (if any) name that
+ * Gateway and its port (if any) is the server's.
+ *
+ * Beyond istiod's gateway, which picks a TCP server's rule by port and
+ * gateways alone, destinationSubnets and sourceSubnet are kept and checked
+ * per connection (gw_l4_route.c), as a sidecar's filter chain match does.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "vipgate/log.h"
+#include "vipgate/reconcile.h"
+
+#include "gw-plan.h"
+
+struct l4_build {
+	enum gw_l4_kind	 kind;
+	struct vg_ptrvec srvs;		/* struct srv_ref * (malloc) */
+	struct vg_ptrvec routes;	/* struct gw_l4_route * (arena) */
+	const struct object *last_vs;	/* TCP: a VirtualService's rules are added once */
+};
+
+int
+gwp_server_is_l4(const struct k_gw_server *s, enum gw_l4_kind *kind, const char **why)
+{
+	*why = NULL;
+	switch (s->port.proto) {
+	case K_PROTO_TCP:
+	case K_PROTO_MONGO:
+	case K_PROTO_REDIS:
+	case K_PROTO_MYSQL:
+		/* Istio serves these as opaque TCP at a gateway */
+		*kind = GW_L4_TCP;
+		return 1;
+	case K_PROTO_TLS:
+	case K_PROTO_HTTPS:
+		if (s->tls == NULL)
+			return 0;
+		switch (s->tls->mode) {
+		case K_GW_TLS_PASSTHROUGH:
+			*kind = GW_L4_PASSTHROUGH;
+			return 1;
+		case K_GW_TLS_AUTO_PASSTHROUGH:
+			*why = "tls.mode AUTO_PASSTHROUGH is not served";
+			return 0;
+		case K_GW_TLS_SIMPLE:
+		case K_GW_TLS_MUTUAL:
+		case K_GW_TLS_OPTIONAL_MUTUAL:
+			if (s->port.proto != K_PROTO_TLS)
+				return 0;	/* HTTPS: terminated, then HTTP (gw_plan_listen.c) */
+			*kind = GW_L4_TERMINATE;
+			return 1;
+		default:
+			if (s->port.proto == K_PROTO_TLS)
+				*why = "a TLS server in ISTIO_MUTUAL mode is not served";
+			return 0;
+		}
+	default:
+		return 0;
+	}
+}
+
+void
+gwp_l4_server(struct plan *p, const struct object *gwo, const struct k_gw_server *srv,
+    size_t idx, enum gw_l4_kind kind)
+{
+	uint16_t port;
+	struct lis_build *l;
+	struct srv_ref *sr;
+
+	if (srv->port.number <= 0 || srv->port.number > 65535 || srv->host_parts == NULL)
+		return;
+	port = (uint16_t)srv->port.number;
+	l = gwp_listener_get(p, port, kind == GW_L4_TERMINATE);
+	if (l->l4 ? l->l4->kind != kind :
+	    (l->chains.n > 0 || l->tls != (kind == GW_L4_TERMINATE))) {
+		gwp_note(p, gwo, "server %s: port %u mixes %s with other kinds of servers; ignored",
+		    srv->name ? srv->name : "", port, kind == GW_L4_TCP ? "TCP" :
+		    kind == GW_L4_PASSTHROUGH ? "TLS passthrough" : "terminated TLS to TCP");
+		return;
+	}
+	if (l->l4 == NULL) {
+		l->l4 = xcalloc(1, sizeof(*l->l4));
+		l->l4->kind = kind;
+	}
+	/* TLS ends here: a filter chain by SNI with the server's certificate,
+	 * as an HTTPS server's (the handshake is gw_tls.c's) */
+	if (kind == GW_L4_TERMINATE)
+		gwp_tls_chain(p, gwo, srv, idx, l, "tls");
+	sr = xcalloc(1, sizeof(*sr));
+	sr->gw = gwo;
+	sr->srv = srv;
+	ptrvec_push(&l->l4->srvs, sr);
+}
+
+/* An IP address or a CIDR (the object decoder checked which). */
+static int
+cidr_parse(const char *s, struct gw_cidr *c)
+{
+	if (strchr(s, '/'))
+		return ipaddr_parse_cidr(s, &c->addr, &c->plen, 1);
+	if (ipaddr_parse(s, &c->addr) == -1)
+		return -1;
+	c->plen = ipaddr_bits(&c->addr);
+	return 0;
+}
+
+static struct gw_cidr *
+cidrs_compile(struct plan *p, const char * const *v, size_t n, size_t *np)
+{
+	struct gw_cidr *c = arena_alloc(p->a, sizeof(*c) * (n ? n : 1));
+	size_t i;
+
+	*np = 0;
+	for (i = 0; i < n; i++)
+		if (cidr_parse(v[i], &c[*np]) == 0)
+			(*np)++;
+	return c;
+}
+
+/* Whether a match's gateways (none: the VirtualService's) let it apply on gwo. */
+static int
+match_gw_ok(const char **gws, size_t ngws, const struct object *vso, const struct object *gwo)
+{
+	size_t i;
+
+	if (ngws == 0)
+		return 1;
+	for (i = 0; i < ngws; i++)
+		if (gwp_gw_ref_is(gws[i], vso->meta.ns, gwo))
+			return 1;
+	return 0;
+}
+
+/* The sniHosts of a match within the server's hosts (their intersections). */
+static void
+sni_compile(struct plan *p, struct gw_l4_match *m, const struct k_vs_tls_match *tm,
+    const struct k_gw_server *srv)
+{
+	size_t i, j, k;
+
+	m->sni = arena_alloc(p->a, sizeof(char *) * (tm->nsni_hosts * srv->nhosts + 1));
+	for (i = 0; i < tm->nsni_hosts; i++)
+		for (j = 0; j < srv->nhosts; j++) {
+			const char *x = gwp_host_intersect(tm->sni_hosts[i], srv->host_parts[j].dns);
+			int dup = 0;
+
+			if (x == NULL)
+				continue;
+			for (k = 0; k < m->nsni; k++)
+				if (strcasecmp(m->sni[k], x) == 0)
+					dup = 1;
+			if (!dup)
+				m->sni[m->nsni++] = gwp_lower_dup(p->a, x);
+		}
+}
+
+static void
+dests_compile(struct plan *p, struct gw_l4_route *r, const struct k_vs_l4_dest *v, size_t n,
+    const struct object *vso, const char *what)
+{
+	size_t i;
+
+	r->dests = arena_alloc(p->a, sizeof(*r->dests) * (n ? n : 1));
+	for (i = 0; i < n; i++) {
+		struct gw_dest *d = &r->dests[i];
+
+		memset(d, 0, sizeof(*d));
+		d->cluster = gwp_cluster_get(p, &v[i].destination, vso->meta.ns);
+		if (d->cluster->missing && !d->cluster->noted) {
+			/* istioctl analyze: Envoy's tcp_proxy closes such connections */
+			gwp_note(p, vso, "%s[%zu]: %s (connections are closed)", what, r->rule,
+			    d->cluster->missing);
+			d->cluster->noted = 1;
+		}
+		/* a lone destination takes everything (Istio: weight 100) */
+		d->weight = n == 1 ? 100 : (uint32_t)(v[i].weight > 0 ? v[i].weight : 0);
+		r->total_weight += d->weight;
+	}
+	r->ndests = n;
+	if (r->total_weight == 0)
+		for (i = 0; i < n; i++) {
+			r->dests[i].weight = 1;
+			r->total_weight++;
+		}
+}
+
+/* tls[ri] of vso on one PASSTHROUGH server; NULL when none of its matches applies there. */
+static struct gw_l4_route *
+tls_route(struct plan *p, const struct object *vso, size_t ri, const struct srv_ref *sr)
+{
+	const struct k_vs_tls *t = &OBJ_SPEC(vso, k_virtualservice)->tls[ri];
+	struct gw_l4_route *r = arena_alloc(p->a, sizeof(*r));
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	r->matches = arena_alloc(p->a, sizeof(*r->matches) * (t->nmatch ? t->nmatch : 1));
+	for (i = 0; i < t->nmatch; i++) {
+		const struct k_vs_tls_match *tm = &t->match[i];
+		struct gw_l4_match *m = &r->matches[r->nmatches];
+
+		memset(m, 0, sizeof(*m));
+		if (!match_gw_ok(tm->gateways, tm->ngateways, vso, sr->gw))
+			continue;
+		if (tm->port && tm->port != sr->srv->port.number)
+			continue;
+		sni_compile(p, m, tm, sr->srv);
+		if (m->nsni == 0)
+			continue;	/* no sniHost within the server's hosts */
+		m->dst = cidrs_compile(p, tm->destination_subnets, tm->ndestination_subnets, &m->ndst);
+		m->port = (uint16_t)tm->port;
+		r->nmatches++;
+	}
+	if (r->nmatches == 0)
+		return NULL;	/* a TLS route needs a match (sniHosts are required) */
+	r->vs_ns = arena_strdup(p->a, vso->meta.ns);
+	r->vs_name = arena_strdup(p->a, vso->meta.name);
+	r->rule = ri;
+	dests_compile(p, r, t->route, t->nroute, vso, "tls");
+	return r;
+}
+
+/* tcp[ri] of vso on one TCP server; NULL when it has matches and none applies there. */
+static struct gw_l4_route *
+tcp_route(struct plan *p, const struct object *vso, size_t ri, const struct srv_ref *sr)
+{
+	const struct k_vs_tcp *t = &OBJ_SPEC(vso, k_virtualservice)->tcp[ri];
+	struct gw_l4_route *r = arena_alloc(p->a, sizeof(*r));
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	r->matches = arena_alloc(p->a, sizeof(*r->matches) * (t->nmatch ? t->nmatch : 1));
+	for (i = 0; i < t->nmatch; i++) {
+		const struct k_vs_tcp_match *tm = &t->match[i];
+		struct gw_l4_match *m = &r->matches[r->nmatches];
+
+		memset(m, 0, sizeof(*m));
+		if (!match_gw_ok(tm->gateways, tm->ngateways, vso, sr->gw))
+			continue;
+		if (tm->port && tm->port != sr->srv->port.number)
+			continue;
+		m->dst = cidrs_compile(p, tm->destination_subnets, tm->ndestination_subnets, &m->ndst);
+		if (tm->source_subnet)
+			m->src = cidrs_compile(p, &tm->source_subnet, 1, &m->nsrc);
+		m->port = (uint16_t)tm->port;
+		r->nmatches++;
+	}
+	if (t->nmatch > 0 && r->nmatches == 0)
+		return NULL;
+	r->vs_ns = arena_strdup(p->a, vso->meta.ns);
+	r->vs_name = arena_strdup(p->a, vso->meta.name);
+	r->rule = ri;
+	dests_compile(p, r, t->route, t->nroute, vso, "tcp");
+	return r;
+}
+
+/* Whether the VirtualService shares a host with the server (namespaces allowing). */
+static int
+hosts_meet(struct plan *p, const struct object *vso, const struct srv_ref *sr)
+{
+	const struct k_virtualservice *vs = OBJ_SPEC(vso, k_virtualservice);
+	size_t i, j;
+
+	for (i = 0; i < vs->nhosts; i++) {
+		const char *vh = gwp_host_fqdn(p->a, vs->hosts[i], vso->meta.ns);
+
+		for (j = 0; j < sr->srv->nhosts; j++) {
+			const struct k_gw_host *gh = &sr->srv->host_parts[j];
+
+			if (gwp_host_ns_ok(gh, sr->gw->meta.ns, vso->meta.ns) &&
+			    gwp_host_intersect(vh, gh->dns) != NULL)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+void
+gwp_l4_attach(struct plan *p, const struct object *vso)
+{
+	const struct k_virtualservice *vs = OBJ_SPEC(vso, k_virtualservice);
+	size_t li, s, i;
+	int tls_used = 0, tcp_used = 0;
+
+	if (vs->ntls == 0 && vs->ntcp == 0)
+		return;
+	for (li = 0; li < p->lis.n; li++) {
+		struct lis_build *l = p->lis.v[li];
+
+		if (l->l4 == NULL)
+			continue;
+		for (s = 0; s < l->l4->srvs.n; s++) {
+			const struct srv_ref *sr = l->l4->srvs.v[s];
+
+			if (!gwp_vs_attached(vso, sr->gw) || !hosts_meet(p, vso, sr))
+				continue;
+			if (l->l4->kind == GW_L4_PASSTHROUGH) {
+				for (i = 0; i < vs->ntls; i++) {
+					struct gw_l4_route *r = tls_route(p, vso, i, sr);
+
+					if (r) {
+						ptrvec_push(&l->l4->routes, r);
+						tls_used = 1;
+					}
+				}
+				continue;
+			}
+			if (l->l4->last_vs == vso)
+				continue;
+			l->l4->last_vs = vso;
+			for (i = 0; i < vs->ntcp; i++) {
+				struct gw_l4_route *r = tcp_route(p, vso, i, sr);
+
+				if (r) {
+					ptrvec_push(&l->l4->routes, r);
+					tcp_used = 1;
+				}
+			}
+		}
+	}
+	if (vs->ntls && !tls_used)
+		gwp_note(p, vso, "tls: no PASSTHROUGH server of its gateways takes any of its sniHosts");
+	if (vs->ntcp && !tcp_used)
+		gwp_note(p, vso, "tcp: no TCP server of its gateways shares a host and port with it");
+}
+
+struct gw_l4 *
+gwp_l4_finish(struct plan *p, struct lis_build *lb)
+{
+	struct l4_build *b = lb->l4;
+	struct gw_l4 *g;
+	size_t i;
+
+	if (b == NULL)
+		return NULL;
+	g = arena_alloc(p->a, sizeof(*g));
+	memset(g, 0, sizeof(*g));
+	g->kind = b->kind;
+	g->name = arena_printf(p->a, "%s.%u", b->kind == GW_L4_PASSTHROUGH ? "tls" : "tcp", lb->port);
+	g->routes = arena_alloc(p->a, sizeof(*g->routes) * (b->routes.n ? b->routes.n : 1));
+	for (i = 0; i < b->routes.n; i++)
+		g->routes[i] = *(struct gw_l4_route *)b->routes.v[i];
+	g->nroutes = b->routes.n;
+	for (i = 0; i < b->srvs.n; i++)
+		free(b->srvs.v[i]);
+	ptrvec_free(&b->srvs);
+	ptrvec_free(&b->routes);
+	free(b);
+	lb->l4 = NULL;
+	return g;
+}
