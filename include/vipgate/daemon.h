@@ -88,6 +88,7 @@ struct daemon {
 	struct event		*ev_debounce;
 	int64_t			 debounce_first;	/* ms: first event of a burst */
 	struct vg_ptrvec	 watch_open;	/* "wd/name": manifests created, not yet closed */
+	struct event		*ev_watchdog;	/* WATCHDOG=1 to systemd */
 	struct event		*ev_inotify;
 	int			 inotify_fd;
 	struct evconnlistener	*ctl_listener;

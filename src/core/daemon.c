@@ -23,6 +23,7 @@
 #include "vipgate/l2.h"
 #include "vipgate/daemon.h"
 #include "vipgate/log.h"
+#include "vipgate/sdnotify.h"
 #include "vipgate/source-kube.h"
 
 #define DEBOUNCE_MS	100	/* an object gone from the API may uncover a file's */
@@ -45,6 +46,7 @@
 
 static void reconcile_cb(evutil_socket_t, short, void *);
 static void inotify_cb(evutil_socket_t, short, void *);
+static void notify_ready(struct daemon *);
 
 void
 daemon_log_config(const struct config *cfg, int force_debug)
@@ -186,6 +188,21 @@ load_finish(struct daemon *d)
 	/* a reload always reconciles: node labels or gateway settings may differ */
 	if (res.changes || config != RELOAD_CONFIG_NOT_READ)
 		daemon_schedule_reconcile(d);
+	if (config != RELOAD_CONFIG_NOT_READ)
+		notify_ready(d);
+}
+
+/* READY=1 with a STATUS= line systemctl status shows. */
+static void
+notify_ready(struct daemon *d)
+{
+	const char *applied = reload_applied(&d->last);
+
+	sdn_send("READY=1\nSTATUS=%zu objects, %zu LoadBalancer services; "
+	    "last reload (%s): %s", store_count(d->store), d->cur->nsvcs,
+	    d->last.trigger ? d->last.trigger : "startup",
+	    strcmp(applied, "all") == 0 ? "ok" : strcmp(applied, "part") == 0 ?
+	    "applied in part" : "nothing applied");
 }
 
 static void
@@ -502,6 +519,7 @@ int
 daemon_reload(struct daemon *d, const char *trigger)
 {
 	log_info("reloading (%s)", trigger);
+	sdn_reloading(trigger);
 	return load_request(d, trigger, 1);
 }
 
@@ -570,6 +588,7 @@ signal_cb(evutil_socket_t sig, short ev, void *arg)
 			break;
 		}
 		log_info("%s: draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		sdn_send("STOPPING=1\nSTATUS=draining (%s)", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 		d->draining = 1;
 		ctlsrv_close(d);
 		{
@@ -686,10 +705,28 @@ daemon_init(struct daemon *d, struct config *cfg, const char *cfg_path,
 	return 0;
 }
 
+/* From the main loop: a loop that stops turning stops the pings too. */
+static void
+watchdog_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	sdn_send("WATCHDOG=1");
+}
+
 int
 daemon_run(struct daemon *d)
 {
+	uint64_t wd = sdn_watchdog_usec();
+
 	log_info("vipgated %s started, node %s", PACKAGE_VERSION, d->cfg->node.name);
+	if (wd > 0) {
+		struct timeval tv = { (time_t)(wd / 2 / 1000000), (suseconds_t)(wd / 2 % 1000000) };
+
+		d->ev_watchdog = event_new(d->base, -1, EV_PERSIST, watchdog_cb, d);
+		event_add(d->ev_watchdog, &tv);
+		log_info("systemd watchdog: WATCHDOG=1 every %llu ms",
+		    (unsigned long long)(wd / 2000));
+	}
+	notify_ready(d);
 	event_base_dispatch(d->base);
 	log_info("exiting");
 	return 0;
@@ -727,6 +764,8 @@ daemon_free(struct daemon *d)
 		event_free(d->ev_reconcile);
 	if (d->ev_debounce)
 		event_free(d->ev_debounce);
+	if (d->ev_watchdog)
+		event_free(d->ev_watchdog);
 	if (d->ev_inotify)
 		event_free(d->ev_inotify);
 	if (d->inotify_fd != -1)
