@@ -244,6 +244,8 @@ reload_config(struct daemon *d)
 		log_warnx("control.socket changes at the next restart");
 	if (!str_eq(ncfg->state_dir, d->cfg->state_dir))
 		log_warnx("state_dir changes at the next restart");
+	if (!str_eq(ncfg->user, d->cfg->user) || !str_eq(ncfg->group, d->cfg->group))
+		log_warnx("user and group change at the next restart");
 	if (ncfg->kubernetes.present != d->cfg->kubernetes.present ||
 	    ncfg->kubernetes.in_cluster != d->cfg->kubernetes.in_cluster ||
 	    !str_eq(ncfg->kubernetes.kubeconfig, d->cfg->kubernetes.kubeconfig))
@@ -633,7 +635,6 @@ daemon_init(struct daemon *d, struct config *cfg, const char *cfg_path,
 {
 	static const int sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1 };
 	size_t i;
-	struct applier *a;
 
 	d->cfg = cfg;
 	d->cfg_path = cfg_path;
@@ -661,6 +662,14 @@ daemon_init(struct daemon *d, struct config *cfg, const char *cfg_path,
 
 	if (ctlsrv_open(d, daemon_reload) == -1)
 		return -1;
+	return 0;
+}
+
+int
+daemon_start(struct daemon *d)
+{
+	struct config *cfg = d->cfg;
+	struct applier *a;
 
 	a = addr_applier_new(cfg->addresses.interface, cfg->addresses.mode);
 	if (a == NULL) {
