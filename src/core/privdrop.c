@@ -82,8 +82,12 @@ priv_drop(const struct priv *p)
 {
 	int r;
 
-	if (!p->root && capng_have_capabilities(CAPNG_SELECT_CAPS) == CAPNG_NONE)
-		return 0;	/* an unprivileged test run: nothing to keep */
+	if (!p->root) {
+		if (capng_get_caps_process() == -1)
+			return 0;
+		if (capng_have_capabilities(CAPNG_SELECT_CAPS) == CAPNG_NONE)
+			return 0;	/* an unprivileged test run: nothing to keep */
+	}
 	capng_clear(CAPNG_SELECT_BOTH);
 	if (capng_updatev(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED,
 	    CAP_NET_ADMIN, CAP_NET_RAW, CAP_NET_BIND_SERVICE, -1) == -1) {

@@ -12,7 +12,9 @@
 #   after a SIGHUP, on port 81 (bound by a worker thread), allocations.json
 #   written as nobody; a key file only root can read is named in a warning;
 # - started as root without user:, it stays root with the same three
-#   capabilities and an empty bounding set;
+#   capabilities and an empty bounding set; started as nobody with the
+#   three as ambient capabilities (systemd's User= and
+#   AmbientCapabilities=), it keeps them and serves;
 # - vipgated -t rejects a user: that names no account.
 . "$(dirname "$0")/../interop/bgp-lib.sh"
 command -v setpriv >/dev/null && command -v groupadd >/dev/null && command -v curl >/dev/null ||
@@ -140,6 +142,26 @@ check "vipgated starts (no user:)" start_vipgated
 grep -E "^(Uid|CapEff|CapPrm|CapBnd):" /proc/$pid/status | tr "\t" " " | sed "s/^/    /"
 check "uid 0, CapEff = CapPrm = 0x3400, an empty bounding set" root_caps
 check "the log says how to run it as another user" grep -q 'running as root with only CAP_NET_ADMIN' "$tmp/log"
+[ $have_bird -eq 1 ] && check "the BGP session comes back" wait_for 10 proto_up
+kill -TERM "$pid"
+wait "$pid"; rc=$?
+pid=
+check "SIGTERM exits 0 (rc $rc)" test $rc -eq 0
+
+# -- as systemd's User=nobody with AmbientCapabilities starts it --
+mkdir -p "$tmp/run"; chown nobody:nogroup "$tmp/run"
+ip netns exec "$nsn" setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	--inh-caps=-all,+net_admin,+net_raw,+net_bind_service \
+	--ambient-caps=-all,+net_admin,+net_raw,+net_bind_service \
+	"$vipgated" -f -c "$tmp/vipgate.yaml" -s "$tmp/run/sock" >>"$tmp/log" 2>&1 &
+pid=$!
+check "vipgated starts as nobody with ambient capabilities" wait_for 5 "$ctl" -s "$tmp/run/sock" status
+check "uid 65534, CapEff = CapPrm = 0x3400" sh -c \
+	"grep -q '^Uid:.65534.65534.65534.65534\$' /proc/$pid/status &&
+	 grep -q '^CapEff:.0000000000003400\$' /proc/$pid/status &&
+	 grep -q '^CapPrm:.0000000000003400\$' /proc/$pid/status"
+check "the gateway answers on port 80" wait_for 5 sh -c \
+	"ip netns exec '$nsn' curl -s --max-time 1 http://$v/ | grep -q served"
 [ $have_bird -eq 1 ] && check "the BGP session comes back" wait_for 10 proto_up
 kill -TERM "$pid"
 wait "$pid"; rc=$?
