@@ -21,7 +21,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 pkgs=(build-essential autoconf automake libtool pkg-config
       libevent-dev libssl-dev libyaml-dev libjansson-dev libcunit1-dev
       libmnl-dev libpcre2-dev libhttp-parser-dev libnghttp2-dev clang libclang-rt-14-dev
-      libcurl4-openssl-dev
+      libcurl4-openssl-dev libsystemd-dev libcap-ng-dev
       iproute2 procps curl python3 python3-jwt openssl
       bird2 frr gobgpd exabgp arping ndisc6 tcpdump
       nginx-light haproxy wrk nghttp2-client nghttp2-server slowhttptest python3-grpcio

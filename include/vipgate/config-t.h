@@ -94,6 +94,8 @@ struct config {
 	struct cfg_l2		 l2;
 	struct cfg_log		 log;
 	const char		*state_dir;	/* sticky allocations live here */
+	const char		*user;		/* started as root: run as this user; NULL: stay */
+	const char		*group;		/* its group, and the control socket's; NULL: the user's */
 };
 
 #endif

@@ -98,6 +98,9 @@ void ctl_table_row(struct ctl_table *);
 void ctl_table_cell(struct ctl_table *, const char *);
 void ctl_table_cellf(struct ctl_table *, const char *fmt, ...) VG_PRINTF(2, 3);
 size_t ctl_table_nrows(const struct ctl_table *);
+/* Wrap the last column at word boundaries so that lines fit width columns
+ * (it keeps 20 at the least); its further lines align under it. */
+void ctl_table_wrap(struct ctl_table *, size_t width);
 void ctl_table_print(const struct ctl_table *, FILE *);
 /* A malloc'd copy with control characters (C0, DEL, C1) shown as '?'. */
 char *ctl_sanitize(const char *);
@@ -117,8 +120,21 @@ int ctl_render_reload(FILE *, const json_t *);
  * array itself) as a table, its scalar members as "key value" lines above
  * it; anything else as indented JSON. */
 int ctl_render_generic(FILE *, const json_t *);
+/*
+ * The gateway views, as istioctl proxy-config shows Envoy's: one row a
+ * filter chain, route or endpoint, matches and destinations in words.
+ */
+int ctl_render_gw_listeners(FILE *, const json_t *);
+int ctl_render_gw_routes(FILE *, const json_t *);
+int ctl_render_gw_clusters(FILE *, const json_t *);
+/* analyze's messages; width > 0 wraps them to fit a terminal that wide. */
+int ctl_render_analyze(FILE *, const json_t *, int width);
 /* The renderer for cmd (status, services, reload), else the generic one. */
 int ctl_render(FILE *, const char *cmd, const json_t *result);
+/* The same, knowing the command's first argument (NULL: none, "gateway"
+ * then shows its listeners) and the terminal's width (0: no wrapping). */
+int ctl_render_cmd(FILE *, const char *cmd, const char *arg,
+    const json_t *result, int width);
 /* Exit status of a result printed with --json, as the renderers say it. */
 int ctl_result_status(const char *cmd, const json_t *result);
 

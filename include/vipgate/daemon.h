@@ -87,6 +87,8 @@ struct daemon {
 	struct event		*ev_reconcile;
 	struct event		*ev_debounce;
 	int64_t			 debounce_first;	/* ms: first event of a burst */
+	struct vg_ptrvec	 watch_open;	/* "wd/name": manifests created, not yet closed */
+	struct event		*ev_watchdog;	/* WATCHDOG=1 to systemd */
 	struct event		*ev_inotify;
 	int			 inotify_fd;
 	struct evconnlistener	*ctl_listener;
@@ -99,9 +101,15 @@ struct daemon {
 
 /* Log level and format from the config (-d forces debug). */
 void daemon_log_config(const struct config *, int force_debug);
-/* d must be zeroed, with debug set, before init. */
+/*
+ * d must be zeroed, with debug set, before init. Init opens what needs
+ * root (the control socket, the state directory) and starts no thread;
+ * start makes the appliers, reads the manifests and reconciles, after
+ * main() has dropped privileges (privdrop.h). Both -1 on failure.
+ */
 int daemon_init(struct daemon *, struct config *, const char *cfg_path,
     const char *sock_override);
+int daemon_start(struct daemon *);
 int daemon_run(struct daemon *);
 void daemon_free(struct daemon *);
 

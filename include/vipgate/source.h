@@ -60,5 +60,8 @@ void fsrc_load_free(struct fsrc_load *);
 
 /* Directories to watch for the given paths (a file's parent directory). */
 void fsrc_watch_dirs(const char *const *paths, size_t npaths, struct vg_ptrvec *out);
+/* Whether a directory's entry of this name is read as a manifest (*.yaml,
+ * *.yml, *.json, not hidden): an editor's swap and backup files are not. */
+int fsrc_is_manifest_name(const char *name);
 
 #endif

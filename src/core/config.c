@@ -779,6 +779,8 @@ static const struct sc_field config_fields[] = {
 	SCF_OBJ("l2", struct config, l2, &l2_schema),
 	SCF_OBJ("log", struct config, log, &log_schema),
 	SCF_FN("state_dir", struct config, state_dir, dec_str),
+	SCF_FN("user", struct config, user, dec_str),
+	SCF_FN("group", struct config, group, dec_str),
 	SCF_END
 };
 static const struct sc_schema config_schema = {

@@ -23,14 +23,30 @@
 #include "vipgate/l2.h"
 #include "vipgate/daemon.h"
 #include "vipgate/log.h"
+#include "vipgate/sdnotify.h"
 #include "vipgate/source-kube.h"
 
-#define DEBOUNCE_MS	100
-#define DEBOUNCE_MAX_MS	1000
+#define DEBOUNCE_MS	100	/* an object gone from the API may uncover a file's */
+/*
+ * A manifest edit is read as soon as its writer is done (it is served
+ * within 30 ms: tests/daemon/manifest-watch.sh). An editor's save is a burst: vim renames the file to a backup,
+ * creates it again, writes, closes, sets its mode; an atomic writer closes
+ * a temporary file and renames it over. Events that end a write (close
+ * after writing, a rename into place, a mode change) load after a short
+ * settle, so that the rest of one save joins them; events that may begin
+ * a save (a file created, removed or moved away) wait a quiet window for
+ * the rest; a manifest created and not yet closed holds the load until it
+ * is, up to the bound. Names that are not manifests (swap and backup files,
+ * vim's "4913") change nothing read and are ignored.
+ */
+#define WATCH_SETTLE_MS	3
+#define WATCH_QUIET_MS	20
+#define DEBOUNCE_MAX_MS	1000	/* from the first event of a burst */
 #define KUBE_GAP_MS	100	/* watch events reconcile at most this often */
 
 static void reconcile_cb(evutil_socket_t, short, void *);
 static void inotify_cb(evutil_socket_t, short, void *);
+static void notify_ready(struct daemon *);
 
 void
 daemon_log_config(const struct config *cfg, int force_debug)
@@ -77,6 +93,16 @@ daemon_schedule_reconcile(struct daemon *d)
 		evtimer_add(d->ev_reconcile, &now);
 }
 
+static void
+watch_open_clear(struct daemon *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->watch_open.n; i++)
+		free(d->watch_open.v[i]);
+	d->watch_open.n = 0;
+}
+
 /* Re-point inotify at the directories of objects.paths. */
 static void
 watch_paths(struct daemon *d)
@@ -93,6 +119,7 @@ watch_paths(struct daemon *d)
 		d->ev_inotify = NULL;
 	}
 	close(d->inotify_fd);
+	watch_open_clear(d);	/* keyed by the old descriptors' watches */
 	d->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (d->inotify_fd == -1) {
 		log_warn("inotify_init1: manifests are re-read on SIGHUP only");
@@ -161,6 +188,21 @@ load_finish(struct daemon *d)
 	/* a reload always reconciles: node labels or gateway settings may differ */
 	if (res.changes || config != RELOAD_CONFIG_NOT_READ)
 		daemon_schedule_reconcile(d);
+	if (config != RELOAD_CONFIG_NOT_READ)
+		notify_ready(d);
+}
+
+/* READY=1 with a STATUS= line systemctl status shows. */
+static void
+notify_ready(struct daemon *d)
+{
+	const char *applied = reload_applied(&d->last);
+
+	sdn_send("READY=1\nSTATUS=%zu objects, %zu LoadBalancer services; "
+	    "last reload (%s): %s", store_count(d->store), d->cur->nsvcs,
+	    d->last.trigger ? d->last.trigger : "startup",
+	    strcmp(applied, "all") == 0 ? "ok" : strcmp(applied, "part") == 0 ?
+	    "applied in part" : "nothing applied");
 }
 
 static void
@@ -202,6 +244,8 @@ reload_config(struct daemon *d)
 		log_warnx("control.socket changes at the next restart");
 	if (!str_eq(ncfg->state_dir, d->cfg->state_dir))
 		log_warnx("state_dir changes at the next restart");
+	if (!str_eq(ncfg->user, d->cfg->user) || !str_eq(ncfg->group, d->cfg->group))
+		log_warnx("user and group change at the next restart");
 	if (ncfg->kubernetes.present != d->cfg->kubernetes.present ||
 	    ncfg->kubernetes.in_cluster != d->cfg->kubernetes.in_cluster ||
 	    !str_eq(ncfg->kubernetes.kubeconfig, d->cfg->kubernetes.kubeconfig))
@@ -285,7 +329,53 @@ debounce_cb(evutil_socket_t fd, short ev, void *arg)
 	struct daemon *d = arg;
 
 	d->debounce_first = 0;
+	watch_open_clear(d);
 	(void)load_request(d, "inotify", 0);
+}
+
+/* Whether an entry of a watched directory is read: a manifest, a
+ * directory, or a file objects.paths names itself. */
+static int
+watched_name(const struct daemon *d, const struct inotify_event *ev)
+{
+	size_t i, n;
+	const char *p, *base;
+
+	if (ev->len == 0 || ev->name[0] == '\0' || (ev->mask & IN_ISDIR))
+		return 1;
+	if (fsrc_is_manifest_name(ev->name))
+		return 1;
+	for (i = 0; i < d->cfg->objects.npaths; i++) {
+		p = d->cfg->objects.paths[i];
+		base = strrchr(p, '/');
+		base = base ? base + 1 : p;
+		n = strlen(base);
+		if (n > 0 && strcmp(base, ev->name) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* The manifest an event names is open for writing (created) or no more. */
+static void
+watch_open_mark(struct daemon *d, const struct inotify_event *ev, int open)
+{
+	char *key;
+	size_t i;
+
+	xasprintf(&key, "%d/%s", ev->wd, ev->name);
+	for (i = 0; i < d->watch_open.n; i++)
+		if (strcmp(d->watch_open.v[i], key) == 0)
+			break;
+	if (open && i == d->watch_open.n) {
+		ptrvec_push(&d->watch_open, key);
+		return;
+	}
+	if (!open && i < d->watch_open.n) {
+		free(d->watch_open.v[i]);
+		d->watch_open.v[i] = d->watch_open.v[--d->watch_open.n];
+	}
+	free(key);
 }
 
 static void
@@ -293,16 +383,38 @@ inotify_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct daemon *d = arg;
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event *ie;
 	struct timeval tv;
-	int64_t now = now_ms(), wait = DEBOUNCE_MS;
+	int64_t now, wait = -1;
+	ssize_t n, off;
 
-	while (read(fd, buf, sizeof(buf)) > 0)
-		;
-	/* wait for the burst to settle, but not longer than DEBOUNCE_MAX_MS */
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		for (off = 0; off + (ssize_t)sizeof(*ie) <= n;
+		    off += (ssize_t)sizeof(*ie) + ie->len) {
+			ie = (const struct inotify_event *)(buf + off);
+			if (ie->mask & IN_Q_OVERFLOW) {
+				/* events were lost: whatever was open may be closed */
+				watch_open_clear(d);
+				wait = WATCH_QUIET_MS;
+				continue;
+			}
+			if (ie->mask & IN_IGNORED || !watched_name(d, ie))
+				continue;
+			if (ie->mask & IN_CREATE && !(ie->mask & IN_ISDIR))
+				watch_open_mark(d, ie, 1);
+			else if (ie->len > 0)
+				watch_open_mark(d, ie, 0);
+			wait = ie->mask & (IN_CLOSE_WRITE | IN_MOVED_TO | IN_ATTRIB) ?
+			    WATCH_SETTLE_MS : WATCH_QUIET_MS;
+		}
+	if (wait < 0)
+		return;		/* nothing a load would read */
+	now = now_ms();
 	if (d->debounce_first == 0)
 		d->debounce_first = now;
-	else if (now - d->debounce_first + wait > DEBOUNCE_MAX_MS)
-		wait = DEBOUNCE_MAX_MS - (now - d->debounce_first);
+	/* a file still being written holds the load, up to the bound */
+	if (d->watch_open.n > 0 || now + wait > d->debounce_first + DEBOUNCE_MAX_MS)
+		wait = d->debounce_first + DEBOUNCE_MAX_MS - now;
 	if (wait < 0)
 		wait = 0;
 	tv.tv_sec = wait / 1000;
@@ -409,6 +521,7 @@ int
 daemon_reload(struct daemon *d, const char *trigger)
 {
 	log_info("reloading (%s)", trigger);
+	sdn_reloading(trigger);
 	return load_request(d, trigger, 1);
 }
 
@@ -477,6 +590,7 @@ signal_cb(evutil_socket_t sig, short ev, void *arg)
 			break;
 		}
 		log_info("%s: draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		sdn_send("STOPPING=1\nSTATUS=draining (%s)", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 		d->draining = 1;
 		ctlsrv_close(d);
 		{
@@ -521,7 +635,6 @@ daemon_init(struct daemon *d, struct config *cfg, const char *cfg_path,
 {
 	static const int sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1 };
 	size_t i;
-	struct applier *a;
 
 	d->cfg = cfg;
 	d->cfg_path = cfg_path;
@@ -549,6 +662,14 @@ daemon_init(struct daemon *d, struct config *cfg, const char *cfg_path,
 
 	if (ctlsrv_open(d, daemon_reload) == -1)
 		return -1;
+	return 0;
+}
+
+int
+daemon_start(struct daemon *d)
+{
+	struct config *cfg = d->cfg;
+	struct applier *a;
 
 	a = addr_applier_new(cfg->addresses.interface, cfg->addresses.mode);
 	if (a == NULL) {
@@ -593,10 +714,28 @@ daemon_init(struct daemon *d, struct config *cfg, const char *cfg_path,
 	return 0;
 }
 
+/* From the main loop: a loop that stops turning stops the pings too. */
+static void
+watchdog_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	sdn_send("WATCHDOG=1");
+}
+
 int
 daemon_run(struct daemon *d)
 {
+	uint64_t wd = sdn_watchdog_usec();
+
 	log_info("vipgated %s started, node %s", PACKAGE_VERSION, d->cfg->node.name);
+	if (wd > 0) {
+		struct timeval tv = { (time_t)(wd / 2 / 1000000), (suseconds_t)(wd / 2 % 1000000) };
+
+		d->ev_watchdog = event_new(d->base, -1, EV_PERSIST, watchdog_cb, d);
+		event_add(d->ev_watchdog, &tv);
+		log_info("systemd watchdog: WATCHDOG=1 every %llu ms",
+		    (unsigned long long)(wd / 2000));
+	}
+	notify_ready(d);
 	event_base_dispatch(d->base);
 	log_info("exiting");
 	return 0;
@@ -634,10 +773,14 @@ daemon_free(struct daemon *d)
 		event_free(d->ev_reconcile);
 	if (d->ev_debounce)
 		event_free(d->ev_debounce);
+	if (d->ev_watchdog)
+		event_free(d->ev_watchdog);
 	if (d->ev_inotify)
 		event_free(d->ev_inotify);
 	if (d->inotify_fd != -1)
 		close(d->inotify_fd);
+	watch_open_clear(d);
+	ptrvec_free(&d->watch_open);
 	ksrc_free(d->ksrc);
 	desired_unref(d->cur);
 	state_free(&d->state);

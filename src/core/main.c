@@ -10,6 +10,7 @@
 
 #include "vipgate/daemon.h"
 #include "vipgate/log.h"
+#include "vipgate/privdrop.h"
 #include "vipgate/source-kube.h"
 
 static void __attribute__((noreturn))
@@ -114,6 +115,8 @@ main(int argc, char **argv)
 	int foreground = 0, check = 0, debug = 0, ch, rc;
 	struct vg_errs errs = { 0 };
 	struct config *cfg;
+	struct priv priv;
+	char err[512];
 	static struct daemon d;
 
 	log_procname = "vipgated";
@@ -159,12 +162,17 @@ main(int argc, char **argv)
 	}
 	errs_print(&errs, stderr);	/* warnings */
 	errs_clear(&errs);
+	/* user: and group: name accounts of this machine: -t checks them too */
+	if (priv_resolve(cfg, &priv, err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s\n%s: invalid configuration\n", err, cfg_path);
+		config_free(cfg);
+		return 1;
+	}
 	if (check) {
 		rc = check_only(cfg);
 		config_free(cfg);
 		return rc;
 	}
-
 	if (!foreground) {
 		daemonize();
 		log_init(0, LOG_LVL_INFO, LOG_FMT_TEXT);
@@ -176,7 +184,20 @@ main(int argc, char **argv)
 		daemon_free(&d);
 		return 2;
 	}
+	/* what needs root is open: the rest runs as the user, three capabilities */
+	priv_prepare(&priv, d.sock_path, cfg->state_dir);
 	if (pidfile && write_pidfile(pidfile) == -1) {
+		daemon_free(&d);
+		return 2;
+	}
+	if (priv_drop(&priv) == -1) {
+		log_error("cannot drop privileges; exiting");
+		daemon_free(&d);
+		return 2;
+	}
+	priv_check_files(cfg, &priv);
+	if (daemon_start(&d) == -1) {
+		log_error("cannot start; exiting");
 		daemon_free(&d);
 		return 2;
 	}

@@ -16,6 +16,7 @@
 #include "vipgate/util.h"
 
 #define CTL_TABLE_GAP	3
+#define CTL_WRAP_MIN	20	/* columns a wrapped cell keeps at the least */
 
 struct ctl_table {
 	char		**hdr;
@@ -23,6 +24,7 @@ struct ctl_table {
 	char		***rows;	/* rows[r][c], NULL when never set */
 	size_t		  nrows, cap;
 	size_t		  next;		/* the current row's next cell */
+	size_t		  wrap;		/* 0, or the width the last column wraps to fit */
 };
 
 struct ctl_table *
@@ -151,20 +153,84 @@ ctl_table_nrows(const struct ctl_table *t)
 	return t->nrows;
 }
 
+void
+ctl_table_wrap(struct ctl_table *t, size_t width)
+{
+	t->wrap = width;
+}
+
+/*
+ * Bytes of s that fit in avail columns, cut after a space where there is
+ * one (the space is not shown), else at a code point; *next is where the
+ * rest starts, its leading spaces skipped. Always at least one code point.
+ */
+static size_t
+wrap_cut(const char *s, size_t avail, const char **next)
+{
+	size_t cols = 0, i = 0, sp = 0;
+
+	while (s[i]) {
+		size_t j = i + 1;
+
+		while (((unsigned char)s[j] & 0xc0) == 0x80)
+			j++;
+		if (cols == avail)
+			break;
+		if (s[i] == ' ')
+			sp = i;
+		cols++;
+		i = j;
+	}
+	if (s[i] != '\0' && s[i] != ' ' && sp > 0)
+		i = sp;
+	if (i == 0)	/* nothing fits: one code point all the same */
+		while (s[++i] && ((unsigned char)s[i] & 0xc0) == 0x80)
+			;
+	*next = s + i;
+	while (**next == ' ')
+		(*next)++;
+	return i;
+}
+
+/*
+ * One row; the last cell, when the table wraps and it passes the width,
+ * goes on over lines of its own, aligned under its column.
+ */
 static void
-print_line(char *const *cells, const size_t *width, size_t ncols, FILE *f)
+print_line(const struct ctl_table *t, char *const *cells, const size_t *width,
+    FILE *f)
 {
 	struct vg_buf b = { 0 };
-	size_t c, w;
+	size_t c, w, start = 0, avail = 0, n;
+	const char *last = "", *rest;
 
-	for (c = 0; c < ncols; c++) {
+	for (c = 0; c < t->ncols; c++) {
 		const char *s = cells[c] ? cells[c] : "";
 
-		buf_puts(&b, s);
-		if (c + 1 == ncols)
+		if (c + 1 == t->ncols) {
+			last = s;
 			break;
+		}
+		buf_puts(&b, s);
 		for (w = text_width(s); w < width[c] + CTL_TABLE_GAP; w++)
 			buf_append(&b, " ", 1);
+		start += width[c] + CTL_TABLE_GAP;
+	}
+	if (t->wrap)	/* a narrow terminal still leaves the text some room */
+		avail = t->wrap > start + CTL_WRAP_MIN ? t->wrap - start : CTL_WRAP_MIN;
+	if (avail == 0 || text_width(last) <= avail)
+		buf_puts(&b, last);
+	else {
+		n = wrap_cut(last, avail, &rest);
+		buf_append(&b, last, n);
+		while (*rest) {
+			buf_puts(&b, "\n");
+			for (w = 0; w < start; w++)
+				buf_append(&b, " ", 1);
+			last = rest;
+			n = wrap_cut(last, avail, &rest);
+			buf_append(&b, last, n);
+		}
 	}
 	/* Empty trailing cells leave only padding: drop it. */
 	while (b.len > 0 && b.s[b.len - 1] == ' ')
@@ -187,8 +253,8 @@ ctl_table_print(const struct ctl_table *t, FILE *f)
 		for (c = 0; c < t->ncols; c++)
 			if (t->rows[r][c] && (w = text_width(t->rows[r][c])) > width[c])
 				width[c] = w;
-	print_line(t->hdr, width, t->ncols, f);
+	print_line(t, t->hdr, width, f);
 	for (r = 0; r < t->nrows; r++)
-		print_line(t->rows[r], width, t->ncols, f);
+		print_line(t, t->rows[r], width, f);
 	free(width);
 }

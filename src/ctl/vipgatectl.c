@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -34,9 +36,9 @@ static const struct {
 	{ "routes", "what is advertised to each BGP peer, with attributes" },
 	{ "bfd", "BFD sessions: state, intervals, multiplier, flaps, last down reason" },
 	{ "l2", "VIPs this node owns and where; the elected owner of each" },
-	{ "gateway listeners", "the gateway's listeners" },
-	{ "gateway routes", "the gateway's compiled routes" },
-	{ "gateway clusters", "clusters with endpoints, health, ejections, TLS mode" },
+	{ "gateway listeners", "the gateway's filter chains: port, SNI, route, TLS" },
+	{ "gateway routes", "the gateway's routes: match, destinations, weights" },
+	{ "gateway clusters", "one endpoint a row: health, ejections, TLS mode" },
 	{ "gateway policies", "AuthorizationPolicies that apply to the gateway, and why" },
 	{ "analyze", "configuration problems, as istioctl analyze reports them" },
 	{ "reload", "reload config and manifests (as SIGHUP), print the result" },
@@ -60,7 +62,8 @@ usage(FILE *f)
 	    "options:\n"
 	    "  -s, --socket SOCKET  vipgated's control socket (default: $VIPGATE_SOCKET,\n"
 	    "                       else %s)\n"
-	    "  -j, --json           print the result as one JSON document\n"
+	    "  -j, --json           print the result as one JSON document (the whole\n"
+	    "                       answer; the tables leave counters out)\n"
 	    "  -h, --help           show this help\n"
 	    "  -V, --version        show the version\n"
 	    "\n"
@@ -68,6 +71,25 @@ usage(FILE *f)
 	    "nothing; 2 no answer (cannot connect, timeout, bad answer, usage); 3 a\n"
 	    "reload applied everything but what it rejected (listed).\n",
 	    CTL_DEFAULT_SOCKET);
+}
+
+/*
+ * Columns to wrap long text to: the terminal's, when the output is one;
+ * none for a pipe or a file, where a script reads whole lines.
+ */
+static int
+term_width(void)
+{
+	struct winsize ws;
+	const char *c;
+
+	if (!isatty(STDOUT_FILENO))
+		return 0;
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	if ((c = getenv("COLUMNS")) != NULL && atoi(c) > 0)
+		return atoi(c);
+	return 80;
 }
 
 static void
@@ -169,7 +191,8 @@ main(int argc, char **argv)
 		print_json(resp.result);
 		rc = ctl_result_status(cmd, resp.result);
 	} else
-		rc = ctl_render(stdout, cmd, resp.result);
+		rc = ctl_render_cmd(stdout, cmd, optind + 1 < argc ?
+		    argv[optind + 1] : NULL, resp.result, term_width());
 	ctl_response_free(&resp);
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		fprintf(stderr, "vipgatectl: cannot write the output\n");

@@ -195,8 +195,8 @@ fsrc_free(struct file_source *fs)
 	free(fs);
 }
 
-static int
-is_manifest_name(const char *n)
+int
+fsrc_is_manifest_name(const char *n)
 {
 	return n[0] != '.' && (str_has_suffix(n, ".yaml") || str_has_suffix(n, ".yml") ||
 	    str_has_suffix(n, ".json"));
@@ -274,7 +274,7 @@ list_files(const struct known_file *known, size_t nknown, const char *const *pat
 		while ((de = readdir(d)) != NULL) {
 			char *p;
 
-			if (!is_manifest_name(de->d_name))
+			if (!fsrc_is_manifest_name(de->d_name))
 				continue;
 			xasprintf(&p, "%s/%s", paths[i], de->d_name);
 			if (stat(p, &st) == 0 && S_ISREG(st.st_mode))

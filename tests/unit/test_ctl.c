@@ -713,6 +713,200 @@ test_render_bfd(void)
 	free(s);
 }
 
+/* ---- gateway views and analyze ---- */
+
+/* As gw.c's show_listeners sends it. */
+static const char gw_listeners_json[] =
+    "{\"listeners\":["
+    "{\"port\":80,\"protocol\":\"HTTP\",\"chains\":[{\"route_config\":\"http.80\","
+    "\"sni\":[],\"virtual_hosts\":2,\"credential\":null,\"tls_error\":null}]},"
+    "{\"port\":443,\"protocol\":\"HTTPS\",\"chains\":["
+    "{\"route_config\":\"https.443.https.bookinfo-gw.istio-system\","
+    "\"sni\":[\"bookinfo.example.com\",\"*.example.com\"],\"virtual_hosts\":1,"
+    "\"credential\":\"bookinfo-cred\",\"not_after\":\"2027-01-01T00:00:00Z\"},"
+    "{\"route_config\":\"https.443.https.other.istio-system\",\"sni\":[\"other.test\"],"
+    "\"virtual_hosts\":1,\"credential\":\"other-cred\",\"secret_rejected\":\"key values mismatch\"},"
+    "{\"route_config\":\"https.443.https.fresh.istio-system\",\"sni\":[\"fresh.test\"],"
+    "\"virtual_hosts\":1,\"credential\":\"fresh-cred\",\"tls_error\":\"Secret fresh-cred is rejected\"}"
+    "]}],\"ready\":true,\"workers\":2}";
+
+static void
+test_render_gw_listeners(void)
+{
+	char *s;
+
+	s = render(ctl_render_gw_listeners, gw_listeners_json, NULL);
+	CU_ASSERT_TEXT(s,
+	    "gateway ready, 2 workers\n"
+	    "\n"
+	    "PORT   PROTOCOL   MATCH                                     DESTINATION                                       VHOSTS   CREDENTIAL      TLS\n"
+	    "80     HTTP       ALL                                       Route: http.80                                    2        -               -\n"
+	    "443    HTTPS      SNI: bookinfo.example.com,*.example.com   Route: https.443.https.bookinfo-gw.istio-system   1        bookinfo-cred   certificate valid until 2027-01-01T00:00:00Z\n"
+	    "443    HTTPS      SNI: other.test                           Route: https.443.https.other.istio-system         1        other-cred      last good secret served; rejected: key values mismatch\n"
+	    "443    HTTPS      SNI: fresh.test                           Route: https.443.https.fresh.istio-system         1        fresh-cred      not served: Secret fresh-cred is rejected\n");
+	free(s);
+	s = render(ctl_render_gw_listeners, "{\"listeners\":[],\"ready\":false}", NULL);
+	CU_ASSERT_TEXT(s, "gateway not ready\n\nno listeners\n");
+	free(s);
+	s = render(ctl_render_gw_listeners, "{\"listeners\":3}", NULL);
+	CU_ASSERT_TEXT(s, "{\n  \"listeners\": 3\n}\n");
+	free(s);
+}
+
+/* As gw.c's show_routes sends it. */
+static const char gw_routes_json[] =
+    "{\"routes\":["
+    "{\"port\":80,\"route_config\":\"http.80\",\"virtual_host\":\"bookinfo.example.com:80\","
+    "\"virtual_service\":\"bookinfo\",\"rule\":0,\"action\":\"route\",\"match\":["
+    "{\"uri\":{\"type\":\"exact\",\"value\":\"/productpage\",\"ignore_case\":false}},"
+    "{\"uri\":{\"type\":\"prefix\",\"value\":\"/static\",\"ignore_case\":false}},"
+    "{\"uri\":{\"type\":\"regex\",\"value\":\"/api/v[0-9]+/.*\",\"ignore_case\":false},"
+    "\"method\":{\"type\":\"exact\",\"value\":\"GET\",\"ignore_case\":false}}],"
+    "\"destinations\":[{\"cluster\":\"outbound|9080||productpage.default.svc.cluster.local\",\"weight\":100}]},"
+    "{\"port\":80,\"route_config\":\"http.80\",\"virtual_host\":\"bookinfo.example.com:80\","
+    "\"virtual_service\":\"reviews-gw\",\"rule\":1,\"action\":\"route\",\"match\":["
+    "{\"uri\":{\"type\":\"prefix\",\"value\":\"/reviews\",\"ignore_case\":true},"
+    "\"end-user\":{\"type\":\"exact\",\"value\":\"jason\",\"ignore_case\":false},"
+    "\"x-canary\":{\"type\":\"present\",\"ignore_case\":false},\"port\":80}],"
+    "\"destinations\":[{\"cluster\":\"outbound|9080|v1|reviews.default.svc.cluster.local\",\"weight\":90},"
+    "{\"cluster\":\"outbound|9080|v2|reviews.default.svc.cluster.local\",\"weight\":10}]},"
+    "{\"port\":80,\"route_config\":\"http.80\",\"virtual_host\":\"*:80\","
+    "\"virtual_service\":\"redir\",\"rule\":0,\"action\":\"redirect\",\"match\":[],"
+    "\"destinations\":[]},"
+    "{\"port\":80,\"route_config\":\"http.80\",\"virtual_host\":\"*:80\","
+    "\"virtual_service\":\"ext\",\"rule\":2,\"action\":\"route\",\"match\":[{}],"
+    "\"destinations\":[{\"cluster\":\"outbound|443||api.example.org\",\"weight\":0}]}"
+    "]}";
+
+static void
+test_render_gw_routes(void)
+{
+	char *s;
+
+	s = render(ctl_render_gw_routes, gw_routes_json, NULL);
+	CU_ASSERT_TEXT(s,
+	    "NAME      VHOST                     MATCH                                              DESTINATION                                                VIRTUAL SERVICE\n"
+	    "http.80   bookinfo.example.com:80   /productpage, /static*, GET ~/api/v[0-9]+/.*       productpage.default:9080                                   bookinfo http[0]\n"
+	    "http.80   bookinfo.example.com:80   /reviews* (any case) end-user=jason x-canary :80   reviews.default:9080 v1 90%, reviews.default:9080 v2 10%   reviews-gw http[1]\n"
+	    "http.80   *:80                      *                                                  redirect                                                   redir http[0]\n"
+	    "http.80   *:80                      *                                                  api.example.org:443                                        ext http[2]\n");
+	free(s);
+	s = render(ctl_render_gw_routes, "{\"routes\":[]}", NULL);
+	CU_ASSERT_TEXT(s, "no routes\n");
+	free(s);
+}
+
+/* As gw.c's show_clusters sends it (counters cut short). */
+static const char gw_clusters_json[] =
+    "{\"clusters\":["
+    "{\"name\":\"outbound|9080|v2|reviews.default.svc.cluster.local\","
+    "\"host\":\"reviews.default.svc.cluster.local\",\"port\":9080,\"subset\":\"v2\","
+    "\"lb\":\"LEAST_REQUEST\",\"tls\":\"AUTO\",\"endpoints\":["
+    "{\"address\":\"10.244.1.7\",\"port\":9080,\"weight\":1,\"node\":\"node-a\","
+    "\"health\":\"healthy\",\"ejected\":false,\"num_ejections\":0,\"cx_active\":3,"
+    "\"rq_active\":1,\"tls\":\"ISTIO_MUTUAL\"},"
+    "{\"address\":\"fd00::7\",\"port\":9080,\"weight\":1,"
+    "\"health\":\"/failed_outlier_check\",\"ejected\":true,\"num_ejections\":2,"
+    "\"cx_active\":0,\"rq_active\":0,\"tls\":\"DISABLE\"}],"
+    "\"circuit_breakers\":{\"max_connections\":4294967295},\"stats\":{\"cx_active\":3}},"
+    "{\"name\":\"outbound|9080|v9|reviews.default.svc.cluster.local\","
+    "\"host\":\"reviews.default.svc.cluster.local\",\"port\":9080,\"subset\":\"v9\","
+    "\"lb\":\"ROUND_ROBIN\",\"tls\":\"AUTO\","
+    "\"missing\":\"DestinationRule default/reviews has no subset v9\",\"endpoints\":[]},"
+    "{\"name\":\"outbound|443||api.example.org\",\"host\":\"api.example.org\","
+    "\"port\":443,\"lb\":\"ROUND_ROBIN\",\"tls\":\"SIMPLE\",\"endpoints\":[]}"
+    "]}";
+
+static void
+test_render_gw_clusters(void)
+{
+	char *s;
+
+	s = render(ctl_render_gw_clusters, gw_clusters_json, NULL);
+	CU_ASSERT_TEXT(s,
+	    "DESTINATION               ENDPOINT          HEALTH                                                              EJECTIONS   ACTIVE CX/RQ   TLS            CLUSTER\n"
+	    "reviews.default:9080 v2   10.244.1.7:9080   healthy                                                             0           3/1            ISTIO_MUTUAL   outbound|9080|v2|reviews.default.svc.cluster.local\n"
+	    "reviews.default:9080 v2   [fd00::7]:9080    ejected (outlier check failed)                                      2           0/0            DISABLE        outbound|9080|v2|reviews.default.svc.cluster.local\n"
+	    "reviews.default:9080 v9   <none>            no such cluster: DestinationRule default/reviews has no subset v9                              AUTO           outbound|9080|v9|reviews.default.svc.cluster.local\n"
+	    "api.example.org:443       <none>            no endpoints                                                                                   SIMPLE         outbound|443||api.example.org\n");
+	free(s);
+}
+
+static const char analyze_json[] =
+    "{\"messages\":["
+    "{\"kind\":\"DestinationRule\",\"namespace\":\"default\",\"name\":\"productpage-cb\","
+    "\"message\":\"outlierDetection never ejects: with 2 endpoints and maxEjectionPercent 10, "
+    "no endpoint can be ejected; set maxEjectionPercent >= 50\"},"
+    "{\"kind\":\"Config\",\"namespace\":\"\",\"name\":\"gateway.identity\","
+    "\"message\":\"short\"}]}";
+
+static int
+render_analyze_60(FILE *f, const json_t *v)
+{
+	return ctl_render_analyze(f, v, 60);
+}
+
+static int
+render_analyze_0(FILE *f, const json_t *v)
+{
+	return ctl_render_analyze(f, v, 0);
+}
+
+static void
+test_render_analyze(void)
+{
+	char *s;
+
+	s = render(render_analyze_60, analyze_json, NULL);
+	CU_ASSERT_TEXT(s,
+	    "KIND              NAMESPACE   NAME               MESSAGE\n"
+	    "DestinationRule   default     productpage-cb     outlierDetection\n"
+	    "                                                 never ejects: with 2\n"
+	    "                                                 endpoints and\n"
+	    "                                                 maxEjectionPercent\n"
+	    "                                                 10, no endpoint can\n"
+	    "                                                 be ejected; set\n"
+	    "                                                 maxEjectionPercent\n"
+	    "                                                 >= 50\n"
+	    "Config            -           gateway.identity   short\n");
+	free(s);
+	/* not a terminal: one line a message, whatever its length */
+	s = render(render_analyze_0, analyze_json, NULL);
+	CU_ASSERT_TEXT(s,
+	    "KIND              NAMESPACE   NAME               MESSAGE\n"
+	    "DestinationRule   default     productpage-cb     outlierDetection never ejects: with 2 endpoints and maxEjectionPercent 10, no endpoint can be ejected; set maxEjectionPercent >= 50\n"
+	    "Config            -           gateway.identity   short\n");
+	free(s);
+	s = render(render_analyze_0, "{\"messages\":[]}", NULL);
+	CU_ASSERT_TEXT(s, "no problems found\n");
+	free(s);
+}
+
+static void
+test_table_wrap(void)
+{
+	struct ctl_table *t = ctl_table_new();
+	char *s;
+
+	ctl_table_column(t, "a");
+	ctl_table_column(t, "text");
+	ctl_table_row(t);
+	ctl_table_cell(t, "x");
+	ctl_table_cell(t, "one two three four five six seven eight nine ten");
+	ctl_table_row(t);
+	ctl_table_cell(t, "y");
+	ctl_table_cell(t, "averyveryverylongwordthatcannotbreakanywhere ok");
+	ctl_table_wrap(t, 30);
+	s = table_text(t);
+	CU_ASSERT_TEXT(s,
+	    "A   TEXT\n"
+	    "x   one two three four five\n"
+	    "    six seven eight nine ten\n"
+	    "y   averyveryverylongwordthatc\n"
+	    "    annotbreakanywhere ok\n");
+	free(s);
+}
+
 static void
 test_render_dispatch(void)
 {
@@ -1131,6 +1325,11 @@ static const struct cu_test tests[] = {
 	{ "render reload", test_render_reload },
 	{ "render reload: applied in part, or nothing", test_render_reload_applied },
 	{ "render generic", test_render_generic },
+	{ "table wrap", test_table_wrap },
+	{ "render gateway listeners", test_render_gw_listeners },
+	{ "render gateway routes", test_render_gw_routes },
+	{ "render gateway clusters", test_render_gw_clusters },
+	{ "render analyze", test_render_analyze },
 	{ "render dispatch", test_render_dispatch },
 	{ "format age", test_format_age },
 	{ "render bfd", test_render_bfd },
