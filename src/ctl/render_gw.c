@@ -161,6 +161,21 @@ strmatch(struct vg_buf *b, const char *name, const json_t *m)
 }
 
 /* "GET /productpage* end-user=jason :8080"; "*" when it matches all. */
+/* "sni=a.test|b.test" from an array of strings, after what b holds */
+static void
+l4_list(struct vg_buf *b, const char *label, const json_t *a)
+{
+	const json_t *v;
+	size_t i;
+
+	if (!json_is_array(a) || json_array_size(a) == 0)
+		return;
+	buf_printf(b, "%s%s", b->len ? " " : "", label);
+	json_array_foreach(a, i, v)
+		if (json_is_string(v))
+			buf_printf(b, "%s%s", i ? "|" : "", json_string_value(v));
+}
+
 static void
 match_text(struct vg_buf *b, const json_t *m)
 {
@@ -181,6 +196,10 @@ match_text(struct vg_buf *b, const json_t *m)
 	}
 	if (jint(m, "port", &port))
 		buf_printf(&one, "%s:%lld", one.len ? " " : "", port);
+	/* tcp and tls rules: SNI names, destination and source subnets */
+	l4_list(&one, "sni=", json_object_get(m, "sni_hosts"));
+	l4_list(&one, "dst=", json_object_get(m, "destination_subnets"));
+	l4_list(&one, "src=", json_object_get(m, "source_subnet"));
 	buf_puts(b, one.s ? one.s : "*");
 	buf_free(&one);
 }
@@ -260,15 +279,19 @@ route_row(struct ctl_table *t, const json_t *r)
 		buf_puts(&db, "redirect");
 	else if (act && strcmp(act, "direct_response") == 0)
 		buf_puts(&db, "direct response");
-	else if (json_array_size(ds) > 0)
+	else if (json_array_size(ds) > 0) {
+		if (act && strcmp(act, "tcp_proxy") == 0)
+			buf_puts(&db, "tcp_proxy: ");
 		dests_text(&db, ds);
+	}
 	ctl_table_row(t);
 	ctl_table_cell(t, rc ? rc : NONE);
 	ctl_table_cell(t, vh ? vh : NONE);
 	ctl_table_cell(t, mb.s ? mb.s : "*");
 	ctl_table_cell(t, db.s ? db.s : NONE);
 	if (vs && jint(r, "rule", &rule))
-		ctl_table_cellf(t, "%s http[%lld]", vs, rule);
+		ctl_table_cellf(t, "%s %s[%lld]", vs, act && strcmp(act, "tcp_proxy") == 0 ?
+		    (vh && strcmp(vh, "(sni)") == 0 ? "tls" : "tcp") : "http", rule);
 	else
 		ctl_table_cell(t, vs ? vs : NONE);
 	buf_free(&mb);

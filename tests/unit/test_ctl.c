@@ -791,6 +791,20 @@ test_render_gw_routes(void)
 	    "http.80   *:80                      *                                                  redirect                                                   redir http[0]\n"
 	    "http.80   *:80                      *                                                  api.example.org:443                                        ext http[2]\n");
 	free(s);
+	/* tcp and tls rules (gw_l4_show.c) */
+	s = render(ctl_render_gw_routes, "{\"routes\":[{\"port\":9443,\"route_config\":\"tls.9443\","
+	    "\"virtual_host\":\"(sni)\",\"virtual_service\":\"pt\",\"rule\":1,\"action\":\"tcp_proxy\","
+	    "\"match\":[{\"sni_hosts\":[\"a.test\",\"*.b.test\"],\"port\":9443}],"
+	    "\"destinations\":[{\"cluster\":\"outbound|8443||a.default.svc.cluster.local\",\"weight\":100}]},"
+	    "{\"port\":7000,\"route_config\":\"tcp.7000\",\"virtual_host\":\"*\",\"virtual_service\":\"db\","
+	    "\"rule\":0,\"action\":\"tcp_proxy\",\"match\":[{\"source_subnet\":[\"10.0.0.0/8\"]}],"
+	    "\"destinations\":[{\"cluster\":\"outbound|5432||pg.default.svc.cluster.local\",\"weight\":100}]}]}", NULL);
+	CU_ASSERT_STRSTR(s, ":9443 sni=a.test|*.b.test");
+	CU_ASSERT_STRSTR(s, "tcp_proxy: a.default:8443");
+	CU_ASSERT_STRSTR(s, "pt tls[1]");
+	CU_ASSERT_STRSTR(s, "src=10.0.0.0/8");
+	CU_ASSERT_STRSTR(s, "db tcp[0]");
+	free(s);
 	s = render(ctl_render_gw_routes, "{\"routes\":[]}", NULL);
 	CU_ASSERT_TEXT(s, "no routes\n");
 	free(s);
