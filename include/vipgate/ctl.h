@@ -127,6 +127,8 @@ int ctl_render_generic(FILE *, const json_t *);
 int ctl_render_gw_listeners(FILE *, const json_t *);
 int ctl_render_gw_routes(FILE *, const json_t *);
 int ctl_render_gw_clusters(FILE *, const json_t *);
+/* vipgatectl bfd: one line a session. */
+int ctl_render_bfd(FILE *, const json_t *);
 /* analyze's messages; width > 0 wraps them to fit a terminal that wide. */
 int ctl_render_analyze(FILE *, const json_t *, int width);
 /* The renderer for cmd (status, services, reload), else the generic one. */

@@ -529,7 +529,7 @@ ms_cell(struct ctl_table *t, const json_t *v)
 }
 
 /* vipgatectl bfd: one line a session; the full record with --json. */
-static int
+int
 ctl_render_bfd(FILE *f, const json_t *res)
 {
 	const json_t *v, *ss = json_object_get(res, "sessions");
@@ -588,36 +588,4 @@ ctl_result_status(const char *cmd, const json_t *result)
 	if (strcmp(cmd, "reload") == 0 && json_is_object(result))
 		return reload_status(result);
 	return 0;
-}
-
-int
-ctl_render(FILE *f, const char *cmd, const json_t *result)
-{
-	return ctl_render_cmd(f, cmd, NULL, result, 0);
-}
-
-int
-ctl_render_cmd(FILE *f, const char *cmd, const char *arg, const json_t *result,
-    int width)
-{
-	if (strcmp(cmd, "gateway") == 0) {
-		if (arg == NULL || strcmp(arg, "listeners") == 0)
-			return ctl_render_gw_listeners(f, result);
-		if (strcmp(arg, "routes") == 0)
-			return ctl_render_gw_routes(f, result);
-		if (strcmp(arg, "clusters") == 0)
-			return ctl_render_gw_clusters(f, result);
-		return ctl_render_generic(f, result);
-	}
-	if (strcmp(cmd, "analyze") == 0)
-		return ctl_render_analyze(f, result, width);
-	if (strcmp(cmd, "status") == 0)
-		return ctl_render_status(f, result);
-	if (strcmp(cmd, "services") == 0)
-		return ctl_render_services(f, result);
-	if (strcmp(cmd, "reload") == 0)
-		return ctl_render_reload(f, result);
-	if (strcmp(cmd, "bfd") == 0)
-		return ctl_render_bfd(f, result);
-	return ctl_render_generic(f, result);
 }

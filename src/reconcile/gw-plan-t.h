@@ -58,6 +58,9 @@ struct srv_ref {
 	const struct object	*gw;
 	const struct k_gw_server *srv;
 	struct chain_build	*chain;
+	int			 l4;		/* a TCP or TLS server: gwp_l4_server plans it */
+	int			 l4kind;	/* enum gw_l4_kind */
+	size_t			 idx;		/* its index in the Gateway's servers */
 };
 
 /* What a destination host names: a Service's port, or a ServiceEntry's. */

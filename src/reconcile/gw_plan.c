@@ -133,7 +133,7 @@ reconcile_gw(struct desired *d, struct store *st, const struct config *cfg,
 	struct plan p = { 0 };
 	struct object * const *gws;
 	struct srv_ref *srvs;
-	size_t ngws, nsrvs;
+	size_t ngws, nsrvs, i;
 
 	(void)live;
 	if (!cfg->gateway.enabled)
@@ -145,6 +145,10 @@ reconcile_gw(struct desired *d, struct store *st, const struct config *cfg,
 
 	gws = store_list(st, K_GATEWAY, &ngws);
 	srvs = gwp_servers(&p, gws, ngws, &nsrvs);
+	/* TCP and TLS servers (gw_plan_l4.c) after the HTTP ones were given their chains */
+	for (i = 0; i < nsrvs; i++)
+		if (srvs[i].l4)
+			gwp_l4_server(&p, srvs[i].gw, srvs[i].srv, srvs[i].idx, srvs[i].l4kind);
 	gwp_vs_attach_all(&p, gws, ngws, srvs, nsrvs);
 	free(srvs);
 

@@ -93,3 +93,47 @@ gwp_host_fqdn(struct vg_arena *a, const char *host, const char *ns)
 		return gwp_lower_dup(a, arena_printf(a, "%s.%s." CLUSTER_DOMAIN, host, ns));
 	return gwp_lower_dup(a, host);
 }
+
+/* Whether a server host's namespace part admits a VirtualService from vs_ns. */
+int
+gwp_host_ns_ok(const struct k_gw_host *h, const char *gw_ns, const char *vs_ns)
+{
+	if (h->ns == NULL || strcmp(h->ns, "*") == 0)
+		return 1;
+	if (strcmp(h->ns, ".") == 0)
+		return strcmp(gw_ns, vs_ns) == 0;
+	return strcmp(h->ns, vs_ns) == 0;
+}
+
+int
+gwp_gw_ref_is(const char *ref, const char *ref_ns, const struct object *gwo)
+{
+	const char *slash = strchr(ref, '/');
+
+	if (strcmp(ref, "mesh") == 0)
+		return 0;
+	if (slash)
+		return strncmp(ref, gwo->meta.ns, (size_t)(slash - ref)) == 0 &&
+		    gwo->meta.ns[slash - ref] == '\0' && strcmp(slash + 1, gwo->meta.name) == 0;
+	/* the FQDN form name.ns.svc.cluster.local is accepted by Istio too */
+	if (strchr(ref, '.')) {
+		size_t ln = strlen(gwo->meta.name), lns = strlen(gwo->meta.ns);
+
+		return strncmp(ref, gwo->meta.name, ln) == 0 && ref[ln] == '.' &&
+		    strncmp(ref + ln + 1, gwo->meta.ns, lns) == 0 &&
+		    (ref[ln + 1 + lns] == '\0' || ref[ln + 1 + lns] == '.');
+	}
+	return strcmp(ref_ns, gwo->meta.ns) == 0 && strcmp(ref, gwo->meta.name) == 0;
+}
+
+int
+gwp_vs_attached(const struct object *vso, const struct object *gwo)
+{
+	const struct k_virtualservice *vs = OBJ_SPEC(vso, k_virtualservice);
+	size_t i;
+
+	for (i = 0; i < vs->ngateways; i++)
+		if (gwp_gw_ref_is(vs->gateways[i], vso->meta.ns, gwo))
+			return 1;
+	return 0;
+}

@@ -29,46 +29,6 @@ struct l4_build {
 	const struct object *last_vs;	/* TCP: a VirtualService's rules are added once */
 };
 
-int
-gwp_server_is_l4(const struct k_gw_server *s, enum gw_l4_kind *kind, const char **why)
-{
-	*why = NULL;
-	switch (s->port.proto) {
-	case K_PROTO_TCP:
-	case K_PROTO_MONGO:
-	case K_PROTO_REDIS:
-	case K_PROTO_MYSQL:
-		/* Istio serves these as opaque TCP at a gateway */
-		*kind = GW_L4_TCP;
-		return 1;
-	case K_PROTO_TLS:
-	case K_PROTO_HTTPS:
-		if (s->tls == NULL)
-			return 0;
-		switch (s->tls->mode) {
-		case K_GW_TLS_PASSTHROUGH:
-			*kind = GW_L4_PASSTHROUGH;
-			return 1;
-		case K_GW_TLS_AUTO_PASSTHROUGH:
-			*why = "tls.mode AUTO_PASSTHROUGH is not served";
-			return 0;
-		case K_GW_TLS_SIMPLE:
-		case K_GW_TLS_MUTUAL:
-		case K_GW_TLS_OPTIONAL_MUTUAL:
-			if (s->port.proto != K_PROTO_TLS)
-				return 0;	/* HTTPS: terminated, then HTTP (gw_plan_listen.c) */
-			*kind = GW_L4_TERMINATE;
-			return 1;
-		default:
-			if (s->port.proto == K_PROTO_TLS)
-				*why = "a TLS server in ISTIO_MUTUAL mode is not served";
-			return 0;
-		}
-	default:
-		return 0;
-	}
-}
-
 void
 gwp_l4_server(struct plan *p, const struct object *gwo, const struct k_gw_server *srv,
     size_t idx, enum gw_l4_kind kind)

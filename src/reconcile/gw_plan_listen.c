@@ -38,6 +38,47 @@ server_is_http(const struct k_gw_server *s)
 	}
 }
 
+/* A TCP or TLS server (gw_plan_l4.c plans it), and its kind; why: a note when it is not served. */
+int
+gwp_server_is_l4(const struct k_gw_server *s, enum gw_l4_kind *kind, const char **why)
+{
+	*why = NULL;
+	switch (s->port.proto) {
+	case K_PROTO_TCP:
+	case K_PROTO_MONGO:
+	case K_PROTO_REDIS:
+	case K_PROTO_MYSQL:
+		/* Istio serves these as opaque TCP at a gateway */
+		*kind = GW_L4_TCP;
+		return 1;
+	case K_PROTO_TLS:
+	case K_PROTO_HTTPS:
+		if (s->tls == NULL)
+			return 0;
+		switch (s->tls->mode) {
+		case K_GW_TLS_PASSTHROUGH:
+			*kind = GW_L4_PASSTHROUGH;
+			return 1;
+		case K_GW_TLS_AUTO_PASSTHROUGH:
+			*why = "tls.mode AUTO_PASSTHROUGH is not served";
+			return 0;
+		case K_GW_TLS_SIMPLE:
+		case K_GW_TLS_MUTUAL:
+		case K_GW_TLS_OPTIONAL_MUTUAL:
+			if (s->port.proto != K_PROTO_TLS)
+				return 0;	/* HTTPS: terminated, then HTTP (gw_plan_listen.c) */
+			*kind = GW_L4_TERMINATE;
+			return 1;
+		default:
+			if (s->port.proto == K_PROTO_TLS)
+				*why = "a TLS server in ISTIO_MUTUAL mode is not served";
+			return 0;
+		}
+	default:
+		return 0;
+	}
+}
+
 int
 gwp_server_is_https(const struct k_gw_server *s)
 {
@@ -320,7 +361,18 @@ gwp_servers(struct plan *p, struct object * const *gws, size_t ngws, size_t *np)
 
 			if (!server_is_http(s) && !gwp_server_is_https(s)) {
 				if (gwp_server_is_l4(s, &kind, &why)) {
-					gwp_l4_server(p, gws[i], s, j, kind);
+					/* planned by gw_plan.c (gwp_l4_server), in this order */
+					if (nsrvs == cap) {
+						cap = cap ? cap * 2 : 8;
+						srvs = xreallocarray(srvs, cap, sizeof(*srvs));
+					}
+					sr = &srvs[nsrvs++];
+					memset(sr, 0, sizeof(*sr));
+					sr->gw = gws[i];
+					sr->srv = s;
+					sr->l4 = 1;
+					sr->l4kind = kind;
+					sr->idx = j;
 					continue;
 				}
 				if (why)
@@ -338,6 +390,7 @@ gwp_servers(struct plan *p, struct object * const *gws, size_t ngws, size_t *np)
 				srvs = xreallocarray(srvs, cap, sizeof(*srvs));
 			}
 			sr = &srvs[nsrvs++];
+			memset(sr, 0, sizeof(*sr));
 			sr->gw = gws[i];
 			sr->srv = s;
 			sr->chain = chain_for_server(p, gws[i], s, j);
