@@ -420,8 +420,7 @@ gw_uh2_flush(struct gw_uh2 *u)
 			break;
 		evbuffer_add(out, d, (size_t)n);
 	}
-	if (u->tls)
-		gw_io_send_now(u->io);
+	gw_io_send_now(u->io);	/* now, not after the loop's round */
 }
 
 int

@@ -168,8 +168,8 @@ h2_flush(struct gw_h2 *c)
 		evbuffer_add(out, d, (size_t)n);
 		c->sent += (uint64_t)n;
 	}
-	if (c->env.tls)
-		gw_io_send_now(c->env.io);
+	/* sent now (TLS: sealed first), not after the loop's round */
+	gw_io_send_now(c->env.io);
 	/* streams that stopped reading upstream, now that their answer went out */
 	for (hs = TAILQ_FIRST(&c->streams); hs; hs = next) {
 		next = TAILQ_NEXT(hs, link);
