@@ -24,6 +24,10 @@ IVL=${BFD_IVL:-200}
 # under ASan); FRR's BFD itself must go down within detection + 50 ms (its
 # debug log's timestamps)
 MARGIN=${BFD_MARGIN:-1000}
+# the tighter bound of what vipgated does itself: the 50 ms holds on a
+# quiet machine (make bench-bfd measures it); a test shares the CPUs with
+# another test, and with AddressSanitizer, so it allows more
+TIGHT=${BFD_TIGHT:-250}
 
 setup_net
 # the gateway serves the metrics (:15020 in the node's namespace)
@@ -216,7 +220,7 @@ EOP
 }
 fel=$(frr_down_ms)
 echo "  vipgated frozen: FRR's BFD down after ${fel:-?} ms"
-check "frozen vipgated: FRR's BFD down within detection + 50 ms" test "${fel:-99999}" -le $((det + 50))
+check "frozen vipgated: FRR's BFD down within detection + ${TIGHT} ms (${fel:-?} ms)" test "${fel:-99999}" -le $((det + TIGHT))
 check "... FRR's BFD down" frr_bfd 'p["status"] == "down"'
 kill -CONT "$pid"
 check "thawed: BFD back" wait_for 10 frr_bfd 'p["status"] == "up"'
@@ -235,7 +239,7 @@ check "frozen bfdd: vipgated takes BGP down" wait_for 5 bgp_bfd_down
 tl=$(grep 'bgp 10.99.0.2:179: BFD down' "$tmp/log" | tail -1 | cut -d' ' -f1)
 el=$(( ($(date -d "$(date +%F) $tl" +%s%N) - t0) / 1000000 ))
 echo "  bfdd frozen: vipgated took BGP down after $el ms (detection $det ms)"
-check "... within detection + 50 ms" test "$el" -le $((det + 50))
+check "... within detection + ${TIGHT} ms ($el ms, detection $det ms)" test "$el" -le $((det + TIGHT))
 frr_read_bfd_down() { vb "show bgp neighbors 10.99.0.1" | grep -qi 'BFD Down'; }
 check "... with a Cease, subcode 10 (BFD Down) as FRR reads it" wait_for 3 frr_read_bfd_down
 sleep 3
