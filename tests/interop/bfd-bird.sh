@@ -163,7 +163,7 @@ sleep 1
 # only (the hold time is 90 s); vipgated's BGP goes down with it
 downs() { grep -c 'bgp 10.99.0.2:179: BFD down' "$tmp/log"; }
 n0=$(downs)
-check "before the cut: BFD Up, the route at BIRD" sh -c "$(declare -f bc has_route); birdsock=$birdsock; has_route $web/32 && bc show bfd sessions | grep -q '^10.99.0.1 .* Up '"
+check "before the cut: BFD Up, the route at BIRD" wait_for 10 sh -c "$(declare -f bc has_route); birdsock=$birdsock; has_route $web/32 && bc show bfd sessions | grep -q '^10.99.0.1 .* Up '"
 ip -n "$nst" link set vt nomaster
 t0=$(date +%s%N)
 WAIT_POLL=0.01 wait_for 5 no_route "$web/32"
