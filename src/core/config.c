@@ -842,7 +842,7 @@ cfg_defaults(struct config *cfg)
 	cfg->gateway.identity.trust_domain = arena_strdup(a, "cluster.local");
 	cfg->l2.refresh_ms = 60000;
 	cfg->l2.heartbeat.port = 7946;
-	cfg->l2.heartbeat.interval_ms = 100;
+	cfg->l2.heartbeat.interval_ms = 50;
 	cfg->log.level = arena_strdup(a, "info");
 	cfg->log.format = arena_strdup(a, "text");
 	cfg->state_dir = arena_strdup(a, LOCALSTATEDIR "/lib/vipgate");

@@ -354,7 +354,7 @@ l2_hbio_sync(struct l2_ctx *c)
 	free(c->hb_sig);
 	c->hb_sig = sig;
 	c->hb_on = h->npeers > 0;
-	c->interval_ms = h->interval_ms > 0 ? h->interval_ms : 100;
+	c->interval_ms = h->interval_ms > 0 ? h->interval_ms : 50;
 	if (!c->hb_on) {
 		for (i = 0; i < nold; i++)
 			free(old[i].addr);

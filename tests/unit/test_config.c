@@ -103,7 +103,7 @@ check_defaults(const struct config *cfg)
 	CU_ASSERT_EQUAL(cfg->l2.refresh_ms, 60000);
 	CU_ASSERT_EQUAL(cfg->l2.heartbeat.port, 7946);
 	CU_ASSERT_EQUAL(cfg->l2.heartbeat.npeers, 0);
-	CU_ASSERT_EQUAL(cfg->l2.heartbeat.interval_ms, 100);
+	CU_ASSERT_EQUAL(cfg->l2.heartbeat.interval_ms, 50);
 	CU_ASSERT_PTR_NULL(cfg->l2.heartbeat.key_file);
 	CU_ASSERT_STRING_EQUAL(cfg->log.level, "info");
 	CU_ASSERT_STRING_EQUAL(cfg->log.format, "text");
@@ -341,7 +341,7 @@ test_sample(void)
 	CU_ASSERT_EQUAL(cfg->gateway.health_port, 15021);
 	CU_ASSERT_EQUAL(cfg->gateway.drain_timeout_ms, 30000);
 	CU_ASSERT_STRING_EQUAL(cfg->gateway.access_log.path, "off");
-	CU_ASSERT_EQUAL(cfg->l2.heartbeat.interval_ms, 100);
+	CU_ASSERT_EQUAL(cfg->l2.heartbeat.interval_ms, 50);
 	CU_ASSERT_STRING_EQUAL(cfg->log.level, "info");
 	free(dir);
 	config_free(cfg);
