@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #define BFD_PORT		3784	/* RFC 5881 §4, single hop control */
+#define BFD_ECHO_PORT		3785	/* RFC 5881 §4: echo */
 #define BFD_SPORT_MIN		49152	/* RFC 5881 §4: source port range */
 #define BFD_SPORT_MAX		65535
 #define BFD_CTRL_LEN		24	/* without authentication */
@@ -63,6 +64,7 @@ enum bfd_drop {
 	BFD_E_YOUR_DISC,	/* Your Discriminator zero outside Down/AdminDown,
 				   or naming no session */
 	BFD_E_TTL,		/* RFC 5881 §5: TTL or hop limit below the minimum */
+	BFD_E_ECHO,		/* an echo packet that is not one of ours, looped once */
 	BFD_E__N
 };
 
@@ -73,6 +75,7 @@ struct bfd_cfg {
 	uint8_t		detect_mult;		/* detectMultiplier */
 	uint8_t		passive;		/* passiveMode (§6.1 Passive role) */
 	uint8_t		min_ttl;		/* received TTL at least this */
+	uint32_t	echo_ivl;		/* echoMode: echoInterval; 0: no echo */
 };
 
 /*
@@ -93,10 +96,28 @@ struct bfd_session {
 	uint32_t	remote_min_rx;		/* bfd.RemoteMinRxInterval */
 	uint32_t	remote_tx;		/* the remote's Desired Min TX */
 	uint8_t		remote_mult;
+	uint32_t	remote_echo_rx;		/* the remote's Required Min Echo RX */
 	int		poll;			/* a Poll Sequence is running */
 	uint32_t	poll_tx, poll_rx;	/* the intervals it carries */
 	int		heard;			/* a packet came since the last reset */
 	const char	*name;			/* for the transition log */
+};
+
+/*
+ * An echo packet (§6.4) as vipgated sends it: an IPv4 datagram from and to
+ * the local address, so that the remote's forwarding plane sends it back
+ * (RFC 5881 §4). Its UDP payload is ours alone: a version, the session's
+ * discriminator, a random value of the session's and a sequence number.
+ */
+#define BFD_ECHO_VERSION	1
+#define BFD_ECHO_PAYLOAD	16
+#define BFD_ECHO_LEN		(20 + 8 + BFD_ECHO_PAYLOAD)	/* IPv4 + UDP + payload */
+
+struct bfd_echo {
+	uint8_t		src[4], dst[4];		/* IPv4 addresses */
+	uint8_t		ttl;
+	uint16_t	sport, dport;
+	uint32_t	disc, cookie, seq;
 };
 
 /* What the caller does after an event. */

@@ -27,6 +27,13 @@ struct vg_buf;
 enum bfd_drop bfd_ctrl_decode(const uint8_t *buf, size_t len, struct bfd_ctrl *);
 /* Encode into buf (BFD_CTRL_LEN bytes); returns BFD_CTRL_LEN. */
 size_t bfd_ctrl_encode(uint8_t *buf, const struct bfd_ctrl *);
+/*
+ * Echo packets (IPv4): encode one as a whole IP datagram (BFD_ECHO_LEN
+ * bytes) with both checksums; decode one as it came back, checking the IP
+ * header, its checksums and our payload. Never reads past len.
+ */
+size_t bfd_echo_encode(uint8_t *buf, const struct bfd_echo *);
+enum bfd_drop bfd_echo_decode(const uint8_t *buf, size_t len, struct bfd_echo *);
 const char *bfd_drop_name(enum bfd_drop);
 const char *bfd_state_name(enum bfd_state);
 const char *bfd_diag_name(enum bfd_diag);
@@ -42,6 +49,8 @@ void bfd_session_init(struct bfd_session *, const struct bfd_cfg *, uint32_t loc
 enum bfd_drop bfd_session_rx(struct bfd_session *, const struct bfd_ctrl *, struct bfd_out *);
 /* The detection timer expired (§6.8.4). */
 void bfd_session_expired(struct bfd_session *, struct bfd_out *);
+/* No echo packet came back within the echo detection time (diag 2). */
+void bfd_session_echo_expired(struct bfd_session *, struct bfd_out *);
 /* AdminDown (diag 7) or back to Down from it. */
 void bfd_session_admin(struct bfd_session *, int down, struct bfd_out *);
 /*
@@ -58,6 +67,13 @@ int bfd_session_may_send(const struct bfd_session *);
 uint32_t bfd_session_tx_interval(const struct bfd_session *);
 /* §6.8.4: the Detection Time in asynchronous mode, 0 when not running; µs. */
 uint64_t bfd_session_detect_time(const struct bfd_session *);
+/*
+ * §6.8.9: the interval between echo packets, 0 while echo does not run
+ * (not Up, no echoMode, or the remote loops none back); µs.
+ */
+uint32_t bfd_session_echo_interval(const struct bfd_session *);
+/* How long without a looped-back echo packet means failure; 0: none. */
+uint64_t bfd_session_echo_detect_time(const struct bfd_session *);
 /*
  * §6.8.7: an interval minus 0-25 % jitter (10-25 % when detect_mult is 1),
  * from the caller's random number.

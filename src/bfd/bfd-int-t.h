@@ -16,6 +16,15 @@ struct event_base;
 
 struct bfd_io;
 
+/* A link's packet socket: echo packets go out and come back on it. */
+struct bfd_link {
+	struct bfd_io		*io;
+	int			 ifindex;
+	int			 fd;		/* AF_PACKET, IPv4, UDP port 3785 only */
+	struct event		*ev;
+	int			 refs;
+};
+
 struct bfd_peer {
 	struct bfd_io		*io;
 	struct bfd_session	 s;
@@ -31,8 +40,18 @@ struct bfd_peer {
 	bfd_notify_fn		*notify;
 	void			*arg;
 	int			 was_up;
+	/* echo (IPv4): from and to local4, to the peer's MAC on link */
+	struct bfd_link		*link;
+	uint8_t			 local4[4];
+	uint8_t			 mac[6];
+	struct event		*echo_tx, *echo_detect;
+	uint32_t		 echo_ivl;	/* in force; 0: echo not running */
+	uint64_t		 next_echo_us, last_echo_rx_us;
+	uint32_t		 echo_cookie, echo_seq;
+	char			 echo_note[96];	/* why echo does not run */
 	/* counters */
 	uint64_t		 ctrl_in, ctrl_out, up_events, down_events;
+	uint64_t		 echo_in, echo_out;
 	uint64_t		 drops[BFD_E__N];
 	time_t			 up_since, last_down;
 	enum bfd_diag		 last_down_diag;
@@ -45,6 +64,8 @@ struct bfd_io {
 	struct event		*ev4, *ev6;
 	struct bfd_peer		**v;
 	size_t			 n;
+	struct bfd_link		**links;
+	size_t			 nlinks;
 	uint64_t		 drops[BFD_E__N];	/* dropped before a session was found */
 };
 

@@ -2,7 +2,8 @@
  * One BFD session (RFC 5880 §6.8), asynchronous mode, pure: packets and
  * timer expiries come in as calls, what to send and which timers to re-arm
  * go out in struct bfd_out. Every transition passes through
- * change_state(). Demand mode and echo are not run (bfd_io.c says so).
+ * change_state(). The echo function's timing is here too (§6.8.9); demand
+ * mode is not run (bfd_io.c says so).
  */
 #include "config.h"
 
@@ -100,13 +101,14 @@ bfd_session_rx(struct bfd_session *s, const struct bfd_ctrl *c, struct bfd_out *
 	    c->your_disc != s->local_disc)
 		return BFD_E_YOUR_DISC;
 	if (s->remote_min_rx != c->required_min_rx || s->remote_tx != c->desired_min_tx ||
-	    s->remote_mult != c->detect_mult)
+	    s->remote_mult != c->detect_mult || s->remote_echo_rx != c->required_min_echo_rx)
 		o->actions |= BFD_A_TIMERS;
 	s->remote_disc = c->my_disc;
 	s->remote_state = c->state;
 	s->remote_min_rx = c->required_min_rx;
 	s->remote_tx = c->desired_min_tx;
 	s->remote_mult = c->detect_mult;
+	s->remote_echo_rx = c->required_min_echo_rx;
 	s->heard = 1;
 	if ((c->flags & BFD_F_FINAL) && s->poll) {
 		/* §6.8.3: the Poll Sequence ends; its intervals apply */
@@ -168,8 +170,18 @@ bfd_session_expired(struct bfd_session *s, struct bfd_out *o)
 	s->remote_min_rx = 1;
 	s->remote_tx = 0;
 	s->remote_mult = 0;
+	s->remote_echo_rx = 0;
 	s->heard = 0;
 	o->actions |= BFD_A_TIMERS;
+}
+
+void
+bfd_session_echo_expired(struct bfd_session *s, struct bfd_out *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->from = s->state;
+	if (s->state == BFD_UP)
+		change_state(s, BFD_DOWN, BFD_DIAG_ECHO_FAILED, "echo detection time expired", o);
 }
 
 void
@@ -192,7 +204,10 @@ bfd_session_set_cfg(struct bfd_session *s, const struct bfd_cfg *c, struct bfd_o
 	o->from = s->state;
 	if (c->desired_min_tx == s->cfg.desired_min_tx &&
 	    c->required_min_rx == s->cfg.required_min_rx && c->detect_mult == s->cfg.detect_mult) {
-		s->cfg = *c;	/* passive and the TTL need no negotiation */
+		/* passive, the TTL and echo need no Poll Sequence */
+		if (c->echo_ivl != s->cfg.echo_ivl)
+			o->actions |= BFD_A_SEND | BFD_A_TIMERS;
+		s->cfg = *c;
 		return;
 	}
 	s->cfg = *c;
@@ -232,7 +247,13 @@ bfd_session_packet(const struct bfd_session *s, int final, struct bfd_ctrl *c)
 	c->your_disc = s->remote_disc;
 	c->desired_min_tx = s->poll ? s->poll_tx : s->adv_tx;
 	c->required_min_rx = s->poll ? s->poll_rx : s->adv_rx;
-	c->required_min_echo_rx = 0;	/* echo packets are not looped back here */
+	/*
+	 * The remote's echo packets are looped back by this node's forwarding
+	 * plane (a Kubernetes node forwards IPv4); advertised only with
+	 * echoMode, whose echoInterval is both intervals, as MetalLB sets FRR's
+	 * echo receive-interval and transmit-interval from it.
+	 */
+	c->required_min_echo_rx = s->cfg.echo_ivl;
 }
 
 int
@@ -256,6 +277,24 @@ bfd_session_detect_time(const struct bfd_session *s)
 	if (s->remote_mult == 0)
 		return 0;
 	return (uint64_t)s->remote_mult * max_u32(s->act_rx, s->remote_tx);
+}
+
+uint32_t
+bfd_session_echo_interval(const struct bfd_session *s)
+{
+	/* §6.8.9: only while Up, never when the remote asks for none, never
+	 * faster than it asks */
+	if (s->state != BFD_UP || s->cfg.echo_ivl == 0 || s->remote_echo_rx == 0)
+		return 0;
+	return max_u32(s->cfg.echo_ivl, s->remote_echo_rx);
+}
+
+uint64_t
+bfd_session_echo_detect_time(const struct bfd_session *s)
+{
+	/* a local matter in RFC 5880; FRR's bfdd (MetalLB's) takes the
+	 * remote's multiplier, so does this */
+	return (uint64_t)s->remote_mult * bfd_session_echo_interval(s);
 }
 
 uint32_t

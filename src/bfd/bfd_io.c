@@ -9,17 +9,35 @@
  * shifts the ones after it (no drift); each interval is jittered (RFC 5880
  * §6.8.7). The detection timer is re-armed by every packet taken in.
  *
- * Not run: echo (MetalLB's echoMode; the profile's setting is shown as not
- * supported, Required Min Echo RX is 0 so the remote sends none), demand
- * mode, authentication, multihop (RFC 5883).
+ * Echo (§6.4, MetalLB's echoMode), IPv4 only as MetalLB allows it: while
+ * the session is Up and the remote loops echo packets back, each session
+ * sends UDP datagrams from and to its own address to the peer's MAC on a
+ * packet socket of the link, so the remote's forwarding plane sends them
+ * straight back (RFC 5881 §4). They come back on the same socket (the
+ * kernel would drop them as martians: their source is local), with TTL
+ * 254, our discriminator and the session's random cookie; no echo packet
+ * back within the remote's multiplier times the echo interval takes the
+ * session down (diag 2). As FRR's bfdd does, that detection starts with
+ * the first packet that came back, and echo waits for the peer's MAC. The
+ * remote's echo packets are looped by this node's own forwarding (IPv4
+ * forwarding on, as on every Kubernetes node).
+ *
+ * Not run: demand mode, authentication, multihop (RFC 5883).
  */
 #include "config.h"
 
 #include <errno.h>
+#include <ifaddrs.h>
+#include <linux/filter.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <netinet/if_ether.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,6 +50,7 @@
 #include "vipgate/util.h"
 
 static void peer_run(struct bfd_peer *, const struct bfd_out *);
+static void echo_reset(struct bfd_peer *);
 
 static uint64_t
 mono_us(void)
@@ -164,6 +183,7 @@ timers_reset(struct bfd_peer *p)
 		tv_us(&tv, due > now ? due - now : 0);
 		evtimer_add(p->detect, &tv);
 	}
+	echo_reset(p);
 }
 
 static void
@@ -177,6 +197,294 @@ detect_cb(evutil_socket_t fd, short ev, void *arg)
 	p->last_rx_us = 0;
 	bfd_session_expired(&p->s, &o);
 	peer_run(p, &o);
+}
+
+/* ---- echo ---- */
+
+/*
+ * Only IPv4 UDP datagrams to port 3785 that are not fragments pass; on a
+ * SOCK_DGRAM packet socket the program sees the IP header at offset 0.
+ */
+static int
+link_filter(int fd)
+{
+	static struct sock_filter prog[] = {
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 9),			/* protocol */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 17, 0, 5),
+		BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 6),			/* MF, offset */
+		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x3fff, 3, 0),
+		BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),			/* X: header length */
+		BPF_STMT(BPF_LD | BPF_H | BPF_IND, 2),			/* UDP destination */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, BFD_ECHO_PORT, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+		BPF_STMT(BPF_RET | BPF_K, 256),
+	};
+	struct sock_fprog fp = { VG_ARRAY_SIZE(prog), prog };
+
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof(fp));
+}
+
+static struct bfd_peer *
+echo_demux(struct bfd_io *io, const struct bfd_echo *e)
+{
+	size_t i;
+
+	for (i = 0; i < io->n; i++) {
+		struct bfd_peer *p = io->v[i];
+
+		if (p->echo_ivl && memcmp(p->local4, e->dst, 4) == 0 &&
+		    p->s.local_disc == e->disc)
+			return p;
+	}
+	return NULL;
+}
+
+static void
+echo_rx_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct bfd_link *l = arg;
+	int n;
+
+	(void)ev;
+	for (n = 0; n < 64; n++) {
+		uint8_t b[256];
+		struct sockaddr_ll sl;
+		socklen_t sll = sizeof(sl);
+		struct bfd_echo e;
+		struct bfd_peer *p;
+		struct timeval tv;
+		ssize_t len;
+
+		len = recvfrom(fd, b, sizeof(b), MSG_DONTWAIT, (struct sockaddr *)&sl, &sll);
+		if (len < 0)
+			return;
+		/* our own packets going out; and only echoes, from and to one address */
+		if (sl.sll_pkttype == PACKET_OUTGOING ||
+		    bfd_echo_decode(b, (size_t)len, &e) != BFD_OK ||
+		    memcmp(e.src, e.dst, 4) != 0 || e.dport != BFD_ECHO_PORT)
+			continue;
+		/* the remote's echo packets, which our forwarding sends back: not ours */
+		if ((p = echo_demux(l->io, &e)) == NULL)
+			continue;
+		if (e.cookie != p->echo_cookie) {
+			p->drops[BFD_E_ECHO]++;
+			continue;
+		}
+		/* sent with 255, forwarded once by the remote (FRR checks the same) */
+		if (e.ttl != 254) {
+			p->drops[BFD_E_TTL]++;
+			continue;
+		}
+		p->echo_in++;
+		p->last_echo_rx_us = mono_us();
+		tv_us(&tv, bfd_session_echo_detect_time(&p->s));
+		evtimer_add(p->echo_detect, &tv);
+	}
+}
+
+static struct bfd_link *
+link_get(struct bfd_io *io, int ifindex)
+{
+	struct sockaddr_ll sl;
+	struct bfd_link *l;
+	size_t i;
+	int fd;
+
+	for (i = 0; i < io->nlinks; i++)
+		if (io->links[i]->ifindex == ifindex) {
+			io->links[i]->refs++;
+			return io->links[i];
+		}
+	/* protocol 0 takes nothing in until the filter is on and bind names IPv4 */
+	if ((fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0)
+		return NULL;
+	memset(&sl, 0, sizeof(sl));
+	sl.sll_family = AF_PACKET;
+	sl.sll_protocol = htons(ETH_P_IP);
+	sl.sll_ifindex = ifindex;
+	if (link_filter(fd) < 0 || bind(fd, (struct sockaddr *)&sl, sizeof(sl)) < 0) {
+		close(fd);
+		return NULL;
+	}
+	l = xcalloc(1, sizeof(*l));
+	l->io = io;
+	l->ifindex = ifindex;
+	l->fd = fd;
+	l->refs = 1;
+	l->ev = event_new(io->base, fd, EV_READ | EV_PERSIST, echo_rx_cb, l);
+	event_add(l->ev, NULL);
+	io->links = xreallocarray(io->links, io->nlinks + 1, sizeof(*io->links));
+	io->links[io->nlinks++] = l;
+	return l;
+}
+
+static void
+link_put(struct bfd_link *l)
+{
+	struct bfd_io *io;
+	size_t i;
+
+	if (l == NULL || --l->refs > 0)
+		return;
+	io = l->io;
+	for (i = 0; i < io->nlinks; i++)
+		if (io->links[i] == l) {
+			io->links[i] = io->links[--io->nlinks];
+			break;
+		}
+	event_free(l->ev);
+	close(l->fd);
+	free(l);
+}
+
+/*
+ * What echo needs: the session's IPv4 source, the link that holds it and
+ * the peer's MAC from the neighbor table. 0, or -1 with echo_note set.
+ */
+static int
+echo_prepare(struct bfd_peer *p)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+	socklen_t sl = sizeof(ss);
+	struct ifaddrs *ifa, *i;
+	struct arpreq ar;
+	char ifname[IFNAMSIZ] = "";
+
+	if (p->addr.family != AF_INET) {
+		snprintf(p->echo_note, sizeof(p->echo_note), "echo is for IPv4 peers only");
+		return -1;
+	}
+	if (getsockname(p->fd, (struct sockaddr *)&ss, &sl) < 0 || ss.ss_family != AF_INET)
+		return -1;
+	memcpy(p->local4, &sin->sin_addr, 4);
+	if (getifaddrs(&ifa) < 0)
+		return -1;
+	for (i = ifa; i; i = i->ifa_next)
+		if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET &&
+		    memcmp(&((struct sockaddr_in *)i->ifa_addr)->sin_addr, p->local4, 4) == 0) {
+			snprintf(ifname, sizeof(ifname), "%s", i->ifa_name);
+			break;
+		}
+	freeifaddrs(ifa);
+	if (ifname[0] == '\0') {
+		snprintf(p->echo_note, sizeof(p->echo_note), "no link holds the source address");
+		return -1;
+	}
+	memset(&ar, 0, sizeof(ar));
+	sin = (struct sockaddr_in *)&ar.arp_pa;
+	sin->sin_family = AF_INET;
+	memcpy(&sin->sin_addr, p->addr.a, 4);
+	snprintf(ar.arp_dev, sizeof(ar.arp_dev), "%s", ifname);
+	if (ioctl(p->fd, SIOCGARP, &ar) < 0 || !(ar.arp_flags & ATF_COM)) {
+		snprintf(p->echo_note, sizeof(p->echo_note), "the peer's MAC is not known yet");
+		return -1;
+	}
+	memcpy(p->mac, ar.arp_ha.sa_data, 6);
+	if (p->link == NULL && (p->link = link_get(p->io, (int)if_nametoindex(ifname))) == NULL) {
+		snprintf(p->echo_note, sizeof(p->echo_note), "no packet socket on %s: %s", ifname,
+		    strerror(errno));
+		return -1;
+	}
+	p->echo_note[0] = '\0';
+	return 0;
+}
+
+static void
+echo_send(struct bfd_peer *p)
+{
+	struct sockaddr_ll sl;
+	struct bfd_echo e;
+	uint8_t b[BFD_ECHO_LEN];
+
+	memset(&e, 0, sizeof(e));
+	memcpy(e.src, p->local4, 4);
+	memcpy(e.dst, p->local4, 4);
+	e.ttl = 255;
+	e.sport = p->sport;
+	e.dport = BFD_ECHO_PORT;
+	e.disc = p->s.local_disc;
+	e.cookie = p->echo_cookie;
+	e.seq = ++p->echo_seq;
+	memset(&sl, 0, sizeof(sl));
+	sl.sll_family = AF_PACKET;
+	sl.sll_protocol = htons(ETH_P_IP);
+	sl.sll_ifindex = p->link->ifindex;
+	sl.sll_halen = 6;
+	memcpy(sl.sll_addr, p->mac, 6);
+	if (sendto(p->link->fd, b, bfd_echo_encode(b, &e), MSG_DONTWAIT,
+	    (struct sockaddr *)&sl, sizeof(sl)) < 0) {
+		log_debug("bfd %s: echo: %s", p->label, strerror(errno));
+		return;
+	}
+	p->echo_out++;
+}
+
+static void
+echo_tx_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct bfd_peer *p = arg;
+	uint64_t now = mono_us();
+	struct timeval tv;
+
+	(void)fd;
+	(void)ev;
+	if (p->echo_ivl == 0)
+		return;
+	echo_send(p);
+	p->next_echo_us = bfd_next_due(p->next_echo_us, now,
+	    bfd_jitter(p->echo_ivl, p->s.cfg.detect_mult, (uint32_t)random()));
+	tv_us(&tv, p->next_echo_us > now ? p->next_echo_us - now : 0);
+	evtimer_add(p->echo_tx, &tv);
+}
+
+static void
+echo_detect_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct bfd_peer *p = arg;
+	struct bfd_out o;
+
+	(void)fd;
+	(void)ev;
+	bfd_session_echo_expired(&p->s, &o);
+	peer_run(p, &o);
+}
+
+/* Start, re-time or stop echo after the session's timers changed. */
+static void
+echo_reset(struct bfd_peer *p)
+{
+	uint32_t ivl = bfd_session_echo_interval(&p->s);
+
+	if (ivl == p->echo_ivl)
+		return;
+	if (ivl && p->echo_ivl == 0) {
+		char was[sizeof(p->echo_note)];
+
+		memcpy(was, p->echo_note, sizeof(was));
+		if (echo_prepare(p) < 0) {
+			/* tried again with the next control packet; said once */
+			if (strcmp(was, p->echo_note) != 0)
+				log_info("bfd %s: echo not run yet: %s", p->label, p->echo_note);
+			ivl = 0;
+		}
+	}
+	if (ivl == 0) {
+		p->echo_ivl = 0;
+		p->last_echo_rx_us = 0;
+		evtimer_del(p->echo_tx);
+		evtimer_del(p->echo_detect);
+		return;
+	}
+	if (p->echo_ivl == 0) {
+		struct timeval tv = { 0, 0 };
+
+		log_info("bfd %s: echo every %u ms", p->label, ivl / 1000);
+		p->echo_cookie = (uint32_t)random();
+		p->next_echo_us = mono_us();
+		evtimer_add(p->echo_tx, &tv);
+	}
+	p->echo_ivl = ivl;
 }
 
 /* ---- what the machine asked for ---- */
@@ -425,6 +733,8 @@ bfd_peer_new(struct bfd_io *io, const struct ipaddr *peer, const struct ipaddr *
 	bfd_session_init(&p->s, cfg, new_disc(io));
 	p->tx = evtimer_new(io->base, tx_cb, p);
 	p->detect = evtimer_new(io->base, detect_cb, p);
+	p->echo_tx = evtimer_new(io->base, echo_tx_cb, p);
+	p->echo_detect = evtimer_new(io->base, echo_detect_cb, p);
 	io->v = xreallocarray(io->v, io->n + 1, sizeof(*io->v));
 	io->v[io->n++] = p;
 	log_info("bfd %s: session from port %u (profile %s: tx %u ms, rx %u ms, x%u%s)",
@@ -475,6 +785,9 @@ bfd_peer_free(struct bfd_peer *p)
 		}
 	event_free(p->tx);
 	event_free(p->detect);
+	event_free(p->echo_tx);
+	event_free(p->echo_detect);
+	link_put(p->link);
 	close(p->fd);
 	free(p);
 }
@@ -515,5 +828,6 @@ bfd_io_free(struct bfd_io *io)
 	if (io->fd6 >= 0)
 		close(io->fd6);
 	free(io->v);
+	free(io->links);
 	free(io);
 }

@@ -11,6 +11,8 @@
  */
 #include "config.h"
 
+#include <string.h>
+
 #include "vipgate/bfd.h"
 #include "vipgate/wire.h"
 
@@ -82,7 +84,7 @@ bfd_drop_name(enum bfd_drop d)
 		"ok", "short packet", "bad version", "bad length", "zero detect multiplier",
 		"multipoint bit set", "zero my discriminator", "poll and final both set",
 		"authentication not configured", "unknown your discriminator",
-		"TTL below minimum",
+		"TTL below minimum", "not our echo",
 	};
 
 	return (unsigned)d < BFD_E__N ? n[d] : "?";
@@ -107,4 +109,124 @@ bfd_diag_name(enum bfd_diag d)
 	};
 
 	return (unsigned)d <= BFD_DIAG_REV_CONCAT_DOWN ? n[d] : "?";
+}
+
+/* ---- echo packets (§6.4, RFC 5881 §4) ---- */
+
+/* The one's complement sum of RFC 1071, folded, not yet complemented. */
+static uint32_t
+sum16(uint32_t sum, const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	if (n & 1)
+		sum += (uint32_t)p[n - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum;
+}
+
+/* The folded sum over the IPv4 pseudo-header and the UDP datagram. */
+static uint32_t
+udp4_fold(const uint8_t *src, const uint8_t *dst, const uint8_t *udp, size_t len)
+{
+	uint8_t ph[12];
+
+	memcpy(ph, src, 4);
+	memcpy(ph + 4, dst, 4);
+	ph[8] = 0;
+	ph[9] = 17;
+	ph[10] = (uint8_t)(len >> 8);
+	ph[11] = (uint8_t)len;
+	return sum16(sum16(0, ph, sizeof(ph)), udp, len);
+}
+
+size_t
+bfd_echo_encode(uint8_t *buf, const struct bfd_echo *e)
+{
+	struct wire_wr w;
+	uint16_t c;
+
+	wire_wr_init(&w, buf, BFD_ECHO_LEN);
+	/* IPv4, precedence 6 (Internetwork Control) as for control packets */
+	wire_put_u8(&w, 0x45);
+	wire_put_u8(&w, 0xc0);
+	wire_put_u16(&w, BFD_ECHO_LEN);
+	wire_put_u16(&w, (uint16_t)e->seq);
+	wire_put_u16(&w, 0x4000);		/* DF */
+	wire_put_u8(&w, e->ttl);
+	wire_put_u8(&w, 17);
+	wire_put_u16(&w, 0);			/* checksum, below */
+	wire_put_bytes(&w, e->src, 4);
+	wire_put_bytes(&w, e->dst, 4);
+	/* UDP */
+	wire_put_u16(&w, e->sport);
+	wire_put_u16(&w, e->dport);
+	wire_put_u16(&w, 8 + BFD_ECHO_PAYLOAD);
+	wire_put_u16(&w, 0);
+	/* ours */
+	wire_put_u8(&w, BFD_ECHO_VERSION);
+	wire_put_u8(&w, BFD_ECHO_PAYLOAD);
+	wire_put_u16(&w, 0);
+	wire_put_u32(&w, e->disc);
+	wire_put_u32(&w, e->cookie);
+	wire_put_u32(&w, e->seq);
+	c = (uint16_t)~sum16(0, buf, 20);
+	wire_set_u16(&w, 10, c);
+	c = (uint16_t)~udp4_fold(e->src, e->dst, buf + 20, 8 + BFD_ECHO_PAYLOAD);
+	/* RFC 768: a computed zero is sent as all ones */
+	wire_set_u16(&w, 26, c ? c : 0xffff);
+	return w.len;
+}
+
+enum bfd_drop
+bfd_echo_decode(const uint8_t *buf, size_t len, struct bfd_echo *e)
+{
+	struct wire_rd r;
+	size_t hl, tot, ulen;
+	uint16_t frag, usum;
+	uint8_t ver, plen;
+
+	memset(e, 0, sizeof(*e));
+	if (len < 20)
+		return BFD_E_SHORT;
+	if (buf[0] >> 4 != 4)
+		return BFD_E_VERSION;
+	hl = (size_t)(buf[0] & 0x0f) * 4;
+	tot = (size_t)buf[2] << 8 | buf[3];
+	if (hl < 20 || tot < hl + 8 || tot > len)
+		return BFD_E_LENGTH;
+	if (sum16(0, buf, hl) != 0xffff)
+		return BFD_E_ECHO;		/* header checksum */
+	frag = (uint16_t)(buf[6] << 8 | buf[7]);
+	if ((frag & 0x3fff) != 0 || buf[9] != 17)
+		return BFD_E_ECHO;		/* a fragment, or not UDP */
+	e->ttl = buf[8];
+	memcpy(e->src, buf + 12, 4);
+	memcpy(e->dst, buf + 16, 4);
+	wire_rd_init(&r, buf + hl, tot - hl);
+	e->sport = wire_get_u16(&r);
+	e->dport = wire_get_u16(&r);
+	ulen = wire_get_u16(&r);
+	usum = wire_get_u16(&r);
+	if (ulen < 8 || ulen > tot - hl)
+		return BFD_E_LENGTH;
+	/* zero: sent without a checksum (RFC 768) */
+	if (usum != 0 && udp4_fold(buf + 12, buf + 16, buf + hl, ulen) != 0xffff)
+		return BFD_E_ECHO;
+	if (ulen - 8 < BFD_ECHO_PAYLOAD)
+		return BFD_E_SHORT;
+	ver = wire_get_u8(&r);
+	plen = wire_get_u8(&r);
+	wire_skip(&r, 2);
+	e->disc = wire_get_u32(&r);
+	e->cookie = wire_get_u32(&r);
+	e->seq = wire_get_u32(&r);
+	if (r.err)
+		return BFD_E_SHORT;
+	if (ver != BFD_ECHO_VERSION || plen != BFD_ECHO_PAYLOAD)
+		return BFD_E_ECHO;
+	return BFD_OK;
 }

@@ -42,6 +42,16 @@ bfd_peer_json(const struct bfd_peer *p)
 	json_object_set_new(o, "remote_multiplier", json_integer(s->remote_mult));
 	json_object_set_new(o, "tx_interval_ms", json_real(bfd_session_tx_interval(s) / 1000.0));
 	json_object_set_new(o, "detect_ms", json_real(bfd_session_detect_time(s) / 1000.0));
+	/* echo: asked by the profile, in force, what the remote loops back */
+	json_object_set_new(o, "echo_mode", json_boolean(s->cfg.echo_ivl != 0));
+	json_object_set_new(o, "echo_interval_ms", json_real(p->echo_ivl / 1000.0));
+	json_object_set_new(o, "remote_echo_rx_ms", json_real(s->remote_echo_rx / 1000.0));
+	json_object_set_new(o, "echo_detect_ms", json_real(p->echo_ivl ?
+	    bfd_session_echo_detect_time(s) / 1000.0 : 0));
+	json_object_set_new(o, "echo_packets_in", json_integer((json_int_t)p->echo_in));
+	json_object_set_new(o, "echo_packets_out", json_integer((json_int_t)p->echo_out));
+	if (s->cfg.echo_ivl && p->echo_ivl == 0 && p->echo_note[0])
+		json_object_set_new(o, "echo_note", json_string(p->echo_note));
 	json_object_set_new(o, "poll", json_boolean(s->poll));
 	json_object_set_new(o, "passive", json_boolean(s->cfg.passive));
 	json_object_set_new(o, "flaps", json_integer((json_int_t)p->down_events));
@@ -75,13 +85,13 @@ bfd_metrics(const struct bfd_io *io, struct vg_buf *out)
 		C("control_packet_output", "Number of sent BFD control packets", ctrl_out),
 		C("session_down_events", "Number of BFD session down events", down_events),
 		C("session_up_events", "Number of BFD session up events", up_events),
+		C("echo_packet_input", "Number of received BFD echo packets", echo_in),
+		C("echo_packet_output", "Number of sent BFD echo packets", echo_out),
 #undef C
 	};
 	static const char *const zero[][2] = {
-		/* MetalLB reads these from FRR; there is no zebra, and no echo */
+		/* MetalLB reads this from FRR; there is no zebra */
 		{ "zebra_notifications", "Number of BFD zebra notifications" },
-		{ "echo_packet_input", "Number of received BFD echo packets" },
-		{ "echo_packet_output", "Number of sent BFD echo packets" },
 	};
 	size_t i, c;
 

@@ -547,6 +547,7 @@ ctl_render_bfd(FILE *f, const json_t *res)
 	ctl_table_column(t, "remote tx/rx ms");
 	ctl_table_column(t, "mult");
 	ctl_table_column(t, "detect ms");
+	ctl_table_column(t, "echo ms");
 	ctl_table_column(t, "flaps");
 	ctl_table_column(t, "bgp");
 	ctl_table_column(t, "last down");
@@ -568,6 +569,12 @@ ctl_render_bfd(FILE *f, const json_t *res)
 		ctl_table_cellf(t, "%lld", (long long)json_integer_value(json_object_get(v,
 		    "multiplier")));
 		ms_cell(t, json_object_get(v, "detect_ms"));
+		/* the echo interval in force, or off */
+		if (json_number_value(json_object_get(v, "echo_interval_ms")) > 0)
+			ms_cell(t, json_object_get(v, "echo_interval_ms"));
+		else
+			ctl_table_cell(t, json_is_true(json_object_get(v, "echo_mode")) ?
+			    "waiting" : "off");
 		ctl_table_cellf(t, "%lld", (long long)json_integer_value(json_object_get(v,
 		    "flaps")));
 		ctl_table_cellf(t, "%s%s", jstr(v, "bgp_state") ? jstr(v, "bgp_state") : NONE,

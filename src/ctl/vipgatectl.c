@@ -34,7 +34,7 @@ static const struct {
 	{ "services", "LoadBalancer Services: VIPs, pool, how they are announced" },
 	{ "bgp", "BGP peers: ASNs, state, uptime, prefixes, last error" },
 	{ "routes", "what is advertised to each BGP peer, with attributes" },
-	{ "bfd", "BFD sessions: state, intervals, multiplier, flaps, last down reason" },
+	{ "bfd", "BFD sessions: state, intervals, multiplier, echo, flaps, last down reason" },
 	{ "l2", "VIPs this node owns and where; the elected owner of each" },
 	{ "gateway listeners", "the gateway's filter chains: port, SNI, route, TLS" },
 	{ "gateway routes", "the gateway's routes: match, destinations, weights" },

@@ -195,8 +195,17 @@ bfd_settings(struct vg_arena *a, struct store *st, const struct object *o,
 	/* RFC 5881 §5: single hop takes only TTL 255; MetalLB's minimumTtl is
 	 * for multihop sessions */
 	p->bfd.min_ttl = 255;
-	if (b->echo_mode)
-		p->bfd_note = "echoMode is not supported: asynchronous mode only";
+	if (b->echo_mode) {
+		int64_t echo = b->echo_interval.set ? b->echo_interval.v : 50;
+
+		/* MetalLB: 10-60000 ms, default 50; not with IPv6 (nor multihop) */
+		if (echo < 10 || echo > 60000)
+			p->bfd_note = "BFDProfile echoInterval must be 10-60000 ms: no echo";
+		else if (p->addr.family != AF_INET)
+			p->bfd_note = "echoMode is for IPv4 peers only: no echo";
+		else
+			p->bfd.echo_ivl = (uint32_t)echo * 1000;
+	}
 }
 
 /* A BGPPeer's settings for this node. 0, or -1 when it cannot be used. */

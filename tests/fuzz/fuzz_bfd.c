@@ -3,7 +3,7 @@
  * packets; each that decodes must encode back to the same fields, and goes
  * into one session's state machine (with a detection timeout or a timer
  * change when its first byte says so), whose invariants must hold after
- * every step.
+ * every step. The whole input is also decoded as an echo datagram.
  */
 #include "config.h"
 
@@ -40,9 +40,11 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	static int init;
-	static const struct bfd_cfg cfg = { 50000, 50000, 3, 0, 255 };
+	static const struct bfd_cfg cfg = { 50000, 50000, 3, 0, 255, 50000 };
 	struct bfd_session s;
 	struct bfd_out o;
+	struct bfd_echo e, e2;
+	uint8_t eb[BFD_ECHO_LEN];
 	struct bfd_ctrl c, c2;
 	uint8_t buf[BFD_CTRL_LEN];
 	size_t off;
@@ -60,6 +62,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 			abort();
 		c.length = c2.length;
 		if (memcmp(&c, &c2, sizeof(c)))
+			abort();
+	}
+	/* the whole input as an echo datagram: what decodes encodes back */
+	if (bfd_echo_decode(data, len, &e) == BFD_OK) {
+		bfd_echo_encode(eb, &e);
+		if (bfd_echo_decode(eb, sizeof(eb), &e2) != BFD_OK || e2.disc != e.disc ||
+		    e2.cookie != e.cookie || e2.seq != e.seq || e2.ttl != e.ttl ||
+		    memcmp(e2.src, e.src, 4) || memcmp(e2.dst, e.dst, 4))
 			abort();
 	}
 	memset(&s, 0, sizeof(s));
@@ -82,7 +92,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 			bfd_session_set_cfg(&s, &n, &o);
 		} else if (p[0] == 0xfd) {
 			bfd_session_admin(&s, p[1] & 1, &o);
+		} else if (p[0] == 0xfc) {
+			bfd_session_echo_expired(&s, &o);
 		}
+		/* echo runs only while Up, never faster than either side asks */
+		if (bfd_session_echo_interval(&s) != 0 && (s.state != BFD_UP ||
+		    bfd_session_echo_interval(&s) < s.cfg.echo_ivl ||
+		    bfd_session_echo_interval(&s) < s.remote_echo_rx))
+			abort();
 		check(&s);
 	}
 	return 0;

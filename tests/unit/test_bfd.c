@@ -396,6 +396,124 @@ t_passive(void)
 	CU_ASSERT(bfd_session_may_send(&s));
 }
 
+/* An echo packet as sent, and as it comes back forwarded once. */
+static void
+t_echo_codec(void)
+{
+	struct bfd_echo e, d;
+	uint8_t b[BFD_ECHO_LEN + 8];
+	uint32_t sum = 0;
+	size_t i;
+
+	memset(&e, 0, sizeof(e));
+	memcpy(e.src, "\x0a\x63\x00\x01", 4);
+	memcpy(e.dst, "\x0a\x63\x00\x01", 4);
+	e.ttl = 255;
+	e.sport = 49200;
+	e.dport = BFD_ECHO_PORT;
+	e.disc = 0x11;
+	e.cookie = 0xdeadbeef;
+	e.seq = 7;
+	CU_ASSERT_EQUAL(bfd_echo_encode(b, &e), BFD_ECHO_LEN);
+	CU_ASSERT_EQUAL(b[0], 0x45);
+	CU_ASSERT_EQUAL(b[9], 17);
+	CU_ASSERT_EQUAL(b[22] << 8 | b[23], 3785);
+	/* the IPv4 header sums to all ones (RFC 1071) */
+	for (i = 0; i < 20; i += 2)
+		sum += (uint32_t)(b[i] << 8 | b[i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	CU_ASSERT_EQUAL(sum, 0xffff);
+	CU_ASSERT_EQUAL(bfd_echo_decode(b, BFD_ECHO_LEN, &d), BFD_OK);
+	CU_ASSERT_EQUAL(d.disc, 0x11);
+	CU_ASSERT_EQUAL(d.cookie, 0xdeadbeef);
+	CU_ASSERT_EQUAL(d.seq, 7);
+	CU_ASSERT_EQUAL(d.ttl, 255);
+	CU_ASSERT_EQUAL(d.sport, 49200);
+	CU_ASSERT_EQUAL(memcmp(d.dst, e.dst, 4), 0);
+	/* a router forwards it: TTL 254, header checksum updated (RFC 1624) */
+	b[8] = 254;
+	sum = (uint32_t)(b[10] << 8 | b[11]) + 0x0100;
+	sum = (sum & 0xffff) + (sum >> 16);
+	b[10] = (uint8_t)(sum >> 8);
+	b[11] = (uint8_t)sum;
+	CU_ASSERT_EQUAL(bfd_echo_decode(b, BFD_ECHO_LEN, &d), BFD_OK);
+	CU_ASSERT_EQUAL(d.ttl, 254);
+	/* trailing bytes (Ethernet padding) are not the datagram's */
+	memset(b + BFD_ECHO_LEN, 0xee, 8);
+	CU_ASSERT_EQUAL(bfd_echo_decode(b, sizeof(b), &d), BFD_OK);
+	/* damaged: every check */
+	CU_ASSERT_EQUAL(bfd_echo_decode(b, 19, &d), BFD_E_SHORT);
+	CU_ASSERT_EQUAL(bfd_echo_decode(b, BFD_ECHO_LEN - 1, &d), BFD_E_LENGTH);
+	b[40]++;				/* payload: the UDP checksum fails */
+	CU_ASSERT_EQUAL(bfd_echo_decode(b, BFD_ECHO_LEN, &d), BFD_E_ECHO);
+	b[40]--;
+	b[12]++;				/* source: the IP checksum fails */
+	CU_ASSERT_EQUAL(bfd_echo_decode(b, BFD_ECHO_LEN, &d), BFD_E_ECHO);
+	b[12]--;
+	b[0] = 0x65;
+	CU_ASSERT_EQUAL(bfd_echo_decode(b, BFD_ECHO_LEN, &d), BFD_E_VERSION);
+	b[0] = 0x44;				/* header shorter than 20 */
+	CU_ASSERT_EQUAL(bfd_echo_decode(b, BFD_ECHO_LEN, &d), BFD_E_LENGTH);
+	b[0] = 0x45;
+	b[26] = b[27] = 0;			/* no UDP checksum is allowed */
+	CU_ASSERT_EQUAL(bfd_echo_decode(b, BFD_ECHO_LEN, &d), BFD_OK);
+	b[28] = 2;				/* not our payload's version */
+	CU_ASSERT_EQUAL(bfd_echo_decode(b, BFD_ECHO_LEN, &d), BFD_E_ECHO);
+}
+
+/* §6.8.9: echo only while Up, only when both ask for it, at the slower rate. */
+static void
+t_echo_timing(void)
+{
+	struct bfd_cfg c = cfg300;
+	struct bfd_ctrl r, p;
+
+	c.echo_ivl = 50000;
+	fresh(&c);
+	bfd_session_packet(&s, 0, &p);
+	CU_ASSERT_EQUAL(p.required_min_echo_rx, 50000);	/* we loop theirs back */
+	CU_ASSERT_EQUAL(bfd_session_echo_interval(&s), 0);	/* not Up */
+	bring_up();
+	/* the remote's Required Min Echo RX is 0: it loops none back */
+	CU_ASSERT_EQUAL(bfd_session_echo_interval(&s), 0);
+	CU_ASSERT_EQUAL(bfd_session_echo_detect_time(&s), 0);
+	r = remote(BFD_UP, 0x11, 0);
+	r.required_min_echo_rx = 80000;
+	CU_ASSERT_EQUAL(bfd_session_rx(&s, &r, &o), BFD_OK);
+	CU_ASSERT(o.actions & BFD_A_TIMERS);		/* echo starts */
+	CU_ASSERT_EQUAL(bfd_session_echo_interval(&s), 80000);	/* never faster */
+	CU_ASSERT_EQUAL(bfd_session_echo_detect_time(&s), 240000);	/* its multiplier */
+	r.required_min_echo_rx = 20000;
+	bfd_session_rx(&s, &r, &o);
+	CU_ASSERT_EQUAL(bfd_session_echo_interval(&s), 50000);
+	/* no echo back in time: Down, diagnostic 2 */
+	bfd_session_echo_expired(&s, &o);
+	CU_ASSERT_EQUAL(s.state, BFD_DOWN);
+	CU_ASSERT_EQUAL(s.diag, BFD_DIAG_ECHO_FAILED);
+	CU_ASSERT(o.actions & BFD_A_DOWN);
+	CU_ASSERT(o.actions & BFD_A_SEND);
+	CU_ASSERT_EQUAL(bfd_session_echo_interval(&s), 0);
+	/* once more: nothing to do while not Up */
+	bfd_session_echo_expired(&s, &o);
+	CU_ASSERT_FALSE(o.actions & BFD_A_DOWN);
+	/* echo turned off on reload: no Poll Sequence, the timers re-armed */
+	bring_up();
+	c.echo_ivl = 0;
+	bfd_session_set_cfg(&s, &c, &o);
+	CU_ASSERT(o.actions & BFD_A_TIMERS);
+	CU_ASSERT_EQUAL(bfd_session_echo_interval(&s), 0);
+	bfd_session_packet(&s, 0, &p);
+	CU_ASSERT_EQUAL(p.required_min_echo_rx, 0);
+	/* expiry of the control detection clears what the remote asked */
+	c.echo_ivl = 50000;
+	bfd_session_set_cfg(&s, &c, &o);
+	r.required_min_echo_rx = 50000;
+	bfd_session_rx(&s, &r, &o);
+	bfd_session_expired(&s, &o);
+	CU_ASSERT_EQUAL(s.remote_echo_rx, 0);
+}
+
 static void
 t_jitter(void)
 {
@@ -455,6 +573,8 @@ main(void)
 		{ "fsm: a change during a Poll Sequence", t_poll_during_poll },
 		{ "fsm: negotiation and detection time", t_negotiation },
 		{ "fsm: passive role", t_passive },
+		{ "echo: packet codec", t_echo_codec },
+		{ "echo: when it runs, its interval, its failure (6.8.9)", t_echo_timing },
 		{ "jitter (6.8.7)", t_jitter },
 		{ "transmit schedule: no drift, no burst after a stall", t_no_drift },
 		{ NULL, NULL }

@@ -179,7 +179,22 @@ t_bfd_profile(void)
 	    "---\napiVersion: metallb.io/v1beta2\nkind: BGPPeer\n"
 	    "metadata: {name: e, namespace: metallb-system}\n"
 	    "spec: {myASN: 64500, peerASN: 64501, peerAddress: 10.0.0.7, bfdProfile: dflt,"
-	    " ebgpMultiHop: true}\n");
+	    " ebgpMultiHop: true}\n"
+	    "---\napiVersion: metallb.io/v1beta1\nkind: BFDProfile\n"
+	    "metadata: {name: echo30, namespace: metallb-system}\n"
+	    "spec: {echoMode: true, echoInterval: 30}\n"
+	    "---\napiVersion: metallb.io/v1beta1\nkind: BFDProfile\n"
+	    "metadata: {name: echobad, namespace: metallb-system}\n"
+	    "spec: {echoMode: true, echoInterval: 5}\n"
+	    "---\napiVersion: metallb.io/v1beta2\nkind: BGPPeer\n"
+	    "metadata: {name: f, namespace: metallb-system}\n"
+	    "spec: {myASN: 64500, peerASN: 64501, peerAddress: \"2001:db8::1\", bfdProfile: echo30}\n"
+	    "---\napiVersion: metallb.io/v1beta2\nkind: BGPPeer\n"
+	    "metadata: {name: g, namespace: metallb-system}\n"
+	    "spec: {myASN: 64500, peerASN: 64501, peerAddress: 10.0.0.8, bfdProfile: echobad}\n"
+	    "---\napiVersion: metallb.io/v1beta2\nkind: BGPPeer\n"
+	    "metadata: {name: h, namespace: metallb-system}\n"
+	    "spec: {myASN: 64500, peerASN: 64501, peerAddress: 10.0.0.9, bfdProfile: echo30}\n");
 
 	fx_load(&fx, "node: {name: node-a}\n", o);
 	d = run(&fx);
@@ -191,14 +206,24 @@ t_bfd_profile(void)
 	CU_ASSERT_EQUAL(p->bfd.detect_mult, 4);
 	CU_ASSERT(p->bfd.passive);
 	CU_ASSERT_EQUAL(p->bfd.min_ttl, 255);
-	CU_ASSERT_PTR_NOT_NULL(p->bfd_note);	/* echo is not run, and says so */
+	CU_ASSERT_EQUAL(p->bfd.echo_ivl, 50000);	/* echoMode, MetalLB's default interval */
+	CU_ASSERT_PTR_NULL(p->bfd_note);
 	p = peer(d, "b");
 	CU_ASSERT(p->bfd_on);
 	CU_ASSERT_EQUAL(p->bfd.required_min_rx, 300000);	/* MetalLB's defaults */
 	CU_ASSERT_EQUAL(p->bfd.desired_min_tx, 300000);
 	CU_ASSERT_EQUAL(p->bfd.detect_mult, 3);
 	CU_ASSERT_FALSE(p->bfd.passive);
+	CU_ASSERT_EQUAL(p->bfd.echo_ivl, 0);
 	CU_ASSERT_PTR_NULL(p->bfd_note);
+	CU_ASSERT_EQUAL(peer(d, "h")->bfd.echo_ivl, 30000);
+	/* echo is IPv4 only, as MetalLB allows it; a bad interval: no echo, BFD on */
+	CU_ASSERT(peer(d, "f")->bfd_on);
+	CU_ASSERT_EQUAL(peer(d, "f")->bfd.echo_ivl, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(peer(d, "f")->bfd_note, "IPv4"));
+	CU_ASSERT(peer(d, "g")->bfd_on);
+	CU_ASSERT_EQUAL(peer(d, "g")->bfd.echo_ivl, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(peer(d, "g")->bfd_note, "echoInterval"));
 	CU_ASSERT_FALSE(peer(d, "c")->bfd_on);
 	CU_ASSERT_PTR_NOT_NULL(strstr(peer(d, "c")->bfd_note, "10-60000"));
 	CU_ASSERT_FALSE(peer(d, "d")->bfd_on);
