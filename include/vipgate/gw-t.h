@@ -156,6 +156,9 @@ struct gw_cluster {
 	int64_t			 max_requests;
 	int64_t			 max_retries;
 	int64_t			 max_requests_per_connection;
+	/* HTTP/2 upstreams: streams at once on one connection (maxConcurrentStreams,
+	 * Envoy's max_concurrent_streams); 0: as many as the upstream allows */
+	int64_t			 max_concurrent_streams;
 	int64_t			 connect_timeout_ms;	/* default 10s */
 	/* the upstream protocol (Istio's setUpstreamProtocol) */
 	enum { GW_UP_H1, GW_UP_H2, GW_UP_CLIENT } up_proto;

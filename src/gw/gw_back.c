@@ -59,28 +59,51 @@ struct gw_uconn {
 	int			 discard;	/* an answer to be retried: read, not passed on */
 	struct gw_rs_cx		 rs;		/* counted against its cluster's breakers */
 	int			 tls;		/* an upstream TLS connection */
-	struct gw_uh2		*h2;		/* HTTP/2 (gw_back_h2.c), or NULL: HTTP/1.1 */
-	int			 h2_dead;	/* freed while its session was reading */
-	int			 h2_reading;
 	TAILQ_ENTRY(gw_uconn)	 link;
+	/*
+	 * HTTP/2: the connection (h2, its session) carries many requests, each
+	 * a handle of its own (phys: the connection, rq2: its request) that
+	 * the stream holds as it holds an HTTP/1.1 connection. The connection
+	 * stays in the pool while it has room for another request.
+	 */
+	struct gw_uh2		*h2;		/* a connection's session, or NULL */
+	TAILQ_HEAD(, gw_uconn)	 handles;	/* its requests */
+	unsigned		 nh;
+	int			 busy;		/* its handles are being told: frees wait */
+	int			 closing;	/* takes no new request */
+	int64_t			 maxstreams;	/* maxConcurrentStreams; 0: the peer's */
+	struct gw_uconn		**touch;	/* handles a read or a send changed */
+	size_t			 ntouch, touchcap;
+	struct event		*kick;		/* tells a change a send made, later */
+	struct gw_uconn		*phys;		/* a request's handle: its connection */
+	struct gw_uh2_rq	*rq2;		/* ... and its request */
+	void			*tok;		/* entered while its connection reads */
+	const struct gw_back_ops *tok_ops;
+	int			 touched, dead;
+	TAILQ_ENTRY(gw_uconn)	 hlink;		/* in phys->handles */
 };
 
 static http_parser_settings uset;
 
 static void uc_free(struct gw_uconn *);
 static void u_fail(struct gw_uconn *, short);
-static void u_h2_read(struct gw_uconn *);
+static void h2_read(struct gw_uconn *);
+static void h2_touch(void *);
+static void h2_end(struct gw_uconn *);
 
 size_t
 gw_back_pending(const struct gw_uconn *uc)
 {
-	return evbuffer_get_length(gw_io_output(uc->io)) + (uc->h2 ? gw_uh2_pending(uc->h2) : 0);
+	if (uc->phys)
+		return evbuffer_get_length(gw_io_output(uc->phys->io)) + (uc->rq2 ?
+		    gw_uh2_pending(uc->rq2) : 0);
+	return evbuffer_get_length(gw_io_output(uc->io));
 }
 
 int
 gw_back_connected(const struct gw_uconn *uc)
 {
-	return uc->connected;
+	return uc->phys ? uc->phys->connected : uc->connected;
 }
 
 int
@@ -93,17 +116,23 @@ void
 gw_back_send(struct gw_uconn *uc, const void *a, size_t al, const void *b, size_t bl,
     const void *c, size_t cl)
 {
-	struct evbuffer *out = gw_io_output(uc->io);
+	struct evbuffer *out;
 	struct iovec iov[3] = { { (void *)a, al }, { (void *)b, bl }, { (void *)c, cl } };
 	size_t done = 0, i;
 	ssize_t n;
 
-	if (uc->h2) {
+	if (uc->phys) {
 		/* the request as HTTP/1.1 bytes, read back into HTTP/2 frames */
-		if (gw_uh2_send(uc->h2, a, al) == 0 && gw_uh2_send(uc->h2, b, bl) == 0)
-			(void)gw_uh2_send(uc->h2, c, cl);
+		if (uc->rq2 == NULL)
+			return;
+		if (gw_uh2_send(uc->rq2, a, al) == 0 && gw_uh2_send(uc->rq2, b, bl) == 0)
+			(void)gw_uh2_send(uc->rq2, c, cl);
+		/* refused or broken at once: told from the loop, not under the caller */
+		if (gw_uh2_state(uc->rq2) != GW_UH2_BUSY)
+			h2_touch(uc);
 		return;
 	}
+	out = gw_io_output(uc->io);
 	/* straight to the socket when nothing waits; TLS goes through gw_io's flush */
 	if (uc->connected && !uc->tls && evbuffer_get_length(out) == 0) {
 		/* send() for one piece, sendmsg() for more: both skip writev's VFS layers */
@@ -257,6 +286,11 @@ void
 gw_back_release(struct gw_uconn *uc, int keep)
 {
 	uc->discard = 0;
+	if (uc->phys) {
+		/* the request ends; its connection serves the others */
+		h2_end(uc);
+		return;
+	}
 	if (keep)
 		uc_to_idle(uc);
 	else {
@@ -268,6 +302,10 @@ gw_back_release(struct gw_uconn *uc, int keep)
 void
 gw_back_close(struct gw_uconn *uc)
 {
+	if (uc->phys) {
+		h2_end(uc);	/* its stream is reset, the connection stays */
+		return;
+	}
 	uc->req = NULL;
 	uc_free(uc);
 }
@@ -316,6 +354,12 @@ u_fail(struct gw_uconn *uc, short what)
 void
 gw_back_timeout(struct gw_uconn *uc)
 {
+	if (uc->phys) {
+		if (uc->req)
+			uc->ops->fail(uc->req, uc->phys->connected ? GW_BACK_F_RESET :
+			    GW_BACK_F_CONNECT, 0, NULL);
+		return;
+	}
 	u_fail(uc, BEV_EVENT_TIMEOUT | BEV_EVENT_READING);
 }
 
@@ -427,9 +471,9 @@ gw_back_resume(struct gw_uconn *uc)
 	if (!uc->bp)
 		return;
 	uc->bp = 0;
-	if (uc->h2) {
-		gw_io_enable(uc->io, EV_READ);
-		u_h2_read(uc);	/* what waited in the input */
+	if (uc->phys) {
+		if (uc->rq2)
+			gw_uh2_resume(uc->rq2);	/* its stream's window comes back */
 		return;
 	}
 	uc->resume = 1;
@@ -441,28 +485,27 @@ gw_back_resume(struct gw_uconn *uc)
 static enum gw_back_verdict
 h2_head(void *arg, int status, const struct hhead *hh, int eos)
 {
-	struct gw_uconn *uc = arg;
-	struct gw_back_head bh = { 0, eos, 0, uc->drop };
-
+	struct gw_uconn *h = arg;
+	struct gw_back_head bh = { 0, eos, 0, h->drop };
 	enum gw_back_verdict v;
 
-	if (uc->req == NULL)
+	if (h->req == NULL)
 		return GW_BACK_DISCARD;
-	v = uc->ops->head(uc->req, status, hh, &bh);
+	v = h->ops->head(h->req, status, hh, &bh);
 	if (v == GW_BACK_DISCARD || v == GW_BACK_DISCARD_NOBODY)
-		uc->discard = 1;	/* read and dropped; the retry follows its end */
+		h->discard = 1;	/* read and dropped; the retry follows its end */
 	return v;
 }
 
 static int
 h2_body(void *arg, const void *p, size_t len)
 {
-	struct gw_uconn *uc = arg;
+	struct gw_uconn *h = arg;
 
-	if (uc->req == NULL)
+	if (h->req == NULL)
 		return 0;
-	if (uc->ops->body(uc->req, p, len)) {
-		uc->bp = 1;
+	if (h->ops->body(h->req, p, len)) {
+		h->bp = 1;
 		return 1;
 	}
 	return 0;
@@ -471,62 +514,242 @@ h2_body(void *arg, const void *p, size_t len)
 static void
 h2_trailers(void *arg, const struct hhead *hh)
 {
-	struct gw_uconn *uc = arg;
+	struct gw_uconn *h = arg;
 
-	if (uc->req && uc->ops->trailers)
-		uc->ops->trailers(uc->req, hh);
+	if (h->req && h->ops->trailers)
+		h->ops->trailers(h->req, hh);
 }
 
-static const struct gw_uh2_cb h2_cb = { h2_head, h2_body, h2_trailers };
-
-/* Reads the session; the request's end or failure is told once it returned. */
+/*
+ * A request changed in a read or a send: it is told once the session
+ * returned. Inside a read its stream is entered first (what its callbacks
+ * pass to the client goes out at leave); a send's change waits for the
+ * loop (kick), never under the stream that sent.
+ */
 static void
-u_h2_read(struct gw_uconn *uc)
+h2_touch(void *arg)
 {
-	const struct gw_back_ops *ops = uc->ops;
-	struct gw_stream *st = uc->req;
-	void *tok = st ? ops->enter(st) : NULL;
-	int held = 0, broken;
+	struct gw_uconn *h = arg, *pc = h->phys;
 
-	if (evbuffer_get_length(gw_io_input(uc->io)))
-		uc->got_bytes = 1;
-	uc->h2_reading = 1;
-	broken = gw_uh2_input(uc->h2, &held) == -1;
-	uc->h2_reading = 0;
-	if (uc->h2_dead) {
-		uc->h2_dead = 0;
-		uc_free(uc);
-	} else if (uc->in_idle) {
-		/* the pool: a GOAWAY or a broken session ends it */
-		if (broken || !gw_uh2_reusable(uc->h2))
-			uc_free(uc);
-	} else if (uc->req) {
-		switch (gw_uh2_state(uc->h2)) {
+	if (h->dead)
+		return;
+	h->got_bytes = 1;
+	if (!h->touched) {
+		h->touched = 1;
+		if (pc->ntouch == pc->touchcap) {
+			pc->touchcap = pc->touchcap ? pc->touchcap * 2 : 8;
+			pc->touch = xreallocarray(pc->touch, pc->touchcap, sizeof(*pc->touch));
+		}
+		pc->touch[pc->ntouch++] = h;
+	}
+	if (pc->busy && h->tok == NULL && h->req) {
+		h->tok = h->ops->enter(h->req);
+		h->tok_ops = h->ops;
+	} else if (!pc->busy)
+		event_active(pc->kick, EV_TIMEOUT, 1);
+}
+
+static const struct gw_uh2_cb h2_cb = { h2_touch, h2_head, h2_body, h2_trailers };
+
+/* The connection takes new requests, and is in the pool, while it has room. */
+static void
+h2_settle(struct gw_uconn *pc)
+{
+	struct gw_worker *w = pc->w;
+	int usable, room;
+
+	if (pc->busy)
+		return;
+	usable = !pc->closing && gw_uh2_reusable(pc->h2) && !w->draining &&
+	    (pc->maxreq <= 0 || pc->nreq < (unsigned)pc->maxreq);
+	if (!usable && pc->nh == 0) {
+		uc_free(pc);
+		return;
+	}
+	room = usable && gw_uh2_room(pc->h2, pc->maxstreams);
+	if (room && !pc->in_idle) {
+		pc->in_idle = 1;
+		TAILQ_INSERT_HEAD(&w->idle, pc, link);
+		w->nidle++;
+		gw_rs_cx_idle(w, &pc->rs, 1);	/* a queued request may take it */
+	} else if (!room && pc->in_idle) {
+		pc->in_idle = 0;
+		TAILQ_REMOVE(&w->idle, pc, link);
+		w->nidle--;
+		gw_rs_cx_idle(w, &pc->rs, 0);
+	}
+	/* no request: the pool's idle timeout; else the requests' own timers */
+	if (pc->connected)
+		gw_io_set_timeouts(pc->io, pc->nh ? NULL : &(struct timeval){ pc->idle_ms / 1000,
+		    (pc->idle_ms % 1000) * 1000 }, NULL);
+}
+
+static void
+h2_handle_free(struct gw_uconn *h)
+{
+	struct gw_uconn *pc = h->phys;
+
+	gw_uh2_close(h->rq2);
+	TAILQ_REMOVE(&pc->handles, h, hlink);
+	pc->nh--;
+	free(h);
+}
+
+/* Frees the handles that ended while the connection was busy. */
+static void
+h2_reap(struct gw_uconn *pc)
+{
+	struct gw_uconn *h, *n;
+
+	if (pc->busy)
+		return;
+	for (h = TAILQ_FIRST(&pc->handles); h; h = n) {
+		n = TAILQ_NEXT(h, hlink);
+		if (h->dead)
+			h2_handle_free(h);
+	}
+	h2_settle(pc);
+}
+
+/* A request's end: its stream is reset unless it finished both ways. */
+static void
+h2_end(struct gw_uconn *h)
+{
+	struct gw_uconn *pc = h->phys;
+
+	h->req = NULL;
+	h->dead = 1;
+	if (pc->busy || h->touched)
+		return;		/* reaped when the connection is done telling */
+	h2_handle_free(h);
+	h2_settle(pc);
+}
+
+/* Tells each touched request how it stands, then leaves their streams. */
+static void
+h2_report(struct gw_uconn *pc)
+{
+	size_t i;
+
+	pc->busy++;
+	for (i = 0; i < pc->ntouch; i++) {
+		struct gw_uconn *h = pc->touch[i];
+
+		if (h->dead || h->req == NULL)
+			continue;
+		if (h->tok == NULL) {
+			h->tok = h->ops->enter(h->req);
+			h->tok_ops = h->ops;
+		}
+		switch (gw_uh2_state(h->rq2)) {
 		case GW_UH2_DONE:
-			uc->ops->done(uc->req, gw_uh2_reusable(uc->h2) &&
-			    (uc->discard || uc->maxreq <= 0 || uc->nreq < (unsigned)uc->maxreq) &&
-			    !uc->w->draining);
+			h->ops->done(h->req, gw_uh2_clean(h->rq2) && gw_uh2_reusable(pc->h2) &&
+			    !pc->w->draining);
 			break;
 		case GW_UH2_REFUSED:
-			uc->ops->fail(uc->req, GW_BACK_F_REFUSED, 0, NULL);
+			h->ops->fail(h->req, GW_BACK_F_REFUSED, 0, NULL);
 			break;
 		case GW_UH2_FAILED:
-			uc->ops->fail(uc->req, GW_BACK_F_RESET, 0, NULL);
+			h->ops->fail(h->req, pc->connected ? GW_BACK_F_RESET : GW_BACK_F_CONNECT,
+			    h->reused && !h->got_bytes, NULL);
 			break;
 		case GW_UH2_BAD:
-			uc->ops->fail(uc->req, GW_BACK_F_PROTOCOL, 0, NULL);
+			h->ops->fail(h->req, GW_BACK_F_PROTOCOL, 0, NULL);
 			break;
 		case GW_UH2_BUSY:
-			if (held)
-				gw_io_disable(uc->io, EV_READ);	/* gw_back_resume reads on */
-			else if (broken)
-				uc->ops->fail(uc->req, GW_BACK_F_RESET, 0, NULL);
 			break;
 		}
-	} else if (broken)
-		uc_free(uc);
-	if (tok)
+	}
+	for (i = 0; i < pc->ntouch; i++) {
+		struct gw_uconn *h = pc->touch[i];
+		void *tok = h->tok;
+
+		h->touched = 0;
+		h->tok = NULL;
+		if (tok)
+			h->tok_ops->leave(tok);
+	}
+	pc->ntouch = 0;
+	pc->busy--;
+	h2_reap(pc);
+}
+
+static void
+h2_kick_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	h2_report(arg);
+}
+
+/* Reads the session; each request's end or failure is told once it returned. */
+static void
+h2_read(struct gw_uconn *pc)
+{
+	struct gw_uconn *h;
+	int broken;
+
+	pc->busy++;
+	broken = gw_uh2_input(pc->h2) == -1;
+	if (broken) {
+		pc->closing = 1;
+		TAILQ_FOREACH(h, &pc->handles, hlink)
+			h2_touch(h);
+	}
+	pc->busy--;
+	h2_report(pc);
+}
+
+/* The connection closed, timed out or failed to connect: every request with it. */
+static void
+h2_broken(struct gw_uconn *pc, short what)
+{
+	struct gw_uconn *h;
+	char reason[256];
+	const char *tls = NULL;
+	int tf;
+
+	pc->closing = 1;
+	if (!pc->connected && (tf = gw_uptls_failure(pc->io, what, reason, sizeof(reason))) != 0) {
+		log_warnx("gateway: upstream %s (%s): TLS handshake: %s", pc->key,
+		    pc->cl_name ? pc->cl_name : "-", reason);
+		if (pc->cl_name)
+			gw_stats_cluster(&pc->w->stats, pc->cl_name,
+			    tf == GW_UPTLS_FAIL_SAN ? GW_CS_SSL_FAIL_VERIFY_SAN :
+			    tf == GW_UPTLS_FAIL_VERIFY ? GW_CS_SSL_FAIL_VERIFY_ERROR :
+			    GW_CS_SSL_CONNECTION_ERROR);
+		tls = reason;
+	}
+	pc->busy++;
+	TAILQ_FOREACH(h, &pc->handles, hlink) {
+		const struct gw_back_ops *ops = h->ops;
+		void *tok;
+
+		if (h->dead || h->req == NULL)
+			continue;
+		tok = ops->enter(h->req);
+		ops->fail(h->req, pc->connected ? GW_BACK_F_RESET : GW_BACK_F_CONNECT,
+		    h->reused && !h->got_bytes, tls);
 		ops->leave(tok);
+	}
+	pc->busy--;
+	h2_reap(pc);
+}
+
+/* A new request's handle on connection pc. */
+static struct gw_uconn *
+h2_handle_new(struct gw_uconn *pc)
+{
+	struct gw_uconn *h = xcalloc(1, sizeof(*h));
+
+	h->w = pc->w;
+	h->phys = pc;
+	memcpy(h->key, pc->key, sizeof(h->key));
+	h->khash = pc->khash;
+	h->tls = pc->tls;
+	TAILQ_INSERT_TAIL(&pc->handles, h, hlink);
+	pc->nh++;
+	return h;
 }
 
 /* ---- events ---- */
@@ -547,7 +770,9 @@ u_readcb(struct gw_io *io, void *arg)
 		return;
 	}
 	if (uc->h2) {
-		u_h2_read(uc);
+		if (evbuffer_get_length(gw_io_input(uc->io)))
+			uc->got_bytes = 1;
+		h2_read(uc);
 		return;
 	}
 	ops = uc->ops;	/* uc may be gone after u_feed */
@@ -568,9 +793,17 @@ u_writecb(struct gw_io *io, void *arg)
 		return;
 	}
 	if (uc->h2) {
-		gw_uh2_flush(uc->h2);	/* more of the body, as the window allows */
-		if (!gw_uh2_drained(uc->h2) && gw_uh2_pending(uc->h2))
-			return;
+		struct gw_uconn *h;
+
+		gw_uh2_flush(uc->h2);	/* more of the bodies, as the windows allow */
+		uc->busy++;
+		TAILQ_FOREACH(h, &uc->handles, hlink)
+			if (!h->dead && h->req && h->rq2 &&
+			    (gw_uh2_drained(h->rq2) || gw_uh2_pending(h->rq2) == 0))
+				h->ops->drained(h->req);
+		uc->busy--;
+		h2_reap(uc);
+		return;
 	}
 	if (uc->req)
 		uc->ops->drained(uc->req);
@@ -581,6 +814,28 @@ u_eventcb(struct gw_io *io, short what, void *arg)
 {
 	struct gw_uconn *uc = arg;
 
+	if ((what & BEV_EVENT_CONNECTED) && uc->h2) {
+		struct gw_uconn *h;
+
+		uc->connected = 1;
+		if (uc->tls && uc->cl_name) {
+			gw_stats_cluster(&uc->w->stats, uc->cl_name, GW_CS_SSL_HANDSHAKE);
+			if (gw_uptls_reused(uc->io))
+				gw_stats_cluster(&uc->w->stats, uc->cl_name, GW_CS_SSL_SESSION_REUSED);
+		}
+		gw_io_set_timeouts(io, NULL, NULL);
+		uc->busy++;
+		TAILQ_FOREACH(h, &uc->handles, hlink)
+			if (!h->dead && h->req)
+				h->ops->connected(h->req);
+		uc->busy--;
+		h2_reap(uc);
+		return;
+	}
+	if (uc->h2) {
+		h2_broken(uc, what);
+		return;
+	}
 	if (what & BEV_EVENT_CONNECTED) {
 		uc->connected = 1;
 		if (uc->tls && uc->req && uc->cl_name) {
@@ -606,12 +861,6 @@ u_eventcb(struct gw_io *io, short what, void *arg)
 		uc->ops->tunnel_closed(uc->req);
 		return;
 	}
-	if (uc->h2 && uc->req) {
-		/* the connection broke under the request: reset, or never processed */
-		uc->ops->fail(uc->req, uc->connected ? GW_BACK_F_RESET : GW_BACK_F_CONNECT,
-		    uc->reused && !uc->got_bytes, NULL);
-		return;
-	}
 	if ((what & BEV_EVENT_EOF) && uc->req && uc->got_bytes) {
 		const struct gw_back_ops *ops = uc->ops;
 		void *tok = ops->enter(uc->req);
@@ -628,11 +877,19 @@ u_eventcb(struct gw_io *io, short what, void *arg)
 static void
 uc_free(struct gw_uconn *uc)
 {
-	if (uc->h2_reading) {
-		uc->h2_dead = 1;	/* its session is on the stack: freed when it returns */
+	struct gw_uconn *h;
+
+	if (uc->phys) {
+		h2_end(uc);
 		return;
 	}
+	/* a connection with requests left (the worker stops): they go with it */
+	while ((h = TAILQ_FIRST(&uc->handles)) != NULL)
+		h2_handle_free(h);
 	gw_uh2_free(uc->h2);
+	if (uc->kick)
+		event_free(uc->kick);
+	free(uc->touch);
 	if (uc->in_idle) {
 		TAILQ_REMOVE(&uc->w->idle, uc, link);
 		uc->w->nidle--;
@@ -728,6 +985,14 @@ gw_back_take_idle(struct gw_back_prep *bp)
 	struct gw_worker *w = bp->w;
 	struct gw_uconn *uc = bp->idle;
 
+	if (uc->h2) {
+		/* a request more on the connection; it leaves the pool when full */
+		struct gw_uconn *h = h2_handle_new(uc);
+
+		h->reused = 1;
+		__atomic_add_fetch(&w->stats.upstream_reuse, 1, __ATOMIC_RELAXED);
+		return h;
+	}
 	TAILQ_REMOVE(&w->idle, uc, link);
 	w->nidle--;
 	uc->in_idle = 0;
@@ -751,6 +1016,7 @@ gw_back_connect(struct gw_back_prep *bp, const struct gw_rs_req *rq, const struc
 
 	uc = xcalloc(1, sizeof(*uc));
 	uc->w = w;
+	TAILQ_INIT(&uc->handles);
 	snprintf(uc->key, sizeof(uc->key), "%s", bp->key);
 	uc->khash = bp->khash;
 	gw_back_sockaddr(e, &uc->sa, &uc->salen);
@@ -786,11 +1052,13 @@ gw_back_connect(struct gw_back_prep *bp, const struct gw_rs_req *rq, const struc
 	if (fd >= 0)
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	gw_rs_keepalive(fd, c);	/* tcpKeepalive */
-	if (bp->h2 && (uc->h2 = gw_uh2_new(uc->io, uc->tls, &h2_cb, uc)) == NULL) {
+	if (bp->h2 && (uc->h2 = gw_uh2_new(uc->io, uc->tls)) == NULL) {
 		uc_free(uc);
 		errno = ENOMEM;
 		return NULL;
 	}
+	if (uc->h2)
+		uc->kick = evtimer_new(w->base, h2_kick_cb, uc);
 	http_parser_init(&uc->p, HTTP_RESPONSE);
 	uc->p.data = uc;
 	uc->hscan = GW_H1_SCAN_STATUS;
@@ -800,21 +1068,36 @@ gw_back_connect(struct gw_back_prep *bp, const struct gw_rs_req *rq, const struc
 	/* TLS: the handshake waits on reads; Envoy's connect timeout covers it too */
 	gw_io_set_timeouts(uc->io, uc->tls ? &tv : NULL, &tv);
 	gw_io_enable(uc->io, EV_READ | EV_WRITE);
-	return uc;
+	/* HTTP/2: the stream holds a request's handle; the connection is shared */
+	return uc->h2 ? h2_handle_new(uc) : uc;
 }
 
 void
 gw_back_attach(struct gw_uconn *uc, struct gw_stream *st, const struct gw_back_ops *ops,
     const struct gw_cluster *c)
 {
+	if (uc->phys) {
+		struct gw_uconn *pc = uc->phys;
+
+		/* the connection's limits are the cluster's; each request counts */
+		pc->maxreq = c->max_requests_per_connection;
+		pc->maxstreams = c->max_concurrent_streams;
+		pc->idle_ms = c->idle_timeout_ms > 0 ? c->idle_timeout_ms : 3600000;
+		pc->cl_name = c->name;
+		pc->nreq++;
+		uc->cl_name = c->name;
+		uc->req = st;
+		uc->ops = ops;
+		uc->rq2 = gw_uh2_open(pc->h2, &h2_cb, uc);
+		h2_settle(pc);
+		return;
+	}
 	uc->maxreq = c->max_requests_per_connection;
 	uc->idle_ms = c->idle_timeout_ms > 0 ? c->idle_timeout_ms : 3600000;
 	uc->cl_name = c->name;
 	uc->req = st;
 	uc->ops = ops;
 	uc->nreq++;
-	if (uc->h2)
-		gw_uh2_begin(uc->h2);
 	if (uc->reused)
 		gw_io_set_timeouts(uc->io, NULL, NULL);	/* the pool's idle timeout */
 }

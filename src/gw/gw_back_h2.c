@@ -3,9 +3,13 @@
  * HTTP/1.1 interface (gw-back-h2.h): the stream writes its request as it
  * writes it to an HTTP/1.1 upstream; libhttp-parser reads those bytes back
  * (they are ours: gw_uphead.c's head, the body framed by gw_stream.c) and
- * each request becomes one HTTP/2 stream. The answer is reported through
- * the connection's callbacks; its end or failure is a state the connection
- * reads once the codec returned, never from inside a codec callback.
+ * each request becomes one HTTP/2 stream of the connection's session, which
+ * carries many at once. The answer is reported through the request's
+ * callbacks; its end or failure is a state the connection reads once the
+ * codec returned, never from inside a codec callback. Each stream's window
+ * is given back only as its client takes the answer (no automatic window
+ * updates), so a slow client holds its own stream, never the connection's
+ * other streams.
  */
 #include "config.h"
 
@@ -14,6 +18,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include <event2/buffer.h>
 #include <http_parser.h>
@@ -24,16 +29,20 @@
 #include "gw-io.h"
 #include "gw-snap-t.h"
 
-/* Envoy's upstream defaults since 1.36, as downstream */
-#define UH2_STREAM_WINDOW	(16 * 1024 * 1024)
+/*
+ * The connection's window is Envoy's (24 MiB, given back at once); a
+ * stream's is 1 MiB, not Envoy's 16: it bounds what the gateway holds for a
+ * client that stops reading, one stream among up to a thousand a client
+ * may open, and 1 MiB still covers a data centre's bandwidth-delay product.
+ */
+#define UH2_STREAM_WINDOW	(1024 * 1024)
 #define UH2_CONN_WINDOW		(24 * 1024 * 1024)
 
-struct gw_uh2 {
-	nghttp2_session		*s;
-	struct gw_io		*io;
-	int			 tls;
+struct gw_uh2_rq {
+	struct gw_uh2		*u;		/* NULL once the session is gone */
 	const struct gw_uh2_cb	*cb;
 	void			*arg;
+	TAILQ_ENTRY(gw_uh2_rq)	 link;
 	/* the request, read back from the stream's bytes */
 	http_parser		 p;
 	struct hhead		 rq;
@@ -44,55 +53,75 @@ struct gw_uh2 {
 	struct hhead		 hh, th;	/* head and trailers */
 	int			 status, got_final, nobody, discard;
 	enum gw_uh2_state	 state;
-	int			 held;
-	int			 goaway, broken, drained;
+	int			 held, drained;
+	size_t			 unconsumed;	/* taken in while held: its window waits */
+};
+
+struct gw_uh2 {
+	nghttp2_session		*s;
+	struct gw_io		*io;
+	int			 tls;
+	int			 goaway, broken;
+	unsigned		 nopen;
+	TAILQ_HEAD(, gw_uh2_rq)	 rqs;
 };
 
 static http_parser_settings rqset;
+
+/* The request on stream id; told to its connection first (it may act after the read). */
+static struct gw_uh2_rq *
+rq_of(struct gw_uh2 *u, int32_t id)
+{
+	struct gw_uh2_rq *r = nghttp2_session_get_stream_user_data(u->s, id);
+
+	if (r && r->cb->touch)
+		r->cb->touch(r->arg);
+	return r;
+}
 
 /* ---- the request ---- */
 
 static int
 rq_url(http_parser *p, const char *at, size_t len)
 {
-	struct gw_uh2 *u = p->data;
+	struct gw_uh2_rq *r = p->data;
 
-	if (!hh_room(&u->rq, len))
+	if (!hh_room(&r->rq, len))
 		return -1;
-	buf_append(&u->rq.b, at, len);
-	u->rq.url_l += (uint32_t)len;
+	buf_append(&r->rq.b, at, len);
+	r->rq.url_l += (uint32_t)len;
 	return 0;
 }
 
 static int
 rq_field(http_parser *p, const char *at, size_t len)
 {
-	return hh_field(&((struct gw_uh2 *)p->data)->rq, at, len);
+	return hh_field(&((struct gw_uh2_rq *)p->data)->rq, at, len);
 }
 
 static int
 rq_value(http_parser *p, const char *at, size_t len)
 {
-	return hh_value(&((struct gw_uh2 *)p->data)->rq, at, len);
+	return hh_value(&((struct gw_uh2_rq *)p->data)->rq, at, len);
 }
 
 static ssize_t
 rq_read(nghttp2_session *s, int32_t id, uint8_t *buf, size_t len, uint32_t *flags,
     nghttp2_data_source *src, void *arg)
 {
-	struct gw_uh2 *u = src->ptr;
+	struct gw_uh2_rq *r = src->ptr;
 	int n;
 
 	(void)s;
 	(void)id;
 	(void)arg;
-	n = evbuffer_remove(u->body, buf, len);
+	n = evbuffer_remove(r->body, buf, len);
 	if (n < 0)
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 	if (n > 0)
-		u->drained = 1;
-	if (evbuffer_get_length(u->body) == 0) {
-		if (u->rq_eof)
+		r->drained = 1;
+	if (evbuffer_get_length(r->body) == 0) {
+		if (r->rq_eof)
 			*flags |= NGHTTP2_DATA_FLAG_EOF;
 		else if (n == 0)
 			return NGHTTP2_ERR_DEFERRED;
@@ -113,8 +142,9 @@ rq_skip(const struct hhead *hh, size_t i)
 static int
 rq_headers_done(http_parser *p)
 {
-	struct gw_uh2 *u = p->data;
-	struct hhead *hh = &u->rq;
+	struct gw_uh2_rq *r = p->data;
+	struct gw_uh2 *u = r->u;
+	struct hhead *hh = &r->rq;
 	nghttp2_nv *nv;
 	nghttp2_data_provider dp;
 	char *lower, *q;
@@ -123,6 +153,11 @@ rq_headers_done(http_parser *p)
 	int has_body = (p->flags & F_CHUNKED) ||
 	    (p->content_length > 0 && p->content_length != ULLONG_MAX);
 
+	if (u == NULL || u->goaway || u->broken) {
+		/* never sent: safe to try elsewhere */
+		r->state = GW_UH2_REFUSED;
+		return -1;
+	}
 	for (i = 0; i < hh->n; i++)
 		nlen += hh->h[i].nl;
 	nv = xcalloc(hh->n + 5, sizeof(*nv));
@@ -147,14 +182,15 @@ rq_headers_done(http_parser *p)
 	if (gw_is_grpc(hh))
 		nv[k++] = NV("te", 2, "trailers", 8);
 #undef NV
-	dp.source.ptr = u;
+	dp.source.ptr = r;
 	dp.read_callback = rq_read;
-	u->id = nghttp2_submit_request(u->s, NULL, nv, k, has_body ? &dp : NULL, u);
-	u->rq_sent = 1;
+	r->id = nghttp2_submit_request(u->s, NULL, nv, k, has_body ? &dp : NULL, r);
+	r->rq_sent = 1;
 	free(lower);
 	free(nv);
-	if (u->id < 0) {
-		u->state = GW_UH2_FAILED;
+	if (r->id < 0) {
+		/* no stream id left, or the session is closing: never processed */
+		r->state = GW_UH2_REFUSED;
 		return -1;
 	}
 	return 0;
@@ -163,22 +199,22 @@ rq_headers_done(http_parser *p)
 static int
 rq_body(http_parser *p, const char *at, size_t len)
 {
-	struct gw_uh2 *u = p->data;
+	struct gw_uh2_rq *r = p->data;
 
-	evbuffer_add(u->body, at, len);
-	if (u->id > 0)
-		(void)nghttp2_session_resume_data(u->s, u->id);
+	evbuffer_add(r->body, at, len);
+	if (r->id > 0 && r->u)
+		(void)nghttp2_session_resume_data(r->u->s, r->id);
 	return 0;
 }
 
 static int
 rq_complete(http_parser *p)
 {
-	struct gw_uh2 *u = p->data;
+	struct gw_uh2_rq *r = p->data;
 
-	u->rq_eof = 1;
-	if (u->id > 0)
-		(void)nghttp2_session_resume_data(u->s, u->id);
+	r->rq_eof = 1;
+	if (r->id > 0 && r->u)
+		(void)nghttp2_session_resume_data(r->u->s, r->id);
 	return 0;
 }
 
@@ -187,15 +223,15 @@ rq_complete(http_parser *p)
 static int
 cb_begin_headers(nghttp2_session *s, const nghttp2_frame *fr, void *arg)
 {
-	struct gw_uh2 *u = arg;
+	struct gw_uh2_rq *r;
 
 	(void)s;
-	if (fr->hd.type == NGHTTP2_HEADERS && fr->hd.stream_id == u->id) {
-		if (u->got_final)
-			hh_reset(&u->th);
-		else
-			hh_reset(&u->hh);
-	}
+	if (fr->hd.type != NGHTTP2_HEADERS || (r = rq_of(arg, fr->hd.stream_id)) == NULL)
+		return 0;
+	if (r->got_final)
+		hh_reset(&r->th);
+	else
+		hh_reset(&r->hh);
 	return 0;
 }
 
@@ -203,16 +239,17 @@ static int
 cb_header(nghttp2_session *s, const nghttp2_frame *fr, const uint8_t *name, size_t nl,
     const uint8_t *value, size_t vl, uint8_t flags, void *arg)
 {
-	struct gw_uh2 *u = arg;
-	struct hhead *hh = u->got_final ? &u->th : &u->hh;
+	struct gw_uh2_rq *r;
+	struct hhead *hh;
 
 	(void)s;
 	(void)flags;
-	if (fr->hd.type != NGHTTP2_HEADERS || fr->hd.stream_id != u->id)
+	if (fr->hd.type != NGHTTP2_HEADERS || (r = rq_of(arg, fr->hd.stream_id)) == NULL)
 		return 0;
+	hh = r->got_final ? &r->th : &r->hh;
 	if (nl > 0 && name[0] == ':') {
 		if (nl == 7 && memcmp(name, ":status", 7) == 0 && vl == 3)
-			u->status = (value[0] - '0') * 100 + (value[1] - '0') * 10 + (value[2] - '0');
+			r->status = (value[0] - '0') * 100 + (value[1] - '0') * 10 + (value[2] - '0');
 		return 0;
 	}
 	if (hh_field(hh, (const char *)name, nl) == -1 || hh_value(hh, (const char *)value, vl) == -1)
@@ -220,56 +257,51 @@ cb_header(nghttp2_session *s, const nghttp2_frame *fr, const uint8_t *name, size
 	return 0;
 }
 
-static void
-u_complete(struct gw_uh2 *u)
-{
-	if (u->state == GW_UH2_BUSY)
-		u->state = GW_UH2_DONE;
-}
-
 static int
 cb_frame_recv(nghttp2_session *s, const nghttp2_frame *fr, void *arg)
 {
 	struct gw_uh2 *u = arg;
+	struct gw_uh2_rq *r;
 
 	(void)s;
 	if (fr->hd.type == NGHTTP2_GOAWAY) {
 		u->goaway = 1;
 		return 0;
 	}
-	if (fr->hd.stream_id != u->id || u->state != GW_UH2_BUSY)
+	if (fr->hd.stream_id == 0 || (r = rq_of(u, fr->hd.stream_id)) == NULL ||
+	    r->state != GW_UH2_BUSY)
 		return 0;
 	if (fr->hd.type == NGHTTP2_HEADERS) {
-		if (!u->got_final) {
-			if (u->status < 200) {
+		if (!r->got_final) {
+			if (r->status < 200) {
 				/* 1xx: not passed on (the stream says INTERIM), the final head follows */
-				(void)u->cb->head(u->arg, u->status, &u->hh, 0);
+				(void)r->cb->head(r->arg, r->status, &r->hh, 0);
 				return 0;
 			}
-			u->got_final = 1;
-			switch (u->cb->head(u->arg, u->status, &u->hh,
+			r->got_final = 1;
+			switch (r->cb->head(r->arg, r->status, &r->hh,
 			    (fr->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0)) {
 			case GW_BACK_DISCARD:
-				u->discard = 1;
+				r->discard = 1;
 				break;
 			case GW_BACK_DISCARD_NOBODY:
-				u->discard = u->nobody = 1;
+				r->discard = r->nobody = 1;
 				break;
 			case GW_BACK_PASS_NOBODY:
-				u->nobody = 1;
+				r->nobody = 1;
 				break;
 			case GW_BACK_UPGRADE:
 			case GW_BACK_INTERIM:
-				u->state = GW_UH2_BAD;
+				r->state = GW_UH2_BAD;
 				return 0;
 			case GW_BACK_PASS:
 				break;
 			}
-		} else if (!u->discard && u->cb->trailers)
-			u->cb->trailers(u->arg, &u->th);
+		} else if (!r->discard && r->cb->trailers)
+			r->cb->trailers(r->arg, &r->th);
 	}
-	if (fr->hd.flags & NGHTTP2_FLAG_END_STREAM)
-		u_complete(u);
+	if ((fr->hd.flags & NGHTTP2_FLAG_END_STREAM) && r->state == GW_UH2_BUSY)
+		r->state = GW_UH2_DONE;
 	return 0;
 }
 
@@ -277,27 +309,33 @@ static int
 cb_data_chunk(nghttp2_session *s, uint8_t flags, int32_t id, const uint8_t *d, size_t len,
     void *arg)
 {
-	struct gw_uh2 *u = arg;
+	struct gw_uh2_rq *r = rq_of(arg, id);
 
-	(void)s;
 	(void)flags;
-	if (id != u->id || u->state != GW_UH2_BUSY || u->discard || u->nobody || !u->got_final)
+	/* the connection's window always comes back: a held stream holds only its own */
+	(void)nghttp2_session_consume_connection(s, len);
+	if (r == NULL)
 		return 0;
-	if (u->cb->body(u->arg, d, len))
-		u->held = 1;
+	if (r->state == GW_UH2_BUSY && !r->discard && !r->nobody && r->got_final &&
+	    r->cb->body(r->arg, d, len))
+		r->held = 1;
+	if (r->held)
+		r->unconsumed += len;
+	else
+		(void)nghttp2_session_consume_stream(s, id, len);
 	return 0;
 }
 
 static int
 cb_stream_close(nghttp2_session *s, int32_t id, uint32_t err, void *arg)
 {
-	struct gw_uh2 *u = arg;
+	struct gw_uh2_rq *r = rq_of(arg, id);
 
 	(void)s;
-	if (id != u->id || u->state != GW_UH2_BUSY)
+	if (r == NULL || r->state != GW_UH2_BUSY)
 		return 0;
 	/* closed before its answer ended: never processed (RFC 9113 8.7), or reset */
-	u->state = err == NGHTTP2_REFUSED_STREAM && !u->got_final ? GW_UH2_REFUSED : GW_UH2_FAILED;
+	r->state = err == NGHTTP2_REFUSED_STREAM && !r->got_final ? GW_UH2_REFUSED : GW_UH2_FAILED;
 	return 0;
 }
 
@@ -325,10 +363,11 @@ init(void)
 	nghttp2_option_new(&opts);
 	nghttp2_option_set_max_outbound_ack(opts, 1000);
 	nghttp2_option_set_max_continuations(opts, 8);
+	nghttp2_option_set_no_auto_window_update(opts, 1);
 }
 
 struct gw_uh2 *
-gw_uh2_new(struct gw_io *io, int tls, const struct gw_uh2_cb *cb, void *arg)
+gw_uh2_new(struct gw_io *io, int tls)
 {
 	struct gw_uh2 *u;
 	nghttp2_settings_entry iv[2] = {
@@ -340,65 +379,110 @@ gw_uh2_new(struct gw_io *io, int tls, const struct gw_uh2_cb *cb, void *arg)
 	u = xcalloc(1, sizeof(*u));
 	u->io = io;
 	u->tls = tls;
-	u->cb = cb;
-	u->arg = arg;
-	u->id = -1;
-	u->body = evbuffer_new();
+	TAILQ_INIT(&u->rqs);
 	if (nghttp2_session_client_new2(&u->s, cbs, u, opts) != 0) {
-		evbuffer_free(u->body);
 		free(u);
 		return NULL;
 	}
 	(void)nghttp2_submit_settings(u->s, NGHTTP2_FLAG_NONE, iv, 2);
 	(void)nghttp2_session_set_local_window_size(u->s, NGHTTP2_FLAG_NONE, 0, UH2_CONN_WINDOW);
-	gw_uh2_begin(u);
 	return u;
 }
 
 void
 gw_uh2_free(struct gw_uh2 *u)
 {
+	struct gw_uh2_rq *r;
+
 	if (u == NULL)
 		return;
+	/* requests still open outlive the session, broken */
+	while ((r = TAILQ_FIRST(&u->rqs)) != NULL) {
+		TAILQ_REMOVE(&u->rqs, r, link);
+		r->u = NULL;
+		if (r->state == GW_UH2_BUSY)
+			r->state = GW_UH2_FAILED;
+	}
 	nghttp2_session_del(u->s);
-	hh_free(&u->rq);
-	hh_free(&u->hh);
-	hh_free(&u->th);
-	evbuffer_free(u->body);
 	free(u);
 }
 
-void
-gw_uh2_begin(struct gw_uh2 *u)
+struct gw_uh2_rq *
+gw_uh2_open(struct gw_uh2 *u, const struct gw_uh2_cb *cb, void *arg)
 {
-	http_parser_init(&u->p, HTTP_REQUEST);
-	u->p.data = u;
-	hh_reset(&u->rq);
-	hh_reset(&u->hh);
-	hh_reset(&u->th);
-	evbuffer_drain(u->body, evbuffer_get_length(u->body));
-	u->rq_sent = u->rq_eof = 0;
-	u->id = -1;
-	u->status = u->got_final = u->nobody = u->discard = 0;
-	u->held = u->drained = 0;
-	u->state = GW_UH2_BUSY;
+	struct gw_uh2_rq *r = xcalloc(1, sizeof(*r));
+
+	r->u = u;
+	r->cb = cb;
+	r->arg = arg;
+	http_parser_init(&r->p, HTTP_REQUEST);
+	r->p.data = r;
+	r->body = evbuffer_new();
+	r->id = -1;
+	r->state = GW_UH2_BUSY;
+	TAILQ_INSERT_TAIL(&u->rqs, r, link);
+	u->nopen++;
+	return r;
+}
+
+void
+gw_uh2_close(struct gw_uh2_rq *r)
+{
+	struct gw_uh2 *u;
+
+	if (r == NULL)
+		return;
+	if ((u = r->u) != NULL) {
+		TAILQ_REMOVE(&u->rqs, r, link);
+		u->nopen--;
+		if (r->id > 0) {
+			/* its stream ends here: reset unless both sides ended it */
+			if (nghttp2_session_find_stream(u->s, r->id) != NULL &&
+			    (r->state != GW_UH2_DONE || !r->rq_eof))
+				(void)nghttp2_submit_rst_stream(u->s, NGHTTP2_FLAG_NONE, r->id,
+				    NGHTTP2_CANCEL);
+			(void)nghttp2_session_set_stream_user_data(u->s, r->id, NULL);
+		}
+	}
+	hh_free(&r->rq);
+	hh_free(&r->hh);
+	hh_free(&r->th);
+	evbuffer_free(r->body);
+	free(r);
 }
 
 int
-gw_uh2_send(struct gw_uh2 *u, const void *d, size_t len)
+gw_uh2_send(struct gw_uh2_rq *r, const void *d, size_t len)
 {
 	size_t n;
 
 	if (len == 0)
 		return 0;
-	n = http_parser_execute(&u->p, &rqset, d, len);
-	if (HTTP_PARSER_ERRNO(&u->p) != HPE_OK || n != len) {
-		if (u->state == GW_UH2_BUSY)
-			u->state = GW_UH2_BAD;
+	n = http_parser_execute(&r->p, &rqset, d, len);
+	if (HTTP_PARSER_ERRNO(&r->p) != HPE_OK || n != len) {
+		if (r->state == GW_UH2_BUSY)
+			r->state = GW_UH2_BAD;
 		return -1;
 	}
-	gw_uh2_flush(u);
+	if (r->u)
+		gw_uh2_flush(r->u);
 	return 0;
+}
+
+/* The session broke: every request still under way failed with it. */
+static void
+broke(struct gw_uh2 *u)
+{
+	struct gw_uh2_rq *r;
+
+	u->broken = 1;
+	TAILQ_FOREACH(r, &u->rqs, link)
+		if (r->state == GW_UH2_BUSY) {
+			if (r->cb->touch)
+				r->cb->touch(r->arg);
+			/* a request never submitted was never processed */
+			r->state = r->id < 0 ? GW_UH2_REFUSED : GW_UH2_FAILED;
+		}
 }
 
 void
@@ -411,9 +495,7 @@ gw_uh2_flush(struct gw_uh2 *u)
 		ssize_t n = nghttp2_session_mem_send(u->s, &d);
 
 		if (n < 0) {
-			u->broken = 1;
-			if (u->state == GW_UH2_BUSY)
-				u->state = GW_UH2_FAILED;
+			broke(u);
 			break;
 		}
 		if (n == 0)
@@ -424,12 +506,11 @@ gw_uh2_flush(struct gw_uh2 *u)
 }
 
 int
-gw_uh2_input(struct gw_uh2 *u, int *held)
+gw_uh2_input(struct gw_uh2 *u)
 {
 	struct evbuffer *in = gw_io_input(u->io);
 
-	u->held = 0;
-	while (!u->broken && !u->held && evbuffer_get_length(in)) {
+	while (!u->broken && evbuffer_get_length(in)) {
 		struct evbuffer_iovec v;
 		ssize_t n;
 
@@ -439,42 +520,79 @@ gw_uh2_input(struct gw_uh2 *u, int *held)
 			v.iov_len = 16384;
 		n = nghttp2_session_mem_recv(u->s, v.iov_base, v.iov_len);
 		if (n < 0) {
-			u->broken = 1;
-			if (u->state == GW_UH2_BUSY)
-				u->state = u->got_final ? GW_UH2_FAILED : GW_UH2_BAD;
+			broke(u);
 			break;
 		}
 		evbuffer_drain(in, (size_t)n);
 	}
-	*held = u->held;
 	gw_uh2_flush(u);
 	return u->broken ? -1 : 0;
 }
 
-enum gw_uh2_state
-gw_uh2_state(const struct gw_uh2 *u)
+void
+gw_uh2_resume(struct gw_uh2_rq *r)
 {
-	return u->state;
+	r->held = 0;
+	if (r->u == NULL || r->unconsumed == 0)
+		return;
+	if (r->id > 0)
+		(void)nghttp2_session_consume_stream(r->u->s, r->id, r->unconsumed);
+	r->unconsumed = 0;
+	gw_uh2_flush(r->u);
+}
+
+int
+gw_uh2_held(const struct gw_uh2_rq *r)
+{
+	return r->held;
+}
+
+enum gw_uh2_state
+gw_uh2_state(const struct gw_uh2_rq *r)
+{
+	return r->state;
+}
+
+int
+gw_uh2_clean(const struct gw_uh2_rq *r)
+{
+	return r->state == GW_UH2_DONE && r->rq_eof;
 }
 
 int
 gw_uh2_reusable(const struct gw_uh2 *u)
 {
-	return !u->goaway && !u->broken && nghttp2_session_want_read(u->s) &&
-	    u->state == GW_UH2_DONE && u->rq_eof;
-}
-
-size_t
-gw_uh2_pending(const struct gw_uh2 *u)
-{
-	return evbuffer_get_length(u->body);
+	return !u->goaway && !u->broken && nghttp2_session_want_read(u->s);
 }
 
 int
-gw_uh2_drained(struct gw_uh2 *u)
+gw_uh2_room(const struct gw_uh2 *u, int64_t local_max)
 {
-	int d = u->drained;
+	uint32_t peer = nghttp2_session_get_remote_settings(u->s,
+	    NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
 
-	u->drained = 0;
+	if (!gw_uh2_reusable(u) || u->nopen >= peer)
+		return 0;
+	return local_max <= 0 || u->nopen < (uint64_t)local_max;
+}
+
+unsigned
+gw_uh2_nopen(const struct gw_uh2 *u)
+{
+	return u->nopen;
+}
+
+size_t
+gw_uh2_pending(const struct gw_uh2_rq *r)
+{
+	return evbuffer_get_length(r->body);
+}
+
+int
+gw_uh2_drained(struct gw_uh2_rq *r)
+{
+	int d = r->drained;
+
+	r->drained = 0;
 	return d;
 }

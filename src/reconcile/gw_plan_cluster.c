@@ -118,6 +118,7 @@ policy_apply(struct gw_cluster *c, const struct k_dr_lb *lb, const struct k_dr_p
 		c->max_requests = pool->http->http2_max_requests;
 		c->max_retries = pool->http->max_retries;
 		c->max_requests_per_connection = pool->http->max_requests_per_connection;
+		c->max_concurrent_streams = pool->http->max_concurrent_streams;
 		/* the rest of setUpstreamProtocol (cluster_proto: HTTP/2 ports) */
 		if (pool->http->use_client_protocol)
 			c->up_proto = GW_UP_CLIENT;

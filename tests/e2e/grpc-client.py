@@ -40,6 +40,15 @@ try:
             except grpc.RpcError:
                 pass
         print(ok)
+    elif what == 'concurrent':
+        # N Slow calls of S seconds at once on the one channel
+        import time
+        n, secs = arg.split(',')
+        t0 = time.time()
+        fs = [ch.unary_unary(m('Slow')).future(secs.encode(), timeout=15)
+              for _ in range(int(n))]
+        ok = sum(1 for f in fs if f.exception() is None)
+        print('ok=%d elapsed=%.1f' % (ok, time.time() - t0))
     elif what == 'split':
         # the backends' names over N unary calls
         from collections import Counter

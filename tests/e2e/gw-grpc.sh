@@ -34,6 +34,7 @@ inns /usr/bin/python3 "$src/tests/e2e/grpc-server.py" 10.244.5.3:50052 m \
 	"$pki/side.crt" "$pki/side.key" "$pki/ca.crt" >"$tmp/grpc-m.log" 2>&1 &
 mkdir -p "$tmp/www"; echo "served by nghttpd" > "$tmp/www/index.html"
 head -c 2000000 /dev/urandom > "$tmp/www/big.bin"
+head -c 40000000 /dev/zero > "$tmp/www/huge.bin"
 inns nghttpd -a 10.244.6.1 --no-tls -d "$tmp/www" 8080 >"$tmp/nghttpd.log" 2>&1 &
 inns python3 "$src/tests/e2e/h2-goaway-server.py" 10.244.6.2 8080 >"$tmp/goaway.log" 2>&1 &
 wait_for 10 grep -q serving "$tmp/grpc-a.log" || fail "grpc server a did not start"
@@ -284,6 +285,50 @@ check "GOAWAY from an upstream: at least 19 of 20 requests retried elsewhere ($o
 check "the GOAWAY upstream was asked: retries counted" \
 	[ "$(metric envoy_cluster_upstream_rq_retry 'web3' | awk '{ s += $1 } END { print s + 0 }')" -ge 1 ]
 check "the HTTP/2 upstream connection is reused" [ "$(metric vipgate_gateway_upstream_cx_reused_total)" -ge 1 ]
+
+# multiplexing: 8 slow calls at once from one client connection share the
+# HTTP/2 connection to the endpoint (its server runs 8 at a time): 2 s for
+# all, where one call a connection at a time would take 16
+cx() { metric vipgate_gateway_upstream_cx_total; }
+c0=$(cx)
+out=$(gc concurrent 8,2)
+c1=$(cx)
+echo "  8 calls of 2 s at once: $out, $((c1 - c0)) new upstream connections"
+check "8 concurrent calls all answered, at once ($out)" \
+	awk -v o="$out" 'BEGIN { split(o, a, "[= ]"); exit !(a[2] == 8 && a[4] < 6) }'
+check "... multiplexed: at most one new connection a worker ($((c1 - c0)))" [ $((c1 - c0)) -le 2 ]
+ngx_cx() { inns ss -Htn state established dst 10.244.6.1:8080 | wc -l; }
+n0=$(ngx_cx)
+out=$(inns h2load -n 400 -c 1 -m 40 -H ':authority: h2.test' http://127.0.0.1/index.html 2>&1 |
+	grep -o '400 done, [0-9]* succeeded')
+check "h2load, 40 streams at once to nghttpd: all answered ($out)" [ "$out" = "400 done, 400 succeeded" ]
+# the pool keeps what it opened (the GOAWAY cluster's connections to the
+# same address are counted too): one new connection a worker at most, not 40
+n1=$(ngx_cx)
+check "... multiplexed: at most one new upstream connection a worker ($n0 -> $n1)" \
+	[ "$n1" -ge 1 -a $((n1 - n0)) -le 2 ]
+# a client that reads nothing of one answer holds that stream alone: the
+# upstream connection's other streams go on (per-stream windows), and what
+# the gateway holds for it is bounded by the upstream stream window
+rss0=$(awk '/VmRSS/ { print $2 }' /proc/$pid/status)
+out=$(inns python3 "$src/tests/e2e/h2-attack.py" 127.0.0.1 80 held-stream h2.test /huge.bin /index.html)
+rss1=$(awk '/VmRSS/ { print $2 }' /proc/$pid/status)
+check "a held stream does not hold the connection's others ($out)" [ "$out" = "small answered" ]
+check "... what it holds stays bounded (RSS ${rss0} -> ${rss1} kB)" [ "$rss1" -lt $((rss0 + 8192)) ]
+# maxConcurrentStreams 2: the same calls need four connections (one may be pooled)
+sed -i 's|^  subsets: \[{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}\]$|&\n  trafficPolicy: {connectionPool: {http: {maxConcurrentStreams: 2}}}|' "$tmp/objs/50-grpc.yaml"
+snaps() { grep -c 'gateway: snapshot' "$tmp/log"; }
+n0=$(snaps)
+kill -HUP "$pid"
+wait_for 5 sh -c "[ \$(grep -c 'gateway: snapshot' '$tmp/log') -gt $n0 ]"
+sleep 0.3
+c0=$(cx)
+out=$(gc concurrent 8,2)
+c1=$(cx)
+echo "  maxConcurrentStreams 2: $out, $((c1 - c0)) new upstream connections"
+check "maxConcurrentStreams 2: all answered ($out)" \
+	awk -v o="$out" 'BEGIN { split(o, a, "[= ]"); exit !(a[2] == 8 && a[4] < 6) }'
+check "... over more connections, two streams each ($((c1 - c0)) new)" [ $((c1 - c0)) -ge 3 ]
 
 kill "$pid"; wait "$pid" 2>/dev/null; pid=
 echo "gw-grpc: $passes passed, $fails failed"

@@ -176,4 +176,21 @@ def port_gone(h, p):
     fr, how = read_frames(s, lambda fr: goaway(fr) is not None, limit=15)
     return 'goaway %s' % goaway(fr) if goaway(fr) is not None else how
 
+def held_stream(h, p):
+    # a big answer the client never reads (its stream window stays shut)
+    # must not hold a small one asked next on the same connection; argv[4]:
+    # the authority, argv[5] the big path, argv[6] the small one
+    s = conn(h, p)
+    auth = sys.argv[4].encode()
+    s.sendall(frame(8, 0, 0, struct.pack('>I', 1 << 30)) +     # connection window: open
+              frame(1, 5, 1, req(sys.argv[5].encode(), authority=auth)))
+    fr, how = read_frames(s, lambda fr: any(t == 0 and sid == 1 for t, f, sid, q in fr), 5)
+    if how != 'done':
+        return 'big: ' + how
+    time.sleep(1)                   # the gateway and the upstream fill what they may
+    s.sendall(frame(1, 5, 3, req(sys.argv[6].encode(), authority=auth)))
+    t0 = time.time()
+    fr, how = read_frames(s, lambda fr: any(sid == 3 and f & 1 for t, f, sid, q in fr), 5)
+    return 'small answered' if how == 'done' and time.time() - t0 < 3 else 'small: ' + how
+
 print(globals()[sys.argv[3].replace('-', '_')](sys.argv[1], int(sys.argv[2])))
