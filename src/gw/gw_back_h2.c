@@ -502,7 +502,8 @@ gw_uh2_flush(struct gw_uh2 *u)
 			break;
 		evbuffer_add(out, d, (size_t)n);
 	}
-	gw_io_send_now(u->io);	/* now, not after the loop's round */
+	/* written by the connection's queued flush, after this round's other
+	 * ready events: the requests of several streams leave in one write */
 }
 
 int

@@ -41,24 +41,8 @@ spec: {receiveInterval: $IVL, transmitInterval: $IVL, detectMultiplier: 3, echoM
        echoInterval: $ECHO}
 EOC
 }
-cat > "$tmp/objs/metallb.yaml" <<'EOC'
-apiVersion: metallb.io/v1beta1
-kind: IPAddressPool
-metadata: {name: pool, namespace: metallb-system}
-spec:
-  addresses: [192.0.2.0/28]
----
-apiVersion: metallb.io/v1beta1
-kind: BGPAdvertisement
-metadata: {name: main, namespace: metallb-system}
----
-apiVersion: metallb.io/v1beta2
-kind: BGPPeer
-metadata: {name: tor4, namespace: metallb-system}
-spec: {myASN: 64500, peerASN: 64501, peerAddress: 10.99.0.2, bfdProfile: fast}
-EOC
+frr_bfd_objs
 profile true > "$tmp/objs/bfd.yaml"
-svc web > "$tmp/objs/svcs.yaml"
 # FRR's own counters of the session
 frr_ctr() { vt "show bfd peer 10.99.0.1 counters json" | python3 -c '
 import json, sys

@@ -51,24 +51,8 @@ metadata: {name: fast, namespace: metallb-system}
 spec: {receiveInterval: $1, transmitInterval: $1, detectMultiplier: 3}
 EOC
 }
-cat > "$tmp/objs/metallb.yaml" <<'EOC'
-apiVersion: metallb.io/v1beta1
-kind: IPAddressPool
-metadata: {name: pool, namespace: metallb-system}
-spec:
-  addresses: [192.0.2.0/28]
----
-apiVersion: metallb.io/v1beta1
-kind: BGPAdvertisement
-metadata: {name: main, namespace: metallb-system}
----
-apiVersion: metallb.io/v1beta2
-kind: BGPPeer
-metadata: {name: tor4, namespace: metallb-system}
-spec: {myASN: 64500, peerASN: 64501, peerAddress: 10.99.0.2, bfdProfile: fast}
-EOC
+frr_bfd_objs
 profile "$IVL" > "$tmp/objs/bfd.yaml"
-svc web > "$tmp/objs/svcs.yaml"
 
 check "FRR (zebra + bfdd + bgpd) starts" start_frr
 check "vipgated starts" start_vipgated

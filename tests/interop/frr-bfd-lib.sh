@@ -30,6 +30,27 @@ router bgp 64501
  exit-address-family
 EOC
 }
+# frr_bfd_objs: the pool, an advertisement and the BGPPeer to the ToR naming
+# BFDProfile "fast" (the test writes the profile)
+frr_bfd_objs() {
+	cat > "$tmp/objs/metallb.yaml" <<'EOC'
+apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: pool, namespace: metallb-system}
+spec:
+  addresses: [192.0.2.0/28]
+---
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata: {name: main, namespace: metallb-system}
+---
+apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata: {name: tor4, namespace: metallb-system}
+spec: {myASN: 64500, peerASN: 64501, peerAddress: 10.99.0.2, bfdProfile: fast}
+EOC
+	svc web > "$tmp/objs/svcs.yaml"
+}
 start_frr() {
 	chown -R frr:frr "$fd"
 	ip netns exec "$nst" $frrbin/zebra -f "$fd/zebra.conf" -i "$fd/zebra.pid" -z "$fd/zserv.api" \
