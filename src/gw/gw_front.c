@@ -47,6 +47,7 @@ struct gw_dconn {
 	uint16_t		 port;
 	int			 tls;
 	char			 peer[INET6_ADDRSTRLEN];
+	struct ipaddr		 local;		/* from a PROXY header; family 0: the socket's */
 	struct gw_stream	*req;		/* the request being served */
 	/* the answer to it, as this connection frames it */
 	int			 keepalive;
@@ -440,6 +441,10 @@ f_local_addr(struct gw_front *f, struct ipaddr *a)
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 
+	if (dc->local.family) {
+		*a = dc->local;
+		return 0;
+	}
 	memset(a, 0, sizeof(*a));
 	if (getsockname(gw_io_fd(dc->io), (struct sockaddr *)&ss, &sl) == -1)
 		return -1;
@@ -1132,7 +1137,7 @@ gw_front_close_all(struct gw_worker *w)
 
 void
 gw_front_accept(struct gw_worker *w, uint16_t port, int tls, evutil_socket_t fd,
-    const struct sockaddr *sa, int socklen)
+    const struct sockaddr *sa, const struct sockaddr *local)
 {
 	struct gw_dconn *dc;
 	int one = 1;
@@ -1163,7 +1168,13 @@ gw_front_accept(struct gw_worker *w, uint16_t port, int tls, evutil_socket_t fd,
 		else
 			inet_ntop(AF_INET6, &s6->sin6_addr, dc->peer, sizeof(dc->peer));
 	}
-	(void)socklen;
+	if (local && local->sa_family == AF_INET) {
+		dc->local.family = AF_INET;
+		memcpy(dc->local.a, &((const struct sockaddr_in *)local)->sin_addr, 4);
+	} else if (local && local->sa_family == AF_INET6) {
+		dc->local.family = AF_INET6;
+		memcpy(dc->local.a, &((const struct sockaddr_in6 *)local)->sin6_addr, 16);
+	}
 	if (tls) {
 		const struct gw_listener *l = w->snap ? gw_snap_listener(w->snap, port) : NULL;
 		SSL_CTX *x = NULL;

@@ -274,17 +274,6 @@ up_eventcb(struct gw_io *io, short what, void *arg)
 			if (c->end_ms - now_ms() < c->idle_ms)
 				l4_arm(c, c->cl->max_connection_duration_ms);
 		}
-		/* proxyProtocol: the header before any byte of the client's
-		 * (Envoy puts it outside an upstream's TLS: not done here, a TLS
-		 * upstream gets none) */
-		if (c->cl->proxy_protocol && !c->up_tls) {
-			uint8_t hdr[GW_PROXY_HDR_MAX];
-			size_t n = gw_proxy_hdr(c->cl->proxy_protocol, &c->src, c->src_port,
-			    &c->dst, c->dst_port, hdr);
-
-			if (n)
-				gw_io_write(c->up, hdr, n);
-		}
 		/* what came while it connected (the ClientHello at least) goes first */
 		c->last_ms = now_ms();
 		c->rx += evbuffer_get_length(gw_io_input(c->dn));
@@ -402,6 +391,16 @@ l4_route(struct gw_l4c *c)
 		l4_close(c);
 		return;
 	}
+	/* proxyProtocol: the header before any byte of the client's, outside
+	 * an upstream's TLS as Envoy's proxy_protocol transport socket puts it */
+	if (c->cl->proxy_protocol) {
+		uint8_t hdr[GW_PROXY_HDR_MAX];
+		size_t n = gw_proxy_hdr(c->cl->proxy_protocol, &c->src, c->src_port, &c->dst,
+		    c->dst_port, hdr);
+
+		if (n)
+			gw_io_set_preamble(c->up, hdr, n);
+	}
 	gw_back_sockaddr(c->ep, &ss, &sl);
 	c->t_up_us = now_us();
 	if (gw_io_connect(c->up, (struct sockaddr *)&ss, sl) == -1) {
@@ -465,7 +464,7 @@ sa_addr(const struct sockaddr *sa, struct ipaddr *a, uint16_t *port)
 
 void
 gw_l4_accept(struct gw_worker *w, const struct gw_listener *l, evutil_socket_t fd,
-    const struct sockaddr *sa, int socklen)
+    const struct sockaddr *sa, const struct sockaddr *local_sa)
 {
 	struct gw_l4c *c;
 	struct sockaddr_storage local;
@@ -473,7 +472,6 @@ gw_l4_accept(struct gw_worker *w, const struct gw_listener *l, evutil_socket_t f
 	int one = 1;
 	SSL *ssl = NULL;
 
-	(void)socklen;
 	c = xcalloc(1, sizeof(*c));
 	c->w = w;
 	c->snap = gw_snap_ref(w->snap);
@@ -482,7 +480,9 @@ gw_l4_accept(struct gw_worker *w, const struct gw_listener *l, evutil_socket_t f
 	c->t0_us = now_us();
 	sa_addr(sa, &c->src, &c->src_port);
 	ipaddr_fmt(&c->src, c->peer);
-	if (getsockname(fd, (struct sockaddr *)&local, &ll) == 0)
+	if (local_sa)
+		sa_addr(local_sa, &c->dst, &c->dst_port);
+	else if (getsockname(fd, (struct sockaddr *)&local, &ll) == 0)
 		sa_addr((struct sockaddr *)&local, &c->dst, &c->dst_port);
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (l->tls) {
