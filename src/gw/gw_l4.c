@@ -9,6 +9,12 @@
  * half-close carried through (a FIN read on one side becomes a shutdown
  * of writing on the other once its output is written, as tcp_proxy does).
  *
+ * Where neither side is TLS (a TCP server to a plain upstream, or a
+ * passthrough), the bytes go by splice(2) through a pipe a direction once
+ * the upstream is up (HAProxy's splice-auto), not through user-space
+ * buffers; the same half-close, counters and timeouts apply. A connection
+ * that cannot have its pipes keeps the buffers.
+ *
  * Envoy's ways to end such a connection, kept with their response flags
  * for the access log: no rule (NR), no cluster (NC), no healthy endpoint
  * (UH), max_connections reached (UO), the connect failed or timed out
@@ -17,6 +23,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
@@ -56,6 +63,7 @@
 
 static void l4_close(struct gw_l4c *);
 static void l4_route(struct gw_l4c *);
+static int l4_splice_start(struct gw_l4c *);
 
 static void
 l4_arm(struct gw_l4c *c, int64_t ms)
@@ -278,6 +286,9 @@ up_eventcb(struct gw_io *io, short what, void *arg)
 		c->last_ms = now_ms();
 		c->rx += evbuffer_get_length(gw_io_input(c->dn));
 		gw_io_pump(c->dn, c->up, GW_HWM);
+		gw_io_send_now(c->up);
+		if (l4_splice_start(c) == 0)
+			return;
 		if (c->f & L4_DN_EOF_EARLY) {
 			c->f |= L4_DN_EOF;
 			l4_shut_when_drained(c, c->up, L4_UP_SHUT);
@@ -303,6 +314,147 @@ up_eventcb(struct gw_io *io, short what, void *arg)
 	}
 	c->rflags = "UC";	/* upstream reset (Envoy: upstream connection termination) */
 	l4_close(c);
+}
+
+/* ---- splice(2): plain bytes both ways without a copy ---- */
+
+#define L4_PIPE_BYTES	65536	/* Linux's default pipe size */
+#define L4_SPL_ROUNDS	16	/* then other connections get their turn */
+
+/*
+ * Move what direction d can now: from its source into the pipe when the
+ * pipe is empty, from the pipe to its destination. Waits for the source
+ * only with an empty pipe, so a destination that does not take bytes
+ * stops the reading (back-pressure, and no poll on a socket left
+ * readable). 0, or -1 when c was closed.
+ */
+static int
+spl_pump(struct gw_l4c *c, int d)
+{
+	struct gw_l4_spl *s = &c->spl[d];
+	ssize_t n;
+	int round;
+
+	for (round = 0; round < L4_SPL_ROUNDS; round++) {
+		int moved = 0;
+
+		if (s->n == 0 && !s->eof) {
+			n = splice(s->src, NULL, s->pw, NULL, L4_PIPE_BYTES,
+			    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			if (n > 0) {
+				s->n = (size_t)n;
+				if (d == 0)
+					c->rx += (uint64_t)n;
+				else
+					c->tx += (uint64_t)n;
+				c->last_ms = now_ms();
+				moved = 1;
+			} else if (n == 0)
+				s->eof = 1;
+			else if (errno != EAGAIN && errno != EINTR) {
+				/* a reset: the client's ends it quietly, the upstream's is UC */
+				c->rflags = d == 0 ? "-" : "UC";
+				l4_close(c);
+				return -1;
+			}
+		}
+		if (s->n > 0) {
+			n = splice(s->pr, NULL, s->dst, NULL, s->n, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			if (n > 0) {
+				s->n -= (size_t)n;
+				moved = 1;
+			} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+				c->rflags = d == 0 ? "UC" : "-";
+				l4_close(c);
+				return -1;
+			}
+		}
+		if (!moved)
+			break;
+	}
+	if (s->n > 0) {
+		event_add(s->wev, NULL);
+		return 0;
+	}
+	if (!s->eof) {
+		event_add(s->rev, NULL);
+		return 0;
+	}
+	/* the source's FIN, everything before it written: pass it on */
+	c->f |= d == 0 ? (L4_DN_EOF | L4_UP_SHUT) : (L4_UP_EOF | L4_DN_SHUT);
+	(void)shutdown(s->dst, SHUT_WR);
+	return l4_check_done(c) ? -1 : 0;
+}
+
+static void
+spl_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw_l4c *c = arg;
+
+	/* the client's socket is direction 0's source and direction 1's destination */
+	(void)spl_pump(c, (fd == c->spl[0].src) == ((what & EV_READ) != 0) ? 0 : 1);
+}
+
+/*
+ * Once the upstream is up and what came before is written: splice from
+ * now on, when neither side is TLS and the pipes can be had. 0 when it
+ * splices (c may have been closed), -1 when the buffers go on.
+ */
+static int
+l4_splice_start(struct gw_l4c *c)
+{
+	int p[2][2], d;
+
+	if (c->tls || c->up_tls || (c->f & (L4_DN_EOF_EARLY | L4_DN_EOF)) ||
+	    evbuffer_get_length(gw_io_output(c->up)) > 0 ||
+	    evbuffer_get_length(gw_io_input(c->dn)) > 0)
+		return -1;
+	if (pipe2(p[0], O_NONBLOCK | O_CLOEXEC) == -1)
+		return -1;
+	if (pipe2(p[1], O_NONBLOCK | O_CLOEXEC) == -1) {
+		close(p[0][0]);
+		close(p[0][1]);
+		return -1;
+	}
+	/* the gw_io objects keep the sockets, and do nothing more with them */
+	gw_io_setcb(c->dn, NULL, NULL, NULL, NULL);
+	gw_io_setcb(c->up, NULL, NULL, NULL, NULL);
+	gw_io_disable(c->dn, EV_READ | EV_WRITE);
+	gw_io_disable(c->up, EV_READ | EV_WRITE);
+	c->spl = xcalloc(2, sizeof(*c->spl));
+	for (d = 0; d < 2; d++) {
+		struct gw_l4_spl *s = &c->spl[d];
+
+		s->src = gw_io_fd(d == 0 ? c->dn : c->up);
+		s->dst = gw_io_fd(d == 0 ? c->up : c->dn);
+		s->pr = p[d][0];
+		s->pw = p[d][1];
+		s->rev = event_new(c->w->base, s->src, EV_READ, spl_cb, c);
+		s->wev = event_new(c->w->base, s->dst, EV_WRITE, spl_cb, c);
+		if (s->rev == NULL || s->wev == NULL)
+			fatalx("event_new");
+	}
+	__atomic_add_fetch(&c->w->stats.tcp_spliced, 1, __ATOMIC_RELAXED);
+	if (spl_pump(c, 0) == 0)
+		(void)spl_pump(c, 1);
+	return 0;
+}
+
+static void
+spl_free(struct gw_l4c *c)
+{
+	int d;
+
+	if (c->spl == NULL)
+		return;
+	for (d = 0; d < 2; d++) {
+		event_free(c->spl[d].rev);
+		event_free(c->spl[d].wev);
+		close(c->spl[d].pr);
+		close(c->spl[d].pw);
+	}
+	free(c->spl);
+	c->spl = NULL;
 }
 
 /* ---- routing and the upstream ---- */
@@ -549,6 +701,7 @@ l4_close(struct gw_l4c *c)
 	if (c->lbs && c->ep)
 		gw_lb_release(c->lbs, c->ep);
 	gw_rs_cx_close(w, &c->rcx, connected);
+	spl_free(c);
 	if (c->up)
 		gw_io_free(c->up);
 	if (c->counted_up)
