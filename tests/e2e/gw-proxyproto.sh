@@ -4,7 +4,7 @@
 # plain HTTP, terminated HTTPS, TLS passthrough and TCP listeners; the
 # carried client address in x-forwarded-for, remoteIpBlocks and the access
 # log; DestinationRule proxyProtocol to HAProxy as the receiving backend
-# (accept-proxy, plain and under TLS), which answers with the source it
+# (accept-proxy, plain and under TLS, for TCP and HTTP routes), which answers with the source it
 # read; a header in 1-byte segments, LOCAL, a connection without a header
 # and one that sends nothing, closed and counted.
 . "${srcdir:-.}/tests/e2e/gw-lib.sh"
@@ -74,6 +74,7 @@ frontend seen
 	bind $HB:17001 accept-proxy
 	bind $HB:17002 accept-proxy
 	bind $HB:17003 accept-proxy ssl crt $pki/hb.pem
+	bind $HB:17004 accept-proxy
 	http-request return status 200 content-type text/plain lf-string "src=%[src]:%[src_port] dst=%[dst]:%[dst_port] ssl=%[ssl_fc]\n"
 EOC
 inns haproxy -db -f "$tmp/haproxy.cfg" >"$tmp/haproxy.out" 2>&1 &
@@ -97,7 +98,7 @@ subsets: [{addresses: [{ip: $2}], ports: [{port: $3, name: tcp}]}]
 EOC
 }
 {
-	svc app $B 8080; svc be $B 8443; svc hb1 $HB 17001; svc hb2 $HB 17002; svc hbtls $HB 17003
+	svc app $B 8080; svc be $B 8443; svc hb1 $HB 17001; svc hb2 $HB 17002; svc hbtls $HB 17003; svc hbh $HB 17004
 	cat <<'EOC'
 ---
 apiVersion: networking.istio.io/v1
@@ -127,7 +128,10 @@ metadata: {name: web, namespace: default}
 spec:
   hosts: ["*"]
   gateways: [pp]
-  http: [{route: [{destination: {host: app, port: {number: 8080}}}]}]
+  http:
+  - match: [{uri: {prefix: /hb}}]
+    route: [{destination: {host: hbh, port: {number: 17004}}}]
+  - route: [{destination: {host: app, port: {number: 8080}}}]
 ---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -155,6 +159,11 @@ apiVersion: networking.istio.io/v1
 kind: DestinationRule
 metadata: {name: hb2, namespace: default}
 spec: {host: hb2, trafficPolicy: {proxyProtocol: {version: V2}}}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: hbh, namespace: default}
+spec: {host: hbh, trafficPolicy: {proxyProtocol: {version: V1}}}
 ---
 apiVersion: networking.istio.io/v1
 kind: DestinationRule
@@ -222,6 +231,16 @@ check "send-proxy-v2 in, V2 out: HAProxy saw the client ($out)" \
 out=$(inns curl -s --max-time 5 --interface $C1 http://$H:7003/g)
 check "send-proxy in, V2 out ahead of TLS: HAProxy saw the client over TLS ($out)" \
 	sh -c "echo '$out' | grep -q '^src=$C1:[0-9]* dst=$H:7003 ssl=1$'"
+
+# an HTTP route to a cluster with proxyProtocol: the client's connection,
+# and a pooled upstream connection never carries another client's header
+a=$(get $C1 http://$H:8080/hb1); b=$(get $C1 http://$H:8082/hb2)
+check "HTTP route, proxyProtocol V1 upstream: HAProxy saw the client ($a)" \
+	sh -c "echo '$a' | grep -q '^src=$C1:[0-9]* dst=$H:8080 ssl=0$'"
+check "... a second client connection, its own header ($b)" \
+	sh -c "echo '$b' | grep -q '^src=$C1:[0-9]* dst=$H:8082 ssl=0$' && [ '${a%% *}' != '${b%% *}' ]"
+out=$(get $C1 -k --http2 --resolve gw.test:8443:$H https://gw.test:8443/hb3)
+check "... from HTTP/2 over TLS ($out)" sh -c "echo '$out' | grep -q '^src=$C1:[0-9]* dst=$H:8443 ssl=0$'"
 
 # ---- headers by hand: split, LOCAL, none ----
 cat > "$tmp/pp.py" <<'PY'
