@@ -145,9 +145,15 @@ l4_shut_when_drained(struct gw_l4c *c, struct gw_io *io, unsigned shut)
 		c->f |= shut;
 		return l4_check_done(c);
 	}
-	(void)shutdown(gw_io_fd(io), SHUT_WR);
 	c->f |= shut;
-	return l4_check_done(c);
+	if ((c->f & (L4_DN_SHUT | L4_UP_SHUT)) == (L4_DN_SHUT | L4_UP_SHUT)) {
+		/* the last FIN: both sides' were read, close() sends it (a
+		 * shutdown() first would only cost a call more) */
+		l4_close(c);
+		return 1;
+	}
+	(void)shutdown(gw_io_fd(io), SHUT_WR);
+	return 0;
 }
 
 /* ---- the pump ---- */
@@ -398,10 +404,13 @@ spl_pump(struct gw_l4c *c, int d)
 		event_add(s->rev, NULL);
 		return 0;
 	}
-	/* the source's FIN, everything before it written: pass it on */
+	/* the source's FIN, everything before it written: pass it on (the
+	 * last one goes with the close) */
 	c->f |= d == 0 ? (L4_DN_EOF | L4_UP_SHUT) : (L4_UP_EOF | L4_DN_SHUT);
+	if (l4_check_done(c))
+		return -1;
 	(void)shutdown(s->dst, SHUT_WR);
-	return l4_check_done(c) ? -1 : 0;
+	return 0;
 }
 
 static void
