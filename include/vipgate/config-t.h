@@ -59,6 +59,7 @@ struct cfg_gateway {
 	int64_t			 max_request_headers_kb;	/* larger heads get 431 */
 	int64_t			 max_connections;	/* downstream, a worker; 0: no cap, -1: auto */
 	int64_t			 num_trusted_proxies;	/* Istio gatewayTopology.numTrustedProxies */
+	int			 proxy_protocol;	/* Istio gatewayTopology.proxyProtocol */
 	const char		*path_normalization;	/* Istio pathNormalization: NONE, BASE, ... */
 	struct cfg_access_log	 access_log;
 	struct cfg_identity	 identity;

@@ -164,7 +164,7 @@ struct gw_cluster {
 	enum { GW_UP_H1, GW_UP_H2, GW_UP_CLIENT } up_proto;
 	int64_t			 idle_timeout_ms;	/* default 1h */
 	int64_t			 max_connection_duration_ms;	/* tcp.maxConnectionDuration; 0: none */
-	int			 proxy_protocol;	/* proxyProtocol: 0 none, 1 or 2 (TCP upstreams) */
+	int			 proxy_protocol;	/* proxyProtocol: 0 none, 1 or 2 */
 	/* tcp.tcpKeepalive: 0 keeps the kernel's value; keepalive off when !tcp_keepalive */
 	int			 tcp_keepalive;
 	int64_t			 keepalive_time_s, keepalive_interval_s, keepalive_probes;

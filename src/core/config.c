@@ -731,6 +731,7 @@ static const struct sc_field gateway_fields[] = {
 	SCF_FN("max_request_headers_kb", struct cfg_gateway, max_request_headers_kb, dec_headers_kb),
 	SCF_FN("max_connections", struct cfg_gateway, max_connections, dec_max_connections),
 	SCF_FN("num_trusted_proxies", struct cfg_gateway, num_trusted_proxies, dec_trusted_proxies),
+	SCF_FN("proxy_protocol", struct cfg_gateway, proxy_protocol, dec_bool),
 	SCF_FN("path_normalization", struct cfg_gateway, path_normalization, dec_path_normalization),
 	SCF_OBJ("access_log", struct cfg_gateway, access_log, &access_log_schema),
 	SCF_OBJ("identity", struct cfg_gateway, identity, &identity_schema),

@@ -82,6 +82,8 @@ struct gw_back_prep {
 	uint64_t		 khash;
 	struct gw_uconn		*idle;		/* a pooled connection for the key, or NULL */
 	int			 h2;		/* the connection speaks HTTP/2 */
+	uint8_t			 pp[128];	/* PROXY protocol header (GW_PROXY_HDR_MAX) */
+	size_t			 ppl;		/* its length; 0: none */
 };
 
 #endif

@@ -18,11 +18,14 @@ struct sockaddr_storage;
 /*
  * The pool key and upstream TLS of an attempt (the cluster's
  * DestinationRule, auto mTLS) and a pooled connection if one is idle.
+ * pp: the PROXY protocol header a new connection sends first (ppl 0:
+ * none); connections only serve requests with the same header, as Envoy
+ * keys its pools by the proxy_protocol transport socket's options.
  * -1 with err set: the cluster's TLS secret is missing.
  */
 int gw_back_prepare(struct gw_back_prep *, struct gw_worker *, struct gw_snap *,
     const struct gw_cluster *, const struct gw_endpoint *, const struct vg_buf *uphead,
-    int h2, char *err, size_t errlen);
+    int h2, const uint8_t *pp, size_t ppl, char *err, size_t errlen);
 /* Releases what gw_back_prepare held (the TLS request). */
 void gw_back_prep_done(struct gw_back_prep *);
 /* Takes the idle connection out of the pool. */

@@ -10,9 +10,13 @@
 struct gw_snap;
 struct gw_worker;
 
-/* A connection the worker accepted on a listener's port (tls: terminate TLS on it). */
+/*
+ * A connection the worker accepted on a listener's port (tls: terminate
+ * TLS on it) from peer; local: the address it reached when a PROXY header
+ * said so, NULL for the socket's own.
+ */
 void gw_front_accept(struct gw_worker *, uint16_t port, int tls, evutil_socket_t fd,
-    const struct sockaddr *, int socklen);
+    const struct sockaddr *peer, const struct sockaddr *local);
 /* A new snapshot: connections on a port it no longer has drain (as draining does). */
 void gw_front_ports(struct gw_worker *, const struct gw_snap *);
 /* Draining: HTTP/2 connections say GOAWAY, their streams in flight finish. */

@@ -38,6 +38,14 @@ struct evbuffer;
 struct gw_io *gw_io_new(struct event_base *, evutil_socket_t fd, SSL *, enum gw_io_mode);
 /* Start a non-blocking connect; -1 (errno set) when it cannot even start. */
 int gw_io_connect(struct gw_io *, const struct sockaddr *, socklen_t);
+/*
+ * Bytes (at most GW_IO_PREAMBLE_MAX) sent in clear as soon as the connect
+ * is done, before a TLS handshake or any output: a PROXY protocol header,
+ * which Envoy's proxy_protocol transport socket puts outside TLS. Set
+ * before gw_io_connect.
+ */
+#define GW_IO_PREAMBLE_MAX	128
+void gw_io_set_preamble(struct gw_io *, const void *, size_t);
 /* Safe inside the connection's own callbacks. */
 void gw_io_free(struct gw_io *);
 

@@ -17,6 +17,18 @@ struct gw_sni_rd;
 struct gw_snap;
 struct gw_worker;
 
+/*
+ * One direction of a spliced connection (gw_l4.c): bytes go from src
+ * through a pipe to dst without entering user space.
+ */
+struct gw_l4_spl {
+	int			 src, dst;	/* sockets, owned by the gw_io objects */
+	int			 pr, pw;	/* the pipe's read and write ends */
+	size_t			 n;		/* bytes in the pipe */
+	struct event		*rev, *wev;	/* src readable, dst writable */
+	int			 eof;		/* src sent its FIN */
+};
+
 struct gw_l4c {
 	TAILQ_ENTRY(gw_l4c)	 link;		/* the worker's l4conns */
 	struct gw_worker	*w;
@@ -54,6 +66,7 @@ struct gw_l4c {
 	int			 up_tls;	/* TLS to the upstream (DestinationRule tls, auto mTLS) */
 	struct gw_tls_conn	 tc;		/* the chain the SNI callback chose */
 	const char		*rflags;	/* Envoy's response flags: "-", NR, NC, UH, UO, UF, UC, DC */
+	struct gw_l4_spl	*spl;		/* spliced: [0] client to upstream, [1] back */
 };
 TAILQ_HEAD(gw_l4c_list, gw_l4c);
 

@@ -14,9 +14,13 @@
 struct gw_worker;
 struct gw_listener;
 
-/* A connection accepted on listener l (l->l4 set) of the worker's snapshot. */
+/*
+ * A connection accepted on listener l (l->l4 set) of the worker's snapshot,
+ * from peer; local: the address it reached when a PROXY header said so,
+ * NULL for the socket's own.
+ */
 void gw_l4_accept(struct gw_worker *, const struct gw_listener *l, evutil_socket_t fd,
-    const struct sockaddr *sa, int socklen);
+    const struct sockaddr *peer, const struct sockaddr *local);
 /* Closes every connection of the worker (the gateway stops). */
 void gw_l4_close_all(struct gw_worker *);
 

@@ -70,6 +70,7 @@ struct gw_snap {
 	unsigned		 trusted_hops;
 	int			 pathnorm;	/* enum gw_pathnorm */
 	size_t			 max_conns;	/* gateway.max_connections a worker, resolved; 0: none */
+	int			 proxy_protocol;	/* gateway.proxy_protocol: a header first */
 	/* RequestAuthentication: the key set of each provider (g->reqauthn->p[i]);
 	 * NULL: none to check tokens with (not fetched, failed, broken) */
 	struct gw_jwks		**jwks;

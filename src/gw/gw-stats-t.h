@@ -48,6 +48,8 @@ struct gw_stats {
 	 * GOAWAY sent by enum gw_h2_goaway */
 	uint64_t	 h2_rx_reset, h2_tx_reset, h2_goaway[4];
 	uint64_t	 yields;		/* the worker gave its CPU away (gw-yield.h) */
+	uint64_t	 tcp_spliced;		/* TCP connections whose bytes went by splice(2) */
+	uint64_t	 pp_error;		/* closed without a valid PROXY header (gw_ppin.c) */
 	/* label texts are costly to build: remember the series of recent tuples */
 	struct {
 		uint64_t	 gen;

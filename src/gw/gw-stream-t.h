@@ -90,6 +90,10 @@ struct gw_front_ops {
 	const struct gw_peer_id *(*peer_id)(struct gw_front *);
 	/* the connection's local address; -1: unknown */
 	int	(*local_addr)(struct gw_front *, struct ipaddr *);
+	/* the client's address and port and the ones it reached (a PROXY
+	 * header's when one came), for the header sent upstream; -1: unknown */
+	int	(*addrs)(struct gw_front *, struct ipaddr *src, uint16_t *sport,
+		    struct ipaddr *dst, uint16_t *dport);
 };
 
 enum { GW_STEP_NONE, GW_STEP_DELAY, GW_STEP_BACKOFF, GW_STEP_TRY };

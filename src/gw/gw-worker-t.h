@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 
 #include "gw-l4-t.h"
 #include "gw-resil-t.h"
@@ -27,6 +28,8 @@ struct gw_dconn;
 TAILQ_HEAD(gw_dconn_list, gw_dconn);
 struct gw_shadow;
 TAILQ_HEAD(gw_shadow_list, gw_shadow);
+struct gw_ppc;
+TAILQ_HEAD(gw_ppc_list, gw_ppc);
 
 struct gw_wlis {
 	uint16_t		 port;
@@ -50,6 +53,7 @@ struct gw_worker {
 	struct gw_dconn_list	 conns;		/* downstream connections (gw_front.c) */
 	struct gw_shadow_list	 shadows;	/* mirrored requests in flight (gw_mirror.c) */
 	struct gw_l4c_list	 l4conns;	/* TCP and TLS passthrough connections (gw_l4.c) */
+	struct gw_ppc_list	 ppconns;	/* waiting for their PROXY header (gw_ppin.c) */
 	size_t			 nidle;
 	uint64_t		 rng;
 	uint64_t		 applied_gen;	/* read by the main thread */
@@ -65,6 +69,10 @@ struct gw_worker {
 	struct gw_rs_worker	 rs;		/* requests waiting for a connection (gw_resil.c) */
 	/* a downstream connection closed (the front calls it): accepting may resume */
 	void			(*conn_closed)(struct gw_worker *);
+	/* a PROXY header was read (gw_ppin.c): the connection goes on with the
+	 * addresses it carried (local NULL: the socket's own) */
+	void			(*pp_done)(struct gw_worker *, uint16_t port, int tls, int fd,
+				    const struct sockaddr *peer, const struct sockaddr *local);
 	/* accepting (gw_worker.c): the listeners are on while no flag is set */
 	unsigned		 acc_flags;
 #define GW_ACC_F_FAILED	0x1	/* accept() ran out of descriptors or memory: retried

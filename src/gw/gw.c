@@ -28,6 +28,7 @@
 #include "gw-ctx.h"
 #include "gw-front.h"
 #include "gw-l4.h"
+#include "gw-ppin.h"
 #include "gw-l4show.h"
 #include "gw-jwks-fetch.h"
 #include "gw-jwt.h"
@@ -185,6 +186,7 @@ snap_new(struct gw_ctx *ctx, struct desired *d, uint64_t gen)
 	s->header_timeout_ms = ctx->env->cfg->gateway.header_timeout_ms;
 	s->idle_timeout_ms = ctx->env->cfg->gateway.idle_timeout_ms;
 	s->yield_after_us = ctx->env->cfg->gateway.yield_after_ms * 1000;
+	s->proxy_protocol = ctx->env->cfg->gateway.proxy_protocol;
 	s->max_header_bytes = (uint32_t)ctx->env->cfg->gateway.max_request_headers_kb * 1024;
 	s->trusted_hops = (unsigned)ctx->env->cfg->gateway.num_trusted_proxies;
 	s->pathnorm = ctx->env->cfg->gateway.path_normalization ?
@@ -865,6 +867,7 @@ gw_free(struct applier *a)
 		pthread_join(w->th, NULL);
 		gw_front_close_all(w);
 		gw_l4_close_all(w);
+		gw_ppin_close_all(w);
 		gw_back_idle_close_all(w);
 		gw_stream_pool_free(w);
 		gw_mirror_close_all(w);

@@ -936,7 +936,7 @@ gw_back_sockaddr(const struct gw_endpoint *e, struct sockaddr_storage *ss, sockl
 int
 gw_back_prepare(struct gw_back_prep *bp, struct gw_worker *w, struct gw_snap *s,
     const struct gw_cluster *c, const struct gw_endpoint *e, const struct vg_buf *uphead,
-    int h2, char *err, size_t errlen)
+    int h2, const uint8_t *pp, size_t ppl, char *err, size_t errlen)
 {
 	struct gw_uconn *uc;
 	size_t kl;
@@ -964,6 +964,14 @@ gw_back_prepare(struct gw_back_prep *bp, struct gw_worker *w, struct gw_snap *s,
 	bp->h2 = h2;
 	if (h2 && (kl = strlen(bp->key)) + 4 < sizeof(bp->key))
 		memcpy(bp->key + kl, "|h2", 4);
+	/* proxyProtocol: a pool per header, that is per client connection */
+	bp->ppl = ppl <= sizeof(bp->pp) ? ppl : 0;
+	if (bp->ppl) {
+		memcpy(bp->pp, pp, bp->ppl);
+		kl = strlen(bp->key);
+		snprintf(bp->key + kl, sizeof(bp->key) - kl, "|p%016llx",
+		    (unsigned long long)hash_bytes(HASH_INIT, pp, ppl));
+	}
 	bp->khash = hash_str(HASH_INIT, bp->key);
 	TAILQ_FOREACH(uc, &w->idle, link)
 		if (uc->khash == bp->khash && strcmp(uc->key, bp->key) == 0 &&
@@ -1040,6 +1048,8 @@ gw_back_connect(struct gw_back_prep *bp, const struct gw_rs_req *rq, const struc
 		else
 			SSL_set_alpn_protos(gw_io_ssl(uc->io), h2, sizeof(h2) - 1);
 	}
+	if (bp->ppl)
+		gw_io_set_preamble(uc->io, bp->pp, bp->ppl);	/* before TLS, as Envoy */
 	/* no callbacks yet: a synchronous failure must not free uc under us */
 	if (gw_io_connect(uc->io, (struct sockaddr *)&uc->sa, uc->salen) == -1) {
 		err = errno;

@@ -47,6 +47,9 @@ struct gw_dconn {
 	uint16_t		 port;
 	int			 tls;
 	char			 peer[INET6_ADDRSTRLEN];
+	struct ipaddr		 local;		/* from a PROXY header; family 0: the socket's */
+	struct ipaddr		 src;		/* the client's address and port */
+	uint16_t		 sport, lport;	/* lport: a PROXY header's destination port */
 	struct gw_stream	*req;		/* the request being served */
 	/* the answer to it, as this connection frames it */
 	int			 keepalive;
@@ -440,6 +443,10 @@ f_local_addr(struct gw_front *f, struct ipaddr *a)
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 
+	if (dc->local.family) {
+		*a = dc->local;
+		return 0;
+	}
 	memset(a, 0, sizeof(*a));
 	if (getsockname(gw_io_fd(dc->io), (struct sockaddr *)&ss, &sl) == -1)
 		return -1;
@@ -458,6 +465,25 @@ f_local_addr(struct gw_front *f, struct ipaddr *a)
 		}
 	} else
 		return -1;
+	return 0;
+}
+
+static int
+f_addrs(struct gw_front *f, struct ipaddr *src, uint16_t *sport, struct ipaddr *dst,
+    uint16_t *dport)
+{
+	struct gw_dconn *dc = (struct gw_dconn *)f;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	if (dc->src.family == 0 || f_local_addr(f, dst) == -1)
+		return -1;
+	*src = dc->src;
+	*sport = dc->sport;
+	*dport = dc->lport;
+	if (dc->local.family == 0 && getsockname(gw_io_fd(dc->io), (struct sockaddr *)&ss, &sl) == 0)
+		*dport = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port :
+		    ((struct sockaddr_in6 *)&ss)->sin6_port);
 	return 0;
 }
 
@@ -487,6 +513,7 @@ static const struct gw_front_ops h1_front_ops = {
 	.trailers = f_trailers,
 	.peer_id = f_peer_id,
 	.local_addr = f_local_addr,
+	.addrs = f_addrs,
 };
 
 /* ---- the request's parser ---- */
@@ -1132,7 +1159,7 @@ gw_front_close_all(struct gw_worker *w)
 
 void
 gw_front_accept(struct gw_worker *w, uint16_t port, int tls, evutil_socket_t fd,
-    const struct sockaddr *sa, int socklen)
+    const struct sockaddr *sa, const struct sockaddr *local)
 {
 	struct gw_dconn *dc;
 	int one = 1;
@@ -1153,17 +1180,34 @@ gw_front_accept(struct gw_worker *w, uint16_t port, int tls, evutil_socket_t fd,
 	dc->w = w;
 	dc->port = port;
 	dc->tls = tls;
-	if (sa->sa_family == AF_INET)
+	if (sa->sa_family == AF_INET) {
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, dc->peer, sizeof(dc->peer));
-	else if (sa->sa_family == AF_INET6) {
+		dc->src.family = AF_INET;
+		memcpy(dc->src.a, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+		dc->sport = ntohs(((const struct sockaddr_in *)sa)->sin_port);
+	} else if (sa->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
 
-		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+		dc->sport = ntohs(s6->sin6_port);
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
 			inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], dc->peer, sizeof(dc->peer));
-		else
+			dc->src.family = AF_INET;
+			memcpy(dc->src.a, &s6->sin6_addr.s6_addr[12], 4);
+		} else {
 			inet_ntop(AF_INET6, &s6->sin6_addr, dc->peer, sizeof(dc->peer));
+			dc->src.family = AF_INET6;
+			memcpy(dc->src.a, &s6->sin6_addr, 16);
+		}
 	}
-	(void)socklen;
+	if (local && local->sa_family == AF_INET) {
+		dc->local.family = AF_INET;
+		memcpy(dc->local.a, &((const struct sockaddr_in *)local)->sin_addr, 4);
+		dc->lport = ntohs(((const struct sockaddr_in *)local)->sin_port);
+	} else if (local && local->sa_family == AF_INET6) {
+		dc->local.family = AF_INET6;
+		memcpy(dc->local.a, &((const struct sockaddr_in6 *)local)->sin6_addr, 16);
+		dc->lport = ntohs(((const struct sockaddr_in6 *)local)->sin6_port);
+	}
 	if (tls) {
 		const struct gw_listener *l = w->snap ? gw_snap_listener(w->snap, port) : NULL;
 		SSL_CTX *x = NULL;

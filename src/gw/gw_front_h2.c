@@ -955,6 +955,15 @@ f_local_addr(struct gw_front *f, struct ipaddr *a)
 	return conn->ops->local_addr(conn, a);
 }
 
+static int
+f_addrs(struct gw_front *f, struct ipaddr *src, uint16_t *sport, struct ipaddr *dst,
+    uint16_t *dport)
+{
+	struct gw_front *conn = ((struct h2s *)f)->c->env.conn;
+
+	return conn->ops->addrs(conn, src, sport, dst, dport);
+}
+
 static const struct gw_front_ops h2_front_ops = {
 	.head = f_head,
 	.body = f_body,
@@ -972,6 +981,7 @@ static const struct gw_front_ops h2_front_ops = {
 	.trailers = f_trailers,
 	.peer_id = f_peer_id,
 	.local_addr = f_local_addr,
+	.addrs = f_addrs,
 };
 
 /* ---- the session ---- */

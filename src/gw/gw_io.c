@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -68,6 +69,8 @@ struct gw_io {
 	gw_io_event_cb		 eventcb;
 	void			*arg;
 	unsigned long		 ssl_err;
+	uint8_t			 pre[GW_IO_PREAMBLE_MAX];	/* gw_io_set_preamble */
+	size_t			 npre;
 };
 
 static void io_rev(evutil_socket_t, short, void *);
@@ -565,6 +568,14 @@ io_connected(struct gw_io *io)
 		err = errno;
 	if (err == EINPROGRESS)
 		return;
+	/* the preamble goes into an empty socket buffer: it takes it whole */
+	if (!err && io->npre) {
+		errno = 0;
+		if (send(io->fd, io->pre, io->npre, MSG_NOSIGNAL | MSG_DONTWAIT) !=
+		    (ssize_t)io->npre)
+			err = errno ? errno : EIO;
+	}
+	io->npre = 0;
 	if (err) {
 		errno = err;
 		io_event(io, BEV_EVENT_ERROR | BEV_EVENT_WRITING);
@@ -687,6 +698,15 @@ gw_io_connect(struct gw_io *io, const struct sockaddr *sa, socklen_t salen)
 	else
 		io_update(io);
 	return 0;
+}
+
+void
+gw_io_set_preamble(struct gw_io *io, const void *p, size_t len)
+{
+	if (len > sizeof(io->pre))
+		fatalx("gw_io_set_preamble: %zu bytes", len);
+	memcpy(io->pre, p, len);
+	io->npre = len;
 }
 
 /*

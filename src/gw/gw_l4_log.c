@@ -25,6 +25,7 @@
 #include "vipgate/util.h"
 
 #define TSTAT_BUCKETS	64
+#define TSTAT_CACHE	64	/* recent (snapshot, cluster, endpoint, flags): their series */
 
 /* One label set of the TCP series, per worker. */
 struct gw_tstat {
@@ -35,6 +36,14 @@ struct gw_tstat {
 
 struct gw_tcpstats {
 	struct gw_tstat	*tab[TSTAT_BUCKETS];
+	/* label texts cost more than the rest of a short connection's
+	 * accounting: the worker remembers the series of recent tuples */
+	struct {
+		uint64_t		 gen;
+		const void		*cl, *ep;
+		const char		*flags;
+		struct gw_tstat		*e;
+	}		 cache[TSTAT_CACHE];
 };
 
 static void
@@ -98,17 +107,43 @@ tstat_get(struct gw_stats *s, const char *key)
 	return e;
 }
 
+/*
+ * The series of c with these flags; under s->mu. The snapshot's
+ * generation tells a cluster or endpoint from one a later snapshot made
+ * at the same address.
+ */
+static struct gw_tstat *
+tstat_for(struct gw_stats *s, const struct gw_l4c *c, const char *flags)
+{
+	uint64_t gen = c->snap->gen;
+	size_t i = (size_t)(hash_bytes(hash_bytes(HASH_INIT, &c->cl, sizeof(c->cl)), &c->ep,
+	    sizeof(c->ep)) ^ (uintptr_t)flags) % TSTAT_CACHE;
+	struct vg_buf k = { 0 };
+	struct gw_tstat *e;
+
+	if (s->tcp && s->tcp->cache[i].e && s->tcp->cache[i].gen == gen &&
+	    s->tcp->cache[i].cl == c->cl && s->tcp->cache[i].ep == c->ep &&
+	    s->tcp->cache[i].flags == flags)
+		return s->tcp->cache[i].e;
+	labels(&k, c, flags);
+	e = tstat_get(s, k.s);
+	buf_free(&k);
+	s->tcp->cache[i].gen = gen;
+	s->tcp->cache[i].cl = c->cl;
+	s->tcp->cache[i].ep = c->ep;
+	s->tcp->cache[i].flags = flags;
+	s->tcp->cache[i].e = e;
+	return e;
+}
+
 void
 gw_l4_stats_open(struct gw_l4c *c)
 {
 	struct gw_stats *s = &c->w->stats;
-	struct vg_buf k = { 0 };
 
-	labels(&k, c, "-");
 	pthread_mutex_lock(&s->mu);
-	tstat_get(s, k.s)->opened++;
+	tstat_for(s, c, "-")->opened++;
 	pthread_mutex_unlock(&s->mu);
-	buf_free(&k);
 	c->f |= L4_OPENED;
 }
 
@@ -116,19 +151,16 @@ void
 gw_l4_stats_close(struct gw_l4c *c)
 {
 	struct gw_stats *s = &c->w->stats;
-	struct vg_buf k = { 0 };
 	struct gw_tstat *e;
 
 	if (!(c->f & L4_OPENED))
 		gw_l4_stats_open(c);	/* ended before it was routed */
-	labels(&k, c, c->rflags ? c->rflags : "-");
 	pthread_mutex_lock(&s->mu);
-	e = tstat_get(s, k.s);
+	e = tstat_for(s, c, c->rflags ? c->rflags : "-");
 	e->closed++;
 	e->sent += c->tx;
 	e->received += c->rx;
 	pthread_mutex_unlock(&s->mu);
-	buf_free(&k);
 }
 
 void

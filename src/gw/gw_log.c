@@ -110,6 +110,9 @@ access_log(struct gw_stream *st, double ms)
 		jstr(&b, "authority", auth, authl);
 		jstr(&b, "upstream_host", up, strlen(up));
 		jstr(&b, "upstream_cluster", st->cl ? st->cl->name : "-", strlen(st->cl ? st->cl->name : "-"));
+		/* Istio's JSON format has it; a PROXY header's address when one came */
+		jstr(&b, "downstream_remote_address", st->peer ? st->peer : "-",
+		    strlen(st->peer ? st->peer : "-"));
 		if (st->tls_reason[0])
 			jstr(&b, "upstream_transport_failure_reason", st->tls_reason, strlen(st->tls_reason));
 		buf_puts(&b, "}\n");

@@ -196,7 +196,7 @@ gw_stats_render(struct gw_ctx *ctx, struct vg_buf *out)
 	struct gw_stats all;
 	struct gw_stat *e;
 	uint64_t cx = 0, cxa = 0, ucx = 0, ucxa = 0, reuse = 0, yields = 0, h2 = 0;
-	uint64_t h2rx = 0, h2tx = 0, h2ga[4] = { 0 };
+	uint64_t h2rx = 0, h2tx = 0, h2ga[4] = { 0 }, pperr = 0, spl = 0;
 	static const char *const gareason[4] = { "drain", "protocol", "flood", "internal" };
 	size_t i;
 
@@ -211,6 +211,8 @@ gw_stats_render(struct gw_ctx *ctx, struct vg_buf *out)
 		ucxa += __atomic_load_n(&s->upstream_cx_active, __ATOMIC_RELAXED);
 		reuse += __atomic_load_n(&s->upstream_reuse, __ATOMIC_RELAXED);
 		yields += __atomic_load_n(&s->yields, __ATOMIC_RELAXED);
+		pperr += __atomic_load_n(&s->pp_error, __ATOMIC_RELAXED);
+		spl += __atomic_load_n(&s->tcp_spliced, __ATOMIC_RELAXED);
 		h2 += __atomic_load_n(&s->cx_http2_total, __ATOMIC_RELAXED);
 		h2rx += __atomic_load_n(&s->h2_rx_reset, __ATOMIC_RELAXED);
 		h2tx += __atomic_load_n(&s->h2_tx_reset, __ATOMIC_RELAXED);
@@ -273,6 +275,12 @@ gw_stats_render(struct gw_ctx *ctx, struct vg_buf *out)
 	for (i = 0; i < 4; i++)
 		buf_printf(out, "vipgate_gateway_http2_goaway_total{reason=\"%s\"} %llu\n",
 		    gareason[i], (unsigned long long)h2ga[i]);
+	/* gateway.proxy_protocol: Envoy's downstream_cx_proxy_proto_error */
+	buf_printf(out, "# TYPE vipgate_gateway_downstream_cx_proxy_proto_error_total counter\n"
+	    "vipgate_gateway_downstream_cx_proxy_proto_error_total %llu\n", (unsigned long long)pperr);
+	/* TCP connections whose bytes went by splice(2) (gw_l4.c) */
+	buf_printf(out, "# TYPE vipgate_gateway_tcp_spliced_total counter\n"
+	    "vipgate_gateway_tcp_spliced_total %llu\n", (unsigned long long)spl);
 	/* accepting: failures by errno, and the times it stopped (accept.h) */
 	{
 		uint64_t err[VG_ACC_NREASONS] = { 0 }, paused[VG_ACC_NREASONS] = { 0 }, full = 0;

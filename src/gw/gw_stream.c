@@ -25,6 +25,7 @@
 #include "gw-lb.h"
 #include "gw-local.h"
 #include "gw-mirror.h"
+#include "gw-proxyproto.h"
 #include "gw-resil.h"
 #include "gw-snap.h"
 #include "gw-stats.h"
@@ -576,12 +577,25 @@ st_connect(struct gw_stream *st)
 	struct gw_uconn *uc;
 	char err[512];
 	int e, h2;
+	uint8_t pp[GW_PROXY_HDR_MAX];
+	size_t ppl = 0;
 
 	st->tls_reason[0] = '\0';	/* the latest attempt's, as Envoy reports it */
 	/* HTTP/2 to the upstream: its port says so, or the client's protocol (useClientProtocol) */
 	h2 = st->cl->up_proto == GW_UP_H2 ||
 	    (st->cl->up_proto == GW_UP_CLIENT && st->proto && strcmp(st->proto, "HTTP/2") == 0);
-	if (gw_back_prepare(&bp, w, st->snap, st->cl, st->ep, &st->uphead, h2, err, sizeof(err)) == -1) {
+	/* proxyProtocol: the client connection's addresses ahead of the upstream's bytes */
+	if (st->cl->proxy_protocol && st->fc->ops->addrs) {
+		struct ipaddr src, dst;
+		uint16_t sport, dport;
+
+		if (st->fc->ops->addrs(st->fc, &src, &sport, &dst, &dport) == 0)
+			ppl = gw_proxy_hdr(st->cl->proxy_protocol, &src, sport, &dst, dport, pp);
+		else
+			ppl = gw_proxy_hdr(st->cl->proxy_protocol, NULL, 0, NULL, 0, pp);
+	}
+	if (gw_back_prepare(&bp, w, st->snap, st->cl, st->ep, &st->uphead, h2, pp, ppl, err,
+	    sizeof(err)) == -1) {
 		struct vg_buf b = { 0 };
 
 		/* the cluster's secret is missing: Envoy would not have activated it */

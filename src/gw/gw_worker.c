@@ -25,6 +25,7 @@
 #include "gw-back.h"
 #include "gw-front.h"
 #include "gw-l4.h"
+#include "gw-ppin.h"
 #include "gw-snap.h"
 #include "gw-stats.h"
 #include "gw-worker.h"
@@ -154,6 +155,29 @@ accept_error_cb(struct evconnlistener *l, void *arg)
 	evtimer_add(w->ev_acc_retry, &vg_accept_retry_tv);
 }
 
+/* A connection to serve on port: by its listener's kind (local NULL: the socket's own address). */
+static void
+conn_dispatch(struct gw_worker *w, uint16_t port, int tls, evutil_socket_t fd,
+    const struct sockaddr *sa, const struct sockaddr *local)
+{
+	const struct gw_listener *gl = w->snap ? gw_snap_listener(w->snap, port) : NULL;
+
+	/* TCP and TLS passthrough listeners carry bytes, not HTTP */
+	if (gl && gl->l4)
+		gw_l4_accept(w, gl, fd, sa, local);
+	else
+		gw_front_accept(w, port, tls, fd, sa, local);
+}
+
+/* gw_ppin.c read the header: accepting may go on where it paused */
+static void
+pp_done(struct gw_worker *w, uint16_t port, int tls, int fd, const struct sockaddr *sa,
+    const struct sockaddr *local)
+{
+	conn_dispatch(w, port, tls, fd, sa, local);
+	acc_check_full(w);
+}
+
 static void
 accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int socklen, void *arg)
 {
@@ -170,17 +194,16 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
 	}
 	for (i = 0; i < w->nlis; i++)
 		if (w->lis[i].l && evconnlistener_get_fd(w->lis[i].l) == lfd) {
-			const struct gw_listener *gl = w->snap ? gw_snap_listener(w->snap, w->lis[i].port) : NULL;
-
-			/* TCP and TLS passthrough listeners carry bytes, not HTTP */
-			if (gl && gl->l4)
-				gw_l4_accept(w, gl, fd, sa, socklen);
+			/* gateway.proxy_protocol: the header first (gw_ppin.c) */
+			if (w->snap && w->snap->proxy_protocol)
+				gw_ppin_start(w, w->lis[i].port, w->lis[i].tls, fd, sa, socklen);
 			else
-				gw_front_accept(w, w->lis[i].port, w->lis[i].tls, fd, sa, socklen);
+				conn_dispatch(w, w->lis[i].port, w->lis[i].tls, fd, sa, NULL);
 			/* evconnlistener accepts until EAGAIN unless disabled */
 			acc_check_full(w);
 			return;
 		}
+	(void)socklen;
 	evutil_closesocket(fd);
 }
 
@@ -392,11 +415,13 @@ gw_worker_start(struct gw_worker *w)
 	TAILQ_INIT(&w->conns);
 	TAILQ_INIT(&w->shadows);
 	TAILQ_INIT(&w->l4conns);
+	TAILQ_INIT(&w->ppconns);
 	w->rng = 0x9E3779B97F4A7C15ULL * (uint64_t)(w->id + 1) ^ (uint64_t)now_ms();
 	if (w->rng == 0)
 		w->rng = 1;
 	gw_stats_init(&w->stats);
 	w->conn_closed = conn_closed;
+	w->pp_done = pp_done;
 	w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (w->efd < 0)
 		return -1;

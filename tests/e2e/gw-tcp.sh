@@ -508,6 +508,8 @@ check "istio_tcp_sent_bytes_total for be-b" grep -q \
 	'^istio_tcp_sent_bytes_total{.*destination_service="be-b.default.svc.cluster.local".*} [1-9]' "$tmp/metrics"
 check "istio_tcp_connections_closed_total with flag UO" grep -q \
 	'^istio_tcp_connections_closed_total{.*destination_service="stall.default.svc.cluster.local".*response_flags="UO".*} [1-9]' "$tmp/metrics"
+check "bulk plain TCP (the 4 MiB echo) went by splice(2)" grep -q \
+	'^vipgate_gateway_tcp_spliced_total [1-9]' "$tmp/metrics"
 check "access log: a passthrough line with its SNI and cluster" python3 -c '
 import json, sys
 ls = [json.loads(l) for l in open(sys.argv[1])]

@@ -94,6 +94,7 @@ check_defaults(const struct config *cfg)
 	CU_ASSERT_EQUAL(cfg->gateway.max_request_headers_kb, 60);
 	CU_ASSERT_EQUAL(cfg->gateway.max_connections, -1);	/* auto */
 	CU_ASSERT_EQUAL(cfg->gateway.num_trusted_proxies, 0);
+	CU_ASSERT_EQUAL(cfg->gateway.proxy_protocol, 0);
 	CU_ASSERT_STRING_EQUAL(cfg->gateway.access_log.path, "off");
 	CU_ASSERT_STRING_EQUAL(cfg->gateway.access_log.format, "envoy");
 	CU_ASSERT_STRING_EQUAL(cfg->gateway.identity.cert, SYSCONFDIR "/vipgate/identity/cert-chain.pem");
@@ -173,6 +174,7 @@ test_every_key(void)
 	    "  max_request_headers_kb: 16\n"
 	    "  max_connections: 20000\n"
 	    "  num_trusted_proxies: 2\n"
+	    "  proxy_protocol: true\n"
 	    "  access_log: {path: \"-\", format: json}\n"
 	    "  identity:\n"
 	    "    cert: /id/cert.pem\n"
@@ -227,6 +229,7 @@ test_every_key(void)
 	CU_ASSERT_EQUAL(cfg->gateway.max_request_headers_kb, 16);
 	CU_ASSERT_EQUAL(cfg->gateway.max_connections, 20000);
 	CU_ASSERT_EQUAL(cfg->gateway.num_trusted_proxies, 2);
+	CU_ASSERT_EQUAL(cfg->gateway.proxy_protocol, 1);
 	CU_ASSERT_STRING_EQUAL(cfg->gateway.access_log.path, "-");
 	CU_ASSERT_STRING_EQUAL(cfg->gateway.access_log.format, "json");
 	CU_ASSERT_STRING_EQUAL(cfg->gateway.identity.cert, "/id/cert.pem");
@@ -358,7 +361,7 @@ test_sample_documents_every_key(void)
 		"state_dir:", "addresses:", "interface:", "gateway:", "enabled:",
 		"namespace:", "bind:", "workers:", "cpu_affinity:", "yield_after:", "health_port:", "stats_port:",
 		"drain_timeout:", "header_timeout:", "idle_timeout:",
-		"max_request_headers_kb:", "max_connections:", "num_trusted_proxies:", "path_normalization:",
+		"max_request_headers_kb:", "max_connections:", "num_trusted_proxies:", "proxy_protocol:", "path_normalization:",
 		"access_log:", "path:", "format:", "identity:",
 		"cert:", "key:", "ca:", "trust_domain:", "l2:", "refresh:",
 		"heartbeat:", "port:", "peers:", "interval:", "key_file:", "log:",
