@@ -10,7 +10,9 @@ struct gw_cluster;
 struct gw_rs_req;
 struct vg_buf;
 struct gw_endpoint;
+struct gw_io;
 struct gw_snap;
+struct gw_uptls_req;
 struct gw_uconn;
 struct gw_worker;
 struct sockaddr_storage;
@@ -62,6 +64,8 @@ void gw_back_tunnel(struct gw_uconn *, struct gw_io *client);
 void gw_back_tunnel_writable(struct gw_uconn *);
 /* Closes every idle pooled connection of the worker. */
 void gw_back_idle_close_all(struct gw_worker *);
+/* Istio's ALPN offer on an HTTP/2 upstream's TLS (a no-op without TLS). */
+void gw_back_h2_alpn(struct gw_io *, const struct gw_uptls_req *);
 /* An endpoint's socket address. */
 void gw_back_sockaddr(const struct gw_endpoint *, struct sockaddr_storage *, socklen_t *);
 

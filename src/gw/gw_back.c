@@ -933,6 +933,21 @@ gw_back_sockaddr(const struct gw_endpoint *e, struct sockaddr_storage *ss, sockl
 
 /* ---- attaching a connection ---- */
 
+void
+gw_back_h2_alpn(struct gw_io *io, const struct gw_uptls_req *tr)
+{
+	/* Istio's ALPN for HTTP/2 clusters: istio-h2 first under ISTIO_MUTUAL
+	 * (the istio.alpn filter), h2 alone for SIMPLE and MUTUAL */
+	static const unsigned char istio[] = "\x08istio-h2\x05istio\x02h2", h2[] = "\x02h2";
+
+	if (gw_io_ssl(io) == NULL)
+		return;
+	if (tr->pick.mode == GW_UPTLS_ISTIO_MUTUAL)
+		SSL_set_alpn_protos(gw_io_ssl(io), istio, sizeof(istio) - 1);
+	else
+		SSL_set_alpn_protos(gw_io_ssl(io), h2, sizeof(h2) - 1);
+}
+
 int
 gw_back_prepare(struct gw_back_prep *bp, struct gw_worker *w, struct gw_snap *s,
     const struct gw_cluster *c, const struct gw_endpoint *e, const struct vg_buf *uphead,
@@ -1038,16 +1053,8 @@ gw_back_connect(struct gw_back_prep *bp, const struct gw_rs_req *rq, const struc
 	}
 	__atomic_add_fetch(&w->stats.upstream_cx_total, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&w->stats.upstream_cx_active, 1, __ATOMIC_RELAXED);
-	if (bp->h2 && uc->tls && gw_io_ssl(uc->io)) {
-		/* Istio's ALPN for HTTP/2 clusters: istio-h2 first under ISTIO_MUTUAL
-		 * (the istio.alpn filter), h2 alone for SIMPLE and MUTUAL */
-		static const unsigned char istio[] = "\x08istio-h2\x05istio\x02h2", h2[] = "\x02h2";
-
-		if (bp->tr.pick.mode == GW_UPTLS_ISTIO_MUTUAL)
-			SSL_set_alpn_protos(gw_io_ssl(uc->io), istio, sizeof(istio) - 1);
-		else
-			SSL_set_alpn_protos(gw_io_ssl(uc->io), h2, sizeof(h2) - 1);
-	}
+	if (bp->h2)
+		gw_back_h2_alpn(uc->io, &bp->tr);
 	if (bp->ppl)
 		gw_io_set_preamble(uc->io, bp->pp, bp->ppl);	/* before TLS, as Envoy */
 	/* no callbacks yet: a synchronous failure must not free uc under us */

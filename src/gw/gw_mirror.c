@@ -1,6 +1,7 @@
 /*
  * Envoy's request mirroring: copies of a request sent to other clusters,
- * fire and forget, on connections of their own (the shadows).
+ * fire and forget, on connections of their own (the shadows), in the
+ * mirror cluster's protocol (HTTP/2 through gw_back_h2.c's session).
  */
 #include "config.h"
 
@@ -13,6 +14,7 @@
 #include <event2/event.h>
 
 #include "gw-back.h"
+#include "gw-back-h2.h"
 #include "gw-io.h"
 #include "gw-mirror.h"
 #include "gw-stream-t.h"
@@ -23,6 +25,8 @@
 struct gw_shadow {
 	struct gw_worker	*w;
 	struct gw_io	*io;
+	struct gw_uh2	*h2;		/* an HTTP/2 cluster's: the session ... */
+	struct gw_uh2_rq *rq;		/* ... and the copy on it */
 	TAILQ_ENTRY(gw_shadow)	 link;
 };
 
@@ -30,6 +34,8 @@ static void
 shadow_free(struct gw_shadow *sh)
 {
 	TAILQ_REMOVE(&sh->w->shadows, sh, link);
+	gw_uh2_close(sh->rq);
+	gw_uh2_free(sh->h2);
 	gw_io_free(sh->io);
 	free(sh);
 }
@@ -43,13 +49,52 @@ gw_mirror_close_all(struct gw_worker *w)
 		shadow_free(sh);
 }
 
-/* The shadow's answer is read and dropped. */
+/* An HTTP/2 shadow's answer: its head says drop the rest. */
+static enum gw_back_verdict
+shadow_head(void *arg, int status, const struct hhead *hh, int eos)
+{
+	(void)arg;
+	(void)status;
+	(void)hh;
+	(void)eos;
+	return GW_BACK_DISCARD;
+}
+
+static int
+shadow_body(void *arg, const void *p, size_t len)
+{
+	(void)arg;
+	(void)p;
+	(void)len;
+	return 0;
+}
+
+static const struct gw_uh2_cb shadow_h2_cb = { NULL, shadow_head, shadow_body, NULL };
+
+/* The shadow's answer is read and dropped; an HTTP/2 one ends with it. */
 static void
 shadow_readcb(struct gw_io *io, void *arg)
 {
+	struct gw_shadow *sh = arg;
 	struct evbuffer *in = gw_io_input(io);
 
+	if (sh->h2) {
+		if (gw_uh2_input(sh->h2) == -1 || gw_uh2_state(sh->rq) != GW_UH2_BUSY)
+			shadow_free(sh);
+		return;
+	}
 	evbuffer_drain(in, evbuffer_get_length(in));	/* the shadow's answer is dropped */
+}
+
+/* An HTTP/2 shadow's body goes out as the upstream's window allows. */
+static void
+shadow_writecb(struct gw_io *io, void *arg)
+{
+	struct gw_shadow *sh = arg;
+
+	(void)io;
+	if (sh->h2)
+		gw_uh2_flush(sh->h2);
 }
 
 static void
@@ -88,6 +133,7 @@ gw_mirror(struct gw_stream *st)
 		const char *host, *eol, *end, *hp, *port;
 		struct gw_uptls_req tr;
 		char key[96], err[512];
+		int h2;
 
 		if (c == NULL || c->missing || c->neps == 0 ||
 		    (double)(gw_rand(w) % 1000000) >= rt->mirrors[i].percent * 10000.0)
@@ -129,6 +175,14 @@ gw_mirror(struct gw_stream *st)
 			sh->io = gw_uptls_io_new(w, w->base, &tr, key);
 		} else
 			sh->io = gw_io_new(w->base, -1, NULL, GW_IO_PLAIN);
+		/* the mirror cluster's protocol, as the main request's is chosen */
+		h2 = c->up_proto == GW_UP_H2 ||
+		    (c->up_proto == GW_UP_CLIENT && st->proto && strcmp(st->proto, "HTTP/2") == 0);
+		if (h2 && sh->io) {
+			gw_back_h2_alpn(sh->io, &tr);
+			if ((sh->h2 = gw_uh2_new(sh->io, tr.ctx != NULL)) != NULL)
+				sh->rq = gw_uh2_open(sh->h2, &shadow_h2_cb, sh);
+		}
 		gw_uptls_done(&tr);
 		gw_back_sockaddr(e, &ss, &sl);
 		if (sh->io == NULL || gw_io_connect(sh->io, (struct sockaddr *)&ss, sl) == -1) {
@@ -139,12 +193,20 @@ gw_mirror(struct gw_stream *st)
 			continue;
 		}
 		TAILQ_INSERT_TAIL(&w->shadows, sh, link);
-		gw_io_setcb(sh->io, shadow_readcb, NULL, shadow_eventcb, sh);
+		gw_io_setcb(sh->io, shadow_readcb, shadow_writecb, shadow_eventcb, sh);
 		gw_io_set_timeouts(sh->io, &(struct timeval){ 10, 0 }, &(struct timeval){ 10, 0 });
-		gw_io_write(sh->io, h.s, h.len);
-		if (st->body && evbuffer_get_length(st->body))
-			gw_io_write(sh->io, evbuffer_pullup(st->body, -1),
-			    evbuffer_get_length(st->body));
+		if (sh->rq) {
+			/* the HTTP/1.1 copy, read back into an HTTP/2 stream */
+			(void)gw_uh2_send(sh->rq, h.s, h.len);
+			if (st->body && evbuffer_get_length(st->body))
+				(void)gw_uh2_send(sh->rq, evbuffer_pullup(st->body, -1),
+				    evbuffer_get_length(st->body));
+		} else {
+			gw_io_write(sh->io, h.s, h.len);
+			if (st->body && evbuffer_get_length(st->body))
+				gw_io_write(sh->io, evbuffer_pullup(st->body, -1),
+				    evbuffer_get_length(st->body));
+		}
 		gw_io_enable(sh->io, EV_READ | EV_WRITE);
 		buf_free(&h);
 	}

@@ -98,6 +98,17 @@ spec:
     timeout: 1s
   - route: [{destination: {host: echo.default.svc.cluster.local, subset: v1}}]
 ---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: echo-mirror, namespace: default}
+spec:
+  hosts: ["mirror.test"]
+  gateways: [istio-system/gw]
+  http:
+  - route: [{destination: {host: echo.default.svc.cluster.local, subset: v1}}]
+    mirror: {host: echo.default.svc.cluster.local, subset: v2}
+    mirrorPercentage: {value: 100}
+---
 apiVersion: v1
 kind: Service
 metadata: {name: echo-mtls, namespace: default}
@@ -159,6 +170,12 @@ GW_EXTRA="identity: {cert: identity/cert-chain.pem, key: identity/key.pem, ca: i
 gc() { inns /usr/bin/python3 "$src/tests/e2e/grpc-client.py" 127.0.0.1:80 echo.test "$@" 2>&1 | tail -1; }
 out=$(gc unary hello)
 check "gRPC unary through the gateway ($out)" [ "$out" = "a:hello" ]
+# a mirror to an HTTP/2 cluster: the copy goes over HTTP/2 (a gRPC server
+# takes nothing else), the main answer is the route's
+out=$(inns /usr/bin/python3 "$src/tests/e2e/grpc-client.py" 127.0.0.1:80 mirror.test unary log:m1 2>&1 | tail -1)
+check "mirrored call: the route's answer ($out)" [ "$out" = "a:log:m1" ]
+check "... its copy reached the mirror (a gRPC server: so over HTTP/2)" \
+	wait_for 5 grep -q '^unary log:m1' "$tmp/grpc-b.log"
 out=$(gc server-stream s)
 check "gRPC server streaming ($out)" [ "$out" = "a:s:0 a:s:1 a:s:2" ]
 out=$(gc client-stream)
