@@ -24,7 +24,8 @@ struct gw_ctx {
 	uint64_t		 gen;
 	struct gw_worker	*w;
 	size_t			 nw;
-	int			 draining;	/* under mu */
+	int			 draining;	/* under mu: listeners closed (drain CLOSING) */
+	int			 leaving;	/* under mu: unready, no keep-alive (drain LEAVING) */
 	int			 stopping;
 	int			 efd;		/* eventfd: workers poke the main thread */
 	struct event		*ev_main;

@@ -284,18 +284,20 @@ notify_cb(evutil_socket_t fd, short ev, void *arg)
 	struct gw_ctx *ctx = w->ctx;
 	struct gw_snap *s, *old;
 	uint64_t v, gen;
-	int draining, stopping;
+	int draining, leaving, stopping;
 
 	(void)!read(fd, &v, sizeof(v));
 	pthread_mutex_lock(&ctx->mu);
 	s = ctx->snap ? gw_snap_ref(ctx->snap) : NULL;
 	gen = ctx->gen;
 	draining = ctx->draining;
+	leaving = ctx->leaving;
 	stopping = ctx->stopping;
 	pthread_mutex_unlock(&ctx->mu);
 	old = w->snap;
 	w->snap = s;
-	w->draining = draining;
+	/* leaving or draining: each answer closes its keep-alive connection */
+	w->draining = draining || leaving;
 	reconcile_listeners(w, s, draining || stopping);
 	gw_front_ports(w, s);	/* connections on a port the reload removed drain */
 	acc_check_full(w);	/* a reload may change max_connections */
@@ -303,8 +305,9 @@ notify_cb(evutil_socket_t fd, short ev, void *arg)
 		gw_snap_unref(old);
 	if (draining) {
 		gw_back_idle_close_all(w);
-		gw_front_drain(w);
-	}
+		gw_front_drain(w, 1);
+	} else if (leaving)
+		gw_front_drain(w, 0);
 	__atomic_store_n(&w->applied_gen, gen, __ATOMIC_RELEASE);
 	/* tell the main thread: readiness may have changed */
 	{

@@ -911,14 +911,27 @@ l2_apply(struct applier *app, const struct desired *old, const struct desired *n
 	return 0;
 }
 
-/* SIGTERM: tell the peers at once, so the next owner does not wait for the timeout. */
-static int64_t
-l2_drain(struct applier *app)
+/*
+ * SIGTERM: tell the peers at once, so the next owner does not wait for the
+ * timeout; nothing waits on routers here (the new owner's gratuitous ARP
+ * and NA move the traffic).
+ */
+static int
+l2_leave(struct applier *app)
 {
 	struct l2_ctx *c = app->ctx;
 
-	c->draining = 1;
-	l2_hbio_leave(c);
+	if (!c->draining) {
+		c->draining = 1;
+		l2_hbio_leave(c);
+	}
+	return 0;
+}
+
+static int64_t
+l2_drain(struct applier *app)
+{
+	(void)l2_leave(app);
 	return 0;
 }
 
@@ -976,6 +989,7 @@ l2_applier_new(const struct applier_env *env)
 	c->app.apply = l2_apply;
 	c->app.free = l2_free;
 	c->app.show = l2_show;
+	c->app.leave = l2_leave;
 	c->app.drain = l2_drain;
 	c->app.metrics = l2_metrics;
 	return &c->app;
