@@ -20,6 +20,8 @@ struct svc_state {
 	const char	*sharing_key;
 	int		 etp_local;
 	int		 is_gateway;	/* served by this daemon's gateway */
+	const char	*gateway_state;	/* is_gateway: "serving", or why this node's
+					   gateway cannot (live_view, require_endpoints) */
 	int		 ready_anywhere;	/* some endpoint is ready */
 	int		 ready_local;	/* an endpoint on this node is ready (or the gateway) */
 	unsigned	 announce;	/* ANNOUNCE_* this node would use */

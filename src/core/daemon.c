@@ -492,12 +492,15 @@ do_reconcile(struct daemon *d)
 	live.nprev = d->state.n;
 	/* the gateway is ready when its data plane has bound every listener */
 	live.gateway_ready = 0;
-	if (d->cfg->gateway.enabled && !d->draining) {
+	if (d->cfg->gateway.enabled) {
 		size_t k;
 
+		live.gateway_why = "not started";
 		for (k = 0; k < d->nappliers; k++)
-			if (gw_applier_ready(d->appliers[k]))
-				live.gateway_ready = 1;
+			if (strcmp(d->appliers[k]->name, "gw") == 0) {
+				live.gateway_why = gw_applier_unready(d->appliers[k]);
+				live.gateway_ready = live.gateway_why == NULL;
+			}
 	}
 	new = reconcile(d->store, d->cfg, &live);
 	d->reconciles++;

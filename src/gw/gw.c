@@ -934,6 +934,8 @@ gw_free(struct applier *a)
 		event_free(w->ev_notify);
 		if (w->ev_acc_retry)
 			event_free(w->ev_acc_retry);
+		if (w->ev_bind_retry)
+			event_free(w->ev_bind_retry);
 		close(w->efd);
 		event_base_free(w->base);
 		gw_stats_free(&w->stats);
