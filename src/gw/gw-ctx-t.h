@@ -33,6 +33,7 @@ struct gw_ctx {
 	struct evhttp		*health, *stats;
 	uint16_t		 health_port, stats_port;
 	int			 ready_reported;
+	const char		*why_reported;	/* ctx_unready() when last reported */
 	char			*gw_ns;		/* gateway.namespace, for metric labels */
 	int			 alog_fd;	/* access log; -1: off */
 	int			 alog_json;

@@ -268,15 +268,20 @@ static void
 main_poked(evutil_socket_t fd, short ev, void *arg)
 {
 	struct gw_ctx *ctx = arg;
+	const char *why;
 	uint64_t v;
 	int r;
 
 	(void)!read(fd, &v, sizeof(v));
-	r = ctx_ready(ctx);
-	if (r != ctx->ready_reported) {
-		ctx->ready_reported = r;
+	why = ctx_unready(ctx);
+	r = why == NULL;
+	if (r != ctx->ready_reported)
 		log_info("gateway: %s%s", r ? "ready: every listener is bound" : "not ready: ",
-		    r ? "" : ctx_unready(ctx));
+		    r ? "" : why);
+	/* the reason shows in vipgatectl services: a new one reconciles too */
+	if (r != ctx->ready_reported || why != ctx->why_reported) {
+		ctx->ready_reported = r;
+		ctx->why_reported = why;
 		if (ctx->env->kick)
 			ctx->env->kick(ctx->env->kick_arg);
 	}
