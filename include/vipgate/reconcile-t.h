@@ -54,6 +54,9 @@ struct desired {
 	struct bgp_desired *bgp;	/* peers and what to advertise to each; NULL = none */
 	struct l2_desired *l2;		/* VIPs this node owns on the segment; NULL = none */
 	struct gw_desired *gw;		/* the compiled gateway; NULL = none */
+	/* why this node's gateway cannot serve (enabled, and not serving); NULL
+	 * when it can: the heartbeat tells the other speakers (l2) */
+	const char	*gateway_down;
 };
 
 #endif

@@ -841,6 +841,13 @@ l2_apply(struct applier *app, const struct desired *old, const struct desired *n
 	char b[IPADDR_STRLEN];
 
 	(void)old;
+	if (c->gw_down != (new->gateway_down != NULL)) {
+		/* the next heartbeat says so: the others elect without this node
+		 * for the gateway's VIPs */
+		c->gw_down = new->gateway_down != NULL;
+		log_info("l2: this node's gateway %s%s", c->gw_down ? "cannot serve: " :
+		    "serves again", c->gw_down ? new->gateway_down : "");
+	}
 	(void)l2_hbio_sync(c);
 	refresh_arm(c);
 	desired_unref(c->cur);

@@ -422,6 +422,8 @@ reconcile(struct store *st, const struct config *cfg, const struct live_view *li
 	/* the gateway's plan first: whether its routes reach an endpoint */
 	reconcile_gw(d, st, cfg, live);
 	p.gw_why = gateway_unserving(cfg, live, d->gw);
+	if (cfg->gateway.enabled && p.gw_why)
+		d->gateway_down = arena_strdup(d->arena, p.gw_why);
 	p.six = sel_slice_index(st, &p.nsix);
 	d->svcs = arena_alloc(d->arena, sizeof(*d->svcs) * (nres ? nres : 1));
 	d->nsvcs = nres;
