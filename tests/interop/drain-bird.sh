@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Two vipgated nodes serving one gateway VIP, BIRD 2 as the top-of-rack
-# router peering with both, a client behind it; all in namespaces this test
-# makes.
+# Three vipgated nodes serving one gateway VIP, BIRD 2 as the top-of-rack
+# router peering with all three, a client behind it; all in namespaces this
+# test makes.
 #
 #  health  a node whose gateway cannot serve does not announce the VIP: its
 #          listener port held by another process (BIRD has only the other
@@ -11,7 +11,8 @@
 #  drain   under a keep-alive wrk load through the ToR, SIGTERM to one node:
 #          BIRD sees its route with GRACEFUL_SHUTDOWN (65535,0) first, the
 #          withdraw only after drain.withdraw_after, the node exits 0 well
-#          under 15 s, and the load sees no failed request.
+#          under 15 s, and the load sees no failed request (the other two
+#          nodes' flows stay where they are).
 #
 # BIRD's import filter lowers the preference of routes with (65535,0), as
 # RFC 8326 asks of receivers; its kernel protocol exports the ECMP route
@@ -21,6 +22,9 @@
 # group with weight 255 while its route is among the best, with weight 1
 # while it carries (65535,0) (its busy buckets stay until idle, so its
 # established flows are not moved), and leaves when the route is withdrawn.
+# TOR_PLAIN=1 forwards by BIRD's plain multipath route instead, for
+# comparison: a path that leaves moves its flows at once (wrk then counts
+# errors, and the test fails).
 set -u
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for network namespaces"; exit 77; }
 for t in bird birdc wrk curl ip ss /usr/bin/python3; do
@@ -34,17 +38,17 @@ bld=$(pwd)
 vipgated=$bld/vipgated
 ctl=$bld/vipgatectl
 nst=vgd-t-$$ nsc=vgd-c-$$
-nsa=vgd-a-$$ nsb=vgd-b-$$
+nsa=vgd-a-$$ nsb=vgd-b-$$ nsd=vgd-d-$$	# nsd: node c
 tmp=$(mktemp -d /tmp/vg-drain.XXXXXX)
 chmod 755 "$tmp"
 VIP=192.0.2.10
 WAIT_S=3		# drain.withdraw_after
-pid_a= pid_b= bird_pid= loop_pid= hold_pid=
+pid_a= pid_b= pid_c= bird_pid= loop_pid= hold_pid=
 fails=0 passes=0
 
 cleanup() {
-	for p in $pid_a $pid_b $bird_pid $loop_pid $hold_pid; do kill -9 "$p" 2>/dev/null; done
-	for n in $nsa $nsb $nsc $nst; do
+	for p in $pid_a $pid_b $pid_c $bird_pid $loop_pid $hold_pid; do kill -9 "$p" 2>/dev/null; done
+	for n in $nsa $nsb $nsd $nsc $nst; do
 		ip netns pids "$n" 2>/dev/null | xargs -r kill -9 2>/dev/null
 		ip netns del "$n" 2>/dev/null
 	done
@@ -56,27 +60,32 @@ trap "exit 1" TERM INT HUP
 
 fail() {
 	fails=$((fails + 1)); echo "FAIL: $*"
-	for f in a.log b.log; do [ -f "$tmp/$f" ] && { echo "--- $f"; tail -12 "$tmp/$f"; }; done
+	for f in a.log b.log c.log; do [ -f "$tmp/$f" ] && { echo "--- $f"; tail -12 "$tmp/$f"; }; done
 }
 bc() { birdc -s "$tmp/bird.ctl" "$@"; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
-# ---- network: client -- tor -- node a, node b ----
-for n in $nst $nsc $nsa $nsb; do ip netns add $n; ip -n $n link set lo up; done
+# ---- network: client -- tor -- node a, node b, node c ----
+for n in $nst $nsc $nsa $nsb $nsd; do ip netns add $n; ip -n $n link set lo up; done
 ip -n $nst link add vc type veth peer name c0 netns $nsc
 ip -n $nst link add va type veth peer name a0 netns $nsa
 ip -n $nst link add vb type veth peer name b0 netns $nsb
+ip -n $nst link add vd type veth peer name d0 netns $nsd
 ip -n $nst addr add 10.98.0.254/24 dev vc
 ip -n $nst addr add 10.99.1.254/24 dev va
 ip -n $nst addr add 10.99.2.254/24 dev vb
+ip -n $nst addr add 10.99.3.254/24 dev vd
 ip -n $nsc addr add 10.98.0.1/24 dev c0
 ip -n $nsa addr add 10.99.1.1/24 dev a0
 ip -n $nsb addr add 10.99.2.1/24 dev b0
-for l in vc va vb; do ip -n $nst link set $l up; done
+ip -n $nsd addr add 10.99.3.1/24 dev d0
+for l in vc va vb vd; do ip -n $nst link set $l up; done
 ip -n $nsc link set c0 up; ip -n $nsa link set a0 up; ip -n $nsb link set b0 up
+ip -n $nsd link set d0 up
 ip -n $nsc route add default via 10.98.0.254
 ip -n $nsa route add default via 10.99.1.254
 ip -n $nsb route add default via 10.99.2.254
+ip -n $nsd route add default via 10.99.3.254
 ip netns exec $nst sysctl -qw net.ipv4.ip_forward=1
 # the flows of one client spread over the paths by their ports
 ip netns exec $nst sysctl -qw net.ipv4.fib_multipath_hash_policy=1
@@ -98,8 +107,11 @@ template bgp node {
 }
 protocol bgp a from node { neighbor 10.99.1.1 as 64500; }
 protocol bgp b from node { neighbor 10.99.2.1 as 64500; }
-protocol kernel { kernel table 100; merge paths on; ipv4 { export all; }; }
+protocol bgp c from node { neighbor 10.99.3.1 as 64500; }
+protocol kernel { kernel table KTABLE; merge paths on; ipv4 { export all; }; }
 EOC
+sed -i "s/KTABLE/$([ -n "${TOR_PLAIN:-}" ] && echo 254 || echo 100)/" "$tmp/bird.conf"
+ktable=$([ -n "${TOR_PLAIN:-}" ] && echo main || echo 100)
 ip netns exec $nst bird -f -c "$tmp/bird.conf" -s "$tmp/bird.ctl" >"$tmp/bird.log" 2>&1 &
 bird_pid=$!
 wait_for 5 test -S "$tmp/bird.ctl" || { echo "FAIL: bird did not start"; cat "$tmp/bird.log"; exit 1; }
@@ -184,6 +196,7 @@ EOC
 }
 node_setup a 10.99.1.1 10.99.1.254 true
 node_setup b 10.99.2.1 10.99.2.254 false
+node_setup c 10.99.3.1 10.99.3.254 false
 start_node() {	# NAME NS
 	ip netns exec $2 "$vipgated" -f -c "$tmp/$1/vipgate.yaml" >>"$tmp/$1.log" 2>&1 &
 	eval pid_$1=$!
@@ -215,7 +228,9 @@ hold_pid=$!
 wait_for 5 sh -c "ip netns exec $nsa ss -ltn | grep -q ':80 '" || fail "the port holder did not start"
 start_node a $nsa
 start_node b $nsb
-check "node b's route reaches BIRD" wait_for 15 has_nh 10.99.2.1
+start_node c $nsd
+check "node b's and c's routes reach BIRD" wait_for 15 sh -c \
+	"birdc -s $tmp/bird.ctl show route for $VIP/32 all | grep -c 'via 10.99.[23].1' | grep -qx 2"
 check "BIRD has a session with node a" wait_for 10 sh -c "birdc -s $tmp/bird.ctl show protocols a | grep -q Established"
 sleep 1
 check "node a does not announce while its port 80 is taken" no_nh 10.99.1.1
@@ -235,18 +250,19 @@ out=$(svc_field a why_not)
 check "... and says why ($out)" test "$out" = "gateway cannot serve: no route has a ready endpoint"
 slice > "$tmp/a/objs/slice.yaml"
 check "node a announces again when an endpoint is back" wait_for 5 has_nh 10.99.1.1
-check "BIRD's kernel route is ECMP over both nodes (merge paths)" wait_for 5 sh -c \
-	"ip -n $nst route show table 100 $VIP | grep -c 'nexthop via' | grep -qx 2"
+check "BIRD's kernel route is ECMP over the three nodes (merge paths)" wait_for 5 sh -c \
+	"ip -n $nst route show table $ktable $VIP | grep -c 'nexthop via' | grep -qx 3"
 
 # ---- the ToR's forwarding: a resilient nexthop group following BIRD ----
 ip -n $nst nexthop add id 1 via 10.99.1.1 dev va
 ip -n $nst nexthop add id 2 via 10.99.2.1 dev vb
+ip -n $nst nexthop add id 3 via 10.99.3.1 dev vd
 resil_loop() {	# until the deadline (s)
 	local end=$(( $(date +%s) + $1 )) want= cur= g nh id w
 	while [ "$(date +%s)" -lt $end ]; do
 		g=
 		for nh in $(bird_nhs); do
-			case $nh in 10.99.1.1) id=1;; 10.99.2.1) id=2;; *) continue;; esac
+			case $nh in 10.99.1.1) id=1;; 10.99.2.1) id=2;; 10.99.3.1) id=3;; *) continue;; esac
 			w=255; gshut_of $nh && w=1
 			g=$g${g:+/}$id,$w
 		done
@@ -268,23 +284,28 @@ resil_loop() {	# until the deadline (s)
 		sleep 0.05
 	done
 }
-resil_loop 60 &
-loop_pid=$!
+if [ -z "${TOR_PLAIN:-}" ]; then
+	resil_loop 60 &
+	loop_pid=$!
+fi
 check "the ToR forwards to the VIP" wait_for 5 ip netns exec $nsc curl -sf -m 1 http://$VIP/
 
 # ---- drain under load ----
 ip netns exec $nsc wrk -t1 -c8 -d12s --timeout 3s http://$VIP/ > "$tmp/wrk.out" 2>&1 &
 wrk_pid=$!
 sleep 3
-check "both nodes serve the load" sh -c \
-	"ip -n $nst nexthop bucket show id 10 | grep -q 'nhid 1' && ip -n $nst nexthop bucket show id 10 | grep -q 'nhid 2'"
+buckets() { ip -n $nst nexthop bucket show id 10 | grep -o 'nhid [0-9]*' | sort | uniq -c | awk '{printf "%s%s:%s", sep, $3, $1; sep=" "}'; }
+b0=$(buckets 2>/dev/null)
+[ -n "${TOR_PLAIN:-}" ] ||
+check "the three nodes share the ToR's buckets ($b0)" sh -c "echo '$b0' | grep -q '1:' && echo '$b0' | grep -q '2:' && echo '$b0' | grep -q '3:'"
 t0=$(now_ms)
 kill -TERM $pid_a
 check "BIRD sees node a's route with GRACEFUL_SHUTDOWN (65535,0)" wait_for 2 gshut_of 10.99.1.1
 t_gs=$(( $(now_ms) - t0 ))
-if gshut_of 10.99.2.1; then fail "... and node b's without it"; else ok "... and node b's without it"; fi
+if gshut_of 10.99.2.1 || gshut_of 10.99.3.1; then fail "... and nodes b and c's without it"
+else ok "... and nodes b and c's without it"; fi
 check "node a's route is not the best one" sh -c \
-	"birdc -s $tmp/bird.ctl show route for $VIP/32 primary | grep -q 'via 10.99.2.1'"
+	"birdc -s $tmp/bird.ctl show route for $VIP/32 primary | grep -q 'via 10.99.[23].1'"
 # while the routers move away, node a still serves, unready, without keep-alive
 out=$(ip netns exec $nst curl -s -o /dev/null -w '%{http_code}' -m 1 http://10.99.1.1:15021/healthz/ready)
 check "node a's readiness is 503 while it drains ($out)" test "$out" = 503
@@ -307,7 +328,9 @@ reqs=$(awk '/requests in/ { print $1 }' "$tmp/wrk.out")
 check "wrk ran (${reqs:-0} requests)" test "${reqs:-0}" -gt 100
 check "no socket error during the drain" sh -c "! grep -q 'Socket errors' $tmp/wrk.out"
 check "no failed request during the drain" sh -c "! grep -q 'Non-2xx' $tmp/wrk.out"
-sed 's/^/  tor: /' "$tmp/resil.log"
+[ -f "$tmp/resil.log" ] && sed 's/^/  tor: /' "$tmp/resil.log"
+b1=$(buckets 2>/dev/null)
+echo "  ToR buckets by node before the drain: $b0; after: $b1"
 
 echo "drain-bird: $passes passed, $fails failed"
 [ $fails -eq 0 ]
