@@ -12,7 +12,8 @@
 #          BIRD sees its route with GRACEFUL_SHUTDOWN (65535,0) first, the
 #          withdraw only after drain.withdraw_after, the node exits 0 well
 #          under 15 s, and the load sees no failed request (the other two
-#          nodes' flows stay where they are).
+#          nodes' flows stay where they are); started again, it takes
+#          traffic back, again with no failed request.
 #
 # BIRD's import filter lowers the preference of routes with (65535,0), as
 # RFC 8326 asks of receivers; its kernel protocol exports the ECMP route
@@ -285,7 +286,7 @@ resil_loop() {	# until the deadline (s)
 	done
 }
 if [ -z "${TOR_PLAIN:-}" ]; then
-	resil_loop 60 &
+	resil_loop 90 &
 	loop_pid=$!
 fi
 check "the ToR forwards to the VIP" wait_for 5 ip netns exec $nsc curl -sf -m 1 http://$VIP/
@@ -331,6 +332,22 @@ check "no failed request during the drain" sh -c "! grep -q 'Non-2xx' $tmp/wrk.o
 [ -f "$tmp/resil.log" ] && sed 's/^/  tor: /' "$tmp/resil.log"
 b1=$(buckets 2>/dev/null)
 echo "  ToR buckets by node before the drain: $b0; after: $b1"
+
+# ---- the node returns under load: the others' flows stay put ----
+ip netns exec $nsc wrk -t1 -c8 -d8s --timeout 3s http://$VIP/ > "$tmp/wrk2.out" 2>&1 &
+wrk_pid=$!
+sleep 2
+start_node a $nsa
+check "node a's route is back at BIRD" wait_for 10 has_nh 10.99.1.1
+wait $wrk_pid
+sed 's/^/  wrk: /' "$tmp/wrk2.out" | grep -E 'requests in|errors|Non-2xx'
+reqs=$(awk '/requests in/ { print $1 }' "$tmp/wrk2.out")
+check "wrk ran while node a returned (${reqs:-0} requests)" test "${reqs:-0}" -gt 100
+check "no failed request while node a returned" sh -c \
+	"! grep -q -e 'Socket errors' -e 'Non-2xx' $tmp/wrk2.out"
+b2=$(buckets 2>/dev/null)
+[ -n "${TOR_PLAIN:-}" ] ||
+check "node a has ToR buckets again ($b2)" sh -c "echo '$b2' | grep -q '1:'"
 
 echo "drain-bird: $passes passed, $fails failed"
 [ $fails -eq 0 ]
