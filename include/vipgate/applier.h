@@ -40,8 +40,17 @@ struct applier {
 	 * (malloc'd) makes an error answer instead. May be NULL.
 	 */
 	json_t		*(*show)(struct applier *, const struct ctl_request *, char **err);
-	/* Draining (SIGTERM): start withdrawing; returns ms it still needs. May be NULL. */
+	/*
+	 * Draining (SIGTERM) in the order drain.h gives. leave: the first
+	 * step (BGP routes with GRACEFUL_SHUTDOWN, L2's leave, the gateway
+	 * unready); returns 1 when routers must be given drain.withdraw_after
+	 * to move the traffic (a route is out there), else 0. drain: then
+	 * withdraw and stop accepting; returns ms it still needs. inflight:
+	 * what is left to finish (connections, tunnels). Each may be NULL.
+	 */
+	int		(*leave)(struct applier *);
 	int64_t		(*drain)(struct applier *);
+	size_t		(*inflight)(struct applier *);
 	/* SIGUSR1: reopen the files it writes (after a log rotation). May be NULL. */
 	void		(*reopen)(struct applier *);
 	/* Prometheus text exposition of its metrics, appended to out. May be NULL. */

@@ -228,6 +228,14 @@ struct bgp_prefix {
  */
 size_t bgp_update_build(uint8_t *out, const struct bgp_tx_session *,
     const struct bgp_tx_attrs *, const struct bgp_prefix *pfx, size_t n, size_t *taken);
+/* RFC 8326: the well-known community GRACEFUL_SHUTDOWN, 65535:0. */
+#define BGP_COMM_GSHUT		0xffff0000U
+/*
+ * a as it goes out while the node drains (RFC 8326 section 4): with
+ * GRACEFUL_SHUTDOWN among its communities (buf: room for a->ncomms + 1,
+ * kept sorted and unique) and, on iBGP, LOCAL_PREF 0.
+ */
+void bgp_attrs_gshut(struct bgp_tx_attrs *a, int ibgp, uint32_t *buf);
 /* One UPDATE withdrawing as many of pfx (one family) as fit. */
 size_t bgp_withdraw_build(uint8_t *out, const struct bgp_prefix *pfx, size_t n,
     size_t *taken);

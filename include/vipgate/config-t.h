@@ -54,6 +54,7 @@ struct cfg_gateway {
 	int64_t			 health_port;
 	int64_t			 stats_port;
 	int64_t			 drain_timeout_ms;
+	int			 require_endpoints;	/* unready while no route has a ready endpoint */
 	int64_t			 header_timeout_ms;	/* request head read; 0: none */
 	int64_t			 idle_timeout_ms;	/* downstream keep-alive idle; 0: none */
 	int64_t			 max_request_headers_kb;	/* larger heads get 431 */
@@ -78,6 +79,10 @@ struct cfg_l2 {
 	struct cfg_heartbeat	heartbeat;
 };
 
+struct cfg_drain {
+	int64_t		 withdraw_after_ms;	/* GRACEFUL_SHUTDOWN routes, then withdraw */
+};
+
 struct cfg_log {
 	const char	*level;		/* error, warn, info, debug */
 	const char	*format;	/* text, json */
@@ -93,6 +98,7 @@ struct config {
 	struct cfg_addresses	 addresses;
 	struct cfg_gateway	 gateway;
 	struct cfg_l2		 l2;
+	struct cfg_drain	 drain;
 	struct cfg_log		 log;
 	const char		*state_dir;	/* sticky allocations live here */
 	const char		*user;		/* started as root: run as this user; NULL: stay */

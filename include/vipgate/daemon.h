@@ -9,6 +9,7 @@
 
 #include "vipgate/applier.h"
 #include "vipgate/config.h"
+#include "vipgate/drain.h"
 #include "vipgate/reconcile.h"
 #include "vipgate/source.h"
 #include "vipgate/state.h"
@@ -96,6 +97,10 @@ struct daemon {
 	 * ctlsrv_open, so that the control server never calls up by name */
 	int			(*ctl_reload)(struct daemon *, const char *trigger);
 	int			 draining;
+	enum drain_phase	 drain_phase;	/* drain.h */
+	int64_t			 drain_since;	/* now_ms() the phase began */
+	int			 drain_bgp;	/* routes were out when it began */
+	struct event		*ev_drain;
 	int			 debug;		/* -d: debug whatever log.level says */
 };
 

@@ -9,5 +9,7 @@ struct applier *gw_applier_new(const struct applier_env *);
 /* Whether the data plane can serve: every worker runs the newest snapshot with
  * all its listeners bound, and it is not draining. 0 for other appliers. */
 int gw_applier_ready(struct applier *);
+/* Why it cannot serve ("starting", "draining", "a listener is not bound"), NULL when it can. */
+const char *gw_applier_unready(struct applier *);
 
 #endif

@@ -76,12 +76,15 @@ struct l2_na {
 /* Heartbeat: the UDP datagram speakers exchange (src/l2/heartbeat.c). */
 #define L2_HB_ALIVE		1
 #define L2_HB_LEAVE		2
+/* flags: the sender's gateway cannot serve (its gateway Services' VIPs go elsewhere) */
+#define L2_HB_F_GW_DOWN		0x0001
 #define L2_HB_MAXNAME		253
 #define L2_HB_HMACLEN		32
 #define L2_HB_MAXLEN		(4 + 1 + 1 + 2 + 8 + 8 + 4 + 1 + L2_HB_MAXNAME + L2_HB_HMACLEN)
 
 struct l2_hb {
 	uint8_t		type;		/* L2_HB_ALIVE, L2_HB_LEAVE */
+	uint16_t	flags;		/* L2_HB_F_*; older speakers send 0 */
 	uint64_t	incarnation;	/* grows across restarts (wall clock ms at start) */
 	uint64_t	seq;		/* grows within an incarnation */
 	uint32_t	interval_ms;	/* the sender's heartbeat interval */
@@ -105,6 +108,7 @@ struct l2_replay {
 struct l2_peer_state {
 	char		 node[L2_HB_MAXNAME + 1];
 	int		 alive;
+	int		 gw_down;	/* its last heartbeat had L2_HB_F_GW_DOWN */
 	int64_t		 last;		/* ms, when last heard alive */
 	uint32_t	 interval_ms;	/* its own heartbeat interval */
 	struct l2_replay rp;
@@ -117,6 +121,7 @@ enum l2_peer_ev {
 	L2_PEER_DEAD,		/* unheard for L2_DEAD_INTERVALS intervals */
 	L2_PEER_RENAMED,	/* alive under another node name */
 	L2_PEER_REPLAY,		/* a replayed or stale message: dropped */
+	L2_PEER_GATEWAY,	/* alive still, its gateway's health changed */
 };
 
 /* The election's input for one node. */
@@ -134,6 +139,8 @@ struct l2_live {
 	int		  heartbeat;	/* heartbeat peers are configured */
 	const char	**nodes;	/* live peers' node names, sorted, unique */
 	size_t		  nnodes;
+	const char	**gw_down;	/* those whose gateway cannot serve, sorted */
+	size_t		  ngw_down;
 };
 
 /* One Service VIP and its elected owner. */

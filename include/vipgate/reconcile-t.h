@@ -20,6 +20,8 @@ struct svc_state {
 	const char	*sharing_key;
 	int		 etp_local;
 	int		 is_gateway;	/* served by this daemon's gateway */
+	const char	*gateway_state;	/* is_gateway: "serving", or why this node's
+					   gateway cannot (live_view, require_endpoints) */
 	int		 ready_anywhere;	/* some endpoint is ready */
 	int		 ready_local;	/* an endpoint on this node is ready (or the gateway) */
 	unsigned	 announce;	/* ANNOUNCE_* this node would use */
@@ -52,6 +54,9 @@ struct desired {
 	struct bgp_desired *bgp;	/* peers and what to advertise to each; NULL = none */
 	struct l2_desired *l2;		/* VIPs this node owns on the segment; NULL = none */
 	struct gw_desired *gw;		/* the compiled gateway; NULL = none */
+	/* why this node's gateway cannot serve (enabled, and not serving); NULL
+	 * when it can: the heartbeat tells the other speakers (l2) */
+	const char	*gateway_down;
 };
 
 #endif

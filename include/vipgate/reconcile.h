@@ -18,6 +18,7 @@ struct live_view {
 	const struct alloc_prev	*prev;		/* sticky allocations, sorted by ns/name */
 	size_t			 nprev;
 	int			 gateway_ready;	/* this node's gateway can serve */
+	const char		*gateway_why;	/* why not ("draining", ...); NULL: not known */
 };
 
 struct desired *reconcile(struct store *, const struct config *, const struct live_view *);

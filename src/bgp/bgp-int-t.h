@@ -88,7 +88,8 @@ struct bgp {
 	size_t			 npeers;
 	struct listener		*ls;
 	size_t			 nls;
-	int			 draining;
+	int			 draining;	/* withdrawn, sessions closed */
+	int			 gshut;		/* leaving: routes carry GRACEFUL_SHUTDOWN */
 	struct bfd_io		*bfd;		/* made with the first peer that names a profile */
 };
 

@@ -195,6 +195,7 @@ send_announce(struct peer *p, const struct bgp_attrset *as, struct bgp_prefix *v
 	struct bgp_tx_session s;
 	struct bgp_tx_attrs ta;
 	uint8_t m[BGP_MAX_LEN];
+	uint32_t *gshut_comms = NULL;
 	size_t off = 0, taken, len;
 
 	bgp_peer_tx_session(p, &s);
@@ -204,9 +205,14 @@ send_announce(struct peer *p, const struct bgp_attrset *as, struct bgp_prefix *v
 	ta.ncomms = as->ncomms;
 	ta.large = as->large;
 	ta.nlarge = as->nlarge;
+	if (p->bgp->gshut) {
+		gshut_comms = xcalloc(as->ncomms + 1, sizeof(*gshut_comms));
+		bgp_attrs_gshut(&ta, p->ibgp, gshut_comms);
+	}
 	if (n > 0 && v[0].addr.family == AF_INET && s.nh4.family != AF_INET && !s.v4_mp) {
 		snprintf(p->last_error, sizeof(p->last_error),
 		    "no IPv4 next hop for IPv4 routes on this session: set sourceAddress or node.address");
+		free(gshut_comms);
 		return;
 	}
 	while (off < n) {
@@ -217,6 +223,7 @@ send_announce(struct peer *p, const struct bgp_attrset *as, struct bgp_prefix *v
 		p->updates_sent++;
 		off += taken;
 	}
+	free(gshut_comms);
 }
 
 static void
@@ -1225,6 +1232,33 @@ bgp_apply(struct applier *ap, const struct desired *old, const struct desired *n
 	return 0;
 }
 
+/*
+ * Drain, first step (RFC 8326): every route again with GRACEFUL_SHUTDOWN,
+ * so the routers prefer the other nodes' paths before the withdraw.
+ */
+static int
+bgp_leave(struct applier *ap)
+{
+	struct bgp *b = ap->ctx;
+	size_t i;
+	int out = 0;
+
+	b->gshut = 1;
+	for (i = 0; i < b->npeers; i++) {
+		struct peer *p = b->peers[i];
+
+		if (p->fsm.state != BGP_ESTABLISHED || p->synced == NULL ||
+		    p->synced->nroutes == 0)
+			continue;
+		peer_sync(p, 1);	/* the same routes, every one announced again */
+		log_info("bgp %s: graceful shutdown: %zu routes sent with community 65535:0%s",
+		    p->label, p->pfx_sent, p->ibgp ? " and LOCAL_PREF 0" : "");
+		if (p->pfx_sent)
+			out = 1;
+	}
+	return out;
+}
+
 static int64_t
 bgp_drain(struct applier *ap)
 {
@@ -1283,6 +1317,7 @@ bgp_applier_new(const struct applier_env *env)
 	b->ap.apply = bgp_apply;
 	b->ap.free = bgp_free;
 	b->ap.show = bgp_show;
+	b->ap.leave = bgp_leave;
 	b->ap.drain = bgp_drain;
 	b->ap.metrics = bgp_metrics;
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());

@@ -824,6 +824,32 @@ put_attr_short(struct wire_wr *w, uint8_t flags, uint8_t type, uint8_t len)
 	wire_put_u8(w, len);
 }
 
+void
+bgp_attrs_gshut(struct bgp_tx_attrs *a, int ibgp, uint32_t *buf)
+{
+	size_t i, n = 0;
+	int put = 0;
+
+	for (i = 0; i < a->ncomms; i++) {
+		if (!put && a->comms[i] >= BGP_COMM_GSHUT) {
+			buf[n++] = BGP_COMM_GSHUT;
+			put = 1;
+			if (a->comms[i] == BGP_COMM_GSHUT)
+				continue;
+		}
+		buf[n++] = a->comms[i];
+	}
+	if (!put)
+		buf[n++] = BGP_COMM_GSHUT;
+	a->comms = buf;
+	a->ncomms = n;
+	/* the lowest preference; eBGP carries no LOCAL_PREF */
+	if (ibgp) {
+		a->has_local_pref = 1;
+		a->local_pref = 0;
+	}
+}
+
 size_t
 bgp_update_build(uint8_t *out, const struct bgp_tx_session *s, const struct bgp_tx_attrs *a,
     const struct bgp_prefix *pfx, size_t n, size_t *taken)

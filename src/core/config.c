@@ -726,6 +726,7 @@ static const struct sc_field gateway_fields[] = {
 	SCF_FN("health_port", struct cfg_gateway, health_port, dec_port),
 	SCF_FN("stats_port", struct cfg_gateway, stats_port, dec_port),
 	SCF_FN("drain_timeout", struct cfg_gateway, drain_timeout_ms, dec_duration),
+	SCF_FN("require_endpoints", struct cfg_gateway, require_endpoints, dec_bool),
 	SCF_FN("header_timeout", struct cfg_gateway, header_timeout_ms, dec_duration),
 	SCF_FN("idle_timeout", struct cfg_gateway, idle_timeout_ms, dec_duration),
 	SCF_FN("max_request_headers_kb", struct cfg_gateway, max_request_headers_kb, dec_headers_kb),
@@ -761,6 +762,14 @@ static const struct sc_schema l2_schema = {
 	"l2", sizeof(struct cfg_l2), l2_fields, NULL
 };
 
+static const struct sc_field drain_fields[] = {
+	SCF_FN("withdraw_after", struct cfg_drain, withdraw_after_ms, dec_duration),
+	SCF_END
+};
+static const struct sc_schema drain_schema = {
+	"drain", sizeof(struct cfg_drain), drain_fields, NULL
+};
+
 static const struct sc_field log_fields[] = {
 	SCF_FN("level", struct cfg_log, level, dec_log_level),
 	SCF_FN("format", struct cfg_log, format, dec_log_format),
@@ -778,6 +787,7 @@ static const struct sc_field config_fields[] = {
 	SCF_OBJ("addresses", struct config, addresses, &addresses_schema),
 	SCF_OBJ("gateway", struct config, gateway, &gateway_schema),
 	SCF_OBJ("l2", struct config, l2, &l2_schema),
+	SCF_OBJ("drain", struct config, drain, &drain_schema),
 	SCF_OBJ("log", struct config, log, &log_schema),
 	SCF_FN("state_dir", struct config, state_dir, dec_str),
 	SCF_FN("user", struct config, user, dec_str),
@@ -829,6 +839,7 @@ cfg_defaults(struct config *cfg)
 	cfg->gateway.health_port = 15021;
 	cfg->gateway.stats_port = 15020;
 	cfg->gateway.drain_timeout_ms = 30000;
+	cfg->drain.withdraw_after_ms = 5000;
 	cfg->gateway.header_timeout_ms = 30000;
 	cfg->gateway.idle_timeout_ms = 300000;
 	cfg->gateway.max_request_headers_kb = 60;

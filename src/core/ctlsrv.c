@@ -127,12 +127,13 @@ ctlsrv_services(struct daemon *d)
 		if (s->announce & ANNOUNCE_BGP)
 			json_array_append_new(ann, json_string("bgp"));
 		json_array_append_new(svcs, json_pack(
-		    "{s:s,s:s,s:o,s:o,s:o,s:o,s:s,s:b,s:b,s:b,s:o,s:o,s:b}",
+		    "{s:s,s:s,s:o,s:o,s:o,s:o,s:s,s:b,s:o,s:b,s:b,s:o,s:o,s:b}",
 		    "namespace", s->ns, "name", s->name, "vips", vips,
 		    "pool", str_or_null(s->pool), "pending", str_or_null(s->pending),
 		    "sharing_key", str_or_null(s->sharing_key),
 		    "external_traffic_policy", s->etp_local ? "Local" : "Cluster",
-		    "gateway", s->is_gateway, "ready_anywhere", s->ready_anywhere,
+		    "gateway", s->is_gateway, "gateway_state", str_or_null(s->gateway_state),
+		    "ready_anywhere", s->ready_anywhere,
 		    "ready_local", s->ready_local, "announce", ann,
 		    "why_not", str_or_null(s->why_not), "local_address", s->serve_local));
 	}

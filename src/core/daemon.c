@@ -478,6 +478,9 @@ do_reconcile(struct daemon *d)
 	struct desired *new;
 	int64_t t0 = now_ms();
 
+	/* a drain decides alone what goes out (drain.h) */
+	if (d->draining)
+		return;
 	/* a half-loaded store would release VIPs: wait for every kind's first list */
 	if (d->ksrc && !ksrc_synced(d->ksrc)) {
 		log_debug("reconcile waits for the Kubernetes API's first list");
@@ -489,12 +492,15 @@ do_reconcile(struct daemon *d)
 	live.nprev = d->state.n;
 	/* the gateway is ready when its data plane has bound every listener */
 	live.gateway_ready = 0;
-	if (d->cfg->gateway.enabled && !d->draining) {
+	if (d->cfg->gateway.enabled) {
 		size_t k;
 
+		live.gateway_why = "not started";
 		for (k = 0; k < d->nappliers; k++)
-			if (gw_applier_ready(d->appliers[k]))
-				live.gateway_ready = 1;
+			if (strcmp(d->appliers[k]->name, "gw") == 0) {
+				live.gateway_why = gw_applier_unready(d->appliers[k]);
+				live.gateway_ready = live.gateway_why == NULL;
+			}
 	}
 	new = reconcile(d->store, d->cfg, &live);
 	d->reconciles++;
@@ -565,12 +571,80 @@ kube_start(struct daemon *d)
 	return 0;
 }
 
+/* One step of the drain (drain.h); the decision is drain_next()'s. */
 static void
-drain_done(evutil_socket_t fd, short ev, void *arg)
+drain_tick(evutil_socket_t fd, short ev, void *arg)
 {
 	struct daemon *d = arg;
+	struct drain_in in;
+	struct drain_step st;
+	struct timeval tv;
+	size_t i;
 
-	event_base_loopexit(d->base, NULL);
+	for (;;) {
+		memset(&in, 0, sizeof(in));
+		in.phase = d->drain_phase;
+		in.now = now_ms();
+		in.since = d->drain_since;
+		in.withdraw_after = d->cfg->drain.withdraw_after_ms;
+		in.timeout = d->cfg->gateway.drain_timeout_ms;
+		in.bgp_routes = d->drain_bgp;
+		for (i = 0; i < d->nappliers; i++)
+			if (d->appliers[i]->inflight)
+				in.inflight += d->appliers[i]->inflight(d->appliers[i]);
+		st = drain_next(&in);
+		if (st.next == d->drain_phase)
+			break;
+		log_info("drain: %s -> %s after %lld ms (%zu connections open)",
+		    drain_phase_name(d->drain_phase), drain_phase_name(st.next),
+		    (long long)(in.now - d->drain_since), in.inflight);
+		d->drain_phase = st.next;
+		d->drain_since = in.now;
+		switch (st.next) {
+		case DRAIN_CLOSING:
+			/* the routes go, the listeners close; what is in
+			 * flight finishes up to gateway.drain_timeout */
+			sdn_send("STATUS=draining: routes withdrawn, listeners closed");
+			for (i = 0; i < d->nappliers; i++)
+				if (d->appliers[i]->drain)
+					(void)d->appliers[i]->drain(d->appliers[i]);
+			break;
+		case DRAIN_DONE:
+			/* announcements are gone before the addresses and
+			 * listeners they point at (apply goes backwards) */
+			apply(d, desired_empty());
+			event_base_loopexit(d->base, NULL);
+			return;
+		default:
+			break;
+		}
+	}
+	if (st.recheck >= 0) {
+		tv.tv_sec = st.recheck / 1000;
+		tv.tv_usec = (st.recheck % 1000) * 1000;
+		evtimer_add(d->ev_drain, &tv);
+	}
+}
+
+static void
+drain_start(struct daemon *d, const char *why)
+{
+	size_t i;
+
+	log_info("%s: draining", why);
+	sdn_send("STOPPING=1\nSTATUS=draining (%s): routes with GRACEFUL_SHUTDOWN", why);
+	d->draining = 1;
+	d->drain_phase = DRAIN_LEAVING;
+	d->drain_since = now_ms();
+	ctlsrv_close(d);
+	/* readiness 503, routes with 65535:0, L2's leave; the listeners stay */
+	for (i = 0; i < d->nappliers; i++)
+		if (d->appliers[i]->leave && d->appliers[i]->leave(d->appliers[i]))
+			d->drain_bgp = 1;
+	if (d->drain_bgp)
+		log_info("drain: routes withdrawn and listeners closed in %lld ms "
+		    "(drain.withdraw_after)", (long long)d->cfg->drain.withdraw_after_ms);
+	drain_tick(-1, 0, d);
 }
 
 static void
@@ -589,31 +663,7 @@ signal_cb(evutil_socket_t sig, short ev, void *arg)
 			event_base_loopexit(d->base, NULL);
 			break;
 		}
-		log_info("%s: draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-		sdn_send("STOPPING=1\nSTATUS=draining (%s)", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-		d->draining = 1;
-		ctlsrv_close(d);
-		{
-			int64_t wait = 0;
-			size_t i;
-			struct timeval tv;
-
-			/* appliers withdraw first (announcements, listeners) and say
-			 * how long their in-flight work needs, up to drain_timeout */
-			for (i = 0; i < d->nappliers; i++)
-				if (d->appliers[i]->drain) {
-					int64_t w = d->appliers[i]->drain(d->appliers[i]);
-
-					if (w > wait)
-						wait = w;
-				}
-			if (wait > d->cfg->gateway.drain_timeout_ms)
-				wait = d->cfg->gateway.drain_timeout_ms;
-			apply(d, desired_empty());
-			tv.tv_sec = wait / 1000;
-			tv.tv_usec = (wait % 1000) * 1000;
-			event_base_once(d->base, -1, EV_TIMEOUT, drain_done, d, &tv);
-		}
+		drain_start(d, sig == SIGTERM ? "SIGTERM" : "SIGINT");
 		break;
 	case SIGUSR1:
 		/* vipgated's own log goes to stderr or syslog; the access log
@@ -654,6 +704,7 @@ daemon_init(struct daemon *d, struct config *cfg, const char *cfg_path,
 	}
 	d->ev_reconcile = evtimer_new(d->base, reconcile_cb, d);
 	d->ev_debounce = evtimer_new(d->base, debounce_cb, d);
+	d->ev_drain = evtimer_new(d->base, drain_tick, d);
 
 	if (mkdir(cfg->state_dir, 0755) == -1 && errno != EEXIST)
 		log_warn("cannot create state_dir %s", cfg->state_dir);
@@ -773,6 +824,8 @@ daemon_free(struct daemon *d)
 		event_free(d->ev_reconcile);
 	if (d->ev_debounce)
 		event_free(d->ev_debounce);
+	if (d->ev_drain)
+		event_free(d->ev_drain);
 	if (d->ev_watchdog)
 		event_free(d->ev_watchdog);
 	if (d->ev_inotify)

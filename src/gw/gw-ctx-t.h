@@ -24,7 +24,8 @@ struct gw_ctx {
 	uint64_t		 gen;
 	struct gw_worker	*w;
 	size_t			 nw;
-	int			 draining;	/* under mu */
+	int			 draining;	/* under mu: listeners closed (drain CLOSING) */
+	int			 leaving;	/* under mu: unready, no keep-alive (drain LEAVING) */
 	int			 stopping;
 	int			 efd;		/* eventfd: workers poke the main thread */
 	struct event		*ev_main;
@@ -32,6 +33,7 @@ struct gw_ctx {
 	struct evhttp		*health, *stats;
 	uint16_t		 health_port, stats_port;
 	int			 ready_reported;
+	const char		*why_reported;	/* ctx_unready() when last reported */
 	char			*gw_ns;		/* gateway.namespace, for metric labels */
 	int			 alog_fd;	/* access log; -1: off */
 	int			 alog_json;

@@ -19,8 +19,9 @@ void gw_front_accept(struct gw_worker *, uint16_t port, int tls, evutil_socket_t
     const struct sockaddr *peer, const struct sockaddr *local);
 /* A new snapshot: connections on a port it no longer has drain (as draining does). */
 void gw_front_ports(struct gw_worker *, const struct gw_snap *);
-/* Draining: HTTP/2 connections say GOAWAY, their streams in flight finish. */
-void gw_front_drain(struct gw_worker *);
+/* Draining: HTTP/2 connections say GOAWAY, their streams in flight finish;
+ * close_idle closes the HTTP/1 keep-alive connections that wait for a request. */
+void gw_front_drain(struct gw_worker *, int close_idle);
 /* Closes every downstream connection of the worker (it stops). */
 void gw_front_close_all(struct gw_worker *);
 

@@ -79,6 +79,7 @@ struct gw_worker {
 				   after VG_ACCEPT_RETRY_MS or when a connection closes */
 #define GW_ACC_F_FULL	0x2	/* max_conns reached: resumed when a connection closes */
 	struct event		*ev_acc_retry;
+	struct event		*ev_bind_retry;	/* a listener's port was taken: bind again */
 	struct vg_accept_state	 acc;		/* accept() failures (accept.h); counters atomic */
 	uint64_t		 acc_full;	/* times max_conns stopped accepting (atomic) */
 	int64_t			 full_logged_ms;

@@ -220,8 +220,8 @@ snap_new(struct gw_ctx *ctx, struct desired *d, uint64_t gen)
 
 /* ---- readiness ---- */
 
-static int
-ctx_ready(struct gw_ctx *ctx)
+static const char *
+ctx_unready(struct gw_ctx *ctx)
 {
 	uint64_t gen;
 	size_t i;
@@ -229,17 +229,27 @@ ctx_ready(struct gw_ctx *ctx)
 
 	pthread_mutex_lock(&ctx->mu);
 	gen = ctx->gen;
-	draining = ctx->draining;
+	draining = ctx->draining || ctx->leaving;
 	pthread_mutex_unlock(&ctx->mu);
-	if (draining || gen == 0)
-		return 0;
+	if (draining)
+		return "draining";
+	if (gen == 0)
+		return "starting";
 	/* any snapshot adopted will do: a new one must not flap readiness (and
 	 * the VIPs with it) while the workers pick it up */
 	for (i = 0; i < ctx->nw; i++)
-		if (__atomic_load_n(&ctx->w[i].applied_gen, __ATOMIC_ACQUIRE) == 0 ||
-		    __atomic_load_n(&ctx->w[i].bind_errors, __ATOMIC_ACQUIRE) != 0)
-			return 0;
-	return 1;
+		if (__atomic_load_n(&ctx->w[i].applied_gen, __ATOMIC_ACQUIRE) == 0)
+			return "starting";
+	for (i = 0; i < ctx->nw; i++)
+		if (__atomic_load_n(&ctx->w[i].bind_errors, __ATOMIC_ACQUIRE) != 0)
+			return "a listener is not bound";
+	return NULL;
+}
+
+static int
+ctx_ready(struct gw_ctx *ctx)
+{
+	return ctx_unready(ctx) == NULL;
 }
 
 int
@@ -248,18 +258,32 @@ gw_applier_ready(struct applier *a)
 	return a && strcmp(a->name, "gw") == 0 && ctx_ready(a->ctx);
 }
 
+const char *
+gw_applier_unready(struct applier *a)
+{
+	if (a == NULL || strcmp(a->name, "gw") != 0)
+		return "no gateway";
+	return ctx_unready(a->ctx);
+}
+
 static void
 main_poked(evutil_socket_t fd, short ev, void *arg)
 {
 	struct gw_ctx *ctx = arg;
+	const char *why;
 	uint64_t v;
 	int r;
 
 	(void)!read(fd, &v, sizeof(v));
-	r = ctx_ready(ctx);
-	if (r != ctx->ready_reported) {
+	why = ctx_unready(ctx);
+	r = why == NULL;
+	if (r != ctx->ready_reported)
+		log_info("gateway: %s%s", r ? "ready: every listener is bound" : "not ready: ",
+		    r ? "" : why);
+	/* the reason shows in vipgatectl services: a new one reconciles too */
+	if (r != ctx->ready_reported || why != ctx->why_reported) {
 		ctx->ready_reported = r;
-		log_info("gateway: %s", r ? "ready: every listener is bound" : "not ready");
+		ctx->why_reported = why;
 		if (ctx->env->kick)
 			ctx->env->kick(ctx->env->kick_arg);
 	}
@@ -532,6 +556,38 @@ files_check(evutil_socket_t fd, short what, void *arg)
 		snap_remake(ctx, cur);
 	}
 	gw_snap_unref(cur);
+}
+
+/* Downstream connections still open, tunnels included. */
+static size_t
+gw_inflight(struct applier *a)
+{
+	struct gw_ctx *ctx = a->ctx;
+	size_t i, n = 0;
+
+	for (i = 0; i < ctx->nw; i++)
+		n += __atomic_load_n(&ctx->w[i].nconns, __ATOMIC_RELAXED);
+	return n;
+}
+
+/*
+ * Drain, first step: readiness turns 503 and keep-alive clients are sent
+ * away (Connection: close, GOAWAY), while the listeners still take what
+ * the routers send here until they have moved the traffic (drain.h).
+ */
+static int
+gw_leave(struct applier *a)
+{
+	struct gw_ctx *ctx = a->ctx;
+	size_t i;
+
+	pthread_mutex_lock(&ctx->mu);
+	ctx->leaving = 1;
+	pthread_mutex_unlock(&ctx->mu);
+	for (i = 0; i < ctx->nw; i++)
+		gw_worker_poke(&ctx->w[i]);
+	log_info("gateway: leaving: not ready, keep-alive connections told to close");
+	return 0;
 }
 
 static int64_t
@@ -886,6 +942,8 @@ gw_free(struct applier *a)
 		event_free(w->ev_notify);
 		if (w->ev_acc_retry)
 			event_free(w->ev_acc_retry);
+		if (w->ev_bind_retry)
+			event_free(w->ev_bind_retry);
 		close(w->efd);
 		event_base_free(w->base);
 		gw_stats_free(&w->stats);
@@ -993,7 +1051,9 @@ gw_applier_new(const struct applier_env *env)
 	ctx->ap.free = gw_free;
 	ctx->ap.show = gw_show;
 	ctx->ap.reopen = gw_reopen;
+	ctx->ap.leave = gw_leave;
 	ctx->ap.drain = gw_drain;
+	ctx->ap.inflight = gw_inflight;
 	ctx->ap.metrics = gw_metrics;
 	ctx->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (ctx->efd < 0)

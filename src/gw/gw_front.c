@@ -942,13 +942,20 @@ gw_front_ports(struct gw_worker *w, const struct gw_snap *s)
 }
 
 void
-gw_front_drain(struct gw_worker *w)
+gw_front_drain(struct gw_worker *w, int close_idle)
 {
-	struct gw_dconn *dc;
+	struct gw_dconn *dc, *next;
 
-	TAILQ_FOREACH(dc, &w->conns, link)
+	for (dc = TAILQ_FIRST(&w->conns); dc; dc = next) {
+		next = TAILQ_NEXT(dc, link);
 		if (dc->h2 && !dc->closing)
 			gw_h2_shutdown(dc->h2);
+		/* the listeners are closed and the routes gone: an idle
+		 * keep-alive connection would only hold the exit up */
+		else if (close_idle && !dc->h2 && !dc->tpeer && dc->req == NULL &&
+		    !dc->closing && !dc->lingering && !dc->depth)
+			dc_free(dc);
+	}
 }
 
 /* ---- events ---- */

@@ -207,6 +207,8 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
 	evutil_closesocket(fd);
 }
 
+#define GW_BIND_RETRY_MS	1000
+
 static struct evconnlistener *
 listen_on(struct gw_worker *w, const char *addr, uint16_t port)
 {
@@ -230,8 +232,10 @@ listen_on(struct gw_worker *w, const char *addr, uint16_t port)
 	if (ss.ss_family == AF_INET6)
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&ss, (socklen_t)len) == -1 || listen(fd, 4096) == -1) {
-		if (w->id == 0)
-			log_warn("gateway: listen on %s", spec);
+		/* once, not at every retry */
+		if (w->id == 0 && __atomic_load_n(&w->bind_errors, __ATOMIC_RELAXED) == 0)
+			log_warn("gateway: listen on %s (tried again every %d ms)", spec,
+			    GW_BIND_RETRY_MS);
 		close(fd);
 		return NULL;
 	}
@@ -307,18 +311,20 @@ notify_cb(evutil_socket_t fd, short ev, void *arg)
 	struct gw_ctx *ctx = w->ctx;
 	struct gw_snap *s, *old;
 	uint64_t v, gen;
-	int draining, stopping;
+	int draining, leaving, stopping;
 
 	(void)!read(fd, &v, sizeof(v));
 	pthread_mutex_lock(&ctx->mu);
 	s = ctx->snap ? gw_snap_ref(ctx->snap) : NULL;
 	gen = ctx->gen;
 	draining = ctx->draining;
+	leaving = ctx->leaving;
 	stopping = ctx->stopping;
 	pthread_mutex_unlock(&ctx->mu);
 	old = w->snap;
 	w->snap = s;
-	w->draining = draining;
+	/* leaving or draining: each answer closes its keep-alive connection */
+	w->draining = draining || leaving;
 	reconcile_listeners(w, s, draining || stopping);
 	gw_front_ports(w, s);	/* connections on a port the reload removed drain */
 	acc_check_full(w);	/* a reload may change max_connections */
@@ -326,7 +332,16 @@ notify_cb(evutil_socket_t fd, short ev, void *arg)
 		gw_snap_unref(old);
 	if (draining) {
 		gw_back_idle_close_all(w);
-		gw_front_drain(w);
+		gw_front_drain(w, 1);
+	} else if (leaving)
+		gw_front_drain(w, 0);
+	/* a port another process holds: the gateway is unready (its VIPs not
+	 * announced) until a bind succeeds */
+	if (__atomic_load_n(&w->bind_errors, __ATOMIC_RELAXED) && !draining && !stopping &&
+	    !evtimer_pending(w->ev_bind_retry, NULL)) {
+		struct timeval tv = { GW_BIND_RETRY_MS / 1000, (GW_BIND_RETRY_MS % 1000) * 1000 };
+
+		evtimer_add(w->ev_bind_retry, &tv);
 	}
 	__atomic_store_n(&w->applied_gen, gen, __ATOMIC_RELEASE);
 	/* tell the main thread: readiness may have changed */
@@ -337,6 +352,16 @@ notify_cb(evutil_socket_t fd, short ev, void *arg)
 	}
 	if (stopping)
 		event_base_loopbreak(w->base);
+}
+
+static void
+bind_retry_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct gw_worker *w = arg;
+
+	(void)fd;
+	(void)ev;
+	notify_cb(w->efd, 0, w);	/* the eventfd read finds nothing: harmless */
 }
 
 /* This thread's voluntary context switches: how often it slept. */
@@ -428,6 +453,7 @@ gw_worker_start(struct gw_worker *w)
 	w->ev_notify = event_new(w->base, w->efd, EV_READ | EV_PERSIST, notify_cb, w);
 	event_add(w->ev_notify, NULL);
 	w->ev_acc_retry = evtimer_new(w->base, acc_retry_cb, w);
+	w->ev_bind_retry = evtimer_new(w->base, bind_retry_cb, w);
 	if (w->ev_acc_retry == NULL)
 		return -1;
 	if (pthread_create(&w->th, NULL, worker_main, w) != 0)

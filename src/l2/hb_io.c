@@ -31,11 +31,27 @@
 
 static void sweep_arm(struct l2_ctx *);
 
+/* insertion sort: a handful of peers */
+static void
+names_sort(const char **v, size_t n)
+{
+	size_t i, j;
+
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && strcmp(v[j - 1], v[j]) > 0; j--) {
+			const char *t = v[j];
+
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+}
+
 static void
 live_rebuild(struct l2_ctx *c)
 {
 	const char **v = xcalloc(c->npeers + 1, sizeof(char *));
-	size_t i, j, n = 0;
+	const char **g = xcalloc(c->npeers + 1, sizeof(char *));
+	size_t i, j, n = 0, ng = 0;
 
 	for (i = 0; i < c->npeers; i++) {
 		if (!c->peers[i].st.alive ||
@@ -44,20 +60,20 @@ live_rebuild(struct l2_ctx *c)
 		for (j = 0; j < n; j++)
 			if (strcmp(v[j], c->peers[i].st.node) == 0)
 				break;
-		if (j == n)
+		if (j == n) {
 			v[n++] = c->peers[i].st.node;
-	}
-	/* insertion sort: a handful of peers */
-	for (i = 1; i < n; i++)
-		for (j = i; j > 0 && strcmp(v[j - 1], v[j]) > 0; j--) {
-			const char *t = v[j];
-
-			v[j] = v[j - 1];
-			v[j - 1] = t;
+			if (c->peers[i].st.gw_down)
+				g[ng++] = c->peers[i].st.node;
 		}
+	}
+	names_sort(v, n);
+	names_sort(g, ng);
 	free(c->live.nodes);
 	c->live.nodes = v;
 	c->live.nnodes = n;
+	free(c->live.gw_down);
+	c->live.gw_down = g;
+	c->live.ngw_down = ng;
 	c->live.heartbeat = c->hb_on;
 }
 
@@ -81,6 +97,7 @@ hb_send(struct l2_ctx *c, uint8_t type)
 	hb.incarnation = c->incarnation;
 	hb.seq = ++c->seq;
 	hb.interval_ms = (uint32_t)c->interval_ms;
+	hb.flags = c->gw_down ? L2_HB_F_GW_DOWN : 0;
 	snprintf(hb.node, sizeof(hb.node), "%s", c->env->cfg->node.name);
 	n = l2_hb_build(buf, sizeof(buf), &hb, c->key, c->keylen);
 	for (i = 0; n && i < c->npeers; i++)
@@ -185,6 +202,11 @@ hb_recv_cb(evutil_socket_t fd, short ev, void *arg)
 			break;
 		case L2_PEER_RENAMED:
 			log_info("l2: speaker at %s is now %s", p->addr, p->st.node);
+			changed = 1;
+			break;
+		case L2_PEER_GATEWAY:
+			log_info("l2: speaker %s (%s): its gateway %s", p->st.node, p->addr,
+			    p->st.gw_down ? "cannot serve" : "serves again");
 			changed = 1;
 			break;
 		default:
@@ -459,6 +481,7 @@ void
 l2_hbio_free(struct l2_ctx *c)
 {
 	hb_close(c);
+	free(c->live.gw_down);
 	free(c->hb_sig);
 	free(c->live.nodes);
 	event_free(c->ev_hb_send);

@@ -56,7 +56,7 @@ l2_hb_build(uint8_t *buf, size_t cap, const struct l2_hb *hb, const uint8_t *key
 	wire_put_bytes(&w, HB_MAGIC, 4);
 	wire_put_u8(&w, HB_VERSION);
 	wire_put_u8(&w, hb->type);
-	wire_put_u16(&w, 0);
+	wire_put_u16(&w, hb->flags);
 	wire_put_u64(&w, hb->incarnation);
 	wire_put_u64(&w, hb->seq);
 	wire_put_u32(&w, hb->interval_ms);
@@ -86,7 +86,7 @@ l2_hb_parse(const uint8_t *buf, size_t len, const uint8_t *key, size_t keylen,
 		return L2_E_MAGIC;
 	ver = wire_get_u8(&c);
 	hb->type = wire_get_u8(&c);
-	wire_skip(&c, 2);
+	hb->flags = wire_get_u16(&c);	/* reserved before: unknown bits are ignored */
 	hb->incarnation = wire_get_u64(&c);
 	hb->seq = wire_get_u64(&c);
 	hb->interval_ms = wire_get_u32(&c);
@@ -145,7 +145,7 @@ l2_replay_check(struct l2_replay *r, uint64_t inc, uint64_t seq)
 enum l2_peer_ev
 l2_peer_heard(struct l2_peer_state *p, const struct l2_hb *hb, int64_t now)
 {
-	int renamed;
+	int renamed, gw, gw_changed;
 
 	if (l2_replay_check(&p->rp, hb->incarnation, hb->seq) == -1)
 		return L2_PEER_REPLAY;
@@ -160,11 +160,14 @@ l2_peer_heard(struct l2_peer_state *p, const struct l2_hb *hb, int64_t now)
 	}
 	p->last = now;
 	p->interval_ms = hb->interval_ms;
+	gw = (hb->flags & L2_HB_F_GW_DOWN) != 0;
+	gw_changed = gw != p->gw_down;
+	p->gw_down = gw;
 	if (!p->alive) {
 		p->alive = 1;
 		return L2_PEER_ALIVE;
 	}
-	return renamed ? L2_PEER_RENAMED : L2_PEER_NONE;
+	return renamed ? L2_PEER_RENAMED : gw_changed ? L2_PEER_GATEWAY : L2_PEER_NONE;
 }
 
 int64_t

@@ -119,6 +119,7 @@ struct l2_ctx {
 	int			 settled;
 	int			 draining;
 	int			 link_down;	/* no responder interface has a carrier */
+	int			 gw_down;	/* this node's gateway cannot serve (heartbeat flag) */
 	struct l2_live		 live;
 	uint64_t		 hb_rejected;
 };

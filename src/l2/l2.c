@@ -841,6 +841,13 @@ l2_apply(struct applier *app, const struct desired *old, const struct desired *n
 	char b[IPADDR_STRLEN];
 
 	(void)old;
+	if (c->gw_down != (new->gateway_down != NULL)) {
+		/* the next heartbeat says so: the others elect without this node
+		 * for the gateway's VIPs */
+		c->gw_down = new->gateway_down != NULL;
+		log_info("l2: this node's gateway %s%s", c->gw_down ? "cannot serve: " :
+		    "serves again", c->gw_down ? new->gateway_down : "");
+	}
 	(void)l2_hbio_sync(c);
 	refresh_arm(c);
 	desired_unref(c->cur);
@@ -911,14 +918,27 @@ l2_apply(struct applier *app, const struct desired *old, const struct desired *n
 	return 0;
 }
 
-/* SIGTERM: tell the peers at once, so the next owner does not wait for the timeout. */
-static int64_t
-l2_drain(struct applier *app)
+/*
+ * SIGTERM: tell the peers at once, so the next owner does not wait for the
+ * timeout; nothing waits on routers here (the new owner's gratuitous ARP
+ * and NA move the traffic).
+ */
+static int
+l2_leave(struct applier *app)
 {
 	struct l2_ctx *c = app->ctx;
 
-	c->draining = 1;
-	l2_hbio_leave(c);
+	if (!c->draining) {
+		c->draining = 1;
+		l2_hbio_leave(c);
+	}
+	return 0;
+}
+
+static int64_t
+l2_drain(struct applier *app)
+{
+	(void)l2_leave(app);
 	return 0;
 }
 
@@ -976,6 +996,7 @@ l2_applier_new(const struct applier_env *env)
 	c->app.apply = l2_apply;
 	c->app.free = l2_free;
 	c->app.show = l2_show;
+	c->app.leave = l2_leave;
 	c->app.drain = l2_drain;
 	c->app.metrics = l2_metrics;
 	return &c->app;

@@ -7,6 +7,8 @@
  *  - candidates are the live speakers: this node plus the heartbeat peers
  *    heard alive; with no heartbeat peers configured, every Node object
  *    (MetalLB with memberlist disabled) plus this node;
+ *  - for the gateway's own Service, minus nodes whose gateway cannot serve
+ *    (this one by the desired state, the others by their heartbeat's flag);
  *  - minus nodes with NetworkUnavailable or labelled
  *    exclude-from-external-load-balancers, minus nodes no matching
  *    L2Advertisement's nodeSelectors select, and for externalTrafficPolicy
@@ -171,7 +173,8 @@ cmp_vip(const void *a, const void *b)
 static size_t
 candidates(const struct l2_node *nodes, size_t nnodes, size_t self,
     const struct k_l2advertisement **match, size_t nmatch, const struct svc_state *s,
-    const char **eps, size_t neps, struct l2_cand *cand)
+    const char **eps, size_t neps, const struct desired *d, const struct l2_live *live,
+    struct l2_cand *cand)
 {
 	size_t ncand = 0, j, k, m;
 
@@ -181,6 +184,11 @@ candidates(const struct l2_node *nodes, size_t nnodes, size_t self,
 		int64_t w = 0;
 
 		if (nd->blocked)
+			continue;
+		/* traffic to a gateway VIP ends at its owner's own listeners */
+		if (s->is_gateway && (is_self ? d->gateway_down != NULL : live &&
+		    live->ngw_down && bsearch(&nd->name, live->gw_down, live->ngw_down,
+		    sizeof(*live->gw_down), cmp_str)))
 			continue;
 		for (k = 0; k < nmatch; k++) {
 			if (!labelsels_match_any(match[k]->node_selectors,
@@ -295,8 +303,11 @@ reconcile_l2(struct desired *d, struct store *st, const struct config *cfg,
 				slices = sel_slice_index(st, &nslices);
 			eps = endpoint_nodes(st, slices, nslices, svc, &neps);
 		}
-		ncand = candidates(nodes, nnodes, self, match, nmatch, s, eps, neps, cand);
-		if (!s->ready_anywhere) {
+		ncand = candidates(nodes, nnodes, self, match, nmatch, s, eps, neps, d,
+		    live ? live->l2 : NULL, cand);
+		/* every speaker runs the gateway: another's serves when this
+		 * one's cannot */
+		if (!s->ready_anywhere && !(s->is_gateway && ncand > 0)) {
 			why = "no ready endpoint";
 		} else if (ncand == 0) {
 			why = "no candidate node";

@@ -11,6 +11,7 @@
 #include "vipgate/log.h"
 #include "vipgate/reconcile.h"
 #include "vipgate/bgp-plan.h"
+#include "vipgate/gw-t.h"
 
 #include "select.h"
 
@@ -243,6 +244,7 @@ struct pass {
 	size_t			 npools;
 	struct strmap		 nlabels;	/* this node's */
 	const char		*node_block;	/* node_block() */
+	const char		*gw_why;	/* gateway_unserving(); NULL: it can serve */
 	struct sel_slice	*six;		/* EndpointSlices by Service */
 	size_t			 nsix;
 };
@@ -273,8 +275,11 @@ svc_fill(struct desired *d, struct svc_state *s, const struct alloc_result *r,
 	s->etp_local = strcmp(ks->external_traffic_policy, "Local") == 0;
 	s->is_gateway = reconcile_is_gateway_service(o, p->cfg);
 	rd = service_ready(p->st, p->six, p->nsix, o, p->cfg->node.name);
-	if (s->is_gateway && p->live && p->live->gateway_ready)
-		rd.local = rd.anywhere = 1;
+	if (s->is_gateway) {
+		s->gateway_state = p->gw_why ? p->gw_why : "serving";
+		if (p->gw_why == NULL)
+			rd.local = rd.anywhere = 1;
+	}
 	s->ready_anywhere = rd.anywhere;
 	s->ready_local = rd.local;
 	if (s->pending) {
@@ -283,6 +288,15 @@ svc_fill(struct desired *d, struct svc_state *s, const struct alloc_result *r,
 	}
 	if (p->node_block) {
 		s->why_not = p->node_block;
+		return;
+	}
+	/*
+	 * Traffic to a gateway VIP ends at this node's own listeners, whatever
+	 * endpoints the Service lists elsewhere: a node whose gateway cannot
+	 * serve does not draw it (and takes it again when it can).
+	 */
+	if (s->is_gateway && p->gw_why) {
+		s->why_not = arena_printf(a, "gateway cannot serve: %s", p->gw_why);
 		return;
 	}
 	if (!rd.anywhere) {
@@ -300,6 +314,30 @@ svc_fill(struct desired *d, struct svc_state *s, const struct alloc_result *r,
 		return;
 	}
 	s->serve_local = 1;
+}
+
+/*
+ * Why this node's gateway cannot serve its Services' VIPs, or NULL when it
+ * can: what the data plane reports (listeners not bound, starting,
+ * draining), then gateway.require_endpoints: no route reaches a ready
+ * endpoint (every cluster empty or missing).
+ */
+static const char *
+gateway_unserving(const struct config *cfg, const struct live_view *live,
+    const struct gw_desired *g)
+{
+	size_t i;
+
+	if (!cfg->gateway.enabled)
+		return "disabled";
+	if (live == NULL || !live->gateway_ready)
+		return live && live->gateway_why ? live->gateway_why : "not ready";
+	if (!cfg->gateway.require_endpoints)
+		return NULL;
+	for (i = 0; g && i < g->nclusters; i++)
+		if (g->clusters[i]->missing == NULL && g->clusters[i]->neps > 0)
+			return NULL;
+	return "no route has a ready endpoint";
 }
 
 /* The VIPs of the Services this node serves, sorted, each once (nlocal: at most). */
@@ -381,6 +419,11 @@ reconcile(struct store *st, const struct config *cfg, const struct live_view *li
 	p.node_block = node_block(node, &p.nlabels);
 	pools_fill(d, p.pools, p.npools);
 
+	/* the gateway's plan first: whether its routes reach an endpoint */
+	reconcile_gw(d, st, cfg, live);
+	p.gw_why = gateway_unserving(cfg, live, d->gw);
+	if (cfg->gateway.enabled && p.gw_why)
+		d->gateway_down = arena_strdup(d->arena, p.gw_why);
 	p.six = sel_slice_index(st, &p.nsix);
 	d->svcs = arena_alloc(d->arena, sizeof(*d->svcs) * (nres ? nres : 1));
 	d->nsvcs = nres;
@@ -396,6 +439,5 @@ reconcile(struct store *st, const struct config *cfg, const struct live_view *li
 	pools_count_assigned(d, nlocal);
 	reconcile_bgp(d, st, cfg, live);
 	reconcile_l2(d, st, cfg, live);
-	reconcile_gw(d, st, cfg, live);
 	return d;
 }

@@ -630,6 +630,60 @@ t_nd(void)
 	CU_ASSERT_FALSE(bgp_nd_learns(reply, 0));
 }
 
+/* RFC 8326: 65535:0 joins the communities in order, once; iBGP gets LOCAL_PREF 0. */
+static void
+t_gshut(void)
+{
+	uint32_t c1[] = { 0xfde80064, 0xffffff01 }, c2[] = { BGP_COMM_GSHUT }, out[4];
+	struct bgp_tx_attrs a = { 1, 200, c1, 2, NULL, 0 };
+	struct bgp_tx_session s = { 0 };
+	struct bgp_prefix p;
+	size_t n, taken;
+
+	bgp_attrs_gshut(&a, 0, out);
+	CU_ASSERT_EQUAL(a.ncomms, 3);
+	CU_ASSERT_EQUAL(a.comms[0], 0xfde80064);
+	CU_ASSERT_EQUAL(a.comms[1], BGP_COMM_GSHUT);
+	CU_ASSERT_EQUAL(a.comms[2], 0xffffff01);
+	CU_ASSERT_EQUAL(a.local_pref, 200);	/* eBGP: left as it was (not sent) */
+	/* already there: not twice */
+	a = (struct bgp_tx_attrs){ 0, 0, c2, 1, NULL, 0 };
+	bgp_attrs_gshut(&a, 1, out);
+	CU_ASSERT_EQUAL(a.ncomms, 1);
+	CU_ASSERT_EQUAL(a.comms[0], BGP_COMM_GSHUT);
+	CU_ASSERT(a.has_local_pref);
+	CU_ASSERT_EQUAL(a.local_pref, 0);
+	/* none before; after the highest: last */
+	a = (struct bgp_tx_attrs){ 0, 0, NULL, 0, NULL, 0 };
+	bgp_attrs_gshut(&a, 0, out);
+	CU_ASSERT_EQUAL(a.ncomms, 1);
+	CU_ASSERT_EQUAL(a.comms[0], BGP_COMM_GSHUT);
+	a = (struct bgp_tx_attrs){ 0, 0, c1, 1, NULL, 0 };
+	bgp_attrs_gshut(&a, 0, out);
+	CU_ASSERT_EQUAL(a.ncomms, 2);
+	CU_ASSERT_EQUAL(a.comms[1], BGP_COMM_GSHUT);
+	/* on the wire: COMMUNITIES ff ff 00 00, LOCAL_PREF 0 */
+	a = (struct bgp_tx_attrs){ 1, 200, c1, 2, NULL, 0 };
+	bgp_attrs_gshut(&a, 1, out);
+	ipaddr_parse("10.0.0.1", &s.nh4);
+	s.my_as = 64512;
+	s.as4 = 1;
+	s.ibgp = 1;
+	ipaddr_parse("192.0.2.10", &p.addr);
+	p.plen = 32;
+	n = bgp_update_build(buf, &s, &a, &p, 1, &taken);
+	CU_ASSERT_EQUAL(taken, 1);
+	CU_ASSERT_EQUAL(upd(buf + 19, n - 19, 1, 1), 0);
+	CU_ASSERT_EQUAL(u.action, BGP_UPD_OK);
+	{
+		const uint8_t lp[] = { 0x40, 5, 4, 0, 0, 0, 0 };
+		const uint8_t gs[] = { 0xfd, 0xe8, 0, 0x64, 0xff, 0xff, 0, 0, 0xff, 0xff, 0xff, 1 };
+
+		CU_ASSERT_PTR_NOT_NULL(memmem(buf, n, lp, sizeof(lp)));
+		CU_ASSERT_PTR_NOT_NULL(memmem(buf, n, gs, sizeof(gs)));
+	}
+}
+
 int
 main(void)
 {
@@ -642,6 +696,7 @@ main(void)
 		{ "UPDATE: packing 5000 prefixes", t_update_full },
 		{ "UPDATE: RFC 7606 error handling", t_update_7606 },
 		{ "communities: MetalLB syntax", t_community },
+		{ "GRACEFUL_SHUTDOWN: community, iBGP LOCAL_PREF 0", t_gshut },
 		{ "ICMPv6 of unnumbered peers: echo, RA", t_nd },
 		{ NULL, NULL },
 	};

@@ -89,6 +89,8 @@ check_defaults(const struct config *cfg)
 	CU_ASSERT_EQUAL(cfg->gateway.health_port, 15021);
 	CU_ASSERT_EQUAL(cfg->gateway.stats_port, 15020);
 	CU_ASSERT_EQUAL(cfg->gateway.drain_timeout_ms, 30000);
+	CU_ASSERT_FALSE(cfg->gateway.require_endpoints);
+	CU_ASSERT_EQUAL(cfg->drain.withdraw_after_ms, 5000);
 	CU_ASSERT_EQUAL(cfg->gateway.header_timeout_ms, 30000);
 	CU_ASSERT_EQUAL(cfg->gateway.idle_timeout_ms, 300000);
 	CU_ASSERT_EQUAL(cfg->gateway.max_request_headers_kb, 60);
@@ -169,6 +171,7 @@ test_every_key(void)
 	    "  health_port: 8021\n"
 	    "  stats_port: 8020\n"
 	    "  drain_timeout: 1m30s\n"
+	    "  require_endpoints: true\n"
 	    "  header_timeout: 5s\n"
 	    "  idle_timeout: 0\n"
 	    "  max_request_headers_kb: 16\n"
@@ -188,6 +191,7 @@ test_every_key(void)
 	    "    peers: [10.0.0.3, 10.0.0.4, \"fd00::4\"]\n"
 	    "    interval: 250ms\n"
 	    "    key_file: /etc/vipgate/l2.key\n"
+	    "drain: {withdraw_after: 12s}\n"
 	    "log: {level: debug, format: json}\n"
 	    "state_dir: /srv/state\n";
 	struct vg_errs errs = { 0 };
@@ -224,6 +228,8 @@ test_every_key(void)
 	CU_ASSERT_EQUAL(cfg->gateway.health_port, 8021);
 	CU_ASSERT_EQUAL(cfg->gateway.stats_port, 8020);
 	CU_ASSERT_EQUAL(cfg->gateway.drain_timeout_ms, 90000);
+	CU_ASSERT_TRUE(cfg->gateway.require_endpoints);
+	CU_ASSERT_EQUAL(cfg->drain.withdraw_after_ms, 12000);
 	CU_ASSERT_EQUAL(cfg->gateway.header_timeout_ms, 5000);
 	CU_ASSERT_EQUAL(cfg->gateway.idle_timeout_ms, 0);
 	CU_ASSERT_EQUAL(cfg->gateway.max_request_headers_kb, 16);

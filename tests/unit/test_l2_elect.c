@@ -57,6 +57,8 @@ slice(const char *svc, const char *nodes)
 	return b;
 }
 
+static int gateway_ready;	/* run()'s live view */
+
 static struct desired *
 run(const char *objs, const char *svc_patch, const struct l2_live *l2, struct store **stp,
     struct config **cfgp)
@@ -86,6 +88,7 @@ run(const char *objs, const char *svc_patch, const struct l2_live *l2, struct st
 	errs_clear(&errs);
 	buf_free(&b);
 	live.l2 = l2;
+	live.gateway_ready = gateway_ready;
 	*stp = st;
 	*cfgp = cfg;
 	return reconcile(st, cfg, &live);
@@ -327,6 +330,70 @@ test_elect_order(void)
 	CU_ASSERT_EQUAL(l2_elect(c, 0, "192.0.2.0"), -1);
 }
 
+/*
+ * The gateway's own Service: a node whose gateway cannot serve is no
+ * candidate, this one by its desired state, the others by their heartbeat.
+ */
+static void
+test_gateway_health(void)
+{
+	static const char *live_bc[] = { "node-b", "node-c" };
+	static const char *down_b[] = { "node-b" };
+	static const struct l2_live all_up = { 1, live_bc, 2, NULL, 0 };
+	static const struct l2_live b_down = { 1, live_bc, 2, down_b, 1 };
+	static const char *gw =
+	    "---\napiVersion: v1\nkind: Service\n"
+	    "metadata: {name: istio-ingressgateway, namespace: istio-system}\n"
+	    "spec: {type: LoadBalancer, selector: {istio: ingressgateway}, ports: [{port: 80}]}\n";
+	static const struct {
+		const struct l2_live *live;
+		int ready;
+		size_t ncand;
+		const char *owner;	/* NULL: any of the candidates */
+		const char *not_owner;
+	} cases[] = {
+		{ &all_up, 1, 3, NULL, NULL },
+		{ &b_down, 1, 2, NULL, "node-b" },
+		{ &all_up, 0, 2, NULL, "node-a" },
+		{ &b_down, 0, 1, "node-c", NULL },
+	};
+	size_t i, j;
+
+	for (i = 0; i < VG_ARRAY_SIZE(cases); i++) {
+		struct vg_buf b = { 0 };
+		struct store *st;
+		struct config *cfg;
+		struct desired *d;
+		const struct l2_vip *v = NULL;
+
+		buf_puts(&b, ADV);
+		buf_puts(&b, gw);
+		gateway_ready = cases[i].ready;
+		d = run(b.s, NULL, cases[i].live, &st, &cfg);
+		gateway_ready = 0;
+		CU_ASSERT_PTR_NOT_NULL_FATAL(d->l2);
+		for (j = 0; j < d->l2->nvips; j++)
+			if (strcmp(d->l2->vips[j].name, "istio-ingressgateway") == 0)
+				v = &d->l2->vips[j];
+		CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+		CU_ASSERT_EQUAL(v->ncandidates, cases[i].ncand);
+		CU_ASSERT_PTR_NOT_NULL(v->owner);
+		if (cases[i].owner)
+			CU_ASSERT(str_eq(v->owner, cases[i].owner));
+		if (cases[i].not_owner)
+			CU_ASSERT(!str_eq(v->owner, cases[i].not_owner));
+		CU_ASSERT_EQUAL(d->gateway_down != NULL, !cases[i].ready);
+		/* other Services keep every speaker */
+		for (j = 0; j < d->l2->nvips; j++)
+			if (strcmp(d->l2->vips[j].name, "web") == 0)
+				CU_ASSERT_EQUAL(d->l2->vips[j].ncandidates, 3);
+		desired_unref(d);
+		store_free(st);
+		config_free(cfg);
+		buf_free(&b);
+	}
+}
+
 int
 main(void)
 {
@@ -335,6 +402,7 @@ main(void)
 		{ "shared IPs land together; interfaces", test_shared_ip_and_interfaces },
 		{ "ETP Local: each Service's own slices", test_etp_local_slices },
 		{ "weight, then sha256 order", test_elect_order },
+		{ "the gateway's Service: nodes whose gateway cannot serve", test_gateway_health },
 		{ NULL, NULL },
 	};
 

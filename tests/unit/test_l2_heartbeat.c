@@ -191,11 +191,50 @@ test_peer_liveness(void)
 	CU_ASSERT_STRING_EQUAL(p.node, "node-x");
 }
 
+/* The gateway flag: carried, authenticated, and an event when it changes. */
+static void
+test_gateway_flag(void)
+{
+	uint8_t buf[L2_HB_MAXLEN];
+	struct l2_peer_state p;
+	struct l2_hb h, out;
+	size_t n;
+
+	memset(&h, 0, sizeof(h));
+	h.type = L2_HB_ALIVE;
+	h.incarnation = 5;
+	h.seq = 1;
+	h.interval_ms = 50;
+	h.flags = L2_HB_F_GW_DOWN;
+	snprintf(h.node, sizeof(h.node), "node-b");
+	n = l2_hb_build(buf, sizeof(buf), &h, KEY, KEYLEN);
+	CU_ASSERT_FATAL(n > 0);
+	CU_ASSERT_EQUAL(l2_hb_parse(buf, n, KEY, KEYLEN, &out), (int)n);
+	CU_ASSERT_EQUAL(out.flags, L2_HB_F_GW_DOWN);
+	buf[6] ^= 0xff;		/* the flags are under the HMAC */
+	CU_ASSERT_EQUAL(l2_hb_parse(buf, n, KEY, KEYLEN, &out), L2_E_HMAC);
+
+	memset(&p, 0, sizeof(p));
+	CU_ASSERT_EQUAL(l2_peer_heard(&p, &h, 1000), L2_PEER_ALIVE);
+	CU_ASSERT(p.gw_down);
+	h.seq = 2;
+	CU_ASSERT_EQUAL(l2_peer_heard(&p, &h, 1050), L2_PEER_NONE);
+	h.seq = 3;
+	h.flags = 0;
+	CU_ASSERT_EQUAL(l2_peer_heard(&p, &h, 1100), L2_PEER_GATEWAY);
+	CU_ASSERT(!p.gw_down);
+	h.seq = 4;
+	h.flags = L2_HB_F_GW_DOWN | 0x8000;	/* unknown bits: ignored */
+	CU_ASSERT_EQUAL(l2_peer_heard(&p, &h, 1150), L2_PEER_GATEWAY);
+	CU_ASSERT(p.gw_down);
+}
+
 int
 main(void)
 {
 	static const struct cu_test tests[] = {
 		{ "heartbeat round trip", test_roundtrip },
+		{ "gateway flag: carried, changes are events", test_gateway_flag },
 		{ "heartbeat rejections (HMAC, truncation, type)", test_rejects },
 		{ "replay window and incarnations", test_replay },
 		{ "peer liveness: alive, dead after 5 intervals, leave, restart", test_peer_liveness },

@@ -180,6 +180,7 @@ test_gateway_service(void)
 	s = desired_find_svc(d, "istio-system", "istio-ingressgateway");
 	CU_ASSERT_EQUAL(s->announce, 0);
 	CU_ASSERT_FALSE(s->serve_local);
+	CU_ASSERT_STRING_EQUAL(s->gateway_state, "not ready");
 	desired_unref(d);
 	fx_free(&fx);
 
@@ -190,6 +191,86 @@ test_gateway_service(void)
 	desired_unref(d);
 	fx_free(&fx);
 	free(objs);
+}
+
+static struct desired *
+run_why(struct fixture *fx, const char *why)
+{
+	struct live_view live = { 0 };
+
+	live.gateway_ready = why == NULL;
+	live.gateway_why = why;
+	return reconcile(fx->st, fx->cfg, &live);
+}
+
+/*
+ * A node stops announcing the gateway's VIPs while its gateway cannot
+ * serve, whatever endpoints the Service lists on other nodes, and says why.
+ */
+static void
+test_gateway_health(void)
+{
+	struct fixture fx;
+	struct desired *d;
+	const struct svc_state *s;
+	const char *gwsvc =
+	    "---\napiVersion: v1\nkind: Service\nmetadata: {name: istio-ingressgateway, namespace: istio-system}\n"
+	    "spec:\n  type: LoadBalancer\n"
+	    "  selector: {app: istio-ingressgateway, istio: ingressgateway}\n  ports: [{port: 80}]\n"
+	    "---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+	    "metadata: {name: gw-x, namespace: istio-system, labels: {kubernetes.io/service-name: istio-ingressgateway}}\n"
+	    "addressType: IPv4\nendpoints: [{addresses: [10.9.0.1], nodeName: node-b}]\n";
+	const char *routes =
+	    "---\napiVersion: networking.istio.io/v1\nkind: Gateway\n"
+	    "metadata: {name: gw, namespace: default}\n"
+	    "spec:\n  selector: {istio: ingressgateway}\n"
+	    "  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ['*']}]\n"
+	    "---\napiVersion: networking.istio.io/v1\nkind: VirtualService\n"
+	    "metadata: {name: web, namespace: default}\n"
+	    "spec:\n  hosts: ['*']\n  gateways: [gw]\n"
+	    "  http: [{route: [{destination: {host: web.default.svc.cluster.local, port: {number: 80}}}]}]\n";
+	char *objs = cat(POOL, "---\napiVersion: metallb.io/v1beta1\nkind: BGPAdvertisement\n"
+	    "metadata: {name: b, namespace: metallb-system}\n", gwsvc, routes),
+	    *withep = cat(objs, svc("web", NULL), slice("web", "node-b", "{ready: true}"),
+	    "ports: [{port: 8080}]\n");
+
+	fx_load(&fx, "node: {name: node-a}\n", objs);
+	d = run_why(&fx, NULL);
+	s = desired_find_svc(d, "istio-system", "istio-ingressgateway");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_EQUAL(s->announce, ANNOUNCE_BGP);
+	CU_ASSERT_STRING_EQUAL(s->gateway_state, "serving");
+	CU_ASSERT_PTR_NULL(s->why_not);
+	CU_ASSERT_EQUAL(d->nlocal_addrs, 1);
+	desired_unref(d);
+	/* a listener not bound, or draining: not announced though node-b is ready */
+	d = run_why(&fx, "a listener is not bound");
+	s = desired_find_svc(d, "istio-system", "istio-ingressgateway");
+	CU_ASSERT_EQUAL(s->announce, 0);
+	CU_ASSERT_FALSE(s->serve_local);
+	CU_ASSERT_STRING_EQUAL(s->why_not, "gateway cannot serve: a listener is not bound");
+	CU_ASSERT_STRING_EQUAL(s->gateway_state, "a listener is not bound");
+	CU_ASSERT_EQUAL(d->nlocal_addrs, 0);
+	desired_unref(d);
+	fx_free(&fx);
+
+	/* require_endpoints: no route reaches a ready endpoint */
+	fx_load(&fx, "node: {name: node-a}\ngateway: {require_endpoints: true}\n", objs);
+	d = run_why(&fx, NULL);
+	s = desired_find_svc(d, "istio-system", "istio-ingressgateway");
+	CU_ASSERT_EQUAL(s->announce, 0);
+	CU_ASSERT_STRING_EQUAL(s->why_not, "gateway cannot serve: no route has a ready endpoint");
+	desired_unref(d);
+	fx_free(&fx);
+	fx_load(&fx, "node: {name: node-a}\ngateway: {require_endpoints: true}\n", withep);
+	d = run_why(&fx, NULL);
+	s = desired_find_svc(d, "istio-system", "istio-ingressgateway");
+	CU_ASSERT_EQUAL(s->announce, ANNOUNCE_BGP);
+	CU_ASSERT_STRING_EQUAL(s->gateway_state, "serving");
+	desired_unref(d);
+	fx_free(&fx);
+	free(objs);
+	free(withep);
 }
 
 static void
@@ -282,6 +363,7 @@ static const struct cu_test tests[] = {
 	{ "the desired state outlives the objects", test_outlives_objects },
 	{ "announce decisions", test_announce_decisions },
 	{ "the gateway's own Service", test_gateway_service },
+	{ "the gateway's health decides its announcement", test_gateway_health },
 	{ "local addresses and pool counts", test_local_addrs_and_pools },
 	{ "same input, same output", test_pure_and_deterministic },
 	{ NULL, NULL }

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# The gateway's VIP in L2 mode follows the gateways that can serve: three
+# vipgated nodes running the gateway and a client on one bridge, all in
+# namespaces this test makes. SIGTERM to the owner hands the VIP over at
+# once (the leave message) while the client's requests keep being answered;
+# the node started again with its port 80 held by another process stays a
+# speaker but does not get the VIP back (its heartbeat says its gateway
+# cannot serve), and gets it back, with a gratuitous ARP from its MAC, once
+# the port is free.
+set -u
+bld=$(pwd)
+srcdir=${srcdir:-.}
+tmp=$(mktemp -d /tmp/vg-l2h.XXXXXX)
+. "$srcdir/tests/interop/l2-lib.sh"
+l2_need
+command -v curl >/dev/null 2>&1 || { echo "SKIP: curl missing"; exit 77; }
+fails=0 passes=0
+hold_pid=
+
+cleanup() { [ -n "$hold_pid" ] && kill -9 $hold_pid 2>/dev/null; l2_cleanup; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+fail() {
+	fails=$((fails + 1)); echo "FAIL: $*"
+	for n in $L2_NODES; do echo "--- $n"; tail -15 "$tmp/$n.log" 2>/dev/null; done
+}
+now_ns() { date +%s%N; }
+GW_VIP=10.77.0.205
+
+l2_setup
+# the gateway on every node, its Service's VIP GW_VIP
+for n in $L2_NODES; do
+	sed -i 's/^gateway: {enabled: false}/gateway: {workers: 1, drain_timeout: 5s}/' "$tmp/$n.yaml"
+done
+cat >> "$tmp/objs/l2.yaml" <<EOC
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: istio-ingressgateway
+  namespace: istio-system
+  annotations: {metallb.io/loadBalancerIPs: '$GW_VIP'}
+spec:
+  type: LoadBalancer
+  selector: {istio: ingressgateway}
+  ports: [{name: http, port: 80}]
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: default}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: hello, namespace: default}
+spec:
+  hosts: ["*"]
+  gateways: [gw]
+  http: [{directResponse: {status: 200, body: {string: "ok\n"}}}]
+EOC
+l2_dump_start
+for n in $L2_NODES; do l2_start $n; done
+
+owner=
+converged() { owner=$(l2_converged $GW_VIP 3) && [ -n "$owner" ]; }
+check "three speakers agree on the gateway VIP's owner" wait_for 10 converged
+o=${owner#node-}
+echo "owner: $owner (${L2_MAC[$o]})"
+check "the client reaches the gateway on $GW_VIP" wait_for 5 \
+	ip netns exec $L2_PFX-cl curl -sf -m 1 -o /dev/null http://$GW_VIP/
+
+# requests in a loop while the owner drains: none fails
+ip netns exec $L2_PFX-cl sh -c "end=\$((\$(date +%s) + 6)); n=0; f=0
+	while [ \$(date +%s) -lt \$end ]; do
+		n=\$((n + 1)); curl -sf -m 2 -o /dev/null http://$GW_VIP/ || f=\$((f + 1))
+		sleep 0.02
+	done; echo \"\$n \$f\"" > "$tmp/loop.out" 2>&1 &
+loop=$!
+sleep 1
+t0=$(now_ns)
+opid=${L2_PID[$o]}
+L2_PID[$o]=
+kill -TERM $opid
+next=
+moved() { next=$(l2_converged $GW_VIP 2) && [ -n "$next" ] && [ "$next" != "$owner" ]; }
+check "SIGTERM: the VIP moves to another node" wait_for 3 moved
+n2=${next#node-}
+ms=$(l2_first_garp_ms ${L2_MAC[$n2]} $GW_VIP $t0)
+check "the new owner's gratuitous ARP ${ms:-never} ms after SIGTERM (under 200 ms)" \
+	sh -c "[ -n '$ms' ] && awk -v m='$ms' 'BEGIN { exit !(m < 200) }'"
+wait $opid; rc=$?
+check "the drained node exited 0 (rc $rc)" test $rc -eq 0
+wait $loop
+read -r sent failed < "$tmp/loop.out"
+echo "  requests during the handover: ${sent:-0} sent, ${failed:-?} failed"
+check "no request failed during the handover" test "${failed:-1}" -eq 0 -a "${sent:-0}" -gt 20
+
+# started again with its port taken: a speaker, not the owner
+ip netns exec $L2_PFX-$o /usr/bin/python3 -c '
+import socket, time
+s = socket.socket(); s.bind(("0.0.0.0", 80)); s.listen(1); time.sleep(60)' &
+hold_pid=$!
+wait_for 5 sh -c "ip netns exec $L2_PFX-$o ss -ltn | grep -q ':80 '" || fail "the port holder did not start"
+l2_start $o
+back3() { l2_converged $GW_VIP 3 >/dev/null; }
+check "the restarted node is a speaker again" wait_for 5 back3
+sleep 0.5
+check "... but does not own the VIP while its gateway cannot serve" \
+	test "$(l2_converged $GW_VIP 3)" = "$next"
+why=$(l2_ctl $o services | /usr/bin/python3 -c '
+import json, sys
+for s in json.load(sys.stdin)["services"]:
+    if s["name"] == "istio-ingressgateway": print(s["why_not"])')
+check "vipgatectl services on it says why ($why)" test "$why" = "gateway cannot serve: a listener is not bound"
+check "the others heard it from its heartbeat" grep -q "node-$o.*its gateway cannot serve" "$tmp/$n2.log"
+t1=$(now_ns)
+kill $hold_pid; wait $hold_pid 2>/dev/null; hold_pid=
+regained() { [ "$(l2_converged $GW_VIP 3)" = "$owner" ]; }
+check "the port free, it owns the VIP again (sha256 order)" wait_for 5 regained
+ms=$(l2_first_garp_ms ${L2_MAC[$o]} $GW_VIP $t1)
+check "... and announces it (gratuitous ARP ${ms:-never} ms after the port was freed)" test -n "$ms"
+check "the client reaches the gateway" ip netns exec $L2_PFX-cl curl -sf -m 1 -o /dev/null http://$GW_VIP/
+
+echo "l2-health: $passes passed, $fails failed"
+[ $fails -eq 0 ]
