@@ -196,7 +196,8 @@ u_headers_done(http_parser *p)
 	struct gw_uconn *uc = p->data;
 	struct gw_back_head bh;
 
-	if (uc->req == NULL)
+	/* 000-099 are no status (RFC 9110 15): a broken answer, 502 */
+	if (uc->req == NULL || p->status_code < 100)
 		return -1;
 	bh.chunked = (p->flags & F_CHUNKED) != 0;
 	bh.eos = 0;

@@ -248,6 +248,7 @@ cb_header(nghttp2_session *s, const nghttp2_frame *fr, const uint8_t *name, size
 		return 0;
 	hh = r->got_final ? &r->th : &r->hh;
 	if (nl > 0 && name[0] == ':') {
+		/* nghttp2 took three digits; 000-099 are no status (RFC 9110 15) */
 		if (nl == 7 && memcmp(name, ":status", 7) == 0 && vl == 3)
 			r->status = (value[0] - '0') * 100 + (value[1] - '0') * 10 + (value[2] - '0');
 		return 0;
@@ -272,6 +273,10 @@ cb_frame_recv(nghttp2_session *s, const nghttp2_frame *fr, void *arg)
 	    r->state != GW_UH2_BUSY)
 		return 0;
 	if (fr->hd.type == NGHTTP2_HEADERS) {
+		if (!r->got_final && (r->status < 100 || r->status > 999)) {
+			r->state = GW_UH2_BAD;	/* 502, as a broken HTTP/1.1 answer */
+			return 0;
+		}
 		if (!r->got_final) {
 			if (r->status < 200) {
 				/* 1xx: not passed on (the stream says INTERIM), the final head follows */
