@@ -80,6 +80,7 @@ struct gw_uconn {
 	void			*tok;		/* entered while its connection reads */
 	const struct gw_back_ops *tok_ops;
 	int			 touched, dead;
+	unsigned		 ndead;		/* a connection's handles ended while busy */
 	TAILQ_ENTRY(gw_uconn)	 hlink;		/* in phys->handles */
 };
 
@@ -604,10 +605,12 @@ h2_reap(struct gw_uconn *pc)
 
 	if (pc->busy)
 		return;
-	for (h = TAILQ_FIRST(&pc->handles); h; h = n) {
+	for (h = TAILQ_FIRST(&pc->handles); pc->ndead && h; h = n) {
 		n = TAILQ_NEXT(h, hlink);
-		if (h->dead)
+		if (h->dead) {
+			pc->ndead--;
 			h2_handle_free(h);
+		}
 	}
 	h2_settle(pc);
 }
@@ -618,10 +621,14 @@ h2_end(struct gw_uconn *h)
 {
 	struct gw_uconn *pc = h->phys;
 
+	if (h->dead)
+		return;
 	h->req = NULL;
 	h->dead = 1;
-	if (pc->busy || h->touched)
+	if (pc->busy || h->touched) {
+		pc->ndead++;
 		return;		/* reaped when the connection is done telling */
+	}
 	h2_handle_free(h);
 	h2_settle(pc);
 }
@@ -798,9 +805,11 @@ u_writecb(struct gw_io *io, void *arg)
 
 		gw_uh2_flush(uc->h2);	/* more of the bodies, as the windows allow */
 		uc->busy++;
+		/* told: each stream whose body went out or waits for none (a
+		 * stream holding its client for room is told so, as over HTTP/1.1) */
 		TAILQ_FOREACH(h, &uc->handles, hlink)
-			if (!h->dead && h->req && h->rq2 &&
-			    (gw_uh2_drained(h->rq2) || gw_uh2_pending(h->rq2) == 0))
+			if (!h->dead && h->req && h->rq2 && (gw_uh2_drained(h->rq2) ||
+			    gw_uh2_pending(h->rq2) == 0))
 				h->ops->drained(h->req);
 		uc->busy--;
 		h2_reap(uc);
