@@ -289,7 +289,9 @@ route_row(struct ctl_table *t, const json_t *r)
 	ctl_table_cell(t, vh ? vh : NONE);
 	ctl_table_cell(t, mb.s ? mb.s : "*");
 	ctl_table_cell(t, db.s ? db.s : NONE);
-	if (vs && jint(r, "rule", &rule))
+	if (vs == NULL && jstr(r, "gateway"))	/* AUTO_PASSTHROUGH: the Gateway's server */
+		ctl_table_cellf(t, "Gateway %s", jstr(r, "gateway"));
+	else if (vs && jint(r, "rule", &rule))
 		ctl_table_cellf(t, "%s %s[%lld]", vs, act && strcmp(act, "tcp_proxy") == 0 ?
 		    (vh && strcmp(vh, "(sni)") == 0 ? "tls" : "tcp") : "http", rule);
 	else
