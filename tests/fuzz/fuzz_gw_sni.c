@@ -1,7 +1,9 @@
 /*
  * libFuzzer: bytes -> the ClientHello SNI reader (src/gw/gw_sni.c), fed
  * whole and then again in reads whose sizes the first input byte picks,
- * which must give the same verdict and name.
+ * which must give the same verdict and name. The name found, and the
+ * input as a string, then go to the AUTO_PASSTHROUGH name reader
+ * (gw_autopass_parse, src/gw/gw_l4_route.c), whose parts must lie in it.
  */
 #include "config.h"
 
@@ -10,8 +12,22 @@
 #include <string.h>
 
 #include "../../src/gw/gw-sni.h"
+#include "vipgate/gw-l4.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+static void
+autopass(const char *s)
+{
+	struct gw_autopass_name n;
+	size_t len = strlen(s);
+
+	if (gw_autopass_parse(s, &n) == -1)
+		return;
+	if (n.port == 0 || n.host_len == 0 || n.host < s || n.host + n.host_len != s + len ||
+	    n.subset < s || n.subset + n.subset_len + 2 > n.host || n.subset_len > 63)
+		abort();
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
@@ -38,5 +54,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	}
 	if (part != whole || (whole == GW_SNI_FOUND && strcmp(name, name2) != 0))
 		abort();
+	if (whole == GW_SNI_FOUND)
+		autopass(name);
+	if (len < 512) {
+		char s[512];
+
+		memcpy(s, data, len);
+		s[len] = '\0';
+		autopass(s);
+	}
 	return 0;
 }
