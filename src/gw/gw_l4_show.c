@@ -93,9 +93,6 @@ gw_l4_show_chains(const struct gw_listener *l)
 				if (!dup)
 					json_array_append_new(sni, json_string(s));
 			}
-	/* AUTO_PASSTHROUGH: a chain a cluster in Envoy, its name the server name */
-	for (r = 0; r < l->l4->nautos; r++)
-		json_array_append_new(sni, json_string(l->l4->autos[r].route.matches[0].sni[0]));
 	if (l->l4->kind == GW_L4_TERMINATE) {
 		/* TLS ends here: the chains by SNI, each with its certificate */
 		json_t *a = json_array();
@@ -114,9 +111,20 @@ gw_l4_show_chains(const struct gw_listener *l)
 		}
 		return a;
 	}
-	return json_pack("[{s:s,s:o,s:i,s:s,s:i}]", "route_config", l->l4->name, "sni", sni,
-	    "routes", (int)l->l4->nroutes, "filter", "tcp_proxy",
-	    "auto_passthrough", (int)l->l4->nautos);
+	if (l->l4->nautos) {
+		/* AUTO_PASSTHROUGH: a chain a cluster in Envoy, the cluster's name its
+		 * server name; counted in the text, listed in the JSON */
+		json_t *as = json_array();
+
+		for (r = 0; r < l->l4->nautos; r++)
+			json_array_append_new(as,
+			    json_string(l->l4->autos[r].route.matches[0].sni[0]));
+		return json_pack("[{s:s,s:o,s:i,s:s,s:i,s:o}]", "route_config", l->l4->name,
+		    "sni", sni, "routes", (int)(l->l4->nroutes + l->l4->nautos),
+		    "filter", "tcp_proxy", "auto_passthrough", (int)l->l4->nautos, "auto_sni", as);
+	}
+	return json_pack("[{s:s,s:o,s:i,s:s}]", "route_config", l->l4->name, "sni", sni,
+	    "routes", (int)l->l4->nroutes, "filter", "tcp_proxy");
 }
 
 void

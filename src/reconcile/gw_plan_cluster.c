@@ -511,7 +511,7 @@ cluster_get(struct plan *p, const struct k_vs_destination *dst, const char *vs_n
 		return c;
 	cluster_proto(c, &t);
 	gwp_cluster_endpoints(p, c, &t, subset_labels);
-	if (ndr)
+	if (ndr && !sni_dnat)	/* once, not again for each AUTO_PASSTHROUGH cluster */
 		outlier_note(p, c, drs[0]);
 	return c;
 }

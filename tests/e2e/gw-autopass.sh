@@ -138,8 +138,10 @@ check "access log: the cluster outbound_.8443_.v2_.rev" \
 
 # control: listeners and routes show the clusters by name; analyze says nothing of it
 "$ctl" -s "$tmp/sock" gateway listeners > "$tmp/lis.txt" 2>&1
-check "gateway listeners: 15443 TLS with the cluster names as SNI" \
-	sh -c "grep '15443' '$tmp/lis.txt' | grep -q 'outbound_.8443_.v1_.rev.$D'"
+check "gateway listeners: 15443 TLS, AUTO_PASSTHROUGH to 5 clusters" \
+	sh -c "grep '15443 *TLS' '$tmp/lis.txt' | grep -q 'AUTO_PASSTHROUGH: outbound_.\\* (5 clusters)'"
+"$ctl" -s "$tmp/sock" --json gateway listeners > "$tmp/lis.json" 2>&1
+check "gateway listeners (JSON): the cluster names" grep -q "outbound_.8443_.v1_.rev.$D" "$tmp/lis.json"
 "$ctl" -s "$tmp/sock" gateway routes > "$tmp/routes.txt" 2>&1
 check "gateway routes: an AUTO_PASSTHROUGH row to the SNI-DNAT cluster" \
 	sh -c "grep 'AUTO_PASSTHROUGH' '$tmp/routes.txt' | grep -q 'outbound_.8443_.v2_.rev.$D'"
@@ -147,6 +149,7 @@ check "gateway routes: the Gateway named" sh -c "grep -q 'Gateway default/eastwe
 check "gateway routes: not the service outside the hosts" sh -c "! grep -q 'outside.other' '$tmp/routes.txt'"
 check "analyze: no AUTO_PASSTHROUGH note" sh -c "! '$ctl' -s '$tmp/sock' analyze | grep -q 'AUTO_PASSTHROUGH'"
 
+[ -n "${AP_SHOW:-}" ] && { cat "$tmp/lis.txt" "$tmp/routes.txt"; "$ctl" -s "$tmp/sock" analyze; }
 kill -TERM $pid
 wait_for 10 sh -c "! kill -0 $pid 2>/dev/null"
 wait $pid; rc=$?
