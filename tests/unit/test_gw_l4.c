@@ -352,6 +352,13 @@ static const char autopass[] =
 	"    tls: {mode: AUTO_PASSTHROUGH}\n"
 	"  - port: {number: 15444, name: tls2, protocol: TLS}\n"
 	"    hosts: ['other.test']\n    tls: {mode: AUTO_PASSTHROUGH}\n"
+	"  - port: {number: 15443, name: tls3, protocol: TLS}\n"
+	"    hosts: ['*.example.org']\n    tls: {mode: PASSTHROUGH}\n"
+	"---\napiVersion: networking.istio.io/v1\nkind: VirtualService\n"
+	"metadata: {name: org, namespace: istio-system}\n"
+	"spec:\n  hosts: ['*.example.org']\n  gateways: [ew]\n  tls:\n"
+	"  - match: [{sniHosts: ['*.example.org']}]\n"
+	"    route: [{destination: {host: one.default.svc.cluster.local, port: {number: 8443}}}]\n"
 	SVC("one", 8443) SVC("two", 8443)
 	"---\napiVersion: v1\nkind: Service\nmetadata: {name: three, namespace: other}\n"
 	"spec: {ports: [{port: 8443, name: tcp}]}\n"
@@ -408,6 +415,10 @@ t_autopass(void)
 	    "outbound_.8443_._.three.other.svc.cluster.local"));
 	CU_ASSERT_PTR_NULL(to(l, 15443, "10.0.0.1", "10.9.0.1", "one.default.svc.cluster.local"));
 	CU_ASSERT_PTR_NULL(to(l, 15443, "10.0.0.1", "10.9.0.1", NULL));
+	/* a PASSTHROUGH server on the same port: its tls[] rules beside them */
+	CU_ASSERT_EQUAL(l->nroutes, 1);
+	CU_ASSERT_STRING_EQUAL(to(l, 15443, "10.0.0.1", "10.9.0.1", "x.example.org"),
+	    "outbound|8443||one.default.svc.cluster.local");
 	/* names compare without case, as the SNI reader lower-cases them */
 	CU_ASSERT_PTR_NOT_NULL(to(l, 15443, "10.0.0.1", "10.9.0.1",
 	    "outbound_.8443_._.ONE.default.svc.cluster.local"));
