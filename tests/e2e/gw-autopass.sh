@@ -120,8 +120,8 @@ check "rev subset v1: backend a's certificate ($s)" sh -c "echo '$s' | grep -q '
 # no subset: both endpoints, the client's TLS to each (no TLS of the gateway's
 # own though the DestinationRule has tls SIMPLE)
 seen=
-for i in 1 2 3 4 5 6; do seen="$seen $(subj outbound_.8443_._.rev.$D)"; done
-check "rev without a subset: both backends over 6 connections" \
+for i in $(seq 12); do seen="$seen $(subj outbound_.8443_._.rev.$D)"; done
+check "rev without a subset: both backends over 12 connections" \
 	sh -c "echo '$seen' | grep -q backend-a && echo '$seen' | grep -q backend-b"
 for sni in outbound_.8443_._.nope.$D outbound_.9443_._.svc-a.$D outbound_.8443_.v3_.rev.$D \
 	svc-a.$D outbound_.8443_._.outside.other.svc.cluster.local "outbound_.08443_._.svc-a.$D"; do
