@@ -11,11 +11,12 @@
  * among TLS rules the most specific server name wins (exact, then the
  * longest wildcard, then "*"), the first in order on a tie; among TCP
  * rules the first. AUTO_PASSTHROUGH clusters (gw_l4_auto_find) are exact
- * names: they come before the tls[] rules. NULL: none (Envoy closes the
- * connection, flag NR).
+ * names: they come before the tls[] rules, and only for a hello that
+ * offers an Istio ALPN (istio_alpn, as istiod's chains require). NULL:
+ * none (Envoy closes the connection, flag NR).
  */
 const struct gw_l4_route *gw_l4_route_find(const struct gw_l4 *, uint16_t port,
-    const struct ipaddr *dst, const struct ipaddr *src, const char *sni);
+    const struct ipaddr *dst, const struct ipaddr *src, const char *sni, int istio_alpn);
 
 /* The parts of Istio's cluster-name SNI; pointers into the name, not NUL-terminated. */
 struct gw_autopass_name {

@@ -71,7 +71,8 @@ sni_score(const char *pat, const char *sni)
 /*
  * AUTO_PASSTHROUGH. istiod (gateway.go builtAutoPassthroughFilterChains)
  * gives such a server one filter chain per cluster of every Service and
- * ServiceEntry whose hostname is within the server's hosts: each port,
+ * MESH_INTERNAL ServiceEntry whose hostname is within the server's hosts
+ * (hostnames alone, a "ns/" part cut off): each port but UDP ones,
  * without a subset and with each subset of the host's DestinationRule,
  * server_names the cluster's name "outbound_.<port>_.<subset>_.<host>",
  * ending in a tcp_proxy to an SNI-DNAT cluster of that name (the
@@ -81,7 +82,9 @@ sni_score(const char *pat, const char *sni)
  * is not built (no such host, port or subset), matches no chain and the
  * connection is closed. Those chains also require an Istio ALPN
  * ("istio", "istio-peer-exchange", "istio-http/1.0", "istio-http/1.1",
- * "istio-h2"); that is not checked here.
+ * "istio-h2": a sidecar's mTLS), so that only Istio's mTLS reaches a
+ * workload this way: the caller says whether the hello offered one
+ * (gw_sni_istio_alpn).
  */
 static int
 label_char(int c)
@@ -180,14 +183,14 @@ gw_l4_auto_find(const struct gw_l4 *l4, const char *sni)
 
 const struct gw_l4_route *
 gw_l4_route_find(const struct gw_l4 *l4, uint16_t port, const struct ipaddr *dst,
-    const struct ipaddr *src, const char *sni)
+    const struct ipaddr *src, const char *sni, int istio_alpn)
 {
 	const struct gw_l4_route *best = NULL;
 	size_t i, j, k, bestscore = 0;
 
 	if (l4 == NULL)
 		return NULL;
-	if (l4->nautos && sni && (best = gw_l4_auto_find(l4, sni)) != NULL)
+	if (l4->nautos && sni && istio_alpn && (best = gw_l4_auto_find(l4, sni)) != NULL)
 		return best;
 	for (i = 0; i < l4->nroutes; i++) {
 		const struct gw_l4_route *r = &l4->routes[i];

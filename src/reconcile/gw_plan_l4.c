@@ -14,11 +14,11 @@
  *
  * An AUTO_PASSTHROUGH server needs no VirtualService: istiod
  * (builtAutoPassthroughFilterChains) makes a filter chain for every
- * cluster of each Service and ServiceEntry whose hostname its hosts cover,
- * every port (but UDP ones), without a subset and with each subset of the
- * host's DestinationRules, server_names the cluster name
- * "outbound_.<port>_.<subset>_.<host>", to an SNI-DNAT cluster of that
- * name. Here they are a table on the listener (gw_l4.autos) that the
+ * cluster of each Service and MESH_INTERNAL ServiceEntry whose hostname
+ * its hosts cover, every port (but UDP ones), without a subset and with
+ * each subset of the host's DestinationRules, server_names the cluster
+ * name "outbound_.<port>_.<subset>_.<host>" and application_protocols
+ * Istio's mTLS ALPNs, to an SNI-DNAT cluster of that name. Here they are a table on the listener (gw_l4.autos) that the
  * connection's SNI is looked up in (gw_l4_auto_find).
  */
 #include "config.h"
@@ -76,19 +76,19 @@ auto_add(struct plan *p, struct l4_build *b, const struct object *gwo, const cha
 	}
 }
 
-/* Whether one of the server's hosts covers a service's hostname (namespaces allowing). */
+/*
+ * Whether one of the server's hosts covers a service's hostname. istiod
+ * matches the hostnames alone here (the server's SNI hosts, a "ns/" part
+ * cut off), so a namespace part does not restrict it.
+ */
 static int
-auto_host_ok(const struct object *gwo, const struct k_gw_server *srv, const char *fqdn,
-    const char *svc_ns)
+auto_host_ok(const struct k_gw_server *srv, const char *fqdn)
 {
 	size_t j;
 
-	for (j = 0; j < srv->nhosts; j++) {
-		const struct k_gw_host *gh = &srv->host_parts[j];
-
-		if (gwp_host_ns_ok(gh, gwo->meta.ns, svc_ns) && gwp_host_covers(gh->dns, fqdn))
+	for (j = 0; j < srv->nhosts; j++)
+		if (gwp_host_covers(srv->host_parts[j].dns, fqdn))
 			return 1;
-	}
 	return 0;
 }
 
@@ -107,7 +107,7 @@ auto_server(struct plan *p, struct l4_build *b, const struct object *gwo,
 		const char *fqdn = arena_printf(p->a, "%s.%s." CLUSTER_DOMAIN, l[i]->meta.name,
 		    l[i]->meta.ns);
 
-		if (!auto_host_ok(gwo, srv, fqdn, l[i]->meta.ns))
+		if (!auto_host_ok(srv, fqdn))
 			continue;
 		for (j = 0; j < svc->nports; j++) {
 			if (svc->ports[j].protocol && strcasecmp(svc->ports[j].protocol, "UDP") == 0)
@@ -116,13 +116,15 @@ auto_server(struct plan *p, struct l4_build *b, const struct object *gwo,
 				auto_add(p, b, gwo, fqdn, l[i]->meta.ns, (uint16_t)svc->ports[j].port);
 		}
 	}
+	/* ServiceEntries inside the mesh only: istiod skips MESH_EXTERNAL ones */
 	l = store_list(p->st, K_SERVICEENTRY, &n);
 	for (i = 0; i < n; i++) {
 		const struct k_serviceentry *se = OBJ_SPEC(l[i], k_serviceentry);
 
+		if (se->location != K_SE_MESH_INTERNAL)
+			continue;
 		for (k = 0; k < se->nhosts; k++) {
-			if (strchr(se->hosts[k], '*') || !auto_host_ok(gwo, srv, se->hosts[k],
-			    l[i]->meta.ns))
+			if (strchr(se->hosts[k], '*') || !auto_host_ok(srv, se->hosts[k]))
 				continue;
 			for (j = 0; j < se->nports; j++) {
 				if (se->ports[j].protocol && strcmp(se->ports[j].protocol, "UDP") == 0)
@@ -134,8 +136,9 @@ auto_server(struct plan *p, struct l4_build *b, const struct object *gwo,
 		}
 	}
 	if (b->autos.n == before)
-		gwp_note(p, gwo, "server %s: AUTO_PASSTHROUGH: no Service or ServiceEntry within "
-		    "its hosts (every connection is closed)", srv->name ? srv->name : "");
+		gwp_note(p, gwo, "server %s: AUTO_PASSTHROUGH: no Service or MESH_INTERNAL "
+		    "ServiceEntry within its hosts (every connection is closed)",
+		    srv->name ? srv->name : "");
 }
 
 void

@@ -3,8 +3,8 @@
 # VirtualService; the client's SNI outbound_.PORT_.SUBSET_.HOST names the
 # Service, its port and a DestinationRule subset; two nginx TLS backends with
 # their own certificates (the client sees the backend's); an unknown
-# service, a wrong port, an undefined subset, a non-Istio SNI and a host
-# outside the server's hosts are closed.
+# service, a wrong port, an undefined subset, a non-Istio SNI, a host
+# outside the server's hosts and a hello without an Istio ALPN are closed.
 . "${srcdir:-.}/tests/e2e/gw-lib.sh"
 command -v openssl >/dev/null || { echo "SKIP: openssl missing"; exit 77; }
 command -v nginx >/dev/null || { echo "SKIP: nginx missing"; exit 77; }
@@ -101,12 +101,14 @@ GW_ALOG_FORMAT=json vipgated_start || { fail "vipgated not ready"; exit 1; }
 wait_for 5 sh -c "ip -n $ns -o addr show dev lo | grep -q ' $VIP/'" || fail "VIP not local"
 
 D=default.svc.cluster.local
-subj() { # sni: the certificate subject the client sees through the gateway
-	inns timeout 5 openssl s_client -connect $VIP:15443 -servername "$1" </dev/null 2>/dev/null |
-		openssl x509 -noout -subject 2>/dev/null | tr -d ' '; }
+# the client offers Istio's ALPN as a sidecar does (istiod's chains require one), and
+# http/1.1, which nginx takes (it refuses a hello with no protocol it knows)
+subj() { # sni [alpn]: the certificate subject the client sees through the gateway
+	inns timeout 5 openssl s_client -connect $VIP:15443 -servername "$1" -alpn "${2:-istio,http/1.1}" \
+		</dev/null 2>/dev/null | openssl x509 -noout -subject 2>/dev/null | tr -d ' '; }
 get() { # sni: the backend's answer to a request inside the TLS
 	printf 'GET / HTTP/1.0\r\n\r\n' | inns timeout 5 openssl s_client -quiet -connect $VIP:15443 \
-		-servername "$1" 2>/dev/null | tail -1; }
+		-servername "$1" -alpn istio-http/1.1,http/1.1 2>/dev/null | tail -1; }
 
 s=$(subj outbound_.8443_._.svc-a.$D)
 check "svc-a, no subset: backend a's own certificate ($s)" sh -c "echo '$s' | grep -q 'O=backend-a'"
@@ -128,6 +130,8 @@ for sni in outbound_.8443_._.nope.$D outbound_.9443_._.svc-a.$D outbound_.8443_.
 	s=$(subj "$sni")
 	check "SNI $sni: closed, no certificate ('$s')" test -z "$s"
 done
+s=$(subj outbound_.8443_._.svc-a.$D http/1.1)
+check "svc-a without an Istio ALPN: closed ('$s')" test -z "$s"
 s=$(inns timeout 5 openssl s_client -connect $VIP:15443 -noservername </dev/null 2>/dev/null | grep -c 'BEGIN CERT')
 check "no SNI: closed ($s certificates)" test "$s" = 0
 out=$(raw $VIP 15443 'GET / HTTP/1.1\r\nHost: a.test\r\n\r\n')

@@ -3,7 +3,8 @@
  * whole and then again in reads whose sizes the first input byte picks,
  * which must give the same verdict and name. The name found, and the
  * input as a string, then go to the AUTO_PASSTHROUGH name reader
- * (gw_autopass_parse, src/gw/gw_l4_route.c), whose parts must lie in it.
+ * (gw_autopass_parse, src/gw/gw_l4_route.c), whose parts must lie in it;
+ * the hello's ALPN list is read for Istio's (gw_sni_istio_alpn).
  */
 #include "config.h"
 
@@ -56,6 +57,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		abort();
 	if (whole == GW_SNI_FOUND)
 		autopass(name);
+	if (gw_sni_istio_alpn(&rd) && whole != GW_SNI_FOUND && whole != GW_SNI_NONE)
+		abort();	/* an ALPN only in a whole hello */
 	if (len < 512) {
 		char s[512];
 

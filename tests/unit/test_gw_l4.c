@@ -92,7 +92,7 @@ static const char *
 to(const struct gw_l4 *l, uint16_t port, const char *dst, const char *src, const char *sni)
 {
 	struct ipaddr d = ip(dst), s = ip(src);
-	const struct gw_l4_route *r = gw_l4_route_find(l, port, &d, &s, sni);
+	const struct gw_l4_route *r = gw_l4_route_find(l, port, &d, &s, sni, 1);
 	const struct gw_dest *x = gw_l4_pick_dest(r, 0);
 
 	return x ? x->cluster->name : NULL;
@@ -162,7 +162,7 @@ t_passthrough(void)
 	/* weights 25/75 over the draw */
 	d = ip("192.168.1.200");
 	s = ip("10.0.0.1");
-	r = gw_l4_route_find(l, 443, &d, &s, "b.test");
+	r = gw_l4_route_find(l, 443, &d, &s, "b.test", 0);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	CU_ASSERT_EQUAL(r->total_weight, 100);
 	for (i = 0; i < 1000; i++) {
@@ -365,7 +365,11 @@ static const char autopass[] =
 	"---\napiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
 	"metadata: {name: ext, namespace: default}\n"
 	"spec: {hosts: [ext.example.com], ports: [{number: 443, name: tls, protocol: TLS}],\n"
-	"  resolution: STATIC, endpoints: [{address: 10.2.0.1}]}\n"
+	"  location: MESH_INTERNAL, resolution: STATIC, endpoints: [{address: 10.2.0.1}]}\n"
+	"---\napiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+	"metadata: {name: outer, namespace: default}\n"
+	"spec: {hosts: [outer.default.svc.cluster.local], ports: [{number: 443, name: tls,\n"
+	"  protocol: TLS}], resolution: STATIC, endpoints: [{address: 10.2.0.2}]}\n"
 	"---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\n"
 	"metadata: {name: two, namespace: default}\n"
 	"spec: {host: two, trafficPolicy: {tls: {mode: ISTIO_MUTUAL}},\n"
@@ -404,6 +408,16 @@ t_autopass(void)
 	r = gw_l4_auto_find(l, "outbound_.8443_._.two.default.svc.cluster.local");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	CU_ASSERT_EQUAL(r->dests[0].cluster->neps, 1);
+	/* only with an Istio ALPN in the hello, as istiod's chains */
+	{
+		struct ipaddr d = ip("10.0.0.1"), sa = ip("10.9.0.1");
+
+		CU_ASSERT_PTR_NULL(gw_l4_route_find(l, 15443, &d, &sa,
+		    "outbound_.8443_._.one.default.svc.cluster.local", 0));
+	}
+	/* a MESH_EXTERNAL ServiceEntry is not reachable so (istiod skips it) */
+	CU_ASSERT_PTR_NULL(to(l, 15443, "10.0.0.1", "10.9.0.1",
+	    "outbound_.443_._.outer.default.svc.cluster.local"));
 	/* closed: no such subset, port, host; outside the hosts; not the form */
 	CU_ASSERT_PTR_NULL(to(l, 15443, "10.0.0.1", "10.9.0.1",
 	    "outbound_.8443_.v3_.two.default.svc.cluster.local"));
@@ -426,7 +440,7 @@ t_autopass(void)
 	l = l4(&fx, 15444);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(l);
 	CU_ASSERT_EQUAL(l->nautos, 0);
-	CU_ASSERT(noted(&fx, "AUTO_PASSTHROUGH: no Service or ServiceEntry"));
+	CU_ASSERT(noted(&fx, "AUTO_PASSTHROUGH: no Service or MESH_INTERNAL ServiceEntry"));
 	CU_ASSERT(!noted(&fx, "AUTO_PASSTHROUGH is not served"));
 	fx_free(&fx);
 }
