@@ -49,11 +49,26 @@ enum gw_l4_kind {
 				 * listener's chains, by SNI), tcp[] routes take the bytes */
 };
 
+/*
+ * One cluster an AUTO_PASSTHROUGH server reaches: the client names it in
+ * its SNI as "outbound_.<port>_.<subset>_.<host>" (Istio's filter chain
+ * a cluster, with that name as its only server name).
+ */
+struct gw_l4_auto {
+	const char		*host;		/* the Service's or ServiceEntry's, lower-cased */
+	const char		*subset;	/* "": none */
+	uint16_t		 port;
+	struct gw_l4_route	 route;		/* one match (the name), one destination */
+};
+
 struct gw_l4 {
 	enum gw_l4_kind		 kind;
 	const char		*name;		/* "tcp.<port>" or "tls.<port>" */
 	struct gw_l4_route	*routes;	/* VirtualServices oldest first, rules in order */
 	size_t			 nroutes;
+	struct gw_l4_auto	*autos;		/* PASSTHROUGH: AUTO_PASSTHROUGH servers' clusters,
+						 * by host, port, subset (gw_l4_auto_cmp) */
+	size_t			 nautos;
 };
 
 #endif

@@ -54,6 +54,10 @@ chain_row(struct ctl_table *t, long long port, const char *proto,
 	json_array_foreach(sni, i, v)
 		if (json_is_string(v))
 			buf_printf(&m, "%s%s", m.len ? "," : "SNI: ", json_string_value(v));
+	/* AUTO_PASSTHROUGH: the SNI names a cluster (outbound_.PORT_.SUBSET_.HOST) */
+	if (jint(c, "auto_passthrough", &nvh))
+		buf_printf(&m, "%sAUTO_PASSTHROUGH: outbound_.* (%lld cluster%s)", m.len ? ", " : "",
+		    nvh, nvh == 1 ? "" : "s");
 	if (err)
 		buf_printf(&st, "not served: %s", err);
 	else if (rej)
@@ -70,7 +74,7 @@ chain_row(struct ctl_table *t, long long port, const char *proto,
 	ctl_table_cell(t, proto ? proto : "?");
 	ctl_table_cell(t, m.s ? m.s : "ALL");
 	ctl_table_cellf(t, "Route: %s", rc ? rc : NONE);
-	if (jint(c, "virtual_hosts", &nvh))
+	if (jint(c, "virtual_hosts", &nvh) || jint(c, "routes", &nvh))	/* TCP, TLS: rules */
 		ctl_table_cellf(t, "%lld", nvh);
 	else
 		ctl_table_cell(t, "?");
@@ -289,7 +293,9 @@ route_row(struct ctl_table *t, const json_t *r)
 	ctl_table_cell(t, vh ? vh : NONE);
 	ctl_table_cell(t, mb.s ? mb.s : "*");
 	ctl_table_cell(t, db.s ? db.s : NONE);
-	if (vs && jint(r, "rule", &rule))
+	if (vs == NULL && jstr(r, "gateway"))	/* AUTO_PASSTHROUGH: the Gateway's server */
+		ctl_table_cellf(t, "Gateway %s", jstr(r, "gateway"));
+	else if (vs && jint(r, "rule", &rule))
 		ctl_table_cellf(t, "%s %s[%lld]", vs, act && strcmp(act, "tcp_proxy") == 0 ?
 		    (vh && strcmp(vh, "(sni)") == 0 ? "tls" : "tcp") : "http", rule);
 	else

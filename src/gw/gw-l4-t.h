@@ -48,6 +48,7 @@ struct gw_l4c {
 	char			 peer[IPADDR_STRLEN];
 	char			 sni[256];
 	int			 has_sni;
+	int			 istio_alpn;	/* the hello offers an Istio ALPN (AUTO_PASSTHROUGH) */
 	uint64_t		 rx, tx;	/* bytes from the client, to the client */
 	int64_t			 t0_us, t_up_us;
 	int64_t			 idle_ms, last_ms;	/* idle timeout, last byte either way */

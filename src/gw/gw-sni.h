@@ -52,4 +52,12 @@ void gw_sni_init(struct gw_sni_rd *);
  */
 enum gw_sni_res gw_sni_parse(struct gw_sni_rd *rd, const uint8_t *buf, size_t len, char name[256]);
 
+/*
+ * Whether the ClientHello gw_sni_parse read whole (GW_SNI_FOUND or
+ * GW_SNI_NONE) offers one of Istio's mTLS ALPN protocols ("istio",
+ * "istio-peer-exchange", "istio-http/1.0", "istio-http/1.1", "istio-h2"),
+ * which the filter chains of an AUTO_PASSTHROUGH server require. Pure.
+ */
+int gw_sni_istio_alpn(const struct gw_sni_rd *rd);
+
 #endif

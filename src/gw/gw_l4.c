@@ -187,6 +187,7 @@ dn_readcb(struct gw_io *io, void *arg)
 			return;
 		case GW_SNI_FOUND:
 			c->has_sni = 1;
+			c->istio_alpn = gw_sni_istio_alpn(c->rd);
 			break;
 		case GW_SNI_NONE:
 			break;
@@ -513,7 +514,8 @@ l4_route(struct gw_l4c *c)
 	struct timeval tv;
 
 	c->f |= L4_ROUTED;
-	c->rt = gw_l4_route_find(c->l4, c->port, &c->dst, &c->src, c->has_sni ? c->sni : NULL);
+	c->rt = gw_l4_route_find(c->l4, c->port, &c->dst, &c->src, c->has_sni ? c->sni : NULL,
+	    c->istio_alpn);
 	if (c->rt == NULL) {
 		c->rflags = "NR";
 		l4_close(c);

@@ -36,6 +36,45 @@ cidrs(const struct gw_cidr *v, size_t n)
 	return a;
 }
 
+static json_t *
+l4_route_row(uint16_t port, const struct gw_l4 *l4, const struct gw_l4_route *rt, int autop)
+{
+	json_t *ms = json_array(), *ds = json_array();
+	size_t m, x;
+
+	for (m = 0; m < rt->nmatches; m++) {
+		const struct gw_l4_match *mm = &rt->matches[m];
+		json_t *o = json_object(), *sni = json_array();
+
+		for (x = 0; x < mm->nsni; x++)
+			json_array_append_new(sni, json_string(mm->sni[x]));
+		if (mm->nsni)
+			json_object_set_new(o, "sni_hosts", sni);
+		else
+			json_decref(sni);
+		if (mm->port)
+			json_object_set_new(o, "port", json_integer(mm->port));
+		if (mm->ndst)
+			json_object_set_new(o, "destination_subnets", cidrs(mm->dst, mm->ndst));
+		if (mm->nsrc)
+			json_object_set_new(o, "source_subnet", cidrs(mm->src, mm->nsrc));
+		json_array_append_new(ms, o);
+	}
+	for (x = 0; x < rt->ndests; x++)
+		json_array_append_new(ds, json_pack("{s:s,s:i}", "cluster",
+		    rt->dests[x].cluster->name, "weight", (int)rt->dests[x].weight));
+	if (autop)	/* no VirtualService: the Gateway's server (ns/name) */
+		return json_pack("{s:i,s:s,s:s,s:s,s:i,s:s,s:o,s:o}",
+		    "port", port, "route_config", l4->name, "virtual_host", "(AUTO_PASSTHROUGH)",
+		    "gateway", rt->vs_name, "rule", 0, "action", "tcp_proxy", "match", ms,
+		    "destinations", ds);
+	return json_pack("{s:i,s:s,s:s,s:s,s:i,s:s,s:o,s:o}",
+	    "port", port, "route_config", l4->name,
+	    "virtual_host", l4->kind == GW_L4_PASSTHROUGH ? "(sni)" : "*",
+	    "virtual_service", rt->vs_name, "rule", (int)rt->rule,
+	    "action", "tcp_proxy", "match", ms, "destinations", ds);
+}
+
 json_t *
 gw_l4_show_chains(const struct gw_listener *l)
 {
@@ -72,6 +111,18 @@ gw_l4_show_chains(const struct gw_listener *l)
 		}
 		return a;
 	}
+	if (l->l4->nautos) {
+		/* AUTO_PASSTHROUGH: a chain a cluster in Envoy, the cluster's name its
+		 * server name; counted in the text, listed in the JSON */
+		json_t *as = json_array();
+
+		for (r = 0; r < l->l4->nautos; r++)
+			json_array_append_new(as,
+			    json_string(l->l4->autos[r].route.matches[0].sni[0]));
+		return json_pack("[{s:s,s:o,s:i,s:s,s:i,s:o}]", "route_config", l->l4->name,
+		    "sni", sni, "routes", (int)(l->l4->nroutes + l->l4->nautos),
+		    "filter", "tcp_proxy", "auto_passthrough", (int)l->l4->nautos, "auto_sni", as);
+	}
 	return json_pack("[{s:s,s:o,s:i,s:s}]", "route_config", l->l4->name, "sni", sni,
 	    "routes", (int)l->l4->nroutes, "filter", "tcp_proxy");
 }
@@ -79,41 +130,16 @@ gw_l4_show_chains(const struct gw_listener *l)
 void
 gw_l4_show_routes(const struct gw_desired *g, json_t *arr)
 {
-	size_t i, r, m, x;
+	size_t i, r;
 
 	for (i = 0; g && i < g->nlisteners; i++) {
 		const struct gw_l4 *l4 = g->listeners[i].l4;
 
-		for (r = 0; l4 && r < l4->nroutes; r++) {
-			const struct gw_l4_route *rt = &l4->routes[r];
-			json_t *ms = json_array(), *ds = json_array();
-
-			for (m = 0; m < rt->nmatches; m++) {
-				const struct gw_l4_match *mm = &rt->matches[m];
-				json_t *o = json_object(), *sni = json_array();
-
-				for (x = 0; x < mm->nsni; x++)
-					json_array_append_new(sni, json_string(mm->sni[x]));
-				if (mm->nsni)
-					json_object_set_new(o, "sni_hosts", sni);
-				else
-					json_decref(sni);
-				if (mm->port)
-					json_object_set_new(o, "port", json_integer(mm->port));
-				if (mm->ndst)
-					json_object_set_new(o, "destination_subnets", cidrs(mm->dst, mm->ndst));
-				if (mm->nsrc)
-					json_object_set_new(o, "source_subnet", cidrs(mm->src, mm->nsrc));
-				json_array_append_new(ms, o);
-			}
-			for (x = 0; x < rt->ndests; x++)
-				json_array_append_new(ds, json_pack("{s:s,s:i}", "cluster",
-				    rt->dests[x].cluster->name, "weight", (int)rt->dests[x].weight));
-			json_array_append_new(arr, json_pack("{s:i,s:s,s:s,s:s,s:i,s:s,s:o,s:o}",
-			    "port", g->listeners[i].port, "route_config", l4->name,
-			    "virtual_host", l4->kind == GW_L4_PASSTHROUGH ? "(sni)" : "*",
-			    "virtual_service", rt->vs_name, "rule", (int)rt->rule,
-			    "action", "tcp_proxy", "match", ms, "destinations", ds));
-		}
+		for (r = 0; l4 && r < l4->nroutes; r++)
+			json_array_append_new(arr, l4_route_row(g->listeners[i].port, l4,
+			    &l4->routes[r], 0));
+		for (r = 0; l4 && r < l4->nautos; r++)
+			json_array_append_new(arr, l4_route_row(g->listeners[i].port, l4,
+			    &l4->autos[r].route, 1));
 	}
 }

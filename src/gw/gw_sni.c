@@ -19,6 +19,7 @@
 #define TLS_REC_HANDSHAKE	22
 #define TLS_HS_CLIENT_HELLO	1
 #define TLS_EXT_SERVER_NAME	0
+#define TLS_EXT_ALPN		16
 #define TLS_SNI_HOST_NAME	0
 #define TLS_MAX_RECORD		(16384 + 2048)	/* RFC 8446 5.2 TLSCiphertext bound */
 
@@ -90,6 +91,63 @@ client_hello(const uint8_t *msg, size_t len, char name[256])
 			return server_name(&body, name);
 	}
 	return GW_SNI_NONE;
+}
+
+/* Whether an ALPN extension's body (RFC 7301 3.1) names one of Istio's. */
+static int
+alpn_istio(struct wire_rd *ext)
+{
+	static const char *istio[] = { "istio", "istio-peer-exchange", "istio-http/1.0",
+	    "istio-http/1.1", "istio-h2" };
+	struct wire_rd list;
+	uint16_t n = wire_get_u16(ext);
+	size_t i;
+
+	wire_get_sub(ext, n, &list);
+	if (ext->err)
+		return 0;
+	while (wire_left(&list) > 0) {
+		uint8_t l = wire_get_u8(&list);
+		const uint8_t *p = wire_get_ptr(&list, l);
+
+		if (list.err || p == NULL)
+			return 0;
+		for (i = 0; i < sizeof(istio) / sizeof(istio[0]); i++)
+			if (strlen(istio[i]) == l && memcmp(istio[i], p, l) == 0)
+				return 1;
+	}
+	return 0;
+}
+
+int
+gw_sni_istio_alpn(const struct gw_sni_rd *rd)
+{
+	struct wire_rd r, exts;
+	uint16_t n;
+
+	if (rd->need < 4 || rd->have < rd->need)
+		return 0;	/* no whole hello */
+	wire_rd_init(&r, rd->msg + 4, rd->need - 4);
+	wire_skip(&r, 2 + 32);
+	wire_skip(&r, wire_get_u8(&r));
+	wire_skip(&r, wire_get_u16(&r));
+	wire_skip(&r, wire_get_u8(&r));
+	if (r.err || wire_left(&r) == 0)
+		return 0;
+	n = wire_get_u16(&r);
+	wire_get_sub(&r, n, &exts);
+	while (!r.err && !exts.err && wire_left(&exts) > 0) {
+		uint16_t type = wire_get_u16(&exts);
+		uint16_t l = wire_get_u16(&exts);
+		struct wire_rd body;
+
+		wire_get_sub(&exts, l, &body);
+		if (exts.err)
+			return 0;
+		if (type == TLS_EXT_ALPN)
+			return alpn_istio(&body);
+	}
+	return 0;
 }
 
 void

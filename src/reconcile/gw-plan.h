@@ -91,6 +91,12 @@ struct gw_l4 *gwp_l4_finish(struct plan *, struct lis_build *);
 /* The cluster of a destination (outbound|port|subset|host), made on its first use. */
 struct gw_cluster *gwp_cluster_get(struct plan *, const struct k_vs_destination *,
     const char *vs_ns);
+/* An AUTO_PASSTHROUGH server's cluster outbound_.port_.subset_.fqdn: no upstream TLS. */
+struct gw_cluster *gwp_cluster_sni_dnat(struct plan *, const char *fqdn, uint16_t port,
+    const char *subset);
+/* The subset names the DestinationRules for fqdn define (at most max). */
+size_t gwp_subsets(struct plan *, const char *fqdn, const char *svc_ns, const char **out,
+    size_t max);
 
 /* gw_plan_ep.c */
 

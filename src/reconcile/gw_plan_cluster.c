@@ -348,7 +348,7 @@ dest_resolve(struct plan *p, const struct k_vs_destination *dst, const char *vs_
  */
 static int
 cluster_policy(struct plan *p, struct gw_cluster *c, const char *subset,
-    const struct object **drs, size_t ndr, const struct strmap **subset_labels)
+    const struct object **drs, size_t ndr, const struct strmap **subset_labels, int sni_dnat)
 {
 	const struct k_dr_tls *tls = NULL;
 	const struct k_dr_subset *sub = NULL;
@@ -376,6 +376,15 @@ cluster_policy(struct plan *p, struct gw_cluster *c, const char *subset,
 		policy_apply_dr(c, sub->traffic_policy, p->a);
 		tls = policy_tls(sub->traffic_policy, c->port, tls);
 		*subset_labels = &sub->labels;
+	}
+	if (sni_dnat) {
+		/* AUTO_PASSTHROUGH: the client's TLS goes as it came, none of ours */
+		struct gw_uptls *u = arena_alloc(p->a, sizeof(*u));
+
+		memset(u, 0, sizeof(*u));
+		u->mode = GW_UPTLS_DISABLE;
+		c->tls = u;
+		return 0;
 	}
 	if (tls) {
 		c->tls = uptls_compile(p, c, tls);
@@ -446,9 +455,14 @@ cluster_proto(struct gw_cluster *c, const struct dest_target *t)
 		c->up_proto = GW_UP_H2;	/* whatever the DestinationRule says */
 }
 
-/* The cluster of a destination (outbound|port|subset|host), made on its first use. */
-struct gw_cluster *
-gwp_cluster_get(struct plan *p, const struct k_vs_destination *dst, const char *vs_ns)
+/*
+ * The cluster of a destination (outbound|port|subset|host), made on its
+ * first use; sni_dnat: an AUTO_PASSTHROUGH server's of the same host,
+ * port and subset (Istio's SNI-DNAT cluster outbound_.port_.subset_.host,
+ * without upstream TLS).
+ */
+static struct gw_cluster *
+cluster_get(struct plan *p, const struct k_vs_destination *dst, const char *vs_ns, int sni_dnat)
 {
 	const char *subset = dst->subset && *dst->subset ? dst->subset : NULL;
 	const struct object *drs[8];
@@ -459,8 +473,12 @@ gwp_cluster_get(struct plan *p, const struct k_vs_destination *dst, const char *
 	char *name;
 
 	dest_resolve(p, dst, vs_ns, &t);
-	name = arena_printf(p->a, "outbound|%lld|%s|%s", (long long)t.port, subset ? subset : "",
-	    t.fqdn);
+	if (sni_dnat)
+		name = arena_printf(p->a, "outbound_.%lld_.%s_.%s", (long long)t.port,
+		    subset ? subset : "", t.fqdn);
+	else
+		name = arena_printf(p->a, "outbound|%lld|%s|%s", (long long)t.port,
+		    subset ? subset : "", t.fqdn);
 	for (i = 0; i < p->clusters.n; i++) {
 		c = p->clusters.v[i];
 		if (strcmp(c->name, name) == 0)
@@ -489,11 +507,54 @@ gwp_cluster_get(struct plan *p, const struct k_vs_destination *dst, const char *
 	c->istio_sni = arena_printf(p->a, "outbound_.%u_.%s_.%s", c->port, subset ? subset : "",
 	    t.fqdn);
 	ndr = find_drs(p, t.fqdn, t.so ? t.so->meta.ns : t.seo->meta.ns, drs, VG_ARRAY_SIZE(drs));
-	if (cluster_policy(p, c, subset, drs, ndr, &subset_labels) == -1)
+	if (cluster_policy(p, c, subset, drs, ndr, &subset_labels, sni_dnat) == -1)
 		return c;
 	cluster_proto(c, &t);
 	gwp_cluster_endpoints(p, c, &t, subset_labels);
-	if (ndr)
+	if (ndr && !sni_dnat)	/* once, not again for each AUTO_PASSTHROUGH cluster */
 		outlier_note(p, c, drs[0]);
 	return c;
+}
+
+struct gw_cluster *
+gwp_cluster_get(struct plan *p, const struct k_vs_destination *dst, const char *vs_ns)
+{
+	return cluster_get(p, dst, vs_ns, 0);
+}
+
+struct gw_cluster *
+gwp_cluster_sni_dnat(struct plan *p, const char *fqdn, uint16_t port, const char *subset)
+{
+	struct k_vs_destination d;
+
+	memset(&d, 0, sizeof(d));
+	d.host = fqdn;
+	d.port = port;
+	d.subset = subset;
+	return cluster_get(p, &d, "", 1);
+}
+
+size_t
+gwp_subsets(struct plan *p, const char *fqdn, const char *svc_ns, const char **out, size_t max)
+{
+	const struct object *drs[8];
+	size_t ndr, i, j, k, n = 0;
+
+	ndr = find_drs(p, fqdn, svc_ns, drs, VG_ARRAY_SIZE(drs));
+	for (i = 0; i < ndr; i++) {
+		const struct k_destinationrule *dr = OBJ_SPEC(drs[i], k_destinationrule);
+
+		for (j = 0; j < dr->nsubsets && n < max; j++) {
+			int dup = 0;
+
+			if (dr->subsets[j].name == NULL || *dr->subsets[j].name == '\0')
+				continue;
+			for (k = 0; k < n; k++)
+				if (strcmp(out[k], dr->subsets[j].name) == 0)
+					dup = 1;
+			if (!dup)
+				out[n++] = dr->subsets[j].name;
+		}
+	}
+	return n;
 }

@@ -11,23 +11,135 @@
  * Beyond istiod's gateway, which picks a TCP server's rule by port and
  * gateways alone, destinationSubnets and sourceSubnet are kept and checked
  * per connection (gw_l4_route.c), as a sidecar's filter chain match does.
+ *
+ * An AUTO_PASSTHROUGH server needs no VirtualService: istiod
+ * (builtAutoPassthroughFilterChains) makes a filter chain for every
+ * cluster of each Service and MESH_INTERNAL ServiceEntry whose hostname
+ * its hosts cover, every port (but UDP ones), without a subset and with
+ * each subset of the host's DestinationRules, server_names the cluster
+ * name "outbound_.<port>_.<subset>_.<host>" and application_protocols
+ * Istio's mTLS ALPNs, to an SNI-DNAT cluster of that name. Here they are a table on the listener (gw_l4.autos) that the
+ * connection's SNI is looked up in (gw_l4_auto_find).
  */
 #include "config.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "vipgate/log.h"
 #include "vipgate/reconcile.h"
 
 #include "gw-plan.h"
+#include "vipgate/gw-l4.h"
 
 struct l4_build {
 	enum gw_l4_kind	 kind;
 	struct vg_ptrvec srvs;		/* struct srv_ref * (malloc) */
 	struct vg_ptrvec routes;	/* struct gw_l4_route * (arena) */
+	struct vg_ptrvec autos;		/* struct gw_l4_auto * (arena) */
 	const struct object *last_vs;	/* TCP: a VirtualService's rules are added once */
 };
+
+static void
+auto_add(struct plan *p, struct l4_build *b, const struct object *gwo, const char *fqdn,
+    const char *svc_ns, uint16_t port)
+{
+	const char *subs[64];
+	size_t nsub, i;
+
+	nsub = gwp_subsets(p, fqdn, svc_ns, subs, VG_ARRAY_SIZE(subs));
+	for (i = 0; i <= nsub; i++) {
+		struct gw_l4_auto *a = arena_alloc(p->a, sizeof(*a));
+		struct gw_l4_route *r = &a->route;
+
+		memset(a, 0, sizeof(*a));
+		a->host = gwp_lower_dup(p->a, fqdn);
+		a->subset = i == 0 ? "" : arena_strdup(p->a, subs[i - 1]);
+		a->port = port;
+		r->vs_ns = arena_strdup(p->a, gwo->meta.ns);
+		r->vs_name = arena_printf(p->a, "%s/%s", gwo->meta.ns, gwo->meta.name);
+		r->matches = arena_alloc(p->a, sizeof(*r->matches));
+		memset(r->matches, 0, sizeof(*r->matches));
+		r->matches->sni = arena_alloc(p->a, sizeof(char *));
+		r->matches->sni[0] = arena_printf(p->a, "outbound_.%u_.%s_.%s", port, a->subset,
+		    a->host);
+		r->matches->nsni = 1;
+		r->nmatches = 1;
+		r->dests = arena_alloc(p->a, sizeof(*r->dests));
+		memset(r->dests, 0, sizeof(*r->dests));
+		r->dests->cluster = gwp_cluster_sni_dnat(p, a->host, port, i == 0 ? NULL : a->subset);
+		r->dests->weight = 100;
+		r->ndests = 1;
+		r->total_weight = 100;
+		ptrvec_push(&b->autos, a);
+	}
+}
+
+/*
+ * Whether one of the server's hosts covers a service's hostname. istiod
+ * matches the hostnames alone here (the server's SNI hosts, a "ns/" part
+ * cut off), so a namespace part does not restrict it.
+ */
+static int
+auto_host_ok(const struct k_gw_server *srv, const char *fqdn)
+{
+	size_t j;
+
+	for (j = 0; j < srv->nhosts; j++)
+		if (gwp_host_covers(srv->host_parts[j].dns, fqdn))
+			return 1;
+	return 0;
+}
+
+/* The clusters an AUTO_PASSTHROUGH server reaches: Services, then ServiceEntries. */
+static void
+auto_server(struct plan *p, struct l4_build *b, const struct object *gwo,
+    const struct k_gw_server *srv)
+{
+	struct object * const *l;
+	size_t n, i, j, k;
+	size_t before = b->autos.n;
+
+	l = store_list(p->st, K_SERVICE, &n);
+	for (i = 0; i < n; i++) {
+		const struct k_service *svc = OBJ_SPEC(l[i], k_service);
+		const char *fqdn = arena_printf(p->a, "%s.%s." CLUSTER_DOMAIN, l[i]->meta.name,
+		    l[i]->meta.ns);
+
+		if (!auto_host_ok(srv, fqdn))
+			continue;
+		for (j = 0; j < svc->nports; j++) {
+			if (svc->ports[j].protocol && strcasecmp(svc->ports[j].protocol, "UDP") == 0)
+				continue;
+			if (svc->ports[j].port > 0 && svc->ports[j].port < 65536)
+				auto_add(p, b, gwo, fqdn, l[i]->meta.ns, (uint16_t)svc->ports[j].port);
+		}
+	}
+	/* ServiceEntries inside the mesh only: istiod skips MESH_EXTERNAL ones */
+	l = store_list(p->st, K_SERVICEENTRY, &n);
+	for (i = 0; i < n; i++) {
+		const struct k_serviceentry *se = OBJ_SPEC(l[i], k_serviceentry);
+
+		if (se->location != K_SE_MESH_INTERNAL)
+			continue;
+		for (k = 0; k < se->nhosts; k++) {
+			if (strchr(se->hosts[k], '*') || !auto_host_ok(srv, se->hosts[k]))
+				continue;
+			for (j = 0; j < se->nports; j++) {
+				if (se->ports[j].protocol && strcmp(se->ports[j].protocol, "UDP") == 0)
+					continue;
+				if (se->ports[j].number > 0 && se->ports[j].number < 65536)
+					auto_add(p, b, gwo, se->hosts[k], l[i]->meta.ns,
+					    (uint16_t)se->ports[j].number);
+			}
+		}
+	}
+	if (b->autos.n == before)
+		gwp_note(p, gwo, "server %s: AUTO_PASSTHROUGH: no Service or MESH_INTERNAL "
+		    "ServiceEntry within its hosts (every connection is closed)",
+		    srv->name ? srv->name : "");
+}
 
 void
 gwp_l4_server(struct plan *p, const struct object *gwo, const struct k_gw_server *srv,
@@ -56,10 +168,21 @@ gwp_l4_server(struct plan *p, const struct object *gwo, const struct k_gw_server
 	 * as an HTTPS server's (the handshake is gw_tls.c's) */
 	if (kind == GW_L4_TERMINATE)
 		gwp_tls_chain(p, gwo, srv, idx, l, "tls");
+	if (srv->tls && srv->tls->mode == K_GW_TLS_AUTO_PASSTHROUGH) {
+		auto_server(p, l->l4, gwo, srv);
+		return;		/* no tls[] routes: VirtualServices do not apply */
+	}
 	sr = xcalloc(1, sizeof(*sr));
 	sr->gw = gwo;
 	sr->srv = srv;
 	ptrvec_push(&l->l4->srvs, sr);
+}
+
+static int
+auto_cmp(const void *a, const void *b)
+{
+	return gw_l4_auto_cmp(*(const struct gw_l4_auto * const *)a,
+	    *(const struct gw_l4_auto * const *)b);
 }
 
 /* An IP address or a CIDR (the object decoder checked which). */
@@ -310,6 +433,14 @@ gwp_l4_finish(struct plan *p, struct lis_build *lb)
 	for (i = 0; i < b->routes.n; i++)
 		g->routes[i] = *(struct gw_l4_route *)b->routes.v[i];
 	g->nroutes = b->routes.n;
+	/* AUTO_PASSTHROUGH: sorted for the lookup, a cluster once when two
+	 * servers of the port cover its host */
+	gwp_sort(b->autos.v, b->autos.n, sizeof(void *), auto_cmp);
+	g->autos = arena_alloc(p->a, sizeof(*g->autos) * (b->autos.n ? b->autos.n : 1));
+	for (i = 0; i < b->autos.n; i++)
+		if (g->nautos == 0 || gw_l4_auto_cmp(&g->autos[g->nautos - 1], b->autos.v[i]) != 0)
+			g->autos[g->nautos++] = *(struct gw_l4_auto *)b->autos.v[i];
+	ptrvec_free(&b->autos);
 	for (i = 0; i < b->srvs.n; i++)
 		free(b->srvs.v[i]);
 	ptrvec_free(&b->srvs);

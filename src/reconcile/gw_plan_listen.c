@@ -57,11 +57,9 @@ gwp_server_is_l4(const struct k_gw_server *s, enum gw_l4_kind *kind, const char 
 			return 0;
 		switch (s->tls->mode) {
 		case K_GW_TLS_PASSTHROUGH:
+		case K_GW_TLS_AUTO_PASSTHROUGH:		/* gw_plan_l4.c: clusters by SNI */
 			*kind = GW_L4_PASSTHROUGH;
 			return 1;
-		case K_GW_TLS_AUTO_PASSTHROUGH:
-			*why = "tls.mode AUTO_PASSTHROUGH is not served";
-			return 0;
 		case K_GW_TLS_SIMPLE:
 		case K_GW_TLS_MUTUAL:
 		case K_GW_TLS_OPTIONAL_MUTUAL:

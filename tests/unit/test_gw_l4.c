@@ -92,7 +92,7 @@ static const char *
 to(const struct gw_l4 *l, uint16_t port, const char *dst, const char *src, const char *sni)
 {
 	struct ipaddr d = ip(dst), s = ip(src);
-	const struct gw_l4_route *r = gw_l4_route_find(l, port, &d, &s, sni);
+	const struct gw_l4_route *r = gw_l4_route_find(l, port, &d, &s, sni, 1);
 	const struct gw_dest *x = gw_l4_pick_dest(r, 0);
 
 	return x ? x->cluster->name : NULL;
@@ -162,7 +162,7 @@ t_passthrough(void)
 	/* weights 25/75 over the draw */
 	d = ip("192.168.1.200");
 	s = ip("10.0.0.1");
-	r = gw_l4_route_find(l, 443, &d, &s, "b.test");
+	r = gw_l4_route_find(l, 443, &d, &s, "b.test", 0);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	CU_ASSERT_EQUAL(r->total_weight, 100);
 	for (i = 0; i < 1000; i++) {
@@ -254,8 +254,9 @@ t_tcp(void)
 			CU_ASSERT_PTR_NOT_NULL(gl->chains[0].tls->error);
 		}
 	CU_ASSERT_TRUE(noted(&fx, "Secret istio-system/x not found"));
-	CU_ASSERT_PTR_NULL(l4(&fx, 7002));
-	CU_ASSERT_TRUE(noted(&fx, "AUTO_PASSTHROUGH is not served"));
+	/* AUTO_PASSTHROUGH with hosts '*': the clusters of every Service */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(l4(&fx, 7002));
+	CU_ASSERT(l4(&fx, 7002)->nautos > 0);
 	CU_ASSERT_TRUE(noted(&fx, "tcp: no TCP server of its gateways"));
 	fx_free(&fx);
 }
@@ -309,6 +310,141 @@ t_proxy(void)
 	CU_ASSERT(n == 16 && b[12] == 0x20);
 }
 
+/* Istio's cluster-name SNI, as an AUTO_PASSTHROUGH server reads it. */
+static void
+t_autopass_parse(void)
+{
+	struct gw_autopass_name n;
+	static const char *bad[] = {
+		NULL, "", "reviews.default.svc.cluster.local", "outbound_.", "outbound_.8443_._.",
+		"outbound_.8443_.v1_.", "outbound|8443||reviews.default.svc.cluster.local",
+		"outbound_.08443_._.a", "outbound_.0_._.a", "outbound_.65536_._.a",
+		"outbound_.123456_._.a", "outbound_._._.a", "outbound_.-1_._.a",
+		"outbound_.8443._.a", "outbound_.8443_.v1.a", "outbound_.8443_.v_1_.a",
+		"outbound_.8443_.v.1_.a", "inbound_.8443_._.a", "outbound.8443_._.a",
+		"outbound_.8443__.a", "outbound_.8443_ ._.a",
+	};
+	size_t i;
+
+	CU_ASSERT_EQUAL(gw_autopass_parse("outbound_.8443_._.reviews.default.svc.cluster.local",
+	    &n), 0);
+	CU_ASSERT_EQUAL(n.port, 8443);
+	CU_ASSERT_EQUAL(n.subset_len, 0);
+	CU_ASSERT(n.host_len == 33 && strncmp(n.host, "reviews.default.svc.cluster.local", 33) == 0);
+	CU_ASSERT_EQUAL(gw_autopass_parse("OUTBOUND_.1_.v2-canary_.x", &n), 0);
+	CU_ASSERT(n.port == 1 && n.subset_len == 9 && strncmp(n.subset, "v2-canary", 9) == 0);
+	CU_ASSERT(n.host_len == 1 && n.host[0] == 'x');
+	CU_ASSERT_EQUAL(gw_autopass_parse("outbound_.65535_.v1_.a_.b", &n), 0);
+	CU_ASSERT(n.port == 65535 && n.host_len == 4);
+	for (i = 0; i < VG_ARRAY_SIZE(bad); i++) {
+		CU_ASSERT_EQUAL(gw_autopass_parse(bad[i], &n), -1);
+		if (bad[i] && gw_autopass_parse(bad[i], &n) != -1)
+			fprintf(stderr, "taken: %s\n", bad[i]);
+	}
+}
+
+static const char autopass[] =
+	"apiVersion: networking.istio.io/v1\nkind: Gateway\n"
+	"metadata: {name: ew, namespace: istio-system}\n"
+	"spec:\n  selector: {istio: ingressgateway}\n  servers:\n"
+	"  - port: {number: 15443, name: tls, protocol: TLS}\n"
+	"    hosts: ['*.default.svc.cluster.local', 'ext.example.com']\n"
+	"    tls: {mode: AUTO_PASSTHROUGH}\n"
+	"  - port: {number: 15444, name: tls2, protocol: TLS}\n"
+	"    hosts: ['other.test']\n    tls: {mode: AUTO_PASSTHROUGH}\n"
+	"  - port: {number: 15443, name: tls3, protocol: TLS}\n"
+	"    hosts: ['*.example.org']\n    tls: {mode: PASSTHROUGH}\n"
+	"---\napiVersion: networking.istio.io/v1\nkind: VirtualService\n"
+	"metadata: {name: org, namespace: istio-system}\n"
+	"spec:\n  hosts: ['*.example.org']\n  gateways: [ew]\n  tls:\n"
+	"  - match: [{sniHosts: ['*.example.org']}]\n"
+	"    route: [{destination: {host: one.default.svc.cluster.local, port: {number: 8443}}}]\n"
+	SVC("one", 8443) SVC("two", 8443)
+	"---\napiVersion: v1\nkind: Service\nmetadata: {name: three, namespace: other}\n"
+	"spec: {ports: [{port: 8443, name: tcp}]}\n"
+	"---\napiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+	"metadata: {name: ext, namespace: default}\n"
+	"spec: {hosts: [ext.example.com], ports: [{number: 443, name: tls, protocol: TLS}],\n"
+	"  location: MESH_INTERNAL, resolution: STATIC, endpoints: [{address: 10.2.0.1}]}\n"
+	"---\napiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+	"metadata: {name: outer, namespace: default}\n"
+	"spec: {hosts: [outer.default.svc.cluster.local], ports: [{number: 443, name: tls,\n"
+	"  protocol: TLS}], resolution: STATIC, endpoints: [{address: 10.2.0.2}]}\n"
+	"---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\n"
+	"metadata: {name: two, namespace: default}\n"
+	"spec: {host: two, trafficPolicy: {tls: {mode: ISTIO_MUTUAL}},\n"
+	"  subsets: [{name: v1, labels: {v: '1'}}, {name: v2, labels: {v: '2'}}]}\n";
+
+static void
+t_autopass(void)
+{
+	struct fixture fx;
+	const struct gw_l4 *l;
+	const struct gw_l4_route *r;
+	size_t i;
+
+	fx_load(&fx, autopass);
+	l = l4(&fx, 15443);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(l);
+	CU_ASSERT_EQUAL(l->kind, GW_L4_PASSTHROUGH);
+	/* one: 1 cluster, two: 3 (no subset, v1, v2), ext: 1; not three (other ns) */
+	CU_ASSERT_EQUAL(l->nautos, 5);
+	for (i = 1; i < l->nautos; i++)
+		CU_ASSERT(gw_l4_auto_cmp(&l->autos[i - 1], &l->autos[i]) < 0);
+	CU_ASSERT_STRING_EQUAL(to(l, 15443, "10.0.0.1", "10.9.0.1",
+	    "outbound_.8443_._.one.default.svc.cluster.local"),
+	    "outbound_.8443_._.one.default.svc.cluster.local");
+	CU_ASSERT_STRING_EQUAL(to(l, 15443, "10.0.0.1", "10.9.0.1",
+	    "outbound_.8443_.v2_.two.default.svc.cluster.local"),
+	    "outbound_.8443_.v2_.two.default.svc.cluster.local");
+	CU_ASSERT_STRING_EQUAL(to(l, 15443, "10.0.0.1", "10.9.0.1",
+	    "outbound_.443_._.ext.example.com"), "outbound_.443_._.ext.example.com");
+	/* no TLS of its own, though the DestinationRule says ISTIO_MUTUAL */
+	r = gw_l4_auto_find(l, "outbound_.8443_.v1_.two.default.svc.cluster.local");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r->dests[0].cluster->tls);
+	CU_ASSERT_EQUAL(r->dests[0].cluster->tls->mode, GW_UPTLS_DISABLE);
+	CU_ASSERT_PTR_NULL(r->dests[0].cluster->missing);
+	r = gw_l4_auto_find(l, "outbound_.8443_._.two.default.svc.cluster.local");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_EQUAL(r->dests[0].cluster->neps, 1);
+	/* only with an Istio ALPN in the hello, as istiod's chains */
+	{
+		struct ipaddr d = ip("10.0.0.1"), sa = ip("10.9.0.1");
+
+		CU_ASSERT_PTR_NULL(gw_l4_route_find(l, 15443, &d, &sa,
+		    "outbound_.8443_._.one.default.svc.cluster.local", 0));
+	}
+	/* a MESH_EXTERNAL ServiceEntry is not reachable so (istiod skips it) */
+	CU_ASSERT_PTR_NULL(to(l, 15443, "10.0.0.1", "10.9.0.1",
+	    "outbound_.443_._.outer.default.svc.cluster.local"));
+	/* closed: no such subset, port, host; outside the hosts; not the form */
+	CU_ASSERT_PTR_NULL(to(l, 15443, "10.0.0.1", "10.9.0.1",
+	    "outbound_.8443_.v3_.two.default.svc.cluster.local"));
+	CU_ASSERT_PTR_NULL(to(l, 15443, "10.0.0.1", "10.9.0.1",
+	    "outbound_.8444_._.one.default.svc.cluster.local"));
+	CU_ASSERT_PTR_NULL(to(l, 15443, "10.0.0.1", "10.9.0.1",
+	    "outbound_.8443_._.four.default.svc.cluster.local"));
+	CU_ASSERT_PTR_NULL(to(l, 15443, "10.0.0.1", "10.9.0.1",
+	    "outbound_.8443_._.three.other.svc.cluster.local"));
+	CU_ASSERT_PTR_NULL(to(l, 15443, "10.0.0.1", "10.9.0.1", "one.default.svc.cluster.local"));
+	CU_ASSERT_PTR_NULL(to(l, 15443, "10.0.0.1", "10.9.0.1", NULL));
+	/* a PASSTHROUGH server on the same port: its tls[] rules beside them */
+	CU_ASSERT_EQUAL(l->nroutes, 1);
+	CU_ASSERT_STRING_EQUAL(to(l, 15443, "10.0.0.1", "10.9.0.1", "x.example.org"),
+	    "outbound|8443||one.default.svc.cluster.local");
+	/* names compare without case, as the SNI reader lower-cases them */
+	CU_ASSERT_PTR_NOT_NULL(to(l, 15443, "10.0.0.1", "10.9.0.1",
+	    "outbound_.8443_._.ONE.default.svc.cluster.local"));
+	/* a server whose hosts cover nothing: every connection closed, a note */
+	l = l4(&fx, 15444);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(l);
+	CU_ASSERT_EQUAL(l->nautos, 0);
+	CU_ASSERT(noted(&fx, "AUTO_PASSTHROUGH: no Service or MESH_INTERNAL ServiceEntry"));
+	CU_ASSERT(!noted(&fx, "AUTO_PASSTHROUGH is not served"));
+	fx_free(&fx);
+}
+
 int
 main(void)
 {
@@ -317,6 +453,8 @@ main(void)
 		    t_passthrough },
 		{ "TCP: port, sourceSubnet, destinationSubnets, gateways, notes", t_tcp },
 		{ "prefixes of both families", t_cidr },
+		{ "AUTO_PASSTHROUGH SNI names", t_autopass_parse },
+		{ "AUTO_PASSTHROUGH clusters by SNI, hosts, subsets", t_autopass },
 		{ "PROXY protocol v1 and v2 headers", t_proxy },
 		{ NULL, NULL },
 	};

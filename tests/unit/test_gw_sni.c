@@ -10,9 +10,9 @@
 #include "cu.h"
 #include "../../src/gw/gw-sni.h"
 
-/* A real ClientHello (sni NULL: none) as a client's first flight; malloc'd. */
+/* A real ClientHello (sni NULL: none; alpn: wire-format list or NULL); malloc'd. */
 static uint8_t *
-hello(const char *sni, size_t *len)
+hello_alpn(const char *sni, const char *alpn, size_t alpn_len, size_t *len)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
 	SSL *s = SSL_new(ctx);
@@ -24,6 +24,8 @@ hello(const char *sni, size_t *len)
 	SSL_set_bio(s, rb, wb);
 	if (sni)
 		SSL_set_tlsext_host_name(s, sni);
+	if (alpn)
+		SSL_set_alpn_protos(s, (const unsigned char *)alpn, (unsigned)alpn_len);
 	SSL_set_connect_state(s);
 	(void)SSL_do_handshake(s);
 	n = BIO_get_mem_data(wb, &p);
@@ -33,6 +35,12 @@ hello(const char *sni, size_t *len)
 	SSL_free(s);
 	SSL_CTX_free(ctx);
 	return out;
+}
+
+static uint8_t *
+hello(const char *sni, size_t *len)
+{
+	return hello_alpn(sni, NULL, 0, len);
 }
 
 static enum gw_sni_res
@@ -193,6 +201,41 @@ t_hostile(void)
 	free(h);
 }
 
+/* Istio's mTLS ALPNs in the hello, as AUTO_PASSTHROUGH requires one. */
+static void
+t_istio_alpn(void)
+{
+	static const struct {
+		const char	*alpn;
+		size_t		 len;
+		int		 istio;
+	} cases[] = {
+		{ NULL, 0, 0 },
+		{ "\x02h2\x08http/1.1", 12, 0 },
+		{ "\x05istio", 6, 1 },
+		{ "\x02h2\x08istio-h2", 12, 1 },
+		{ "\x0eistio-http/1.1", 15, 1 },
+		{ "\x13istio-peer-exchange\x05istio", 26, 1 },
+		{ "\x06istiox", 7, 0 },
+		{ "\x04isti", 5, 0 },
+	};
+	struct gw_sni_rd rd;
+	char name[256];
+	size_t i, len;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint8_t *h = hello_alpn("outbound_.8443_._.a.test", cases[i].alpn, cases[i].len, &len);
+
+		gw_sni_init(&rd);
+		CU_ASSERT_EQUAL(gw_sni_istio_alpn(&rd), 0);	/* no hello yet */
+		CU_ASSERT_EQUAL(gw_sni_parse(&rd, h, len, name), GW_SNI_FOUND);
+		CU_ASSERT_EQUAL(gw_sni_istio_alpn(&rd), cases[i].istio);
+		if (gw_sni_istio_alpn(&rd) != cases[i].istio)
+			fprintf(stderr, "case %zu\n", i);
+		free(h);
+	}
+}
+
 int
 main(void)
 {
@@ -202,6 +245,7 @@ main(void)
 		{ "a hello in 1-byte and 100-byte records", t_records_split },
 		{ "not TLS: refused at the first byte", t_not_tls },
 		{ "hostile lengths, names and endless records", t_hostile },
+		{ "Istio's mTLS ALPNs offered or not", t_istio_alpn },
 		{ NULL, NULL },
 	};
 
