@@ -169,7 +169,14 @@ EOC
 }
 
 check() {
-	local failed=0
+	local failed=0 rc=0
+	# the Kubernetes control plane tests/daemon/kube-real.sh runs against
+	# (Go test peers: etcd, kube-apiserver, kubectl), built once into
+	# build/ and shared with the ASan build and distcheck
+	echo "== etcd, kube-apiserver and kubectl for the kube tests (tests/kube/build.sh)"
+	"$top/tests/kube/build.sh" "$top/build" || rc=$?
+	[ $rc -eq 0 ] || { echo "quickstart: tests/kube/build.sh: exit $rc"; failed=1; }
+	export VIPGATE_KUBE_BIN=$top/build/tests/kube/bin
 	echo "== unit, daemon and netns tests"
 	(cd "$top/build" && make -s -j"$jobs" check) || { failed=1; cat_failed "$top/build"; }
 	echo "== the same under AddressSanitizer and UBSan"
