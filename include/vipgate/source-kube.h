@@ -107,6 +107,13 @@ int64_t kube_backoff_ms(int failures, uint32_t rnd);
 /* Status write-back: the merge-patch body for a Service's ingress IPs (none: clear). */
 char *kube_status_body(const char *const *ips, size_t n);
 
+/*
+ * The message of an API server's error answer (a Status object), for the
+ * log: printable, at most 300 bytes; NULL when the body is not a Status
+ * with a message (cut short, not JSON). The caller frees it.
+ */
+char *kube_status_message(const char *body, size_t len);
+
 /* The I/O part. */
 struct kube_source;
 
