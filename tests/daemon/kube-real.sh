@@ -3,8 +3,9 @@
 # built by tests/kube/build.sh, started by tests/kube/lib.sh in a network
 # namespace this test makes), as the least-privileged service account of
 # contrib/kubernetes/rbac.yaml:
-#   - the seed's manifests applied with kubectl give the VIPs the same files
-#     give vipgated's file source;
+#   - the seed's manifests applied with kubectl give the VIPs, the L2
+#     ownership, the gateway's listeners and routes the same files give
+#     vipgated's file source;
 #   - status.loadBalancer.ingress written through the status subresource,
 #     read back as the previous allocation after a restart with no state;
 #   - LIST then WATCH with resourceVersions: created and deleted objects;
@@ -114,6 +115,31 @@ n_bulk_status() { [ "$(kctl get svc -n bulk -o jsonpath='{range .items[*]}{.stat
 ra_watched() { [ "$(kstatus kinds.RequestAuthentication.state)" = watching ]; }
 sa_kubectl() { kx "$kbin/kubectl" --kubeconfig "$tmp/kubeconfig" --request-timeout=20s "$@"; }
 seed_apply() { kctl apply -f "$tmp/seed/zz-services.yaml" >/dev/null && kctl apply -f "$tmp/seed" >/dev/null; }
+# the gateway's routes and listeners, as JSON without run-time counters
+gw_views() { # PREFIX
+	json gateway routes > "$1.routes" && json gateway listeners | /usr/bin/python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+def strip(o):
+    if isinstance(o, dict):
+        return {k: strip(v) for k, v in o.items() if k not in ("connections", "requests", "since", "uptime")}
+    if isinstance(o, list):
+        return [strip(v) for v in o]
+    return o
+json.dump(strip(d), sys.stdout, indent=1, sort_keys=True)' > "$1.listeners"; }
+gw_views_as() { gw_views "$tmp/kube" && cmp -s "$1.routes" "$tmp/kube.routes"; }
+# the VIPs this node answers ARP for, and who owns each
+l2_view() { json l2 | /usr/bin/python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+def strip(o):
+    if isinstance(o, dict):
+        return {k: strip(v) for k, v in o.items() if k not in ("since", "uptime", "age_ms", "changes")}
+    if isinstance(o, list):
+        return [strip(v) for v in o]
+    return o
+json.dump(strip(d), sys.stdout, indent=1, sort_keys=True)'; }
+l2_as() { l2_view > "$tmp/kube.l2" && cmp -s "$1" "$tmp/kube.l2"; }
 create_back() { kctl create service loadbalancer back --tcp=80:80 >/dev/null && wait_for 60 has_svc default/back; }
 
 start_vipgated() { # config
@@ -202,23 +228,30 @@ addressType: IPv4
 endpoints: [{addresses: [10.9.0.2], nodeName: node-a}]
 ports: [{port: 80, protocol: TCP}]
 EOF
-conf() { # FILE OBJECT-PATHS KUBE-LINE
+conf() { # FILE OBJECT-PATHS KUBE-LINE [GATEWAY]
 	cat > "$1" <<EOF
 node: {name: node-a}
 objects: {paths: [$2]}
 $3
 control: {socket: $tmp/sock}
 addresses: {interface: lo}
-gateway: {enabled: false}
+gateway: {enabled: ${4:-false}}
 state_dir: $tmp/state
 log: {level: debug}
 EOF
 }
-conf "$tmp/files.yaml" "$tmp/seed" ""
+# the seed's comparison with the gateway on (routes, listeners)
+conf "$tmp/files.yaml" "$tmp/seed" "" true
+conf "$tmp/kube-gw.yaml" "$tmp/empty" "kubernetes: {kubeconfig: $tmp/kubeconfig}" true
 conf "$tmp/kube.yaml" "$tmp/empty" "kubernetes: {kubeconfig: $tmp/kubeconfig}"
 start_vipgated "$tmp/files.yaml"
 check "the seed from files: the ingress gateway gets a VIP" wait_for 10 gw_has_vip
 all_vips > "$tmp/vips.files"
+gw_views "$tmp/files"
+wait_for 5 has_addr 192.168.1.201
+l2_view > "$tmp/files.l2"
+check "the seed from files: this node owns the gateway's VIP" grep -q 192.168.1.201 "$tmp/files.l2"
+check "the seed from files: the gateway has routes" grep -q bookinfo.example.com "$tmp/files.routes"
 stop $pid; pid=
 rm -rf "$tmp/state"/*
 echo "from files:"; sed 's/^/  /' "$tmp/vips.files"
@@ -226,13 +259,18 @@ echo "from files:"; sed 's/^/  /' "$tmp/vips.files"
 # namespaces first, as kubectl apply -f DIR applies files in name order
 check "kubectl applies the seed's manifests" seed_apply
 : > "$tmp/log"
-start_vipgated "$tmp/kube.yaml"
+start_vipgated "$tmp/kube-gw.yaml"
 check "every kind is listed (one CRD absent counts as empty)" wait_for 30 synced
 check "vipgatectl status counts them" test "$(kstatus kinds_synced)" = "$(kstatus kinds_total)"
 check "the absent CRD's kind is warned about" log_has "RequestAuthentication is not served"
 check "the same VIPs as from the files" wait_for 10 vips_as_in "$tmp/vips.files"
 all_vips > "$tmp/vips.kube"
 diff "$tmp/vips.files" "$tmp/vips.kube" | sed 's/^/  /'
+check "the same gateway routes as from the files" wait_for 10 gw_views_as "$tmp/files"
+check "the same gateway listeners" cmp -s "$tmp/files.listeners" "$tmp/kube.listeners"
+check "the same L2 ownership (ARP answers)" wait_for 5 l2_as "$tmp/files.l2"
+diff "$tmp/files.l2" "$tmp/kube.l2" | head -20 | sed 's/^/  /'
+diff "$tmp/files.routes" "$tmp/kube.routes" | head -20 | sed 's/^/  /'
 gw_vip=$(svc_vips istio-system/istio-ingressgateway)
 web_vip=$(svc_vips default/web)
 check "the gateway's VIP is a local address" wait_for 5 has_addr "$gw_vip"
