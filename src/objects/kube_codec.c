@@ -632,6 +632,12 @@ kube_backoff_ms(int failures, uint32_t rnd)
 	return d / 2 + (int64_t)(rnd % (uint32_t)(d / 2 + 1));
 }
 
+int
+kube_failure_loud(int failures)
+{
+	return failures > 0 && (failures & (failures - 1)) == 0;
+}
+
 char *
 kube_status_message(const char *body, size_t len)
 {

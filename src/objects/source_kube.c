@@ -392,8 +392,12 @@ list_done(struct kube_watch *w, CURLcode rc, long code)
 		else
 			kube_http_error(&ks->http, "%s: HTTP %ld: %s", w->path, code,
 			    body_excerpt(w));
-		log_warnx("kubernetes: list %s: %s", kind_name(w->kind),
-		    ks->http.last_error);
+		if (kube_failure_loud(w->failures))
+			log_warnx("kubernetes: list %s: %s (%d in a row)", kind_name(w->kind),
+			    ks->http.last_error, w->failures);
+		else
+			log_debug("kubernetes: list %s: %s (%d in a row)", kind_name(w->kind),
+			    ks->http.last_error, w->failures);
 		watch_retry(w, kube_http_backoff_ms(w->failures));
 		return;
 	}
@@ -468,7 +472,12 @@ watch_done(struct kube_watch *w, CURLcode rc, long code)
 	else
 		kube_http_error(&ks->http, "%s: watch ended after %lld ms", w->path,
 		    (long long)lasted);
-	log_warnx("kubernetes: %s; watching again", ks->http.last_error);
+	if (kube_failure_loud(w->failures))
+		log_warnx("kubernetes: %s; watching again (%d in a row)", ks->http.last_error,
+		    w->failures);
+	else
+		log_debug("kubernetes: %s; watching again (%d in a row)", ks->http.last_error,
+		    w->failures);
 	watch_retry(w, kube_http_backoff_ms(w->failures));
 }
 

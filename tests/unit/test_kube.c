@@ -353,6 +353,25 @@ test_list(void)
 }
 
 static void
+test_failure_loud(void)
+{
+	int i, loud = 0;
+
+	CU_ASSERT_FALSE(kube_failure_loud(0));
+	CU_ASSERT_FALSE(kube_failure_loud(-4));
+	CU_ASSERT_TRUE(kube_failure_loud(1));
+	CU_ASSERT_TRUE(kube_failure_loud(2));
+	CU_ASSERT_FALSE(kube_failure_loud(3));
+	CU_ASSERT_TRUE(kube_failure_loud(4));
+	CU_ASSERT_FALSE(kube_failure_loud(6));
+	CU_ASSERT_TRUE(kube_failure_loud(1024));
+	/* a thousand failures in a row: ten warnings (1 to 512) */
+	for (i = 1; i <= 1000; i++)
+		loud += kube_failure_loud(i);
+	CU_ASSERT_EQUAL(loud, 10);
+}
+
+static void
 test_status_message(void)
 {
 	const char *s422 = "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
@@ -481,6 +500,7 @@ static const struct cu_test tests[] = {
 	{ "List: kind supplied, bad item alone", test_list },
 	{ "status merge patch", test_status_body },
 	{ "an error answer's message", test_status_message },
+	{ "failures in a row: warned 1, 2, 4, 8, ...", test_failure_loud },
 	{ "backoff: exponential, jittered, bounded", test_backoff },
 	{ "objects from files beside the API's", test_files_beside_api },
 	{ NULL, NULL }
