@@ -104,8 +104,22 @@ int kube_list_decode(const char *buf, size_t len, enum obj_kind, const char *ori
 #define KUBE_BACKOFF_MAX_MS	30000
 int64_t kube_backoff_ms(int failures, uint32_t rnd);
 
+/*
+ * Whether the failures-th failure in a row of one kind's LIST or WATCH is
+ * logged as a warning (1, 2, 4, 8, ...) or at debug level: while an API
+ * server is away, 21 kinds retrying would otherwise fill the log.
+ */
+int kube_failure_loud(int failures);
+
 /* Status write-back: the merge-patch body for a Service's ingress IPs (none: clear). */
 char *kube_status_body(const char *const *ips, size_t n);
+
+/*
+ * The message of an API server's error answer (a Status object), for the
+ * log: printable, at most 300 bytes; NULL when the body is not a Status
+ * with a message (cut short, not JSON). The caller frees it.
+ */
+char *kube_status_message(const char *body, size_t len);
 
 /* The I/O part. */
 struct kube_source;

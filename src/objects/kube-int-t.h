@@ -33,6 +33,9 @@ struct kube_xfer {
 	kube_xfer_done_fn	 done;
 	void			*owner;
 	char			 errbuf[CURL_ERROR_SIZE];
+	/* the start of an answer no owner reads (kube_http_prepare) */
+	char			 body[1024];
+	size_t			 nbody;
 };
 
 /* libcurl's multi interface on the main loop, and how to reach the server. */
@@ -95,6 +98,7 @@ struct kube_source {
 	struct kube_watch	 w[K__COUNT];
 	size_t			 nw;
 	int			 synced;
+	int			 watch_timeout_s;	/* a WATCH's timeoutSeconds, before jitter */
 
 	/* the status writer */
 	struct kpatch		*patches[PATCH_BUCKETS];

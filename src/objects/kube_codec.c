@@ -632,6 +632,40 @@ kube_backoff_ms(int failures, uint32_t rnd)
 	return d / 2 + (int64_t)(rnd % (uint32_t)(d / 2 + 1));
 }
 
+int
+kube_failure_loud(int failures)
+{
+	return failures > 0 && (failures & (failures - 1)) == 0;
+}
+
+char *
+kube_status_message(const char *body, size_t len)
+{
+	json_t *j;
+	const char *kind, *msg;
+	char *out = NULL;
+	size_t i, n;
+
+	if (body == NULL || len == 0)
+		return NULL;
+	j = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
+	if (j == NULL)
+		return NULL;
+	kind = json_string_value(json_object_get(j, "kind"));
+	msg = json_string_value(json_object_get(j, "message"));
+	if (kind && strcmp(kind, "Status") == 0 && msg && *msg) {
+		n = strlen(msg);
+		if (n > 300)
+			n = 300;
+		out = xmalloc(n + 1);
+		for (i = 0; i < n; i++)
+			out[i] = (msg[i] >= 0x20 && msg[i] < 0x7f) ? msg[i] : '?';
+		out[n] = '\0';
+	}
+	json_decref(j);
+	return out;
+}
+
 char *
 kube_status_body(const char *const *ips, size_t n)
 {

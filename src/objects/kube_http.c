@@ -171,6 +171,25 @@ bearer(struct kube_http *h)
 	return h->token;
 }
 
+/*
+ * An answer's body the transfer's owner does not read (a status PATCH's:
+ * the whole Service): its start is kept for an error's message, the rest
+ * dropped. Without it libcurl would write the body to stdout.
+ */
+static size_t
+keep_start(char *p, size_t sz, size_t nm, void *arg)
+{
+	struct kube_xfer *x = arg;
+	size_t n = sz * nm, room = sizeof(x->body) - 1 - x->nbody;
+
+	if (room > n)
+		room = n;
+	memcpy(x->body + x->nbody, p, room);
+	x->nbody += room;
+	x->body[x->nbody] = '\0';
+	return n;
+}
+
 void
 kube_http_prepare(struct kube_http *h, struct kube_xfer *x, const char *url)
 {
@@ -220,7 +239,11 @@ kube_http_prepare(struct kube_http *h, struct kube_xfer *x, const char *url)
 		curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &b);
 	} else if (a->key_file)
 		curl_easy_setopt(e, CURLOPT_SSLKEY, a->key_file);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, keep_start);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
 	x->errbuf[0] = '\0';
+	x->body[0] = '\0';
+	x->nbody = 0;
 	x->easy = e;
 }
 

@@ -73,8 +73,13 @@ patch_xfer_done(struct kube_xfer *x, CURLcode rc, long code)
 	if (rc != CURLE_OK)
 		kube_http_error(&ks->http, "service %s/%s: status: %s", p->ns, p->name,
 		    p->x.errbuf[0] ? p->x.errbuf : curl_easy_strerror(rc));
-	else
-		kube_http_error(&ks->http, "service %s/%s: status: HTTP %ld", p->ns, p->name, code);
+	else {
+		char *m = kube_status_message(p->x.body, p->x.nbody);
+
+		kube_http_error(&ks->http, "service %s/%s: status: HTTP %ld%s%s", p->ns, p->name,
+		    code, m ? ": " : "", m ? m : "");
+		free(m);
+	}
 	free(p->inflight);
 	p->inflight = NULL;
 	if (code == 404 || code == 422 || ++p->tries >= PATCH_MAX_TRIES) {

@@ -316,14 +316,15 @@ watch_start(struct kube_watch *w, int list)
 	else
 		xasprintf(&url, "%s%s?watch=1&resourceVersion=%s&allowWatchBookmarks=true"
 		    "&timeoutSeconds=%d", ks->http.auth.server, w->path, w->rv,
-		    WATCH_TIMEOUT_S + (int)(random() % WATCH_TIMEOUT_S));
+		    ks->watch_timeout_s + (int)(random() % ks->watch_timeout_s));
 	kube_http_prepare(&ks->http, &w->x, url);
 	curl_easy_setopt(w->x.easy, CURLOPT_WRITEFUNCTION, watch_write);
 	curl_easy_setopt(w->x.easy, CURLOPT_WRITEDATA, w);
 	if (list)
 		curl_easy_setopt(w->x.easy, CURLOPT_TIMEOUT_MS, (long)LIST_TIMEOUT_MS);
 	else
-		curl_easy_setopt(w->x.easy, CURLOPT_TIMEOUT_MS, (long)(2 * WATCH_TIMEOUT_S + 60) * 1000);
+		curl_easy_setopt(w->x.easy, CURLOPT_TIMEOUT_MS,
+		    (long)(2 * ks->watch_timeout_s + 60) * 1000);
 	w->phase = list ? KW_LIST : KW_WATCH;
 	w->started = now_ms();
 	log_debug("kubernetes: GET %s", url);
@@ -391,8 +392,12 @@ list_done(struct kube_watch *w, CURLcode rc, long code)
 		else
 			kube_http_error(&ks->http, "%s: HTTP %ld: %s", w->path, code,
 			    body_excerpt(w));
-		log_warnx("kubernetes: list %s: %s", kind_name(w->kind),
-		    ks->http.last_error);
+		if (kube_failure_loud(w->failures))
+			log_warnx("kubernetes: list %s: %s (%d in a row)", kind_name(w->kind),
+			    ks->http.last_error, w->failures);
+		else
+			log_debug("kubernetes: list %s: %s (%d in a row)", kind_name(w->kind),
+			    ks->http.last_error, w->failures);
 		watch_retry(w, kube_http_backoff_ms(w->failures));
 		return;
 	}
@@ -467,7 +472,12 @@ watch_done(struct kube_watch *w, CURLcode rc, long code)
 	else
 		kube_http_error(&ks->http, "%s: watch ended after %lld ms", w->path,
 		    (long long)lasted);
-	log_warnx("kubernetes: %s; watching again", ks->http.last_error);
+	if (kube_failure_loud(w->failures))
+		log_warnx("kubernetes: %s; watching again (%d in a row)", ks->http.last_error,
+		    w->failures);
+	else
+		log_debug("kubernetes: %s; watching again (%d in a row)", ks->http.last_error,
+		    w->failures);
 	watch_retry(w, kube_http_backoff_ms(w->failures));
 }
 
@@ -514,6 +524,14 @@ ksrc_new(struct event_base *base, struct store *st, struct kube_auth *auth,
 	ks->store = st;
 	ks->changed = changed;
 	ks->changed_arg = arg;
+	ks->watch_timeout_s = WATCH_TIMEOUT_S;
+	{
+		/* VIPGATE_TEST_WATCH_TIMEOUT: shorter watches, for tests only */
+		const char *t = getenv("VIPGATE_TEST_WATCH_TIMEOUT");
+
+		if (t && atoi(t) > 0 && atoi(t) <= WATCH_TIMEOUT_S)
+			ks->watch_timeout_s = atoi(t);
+	}
 	kube_http_init(&ks->http, base, auth, synced_check, ks);
 	log_info("kubernetes: API server %s", ks->http.auth.server);
 	for (k = 0; k < K__COUNT; k++) {

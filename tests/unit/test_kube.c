@@ -353,6 +353,56 @@ test_list(void)
 }
 
 static void
+test_failure_loud(void)
+{
+	int i, loud = 0;
+
+	CU_ASSERT_FALSE(kube_failure_loud(0));
+	CU_ASSERT_FALSE(kube_failure_loud(-4));
+	CU_ASSERT_TRUE(kube_failure_loud(1));
+	CU_ASSERT_TRUE(kube_failure_loud(2));
+	CU_ASSERT_FALSE(kube_failure_loud(3));
+	CU_ASSERT_TRUE(kube_failure_loud(4));
+	CU_ASSERT_FALSE(kube_failure_loud(6));
+	CU_ASSERT_TRUE(kube_failure_loud(1024));
+	/* a thousand failures in a row: ten warnings (1 to 512) */
+	for (i = 1; i <= 1000; i++)
+		loud += kube_failure_loud(i);
+	CU_ASSERT_EQUAL(loud, 10);
+}
+
+static void
+test_status_message(void)
+{
+	const char *s422 = "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
+	    "\"status\":\"Failure\",\"message\":\"Service \\\"web\\\" is invalid: "
+	    "status.loadBalancer.ingress[0].ip: Invalid value: \\\"x\\\"\\n\","
+	    "\"reason\":\"Invalid\",\"code\":422}";
+	const char *svc = "{\"kind\":\"Service\",\"message\":\"no\"}";
+	char big[600], *m;
+
+	m = kube_status_message(s422, strlen(s422));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_STRING_EQUAL(m, "Service \"web\" is invalid: "
+	    "status.loadBalancer.ingress[0].ip: Invalid value: \"x\"?");
+	free(m);
+	/* not a Status, cut short, empty, not JSON */
+	CU_ASSERT_PTR_NULL(kube_status_message(svc, strlen(svc)));
+	CU_ASSERT_PTR_NULL(kube_status_message(s422, 40));
+	CU_ASSERT_PTR_NULL(kube_status_message("", 0));
+	CU_ASSERT_PTR_NULL(kube_status_message(NULL, 0));
+	CU_ASSERT_PTR_NULL(kube_status_message("<html>", 6));
+	/* a long message is cut at 300 bytes */
+	memset(big, 'a', sizeof(big));
+	memcpy(big, "{\"kind\":\"Status\",\"message\":\"", 28);
+	memcpy(big + sizeof(big) - 3, "\"}", 3);
+	m = kube_status_message(big, strlen(big));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_EQUAL(strlen(m), 300);
+	free(m);
+}
+
+static void
 test_status_body(void)
 {
 	const char *two[] = { "192.0.2.10", "2001:db8::10" };
@@ -449,6 +499,8 @@ static const struct cu_test tests[] = {
 	{ "bad watch events", test_event_bad },
 	{ "List: kind supplied, bad item alone", test_list },
 	{ "status merge patch", test_status_body },
+	{ "an error answer's message", test_status_message },
+	{ "failures in a row: warned 1, 2, 4, 8, ...", test_failure_loud },
 	{ "backoff: exponential, jittered, bounded", test_backoff },
 	{ "objects from files beside the API's", test_files_beside_api },
 	{ NULL, NULL }
