@@ -326,31 +326,36 @@ u_done(struct gw_uconn *uc)
 	uc->ops->done(uc->req, reusable);
 }
 
+/* Why a connection's TLS handshake failed (logged and counted), or NULL. */
+static const char *
+tls_failure(struct gw_uconn *uc, short what, char *reason, size_t len)
+{
+	int tf;
+
+	if (uc->connected || (tf = gw_uptls_failure(uc->io, what, reason, len)) == 0)
+		return NULL;
+	log_warnx("gateway: upstream %s (%s): TLS handshake: %s", uc->key,
+	    uc->cl_name ? uc->cl_name : "-", reason);
+	if (uc->cl_name)
+		gw_stats_cluster(&uc->w->stats, uc->cl_name,
+		    tf == GW_UPTLS_FAIL_SAN ? GW_CS_SSL_FAIL_VERIFY_SAN :
+		    tf == GW_UPTLS_FAIL_VERIFY ? GW_CS_SSL_FAIL_VERIFY_ERROR :
+		    GW_CS_SSL_CONNECTION_ERROR);
+	return reason;
+}
+
 static void
 u_fail(struct gw_uconn *uc, short what)
 {
 	struct gw_stream *st = uc->req;
 	char reason[256];
-	const char *tls = NULL;
-	int tf;
 
 	if (st == NULL) {
 		uc_free(uc);
 		return;
 	}
-	if (!uc->connected &&
-	    (tf = gw_uptls_failure(uc->io, what, reason, sizeof(reason))) != 0) {
-		log_warnx("gateway: upstream %s (%s): TLS handshake: %s", uc->key,
-		    uc->cl_name ? uc->cl_name : "-", reason);
-		if (uc->cl_name)
-			gw_stats_cluster(&uc->w->stats, uc->cl_name,
-			    tf == GW_UPTLS_FAIL_SAN ? GW_CS_SSL_FAIL_VERIFY_SAN :
-			    tf == GW_UPTLS_FAIL_VERIFY ? GW_CS_SSL_FAIL_VERIFY_ERROR :
-			    GW_CS_SSL_CONNECTION_ERROR);
-		tls = reason;
-	}
 	uc->ops->fail(st, uc->connected ? GW_BACK_F_RESET : GW_BACK_F_CONNECT,
-	    uc->reused && !uc->got_bytes, tls);
+	    uc->reused && !uc->got_bytes, tls_failure(uc, what, reason, sizeof(reason)));
 }
 
 void
@@ -714,20 +719,10 @@ h2_broken(struct gw_uconn *pc, short what)
 {
 	struct gw_uconn *h;
 	char reason[256];
-	const char *tls = NULL;
-	int tf;
+	const char *tls;
 
 	pc->closing = 1;
-	if (!pc->connected && (tf = gw_uptls_failure(pc->io, what, reason, sizeof(reason))) != 0) {
-		log_warnx("gateway: upstream %s (%s): TLS handshake: %s", pc->key,
-		    pc->cl_name ? pc->cl_name : "-", reason);
-		if (pc->cl_name)
-			gw_stats_cluster(&pc->w->stats, pc->cl_name,
-			    tf == GW_UPTLS_FAIL_SAN ? GW_CS_SSL_FAIL_VERIFY_SAN :
-			    tf == GW_UPTLS_FAIL_VERIFY ? GW_CS_SSL_FAIL_VERIFY_ERROR :
-			    GW_CS_SSL_CONNECTION_ERROR);
-		tls = reason;
-	}
+	tls = tls_failure(pc, what, reason, sizeof(reason));
 	pc->busy++;
 	TAILQ_FOREACH(h, &pc->handles, hlink) {
 		const struct gw_back_ops *ops = h->ops;
