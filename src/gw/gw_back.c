@@ -638,49 +638,59 @@ h2_end(struct gw_uconn *h)
 	h2_settle(pc);
 }
 
-/* Tells each touched request how it stands, then leaves their streams. */
+/* Tells a touched request how it stands (its stream entered). */
+static void
+h2_tell(struct gw_uconn *pc, struct gw_uconn *h)
+{
+	if (h->dead || h->req == NULL)
+		return;
+	if (h->tok == NULL) {
+		h->tok = h->ops->enter(h->req);
+		h->tok_ops = h->ops;
+	}
+	switch (gw_uh2_state(h->rq2)) {
+	case GW_UH2_DONE:
+		h->ops->done(h->req, gw_uh2_clean(h->rq2) && gw_uh2_reusable(pc->h2) &&
+		    !pc->w->draining);
+		break;
+	case GW_UH2_REFUSED:
+		h->ops->fail(h->req, GW_BACK_F_REFUSED, 0, NULL);
+		break;
+	case GW_UH2_FAILED:
+		h->ops->fail(h->req, pc->connected ? GW_BACK_F_RESET : GW_BACK_F_CONNECT,
+		    h->reused && !h->got_bytes, NULL);
+		break;
+	case GW_UH2_BAD:
+		h->ops->fail(h->req, GW_BACK_F_PROTOCOL, 0, NULL);
+		break;
+	case GW_UH2_BUSY:
+		break;
+	}
+}
+
+/*
+ * Tells each touched request how it stands, then leaves their streams; a
+ * request touched while that ran (a stream that sent more) is told too.
+ */
 static void
 h2_report(struct gw_uconn *pc)
 {
-	size_t i;
+	size_t told = 0, left = 0;
 
 	pc->busy++;
-	for (i = 0; i < pc->ntouch; i++) {
-		struct gw_uconn *h = pc->touch[i];
+	while (told < pc->ntouch) {
+		while (told < pc->ntouch)
+			h2_tell(pc, pc->touch[told++]);
+		while (left < pc->ntouch) {
+			struct gw_uconn *h = pc->touch[left++];
+			void *tok = h->tok;
 
-		if (h->dead || h->req == NULL)
-			continue;
-		if (h->tok == NULL) {
-			h->tok = h->ops->enter(h->req);
-			h->tok_ops = h->ops;
+			/* touched again from here on: listed again, told again */
+			h->touched = 0;
+			h->tok = NULL;
+			if (tok)
+				h->tok_ops->leave(tok);
 		}
-		switch (gw_uh2_state(h->rq2)) {
-		case GW_UH2_DONE:
-			h->ops->done(h->req, gw_uh2_clean(h->rq2) && gw_uh2_reusable(pc->h2) &&
-			    !pc->w->draining);
-			break;
-		case GW_UH2_REFUSED:
-			h->ops->fail(h->req, GW_BACK_F_REFUSED, 0, NULL);
-			break;
-		case GW_UH2_FAILED:
-			h->ops->fail(h->req, pc->connected ? GW_BACK_F_RESET : GW_BACK_F_CONNECT,
-			    h->reused && !h->got_bytes, NULL);
-			break;
-		case GW_UH2_BAD:
-			h->ops->fail(h->req, GW_BACK_F_PROTOCOL, 0, NULL);
-			break;
-		case GW_UH2_BUSY:
-			break;
-		}
-	}
-	for (i = 0; i < pc->ntouch; i++) {
-		struct gw_uconn *h = pc->touch[i];
-		void *tok = h->tok;
-
-		h->touched = 0;
-		h->tok = NULL;
-		if (tok)
-			h->tok_ops->leave(tok);
 	}
 	pc->ntouch = 0;
 	pc->busy--;
