@@ -20,6 +20,9 @@ command -v bird >/dev/null && command -v birdc >/dev/null && have_bird=1
 
 setup_net
 bird_hold3_setup
+# the SIGTERM check below is about a load in progress, not the routers'
+# time to move traffic (drain.withdraw_after, tests/interop/drain-bird.sh)
+echo "drain: {withdraw_after: 0s}" >> "$tmp/vipgate.yaml"
 has_route() { bc show route table t4 | grep -q "^$1 "; }
 svc web > "$tmp/objs/web.yaml"
 vip() { json services | python3 -c '
