@@ -193,7 +193,7 @@ check() {
 	# own build runs the unit tests, which need no namespaces or peers
 	local units
 	units=$(cd "$top/build" && for f in tests/unit/test_*; do
-		[ -f "$f" ] && [ -x "$f" ] && echo "$f"; done | tr '\n' ' ')
+		if [ -f "$f" ] && [ -x "$f" ]; then echo "$f"; fi; done | tr '\n' ' ')
 	(cd "$top/build" && VIPGATE_NO_KUBE=1 make -s distcheck TESTS="$units" >/dev/null) ||
 		failed=1
 	summary
