@@ -42,9 +42,24 @@ struct cfg_identity {
 	const char	*trust_domain;
 };
 
+/*
+ * A gateway deployment: the Gateways whose selector its labels match, its
+ * listeners on the VIPs of the Services that select it (Istio's
+ * istio-ingressgateway, an internal gateway beside it, ...).
+ */
+struct cfg_gw_deploy {
+	const char		*name;
+	struct strmap		 labels;
+};
+
 struct cfg_gateway {
 	int			 enabled;
 	struct strmap		 labels;
+	/* gateway.deployments; when it is not set, one from gateway.labels
+	 * (listeners then on gateway.bind, as before deployments existed) */
+	struct cfg_gw_deploy	*deployments;
+	size_t			 ndeployments;
+	int			 deployments_set;	/* several listen on their own VIPs */
 	const char		*ns;
 	const char		**bind;
 	size_t			 nbind;

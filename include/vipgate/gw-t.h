@@ -338,6 +338,15 @@ struct gw_listener {
 	struct gw_l4		*l4;		/* TCP or TLS passthrough (gw-l4-t.h), no chains;
 						 * NULL: HTTP */
 	uint64_t		 hash;		/* port and TLS settings: equal means keep the socket */
+	size_t			 dep;		/* its deployment: gw_desired.deps[dep] */
+	const char		*bind;		/* its servers' bind address; NULL: the deployment's */
+	/* where it listens: the bind address, or the VIPs of the deployment's
+	 * Services (gateway.deployments set); NULL: gateway.bind */
+	const char		**addrs;
+	size_t			 naddrs;
+	/* deployment and bind address: a connection finds its listener again
+	 * by port and scope after a reload */
+	uint32_t		 scope;
 };
 
 /* An analyze-style note about the configuration. */
@@ -349,8 +358,15 @@ struct gw_note {
 struct gw_authz;
 struct gw_reqauthn;
 
+/* A gateway deployment (gateway.deployments): its own security policies. */
+struct gw_deploy {
+	const char		*name;
+	struct gw_authz		*authz;		/* AuthorizationPolicies; NULL: none apply */
+	struct gw_reqauthn	*reqauthn;	/* RequestAuthentications; NULL: none apply */
+};
+
 struct gw_desired {
-	struct gw_listener	*listeners;	/* sorted by port */
+	struct gw_listener	*listeners;	/* sorted by port, then deployment and bind */
 	size_t			 nlisteners;
 	struct gw_cluster	**clusters;	/* sorted by name */
 	size_t			 nclusters;
@@ -358,8 +374,8 @@ struct gw_desired {
 	size_t			  nregexes;
 	struct gw_note		*notes;
 	size_t			 nnotes;
-	struct gw_authz		*authz;		/* AuthorizationPolicies; NULL: none apply */
-	struct gw_reqauthn	*reqauthn;	/* RequestAuthentications; NULL: none apply */
+	struct gw_deploy	*deps;		/* in gateway.deployments' order */
+	size_t			 ndeps;
 };
 
 #endif

@@ -33,10 +33,14 @@ const struct svc_state *desired_find_svc(const struct desired *, const char *ns,
  */
 void reconcile_bgp(struct desired *, struct store *, const struct config *, const struct live_view *);
 void reconcile_l2(struct desired *, struct store *, const struct config *, const struct live_view *);
-void reconcile_gw(struct desired *, struct store *, const struct config *, const struct live_view *);
+/* The gateway's plan, first: res (the allocation) gives each deployment's VIPs. */
+void reconcile_gw(struct desired *, struct store *, const struct config *, const struct live_view *,
+    const struct alloc_result *res, size_t nres);
 
-/* Whether a Service is the gateway's own (its selector matches gateway.labels; select.c). */
+/* Whether a Service is a gateway's own (its selector matches a deployment's labels; select.c). */
 int reconcile_is_gateway_service(const struct object *svc, const struct config *);
+/* The index of the gateway deployment (gateway.deployments) a Service selects, or -1. */
+int reconcile_gateway_deployment(const struct object *svc, const struct config *);
 /* This node's labels: its Node object's (node may be NULL), overlaid with the config's (select.c). */
 struct strmap reconcile_node_labels(struct vg_arena *, const struct object *node,
     const struct config *);

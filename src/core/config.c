@@ -526,6 +526,22 @@ dec_node_name(struct sc_ctx *c, const struct ynode *n, void *dst)
 	return 0;
 }
 
+/* A gateway deployment's name: a DNS label, as a Deployment's. */
+static int
+dec_deploy_name(struct sc_ctx *c, const struct ynode *n, void *dst)
+{
+	const char *s = NULL;
+
+	if (dec_str(c, n, &s) == -1)
+		return -1;
+	if (!dns_name_ok(s, 63, 0)) {
+		sc_error(c, n, "\"%s\" is not a deployment name (a-z, 0-9, '-')", s);
+		return -1;
+	}
+	*(const char **)dst = s;
+	return 0;
+}
+
 static int
 dec_namespace(struct sc_ctx *c, const struct ynode *n, void *dst)
 {
@@ -700,12 +716,82 @@ static const struct sc_schema identity_schema = {
 	"identity", sizeof(struct cfg_identity), identity_fields, NULL
 };
 
+static int
+deploy_check(struct sc_ctx *c, const struct ynode *n, void *obj)
+{
+	struct cfg_gw_deploy *d = obj;
+
+	if (d->name == NULL) {
+		sc_error(c, n, "a deployment needs a name");
+		return -1;
+	}
+	if (d->labels.n == 0) {
+		sc_error(c, yn_get(n, "labels") ? yn_get(n, "labels") : n,
+		    "a deployment needs labels (its Gateways' selector)");
+		return -1;
+	}
+	return 0;
+}
+
+static const struct sc_field deploy_fields[] = {
+	SCF_FN("name", struct cfg_gw_deploy, name, dec_deploy_name),
+	SCF_FN("labels", struct cfg_gw_deploy, labels, dec_labels),
+	SCF_END
+};
+static const struct sc_schema deploy_schema = {
+	"deployment", sizeof(struct cfg_gw_deploy), deploy_fields, deploy_check
+};
+
+/* Two deployments with one name, or with the same labels, would serve one set of Gateways twice. */
+static int
+deployments_check(struct sc_ctx *c, const struct ynode *n, struct cfg_gateway *g)
+{
+	const struct ynode *dn = yn_get(n, "deployments");
+	size_t i, j, k;
+
+	if (dn == NULL || yn_is_null(dn))
+		return 0;
+	if (yn_get(n, "labels")) {
+		sc_error(c, yn_get(n, "labels"), "set gateway.labels or gateway.deployments, "
+		    "not both (each deployment has its labels)");
+		return -1;
+	}
+	if (g->ndeployments == 0) {
+		sc_error(c, dn, "gateway.deployments is empty: name one deployment or more, "
+		    "or leave it out");
+		return -1;
+	}
+	for (i = 0; i < g->ndeployments; i++)
+		for (j = 0; j < i; j++) {
+			const struct cfg_gw_deploy *a = &g->deployments[i], *b = &g->deployments[j];
+			const struct ynode *at = dn->type == YN_SEQ && i < dn->n ? dn->vals[i] : dn;
+			int same = a->labels.n == b->labels.n;
+
+			if (strcmp(a->name, b->name) == 0) {
+				sc_error(c, at, "deployment \"%s\" is named twice", a->name);
+				return -1;
+			}
+			for (k = 0; same && k < a->labels.n; k++)
+				same = strcmp(a->labels.k[k], b->labels.k[k]) == 0 &&
+				    strcmp(a->labels.v[k], b->labels.v[k]) == 0;
+			if (same) {
+				sc_error(c, at, "deployments \"%s\" and \"%s\" have the same labels",
+				    b->name, a->name);
+				return -1;
+			}
+		}
+	g->deployments_set = 1;
+	return 0;
+}
+
 /* Both listen on every bind address: one port cannot serve both. */
 static int
 gateway_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 {
 	struct cfg_gateway *g = obj;
 
+	if (deployments_check(c, n, g) == -1)
+		return -1;
 	if (g->health_port == g->stats_port) {
 		sc_error(c, yn_get(n, "stats_port") ? yn_get(n, "stats_port") :
 		    yn_get(n, "health_port"), "health_port and stats_port are both %lld",
@@ -718,6 +804,7 @@ gateway_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 static const struct sc_field gateway_fields[] = {
 	SCF_FN("enabled", struct cfg_gateway, enabled, dec_bool),
 	SCF_FN("labels", struct cfg_gateway, labels, dec_labels),
+	SCF_OBJS("deployments", struct cfg_gateway, deployments, ndeployments, &deploy_schema),
 	SCF_FN("namespace", struct cfg_gateway, ns, dec_namespace),
 	SCF_FN("bind", struct cfg_gateway, bind, dec_bind),
 	SCF_FN("workers", struct cfg_gateway, workers, dec_workers),
@@ -916,6 +1003,29 @@ cfg_hostname_label(struct sc_ctx *c, struct config *cfg)
 }
 
 /*
+ * Without gateway.deployments, one deployment made of gateway.labels, named
+ * after them ("istio=ingressgateway"): the rest of the daemon sees only
+ * deployments.
+ */
+static void
+cfg_default_deployment(struct config *cfg)
+{
+	struct cfg_gateway *g = &cfg->gateway;
+	struct vg_buf b = { 0 };
+	size_t i;
+
+	if (g->deployments_set)
+		return;
+	for (i = 0; i < g->labels.n; i++)
+		buf_printf(&b, "%s%s=%s", i ? "," : "", g->labels.k[i], g->labels.v[i]);
+	g->deployments = arena_alloc(cfg->arena, sizeof(*g->deployments));
+	g->deployments[0].name = arena_strdup(cfg->arena, b.s ? b.s : "default");
+	g->deployments[0].labels = g->labels;
+	g->ndeployments = 1;
+	buf_free(&b);
+}
+
+/*
  * The directory relative paths are taken from: the config file's, made
  * absolute so a later chdir("/") does not change what they mean.
  */
@@ -1067,6 +1177,7 @@ config_parse(const char *buf, size_t len, const char *file, struct vg_errs *errs
 		if (cfg->node.name)
 			cfg_hostname_label(&c, cfg);
 		cfg_resolve_paths(&c, cfg, d.root);
+		cfg_default_deployment(cfg);
 	}
 	docs_free(&d);
 	if (errs->nerrors != nerrors0) {

@@ -40,9 +40,12 @@ jint(const json_t *o, const char *k, long long *v)
 /* ---- listeners ---- */
 
 static void
-chain_row(struct ctl_table *t, long long port, const char *proto,
+chain_row(struct ctl_table *t, const json_t *l, long long port, int deps, int addrs,
     const json_t *c)
 {
+	const char *proto = jstr(l, "protocol");
+	const json_t *as = json_object_get(l, "addresses"), *a;
+	struct vg_buf ab = { 0 };
 	const char *rc = jstr(c, "route_config"), *cred = jstr(c, "credential");
 	const char *err = jstr(c, "tls_error"), *rej = jstr(c, "secret_rejected");
 	const char *na = jstr(c, "not_after");
@@ -66,7 +69,15 @@ chain_row(struct ctl_table *t, long long port, const char *proto,
 		buf_printf(&st, "certificate valid until %s", na);
 	else
 		buf_puts(&st, cred ? "ok" : "-");
+	json_array_foreach(as, i, a)
+		if (json_is_string(a))
+			buf_printf(&ab, "%s%s", ab.len ? "," : "", json_string_value(a));
 	ctl_table_row(t);
+	if (deps)
+		ctl_table_cell(t, jstr(l, "deployment") ? jstr(l, "deployment") : "?");
+	/* no address: a deployment whose Services have no VIP yet listens nowhere */
+	if (addrs)
+		ctl_table_cell(t, ab.s ? ab.s : (json_is_array(as) ? "(none)" : "?"));
 	if (port >= 0)
 		ctl_table_cellf(t, "%lld", port);
 	else
@@ -82,15 +93,18 @@ chain_row(struct ctl_table *t, long long port, const char *proto,
 	ctl_table_cell(t, st.s);
 	buf_free(&m);
 	buf_free(&st);
+	buf_free(&ab);
 }
 
 int
 ctl_render_gw_listeners(FILE *f, const json_t *res)
 {
 	const json_t *ls = json_object_get(res, "listeners"), *l, *c, *ready;
+	const char *dep0 = NULL;
 	struct ctl_table *t;
 	long long n, port;
 	size_t i, j;
+	int deps = 0, addrs = 0;
 
 	if (!json_is_object(res) || !json_is_array(ls))
 		return ctl_render_generic(f, res);
@@ -103,7 +117,22 @@ ctl_render_gw_listeners(FILE *f, const json_t *res)
 			    n, n == 1 ? "" : "s");
 		fprintf(f, "\n\n");
 	}
+	/* several gateway deployments: which one each listener is */
+	json_array_foreach(ls, i, l) {
+		const char *d = json_is_object(l) ? jstr(l, "deployment") : NULL;
+
+		if (d && dep0 && strcmp(d, dep0) != 0)
+			deps = 1;
+		if (d && !dep0)
+			dep0 = d;
+		if (json_is_object(l) && json_is_array(json_object_get(l, "addresses")))
+			addrs = 1;
+	}
 	t = ctl_table_new();
+	if (deps)
+		ctl_table_column(t, "deployment");
+	if (addrs)
+		ctl_table_column(t, "addresses");
 	ctl_table_column(t, "port");
 	ctl_table_column(t, "protocol");
 	ctl_table_column(t, "match");
@@ -120,7 +149,7 @@ ctl_render_gw_listeners(FILE *f, const json_t *res)
 			port = -1;
 		json_array_foreach(chains, j, c)
 			if (json_is_object(c))
-				chain_row(t, port, jstr(l, "protocol"), c);
+				chain_row(t, l, port, deps, addrs, c);
 	}
 	if (ctl_table_nrows(t))
 		ctl_table_print(t, f);

@@ -28,6 +28,7 @@ struct gw_h2_env {
 	struct gw_io		*io;
 	struct gw_front		*conn;	/* its peer_id and local_addr serve every stream */
 	uint16_t		 port;
+	uint32_t		 scope;		/* the listener's */
 	int			 tls;
 	const char		*sni;
 	const char		*peer;

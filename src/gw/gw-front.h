@@ -15,7 +15,7 @@ struct gw_worker;
  * TLS on it) from peer; local: the address it reached when a PROXY header
  * said so, NULL for the socket's own.
  */
-void gw_front_accept(struct gw_worker *, uint16_t port, int tls, evutil_socket_t fd,
+void gw_front_accept(struct gw_worker *, uint16_t port, uint32_t scope, int tls, evutil_socket_t fd,
     const struct sockaddr *peer, const struct sockaddr *local);
 /* A new snapshot: connections on a port it no longer has drain (as draining does). */
 void gw_front_ports(struct gw_worker *, const struct gw_snap *);

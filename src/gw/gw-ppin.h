@@ -20,7 +20,7 @@ struct gw_worker;
 #define GW_PPIN_TIMEOUT_MS	15000
 
 /* A connection accepted on port; its header read, w->pp_done gets it. */
-void gw_ppin_start(struct gw_worker *, uint16_t port, int tls, evutil_socket_t fd,
+void gw_ppin_start(struct gw_worker *, uint16_t port, uint32_t scope, int tls, evutil_socket_t fd,
     const struct sockaddr *, int socklen);
 /* Closes the connections still waiting for their header (the gateway stops). */
 void gw_ppin_close_all(struct gw_worker *);

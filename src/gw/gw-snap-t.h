@@ -73,8 +73,9 @@ struct gw_snap {
 	int			 proxy_protocol;	/* gateway.proxy_protocol: a header first */
 	/* RequestAuthentication: the key set of each provider (g->reqauthn->p[i]);
 	 * NULL: none to check tokens with (not fetched, failed, broken) */
-	struct gw_jwks		**jwks;
+	struct gw_jwks		**jwks;		/* every deployment's providers, one after another */
 	size_t			  njwks;
+	size_t			 *jwks_off;	/* deployment d's first: jwks[jwks_off[d]] */
 };
 
 #endif

@@ -9,7 +9,7 @@
 struct gw_snap *gw_snap_ref(struct gw_snap *);
 /* Drops a reference; the last one frees the snapshot and its run-time state. */
 void gw_snap_unref(struct gw_snap *);
-/* The listener of a port in a snapshot, or NULL (listeners are sorted by port). */
-const struct gw_listener *gw_snap_listener(const struct gw_snap *, uint16_t port);
+/* The listener of a port and scope (deployment and bind), or NULL. */
+const struct gw_listener *gw_snap_listener(const struct gw_snap *, uint16_t port, uint32_t scope);
 
 #endif

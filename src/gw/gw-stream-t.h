@@ -109,6 +109,7 @@ struct gw_stream {
 	int			 method;	/* enum http_method */
 	const char		*proto;		/* "HTTP/1.1", for the access log */
 	uint16_t		 port;		/* the listener's */
+	uint32_t		 scope;		/* ... and its deployment and bind (gw_snap_listener) */
 	int			 tls;		/* downstream TLS */
 	const char		*sni;		/* the TLS server name, or NULL */
 	const char		*peer;		/* the downstream peer's address */

@@ -33,8 +33,9 @@ TAILQ_HEAD(gw_ppc_list, gw_ppc);
 
 struct gw_wlis {
 	uint16_t		 port;
+	uint32_t		 scope;		/* the listener's (gw_listener.scope) */
 	int			 tls;
-	char			*addr;		/* the gateway.bind entry */
+	char			*addr;		/* a gateway.bind entry, a VIP or a server's bind */
 	struct evconnlistener	*l;
 };
 
@@ -71,7 +72,7 @@ struct gw_worker {
 	void			(*conn_closed)(struct gw_worker *);
 	/* a PROXY header was read (gw_ppin.c): the connection goes on with the
 	 * addresses it carried (local NULL: the socket's own) */
-	void			(*pp_done)(struct gw_worker *, uint16_t port, int tls, int fd,
+	void			(*pp_done)(struct gw_worker *, uint16_t port, uint32_t scope, int tls, int fd,
 				    const struct sockaddr *peer, const struct sockaddr *local);
 	/* accepting (gw_worker.c): the listeners are on while no flag is set */
 	unsigned		 acc_flags;

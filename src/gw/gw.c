@@ -122,18 +122,14 @@ snap_max_conns(struct gw_ctx *ctx, const struct gw_desired *g, size_t nbind)
  */
 static void jwks_changed(void *);
 
+/* One deployment's providers' key sets into out[]. */
 static void
-snap_jwks(struct gw_ctx *ctx, struct gw_snap *s)
+snap_jwks_dep(struct gw_ctx *ctx, const struct gw_reqauthn *ra, struct gw_jwks **out)
 {
-	const struct gw_reqauthn *ra = s->g->reqauthn;
 	char err[256];
 	size_t i;
 
-	if (ra == NULL)
-		return;
-	s->jwks = xcalloc(ra->n, sizeof(*s->jwks));
-	s->njwks = ra->n;
-	for (i = 0; i < ra->n; i++) {
+	for (i = 0; ra && i < ra->n; i++) {
 		const struct gw_jwt_provider *p = &ra->p[i];
 		const char *doc = p->jwks;
 
@@ -151,11 +147,29 @@ snap_jwks(struct gw_ctx *ctx, struct gw_snap *s)
 		}
 		if (doc == NULL)
 			continue;
-		s->jwks[i] = gw_jwks_parse(doc, strlen(doc), err, sizeof(err));
-		if (s->jwks[i] == NULL)
+		out[i] = gw_jwks_parse(doc, strlen(doc), err, sizeof(err));
+		if (out[i] == NULL)
 			log_warnx("gateway: RequestAuthentication %s, issuer %s: jwks: %s; its "
 			    "tokens fail", p->policy, p->issuer, err);
 	}
+}
+
+static void
+snap_jwks(struct gw_ctx *ctx, struct gw_snap *s)
+{
+	size_t d, n = 0;
+
+	s->jwks_off = xcalloc(s->g->ndeps ? s->g->ndeps : 1, sizeof(*s->jwks_off));
+	for (d = 0; d < s->g->ndeps; d++) {
+		s->jwks_off[d] = n;
+		n += s->g->deps[d].reqauthn ? s->g->deps[d].reqauthn->n : 0;
+	}
+	if (n == 0)
+		return;
+	s->jwks = xcalloc(n, sizeof(*s->jwks));
+	s->njwks = n;
+	for (d = 0; d < s->g->ndeps; d++)
+		snap_jwks_dep(ctx, s->g->deps[d].reqauthn, s->jwks + s->jwks_off[d]);
 }
 
 static struct gw_snap *
@@ -529,14 +543,17 @@ jwks_changed(void *arg)
 static void
 jwks_touch(struct gw_ctx *ctx, const struct gw_snap *s)
 {
-	const struct gw_reqauthn *ra = s->g->reqauthn;
-	size_t i;
+	size_t d, i;
 	int failed;
 
-	for (i = 0; ctx->jwks && ra && i < ra->n; i++)
-		if (ra->p[i].jwks_uri && !ra->p[i].broken && ra->p[i].jwks == NULL)
-			(void)gw_jwks_fetcher_get(ctx->jwks, ra->p[i].jwks_uri,
-			    ra->p[i].fetch_timeout_ms, &failed);
+	for (d = 0; d < s->g->ndeps; d++) {
+		const struct gw_reqauthn *ra = s->g->deps[d].reqauthn;
+
+		for (i = 0; ctx->jwks && ra && i < ra->n; i++)
+			if (ra->p[i].jwks_uri && !ra->p[i].broken && ra->p[i].jwks == NULL)
+				(void)gw_jwks_fetcher_get(ctx->jwks, ra->p[i].jwks_uri,
+				    ra->p[i].fetch_timeout_ms, &failed);
+	}
 }
 
 static void
@@ -626,37 +643,47 @@ strm_json(const struct gw_strmatch *m)
 
 /* One compiled policy for vipgatectl gateway policies. */
 static json_t *
-policy_json(const struct gw_az_policy *p, const char *action)
+policy_json(const struct gw_az_policy *p, const char *action, const char *dep)
 {
-	return json_pack("{s:s,s:s,s:I,s:s,s:s}", "name", p->name, "action", action,
-	    "rules", (json_int_t)p->nrules, "servers", "all (selected by gateway.labels)",
-	    "effect", p->match_all ? "denies every request (could not be read: see analyze)" :
+	return json_pack("{s:s,s:s,s:s,s:I,s:s,s:s}", "name", p->name, "deployment", dep,
+	    "action", action, "rules", (json_int_t)p->nrules, "servers",
+	    "all of its deployment (its labels select the policy)", "effect", p->match_all ? "denies every request (could not be read: see analyze)" :
 	    p->nrules == 0 ? (p->action == GW_AZ_ALLOW ? "allows nothing" : "matches nothing") :
 	    p->action == GW_AZ_AUDIT ? "audit only" : "-");
 }
 
 /*
- * The AuthorizationPolicies that apply to this gateway, in the order they
- * are evaluated (DENY, then ALLOW); they apply to every server of it, as
- * Istio applies a workload's policies to all its listeners.
+ * The AuthorizationPolicies that apply to each gateway deployment, in the
+ * order they are evaluated (DENY, then ALLOW); they apply to every server
+ * of it, as Istio applies a workload's policies to all its listeners.
  */
 static json_t *
 show_policies(const struct gw_desired *g)
 {
-	json_t *arr = json_array();
-	const struct gw_authz *az = g ? g->authz : NULL;
-	size_t i;
+	json_t *arr = json_array(), *o;
+	struct vg_buf def = { 0 };
+	size_t d, i;
 
-	for (i = 0; az && i < az->ndeny; i++)
-		json_array_append_new(arr, policy_json(&az->deny[i], "DENY"));
-	for (i = 0; az && i < az->nallow; i++)
-		json_array_append_new(arr, policy_json(&az->allow[i], "ALLOW"));
-	for (i = 0; az && i < az->naudit; i++)
-		json_array_append_new(arr, policy_json(&az->audit[i], "AUDIT"));
-	return json_pack("{s:o,s:s}", "policies", arr, "default",
-	    az == NULL ? "no policy applies: every request is allowed" : az->enforce_allow ?
-	    "an ALLOW policy applies: a request no ALLOW policy matches is denied" :
-	    "no ALLOW policy: a request no DENY policy matches is allowed");
+	for (d = 0; g && d < g->ndeps; d++) {
+		const struct gw_authz *az = g->deps[d].authz;
+		const char *dn = g->deps[d].name;
+
+		for (i = 0; az && i < az->ndeny; i++)
+			json_array_append_new(arr, policy_json(&az->deny[i], "DENY", dn));
+		for (i = 0; az && i < az->nallow; i++)
+			json_array_append_new(arr, policy_json(&az->allow[i], "ALLOW", dn));
+		for (i = 0; az && i < az->naudit; i++)
+			json_array_append_new(arr, policy_json(&az->audit[i], "AUDIT", dn));
+		if (g->ndeps > 1)
+			buf_printf(&def, "%s%s: ", d ? "; " : "", dn);
+		buf_puts(&def, az == NULL ? "no policy applies: every request is allowed" :
+		    az->enforce_allow ?
+		    "an ALLOW policy applies: a request no ALLOW policy matches is denied" :
+		    "no ALLOW policy: a request no DENY policy matches is allowed");
+	}
+	o = json_pack("{s:o,s:s}", "policies", arr, "default", def.s ? def.s : "");
+	buf_free(&def);
+	return o;
 }
 
 static json_t *
@@ -787,6 +814,23 @@ iso_time(int64_t t, char *buf, size_t len)
 	return buf;
 }
 
+/* Where a listener listens: its own addresses, else gateway.bind. */
+static json_t *
+listener_addrs_json(const struct gw_ctx *ctx, const struct gw_listener *l)
+{
+	const struct cfg_gateway *cg = &ctx->env->cfg->gateway;
+	json_t *a = json_array();
+	size_t i;
+
+	if (l->addrs)
+		for (i = 0; i < l->naddrs; i++)
+			json_array_append_new(a, json_string(l->addrs[i]));
+	else
+		for (i = 0; i < cg->nbind; i++)
+			json_array_append_new(a, json_string(cg->bind[i]));
+	return a;
+}
+
 static json_t *
 show_listeners(struct gw_ctx *ctx, const struct gw_desired *g)
 {
@@ -821,12 +865,12 @@ show_listeners(struct gw_ctx *ctx, const struct gw_desired *g)
 		}
 		if (l->l4) {	/* TCP or TLS passthrough: one tcp_proxy chain */
 			json_decref(chains);
-			json_array_append_new(arr, json_pack("{s:i,s:s,s:o}", "port", l->port,
-			    "protocol", gw_l4_show_protocol(l), "chains", gw_l4_show_chains(l)));
-			continue;
+			chains = gw_l4_show_chains(l);
 		}
-		json_array_append_new(arr, json_pack("{s:i,s:s,s:o}", "port", l->port,
-		    "protocol", l->tls ? "HTTPS" : "HTTP", "chains", chains));
+		json_array_append_new(arr, json_pack("{s:i,s:s,s:s,s:o,s:o}", "port", l->port,
+		    "protocol", l->l4 ? gw_l4_show_protocol(l) : l->tls ? "HTTPS" : "HTTP",
+		    "deployment", l->dep < g->ndeps ? g->deps[l->dep].name : "?",
+		    "addresses", listener_addrs_json(ctx, l), "chains", chains));
 	}
 	return json_pack("{s:o,s:b,s:i}", "listeners", arr, "ready", ctx_ready(ctx),
 	    "workers", (int)ctx->nw);

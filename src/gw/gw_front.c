@@ -45,6 +45,7 @@ struct gw_dconn {
 	struct gw_io		*io;
 	http_parser		 p;
 	uint16_t		 port;
+	uint32_t		 scope;		/* the listener's deployment and bind */
 	int			 tls;
 	char			 peer[INET6_ADDRSTRLEN];
 	struct ipaddr		 local;		/* from a PROXY header; family 0: the socket's */
@@ -699,6 +700,7 @@ d_headers_done(http_parser *p)
 	st->method = p->method;
 	st->proto = dc->http10 ? "HTTP/1.0" : "HTTP/1.1";
 	st->port = dc->port;
+	st->scope = dc->scope;
 	st->tls = dc->tls;
 	if (dc->tls) {
 		SSL *ssl = gw_io_ssl(dc->io);
@@ -866,6 +868,7 @@ dc_start_h2(struct gw_dconn *dc)
 	env.io = dc->io;
 	env.conn = &dc->f;
 	env.port = dc->port;
+	env.scope = dc->scope;
 	env.tls = dc->tls;
 	env.peer = dc->peer;
 	env.over = dc_h2_over;
@@ -931,7 +934,7 @@ gw_front_ports(struct gw_worker *w, const struct gw_snap *s)
 
 	for (dc = TAILQ_FIRST(&w->conns); dc; dc = next) {
 		next = TAILQ_NEXT(dc, link);
-		if (dc->port_gone || dc->tpeer || (s && gw_snap_listener(s, dc->port)))
+		if (dc->port_gone || dc->tpeer || (s && gw_snap_listener(s, dc->port, dc->scope)))
 			continue;
 		dc->port_gone = 1;
 		if (dc->h2 && !dc->closing)
@@ -1165,7 +1168,7 @@ gw_front_close_all(struct gw_worker *w)
 }
 
 void
-gw_front_accept(struct gw_worker *w, uint16_t port, int tls, evutil_socket_t fd,
+gw_front_accept(struct gw_worker *w, uint16_t port, uint32_t scope, int tls, evutil_socket_t fd,
     const struct sockaddr *sa, const struct sockaddr *local)
 {
 	struct gw_dconn *dc;
@@ -1186,6 +1189,7 @@ gw_front_accept(struct gw_worker *w, uint16_t port, int tls, evutil_socket_t fd,
 	dc->f.ops = &h1_front_ops;
 	dc->w = w;
 	dc->port = port;
+	dc->scope = scope;
 	dc->tls = tls;
 	if (sa->sa_family == AF_INET) {
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, dc->peer, sizeof(dc->peer));
@@ -1216,7 +1220,7 @@ gw_front_accept(struct gw_worker *w, uint16_t port, int tls, evutil_socket_t fd,
 		dc->lport = ntohs(((const struct sockaddr_in6 *)local)->sin6_port);
 	}
 	if (tls) {
-		const struct gw_listener *l = w->snap ? gw_snap_listener(w->snap, port) : NULL;
+		const struct gw_listener *l = w->snap ? gw_snap_listener(w->snap, port, scope) : NULL;
 		SSL_CTX *x = NULL;
 		SSL *ssl;
 		size_t i;

@@ -443,6 +443,7 @@ h2_head(struct h2s *hs)
 	}
 	st->proto = "HTTP/2";
 	st->port = c->env.port;
+	st->scope = c->env.scope;
 	st->tls = c->env.tls;
 	st->sni = c->env.sni;
 	st->peer = c->env.peer;

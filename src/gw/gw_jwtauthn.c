@@ -284,11 +284,12 @@ refuse(struct gw_stream *st, enum gw_jwt_status why)
 }
 
 int
-gw_jwtauthn(struct gw_stream *st, const struct gw_snap *s, struct gw_az_req *az,
+gw_jwtauthn(struct gw_stream *st, const struct gw_snap *s, size_t dep, struct gw_az_req *az,
     char *principal, size_t plen)
 {
 	static __thread struct claim_arg ca;	/* read by the policies right after */
-	const struct gw_reqauthn *ra = s->g->reqauthn;
+	const struct gw_reqauthn *ra = s->g->deps[dep].reqauthn;
+	struct gw_jwks *const *keys = s->jwks ? s->jwks + s->jwks_off[dep] : NULL;
 	enum gw_jwt_status err = GW_JWT_MISSING, iss_err = GW_JWT_OK;
 	struct timeval tv;
 	int64_t now;
@@ -311,7 +312,7 @@ gw_jwtauthn(struct gw_stream *st, const struct gw_snap *s, struct gw_az_req *az,
 			err = GW_JWT_VERIFICATION_FAIL;	/* its policy did not decode: refused */
 			continue;
 		}
-		r = verify(st, p, i < s->njwks ? s->jwks[i] : NULL, &f, now, &jwt, &iss_ok);
+		r = verify(st, p, keys ? keys[i] : NULL, &f, now, &jwt, &iss_ok);
 		if (r != GW_JWT_OK) {
 			/* the error of a provider whose issuer matched says the most */
 			if (iss_ok && iss_err == GW_JWT_OK)

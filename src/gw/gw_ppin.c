@@ -38,6 +38,7 @@ struct gw_ppc {
 	struct gw_worker	*w;
 	evutil_socket_t		 fd;
 	uint16_t		 port;
+	uint32_t		 scope;
 	int			 tls;
 	struct sockaddr_storage	 peer;
 	struct event		*ev;
@@ -106,18 +107,19 @@ ppc_done(struct gw_ppc *p, const struct gw_pp_info *pi)
 	struct sockaddr_storage src, dst;
 	evutil_socket_t fd = p->fd;
 	uint16_t port = p->port;
+	uint32_t scope = p->scope;
 	int tls = p->tls;
 
 	if (pi->local) {
 		src = p->peer;
 		ppc_free(p);
-		w->pp_done(w, port, tls, fd, (struct sockaddr *)&src, NULL);
+		w->pp_done(w, port, scope, tls, fd, (struct sockaddr *)&src, NULL);
 		return;
 	}
 	to_sockaddr(&pi->src, pi->sport, &src);
 	to_sockaddr(&pi->dst, pi->dport, &dst);
 	ppc_free(p);
-	w->pp_done(w, port, tls, fd, (struct sockaddr *)&src, (struct sockaddr *)&dst);
+	w->pp_done(w, port, scope, tls, fd, (struct sockaddr *)&src, (struct sockaddr *)&dst);
 }
 
 static void
@@ -178,7 +180,7 @@ again:
 }
 
 void
-gw_ppin_start(struct gw_worker *w, uint16_t port, int tls, evutil_socket_t fd,
+gw_ppin_start(struct gw_worker *w, uint16_t port, uint32_t scope, int tls, evutil_socket_t fd,
     const struct sockaddr *sa, int socklen)
 {
 	struct gw_ppc *p = xcalloc(1, sizeof(*p));
@@ -187,6 +189,7 @@ gw_ppin_start(struct gw_worker *w, uint16_t port, int tls, evutil_socket_t fd,
 	p->w = w;
 	p->fd = fd;
 	p->port = port;
+	p->scope = scope;
 	p->tls = tls;
 	if (socklen > 0 && (size_t)socklen <= sizeof(p->peer))
 		memcpy(&p->peer, sa, (size_t)socklen);

@@ -57,6 +57,7 @@ gw_snap_unref(struct gw_snap *s)
 	for (i = 0; i < s->njwks; i++)
 		gw_jwks_free(s->jwks[i]);
 	free(s->jwks);
+	free(s->jwks_off);
 	for (i = 0; i < s->nbind; i++)
 		free(s->bind[i]);
 	free(s->bind);
@@ -66,19 +67,21 @@ gw_snap_unref(struct gw_snap *s)
 }
 
 const struct gw_listener *
-gw_snap_listener(const struct gw_snap *s, uint16_t port)
+gw_snap_listener(const struct gw_snap *s, uint16_t port, uint32_t scope)
 {
-	size_t lo = 0, hi = s->g ? s->g->nlisteners : 0;
+	size_t lo = 0, hi = s->g ? s->g->nlisteners : 0, i;
 
+	/* the first of the port's listeners (one a deployment and bind) */
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 
-		if (s->g->listeners[mid].port == port)
-			return &s->g->listeners[mid];
 		if (s->g->listeners[mid].port < port)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
+	for (i = lo; s->g && i < s->g->nlisteners && s->g->listeners[i].port == port; i++)
+		if (s->g->listeners[i].scope == scope)
+			return &s->g->listeners[i];
 	return NULL;
 }

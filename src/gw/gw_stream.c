@@ -436,6 +436,7 @@ st_route(struct gw_stream *st)
 	struct gw_hdr hv[GW_MAX_HEADERS];
 	struct gw_req rq;
 	const struct gw_listener *l;
+	const struct gw_deploy *dp;
 	const struct gw_chain *ch;
 	const struct gw_vhost *vh;
 	const struct gw_match *m = NULL;
@@ -463,21 +464,24 @@ st_route(struct gw_stream *st)
 	rq.port = st->port;
 	rq.hdrs = hv;
 	rq.nhdrs = hh->n;
-	if (st->snap->g->reqauthn || st->snap->g->authz) {
+	/* the listener: its deployment's policies, its virtual hosts */
+	l = gw_snap_listener(st->snap, st->port, st->scope);
+	dp = l ? &st->snap->g->deps[l->dep] : NULL;
+	if (dp && (dp->reqauthn || dp->authz)) {
 		/* jwt_authn, then RBAC, ahead of the router (Istio's filter order) */
 		struct gw_az_req azr;
 		char principal[512];
 
 		memset(&azr, 0, sizeof(azr));
-		if (st->snap->g->reqauthn &&
-		    gw_jwtauthn(st, st->snap, &azr, principal, sizeof(principal)) == 1)
+		if (dp->reqauthn &&
+		    gw_jwtauthn(st, st->snap, l->dep, &azr, principal, sizeof(principal)) == 1)
 			return;
-		if (st->snap->g->authz && st_authz(st, st->snap->g->authz, &rq, &azr))
+		if (dp->authz && st_authz(st, dp->authz, &rq, &azr))
 			return;
 	}
 
-	/* TLS: the server whose SNI matched; Host then picks within it */
-	l = gw_snap_listener(st->snap, st->port);
+	/* TLS: the server whose SNI matched; Host then picks within it (no
+	 * listener: the reload removed it, and nothing is routed) */
 	ch = l ? gw_chain_find(l, st->tls ? st->sni : NULL) : NULL;
 	if (ch && ch->grpc_web)
 		st_grpcweb(st);

@@ -157,24 +157,24 @@ accept_error_cb(struct evconnlistener *l, void *arg)
 
 /* A connection to serve on port: by its listener's kind (local NULL: the socket's own address). */
 static void
-conn_dispatch(struct gw_worker *w, uint16_t port, int tls, evutil_socket_t fd,
+conn_dispatch(struct gw_worker *w, uint16_t port, uint32_t scope, int tls, evutil_socket_t fd,
     const struct sockaddr *sa, const struct sockaddr *local)
 {
-	const struct gw_listener *gl = w->snap ? gw_snap_listener(w->snap, port) : NULL;
+	const struct gw_listener *gl = w->snap ? gw_snap_listener(w->snap, port, scope) : NULL;
 
 	/* TCP and TLS passthrough listeners carry bytes, not HTTP */
 	if (gl && gl->l4)
 		gw_l4_accept(w, gl, fd, sa, local);
 	else
-		gw_front_accept(w, port, tls, fd, sa, local);
+		gw_front_accept(w, port, scope, tls, fd, sa, local);
 }
 
 /* gw_ppin.c read the header: accepting may go on where it paused */
 static void
-pp_done(struct gw_worker *w, uint16_t port, int tls, int fd, const struct sockaddr *sa,
-    const struct sockaddr *local)
+pp_done(struct gw_worker *w, uint16_t port, uint32_t scope, int tls, int fd,
+    const struct sockaddr *sa, const struct sockaddr *local)
 {
-	conn_dispatch(w, port, tls, fd, sa, local);
+	conn_dispatch(w, port, scope, tls, fd, sa, local);
 	acc_check_full(w);
 }
 
@@ -196,9 +196,11 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
 		if (w->lis[i].l && evconnlistener_get_fd(w->lis[i].l) == lfd) {
 			/* gateway.proxy_protocol: the header first (gw_ppin.c) */
 			if (w->snap && w->snap->proxy_protocol)
-				gw_ppin_start(w, w->lis[i].port, w->lis[i].tls, fd, sa, socklen);
+				gw_ppin_start(w, w->lis[i].port, w->lis[i].scope, w->lis[i].tls, fd, sa,
+				    socklen);
 			else
-				conn_dispatch(w, w->lis[i].port, w->lis[i].tls, fd, sa, NULL);
+				conn_dispatch(w, w->lis[i].port, w->lis[i].scope, w->lis[i].tls, fd, sa,
+				    NULL);
 			/* evconnlistener accepts until EAGAIN unless disabled */
 			acc_check_full(w);
 			return;
@@ -210,7 +212,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
 #define GW_BIND_RETRY_MS	1000
 
 static struct evconnlistener *
-listen_on(struct gw_worker *w, const char *addr, uint16_t port)
+listen_on(struct gw_worker *w, const char *addr, uint16_t port, int freebind)
 {
 	struct sockaddr_storage ss;
 	int len = sizeof(ss), one = 1;
@@ -231,6 +233,14 @@ listen_on(struct gw_worker *w, const char *addr, uint16_t port)
 	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
 	if (ss.ss_family == AF_INET6)
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	/*
+	 * A VIP or a server's bind address: bound whether or not it is this
+	 * node's yet (the address comes once the gateway can serve, and the
+	 * gateway can serve once its listeners are bound), as Envoy does with
+	 * freebind.
+	 */
+	if (freebind)
+		(void)setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&ss, (socklen_t)len) == -1 || listen(fd, 4096) == -1) {
 		/* once, not at every retry */
 		if (w->id == 0 && __atomic_load_n(&w->bind_errors, __ATOMIC_RELAXED) == 0)
@@ -265,26 +275,29 @@ reconcile_listeners(struct gw_worker *w, const struct gw_snap *s, int closed)
 
 	for (i = 0; g && !closed && i < g->nlisteners; i++) {
 		const struct gw_listener *gl = &g->listeners[i];
+		/* its own addresses (VIPs, a server's bind), else gateway.bind */
+		const char *const *addrs = gl->addrs ? gl->addrs : (const char *const *)s->bind;
+		size_t naddrs = gl->addrs ? gl->naddrs : s->nbind;
 
-		for (b = 0; b < s->nbind; b++) {
-			struct gw_wlis x = { gl->port, gl->tls, NULL, NULL };
+		for (b = 0; b < naddrs; b++) {
+			struct gw_wlis x = { gl->port, gl->scope, gl->tls, NULL, NULL };
 
-			/* keep an open socket for the same port and address */
+			/* keep an open socket for the same port, address and scope */
 			for (j = 0; j < w->nlis; j++)
 				if (w->lis[j].l && w->lis[j].port == gl->port && w->lis[j].tls == gl->tls &&
-				    strcmp(w->lis[j].addr, s->bind[b]) == 0) {
+				    w->lis[j].scope == gl->scope && strcmp(w->lis[j].addr, addrs[b]) == 0) {
 					x = w->lis[j];
 					w->lis[j].l = NULL;
 					w->lis[j].addr = NULL;
 					break;
 				}
 			if (x.l == NULL) {
-				x.l = listen_on(w, s->bind[b], gl->port);
+				x.l = listen_on(w, addrs[b], gl->port, gl->addrs != NULL);
 				if (x.l == NULL) {
 					errors++;
 					continue;
 				}
-				x.addr = xstrdup(s->bind[b]);
+				x.addr = xstrdup(addrs[b]);
 			}
 			if (nn == cap) {
 				cap = cap ? cap * 2 : 8;

@@ -14,6 +14,7 @@
 
 #define CLUSTER_DOMAIN	"svc.cluster.local"
 
+struct alloc_result;
 struct config;
 struct desired;
 struct store;
@@ -38,6 +39,8 @@ struct l4_build;
 struct lis_build {
 	uint16_t	 port;
 	int		 tls;
+	size_t		 dep;		/* index in gateway.deployments */
+	const char	*bind;		/* Gateway.servers[].bind; NULL: the deployment's addresses */
 	struct vg_ptrvec chains;	/* struct chain_build * (malloc) */
 	struct l4_build	*l4;		/* TCP or TLS passthrough (gw_plan_l4.c); NULL: HTTP */
 };
@@ -47,6 +50,11 @@ struct plan {
 	struct vg_arena		*a;
 	struct store		*st;
 	const struct config	*cfg;
+	/* the deployment being planned: its index and labels */
+	size_t			 dep;
+	const struct strmap	*labels;
+	const struct alloc_result *res;	/* the allocation: each deployment's VIPs */
+	size_t			 nres;
 	struct vg_ptrvec	 lis;		/* struct lis_build * */
 	struct vg_ptrvec	 clusters;	/* struct gw_cluster * (arena) */
 	struct vg_ptrvec	 regexes;	/* const char * (arena) */
@@ -55,6 +63,7 @@ struct plan {
 
 /* A server of a selected Gateway, and the chain it feeds. */
 struct srv_ref {
+	size_t			 dep;		/* the deployment that serves it */
 	const struct object	*gw;
 	const struct k_gw_server *srv;
 	struct chain_build	*chain;

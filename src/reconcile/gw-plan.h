@@ -14,6 +14,8 @@
 
 /* A note on object o for vipgatectl analyze. */
 void gwp_note(struct plan *p, const struct object *o, const char *fmt, ...) VG_PRINTF(3, 4);
+/* Plan for deployment dep (gateway.deployments) from now on: its labels select. */
+void gwp_dep_set(struct plan *, size_t dep);
 /* A lower-case copy of s. */
 char *gwp_lower_dup(struct vg_arena *, const char *s);
 /* qsort, but a no-op below two elements (qsort with n == 0 may get a NULL base). */
@@ -40,8 +42,9 @@ const char *gwp_secret_pick(struct plan *, const struct object *sec, const char 
 /* gw_plan_listen.c */
 
 /*
- * The HTTP and HTTPS servers of the Gateways gateway.labels selects, each
- * with the filter chain it feeds (NULL when it is ignored). malloc'd.
+ * The servers of the Gateways each deployment's labels select: HTTP and
+ * HTTPS ones with the filter chain they feed (NULL when ignored), TCP and
+ * TLS ones marked l4. malloc'd.
  */
 struct srv_ref *gwp_servers(struct plan *, struct object * const *gws, size_t ngws,
     size_t *np);
@@ -55,8 +58,11 @@ struct vh_build *gwp_vhost_get(struct chain_build *, struct plan *, const char *
  */
 struct chain_build *gwp_tls_chain(struct plan *, const struct object *gwo,
     const struct k_gw_server *, size_t idx, struct lis_build *l, const char *prefix);
-/* The listener of a port, made on first use (tls: its chains terminate TLS). */
-struct lis_build *gwp_listener_get(struct plan *, uint16_t port, int tls);
+/*
+ * The listener of a server's port and bind address in deployment p->dep,
+ * made on first use (tls: its chains terminate TLS).
+ */
+struct lis_build *gwp_listener_get(struct plan *, const struct k_gw_server *, int tls);
 
 /* gw_plan_route.c */
 
@@ -106,9 +112,9 @@ void gwp_cluster_endpoints(struct plan *, struct gw_cluster *, const struct dest
 
 /* gw_plan_authz.c */
 
-/* The AuthorizationPolicies that apply to this gateway, compiled into g->authz (NULL: none). */
-void gwp_authz(struct plan *, struct gw_desired *g);
+/* The AuthorizationPolicies that apply to deployment p->dep, compiled into g->authz (NULL: none). */
+void gwp_authz(struct plan *, struct gw_deploy *g);
 /* The RequestAuthentications that apply, as jwt_authn providers in g->reqauthn (NULL: none). */
-void gwp_reqauthn(struct plan *, struct gw_desired *g);
+void gwp_reqauthn(struct plan *, struct gw_deploy *g);
 
 #endif

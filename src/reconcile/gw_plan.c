@@ -25,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vipgate/alloc.h"
+#include "vipgate/ipaddr.h"
 #include "vipgate/log.h"
 #include "vipgate/reconcile.h"
 
@@ -44,7 +46,56 @@ lis_cmp(const void *x, const void *y)
 	const struct lis_build *a = *(const struct lis_build * const *)x;
 	const struct lis_build *b = *(const struct lis_build * const *)y;
 
-	return (a->port > b->port) - (a->port < b->port);
+	if (a->port != b->port)
+		return (a->port > b->port) - (a->port < b->port);
+	if (a->dep != b->dep)
+		return (a->dep > b->dep) - (a->dep < b->dep);
+	if (a->bind == NULL || b->bind == NULL)
+		return (a->bind != NULL) - (b->bind != NULL);
+	return strcmp(a->bind, b->bind);
+}
+
+static int
+ip_cmp(const void *x, const void *y)
+{
+	return ipaddr_cmp(x, y);
+}
+
+/*
+ * Where a listener listens: its servers' bind address; with
+ * gateway.deployments, the VIPs of the Services that select its
+ * deployment, each once; else gateway.bind (addrs NULL).
+ */
+static void
+listener_addrs(struct plan *p, const struct lis_build *lb, struct gw_listener *l)
+{
+	struct ipaddr *v;
+	char b[IPADDR_STRLEN];
+	size_t i, j, n = 0;
+
+	if (lb->bind) {
+		l->addrs = arena_alloc(p->a, sizeof(char *));
+		l->addrs[0] = arena_strdup(p->a, lb->bind);
+		l->naddrs = 1;
+		return;
+	}
+	if (!p->cfg->gateway.deployments_set)
+		return;
+	v = xcalloc(p->nres * 2 + 1, sizeof(*v));
+	for (i = 0; i < p->nres; i++) {
+		const struct alloc_result *r = &p->res[i];
+
+		if (r->pending || reconcile_gateway_deployment(r->svc, p->cfg) != (int)lb->dep)
+			continue;
+		for (j = 0; j < r->nips; j++)
+			v[n++] = r->ips[j];
+	}
+	gwp_sort(v, n, sizeof(*v), ip_cmp);
+	l->addrs = arena_alloc(p->a, sizeof(char *) * (n ? n : 1));
+	for (i = 0; i < n; i++)
+		if (i == 0 || !ipaddr_eq(&v[i - 1], &v[i]))
+			l->addrs[l->naddrs++] = arena_strdup(p->a, ipaddr_fmt(&v[i], b));
+	free(v);
 }
 
 static int
@@ -70,8 +121,20 @@ plan_finish(struct plan *p, struct gw_desired *g)
 
 		l->port = lb->port;
 		l->tls = lb->tls;
+		l->dep = lb->dep;
+		l->bind = lb->bind ? arena_strdup(p->a, lb->bind) : NULL;
+		listener_addrs(p, lb, l);
+		{
+			const char *dn = p->cfg->gateway.deployments[lb->dep].name;
+			uint64_t h = hash_bytes(HASH_INIT, dn, strlen(dn) + 1);
+
+			if (lb->bind)
+				h = hash_bytes(h, lb->bind, strlen(lb->bind));
+			l->scope = (uint32_t)(h ^ (h >> 32));
+		}
 		l->hash = hash_bytes(HASH_INIT, &l->port, sizeof(l->port));
 		l->hash = hash_bytes(l->hash, &l->tls, sizeof(l->tls));
+		l->hash = hash_bytes(l->hash, &l->scope, sizeof(l->scope));
 		l->l4 = gwp_l4_finish(p, lb);
 		l->chains = arena_alloc(p->a, sizeof(*l->chains) * (lb->chains.n ? lb->chains.n : 1));
 		l->nchains = lb->chains.n;
@@ -128,7 +191,7 @@ plan_finish(struct plan *p, struct gw_desired *g)
 
 void
 reconcile_gw(struct desired *d, struct store *st, const struct config *cfg,
-    const struct live_view *live)
+    const struct live_view *live, const struct alloc_result *res, size_t nres)
 {
 	struct plan p = { 0 };
 	struct object * const *gws;
@@ -136,25 +199,40 @@ reconcile_gw(struct desired *d, struct store *st, const struct config *cfg,
 	size_t ngws, nsrvs, i;
 
 	(void)live;
-	if (!cfg->gateway.enabled)
+	if (!cfg->gateway.enabled || cfg->gateway.ndeployments == 0)
 		return;
 	p.d = d;
 	p.a = d->arena;
 	p.st = st;
 	p.cfg = cfg;
+	p.res = res;
+	p.nres = nres;
+	gwp_dep_set(&p, 0);
 
 	gws = store_list(st, K_GATEWAY, &ngws);
+	/* every deployment's servers (gw_plan_listen.c), then TCP and TLS
+	 * servers (gw_plan_l4.c) after the HTTP ones were given their chains */
 	srvs = gwp_servers(&p, gws, ngws, &nsrvs);
-	/* TCP and TLS servers (gw_plan_l4.c) after the HTTP ones were given their chains */
 	for (i = 0; i < nsrvs; i++)
-		if (srvs[i].l4)
+		if (srvs[i].l4) {
+			gwp_dep_set(&p, srvs[i].dep);
 			gwp_l4_server(&p, srvs[i].gw, srvs[i].srv, srvs[i].idx, srvs[i].l4kind);
+		}
 	gwp_vs_attach_all(&p, gws, ngws, srvs, nsrvs);
 	free(srvs);
 
 	d->gw = arena_alloc(p.a, sizeof(*d->gw));
 	memset(d->gw, 0, sizeof(*d->gw));
-	gwp_authz(&p, d->gw);
-	gwp_reqauthn(&p, d->gw);
+	d->gw->ndeps = cfg->gateway.ndeployments;
+	d->gw->deps = arena_alloc(p.a, sizeof(*d->gw->deps) * d->gw->ndeps);
+	memset(d->gw->deps, 0, sizeof(*d->gw->deps) * d->gw->ndeps);
+	for (i = 0; i < d->gw->ndeps; i++) {
+		struct gw_deploy *gd = &d->gw->deps[i];
+
+		gwp_dep_set(&p, i);
+		gd->name = arena_strdup(p.a, cfg->gateway.deployments[i].name);
+		gwp_authz(&p, gd);
+		gwp_reqauthn(&p, gd);
+	}
 	plan_finish(&p, d->gw);
 }

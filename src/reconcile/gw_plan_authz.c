@@ -391,7 +391,7 @@ sec_applies(struct plan *p, const struct object *o, const struct strmap *selecto
 		    "attach to this gateway, which is selected by gateway.labels");
 		return 0;
 	}
-	return selector_matches(selector, &g->labels);
+	return selector_matches(selector, p->labels);
 }
 
 /* The attributes a list of conditions looks at, as bits (gw_authz.attrs). */
@@ -495,7 +495,7 @@ az_policy(struct plan *p, const struct object *o, const struct k_authorizationpo
 }
 
 void
-gwp_authz(struct plan *p, struct gw_desired *g)
+gwp_authz(struct plan *p, struct gw_deploy *g)
 {
 	struct object * const *aps;
 	struct vg_ptrvec deny = { 0 }, allow = { 0 }, audit = { 0 };
@@ -591,7 +591,7 @@ ra_provider(struct plan *p, const struct object *o, const struct k_ra_jwt_rule *
 }
 
 void
-gwp_reqauthn(struct plan *p, struct gw_desired *g)
+gwp_reqauthn(struct plan *p, struct gw_deploy *g)
 {
 	struct object * const *ras;
 	struct vg_ptrvec v = { 0 };

@@ -20,18 +20,38 @@
 void
 gwp_note(struct plan *p, const struct object *o, const char *fmt, ...)
 {
-	struct gw_note *n = arena_alloc(p->a, sizeof(*n));
+	struct gw_note *n;
 	char buf[1536];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	/* several deployments plan an object once each: one note is enough */
+	if (p->cfg->gateway.ndeployments > 1) {
+		size_t i;
+
+		for (i = 0; i < p->notes.n; i++) {
+			const struct gw_note *x = p->notes.v[i];
+
+			if (strcmp(x->msg, buf) == 0 && strcmp(x->name, o->meta.name) == 0 &&
+			    strcmp(x->ns, o->meta.ns) == 0 && strcmp(x->kind, kind_name(o->kind)) == 0)
+				return;
+		}
+	}
+	n = arena_alloc(p->a, sizeof(*n));
 	n->kind = kind_name(o->kind);
 	n->ns = arena_strdup(p->a, o->meta.ns);
 	n->name = arena_strdup(p->a, o->meta.name);
 	n->msg = arena_strdup(p->a, buf);
 	ptrvec_push(&p->notes, n);
+}
+
+void
+gwp_dep_set(struct plan *p, size_t dep)
+{
+	p->dep = dep;
+	p->labels = &p->cfg->gateway.deployments[dep].labels;
 }
 
 char *

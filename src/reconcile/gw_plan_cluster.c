@@ -37,13 +37,36 @@ find_drs(struct plan *p, const char *fqdn, const char *svc_ns, const struct obje
 			    (pass == 2 && (in_gw || in_svc)))
 				continue;
 			if (dr->workload_selector.n &&
-			    !sel_strmap_subset(&dr->workload_selector, &p->cfg->gateway.labels))
+			    !sel_strmap_subset(&dr->workload_selector, p->labels))
 				continue;
 			h = gwp_host_fqdn(p->a, dr->host, ns);
 			if (gwp_host_covers(h, fqdn))
 				out[no++] = l[i];
 		}
 	return no;
+}
+
+/*
+ * Whether a DestinationRule for the host selects workloads: then each
+ * deployment may get its own policy, and its own cluster.
+ */
+static int
+drs_select(struct plan *p, const char *fqdn)
+{
+	struct object * const *l;
+	size_t n, i;
+
+	if (p->cfg->gateway.ndeployments < 2)
+		return 0;
+	l = store_list(p->st, K_DESTINATIONRULE, &n);
+	for (i = 0; i < n; i++) {
+		const struct k_destinationrule *dr = OBJ_SPEC(l[i], k_destinationrule);
+
+		if (dr->host && dr->workload_selector.n &&
+		    gwp_host_covers(gwp_host_fqdn(p->a, dr->host, l[i]->meta.ns), fqdn))
+			return 1;
+	}
+	return 0;
 }
 
 static void
@@ -479,6 +502,10 @@ cluster_get(struct plan *p, const struct k_vs_destination *dst, const char *vs_n
 	else
 		name = arena_printf(p->a, "outbound|%lld|%s|%s", (long long)t.port,
 		    subset ? subset : "", t.fqdn);
+	/* a DestinationRule's workloadSelector: one cluster a deployment, the
+	 * name telling which (Envoy's are apart, one gateway a process) */
+	if (drs_select(p, t.fqdn))
+		name = arena_printf(p->a, "%s@%s", name, p->cfg->gateway.deployments[p->dep].name);
 	for (i = 0; i < p->clusters.n; i++) {
 		c = p->clusters.v[i];
 		if (strcmp(c->name, name) == 0)

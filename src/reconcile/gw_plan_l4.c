@@ -152,7 +152,7 @@ gwp_l4_server(struct plan *p, const struct object *gwo, const struct k_gw_server
 	if (srv->port.number <= 0 || srv->port.number > 65535 || srv->host_parts == NULL)
 		return;
 	port = (uint16_t)srv->port.number;
-	l = gwp_listener_get(p, port, kind == GW_L4_TERMINATE);
+	l = gwp_listener_get(p, srv, kind == GW_L4_TERMINATE);
 	if (l->l4 ? l->l4->kind != kind :
 	    (l->chains.n > 0 || l->tls != (kind == GW_L4_TERMINATE))) {
 		gwp_note(p, gwo, "server %s: port %u mixes %s with other kinds of servers; ignored",
@@ -381,6 +381,7 @@ gwp_l4_attach(struct plan *p, const struct object *vso)
 
 		if (l->l4 == NULL)
 			continue;
+		gwp_dep_set(p, l->dep);		/* its clusters: that deployment's DestinationRules */
 		for (s = 0; s < l->l4->srvs.n; s++) {
 			const struct srv_ref *sr = l->l4->srvs.v[s];
 

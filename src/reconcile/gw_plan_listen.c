@@ -1,6 +1,7 @@
 /*
- * Gateways to listeners: the servers of the Gateways gateway.labels
- * selects, one listener a port, its filter chains (one for plain HTTP, one
+ * Gateways to listeners: the servers of the Gateways each deployment's
+ * labels select (gateway.deployments), one listener a port, deployment
+ * and bind address, its filter chains (one for plain HTTP, one
  * an HTTPS server, by SNI) with their TLS, and the virtual hosts in them
  * (pilot/pkg/networking/core/gateway.go).
  */
@@ -15,12 +16,13 @@
 #include "gw-plan.h"
 #include "select.h"
 
+/* Whether the deployment being planned serves the Gateway: its selector matches the labels. */
 static int
-gw_selected(const struct object *o, const struct config *cfg)
+gw_selected(const struct plan *p, const struct object *o)
 {
 	const struct k_gateway *g = OBJ_SPEC(o, k_gateway);
 
-	return sel_strmap_subset(&g->selector, &cfg->gateway.labels);
+	return sel_strmap_subset(&g->selector, p->labels);
 }
 
 static int
@@ -93,20 +95,30 @@ gwp_server_is_https(const struct k_gw_server *s)
 	}
 }
 
+/*
+ * One listener a port, deployment and bind address: Envoy's listener is
+ * its address and port, so servers of one deployment with the same bind
+ * share it, and each deployment has its own on its own VIPs.
+ */
 struct lis_build *
-gwp_listener_get(struct plan *p, uint16_t port, int tls)
+gwp_listener_get(struct plan *p, const struct k_gw_server *srv, int tls)
 {
+	uint16_t port = (uint16_t)srv->port.number;
+	const char *bind = srv->bind;
 	struct lis_build *l;
 	size_t i;
 
 	for (i = 0; i < p->lis.n; i++) {
 		l = p->lis.v[i];
-		if (l->port == port)
+		if (l->port == port && l->dep == p->dep &&
+		    (l->bind == NULL ? bind == NULL : bind != NULL && strcmp(l->bind, bind) == 0))
 			return l;
 	}
 	l = xcalloc(1, sizeof(*l));
 	l->port = port;
 	l->tls = tls;
+	l->dep = p->dep;
+	l->bind = bind;
 	ptrvec_push(&p->lis, l);
 	return l;
 }
@@ -255,7 +267,7 @@ chain_for_server(struct plan *p, const struct object *gwo, const struct k_gw_ser
 {
 	uint16_t port = (uint16_t)srv->port.number;
 	int https = gwp_server_is_https(srv);
-	struct lis_build *l = gwp_listener_get(p, port, https);
+	struct lis_build *l = gwp_listener_get(p, srv, https);
 	struct chain_build *cb;
 
 	if (l->l4) {
@@ -336,63 +348,73 @@ gwp_vhost_get(struct chain_build *cb, struct plan *p, const char *name)
 	return v;
 }
 
+/* The servers of one Gateway the deployment p->dep serves, appended to *srvs. */
+static void
+gw_servers(struct plan *p, const struct object *gwo, struct srv_ref **srvs, size_t *nsrvs,
+    size_t *cap)
+{
+	const struct k_gateway *g = OBJ_SPEC(gwo, k_gateway);
+	size_t j;
+
+	for (j = 0; j < g->nservers; j++) {
+		const struct k_gw_server *s = &g->servers[j];
+		struct srv_ref *sr;
+		enum gw_l4_kind kind;
+		const char *why = NULL;
+		int l4 = 0;
+
+		if (s->bind && strncmp(s->bind, "unix://", 7) == 0) {
+			gwp_note(p, gwo, "server port %lld: bind %s: a unix socket is not "
+			    "served (an IP address is)", (long long)s->port.number, s->bind);
+			continue;
+		}
+		if (!server_is_http(s) && !gwp_server_is_https(s)) {
+			if (!gwp_server_is_l4(s, &kind, &why)) {
+				if (why)
+					gwp_note(p, gwo, "server port %lld: %s", (long long)s->port.number, why);
+				else
+					gwp_note(p, gwo, "server port %lld: protocol %s is not served (HTTP, "
+					    "terminated HTTPS, TCP and TLS PASSTHROUGH only)",
+					    (long long)s->port.number, s->port.protocol ? s->port.protocol : "?");
+				continue;
+			}
+			l4 = 1;		/* planned by gw_plan.c (gwp_l4_server), in this order */
+		} else if (s->port.number <= 0 || s->port.number > 65535 || s->host_parts == NULL)
+			continue;
+		if (*nsrvs == *cap) {
+			*cap = *cap ? *cap * 2 : 8;
+			*srvs = xreallocarray(*srvs, *cap, sizeof(**srvs));
+		}
+		sr = &(*srvs)[(*nsrvs)++];
+		memset(sr, 0, sizeof(*sr));
+		sr->dep = p->dep;
+		sr->gw = gwo;
+		sr->srv = s;
+		sr->idx = j;
+		if (l4) {
+			sr->l4 = 1;
+			sr->l4kind = kind;
+		} else
+			sr->chain = chain_for_server(p, gwo, s, j);
+	}
+}
+
 /*
- * The HTTP and HTTPS servers of the Gateways gateway.labels selects, each
- * with the filter chain it feeds (NULL when it is ignored). malloc'd.
+ * The servers of the Gateways each deployment's labels select, deployment
+ * by deployment: HTTP and HTTPS ones with the filter chain they feed (NULL
+ * when ignored), TCP and TLS ones marked l4. malloc'd.
  */
 struct srv_ref *
 gwp_servers(struct plan *p, struct object * const *gws, size_t ngws, size_t *np)
 {
 	struct srv_ref *srvs = NULL;
-	size_t nsrvs = 0, cap = 0, i, j;
+	size_t nsrvs = 0, cap = 0, i, dep;
 
-	for (i = 0; i < ngws; i++) {
-		const struct k_gateway *g = OBJ_SPEC(gws[i], k_gateway);
-
-		if (!gw_selected(gws[i], p->cfg))
-			continue;
-		for (j = 0; j < g->nservers; j++) {
-			const struct k_gw_server *s = &g->servers[j];
-			struct srv_ref *sr;
-			enum gw_l4_kind kind;
-			const char *why = NULL;
-
-			if (!server_is_http(s) && !gwp_server_is_https(s)) {
-				if (gwp_server_is_l4(s, &kind, &why)) {
-					/* planned by gw_plan.c (gwp_l4_server), in this order */
-					if (nsrvs == cap) {
-						cap = cap ? cap * 2 : 8;
-						srvs = xreallocarray(srvs, cap, sizeof(*srvs));
-					}
-					sr = &srvs[nsrvs++];
-					memset(sr, 0, sizeof(*sr));
-					sr->gw = gws[i];
-					sr->srv = s;
-					sr->l4 = 1;
-					sr->l4kind = kind;
-					sr->idx = j;
-					continue;
-				}
-				if (why)
-					gwp_note(p, gws[i], "server port %lld: %s", (long long)s->port.number, why);
-				else
-					gwp_note(p, gws[i], "server port %lld: protocol %s is not served (HTTP, "
-					    "terminated HTTPS, TCP and TLS PASSTHROUGH only)",
-					    (long long)s->port.number, s->port.protocol ? s->port.protocol : "?");
-				continue;
-			}
-			if (s->port.number <= 0 || s->port.number > 65535 || s->host_parts == NULL)
-				continue;
-			if (nsrvs == cap) {
-				cap = cap ? cap * 2 : 8;
-				srvs = xreallocarray(srvs, cap, sizeof(*srvs));
-			}
-			sr = &srvs[nsrvs++];
-			memset(sr, 0, sizeof(*sr));
-			sr->gw = gws[i];
-			sr->srv = s;
-			sr->chain = chain_for_server(p, gws[i], s, j);
-		}
+	for (dep = 0; dep < p->cfg->gateway.ndeployments; dep++) {
+		gwp_dep_set(p, dep);
+		for (i = 0; i < ngws; i++)
+			if (gw_selected(p, gws[i]))
+				gw_servers(p, gws[i], &srvs, &nsrvs, &cap);
 	}
 	*np = nsrvs;
 	return srvs;

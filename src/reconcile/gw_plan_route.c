@@ -374,6 +374,7 @@ vs_attach(struct plan *p, const struct object *vso, struct srv_ref *srvs, size_t
 {
 	const struct k_virtualservice *vs = OBJ_SPEC(vso, k_virtualservice);
 	const struct object *gw_done = NULL;
+	size_t dep_done = 0;
 	struct gw_route **routes = NULL;
 	size_t nroutes = 0, s, i, j, k;
 	int attached = 0;
@@ -385,8 +386,10 @@ vs_attach(struct plan *p, const struct object *vso, struct srv_ref *srvs, size_t
 
 		if (sr->chain == NULL || !gwp_vs_attached(vso, sr->gw))
 			continue;
-		if (gw_done != sr->gw) {
-			/* matches may name gateways: compile the rules once per Gateway */
+		if (gw_done != sr->gw || dep_done != sr->dep) {
+			/* matches may name gateways: compile the rules once per Gateway
+			 * (and deployment: DestinationRules may select one) */
+			gwp_dep_set(p, sr->dep);
 			free(routes);
 			routes = xcalloc(vs->nhttp ? vs->nhttp : 1, sizeof(*routes));
 			nroutes = 0;
@@ -397,6 +400,7 @@ vs_attach(struct plan *p, const struct object *vso, struct srv_ref *srvs, size_t
 					routes[nroutes++] = r;
 			}
 			gw_done = sr->gw;
+			dep_done = sr->dep;
 		}
 		for (i = 0; i < vs->nhosts; i++) {
 			const char *vh = gwp_host_fqdn(p->a, vs->hosts[i], vso->meta.ns);

@@ -420,7 +420,7 @@ reconcile(struct store *st, const struct config *cfg, const struct live_view *li
 	pools_fill(d, p.pools, p.npools);
 
 	/* the gateway's plan first: whether its routes reach an endpoint */
-	reconcile_gw(d, st, cfg, live);
+	reconcile_gw(d, st, cfg, live, res, nres);
 	p.gw_why = gateway_unserving(cfg, live, d->gw);
 	if (cfg->gateway.enabled && p.gw_why)
 		d->gateway_down = arena_strdup(d->arena, p.gw_why);

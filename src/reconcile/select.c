@@ -40,19 +40,32 @@ sel_strmap_subset(const struct strmap *a, const struct strmap *b)
 }
 
 /*
- * The gateway's own Service selects the gateway pods: its selector matches
- * gateway.labels. Istio's chart selects {app, istio}, while the default
- * gateway.labels is {istio: ingressgateway}, so either inclusion counts.
+ * A gateway's own Service selects its pods: its selector matches the
+ * deployment's labels. Istio's chart selects {app, istio}, while the
+ * default gateway.labels is {istio: ingressgateway}, so either inclusion
+ * counts. The first deployment that matches owns the Service.
  */
+int
+reconcile_gateway_deployment(const struct object *svc, const struct config *cfg)
+{
+	const struct k_service *s = svc->spec;
+	size_t i;
+
+	if (!cfg->gateway.enabled || s->selector.n == 0)
+		return -1;
+	for (i = 0; i < cfg->gateway.ndeployments; i++) {
+		const struct strmap *l = &cfg->gateway.deployments[i].labels;
+
+		if (l->n && (sel_strmap_subset(&s->selector, l) || sel_strmap_subset(l, &s->selector)))
+			return (int)i;
+	}
+	return -1;
+}
+
 int
 reconcile_is_gateway_service(const struct object *svc, const struct config *cfg)
 {
-	const struct k_service *s = svc->spec;
-
-	if (!cfg->gateway.enabled || s->selector.n == 0 || cfg->gateway.labels.n == 0)
-		return 0;
-	return sel_strmap_subset(&s->selector, &cfg->gateway.labels) ||
-	    sel_strmap_subset(&cfg->gateway.labels, &s->selector);
+	return reconcile_gateway_deployment(svc, cfg) >= 0;
 }
 
 /* This node's labels: its Node object's, overlaid with the config's. */

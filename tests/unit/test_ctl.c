@@ -745,6 +745,27 @@ test_render_gw_listeners(void)
 	    "443    HTTPS      SNI: other.test                           Route: https.443.https.other.istio-system         1        other-cred      last good secret served; rejected: key values mismatch\n"
 	    "443    HTTPS      SNI: fresh.test                           Route: https.443.https.fresh.istio-system         1        fresh-cred      not served: Secret fresh-cred is rejected\n");
 	free(s);
+	/* two deployments, each on its own VIPs; one without a VIP yet */
+	s = render(ctl_render_gw_listeners, "{\"listeners\":["
+	    "{\"port\":443,\"protocol\":\"HTTPS\",\"deployment\":\"ingress\","
+	    "\"addresses\":[\"192.0.2.10\",\"2001:db8::10\"],\"chains\":[{\"route_config\":"
+	    "\"https.443.a.pub.istio-system\",\"sni\":[\"pub.test\"],\"virtual_hosts\":1,"
+	    "\"credential\":\"istio-system/pub\"}]},"
+	    "{\"port\":443,\"protocol\":\"HTTPS\",\"deployment\":\"internal\","
+	    "\"addresses\":[\"10.1.0.5\"],\"chains\":[{\"route_config\":"
+	    "\"https.443.a.int.istio-system\",\"sni\":[\"int.test\"],\"virtual_hosts\":1,"
+	    "\"credential\":\"istio-system/int\"}]},"
+	    "{\"port\":8080,\"protocol\":\"HTTP\",\"deployment\":\"internal\","
+	    "\"addresses\":[],\"chains\":[{\"route_config\":\"http.8080\",\"sni\":[],"
+	    "\"virtual_hosts\":0}]}],\"ready\":true,\"workers\":1}", NULL);
+	CU_ASSERT_TEXT(s,
+	    "gateway ready, 1 worker\n"
+	    "\n"
+	    "DEPLOYMENT   ADDRESSES                 PORT   PROTOCOL   MATCH           DESTINATION                           VHOSTS   CREDENTIAL         TLS\n"
+	    "ingress      192.0.2.10,2001:db8::10   443    HTTPS      SNI: pub.test   Route: https.443.a.pub.istio-system   1        istio-system/pub   ok\n"
+	    "internal     10.1.0.5                  443    HTTPS      SNI: int.test   Route: https.443.a.int.istio-system   1        istio-system/int   ok\n"
+	    "internal     (none)                    8080   HTTP       ALL             Route: http.8080                      0        -                  -\n");
+	free(s);
 	s = render(ctl_render_gw_listeners, "{\"listeners\":[],\"ready\":false}", NULL);
 	CU_ASSERT_TEXT(s, "gateway not ready\n\nno listeners\n");
 	free(s);

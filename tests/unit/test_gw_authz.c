@@ -241,7 +241,7 @@ t_cases(void)
 		CU_ASSERT_PTR_NOT_NULL_FATAL(d);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(d->gw);
 		for (j = 0; j < VG_ARRAY_SIZE(c->r) && c->r[j].method; j++) {
-			int got = decide(d->gw->authz, &c->r[j]);
+			int got = decide(d->gw->deps[0].authz, &c->r[j]);
 
 			if (got != c->r[j].allow) {
 				size_t k;

@@ -775,6 +775,165 @@ test_shared_port(void)
 	free(ca2);
 }
 
+/*
+ * gateway.deployments: two gateways on port 443, each on its own Service's
+ * VIP with its own Gateways, VirtualServices, policies and
+ * DestinationRules; a server's bind gets a listener of its own.
+ */
+static void
+test_deployments(void)
+{
+	static const char cfgyaml[] =
+	    "node: {name: node-a}\n"
+	    "gateway:\n  deployments:\n"
+	    "  - {name: ingress, labels: {istio: ingressgateway}}\n"
+	    "  - {name: internal, labels: {istio: internal-gateway}}\n";
+	static const char objs[] =
+	    "apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\n"
+	    "metadata: {name: p, namespace: metallb-system}\n"
+	    "spec: {addresses: [192.0.2.0/28]}\n"
+	    "---\napiVersion: v1\nkind: Service\nmetadata: {name: ingress, namespace: istio-system}\n"
+	    "spec: {type: LoadBalancer, loadBalancerIP: 192.0.2.1, selector: {istio: ingressgateway},"
+	    " ports: [{port: 443}]}\n"
+	    "---\napiVersion: v1\nkind: Service\nmetadata: {name: internal, namespace: istio-system}\n"
+	    "spec: {type: LoadBalancer, loadBalancerIP: 192.0.2.2, selector: {istio: internal-gateway},"
+	    " ports: [{port: 443}]}\n"
+	    "---\napiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: a}\n"
+	    "spec: {selector: {app: s}, ports: [{port: 80, name: http}]}\n"
+	    "---\napiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: pub, namespace: a}\n"
+	    "spec:\n  selector: {istio: ingressgateway}\n  servers:\n"
+	    "  - port: {number: 443, name: https, protocol: HTTPS}\n    hosts: [pub.test]\n"
+	    "    tls: {mode: SIMPLE, credentialName: c1}\n"
+	    "  - port: {number: 8080, name: http, protocol: HTTP}\n    hosts: ['*']\n"
+	    "    bind: 198.51.100.7\n"
+	    "---\napiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: int, namespace: a}\n"
+	    "spec:\n  selector: {istio: internal-gateway}\n  servers:\n"
+	    "  - port: {number: 443, name: https, protocol: HTTPS}\n    hosts: [int.test]\n"
+	    "    tls: {mode: SIMPLE, credentialName: c2}\n"
+	    "---\napiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\n"
+	    "metadata: {name: internal-only, namespace: istio-system}\n"
+	    "spec: {selector: {matchLabels: {istio: internal-gateway}}, action: DENY,"
+	    " rules: [{to: [{operation: {paths: [/admin]}}]}]}\n"
+	    "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\n"
+	    "metadata: {name: s, namespace: istio-system}\n"
+	    "spec: {host: s.a.svc.cluster.local, workloadSelector: {matchLabels: {istio: internal-gateway}},"
+	    " trafficPolicy: {loadBalancer: {simple: RANDOM}}}\n";
+	struct fixture fx;
+	struct vg_errs errs = { 0 };
+	const struct gw_desired *g;
+	const struct gw_listener *pub = NULL, *in = NULL, *bound = NULL;
+	char *c1, *c2;
+	char *s1 = tfx_secret("c1", "pub.test", "tls.crt", "tls.key", NULL, &c1);
+	char *s2 = tfx_secret("c2", "int.test", "tls.crt", "tls.key", NULL, &c2);
+	char *o0 = cat(objs, s1, s2, NULL);
+	char *o = cat(o0, vs("vp", "a", NULL, "[pub.test]", "[pub]",
+	    "  - route: [{destination: {host: s}}]\n"),
+	    vs("vi", "a", NULL, "[int.test]", "[int]", "  - route: [{destination: {host: s}}]\n"),
+	    vs("vb", "a", NULL, "['*']", "[pub]", "  - route: [{destination: {host: s}}]\n"));
+	size_t i;
+
+	memset(&fx, 0, sizeof(fx));
+	fx.cfg = config_parse(cfgyaml, strlen(cfgyaml), "vipgate.yaml", &errs);
+	cu_errs_dump(&errs);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fx.cfg);
+	errs_clear(&errs);
+	CU_ASSERT_EQUAL(fx.cfg->gateway.ndeployments, 2);
+	CU_ASSERT_TRUE(fx.cfg->gateway.deployments_set);
+	fx.st = store_new();
+	fx_add(&fx, o, "test.yaml");
+	fx_run(&fx);
+	g = fx.gw;
+	CU_ASSERT_EQUAL_FATAL(g->ndeps, 2);
+	CU_ASSERT_STRING_EQUAL(g->deps[0].name, "ingress");
+	CU_ASSERT_STRING_EQUAL(g->deps[1].name, "internal");
+	for (i = 0; i < g->nlisteners; i++) {
+		const struct gw_listener *l = &g->listeners[i];
+
+		if (l->port == 443 && l->dep == 0)
+			pub = l;
+		else if (l->port == 443 && l->dep == 1)
+			in = l;
+		else if (l->port == 8080)
+			bound = l;
+	}
+	CU_ASSERT_EQUAL(g->nlisteners, 3);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pub);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(in);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(bound);
+	/* each on its own Service's VIP, told apart by scope */
+	CU_ASSERT_EQUAL_FATAL(pub->naddrs, 1);
+	CU_ASSERT_STRING_EQUAL(pub->addrs[0], "192.0.2.1");
+	CU_ASSERT_EQUAL_FATAL(in->naddrs, 1);
+	CU_ASSERT_STRING_EQUAL(in->addrs[0], "192.0.2.2");
+	CU_ASSERT_NOT_EQUAL(pub->scope, in->scope);
+	/* the bind address, not the VIP */
+	CU_ASSERT_EQUAL_FATAL(bound->naddrs, 1);
+	CU_ASSERT_STRING_EQUAL(bound->addrs[0], "198.51.100.7");
+	CU_ASSERT_STRING_EQUAL(bound->bind, "198.51.100.7");
+	/* a name reaches only its own gateway's chain: no SNI match across */
+	CU_ASSERT_PTR_NOT_NULL(gw_chain_find(pub, "pub.test"));
+	CU_ASSERT_PTR_NULL(gw_chain_find(pub, "int.test"));
+	CU_ASSERT_PTR_NOT_NULL(gw_chain_find(in, "int.test"));
+	CU_ASSERT_PTR_NULL(gw_chain_find(in, "pub.test"));
+	CU_ASSERT_STRING_EQUAL(gw_chain_find(pub, "pub.test")->tls->cert, c1);
+	CU_ASSERT_STRING_EQUAL(gw_chain_find(in, "int.test")->tls->cert, c2);
+	/* the policy selects the internal gateway only */
+	CU_ASSERT_PTR_NULL(g->deps[0].authz);
+	CU_ASSERT_PTR_NOT_NULL(g->deps[1].authz);
+	/* the DestinationRule's workloadSelector: a cluster a deployment */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cluster(g, "outbound|80||s.a.svc.cluster.local@ingress"));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cluster(g, "outbound|80||s.a.svc.cluster.local@internal"));
+	CU_ASSERT_EQUAL(cluster(g, "outbound|80||s.a.svc.cluster.local@internal")->lb, GW_LB_RANDOM);
+	CU_ASSERT_EQUAL(cluster(g, "outbound|80||s.a.svc.cluster.local@ingress")->lb,
+	    GW_LB_LEAST_REQUEST);
+	/* the Services select a deployment each */
+	CU_ASSERT_TRUE(desired_find_svc(fx.d, "istio-system", "ingress")->is_gateway);
+	CU_ASSERT_TRUE(desired_find_svc(fx.d, "istio-system", "internal")->is_gateway);
+	fx_free(&fx);
+	free(o);
+	free(o0);
+	free(s1);
+	free(s2);
+	free(c1);
+	free(c2);
+}
+
+/* gateway.deployments: what the config refuses. */
+static void
+test_deployments_config(void)
+{
+	static const char *const bad[] = {
+	    "gateway:\n  labels: {a: b}\n  deployments: [{name: x, labels: {c: d}}]\n",
+	    "gateway:\n  deployments: []\n",
+	    "gateway:\n  deployments: [{name: x}]\n",
+	    "gateway:\n  deployments: [{labels: {a: b}}]\n",
+	    "gateway:\n  deployments: [{name: X_y, labels: {a: b}}]\n",
+	    "gateway:\n  deployments: [{name: x, labels: {a: b}}, {name: x, labels: {c: d}}]\n",
+	    "gateway:\n  deployments: [{name: x, labels: {a: b}}, {name: y, labels: {a: b}}]\n",
+	};
+	static const char good[] = "node: {name: n}\n";
+	struct vg_errs errs = { 0 };
+	struct config *cfg;
+	size_t i;
+
+	for (i = 0; i < VG_ARRAY_SIZE(bad); i++) {
+		cfg = config_parse(bad[i], strlen(bad[i]), "vipgate.yaml", &errs);
+		CU_ASSERT_PTR_NULL(cfg);
+		CU_ASSERT_TRUE(errs.nerrors > 0);
+		if (cfg)
+			config_free(cfg);
+		errs_clear(&errs);
+	}
+	/* without deployments: one from gateway.labels, on gateway.bind */
+	cfg = config_parse(good, strlen(good), "vipgate.yaml", &errs);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	CU_ASSERT_EQUAL(cfg->gateway.ndeployments, 1);
+	CU_ASSERT_FALSE(cfg->gateway.deployments_set);
+	CU_ASSERT_STRING_EQUAL(cfg->gateway.deployments[0].name, "istio=ingressgateway");
+	config_free(cfg);
+	errs_clear(&errs);
+}
+
 /* Envoy's virtual host order: exact, longest wildcard, "*". */
 static void
 test_vhost_order(void)
@@ -891,6 +1050,8 @@ main(void)
 		{ "endpoints", test_endpoints },
 		{ "redirect, rewrite, headers", test_actions },
 		{ "several Gateways on one port", test_shared_port },
+		{ "several gateway deployments", test_deployments },
+		{ "gateway.deployments config", test_deployments_config },
 		{ "virtual host order", test_vhost_order },
 		{ "bad regex", test_bad_regex },
 		{ "upstream protocol and gRPC-Web chains", test_upstream_proto },
