@@ -4,8 +4,8 @@
  * model.go, generator.go):
  *
  * - which apply: policies of the gateway's namespace and of the root
- *   namespace (istio-system) whose selector matches gateway.labels (no
- *   selector: all); policies with targetRef(s) do not attach to a classic
+ *   namespace (istio-system) whose selector matches the deployment's
+ *   labels (no selector: all); policies with targetRef(s) do not attach to a classic
  *   gateway;
  * - a field or value vipgated does not support: an ALLOW rule is dropped
  *   (it allows less), a DENY rule loses only that condition (it denies
@@ -375,8 +375,8 @@ selector_matches(const struct strmap *sel, const struct strmap *labels)
  * Whether a security policy attaches to this gateway (Istio's
  * ListAuthorizationPolicies and isSelected, the same for
  * RequestAuthentication): its namespace or the root namespace, its
- * selector matching gateway.labels; targetRef(s) attach only to Gateway
- * API gateways.
+ * selector matching the deployment's labels (gateway.labels, or each of
+ * gateway.deployments); targetRef(s) attach only to Gateway API gateways.
  */
 static int
 sec_applies(struct plan *p, const struct object *o, const struct strmap *selector,
@@ -388,7 +388,7 @@ sec_applies(struct plan *p, const struct object *o, const struct strmap *selecto
 		return 0;
 	if (ntarget_refs) {
 		gwp_note(p, o, "targetRef(s) name a Gateway API resource: the policy does not "
-		    "attach to this gateway, which is selected by gateway.labels");
+		    "attach to this gateway, which is selected by its labels");
 		return 0;
 	}
 	return selector_matches(selector, p->labels);

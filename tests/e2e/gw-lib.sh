@@ -100,6 +100,36 @@ spec:
 EOC
 }
 
+# gw_pki_ca: a test CA in $tmp/pki (ca.crt, ca.key)
+gw_pki_ca() {
+	mkdir -p "$tmp/pki"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+		-subj "/CN=vipgate test CA" -keyout "$tmp/pki/ca.key" -out "$tmp/pki/ca.crt" >/dev/null 2>&1
+}
+
+# gw_pki_cert NAME CN [O]: $tmp/pki/NAME.crt and .key for DNS name CN, signed by the CA
+gw_pki_cert() {
+	local p=$tmp/pki
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/O=${3:-vipgate}/CN=$2" \
+		-keyout "$p/$1.key" -out "$p/$1.csr" >/dev/null 2>&1
+	printf 'subjectAltName=DNS:%s\n' "$2" > "$p/$1.ext"
+	openssl x509 -req -in "$p/$1.csr" -CA "$p/ca.crt" -CAkey "$p/ca.key" -CAcreateserial \
+		-days 2 -extfile "$p/$1.ext" -out "$p/$1.crt" >/dev/null 2>&1
+}
+
+# gw_secret NAME CRT KEY [CA]: a kubernetes.io/tls Secret in istio-system, as YAML
+gw_secret() {
+	python3 - "$@" <<'PY'
+import sys
+name, crt, key = sys.argv[1:4]
+ind = lambda p: ''.join('    ' + l for l in open(p))
+print('---\napiVersion: v1\nkind: Secret\nmetadata: {name: %s, namespace: istio-system}\nstringData:' % name)
+print('  tls.crt: |\n' + ind(crt) + '  tls.key: |\n' + ind(key), end='')
+if len(sys.argv) > 4:
+    print('  ca.crt: |\n' + ind(sys.argv[4]), end='')
+PY
+}
+
 # vipgated_start: config in $tmp/vipgate.yaml, objects in $tmp/objs
 vipgated_start() {
 	cat > "$tmp/vipgate.yaml" <<EOC
