@@ -88,6 +88,8 @@ spec:
     tls: {mode: SIMPLE, credentialName: pub-cred}
   - port: {number: 80, name: http, protocol: HTTP}
     hosts: ["*"]
+  - port: {number: 9000, name: tcp, protocol: TCP}
+    hosts: ["*"]
 ---
 apiVersion: networking.istio.io/v1
 kind: Gateway
@@ -110,6 +112,8 @@ spec:
     tls: {mode: SIMPLE, credentialName: int-cred}
   - port: {number: 80, name: http, protocol: HTTP}
     hosts: ["*"]
+  - port: {number: 9000, name: tcp, protocol: TCP}
+    hosts: ["*"]
 ---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -118,6 +122,7 @@ spec:
   hosts: ["*"]
   gateways: [istio-system/pub, istio-system/bound]
   http: [{route: [{destination: {host: public}}]}]
+  tcp: [{match: [{port: 9000}], route: [{destination: {host: public, port: {number: 9080}}}]}]
 ---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -126,6 +131,7 @@ spec:
   hosts: ["*"]
   gateways: [istio-system/int]
   http: [{route: [{destination: {host: internal}}]}]
+  tcp: [{match: [{port: 9000}], route: [{destination: {host: internal, port: {number: 9080}}}]}]
 ---
 apiVersion: security.istio.io/v1
 kind: AuthorizationPolicy
@@ -161,6 +167,10 @@ out=$(c http://$PUB/x)
 check "port 80 on the ingress VIP: the ingress gateway's routes (got '$out')" test "$out" = "public /x"
 out=$(c http://$INT/x)
 check "port 80 on the internal VIP: the internal gateway's routes (got '$out')" test "$out" = "internal /x"
+out=$(c http://$PUB:9000/t)
+check "TCP port 9000 on the ingress VIP: its tcp route (got '$out')" test "$out" = "public /t"
+out=$(c http://$INT:9000/t)
+check "TCP port 9000 on the internal VIP: its tcp route (got '$out')" test "$out" = "internal /t"
 code() { inns curl -s --max-time 5 -o /dev/null -w '%{http_code}' "$@"; }
 check "the internal gateway's policy denies /admin there ($(code http://$INT/admin))" test "$(code http://$INT/admin)" = 403
 check "... and not on the ingress gateway ($(code http://$PUB/admin))" test "$(code http://$PUB/admin)" = 200
