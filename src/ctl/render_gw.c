@@ -96,11 +96,28 @@ chain_row(struct ctl_table *t, const json_t *l, long long port, int deps, int ad
 	buf_free(&ab);
 }
 
+/* Whether the rows name more than one gateway deployment (then a column says which). */
+static int
+several_deployments(const json_t *rows)
+{
+	const char *d0 = NULL, *d;
+	const json_t *r;
+	size_t i;
+
+	json_array_foreach(rows, i, r) {
+		d = json_is_object(r) ? jstr(r, "deployment") : NULL;
+		if (d && d0 && strcmp(d, d0) != 0)
+			return 1;
+		if (d && !d0)
+			d0 = d;
+	}
+	return 0;
+}
+
 int
 ctl_render_gw_listeners(FILE *f, const json_t *res)
 {
 	const json_t *ls = json_object_get(res, "listeners"), *l, *c, *ready;
-	const char *dep0 = NULL;
 	struct ctl_table *t;
 	long long n, port;
 	size_t i, j;
@@ -118,16 +135,10 @@ ctl_render_gw_listeners(FILE *f, const json_t *res)
 		fprintf(f, "\n\n");
 	}
 	/* several gateway deployments: which one each listener is */
-	json_array_foreach(ls, i, l) {
-		const char *d = json_is_object(l) ? jstr(l, "deployment") : NULL;
-
-		if (d && dep0 && strcmp(d, dep0) != 0)
-			deps = 1;
-		if (d && !dep0)
-			dep0 = d;
+	deps = several_deployments(ls);
+	json_array_foreach(ls, i, l)
 		if (json_is_object(l) && json_is_array(json_object_get(l, "addresses")))
 			addrs = 1;
-	}
 	t = ctl_table_new();
 	if (deps)
 		ctl_table_column(t, "deployment");
@@ -291,7 +302,7 @@ dests_text(struct vg_buf *b, const json_t *ds)
 }
 
 static void
-route_row(struct ctl_table *t, const json_t *r)
+route_row(struct ctl_table *t, const json_t *r, int deps)
 {
 	const char *rc = jstr(r, "route_config"), *vh = jstr(r, "virtual_host");
 	const char *vs = jstr(r, "virtual_service"), *act = jstr(r, "action");
@@ -318,6 +329,8 @@ route_row(struct ctl_table *t, const json_t *r)
 		dests_text(&db, ds);
 	}
 	ctl_table_row(t);
+	if (deps)
+		ctl_table_cell(t, jstr(r, "deployment") ? jstr(r, "deployment") : "?");
 	ctl_table_cell(t, rc ? rc : NONE);
 	ctl_table_cell(t, vh ? vh : NONE);
 	ctl_table_cell(t, mb.s ? mb.s : "*");
@@ -339,10 +352,14 @@ ctl_render_gw_routes(FILE *f, const json_t *res)
 	const json_t *rs = json_object_get(res, "routes"), *r;
 	struct ctl_table *t;
 	size_t i;
+	int deps;
 
 	if (!json_is_object(res) || !json_is_array(rs))
 		return ctl_render_generic(f, res);
+	deps = several_deployments(rs);
 	t = ctl_table_new();
+	if (deps)
+		ctl_table_column(t, "deployment");
 	ctl_table_column(t, "name");
 	ctl_table_column(t, "vhost");
 	ctl_table_column(t, "match");
@@ -350,7 +367,7 @@ ctl_render_gw_routes(FILE *f, const json_t *res)
 	ctl_table_column(t, "virtual service");
 	json_array_foreach(rs, i, r)
 		if (json_is_object(r))
-			route_row(t, r);
+			route_row(t, r, deps);
 	if (ctl_table_nrows(t))
 		ctl_table_print(t, f);
 	else

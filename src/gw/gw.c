@@ -721,8 +721,9 @@ show_routes(const struct gw_desired *g)
 					for (x = 0; x < rt->ndests; x++)
 						json_array_append_new(ds, json_pack("{s:s,s:i}", "cluster",
 						    rt->dests[x].cluster->name, "weight", (int)rt->dests[x].weight));
-					json_array_append_new(arr, json_pack("{s:i,s:s,s:s,s:s,s:i,s:s,s:o,s:o}",
-					    "port", g->listeners[i].port, "route_config", c->name,
+					json_array_append_new(arr, json_pack("{s:i,s:s,s:s,s:s,s:s,s:i,s:s,s:o,s:o}",
+					    "port", g->listeners[i].port, "deployment",
+					    g->deps[g->listeners[i].dep].name, "route_config", c->name,
 					    "virtual_host", v->name, "virtual_service",
 					    rt->vs_name, "rule", (int)rt->rule, "action", act[rt->action],
 					    "match", ms, "destinations", ds));

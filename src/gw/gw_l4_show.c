@@ -135,11 +135,18 @@ gw_l4_show_routes(const struct gw_desired *g, json_t *arr)
 	for (i = 0; g && i < g->nlisteners; i++) {
 		const struct gw_l4 *l4 = g->listeners[i].l4;
 
-		for (r = 0; l4 && r < l4->nroutes; r++)
-			json_array_append_new(arr, l4_route_row(g->listeners[i].port, l4,
-			    &l4->routes[r], 0));
-		for (r = 0; l4 && r < l4->nautos; r++)
-			json_array_append_new(arr, l4_route_row(g->listeners[i].port, l4,
-			    &l4->autos[r].route, 1));
+		const char *dep = g->deps[g->listeners[i].dep].name;
+		json_t *row;
+
+		for (r = 0; l4 && r < l4->nroutes; r++) {
+			row = l4_route_row(g->listeners[i].port, l4, &l4->routes[r], 0);
+			json_object_set_new(row, "deployment", json_string(dep));
+			json_array_append_new(arr, row);
+		}
+		for (r = 0; l4 && r < l4->nautos; r++) {
+			row = l4_route_row(g->listeners[i].port, l4, &l4->autos[r].route, 1);
+			json_object_set_new(row, "deployment", json_string(dep));
+			json_array_append_new(arr, row);
+		}
 	}
 }

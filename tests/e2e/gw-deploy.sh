@@ -188,6 +188,9 @@ check "port 8080 is not on the VIPs (curl rc $?)" test "$(code http://$PUB:8080/
 "$ctl" -s "$tmp/sock" gateway listeners > "$tmp/listeners.out" 2>&1
 check "vipgatectl gateway listeners names each deployment and its addresses" sh -c \
 	"grep -q '^DEPLOYMENT *ADDRESSES' '$tmp/listeners.out' && grep -q '^internal *$INT *443' '$tmp/listeners.out' && grep -q '^ingress *$PUB *443' '$tmp/listeners.out' && grep -q '^ingress *$BIND *8080' '$tmp/listeners.out'"
+"$ctl" -s "$tmp/sock" gateway routes > "$tmp/routes.out" 2>&1
+check "vipgatectl gateway routes names each route's deployment" sh -c \
+	"grep -q '^DEPLOYMENT' '$tmp/routes.out' && grep -q '^internal .*int' '$tmp/routes.out' && grep -q '^ingress .*pub' '$tmp/routes.out'"
 "$ctl" -s "$tmp/sock" gateway policies > "$tmp/policies.out" 2>&1
 check "vipgatectl gateway policies: the policy is the internal gateway's" \
 	grep -q "internal.*internal-no-admin\|internal-no-admin.*internal" "$tmp/policies.out"
