@@ -13,26 +13,11 @@ A=10.244.1.10 B=10.244.2.10
 gw_ns_up $A $B
 VIP=192.168.1.200
 
-pki=$tmp/pki; mkdir -p "$pki"
-o() { openssl "$@" >/dev/null 2>&1; }
-for n in a b; do
-	o req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-		-subj "/O=backend-$n/CN=$n.test" -keyout "$pki/$n.key" -out "$pki/$n.crt"
-done
-mkdir -p "$tmp/ngx"
-{
-	echo "daemon off; user root; worker_processes 1; pid $tmp/nginx.pid; error_log $tmp/ngx/error.log;"
-	echo "events { worker_connections 256; }"
-	echo "http { access_log off; client_body_temp_path $tmp/ngx;"
-	for n in a b; do
-		[ $n = a ] && ip=$A || ip=$B
-		echo "  server { listen $ip:8443 ssl; ssl_certificate $pki/$n.crt; ssl_certificate_key $pki/$n.key;"
-		echo "    location / { default_type text/plain; return 200 \"backend-$n \$ssl_server_name\\n\"; } }"
-	done
-	echo "}"
-} > "$tmp/ngx/nginx.conf"
-inns nginx -c "$tmp/ngx/nginx.conf" -p "$tmp/ngx" >"$tmp/ngx/out" 2>&1 &
-wait_for 5 test -s "$tmp/nginx.pid" || { fail "nginx did not start"; exit 1; }
+pki=$tmp/pki
+gw_selfsigned a a.test backend-a
+gw_selfsigned b b.test backend-b
+nginx_tls_start "$A:8443 a backend-a" "$B:8443 b backend-b" ||
+	{ fail "nginx did not start"; exit 1; }
 
 mkdir -p "$tmp/objs"
 cp "$src"/etc/objects.d/*.yaml "$tmp/objs/"

@@ -117,6 +117,37 @@ gw_pki_cert() {
 		-days 2 -extfile "$p/$1.ext" -out "$p/$1.crt" >/dev/null 2>&1
 }
 
+# gw_selfsigned NAME CN [O]: a self-signed $tmp/pki/NAME.crt and .key for DNS name CN
+gw_selfsigned() {
+	mkdir -p "$tmp/pki"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+		-subj "/O=${3:-$1}/CN=$2" -addext "subjectAltName=DNS:$2" \
+		-keyout "$tmp/pki/$1.key" -out "$tmp/pki/$1.crt" >/dev/null 2>&1
+}
+
+# nginx_tls_start "ADDR:PORT CERT BODY"...: nginx ending TLS with
+# $tmp/pki/CERT.crt on each, answering "BODY <the SNI it saw>";
+# $NGX_EXTRA: more server blocks, as they go in nginx's http block
+nginx_tls_start() {
+	local s
+	mkdir -p "$tmp/ngx"
+	{
+		echo "daemon off; user root; worker_processes 1; pid $tmp/nginx.pid; error_log $tmp/ngx/error.log;"
+		echo "events { worker_connections 1024; }"
+		echo "http { access_log off; client_body_temp_path $tmp/ngx;"
+		echo "${NGX_EXTRA:-}"
+		for s in "$@"; do
+			set -- $s
+			echo "  server { listen $1 ssl; ssl_certificate $tmp/pki/$2.crt; ssl_certificate_key $tmp/pki/$2.key;"
+			echo "    location / { default_type text/plain; return 200 \"$3 \$ssl_server_name\\n\"; } }"
+		done
+		echo "}"
+	} > "$tmp/ngx/nginx.conf"
+	inns nginx -c "$tmp/ngx/nginx.conf" -p "$tmp/ngx" >"$tmp/ngx/out" 2>&1 &
+	ngx_pid=$!
+	wait_for 5 test -s "$tmp/nginx.pid"
+}
+
 # gw_secret NAME CRT KEY [CA]: a kubernetes.io/tls Secret in istio-system, as YAML
 gw_secret() {
 	python3 - "$@" <<'PY'

@@ -16,29 +16,14 @@ H=10.244.5.10 B=10.244.1.10 HB=10.244.6.10 C1=10.244.7.10 C2=10.244.7.20
 gw_ns_up $H $B $HB $C1 $C2
 VIP=192.168.1.200
 
-pki=$tmp/pki; mkdir -p "$pki"
-o() { openssl "$@" >/dev/null 2>&1; }
-for n in gw be hb; do
-	o req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-		-subj "/O=$n/CN=$n.test" -addext "subjectAltName=DNS:$n.test" \
-		-keyout "$pki/$n.key" -out "$pki/$n.crt"
-done
+pki=$tmp/pki
+for n in gw be hb; do gw_selfsigned $n $n.test; done
 cat "$pki/hb.crt" "$pki/hb.key" > "$pki/hb.pem"
 
 # nginx: plain HTTP answering with the x-forwarded-for it got; TLS for the passthrough
-mkdir -p "$tmp/ngx"
-{
-	echo "daemon off; user root; worker_processes 1; pid $tmp/nginx.pid; error_log $tmp/ngx/error.log;"
-	echo "events { worker_connections 256; }"
-	echo "http { access_log off; client_body_temp_path $tmp/ngx;"
-	echo "  server { listen $B:8080; location / { default_type text/plain;"
-	echo "    return 200 \"xff=\$http_x_forwarded_for\\n\"; } }"
-	echo "  server { listen $B:8443 ssl; ssl_certificate $pki/be.crt; ssl_certificate_key $pki/be.key;"
-	echo "    location / { default_type text/plain; return 200 \"pass \$ssl_server_name\\n\"; } }"
-	echo "}"
-} > "$tmp/ngx/nginx.conf"
-inns nginx -c "$tmp/ngx/nginx.conf" -p "$tmp/ngx" >"$tmp/ngx/out" 2>&1 &
-wait_for 5 test -s "$tmp/nginx.pid" || { fail "nginx did not start"; exit 1; }
+NGX_EXTRA="  server { listen $B:8080; location / { default_type text/plain;
+    return 200 \"xff=\$http_x_forwarded_for\\n\"; } }" \
+	nginx_tls_start "$B:8443 be pass" || { fail "nginx did not start"; exit 1; }
 
 # HAProxy: in front as the client's proxy (send-proxy, send-proxy-v2), and
 # behind as a backend that takes the gateway's header (accept-proxy) and
@@ -184,12 +169,7 @@ spec:
   - from: [{source: {remoteIpBlocks: ["10.244.7.20/32"]}}]
 EOC
 } > "$tmp/objs/60-pp.yaml"
-python3 - "$pki/gw.crt" "$pki/gw.key" >> "$tmp/objs/60-pp.yaml" <<'PY'
-import sys
-ind = lambda p: ''.join('    ' + l for l in open(p))
-print('---\napiVersion: v1\nkind: Secret\nmetadata: {name: pp-cred, namespace: istio-system}\nstringData:')
-print('  tls.crt: |\n' + ind(sys.argv[1]) + '  tls.key: |\n' + ind(sys.argv[2]), end='')
-PY
+gw_secret pp-cred "$pki/gw.crt" "$pki/gw.key" >> "$tmp/objs/60-pp.yaml"
 
 GW_ALOG_FORMAT=json GW_EXTRA="proxy_protocol: true" vipgated_start ||
 	{ fail "vipgated not ready"; exit 1; }

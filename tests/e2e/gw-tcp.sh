@@ -13,31 +13,15 @@ A=10.244.1.10 B=10.244.2.10 E=10.244.3.10 K=10.244.3.11 D=10.244.3.12 P=10.244.4
 gw_ns_up $A $B $E $K $D $P
 VIP=192.168.1.200
 
-pki=$tmp/pki; mkdir -p "$pki"
-o() { openssl "$@" >/dev/null 2>&1; }
-for n in a b; do
-	o req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-		-subj "/O=backend-$n/CN=$n.test" -keyout "$pki/$n.key" -out "$pki/$n.crt"
-done
+pki=$tmp/pki
+gw_selfsigned a a.test backend-a
+gw_selfsigned b b.test backend-b
 # the gateway's own certificate for a TLS server that ends TLS before a tcp route
-o req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-	-subj "/O=gateway-tls/CN=echo.test" -keyout "$pki/gw.key" -out "$pki/gw.crt"
+gw_selfsigned gw echo.test gateway-tls
 
 # nginx: each backend terminates TLS with its own certificate on :8443
-mkdir -p "$tmp/ngx"
-{
-	echo "daemon off; user root; worker_processes 1; pid $tmp/nginx.pid; error_log $tmp/ngx/error.log;"
-	echo "events { worker_connections 1024; }"
-	echo "http { access_log off; client_body_temp_path $tmp/ngx;"
-	for n in a b; do
-		[ $n = a ] && ip=$A || ip=$B
-		echo "  server { listen $ip:8443 ssl; ssl_certificate $pki/$n.crt; ssl_certificate_key $pki/$n.key;"
-		echo "    location / { default_type text/plain; return 200 \"backend-$n \$ssl_server_name\\n\"; } }"
-	done
-	echo "}"
-} > "$tmp/ngx/nginx.conf"
-inns nginx -c "$tmp/ngx/nginx.conf" -p "$tmp/ngx" >"$tmp/ngx/out" 2>&1 &
-wait_for 5 test -s "$tmp/nginx.pid" || { fail "nginx did not start"; exit 1; }
+nginx_tls_start "$A:8443 a backend-a" "$B:8443 b backend-b" ||
+	{ fail "nginx did not start"; exit 1; }
 
 # an echo backend that half-closes after the client does, and one to kill
 cat > "$tmp/echo.py" <<'PY'
@@ -256,12 +240,7 @@ spec:
   trafficPolicy: {connectionPool: {tcp: {maxConnections: 2}}}
 EOC
 } > "$tmp/objs/60-l4.yaml"
-python3 - "$pki/gw.crt" "$pki/gw.key" >> "$tmp/objs/60-l4.yaml" <<'PY'
-import sys
-ind = lambda p: ''.join('    ' + l for l in open(p))
-print('---\napiVersion: v1\nkind: Secret\nmetadata: {name: tcp-cred, namespace: istio-system}\nstringData:')
-print('  tls.crt: |\n' + ind(sys.argv[1]) + '  tls.key: |\n' + ind(sys.argv[2]), end='')
-PY
+gw_secret tcp-cred "$pki/gw.crt" "$pki/gw.key" >> "$tmp/objs/60-l4.yaml"
 
 GW_ALOG_FORMAT=json vipgated_start || { fail "vipgated not ready"; exit 1; }
 wait_for 5 sh -c "ip -n $ns -o addr show dev lo | grep -q ' $VIP/'" || fail "VIP not local"

@@ -11,17 +11,10 @@ nginx_start "10.244.1.10:9080 productpage-1" "10.244.2.10:9080 productpage-2" ||
 	{ fail "nginx did not start"; exit 1; }
 
 # a CA, a server certificate each for mtls.test and other.test, a client certificate
-pki=$tmp/pki; mkdir -p "$pki"
+pki=$tmp/pki
 o() { openssl "$@" >/dev/null 2>&1; }
-o req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-	-subj "/CN=vipgate test CA" -keyout "$pki/ca.key" -out "$pki/ca.crt"
-cert() { # name cn [ext]
-	o req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/O=$3/CN=$2" \
-		-keyout "$pki/$1.key" -out "$pki/$1.csr"
-	printf 'subjectAltName=DNS:%s\n' "$2" > "$pki/$1.ext"
-	o x509 -req -in "$pki/$1.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
-		-days 2 -extfile "$pki/$1.ext" -out "$pki/$1.crt"
-}
+gw_pki_ca
+cert() { gw_pki_cert "$@"; }	# name cn O
 cert mtls mtls.test first; cert other other.test first; cert client client.test first
 cert other2 other.test second; cert dual-ec dual.test ec
 # and an RSA pair for dual.test (credentialNames: RSA and ECDSA side by side)
@@ -55,17 +48,7 @@ PY
 
 mkdir -p "$tmp/objs"
 cp "$src"/etc/objects.d/*.yaml "$tmp/objs/"
-secret() { # name crt key [ca]
-	python3 - "$@" <<'PY'
-import sys
-name, crt, key = sys.argv[1:4]
-ind = lambda p: ''.join('    ' + l for l in open(p))
-print('---\napiVersion: v1\nkind: Secret\nmetadata: {name: %s, namespace: istio-system}\nstringData:' % name)
-print('  tls.crt: |\n' + ind(crt) + '  tls.key: |\n' + ind(key), end='')
-if len(sys.argv) > 4:
-    print('  ca.crt: |\n' + ind(sys.argv[4]), end='')
-PY
-}
+secret() { gw_secret "$@"; }	# name crt key [ca]
 {
 	secret mtls-cred "$pki/mtls.crt" "$pki/mtls.key" "$pki/ca.crt"
 	secret dual-ec "$pki/dual-ec.crt" "$pki/dual-ec.key"
