@@ -100,9 +100,11 @@ spec:
   servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]
 EOC
 # vs GEN: the VirtualService of reload GEN; /ws to the echo, / to nginx with
-# x-gen: GEN, and /flip to nginx as /a or /b by GEN's parity
+# x-gen: GEN, and /flip to nginx as /a or /b by GEN's parity. Written aside
+# and renamed, as kubectl and config managers do: the inotify watch would
+# otherwise load the file truncated, with no route, now and then
 vs() {
-	cat > "$tmp/objs/vs.yaml" <<EOC
+	cat > "$tmp/vs.yaml.new" <<EOC
 apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: {name: app, namespace: default}
@@ -118,6 +120,7 @@ spec:
   - route: [{destination: {host: app, port: {number: 9080}}}]
     headers: {response: {set: {x-gen: "$1"}}}
 EOC
+	mv "$tmp/vs.yaml.new" "$tmp/objs/vs.yaml"
 }
 vs 0
 
