@@ -127,7 +127,7 @@ watch_paths(struct daemon *d)
 	}
 	fsrc_watch_dirs(d->cfg->objects.paths, d->cfg->objects.npaths, &dirs);
 	for (i = 0; i < dirs.n; i++) {
-		if (inotify_add_watch(d->inotify_fd, dirs.v[i], IN_CLOSE_WRITE |
+		if (inotify_add_watch(d->inotify_fd, dirs.v[i], IN_CLOSE_WRITE | IN_MODIFY |
 		    IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_ATTRIB |
 		    IN_DELETE_SELF | IN_MOVE_SELF) == -1)
 			log_warn("cannot watch %s", (char *)dirs.v[i]);
@@ -356,7 +356,7 @@ watched_name(const struct daemon *d, const struct inotify_event *ev)
 	return 0;
 }
 
-/* The manifest an event names is open for writing (created) or no more. */
+/* The manifest an event names is open for writing (created, modified) or no more. */
 static void
 watch_open_mark(struct daemon *d, const struct inotify_event *ev, int open)
 {
@@ -400,7 +400,9 @@ inotify_cb(evutil_socket_t fd, short ev, void *arg)
 			}
 			if (ie->mask & IN_IGNORED || !watched_name(d, ie))
 				continue;
-			if (ie->mask & IN_CREATE && !(ie->mask & IN_ISDIR))
+			/* created, or rewritten in place (truncated, written):
+			 * open until its close, and a load waits for that */
+			if ((ie->mask & (IN_CREATE | IN_MODIFY)) && !(ie->mask & IN_ISDIR))
 				watch_open_mark(d, ie, 1);
 			else if (ie->len > 0)
 				watch_open_mark(d, ie, 0);
