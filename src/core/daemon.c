@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,7 @@
 #define WATCH_SETTLE_MS	3
 #define WATCH_QUIET_MS	20
 #define DEBOUNCE_MAX_MS	1000	/* from the first event of a burst */
+#define LOAD_EXIT_WAIT_MS	500	/* at exit, for a load that is reading */
 #define KUBE_GAP_MS	100	/* watch events reconcile at most this often */
 
 static void reconcile_cb(evutil_socket_t, short, void *);
@@ -801,12 +803,25 @@ daemon_free(struct daemon *d)
 
 	ctlsrv_close(d);
 	if (d->load != NULL) {
-		/* a load still reading touches only itself and the pipe: exit
-		 * without waiting for it (a pathological file may take long) */
-		log_warnx("exiting while manifests are read");
-		pthread_detach(d->load_thread);
+		struct pollfd pfd = { d->load_pipe[0], POLLIN, 0 };
+
+		if (poll(&pfd, 1, LOAD_EXIT_WAIT_MS) == 1) {
+			/* done, or about to be: its result goes with it */
+			pthread_join(d->load_thread, NULL);
+			fsrc_load_free(d->load);
+		} else {
+			/* a load still reading touches only itself and the pipe:
+			 * exit without waiting longer (a pathological file may
+			 * take long); what it holds stays reachable from here */
+			static struct fsrc_load *abandoned;
+
+			log_warnx("exiting while manifests are read");
+			abandoned = d->load;
+			(void)abandoned;
+			pthread_detach(d->load_thread);
+			d->load_pipe[1] = -1;	/* it writes there when done: left open */
+		}
 		d->load = NULL;
-		d->load_pipe[1] = -1;	/* it writes there when done: left open */
 	}
 	errs_clear(&d->load_errs);
 	ctlsrv_drop_waiters(&d->waiters);
