@@ -167,9 +167,12 @@ while not os.path.exists(sys.argv[2]) and time.time() < deadline:
     time.sleep(0.05)
 print(ok, bad)
 PY
+# p99 before the reloads, to set beside the one under them
+ip netns exec "$nst" wrk -t1 -c8 -d3s --timeout 3s --latency http://$VIP/ > "$tmp/wrk0.out" 2>&1
+p99() { awk '$1 == "99%" { print $2 }' "$1"; }
 ip netns exec "$nst" /usr/bin/python3 "$tmp/wsc.py" $VIP "$tmp/ws.stop" > "$tmp/ws.out" 2>&1 &
 ws_pid=$!
-ip netns exec "$nst" wrk -t1 -c8 -d60s --timeout 3s ${WRK_SCRIPT:+-s $WRK_SCRIPT} http://$VIP/ > "$tmp/wrk.out" 2>&1 &
+ip netns exec "$nst" wrk -t1 -c8 -d60s --timeout 3s --latency ${WRK_SCRIPT:+-s $WRK_SCRIPT} http://$VIP/ > "$tmp/wrk.out" 2>&1 &
 wrk_pid=$!
 sleep 1
 
@@ -200,6 +203,7 @@ check "$NHUP SIGHUPs, each reload done within 5 s ($((r0 + NHUP)) reloads wanted
 check "each change served once its reload was done (x-gen wrong $bad_gen, /flip wrong $bad_flip)" \
 	test $bad_gen -eq 0 -a $bad_flip -eq 0
 reqs=$(awk '/requests in/ { print $1 }' "$tmp/wrk.out")
+echo "figures: $NHUP reloads in $t_hups ms; ${reqs:-0} requests, $(awk '/Non-2xx/ {print $NF}' "$tmp/wrk.out" | grep . || echo 0) failed; p99 $(p99 "$tmp/wrk0.out") before, $(p99 "$tmp/wrk.out") during"
 check "wrk ran (${reqs:-0} requests)" test "${reqs:-0}" -gt 1000
 check "no socket error under the reloads" sh -c "! grep -q 'Socket errors' $tmp/wrk.out"
 check "no failed request under the reloads" sh -c "! grep -q 'Non-2xx' $tmp/wrk.out"
