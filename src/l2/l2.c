@@ -935,6 +935,20 @@ l2_leave(struct applier *app)
 	return 0;
 }
 
+/*
+ * An upgrade: the new process on this node is elected as this one was
+ * (the same node name) and answers for the VIPs already. No leave, which
+ * would move them to other nodes; heartbeats stop (the peers hear the new
+ * process's, a later incarnation); ARP and NDP answers go on until exit.
+ */
+static void
+l2_handoff(struct applier *app)
+{
+	struct l2_ctx *c = app->ctx;
+
+	c->draining = 1;
+}
+
 static int64_t
 l2_drain(struct applier *app)
 {
@@ -998,6 +1012,7 @@ l2_applier_new(const struct applier_env *env)
 	c->app.show = l2_show;
 	c->app.leave = l2_leave;
 	c->app.drain = l2_drain;
+	c->app.handoff = l2_handoff;
 	c->app.metrics = l2_metrics;
 	return &c->app;
 }

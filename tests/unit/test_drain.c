@@ -53,6 +53,29 @@ t_leaving(void)
 }
 
 static void
+t_handed_over(void)
+{
+	struct drain_in in = at(DRAIN_LEAVING, 1000, 1000, 0, 3);
+	struct drain_step st;
+
+	/* an upgrade: no route waits, keep-alive clients get their time */
+	in.handed_over = 1;
+	st = drain_next(&in);
+	CU_ASSERT_EQUAL(st.next, DRAIN_LEAVING);
+	CU_ASSERT_EQUAL(st.recheck, DRAIN_HANDOVER_MS);
+	/* withdraw_after does not count: nothing is withdrawn */
+	in.bgp_routes = 1;
+	in.now = 1000 + DRAIN_HANDOVER_MS;
+	st = drain_next(&in);
+	CU_ASSERT_EQUAL(st.next, DRAIN_CLOSING);
+	CU_ASSERT_EQUAL(st.recheck, 0);
+	/* no client left: nobody to tell */
+	in = at(DRAIN_LEAVING, 1000, 1000, 1, 0);
+	in.handed_over = 1;
+	CU_ASSERT_EQUAL(drain_next(&in).next, DRAIN_CLOSING);
+}
+
+static void
 t_closing(void)
 {
 	struct drain_in in = at(DRAIN_CLOSING, 10000, 10000, 1, 2);
@@ -89,6 +112,7 @@ main(void)
 {
 	static const struct cu_test tests[] = {
 		{ "leaving: routers get withdraw_after when routes are out", t_leaving },
+		{ "handed over: keep-alive clients only", t_handed_over },
 		{ "closing: in flight up to drain_timeout, flush time", t_closing },
 		{ NULL, NULL },
 	};
