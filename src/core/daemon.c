@@ -595,6 +595,9 @@ drain_tick(evutil_socket_t fd, short ev, void *arg)
 		in.timeout = d->cfg->gateway.drain_timeout_ms;
 		in.bgp_routes = d->drain_bgp;
 		in.handed_over = d->handed_over;
+		/* a successor's L2 owns nothing before it settles (hb_io.c) */
+		in.handover = DRAIN_HANDOVER_MS + (d->cfg->l2.heartbeat.npeers > 0 ?
+		    L2_DEAD_INTERVALS * d->cfg->l2.heartbeat.interval_ms : 0);
 		for (i = 0; i < d->nappliers; i++)
 			if (d->appliers[i]->inflight)
 				in.inflight += d->appliers[i]->inflight(d->appliers[i]);
@@ -732,13 +735,14 @@ upgrade_tick(evutil_socket_t fd, short ev, void *arg)
 		log_warnx("upgrade: the old process did not answer its go: %s", err);
 		free(err);
 	} else
-		log_info("upgrade: the old process let go after %lld ms; BGP starts",
+		log_info("upgrade: the old process let go after %lld ms; BGP and L2 start",
 		    (long long)(now_ms() - d->upgrade_since));
 	(void)ctlsrv_take_path(d);
 	d->held = 0;
 	for (i = 0; i < d->nappliers; i++)
 		if (d->appliers[i]->resume)
 			d->appliers[i]->resume(d->appliers[i]);
+	daemon_schedule_reconcile(d);
 }
 
 static void

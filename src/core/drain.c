@@ -31,7 +31,7 @@ drain_next(const struct drain_in *in)
 		 * handed over with its leave message already.
 		 */
 		if (in->handed_over)
-			l = in->inflight ? left(in->since, DRAIN_HANDOVER_MS, in->now) : 0;
+			l = left(in->since, in->handover, in->now);
 		else
 			l = in->bgp_routes ? left(in->since, in->withdraw_after, in->now) : 0;
 		if (l == 0) {
