@@ -2,7 +2,7 @@
  * The running vipgated's side of a binary upgrade (vipgated -x, lsock.h):
  * the control connection that asked "upgrade" gets the listening sockets,
  * then, on "upgrade-go", go() hands over (the daemon's drain in upgrade
- * mode) and its result is the answer. A successor that goes away before
+ * mode) and its result is the answer (NULL: it cannot, it drains). A successor that goes away before
  * "upgrade-go" leaves this process as it was.
  */
 #ifndef VIPGATE_UPGRADE_H

@@ -671,6 +671,11 @@ upgrade_go(void *arg)
 	struct daemon *d = arg;
 	size_t i, inflight = 0;
 
+	if (d->draining) {
+		/* a SIGTERM came first: its drain goes on, withdraws and all */
+		log_warnx("upgrade: the new process is ready, but this one drains already");
+		return NULL;
+	}
 	log_info("upgrade: the new process is ready: letting go, then draining");
 	sdn_send("STOPPING=1\nSTATUS=upgraded: draining for the new process");
 	d->draining = 1;
@@ -715,6 +720,9 @@ upgrade_tick(evutil_socket_t fd, short ev, void *arg)
 	char *err;
 	size_t i;
 
+	/* a signal before the hand-over: the old process runs on (upgrade.c) */
+	if (d->draining)
+		return;
 	for (i = 0; i < d->nappliers; i++)
 		if (strcmp(d->appliers[i]->name, "gw") == 0)
 			why = gw_applier_unready(d->appliers[i]);

@@ -49,6 +49,7 @@ read_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct upgrade_conn *u = arg;
 	struct ctl_request req;
+	json_t *res;
 	char *nl, *err;
 	ssize_t r;
 
@@ -92,7 +93,10 @@ read_cb(evutil_socket_t fd, short ev, void *arg)
 		return;
 	}
 	ctl_request_free(&req);
-	answer(fd, ctl_response_ok(u->go(u->arg)));
+	if ((res = u->go(u->arg)) == NULL)
+		answer(fd, ctl_response_error("vipgated is draining"));
+	else
+		answer(fd, ctl_response_ok(res));
 	conn_end(u);
 }
 

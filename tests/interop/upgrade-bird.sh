@@ -44,10 +44,12 @@ watch_routes() {
 		sleep 0.05
 	done
 }
+# the benchmark's baseline: p99 before the event, the same load
+ip netns exec $nsc wrk -t1 -c8 -d4s --timeout 3s --latency http://$VIP/ > "$tmp/wrk-before.out" 2>&1
 watch_routes 16 &
 watch_pid=$!
 LAB_PIDS=$watch_pid
-ip netns exec $nsc wrk -t1 -c8 -d12s --timeout 3s http://$VIP/ > "$tmp/wrk-keep.out" 2>&1 &
+ip netns exec $nsc wrk -t1 -c8 -d12s --timeout 3s --latency http://$VIP/ > "$tmp/wrk-keep.out" 2>&1 &
 wk=$!
 ip netns exec $nsc wrk -t1 -c4 -d12s --timeout 3s -H 'Connection: close' http://$VIP/ \
 	> "$tmp/wrk-new.out" 2>&1 &
@@ -82,6 +84,8 @@ for w in keep new; do
 	check "... no failed request, no socket error" sh -c \
 		"! grep -q -e 'Socket errors' -e 'Non-2xx' $tmp/wrk-$w.out"
 done
+p99() { awk '$1 == "99%" { print $2 }' "$1"; }
+echo "  keep-alive p99: $(p99 "$tmp/wrk-before.out") before, $(p99 "$tmp/wrk-keep.out") during the upgrade"
 n=$(wc -l < "$tmp/watch.log")
 miss=$(grep -vc '10\.99\.1\.1' "$tmp/watch.log")
 gap=$(awk '{ split($1, t, ":"); s = t[1] * 3600 + t[2] * 60 + t[3]; if (p && s - p > g) g = s - p; p = s }
