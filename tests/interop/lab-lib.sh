@@ -13,7 +13,8 @@
 #
 # Before sourcing: LAB_TAG (namespace prefix, 3 letters), WAIT_S
 # (drain.withdraw_after, s). Knobs: LAB_GR=1 (BGPPeer enableGracefulRestart),
-# LAB_BIRD_EXTRA (lines for BIRD's bgp template).
+# LAB_BIRD_EXTRA (lines for BIRD's bgp template), LAB_TOR_AS (BIRD's AS,
+# 64501 by default; 64500 makes the sessions iBGP).
 set -u
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for network namespaces"; exit 77; }
 for t in bird birdc wrk curl ip ss /usr/bin/python3; do
@@ -92,7 +93,7 @@ lab_bird() {
 		accept;
 	}
 	template bgp node {
-		local as 64501;
+		local as LAB_TOR_AS;
 		connect delay time 1; connect retry time 1; error wait time 1, 2;
 		hold time 9;
 		LAB_BIRD_EXTRA
@@ -103,7 +104,7 @@ lab_bird() {
 	protocol bgp c from node { neighbor 10.99.3.1 as 64500; }
 	protocol kernel { kernel table KTABLE; merge paths on; ipv4 { export all; }; }
 	EOC
-	sed -i "s/LAB_BIRD_EXTRA/${LAB_BIRD_EXTRA:-}/; s/KTABLE/$([ -n "${TOR_PLAIN:-}" ] && echo 254 || echo 100)/" "$tmp/bird.conf"
+	sed -i "s/LAB_BIRD_EXTRA/${LAB_BIRD_EXTRA:-}/; s/LAB_TOR_AS/${LAB_TOR_AS:-64501}/; s/KTABLE/$([ -n "${TOR_PLAIN:-}" ] && echo 254 || echo 100)/" "$tmp/bird.conf"
 	ktable=$([ -n "${TOR_PLAIN:-}" ] && echo main || echo 100)
 	ip netns exec $nst bird -f -c "$tmp/bird.conf" -s "$tmp/bird.ctl" >"$tmp/bird.log" 2>&1 &
 	bird_pid=$!
@@ -126,7 +127,7 @@ spec: {ipAddressPools: [pool]}
 apiVersion: metallb.io/v1beta2
 kind: BGPPeer
 metadata: {name: tor, namespace: metallb-system}
-spec: {myASN: 64500, peerASN: 64501, peerAddress: $1, holdTime: 9s${LAB_GR:+, enableGracefulRestart: true}}
+spec: {myASN: 64500, peerASN: ${LAB_TOR_AS:-64501}, peerAddress: $1, holdTime: 9s${LAB_GR:+, enableGracefulRestart: true}}
 ---
 apiVersion: v1
 kind: Service
