@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
-# A binary upgrade of one node of the three-node lab (lab-lib.sh), BIRD 2
-# as the ToR with graceful restart, under wrk load through the ToR (keep-
-# alive connections, and new connections with Connection: close):
+# A binary upgrade of the three nodes of the lab (lab-lib.sh), one after
+# the other, BIRD 2 as the ToR with graceful restart, under one wrk load
+# through the ToR (keep-alive connections, and new connections with
+# Connection: close):
 #
-#  - a second vipgated on node a with -x takes the running one's listening
+#  - on each node, a second vipgated with -x takes the running one's listening
 #    sockets over its control socket; the old one closes its BGP session
 #    without a NOTIFICATION (RFC 4724: BIRD keeps the route, stale), drains
 #    and exits 0; the new one opens its session with the Restart State bit
 #    and sends the route and End-of-RIB;
-#  - BIRD's route from node a is there in every sample taken every 50 ms
-#    from before the upgrade to after it (never withdrawn), and no GRACEFUL_
-#    SHUTDOWN community appears;
+#  - BIRD's routes from the three nodes are there in every sample taken
+#    every 50 ms from before the first upgrade to after the last (never
+#    withdrawn), and no GRACEFUL_SHUTDOWN community appears;
 #  - wrk counts no failed request and no socket error;
-#  - vipgatectl on node a's socket reaches the new process.
+#  - vipgatectl on each node's socket reaches its new process; the ToR's
+#    resilient group still spreads over the three.
 LAB_TAG=vgu
 WAIT_S=3
 LAB_GR=1
@@ -46,35 +48,48 @@ watch_routes() {
 }
 # the benchmark's baseline: p99 before the event, the same load
 ip netns exec $nsc wrk -t1 -c8 -d4s --timeout 3s --latency http://$VIP/ > "$tmp/wrk-before.out" 2>&1
-watch_routes 16 &
+watch_routes 26 &
 watch_pid=$!
 LAB_PIDS=$watch_pid
-ip netns exec $nsc wrk -t1 -c8 -d12s --timeout 3s --latency http://$VIP/ > "$tmp/wrk-keep.out" 2>&1 &
+ip netns exec $nsc wrk -t1 -c8 -d22s --timeout 3s --latency http://$VIP/ > "$tmp/wrk-keep.out" 2>&1 &
 wk=$!
-ip netns exec $nsc wrk -t1 -c4 -d12s --timeout 3s -H 'Connection: close' http://$VIP/ \
+ip netns exec $nsc wrk -t1 -c4 -d22s --timeout 3s -H 'Connection: close' http://$VIP/ \
 	> "$tmp/wrk-new.out" 2>&1 &
 wn=$!
 LAB_PIDS="$LAB_PIDS $wk $wn"
 sleep 3
-old_a=$pid_a
-t0=$(now_ms)
-ip netns exec $nsa "$vipgated" -f -c "$tmp/a/vipgate.yaml" -x "$tmp/a/sock" >>"$tmp/a2.log" 2>&1 &
-new_a=$!
-LAB_PIDS="$LAB_PIDS $new_a"
-wait_for 15 sh -c "! kill -0 $old_a 2>/dev/null"
-t_exit=$(( $(now_ms) - t0 ))
-wait $old_a; rc=$?; pid_a=
-check "the old vipgated on node a exited 0 (rc $rc) in $t_exit ms" test $rc -eq 0 -a $t_exit -lt 15000
-check "the new one runs" kill -0 $new_a
-check "BIRD's session with node a is up again" wait_for 10 sh -c \
-	"birdc -s $tmp/bird.ctl show protocols a | grep -q Established"
-t_up=$(( $(now_ms) - t0 ))
+# node a, then b, then c, one after the other under the same load
+upgrade_node() {	# NAME NETNS
+	local n=$1 old new t0 t_exit t_up rc
+	eval old=\$pid_$n
+	t0=$(now_ms)
+	ip netns exec $2 "$vipgated" -f -c "$tmp/$n/vipgate.yaml" -x "$tmp/$n/sock" \
+		>>"$tmp/${n}2.log" 2>&1 &
+	new=$!
+	LAB_PIDS="$LAB_PIDS $new"
+	eval new_$n=$new
+	wait_for 15 sh -c "! kill -0 $old 2>/dev/null"
+	t_exit=$(( $(now_ms) - t0 ))
+	wait $old; rc=$?
+	eval pid_$n=
+	check "node $n: the old vipgated exited 0 (rc $rc) in $t_exit ms" test $rc -eq 0 -a $t_exit -lt 15000
+	check "node $n: the new one runs" kill -0 $new
+	check "node $n: BIRD's session is up again" wait_for 10 sh -c \
+		"birdc -s $tmp/bird.ctl show protocols $n | grep -q Established"
+	t_up=$(( $(now_ms) - t0 ))
+	check "node $n: BIRD took it as a graceful restart" \
+		grep -q "$n: Neighbor graceful restart detected" "$tmp/bird.log"
+	check "node $n: ... which ended with the new session's End-of-RIB" wait_for 5 \
+		grep -q "$n: Neighbor graceful restart done" "$tmp/bird.log"
+	echo "  node $n: upgrade -> old exit $t_exit ms, BGP Established again $t_up ms"
+}
+upgrade_node a $nsa
 check "the new process's OPEN has the Restart State bit (BIRD: Restart recovery)" \
 	nbr_has 'Restart recovery'
-check "BIRD took it as a graceful restart" grep -q 'a: Neighbor graceful restart detected' "$tmp/bird.log"
-check "... which ended with the new session's End-of-RIB" wait_for 5 \
-	grep -q 'a: Neighbor graceful restart done' "$tmp/bird.log"
-echo "  upgrade -> old exit $t_exit ms, BGP Established again $t_up ms"
+sleep 2
+upgrade_node b $nsb
+sleep 2
+upgrade_node c $nsd
 wait $wk $wn
 kill $watch_pid 2>/dev/null; wait $watch_pid 2>/dev/null
 for w in keep new; do
@@ -85,22 +100,27 @@ for w in keep new; do
 		"! grep -q -e 'Socket errors' -e 'Non-2xx' $tmp/wrk-$w.out"
 done
 p99() { awk '$1 == "99%" { print $2 }' "$1"; }
-echo "  keep-alive p99: $(p99 "$tmp/wrk-before.out") before, $(p99 "$tmp/wrk-keep.out") during the upgrade"
+echo "  keep-alive p99: $(p99 "$tmp/wrk-before.out") before, $(p99 "$tmp/wrk-keep.out") during the upgrades"
 n=$(wc -l < "$tmp/watch.log")
-miss=$(grep -vc '10\.99\.1\.1' "$tmp/watch.log")
+miss=$(grep -vc '10\.99\.1\.1 10\.99\.2\.1 10\.99\.3\.1' "$tmp/watch.log")
 gap=$(awk '{ split($1, t, ":"); s = t[1] * 3600 + t[2] * 60 + t[3]; if (p && s - p > g) g = s - p; p = s }
     END { printf "%d", g * 1000 }' "$tmp/watch.log")
-check "BIRD had node a's route in all $n samples ($miss without; at most $gap ms apart)" \
+check "BIRD had the three nodes' routes in all $n samples ($miss without; at most $gap ms apart)" \
 	test "$n" -gt 20 -a "$miss" -eq 0 -a "$gap" -lt 1500
 check "... and never with GRACEFUL_SHUTDOWN" sh -c "! grep -q '65535,0' $tmp/bird.log"
-check "no withdraw from node a in BIRD's log" sh -c \
-	"! grep -E '^.*a > .*(withdraw|removed)' $tmp/bird.log | grep -q ."
-grep -E ' a: ' "$tmp/bird.log" | grep -ivE 'hold|keepalive' | sed 's/^/  bird: /' | tail -12
+check "no withdraw in BIRD's log" sh -c \
+	"! grep -E '^.* [abc] > .*(withdraw|removed)' $tmp/bird.log | grep -q ."
+grep -E ' a: ' "$tmp/bird.log" | grep -ivE 'hold|keepalive' | sed 's/^/  bird: /' | tail -8
 grep -E 'upgrade|graceful|drain' "$tmp/a.log" | sed 's/^/  a old: /'
-grep -E 'upgrade|bgp' "$tmp/a2.log" | sed 's/^/  a new: /' | head -8
-out=$("$ctl" -s "$tmp/a/sock" --json status | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
-check "vipgatectl reaches the new process on node a ($out)" test "$out" = "$new_a"
-check "the ToR still forwards to node a" sh -c "ip -n $nst route get $VIP | grep -q ."
+grep -E 'upgrade|bgp' "$tmp/a2.log" | sed 's/^/  a new: /' | head -4
+for n in a b c; do
+	out=$("$ctl" -s "$tmp/$n/sock" --json status | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
+	eval want=\$new_$n
+	check "vipgatectl reaches the new process on node $n ($out)" test "$out" = "$want"
+done
+b=$(buckets 2>/dev/null)
+check "the three nodes still share the ToR's buckets ($b)" sh -c \
+	"echo '$b' | grep -q '1:' && echo '$b' | grep -q '2:' && echo '$b' | grep -q '3:'"
 
 echo "upgrade-bird: $passes passed, $fails failed"
 [ $fails -eq 0 ]
