@@ -710,6 +710,23 @@ ctl_upgrade(struct daemon *d, int fd)
 	(void)upgrade_serve(d->base, fd, d->cfg->node.name, upgrade_go, d);
 }
 
+/*
+ * The new side gives up before the hand-over: the running vipgated keeps
+ * the node, so nothing is removed on the way out (vipgate0 and the VIPs
+ * on it, the shared listening sockets: only this process's copies close).
+ */
+static void
+upgrade_abandon(struct daemon *d)
+{
+	size_t i;
+
+	d->held = 0;
+	d->handed_over = 1;
+	for (i = 0; i < d->nappliers; i++)
+		if (d->appliers[i]->handoff)
+			d->appliers[i]->handoff(d->appliers[i]);
+}
+
 /* The new side: once the gateway is ready, the old process lets go. */
 static void
 upgrade_tick(evutil_socket_t fd, short ev, void *arg)
@@ -734,6 +751,7 @@ upgrade_tick(evutil_socket_t fd, short ev, void *arg)
 		/* the old process still serves: it goes on when this one exits */
 		log_error("upgrade: the gateway is not ready after %d ms (%s): giving up; "
 		    "the running vipgated stays", UPGRADE_READY_MS, why);
+		upgrade_abandon(d);
 		d->upgrade_failed = 1;
 		event_base_loopexit(d->base, NULL);
 		return;
@@ -746,6 +764,7 @@ upgrade_tick(evutil_socket_t fd, short ev, void *arg)
 		log_info("upgrade: the old process let go after %lld ms; BGP and L2 start",
 		    (long long)(now_ms() - d->upgrade_since));
 	(void)ctlsrv_take_path(d);
+	d->upgrade = 0;		/* done: this one may be upgraded in turn */
 	d->held = 0;
 	for (i = 0; i < d->nappliers; i++)
 		if (d->appliers[i]->resume)
@@ -766,6 +785,14 @@ signal_cb(evutil_socket_t sig, short ev, void *arg)
 	case SIGINT:
 		if (d->draining) {
 			log_info("second signal: exiting now");
+			event_base_loopexit(d->base, NULL);
+			break;
+		}
+		if (d->held) {
+			/* before the hand-over: the running vipgated stays */
+			log_info("%s before the upgrade's hand-over: giving up; the running "
+			    "vipgated stays", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+			upgrade_abandon(d);
 			event_base_loopexit(d->base, NULL);
 			break;
 		}

@@ -4,7 +4,8 @@
 # takes the running one's listening sockets over its control socket; the
 # old one drains and exits 0; no connection is refused and no request
 # fails. The control socket then answers from the new process; a -x with
-# nothing to take over exits 2 and the running one is untouched.
+# nothing to take over exits 2 and the running one is untouched; so does a
+# successor that cannot bind a listener within 15 s.
 . "$(dirname "$0")/gw-lib.sh"
 command -v /usr/bin/python3 >/dev/null 2>&1 || { echo "SKIP: /usr/bin/python3 missing"; exit 77; }
 
@@ -85,6 +86,31 @@ rc=$?
 check "-x with nothing to take over exits 2 (rc $rc)" test $rc -eq 2
 check "... saying so" grep -q 'cannot take over' "$tmp/log3"
 check "... and the running one still answers" "$ctl" -s "$tmp/sock" status
+
+# a successor that cannot get ready (a new port another process holds) gives
+# up after 15 s: exit 2, and the running one serves on, reachable as before
+inns /usr/bin/python3 -c '
+import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 81)); s.listen(1); time.sleep(40)' &
+hold=$!
+wait_for 5 sh -c "ip netns exec $ns ss -ltn | grep -q ':81 '" || fail "the port holder did not start"
+app_objs 10.0.0.1 '*' '{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}, {port: {number: 81, name: http2, protocol: HTTP}, hosts: ["*"]}' \
+	> "$tmp/objs/app.yaml"
+sleep 0.5
+(cd "$tmp" && exec ip netns exec "$ns" "$vipgated" -f -c "$tmp/vipgate.yaml" -x "$tmp/sock") \
+	>"$tmp/log4" 2>&1 &
+p4=$!
+wait_for 25 sh -c "! kill -0 $p4 2>/dev/null"
+wait $p4; rc=$?
+kill $hold 2>/dev/null; wait $hold 2>/dev/null
+check "a successor not ready in 15 s exits 2 (rc $rc)" test $rc -eq 2
+check "... saying why" grep -q 'not ready after 15000 ms' "$tmp/log4"
+check "... and the running one still serves" inns curl -sf -o /dev/null http://127.0.0.1/
+out=$("$ctl" -s "$tmp/sock" --json status | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
+check "... on its control socket ($out)" test "$out" = "$pid"
+check "... which logged the upgrade abandoned" grep -q 'abandoned, this one runs on' "$tmp/log2"
+check "no SOCKET.new is left" test ! -e "$tmp/sock.new"
 
 stop $pid; rc=$?; pid=
 check "the new vipgated stops cleanly (rc $rc)" test $rc -eq 0
