@@ -1178,6 +1178,8 @@ bgp_apply(struct applier *ap, const struct desired *old, const struct desired *n
 		free(restart);
 		return 0;
 	}
+	desired_unref(b->held);		/* newer than what was held */
+	b->held = NULL;
 	b->cur = new ? desired_ref((struct desired *)new) : NULL;
 	/* merge by the stable key (address, port, vrf) */
 	while (i < b->npeers || j < nn) {

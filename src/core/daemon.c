@@ -469,6 +469,11 @@ apply(struct daemon *d, struct desired *new)
 		 * the addresses and listeners they point at go away */
 		struct applier *a = d->appliers[d->draining ? d->nappliers - 1 - k : k];
 
+		/* -x: the node's local addresses stay as the old process has
+		 * them until it lets go (this gateway, not ready yet, would
+		 * remove the VIPs for a moment); BGP and L2 hold themselves */
+		if (d->held && strcmp(a->name, "addr") == 0)
+			continue;
 		if (a->apply(a, d->cur, new) == -1)
 			log_warnx("%s: the new state was applied only in part", a->name);
 	}
@@ -766,10 +771,14 @@ upgrade_tick(evutil_socket_t fd, short ev, void *arg)
 	(void)ctlsrv_take_path(d);
 	d->upgrade = 0;		/* done: this one may be upgraded in turn */
 	d->held = 0;
+	/* what is announced first is the state of now, the gateway ready:
+	 * an End-of-RIB after fewer routes would end the peers' graceful
+	 * restart without them; resume applies what was held only where
+	 * this reconcile did not run (it waits for the Kubernetes API) */
+	do_reconcile(d);
 	for (i = 0; i < d->nappliers; i++)
 		if (d->appliers[i]->resume)
 			d->appliers[i]->resume(d->appliers[i]);
-	daemon_schedule_reconcile(d);
 }
 
 static void

@@ -852,6 +852,8 @@ l2_apply(struct applier *app, const struct desired *old, const struct desired *n
 		c->held = desired_ref((struct desired *)new);
 		return 0;
 	}
+	desired_unref(c->held);		/* newer than what was held */
+	c->held = NULL;
 	if (c->gw_down != (new->gateway_down != NULL)) {
 		/* the next heartbeat says so: the others elect without this node
 		 * for the gateway's VIPs */

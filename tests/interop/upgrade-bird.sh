@@ -46,8 +46,12 @@ watch_routes() {
 		sleep 0.05
 	done
 }
-# the benchmark's baseline: p99 before the event, the same load
+# the benchmark's baseline: p99 before the event, under the same two loads
+ip netns exec $nsc wrk -t1 -c4 -d4s --timeout 3s -H 'Connection: close' http://$VIP/ \
+	> /dev/null 2>&1 &
+wb=$!
 ip netns exec $nsc wrk -t1 -c8 -d4s --timeout 3s --latency http://$VIP/ > "$tmp/wrk-before.out" 2>&1
+wait $wb
 watch_routes 26 &
 watch_pid=$!
 LAB_PIDS=$watch_pid
@@ -107,6 +111,8 @@ gap=$(awk '{ split($1, t, ":"); s = t[1] * 3600 + t[2] * 60 + t[3]; if (p && s -
     END { printf "%d", g * 1000 }' "$tmp/watch.log")
 check "BIRD had the three nodes' routes in all $n samples ($miss without; at most $gap ms apart)" \
 	test "$n" -gt 20 -a "$miss" -eq 0 -a "$gap" -lt 1500
+check "no process removed the VIP from its node" sh -c \
+	"! grep -h 'removed from' $tmp/a.log $tmp/b.log $tmp/c.log $tmp/a2.log $tmp/b2.log $tmp/c2.log"
 check "... and never with GRACEFUL_SHUTDOWN" sh -c "! grep -q '65535,0' $tmp/bird.log"
 check "no withdraw in BIRD's log" sh -c \
 	"! grep -E '^.* [abc] > .*(withdraw|removed)' $tmp/bird.log | grep -q ."
