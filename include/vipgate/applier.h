@@ -25,6 +25,12 @@ struct applier_env {
 	/* every applier, this one included (the stats page merges their metrics) */
 	struct applier		*const *appliers;
 	const size_t		*nappliers;
+	/*
+	 * Nonzero while a binary upgrade (vipgated -x) waits for the old
+	 * process to let go of its BGP sessions: BGP starts none until its
+	 * resume. NULL: never held.
+	 */
+	const int		*held;
 };
 
 struct applier {
@@ -51,6 +57,16 @@ struct applier {
 	int		(*leave)(struct applier *);
 	int64_t		(*drain)(struct applier *);
 	size_t		(*inflight)(struct applier *);
+	/*
+	 * A binary upgrade: the new process has the listening sockets and is
+	 * ready. handoff lets go without a goodbye: stop accepting, close BGP
+	 * sessions as a graceful restart (RFC 4724: the routers keep the
+	 * routes for the successor), no L2 leave, the local addresses stay;
+	 * what is in flight then drains. resume: on the new side, the old
+	 * one has let go (env->held is 0 now). Each may be NULL.
+	 */
+	void		(*handoff)(struct applier *);
+	void		(*resume)(struct applier *);
 	/* SIGUSR1: reopen the files it writes (after a log rotation). May be NULL. */
 	void		(*reopen)(struct applier *);
 	/* Prometheus text exposition of its metrics, appended to out. May be NULL. */

@@ -3,6 +3,7 @@
 #define VIPGATE_DAEMON_H
 
 #include <pthread.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -96,6 +97,23 @@ struct daemon {
 	/* the reload the control server asks for (daemon_reload): handed to
 	 * ctlsrv_open, so that the control server never calls up by name */
 	int			(*ctl_reload)(struct daemon *, const char *trigger);
+	/* "upgrade": the connection's descriptor is handed over (upgrade.h) */
+	void			(*ctl_upgrade)(struct daemon *, int fd);
+	char			*ctl_bound;	/* where it is bound (-x: SOCKET.new first) */
+	dev_t			 ctl_dev;	/* the socket file we made: unlinked */
+	ino_t			 ctl_ino;	/* at exit only if still ours */
+	/*
+	 * -x: this process takes over from a running one (lsock.h). It
+	 * binds the control socket path over the old one's, and BGP waits
+	 * (held) until the old process has let go of its sessions.
+	 */
+	int			 upgrade;
+	int			 held;
+	struct event		*ev_upgrade;
+	int64_t			 upgrade_since;
+	/* the old side: handed over to a successor, draining without a goodbye */
+	int			 handed_over;
+	int			 upgrade_failed;	/* -x: not ready in time: exit 2 */
 	int			 draining;
 	enum drain_phase	 drain_phase;	/* drain.h */
 	int64_t			 drain_since;	/* now_ms() the phase began */
@@ -134,6 +152,8 @@ void daemon_schedule_reconcile(struct daemon *);
  */
 int ctlsrv_open(struct daemon *, int (*reload)(struct daemon *, const char *trigger));
 void ctlsrv_close(struct daemon *);
+/* -x, the old process let go: the socket bound at SOCKET.new takes SOCKET. */
+int ctlsrv_take_path(struct daemon *);
 json_t *ctlsrv_status(struct daemon *);
 json_t *ctlsrv_services(struct daemon *);
 json_t *ctlsrv_reload_result(const struct reload_result *);

@@ -418,6 +418,15 @@ addr_free(struct applier *ap)
 	free(ap);
 }
 
+/* An upgrade: the new process keeps vipgate0 and the VIPs on it. */
+static void
+addr_handoff(struct applier *ap)
+{
+	struct addr_ctx *c = ap->ctx;
+
+	c->own_link = 0;
+}
+
 /*
  * vipgate0 is ours by name, whether created now or left by a run that did
  * not exit cleanly: reused, set up, and deleted on free. Returns 1 when the
@@ -477,6 +486,7 @@ addr_applier_new(const char *ifname, const char *mode)
 	ap->name = "addr";
 	ap->ctx = c;
 	ap->apply = addr_apply;
+	ap->handoff = addr_handoff;
 	ap->free = addr_free;
 	if (ifname == NULL || strcmp(ifname, "auto") == 0) {
 		if ((r = auto_link(c)) == -1)

@@ -91,6 +91,7 @@ struct bgp {
 	int			 draining;	/* withdrawn, sessions closed */
 	int			 gshut;		/* leaving: routes carry GRACEFUL_SHUTDOWN */
 	struct bfd_io		*bfd;		/* made with the first peer that names a profile */
+	struct desired		*held;		/* vipgated -x: applied at resume */
 };
 
 #endif

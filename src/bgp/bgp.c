@@ -1169,6 +1169,17 @@ bgp_apply(struct applier *ap, const struct desired *old, const struct desired *n
 	struct desired *prev = b->cur;
 
 	(void)old;
+	if (b->env->held && *b->env->held) {
+		/* the old process still has the sessions (bgp_resume) */
+		desired_unref(b->held);
+		b->held = new ? desired_ref((struct desired *)new) : NULL;
+		free(np);
+		free(gone);
+		free(restart);
+		return 0;
+	}
+	desired_unref(b->held);		/* newer than what was held */
+	b->held = NULL;
 	b->cur = new ? desired_ref((struct desired *)new) : NULL;
 	/* merge by the stable key (address, port, vrf) */
 	while (i < b->npeers || j < nn) {
@@ -1287,6 +1298,44 @@ bgp_drain(struct applier *ap)
 	return b->npeers ? 200 : 0;
 }
 
+/*
+ * An upgrade: the sessions close as a graceful restart (the peers keep the
+ * routes for the new process, whose OPEN has the Restart State bit), the
+ * listeners close so that the new process can bind them.
+ */
+static void
+bgp_handoff(struct applier *ap)
+{
+	struct bgp *b = ap->ctx;
+	size_t i;
+
+	for (i = 0; i < b->npeers; i++)
+		if (b->peers[i]->fsm.state == BGP_ESTABLISHED && !b->peers[i]->gr)
+			log_warnx("bgp %s: the peer has no graceful restart: its routes "
+			    "are withdrawn until the new process is up", b->peers[i]->label);
+	(void)bgp_drain(ap);
+	vg_lguard_drop(b);
+	for (i = 0; i < b->nls; i++)
+		if (b->ls[i].l) {
+			evconnlistener_free(b->ls[i].l);
+			b->ls[i].l = NULL;
+		}
+}
+
+/* The old process has let go: the sessions start, with the Restart State bit. */
+static void
+bgp_resume(struct applier *ap)
+{
+	struct bgp *b = ap->ctx;
+	struct desired *d = b->held;
+
+	b->held = NULL;
+	if (d != NULL) {
+		(void)bgp_apply(ap, NULL, d);
+		desired_unref(d);
+	}
+}
+
 static void
 bgp_free(struct applier *ap)
 {
@@ -1303,6 +1352,7 @@ bgp_free(struct applier *ap)
 	free(b->ls);
 	bfd_io_free(b->bfd);
 	desired_unref(b->cur);
+	desired_unref(b->held);
 	free(b);
 }
 
@@ -1319,6 +1369,8 @@ bgp_applier_new(const struct applier_env *env)
 	b->ap.show = bgp_show;
 	b->ap.leave = bgp_leave;
 	b->ap.drain = bgp_drain;
+	b->ap.handoff = bgp_handoff;
+	b->ap.resume = bgp_resume;
 	b->ap.metrics = bgp_metrics;
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 	return &b->ap;

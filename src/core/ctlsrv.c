@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,7 +154,8 @@ ctlsrv_services(struct daemon *d)
 }
 
 static char *
-dispatch(struct daemon *d, const char *line, size_t len, struct vg_ptrvec **wait)
+dispatch(struct daemon *d, const char *line, size_t len, struct vg_ptrvec **wait,
+    int *upgrade)
 {
 	struct ctl_request req;
 	char *err = NULL, *out;
@@ -165,7 +167,11 @@ dispatch(struct daemon *d, const char *line, size_t len, struct vg_ptrvec **wait
 		return out;
 	}
 	cmd = req.command;
-	if (strcmp(cmd, "status") == 0)
+	if (strcmp(cmd, "upgrade") == 0 && d->ctl_upgrade) {
+		/* the connection goes to upgrade.c: descriptors, then a second line */
+		*upgrade = 1;
+		out = NULL;
+	} else if (strcmp(cmd, "status") == 0)
 		out = ctl_response_ok(ctlsrv_status(d));
 	else if (strcmp(cmd, "services") == 0)
 		out = ctl_response_ok(ctlsrv_services(d));
@@ -301,6 +307,7 @@ conn_read(struct bufferevent *bev, void *arg)
 	struct vg_ptrvec *wait = NULL;
 	size_t len;
 	char *line, *out;
+	int upgrade = 0, fd;
 
 	line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF);
 	if (line == NULL) {
@@ -311,8 +318,17 @@ conn_read(struct bufferevent *bev, void *arg)
 		}
 		return;
 	}
-	out = dispatch(d, line, len, &wait);
+	out = dispatch(d, line, len, &wait, &upgrade);
 	free(line);
+	if (upgrade) {
+		fd = fcntl(bufferevent_getfd(bev), F_DUPFD_CLOEXEC, 3);
+		bufferevent_free(bev);
+		if (fd == -1)
+			log_warn("upgrade: dup");
+		else
+			d->ctl_upgrade(d, fd);
+		return;
+	}
 	if (out == NULL) {
 		struct ctl_waiter *w = xcalloc(1, sizeof(*w));
 
@@ -365,17 +381,24 @@ int
 ctlsrv_open(struct daemon *d, int (*reload)(struct daemon *, const char *trigger))
 {
 	struct sockaddr_un sun;
+	struct stat st;
 	int fd;
 
 	d->ctl_reload = reload;
+	free(d->ctl_bound);
+	/* -x: beside the running one's, renamed over it when it lets go */
+	if (d->upgrade)
+		xasprintf(&d->ctl_bound, "%s.new", d->sock_path);
+	else
+		d->ctl_bound = xstrdup(d->sock_path);
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
-	if (strlen(d->sock_path) >= sizeof(sun.sun_path)) {
-		log_error("control socket path too long: %s", d->sock_path);
+	if (strlen(d->ctl_bound) >= sizeof(sun.sun_path)) {
+		log_error("control socket path too long: %s", d->ctl_bound);
 		return -1;
 	}
-	strcpy(sun.sun_path, d->sock_path);
-	mkdir_parent(d->sock_path);
+	strcpy(sun.sun_path, d->ctl_bound);
+	mkdir_parent(d->ctl_bound);
 
 	/* a socket that answers belongs to a live vipgated; one that does
 	 * not is stale, left by a dead one, and is replaced */
@@ -384,12 +407,12 @@ ctlsrv_open(struct daemon *d, int (*reload)(struct daemon *, const char *trigger
 		fatal("socket");
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
 		close(fd);
-		log_error("another vipgated is running: %s answers", d->sock_path);
+		log_error("another vipgated is running: %s answers", d->ctl_bound);
 		return -1;
 	}
 	close(fd);
-	if (unlink(d->sock_path) == -1 && errno != ENOENT) {
-		log_warn("cannot remove stale %s", d->sock_path);
+	if (unlink(d->ctl_bound) == -1 && errno != ENOENT) {
+		log_warn("cannot remove stale %s", d->ctl_bound);
 		return -1;
 	}
 
@@ -397,20 +420,50 @@ ctlsrv_open(struct daemon *d, int (*reload)(struct daemon *, const char *trigger
 	if (fd == -1)
 		fatal("socket");
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		log_warn("bind %s", d->sock_path);
+		log_warn("bind %s", d->ctl_bound);
 		close(fd);
 		return -1;
 	}
-	chmod(d->sock_path, 0660);
+	chmod(d->ctl_bound, 0660);
+	if (stat(d->ctl_bound, &st) == 0) {
+		d->ctl_dev = st.st_dev;
+		d->ctl_ino = st.st_ino;
+	}
 	d->ctl_listener = evconnlistener_new(d->base, accept_cb, d,
 	    LEV_OPT_CLOSE_ON_FREE, 16, fd);
 	if (d->ctl_listener == NULL) {
-		log_warn("listen %s", d->sock_path);
+		log_warn("listen %s", d->ctl_bound);
 		close(fd);
 		return -1;
 	}
 	/* out of descriptors, it pauses rather than spins (accept.h) */
 	vg_lguard_add(d->base, d->ctl_listener, d, "control");
+	return 0;
+}
+
+/* The path is still the socket file this process made. */
+static int
+ctl_ours(const struct daemon *d, const char *path)
+{
+	struct stat st;
+
+	return path && d->ctl_ino && stat(path, &st) == 0 && st.st_dev == d->ctl_dev &&
+	    st.st_ino == d->ctl_ino;
+}
+
+int
+ctlsrv_take_path(struct daemon *d)
+{
+	if (d->ctl_listener == NULL || str_eq(d->ctl_bound, d->sock_path))
+		return 0;
+	/* one step: a client finds the old socket or this one, never none */
+	if (rename(d->ctl_bound, d->sock_path) == -1) {
+		log_warn("upgrade: cannot rename %s to %s; vipgatectl reaches this "
+		    "process at the former", d->ctl_bound, d->sock_path);
+		return -1;
+	}
+	free(d->ctl_bound);
+	d->ctl_bound = xstrdup(d->sock_path);
 	return 0;
 }
 
@@ -422,5 +475,7 @@ ctlsrv_close(struct daemon *d)
 	vg_lguard_drop(d);
 	evconnlistener_free(d->ctl_listener);
 	d->ctl_listener = NULL;
-	unlink(d->sock_path);
+	/* after an upgrade, the path is the new process's socket: left alone */
+	if (ctl_ours(d, d->ctl_bound))
+		unlink(d->ctl_bound);
 }

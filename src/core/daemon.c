@@ -20,12 +20,15 @@
 
 #include "vipgate/addr.h"
 #include "vipgate/bgp.h"
+#include "vipgate/ctl.h"
 #include "vipgate/gw.h"
 #include "vipgate/l2.h"
 #include "vipgate/daemon.h"
 #include "vipgate/log.h"
+#include "vipgate/lsock.h"
 #include "vipgate/sdnotify.h"
 #include "vipgate/source-kube.h"
+#include "vipgate/upgrade.h"
 
 #define DEBOUNCE_MS	100	/* an object gone from the API may uncover a file's */
 /*
@@ -45,6 +48,8 @@
 #define DEBOUNCE_MAX_MS	1000	/* from the first event of a burst */
 #define LOAD_EXIT_WAIT_MS	500	/* at exit, for a load that is reading */
 #define KUBE_GAP_MS	100	/* watch events reconcile at most this often */
+#define UPGRADE_POLL_MS	20	/* -x: how often the gateway's readiness is looked at */
+#define UPGRADE_READY_MS 15000	/* -x: the new process gives up when not ready by then */
 
 static void reconcile_cb(evutil_socket_t, short, void *);
 static void inotify_cb(evutil_socket_t, short, void *);
@@ -468,6 +473,11 @@ apply(struct daemon *d, struct desired *new)
 		 * the addresses and listeners they point at go away */
 		struct applier *a = d->appliers[d->draining ? d->nappliers - 1 - k : k];
 
+		/* -x: the node's local addresses stay as the old process has
+		 * them until it lets go (this gateway, not ready yet, would
+		 * remove the VIPs for a moment); BGP and L2 hold themselves */
+		if (d->held && strcmp(a->name, "addr") == 0)
+			continue;
 		if (a->apply(a, d->cur, new) == -1)
 			log_warnx("%s: the new state was applied only in part", a->name);
 	}
@@ -593,13 +603,18 @@ drain_tick(evutil_socket_t fd, short ev, void *arg)
 		in.withdraw_after = d->cfg->drain.withdraw_after_ms;
 		in.timeout = d->cfg->gateway.drain_timeout_ms;
 		in.bgp_routes = d->drain_bgp;
+		in.handed_over = d->handed_over;
+		/* a successor's L2 owns nothing before it settles (hb_io.c) */
+		in.handover = DRAIN_HANDOVER_MS + (d->cfg->l2.heartbeat.npeers > 0 ?
+		    L2_DEAD_INTERVALS * d->cfg->l2.heartbeat.interval_ms : 0);
 		for (i = 0; i < d->nappliers; i++)
 			if (d->appliers[i]->inflight)
 				in.inflight += d->appliers[i]->inflight(d->appliers[i]);
 		st = drain_next(&in);
 		if (st.next == d->drain_phase)
 			break;
-		log_info("drain: %s -> %s after %lld ms (%zu connections open)",
+		log_info("drain%s: %s -> %s after %lld ms (%zu connections open)",
+		    d->handed_over ? " (upgraded)" : "",
 		    drain_phase_name(d->drain_phase), drain_phase_name(st.next),
 		    (long long)(in.now - d->drain_since), in.inflight);
 		d->drain_phase = st.next;
@@ -615,8 +630,10 @@ drain_tick(evutil_socket_t fd, short ev, void *arg)
 			break;
 		case DRAIN_DONE:
 			/* announcements are gone before the addresses and
-			 * listeners they point at (apply goes backwards) */
-			apply(d, desired_empty());
+			 * listeners they point at (apply goes backwards);
+			 * after an upgrade they are the new process's */
+			if (!d->handed_over)
+				apply(d, desired_empty());
 			event_base_loopexit(d->base, NULL);
 			return;
 		default:
@@ -651,6 +668,123 @@ drain_start(struct daemon *d, const char *why)
 	drain_tick(-1, 0, d);
 }
 
+/*
+ * The old side of an upgrade: the new process is ready on the sockets it
+ * took. Let go (applier handoff) and drain what is in flight, without a
+ * GRACEFUL_SHUTDOWN, a withdraw or an L2 leave: the routes and the VIPs
+ * stay with the node, served by the new process.
+ */
+static json_t *
+upgrade_go(void *arg)
+{
+	struct daemon *d = arg;
+	size_t i, inflight = 0;
+
+	if (d->draining) {
+		/* a SIGTERM came first: its drain goes on, withdraws and all */
+		log_warnx("upgrade: the new process is ready, but this one drains already");
+		return NULL;
+	}
+	log_info("upgrade: the new process is ready: letting go, then draining");
+	sdn_send("STOPPING=1\nSTATUS=upgraded: draining for the new process");
+	d->draining = 1;
+	d->handed_over = 1;
+	d->drain_phase = DRAIN_LEAVING;
+	d->drain_since = now_ms();
+	ctlsrv_close(d);
+	for (i = 0; i < d->nappliers; i++)
+		if (d->appliers[i]->handoff)
+			d->appliers[i]->handoff(d->appliers[i]);
+	for (i = 0; i < d->nappliers; i++)
+		if (d->appliers[i]->inflight)
+			inflight += d->appliers[i]->inflight(d->appliers[i]);
+	drain_tick(-1, 0, d);
+	return json_pack("{s:I,s:I}", "pid", (json_int_t)getpid(),
+	    "connections", (json_int_t)inflight);
+}
+
+static void
+ctl_upgrade(struct daemon *d, int fd)
+{
+	if (d->draining || d->upgrade) {
+		/* one hand-over at a time, and never from a draining process */
+		char *line = ctl_response_error("%s", d->draining ? "vipgated is draining" :
+		    "vipgated is itself taking over from another");
+
+		(void)lsock_send(fd, line, NULL, 0);
+		free(line);
+		close(fd);
+		return;
+	}
+	(void)upgrade_serve(d->base, fd, d->cfg->node.name, upgrade_go, d);
+}
+
+/*
+ * The new side gives up before the hand-over: the running vipgated keeps
+ * the node, so nothing is removed on the way out (vipgate0 and the VIPs
+ * on it, the shared listening sockets: only this process's copies close).
+ */
+static void
+upgrade_abandon(struct daemon *d)
+{
+	size_t i;
+
+	d->held = 0;
+	d->handed_over = 1;
+	for (i = 0; i < d->nappliers; i++)
+		if (d->appliers[i]->handoff)
+			d->appliers[i]->handoff(d->appliers[i]);
+}
+
+/* The new side: once the gateway is ready, the old process lets go. */
+static void
+upgrade_tick(evutil_socket_t fd, short ev, void *arg)
+{
+	static const struct timeval poll = { 0, UPGRADE_POLL_MS * 1000 };
+	struct daemon *d = arg;
+	const char *why = NULL;
+	char *err;
+	size_t i;
+
+	/* a signal before the hand-over: the old process runs on (upgrade.c) */
+	if (d->draining)
+		return;
+	for (i = 0; i < d->nappliers; i++)
+		if (strcmp(d->appliers[i]->name, "gw") == 0)
+			why = gw_applier_unready(d->appliers[i]);
+	if (why != NULL && now_ms() - d->upgrade_since < UPGRADE_READY_MS) {
+		evtimer_add(d->ev_upgrade, &poll);
+		return;
+	}
+	if (why != NULL) {
+		/* the old process still serves: it goes on when this one exits */
+		log_error("upgrade: the gateway is not ready after %d ms (%s): giving up; "
+		    "the running vipgated stays", UPGRADE_READY_MS, why);
+		upgrade_abandon(d);
+		d->upgrade_failed = 1;
+		event_base_loopexit(d->base, NULL);
+		return;
+	}
+	if (lsock_go(&err) == -1) {
+		/* gone, or it refused: either way nothing else serves now */
+		log_warnx("upgrade: the old process did not answer its go: %s", err);
+		free(err);
+	} else
+		log_info("upgrade: the old process let go after %lld ms; BGP and L2 start",
+		    (long long)(now_ms() - d->upgrade_since));
+	(void)ctlsrv_take_path(d);
+	d->upgrade = 0;		/* done: this one may be upgraded in turn */
+	d->held = 0;
+	/* what is announced first is the state of now, the gateway ready:
+	 * an End-of-RIB after fewer routes would end the peers' graceful
+	 * restart without them; resume applies what was held only where
+	 * this reconcile did not run (it waits for the Kubernetes API) */
+	do_reconcile(d);
+	for (i = 0; i < d->nappliers; i++)
+		if (d->appliers[i]->resume)
+			d->appliers[i]->resume(d->appliers[i]);
+}
+
 static void
 signal_cb(evutil_socket_t sig, short ev, void *arg)
 {
@@ -664,6 +798,14 @@ signal_cb(evutil_socket_t sig, short ev, void *arg)
 	case SIGINT:
 		if (d->draining) {
 			log_info("second signal: exiting now");
+			event_base_loopexit(d->base, NULL);
+			break;
+		}
+		if (d->held) {
+			/* before the hand-over: the running vipgated stays */
+			log_info("%s before the upgrade's hand-over: giving up; the running "
+			    "vipgated stays", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+			upgrade_abandon(d);
 			event_base_loopexit(d->base, NULL);
 			break;
 		}
@@ -709,6 +851,10 @@ daemon_init(struct daemon *d, struct config *cfg, const char *cfg_path,
 	d->ev_reconcile = evtimer_new(d->base, reconcile_cb, d);
 	d->ev_debounce = evtimer_new(d->base, debounce_cb, d);
 	d->ev_drain = evtimer_new(d->base, drain_tick, d);
+	d->ev_upgrade = evtimer_new(d->base, upgrade_tick, d);
+	d->env.held = &d->held;
+	d->held = d->upgrade;
+	d->ctl_upgrade = ctl_upgrade;
 
 	if (mkdir(cfg->state_dir, 0755) == -1 && errno != EEXIST)
 		log_warn("cannot create state_dir %s", cfg->state_dir);
@@ -790,10 +936,14 @@ daemon_run(struct daemon *d)
 		log_info("systemd watchdog: WATCHDOG=1 every %llu ms",
 		    (unsigned long long)(wd / 2000));
 	}
+	if (d->upgrade) {
+		d->upgrade_since = now_ms();
+		upgrade_tick(-1, 0, d);
+	}
 	notify_ready(d);
 	event_base_dispatch(d->base);
 	log_info("exiting");
-	return 0;
+	return d->upgrade_failed ? 2 : 0;
 }
 
 void
@@ -802,6 +952,8 @@ daemon_free(struct daemon *d)
 	size_t i;
 
 	ctlsrv_close(d);
+	free(d->ctl_bound);
+	upgrade_serve_free();
 	if (d->load != NULL) {
 		struct pollfd pfd = { d->load_pipe[0], POLLIN, 0 };
 
@@ -843,6 +995,8 @@ daemon_free(struct daemon *d)
 		event_free(d->ev_debounce);
 	if (d->ev_drain)
 		event_free(d->ev_drain);
+	if (d->ev_upgrade)
+		event_free(d->ev_upgrade);
 	if (d->ev_watchdog)
 		event_free(d->ev_watchdog);
 	if (d->ev_inotify)

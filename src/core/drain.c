@@ -30,7 +30,10 @@ drain_next(const struct drain_in *in)
 		 * route. Without a BGP route out there, nothing waits: L2
 		 * handed over with its leave message already.
 		 */
-		l = in->bgp_routes ? left(in->since, in->withdraw_after, in->now) : 0;
+		if (in->handed_over)
+			l = left(in->since, in->handover, in->now);
+		else
+			l = in->bgp_routes ? left(in->since, in->withdraw_after, in->now) : 0;
 		if (l == 0) {
 			st.next = DRAIN_CLOSING;
 			st.recheck = 0;

@@ -10,6 +10,7 @@
 
 #include "vipgate/daemon.h"
 #include "vipgate/log.h"
+#include "vipgate/lsock.h"
 #include "vipgate/privdrop.h"
 #include "vipgate/source-kube.h"
 
@@ -17,13 +18,15 @@ static void __attribute__((noreturn))
 usage(int code)
 {
 	fprintf(code ? stderr : stdout,
-	    "usage: vipgated [-c FILE] [-f] [-t] [-d] [-p PIDFILE] [-s SOCKET]\n"
+	    "usage: vipgated [-c FILE] [-f] [-t] [-d] [-p PIDFILE] [-s SOCKET] [-x SOCKET]\n"
 	    "  -c FILE     main config (default %s)\n"
 	    "  -f          stay in the foreground, log to stderr\n"
 	    "  -t          check the config and every manifest, then exit (0 valid, 1 not)\n"
 	    "  -d          debug logging\n"
 	    "  -p PIDFILE  write the pid here\n"
 	    "  -s SOCKET   control socket (overrides control.socket)\n"
+	    "  -x SOCKET   upgrade: take the listening sockets of the vipgated that\n"
+	    "              answers on SOCKET, then let it drain (see vipgated(8))\n"
 	    "  -V          print the version\n", VG_DEFAULT_CONFIG);
 	exit(code);
 }
@@ -112,6 +115,7 @@ int
 main(int argc, char **argv)
 {
 	const char *cfg_path = VG_DEFAULT_CONFIG, *pidfile = NULL, *sock = NULL;
+	const char *from = NULL;
 	int foreground = 0, check = 0, debug = 0, ch, rc;
 	struct vg_errs errs = { 0 };
 	struct config *cfg;
@@ -120,7 +124,7 @@ main(int argc, char **argv)
 	static struct daemon d;
 
 	log_procname = "vipgated";
-	while ((ch = getopt(argc, argv, "c:ftdp:s:hV")) != -1) {
+	while ((ch = getopt(argc, argv, "c:ftdp:s:x:hV")) != -1) {
 		switch (ch) {
 		case 'c':
 			cfg_path = optarg;
@@ -139,6 +143,9 @@ main(int argc, char **argv)
 			break;
 		case 's':
 			sock = optarg;
+			break;
+		case 'x':
+			from = optarg;
 			break;
 		case 'V':
 			printf("vipgated %s\n", PACKAGE_VERSION);
@@ -179,13 +186,25 @@ main(int argc, char **argv)
 	}
 	daemon_log_config(cfg, debug);
 	d.debug = debug;
+	if (from != NULL) {
+		char *why;
+
+		/* before anything binds: the listeners take these sockets */
+		if (lsock_fetch(from, &why) == -1) {
+			log_error("upgrade: cannot take over from %s: %s", from, why);
+			free(why);
+			config_free(cfg);
+			return 2;
+		}
+		d.upgrade = 1;
+	}
 	if (daemon_init(&d, cfg, cfg_path, sock) == -1) {
 		log_error("cannot start; exiting");
 		daemon_free(&d);
 		return 2;
 	}
 	/* what needs root is open: the rest runs as the user, three capabilities */
-	priv_prepare(&priv, d.sock_path, cfg->state_dir);
+	priv_prepare(&priv, d.ctl_bound, cfg->state_dir);
 	if (pidfile && write_pidfile(pidfile) == -1) {
 		daemon_free(&d);
 		return 2;

@@ -26,6 +26,7 @@ struct gw_ctx {
 	size_t			 nw;
 	int			 draining;	/* under mu: listeners closed (drain CLOSING) */
 	int			 leaving;	/* under mu: unready, no keep-alive (drain LEAVING) */
+	int			 handed;	/* under mu: upgraded, the listeners are the new process's */
 	int			 stopping;
 	int			 efd;		/* eventfd: workers poke the main thread */
 	struct event		*ev_main;

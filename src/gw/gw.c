@@ -50,6 +50,7 @@
 #include "vipgate/gw.h"
 #include "vipgate/reconcile.h"
 #include "vipgate/log.h"
+#include "vipgate/lsock.h"
 
 /* Descriptors open now. */
 static size_t
@@ -378,6 +379,9 @@ admin_listen(struct event_base *base, struct evhttp *http, const char *addr, uin
 	memset(&ss, 0, sizeof(ss));
 	if (evutil_parse_sockaddr_port(spec, (struct sockaddr *)&ss, &len) != 0)
 		return -1;
+	/* vipgated -x: the predecessor's socket, if it had one here (lsock.h) */
+	if ((fd = lsock_take("admin", addr, port)) >= 0)
+		goto bound;
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
@@ -389,10 +393,12 @@ admin_listen(struct event_base *base, struct evhttp *http, const char *addr, uin
 		close(fd);
 		return -1;
 	}
+bound:
 	if ((bs = evhttp_accept_socket_with_handle(http, fd)) == NULL) {
 		close(fd);
 		return -1;
 	}
+	lsock_register("admin", addr, port, fd);
 	/* out of descriptors, the port pauses and answers again as soon as
 	 * some are free, rather than spinning on accept() */
 	vg_lguard_add(base, evhttp_bound_socket_get_listener(bs), http, name);
@@ -623,6 +629,39 @@ gw_drain(struct applier *a)
 	log_info("gateway: draining: listeners close, %zu requests in flight", busy);
 	/* in-flight requests finish up to drain_timeout (the daemon caps the wait) */
 	return busy ? ctx->env->cfg->gateway.drain_timeout_ms : 0;
+}
+
+/*
+ * An upgrade: the new process accepts on the same sockets. The workers
+ * close theirs (the new process holds them open: what waits in their
+ * queues is its) and send keep-alive clients away as a drain's leave does;
+ * the health and stats ports stop answering here, so that a probe never
+ * meets this process's 503.
+ */
+static void
+gw_handoff(struct applier *a)
+{
+	struct gw_ctx *ctx = a->ctx;
+	size_t i;
+
+	pthread_mutex_lock(&ctx->mu);
+	ctx->leaving = 1;
+	ctx->handed = 1;
+	pthread_mutex_unlock(&ctx->mu);
+	for (i = 0; i < ctx->nw; i++)
+		gw_worker_poke(&ctx->w[i]);
+	log_info("gateway: handed over: listeners closed here, keep-alive connections "
+	    "told to close");
+	if (ctx->health) {
+		vg_lguard_drop(ctx->health);
+		evhttp_free(ctx->health);
+		ctx->health = NULL;
+	}
+	if (ctx->stats) {
+		vg_lguard_drop(ctx->stats);
+		evhttp_free(ctx->stats);
+		ctx->stats = NULL;
+	}
 }
 
 static void
@@ -1098,6 +1137,7 @@ gw_applier_new(const struct applier_env *env)
 	ctx->ap.reopen = gw_reopen;
 	ctx->ap.leave = gw_leave;
 	ctx->ap.drain = gw_drain;
+	ctx->ap.handoff = gw_handoff;
 	ctx->ap.inflight = gw_inflight;
 	ctx->ap.metrics = gw_metrics;
 	ctx->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

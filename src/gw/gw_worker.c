@@ -34,6 +34,7 @@
 #include "vipgate/gw-route.h"
 #include "vipgate/accept.h"
 #include "vipgate/log.h"
+#include "vipgate/lsock.h"
 
 void
 gw_worker_poke(struct gw_worker *w)
@@ -226,6 +227,10 @@ listen_on(struct gw_worker *w, const char *addr, uint16_t port, int freebind)
 		log_warnx("gateway: bad bind address %s", addr);
 		return NULL;
 	}
+	/* vipgated -x: the predecessor's socket, its queue and SO_REUSEPORT
+	 * group as they are: no SYN is refused (lsock.h) */
+	if ((fd = lsock_take("gateway", addr, port)) >= 0)
+		goto bound;
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return NULL;
@@ -252,11 +257,13 @@ listen_on(struct gw_worker *w, const char *addr, uint16_t port, int freebind)
 	/* backlog 0: listen() was called; -1 would make libevent call it
 	 * again with 128, and connections waiting for a worker below
 	 * max_connections (or for descriptors) would be refused beyond that */
+bound:
 	l = evconnlistener_new(w->base, accept_cb, w, LEV_OPT_CLOSE_ON_FREE, 0, fd);
 	if (l == NULL) {
 		close(fd);
 		return NULL;
 	}
+	lsock_register("gateway", addr, port, fd);
 	/* without it, evconnlistener logs and retries every failure at once */
 	evconnlistener_set_error_cb(l, accept_error_cb);
 	if (w->acc_flags)
@@ -307,8 +314,10 @@ reconcile_listeners(struct gw_worker *w, const struct gw_snap *s, int closed)
 		}
 	}
 	for (j = 0; j < w->nlis; j++) {
-		if (w->lis[j].l)
+		if (w->lis[j].l) {
+			lsock_forget(evconnlistener_get_fd(w->lis[j].l));
 			evconnlistener_free(w->lis[j].l);
+		}
 		free(w->lis[j].addr);
 	}
 	free(w->lis);
@@ -324,7 +333,7 @@ notify_cb(evutil_socket_t fd, short ev, void *arg)
 	struct gw_ctx *ctx = w->ctx;
 	struct gw_snap *s, *old;
 	uint64_t v, gen;
-	int draining, leaving, stopping;
+	int draining, leaving, stopping, handed;
 
 	(void)!read(fd, &v, sizeof(v));
 	pthread_mutex_lock(&ctx->mu);
@@ -333,12 +342,13 @@ notify_cb(evutil_socket_t fd, short ev, void *arg)
 	draining = ctx->draining;
 	leaving = ctx->leaving;
 	stopping = ctx->stopping;
+	handed = ctx->handed;
 	pthread_mutex_unlock(&ctx->mu);
 	old = w->snap;
 	w->snap = s;
 	/* leaving or draining: each answer closes its keep-alive connection */
 	w->draining = draining || leaving;
-	reconcile_listeners(w, s, draining || stopping);
+	reconcile_listeners(w, s, draining || stopping || handed);
 	gw_front_ports(w, s);	/* connections on a port the reload removed drain */
 	acc_check_full(w);	/* a reload may change max_connections */
 	if (old)

@@ -291,6 +291,12 @@ hb_stop(struct l2_ctx *c)
 		event_del(c->ev_sweep);
 }
 
+void
+l2_hbio_stop(struct l2_ctx *c)
+{
+	hb_stop(c);
+}
+
 static void
 hb_close(struct l2_ctx *c)
 {

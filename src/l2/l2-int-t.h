@@ -87,6 +87,7 @@ struct l2_ctx {
 	struct applier		 app;
 	const struct applier_env *env;
 	struct desired		*cur;
+	struct desired		*held;	/* vipgated -x: applied at resume */
 
 	struct l2_if		**ifs;	/* pointers: events hold them */
 	size_t			 nifs;

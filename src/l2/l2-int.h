@@ -37,6 +37,8 @@ struct l2_owned	*l2_owned_find(struct l2_ctx *, int family, const uint8_t *a);
 void		 l2_hbio_setup(struct l2_ctx *);
 int		 l2_hbio_sync(struct l2_ctx *);
 void		 l2_hbio_leave(struct l2_ctx *);
+/* Heartbeats and the sweep stop, the port is closed; peers and key stay. */
+void		 l2_hbio_stop(struct l2_ctx *);
 void		 l2_hbio_free(struct l2_ctx *);
 
 /* l2_show.c: the applier's show ("vipgatectl l2") and metrics callbacks. */

@@ -841,6 +841,19 @@ l2_apply(struct applier *app, const struct desired *old, const struct desired *n
 	char b[IPADDR_STRLEN];
 
 	(void)old;
+	if (c->env->held && *c->env->held) {
+		/*
+		 * vipgated -x: the old process still speaks for this node, and
+		 * the heartbeat port would be ours alone once bound (the last
+		 * socket bound gets the datagrams): nothing starts before it
+		 * lets go (l2_resume)
+		 */
+		desired_unref(c->held);
+		c->held = desired_ref((struct desired *)new);
+		return 0;
+	}
+	desired_unref(c->held);		/* newer than what was held */
+	c->held = NULL;
 	if (c->gw_down != (new->gateway_down != NULL)) {
 		/* the next heartbeat says so: the others elect without this node
 		 * for the gateway's VIPs */
@@ -935,6 +948,37 @@ l2_leave(struct applier *app)
 	return 0;
 }
 
+/*
+ * An upgrade: the new process on this node is elected as this one was
+ * (the same node name). No leave, which would move the VIPs to other
+ * nodes; heartbeats stop (the peers hear the new process's at once, a
+ * later incarnation); the VIPs owned stay, and ARP and NDP answers go on
+ * until exit, while the new process settles (the daemon waits for it).
+ */
+static void
+l2_handoff(struct applier *app)
+{
+	struct l2_ctx *c = app->ctx;
+
+	c->draining = 1;
+	/* the new process binds the port and judges the peers from now */
+	l2_hbio_stop(c);
+}
+
+/* The new side: the old process let go; heartbeats, election, answers start. */
+static void
+l2_resume(struct applier *app)
+{
+	struct l2_ctx *c = app->ctx;
+	struct desired *d = c->held;
+
+	c->held = NULL;
+	if (d != NULL) {
+		(void)l2_apply(app, NULL, d);
+		desired_unref(d);
+	}
+}
+
 static int64_t
 l2_drain(struct applier *app)
 {
@@ -962,6 +1006,7 @@ l2_free(struct applier *app)
 	free(c->ctr);
 	ix_free(&c->ctr_ix);
 	l2_hbio_free(c);
+	desired_unref(c->held);
 	if (c->mcast_fd != -1)
 		close(c->mcast_fd);
 	event_free(c->ev_burst);
@@ -998,6 +1043,8 @@ l2_applier_new(const struct applier_env *env)
 	c->app.show = l2_show;
 	c->app.leave = l2_leave;
 	c->app.drain = l2_drain;
+	c->app.handoff = l2_handoff;
+	c->app.resume = l2_resume;
 	c->app.metrics = l2_metrics;
 	return &c->app;
 }

@@ -26,200 +26,15 @@
 # TOR_PLAIN=1 forwards by BIRD's plain multipath route instead, for
 # comparison: a path that leaves moves its flows at once (wrk then counts
 # errors, and the test fails).
-set -u
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for network namespaces"; exit 77; }
-for t in bird birdc wrk curl ip ss /usr/bin/python3; do
-	command -v $t >/dev/null 2>&1 || { echo "SKIP: $t missing"; exit 77; }
-done
-ip netns add vg-probe-$$ 2>/dev/null || { echo "SKIP: ip netns unavailable"; exit 77; }
-ip netns del vg-probe-$$
-
-bld=$(pwd)
-. "$(dirname "$0")/../lib.sh"
-vipgated=$bld/vipgated
-ctl=$bld/vipgatectl
-nst=vgd-t-$$ nsc=vgd-c-$$
-nsa=vgd-a-$$ nsb=vgd-b-$$ nsd=vgd-d-$$	# nsd: node c
-tmp=$(mktemp -d /tmp/vg-drain.XXXXXX)
-chmod 755 "$tmp"
-VIP=192.0.2.10
+LAB_TAG=vgd
 WAIT_S=3		# drain.withdraw_after
-pid_a= pid_b= pid_c= bird_pid= loop_pid= hold_pid=
-fails=0 passes=0
+. "$(dirname "$0")/lab-lib.sh"
 
-cleanup() {
-	for p in $pid_a $pid_b $pid_c $bird_pid $loop_pid $hold_pid; do kill -9 "$p" 2>/dev/null; done
-	for n in $nsa $nsb $nsd $nsc $nst; do
-		ip netns pids "$n" 2>/dev/null | xargs -r kill -9 2>/dev/null
-		ip netns del "$n" 2>/dev/null
-	done
-	wait 2>/dev/null
-	[ -n "${KEEP_TMP:-}" ] || rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap "exit 1" TERM INT HUP
-
-fail() {
-	fails=$((fails + 1)); echo "FAIL: $*"
-	for f in a.log b.log c.log; do [ -f "$tmp/$f" ] && { echo "--- $f"; tail -12 "$tmp/$f"; }; done
-}
-bc() { birdc -s "$tmp/bird.ctl" "$@"; }
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-
-# ---- network: client -- tor -- node a, node b, node c ----
-for n in $nst $nsc $nsa $nsb $nsd; do ip netns add $n; ip -n $n link set lo up; done
-ip -n $nst link add vc type veth peer name c0 netns $nsc
-ip -n $nst link add va type veth peer name a0 netns $nsa
-ip -n $nst link add vb type veth peer name b0 netns $nsb
-ip -n $nst link add vd type veth peer name d0 netns $nsd
-ip -n $nst addr add 10.98.0.254/24 dev vc
-ip -n $nst addr add 10.99.1.254/24 dev va
-ip -n $nst addr add 10.99.2.254/24 dev vb
-ip -n $nst addr add 10.99.3.254/24 dev vd
-ip -n $nsc addr add 10.98.0.1/24 dev c0
-ip -n $nsa addr add 10.99.1.1/24 dev a0
-ip -n $nsb addr add 10.99.2.1/24 dev b0
-ip -n $nsd addr add 10.99.3.1/24 dev d0
-for l in vc va vb vd; do ip -n $nst link set $l up; done
-ip -n $nsc link set c0 up; ip -n $nsa link set a0 up; ip -n $nsb link set b0 up
-ip -n $nsd link set d0 up
-ip -n $nsc route add default via 10.98.0.254
-ip -n $nsa route add default via 10.99.1.254
-ip -n $nsb route add default via 10.99.2.254
-ip -n $nsd route add default via 10.99.3.254
-ip netns exec $nst sysctl -qw net.ipv4.ip_forward=1
-# the flows of one client spread over the paths by their ports
-ip netns exec $nst sysctl -qw net.ipv4.fib_multipath_hash_policy=1
-
-cat > "$tmp/bird.conf" <<'EOC'
-router id 10.99.1.254;
-log stderr all;
-protocol device { scan time 1; }
-# RFC 8326 section 4.2: a receiver lowers the preference of GRACEFUL_SHUTDOWN routes
-filter gshut {
-	if (65535, 0) ~ bgp_community then preference = 10;
-	accept;
-}
-template bgp node {
-	local as 64501;
-	connect delay time 1; connect retry time 1; error wait time 1, 2;
-	hold time 9;
-	ipv4 { import filter gshut; export none; };
-}
-protocol bgp a from node { neighbor 10.99.1.1 as 64500; }
-protocol bgp b from node { neighbor 10.99.2.1 as 64500; }
-protocol bgp c from node { neighbor 10.99.3.1 as 64500; }
-protocol kernel { kernel table KTABLE; merge paths on; ipv4 { export all; }; }
-EOC
-sed -i "s/KTABLE/$([ -n "${TOR_PLAIN:-}" ] && echo 254 || echo 100)/" "$tmp/bird.conf"
-ktable=$([ -n "${TOR_PLAIN:-}" ] && echo main || echo 100)
-ip netns exec $nst bird -f -c "$tmp/bird.conf" -s "$tmp/bird.ctl" >"$tmp/bird.log" 2>&1 &
-bird_pid=$!
-wait_for 5 test -S "$tmp/bird.ctl" || { echo "FAIL: bird did not start"; cat "$tmp/bird.log"; exit 1; }
-
-# ---- the nodes: the same manifests, each its own copy ----
-objs() {
-	cat <<EOC
-apiVersion: metallb.io/v1beta1
-kind: IPAddressPool
-metadata: {name: pool, namespace: metallb-system}
-spec: {addresses: [192.0.2.0/28]}
----
-apiVersion: metallb.io/v1beta1
-kind: BGPAdvertisement
-metadata: {name: main, namespace: metallb-system}
-spec: {ipAddressPools: [pool]}
----
-apiVersion: metallb.io/v1beta2
-kind: BGPPeer
-metadata: {name: tor, namespace: metallb-system}
-spec: {myASN: 64500, peerASN: 64501, peerAddress: $1, holdTime: 9s}
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: istio-ingressgateway
-  namespace: istio-system
-  annotations: {metallb.io/loadBalancerIPs: $VIP}
-spec:
-  type: LoadBalancer
-  selector: {istio: ingressgateway}
-  ports: [{name: http, port: 80}]
----
-apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: {name: gw, namespace: default}
-spec:
-  selector: {istio: ingressgateway}
-  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]
----
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: web, namespace: default}
-spec:
-  hosts: ["*"]
-  gateways: [gw]
-  http:
-  - match: [{uri: {prefix: /app}}]
-    route: [{destination: {host: web.default.svc.cluster.local, port: {number: 80}}}]
-  - directResponse: {status: 200, body: {string: "ok\n"}}
----
-apiVersion: v1
-kind: Service
-metadata: {name: web, namespace: default}
-spec: {selector: {app: web}, ports: [{port: 80}]}
-EOC
-}
-slice() {
-	cat <<'EOC'
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: web-x, namespace: default, labels: {kubernetes.io/service-name: web}}
-addressType: IPv4
-endpoints: [{addresses: [10.9.0.1], conditions: {ready: true}}]
-ports: [{port: 8080}]
-EOC
-}
-node_setup() {	# NAME ADDR TOR_ADDR REQUIRE_ENDPOINTS
-	mkdir -p "$tmp/$1/objs" "$tmp/$1/state"
-	objs "$3" > "$tmp/$1/objs/objs.yaml"
-	slice > "$tmp/$1/objs/slice.yaml"
-	cat > "$tmp/$1/vipgate.yaml" <<EOC
-node: {name: node-$1, address: $2}
-objects: {paths: [objs]}
-control: {socket: $tmp/$1/sock}
-addresses: {interface: lo}
-gateway: {workers: 1, drain_timeout: 10s, require_endpoints: $4}
-drain: {withdraw_after: ${WAIT_S}s}
-state_dir: state
-log: {level: info}
-EOC
-}
+lab_net
+lab_bird
 node_setup a 10.99.1.1 10.99.1.254 true
 node_setup b 10.99.2.1 10.99.2.254 false
 node_setup c 10.99.3.1 10.99.3.254 false
-start_node() {	# NAME NS
-	ip netns exec $2 "$vipgated" -f -c "$tmp/$1/vipgate.yaml" >>"$tmp/$1.log" 2>&1 &
-	eval pid_$1=$!
-}
-svc_field() {	# NAME FIELD: of the gateway Service, from vipgatectl services
-	"$ctl" -s "$tmp/$1/sock" --json services | /usr/bin/python3 -c '
-import json, sys
-for s in json.load(sys.stdin)["services"]:
-    if s["name"] == "istio-ingressgateway":
-        print(s[sys.argv[1]])' "$2"
-}
-# the nodes whose route BIRD has for the VIP: "10.99.1.1 10.99.2.1"
-bird_nhs() { bc show route for $VIP/32 all | sed -n 's/^[[:space:]]*via \([0-9.]*\) .*/\1/p' | sort | tr '\n' ' '; }
-has_nh() { bird_nhs | grep -qw "$1"; }
-no_nh() { ! has_nh "$1"; }
-# BIRD's route from NH carries (65535,0)
-gshut_of() {
-	bc show route for $VIP/32 all | awk -v nh="$1" '
-	    /^[[:space:]]*via / { cur = $2 }
-	    /BGP.community:.*\(65535,0\)/ && cur == nh { f = 1 }
-	    END { exit !f }'
-}
 
 # ---- health: a port held by another process ----
 ip netns exec $nsa /usr/bin/python3 -c '
@@ -254,48 +69,13 @@ check "node a announces again when an endpoint is back" wait_for 5 has_nh 10.99.
 check "BIRD's kernel route is ECMP over the three nodes (merge paths)" wait_for 5 sh -c \
 	"ip -n $nst route show table $ktable $VIP | grep -c 'nexthop via' | grep -qx 3"
 
-# ---- the ToR's forwarding: a resilient nexthop group following BIRD ----
-ip -n $nst nexthop add id 1 via 10.99.1.1 dev va
-ip -n $nst nexthop add id 2 via 10.99.2.1 dev vb
-ip -n $nst nexthop add id 3 via 10.99.3.1 dev vd
-resil_loop() {	# until the deadline (s)
-	local end=$(( $(date +%s) + $1 )) want= cur= g nh id w
-	while [ "$(date +%s)" -lt $end ]; do
-		g=
-		for nh in $(bird_nhs); do
-			case $nh in 10.99.1.1) id=1;; 10.99.2.1) id=2;; 10.99.3.1) id=3;; *) continue;; esac
-			w=255; gshut_of $nh && w=1
-			g=$g${g:+/}$id,$w
-		done
-		# all routes with (65535,0): equal again
-		case $g in *,255*) ;; *) g=$(echo "$g" | sed 's/,1\b/,255/g');; esac
-		if [ "$g" != "$cur" ]; then
-			if [ -z "$g" ]; then
-				ip -n $nst route del $VIP/32 2>/dev/null
-			else
-				ip -n $nst nexthop replace id 10 group $g type resilient buckets 64 \
-				    idle_timer 1 unbalanced_timer 0 2>/dev/null ||
-					ip -n $nst nexthop add id 10 group $g type resilient buckets 64 \
-					    idle_timer 1 unbalanced_timer 0
-				ip -n $nst route replace $VIP/32 nhid 10
-			fi
-			echo "$(date +%T.%N | cut -c1-12) group: ${g:-none}" >> "$tmp/resil.log"
-			cur=$g
-		fi
-		sleep 0.05
-	done
-}
-if [ -z "${TOR_PLAIN:-}" ]; then
-	resil_loop 90 &
-	loop_pid=$!
-fi
+[ -n "${TOR_PLAIN:-}" ] || lab_resil 90
 check "the ToR forwards to the VIP" wait_for 5 ip netns exec $nsc curl -sf -m 1 http://$VIP/
 
 # ---- drain under load ----
 ip netns exec $nsc wrk -t1 -c8 -d12s --timeout 3s http://$VIP/ > "$tmp/wrk.out" 2>&1 &
 wrk_pid=$!
 sleep 3
-buckets() { ip -n $nst nexthop bucket show id 10 | grep -o 'nhid [0-9]*' | sort | uniq -c | awk '{printf "%s%s:%s", sep, $3, $1; sep=" "}'; }
 b0=$(buckets 2>/dev/null)
 [ -n "${TOR_PLAIN:-}" ] ||
 check "the three nodes share the ToR's buckets ($b0)" sh -c "echo '$b0' | grep -q '1:' && echo '$b0' | grep -q '2:' && echo '$b0' | grep -q '3:'"

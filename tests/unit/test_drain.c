@@ -53,6 +53,32 @@ t_leaving(void)
 }
 
 static void
+t_handed_over(void)
+{
+	struct drain_in in = at(DRAIN_LEAVING, 1000, 1000, 0, 3);
+	struct drain_step st;
+
+	/* an upgrade: no route waits, keep-alive clients and the successor's
+	 * L2 get their time */
+	in.handed_over = 1;
+	in.handover = 1250;
+	st = drain_next(&in);
+	CU_ASSERT_EQUAL(st.next, DRAIN_LEAVING);
+	CU_ASSERT_EQUAL(st.recheck, 1250);
+	/* withdraw_after does not count: nothing is withdrawn */
+	in.bgp_routes = 1;
+	in.now = 2250;
+	st = drain_next(&in);
+	CU_ASSERT_EQUAL(st.next, DRAIN_CLOSING);
+	CU_ASSERT_EQUAL(st.recheck, 0);
+	/* no client left: the wait is the same (L2 answers go on meanwhile) */
+	in = at(DRAIN_LEAVING, 1000, 1100, 1, 0);
+	in.handed_over = 1;
+	in.handover = 1250;
+	CU_ASSERT_EQUAL(drain_next(&in).next, DRAIN_LEAVING);
+}
+
+static void
 t_closing(void)
 {
 	struct drain_in in = at(DRAIN_CLOSING, 10000, 10000, 1, 2);
@@ -89,6 +115,7 @@ main(void)
 {
 	static const struct cu_test tests[] = {
 		{ "leaving: routers get withdraw_after when routes are out", t_leaving },
+		{ "handed over: keep-alive clients only", t_handed_over },
 		{ "closing: in flight up to drain_timeout, flush time", t_closing },
 		{ NULL, NULL },
 	};
