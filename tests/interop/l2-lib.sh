@@ -148,6 +148,43 @@ EOC
 	done
 }
 
+# l2_gw_setup VIP (after l2_setup): the gateway on every node, serving a
+# directResponse "ok" on port 80 of its Service's VIP
+l2_gw_setup() {
+	local n
+	for n in $L2_NODES; do
+		sed -i 's/^gateway: {enabled: false}/gateway: {workers: 1, drain_timeout: 5s}/' "$tmp/$n.yaml"
+	done
+	cat >> "$tmp/objs/l2.yaml" <<EOC
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: istio-ingressgateway
+  namespace: istio-system
+  annotations: {metallb.io/loadBalancerIPs: '$1'}
+spec:
+  type: LoadBalancer
+  selector: {istio: ingressgateway}
+  ports: [{name: http, port: 80}]
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: default}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: hello, namespace: default}
+spec:
+  hosts: ["*"]
+  gateways: [gw]
+  http: [{directResponse: {status: 200, body: {string: "ok\n"}}}]
+EOC
+}
+
 l2_start() { # node
 	ip netns exec $L2_PFX-$1 "$bld/vipgated" -f -c "$tmp/$1.yaml" >>"$tmp/$1.log" 2>&1 &
 	L2_PID[$1]=$!

@@ -27,37 +27,7 @@ now_ns() { date +%s%N; }
 GW_VIP=10.77.0.205
 
 l2_setup
-for n in $L2_NODES; do
-	sed -i 's/^gateway: {enabled: false}/gateway: {workers: 1, drain_timeout: 5s}/' "$tmp/$n.yaml"
-done
-cat >> "$tmp/objs/l2.yaml" <<EOC
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: istio-ingressgateway
-  namespace: istio-system
-  annotations: {metallb.io/loadBalancerIPs: '$GW_VIP'}
-spec:
-  type: LoadBalancer
-  selector: {istio: ingressgateway}
-  ports: [{name: http, port: 80}]
----
-apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: {name: gw, namespace: default}
-spec:
-  selector: {istio: ingressgateway}
-  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]
----
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: hello, namespace: default}
-spec:
-  hosts: ["*"]
-  gateways: [gw]
-  http: [{directResponse: {status: 200, body: {string: "ok\n"}}}]
-EOC
+l2_gw_setup $GW_VIP
 l2_dump_start
 for n in $L2_NODES; do l2_start $n; done
 
