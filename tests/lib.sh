@@ -24,3 +24,14 @@ stop() {
 		kill -9 "$1" 2>/dev/null
 	wait "$1"
 }
+
+# term_check: SIGTERM to the daemon in $pid, a bounded wait, and a check
+# that it exited 0; $pid is cleared
+term_check() {
+	local rc
+	kill -TERM "$pid"
+	wait_for 10 sh -c "! kill -0 $pid 2>/dev/null"
+	wait "$pid"; rc=$?
+	check "SIGTERM exits 0 (rc $rc)" test $rc -eq 0
+	pid=
+}

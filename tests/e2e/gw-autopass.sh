@@ -139,10 +139,6 @@ check "gateway routes: not the service outside the hosts" sh -c "! grep -q 'outs
 check "analyze: no AUTO_PASSTHROUGH note" sh -c "! '$ctl' -s '$tmp/sock' analyze | grep -q 'AUTO_PASSTHROUGH'"
 
 [ -n "${AP_SHOW:-}" ] && { cat "$tmp/lis.txt" "$tmp/routes.txt"; "$ctl" -s "$tmp/sock" analyze; }
-kill -TERM $pid
-wait_for 10 sh -c "! kill -0 $pid 2>/dev/null"
-wait $pid; rc=$?
-check "SIGTERM exits 0 (rc $rc)" test $rc -eq 0
-pid=
+term_check
 echo "$passes passed, $fails failed"
 [ $fails -eq 0 ]

@@ -240,10 +240,6 @@ printf 'gateway:\n  labels: {a: b}\n  deployments: [{name: x, labels: {c: d}}]\n
 check "gateway.labels with gateway.deployments is refused, with the line" \
 	grep -q "bad.yaml:2.*gateway.labels or gateway.deployments" "$tmp/bad.out"
 
-kill -TERM $pid
-wait_for 10 sh -c "! kill -0 $pid 2>/dev/null"
-wait $pid; rc=$?
-check "SIGTERM exits 0 (rc $rc)" test $rc -eq 0
-pid=
+term_check
 echo "$passes passed, $fails failed"
 [ $fails -eq 0 ]

@@ -293,10 +293,6 @@ out=$(cat "$tmp/silent.out")
 case $out in "b'' 15" | "b'' 16" | "b'' 17") r=0 ;; *) r=1 ;; esac
 check "no byte within 15 s: closed ($out)" test $r = 0
 
-kill -TERM $pid
-wait_for 10 sh -c "! kill -0 $pid 2>/dev/null"
-wait $pid; rc=$?
-check "SIGTERM exits 0 (rc $rc)" test $rc -eq 0
-pid=
+term_check
 echo "$passes passed, $fails failed"
 [ $fails -eq 0 ]

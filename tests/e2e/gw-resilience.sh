@@ -412,11 +412,7 @@ check "vipgatectl analyze warns and says what to set" \
 	sh -c "'$ctl' -s '$tmp/sock' analyze | grep 'productpage-cb' | grep 'never ejects' | grep -q 'maxEjectionPercent >= 50'"
 
 # a clean stop (under the sanitizers, a leak or an error fails the exit status)
-kill -TERM $pid
-wait_for 10 sh -c "! kill -0 $pid 2>/dev/null"
-wait $pid; rc=$?
-check "SIGTERM exits 0 (rc $rc)" test $rc -eq 0
-pid=
+term_check
 
 echo "$passes passed, $fails failed"
 [ $fails -eq 0 ]

@@ -520,10 +520,6 @@ check "gateway clusters: the echo cluster with its endpoint" sh -c \
 check "analyze: no note left for the tcp and tls routes" sh -c "! '$ctl' -s '$tmp/sock' analyze | grep -q 'VirtualService default/\\(pass\\|tcp\\)'"
 
 kill $echo_pid $stall_pid $pp_pid 2>/dev/null
-kill -TERM $pid
-wait_for 10 sh -c "! kill -0 $pid 2>/dev/null"
-wait $pid; rc=$?
-check "SIGTERM exits 0 (rc $rc)" test $rc -eq 0
-pid=
+term_check
 echo "$passes passed, $fails failed"
 [ $fails -eq 0 ]

@@ -280,10 +280,6 @@ lines = [json.loads(l) for l in open(sys.argv[1])]
 assert any(l["path"] == "/x" and l["response_code"] == "200" and l["authority"] == "other.test" for l in lines)
 ' "$tmp/access.log"
 
-kill -TERM $pid
-wait_for 10 sh -c "! kill -0 $pid 2>/dev/null"
-wait $pid; rc=$?
-check "SIGTERM exits 0 (rc $rc)" test $rc -eq 0
-pid=
+term_check
 echo "$passes passed, $fails failed"
 [ $fails -eq 0 ]

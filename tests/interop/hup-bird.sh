@@ -216,10 +216,6 @@ check "BIRD saw no withdraw (import withdraws $wd0 -> $(wd))" test "$(wd)" = "$w
 check "vipgated counts no flap ($flaps0 -> $(peer_field 10.99.0.2:179 flaps))" test -n "$flaps0" -a "$(peer_field 10.99.0.2:179 flaps)" = "$flaps0"
 check "the log has no error" sh -c "! grep -q 'error:' '$tmp/log'"
 
-kill -TERM $pid
-wait_for 10 sh -c "! kill -0 $pid 2>/dev/null"
-wait $pid; rc=$?
-check "SIGTERM exits 0 (rc $rc)" test $rc -eq 0
-pid=
+term_check
 echo "$passes passed, $fails failed"
 [ $fails -eq 0 ]
