@@ -13,16 +13,24 @@
 
 #include <stddef.h>
 
-/* A block's size: blocks larger than this are not served. */
+/*
+ * The blocks' sizes: large ones start on a page of their own; small ones
+ * share a page four to one, and a page none of them wrote is not backed
+ * either (HPACK tables' index arrays an idle session never filled).
+ * Blocks larger than GW_PP_BLOCK are not served.
+ */
 #define GW_PP_BLOCK	(5 * 4096)
+#define GW_PP_SMALL	1024
 
-/* A zeroed block of len bytes (at most GW_PP_BLOCK); NULL when len is larger or no more can be mapped. */
+/* A zeroed block of at least len bytes (at most GW_PP_BLOCK); NULL when len is larger or no more can be mapped. */
 void *gw_pp_alloc(size_t len);
-/* Free a block from gw_pp_alloc (its pages go back to the kernel). */
+/* Free a block from gw_pp_alloc (the pages no block uses go back to the kernel). */
 void gw_pp_free(void *);
-/* 1: p is a block from gw_pp_alloc. Quick for other pointers not on a page boundary. */
+/* 1: p is a block from gw_pp_alloc. Quick for other pointers not aligned to GW_PP_SMALL. */
 int gw_pp_owns(const void *p);
-/* Give back the pages of a block from byte off on (their content reads as zeros after). */
+/* A block's size (GW_PP_BLOCK or GW_PP_SMALL), 0 if p is not one. */
+size_t gw_pp_size(const void *p);
+/* Give back the pages of a large block from byte off on (their content reads as zeros after). */
 void gw_pp_release(void *p, size_t off);
 /* Blocks in use, and the bytes of the mappings (for tests). */
 size_t gw_pp_used(size_t *mapped);

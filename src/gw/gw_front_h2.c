@@ -58,6 +58,7 @@
 #define H2_MAX_SETTINGS		32
 #define H2_MAX_OUTBOUND_ACK	1000	/* Envoy's DEFAULT_MAX_OUTBOUND_CONTROL_FRAMES */
 #define H2_GAPS			8	/* skipped stream id ranges remembered */
+#define H2_DEFLATE_TABLE	0	/* our encoder's dynamic table (bytes) */
 
 static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
@@ -1088,8 +1089,10 @@ static const struct gw_front_ops h2_front_ops = {
  * it wrote are given back once it is idle (h2_idle_cb). From the heap the
  * whole buffer would be resident wherever the heap was used before
  * (measured: 39.5 kB per idle TLS connection, 16 kB of them this buffer).
- * Everything else from the heap. Under AddressSanitizer all from the heap,
- * which it checks.
+ * The HPACK tables' index arrays (1 KiB each, made with the session) come
+ * from the pool's small blocks: our encoder's is never written (it keeps
+ * no table), the decoder's only once the client indexes a field. The rest
+ * from the heap. Under AddressSanitizer all from the heap, which it checks.
  */
 #if defined(__SANITIZE_ADDRESS__)
 #define H2_POOL		0
@@ -1103,16 +1106,30 @@ static const struct gw_front_ops h2_front_ops = {
 #endif
 #define H2_POOL_MIN	8192	/* the frame buffer; nothing else the session makes is as large */
 
+/* A block of the pool for what the session makes as it starts, or NULL. */
+static void *
+h2_pool_get(struct gw_h2 *c, size_t len)
+{
+	void *p;
+
+	if (!H2_POOL || !c->creating)
+		return NULL;
+	if (len > H2_POOL_MIN && c->fb == NULL) {
+		if ((p = gw_pp_alloc(len)) != NULL)
+			c->fb = p;
+		return p;
+	}
+	if (len == GW_PP_SMALL)
+		return gw_pp_alloc(len);
+	return NULL;
+}
+
 static void *
 h2_malloc(size_t len, void *arg)
 {
-	struct gw_h2 *c = arg;
-	void *p;
+	void *p = h2_pool_get(arg, len);
 
-	if (H2_POOL && c->creating && c->fb == NULL && len > H2_POOL_MIN &&
-	    (p = gw_pp_alloc(len)) != NULL)
-		return c->fb = p;
-	return malloc(len);
+	return p ? p : malloc(len);
 }
 
 static void
@@ -1124,38 +1141,38 @@ h2_free(void *p, void *arg)
 		h2_idle_del(c);
 		c->fb = NULL;
 		gw_pp_free(p);
-	} else
+	} else if (H2_POOL && gw_pp_owns(p))
+		gw_pp_free(p);
+	else
 		free(p);
 }
 
 static void *
 h2_calloc(size_t n, size_t size, void *arg)
 {
-	struct gw_h2 *c = arg;
-	void *p;
+	void *p = NULL;
 
 	/* the pool's blocks are zeros */
-	if (H2_POOL && c->creating && c->fb == NULL && size && n <= GW_PP_BLOCK / size &&
-	    n * size > H2_POOL_MIN && (p = gw_pp_alloc(n * size)) != NULL)
-		return c->fb = p;
-	return calloc(n, size);
+	if (size && n <= GW_PP_BLOCK / size)
+		p = h2_pool_get(arg, n * size);
+	return p ? p : calloc(n, size);
 }
 
 static void *
 h2_realloc(void *p, size_t len, void *arg)
 {
-	struct gw_h2 *c = arg;
+	size_t have;
 	void *q;
 
 	if (p == NULL)
 		return h2_malloc(len, arg);
-	if (p != c->fb)
+	if (!H2_POOL || (have = gw_pp_size(p)) == 0)
 		return realloc(p, len);
-	if (len <= GW_PP_BLOCK)
+	if (len <= have)
 		return p;	/* the block has room for it */
 	if ((q = malloc(len)) == NULL)
 		return NULL;
-	memcpy(q, p, GW_PP_BLOCK);
+	memcpy(q, p, have);
 	h2_free(p, arg);
 	return q;
 }
@@ -1181,6 +1198,13 @@ cbs_init(void)
 	nghttp2_option_set_max_continuations(opts, H2_MAX_CONTINUATIONS);
 	nghttp2_option_set_max_settings(opts, H2_MAX_SETTINGS);
 	nghttp2_option_set_max_outbound_ack(opts, H2_MAX_OUTBOUND_ACK);
+	/*
+	 * Our HPACK encoder keeps no dynamic table (HAProxy's keeps none
+	 * either): the client's 4096 bytes of it would live, entry by entry,
+	 * as long as the connection, idle or not. Answers' fields are coded
+	 * from the static table or as literals.
+	 */
+	nghttp2_option_set_max_deflate_dynamic_table_size(opts, H2_DEFLATE_TABLE);
 }
 
 struct gw_h2 *

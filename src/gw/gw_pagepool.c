@@ -1,9 +1,12 @@
 /*
- * Page pool (gw-pagepool.h). Arenas of PP_SLOTS blocks, mapped as needed
- * and kept mapped (a freed block holds address space, not memory): a
- * pointer is looked up among the arenas without the lock, so the table of
- * arenas only grows. Systems whose pages are not 4 KiB get no pool (every
- * gw_pp_alloc answers NULL and the caller uses the heap).
+ * Page pool (gw-pagepool.h). Two classes of blocks, each in arenas of
+ * PP_SLOTS blocks, mapped as needed and kept mapped (a freed block holds
+ * address space, not memory): a pointer is looked up among the arenas
+ * without the lock, so the table of arenas only grows. Free blocks read
+ * as zeros: a large one is given back to the kernel when freed; a small
+ * one is cleared if it was written, and its page given back once the
+ * page's blocks are all free. Systems whose pages are not 4 KiB get no
+ * pool (gw_pp_alloc answers NULL and the caller uses the heap).
  */
 #include "config.h"
 
@@ -17,92 +20,145 @@
 
 #define PP_PAGE		4096
 #define PP_SLOTS	64		/* blocks an arena: one bitmap word */
-#define PP_ARENA	((size_t)PP_SLOTS * GW_PP_BLOCK)
-#define PP_ARENAS_MAX	4096		/* 262144 blocks */
+#define PP_ARENAS_MAX	4096		/* 262144 blocks a class */
 
-static char *arenas[PP_ARENAS_MAX];
-static uint64_t used[PP_ARENAS_MAX];	/* a bit a block in use */
-static size_t narenas;			/* read without the lock (acquire) */
-static size_t nused;
+struct pp_class {
+	size_t		 block;
+	char		*arenas[PP_ARENAS_MAX];
+	uint64_t	 used[PP_ARENAS_MAX];	/* a bit a block in use */
+	size_t		 narenas;		/* read without the lock (acquire) */
+	size_t		 nused;
+};
+
+static struct pp_class pp_large = { GW_PP_BLOCK, { NULL }, { 0 }, 0, 0 };
+static struct pp_class pp_small = { GW_PP_SMALL, { NULL }, { 0 }, 0, 0 };
 static int page_ok = -1;
 static pthread_mutex_t pp_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* The arena holding p, -1 if none. */
+/* The arena of class k holding p, -1 if none. */
 static long
-pp_arena(const void *p)
+pp_arena(const struct pp_class *k, const void *p)
 {
-	size_t i, n = __atomic_load_n(&narenas, __ATOMIC_ACQUIRE);
+	size_t i, n = __atomic_load_n(&k->narenas, __ATOMIC_ACQUIRE);
 	const char *c = p;
 
 	for (i = 0; i < n; i++)
-		if (c >= arenas[i] && c < arenas[i] + PP_ARENA)
+		if (c >= k->arenas[i] && c < k->arenas[i] + PP_SLOTS * k->block)
 			return (long)i;
 	return -1;
 }
 
-void *
-gw_pp_alloc(size_t len)
+static void *
+pp_get(struct pp_class *k)
 {
 	size_t i;
 	void *p = NULL;
+	int b;
 
-	if (len > GW_PP_BLOCK)
-		return NULL;
 	pthread_mutex_lock(&pp_lock);
 	if (page_ok == -1)
 		page_ok = sysconf(_SC_PAGESIZE) == PP_PAGE;
 	if (!page_ok)
 		goto out;
-	for (i = 0; i < narenas; i++)
-		if (used[i] != UINT64_MAX)
+	for (i = 0; i < k->narenas; i++)
+		if (k->used[i] != UINT64_MAX)
 			break;
-	if (i == narenas) {
+	if (i == k->narenas) {
 		void *a;
 
-		if (narenas == PP_ARENAS_MAX)
+		if (k->narenas == PP_ARENAS_MAX)
 			goto out;
-		a = mmap(NULL, PP_ARENA, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		a = mmap(NULL, PP_SLOTS * k->block, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (a == MAP_FAILED)
 			goto out;
-		arenas[i] = a;
-		used[i] = 0;
-		__atomic_store_n(&narenas, narenas + 1, __ATOMIC_RELEASE);
+		k->arenas[i] = a;
+		k->used[i] = 0;
+		__atomic_store_n(&k->narenas, k->narenas + 1, __ATOMIC_RELEASE);
 	}
-	{
-		int b = __builtin_ctzll(~used[i]);
-
-		used[i] |= (uint64_t)1 << b;
-		nused++;
-		p = arenas[i] + (size_t)b * GW_PP_BLOCK;
-	}
+	b = __builtin_ctzll(~k->used[i]);
+	k->used[i] |= (uint64_t)1 << b;
+	k->nused++;
+	p = k->arenas[i] + (size_t)b * k->block;
 out:
 	pthread_mutex_unlock(&pp_lock);
-	return p;	/* zeros: never written, or given back when freed */
+	return p;	/* zeros: never written, or cleared when freed */
 }
 
-int
-gw_pp_owns(const void *p)
+void *
+gw_pp_alloc(size_t len)
 {
-	if (((uintptr_t)p & (PP_PAGE - 1)) != 0)
-		return 0;	/* blocks start on a page; the heap's pointers seldom do */
-	return pp_arena(p) != -1;
+	if (len <= GW_PP_SMALL)
+		return pp_get(&pp_small);
+	if (len <= GW_PP_BLOCK)
+		return pp_get(&pp_large);
+	return NULL;
+}
+
+static int
+pp_zeros(const void *p, size_t len)
+{
+	const uint64_t *w = p;
+	size_t i;
+
+	for (i = 0; i < len / sizeof(*w); i++)
+		if (w[i])
+			return 0;
+	return 1;
 }
 
 void
 gw_pp_free(void *p)
 {
-	long a = pp_arena(p);
-	size_t b;
+	struct pp_class *k = &pp_large;
+	long a;
+	size_t b, per, first;
+	uint64_t mask;
 
-	if (a == -1)
+	if ((a = pp_arena(k, p)) == -1) {
+		k = &pp_small;
+		if ((a = pp_arena(k, p)) == -1)
+			return;
+	}
+	b = (size_t)((char *)p - k->arenas[a]) / k->block;
+	if (k == &pp_large) {
+		/* before the block can be handed out again */
+		(void)madvise(p, k->block, MADV_DONTNEED);
+		pthread_mutex_lock(&pp_lock);
+		k->used[a] &= ~((uint64_t)1 << b);
+		k->nused--;
+		pthread_mutex_unlock(&pp_lock);
 		return;
-	b = (size_t)((char *)p - arenas[a]) / GW_PP_BLOCK;
-	/* before the block can be handed out again */
-	(void)madvise(arenas[a] + b * GW_PP_BLOCK, GW_PP_BLOCK, MADV_DONTNEED);
+	}
+	/* a small block shares its page: cleared (unless never written, which reading tells without backing it) */
+	per = PP_PAGE / k->block;
+	first = b / per * per;
+	mask = (((uint64_t)1 << per) - 1) << first;
+	if (!pp_zeros(p, k->block))
+		memset(p, 0, k->block);
 	pthread_mutex_lock(&pp_lock);
-	used[a] &= ~((uint64_t)1 << b);
-	nused--;
+	k->used[a] &= ~((uint64_t)1 << b);
+	k->nused--;
+	/* its page's blocks all free: the page goes back (they stay zeros) */
+	if ((k->used[a] & mask) == 0)
+		(void)madvise(k->arenas[a] + first * k->block, PP_PAGE, MADV_DONTNEED);
 	pthread_mutex_unlock(&pp_lock);
+}
+
+int
+gw_pp_owns(const void *p)
+{
+	if (((uintptr_t)p & (GW_PP_SMALL - 1)) != 0)
+		return 0;	/* blocks are aligned; the heap's pointers seldom are */
+	return pp_arena(&pp_large, p) != -1 || pp_arena(&pp_small, p) != -1;
+}
+
+size_t
+gw_pp_size(const void *p)
+{
+	if (pp_arena(&pp_large, p) != -1)
+		return GW_PP_BLOCK;
+	return pp_arena(&pp_small, p) != -1 ? GW_PP_SMALL : 0;
 }
 
 void
@@ -119,9 +175,10 @@ gw_pp_used(size_t *mapped)
 	size_t n;
 
 	pthread_mutex_lock(&pp_lock);
-	n = nused;
+	n = pp_large.nused + pp_small.nused;
 	if (mapped)
-		*mapped = narenas * PP_ARENA;
+		*mapped = pp_large.narenas * PP_SLOTS * pp_large.block +
+		    pp_small.narenas * PP_SLOTS * pp_small.block;
 	pthread_mutex_unlock(&pp_lock);
 	return n;
 }

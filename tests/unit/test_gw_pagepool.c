@@ -72,8 +72,9 @@ t_alloc_free(void)
 	CU_ASSERT_EQUAL(resident(a), 0);
 	CU_ASSERT_EQUAL(gw_pp_used(NULL), used0 + 1);
 	/* the block again (the lowest free one), zeros again */
-	a = gw_pp_alloc(100);
+	a = gw_pp_alloc(GW_PP_SMALL + 1);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_EQUAL(gw_pp_size(a), GW_PP_BLOCK);
 	CU_ASSERT_TRUE(zeros(a, GW_PP_BLOCK));
 	gw_pp_free(a);
 	gw_pp_free(b);
@@ -105,6 +106,60 @@ t_release(void)
 	gw_pp_free(a);
 }
 
+/* Small blocks share pages: a page is backed once one of them is written, given back once all are free. */
+static void
+t_small(void)
+{
+	enum { PER = PAGE / GW_PP_SMALL, N = 3 * PER };
+	unsigned char *p[N], *page;
+	size_t i, used0 = gw_pp_used(NULL);
+
+	if (sysconf(_SC_PAGESIZE) != PAGE)
+		return;
+	for (i = 0; i < N; i++) {
+		p[i] = gw_pp_alloc(i % 2 ? GW_PP_SMALL : 1);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(p[i]);
+		CU_ASSERT_EQUAL((uintptr_t)p[i] % GW_PP_SMALL, 0);
+		CU_ASSERT_EQUAL(gw_pp_size(p[i]), GW_PP_SMALL);
+		CU_ASSERT_TRUE(gw_pp_owns(p[i]));
+	}
+	CU_ASSERT_EQUAL(gw_pp_used(NULL), used0 + N);
+	/* the first page of blocks (the arena is new: they come in order) */
+	page = p[0];
+	CU_ASSERT_EQUAL((uintptr_t)page % PAGE, 0);
+	for (i = 0; i < PER; i++)
+		CU_ASSERT_PTR_EQUAL(p[i], page + i * GW_PP_SMALL);
+	{
+		unsigned char v;
+
+		CU_ASSERT_EQUAL(mincore(page, PAGE, &v), 0);
+		CU_ASSERT_EQUAL(v & 1, 0);	/* nothing written */
+		memset(p[1], 0x77, GW_PP_SMALL);
+		CU_ASSERT_EQUAL(mincore(page, PAGE, &v), 0);
+		CU_ASSERT_EQUAL(v & 1, 1);
+		/* freed while its neighbours live: cleared, handed out again as zeros */
+		gw_pp_free(p[1]);
+		p[1] = gw_pp_alloc(GW_PP_SMALL);
+		CU_ASSERT_PTR_EQUAL(p[1], page + GW_PP_SMALL);
+		CU_ASSERT_TRUE(zeros(p[1], GW_PP_SMALL));
+		p[1][5] = 1;
+		/* the page's blocks all freed: the page goes back */
+		for (i = 0; i < PER; i++)
+			gw_pp_free(p[i]);
+		CU_ASSERT_EQUAL(mincore(page, PAGE, &v), 0);
+		CU_ASSERT_EQUAL(v & 1, 0);
+	}
+	for (i = PER; i < N; i++)
+		gw_pp_free(p[i]);
+	CU_ASSERT_EQUAL(gw_pp_used(NULL), used0);
+	for (i = 0; i < PER; i++) {
+		p[i] = gw_pp_alloc(GW_PP_SMALL);
+		CU_ASSERT_TRUE(zeros(p[i], GW_PP_SMALL));
+	}
+	for (i = 0; i < PER; i++)
+		gw_pp_free(p[i]);
+}
+
 static void
 t_many_and_heap(void)
 {
@@ -126,6 +181,7 @@ t_many_and_heap(void)
 	for (i = 0; i < 64; i++) {
 		h[i] = i % 2 ? malloc(i * 100 + 1) : aligned_alloc(PAGE, PAGE);
 		CU_ASSERT_FALSE(gw_pp_owns(h[i]));
+		CU_ASSERT_EQUAL(gw_pp_size(h[i]), 0);
 	}
 	for (i = 0; i < 64; i++)
 		free(h[i]);
@@ -143,6 +199,7 @@ main(void)
 	static const struct cu_test tests[] = {
 		{ "alloc and free", t_alloc_free },
 		{ "release", t_release },
+		{ "small blocks", t_small },
 		{ "many, and heap pointers", t_many_and_heap },
 		{ NULL, NULL }
 	};
