@@ -1092,18 +1092,9 @@ static const struct gw_front_ops h2_front_ops = {
  * The HPACK tables' index arrays (1 KiB each, made with the session) come
  * from the pool's small blocks: our encoder's is never written (it keeps
  * no table), the decoder's only once the client indexes a field. The rest
- * from the heap. Under AddressSanitizer all from the heap, which it checks.
+ * from the heap. (The codec is not instrumented by the sanitizers whatever
+ * its memory: the pool is used under them too, so its own code is checked.)
  */
-#if defined(__SANITIZE_ADDRESS__)
-#define H2_POOL		0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define H2_POOL		0
-#endif
-#endif
-#ifndef H2_POOL
-#define H2_POOL		1
-#endif
 #define H2_POOL_MIN	8192	/* the frame buffer; nothing else the session makes is as large */
 
 /* A block of the pool for what the session makes as it starts, or NULL. */
@@ -1112,7 +1103,7 @@ h2_pool_get(struct gw_h2 *c, size_t len)
 {
 	void *p;
 
-	if (!H2_POOL || !c->creating)
+	if (!c->creating)
 		return NULL;
 	if (len > H2_POOL_MIN && c->fb == NULL) {
 		if ((p = gw_pp_alloc(len)) != NULL)
@@ -1141,7 +1132,7 @@ h2_free(void *p, void *arg)
 		h2_idle_del(c);
 		c->fb = NULL;
 		gw_pp_free(p);
-	} else if (H2_POOL && gw_pp_owns(p))
+	} else if (gw_pp_owns(p))
 		gw_pp_free(p);
 	else
 		free(p);
@@ -1166,7 +1157,7 @@ h2_realloc(void *p, size_t len, void *arg)
 
 	if (p == NULL)
 		return h2_malloc(len, arg);
-	if (!H2_POOL || (have = gw_pp_size(p)) == 0)
+	if ((have = gw_pp_size(p)) == 0)
 		return realloc(p, len);
 	if (len <= have)
 		return p;	/* the block has room for it */

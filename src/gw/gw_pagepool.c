@@ -156,6 +156,8 @@ gw_pp_owns(const void *p)
 size_t
 gw_pp_size(const void *p)
 {
+	if (((uintptr_t)p & (GW_PP_SMALL - 1)) != 0)
+		return 0;
 	if (pp_arena(&pp_large, p) != -1)
 		return GW_PP_BLOCK;
 	return pp_arena(&pp_small, p) != -1 ? GW_PP_SMALL : 0;
