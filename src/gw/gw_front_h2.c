@@ -58,6 +58,7 @@
 #define H2_MAX_SETTINGS		32
 #define H2_MAX_OUTBOUND_ACK	1000	/* Envoy's DEFAULT_MAX_OUTBOUND_CONTROL_FRAMES */
 #define H2_GAPS			8	/* skipped stream id ranges remembered */
+#define H2_CLOSED		32	/* closed streams remembered (h2_closed_frame) */
 #define H2_DEFLATE_TABLE	0	/* our encoder's dynamic table (bytes) */
 
 static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
@@ -86,10 +87,18 @@ struct h2s {
 	int			 answering, ended, no_body;
 	int			 want_w;	/* the stream stopped reading upstream */
 	int			 rst_after;	/* the request is not read: RST_STREAM(NO_ERROR) after the answer */
+	int			 peer_rst;	/* the client reset it */
 	nghttp2_nv		*tr;		/* the answer's trailers, sent after its body */
 	size_t			 ntr;
 	char			*trbuf;
 	TAILQ_ENTRY(h2s)	 link;
+};
+
+/* Where the client's frames begin (h2_scan). */
+struct h2_scan {
+	uint32_t		 skip;		/* bytes until the next frame header */
+	uint8_t			 hdr[9];
+	uint8_t			 have;
 };
 
 struct gw_h2 {
@@ -112,6 +121,16 @@ struct gw_h2 {
 	int32_t			 max_id;
 	struct { int32_t lo, hi; } gap[H2_GAPS];
 	unsigned		 gapn;
+	/*
+	 * The codec keeps no closed stream (a connection that had served
+	 * 1024 streams kept 250 kB of them while it idled): the latest
+	 * H2_CLOSED streams closed after the client ended its request are
+	 * remembered here, and the input's frame headers are followed to
+	 * find DATA and HEADERS on them (h2_scan).
+	 */
+	int32_t			 closed[H2_CLOSED];
+	unsigned		 closedn;
+	struct h2_scan		 scan;
 	/*
 	 * The codec's frame buffer, a page pool block (NULL: on the heap).
 	 * Between frames its content is dead: a session idle for
@@ -772,8 +791,11 @@ cb_frame_recv(nghttp2_session *s, const nghttp2_frame *fr, void *arg)
 	struct gw_h2 *c = arg;
 	struct h2s *hs;
 
-	if (fr->hd.type == NGHTTP2_RST_STREAM)
+	if (fr->hd.type == NGHTTP2_RST_STREAM) {
 		__atomic_add_fetch(&c->env.w->stats.h2_rx_reset, 1, __ATOMIC_RELAXED);
+		if ((hs = nghttp2_session_get_stream_user_data(s, fr->hd.stream_id)) != NULL)
+			hs->peer_rst = 1;
+	}
 	if (fr->hd.type != NGHTTP2_HEADERS && fr->hd.type != NGHTTP2_DATA)
 		return 0;
 	hs = nghttp2_session_get_stream_user_data(s, fr->hd.stream_id);
@@ -845,6 +867,9 @@ cb_stream_close(nghttp2_session *s, int32_t id, uint32_t err, void *arg)
 	(void)err;
 	if (hs == NULL)
 		return 0;
+	/* the client ended it: more of its frames on it are an error (RFC 9113 5.1) */
+	if (hs->eos || hs->peer_rst)
+		c->closed[c->closedn++ % H2_CLOSED] = id;
 	nghttp2_session_set_stream_user_data(s, id, NULL);
 	if ((st = hs->st) != NULL) {
 		/* reset by the client, or the connection ends, before the stream was over */
@@ -1196,6 +1221,8 @@ cbs_init(void)
 	 * from the static table or as literals.
 	 */
 	nghttp2_option_set_max_deflate_dynamic_table_size(opts, H2_DEFLATE_TABLE);
+	/* closed streams: remembered here, by id (struct gw_h2's closed) */
+	nghttp2_option_set_no_closed_streams(opts, 1);
 }
 
 struct gw_h2 *
@@ -1217,6 +1244,7 @@ gw_h2_new(const struct gw_h2_env *env)
 	c = xcalloc(1, sizeof(*c));
 	c->env = *env;
 	TAILQ_INIT(&c->streams);
+	c->scan.skip = sizeof(preface) - 1;	/* the client's preface, then frames */
 	mem.mem_user_data = c;	/* the session keeps a copy */
 	c->creating = 1;
 	r = nghttp2_session_server_new3(&c->s, cbs, c, opts, &mem);
@@ -1242,6 +1270,74 @@ gw_h2_new(const struct gw_h2_env *env)
 	return c;
 }
 
+/*
+ * Follows the client's frames through p: the bytes up to and including
+ * the header of a DATA or HEADERS frame (*id its stream), or all of them
+ * (*id 0).
+ */
+static size_t
+h2_scan(struct h2_scan *sc, const uint8_t *p, size_t len, int32_t *id)
+{
+	size_t i = 0;
+
+	*id = 0;
+	while (i < len) {
+		if (sc->skip) {
+			size_t k = len - i < sc->skip ? len - i : sc->skip;
+
+			i += k;
+			sc->skip -= (uint32_t)k;
+			continue;
+		}
+		sc->hdr[sc->have++] = p[i++];
+		if (sc->have < sizeof(sc->hdr))
+			continue;
+		sc->have = 0;
+		sc->skip = (uint32_t)sc->hdr[0] << 16 | (uint32_t)sc->hdr[1] << 8 | sc->hdr[2];
+		if (sc->hdr[3] == NGHTTP2_DATA || sc->hdr[3] == NGHTTP2_HEADERS) {
+			*id = (int32_t)(((uint32_t)sc->hdr[5] << 24 | (uint32_t)sc->hdr[6] << 16 |
+			    (uint32_t)sc->hdr[7] << 8 | sc->hdr[8]) & 0x7fffffff);
+			if (*id)
+				return i;
+		}
+	}
+	return i;
+}
+
+/* 1: a DATA or HEADERS on stream id is one on a stream the client had ended, now closed. */
+static int
+h2_closed_frame(struct gw_h2 *c, int32_t id)
+{
+	unsigned i;
+
+	if (nghttp2_session_find_stream(c->s, id) != NULL)
+		return 0;
+	for (i = 0; i < H2_CLOSED && i < c->closedn; i++)
+		if (c->closed[i] == id)
+			return 1;
+	return 0;
+}
+
+/* Bytes to the codec; -1 on a connection error. */
+static int
+h2_recv(struct gw_h2 *c, const uint8_t *p, size_t len)
+{
+	ssize_t n = 0;
+
+	/* all of it is taken (no callback pauses the codec) */
+	for (; len > 0 && !c->over && !c->failed; p += n, len -= (size_t)n)
+		if ((n = nghttp2_session_mem_recv(c->s, p, len)) <= 0)
+			break;
+	if (n < 0) {
+		/* a connection error: GOAWAY is queued when the codec could say why */
+		c->failed = 1;
+		if (n == NGHTTP2_ERR_FLOODED || n == NGHTTP2_ERR_BAD_CLIENT_MAGIC ||
+		    n == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS)
+			(void)nghttp2_session_terminate_session(c->s, NGHTTP2_ENHANCE_YOUR_CALM);
+	}
+	return c->failed ? -1 : 0;
+}
+
 int
 gw_h2_input(struct gw_h2 *c)
 {
@@ -1254,21 +1350,35 @@ gw_h2_input(struct gw_h2 *c)
 	h2_begin(c);
 	while (!c->over && !c->failed && evbuffer_get_length(in)) {
 		struct evbuffer_iovec v;
-		ssize_t n;
+		const uint8_t *p;
+		size_t from = 0, at = 0;
 
 		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
 			break;
-		n = nghttp2_session_mem_recv(c->s, v.iov_base, v.iov_len);
-		if (n < 0) {
-			/* a connection error: GOAWAY is queued when the codec could say why */
-			c->failed = 1;
-			if (n == NGHTTP2_ERR_FLOODED || n == NGHTTP2_ERR_BAD_CLIENT_MAGIC ||
-			    n == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS)
-				(void)nghttp2_session_terminate_session(c->s, NGHTTP2_ENHANCE_YOUR_CALM);
+		p = v.iov_base;
+		/*
+		 * Up to the last byte of each DATA or HEADERS frame header, then
+		 * its stream looked at: the frames before it are processed,
+		 * this one is not begun.
+		 */
+		while (at < v.iov_len && !c->over && !c->failed) {
+			int32_t id;
+
+			at += h2_scan(&c->scan, p + at, v.iov_len - at, &id);
+			if (id == 0)
+				break;
+			if (h2_recv(c, p + from, at - 1 - from) == -1)
+				break;
+			from = at - 1;
+			if (!c->over && h2_closed_frame(c, id))
+				(void)nghttp2_session_terminate_session(c->s, NGHTTP2_STREAM_CLOSED);
+		}
+		(void)h2_recv(c, p + from, v.iov_len - from);
+		if (c->failed) {
 			evbuffer_drain(in, evbuffer_get_length(in));
 			break;
 		}
-		evbuffer_drain(in, (size_t)n);
+		evbuffer_drain(in, v.iov_len);
 	}
 	if (c->failed) {
 		/* write the GOAWAY, then close */
