@@ -14,12 +14,13 @@
 #include <stddef.h>
 
 /*
- * The blocks' sizes: large ones start on a page of their own; small ones
- * share a page four to one, and a page none of them wrote is not backed
- * either (HPACK tables' index arrays an idle session never filled).
- * Blocks larger than GW_PP_BLOCK are not served.
+ * The blocks' sizes: large ones and pages start on a page of their own;
+ * small ones share a page four to one, and a page none of them wrote is
+ * not backed either (HPACK tables' index arrays an idle session never
+ * filled). Blocks larger than GW_PP_BLOCK are not served.
  */
 #define GW_PP_BLOCK	(5 * 4096)
+#define GW_PP_PAGE	4096
 #define GW_PP_SMALL	1024
 
 /* A zeroed block of at least len bytes (at most GW_PP_BLOCK); NULL when len is larger or no more can be mapped. */
@@ -28,10 +29,16 @@ void *gw_pp_alloc(size_t len);
 void gw_pp_free(void *);
 /* 1: p is a block from gw_pp_alloc. Quick for other pointers not aligned to GW_PP_SMALL. */
 int gw_pp_owns(const void *p);
-/* A block's size (GW_PP_BLOCK or GW_PP_SMALL), 0 if p is not one. */
+/* A block's size (GW_PP_BLOCK, GW_PP_PAGE or GW_PP_SMALL), 0 if p is not one. */
 size_t gw_pp_size(const void *p);
-/* Give back the pages of a large block from byte off on (their content reads as zeros after). */
+/* Give back the pages of a page or large block from byte off on (their content reads as zeros after). */
 void gw_pp_release(void *p, size_t off);
+/*
+ * Give back the pages of a page or large block that hold only zeros: what
+ * the block reads stays the same (a page not backed reads as zeros), and
+ * reading a page that is not backed does not back it. Pages given back.
+ */
+size_t gw_pp_trim(void *p);
 /* Blocks in use, and the bytes of the mappings (for tests). */
 size_t gw_pp_used(size_t *mapped);
 

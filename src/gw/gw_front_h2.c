@@ -137,6 +137,12 @@ struct gw_h2 {
 	 * H2_IDLE_RELEASE gives its pages back (written again by the next frame).
 	 */
 	void			*fb;
+	/*
+	 * The codec's stream map (4 KiB, made with the session), a page of
+	 * the pool: with no stream it holds zeros, and its page goes back
+	 * with the frame buffer's (gw_pp_trim: only pages of zeros).
+	 */
+	void			*map;
 	unsigned		 creating:1;	/* inside nghttp2_session_server_new3 */
 	unsigned		 fb_dirty:1;	/* frames written since the pages were given back */
 	unsigned		 ob_idle:1;	/* the codec has no frame in hand (mem_send said 0) */
@@ -211,6 +217,8 @@ h2_idle_cb(evutil_socket_t fd, short what, void *arg)
 		if (c->ob_idle && c->nstreams == 0 && !c->over) {
 			gw_pp_release(c->fb, 0);
 			c->fb_dirty = 0;
+			if (c->map)
+				(void)gw_pp_trim(c->map);
 		}
 	}
 	h2_idle_arm();
@@ -1135,6 +1143,11 @@ h2_pool_get(struct gw_h2 *c, size_t len)
 			c->fb = p;
 		return p;
 	}
+	if (len == GW_PP_PAGE && c->map == NULL) {
+		if ((p = gw_pp_alloc(len)) != NULL)
+			c->map = p;
+		return p;
+	}
 	if (len == GW_PP_SMALL)
 		return gw_pp_alloc(len);
 	return NULL;
@@ -1156,6 +1169,9 @@ h2_free(void *p, void *arg)
 	if (p != NULL && p == c->fb) {
 		h2_idle_del(c);
 		c->fb = NULL;
+		gw_pp_free(p);
+	} else if (p != NULL && p == c->map) {
+		c->map = NULL;
 		gw_pp_free(p);
 	} else if (gw_pp_owns(p))
 		gw_pp_free(p);

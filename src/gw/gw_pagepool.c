@@ -1,9 +1,9 @@
 /*
- * Page pool (gw-pagepool.h). Two classes of blocks, each in arenas of
+ * Page pool (gw-pagepool.h). Three classes of blocks, each in arenas of
  * PP_SLOTS blocks, mapped as needed and kept mapped (a freed block holds
  * address space, not memory): a pointer is looked up among the arenas
  * without the lock, so the table of arenas only grows. Free blocks read
- * as zeros: a large one is given back to the kernel when freed; a small
+ * as zeros: a page or larger one is given back to the kernel when freed; a small
  * one is cleared if it was written, and its page given back once the
  * page's blocks are all free. Systems whose pages are not 4 KiB get no
  * pool (gw_pp_alloc answers NULL and the caller uses the heap).
@@ -31,7 +31,9 @@ struct pp_class {
 };
 
 static struct pp_class pp_large = { GW_PP_BLOCK, { NULL }, { 0 }, 0, 0 };
+static struct pp_class pp_page = { GW_PP_PAGE, { NULL }, { 0 }, 0, 0 };
 static struct pp_class pp_small = { GW_PP_SMALL, { NULL }, { 0 }, 0, 0 };
+static struct pp_class *const pp_classes[] = { &pp_large, &pp_page, &pp_small };
 static int page_ok = -1;
 static pthread_mutex_t pp_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -90,6 +92,8 @@ gw_pp_alloc(size_t len)
 {
 	if (len <= GW_PP_SMALL)
 		return pp_get(&pp_small);
+	if (len <= GW_PP_PAGE)
+		return pp_get(&pp_page);
 	if (len <= GW_PP_BLOCK)
 		return pp_get(&pp_large);
 	return NULL;
@@ -107,21 +111,32 @@ pp_zeros(const void *p, size_t len)
 	return 1;
 }
 
+/* The class of p and its arena, or NULL. */
+static struct pp_class *
+pp_find(const void *p, long *a)
+{
+	size_t i;
+
+	if (((uintptr_t)p & (GW_PP_SMALL - 1)) != 0)
+		return NULL;	/* blocks are aligned; the heap's pointers seldom are */
+	for (i = 0; i < sizeof(pp_classes) / sizeof(pp_classes[0]); i++)
+		if ((*a = pp_arena(pp_classes[i], p)) != -1)
+			return pp_classes[i];
+	return NULL;
+}
+
 void
 gw_pp_free(void *p)
 {
-	struct pp_class *k = &pp_large;
+	struct pp_class *k;
 	long a;
 	size_t b, per, first;
 	uint64_t mask;
 
-	if ((a = pp_arena(k, p)) == -1) {
-		k = &pp_small;
-		if ((a = pp_arena(k, p)) == -1)
-			return;
-	}
+	if ((k = pp_find(p, &a)) == NULL)
+		return;
 	b = (size_t)((char *)p - k->arenas[a]) / k->block;
-	if (k == &pp_large) {
+	if (k->block >= PP_PAGE) {
 		/* before the block can be handed out again */
 		(void)madvise(p, k->block, MADV_DONTNEED);
 		pthread_mutex_lock(&pp_lock);
@@ -148,27 +163,40 @@ gw_pp_free(void *p)
 int
 gw_pp_owns(const void *p)
 {
-	if (((uintptr_t)p & (GW_PP_SMALL - 1)) != 0)
-		return 0;	/* blocks are aligned; the heap's pointers seldom are */
-	return pp_arena(&pp_large, p) != -1 || pp_arena(&pp_small, p) != -1;
+	long a;
+
+	return pp_find(p, &a) != NULL;
 }
 
 size_t
 gw_pp_size(const void *p)
 {
-	if (((uintptr_t)p & (GW_PP_SMALL - 1)) != 0)
-		return 0;
-	if (pp_arena(&pp_large, p) != -1)
-		return GW_PP_BLOCK;
-	return pp_arena(&pp_small, p) != -1 ? GW_PP_SMALL : 0;
+	long a;
+	struct pp_class *k = pp_find(p, &a);
+
+	return k ? k->block : 0;
 }
 
 void
 gw_pp_release(void *p, size_t off)
 {
+	size_t len = gw_pp_size(p);
+
 	off = (off + PP_PAGE - 1) & ~(size_t)(PP_PAGE - 1);
-	if (off < GW_PP_BLOCK)
-		(void)madvise((char *)p + off, GW_PP_BLOCK - off, MADV_DONTNEED);
+	if (len >= PP_PAGE && off < len)
+		(void)madvise((char *)p + off, len - off, MADV_DONTNEED);
+}
+
+size_t
+gw_pp_trim(void *p)
+{
+	size_t len = gw_pp_size(p), off, n = 0;
+
+	for (off = 0; len >= PP_PAGE && off < len; off += PP_PAGE)
+		if (pp_zeros((char *)p + off, PP_PAGE) &&
+		    madvise((char *)p + off, PP_PAGE, MADV_DONTNEED) == 0)
+			n++;
+	return n;
 }
 
 size_t
@@ -177,9 +205,10 @@ gw_pp_used(size_t *mapped)
 	size_t n;
 
 	pthread_mutex_lock(&pp_lock);
-	n = pp_large.nused + pp_small.nused;
+	n = pp_large.nused + pp_page.nused + pp_small.nused;
 	if (mapped)
 		*mapped = pp_large.narenas * PP_SLOTS * pp_large.block +
+		    pp_page.narenas * PP_SLOTS * pp_page.block +
 		    pp_small.narenas * PP_SLOTS * pp_small.block;
 	pthread_mutex_unlock(&pp_lock);
 	return n;

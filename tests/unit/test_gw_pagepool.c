@@ -72,7 +72,7 @@ t_alloc_free(void)
 	CU_ASSERT_EQUAL(resident(a), 0);
 	CU_ASSERT_EQUAL(gw_pp_used(NULL), used0 + 1);
 	/* the block again (the lowest free one), zeros again */
-	a = gw_pp_alloc(GW_PP_SMALL + 1);
+	a = gw_pp_alloc(GW_PP_PAGE + 1);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
 	CU_ASSERT_EQUAL(gw_pp_size(a), GW_PP_BLOCK);
 	CU_ASSERT_TRUE(zeros(a, GW_PP_BLOCK));
@@ -104,6 +104,42 @@ t_release(void)
 	gw_pp_release(a, GW_PP_BLOCK);
 	CU_ASSERT_EQUAL(a[0], 1);
 	gw_pp_free(a);
+}
+
+/* Page blocks; a block's pages of zeros given back, the others kept. */
+static void
+t_page_trim(void)
+{
+	unsigned char *a, *b, v;
+
+	if (sysconf(_SC_PAGESIZE) != PAGE)
+		return;
+	a = gw_pp_alloc(GW_PP_PAGE);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_EQUAL((uintptr_t)a % PAGE, 0);
+	CU_ASSERT_EQUAL(gw_pp_size(a), GW_PP_PAGE);
+	a[10] = 1;
+	CU_ASSERT_EQUAL(gw_pp_trim(a), 0);	/* not zeros: kept */
+	CU_ASSERT_EQUAL(mincore(a, PAGE, &v), 0);
+	CU_ASSERT_EQUAL(v & 1, 1);
+	CU_ASSERT_EQUAL(a[10], 1);
+	a[10] = 0;
+	CU_ASSERT_EQUAL(gw_pp_trim(a), 1);
+	CU_ASSERT_EQUAL(mincore(a, PAGE, &v), 0);
+	CU_ASSERT_EQUAL(v & 1, 0);
+	CU_ASSERT_TRUE(zeros(a, PAGE));
+	gw_pp_free(a);
+	/* a large block: its second page written, the others not */
+	b = gw_pp_alloc(GW_PP_BLOCK);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	memset(b, 0, GW_PP_BLOCK);
+	b[PAGE + 7] = 9;
+	CU_ASSERT_EQUAL(gw_pp_trim(b), GW_PP_BLOCK / PAGE - 1);
+	CU_ASSERT_EQUAL(resident(b), 1);
+	CU_ASSERT_EQUAL(b[PAGE + 7], 9);
+	gw_pp_free(b);
+	/* not a block: nothing */
+	CU_ASSERT_EQUAL(gw_pp_trim(&v), 0);
 }
 
 /* Small blocks share pages: a page is backed once one of them is written, given back once all are free. */
@@ -200,6 +236,7 @@ main(void)
 		{ "alloc and free", t_alloc_free },
 		{ "release", t_release },
 		{ "small blocks", t_small },
+		{ "page blocks, trim", t_page_trim },
 		{ "many, and heap pointers", t_many_and_heap },
 		{ NULL, NULL }
 	};
