@@ -1,8 +1,8 @@
 /*
  * Page pool (gw-pagepool.h). Three classes of blocks, each in arenas of
  * PP_SLOTS blocks, mapped as needed and kept mapped (a freed block holds
- * address space, not memory): a pointer is looked up among the arenas
- * without the lock, so the table of arenas only grows. Free blocks read
+ * address space, not memory): a pointer is looked up without the lock
+ * (pp_find), so the table of arenas only grows. Free blocks read
  * as zeros: a page or larger one is given back to the kernel when freed; a small
  * one is cleared if it was written, and its page given back once the
  * page's blocks are all free. Systems whose pages are not 4 KiB get no
@@ -26,28 +26,67 @@ struct pp_class {
 	size_t		 block;
 	char		*arenas[PP_ARENAS_MAX];
 	uint64_t	 used[PP_ARENAS_MAX];	/* a bit a block in use */
-	size_t		 narenas;		/* read without the lock (acquire) */
+	size_t		 narenas;
 	size_t		 nused;
 };
 
 static struct pp_class pp_large = { GW_PP_BLOCK, { NULL }, { 0 }, 0, 0 };
 static struct pp_class pp_page = { GW_PP_PAGE, { NULL }, { 0 }, 0, 0 };
 static struct pp_class pp_small = { GW_PP_SMALL, { NULL }, { 0 }, 0, 0 };
-static struct pp_class *const pp_classes[] = { &pp_large, &pp_page, &pp_small };
 static int page_ok = -1;
 static pthread_mutex_t pp_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* The arena of class k holding p, -1 if none. */
-static long
-pp_arena(const struct pp_class *k, const void *p)
-{
-	size_t i, n = __atomic_load_n(&k->narenas, __ATOMIC_ACQUIRE);
-	const char *c = p;
+/*
+ * Which arena a pointer is in, without the lock and in constant time:
+ * each arena sits alone in a PP_WIN-aligned window (arenas are smaller),
+ * and a table indexed by window number holds it. Insert-only, as the
+ * arenas: an entry's class and index are written before its base
+ * (release), read after it (acquire).
+ */
+#define PP_WIN_SHIFT	21		/* 2 MiB */
+#define PP_WIN		((size_t)1 << PP_WIN_SHIFT)
+#define PP_HASH		16384		/* > 3 * PP_ARENAS_MAX */
 
-	for (i = 0; i < n; i++)
-		if (c >= k->arenas[i] && c < k->arenas[i] + PP_SLOTS * k->block)
-			return (long)i;
-	return -1;
+static struct {
+	char			*base;
+	struct pp_class		*k;
+	long			 idx;
+} pp_hash[PP_HASH];
+
+static size_t
+pp_slot(uintptr_t win)
+{
+	return (size_t)((win * 0x9e3779b97f4a7c15ULL) >> 40) & (PP_HASH - 1);
+}
+
+/* Called with the lock held. */
+static void
+pp_hash_add(char *base, struct pp_class *k, long idx)
+{
+	size_t h = pp_slot((uintptr_t)base >> PP_WIN_SHIFT);
+
+	while (pp_hash[h].base != NULL)
+		h = (h + 1) & (PP_HASH - 1);
+	pp_hash[h].k = k;
+	pp_hash[h].idx = idx;
+	__atomic_store_n(&pp_hash[h].base, base, __ATOMIC_RELEASE);
+}
+
+/* An anonymous mapping of len bytes (at most PP_WIN) alone in an aligned window, or NULL. */
+static char *
+pp_map(size_t len)
+{
+	char *a, *b;
+
+	a = mmap(NULL, len + PP_WIN, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (a == MAP_FAILED)
+		return NULL;
+	b = (char *)(((uintptr_t)a + PP_WIN - 1) & ~(uintptr_t)(PP_WIN - 1));
+	if (b > a)
+		(void)munmap(a, (size_t)(b - a));
+	if (b + len < a + len + PP_WIN)
+		(void)munmap(b + len, (size_t)(a + len + PP_WIN - (b + len)));
+	return b;
 }
 
 static void *
@@ -66,17 +105,16 @@ pp_get(struct pp_class *k)
 		if (k->used[i] != UINT64_MAX)
 			break;
 	if (i == k->narenas) {
-		void *a;
+		char *a;
 
 		if (k->narenas == PP_ARENAS_MAX)
 			goto out;
-		a = mmap(NULL, PP_SLOTS * k->block, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (a == MAP_FAILED)
+		if ((a = pp_map(PP_SLOTS * k->block)) == NULL)
 			goto out;
 		k->arenas[i] = a;
 		k->used[i] = 0;
-		__atomic_store_n(&k->narenas, k->narenas + 1, __ATOMIC_RELEASE);
+		k->narenas++;
+		pp_hash_add(a, k, (long)i);
 	}
 	b = __builtin_ctzll(~k->used[i]);
 	k->used[i] |= (uint64_t)1 << b;
@@ -115,13 +153,24 @@ pp_zeros(const void *p, size_t len)
 static struct pp_class *
 pp_find(const void *p, long *a)
 {
-	size_t i;
+	uintptr_t win = (uintptr_t)p >> PP_WIN_SHIFT;
+	size_t h;
+	char *base;
 
 	if (((uintptr_t)p & (GW_PP_SMALL - 1)) != 0)
 		return NULL;	/* blocks are aligned; the heap's pointers seldom are */
-	for (i = 0; i < sizeof(pp_classes) / sizeof(pp_classes[0]); i++)
-		if ((*a = pp_arena(pp_classes[i], p)) != -1)
-			return pp_classes[i];
+	for (h = pp_slot(win); (base = __atomic_load_n(&pp_hash[h].base, __ATOMIC_ACQUIRE)) != NULL;
+	    h = (h + 1) & (PP_HASH - 1)) {
+		struct pp_class *k;
+
+		if ((uintptr_t)base >> PP_WIN_SHIFT != win)
+			continue;
+		k = pp_hash[h].k;
+		if ((const char *)p < base || (const char *)p >= base + PP_SLOTS * k->block)
+			return NULL;
+		*a = pp_hash[h].idx;
+		return k;
+	}
 	return NULL;
 }
 
