@@ -35,6 +35,7 @@
 #include "gw-hdr.h"
 #include "gw-io.h"
 #include "gw-local.h"
+#include "gw-pagepool.h"
 #include "gw-path.h"
 #include "gw-snap.h"
 #include "gw-stats-t.h"
@@ -57,6 +58,8 @@
 #define H2_MAX_SETTINGS		32
 #define H2_MAX_OUTBOUND_ACK	1000	/* Envoy's DEFAULT_MAX_OUTBOUND_CONTROL_FRAMES */
 #define H2_GAPS			8	/* skipped stream id ranges remembered */
+#define H2_CLOSED		32	/* closed streams remembered (h2_closed_frame) */
+#define H2_DEFLATE_TABLE	0	/* our encoder's dynamic table (bytes) */
 
 static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
@@ -84,10 +87,18 @@ struct h2s {
 	int			 answering, ended, no_body;
 	int			 want_w;	/* the stream stopped reading upstream */
 	int			 rst_after;	/* the request is not read: RST_STREAM(NO_ERROR) after the answer */
+	int			 peer_rst;	/* the client reset it */
 	nghttp2_nv		*tr;		/* the answer's trailers, sent after its body */
 	size_t			 ntr;
 	char			*trbuf;
 	TAILQ_ENTRY(h2s)	 link;
+};
+
+/* Where the client's frames begin (h2_scan). */
+struct h2_scan {
+	uint32_t		 skip;		/* bytes until the next frame header */
+	uint8_t			 hdr[9];
+	uint8_t			 have;
 };
 
 struct gw_h2 {
@@ -110,6 +121,35 @@ struct gw_h2 {
 	int32_t			 max_id;
 	struct { int32_t lo, hi; } gap[H2_GAPS];
 	unsigned		 gapn;
+	/*
+	 * The codec keeps no closed stream (a connection that had served
+	 * 1024 streams kept 250 kB of them while it idled): the latest
+	 * H2_CLOSED streams closed after the client ended its request are
+	 * remembered here, and the input's frame headers are followed to
+	 * find DATA and HEADERS on them (h2_scan).
+	 */
+	int32_t			 closed[H2_CLOSED];
+	unsigned		 closedn;
+	struct h2_scan		 scan;
+	/*
+	 * The codec's frame buffer, a page pool block (NULL: on the heap).
+	 * Between frames its content is dead: a session idle for
+	 * H2_IDLE_RELEASE gives its pages back (written again by the next frame).
+	 */
+	void			*fb;
+	/*
+	 * The codec's stream map (4 KiB, made with the session), a page of
+	 * the pool: with no stream it holds zeros, and its page goes back
+	 * with the frame buffer's (gw_pp_trim: only pages of zeros).
+	 */
+	void			*map;
+	unsigned		 creating:1;	/* inside nghttp2_session_server_new3 */
+	unsigned		 fb_dirty:1;	/* frames written since the pages were given back */
+	unsigned		 ob_idle:1;	/* the codec has no frame in hand (mem_send said 0) */
+	unsigned		 on_idle:1;
+	unsigned		 idle_counted:1;	/* in h2_idle->sessions */
+	int64_t			 idle_since;
+	TAILQ_ENTRY(gw_h2)	 idle_link;
 };
 
 static const struct gw_front_ops h2_front_ops;
@@ -121,6 +161,82 @@ gw_h2_preface(const void *p, size_t len, int *full)
 
 	*full = len >= sizeof(preface) - 1;
 	return memcmp(p, preface, n) == 0;
+}
+
+/* ---- idle sessions' frame buffers ---- */
+
+#define H2_IDLE_RELEASE	1000000		/* us */
+
+/* A worker thread's sessions whose frame buffer holds pages, idle, oldest first. */
+struct h2_idle {
+	TAILQ_HEAD(, gw_h2)	 q;
+	struct event		*ev;
+	size_t			 sessions;	/* this thread's, with a pool frame buffer */
+};
+static __thread struct h2_idle *h2_idle;
+
+static void
+h2_idle_del(struct gw_h2 *c)
+{
+	if (c->on_idle) {
+		TAILQ_REMOVE(&h2_idle->q, c, idle_link);
+		c->on_idle = 0;
+	}
+}
+
+static void
+h2_idle_arm(void)
+{
+	struct gw_h2 *c = TAILQ_FIRST(&h2_idle->q);
+	struct timeval tv;
+	int64_t wait;
+
+	if (c == NULL || evtimer_pending(h2_idle->ev, NULL))
+		return;
+	wait = c->idle_since + H2_IDLE_RELEASE - now_us();
+	if (wait < 0)
+		wait = 0;
+	tv.tv_sec = (time_t)(wait / 1000000);
+	tv.tv_usec = (suseconds_t)(wait % 1000000);
+	evtimer_add(h2_idle->ev, &tv);
+}
+
+/* Gives back the frame buffers of the sessions idle long enough. */
+static void
+h2_idle_cb(evutil_socket_t fd, short what, void *arg)
+{
+	int64_t now = now_us();
+	struct gw_h2 *c;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	while ((c = TAILQ_FIRST(&h2_idle->q)) != NULL && c->idle_since + H2_IDLE_RELEASE <= now) {
+		h2_idle_del(c);
+		/* no stream, no frame in the codec's hands: the buffer's bytes are dead */
+		if (c->ob_idle && c->nstreams == 0 && !c->over) {
+			gw_pp_release(c->fb, 0);
+			c->fb_dirty = 0;
+			if (c->map)
+				(void)gw_pp_trim(c->map);
+		}
+	}
+	h2_idle_arm();
+}
+
+/* After output: a session with no stream and written pages waits for their release. */
+static void
+h2_idle_check(struct gw_h2 *c)
+{
+	if (c->fb == NULL || h2_idle == NULL)
+		return;
+	h2_idle_del(c);		/* something happened: the clock restarts */
+	if (!c->fb_dirty || !c->ob_idle || c->nstreams)
+		return;
+	c->idle_since = now_us();
+	TAILQ_INSERT_TAIL(&h2_idle->q, c, idle_link);
+	c->on_idle = 1;
+	h2_idle_arm();
 }
 
 /* ---- output ---- */
@@ -163,8 +279,12 @@ h2_flush(struct gw_h2 *c)
 			c->failed = 1;
 			break;
 		}
-		if (n == 0)
+		if (n == 0) {
+			c->ob_idle = 1;
 			break;
+		}
+		c->ob_idle = 0;
+		c->fb_dirty = 1;
 		evbuffer_add(out, d, (size_t)n);
 		c->sent += (uint64_t)n;
 	}
@@ -188,7 +308,9 @@ h2_flush(struct gw_h2 *c)
 	if (c->failed || (!nghttp2_session_want_read(c->s) && !nghttp2_session_want_write(c->s))) {
 		c->over = 1;
 		c->env.over(c->env.arg);
+		return;
 	}
+	h2_idle_check(c);
 }
 
 /* Output staged outside any callback of ours goes out now. */
@@ -678,8 +800,11 @@ cb_frame_recv(nghttp2_session *s, const nghttp2_frame *fr, void *arg)
 	struct gw_h2 *c = arg;
 	struct h2s *hs;
 
-	if (fr->hd.type == NGHTTP2_RST_STREAM)
+	if (fr->hd.type == NGHTTP2_RST_STREAM) {
 		__atomic_add_fetch(&c->env.w->stats.h2_rx_reset, 1, __ATOMIC_RELAXED);
+		if ((hs = nghttp2_session_get_stream_user_data(s, fr->hd.stream_id)) != NULL)
+			hs->peer_rst = 1;
+	}
 	if (fr->hd.type != NGHTTP2_HEADERS && fr->hd.type != NGHTTP2_DATA)
 		return 0;
 	hs = nghttp2_session_get_stream_user_data(s, fr->hd.stream_id);
@@ -751,6 +876,9 @@ cb_stream_close(nghttp2_session *s, int32_t id, uint32_t err, void *arg)
 	(void)err;
 	if (hs == NULL)
 		return 0;
+	/* the client ended it: more of its frames on it are an error (RFC 9113 5.1) */
+	if (hs->eos || hs->peer_rst)
+		c->closed[c->closedn++ % H2_CLOSED] = id;
 	nghttp2_session_set_stream_user_data(s, id, NULL);
 	if ((st = hs->st) != NULL) {
 		/* reset by the client, or the connection ends, before the stream was over */
@@ -987,6 +1115,101 @@ static const struct gw_front_ops h2_front_ops = {
 
 /* ---- the session ---- */
 
+/*
+ * libnghttp2's allocations. Its frame buffer (16 KiB and a frame header,
+ * allocated with the session and kept for its life) comes from the page
+ * pool: of it an idle connection has written a few hundred bytes (its
+ * SETTINGS, a HEADERS), the pages it never wrote cost nothing, and those
+ * it wrote are given back once it is idle (h2_idle_cb). From the heap the
+ * whole buffer would be resident wherever the heap was used before
+ * (measured: 39.5 kB per idle TLS connection, 16 kB of them this buffer).
+ * The HPACK tables' index arrays (1 KiB each, made with the session) come
+ * from the pool's small blocks: our encoder's is never written (it keeps
+ * no table), the decoder's only once the client indexes a field. The rest
+ * from the heap. (The codec is not instrumented by the sanitizers whatever
+ * its memory: the pool is used under them too, so its own code is checked.)
+ */
+#define H2_POOL_MIN	8192	/* the frame buffer; nothing else the session makes is as large */
+
+/* A block of the pool for what the session makes as it starts, or NULL. */
+static void *
+h2_pool_get(struct gw_h2 *c, size_t len)
+{
+	void *p;
+
+	if (!c->creating)
+		return NULL;
+	if (len > H2_POOL_MIN && c->fb == NULL) {
+		if ((p = gw_pp_alloc(len)) != NULL)
+			c->fb = p;
+		return p;
+	}
+	if (len == GW_PP_PAGE && c->map == NULL) {
+		if ((p = gw_pp_alloc(len)) != NULL)
+			c->map = p;
+		return p;
+	}
+	if (len == GW_PP_SMALL)
+		return gw_pp_alloc(len);
+	return NULL;
+}
+
+static void *
+h2_malloc(size_t len, void *arg)
+{
+	void *p = h2_pool_get(arg, len);
+
+	return p ? p : malloc(len);
+}
+
+static void
+h2_free(void *p, void *arg)
+{
+	struct gw_h2 *c = arg;
+
+	if (p != NULL && p == c->fb) {
+		h2_idle_del(c);
+		c->fb = NULL;
+		gw_pp_free(p);
+	} else if (p != NULL && p == c->map) {
+		c->map = NULL;
+		gw_pp_free(p);
+	} else if (gw_pp_owns(p))
+		gw_pp_free(p);
+	else
+		free(p);
+}
+
+static void *
+h2_calloc(size_t n, size_t size, void *arg)
+{
+	void *p = NULL;
+
+	/* the pool's blocks are zeros */
+	if (size && n <= GW_PP_BLOCK / size)
+		p = h2_pool_get(arg, n * size);
+	return p ? p : calloc(n, size);
+}
+
+static void *
+h2_realloc(void *p, size_t len, void *arg)
+{
+	size_t have;
+	void *q;
+
+	if (p == NULL)
+		return h2_malloc(len, arg);
+	if ((have = gw_pp_size(p)) == 0)
+		return realloc(p, len);
+	if (len <= have)
+		return p;	/* the block has room for it */
+	if ((q = malloc(len)) == NULL)
+		return NULL;
+	memcpy(q, p, have);
+	h2_free(p, arg);
+	return q;
+}
+
 static nghttp2_session_callbacks *cbs;
 static nghttp2_option *opts;
 static pthread_once_t cbs_once = PTHREAD_ONCE_INIT;
@@ -1008,6 +1231,15 @@ cbs_init(void)
 	nghttp2_option_set_max_continuations(opts, H2_MAX_CONTINUATIONS);
 	nghttp2_option_set_max_settings(opts, H2_MAX_SETTINGS);
 	nghttp2_option_set_max_outbound_ack(opts, H2_MAX_OUTBOUND_ACK);
+	/*
+	 * Our HPACK encoder keeps no dynamic table (HAProxy's keeps none
+	 * either): the client's 4096 bytes of it would live, entry by entry,
+	 * as long as the connection, idle or not. Answers' fields are coded
+	 * from the static table or as literals.
+	 */
+	nghttp2_option_set_max_deflate_dynamic_table_size(opts, H2_DEFLATE_TABLE);
+	/* closed streams: remembered here, by id (struct gw_h2's closed) */
+	nghttp2_option_set_no_closed_streams(opts, 1);
 }
 
 struct gw_h2 *
@@ -1022,22 +1254,105 @@ gw_h2_new(const struct gw_h2_env *env)
 		{ NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE,
 		    snap && snap->max_header_bytes ? snap->max_header_bytes : GW_MAX_HEADERS_BYTES },
 	};
+	nghttp2_mem mem = { NULL, h2_malloc, h2_free, h2_calloc, h2_realloc };
+	int r;
 
 	pthread_once(&cbs_once, cbs_init);
 	c = xcalloc(1, sizeof(*c));
 	c->env = *env;
 	TAILQ_INIT(&c->streams);
-	if (nghttp2_session_server_new2(&c->s, cbs, c, opts) != 0) {
+	c->scan.skip = sizeof(preface) - 1;	/* the client's preface, then frames */
+	mem.mem_user_data = c;	/* the session keeps a copy */
+	c->creating = 1;
+	r = nghttp2_session_server_new3(&c->s, cbs, c, opts, &mem);
+	c->creating = 0;
+	if (r != 0) {
 		free(c);
 		return NULL;
+	}
+	if (c->fb && env->w->base) {
+		if (h2_idle == NULL) {
+			h2_idle = xcalloc(1, sizeof(*h2_idle));
+			TAILQ_INIT(&h2_idle->q);
+			h2_idle->ev = evtimer_new(env->w->base, h2_idle_cb, NULL);
+		}
+		h2_idle->sessions++;
+		c->idle_counted = 1;
 	}
 	if (nghttp2_submit_settings(c->s, NGHTTP2_FLAG_NONE, iv, 4) != 0 ||
 	    nghttp2_session_set_local_window_size(c->s, NGHTTP2_FLAG_NONE, 0, H2_CONN_WINDOW) != 0) {
-		nghttp2_session_del(c->s);
-		free(c);
+		gw_h2_free(c);
 		return NULL;
 	}
 	return c;
+}
+
+/*
+ * Follows the client's frames through p: the bytes up to and including
+ * the header of a DATA or HEADERS frame (*id its stream), or all of them
+ * (*id 0).
+ */
+static size_t
+h2_scan(struct h2_scan *sc, const uint8_t *p, size_t len, int32_t *id)
+{
+	size_t i = 0;
+
+	*id = 0;
+	while (i < len) {
+		if (sc->skip) {
+			size_t k = len - i < sc->skip ? len - i : sc->skip;
+
+			i += k;
+			sc->skip -= (uint32_t)k;
+			continue;
+		}
+		sc->hdr[sc->have++] = p[i++];
+		if (sc->have < sizeof(sc->hdr))
+			continue;
+		sc->have = 0;
+		sc->skip = (uint32_t)sc->hdr[0] << 16 | (uint32_t)sc->hdr[1] << 8 | sc->hdr[2];
+		if (sc->hdr[3] == NGHTTP2_DATA || sc->hdr[3] == NGHTTP2_HEADERS) {
+			*id = (int32_t)(((uint32_t)sc->hdr[5] << 24 | (uint32_t)sc->hdr[6] << 16 |
+			    (uint32_t)sc->hdr[7] << 8 | sc->hdr[8]) & 0x7fffffff);
+			if (*id)
+				return i;
+		}
+	}
+	return i;
+}
+
+/* 1: a DATA or HEADERS on stream id is one on a stream the client had ended, now closed. */
+static int
+h2_closed_frame(struct gw_h2 *c, int32_t id)
+{
+	unsigned i;
+
+	if (nghttp2_session_find_stream(c->s, id) != NULL)
+		return 0;
+	for (i = 0; i < H2_CLOSED && i < c->closedn; i++)
+		if (c->closed[i] == id)
+			return 1;
+	return 0;
+}
+
+/* Bytes to the codec; -1 on a connection error. */
+static int
+h2_recv(struct gw_h2 *c, const uint8_t *p, size_t len)
+{
+	ssize_t n = 0;
+
+	/* all of it is taken (no callback pauses the codec) */
+	for (; len > 0 && !c->over && !c->failed; p += n, len -= (size_t)n)
+		if ((n = nghttp2_session_mem_recv(c->s, p, len)) <= 0)
+			break;
+	if (n < 0) {
+		/* a connection error: GOAWAY is queued when the codec could say why */
+		c->failed = 1;
+		if (n == NGHTTP2_ERR_FLOODED || n == NGHTTP2_ERR_BAD_CLIENT_MAGIC ||
+		    n == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS)
+			(void)nghttp2_session_terminate_session(c->s, NGHTTP2_ENHANCE_YOUR_CALM);
+	}
+	return c->failed ? -1 : 0;
 }
 
 int
@@ -1052,21 +1367,35 @@ gw_h2_input(struct gw_h2 *c)
 	h2_begin(c);
 	while (!c->over && !c->failed && evbuffer_get_length(in)) {
 		struct evbuffer_iovec v;
-		ssize_t n;
+		const uint8_t *p;
+		size_t from = 0, at = 0;
 
 		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
 			break;
-		n = nghttp2_session_mem_recv(c->s, v.iov_base, v.iov_len);
-		if (n < 0) {
-			/* a connection error: GOAWAY is queued when the codec could say why */
-			c->failed = 1;
-			if (n == NGHTTP2_ERR_FLOODED || n == NGHTTP2_ERR_BAD_CLIENT_MAGIC ||
-			    n == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS)
-				(void)nghttp2_session_terminate_session(c->s, NGHTTP2_ENHANCE_YOUR_CALM);
+		p = v.iov_base;
+		/*
+		 * Up to the last byte of each DATA or HEADERS frame header, then
+		 * its stream looked at: the frames before it are processed,
+		 * this one is not begun.
+		 */
+		while (at < v.iov_len && !c->over && !c->failed) {
+			int32_t id;
+
+			at += h2_scan(&c->scan, p + at, v.iov_len - at, &id);
+			if (id == 0)
+				break;
+			if (h2_recv(c, p + from, at - 1 - from) == -1)
+				break;
+			from = at - 1;
+			if (!c->over && h2_closed_frame(c, id))
+				(void)nghttp2_session_terminate_session(c->s, NGHTTP2_STREAM_CLOSED);
+		}
+		(void)h2_recv(c, p + from, v.iov_len - from);
+		if (c->failed) {
 			evbuffer_drain(in, evbuffer_get_length(in));
 			break;
 		}
-		evbuffer_drain(in, (size_t)n);
+		evbuffer_drain(in, v.iov_len);
 	}
 	if (c->failed) {
 		/* write the GOAWAY, then close */
@@ -1137,6 +1466,13 @@ gw_h2_free(struct gw_h2 *c)
 
 		gw_stream_free(st, st->snap != NULL);
 	}
-	nghttp2_session_del(c->s);
+	nghttp2_session_del(c->s);	/* frees c->fb (h2_free) */
+	h2_idle_del(c);
+	if (c->idle_counted && --h2_idle->sessions == 0) {
+		/* this thread's last: nothing left to look at (a worker that ends frees it) */
+		event_free(h2_idle->ev);
+		free(h2_idle);
+		h2_idle = NULL;
+	}
 	free(c);
 }

@@ -69,7 +69,7 @@ struct gw_io {
 	gw_io_event_cb		 eventcb;
 	void			*arg;
 	unsigned long		 ssl_err;
-	uint8_t			 pre[GW_IO_PREAMBLE_MAX];	/* gw_io_set_preamble */
+	uint8_t			*pre;		/* gw_io_set_preamble (upstream only: not inline) */
 	size_t			 npre;
 };
 
@@ -99,6 +99,7 @@ io_destroy(struct gw_io *io)
 		close(io->fd);
 	evbuffer_free(io->in);
 	evbuffer_free(io->out);
+	free(io->pre);
 	free(io);
 }
 
@@ -575,6 +576,8 @@ io_connected(struct gw_io *io)
 		    (ssize_t)io->npre)
 			err = errno ? errno : EIO;
 	}
+	free(io->pre);
+	io->pre = NULL;
 	io->npre = 0;
 	if (err) {
 		errno = err;
@@ -703,9 +706,12 @@ gw_io_connect(struct gw_io *io, const struct sockaddr *sa, socklen_t salen)
 void
 gw_io_set_preamble(struct gw_io *io, const void *p, size_t len)
 {
-	if (len > sizeof(io->pre))
+	if (len > GW_IO_PREAMBLE_MAX)
 		fatalx("gw_io_set_preamble: %zu bytes", len);
-	memcpy(io->pre, p, len);
+	free(io->pre);
+	io->pre = len ? xmalloc(len) : NULL;
+	if (len)
+		memcpy(io->pre, p, len);
 	io->npre = len;
 }
 
