@@ -36,7 +36,7 @@ static const struct {
 	{ "routes", "what is advertised to each BGP peer, with attributes" },
 	{ "bfd", "BFD sessions: state, intervals, multiplier, echo, flaps, last down reason" },
 	{ "l2", "VIPs this node owns and where; the elected owner of each" },
-	{ "gateway listeners", "the gateway's filter chains: port, SNI, route, TLS" },
+	{ "gateway listeners", "the gateway's filter chains: addresses, port, SNI, route, TLS" },
 	{ "gateway routes", "the gateway's routes: match, destinations, weights" },
 	{ "gateway clusters", "one endpoint a row: health, ejections, TLS mode" },
 	{ "gateway policies", "AuthorizationPolicies that apply to the gateway, and why" },
