@@ -534,6 +534,8 @@ dec_deploy_name(struct sc_ctx *c, const struct ynode *n, void *dst)
 
 	if (dec_str(c, n, &s) == -1)
 		return -1;
+	if (s == NULL)
+		return 0;	/* null: deploy_check says a name is needed */
 	if (!dns_name_ok(s, 63, 0)) {
 		sc_error(c, n, "\"%s\" is not a deployment name (a-z, 0-9, '-')", s);
 		return -1;

@@ -907,6 +907,8 @@ test_deployments_config(void)
 	    "gateway:\n  deployments: []\n",
 	    "gateway:\n  deployments: [{name: x}]\n",
 	    "gateway:\n  deployments: [{labels: {a: b}}]\n",
+	    "gateway:\n  deployments: [{name: !, labels: {a: b}}]\n",
+	    "gateway:\n  deployments: [{name: ~, labels: {a: b}}]\n",
 	    "gateway:\n  deployments: [{name: X_y, labels: {a: b}}]\n",
 	    "gateway:\n  deployments: [{name: x, labels: {a: b}}, {name: x, labels: {c: d}}]\n",
 	    "gateway:\n  deployments: [{name: x, labels: {a: b}}, {name: y, labels: {a: b}}]\n",
