@@ -637,6 +637,7 @@ kube_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 static const struct sc_field kube_fields[] = {
 	SCF_FN("kubeconfig", struct cfg_kubernetes, kubeconfig, dec_str),
 	SCF_FN("in_cluster", struct cfg_kubernetes, in_cluster, dec_bool),
+	SCF_FN("lease_namespace", struct cfg_kubernetes, lease_namespace, dec_namespace),
 	SCF_END
 };
 static const struct sc_schema kube_schema = {
