@@ -861,12 +861,28 @@ cfg_defaults(struct config *cfg)
 	cfg->state_dir = arena_strdup(a, LOCALSTATEDIR "/lib/vipgate");
 }
 
-/* The node's name as the kubelet makes it: the host name, lower-cased. */
+/*
+ * The node's name when node.name is not given: $VIPGATE_NODE_NAME (a
+ * DaemonSet sets it from spec.nodeName), else as the kubelet makes it: the
+ * host name, lower-cased.
+ */
 static void
 cfg_hostname(struct sc_ctx *c, struct config *cfg)
 {
 	char host[HOST_NAME_MAX + 1], *p;
+	const char *env = getenv("VIPGATE_NODE_NAME");
 
+	if (env && *env) {
+		if (!dns_name_ok(env, 253, 1)) {
+			errs_add(c->errs, ERR_ERROR, c->file, 0, 0,
+			    "node.name: not given, and VIPGATE_NODE_NAME \"%.64s\" is not a node name",
+			    env);
+			c->nerr++;
+			return;
+		}
+		cfg->node.name = arena_strdup(c->arena, env);
+		return;
+	}
 	if (gethostname(host, sizeof(host)) == -1) {
 		errs_add(c->errs, ERR_ERROR, c->file, 0, 0,
 		    "node.name: not given and gethostname failed: %s", strerror(errno));
