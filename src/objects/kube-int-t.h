@@ -159,6 +159,7 @@ struct kube_source {
 	struct kevent		*evq_head, *evq_tail;
 	struct kevent		*evfly;		/* in flight */
 	int			 nev_inflight;
+	size_t			 nev_queued;
 	uint64_t		 events_written, events_repeated, events_failed;
 	struct kube_evstat {
 		const char	*reason;

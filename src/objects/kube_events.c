@@ -114,19 +114,9 @@ ev_next(struct kube_source *ks)
 		if (ks->evq_head == NULL)
 			ks->evq_tail = NULL;
 		e->next = NULL;
+		ks->nev_queued--;
 		ev_start(e);
 	}
-}
-
-static size_t
-ev_queued(const struct kube_source *ks)
-{
-	const struct kevent *e;
-	size_t n = 0;
-
-	for (e = ks->evq_head; e && n < EVENT_QUEUE_MAX; e = e->next)
-		n++;
-	return n;
 }
 
 void
@@ -140,7 +130,7 @@ kube_event_emit(struct kube_source *ks, const char *ns, const char *name, const 
 
 	log_info("kubernetes: service %s/%s: event %s: %s", ns, name, reason, message);
 	evstat_add(ks, reason);
-	if (ks->evq_head && ev_queued(ks) >= EVENT_QUEUE_MAX) {
+	if (ks->nev_queued >= EVENT_QUEUE_MAX) {
 		ks->events_failed++;
 		return;
 	}
@@ -163,6 +153,7 @@ kube_event_emit(struct kube_source *ks, const char *ns, const char *name, const 
 	else
 		ks->evq_head = e;
 	ks->evq_tail = e;
+	ks->nev_queued++;
 	ev_next(ks);
 }
 
@@ -177,6 +168,7 @@ kube_events_drop(struct kube_source *ks)
 		kevent_free(e);
 	}
 	ks->evq_head = ks->evq_tail = NULL;
+	ks->nev_queued = 0;
 	for (e = ks->evfly; e; e = n) {
 		n = e->next;
 		kube_http_cancel(&ks->http, &e->x);

@@ -220,21 +220,31 @@ event_once(struct kube_source *ks, const struct object *o, char **last, const ch
 	kube_event_emit(ks, o->meta.ns, o->meta.name, o->meta.uid, reason, warning, msg);
 }
 
+/* l2's VIPs are sorted by VIP, then Service (reconcile's l2 plan). */
+static int
+l2_vip_cmp(const void *key, const void *elt)
+{
+	const struct svc_state *s = key;
+	const struct l2_vip *v = elt;
+	int r = ipaddr_cmp(&s->vips[0], &v->vip);
+
+	if (r == 0)
+		r = strcmp(s->ns, v->ns);
+	if (r == 0)
+		r = strcmp(s->name, v->name);
+	return r;
+}
+
 /* The node that answers ARP/NDP for the Service's first VIP, or NULL. */
 static const char *
 l2_owner(const struct desired *d, const struct svc_state *s)
 {
-	size_t i;
+	const struct l2_vip *v;
 
-	if (d->l2 == NULL)
+	if (d->l2 == NULL || d->l2->nvips == 0 || s->nvips == 0)
 		return NULL;
-	for (i = 0; i < d->l2->nvips; i++) {
-		const struct l2_vip *v = &d->l2->vips[i];
-
-		if (v->owner && strcmp(v->ns, s->ns) == 0 && strcmp(v->name, s->name) == 0)
-			return v->owner;
-	}
-	return NULL;
+	v = bsearch(s, d->l2->vips, d->l2->nvips, sizeof(*d->l2->vips), l2_vip_cmp);
+	return v ? v->owner : NULL;
 }
 
 /* The status and the Events of one Service of the new state (leader only). */
