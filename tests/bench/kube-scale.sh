@@ -155,6 +155,11 @@ metadata: {name: bulk, namespace: metallb-system}
 spec:
   addresses: [10.128.0.0/16]
   autoAssign: false
+---
+apiVersion: metallb.io/v1beta1
+kind: L2Advertisement
+metadata: {name: bulk, namespace: metallb-system}
+spec: {ipAddressPools: [bulk]}
 EOF
 
 el() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1f", b - a}'; }
@@ -205,6 +210,9 @@ EOC
 		ip netns exec $kns curl -sf --cacert $d/ca.crt -H "Authorization: Bearer tok$$" \
 		    -X POST -d '{"apiVersion":"metallb.io/v1beta1","kind":"IPAddressPool","metadata":{"name":"bulk","namespace":"metallb-system"},"spec":{"addresses":["10.128.0.0/16"],"autoAssign":false}}' \
 		    https://127.0.0.1:$port/_mock/apply >/dev/null
+		ip netns exec $kns curl -sf --cacert $d/ca.crt -H "Authorization: Bearer tok$$" \
+		    -X POST -d '{"apiVersion":"metallb.io/v1beta1","kind":"L2Advertisement","metadata":{"name":"bulk","namespace":"metallb-system"},"spec":{"ipAddressPools":["bulk"]}}' \
+		    https://127.0.0.1:$port/_mock/apply >/dev/null
 	fi
 	t0=$EPOCHREALTIME
 	ip netns exec $kns /usr/bin/python3 $tmp/load.py bulk "$args,\"n\":$N}" || { echo "$s: creating failed"; exit 1; }
@@ -227,7 +235,7 @@ EOC
 	t1=$EPOCHREALTIME
 	wait_for 300 ge n_alloc $N || { echo "$s: not all allocated"; exit 1; }
 	t2=$EPOCHREALTIME
-	wait_for 300 ge n_addr $N || { echo "$s: not all served"; exit 1; }
+	wait_for 300 ge n_addr $N || { echo "$s: not all served ($(n_addr))"; exit 1; }
 	t3=$EPOCHREALTIME
 	until [ "$(kstat status_patches_ok)" -ge $N ] 2>/dev/null; do
 		[ "$(el $t0 $EPOCHREALTIME | cut -d. -f1)" -lt 900 ] || break; sleep 1; done
