@@ -210,8 +210,6 @@ void ksrc_free(struct kube_source *);
 int ksrc_synced(const struct kube_source *);
 /* For `vipgatectl status`. */
 json_t *ksrc_status(const struct kube_source *);
-/* This node holds the Lease: it writes Service status and Events. */
-int ksrc_leading(const struct kube_source *);
 /* The Service status writer, an applier fed by (old, new); owned by the caller. */
 struct applier *ksrc_status_applier(struct kube_source *);
 

@@ -617,9 +617,3 @@ ksrc_status(const struct kube_source *ks)
 	    "repeated", (json_int_t)ks->events_repeated, "failed", (json_int_t)ks->events_failed);
 }
 
-
-int
-ksrc_leading(const struct kube_source *ks)
-{
-	return ks->el.leading;
-}
