@@ -299,6 +299,8 @@ done
 old=$lead
 tk=$EPOCHREALTIME
 kill -9 "${pid[$old]}"; wait "${pid[$old]}" 2>/dev/null; pid[$old]=
+# created while nobody writes: the next holder writes its status
+kctl create service loadbalancer gap --tcp=80:80 >/dev/null
 # at most 15 s after the last renewal it saw, which is at most a retry
 # period (2 s + 20%) old, seen at most a retry period late: 19.8 s
 check "another node takes over within the lease duration (15 s) + 2 retry periods + slack" \
@@ -314,6 +316,9 @@ check "the new leader writes a new Service's status" wait_for 20 sh -c \
     "[ -n \"\$(ip netns exec '$kns' '$kbin/kubectl' --kubeconfig '$kdir/admin.kubeconfig' get svc third \
     -o jsonpath='{.status.loadBalancer.ingress[0].ip}')\" ]"
 check "and its IPAllocated" wait_for 20 has_event third IPAllocated
+check "and the status of the one created while nobody held the Lease" wait_for 20 sh -c \
+    "[ -n \"\$(ip netns exec '$kns' '$kbin/kubectl' --kubeconfig '$kdir/admin.kubeconfig' get svc gap \
+    -o jsonpath='{.status.loadBalancer.ingress[0].ip}')\" ]"
 sleep 3
 check "web's Events were not written again by the new leader" test "$(events web | grep -c .)" = 2
 
