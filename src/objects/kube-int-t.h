@@ -128,7 +128,8 @@ struct kube_elector {
 struct kevent {
 	struct kevent		*next;
 	struct kube_source	*ks;
-	char			*ns, *reason, *body;
+	char			*ns, *name, *reason, *body;
+	char			*patch;		/* refresh: a 409 sends this (lastTimestamp) */
 	struct kube_xfer	 x;
 };
 
@@ -160,7 +161,7 @@ struct kube_source {
 	struct kevent		*evfly;		/* in flight */
 	int			 nev_inflight;
 	size_t			 nev_queued;
-	uint64_t		 events_written, events_repeated, events_failed;
+	uint64_t		 events_written, events_repeated, events_refreshed, events_failed;
 	struct kube_evstat {
 		const char	*reason;
 		uint64_t	 n;

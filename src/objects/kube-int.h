@@ -47,9 +47,14 @@ json_t	*kube_lease_status(const struct kube_source *);
 /* kube_show.c: the source's Prometheus metrics. */
 void	kube_metrics(const struct kube_source *, struct vg_buf *);
 
-/* kube_events.c: an Event on a Service, written in turn (reason: a static string). */
+/*
+ * kube_events.c: an Event on a Service, written in turn (reason: a static
+ * string). refresh: it happens again (not the first time this process
+ * says it): when it exists already (409), its lastTimestamp is updated.
+ */
 void	kube_event_emit(struct kube_source *, const char *ns, const char *name,
-	    const char *uid, const char *reason, int warning, const char *message);
+	    const char *uid, const char *reason, int warning, const char *message,
+	    int refresh);
 void	kube_events_drop(struct kube_source *);
 
 #endif

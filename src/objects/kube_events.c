@@ -21,10 +21,14 @@
 
 static void ev_next(struct kube_source *);
 
+static void ev_start(struct kevent *);
+
 static void
 kevent_free(struct kevent *e)
 {
 	free(e->ns);
+	free(e->name);
+	free(e->patch);
 	free(e->reason);
 	free(e->body);
 	free(e);
@@ -61,9 +65,18 @@ ev_done(struct kube_xfer *x, CURLcode rc, long code)
 			break;
 		}
 	ks->nev_inflight--;
-	if (rc == CURLE_OK && code >= 200 && code < 300)
-		ks->events_written++;
-	else if (rc == CURLE_OK && code == 409)
+	if (rc == CURLE_OK && code >= 200 && code < 300) {
+		if (e->body == NULL)
+			ks->events_refreshed++;
+		else
+			ks->events_written++;
+	} else if (rc == CURLE_OK && code == 409 && e->body && e->patch) {
+		/* it happened before: say it happened again */
+		free(e->body);
+		e->body = NULL;
+		ev_start(e);
+		return;
+	} else if (rc == CURLE_OK && code == 409)
 		ks->events_repeated++;	/* written before (a restart, another leader) */
 	else {
 		ks->events_failed++;
@@ -92,14 +105,26 @@ ev_start(struct kevent *e)
 	ks->nev_inflight++;
 	e->next = ks->evfly;
 	ks->evfly = e;
-	xasprintf(&url, "%s/api/v1/namespaces/%s/events", ks->http.auth.server, e->ns);
-	kube_http_prepare(&ks->http, &e->x, url);
-	e->x.verb = "create";
-	e->x.hdrs = curl_slist_append(e->x.hdrs, "Content-Type: application/json");
+	if (e->body) {
+		xasprintf(&url, "%s/api/v1/namespaces/%s/events", ks->http.auth.server, e->ns);
+		kube_http_prepare(&ks->http, &e->x, url);
+		e->x.verb = "create";
+		e->x.hdrs = curl_slist_append(e->x.hdrs, "Content-Type: application/json");
+		curl_easy_setopt(e->x.easy, CURLOPT_POSTFIELDS, e->body);
+	} else {
+		xasprintf(&url, "%s/api/v1/namespaces/%s/events/%s", ks->http.auth.server, e->ns,
+		    e->name);
+		kube_http_prepare(&ks->http, &e->x, url);
+		e->x.verb = "patch";
+		e->x.hdrs = curl_slist_append(e->x.hdrs,
+		    "Content-Type: application/merge-patch+json");
+		curl_easy_setopt(e->x.easy, CURLOPT_CUSTOMREQUEST, "PATCH");
+		curl_easy_setopt(e->x.easy, CURLOPT_POSTFIELDS, e->patch);
+	}
 	curl_easy_setopt(e->x.easy, CURLOPT_HTTPHEADER, e->x.hdrs);
-	curl_easy_setopt(e->x.easy, CURLOPT_POSTFIELDS, e->body);
 	curl_easy_setopt(e->x.easy, CURLOPT_TIMEOUT_MS, 30000L);
-	log_debug("kubernetes: POST %s %s", url, e->body);
+	log_debug("kubernetes: %s %s %s", e->body ? "POST" : "PATCH", url,
+	    e->body ? e->body : e->patch);
 	free(url);
 	kube_http_start(&ks->http, &e->x);
 }
@@ -121,7 +146,7 @@ ev_next(struct kube_source *ks)
 
 void
 kube_event_emit(struct kube_source *ks, const char *ns, const char *name, const char *uid,
-    const char *reason, int warning, const char *message)
+    const char *reason, int warning, const char *message, int refresh)
 {
 	struct kube_event_in in;
 	struct kevent *e;
@@ -145,9 +170,11 @@ kube_event_emit(struct kube_source *ks, const char *ns, const char *name, const 
 	e->ns = xstrdup(ns);
 	e->reason = xstrdup(reason);
 	e->body = kube_event_body(&in);
+	if (refresh)
+		xasprintf(&e->patch, "{\"lastTimestamp\":\"%s\"}", t);
+	e->name = evname;
 	e->x.done = ev_done;
 	e->x.owner = e;
-	free(evname);
 	if (ks->evq_tail)
 		ks->evq_tail->next = e;
 	else

@@ -57,10 +57,12 @@ kube_metrics(const struct kube_source *ks, struct vg_buf *out)
 		buf_printf(out, "vipgate_kube_events_total{reason=\"%s\"} %llu\n",
 		    ks->evstats[i].reason, (unsigned long long)ks->evstats[i].n);
 	head(out, "vipgate_kube_event_writes_total", "counter",
-	    "Event writes, by result (repeated: written before, 409)");
+	    "Event writes, by result (repeated: written before, 409; refreshed: its "
+	    "lastTimestamp updated)");
 	buf_printf(out, "vipgate_kube_event_writes_total{result=\"ok\"} %llu\n"
 	    "vipgate_kube_event_writes_total{result=\"repeated\"} %llu\n"
+	    "vipgate_kube_event_writes_total{result=\"refreshed\"} %llu\n"
 	    "vipgate_kube_event_writes_total{result=\"failed\"} %llu\n",
 	    (unsigned long long)ks->events_written, (unsigned long long)ks->events_repeated,
-	    (unsigned long long)ks->events_failed);
+	    (unsigned long long)ks->events_refreshed, (unsigned long long)ks->events_failed);
 }

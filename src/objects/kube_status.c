@@ -203,21 +203,29 @@ status_want(struct kube_source *ks, const struct object *o, const char *const *i
 	return 1;
 }
 
-/* An Event, unless the last one of its kind on the Service said the same. */
+/*
+ * An Event, unless the last one of its kind on the Service said the same.
+ * msg NULL: nothing to say now ("" remembers that something was said
+ * before, so that the same Event again is a refresh, not a repeat).
+ */
 static void
 event_once(struct kube_source *ks, const struct object *o, char **last, const char *reason,
     int warning, const char *msg)
 {
+	int again = *last != NULL;
+
 	if (msg == NULL) {
-		free(*last);
-		*last = NULL;
+		if (*last && **last) {
+			free(*last);
+			*last = xstrdup("");
+		}
 		return;
 	}
 	if (*last && strcmp(*last, msg) == 0)
 		return;
 	free(*last);
 	*last = xstrdup(msg);
-	kube_event_emit(ks, o->meta.ns, o->meta.name, o->meta.uid, reason, warning, msg);
+	kube_event_emit(ks, o->meta.ns, o->meta.name, o->meta.uid, reason, warning, msg, again);
 }
 
 /* l2's VIPs are sorted by VIP, then Service (reconcile's l2 plan). */

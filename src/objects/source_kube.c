@@ -606,7 +606,7 @@ ksrc_status(const struct kube_source *ks)
 		    "resource_version", w->rv ? json_string(w->rv) : json_null(),
 		    "events", (json_int_t)w->events));
 	}
-	return json_pack("{s:s,s:b,s:I,s:I,s:o,s:I,s:I,s:o,s:o,s:{s:I,s:I,s:I}}",
+	return json_pack("{s:s,s:b,s:I,s:I,s:o,s:I,s:I,s:o,s:o,s:{s:I,s:I,s:I,s:I}}",
 	    "server", ks->http.auth.server, "synced", ks->synced,
 	    "kinds_synced", (json_int_t)nsynced, "kinds_total", (json_int_t)ks->nw,
 	    "last_error", ks->http.last_error ? json_string(ks->http.last_error) : json_null(),
@@ -614,6 +614,7 @@ ksrc_status(const struct kube_source *ks)
 	    "status_patches_failed", (json_int_t)ks->patches_failed,
 	    "kinds", kinds, "lease", kube_lease_status(ks),
 	    "events", "written", (json_int_t)ks->events_written,
-	    "repeated", (json_int_t)ks->events_repeated, "failed", (json_int_t)ks->events_failed);
+	    "repeated", (json_int_t)ks->events_repeated,
+	    "refreshed", (json_int_t)ks->events_refreshed, "failed", (json_int_t)ks->events_failed);
 }
 

@@ -278,6 +278,25 @@ check "and IPAllocated" wait_for 20 has_event second IPAllocated
 sleep 3
 check "reconciles wrote no Event again ($nev + 1 for the new Service)" test "$(n_events)" = $((nev + 1))
 
+# --- an Event that happens again: web's L2 owner gone, then back ------------
+ev_last() { kctl get events -n default --field-selector involvedObject.name=web,reason=nodeAssigned \
+	-o jsonpath='{.items[0].lastTimestamp}'; }
+first=$(ev_last)
+kctl get endpointslice -n default web-x -o json > "$tmp/web-x.json"
+kctl delete endpointslice -n default web-x >/dev/null
+web_unready() { json "$lead" services | /usr/bin/python3 -c 'import json, sys
+sys.exit(0 if [s for s in json.load(sys.stdin)["services"] if s["name"] == "web" and not s["ready_anywhere"]] else 1)'; }
+check "web without endpoints: nobody answers ARP for it" wait_for 20 web_unready
+sleep 1.5
+/usr/bin/python3 -c 'import json, sys
+o = json.load(open(sys.argv[1])); m = o["metadata"]
+o["metadata"] = {k: m[k] for k in ("name", "namespace", "labels")}
+json.dump(o, open(sys.argv[1], "w"))' "$tmp/web-x.json"
+kctl create -f "$tmp/web-x.json" >/dev/null
+ev_later() { [ "$(ev_last)" != "$first" ]; }
+check "its endpoint back: the nodeAssigned Event says it again (lastTimestamp $first -> later)" wait_for 20 ev_later
+check "and is not written twice" test "$(events web | grep -c .)" = 2
+
 # --- metrics ---------------------------------------------------------------
 check "metallb_allocator_addresses_in_use_total per pool" wait_for 10 metric_is "$lead" \
     'metallb_allocator_addresses_in_use_total{pool="lb"} 2'
