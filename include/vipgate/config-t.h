@@ -20,6 +20,7 @@ struct cfg_objects {
 struct cfg_kubernetes {
 	const char	*kubeconfig;
 	int		 in_cluster;
+	const char	*lease_namespace;	/* where the writers' Lease is; NULL: vipgate-system */
 	int		 present;
 };
 

@@ -121,15 +121,90 @@ char *kube_status_body(const char *const *ips, size_t n);
  */
 char *kube_status_message(const char *body, size_t len);
 
+/*
+ * One writer among the nodes: the vipgated that holds a
+ * coordination.k8s.io/v1 Lease (kubernetes.lease_namespace, name
+ * KUBE_LEASE_NAME, holderIdentity its node name) writes Service status and
+ * Events; the others allocate and announce alike but write nothing.
+ * client-go's leader election timings.
+ */
+#define KUBE_LEASE_NAME			"vipgated"
+#define KUBE_LEASE_NAMESPACE		"vipgate-system"
+#define KUBE_LEASE_DURATION_MS		15000
+#define KUBE_LEASE_RENEW_DEADLINE_MS	10000
+#define KUBE_LEASE_RETRY_MS		2000
+
+struct kube_lease {
+	char	*rv;		/* metadata.resourceVersion: a write's precondition */
+	char	*holder;	/* spec.holderIdentity, NULL when none */
+	int	 duration_s;	/* spec.leaseDurationSeconds, 0 when absent */
+	int	 transitions;	/* spec.leaseTransitions */
+	char	*acquire_time;	/* spec.acquireTime as written */
+};
+/* A Lease from the API. Returns 0, or -1 with *err (static) saying why. */
+int kube_lease_decode(const char *buf, size_t len, struct kube_lease *, const char **err);
+void kube_lease_free(struct kube_lease *);
+
+/* What a node knows when it decides (times on its own monotonic clock, ms). */
+struct kube_elect_in {
+	int		 exists;	/* the Lease object exists */
+	const char	*holder;	/* its holderIdentity (NULL or "": nobody) */
+	int64_t		 duration_ms;	/* its leaseDurationSeconds (0: the default) */
+	int64_t		 observed_ms;	/* when this node saw the record last change */
+	int64_t		 now;
+	const char	*me;		/* this node's identity */
+	int		 leading;	/* this node holds it and writes */
+	int64_t		 renewed_ms;	/* leading: its last successful renewal */
+	int64_t		 renew_deadline_ms;
+};
+enum kube_elect_act {
+	KE_CREATE,	/* no Lease: create it, holding it */
+	KE_TAKE,	/* expired or free: update it (resourceVersion), holding it */
+	KE_RENEW,	/* ours: update its renewTime (resourceVersion) */
+	KE_WAIT,	/* another holds it: ask again after the retry period */
+	KE_STEP_DOWN,	/* leading, but lost it or not renewed in time: stop writing */
+};
+enum kube_elect_act kube_elect_decide(const struct kube_elect_in *);
+const char *kube_elect_act_name(enum kube_elect_act);
+/* The body of a Lease's create (rv NULL) or conditioned update. */
+char *kube_lease_body(const char *ns, const char *name, const char *rv, const char *holder,
+    int duration_s, const char *acquire_time, const char *renew_time, int transitions);
+/* RFC 3339 UTC, with microseconds (MicroTime) or without (Time). */
+void kube_time_fmt(int64_t unix_ms, int micro, char *buf, size_t len);
+
+/*
+ * Events on a Service, as MetalLB's controller and speakers write them
+ * (IPAllocated, AllocationFailed, nodeAssigned), core/v1, by the leader.
+ */
+#define KUBE_EVENT_COMPONENT	"vipgated"
+struct kube_event_in {
+	const char	*ns, *name, *uid;	/* the Service */
+	const char	*event_name;		/* kube_event_name() */
+	const char	*reason, *message;
+	int		 warning;		/* type Warning, else Normal */
+	const char	*node;			/* the writer */
+	const char	*time;			/* kube_time_fmt(.., 0, ..) */
+};
+/*
+ * The Event's name: the Service's, '.', a hash of reason and message, so
+ * that the same event written again (a restart) collides (409) instead of
+ * piling up.
+ */
+char *kube_event_name(const char *svc, const char *reason, const char *message);
+char *kube_event_body(const struct kube_event_in *);
+
 /* The I/O part. */
 struct kube_source;
 
 /* Called after the store changed; deleted: an object from the API left it. */
 typedef void (*kube_changed_fn)(void *arg, int deleted);
 
-/* Takes auth. Starts listing at once. */
+/*
+ * Takes auth. Starts listing at once, and asking for the Lease in
+ * lease_ns as node (its identity, and its requests' User-Agent).
+ */
 struct kube_source *ksrc_new(struct event_base *, struct store *, struct kube_auth *,
-    kube_changed_fn, void *arg);
+    const char *node, const char *lease_ns, kube_changed_fn, void *arg);
 void ksrc_free(struct kube_source *);
 /* Every kind had its first full list (or is not installed). */
 int ksrc_synced(const struct kube_source *);

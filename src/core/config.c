@@ -655,6 +655,7 @@ kube_check(struct sc_ctx *c, const struct ynode *n, void *obj)
 static const struct sc_field kube_fields[] = {
 	SCF_FN("kubeconfig", struct cfg_kubernetes, kubeconfig, dec_str),
 	SCF_FN("in_cluster", struct cfg_kubernetes, in_cluster, dec_bool),
+	SCF_FN("lease_namespace", struct cfg_kubernetes, lease_namespace, dec_namespace),
 	SCF_END
 };
 static const struct sc_schema kube_schema = {
@@ -949,12 +950,28 @@ cfg_defaults(struct config *cfg)
 	cfg->state_dir = arena_strdup(a, LOCALSTATEDIR "/lib/vipgate");
 }
 
-/* The node's name as the kubelet makes it: the host name, lower-cased. */
+/*
+ * The node's name when node.name is not given: $VIPGATE_NODE_NAME (a
+ * DaemonSet sets it from spec.nodeName), else as the kubelet makes it: the
+ * host name, lower-cased.
+ */
 static void
 cfg_hostname(struct sc_ctx *c, struct config *cfg)
 {
 	char host[HOST_NAME_MAX + 1], *p;
+	const char *env = getenv("VIPGATE_NODE_NAME");
 
+	if (env && *env) {
+		if (!dns_name_ok(env, 253, 1)) {
+			errs_add(c->errs, ERR_ERROR, c->file, 0, 0,
+			    "node.name: not given, and VIPGATE_NODE_NAME \"%.64s\" is not a node name",
+			    env);
+			c->nerr++;
+			return;
+		}
+		cfg->node.name = arena_strdup(c->arena, env);
+		return;
+	}
 	if (gethostname(host, sizeof(host)) == -1) {
 		errs_add(c->errs, ERR_ERROR, c->file, 0, 0,
 		    "node.name: not given and gethostname failed: %s", strerror(errno));

@@ -580,7 +580,9 @@ kube_start(struct daemon *d)
 		log_error("kubernetes: cannot reach the API server without valid settings");
 		return -1;
 	}
-	d->ksrc = ksrc_new(d->base, d->store, &auth, kube_changed, d);
+	d->ksrc = ksrc_new(d->base, d->store, &auth, d->cfg->node.name,
+	    d->cfg->kubernetes.lease_namespace ? d->cfg->kubernetes.lease_namespace :
+	    KUBE_LEASE_NAMESPACE, kube_changed, d);
 	d->appliers[d->nappliers++] = ksrc_status_applier(d->ksrc);
 	return 0;
 }
@@ -866,6 +868,47 @@ daemon_init(struct daemon *d, struct config *cfg, const char *cfg_path,
 	return 0;
 }
 
+/*
+ * The allocator's figures, as MetalLB's controller exports them (per
+ * pool, from the state last applied): an applier only for the stats page.
+ */
+static int
+alloc_apply(struct applier *a, const struct desired *old, const struct desired *new)
+{
+	return 0;
+}
+
+static void
+alloc_metrics(struct applier *a, struct vg_buf *out)
+{
+	const struct daemon *d = a->ctx;
+	size_t i;
+
+	buf_puts(out, "# HELP metallb_allocator_addresses_in_use_total Number of IP addresses in use, per pool\n"
+	    "# TYPE metallb_allocator_addresses_in_use_total gauge\n");
+	for (i = 0; d->cur && i < d->cur->npools; i++)
+		buf_printf(out, "metallb_allocator_addresses_in_use_total{pool=\"%s\"} %llu\n",
+		    d->cur->pools[i].name, (unsigned long long)(d->cur->pools[i].assigned_v4 +
+		    d->cur->pools[i].assigned_v6));
+	buf_puts(out, "# HELP metallb_allocator_addresses_total Number of usable IP addresses, per pool\n"
+	    "# TYPE metallb_allocator_addresses_total gauge\n");
+	for (i = 0; d->cur && i < d->cur->npools; i++) {
+		const struct pool_state *p = &d->cur->pools[i];
+		uint64_t t = p->total_v4 + p->total_v6;
+
+		if (t < p->total_v4)
+			t = UINT64_MAX;
+		buf_printf(out, "metallb_allocator_addresses_total{pool=\"%s\"} %llu\n", p->name,
+		    (unsigned long long)t);
+	}
+}
+
+static void
+alloc_free(struct applier *a)
+{
+	free(a);
+}
+
 int
 daemon_start(struct daemon *d)
 {
@@ -877,6 +920,13 @@ daemon_start(struct daemon *d)
 		log_error("cannot set up local addresses on %s", cfg->addresses.interface);
 		return -1;
 	}
+	d->appliers[d->nappliers++] = a;
+	a = xcalloc(1, sizeof(*a));
+	a->name = "allocator";
+	a->ctx = d;
+	a->apply = alloc_apply;
+	a->free = alloc_free;
+	a->metrics = alloc_metrics;
 	d->appliers[d->nappliers++] = a;
 
 	/* the order matters at start-up: addresses first, so listeners can

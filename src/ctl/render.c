@@ -247,6 +247,7 @@ ctl_render_status(FILE *f, const json_t *st)
 	/* the Kubernetes API source, when vipgated has one */
 	lr = json_object_get(st, "kubernetes");
 	if (json_is_object(lr)) {
+		const json_t *le;
 		long long ks, kt;
 
 		if (jnum(lr, "kinds_synced", &ks) && jnum(lr, "kinds_total", &kt))
@@ -256,6 +257,15 @@ ctl_render_status(FILE *f, const json_t *st)
 			    ks, kt);
 		if ((s = jstr(lr, "last_error")))
 			kv(f, KEY_WIDTH, "kubernetes error", "%s", s);
+		/* who writes Service status and Events */
+		le = json_object_get(lr, "lease");
+		if (json_is_object(le))
+			kv(f, KEY_WIDTH, "kubernetes lease", "%s/%s held by %s%s",
+			    jstr(le, "namespace") ? jstr(le, "namespace") : "",
+			    jstr(le, "name") ? jstr(le, "name") : "",
+			    jstr(le, "holder") ? jstr(le, "holder") : "nobody",
+			    json_is_true(json_object_get(le, "leader")) ?
+			    " (this node: it writes status and Events)" : "");
 	}
 	if (json_is_true(json_object_get(st, "loading")))
 		kv(f, KEY_WIDTH, "manifests", "loading");

@@ -30,7 +30,7 @@ static const struct {
 	const char	*usage;
 	const char	*what;
 } commands[] = {
-	{ "status", "version, uptime, config generation, last reload result" },
+	{ "status", "version, uptime, config generation, last reload, API source and Lease" },
 	{ "services", "LoadBalancer Services: VIPs, pool, how they are announced" },
 	{ "bgp", "BGP peers: ASNs, state, uptime, prefixes, last error" },
 	{ "routes", "what is advertised to each BGP peer, with attributes" },

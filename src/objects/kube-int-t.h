@@ -22,6 +22,7 @@ struct store;
 struct kube_xfer;
 
 #define PATCH_BUCKETS		4096
+#define KUBE_REQSTATS		64	/* (verb, code) pairs counted */
 
 /* kube_http.c's call when a transfer ended: code is the HTTP status (0: none). */
 typedef void (*kube_xfer_done_fn)(struct kube_xfer *, CURLcode rc, long code);
@@ -32,6 +33,7 @@ struct kube_xfer {
 	struct curl_slist	*hdrs;
 	kube_xfer_done_fn	 done;
 	void			*owner;
+	const char		*verb;		/* get, list, watch, create, update, patch (metrics) */
 	char			 errbuf[CURL_ERROR_SIZE];
 	/* the start of an answer no owner reads (kube_http_prepare) */
 	char			 body[1024];
@@ -48,6 +50,14 @@ struct kube_http {
 	struct event		*ev_multi;	/* libcurl's timer */
 	char			*last_error;
 	time_t			 last_error_time;
+	char			*user_agent;	/* vipgated/VERSION node/NAME */
+	/* answers by verb and HTTP status (0: none), for the metrics */
+	struct kube_reqstat {
+		const char	*verb;
+		long		 code;
+		uint64_t	 n;
+	}			 reqs[KUBE_REQSTATS];
+	size_t			 nreqs;
 	/* after each round of ended transfers */
 	void			(*round_done)(void *arg);
 	void			*round_arg;
@@ -73,6 +83,7 @@ struct kube_watch {
 	int			 failures;	/* in a row, for the backoff */
 	int64_t			 started;
 	uint64_t		 events;
+	uint64_t		 restarts;	/* watches started again (not the first list) */
 	struct event		*ev_timer;
 };
 
@@ -88,6 +99,38 @@ struct kpatch {
 	int			 queued;
 	struct kpatch		*qnext;
 	struct event		*ev_retry;
+	/* the Events last written on it (kube_events.c), against repeats */
+	char			*ev_alloc, *ev_fail, *ev_l2, *ev_bgp;
+};
+
+/* The Lease: who writes (kube_lease.c). */
+struct kube_elector {
+	struct kube_source	*ks;
+	char			*ns, *name, *me;
+	int			 leading;
+	int64_t			 renewed_ms;	/* last successful write, monotonic */
+	int64_t			 observed_ms;	/* when the record last changed, as seen here */
+	int64_t			 leading_since;	/* wall clock, ms */
+	int			 exists;
+	struct kube_lease	 cur;		/* as last read or written */
+	struct kube_xfer	 x;
+	struct vg_buf		 rx;
+	char			*wbody;		/* the write in flight */
+	int			 writing;	/* the transfer in flight is a write */
+	int			 releasing;	/* draining: giving the Lease up */
+	struct event		*ev_tick;	/* the retry period */
+	struct event		*ev_deadline;	/* the renew deadline */
+	uint64_t		 acquired, lost, conflicts;
+	char			*holder_seen;	/* the holder last seen, for the log */
+};
+
+/* An Event to write (kube_events.c). */
+struct kevent {
+	struct kevent		*next;
+	struct kube_source	*ks;
+	char			*ns, *name, *reason, *body;
+	char			*patch;		/* refresh: a 409 sends this (lastTimestamp) */
+	struct kube_xfer	 x;
 };
 
 struct kube_source {
@@ -107,6 +150,23 @@ struct kube_source {
 	int			 npatch_inflight;
 	struct applier		*status_applier;
 	int			 draining;
+
+	/* one writer among the nodes */
+	struct kube_elector	 el;
+	char			*node;
+	/* the Lease was gained or lost (kube_lease.c -> kube_status.c) */
+	void			(*leader_changed)(struct kube_source *);
+	/* the Event writer: waiting, in flight */
+	struct kevent		*evq_head, *evq_tail;
+	struct kevent		*evfly;		/* in flight */
+	int			 nev_inflight;
+	size_t			 nev_queued;
+	uint64_t		 events_written, events_repeated, events_refreshed, events_failed;
+	struct kube_evstat {
+		const char	*reason;
+		uint64_t	 n;
+	}			 evstats[8];
+	size_t			 nevstats;
 };
 
 #endif

@@ -48,6 +48,26 @@ kube_timer_in(struct event *ev, int64_t ms)
 	evtimer_add(ev, &tv);
 }
 
+/* An answer counted by verb and status (0: no answer), for the metrics. */
+static void
+kube_http_count(struct kube_http *h, const char *verb, long code)
+{
+	size_t i;
+
+	if (verb == NULL)
+		verb = "get";
+	for (i = 0; i < h->nreqs; i++)
+		if (h->reqs[i].code == code && strcmp(h->reqs[i].verb, verb) == 0) {
+			h->reqs[i].n++;
+			return;
+		}
+	if (h->nreqs == KUBE_REQSTATS)
+		return;
+	h->reqs[h->nreqs].verb = verb;
+	h->reqs[h->nreqs].code = code;
+	h->reqs[h->nreqs++].n = 1;
+}
+
 /* libcurl on libevent */
 
 /* Hand every ended transfer to its owner, then say the round is over. */
@@ -72,6 +92,7 @@ check_done(struct kube_http *h)
 		curl_multi_remove_handle(h->multi, e);
 		curl_easy_cleanup(e);
 		x = priv;
+		kube_http_count(h, x->verb, rc == CURLE_OK ? code : 0);
 		hdrs = x->hdrs;
 		x->hdrs = NULL;
 		x->easy = NULL;
@@ -216,7 +237,7 @@ kube_http_prepare(struct kube_http *h, struct kube_xfer *x, const char *url)
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPIDLE, 30L);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPINTVL, 10L);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "vipgated/" PACKAGE_VERSION);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, h->user_agent);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https,http");
 	if (a->insecure) {
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
@@ -265,7 +286,7 @@ kube_http_cancel(struct kube_http *h, struct kube_xfer *x)
 
 void
 kube_http_init(struct kube_http *h, struct event_base *base, struct kube_auth *auth,
-    void (*round_done)(void *), void *arg)
+    const char *node, void (*round_done)(void *), void *arg)
 {
 	static int curl_ready;
 
@@ -279,6 +300,8 @@ kube_http_init(struct kube_http *h, struct event_base *base, struct kube_auth *a
 		curl_ready = 1;
 	}
 	h->base = base;
+	/* the node in the User-Agent: the API server's audit log tells nodes apart */
+	xasprintf(&h->user_agent, "vipgated/%s node/%s", PACKAGE_VERSION, node);
 	h->auth = *auth;
 	memset(auth, 0, sizeof(*auth));
 	h->round_done = round_done;
@@ -301,4 +324,5 @@ kube_http_cleanup(struct kube_http *h)
 	kube_auth_free(&h->auth);
 	free(h->token);
 	free(h->last_error);
+	free(h->user_agent);
 }

@@ -5,9 +5,13 @@
  * backoff. Nothing here blocks the loop. The source's files:
  *
  *   source_kube.c   this: List/Watch per kind, the source's life and status
- *   kube_status.c   the Service status writer (an applier)
+ *   kube_status.c   the Service status and Event writer (an applier)
+ *   kube_lease.c    the Lease: which node writes (leader election)
+ *   kube_events.c   Events on Services, written in turn
+ *   kube_show.c     the source's metrics
  *   kube_http.c     libcurl's multi interface on the libevent loop
  *   kube_codec.c    kubeconfig, List and watch-event decoding (pure)
+ *   kube_elect.c    the election's decision, Lease and Event bodies (pure)
  *
  * kube-int-t.h holds the state they share, kube-int.h their functions.
  */
@@ -318,6 +322,7 @@ watch_start(struct kube_watch *w, int list)
 		    "&timeoutSeconds=%d", ks->http.auth.server, w->path, w->rv,
 		    ks->watch_timeout_s + (int)(random() % ks->watch_timeout_s));
 	kube_http_prepare(&ks->http, &w->x, url);
+	w->x.verb = list ? "list" : "watch";
 	curl_easy_setopt(w->x.easy, CURLOPT_WRITEFUNCTION, watch_write);
 	curl_easy_setopt(w->x.easy, CURLOPT_WRITEDATA, w);
 	if (list)
@@ -445,6 +450,7 @@ watch_done(struct kube_watch *w, CURLcode rc, long code)
 	struct kube_source *ks = w->ks;
 	int64_t lasted = now_ms() - w->started;
 
+	w->restarts++;
 	if (w->relist || code == 410) {
 		w->failures = 0;
 		list_reset(w);
@@ -516,12 +522,14 @@ synced_check(void *arg)
 
 struct kube_source *
 ksrc_new(struct event_base *base, struct store *st, struct kube_auth *auth,
-    kube_changed_fn changed, void *arg)
+    const char *node, const char *lease_ns, kube_changed_fn changed, void *arg)
 {
 	struct kube_source *ks = xcalloc(1, sizeof(*ks));
 	int k;
 
 	ks->store = st;
+	ks->node = xstrdup(node);
+	ks->leader_changed = kube_status_leader_changed;
 	ks->changed = changed;
 	ks->changed_arg = arg;
 	ks->watch_timeout_s = WATCH_TIMEOUT_S;
@@ -532,8 +540,9 @@ ksrc_new(struct event_base *base, struct store *st, struct kube_auth *auth,
 		if (t && atoi(t) > 0 && atoi(t) <= WATCH_TIMEOUT_S)
 			ks->watch_timeout_s = atoi(t);
 	}
-	kube_http_init(&ks->http, base, auth, synced_check, ks);
+	kube_http_init(&ks->http, base, auth, node, synced_check, ks);
 	log_info("kubernetes: API server %s", ks->http.auth.server);
+	kube_lease_start(ks, lease_ns, node);
 	for (k = 0; k < K__COUNT; k++) {
 		struct kube_watch *w;
 		const char *path = kube_kind_path((enum obj_kind)k);
@@ -569,7 +578,10 @@ ksrc_free(struct kube_source *ks)
 		event_free(w->ev_timer);
 	}
 	kube_status_free(ks);
+	kube_events_drop(ks);
+	kube_lease_free_state(ks);
 	kube_http_cleanup(&ks->http);
+	free(ks->node);
 	free(ks);
 }
 
@@ -594,12 +606,15 @@ ksrc_status(const struct kube_source *ks)
 		    "resource_version", w->rv ? json_string(w->rv) : json_null(),
 		    "events", (json_int_t)w->events));
 	}
-	return json_pack("{s:s,s:b,s:I,s:I,s:o,s:I,s:I,s:o}",
+	return json_pack("{s:s,s:b,s:I,s:I,s:o,s:I,s:I,s:o,s:o,s:{s:I,s:I,s:I,s:I}}",
 	    "server", ks->http.auth.server, "synced", ks->synced,
 	    "kinds_synced", (json_int_t)nsynced, "kinds_total", (json_int_t)ks->nw,
 	    "last_error", ks->http.last_error ? json_string(ks->http.last_error) : json_null(),
 	    "status_patches_ok", (json_int_t)ks->patches_ok,
 	    "status_patches_failed", (json_int_t)ks->patches_failed,
-	    "kinds", kinds);
+	    "kinds", kinds, "lease", kube_lease_status(ks),
+	    "events", "written", (json_int_t)ks->events_written,
+	    "repeated", (json_int_t)ks->events_repeated,
+	    "refreshed", (json_int_t)ks->events_refreshed, "failed", (json_int_t)ks->events_failed);
 }
 

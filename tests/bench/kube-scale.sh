@@ -1,84 +1,269 @@
 #!/usr/bin/env bash
-# Benchmark (not a timed test): NSVC (10,000) LoadBalancer Services from the
-# mock API server (tests/daemon/kube-mock.py). Prints the time to list every
-# kind, to allocate every Service, to write every Service's status, the
-# latency from a watch event to its allocation (from the daemon's log), the
-# reconciles it took, CPU and RSS. Run from the build directory, as root.
+# Benchmark (not a timed test): the Kubernetes API source at scale, against
+# a real API server (etcd and kube-apiserver of tests/kube, as the account
+# of contrib/kubernetes/rbac.yaml) and against the mock
+# (tests/daemon/kube-mock.py), side by side:
+#   - NSVC (10,000) LoadBalancer Services and as many EndpointSlices (an
+#     endpoint on this node: every VIP is served here, a local address),
+#     created through the API before vipgated starts; the time from its
+#     start to every kind listed, every VIP allocated, every VIP a local
+#     address (served), every status written; its peak RSS;
+#   - NLAT (1,000) more created one at a time, every LAT_GAP_MS (50) ms
+#     (the EndpointSlice first, then the Service): the latency from the
+#     Service's creation (its POST sent) to its VIP served (the address
+#     seen by `ip monitor`), p50, p99, max.
+# KUBE_SCALE_SERVERS picks ("real mock" by default). Run from the build
+# directory, as root: make bench-kube.
 set -u
-[ "$(id -u)" -eq 0 ] || { echo "needs root (network namespace)"; exit 77; }
+[ "$(id -u)" -eq 0 ] || { echo "needs root (network namespaces)"; exit 77; }
 N=${NSVC:-10000}
+NLAT=${NLAT:-1000}
+GAP=${LAT_GAP_MS:-50}
+servers=${KUBE_SCALE_SERVERS:-real mock}
 bld=$(pwd)
-mock=$(cd "${srcdir:-$(dirname "$0")/../..}" && pwd)/tests/daemon/kube-mock.py
-ns=vg-kscale-$$
+src=$(cd "${srcdir:-$(dirname "$0")/../..}" && pwd)
+. "$src/tests/lib.sh"
+export WAIT_POLL=0.2
+ctl=$bld/vipgatectl
 tmp=$(mktemp -d /tmp/vg-kscale.XXXXXX)
-token=t$$
-pid= mpid=
-cleanup() { [ -n "$pid" ] && kill -9 $pid 2>/dev/null; [ -n "$mpid" ] && kill -9 $mpid 2>/dev/null; ip netns del $ns; rm -rf $tmp; }
+kdir=$tmp/kube
+mkdir -p "$kdir"
+kns=vg-kscale-$$
+kbin=${VIPGATE_KUBE_BIN:-$bld/tests/kube/bin}
+. "$src/tests/kube/lib.sh"
+pid= mpid= monpid=
+cleanup() {
+	[ -n "$pid" ] && kill -9 $pid 2>/dev/null
+	[ -n "$mpid" ] && kill -9 $mpid 2>/dev/null
+	[ -n "$monpid" ] && kill $monpid 2>/dev/null
+	kube_cleanup
+	ip netns del $kns 2>/dev/null
+	rm -rf $tmp
+}
 trap cleanup EXIT
-ip netns add $ns; ip -n $ns link set lo up
-cd $tmp
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key -out ca.crt -subj /CN=ca -days 1 2>/dev/null
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout srv.key -out srv.csr -subj /CN=api 2>/dev/null
-printf 'subjectAltName=IP:127.0.0.1\n' > ext
-openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out srv.crt -days 1 -extfile ext 2>/dev/null
-python3 - $N > init.json <<'PY'
+ip netns add $kns
+ip -n $kns link set lo up
+
+# objects and the client that creates them (one connection per thread)
+cat > $tmp/load.py <<'EOF'
+import http.client, json, ssl, sys, threading, time
+
+def obj_svc(i, prefix, ns):
+    return {"apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "%s%05d" % (prefix, i), "namespace": ns,
+                         "annotations": {"metallb.io/address-pool": "bulk"}},
+            "spec": {"type": "LoadBalancer", "allocateLoadBalancerNodePorts": False,
+                     "selector": {"app": "%s%05d" % (prefix, i)},
+                     "ports": [{"port": 80, "protocol": "TCP"}]}}
+
+def obj_slice(i, prefix, ns):
+    return {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+            "metadata": {"name": "%s%05d-x" % (prefix, i), "namespace": ns,
+                         "labels": {"kubernetes.io/service-name": "%s%05d" % (prefix, i)}},
+            "addressType": "IPv4",
+            "endpoints": [{"addresses": ["10.9.%d.%d" % (i // 250, i % 250 + 1)],
+                           "nodeName": "node-a", "conditions": {"ready": True}}],
+            "ports": [{"port": 80, "protocol": "TCP"}]}
+
+class Api:
+    def __init__(self, a):
+        self.mode, self.port = a["mode"], a["port"]
+        self.ctx = ssl.create_default_context(cafile=a["ca"])
+        if a.get("cert"):
+            self.ctx.load_cert_chain(a["cert"], a["key"])
+        self.hdr = {"Content-Type": "application/json"}
+        if a.get("token"):
+            self.hdr["Authorization"] = "Bearer " + a["token"]
+        self.local = threading.local()
+
+    def conn(self):
+        if not hasattr(self.local, "c"):
+            self.local.c = http.client.HTTPSConnection("127.0.0.1", self.port, context=self.ctx)
+        return self.local.c
+
+    def create(self, o):
+        if self.mode == "mock":
+            path = "/_mock/apply"
+        elif o["kind"] == "Service":
+            path = "/api/v1/namespaces/%s/services" % o["metadata"]["namespace"]
+        else:
+            path = "/apis/discovery.k8s.io/v1/namespaces/%s/endpointslices" % o["metadata"]["namespace"]
+        for attempt in range(5):
+            try:
+                c = self.conn()
+                c.request("POST", path, json.dumps(o), self.hdr)
+                r = c.getresponse()
+                r.read()
+                if r.status in (200, 201):
+                    return
+                raise RuntimeError("%s %s: HTTP %d" % (o["kind"], o["metadata"]["name"], r.status))
+            except (OSError, http.client.HTTPException):
+                del self.local.c
+                time.sleep(0.2)
+        raise RuntimeError("cannot create " + o["metadata"]["name"])
+
+a = json.loads(sys.argv[2])
+api = Api(a)
+if sys.argv[1] == "bulk":
+    n, threads = a["n"], 4
+    def work(k):
+        for i in range(k, n, threads):
+            api.create(obj_slice(i, "s", "bulk"))
+            api.create(obj_svc(i, "s", "bulk"))
+    ts = [threading.Thread(target=work, args=(k,)) for k in range(threads)]
+    [t.start() for t in ts]
+    [t.join() for t in ts]
+elif sys.argv[1] == "latency":
+    # one at a time, at a pace; the time each Service's POST is sent
+    out = open(a["out"], "w")
+    for i in range(a["n"]):
+        api.create(obj_slice(i, "l", "bulk"))
+        t = time.time()
+        api.create(obj_svc(i, "l", "bulk"))
+        out.write("bulk/l%05d %.6f\n" % (i, t))
+        time.sleep(a["gap"] / 1000.0)
+EOF
+
+# the VIPs each Service got (from vipgatectl), the time each was seen added
+# (ip -ts monitor) and the POST times: the latencies
+cat > $tmp/lat.py <<'EOF'
+import datetime, json, sys
+posts = dict(l.split() for l in open(sys.argv[1]))
+vips = {}
+for s in json.load(open(sys.argv[2]))["services"]:
+    if s["vips"]:
+        vips[s["vips"][0]] = s["namespace"] + "/" + s["name"]
+seen = {}
+for l in open(sys.argv[3]):
+    if not l.startswith("[") or " inet " not in l:
+        continue
+    t = datetime.datetime.strptime(l[1:27], "%Y-%m-%dT%H:%M:%S.%f").timestamp()
+    ip = l.split(" inet ")[1].split("/")[0]
+    if ip in vips and vips[ip] not in seen:
+        seen[vips[ip]] = t
+lat = sorted((seen[k] - float(t)) * 1000 for k, t in posts.items() if k in seen)
+if not lat:
+    print("no latency measured"); sys.exit(0)
+p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))]
+print("%d/%d served: p50 %.0f ms, p99 %.0f ms, max %.0f ms" % (len(lat), len(posts), p(0.5), p(0.99), lat[-1]))
+EOF
+
+cat > $tmp/pool.yaml <<'EOF'
+apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: bulk, namespace: metallb-system}
+spec:
+  addresses: [10.128.0.0/16]
+  autoAssign: false
+---
+apiVersion: metallb.io/v1beta1
+kind: L2Advertisement
+metadata: {name: bulk, namespace: metallb-system}
+spec: {ipAddressPools: [bulk]}
+EOF
+
+el() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1f", b - a}'; }
+kstat() { "$ctl" -s $tmp/sock --json status | /usr/bin/python3 -c '
 import json, sys
-n = int(sys.argv[1])
-objs = [{"apiVersion":"metallb.io/v1beta1","kind":"IPAddressPool","metadata":{"name":"pool","namespace":"metallb-system"},"spec":{"addresses":["10.0.0.0/16"]}}]
-for i in range(n):
-    objs.append({"apiVersion":"v1","kind":"Service","metadata":{"name":"s%05d"%i,"namespace":"default"},
-                 "spec":{"type":"LoadBalancer","selector":{"app":"a%d"%i},"ports":[{"port":80,"protocol":"TCP"}]}})
-print(json.dumps(objs))
-PY
-printf '%s\n' $token > token
-cat > kubeconfig <<EOC
+d = json.load(sys.stdin)["kubernetes"]
+for k in sys.argv[1].split("."):
+    d = d[k]
+print(d)' "$1"; }
+n_alloc() { "$ctl" -s $tmp/sock --json services | /usr/bin/python3 -c '
+import json, sys; print(sum(1 for s in json.load(sys.stdin)["services"] if s["vips"]))'; }
+n_addr() { ip -n $kns -o addr show dev lo | grep -c 'inet 10\.128\.'; }
+ge() { [ "$("$1")" -ge "$2" ] 2>/dev/null; }
+synced() { [ "$(kstat synced)" = True ]; }
+
+run() { # real|mock
+	local s=$1 t0 t1 t2 t3 t4 args
+	mkdir -p $tmp/$s/state $tmp/$s/empty
+	if [ $s = real ]; then
+		kube_init || exit 1
+		kctl apply -f "$src/contrib/kubernetes/rbac.yaml" >/dev/null
+		kctl create token vipgated -n vipgate-system --duration 2h > $tmp/token
+		kube_token_kubeconfig $tmp/$s/kubeconfig $tmp/token
+		kctl create namespace metallb-system >/dev/null
+		kctl create namespace bulk >/dev/null
+		kctl apply -f $tmp/pool.yaml >/dev/null
+		args="{\"mode\":\"real\",\"port\":$kport,\"ca\":\"$kdir/ca.crt\",\"cert\":\"$kdir/admin.crt\",\"key\":\"$kdir/admin.key\""
+	else
+		local d=$tmp/mock
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout $d/ca.key -out $d/ca.crt -subj /CN=ca -days 1 2>/dev/null
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout $d/srv.key -out $d/srv.csr -subj /CN=api 2>/dev/null
+		printf 'subjectAltName=IP:127.0.0.1\n' > $d/ext
+		openssl x509 -req -in $d/srv.csr -CA $d/ca.crt -CAkey $d/ca.key -CAcreateserial -out $d/srv.crt -days 1 -extfile $d/ext 2>/dev/null
+		echo tok$$ > $d/token
+		local port; port=$(kube_free_port)
+		ip netns exec $kns /usr/bin/python3 "$src/tests/daemon/kube-mock.py" --port $port --cert $d/srv.crt \
+		    --key $d/srv.key --token tok$$ --max-page 500 > $d/mock.log 2>&1 &
+		mpid=$!
+		cat > $d/kubeconfig <<EOC
 current-context: t
 contexts: [{name: t, context: {cluster: c, user: u}}]
-clusters: [{name: c, cluster: {server: "https://127.0.0.1:6443", certificate-authority: ca.crt}}]
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:$port", certificate-authority: ca.crt}}]
 users: [{name: u, user: {tokenFile: token}}]
 EOC
-mkdir objs state
-cat > vipgate.yaml <<EOC
+		args="{\"mode\":\"mock\",\"port\":$port,\"ca\":\"$d/ca.crt\",\"token\":\"tok$$\""
+		wait_for 10 ip netns exec $kns curl -sf --cacert $d/ca.crt -H "Authorization: Bearer tok$$" \
+		    https://127.0.0.1:$port/_mock/patches
+		ip netns exec $kns curl -sf --cacert $d/ca.crt -H "Authorization: Bearer tok$$" \
+		    -X POST -d '{"apiVersion":"metallb.io/v1beta1","kind":"IPAddressPool","metadata":{"name":"bulk","namespace":"metallb-system"},"spec":{"addresses":["10.128.0.0/16"],"autoAssign":false}}' \
+		    https://127.0.0.1:$port/_mock/apply >/dev/null
+		ip netns exec $kns curl -sf --cacert $d/ca.crt -H "Authorization: Bearer tok$$" \
+		    -X POST -d '{"apiVersion":"metallb.io/v1beta1","kind":"L2Advertisement","metadata":{"name":"bulk","namespace":"metallb-system"},"spec":{"ipAddressPools":["bulk"]}}' \
+		    https://127.0.0.1:$port/_mock/apply >/dev/null
+	fi
+	t0=$EPOCHREALTIME
+	ip netns exec $kns /usr/bin/python3 $tmp/load.py bulk "$args,\"n\":$N}" || { echo "$s: creating failed"; exit 1; }
+	echo "$s: $N Services and $N EndpointSlices created through the API in $(el $t0 $EPOCHREALTIME) s"
+	cat > $tmp/$s/vipgate.yaml <<EOC
 node: {name: node-a}
-objects: {paths: [objs]}
-kubernetes: {kubeconfig: kubeconfig}
+objects: {paths: [$tmp/$s/empty]}
+kubernetes: {kubeconfig: $tmp/$s/kubeconfig}
 control: {socket: $tmp/sock}
 addresses: {interface: lo}
 gateway: {enabled: false}
-state_dir: state
+state_dir: $tmp/$s/state
 log: {level: info}
 EOC
-ip netns exec $ns python3 $mock --port 6443 --cert srv.crt --key srv.key --token $token --init init.json > mock.log 2>&1 &
-mpid=$!
-api() { ip netns exec $ns curl -sf --max-time 30 --cacert ca.crt -H "Authorization: Bearer $token" -X "$1" ${3:+-d "$3"} "https://127.0.0.1:6443$2"; }
-for i in $(seq 100); do api GET /_mock/patches >/dev/null && break; sleep 0.2; done
-t0=$(date +%s.%N)
-ip netns exec $ns $bld/vipgated -f -c vipgate.yaml > log 2>&1 &
-pid=$!
-deadline=$(( $(date +%s) + 120 ))
-bounded() { [ "$(date +%s)" -lt $deadline ] || { echo "timed out"; tail log; exit 1; }; }
-until grep -q "every kind is listed" log; do bounded; sleep 0.05; done
-t1=$(date +%s.%N)
-until grep -q "reconcile #1\|allocated" log && [ "$($bld/vipgatectl -s sock --json services | python3 -c 'import json,sys; print(sum(1 for s in json.load(sys.stdin)["services"] if s["vips"]))')" -ge $N ]; do bounded; sleep 0.1; done
-t2=$(date +%s.%N)
-until [ "$(api GET /_mock/patches | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" -ge $N ]; do bounded; sleep 0.5; done
-t3=$(date +%s.%N)
-echo "N=$N: listed in $(awk "BEGIN{printf \"%.2f\", $t1 - $t0}") s; all allocated at $(awk "BEGIN{printf \"%.2f\", $t2 - $t0}") s; $N status PATCHes received at $(awk "BEGIN{printf \"%.2f\", $t3 - $t0}") s"
-sleep 2
-# watch event -> allocation latency, from the daemon's log timestamps
-for k in 1 2 3 4 5; do
-	ts=$(date +%H:%M:%S.%3N)
-	api POST /_mock/apply '{"apiVersion":"v1","kind":"Service","metadata":{"name":"late'$k'","namespace":"default"},"spec":{"type":"LoadBalancer","ports":[{"port":80}]}}' >/dev/null
-	until grep -q "service default/late$k: allocated" log; do bounded; sleep 0.02; done
-	ta=$(grep "service default/late$k: allocated" log | head -1 | cut -c1-12)
-	python3 -c "
-import sys
-def s(t): h,m,x=t.split(':'); return int(h)*3600+int(m)*60+float(x)
-print('event -> allocated: %.0f ms (POST at $ts, allocated at $ta)' % ((s('$ta')-s('$ts'))*1000))"
-	sleep 0.3
-done
-echo "status writes logged: $(grep -c "status written" log)"
-$bld/vipgatectl -s sock --json status | python3 -c 'import json,sys; d=json.load(sys.stdin); print("reconciles", d["reconciles"])'
-ps -o pid=,time=,comm= -p $pid,$mpid
-ps -o rss=,vsz= -p $pid | awk '{print "vipgated RSS " $1/1024 " MB"}'
-grep -i "warn\|error" log | head -5
+	t0=$EPOCHREALTIME
+	ip netns exec $kns "$bld/vipgated" -f -c $tmp/$s/vipgate.yaml > $tmp/$s/log 2>&1 &
+	pid=$!
+	wait_for 10 "$ctl" -s $tmp/sock status >/dev/null
+	wait_for 300 synced || { echo "$s: not listed in 300 s"; tail $tmp/$s/log; exit 1; }
+	t1=$EPOCHREALTIME
+	wait_for 300 ge n_alloc $N || { echo "$s: not all allocated"; exit 1; }
+	t2=$EPOCHREALTIME
+	wait_for 300 ge n_addr $N || { echo "$s: not all served ($(n_addr))"; exit 1; }
+	t3=$EPOCHREALTIME
+	until [ "$(kstat status_patches_ok)" -ge $N ] 2>/dev/null; do
+		[ "$(el $t0 $EPOCHREALTIME | cut -d. -f1)" -lt 900 ] || break; sleep 1; done
+	t4=$EPOCHREALTIME
+	local rss; rss=$(awk '/VmHWM/ {printf "%.0f", $2 / 1024}' /proc/$pid/status)
+	printf '%s\t%s\t%s\t%s\t%s\t%s\n' $s "$(el $t0 $t1)" "$(el $t0 $t2)" "$(el $t0 $t3)" "$(el $t0 $t4)" "$rss" >> $tmp/bulk.tsv
+	echo "$s: listed at $(el $t0 $t1) s, all allocated at $(el $t0 $t2) s, all served at $(el $t0 $t3) s, statuses written at $(el $t0 $t4) s; peak RSS $rss MB"
+	# latency, one at a time
+	ip netns exec $kns ip -ts monitor address > $tmp/$s/mon 2>&1 &
+	monpid=$!
+	sleep 0.5
+	ip netns exec $kns /usr/bin/python3 $tmp/load.py latency "$args,\"n\":$NLAT,\"gap\":$GAP,\"out\":\"$tmp/$s/posts\"}" ||
+		{ echo "$s: latency creations failed"; exit 1; }
+	wait_for 60 ge n_addr $((N + NLAT))
+	kill $monpid; monpid=
+	"$ctl" -s $tmp/sock --json services > $tmp/$s/svcs.json
+	local lat; lat=$(/usr/bin/python3 $tmp/lat.py $tmp/$s/posts $tmp/$s/svcs.json $tmp/$s/mon)
+	echo "$s: creation -> served, $NLAT Services every $GAP ms: $lat"
+	printf '%s\t%s\n' $s "$lat" >> $tmp/lat.tsv
+	echo "$s: peak RSS at the end $(awk '/VmHWM/ {printf "%.0f", $2 / 1024}' /proc/$pid/status) MB, CPU $(ps -o time= -p $pid)," \
+	    "events written $(kstat events.written), reconciles $("$ctl" -s $tmp/sock --json status | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["reconciles"])')"
+	stop $pid; pid=
+	if [ $s = real ]; then kube_cleanup; else kill -9 $mpid; wait $mpid 2>/dev/null; mpid=; fi
+}
+
+for s in $servers; do run $s; done
+echo
+echo "N=$N   listed   allocated   served   statuses   peak RSS (s from vipgated's start; MB)"
+awk -F'\t' '{printf "%-6s %8s %11s %8s %10s %8s MB\n", $1, $2, $3, $4, $5, $6}' $tmp/bulk.tsv
+echo "creation -> served, $NLAT Services one by one:"
+sed 's/^/  /' $tmp/lat.tsv

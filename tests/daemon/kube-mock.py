@@ -4,7 +4,8 @@
 HTTPS with the certificate the test makes, a bearer token, LIST with a
 resourceVersion (in pages: limit and continue), WATCH as a chunked stream of JSON lines (with BOOKMARKs),
 410 Gone for a compacted resourceVersion, a 404 for the kinds it is told
-are not installed, and Service status PATCHes (merge patch) recorded.
+are not installed, and Service status PATCHes (merge patch) recorded;
+Leases (updates conditioned on the resourceVersion) and Events kept.
 The state and the event history survive a restart (--state), so a watch
 resumes across a restart as it does with a real API server (etcd keeps it).
 
@@ -188,6 +189,15 @@ class Handler(BaseHTTPRequestHandler):
         if u.path == "/_mock/patches":
             with st.lock:
                 return self.send_json(200, st.patches)
+        if u.path == "/_mock/events":
+            with st.lock:
+                return self.send_json(200, list(EVENTS.values()))
+        if u.path.startswith(LEASES):
+            with st.lock:
+                lease = LEASE_OBJS.get(u.path)
+            if lease is None:
+                return self.status(404, "NotFound", "leases.coordination.k8s.io not found")
+            return self.send_json(200, lease)
         if u.path not in COLLECTIONS:
             return self.status(404, "NotFound", "the server could not find the requested resource")
         gv, kind, _ = COLLECTIONS[u.path]
@@ -265,10 +275,51 @@ class Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError, OSError):
             self.close_connection = True
 
+    def do_PUT(self):
+        if not self.authorized():
+            return
+        path = urlparse(self.path).path
+        if not path.startswith(LEASES):
+            return self.status(405, "MethodNotAllowed", "only Leases are updated here")
+        obj = self.body()
+        with self.st.lock:
+            cur = LEASE_OBJS.get(path)
+            if cur is None:
+                return self.status(404, "NotFound", "leases.coordination.k8s.io not found")
+            # an update names the resourceVersion it read: another is a conflict
+            if obj.get("metadata", {}).get("resourceVersion") != cur["metadata"]["resourceVersion"]:
+                return self.status(409, "Conflict", "the object has been modified")
+            LEASE_RV[0] += 1
+            obj["metadata"]["resourceVersion"] = str(LEASE_RV[0])
+            LEASE_OBJS[path] = obj
+        self.send_json(200, obj)
+
+    def create(self, path):
+        obj = self.body()
+        name = obj.get("metadata", {}).get("name", "")
+        with self.st.lock:
+            if path.startswith(LEASES):
+                key = path + "/" + name
+                if key in LEASE_OBJS:
+                    return self.status(409, "AlreadyExists", "already exists")
+                LEASE_RV[0] += 1
+                obj["metadata"]["resourceVersion"] = str(LEASE_RV[0])
+                LEASE_OBJS[key] = obj
+            else:
+                key = path + "/" + name
+                if key in EVENTS:
+                    return self.status(409, "AlreadyExists", "already exists")
+                EVENTS[key] = obj
+        self.send_json(201, obj)
+
     def do_POST(self):
         if not self.authorized():
             return
         st = self.st
+        path = urlparse(self.path).path
+        if path.startswith(LEASES) or (path.startswith("/api/v1/namespaces/") and
+                                       path.endswith("/events")):
+            return self.create(path)
         try:
             if self.path == "/_mock/apply":
                 st.apply(self.body())
@@ -306,6 +357,11 @@ class Handler(BaseHTTPRequestHandler):
             merge_patch(obj, {"status": patch.get("status", {})})
             st.emit(coll, "MODIFIED", obj)
             self.send_json(200, obj)
+
+
+# coordination.k8s.io Leases (one writer among the nodes) and Events
+LEASES = "/apis/coordination.k8s.io/v1/namespaces/"
+LEASE_OBJS, LEASE_RV, EVENTS = {}, [0], {}
 
 
 def main():

@@ -167,6 +167,9 @@ sa_user=system:serviceaccount:vipgate-system:vipgated
 check "the account may not read ConfigMaps (least privilege)" test "$(sa_kubectl auth can-i list configmaps -A)" = no
 check "nor update Services" test "$(sa_kubectl auth can-i update services -A)" = no
 check "but may patch services/status" test "$(sa_kubectl auth can-i patch services --subresource=status -A)" = yes
+check "create Events" test "$(sa_kubectl auth can-i create events -n default)" = yes
+check "and update its Lease" test "$(sa_kubectl auth can-i update leases/vipgated -n vipgate-system)" = yes
+check "not another" test "$(sa_kubectl auth can-i update leases/kube-scheduler -n vipgate-system)" = no
 
 # --- the seed, from files and from the API --------------------------------
 mkdir -p "$tmp/seed" "$tmp/state" "$tmp/empty"
@@ -460,8 +463,12 @@ check "the API server denied vipgated's account nothing (no 401/403 but while an
 check "it listed, watched and patched services/status" sh -c \
     "grep -q '^verb list services ' '$tmp/audit.txt' && grep -q '^verb watch services ' '$tmp/audit.txt' &&
     grep -q '^verb patch services/status ' '$tmp/audit.txt'"
-check "and used no other verb than list, watch, patch" sh -c \
-    "! grep '^verb ' '$tmp/audit.txt' | grep -qv '^verb \\(list\\|watch\\|patch\\) '"
+check "its Lease: get, create or update; Events: create" sh -c \
+    "grep -q '^verb update leases ' '$tmp/audit.txt' && grep -q '^verb create events ' '$tmp/audit.txt'"
+check "and no other verb than list, watch, patch (Services), get/create/update (Leases), create/patch (Events)" sh -c \
+    "! grep '^verb ' '$tmp/audit.txt' | grep -v '^verb \\(list\\|watch\\) ' |
+    grep -v '^verb patch services/status ' | grep -v '^verb \\(get\\|create\\|update\\) leases ' |
+    grep -qv '^verb \\(create\\|patch\\) events '"
 check "vipgated logged no 403 during the bulk run" sh -c "! grep -q 'HTTP 403' '$tmp/log'"
 
 echo "kube-real: $passes passed, $fails failed"

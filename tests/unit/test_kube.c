@@ -487,6 +487,163 @@ test_files_beside_api(void)
 	CU_ASSERT_EQUAL(system(cmd), 0);
 }
 
+/* The leader election's decision (client-go's timings). */
+static void
+test_elect_decide(void)
+{
+	struct kube_elect_in in = {
+		.exists = 1, .holder = "node-b", .duration_ms = 15000, .observed_ms = 1000,
+		.now = 1000, .me = "node-a", .renew_deadline_ms = 10000,
+	};
+
+	/* no Lease: create it */
+	in.exists = 0;
+	CU_ASSERT_EQUAL(kube_elect_decide(&in), KE_CREATE);
+	in.exists = 1;
+	/* another holds it, seen renewed just now: wait */
+	CU_ASSERT_EQUAL(kube_elect_decide(&in), KE_WAIT);
+	/* unchanged for less than its duration: still wait */
+	in.now = 1000 + 14999;
+	CU_ASSERT_EQUAL(kube_elect_decide(&in), KE_WAIT);
+	/* unchanged for its duration, on our clock: take it */
+	in.now = 1000 + 15000;
+	CU_ASSERT_EQUAL(kube_elect_decide(&in), KE_TAKE);
+	/* the record's own duration counts, not ours */
+	in.duration_ms = 30000;
+	CU_ASSERT_EQUAL(kube_elect_decide(&in), KE_WAIT);
+	in.now = 1000 + 30000;
+	CU_ASSERT_EQUAL(kube_elect_decide(&in), KE_TAKE);
+	/* no duration written: the default (15 s) */
+	in.duration_ms = 0;
+	in.now = 1000 + 14000;
+	CU_ASSERT_EQUAL(kube_elect_decide(&in), KE_WAIT);
+	in.now = 1000 + 15000;
+	CU_ASSERT_EQUAL(kube_elect_decide(&in), KE_TAKE);
+	/* given up (no holder, a released Lease): take it at once */
+	in.now = 1001;
+	in.holder = "";
+	CU_ASSERT_EQUAL(kube_elect_decide(&in), KE_TAKE);
+	in.holder = NULL;
+	CU_ASSERT_EQUAL(kube_elect_decide(&in), KE_TAKE);
+	/* ours (a restart under the same name too): renew */
+	in.holder = "node-a";
+	CU_ASSERT_EQUAL(kube_elect_decide(&in), KE_RENEW);
+	in.leading = 1;
+	in.renewed_ms = 1000;
+	in.now = 1000 + 9999;
+	CU_ASSERT_EQUAL(kube_elect_decide(&in), KE_RENEW);
+	/* not renewed for the renew deadline: stop writing, before another
+	 * may take over (deadline < duration) */
+	in.now = 1000 + 10000;
+	CU_ASSERT_EQUAL(kube_elect_decide(&in), KE_STEP_DOWN);
+	/* leading, but the record names another: step down */
+	in.now = 1000 + 3000;
+	in.holder = "node-c";
+	CU_ASSERT_EQUAL(kube_elect_decide(&in), KE_STEP_DOWN);
+	/* identity compared whole */
+	in.leading = 0;
+	in.holder = "node-a2";
+	CU_ASSERT_EQUAL(kube_elect_decide(&in), KE_WAIT);
+	CU_ASSERT_STRING_EQUAL(kube_elect_act_name(KE_STEP_DOWN), "step down");
+}
+
+static void
+test_lease_codec(void)
+{
+	const char *ok = "{\"kind\":\"Lease\",\"apiVersion\":\"coordination.k8s.io/v1\","
+	    "\"metadata\":{\"name\":\"vipgated\",\"namespace\":\"vipgate-system\","
+	    "\"resourceVersion\":\"4711\"},\"spec\":{\"holderIdentity\":\"node-b\","
+	    "\"leaseDurationSeconds\":15,\"acquireTime\":\"2026-12-07T18:00:00.000000Z\","
+	    "\"renewTime\":\"2026-12-07T18:00:02.000000Z\",\"leaseTransitions\":3}}";
+	const char *nospec = "{\"kind\":\"Lease\",\"metadata\":{\"resourceVersion\":\"9\"}}";
+	const char *bad[] = {
+		"", "[]", "{\"kind\":\"Service\",\"metadata\":{\"resourceVersion\":\"1\"}}",
+		"{\"kind\":\"Lease\",\"metadata\":{}}",
+		"{\"kind\":\"Lease\",\"metadata\":{\"resourceVersion\":\"1\"},\"spec\":[]}",
+		"{\"kind\":\"Lease\",\"metadata\":{\"resourceVersion\":\"1\"},"
+		    "\"spec\":{\"holderIdentity\":7}}",
+		"{\"kind\":\"Lease\",\"kind\":\"Lease\"}",
+	};
+	struct kube_lease l;
+	const char *err;
+	char *b;
+	size_t i;
+
+	CU_ASSERT_EQUAL_FATAL(kube_lease_decode(ok, strlen(ok), &l, &err), 0);
+	CU_ASSERT_STRING_EQUAL(l.rv, "4711");
+	CU_ASSERT_STRING_EQUAL(l.holder, "node-b");
+	CU_ASSERT_EQUAL(l.duration_s, 15);
+	CU_ASSERT_EQUAL(l.transitions, 3);
+	CU_ASSERT_STRING_EQUAL(l.acquire_time, "2026-12-07T18:00:00.000000Z");
+	kube_lease_free(&l);
+	CU_ASSERT_EQUAL_FATAL(kube_lease_decode(nospec, strlen(nospec), &l, &err), 0);
+	CU_ASSERT_PTR_NULL(l.holder);
+	CU_ASSERT_EQUAL(l.duration_s, 0);
+	kube_lease_free(&l);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CU_ASSERT_EQUAL(kube_lease_decode(bad[i], strlen(bad[i]), &l, &err), -1);
+		CU_ASSERT_PTR_NOT_NULL(err);
+		CU_ASSERT_PTR_NULL(l.rv);
+	}
+	/* an update is conditioned on the resourceVersion read */
+	b = kube_lease_body("vipgate-system", "vipgated", "4711", "node-a", 15,
+	    "2026-12-07T18:00:00.000000Z", "2026-12-07T18:00:04.000000Z", 4);
+	CU_ASSERT_EQUAL_FATAL(kube_lease_decode(b, strlen(b), &l, &err), 0);
+	CU_ASSERT_STRING_EQUAL(l.rv, "4711");
+	CU_ASSERT_STRING_EQUAL(l.holder, "node-a");
+	CU_ASSERT_EQUAL(l.transitions, 4);
+	CU_ASSERT_PTR_NOT_NULL(strstr(b, "\"renewTime\":\"2026-12-07T18:00:04.000000Z\""));
+	kube_lease_free(&l);
+	free(b);
+	/* a create has none; a release names no holder */
+	b = kube_lease_body("ns", "vipgated", NULL, NULL, 1, NULL, NULL, 0);
+	CU_ASSERT_PTR_NULL(strstr(b, "resourceVersion"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(b, "\"holderIdentity\":null"));
+	free(b);
+}
+
+static void
+test_event_body(void)
+{
+	struct kube_event_in in = {
+		.ns = "default", .name = "web", .uid = "1234-5678", .reason = "IPAllocated",
+		.message = "Assigned IP [\"192.168.1.200\"]", .node = "node-a",
+		.time = "2026-12-07T18:00:00Z",
+	};
+	char *n1, *n2, *n3, *b;
+	char t[40];
+
+	n1 = kube_event_name("web", "IPAllocated", in.message);
+	n2 = kube_event_name("web", "IPAllocated", in.message);
+	n3 = kube_event_name("web", "IPAllocated", "Assigned IP [\"192.168.1.201\"]");
+	/* the same event has the same name (a repeat collides), another not */
+	CU_ASSERT_STRING_EQUAL(n1, n2);
+	CU_ASSERT_STRING_NOT_EQUAL(n1, n3);
+	CU_ASSERT_EQUAL(strncmp(n1, "web.", 4), 0);
+	CU_ASSERT_EQUAL(strlen(n1), 4 + 16);
+	in.event_name = n1;
+	b = kube_event_body(&in);
+	CU_ASSERT_PTR_NOT_NULL(strstr(b, "\"involvedObject\":{\"apiVersion\":\"v1\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(b, "\"uid\":\"1234-5678\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(b, "\"message\":\"Assigned IP [\\\"192.168.1.200\\\"]\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(b, "\"type\":\"Normal\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(b, "\"source\":{\"component\":\"vipgated\",\"host\":\"node-a\"}"));
+	free(b);
+	in.warning = 1;
+	in.uid = NULL;
+	b = kube_event_body(&in);
+	CU_ASSERT_PTR_NOT_NULL(strstr(b, "\"type\":\"Warning\""));
+	CU_ASSERT_PTR_NULL(strstr(b, "\"uid\""));
+	free(b);
+	free(n1);
+	free(n2);
+	free(n3);
+	kube_time_fmt(1796666400123LL, 1, t, sizeof(t));
+	CU_ASSERT_STRING_EQUAL(t, "2026-12-07T18:00:00.123000Z");
+	kube_time_fmt(1796666400123LL, 0, t, sizeof(t));
+	CU_ASSERT_STRING_EQUAL(t, "2026-12-07T18:00:00Z");
+}
+
 static const struct cu_test tests[] = {
 	{ "kubeconfig: current context, token, CA data, relative paths", test_kubeconfig_token },
 	{ "kubeconfig: CA file, tokenFile, insecure", test_kubeconfig_files_insecure },
@@ -503,6 +660,9 @@ static const struct cu_test tests[] = {
 	{ "failures in a row: warned 1, 2, 4, 8, ...", test_failure_loud },
 	{ "backoff: exponential, jittered, bounded", test_backoff },
 	{ "objects from files beside the API's", test_files_beside_api },
+	{ "leader election: the decision", test_elect_decide },
+	{ "leader election: the Lease decoded and written", test_lease_codec },
+	{ "Events: names against repeats, bodies", test_event_body },
 	{ NULL, NULL }
 };
 
