@@ -33,27 +33,13 @@ vipgated=$bld/vipgated
 ctl=$bld/vipgatectl
 export WAIT_POLL=0.2
 
-if [ "${VIPGATE_NO_KUBE:-0}" = 1 ]; then
-	echo "SKIP: VIPGATE_NO_KUBE=1: no Kubernetes control plane on this machine"
-	exit 77
-fi
-if [ -n "${VIPGATE_KUBE_BIN:-}" ]; then
-	kbin=$VIPGATE_KUBE_BIN
-else
-	"$src/tests/kube/build.sh" "$bld"
-	rc=$?
-	[ $rc -eq 0 ] || { echo "FAIL: tests/kube/build.sh: exit $rc (VIPGATE_NO_KUBE=1 skips this test)"; exit 1; }
-	kbin=$bld/tests/kube/bin
-fi
-for b in etcd kube-apiserver kubectl; do
-	[ -x "$kbin/$b" ] || { echo "FAIL: $kbin/$b missing"; exit 1; }
-done
+. "$src/tests/kube/lib.sh"
+kube_need "$bld"
 
 kns=vg-klease-$$
 tmp=$(mktemp -d /tmp/vg-klease.XXXXXX)
 kdir=$tmp/kube
 mkdir -p "$kdir"
-. "$src/tests/kube/lib.sh"
 nodes="node-a node-b node-c"
 declare -A pid port
 fails=0 passes=0

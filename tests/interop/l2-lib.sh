@@ -185,6 +185,35 @@ spec:
 EOC
 }
 
+# l2_gw_lab VIP: l2_setup and l2_gw_setup, the nodes started, checked that
+# the three speakers agree on the VIP's owner ($owner, $o its letter) and
+# that the client reaches the gateway on it
+l2_gw_lab() {
+	local n
+	l2_setup
+	l2_gw_setup "$1"
+	l2_dump_start
+	for n in $L2_NODES; do l2_start $n; done
+	owner=
+	check "three speakers agree on the gateway VIP's owner" wait_for 10 l2_gw_converged "$1"
+	o=${owner#node-}
+	echo "owner: $owner (${L2_MAC[$o]})"
+	check "the client reaches the gateway on $1" wait_for 5 \
+		ip netns exec $L2_PFX-cl curl -sf -m 1 -o /dev/null http://$1/
+}
+l2_gw_converged() { owner=$(l2_converged "$1" 3) && [ -n "$owner" ]; }
+
+# l2_gw_loop VIP SECONDS: the client's requests in a loop, in the
+# background ($loop); "$tmp/loop.out" then holds "requests failures"
+l2_gw_loop() {
+	ip netns exec $L2_PFX-cl sh -c "end=\$((\$(date +%s) + $2)); n=0; f=0
+		while [ \$(date +%s) -lt \$end ]; do
+			n=\$((n + 1)); curl -sf -m 2 -o /dev/null http://$1/ || f=\$((f + 1))
+			sleep 0.02
+		done; echo \"\$n \$f\"" > "$tmp/loop.out" 2>&1 &
+	loop=$!
+}
+
 l2_start() { # node
 	ip netns exec $L2_PFX-$1 "$bld/vipgated" -f -c "$tmp/$1.yaml" >>"$tmp/$1.log" 2>&1 &
 	L2_PID[$1]=$!

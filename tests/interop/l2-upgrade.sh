@@ -26,25 +26,9 @@ fail() {
 now_ns() { date +%s%N; }
 GW_VIP=10.77.0.205
 
-l2_setup
-l2_gw_setup $GW_VIP
-l2_dump_start
-for n in $L2_NODES; do l2_start $n; done
+l2_gw_lab $GW_VIP
 
-owner=
-converged() { owner=$(l2_converged $GW_VIP 3) && [ -n "$owner" ]; }
-check "three speakers agree on the gateway VIP's owner" wait_for 10 converged
-o=${owner#node-}
-echo "owner: $owner (${L2_MAC[$o]})"
-check "the client reaches the gateway on $GW_VIP" wait_for 5 \
-	ip netns exec $L2_PFX-cl curl -sf -m 1 -o /dev/null http://$GW_VIP/
-
-ip netns exec $L2_PFX-cl sh -c "end=\$((\$(date +%s) + 7)); n=0; f=0
-	while [ \$(date +%s) -lt \$end ]; do
-		n=\$((n + 1)); curl -sf -m 2 -o /dev/null http://$GW_VIP/ || f=\$((f + 1))
-		sleep 0.02
-	done; echo \"\$n \$f\"" > "$tmp/loop.out" 2>&1 &
-loop=$!
+l2_gw_loop $GW_VIP 7
 # one ARP request every 50 ms (an unanswered one prints Timeout)
 ip netns exec $L2_PFX-cl timeout 15 arping -i eth0 -W 0.05 -c 120 $GW_VIP \
 	> "$tmp/arping" 2>&1 &

@@ -17,6 +17,28 @@
 khere=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ketcd_pid= kapi_pid= kapi2_pid=
 
+# kube_need BUILDDIR: skip (exit 77) with VIPGATE_NO_KUBE=1; else $kbin:
+# VIPGATE_KUBE_BIN, or the peers tests/kube/build.sh builds (and caches)
+# in BUILDDIR; fails when one is missing
+kube_need() {
+	local rc b
+	if [ "${VIPGATE_NO_KUBE:-0}" = 1 ]; then
+		echo "SKIP: VIPGATE_NO_KUBE=1: no Kubernetes control plane on this machine"
+		exit 77
+	fi
+	if [ -n "${VIPGATE_KUBE_BIN:-}" ]; then
+		kbin=$VIPGATE_KUBE_BIN
+	else
+		"$khere/build.sh" "$1"
+		rc=$?
+		[ $rc -eq 0 ] || { echo "FAIL: tests/kube/build.sh: exit $rc (VIPGATE_NO_KUBE=1 skips this test)"; exit 1; }
+		kbin=$1/tests/kube/bin
+	fi
+	for b in etcd kube-apiserver kubectl; do
+		[ -x "$kbin/$b" ] || { echo "FAIL: $kbin/$b missing"; exit 1; }
+	done
+}
+
 kx() { ip netns exec "$kns" "$@"; }
 kctl() { kx "$kbin/kubectl" --kubeconfig "$kdir/admin.kubeconfig" --request-timeout=20s "$@"; }
 
