@@ -53,8 +53,10 @@ struct plan {
 	/* the deployment being planned: its index and labels */
 	size_t			 dep;
 	const struct strmap	*labels;
-	const struct alloc_result *res;	/* the allocation: each deployment's VIPs */
-	size_t			 nres;
+	/* with gateway.deployments: each deployment's VIPs (arena strings,
+	 * sorted, each once), from the allocation, made once a plan */
+	const char		***dep_vips;
+	size_t			 *ndep_vips;
 	struct vg_ptrvec	 lis;		/* struct lis_build * */
 	struct vg_ptrvec	 clusters;	/* struct gw_cluster * (arena) */
 	struct vg_ptrvec	 regexes;	/* const char * (arena) */

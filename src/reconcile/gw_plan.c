@@ -55,47 +55,75 @@ lis_cmp(const void *x, const void *y)
 	return strcmp(a->bind, b->bind);
 }
 
+/* A VIP of a gateway deployment's Service. */
+struct dep_ip {
+	size_t		dep;
+	struct ipaddr	ip;
+};
+
 static int
-ip_cmp(const void *x, const void *y)
+dep_ip_cmp(const void *x, const void *y)
 {
-	return ipaddr_cmp(x, y);
+	const struct dep_ip *a = x, *b = y;
+
+	if (a->dep != b->dep)
+		return (a->dep > b->dep) - (a->dep < b->dep);
+	return ipaddr_cmp(&a->ip, &b->ip);
+}
+
+/*
+ * With gateway.deployments, each deployment's VIPs, once a plan: those the
+ * allocation gave the Services that select it, sorted, each once.
+ */
+static void
+dep_vips(struct plan *p, const struct alloc_result *res, size_t nres)
+{
+	size_t nd = p->cfg->gateway.ndeployments, n = 0, i, j;
+	struct dep_ip *v;
+	char b[IPADDR_STRLEN];
+
+	if (!p->cfg->gateway.deployments_set)
+		return;
+	p->dep_vips = arena_alloc(p->a, sizeof(*p->dep_vips) * nd);
+	p->ndep_vips = arena_alloc(p->a, sizeof(*p->ndep_vips) * nd);
+	memset(p->ndep_vips, 0, sizeof(*p->ndep_vips) * nd);
+	v = xcalloc(nres * 2 + 1, sizeof(*v));
+	for (i = 0; i < nres; i++) {
+		int k;
+
+		if (res[i].pending || (k = reconcile_gateway_deployment(res[i].svc, p->cfg)) < 0)
+			continue;
+		for (j = 0; j < res[i].nips; j++) {
+			v[n].dep = (size_t)k;
+			v[n++].ip = res[i].ips[j];
+		}
+	}
+	gwp_sort(v, n, sizeof(*v), dep_ip_cmp);
+	for (j = 0; j < nd; j++)
+		p->dep_vips[j] = arena_alloc(p->a, sizeof(char *) * (n ? n : 1));
+	for (i = 0; i < n; i++)
+		if (i == 0 || dep_ip_cmp(&v[i - 1], &v[i]) != 0)
+			p->dep_vips[v[i].dep][p->ndep_vips[v[i].dep]++] =
+			    arena_strdup(p->a, ipaddr_fmt(&v[i].ip, b));
+	free(v);
 }
 
 /*
  * Where a listener listens: its servers' bind address; with
- * gateway.deployments, the VIPs of the Services that select its
- * deployment, each once; else gateway.bind (addrs NULL).
+ * gateway.deployments, its deployment's VIPs; else gateway.bind (addrs
+ * NULL).
  */
 static void
 listener_addrs(struct plan *p, const struct lis_build *lb, struct gw_listener *l)
 {
-	struct ipaddr *v;
-	char b[IPADDR_STRLEN];
-	size_t i, j, n = 0;
-
 	if (lb->bind) {
 		l->addrs = arena_alloc(p->a, sizeof(char *));
 		l->addrs[0] = arena_strdup(p->a, lb->bind);
 		l->naddrs = 1;
-		return;
+	} else if (p->dep_vips) {
+		l->addrs = p->dep_vips[lb->dep];
+		l->naddrs = p->ndep_vips[lb->dep];
 	}
-	if (!p->cfg->gateway.deployments_set)
-		return;
-	v = xcalloc(p->nres * 2 + 1, sizeof(*v));
-	for (i = 0; i < p->nres; i++) {
-		const struct alloc_result *r = &p->res[i];
-
-		if (r->pending || reconcile_gateway_deployment(r->svc, p->cfg) != (int)lb->dep)
-			continue;
-		for (j = 0; j < r->nips; j++)
-			v[n++] = r->ips[j];
-	}
-	gwp_sort(v, n, sizeof(*v), ip_cmp);
-	l->addrs = arena_alloc(p->a, sizeof(char *) * (n ? n : 1));
-	for (i = 0; i < n; i++)
-		if (i == 0 || !ipaddr_eq(&v[i - 1], &v[i]))
-			l->addrs[l->naddrs++] = arena_strdup(p->a, ipaddr_fmt(&v[i], b));
-	free(v);
 }
 
 static int
@@ -205,8 +233,7 @@ reconcile_gw(struct desired *d, struct store *st, const struct config *cfg,
 	p.a = d->arena;
 	p.st = st;
 	p.cfg = cfg;
-	p.res = res;
-	p.nres = nres;
+	dep_vips(&p, res, nres);
 	gwp_dep_set(&p, 0);
 
 	gws = store_list(st, K_GATEWAY, &ngws);
