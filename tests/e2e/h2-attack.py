@@ -30,9 +30,13 @@ def conn(host, port):
     s.sendall(PREFACE + frame(4, 0, 0))
     return s
 
+# what a read left after its last whole frame, by socket: the next read of
+# the same connection goes on from there (a frame split across two reads)
+_rest = {}
+
 def read_frames(s, until, limit=8.0):
     """Frames until until(frames) or EOF/timeout; returns (frames, how)."""
-    buf, frames, end = b'', [], time.time() + limit
+    buf, frames, end = _rest.pop(s.fileno(), b''), [], time.time() + limit
     s.settimeout(0.5)
     while time.time() < end:
         try:
@@ -51,6 +55,7 @@ def read_frames(s, until, limit=8.0):
             frames.append((buf[3], buf[4], int.from_bytes(buf[5:9], 'big') & 0x7fffffff, buf[9:9 + l]))
             buf = buf[9 + l:]
         if until(frames):
+            _rest[s.fileno()] = buf
             return frames, 'done'
     return frames, 'timeout'
 
