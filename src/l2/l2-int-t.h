@@ -36,6 +36,18 @@ struct l2_group {
 	int		ifindex;
 	uint8_t		group[16];
 	int		refs;
+	int		sock;	/* mcast[] that joined it; -1: not joined */
+};
+
+/*
+ * A socket holding solicited-node memberships. The kernel charges each to
+ * the socket's option memory (net.core.optmem_max: about 2,300 groups at
+ * its 128 kB default), so more VIPs take more sockets.
+ */
+struct l2_mcast {
+	int		fd;
+	size_t		n;	/* groups it holds */
+	int		full;	/* a join failed with ENOMEM: try the next */
 };
 
 /* A VIP this node answers for. */
@@ -94,7 +106,8 @@ struct l2_ctx {
 	struct l2_group		*groups;
 	size_t			 ngroups;
 	struct l2_index		 group_ix;	/* ifindex + group -> groups[] */
-	int			 mcast_fd;	/* IPV6_JOIN_GROUP */
+	struct l2_mcast		*mcast;		/* IPV6_JOIN_GROUP */
+	size_t			 nmcast;
 	struct l2_owned		*own;
 	size_t			 nown;
 	struct l2_index		 own_ix;	/* family + address -> own[] */

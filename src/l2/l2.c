@@ -552,10 +552,64 @@ group_hash(int ifindex, const uint8_t g[16])
 	return hash_bytes(hash_bytes(HASH_INIT, &ifindex, sizeof(ifindex)), g, 16);
 }
 
+/*
+ * Join g on ifindex through the first socket with room, opening another
+ * when all are full: the socket's index, or -1 (logged by the caller).
+ */
+static int
+group_join(struct l2_ctx *c, int ifindex, const uint8_t g[16])
+{
+	struct ipv6_mreq mr;
+	size_t i;
+
+	memcpy(&mr.ipv6mr_multiaddr, g, 16);
+	mr.ipv6mr_interface = (unsigned)ifindex;
+	for (i = 0; i <= c->nmcast; i++) {
+		if (i == c->nmcast) {
+			int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+			if (fd == -1)
+				return -1;
+			c->mcast = xreallocarray(c->mcast, c->nmcast + 1, sizeof(*c->mcast));
+			c->mcast[c->nmcast++] = (struct l2_mcast){ .fd = fd };
+			if (c->nmcast > 1)
+				log_info("l2: %zu sockets hold the solicited-node groups "
+				    "(%zu on each before)", c->nmcast, c->mcast[0].n);
+		}
+		if (c->mcast[i].full)
+			continue;
+		if (setsockopt(c->mcast[i].fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mr,
+		    sizeof(mr)) == 0) {
+			c->mcast[i].n++;
+			return (int)i;
+		}
+		if (errno != ENOMEM && errno != ENOBUFS)
+			return -1;
+		c->mcast[i].full = 1;
+	}
+	return -1;
+}
+
+static void
+group_leave(struct l2_ctx *c, const struct l2_group *gr)
+{
+	struct ipv6_mreq mr;
+	struct l2_mcast *m;
+
+	if (gr->sock < 0)
+		return;
+	m = &c->mcast[gr->sock];
+	memcpy(&mr.ipv6mr_multiaddr, gr->group, 16);
+	mr.ipv6mr_interface = (unsigned)gr->ifindex;
+	/* fails harmlessly when the interface is gone (its groups went with it) */
+	(void)setsockopt(m->fd, IPPROTO_IPV6, IPV6_LEAVE_GROUP, &mr, sizeof(mr));
+	m->n--;
+	m->full = 0;
+}
+
 static void
 groups_sync(struct l2_ctx *c)
 {
-	struct ipv6_mreq mr;
 	size_t i, j, k, ngroups;
 	char b[IPADDR_STRLEN];
 
@@ -589,13 +643,11 @@ groups_sync(struct l2_ctx *c)
 				c->groups[k].ifindex = ifp->ifindex;
 				memcpy(c->groups[k].group, g, 16);
 				c->groups[k].refs = 0;
+				c->groups[k].sock = group_join(c, ifp->ifindex, g);
 				c->ngroups++;
-				memcpy(&mr.ipv6mr_multiaddr, g, 16);
-				mr.ipv6mr_interface = (unsigned)ifp->ifindex;
-				if (c->mcast_fd == -1 || setsockopt(c->mcast_fd, IPPROTO_IPV6,
-				    IPV6_JOIN_GROUP, &mr, sizeof(mr)) == -1)
-					log_warn("l2: joining the solicited-node group on %s",
-					    ifp->name);
+				if (c->groups[k].sock == -1)
+					log_warn("l2: joining the solicited-node group of %s on %s",
+					    ipaddr_fmt(&o->vip, b), ifp->name);
 				else
 					log_debug("l2: joined the solicited-node group of %s on %s",
 					    ipaddr_fmt(&o->vip, b), ifp->name);
@@ -610,12 +662,7 @@ groups_sync(struct l2_ctx *c)
 			k++;
 			continue;
 		}
-		memcpy(&mr.ipv6mr_multiaddr, c->groups[k].group, 16);
-		mr.ipv6mr_interface = (unsigned)c->groups[k].ifindex;
-		/* fails harmlessly when the interface is gone */
-		if (c->mcast_fd != -1)
-			(void)setsockopt(c->mcast_fd, IPPROTO_IPV6, IPV6_LEAVE_GROUP, &mr,
-			    sizeof(mr));
+		group_leave(c, &c->groups[k]);
 		c->groups[k] = c->groups[--c->ngroups];
 	}
 	if (c->ngroups != ngroups) {
@@ -1007,8 +1054,9 @@ l2_free(struct applier *app)
 	ix_free(&c->ctr_ix);
 	l2_hbio_free(c);
 	desired_unref(c->held);
-	if (c->mcast_fd != -1)
-		close(c->mcast_fd);
+	for (i = 0; i < c->nmcast; i++)
+		close(c->mcast[i].fd);
+	free(c->mcast);
 	event_free(c->ev_burst);
 	event_free(c->ev_refresh);
 	event_free(c->ev_rescan);
@@ -1024,7 +1072,6 @@ l2_applier_new(const struct applier_env *env)
 
 	c->env = env;
 	c->app.ctx = c;
-	c->mcast_fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	c->refresh_ms = -1;
 	c->ev_burst = evtimer_new(env->base, burst_cb, c);
 	c->ev_refresh = event_new(env->base, -1, EV_PERSIST, refresh_cb, c);

@@ -97,6 +97,24 @@ timed_apply(struct applier *a, struct desired **cur, struct desired *next, const
 	*cur = next;
 }
 
+/* The solicited-node groups (ff02::1:ff00:0/104) the kernel lists as joined on ifname. */
+static size_t
+groups_joined(const char *ifname)
+{
+	FILE *f = fopen("/proc/net/igmp6", "r");
+	char line[256], name[64], group[64];
+	size_t n = 0;
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%*d %63s %63s", name, group) == 2 &&
+		    strcmp(name, ifname) == 0 && strncmp(group, "ff0200000000000000000001ff", 26) == 0)
+			n++;
+	fclose(f);
+	return n;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -124,6 +142,9 @@ main(int argc, char **argv)
 	}
 	printf("%zu owned VIPs, %s\n", nvips, ifname ? ifname : "no interface");
 	timed_apply(a, &cur, make_desired(nvips, ifname, 0), "apply, all gained:");
+	if (ifname)
+		printf("%-28s %8zu (of %zu IPv6 VIPs)\n", "solicited-node groups:",
+		    groups_joined(ifname), nvips / 2);
 	timed_apply(a, &cur, make_desired(nvips, ifname, 0), "apply, unchanged:");
 	timed_apply(a, &cur, make_desired(nvips, ifname, 1), "apply, a tenth lost:");
 	timed_apply(a, &cur, make_desired(nvips, ifname, 0), "apply, a tenth back:");
