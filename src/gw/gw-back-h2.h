@@ -68,7 +68,11 @@ enum gw_uh2_state gw_uh2_state(const struct gw_uh2_rq *);
 int gw_uh2_clean(const struct gw_uh2_rq *);
 /* Request body bytes waiting for the upstream's window. */
 size_t gw_uh2_pending(const struct gw_uh2_rq *);
-/* 1 once after the waiting body went out (the stream may send more). */
-int gw_uh2_drained(struct gw_uh2_rq *);
+/*
+ * Whether the stream should hear that its body drained, after the
+ * connection wrote: its waiting body went out or none waits; once the
+ * whole request went out it is told once, not at every later write.
+ */
+int gw_uh2_tell(struct gw_uh2_rq *);
 
 #endif

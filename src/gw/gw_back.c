@@ -813,8 +813,7 @@ u_writecb(struct gw_io *io, void *arg)
 		/* told: each stream whose body went out or waits for none (a
 		 * stream holding its client for room is told so, as over HTTP/1.1) */
 		TAILQ_FOREACH(h, &uc->handles, hlink)
-			if (!h->dead && h->req && h->rq2 && (gw_uh2_drained(h->rq2) ||
-			    gw_uh2_pending(h->rq2) == 0))
+			if (!h->dead && h->req && h->rq2 && gw_uh2_tell(h->rq2))
 				h->ops->drained(h->req);
 		uc->busy--;
 		h2_reap(uc);

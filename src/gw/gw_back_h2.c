@@ -54,6 +54,7 @@ struct gw_uh2_rq {
 	int			 status, got_final, nobody, discard;
 	enum gw_uh2_state	 state;
 	int			 held, drained;
+	int			 settled;	/* told once with all the request gone */
 	size_t			 unconsumed;	/* taken in while held: its window waits */
 };
 
@@ -594,11 +595,22 @@ gw_uh2_pending(const struct gw_uh2_rq *r)
 	return evbuffer_get_length(r->body);
 }
 
-int
-gw_uh2_drained(struct gw_uh2_rq *r)
+/* 1 once after the waiting body went out (the stream may send more). */
+static int
+uh2_drained(struct gw_uh2_rq *r)
 {
 	int d = r->drained;
 
 	r->drained = 0;
 	return d;
+}
+
+int
+gw_uh2_tell(struct gw_uh2_rq *r)
+{
+	if (r->settled || !(uh2_drained(r) || evbuffer_get_length(r->body) == 0))
+		return 0;
+	/* the whole request is with the codec: nothing more will drain */
+	r->settled = r->rq_eof && evbuffer_get_length(r->body) == 0;
+	return 1;
 }
