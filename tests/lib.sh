@@ -20,10 +20,13 @@ wait_for() {
 # stop PID: SIGTERM, a bounded wait, then SIGKILL; returns the exit status
 stop() {
 	kill -TERM "$1" 2>/dev/null
-	wait_for 10 sh -c "! kill -0 $1 2>/dev/null || grep -q '^Z' /proc/$1/stat 2>/dev/null" ||
-		kill -9 "$1" 2>/dev/null
+	wait_for 10 gone "$1" || kill -9 "$1" 2>/dev/null
 	wait "$1"
 }
+
+# gone PID: exited; a process that is not this shell's child (a successor
+# a SIGUSR2 started) may stay a zombie nobody reaps
+gone() { ! kill -0 "$1" 2>/dev/null || grep -q '^State:.Z' "/proc/$1/status" 2>/dev/null; }
 
 # term_check: SIGTERM to the daemon in $pid, a bounded wait, and a check
 # that it exited 0; $pid is cleared

@@ -48,6 +48,7 @@ struct daemon {
 	struct event_base	*base;
 	const char		*cfg_path;
 	const char		*sock_path;	/* -s, else control.socket */
+	const char		*pidfile;	/* -p; a successor writes it at the hand-over */
 	struct config		*cfg;
 	uint64_t		 config_generation;
 	struct store		*store;
@@ -85,7 +86,7 @@ struct daemon {
 	struct vg_ptrvec	 waiters;	/* ctl connections: the running load's result */
 	struct vg_ptrvec	 waiters_next;	/* the pending load's */
 
-	struct event		*ev_sig[4];
+	struct event		*ev_sig[6];
 	struct event		*ev_reconcile;
 	struct event		*ev_debounce;
 	int64_t			 debounce_first;	/* ms: first event of a burst */

@@ -8,6 +8,8 @@
 #ifndef VIPGATE_UPGRADE_H
 #define VIPGATE_UPGRADE_H
 
+#include <sys/types.h>
+
 #include <jansson.h>
 
 struct event_base;
@@ -17,10 +19,26 @@ struct event_base;
 
 /*
  * Serve the "upgrade" request on fd (taken over: closed here). -1 when one
- * runs already (fd is answered and closed).
+ * runs already (fd is answered and closed). go() gets the successor's pid
+ * (the peer's credentials; 0 when unknown).
  */
 int upgrade_serve(struct event_base *, int fd, const char *node,
-    json_t *(*go)(void *arg), void *arg);
+    json_t *(*go)(void *arg, pid_t successor), void *arg);
+
+/*
+ * SIGUSR2: the running vipgated starts its successor itself, the binary it
+ * was started from (a package may have replaced it) with the same flags
+ * and -x SOCKET. upgrade_save_argv() keeps what that takes, at start,
+ * before anything changes the working directory.
+ */
+void upgrade_save_argv(int argc, char **argv);
+/* The successor's pid, or -1 (logged) when it cannot be started. */
+pid_t upgrade_spawn(const char *sock_path);
+/*
+ * SIGCHLD: a successor that exited is reaped and logged; returns its pid,
+ * or 0 when none exited.
+ */
+pid_t upgrade_reap(void);
 /* At exit: an upgrade still waiting for its successor is dropped. */
 void upgrade_serve_free(void);
 

@@ -112,6 +112,10 @@ int64_t now_us(void);
 
 /* Write a file atomically: tmp + fsync + rename (+ fsync of the directory). */
 int write_file_atomic(const char *path, const void *, size_t);
+/* This process's pid into path (atomically): 0, or -1 with errno. */
+int pidfile_write(const char *path);
+/* At exit: path is removed only if it still names this process (an upgrade's successor may have written it). */
+void pidfile_remove(const char *path);
 /* Read a whole file; NUL-terminated; NULL with errno on failure. */
 char *read_file(const char *path, size_t *lenp);
 /* The same, failing with EFBIG past max bytes. */

@@ -205,6 +205,10 @@ notify_ready(struct daemon *d)
 {
 	const char *applied = reload_applied(&d->last);
 
+	/* a successor speaks to systemd once it is the unit's main process */
+	if (d->upgrade)
+		return;
+
 	sdn_send("READY=1\nSTATUS=%zu objects, %zu LoadBalancer services; "
 	    "last reload (%s): %s", store_count(d->store), d->cur->nsvcs,
 	    d->last.trigger ? d->last.trigger : "startup",
@@ -677,7 +681,7 @@ drain_start(struct daemon *d, const char *why)
  * stay with the node, served by the new process.
  */
 static json_t *
-upgrade_go(void *arg)
+upgrade_go(void *arg, pid_t successor)
 {
 	struct daemon *d = arg;
 	size_t i, inflight = 0;
@@ -688,7 +692,14 @@ upgrade_go(void *arg)
 		return NULL;
 	}
 	log_info("upgrade: the new process is ready: letting go, then draining");
-	sdn_send("STOPPING=1\nSTATUS=upgraded: draining for the new process");
+	/*
+	 * Under systemd the successor becomes the unit's main process (systemd
+	 * takes it when it runs in the unit, as one SIGUSR2 starts); this one
+	 * then drains as a process of the unit, not as its end.
+	 */
+	if (successor > 0)
+		sdn_send("MAINPID=%ld\nSTATUS=upgraded: pid %ld serves; pid %ld drains",
+		    (long)successor, (long)successor, (long)getpid());
 	d->draining = 1;
 	d->handed_over = 1;
 	d->drain_phase = DRAIN_LEAVING;
@@ -777,6 +788,8 @@ upgrade_tick(evutil_socket_t fd, short ev, void *arg)
 	(void)ctlsrv_take_path(d);
 	d->upgrade = 0;		/* done: this one may be upgraded in turn */
 	d->held = 0;
+	if (d->pidfile && pidfile_write(d->pidfile) == -1)
+		log_warn("cannot write pidfile %s", d->pidfile);
 	/* what is announced first is the state of now, the gateway ready:
 	 * an End-of-RIB after fewer routes would end the peers' graceful
 	 * restart without them; resume applies what was held only where
@@ -785,6 +798,7 @@ upgrade_tick(evutil_socket_t fd, short ev, void *arg)
 	for (i = 0; i < d->nappliers; i++)
 		if (d->appliers[i]->resume)
 			d->appliers[i]->resume(d->appliers[i]);
+	notify_ready(d);
 }
 
 static void
@@ -813,6 +827,17 @@ signal_cb(evutil_socket_t sig, short ev, void *arg)
 		}
 		drain_start(d, sig == SIGTERM ? "SIGTERM" : "SIGINT");
 		break;
+	case SIGUSR2:
+		/* a binary upgrade started by the running process (vipgated(8)) */
+		if (d->draining || d->upgrade)
+			log_warnx("SIGUSR2: no upgrade: this process is %s",
+			    d->draining ? "draining" : "itself taking over");
+		else
+			(void)upgrade_spawn(d->sock_path);
+		break;
+	case SIGCHLD:
+		(void)upgrade_reap();
+		break;
 	case SIGUSR1:
 		/* vipgated's own log goes to stderr or syslog; the access log
 		 * may be a file */
@@ -831,7 +856,7 @@ int
 daemon_init(struct daemon *d, struct config *cfg, const char *cfg_path,
     const char *sock_override)
 {
-	static const int sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1 };
+	static const int sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGCHLD };
 	size_t i;
 
 	d->cfg = cfg;
@@ -969,7 +994,10 @@ daemon_start(struct daemon *d)
 static void
 watchdog_cb(evutil_socket_t fd, short ev, void *arg)
 {
-	sdn_send("WATCHDOG=1");
+	struct daemon *d = arg;
+
+	if (!d->upgrade)	/* as notify_ready */
+		sdn_send("WATCHDOG=1");
 }
 
 int

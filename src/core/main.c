@@ -13,6 +13,8 @@
 #include "vipgate/lsock.h"
 #include "vipgate/privdrop.h"
 #include "vipgate/source-kube.h"
+#include "vipgate/upgrade.h"
+#include "vipgate/util.h"
 
 static void __attribute__((noreturn))
 usage(int code)
@@ -69,19 +71,6 @@ check_only(struct config *cfg)
 	return rc;
 }
 
-static int
-write_pidfile(const char *path)
-{
-	char buf[32];
-	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-
-	if (write_file_atomic(path, buf, (size_t)n) == -1) {
-		log_warn("cannot write pidfile %s", path);
-		return -1;
-	}
-	return 0;
-}
-
 static void
 daemonize(void)
 {
@@ -124,6 +113,7 @@ main(int argc, char **argv)
 	static struct daemon d;
 
 	log_procname = "vipgated";
+	upgrade_save_argv(argc, argv);
 	while ((ch = getopt(argc, argv, "c:ftdp:s:x:hV")) != -1) {
 		switch (ch) {
 		case 'c':
@@ -205,7 +195,10 @@ main(int argc, char **argv)
 	}
 	/* what needs root is open: the rest runs as the user, three capabilities */
 	priv_prepare(&priv, d.ctl_bound, cfg->state_dir);
-	if (pidfile && write_pidfile(pidfile) == -1) {
+	/* a successor writes it at the hand-over: the running one's stays till then */
+	d.pidfile = pidfile;
+	if (pidfile && from == NULL && pidfile_write(pidfile) == -1) {
+		log_warn("cannot write pidfile %s", pidfile);
 		daemon_free(&d);
 		return 2;
 	}
@@ -223,6 +216,6 @@ main(int argc, char **argv)
 	rc = daemon_run(&d);
 	daemon_free(&d);
 	if (pidfile)
-		unlink(pidfile);
+		pidfile_remove(pidfile);
 	return rc;
 }

@@ -6,6 +6,8 @@
  */
 #include "config.h"
 
+#include <sys/prctl.h>
+
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
@@ -77,32 +79,61 @@ priv_prepare(const struct priv *p, const char *sock_path, const char *state_dir)
 		log_warn("state_dir %s: chown to %s", state_dir, p->user);
 }
 
+/*
+ * The three also stay ambient, so that a successor this process starts
+ * (SIGUSR2, vipgated(8) UPGRADE) has them after execve as a user other
+ * than root; vipgated runs no other program.
+ */
+static void
+keep_ambient(void)
+{
+	static const int caps[] = { CAP_NET_ADMIN, CAP_NET_RAW, CAP_NET_BIND_SERVICE };
+	size_t i;
+
+	for (i = 0; i < sizeof(caps) / sizeof(caps[0]); i++)
+		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, caps[i], 0, 0) == -1) {
+			log_debug("cannot keep capability %d ambient: %s", caps[i],
+			    strerror(errno));
+			return;
+		}
+}
+
 int
 priv_drop(const struct priv *p)
 {
-	int r;
+	int r, setpcap;
 
-	if (!p->root) {
-		if (capng_get_caps_process() == -1)
+	if (capng_get_caps_process() == -1) {
+		if (!p->root)
 			return 0;
-		if (capng_have_capabilities(CAPNG_SELECT_CAPS) == CAPNG_NONE)
+		setpcap = 1;
+	} else {
+		if (!p->root && capng_have_capabilities(CAPNG_SELECT_CAPS) == CAPNG_NONE)
 			return 0;	/* an unprivileged test run: nothing to keep */
+		/* a successor started as root by a vipgated that dropped it has
+		 * no CAP_SETPCAP, and its bounding set is the three already */
+		setpcap = capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP);
 	}
 	capng_clear(CAPNG_SELECT_BOTH);
-	if (capng_updatev(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED,
-	    CAP_NET_ADMIN, CAP_NET_RAW, CAP_NET_BIND_SERVICE, -1) == -1) {
+	if (capng_updatev(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_INHERITABLE |
+	    CAPNG_BOUNDING_SET, CAP_NET_ADMIN, CAP_NET_RAW, CAP_NET_BIND_SERVICE, -1) == -1) {
 		log_error("capng_updatev failed");
+		return -1;
+	}
+	/* the bounding set: the three, while this process may still change it */
+	if (p->root && setpcap && capng_apply(CAPNG_SELECT_BOUNDS) == -1) {
+		log_error("cannot limit the bounding set (capng_apply)");
 		return -1;
 	}
 	if (p->switch_user) {
 		/* supplementary groups: none, the socket's group is the process's */
-		r = capng_change_id((int)p->uid, (int)p->gid,
-		    CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING);
+		r = capng_change_id((int)p->uid, (int)p->gid, CAPNG_DROP_SUPP_GRP);
 		if (r != 0) {
 			log_error("cannot become user %s (uid %lu, gid %lu): capng_change_id %d",
 			    p->user, (unsigned long)p->uid, (unsigned long)p->gid, r);
 			return -1;
 		}
+		keep_ambient();
 		log_info("running as user %s (uid %lu, gid %lu) with CAP_NET_ADMIN, "
 		    "CAP_NET_RAW, CAP_NET_BIND_SERVICE", p->user, (unsigned long)p->uid,
 		    (unsigned long)p->gid);
@@ -111,10 +142,11 @@ priv_drop(const struct priv *p)
 	/* as root without user:, or as a user systemd gave capabilities to */
 	if (p->root && p->group && setgid(p->gid) == -1)
 		log_warn("cannot take group %s", p->group);
-	if (capng_apply(p->root ? CAPNG_SELECT_BOTH : CAPNG_SELECT_CAPS) == -1) {
+	if (capng_apply(CAPNG_SELECT_CAPS) == -1) {
 		log_error("cannot drop capabilities (capng_apply)");
 		return -1;
 	}
+	keep_ambient();
 	if (p->root)
 		log_info("running as root with only CAP_NET_ADMIN, CAP_NET_RAW, "
 		    "CAP_NET_BIND_SERVICE (user: in vipgate.yaml runs it as another user)");

@@ -1,7 +1,12 @@
 /* The running vipgated's side of a binary upgrade (upgrade.h). */
 #include "config.h"
 
+#include <sys/socket.h>
+#include <sys/wait.h>
+
 #include <errno.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,8 +24,9 @@ struct upgrade_conn {
 	struct event	*ev;
 	char		 buf[CTL_REQUEST_MAX + 1];
 	size_t		 len;
-	json_t		*(*go)(void *);
+	json_t		*(*go)(void *, pid_t);
 	void		*arg;
+	pid_t		 peer;		/* the successor, from its credentials */
 };
 
 static struct upgrade_conn *cur;
@@ -93,7 +99,7 @@ read_cb(evutil_socket_t fd, short ev, void *arg)
 		return;
 	}
 	ctl_request_free(&req);
-	if ((res = u->go(u->arg)) == NULL)
+	if ((res = u->go(u->arg, u->peer)) == NULL)
 		answer(fd, ctl_response_error("vipgated is draining"));
 	else
 		answer(fd, ctl_response_ok(res));
@@ -102,9 +108,11 @@ read_cb(evutil_socket_t fd, short ev, void *arg)
 
 int
 upgrade_serve(struct event_base *base, int fd, const char *node,
-    json_t *(*go)(void *), void *arg)
+    json_t *(*go)(void *, pid_t), void *arg)
 {
 	struct upgrade_conn *u;
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
 	struct lsock_desc *d;
 	struct timeval tv = { UPGRADE_GO_WAIT_S, 0 };
 	size_t n, i;
@@ -136,6 +144,8 @@ upgrade_serve(struct event_base *base, int fd, const char *node,
 	u->fd = fd;
 	u->go = go;
 	u->arg = arg;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0)
+		u->peer = cred.pid;
 	u->ev = event_new(base, fd, EV_READ | EV_PERSIST, read_cb, u);
 	event_add(u->ev, &tv);
 	cur = u;
@@ -147,4 +157,134 @@ upgrade_serve_free(void)
 {
 	if (cur)
 		conn_end(cur);
+}
+
+/* ---- SIGUSR2: the successor started from here ---- */
+
+static struct {
+	char	 exe[PATH_MAX];		/* the binary, by its path at start */
+	char	 cwd[PATH_MAX];
+	char	**argv;			/* this process's flags, without -x */
+	size_t	 argc;
+	pid_t	 child;
+} self;
+
+void
+upgrade_save_argv(int argc, char **argv)
+{
+	ssize_t n = readlink("/proc/self/exe", self.exe, sizeof(self.exe) - 1);
+	int i;
+
+	self.exe[n > 0 ? n : 0] = '\0';
+	if (getcwd(self.cwd, sizeof(self.cwd)) == NULL)
+		self.cwd[0] = '\0';
+	/* room for -x SOCKET and the NULL */
+	self.argv = xcalloc((size_t)argc + 3, sizeof(char *));
+	for (i = 0; i < argc; i++) {
+		/* a successor itself started with -x does not pass it on */
+		if (i > 0 && strcmp(argv[i], "-x") == 0) {
+			i++;
+			continue;
+		}
+		if (i > 0 && strncmp(argv[i], "-x", 2) == 0)
+			continue;
+		self.argv[self.argc++] = argv[i];
+	}
+}
+
+/* pid as decimal into b (async-signal-safe: for the child between fork and exec) */
+static void
+pid_fmt(char *b, size_t cap, long v)
+{
+	char t[24];
+	size_t n = 0, i = 0;
+
+	do
+		t[n++] = (char)('0' + v % 10);
+	while ((v /= 10) > 0 && n < sizeof(t));
+	while (n > 0 && i + 1 < cap)
+		b[i++] = t[--n];
+	b[i] = '\0';
+}
+
+pid_t
+upgrade_spawn(const char *sock_path)
+{
+	extern char **environ;
+	static const char wdp[] = "WATCHDOG_PID=";
+	char **envp, *wd = NULL;
+	size_t n = 0, i, j = 0;
+	sigset_t none;
+	pid_t pid;
+
+	if (self.exe[0] == '\0' || self.argv == NULL) {
+		log_warnx("upgrade: the binary's path is unknown (no /proc/self/exe at start)");
+		return -1;
+	}
+	if (self.child > 0) {
+		log_warnx("upgrade: a successor (pid %ld) is starting already", (long)self.child);
+		return -1;
+	}
+	if (access(self.exe, X_OK) == -1) {
+		log_warn("upgrade: cannot run %s", self.exe);
+		return -1;
+	}
+	/* all that the child needs, made before the fork (this process has threads) */
+	self.argv[self.argc] = (char *)"-x";
+	self.argv[self.argc + 1] = (char *)sock_path;
+	self.argv[self.argc + 2] = NULL;
+	while (environ[n])
+		n++;
+	envp = xcalloc(n + 1, sizeof(*envp));
+	for (i = 0; i < n; i++) {
+		/* systemd's watchdog names the process it watches: the child's own pid */
+		if (strncmp(environ[i], wdp, sizeof(wdp) - 1) == 0)
+			envp[j++] = wd = xmalloc(sizeof(wdp) + 24);
+		else
+			envp[j++] = environ[i];
+	}
+	envp[j] = NULL;
+	if (wd)
+		memcpy(wd, wdp, sizeof(wdp));
+	sigemptyset(&none);
+	pid = fork();
+	if (pid == 0) {
+		if (wd)
+			pid_fmt(wd + sizeof(wdp) - 1, 24, (long)getpid());
+		(void)sigprocmask(SIG_SETMASK, &none, NULL);
+		if (self.cwd[0] && chdir(self.cwd) == -1)
+			_exit(2);
+		execve(self.exe, self.argv, envp);
+		_exit(127);
+	}
+	self.argv[self.argc] = NULL;
+	free(wd);
+	free(envp);
+	if (pid == -1) {
+		log_warn("upgrade: fork");
+		return -1;
+	}
+	self.child = pid;
+	log_info("upgrade: started %s (pid %ld) to take over", self.exe, (long)pid);
+	return pid;
+}
+
+pid_t
+upgrade_reap(void)
+{
+	int status;
+	pid_t pid;
+
+	if (self.child <= 0 || (pid = waitpid(self.child, &status, WNOHANG)) <= 0)
+		return 0;
+	self.child = 0;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+		log_warnx("upgrade: the successor (pid %ld) could not run %s", (long)pid, self.exe);
+	else if (WIFEXITED(status))
+		log_info("upgrade: the successor (pid %ld) exited with status %d",
+		    (long)pid, WEXITSTATUS(status));
+	else
+		log_warnx("upgrade: the successor (pid %ld) ended by signal %d", (long)pid,
+		    WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+	return pid;
 }

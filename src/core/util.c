@@ -581,6 +581,31 @@ now_us(void)
 }
 
 int
+pidfile_write(const char *path)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+
+	return write_file_atomic(path, buf, (size_t)n);
+}
+
+void
+pidfile_remove(const char *path)
+{
+	char buf[32];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd == -1)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	if (n > 0 && strtol(buf, NULL, 10) == (long)getpid())
+		(void)unlink(path);
+}
+
+int
 write_file_atomic(const char *path, const void *data, size_t len)
 {
 	char *tmp, *dcopy;

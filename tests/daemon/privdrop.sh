@@ -3,8 +3,9 @@
 # a ToR running BIRD 2 when it is installed, joined by a veth pair):
 # - with user: nobody and group: <a group the test makes>, vipgated started
 #   as root runs as nobody, every thread with only CAP_NET_ADMIN, CAP_NET_RAW
-#   and CAP_NET_BIND_SERVICE (CapEff = CapPrm = 0x3400, empty bounding set,
-#   no supplementary groups);
+#   and CAP_NET_BIND_SERVICE (CapEff = CapPrm = CapBnd = 0x3400, the same
+#   three ambient for the successor a SIGUSR2 starts, no supplementary
+#   groups);
 # - its control socket is root:<group> 0660: a process of that group gets
 #   answers, one outside it is refused, before and after a reload;
 # - still works: the BGP session with BIRD (port 179) and the route of a
@@ -12,9 +13,11 @@
 #   after a SIGHUP, on port 81 (bound by a worker thread), allocations.json
 #   written as nobody; a key file only root can read is named in a warning;
 # - started as root without user:, it stays root with the same three
-#   capabilities and an empty bounding set; started as nobody with the
+#   capabilities, the bounding set the same three; started as nobody with the
 #   three as ambient capabilities (systemd's User= and
-#   AmbientCapabilities=), it keeps them and serves;
+#   AmbientCapabilities=), it keeps them and serves; in both, the successor
+#   a SIGUSR2 starts (a binary upgrade) has the same user and three
+#   capabilities and takes over;
 # - vipgated -t rejects a user: that names no account.
 . "$(dirname "$0")/../interop/bgp-lib.sh"
 command -v setpriv >/dev/null && command -v groupadd >/dev/null && command -v curl >/dev/null ||
@@ -67,21 +70,43 @@ for s in json.load(sys.stdin)["services"]:
         print(" ".join(s["vips"]))' "$1"; }
 # status_field PID FIELD: a line of /proc/PID/status, without its name
 status_field() { awk -v f="$2:" '$1 == f { $1 = ""; sub(/^ /, ""); print }' "/proc/$1/status"; }
-# every thread: "uid caps-eff caps-prm bounding groups"
+# every thread: "uid caps-eff caps-prm bounding ambient groups"
 threads() { for t in /proc/$pid/task/*; do
 	awk '$1 == "Uid:" { u = $2 "/" $3 "/" $4 "/" $5 } $1 == "CapEff:" { e = $2 }
-	     $1 == "CapPrm:" { p = $2 } $1 == "CapBnd:" { b = $2 }
-	     $1 == "Groups:" { g = $2 } END { print u, e, p, b, (g == "" ? "-" : g) }' "$t/status"
+	     $1 == "CapPrm:" { p = $2 } $1 == "CapBnd:" { b = $2 } $1 == "CapAmb:" { a = $2 }
+	     $1 == "Groups:" { g = $2 } END { print u, e, p, b, a, (g == "" ? "-" : g) }' "$t/status"
 	done | sort | uniq -c; }
 # all_threads PATTERN: every thread's line (threads) matches it
 all_threads() { ! threads | grep -v -- "$1" | grep -q .; }
+nobody_caps() {
+	[ "$(status_field $pid Uid)" = "65534 65534 65534 65534" ] &&
+	[ "$(status_field $pid CapEff)" = 0000000000003400 ] &&
+	[ "$(status_field $pid CapPrm)" = 0000000000003400 ]
+}
+# usr2_upgrade CAPS_CHECK [SOCKET]: SIGUSR2 to $pid; the old one exits 0,
+# its successor passes CAPS_CHECK and answers on the control socket; pid
+# becomes the successor's
+usr2_upgrade() {
+	local old=$pid new rc out
+	kill -USR2 "$old"
+	wait_for 20 gone "$old"
+	wait "$old"; rc=$?
+	new=$(sed -n 's/.*upgrade: started .* (pid \([0-9]*\)) to take over.*/\1/p' "$tmp/log" | tail -1)
+	check "SIGUSR2: the old process (pid $old) hands over to pid $new and exits 0 (rc $rc)" \
+		test -n "$new" -a "$rc" -eq 0
+	pid=$new
+	grep -E "^(Uid|CapEff|CapPrm|CapBnd|CapAmb):" /proc/$pid/status | tr "\t" " " | sed "s/^/    /"
+	check "... the successor: the same user and three capabilities" "$1"
+	out=$("$ctl" -s "${2:-$tmp/sock}" --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
+	check "... and its control socket answers ($out)" test "$out" = "$new"
+}
 has_vip() { [ -n "$(vip "$1")" ]; }
 applied_all() { json status | grep -q '"applied": "all"'; }
 root_caps() {
 	[ "$(status_field $pid Uid)" = "0 0 0 0" ] &&
 	[ "$(status_field $pid CapEff)" = 0000000000003400 ] &&
 	[ "$(status_field $pid CapPrm)" = 0000000000003400 ] &&
-	[ "$(status_field $pid CapBnd)" = 0000000000000000 ]
+	[ "$(status_field $pid CapBnd)" = 0000000000003400 ]
 }
 as_member() { setpriv --reuid=nobody --regid=nogroup --groups="$gid" "$ctl" -s "$tmp/sock" "$@"; }
 as_other() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$ctl" -s "$tmp/sock" "$@"; }
@@ -98,8 +123,8 @@ echo "threads (count uid eff prm bnd groups):"; threads | sed 's/^/    /'
 check "every thread runs as nobody (uid 65534)" all_threads ' 65534/65534/65534/65534 '
 check "every thread: CapEff = CapPrm = 0x3400 (NET_BIND_SERVICE, NET_ADMIN, NET_RAW)" \
 	all_threads ' 0000000000003400 0000000000003400 '
-check "an empty bounding set, no supplementary groups" \
-	all_threads ' 0000000000000000 -$'
+check "the bounding set and the ambient set the same three, no supplementary groups" \
+	all_threads ' 0000000000003400 0000000000003400 -$'
 check "the log says so" grep -q 'running as user nobody (uid 65534, gid '"$gid"') with CAP_NET_ADMIN' "$tmp/log"
 check "the control socket is root:$grp 0660 ($(stat -c '%U:%G %a' "$tmp/sock"))" \
 	test "$(stat -c '%U:%G %a' "$tmp/sock")" = "root:$grp 660"
@@ -140,13 +165,16 @@ check "SIGTERM exits 0 (rc $rc)" test $rc -eq 0
 sed -i '/^user: nobody$/d; /^group: /d; /^l2: /d' "$tmp/vipgate.yaml"
 check "vipgated starts (no user:)" start_vipgated
 grep -E "^(Uid|CapEff|CapPrm|CapBnd):" /proc/$pid/status | tr "\t" " " | sed "s/^/    /"
-check "uid 0, CapEff = CapPrm = 0x3400, an empty bounding set" root_caps
+check "uid 0, CapEff = CapPrm = CapBnd = 0x3400" root_caps
 check "the log says how to run it as another user" grep -q 'running as root with only CAP_NET_ADMIN' "$tmp/log"
 [ $have_bird -eq 1 ] && check "the BGP session comes back" wait_for 10 proto_up
+# SIGUSR2: its successor, started from it, has the same three (through
+# the bounding set: it has no CAP_SETPCAP to change it) and serves
+usr2_upgrade root_caps
+[ $have_bird -eq 1 ] && check "... the BGP session comes back to it" wait_for 10 proto_up
 kill -TERM "$pid"
-wait "$pid"; rc=$?
+check "SIGTERM: the successor exits" wait_for 10 gone "$pid"
 pid=
-check "SIGTERM exits 0 (rc $rc)" test $rc -eq 0
 
 # -- as systemd's User=nobody with AmbientCapabilities starts it --
 mkdir -p "$tmp/run"; chown nobody:nogroup "$tmp/run"
@@ -156,17 +184,17 @@ ip netns exec "$nsn" setpriv --reuid=nobody --regid=nogroup --clear-groups \
 	"$vipgated" -f -c "$tmp/vipgate.yaml" -s "$tmp/run/sock" >>"$tmp/log" 2>&1 &
 pid=$!
 check "vipgated starts as nobody with ambient capabilities" wait_for 5 "$ctl" -s "$tmp/run/sock" status
-check "uid 65534, CapEff = CapPrm = 0x3400" sh -c \
-	"grep -q '^Uid:.65534.65534.65534.65534\$' /proc/$pid/status &&
-	 grep -q '^CapEff:.0000000000003400\$' /proc/$pid/status &&
-	 grep -q '^CapPrm:.0000000000003400\$' /proc/$pid/status"
+check "uid 65534, CapEff = CapPrm = 0x3400" nobody_caps
 check "the gateway answers on port 80" wait_for 5 sh -c \
 	"ip netns exec '$nsn' curl -s --max-time 1 http://$v/ | grep -q served"
 [ $have_bird -eq 1 ] && check "the BGP session comes back" wait_for 10 proto_up
+# SIGUSR2: its successor keeps the three through the ambient set
+usr2_upgrade nobody_caps "$tmp/run/sock"
+check "... the gateway answers on port 80" wait_for 5 sh -c \
+	"ip netns exec '$nsn' curl -s --max-time 1 http://$v/ | grep -q served"
 kill -TERM "$pid"
-wait "$pid"; rc=$?
+check "SIGTERM: the successor exits" wait_for 10 gone "$pid"
 pid=
-check "SIGTERM exits 0 (rc $rc)" test $rc -eq 0
 
 # -- an account that does not exist: invalid, at -t as at start --
 echo "user: vg-no-such-user" >> "$tmp/vipgate.yaml"

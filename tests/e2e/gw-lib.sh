@@ -26,7 +26,7 @@ cleanup() {
 	[ -f "$tmp/nginx.pid" ] && kill -9 "$(cat "$tmp/nginx.pid")" 2>/dev/null
 	ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
 	ip netns del "$ns" 2>/dev/null
-	rm -rf "$tmp"
+	[ -n "${KEEP_TMP:-}" ] || rm -rf "$tmp"
 }
 trap cleanup EXIT
 

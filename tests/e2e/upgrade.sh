@@ -5,7 +5,8 @@
 # old one drains and exits 0; no connection is refused and no request
 # fails. The control socket then answers from the new process; a -x with
 # nothing to take over exits 2 and the running one is untouched; so does a
-# successor that cannot bind a listener within 15 s.
+# successor that cannot bind a listener within 15 s. A SIGUSR2 does the
+# same hand-over, its successor started by the running process, twice.
 . "$(dirname "$0")/gw-lib.sh"
 command -v /usr/bin/python3 >/dev/null 2>&1 || { echo "SKIP: /usr/bin/python3 missing"; exit 77; }
 
@@ -89,10 +90,11 @@ check "... and the running one still answers" "$ctl" -s "$tmp/sock" status
 
 # a successor that cannot get ready (a new port another process holds) gives
 # up after 15 s: exit 2, and the running one serves on, reachable as before
-inns /usr/bin/python3 -c '
+# (exec: $hold is the holder itself, so that the kill below frees the port)
+(exec ip netns exec "$ns" /usr/bin/python3 -c '
 import socket, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", 81)); s.listen(1); time.sleep(40)' &
+s.bind(("0.0.0.0", 81)); s.listen(1); time.sleep(40)') &
 hold=$!
 wait_for 5 sh -c "ip netns exec $ns ss -ltn | grep -q ':81 '" || fail "the port holder did not start"
 app_objs 10.0.0.1 '*' '{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}, {port: {number: 81, name: http2, protocol: HTTP}, hosts: ["*"]}' \
@@ -112,7 +114,41 @@ check "... on its control socket ($out)" test "$out" = "$pid"
 check "... which logged the upgrade abandoned" grep -q 'abandoned, this one runs on' "$tmp/log2"
 check "no SOCKET.new is left" test ! -e "$tmp/sock.new"
 
-stop $pid; rc=$?; pid=
-check "the new vipgated stops cleanly (rc $rc)" test $rc -eq 0
+# SIGUSR2: the running process starts its successor itself (the binary it
+# was started from, its own flags and -x), under the same load, once the
+# running one is ready again (port 81 bound, the holder gone)
+check "the running vipgated is ready again" \
+	wait_for 15 inns curl -sf -o /dev/null http://127.0.0.1:15021/healthz/ready
+inns /usr/bin/python3 "$tmp/load.py" new 5 "$tmp/new2.out" &
+l1=$!
+inns /usr/bin/python3 "$tmp/load.py" keep 5 "$tmp/keep2.out" &
+l2=$!
+sleep 1
+prev=$pid
+kill -USR2 "$prev"
+wait_for 15 gone "$prev"
+wait "$prev"; rc=$?
+succ=$(sed -n 's/.*upgrade: started .* (pid \([0-9]*\)) to take over.*/\1/p' "$tmp/log2" | tail -1)
+check "SIGUSR2: pid $prev started pid $succ, handed over and exited 0 (rc $rc)" \
+	test -n "$succ" -a "$rc" -eq 0
+pid=$succ
+wait $l1 $l2
+read nok nbad nerr < "$tmp/new2.out"
+read kok kbad kerr < "$tmp/keep2.out"
+echo "  new connections: $nok ok, $nbad failed $nerr; keep-alive: $kok ok, $kbad failed $kerr"
+check "... no request failed (new $nok, keep-alive $kok)" \
+	test "$nbad" -eq 0 -a "$kbad" -eq 0 -a "$nok" -gt 50 -a "$kok" -gt 50
+out=$("$ctl" -s "$tmp/sock" --json status | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
+check "... vipgatectl reaches the successor ($out)" test "$out" = "$succ"
+kill -USR2 "$succ"
+check "... which may be upgraded in turn: it starts its own" \
+	wait_for 15 sh -c "[ \$(grep -c 'upgrade: started' '$tmp/log2') -ge 2 ]"
+wait_for 15 gone "$succ"
+pid=$(sed -n 's/.*upgrade: started .* (pid \([0-9]*\)) to take over.*/\1/p' "$tmp/log2" | tail -1)
+check "... and hands over to it (pid $pid)" "$ctl" -s "$tmp/sock" status
+
+kill -TERM "$pid"
+check "the last vipgated stops (SIGTERM)" wait_for 10 gone "$pid"
+pid=
 echo "upgrade: $passes passed, $fails failed"
 [ $fails -eq 0 ]

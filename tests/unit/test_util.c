@@ -260,6 +260,35 @@ test_is_prime(void)
 		CU_ASSERT(!is_prime(others[i]));
 }
 
+/* A pid file is removed at exit only while it names this process. */
+static void
+test_pidfile(void)
+{
+	char dir[] = "/tmp/vg-test-pid.XXXXXX", path[64];
+	FILE *f;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/vipgated.pid", dir);
+	CU_ASSERT_EQUAL(pidfile_write(path), 0);
+	pidfile_remove(path);
+	CU_ASSERT_EQUAL(access(path, F_OK), -1);
+	/* a successor wrote its own: left alone */
+	f = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fprintf(f, "%ld\n", (long)getpid() + 1);
+	fclose(f);
+	pidfile_remove(path);
+	CU_ASSERT_EQUAL(access(path, F_OK), 0);
+	/* empty or gone: nothing happens */
+	f = fopen(path, "w");
+	fclose(f);
+	pidfile_remove(path);
+	CU_ASSERT_EQUAL(access(path, F_OK), 0);
+	unlink(path);
+	pidfile_remove(path);
+	rmdir(dir);
+}
+
 static const struct cu_test tests[] = {
 	{ "durations", test_durations },
 	{ "IP addresses", test_ipaddr },
@@ -267,6 +296,7 @@ static const struct cu_test tests[] = {
 	{ "string table", test_strtab },
 	{ "state file", test_state_file },
 	{ "is_prime", test_is_prime },
+	{ "pid file", test_pidfile },
 	{ NULL, NULL }
 };
 
