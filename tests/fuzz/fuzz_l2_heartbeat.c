@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include "vipgate/l2.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -21,6 +24,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	static struct l2_peer_state peer;
+	static uint8_t signed_copy[L2_HB_MAXLEN];
 	static int64_t now;
 	uint8_t buf[L2_HB_MAXLEN];
 	struct l2_hb hb;
@@ -28,8 +32,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 
 	if (l2_hb_parse(data, len, KEY, 0, &hb) >= 0)
 		abort();	/* nothing authenticates without a key */
-	if (l2_hb_parse(data, len, KEY, sizeof(KEY) - 1, &hb) < 0)
-		return 0;
+	if (l2_hb_parse(data, len, KEY, sizeof(KEY) - 1, &hb) < 0) {
+		/* signed anew, so the mutations reach what lies behind the
+		 * HMAC (the type, the name, the TLVs) */
+		unsigned int mdlen = 0;
+
+		if (len < L2_HB_HMACLEN || len > sizeof(buf))
+			return 0;
+		memcpy(buf, data, len);
+		HMAC(EVP_sha256(), KEY, (int)sizeof(KEY) - 1, buf, len - L2_HB_HMACLEN,
+		    buf + len - L2_HB_HMACLEN, &mdlen);
+		if (l2_hb_parse(buf, len, KEY, sizeof(KEY) - 1, &hb) < 0)
+			return 0;
+		memcpy(signed_copy, buf, len);
+		data = signed_copy;
+	}
 	n = l2_hb_build(buf, sizeof(buf), &hb, KEY, sizeof(KEY) - 1);
 	if (!(hb.flags & L2_HB_F_EXT)) {
 		if (n != len || memcmp(buf, data, len) != 0)
