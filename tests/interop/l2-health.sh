@@ -57,10 +57,13 @@ echo "  requests during the handover: ${sent:-0} sent, ${failed:-?} failed"
 check "at most one request failed during the handover (${failed:-?} of ${sent:-0})" \
 	test "${failed:-2}" -le 1 -a "${sent:-0}" -gt 20
 
-# started again with its port taken: a speaker, not the owner
+# started again with its port taken: a speaker, not the owner (the holder
+# sets SO_REUSEADDR: connections the drained node closed linger in
+# TIME_WAIT on port 80, and would make its own bind fail)
 ip netns exec $L2_PFX-$o /usr/bin/python3 -c '
 import socket, time
-s = socket.socket(); s.bind(("0.0.0.0", 80)); s.listen(1); time.sleep(60)' &
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 80)); s.listen(1); time.sleep(60)' &
 hold_pid=$!
 wait_for 5 sh -c "ip netns exec $L2_PFX-$o ss -ltn | grep -q ':80 '" || fail "the port holder did not start"
 l2_start $o
