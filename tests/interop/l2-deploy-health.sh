@@ -122,5 +122,12 @@ back() { [ "$(l2_converged $INT 3)" = "$owner_i" ] && all_cands $INT 3; }
 check "the port free, $owner_i owns the internal VIP again (sha256 order)" wait_for 5 back
 check "the client reaches the internal gateway on it" wait_for 3 sh -c "ip netns exec $L2_PFX-cl curl -sf -m 1 http://$INT:82/ | grep -q internal"
 
+# SIGTERM: each node drains and exits 0 (under ASan: no error, no leak)
+for n in $L2_NODES; do
+	p=${L2_PID[$n]}; L2_PID[$n]=
+	kill -TERM $p; wait $p; rc=$?
+	check "node-$n exited 0 on SIGTERM (rc $rc)" test $rc -eq 0
+done
+
 echo "l2-deploy-health: $passes passed, $fails failed"
 [ $fails -eq 0 ]
