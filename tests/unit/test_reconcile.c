@@ -401,6 +401,39 @@ test_gateway_deployments(void)
 	CU_ASSERT_FALSE(reconcile_gw_dep_reaches(d->gw, 1));
 	desired_unref(d);
 	fx_free(&fx);
+
+	/* the internal deployment reaches an endpoint by a TCP server, or by
+	 * a mirror: it serves */
+	{
+		const char *tcp =
+		    "---\napiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: int-tcp, namespace: default}\n"
+		    "spec:\n  selector: {istio: internal-gateway}\n"
+		    "  servers: [{port: {number: 9000, name: tcp, protocol: TCP}, hosts: ['*']}]\n"
+		    "---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: int-tcp, namespace: default}\n"
+		    "spec:\n  hosts: ['*']\n  gateways: [int-tcp]\n"
+		    "  tcp: [{route: [{destination: {host: web.default.svc.cluster.local, port: {number: 80}}}]}]\n";
+		const char *mirror =
+		    "---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: int, namespace: default}\n"
+		    "spec:\n  hosts: ['*']\n  gateways: [int]\n"
+		    "  http: [{route: [{destination: {host: back.default.svc.cluster.local, port: {number: 80}}}],\n"
+		    "    mirror: {host: web.default.svc.cluster.local, port: {number: 80}}}]\n";
+		char *o2 = cat(objs, tcp, "", ""), *o3 = cat(objs, mirror, "", "");
+
+		fx_load(&fx, cfg_req, o2);
+		d = run_deps(&fx, NULL, NULL, 0);
+		CU_ASSERT(reconcile_gw_dep_reaches(d->gw, 1));
+		CU_ASSERT_STRING_EQUAL(gw_svc(d, "internal-gateway")->gateway_state, "serving");
+		desired_unref(d);
+		fx_free(&fx);
+		fx_load(&fx, cfg_req, o3);
+		d = run_deps(&fx, NULL, NULL, 0);
+		CU_ASSERT(reconcile_gw_dep_reaches(d->gw, 1));
+		CU_ASSERT(gw_svc(d, "internal-gateway")->serve_local);
+		desired_unref(d);
+		fx_free(&fx);
+		free(o2);
+		free(o3);
+	}
 	free(objs);
 	free(web);
 	free(cfg_req);
