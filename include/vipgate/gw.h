@@ -11,5 +11,11 @@ struct applier *gw_applier_new(const struct applier_env *);
 int gw_applier_ready(struct applier *);
 /* Why it cannot serve ("starting", "draining", "a listener is not bound"), NULL when it can. */
 const char *gw_applier_unready(struct applier *);
+/*
+ * Readiness by deployment: why none of them can serve ("starting",
+ * "draining"), or NULL, and then *names (valid until the next call) are the
+ * deployments with a listener not bound (the others serve).
+ */
+const char *gw_applier_unbound(struct applier *, const char *const **names, size_t *n);
 
 #endif

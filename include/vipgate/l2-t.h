@@ -38,6 +38,7 @@ enum l2_err {
 	L2_E_NAME = -19,	/* heartbeat: empty name or a NUL in it */
 	L2_E_HMAC = -20,	/* heartbeat: authentication failed */
 	L2_E_TRAILING = -21,	/* heartbeat: bytes after the HMAC */
+	L2_E_TLV = -22,		/* heartbeat: a TLV past its end, or a bad deployment list */
 };
 
 /* An ARP packet for IPv4 over Ethernet, with its Ethernet header. */
@@ -76,11 +77,21 @@ struct l2_na {
 /* Heartbeat: the UDP datagram speakers exchange (src/l2/heartbeat.c). */
 #define L2_HB_ALIVE		1
 #define L2_HB_LEAVE		2
-/* flags: the sender's gateway cannot serve (its gateway Services' VIPs go elsewhere) */
-#define L2_HB_F_GW_DOWN		0x0001
+/* flags (an older speaker ignores the bits it does not know): */
+#define L2_HB_F_GW_DOWN		0x0001	/* the sender's gateway cannot serve: every deployment,
+					   or with an L2_HB_T_GW_DEPS TLV those it names */
+#define L2_HB_F_EXT_OK		0x0002	/* the sender reads heartbeats with L2_HB_F_EXT */
+#define L2_HB_F_EXT		0x0004	/* TLVs follow the name, before the HMAC: sent only to a
+					   peer that set L2_HB_F_EXT_OK (an older one rejects
+					   them as trailing bytes) */
+/* TLVs: type (u8), length (u16), value; a type not known is skipped */
+#define L2_HB_T_GW_DEPS		1	/* the deployments that cannot serve: (length u8, name)... */
 #define L2_HB_MAXNAME		253
+#define L2_HB_MAXDEPS		32	/* more than that down: the sender says "all" */
+#define L2_HB_MAXDEPNAME	63	/* a deployment's name: a DNS label */
 #define L2_HB_HMACLEN		32
-#define L2_HB_MAXLEN		(4 + 1 + 1 + 2 + 8 + 8 + 4 + 1 + L2_HB_MAXNAME + L2_HB_HMACLEN)
+#define L2_HB_MAXLEN		(4 + 1 + 1 + 2 + 8 + 8 + 4 + 1 + L2_HB_MAXNAME + \
+				 3 + L2_HB_MAXDEPS * (1 + L2_HB_MAXDEPNAME) + L2_HB_HMACLEN)
 
 struct l2_hb {
 	uint8_t		type;		/* L2_HB_ALIVE, L2_HB_LEAVE */
@@ -89,6 +100,10 @@ struct l2_hb {
 	uint64_t	seq;		/* grows within an incarnation */
 	uint32_t	interval_ms;	/* the sender's heartbeat interval */
 	char		node[L2_HB_MAXNAME + 1];
+	/* L2_HB_F_EXT: the L2_HB_T_GW_DEPS TLV (built when ndeps > 0) */
+	int		has_deps;
+	size_t		ndeps;
+	char		deps[L2_HB_MAXDEPS][L2_HB_MAXDEPNAME + 1];
 };
 
 /* Anti-replay: the highest (incarnation, seq) seen and a 64-seq window below it. */
@@ -109,6 +124,10 @@ struct l2_peer_state {
 	char		 node[L2_HB_MAXNAME + 1];
 	int		 alive;
 	int		 gw_down;	/* its last heartbeat had L2_HB_F_GW_DOWN */
+	int		 ext_ok;	/* ... L2_HB_F_EXT_OK: it reads the extended form */
+	/* gw_down: the deployments its heartbeat named (sorted); none: all */
+	size_t		 ngw_deps;
+	char		 gw_deps[L2_HB_MAXDEPS][L2_HB_MAXDEPNAME + 1];
 	int64_t		 last;		/* ms, when last heard alive */
 	uint32_t	 interval_ms;	/* its own heartbeat interval */
 	struct l2_replay rp;
@@ -130,6 +149,12 @@ struct l2_cand {
 	int64_t		 weight;	/* preferredNodeSelectors weight sum */
 };
 
+/* A speaker's gateway deployments that cannot serve (l2_live.gw_down_deps). */
+struct l2_gw_down {
+	const char * const	*deps;		/* sorted; NULL: all of them */
+	size_t			 ndeps;
+};
+
 /*
  * The speakers heard alive (the l2 applier's view, given to reconcile).
  * With heartbeat peers configured, candidates are this node plus these;
@@ -139,8 +164,11 @@ struct l2_live {
 	int		  heartbeat;	/* heartbeat peers are configured */
 	const char	**nodes;	/* live peers' node names, sorted, unique */
 	size_t		  nnodes;
-	const char	**gw_down;	/* those whose gateway cannot serve, sorted */
+	const char	**gw_down;	/* those whose gateway cannot serve (some deployment), sorted */
 	size_t		  ngw_down;
+	/* gw_down[i]'s deployments that cannot serve; the array NULL, or an
+	 * entry's deps NULL: every deployment (an older speaker's flag) */
+	const struct l2_gw_down *gw_down_deps;
 };
 
 /* One Service VIP and its elected owner. */

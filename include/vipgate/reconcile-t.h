@@ -20,13 +20,20 @@ struct svc_state {
 	const char	*sharing_key;
 	int		 etp_local;
 	int		 is_gateway;	/* served by this daemon's gateway */
-	const char	*gateway_state;	/* is_gateway: "serving", or why this node's
-					   gateway cannot (live_view, require_endpoints) */
+	const char	*gateway_state;	/* is_gateway: "serving", or why its deployment on
+					   this node cannot (live_view, require_endpoints); with
+					   several deployments, "deployment NAME: why" */
 	int		 ready_anywhere;	/* some endpoint is ready */
 	int		 ready_local;	/* an endpoint on this node is ready (or the gateway) */
 	unsigned	 announce;	/* ANNOUNCE_* this node would use */
 	const char	*why_not;	/* why this node does not announce, or NULL */
 	int		 serve_local;	/* its VIPs are local addresses on this node */
+};
+
+/* A gateway deployment (gateway.deployments) on this node. */
+struct gw_dep_state {
+	const char	*name;
+	const char	*why;		/* why it cannot serve its Services' VIPs; NULL: it can */
 };
 
 struct pool_state {
@@ -54,9 +61,16 @@ struct desired {
 	struct bgp_desired *bgp;	/* peers and what to advertise to each; NULL = none */
 	struct l2_desired *l2;		/* VIPs this node owns on the segment; NULL = none */
 	struct gw_desired *gw;		/* the compiled gateway; NULL = none */
-	/* why this node's gateway cannot serve (enabled, and not serving); NULL
-	 * when it can: the heartbeat tells the other speakers (l2) */
+	/* why this node's gateway cannot serve at all (enabled, and no
+	 * deployment can serve); NULL when some deployment can: the heartbeat
+	 * tells the other speakers (l2) */
 	const char	*gateway_down;
+	/* every gateway deployment, in gateway.deployments' order, and whether
+	 * it can serve here (none when the gateway is disabled); the heartbeat
+	 * names those that cannot when others can */
+	struct gw_dep_state *gateway_deps;
+	size_t		 ngateway_deps;
+	size_t		 ngateway_deps_down;	/* how many of them cannot serve */
 };
 
 #endif

@@ -19,6 +19,10 @@ struct live_view {
 	size_t			 nprev;
 	int			 gateway_ready;	/* this node's gateway can serve */
 	const char		*gateway_why;	/* why not ("draining", ...); NULL: not known */
+	/* gateway_ready: the deployments (names) with a listener not bound;
+	 * only they cannot serve */
+	const char *const	*gateway_unbound;
+	size_t			 ngateway_unbound;
 };
 
 struct desired *reconcile(struct store *, const struct config *, const struct live_view *);
@@ -36,6 +40,14 @@ void reconcile_l2(struct desired *, struct store *, const struct config *, const
 /* The gateway's plan, first: res (the allocation) gives each deployment's VIPs. */
 void reconcile_gw(struct desired *, struct store *, const struct config *, const struct live_view *,
     const struct alloc_result *res, size_t nres);
+
+/* d->gateway_deps and d->gateway_down, after reconcile_gw (gw_serve.c). */
+void reconcile_gw_serving(struct desired *, const struct config *, const struct live_view *);
+/* Whether a route of deployment dep (index in gateway.deployments) reaches a ready endpoint. */
+int reconcile_gw_dep_reaches(const struct gw_desired *, size_t dep);
+/* The state of the gateway deployment a Service selects, or NULL (not a gateway Service). */
+const struct gw_dep_state *desired_svc_dep(const struct desired *, const struct object *svc,
+    const struct config *);
 
 /* Whether a Service is a gateway's own (its selector matches a deployment's labels; select.c). */
 int reconcile_is_gateway_service(const struct object *svc, const struct config *);

@@ -508,7 +508,8 @@ do_reconcile(struct daemon *d)
 	live.l2 = d->l2 ? l2_applier_live(d->l2) : NULL;
 	live.prev = d->state.v;
 	live.nprev = d->state.n;
-	/* the gateway is ready when its data plane has bound every listener */
+	/* the gateway is ready when its data plane runs; a deployment serves
+	 * when its listeners are bound too */
 	live.gateway_ready = 0;
 	if (d->cfg->gateway.enabled) {
 		size_t k;
@@ -516,7 +517,8 @@ do_reconcile(struct daemon *d)
 		live.gateway_why = "not started";
 		for (k = 0; k < d->nappliers; k++)
 			if (strcmp(d->appliers[k]->name, "gw") == 0) {
-				live.gateway_why = gw_applier_unready(d->appliers[k]);
+				live.gateway_why = gw_applier_unbound(d->appliers[k],
+				    &live.gateway_unbound, &live.ngateway_unbound);
 				live.gateway_ready = live.gateway_why == NULL;
 			}
 	}

@@ -35,6 +35,9 @@ struct gw_ctx {
 	uint16_t		 health_port, stats_port;
 	int			 ready_reported;
 	const char		*why_reported;	/* ctx_unready() when last reported */
+	uint64_t		 unbound_reported;	/* ctx_unbound() when last reported */
+	char			**unbound;	/* gw_applier_unbound's answer: deployment names */
+	size_t			 nunbound;
 	char			*gw_ns;		/* gateway.namespace, for metric labels */
 	int			 alog_fd;	/* access log; -1: off */
 	int			 alog_json;

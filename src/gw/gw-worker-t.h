@@ -31,6 +31,10 @@ TAILQ_HEAD(gw_shadow_list, gw_shadow);
 struct gw_ppc;
 TAILQ_HEAD(gw_ppc_list, gw_ppc);
 
+/* A deployment's bit in gw_worker.bind_err_deps: deployments past the 63rd share the last. */
+#define GW_DEP_BITS		64
+#define GW_DEP_BIT(dep)		((uint64_t)1 << ((dep) < GW_DEP_BITS - 1 ? (dep) : GW_DEP_BITS - 1))
+
 struct gw_wlis {
 	uint16_t		 port;
 	uint32_t		 scope;		/* the listener's (gw_listener.scope) */
@@ -59,6 +63,10 @@ struct gw_worker {
 	uint64_t		 rng;
 	uint64_t		 applied_gen;	/* read by the main thread */
 	int			 bind_errors;
+	/* the deployments (bit: gw_listener.dep, the last bit for every one
+	 * from GW_DEP_BITS - 1 on) with a listener not bound; read by the
+	 * main thread (gw_applier_unbound) */
+	uint64_t		 bind_err_deps;
 	size_t			 nconns;	/* downstream connections */
 	size_t			 inflight;	/* requests */
 	int			 draining;

@@ -235,8 +235,9 @@ snap_new(struct gw_ctx *ctx, struct desired *d, uint64_t gen)
 
 /* ---- readiness ---- */
 
+/* Why no deployment can serve (starting, draining), NULL otherwise. */
 static const char *
-ctx_unready(struct gw_ctx *ctx)
+ctx_unready_node(struct gw_ctx *ctx)
 {
 	uint64_t gen;
 	size_t i;
@@ -255,10 +256,30 @@ ctx_unready(struct gw_ctx *ctx)
 	for (i = 0; i < ctx->nw; i++)
 		if (__atomic_load_n(&ctx->w[i].applied_gen, __ATOMIC_ACQUIRE) == 0)
 			return "starting";
+	return NULL;
+}
+
+/* The deployments with a listener not bound on some worker (GW_DEP_BIT). */
+static uint64_t
+ctx_unbound(struct gw_ctx *ctx)
+{
+	uint64_t m = 0;
+	size_t i;
+
 	for (i = 0; i < ctx->nw; i++)
 		if (__atomic_load_n(&ctx->w[i].bind_errors, __ATOMIC_ACQUIRE) != 0)
-			return "a listener is not bound";
-	return NULL;
+			m |= __atomic_load_n(&ctx->w[i].bind_err_deps, __ATOMIC_ACQUIRE);
+	return m;
+}
+
+static const char *
+ctx_unready(struct gw_ctx *ctx)
+{
+	const char *why = ctx_unready_node(ctx);
+
+	if (why == NULL && ctx_unbound(ctx) != 0)
+		return "a listener is not bound";
+	return why;
 }
 
 static int
@@ -281,24 +302,72 @@ gw_applier_unready(struct applier *a)
 	return ctx_unready(a->ctx);
 }
 
+/*
+ * The names of the deployments whose bit is in mask, by the newest
+ * snapshot (the one a reload just made may not be every worker's yet: the
+ * workers poke again once they run it), into ctx->unbound.
+ */
+static void
+unbound_names(struct gw_ctx *ctx, uint64_t mask)
+{
+	size_t i;
+
+	for (i = 0; i < ctx->nunbound; i++)
+		free(ctx->unbound[i]);
+	ctx->nunbound = 0;
+	if (mask == 0)
+		return;
+	pthread_mutex_lock(&ctx->mu);
+	for (i = 0; ctx->snap && ctx->snap->g && i < ctx->snap->g->ndeps; i++) {
+		if ((mask & GW_DEP_BIT(i)) == 0)
+			continue;
+		ctx->unbound = xreallocarray(ctx->unbound, ctx->nunbound + 1, sizeof(char *));
+		ctx->unbound[ctx->nunbound++] = xstrdup(ctx->snap->g->deps[i].name);
+	}
+	pthread_mutex_unlock(&ctx->mu);
+}
+
+const char *
+gw_applier_unbound(struct applier *a, const char *const **names, size_t *n)
+{
+	struct gw_ctx *ctx;
+	const char *why;
+
+	*names = NULL;
+	*n = 0;
+	if (a == NULL || strcmp(a->name, "gw") != 0)
+		return "no gateway";
+	ctx = a->ctx;
+	if ((why = ctx_unready_node(ctx)) != NULL)
+		return why;
+	unbound_names(ctx, ctx_unbound(ctx));
+	*names = (const char *const *)ctx->unbound;
+	*n = ctx->nunbound;
+	return NULL;
+}
+
 static void
 main_poked(evutil_socket_t fd, short ev, void *arg)
 {
 	struct gw_ctx *ctx = arg;
 	const char *why;
-	uint64_t v;
+	uint64_t v, unbound;
 	int r;
 
 	(void)!read(fd, &v, sizeof(v));
 	why = ctx_unready(ctx);
+	unbound = ctx_unready_node(ctx) == NULL ? ctx_unbound(ctx) : 0;
 	r = why == NULL;
 	if (r != ctx->ready_reported)
 		log_info("gateway: %s%s", r ? "ready: every listener is bound" : "not ready: ",
 		    r ? "" : why);
-	/* the reason shows in vipgatectl services: a new one reconciles too */
-	if (r != ctx->ready_reported || why != ctx->why_reported) {
+	/* the reason shows in vipgatectl services, and so does which
+	 * deployment has a listener not bound: a change reconciles too */
+	if (r != ctx->ready_reported || why != ctx->why_reported ||
+	    unbound != ctx->unbound_reported) {
 		ctx->ready_reported = r;
 		ctx->why_reported = why;
+		ctx->unbound_reported = unbound;
 		if (ctx->env->kick)
 			ctx->env->kick(ctx->env->kick_arg);
 	}
@@ -477,13 +546,42 @@ log_security_notes(const struct gw_desired *prev, const struct gw_desired *g)
 	}
 }
 
+/*
+ * With several deployments, which of them cannot serve on this node (its
+ * Services' VIPs withdrawn from here, the others' kept), when that changes.
+ */
+static void
+log_deps(const struct desired *old, const struct desired *new)
+{
+	size_t i, j;
+
+	/* none can serve (starting, draining): "gateway: not ready" says why */
+	if (new == NULL || new->gateway_down)
+		return;
+	if (old && old->gateway_down)
+		old = NULL;
+	for (i = 0; new->ngateway_deps > 1 && i < new->ngateway_deps; i++) {
+		const struct gw_dep_state *n = &new->gateway_deps[i];
+		const char *was = NULL;
+
+		for (j = 0; old && j < old->ngateway_deps; j++)
+			if (strcmp(old->gateway_deps[j].name, n->name) == 0)
+				was = old->gateway_deps[j].why;
+		if (n->why && !str_eq(n->why, was))
+			log_warnx("gateway: deployment %s cannot serve: %s: its Services' VIPs "
+			    "are withdrawn from this node", n->name, n->why);
+		else if (n->why == NULL && was)
+			log_info("gateway: deployment %s serves again", n->name);
+	}
+}
+
 static int
 gw_apply(struct applier *a, const struct desired *old, const struct desired *new)
 {
 	struct gw_ctx *ctx = a->ctx;
 	struct gw_snap *s = NULL;
 
-	(void)old;
+	log_deps(old, new);
 	if (new && new->gw) {
 		pthread_mutex_lock(&ctx->mu);
 		s = snap_new(ctx, (struct desired *)new, ctx->gen + 1);
@@ -1052,6 +1150,8 @@ gw_free(struct applier *a)
 	gw_snap_unref(ctx->snap);
 	gw_ident_free(ctx->ident);
 	gw_rs_ctx_free(ctx);
+	unbound_names(ctx, 0);
+	free(ctx->unbound);
 	pthread_mutex_destroy(&ctx->mu);
 	free(ctx->gw_ns);
 	if (ctx->alog_fd > STDERR_FILENO)

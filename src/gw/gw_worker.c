@@ -278,6 +278,7 @@ reconcile_listeners(struct gw_worker *w, const struct gw_snap *s, int closed)
 	const struct gw_desired *g = s ? s->g : NULL;
 	struct gw_wlis *nl = NULL;
 	size_t nn = 0, cap = 0, i, j, b;
+	uint64_t err_deps = 0;
 	int errors = 0;
 
 	for (i = 0; g && !closed && i < g->nlisteners; i++) {
@@ -302,6 +303,7 @@ reconcile_listeners(struct gw_worker *w, const struct gw_snap *s, int closed)
 				x.l = listen_on(w, addrs[b], gl->port, gl->addrs != NULL);
 				if (x.l == NULL) {
 					errors++;
+					err_deps |= GW_DEP_BIT(gl->dep);
 					continue;
 				}
 				x.addr = xstrdup(addrs[b]);
@@ -323,6 +325,7 @@ reconcile_listeners(struct gw_worker *w, const struct gw_snap *s, int closed)
 	free(w->lis);
 	w->lis = nl;
 	w->nlis = nn;
+	__atomic_store_n(&w->bind_err_deps, err_deps, __ATOMIC_RELEASE);
 	__atomic_store_n(&w->bind_errors, errors, __ATOMIC_RELEASE);
 }
 

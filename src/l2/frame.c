@@ -39,6 +39,7 @@ l2_strerror(int e)
 	case L2_E_NAME: return "bad node name";
 	case L2_E_HMAC: return "HMAC mismatch";
 	case L2_E_TRAILING: return "trailing bytes";
+	case L2_E_TLV: return "bad TLV";
 	}
 	return "unknown error";
 }

@@ -46,12 +46,30 @@ names_sort(const char **v, size_t n)
 		}
 }
 
+/* insertion sort of peers by node name: a handful of them */
+static void
+peers_sort(const struct l2_peer **v, size_t n)
+{
+	size_t i, j;
+
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && strcmp(v[j - 1]->st.node, v[j]->st.node) > 0; j--) {
+			const struct l2_peer *t = v[j];
+
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+}
+
 static void
 live_rebuild(struct l2_ctx *c)
 {
 	const char **v = xcalloc(c->npeers + 1, sizeof(char *));
 	const char **g = xcalloc(c->npeers + 1, sizeof(char *));
-	size_t i, j, n = 0, ng = 0;
+	const struct l2_peer **gp = xcalloc(c->npeers + 1, sizeof(*gp));
+	struct l2_gw_down *gd = xcalloc(c->npeers + 1, sizeof(*gd));
+	const char **names;
+	size_t i, j, k, n = 0, ng = 0, nn = 0;
 
 	for (i = 0; i < c->npeers; i++) {
 		if (!c->peers[i].st.alive ||
@@ -62,18 +80,35 @@ live_rebuild(struct l2_ctx *c)
 				break;
 		if (j == n) {
 			v[n++] = c->peers[i].st.node;
-			if (c->peers[i].st.gw_down)
-				g[ng++] = c->peers[i].st.node;
+			if (c->peers[i].st.gw_down) {
+				gp[ng++] = &c->peers[i];
+				nn += c->peers[i].st.ngw_deps;
+			}
 		}
 	}
 	names_sort(v, n);
-	names_sort(g, ng);
+	peers_sort(gp, ng);
+	/* each one's deployments that cannot serve; none named: all */
+	names = xcalloc(nn + 1, sizeof(char *));
+	for (i = 0, k = 0; i < ng; i++) {
+		g[i] = gp[i]->st.node;
+		gd[i].deps = gp[i]->st.ngw_deps ? names + k : NULL;
+		gd[i].ndeps = gp[i]->st.ngw_deps;
+		for (j = 0; j < gp[i]->st.ngw_deps; j++)
+			names[k++] = gp[i]->st.gw_deps[j];
+	}
+	free(gp);
 	free(c->live.nodes);
 	c->live.nodes = v;
 	c->live.nnodes = n;
 	free(c->live.gw_down);
 	c->live.gw_down = g;
 	c->live.ngw_down = ng;
+	free(c->live_gwd);
+	free(c->live_gwd_names);
+	c->live_gwd = gd;
+	c->live_gwd_names = names;
+	c->live.gw_down_deps = gd;
 	c->live.heartbeat = c->hb_on;
 }
 
@@ -85,25 +120,42 @@ live_changed(struct l2_ctx *c)
 		c->env->kick(c->env->kick_arg);
 }
 
+/*
+ * The heartbeat to every peer. A peer that reads the extended form learns
+ * which deployments cannot serve here; any other hears that the gateway
+ * cannot serve at all (its VIPs of the deployments that can go to other
+ * nodes there, as before the list existed).
+ */
 static void
 hb_send(struct l2_ctx *c, uint8_t type)
 {
-	uint8_t buf[L2_HB_MAXLEN];
-	struct l2_hb hb;
-	size_t i, n;
+	uint8_t buf[L2_HB_MAXLEN], ebuf[L2_HB_MAXLEN];
+	struct l2_hb *hb = xcalloc(1, sizeof(*hb));
+	size_t i, n, en = 0;
 
-	memset(&hb, 0, sizeof(hb));
-	hb.type = type;
-	hb.incarnation = c->incarnation;
-	hb.seq = ++c->seq;
-	hb.interval_ms = (uint32_t)c->interval_ms;
-	hb.flags = c->gw_down ? L2_HB_F_GW_DOWN : 0;
-	snprintf(hb.node, sizeof(hb.node), "%s", c->env->cfg->node.name);
-	n = l2_hb_build(buf, sizeof(buf), &hb, c->key, c->keylen);
-	for (i = 0; n && i < c->npeers; i++)
-		if (sendto(c->hb_fd, buf, n, MSG_DONTWAIT, (struct sockaddr *)&c->peers[i].sa,
-		    sizeof(c->peers[i].sa)) == -1)
+	hb->type = type;
+	hb->incarnation = c->incarnation;
+	hb->seq = ++c->seq;
+	hb->interval_ms = (uint32_t)c->interval_ms;
+	hb->flags = L2_HB_F_EXT_OK | (c->gw_down || c->ngw_deps ? L2_HB_F_GW_DOWN : 0);
+	snprintf(hb->node, sizeof(hb->node), "%s", c->env->cfg->node.name);
+	n = l2_hb_build(buf, sizeof(buf), hb, c->key, c->keylen);
+	if (!c->gw_down && c->ngw_deps > 0 && c->ngw_deps <= L2_HB_MAXDEPS) {
+		hb->flags |= L2_HB_F_EXT;
+		for (i = 0; i < c->ngw_deps; i++)
+			snprintf(hb->deps[i], sizeof(hb->deps[i]), "%s", c->gw_deps[i]);
+		hb->ndeps = c->ngw_deps;
+		/* 0 (a name too long for it): every peer hears "all" */
+		en = l2_hb_build(ebuf, sizeof(ebuf), hb, c->key, c->keylen);
+	}
+	free(hb);
+	for (i = 0; n && i < c->npeers; i++) {
+		int ext = en && c->peers[i].st.ext_ok;
+
+		if (sendto(c->hb_fd, ext ? ebuf : buf, ext ? en : n, MSG_DONTWAIT,
+		    (struct sockaddr *)&c->peers[i].sa, sizeof(c->peers[i].sa)) == -1)
 			log_debug("l2: heartbeat to %s: %s", c->peers[i].addr, strerror(errno));
+	}
 }
 
 /*
@@ -152,6 +204,25 @@ hb_send_cb(evutil_socket_t fd, short ev, void *arg)
 	}
 	if (up)
 		hb_send(c, L2_HB_ALIVE);
+}
+
+/* A peer's gateway health changed: which of its deployments cannot serve. */
+static void
+gw_logged(const struct l2_peer *p)
+{
+	struct vg_buf b = { 0 };
+	size_t i;
+
+	for (i = 0; i < p->st.ngw_deps; i++)
+		buf_printf(&b, "%s%s", i ? ", " : "", p->st.gw_deps[i]);
+	if (!p->st.gw_down)
+		log_info("l2: speaker %s (%s): its gateway serves again", p->st.node, p->addr);
+	else if (b.s)
+		log_info("l2: speaker %s (%s): its gateway cannot serve deployment%s %s",
+		    p->st.node, p->addr, p->st.ngw_deps > 1 ? "s" : "", b.s);
+	else
+		log_info("l2: speaker %s (%s): its gateway cannot serve", p->st.node, p->addr);
+	buf_free(&b);
 }
 
 static void
@@ -205,8 +276,7 @@ hb_recv_cb(evutil_socket_t fd, short ev, void *arg)
 			changed = 1;
 			break;
 		case L2_PEER_GATEWAY:
-			log_info("l2: speaker %s (%s): its gateway %s", p->st.node, p->addr,
-			    p->st.gw_down ? "cannot serve" : "serves again");
+			gw_logged(p);
 			changed = 1;
 			break;
 		default:
@@ -488,6 +558,8 @@ l2_hbio_free(struct l2_ctx *c)
 {
 	hb_close(c);
 	free(c->live.gw_down);
+	free(c->live_gwd);
+	free(c->live_gwd_names);
 	free(c->hb_sig);
 	free(c->live.nodes);
 	event_free(c->ev_hb_send);

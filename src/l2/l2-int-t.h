@@ -134,7 +134,13 @@ struct l2_ctx {
 	int			 draining;
 	int			 link_down;	/* no responder interface has a carrier */
 	int			 gw_down;	/* this node's gateway cannot serve (heartbeat flag) */
+	/* !gw_down: the deployments that cannot serve here while others can
+	 * (sorted), named to the peers that read L2_HB_F_EXT */
+	char			**gw_deps;
+	size_t			 ngw_deps;
 	struct l2_live		 live;
+	struct l2_gw_down	*live_gwd;	/* live.gw_down_deps */
+	const char		**live_gwd_names;	/* what its entries point to */
 	uint64_t		 hb_rejected;
 };
 

@@ -878,6 +878,52 @@ same_ifaces(const struct l2_owned *o, const struct l2_vip *v)
 }
 
 static int
+cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * The deployments that cannot serve here while others can: the heartbeat
+ * names them, so the others elect without this node for their Services'
+ * VIPs only.
+ */
+static void
+gw_deps_sync(struct l2_ctx *c, const struct desired *new)
+{
+	char **v = NULL;
+	size_t n = 0, i;
+	struct vg_buf b = { 0 };
+	int same;
+
+	for (i = 0; new->gateway_down == NULL && i < new->ngateway_deps; i++)
+		if (new->gateway_deps[i].why) {
+			v = xreallocarray(v, n + 1, sizeof(char *));
+			v[n++] = xstrdup(new->gateway_deps[i].name);
+		}
+	if (n > 1)
+		qsort(v, n, sizeof(char *), cmp_name);
+	same = n == c->ngw_deps;
+	for (i = 0; same && i < n; i++)
+		same = strcmp(v[i], c->gw_deps[i]) == 0;
+	if (!same) {
+		for (i = 0; i < n; i++)
+			buf_printf(&b, "%s%s", i ? ", " : "", v[i]);
+		if (n)
+			log_info("l2: this node's gateway cannot serve deployment%s %s: the heartbeat "
+			    "says so", n > 1 ? "s" : "", b.s);
+		else if (!c->gw_down)
+			log_info("l2: this node's gateway serves every deployment again");
+		buf_free(&b);
+	}
+	for (i = 0; i < c->ngw_deps; i++)
+		free(c->gw_deps[i]);
+	free(c->gw_deps);
+	c->gw_deps = v;
+	c->ngw_deps = n;
+}
+
+static int
 l2_apply(struct applier *app, const struct desired *old, const struct desired *new)
 {
 	struct l2_ctx *c = app->ctx;
@@ -908,6 +954,7 @@ l2_apply(struct applier *app, const struct desired *old, const struct desired *n
 		log_info("l2: this node's gateway %s%s", c->gw_down ? "cannot serve: " :
 		    "serves again", c->gw_down ? new->gateway_down : "");
 	}
+	gw_deps_sync(c, new);
 	(void)l2_hbio_sync(c);
 	refresh_arm(c);
 	desired_unref(c->cur);
@@ -1053,6 +1100,9 @@ l2_free(struct applier *app)
 	free(c->ctr);
 	ix_free(&c->ctr_ix);
 	l2_hbio_free(c);
+	for (i = 0; i < c->ngw_deps; i++)
+		free(c->gw_deps[i]);
+	free(c->gw_deps);
 	desired_unref(c->held);
 	for (i = 0; i < c->nmcast; i++)
 		close(c->mcast[i].fd);

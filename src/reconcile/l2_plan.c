@@ -7,8 +7,9 @@
  *  - candidates are the live speakers: this node plus the heartbeat peers
  *    heard alive; with no heartbeat peers configured, every Node object
  *    (MetalLB with memberlist disabled) plus this node;
- *  - for the gateway's own Service, minus nodes whose gateway cannot serve
- *    (this one by the desired state, the others by their heartbeat's flag);
+ *  - for the gateway's own Service, minus nodes where the gateway
+ *    deployment it selects cannot serve (this one by the desired state,
+ *    the others by their heartbeat's flag and the deployments it names);
  *  - minus nodes with NetworkUnavailable or labelled
  *    exclude-from-external-load-balancers, minus nodes no matching
  *    L2Advertisement's nodeSelectors select, and for externalTrafficPolicy
@@ -166,6 +167,33 @@ cmp_vip(const void *a, const void *b)
 }
 
 /*
+ * Whether deployment dep cannot serve on peer node (its heartbeat): the
+ * flag without a list (an older speaker's, or none of them can) is every
+ * deployment.
+ */
+static int
+peer_dep_down(const struct l2_live *live, const char *node, const char *dep)
+{
+	const char **at;
+	const struct l2_gw_down *g;
+	size_t i;
+
+	if (live == NULL || live->ngw_down == 0 ||
+	    (at = bsearch(&node, live->gw_down, live->ngw_down, sizeof(*live->gw_down),
+	    cmp_str)) == NULL)
+		return 0;
+	if (live->gw_down_deps == NULL || dep == NULL)
+		return 1;
+	g = &live->gw_down_deps[at - live->gw_down];
+	if (g->deps == NULL)
+		return 1;
+	for (i = 0; i < g->ndeps; i++)
+		if (strcmp(g->deps[i], dep) == 0)
+			return 1;
+	return 0;
+}
+
+/*
  * The nodes that may answer for Service s (nodes[self] is this one), with
  * the weight of the matching advertisements' preferredNodeSelectors; eps:
  * the nodes with its endpoints, for externalTrafficPolicy Local.
@@ -173,7 +201,7 @@ cmp_vip(const void *a, const void *b)
 static size_t
 candidates(const struct l2_node *nodes, size_t nnodes, size_t self,
     const struct k_l2advertisement **match, size_t nmatch, const struct svc_state *s,
-    const char **eps, size_t neps, const struct desired *d, const struct l2_live *live,
+    const char **eps, size_t neps, const struct gw_dep_state *dep, const struct l2_live *live,
     struct l2_cand *cand)
 {
 	size_t ncand = 0, j, k, m;
@@ -185,10 +213,10 @@ candidates(const struct l2_node *nodes, size_t nnodes, size_t self,
 
 		if (nd->blocked)
 			continue;
-		/* traffic to a gateway VIP ends at its owner's own listeners */
-		if (s->is_gateway && (is_self ? d->gateway_down != NULL : live &&
-		    live->ngw_down && bsearch(&nd->name, live->gw_down, live->ngw_down,
-		    sizeof(*live->gw_down), cmp_str)))
+		/* traffic to a gateway VIP ends at its owner's own listeners:
+		 * those of the deployment the Service selects */
+		if (s->is_gateway && (is_self ? dep == NULL || dep->why != NULL :
+		    peer_dep_down(live, nd->name, dep ? dep->name : NULL)))
 			continue;
 		for (k = 0; k < nmatch; k++) {
 			if (!labelsels_match_any(match[k]->node_selectors,
@@ -303,8 +331,8 @@ reconcile_l2(struct desired *d, struct store *st, const struct config *cfg,
 				slices = sel_slice_index(st, &nslices);
 			eps = endpoint_nodes(st, slices, nslices, svc, &neps);
 		}
-		ncand = candidates(nodes, nnodes, self, match, nmatch, s, eps, neps, d,
-		    live ? live->l2 : NULL, cand);
+		ncand = candidates(nodes, nnodes, self, match, nmatch, s, eps, neps,
+		    s->is_gateway ? desired_svc_dep(d, svc, cfg) : NULL, live ? live->l2 : NULL, cand);
 		/* every speaker runs the gateway: another's serves when this
 		 * one's cannot */
 		if (!s->ready_anywhere && !(s->is_gateway && ncand > 0)) {

@@ -244,7 +244,6 @@ struct pass {
 	size_t			 npools;
 	struct strmap		 nlabels;	/* this node's */
 	const char		*node_block;	/* node_block() */
-	const char		*gw_why;	/* gateway_unserving(); NULL: it can serve */
 	struct sel_slice	*six;		/* EndpointSlices by Service */
 	size_t			 nsix;
 };
@@ -261,6 +260,8 @@ svc_fill(struct desired *d, struct svc_state *s, const struct alloc_result *r,
 	const struct object *o = r->svc;
 	const struct k_service *ks = o->spec;
 	const struct object *pool;
+	const struct gw_dep_state *dep = NULL;
+	const char *gw_why = NULL;	/* why its deployment cannot serve here */
 	struct ready rd;
 
 	/* the desired state outlives the objects: it owns its strings */
@@ -276,8 +277,14 @@ svc_fill(struct desired *d, struct svc_state *s, const struct alloc_result *r,
 	s->is_gateway = reconcile_is_gateway_service(o, p->cfg);
 	rd = service_ready(p->st, p->six, p->nsix, o, p->cfg->node.name);
 	if (s->is_gateway) {
-		s->gateway_state = p->gw_why ? p->gw_why : "serving";
-		if (p->gw_why == NULL)
+		dep = desired_svc_dep(d, o, p->cfg);
+		gw_why = dep ? dep->why : "not ready";
+		/* with several deployments, say which one cannot serve (unless
+		 * none can, for a reason of the whole data plane) */
+		if (gw_why && dep && d->ngateway_deps > 1 && p->live && p->live->gateway_ready)
+			gw_why = arena_printf(a, "deployment %s: %s", dep->name, gw_why);
+		s->gateway_state = gw_why ? gw_why : "serving";
+		if (gw_why == NULL)
 			rd.local = rd.anywhere = 1;
 	}
 	s->ready_anywhere = rd.anywhere;
@@ -293,10 +300,12 @@ svc_fill(struct desired *d, struct svc_state *s, const struct alloc_result *r,
 	/*
 	 * Traffic to a gateway VIP ends at this node's own listeners, whatever
 	 * endpoints the Service lists elsewhere: a node whose gateway cannot
-	 * serve does not draw it (and takes it again when it can).
+	 * serve does not draw it (and takes it again when it can). Only the
+	 * deployment the Service selects counts: another one's listener not
+	 * bound leaves this one's VIPs where they are.
 	 */
-	if (s->is_gateway && p->gw_why) {
-		s->why_not = arena_printf(a, "gateway cannot serve: %s", p->gw_why);
+	if (s->is_gateway && gw_why) {
+		s->why_not = arena_printf(a, "gateway cannot serve: %s", gw_why);
 		return;
 	}
 	if (!rd.anywhere) {
@@ -314,30 +323,6 @@ svc_fill(struct desired *d, struct svc_state *s, const struct alloc_result *r,
 		return;
 	}
 	s->serve_local = 1;
-}
-
-/*
- * Why this node's gateway cannot serve its Services' VIPs, or NULL when it
- * can: what the data plane reports (listeners not bound, starting,
- * draining), then gateway.require_endpoints: no route reaches a ready
- * endpoint (every cluster empty or missing).
- */
-static const char *
-gateway_unserving(const struct config *cfg, const struct live_view *live,
-    const struct gw_desired *g)
-{
-	size_t i;
-
-	if (!cfg->gateway.enabled)
-		return "disabled";
-	if (live == NULL || !live->gateway_ready)
-		return live && live->gateway_why ? live->gateway_why : "not ready";
-	if (!cfg->gateway.require_endpoints)
-		return NULL;
-	for (i = 0; g && i < g->nclusters; i++)
-		if (g->clusters[i]->missing == NULL && g->clusters[i]->neps > 0)
-			return NULL;
-	return "no route has a ready endpoint";
 }
 
 /* The VIPs of the Services this node serves, sorted, each once (nlocal: at most). */
@@ -419,11 +404,9 @@ reconcile(struct store *st, const struct config *cfg, const struct live_view *li
 	p.node_block = node_block(node, &p.nlabels);
 	pools_fill(d, p.pools, p.npools);
 
-	/* the gateway's plan first: whether its routes reach an endpoint */
+	/* the gateway's plan first: whether each deployment's routes reach an endpoint */
 	reconcile_gw(d, st, cfg, live, res, nres);
-	p.gw_why = gateway_unserving(cfg, live, d->gw);
-	if (cfg->gateway.enabled && p.gw_why)
-		d->gateway_down = arena_strdup(d->arena, p.gw_why);
+	reconcile_gw_serving(d, cfg, live);
 	p.six = sel_slice_index(st, &p.nsix);
 	d->svcs = arena_alloc(d->arena, sizeof(*d->svcs) * (nres ? nres : 1));
 	d->nsvcs = nres;

@@ -4,7 +4,10 @@
 # both serving port 443 with their own certificates, Gateways,
 # VirtualServices and AuthorizationPolicies. A request to one VIP never
 # meets the other gateway's servers; a server's bind address gets a
-# listener of its own; a new VIP moves the listeners on reload.
+# listener of its own; a new VIP moves the listeners on reload. Readiness
+# is each deployment's: one with a port another process holds has its VIP
+# withdrawn from the node while the other's stays and serves, and gets it
+# back once the port is free.
 . "${srcdir:-.}/tests/e2e/gw-lib.sh"
 command -v openssl >/dev/null || { echo "SKIP: openssl missing"; exit 77; }
 command -v ss >/dev/null || { echo "SKIP: ss missing"; exit 77; }
@@ -233,6 +236,87 @@ check "the ingress VIP served all along ($lok ok, $lbad failed)" test "${lbad:-1
 check "the internal gateway now on $INT2 ($(subj $INT2 int.test))" sh -c "echo '$(subj $INT2 int.test)' | grep -q 'CN=int.test'"
 wait_for 5 sh -c "! ip netns exec $ns ss -ltnH | grep -q '$INT:443'" || fail "$INT:443 still listening"
 check "nothing listens on the old VIP $INT any more" sh -c "! ip netns exec $ns ss -ltnH | grep -q '$INT:'"
+
+# readiness by deployment: the internal gateway gets a port another process
+# holds. Only its VIP is withdrawn from this node; the ingress VIP stays
+# and serves all along; the port freed, the internal VIP comes back.
+svc_gw() { # name: "gateway_state|why_not" of a gateway Service
+	"$ctl" -s "$tmp/sock" --json services | /usr/bin/python3 -c '
+import json, sys
+for s in json.load(sys.stdin)["services"]:
+    if s["name"] == sys.argv[1]: print("%s|%s" % (s.get("gateway_state"), s.get("why_not")))' "$1"; }
+local_vip() { ip -n $ns -o addr show dev lo | grep -q " $1/"; }
+ip netns exec $ns /usr/bin/python3 -c '
+import socket, time
+s = socket.socket(); s.bind(("0.0.0.0", 7070)); s.listen(1); time.sleep(60)' &
+holder=$!	# the python itself (ip netns exec execs it), not a subshell
+wait_for 5 sh -c "ip netns exec $ns ss -ltnH | grep -q '0.0.0.0:7070 '" || fail "the port holder did not start"
+cat > "$tmp/objs/30-int-extra.yaml" <<EOC
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: int-extra, namespace: istio-system}
+spec:
+  selector: {istio: internal-gateway}
+  servers:
+  - port: {number: 7070, name: http-extra, protocol: HTTP}
+    hosts: ["*"]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: int-extra, namespace: default}
+spec:
+  hosts: ["*"]
+  gateways: [istio-system/int-extra]
+  http: [{route: [{destination: {host: internal}}]}]
+EOC
+inns /usr/bin/python3 - $PUB 6 > "$tmp/load2.out" <<'PY' &
+import socket, sys, time
+ok = bad = 0
+end = time.time() + float(sys.argv[2])
+while time.time() < end:
+    try:
+        s = socket.create_connection((sys.argv[1], 80), timeout=2)
+        s.sendall(b"GET /l HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        d = b""
+        while True:
+            b = s.recv(4096)
+            if not b:
+                break
+            d += b
+        s.close()
+        if d.startswith(b"HTTP/1.1 200") and d.endswith(b"public /l\n"):
+            ok += 1
+        else:
+            bad += 1
+    except OSError:
+        bad += 1
+    time.sleep(0.01)
+print(ok, bad)
+PY
+loadpid=$!
+"$ctl" -s "$tmp/sock" reload > /dev/null 2>&1
+int_down() { ! local_vip $INT2 && svc_gw internal-gateway | grep -q 'deployment internal: a listener is not bound'; }
+check "port 7070 held: the internal gateway's VIP $INT2 is withdrawn ($(svc_gw internal-gateway))" wait_for 5 int_down
+"$ctl" -s "$tmp/sock" services > "$tmp/services2.out" 2>&1
+check "vipgatectl services says which deployment cannot serve" \
+	grep -q "internal-gateway.*no: gateway cannot serve: deployment internal: a listener is not bound" "$tmp/services2.out"
+check "the ingress gateway's VIP $PUB stays local" local_vip $PUB
+check "... and its state is serving" test "$(svc_gw istio-ingressgateway)" = "serving|None"
+check "the log names the deployment that cannot serve" \
+	grep -q "gateway: deployment internal cannot serve: a listener is not bound" "$tmp/log"
+out=$(c http://$PUB/w)
+check "the ingress VIP answers meanwhile (got '$out')" test "$out" = "public /w"
+sleep 1
+kill $holder 2>/dev/null; wait $holder 2>/dev/null
+int_up() { local_vip $INT2 && [ "$(svc_gw internal-gateway)" = "serving|None" ]; }
+check "the port freed: the internal VIP $INT2 is back, its state serving" wait_for 5 int_up
+out=$(c http://$INT2:7070/x)
+check "the internal gateway serves on the freed port (got '$out')" test "$out" = "internal /x"
+check "the log says it serves again" grep -q "gateway: deployment internal serves again" "$tmp/log"
+wait $loadpid
+read -r lok lbad < "$tmp/load2.out"
+check "the ingress VIP served all along ($lok ok, $lbad failed)" test "${lbad:-1}" -eq 0 -a "${lok:-0}" -gt 0
+rm -f "$tmp/objs/30-int-extra.yaml"
 
 # the single-gateway config still refuses labels and deployments together
 printf 'gateway:\n  labels: {a: b}\n  deployments: [{name: x, labels: {c: d}}]\n' > "$tmp/bad.yaml"

@@ -58,6 +58,9 @@ slice(const char *svc, const char *nodes)
 }
 
 static int gateway_ready;	/* run()'s live view */
+static const char *run_cfg;	/* run()'s config; NULL: CFG */
+static const char *const *run_unbound;	/* ... live.gateway_unbound */
+static size_t run_nunbound;
 
 static struct desired *
 run(const char *objs, const char *svc_patch, const struct l2_live *l2, struct store **stp,
@@ -71,7 +74,8 @@ run(const char *objs, const char *svc_patch, const struct l2_live *l2, struct st
 	struct vg_buf b = { 0 };
 	size_t i;
 
-	cfg = config_parse(CFG, strlen(CFG), "vipgate.yaml", &errs);
+	cfg = config_parse(run_cfg ? run_cfg : CFG, strlen(run_cfg ? run_cfg : CFG), "vipgate.yaml",
+	    &errs);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
 	st = store_new();
 	buf_puts(&b, BASE);
@@ -89,6 +93,8 @@ run(const char *objs, const char *svc_patch, const struct l2_live *l2, struct st
 	buf_free(&b);
 	live.l2 = l2;
 	live.gateway_ready = gateway_ready;
+	live.gateway_unbound = run_unbound;
+	live.ngateway_unbound = run_nunbound;
 	*stp = st;
 	*cfgp = cfg;
 	return reconcile(st, cfg, &live);
@@ -394,6 +400,94 @@ test_gateway_health(void)
 	}
 }
 
+/*
+ * Two gateway deployments: a node is no candidate for a gateway Service's
+ * VIP only where that Service's deployment cannot serve, this node by its
+ * desired state, the others by the deployments their heartbeat names; a
+ * heartbeat's flag without names (an older speaker) is every deployment.
+ */
+static void
+test_gateway_deployments(void)
+{
+	static const char *live_bc[] = { "node-b", "node-c" };
+	static const char *down_b[] = { "node-b" };
+	static const char *down_bc[] = { "node-b", "node-c" };
+	static const char *internal[] = { "internal" };
+	static const char *ingress[] = { "ingress" };
+	static const struct l2_gw_down b_internal[] = { { internal, 1 } };
+	static const struct l2_gw_down b_all[] = { { NULL, 0 } };
+	static const struct l2_gw_down b_int_c_ing[] = { { internal, 1 }, { ingress, 1 } };
+	static const struct l2_live all_up = { 1, live_bc, 2, NULL, 0, NULL };
+	static const struct l2_live b_int = { 1, live_bc, 2, down_b, 1, b_internal };
+	static const struct l2_live b_old = { 1, live_bc, 2, down_b, 1, NULL };
+	static const struct l2_live b_flag = { 1, live_bc, 2, down_b, 1, b_all };
+	static const struct l2_live mixed = { 1, live_bc, 2, down_bc, 2, b_int_c_ing };
+	static const char *objs =
+	    "---\napiVersion: v1\nkind: Service\n"
+	    "metadata: {name: ingress-gw, namespace: istio-system}\n"
+	    "spec: {type: LoadBalancer, selector: {istio: ingressgateway}, ports: [{port: 80}]}\n"
+	    "---\napiVersion: v1\nkind: Service\n"
+	    "metadata: {name: internal-gw, namespace: istio-system}\n"
+	    "spec: {type: LoadBalancer, selector: {istio: internal-gateway}, ports: [{port: 80}]}\n";
+	static const struct {
+		const char *name;
+		const struct l2_live *live;
+		const char *const *unbound;	/* here */
+		size_t nunbound;
+		const char *ing_out, *int_out;	/* the nodes not candidates, by letter */
+	} cases[] = {
+		{ "all serve", &all_up, NULL, 0, "", "" },
+		{ "internal down on node-b", &b_int, NULL, 0, "", "b" },
+		{ "an older node-b: its flag is every deployment", &b_old, NULL, 0, "b", "b" },
+		{ "the flag without names", &b_flag, NULL, 0, "b", "b" },
+		{ "internal down here", &all_up, internal, 1, "", "a" },
+		{ "internal on node-b, ingress on node-c and here", &mixed, ingress, 1, "ac", "b" },
+	};
+	size_t i, j, k;
+
+	run_cfg = "node: {name: node-a}\nstate_dir: /nonexistent\n"
+	    "gateway:\n  deployments: [{name: ingress, labels: {istio: ingressgateway}},\n"
+	    "    {name: internal, labels: {istio: internal-gateway}}]\n";
+	for (i = 0; i < VG_ARRAY_SIZE(cases); i++) {
+		struct vg_buf b = { 0 };
+		struct store *st;
+		struct config *cfg;
+		struct desired *d;
+
+		buf_puts(&b, ADV);
+		buf_puts(&b, objs);
+		gateway_ready = 1;
+		run_unbound = cases[i].unbound;
+		run_nunbound = cases[i].nunbound;
+		d = run(b.s, NULL, cases[i].live, &st, &cfg);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(d->l2);
+		CU_ASSERT_PTR_NULL(d->gateway_down);
+		for (j = 0; j < d->l2->nvips; j++) {
+			const struct l2_vip *v = &d->l2->vips[j];
+			const char *out = strcmp(v->name, "ingress-gw") == 0 ? cases[i].ing_out :
+			    strcmp(v->name, "internal-gw") == 0 ? cases[i].int_out : "";
+
+			if (v->ncandidates != 3 - strlen(out))
+				fprintf(stderr, "%s: %s: %zu candidates\n", cases[i].name, v->name,
+				    v->ncandidates);
+			CU_ASSERT_EQUAL(v->ncandidates, 3 - strlen(out));
+			if (strcmp(v->name, "web") == 0)
+				continue;	/* no endpoint: nobody */
+			CU_ASSERT_PTR_NOT_NULL(v->owner);
+			for (k = 0; v->owner && out[k]; k++)
+				CU_ASSERT(v->owner[5] != out[k]);
+		}
+		desired_unref(d);
+		store_free(st);
+		config_free(cfg);
+		buf_free(&b);
+	}
+	gateway_ready = 0;
+	run_cfg = NULL;
+	run_unbound = NULL;
+	run_nunbound = 0;
+}
+
 int
 main(void)
 {
@@ -403,6 +497,8 @@ main(void)
 		{ "ETP Local: each Service's own slices", test_etp_local_slices },
 		{ "weight, then sha256 order", test_elect_order },
 		{ "the gateway's Service: nodes whose gateway cannot serve", test_gateway_health },
+		{ "gateway deployments: nodes where the Service's deployment cannot serve",
+		  test_gateway_deployments },
 		{ NULL, NULL },
 	};
 

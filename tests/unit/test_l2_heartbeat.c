@@ -1,6 +1,9 @@
 /* Heartbeats: codec, HMAC rejection, replay window. */
 #include "config.h"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include "cu.h"
 #include "vipgate/l2.h"
 
@@ -42,17 +45,19 @@ test_roundtrip(void)
 	CU_ASSERT_EQUAL(l2_hb_parse(buf, n, KEY, KEYLEN, &hb), (int)n);
 	CU_ASSERT_EQUAL(hb.type, L2_HB_LEAVE);
 
-	/* the longest name fits L2_HB_MAXLEN; an empty name is not built */
+	/* the longest name fits (L2_HB_MAXLEN leaves room for the TLVs too);
+	 * an empty name is not built */
 	{
 		char name[L2_HB_MAXNAME + 1];
 
 		memset(name, 'x', L2_HB_MAXNAME);
 		name[L2_HB_MAXNAME] = 0;
 		n = make(buf, sizeof(buf), L2_HB_ALIVE, 1, 1, name);
-		CU_ASSERT_EQUAL(n, L2_HB_MAXLEN);
+		CU_ASSERT_EQUAL(n, 29 + L2_HB_MAXNAME + L2_HB_HMACLEN);
+		CU_ASSERT(n <= L2_HB_MAXLEN);
 		CU_ASSERT_EQUAL(l2_hb_parse(buf, n, KEY, KEYLEN, &hb), (int)n);
 		CU_ASSERT_EQUAL(strlen(hb.node), L2_HB_MAXNAME);
-		CU_ASSERT_EQUAL(make(buf, L2_HB_MAXLEN - 1, L2_HB_ALIVE, 1, 1, name), 0);
+		CU_ASSERT_EQUAL(make(buf, n - 1, L2_HB_ALIVE, 1, 1, name), 0);
 	}
 	CU_ASSERT_EQUAL(make(buf, sizeof(buf), L2_HB_ALIVE, 1, 1, ""), 0);
 }
@@ -229,12 +234,179 @@ test_gateway_flag(void)
 	CU_ASSERT(p.gw_down);
 }
 
+/* A heartbeat naming deployments (L2_HB_F_EXT, L2_HB_T_GW_DEPS). */
+static struct l2_hb
+ext_hb(uint64_t seq, const char *const *deps, size_t ndeps)
+{
+	struct l2_hb h;
+	size_t i;
+
+	memset(&h, 0, sizeof(h));
+	h.type = L2_HB_ALIVE;
+	h.incarnation = 5;
+	h.seq = seq;
+	h.interval_ms = 50;
+	h.flags = L2_HB_F_EXT_OK | L2_HB_F_GW_DOWN | L2_HB_F_EXT;
+	snprintf(h.node, sizeof(h.node), "node-b");
+	for (i = 0; i < ndeps; i++)
+		snprintf(h.deps[i], sizeof(h.deps[i]), "%s", deps[i]);
+	h.ndeps = ndeps;
+	return h;
+}
+
+/* Hand-made: the fixed part, then raw TLV bytes, then the HMAC. */
+static size_t
+raw_ext(uint8_t *buf, const uint8_t *tlv, size_t ntlv)
+{
+	static const uint8_t head[] = { 'V', 'G', 'L', '2', 1, L2_HB_ALIVE,
+	    0, L2_HB_F_GW_DOWN | L2_HB_F_EXT, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 1,
+	    0, 0, 0, 50, 6, 'n', 'o', 'd', 'e', '-', 'b' };
+	unsigned int mdlen = 0;
+
+	memcpy(buf, head, sizeof(head));
+	memcpy(buf + sizeof(head), tlv, ntlv);
+	HMAC(EVP_sha256(), KEY, (int)KEYLEN, buf, sizeof(head) + ntlv,
+	    buf + sizeof(head) + ntlv, &mdlen);
+	return sizeof(head) + ntlv + mdlen;
+}
+
+/*
+ * The deployments that cannot serve: carried in a TLV only with
+ * L2_HB_F_EXT, checked, and narrowing the gateway flag; without a list the
+ * flag means every deployment, as an older speaker sends it.
+ */
+static void
+test_gateway_deps(void)
+{
+	static const char *two[] = { "internal", "edge" };
+	static const char *one[] = { "internal" };
+	uint8_t buf[L2_HB_MAXLEN + 64];
+	struct l2_peer_state p;
+	struct l2_hb h, out;
+	size_t n, i;
+
+	h = ext_hb(1, two, 2);
+	n = l2_hb_build(buf, sizeof(buf), &h, KEY, KEYLEN);
+	CU_ASSERT_EQUAL_FATAL(n, 29 + 6 + 3 + (1 + 8) + (1 + 4) + 32);
+	CU_ASSERT_EQUAL(l2_hb_parse(buf, n, KEY, KEYLEN, &out), (int)n);
+	CU_ASSERT(out.has_deps);
+	CU_ASSERT_EQUAL(out.ndeps, 2);
+	CU_ASSERT_STRING_EQUAL(out.deps[0], "internal");
+	CU_ASSERT_STRING_EQUAL(out.deps[1], "edge");
+	CU_ASSERT_STRING_EQUAL(out.node, "node-b");
+	/* under the HMAC, and what an older speaker reads as trailing bytes */
+	buf[29 + 6 + 4] ^= 1;
+	CU_ASSERT_EQUAL(l2_hb_parse(buf, n, KEY, KEYLEN, &out), L2_E_HMAC);
+	buf[29 + 6 + 4] ^= 1;
+	buf[7] &= (uint8_t)~L2_HB_F_EXT;
+	CU_ASSERT(l2_hb_parse(buf, n, KEY, KEYLEN, &out) < 0);
+	/* a list without L2_HB_F_EXT, too many names, a name too long: not built */
+	h.flags &= (uint16_t)~L2_HB_F_EXT;
+	CU_ASSERT_EQUAL(l2_hb_build(buf, sizeof(buf), &h, KEY, KEYLEN), 0);
+	h = ext_hb(1, two, 2);
+	h.ndeps = L2_HB_MAXDEPS + 1;
+	CU_ASSERT_EQUAL(l2_hb_build(buf, sizeof(buf), &h, KEY, KEYLEN), 0);
+	h = ext_hb(1, two, 2);
+	memset(h.deps[1], 'x', sizeof(h.deps[1]));
+	CU_ASSERT_EQUAL(l2_hb_build(buf, sizeof(buf), &h, KEY, KEYLEN), 0);
+	/* the most names, each the longest, fit L2_HB_MAXLEN with the longest node name */
+	h = ext_hb(1, NULL, 0);
+	memset(h.node, 'n', L2_HB_MAXNAME);
+	for (i = 0; i < L2_HB_MAXDEPS; i++) {
+		memset(h.deps[i], 'a' + (int)(i % 26), L2_HB_MAXDEPNAME);
+		h.deps[i][0] = (char)('a' + (int)i);
+	}
+	h.ndeps = L2_HB_MAXDEPS;
+	n = l2_hb_build(buf, L2_HB_MAXLEN, &h, KEY, KEYLEN);
+	CU_ASSERT_EQUAL(n, L2_HB_MAXLEN);
+	CU_ASSERT_EQUAL(l2_hb_parse(buf, n, KEY, KEYLEN, &out), (int)n);
+	CU_ASSERT_EQUAL(out.ndeps, L2_HB_MAXDEPS);
+	CU_ASSERT_EQUAL(l2_hb_build(buf, L2_HB_MAXLEN - 1, &h, KEY, KEYLEN), 0);
+	/* L2_HB_F_EXT and no TLV: the plain message */
+	h = ext_hb(1, NULL, 0);
+	n = l2_hb_build(buf, sizeof(buf), &h, KEY, KEYLEN);
+	CU_ASSERT_EQUAL(n, 29 + 6 + 32);
+	CU_ASSERT_EQUAL(l2_hb_parse(buf, n, KEY, KEYLEN, &out), (int)n);
+	CU_ASSERT(!out.has_deps);
+
+	/* hand-made TLVs: an unknown type is skipped; bad ones rejected */
+	{
+		static const uint8_t unknown[] = { 9, 0, 2, 'x', 'y', L2_HB_T_GW_DEPS, 0, 2, 1, 'a' };
+		static const uint8_t past[] = { L2_HB_T_GW_DEPS, 0, 9, 1, 'a' };
+		static const uint8_t name_past[] = { L2_HB_T_GW_DEPS, 0, 2, 5, 'a' };
+		static const uint8_t empty_name[] = { L2_HB_T_GW_DEPS, 0, 1, 0 };
+		static const uint8_t nul[] = { L2_HB_T_GW_DEPS, 0, 3, 2, 'a', 0 };
+		static const uint8_t twice[] = { L2_HB_T_GW_DEPS, 0, 2, 1, 'a',
+		    L2_HB_T_GW_DEPS, 0, 2, 1, 'b' };
+		static const uint8_t short_hdr[] = { L2_HB_T_GW_DEPS, 0 };
+		static const uint8_t none[] = { L2_HB_T_GW_DEPS, 0, 0 };
+
+		n = raw_ext(buf, unknown, sizeof(unknown));
+		CU_ASSERT_EQUAL(l2_hb_parse(buf, n, KEY, KEYLEN, &out), (int)n);
+		CU_ASSERT_EQUAL(out.ndeps, 1);
+		CU_ASSERT_STRING_EQUAL(out.deps[0], "a");
+		n = raw_ext(buf, past, sizeof(past));
+		CU_ASSERT_EQUAL(l2_hb_parse(buf, n, KEY, KEYLEN, &out), L2_E_TLV);
+		n = raw_ext(buf, name_past, sizeof(name_past));
+		CU_ASSERT_EQUAL(l2_hb_parse(buf, n, KEY, KEYLEN, &out), L2_E_TLV);
+		n = raw_ext(buf, empty_name, sizeof(empty_name));
+		CU_ASSERT_EQUAL(l2_hb_parse(buf, n, KEY, KEYLEN, &out), L2_E_TLV);
+		n = raw_ext(buf, nul, sizeof(nul));
+		CU_ASSERT_EQUAL(l2_hb_parse(buf, n, KEY, KEYLEN, &out), L2_E_TLV);
+		n = raw_ext(buf, twice, sizeof(twice));
+		CU_ASSERT_EQUAL(l2_hb_parse(buf, n, KEY, KEYLEN, &out), L2_E_TLV);
+		n = raw_ext(buf, short_hdr, sizeof(short_hdr));
+		CU_ASSERT_EQUAL(l2_hb_parse(buf, n, KEY, KEYLEN, &out), L2_E_TLV);
+		/* a list of none: the flag alone, every deployment */
+		n = raw_ext(buf, none, sizeof(none));
+		CU_ASSERT_EQUAL(l2_hb_parse(buf, n, KEY, KEYLEN, &out), (int)n);
+		memset(&p, 0, sizeof(p));
+		CU_ASSERT_EQUAL(l2_peer_heard(&p, &out, 1000), L2_PEER_ALIVE);
+		CU_ASSERT(p.gw_down);
+		CU_ASSERT_EQUAL(p.ngw_deps, 0);
+		CU_ASSERT(!p.ext_ok);
+	}
+
+	/* the peer's state: the list, sorted, and each change an event */
+	memset(&p, 0, sizeof(p));
+	h = ext_hb(1, two, 2);
+	CU_ASSERT_EQUAL(l2_peer_heard(&p, &h, 1000), L2_PEER_ALIVE);
+	CU_ASSERT(p.gw_down);
+	CU_ASSERT(p.ext_ok);
+	CU_ASSERT_EQUAL(p.ngw_deps, 2);
+	CU_ASSERT_STRING_EQUAL(p.gw_deps[0], "edge");
+	CU_ASSERT_STRING_EQUAL(p.gw_deps[1], "internal");
+	h = ext_hb(2, (const char *[]){ "internal", "edge" }, 2);
+	CU_ASSERT_EQUAL(l2_peer_heard(&p, &h, 1050), L2_PEER_NONE);
+	h = ext_hb(3, one, 1);
+	CU_ASSERT_EQUAL(l2_peer_heard(&p, &h, 1100), L2_PEER_GATEWAY);
+	CU_ASSERT_EQUAL(p.ngw_deps, 1);
+	/* the flag without the list (an older speaker, or all of them down) */
+	h = ext_hb(4, NULL, 0);
+	h.flags = L2_HB_F_GW_DOWN;
+	CU_ASSERT_EQUAL(l2_peer_heard(&p, &h, 1150), L2_PEER_GATEWAY);
+	CU_ASSERT(p.gw_down);
+	CU_ASSERT_EQUAL(p.ngw_deps, 0);
+	CU_ASSERT(!p.ext_ok);
+	/* a list without the flag means nothing */
+	h = ext_hb(5, one, 1);
+	h.flags = L2_HB_F_EXT_OK | L2_HB_F_EXT;
+	CU_ASSERT_EQUAL(l2_peer_heard(&p, &h, 1200), L2_PEER_GATEWAY);
+	CU_ASSERT(!p.gw_down);
+	CU_ASSERT_EQUAL(p.ngw_deps, 0);
+	/* the same name twice counts once */
+	h = ext_hb(6, (const char *[]){ "internal", "internal" }, 2);
+	CU_ASSERT_EQUAL(l2_peer_heard(&p, &h, 1250), L2_PEER_GATEWAY);
+	CU_ASSERT_EQUAL(p.ngw_deps, 1);
+}
+
 int
 main(void)
 {
 	static const struct cu_test tests[] = {
 		{ "heartbeat round trip", test_roundtrip },
 		{ "gateway flag: carried, changes are events", test_gateway_flag },
+		{ "gateway deployments: TLV carried, checked, narrowing the flag", test_gateway_deps },
 		{ "heartbeat rejections (HMAC, truncation, type)", test_rejects },
 		{ "replay window and incarnations", test_replay },
 		{ "peer liveness: alive, dead after 5 intervals, leave, restart", test_peer_liveness },

@@ -273,6 +273,172 @@ test_gateway_health(void)
 	free(withep);
 }
 
+/* Two gateway deployments, each with its Service, Gateway and route. */
+static const char *DEPS_CFG =
+    "node: {name: node-a}\n"
+    "gateway:\n  deployments: [{name: ingress, labels: {istio: ingressgateway}},\n"
+    "    {name: internal, labels: {istio: internal-gateway}}]\n";
+
+static struct desired *
+run_deps(struct fixture *fx, const char *why, const char *const *unbound, size_t nunbound)
+{
+	struct live_view live = { 0 };
+
+	live.gateway_ready = why == NULL;
+	live.gateway_why = why;
+	live.gateway_unbound = unbound;
+	live.ngateway_unbound = nunbound;
+	return reconcile(fx->st, fx->cfg, &live);
+}
+
+static const struct svc_state *
+gw_svc(const struct desired *d, const char *name)
+{
+	const struct svc_state *s = desired_find_svc(d, "istio-system", name);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT(s->is_gateway);
+	return s;
+}
+
+/*
+ * Readiness by deployment: a deployment with a listener not bound (or,
+ * with require_endpoints, no route to a ready endpoint) withdraws its own
+ * Service's VIPs from this node, and the other deployment's stay.
+ */
+static void
+test_gateway_deployments(void)
+{
+	static const char *internal[] = { "internal" };
+	static const char *both[] = { "internal", "ingress" };
+	struct fixture fx;
+	struct desired *d;
+	const struct svc_state *pub, *in;
+	const char *objs_gw =
+	    "---\napiVersion: v1\nkind: Service\nmetadata: {name: istio-ingressgateway, namespace: istio-system}\n"
+	    "spec: {type: LoadBalancer, selector: {istio: ingressgateway}, ports: [{port: 80}]}\n"
+	    "---\napiVersion: v1\nkind: Service\nmetadata: {name: internal-gateway, namespace: istio-system}\n"
+	    "spec: {type: LoadBalancer, selector: {istio: internal-gateway}, ports: [{port: 80}]}\n"
+	    "---\napiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: pub, namespace: default}\n"
+	    "spec:\n  selector: {istio: ingressgateway}\n"
+	    "  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ['*']}]\n"
+	    "---\napiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: int, namespace: default}\n"
+	    "spec:\n  selector: {istio: internal-gateway}\n"
+	    "  servers: [{port: {number: 81, name: http, protocol: HTTP}, hosts: ['*']}]\n"
+	    "---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: pub, namespace: default}\n"
+	    "spec:\n  hosts: ['*']\n  gateways: [pub]\n"
+	    "  http: [{route: [{destination: {host: web.default.svc.cluster.local, port: {number: 80}}}]}]\n"
+	    "---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: int, namespace: default}\n"
+	    "spec:\n  hosts: ['*']\n  gateways: [int]\n"
+	    "  http: [{route: [{destination: {host: back.default.svc.cluster.local, port: {number: 80}}}]}]\n";
+	char *web = cat(svc("web", NULL), slice("web", "node-b", "{ready: true}"),
+	    "ports: [{port: 8080}]\n", "");
+	char *objs = cat(POOL, "---\napiVersion: metallb.io/v1beta1\nkind: BGPAdvertisement\n"
+	    "metadata: {name: b, namespace: metallb-system}\n", objs_gw, web);
+	char *cfg_req = cat(DEPS_CFG, "  require_endpoints: true\n", "", "");
+
+	fx_load(&fx, DEPS_CFG, objs);
+	d = run_deps(&fx, NULL, NULL, 0);
+	pub = gw_svc(d, "istio-ingressgateway");
+	in = gw_svc(d, "internal-gateway");
+	CU_ASSERT_STRING_EQUAL(pub->gateway_state, "serving");
+	CU_ASSERT_STRING_EQUAL(in->gateway_state, "serving");
+	CU_ASSERT(pub->serve_local && in->serve_local);
+	CU_ASSERT_EQUAL(d->ngateway_deps, 2);
+	CU_ASSERT_EQUAL(d->ngateway_deps_down, 0);
+	CU_ASSERT_PTR_NULL(d->gateway_down);
+	desired_unref(d);
+
+	/* the internal deployment's listener not bound: only its VIP goes */
+	d = run_deps(&fx, NULL, internal, 1);
+	pub = gw_svc(d, "istio-ingressgateway");
+	in = gw_svc(d, "internal-gateway");
+	CU_ASSERT_STRING_EQUAL(pub->gateway_state, "serving");
+	CU_ASSERT(pub->serve_local);
+	CU_ASSERT_EQUAL(pub->announce, ANNOUNCE_BGP);
+	CU_ASSERT_FALSE(in->serve_local);
+	CU_ASSERT_EQUAL(in->announce, 0);
+	CU_ASSERT_STRING_EQUAL(in->gateway_state, "deployment internal: a listener is not bound");
+	CU_ASSERT_STRING_EQUAL(in->why_not,
+	    "gateway cannot serve: deployment internal: a listener is not bound");
+	CU_ASSERT_EQUAL(d->ngateway_deps_down, 1);
+	CU_ASSERT_STRING_EQUAL(d->gateway_deps[1].name, "internal");
+	CU_ASSERT_STRING_EQUAL(d->gateway_deps[1].why, "a listener is not bound");
+	CU_ASSERT_PTR_NULL(d->gateway_deps[0].why);
+	CU_ASSERT_PTR_NULL(d->gateway_down);
+	CU_ASSERT_PTR_NOT_NULL(desired_find_svc(d, "default", "web"));
+	desired_unref(d);
+
+	/* both not bound: the node as a whole cannot serve */
+	d = run_deps(&fx, NULL, both, 2);
+	CU_ASSERT_FALSE(gw_svc(d, "istio-ingressgateway")->serve_local);
+	CU_ASSERT_FALSE(gw_svc(d, "internal-gateway")->serve_local);
+	CU_ASSERT_EQUAL(d->ngateway_deps_down, 2);
+	CU_ASSERT_STRING_EQUAL(d->gateway_down, "no deployment can serve");
+	desired_unref(d);
+
+	/* draining: every deployment, said without naming one */
+	d = run_deps(&fx, "draining", NULL, 0);
+	in = gw_svc(d, "internal-gateway");
+	CU_ASSERT_STRING_EQUAL(in->why_not, "gateway cannot serve: draining");
+	CU_ASSERT_STRING_EQUAL(gw_svc(d, "istio-ingressgateway")->gateway_state, "draining");
+	CU_ASSERT_STRING_EQUAL(d->gateway_down, "draining");
+	desired_unref(d);
+	fx_free(&fx);
+
+	/* require_endpoints judged on each deployment's own routes: the
+	 * internal one's destination has no endpoint */
+	fx_load(&fx, cfg_req, objs);
+	d = run_deps(&fx, NULL, NULL, 0);
+	pub = gw_svc(d, "istio-ingressgateway");
+	in = gw_svc(d, "internal-gateway");
+	CU_ASSERT_STRING_EQUAL(pub->gateway_state, "serving");
+	CU_ASSERT(pub->serve_local);
+	CU_ASSERT_STRING_EQUAL(in->why_not,
+	    "gateway cannot serve: deployment internal: no route has a ready endpoint");
+	CU_ASSERT_PTR_NULL(d->gateway_down);
+	CU_ASSERT(reconcile_gw_dep_reaches(d->gw, 0));
+	CU_ASSERT_FALSE(reconcile_gw_dep_reaches(d->gw, 1));
+	desired_unref(d);
+	fx_free(&fx);
+
+	/* the internal deployment reaches an endpoint by a TCP server, or by
+	 * a mirror: it serves */
+	{
+		const char *tcp =
+		    "---\napiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: int-tcp, namespace: default}\n"
+		    "spec:\n  selector: {istio: internal-gateway}\n"
+		    "  servers: [{port: {number: 9000, name: tcp, protocol: TCP}, hosts: ['*']}]\n"
+		    "---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: int-tcp, namespace: default}\n"
+		    "spec:\n  hosts: ['*']\n  gateways: [int-tcp]\n"
+		    "  tcp: [{route: [{destination: {host: web.default.svc.cluster.local, port: {number: 80}}}]}]\n";
+		const char *mirror =
+		    "---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: int, namespace: default}\n"
+		    "spec:\n  hosts: ['*']\n  gateways: [int]\n"
+		    "  http: [{route: [{destination: {host: back.default.svc.cluster.local, port: {number: 80}}}],\n"
+		    "    mirror: {host: web.default.svc.cluster.local, port: {number: 80}}}]\n";
+		char *o2 = cat(objs, tcp, "", ""), *o3 = cat(objs, mirror, "", "");
+
+		fx_load(&fx, cfg_req, o2);
+		d = run_deps(&fx, NULL, NULL, 0);
+		CU_ASSERT(reconcile_gw_dep_reaches(d->gw, 1));
+		CU_ASSERT_STRING_EQUAL(gw_svc(d, "internal-gateway")->gateway_state, "serving");
+		desired_unref(d);
+		fx_free(&fx);
+		fx_load(&fx, cfg_req, o3);
+		d = run_deps(&fx, NULL, NULL, 0);
+		CU_ASSERT(reconcile_gw_dep_reaches(d->gw, 1));
+		CU_ASSERT(gw_svc(d, "internal-gateway")->serve_local);
+		desired_unref(d);
+		fx_free(&fx);
+		free(o2);
+		free(o3);
+	}
+	free(objs);
+	free(web);
+	free(cfg_req);
+}
+
 static void
 test_local_addrs_and_pools(void)
 {
@@ -364,6 +530,7 @@ static const struct cu_test tests[] = {
 	{ "announce decisions", test_announce_decisions },
 	{ "the gateway's own Service", test_gateway_service },
 	{ "the gateway's health decides its announcement", test_gateway_health },
+	{ "each gateway deployment's health decides its own Services", test_gateway_deployments },
 	{ "local addresses and pool counts", test_local_addrs_and_pools },
 	{ "same input, same output", test_pure_and_deterministic },
 	{ NULL, NULL }
