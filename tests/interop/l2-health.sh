@@ -12,18 +12,7 @@ bld=$(pwd)
 srcdir=${srcdir:-.}
 tmp=$(mktemp -d /tmp/vg-l2h.XXXXXX)
 . "$srcdir/tests/interop/l2-lib.sh"
-l2_need
-command -v curl >/dev/null 2>&1 || { echo "SKIP: curl missing"; exit 77; }
-fails=0 passes=0
-hold_pid=
-
-cleanup() { [ -n "$hold_pid" ] && kill -9 $hold_pid 2>/dev/null; l2_cleanup; rm -rf "$tmp"; }
-trap cleanup EXIT
-
-fail() {
-	fails=$((fails + 1)); echo "FAIL: $*"
-	for n in $L2_NODES; do echo "--- $n"; tail -15 "$tmp/$n.log" 2>/dev/null; done
-}
+l2_port_test
 now_ns() { date +%s%N; }
 GW_VIP=10.77.0.205
 

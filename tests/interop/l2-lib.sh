@@ -34,6 +34,21 @@ l2_need() {
 }
 
 
+# l2_port_test: what the tests that hold a node's gateway port share
+# (l2-health, l2-deploy-health): curl, the counters, fail() showing each
+# node's log, and on exit the holder ($hold_pid) killed and the lab removed
+l2_port_test() {
+	l2_need
+	command -v curl >/dev/null 2>&1 || { echo "SKIP: curl missing"; exit 77; }
+	fails=0 passes=0
+	hold_pid=
+	trap '[ -n "$hold_pid" ] && kill -9 $hold_pid 2>/dev/null; l2_cleanup; rm -rf "$tmp"' EXIT
+	fail() {
+		fails=$((fails + 1)); echo "FAIL: $*"
+		for n in $L2_NODES; do echo "--- $n"; tail -15 "$tmp/$n.log" 2>/dev/null; done
+	}
+}
+
 l2_cleanup() {
 	local n
 	for n in $L2_NODES; do
