@@ -24,6 +24,10 @@ stop() {
 	wait "$1"
 }
 
+# successor_pid LOG: the pid of the last successor a SIGUSR2 started, from
+# the daemon's log
+successor_pid() { sed -n 's/.*upgrade: started .* (pid \([0-9]*\)) to take over.*/\1/p' "$1" | tail -1; }
+
 # gone PID: exited; a process that is not this shell's child (a successor
 # a SIGUSR2 started) may stay a zombie nobody reaps
 gone() { ! kill -0 "$1" 2>/dev/null || grep -q '^State:.Z' "/proc/$1/status" 2>/dev/null; }

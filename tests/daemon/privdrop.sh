@@ -91,7 +91,7 @@ usr2_upgrade() {
 	kill -USR2 "$old"
 	wait_for 20 gone "$old"
 	wait "$old"; rc=$?
-	new=$(sed -n 's/.*upgrade: started .* (pid \([0-9]*\)) to take over.*/\1/p' "$tmp/log" | tail -1)
+	new=$(successor_pid "$tmp/log")
 	check "SIGUSR2: the old process (pid $old) hands over to pid $new and exits 0 (rc $rc)" \
 		test -n "$new" -a "$rc" -eq 0
 	pid=$new

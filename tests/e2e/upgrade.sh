@@ -128,7 +128,7 @@ prev=$pid
 kill -USR2 "$prev"
 wait_for 15 gone "$prev"
 wait "$prev"; rc=$?
-succ=$(sed -n 's/.*upgrade: started .* (pid \([0-9]*\)) to take over.*/\1/p' "$tmp/log2" | tail -1)
+succ=$(successor_pid "$tmp/log2")
 check "SIGUSR2: pid $prev started pid $succ, handed over and exited 0 (rc $rc)" \
 	test -n "$succ" -a "$rc" -eq 0
 pid=$succ
@@ -144,7 +144,7 @@ kill -USR2 "$succ"
 check "... which may be upgraded in turn: it starts its own" \
 	wait_for 15 sh -c "[ \$(grep -c 'upgrade: started' '$tmp/log2') -ge 2 ]"
 wait_for 15 gone "$succ"
-pid=$(sed -n 's/.*upgrade: started .* (pid \([0-9]*\)) to take over.*/\1/p' "$tmp/log2" | tail -1)
+pid=$(successor_pid "$tmp/log2")
 check "... and hands over to it (pid $pid)" "$ctl" -s "$tmp/sock" status
 
 kill -TERM "$pid"
