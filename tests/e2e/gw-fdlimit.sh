@@ -76,11 +76,14 @@ for s in conns:
     s.close()
 PY
 # one.py: one request on a new connection; prints the status line and the
-# milliseconds from connect to the answer (5 s at most)
+# milliseconds from connect to the answer (5 s at most); with an argument,
+# that file is made once connected
 cat > "$tmp/one.py" <<'PY'
-import socket, time
+import socket, sys, time
 t = time.time()
 s = socket.create_connection(("127.0.0.1", 80), timeout=5)
+if len(sys.argv) > 1:
+    open(sys.argv[1], "w").close()
 s.sendall(b"GET /one HTTP/1.1\r\nHost: fd.example\r\nConnection: close\r\n\r\n")
 b = b""
 try:
@@ -205,8 +208,10 @@ GW_WORKERS=1 GW_EXTRA="max_connections: 5" vipgated_start || { fail "vipgated di
 hold_start 5 || fail "5 connections"
 check "the 5 are accepted" wait_for 3 sh -c \
 	"[ \"\$(ip netns exec $ns curl -s -m 1 http://127.0.0.1:15020/stats/prometheus | awk '\$1 == \"vipgate_gateway_downstream_cx_active\" { print \$2 }')\" = 5 ]"
-inns python3 "$tmp/one.py" >"$tmp/sixth" 2>&1 &
+inns python3 "$tmp/one.py" "$tmp/sixth.conn" >"$tmp/sixth" 2>&1 &
 sixth_pid=$!
+# a second in the backlog, counted from its connect (python may start slowly)
+wait_for 5 test -e "$tmp/sixth.conn"
 sleep 1
 check "the 6th waits in the backlog (not accepted: 5 active)" \
 	[ "$(metric vipgate_gateway_downstream_cx_active)" = 5 -a ! -s "$tmp/sixth" ]
@@ -227,8 +232,9 @@ hold2_pid=$!
 wait_for 5 test -s "$tmp/hold2/ready"
 check "at the cap again" wait_for 3 sh -c \
 	"[ \"\$(ip netns exec $ns curl -s -m 1 http://127.0.0.1:15020/stats/prometheus | awk '\$1 == \"vipgate_gateway_downstream_cx_active\" { print \$2 }')\" = 5 ]"
-inns python3 "$tmp/one.py" >"$tmp/seventh" 2>&1 &
+inns python3 "$tmp/one.py" "$tmp/seventh.conn" >"$tmp/seventh" 2>&1 &
 seventh_pid=$!
+wait_for 5 test -e "$tmp/seventh.conn"
 sleep 0.5
 check "a new one waits" [ ! -s "$tmp/seventh" ]
 sed -i 's/max_connections: 5/max_connections: 6/' "$tmp/vipgate.yaml"
