@@ -24,6 +24,7 @@
 
 #include "kube-int.h"
 #include "vipgate/log.h"
+#include "vipgate/reconcile.h"
 #include "vipgate/source-kube.h"
 #include "vipgate/store.h"
 
@@ -47,7 +48,12 @@ notify(struct kube_source *ks, int changes, int deleted)
 		ks->changed(ks->changed_arg, deleted);
 }
 
-/* Put an object from the API; its version wins over a file's. */
+/*
+ * Put an object from the API; its version wins over a file's. A Service
+ * whose only difference is the status the last reconcile wrote (or would
+ * write) replaces the stored copy without a change: the echo of a status
+ * write reconciles nothing.
+ */
 static int
 put_obj(struct kube_source *ks, struct object *o)
 {
@@ -57,6 +63,12 @@ put_obj(struct kube_source *ks, struct object *o)
 		log_warnx("%s %s%s%s: defined by the API and by %s:%d; the API's version is used",
 		    kind_name(o->kind), o->meta.ns, *o->meta.ns ? "/" : "", o->meta.name,
 		    cur->file, cur->line);
+	if (cur && cur->hash != o->hash && o->kind == K_SERVICE && ks->applied &&
+	    kube_svc_status_echo(cur, o, desired_find_svc(ks->applied, o->meta.ns,
+	    o->meta.name))) {
+		ks->status_echoes++;
+		return store_replace(ks->store, o);
+	}
 	return store_put(ks->store, o);
 }
 
@@ -228,6 +240,9 @@ apply_event(struct kube_watch *w, const char *line, size_t len)
 			    ev.objs.v[0].name, ev.objs.v[0].error, 1);
 		break;
 	}
+	if ((ev.type == KEV_ADDED || ev.type == KEV_MODIFIED) && !changes)
+		ks->events_unchanged++;
+	/* the watch resumes from the last version seen, changed or not */
 	if (ev.rv && ev.type != KEV_ERROR) {
 		free(w->rv);
 		w->rv = xstrdup(ev.rv);
