@@ -621,12 +621,14 @@ ksrc_status(const struct kube_source *ks)
 		    "resource_version", w->rv ? json_string(w->rv) : json_null(),
 		    "events", (json_int_t)w->events));
 	}
-	return json_pack("{s:s,s:b,s:I,s:I,s:o,s:I,s:I,s:o,s:o,s:{s:I,s:I,s:I,s:I}}",
+	return json_pack("{s:s,s:b,s:I,s:I,s:o,s:I,s:I,s:I,s:I,s:o,s:o,s:{s:I,s:I,s:I,s:I}}",
 	    "server", ks->http.auth.server, "synced", ks->synced,
 	    "kinds_synced", (json_int_t)nsynced, "kinds_total", (json_int_t)ks->nw,
 	    "last_error", ks->http.last_error ? json_string(ks->http.last_error) : json_null(),
 	    "status_patches_ok", (json_int_t)ks->patches_ok,
 	    "status_patches_failed", (json_int_t)ks->patches_failed,
+	    "watch_events_unchanged", (json_int_t)ks->events_unchanged,
+	    "status_echoes", (json_int_t)ks->status_echoes,
 	    "kinds", kinds, "lease", kube_lease_status(ks),
 	    "events", "written", (json_int_t)ks->events_written,
 	    "repeated", (json_int_t)ks->events_repeated,
