@@ -19,6 +19,7 @@
 struct applier;
 struct event_base;
 struct store;
+struct svc_state;
 
 /* Where and how to reach the API server. Every string is malloc'd or NULL. */
 struct kube_auth {
@@ -113,6 +114,20 @@ int kube_failure_loud(int failures);
 
 /* Status write-back: the merge-patch body for a Service's ingress IPs (none: clear). */
 char *kube_status_body(const char *const *ips, size_t n);
+
+/*
+ * Whether o, a new version of the API's Service cur, differs from it in
+ * nothing but status.loadBalancer.ingress, and that says what s (the
+ * Service in the state last applied; NULL when it has none) allocates, as
+ * the status writer writes it: the echo of a status write (this node's,
+ * or the leader's with the same allocation). o then takes cur's place
+ * with no change to reconcile: the status is read only as a previous
+ * allocation, and the state already holds that one.
+ */
+int kube_svc_status_echo(const struct object *cur, const struct object *o,
+    const struct svc_state *s);
+/* The part of a Service's content hash that is its status's ingress IPs. */
+uint64_t kube_svc_ingress_hash(const struct object *);
 
 /*
  * The message of an API server's error answer (a Status object), for the

@@ -27,6 +27,14 @@ uint64_t store_generation(const struct store *);
  * changed.
  */
 int store_put(struct store *, struct object *);
+/*
+ * Put obj in place of the stored copy with the same key and source, as
+ * store_put does for the same content: the caller knows that nothing that
+ * reads the store sees a difference (kube_svc_status_echo), so the
+ * generation stays. Without such a copy, store_put. Returns 1 when the
+ * store changed (a rejection ended).
+ */
+int store_replace(struct store *, struct object *);
 /* Returns 1 when the store changed (an object or a rejection went). */
 int store_del(struct store *, enum obj_kind, const char *ns, const char *name);
 

@@ -16,6 +16,7 @@
 #include "vipgate/util.h"
 
 struct applier;
+struct desired;
 struct event;
 struct event_base;
 struct store;
@@ -150,6 +151,12 @@ struct kube_source {
 	int			 npatch_inflight;
 	struct applier		*status_applier;
 	int			 draining;
+	/* the state last applied (a reference), against which a Service's
+	 * new status is the echo of a write (kube_svc_status_echo) */
+	struct desired		*applied;
+	/* watch events that changed nothing the store holds, and of them
+	 * those that brought a Service's status as it was written */
+	uint64_t		 events_unchanged, status_echoes;
 
 	/* one writer among the nodes */
 	struct kube_elector	 el;

@@ -12,7 +12,9 @@
 
 #include <openssl/evp.h>
 
+#include "vipgate/ipaddr.h"
 #include "vipgate/log.h"
+#include "vipgate/reconcile-t.h"
 #include "vipgate/source-kube.h"
 #include "vipgate/ynode.h"
 
@@ -379,8 +381,49 @@ yn_scalar(struct vg_arena *a, const char *s, int line, int col)
 }
 
 /*
+ * A copy of map m without the entry named skip (a shallow one: the values
+ * are m's).
+ */
+static struct ynode *
+map_without(struct vg_arena *a, const struct ynode *m, const char *const *skip)
+{
+	struct ynode *n = arena_alloc(a, sizeof(*n));
+	size_t i, j = 0, k;
+
+	*n = *m;
+	n->keys = arena_alloc(a, (m->n ? m->n : 1) * sizeof(*n->keys));
+	n->vals = arena_alloc(a, (m->n ? m->n : 1) * sizeof(*n->vals));
+	for (i = 0; i < m->n; i++) {
+		const char *key = m->keys[i]->str;
+
+		for (k = 0; key && skip[k]; k++)
+			if (strcmp(key, skip[k]) == 0)
+				break;
+		if (key && skip[k])
+			continue;
+		n->keys[j] = m->keys[i];
+		n->vals[j++] = m->vals[i];
+	}
+	n->n = j;
+	return n;
+}
+
+/*
+ * ObjectMeta fields the API server changes on every write, which nothing
+ * here reads: without them, an object's content hash (manifest.c) changes
+ * only with what is decoded, and a MODIFIED event that carries a new
+ * resourceVersion alone (a status write, ours or another controller's) is
+ * no change to the store. They are also the bulk of a Service's bytes
+ * (managedFields).
+ */
+static const char *const meta_unread[] = {
+	"resourceVersion", "managedFields", "generation", "selfLink", NULL
+};
+
+/*
  * A copy of map m with apiVersion and kind for k (List items lack them; a
- * watch event's object has them, and they are set to what was asked).
+ * watch event's object has them, and they are set to what was asked), and
+ * its metadata without meta_unread.
  */
 static struct ynode *
 with_type(struct vg_arena *a, const struct ynode *m, enum obj_kind k)
@@ -401,11 +444,67 @@ with_type(struct vg_arena *a, const struct ynode *m, enum obj_kind k)
 		if (key && (strcmp(key, "apiVersion") == 0 || strcmp(key, "kind") == 0))
 			continue;
 		n->keys[j] = m->keys[i];
-		n->vals[j++] = m->vals[i];
+		n->vals[j] = m->vals[i];
+		if (key && strcmp(key, "metadata") == 0 && m->vals[i]->type == YN_MAP)
+			n->vals[j] = map_without(a, m->vals[i], meta_unread);
+		j++;
 	}
 	n->n = j;
 	n->weight = m->weight + 4;
 	return n;
+}
+
+uint64_t
+kube_svc_ingress_hash(const struct object *o)
+{
+	const struct k_service *k = OBJ_SPEC(o, k_service);
+	uint64_t h = hash_bytes(HASH_INIT, "ingress", 8);
+	size_t i;
+
+	for (i = 0; i < k->nstatus_ingress_ips; i++)
+		h = hash_bytes(h, k->status_ingress_ips[i], strlen(k->status_ingress_ips[i]) + 1);
+	return h;
+}
+
+/*
+ * A Service's content hash covers what its decoder reads of the status,
+ * status.loadBalancer.ingress[].ip, and nothing else of it (its conditions,
+ * an ingress's ipMode or ports), so that the rest of the object hashes
+ * alone: kube_svc_status_echo.
+ */
+static void
+svc_hash(struct vg_arena *a, const struct ynode *root, struct object *o)
+{
+	static const char *const status[] = { "status", NULL };
+
+	o->hash = yn_hash(map_without(a, root, status), hash_str(HASH_INIT, o->meta.ns)) ^
+	    kube_svc_ingress_hash(o);
+}
+
+int
+kube_svc_status_echo(const struct object *cur, const struct object *o,
+    const struct svc_state *s)
+{
+	const struct k_service *k;
+	char b[IPADDR_STRLEN];
+	size_t i, n;
+
+	if (cur == NULL || cur->kind != K_SERVICE || o->kind != K_SERVICE ||
+	    !cur->from_api || !o->from_api)
+		return 0;
+	/* the same but for the status */
+	if ((cur->hash ^ kube_svc_ingress_hash(cur)) != (o->hash ^ kube_svc_ingress_hash(o)))
+		return 0;
+	/* which says what the last reconcile gives the Service (none when
+	 * it has none: a status cleared), as kube_status.c writes it */
+	k = OBJ_SPEC(o, k_service);
+	n = s != NULL && s->pending == NULL ? s->nvips : 0;
+	if (k->nstatus_ingress_ips != n)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!str_eq(k->status_ingress_ips[i], ipaddr_fmt(&s->vips[i], b)))
+			return 0;
+	return 1;
 }
 
 static void
@@ -432,6 +531,8 @@ decode_item(struct vg_arena *a, const struct ynode *item, enum obj_kind k,
 	d.file = origin;
 	manifest_decode_doc(&d, "default", errs, out);
 	mark_api(out, from);
+	if (k == K_SERVICE && out->n > from && out->v[from].obj != NULL)
+		svc_hash(a, d.root, out->v[from].obj);
 }
 
 struct list_arg {

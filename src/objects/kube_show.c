@@ -31,6 +31,16 @@ kube_metrics(const struct kube_source *ks, struct vg_buf *out)
 	for (i = 0; i < ks->nw; i++)
 		buf_printf(out, "vipgate_kube_watch_restarts_total{kind=\"%s\"} %llu\n",
 		    kind_name(ks->w[i].kind), (unsigned long long)ks->w[i].restarts);
+	head(out, "vipgate_kube_watch_events_unchanged_total", "counter",
+	    "Watch events (ADDED, MODIFIED) that changed nothing vipgated reads, and so "
+	    "reconciled nothing");
+	buf_printf(out, "vipgate_kube_watch_events_unchanged_total %llu\n",
+	    (unsigned long long)ks->events_unchanged);
+	head(out, "vipgate_kube_status_echoes_total", "counter",
+	    "Of those, Services whose status changed to what this node's state says (the "
+	    "echo of a status write)");
+	buf_printf(out, "vipgate_kube_status_echoes_total %llu\n",
+	    (unsigned long long)ks->status_echoes);
 	if (el->ns) {
 		head(out, "vipgate_kube_leader", "gauge",
 		    "1 when this node holds the Lease and writes Service status and Events");

@@ -315,6 +315,10 @@ status_apply(struct applier *a, const struct desired *old, const struct desired 
 	struct kube_source *ks = a->ctx;
 	size_t i;
 
+	/* every node, the leader or not: what the status says once written */
+	desired_unref(ks->applied);
+	ks->applied = desired_ref((struct desired *)new);
+
 	/* a node that leaves does not take the VIPs away from the others:
 	 * the status stays as it is (MetalLB's speakers never write it);
 	 * and only the Lease's holder writes */
@@ -420,6 +424,8 @@ kube_status_free(struct kube_source *ks)
 {
 	size_t i;
 
+	desired_unref(ks->applied);
+	ks->applied = NULL;
 	for (i = 0; i < PATCH_BUCKETS; i++) {
 		struct kpatch *p, *n;
 

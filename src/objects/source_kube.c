@@ -24,6 +24,7 @@
 
 #include "kube-int.h"
 #include "vipgate/log.h"
+#include "vipgate/reconcile.h"
 #include "vipgate/source-kube.h"
 #include "vipgate/store.h"
 
@@ -47,7 +48,12 @@ notify(struct kube_source *ks, int changes, int deleted)
 		ks->changed(ks->changed_arg, deleted);
 }
 
-/* Put an object from the API; its version wins over a file's. */
+/*
+ * Put an object from the API; its version wins over a file's. A Service
+ * whose only difference is the status the last reconcile wrote (or would
+ * write) replaces the stored copy without a change: the echo of a status
+ * write reconciles nothing.
+ */
 static int
 put_obj(struct kube_source *ks, struct object *o)
 {
@@ -57,6 +63,12 @@ put_obj(struct kube_source *ks, struct object *o)
 		log_warnx("%s %s%s%s: defined by the API and by %s:%d; the API's version is used",
 		    kind_name(o->kind), o->meta.ns, *o->meta.ns ? "/" : "", o->meta.name,
 		    cur->file, cur->line);
+	if (cur && cur->hash != o->hash && o->kind == K_SERVICE && ks->applied &&
+	    kube_svc_status_echo(cur, o, desired_find_svc(ks->applied, o->meta.ns,
+	    o->meta.name))) {
+		ks->status_echoes++;
+		return store_replace(ks->store, o);
+	}
 	return store_put(ks->store, o);
 }
 
@@ -228,6 +240,9 @@ apply_event(struct kube_watch *w, const char *line, size_t len)
 			    ev.objs.v[0].name, ev.objs.v[0].error, 1);
 		break;
 	}
+	if ((ev.type == KEV_ADDED || ev.type == KEV_MODIFIED) && !changes)
+		ks->events_unchanged++;
+	/* the watch resumes from the last version seen, changed or not */
 	if (ev.rv && ev.type != KEV_ERROR) {
 		free(w->rv);
 		w->rv = xstrdup(ev.rv);
@@ -606,12 +621,14 @@ ksrc_status(const struct kube_source *ks)
 		    "resource_version", w->rv ? json_string(w->rv) : json_null(),
 		    "events", (json_int_t)w->events));
 	}
-	return json_pack("{s:s,s:b,s:I,s:I,s:o,s:I,s:I,s:o,s:o,s:{s:I,s:I,s:I,s:I}}",
+	return json_pack("{s:s,s:b,s:I,s:I,s:o,s:I,s:I,s:I,s:I,s:o,s:o,s:{s:I,s:I,s:I,s:I}}",
 	    "server", ks->http.auth.server, "synced", ks->synced,
 	    "kinds_synced", (json_int_t)nsynced, "kinds_total", (json_int_t)ks->nw,
 	    "last_error", ks->http.last_error ? json_string(ks->http.last_error) : json_null(),
 	    "status_patches_ok", (json_int_t)ks->patches_ok,
 	    "status_patches_failed", (json_int_t)ks->patches_failed,
+	    "watch_events_unchanged", (json_int_t)ks->events_unchanged,
+	    "status_echoes", (json_int_t)ks->status_echoes,
 	    "kinds", kinds, "lease", kube_lease_status(ks),
 	    "events", "written", (json_int_t)ks->events_written,
 	    "repeated", (json_int_t)ks->events_repeated,

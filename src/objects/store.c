@@ -236,6 +236,30 @@ store_reject_sweep(struct store *s, int from_api, int kind,
 	return n;
 }
 
+/* o takes old's place in slot i, with old's generation. */
+static void
+replace_same(struct store *s, size_t i, struct object *old, struct object *o)
+{
+	o->generation = old->generation;
+	if (o != old) {
+		s->slots[i] = o;
+		sorted_replace(s, old, o);
+	}
+	object_unref(old);
+}
+
+int
+store_replace(struct store *s, struct object *o)
+{
+	size_t i = find(s, o->kind, o->meta.ns, o->meta.name);
+	struct object *old = s->slots[i];
+
+	if (old == NULL || old->from_api != o->from_api)
+		return store_put(s, o);
+	replace_same(s, i, old, o);
+	return s->nrej ? rej_clear(s, o->kind, o->meta.ns, o->meta.name) : 0;
+}
+
 int
 store_put(struct store *s, struct object *o)
 {
@@ -257,12 +281,7 @@ store_put(struct store *s, struct object *o)
 			 * copy is kept all the same: the old one may hold the
 			 * shared arena of a file read before, which then goes
 			 * once its last object is replaced (decoded_list_share) */
-			o->generation = old->generation;
-			if (o != old) {
-				s->slots[i] = o;
-				sorted_replace(s, old, o);
-			}
-			object_unref(old);
+			replace_same(s, i, old, o);
 			return cleared;
 		}
 		o->generation = ++s->generation;

@@ -256,7 +256,8 @@ EOC
 	echo "$s: creation -> served, $NLAT Services every $GAP ms: $lat"
 	printf '%s\t%s\n' $s "$lat" >> $tmp/lat.tsv
 	echo "$s: peak RSS at the end $(awk '/VmHWM/ {printf "%.0f", $2 / 1024}' /proc/$pid/status) MB, CPU $(ps -o time= -p $pid)," \
-	    "events written $(kstat events.written), reconciles $("$ctl" -s $tmp/sock --json status | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["reconciles"])')"
+	    "events written $(kstat events.written), watch events unchanged $(kstat watch_events_unchanged)" \
+	    "(status echoes $(kstat status_echoes)), reconciles $("$ctl" -s $tmp/sock --json status | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["reconciles"])')"
 	stop $pid; pid=
 	if [ $s = real ]; then kube_cleanup; else kill -9 $mpid; wait $mpid 2>/dev/null; mpid=; fi
 }

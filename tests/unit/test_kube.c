@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include "cu.h"
+#include "vipgate/ipaddr.h"
+#include "vipgate/reconcile-t.h"
 #include "vipgate/source.h"
 #include "vipgate/source-kube.h"
 #include "vipgate/store.h"
@@ -487,6 +489,127 @@ test_files_beside_api(void)
 	CU_ASSERT_EQUAL(system(cmd), 0);
 }
 
+/* A watch event on Service shop/web: metadata's extra fields, spec's, the status. */
+#define SVC_EV(type, meta, spec, status) \
+	"{\"type\":\"" type "\",\"object\":{\"apiVersion\":\"v1\",\"kind\":\"Service\"," \
+	"\"metadata\":{\"name\":\"web\",\"namespace\":\"shop\"" meta "}," \
+	"\"spec\":{\"type\":\"LoadBalancer\",\"ports\":[{\"port\":" spec "}]}," \
+	"\"status\":" status "}}"
+#define MF(t) ",\"managedFields\":[{\"manager\":\"vipgated\",\"operation\":\"Update\"," \
+	"\"subresource\":\"status\",\"time\":\"" t "\"}]"
+#define ING(ip) "{\"loadBalancer\":{\"ingress\":[{\"ip\":\"" ip "\",\"ipMode\":\"VIP\"}]}}"
+
+/* Decode a watch event's Service; its resourceVersion to *rv. */
+static struct object *
+svc_ev(const char *line, char *rv, size_t rvlen)
+{
+	struct kube_event e;
+	struct vg_errs errs = { 0 };
+	struct object *o;
+
+	CU_ASSERT_EQUAL_FATAL(kube_event_decode(line, strlen(line), K_SERVICE, "api", &e, &errs),
+	    0);
+	cu_errs_dump(&errs);
+	CU_ASSERT_EQUAL(errs.n, 0);
+	CU_ASSERT_EQUAL_FATAL(e.objs.n, 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e.objs.v[0].obj);
+	o = object_ref(e.objs.v[0].obj);
+	snprintf(rv, rvlen, "%s", e.rv ? e.rv : "");
+	kube_event_free(&e);
+	return o;
+}
+
+/*
+ * A MODIFIED event that changes nothing the store's readers read is no
+ * change: a new resourceVersion, managedFields, a status field not read;
+ * the echo of a status write (its ingress as the state last applied has
+ * it) replaces the copy without a change; a real change is one.
+ */
+static void
+test_event_unchanged(void)
+{
+	struct store *st = store_new();
+	struct object *o, *cur;
+	struct svc_state s;
+	char rv[32];
+	uint64_t gen;
+
+	o = svc_ev(SVC_EV("ADDED", ",\"resourceVersion\":\"10\"" MF("2026-12-07T10:00:00Z"),
+	    "80", "{}"), rv, sizeof(rv));
+	CU_ASSERT_STRING_EQUAL(rv, "10");
+	CU_ASSERT_EQUAL(store_put(st, o), 1);
+	gen = store_generation(st);
+
+	/* resourceVersion and managedFields only: the same */
+	o = svc_ev(SVC_EV("MODIFIED", ",\"resourceVersion\":\"11\"" MF("2026-12-07T10:00:05Z"),
+	    "80", "{}"), rv, sizeof(rv));
+	CU_ASSERT_STRING_EQUAL(rv, "11");	/* the watch still resumes from it */
+	cur = store_get(st, K_SERVICE, "shop", "web");
+	CU_ASSERT_EQUAL(o->hash, cur->hash);
+	CU_ASSERT_EQUAL(store_put(st, o), 0);
+	CU_ASSERT_EQUAL(store_generation(st), gen);
+	CU_ASSERT_PTR_EQUAL(store_get(st, K_SERVICE, "shop", "web"), o);
+
+	/* a status condition: not read, the same */
+	o = svc_ev(SVC_EV("MODIFIED", ",\"resourceVersion\":\"12\"", "80",
+	    "{\"conditions\":[{\"type\":\"X\",\"status\":\"True\"}]}"), rv, sizeof(rv));
+	CU_ASSERT_EQUAL(store_put(st, o), 0);
+	CU_ASSERT_EQUAL(store_generation(st), gen);
+
+	/* our status write comes back: ingress as the state says */
+	memset(&s, 0, sizeof(s));
+	s.ns = "shop";
+	s.name = "web";
+	s.nvips = 1;
+	CU_ASSERT_EQUAL_FATAL(ipaddr_parse("192.0.2.10", &s.vips[0]), 0);
+	o = svc_ev(SVC_EV("MODIFIED", ",\"resourceVersion\":\"13\"" MF("2026-12-07T10:00:09Z"),
+	    "80", ING("192.0.2.10")), rv, sizeof(rv));
+	cur = store_get(st, K_SERVICE, "shop", "web");
+	CU_ASSERT_NOT_EQUAL(o->hash, cur->hash);	/* the status is read */
+	CU_ASSERT_TRUE(kube_svc_status_echo(cur, o, &s));
+	CU_ASSERT_FALSE(kube_svc_status_echo(cur, o, NULL));	/* no VIP here */
+	s.pending = "no available IPs";
+	CU_ASSERT_FALSE(kube_svc_status_echo(cur, o, &s));
+	s.pending = NULL;
+	CU_ASSERT_EQUAL_FATAL(ipaddr_parse("192.0.2.11", &s.vips[0]), 0);
+	CU_ASSERT_FALSE(kube_svc_status_echo(cur, o, &s));	/* not what it has */
+	CU_ASSERT_EQUAL_FATAL(ipaddr_parse("192.0.2.10", &s.vips[0]), 0);
+	CU_ASSERT_EQUAL(store_replace(st, o), 0);
+	CU_ASSERT_EQUAL(store_generation(st), gen);
+	cur = store_get(st, K_SERVICE, "shop", "web");
+	CU_ASSERT_PTR_EQUAL(cur, o);	/* the new status is kept: a write is not due again */
+	CU_ASSERT_EQUAL_FATAL(OBJ_SPEC(cur, k_service)->nstatus_ingress_ips, 1);
+	CU_ASSERT_STRING_EQUAL(OBJ_SPEC(cur, k_service)->status_ingress_ips[0], "192.0.2.10");
+
+	/* the status and a port at once: no echo, a change */
+	o = svc_ev(SVC_EV("MODIFIED", ",\"resourceVersion\":\"14\"", "81", "{}"), rv,
+	    sizeof(rv));
+	CU_ASSERT_FALSE(kube_svc_status_echo(cur, o, &s));
+	CU_ASSERT_EQUAL(store_put(st, o), 1);
+	CU_ASSERT_TRUE(store_generation(st) > gen);
+	gen = store_generation(st);
+
+	/* a status cleared, for a Service the state has no VIP for: an echo */
+	o = svc_ev(SVC_EV("MODIFIED", ",\"resourceVersion\":\"15\"", "81",
+	    ING("192.0.2.10")), rv, sizeof(rv));
+	CU_ASSERT_EQUAL(store_put(st, o), 1);	/* no state: read as a previous VIP */
+	gen = store_generation(st);
+	cur = o;
+	o = svc_ev(SVC_EV("MODIFIED", ",\"resourceVersion\":\"16\"", "81",
+	    "{\"loadBalancer\":{}}"), rv, sizeof(rv));
+	CU_ASSERT_TRUE(kube_svc_status_echo(cur, o, NULL));
+	CU_ASSERT_FALSE(kube_svc_status_echo(cur, o, &s));
+	object_unref(o);
+
+	/* a label: read, a change */
+	o = svc_ev(SVC_EV("MODIFIED", ",\"resourceVersion\":\"17\",\"labels\":{\"a\":\"b\"}",
+	    "81", ING("192.0.2.10")), rv, sizeof(rv));
+	CU_ASSERT_FALSE(kube_svc_status_echo(cur, o, &s));
+	CU_ASSERT_EQUAL(store_put(st, o), 1);
+	CU_ASSERT_TRUE(store_generation(st) > gen);
+	store_free(st);
+}
+
 /* The leader election's decision (client-go's timings). */
 static void
 test_elect_decide(void)
@@ -660,6 +783,8 @@ static const struct cu_test tests[] = {
 	{ "failures in a row: warned 1, 2, 4, 8, ...", test_failure_loud },
 	{ "backoff: exponential, jittered, bounded", test_backoff },
 	{ "objects from files beside the API's", test_files_beside_api },
+	{ "watch events that change nothing read, the echo of a status write",
+	    test_event_unchanged },
 	{ "leader election: the decision", test_elect_decide },
 	{ "leader election: the Lease decoded and written", test_lease_codec },
 	{ "Events: names against repeats, bodies", test_event_body },
