@@ -561,8 +561,10 @@ kube_changed(void *arg, int deleted)
 
 	if (deleted && !evtimer_pending(d->ev_debounce, NULL))
 		evtimer_add(d->ev_debounce, &tv);
-	/* a lone event reconciles at once; a stream of them (a status write
-	 * per Service, a re-list) makes one reconcile each KUBE_GAP_MS */
+	/* a lone event reconciles at once; a stream of them (Services or
+	 * EndpointSlices created in bulk, a re-list) makes one reconcile each
+	 * KUBE_GAP_MS (the echo of our own status writes comes not here:
+	 * the kube source finds it changes nothing read) */
 	if (since >= KUBE_GAP_MS || !ksrc_synced(d->ksrc))
 		daemon_schedule_reconcile(d);
 	else if (!evtimer_pending(d->ev_reconcile, NULL)) {
