@@ -1,7 +1,9 @@
 /* The running vipgated's side of a binary upgrade (upgrade.h). */
 #include "config.h"
 
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -214,6 +216,7 @@ upgrade_spawn(const char *sock_path)
 	static const char wdp[] = "WATCHDOG_PID=";
 	char **envp, *wd = NULL;
 	size_t n = 0, i, j = 0;
+	struct rlimit rl;
 	sigset_t none;
 	pid_t pid;
 
@@ -247,11 +250,26 @@ upgrade_spawn(const char *sock_path)
 	if (wd)
 		memcpy(wd, wdp, sizeof(wdp));
 	sigemptyset(&none);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur > 65536)
+		rl.rlim_cur = 65536;
 	pid = fork();
 	if (pid == 0) {
+		int fd;
+
 		if (wd)
 			pid_fmt(wd + sizeof(wdp) - 1, 24, (long)getpid());
 		(void)sigprocmask(SIG_SETMASK, &none, NULL);
+		/*
+		 * Nothing of this process's but stdio: not every descriptor is
+		 * close-on-exec (libevent accepts without it), and a client's
+		 * socket the successor kept would stay open after this process
+		 * closed it. The successor takes the listeners over the socket.
+		 */
+#ifdef SYS_close_range
+		if (syscall(SYS_close_range, 3U, ~0U, 0U) == -1)
+#endif
+			for (fd = 3; fd < (int)rl.rlim_cur; fd++)
+				(void)close(fd);
 		if (self.cwd[0] && chdir(self.cwd) == -1)
 			_exit(2);
 		execve(self.exe, self.argv, envp);

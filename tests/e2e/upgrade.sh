@@ -123,6 +123,29 @@ inns /usr/bin/python3 "$tmp/load.py" new 5 "$tmp/new2.out" &
 l1=$!
 inns /usr/bin/python3 "$tmp/load.py" keep 5 "$tmp/keep2.out" &
 l2=$!
+# an idle keep-alive connection to the old process: closed by it as it
+# drains, which the client sees only if no other process holds the socket
+# (the successor inherits none of the old one's descriptors)
+cat > "$tmp/idle.py" <<'EOP'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", 80), timeout=3)
+s.sendall(b"GET /x HTTP/1.1\r\nHost: x\r\n\r\n")
+d = b""
+while b"\r\n\r\n" not in d:
+    d += s.recv(4096)
+open(sys.argv[1], "w").close()
+t = time.time()
+s.settimeout(15)
+try:
+    while s.recv(4096):
+        pass
+    print("closed after %.1f s" % (time.time() - t))
+except socket.timeout:
+    print("still open after 15 s")
+EOP
+inns /usr/bin/python3 "$tmp/idle.py" "$tmp/idle.up" > "$tmp/idle.out" 2>&1 &
+idle=$!
+wait_for 5 test -e "$tmp/idle.up"
 sleep 1
 prev=$pid
 kill -USR2 "$prev"
@@ -132,7 +155,9 @@ succ=$(successor_pid "$tmp/log2")
 check "SIGUSR2: pid $prev started pid $succ, handed over and exited 0 (rc $rc)" \
 	test -n "$succ" -a "$rc" -eq 0
 pid=$succ
-wait $l1 $l2
+wait $l1 $l2 $idle
+check "... an idle keep-alive client of the old process sees its close ($(cat "$tmp/idle.out"))" \
+	grep -q '^closed' "$tmp/idle.out"
 read nok nbad nerr < "$tmp/new2.out"
 read kok kbad kerr < "$tmp/keep2.out"
 echo "  new connections: $nok ok, $nbad failed $nerr; keep-alive: $kok ok, $kbad failed $kerr"
