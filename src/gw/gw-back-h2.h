@@ -74,5 +74,7 @@ size_t gw_uh2_pending(const struct gw_uh2_rq *);
  * whole request went out it is told once, not at every later write.
  */
 int gw_uh2_tell(struct gw_uh2_rq *);
+/* Told once with the whole request gone: gw_uh2_tell says no more. */
+int gw_uh2_settled(const struct gw_uh2_rq *);
 
 #endif

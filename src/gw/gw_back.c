@@ -68,6 +68,7 @@ struct gw_uconn {
 	 */
 	struct gw_uh2		*h2;		/* a connection's session, or NULL */
 	TAILQ_HEAD(, gw_uconn)	 handles;	/* its requests */
+	TAILQ_HEAD(, gw_uconn)	 tell;		/* those with request bytes to go */
 	unsigned		 nh;
 	int			 busy;		/* its handles are being told: frees wait */
 	int			 closing;	/* takes no new request */
@@ -82,6 +83,8 @@ struct gw_uconn {
 	int			 touched, dead;
 	unsigned		 ndead;		/* a connection's handles ended while busy */
 	TAILQ_ENTRY(gw_uconn)	 hlink;		/* in phys->handles */
+	TAILQ_ENTRY(gw_uconn)	 tlink;		/* in phys->tell, while in_tell */
+	int			 in_tell;
 };
 
 static http_parser_settings uset;
@@ -598,6 +601,8 @@ h2_handle_free(struct gw_uconn *h)
 
 	gw_uh2_close(h->rq2);
 	TAILQ_REMOVE(&pc->handles, h, hlink);
+	if (h->in_tell)
+		TAILQ_REMOVE(&pc->tell, h, tlink);
 	pc->nh--;
 	free(h);
 }
@@ -761,6 +766,8 @@ h2_handle_new(struct gw_uconn *pc)
 	h->khash = pc->khash;
 	h->tls = pc->tls;
 	TAILQ_INSERT_TAIL(&pc->handles, h, hlink);
+	TAILQ_INSERT_TAIL(&pc->tell, h, tlink);
+	h->in_tell = 1;
 	pc->nh++;
 	return h;
 }
@@ -806,15 +813,25 @@ u_writecb(struct gw_io *io, void *arg)
 		return;
 	}
 	if (uc->h2) {
-		struct gw_uconn *h;
+		struct gw_uconn *h, *n;
 
 		gw_uh2_flush(uc->h2);	/* more of the bodies, as the windows allow */
 		uc->busy++;
 		/* told: each stream whose body went out or waits for none (a
-		 * stream holding its client for room is told so, as over HTTP/1.1) */
-		TAILQ_FOREACH(h, &uc->handles, hlink)
-			if (!h->dead && h->req && h->rq2 && gw_uh2_tell(h->rq2))
+		 * stream holding its client for room is told so, as over HTTP/1.1);
+		 * a stream whose whole request went out leaves the list, so a
+		 * write walks only the streams still sending */
+		for (h = TAILQ_FIRST(&uc->tell); h; h = n) {
+			n = TAILQ_NEXT(h, tlink);
+			if (h->dead || h->req == NULL || h->rq2 == NULL)
+				continue;
+			if (gw_uh2_tell(h->rq2))
 				h->ops->drained(h->req);
+			if (gw_uh2_settled(h->rq2)) {
+				TAILQ_REMOVE(&uc->tell, h, tlink);
+				h->in_tell = 0;
+			}
+		}
 		uc->busy--;
 		h2_reap(uc);
 		return;
@@ -1054,6 +1071,7 @@ gw_back_connect(struct gw_back_prep *bp, const struct gw_rs_req *rq, const struc
 	uc = xcalloc(1, sizeof(*uc));
 	uc->w = w;
 	TAILQ_INIT(&uc->handles);
+	TAILQ_INIT(&uc->tell);
 	snprintf(uc->key, sizeof(uc->key), "%s", bp->key);
 	uc->khash = bp->khash;
 	gw_back_sockaddr(e, &uc->sa, &uc->salen);

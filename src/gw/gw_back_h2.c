@@ -606,6 +606,12 @@ uh2_drained(struct gw_uh2_rq *r)
 }
 
 int
+gw_uh2_settled(const struct gw_uh2_rq *r)
+{
+	return r->settled;
+}
+
+int
 gw_uh2_tell(struct gw_uh2_rq *r)
 {
 	if (r->settled || !(uh2_drained(r) || evbuffer_get_length(r->body) == 0))
