@@ -235,13 +235,15 @@ peer_gw_set(struct l2_peer_state *p, int down, const struct l2_hb *hb)
 		if (j == n)
 			memcpy(deps[n++], hb->deps[i], sizeof(deps[0]));
 	}
+	if (!down)
+		n = 0;		/* a list without the flag narrows nothing */
 	if (n > 1)
 		qsort(deps, n, sizeof(deps[0]), cmp_dep);
 	changed = down != p->gw_down || n != p->ngw_deps;
 	for (i = 0; !changed && i < n; i++)
 		changed = strcmp(deps[i], p->gw_deps[i]) != 0;
 	p->gw_down = down;
-	p->ngw_deps = down ? n : 0;
+	p->ngw_deps = n;
 	memcpy(p->gw_deps, deps, sizeof(deps));
 	return changed;
 }

@@ -398,6 +398,14 @@ test_gateway_deps(void)
 	h = ext_hb(6, (const char *[]){ "internal", "internal" }, 2);
 	CU_ASSERT_EQUAL(l2_peer_heard(&p, &h, 1250), L2_PEER_GATEWAY);
 	CU_ASSERT_EQUAL(p.ngw_deps, 1);
+	/* a list without the flag, heard twice: the second is no change */
+	h = ext_hb(7, one, 1);
+	h.flags = L2_HB_F_EXT_OK | L2_HB_F_EXT;
+	CU_ASSERT_EQUAL(l2_peer_heard(&p, &h, 1300), L2_PEER_GATEWAY);
+	h = ext_hb(8, one, 1);
+	h.flags = L2_HB_F_EXT_OK | L2_HB_F_EXT;
+	CU_ASSERT_EQUAL(l2_peer_heard(&p, &h, 1350), L2_PEER_NONE);
+	CU_ASSERT_EQUAL(p.ngw_deps, 0);
 }
 
 int
