@@ -21,6 +21,8 @@ fails=0 passes=0
 cleanup() {
 	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
 	for p in $peer_pids; do kill -CONT "$p" 2>/dev/null; kill -9 "$p" 2>/dev/null; done
+	# what the peers left (nginx's workers outlive a killed master)
+	for n in "$nsn" "$nst"; do ip netns pids "$n" 2>/dev/null | xargs -r kill -9 2>/dev/null; done
 	ip -n "$nsn" link del vn 2>/dev/null
 	ip netns del "$nsn" 2>/dev/null
 	ip netns del "$nst" 2>/dev/null
