@@ -18,23 +18,11 @@
 #     --dry-run=server).
 # Without the control plane this test FAILS, unless VIPGATE_NO_KUBE=1 (skip).
 set -u
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for network namespaces"; exit 77; }
-for t in openssl curl; do
-	command -v $t >/dev/null || { echo "SKIP: $t missing"; exit 77; }
-done
-[ -x /usr/bin/python3 ] || { echo "SKIP: /usr/bin/python3 missing"; exit 77; }
-ip netns add vg-probe-$$ 2>/dev/null || { echo "SKIP: ip netns unavailable"; exit 77; }
-ip netns del vg-probe-$$
-
 bld=$(pwd)
 src=$(cd "${srcdir:-.}" && pwd)
 . "$src/tests/lib.sh"
-vipgated=$bld/vipgated
-ctl=$bld/vipgatectl
-export WAIT_POLL=0.2
-
 . "$src/tests/kube/lib.sh"
-kube_need "$bld"
+kube_test "$bld"
 
 kns=vg-klease-$$
 tmp=$(mktemp -d /tmp/vg-klease.XXXXXX)

@@ -24,24 +24,12 @@
 # VIPGATE_KUBE_BIN: a directory with etcd, kube-apiserver and kubectl
 # already built (contrib/quickstart.sh check shares one between builds).
 set -u
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for network namespaces"; exit 77; }
-for t in openssl curl; do
-	command -v $t >/dev/null || { echo "SKIP: $t missing"; exit 77; }
-done
-[ -x /usr/bin/python3 ] || { echo "SKIP: /usr/bin/python3 missing"; exit 77; }
-ip netns add vg-probe-$$ 2>/dev/null || { echo "SKIP: ip netns unavailable"; exit 77; }
-ip netns del vg-probe-$$
-
 bld=$(pwd)
 src=$(cd "${srcdir:-.}" && pwd)
 . "$src/tests/lib.sh"
-vipgated=$bld/vipgated
-ctl=$bld/vipgatectl
-bulk=${KUBE_REAL_BULK:-10000}
-export WAIT_POLL=0.2
-
 . "$src/tests/kube/lib.sh"
-kube_need "$bld"
+kube_test "$bld"
+bulk=${KUBE_REAL_BULK:-10000}
 
 kns=vg-kreal-$$
 tmp=$(mktemp -d /tmp/vg-kreal.XXXXXX)

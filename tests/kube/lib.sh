@@ -39,6 +39,24 @@ kube_need() {
 	done
 }
 
+# kube_test BUILDDIR: what a test against the real API server needs first:
+# root, network namespaces, openssl, curl, Debian's python3 (each a skip),
+# $vipgated, $ctl, a slower wait poll, and the control plane (kube_need)
+kube_test() {
+	local t
+	[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for network namespaces"; exit 77; }
+	for t in openssl curl; do
+		command -v $t >/dev/null || { echo "SKIP: $t missing"; exit 77; }
+	done
+	[ -x /usr/bin/python3 ] || { echo "SKIP: /usr/bin/python3 missing"; exit 77; }
+	ip netns add vg-probe-$$ 2>/dev/null || { echo "SKIP: ip netns unavailable"; exit 77; }
+	ip netns del vg-probe-$$
+	vipgated=$1/vipgated
+	ctl=$1/vipgatectl
+	export WAIT_POLL=0.2
+	kube_need "$1"
+}
+
 kx() { ip netns exec "$kns" "$@"; }
 kctl() { kx "$kbin/kubectl" --kubeconfig "$kdir/admin.kubeconfig" --request-timeout=20s "$@"; }
 
