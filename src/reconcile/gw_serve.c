@@ -14,6 +14,7 @@
 
 #include "vipgate/gw-l4-t.h"
 #include "vipgate/reconcile.h"
+#include "select.h"
 
 static int
 cluster_serves(const struct gw_cluster *c)
@@ -93,17 +94,6 @@ reconcile_gw_dep_reaches(const struct gw_desired *g, size_t dep)
 	return 0;
 }
 
-static int
-in_list(const char *const *l, size_t n, const char *s)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(l[i], s) == 0)
-			return 1;
-	return 0;
-}
-
 void
 reconcile_gw_serving(struct desired *d, const struct config *cfg, const struct live_view *live)
 {
@@ -126,7 +116,7 @@ reconcile_gw_serving(struct desired *d, const struct config *cfg, const struct l
 		ds->name = arena_strdup(d->arena, gc->deployments[i].name);
 		if (node_why)
 			ds->why = node_why;
-		else if (in_list(live->gateway_unbound, live->ngateway_unbound, ds->name))
+		else if (sel_in_list(live->gateway_unbound, live->ngateway_unbound, ds->name))
 			ds->why = "a listener is not bound";
 		else if (gc->require_endpoints && !reconcile_gw_dep_reaches(d->gw, i))
 			ds->why = "no route has a ready endpoint";
